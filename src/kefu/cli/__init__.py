@@ -1,0 +1,22 @@
+"""The ``kefu`` command line (Typer + Rich).
+
+Each sub-command lives in a module of its own and registers itself on :data:`app`;
+heavy libraries are imported inside the commands so ``kefu --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+# Importing these modules registers their commands on the app.
+from kefu.cli import demo_cmd as _demo_cmd  # noqa: F401
+from kefu.cli import erlang_cmd as _erlang_cmd  # noqa: F401
+from kefu.cli import forecast_cmd as _forecast_cmd  # noqa: F401
+from kefu.cli import schedule_cmd as _schedule_cmd  # noqa: F401
+from kefu.cli import sim_cmd as _sim_cmd  # noqa: F401
+from kefu.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``kefu`` console script."""
+    app()

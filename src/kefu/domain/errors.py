@@ -1,0 +1,99 @@
+"""The kefu error tree.
+
+Every domain error is a :class:`KefuError` with a stable ``error_id`` (never reworded, so
+clients and logs can match on it), a human message and structured ``details``. HTTP status
+codes are not decided here: the API maps error classes to statuses in one table.
+
+::
+
+    KefuError
+    ├── ValidationError        bad input (a negative capacity, an unknown channel ...)
+    ├── NotFound               an unknown id
+    │   ├── UnknownQueue
+    │   ├── UnknownAgent
+    │   ├── UnknownContact
+    │   └── UnknownOffer
+    └── Conflict               the request is valid but the current state refuses it
+        ├── AlreadyExists
+        ├── InvalidState       e.g. completing a contact twice
+        ├── OfferNotPending    accepting an offer that expired or was withdrawn
+        └── AgentAtCapacity    manual assignment to an agent with no free capacity
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AgentAtCapacity",
+    "AlreadyExists",
+    "Conflict",
+    "InvalidState",
+    "KefuError",
+    "NotFound",
+    "OfferNotPending",
+    "UnknownAgent",
+    "UnknownContact",
+    "UnknownOffer",
+    "UnknownQueue",
+    "ValidationError",
+]
+
+
+class KefuError(Exception):
+    """Base of all kefu errors: a stable ``error_id``, a message and ``details``."""
+
+    error_id: str = "kefu_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description: ``{"error_id", "message", "details"}``."""
+        return {"error_id": self.error_id, "message": self.message, "details": self.details}
+
+
+class ValidationError(KefuError):
+    error_id = "validation_error"
+
+
+class NotFound(KefuError):
+    error_id = "not_found"
+
+
+class UnknownQueue(NotFound):
+    error_id = "unknown_queue"
+
+
+class UnknownAgent(NotFound):
+    error_id = "unknown_agent"
+
+
+class UnknownContact(NotFound):
+    error_id = "unknown_contact"
+
+
+class UnknownOffer(NotFound):
+    error_id = "unknown_offer"
+
+
+class Conflict(KefuError):
+    error_id = "conflict"
+
+
+class AlreadyExists(Conflict):
+    error_id = "already_exists"
+
+
+class InvalidState(Conflict):
+    error_id = "invalid_state"
+
+
+class OfferNotPending(Conflict):
+    error_id = "offer_not_pending"
+
+
+class AgentAtCapacity(Conflict):
+    error_id = "agent_at_capacity"
