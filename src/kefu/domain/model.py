@@ -1,0 +1,277 @@
+"""The contact-center model: channels, queues, agents and contacts as immutable specs.
+
+Specs are what callers configure; the router keeps its own mutable runtime records
+(:mod:`kefu.domain.routing.state`). Times are seconds; skill levels are integers 1–10.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from kefu.domain.errors import ValidationError
+
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "DEFAULT_EXCLUSIVE",
+    "AgentPresence",
+    "AgentSpec",
+    "Channel",
+    "ContactSpec",
+    "ContactState",
+    "OverflowStep",
+    "QueueSpec",
+]
+
+MIN_LEVEL, MAX_LEVEL = 1, 10
+
+
+class Channel(StrEnum):
+    """How a contact reaches the center."""
+
+    VOICE = "voice"
+    CHAT = "chat"
+    EMAIL = "email"
+    SMS = "sms"
+    SOCIAL = "social"
+    BRANCH = "branch"
+    CALLBACK = "callback"
+    WORKITEM = "workitem"
+
+
+class AgentPresence(StrEnum):
+    """What the agent chose; busy and wrap-up are derived from the contacts held."""
+
+    OFFLINE = "offline"
+    READY = "ready"
+    NOT_READY = "not_ready"
+
+
+class ContactState(StrEnum):
+    """Where a contact is in its life; COMPLETED and ABANDONED are terminal."""
+
+    QUEUED = "queued"
+    OFFERED = "offered"
+    ACTIVE = "active"
+    WRAPUP = "wrapup"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+DEFAULT_CAPACITY: Mapping[Channel, int] = MappingProxyType(
+    {
+        Channel.VOICE: 1,
+        Channel.CALLBACK: 1,
+        Channel.BRANCH: 1,
+        Channel.CHAT: 3,
+        Channel.SMS: 3,
+        Channel.SOCIAL: 3,
+        Channel.EMAIL: 5,
+        Channel.WORKITEM: 5,
+    }
+)
+"""Contacts an agent may hold at once per channel (1 call, or 3 chats, or 5 e-mails)."""
+
+DEFAULT_EXCLUSIVE: frozenset[Channel] = frozenset({Channel.VOICE, Channel.CALLBACK, Channel.BRANCH})
+"""Channels whose contact blocks every other: offered only to an empty agent, and while held
+no other contact is offered (Genesys utilization "blocking", Connect routing profiles)."""
+
+
+def _freeze_skills(skills: Mapping[str, int], what: str) -> Mapping[str, int]:
+    frozen: dict[str, int] = {}
+    for name, level in skills.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(f"{what}: a skill name must be a non-empty string", skill=name)
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise ValidationError(f"{what}: level of skill {name!r} must be an integer", skill=name)
+        if not MIN_LEVEL <= level <= MAX_LEVEL:
+            raise ValidationError(
+                f"{what}: level of skill {name!r} is {level}, expected {MIN_LEVEL}–{MAX_LEVEL}",
+                skill=name,
+                level=level,
+            )
+        frozen[name] = level
+    return MappingProxyType(dict(sorted(frozen.items())))
+
+
+def _check_id(value: str, what: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{what} must be a non-empty string", value=value)
+
+
+def _check_duration(value: float, what: str, *, allow_inf: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValidationError(f"{what} must be a number of seconds", value=value)
+    if value < 0 or (math.isinf(value) and not allow_inf):
+        raise ValidationError(f"{what} must be a finite number of seconds ≥ 0", value=value)
+
+
+@dataclass(frozen=True, slots=True)
+class OverflowStep:
+    """After ``after_s`` seconds in the queue, relax the skills or move to another queue.
+
+    ``skills`` replaces the required skills (``None`` keeps those of the previous step;
+    an empty mapping lets any agent of the channel take the contact). ``queue_id`` moves the
+    contact to another queue, keeping its place in line (like a Genesys bullseye ring).
+    """
+
+    after_s: float
+    skills: Mapping[str, int] | None = None
+    queue_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_duration(self.after_s, "overflow step after_s")
+        if self.skills is not None:
+            object.__setattr__(self, "skills", _freeze_skills(self.skills, "overflow step"))
+        if self.skills is None and self.queue_id is None:
+            raise ValidationError("an overflow step must relax skills or name a queue_id")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "after_s": self.after_s,
+            "skills": None if self.skills is None else dict(self.skills),
+            "queue_id": self.queue_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """A queue: its channel, required skills (minimum levels), service-level target and timers.
+
+    SL target: ``sl_target`` of contacts answered within ``sl_threshold_s`` seconds.
+    ``aht_s`` seeds the handle-time estimate used for predicted waits until real handle times
+    are observed. Overflow steps are applied in order of ``after_s``.
+    """
+
+    queue_id: str
+    channel: Channel = Channel.VOICE
+    skills: Mapping[str, int] = field(default_factory=dict)
+    sl_target: float = 0.8
+    sl_threshold_s: float = 20.0
+    wrapup_s: float = 0.0
+    short_abandon_s: float = 5.0
+    aht_s: float = 300.0
+    overflow: tuple[OverflowStep, ...] = ()
+    name: str = ""
+    site_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.queue_id, "queue_id")
+        object.__setattr__(self, "channel", _channel(self.channel))
+        object.__setattr__(self, "skills", _freeze_skills(self.skills, f"queue {self.queue_id}"))
+        if not 0.0 < self.sl_target <= 1.0:
+            raise ValidationError(
+                f"queue {self.queue_id}: sl_target must be in (0, 1]", value=self.sl_target
+            )
+        _check_duration(self.sl_threshold_s, f"queue {self.queue_id}: sl_threshold_s")
+        _check_duration(self.wrapup_s, f"queue {self.queue_id}: wrapup_s")
+        _check_duration(self.short_abandon_s, f"queue {self.queue_id}: short_abandon_s")
+        _check_duration(self.aht_s, f"queue {self.queue_id}: aht_s")
+        if self.aht_s <= 0:
+            raise ValidationError(f"queue {self.queue_id}: aht_s must be > 0", value=self.aht_s)
+        steps = tuple(sorted(self.overflow, key=lambda s: s.after_s))
+        object.__setattr__(self, "overflow", steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "queue_id": self.queue_id,
+            "channel": self.channel.value,
+            "skills": dict(self.skills),
+            "sl_target": self.sl_target,
+            "sl_threshold_s": self.sl_threshold_s,
+            "wrapup_s": self.wrapup_s,
+            "short_abandon_s": self.short_abandon_s,
+            "aht_s": self.aht_s,
+            "overflow": [s.to_dict() for s in self.overflow],
+            "name": self.name,
+            "site_id": self.site_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QueueSpec:
+        raw = dict(data)
+        raw["overflow"] = tuple(OverflowStep(**s) for s in raw.get("overflow", ()))
+        return cls(**raw)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSpec:
+    """An agent: skills (name → level 1–10), capacity per channel and blocking channels."""
+
+    agent_id: str
+    skills: Mapping[str, int] = field(default_factory=dict)
+    capacity: Mapping[Channel, int] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    exclusive: frozenset[Channel] = DEFAULT_EXCLUSIVE
+    name: str = ""
+    site_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.agent_id, "agent_id")
+        object.__setattr__(self, "skills", _freeze_skills(self.skills, f"agent {self.agent_id}"))
+        capacity: dict[Channel, int] = {}
+        for channel, slots in self.capacity.items():
+            if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
+                raise ValidationError(
+                    f"agent {self.agent_id}: capacity for {channel} must be an integer ≥ 0",
+                    channel=str(channel),
+                    value=slots,
+                )
+            capacity[_channel(channel)] = slots
+        object.__setattr__(self, "capacity", MappingProxyType(capacity))
+        object.__setattr__(self, "exclusive", frozenset(_channel(c) for c in self.exclusive))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agent_id": self.agent_id,
+            "skills": dict(self.skills),
+            "capacity": {c.value: n for c, n in self.capacity.items()},
+            "exclusive": sorted(c.value for c in self.exclusive),
+            "name": self.name,
+            "site_id": self.site_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AgentSpec:
+        raw = dict(data)
+        raw["capacity"] = {Channel(c): n for c, n in raw.get("capacity", {}).items()}
+        raw["exclusive"] = frozenset(Channel(c) for c in raw.get("exclusive", ()))
+        return cls(**raw)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSpec:
+    """A contact arriving in a queue.
+
+    ``value_tier`` (0 = standard, higher = more valuable customer) is compared before
+    ``priority``; both larger-first. ``attributes`` travel with the contact through every
+    transfer (identity checks done, IVR inputs, topic), so nobody asks again.
+    """
+
+    contact_id: str
+    queue_id: str
+    value_tier: int = 0
+    priority: int = 0
+    customer_id: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_id(self.contact_id, "contact_id")
+        _check_id(self.queue_id, "queue_id")
+        for name in ("value_tier", "priority"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValidationError(f"contact {self.contact_id}: {name} must be an integer")
+        attributes = {str(k): str(v) for k, v in self.attributes.items()}
+        object.__setattr__(self, "attributes", MappingProxyType(attributes))
+
+
+def _channel(value: object) -> Channel:
+    try:
+        return Channel(str(value))
+    except ValueError as exc:
+        known = ", ".join(c.value for c in Channel)
+        raise ValidationError(f"unknown channel {value!r} (known: {known})") from exc

@@ -1,0 +1,319 @@
+"""Mutable runtime records of the router: agents, contacts, queues and their buckets.
+
+A *bucket* holds the contacts of one queue at one overflow step (they share one skill
+requirement) together with the heap of agents that are eligible for that requirement and
+have free capacity. Heaps use lazy deletion: an entry is valid only while the version it
+carries equals its record's current version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from heapq import heappop, heappush
+from typing import Any
+
+from kefu.domain.model import AgentPresence, AgentSpec, Channel, ContactState, QueueSpec
+
+__all__ = ["AgentRecord", "Bucket", "ContactRecord", "QueueRecord"]
+
+READY = AgentPresence.READY
+
+
+class AgentRecord:
+    """An agent as the router sees it: presence, pending presence and load per channel."""
+
+    __slots__ = (
+        "agent_id",
+        "buckets",
+        "capacity",
+        "exclusive",
+        "exclusive_held",
+        "held",
+        "last_routed_at",
+        "load",
+        "pending",
+        "presence",
+        "reason",
+        "seq",
+        "spec",
+        "state_since",
+        "version",
+    )
+
+    def __init__(self, spec: AgentSpec, seq: int, at: float) -> None:
+        self.agent_id = spec.agent_id
+        self.seq = seq
+        self.presence = AgentPresence.OFFLINE
+        self.reason: str | None = None
+        self.pending: tuple[AgentPresence, str | None] | None = None
+        self.load: dict[Channel, int] = {}
+        self.held: dict[str, ContactRecord] = {}
+        self.exclusive_held = 0
+        self.last_routed_at = at
+        self.state_since = at
+        self.version = 0
+        self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
+        self.set_spec(spec)
+
+    def set_spec(self, spec: AgentSpec) -> None:
+        self.spec = spec
+        self.capacity: Mapping[Channel, int] = spec.capacity
+        self.exclusive: frozenset[Channel] = spec.exclusive
+
+    def free_for(self, channel: Channel) -> bool:
+        """True when a contact of ``channel`` may be offered to this agent now."""
+        if self.presence is not READY or self.pending is not None or self.exclusive_held:
+            return False
+        cap = self.capacity.get(channel, 0)
+        if channel in self.exclusive:
+            return cap > 0 and not self.held
+        return self.load.get(channel, 0) < cap
+
+    def has_room_for(self, channel: Channel) -> bool:
+        """Capacity check alone (manual assignment ignores presence)."""
+        if self.exclusive_held:
+            return False
+        cap = self.capacity.get(channel, 0)
+        if channel in self.exclusive:
+            return cap > 0 and not self.held
+        return self.load.get(channel, 0) < cap
+
+    @property
+    def activity(self) -> str:
+        """Presence refined by load: offline, ready, not_ready, offered, busy or wrapup."""
+        if not self.held:
+            return self.presence.value
+        states = {c.state for c in self.held.values()}
+        if ContactState.ACTIVE in states:
+            return "busy"
+        if ContactState.OFFERED in states:
+            return "offered"
+        return "wrapup"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "agent_id": self.agent_id,
+            "presence": self.presence.value,
+            "reason": self.reason,
+            "pending": None if self.pending is None else self.pending[0].value,
+            "activity": self.activity,
+            "contacts": sorted(self.held),
+            "state_since": self.state_since,
+        }
+
+
+class ContactRecord:
+    """A contact's runtime state; ``key`` orders it inside its bucket."""
+
+    __slots__ = (
+        "agent_id",
+        "answered_at",
+        "attributes",
+        "bucket",
+        "callback",
+        "callback_number",
+        "channel",
+        "contact_id",
+        "customer_id",
+        "declined",
+        "ended_at",
+        "entered_at",
+        "estimated_wait_s",
+        "first_queued_at",
+        "key",
+        "notes",
+        "offer_id",
+        "offers_made",
+        "on_hold",
+        "path",
+        "priority",
+        "queue_id",
+        "route_version",
+        "state",
+        "step",
+        "value_tier",
+        "version",
+        "wrap_version",
+    )
+
+    def __init__(
+        self,
+        contact_id: str,
+        queue_id: str,
+        channel: Channel,
+        value_tier: int,
+        priority: int,
+        customer_id: str | None,
+        attributes: Mapping[str, str],
+        at: float,
+    ) -> None:
+        self.contact_id = contact_id
+        self.queue_id = queue_id
+        self.channel = channel
+        self.value_tier = value_tier
+        self.priority = priority
+        self.customer_id = customer_id
+        self.attributes = attributes
+        self.state = ContactState.QUEUED
+        self.first_queued_at = at
+        self.entered_at = at
+        self.answered_at: float | None = None
+        self.ended_at: float | None = None
+        self.estimated_wait_s: float | None = None
+        self.step = 0
+        self.bucket: Bucket | None = None
+        self.key: tuple[int, int, float, int] = (0, 0, 0.0, 0)
+        self.version = 0
+        self.route_version = 0
+        self.wrap_version = 0
+        self.agent_id: str | None = None
+        self.offer_id: str | None = None
+        self.offers_made = 0
+        self.declined: set[str] | None = None
+        self.callback = False
+        self.callback_number: str | None = None
+        self.on_hold = False
+        self.notes: list[str] = []
+        self.path: list[str] = [queue_id]
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "contact_id": self.contact_id,
+            "queue_id": self.queue_id,
+            "channel": self.channel.value,
+            "state": self.state.value,
+            "value_tier": self.value_tier,
+            "priority": self.priority,
+            "customer_id": self.customer_id,
+            "attributes": dict(self.attributes),
+            "agent_id": self.agent_id,
+            "offer_id": self.offer_id,
+            "step": self.step,
+            "callback": self.callback,
+            "on_hold": self.on_hold,
+            "first_queued_at": self.first_queued_at,
+            "answered_at": self.answered_at,
+            "estimated_wait_s": self.estimated_wait_s,
+            "notes": list(self.notes),
+            "path": list(self.path),
+        }
+
+
+class Bucket:
+    """Contacts sharing one skill requirement, and the free agents who meet it."""
+
+    __slots__ = (
+        "agents",
+        "channel",
+        "contacts",
+        "name",
+        "queue_id",
+        "requirement",
+        "staffed",
+        "waiting",
+    )
+
+    def __init__(
+        self, name: str, queue_id: str | None, channel: Channel, requirement: Mapping[str, int]
+    ) -> None:
+        self.name = name
+        self.queue_id = queue_id
+        self.channel = channel
+        self.requirement = requirement
+        # entries: (-value_tier, -priority, sl_deadline, seq, version, contact)
+        self.contacts: list[tuple[int, int, float, int, int, ContactRecord]] = []
+        # entries: (-skill_score, last_routed_at, agent_seq, version, agent)
+        self.agents: list[tuple[int, float, int, int, AgentRecord]] = []
+        self.waiting = 0
+        self.staffed = 0
+
+    def score(self, agent: AgentSpec) -> int | None:
+        """Sum of the agent's levels on the required skills, or None if not eligible."""
+        total = 0
+        skills = agent.skills
+        for skill, minimum in self.requirement.items():
+            level = skills.get(skill, 0)
+            if level < minimum:
+                return None
+            total += level
+        return total
+
+    def push_contact(self, contact: ContactRecord) -> None:
+        contact.version += 1
+        contact.bucket = self
+        k = contact.key
+        heappush(self.contacts, (k[0], k[1], k[2], k[3], contact.version, contact))
+        self.waiting += 1
+
+    def best_contact(self, agent_id: str) -> tuple[int, int, float, int, int, ContactRecord] | None:
+        """The first waiting contact this agent has not declined (stale entries dropped)."""
+        heap = self.contacts
+        skipped = None
+        found = None
+        while heap:
+            entry = heap[0]
+            contact = entry[5]
+            if entry[4] != contact.version or contact.state is not ContactState.QUEUED:
+                heappop(heap)
+                continue
+            if contact.declined is not None and agent_id in contact.declined:
+                if skipped is None:
+                    skipped = []
+                skipped.append(heappop(heap))
+                continue
+            found = entry
+            break
+        if skipped:
+            for entry in skipped:
+                heappush(heap, entry)
+        return found
+
+    def push_agent(self, agent: AgentRecord, neg_score: int) -> None:
+        heappush(self.agents, (neg_score, agent.last_routed_at, agent.seq, agent.version, agent))
+
+    def has_free_agent(self) -> bool:
+        heap = self.agents
+        channel = self.channel
+        while heap:
+            entry = heap[0]
+            agent = entry[4]
+            if entry[3] == agent.version and agent.free_for(channel):
+                return True
+            heappop(heap)
+        return False
+
+
+class QueueRecord:
+    """A queue with one bucket per overflow step (step 0 is the queue's own requirement)."""
+
+    __slots__ = ("aht_estimate", "buckets", "class_counts", "handled", "spec")
+
+    def __init__(self, spec: QueueSpec) -> None:
+        self.spec = spec
+        self.buckets: list[Bucket] = []
+        requirement: Mapping[str, int] = spec.skills
+        self.buckets.append(Bucket(f"{spec.queue_id}#0", spec.queue_id, spec.channel, requirement))
+        for index, step in enumerate(spec.overflow, start=1):
+            if step.skills is not None:
+                requirement = step.skills
+            self.buckets.append(
+                Bucket(f"{spec.queue_id}#{index}", spec.queue_id, spec.channel, requirement)
+            )
+        self.class_counts: dict[tuple[int, int], int] = {}
+        self.aht_estimate = spec.aht_s
+        self.handled = 0
+
+    def observe_handle_time(self, seconds: float, prior_weight: int = 20) -> None:
+        """Running mean seeded by ``spec.aht_s``, turning into a slow moving average (1 %)."""
+        self.handled += 1
+        alpha = max(1.0 / (self.handled + prior_weight), 0.01)
+        self.aht_estimate += alpha * (seconds - self.aht_estimate)
+
+    def count(self, contact: ContactRecord, delta: int) -> None:
+        cls = (contact.value_tier, contact.priority)
+        self.class_counts[cls] = self.class_counts.get(cls, 0) + delta
+
+    def ahead_of(self, value_tier: int, priority: int) -> int:
+        """Waiting contacts that a new (value_tier, priority) contact would queue behind."""
+        mine = (value_tier, priority)
+        return sum(n for cls, n in self.class_counts.items() if cls >= mine)

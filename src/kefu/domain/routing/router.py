@@ -1,0 +1,538 @@
+"""The ACD router: commands in, events out, time passed explicitly.
+
+Contact order (who is served first), for the contacts an agent is eligible for:
+
+1. ``value_tier``, higher first (differentiated service by customer value);
+2. ``priority``, higher first;
+3. urgency: the earliest *SL deadline* first, the deadline being the instant the contact
+   exceeds its queue's service-level threshold (queue entry + ``sl_threshold_s``). In a
+   blended pool this protects the queue closest to missing its target: a contact 15 s into
+   a 20 s queue (5 s left) goes before one 40 s into a 60 s queue (20 s left);
+4. arrival order (a sequence number), so ties never depend on chance.
+
+Agent choice, among ready agents with free capacity who meet the contact's skill
+requirement at its current overflow step: best skill match (the sum of the agent's levels
+on the required skills; ``agent_order="longest_idle"`` ignores it), then the agent who was
+routed a contact (or became ready) longest ago, then the agent defined first.
+
+Timers (offer timeouts, overflow steps, wrap-up) run without threads: :meth:`Router.next_due`
+tells when work is due, and every command (or :meth:`Router.advance`) first processes what is
+due by the time it is given, so a discrete-event simulator and an asyncio loop drive the
+router alike. Each routing event costs O(log n) heap work in the waiting contacts and eligible
+agents of the buckets involved; nothing scans all agents or all contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from heapq import heappop, heappush
+from typing import Any, Literal
+
+from kefu.domain import events as ev
+from kefu.domain.errors import (
+    AgentAtCapacity,
+    AlreadyExists,
+    InvalidState,
+    OfferNotPending,
+    UnknownAgent,
+    UnknownContact,
+    UnknownOffer,
+    UnknownQueue,
+    ValidationError,
+)
+from kefu.domain.model import AgentPresence, AgentSpec, ContactSpec, ContactState, QueueSpec
+from kefu.domain.routing.records import AgentRecord, ContactRecord, QueueRecord
+from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
+
+__all__ = ["Router", "RouterConfig"]
+
+QUEUED = ContactState.QUEUED
+OFFERED = ContactState.OFFERED
+ACTIVE = ContactState.ACTIVE
+WRAPUP = ContactState.WRAPUP
+READY = AgentPresence.READY
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    """Router settings. ``offer_timeout_s``: seconds an agent has to accept an offer;
+    ``retain_closed=False`` forgets finished contacts (long simulations)."""
+
+    offer_timeout_s: float = 20.0
+    missed_reason: str = "missed"
+    agent_order: Literal["skill_then_idle", "longest_idle"] = "skill_then_idle"
+    retain_closed: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.offer_timeout_s > 0:
+            raise ValidationError("offer_timeout_s must be > 0", value=self.offer_timeout_s)
+        if self.agent_order not in ("skill_then_idle", "longest_idle"):
+            raise ValidationError(f"unknown agent_order {self.agent_order!r}")
+
+
+class Router(RoutingState):
+    """Skills-based ACD over queues, agents and contacts of every channel."""
+
+    def __init__(self, config: RouterConfig | None = None) -> None:
+        self.config = config or RouterConfig()
+        super().__init__(
+            offer_timeout_s=self.config.offer_timeout_s,
+            retain_closed=self.config.retain_closed,
+            use_skill_score=self.config.agent_order == "skill_then_idle",
+        )
+
+    @classmethod
+    def replay(cls, events: Iterable[ev.Event], config: RouterConfig | None = None) -> Router:
+        """Rebuild a router from a log: same queues, offers, presences and timers."""
+        router = cls(config)
+        for event in events:
+            router.apply(event)
+        return router
+
+    def drain(self) -> list[ev.Event]:
+        """Hand over the events logged since the last drain and forget them."""
+        out, self.log = self.log, []
+        return out
+
+    # -- time --------------------------------------------------------------------------
+    def next_due(self) -> float | None:
+        """The instant (seconds) of the earliest pending timer, or None."""
+        timers = self.timers
+        while timers:
+            entry = timers[0]
+            if self._timer_valid(entry[2], entry[3], entry[4]):
+                return entry[0]
+            heappop(timers)
+        return None
+
+    def advance(self, now: float) -> None:
+        """Process every timer due by ``now`` (seconds), in order."""
+        self._clock(now)
+
+    def _clock(self, now: float) -> None:
+        if now < self.time:
+            raise ValidationError(f"time went backwards: {now} s after {self.time} s")
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            due, _, kind, contact, token = heappop(timers)
+            if not self._timer_valid(kind, contact, token):
+                continue
+            if due > self.time:
+                self.time = due
+            if kind == T_OFFER:
+                self._offer_expired(contact)
+            elif kind == T_OVERFLOW:
+                self._overflow(contact)
+            else:
+                self._finish_wrapup(contact)
+        self.time = float(now)
+
+    @staticmethod
+    def _timer_valid(kind: int, contact: ContactRecord, token: int) -> bool:
+        if kind == T_OFFER:
+            return contact.state is OFFERED and contact.offers_made == token
+        if kind == T_OVERFLOW:
+            return contact.route_version == token and contact.state in (QUEUED, OFFERED)
+        return contact.state is WRAPUP and contact.wrap_version == token
+
+    # -- configuration -----------------------------------------------------------------
+    def define_queue(self, spec: QueueSpec, now: float) -> None:
+        """Add a queue, or redefine one that has no waiting contacts."""
+        self._clock(now)
+        old = self.queues.get(spec.queue_id)
+        if old is not None and any(b.waiting for b in old.buckets):
+            raise InvalidState(
+                f"queue {spec.queue_id} has waiting contacts and cannot be redefined",
+                queue_id=spec.queue_id,
+            )
+        for step in spec.overflow:
+            if step.queue_id is not None:
+                if step.queue_id not in self.queues and step.queue_id != spec.queue_id:
+                    raise UnknownQueue(
+                        f"overflow of {spec.queue_id} names unknown queue {step.queue_id}",
+                        queue_id=step.queue_id,
+                    )
+                if step.after_s <= 0:
+                    raise ValidationError("an overflow step to another queue needs after_s > 0")
+        self._emit(ev.QueueDefined(self.time, spec))
+
+    def define_agent(self, spec: AgentSpec, now: float) -> None:
+        """Add an agent (offline), or change an agent's skills and capacity."""
+        self._clock(now)
+        self._emit(ev.AgentDefined(self.time, spec))
+        self._dispatch_agent(self.agents[spec.agent_id])
+
+    def set_presence(
+        self, agent_id: str, presence: AgentPresence | str, now: float, reason: str | None = None
+    ) -> None:
+        """Ready, not ready (with a reason code) or offline.
+
+        Asking for not-ready or offline while holding contacts sets a *pending* presence:
+        no new contacts are offered, and it takes effect when the last contact ends.
+        """
+        agent = self._agent(agent_id)
+        try:
+            target = AgentPresence(presence)
+        except ValueError as exc:
+            known = ", ".join(p.value for p in AgentPresence)
+            raise ValidationError(f"unknown presence {presence!r} (known: {known})") from exc
+        self._clock(now)
+        if agent.held and (
+            target is AgentPresence.OFFLINE or (target is not READY and agent.presence is READY)
+        ):
+            self._emit(ev.AgentStatePending(self.time, agent_id, target.value, reason))
+            return
+        self._emit(ev.AgentStateChanged(self.time, agent_id, target.value, reason))
+        if target is READY:
+            self._dispatch_agent(agent)
+
+    # -- contacts ----------------------------------------------------------------------
+    def enqueue(self, spec: ContactSpec, now: float) -> ev.ContactQueued:
+        """A contact arrives in a queue; returns the event with its predicted wait."""
+        queue = self._queue(spec.queue_id)
+        if spec.contact_id in self.contacts:
+            raise AlreadyExists(
+                f"contact {spec.contact_id} already exists", contact_id=spec.contact_id
+            )
+        self._clock(now)
+        ahead = queue.ahead_of(spec.value_tier, spec.priority)
+        event = ev.ContactQueued(
+            self.time,
+            spec.contact_id,
+            spec.queue_id,
+            queue.spec.channel.value,
+            spec.value_tier,
+            spec.priority,
+            spec.customer_id,
+            spec.attributes,
+            self._estimate(queue, ahead),
+            ahead + 1,
+        )
+        self._emit(event)
+        self._dispatch_contact(self.contacts[spec.contact_id])
+        return event
+
+    def estimated_wait(self, queue_id: str, value_tier: int = 0, priority: int = 0) -> float | None:
+        """Predicted wait (seconds) of a contact queued now, or None when nobody is staffed.
+
+        Definition: 0 when an eligible agent is free; otherwise (ahead + 1) × AHT / N, where
+        ahead counts waiting contacts of at least this contact's class in the queue, AHT is
+        the queue's observed mean handle time (seeded by its ``aht_s``) and N the ready
+        agents' slots able to take it — for seed 001's hall, (110 + 1) × 300 s / 7 ≈ 79 min.
+        Contacts of other queues competing for the same agents are not counted.
+        """
+        queue = self._queue(queue_id)
+        return self._estimate(queue, queue.ahead_of(value_tier, priority))
+
+    def _estimate(self, queue: QueueRecord, ahead: int) -> float | None:
+        first = queue.buckets[0]
+        if first.has_free_agent():
+            return 0.0
+        if first.staffed <= 0:
+            return None
+        return (ahead + 1) * queue.aht_estimate / first.staffed
+
+    def accept(self, offer_id: str, now: float, agent_id: str | None = None) -> None:
+        """The agent takes the offered contact (for a call: answers it)."""
+        contact = self._pending_offer(offer_id, agent_id)
+        self._clock(now)
+        if contact.offer_id != offer_id:  # the offer expired while time advanced
+            raise OfferNotPending(f"offer {offer_id} is no longer pending", offer_id=offer_id)
+        assert contact.agent_id is not None
+        self._emit(ev.OfferAccepted(self.time, offer_id, contact.contact_id, contact.agent_id))
+
+    def reject(self, offer_id: str, now: float, agent_id: str | None = None) -> None:
+        """The agent declines: the contact goes to the next eligible agent."""
+        contact = self._pending_offer(offer_id, agent_id)
+        self._clock(now)
+        if contact.offer_id != offer_id:
+            raise OfferNotPending(f"offer {offer_id} is no longer pending", offer_id=offer_id)
+        agent = self.agents[contact.agent_id or ""]
+        self._emit(ev.OfferRejected(self.time, offer_id, contact.contact_id, agent.agent_id))
+        self._dispatch_contact(contact)
+        self._after_release(agent)
+
+    def assign(self, contact_id: str, agent_id: str, now: float) -> str:
+        """Manually offer a waiting contact to an agent with room for it; returns the offer id."""
+        contact = self._contact(contact_id)
+        agent = self._agent(agent_id)
+        self._require(contact, (QUEUED,), "assigned")
+        if agent.presence is AgentPresence.OFFLINE:
+            raise InvalidState(f"agent {agent_id} is offline", agent_id=agent_id)
+        if not agent.has_room_for(contact.channel):
+            raise AgentAtCapacity(
+                f"agent {agent_id} has no free capacity for {contact.channel.value}",
+                agent_id=agent_id,
+                channel=contact.channel.value,
+            )
+        self._clock(now)
+        if contact.state is not QUEUED:
+            raise InvalidState(f"contact {contact_id} is no longer waiting")
+        return self._offer(contact, agent)
+
+    def abandon(self, contact_id: str, now: float) -> None:
+        """The customer leaves before being answered (also while an offer rings)."""
+        contact = self._contact(contact_id)
+        self._require(contact, (QUEUED, OFFERED), "abandoned")
+        self._clock(now)
+        self._require(contact, (QUEUED, OFFERED), "abandoned")
+        agent = None
+        if contact.state is OFFERED:
+            agent = self.agents[contact.agent_id or ""]
+            self._emit(
+                ev.OfferWithdrawn(
+                    self.time, contact.offer_id or "", contact.contact_id, agent.agent_id
+                )
+            )
+        self._emit(
+            ev.ContactAbandoned(
+                self.time, contact_id, contact.queue_id, self.time - contact.first_queued_at
+            )
+        )
+        if agent is not None:
+            self._after_release(agent)
+
+    def request_callback(self, contact_id: str, now: float, number: str | None = None) -> None:
+        """Virtual hold: the customer hangs up and keeps its place in line; at the front the
+        contact is offered as a callback."""
+        contact = self._contact(contact_id)
+        self._require(contact, (QUEUED,), "turned into a callback")
+        if contact.callback:
+            raise InvalidState(f"contact {contact_id} is already a callback")
+        self._clock(now)
+        self._require(contact, (QUEUED,), "turned into a callback")
+        self._emit(ev.CallbackRequested(self.time, contact_id, number))
+
+    def hold(self, contact_id: str, now: float) -> None:
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "put on hold")
+        if contact.on_hold:
+            raise InvalidState(f"contact {contact_id} is already on hold")
+        self._clock(now)
+        self._emit(ev.ContactHeld(self.time, contact_id, contact.agent_id or ""))
+
+    def resume(self, contact_id: str, now: float) -> None:
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "resumed")
+        if not contact.on_hold:
+            raise InvalidState(f"contact {contact_id} is not on hold")
+        self._clock(now)
+        self._emit(ev.ContactResumed(self.time, contact_id, contact.agent_id or ""))
+
+    def transfer(
+        self,
+        contact_id: str,
+        now: float,
+        *,
+        to_queue: str | None = None,
+        to_agent: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Send an active contact to a queue or a named agent, keeping its attributes,
+        history and place in line; ``note`` is handed to whoever takes it next."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "transferred")
+        if (to_queue is None) == (to_agent is None):
+            raise ValidationError("transfer needs exactly one of to_queue or to_agent")
+        if to_queue is not None:
+            self._queue(to_queue)
+        if to_agent is not None:
+            target = self._agent(to_agent)
+            if to_agent == contact.agent_id:
+                raise ValidationError("a contact cannot be transferred to the agent holding it")
+            if target.capacity.get(contact.channel, 0) <= 0:
+                raise ValidationError(
+                    f"agent {to_agent} takes no {contact.channel.value} contacts",
+                    agent_id=to_agent,
+                )
+        self._clock(now)
+        agent = self.agents[contact.agent_id or ""]
+        self._emit(
+            ev.ContactTransferred(self.time, contact_id, agent.agent_id, to_queue, to_agent, note)
+        )
+        self._dispatch_contact(contact)
+        self._after_release(agent)
+
+    def complete(self, contact_id: str, now: float, disposition: str | None = None) -> None:
+        """The conversation ends; wrap-up follows for the queue's ``wrapup_s``."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "completed")
+        self._clock(now)
+        self._require(contact, (ACTIVE,), "completed")
+        wrapup_s = self.queues[contact.queue_id].spec.wrapup_s
+        agent_id = contact.agent_id or ""
+        self._emit(ev.ContactCompleted(self.time, contact_id, agent_id, disposition, wrapup_s))
+        if wrapup_s <= 0:
+            self._finish_wrapup(contact)
+
+    def end_wrapup(self, contact_id: str, now: float) -> None:
+        """The agent finishes wrap-up early."""
+        contact = self._contact(contact_id)
+        self._require(contact, (WRAPUP,), "taken out of wrap-up")
+        self._clock(now)
+        if contact.state is WRAPUP:
+            self._finish_wrapup(contact)
+
+    # -- queries -----------------------------------------------------------------------
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        return self._contact(contact_id).snapshot()
+
+    def agent(self, agent_id: str) -> dict[str, Any]:
+        return self._agent(agent_id).snapshot()
+
+    def queue_status(self, queue_id: str) -> dict[str, Any]:
+        """Waiting count, longest current wait (s), staffed slots and predicted wait."""
+        queue = self._queue(queue_id)
+        oldest = None
+        for bucket in queue.buckets:
+            for entry in bucket.contacts:
+                contact = entry[5]
+                if entry[4] == contact.version and contact.state is QUEUED:
+                    t = contact.first_queued_at
+                    oldest = t if oldest is None or t < oldest else oldest
+        return {
+            "queue_id": queue_id,
+            "waiting": sum(b.waiting for b in queue.buckets),
+            "longest_wait_s": 0.0 if oldest is None else self.time - oldest,
+            "staffed": queue.buckets[0].staffed,
+            "aht_estimate_s": queue.aht_estimate,
+            "estimated_wait_s": self._estimate(queue, queue.ahead_of(0, 0)),
+        }
+
+    # -- decisions ---------------------------------------------------------------------
+    def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
+        offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
+        self._emit(
+            ev.OfferCreated(
+                self.time,
+                offer_id,
+                contact.contact_id,
+                agent.agent_id,
+                self.time + self.offer_timeout_s,
+                contact.callback,
+            )
+        )
+        return offer_id
+
+    def _dispatch_contact(self, contact: ContactRecord) -> None:
+        """Offer a newly waiting contact to the best free eligible agent, if any.
+
+        No free eligible agent can have better work waiting: every change that frees an
+        agent first offers it the best waiting contact (:meth:`_dispatch_agent`).
+        """
+        bucket = contact.bucket
+        if bucket is None or contact.state is not QUEUED:
+            return
+        heap = bucket.agents
+        channel = bucket.channel
+        declined = contact.declined
+        skipped = []
+        while heap:
+            entry = heap[0]
+            agent = entry[4]
+            if entry[3] != agent.version or not agent.free_for(channel):
+                heappop(heap)
+                continue
+            if declined is not None and agent.agent_id in declined:
+                skipped.append(heappop(heap))
+                continue
+            self._offer(contact, agent)
+            break
+        for entry in skipped:
+            heappush(heap, entry)
+
+    def _dispatch_agent(self, agent: AgentRecord) -> None:
+        """While the agent has free capacity, offer it the best contact it may take."""
+        while True:
+            best = None
+            for channel, buckets in agent.buckets.items():
+                if not agent.free_for(channel):
+                    continue
+                for bucket, _ in buckets:
+                    if bucket.waiting:
+                        entry = bucket.best_contact(agent.agent_id)
+                        if entry is not None and (best is None or entry < best):
+                            best = entry
+            if best is None:
+                return
+            self._offer(best[5], agent)
+
+    def _after_release(self, agent: AgentRecord) -> None:
+        if not agent.held and agent.pending is not None:
+            presence, reason = agent.pending
+            self._emit(ev.AgentStateChanged(self.time, agent.agent_id, presence.value, reason))
+        if agent.presence is READY:
+            self._dispatch_agent(agent)
+
+    def _offer_expired(self, contact: ContactRecord) -> None:
+        agent = self.agents[contact.agent_id or ""]
+        offer_id = contact.offer_id or ""
+        self._emit(ev.OfferTimedOut(self.time, offer_id, contact.contact_id, agent.agent_id))
+        if agent.presence is not AgentPresence.OFFLINE:
+            self._emit(
+                ev.AgentStateChanged(
+                    self.time,
+                    agent.agent_id,
+                    AgentPresence.NOT_READY.value,
+                    self.config.missed_reason,
+                )
+            )
+        self._dispatch_contact(contact)
+
+    def _overflow(self, contact: ContactRecord) -> None:
+        step = self.queues[contact.queue_id].spec.overflow[contact.step]
+        target = step.queue_id if step.queue_id is not None else contact.queue_id
+        self._emit(ev.ContactOverflowed(self.time, contact.contact_id, contact.step + 1, target))
+        self._dispatch_contact(contact)
+
+    def _finish_wrapup(self, contact: ContactRecord) -> None:
+        agent = self.agents[contact.agent_id or ""]
+        self._emit(ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id))
+        self._after_release(agent)
+
+    # -- lookups -----------------------------------------------------------------------
+    def _queue(self, queue_id: str) -> QueueRecord:
+        try:
+            return self.queues[queue_id]
+        except KeyError:
+            raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id) from None
+
+    def _agent(self, agent_id: str) -> AgentRecord:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise UnknownAgent(f"unknown agent {agent_id!r}", agent_id=agent_id) from None
+
+    def _contact(self, contact_id: str) -> ContactRecord:
+        try:
+            return self.contacts[contact_id]
+        except KeyError:
+            raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id) from None
+
+    def _pending_offer(self, offer_id: str, agent_id: str | None) -> ContactRecord:
+        contact_id, _, _ = offer_id.rpartition("/")
+        contact = self.contacts.get(contact_id)
+        if contact is None or not offer_id.rpartition("/")[2].isdigit():
+            raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
+        if int(offer_id.rpartition("/")[2]) > contact.offers_made:
+            raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
+        if contact.offer_id != offer_id or contact.state is not OFFERED:
+            raise OfferNotPending(
+                f"offer {offer_id} is no longer pending (expired, withdrawn or answered)",
+                offer_id=offer_id,
+            )
+        if agent_id is not None and contact.agent_id != agent_id:
+            raise OfferNotPending(
+                f"offer {offer_id} was made to another agent", offer_id=offer_id, agent_id=agent_id
+            )
+        return contact
+
+    @staticmethod
+    def _require(contact: ContactRecord, states: tuple[ContactState, ...], verb: str) -> None:
+        if contact.state not in states:
+            raise InvalidState(
+                f"contact {contact.contact_id} is {contact.state.value} and cannot be {verb}",
+                contact_id=contact.contact_id,
+                state=contact.state.value,
+            )

@@ -1,0 +1,381 @@
+"""The router's state as a projection of its events.
+
+Every change goes through ``_emit(event)``, which appends the event to the log and applies
+it here. Applying never decides anything, so replaying a log rebuilds exactly the state
+(queues, offers, agent presence, timers) that produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from heapq import heappush
+from typing import Any
+
+from kefu.domain import events as ev
+from kefu.domain.errors import ValidationError
+from kefu.domain.model import AgentPresence, Channel, ContactState
+from kefu.domain.routing.records import AgentRecord, Bucket, ContactRecord, QueueRecord
+
+__all__ = ["RoutingState"]
+
+QUEUED = ContactState.QUEUED
+OFFERED = ContactState.OFFERED
+ACTIVE = ContactState.ACTIVE
+WRAPUP = ContactState.WRAPUP
+
+# Timer kinds in the (due, seq, kind, contact, token) heap.
+T_OFFER, T_OVERFLOW, T_WRAPUP = 0, 1, 2
+
+
+class RoutingState:
+    """Records, indexes and timers, changed only by applying events."""
+
+    def __init__(
+        self, *, offer_timeout_s: float, retain_closed: bool, use_skill_score: bool
+    ) -> None:
+        self.offer_timeout_s = offer_timeout_s
+        self.use_skill_score = use_skill_score
+        self.retain_closed = retain_closed
+        self.log: list[ev.Event] = []
+        self.queues: dict[str, QueueRecord] = {}
+        self.agents: dict[str, AgentRecord] = {}
+        self.contacts: dict[str, ContactRecord] = {}
+        self.timers: list[tuple[float, int, int, ContactRecord, int]] = []
+        self.time = float("-inf")
+        self._seq = 0
+        self._buckets_by_skill: dict[str, list[Bucket]] = {}
+        self._open_buckets: list[Bucket] = []  # buckets with no required skill
+        self._personal: dict[tuple[str, Channel], Bucket] = {}
+        self._appliers: dict[type[ev.Event], Callable[[Any], None]] = {
+            ev.QueueDefined: self._on_queue_defined,
+            ev.AgentDefined: self._on_agent_defined,
+            ev.AgentStateChanged: self._on_agent_state_changed,
+            ev.AgentStatePending: self._on_agent_state_pending,
+            ev.ContactQueued: self._on_contact_queued,
+            ev.ContactOverflowed: self._on_contact_overflowed,
+            ev.OfferCreated: self._on_offer_created,
+            ev.OfferAccepted: self._on_offer_accepted,
+            ev.OfferRejected: self._on_offer_returned,
+            ev.OfferTimedOut: self._on_offer_returned,
+            ev.OfferWithdrawn: self._on_offer_withdrawn,
+            ev.ContactAbandoned: self._on_contact_abandoned,
+            ev.CallbackRequested: self._on_callback_requested,
+            ev.ContactHeld: self._on_contact_held,
+            ev.ContactResumed: self._on_contact_resumed,
+            ev.ContactTransferred: self._on_contact_transferred,
+            ev.ContactCompleted: self._on_contact_completed,
+            ev.WrapupEnded: self._on_wrapup_ended,
+        }
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _emit(self, event: ev.Event) -> None:
+        self.log.append(event)
+        self._appliers[type(event)](event)
+
+    def apply(self, event: ev.Event) -> None:
+        """Apply one event from a stored log (replay); it is appended to the log too."""
+        if event.at < self.time:
+            raise ValidationError(
+                f"event at {event.at} s is earlier than the router's time {self.time} s"
+            )
+        self.time = event.at
+        self._emit(event)
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _timer(self, due: float, kind: int, contact: ContactRecord, token: int) -> None:
+        heappush(self.timers, (due, self._next_seq(), kind, contact, token))
+
+    def _touch(self, agent: AgentRecord) -> None:
+        """Invalidate the agent's heap entries and re-index it where it is free."""
+        agent.version += 1
+        for channel, buckets in agent.buckets.items():
+            if agent.free_for(channel):
+                for bucket, neg_score in buckets:
+                    bucket.push_agent(agent, neg_score)
+
+    def _staff(self, agent: AgentRecord, sign: int) -> None:
+        for channel, buckets in agent.buckets.items():
+            slots = agent.capacity.get(channel, 0)
+            if channel in agent.exclusive:
+                slots = min(slots, 1)
+            for bucket, _ in buckets:
+                bucket.staffed += sign * slots
+
+    def _index_agent(self, agent: AgentRecord) -> None:
+        """Compute the buckets this agent is eligible for, by its skills and capacity."""
+        spec = agent.spec
+        candidates: dict[int, Bucket] = {id(b): b for b in self._open_buckets}
+        for skill in spec.skills:
+            for bucket in self._buckets_by_skill.get(skill, ()):
+                candidates[id(bucket)] = bucket
+        agent.buckets = {}
+        for bucket in candidates.values():
+            if spec.capacity.get(bucket.channel, 0) <= 0:
+                continue
+            score = bucket.score(spec)
+            if score is not None:
+                neg_score = -score if self.use_skill_score else 0
+                agent.buckets.setdefault(bucket.channel, []).append((bucket, neg_score))
+        for (agent_id, channel), bucket in self._personal.items():
+            if agent_id == agent.agent_id:
+                agent.buckets.setdefault(channel, []).append((bucket, 0))
+        for buckets in agent.buckets.values():
+            buckets.sort(key=lambda pair: pair[0].name)
+
+    def _register_bucket(self, bucket: Bucket) -> None:
+        if bucket.requirement:
+            # Indexed by one required skill: an eligible agent must have all of them.
+            first = min(bucket.requirement)
+            self._buckets_by_skill.setdefault(first, []).append(bucket)
+        else:
+            self._open_buckets.append(bucket)
+
+    def personal_bucket(self, agent: AgentRecord, channel: Channel) -> Bucket:
+        """The bucket of contacts transferred to this one agent on ``channel``."""
+        key = (agent.agent_id, channel)
+        bucket = self._personal.get(key)
+        if bucket is None:
+            bucket = Bucket(f"@{agent.agent_id}/{channel.value}", None, channel, {})
+            self._personal[key] = bucket
+            agent.buckets.setdefault(channel, []).append((bucket, 0))
+            if agent.presence is AgentPresence.READY:
+                bucket.staffed += 1
+            if agent.free_for(channel):
+                bucket.push_agent(agent, 0)
+        return bucket
+
+    def _leave_bucket(self, contact: ContactRecord) -> None:
+        """The contact stops waiting (offered, abandoned, moved): drop it from the counts."""
+        bucket = contact.bucket
+        if bucket is not None:
+            bucket.waiting -= 1
+        contact.version += 1
+        queue = self.queues.get(contact.queue_id)
+        if queue is not None and bucket is not None and bucket.queue_id is not None:
+            queue.count(contact, -1)
+
+    def _wait(self, contact: ContactRecord, bucket: Bucket) -> None:
+        contact.state = QUEUED
+        bucket.push_contact(contact)
+        if bucket.queue_id is not None:
+            self.queues[contact.queue_id].count(contact, +1)
+
+    def _release(self, agent: AgentRecord, contact: ContactRecord) -> None:
+        if agent.held.pop(contact.contact_id, None) is not None:
+            agent.load[contact.channel] -= 1
+            if contact.channel in agent.exclusive:
+                agent.exclusive_held -= 1
+        self._touch(agent)
+
+    def _close(self, contact: ContactRecord) -> None:
+        if not self.retain_closed:
+            self.contacts.pop(contact.contact_id, None)
+
+    def _arm_overflow(self, contact: ContactRecord) -> None:
+        steps = self.queues[contact.queue_id].spec.overflow
+        if contact.step < len(steps):
+            due = contact.entered_at + steps[contact.step].after_s
+            self._timer(due, T_OVERFLOW, contact, contact.route_version)
+
+    # -- configuration -----------------------------------------------------------------
+    def _on_queue_defined(self, e: ev.QueueDefined) -> None:
+        record = QueueRecord(e.spec)
+        self.queues[e.spec.queue_id] = record
+        for bucket in record.buckets:
+            self._register_bucket(bucket)
+        for agent in self.agents.values():
+            if agent.presence is AgentPresence.READY:
+                self._staff(agent, -1)
+            self._index_agent(agent)
+            if agent.presence is AgentPresence.READY:
+                self._staff(agent, +1)
+            self._touch(agent)
+
+    def _on_agent_defined(self, e: ev.AgentDefined) -> None:
+        agent = self.agents.get(e.spec.agent_id)
+        if agent is None:
+            agent = AgentRecord(e.spec, len(self.agents), e.at)
+            self.agents[agent.agent_id] = agent
+        elif agent.presence is AgentPresence.READY:
+            self._staff(agent, -1)
+        agent.set_spec(e.spec)
+        self._index_agent(agent)
+        if agent.presence is AgentPresence.READY:
+            self._staff(agent, +1)
+        self._touch(agent)
+
+    def _on_agent_state_changed(self, e: ev.AgentStateChanged) -> None:
+        agent = self.agents[e.agent_id]
+        presence = AgentPresence(e.presence)
+        was_ready = agent.presence is AgentPresence.READY
+        agent.presence = presence
+        agent.reason = e.reason
+        agent.pending = None
+        agent.state_since = e.at
+        if presence is AgentPresence.READY:
+            agent.last_routed_at = e.at
+        if was_ready != (presence is AgentPresence.READY):
+            self._staff(agent, +1 if not was_ready else -1)
+        self._touch(agent)
+
+    def _on_agent_state_pending(self, e: ev.AgentStatePending) -> None:
+        agent = self.agents[e.agent_id]
+        agent.pending = (AgentPresence(e.presence), e.reason)
+        self._touch(agent)
+
+    # -- contacts ----------------------------------------------------------------------
+    def _on_contact_queued(self, e: ev.ContactQueued) -> None:
+        queue = self.queues[e.queue_id]
+        contact = ContactRecord(
+            e.contact_id,
+            e.queue_id,
+            Channel(e.channel),
+            e.value_tier,
+            e.priority,
+            e.customer_id,
+            e.attributes,
+            e.at,
+        )
+        contact.estimated_wait_s = e.estimated_wait_s
+        contact.key = (
+            -e.value_tier,
+            -e.priority,
+            e.at + queue.spec.sl_threshold_s,
+            self._next_seq(),
+        )
+        self.contacts[e.contact_id] = contact
+        self._wait(contact, queue.buckets[0])
+        self._arm_overflow(contact)
+
+    def _on_contact_overflowed(self, e: ev.ContactOverflowed) -> None:
+        contact = self.contacts[e.contact_id]
+        waiting = contact.state is QUEUED
+        if waiting:
+            self._leave_bucket(contact)
+        contact.route_version += 1
+        if e.queue_id != contact.queue_id:
+            contact.queue_id = e.queue_id
+            contact.path.append(e.queue_id)
+            contact.step = 0
+            contact.entered_at = e.at
+        else:
+            contact.step = e.step
+        bucket = self.queues[contact.queue_id].buckets[contact.step]
+        if waiting:
+            self._wait(contact, bucket)
+        else:
+            contact.bucket = bucket
+        self._arm_overflow(contact)
+
+    def _on_offer_created(self, e: ev.OfferCreated) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        self._leave_bucket(contact)
+        contact.state = OFFERED
+        contact.offer_id = e.offer_id
+        contact.offers_made += 1
+        contact.agent_id = agent.agent_id
+        agent.held[contact.contact_id] = contact
+        agent.load[contact.channel] = agent.load.get(contact.channel, 0) + 1
+        if contact.channel in agent.exclusive:
+            agent.exclusive_held += 1
+        agent.last_routed_at = e.at
+        self._touch(agent)
+        self._timer(e.expires_at, T_OFFER, contact, contact.offers_made)
+
+    def _on_offer_accepted(self, e: ev.OfferAccepted) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.state = ACTIVE
+        contact.offer_id = None
+        contact.answered_at = e.at
+
+    def _on_offer_returned(self, e: ev.OfferRejected | ev.OfferTimedOut) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        if contact.declined is None:
+            contact.declined = set()
+        contact.declined.add(agent.agent_id)
+        contact.offer_id = None
+        contact.agent_id = None
+        self._release(agent, contact)
+        bucket = contact.bucket
+        assert bucket is not None
+        self._wait(contact, bucket)
+
+    def _on_offer_withdrawn(self, e: ev.OfferWithdrawn) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.offer_id = None
+        contact.agent_id = None
+        self._release(self.agents[e.agent_id], contact)
+
+    def _on_contact_abandoned(self, e: ev.ContactAbandoned) -> None:
+        contact = self.contacts[e.contact_id]
+        if contact.state is QUEUED:  # not when an offer to an agent was just withdrawn
+            self._leave_bucket(contact)
+        contact.state = ContactState.ABANDONED
+        contact.ended_at = e.at
+        contact.route_version += 1
+        self._close(contact)
+
+    def _on_callback_requested(self, e: ev.CallbackRequested) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.callback = True
+        contact.callback_number = e.number
+
+    def _on_contact_held(self, e: ev.ContactHeld) -> None:
+        self.contacts[e.contact_id].on_hold = True
+
+    def _on_contact_resumed(self, e: ev.ContactResumed) -> None:
+        self.contacts[e.contact_id].on_hold = False
+
+    def _on_contact_transferred(self, e: ev.ContactTransferred) -> None:
+        contact = self.contacts[e.contact_id]
+        self._release(self.agents[e.from_agent_id], contact)
+        contact.agent_id = None
+        contact.on_hold = False
+        contact.declined = None
+        contact.route_version += 1
+        if e.note:
+            contact.notes.append(e.note)
+        if e.to_agent_id is not None:
+            target = self.agents[e.to_agent_id]
+            contact.path.append(f"@{target.agent_id}")
+            bucket = self.personal_bucket(target, contact.channel)
+        else:
+            assert e.to_queue_id is not None
+            queue = self.queues[e.to_queue_id]
+            contact.queue_id = e.to_queue_id
+            contact.path.append(e.to_queue_id)
+            contact.step = 0
+            contact.entered_at = e.at
+            contact.key = (
+                contact.key[0],
+                contact.key[1],
+                e.at + queue.spec.sl_threshold_s,
+                self._next_seq(),
+            )
+            bucket = queue.buckets[0]
+        self._wait(contact, bucket)
+        if e.to_agent_id is None:
+            self._arm_overflow(contact)
+
+    def _on_contact_completed(self, e: ev.ContactCompleted) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.state = WRAPUP
+        contact.on_hold = False
+        contact.wrap_version += 1
+        if e.wrapup_s > 0:
+            self._timer(e.at + e.wrapup_s, T_WRAPUP, contact, contact.wrap_version)
+
+    def _on_wrapup_ended(self, e: ev.WrapupEnded) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.state = ContactState.COMPLETED
+        contact.ended_at = e.at
+        contact.wrap_version += 1
+        if contact.answered_at is not None:
+            self.queues[contact.queue_id].observe_handle_time(e.at - contact.answered_at)
+        self._release(self.agents[e.agent_id], contact)
+        self._close(contact)
