@@ -8,7 +8,7 @@ it here. Applying never decides anything, so replaying a log rebuilds exactly th
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 from kefu.domain import events as ev
@@ -152,6 +152,9 @@ class RoutingState:
         bucket = contact.bucket
         if bucket is not None:
             bucket.waiting -= 1
+            heap = bucket.contacts
+            if heap and heap[0][5] is contact:  # usually served at once: keep heaps small
+                heappop(heap)
         contact.version += 1
         queue = self.queues.get(contact.queue_id)
         if queue is not None and bucket is not None and bucket.queue_id is not None:
