@@ -1,0 +1,228 @@
+"""SQL repositories behind the service ports (:mod:`kefu.service.ports`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from kefu.adapters.storage.tables import (
+    AgentRow,
+    EventRow,
+    IdempotencyRow,
+    IntervalRow,
+    QueueTableRow,
+    SiteRow,
+)
+from kefu.domain.events import Event, event_from_dict, event_to_dict
+from kefu.domain.model import AgentSpec, QueueSpec
+from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
+
+__all__ = [
+    "SqlAgents",
+    "SqlEventLog",
+    "SqlIdempotency",
+    "SqlIntervals",
+    "SqlQueues",
+    "SqlSites",
+]
+
+# Rows fetched per round trip when reading the whole log (replay on start).
+READ_CHUNK = 5000
+
+
+class SqlSites:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, site: Site) -> None:
+        self.session.add(
+            SiteRow(
+                site_id=site.site_id,
+                name=site.name,
+                timezone=site.timezone,
+                created_at=site.created_at,
+            )
+        )
+
+    def list(self) -> list[Site]:
+        rows = self.session.scalars(select(SiteRow).order_by(SiteRow.site_id))
+        return [Site(r.site_id, r.name, r.timezone, r.created_at) for r in rows]
+
+
+class SqlQueues:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def upsert(self, row: QueueRow, at: float) -> None:
+        existing = self.session.get(QueueTableRow, row.spec.queue_id)
+        if existing is None:
+            self.session.add(
+                QueueTableRow(
+                    queue_id=row.spec.queue_id,
+                    site_id=row.site_id,
+                    shared=row.shared,
+                    name=row.spec.name,
+                    config=row.spec.to_dict(),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            return
+        existing.site_id = row.site_id
+        existing.shared = row.shared
+        existing.name = row.spec.name
+        existing.config = row.spec.to_dict()
+        existing.updated_at = at
+
+    def list(self) -> list[QueueRow]:
+        rows = self.session.scalars(select(QueueTableRow).order_by(QueueTableRow.queue_id))
+        return [QueueRow(QueueSpec.from_dict(r.config), r.site_id, r.shared) for r in rows]
+
+
+class SqlAgents:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def upsert(self, spec: AgentSpec, at: float) -> None:
+        if spec.site_id is None:
+            raise ValueError(f"agent {spec.agent_id} has no site")
+        existing = self.session.get(AgentRow, spec.agent_id)
+        if existing is None:
+            self.session.add(
+                AgentRow(
+                    agent_id=spec.agent_id,
+                    site_id=spec.site_id,
+                    name=spec.name,
+                    spec=spec.to_dict(),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            return
+        existing.site_id = spec.site_id
+        existing.name = spec.name
+        existing.spec = spec.to_dict()
+        existing.updated_at = at
+
+    def list(self) -> list[AgentSpec]:
+        rows = self.session.scalars(select(AgentRow).order_by(AgentRow.agent_id))
+        return [AgentSpec.from_dict(r.spec) for r in rows]
+
+
+class SqlEventLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, events: Sequence[Event]) -> list[int]:
+        rows = []
+        for event in events:
+            payload = event_to_dict(event)
+            rows.append(
+                EventRow(
+                    type=payload["type"],
+                    at=event.at,
+                    contact_id=payload.get("contact_id"),
+                    agent_id=payload.get("agent_id"),
+                    payload=payload,
+                )
+            )
+        self.session.add_all(rows)
+        self.session.flush()
+        return [row.seq for row in rows]
+
+    def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
+        last = after_seq
+        while True:
+            stmt = (
+                select(EventRow.seq, EventRow.payload)
+                .where(EventRow.seq > last)
+                .order_by(EventRow.seq)
+                .limit(READ_CHUNK)
+            )
+            chunk = self.session.execute(stmt).all()
+            for seq, payload in chunk:
+                yield StoredEvent(seq, event_from_dict(payload))
+            if len(chunk) < READ_CHUNK:
+                return
+            last = chunk[-1][0]
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(EventRow)) or 0)
+
+
+class SqlIntervals:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def open(self, interval: StateInterval) -> None:
+        self.session.add(
+            IntervalRow(
+                agent_id=interval.agent_id,
+                site_id=interval.site_id,
+                presence=interval.presence,
+                activity=interval.activity,
+                reason=interval.reason,
+                start_at=interval.start_at,
+                end_at=interval.end_at,
+            )
+        )
+
+    def close(self, agent_id: str, end_at: float) -> None:
+        self.session.flush()
+        self.session.execute(
+            update(IntervalRow)
+            .where(IntervalRow.agent_id == agent_id, IntervalRow.end_at.is_(None))
+            .values(end_at=end_at)
+        )
+
+    def open_intervals(self) -> list[StateInterval]:
+        rows = self.session.scalars(
+            select(IntervalRow).where(IntervalRow.end_at.is_(None)).order_by(IntervalRow.id)
+        )
+        return [_interval(r) for r in rows]
+
+    def for_agent(self, agent_id: str) -> list[StateInterval]:
+        rows = self.session.scalars(
+            select(IntervalRow)
+            .where(IntervalRow.agent_id == agent_id)
+            .order_by(IntervalRow.start_at, IntervalRow.id)
+        )
+        return [_interval(r) for r in rows]
+
+
+def _interval(row: IntervalRow) -> StateInterval:
+    return StateInterval(
+        row.agent_id,
+        row.site_id,
+        row.presence,
+        row.activity,
+        row.reason,
+        row.start_at,
+        row.end_at,
+    )
+
+
+class SqlIdempotency:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> IdempotencyRecord | None:
+        row = self.session.get(IdempotencyRow, key)
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            row.key, row.request_hash, row.contact_id, dict(row.response), row.created_at
+        )
+
+    def add(self, record: IdempotencyRecord) -> None:
+        self.session.add(
+            IdempotencyRow(
+                key=record.key,
+                request_hash=record.request_hash,
+                contact_id=record.contact_id,
+                response=record.response,
+                created_at=record.created_at,
+            )
+        )

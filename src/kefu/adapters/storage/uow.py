@@ -1,0 +1,66 @@
+"""The SQL unit of work: one session, one transaction, the repositories on it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kefu.adapters.storage.repositories import (
+    SqlAgents,
+    SqlEventLog,
+    SqlIdempotency,
+    SqlIntervals,
+    SqlQueues,
+    SqlSites,
+)
+
+__all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()`` — leaving the block without a commit rolls back."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        session = self._factory()
+        self._session = session
+        self.sites = SqlSites(session)
+        self.queues = SqlQueues(session)
+        self.agents = SqlAgents(session)
+        self.events = SqlEventLog(session)
+        self.intervals = SqlIntervals(session)
+        self.idempotency = SqlIdempotency(session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        session = self._require()
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self._require().commit()
+
+    def rollback(self) -> None:
+        self._require().rollback()
+
+    def _require(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self._session
+
+
+class SqlUnitOfWorkFactory:
+    """Makes a fresh :class:`SqlUnitOfWork` on ``engine`` for each transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)

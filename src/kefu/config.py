@@ -1,0 +1,67 @@
+"""Settings, read from ``KEFU_*`` environment variables by a cached :func:`get_settings`.
+
+Nothing is read at import time. Outside local use (``KEFU_ENV`` other than ``local`` or
+``test``) the default secret key is refused.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_SECRET_KEY", "Settings", "get_settings"]
+
+DEFAULT_SECRET_KEY = "kefu-local-development-only-secret"
+LOCAL_ENVS = ("local", "test")
+
+
+class Settings(BaseSettings):
+    """Platform settings; every field can be set as ``KEFU_<NAME>`` (e.g. ``KEFU_DB_PATH``)."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    env: Literal["local", "test", "staging", "production"] = "local"
+    database_url: Annotated[
+        str | None, Field(description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
+    ] = None
+    database_schema: Annotated[
+        str | None, Field(description="PostgreSQL schema holding kefu's tables")
+    ] = None
+    db_path: Annotated[str, Field(description="SQLite file used when no URL is given")] = (
+        "kefu.sqlite3"
+    )
+    secret_key: str = DEFAULT_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    offer_timeout_s: Annotated[float, Field(gt=0, description="seconds to accept an offer")] = 20.0
+    max_body_bytes: Annotated[int, Field(ge=1024, description="largest request body, bytes")] = (
+        1_048_576
+    )
+    timezone: Annotated[str, Field(description="time zone of 'today' on the wallboard")] = (
+        "Asia/Shanghai"
+    )
+    wallboard_interval_s: Annotated[float, Field(gt=0, description="wallboard refresh, s")] = 1.0
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env not in LOCAL_ENVS and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                f"KEFU_SECRET_KEY must be set to a secret of your own when KEFU_ENV={self.env}"
+            )
+        if self.env not in LOCAL_ENVS and len(self.secret_key) < 32:
+            raise ValueError("KEFU_SECRET_KEY must be at least 32 characters outside local use")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The configured database URL, or the SQLite file's."""
+        return self.database_url or f"sqlite:///{self.db_path}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,288 @@
+"""The routing engine: the one router of a server process, its store and its subscribers.
+
+Every command runs under one asyncio lock: timers due by now are processed first and stored
+as their own batch, then the handler acts on the router, the new events are drained and
+written with the handler's other writes in one transaction (in a worker thread, so the
+event loop stays responsive), and only then published and acknowledged. If the write
+fails, the router is rebuilt from the store, so memory never runs ahead of it. On start the
+router is rebuilt with :meth:`Router.replay` from the stored log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from kefu.domain import events as ev
+from kefu.domain.errors import KefuError
+from kefu.domain.routing import Router, RouterConfig
+from kefu.domain.time import Clock
+from kefu.service.commands import Command
+from kefu.service.errors import ServiceUnavailable
+from kefu.service.intervals import IntervalChange, IntervalTracker
+from kefu.service.ports import (
+    QueueRow,
+    Scheduler,
+    Site,
+    StateInterval,
+    StoredEvent,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+__all__ = ["RoutingEngine", "Subscriber", "Transaction"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Write = Callable[[UnitOfWork], None]
+Subscriber = Callable[[Sequence[StoredEvent]], None]
+"""Called on the event loop with each committed batch; must not block."""
+
+
+class Transaction:
+    """What a handler sees: the router, the instant ``now`` (seconds), the engine's
+    caches, and the writes and cache updates to make when the events are committed."""
+
+    def __init__(self, engine: RoutingEngine, now: float) -> None:
+        self.engine = engine
+        self.router = engine.router
+        self.now = now
+        self.writes: list[Write] = []
+        self.after_commit: list[Callable[[], None]] = []
+
+    @property
+    def sites(self) -> dict[str, Site]:
+        return self.engine.sites
+
+    @property
+    def queue_rows(self) -> dict[str, QueueRow]:
+        return self.engine.queue_rows
+
+    def stage(self, write: Write) -> None:
+        """Run ``write(uow)`` in the transaction that stores this command's events."""
+        self.writes.append(write)
+
+    def on_commit(self, update: Callable[[], None]) -> None:
+        """Run ``update()`` once the transaction committed (cache updates)."""
+        self.after_commit.append(update)
+
+    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
+        """Run ``query(uow)`` against the store in a worker thread."""
+        return await self.engine.read_store(query)
+
+
+Handler = Callable[[Transaction, Any], Awaitable[Any]]
+
+
+class RoutingEngine:
+    """Owns the router; serializes commands; persists, then publishes, their events."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        scheduler: Scheduler | None = None,
+        config: RouterConfig | None = None,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.scheduler = scheduler
+        self.config = config or RouterConfig()
+        self.router = Router(self.config)
+        self.sites: dict[str, Site] = {}
+        self.queue_rows: dict[str, QueueRow] = {}
+        self.intervals = IntervalTracker()
+        self.last_seq = 0
+        self.started = False
+        self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
+        self._lock: asyncio.Lock | None = None
+        self._subscribers: list[Subscriber] = []
+        self._broken = False
+        from kefu.service.handlers import HANDLERS
+
+        self._handlers: dict[type[Command], Handler] = HANDLERS
+
+    # -- life cycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Rebuild the router from the store and arm the timer (call on the serving loop)."""
+        self._lock = asyncio.Lock()
+        async with self._lock:
+            await self._load()
+            self.started = True
+            self._rearm()
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake_at(None)
+        self.started = False
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Receive each committed batch of events; returns the function that unsubscribes."""
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def new_id(self) -> str:
+        return self._new_id()
+
+    def now(self) -> float:
+        """The clock's instant, never earlier than the router's (a wall clock may step back)."""
+        return max(self.clock.now(), self.router.time)
+
+    # -- commands ----------------------------------------------------------------------
+    async def execute(self, command: Command) -> Any:
+        """Handle ``command``; its events are stored before this returns."""
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        async with self._locked():
+            await self._process_due()
+            tx = Transaction(self, self.now())
+            try:
+                result = await handler(tx, command)
+            except Exception:
+                # Validation happens before the router changes anything; store whatever it
+                # did change all the same, so memory and store never disagree.
+                leftover = self.router.drain()
+                if leftover:
+                    await self._commit(leftover, [], [])
+                raise
+            await self._commit(self.router.drain(), tx.writes, tx.after_commit)
+            self._rearm()
+            return result
+
+    async def tick(self) -> None:
+        """Process the timers due by now (called by the scheduler)."""
+        async with self._locked():
+            await self._process_due()
+            self._rearm()
+
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(engine, *args)`` under the lock: it sees committed state only."""
+        async with self._locked():
+            return fn(self, *args)
+
+    async def read_store(self, query: Callable[[UnitOfWork], T]) -> T:
+        """Run ``query(uow)`` against the store in a worker thread."""
+
+        def work() -> T:
+            with self.uow_factory() as uow:
+                return query(uow)
+
+        try:
+            return await asyncio.to_thread(work)
+        except KefuError:
+            raise
+        except Exception as exc:
+            raise ServiceUnavailable(f"the store cannot be read: {exc}") from exc
+
+    # -- internals ---------------------------------------------------------------------
+    def _locked(self) -> asyncio.Lock:
+        if self._lock is None or not self.started:
+            raise ServiceUnavailable("the routing engine is not started")
+        return self._lock
+
+    async def _process_due(self) -> None:
+        if self._broken:
+            await self._recover()
+        self.router.advance(self.now())
+        due = self.router.drain()
+        if due:
+            await self._commit(due, [], [])
+
+    async def _commit(
+        self,
+        events: list[ev.Event],
+        writes: Sequence[Write],
+        after: Sequence[Callable[[], None]],
+    ) -> None:
+        changes = self.intervals.changes(self.router, events) if events else []
+        if not (events or writes or changes):
+            for update in after:
+                update()
+            return
+
+        def work() -> list[int]:
+            with self.uow_factory() as uow:
+                seqs = uow.events.append(events) if events else []
+                for write in writes:  # first: intervals refer to the agents written here
+                    write(uow)
+                for change in changes:
+                    change.write(uow)
+                uow.commit()
+                return seqs
+
+        try:
+            seqs = await asyncio.to_thread(work)
+        except Exception as exc:
+            log.exception("could not store %d events; rebuilding the router", len(events))
+            self._broken = True
+            await self._recover()
+            if isinstance(exc, KefuError):
+                raise
+            raise ServiceUnavailable(
+                "the store could not be written; nothing was changed", cause=str(exc)
+            ) from exc
+        self.intervals.applied(changes)
+        for update in after:
+            update()
+        if seqs:
+            self.last_seq = seqs[-1]
+            self._publish([StoredEvent(s, e) for s, e in zip(seqs, events, strict=True)])
+
+    async def _recover(self) -> None:
+        try:
+            await self._load()
+        except Exception as exc:
+            raise ServiceUnavailable("the store is unavailable", cause=str(exc)) from exc
+        self._broken = False
+
+    async def _load(self) -> None:
+        def work() -> tuple[list[Site], list[QueueRow], list[StoredEvent], list[StateInterval]]:
+            with self.uow_factory() as uow:
+                return (
+                    uow.sites.list(),
+                    uow.queues.list(),
+                    list(uow.events.read()),
+                    uow.intervals.open_intervals(),
+                )
+
+        sites, queues, stored, open_intervals = await asyncio.to_thread(work)
+        router = Router.replay((s.event for s in stored), self.config)
+        router.drain()  # replay logs what it applies; those events are stored already
+        self.router = router
+        self.sites = {s.site_id: s for s in sites}
+        self.queue_rows = {q.spec.queue_id: q for q in queues}
+        self.last_seq = stored[-1].seq if stored else 0
+        self.intervals = IntervalTracker(open_intervals)
+        changes = self.intervals.reconcile(router)
+        if changes:
+            await asyncio.to_thread(self._write_changes, changes)
+            self.intervals.applied(changes)
+
+    def _write_changes(self, changes: list[IntervalChange]) -> None:
+        with self.uow_factory() as uow:
+            for change in changes:
+                change.write(uow)
+            uow.commit()
+
+    def _publish(self, batch: list[StoredEvent]) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(batch)
+            except Exception:
+                log.exception("an event subscriber failed")
+
+    def _rearm(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake_at(self.router.next_due())

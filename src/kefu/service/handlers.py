@@ -1,0 +1,226 @@
+"""Command handlers: validate, act on the router, stage the projection writes.
+
+A handler checks everything that can refuse the command before it changes the router, so
+a refused command writes nothing. The events the router emitted are drained and stored by
+the engine (:mod:`kefu.service.engine`) together with the writes staged here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kefu.domain.errors import AlreadyExists, UnknownAgent, UnknownContact, UnknownQueue
+from kefu.domain.errors import ValidationError as DomainValidationError
+from kefu.domain.model import ContactSpec
+from kefu.service import commands as c
+from kefu.service import views
+from kefu.service.engine import Transaction
+from kefu.service.errors import IdempotencyKeyReused, UnknownSite
+from kefu.service.ports import IdempotencyRecord, QueueRow, Site
+
+__all__ = ["HANDLERS"]
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+HANDLERS: dict[type[c.Command], Callable[[Transaction, Any], Awaitable[Any]]] = {}
+
+
+def handles(kind: type[c.Command]) -> Callable[[Any], Any]:
+    def register(fn: Any) -> Any:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def _check_id(value: str, what: str) -> None:
+    if not ID_PATTERN.match(value):
+        raise DomainValidationError(
+            f"{what} must be 1–64 letters, digits or _ . : - (starting with a letter or digit)",
+            field=what,
+            value=value,
+        )
+
+
+def _require_site(tx: Transaction, site_id: str | None) -> str:
+    if site_id is None:
+        raise DomainValidationError("a site_id is required", field="site_id")
+    if site_id not in tx.sites:
+        raise UnknownSite(f"unknown site {site_id!r}", site_id=site_id)
+    return site_id
+
+
+def _require_contact(tx: Transaction, contact_id: str) -> None:
+    if contact_id not in tx.router.contacts:
+        raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
+
+
+# -- configuration ----------------------------------------------------------------------
+@handles(c.CreateSite)
+async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
+    _check_id(cmd.site_id, "site_id")
+    if cmd.site_id in tx.sites:
+        raise AlreadyExists(f"site {cmd.site_id} already exists", site_id=cmd.site_id)
+    site = Site(cmd.site_id, cmd.name, cmd.timezone, tx.now)
+    tx.stage(lambda uow: uow.sites.add(site))
+    tx.on_commit(lambda: tx.sites.__setitem__(site.site_id, site))
+    return {
+        "site_id": site.site_id,
+        "name": site.name,
+        "timezone": site.timezone,
+        "created_at": site.created_at,
+    }
+
+
+@handles(c.DefineQueue)
+async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
+    site_id = _require_site(tx, cmd.site_id)
+    queue_id = cmd.spec.queue_id
+    _check_id(queue_id, "queue_id")
+    exists = queue_id in tx.router.queues
+    if cmd.create and exists:
+        raise AlreadyExists(f"queue {queue_id} already exists", queue_id=queue_id)
+    if not cmd.create and not exists:
+        raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id)
+    spec = dataclasses.replace(cmd.spec, site_id=site_id)
+    tx.router.define_queue(spec, tx.now)
+    row = QueueRow(spec, site_id, cmd.shared)
+    now = tx.now
+    tx.stage(lambda uow: uow.queues.upsert(row, now))
+    tx.on_commit(lambda: tx.queue_rows.__setitem__(queue_id, row))
+    out = spec.to_dict()
+    out.update(site_id=site_id, shared=cmd.shared, status=tx.router.queue_status(queue_id))
+    return out
+
+
+@handles(c.DefineAgent)
+async def define_agent(tx: Transaction, cmd: c.DefineAgent) -> dict[str, Any]:
+    _require_site(tx, cmd.spec.site_id)
+    agent_id = cmd.spec.agent_id
+    _check_id(agent_id, "agent_id")
+    exists = agent_id in tx.router.agents
+    if cmd.create and exists:
+        raise AlreadyExists(f"agent {agent_id} already exists", agent_id=agent_id)
+    if not cmd.create and not exists:
+        raise UnknownAgent(f"unknown agent {agent_id!r}", agent_id=agent_id)
+    tx.router.define_agent(cmd.spec, tx.now)
+    spec, now = cmd.spec, tx.now
+    tx.stage(lambda uow: uow.agents.upsert(spec, now))
+    return views.agent_view(tx.engine, agent_id)
+
+
+@handles(c.SetAgentState)
+async def set_agent_state(tx: Transaction, cmd: c.SetAgentState) -> dict[str, Any]:
+    tx.router.set_presence(cmd.agent_id, cmd.presence, tx.now, cmd.reason)
+    return views.agent_view(tx.engine, cmd.agent_id)
+
+
+# -- contacts ---------------------------------------------------------------------------
+@handles(c.CreateContact)
+async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any]:
+    """Returns the contact's view with ``position`` and ``replayed`` (True when an earlier
+    request with the same idempotency key already created it)."""
+    key = cmd.idempotency_key
+    if key is not None:
+        found = await tx.read(lambda uow: uow.idempotency.get(key))
+        if found is not None:
+            if found.request_hash != cmd.request_hash:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was used for a different request", key=key
+                )
+            return {**found.response, "replayed": True}
+    if cmd.queue_id not in tx.router.queues:
+        raise UnknownQueue(f"unknown queue {cmd.queue_id!r}", queue_id=cmd.queue_id)
+    spec = ContactSpec(
+        tx.engine.new_id(),
+        cmd.queue_id,
+        value_tier=cmd.value_tier,
+        priority=cmd.priority,
+        customer_id=cmd.customer_id,
+        attributes=cmd.attributes,
+    )
+    queued = tx.router.enqueue(spec, tx.now)
+    response = views.contact_view(tx.engine, spec.contact_id)
+    response["position"] = queued.position
+    if key is not None:
+        record = IdempotencyRecord(key, cmd.request_hash, spec.contact_id, response, tx.now)
+        tx.stage(lambda uow: uow.idempotency.add(record))
+    return {**response, "replayed": False}
+
+
+@handles(c.AcceptOffer)
+async def accept_offer(tx: Transaction, cmd: c.AcceptOffer) -> dict[str, Any]:
+    _require_contact(tx, cmd.contact_id)
+    _offer_of(cmd.contact_id, cmd.offer_id)
+    tx.router.accept(cmd.offer_id, tx.now, cmd.agent_id)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.RejectOffer)
+async def reject_offer(tx: Transaction, cmd: c.RejectOffer) -> dict[str, Any]:
+    _require_contact(tx, cmd.contact_id)
+    _offer_of(cmd.contact_id, cmd.offer_id)
+    tx.router.reject(cmd.offer_id, tx.now, cmd.agent_id)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+def _offer_of(contact_id: str, offer_id: str) -> None:
+    if offer_id.rpartition("/")[0] != contact_id:
+        raise DomainValidationError(
+            f"offer {offer_id} is not an offer of contact {contact_id}",
+            field="offer_id",
+            offer_id=offer_id,
+        )
+
+
+@handles(c.AssignContact)
+async def assign_contact(tx: Transaction, cmd: c.AssignContact) -> dict[str, Any]:
+    tx.router.assign(cmd.contact_id, cmd.agent_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.HoldContact)
+async def hold_contact(tx: Transaction, cmd: c.HoldContact) -> dict[str, Any]:
+    tx.router.hold(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.ResumeContact)
+async def resume_contact(tx: Transaction, cmd: c.ResumeContact) -> dict[str, Any]:
+    tx.router.resume(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.TransferContact)
+async def transfer_contact(tx: Transaction, cmd: c.TransferContact) -> dict[str, Any]:
+    tx.router.transfer(
+        cmd.contact_id, tx.now, to_queue=cmd.to_queue_id, to_agent=cmd.to_agent_id, note=cmd.note
+    )
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.CompleteContact)
+async def complete_contact(tx: Transaction, cmd: c.CompleteContact) -> dict[str, Any]:
+    tx.router.complete(cmd.contact_id, tx.now, cmd.disposition)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.EndWrapup)
+async def end_wrapup(tx: Transaction, cmd: c.EndWrapup) -> dict[str, Any]:
+    tx.router.end_wrapup(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.AbandonContact)
+async def abandon_contact(tx: Transaction, cmd: c.AbandonContact) -> dict[str, Any]:
+    tx.router.abandon(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+@handles(c.RequestCallback)
+async def request_callback(tx: Transaction, cmd: c.RequestCallback) -> dict[str, Any]:
+    tx.router.request_callback(cmd.contact_id, tx.now, cmd.number)
+    return views.contact_view(tx.engine, cmd.contact_id)

@@ -1,0 +1,157 @@
+"""Ports of the service layer: the records it stores and the storage it needs.
+
+The service depends on these protocols only; ``kefu.adapters.storage`` implements them with
+SQLAlchemy and :mod:`kefu.testing` with plain dictionaries. Instants are seconds since the
+Unix epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kefu.domain.events import Event
+from kefu.domain.model import AgentSpec, QueueSpec
+
+__all__ = [
+    "AgentRepository",
+    "EventLog",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
+    "IntervalRepository",
+    "QueueRepository",
+    "QueueRow",
+    "Scheduler",
+    "Site",
+    "SiteRepository",
+    "StateInterval",
+    "StoredEvent",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A contact center (or region) on the platform; every record belongs to one."""
+
+    site_id: str
+    name: str
+    timezone: str = "Asia/Shanghai"
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A queue's platform data: its routing spec, owning site and whether other sites'
+    agents and supervisors share it."""
+
+    spec: QueueSpec
+    site_id: str
+    shared: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event with its position (1, 2, ...) in the append-only log."""
+
+    seq: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class StateInterval:
+    """One stretch of an agent's state: ``presence`` (offline/ready/not_ready), ``activity``
+    (presence refined by load: offered/busy/wrapup) and ``reason`` from ``start_at`` to
+    ``end_at`` seconds (``None`` while it lasts)."""
+
+    agent_id: str
+    site_id: str | None
+    presence: str
+    activity: str
+    reason: str | None
+    start_at: float
+    end_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """What a contact creation answered under an ``Idempotency-Key``: a retry gets it again.
+    ``request_hash`` fingerprints the request so a key reused for another one is refused."""
+
+    key: str
+    request_hash: str
+    contact_id: str
+    response: dict[str, Any]
+    created_at: float
+
+
+class SiteRepository(Protocol):
+    def add(self, site: Site) -> None: ...
+    def list(self) -> list[Site]: ...
+
+
+class QueueRepository(Protocol):
+    def upsert(self, row: QueueRow, at: float) -> None: ...
+    def list(self) -> list[QueueRow]: ...
+
+
+class AgentRepository(Protocol):
+    def upsert(self, spec: AgentSpec, at: float) -> None: ...
+    def list(self) -> list[AgentSpec]: ...
+
+
+class EventLog(Protocol):
+    def append(self, events: Sequence[Event]) -> list[int]:
+        """Store events in order; returns their sequence numbers."""
+        ...
+
+    def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
+        """Events with ``seq > after_seq`` in log order."""
+        ...
+
+    def count(self) -> int: ...
+
+
+class IntervalRepository(Protocol):
+    def open(self, interval: StateInterval) -> None: ...
+    def close(self, agent_id: str, end_at: float) -> None:
+        """End the agent's open interval (if any) at ``end_at``."""
+        ...
+
+    def open_intervals(self) -> list[StateInterval]: ...
+    def for_agent(self, agent_id: str) -> list[StateInterval]:
+        """The agent's intervals in time order."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, key: str) -> IdempotencyRecord | None: ...
+    def add(self, record: IdempotencyRecord) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``with uow: ... uow.commit()``; leaving without commit rolls back."""
+
+    sites: SiteRepository
+    queues: QueueRepository
+    agents: AgentRepository
+    events: EventLog
+    intervals: IntervalRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Scheduler(Protocol):
+    """Wakes the engine when the router's next timer is due (``None``: no timer)."""
+
+    def wake_at(self, instant: float | None) -> None: ...

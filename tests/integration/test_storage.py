@@ -1,0 +1,184 @@
+"""Storage on SQLite and PostgreSQL: migrations, the unit of work and every repository."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from conftest import Database
+from kefu.adapters.storage import (
+    SchemaOutOfDate,
+    SqlUnitOfWorkFactory,
+    current_revision,
+    ensure_current,
+    head_revision,
+    make_engine,
+    sqlite_url,
+    upgrade,
+)
+from kefu.domain import events as ev
+from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
+from kefu.domain.routing import Router
+from kefu.service import RoutingEngine, views
+from kefu.service import commands as c
+from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval
+from kefu.testing import ManualClock
+
+
+def test_given_an_empty_sqlite_file_when_checked_then_it_asks_for_kefu_db_upgrade(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(sqlite_url(str(tmp_path / "empty.sqlite3")))
+    assert current_revision(engine) is None
+    with pytest.raises(SchemaOutOfDate, match="kefu db upgrade"):
+        ensure_current(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    ensure_current(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_given_a_migrated_database_when_downgraded_and_upgraded_then_head_again(
+    database: Database,
+) -> None:
+    upgrade(database.engine, "head")
+    from alembic import command
+
+    from kefu.adapters.storage.migrate import _config
+
+    command.downgrade(_config(database.engine), "base")
+    assert current_revision(database.engine) is None
+    upgrade(database.engine)
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_given_a_unit_of_work_when_left_without_commit_then_nothing_is_stored(
+    database: Database,
+) -> None:
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    with uow_factory() as uow:
+        uow.sites.add(Site("sh", "上海中心", "Asia/Shanghai", 1.0))
+    with uow_factory() as uow:
+        assert uow.sites.list() == []
+        uow.sites.add(Site("sh", "上海中心", "Asia/Shanghai", 1.0))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.sites.list() == [Site("sh", "上海中心", "Asia/Shanghai", 1.0)]
+
+
+def test_given_events_of_every_kind_when_stored_then_read_back_identical_in_order(
+    database: Database,
+) -> None:
+    router = Router()
+    router.define_queue(
+        QueueSpec("vip", Channel.VOICE, {"vip": 5}, overflow=(OverflowStep(30.0, {}),)), 0.1
+    )
+    router.define_queue(QueueSpec("chat", Channel.CHAT), 0.1)
+    router.define_agent(AgentSpec("a1", {"vip": 6}, name="张敏", site_id="sh"), 0.2)
+    router.set_presence("a1", "ready", 0.3)
+    router.enqueue(ContactSpec("c1", "vip", attributes={"姓名": "王芳", "topic": "账单"}), 1.0)
+    offer = router.contact("c1")["offer_id"]
+    router.accept(offer, 1.1 + 1e-9)
+    router.hold("c1", 2.0)
+    router.resume("c1", 2.5)
+    router.enqueue(ContactSpec("c2", "chat"), 3.0)
+    router.complete("c1", 4.0, "resolved 已解决")
+    router.abandon("c2", 4.25)
+    events = router.drain()
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    with uow_factory() as uow:
+        first = uow.events.append(events[:4])
+        rest = uow.events.append(events[4:])
+        uow.commit()
+    seqs = first + rest
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(events)
+    with uow_factory() as uow:
+        stored = list(uow.events.read())
+        assert uow.events.count() == len(events)
+        assert [s.event for s in uow.events.read(after_seq=seqs[3])] == events[4:]
+    assert [s.seq for s in stored] == seqs
+    assert [s.event for s in stored] == events
+    assert ev.events_to_jsonl(s.event for s in stored) == ev.events_to_jsonl(events)
+
+
+def test_given_queue_agent_interval_and_idempotency_rows_when_stored_then_read_back(
+    database: Database,
+) -> None:
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    spec = QueueSpec("billing", Channel.VOICE, {"billing": 3}, name="账单", site_id="bj")
+    agent = AgentSpec("a1", {"billing": 4}, name="李强", site_id="bj")
+    with uow_factory() as uow:
+        uow.sites.add(Site("bj", "北京", "Asia/Shanghai", 0.0))
+        uow.queues.upsert(QueueRow(spec, "bj", shared=True), 1.0)
+        uow.agents.upsert(agent, 1.0)
+        uow.intervals.open(StateInterval("a1", "bj", "ready", "ready", None, 10.0))
+        uow.idempotency.add(IdempotencyRecord("key-1", "h", "c1", {"contact_id": "c1"}, 5.0))
+        uow.commit()
+    with uow_factory() as uow:
+        uow.queues.upsert(QueueRow(spec, "bj", shared=False), 2.0)
+        uow.intervals.close("a1", 12.5)
+        uow.intervals.open(StateInterval("a1", "bj", "ready", "busy", None, 12.5))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.queues.list() == [QueueRow(spec, "bj", shared=False)]
+        assert uow.agents.list() == [agent]
+        assert [(i.activity, i.start_at, i.end_at) for i in uow.intervals.for_agent("a1")] == [
+            ("ready", 10.0, 12.5),
+            ("busy", 12.5, None),
+        ]
+        assert [i.activity for i in uow.intervals.open_intervals()] == ["busy"]
+        found = uow.idempotency.get("key-1")
+        assert found is not None and found.contact_id == "c1"
+        assert uow.idempotency.get("other") is None
+
+
+def test_given_an_unknown_site_when_an_agent_row_is_stored_then_the_foreign_key_refuses(
+    database: Database,
+) -> None:
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    with uow_factory() as uow, pytest.raises(IntegrityError):
+        uow.agents.upsert(AgentSpec("a1", site_id="nowhere"), 1.0)
+        uow.commit()
+
+
+def test_given_a_running_center_when_the_engine_restarts_then_state_and_intervals_return(
+    database: Database,
+) -> None:
+    async def scenario() -> None:
+        clock = ManualClock(1_000.0)
+        uow_factory = SqlUnitOfWorkFactory(database.engine)
+        engine = RoutingEngine(uow_factory, clock)
+        await engine.start()
+        await engine.execute(c.CreateSite("gz", "广州中心"))
+        await engine.execute(c.DefineQueue(QueueSpec("q", Channel.CHAT), "gz", shared=True))
+        await engine.execute(c.DefineAgent(AgentSpec("a1", site_id="gz", name="王磊")))
+        await engine.execute(c.SetAgentState("a1", "ready"))
+        ids = []
+        for i in range(5):
+            clock.advance(1.0)
+            made = await engine.execute(c.CreateContact("q", attributes={"n": f"客户{i}"}))
+            ids.append(made["contact_id"])
+        first = await engine.query(views.get_contact, ids[0])
+        clock.advance(1.0)
+        await engine.execute(c.AcceptOffer(ids[0], first["offer_id"], "a1"))
+        before = await engine.query(views.list_contacts, None, None, None, 50, 0)
+        agent_before = await engine.query(views.get_agent, "a1")
+
+        again = RoutingEngine(uow_factory, clock)
+        await again.start()
+        after = await again.query(views.list_contacts, None, None, None, 50, 0)
+        assert after.items == before.items and after.total == 5
+        assert await again.query(views.get_agent, "a1") == agent_before
+        assert again.queue_rows["q"].shared and again.sites["gz"].name == "广州中心"
+        with uow_factory() as uow:
+            intervals = uow.intervals.for_agent("a1")
+            assert [i.end_at is None for i in intervals].count(True) == 1
+            assert intervals[-1].activity == "busy"
+
+    asyncio.run(scenario())
