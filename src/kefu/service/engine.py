@@ -168,8 +168,11 @@ class RoutingEngine:
             self._rearm()
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(engine, *args)`` under the lock: it sees committed state only."""
+        """Run ``fn(engine, *args)`` under the lock, after the timers due by now: it sees
+        committed state as of now (waits and times in state are measured to now)."""
         async with self._locked():
+            await self._process_due()
+            self._rearm()
             return fn(self, *args)
 
     async def read_store(self, query: Callable[[UnitOfWork], T]) -> T:

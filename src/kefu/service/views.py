@@ -125,7 +125,7 @@ def agent_view(engine: RoutingEngine, agent_id: str) -> dict[str, Any]:
     spec = engine.router.agents[agent_id].spec.to_dict()
     for key in ("name", "site_id", "skills", "capacity", "exclusive"):
         out[key] = spec[key]
-    out["time_in_state_s"] = max(0.0, engine.router.time - out["state_since"])
+    out["time_in_state_s"] = max(0.0, engine.now() - out["state_since"])
     return out
 
 
