@@ -1,0 +1,453 @@
+"""Interval contact forecasts: weekday × time-of-day seasonality and event days.
+
+The model is a Poisson generalized linear model (statsmodels ``GLM``, log link) fitted to
+the contacts per interval of the last ``window_days`` of history. For interval ``i`` of day
+``d``::
+
+    log E[y] = weekday(d) + slot(i) + Σ_k weekday-specific harmonics k of slot(i)
+               [+ trend · weeks] + Σ_label uplift(label) · [d is a `label` event day]
+
+* ``slot(i)`` is one effect per interval of the day: the shared intraday shape.
+* The harmonics (``harmonics`` sine/cosine pairs for each weekday but the busiest) bend that
+  shape smoothly per weekday (a short Friday, a late Saturday) with far fewer parameters than
+  one effect per weekday × interval; that backtests better on real call-center data.
+* Each event label (``billing``, ``campaign`` ...) gets one multiplicative uplift learned from
+  its days in history and applied on its future days.
+* Weekday × interval cells with no contact in the window (a closed night) and days of a label
+  that never had a contact (a closed holiday) are forecast as exactly 0 and left out of the
+  fit; every other forecast is ``exp(...) > 0``, so forecasts are never negative.
+* Dispersion φ = Pearson χ² / residual degrees of freedom (quasi-Poisson). Prediction
+  intervals use a negative binomial with the forecast mean μ and variance φ·μ + μ²·Var(η̂).
+
+Timestamps are naive local wall-clock times at the start of each interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from kefu.domain.errors import ValidationError
+
+__all__ = [
+    "MIN_HISTORY_DAYS",
+    "Event",
+    "Forecast",
+    "ForecastConfig",
+    "ForecastError",
+    "ForecastModel",
+    "check_history",
+    "fit_model",
+    "forecast",
+]
+
+MIN_HISTORY_DAYS = 14
+"""Fewest days of history a model is fitted on: two of each weekday."""
+
+_DAY = pd.Timedelta(days=1)
+_WEEK = pd.Timedelta(days=7)
+_MAX_ETA = 50.0  # caps exp() of the linear predictor; no real interval gets near e^50
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+class ForecastError(ValidationError, ValueError):
+    """Bad forecasting input (a bad column, too little history ...); says what to fix."""
+
+    error_id = "forecast_invalid"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A labelled event day (``billing``, ``campaign``, ``双十一`` ...), local date."""
+
+    day: dt.date
+    label: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.day, dt.date) or isinstance(self.day, dt.datetime):
+            raise ForecastError(f"event day must be a date, got {self.day!r}", day=str(self.day))
+        if not self.label.strip():
+            raise ForecastError("event label must not be empty", day=self.day.isoformat())
+        object.__setattr__(self, "label", self.label.strip())
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """How to fit: interval length (minutes), history window (days) and model options.
+
+    ``harmonics`` is the number of sine/cosine pairs per weekday that bend the intraday
+    shape; ``trend`` adds a log-linear trend per week; ``half_life_days`` weights history
+    down by half every that many days (None: equal weights); ``level`` is the coverage of the
+    prediction interval (0.8 → 10 % and 90 % quantiles).
+    """
+
+    interval_minutes: int = 30
+    window_days: int = 56
+    harmonics: int = 4
+    trend: bool = False
+    half_life_days: float | None = None
+    level: float = 0.8
+
+    def __post_init__(self) -> None:
+        m = self.interval_minutes
+        if not 5 <= m <= 60 or 1440 % m:
+            raise ValueError(f"interval_minutes must divide a day and lie in 5..60, got {m}")
+        if self.window_days < MIN_HISTORY_DAYS:
+            raise ValueError(f"window_days must be >= {MIN_HISTORY_DAYS}, got {self.window_days}")
+        if not 0 <= self.harmonics < (1440 // m) // 2:
+            raise ValueError(
+                f"harmonics must be in 0..{(1440 // m) // 2 - 1}, got {self.harmonics}"
+            )
+        if self.half_life_days is not None and not self.half_life_days > 0:
+            raise ValueError(f"half_life_days must be > 0, got {self.half_life_days}")
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be in (0, 1), got {self.level}")
+
+    @property
+    def slots_per_day(self) -> int:
+        """Intervals per day."""
+        return 1440 // self.interval_minutes
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """The interval length."""
+        return pd.Timedelta(minutes=self.interval_minutes)
+
+
+def check_history(history: pd.Series, interval_minutes: int) -> pd.Series:
+    """Validate a contacts-per-interval series and return it as floats.
+
+    It must have a gap-free, increasing, naive ``DatetimeIndex`` on the interval grid and
+    finite counts >= 0.
+    """
+    if not isinstance(history, pd.Series) or not isinstance(history.index, pd.DatetimeIndex):
+        raise ForecastError("history must be a pandas Series indexed by interval start times")
+    index = history.index
+    if len(index) == 0:
+        raise ForecastError("history is empty")
+    if index.tz is not None:
+        raise ForecastError("history times must be naive local times (no time zone)")
+    step = pd.Timedelta(minutes=interval_minutes)
+    if len(index) > 1 and not (index[1:] - index[:-1] == step).all():
+        raise ForecastError(
+            f"history must be a gap-free series of {interval_minutes}-minute intervals "
+            "in increasing order"
+        )
+    first = index[0]
+    if first.second or first.microsecond or (first.hour * 60 + first.minute) % interval_minutes:
+        raise ForecastError(
+            f"interval starts must fall on the {interval_minutes}-minute grid, got {first}"
+        )
+    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ForecastError("contacts must be finite numbers >= 0")
+    return pd.Series(values, index=index, name="contacts")
+
+
+def _day_labels(events: Iterable[Event]) -> dict[pd.Timestamp, frozenset[str]]:
+    days: dict[pd.Timestamp, set[str]] = {}
+    for event in events:
+        days.setdefault(pd.Timestamp(event.day), set()).add(event.label)
+    return {day: frozenset(labels) for day, labels in days.items()}
+
+
+def _slot_dow(
+    index: pd.DatetimeIndex, interval_minutes: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Interval of the day (0-based) and weekday (Monday = 0) of each time."""
+    minutes = index.hour.to_numpy() * 60 + index.minute.to_numpy()
+    slot = np.asarray(minutes // interval_minutes, dtype=np.int64)
+    return slot, np.asarray(index.day_of_week.to_numpy(), dtype=np.int64)
+
+
+def _label_mask(index: pd.DatetimeIndex, label_days: tuple[pd.Timestamp, ...]) -> BoolArray:
+    return np.asarray(index.normalize().isin(pd.DatetimeIndex(label_days)), dtype=np.bool_)
+
+
+@dataclass(frozen=True, eq=False)
+class _Design:
+    """Everything needed to build the model matrix of any index the same way."""
+
+    interval_minutes: int
+    harmonics: int
+    trend: bool
+    end: pd.Timestamp
+    ref_slot: int
+    ref_dow: int
+    dead_cells: BoolArray  # weekday * slots + slot → no contact in the window
+    labels: tuple[str, ...]  # labels with an uplift column
+    closed_labels: tuple[str, ...]  # labels whose days never had a contact
+    label_days: Mapping[str, tuple[pd.Timestamp, ...]]
+
+    @property
+    def slots(self) -> int:
+        return 1440 // self.interval_minutes
+
+    def matrix(self, index: pd.DatetimeIndex) -> FloatArray:
+        slot, dow = _slot_dow(index, self.interval_minutes)
+        cols: list[FloatArray] = [(dow == d).astype(np.float64) for d in range(7)]
+        cols += [(slot == s).astype(np.float64) for s in range(self.slots) if s != self.ref_slot]
+        angle = 2.0 * np.pi * slot / self.slots
+        for d in range(7):
+            if d == self.ref_dow:
+                continue  # its harmonics would be a sum of the slot effects
+            on_day = (dow == d).astype(np.float64)
+            for k in range(1, self.harmonics + 1):
+                cols += [on_day * np.sin(k * angle), on_day * np.cos(k * angle)]
+        if self.trend:
+            cols.append(np.asarray((index - self.end) / _WEEK, dtype=np.float64))
+        for label in self.labels:
+            cols.append(_label_mask(index, self.label_days[label]).astype(np.float64))
+        return np.column_stack(cols)
+
+    def dead_rows(self, index: pd.DatetimeIndex) -> BoolArray:
+        slot, dow = _slot_dow(index, self.interval_minutes)
+        dead = self.dead_cells[dow * self.slots + slot]
+        for label in self.closed_labels:
+            dead = dead | _label_mask(index, self.label_days[label])
+        return np.asarray(dead, dtype=np.bool_)
+
+
+@dataclass(frozen=True, eq=False)
+class Forecast:
+    """Forecast contacts per interval: mean and a ``level`` prediction interval.
+
+    Arrays are read-only and aligned with ``index`` (interval starts). ``event_uplift`` maps
+    each learned label to its multiplier; ``unlearned_events`` lists labels on forecast days
+    that history never showed, so no uplift was applied to them.
+    """
+
+    index: pd.DatetimeIndex
+    mean: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    level: float
+    event_uplift: Mapping[str, float]
+    unlearned_events: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Columns ``interval_start, forecast, lower, upper``."""
+        return pd.DataFrame(
+            {
+                "interval_start": self.index,
+                "forecast": self.mean,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
+        )
+
+    def daily_totals(self) -> pd.Series:
+        """Forecast contacts per day."""
+        return pd.Series(self.mean, index=self.index).groupby(self.index.normalize()).sum()
+
+
+def _readonly(values: FloatArray) -> FloatArray:
+    out = np.array(values, dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+def _interval(mean: FloatArray, var: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+    from scipy import stats
+
+    q = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    lower = np.zeros_like(mean)
+    upper = np.zeros_like(mean)
+    over = (mean > 0) & (var > mean * (1.0 + 1e-9))
+    poisson = (mean > 0) & ~over
+    if over.any():
+        size = mean[over] ** 2 / (var[over] - mean[over])
+        prob = mean[over] / var[over]
+        lower[over] = stats.nbinom.ppf(q[0], size, prob)
+        upper[over] = stats.nbinom.ppf(q[1], size, prob)
+    if poisson.any():
+        lower[poisson] = stats.poisson.ppf(q[0], mean[poisson])
+        upper[poisson] = stats.poisson.ppf(q[1], mean[poisson])
+    return lower, upper
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastModel:
+    """A fitted model; :meth:`forecast` and :meth:`predict` apply it to future intervals.
+
+    ``start``/``end`` bound the fitted window (``end`` is the first interval after history);
+    ``event_uplift`` maps each learned label to its multiplier (1.6 = 60 % more contacts);
+    ``closed_labels`` had no contact on any of their days and are forecast as 0;
+    ``dispersion`` is the quasi-Poisson φ (1 for pure Poisson noise).
+    """
+
+    config: ForecastConfig
+    start: pd.Timestamp
+    end: pd.Timestamp
+    event_uplift: Mapping[str, float]
+    closed_labels: tuple[str, ...]
+    dispersion: float
+    converged: bool
+    fitted: pd.Series
+    _design: _Design = field(repr=False)
+    _params: FloatArray = field(repr=False)
+    _cov: FloatArray = field(repr=False)
+    _event_days: Mapping[pd.Timestamp, frozenset[str]] = field(repr=False)
+
+    def predict(self, index: pd.DatetimeIndex) -> Forecast:
+        """Forecast the intervals starting at ``index`` (any times on the interval grid)."""
+        x = self._design.matrix(index)
+        eta = np.minimum(x @ self._params, _MAX_ETA)
+        mean = np.exp(eta)
+        var_eta = np.einsum("ij,jk,ik->i", x, self._cov, x)
+        var = self.dispersion * mean + mean**2 * np.maximum(var_eta, 0.0)
+        dead = self._design.dead_rows(index)
+        mean[dead] = 0.0
+        var[dead] = 0.0
+        lower, upper = _interval(mean, var, self.config.level)
+        known = set(self._design.labels) | set(self._design.closed_labels)
+        seen = {
+            label
+            for day in pd.DatetimeIndex(index.normalize().unique())
+            for label in self._event_days.get(day, frozenset())
+        }
+        return Forecast(
+            index=index,
+            mean=_readonly(mean),
+            lower=_readonly(lower),
+            upper=_readonly(upper),
+            level=self.config.level,
+            event_uplift=self.event_uplift,
+            unlearned_events=tuple(sorted(seen - known)),
+        )
+
+    def forecast(self, horizon_days: int) -> Forecast:
+        """Forecast ``horizon_days`` days of intervals right after the history."""
+        if horizon_days < 1:
+            raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
+        periods = horizon_days * self.config.slots_per_day
+        index = pd.date_range(self.end, periods=periods, freq=self.config.step)
+        return self.predict(index)
+
+
+def fit_model(
+    history: pd.Series,
+    config: ForecastConfig | None = None,
+    events: Iterable[Event] = (),
+) -> ForecastModel:
+    """Fit the model to the last ``config.window_days`` of ``history``.
+
+    ``history`` holds contacts per interval (see :func:`check_history`); ``events`` may
+    include future days, whose labels are applied by :meth:`ForecastModel.forecast`.
+    """
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from threadpoolctl import threadpool_limits
+
+    cfg = config or ForecastConfig()
+    series = check_history(history, cfg.interval_minutes)
+    end = series.index[-1] + cfg.step
+    train = series[series.index >= end - pd.Timedelta(days=cfg.window_days)]
+    span_days = (end - train.index[0]) / _DAY
+    if span_days < MIN_HISTORY_DAYS:
+        raise ForecastError(
+            f"need at least {MIN_HISTORY_DAYS} days of history for the weekly seasonality, "
+            f"got {span_days:.1f}",
+            days=span_days,
+        )
+    event_days = _day_labels(events)
+    design = _make_design(train, cfg, end, event_days)
+    y = train.to_numpy(dtype=np.float64)
+    x = design.matrix(train.index)
+    rows = ~design.dead_rows(train.index)
+    cols = np.any(x[rows] != 0.0, axis=0)
+    if rows.sum() <= cols.sum():
+        raise ForecastError(
+            "too little history with contacts to fit the seasonality",
+            intervals=int(rows.sum()),
+            parameters=int(cols.sum()),
+        )
+    weights = None
+    if cfg.half_life_days is not None:
+        age_days = np.asarray((end - train.index[rows]) / _DAY, dtype=np.float64)
+        weights = 0.5 ** (age_days / cfg.half_life_days)
+    glm = GLM(y[rows], x[rows][:, cols], family=families.Poisson(), var_weights=weights)
+    # One BLAS thread: these small solves gain nothing from threads, and on a busy machine
+    # spinning BLAS threads made a fit tens of times slower.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        # Near-empty cells make IRLS warn about tiny weights; the fit itself is fine.
+        warnings.simplefilter("ignore")
+        result = glm.fit(scale="X2", wls_method="lstsq")
+        fit_cov = np.asarray(result.cov_params(), dtype=np.float64)
+    params = np.zeros(x.shape[1])
+    params[cols] = np.asarray(result.params, dtype=np.float64)
+    cov = np.zeros((x.shape[1], x.shape[1]))
+    cov[np.ix_(cols, cols)] = fit_cov
+    fitted = np.exp(np.minimum(x @ params, _MAX_ETA))
+    fitted[~rows] = 0.0
+    first_label = x.shape[1] - len(design.labels)
+    uplift = {label: math.exp(params[first_label + j]) for j, label in enumerate(design.labels)}
+    return ForecastModel(
+        config=cfg,
+        start=train.index[0],
+        end=end,
+        event_uplift=MappingProxyType(uplift),
+        closed_labels=design.closed_labels,
+        dispersion=max(float(result.scale), 1e-9),
+        converged=bool(result.converged),
+        fitted=pd.Series(fitted, index=train.index, name="fitted"),
+        _design=design,
+        _params=_readonly(params),
+        _cov=_readonly(cov),
+        _event_days=MappingProxyType(event_days),
+    )
+
+
+def _make_design(
+    train: pd.Series,
+    cfg: ForecastConfig,
+    end: pd.Timestamp,
+    event_days: Mapping[pd.Timestamp, frozenset[str]],
+) -> _Design:
+    slots = cfg.slots_per_day
+    slot, dow = _slot_dow(pd.DatetimeIndex(train.index), cfg.interval_minutes)
+    y = train.to_numpy(dtype=np.float64)
+    label_days: dict[str, list[pd.Timestamp]] = {}
+    for day, labels in sorted(event_days.items()):
+        for label in labels:
+            label_days.setdefault(label, []).append(day)
+    train_days = pd.DatetimeIndex(train.index).normalize()
+    live: list[str] = []
+    closed: list[str] = []
+    for label, days in sorted(label_days.items()):
+        mask = np.asarray(train_days.isin(pd.DatetimeIndex(days)), dtype=np.bool_)
+        if not mask.any():
+            continue  # no day of this label in the window: nothing to learn from
+        (live if y[mask].sum() > 0 else closed).append(label)
+    return _Design(
+        interval_minutes=cfg.interval_minutes,
+        harmonics=cfg.harmonics,
+        trend=cfg.trend,
+        end=end,
+        ref_slot=int(np.argmax(np.bincount(slot, weights=y, minlength=slots))),
+        ref_dow=int(np.argmax(np.bincount(dow, weights=y, minlength=7))),
+        dead_cells=np.bincount(dow * slots + slot, weights=y, minlength=7 * slots) <= 0,
+        labels=tuple(live),
+        closed_labels=tuple(closed),
+        label_days=MappingProxyType({k: tuple(v) for k, v in label_days.items()}),
+    )
+
+
+def forecast(
+    history: pd.Series,
+    horizon_days: int,
+    config: ForecastConfig | None = None,
+    events: Iterable[Event] = (),
+) -> Forecast:
+    """Fit on ``history`` and forecast the next ``horizon_days`` days of intervals."""
+    return fit_model(history, config, events).forecast(horizon_days)
