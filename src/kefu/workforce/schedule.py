@@ -114,8 +114,12 @@ def _parts(
 
     opts = problem.options
     linking = coef.over > 0 or opts.max_concurrent_agents is not None
-    for target, row in zip(problem.targets, rows, strict=True):
-        if row and (target > 0 or linking):
+    active = [
+        bool(row) and (target > 0 or linking)
+        for target, row in zip(problem.targets, rows, strict=True)
+    ]
+    for row, is_active in zip(rows, active, strict=True):
+        if is_active:
             join([k for k, _ in row])
     for _, _, indices in problem.instances:
         join(indices)
@@ -129,8 +133,9 @@ def _parts(
     for k in range(len(problem.columns)):
         columns.setdefault(find(k), []).append(k)
     intervals: dict[int, list[int]] = {}
+    # Intervals with no constraint (nothing needed, nothing weighed) belong to no part.
     for i, row in enumerate(rows):
-        if row:
+        if active[i]:
             intervals.setdefault(find(row[0][0]), []).append(i)
     return [(ks, intervals.get(root, [])) for root, ks in sorted(columns.items())]
 
@@ -239,7 +244,8 @@ def solve_schedule(
     """Schedule shifts covering ``required[i]`` agents in interval ``i`` at least cost.
 
     ``required`` starts at midnight of day 0 (weekday ``first_weekday``, 0 = Monday);
-    fractional requirements are rounded up to whole agents. ``options.time_limit_s``
+    fractional requirements are rounded up to whole agents (to the coverage
+    granularity when shifts or breaks start inside an interval). ``options.time_limit_s``
     bounds the whole solve. Raises :class:`ScheduleError` for bad input,
     :class:`ScheduleInfeasible` when hard constraints cannot all hold and
     :class:`ScheduleNoSolution` when the time limit ends before a schedule is found.

@@ -3,7 +3,8 @@
 A *column* is one day's instance of a shift type with one break placement; its presence in
 interval ``i`` is counted in *units* of ``unit_s`` seconds (the greatest common divisor of
 every time involved), so coverage sums stay integers and a 15-minute break inside a
-30-minute interval counts as half an agent.
+30-minute interval counts as half an agent. Requirements are rounded up to whole units:
+whole agents when every time aligns with the intervals.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Problem:
     """Columns, interval targets (in units) and the groups that min/max constraints bind."""
 
     required: tuple[float, ...]
-    targets: tuple[int, ...]  # whole agents needed per interval × units per interval
+    targets: tuple[int, ...]  # units of presence needed per interval, rounded up
     interval_s: int
     unit_s: int
     shift_types: tuple[ShiftType, ...]
@@ -66,7 +67,7 @@ class Problem:
     def column_upper_bound(self, column: Column) -> int:
         """A bound on agents in one column that no optimal schedule exceeds."""
         shift = self.shift_types[column.type_index]
-        peak = max(self.targets) // self.units_per_interval
+        peak = -(-max(self.targets) // self.units_per_interval)
         bound = max(peak, shift.min_agents)
         if shift.max_agents is not None:
             bound = min(bound, shift.max_agents)
@@ -179,7 +180,7 @@ def build_problem(
     if not columns:
         raise ScheduleError("no shift type can start within the horizon")
     units = interval_s // unit_s
-    targets = tuple(math.ceil(r - _ROUND_TOLERANCE) * units for r in required)
+    targets = tuple(math.ceil(r * units - _ROUND_TOLERANCE) for r in required)
     return Problem(
         required=tuple(float(r) for r in required),
         targets=targets,
@@ -232,7 +233,7 @@ def check_feasible(problem: Problem) -> None:
     short = [i for i, target in enumerate(problem.targets) if target > reach.get(i, 0.0)]
     if short:
         shown = ", ".join(
-            f"{_interval_label(problem, i)} needs {problem.targets[i] // units}, at most "
+            f"{_interval_label(problem, i)} needs {problem.targets[i] / units:g}, at most "
             f"{reach.get(i, 0.0) / units:g} possible"
             for i in short[:5]
         )
