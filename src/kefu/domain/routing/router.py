@@ -155,6 +155,14 @@ class Router(RoutingState):
                     )
                 if step.after_s <= 0:
                     raise ValidationError("an overflow step to another queue needs after_s > 0")
+                target = self.queues.get(step.queue_id)
+                if target is not None and target.spec.channel is not spec.channel:
+                    # A contact keeps its channel: agents' capacity is counted per channel.
+                    raise ValidationError(
+                        f"overflow of {spec.queue_id} ({spec.channel.value}) names queue "
+                        f"{step.queue_id} of another channel ({target.spec.channel.value})",
+                        queue_id=step.queue_id,
+                    )
         self._emit(ev.QueueDefined(self.time, spec))
 
     def define_agent(self, spec: AgentSpec, now: float) -> None:
@@ -336,7 +344,13 @@ class Router(RoutingState):
         if (to_queue is None) == (to_agent is None):
             raise ValidationError("transfer needs exactly one of to_queue or to_agent")
         if to_queue is not None:
-            self._queue(to_queue)
+            channel = self._queue(to_queue).spec.channel
+            if channel is not contact.channel:
+                raise ValidationError(
+                    f"contact {contact_id} is {contact.channel.value}; queue {to_queue} takes "
+                    f"{channel.value} contacts",
+                    queue_id=to_queue,
+                )
         if to_agent is not None:
             target = self._agent(to_agent)
             if to_agent == contact.agent_id:
