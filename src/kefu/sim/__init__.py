@@ -1,0 +1,33 @@
+"""The digital twin: a discrete-event simulator that drives the real router.
+
+``kefu.sim.run(scenario, seed=...)`` simulates a scenario (a :class:`Scenario`, a YAML
+path or a mapping) and returns every replication's KPIs with their summary (means and
+95 % confidence intervals). KPIs come from :mod:`kefu.analytics`, the code that scores the
+live event log.
+"""
+
+from kefu.sim.engine import Replication, run_replication
+from kefu.sim.plan import Plan, compile_scenario
+from kefu.sim.runner import SimulationResult, replication_seed, run
+from kefu.sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from kefu.sim.summary import Estimate, Summary, estimate, summarize
+from kefu.sim.trace import ContactTrace
+
+__all__ = [
+    "ContactTrace",
+    "Estimate",
+    "Plan",
+    "Replication",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "Summary",
+    "compile_scenario",
+    "estimate",
+    "load_scenario",
+    "parse_scenario",
+    "replication_seed",
+    "run",
+    "run_replication",
+    "summarize",
+]

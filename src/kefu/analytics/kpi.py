@@ -1,0 +1,391 @@
+"""KPIs computed from the routing event log, the same way live and in simulation.
+
+:class:`KpiAccumulator` reads events only (``consume`` them one by one or in batches, in log
+order) and never looks at a router. Contact figures are attributed to the interval in
+which the queue visit started, so SL(T) of an interval has a consistent numerator and
+denominator; queue lengths and agent occupancy are time-weighted over each interval.
+Definitions: :mod:`kefu.analytics.records`.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import pairwise
+from typing import Any
+
+from kefu.analytics.records import DEFAULT_WAIT_BINS_S, KpiReport
+from kefu.analytics.report_build import build_report
+from kefu.domain import events as ev
+
+__all__ = ["KpiAccumulator"]
+
+INF = math.inf
+# Agent activity categories for occupancy.
+_OTHER, _HANDLING, _IDLE = 0, 1, 2
+# Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at].
+_Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
+
+
+class _Tally:
+    """Mutable counters of one queue in one interval."""
+
+    __slots__ = (
+        "abandoned",
+        "answered",
+        "balked",
+        "callbacks",
+        "handle_sum",
+        "handled",
+        "hist_abandoned",
+        "hist_answered",
+        "in_sl",
+        "longest",
+        "offered",
+        "overflowed",
+        "pred_abs",
+        "pred_err",
+        "predicted",
+        "short",
+        "transferred_out",
+        "wait_sum",
+    )
+
+    def __init__(self, bins: int) -> None:
+        self.offered = self.answered = self.abandoned = self.short = self.balked = 0
+        self.in_sl = self.handled = self.callbacks = self.transferred_out = 0
+        self.overflowed = self.predicted = 0
+        self.wait_sum = self.handle_sum = self.longest = self.pred_abs = self.pred_err = 0.0
+        self.hist_answered = [0] * bins
+        self.hist_abandoned = [0] * bins
+
+
+class _Level:
+    """A piecewise-constant count (contacts waiting) integrated and peaked per interval."""
+
+    __slots__ = ("area", "peak", "since", "value")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.since = -INF
+        self.area: dict[int, float] = {}
+        self.peak: dict[int, int] = {}
+
+
+class _Queue:
+    __slots__ = ("level", "name", "short_s", "sl_s", "tallies")
+
+    def __init__(self, name: str, sl_s: float, short_s: float) -> None:
+        self.name = name
+        self.sl_s = sl_s
+        self.short_s = short_s
+        self.tallies: dict[int, _Tally] = {}
+        self.level = _Level()
+
+
+class _Agent:
+    __slots__ = ("active", "cat", "group", "offered", "ready", "since")
+
+    def __init__(self, group: str, at: float) -> None:
+        self.group = group
+        self.ready = False
+        self.offered = 0
+        self.active = 0
+        self.cat = _OTHER
+        self.since = at
+
+
+class KpiAccumulator:
+    """Consumes routing events and reports KPIs over the window [start, end) seconds.
+
+    ``interval_s``: length of the reporting intervals (seconds, counted from instant 0).
+    Contacts that started a queue visit outside the window are followed (they still make
+    up queue lengths) but not counted. ``agent_groups`` maps an agent id to its group for
+    occupancy (default: the agent's ``site_id``, else ``"all"``). ``wait_bins_s``: left
+    edges of the wait histogram bins.
+    """
+
+    def __init__(
+        self,
+        interval_s: float = 900.0,
+        *,
+        start: float = 0.0,
+        end: float | None = None,
+        agent_groups: Mapping[str, str] | Callable[[str], str] | None = None,
+        wait_bins_s: Sequence[float] = DEFAULT_WAIT_BINS_S,
+    ) -> None:
+        if not interval_s > 0 or math.isinf(interval_s):
+            raise ValueError(f"interval_s must be a positive number of seconds, not {interval_s}")
+        if end is not None and not end > start:
+            raise ValueError(f"the window end ({end} s) must be after its start ({start} s)")
+        bins = tuple(float(b) for b in wait_bins_s)
+        if not bins or bins[0] != 0.0 or any(b >= c for b, c in pairwise(bins)):
+            raise ValueError("wait_bins_s must start at 0 and increase strictly")
+        self.interval_s = float(interval_s)
+        self.start = float(start)
+        self.end = INF if end is None else float(end)
+        self.wait_bins_s = bins
+        self._group_of = agent_groups
+        self._queues: dict[str, _Queue] = {}
+        self._total = _Level()
+        self._agents: dict[str, _Agent] = {}
+        self._handling: dict[str, dict[int, float]] = {}
+        self._idle: dict[str, dict[int, float]] = {}
+        self._visits: dict[str, list[Any]] = {}
+        self._last = -INF
+        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
+            ev.QueueDefined: self._queue_defined,
+            ev.AgentDefined: self._agent_defined,
+            ev.AgentStateChanged: self._agent_state,
+            ev.ContactQueued: self._queued,
+            ev.ContactOverflowed: self._overflowed,
+            ev.OfferCreated: self._offer_created,
+            ev.OfferAccepted: self._accepted,
+            ev.OfferRejected: self._offer_returned,
+            ev.OfferTimedOut: self._offer_returned,
+            ev.OfferWithdrawn: self._offer_returned,
+            ev.ContactAbandoned: self._abandoned,
+            ev.CallbackRequested: self._callback,
+            ev.ContactTransferred: self._transferred,
+            ev.WrapupEnded: self._wrapup_ended,
+        }
+
+    # -- input -------------------------------------------------------------------------
+    def consume(self, event: ev.Event) -> None:
+        """Take one event (events must come in log order)."""
+        handler = self._handlers.get(type(event))
+        if event.at > self._last:
+            self._last = event.at
+        if handler is not None:
+            handler(event)
+
+    def consume_all(self, events: Iterable[ev.Event]) -> None:
+        """Take a batch of events in log order."""
+        get = self._handlers.get
+        last = self._last
+        for event in events:
+            handler = get(type(event))
+            if handler is not None:
+                handler(event)
+            last = event.at
+        if last > self._last:
+            self._last = last
+
+    # -- time accounting ---------------------------------------------------------------
+    def _accrue(self, bins: dict[int, float], t0: float, t1: float, weight: float) -> None:
+        """Add ``weight`` × the part of [t0, t1) inside the window to the interval bins."""
+        t0 = max(t0, self.start)
+        t1 = min(t1, self.end)
+        if t1 <= t0:
+            return
+        size = self.interval_s
+        k = int(t0 // size)
+        while True:
+            edge = (k + 1) * size
+            if t1 <= edge:
+                bins[k] = bins.get(k, 0.0) + weight * (t1 - t0)
+                return
+            bins[k] = bins.get(k, 0.0) + weight * (edge - t0)
+            t0 = edge
+            k += 1
+
+    def _change(self, level: _Level, at: float, delta: int) -> None:
+        value = level.value
+        if value:
+            since = level.since
+            self._accrue(level.area, since, at, value)
+            size = self.interval_s
+            # Intervals the level spanned unchanged: their peak is at least this value.
+            first = int(max(since, self.start) // size)
+            last = int(min(at, self.end - 1e-9) // size)
+            peak = level.peak
+            for k in range(first, last + 1):
+                if peak.get(k, 0) < value:
+                    peak[k] = value
+        value += delta
+        level.value = value
+        level.since = at
+        if self.start <= at < self.end:
+            k = int(at // self.interval_s)
+            if level.peak.get(k, 0) < value:
+                level.peak[k] = value
+
+    def _touch(self, agent: _Agent, at: float) -> None:
+        cat = agent.cat
+        if cat == _HANDLING:
+            self._accrue(self._handling[agent.group], agent.since, at, 1.0)
+        elif cat == _IDLE:
+            self._accrue(self._idle[agent.group], agent.since, at, 1.0)
+        agent.since = at
+        if agent.active:
+            agent.cat = _HANDLING
+        elif agent.ready and not agent.offered:
+            agent.cat = _IDLE
+        else:
+            agent.cat = _OTHER
+
+    def _tally(self, queue: _Queue, at: float) -> _Tally | None:
+        if not self.start <= at < self.end:
+            return None
+        k = int(at // self.interval_s)
+        tally = queue.tallies.get(k)
+        if tally is None:
+            tally = queue.tallies[k] = _Tally(len(self.wait_bins_s))
+        return tally
+
+    # -- handlers ----------------------------------------------------------------------
+    def _queue_defined(self, e: ev.QueueDefined) -> None:
+        spec = e.spec
+        queue = self._queues.get(spec.queue_id)
+        if queue is None:
+            self._queues[spec.queue_id] = _Queue(
+                spec.queue_id, spec.sl_threshold_s, spec.short_abandon_s
+            )
+        else:
+            queue.sl_s, queue.short_s = spec.sl_threshold_s, spec.short_abandon_s
+
+    def _agent_defined(self, e: ev.AgentDefined) -> None:
+        agent_id = e.spec.agent_id
+        if agent_id in self._agents:
+            return
+        groups = self._group_of
+        if groups is None:
+            group = e.spec.site_id or "all"
+        elif callable(groups):
+            group = groups(agent_id)
+        else:
+            group = groups.get(agent_id, e.spec.site_id or "all")
+        self._agents[agent_id] = _Agent(group, e.at)
+        self._handling.setdefault(group, {})
+        self._idle.setdefault(group, {})
+
+    def _agent_state(self, e: ev.AgentStateChanged) -> None:
+        agent = self._agents[e.agent_id]
+        agent.ready = e.presence == "ready"
+        self._touch(agent, e.at)
+
+    def _queued(self, e: ev.ContactQueued) -> None:
+        queue = self._queues[e.queue_id]
+        at = e.at
+        tally = self._tally(queue, at)
+        if tally is not None:
+            tally.offered += 1
+        self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None]
+        self._change(queue.level, at, 1)
+        self._change(self._total, at, 1)
+
+    def _overflowed(self, e: ev.ContactOverflowed) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None and visit[_TALLY] is not None and e.queue_id != visit[_Q].name:
+            visit[_TALLY].overflowed += 1
+
+    def _offer_created(self, e: ev.OfferCreated) -> None:
+        agent = self._agents[e.agent_id]
+        agent.offered += 1
+        self._touch(agent, e.at)
+
+    def _offer_returned(self, e: ev.OfferRejected | ev.OfferTimedOut | ev.OfferWithdrawn) -> None:
+        agent = self._agents[e.agent_id]
+        agent.offered -= 1
+        self._touch(agent, e.at)
+
+    def _accepted(self, e: ev.OfferAccepted) -> None:
+        at = e.at
+        agent = self._agents[e.agent_id]
+        agent.offered -= 1
+        agent.active += 1
+        self._touch(agent, at)
+        visit = self._visits[e.contact_id]
+        queue = visit[_Q]
+        visit[_ANSWERED] = at
+        wait = at - visit[_ENTERED]
+        tally = visit[_TALLY]
+        if tally is not None:
+            tally.answered += 1
+            tally.wait_sum += wait
+            if wait <= queue.sl_s:
+                tally.in_sl += 1
+            if wait > tally.longest:
+                tally.longest = wait
+            tally.hist_answered[bisect_right(self.wait_bins_s, wait) - 1] += 1
+            predicted = visit[_PREDICTED]
+            if predicted is not None:
+                tally.predicted += 1
+                tally.pred_abs += abs(predicted - wait)
+                tally.pred_err += predicted - wait
+        self._change(queue.level, at, -1)
+        self._change(self._total, at, -1)
+
+    def _abandoned(self, e: ev.ContactAbandoned) -> None:
+        visit = self._visits.pop(e.contact_id)
+        queue = visit[_Q]
+        at = e.at
+        wait = at - visit[_ENTERED]
+        tally = visit[_TALLY]
+        if tally is not None:
+            tally.abandoned += 1
+            if wait < queue.short_s:
+                tally.short += 1
+            if wait <= 0.0:
+                tally.balked += 1
+            if wait > tally.longest:
+                tally.longest = wait
+            tally.hist_abandoned[bisect_right(self.wait_bins_s, wait) - 1] += 1
+        self._change(queue.level, at, -1)
+        self._change(self._total, at, -1)
+
+    def _callback(self, e: ev.CallbackRequested) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None and visit[_TALLY] is not None:
+            visit[_TALLY].callbacks += 1
+
+    def _end_handling(self, visit: list[Any], agent_id: str, at: float) -> None:
+        agent = self._agents[agent_id]
+        agent.active -= 1
+        self._touch(agent, at)
+        tally = visit[_TALLY]
+        if tally is not None and visit[_ANSWERED] is not None:
+            tally.handled += 1
+            tally.handle_sum += at - visit[_ANSWERED]
+
+    def _transferred(self, e: ev.ContactTransferred) -> None:
+        at = e.at
+        visit = self._visits[e.contact_id]
+        self._end_handling(visit, e.from_agent_id, at)
+        if visit[_TALLY] is not None:
+            visit[_TALLY].transferred_out += 1
+        queue = self._queues[e.to_queue_id] if e.to_queue_id is not None else visit[_Q]
+        tally = self._tally(queue, at)
+        if tally is not None:
+            tally.offered += 1
+        self._visits[e.contact_id] = [queue, tally, at, None, None]
+        self._change(queue.level, at, 1)
+        self._change(self._total, at, 1)
+
+    def _wrapup_ended(self, e: ev.WrapupEnded) -> None:
+        visit = self._visits.pop(e.contact_id, None)
+        if visit is not None:
+            self._end_handling(visit, e.agent_id, e.at)
+
+    # -- output ------------------------------------------------------------------------
+    def result(self, at: float | None = None) -> KpiReport:
+        """The KPIs so far; open agent and queue-length time is counted up to ``at``
+        (default: the last event's instant). Contacts still waiting count in
+        ``waiting_at_end`` and their wait so far in ``longest_wait_s``."""
+        now = self._last if at is None else float(at)
+        if now == -INF:
+            now = self.start
+        for agent in self._agents.values():
+            self._touch(agent, max(now, agent.since))
+        for queue in self._queues.values():
+            self._change(queue.level, max(now, queue.level.since), 0)
+        self._change(self._total, max(now, self._total.since), 0)
+        waiting = 0
+        for visit in self._visits.values():
+            if visit[_ANSWERED] is None:
+                waiting += 1
+                tally = visit[_TALLY]
+                if tally is not None and now - visit[_ENTERED] > tally.longest:
+                    tally.longest = now - visit[_ENTERED]
+        return build_report(self, now, waiting)

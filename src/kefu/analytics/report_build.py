@@ -1,0 +1,129 @@
+"""Turn the accumulator's mutable tallies into immutable :class:`KpiReport` records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from kefu.analytics.records import GroupOccupancy, IntervalKpi, KpiReport, QueueKpi
+
+if TYPE_CHECKING:
+    from kefu.analytics.kpi import KpiAccumulator, _Level, _Tally
+
+__all__ = ["build_report"]
+
+
+def _queue_kpi(
+    tallies: Iterable[_Tally], bins: int, peak: int, area: float, period: float
+) -> QueueKpi:
+    offered = answered = abandoned = short = balked = in_sl = handled = 0
+    callbacks = transferred = overflowed = predicted = 0
+    wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
+    hist_ans = [0] * bins
+    hist_ab = [0] * bins
+    for t in tallies:
+        offered += t.offered
+        answered += t.answered
+        abandoned += t.abandoned
+        short += t.short
+        balked += t.balked
+        in_sl += t.in_sl
+        handled += t.handled
+        callbacks += t.callbacks
+        transferred += t.transferred_out
+        overflowed += t.overflowed
+        predicted += t.predicted
+        wait_sum += t.wait_sum
+        handle_sum += t.handle_sum
+        longest = max(longest, t.longest)
+        pred_abs += t.pred_abs
+        pred_err += t.pred_err
+        for i in range(bins):
+            hist_ans[i] += t.hist_answered[i]
+            hist_ab[i] += t.hist_abandoned[i]
+    return QueueKpi(
+        offered=offered,
+        answered=answered,
+        abandoned=abandoned,
+        short_abandons=short,
+        balked=balked,
+        answered_within_sl=in_sl,
+        handled=handled,
+        callbacks=callbacks,
+        transferred_out=transferred,
+        overflowed=overflowed,
+        wait_sum_s=wait_sum,
+        handle_sum_s=handle_sum,
+        longest_wait_s=longest,
+        max_queue_length=peak,
+        queue_length_area=area,
+        period_s=period,
+        predicted=predicted,
+        predicted_abs_error_sum_s=pred_abs,
+        predicted_error_sum_s=pred_err,
+        wait_hist_answered=tuple(hist_ans),
+        wait_hist_abandoned=tuple(hist_ab),
+    )
+
+
+def _level_over(level: _Level, ks: range) -> tuple[int, float]:
+    peak = max((level.peak.get(k, 0) for k in ks), default=0)
+    return peak, sum(level.area.get(k, 0.0) for k in ks)
+
+
+def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiReport:
+    """The report of ``acc`` with open time counted up to ``now`` (seconds)."""
+    size = acc.interval_s
+    bins = len(acc.wait_bins_s)
+    stop = min(acc.end, now)
+    if stop > acc.start:
+        ks = range(int(acc.start // size), math.ceil(stop / size))
+    else:
+        ks = range(0)
+        stop = acc.start
+    queues = acc._queues
+    intervals = []
+    for k in ks:
+        lo, hi = max(k * size, acc.start), min((k + 1) * size, stop)
+        period = max(hi - lo, 0.0)
+        per_queue = {}
+        for name, queue in queues.items():
+            tally = queue.tallies.get(k)
+            per_queue[name] = _queue_kpi(
+                () if tally is None else (tally,),
+                bins,
+                queue.level.peak.get(k, 0),
+                queue.level.area.get(k, 0.0),
+                period,
+            )
+        tallies = [q.tallies[k] for q in queues.values() if k in q.tallies]
+        total = _queue_kpi(
+            tallies, bins, acc._total.peak.get(k, 0), acc._total.area.get(k, 0.0), period
+        )
+        groups = {
+            g: GroupOccupancy(acc._handling[g].get(k, 0.0), acc._idle[g].get(k, 0.0))
+            for g in acc._handling
+        }
+        intervals.append(IntervalKpi(k * size, (k + 1) * size, per_queue, total, groups))
+    window = stop - acc.start
+    overall = {}
+    for name, queue in queues.items():
+        peak, area = _level_over(queue.level, ks)
+        overall[name] = _queue_kpi(queue.tallies.values(), bins, peak, area, window)
+    peak, area = _level_over(acc._total, ks)
+    all_tallies = [t for q in queues.values() for t in q.tallies.values()]
+    return KpiReport(
+        start_s=acc.start,
+        end_s=stop,
+        interval_s=size,
+        wait_bins_s=acc.wait_bins_s,
+        queues=overall,
+        total=_queue_kpi(all_tallies, bins, peak, area, window),
+        groups={
+            g: GroupOccupancy(sum(acc._handling[g].values()), sum(acc._idle[g].values()))
+            for g in acc._handling
+        },
+        intervals=tuple(intervals),
+        waiting_at_end=waiting_at_end,
+    )

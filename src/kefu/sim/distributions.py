@@ -1,0 +1,141 @@
+"""Random durations (seconds) drawn in numpy blocks from an explicit generator.
+
+Each distribution draws ``n`` values at once (:meth:`Distribution.sample`), so the
+simulator pays numpy's call overhead once per block rather than once per contact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "BlockSampler",
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "LogNormal",
+    "Never",
+]
+
+
+class Distribution:
+    """A distribution of durations in seconds."""
+
+    mean_s: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` independent draws (seconds)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Exponential(Distribution):
+    """Exponential with mean ``mean_s`` seconds (rate 1 / mean_s per second)."""
+
+    mean_s: float
+
+    def __post_init__(self) -> None:
+        if not (self.mean_s > 0 and math.isfinite(self.mean_s)):
+            raise ValueError(f"exponential mean_s must be > 0 s, not {self.mean_s}")
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.exponential(self.mean_s, n)
+
+
+@dataclass(frozen=True, slots=True)
+class LogNormal(Distribution):
+    """Log-normal given by its own mean and standard deviation (seconds)."""
+
+    mean_s: float
+    sd_s: float
+    mu: float = field(init=False)
+    sigma: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not (self.mean_s > 0 and self.sd_s > 0):
+            raise ValueError(
+                f"lognormal mean_s and sd_s must be > 0 s, not {self.mean_s}, {self.sd_s}"
+            )
+        # Moments of a log-normal: mean = exp(mu + sigma²/2), var = (exp(sigma²) − 1) mean².
+        sigma2 = math.log1p((self.sd_s / self.mean_s) ** 2)
+        object.__setattr__(self, "sigma", math.sqrt(sigma2))
+        object.__setattr__(self, "mu", math.log(self.mean_s) - sigma2 / 2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.lognormal(self.mu, self.sigma, n)
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed(Distribution):
+    """Always ``mean_s`` seconds."""
+
+    mean_s: float
+
+    def __post_init__(self) -> None:
+        if not (self.mean_s >= 0 and math.isfinite(self.mean_s)):
+            raise ValueError(
+                f"fixed value must be a finite number of seconds ≥ 0, not {self.mean_s}"
+            )
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, self.mean_s)
+
+
+class Empirical(Distribution):
+    """Resampling (with replacement) of observed durations in seconds."""
+
+    __slots__ = ("mean_s", "values")
+
+    def __init__(self, values: Sequence[float] | np.ndarray) -> None:
+        array = np.asarray(values, dtype=float)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError("an empirical distribution needs at least one value")
+        if not np.all(np.isfinite(array)) or np.any(array < 0):
+            raise ValueError("empirical values must be finite numbers of seconds ≥ 0")
+        self.values = array
+        self.mean_s = float(array.mean())
+
+    def __repr__(self) -> str:
+        return f"Empirical(n={self.values.size}, mean_s={self.mean_s:.6g})"
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.values[rng.integers(0, self.values.size, n)]
+
+
+@dataclass(frozen=True, slots=True)
+class Never(Distribution):
+    """Infinite durations: a customer with no patience limit never abandons."""
+
+    mean_s: float = math.inf
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, math.inf)
+
+
+class BlockSampler:
+    """Hands out draws one at a time from blocks of ``block`` numpy draws (as floats)."""
+
+    __slots__ = ("_block", "_buf", "_dist", "_pos", "_rng")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator, block: int = 4096) -> None:
+        if block < 1:
+            raise ValueError(f"block must be ≥ 1, not {block}")
+        self._dist = dist
+        self._rng = rng
+        self._block = block
+        self._buf: list[float] = []
+        self._pos = 0
+
+    def draw(self) -> float:
+        """The next draw (seconds)."""
+        pos = self._pos
+        if pos == len(self._buf):
+            self._buf = self._dist.sample(self._rng, self._block).tolist()
+            pos = 0
+        self._pos = pos + 1
+        return self._buf[pos]

@@ -1,0 +1,385 @@
+"""The scenario file: a YAML document validated with pydantic (schema: docs/simulation.md).
+
+Every error names the field that is wrong, as a path such as ``queues[1].handle.mean_s``.
+Times are seconds; rates are per second. Relative data paths are resolved against the
+scenario file's folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+
+__all__ = [
+    "AgentGroup",
+    "Arrivals",
+    "Balking",
+    "CallbackOffer",
+    "DataColumn",
+    "DistributionSpec",
+    "QueueModel",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+]
+
+Channel = Literal["voice", "chat", "email", "sms", "social", "branch", "callback", "workitem"]
+Level = Annotated[int, Field(ge=1, le=10)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be read or is invalid; the message names the bad field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataColumn(_Model):
+    """A column of a CSV/TSV file: numbers of seconds or H:MM:SS times.
+
+    ``where`` keeps the rows whose columns equal the given values (compared as stripped
+    text); rows whose value is empty, unparsable or ≤ 0 are dropped when ``positive_only``.
+    """
+
+    path: str
+    column: str
+    delimiter: str = ","
+    where: dict[str, str] = Field(default_factory=dict)
+    positive_only: bool = True
+
+
+class Exponential(_Model):
+    dist: Literal["exponential"]
+    mean_s: PositiveFloat
+
+
+class LogNormal(_Model):
+    dist: Literal["lognormal"]
+    mean_s: PositiveFloat
+    sd_s: PositiveFloat
+
+
+class Fixed(_Model):
+    dist: Literal["fixed"]
+    value_s: NonNegativeFloat
+
+
+class Empirical(_Model):
+    """Observed durations: listed in ``values_s`` or read from ``data``."""
+
+    dist: Literal["empirical"]
+    values_s: list[NonNegativeFloat] | None = None
+    data: DataColumn | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Empirical:
+        if (self.values_s is None) == (self.data is None):
+            raise ValueError("give exactly one of values_s or data")
+        if self.values_s is not None and not self.values_s:
+            raise ValueError("values_s must not be empty")
+        return self
+
+
+class NoLimit(_Model):
+    dist: Literal["none"]
+
+
+DistributionSpec = Annotated[
+    Exponential | LogNormal | Fixed | Empirical, Field(discriminator="dist")
+]
+PatienceSpec = Annotated[
+    NoLimit | Exponential | LogNormal | Fixed | Empirical, Field(discriminator="dist")
+]
+
+
+class Profile(_Model):
+    """``total`` expected arrivals over the horizon, spread by ``weights`` over equal slots."""
+
+    total: NonNegativeFloat
+    weights: list[NonNegativeFloat] = Field(min_length=1)
+
+
+class Arrivals(_Model):
+    """Exactly one of: a constant Poisson rate, expected counts per interval, a daily
+    profile, a replay of real timestamps (shifted by ``offset_s``) or explicit instants."""
+
+    rate_per_s: NonNegativeFloat | None = None
+    per_interval: list[NonNegativeFloat] | None = None
+    profile: Profile | None = None
+    replay: DataColumn | None = None
+    offset_s: float = 0.0
+    times_s: list[NonNegativeFloat] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Arrivals:
+        given = [
+            name
+            for name in ("rate_per_s", "per_interval", "profile", "replay", "times_s")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of rate_per_s, per_interval, profile, replay or times_s"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class Balking(_Model):
+    """A customer told a predicted wait above its ``tolerance`` leaves at once with
+    probability ``probability``."""
+
+    tolerance: DistributionSpec
+    probability: Share = 1.0
+
+
+class CallbackOffer(_Model):
+    """Offer a callback when the predicted wait exceeds ``above_s``; ``accept_share`` of
+    those customers accept it (they hang up and keep their place)."""
+
+    above_s: NonNegativeFloat
+    accept_share: Share
+
+
+class Transfer(_Model):
+    """``share`` of the contacts handled in this queue are transferred to ``to_queue``."""
+
+    to_queue: str
+    share: Share
+
+
+class Overflow(_Model):
+    after_s: PositiveFloat
+    skills: dict[str, Level] | None = None
+    to_queue: str | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Overflow:
+        if self.skills is None and self.to_queue is None:
+            raise ValueError("an overflow step needs skills, to_queue or both")
+        return self
+
+
+class QueueModel(_Model):
+    id: str = Field(min_length=1)
+    name: str = ""
+    channel: Channel = "voice"
+    skills: dict[str, Level] = Field(default_factory=dict)
+    sl_target: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    sl_threshold_s: NonNegativeFloat = 20.0
+    wrapup_s: NonNegativeFloat = 0.0
+    short_abandon_s: NonNegativeFloat = 5.0
+    aht_s: PositiveFloat | None = None
+    overflow: list[Overflow] = Field(default_factory=list)
+    arrivals: Arrivals | list[Arrivals]
+    handle: DistributionSpec
+    patience: PatienceSpec = NoLimit(dist="none")
+    balking: Balking | None = None
+    callback: CallbackOffer | None = None
+    transfer: Transfer | None = None
+    initial_waiting: NonNegativeInt = 0
+
+
+class Break(_Model):
+    start_s: NonNegativeFloat
+    duration_s: PositiveFloat
+    reason: str = "break"
+
+
+class Shift(_Model):
+    start_s: NonNegativeFloat = 0.0
+    end_s: PositiveFloat | None = None
+    breaks: list[Break] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _inside(self) -> Shift:
+        end = float("inf") if self.end_s is None else self.end_s
+        if end <= self.start_s:
+            raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
+        previous = self.start_s
+        for i, b in enumerate(sorted(self.breaks, key=lambda b: b.start_s)):
+            if b.start_s < previous or b.start_s + b.duration_s > end:
+                raise ValueError(
+                    f"break {i} ({b.start_s}–{b.start_s + b.duration_s} s) must lie inside "
+                    "the shift and not overlap another break"
+                )
+            previous = b.start_s + b.duration_s
+        return self
+
+
+class AgentGroup(_Model):
+    """``count`` agents (or one per name in ``ids``) with the same skills and shift.
+    ``present: false`` defines them but never logs them in (a closed counter)."""
+
+    group: str = Field(min_length=1)
+    count: Annotated[int, Field(ge=1)] | None = None
+    ids: list[Annotated[str, Field(min_length=1)]] | None = None
+    skills: dict[str, Level] = Field(default_factory=dict)
+    capacity: dict[Channel, NonNegativeInt] | None = None
+    shift: Shift = Shift()
+    present: bool = True
+
+    @model_validator(mode="after")
+    def _count_or_ids(self) -> AgentGroup:
+        if (self.count is None) == (self.ids is None):
+            raise ValueError("give exactly one of count or ids")
+        if self.ids is not None and len(set(self.ids)) != len(self.ids):
+            raise ValueError("ids must be unique")
+        return self
+
+    @property
+    def agent_ids(self) -> list[str]:
+        if self.ids is not None:
+            return list(self.ids)
+        assert self.count is not None
+        width = len(str(self.count))
+        return [f"{self.group}-{i:0{width}d}" for i in range(1, self.count + 1)]
+
+
+class RouterSettings(_Model):
+    offer_timeout_s: PositiveFloat = 20.0
+    agent_order: Literal["skill_then_idle", "longest_idle"] = "skill_then_idle"
+
+
+class ReportSettings(_Model):
+    wait_bins_s: list[NonNegativeFloat] | None = None
+
+
+class Scenario(_Model):
+    """A what-if: traffic, queues, agents, customer behaviour and run settings."""
+
+    name: str = "scenario"
+    description: str = ""
+    horizon_s: PositiveFloat
+    interval_s: PositiveFloat = 900.0
+    warmup_s: NonNegativeFloat = 0.0
+    seed: NonNegativeInt = 1
+    replications: Annotated[int, Field(ge=1)] = 1
+    ring_delay_s: NonNegativeFloat = 0.0
+    router: RouterSettings = RouterSettings()
+    queues: list[QueueModel] = Field(min_length=1)
+    agents: list[AgentGroup] = Field(default_factory=list)
+    report: ReportSettings = ReportSettings()
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Folder against which relative data paths are resolved."""
+        return self._base_dir
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.warmup_s >= self.horizon_s:
+            raise ValueError(f"warmup_s: {self.warmup_s} must be below horizon_s {self.horizon_s}")
+        if self.ring_delay_s >= self.router.offer_timeout_s:
+            raise ValueError("ring_delay_s: must be below router.offer_timeout_s")
+        ids = [q.id for q in self.queues]
+        for i, q in enumerate(self.queues):
+            if q.id in ids[:i]:
+                raise ValueError(f"queues[{i}].id: queue id {q.id!r} is used twice")
+            for j, step in enumerate(q.overflow):
+                if step.to_queue is not None and step.to_queue not in ids:
+                    raise ValueError(
+                        f"queues[{i}].overflow[{j}].to_queue: unknown queue {step.to_queue!r}"
+                    )
+            if q.transfer is not None and q.transfer.to_queue not in ids:
+                raise ValueError(
+                    f"queues[{i}].transfer.to_queue: unknown queue {q.transfer.to_queue!r}"
+                )
+        self.definition_order()  # refuses overflow cycles
+        seen: set[str] = set()
+        for i, g in enumerate(self.agents):
+            if g.group in seen:
+                raise ValueError(f"agents[{i}].group: group name {g.group!r} is used twice")
+            seen.add(g.group)
+        all_ids = [a for g in self.agents for a in g.agent_ids]
+        if len(set(all_ids)) != len(all_ids):
+            raise ValueError("agents: agent ids must be unique across groups")
+        return self
+
+    def definition_order(self) -> list[QueueModel]:
+        """Queues ordered so that every overflow target is defined before its source."""
+        by_id = {q.id: q for q in self.queues}
+        order: list[QueueModel] = []
+        state: dict[str, int] = {}
+
+        def visit(q: QueueModel, path: list[str]) -> None:
+            if state.get(q.id) == 2:
+                return
+            if state.get(q.id) == 1:
+                cycle = " → ".join([*path, q.id])
+                raise ValueError(f"queues.overflow: overflow targets form a cycle: {cycle}")
+            state[q.id] = 1
+            for step in q.overflow:
+                if step.to_queue is not None and step.to_queue != q.id:
+                    visit(by_id[step.to_queue], [*path, q.id])
+            state[q.id] = 2
+            order.append(q)
+
+        for q in self.queues:
+            visit(q, [])
+        return order
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    where = _where(tuple(err["loc"]))
+    return f"{where}: {msg}" if where else msg
+
+
+def parse_scenario(
+    data: Mapping[str, Any], *, base_dir: Path | None = None, source: str = "scenario"
+) -> Scenario:
+    """Validate a scenario given as a mapping; raises :class:`ScenarioError` naming each
+    bad field."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{source}: the top level must be a mapping of fields")
+    try:
+        scenario = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        lines = [f"{source}: {exc.error_count()} invalid field(s):"]
+        for err in exc.errors():
+            lines.append(f"  {_message(err)}")
+        raise ScenarioError("\n".join(lines)) from None
+    scenario._base_dir = base_dir
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a YAML scenario file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {file}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{file}: not valid YAML{where}: {exc}") from None
+    return parse_scenario(data, base_dir=file.resolve().parent, source=str(file))
