@@ -376,12 +376,12 @@ def fit_model(
     if cfg.half_life_days is not None:
         age_days = np.asarray((end - train.index[rows]) / _DAY, dtype=np.float64)
         weights = 0.5 ** (age_days / cfg.half_life_days)
-    glm = GLM(y[rows], x[rows][:, cols], family=families.Poisson(), var_weights=weights)
     # One BLAS thread: these small solves gain nothing from threads, and on a busy machine
     # spinning BLAS threads made a fit tens of times slower.
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         # Near-empty cells make IRLS warn about tiny weights; the fit itself is fine.
         warnings.simplefilter("ignore")
+        glm = GLM(y[rows], x[rows][:, cols], family=families.Poisson(), var_weights=weights)
         result = glm.fit(scale="X2", wls_method="lstsq")
         fit_cov = np.asarray(result.cov_params(), dtype=np.float64)
     params = np.zeros(x.shape[1])

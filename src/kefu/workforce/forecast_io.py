@@ -1,0 +1,239 @@
+"""Reading contact history and event days for the forecaster, writing staffing input.
+
+History CSV (UTF-8, header row, column names case-insensitive), either
+
+* contacts per interval: ``interval_start`` and ``contacts`` (or ``calls``), optional
+  ``queue``; ``interval_start`` may be a time of day when a ``date`` column holds the day.
+  Intervals missing from the file count as 0 contacts; intervals listed twice are added; or
+* one row per contact: a ``timestamp`` column (optional ``queue``), binned into intervals
+  over whole days.
+
+Finer intervals are added up into the requested length (6-minute counts into 30 minutes);
+an interval only partly covered by the data at either end is dropped. Time-zone-aware times
+become local wall-clock times. Events CSV: ``date,event`` (one label per row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from kefu.workforce.forecast_model import Event, Forecast, ForecastError
+
+__all__ = [
+    "DEFAULT_QUEUE",
+    "history_from_frame",
+    "load_events",
+    "load_history",
+    "parse_event",
+    "staffing_frame",
+]
+
+DEFAULT_QUEUE = "default"
+"""Queue name of a history without a ``queue`` column (unless one is given)."""
+
+_COUNT_COLUMNS = ("contacts", "calls")
+
+
+def parse_event(text: str) -> Event:
+    """``"2026-03-01:billing"`` → ``Event(2026-03-01, "billing")``."""
+    day, sep, label = text.partition(":")
+    if not sep or not label.strip():
+        raise ForecastError(f"event must look like YYYY-MM-DD:label, got {text!r}", value=text)
+    try:
+        when = dt.date.fromisoformat(day.strip())
+    except ValueError as exc:
+        raise ForecastError(f"bad event date in {text!r} (use YYYY-MM-DD)", value=text) from exc
+    return Event(when, label)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ForecastError(f"file not found: {path}", path=str(path))
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ForecastError(f"cannot read {path} as a UTF-8 CSV: {exc}", path=str(path)) from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame
+
+
+def load_events(path: str | Path) -> list[Event]:
+    """Events from a CSV with columns ``date,event``."""
+    frame = _read_csv(Path(path))
+    missing = {"date", "event"} - set(frame.columns)
+    if missing:
+        raise ForecastError(
+            f"{path}: events need columns date,event; missing {', '.join(sorted(missing))}",
+            columns=list(frame.columns),
+        )
+    return [
+        parse_event(f"{row.date}:{row.event}")
+        for row in frame[["date", "event"]].itertuples(index=False)
+    ]
+
+
+def _parse_times(values: pd.Series, what: str) -> pd.DatetimeIndex:
+    text = values.astype(str).str.strip()
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    except (ValueError, TypeError) as exc:  # e.g. mixed time zones
+        raise ForecastError(f"cannot parse {what}: {exc}") from exc
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ForecastError(
+            f"unparsable {what} {text.iloc[row]!r} on data row {row + 1}",
+            row=row + 1,
+            value=str(text.iloc[row]),
+        )
+    index = pd.DatetimeIndex(parsed)
+    if index.tz is not None:
+        index = index.tz_localize(None)  # keep the local wall-clock time
+    return index
+
+
+def _counts(values: pd.Series, column: str) -> NDArray[np.float64]:
+    numbers = pd.to_numeric(values.astype(str).str.strip(), errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(numbers) | (numbers < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ForecastError(
+            f"{column} must be numbers >= 0; got {values.iloc[row]!r} on data row {row + 1}",
+            row=row + 1,
+        )
+    return numbers
+
+
+def _interval_series(
+    times: pd.DatetimeIndex, counts: NDArray[np.float64], interval_minutes: int
+) -> pd.Series:
+    """Counts on their own interval grid, added up into ``interval_minutes`` intervals."""
+    raw = pd.Series(counts, index=times).groupby(level=0).sum().sort_index()
+    index = pd.DatetimeIndex(raw.index)
+    if len(index) > 1:
+        # The input's own interval: the shortest gap between listed intervals.
+        step_min = float((index[1:] - index[:-1]).min() / pd.Timedelta(minutes=1))
+    else:
+        step_min = float(interval_minutes)
+    minutes = index.hour.to_numpy() * 60 + index.minute.to_numpy() + index.second.to_numpy() / 60
+    step = round(step_min)
+    if step != step_min or interval_minutes % step or np.any(minutes % step):
+        raise ForecastError(
+            f"the input's {step_min:g}-minute intervals (first at {index[0]:%H:%M:%S}) do "
+            f"not add up into {interval_minutes}-minute intervals; choose an interval that "
+            "is a multiple of the input's, on the same grid",
+            input_minutes=step_min,
+        )
+    grid = pd.date_range(index[0], index[-1], freq=pd.Timedelta(minutes=step))
+    full = raw.reindex(grid, fill_value=0.0)
+    bins = grid.floor(pd.Timedelta(minutes=interval_minutes))
+    grouped = full.groupby(bins)
+    total = grouped.sum()
+    complete = grouped.size() == interval_minutes // step
+    return total[complete.to_numpy()]
+
+
+def _binned_contacts(times: pd.DatetimeIndex, interval_minutes: int) -> pd.Series:
+    step = pd.Timedelta(minutes=interval_minutes)
+    counts = pd.Series(1.0, index=times.floor(step)).groupby(level=0).sum()
+    first = times.min().normalize()
+    last = times.max().normalize() + pd.Timedelta(days=1) - step
+    return counts.reindex(pd.date_range(first, last, freq=step), fill_value=0.0)
+
+
+def history_from_frame(
+    frame: pd.DataFrame, interval_minutes: int = 30, queue: str | None = None
+) -> dict[str, pd.Series]:
+    """Contacts per ``interval_minutes`` interval, one series per queue (see module doc).
+
+    With a ``queue`` column and ``queue`` given, only that queue is returned; without the
+    column, the single series is named ``queue`` (default :data:`DEFAULT_QUEUE`).
+    """
+    if not 5 <= interval_minutes <= 60 or 1440 % interval_minutes:
+        raise ValueError(f"interval_minutes must divide a day and lie in 5..60: {interval_minutes}")
+    frame = frame.rename(columns=lambda c: str(c).strip().lower())
+    if frame.empty:
+        raise ForecastError("the history has no rows")
+    raw_contacts = "timestamp" in frame.columns
+    count_col = next((c for c in _COUNT_COLUMNS if c in frame.columns), None)
+    if not raw_contacts and ("interval_start" not in frame.columns or count_col is None):
+        raise ForecastError(
+            "history needs columns interval_start,contacts[,queue] (or date,interval_start,"
+            f"calls) or a timestamp column; got {', '.join(map(str, frame.columns))}",
+            columns=[str(c) for c in frame.columns],
+        )
+    if raw_contacts:
+        times = _parse_times(frame["timestamp"], "timestamp")
+    elif "date" in frame.columns:
+        combined = frame["date"].astype(str).str.strip() + " " + frame["interval_start"].astype(str)
+        times = _parse_times(combined, "date and interval_start")
+    else:
+        times = _parse_times(frame["interval_start"], "interval_start")
+    counts = np.ones(len(frame)) if raw_contacts else _counts(frame[count_col], str(count_col))
+    if "queue" in frame.columns:
+        names = frame["queue"].astype(str).str.strip().to_numpy()
+        present = sorted(set(names.tolist()))
+        if queue is not None and queue not in present:
+            raise ForecastError(
+                f"queue {queue!r} not in the history; queues: {', '.join(present)}",
+                queue=queue,
+            )
+        wanted = present if queue is None else [queue]
+    else:
+        names = np.full(len(frame), queue or DEFAULT_QUEUE, dtype=object)
+        wanted = [queue or DEFAULT_QUEUE]
+    out: dict[str, pd.Series] = {}
+    for name in wanted:
+        rows = names == name
+        if raw_contacts:
+            series = _binned_contacts(times[rows], interval_minutes)
+        else:
+            series = _interval_series(times[rows], counts[rows], interval_minutes)
+        if series.empty:
+            raise ForecastError(
+                f"queue {name!r}: no whole {interval_minutes}-minute interval in the history"
+            )
+        series.index = pd.DatetimeIndex(series.index).rename("interval_start")
+        out[name] = series.rename("contacts")
+    return out
+
+
+def load_history(
+    path: str | Path, interval_minutes: int = 30, queue: str | None = None
+) -> dict[str, pd.Series]:
+    """Read a history CSV (see module doc) into one contacts series per queue."""
+    return history_from_frame(_read_csv(Path(path)), interval_minutes, queue)
+
+
+def staffing_frame(
+    forecasts: Iterable[tuple[str, Forecast]], aht_s: float | None = None
+) -> pd.DataFrame:
+    """Forecasts as staffing input: ``interval_start,queue,contacts,aht_s,lower,upper``.
+
+    ``aht_s`` (average handling time, seconds) fills its column; None leaves it empty.
+    """
+    if aht_s is not None and not (math.isfinite(aht_s) and aht_s > 0):
+        raise ValueError(f"aht_s must be > 0, got {aht_s}")
+    parts = []
+    for queue, fc in forecasts:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "interval_start": fc.index.strftime("%Y-%m-%d %H:%M:%S"),
+                    "queue": queue,
+                    "contacts": np.round(fc.mean, 3),
+                    "aht_s": aht_s if aht_s is not None else math.nan,
+                    "lower": fc.lower,
+                    "upper": fc.upper,
+                }
+            )
+        )
+    columns = ["interval_start", "queue", "contacts", "aht_s", "lower", "upper"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
