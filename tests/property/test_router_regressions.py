@@ -44,3 +44,22 @@ def test_given_overflow_step_to_a_queue_of_another_channel_when_defined_then_ref
         r.define_queue(QueueSpec("chat", Channel.CHAT, overflow=(move,)), 0.0)
     assert [type(e) for e in r.log] == [ev.QueueDefined]
     assert "chat" not in r.queues
+
+
+def test_given_vip_waiting_when_agent_transfers_a_call_to_a_queue_it_serves_then_vip_first() -> (
+    None
+):
+    # Found: the transferred call went straight back to the transferring agent, who was
+    # free at that instant, while a better (value tier 2) call waited for that agent.
+    r = Router()
+    r.define_queue(QueueSpec("q", Channel.VOICE, {"x": 1}), 0.0)
+    r.define_queue(QueueSpec("q2", Channel.VOICE, {"x": 1}), 0.0)
+    r.define_agent(AgentSpec("a", {"x": 1}), 0.0)
+    r.set_presence("a", "ready", 0.0)
+    r.enqueue(ContactSpec("v1", "q"), 0.0)
+    r.accept("v1/1", 1.0)
+    r.enqueue(ContactSpec("vip", "q", value_tier=2), 2.0)
+    r.transfer("v1", 3.0, to_queue="q2")
+    offers = [e for e in r.log if isinstance(e, ev.OfferCreated)]
+    assert (offers[-1].contact_id, offers[-1].agent_id) == ("vip", "a")
+    assert r.contact("v1")["state"] == "queued"

@@ -365,8 +365,9 @@ class Router(RoutingState):
         self._emit(
             ev.ContactTransferred(self.time, contact_id, agent.agent_id, to_queue, to_agent, note)
         )
-        self._dispatch_contact(contact)
+        # The freed agent chooses first: it may have better work waiting than this contact.
         self._after_release(agent)
+        self._dispatch_contact(contact)
 
     def complete(self, contact_id: str, now: float, disposition: str | None = None) -> None:
         """The conversation ends; wrap-up follows for the queue's ``wrapup_s``."""
