@@ -14,18 +14,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from kefu.workforce.forecast_model import (
+from kefu.workforce.forecast_model import fit_model
+from kefu.workforce.forecast_types import (
     MIN_HISTORY_DAYS,
     Event,
     ForecastConfig,
     ForecastError,
     check_history,
-    fit_model,
 )
 
 __all__ = [
@@ -43,6 +44,10 @@ _DAY = pd.Timedelta(days=1)
 _WEEK = pd.Timedelta(days=7)
 
 FloatArray = NDArray[np.float64]
+
+
+def _json_number(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 6)
 
 
 def wape(actual: FloatArray, forecast: FloatArray) -> float:
@@ -101,6 +106,19 @@ class HorizonScore:
             return math.nan
         return self.model.wape / self.baseline.wape
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (NaN → None)."""
+        return {
+            "horizon_day": self.horizon_day,
+            "intervals": self.intervals,
+            "actual": _json_number(self.actual),
+            "model_wape": _json_number(self.model.wape),
+            "model_mape": _json_number(self.model.mape),
+            "baseline_wape": _json_number(self.baseline.wape),
+            "baseline_mape": _json_number(self.baseline.mape),
+            "wape_ratio": _json_number(self.wape_ratio),
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class BacktestPath:
@@ -124,6 +142,17 @@ class BacktestResult:
     overall: HorizonScore
     event_days: HorizonScore | None
     last: BacktestPath
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record of the scores (without the last origin's path)."""
+        return {
+            "horizon_days": self.horizon_days,
+            "window_days": self.window_days,
+            "origins": [origin.isoformat() for origin in self.origins],
+            "by_horizon": [score.to_dict() for score in self.by_horizon],
+            "overall": self.overall.to_dict(),
+            "event_days": self.event_days.to_dict() if self.event_days else None,
+        }
 
 
 class _Tally:

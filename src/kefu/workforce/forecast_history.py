@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from kefu.workforce.forecast_model import Event, ForecastError
+from kefu.workforce.forecast_types import Event, ForecastError
 
 __all__ = [
     "DEFAULT_WEEKDAY_FACTORS",

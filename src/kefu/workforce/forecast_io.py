@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from kefu.workforce.forecast_model import Event, Forecast, ForecastError
+from kefu.workforce.forecast_types import Event, Forecast, ForecastError
 
 __all__ = [
     "DEFAULT_QUEUE",

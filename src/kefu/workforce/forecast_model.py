@@ -24,7 +24,6 @@ Timestamps are naive local wall-clock times at the start of each interval.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import warnings
 from collections.abc import Iterable, Mapping
@@ -35,22 +34,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from kefu.domain.errors import ValidationError
+from kefu.workforce.forecast_types import (
+    MIN_HISTORY_DAYS,
+    Event,
+    Forecast,
+    ForecastConfig,
+    ForecastError,
+    check_history,
+    readonly,
+)
 
-__all__ = [
-    "MIN_HISTORY_DAYS",
-    "Event",
-    "Forecast",
-    "ForecastConfig",
-    "ForecastError",
-    "ForecastModel",
-    "check_history",
-    "fit_model",
-    "forecast",
-]
-
-MIN_HISTORY_DAYS = 14
-"""Fewest days of history a model is fitted on: two of each weekday."""
+__all__ = ["ForecastModel", "fit_model", "forecast"]
 
 _DAY = pd.Timedelta(days=1)
 _WEEK = pd.Timedelta(days=7)
@@ -58,100 +52,6 @@ _MAX_ETA = 50.0  # caps exp() of the linear predictor; no real interval gets nea
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-
-class ForecastError(ValidationError, ValueError):
-    """Bad forecasting input (a bad column, too little history ...); says what to fix."""
-
-    error_id = "forecast_invalid"
-
-
-@dataclass(frozen=True)
-class Event:
-    """A labelled event day (``billing``, ``campaign``, ``双十一`` ...), local date."""
-
-    day: dt.date
-    label: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.day, dt.date) or isinstance(self.day, dt.datetime):
-            raise ForecastError(f"event day must be a date, got {self.day!r}", day=str(self.day))
-        if not self.label.strip():
-            raise ForecastError("event label must not be empty", day=self.day.isoformat())
-        object.__setattr__(self, "label", self.label.strip())
-
-
-@dataclass(frozen=True)
-class ForecastConfig:
-    """How to fit: interval length (minutes), history window (days) and model options.
-
-    ``harmonics`` is the number of sine/cosine pairs per weekday that bend the intraday
-    shape; ``trend`` adds a log-linear trend per week; ``half_life_days`` weights history
-    down by half every that many days (None: equal weights); ``level`` is the coverage of the
-    prediction interval (0.8 → 10 % and 90 % quantiles).
-    """
-
-    interval_minutes: int = 30
-    window_days: int = 56
-    harmonics: int = 4
-    trend: bool = False
-    half_life_days: float | None = None
-    level: float = 0.8
-
-    def __post_init__(self) -> None:
-        m = self.interval_minutes
-        if not 5 <= m <= 60 or 1440 % m:
-            raise ValueError(f"interval_minutes must divide a day and lie in 5..60, got {m}")
-        if self.window_days < MIN_HISTORY_DAYS:
-            raise ValueError(f"window_days must be >= {MIN_HISTORY_DAYS}, got {self.window_days}")
-        if not 0 <= self.harmonics < (1440 // m) // 2:
-            raise ValueError(
-                f"harmonics must be in 0..{(1440 // m) // 2 - 1}, got {self.harmonics}"
-            )
-        if self.half_life_days is not None and not self.half_life_days > 0:
-            raise ValueError(f"half_life_days must be > 0, got {self.half_life_days}")
-        if not 0 < self.level < 1:
-            raise ValueError(f"level must be in (0, 1), got {self.level}")
-
-    @property
-    def slots_per_day(self) -> int:
-        """Intervals per day."""
-        return 1440 // self.interval_minutes
-
-    @property
-    def step(self) -> pd.Timedelta:
-        """The interval length."""
-        return pd.Timedelta(minutes=self.interval_minutes)
-
-
-def check_history(history: pd.Series, interval_minutes: int) -> pd.Series:
-    """Validate a contacts-per-interval series and return it as floats.
-
-    It must have a gap-free, increasing, naive ``DatetimeIndex`` on the interval grid and
-    finite counts >= 0.
-    """
-    if not isinstance(history, pd.Series) or not isinstance(history.index, pd.DatetimeIndex):
-        raise ForecastError("history must be a pandas Series indexed by interval start times")
-    index = history.index
-    if len(index) == 0:
-        raise ForecastError("history is empty")
-    if index.tz is not None:
-        raise ForecastError("history times must be naive local times (no time zone)")
-    step = pd.Timedelta(minutes=interval_minutes)
-    if len(index) > 1 and not (index[1:] - index[:-1] == step).all():
-        raise ForecastError(
-            f"history must be a gap-free series of {interval_minutes}-minute intervals "
-            "in increasing order"
-        )
-    first = index[0]
-    if first.second or first.microsecond or (first.hour * 60 + first.minute) % interval_minutes:
-        raise ForecastError(
-            f"interval starts must fall on the {interval_minutes}-minute grid, got {first}"
-        )
-    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all() or (values < 0).any():
-        raise ForecastError("contacts must be finite numbers >= 0")
-    return pd.Series(values, index=index, name="contacts")
 
 
 def _day_labels(events: Iterable[Event]) -> dict[pd.Timestamp, frozenset[str]]:
@@ -218,45 +118,6 @@ class _Design:
         return np.asarray(dead, dtype=np.bool_)
 
 
-@dataclass(frozen=True, eq=False)
-class Forecast:
-    """Forecast contacts per interval: mean and a ``level`` prediction interval.
-
-    Arrays are read-only and aligned with ``index`` (interval starts). ``event_uplift`` maps
-    each learned label to its multiplier; ``unlearned_events`` lists labels on forecast days
-    that history never showed, so no uplift was applied to them.
-    """
-
-    index: pd.DatetimeIndex
-    mean: FloatArray
-    lower: FloatArray
-    upper: FloatArray
-    level: float
-    event_uplift: Mapping[str, float]
-    unlearned_events: tuple[str, ...]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Columns ``interval_start, forecast, lower, upper``."""
-        return pd.DataFrame(
-            {
-                "interval_start": self.index,
-                "forecast": self.mean,
-                "lower": self.lower,
-                "upper": self.upper,
-            }
-        )
-
-    def daily_totals(self) -> pd.Series:
-        """Forecast contacts per day."""
-        return pd.Series(self.mean, index=self.index).groupby(self.index.normalize()).sum()
-
-
-def _readonly(values: FloatArray) -> FloatArray:
-    out = np.array(values, dtype=np.float64)
-    out.flags.writeable = False
-    return out
-
-
 def _interval(mean: FloatArray, var: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
     from scipy import stats
 
@@ -318,9 +179,9 @@ class ForecastModel:
         }
         return Forecast(
             index=index,
-            mean=_readonly(mean),
-            lower=_readonly(lower),
-            upper=_readonly(upper),
+            mean=readonly(mean),
+            lower=readonly(lower),
+            upper=readonly(upper),
             level=self.config.level,
             event_uplift=self.event_uplift,
             unlearned_events=tuple(sorted(seen - known)),
@@ -402,8 +263,8 @@ def fit_model(
         converged=bool(result.converged),
         fitted=pd.Series(fitted, index=train.index, name="fitted"),
         _design=design,
-        _params=_readonly(params),
-        _cov=_readonly(cov),
+        _params=readonly(params),
+        _cov=readonly(cov),
         _event_days=MappingProxyType(event_days),
     )
 
