@@ -1,5 +1,115 @@
-"""Composition root: wires the domain to live or simulated infrastructure."""
+"""Composition root: wires the service to live infrastructure (system clock, asyncio
+scheduler, SQL store) or to test doubles (manual clock and scheduler, in-memory store)."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from kefu.adapters.clock import SystemClock
+from kefu.adapters.scheduler import AsyncioScheduler
+from kefu.api import create_app
+from kefu.config import Settings
+from kefu.domain.routing import RouterConfig
+from kefu.domain.time import Clock
+from kefu.service import RoutingEngine
+from kefu.service.ports import Scheduler, UnitOfWorkFactory
+from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
+
+__all__ = ["Platform", "build_live", "build_platform", "build_test"]
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Platform:
+    """A wired kefu: the engine, the app serving it, and what to run around them."""
+
+    engine: RoutingEngine
+    app: FastAPI
+    clock: Clock
+    scheduler: Scheduler
+    uow_factory: UnitOfWorkFactory
+    extra_startup: list[Hook] = field(default_factory=list)
+
+
+def build_platform(
+    settings: Settings,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    scheduler: Scheduler,
+    new_id: Callable[[], str] | None = None,
+    on_startup: tuple[Hook, ...] = (),
+    on_shutdown: tuple[Hook, ...] = (),
+) -> Platform:
+    """Wire an engine and its app on the given infrastructure."""
+    from kefu.web import Wallboard
+
+    engine = RoutingEngine(
+        uow_factory,
+        clock,
+        scheduler=scheduler,
+        config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
+        new_id=new_id,
+    )
+    if isinstance(scheduler, AsyncioScheduler):
+        scheduler.bind(engine.tick)
+    wallboard = Wallboard(engine, settings)
+    app = create_app(
+        settings,
+        engine,
+        routers=[wallboard.router],
+        on_startup=(wallboard.start, *on_startup),
+        on_shutdown=(*on_shutdown, wallboard.stop),
+    )
+    wallboard.mount_static(app)
+    return Platform(engine, app, clock, scheduler, uow_factory)
+
+
+def build_live(settings: Settings, *, on_startup: tuple[Hook, ...] = ()) -> Platform:
+    """The server's wiring: the configured database (refused unless its schema is current),
+    the system clock and the asyncio scheduler."""
+    from kefu.adapters.storage import SqlUnitOfWorkFactory, ensure_current, make_engine
+
+    database = make_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+    try:
+        ensure_current(database)
+    except Exception:
+        database.dispose()
+        raise
+    clock = SystemClock()
+    scheduler = AsyncioScheduler(clock)
+
+    async def close() -> None:
+        scheduler.close()
+        database.dispose()
+
+    return build_platform(
+        settings,
+        uow_factory=SqlUnitOfWorkFactory(database),
+        clock=clock,
+        scheduler=scheduler,
+        on_startup=on_startup,
+        on_shutdown=(close,),
+    )
+
+
+def build_test(
+    settings: Settings | None = None,
+    *,
+    clock: ManualClock | None = None,
+    uow_factory: UnitOfWorkFactory | None = None,
+) -> Platform:
+    """Deterministic wiring for tests: a manual clock and scheduler, an in-memory store
+    unless another unit-of-work factory is given; contact ids c1, c2, ..."""
+    counter = iter(range(1, 1 << 62))
+    return build_platform(
+        settings or Settings(env="test"),
+        uow_factory=uow_factory or InMemoryUnitOfWorkFactory(),
+        clock=clock or ManualClock(1_700_000_000.0),
+        scheduler=ManualScheduler(),
+        new_id=lambda: f"c{next(counter)}",
+    )

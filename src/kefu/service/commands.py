@@ -29,6 +29,8 @@ __all__ = [
     "ResumeContact",
     "SetAgentState",
     "TransferContact",
+    "UpdateAgent",
+    "UpdateQueue",
 ]
 
 
@@ -61,6 +63,24 @@ class DefineAgent(Command):
 
     spec: AgentSpec
     create: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateQueue(Command):
+    """Change some fields of a queue: any :class:`QueueSpec` field, ``site_id``, ``shared``
+    (``overflow`` as a list of ``{"after_s", "skills", "queue_id"}``)."""
+
+    queue_id: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAgent(Command):
+    """Change some fields of an agent: ``name``, ``site_id``, ``skills``, ``capacity``
+    (channel → slots), ``exclusive`` (channels)."""
+
+    agent_id: str
+    changes: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

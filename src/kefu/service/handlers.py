@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from kefu.domain.errors import AlreadyExists, UnknownAgent, UnknownContact, UnknownQueue
 from kefu.domain.errors import ValidationError as DomainValidationError
-from kefu.domain.model import ContactSpec
+from kefu.domain.model import AgentSpec, ContactSpec, QueueSpec
 from kefu.service import commands as c
 from kefu.service import views
 from kefu.service.engine import Transaction
@@ -28,8 +28,11 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 HANDLERS: dict[type[c.Command], Callable[[Transaction, Any], Awaitable[Any]]] = {}
 
 
-def handles(kind: type[c.Command]) -> Callable[[Any], Any]:
-    def register(fn: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+def handles(kind: type[c.Command]) -> Callable[[F], F]:
+    def register(fn: F) -> F:
         HANDLERS[kind] = fn
         return fn
 
@@ -110,6 +113,34 @@ async def define_agent(tx: Transaction, cmd: c.DefineAgent) -> dict[str, Any]:
     spec, now = cmd.spec, tx.now
     tx.stage(lambda uow: uow.agents.upsert(spec, now))
     return views.agent_view(tx.engine, agent_id)
+
+
+@handles(c.UpdateQueue)
+async def update_queue(tx: Transaction, cmd: c.UpdateQueue) -> dict[str, Any]:
+    record = tx.router.queues.get(cmd.queue_id)
+    if record is None:
+        raise UnknownQueue(f"unknown queue {cmd.queue_id!r}", queue_id=cmd.queue_id)
+    changes = dict(cmd.changes)
+    row = tx.queue_rows.get(cmd.queue_id)
+    site_id: str | None = changes.pop("site_id", None) or (
+        row.site_id if row else record.spec.site_id
+    )
+    if site_id is None:
+        raise DomainValidationError("a site_id is required", field="site_id")
+    shared = changes.pop("shared", None)
+    if shared is None:
+        shared = row.shared if row else False
+    spec = QueueSpec.from_dict({**record.spec.to_dict(), **changes, "queue_id": cmd.queue_id})
+    return await define_queue(tx, c.DefineQueue(spec, site_id, shared, create=False))
+
+
+@handles(c.UpdateAgent)
+async def update_agent(tx: Transaction, cmd: c.UpdateAgent) -> dict[str, Any]:
+    record = tx.router.agents.get(cmd.agent_id)
+    if record is None:
+        raise UnknownAgent(f"unknown agent {cmd.agent_id!r}", agent_id=cmd.agent_id)
+    merged = {**record.spec.to_dict(), **cmd.changes, "agent_id": cmd.agent_id}
+    return await define_agent(tx, c.DefineAgent(AgentSpec.from_dict(merged), create=False))
 
 
 @handles(c.SetAgentState)

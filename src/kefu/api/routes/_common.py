@@ -1,0 +1,33 @@
+"""Helpers shared by the route modules."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from kefu.api.schemas import ErrorBody, Page
+from kefu.service.views import Page as ServicePage
+
+__all__ = ["ERRORS", "to_page"]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "unknown id"},
+    409: {"model": ErrorBody, "description": "refused in the current state"},
+    422: {"model": ErrorBody, "description": "invalid request"},
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def to_page(model: type[M], page: ServicePage) -> Page[M]:
+    """The API page of ``model`` items for a service page."""
+    return Page[model].model_validate(  # type: ignore[valid-type]
+        {
+            "items": page.items,
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "next_offset": page.next_offset,
+        }
+    )

@@ -1,0 +1,186 @@
+"""The live wallboard's figures: today's KPIs from :class:`kefu.analytics.KpiAccumulator`
+fed with the engine's committed events, live queue figures from the router.
+
+Per queue: contacts waiting and the longest current wait (router), SL today, ASA,
+abandoned (analytics, standard definitions of ARCHITECTURE.md) and the predicted wait of a
+new contact (the router's estimate). Agents: state and time in state. History for the
+chart: SL per 5-minute interval and contacts waiting, sampled, over the last hour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kefu.analytics import KpiAccumulator, QueueKpi
+from kefu.service.engine import RoutingEngine
+from kefu.service.ports import StoredEvent
+
+__all__ = ["HISTORY_S", "SL_INTERVAL_S", "WallboardProjection"]
+
+SL_INTERVAL_S = 300.0
+"""Length of the SL intervals on the chart (seconds)."""
+HISTORY_S = 3600.0
+"""The chart's span (seconds)."""
+SAMPLE_S = 10.0
+"""Spacing of the waiting-contacts samples (seconds)."""
+
+
+def day_start(at: float, zone: ZoneInfo) -> float:
+    """The instant (seconds) of the midnight that starts ``at``'s day in ``zone``."""
+    local = datetime.fromtimestamp(at, zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+class WallboardProjection:
+    """Consumes committed events; builds wallboard snapshots (JSON-ready dicts)."""
+
+    def __init__(self, engine: RoutingEngine, timezone: str = "Asia/Shanghai") -> None:
+        self.engine = engine
+        self.zone = ZoneInfo(timezone)
+        self.day = -math.inf
+        self.kpis = KpiAccumulator(SL_INTERVAL_S)
+        self.seen_seq = 0
+        self.samples: deque[tuple[float, int]] = deque(maxlen=int(HISTORY_S / SAMPLE_S) + 1)
+
+    async def load(self) -> None:
+        """Feed today's accumulator with the stored log (start, and each new day)."""
+        now = self.engine.now()
+        stored = await self.engine.read_store(lambda uow: list(uow.events.read()))
+        self.day = day_start(now, self.zone)
+        self.kpis = KpiAccumulator(SL_INTERVAL_S, start=self.day)
+        self.seen_seq = 0
+        self.consume(stored)
+
+    def consume(self, batch: Sequence[StoredEvent]) -> None:
+        """Take a committed batch (duplicates by sequence number are skipped)."""
+        fresh = [s.event for s in batch if s.seq > self.seen_seq]
+        if fresh:
+            self.kpis.consume_all(fresh)
+            self.seen_seq = max(s.seq for s in batch)
+
+    def needs_new_day(self) -> bool:
+        return self.engine.now() >= self.day + 86_400 or self.day == -math.inf
+
+    def sample(self, at: float, waiting: int) -> None:
+        """Record the number of contacts waiting (kept for the last hour)."""
+        if not self.samples or at - self.samples[-1][0] >= SAMPLE_S:
+            self.samples.append((at, waiting))
+
+    def snapshot(self, site_id: str | None = None) -> dict[str, Any]:
+        """The wallboard's figures now, for one site (and the queues shared with it) or all.
+        Call under the engine's lock (:meth:`RoutingEngine.query`)."""
+        engine = self.engine
+        now = engine.now()
+        report = self.kpis.result(max(now, self.kpis.start))
+        today = report.queues  # the accumulator's window starts at midnight
+        queues = []
+        waiting_total = 0
+        for queue_id, record in engine.router.queues.items():
+            row = engine.queue_rows.get(queue_id)
+            owner = row.site_id if row else record.spec.site_id
+            if site_id is not None and owner != site_id and not (row and row.shared):
+                continue
+            status = engine.router.queue_status(queue_id)
+            waiting_total += status["waiting"]
+            kpi = today.get(queue_id)
+            queues.append(
+                {
+                    "queue_id": queue_id,
+                    "name": record.spec.name or queue_id,
+                    "site_id": owner,
+                    "channel": record.spec.channel.value,
+                    "waiting": status["waiting"],
+                    "longest_wait_s": status["longest_wait_s"],
+                    "estimated_wait_s": status["estimated_wait_s"],
+                    "staffed": status["staffed"],
+                    "sl_target": record.spec.sl_target,
+                    "sl_threshold_s": record.spec.sl_threshold_s,
+                    **_kpi_figures(kpi),
+                }
+            )
+        agents = []
+        counts: dict[str, int] = {}
+        for agent_id, agent in engine.router.agents.items():
+            if site_id is not None and agent.spec.site_id != site_id:
+                continue
+            activity = agent.activity
+            counts[activity] = counts.get(activity, 0) + 1
+            agents.append(
+                {
+                    "agent_id": agent_id,
+                    "name": agent.spec.name or agent_id,
+                    "site_id": agent.spec.site_id,
+                    "presence": agent.presence.value,
+                    "activity": activity,
+                    "reason": agent.reason,
+                    "pending": None if agent.pending is None else agent.pending[0].value,
+                    "contacts": len(agent.held),
+                    "time_in_state_s": max(0.0, now - agent.state_since),
+                }
+            )
+        if site_id is None:
+            self.sample(now, waiting_total)
+        return {
+            "at": now,
+            "day_start": self.day,
+            "site_id": site_id,
+            "queues": queues,
+            "totals": {
+                "waiting": waiting_total,
+                **_kpi_figures(
+                    _merge(today[q["queue_id"]] for q in queues if q["queue_id"] in today)
+                ),
+            },
+            "agents": agents,
+            "agent_counts": counts,
+            "history": self._history(report.intervals, now, queues, site_id),
+        }
+
+    def _history(
+        self, intervals: Sequence[Any], now: float, queues: list[dict[str, Any]], site: str | None
+    ) -> dict[str, Any]:
+        since = now - HISTORY_S
+        names = {q["queue_id"] for q in queues}
+        sl = []
+        for interval in intervals:
+            if interval.end_s <= since:
+                continue
+            kpis = [k for q, k in interval.queues.items() if site is None or q in names]
+            merged = _merge(kpis)
+            sl.append([interval.start_s, None if merged is None else merged.service_level])
+        waiting = [[t, n] for t, n in self.samples if t >= since] if site is None else []
+        return {"since": since, "sl_interval_s": SL_INTERVAL_S, "sl": sl, "waiting": waiting}
+
+
+def _merge(kpis: Any) -> QueueKpi | None:
+    merged: QueueKpi | None = None
+    for kpi in kpis:
+        merged = kpi if merged is None else merged.merge(kpi)
+    return merged
+
+
+def _kpi_figures(kpi: QueueKpi | None) -> dict[str, Any]:
+    if kpi is None:
+        return {
+            "offered": 0,
+            "answered": 0,
+            "abandoned": 0,
+            "short_abandons": 0,
+            "service_level": None,
+            "asa_s": None,
+            "abandon_rate": None,
+        }
+    return {
+        "offered": kpi.offered,
+        "answered": kpi.answered,
+        "abandoned": kpi.abandoned,
+        "short_abandons": kpi.short_abandons,
+        "service_level": kpi.service_level,
+        "asa_s": kpi.asa_s,
+        "abandon_rate": kpi.abandon_rate,
+    }

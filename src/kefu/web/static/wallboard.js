@@ -1,0 +1,175 @@
+// kefu wallboard: renders the snapshots pushed over /ws/wallboard (no external library).
+"use strict";
+(function () {
+  const I18N = {
+    en: {
+      title: "Live wallboard", connecting: "connecting…", online: "live", offline: "reconnecting…",
+      waiting: "Waiting", sl_today: "SL today", asa: "ASA", offered: "Offered",
+      answered: "Answered", abandoned: "Abandoned", queues: "Queues", queue: "Queue",
+      longest: "Longest wait", predicted: "Predicted wait", agents: "Agents", agent: "Agent",
+      state: "State", time_in_state: "Time in state", contacts: "Contacts",
+      last_hour: "Last hour", sl_5min: "SL per 5 min", none: "no staff",
+      ready: "Ready", busy: "Busy", offered_state: "Ringing", wrapup: "Wrap-up",
+      not_ready: "Not ready", offline_state: "Offline", pending: "then", lang: "中文",
+    },
+    zh: {
+      title: "实时监控大屏", connecting: "连接中…", online: "实时", offline: "重新连接中…",
+      waiting: "排队数", sl_today: "今日服务水平", asa: "平均应答时间", offered: "进线量",
+      answered: "接通量", abandoned: "放弃量", queues: "队列", queue: "队列",
+      longest: "最长等待", predicted: "预计等待", agents: "座席", agent: "座席",
+      state: "状态", time_in_state: "状态时长", contacts: "服务中",
+      last_hour: "最近一小时", sl_5min: "每5分钟服务水平", none: "无人值守",
+      ready: "空闲", busy: "通话中", offered_state: "振铃", wrapup: "话后处理",
+      not_ready: "示忙", offline_state: "离线", pending: "之后", lang: "English",
+    },
+  };
+  let lang = localStorage.getItem("kefu.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+  let last = null;
+  let connected = false;
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => I18N[lang][key] || key;
+  const stateLabel = (s) => t({ offered: "offered_state", offline: "offline_state" }[s] || s);
+
+  function duration(s) {
+    if (s === null || s === undefined) return "–";
+    s = Math.max(0, Math.round(s));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    return h ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+  }
+  const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
+  function slClass(sl, target) {
+    if (sl === null || sl === undefined) return "";
+    return sl >= target ? "good" : sl >= target - 0.1 ? "warn" : "bad";
+  }
+  function cell(text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  }
+
+  function applyLang() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((el) => {
+      if (el.id === "status") return;
+      el.textContent = t(el.dataset.i18n);
+    });
+    $("lang").textContent = t("lang");
+    setStatus(connected);
+    if (last) render(last);
+  }
+
+  function setStatus(online) {
+    const el = $("status");
+    el.textContent = t(online ? "online" : (last ? "offline" : "connecting"));
+    el.className = "status " + (online ? "online" : "offline");
+  }
+
+  function render(snap) {
+    last = snap;
+    const tot = snap.totals;
+    $("t-waiting").textContent = tot.waiting;
+    $("t-sl").textContent = pct(tot.service_level);
+    $("t-asa").textContent = duration(tot.asa_s);
+    $("t-offered").textContent = tot.offered;
+    $("t-answered").textContent = tot.answered;
+    $("t-abandoned").textContent = tot.abandoned;
+    $("clock").textContent = new Date(snap.at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+
+    const qBody = document.querySelector("#queues tbody");
+    qBody.replaceChildren(...snap.queues.map((q) => {
+      const tr = document.createElement("tr");
+      tr.dataset.queue = q.queue_id;
+      tr.append(
+        cell(q.name),
+        cell(q.waiting, q.waiting > 0 ? "warn" : ""),
+        cell(duration(q.longest_wait_s), q.longest_wait_s > q.sl_threshold_s ? "bad" : ""),
+        cell(pct(q.service_level), slClass(q.service_level, q.sl_target)),
+        cell(duration(q.asa_s)),
+        cell(q.abandoned),
+        cell(q.estimated_wait_s === null ? t("none") : duration(q.estimated_wait_s)),
+      );
+      return tr;
+    }));
+
+    const counts = $("agent-counts");
+    counts.replaceChildren(...Object.entries(snap.agent_counts).sort().map(([state, n]) => {
+      const span = document.createElement("span");
+      span.className = "pill " + state;
+      span.textContent = `${stateLabel(state)} ${n}`;
+      return span;
+    }));
+    const aBody = document.querySelector("#agents tbody");
+    const agents = [...snap.agents].sort((a, b) => a.activity.localeCompare(b.activity) || b.time_in_state_s - a.time_in_state_s);
+    aBody.replaceChildren(...agents.map((a) => {
+      const tr = document.createElement("tr");
+      let label = stateLabel(a.activity);
+      if (a.reason && a.activity === "not_ready") label += ` (${a.reason})`;
+      if (a.pending) label += ` → ${t("pending")} ${stateLabel(a.pending)}`;
+      tr.append(cell(a.name), cell(label), cell(duration(a.time_in_state_s)), cell(a.contacts));
+      return tr;
+    }));
+    drawChart(snap);
+  }
+
+  function svg(tag, attrs, text) {
+    const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function drawChart(snap) {
+    const chart = $("chart");
+    const W = 600, H = 260, L = 40, R = 44, T = 12, B = 26;
+    const hist = snap.history, t0 = hist.since, t1 = snap.at;
+    const x = (at) => L + ((at - t0) / (t1 - t0)) * (W - L - R);
+    const maxWait = Math.max(5, ...hist.waiting.map((p) => p[1]));
+    const yW = (n) => H - B - (n / maxWait) * (H - T - B);
+    const yS = (sl) => H - B - sl * (H - T - B);
+    const parts = [];
+    for (let i = 0; i <= 4; i++) {
+      const y = T + (i * (H - T - B)) / 4;
+      parts.push(svg("line", { class: "grid", x1: L, x2: W - R, y1: y, y2: y }));
+      parts.push(svg("text", { x: W - R + 6, y: y + 4 }, `${100 - i * 25}%`));
+      parts.push(svg("text", { x: 4, y: y + 4 }, String(Math.round(maxWait * (1 - i / 4)))));
+    }
+    for (let m = 0; m <= 60; m += 15) {
+      const at = t0 + m * 60;
+      parts.push(svg("text", { x: x(at) - 10, y: H - 6 }, m === 60 ? "0" : `-${60 - m}m`));
+    }
+    if (hist.waiting.length > 1) {
+      const pts = hist.waiting.map((p) => `${x(p[0]).toFixed(1)},${yW(p[1]).toFixed(1)}`);
+      const first = hist.waiting[0][0], lastAt = hist.waiting[hist.waiting.length - 1][0];
+      parts.push(svg("path", { class: "waiting",
+        d: `M${x(first)},${H - B} L${pts.join(" L")} L${x(lastAt)},${H - B} Z` }));
+    }
+    const sl = hist.sl.filter((p) => p[1] !== null)
+      .map((p) => [Math.max(t0, p[0] + hist.sl_interval_s / 2), p[1]]);
+    if (sl.length > 1) {
+      parts.push(svg("path", { class: "sl",
+        d: "M" + sl.map((p) => `${x(p[0]).toFixed(1)},${yS(p[1]).toFixed(1)}`).join(" L") }));
+    }
+    for (const p of sl) parts.push(svg("circle", { class: "sl-dot", cx: x(p[0]), cy: yS(p[1]), r: 3 }));
+    chart.replaceChildren(...parts);
+  }
+
+  function connect() {
+    const site = document.body.dataset.siteId;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}/ws/wallboard` + (site ? `?site_id=${encodeURIComponent(site)}` : "");
+    const ws = new WebSocket(url);
+    ws.onopen = () => { connected = true; setStatus(true); };
+    ws.onmessage = (msg) => render(JSON.parse(msg.data));
+    ws.onclose = () => { connected = false; setStatus(false); setTimeout(connect, 2000); };
+  }
+
+  $("lang").addEventListener("click", () => {
+    lang = lang === "en" ? "zh" : "en";
+    localStorage.setItem("kefu.lang", lang);
+    applyLang();
+  });
+  applyLang();
+  connect();
+})();

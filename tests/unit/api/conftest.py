@@ -1,0 +1,56 @@
+"""An API on the in-memory store with a manual clock, and a small seeded center."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kefu.bootstrap import Platform, build_test
+from kefu.config import Settings
+from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
+
+
+@dataclass
+class Api:
+    client: TestClient
+    platform: Platform
+    clock: ManualClock
+    store: InMemoryUnitOfWorkFactory
+
+    def event_count(self) -> int:
+        return len(self.store.store.events)
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    clock = ManualClock(1_700_000_000.0)
+    store = InMemoryUnitOfWorkFactory()
+    settings = Settings(env="test", max_body_bytes=4096, wallboard_interval_s=0.05)
+    platform = build_test(settings, clock=clock, uow_factory=store)
+    with TestClient(platform.app) as client:
+        yield Api(client, platform, clock, store)
+
+
+@pytest.fixture
+def center(api: Api) -> Api:
+    """Site sh (Shanghai) with a voice queue and a shared chat queue; site bj (Beijing) with
+    a local queue; agents a1, a2 in sh and b1 in bj, all offline."""
+    c = api.client
+    for site, name in (("sh", "上海中心"), ("bj", "北京中心")):
+        assert c.post("/api/v1/sites", json={"site_id": site, "name": name}).status_code == 201
+    queues = [
+        {"queue_id": "billing", "site_id": "sh", "name": "账单 Billing", "wrapup_s": 10},
+        {"queue_id": "chat", "site_id": "sh", "channel": "chat", "shared": True},
+        {"queue_id": "bj-local", "site_id": "bj"},
+    ]
+    for body in queues:
+        assert c.post("/api/v1/queues", json=body).status_code == 201
+    for agent, site in (("a1", "sh"), ("a2", "sh"), ("b1", "bj")):
+        response = c.post(
+            "/api/v1/agents", json={"agent_id": agent, "site_id": site, "name": f"座席{agent}"}
+        )
+        assert response.status_code == 201
+    return api
