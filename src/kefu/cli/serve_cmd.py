@@ -1,0 +1,97 @@
+"""``kefu serve``: the HTTP API, the wallboard and the routing engine under uvicorn.
+
+Also the helpers ``kefu demo`` shares: settings from the environment and options, the live
+platform (refused on an out-of-date schema), the uvicorn server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from kefu.cli.app import app
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
+
+    from kefu.bootstrap import Platform
+    from kefu.config import Settings
+
+__all__ = ["load_settings", "make_server", "open_platform", "run_server"]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The environment's settings with the command line's non-empty options on top."""
+    from pydantic import ValidationError
+
+    from kefu.config import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        typer.echo(f"Invalid settings 配置无效:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def open_platform(
+    settings: Settings, *, on_startup: tuple[Callable[[], Awaitable[None]], ...] = ()
+) -> Platform:
+    """The live platform; exits with a clear message when the schema is not current or
+    the database cannot be reached."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.adapters.storage import SchemaOutOfDate
+    from kefu.bootstrap import build_live
+
+    try:
+        return build_live(settings, on_startup=on_startup)
+    except SchemaOutOfDate as exc:
+        typer.echo(f"kefu cannot start 无法启动: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        typer.echo(f"kefu cannot reach the database 无法连接数据库: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on"
+    )
+    return uvicorn.Server(config)
+
+
+def run_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> None:
+    """Serve until Ctrl-C (uvicorn shuts the app down cleanly)."""
+    server = make_server(app, settings, log_level=log_level)
+    server.run()
+    if not server.started:
+        typer.echo(f"kefu could not listen on {settings.host}:{settings.port}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(None, help="Address to bind (KEFU_HOST). 监听地址。"),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port (KEFU_PORT, default 8000). 端口。"
+    ),
+    db_path: str | None = typer.Option(
+        None,
+        "--db",
+        help="SQLite file (KEFU_DB_PATH) unless KEFU_DATABASE_URL is set. 数据库文件。",
+    ),
+    log_level: str = typer.Option("info", help="uvicorn log level. 日志级别。"),
+) -> None:
+    """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""
+    settings = load_settings(host=host, port=port, db_path=db_path)
+    platform = open_platform(settings)
+    typer.echo(
+        f"kefu serving on 服务地址 http://{settings.host}:{settings.port}/  "
+        f"(wallboard 大屏: /wallboard, API docs 接口文档: /docs)"
+    )
+    run_server(platform.app, settings, log_level=log_level)
