@@ -24,6 +24,7 @@ Timestamps are naive local wall-clock times at the start of each interval.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Iterable, Mapping
@@ -160,6 +161,11 @@ class ForecastModel:
     _cov: FloatArray = field(repr=False)
     _event_days: Mapping[pd.Timestamp, frozenset[str]] = field(repr=False)
 
+    @property
+    def harmonics(self) -> int:
+        """Harmonics per weekday actually fitted (fewer than asked on sparse history)."""
+        return self._design.harmonics
+
     def predict(self, index: pd.DatetimeIndex) -> Forecast:
         """Forecast the intervals starting at ``index`` (any times on the interval grid)."""
         x = self._design.matrix(index)
@@ -196,6 +202,43 @@ class ForecastModel:
         return self.predict(index)
 
 
+@dataclass(frozen=True, eq=False)
+class _Fit:
+    params: FloatArray
+    cov: FloatArray
+    dispersion: float
+    converged: bool
+
+
+def _fit_glm(y: FloatArray, x: FloatArray, weights: FloatArray | None) -> _Fit | None:
+    """Poisson GLM by IRLS; None when it breaks down (near-separated sparse data)."""
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: these small solves gain nothing from threads, and on a busy machine
+    # spinning BLAS threads made a fit tens of times slower.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        # Near-empty cells make IRLS warn about tiny weights; the fit itself is fine.
+        warnings.simplefilter("ignore")
+        try:
+            glm = GLM(y, x, family=families.Poisson(), var_weights=weights)
+            result = glm.fit(scale="X2", wls_method="lstsq")
+            params = np.asarray(result.params, dtype=np.float64)
+            cov = np.asarray(result.cov_params(), dtype=np.float64)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+    if not (np.isfinite(params).all() and np.isfinite(cov).all()):
+        return None
+    dispersion = float(result.scale)
+    return _Fit(
+        params,
+        cov,
+        max(dispersion, 1e-9) if math.isfinite(dispersion) else 1.0,
+        bool(result.converged),
+    )
+
+
 def fit_model(
     history: pd.Series,
     config: ForecastConfig | None = None,
@@ -206,10 +249,6 @@ def fit_model(
     ``history`` holds contacts per interval (see :func:`check_history`); ``events`` may
     include future days, whose labels are applied by :meth:`ForecastModel.forecast`.
     """
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-    from threadpoolctl import threadpool_limits
-
     cfg = config or ForecastConfig()
     series = check_history(history, cfg.interval_minutes)
     end = series.index[-1] + cfg.step
@@ -224,31 +263,34 @@ def fit_model(
     event_days = _day_labels(events)
     design = _make_design(train, cfg, end, event_days)
     y = train.to_numpy(dtype=np.float64)
-    x = design.matrix(train.index)
     rows = ~design.dead_rows(train.index)
-    cols = np.any(x[rows] != 0.0, axis=0)
-    if rows.sum() <= cols.sum():
+    weights = None
+    if cfg.half_life_days is not None:
+        age_days = np.asarray((end - train.index[rows]) / _DAY, dtype=np.float64)
+        weights = 0.5 ** (age_days / cfg.half_life_days)
+    # Sparse queues (few contacts, many empty cells) get fewer harmonics: at least two
+    # intervals with contacts per parameter, and fewer again while the fit fails.
+    fit: _Fit | None = None
+    for harmonics in range(cfg.harmonics, -1, -1):
+        design = dataclasses.replace(design, harmonics=harmonics)
+        x = design.matrix(train.index)
+        cols = np.any(x[rows] != 0.0, axis=0)
+        if rows.sum() < 2 * cols.sum() and harmonics > 0:
+            continue
+        if rows.sum() > cols.sum():
+            fit = _fit_glm(y[rows], x[rows][:, cols], weights)
+        if fit is not None:
+            break
+    if fit is None:
         raise ForecastError(
             "too little history with contacts to fit the seasonality",
             intervals=int(rows.sum()),
             parameters=int(cols.sum()),
         )
-    weights = None
-    if cfg.half_life_days is not None:
-        age_days = np.asarray((end - train.index[rows]) / _DAY, dtype=np.float64)
-        weights = 0.5 ** (age_days / cfg.half_life_days)
-    # One BLAS thread: these small solves gain nothing from threads, and on a busy machine
-    # spinning BLAS threads made a fit tens of times slower.
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-        # Near-empty cells make IRLS warn about tiny weights; the fit itself is fine.
-        warnings.simplefilter("ignore")
-        glm = GLM(y[rows], x[rows][:, cols], family=families.Poisson(), var_weights=weights)
-        result = glm.fit(scale="X2", wls_method="lstsq")
-        fit_cov = np.asarray(result.cov_params(), dtype=np.float64)
     params = np.zeros(x.shape[1])
-    params[cols] = np.asarray(result.params, dtype=np.float64)
+    params[cols] = fit.params
     cov = np.zeros((x.shape[1], x.shape[1]))
-    cov[np.ix_(cols, cols)] = fit_cov
+    cov[np.ix_(cols, cols)] = fit.cov
     fitted = np.exp(np.minimum(x @ params, _MAX_ETA))
     fitted[~rows] = 0.0
     first_label = x.shape[1] - len(design.labels)
@@ -259,8 +301,8 @@ def fit_model(
         end=end,
         event_uplift=MappingProxyType(uplift),
         closed_labels=design.closed_labels,
-        dispersion=max(float(result.scale), 1e-9),
-        converged=bool(result.converged),
+        dispersion=fit.dispersion,
+        converged=fit.converged,
         fitted=pd.Series(fitted, index=train.index, name="fitted"),
         _design=design,
         _params=readonly(params),
