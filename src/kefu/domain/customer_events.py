@@ -1,0 +1,141 @@
+"""Events of the customer directory: the log a :class:`~kefu.domain.customers.CustomerDirectory`
+is rebuilt from.
+
+Every event carries ``at``, the instant in seconds it happened. Identifiers appear as their
+normalized ``kind`` and ``value`` strings. :func:`customer_event_to_dict` and
+:func:`customer_event_from_dict` give a stable, JSON-ready form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from kefu.domain.errors import ValidationError
+from kefu.domain.events import Event
+
+__all__ = [
+    "ContactRecorded",
+    "CustomerCreated",
+    "CustomerEvent",
+    "CustomerProfileChanged",
+    "CustomersMerged",
+    "IdentifierAdded",
+    "IdentifierVerified",
+    "MergeUndone",
+    "customer_event_from_dict",
+    "customer_event_to_dict",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEvent(Event):
+    """Base of the directory's events."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCreated(CustomerEvent):
+    customer_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierAdded(CustomerEvent):
+    """A normalized identifier now belongs to the customer."""
+
+    customer_id: str
+    kind: str
+    value: str
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierVerified(CustomerEvent):
+    """The customer proved they own the identifier (a code sent to it, a checked ID ...)."""
+
+    customer_id: str
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfileChanged(CustomerEvent):
+    """The profile's new values: display name, value tier (0 = standard) and segment."""
+
+    customer_id: str
+    name: str
+    value_tier: int
+    segment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecorded(CustomerEvent):
+    """A contact of the customer for the timeline (recorded again when its outcome is known).
+    ``contact_at`` is when the contact happened, ``at`` when it was recorded."""
+
+    customer_id: str
+    contact_id: str
+    channel: str
+    contact_at: float
+    summary: str
+    outcome: str | None
+    conversation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomersMerged(CustomerEvent):
+    """``merged_id`` was folded into ``survivor_id``. ``agent_id`` is ``None`` for an automatic
+    merge; ``forced`` when an agent overrode a verified-identifier conflict."""
+
+    merge_id: str
+    survivor_id: str
+    merged_id: str
+    agent_id: str | None
+    reason: str
+    forced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MergeUndone(CustomerEvent):
+    merge_id: str
+    agent_id: str
+    reason: str
+
+
+_TYPES: dict[str, type[CustomerEvent]] = {
+    cls.__name__: cls
+    for cls in (
+        CustomerCreated,
+        IdentifierAdded,
+        IdentifierVerified,
+        CustomerProfileChanged,
+        ContactRecorded,
+        CustomersMerged,
+        MergeUndone,
+    )
+}
+_FIELDS: dict[type[CustomerEvent], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in _TYPES.values()
+}
+
+
+def customer_event_to_dict(event: CustomerEvent) -> dict[str, Any]:
+    """A JSON-ready dict: ``{"type": <class name>, <field>: <value>, ...}``."""
+    out: dict[str, Any] = {"type": type(event).__name__}
+    for name in _FIELDS[type(event)]:
+        out[name] = getattr(event, name)
+    return out
+
+
+def customer_event_from_dict(data: Mapping[str, Any]) -> CustomerEvent:
+    """Rebuild an event from :func:`customer_event_to_dict`'s form; unknown types are refused."""
+    raw = dict(data)
+    name = raw.pop("type", None)
+    cls = _TYPES.get(str(name))
+    if cls is None:
+        raise ValidationError(f"unknown customer event type {name!r}", type=name)
+    try:
+        return cls(**raw)
+    except TypeError as exc:
+        raise ValidationError(f"malformed {name} event: {exc}", type=name) from exc
