@@ -69,7 +69,9 @@ def build_platform(
     return Platform(engine, app, clock, scheduler, uow_factory)
 
 
-def build_live(settings: Settings, *, on_startup: tuple[Hook, ...] = ()) -> Platform:
+def build_live(
+    settings: Settings, *, on_startup: tuple[Hook, ...] = (), on_shutdown: tuple[Hook, ...] = ()
+) -> Platform:
     """The server's wiring: the configured database (refused unless its schema is current),
     the system clock and the asyncio scheduler."""
     from kefu.adapters.storage import SqlUnitOfWorkFactory, ensure_current, make_engine
@@ -93,7 +95,7 @@ def build_live(settings: Settings, *, on_startup: tuple[Hook, ...] = ()) -> Plat
         clock=clock,
         scheduler=scheduler,
         on_startup=on_startup,
-        on_shutdown=(close,),
+        on_shutdown=(*on_shutdown, close),
     )
 
 

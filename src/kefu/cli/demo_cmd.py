@@ -1,23 +1,107 @@
-"""``kefu demo``: the main job until the server exists."""
+"""``kefu demo``: the platform as an operator runs it, with traffic, on a SQLite file.
+
+Migrates the file, seeds a demo center, serves the API and the live wallboard on
+127.0.0.1:8000 and runs synthetic customers and simulated agents in the same process.
+``--text`` keeps the accelerated text-mode router demo.
+"""
 
 from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
 
 import typer
 
 from kefu.cli.app import app
+
+if TYPE_CHECKING:
+    from kefu.adapters.demo import DemoCredential
 
 __all__: list[str] = []
 
 
 @app.command("demo")
 def demo(
-    hours: float = typer.Option(2.0, min=0.1, max=24.0, help="Simulated hours. 模拟时长（小时）。"),
-    speed: float = typer.Option(
-        900.0, min=1.0, help="Simulated seconds per real second. 加速倍数。"
+    text: bool = typer.Option(
+        False, "--text", help="Text-mode router demo instead of the server. 文本模式演示。"
     ),
-    seed: int = typer.Option(7, help="Random seed. 随机种子。"),
+    db: str = typer.Option("kefu-demo.sqlite3", "--db", help="SQLite file. 数据库文件。"),
+    host: str = typer.Option("127.0.0.1", help="Address to bind. 监听地址。"),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port. 端口。"),
+    duration: float | None = typer.Option(
+        None, min=1.0, help="Stop after this many seconds. 运行秒数后退出。"
+    ),
+    rate: float = typer.Option(1.0, min=0.01, max=1000.0, help="Traffic multiplier. 来电量倍数。"),
+    seed: int | None = typer.Option(None, help="Random seed. 随机种子。"),
+    hours: float = typer.Option(
+        2.0, min=0.1, max=24.0, help="--text: simulated hours. 模拟时长（小时）。"
+    ),
+    speed: float = typer.Option(
+        900.0, min=1.0, help="--text: simulated seconds per real second. 加速倍数。"
+    ),
 ) -> None:
-    """Run an accelerated text-mode demo of the router and exit. 运行加速的路由文本演示。"""
+    """Run kefu with a demo center and live traffic; open the wallboard. 运行带模拟话务的演示。"""
+    if text:
+        _text_demo(hours=hours, speed=speed, seed=7 if seed is None else seed)
+        return
+    from rich.console import Console
+    from rich.panel import Panel
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.adapters.demo import DemoRun
+    from kefu.adapters.storage import current_revision, make_engine, sqlite_url, upgrade
+    from kefu.cli.serve_cmd import load_settings, make_server, open_platform
+
+    console = Console()
+    settings = load_settings(host=host, port=port, db_path=db).model_copy(
+        update={"database_url": None, "database_schema": None}
+    )
+    with console.status(f"Migrating 迁移数据库 {db} …"):
+        database = make_engine(sqlite_url(db))
+        try:
+            upgrade(database)
+            revision = current_revision(database)
+        except SQLAlchemyError as exc:
+            console.print(f"[red]Cannot prepare 无法准备数据库 {db}: {exc}[/red]")
+            raise typer.Exit(1) from None
+        finally:
+            database.dispose()
+    url = f"http://{host}:{port}"
+
+    def announce(created: bool, credentials: list[DemoCredential]) -> None:
+        lines = [
+            f"Wallboard 实时监控大屏:  [bold cyan]{url}/wallboard[/bold cyan]",
+            f"API docs  接口文档:      {url}/docs",
+            f"Database  数据库:        {db} (schema {revision}"
+            + (", demo center created 已创建演示中心)" if created else ")"),
+        ]
+        lines += [f"Login 登录: {c.username} / {c.password} ({c.role})" for c in credentials]
+        lines.append("Ctrl-C stops 按 Ctrl-C 停止")
+        console.print(Panel("\n".join(lines), title="kefu demo 客服演示", expand=False))
+
+    run = DemoRun(rate=rate, seed=seed, duration_s=duration, announce=announce)
+    platform = open_platform(settings, on_startup=(run.start,), on_shutdown=(run.stop,))
+    run.engine = platform.engine
+    server = make_server(platform.app, settings, log_level="warning")
+
+    def request_exit() -> None:
+        server.should_exit = True
+
+    run.request_exit = request_exit
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once shut down
+        server.run()
+    if not server.started:
+        console.print(f"[red]kefu could not listen on {host}:{port} 端口不可用[/red]")
+        raise typer.Exit(1)
+    if run.summary is not None:
+        s = run.summary
+        console.print(
+            f"offered 进线 {s.offered}, answered 接通 {s.answered}, abandoned 放弃 {s.abandoned}, "
+            f"completed 完成 {s.completed}, waiting 排队 {s.waiting}"
+        )
+
+
+def _text_demo(*, hours: float, speed: float, seed: int) -> None:
     from kefu.cli.text_demo import run_text_demo
 
     summary = run_text_demo(hours=hours, speed=speed, seed=seed)

@@ -6,6 +6,7 @@ platform (refused on an out-of-date schema), the uvicorn server.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,10 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def open_platform(
-    settings: Settings, *, on_startup: tuple[Callable[[], Awaitable[None]], ...] = ()
+    settings: Settings,
+    *,
+    on_startup: tuple[Callable[[], Awaitable[None]], ...] = (),
+    on_shutdown: tuple[Callable[[], Awaitable[None]], ...] = (),
 ) -> Platform:
     """The live platform; exits with a clear message when the schema is not current or
     the database cannot be reached."""
@@ -47,7 +51,7 @@ def open_platform(
     from kefu.bootstrap import build_live
 
     try:
-        return build_live(settings, on_startup=on_startup)
+        return build_live(settings, on_startup=on_startup, on_shutdown=on_shutdown)
     except SchemaOutOfDate as exc:
         typer.echo(f"kefu cannot start 无法启动: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -68,7 +72,8 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
 def run_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> None:
     """Serve until Ctrl-C (uvicorn shuts the app down cleanly)."""
     server = make_server(app, settings, log_level=log_level)
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once shut down
+        server.run()
     if not server.started:
         typer.echo(f"kefu could not listen on {settings.host}:{settings.port}", err=True)
         raise typer.Exit(1)

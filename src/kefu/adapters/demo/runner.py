@@ -1,0 +1,81 @@
+"""One demo run: seed the center, create the demo users, run the traffic, stop cleanly and
+summarize. Its ``start``/``stop`` are the app's startup and shutdown hooks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kefu.adapters.demo.seed import DemoCredential, create_demo_users, seed
+from kefu.adapters.demo.traffic import TrafficGenerator
+from kefu.domain.model import ContactState
+from kefu.service import RoutingEngine
+
+__all__ = ["DemoRun", "DemoSummary"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    """Contacts in the store at the end of the run (all runs on this database)."""
+
+    offered: int
+    answered: int
+    abandoned: int
+    completed: int
+    waiting: int
+
+
+class DemoRun:
+    """Wire with ``engine`` set before the app starts. ``duration_s`` ends the run by
+    calling ``request_exit``; ``announce`` is called once with the demo credentials."""
+
+    def __init__(
+        self,
+        *,
+        rate: float = 1.0,
+        seed: int | None = None,
+        duration_s: float | None = None,
+        request_exit: Callable[[], None] | None = None,
+        announce: Callable[[bool, list[DemoCredential]], None] | None = None,
+    ) -> None:
+        self.rate = rate
+        self.seed = seed
+        self.duration_s = duration_s
+        self.request_exit = request_exit
+        self.announce = announce
+        self.engine: RoutingEngine | None = None
+        self.traffic: TrafficGenerator | None = None
+        self.summary: DemoSummary | None = None
+
+    async def start(self) -> None:
+        engine = self._engine()
+        created = await seed(engine)
+        credentials = await create_demo_users(engine)
+        if self.announce is not None:
+            self.announce(created, credentials)
+        self.traffic = TrafficGenerator(engine, rate=self.rate, seed=self.seed)
+        await self.traffic.start()
+        if self.duration_s is not None and self.request_exit is not None:
+            asyncio.get_running_loop().call_later(self.duration_s, self.request_exit)
+
+    async def stop(self) -> None:
+        if self.traffic is not None:
+            await self.traffic.stop()
+        self.summary = await self._engine().query(_summarize)
+
+    def _engine(self) -> RoutingEngine:
+        if self.engine is None:
+            raise RuntimeError("DemoRun.engine must be set before the app starts")
+        return self.engine
+
+
+def _summarize(engine: RoutingEngine) -> DemoSummary:
+    contacts = engine.router.contacts.values()
+    return DemoSummary(
+        offered=len(contacts),
+        answered=sum(1 for c in contacts if c.answered_at is not None),
+        abandoned=sum(1 for c in contacts if c.state is ContactState.ABANDONED),
+        completed=sum(1 for c in contacts if c.state is ContactState.COMPLETED),
+        waiting=sum(1 for c in contacts if c.state is ContactState.QUEUED),
+    )

@@ -1,0 +1,203 @@
+"""The demo's traffic: synthetic customers (Chinese and English names) arriving as Poisson
+processes, and simulated agents who accept, handle (sometimes with hold), complete and
+take the odd break — all through the same commands the API sends.
+
+``rate`` multiplies every queue's arrival rate (tests use a high one to see traffic within
+seconds). Races are normal (a customer hangs up while an agent accepts): refused commands
+are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
+
+from kefu.adapters.demo.seed import AGENTS, TRAFFIC, QueueTraffic
+from kefu.domain import events as ev
+from kefu.domain.errors import KefuError
+from kefu.service import RoutingEngine
+from kefu.service import commands as c
+from kefu.service.ports import StoredEvent
+
+__all__ = ["TrafficGenerator"]
+
+log = logging.getLogger(__name__)
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超"]
+ENGLISH = [
+    "Alice Smith",
+    "Bob Jones",
+    "Maria Garcia",
+    "James Brown",
+    "Sophie Martin",
+    "David Lee",
+    "Emily Clark",
+    "Lucas Müller",
+]
+TOPICS = [
+    "账单 billing",
+    "退款 refund",
+    "套餐 plan",
+    "故障 fault",
+    "投诉 complaint",
+    "咨询 inquiry",
+]
+BREAK_REASON = "休息 break"
+DEMO_AGENTS = tuple(agent.agent_id for agent in AGENTS)
+
+
+class TrafficGenerator:
+    """Customers and simulated agents driving ``engine`` on the running loop."""
+
+    def __init__(
+        self,
+        engine: RoutingEngine,
+        *,
+        rate: float = 1.0,
+        seed: int | None = None,
+        traffic: Mapping[str, QueueTraffic] = TRAFFIC,
+        agents: Sequence[str] = DEMO_AGENTS,
+        break_chance: float = 0.04,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be > 0, not {rate}")
+        self.engine = engine
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.traffic = traffic
+        self.agents = set(agents)
+        self.break_chance = break_chance
+        self.created = 0
+        self._queue_of: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe: Any = None
+
+    async def start(self) -> None:
+        self._unsubscribe = self.engine.subscribe(self._on_events)
+        for agent_id in sorted(self.agents):
+            await self._try(c.SetAgentState(agent_id, "ready"))
+        await self._adopt()
+        for queue_id, traffic in self.traffic.items():
+            self._spawn(self._arrivals(queue_id, traffic))
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _try(self, command: c.Command) -> dict[str, Any] | None:
+        try:
+            result: dict[str, Any] | None = await self.engine.execute(command)
+            return result
+        except KefuError as exc:
+            log.debug("demo command %s refused: %s", type(command).__name__, exc)
+            return None
+
+    async def _adopt(self) -> None:
+        """After a restart: carry on with the contacts the simulated agents hold."""
+
+        def held(engine: RoutingEngine) -> list[tuple[str, str, str, str | None]]:
+            out = []
+            for agent_id in self.agents:
+                record = engine.router.agents.get(agent_id)
+                if record is None:
+                    continue
+                for contact in record.held.values():
+                    state = contact.state.value
+                    out.append((agent_id, contact.contact_id, state, contact.offer_id))
+                    self._queue_of[contact.contact_id] = contact.queue_id
+            return out
+
+        for agent_id, contact_id, state, offer_id in await self.engine.query(held):
+            if state == "offered" and offer_id is not None:
+                self._spawn(self._handle(agent_id, contact_id, offer_id))
+            elif state == "active":
+                self._spawn(self._finish(agent_id, contact_id))
+
+    def _on_events(self, batch: Sequence[StoredEvent]) -> None:
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ev.ContactQueued | ev.ContactOverflowed):
+                self._queue_of[event.contact_id] = event.queue_id
+            elif isinstance(event, ev.ContactTransferred) and event.to_queue_id:
+                self._queue_of[event.contact_id] = event.to_queue_id
+            elif isinstance(event, ev.OfferCreated) and event.agent_id in self.agents:
+                self._spawn(self._handle(event.agent_id, event.contact_id, event.offer_id))
+            elif isinstance(event, ev.WrapupEnded | ev.ContactAbandoned):
+                self._queue_of.pop(event.contact_id, None)
+
+    # -- customers ---------------------------------------------------------------------
+    def _customer(self) -> str:
+        if self.rng.random() < 0.7:
+            return self.rng.choice(SURNAMES) + "".join(self.rng.sample(GIVEN, 2))
+        return self.rng.choice(ENGLISH)
+
+    async def _arrivals(self, queue_id: str, traffic: QueueTraffic) -> None:
+        per_second = traffic.per_hour * self.rate / 3600.0
+        while True:
+            await asyncio.sleep(self.rng.expovariate(per_second))
+            name = self._customer()
+            made = await self._try(
+                c.CreateContact(
+                    queue_id,
+                    value_tier=1 if self.rng.random() < 0.1 else 0,
+                    customer_id=f"cust-{self.rng.randrange(100_000):05d}",
+                    attributes={"customer": name, "topic": self.rng.choice(TOPICS)},
+                )
+            )
+            if made is not None:
+                self.created += 1
+                if made["state"] == "queued":
+                    patience = self.rng.expovariate(1.0 / traffic.patience_s)
+                    self._spawn(self._patience(made["contact_id"], patience))
+
+    async def _patience(self, contact_id: str, patience_s: float) -> None:
+        await asyncio.sleep(patience_s)
+        # Refused (and ignored) when the contact was answered in the meantime.
+        await self._try(c.AbandonContact(contact_id))
+
+    # -- agents ------------------------------------------------------------------------
+    async def _handle(self, agent_id: str, contact_id: str, offer_id: str) -> None:
+        await asyncio.sleep(self.rng.uniform(1.0, 4.0))
+        accepted = await self._try(c.AcceptOffer(contact_id, offer_id, agent_id))
+        if accepted is not None:
+            await self._finish(agent_id, contact_id)
+
+    async def _finish(self, agent_id: str, contact_id: str) -> None:
+        traffic = self.traffic.get(self._queue_of.get(contact_id, ""), None)
+        mean = traffic.handle_s if traffic else 60.0
+        handle = min(self.rng.expovariate(1.0 / mean), 6 * mean)
+        if self.rng.random() < self.break_chance:
+            # Asked while busy: the break is pending until the agent's last contact ends.
+            self._spawn(self._take_break(agent_id, handle))
+        if self.rng.random() < 0.15:
+            await asyncio.sleep(handle / 2)
+            await self._try(c.HoldContact(contact_id))
+            await asyncio.sleep(self.rng.uniform(5.0, 15.0))
+            await self._try(c.ResumeContact(contact_id))
+            await asyncio.sleep(handle / 2)
+        else:
+            await asyncio.sleep(handle)
+        await self._try(c.CompleteContact(contact_id, self.rng.choice(["resolved", "follow-up"])))
+
+    async def _take_break(self, agent_id: str, delay_s: float) -> None:
+        await asyncio.sleep(delay_s * self.rng.random())
+        await self._try(c.SetAgentState(agent_id, "not_ready", BREAK_REASON))
+        await asyncio.sleep(delay_s + self.rng.uniform(30.0, 90.0))
+        await self._try(c.SetAgentState(agent_id, "ready"))
