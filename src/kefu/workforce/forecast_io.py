@@ -111,26 +111,30 @@ def _counts(values: pd.Series, column: str) -> NDArray[np.float64]:
     return numbers
 
 
-def _interval_series(
-    times: pd.DatetimeIndex, counts: NDArray[np.float64], interval_minutes: int
-) -> pd.Series:
-    """Counts on their own interval grid, added up into ``interval_minutes`` intervals."""
-    raw = pd.Series(counts, index=times).groupby(level=0).sum().sort_index()
-    index = pd.DatetimeIndex(raw.index)
-    if len(index) > 1:
-        # The input's own interval: the shortest gap between listed intervals.
-        step_min = float((index[1:] - index[:-1]).min() / pd.Timedelta(minutes=1))
-    else:
-        step_min = float(interval_minutes)
-    minutes = index.hour.to_numpy() * 60 + index.minute.to_numpy() + index.second.to_numpy() / 60
-    step = round(step_min)
-    if step != step_min or interval_minutes % step or np.any(minutes % step):
+def _input_step(times: pd.DatetimeIndex, interval_minutes: int) -> int:
+    """The input's own interval in minutes: the greatest common divisor of the gaps between
+    the listed interval starts of the whole file (all queues), checked against the target."""
+    unique = pd.DatetimeIndex(times.unique()).sort_values()
+    seconds = np.asarray((unique - unique[0]).total_seconds(), dtype=np.int64)
+    step_s = int(np.gcd.reduce(seconds)) if len(unique) > 1 else interval_minutes * 60
+    first = unique[0]
+    offset_s = (first.hour * 60 + first.minute) * 60 + first.second
+    if step_s % 60 or interval_minutes % (step_s // 60) or offset_s % step_s:
         raise ForecastError(
-            f"the input's {step_min:g}-minute intervals (first at {index[0]:%H:%M:%S}) do "
+            f"the input's {step_s / 60:g}-minute intervals (first at {first:%H:%M:%S}) do "
             f"not add up into {interval_minutes}-minute intervals; choose an interval that "
             "is a multiple of the input's, on the same grid",
-            input_minutes=step_min,
+            input_minutes=step_s / 60,
         )
+    return step_s // 60
+
+
+def _interval_series(
+    times: pd.DatetimeIndex, counts: NDArray[np.float64], step: int, interval_minutes: int
+) -> pd.Series:
+    """Counts on the input's ``step``-minute grid, added up into ``interval_minutes``."""
+    raw = pd.Series(counts, index=times).groupby(level=0).sum().sort_index()
+    index = pd.DatetimeIndex(raw.index)
     grid = pd.date_range(index[0], index[-1], freq=pd.Timedelta(minutes=step))
     full = raw.reindex(grid, fill_value=0.0)
     bins = grid.floor(pd.Timedelta(minutes=interval_minutes))
@@ -189,13 +193,14 @@ def history_from_frame(
     else:
         names = np.full(len(frame), queue or DEFAULT_QUEUE, dtype=object)
         wanted = [queue or DEFAULT_QUEUE]
+    step = 0 if raw_contacts else _input_step(times, interval_minutes)
     out: dict[str, pd.Series] = {}
     for name in wanted:
         rows = names == name
         if raw_contacts:
             series = _binned_contacts(times[rows], interval_minutes)
         else:
-            series = _interval_series(times[rows], counts[rows], interval_minutes)
+            series = _interval_series(times[rows], counts[rows], step, interval_minutes)
         if series.empty:
             raise ForecastError(
                 f"queue {name!r}: no whole {interval_minutes}-minute interval in the history"
