@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,6 +13,7 @@ from kefu.cli.app import app
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from kefu.workforce.schedule_spec import ShiftSpec
     from kefu.workforce.schedule_types import ScheduleResult
 
 __all__ = ["schedule"]
@@ -51,7 +52,9 @@ def schedule(
         "--shifts",
         help="Shift types YAML; default: 8 h and 4 h shifts spanning the busy hours. 班次定义",
     ),
-    time_limit: float = typer.Option(60.0, "--time-limit", help="Solver time limit, s. 求解时限"),
+    time_limit: float | None = typer.Option(
+        None, "--time-limit", help="Solver time limit, s (default 60). 求解时限（秒）"
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="Output folder (default out/<name>-schedule). 输出目录"
     ),
@@ -123,7 +126,7 @@ def schedule(
 
 
 def _solve(
-    required: tuple[float, ...], interval_s: int, spec: Any, first_weekday: int, quiet: bool
+    required: tuple[float, ...], interval_s: int, spec: ShiftSpec, first_weekday: int, quiet: bool
 ) -> ScheduleResult:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

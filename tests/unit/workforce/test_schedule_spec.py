@@ -11,10 +11,12 @@ import yaml
 from kefu.workforce.schedule import ScheduleError
 from kefu.workforce.schedule_io import read_requirement_csv, requirement_from_series
 from kefu.workforce.schedule_spec import (
+    ShiftSpec,
     load_shift_spec,
     parse_duration,
     parse_shift_spec,
     parse_time,
+    with_options,
 )
 
 H = 3600
@@ -49,7 +51,7 @@ options:
 """
 
 
-def _parse(text: str) -> object:
+def _parse(text: str) -> ShiftSpec:
     return parse_shift_spec(yaml.safe_load(text), "spec.yaml")
 
 
@@ -226,3 +228,13 @@ def test_requirement_from_series_sums_repeats_and_needs_alignment() -> None:
     assert req.required == (0.0, 3.0, 4.0)
     with pytest.raises(ScheduleError, match="no rows"):
         requirement_from_series([], [])
+
+
+def test_given_command_line_overrides_then_only_given_values_replace_the_files() -> None:
+    spec = _parse("standard: {}\noptions: {time_limit: 5s, under_penalty: 50}")
+    kept = with_options(spec, time_limit_s=None, under_penalty=None, cyclic=True)
+    assert (kept.options.time_limit_s, kept.options.under_penalty) == (5.0, 50.0)
+    assert kept.options.cyclic is True
+    assert with_options(spec, time_limit_s=30.0).options.time_limit_s == 30.0
+    with pytest.raises(ScheduleError, match="time_limit_s"):
+        with_options(spec, time_limit_s=-1.0)
