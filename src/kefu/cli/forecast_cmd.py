@@ -35,8 +35,11 @@ _WEEKDAYS = ("Mon 周一", "Tue 周二", "Wed 周三", "Thu 周四", "Fri 周五
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error 错误:[/] {message}", highlight=False)
+    Console(stderr=True).print(
+        f"[bold red]error 错误:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
