@@ -98,8 +98,9 @@ def render_forecast_chart(
                 fitted.index,
                 fitted.to_numpy(),
                 color="tab:blue",
-                lw=0.8,
+                lw=0.7,
                 ls="--",
+                alpha=0.8,
                 label=text("Model fit", "模型拟合"),
             )
             ax.fill_between(

@@ -11,6 +11,8 @@ the contacts per interval of the last ``window_days`` of history. For interval `
 * The harmonics (``harmonics`` sine/cosine pairs for each weekday but the busiest) bend that
   shape smoothly per weekday (a short Friday, a late Saturday) with far fewer parameters than
   one effect per weekday × interval; that backtests better on real call-center data.
+  Sparse queues get fewer harmonics (at least two intervals with contacts per parameter,
+  and fewer again if the fit breaks down); :attr:`ForecastModel.harmonics` tells how many.
 * Each event label (``billing``, ``campaign`` ...) gets one multiplicative uplift learned from
   its days in history and applied on its future days.
 * Weekday × interval cells with no contact in the window (a closed night) and days of a label
