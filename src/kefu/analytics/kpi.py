@@ -17,13 +17,12 @@ from typing import Any
 
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, KpiReport
 from kefu.analytics.report_build import build_report
+from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
 
 __all__ = ["KpiAccumulator"]
 
 INF = math.inf
-# Agent activity categories for occupancy.
-_OTHER, _HANDLING, _IDLE = 0, 1, 2
 # Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at].
 _Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
 
@@ -61,39 +60,15 @@ class _Tally:
         self.hist_abandoned = [0] * bins
 
 
-class _Level:
-    """A piecewise-constant count (contacts waiting) integrated and peaked per interval."""
-
-    __slots__ = ("area", "peak", "since", "value")
-
-    def __init__(self) -> None:
-        self.value = 0
-        self.since = -INF
-        self.area: dict[int, float] = {}
-        self.peak: dict[int, int] = {}
-
-
 class _Queue:
     __slots__ = ("level", "name", "short_s", "sl_s", "tallies")
 
-    def __init__(self, name: str, sl_s: float, short_s: float) -> None:
+    def __init__(self, name: str, sl_s: float, short_s: float, window: Window) -> None:
         self.name = name
         self.sl_s = sl_s
         self.short_s = short_s
         self.tallies: dict[int, _Tally] = {}
-        self.level = _Level()
-
-
-class _Agent:
-    __slots__ = ("active", "cat", "group", "offered", "ready", "since")
-
-    def __init__(self, group: str, at: float) -> None:
-        self.group = group
-        self.ready = False
-        self.offered = 0
-        self.active = 0
-        self.cat = _OTHER
-        self.since = at
+        self.level = Level(window)
 
 
 class KpiAccumulator:
@@ -127,9 +102,10 @@ class KpiAccumulator:
         self.end = INF if end is None else float(end)
         self.wait_bins_s = bins
         self._group_of = agent_groups
+        self._window = Window(self.start, self.end, self.interval_s)
         self._queues: dict[str, _Queue] = {}
-        self._total = _Level()
-        self._agents: dict[str, _Agent] = {}
+        self._total = Level(self._window)
+        self._agents: dict[str, AgentTime] = {}
         self._handling: dict[str, dict[int, float]] = {}
         self._idle: dict[str, dict[int, float]] = {}
         self._visits: dict[str, list[Any]] = {}
@@ -172,59 +148,6 @@ class KpiAccumulator:
         if last > self._last:
             self._last = last
 
-    # -- time accounting ---------------------------------------------------------------
-    def _accrue(self, bins: dict[int, float], t0: float, t1: float, weight: float) -> None:
-        """Add ``weight`` × the part of [t0, t1) inside the window to the interval bins."""
-        t0 = max(t0, self.start)
-        t1 = min(t1, self.end)
-        if t1 <= t0:
-            return
-        size = self.interval_s
-        k = int(t0 // size)
-        while True:
-            edge = (k + 1) * size
-            if t1 <= edge:
-                bins[k] = bins.get(k, 0.0) + weight * (t1 - t0)
-                return
-            bins[k] = bins.get(k, 0.0) + weight * (edge - t0)
-            t0 = edge
-            k += 1
-
-    def _change(self, level: _Level, at: float, delta: int) -> None:
-        value = level.value
-        if value:
-            since = level.since
-            self._accrue(level.area, since, at, value)
-            size = self.interval_s
-            # Intervals the level spanned unchanged: their peak is at least this value.
-            first = int(max(since, self.start) // size)
-            last = int(min(at, self.end - 1e-9) // size)
-            peak = level.peak
-            for k in range(first, last + 1):
-                if peak.get(k, 0) < value:
-                    peak[k] = value
-        value += delta
-        level.value = value
-        level.since = at
-        if self.start <= at < self.end:
-            k = int(at // self.interval_s)
-            if level.peak.get(k, 0) < value:
-                level.peak[k] = value
-
-    def _touch(self, agent: _Agent, at: float) -> None:
-        cat = agent.cat
-        if cat == _HANDLING:
-            self._accrue(self._handling[agent.group], agent.since, at, 1.0)
-        elif cat == _IDLE:
-            self._accrue(self._idle[agent.group], agent.since, at, 1.0)
-        agent.since = at
-        if agent.active:
-            agent.cat = _HANDLING
-        elif agent.ready and not agent.offered:
-            agent.cat = _IDLE
-        else:
-            agent.cat = _OTHER
-
     def _tally(self, queue: _Queue, at: float) -> _Tally | None:
         if not self.start <= at < self.end:
             return None
@@ -240,7 +163,7 @@ class KpiAccumulator:
         queue = self._queues.get(spec.queue_id)
         if queue is None:
             self._queues[spec.queue_id] = _Queue(
-                spec.queue_id, spec.sl_threshold_s, spec.short_abandon_s
+                spec.queue_id, spec.sl_threshold_s, spec.short_abandon_s, self._window
             )
         else:
             queue.sl_s, queue.short_s = spec.sl_threshold_s, spec.short_abandon_s
@@ -256,14 +179,17 @@ class KpiAccumulator:
             group = groups(agent_id)
         else:
             group = groups.get(agent_id, e.spec.site_id or "all")
-        self._agents[agent_id] = _Agent(group, e.at)
-        self._handling.setdefault(group, {})
-        self._idle.setdefault(group, {})
+        self._agents[agent_id] = AgentTime(
+            self._window,
+            e.at,
+            self._handling.setdefault(group, {}),
+            self._idle.setdefault(group, {}),
+        )
 
     def _agent_state(self, e: ev.AgentStateChanged) -> None:
         agent = self._agents[e.agent_id]
         agent.ready = e.presence == "ready"
-        self._touch(agent, e.at)
+        agent.touch(e.at)
 
     def _queued(self, e: ev.ContactQueued) -> None:
         queue = self._queues[e.queue_id]
@@ -272,8 +198,8 @@ class KpiAccumulator:
         if tally is not None:
             tally.offered += 1
         self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None]
-        self._change(queue.level, at, 1)
-        self._change(self._total, at, 1)
+        queue.level.change(at, 1)
+        self._total.change(at, 1)
 
     def _overflowed(self, e: ev.ContactOverflowed) -> None:
         visit = self._visits.get(e.contact_id)
@@ -283,19 +209,19 @@ class KpiAccumulator:
     def _offer_created(self, e: ev.OfferCreated) -> None:
         agent = self._agents[e.agent_id]
         agent.offered += 1
-        self._touch(agent, e.at)
+        agent.touch(e.at)
 
     def _offer_returned(self, e: ev.OfferRejected | ev.OfferTimedOut | ev.OfferWithdrawn) -> None:
         agent = self._agents[e.agent_id]
         agent.offered -= 1
-        self._touch(agent, e.at)
+        agent.touch(e.at)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         at = e.at
         agent = self._agents[e.agent_id]
         agent.offered -= 1
         agent.active += 1
-        self._touch(agent, at)
+        agent.touch(at)
         visit = self._visits[e.contact_id]
         queue = visit[_Q]
         visit[_ANSWERED] = at
@@ -314,8 +240,8 @@ class KpiAccumulator:
                 tally.predicted += 1
                 tally.pred_abs += abs(predicted - wait)
                 tally.pred_err += predicted - wait
-        self._change(queue.level, at, -1)
-        self._change(self._total, at, -1)
+        queue.level.change(at, -1)
+        self._total.change(at, -1)
 
     def _abandoned(self, e: ev.ContactAbandoned) -> None:
         visit = self._visits.pop(e.contact_id)
@@ -332,8 +258,8 @@ class KpiAccumulator:
             if wait > tally.longest:
                 tally.longest = wait
             tally.hist_abandoned[bisect_right(self.wait_bins_s, wait) - 1] += 1
-        self._change(queue.level, at, -1)
-        self._change(self._total, at, -1)
+        queue.level.change(at, -1)
+        self._total.change(at, -1)
 
     def _callback(self, e: ev.CallbackRequested) -> None:
         visit = self._visits.get(e.contact_id)
@@ -343,7 +269,7 @@ class KpiAccumulator:
     def _end_handling(self, visit: list[Any], agent_id: str, at: float) -> None:
         agent = self._agents[agent_id]
         agent.active -= 1
-        self._touch(agent, at)
+        agent.touch(at)
         tally = visit[_TALLY]
         if tally is not None and visit[_ANSWERED] is not None:
             tally.handled += 1
@@ -360,8 +286,8 @@ class KpiAccumulator:
         if tally is not None:
             tally.offered += 1
         self._visits[e.contact_id] = [queue, tally, at, None, None]
-        self._change(queue.level, at, 1)
-        self._change(self._total, at, 1)
+        queue.level.change(at, 1)
+        self._total.change(at, 1)
 
     def _wrapup_ended(self, e: ev.WrapupEnded) -> None:
         visit = self._visits.pop(e.contact_id, None)
@@ -377,10 +303,10 @@ class KpiAccumulator:
         if now == -INF:
             now = self.start
         for agent in self._agents.values():
-            self._touch(agent, max(now, agent.since))
+            agent.flush(now)
         for queue in self._queues.values():
-            self._change(queue.level, max(now, queue.level.since), 0)
-        self._change(self._total, max(now, self._total.since), 0)
+            queue.level.flush(now)
+        self._total.flush(now)
         waiting = 0
         for visit in self._visits.values():
             if visit[_ANSWERED] is None:

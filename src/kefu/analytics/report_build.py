@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from kefu.analytics.records import GroupOccupancy, IntervalKpi, KpiReport, QueueKpi
 
 if TYPE_CHECKING:
-    from kefu.analytics.kpi import KpiAccumulator, _Level, _Tally
+    from kefu.analytics.kpi import KpiAccumulator, _Tally
+    from kefu.analytics.timeline import Level
 
 __all__ = ["build_report"]
 
@@ -67,7 +68,7 @@ def _queue_kpi(
     )
 
 
-def _level_over(level: _Level, ks: range) -> tuple[int, float]:
+def _level_over(level: Level, ks: range) -> tuple[int, float]:
     peak = max((level.peak.get(k, 0) for k in ks), default=0)
     return peak, sum(level.area.get(k, 0.0) for k in ks)
 

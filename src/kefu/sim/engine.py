@@ -59,6 +59,7 @@ class Replication:
     events: int
     sim_end_s: float
     wall_s: float
+    cpu_s: float
     trace: tuple[ContactTrace, ...] | None = None
 
 
@@ -138,6 +139,7 @@ def _run(
     progress: Callable[[float], None] | None,
 ) -> Replication:
     started = time.perf_counter()
+    cpu_started = time.process_time()
     nq = len(plan.queues)
     streams = seed.spawn(4 * nq)
     router = Router(plan.router)
@@ -245,7 +247,9 @@ def _run(
                 abandon(cid, t)
             elif est is not None and est > cb_above[qi] and a_cb[i]:
                 request_callback(cid, t)
-            elif a_pat[i] < INF:
+            elif a_pat[i] < INF and (est != 0.0 or ring > 0.0):
+                # A predicted wait of 0 means a free agent took the offer at once: the
+                # customer is answered now and its patience never matters.
                 heappush(heap, (t + a_pat[i], K_ABANDON, next(seq), cid, None))
             i += 1
 
@@ -288,6 +292,7 @@ def _run(
         events=n_events,
         sim_end_s=t,
         wall_s=time.perf_counter() - started,
+        cpu_s=time.process_time() - cpu_started,
         trace=None if tracer is None else tracer.result(),
     )
 

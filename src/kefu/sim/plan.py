@@ -186,14 +186,18 @@ class Plan:
     replications: int
 
 
-def _timeline(group: sc.AgentGroup, horizon: float) -> tuple[tuple[float, str, str | None], ...]:
+def _timeline(
+    group: sc.AgentGroup, rank: int, size: int, horizon: float
+) -> tuple[tuple[float, str, str | None], ...]:
+    """Presence changes (instant s, presence, reason) of the ``rank``-th of ``size`` agents."""
     if not group.present:
         return ()
     shift = group.shift
     out: list[tuple[float, str, str | None]] = [(shift.start_s, "ready", None)]
     for b in sorted(shift.breaks, key=lambda b: b.start_s):
-        out.append((b.start_s, "not_ready", b.reason))
-        out.append((b.start_s + b.duration_s, "ready", None))
+        start = b.start_s + b.spread_s * rank / size
+        out.append((start, "not_ready", b.reason))
+        out.append((start + b.duration_s, "ready", None))
     if shift.end_s is not None:
         out.append((shift.end_s, "offline", None))
     return tuple(item for item in out if item[0] <= horizon)
@@ -251,11 +255,12 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
         capacity = dict(DEFAULT_CAPACITY)
         if g.capacity is not None:
             capacity = {Channel(c): n for c, n in g.capacity.items()}
-        timeline = _timeline(g, scenario.horizon_s)
-        for agent_id in g.agent_ids:
+        ids = g.agent_ids
+        for rank, agent_id in enumerate(ids):
             agent = AgentSpec(
                 agent_id=agent_id, skills=dict(g.skills), capacity=capacity, name=g.group
             )
+            timeline = _timeline(g, rank, len(ids), scenario.horizon_s)
             agents.append(AgentPlan(agent, g.group, timeline))
     bins = scenario.report.wait_bins_s
     return Plan(

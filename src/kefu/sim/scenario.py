@@ -198,8 +198,12 @@ class QueueModel(_Model):
 
 
 class Break(_Model):
+    """A break of ``duration_s``; with ``spread_s`` > 0 the group's agents start theirs
+    spread evenly over [start_s, start_s + spread_s) so the floor is never emptied."""
+
     start_s: NonNegativeFloat
     duration_s: PositiveFloat
+    spread_s: NonNegativeFloat = 0.0
     reason: str = "break"
 
 
@@ -215,12 +219,13 @@ class Shift(_Model):
             raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
         previous = self.start_s
         for i, b in enumerate(sorted(self.breaks, key=lambda b: b.start_s)):
-            if b.start_s < previous or b.start_s + b.duration_s > end:
+            if b.start_s < previous or b.start_s + b.spread_s + b.duration_s > end:
                 raise ValueError(
-                    f"break {i} ({b.start_s}–{b.start_s + b.duration_s} s) must lie inside "
+                    f"break {i} ({b.start_s}–{b.start_s + b.spread_s + b.duration_s} s, with "
+                    "its spread) must lie inside "
                     "the shift and not overlap another break"
                 )
-            previous = b.start_s + b.duration_s
+            previous = b.start_s + b.spread_s + b.duration_s
         return self
 
 
