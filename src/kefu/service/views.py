@@ -125,7 +125,12 @@ def agent_view(engine: RoutingEngine, agent_id: str) -> dict[str, Any]:
     spec = engine.router.agents[agent_id].spec.to_dict()
     for key in ("name", "site_id", "skills", "capacity", "exclusive"):
         out[key] = spec[key]
-    out["time_in_state_s"] = max(0.0, engine.now() - out["state_since"])
+    # The activity (busy, wrap-up ...) changes without a presence change: time in state
+    # counts from the start of the agent's open state interval.
+    interval = engine.intervals.open.get(agent_id)
+    since = out["state_since"] if interval is None else interval.start_at
+    out["activity_since"] = since
+    out["time_in_state_s"] = max(0.0, engine.now() - since)
     return out
 
 

@@ -109,6 +109,8 @@ class WallboardProjection:
             if site_id is not None and agent.spec.site_id != site_id:
                 continue
             activity = agent.activity
+            interval = engine.intervals.open.get(agent_id)
+            since = agent.state_since if interval is None else interval.start_at
             counts[activity] = counts.get(activity, 0) + 1
             agents.append(
                 {
@@ -120,7 +122,7 @@ class WallboardProjection:
                     "reason": agent.reason,
                     "pending": None if agent.pending is None else agent.pending[0].value,
                     "contacts": len(agent.held),
-                    "time_in_state_s": max(0.0, now - agent.state_since),
+                    "time_in_state_s": max(0.0, now - since),
                 }
             )
         if site_id is None:

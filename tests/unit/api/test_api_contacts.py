@@ -34,6 +34,10 @@ def test_given_a_ready_agent_when_a_contact_arrives_then_offer_accept_complete_w
     center.clock.advance(3)
     accepted = c.post(f"{V1}/contacts/{cid}/accept", json={"offer_id": offer, "agent_id": "a1"})
     assert accepted.status_code == 200 and accepted.json()["state"] == "active"
+    center.clock.advance(30)
+    busy = c.get(f"{V1}/agents/a1").json()
+    assert (busy["activity"], busy["time_in_state_s"]) == ("busy", 30.0)
+    assert busy["state_since"] < busy["activity_since"]
     assert c.post(f"{V1}/contacts/{cid}/hold").json()["on_hold"] is True
     assert c.post(f"{V1}/contacts/{cid}/resume").json()["on_hold"] is False
     center.clock.advance(120)

@@ -61,8 +61,9 @@ class AgentPublic(BaseModel):
     pending: str | None
     activity: str = Field(description="offline, ready, not_ready, offered, busy or wrapup")
     contacts: list[str]
-    state_since: float
-    time_in_state_s: float
+    state_since: float = Field(description="when the presence last changed (s)")
+    activity_since: float = Field(description="when the current activity began (s)")
+    time_in_state_s: float = Field(description="seconds in the current activity")
 
 
 class StateIntervalPublic(BaseModel):

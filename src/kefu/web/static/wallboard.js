@@ -23,7 +23,9 @@
       not_ready: "示忙", offline_state: "离线", pending: "之后", lang: "English",
     },
   };
-  let lang = localStorage.getItem("kefu.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+  const asked = new URLSearchParams(location.search).get("lang");
+  let lang = (asked in I18N && asked) || localStorage.getItem("kefu.lang") ||
+    (navigator.language.startsWith("zh") ? "zh" : "en");
   let last = null;
   let connected = false;
   const $ = (id) => document.getElementById(id);
@@ -125,7 +127,7 @@
     const W = 600, H = 260, L = 40, R = 44, T = 12, B = 26;
     const hist = snap.history, t0 = hist.since, t1 = snap.at;
     const x = (at) => L + ((at - t0) / (t1 - t0)) * (W - L - R);
-    const maxWait = Math.max(5, ...hist.waiting.map((p) => p[1]));
+    const maxWait = 4 * Math.max(1, Math.ceil(Math.max(0, ...hist.waiting.map((p) => p[1])) / 4));
     const yW = (n) => H - B - (n / maxWait) * (H - T - B);
     const yS = (sl) => H - B - sl * (H - T - B);
     const parts = [];
