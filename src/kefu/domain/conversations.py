@@ -97,8 +97,8 @@ class Conversation:
     follows: str | None = None
 
     @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     def thread_references(self) -> tuple[str, ...]:
         """External ids of its messages, oldest first (an e-mail ``References`` chain)."""
@@ -195,7 +195,7 @@ class ConversationBook:
         for ref in thread_refs:
             conv = self.by_thread(ref)
             if conv is not None and conv.customer_id in ids:
-                return (conv, "thread") if conv.is_open else (conv, "thread_closed")
+                return (conv, "thread_closed") if conv.is_closed else (conv, "thread")
         window = self._policy.window(channel)
         best: Conversation | None = None
         if window > 0:
@@ -224,7 +224,7 @@ class ConversationBook:
         conv, reason = self.place(
             customer_id, message.channel, at=message.at, thread_refs=thread_refs, topic=topic
         )
-        if conv is not None and conv.is_open:
+        if conv is not None and not conv.is_closed:
             self._append(conv, message, topic)
             return Placement(conv.conversation_id, True, reason)
         follows = None if conv is None else conv.conversation_id
@@ -236,7 +236,7 @@ class ConversationBook:
         if message.direction is not Direction.OUTBOUND:
             raise ValidationError("reply() takes outbound messages")
         conv = self.get(conversation_id)
-        if not conv.is_open:
+        if conv.is_closed:
             raise ConversationClosed(
                 f"conversation {conversation_id} is closed", conversation_id=conversation_id
             )
@@ -245,7 +245,7 @@ class ConversationBook:
     def close(self, conversation_id: str, *, at: float, outcome: str | None = None) -> None:
         """Close the conversation (no change if it is closed already)."""
         conv = self.get(conversation_id)
-        if conv.is_open:
+        if not conv.is_closed:
             self._open[(conv.customer_id, conv.channel)].discard(conversation_id)
             self._convs[conversation_id] = replace(conv, closed_at=at, outcome=outcome)
 

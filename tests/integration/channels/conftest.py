@@ -4,36 +4,10 @@ while the test talks to them with blocking ``smtplib``, as a mail client would."
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
-
-from kefu.adapters.channels.ports import InboundMessage
-from kefu.domain.conversations import ConversationBook, Placement
-from kefu.domain.customers import CustomerDirectory
-
-T = TypeVar("T")
-
-
-class LoopThread:
-    """An event loop running in a daemon thread; :meth:`run` waits for a coroutine."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        self.loop.close()
+from channel_helpers import DeskSink, LoopThread
 
 
 @pytest.fixture
@@ -41,31 +15,6 @@ def loop_thread() -> Iterator[LoopThread]:
     runner = LoopThread()
     yield runner
     runner.close()
-
-
-@dataclass
-class DeskSink:
-    """A hand-written sink doing what the server will: link the sender to a customer and file
-    the message into a conversation, with the real domain objects."""
-
-    directory: CustomerDirectory = field(default_factory=CustomerDirectory)
-    book: ConversationBook = field(init=False)
-    messages: list[InboundMessage] = field(default_factory=list)
-    placements: list[Placement] = field(default_factory=list)
-    fail: bool = False
-
-    def __post_init__(self) -> None:
-        self.book = ConversationBook(identities=self.directory.identities)
-
-    def on_message(self, message: InboundMessage) -> None:
-        if self.fail:
-            raise RuntimeError("the platform is unavailable")
-        link = self.directory.link(message.sender, at=message.received_at, name=message.sender_name)
-        placement = self.book.receive(
-            link.customer_id, message.to_message(link.customer_id), thread_refs=message.thread_refs
-        )
-        self.messages.append(message)
-        self.placements.append(placement)
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP
+from channel_helpers import DeskSink, LoopThread
 
-from conftest import DeskSink, LoopThread
 from kefu.adapters.channels.attachments import FileSystemAttachmentStore, InMemoryAttachmentStore
 from kefu.adapters.channels.email import EmailInboundConfig, EmailListener
 from kefu.adapters.channels.email_parse import EmailLimits

@@ -42,7 +42,7 @@ def test_given_no_conversation_when_message_arrives_then_new_contact() -> None:
     placement = book.receive("cus-1", inbound(Channel.CHAT, 0.0))
     assert (placement.joined, placement.reason) == (False, "new")
     conv = book.get(placement.conversation_id)
-    assert conv.is_open and conv.customer_id == "cus-1" and len(conv.messages) == 1
+    assert not conv.is_closed and conv.customer_id == "cus-1" and len(conv.messages) == 1
 
 
 def test_given_open_chat_when_message_within_window_then_joins() -> None:
@@ -149,8 +149,8 @@ def test_given_idle_conversations_when_close_idle_then_only_stale_closed() -> No
     stale = book.receive("cus-1", inbound(Channel.SMS, 0.0)).conversation_id
     fresh = book.receive("cus-2", inbound(Channel.SMS, 900.0)).conversation_id
     assert book.close_idle(now=1000.0, idle_s=500.0) == (stale,)
-    assert not book.get(stale).is_open and book.get(stale).outcome == "idle"
-    assert book.get(fresh).is_open
+    assert book.get(stale).is_closed and book.get(stale).outcome == "idle"
+    assert not book.get(fresh).is_closed
 
 
 def test_given_custom_policy_when_email_window_set_then_email_joins_open_conversation() -> None:
@@ -186,12 +186,12 @@ def test_property_a_message_joins_only_an_open_conversation_of_its_customer_and_
         placement = book.receive(cid, inbound(channel, now))
         if placement.joined:
             conv = before[placement.conversation_id]
-            assert conv.is_open and conv.channel is channel
+            assert not conv.is_closed and conv.channel is channel
             assert now - conv.last_activity_at <= JoinPolicy().window(channel)
         else:
             assert placement.conversation_id not in before
             assert all(
                 now - c.last_activity_at > JoinPolicy().window(channel)
                 for c in before.values()
-                if c.channel is channel and c.is_open
+                if c.channel is channel and not c.is_closed
             )
