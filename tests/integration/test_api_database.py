@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from db_helpers import Database
 from fastapi.testclient import TestClient
 
-from conftest import Database
 from kefu.adapters.storage import SqlUnitOfWorkFactory
 from kefu.bootstrap import build_test
 from kefu.config import Settings

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from test_durability import KEFU, free_port
+from server_helpers import KEFU, free_port
 
 
 def demo_command(tmp_path: Path, port: int, *extra: str) -> list[str]:

@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from db_helpers import Database
 from sqlalchemy.exc import IntegrityError
 
-from conftest import Database
 from kefu.adapters.storage import (
     SchemaOutOfDate,
     SqlUnitOfWorkFactory,

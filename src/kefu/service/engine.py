@@ -1,11 +1,13 @@
 """The routing engine: the one router of a server process, its store and its subscribers.
 
-Every command runs under one asyncio lock: timers due by now are processed first and stored
-as their own batch, then the handler acts on the router, the new events are drained and
-written with the handler's other writes in one transaction (in a worker thread, so the
-event loop stays responsive), and only then published and acknowledged. If the write
-fails, the router is rebuilt from the store, so memory never runs ahead of it. On start the
-router is rebuilt with :meth:`Router.replay` from the stored log.
+Every command runs under one asyncio lock: timers due by now are processed first, then the
+handler acts on the router and the new events are drained. They are staged, with the
+handler's other writes, for the group-commit writer (:mod:`kefu.service.writer`), which
+stores them in a worker thread so the event loop stays responsive; the command is
+acknowledged, and its events published, only once that transaction committed. If a write
+fails, the router is rebuilt from the store and every command staged since fails too, so
+memory never runs ahead of the store for long. On start the router is rebuilt with
+:meth:`Router.replay` from the stored log.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kefu.service.commands import Command
 from kefu.service.errors import ServiceUnavailable
 from kefu.service.intervals import IntervalChange, IntervalTracker
 from kefu.service.ports import (
+    IdempotencyRecord,
     QueueRow,
     Scheduler,
     Site,
@@ -32,27 +35,29 @@ from kefu.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from kefu.service.writer import Batch, GroupWriter, Write
 
 __all__ = ["RoutingEngine", "Subscriber", "Transaction"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Write = Callable[[UnitOfWork], None]
 Subscriber = Callable[[Sequence[StoredEvent]], None]
 """Called on the event loop with each committed batch; must not block."""
 
 
 class Transaction:
     """What a handler sees: the router, the instant ``now`` (seconds), the engine's
-    caches, and the writes and cache updates to make when the events are committed."""
+    caches, the writes to store with the command's events and the cache updates to make
+    when the command succeeds (a failed store rebuilds the caches from it)."""
 
     def __init__(self, engine: RoutingEngine, now: float) -> None:
         self.engine = engine
         self.router = engine.router
         self.now = now
         self.writes: list[Write] = []
-        self.after_commit: list[Callable[[], None]] = []
+        self.on_success_updates: list[Callable[[], None]] = []
+        self.idempotency: list[IdempotencyRecord] = []
 
     @property
     def sites(self) -> dict[str, Site]:
@@ -66,9 +71,15 @@ class Transaction:
         """Run ``write(uow)`` in the transaction that stores this command's events."""
         self.writes.append(write)
 
-    def on_commit(self, update: Callable[[], None]) -> None:
-        """Run ``update()`` once the transaction committed (cache updates)."""
-        self.after_commit.append(update)
+    def remember(self, record: IdempotencyRecord) -> None:
+        """Store ``record`` with this command; until then retries find it in memory."""
+        self.idempotency.append(record)
+        self.engine.pending_keys[record.key] = record
+        self.stage(lambda uow: uow.idempotency.add(record))
+
+    def on_success(self, update: Callable[[], None]) -> None:
+        """Run ``update()`` when the handler returns without error (cache updates)."""
+        self.on_success_updates.append(update)
 
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         """Run ``query(uow)`` against the store in a worker thread."""
@@ -79,7 +90,7 @@ Handler = Callable[[Transaction, Any], Awaitable[Any]]
 
 
 class RoutingEngine:
-    """Owns the router; serializes commands; persists, then publishes, their events."""
+    """Owns the router; serializes commands; stores, then publishes, their events."""
 
     def __init__(
         self,
@@ -98,10 +109,13 @@ class RoutingEngine:
         self.sites: dict[str, Site] = {}
         self.queue_rows: dict[str, QueueRow] = {}
         self.intervals = IntervalTracker()
+        self.pending_keys: dict[str, IdempotencyRecord] = {}
+        """Idempotency keys staged but not yet stored (a retry may come in between)."""
         self.last_seq = 0
         self.started = False
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
         self._lock: asyncio.Lock | None = None
+        self._writer: GroupWriter | None = None
         self._subscribers: list[Subscriber] = []
         self._broken = False
         from kefu.service.handlers import HANDLERS
@@ -114,12 +128,17 @@ class RoutingEngine:
         self._lock = asyncio.Lock()
         async with self._lock:
             await self._load()
+            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed)
+            self._writer.start()
             self.started = True
             self._rearm()
 
     async def stop(self) -> None:
+        """Store what is staged, disarm the timer and stop."""
         if self.scheduler is not None:
             self.scheduler.wake_at(None)
+        if self._writer is not None:
+            await self._writer.stop()
         self.started = False
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
@@ -145,35 +164,51 @@ class RoutingEngine:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
+        error: Exception | None = None
+        result: Any = None
         async with self._locked():
             await self._process_due()
             tx = Transaction(self, self.now())
             try:
                 result = await handler(tx, command)
-            except Exception:
+            except Exception as exc:
                 # Validation happens before the router changes anything; store whatever it
                 # did change all the same, so memory and store never disagree.
-                leftover = self.router.drain()
-                if leftover:
-                    await self._commit(leftover, [], [])
-                raise
-            await self._commit(self.router.drain(), tx.writes, tx.after_commit)
+                error = exc
+                self._stage(self.router.drain(), [])
+            else:
+                for update in tx.on_success_updates:
+                    update()
+                self._stage(self.router.drain(), tx.writes, tx.idempotency)
             self._rearm()
-            return result
+            done = self._writer.latest() if self._writer else None
+        if done is not None:
+            # A refusal is answered once the timers it found due are stored too.
+            await self._stored(done)
+        if error is not None:
+            raise error
+        return result
 
     async def tick(self) -> None:
         """Process the timers due by now (called by the scheduler)."""
         async with self._locked():
             await self._process_due()
             self._rearm()
+            done = self._writer.latest() if self._writer else None
+        if done is not None:
+            await self._stored(done)
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(engine, *args)`` under the lock, after the timers due by now: it sees
-        committed state as of now (waits and times in state are measured to now)."""
+        """Run ``fn(engine, *args)`` under the lock, after the timers due by now (waits and
+        times in state are measured to now); answers once what it saw is stored."""
         async with self._locked():
             await self._process_due()
             self._rearm()
-            return fn(self, *args)
+            result = fn(self, *args)
+            done = self._writer.latest() if self._writer else None
+        if done is not None:
+            await self._stored(done)
+        return result
 
     async def read_store(self, query: Callable[[UnitOfWork], T]) -> T:
         """Run ``query(uow)`` against the store in a worker thread."""
@@ -199,49 +234,52 @@ class RoutingEngine:
         if self._broken:
             await self._recover()
         self.router.advance(self.now())
-        due = self.router.drain()
-        if due:
-            await self._commit(due, [], [])
+        self._stage(self.router.drain(), [])
 
-    async def _commit(
+    def _stage(
         self,
         events: list[ev.Event],
         writes: Sequence[Write],
-        after: Sequence[Callable[[], None]],
-    ) -> None:
+        tags: Sequence[IdempotencyRecord] = (),
+    ) -> asyncio.Future[list[int]] | None:
         changes = self.intervals.changes(self.router, events) if events else []
         if not (events or writes or changes):
-            for update in after:
-                update()
-            return
+            return None
+        self.intervals.applied(changes)
+        assert self._writer is not None
+        return self._writer.stage(events, writes, changes, tags)
 
-        def work() -> list[int]:
-            with self.uow_factory() as uow:
-                seqs = uow.events.append(events) if events else []
-                for write in writes:  # first: intervals refer to the agents written here
-                    write(uow)
-                for change in changes:
-                    change.write(uow)
-                uow.commit()
-                return seqs
-
+    async def _stored(self, done: asyncio.Future[list[int]]) -> None:
+        """Wait for a batch; a caller that goes away does not cancel it for the others."""
         try:
-            seqs = await asyncio.to_thread(work)
+            await asyncio.shield(done)
+        except KefuError:
+            raise
         except Exception as exc:
-            log.exception("could not store %d events; rebuilding the router", len(events))
-            self._broken = True
-            await self._recover()
-            if isinstance(exc, KefuError):
-                raise
             raise ServiceUnavailable(
                 "the store could not be written; nothing was changed", cause=str(exc)
             ) from exc
-        self.intervals.applied(changes)
-        for update in after:
-            update()
+
+    def _committed(self, batch: Batch, seqs: list[int]) -> None:
+        for tag in batch.tags:
+            if isinstance(tag, IdempotencyRecord):
+                self.pending_keys.pop(tag.key, None)
         if seqs:
             self.last_seq = seqs[-1]
-            self._publish([StoredEvent(s, e) for s, e in zip(seqs, events, strict=True)])
+            self._publish([StoredEvent(s, e) for s, e in zip(seqs, batch.events, strict=True)])
+
+    async def _failed(self, exc: BaseException) -> None:
+        log.error("could not store a batch of events (%s); rebuilding the router", exc)
+        assert self._lock is not None and self._writer is not None
+        async with self._lock:
+            # Whatever was staged since was built on the state being rolled back.
+            self._writer.fail_open(exc)
+            self._broken = True
+            try:
+                await self._recover()
+            except ServiceUnavailable:
+                log.exception("the store is unavailable; commands are refused until it is back")
+            self._rearm()
 
     async def _recover(self) -> None:
         try:
@@ -266,6 +304,7 @@ class RoutingEngine:
         self.router = router
         self.sites = {s.site_id: s for s in sites}
         self.queue_rows = {q.spec.queue_id: q for q in queues}
+        self.pending_keys = {}
         self.last_seq = stored[-1].seq if stored else 0
         self.intervals = IntervalTracker(open_intervals)
         changes = self.intervals.reconcile(router)

@@ -69,7 +69,7 @@ async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
         raise AlreadyExists(f"site {cmd.site_id} already exists", site_id=cmd.site_id)
     site = Site(cmd.site_id, cmd.name, cmd.timezone, tx.now)
     tx.stage(lambda uow: uow.sites.add(site))
-    tx.on_commit(lambda: tx.sites.__setitem__(site.site_id, site))
+    tx.on_success(lambda: tx.sites.__setitem__(site.site_id, site))
     return {
         "site_id": site.site_id,
         "name": site.name,
@@ -93,7 +93,7 @@ async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     row = QueueRow(spec, site_id, cmd.shared)
     now = tx.now
     tx.stage(lambda uow: uow.queues.upsert(row, now))
-    tx.on_commit(lambda: tx.queue_rows.__setitem__(queue_id, row))
+    tx.on_success(lambda: tx.queue_rows.__setitem__(queue_id, row))
     out = spec.to_dict()
     out.update(site_id=site_id, shared=cmd.shared, status=tx.router.queue_status(queue_id))
     return out
@@ -156,7 +156,9 @@ async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any
     request with the same idempotency key already created it)."""
     key = cmd.idempotency_key
     if key is not None:
-        found = await tx.read(lambda uow: uow.idempotency.get(key))
+        found = tx.engine.pending_keys.get(key) or await tx.read(
+            lambda uow: uow.idempotency.get(key)
+        )
         if found is not None:
             if found.request_hash != cmd.request_hash:
                 raise IdempotencyKeyReused(
@@ -177,8 +179,7 @@ async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any
     response = views.contact_view(tx.engine, spec.contact_id)
     response["position"] = queued.position
     if key is not None:
-        record = IdempotencyRecord(key, cmd.request_hash, spec.contact_id, response, tx.now)
-        tx.stage(lambda uow: uow.idempotency.add(record))
+        tx.remember(IdempotencyRecord(key, cmd.request_hash, spec.contact_id, response, tx.now))
     return {**response, "replayed": False}
 
 

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
+from api_helpers import Api
 from fastapi.testclient import TestClient
 
-from kefu.bootstrap import Platform, build_test
+from kefu.bootstrap import build_test
 from kefu.config import Settings
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
-
-
-@dataclass
-class Api:
-    client: TestClient
-    platform: Platform
-    clock: ManualClock
-    store: InMemoryUnitOfWorkFactory
-
-    def event_count(self) -> int:
-        return len(self.store.store.events)
 
 
 @pytest.fixture

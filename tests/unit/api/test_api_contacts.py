@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Api
+from api_helpers import Api
 
 V1 = "/api/v1"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api
+from api_helpers import Api
 
 
 def test_given_a_new_site_when_created_then_it_is_listed_and_readable(api: Api) -> None:

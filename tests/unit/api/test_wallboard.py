@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from api_helpers import Api
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
-
-from conftest import Api
 
 V1 = "/api/v1"
 

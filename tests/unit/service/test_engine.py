@@ -249,3 +249,78 @@ async def _act(engine: RoutingEngine, action: str, agent_id: str) -> Any:
         if action == "complete" and contact["state"] == "active":
             return await engine.execute(c.CompleteContact(contact_id))
     return None
+
+
+class CountingStore(InMemoryUnitOfWorkFactory):
+    """Counts the transactions that commit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+
+    def __call__(self) -> Any:
+        uow = super().__call__()
+        commit = uow.commit
+
+        def counted() -> None:
+            commit()
+            self.commits += 1
+
+        uow.commit = counted  # type: ignore[method-assign]
+        return uow
+
+
+def test_given_concurrent_commands_then_they_share_commits_and_are_all_stored() -> None:
+    async def scenario(center: Center) -> None:
+        store = CountingStore()
+        store.store = center.store.store
+        center.engine.uow_factory = store
+        await center.engine.stop()
+        await center.engine.start()
+        made = await asyncio.gather(
+            *(center.engine.execute(c.CreateContact("chat")) for _ in range(40))
+        )
+        assert len({m["contact_id"] for m in made}) == 40
+        queued = [e for e in center.stored() if isinstance(e, ev.ContactQueued)]
+        assert len(queued) == 40
+        assert 1 <= store.commits < 40  # group commit: fewer transactions than commands
+
+    run(scenario)
+
+
+def test_given_concurrent_retries_of_one_key_then_a_single_contact() -> None:
+    async def scenario(center: Center) -> None:
+        made = await asyncio.gather(
+            *(
+                center.engine.execute(
+                    c.CreateContact("voice", idempotency_key="same", request_hash="h")
+                )
+                for _ in range(10)
+            )
+        )
+        assert len({m["contact_id"] for m in made}) == 1
+        assert sum(not m["replayed"] for m in made) == 1
+        assert center.engine.pending_keys == {}
+        assert (await center.engine.query(views.list_contacts)).total == 1
+
+    run(scenario)
+
+
+def test_given_a_failing_batch_when_commands_run_concurrently_then_all_of_them_fail() -> None:
+    async def scenario(center: Center) -> None:
+        before = len(center.stored())
+        center.store.store.fail_next_commit = True
+        results = await asyncio.gather(
+            *(center.engine.execute(c.CreateContact("chat")) for _ in range(5)),
+            return_exceptions=True,
+        )
+        stored = len(center.stored()) - before
+        failed = [r for r in results if isinstance(r, ServiceUnavailable)]
+        succeeded = [r for r in results if isinstance(r, dict)]
+        # Those acknowledged are stored and visible; the others left no trace.
+        assert failed and len(failed) + len(succeeded) == 5
+        page = await center.engine.query(views.list_contacts)
+        assert page.total == len(succeeded) == stored  # one ContactQueued each, nobody ready
+        assert {c["contact_id"] for c in page.items} == {s["contact_id"] for s in succeeded}
+
+    run(scenario)

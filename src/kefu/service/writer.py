@@ -1,0 +1,135 @@
+"""Group commit: the engine stages each command's events and writes; one writer task stores
+everything staged so far in one transaction (in a worker thread), then resolves the batch.
+
+While one batch is being written the next one fills up, so the store's commit latency is
+paid once per batch rather than once per command. Commands are acknowledged only when
+their batch is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+
+from kefu.domain import events as ev
+from kefu.service.intervals import IntervalChange
+from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["Batch", "GroupWriter", "Write"]
+
+Write = Callable[[UnitOfWork], None]
+
+
+class Batch:
+    """Events and writes to store in one transaction; ``done`` resolves to their seqs."""
+
+    __slots__ = ("changes", "done", "events", "tags", "writes")
+
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+        self.tags: list[object] = []  # what the engine wants back once this is stored
+        self.writes: list[Write] = []
+        self.changes: list[IntervalChange] = []
+        self.done: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+
+    def store(self, uow: UnitOfWork) -> list[int]:
+        seqs = uow.events.append(self.events) if self.events else []
+        for write in self.writes:  # first: intervals refer to the agents written here
+            write(uow)
+        for change in self.changes:
+            change.write(uow)
+        uow.commit()
+        return seqs
+
+
+class GroupWriter:
+    """Writes staged batches in order. ``committed(batch, seqs)`` runs on the loop after
+    each commit; ``failed(exc)`` after a failed one, before the batch's waiters learn it."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        committed: Callable[[Batch, list[int]], None],
+        failed: Callable[[BaseException], Awaitable[None]],
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.committed = committed
+        self.failed = failed
+        self.open: Batch | None = None
+        self.inflight: Batch | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="kefu-store-writer")
+
+    async def stop(self) -> None:
+        """Store what is staged, then stop."""
+        latest = self.latest()
+        if latest is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(latest)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def stage(
+        self,
+        events: Sequence[ev.Event],
+        writes: Sequence[Write],
+        changes: Sequence[IntervalChange],
+        tags: Sequence[object] = (),
+    ) -> asyncio.Future[list[int]]:
+        """Add to the open batch; the future resolves when it is committed."""
+        batch = self.open
+        if batch is None:
+            batch = self.open = Batch()
+        batch.events.extend(events)
+        batch.writes.extend(writes)
+        batch.changes.extend(changes)
+        batch.tags.extend(tags)
+        self._wake.set()
+        return batch.done
+
+    def latest(self) -> asyncio.Future[list[int]] | None:
+        """The future of the newest staged batch (batches commit in order)."""
+        if self.open is not None:
+            return self.open.done
+        if self.inflight is not None:
+            return self.inflight.done
+        return None
+
+    def fail_open(self, exc: BaseException) -> None:
+        """Fail the open batch (built on state that was just rolled back)."""
+        batch, self.open = self.open, None
+        if batch is not None and not batch.done.done():
+            batch.done.set_exception(exc)
+            batch.done.exception()  # retrieved: waiters may be gone
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.open is not None:
+                batch = self.inflight = self.open
+                self.open = None
+                try:
+                    seqs = await asyncio.to_thread(self._store, batch)
+                except Exception as exc:
+                    self.inflight = None
+                    await self.failed(exc)
+                    if not batch.done.done():
+                        batch.done.set_exception(exc)
+                        batch.done.exception()
+                    continue
+                self.inflight = None
+                self.committed(batch, seqs)
+                if not batch.done.done():
+                    batch.done.set_result(seqs)
+
+    def _store(self, batch: Batch) -> list[int]:
+        with self.uow_factory() as uow:
+            return batch.store(uow)
