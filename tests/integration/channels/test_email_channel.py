@@ -356,3 +356,15 @@ def test_given_relay_refusing_recipient_when_sending_then_permanent_delivery_fai
         loop_thread.run(picky.stop())
     assert info.value.details["transient"] is False
     assert "refused the recipient" in info.value.message
+
+
+def test_given_chinese_mailbox_when_sent_with_smtputf8_then_address_kept_as_characters(
+    listener: EmailListener, desk: DeskSink
+) -> None:
+    mail = customer_mail("国际化邮箱", "我的邮箱地址是中文的。")
+    del mail["From"]
+    mail["From"] = "客户 <客户@例子.中国>"
+    send(listener.port, mail)
+    (message,) = desk.messages
+    assert message.sender == (Identifier(IdentifierKind.EMAIL, "客户@例子.中国"),)
+    assert (message.sender_name, message.subject) == ("客户", "国际化邮箱")

@@ -126,3 +126,10 @@ def test_given_thread_when_reply_composed_then_threading_headers_set() -> None:
     assert first["Subject"] == "通知" and first["In-Reply-To"] is None
     with pytest.raises(ValueError, match="from_address"):
         SmtpRelayConfig("h", 25, "nobody")
+
+
+def test_given_raw_utf8_headers_when_parsed_then_characters_not_escapes() -> None:
+    raw = "From: 李四 <李四@例子.中国>\r\nSubject: 未编码的标题\r\n\r\n正文\r\n".encode()
+    parsed = parse_email(raw)
+    assert (parsed.from_address, parsed.from_name) == ("李四@例子.中国", "李四")
+    assert parsed.subject == "未编码的标题"

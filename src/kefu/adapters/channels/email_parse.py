@@ -107,6 +107,14 @@ def message_ids(value: str | None) -> list[str]:
     return _MSGID.findall(value or "")
 
 
+def _utf8(text: str) -> str:
+    """Header text of an SMTPUTF8 message: the parser keeps raw UTF-8 bytes as surrogate
+    escapes, which are turned back into characters here."""
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _content(part: EmailMessage) -> str:
     try:
         content = part.get_content()
@@ -140,7 +148,7 @@ def _sender(message: EmailMessage) -> tuple[str, str]:
         raise MalformedMessage(f"unreadable From header: {exc}", header="From") from exc
     for address in addresses:
         if address.username and address.domain:
-            return address.addr_spec, address.display_name or ""
+            return _utf8(address.addr_spec), _utf8(address.display_name or "")
     raise MalformedMessage("the From header has no valid address", header="From")
 
 
@@ -192,7 +200,7 @@ def parse_email(raw: bytes, limits: EmailLimits | None = None) -> ParsedEmail:
     _check_defects(message)
     from_address, from_name = _sender(message)
     try:
-        subject = str(message["Subject"] or "").strip()
+        subject = _utf8(str(message["Subject"] or "")).strip()
         ids = message_ids(str(message["Message-ID"] or ""))
         refs = message_ids(str(message["In-Reply-To"] or ""))
         refs += reversed(message_ids(str(message["References"] or "")))
