@@ -39,6 +39,7 @@ class _Tally:
         "handled",
         "hist_abandoned",
         "hist_answered",
+        "immediate",
         "in_sl",
         "longest",
         "offered",
@@ -54,7 +55,7 @@ class _Tally:
     def __init__(self, bins: int) -> None:
         self.offered = self.answered = self.abandoned = self.short = self.balked = 0
         self.in_sl = self.handled = self.callbacks = self.transferred_out = 0
-        self.overflowed = self.predicted = 0
+        self.overflowed = self.predicted = self.immediate = 0
         self.wait_sum = self.handle_sum = self.longest = self.pred_abs = self.pred_err = 0.0
         self.hist_answered = [0] * bins
         self.hist_abandoned = [0] * bins
@@ -232,6 +233,8 @@ class KpiAccumulator:
             tally.wait_sum += wait
             if wait <= queue.sl_s:
                 tally.in_sl += 1
+                if wait <= 0.0:
+                    tally.immediate += 1
             if wait > tally.longest:
                 tally.longest = wait
             tally.hist_answered[bisect_right(self.wait_bins_s, wait) - 1] += 1

@@ -9,6 +9,7 @@ Standard definitions (docs: ARCHITECTURE.md, "Standard definitions"):
   abandons are those that left within the queue's ``short_abandon_s`` (default 5 s) and
   balks (``balked``) those that left at the very instant they queued, i.e. on hearing the
   predicted wait; balks are therefore short abandons too;
+- P(wait) = 1 − answered the instant they queued / offered;
 - SL(T) = answered within T s / (offered − short abandons), T = the queue's
   ``sl_threshold_s``;
 - ASA = mean wait (seconds) of answered contacts;
@@ -68,6 +69,7 @@ class QueueKpi:
     abandoned: int
     short_abandons: int
     balked: int
+    answered_at_once: int
     answered_within_sl: int
     handled: int
     callbacks: int
@@ -90,6 +92,11 @@ class QueueKpi:
         """SL(T) = answered within T / (offered − short abandons)."""
         base = self.offered - self.short_abandons
         return self.answered_within_sl / base if base > 0 else None
+
+    @property
+    def p_wait(self) -> float | None:
+        """Share of offered contacts that were not answered the instant they queued."""
+        return 1.0 - self.answered_at_once / self.offered if self.offered else None
 
     @property
     def asa_s(self) -> float | None:
@@ -137,6 +144,7 @@ class QueueKpi:
             abandoned=self.abandoned + other.abandoned,
             short_abandons=self.short_abandons + other.short_abandons,
             balked=self.balked + other.balked,
+            answered_at_once=self.answered_at_once + other.answered_at_once,
             answered_within_sl=self.answered_within_sl + other.answered_within_sl,
             handled=self.handled + other.handled,
             callbacks=self.callbacks + other.callbacks,
@@ -167,6 +175,7 @@ class QueueKpi:
             "callbacks": float(self.callbacks),
             "transferred_out": float(self.transferred_out),
             "service_level": self.service_level,
+            "p_wait": self.p_wait,
             "asa_s": self.asa_s,
             "aht_s": self.aht_s,
             "abandon_rate": self.abandon_rate,

@@ -18,7 +18,7 @@ __all__ = ["build_report"]
 def _queue_kpi(
     tallies: Iterable[_Tally], bins: int, peak: int, area: float, period: float
 ) -> QueueKpi:
-    offered = answered = abandoned = short = balked = in_sl = handled = 0
+    offered = answered = abandoned = short = balked = in_sl = handled = immediate = 0
     callbacks = transferred = overflowed = predicted = 0
     wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
     hist_ans = [0] * bins
@@ -29,6 +29,7 @@ def _queue_kpi(
         abandoned += t.abandoned
         short += t.short
         balked += t.balked
+        immediate += t.immediate
         in_sl += t.in_sl
         handled += t.handled
         callbacks += t.callbacks
@@ -49,6 +50,7 @@ def _queue_kpi(
         abandoned=abandoned,
         short_abandons=short,
         balked=balked,
+        answered_at_once=immediate,
         answered_within_sl=in_sl,
         handled=handled,
         callbacks=callbacks,

@@ -14,8 +14,9 @@ __all__ = ["ContactTrace", "Tracer"]
 class ContactTrace:
     """One contact's first queue visit: when it arrived (s), the wait the router predicted
     then (s, None when nobody was staffed), how it ended (``answered``, ``abandoned``,
-    ``balked`` or ``waiting``), its wait until then (s; None while waiting) and whether it
-    became a callback."""
+    ``balked`` or ``waiting``), its wait until then (s; None while waiting), whether it
+    became a callback and the talk time (s, answer to completion, without wrap-up) of its
+    first conversation."""
 
     contact_id: str
     queue_id: str
@@ -24,6 +25,7 @@ class ContactTrace:
     outcome: str = "waiting"
     wait_s: float | None = None
     callback: bool = False
+    talk_s: float | None = None
 
 
 class Tracer:
@@ -48,6 +50,11 @@ class Tracer:
                 self._finish(e.contact_id, e.at, "answered")
             elif isinstance(e, ev.ContactAbandoned):
                 self._finish(e.contact_id, e.at, "abandoned")
+            elif isinstance(e, ev.ContactCompleted | ev.ContactTransferred):
+                record = records.get(e.contact_id)
+                if record is not None and record.talk_s is None and record.wait_s is not None:
+                    answered = record.arrived_s + record.wait_s
+                    records[e.contact_id] = replace(record, talk_s=e.at - answered)
 
     def _finish(self, contact_id: str, at: float, outcome: str) -> None:
         record = self._records.get(contact_id)

@@ -64,6 +64,7 @@ def oracle(
                 c["answered"] += 1
                 c["wait_sum"] += wait
                 c["in_sl"] += wait <= specs[q].sl_threshold_s
+                c["immediate"] += wait <= 0.0
                 if est is not None:
                     c["pred_abs"] += abs(est - wait)
         elif isinstance(e, ev.ContactAbandoned):

@@ -50,6 +50,7 @@ def test_given_a_hand_made_day_when_consumed_then_figures_follow_the_definitions
     q = report.queues["q"]
     assert (q.offered, q.answered, q.abandoned, q.short_abandons) == (3, 2, 1, 1)
     assert q.answered_within_sl == 1
+    assert q.p_wait == pytest.approx(1.0)  # nobody was answered the instant it queued
     assert q.service_level == pytest.approx(1 / 2)  # 1 within 20 s / (3 − 1)
     assert q.abandon_rate == 0.0
     assert q.asa_s == pytest.approx((2 + 50) / 2)
@@ -207,6 +208,7 @@ def test_given_any_routing_history_then_accumulator_matches_a_naive_recount(
                 c.get(f, 0) for f in ("offered", "answered", "abandoned", "short")
             )
             assert (kpi.answered_within_sl, kpi.handled) == (c.get("in_sl", 0), c.get("handled", 0))
+            assert kpi.answered_at_once == c.get("immediate", 0)
             sums = (kpi.wait_sum_s, kpi.handle_sum_s, kpi.predicted_abs_error_sum_s)
             expected = tuple(c.get(f, 0.0) for f in ("wait_sum", "handle_sum", "pred_abs"))
             assert sums == pytest.approx(expected, abs=1e-6)
