@@ -178,3 +178,22 @@ def test_given_contacts_in_line_then_waiting_lists_them_in_service_order(center:
     abandoned = center.client.post(f"{V1}/contacts/{ids[0]}/abandon").json()
     assert abandoned["state"] == "abandoned"
     assert center.client.get(f"{V1}/queues/billing").json()["status"]["waiting"] == 3
+
+
+def test_given_an_offer_when_rejected_then_the_next_ready_agent_gets_it(center: Api) -> None:
+    c = center.client
+    ready(center, "a1")
+    center.clock.advance(1)
+    ready(center, "a2")
+    made = create(center)
+    first = made["agent_id"]
+    rejected = c.post(
+        f"{V1}/contacts/{made['contact_id']}/reject",
+        json={"offer_id": made["offer_id"], "agent_id": first},
+    )
+    assert rejected.status_code == 200
+    again = rejected.json()
+    assert again["state"] == "offered" and again["agent_id"] not in (None, first)
+    assert again["offer_id"] != made["offer_id"]
+    late = c.post(f"{V1}/contacts/{made['contact_id']}/accept", json={"offer_id": made["offer_id"]})
+    assert late.status_code == 409
