@@ -44,8 +44,10 @@ def build_platform(
     new_id: Callable[[], str] | None = None,
     on_startup: tuple[Hook, ...] = (),
     on_shutdown: tuple[Hook, ...] = (),
+    on_closed: tuple[Hook, ...] = (),
 ) -> Platform:
-    """Wire an engine and its app on the given infrastructure."""
+    """Wire an engine and its app on the given infrastructure; ``on_closed`` hooks run
+    after the engine stopped (release the database there)."""
     from kefu.web import Wallboard
 
     engine = RoutingEngine(
@@ -64,6 +66,7 @@ def build_platform(
         routers=[wallboard.router],
         on_startup=(wallboard.start, *on_startup),
         on_shutdown=(*on_shutdown, wallboard.stop),
+        on_closed=on_closed,
     )
     wallboard.mount_static(app)
     return Platform(engine, app, clock, scheduler, uow_factory)
@@ -95,7 +98,8 @@ def build_live(
         clock=clock,
         scheduler=scheduler,
         on_startup=on_startup,
-        on_shutdown=(*on_shutdown, close),
+        on_shutdown=on_shutdown,
+        on_closed=(close,),
     )
 
 

@@ -26,9 +26,12 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    on_closed: Sequence[Hook] = (),
 ) -> FastAPI:
     """The kefu HTTP API around ``engine``: started (rebuilt from the store) when the app
-    starts, then ``on_startup`` hooks run; ``routers`` add pages (the wallboard)."""
+    starts, then ``on_startup`` hooks run; ``routers`` add pages (the wallboard). On
+    shutdown ``on_shutdown`` hooks run, the engine stores what is staged and stops, then
+    ``on_closed`` hooks release the infrastructure (database, timers)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +44,8 @@ def create_app(
             for hook in on_shutdown:
                 await hook()
             await engine.stop()
+            for hook in on_closed:
+                await hook()
 
     app = FastAPI(
         title="kefu 客服",
