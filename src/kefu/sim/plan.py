@@ -209,8 +209,6 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
     queues = []
     for i, q in enumerate(scenario.queues):
         where = f"queues[{i}]"
-        many = isinstance(q.arrivals, list)
-        sources = q.arrivals if isinstance(q.arrivals, list) else [q.arrivals]
         handle = _distribution(q.handle, scenario.base_dir, f"{where}.handle")
         spec = QueueSpec(
             queue_id=q.id,
@@ -232,8 +230,8 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
                 index=i,
                 spec=spec,
                 arrivals=tuple(
-                    _arrivals(a, scenario, f"{where}.arrivals" + (f"[{j}]" if many else ""))
-                    for j, a in enumerate(sources)
+                    _arrivals(a, scenario, f"{where}.arrivals[{j}]")
+                    for j, a in enumerate(q.arrivals)
                 ),
                 handle=handle,
                 patience=_distribution(q.patience, scenario.base_dir, f"{where}.patience"),

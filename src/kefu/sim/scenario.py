@@ -21,6 +21,7 @@ from pydantic import (
     PositiveFloat,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -188,13 +189,19 @@ class QueueModel(_Model):
     short_abandon_s: NonNegativeFloat = 5.0
     aht_s: PositiveFloat | None = None
     overflow: list[Overflow] = Field(default_factory=list)
-    arrivals: Arrivals | list[Arrivals]
+    arrivals: list[Arrivals] = Field(min_length=1)
     handle: DistributionSpec
     patience: PatienceSpec = NoLimit(dist="none")
     balking: Balking | None = None
     callback: CallbackOffer | None = None
     transfer: Transfer | None = None
     initial_waiting: NonNegativeInt = 0
+
+    @field_validator("arrivals", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        # One source may be written without the list around it.
+        return [value] if isinstance(value, Mapping) else value
 
 
 class Break(_Model):

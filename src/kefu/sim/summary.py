@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 from kefu.analytics import GroupOccupancy, KpiReport, QueueKpi
 
 __all__ = ["Estimate", "IntervalSummary", "Summary", "estimate", "summarize"]
@@ -48,6 +46,8 @@ def estimate(values: Sequence[float | None], level: float = 0.95) -> Estimate:
     mean = math.fsum(xs) / n
     if n < 2:
         return Estimate(mean, None, None, 1)
+    from scipy import stats  # imported here: worker processes and the CLI start faster
+
     sd = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half, n)
