@@ -1,0 +1,161 @@
+"""The browser test's pieces: Debian's chromium under Playwright, and ``kefu demo`` as a
+child process on a free loopback port with its own SQLite file.
+
+Playwright never downloads a browser here: it drives the system's chromium through an
+explicit executable path, headless, with a fresh profile and no background traffic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Playwright
+
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "Credential",
+    "Demo",
+    "free_port",
+    "launch_chromium",
+    "require_chromium",
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's chromium package (installed by the CI script when missing)."""
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+"""Screenshots and page logs of the browser tests (git-ignored)."""
+KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
+LOGIN_LINE = re.compile(r"Login 登录: (\S+) / (\S+) \((\w+)\)")
+
+
+def require_chromium() -> None:
+    """Skip (fail when ``KEFU_REQUIRE_SERVICES=1``) unless Playwright and chromium exist."""
+    reasons = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reasons.append("Playwright for Python is not installed (pip install -e '.[e2e]')")
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        reasons.append(f"{CHROMIUM} is missing (apt-get install chromium)")
+    if not reasons:
+        return
+    reason = "; ".join(reasons)
+    if os.environ.get("KEFU_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"KEFU_REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def launch_chromium(
+    playwright: Playwright, profile: Path, *, locale: str = "en-US", **options: Any
+) -> BrowserContext:
+    """Headless chromium with a fresh user-data directory ``profile``."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=list(CHROMIUM_ARGS),
+        locale=locale,
+        viewport={"width": 1280, "height": 860},
+        **options,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A login the demo printed."""
+
+    username: str
+    password: str
+    role: str
+
+
+@dataclass
+class Demo:
+    """``kefu demo`` on a free port of 127.0.0.1 with the SQLite file ``db``; its console
+    output goes to ``log``."""
+
+    db: Path
+    rate: float = 1.0
+    seed: int = 11
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.db.with_suffix(".log")
+
+    def start(self, timeout_s: float = 40.0) -> None:
+        command = [*KEFU, "demo", "--db", str(self.db), "--port", str(self.port)]
+        command += ["--rate", str(self.rate), "--seed", str(self.seed)]
+        # Wide, plain console output so each printed login stays on one line.
+        env = {**os.environ, "KEFU_ENV": "local", "COLUMNS": "240", "NO_COLOR": "1"}
+        env.pop("KEFU_DATABASE_URL", None)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"kefu demo exited early:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.base}/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"kefu demo did not answer in {timeout_s:.0f} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def credentials(self) -> list[Credential]:
+        """The logins the demo printed (none before the security layer)."""
+        return [Credential(*m) for m in LOGIN_LINE.findall(self.output())]
+
+    def stop(self, timeout_s: float = 20.0) -> int | None:
+        """Ctrl-C, as a user stops it; the exit code (None if it had to be killed)."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return None

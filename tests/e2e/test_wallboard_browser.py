@@ -1,0 +1,112 @@
+"""A supervisor watches the live wallboard of a running demo in a real browser.
+
+Headless Debian chromium opens the demo's front page (logging in as the printed supervisor
+when the front page is the login page), sees the wallboard's figures move while contacts
+are created over the API, switches to Chinese, and leaves screenshots in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from browser_helpers import Demo
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+pytestmark = pytest.mark.e2e
+
+NEW_CONTACTS = 6
+CUSTOMERS = ["王芳", "李娜", "Alice Smith", "张伟", "陈静", "David Lee"]
+
+
+def open_wallboard(page: Page, demo: Demo) -> None:
+    """Go to the front page; log in as the demo's supervisor when it asks for a login."""
+    page.goto(f"{demo.base}/")
+    if page.locator("input[name=password]").count() > 0:
+        supervisor = next((c for c in demo.credentials() if c.role == "supervisor"), None)
+        assert supervisor is not None, f"no supervisor login printed:\n{demo.output()}"
+        page.fill("input[name=username]", supervisor.username)
+        page.fill("input[name=password]", supervisor.password)
+        with page.expect_navigation():
+            page.locator("form [type=submit]").click()
+        assert "/login" not in page.url, "the supervisor's login was refused"
+    if not page.url.rstrip("/").endswith("/wallboard"):
+        page.goto(f"{demo.base}/wallboard")
+    assert "/login" not in page.url
+
+
+def offered(page: Page) -> int:
+    return int(page.inner_text("#t-offered"))
+
+
+def create_contacts(context: BrowserContext, demo: Demo, count: int) -> list[str]:
+    """Contacts created over the REST API with the browser's session (as an integration
+    would), in the voice billing queue; their ids."""
+    made = []
+    for i in range(count):
+        response = context.request.post(
+            f"{demo.base}/api/v1/contacts",
+            data={
+                "queue_id": "billing",
+                "customer_id": f"e2e-{i}",
+                "attributes": {"customer": CUSTOMERS[i % len(CUSTOMERS)], "topic": "浏览器测试"},
+            },
+        )
+        assert response.status == 201, response.text()
+        made.append(response.json()["contact_id"])
+    return made
+
+
+def test_given_the_demo_when_a_supervisor_watches_then_figures_move_and_chinese_shows(
+    demo: Demo, browser: BrowserContext, artifacts: Path
+) -> None:
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+
+    open_wallboard(page, demo)
+    page.wait_for_selector("#status.online")
+    page.wait_for_selector("#queues tbody tr >> nth=3")
+    assert page.locator("#queues tbody tr").count() == 4
+    assert page.locator("[data-i18n=waiting]").first.inner_text() == "Waiting"
+
+    first_read = offered(page)
+    ids = create_contacts(browser, demo, NEW_CONTACTS)
+    assert len(set(ids)) == NEW_CONTACTS
+    page.wait_for_function(
+        "n => Number(document.getElementById('t-offered').textContent) >= n",
+        arg=first_read + NEW_CONTACTS,
+    )
+    second_read = offered(page)
+    assert second_read >= first_read + NEW_CONTACTS
+    billing = page.locator("#queues tbody tr[data-queue=billing] td").first
+    assert billing.inner_text() == "账单 Billing"
+    page.screenshot(path=str(artifacts / "wallboard-en.png"))
+
+    page.click("#lang")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("[data-i18n=waiting]").first.inner_text() == "排队数"
+    assert page.locator("[data-i18n=agents]").inner_text() == "座席"
+    assert page.inner_text("#status") == "实时"
+    assert page.inner_text("#lang") == "English"
+    page.screenshot(path=str(artifacts / "wallboard-zh.png"))
+
+    # The choice is kept: a reload comes back in Chinese and live again.
+    page.reload()
+    page.wait_for_selector("#status.online")
+    assert page.locator("[data-i18n=offered]").inner_text() == "进线量"
+    assert offered(page) >= second_read
+    assert re.fullmatch(r"\d{1,2}:\d{2}:\d{2}", page.inner_text("#clock"))
+    assert not problems, problems
