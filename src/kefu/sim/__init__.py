@@ -9,7 +9,8 @@ live event log.
 from kefu.sim.engine import Replication, run_replication
 from kefu.sim.plan import Plan, compile_scenario
 from kefu.sim.runner import SimulationResult, replication_seed, run
-from kefu.sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from kefu.sim.scenario import Scenario, ScenarioError
+from kefu.sim.scenario_io import load_scenario, parse_scenario
 from kefu.sim.summary import Estimate, Summary, estimate, summarize
 from kefu.sim.trace import ContactTrace
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from kefu.sim.engine import Replication, run_replication
 from kefu.sim.plan import Plan, compile_scenario
-from kefu.sim.scenario import Scenario, load_scenario, parse_scenario
+from kefu.sim.scenario import Scenario
+from kefu.sim.scenario_io import load_scenario, parse_scenario
 from kefu.sim.summary import Summary, summarize
 
 __all__ = ["SimulationResult", "replication_seed", "run"]

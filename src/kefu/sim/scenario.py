@@ -1,8 +1,49 @@
-"""The scenario file: a YAML document validated with pydantic (schema: docs/simulation.md).
+"""The scenario file: a YAML document validated with pydantic.
 
 Every error names the field that is wrong, as a path such as ``queues[1].handle.mean_s``.
-Times are seconds; rates are per second. Relative data paths are resolved against the
-scenario file's folder.
+Times are seconds, rates per second; relative data paths are resolved against the
+scenario file's folder. Unknown fields are refused. Schema (defaults in brackets)::
+
+    name, description            text
+    horizon_s                    arrivals come in [0, horizon_s); the run goes on until
+                                 every contact is answered or gone
+    interval_s [900]             reporting interval
+    warmup_s [0]                 contacts queued before it are not counted
+    seed [1], replications [1]
+    ring_delay_s [0]             agents answer offers after this delay
+    router: {offer_timeout_s [20], agent_order [skill_then_idle | longest_idle]}
+    report: {wait_bins_s}        left edges of the wait histogram
+    queues: list of
+      id, name, channel [voice]  voice, chat, email, sms, social, branch, callback, workitem
+      skills {name: level 1–10}, sl_target [0.8], sl_threshold_s [20], wrapup_s [0],
+      short_abandon_s [5], aht_s [handle mean + wrap-up: the router's first estimate]
+      overflow: [{after_s, skills, to_queue}]
+      arrivals: one source or a list, each exactly one of
+        rate_per_s               Poisson
+        per_interval: [...]      expected arrivals in each interval (Poisson)
+        profile: {total, weights}   expected total spread over equal slots (Poisson)
+        replay: <data column>    real timestamps (with offset_s subtracted)
+        times_s: [...]           fixed instants
+      handle: <distribution>     talk time (wrap-up comes from wrapup_s)
+      patience [none]: <distribution> or {dist: none}
+      balking: {tolerance: <distribution>, probability [1]}
+      callback: {above_s, accept_share}
+      transfer: {to_queue, share}
+      initial_waiting [0]        contacts already in line at instant 0
+    agents: list of
+      group, count or ids, skills, capacity {channel: slots} [1 call, 3 chats, 5 e-mails…]
+      shift: {start_s [0], end_s [never], breaks: [{start_s, duration_s, spread_s [0],
+              reason [break]}]}
+      present [true]             false: defined but never logged in
+
+    <distribution>: {dist: exponential, mean_s} | {dist: lognormal, mean_s, sd_s}
+                  | {dist: fixed, value_s} | {dist: empirical, values_s: [...]}
+                  | {dist: empirical, data: <data column>}
+    <data column>:  {path, column, delimiter [","], where {column: value},
+                     positive_only [true]}   values in seconds or H:MM:SS
+
+Examples: ``examples/seed001_hall.yaml``, ``examples/multiskill_day.yaml``,
+``examples/bank_feb1999.yaml``.
 """
 
 from __future__ import annotations
@@ -11,7 +52,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,7 +60,6 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -35,8 +74,6 @@ __all__ = [
     "QueueModel",
     "Scenario",
     "ScenarioError",
-    "load_scenario",
-    "parse_scenario",
 ]
 
 Channel = Literal["voice", "chat", "email", "sms", "social", "branch", "callback", "workitem"]
@@ -348,50 +385,3 @@ class Scenario(_Model):
         for q in self.queues:
             visit(q, [])
         return order
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _message(err: Mapping[str, Any]) -> str:
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    where = _where(tuple(err["loc"]))
-    return f"{where}: {msg}" if where else msg
-
-
-def parse_scenario(
-    data: Mapping[str, Any], *, base_dir: Path | None = None, source: str = "scenario"
-) -> Scenario:
-    """Validate a scenario given as a mapping; raises :class:`ScenarioError` naming each
-    bad field."""
-    if not isinstance(data, Mapping):
-        raise ScenarioError(f"{source}: the top level must be a mapping of fields")
-    try:
-        scenario = Scenario.model_validate(dict(data))
-    except ValidationError as exc:
-        lines = [f"{source}: {exc.error_count()} invalid field(s):"]
-        for err in exc.errors():
-            lines.append(f"  {_message(err)}")
-        raise ScenarioError("\n".join(lines)) from None
-    scenario._base_dir = base_dir
-    return scenario
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a YAML scenario file."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {file}: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{file}: not valid YAML{where}: {exc}") from None
-    return parse_scenario(data, base_dir=file.resolve().parent, source=str(file))
