@@ -219,6 +219,8 @@ def _run(
                     transfer(cid, t, to_queue=qids[target])
                 else:
                     del work_of[cid]
+                    if transferred:
+                        transferred.discard(cid)
                     complete(cid, t)
             elif kind == K_ABANDON:
                 c = contacts_get(cid)
