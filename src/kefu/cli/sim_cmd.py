@@ -96,15 +96,15 @@ def simulate(
     console = Console()
     table = Table(title=f"{sc.name} — {summary.replications} replications 次重复 (mean ± 95 % CI)")
     columns = [
-        ("offered", "Offered 进线", "{:.0f}"),
-        ("service_level", "SL 服务水平", "{:.1%}"),
-        ("asa_s", "ASA s 平均应答", "{:.1f}"),
-        ("aht_s", "AHT s 处理时长", "{:.0f}"),
-        ("abandon_rate", "Abandon 放弃率", "{:.1%}"),
-        ("balk_rate", "Balk 离开率", "{:.1%}"),
-        ("predicted_wait_mae_s", "Pred. MAE s 预测误差", "{:.1f}"),
+        ("offered", "Offered\n进线量", "{:.0f}"),
+        ("service_level", "SL\n服务水平", "{:.1%}"),
+        ("asa_s", "ASA s\n平均应答", "{:.1f}"),
+        ("aht_s", "AHT s\n处理时长", "{:.0f}"),
+        ("abandon_rate", "Abandon\n放弃率", "{:.1%}"),
+        ("balk_rate", "Balk\n见长队离开", "{:.1%}"),
+        ("predicted_wait_mae_s", "Pred. MAE s\n预测误差", "{:.1f}"),
     ]
-    table.add_column("Queue 队列")
+    table.add_column("Queue\n队列")
     for _, label, _ in columns:
         table.add_column(label, justify="right")
 
