@@ -125,6 +125,8 @@ class OverflowStep:
 
     def __post_init__(self) -> None:
         _check_duration(self.after_s, "overflow step after_s")
+        if self.after_s <= 0:
+            raise ValidationError("an overflow step needs after_s > 0 (seconds in the queue)")
         if self.skills is not None:
             object.__setattr__(self, "skills", _freeze_skills(self.skills, "overflow step"))
         if self.skills is None and self.queue_id is None:

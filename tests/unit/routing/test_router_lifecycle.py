@@ -231,3 +231,26 @@ def test_given_busy_agent_when_manual_assign_then_refused_at_capacity(router: Ro
     offer_id = router.assign("c2", "b", 3.0)
     assert router.contact("c2")["agent_id"] == "b"
     assert offer_id == "c2/1"
+
+
+def test_given_agent_leaving_when_it_misses_an_offer_then_it_goes_offline_not_missed(
+    router: Router,
+) -> None:
+    ready_agents(router, [AgentSpec("a", {"support": 5})])
+    router.enqueue(ContactSpec("c1", "support"), 1.0)
+    router.accept("c1/1", 2.0)
+    router.enqueue(ContactSpec("c2", "support"), 3.0)  # offered: chat capacity 3
+    router.set_presence("a", "offline", 4.0)
+    assert router.agent("a")["pending"] == "offline"
+    router.complete("c1", 5.0)
+    router.advance(30.0)  # the c2 offer times out
+    agent = router.agent("a")
+    assert (agent["presence"], agent["pending"], agent["contacts"]) == ("offline", None, [])
+    assert router.contact("c2")["state"] == "queued"
+
+
+def test_given_overflow_step_without_delay_then_refused() -> None:
+    from kefu.domain.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="after_s > 0"):
+        OverflowStep(0.0, {"x": 1})

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from heapq import heappop, heappush
 from typing import Any, Literal
 
 from kefu.domain import events as ev
@@ -35,15 +34,11 @@ from kefu.domain.errors import (
     AlreadyExists,
     InvalidState,
     OfferNotPending,
-    UnknownAgent,
-    UnknownContact,
-    UnknownOffer,
     UnknownQueue,
     ValidationError,
 )
 from kefu.domain.model import AgentPresence, AgentSpec, ContactSpec, ContactState, QueueSpec
-from kefu.domain.routing.records import AgentRecord, ContactRecord, QueueRecord
-from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
+from kefu.domain.routing.dispatch import Dispatcher
 
 __all__ = ["Router", "RouterConfig"]
 
@@ -71,7 +66,7 @@ class RouterConfig:
             raise ValidationError(f"unknown agent_order {self.agent_order!r}")
 
 
-class Router(RoutingState):
+class Router(Dispatcher):
     """Skills-based ACD over queues, agents and contacts of every channel."""
 
     def __init__(self, config: RouterConfig | None = None) -> None:
@@ -81,6 +76,7 @@ class Router(RoutingState):
             retain_closed=self.config.retain_closed,
             use_skill_score=self.config.agent_order == "skill_then_idle",
         )
+        self.missed_reason = self.config.missed_reason
 
     @classmethod
     def replay(cls, events: Iterable[ev.Event], config: RouterConfig | None = None) -> Router:
@@ -94,47 +90,6 @@ class Router(RoutingState):
         """Hand over the events logged since the last drain and forget them."""
         out, self.log = self.log, []
         return out
-
-    # -- time --------------------------------------------------------------------------
-    def next_due(self) -> float | None:
-        """The instant (seconds) of the earliest pending timer, or None."""
-        timers = self.timers
-        while timers:
-            entry = timers[0]
-            if self._timer_valid(entry[2], entry[3], entry[4]):
-                return entry[0]
-            heappop(timers)
-        return None
-
-    def advance(self, now: float) -> None:
-        """Process every timer due by ``now`` (seconds), in order."""
-        self._clock(now)
-
-    def _clock(self, now: float) -> None:
-        if now < self.time:
-            raise ValidationError(f"time went backwards: {now} s after {self.time} s")
-        timers = self.timers
-        while timers and timers[0][0] <= now:
-            due, _, kind, contact, token = heappop(timers)
-            if not self._timer_valid(kind, contact, token):
-                continue
-            if due > self.time:
-                self.time = due
-            if kind == T_OFFER:
-                self._offer_expired(contact)
-            elif kind == T_OVERFLOW:
-                self._overflow(contact)
-            else:
-                self._finish_wrapup(contact)
-        self.time = float(now)
-
-    @staticmethod
-    def _timer_valid(kind: int, contact: ContactRecord, token: int) -> bool:
-        if kind == T_OFFER:
-            return contact.state is OFFERED and contact.offers_made == token
-        if kind == T_OVERFLOW:
-            return contact.route_version == token and contact.state in (QUEUED, OFFERED)
-        return contact.state is WRAPUP and contact.wrap_version == token
 
     # -- configuration -----------------------------------------------------------------
     def define_queue(self, spec: QueueSpec, now: float) -> None:
@@ -205,6 +160,8 @@ class Router(RoutingState):
             )
         self._clock(now)
         ahead = queue.ahead_of(spec.value_tier, spec.priority)
+        free = self._free_agent(queue.buckets[0], None)
+        estimate = 0.0 if free is not None else self._queued_estimate(queue, ahead)
         event = ev.ContactQueued(
             self.time,
             spec.contact_id,
@@ -214,11 +171,12 @@ class Router(RoutingState):
             spec.priority,
             spec.customer_id,
             spec.attributes,
-            self._estimate(queue, ahead),
+            estimate,
             ahead + 1,
         )
         self._emit(event)
-        self._dispatch_contact(self.contacts[spec.contact_id])
+        if free is not None:
+            self._offer(self.contacts[spec.contact_id], free)
         return event
 
     def estimated_wait(self, queue_id: str, value_tier: int = 0, priority: int = 0) -> float | None:
@@ -232,14 +190,6 @@ class Router(RoutingState):
         """
         queue = self._queue(queue_id)
         return self._estimate(queue, queue.ahead_of(value_tier, priority))
-
-    def _estimate(self, queue: QueueRecord, ahead: int) -> float | None:
-        first = queue.buckets[0]
-        if first.has_free_agent():
-            return 0.0
-        if first.staffed <= 0:
-            return None
-        return (ahead + 1) * queue.aht_estimate / first.staffed
 
     def accept(self, offer_id: str, now: float, agent_id: str | None = None) -> None:
         """The agent takes the offered contact (for a call: answers it)."""
@@ -337,8 +287,9 @@ class Router(RoutingState):
         to_agent: str | None = None,
         note: str = "",
     ) -> None:
-        """Send an active contact to a queue or a named agent, keeping its attributes,
-        history and place in line; ``note`` is handed to whoever takes it next."""
+        """Send an active contact to a queue or a named agent, keeping its attributes, notes,
+        path, value tier and priority (in a new queue it gets that queue's SL deadline);
+        ``note`` is handed to whoever takes it next."""
         contact = self._contact(contact_id)
         self._require(contact, (ACTIVE,), "transferred")
         if (to_queue is None) == (to_agent is None):
@@ -414,140 +365,3 @@ class Router(RoutingState):
             "aht_estimate_s": queue.aht_estimate,
             "estimated_wait_s": self._estimate(queue, queue.ahead_of(0, 0)),
         }
-
-    # -- decisions ---------------------------------------------------------------------
-    def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
-        offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
-        self._emit(
-            ev.OfferCreated(
-                self.time,
-                offer_id,
-                contact.contact_id,
-                agent.agent_id,
-                self.time + self.offer_timeout_s,
-                contact.callback,
-            )
-        )
-        return offer_id
-
-    def _dispatch_contact(self, contact: ContactRecord) -> None:
-        """Offer a newly waiting contact to the best free eligible agent, if any.
-
-        No free eligible agent can have better work waiting: every change that frees an
-        agent first offers it the best waiting contact (:meth:`_dispatch_agent`).
-        """
-        bucket = contact.bucket
-        if bucket is None or contact.state is not QUEUED:
-            return
-        heap = bucket.agents
-        channel = bucket.channel
-        declined = contact.declined
-        skipped = []
-        while heap:
-            entry = heap[0]
-            agent = entry[4]
-            if entry[3] != agent.version or not agent.free_for(channel):
-                heappop(heap)
-                continue
-            if declined is not None and agent.agent_id in declined:
-                skipped.append(heappop(heap))
-                continue
-            self._offer(contact, agent)
-            break
-        for entry in skipped:
-            heappush(heap, entry)
-
-    def _dispatch_agent(self, agent: AgentRecord) -> None:
-        """While the agent has free capacity, offer it the best contact it may take."""
-        while True:
-            best = None
-            for channel, buckets in agent.buckets.items():
-                if not agent.free_for(channel):
-                    continue
-                for bucket, _ in buckets:
-                    if bucket.waiting:
-                        entry = bucket.best_contact(agent.agent_id)
-                        if entry is not None and (best is None or entry < best):
-                            best = entry
-            if best is None:
-                return
-            self._offer(best[5], agent)
-
-    def _after_release(self, agent: AgentRecord) -> None:
-        if not agent.held and agent.pending is not None:
-            presence, reason = agent.pending
-            self._emit(ev.AgentStateChanged(self.time, agent.agent_id, presence.value, reason))
-        if agent.presence is READY:
-            self._dispatch_agent(agent)
-
-    def _offer_expired(self, contact: ContactRecord) -> None:
-        agent = self.agents[contact.agent_id or ""]
-        offer_id = contact.offer_id or ""
-        self._emit(ev.OfferTimedOut(self.time, offer_id, contact.contact_id, agent.agent_id))
-        if agent.presence is not AgentPresence.OFFLINE:
-            self._emit(
-                ev.AgentStateChanged(
-                    self.time,
-                    agent.agent_id,
-                    AgentPresence.NOT_READY.value,
-                    self.config.missed_reason,
-                )
-            )
-        self._dispatch_contact(contact)
-
-    def _overflow(self, contact: ContactRecord) -> None:
-        step = self.queues[contact.queue_id].spec.overflow[contact.step]
-        target = step.queue_id if step.queue_id is not None else contact.queue_id
-        self._emit(ev.ContactOverflowed(self.time, contact.contact_id, contact.step + 1, target))
-        self._dispatch_contact(contact)
-
-    def _finish_wrapup(self, contact: ContactRecord) -> None:
-        agent = self.agents[contact.agent_id or ""]
-        self._emit(ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id))
-        self._after_release(agent)
-
-    # -- lookups -----------------------------------------------------------------------
-    def _queue(self, queue_id: str) -> QueueRecord:
-        try:
-            return self.queues[queue_id]
-        except KeyError:
-            raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id) from None
-
-    def _agent(self, agent_id: str) -> AgentRecord:
-        try:
-            return self.agents[agent_id]
-        except KeyError:
-            raise UnknownAgent(f"unknown agent {agent_id!r}", agent_id=agent_id) from None
-
-    def _contact(self, contact_id: str) -> ContactRecord:
-        try:
-            return self.contacts[contact_id]
-        except KeyError:
-            raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id) from None
-
-    def _pending_offer(self, offer_id: str, agent_id: str | None) -> ContactRecord:
-        contact_id, _, _ = offer_id.rpartition("/")
-        contact = self.contacts.get(contact_id)
-        if contact is None or not offer_id.rpartition("/")[2].isdigit():
-            raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
-        if int(offer_id.rpartition("/")[2]) > contact.offers_made:
-            raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
-        if contact.offer_id != offer_id or contact.state is not OFFERED:
-            raise OfferNotPending(
-                f"offer {offer_id} is no longer pending (expired, withdrawn or answered)",
-                offer_id=offer_id,
-            )
-        if agent_id is not None and contact.agent_id != agent_id:
-            raise OfferNotPending(
-                f"offer {offer_id} was made to another agent", offer_id=offer_id, agent_id=agent_id
-            )
-        return contact
-
-    @staticmethod
-    def _require(contact: ContactRecord, states: tuple[ContactState, ...], verb: str) -> None:
-        if contact.state not in states:
-            raise InvalidState(
-                f"contact {contact.contact_id} is {contact.state.value} and cannot be {verb}",
-                contact_id=contact.contact_id,
-                state=contact.state.value,
-            )

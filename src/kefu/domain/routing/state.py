@@ -96,11 +96,15 @@ class RoutingState:
                 for bucket, neg_score in buckets:
                     bucket.push_agent(agent, neg_score)
 
+    @staticmethod
+    def _slots(agent: AgentRecord, channel: Channel) -> int:
+        """Contacts of ``channel`` the agent can hold at once (1 for a blocking channel)."""
+        slots = agent.capacity.get(channel, 0)
+        return min(slots, 1) if channel in agent.exclusive else slots
+
     def _staff(self, agent: AgentRecord, sign: int) -> None:
         for channel, buckets in agent.buckets.items():
-            slots = agent.capacity.get(channel, 0)
-            if channel in agent.exclusive:
-                slots = min(slots, 1)
+            slots = self._slots(agent, channel)
             for bucket, _ in buckets:
                 bucket.staffed += sign * slots
 
@@ -142,7 +146,7 @@ class RoutingState:
             self._personal[key] = bucket
             agent.buckets.setdefault(channel, []).append((bucket, 0))
             if agent.presence is AgentPresence.READY:
-                bucket.staffed += 1
+                bucket.staffed += self._slots(agent, channel)
             if agent.free_for(channel):
                 bucket.push_agent(agent, 0)
         return bucket

@@ -1,0 +1,234 @@
+"""Dispatch and timers: the router's decisions, apart from its public commands.
+
+:class:`Dispatcher` offers waiting contacts to free agents, fires due timers (offer timeouts,
+overflow steps, wrap-up ends) and looks records up with clear errors. The ordering rules it
+applies are stated in :mod:`kefu.domain.routing.router`.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+from kefu.domain import events as ev
+from kefu.domain.errors import (
+    InvalidState,
+    OfferNotPending,
+    UnknownAgent,
+    UnknownContact,
+    UnknownOffer,
+    UnknownQueue,
+    ValidationError,
+)
+from kefu.domain.model import AgentPresence, ContactState
+from kefu.domain.routing.records import AgentRecord, Bucket, ContactRecord, QueueRecord
+from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
+
+__all__ = ["Dispatcher"]
+
+QUEUED = ContactState.QUEUED
+OFFERED = ContactState.OFFERED
+WRAPUP = ContactState.WRAPUP
+READY = AgentPresence.READY
+
+
+class Dispatcher(RoutingState):
+    """Routing decisions and timers over the projected state."""
+
+    missed_reason = "missed"
+
+    # -- time --------------------------------------------------------------------------
+    def next_due(self) -> float | None:
+        """The instant (seconds) of the earliest pending timer, or None."""
+        timers = self.timers
+        while timers:
+            entry = timers[0]
+            if self._timer_valid(entry[2], entry[3], entry[4]):
+                return entry[0]
+            heappop(timers)
+        return None
+
+    def advance(self, now: float) -> None:
+        """Process every timer due by ``now`` (seconds), in order."""
+        self._clock(now)
+
+    def _clock(self, now: float) -> None:
+        if now < self.time:
+            raise ValidationError(f"time went backwards: {now} s after {self.time} s")
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            due, _, kind, contact, token = heappop(timers)
+            if not self._timer_valid(kind, contact, token):
+                continue
+            if due > self.time:
+                self.time = due
+            if kind == T_OFFER:
+                self._offer_expired(contact)
+            elif kind == T_OVERFLOW:
+                self._overflow(contact)
+            else:
+                self._finish_wrapup(contact)
+        self.time = float(now)
+
+    @staticmethod
+    def _timer_valid(kind: int, contact: ContactRecord, token: int) -> bool:
+        if kind == T_OFFER:
+            return contact.state is OFFERED and contact.offers_made == token
+        if kind == T_OVERFLOW:
+            return contact.route_version == token and contact.state in (QUEUED, OFFERED)
+        return contact.state is WRAPUP and contact.wrap_version == token
+
+    def _estimate(self, queue: QueueRecord, ahead: int) -> float | None:
+        if self._free_agent(queue.buckets[0], None) is not None:
+            return 0.0
+        return self._queued_estimate(queue, ahead)
+
+    @staticmethod
+    def _queued_estimate(queue: QueueRecord, ahead: int) -> float | None:
+        """(ahead + 1) × AHT / staffed slots, for when no eligible agent is free."""
+        staffed = queue.buckets[0].staffed
+        if staffed <= 0:
+            return None
+        return (ahead + 1) * queue.aht_estimate / staffed
+
+    # -- decisions ---------------------------------------------------------------------
+    def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
+        offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
+        self._emit(
+            ev.OfferCreated(
+                self.time,
+                offer_id,
+                contact.contact_id,
+                agent.agent_id,
+                self.time + self.offer_timeout_s,
+                contact.callback,
+            )
+        )
+        return offer_id
+
+    def _dispatch_contact(self, contact: ContactRecord) -> None:
+        """Offer a newly waiting contact to the best free eligible agent, if any.
+
+        No free eligible agent can have better work waiting: every change that frees an
+        agent first offers it the best waiting contact (:meth:`_dispatch_agent`).
+        """
+        bucket = contact.bucket
+        if bucket is None or contact.state is not QUEUED:
+            return
+        agent = self._free_agent(bucket, contact.declined)
+        if agent is not None:
+            self._offer(contact, agent)
+
+    @staticmethod
+    def _free_agent(bucket: Bucket, declined: set[str] | None) -> AgentRecord | None:
+        """The best free agent of the bucket not in ``declined``; stale entries are dropped."""
+        heap = bucket.agents
+        channel = bucket.channel
+        skipped = []
+        found = None
+        while heap:
+            entry = heap[0]
+            agent = entry[4]
+            if entry[3] != agent.version or not agent.free_for(channel):
+                heappop(heap)
+                continue
+            if declined is not None and agent.agent_id in declined:
+                skipped.append(heappop(heap))
+                continue
+            found = agent
+            break
+        for entry in skipped:
+            heappush(heap, entry)
+        return found
+
+    def _dispatch_agent(self, agent: AgentRecord) -> None:
+        """While the agent has free capacity, offer it the best contact it may take."""
+        while True:
+            best = None
+            for channel, buckets in agent.buckets.items():
+                if not agent.free_for(channel):
+                    continue
+                for bucket, _ in buckets:
+                    if bucket.waiting:
+                        entry = bucket.best_contact(agent.agent_id)
+                        if entry is not None and (best is None or entry < best):
+                            best = entry
+            if best is None:
+                return
+            self._offer(best[5], agent)
+
+    def _after_release(self, agent: AgentRecord) -> None:
+        if not agent.held and agent.pending is not None:
+            presence, reason = agent.pending
+            self._emit(ev.AgentStateChanged(self.time, agent.agent_id, presence.value, reason))
+        if agent.presence is READY:
+            self._dispatch_agent(agent)
+
+    def _offer_expired(self, contact: ContactRecord) -> None:
+        """The agent missed the offer: it goes not-ready ("missed") unless it already asked
+        for another presence, which then applies once it holds nothing."""
+        agent = self.agents[contact.agent_id or ""]
+        offer_id = contact.offer_id or ""
+        self._emit(ev.OfferTimedOut(self.time, offer_id, contact.contact_id, agent.agent_id))
+        if agent.presence is READY and agent.pending is None:
+            self._emit(
+                ev.AgentStateChanged(self.time, agent.agent_id, "not_ready", self.missed_reason)
+            )
+        self._after_release(agent)
+        self._dispatch_contact(contact)
+
+    def _overflow(self, contact: ContactRecord) -> None:
+        step = self.queues[contact.queue_id].spec.overflow[contact.step]
+        target = step.queue_id if step.queue_id is not None else contact.queue_id
+        self._emit(ev.ContactOverflowed(self.time, contact.contact_id, contact.step + 1, target))
+        self._dispatch_contact(contact)
+
+    def _finish_wrapup(self, contact: ContactRecord) -> None:
+        agent = self.agents[contact.agent_id or ""]
+        self._emit(ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id))
+        self._after_release(agent)
+
+    # -- lookups -----------------------------------------------------------------------
+    def _queue(self, queue_id: str) -> QueueRecord:
+        try:
+            return self.queues[queue_id]
+        except KeyError:
+            raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id) from None
+
+    def _agent(self, agent_id: str) -> AgentRecord:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise UnknownAgent(f"unknown agent {agent_id!r}", agent_id=agent_id) from None
+
+    def _contact(self, contact_id: str) -> ContactRecord:
+        try:
+            return self.contacts[contact_id]
+        except KeyError:
+            raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id) from None
+
+    def _pending_offer(self, offer_id: str, agent_id: str | None) -> ContactRecord:
+        contact_id, _, _ = offer_id.rpartition("/")
+        contact = self.contacts.get(contact_id)
+        if contact is None or not offer_id.rpartition("/")[2].isdigit():
+            raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
+        if int(offer_id.rpartition("/")[2]) > contact.offers_made:
+            raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
+        if contact.offer_id != offer_id or contact.state is not OFFERED:
+            raise OfferNotPending(
+                f"offer {offer_id} is no longer pending (expired, withdrawn or answered)",
+                offer_id=offer_id,
+            )
+        if agent_id is not None and contact.agent_id != agent_id:
+            raise OfferNotPending(
+                f"offer {offer_id} was made to another agent", offer_id=offer_id, agent_id=agent_id
+            )
+        return contact
+
+    @staticmethod
+    def _require(contact: ContactRecord, states: tuple[ContactState, ...], verb: str) -> None:
+        if contact.state not in states:
+            raise InvalidState(
+                f"contact {contact.contact_id} is {contact.state.value} and cannot be {verb}",
+                contact_id=contact.contact_id,
+                state=contact.state.value,
+            )
