@@ -140,14 +140,13 @@ class KpiAccumulator:
     def consume_all(self, events: Iterable[ev.Event]) -> None:
         """Take a batch of events in log order."""
         get = self._handlers.get
-        last = self._last
+        event = None
         for event in events:
             handler = get(type(event))
             if handler is not None:
                 handler(event)
-            last = event.at
-        if last > self._last:
-            self._last = last
+        if event is not None and event.at > self._last:
+            self._last = event.at
 
     def _tally(self, queue: _Queue, at: float) -> _Tally | None:
         if not self.start <= at < self.end:
@@ -230,14 +229,17 @@ class KpiAccumulator:
         tally = visit[_TALLY]
         if tally is not None:
             tally.answered += 1
-            tally.wait_sum += wait
-            if wait <= queue.sl_s:
+            if wait <= 0.0:  # the common case in a well-staffed center: no wait at all
                 tally.in_sl += 1
-                if wait <= 0.0:
-                    tally.immediate += 1
-            if wait > tally.longest:
-                tally.longest = wait
-            tally.hist_answered[bisect_right(self.wait_bins_s, wait) - 1] += 1
+                tally.immediate += 1
+                tally.hist_answered[0] += 1
+            else:
+                tally.wait_sum += wait
+                if wait <= queue.sl_s:
+                    tally.in_sl += 1
+                if wait > tally.longest:
+                    tally.longest = wait
+                tally.hist_answered[bisect_right(self.wait_bins_s, wait) - 1] += 1
             predicted = visit[_PREDICTED]
             if predicted is not None:
                 tally.predicted += 1
