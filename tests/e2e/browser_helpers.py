@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Playwright
+    from playwright.sync_api import BrowserContext, Page, Playwright
 
 __all__ = [
     "ARTIFACTS",
@@ -32,6 +32,7 @@ __all__ = [
     "Demo",
     "free_port",
     "launch_chromium",
+    "open_wallboard",
     "require_chromium",
 ]
 
@@ -159,3 +160,19 @@ class Demo:
             self.process.kill()
             self.process.wait()
             return None
+
+
+def open_wallboard(page: Page, demo: Demo) -> None:
+    """Go to the front page; log in as the demo's supervisor when it asks for a login."""
+    page.goto(f"{demo.base}/")
+    if page.locator("input[name=password]").count() > 0:
+        supervisor = next((c for c in demo.credentials() if c.role == "supervisor"), None)
+        assert supervisor is not None, f"no supervisor login printed:\n{demo.output()}"
+        page.fill("input[name=username]", supervisor.username)
+        page.fill("input[name=password]", supervisor.password)
+        with page.expect_navigation():
+            page.locator("form [type=submit]").click()
+        assert "/login" not in page.url, "the supervisor's login was refused"
+    if not page.url.rstrip("/").endswith("/wallboard"):
+        page.goto(f"{demo.base}/wallboard")
+    assert "/login" not in page.url

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_helpers import Demo
+from browser_helpers import Demo, open_wallboard
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -21,22 +21,6 @@ pytestmark = pytest.mark.e2e
 
 NEW_CONTACTS = 6
 CUSTOMERS = ["王芳", "李娜", "Alice Smith", "张伟", "陈静", "David Lee"]
-
-
-def open_wallboard(page: Page, demo: Demo) -> None:
-    """Go to the front page; log in as the demo's supervisor when it asks for a login."""
-    page.goto(f"{demo.base}/")
-    if page.locator("input[name=password]").count() > 0:
-        supervisor = next((c for c in demo.credentials() if c.role == "supervisor"), None)
-        assert supervisor is not None, f"no supervisor login printed:\n{demo.output()}"
-        page.fill("input[name=username]", supervisor.username)
-        page.fill("input[name=password]", supervisor.password)
-        with page.expect_navigation():
-            page.locator("form [type=submit]").click()
-        assert "/login" not in page.url, "the supervisor's login was refused"
-    if not page.url.rstrip("/").endswith("/wallboard"):
-        page.goto(f"{demo.base}/wallboard")
-    assert "/login" not in page.url
 
 
 def offered(page: Page) -> int:
