@@ -42,7 +42,7 @@ _MAX_TERMS: Final = 2_000_000
 # Sides of the transition x ≈ s + 1 beyond which the direct sums converge in a few hundred terms.
 _SERIES_SIDE: Final = 0.9
 _CF_SIDE: Final = 1.1
-_CHUNK: Final = 128
+_CHUNK: Final = 8
 
 
 def _stirling_error(s: FloatArray) -> FloatArray:
@@ -99,47 +99,58 @@ def log_poisson(s: npt.ArrayLike, x: npt.ArrayLike) -> FloatArray:
 
 def _log_lower_series(s: FloatArray, x: FloatArray) -> FloatArray:
     """``log sum_{j>=1} x^j / (s+1)_j`` for ``0 < x < s + 1`` (terms decrease geometrically)."""
-    log_x = np.log(x)
     total = np.zeros_like(s)
-    log_term = np.zeros_like(s)  # log of the last term summed; the j = 0 term is 1
-    active = np.ones(s.shape, dtype=bool)
-    j0 = 0
-    while active.any() and j0 < _MAX_TERMS:
-        idx = np.nonzero(active)[0]
-        js = np.arange(j0 + 1, j0 + _CHUNK + 1, dtype=float)
-        steps = log_x[idx, None] - np.log(s[idx, None] + js[None, :])
-        logs = log_term[idx, None] + np.cumsum(steps, axis=1)
-        terms = np.exp(logs)
-        total[idx] += terms.sum(axis=1)
-        log_term[idx] = logs[:, -1]
-        active[idx] = terms[:, -1] > 1e-18 * total[idx]
-        j0 += _CHUNK
-    return np.log(total)
+    idx = np.arange(s.size)
+    ss, xx = s.copy(), x.copy()
+    term = np.ones_like(s)
+    acc = np.zeros_like(s)
+    j = 0
+    while idx.size and j < _MAX_TERMS:
+        for _ in range(_CHUNK):
+            j += 1
+            term *= xx / (ss + j)
+            acc += term
+        # Drop the converged cases so the long sums near the transition cost only themselves.
+        done = term <= 1e-17 * acc
+        if done.any():
+            total[idx[done]] = acc[done]
+            keep = ~done
+            idx, ss, xx, term, acc = idx[keep], ss[keep], xx[keep], term[keep], acc[keep]
+    total[idx] = acc
+    with np.errstate(divide="ignore"):
+        return np.log(total)
 
 
 def _log_upper_cf(s: FloatArray, x: FloatArray) -> FloatArray:
     """``log(x * CF)`` with Legendre's continued fraction for ``Q(s+1, x)``; ``x > s + 1``."""
-    a = s + 1.0
     tiny = 1e-300
+    out = np.empty_like(x)
+    idx = np.arange(x.size)
+    a = s + 1.0
     b = x + 1.0 - a
     c = np.full_like(x, 1.0 / tiny)
     d = 1.0 / b
     h = d.copy()
-    active = np.ones(x.shape, dtype=bool)
     i = 0
-    while active.any() and i < _MAX_TERMS:
-        i += 1
-        an = -i * (i - a)
-        b = b + 2.0
-        d = an * d + b
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        delta = d * c
-        h = np.where(active, h * delta, h)
-        active &= np.abs(delta - 1.0) > 1e-16
-    return np.log(x) + np.log(h)
+    while idx.size and i < _MAX_TERMS:
+        for _ in range(_CHUNK):
+            i += 1
+            an = -i * (i - a)
+            b = b + 2.0
+            d = an * d + b
+            d = np.where(np.abs(d) < tiny, tiny, d)
+            c = b + an / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            d = 1.0 / d
+            delta = d * c
+            h *= delta
+        done = np.abs(delta - 1.0) <= 1e-15
+        if done.any():
+            out[idx[done]] = h[done]
+            keep = ~done
+            idx, a, b, c, d, h = idx[keep], a[keep], b[keep], c[keep], d[keep], h[keep]
+    out[idx] = h
+    return np.log(x) + np.log(out)
 
 
 def _prepare(s: npt.ArrayLike, x: npt.ArrayLike) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
