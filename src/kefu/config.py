@@ -1,7 +1,7 @@
 """Settings, read from ``KEFU_*`` environment variables by a cached :func:`get_settings`.
 
 Nothing is read at import time. Outside local use (``KEFU_ENV`` other than ``local`` or
-``test``) the default secret key is refused.
+``test``) the default secret key is refused and cookies are sent with ``Secure``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,26 @@ class Settings(BaseSettings):
         "Asia/Shanghai"
     )
     wallboard_interval_s: Annotated[float, Field(gt=0, description="wallboard refresh, s")] = 1.0
+    session_ttl_s: Annotated[float, Field(gt=0, description="a login lasts at most, s")] = 43_200.0
+    session_idle_s: Annotated[float, Field(gt=0, description="a login ends unused after, s")] = (
+        7_200.0
+    )
+    cookie_secure: Annotated[
+        bool | None, Field(description="Secure cookies (default: on outside local and test)")
+    ] = None
+    password_time_cost: Annotated[int, Field(ge=1, le=20, description="argon2 passes")] = 3
+    password_memory_kib: Annotated[int, Field(ge=8, le=4_194_304, description="argon2 KiB")] = (
+        65_536
+    )
+    password_parallelism: Annotated[int, Field(ge=1, le=16, description="argon2 lanes")] = 4
+    login_max_failures_per_user: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
+    login_window_s: Annotated[float, Field(gt=0, description="login failures counted over, s")] = (
+        300.0
+    )
+    demo_password: Annotated[
+        str | None, Field(description="fixed password of the demo users (demo only)")
+    ] = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -53,7 +73,14 @@ class Settings(BaseSettings):
             )
         if self.env not in LOCAL_ENVS and len(self.secret_key) < 32:
             raise ValueError("KEFU_SECRET_KEY must be at least 32 characters outside local use")
+        if self.password_memory_kib < 8 * self.password_parallelism:
+            raise ValueError("KEFU_PASSWORD_MEMORY_KIB must be at least 8 × the parallelism")
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry ``Secure`` (HTTPS only)."""
+        return self.env not in LOCAL_ENVS if self.cookie_secure is None else self.cookie_secure
 
     @property
     def sqlalchemy_url(self) -> str:

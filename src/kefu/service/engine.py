@@ -22,6 +22,8 @@ from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
+from kefu.service.access import Principal
+from kefu.service.audit import audit_write
 from kefu.service.commands import Command
 from kefu.service.errors import ServiceUnavailable
 from kefu.service.intervals import IntervalChange, IntervalTracker
@@ -35,15 +37,19 @@ from kefu.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from kefu.service.security_ports import AuditEntry
 from kefu.service.writer import Batch, GroupWriter, Write
 
-__all__ = ["RoutingEngine", "Subscriber", "Transaction"]
+__all__ = ["Authorize", "RoutingEngine", "Subscriber", "Transaction"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Subscriber = Callable[[Sequence[StoredEvent]], None]
 """Called on the event loop with each committed batch; must not block."""
+Authorize = Callable[["RoutingEngine"], None]
+"""Checks a caller's rights on the engine's current state, under its lock; raises to
+refuse (nothing is changed)."""
 
 
 class Transaction:
@@ -51,10 +57,18 @@ class Transaction:
     caches, the writes to store with the command's events and the cache updates to make
     when the command succeeds (a failed store rebuilds the caches from it)."""
 
-    def __init__(self, engine: RoutingEngine, now: float) -> None:
+    def __init__(
+        self,
+        engine: RoutingEngine,
+        now: float,
+        actor: Principal | None = None,
+        client: str | None = None,
+    ) -> None:
         self.engine = engine
         self.router = engine.router
         self.now = now
+        self.actor = actor
+        self.client = client
         self.writes: list[Write] = []
         self.on_success_updates: list[Callable[[], None]] = []
         self.idempotency: list[IdempotencyRecord] = []
@@ -76,6 +90,32 @@ class Transaction:
         self.idempotency.append(record)
         self.engine.pending_keys[record.key] = record
         self.stage(lambda uow: uow.idempotency.add(record))
+
+    def audit(
+        self,
+        action: str,
+        target_type: str,
+        target_id: str,
+        site_id: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        """Store an audit entry of this change, by this transaction's actor (``system``
+        without one), in the transaction that stores the change."""
+        actor = self.actor
+        entry = AuditEntry(
+            at=self.now,
+            actor_id=None if actor is None else actor.user_id,
+            actor="system" if actor is None else actor.username,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            site_id=site_id,
+            before=before,
+            after=after,
+            client=self.client,
+        )
+        self.stage(audit_write(entry))
 
     def on_success(self, update: Callable[[], None]) -> None:
         """Run ``update()`` when the handler returns without error (cache updates)."""
@@ -159,8 +199,18 @@ class RoutingEngine:
         return max(self.clock.now(), self.router.time)
 
     # -- commands ----------------------------------------------------------------------
-    async def execute(self, command: Command) -> Any:
-        """Handle ``command``; its events are stored before this returns."""
+    async def execute(
+        self,
+        command: Command,
+        *,
+        actor: Principal | None = None,
+        authorize: Authorize | None = None,
+        client: str | None = None,
+    ) -> Any:
+        """Handle ``command``; its events are stored before this returns. ``authorize``
+        runs first, under the lock, so the rights it checks still hold when the handler
+        acts; ``actor`` and ``client`` are written to the audit log of configuration
+        changes."""
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
@@ -168,8 +218,10 @@ class RoutingEngine:
         result: Any = None
         async with self._locked():
             await self._process_due()
-            tx = Transaction(self, self.now())
+            tx = Transaction(self, self.now(), actor, client)
             try:
+                if authorize is not None:
+                    authorize(self)
                 result = await handler(tx, command)
             except Exception as exc:
                 # Validation happens before the router changes anything; store whatever it
@@ -209,6 +261,14 @@ class RoutingEngine:
         if done is not None:
             await self._stored(done)
         return result
+
+    async def store(self, writes: Sequence[Write]) -> None:
+        """Store ``writes`` (audit entries of reads) with the next batch; returns once
+        they are committed."""
+        async with self._locked():
+            done = self._stage([], writes)
+        if done is not None:
+            await self._stored(done)
 
     async def read_store(self, query: Callable[[UnitOfWork], T]) -> T:
         """Run ``query(uow)`` against the store in a worker thread."""

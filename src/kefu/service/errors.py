@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from kefu.domain.errors import Conflict, KefuError, NotFound
 
-__all__ = ["IdempotencyKeyReused", "ServiceUnavailable", "UnknownSite"]
+__all__ = [
+    "Forbidden",
+    "IdempotencyKeyReused",
+    "NotAuthenticated",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "UnknownSite",
+    "UnknownToken",
+    "UnknownUser",
+]
 
 
 class UnknownSite(NotFound):
     error_id = "unknown_site"
+
+
+class UnknownUser(NotFound):
+    error_id = "unknown_user"
+
+
+class UnknownToken(NotFound):
+    error_id = "unknown_token"
 
 
 class IdempotencyKeyReused(Conflict):
@@ -21,3 +38,25 @@ class ServiceUnavailable(KefuError):
     """The store could not be written: nothing was acknowledged; retry later."""
 
     error_id = "service_unavailable"
+
+
+class NotAuthenticated(KefuError):
+    """No valid credentials (missing, wrong, expired or revoked)."""
+
+    error_id = "not_authenticated"
+
+
+class Forbidden(KefuError):
+    """Authenticated, but this role, agent or token scope may not do this."""
+
+    error_id = "forbidden"
+
+
+class TooManyRequests(KefuError):
+    """Too many attempts; ``details["retry_after_s"]`` says when to try again (seconds)."""
+
+    error_id = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: float, **details: object) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s

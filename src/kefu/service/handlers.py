@@ -70,12 +70,14 @@ async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
     site = Site(cmd.site_id, cmd.name, cmd.timezone, tx.now)
     tx.stage(lambda uow: uow.sites.add(site))
     tx.on_success(lambda: tx.sites.__setitem__(site.site_id, site))
-    return {
+    made = {
         "site_id": site.site_id,
         "name": site.name,
         "timezone": site.timezone,
         "created_at": site.created_at,
     }
+    tx.audit("site.create", "site", site.site_id, site.site_id, None, dict(made))
+    return made
 
 
 @handles(c.DefineQueue)
@@ -88,6 +90,7 @@ async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
         raise AlreadyExists(f"queue {queue_id} already exists", queue_id=queue_id)
     if not cmd.create and not exists:
         raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id)
+    before = _queue_config(tx, queue_id) if exists else None
     spec = dataclasses.replace(cmd.spec, site_id=site_id)
     tx.router.define_queue(spec, tx.now)
     row = QueueRow(spec, site_id, cmd.shared)
@@ -95,7 +98,17 @@ async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     tx.stage(lambda uow: uow.queues.upsert(row, now))
     tx.on_success(lambda: tx.queue_rows.__setitem__(queue_id, row))
     out = spec.to_dict()
-    out.update(site_id=site_id, shared=cmd.shared, status=tx.router.queue_status(queue_id))
+    out.update(site_id=site_id, shared=cmd.shared)
+    action = "queue.update" if exists else "queue.create"
+    tx.audit(action, "queue", queue_id, site_id, before, dict(out))
+    out["status"] = tx.router.queue_status(queue_id)
+    return out
+
+
+def _queue_config(tx: Transaction, queue_id: str) -> dict[str, Any]:
+    """A queue's configuration (no live status), for the audit log."""
+    out = views.queue_view(tx.engine, queue_id)
+    del out["status"]
     return out
 
 
@@ -109,9 +122,12 @@ async def define_agent(tx: Transaction, cmd: c.DefineAgent) -> dict[str, Any]:
         raise AlreadyExists(f"agent {agent_id} already exists", agent_id=agent_id)
     if not cmd.create and not exists:
         raise UnknownAgent(f"unknown agent {agent_id!r}", agent_id=agent_id)
+    before = tx.router.agents[agent_id].spec.to_dict() if exists else None
     tx.router.define_agent(cmd.spec, tx.now)
     spec, now = cmd.spec, tx.now
     tx.stage(lambda uow: uow.agents.upsert(spec, now))
+    action = "agent.update" if exists else "agent.create"
+    tx.audit(action, "agent", agent_id, spec.site_id, before, spec.to_dict())
     return views.agent_view(tx.engine, agent_id)
 
 

@@ -2,7 +2,9 @@
 pagination. Functions take the engine and run under its lock (:meth:`RoutingEngine.query`).
 
 Site visibility: a site sees its own queues and every shared queue; a contact belongs to
-the site of the queue it is in; an agent to its own site.
+the site of the queue it is in; an agent to its own site. A caller's
+:class:`~kefu.service.access.Visibility` narrows every list further (its sites; for an agent,
+its own record and contacts); a ``site_id`` filter outside it is an unknown site.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kefu.domain.errors import UnknownQueue
 from kefu.domain.model import ContactState
+from kefu.service.access import Visibility
 from kefu.service.errors import UnknownSite
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ __all__ = [
     "list_contacts",
     "list_queues",
     "list_sites",
+    "queue_site",
     "queue_view",
     "site_view",
     "waiting_contacts",
@@ -60,8 +64,11 @@ def _page(items: Iterable[T], view: Callable[[T], dict[str, Any]], limit: int, o
     return Page([view(x) for x in matching[offset : offset + limit]], len(matching), limit, offset)
 
 
-def _check_site(engine: RoutingEngine, site_id: str | None) -> None:
-    if site_id is not None and site_id not in engine.sites:
+ALL = Visibility(None)
+
+
+def _check_site(engine: RoutingEngine, site_id: str | None, visible: Visibility = ALL) -> None:
+    if site_id is not None and (site_id not in engine.sites or not visible.site(site_id)):
         raise UnknownSite(f"unknown site {site_id!r}", site_id=site_id)
 
 
@@ -81,8 +88,11 @@ def get_site(engine: RoutingEngine, site_id: str) -> dict[str, Any]:
     return site_view(engine, site_id)
 
 
-def list_sites(engine: RoutingEngine, limit: int = 50, offset: int = 0) -> Page:
-    return _page(sorted(engine.sites), lambda s: site_view(engine, s), limit, offset)
+def list_sites(
+    engine: RoutingEngine, limit: int = 50, offset: int = 0, visible: Visibility = ALL
+) -> Page:
+    ids = (s for s in sorted(engine.sites) if visible.site(s))
+    return _page(ids, lambda s: site_view(engine, s), limit, offset)
 
 
 # -- queues -----------------------------------------------------------------------------
@@ -96,13 +106,21 @@ def queue_view(engine: RoutingEngine, queue_id: str) -> dict[str, Any]:
     return out
 
 
-def _queue_visible(engine: RoutingEngine, queue_id: str, site_id: str | None) -> bool:
-    if site_id is None:
-        return True
+def queue_site(engine: RoutingEngine, queue_id: str) -> tuple[str | None, bool]:
+    """The queue's owning site and whether it is shared."""
     row = engine.queue_rows.get(queue_id)
     if row is None:
-        return engine.router.queues[queue_id].spec.site_id == site_id
-    return row.site_id == site_id or row.shared
+        return engine.router.queues[queue_id].spec.site_id, False
+    return row.site_id, row.shared
+
+
+def _queue_visible(
+    engine: RoutingEngine, queue_id: str, site_id: str | None, visible: Visibility = ALL
+) -> bool:
+    owner, shared = queue_site(engine, queue_id)
+    if not visible.queue(owner, shared):
+        return False
+    return site_id is None or owner == site_id or shared
 
 
 def get_queue(engine: RoutingEngine, queue_id: str) -> dict[str, Any]:
@@ -112,10 +130,14 @@ def get_queue(engine: RoutingEngine, queue_id: str) -> dict[str, Any]:
 
 
 def list_queues(
-    engine: RoutingEngine, site_id: str | None = None, limit: int = 50, offset: int = 0
+    engine: RoutingEngine,
+    site_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    visible: Visibility = ALL,
 ) -> Page:
-    _check_site(engine, site_id)
-    ids = (q for q in engine.router.queues if _queue_visible(engine, q, site_id))
+    _check_site(engine, site_id, visible)
+    ids = (q for q in engine.router.queues if _queue_visible(engine, q, site_id, visible))
     return _page(ids, lambda q: queue_view(engine, q), limit, offset)
 
 
@@ -140,13 +162,19 @@ def get_agent(engine: RoutingEngine, agent_id: str) -> dict[str, Any]:
 
 
 def list_agents(
-    engine: RoutingEngine, site_id: str | None = None, limit: int = 50, offset: int = 0
+    engine: RoutingEngine,
+    site_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    visible: Visibility = ALL,
 ) -> Page:
-    _check_site(engine, site_id)
+    _check_site(engine, site_id, visible)
     ids = (
         a
         for a, record in engine.router.agents.items()
-        if site_id is None or record.spec.site_id == site_id
+        if (site_id is None or record.spec.site_id == site_id)
+        and visible.site(record.spec.site_id)
+        and (visible.agent_id is None or a == visible.agent_id)
     )
     return _page(ids, lambda a: agent_view(engine, a), limit, offset)
 
@@ -171,27 +199,49 @@ def list_contacts(
     state: ContactState | None = None,
     limit: int = 50,
     offset: int = 0,
+    visible: Visibility = ALL,
 ) -> Page:
     """Contacts in creation order, filtered by site, current queue and state."""
-    _check_site(engine, site_id)
-    if queue_id is not None and queue_id not in engine.router.queues:
+    _check_site(engine, site_id, visible)
+    if queue_id is not None and (
+        queue_id not in engine.router.queues or not visible.queue(*queue_site(engine, queue_id))
+    ):
         raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id)
     ids = (
         c.contact_id
         for c in engine.router.contacts.values()
         if (queue_id is None or c.queue_id == queue_id)
         and (state is None or c.state is state)
-        and _queue_visible(engine, c.queue_id, site_id)
+        and (visible.agent_id is None or c.agent_id == visible.agent_id)
+        and (
+            _queue_visible(engine, c.queue_id, site_id, visible)
+            or (site_id is None and _held_in(engine, c.agent_id, visible))
+        )
     )
     return _page(ids, lambda c: contact_view(engine, c), limit, offset)
 
 
+def _held_in(engine: RoutingEngine, agent_id: str | None, visible: Visibility) -> bool:
+    """Held by an agent of a visible site (a contact sent to another site's agent)."""
+    if agent_id is None or visible.sites is None:
+        return False
+    record = engine.router.agents.get(agent_id)
+    return record is not None and visible.site(record.spec.site_id)
+
+
 def waiting_contacts(
-    engine: RoutingEngine, queue_id: str, limit: int = 50, offset: int = 0
+    engine: RoutingEngine,
+    queue_id: str,
+    limit: int = 50,
+    offset: int = 0,
+    visible: Visibility = ALL,
 ) -> Page:
-    """The contacts waiting in ``queue_id`` in the order the router will serve them."""
-    if queue_id not in engine.router.queues:
+    """The contacts waiting in ``queue_id`` in the order the router will serve them
+    (none for an agent: waiting contacts are nobody's yet)."""
+    if queue_id not in engine.router.queues or not visible.queue(*queue_site(engine, queue_id)):
         raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id)
+    if visible.agent_id is not None:
+        return _page((), lambda c: contact_view(engine, c), limit, offset)
     waiting = sorted(
         (
             c

@@ -45,7 +45,9 @@ class WallboardProjection:
         self.day = -math.inf
         self.kpis = KpiAccumulator(SL_INTERVAL_S)
         self.seen_seq = 0
-        self.samples: deque[tuple[float, int]] = deque(maxlen=int(HISTORY_S / SAMPLE_S) + 1)
+        self.samples: deque[tuple[float, dict[str, int]]] = deque(
+            maxlen=int(HISTORY_S / SAMPLE_S) + 1
+        )
 
     async def load(self) -> None:
         """Feed today's accumulator with the stored log (start, and each new day)."""
@@ -66,26 +68,33 @@ class WallboardProjection:
     def needs_new_day(self) -> bool:
         return self.engine.now() >= self.day + 86_400 or self.day == -math.inf
 
-    def sample(self, at: float, waiting: int) -> None:
-        """Record the number of contacts waiting (kept for the last hour)."""
+    def sample(self, at: float, waiting: dict[str, int]) -> None:
+        """Record the contacts waiting per queue (kept for the last hour)."""
         if not self.samples or at - self.samples[-1][0] >= SAMPLE_S:
             self.samples.append((at, waiting))
 
-    def snapshot(self, site_id: str | None = None) -> dict[str, Any]:
-        """The wallboard's figures now, for one site (and the queues shared with it) or all.
-        Call under the engine's lock (:meth:`RoutingEngine.query`)."""
+    def snapshot(
+        self, site_id: str | None = None, sites: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """The wallboard's figures now, for one site (and the queues shared with it), for a
+        set of ``sites`` (a supervisor's), or all. Call under the engine's lock
+        (:meth:`RoutingEngine.query`)."""
+        if site_id is not None:
+            sites = frozenset({site_id})
         engine = self.engine
         now = engine.now()
         report = self.kpis.result(max(now, self.kpis.start))
         today = report.queues  # the accumulator's window starts at midnight
         queues = []
         waiting_total = 0
+        everywhere: dict[str, int] = {}
         for queue_id, record in engine.router.queues.items():
             row = engine.queue_rows.get(queue_id)
             owner = row.site_id if row else record.spec.site_id
-            if site_id is not None and owner != site_id and not (row and row.shared):
-                continue
             status = engine.router.queue_status(queue_id)
+            everywhere[queue_id] = status["waiting"]
+            if sites is not None and owner not in sites and not (row and row.shared):
+                continue
             waiting_total += status["waiting"]
             kpi = today.get(queue_id)
             queues.append(
@@ -106,7 +115,7 @@ class WallboardProjection:
         agents = []
         counts: dict[str, int] = {}
         for agent_id, agent in engine.router.agents.items():
-            if site_id is not None and agent.spec.site_id != site_id:
+            if sites is not None and agent.spec.site_id not in sites:
                 continue
             activity = agent.activity
             interval = engine.intervals.open.get(agent_id)
@@ -125,8 +134,7 @@ class WallboardProjection:
                     "time_in_state_s": max(0.0, now - since),
                 }
             )
-        if site_id is None:
-            self.sample(now, waiting_total)
+        self.sample(now, everywhere)
         return {
             "at": now,
             "day_start": self.day,
@@ -140,11 +148,11 @@ class WallboardProjection:
             },
             "agents": agents,
             "agent_counts": counts,
-            "history": self._history(report.intervals, now, queues, site_id),
+            "history": self._history(report.intervals, now, queues, sites is None),
         }
 
     def _history(
-        self, intervals: Sequence[Any], now: float, queues: list[dict[str, Any]], site: str | None
+        self, intervals: Sequence[Any], now: float, queues: list[dict[str, Any]], every: bool
     ) -> dict[str, Any]:
         since = now - HISTORY_S
         names = {q["queue_id"] for q in queues}
@@ -152,10 +160,14 @@ class WallboardProjection:
         for interval in intervals:
             if interval.end_s <= since:
                 continue
-            kpis = [k for q, k in interval.queues.items() if site is None or q in names]
+            kpis = [k for q, k in interval.queues.items() if every or q in names]
             merged = _merge(kpis)
             sl.append([interval.start_s, None if merged is None else merged.service_level])
-        waiting = [[t, n] for t, n in self.samples if t >= since] if site is None else []
+        waiting = [
+            [t, sum(n for q, n in per_queue.items() if every or q in names)]
+            for t, per_queue in self.samples
+            if t >= since
+        ]
         return {"since": since, "sl_interval_s": SL_INTERVAL_S, "sl": sl, "waiting": waiting}
 
 

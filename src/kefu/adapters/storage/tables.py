@@ -3,25 +3,38 @@
 The event log is the source of truth; ``queues``, ``agents`` and ``agent_state_intervals``
 are projections written in the same transaction as the events they come from. Instants
 are seconds since the Unix epoch stored as double precision, so a replayed log gives back
-exactly the floats the router produced. The security tables (users, sessions, tokens,
-audit) come in a later migration.
+exactly the floats the router produced. The security tables (users, login sessions, API
+tokens, the audit log) keep digests of secrets, never the secrets.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AgentRow",
+    "ApiTokenRow",
+    "AuditRow",
     "Base",
     "EventRow",
     "IdempotencyRow",
     "IntervalRow",
+    "LoginSessionRow",
     "QueueTableRow",
     "SiteRow",
+    "UserRow",
 ]
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -36,7 +49,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, float: Double}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        float: Double,
+    }
 
 
 class SiteRow(Base):
@@ -108,3 +125,69 @@ class IdempotencyRow(Base):
     contact_id: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]]
     created_at: Mapped[float] = mapped_column(index=True)
+
+
+class UserRow(Base):
+    """A login; ``username`` is canonical and unique, ``password_hash`` argon2."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    sites: Mapped[list[str]]
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+
+
+class LoginSessionRow(Base):
+    """A browser session; ``session_id`` is the SHA-256 hex digest of the cookie secret."""
+
+    __tablename__ = "login_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id"), index=True)
+    created_at: Mapped[float]
+    expires_at: Mapped[float] = mapped_column(index=True)
+    last_seen_at: Mapped[float]
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ApiTokenRow(Base):
+    """An API token; ``token_hash`` is the SHA-256 hex digest of its secret part."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]]
+    created_at: Mapped[float]
+    expires_at: Mapped[float | None]
+    last_used_at: Mapped[float | None]
+    revoked_at: Mapped[float | None]
+
+
+class AuditRow(Base):
+    """One audit entry: who did what to which record, when, with before/after values."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(128))
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    details: Mapped[dict[str, Any]]
+    client: Mapped[str | None] = mapped_column(String(64))

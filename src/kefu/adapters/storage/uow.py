@@ -1,4 +1,8 @@
-"""The SQL unit of work: one session, one transaction, the repositories on it."""
+"""The SQL unit of work: one session, one transaction, the repositories on it.
+
+It serves both the routing ports and the security ports, so an audit entry staged with a
+configuration change is committed in the same transaction as the change.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,12 @@ from kefu.adapters.storage.repositories import (
     SqlIntervals,
     SqlQueues,
     SqlSites,
+)
+from kefu.adapters.storage.security_repositories import (
+    SqlAudit,
+    SqlSessions,
+    SqlTokens,
+    SqlUsers,
 )
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
@@ -33,6 +43,10 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(session)
         self.intervals = SqlIntervals(session)
         self.idempotency = SqlIdempotency(session)
+        self.users = SqlUsers(session)
+        self.sessions = SqlSessions(session)
+        self.tokens = SqlTokens(session)
+        self.audit = SqlAudit(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

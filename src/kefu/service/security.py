@@ -1,0 +1,74 @@
+"""The security layer in one object: users, credentials (logins, sessions, tokens) and the
+audit log, on one security store and clock."""
+
+from __future__ import annotations
+
+from kefu.config import Settings
+from kefu.domain.time import Clock
+from kefu.service.accounts import Users
+from kefu.service.credentials import Credentials, SessionPolicy
+from kefu.service.passwords import PasswordPolicy, Passwords
+from kefu.service.ratelimit import LoginLimits, LoginRateLimiter
+from kefu.service.security_ports import AuditEntry, AuditFilter, SecurityUnitOfWorkFactory
+
+__all__ = ["Security", "security_from_settings"]
+
+
+class Security:
+    """Users, credentials and the audit log of one platform."""
+
+    def __init__(
+        self,
+        uow_factory: SecurityUnitOfWorkFactory,
+        clock: Clock,
+        *,
+        passwords: PasswordPolicy | None = None,
+        limits: LoginLimits | None = None,
+        sessions: SessionPolicy | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.passwords = Passwords(passwords)
+        self.users = Users(uow_factory, clock, self.passwords, on_change=self._forget)
+        self.credentials = Credentials(
+            uow_factory,
+            clock,
+            self.passwords,
+            self.users,
+            LoginRateLimiter(limits),
+            sessions,
+        )
+
+    def _forget(self) -> None:
+        self.credentials.forget()
+
+    def audit_page(
+        self, where: AuditFilter, limit: int = 50, offset: int = 0
+    ) -> tuple[list[AuditEntry], int]:
+        """Audit entries, newest first: one page and the number matching."""
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be ≥ 1 and offset ≥ 0")
+        with self.uow_factory() as uow:
+            return uow.audit.list(where, limit, offset)
+
+
+def security_from_settings(
+    settings: Settings, uow_factory: SecurityUnitOfWorkFactory, clock: Clock
+) -> Security:
+    """Users, credentials and the audit log with the settings' argon2 costs, login limits
+    and session lifetimes."""
+    return Security(
+        uow_factory,
+        clock,
+        passwords=PasswordPolicy(
+            settings.password_time_cost,
+            settings.password_memory_kib,
+            settings.password_parallelism,
+        ),
+        limits=LoginLimits(
+            settings.login_max_failures_per_user,
+            settings.login_max_failures_per_address,
+            settings.login_window_s,
+        ),
+        sessions=SessionPolicy(ttl_s=settings.session_ttl_s, idle_s=settings.session_idle_s),
+    )
