@@ -1,7 +1,436 @@
-"""Commands of this module register on the root app."""
+"""``kefu erlang`` (queue metrics and required agents) and ``kefu staff`` (staffing plans)."""
 
 from __future__ import annotations
 
-from kefu.cli.app import app  # noqa: F401
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from kefu.cli.app import app
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kefu.workforce.required import StaffingTarget
+    from kefu.workforce.staffing import StaffingPlan
 
 __all__: list[str] = []
+
+_ABANDON_WARN = 0.05
+
+
+def _fail(message: str) -> typer.Exit:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(
+        f"[bold red]error 错误:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+    return typer.Exit(2)
+
+
+def _json_num(value: float | None, digits: int = 10) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.2%}"
+
+
+def _secs(value: float) -> str:
+    return "∞" if math.isinf(value) else f"{value:,.2f}"
+
+
+def _target(
+    sl: float | None,
+    threshold: float,
+    asa: float | None,
+    abandon: float | None,
+    patience: float | None,
+    occupancy: float | None,
+) -> StaffingTarget:
+    from kefu.workforce.required import StaffingTarget
+
+    return StaffingTarget(sl, threshold, asa, abandon, patience, occupancy)
+
+
+def _sweep_agents(traffic: float, erlang_a: bool, around: int | None, rows: int) -> list[int]:
+    """Agent counts for a sweep table: stable ones only under Erlang C."""
+    step = max(1, math.ceil(math.sqrt(traffic) / 3.0))
+    lowest = 1 if erlang_a else math.floor(traffic) + 1
+    if around is not None:
+        start = around - step * (rows // 2)
+    elif erlang_a:
+        start = math.floor(0.8 * traffic)
+    else:
+        start = lowest
+    start = max(lowest, start)
+    return [start + i * step for i in range(rows)]
+
+
+def _metrics(
+    rate: float, aht: float, patience: float | None, agents: list[int], threshold: float
+) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from kefu.workforce.erlang import (
+        average_speed_of_answer_array,
+        erlang_a_array,
+        erlang_c_array,
+        service_level_array,
+    )
+
+    n = np.array(agents, dtype=float)
+    traffic = rate * aht
+    if patience is not None and math.isfinite(patience):
+        m = erlang_a_array(rate, aht, patience, n, threshold)
+        cols = (m.p_wait, m.service_level, m.asa, m.occupancy, m.p_abandon, m.mean_wait)
+        return [
+            {
+                "agents": int(k),
+                "p_wait": float(cols[0][i]),
+                "service_level": float(cols[1][i]),
+                "asa_s": float(cols[2][i]),
+                "occupancy": float(cols[3][i]),
+                "p_abandon": float(cols[4][i]),
+                "mean_wait_s": float(cols[5][i]),
+            }
+            for i, k in enumerate(agents)
+        ]
+    c = erlang_c_array(traffic, n)
+    sl = service_level_array(traffic, n, aht, threshold)
+    asa = average_speed_of_answer_array(traffic, n, aht)
+    return [
+        {
+            "agents": int(k),
+            "p_wait": float(c[i]),
+            "service_level": float(sl[i]),
+            "asa_s": float(asa[i]),
+            "occupancy": min(1.0, traffic / k),
+            "p_abandon": None,
+            "mean_wait_s": float(asa[i]),
+        }
+        for i, k in enumerate(agents)
+    ]
+
+
+@app.command("erlang")
+def erlang(
+    rate: float = typer.Option(..., help="Arrivals per second. 每秒到达量。"),
+    aht: float = typer.Option(..., help="Mean handle time, s. 平均处理时长（秒）。"),
+    agents: int | None = typer.Option(
+        None, help="Agents; omit for a sweep table. 座席数；省略则列出多个座席数。"
+    ),
+    patience: float | None = typer.Option(
+        None, help="Mean patience, s (Erlang A). 平均耐心时长（秒，Erlang A）。"
+    ),
+    threshold: float = typer.Option(20.0, help="Service-level threshold, s. 服务水平时限（秒）。"),
+    target_sl: float | None = typer.Option(
+        None, help="Target service level, e.g. 0.8. 目标服务水平。"
+    ),
+    target_asa: float | None = typer.Option(None, help="Target ASA, s. 目标平均应答时间（秒）。"),
+    max_abandon: float | None = typer.Option(
+        None, help="Abandonment cap, e.g. 0.05 (needs --patience). 放弃率上限。"
+    ),
+    max_occupancy: float | None = typer.Option(None, help="Occupancy cap, e.g. 0.85. 占用率上限。"),
+    rows: int = typer.Option(12, min=1, max=200, help="Rows of the sweep. 扫描行数。"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output. 输出 JSON。"),
+) -> None:
+    """Erlang C/A metrics and required agents. Erlang C/A 指标与所需座席数。"""
+    from rich.console import Console
+
+    from kefu.workforce.erlang import required_agents
+
+    wants = any(v is not None for v in (target_sl, target_asa, max_abandon, max_occupancy))
+    try:
+        if not (math.isfinite(rate) and rate >= 0.0):
+            raise ValueError(f"--rate must be a finite number >= 0, got {rate}")
+        required = None
+        if wants:
+            target = _target(target_sl, threshold, target_asa, max_abandon, patience, max_occupancy)
+            required = required_agents(
+                rate,
+                aht,
+                service_level=target.service_level,
+                threshold=threshold,
+                asa=target.asa,
+                abandon=target.abandon,
+                patience=patience,
+                max_occupancy=target.max_occupancy,
+            )
+        erlang_a = patience is not None and math.isfinite(patience)
+        if agents is not None:
+            counts = [agents]
+        else:
+            counts = _sweep_agents(rate * aht, erlang_a, required, rows)
+        if required is not None and required not in counts and agents is None:
+            counts = sorted({*counts, required})
+        results = _metrics(rate, aht, patience, counts, threshold)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    traffic = rate * aht
+    required_row = next((r for r in results if r["agents"] == required), None)
+    if required_row is None and required is not None:
+        required_row = _metrics(rate, aht, patience, [required], threshold)[0]
+    warn = (
+        target_sl is not None
+        and required_row is not None
+        and (required_row["p_abandon"] or 0.0) > _ABANDON_WARN
+    )
+    if as_json:
+        payload = {
+            "model": "erlang_a" if erlang_a else "erlang_c",
+            "arrival_rate_per_s": rate,
+            "aht_s": aht,
+            "patience_s": patience,
+            "threshold_s": threshold,
+            "traffic_erlangs": traffic,
+            "required_agents": required,
+            "results": [{k: _json_num(v) for k, v in r.items()} for r in results],
+            "warnings": [_abandon_text(required_row)] if warn and required_row else [],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    _print_metrics(console, results, erlang_a, traffic, threshold, required)
+    if required is not None:
+        console.print(f"Required agents 所需座席: [bold]{required}[/]", highlight=False)
+    if warn and required_row is not None:
+        console.print(f"[yellow]{_abandon_text(required_row)}[/]", highlight=False)
+
+
+def _abandon_text(row: dict[str, Any]) -> str:
+    return (
+        f"warning 警告: the service-level target is met with {row['p_abandon']:.1%} of "
+        f"contacts abandoning (over {_ABANDON_WARN:.0%}); add an abandonment cap "
+        f"(--max-abandon). 服务水平达标但放弃率为 {row['p_abandon']:.1%}，超过 "
+        f"{_ABANDON_WARN:.0%}；请设定放弃率上限。"
+    )
+
+
+def _print_metrics(
+    console: Console,
+    results: list[dict[str, Any]],
+    erlang_a: bool,
+    traffic: float,
+    threshold: float,
+    required: int | None,
+) -> None:
+    from rich.table import Table
+
+    model = "Erlang A" if erlang_a else "Erlang C"
+    table = Table(
+        title=f"{model}: traffic 话务量 {traffic:,.2f} Erl, threshold 时限 {threshold:g} s",
+        title_justify="left",
+    )
+    headers = [
+        "Agents 座席",
+        "P(wait) 等待概率",
+        f"SL {threshold:g}s 服务水平",
+        "ASA s 平均应答",
+        "Occupancy 占用率",
+    ]
+    if erlang_a:
+        headers += ["Abandon 放弃率", "Mean wait s 平均等待"]
+    for name in headers:
+        table.add_column(name, justify="right")
+    for r in results:
+        cells = [
+            str(r["agents"]),
+            _pct(r["p_wait"]),
+            _pct(r["service_level"]),
+            _secs(r["asa_s"]),
+            _pct(r["occupancy"]),
+        ]
+        if erlang_a:
+            cells += [_pct(r["p_abandon"]), _secs(r["mean_wait_s"])]
+        style = "bold green" if r["agents"] == required else None
+        table.add_row(*cells, style=style)
+    console.print(table)
+
+
+def _read_groups(path: Path) -> dict[str, str]:
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+        if "queue" not in fields or "group" not in fields:
+            raise ValueError(f"{path}: expected the columns queue,group")
+        reader.fieldnames = fields
+        return {row["queue"].strip(): row["group"].strip() for row in reader if row["queue"]}
+
+
+@app.command("staff")
+def staff(
+    volumes: Path = typer.Argument(
+        ..., help="CSV: interval_start,queue,contacts,aht_s. 时段来电量文件。"
+    ),
+    sl: float | None = typer.Option(None, help="Target service level, e.g. 0.8. 目标服务水平。"),
+    threshold: float = typer.Option(20.0, help="Service-level threshold, s. 服务水平时限（秒）。"),
+    asa: float | None = typer.Option(None, help="Target ASA, s. 目标平均应答时间（秒）。"),
+    abandon: float | None = typer.Option(
+        None, help="Abandonment cap (needs --patience). 放弃率上限（需 --patience）。"
+    ),
+    patience: float | None = typer.Option(
+        None, help="Mean patience, s (Erlang A). 平均耐心时长（秒）。"
+    ),
+    max_occupancy: float | None = typer.Option(None, help="Occupancy cap. 占用率上限。"),
+    shrinkage: float = typer.Option(0.3, help="Shrinkage, e.g. 0.3. 损耗率。"),
+    interval: float | None = typer.Option(
+        None, help="Interval length, min (default: from the data). 时段长度（分钟）。"
+    ),
+    groups: Path | None = typer.Option(
+        None, help="CSV queue,group of queues sharing agents. 队列与座席组对应表。"
+    ),
+    out: Path | None = typer.Option(None, help="Directory for CSV, JSON, PNG. 输出目录。"),
+    show: int = typer.Option(48, min=0, help="Rows shown in the table. 表格显示行数。"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output. 输出 JSON。"),
+) -> None:
+    """Staffing plan per interval and queue. 按时段和队列计算人员配置。"""
+    from rich.console import Console
+
+    from kefu.workforce.staffing import build_plan
+    from kefu.workforce.staffing_io import plan_to_dict, read_volumes_csv
+
+    err = Console(stderr=True)
+    try:
+        if not volumes.is_file():
+            raise ValueError(f"no such file: {volumes}")
+        rows = read_volumes_csv(volumes)
+        target = _target(sl, threshold, asa, abandon, patience, max_occupancy)
+        mapping = _read_groups(groups) if groups is not None else None
+        with err.status("Staffing 计算中…", spinner="dots"):
+            plan = build_plan(
+                rows,
+                target,
+                shrinkage=shrinkage,
+                interval_seconds=None if interval is None else interval * 60.0,
+                groups=mapping,
+            )
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    written = _write_outputs(plan, out) if out is not None else []
+    high = plan.high_abandon_rows() if sl is not None else []
+    if as_json:
+        payload = plan_to_dict(plan)
+        payload["files"] = [str(p) for p in written]
+        payload["warnings"] = [_plan_warning(plan, len(high))] if high else []
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    _print_plan(console, plan, show)
+    for note in plan.notes:
+        console.print(f"note 说明: {note}", highlight=False)
+    if high:
+        console.print(f"[yellow]{_plan_warning(plan, len(high))}[/]", highlight=False)
+    for path in written:
+        console.print(f"wrote 已写入 {path}", highlight=False)
+
+
+def _plan_warning(plan: StaffingPlan, count: int) -> str:
+    worst = max(r.abandon or 0.0 for r in plan.rows)
+    return (
+        f"warning 警告: the service-level target is met in {count} interval(s) with more "
+        f"than {_ABANDON_WARN:.0%} abandoning (worst {worst:.1%}); add --abandon. "
+        f"{count} 个时段服务水平达标但放弃率超过 {_ABANDON_WARN:.0%}（最高 {worst:.1%}）；"
+        "请设定 --abandon。"
+    )
+
+
+def _write_outputs(plan: StaffingPlan, out: Path) -> list[Path]:
+    from kefu.workforce.staffing_chart import render_plan_chart
+    from kefu.workforce.staffing_io import write_plan_csv, write_plan_json
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return [
+            write_plan_csv(plan, out / "staffing_plan.csv"),
+            write_plan_json(plan, out / "staffing_plan.json"),
+            render_plan_chart(plan, out / "staffing_plan.png"),
+        ]
+    except OSError as exc:
+        raise _fail(f"cannot write to {out}: {exc}") from None
+
+
+def _print_plan(console: Console, plan: StaffingPlan, show: int) -> None:
+    from rich.table import Table
+
+    erlang_a = plan.target.uses_abandonment
+    hours = plan.interval_seconds / 3600.0
+    summary = Table(
+        title=(
+            f"Staffing plan 人员配置计划 — {'Erlang A' if erlang_a else 'Erlang C'}, "
+            f"interval 时段 {plan.interval_seconds / 60:g} min, "
+            f"shrinkage 损耗 {plan.shrinkage:.0%}"
+        ),
+        title_justify="left",
+    )
+    for name in (
+        "Queue 队列",
+        "Intervals 时段数",
+        "Contacts 来电量",
+        "Peak required 峰值所需",
+        "Agent-hours required 所需人时",
+        "Agent-hours scheduled 排班人时",
+    ):
+        summary.add_column(name, justify="left" if name.startswith("Queue") else "right")
+    by_queue: dict[str, list[Any]] = {}
+    for r in plan.rows:
+        by_queue.setdefault(r.queue, []).append(r)
+    for queue, rows in by_queue.items():
+        summary.add_row(
+            queue,
+            str(len(rows)),
+            f"{sum(r.contacts for r in rows):,.0f}",
+            str(max(r.required for r in rows)),
+            f"{sum(r.required for r in rows) * hours:,.1f}",
+            f"{sum(r.scheduled for r in rows) * hours:,.1f}",
+        )
+    console.print(summary)
+    if show == 0:
+        return
+    table = Table(title_justify="left")
+    headers = [
+        "Interval 时段",
+        "Queue 队列",
+        "Contacts 来电",
+        "Traffic 话务量",
+        "Required 所需",
+        "Scheduled 排班",
+        "SL 服务水平",
+        "ASA s 平均应答",
+        "Occupancy 占用率",
+    ]
+    if erlang_a:
+        headers.append("Abandon 放弃率")
+    for name in headers:
+        table.add_column(
+            name, justify="left" if name.startswith(("Interval", "Queue")) else "right"
+        )
+    for r in plan.rows[:show]:
+        cells = [
+            r.interval_start.isoformat(sep=" ", timespec="minutes"),
+            r.queue,
+            f"{r.contacts:,.0f}",
+            f"{r.traffic:,.2f}",
+            str(r.required),
+            str(r.scheduled),
+            _pct(r.service_level),
+            _secs(r.asa),
+            _pct(r.occupancy),
+        ]
+        if erlang_a:
+            cells.append(_pct(r.abandon))
+        table.add_row(*cells)
+    if len(plan.rows) > show:
+        table.caption = (
+            f"first {show} of {len(plan.rows)} rows; the full plan is in the CSV/JSON (--out). "
+            f"仅显示前 {show} 行，共 {len(plan.rows)} 行。"
+        )
+    console.print(table)
