@@ -1,0 +1,513 @@
+"""The channel service: every inbound message, on any channel, is linked to a customer,
+filed into a conversation and either joins the customer's open conversation or becomes a
+new contact in the router; agents' replies go back out through the channel the
+conversation came from.
+
+Each change runs as one engine command (:class:`~kefu.service.channel_work.ChannelWork`):
+the customer directory's events, the conversation records and the router's events of the
+new contact are stored in one transaction. The state in memory
+(:class:`~kefu.service.channel_state.ChannelState`) is rebuilt from the stored log on start
+and whenever the engine rebuilt its router (a failed write): a command finding a router it
+has not seen reloads first. Listeners (the chat and desktop hubs) hear of each change once
+it is stored. A conversation closes when its contact ends (completed or abandoned).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from kefu.domain import events as ev
+from kefu.domain.conversations import Direction, JoinPolicy, Message
+from kefu.domain.customers import ContactRef
+from kefu.domain.model import Channel, ContactState
+from kefu.service import commands as c
+from kefu.service.channel_errors import (
+    ChannelUnavailable,
+    MessageRefused,
+    NoQueueForChannel,
+    NotHolder,
+)
+from kefu.service.channel_ports import (
+    ChannelRecord,
+    ChannelUnitOfWork,
+    ConversationRow,
+    Inbound,
+    OutboundReply,
+    ReplyGateway,
+)
+from kefu.service.channel_state import ChannelState, Note
+from kefu.service.channel_work import ChannelWork
+from kefu.service.engine import RoutingEngine, Transaction
+from kefu.service.handlers import HANDLERS
+from kefu.service.ports import StoredEvent, UnitOfWork
+
+__all__ = ["ChannelOptions", "ChannelService", "ChannelUpdate", "Receipt"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
+SUMMARY_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelOptions:
+    """``queues``: a recipient address (mailbox, number) or a channel name → the queue
+    its new contacts go to (otherwise the first queue of the channel, by id);
+    ``max_text_chars``: the longest message taken."""
+
+    queues: Mapping[str, str] = field(default_factory=dict)
+    max_text_chars: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Where an inbound message went: the customer, the conversation, its contact; whether
+    it ``joined`` an open conversation or was a ``duplicate`` (already taken: ignored)."""
+
+    customer_id: str
+    conversation_id: str
+    contact_id: str | None
+    joined: bool
+    duplicate: bool = False
+    new_customer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUpdate:
+    """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
+    ``delivery``, ``contact`` or (not stored) ``typing``; ``who`` says who types."""
+
+    kind: str
+    conversation_id: str
+    contact_id: str | None = None
+    who: str = ""
+
+
+Listener = Callable[[ChannelUpdate], None]
+Work = Callable[[Transaction, list[ChannelUpdate]], Awaitable[T]]
+
+
+class ChannelService:
+    """Customers, conversations and channel traffic around one routing engine."""
+
+    def __init__(
+        self,
+        engine: RoutingEngine,
+        *,
+        options: ChannelOptions | None = None,
+        gateways: Mapping[Channel, ReplyGateway] | None = None,
+        policy: JoinPolicy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.options = options or ChannelOptions()
+        self.gateways: dict[Channel, ReplyGateway] = dict(gateways or {})
+        self.state = ChannelState(policy)
+        self._loaded_with: object | None = None
+        self._listeners: list[Listener] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # -- life cycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load the stored log (call once the engine started)."""
+        self._unsubscribe = self.engine.subscribe(self._on_events)
+        await self._execute(_nothing)
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("a channel task failed while stopping")
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear of each stored change; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def set_gateway(self, channel: Channel, gateway: ReplyGateway) -> None:
+        self.gateways[channel] = gateway
+
+    # -- running work ------------------------------------------------------------------
+    async def run(self, work: Work[T], **options: Any) -> T:
+        """Run ``work(tx, updates)`` as one engine command (``options`` go to
+        :meth:`RoutingEngine.execute`); listeners hear the updates once stored."""
+        return await self._execute(work, **options)
+
+    async def read(self, fn: Callable[[RoutingEngine, ChannelState], T]) -> T:
+        """Run ``fn(engine, state)`` under the engine's lock (a consistent view)."""
+        return await self.engine.query(lambda engine: fn(engine, self.state))
+
+    async def _execute(self, work: Work[T], **options: Any) -> T:
+        updates: list[ChannelUpdate] = []
+
+        async def run(tx: Transaction) -> T:
+            if self._loaded_with is not tx.router:
+                await self._load(tx)
+            state = self.state
+            mark = state.mark()
+            try:
+                result = await work(tx, updates)
+            except BaseException:
+                state.rollback(mark)
+                raise
+            self._stage(tx)
+            return result
+
+        result: T = await self.engine.execute(ChannelWork(run), **options)
+        for update in updates:
+            self.notify(update)
+        return result
+
+    def _stage(self, tx: Transaction) -> None:
+        records, rows = self.state.take_pending()
+        if records or rows:
+            tx.stage(_store(records, rows))
+
+    async def _load(self, tx: Transaction) -> None:
+        stored = await tx.read(_read_log)
+        if stored is not None:
+            self.state.load(stored)
+        self._loaded_with = tx.router
+        self._reconcile(tx)
+
+    def _reconcile(self, tx: Transaction) -> None:
+        """Close open conversations whose contact ended while nobody was listening."""
+        for conv_id, contact_id in list(self.state.contact_of.items()):
+            conv = self.state.conversation(conv_id)
+            contact = tx.router.contacts.get(contact_id)
+            if conv.is_closed or self.state.contact_of.get(conv_id) != contact_id:
+                continue
+            if contact is None or contact.state in TERMINAL:
+                outcome = contact.state.value if contact is not None else "ended"
+                self.state.close(conv_id, tx.now, outcome)
+
+    def notify(self, update: ChannelUpdate) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(update)
+            except Exception:
+                log.exception("a channel listener failed")
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- inbound -----------------------------------------------------------------------
+    async def receive(self, inbound: Inbound, **options: Any) -> Receipt:
+        """Take one inbound message (see the module doc). A message whose ``external_id``
+        was taken before is a duplicate: answered again, nothing stored."""
+        self._check_inbound(inbound)
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> Receipt:
+            state = self.state
+            dup = state.duplicate(inbound.external_id)
+            if dup is not None:
+                conv_id = dup.conversation_id
+                customer = state.directory.resolve(dup.customer_id)
+                return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
+            queue_id = self._queue_for(tx, inbound)
+            link, placement, new = state.receive(inbound)
+            conv_id = placement.conversation_id
+            contact_id = None if new else state.contact_of.get(conv_id)
+            contact = tx.router.contacts.get(contact_id) if contact_id else None
+            if contact is None or contact.state in TERMINAL:
+                if queue_id is None:
+                    raise NoQueueForChannel(
+                        f"no queue takes {inbound.channel.value} contacts",
+                        channel=inbound.channel.value,
+                    )
+                contact_id = await self._new_contact(
+                    tx, inbound, link.customer_id, conv_id, queue_id
+                )
+                updates.append(ChannelUpdate("contact", conv_id, contact_id))
+            updates.append(ChannelUpdate("message", conv_id, contact_id, "customer"))
+            return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
+
+        return await self._execute(work, **options)
+
+    def _check_inbound(self, inbound: Inbound) -> None:
+        if not inbound.sender:
+            raise MessageRefused("an inbound message needs a sender identifier")
+        if not inbound.external_id.strip():
+            raise MessageRefused("an inbound message needs its channel's message id")
+        if len(inbound.text) > self.options.max_text_chars:
+            raise MessageRefused(
+                f"the message is longer than {self.options.max_text_chars} characters",
+                limit=self.options.max_text_chars,
+            )
+        if not inbound.text.strip() and not inbound.attachments and not inbound.subject:
+            raise MessageRefused("the message is empty")
+
+    def _queue_for(self, tx: Transaction, inbound: Inbound) -> str | None:
+        """The queue a new contact of this message goes to (see :class:`ChannelOptions`)."""
+        queues = tx.router.queues
+        channel = inbound.channel
+        if inbound.topic is not None:
+            record = queues.get(inbound.topic)
+            if record is None or record.spec.channel is not channel:
+                raise NoQueueForChannel(
+                    f"topic {inbound.topic!r} is not a {channel.value} queue",
+                    topic=inbound.topic,
+                )
+            return inbound.topic
+        mapping = self.options.queues
+        for key in (*(r.strip().lower() for r in inbound.recipients), channel.value):
+            queue_id = mapping.get(key)
+            if queue_id is not None and queue_id in queues:
+                return queue_id
+        return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
+
+    async def _new_contact(
+        self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, queue_id: str
+    ) -> str:
+        state = self.state
+        customer = state.directory.get(customer_id)
+        attributes = {
+            "customer": customer.name or inbound.sender[0].value,
+            "customer_id": customer_id,
+            "conversation_id": conv_id,
+            "channel": inbound.channel.value,
+        }
+        if inbound.subject:
+            attributes["subject"] = inbound.subject[:200]
+        for key, value in inbound.metadata.items():
+            attributes.setdefault(key, value[:200])
+        made = await HANDLERS[c.CreateContact](
+            tx,
+            c.CreateContact(
+                queue_id,
+                value_tier=customer.value_tier,
+                customer_id=customer_id,
+                attributes=attributes,
+            ),
+        )
+        contact_id = str(made["contact_id"])
+        state.link_contact(conv_id, contact_id, tx.now)
+        summary = (inbound.subject or inbound.text).strip().replace("\n", " ")[:SUMMARY_CHARS]
+        ref = ContactRef(contact_id, inbound.channel.value, tx.now, summary, None, conv_id)
+        state.directory.record_contact(customer_id, ref, at=tx.now)
+        return contact_id
+
+    # -- agents ------------------------------------------------------------------------
+    def holder_check(
+        self, tx: Transaction, agent_id: str, conv_id: str, *states: ContactState
+    ) -> str:
+        """The conversation's contact id, if ``agent_id`` holds it in one of ``states``."""
+        self.state.conversation(conv_id)  # raises UnknownConversation
+        contact_id = self.state.contact_of.get(conv_id)
+        contact = tx.router.contacts.get(contact_id) if contact_id else None
+        if contact is None or contact.agent_id != agent_id:
+            raise NotHolder(
+                f"agent {agent_id} does not hold conversation {conv_id}",
+                agent_id=agent_id,
+                conversation_id=conv_id,
+            )
+        if states and contact.state not in states:
+            raise NotHolder(
+                f"the contact of conversation {conv_id} is {contact.state.value}",
+                state=contact.state.value,
+            )
+        assert contact_id is not None
+        return contact_id
+
+    async def reply(self, agent_id: str, conv_id: str, text: str, **options: Any) -> int:
+        """The agent holding the conversation answers; stored, then sent through the
+        conversation's channel. Returns the message's number in the conversation."""
+        text = text.strip()
+        if not text or len(text) > self.options.max_text_chars:
+            raise MessageRefused(f"a reply has 1–{self.options.max_text_chars} characters")
+
+        async def work(
+            tx: Transaction, updates: list[ChannelUpdate]
+        ) -> tuple[int, OutboundReply, ReplyGateway]:
+            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
+            conv = self.state.conversation(conv_id)
+            gateway = self.gateways.get(conv.channel)
+            if gateway is None:
+                raise ChannelUnavailable(
+                    f"replies on {conv.channel.value} are not configured",
+                    channel=conv.channel.value,
+                )
+            route = self.state.routes[conv_id]
+            thread = conv.thread_references()
+            external_id = gateway.new_external_id()
+            subject = route.subject if conv.channel is Channel.EMAIL else ""
+            message = Message(
+                Direction.OUTBOUND,
+                conv.channel,
+                agent_id,
+                text,
+                tx.now,
+                subject=subject,
+                external_id=external_id,
+            )
+            self.state.reply(conv_id, message)
+            updates.append(ChannelUpdate("message", conv_id, contact_id, "agent"))
+            out = OutboundReply(conv_id, route, text, external_id, thread, agent_id)
+            return len(conv.messages) + 1, out, gateway
+
+        number, out, gateway = await self._execute(work, **options)
+        self._spawn(self._deliver(gateway, out))
+        return number
+
+    async def _deliver(self, gateway: ReplyGateway, reply: OutboundReply) -> None:
+        try:
+            await gateway.send(reply)
+        except Exception as exc:
+            log.warning("reply %s could not be delivered: %s", reply.external_id, exc)
+            status, detail = "failed", str(exc)[:500]
+        else:
+            status, detail = "sent", ""
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+            self.state.delivery(reply.conversation_id, reply.external_id, status, detail, tx.now)
+            updates.append(ChannelUpdate("delivery", reply.conversation_id))
+
+        await self._execute(work)
+
+    async def note(self, agent_id: str, conv_id: str, text: str, **options: Any) -> None:
+        """An internal note on a conversation the agent holds (customers never see it)."""
+        text = text.strip()
+        if not text or len(text) > 4000:
+            raise MessageRefused("a note has 1–4000 characters")
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+            contact_id = self.holder_check(tx, agent_id, conv_id)
+            self.state.note(conv_id, Note(agent_id, text, tx.now))
+            updates.append(ChannelUpdate("note", conv_id, contact_id))
+
+        await self._execute(work, **options)
+
+    async def transfer(
+        self,
+        agent_id: str,
+        conv_id: str,
+        *,
+        to_queue_id: str | None = None,
+        to_agent_id: str | None = None,
+        note: str = "",
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Transfer the conversation's contact with a hand-off note; the note is kept on
+        the conversation so the next agent reads it beside the whole history."""
+        note = note.strip()[:2000]
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
+            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
+            command = c.TransferContact(contact_id, to_queue_id, to_agent_id, note)
+            result: dict[str, Any] = await HANDLERS[c.TransferContact](tx, command)
+            target = to_queue_id or to_agent_id or ""
+            self.state.note(conv_id, Note(agent_id, note, tx.now, "transfer", target))
+            updates.append(ChannelUpdate("note", conv_id, contact_id))
+            return result
+
+        return await self._execute(work, **options)
+
+    async def wrap_up(
+        self, agent_id: str, conv_id: str, disposition: str, **options: Any
+    ) -> dict[str, Any]:
+        """Complete the conversation's contact with a disposition code (wrap-up follows)
+        and close the conversation with that outcome."""
+        disposition = disposition.strip()
+        if not disposition or len(disposition) > 64:
+            raise MessageRefused("a disposition code has 1–64 characters")
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
+            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
+            command = c.CompleteContact(contact_id, disposition)
+            result: dict[str, Any] = await HANDLERS[c.CompleteContact](tx, command)
+            self._close(tx, conv_id, contact_id, disposition, updates)
+            return result
+
+        return await self._execute(work, **options)
+
+    def _close(
+        self,
+        tx: Transaction,
+        conv_id: str,
+        contact_id: str,
+        outcome: str,
+        updates: list[ChannelUpdate],
+    ) -> None:
+        state = self.state
+        if state.close(conv_id, tx.now, outcome):
+            updates.append(ChannelUpdate("closed", conv_id, contact_id))
+        conv = state.conversation(conv_id)
+        first = conv.messages[0] if conv.messages else None
+        summary = "" if first is None else (first.subject or first.text).replace("\n", " ")
+        started = tx.router.contacts[contact_id].first_queued_at
+        ref = ContactRef(
+            contact_id, conv.channel.value, started, summary[:SUMMARY_CHARS], outcome, conv_id
+        )
+        state.directory.record_contact(conv.customer_id, ref, at=tx.now)
+
+    async def typing(self, conv_id: str, who: str) -> None:
+        """Someone is typing (not stored): listeners show it."""
+        contact_id = self.state.contact_of.get(conv_id)
+        self.notify(ChannelUpdate("typing", conv_id, contact_id, who))
+
+    # -- contacts ending ---------------------------------------------------------------
+    def _on_events(self, batch: Sequence[StoredEvent]) -> None:
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ev.ContactCompleted | ev.ContactAbandoned):
+                conv_id = self.state.conversation_of.get(event.contact_id)
+                if conv_id is not None and not self.state.conversation(conv_id).is_closed:
+                    outcome = (
+                        (event.disposition or "completed")
+                        if isinstance(event, ev.ContactCompleted)
+                        else "abandoned"
+                    )
+                    self._spawn(self._close_later(conv_id, event.contact_id, outcome))
+
+    async def _close_later(self, conv_id: str, contact_id: str, outcome: str) -> None:
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+            if self.state.contact_of.get(conv_id) == contact_id:
+                self._close(tx, conv_id, contact_id, outcome, updates)
+
+        try:
+            await self._execute(work)
+        except Exception:
+            log.exception("conversation %s could not be closed", conv_id)
+
+
+async def _nothing(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+    return None
+
+
+def _read_log(uow: UnitOfWork) -> list[ChannelRecord] | None:
+    if isinstance(uow, ChannelUnitOfWork):
+        return list(uow.channels.read())
+    return None
+
+
+def _store(
+    records: list[ChannelRecord], rows: list[ConversationRow]
+) -> Callable[[UnitOfWork], None]:
+    """The write storing channel records with the command's events; a store without the
+    channel tables (the bare in-memory routing store of unit tests) keeps none."""
+
+    def write(uow: UnitOfWork) -> None:
+        if isinstance(uow, ChannelUnitOfWork):
+            uow.channels.append(records)
+            uow.channels.upsert_conversations(rows)
+
+    return write
