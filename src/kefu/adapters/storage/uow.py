@@ -1,7 +1,8 @@
 """The SQL unit of work: one session, one transaction, the repositories on it.
 
-It serves both the routing ports and the security ports, so an audit entry staged with a
-configuration change is committed in the same transaction as the change.
+It serves the routing, security and channel ports, so an audit entry staged with a
+configuration change, or a conversation's message with the contact it creates, is
+committed in the same transaction.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from kefu.adapters.storage.channel_repositories import SqlChannels
 from kefu.adapters.storage.repositories import (
     SqlAgents,
     SqlEventLog,
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessions(session)
         self.tokens = SqlTokens(session)
         self.audit = SqlAudit(session)
+        self.channels = SqlChannels(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

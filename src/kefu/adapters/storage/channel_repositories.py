@@ -1,0 +1,117 @@
+"""The SQL channel repository (:class:`kefu.service.channel_ports.ChannelRepository`)."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu.adapters.storage.channel_tables import (
+    ConversationEventRow,
+    ConversationTableRow,
+    CustomerEventRow,
+    SeenMessageRow,
+)
+from kefu.service.channel_ports import ChannelRecord, ConversationRow
+
+__all__ = ["SqlChannels"]
+
+READ_CHUNK = 5000
+
+
+class SqlChannels:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, records: Sequence[ChannelRecord]) -> None:
+        for r in records:
+            if r.stream == "customer":
+                self.session.add(
+                    CustomerEventRow(
+                        seq=r.seq, at=r.at, customer_id=r.subject_id, type=r.kind, payload=r.data
+                    )
+                )
+            else:
+                self.session.add(
+                    ConversationEventRow(
+                        seq=r.seq,
+                        at=r.at,
+                        conversation_id=r.subject_id,
+                        type=r.kind,
+                        payload=dict(r.data),
+                    )
+                )
+
+    def read(self) -> Iterator[ChannelRecord]:
+        customers = (
+            ChannelRecord(r.seq, r.at, "customer", r.type, r.customer_id, r.payload)
+            for r in self.session.scalars(
+                select(CustomerEventRow)
+                .order_by(CustomerEventRow.seq)
+                .execution_options(yield_per=READ_CHUNK)
+            )
+        )
+        conversations = (
+            ChannelRecord(r.seq, r.at, "conversation", r.type, r.conversation_id, r.payload)
+            for r in self.session.scalars(
+                select(ConversationEventRow)
+                .order_by(ConversationEventRow.seq)
+                .execution_options(yield_per=READ_CHUNK)
+            )
+        )
+        # Materialized: two server-side cursors may not be open at once on every driver.
+        merged = list(heapq.merge(list(customers), list(conversations), key=lambda r: r.seq))
+        return iter(merged)
+
+    def upsert_conversations(self, rows: Sequence[ConversationRow]) -> None:
+        for row in rows:
+            found = self.session.get(ConversationTableRow, row.conversation_id)
+            if found is None:
+                found = ConversationTableRow(conversation_id=row.conversation_id)
+                self.session.add(found)
+            found.customer_id = row.customer_id
+            found.channel = row.channel
+            found.topic = row.topic
+            found.opened_at = row.opened_at
+            found.last_activity_at = row.last_activity_at
+            found.closed_at = row.closed_at
+            found.outcome = row.outcome
+            found.contact_id = row.contact_id
+            found.messages = row.messages
+
+    def conversation(self, conversation_id: str) -> ConversationRow | None:
+        r = self.session.get(ConversationTableRow, conversation_id)
+        if r is None:
+            return None
+        return ConversationRow(
+            r.conversation_id,
+            r.customer_id,
+            r.channel,
+            r.topic,
+            r.opened_at,
+            r.last_activity_at,
+            r.closed_at,
+            r.outcome,
+            r.contact_id,
+            r.messages,
+        )
+
+    def claim_seen(self, key: str, at: float) -> bool:
+        if self.session.get(SeenMessageRow, key) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(SeenMessageRow(key=key, at=at))
+        except IntegrityError:  # claimed by another writer in the meantime
+            return False
+        return True
+
+    def release_seen(self, key: str) -> None:
+        self.session.execute(delete(SeenMessageRow).where(SeenMessageRow.key == key))
+
+    def purge_seen(self, before: float) -> int:
+        result = self.session.execute(delete(SeenMessageRow).where(SeenMessageRow.at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
