@@ -55,8 +55,8 @@ _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(48)
 # Integrate the answered-within-T mass directly once it is under 1/4 of the answered mass.
 _CANCEL_LOG = float(np.log(0.75))
 # Below this ε = θ/(nμ(1−ρ)²) the closed form for P(abandon) cancels; use the expansion.
-_EXPANSION_EPS = 1e-3
-_EXPANSION_TERMS = 6
+_EXPANSION_EPS = 3e-3
+_EXPANSION_TERMS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,15 @@ def _log_abandon_factor(x: FloatArray, y: FloatArray, log_l: FloatArray) -> Floa
     return out
 
 
+def _log_sum_exp(values: FloatArray, weights: FloatArray) -> FloatArray:
+    """``log Σ_i w_i e^{values[:, i]}`` per row, scaled so nothing overflows."""
+    top = np.max(values, axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore", divide="ignore"):
+        out: FloatArray = top + np.log(np.exp(values - top[:, None]) @ weights)
+    return out
+
+
 def _log_served_wait_integral(x: FloatArray, y: FloatArray, log_l: FloatArray) -> FloatArray:
     """``log ∫_0^∞ P(y+1, x e^{−v}) dv / p(y, x)`` (v = θ·t is the wait in units of patience)."""
     nodes, weights = _NODES, _WEIGHTS
@@ -150,8 +159,7 @@ def _log_served_wait_integral(x: FloatArray, y: FloatArray, log_l: FloatArray) -
     z = xl[:, None] * np.exp(-v)
     yy = np.broadcast_to(yl[:, None], z.shape)
     g = log_lower_ratio(yy, z) - yy * v - xl[:, None] * np.expm1(-v)
-    with np.errstate(under="ignore"):
-        out[lower] = np.log(np.exp(g) @ weights) - np.log(rate)
+    out[lower] = _log_sum_exp(g, weights) - np.log(rate)
     upper = ~lower
     if upper.any():
         # ∫_0^x P(y+1,z)/z dz = log x − ψ(y+1) + ∫_x^∞ Q(y+1,z)/z dz (put–call parity):
@@ -167,8 +175,7 @@ def _log_served_wait_integral(x: FloatArray, y: FloatArray, log_l: FloatArray) -
             z = np.where(far, 1.0, z)
             h = log_upper_ratio(yy, z) + yy * v - xu[:, None] * np.expm1(v)
         h = np.where(far | np.isnan(h), -np.inf, h)
-        with np.errstate(under="ignore"):
-            log_tail = np.log(np.exp(h) @ weights) - np.log(rate)
+        log_tail = _log_sum_exp(h, weights) - np.log(rate)
         drift = np.log1p((xu - yu - 1.0) / (yu + 1.0)) + log_minus_digamma(yu + 1.0)
         log_drift = np.log(drift) - log_poisson(yu, xu)
         out[upper] = np.logaddexp(log_drift, log_tail)
@@ -199,15 +206,13 @@ def _log_answered_within(x: FloatArray, y: FloatArray, span: FloatArray) -> Floa
         scale = np.maximum(slope_end[steep], np.sqrt(x[steep] * np.exp(-span[steep])))
         w = _NODES[None, :] / scale[:, None]
         vals = phi(span[steep][:, None] - w, steep)
-        with np.errstate(under="ignore"):
-            out[steep] = np.log(np.exp(vals) @ _WEIGHTS) - np.log(scale)
+        out[steep] = _log_sum_exp(vals, _WEIGHTS) - np.log(scale)
     gentle = ~steep
     if gentle.any():
         v = 0.5 * span[gentle][:, None] * (_GL_NODES[None, :] + 1.0)
         vals = phi(v, gentle)
-        top = vals.max(axis=1)
-        total = np.exp(vals - top[:, None]) @ _GL_WEIGHTS
-        out[gentle] = top + np.log(0.5 * span[gentle] * total)
+        with np.errstate(divide="ignore"):  # a span that underflows holds no mass
+            out[gentle] = _log_sum_exp(vals, _GL_WEIGHTS) + np.log(0.5 * span[gentle])
     return out
 
 
@@ -230,7 +235,8 @@ def _erlang_a_core(
     log_pi = -np.logaddexp(log_e, log_s)
     p_wait = expit(log_s - log_e)
     p_no_wait = expit(log_e - log_s)
-    p_abandon = np.exp(log_pi + _log_abandon_factor(x, y, log_l))
+    # P(ab) <= P(wait) also where both underflow to subnormals.
+    p_abandon = np.minimum(np.exp(log_pi + _log_abandon_factor(x, y, log_l)), p_wait)
     log_yx = np.log(y / x)
     p_served = p_no_wait + np.exp(log_pi + log_yx + log_l)
 

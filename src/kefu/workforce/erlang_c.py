@@ -34,8 +34,9 @@ def _erlang_b(a: FloatArray, n: FloatArray) -> FloatArray:
     a, n = np.broadcast_arrays(a, n)
     with np.errstate(over="ignore", under="ignore"):
         b = np.exp(-log_upper_ratio(n, a))
-    # No traffic: nothing is blocked unless there is no server at all.
-    return np.where(a == 0.0, np.where(n == 0.0, 1.0, 0.0), b)
+    # No server blocks everything; no traffic blocks nothing.
+    b = np.where(n == 0.0, 1.0, np.where(a == 0.0, 0.0, np.minimum(b, 1.0)))
+    return b
 
 
 def _wait_and_free(a: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -44,7 +45,7 @@ def _wait_and_free(a: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray
     b = _erlang_b(a, n)
     stable = a < n
     denom = np.where(stable, n - a + a * b, 1.0)
-    c = np.where(stable, n * b / denom, 1.0)
+    c = np.where(stable, np.minimum(n * b / denom, 1.0), 1.0)
     free = np.where(stable, (n - a) * (1.0 - b) / denom, 0.0)
     return c, free
 
