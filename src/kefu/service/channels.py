@@ -107,6 +107,7 @@ class ChannelService:
         self.gateways: dict[Channel, ReplyGateway] = dict(gateways or {})
         self.state = ChannelState(policy)
         self._loaded_with: object | None = None
+        self._outbox: dict[int, list[tuple[ReplyGateway, OutboundReply]]] = {}
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
@@ -156,8 +157,10 @@ class ChannelService:
 
     async def _execute(self, work: Work[T], **options: Any) -> T:
         updates: list[ChannelUpdate] = []
+        ran: list[int] = []
 
         async def run(tx: Transaction) -> T:
+            ran.append(id(tx))
             if self._loaded_with is not tx.router:
                 await self._load(tx)
             state = self.state
@@ -166,13 +169,23 @@ class ChannelService:
                 result = await work(tx, updates)
             except BaseException:
                 state.rollback(mark)
+                self._outbox.pop(id(tx), None)
                 raise
             self._stage(tx)
             return result
 
-        result: T = await self.engine.execute(ChannelWork(run), **options)
+        try:
+            result: T = await self.engine.execute(ChannelWork(run), **options)
+        except BaseException:
+            for key in ran:
+                self._outbox.pop(key, None)
+            raise
         for update in updates:
             self.notify(update)
+        for key in ran:
+            # Outbound messages leave only once the command that recorded them is stored.
+            for gateway, reply in self._outbox.pop(key, ()):
+                self.spawn(self._deliver(gateway, reply))
         return result
 
     def _stage(self, tx: Transaction) -> None:
@@ -205,7 +218,8 @@ class ChannelService:
             except Exception:
                 log.exception("a channel listener failed")
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+    def spawn(self, coroutine: Awaitable[Any]) -> None:
+        """Run ``coroutine`` in the background until it ends or the service stops."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -214,36 +228,40 @@ class ChannelService:
     async def receive(self, inbound: Inbound, **options: Any) -> Receipt:
         """Take one inbound message (see the module doc). A message whose ``external_id``
         was taken before is a duplicate: answered again, nothing stored."""
-        self._check_inbound(inbound)
+        self.check_inbound(inbound)
 
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> Receipt:
-            state = self.state
-            dup = state.duplicate(inbound.external_id)
-            if dup is not None:
-                conv_id = dup.conversation_id
-                customer = state.directory.resolve(dup.customer_id)
-                return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
-            queue_id = self._queue_for(tx, inbound)
-            link, placement, new = state.receive(inbound)
-            conv_id = placement.conversation_id
-            contact_id = None if new else state.contact_of.get(conv_id)
-            contact = tx.router.contacts.get(contact_id) if contact_id else None
-            if contact is None or contact.state in TERMINAL:
-                if queue_id is None:
-                    raise NoQueueForChannel(
-                        f"no queue takes {inbound.channel.value} contacts",
-                        channel=inbound.channel.value,
-                    )
-                contact_id = await self._new_contact(
-                    tx, inbound, link.customer_id, conv_id, queue_id
-                )
-                updates.append(ChannelUpdate("contact", conv_id, contact_id))
-            updates.append(ChannelUpdate("message", conv_id, contact_id, "customer"))
-            return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
+            return await self.receive_in(tx, inbound, updates)
 
         return await self._execute(work, **options)
 
-    def _check_inbound(self, inbound: Inbound) -> None:
+    async def receive_in(
+        self, tx: Transaction, inbound: Inbound, updates: list[ChannelUpdate]
+    ) -> Receipt:
+        """:meth:`receive` inside a running channel command (``inbound`` checked)."""
+        state = self.state
+        dup = state.duplicate(inbound.external_id)
+        if dup is not None:
+            conv_id = dup.conversation_id
+            customer = state.directory.resolve(dup.customer_id)
+            return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
+        queue_id = self._queue_for(tx, inbound)
+        link, placement, new = state.receive(inbound)
+        conv_id = placement.conversation_id
+        contact_id = None if new else state.contact_of.get(conv_id)
+        contact = tx.router.contacts.get(contact_id) if contact_id else None
+        if contact is None or contact.state in TERMINAL:
+            if queue_id is None:
+                raise NoQueueForChannel(
+                    f"no queue takes {inbound.channel.value} contacts",
+                    channel=inbound.channel.value,
+                )
+            contact_id = await self._new_contact(tx, inbound, link.customer_id, conv_id, queue_id)
+            updates.append(ChannelUpdate("contact", conv_id, contact_id))
+        updates.append(ChannelUpdate("message", conv_id, contact_id, "customer"))
+        return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
+
+    def check_inbound(self, inbound: Inbound) -> None:
         if not inbound.sender:
             raise MessageRefused("an inbound message needs a sender identifier")
         if not inbound.external_id.strip():
@@ -331,42 +349,56 @@ class ChannelService:
     async def reply(self, agent_id: str, conv_id: str, text: str, **options: Any) -> int:
         """The agent holding the conversation answers; stored, then sent through the
         conversation's channel. Returns the message's number in the conversation."""
+        text = self._reply_text(text)
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> int:
+            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
+            return self.send_in(tx, conv_id, agent_id, text, updates, contact_id)
+
+        return await self._execute(work, **options)
+
+    def _reply_text(self, text: str) -> str:
         text = text.strip()
         if not text or len(text) > self.options.max_text_chars:
             raise MessageRefused(f"a reply has 1–{self.options.max_text_chars} characters")
+        return text
 
-        async def work(
-            tx: Transaction, updates: list[ChannelUpdate]
-        ) -> tuple[int, OutboundReply, ReplyGateway]:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            conv = self.state.conversation(conv_id)
-            gateway = self.gateways.get(conv.channel)
-            if gateway is None:
-                raise ChannelUnavailable(
-                    f"replies on {conv.channel.value} are not configured",
-                    channel=conv.channel.value,
-                )
-            route = self.state.routes[conv_id]
-            thread = conv.thread_references()
-            external_id = gateway.new_external_id()
-            subject = route.subject if conv.channel is Channel.EMAIL else ""
-            message = Message(
-                Direction.OUTBOUND,
-                conv.channel,
-                agent_id,
-                text,
-                tx.now,
-                subject=subject,
-                external_id=external_id,
+    def send_in(
+        self,
+        tx: Transaction,
+        conv_id: str,
+        author: str,
+        text: str,
+        updates: list[ChannelUpdate],
+        contact_id: str | None = None,
+    ) -> int:
+        """Inside a channel command: record an outbound message by ``author`` (an agent, or
+        ``kefu`` for notices) and send it once the command is stored; returns its number."""
+        conv = self.state.conversation(conv_id)
+        gateway = self.gateways.get(conv.channel)
+        if gateway is None:
+            raise ChannelUnavailable(
+                f"replies on {conv.channel.value} are not configured",
+                channel=conv.channel.value,
             )
-            self.state.reply(conv_id, message)
-            updates.append(ChannelUpdate("message", conv_id, contact_id, "agent"))
-            out = OutboundReply(conv_id, route, text, external_id, thread, agent_id)
-            return len(conv.messages) + 1, out, gateway
-
-        number, out, gateway = await self._execute(work, **options)
-        self._spawn(self._deliver(gateway, out))
-        return number
+        route = self.state.routes[conv_id]
+        thread = conv.thread_references()
+        external_id = gateway.new_external_id()
+        subject = route.subject if conv.channel is Channel.EMAIL else ""
+        message = Message(
+            Direction.OUTBOUND,
+            conv.channel,
+            author,
+            text,
+            tx.now,
+            subject=subject,
+            external_id=external_id,
+        )
+        self.state.reply(conv_id, message)
+        updates.append(ChannelUpdate("message", conv_id, contact_id, "agent"))
+        out = OutboundReply(conv_id, route, text, external_id, thread, author)
+        self._outbox.setdefault(id(tx), []).append((gateway, out))
+        return len(conv.messages) + 1
 
     async def _deliver(self, gateway: ReplyGateway, reply: OutboundReply) -> None:
         try:
@@ -476,7 +508,7 @@ class ChannelService:
                         if isinstance(event, ev.ContactCompleted)
                         else "abandoned"
                     )
-                    self._spawn(self._close_later(conv_id, event.contact_id, outcome))
+                    self.spawn(self._close_later(conv_id, event.contact_id, outcome))
 
     async def _close_later(self, conv_id: str, contact_id: str, outcome: str) -> None:
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:

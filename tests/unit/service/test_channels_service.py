@@ -48,7 +48,9 @@ class Outbox:
 class Desk:
     """An engine and its channel service on one in-memory store (routing and channels)."""
 
-    def __init__(self, store: MemoryChannelUnitOfWorkFactory | None = None) -> None:
+    def __init__(
+        self, store: MemoryChannelUnitOfWorkFactory | None = None, prefix: str = "k"
+    ) -> None:
         self.store = store or MemoryChannelUnitOfWorkFactory(InMemoryUnitOfWorkFactory())
         self.clock = ManualClock(1_700_000_000.0)
         counter = iter(range(1, 10_000))
@@ -57,7 +59,7 @@ class Desk:
             self.clock,
             scheduler=ManualScheduler(),
             config=RouterConfig(offer_timeout_s=30.0),
-            new_id=lambda: f"k{next(counter)}",
+            new_id=lambda: f"{prefix}{next(counter)}",
         )
         self.email = Outbox("mail")
         self.sms = Outbox("sms")
@@ -353,7 +355,7 @@ def test_given_a_restart_then_customers_and_conversations_come_back_from_the_sto
         await desk.channels.stop()
         await desk.engine.stop()
 
-        again = Desk(desk.store)
+        again = Desk(desk.store, prefix="r")
         await again.start(seed=False)
         after = conversation_view(again.channels.state, again.engine.router, made.conversation_id)
         assert after == before

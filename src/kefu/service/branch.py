@@ -1,0 +1,378 @@
+"""Branch queue tickets (seed 001's bank and mobile-operator halls): a kiosk issues a ticket
+for a service, a counter calls the next number, the hall display shows the numbers called.
+
+A service is a queue of channel ``branch``; a counter is an agent taking branch contacts.
+Every ticket is a contact in the router like any other (so it shows on the wallboard), and
+with a phone number it is also a branch visit on the customer's timeline. The kiosk tells
+the predicted wait the router gives: position × AHT / staffed counters — seed 001's hall,
+110 ahead at 7 counters and 5 minutes each, is (110 + 1) × 300 / 7 s ≈ 79 minutes.
+
+Counters answer at once: when the router offers a ticket to a counter's agent, the offer is
+accepted in the same command (the number is called). "Call next" completes the ticket being
+served and makes the counter ready, so the router hands it the next ticket; "pause" lets
+the current ticket finish and takes no more. Ticket numbers are a letter per service (A, B,
+... in the order of the services' ids) and a number restarting each day (the site's time
+zone). A ticket with a phone may ask for an SMS instead of waiting in the hall: it keeps
+its place, and an SMS is sent when few enough are ahead.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kefu.domain import events as ev
+from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.errors import InvalidState, UnknownContact, UnknownQueue, ValidationError
+from kefu.domain.model import Channel, ContactState
+from kefu.domain.routing import Router
+from kefu.service import commands as c
+from kefu.service.channel_ports import Inbound
+from kefu.service.channel_views import wait_info
+from kefu.service.channels import ChannelService, ChannelUpdate
+from kefu.service.engine import Transaction
+from kefu.service.handlers import HANDLERS
+from kefu.service.ports import StoredEvent
+
+__all__ = ["BranchDesk", "Called"]
+
+log = logging.getLogger(__name__)
+SERVED = "served"
+PAUSE_REASON = "counter paused"
+
+
+@dataclass(frozen=True, slots=True)
+class Called:
+    """A ticket called to a counter at ``at`` (seconds)."""
+
+    ticket: str
+    counter: str
+    service: str
+    at: float
+    contact_id: str
+
+
+class BranchDesk:
+    """Kiosk, counters and hall display over the channel service."""
+
+    def __init__(
+        self,
+        channels: ChannelService,
+        *,
+        timezone: str = "Asia/Shanghai",
+        notify_ahead: int = 5,
+        history: int = 12,
+    ) -> None:
+        self.channels = channels
+        self.engine = channels.engine
+        self.zone = ZoneInfo(timezone)
+        self.notify_ahead = notify_ahead
+        self.called: deque[Called] = deque(maxlen=history)
+        self._numbers: dict[tuple[str, str], int] = {}
+        self._numbers_of: object | None = None
+        self._sms_wanted: dict[str, str] = {}
+        self._unsubscribe: Any = None
+
+    async def start(self) -> None:
+        self._unsubscribe = self.engine.subscribe(self._on_events)
+        await self.channels.run(self._recover)
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # -- kiosk -------------------------------------------------------------------------
+    def services(self, router: Router) -> list[dict[str, Any]]:
+        """The branch queues with their letter, waiting count and predicted wait (s)."""
+        out = []
+        for letter, queue_id in zip(string.ascii_uppercase, _branch_queues(router), strict=False):
+            spec = router.queues[queue_id].spec
+            status = router.queue_status(queue_id)
+            out.append(
+                {
+                    "queue_id": queue_id,
+                    "letter": letter,
+                    "name": spec.name or queue_id,
+                    "waiting": status["waiting"],
+                    "staffed": status["staffed"],
+                    "estimated_wait_s": status["estimated_wait_s"],
+                }
+            )
+        return out
+
+    async def issue(self, queue_id: str, *, phone: str = "", name: str = "") -> dict[str, Any]:
+        """A ticket for the service ``queue_id``: its number, place and predicted wait."""
+        sender = (Identifier(IdentifierKind.PHONE, phone),) if phone.strip() else ()
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
+            letter = self._letter(tx.router, queue_id)
+            day = self._day(tx.now)
+            self._sync_numbers(tx.router)
+            number = self._numbers.get((queue_id, day), 0) + 1
+            ticket = f"{letter}{number:03d}"
+            attributes = {"ticket": ticket, "ticket_day": day, "service": queue_id}
+            if sender:
+                inbound = Inbound(
+                    Channel.BRANCH,
+                    sender,
+                    f"取号 Ticket {ticket}",
+                    tx.now,
+                    f"ticket:{queue_id}:{day}:{ticket}",
+                    sender_name=name.strip()[:100],
+                    topic=queue_id,
+                    metadata=attributes,
+                )
+                self.channels.check_inbound(inbound)
+                receipt = await self.channels.receive_in(tx, inbound, updates)
+                contact_id = receipt.contact_id or ""
+            else:
+                attributes["customer"] = name.strip()[:100] or ticket
+                made = await HANDLERS[c.CreateContact](
+                    tx, c.CreateContact(queue_id, attributes=attributes)
+                )
+                contact_id = str(made["contact_id"])
+            self._numbers[(queue_id, day)] = number
+            self._answer_offers(tx)
+            return self._ticket_view(tx.router, contact_id)
+
+        return await self.channels.run(work)
+
+    def _ticket_view(self, router: Router, contact_id: str) -> dict[str, Any]:
+        contact = router.contacts[contact_id]
+        wait = wait_info(router, contact_id)
+        counter = router.agents.get(contact.agent_id) if contact.agent_id else None
+        return {
+            "contact_id": contact_id,
+            "ticket": contact.attributes.get("ticket"),
+            "service": contact.queue_id,
+            "state": contact.state.value,
+            "position": wait["position"] if wait else 0,
+            "ahead": wait["ahead"] if wait else 0,
+            "estimated_wait_s": wait["estimated_wait_s"] if wait else 0.0,
+            "counter": (counter.spec.name or counter.agent_id) if counter else None,
+            "callback": contact.callback,
+        }
+
+    async def ticket(self, contact_id: str) -> dict[str, Any]:
+        def look(engine: Any, _state: Any) -> dict[str, Any]:
+            self._require_ticket(engine.router, contact_id)
+            return self._ticket_view(engine.router, contact_id)
+
+        return await self.channels.read(look)
+
+    async def sms_instead(self, contact_id: str, phone: str) -> dict[str, Any]:
+        """Keep the ticket's place without waiting in the hall: an SMS is sent when
+        ``notify_ahead`` or fewer are ahead (and when it is called)."""
+        number = Identifier(IdentifierKind.PHONE, phone).value
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
+            self._require_ticket(tx.router, contact_id)
+            await HANDLERS[c.RequestCallback](tx, c.RequestCallback(contact_id, number))
+            self._sms_wanted[contact_id] = number
+            return self._ticket_view(tx.router, contact_id)
+
+        return await self.channels.run(work)
+
+    # -- counters ----------------------------------------------------------------------
+    async def call_next(self, agent_id: str, **options: Any) -> dict[str, Any]:
+        """Finish the ticket this counter serves (if any) and call the next one."""
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
+            router = tx.router
+            agent = router.agents.get(agent_id)
+            if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
+                raise ValidationError(f"agent {agent_id} does not serve a counter")
+            for contact in list(agent.held.values()):
+                if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
+                    await HANDLERS[c.CompleteContact](
+                        tx, c.CompleteContact(contact.contact_id, SERVED)
+                    )
+                if contact.state is ContactState.WRAPUP:
+                    await HANDLERS[c.EndWrapup](tx, c.EndWrapup(contact.contact_id))
+            if agent.presence.value != "ready" or agent.pending is not None:
+                await HANDLERS[c.SetAgentState](tx, c.SetAgentState(agent_id, "ready"))
+            self._answer_offers(tx)
+            return self.counter_view(router, agent_id)
+
+        return await self.channels.run(work, **options)
+
+    async def pause(self, agent_id: str, **options: Any) -> dict[str, Any]:
+        """Take no more tickets (after the one being served)."""
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
+            await HANDLERS[c.SetAgentState](
+                tx, c.SetAgentState(agent_id, "not_ready", PAUSE_REASON)
+            )
+            return self.counter_view(tx.router, agent_id)
+
+        return await self.channels.run(work, **options)
+
+    def counter_view(self, router: Router, agent_id: str) -> dict[str, Any]:
+        agent = router.agents.get(agent_id)
+        if agent is None:
+            raise ValidationError(f"unknown counter agent {agent_id!r}")
+        serving = [
+            self._ticket_view(router, cid)
+            for cid, contact in agent.held.items()
+            if contact.channel is Channel.BRANCH
+        ]
+        return {
+            "agent_id": agent_id,
+            "name": agent.spec.name or agent_id,
+            "presence": agent.presence.value,
+            "pending": None if agent.pending is None else agent.pending[0].value,
+            "serving": serving,
+            "services": self.services(router),
+        }
+
+    def _answer_offers(self, tx: Transaction) -> None:
+        """Accept, in this command, the branch offers it made (counters answer at once)."""
+        for event in list(tx.router.log):
+            if isinstance(event, ev.OfferCreated):
+                self._accept(tx.router, event, tx.now)
+
+    def _accept(self, router: Router, event: ev.OfferCreated, now: float) -> bool:
+        contact = router.contacts.get(event.contact_id)
+        if (
+            contact is None
+            or contact.channel is not Channel.BRANCH
+            or contact.offer_id != event.offer_id
+            or contact.state is not ContactState.OFFERED
+        ):
+            return False
+        router.accept(event.offer_id, now, event.agent_id)
+        return True
+
+    # -- hall display ------------------------------------------------------------------
+    def display(self, router: Router) -> dict[str, Any]:
+        return {
+            "called": [
+                {
+                    "ticket": x.ticket,
+                    "counter": x.counter,
+                    "service": x.service,
+                    "at": x.at,
+                    "contact_id": x.contact_id,
+                }
+                for x in reversed(self.called)
+            ],
+            "services": self.services(router),
+        }
+
+    # -- events ------------------------------------------------------------------------
+    def _on_events(self, batch: Sequence[StoredEvent]) -> None:
+        router = self.engine.router
+        stray: list[ev.OfferCreated] = []
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ev.OfferAccepted):
+                self._remember_call(router, event.contact_id, event.agent_id, event.at)
+            elif isinstance(event, ev.OfferCreated):
+                contact = router.contacts.get(event.contact_id)
+                if contact is not None and contact.channel is Channel.BRANCH:
+                    stray.append(event)
+        if stray or self._sms_wanted:
+            self.channels.spawn(self._housekeep(tuple(stray)))
+
+    def _remember_call(self, router: Router, contact_id: str, agent_id: str, at: float) -> None:
+        contact = router.contacts.get(contact_id)
+        if contact is None or contact.channel is not Channel.BRANCH:
+            return
+        agent = router.agents.get(agent_id)
+        counter = (agent.spec.name or agent_id) if agent else agent_id
+        ticket = contact.attributes.get("ticket", contact_id)
+        self.called.append(Called(ticket, counter, contact.queue_id, at, contact_id))
+
+    async def _housekeep(self, offers: tuple[ev.OfferCreated, ...]) -> None:
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+            for offer in offers:
+                self._accept(tx.router, offer, tx.now)
+            self._notify_away(tx, updates)
+
+        try:
+            await self.channels.run(work)
+        except Exception:
+            log.exception("branch housekeeping failed")
+
+    def _notify_away(self, tx: Transaction, updates: list[ChannelUpdate]) -> None:
+        """Send the SMS of tickets waiting away from the hall once their turn nears."""
+        router = tx.router
+        for contact_id, phone in list(self._sms_wanted.items()):
+            info = wait_info(router, contact_id)
+            contact = router.contacts.get(contact_id)
+            if contact is None or (info is not None and info["ahead"] > self.notify_ahead):
+                continue
+            del self._sms_wanted[contact_id]
+            conv_id = self.channels.state.conversation_of.get(contact_id)
+            if conv_id is None or Channel.BRANCH not in self.channels.gateways:
+                log.info("ticket %s: no SMS gateway to tell %s", contact_id, phone)
+                continue
+            ticket = contact.attributes.get("ticket", "")
+            ahead = 0 if info is None else info["ahead"]
+            text = (
+                f"请回到营业厅：您的号码 {ticket} 前面还有 {ahead} 位。"
+                f" Please come back: ticket {ticket}, {ahead} ahead."
+            )
+            self.channels.send_in(tx, conv_id, "kefu", text, updates, contact_id)
+
+    async def _recover(self, tx: Transaction, updates: list[ChannelUpdate]) -> None:
+        """After a restart: the numbers already issued today and the recent calls."""
+        router = tx.router
+        self._sync_numbers(router)
+        calls = sorted(
+            (c for c in router.contacts.values() if c.channel is Channel.BRANCH and c.answered_at),
+            key=lambda c: c.answered_at or 0.0,
+        )
+        for contact in calls[-(self.called.maxlen or 0) :]:
+            at = contact.answered_at or 0.0
+            self._remember_call(router, contact.contact_id, contact.agent_id or "", at)
+        for contact in router.contacts.values():
+            if (
+                contact.channel is Channel.BRANCH
+                and contact.callback_number
+                and contact.state is ContactState.QUEUED
+            ):
+                self._sms_wanted[contact.contact_id] = contact.callback_number
+
+    # -- helpers -----------------------------------------------------------------------
+    def _sync_numbers(self, router: Router) -> None:
+        """Today's last ticket numbers, counted again when the router was rebuilt."""
+        if self._numbers_of is router:
+            return
+        self._numbers = {}
+        for contact in router.contacts.values():
+            if contact.channel is not Channel.BRANCH:
+                continue
+            ticket, day = contact.attributes.get("ticket", ""), contact.attributes.get("ticket_day")
+            service = contact.attributes.get("service", contact.queue_id)
+            if day and ticket[1:].isdigit():
+                key = (service, day)
+                self._numbers[key] = max(self._numbers.get(key, 0), int(ticket[1:]))
+        self._numbers_of = router
+
+    def _letter(self, router: Router, queue_id: str) -> str:
+        queues = _branch_queues(router)
+        if queue_id not in queues:
+            raise UnknownQueue(f"{queue_id!r} is not a branch service", queue_id=queue_id)
+        index = queues.index(queue_id)
+        if index >= len(string.ascii_uppercase):
+            raise InvalidState("a hall has at most 26 services (one letter each)")
+        return string.ascii_uppercase[index]
+
+    def _day(self, now: float) -> str:
+        return datetime.fromtimestamp(now, self.zone).date().isoformat()
+
+    def _require_ticket(self, router: Router, contact_id: str) -> None:
+        contact = router.contacts.get(contact_id)
+        if contact is None or contact.channel is not Channel.BRANCH:
+            raise UnknownContact(f"unknown ticket {contact_id!r}", contact_id=contact_id)
+
+
+def _branch_queues(router: Router) -> list[str]:
+    return sorted(q for q, r in router.queues.items() if r.spec.channel is Channel.BRANCH)
