@@ -10,10 +10,20 @@ staffing every interval of many queues in one call.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
-from kefu.workforce._checks import as_agents, as_nonnegative, as_positive
+from kefu.workforce._checks import (
+    agents_1,
+    as_agents,
+    as_nonnegative,
+    as_positive,
+    nonnegative_1,
+    positive_1,
+)
+from kefu.workforce._scalar import erlang_b_1, erlang_c_and_free_1
 from kefu.workforce._special import log_upper_ratio
 
 __all__ = [
@@ -100,12 +110,12 @@ def erlang_b(traffic: float, agents: int) -> float:
 
     ``B(n, a) = (a^n / n!) / Σ_{k=0..n} a^k / k!``; ``agents`` may be 0 (then B = 1).
     """
-    return float(erlang_b_array(traffic, agents))
+    return erlang_b_1(nonnegative_1("traffic", traffic), agents_1(agents, 0))
 
 
 def erlang_c(traffic: float, agents: int) -> float:
     """Probability that an arrival waits in M/M/n (Erlang C); 1.0 when traffic >= agents."""
-    return float(erlang_c_array(traffic, agents))
+    return erlang_c_and_free_1(nonnegative_1("traffic", traffic), agents_1(agents, 1))[0]
 
 
 def service_level(traffic: float, agents: int, aht: float, threshold: float) -> float:
@@ -113,9 +123,22 @@ def service_level(traffic: float, agents: int, aht: float, threshold: float) -> 
 
     ``SL = 1 − C(n, a) · exp(−(n − a) · threshold / aht)``; 0.0 when traffic >= agents.
     """
-    return float(service_level_array(traffic, agents, aht, threshold))
+    a = nonnegative_1("traffic", traffic)
+    n = agents_1(agents, 1)
+    h = positive_1("aht", aht)
+    t = nonnegative_1("threshold", threshold, allow_inf=True)
+    if a >= n:
+        return 0.0
+    c, free = erlang_c_and_free_1(a, n)
+    # 1 − C e^{−(n−a)T/h} written as (1 − C) − C·expm1(...): both terms are >= 0.
+    return min(1.0, max(0.0, free - c * math.expm1(-(n - a) * t / h)))
 
 
 def average_speed_of_answer(traffic: float, agents: int, aht: float) -> float:
     """M/M/n mean wait in seconds, ``C(n, a) · aht / (n − a)``; ``math.inf`` when unstable."""
-    return float(average_speed_of_answer_array(traffic, agents, aht))
+    a = nonnegative_1("traffic", traffic)
+    n = agents_1(agents, 1)
+    h = positive_1("aht", aht)
+    if a >= n:
+        return math.inf
+    return erlang_c_and_free_1(a, n)[0] * h / (n - a)

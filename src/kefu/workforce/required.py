@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kefu.workforce._checks import as_nonnegative, as_positive
+from kefu.workforce._checks import as_nonnegative, as_positive, nonnegative_1, positive_1
+from kefu.workforce._scalar import erlang_c_and_free_1
 from kefu.workforce.erlang_a import erlang_a_array
 from kefu.workforce.erlang_c import average_speed_of_answer_array, service_level_array
 
@@ -153,6 +154,42 @@ def _solve(target: StaffingTarget, lam: FloatArray, aht: FloatArray) -> IntArray
     return out
 
 
+def _meets_1(target: StaffingTarget, a: float, aht: float, n: float) -> bool:
+    """Scalar Erlang C twin of :func:`_meets` (a > 0, n >= 1)."""
+    if a >= n:
+        return False
+    c, free = erlang_c_and_free_1(a, n)
+    if target.service_level is not None:
+        sl = free - c * math.expm1(-(n - a) * target.threshold / aht)
+        if sl < target.service_level:
+            return False
+    if target.asa is not None and c * aht / (n - a) > target.asa:
+        return False
+    return target.max_occupancy is None or a <= target.max_occupancy * n
+
+
+def _solve_erlang_c_1(target: StaffingTarget, lam: float, aht: float) -> int:
+    """Scalar twin of :func:`_solve` for Erlang C (same bracket and bisection)."""
+    a = lam * aht
+    if a == 0.0:
+        return 0
+    lo = math.floor(a)
+    if target.max_occupancy is not None:
+        lo = max(lo, math.ceil(a / target.max_occupancy) - 1)
+    hi = max(lo + 1, math.ceil(a + 2.0 * math.sqrt(a) + 1.0))
+    step = max(1, math.ceil(math.sqrt(a)))
+    while not _meets_1(target, a, aht, hi):
+        lo, step = hi, 2 * step
+        hi += step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _meets_1(target, a, aht, mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def required_agents_array(
     arrival_rate: npt.ArrayLike,
     aht: npt.ArrayLike,
@@ -194,6 +231,10 @@ def required_agents(
     ``service_level``/``abandon``/``max_occupancy`` as fractions. Raises ``ValueError`` for
     bad arguments or when no target is given.
     """
+    target = StaffingTarget(service_level, threshold, asa, abandon, patience, max_occupancy)
+    if not target.uses_abandonment:
+        lam = nonnegative_1("arrival_rate", arrival_rate)
+        return _solve_erlang_c_1(target, lam, positive_1("aht", aht))
     result = required_agents_array(
         arrival_rate,
         aht,
