@@ -491,6 +491,44 @@ class ChannelService:
         )
         state.directory.record_contact(conv.customer_id, ref, at=tx.now)
 
+    async def merge(
+        self,
+        survivor_id: str,
+        merged_id: str,
+        *,
+        by: str,
+        reason: str,
+        force: bool = False,
+        **options: Any,
+    ) -> str:
+        """An agent merges two customers (audited in the directory); returns the merge id."""
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> str:
+            directory = self.state.directory
+            merge_id = directory.merge(
+                survivor_id, merged_id, agent_id=by, reason=reason, at=tx.now, force=force
+            )
+            tx.audit(
+                "customer.merge",
+                "customer",
+                survivor_id,
+                None,
+                {"merged_id": merged_id},
+                {"merge_id": merge_id, "forced": force, "reason": reason},
+            )
+            return merge_id
+
+        return await self._execute(work, **options)
+
+    async def undo_merge(self, merge_id: str, *, by: str, reason: str, **options: Any) -> None:
+        """Split a merge again (see :meth:`CustomerDirectory.undo_merge`)."""
+
+        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+            self.state.directory.undo_merge(merge_id, agent_id=by, reason=reason, at=tx.now)
+            tx.audit("customer.unmerge", "merge", merge_id, None, None, {"reason": reason})
+
+        await self._execute(work, **options)
+
     async def typing(self, conv_id: str, who: str) -> None:
         """Someone is typing (not stored): listeners show it."""
         contact_id = self.state.contact_of.get(conv_id)
