@@ -1,10 +1,15 @@
 """Composition root: wires the service to live infrastructure (system clock, asyncio
-scheduler, SQL store) or to test doubles (manual clock and scheduler, in-memory store)."""
+scheduler, SQL store) or to test doubles (manual clock and scheduler, in-memory store).
+
+Users, credentials and the audit log live in the same store as the routing data (the SQL
+unit of work serves both); a routing store without them (the in-memory one) is joined to
+in-memory security repositories."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from fastapi import FastAPI
 
@@ -16,6 +21,8 @@ from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
+from kefu.service.security import Security, security_from_settings
+from kefu.service.security_ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 __all__ = ["Platform", "build_live", "build_platform", "build_test"]
@@ -32,7 +39,19 @@ class Platform:
     clock: Clock
     scheduler: Scheduler
     uow_factory: UnitOfWorkFactory
+    security: Security
     extra_startup: list[Hook] = field(default_factory=list)
+
+
+def _secured(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """The factory itself when its units of work hold the security repositories; else
+    joined to in-memory ones."""
+    with uow_factory() as probe:
+        if isinstance(probe, SecurityUnitOfWork):
+            return uow_factory
+    from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
+
+    return SecuredUnitOfWorkFactory(uow_factory)
 
 
 def build_platform(
@@ -50,6 +69,8 @@ def build_platform(
     after the engine stopped (release the database there)."""
     from kefu.web import Wallboard
 
+    uow_factory = _secured(uow_factory)
+    security = security_from_settings(settings, cast(SecurityUnitOfWorkFactory, uow_factory), clock)
     engine = RoutingEngine(
         uow_factory,
         clock,
@@ -59,17 +80,18 @@ def build_platform(
     )
     if isinstance(scheduler, AsyncioScheduler):
         scheduler.bind(engine.tick)
-    wallboard = Wallboard(engine, settings)
+    wallboard = Wallboard(engine, settings, security)
     app = create_app(
         settings,
         engine,
+        security,
         routers=[wallboard.router],
         on_startup=(wallboard.start, *on_startup),
         on_shutdown=(*on_shutdown, wallboard.stop),
         on_closed=on_closed,
     )
     wallboard.mount_static(app)
-    return Platform(engine, app, clock, scheduler, uow_factory)
+    return Platform(engine, app, clock, scheduler, uow_factory, security)
 
 
 def build_live(

@@ -14,6 +14,34 @@ import httpx
 import pytest
 
 KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
+CHEAP_HASHING_ENV = {
+    "KEFU_PASSWORD_TIME_COST": "1",
+    "KEFU_PASSWORD_MEMORY_KIB": "64",
+    "KEFU_PASSWORD_PARALLELISM": "1",
+}
+"""Argon2 costs for test servers (the defaults take tens of milliseconds per hash)."""
+
+
+def admin_token(db_path: Path) -> dict[str, str]:
+    """Create an admin on the migrated SQLite file; its bearer token's headers."""
+    from kefu.adapters.clock import SystemClock
+    from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url
+    from kefu.service.access import ROLE_SCOPES, Role
+    from kefu.service.passwords import PasswordPolicy
+    from kefu.service.security import Security
+
+    engine = make_engine(sqlite_url(str(db_path)))
+    try:
+        security = Security(
+            SqlUnitOfWorkFactory(engine),
+            SystemClock(),
+            passwords=PasswordPolicy(time_cost=1, memory_kib=64, parallelism=1),
+        )
+        security.users.create(username="root", password="test admin 密码", role="admin")
+        _, secret = security.credentials.issue_token("root", sorted(ROLE_SCOPES[Role.ADMIN]))
+    finally:
+        engine.dispose()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def free_port() -> int:
@@ -27,12 +55,19 @@ class Server:
     """``kefu serve`` as a child process on a free loopback port."""
 
     def __init__(self, db_path: Path) -> None:
-        self.env = {**os.environ, "KEFU_DB_PATH": str(db_path), "KEFU_ENV": "test"}
+        self.env = {
+            **os.environ,
+            **CHEAP_HASHING_ENV,
+            "KEFU_DB_PATH": str(db_path),
+            "KEFU_ENV": "test",
+        }
         self.env.pop("KEFU_DATABASE_URL", None)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = db_path.with_suffix(f".{self.port}.log")
+        self.auth: dict[str, str] = {}
+        """Headers authenticating requests (set by the test)."""
 
     def start(self) -> None:
         with self.log.open("ab") as log:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from kefu.adapters.storage import SqlUnitOfWorkFactory
 from kefu.bootstrap import build_test
 from kefu.config import Settings
+from kefu.service.access import Scope
 from kefu.testing import ManualClock
 
 V1 = "/api/v1"
@@ -27,11 +28,21 @@ def test_given_a_database_when_the_api_runs_a_center_then_it_is_stored_and_resto
 ) -> None:
     uow_factory = SqlUnitOfWorkFactory(database.engine)
     clock = ManualClock(1_800_000_000.0)
-    settings = Settings(env="test")
-    with TestClient(build_test(settings, clock=clock, uow_factory=uow_factory).app) as c:
+    settings = Settings(
+        env="test", password_time_cost=1, password_memory_kib=64, password_parallelism=1
+    )
+    platform = build_test(settings, clock=clock, uow_factory=uow_factory)
+    platform.security.users.create(username="root", password="admin password", role="admin")
+    _, token = platform.security.credentials.issue_token("root", [Scope.READ, Scope.ADMIN])
+    _, worker = platform.security.credentials.issue_token(
+        "root", [Scope.READ, Scope.CONTACTS_WRITE, Scope.AGENTS_WRITE]
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(platform.app, headers=auth) as c:
         ok(c.post(f"{V1}/sites", json={"site_id": "bj", "name": "北京中心"}))
         ok(c.post(f"{V1}/queues", json={"queue_id": "q", "site_id": "bj", "channel": "chat"}))
         ok(c.post(f"{V1}/agents", json={"agent_id": "a1", "site_id": "bj", "name": "李娜"}))
+        c.headers["Authorization"] = f"Bearer {worker}"  # the configuration is done
         ok(c.post(f"{V1}/agents/a1/state", json={"presence": "ready"}))
         key = {"Idempotency-Key": "retry-me"}
         first = ok(c.post(f"{V1}/contacts", json={"queue_id": "q"}, headers=key))
@@ -45,16 +56,18 @@ def test_given_a_database_when_the_api_runs_a_center_then_it_is_stored_and_resto
         refused = [
             c.post(f"{V1}/contacts", json={"queue_id": "missing"}),
             c.post(f"{V1}/contacts/{first['contact_id']}/accept", json=offer),
-            c.post(f"{V1}/agents", json={"agent_id": "a1", "site_id": "bj"}),
-            c.post(f"{V1}/sites", json={"site_id": "bj", "name": "again"}),
+            c.post(f"{V1}/agents", json={"agent_id": "a1", "site_id": "bj"}, headers=auth),
+            c.post(f"{V1}/sites", json={"site_id": "bj", "name": "again"}, headers=auth),
+            c.post(f"{V1}/sites", json={"site_id": "sh", "name": "上海"}),  # no admin scope
         ]
-        assert [r.status_code for r in refused] == [404, 409, 409, 409]
+        assert [r.status_code for r in refused] == [404, 409, 409, 409, 403]
         with uow_factory() as uow:
             assert uow.events.count() == stored
             assert len(uow.sites.list()) == 1
         contacts = ok(c.get(f"{V1}/contacts"))
         agent = ok(c.get(f"{V1}/agents/a1"))
-    with TestClient(build_test(settings, clock=clock, uow_factory=uow_factory).app) as c:
+    again = build_test(settings, clock=clock, uow_factory=uow_factory)
+    with TestClient(again.app, headers={"Authorization": f"Bearer {worker}"}) as c:
         assert ok(c.get(f"{V1}/contacts")) == contacts
         assert ok(c.get(f"{V1}/agents/a1")) == agent
         intervals = ok(c.get(f"{V1}/agents/a1/intervals"))["items"]

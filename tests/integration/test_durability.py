@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import KEFU, Server, free_port
+from server_helpers import KEFU, Server, admin_token, free_port
 
 from kefu.adapters.storage import make_engine, sqlite_url, upgrade
 
@@ -26,6 +26,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     upgrade(engine)
     engine.dispose()
     running = Server(db)
+    running.auth = admin_token(db)
     running.start()
     yield running
     running.stop()
@@ -42,7 +43,7 @@ def test_given_queued_and_answered_contacts_when_killed_and_restarted_then_nothi
     server: Server,
 ) -> None:
     n = 6
-    with httpx.Client(base_url=server.base, timeout=10) as client:
+    with httpx.Client(base_url=server.base, timeout=10, headers=server.auth) as client:
         post(client, f"{V1}/sites", {"site_id": "sh", "name": "上海中心"})
         post(client, f"{V1}/queues", {"queue_id": "billing", "site_id": "sh"})
         post(client, f"{V1}/agents", {"agent_id": "a1", "site_id": "sh", "name": "张敏"})
@@ -64,7 +65,7 @@ def test_given_queued_and_answered_contacts_when_killed_and_restarted_then_nothi
     server.kill()
     server.start()
 
-    with httpx.Client(base_url=server.base, timeout=10) as client:
+    with httpx.Client(base_url=server.base, timeout=10, headers=server.auth) as client:
         after = client.get(f"{V1}/queues/billing/waiting").json()
         assert [c["contact_id"] for c in after["items"]] == [c["contact_id"] for c in made[1:]]
         assert after["items"] == before["items"]

@@ -9,28 +9,43 @@ from fastapi import APIRouter, FastAPI
 
 from kefu import __version__
 from kefu.api.errors import install_error_handlers
-from kefu.api.middleware import BodySizeLimit
+from kefu.api.middleware import BodySizeLimit, SecurityHeaders
 from kefu.api.routes import api_router, health
 from kefu.config import Settings
 from kefu.service import RoutingEngine
+from kefu.service.security import Security
 
 __all__ = ["create_app"]
 
 Hook = Callable[[], Awaitable[None]]
 
+DESCRIPTION = """Omnichannel contact-center platform: sites, queues, agents and contacts routed
+by one ACD engine. 全渠道客服平台 API。
+
+**Authentication 认证**: send an API token as `Authorization: Bearer kefu_…` (admins issue
+them under `/api/v1/users/{username}/tokens`), or log in at `/login` (session cookie; changes
+made with the cookie need the `X-CSRF-Token` header from `GET /api/v1/me`).
+
+**Authorization 授权**: agents act only as themselves; supervisors see and act on their sites;
+only admins change configuration (sites, queues, agents, users) and read the audit log.
+Records of another site answer **404** like unknown ids; a visible record the caller may not
+touch answers **403**; no credentials **401**."""
+
 
 def create_app(
     settings: Settings,
     engine: RoutingEngine,
+    security: Security,
     *,
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     on_closed: Sequence[Hook] = (),
 ) -> FastAPI:
-    """The kefu HTTP API around ``engine``: started (rebuilt from the store) when the app
-    starts, then ``on_startup`` hooks run; ``routers`` add pages (the wallboard). On
-    shutdown ``on_shutdown`` hooks run, the engine stores what is staged and stops, then
+    """The kefu HTTP API around ``engine``, its users and credentials in ``security``:
+    the engine is started (rebuilt from the store) when the app starts, then
+    ``on_startup`` hooks run; ``routers`` add pages (login, the wallboard). On shutdown
+    ``on_shutdown`` hooks run, the engine stores what is staged and stops, then
     ``on_closed`` hooks release the infrastructure (database, timers)."""
 
     @asynccontextmanager
@@ -50,16 +65,15 @@ def create_app(
     app = FastAPI(
         title="kefu 客服",
         version=__version__,
-        description=(
-            "Omnichannel contact-center platform: sites, queues, agents and contacts routed "
-            "by one ACD engine. 全渠道客服平台 API。"
-        ),
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.security = security
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(api_router)
     for router in routers:

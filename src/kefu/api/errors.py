@@ -8,6 +8,7 @@ A class not in the table takes the status of its nearest listed ancestor, so a n
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,9 +17,24 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as de
-from kefu.service.errors import IdempotencyKeyReused, ServiceUnavailable, UnknownSite
+from kefu.service.errors import (
+    Forbidden,
+    IdempotencyKeyReused,
+    NotAuthenticated,
+    ServiceUnavailable,
+    TooManyRequests,
+    UnknownSite,
+    UnknownToken,
+    UnknownUser,
+)
 
-__all__ = ["ERROR_STATUS", "error_response", "install_error_handlers", "status_for"]
+__all__ = [
+    "ERROR_STATUS",
+    "error_headers",
+    "error_response",
+    "install_error_handlers",
+    "status_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +47,11 @@ ERROR_STATUS: dict[type[de.KefuError], int] = {
     de.UnknownContact: 404,
     de.UnknownOffer: 404,
     UnknownSite: 404,
+    UnknownUser: 404,
+    UnknownToken: 404,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    TooManyRequests: 429,
     de.Conflict: 409,
     de.AlreadyExists: 409,
     de.InvalidState: 409,
@@ -48,6 +69,7 @@ _HTTP_IDS = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "too_many_requests",
 }
 
 
@@ -74,7 +96,18 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _kefu_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, de.KefuError)
-    return error_response(status_for(exc), exc.error_id, exc.message, _jsonable(exc.details))
+    response = error_response(status_for(exc), exc.error_id, exc.message, _jsonable(exc.details))
+    response.headers.update(error_headers(exc))
+    return response
+
+
+def error_headers(exc: de.KefuError) -> dict[str, str]:
+    """``WWW-Authenticate`` on 401, ``Retry-After`` (whole seconds) on 429."""
+    if isinstance(exc, NotAuthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="kefu"'}
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return {}
 
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:

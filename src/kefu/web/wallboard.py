@@ -1,8 +1,14 @@
 """The supervisor wallboard: a page and a WebSocket that pushes fresh figures.
 
 Every committed batch of events feeds the projection and wakes the broadcaster, which sends
-each connected client a snapshot for its site, at most every ``MIN_GAP_S`` seconds and at
+each connected client a snapshot for its sites, at most every ``MIN_GAP_S`` seconds and at
 least every ``wallboard_interval_s`` (so waits and times in state keep counting).
+
+Only supervisors and admins see it, by session cookie (or bearer token): without one the
+page redirects to the login page and the WebSocket closes with 4401; an agent, another
+site or a cross-site ``Origin`` closes it with 4403. A supervisor sees its sites only;
+connections are checked again every ``RECHECK_S`` seconds, so a logout or an expired
+session ends them.
 """
 
 from __future__ import annotations
@@ -10,42 +16,68 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
 from kefu.service import RoutingEngine
+from kefu.service.access import Principal, Role, Scope
+from kefu.service.authn import SESSION_COOKIE, csrf_token
+from kefu.service.authz import as_seen_by
 from kefu.service.ports import StoredEvent
+from kefu.service.security import Security
 from kefu.service.wallboard import WallboardProjection
+from kefu.web._http import origin_ok, user_of
+from kefu.web.auth_pages import AuthPages
 
 __all__ = ["Wallboard"]
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 MIN_GAP_S = 0.2
+RECHECK_S = 30.0
+UNAUTHENTICATED = 4401
+FORBIDDEN = 4403
+
+
+class _Client:
+    """A connected wallboard: whose it is, what it shows, when its login was checked."""
+
+    __slots__ = ("checked_at", "principal", "secret", "sites")
+
+    def __init__(self, principal: Principal, secret: str, sites: frozenset[str] | None) -> None:
+        self.principal = principal
+        self.secret = secret
+        self.sites = sites
+        self.checked_at = time.monotonic()
 
 
 class Wallboard:
     """Routes, WebSocket clients and the broadcaster of one engine's wallboard."""
 
-    def __init__(self, engine: RoutingEngine, settings: Settings) -> None:
+    def __init__(self, engine: RoutingEngine, settings: Settings, security: Security) -> None:
         self.engine = engine
+        self.settings = settings
+        self.security = security
         self.interval_s = settings.wallboard_interval_s
         self.projection = WallboardProjection(engine, settings.timezone)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.clients: dict[WebSocket, str | None] = {}
+        self.auth = AuthPages(security, settings, self.templates)
+        self.clients: dict[WebSocket, _Client] = {}
+        self.recheck_s = RECHECK_S
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._loading: list[StoredEvent] | None = None
         self.router = APIRouter(include_in_schema=False)
-        self.router.add_api_route("/", self.front, methods=["GET"])
+        self.router.include_router(self.auth.router)
         self.router.add_api_route("/wallboard", self.page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/wallboard", self.socket)
 
@@ -90,34 +122,77 @@ class Wallboard:
             self._changed.set()
 
     # -- pages -------------------------------------------------------------------------
-    async def front(self) -> RedirectResponse:
-        return RedirectResponse("/wallboard", status_code=307)
-
-    async def page(self, request: Request, site_id: str | None = None) -> HTMLResponse:
+    async def page(self, request: Request, site_id: str | None = None) -> Response:
+        user = await self.auth.user(request)
+        if user is None:
+            return RedirectResponse("/login?next=/wallboard", status_code=303)
+        user = as_seen_by(self.engine, user)
+        if user.role is Role.AGENT:
+            return self.auth.signed_in_page(request, user, status_code=403, notice="forbidden")
         return self.templates.TemplateResponse(
-            request, "wallboard.html", {"site_id": site_id or ""}
+            request,
+            "wallboard.html",
+            {
+                "site_id": site_id or "",
+                "user": user,
+                "csrf_token": csrf_token(self.settings.secret_key, user),
+            },
         )
+
+    def _sites(self, principal: Principal, site_id: str | None) -> frozenset[str] | None:
+        """The sites a connection shows; :class:`LookupError` when not allowed."""
+        if principal.role is Role.AGENT or Scope.READ not in principal.scopes:
+            raise LookupError("the wallboard is for supervisors and admins")
+        if principal.is_admin:
+            return None if site_id is None else frozenset({site_id})
+        if site_id is None:
+            return principal.sites
+        if site_id not in principal.sites:
+            raise LookupError(f"site {site_id} is not one of the caller's")
+        return frozenset({site_id})
 
     async def socket(self, websocket: WebSocket) -> None:
         site_id = websocket.query_params.get("site_id") or None
         await websocket.accept()
+        same_site = origin_ok(websocket)
+        principal = await user_of(websocket, self.security) if same_site else None
+        if principal is None:
+            code = UNAUTHENTICATED if same_site else FORBIDDEN
+            await websocket.close(code=code, reason="log in first 请先登录")
+            return
+        principal = as_seen_by(self.engine, principal)
         try:
-            await websocket.send_json(await self.snapshot(site_id))
-            self.clients[websocket] = site_id
+            sites = self._sites(principal, site_id)
+        except LookupError as exc:
+            await websocket.close(code=FORBIDDEN, reason=str(exc))
+            return
+        secret = websocket.cookies.get(SESSION_COOKIE, "")
+        header = websocket.headers.get("authorization", "")
+        client = _Client(principal, header.partition(" ")[2].strip() or secret, sites)
+        try:
+            await websocket.send_json(await self.snapshot(sites))
+            self.clients[websocket] = client
             while True:
                 message = await websocket.receive_json()
                 if isinstance(message, dict) and "site_id" in message:
-                    site_id = message["site_id"] or None
-                    self.clients[websocket] = site_id
-                    await websocket.send_json(await self.snapshot(site_id))
+                    wanted = message["site_id"] or None
+                    try:
+                        client.sites = self._sites(principal, wanted)
+                    except LookupError as exc:
+                        await websocket.close(code=FORBIDDEN, reason=str(exc))
+                        return
+                    await websocket.send_json(await self.snapshot(client.sites))
         except (WebSocketDisconnect, RuntimeError, ValueError):
             pass
         finally:
             self.clients.pop(websocket, None)
 
     # -- broadcasting ------------------------------------------------------------------
-    async def snapshot(self, site_id: str | None) -> dict[str, Any]:
-        return await self.engine.query(lambda _engine: self.projection.snapshot(site_id))
+    async def snapshot(self, sites: frozenset[str] | None) -> dict[str, Any]:
+        if sites is not None and len(sites) == 1:
+            (site_id,) = sites
+            return await self.engine.query(lambda _engine: self.projection.snapshot(site_id))
+        return await self.engine.query(lambda _engine: self.projection.snapshot(None, sites))
 
     async def _broadcast_loop(self) -> None:
         assert self._changed is not None
@@ -136,12 +211,31 @@ class Wallboard:
             await asyncio.sleep(MIN_GAP_S)
 
     async def broadcast(self) -> None:
-        """Send every client the snapshot of its site (one snapshot per site)."""
-        snapshots: dict[str | None, dict[str, Any]] = {None: await self.snapshot(None)}
-        for websocket, site_id in list(self.clients.items()):
-            if site_id not in snapshots:
-                snapshots[site_id] = await self.snapshot(site_id)
+        """Send every client the snapshot of its sites (one snapshot per set of sites)."""
+        snapshots: dict[frozenset[str] | None, dict[str, Any]] = {None: await self.snapshot(None)}
+        for websocket, client in list(self.clients.items()):
+            if not await self._still_valid(websocket, client):
+                continue
+            if client.sites not in snapshots:
+                snapshots[client.sites] = await self.snapshot(client.sites)
             try:
-                await websocket.send_json(snapshots[site_id])
+                await websocket.send_json(snapshots[client.sites])
             except Exception:
                 self.clients.pop(websocket, None)
+
+    async def _still_valid(self, websocket: WebSocket, client: _Client) -> bool:
+        """Check the connection's login again every ``RECHECK_S`` s; close it when gone."""
+        if time.monotonic() - client.checked_at < self.recheck_s:
+            return True
+        client.checked_at = time.monotonic()
+        credentials = self.security.credentials
+        if client.principal.via == "token":
+            found = await asyncio.to_thread(credentials.token, client.secret)
+        else:
+            found = await asyncio.to_thread(credentials.session, client.secret)
+        if found is not None:
+            return True
+        self.clients.pop(websocket, None)
+        with contextlib.suppress(Exception):
+            await websocket.close(code=UNAUTHENTICATED, reason="the login ended 登录已失效")
+        return False

@@ -1,26 +1,53 @@
-"""An API on the in-memory store with a manual clock, and a small seeded center."""
+"""An API on the in-memory store with a manual clock, an admin with a bearer token, and a
+small seeded center."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import pytest
-from api_helpers import Api
+from api_helpers import CHEAP_HASHING, Api
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import build_test
 from kefu.config import Settings
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
 
+MakeApi = Callable[..., AbstractContextManager[Api]]
+
+
+@contextmanager
+def running_api(**overrides: Any) -> Iterator[Api]:
+    """The app with test settings (and ``overrides``); ``api.client`` sends an admin's
+    token."""
+    clock = ManualClock(1_700_000_000.0)
+    store = InMemoryUnitOfWorkFactory()
+    options: dict[str, Any] = {
+        "env": "test",
+        "max_body_bytes": 4096,
+        "wallboard_interval_s": 0.05,
+        **CHEAP_HASHING,
+        **overrides,
+    }
+    platform = build_test(Settings(**options), clock=clock, uow_factory=store)
+    with TestClient(platform.app) as client:
+        made = Api(client, platform, clock, store)
+        made.user("root", "admin")
+        client.headers.update(made.token("root"))
+        yield made
+
+
+@pytest.fixture
+def make_api() -> MakeApi:
+    return running_api
+
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    clock = ManualClock(1_700_000_000.0)
-    store = InMemoryUnitOfWorkFactory()
-    settings = Settings(env="test", max_body_bytes=4096, wallboard_interval_s=0.05)
-    platform = build_test(settings, clock=clock, uow_factory=store)
-    with TestClient(platform.app) as client:
-        yield Api(client, platform, clock, store)
+    with running_api() as made:
+        yield made
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
-"""API routes, one module per resource."""
+"""API routes, one module per resource; every one needs credentials (see
+:mod:`kefu.api.security`) except ``/api/health``."""
 
 from fastapi import APIRouter
 
-from kefu.api.routes import agents, contacts, health, queues, sites
+from kefu.api.routes import agents, audit, contacts, health, me, queues, sites, users
+from kefu.api.routes._common import AUTH_ERRORS
 
 __all__ = ["api_router", "health"]
 
-api_router = APIRouter(prefix="/api/v1")
-for module in (sites, queues, agents, contacts):
+api_router = APIRouter(prefix="/api/v1", responses=AUTH_ERRORS)
+for module in (sites, queues, agents, contacts, users, audit, me):
     api_router.include_router(module.router)

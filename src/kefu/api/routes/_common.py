@@ -9,8 +9,13 @@ from pydantic import BaseModel
 from kefu.api.schemas import ErrorBody, Page
 from kefu.service.views import Page as ServicePage
 
-__all__ = ["ERRORS", "to_page"]
+__all__ = ["AUTH_ERRORS", "ERRORS", "to_page"]
 
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no valid credentials"},
+    403: {"model": ErrorBody, "description": "this role, agent or token scope may not"},
+    422: {"model": ErrorBody, "description": "invalid request"},
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "unknown id"},
     409: {"model": ErrorBody, "description": "refused in the current state"},

@@ -1,8 +1,9 @@
-"""``/api/v1/agents``: agents, their skills and capacity, state changes and intervals."""
+"""``/api/v1/agents``: agents, their skills and capacity (admins), state changes (the
+agent itself, or a supervisor of its site) and intervals."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from kefu.api.deps import EngineDep, Limit, Offset, SiteFilter
 from kefu.api.routes._common import ERRORS, to_page
@@ -14,9 +15,11 @@ from kefu.api.schemas import (
     Page,
     StateIntervalPublic,
 )
+from kefu.api.security import CurrentUser, Reader, RequireAdmin, client_address
 from kefu.domain.model import DEFAULT_CAPACITY, DEFAULT_EXCLUSIVE, AgentSpec
+from kefu.service import RoutingEngine, access, authz, views
 from kefu.service import commands as c
-from kefu.service import views
+from kefu.service.access import Scope
 
 __all__ = ["router"]
 
@@ -24,8 +27,10 @@ router = APIRouter(prefix="/agents", tags=["agents"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS)
-async def create_agent(body: AgentCreate, engine: EngineDep) -> AgentPublic:
-    """Create an agent (offline until it sets itself ready). 创建座席。"""
+async def create_agent(
+    body: AgentCreate, engine: EngineDep, admin: RequireAdmin, request: Request
+) -> AgentPublic:
+    """Create an agent (offline until it sets itself ready); admins only. 创建座席。"""
     spec = AgentSpec(
         body.agent_id,
         body.skills,
@@ -34,42 +39,69 @@ async def create_agent(body: AgentCreate, engine: EngineDep) -> AgentPublic:
         name=body.name,
         site_id=body.site_id,
     )
-    return AgentPublic.model_validate(await engine.execute(c.DefineAgent(spec)))
+    made = await engine.execute(c.DefineAgent(spec), actor=admin, client=client_address(request))
+    return AgentPublic.model_validate(made)
 
 
-@router.get("")
+@router.get("", responses=ERRORS)
 async def list_agents(
-    engine: EngineDep, site_id: SiteFilter = None, limit: Limit = 50, offset: Offset = 0
+    engine: EngineDep,
+    user: Reader,
+    site_id: SiteFilter = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[AgentPublic]:
-    return to_page(AgentPublic, await engine.query(views.list_agents, site_id, limit, offset))
+    """The agents the caller sees: of its sites (an agent user: itself only)."""
+    page = await engine.query(views.list_agents, site_id, limit, offset, user.visibility)
+    return to_page(AgentPublic, page)
 
 
 @router.get("/{agent_id}", responses=ERRORS)
-async def get_agent(agent_id: str, engine: EngineDep) -> AgentPublic:
-    return AgentPublic.model_validate(await engine.query(views.get_agent, agent_id))
+async def get_agent(agent_id: str, engine: EngineDep, user: Reader) -> AgentPublic:
+    view = authz.checked(
+        lambda e: authz.check_agent(e, user, agent_id), lambda e: views.get_agent(e, agent_id)
+    )
+    return AgentPublic.model_validate(await engine.query(view))
 
 
 @router.patch("/{agent_id}", responses=ERRORS)
-async def update_agent(agent_id: str, body: AgentUpdate, engine: EngineDep) -> AgentPublic:
-    """Change an agent's site, name, skills or capacity. 修改座席。"""
+async def update_agent(
+    agent_id: str, body: AgentUpdate, engine: EngineDep, admin: RequireAdmin, request: Request
+) -> AgentPublic:
+    """Change an agent's site, name, skills or capacity; admins only. 修改座席。"""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    return AgentPublic.model_validate(await engine.execute(c.UpdateAgent(agent_id, changes)))
+    made = await engine.execute(
+        c.UpdateAgent(agent_id, changes), actor=admin, client=client_address(request)
+    )
+    return AgentPublic.model_validate(made)
 
 
 @router.post("/{agent_id}/state", responses=ERRORS)
-async def change_state(agent_id: str, body: AgentStateChange, engine: EngineDep) -> AgentPublic:
+async def change_state(
+    agent_id: str, body: AgentStateChange, engine: EngineDep, user: CurrentUser
+) -> AgentPublic:
     """Ready, not ready (reason) or offline; while busy the change is pending until the last
-    contact ends (``pending`` shows it). 切换座席状态。"""
-    made = await engine.execute(c.SetAgentState(agent_id, body.presence, body.reason))
+    contact ends (``pending`` shows it). An agent changes only its own state; a supervisor
+    those of its sites' agents. 切换座席状态。"""
+
+    def authorize(e: RoutingEngine) -> None:
+        access.require_scope(user, Scope.AGENTS_WRITE)
+        authz.check_agent(e, user, agent_id)
+
+    made = await engine.execute(
+        c.SetAgentState(agent_id, body.presence, body.reason), authorize=authorize
+    )
     return AgentPublic.model_validate(made)
 
 
 @router.get("/{agent_id}/intervals", responses=ERRORS)
 async def state_intervals(
-    agent_id: str, engine: EngineDep, limit: Limit = 100, offset: Offset = 0
+    agent_id: str, engine: EngineDep, user: Reader, limit: Limit = 100, offset: Offset = 0
 ) -> Page[StateIntervalPublic]:
     """The agent's state intervals in time order (for activity and occupancy reports)."""
-    await engine.query(views.get_agent, agent_id)
+    await engine.query(
+        authz.checked(lambda e: authz.check_agent(e, user, agent_id), lambda e: None)
+    )
     rows = await engine.read_store(lambda uow: uow.intervals.for_agent(agent_id))
     items = [
         StateIntervalPublic.model_validate(r, from_attributes=True)

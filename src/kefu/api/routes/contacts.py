@@ -1,5 +1,9 @@
 """``/api/v1/contacts``: create (idempotent), read, list, and act on offers and
-conversations."""
+conversations.
+
+Agents act on the contacts offered to them or held by them; supervisors on those of their
+sites; creating, abandoning and assigning contacts is for supervisors and admins (and
+their integration tokens). Every read of a contact is written to the audit log."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ import hashlib
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 
+from kefu.api.audit_reads import record_reads
 from kefu.api.deps import EngineDep, Limit, Offset, SiteFilter
 from kefu.api.routes._common import ERRORS, to_page
 from kefu.api.schemas import (
@@ -21,13 +26,16 @@ from kefu.api.schemas import (
     Page,
     TransferRequest,
 )
+from kefu.api.security import CurrentUser, Reader
 from kefu.domain.model import ContactState
+from kefu.service import RoutingEngine, access, authz, views
 from kefu.service import commands as c
-from kefu.service import views
+from kefu.service.access import Principal, Role, Scope
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
+SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -42,11 +50,18 @@ IdempotencyKey = Annotated[
 async def create_contact(
     body: ContactCreate,
     engine: EngineDep,
+    user: CurrentUser,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ContactPublic:
-    """A contact arrives in a queue; answered with its state, predicted wait and place in
-    line. 新联系进入队列。"""
+    """A contact arrives in a queue of the caller's sites (or a shared one); answered with
+    its state, predicted wait and place in line. 新联系进入队列。"""
+
+    def authorize(e: RoutingEngine) -> None:
+        access.require_scope(user, Scope.CONTACTS_WRITE)
+        access.require_role(user, Role.SUPERVISOR, Role.ADMIN)
+        authz.check_queue(e, user, body.queue_id)
+
     fingerprint = hashlib.sha256(
         json.dumps(body.model_dump(), sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
@@ -57,9 +72,10 @@ async def create_contact(
             priority=body.priority,
             customer_id=body.customer_id,
             attributes=body.attributes,
-            idempotency_key=idempotency_key,
+            idempotency_key=_scoped_key(user, idempotency_key),
             request_hash=fingerprint,
-        )
+        ),
+        authorize=authorize,
     )
     if made.pop("replayed", False):
         response.headers["Idempotent-Replayed"] = "true"
@@ -67,88 +83,154 @@ async def create_contact(
     return ContactPublic.model_validate(made)
 
 
-@router.get("")
+def _scoped_key(user: Principal, key: str | None) -> str | None:
+    """Idempotency keys are kept per user, so one caller cannot replay another's answer."""
+    if key is None:
+        return None
+    scoped = f"{user.user_id}:{key}"
+    if len(scoped) > 255:
+        scoped = f"{user.user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+    return scoped
+
+
+@router.get("", responses=ERRORS)
 async def list_contacts(
     engine: EngineDep,
+    user: Reader,
+    request: Request,
     site_id: SiteFilter = None,
     queue_id: str | None = None,
     state: ContactState | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ContactPublic]:
-    """Contacts in creation order, by site, current queue and state."""
-    page = await engine.query(views.list_contacts, site_id, queue_id, state, limit, offset)
+    """Contacts the caller sees in creation order, by site, current queue and state (an
+    agent: its own)."""
+    page = await engine.query(
+        views.list_contacts, site_id, queue_id, state, limit, offset, user.visibility
+    )
+    await record_reads(engine, user, page.items, request, action="contact.list")
     return to_page(ContactPublic, page)
 
 
 @router.get("/{contact_id}", responses=ERRORS)
-async def get_contact(contact_id: str, engine: EngineDep) -> ContactPublic:
-    return ContactPublic.model_validate(await engine.query(views.get_contact, contact_id))
+async def get_contact(
+    contact_id: str, engine: EngineDep, user: Reader, request: Request
+) -> ContactPublic:
+    view = authz.checked(
+        lambda e: authz.check_contact(e, user, contact_id),
+        lambda e: views.get_contact(e, contact_id),
+    )
+    found = await engine.query(view)
+    await record_reads(engine, user, [found], request)
+    return ContactPublic.model_validate(found)
 
 
-async def _run(engine: EngineDep, command: c.Command) -> ContactPublic:
-    return ContactPublic.model_validate(await engine.execute(command))
+async def _run(
+    engine: RoutingEngine,
+    user: Principal,
+    command: c.Command,
+    contact_id: str,
+    *,
+    roles: tuple[Role, ...] = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN),
+    on_behalf_of: str | None = None,
+    to_queue: str | None = None,
+    to_agent: str | None = None,
+) -> ContactPublic:
+    authorize = authz.contact_action(
+        user,
+        contact_id,
+        roles=roles,
+        on_behalf_of=on_behalf_of,
+        to_queue=to_queue,
+        to_agent=to_agent,
+    )
+    return ContactPublic.model_validate(await engine.execute(command, authorize=authorize))
+
+
+def _acting_agent(user: Principal, named: str | None) -> str | None:
+    """The agent an offer is answered for: an agent user answers for itself."""
+    if user.role is Role.AGENT:
+        return named or user.agent_id
+    return named
 
 
 @router.post("/{contact_id}/accept", responses=ERRORS)
-async def accept(contact_id: str, body: OfferAction, engine: EngineDep) -> ContactPublic:
+async def accept(
+    contact_id: str, body: OfferAction, engine: EngineDep, user: CurrentUser
+) -> ContactPublic:
     """The agent takes the offer (409 when it expired or went elsewhere). 接受。"""
-    return await _run(engine, c.AcceptOffer(contact_id, body.offer_id, body.agent_id))
+    agent = _acting_agent(user, body.agent_id)
+    command = c.AcceptOffer(contact_id, body.offer_id, agent)
+    return await _run(engine, user, command, contact_id, on_behalf_of=agent)
 
 
 @router.post("/{contact_id}/reject", responses=ERRORS)
-async def reject(contact_id: str, body: OfferAction, engine: EngineDep) -> ContactPublic:
+async def reject(
+    contact_id: str, body: OfferAction, engine: EngineDep, user: CurrentUser
+) -> ContactPublic:
     """The agent declines; the contact goes to the next agent. 拒绝。"""
-    return await _run(engine, c.RejectOffer(contact_id, body.offer_id, body.agent_id))
+    agent = _acting_agent(user, body.agent_id)
+    command = c.RejectOffer(contact_id, body.offer_id, agent)
+    return await _run(engine, user, command, contact_id, on_behalf_of=agent)
 
 
 @router.post("/{contact_id}/assign", responses=ERRORS)
-async def assign(contact_id: str, body: AssignRequest, engine: EngineDep) -> ContactPublic:
-    """Offer a waiting contact to a named agent (409 at full capacity). 手动分配。"""
-    return await _run(engine, c.AssignContact(contact_id, body.agent_id))
+async def assign(
+    contact_id: str, body: AssignRequest, engine: EngineDep, user: CurrentUser
+) -> ContactPublic:
+    """Offer a waiting contact to a named agent (409 at full capacity); supervisors and
+    admins. 手动分配。"""
+    command = c.AssignContact(contact_id, body.agent_id)
+    return await _run(engine, user, command, contact_id, roles=SUPERVISING, to_agent=body.agent_id)
 
 
 @router.post("/{contact_id}/hold", responses=ERRORS)
-async def hold(contact_id: str, engine: EngineDep) -> ContactPublic:
-    return await _run(engine, c.HoldContact(contact_id))
+async def hold(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    return await _run(engine, user, c.HoldContact(contact_id), contact_id)
 
 
 @router.post("/{contact_id}/resume", responses=ERRORS)
-async def resume(contact_id: str, engine: EngineDep) -> ContactPublic:
-    return await _run(engine, c.ResumeContact(contact_id))
+async def resume(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    return await _run(engine, user, c.ResumeContact(contact_id), contact_id)
 
 
 @router.post("/{contact_id}/transfer", responses=ERRORS)
-async def transfer(contact_id: str, body: TransferRequest, engine: EngineDep) -> ContactPublic:
+async def transfer(
+    contact_id: str, body: TransferRequest, engine: EngineDep, user: CurrentUser
+) -> ContactPublic:
     """Send to a queue or a named agent with a hand-off note; attributes travel along."""
+    command = c.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
     return await _run(
-        engine, c.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
+        engine, user, command, contact_id, to_queue=body.to_queue_id, to_agent=body.to_agent_id
     )
 
 
 @router.post("/{contact_id}/complete", responses=ERRORS)
 async def complete(
-    contact_id: str, engine: EngineDep, body: CompleteRequest | None = None
+    contact_id: str, engine: EngineDep, user: CurrentUser, body: CompleteRequest | None = None
 ) -> ContactPublic:
     """End the conversation; wrap-up follows. 结束通话。"""
     disposition = body.disposition if body is not None else None
-    return await _run(engine, c.CompleteContact(contact_id, disposition))
+    return await _run(engine, user, c.CompleteContact(contact_id, disposition), contact_id)
 
 
 @router.post("/{contact_id}/end-wrapup", responses=ERRORS)
-async def end_wrapup(contact_id: str, engine: EngineDep) -> ContactPublic:
-    return await _run(engine, c.EndWrapup(contact_id))
+async def end_wrapup(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    return await _run(engine, user, c.EndWrapup(contact_id), contact_id)
 
 
 @router.post("/{contact_id}/abandon", responses=ERRORS)
-async def abandon(contact_id: str, engine: EngineDep) -> ContactPublic:
-    """The customer left before being answered. 客户放弃。"""
-    return await _run(engine, c.AbandonContact(contact_id))
+async def abandon(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    """The customer left before being answered (a channel integration tells it);
+    supervisors and admins. 客户放弃。"""
+    return await _run(engine, user, c.AbandonContact(contact_id), contact_id, roles=SUPERVISING)
 
 
 @router.post("/{contact_id}/callback", responses=ERRORS)
 async def callback(
-    contact_id: str, engine: EngineDep, body: CallbackRequest | None = None
+    contact_id: str, engine: EngineDep, user: CurrentUser, body: CallbackRequest | None = None
 ) -> ContactPublic:
     """Virtual hold: keep the place in line and be called back. 预约回拨。"""
-    return await _run(engine, c.RequestCallback(contact_id, body.number if body else None))
+    command = c.RequestCallback(contact_id, body.number if body else None)
+    return await _run(engine, user, command, contact_id)

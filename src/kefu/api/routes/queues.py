@@ -1,15 +1,18 @@
-"""``/api/v1/queues``: queues, their configuration, live status and waiting contacts."""
+"""``/api/v1/queues``: queues, their configuration (admins), live status and waiting
+contacts (of the caller's sites and shared queues)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
+from kefu.api.audit_reads import record_reads
 from kefu.api.deps import EngineDep, Limit, Offset, SiteFilter
 from kefu.api.routes._common import ERRORS, to_page
 from kefu.api.schemas import ContactPublic, Page, QueueCreate, QueuePublic, QueueUpdate
+from kefu.api.security import Reader, RequireAdmin, client_address
 from kefu.domain.model import OverflowStep, QueueSpec
+from kefu.service import authz, views
 from kefu.service import commands as c
-from kefu.service import views
 
 __all__ = ["router"]
 
@@ -17,8 +20,11 @@ router = APIRouter(prefix="/queues", tags=["queues"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS)
-async def create_queue(body: QueueCreate, engine: EngineDep) -> QueuePublic:
-    """Create a queue of a site (``shared``: other sites see and serve it). 创建队列。"""
+async def create_queue(
+    body: QueueCreate, engine: EngineDep, admin: RequireAdmin, request: Request
+) -> QueuePublic:
+    """Create a queue of a site (``shared``: other sites see and serve it); admins only.
+    创建队列（仅管理员）。"""
     spec = QueueSpec(
         body.queue_id,
         body.channel,
@@ -32,38 +38,61 @@ async def create_queue(body: QueueCreate, engine: EngineDep) -> QueuePublic:
         name=body.name,
         site_id=body.site_id,
     )
-    made = await engine.execute(c.DefineQueue(spec, body.site_id, body.shared))
+    made = await engine.execute(
+        c.DefineQueue(spec, body.site_id, body.shared),
+        actor=admin,
+        client=client_address(request),
+    )
     return QueuePublic.model_validate(made)
 
 
-@router.get("")
+@router.get("", responses=ERRORS)
 async def list_queues(
-    engine: EngineDep, site_id: SiteFilter = None, limit: Limit = 50, offset: Offset = 0
+    engine: EngineDep,
+    user: Reader,
+    site_id: SiteFilter = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[QueuePublic]:
-    """Queues of a site and those shared with it (all without ``site_id``)."""
-    return to_page(QueuePublic, await engine.query(views.list_queues, site_id, limit, offset))
+    """Queues of a site and those shared with it (all the caller sees without
+    ``site_id``)."""
+    page = await engine.query(views.list_queues, site_id, limit, offset, user.visibility)
+    return to_page(QueuePublic, page)
 
 
 @router.get("/{queue_id}", responses=ERRORS)
-async def get_queue(queue_id: str, engine: EngineDep) -> QueuePublic:
-    return QueuePublic.model_validate(await engine.query(views.get_queue, queue_id))
+async def get_queue(queue_id: str, engine: EngineDep, user: Reader) -> QueuePublic:
+    view = authz.checked(
+        lambda e: authz.check_queue(e, user, queue_id), lambda e: views.get_queue(e, queue_id)
+    )
+    return QueuePublic.model_validate(await engine.query(view))
 
 
 @router.patch("/{queue_id}", responses=ERRORS)
-async def update_queue(queue_id: str, body: QueueUpdate, engine: EngineDep) -> QueuePublic:
-    """Change a queue; refused (409) while contacts wait in it. 修改队列。"""
+async def update_queue(
+    queue_id: str, body: QueueUpdate, engine: EngineDep, admin: RequireAdmin, request: Request
+) -> QueuePublic:
+    """Change a queue; refused (409) while contacts wait in it; admins only. 修改队列。"""
     changes = body.model_dump(exclude_unset=True)
     for key in [k for k, v in changes.items() if v is None]:
         del changes[key]
-    made = await engine.execute(c.UpdateQueue(queue_id, changes))
+    made = await engine.execute(
+        c.UpdateQueue(queue_id, changes), actor=admin, client=client_address(request)
+    )
     return QueuePublic.model_validate(made)
 
 
 @router.get("/{queue_id}/waiting", responses=ERRORS)
 async def waiting_contacts(
-    queue_id: str, engine: EngineDep, limit: Limit = 50, offset: Offset = 0
+    queue_id: str,
+    engine: EngineDep,
+    user: Reader,
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[ContactPublic]:
-    """Contacts waiting in the queue, in the order they will be served. 排队中的联系。"""
-    return to_page(
-        ContactPublic, await engine.query(views.waiting_contacts, queue_id, limit, offset)
-    )
+    """Contacts waiting in the queue, in the order they will be served (each read is
+    audited). 排队中的联系。"""
+    page = await engine.query(views.waiting_contacts, queue_id, limit, offset, user.visibility)
+    await record_reads(engine, user, page.items, request, action="contact.list")
+    return to_page(ContactPublic, page)

@@ -1,14 +1,16 @@
-"""``/api/v1/sites``: the centers and regions on the platform."""
+"""``/api/v1/sites``: the centers and regions on the platform (admins create them; others
+see their own)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from kefu.api.deps import EngineDep, Limit, Offset
 from kefu.api.routes._common import ERRORS, to_page
 from kefu.api.schemas import Page, SiteCreate, SitePublic
+from kefu.api.security import Reader, RequireAdmin, client_address
+from kefu.service import authz, views
 from kefu.service import commands as c
-from kefu.service import views
 
 __all__ = ["router"]
 
@@ -20,17 +22,31 @@ router = APIRouter(prefix="/sites", tags=["sites"])
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
 )
-async def create_site(body: SiteCreate, engine: EngineDep) -> SitePublic:
-    """Create a site (a center or region). 创建站点。"""
-    made = await engine.execute(c.CreateSite(body.site_id, body.name, body.timezone))
+async def create_site(
+    body: SiteCreate, engine: EngineDep, admin: RequireAdmin, request: Request
+) -> SitePublic:
+    """Create a site (a center or region); admins only. 创建站点（仅管理员）。"""
+    made = await engine.execute(
+        c.CreateSite(body.site_id, body.name, body.timezone),
+        actor=admin,
+        client=client_address(request),
+    )
     return SitePublic.model_validate(made)
 
 
 @router.get("")
-async def list_sites(engine: EngineDep, limit: Limit = 50, offset: Offset = 0) -> Page[SitePublic]:
-    return to_page(SitePublic, await engine.query(views.list_sites, limit, offset))
+async def list_sites(
+    engine: EngineDep, user: Reader, limit: Limit = 50, offset: Offset = 0
+) -> Page[SitePublic]:
+    """The sites the caller may see (all for an admin)."""
+    page = await engine.query(views.list_sites, limit, offset, user.visibility)
+    return to_page(SitePublic, page)
 
 
 @router.get("/{site_id}", responses=ERRORS)
-async def get_site(site_id: str, engine: EngineDep) -> SitePublic:
-    return SitePublic.model_validate(await engine.query(views.get_site, site_id))
+async def get_site(site_id: str, engine: EngineDep, user: Reader) -> SitePublic:
+    """A site; another site's id answers 404 like an unknown one."""
+    view = authz.checked(
+        lambda e: authz.check_site(e, user, site_id), lambda e: views.get_site(e, site_id)
+    )
+    return SitePublic.model_validate(await engine.query(view))

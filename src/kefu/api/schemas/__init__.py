@@ -19,6 +19,16 @@ from kefu.api.schemas.contacts import (
 )
 from kefu.api.schemas.queues import QueueCreate, QueuePublic, QueueUpdate
 from kefu.api.schemas.sites import SiteCreate, SitePublic
+from kefu.api.schemas.users import (
+    AuditPublic,
+    MePublic,
+    TokenCreate,
+    TokenIssued,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 
 __all__ = [
     "AgentCreate",
@@ -26,11 +36,13 @@ __all__ = [
     "AgentStateChange",
     "AgentUpdate",
     "AssignRequest",
+    "AuditPublic",
     "CallbackRequest",
     "CompleteRequest",
     "ContactCreate",
     "ContactPublic",
     "ErrorBody",
+    "MePublic",
     "OfferAction",
     "Page",
     "QueueCreate",
@@ -39,5 +51,11 @@ __all__ = [
     "SiteCreate",
     "SitePublic",
     "StateIntervalPublic",
+    "TokenCreate",
+    "TokenIssued",
+    "TokenPublic",
     "TransferRequest",
+    "UserCreate",
+    "UserPublic",
+    "UserUpdate",
 ]

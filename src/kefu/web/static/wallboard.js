@@ -11,6 +11,7 @@
       last_hour: "Last hour", sl_5min: "SL per 5 min", none: "no staff",
       ready: "Ready", busy: "Busy", offered_state: "Ringing", wrapup: "Wrap-up",
       not_ready: "Not ready", offline_state: "Offline", pending: "then", lang: "中文",
+      logout: "Sign out", forbidden: "not allowed",
     },
     zh: {
       title: "实时监控大屏", connecting: "连接中…", online: "实时", offline: "重新连接中…",
@@ -21,6 +22,7 @@
       last_hour: "最近一小时", sl_5min: "每5分钟服务水平", none: "无人值守",
       ready: "空闲", busy: "通话中", offered_state: "振铃", wrapup: "话后处理",
       not_ready: "示忙", offline_state: "离线", pending: "之后", lang: "English",
+      logout: "退出登录", forbidden: "无权查看",
     },
   };
   const asked = new URLSearchParams(location.search).get("lang");
@@ -164,7 +166,21 @@
     const ws = new WebSocket(url);
     ws.onopen = () => { connected = true; setStatus(true); };
     ws.onmessage = (msg) => render(JSON.parse(msg.data));
-    ws.onclose = () => { connected = false; setStatus(false); setTimeout(connect, 2000); };
+    ws.onclose = (event) => {
+      connected = false;
+      if (event.code === 4401) {  // not logged in (any more): back to the login page
+        location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+        return;
+      }
+      if (event.code === 4403) {  // not allowed to see this site: do not retry
+        const el = $("status");
+        el.textContent = t("forbidden");
+        el.className = "status offline";
+        return;
+      }
+      setStatus(false);
+      setTimeout(connect, 2000);
+    };
   }
 
   $("lang").addEventListener("click", () => {

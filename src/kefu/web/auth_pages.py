@@ -1,0 +1,217 @@
+"""The login page, logout and the front page.
+
+CSRF protection of these form posts: a signed double-submit token. ``GET /login`` sets a
+random nonce in an HTTP-only ``SameSite=Strict`` cookie and puts HMAC(secret key, nonce) in
+the form; ``POST /login`` accepts only when the two agree. Logout's form carries the
+token bound to the session (HMAC of the session id). Both also refuse a request whose
+``Origin`` header names another site. The session cookie is HTTP-only, ``SameSite=Lax``
+and ``Secure`` outside local and test use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kefu.config import Settings
+from kefu.service.access import Principal, Role
+from kefu.service.authn import SESSION_COOKIE, csrf_token, sign
+from kefu.service.errors import NotAuthenticated, TooManyRequests
+from kefu.service.security import Security
+from kefu.web._http import client_address, origin_ok, user_of
+
+__all__ = ["LOGIN_CSRF_COOKIE", "AuthPages", "safe_next"]
+
+HERE = Path(__file__).resolve().parent
+LOGIN_CSRF_COOKIE = "kefu_login_csrf"
+MAX_FIELD = 512
+MESSAGES = {
+    "bad_login": "Wrong username or password. 用户名或密码错误。",
+    "rate_limited": "Too many failed attempts; try again later. 登录失败次数过多，请稍后再试。",
+    "csrf": "The form expired. Please try again. 表单已过期，请重试。",
+    "forbidden": "This page is for supervisors and admins. 此页面仅供主管和管理员使用。",
+}
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go to after login (never another site: no ``//`` or scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(ch) < 32 for ch in target):
+        return default
+    return target
+
+
+def home_of(principal: Principal) -> str:
+    return "/wallboard" if principal.role in (Role.SUPERVISOR, Role.ADMIN) else "/account"
+
+
+class AuthPages:
+    """``/``, ``/login``, ``/logout`` and ``/account`` (a signed-in user's page)."""
+
+    def __init__(self, security: Security, settings: Settings, templates: Jinja2Templates):
+        self.security = security
+        self.settings = settings
+        self.templates = templates
+        self.router = APIRouter(include_in_schema=False)
+        self.router.add_api_route("/", self.front, methods=["GET"])
+        self.router.add_api_route("/login", self.login_page, methods=["GET"])
+        self.router.add_api_route("/login", self.login, methods=["POST"])
+        self.router.add_api_route("/logout", self.logout, methods=["POST"])
+        self.router.add_api_route("/account", self.account, methods=["GET"])
+
+    async def user(self, request: Request) -> Principal | None:
+        """The logged-in user, or ``None``."""
+        return await user_of(request, self.security)
+
+    # -- pages -------------------------------------------------------------------------
+    async def front(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(home_of(user), status_code=303)
+
+    async def account(self, request: Request) -> Response:
+        user = await self.user(request)
+        if user is None:
+            return RedirectResponse("/login?next=/account", status_code=303)
+        return self.signed_in_page(request, user)
+
+    def signed_in_page(
+        self, request: Request, user: Principal, *, status_code: int = 200, notice: str = ""
+    ) -> HTMLResponse:
+        return self.templates.TemplateResponse(
+            request,
+            "account.html",
+            {
+                "user": user,
+                "csrf_token": csrf_token(self.settings.secret_key, user),
+                "notice": notice,
+                "notice_text": MESSAGES.get(notice, ""),
+            },
+            status_code=status_code,
+        )
+
+    async def login_page(self, request: Request, next: str | None = None) -> Response:
+        user = await self.user(request)
+        if user is not None:
+            return RedirectResponse(safe_next(next, home_of(user)), status_code=303)
+        return self._form(request, next=safe_next(next, ""))
+
+    def _form(
+        self,
+        request: Request,
+        *,
+        next: str = "",
+        error: str = "",
+        username: str = "",
+        status_code: int = 200,
+        retry_after: int = 0,
+    ) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(24)
+        response = self.templates.TemplateResponse(
+            request,
+            "login.html",
+            {
+                "csrf_token": sign(self.settings.secret_key, "login", nonce),
+                "next": next,
+                "error": error,
+                "error_text": MESSAGES.get(error, ""),
+                "username": username,
+                "retry_after": retry_after,
+            },
+            status_code=status_code,
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            nonce,
+            max_age=3600,
+            path="/login",
+            httponly=True,
+            samesite="strict",
+            secure=self.settings.secure_cookies,
+        )
+        response.headers["Cache-Control"] = "no-store"
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    # -- form posts --------------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        form = await request.form()
+        text = {
+            name: value if isinstance(value := form.get(name), str) else ""
+            for name in ("username", "password", "csrf_token", "next")
+        }
+        target = safe_next(text["next"], "")
+        username = text["username"].strip()[:MAX_FIELD]
+        nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        expected = sign(self.settings.secret_key, "login", nonce) if nonce else ""
+        if not (
+            origin_ok(request)
+            and expected
+            and hmac.compare_digest(text["csrf_token"].encode(), expected.encode())
+        ):
+            return self._form(
+                request, next=target, error="csrf", username=username, status_code=403
+            )
+        try:
+            user, secret = await asyncio.to_thread(
+                self.security.credentials.login,
+                username,
+                text["password"][:MAX_FIELD],
+                client_address(request),
+            )
+        except TooManyRequests as exc:
+            wait = max(1, int(exc.retry_after_s))
+            return self._form(
+                request,
+                next=target,
+                error="rate_limited",
+                username=username,
+                status_code=429,
+                retry_after=wait,
+            )
+        except NotAuthenticated:
+            return self._form(
+                request, next=target, error="bad_login", username=username, status_code=401
+            )
+        default = "/wallboard" if user.role in ("supervisor", "admin") else "/account"
+        response = RedirectResponse(safe_next(target, default), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            secret,
+            max_age=int(self.settings.session_ttl_s),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.secure_cookies,
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        user = await self.user(request)
+        response = RedirectResponse("/login", status_code=303)
+        if user is None or user.via != "session":
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return response
+        form = await request.form()
+        sent = form.get("csrf_token")
+        expected = csrf_token(self.settings.secret_key, user)
+        if not (
+            origin_ok(request)
+            and isinstance(sent, str)
+            and hmac.compare_digest(sent.encode(), expected.encode())
+        ):
+            return self.signed_in_page(request, user, status_code=403, notice="csrf")
+        secret = request.cookies.get(SESSION_COOKIE, "")
+        await asyncio.to_thread(self.security.credentials.logout, secret, client_address(request))
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
