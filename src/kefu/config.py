@@ -65,6 +65,38 @@ class Settings(BaseSettings):
         str | None, Field(description="fixed password of the demo users (demo only)")
     ] = None
 
+    # -- channels (off unless configured) --
+    smtp_port: Annotated[
+        int | None, Field(ge=0, le=65535, description="inbound SMTP port (0: any free one)")
+    ] = None
+    smtp_host: str = "127.0.0.1"
+    smtp_recipients: Annotated[
+        str, Field(description="mailboxes or @domains taken, comma-separated (empty: any)")
+    ] = ""
+    smtp_max_message_bytes: Annotated[int, Field(ge=1024, description="largest e-mail")] = (
+        10 * 1024 * 1024
+    )
+    relay_host: Annotated[str | None, Field(description="SMTP relay for e-mail replies")] = None
+    relay_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    relay_from: str = "kefu@localhost"
+    relay_username: str | None = None
+    relay_password: str | None = None
+    relay_starttls: bool = False
+    webhook_secrets: Annotated[
+        str | None, Field(description="inbound SMS/social webhook secrets, comma-separated")
+    ] = None
+    sms_url: Annotated[str | None, Field(description="provider URL for outbound SMS")] = None
+    social_url: Annotated[str | None, Field(description="provider URL for social replies")] = None
+    outbound_secret: Annotated[
+        str | None, Field(description="secret signing outbound SMS/social requests")
+    ] = None
+    attachments_dir: Annotated[
+        str | None, Field(description="directory for e-mail attachments (default: memory)")
+    ] = None
+    chat_wait_interval_s: Annotated[
+        float, Field(gt=0, description="a waiting chat's position refresh, s")
+    ] = 2.0
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env not in LOCAL_ENVS and self.secret_key == DEFAULT_SECRET_KEY:
