@@ -333,6 +333,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         spec = importlib.util.spec_from_file_location("workforce_scheduling", scheduling)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up by name
         spec.loader.exec_module(module)
         module.main(["--no-write"] if args.no_write else [])
     return record

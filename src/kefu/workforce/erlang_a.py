@@ -11,13 +11,14 @@ chain has death rate kμ below n and nμ + jθ with j waiting, so with
   probability y/(y+j+1)); P(abandon) = θ E[queue]/λ = π_n (1 + (1 − y/x) L);
 * P(served, wait > t) = π_n (y/x) P(y+1, x e^{−θt}) / p(y, x): given j ahead, e^{−θV} of
   the offered wait V is Beta(y, j+1) distributed, and the sum over j is an incomplete gamma;
+* service level over ALL arrivals = P(no wait) + P(served after waiting, wait <= T);
 * mean wait of all arrivals = P(abandon)/θ; of answered contacts
-  ``ASA = ∫_0^∞ P(served, wait > t) dt / P(served)``, by quadrature on the
-  tail of a gamma law (with put–call parity when that tail is the upper one) and an
-  exp-sinh quadrature.
+  ``ASA = ∫_0^∞ P(served, wait > t) dt / P(served)``, an integral over the tail of a gamma
+  law (with put–call parity when that tail is the upper one) by exp-sinh quadrature.
 
 Where ``1 − (y/x − 1) L`` cancels (long patience, light load) P(abandon) uses its expansion
-in ``1/y`` (Stirling numbers), so every output keeps its relative precision. Following
+in ``1/y`` (Stirling numbers), and where most answered waits exceed T the answered-within-T
+mass is integrated directly, so every output keeps its relative precision. Following
 Garnett, Mandelbaum & Reiman (2002) and Mandelbaum & Zeltyn's Erlang-A notes; derived and
 checked here against the birth–death chain.
 """
