@@ -91,6 +91,7 @@ def build_platform(
         on_closed=on_closed,
     )
     wallboard.mount_static(app)
+    app.state.wallboard = wallboard
     return Platform(engine, app, clock, scheduler, uow_factory, security)
 
 

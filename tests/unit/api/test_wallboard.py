@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from api_helpers import Api
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
 
 V1 = "/api/v1"
 
@@ -35,7 +37,7 @@ def test_given_the_wallboard_page_then_it_loads_local_assets_only(api: Api) -> N
     js = c.get("/static/wallboard.js")
     assert js.status_code == 200 and "new WebSocket" in js.text and "排队数" in js.text
     assert c.get("/static/wallboard.css").status_code == 200
-    assert c.get("/", follow_redirects=False).headers["location"] == "/wallboard"
+    assert c.get("/", follow_redirects=False).headers["location"] == "/wallboard"  # an admin
 
 
 def test_given_a_connected_wallboard_when_contacts_arrive_then_figures_change_live(
@@ -72,3 +74,56 @@ def test_given_a_site_filter_when_connected_then_only_that_sites_records(center:
         ws.send_json({"site_id": "sh"})
         snap = next_matching(ws, lambda s: s["site_id"] == "sh")
         assert sorted(q["queue_id"] for q in snap["queues"]) == ["billing", "chat"]
+
+
+def closed_with(api: Api, url: str, headers: dict[str, str]) -> int:
+    """The close code the wallboard WebSocket answers with."""
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        api.anonymous().websocket_connect(url, headers=headers) as ws,
+    ):
+        ws.receive_json()
+    return closed.value.code
+
+
+def test_given_no_login_or_the_wrong_user_then_the_wallboard_socket_is_refused(
+    center: Api,
+) -> None:
+    center.user("agent-a1", "agent", agent_id="a1")
+    center.user("sup-bj", "supervisor", sites=("bj",))
+    assert closed_with(center, "/ws/wallboard", {}) == 4401
+    assert closed_with(center, "/ws/wallboard", {"Authorization": "Bearer kefu_x_y"}) == 4401
+    assert closed_with(center, "/ws/wallboard", center.token("agent-a1")) == 4403
+    bj = center.token("sup-bj")
+    assert closed_with(center, "/ws/wallboard?site_id=sh", bj) == 4403
+    assert closed_with(center, "/ws/wallboard", {**bj, "Origin": "https://evil.example"}) == 4403
+    with center.anonymous().websocket_connect("/ws/wallboard", headers=bj) as ws:
+        snap = ws.receive_json()
+        assert sorted(q["queue_id"] for q in snap["queues"]) == ["bj-local", "chat"]
+        assert [a["agent_id"] for a in snap["agents"]] == ["b1"]
+        ws.send_json({"site_id": "sh"})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+
+
+def test_given_a_session_when_logged_out_then_the_open_wallboard_is_closed(center: Api) -> None:
+    center.user("boss", "supervisor", sites=("sh", "bj"))
+    browser = center.login("boss")
+    with browser.websocket_connect("/ws/wallboard") as ws:
+        snap = ws.receive_json()
+        assert {a["agent_id"] for a in snap["agents"]} == {"a1", "a2", "b1"}  # both sites
+        center.platform.security.users.update("boss", {"active": False})
+        center.platform.app.state.wallboard.recheck_s = 0.0
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for _ in range(100):
+                ws.receive_json()
+        assert closed.value.code == 4401
+
+
+def test_given_an_agent_session_when_opening_the_wallboard_page_then_403(center: Api) -> None:
+    center.user("agent-a1", "agent", agent_id="a1")
+    browser = center.login("agent-a1")
+    page = browser.get("/wallboard")
+    assert page.status_code == 403 and "supervisors and admins" in page.text
+    assert browser.get("/", follow_redirects=False).headers["location"] == "/account"
