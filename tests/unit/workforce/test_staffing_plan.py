@@ -174,3 +174,36 @@ def test_given_plan_when_charted_then_png_written(tmp_path: Path) -> None:
     plan = build_plan(day("售后", 80.0, 200.0) + day("b", 10.0, 100.0), StaffingTarget(0.8))
     out = render_plan_chart(plan, tmp_path / "plan.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_given_the_anonymous_bank_day_when_staffed_then_plan_is_consistent(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A real day: the bank's 1999-02-01 arrivals per 30 min (from 6-minute counts), the
+    February mean service time of answered calls, 80 % within 20 s."""
+    import csv
+
+    with (shared_data / "anonymous_bank_1999_february.tsv").open(encoding="utf-8") as f:
+        times = [int(r["ser_time"]) for r in csv.DictReader(f, delimiter="\t")
+                 if r["outcome"] == "AGENT" and int(r["ser_time"]) > 0]  # fmt: skip
+    aht = sum(times) / len(times)
+    counts: dict[datetime, float] = {}
+    with (shared_data / "anonymous_bank_1999_arrivals_6min.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["date"] == "1999-02-01":
+                start = datetime.fromisoformat(f"{r['date']}T{r['interval_start']}")
+                half_hour = start.replace(minute=start.minute // 30 * 30)
+                counts[half_hour] = counts.get(half_hour, 0.0) + float(r["calls"])
+    rows = [VolumeRow(t, "银行 bank", c, aht) for t, c in sorted(counts.items())]
+    write_volumes_csv(rows, tmp_path / "bank.csv")
+    rows = read_volumes_csv(tmp_path / "bank.csv")
+    plan = build_plan(rows, StaffingTarget(service_level=0.8), shrinkage=0.3)
+    assert plan.interval_seconds == 1800.0 and len(plan.rows) == 48
+    busy = [r for r in plan.rows if r.contacts > 0]
+    assert busy and all(r.required >= 1 and r.service_level >= 0.8 for r in busy)
+    assert all(r.required > r.traffic for r in busy)  # Erlang C needs more agents than load
+    peak = max(plan.rows, key=lambda r: r.contacts)
+    assert 7 <= peak.interval_start.hour <= 17  # the bank's busy hours
+    # With the callers' patience (they do hang up), fewer agents meet the same target.
+    patient = build_plan(rows, StaffingTarget(service_level=0.8, patience=300.0))
+    assert sum(r.required for r in patient.rows) <= sum(r.required for r in plan.rows)
