@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from kefu.adapters.demo.seed import DemoCredential, create_demo_users, seed
 from kefu.adapters.demo.traffic import TrafficGenerator
+from kefu.config import Settings
 from kefu.domain.model import ContactState
 from kefu.service import RoutingEngine
 
@@ -38,12 +39,15 @@ class DemoRun:
         duration_s: float | None = None,
         request_exit: Callable[[], None] | None = None,
         announce: Callable[[bool, list[DemoCredential]], None] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.rate = rate
         self.seed = seed
         self.duration_s = duration_s
         self.request_exit = request_exit
         self.announce = announce
+        self.settings = settings
+        """Password costs and the demo password; the environment's when not given."""
         self.engine: RoutingEngine | None = None
         self.traffic: TrafficGenerator | None = None
         self.summary: DemoSummary | None = None
@@ -51,7 +55,7 @@ class DemoRun:
     async def start(self) -> None:
         engine = self._engine()
         created = await seed(engine)
-        credentials = await create_demo_users(engine)
+        credentials = await create_demo_users(engine, self.settings)
         if self.announce is not None:
             self.announce(created, credentials)
         self.traffic = TrafficGenerator(engine, rate=self.rate, seed=self.seed)

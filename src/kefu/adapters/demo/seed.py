@@ -5,14 +5,21 @@ Handle times are shortened (about a minute) so the wallboard moves from the firs
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from dataclasses import dataclass
+from typing import cast
 
+from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, OverflowStep, QueueSpec
 from kefu.service import RoutingEngine
 from kefu.service import commands as c
+from kefu.service.security import Security, security_from_settings
+from kefu.service.security_ports import SecurityUnitOfWorkFactory
 
 __all__ = [
     "AGENTS",
+    "DEMO_USERS",
     "QUEUES",
     "SITE_ID",
     "TRAFFIC",
@@ -103,10 +110,42 @@ async def seed(engine: RoutingEngine) -> bool:
     return True
 
 
-async def create_demo_users(engine: RoutingEngine) -> list[DemoCredential]:
-    """Demo users (agent, supervisor, admin) and their credentials to print.
+DEMO_USERS = (
+    ("admin", "admin", "管理员 Admin", None),
+    ("supervisor", "supervisor", "主管 Supervisor", None),
+    ("zhang.min", "agent", "张敏", "zhang.min"),
+    ("emma", "agent", "Emma Brown", "emma"),
+)
+"""(username, role, display name, agent) of the demo logins; the agents are simulated too."""
 
-    Hook for the security layer: users, roles and password hashing arrive with it; until
-    then there are no logins and the wallboard is open.
-    """
-    return []
+
+async def create_demo_users(
+    engine: RoutingEngine, settings: Settings | None = None, password: str | None = None
+) -> list[DemoCredential]:
+    """Demo logins: an admin, a supervisor of the demo site and two agents. Their
+    passwords are new random ones at every start (or ``password`` for all, e.g. from
+    ``KEFU_DEMO_PASSWORD``), printed by the demo: demo use only."""
+    settings = settings or Settings()
+    security = security_from_settings(
+        settings, cast(SecurityUnitOfWorkFactory, engine.uow_factory), engine.clock
+    )
+    return await asyncio.to_thread(_demo_users, security, password or settings.demo_password)
+
+
+def _demo_users(security: Security, fixed: str | None) -> list[DemoCredential]:
+    made = []
+    for username, role, name, agent_id in DEMO_USERS:
+        password = fixed or secrets.token_urlsafe(9)
+        if security.users.find(username) is None:
+            security.users.create(
+                username=username,
+                password=password,
+                role=role,
+                sites=[SITE_ID] if role == "supervisor" else [],
+                agent_id=agent_id,
+                display_name=name,
+            )
+        else:
+            security.users.update(username, {"password": password, "active": True})
+        made.append(DemoCredential(username, f"{role}, demo only 仅供演示", password))
+    return made
