@@ -32,10 +32,10 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _json_num(value: float | None, digits: int = 10) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)
+def _json_num(value: float | int | None, digits: int = 12) -> float | int | None:
+    if isinstance(value, int) or value is None:
+        return value
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else None
 
 
 def _pct(value: float | None) -> str:
@@ -76,47 +76,31 @@ def _sweep_agents(traffic: float, erlang_a: bool, around: int | None, rows: int)
 def _metrics(
     rate: float, aht: float, patience: float | None, agents: list[int], threshold: float
 ) -> list[dict[str, Any]]:
+    """One row of metrics per agent count (Erlang A with a finite patience, else C)."""
     import numpy as np
 
-    from kefu.workforce.erlang import (
-        average_speed_of_answer_array,
-        erlang_a_array,
-        erlang_c_array,
-        service_level_array,
-    )
+    from kefu.workforce import erlang as e
 
     n = np.array(agents, dtype=float)
-    traffic = rate * aht
+    a = rate * aht
+    names = ("p_wait", "service_level", "asa_s", "occupancy", "p_abandon", "mean_wait_s")
     if patience is not None and math.isfinite(patience):
-        m = erlang_a_array(rate, aht, patience, n, threshold)
-        cols = (m.p_wait, m.service_level, m.asa, m.occupancy, m.p_abandon, m.mean_wait)
-        return [
-            {
-                "agents": int(k),
-                "p_wait": float(cols[0][i]),
-                "service_level": float(cols[1][i]),
-                "asa_s": float(cols[2][i]),
-                "occupancy": float(cols[3][i]),
-                "p_abandon": float(cols[4][i]),
-                "mean_wait_s": float(cols[5][i]),
-            }
-            for i, k in enumerate(agents)
-        ]
-    c = erlang_c_array(traffic, n)
-    sl = service_level_array(traffic, n, aht, threshold)
-    asa = average_speed_of_answer_array(traffic, n, aht)
+        m = e.erlang_a_array(rate, aht, patience, n, threshold)
+        cols = [m.p_wait, m.service_level, m.asa, m.occupancy, m.p_abandon, m.mean_wait]
+    else:
+        asa = e.average_speed_of_answer_array(a, n, aht)
+        occupancy = np.minimum(1.0, a / n)
+        cols = [e.erlang_c_array(a, n), e.service_level_array(a, n, aht, threshold), asa,
+                occupancy, np.full(n.shape, np.nan), asa]  # fmt: skip
     return [
-        {
-            "agents": int(k),
-            "p_wait": float(c[i]),
-            "service_level": float(sl[i]),
-            "asa_s": float(asa[i]),
-            "occupancy": min(1.0, traffic / k),
-            "p_abandon": None,
-            "mean_wait_s": float(asa[i]),
-        }
+        {"agents": k}
+        | {name: _none_if_nan(float(col[i])) for name, col in zip(names, cols, strict=True)}
         for i, k in enumerate(agents)
     ]
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
 @app.command("erlang")
@@ -142,46 +126,33 @@ def erlang(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output. 输出 JSON。"),
 ) -> None:
     """Erlang C/A metrics and required agents. Erlang C/A 指标与所需座席数。"""
+    from dataclasses import asdict
+
     from rich.console import Console
 
     from kefu.workforce.erlang import required_agents
 
     wants = any(v is not None for v in (target_sl, target_asa, max_abandon, max_occupancy))
+    erlang_a = patience is not None and math.isfinite(patience)
     try:
         if not (math.isfinite(rate) and rate >= 0.0):
             raise ValueError(f"--rate must be a finite number >= 0, got {rate}")
         required = None
         if wants:
             target = _target(target_sl, threshold, target_asa, max_abandon, patience, max_occupancy)
-            required = required_agents(
-                rate,
-                aht,
-                service_level=target.service_level,
-                threshold=threshold,
-                asa=target.asa,
-                abandon=target.abandon,
-                patience=patience,
-                max_occupancy=target.max_occupancy,
-            )
-        erlang_a = patience is not None and math.isfinite(patience)
-        if agents is not None:
-            counts = [agents]
-        else:
-            counts = _sweep_agents(rate * aht, erlang_a, required, rows)
-        if required is not None and required not in counts and agents is None:
-            counts = sorted({*counts, required})
-        results = _metrics(rate, aht, patience, counts, threshold)
+            required = required_agents(rate, aht, **asdict(target))
+        counts = (
+            [agents] if agents is not None else _sweep_agents(rate * aht, erlang_a, required, rows)
+        )
+        results = _metrics(
+            rate, aht, patience, sorted({*counts, *([required] if required else [])}), threshold
+        )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    traffic = rate * aht
+    shown = results if agents is None else [r for r in results if r["agents"] == agents]
     required_row = next((r for r in results if r["agents"] == required), None)
-    if required_row is None and required is not None:
-        required_row = _metrics(rate, aht, patience, [required], threshold)[0]
-    warn = (
-        target_sl is not None
-        and required_row is not None
-        and (required_row["p_abandon"] or 0.0) > _ABANDON_WARN
-    )
+    abandon = (required_row or {}).get("p_abandon") or 0.0
+    warn = _abandon_text(abandon) if target_sl is not None and abandon > _ABANDON_WARN else None
     if as_json:
         payload = {
             "model": "erlang_a" if erlang_a else "erlang_c",
@@ -189,27 +160,26 @@ def erlang(
             "aht_s": aht,
             "patience_s": patience,
             "threshold_s": threshold,
-            "traffic_erlangs": traffic,
+            "traffic_erlangs": rate * aht,
             "required_agents": required,
-            "results": [{k: _json_num(v) for k, v in r.items()} for r in results],
-            "warnings": [_abandon_text(required_row)] if warn and required_row else [],
+            "results": [{k: _json_num(v) for k, v in r.items()} for r in shown],
+            "warnings": [warn] if warn else [],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     console = Console()
-    _print_metrics(console, results, erlang_a, traffic, threshold, required)
+    _print_metrics(console, shown, erlang_a, rate * aht, threshold, required)
     if required is not None:
         console.print(f"Required agents 所需座席: [bold]{required}[/]", highlight=False)
-    if warn and required_row is not None:
-        console.print(f"[yellow]{_abandon_text(required_row)}[/]", highlight=False)
+    if warn:
+        console.print(f"[yellow]{warn}[/]", highlight=False)
 
 
-def _abandon_text(row: dict[str, Any]) -> str:
+def _abandon_text(abandon: float) -> str:
     return (
-        f"warning 警告: the service-level target is met with {row['p_abandon']:.1%} of "
-        f"contacts abandoning (over {_ABANDON_WARN:.0%}); add an abandonment cap "
-        f"(--max-abandon). 服务水平达标但放弃率为 {row['p_abandon']:.1%}，超过 "
-        f"{_ABANDON_WARN:.0%}；请设定放弃率上限。"
+        f"warning 警告: the service-level target is met with {abandon:.1%} of contacts "
+        f"abandoning (over {_ABANDON_WARN:.0%}); add an abandonment cap (--max-abandon). "
+        f"服务水平达标但放弃率为 {abandon:.1%}，超过 {_ABANDON_WARN:.0%}；请设定放弃率上限。"
     )
 
 
@@ -254,18 +224,6 @@ def _print_metrics(
     console.print(table)
 
 
-def _read_groups(path: Path) -> dict[str, str]:
-    import csv
-
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = [f.strip().lower() for f in reader.fieldnames or []]
-        if "queue" not in fields or "group" not in fields:
-            raise ValueError(f"{path}: expected the columns queue,group")
-        reader.fieldnames = fields
-        return {row["queue"].strip(): row["group"].strip() for row in reader if row["queue"]}
-
-
 @app.command("staff")
 def staff(
     volumes: Path = typer.Argument(
@@ -296,7 +254,7 @@ def staff(
     from rich.console import Console
 
     from kefu.workforce.staffing import build_plan
-    from kefu.workforce.staffing_io import plan_to_dict, read_volumes_csv
+    from kefu.workforce.staffing_io import plan_to_dict, read_groups_csv, read_volumes_csv
 
     err = Console(stderr=True)
     try:
@@ -304,7 +262,7 @@ def staff(
             raise ValueError(f"no such file: {volumes}")
         rows = read_volumes_csv(volumes)
         target = _target(sl, threshold, asa, abandon, patience, max_occupancy)
-        mapping = _read_groups(groups) if groups is not None else None
+        mapping = read_groups_csv(groups) if groups is not None else None
         with err.status("Staffing 计算中…", spinner="dots"):
             plan = build_plan(
                 rows,

@@ -30,6 +30,7 @@ __all__ = [
     "VolumesFormatError",
     "parse_volumes_csv",
     "plan_to_dict",
+    "read_groups_csv",
     "read_plan_csv",
     "read_volumes_csv",
     "write_plan_csv",
@@ -133,6 +134,17 @@ def parse_volumes_csv(text: str) -> list[VolumeRow]:
     if not rows:
         raise VolumesFormatError("no data rows after the header")
     return rows
+
+
+def read_groups_csv(path: str | Path) -> dict[str, str]:
+    """Read ``queue,group`` lines: which agent group serves each queue."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+        if "queue" not in fields or "group" not in fields:
+            raise ValueError(f"{path}: expected the columns queue,group")
+        reader.fieldnames = fields
+        return {r["queue"].strip(): r["group"].strip() for r in reader if r["queue"].strip()}
 
 
 def read_volumes_csv(path: str | Path) -> list[VolumeRow]:
