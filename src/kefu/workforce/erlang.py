@@ -16,8 +16,8 @@ from 1 to 20,000 agents and beyond: no factorials, no overflow, no NaN.
 
 from __future__ import annotations
 
-from kefu.workforce.erlang_a import ErlangA, ErlangAArrays, erlang_a, erlang_a_array
-from kefu.workforce.erlang_c import (
+from kefu.workforce.erlang_abandon import ErlangA, ErlangAArrays, erlang_a, erlang_a_array
+from kefu.workforce.erlang_bc import (
     average_speed_of_answer,
     average_speed_of_answer_array,
     erlang_b,

@@ -18,8 +18,8 @@ import numpy.typing as npt
 
 from kefu.workforce._checks import as_nonnegative, as_positive, nonnegative_1, positive_1
 from kefu.workforce._scalar import erlang_c_and_free_1
-from kefu.workforce.erlang_a import erlang_a_array
-from kefu.workforce.erlang_c import average_speed_of_answer_array, service_level_array
+from kefu.workforce.erlang_abandon import erlang_a_array
+from kefu.workforce.erlang_bc import average_speed_of_answer_array, service_level_array
 
 __all__ = ["StaffingTarget", "required_agents", "required_agents_array"]
 

@@ -17,8 +17,8 @@ from datetime import datetime
 
 import numpy as np
 
-from kefu.workforce.erlang_a import erlang_a_array
-from kefu.workforce.erlang_c import average_speed_of_answer_array, service_level_array
+from kefu.workforce.erlang_abandon import erlang_a_array
+from kefu.workforce.erlang_bc import average_speed_of_answer_array, service_level_array
 from kefu.workforce.required import StaffingTarget, required_agents_array
 
 __all__ = [

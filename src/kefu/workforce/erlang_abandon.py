@@ -39,7 +39,7 @@ from kefu.workforce._special import (
     log_poisson,
     log_upper_ratio,
 )
-from kefu.workforce.erlang_c import (
+from kefu.workforce.erlang_bc import (
     average_speed_of_answer_array,
     erlang_c_array,
     service_level_array,
