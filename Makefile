@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit setup fmt bench clean
+.PHONY: demo test lint typecheck unit setup fmt bench-setup bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ unit: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+# Benchmarks compare kefu with peers that are not kefu dependencies: they live in .venv-bench.
+bench-setup:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -qq -e . "pyworkforce==0.5.1" "ciw==3.2.7" "simpy==4.1.2"
+
+bench: bench-setup
+	for b in routing workforce simulate; do PYTHONPATH=src .venv-bench/bin/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
