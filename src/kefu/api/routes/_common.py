@@ -12,8 +12,10 @@ from kefu.service.views import Page as ServicePage
 __all__ = ["AUTH_ERRORS", "ERRORS", "to_page"]
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "the body cannot be parsed"},
     401: {"model": ErrorBody, "description": "no valid credentials"},
     403: {"model": ErrorBody, "description": "this role, agent or token scope may not"},
+    413: {"model": ErrorBody, "description": "the body is too large"},
     422: {"model": ErrorBody, "description": "invalid request"},
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
