@@ -7,6 +7,7 @@ explicit executable path, headless, with a fresh profile and no background traff
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -50,7 +51,7 @@ CHROMIUM_ARGS = (
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 """Screenshots and page logs of the browser tests (git-ignored)."""
 KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
-LOGIN_LINE = re.compile(r"Login 登录: (\S+) / (\S+) \((\w+)\)")
+LOGIN_LINE = re.compile(r"Login 登录: (\S+) / (\S+) \((\w+)")
 
 
 def require_chromium() -> None:
@@ -149,6 +150,19 @@ class Demo:
         """The logins the demo printed (none before the security layer)."""
         return [Credential(*m) for m in LOGIN_LINE.findall(self.output())]
 
+    def issue_token(self, username: str, *scopes: str) -> str:
+        """An API token for ``username`` issued with ``kefu users token`` on the demo's
+        database, as an operator gives one to an integration."""
+        command = [*KEFU, "users", "token", username, "--json", "--db", str(self.db)]
+        for scope in scopes:
+            command += ["--scope", scope]
+        env = {**os.environ, "KEFU_ENV": "local"}
+        env.pop("KEFU_DATABASE_URL", None)
+        done = subprocess.run(command, env=env, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr.decode()
+        token: str = json.loads(done.stdout)["token"]
+        return token
+
     def stop(self, timeout_s: float = 20.0) -> int | None:
         """Ctrl-C, as a user stops it; the exit code (None if it had to be killed)."""
         if self.process is None or self.process.poll() is not None:
@@ -162,17 +176,18 @@ class Demo:
             return None
 
 
-def open_wallboard(page: Page, demo: Demo) -> None:
-    """Go to the front page; log in as the demo's supervisor when it asks for a login."""
+def open_wallboard(page: Page, demo: Demo, role: str = "supervisor") -> None:
+    """Open the wallboard as a person would: the front page asks for a login, the form is
+    filled with the login the demo printed for ``role``, and the wallboard follows."""
     page.goto(f"{demo.base}/")
-    if page.locator("input[name=password]").count() > 0:
-        supervisor = next((c for c in demo.credentials() if c.role == "supervisor"), None)
-        assert supervisor is not None, f"no supervisor login printed:\n{demo.output()}"
-        page.fill("input[name=username]", supervisor.username)
-        page.fill("input[name=password]", supervisor.password)
-        with page.expect_navigation():
-            page.locator("form [type=submit]").click()
-        assert "/login" not in page.url, "the supervisor's login was refused"
-    if not page.url.rstrip("/").endswith("/wallboard"):
+    assert page.url.endswith("/login"), f"the front page is not the login page: {page.url}"
+    login = next((c for c in demo.credentials() if c.role == role), None)
+    assert login is not None, f"no {role} login printed:\n{demo.output()}"
+    page.fill("input[name=username]", login.username)
+    page.fill("input[name=password]", login.password)
+    with page.expect_navigation():
+        page.locator("form [type=submit]").click()
+    assert "/login" not in page.url, f"the {role}'s login was refused"
+    if not page.url.endswith("/wallboard"):
         page.goto(f"{demo.base}/wallboard")
-    assert "/login" not in page.url
+    assert page.url.endswith("/wallboard"), page.url
