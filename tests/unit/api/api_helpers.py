@@ -3,6 +3,8 @@ a bearer token), its store and clock, and helpers to make users and log them in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,3 +89,7 @@ def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
     assert found, "no CSRF token in the page"
     return found.group(1)
+
+
+MakeApi = Callable[..., AbstractContextManager[Api]]
+"""The ``make_api`` fixture: ``with make_api(**settings) as api: ...``."""

@@ -3,19 +3,17 @@ small seeded center."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from api_helpers import CHEAP_HASHING, Api
+from api_helpers import CHEAP_HASHING, Api, MakeApi
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import build_test
 from kefu.config import Settings
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
-
-MakeApi = Callable[..., AbstractContextManager[Api]]
 
 
 @contextmanager

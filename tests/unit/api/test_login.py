@@ -5,14 +5,13 @@ limiting with 429 and Retry-After, bearer tokens, the CSRF header on cookie API 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from api_helpers import PASSWORD, Api, csrf_of
+from api_helpers import PASSWORD, Api, MakeApi, csrf_of
 from fastapi.testclient import TestClient
 
-from conftest import MakeApi
 
-
-def login_form(browser: TestClient, username: str, password: str, **extra: str) -> object:
+def login_form(browser: TestClient, username: str, password: str, **extra: str) -> Any:
     page = browser.get("/login")
     data = {"username": username, "password": password, "csrf_token": csrf_of(page.text)}
     return browser.post("/login", data={**data, **extra}, follow_redirects=False)
