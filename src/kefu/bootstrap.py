@@ -3,13 +3,16 @@ scheduler, SQL store) or to test doubles (manual clock and scheduler, in-memory 
 
 Users, credentials and the audit log live in the same store as the routing data (the SQL
 unit of work serves both); a routing store without them (the in-memory one) is joined to
-in-memory security repositories."""
+in-memory security repositories; likewise for the channel tables (customers and
+conversations). The channels (web chat, desktop, branch hall, e-mail, webhooks) are wired
+around the engine by :func:`build_platform`; the adapters the settings do not configure
+stay off."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
 
@@ -20,10 +23,16 @@ from kefu.config import Settings
 from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
+from kefu.service.channel_ports import ChannelUnitOfWork
+from kefu.service.channels import ChannelService
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.security import Security, security_from_settings
 from kefu.service.security_ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
+
+if TYPE_CHECKING:
+    from kefu.adapters.channels.server import ChannelServer
+    from kefu.web.channel_site import ChannelSite
 
 __all__ = ["Platform", "build_live", "build_platform", "build_test"]
 
@@ -41,6 +50,9 @@ class Platform:
     uow_factory: UnitOfWorkFactory
     security: Security
     extra_startup: list[Hook] = field(default_factory=list)
+    channels: ChannelService | None = None
+    channel_site: ChannelSite | None = None
+    channel_server: ChannelServer | None = None
 
 
 def _secured(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
@@ -52,6 +64,17 @@ def _secured(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
     from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
 
     return SecuredUnitOfWorkFactory(uow_factory)
+
+
+def _with_channels(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """The factory itself when its units of work hold the channel repository; else joined
+    to an in-memory one."""
+    with uow_factory() as probe:
+        if isinstance(probe, ChannelUnitOfWork):
+            return uow_factory
+    from kefu.adapters.storage.channel_memory import MemoryChannelUnitOfWorkFactory
+
+    return MemoryChannelUnitOfWorkFactory(uow_factory)
 
 
 def build_platform(
@@ -67,9 +90,11 @@ def build_platform(
 ) -> Platform:
     """Wire an engine and its app on the given infrastructure; ``on_closed`` hooks run
     after the engine stopped (release the database there)."""
+    from kefu.adapters.channels.server import channel_server
     from kefu.web import Wallboard
+    from kefu.web.channel_site import ChannelSite
 
-    uow_factory = _secured(uow_factory)
+    uow_factory = _with_channels(_secured(uow_factory))
     security = security_from_settings(settings, cast(SecurityUnitOfWorkFactory, uow_factory), clock)
     engine = RoutingEngine(
         uow_factory,
@@ -81,18 +106,24 @@ def build_platform(
     if isinstance(scheduler, AsyncioScheduler):
         scheduler.bind(engine.tick)
     wallboard = Wallboard(engine, settings, security)
+    channels = ChannelService(engine)
+    site = ChannelSite(channels, settings, security)
+    adapters = channel_server(settings, channels, uow_factory)
     app = create_app(
         settings,
         engine,
         security,
-        routers=[wallboard.router],
-        on_startup=(wallboard.start, *on_startup),
-        on_shutdown=(*on_shutdown, wallboard.stop),
+        routers=[wallboard.router, *site.routers],
+        on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
+        on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,
     )
     wallboard.mount_static(app)
     app.state.wallboard = wallboard
-    return Platform(engine, app, clock, scheduler, uow_factory, security)
+    site.install(app, adapters)
+    platform = Platform(engine, app, clock, scheduler, uow_factory, security)
+    platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
+    return platform
 
 
 def build_live(

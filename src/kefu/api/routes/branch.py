@@ -1,0 +1,101 @@
+"""``/api/v1/branch``: the hall's kiosk (services, tickets with their predicted wait, an SMS
+instead of waiting), the hall display (numbers called) and the counters (call the next
+number, pause).
+
+The kiosk and the display are public devices in the hall: they need no login. A counter is
+an agent user acting as itself (session cookie with the CSRF header, or a bearer token).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, Field
+
+from kefu.api.routes._common import ERRORS
+from kefu.api.security import CurrentUser
+from kefu.service.access import Principal, Role, Scope, require_scope
+from kefu.service.branch import BranchDesk
+from kefu.service.errors import Forbidden
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/branch", tags=["branch"])
+
+
+def _branch(request: Request) -> BranchDesk:
+    branch: BranchDesk = request.app.state.branch
+    return branch
+
+
+Branch = Annotated[BranchDesk, Depends(_branch)]
+
+
+def _counter(user: CurrentUser) -> Principal:
+    if user.role is not Role.AGENT or not user.agent_id:
+        raise Forbidden("counters are agent users 窗口需以座席身份登录", role=user.role.value)
+    require_scope(user, Scope.AGENTS_WRITE)
+    return user
+
+
+Counter = Annotated[Principal, Depends(_counter)]
+
+
+class TicketRequest(BaseModel):
+    queue_id: str = Field(min_length=1, max_length=64)
+    phone: str = Field(default="", max_length=40)
+    name: str = Field(default="", max_length=100)
+
+
+class SmsRequest(BaseModel):
+    phone: str = Field(min_length=3, max_length=40)
+
+
+@router.get("/services")
+async def services(branch: Branch) -> list[dict[str, Any]]:
+    """The services of the hall with their waiting count and predicted wait (s). 业务列表。"""
+    return await branch.channels.read(lambda engine, _state: branch.services(engine.router))
+
+
+@router.post("/tickets", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+async def issue(body: TicketRequest, branch: Branch) -> dict[str, Any]:
+    """Take a number: its place in line and predicted wait. 取号。"""
+    return await branch.issue(body.queue_id, phone=body.phone, name=body.name)
+
+
+@router.get("/tickets/{contact_id}", responses=ERRORS)
+async def ticket(contact_id: str, branch: Branch) -> dict[str, Any]:
+    return await branch.ticket(contact_id)
+
+
+@router.post("/tickets/{contact_id}/sms", responses=ERRORS)
+async def sms_instead(contact_id: str, body: SmsRequest, branch: Branch) -> dict[str, Any]:
+    """Keep the place and get an SMS when the turn nears. 短信提醒，不必现场等候。"""
+    return await branch.sms_instead(contact_id, body.phone)
+
+
+@router.get("/display")
+async def display(branch: Branch) -> dict[str, Any]:
+    """Numbers called, newest first. 叫号显示。"""
+    return await branch.channels.read(lambda engine, _state: branch.display(engine.router))
+
+
+@router.get("/counter", responses=ERRORS)
+async def counter(user: Counter, branch: Branch) -> dict[str, Any]:
+    agent_id = user.agent_id or ""
+    return await branch.channels.read(
+        lambda engine, _state: branch.counter_view(engine.router, agent_id)
+    )
+
+
+@router.post("/counter/next", responses=ERRORS)
+async def call_next(user: Counter, branch: Branch) -> dict[str, Any]:
+    """Finish the current number and call the next. 叫下一位。"""
+    return await branch.call_next(user.agent_id or "", actor=user)
+
+
+@router.post("/counter/pause", responses=ERRORS)
+async def pause(user: Counter, branch: Branch) -> dict[str, Any]:
+    """Take no more numbers after this one. 暂停叫号。"""
+    return await branch.pause(user.agent_id or "", actor=user)

@@ -1,0 +1,256 @@
+"""``/api/v1/desktop``: what an agent does at its desktop, as itself only — presence,
+offers, replies, notes, transfers with a note, wrap-up with a disposition code. Each answer
+is the agent's refreshed screen (:func:`kefu.service.desktop.desktop_view`).
+
+The caller must be a logged-in agent user (session cookie with the CSRF header, or a bearer
+token with the ``contacts:write`` scope); the agent acted for is always the caller's own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from kefu.api.routes._common import ERRORS
+from kefu.api.security import CurrentUser
+from kefu.domain.model import ContactState
+from kefu.service import commands as c
+from kefu.service.access import Principal, Role, Scope, require_scope
+from kefu.service.authz import as_seen_by, check_queue, sees_agent_site
+from kefu.service.channels import ChannelUpdate
+from kefu.service.desktop import NOT_READY_REASONS, Desktops
+from kefu.service.engine import RoutingEngine, Transaction
+from kefu.service.errors import Forbidden
+from kefu.service.handlers import HANDLERS
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/desktop", tags=["desktop"])
+REASONS = {p.code for p in NOT_READY_REASONS}
+
+
+def _agent(user: CurrentUser) -> Principal:
+    if user.role is not Role.AGENT or not user.agent_id:
+        raise Forbidden(
+            "the desktop is for agent users 工作台仅供座席用户使用", role=user.role.value
+        )
+    require_scope(user, Scope.CONTACTS_WRITE)
+    return user
+
+
+Agent = Annotated[Principal, Depends(_agent)]
+
+
+def _desktops(request: Request) -> Desktops:
+    desktops: Desktops = request.app.state.desktops
+    return desktops
+
+
+Desks = Annotated[Desktops, Depends(_desktops)]
+
+
+class StateBody(BaseModel):
+    presence: str = Field(pattern="^(ready|not_ready|offline)$")
+    reason: str | None = Field(default=None, max_length=64)
+
+
+class OfferBody(BaseModel):
+    offer_id: str = Field(min_length=1, max_length=100)
+
+
+class TextBody(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class TransferBody(BaseModel):
+    to_queue_id: str | None = Field(default=None, max_length=64)
+    to_agent_id: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=2000)
+
+
+class DispositionBody(BaseModel):
+    disposition: str = Field(min_length=1, max_length=64)
+
+
+def _targets(user: Principal, body: TransferBody) -> Any:
+    """The ``authorize`` check of a transfer: the target queue or agent is one the caller
+    sees (another site's are unknown to it)."""
+
+    def authorize(engine: RoutingEngine) -> None:
+        seen = as_seen_by(engine, user)
+        if body.to_queue_id is not None:
+            check_queue(engine, seen, body.to_queue_id)
+        if body.to_agent_id is not None:
+            sees_agent_site(engine, seen, body.to_agent_id)
+
+    return authorize
+
+
+async def _view(desks: Desktops, user: Principal) -> dict[str, Any]:
+    assert user.agent_id is not None
+    return await desks.view(user.agent_id)
+
+
+@router.get("", responses=ERRORS)
+async def screen(user: Agent, desks: Desks) -> dict[str, Any]:
+    """The caller's screen. 座席工作台数据。"""
+    return await _view(desks, user)
+
+
+@router.post("/state", responses=ERRORS)
+async def set_state(body: StateBody, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Ready, not ready with a reason, or offline. 切换状态。"""
+    reason = body.reason if body.presence == "not_ready" else None
+    if reason is not None and reason not in REASONS:
+        reason = reason[:64]
+    assert user.agent_id is not None
+    command = c.SetAgentState(user.agent_id, body.presence, reason)
+    await desks.channels.engine.execute(command, actor=user)
+    return await _view(desks, user)
+
+
+async def _offer(
+    user: Principal, desks: Desktops, contact_id: str, body: OfferBody, accept: bool
+) -> None:
+    agent_id = user.agent_id
+    assert agent_id is not None
+
+    async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+        contact = tx.router.contacts.get(contact_id)
+        if (
+            contact is None
+            or contact.agent_id != agent_id
+            or contact.state is not ContactState.OFFERED
+        ):
+            raise Forbidden("this offer is not yours 这不是您的来电", contact_id=contact_id)
+        kind = c.AcceptOffer if accept else c.RejectOffer
+        await HANDLERS[kind](tx, kind(contact_id, body.offer_id, agent_id))
+
+    await desks.channels.run(work, actor=user)
+
+
+@router.post("/offers/{contact_id}/accept", responses=ERRORS)
+async def accept(contact_id: str, body: OfferBody, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Take the offer (409 when it expired). 接受。"""
+    await _offer(user, desks, contact_id, body, True)
+    return await _view(desks, user)
+
+
+@router.post("/offers/{contact_id}/reject", responses=ERRORS)
+async def reject(contact_id: str, body: OfferBody, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Decline; the contact goes to the next agent. 拒绝。"""
+    await _offer(user, desks, contact_id, body, False)
+    return await _view(desks, user)
+
+
+@router.post("/conversations/{conversation_id}/reply", responses=ERRORS)
+async def reply(conversation_id: str, body: TextBody, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Answer the customer on the conversation's channel. 回复客户。"""
+    assert user.agent_id is not None
+    await desks.channels.reply(user.agent_id, conversation_id, body.text, actor=user)
+    return await _view(desks, user)
+
+
+@router.post("/conversations/{conversation_id}/notes", responses=ERRORS)
+async def note(conversation_id: str, body: TextBody, user: Agent, desks: Desks) -> dict[str, Any]:
+    """An internal note. 内部备注。"""
+    assert user.agent_id is not None
+    await desks.channels.note(user.agent_id, conversation_id, body.text[:4000], actor=user)
+    return await _view(desks, user)
+
+
+@router.post("/conversations/{conversation_id}/typing", responses=ERRORS)
+async def typing(conversation_id: str, user: Agent, desks: Desks) -> dict[str, str]:
+    """The agent is typing (the customer sees it). 正在输入。"""
+    assert user.agent_id is not None
+    agent_id = user.agent_id
+
+    def holds(engine: Any, state: Any) -> None:
+        contact_id = state.contact_of.get(conversation_id)
+        contact = engine.router.contacts.get(contact_id) if contact_id else None
+        if contact is None or contact.agent_id != agent_id:
+            raise Forbidden("not your conversation 不是您的会话")
+
+    await desks.channels.read(holds)
+    await desks.channels.typing(conversation_id, "agent")
+    return {"status": "ok"}
+
+
+@router.post("/conversations/{conversation_id}/transfer", responses=ERRORS)
+async def transfer(
+    conversation_id: str, body: TransferBody, user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """To a queue or an agent, with a note the next agent reads. 转接（附交接说明）。"""
+    assert user.agent_id is not None
+    await desks.channels.transfer(
+        user.agent_id,
+        conversation_id,
+        to_queue_id=body.to_queue_id,
+        to_agent_id=body.to_agent_id,
+        note=body.note,
+        actor=user,
+        authorize=_targets(user, body),
+    )
+    return await _view(desks, user)
+
+
+@router.post("/conversations/{conversation_id}/wrap-up", responses=ERRORS)
+async def wrap_up(
+    conversation_id: str, body: DispositionBody, user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """End with a disposition code; wrap-up follows. 结束并小结。"""
+    assert user.agent_id is not None
+    await desks.channels.wrap_up(user.agent_id, conversation_id, body.disposition, actor=user)
+    return await _view(desks, user)
+
+
+async def _own_contact(
+    user: Principal,
+    desks: Desktops,
+    contact_id: str,
+    command: c.Command,
+    *states: ContactState,
+    authorize: Any = None,
+) -> None:
+    agent_id = user.agent_id
+
+    async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
+        contact = tx.router.contacts.get(contact_id)
+        if contact is None or contact.agent_id != agent_id or contact.state not in states:
+            raise Forbidden(
+                "this contact is not yours to change 这不是您的联系", contact_id=contact_id
+            )
+        await HANDLERS[type(command)](tx, command)
+
+    await desks.channels.run(work, actor=user, authorize=authorize)
+
+
+@router.post("/contacts/{contact_id}/complete", responses=ERRORS)
+async def complete(
+    contact_id: str, body: DispositionBody, user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """End a contact without a conversation (a call) with a disposition. 结束通话。"""
+    command = c.CompleteContact(contact_id, body.disposition)
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/transfer", responses=ERRORS)
+async def transfer_contact(
+    contact_id: str, body: TransferBody, user: Agent, desks: Desks
+) -> dict[str, Any]:
+    command = c.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
+    await _own_contact(
+        user, desks, contact_id, command, ContactState.ACTIVE, authorize=_targets(user, body)
+    )
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/end-wrapup", responses=ERRORS)
+async def end_wrapup(contact_id: str, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Finish wrap-up early. 结束话后处理。"""
+    command = c.EndWrapup(contact_id)
+    await _own_contact(user, desks, contact_id, command, ContactState.WRAPUP)
+    return await _view(desks, user)

@@ -1,0 +1,55 @@
+"""The channel pages of one platform in one object: web chat, the agent desktop and the
+branch hall, with the services behind them (started and stopped with the app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from kefu.config import Settings
+from kefu.service.branch import BranchDesk
+from kefu.service.channels import ChannelService
+from kefu.service.desktop import Desktops
+from kefu.service.security import Security
+from kefu.web.branch import BranchPages
+from kefu.web.chat import ChatHub
+from kefu.web.desktop import DesktopPages
+
+__all__ = ["ChannelSite"]
+
+
+class ChannelSite:
+    """Chat hub, desktop pages and branch pages over one channel service."""
+
+    def __init__(self, channels: ChannelService, settings: Settings, security: Security) -> None:
+        self.channels = channels
+        self.chat = ChatHub(channels, settings, wait_interval_s=settings.chat_wait_interval_s)
+        self.desktops = Desktops(channels)
+        self.desktop = DesktopPages(self.desktops, settings, security)
+        self.branch = BranchDesk(channels, timezone=settings.timezone)
+        self.branch_pages = BranchPages(settings, security)
+
+    @property
+    def routers(self) -> list[APIRouter]:
+        return [self.chat.router, self.desktop.router, self.branch_pages.router]
+
+    def install(self, app: FastAPI, channel_server: Any = None) -> None:
+        """Make the services reachable by the API routes (``app.state``)."""
+        app.state.channels = self.channels
+        app.state.desktops = self.desktops
+        app.state.branch = self.branch
+        app.state.channel_server = channel_server
+
+    async def start(self) -> None:
+        """After the engine started: load customers and conversations, then the pages."""
+        await self.channels.start()
+        await self.branch.start()
+        await self.chat.start()
+        await self.desktop.start()
+
+    async def stop(self) -> None:
+        await self.desktop.stop()
+        await self.chat.stop()
+        await self.branch.stop()
+        await self.channels.stop()

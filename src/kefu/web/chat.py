@@ -1,0 +1,452 @@
+"""Web chat: the customer's widget talks to ``/ws/chat``; ``/chat/demo`` is a demo shop page
+embedding it.
+
+Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
+"conversation_id", "last_seq"}``; the server answers ``welcome`` with the customer's token
+(issued when missing or forged), the topics (chat queues) of the pre-chat form, the current
+conversation's messages after ``last_seq`` and its status. Then:
+
+* client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
+  server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
+  stored. ``cseq`` numbers the browser's messages; a resent one (after a reconnect) is
+  acknowledged again without being stored twice;
+* client ``{"type": "typing"}``; server ``typing`` when the agent types;
+* server ``message`` (``seq`` 1, 2, ... in the conversation), ``status`` (queued with
+  ``position``, ``ahead`` and ``estimated_wait_s``, then active with the agent's name, or
+  closed) — pushed as they change, the wait at least every ``wait_interval_s``.
+
+The customer is identified by a signed token (cookie ``kefu_chat`` on kefu's own pages,
+local storage in an embedding page); e-mail and phone typed in the form are claims the
+agent sees (see :class:`kefu.service.channel_ports.Inbound`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kefu.config import Settings
+from kefu.domain.customer_errors import InvalidIdentifier
+from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.errors import KefuError
+from kefu.domain.model import Channel, ContactState
+from kefu.service import RoutingEngine
+from kefu.service.channel_ports import Inbound, OutboundReply
+from kefu.service.channel_state import ChannelState
+from kefu.service.channel_views import queue_positions
+from kefu.service.channels import ChannelService, ChannelUpdate
+
+__all__ = ["CHAT_COOKIE", "ChatHub"]
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+CHAT_COOKIE = "kefu_chat"
+MAX_FRAME_CHARS = 16_384
+MAX_TEXT_CHARS = 4000
+HELLO_TIMEOUT_S = 30.0
+RATE_WINDOW_S, RATE_MAX = 10.0, 30
+
+
+@dataclass(eq=False)
+class _Session:
+    websocket: WebSocket
+    token: str
+    ident: Identifier
+    conversation_id: str | None = None
+    sent_seq: int = 0
+    status: dict[str, Any] = field(default_factory=dict)
+    recent: list[float] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ChatHub:
+    """The chat page, socket and reply gateway of one channel service."""
+
+    def __init__(
+        self, channels: ChannelService, settings: Settings, *, wait_interval_s: float = 2.0
+    ) -> None:
+        self.channels = channels
+        self.engine: RoutingEngine = channels.engine
+        self.settings = settings
+        self.wait_interval_s = wait_interval_s
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.sessions: set[_Session] = set()
+        self._dirty: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.router = APIRouter(include_in_schema=False)
+        self.router.add_api_route("/chat/demo", self.demo_page, methods=["GET"])
+        self.router.add_api_websocket_route("/ws/chat", self.socket)
+        channels.set_gateway(Channel.CHAT, self)
+
+    # -- life cycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        self._dirty = asyncio.Event()
+        self._unsubscribe = [
+            self.channels.subscribe(self._on_update),
+            self.engine.subscribe(lambda _batch: self._mark()),
+        ]
+        self._task = asyncio.create_task(self._status_loop(), name="kefu-chat-status")
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for session in list(self.sessions):
+            with contextlib.suppress(Exception):
+                await session.websocket.close(code=1001)
+        self.sessions.clear()
+
+    def _mark(self) -> None:
+        if self._dirty is not None:
+            self._dirty.set()
+
+    # -- the reply gateway: chat replies reach the socket through the updates ----------
+    def new_external_id(self) -> str:
+        return f"chat-out:{uuid.uuid4().hex}"
+
+    async def send(self, reply: OutboundReply) -> None:
+        return None
+
+    # -- tokens ------------------------------------------------------------------------
+    def _sign(self, token_id: str) -> str:
+        key = self.settings.secret_key.encode()
+        return hmac.new(key, f"chat:{token_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    def issue_token(self) -> str:
+        token_id = secrets.token_urlsafe(16)
+        return f"{token_id}.{self._sign(token_id)}"
+
+    def token_id(self, token: str | None) -> str | None:
+        """The id inside a token this server issued, else None."""
+        if not token or len(token) > 200:
+            return None
+        token_id, _, signature = token.partition(".")
+        if not token_id or not hmac.compare_digest(signature, self._sign(token_id)):
+            return None
+        return token_id
+
+    # -- the page ----------------------------------------------------------------------
+    async def demo_page(self, request: Request) -> HTMLResponse:
+        token = request.cookies.get(CHAT_COOKIE)
+        fresh = self.token_id(token) is None
+        if fresh:
+            token = self.issue_token()
+        response = self.templates.TemplateResponse(request, "chat_demo.html", {})
+        if fresh and token:
+            response.set_cookie(
+                CHAT_COOKIE,
+                token,
+                max_age=180 * 86400,
+                httponly=True,
+                samesite="lax",
+                secure=self.settings.secure_cookies,
+            )
+        return response
+
+    # -- the socket --------------------------------------------------------------------
+    async def socket(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        session: _Session | None = None
+        try:
+            hello = await asyncio.wait_for(self._frame(websocket), HELLO_TIMEOUT_S)
+            if hello is None or hello.get("type") != "hello":
+                await _error(websocket, "hello_expected", "the first frame must be a hello")
+                await websocket.close(code=1008)
+                return
+            session = await self._welcome(websocket, hello)
+            self.sessions.add(session)
+            while True:
+                frame = await self._frame(websocket)
+                if frame is not None:
+                    await self._handle(session, frame)
+        except (WebSocketDisconnect, TimeoutError, RuntimeError):
+            pass
+        finally:
+            if session is not None:
+                self.sessions.discard(session)
+
+    async def _frame(self, websocket: WebSocket) -> dict[str, Any] | None:
+        """The next frame as an object; a malformed one is answered with an error (None);
+        an oversized one closes the socket (1009)."""
+        text = await websocket.receive_text()
+        if len(text) > MAX_FRAME_CHARS:
+            await _error(websocket, "too_large", f"a frame has at most {MAX_FRAME_CHARS} chars")
+            await websocket.close(code=1009)
+            raise WebSocketDisconnect(1009)
+        try:
+            frame = json.loads(text)
+        except json.JSONDecodeError:
+            await _error(websocket, "malformed", "frames are JSON objects")
+            return None
+        if not isinstance(frame, dict):
+            await _error(websocket, "malformed", "frames are JSON objects")
+            return None
+        return frame
+
+    async def _welcome(self, websocket: WebSocket, hello: dict[str, Any]) -> _Session:
+        sent = hello.get("token") if isinstance(hello.get("token"), str) else None
+        token = next(
+            (t for t in (websocket.cookies.get(CHAT_COOKIE), sent) if self.token_id(t)), None
+        )
+        if token is None:
+            token = self.issue_token()
+        token_id = self.token_id(token) or ""
+        ident = Identifier(IdentifierKind.CHAT_COOKIE, token_id)
+        session = _Session(websocket, token, ident)
+        asked = hello.get("conversation_id")
+        last = hello.get("last_seq")
+        last_seq = last if isinstance(last, int) and last >= 0 else 0
+
+        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
+            conv_id = _current_conversation(state, ident)
+            session.conversation_id = conv_id
+            after = last_seq if conv_id is not None and conv_id == asked else 0
+            messages = _messages(engine, state, conv_id, after)
+            session.sent_seq = after + len(messages)
+            status = _status(engine, state, conv_id, {})
+            session.status = status
+            return {
+                "type": "welcome",
+                "token": token,
+                "conversation_id": conv_id,
+                "messages": messages,
+                "status": status,
+                "topics": _topics(engine),
+            }
+
+        await websocket.send_json(await self.channels.read(look))
+        return session
+
+    async def _handle(self, session: _Session, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "typing":
+            if session.conversation_id is not None:
+                await self.channels.typing(session.conversation_id, "customer")
+            return
+        if kind != "message":
+            await _error(session.websocket, "unknown_type", f"unknown frame type {kind!r}")
+            return
+        cseq = frame.get("cseq")
+        text = frame.get("text")
+        if not isinstance(cseq, int) or cseq < 1 or not isinstance(text, str):
+            await _error(session.websocket, "malformed", "a message has cseq ≥ 1 and text")
+            return
+        now = self.engine.now()
+        session.recent = [t for t in session.recent if t > now - RATE_WINDOW_S] + [now]
+        if len(session.recent) > RATE_MAX:
+            await _error(session.websocket, "rate_limited", "too many messages", cseq=cseq)
+            return
+        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+            message = f"a message has 1–{MAX_TEXT_CHARS} characters"
+            await _error(session.websocket, "invalid_text", message, cseq=cseq)
+            return
+        try:
+            inbound = self._inbound(session, cseq, text.strip(), frame.get("profile"), now)
+            receipt = await self.channels.receive(inbound)
+        except KefuError as exc:
+            await _error(session.websocket, exc.error_id, exc.message, cseq=cseq)
+            return
+        if receipt.conversation_id != session.conversation_id:
+            session.conversation_id = receipt.conversation_id
+            session.sent_seq = 0
+            await self._push_messages(session)
+        ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
+        await session.websocket.send_json(ack)
+        self._mark()
+
+    def _inbound(
+        self, session: _Session, cseq: int, text: str, profile: Any, now: float
+    ) -> Inbound:
+        profile = profile if isinstance(profile, dict) else {}
+        name = str(profile.get("name") or "")[:100].strip()
+        topic = profile.get("topic")
+        claimed = []
+        for kind, key in ((IdentifierKind.EMAIL, "email"), (IdentifierKind.PHONE, "phone")):
+            value = profile.get(key)
+            if isinstance(value, str) and value.strip():
+                try:
+                    claimed.append(Identifier(kind, value[:254]))
+                except InvalidIdentifier as exc:
+                    raise InvalidIdentifier(exc.message, field=key) from exc
+        return Inbound(
+            Channel.CHAT,
+            (session.ident,),
+            text,
+            now,
+            f"chat:{session.ident.value}:{cseq}",
+            sender_name=name,
+            topic=topic if isinstance(topic, str) and topic else None,
+            claimed=tuple(claimed),
+        )
+
+    # -- pushing -----------------------------------------------------------------------
+    def _on_update(self, update: ChannelUpdate) -> None:
+        if update.kind in ("message", "closed", "contact"):
+            for session in list(self.sessions):
+                if session.conversation_id == update.conversation_id:
+                    self._spawn(self._push_messages(session))
+            self._mark()
+        elif update.kind == "typing" and update.who == "agent":
+            for session in list(self.sessions):
+                if session.conversation_id == update.conversation_id:
+                    self._spawn(_send(session.websocket, {"type": "typing"}))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_quiet)
+
+    async def _push_messages(self, session: _Session) -> None:
+        """Send the session the messages of its conversation it has not had, in order."""
+        async with session.lock:
+            conv_id, after = session.conversation_id, session.sent_seq
+            messages = await self.channels.read(
+                lambda engine, state: _messages(engine, state, conv_id, after)
+            )
+            if conv_id != session.conversation_id or not messages:
+                return
+            session.sent_seq = messages[-1]["seq"]
+            for message in messages:
+                frame = {"type": "message", "conversation_id": conv_id, **message}
+                await _send(session.websocket, frame)
+
+    async def _status_loop(self) -> None:
+        assert self._dirty is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), timeout=self.wait_interval_s)
+            self._dirty.clear()
+            try:
+                await self.push_statuses()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("chat status update failed")
+            await asyncio.sleep(0.1)
+
+    async def push_statuses(self) -> None:
+        """Send every session whose status changed its new status (one engine query)."""
+        sessions = [s for s in self.sessions if s.conversation_id is not None]
+        if not sessions:
+            return
+
+        def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
+            cache: dict[str, dict[str, tuple[int, float | None]]] = {}
+            return [_status(engine, state, s.conversation_id, cache) for s in sessions]
+
+        statuses = await self.channels.read(look)
+        for session, status in zip(sessions, statuses, strict=True):
+            if status != session.status:
+                session.status = status
+                await _send(session.websocket, {"type": "status", **status})
+
+
+def _current_conversation(state: ChannelState, ident: Identifier) -> str | None:
+    """The latest chat conversation opened by this browser."""
+    customer = state.directory.find(ident)
+    if customer is None:
+        return None
+    for conv in state.book.for_customer(customer.customer_id):
+        route = state.routes.get(conv.conversation_id)
+        if conv.channel is Channel.CHAT and route is not None and route.address == ident.value:
+            return conv.conversation_id
+    return None
+
+
+def _messages(
+    engine: RoutingEngine, state: ChannelState, conv_id: str | None, after: int
+) -> list[dict[str, Any]]:
+    if conv_id is None:
+        return []
+    conv = state.conversation(conv_id)
+    out = []
+    for seq, message in enumerate(conv.messages, start=1):
+        if seq <= after:
+            continue
+        outbound = message.direction.value == "outbound"
+        agent = engine.router.agents.get(message.author) if outbound else None
+        out.append(
+            {
+                "seq": seq,
+                "from": "agent" if outbound else "customer",
+                "name": (agent.spec.name or agent.agent_id) if agent is not None else "",
+                "text": message.text,
+                "at": message.at,
+            }
+        )
+    return out
+
+
+def _status(
+    engine: RoutingEngine,
+    state: ChannelState,
+    conv_id: str | None,
+    cache: dict[str, dict[str, tuple[int, float | None]]],
+) -> dict[str, Any]:
+    if conv_id is None:
+        return {"state": "new"}
+    conv = state.conversation(conv_id)
+    if conv.is_closed:
+        return {"state": "closed", "outcome": conv.outcome}
+    contact_id = state.contact_of.get(conv_id)
+    router = engine.router
+    contact = router.contacts.get(contact_id) if contact_id else None
+    if contact is None:
+        return {"state": "closed"}
+    if contact.state is ContactState.QUEUED:
+        if contact.queue_id not in cache:
+            cache[contact.queue_id] = queue_positions(router, contact.queue_id)
+        position, wait = cache[contact.queue_id].get(contact.contact_id, (1, None))
+        return {
+            "state": "queued",
+            "position": position,
+            "ahead": position - 1,
+            "estimated_wait_s": None if wait is None else round(wait),
+        }
+    agent = router.agents.get(contact.agent_id) if contact.agent_id else None
+    name = (agent.spec.name or agent.agent_id) if agent is not None else ""
+    shown = "active" if contact.state is ContactState.ACTIVE else contact.state.value
+    return {"state": shown, "agent": name}
+
+
+def _topics(engine: RoutingEngine) -> list[dict[str, str]]:
+    queues = engine.router.queues
+    return [
+        {"id": q, "name": queues[q].spec.name or q}
+        for q in sorted(queues)
+        if queues[q].spec.channel is Channel.CHAT
+    ]
+
+
+async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json(data)
+
+
+async def _error(websocket: WebSocket, code: str, message: str, **extra: Any) -> None:
+    await _send(websocket, {"type": "error", "code": code, "message": message, **extra})
+
+
+def _quiet(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("chat push failed: %s", task.exception())

@@ -1,0 +1,190 @@
+"""The agent desktop page (``/desktop``) and its socket (``/ws/desktop``), which pushes the
+agent's screen whenever something it shows changed (and every few seconds, so times in
+state keep counting), and the customer's typing.
+
+Only a logged-in agent opens it, as itself: the page redirects to the login otherwise, the
+socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page).
+Actions are posted to ``/api/v1/desktop`` (:mod:`kefu.api.routes.desktop`) with the
+session's CSRF token, which the socket's first frame carries. While a desktop is open its
+agent is taken by a human (:class:`kefu.service.desktop.HumanAgents`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kefu.config import Settings
+from kefu.service.access import Principal, Role
+from kefu.service.authn import csrf_token
+from kefu.service.channels import ChannelUpdate
+from kefu.service.desktop import Desktops, vocabulary
+from kefu.service.security import Security
+from kefu.web._http import origin_ok, user_of
+
+__all__ = ["DesktopPages"]
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+REFRESH_S = 5.0
+MIN_GAP_S = 0.1
+
+
+def desktop_agent(user: Principal | None) -> str | None:
+    """The agent a user works as at the desktop, if it may open it."""
+    if user is None or user.role is not Role.AGENT or not user.agent_id:
+        return None
+    return user.agent_id
+
+
+class DesktopPages:
+    """``/desktop`` and ``/ws/desktop`` of one platform."""
+
+    def __init__(self, desktops: Desktops, settings: Settings, security: Security) -> None:
+        self.desktops = desktops
+        self.channels = desktops.channels
+        self.settings = settings
+        self.security = security
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.sockets: dict[WebSocket, str] = {}
+        self._dirty: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._sent: dict[WebSocket, str] = {}
+        self.router = APIRouter(include_in_schema=False)
+        self.router.add_api_route("/desktop", self.page, methods=["GET"])
+        self.router.add_api_websocket_route("/ws/desktop", self.socket)
+
+    async def start(self) -> None:
+        await self.desktops.start()
+        self._dirty = asyncio.Event()
+        self._unsubscribe = [
+            self.channels.subscribe(self._on_update),
+            self.channels.engine.subscribe(lambda _batch: self._mark()),
+        ]
+        self._task = asyncio.create_task(self._push_loop(), name="kefu-desktop")
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for websocket in list(self.sockets):
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1001)
+        await self.desktops.stop()
+
+    def _mark(self) -> None:
+        if self._dirty is not None:
+            self._dirty.set()
+
+    # -- page --------------------------------------------------------------------------
+    async def page(self, request: Request) -> Response:
+        user = await user_of(request, self.security)
+        if user is None:
+            return RedirectResponse("/login?next=/desktop", status_code=303)
+        agent_id = desktop_agent(user)
+        if agent_id is None:
+            return HTMLResponse(
+                "<!doctype html><meta charset=utf-8><title>kefu</title>"
+                "<p>The agent desktop is for agents. 座席工作台仅供座席使用。</p>",
+                status_code=403,
+            )
+        return self.templates.TemplateResponse(
+            request,
+            "desktop.html",
+            {
+                "agent_id": agent_id,
+                "agent_name": user.display_name or user.username,
+                "csrf_token": csrf_token(self.settings.secret_key, user),
+            },
+        )
+
+    # -- socket ------------------------------------------------------------------------
+    async def socket(self, websocket: WebSocket) -> None:
+        user = await user_of(websocket, self.security)
+        agent_id = desktop_agent(user)
+        await websocket.accept()
+        if user is None or not origin_ok(websocket):
+            await websocket.close(code=4401)
+            return
+        if agent_id is None:
+            await websocket.close(code=4403)
+            return
+        humans = self.desktops.humans
+        humans.enter(agent_id)
+        self.sockets[websocket] = agent_id
+        try:
+            hello = {
+                "type": "hello",
+                "agent_id": agent_id,
+                "vocabulary": vocabulary(),
+                "csrf_token": csrf_token(self.settings.secret_key, user),
+            }
+            await websocket.send_json(hello)
+            await self._send_view(websocket, agent_id, force=True)
+            while True:
+                await websocket.receive_text()  # nothing is expected; keeps the socket open
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            self.sockets.pop(websocket, None)
+            self._sent.pop(websocket, None)
+            humans.leave(agent_id)
+
+    # -- pushing -----------------------------------------------------------------------
+    def _on_update(self, update: ChannelUpdate) -> None:
+        if update.kind == "typing" and update.who == "customer":
+            contact_id = update.contact_id
+            router = self.channels.engine.router
+            contact = router.contacts.get(contact_id) if contact_id else None
+            holder = contact.agent_id if contact is not None else None
+            frame = {"type": "typing", "conversation_id": update.conversation_id}
+            for websocket, agent_id in list(self.sockets.items()):
+                if agent_id == holder:
+                    self.channels.spawn(_send(websocket, frame))
+            return
+        self._mark()
+
+    async def _send_view(self, websocket: WebSocket, agent_id: str, *, force: bool) -> None:
+        view = await self.desktops.view(agent_id)
+        rest = {k: v for k, v in view.items() if k != "at"}
+        stable = json.dumps(rest, sort_keys=True, default=str)
+        if not force and self._sent.get(websocket) == stable:
+            return
+        self._sent[websocket] = stable
+        await _send(websocket, {"type": "desktop", "view": view})
+
+    async def _push_loop(self) -> None:
+        assert self._dirty is not None
+        while True:
+            changed = True
+            try:
+                await asyncio.wait_for(self._dirty.wait(), timeout=REFRESH_S)
+            except TimeoutError:
+                changed = False
+            self._dirty.clear()
+            for websocket, agent_id in list(self.sockets.items()):
+                try:
+                    await self._send_view(websocket, agent_id, force=not changed)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("desktop update for %s failed", agent_id)
+            await asyncio.sleep(MIN_GAP_S)
+
+
+async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json(data)

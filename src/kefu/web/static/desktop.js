@@ -1,0 +1,330 @@
+// kefu agent desktop: state pushed over /ws/desktop, actions posted to /api/v1/desktop.
+// No framework, no CDN; every customer-provided text is set with textContent.
+"use strict";
+(function () {
+  const I18N = {
+    en: {
+      title: "Agent desktop", connecting: "connecting…", online: "live", offline: "reconnecting…",
+      logout: "Log out", conversations: "Conversations", customer: "Customer",
+      no_contacts: "No conversations yet. Go ready to receive contacts.",
+      pick: "Pick a conversation on the left.", send: "Send", add_note: "Add note",
+      transfer: "Transfer", wrap_up: "Wrap up", end_wrapup: "End wrap-up",
+      customer_typing: "The customer is typing…", canned: "Canned replies…",
+      note_ph: "Internal note (the customer does not see it)", transfer_note_ph: "Hand-off note for the next agent",
+      reply_ph: "Reply to the customer (Ctrl+Enter sends)", accept: "Accept", reject: "Reject",
+      incoming: "Incoming", seconds: "s", ready: "Ready", not_ready: "Not ready", offline_state: "Offline",
+      busy: "Busy", offered: "Ringing", wrapup: "Wrap-up", active: "Active", queued: "Queued",
+      completed: "Completed", abandoned: "Abandoned", closed: "Closed",
+      to_queue: "Queue", to_agent: "Agent", name: "Name", tier: "Value tier", ids: "Identities",
+      timeline: "Contacts on every channel", suggestions: "Possibly the same person",
+      handoff: "Transferred with a note", note: "Note", verified: "verified", unknown: "not in the directory",
+      failed: "not delivered", pending_state: "then", lang: "中文", voice: "Voice", chat: "Chat",
+      email: "E-mail", sms: "SMS", social: "Social", branch: "Branch", callback: "Callback", workitem: "Work item",
+      shortcuts: "Shortcuts: Alt+A accept · Alt+J reject · Alt+R reply · Alt+W wrap up · Alt+1…9 pick a conversation",
+      no_channel: "Replies on this channel are not configured",
+    },
+    zh: {
+      title: "座席工作台", connecting: "连接中…", online: "实时", offline: "重新连接中…",
+      logout: "退出", conversations: "会话", customer: "客户信息",
+      no_contacts: "暂无会话。切换为“空闲”即可接收新的联系。",
+      pick: "请在左侧选择一个会话。", send: "发送", add_note: "添加备注",
+      transfer: "转接", wrap_up: "结束并小结", end_wrapup: "结束话后处理",
+      customer_typing: "客户正在输入…", canned: "常用语…",
+      note_ph: "内部备注（客户不可见）", transfer_note_ph: "给下一位座席的交接说明",
+      reply_ph: "回复客户（Ctrl+Enter 发送）", accept: "接受", reject: "拒绝",
+      incoming: "新联系", seconds: "秒", ready: "空闲", not_ready: "示忙", offline_state: "离线",
+      busy: "服务中", offered: "振铃", wrapup: "话后处理", active: "进行中", queued: "排队中",
+      completed: "已完成", abandoned: "已放弃", closed: "已结束",
+      to_queue: "队列", to_agent: "座席", name: "姓名", tier: "客户价值等级", ids: "身份标识",
+      timeline: "全渠道联系记录", suggestions: "可能是同一客户",
+      handoff: "转接说明", note: "备注", verified: "已验证", unknown: "客户库中无此客户",
+      failed: "发送失败", pending_state: "之后", lang: "English", voice: "电话", chat: "在线",
+      email: "邮件", sms: "短信", social: "社交媒体", branch: "网点", callback: "回拨", workitem: "工单",
+      shortcuts: "快捷键：Alt+A 接受 · Alt+J 拒绝 · Alt+R 回复 · Alt+W 小结 · Alt+1…9 切换会话",
+      no_channel: "该渠道尚未配置回复通道",
+    },
+  };
+  const asked = new URLSearchParams(location.search).get("lang");
+  let lang = (asked in I18N && asked) || localStorage.getItem("kefu.lang") ||
+    (navigator.language.startsWith("zh") ? "zh" : "en");
+  const t = (k) => I18N[lang][k] || k;
+  const $ = (id) => document.getElementById(id);
+  let view = null, vocab = { reasons: [], dispositions: [], canned: [] }, csrf = "", selected = null;
+  let connected = false, deadlines = {}, typingTimer = null, typingSent = 0;
+  const seen = {};
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  const label = (p) => (p ? p[lang] || p.en : "");
+  const stateLabel = (s) => t({ offline: "offline_state" }[s] || s);
+  const clock = (at) => new Date(at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+  const when = (at) => new Date(at * 1000).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB");
+
+  async function post(path, body) {
+    const response = await fetch("/api/v1/desktop" + path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) { showError(data.message || response.statusText); throw new Error(data.message); }
+    showError("");
+    return data;
+  }
+  function showError(text) { $("error").textContent = text; $("error").classList.toggle("hidden", !text); }
+
+  function applyLang() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((n) => { if (n.id !== "link") n.textContent = t(n.dataset.i18n); });
+    $("lang").textContent = t("lang");
+    $("note-text").placeholder = t("note_ph"); $("transfer-note").placeholder = t("transfer_note_ph");
+    $("reply-text").placeholder = t("reply_ph");
+    setLink(connected); fillVocab(); if (view) render(view);
+  }
+  function setLink(online) {
+    $("link").textContent = t(online ? "online" : (view ? "offline" : "connecting"));
+    $("link").className = "status " + (online ? "online" : "offline");
+  }
+  function fillVocab() {
+    const presence = $("presence"); const keep = presence.value;
+    presence.replaceChildren();
+    const ready = el("option", "", t("ready")); ready.value = "ready"; presence.append(ready);
+    for (const r of vocab.reasons) { const o = el("option", "", t("not_ready") + " · " + label(r)); o.value = "not_ready:" + r.code; presence.append(o); }
+    const off = el("option", "", t("offline_state")); off.value = "offline"; presence.append(off);
+    if (keep) presence.value = keep;
+    const canned = $("canned"); canned.replaceChildren(el("option", "", t("canned")));
+    for (const c of vocab.canned) { const o = el("option", "", label(c)); o.value = c.code; canned.append(o); }
+    const disposition = $("disposition"); disposition.replaceChildren();
+    for (const d of vocab.dispositions) { const o = el("option", "", label(d)); o.value = d.code; disposition.append(o); }
+  }
+
+  function render(v) {
+    view = v;
+    const a = v.agent;
+    $("agent-name").textContent = a.name;
+    const pill = $("presence-pill");
+    pill.textContent = stateLabel(a.activity) + (a.pending ? ` (${t("pending_state")} ${stateLabel(a.pending)})` : "");
+    pill.className = "pill " + a.activity;
+    if (document.activeElement !== $("presence")) {
+      $("presence").value = a.presence === "not_ready" ? "not_ready:" + (a.reason || "") : a.presence;
+      if (!$("presence").value) $("presence").value = a.presence === "not_ready" && vocab.reasons.length ? "not_ready:" + vocab.reasons[0].code : a.presence;
+    }
+    renderOffers(v);
+    renderContacts(v);
+    renderTargets(v);
+  }
+  function renderOffers(v) {
+    const box = $("offers"); box.replaceChildren();
+    const now = Date.now() / 1000;
+    for (const o of v.offers) {
+      if (!(o.offer_id in deadlines)) deadlines[o.offer_id] = now + o.seconds_left;
+      const card = el("div", "offer"); card.dataset.contact = o.contact_id; card.dataset.offer = o.offer_id;
+      const info = el("div");
+      info.append(el("strong", "", `${t("incoming")} · ${t(o.channel)} · ${o.queue_name}`), el("br"),
+        el("span", "offer-customer", o.customer.name || o.attributes.customer || o.contact_id));
+      const count = el("span", "countdown"); count.dataset.offer = o.offer_id;
+      const accept = el("button", "primary accept", t("accept")); accept.type = "button";
+      accept.addEventListener("click", () => act(() => post(`/offers/${o.contact_id}/accept`, { offer_id: o.offer_id })));
+      const reject = el("button", "bad reject", t("reject")); reject.type = "button";
+      reject.addEventListener("click", () => act(() => post(`/offers/${o.contact_id}/reject`, { offer_id: o.offer_id })));
+      card.append(info, count, accept, reject); box.append(card);
+    }
+    tick();
+  }
+  function tick() {
+    const now = Date.now() / 1000;
+    document.querySelectorAll(".countdown").forEach((n) => {
+      n.textContent = Math.max(0, Math.ceil(deadlines[n.dataset.offer] - now)) + " " + t("seconds");
+    });
+  }
+  function renderContacts(v) {
+    const list = $("contacts"); list.replaceChildren();
+    $("no-contacts").classList.toggle("hidden", v.contacts.length > 0);
+    if (selected && !v.contacts.some((c) => c.contact_id === selected)) selected = null;
+    if (!selected && v.contacts.length) selected = v.contacts[0].contact_id;
+    v.contacts.forEach((c, i) => {
+      const li = el("li"); li.dataset.contact = c.contact_id;
+      const conv = c.conversation;
+      const count = conv ? conv.messages.length : 0;
+      if (c.contact_id !== selected && seen[c.contact_id] !== undefined && count > seen[c.contact_id]) li.classList.add("unread");
+      if (c.contact_id === selected) { li.classList.add("selected"); seen[c.contact_id] = count; }
+      li.append(el("div", "", `${i + 1}. ${c.customer.name || c.attributes.customer || c.contact_id}`),
+        el("div", "sub", `${t(c.channel)} · ${c.queue_name} · ${stateLabel(c.state)}`));
+      li.addEventListener("click", () => { selected = c.contact_id; render(view); });
+      list.append(li);
+    });
+    renderDetail(v.contacts.find((c) => c.contact_id === selected));
+  }
+  function renderTargets(v) {
+    const sel = $("transfer-target"); const keep = sel.value; sel.replaceChildren();
+    const current = v.contacts.find((c) => c.contact_id === selected);
+    for (const q of v.queues) {
+      if (current && q.channel !== current.channel) continue;
+      const o = el("option", "", `${t("to_queue")}: ${q.name}`); o.value = "queue:" + q.queue_id; sel.append(o);
+    }
+    for (const a of v.agents) {
+      const o = el("option", "", `${t("to_agent")}: ${a.name} (${stateLabel(a.activity)})`); o.value = "agent:" + a.agent_id; sel.append(o);
+    }
+    if (keep) sel.value = keep;
+  }
+  function renderDetail(c) {
+    $("empty").classList.toggle("hidden", Boolean(c)); $("detail").classList.toggle("hidden", !c);
+    renderCustomer(c);
+    if (!c) return;
+    const conv = c.conversation;
+    $("detail-title").textContent = `${c.customer.name || c.attributes.customer || c.contact_id} · ${t(c.channel)}` + (conv && conv.route && conv.route.subject ? ` · ${conv.route.subject}` : "");
+    $("detail-state").textContent = stateLabel(c.state); $("detail-state").className = "pill " + c.state;
+    const active = c.state === "active";
+    $("reply").classList.toggle("hidden", !conv || !active);
+    $("note").classList.toggle("hidden", !conv);
+    $("transfer").classList.toggle("hidden", !active);
+    $("wrapup").classList.toggle("hidden", !active);
+    $("end-wrapup").classList.toggle("hidden", c.state !== "wrapup");
+    const handoff = (conv ? conv.notes.filter((n) => n.kind === "transfer") : []).concat(
+      conv ? [] : c.notes.map((text) => ({ text, author: "", at: null })));
+    $("handoff").classList.toggle("hidden", handoff.length === 0);
+    $("handoff").replaceChildren(el("strong", "", t("handoff") + ": "), ...handoff.map((n) => el("div", "", (n.author ? n.author + ": " : "") + n.text)));
+    const list = $("messages"); list.replaceChildren();
+    if (conv) {
+      const items = conv.messages.map((m) => ({ at: m.at, m })).concat(conv.notes.map((n) => ({ at: n.at, n })));
+      items.sort((x, y) => x.at - y.at);
+      for (const item of items) {
+        if (item.m) {
+          const m = item.m, li = el("li", m.direction);
+          li.append(el("div", "meta", `${m.direction === "inbound" ? (c.customer.name || "") : m.author} · ${clock(m.at)}` + (m.subject && m.direction === "inbound" ? ` · ${m.subject}` : "")), el("p", "", m.text));
+          if (m.delivery === "failed") li.append(el("div", "failed", t("failed")));
+          li.dataset.seq = m.seq; list.append(li);
+        } else {
+          const n = item.n, li = el("li", "note");
+          li.append(el("div", "meta", `${n.kind === "transfer" ? t("handoff") : t("note")} · ${n.author} · ${clock(n.at)}`), el("p", "", n.text));
+          list.append(li);
+        }
+      }
+      list.scrollTop = list.scrollHeight;
+    }
+  }
+  function renderCustomer(c) {
+    const box = $("customer"); box.replaceChildren();
+    if (!c) return;
+    const cu = c.customer;
+    const dl = el("dl");
+    const row = (k, v, cls) => { dl.append(el("dt", "", k), el("dd", cls || "", v)); };
+    row(t("name"), cu.name || "–");
+    row(t("tier"), cu.value_tier === null || cu.value_tier === undefined ? "–" : String(cu.value_tier), "tier");
+    box.append(dl);
+    if (!cu.customer_id || !cu.identifiers.length && !cu.timeline) { box.append(el("p", "muted", t("unknown"))); }
+    if (cu.identifiers && cu.identifiers.length) {
+      box.append(el("h3", "", t("ids")));
+      const ids = el("ul", "ids");
+      for (const i of cu.identifiers) {
+        const li = el("li", "", `${i.kind}: ${i.value}`);
+        if (i.verified) li.append(el("span", "verified", " ✓ " + t("verified")));
+        ids.append(li);
+      }
+      box.append(ids);
+    }
+    const conv = c.conversation;
+    if (conv && conv.suggestions.length) {
+      box.append(el("h3", "", t("suggestions")));
+      for (const s of conv.suggestions) box.append(el("div", "", `${s.kind}: ${s.value} → ${s.customer_id}`));
+    }
+    if (cu.timeline) {
+      box.append(el("h3", "", t("timeline")));
+      const tl = el("ol", "timeline");
+      for (const e of cu.timeline) {
+        const li = el("li", e.contact_id === c.contact_id ? "current" : "");
+        li.append(el("div", "", `${t(e.channel)} · ${when(e.at)}`), el("div", "muted", e.summary || ""),
+          el("div", "", e.outcome ? stateLabel(e.outcome) : ""));
+        li.dataset.contact = e.contact_id; tl.append(li);
+      }
+      box.append(tl);
+    }
+  }
+
+  async function act(fn) { try { const r = await fn(); if (r && r.agent) render(r); } catch (e) { /* shown */ } }
+  function current() { return view && view.contacts.find((c) => c.contact_id === selected); }
+
+  $("presence").addEventListener("change", () => {
+    const [presence, reason] = $("presence").value.split(":");
+    act(() => post("/state", { presence, reason: reason || null }));
+  });
+  $("reply").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const c = current(), text = $("reply-text").value.trim();
+    if (!c || !c.conversation || !text) return;
+    act(async () => { const r = await post(`/conversations/${c.conversation.conversation_id}/reply`, { text }); $("reply-text").value = ""; return r; });
+  });
+  $("reply-text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); $("reply").requestSubmit(); }
+  });
+  $("reply-text").addEventListener("input", () => {
+    const c = current(), now = Date.now();
+    if (c && c.conversation && now - typingSent > 2000) { typingSent = now; post(`/conversations/${c.conversation.conversation_id}/typing`).catch(() => {}); }
+  });
+  $("canned").addEventListener("change", () => {
+    const phrase = vocab.canned.find((p) => p.code === $("canned").value);
+    if (phrase) { $("reply-text").value = label(phrase); $("reply-text").focus(); }
+    $("canned").selectedIndex = 0;
+  });
+  $("note").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const c = current(), text = $("note-text").value.trim();
+    if (!c || !c.conversation || !text) return;
+    act(async () => { const r = await post(`/conversations/${c.conversation.conversation_id}/notes`, { text }); $("note-text").value = ""; return r; });
+  });
+  $("transfer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const c = current(); if (!c) return;
+    const [kind, target] = $("transfer-target").value.split(":");
+    const body = { note: $("transfer-note").value.trim(), [kind === "queue" ? "to_queue_id" : "to_agent_id"]: target };
+    const path = c.conversation ? `/conversations/${c.conversation.conversation_id}/transfer` : `/contacts/${c.contact_id}/transfer`;
+    act(async () => { const r = await post(path, body); $("transfer-note").value = ""; return r; });
+  });
+  $("wrapup").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const c = current(); if (!c) return;
+    const body = { disposition: $("disposition").value };
+    const path = c.conversation ? `/conversations/${c.conversation.conversation_id}/wrap-up` : `/contacts/${c.contact_id}/complete`;
+    act(() => post(path, body));
+  });
+  $("end-wrapup").addEventListener("click", () => { const c = current(); if (c) act(() => post(`/contacts/${c.contact_id}/end-wrapup`)); });
+  $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("kefu.lang", lang); applyLang(); });
+  document.addEventListener("keydown", (event) => {
+    if (!event.altKey || !view) return;
+    const key = event.key.toLowerCase(), offer = view.offers[0];
+    if (key === "a" && offer) { event.preventDefault(); act(() => post(`/offers/${offer.contact_id}/accept`, { offer_id: offer.offer_id })); }
+    else if (key === "j" && offer) { event.preventDefault(); act(() => post(`/offers/${offer.contact_id}/reject`, { offer_id: offer.offer_id })); }
+    else if (key === "r") { event.preventDefault(); $("reply-text").focus(); }
+    else if (key === "w") { event.preventDefault(); if (!$("wrapup").classList.contains("hidden")) $("wrapup").requestSubmit(); }
+    else if (/^[1-9]$/.test(key) && view.contacts[Number(key) - 1]) { event.preventDefault(); selected = view.contacts[Number(key) - 1].contact_id; render(view); }
+  });
+
+  function connect() {
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/desktop`);
+    ws.onopen = () => { connected = true; setLink(true); };
+    ws.onmessage = (event) => {
+      const data = JSON.parse(event.data);
+      if (data.type === "hello") { vocab = data.vocabulary; csrf = data.csrf_token || csrf; fillVocab(); }
+      else if (data.type === "desktop") { render(data.view); }
+      else if (data.type === "typing") {
+        const c = current();
+        if (c && c.conversation && c.conversation.conversation_id === data.conversation_id) {
+          $("typing").classList.remove("hidden"); clearTimeout(typingTimer);
+          typingTimer = setTimeout(() => $("typing").classList.add("hidden"), 4000);
+        }
+      }
+    };
+    ws.onclose = (event) => {
+      connected = false; setLink(false);
+      if (event.code === 4401) { location.href = "/login?next=/desktop"; return; }
+      setTimeout(connect, 1500);
+    };
+  }
+  setInterval(tick, 250);
+  applyLang();
+  connect();
+})();

@@ -1,0 +1,224 @@
+// kefu web chat widget: <script src="https://kefu.example/static/kefu-chat.js" defer></script>
+// No framework, no CDN. Talks to /ws/chat (protocol: kefu/web/chat.py). Messages not yet
+// acknowledged are kept in localStorage and sent again after a reconnect; the server
+// stores each (browser, cseq) once.
+"use strict";
+(function () {
+  const script = document.currentScript;
+  const base = new URL(script ? script.src : location.href).origin;
+  const socketUrl = base.replace(/^http/, "ws") + "/ws/chat";
+  const KEY = "kefu.chat.";
+  const I18N = {
+    en: {
+      open: "Chat with us", title: "Customer service", lang: "中文", close: "Close",
+      name: "Your name", email: "E-mail (optional)", phone: "Mobile (optional)",
+      topic: "Topic", first: "How can we help?", start: "Start chat", send: "Send",
+      placeholder: "Type a message…", connecting: "Connecting…", reconnecting: "Reconnecting…",
+      next: "You are next in line.", no_agent: "Waiting for an agent to come online.",
+      queued: (p, a, m) => `You are number ${p}, about ${m} minute${m === 1 ? "" : "s"}.`,
+      active: (n) => `${n} is serving you.`, offered: "Connecting you to an agent…",
+      wrapup: "The agent has ended the chat.", closed: "This chat has ended. Write again to start a new one.",
+      typing: "The agent is typing…", failed: "Not sent", you: "You", agent: "Agent",
+      required: "Please write a message.",
+    },
+    zh: {
+      open: "在线客服", title: "在线客服", lang: "English", close: "关闭",
+      name: "您的称呼", email: "电子邮箱（选填）", phone: "手机号（选填）",
+      topic: "咨询类别", first: "请问有什么可以帮您？", start: "开始咨询", send: "发送",
+      placeholder: "请输入消息…", connecting: "正在连接…", reconnecting: "正在重新连接…",
+      next: "下一位就是您。", no_agent: "正在等待客服上线。",
+      queued: (p, a, m) => `您前面还有 ${a} 位，预计等待约 ${m} 分钟。`,
+      active: (n) => `${n} 正在为您服务。`, offered: "正在为您接通客服…",
+      wrapup: "客服已结束本次会话。", closed: "本次会话已结束，再次发送消息即可开始新的咨询。",
+      typing: "客服正在输入…", failed: "未发送", you: "我", agent: "客服",
+      required: "请输入消息。",
+    },
+  };
+  const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
+  const store = (k, v) => { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } };
+  const attr = script && script.dataset.lang;
+  let lang = stored("lang", attr || ((navigator.language || "en").startsWith("zh") ? "zh" : "en"));
+  if (!(lang in I18N)) lang = "en";
+  const t = (k) => I18N[lang][k];
+
+  let ws = null, open = false, retry = 0, lastStatus = { state: "new" }, typingTimer = null, typingSent = 0;
+  let conversation = stored("conversation", null), lastSeq = stored("last_seq", 0);
+  let pending = stored("pending", []), cseq = stored("cseq", 0), profile = stored("profile", null);
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  const css = el("link"); css.rel = "stylesheet"; css.href = base + "/static/kefu-chat.css";
+  document.head.appendChild(css);
+
+  const launcher = el("button", "kefu-chat-launcher"); launcher.type = "button";
+  const panel = el("section", "kefu-chat-panel kefu-hidden"); panel.id = "kefu-chat-panel";
+  const header = el("header", "kefu-chat-header");
+  const title = el("strong", "kefu-chat-title");
+  const langButton = el("button", "kefu-chat-lang"); langButton.type = "button";
+  const closeButton = el("button", "kefu-chat-close", "×"); closeButton.type = "button";
+  header.append(title, langButton, closeButton);
+  const statusLine = el("div", "kefu-status");
+  const list = el("ol", "kefu-messages");
+  const typingLine = el("div", "kefu-typing kefu-hidden");
+  const form = el("form", "kefu-prechat");
+  const fields = {};
+  for (const [name, type] of [["name", "text"], ["email", "email"], ["phone", "tel"]]) {
+    const label = el("label"); const span = el("span"); const input = el("input");
+    input.name = name; input.type = type; input.maxLength = name === "name" ? 100 : 254;
+    label.append(span, input); form.append(label); fields[name] = { span, input };
+  }
+  const topicLabel = el("label"); const topicSpan = el("span"); const topic = el("select");
+  topic.name = "topic"; topicLabel.append(topicSpan, topic); form.append(topicLabel);
+  const firstLabel = el("label"); const firstSpan = el("span"); const first = el("textarea");
+  first.name = "text"; first.rows = 3; first.maxLength = 4000; firstLabel.append(firstSpan, first);
+  const start = el("button", "kefu-start"); start.type = "submit";
+  form.append(firstLabel, start);
+  const composer = el("form", "kefu-composer kefu-hidden");
+  const input = el("textarea"); input.name = "message"; input.rows = 2; input.maxLength = 4000;
+  const send = el("button", "kefu-send"); send.type = "submit";
+  composer.append(input, send);
+  panel.append(header, statusLine, list, typingLine, form, composer);
+  document.body.append(launcher, panel);
+
+  function minutes(s) { return Math.max(1, Math.round(s / 60)); }
+  function statusText(s) {
+    if (!open) return t(ws ? "reconnecting" : "connecting");
+    if (s.state === "queued") {
+      if (s.estimated_wait_s === null || s.estimated_wait_s === undefined) return t("no_agent");
+      if (s.position === 1) return t("next") + " " + t("queued")(1, 0, minutes(s.estimated_wait_s));
+      return t("queued")(s.position, s.ahead, minutes(s.estimated_wait_s));
+    }
+    if (s.state === "active") return t("active")(s.agent || t("agent"));
+    if (s.state === "offered") return t("offered");
+    if (s.state === "wrapup" || s.state === "completed") return t("wrapup");
+    if (s.state === "closed") return t("closed");
+    return "";
+  }
+  function applyLang() {
+    launcher.textContent = t("open"); title.textContent = t("title"); langButton.textContent = t("lang");
+    closeButton.title = t("close");
+    for (const k of ["name", "email", "phone"]) fields[k].span.textContent = t(k);
+    topicSpan.textContent = t("topic"); firstSpan.textContent = t("first");
+    start.textContent = t("start"); send.textContent = t("send"); input.placeholder = t("placeholder");
+    typingLine.textContent = t("typing");
+    panel.lang = lang === "zh" ? "zh-CN" : "en";
+    renderStatus();
+    list.querySelectorAll(".kefu-failed-note").forEach((n) => { n.textContent = t("failed"); });
+  }
+  function renderStatus() {
+    statusLine.textContent = statusText(lastStatus);
+    statusLine.dataset.state = open ? lastStatus.state : "offline";
+    const chatting = conversation && lastStatus.state !== "closed" && lastStatus.state !== "new";
+    form.classList.toggle("kefu-hidden", Boolean(chatting || pending.length));
+    composer.classList.toggle("kefu-hidden", !(chatting || pending.length));
+  }
+  function bubble(who, name, text, cls) {
+    const li = el("li", "kefu-msg " + who + (cls ? " " + cls : ""));
+    li.append(el("span", "kefu-author", name || (who === "agent" ? t("agent") : t("you"))), el("p", "", text));
+    list.append(li); list.scrollTop = list.scrollHeight;
+    return li;
+  }
+  function renderPending() {
+    list.querySelectorAll(".kefu-msg.pending").forEach((n) => n.remove());
+    for (const p of pending) bubble("customer", "", p.text, "pending").dataset.cseq = p.cseq;
+  }
+  function showMessage(m) {
+    if (m.seq <= lastSeq) return;
+    lastSeq = m.seq; store("last_seq", lastSeq);
+    const li = bubble(m.from, m.from === "agent" ? m.name : "", m.text);
+    li.dataset.seq = m.seq;
+    if (m.from === "agent") typingLine.classList.add("kefu-hidden");
+    renderPending();
+  }
+  function setConversation(id) {
+    if (id === conversation) return;
+    conversation = id; lastSeq = 0; store("conversation", id); store("last_seq", 0);
+    list.querySelectorAll(".kefu-msg:not(.pending)").forEach((n) => n.remove());
+  }
+  function frame(data) { if (ws && open) ws.send(JSON.stringify(data)); }
+  function transmit(p) { frame({ type: "message", cseq: p.cseq, text: p.text, profile: profile || {} }); }
+
+  function connect() {
+    ws = new WebSocket(socketUrl);
+    ws.onopen = () => {
+      open = true; retry = 0;
+      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq });
+    };
+    ws.onmessage = (event) => {
+      const data = JSON.parse(event.data);
+      if (data.type === "welcome") {
+        store("token", data.token);
+        setConversation(data.conversation_id);
+        topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.name); o.value = q.id; return o; }));
+        for (const m of data.messages) showMessage(m);
+        lastStatus = data.status; renderStatus();
+        for (const p of pending) transmit(p);
+      } else if (data.type === "message") {
+        setConversation(data.conversation_id); showMessage(data);
+      } else if (data.type === "ack") {
+        pending = pending.filter((p) => p.cseq !== data.cseq); store("pending", pending);
+        setConversation(data.conversation_id); renderPending(); renderStatus();
+      } else if (data.type === "status") {
+        lastStatus = data; renderStatus();
+      } else if (data.type === "typing") {
+        typingLine.classList.remove("kefu-hidden");
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => typingLine.classList.add("kefu-hidden"), 4000);
+      } else if (data.type === "error" && data.cseq) {
+        const failed = pending.find((p) => p.cseq === data.cseq);
+        pending = pending.filter((p) => p.cseq !== data.cseq); store("pending", pending);
+        renderPending();
+        if (failed) {
+          const li = bubble("customer", "", failed.text, "failed");
+          li.title = data.message;
+          li.append(el("small", "kefu-failed-note", t("failed")));
+        }
+        renderStatus();
+      }
+    };
+    ws.onclose = () => {
+      open = false; renderStatus();
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * retry);
+    };
+  }
+  function queue(text) {
+    cseq += 1; store("cseq", cseq);
+    const p = { cseq, text };
+    pending.push(p); store("pending", pending);
+    renderPending(); renderStatus(); transmit(p);
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = first.value.trim();
+    if (!text) { first.placeholder = t("required"); return; }
+    profile = {
+      name: fields.name.input.value.trim(), email: fields.email.input.value.trim(),
+      phone: fields.phone.input.value.trim(), topic: topic.value || null,
+    };
+    store("profile", profile); first.value = "";
+    queue(text); input.focus();
+  });
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (text) { input.value = ""; queue(text); }
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); composer.requestSubmit(); }
+  });
+  input.addEventListener("input", () => {
+    const now = Date.now();
+    if (now - typingSent > 2000) { typingSent = now; frame({ type: "typing" }); }
+  });
+  launcher.addEventListener("click", () => { panel.classList.toggle("kefu-hidden"); });
+  closeButton.addEventListener("click", () => panel.classList.add("kefu-hidden"));
+  langButton.addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; store("lang", lang); applyLang(); });
+  if (profile) for (const k of ["name", "email", "phone"]) fields[k].input.value = profile[k] || "";
+  applyLang(); renderPending(); connect();
+  window.kefuChat = { open: () => panel.classList.remove("kefu-hidden"), lang: (l) => { lang = l; applyLang(); } };
+})();
