@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kefu.domain.errors import InvalidState, KefuError, ValidationError
+from kefu.domain.errors import KefuError, ValidationError
+from kefu.service.errors import Forbidden
 
 __all__ = ["ChannelUnavailable", "MessageRefused", "NoQueueForChannel", "NotHolder"]
 
@@ -19,8 +20,9 @@ class NoQueueForChannel(ValidationError):
     error_id = "no_queue_for_channel"
 
 
-class NotHolder(InvalidState):
-    """The agent does not hold this contact (an agent acts only on its own contacts)."""
+class NotHolder(Forbidden):
+    """The agent does not hold this contact, or not in a state that allows this (an agent
+    acts only on its own contacts)."""
 
     error_id = "not_holder"
 
