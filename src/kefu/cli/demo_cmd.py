@@ -82,6 +82,8 @@ def demo(
     run = DemoRun(rate=rate, seed=seed, duration_s=duration, announce=announce)
     platform = open_platform(settings, on_startup=(run.start,), on_shutdown=(run.stop,))
     run.engine = platform.engine
+    if platform.channel_site is not None:
+        run.taken = platform.channel_site.desktops.humans.taken
     server = make_server(platform.app, settings, log_level="warning")
 
     def request_exit() -> None:

@@ -49,6 +49,8 @@ class DemoRun:
         self.settings = settings
         """Password costs and the demo password; the environment's when not given."""
         self.engine: RoutingEngine | None = None
+        self.taken: Callable[[str], bool] | None = None
+        """Agents a person works as at a desktop (the simulation steps aside for them)."""
         self.traffic: TrafficGenerator | None = None
         self.summary: DemoSummary | None = None
 
@@ -58,7 +60,7 @@ class DemoRun:
         credentials = await create_demo_users(engine, self.settings)
         if self.announce is not None:
             self.announce(created, credentials)
-        self.traffic = TrafficGenerator(engine, rate=self.rate, seed=self.seed)
+        self.traffic = TrafficGenerator(engine, rate=self.rate, seed=self.seed, taken=self.taken)
         await self.traffic.start()
         if self.duration_s is not None and self.request_exit is not None:
             asyncio.get_running_loop().call_later(self.duration_s, self.request_exit)

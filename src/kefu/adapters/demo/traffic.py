@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from kefu.adapters.demo.seed import AGENTS, TRAFFIC, QueueTraffic
@@ -63,6 +63,7 @@ class TrafficGenerator:
         traffic: Mapping[str, QueueTraffic] = TRAFFIC,
         agents: Sequence[str] = DEMO_AGENTS,
         break_chance: float = 0.04,
+        taken: Callable[[str], bool] | None = None,
     ) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0, not {rate}")
@@ -71,6 +72,8 @@ class TrafficGenerator:
         self.rng = random.Random(seed)
         self.traffic = traffic
         self.agents = set(agents)
+        self.taken = taken or (lambda _agent_id: False)
+        """Agents a person works as at a desktop: the simulation leaves them alone."""
         self.break_chance = break_chance
         self.created = 0
         self._queue_of: dict[str, str] = {}
@@ -137,7 +140,11 @@ class TrafficGenerator:
                 self._queue_of[event.contact_id] = event.queue_id
             elif isinstance(event, ev.ContactTransferred) and event.to_queue_id:
                 self._queue_of[event.contact_id] = event.to_queue_id
-            elif isinstance(event, ev.OfferCreated) and event.agent_id in self.agents:
+            elif (
+                isinstance(event, ev.OfferCreated)
+                and event.agent_id in self.agents
+                and not self.taken(event.agent_id)
+            ):
                 self._spawn(self._handle(event.agent_id, event.contact_id, event.offer_id))
             elif isinstance(event, ev.WrapupEnded | ev.ContactAbandoned):
                 self._queue_of.pop(event.contact_id, None)
@@ -175,6 +182,8 @@ class TrafficGenerator:
     # -- agents ------------------------------------------------------------------------
     async def _handle(self, agent_id: str, contact_id: str, offer_id: str) -> None:
         await asyncio.sleep(self.rng.uniform(1.0, 4.0))
+        if self.taken(agent_id):
+            return
         accepted = await self._try(c.AcceptOffer(contact_id, offer_id, agent_id))
         if accepted is not None:
             await self._finish(agent_id, contact_id)
@@ -197,7 +206,12 @@ class TrafficGenerator:
         await self._try(c.CompleteContact(contact_id, self.rng.choice(["resolved", "follow-up"])))
 
     async def _take_break(self, agent_id: str, delay_s: float) -> None:
+        if self.taken(agent_id):
+            return
         await asyncio.sleep(delay_s * self.rng.random())
+        if self.taken(agent_id):
+            return
         await self._try(c.SetAgentState(agent_id, "not_ready", BREAK_REASON))
         await asyncio.sleep(delay_s + self.rng.uniform(30.0, 90.0))
-        await self._try(c.SetAgentState(agent_id, "ready"))
+        if not self.taken(agent_id):
+            await self._try(c.SetAgentState(agent_id, "ready"))
