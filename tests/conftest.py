@@ -11,6 +11,9 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+# Rich wraps CLI messages at the terminal width; a wide one keeps long temporary paths whole.
+os.environ.setdefault("COLUMNS", "200")
+
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
