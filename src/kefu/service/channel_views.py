@@ -63,11 +63,14 @@ def wait_info(router: Router, contact_id: str) -> dict[str, Any] | None:
     return {"position": position, "ahead": position - 1, "estimated_wait_s": wait}
 
 
-def _message_view(index: int, message: Any, deliveries: dict[str, str]) -> dict[str, Any]:
+def _message_view(
+    index: int, message: Any, deliveries: dict[str, str], names: dict[str, str]
+) -> dict[str, Any]:
     return {
         "seq": index,
         "direction": message.direction.value,
         "author": message.author,
+        "author_name": names.get(message.author, message.author),
         "text": message.text,
         "at": message.at,
         "subject": message.subject,
@@ -90,6 +93,12 @@ def conversation_view(
     contact_id = state.contact_of.get(conversation_id)
     contact = router.contacts.get(contact_id) if contact_id else None
     route = state.routes.get(conversation_id)
+    customer = state.directory.get(state.directory.resolve(conv.customer_id))
+    names = {a: r.spec.name or a for a, r in router.agents.items()}
+    names.update(
+        {cid: customer.name or cid for cid in state.directory.identities(customer.customer_id)}
+    )
+    names["kefu"] = "kefu 客服"
     return {
         "conversation_id": conv.conversation_id,
         "customer_id": state.directory.resolve(conv.customer_id),
@@ -104,12 +113,19 @@ def conversation_view(
         "agent_id": None if contact is None else contact.agent_id,
         "route": None if route is None else route.to_dict(),
         "messages": [
-            _message_view(i, m, deliveries)
+            _message_view(i, m, deliveries, names)
             for i, m in enumerate(conv.messages, start=1)
             if i > after
         ],
         "notes": [
-            {"author": n.author, "text": n.text, "at": n.at, "kind": n.kind, "target": n.target}
+            {
+                "author": n.author,
+                "author_name": names.get(n.author, n.author),
+                "text": n.text,
+                "at": n.at,
+                "kind": n.kind,
+                "target": n.target,
+            }
             for n in state.notes.get(conversation_id, ())
         ],
         "suggestions": [

@@ -187,7 +187,7 @@
     const handoff = (conv ? conv.notes.filter((n) => n.kind === "transfer") : []).concat(
       conv ? [] : c.notes.map((text) => ({ text, author: "", at: null })));
     $("handoff").classList.toggle("hidden", handoff.length === 0);
-    $("handoff").replaceChildren(el("strong", "", t("handoff") + ": "), ...handoff.map((n) => el("div", "", (n.author ? n.author + ": " : "") + n.text)));
+    $("handoff").replaceChildren(el("strong", "", t("handoff") + ": "), ...handoff.map((n) => el("div", "", (n.author ? (n.author_name || n.author) + ": " : "") + n.text)));
     const list = $("messages"); list.replaceChildren();
     if (conv) {
       const items = conv.messages.map((m) => ({ at: m.at, m })).concat(conv.notes.map((n) => ({ at: n.at, n })));
@@ -195,12 +195,12 @@
       for (const item of items) {
         if (item.m) {
           const m = item.m, li = el("li", m.direction);
-          li.append(el("div", "meta", `${m.direction === "inbound" ? (c.customer.name || "") : m.author} · ${clock(m.at)}` + (m.subject && m.direction === "inbound" ? ` · ${m.subject}` : "")), el("p", "", m.text));
+          li.append(el("div", "meta", `${m.author_name || m.author} · ${clock(m.at)}` + (m.subject && m.direction === "inbound" ? ` · ${m.subject}` : "")), el("p", "", m.text));
           if (m.delivery === "failed") li.append(el("div", "failed", t("failed")));
           li.dataset.seq = m.seq; list.append(li);
         } else {
           const n = item.n, li = el("li", "note");
-          li.append(el("div", "meta", `${n.kind === "transfer" ? t("handoff") : t("note")} · ${n.author} · ${clock(n.at)}`), el("p", "", n.text));
+          li.append(el("div", "meta", `${n.kind === "transfer" ? t("handoff") : t("note")} · ${n.author_name || n.author} · ${clock(n.at)}`), el("p", "", n.text));
           list.append(li);
         }
       }

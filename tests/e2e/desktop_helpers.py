@@ -1,0 +1,88 @@
+"""Pieces of the desktop browser tests: agents and their logins made over the API with an
+admin token, a login through the form, and a relay (aiosmtpd) keeping kefu's replies."""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from browser_helpers import Demo, free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+PASSWORD = "e2e 密码 password"
+
+
+def admin_api(demo: Demo) -> httpx.Client:
+    token = demo.issue_token("admin", "admin")
+    return httpx.Client(
+        base_url=f"{demo.base}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=15
+    )
+
+
+def add_agent(
+    api: httpx.Client,
+    agent_id: str,
+    name: str,
+    *,
+    skills: dict[str, int],
+    capacity: dict[str, int],
+) -> str:
+    """An agent of the demo site and its agent login (password :data:`PASSWORD`)."""
+    body = {
+        "agent_id": agent_id,
+        "site_id": "demo",
+        "name": name,
+        "skills": skills,
+        "capacity": capacity,
+    }
+    made = api.post("/agents", json=body)
+    assert made.status_code == 201, made.text
+    user = {
+        "username": agent_id,
+        "password": PASSWORD,
+        "role": "agent",
+        "agent_id": agent_id,
+        "display_name": name,
+    }
+    created = api.post("/users", json=user)
+    assert created.status_code == 201, created.text
+    return agent_id
+
+
+def log_in(page: Page, demo: Demo, username: str, target: str) -> None:
+    """Log in through the form and land on ``target`` (a path)."""
+    page.goto(f"{demo.base}/login?next={target}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.locator("form [type=submit]").click()
+    assert page.url.endswith(target), page.url
+
+
+class Relay:
+    """The relay kefu sends e-mail replies through: keeps every message."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.received: list[bytes] = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(envelope.original_content)
+        return "250 OK"
+
+    def parsed(self, index: int = -1) -> EmailMessage:
+        message = BytesParser(policy=policy.default).parsebytes(self.received[index])
+        assert isinstance(message, EmailMessage)
+        return message
+
+    def stop(self) -> None:
+        self._controller.stop()

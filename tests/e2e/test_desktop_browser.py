@@ -1,0 +1,277 @@
+"""The agent desktop, web chat, e-mail and the branch hall in a real browser against the
+running demo (headless Debian chromium; screenshots in tests/artifacts/).
+
+An agent logs in and goes ready; a customer opens the chat widget in another browser and
+writes in Chinese; the agent accepts (keyboard shortcut), replies, and the customer sees
+it; the agent transfers with a note; a second agent sees the whole history and the note and
+wraps up. An e-mail sent by SMTP reaches an agent whose reply arrives at the relay. A kiosk
+ticket shows its predicted wait and the counter page calls it.
+
+The demo runs with almost no synthetic traffic; the test's agents and queues (made over the
+API) share a skill no simulated agent has, and the agents take no calls.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from browser_helpers import ARTIFACTS, Demo, free_port, launch_chromium, require_chromium
+from desktop_helpers import Relay, add_agent, admin_api, log_in
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+pytestmark = pytest.mark.e2e
+
+NewContext = Callable[[str], "BrowserContext"]
+E2E_SKILLS = {"e2e": 5}
+DESK = {"chat": 2, "email": 2}
+
+
+def e2e_queue(api: object, queue_id: str, channel: str, name: str) -> None:
+    """A queue only the test's agents serve (the demo's simulated agents lack the skill)."""
+    body = {
+        "queue_id": queue_id,
+        "site_id": "demo",
+        "channel": channel,
+        "skills": {"e2e": 1},
+        "aht_s": 120,
+        "name": name,
+    }
+    made = api.post("/queues", json=body)  # type: ignore[attr-defined]
+    assert made.status_code == 201, made.text
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    made = Relay()
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def quiet_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relay: Relay
+) -> Iterator[tuple[Demo, int]]:
+    """``kefu demo`` with almost no synthetic traffic, its SMTP listener on a free port and
+    replies sent to ``relay``; yields the demo and the SMTP port."""
+    require_chromium()
+    smtp_port = free_port()
+    monkeypatch.setenv("KEFU_SMTP_PORT", str(smtp_port))
+    monkeypatch.setenv("KEFU_RELAY_HOST", "127.0.0.1")
+    monkeypatch.setenv("KEFU_RELAY_PORT", str(relay.port))
+    monkeypatch.setenv("KEFU_RELAY_FROM", "support@kefu.example")
+    monkeypatch.setenv("KEFU_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
+    monkeypatch.setenv("KEFU_PASSWORD_PARALLELISM", "1")
+    running = Demo(tmp_path / "desk.sqlite3", rate=0.01)
+    running.start()
+    try:
+        yield running, smtp_port
+    finally:
+        running.stop()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "desktop-demo-console.txt").write_text(running.output(), encoding="utf-8")
+
+
+@pytest.fixture
+def contexts(tmp_path: Path) -> Iterator[NewContext]:
+    """Separate headless chromium profiles (each its own cookies: one person each)."""
+    from playwright.sync_api import sync_playwright
+
+    made: list[BrowserContext] = []
+    with sync_playwright() as playwright:
+
+        def new(name: str) -> BrowserContext:
+            context = launch_chromium(playwright, tmp_path / f"profile-{name}")
+            context.set_default_timeout(15_000)
+            made.append(context)
+            return context
+
+        try:
+            yield new
+        finally:
+            for context in made:
+                context.close()
+
+
+def watch(page: Page, problems: list[str]) -> Page:
+    """Collect script errors and failed requests (but the favicon) of ``page``."""
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    return page
+
+
+def go_ready(page: Page) -> None:
+    page.select_option("#presence", "ready")
+    page.wait_for_selector("#presence-pill.ready")
+
+
+def test_given_an_agent_when_a_customer_chats_in_chinese_then_reply_transfer_and_wrap_up(
+    quiet_demo: tuple[Demo, int], contexts: NewContext
+) -> None:
+    demo, _ = quiet_demo
+    with admin_api(demo) as api:
+        e2e_queue(api, "e2e-chat", "chat", "宽带支持 Broadband")
+        add_agent(api, "e2e.lin", "林晓", skills=E2E_SKILLS, capacity=DESK)
+        add_agent(api, "e2e.zhou", "周杰", skills=E2E_SKILLS, capacity=DESK)
+    problems: list[str] = []
+    first = watch(contexts("lin").new_page(), problems)
+    log_in(first, demo, "e2e.lin", "/desktop")
+    first.wait_for_selector("#link.online")
+    go_ready(first)
+    second = watch(contexts("zhou").new_page(), problems)
+    log_in(second, demo, "e2e.zhou", "/desktop")
+    second.wait_for_selector("#link.online")
+
+    customer = watch(contexts("customer").new_page(), problems)
+    customer.goto(f"{demo.base}/chat/demo")
+    customer.click(".kefu-chat-launcher")
+    customer.fill(".kefu-prechat input[name=name]", "张伟")
+    customer.fill(".kefu-prechat input[name=phone]", "13912345678")
+    customer.select_option(".kefu-prechat select[name=topic]", "e2e-chat")  # topic → queue
+    customer.fill(".kefu-prechat textarea[name=text]", "你好，我家的宽带从昨晚开始无法上网")
+    customer.click(".kefu-start")
+    customer.wait_for_selector(".kefu-msg.customer:not(.pending)")
+    customer.wait_for_selector(".kefu-status[data-state=offered], .kefu-status[data-state=queued]")
+
+    offer = first.locator(".offer", has_text="张伟")
+    offer.wait_for()
+    first.keyboard.press("Alt+a")  # accept by shortcut
+    first.wait_for_selector("#messages li.inbound", timeout=10_000)
+    assert "宽带从昨晚开始无法上网" in first.inner_text("#messages")
+    first.wait_for_selector("#customer .timeline li")
+    assert "13912345678" in first.inner_text("#customer") or "8613912345678" in first.inner_text(
+        "#customer"
+    )
+    customer.wait_for_selector(".kefu-status[data-state=active]")
+    assert "林晓" in customer.inner_text(".kefu-status")
+
+    first.keyboard.press("Alt+r")
+    first.keyboard.type("您好，我来帮您检查线路，请稍等。")
+    first.keyboard.press("Control+Enter")
+    customer.wait_for_selector(".kefu-msg.agent >> text=我来帮您检查线路")
+    first.wait_for_selector("#messages li.outbound")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    first.screenshot(path=str(ARTIFACTS / "desktop-en.png"))
+    customer.screenshot(path=str(ARTIFACTS / "chat-widget.png"))
+
+    go_ready(second)
+    first.select_option("#transfer-target", "agent:e2e.zhou")
+    first.fill("#transfer-note", "客户宽带故障，已核实手机号，请继续跟进")
+    first.click("#transfer button[type=submit]")
+    first.wait_for_selector("#no-contacts:not(.hidden)")
+
+    second.locator(".offer", has_text="张伟").wait_for()
+    second.click(".offer .accept")
+    second.wait_for_selector("#messages li.outbound")
+    history = second.inner_text("#messages")
+    assert "宽带从昨晚开始无法上网" in history and "我来帮您检查线路" in history
+    assert "请继续跟进" in second.inner_text("#handoff")
+    customer.wait_for_selector(".kefu-status[data-state=active] >> text=周杰")
+    second.click("#lang")
+    second.wait_for_selector("#lang >> text=English")
+    second.screenshot(path=str(ARTIFACTS / "desktop-zh.png"))
+    second.select_option("#disposition", "resolved")
+    second.keyboard.press("Alt+w")
+    customer.wait_for_selector(".kefu-status[data-state=closed]")
+    second.wait_for_selector("#end-wrapup:not(.hidden), #no-contacts:not(.hidden)")
+    assert problems == []
+
+
+def test_given_an_email_by_smtp_then_an_agent_answers_and_the_reply_reaches_the_relay(
+    quiet_demo: tuple[Demo, int], contexts: NewContext, relay: Relay
+) -> None:
+    demo, smtp_port = quiet_demo
+    with admin_api(demo) as api:
+        # New e-mail goes to the first e-mail queue by id: e2e-mail before the demo's email.
+        e2e_queue(api, "e2e-mail", "email", "邮件测试 E-mail")
+        add_agent(api, "e2e.mail", "邮件组 陈静", skills=E2E_SKILLS, capacity=DESK)
+    problems: list[str] = []
+    page = watch(contexts("mail").new_page(), problems)
+    log_in(page, demo, "e2e.mail", "/desktop")
+    page.wait_for_selector("#link.online")
+    go_ready(page)
+
+    message = EmailMessage()
+    message["From"] = "刘洋 <liu.yang@example.cn>"
+    message["To"] = "support@kefu.example"
+    message["Subject"] = "退款申请 Refund"
+    message["Message-ID"] = "<refund-1@example.cn>"
+    message.set_content("你好，我上周的订单还没有退款，订单号 20261120。")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        client.send_message(message)
+
+    page.locator(".offer", has_text="刘洋").wait_for()
+    page.click(".offer .accept")
+    page.wait_for_selector("#messages li.inbound")
+    assert "订单号 20261120" in page.inner_text("#messages")
+    page.fill("#reply-text", "您好，退款已提交，预计三个工作日内到账。")
+    page.click("#reply button[type=submit]")
+    deadline = time.monotonic() + 15
+    while not relay.received:
+        assert time.monotonic() < deadline, "no reply at the relay"
+        time.sleep(0.1)
+    reply = relay.parsed()
+    assert reply["In-Reply-To"] == "<refund-1@example.cn>"
+    assert str(reply["Subject"]) == "Re: 退款申请 Refund"
+    assert "退款已提交" in reply.get_body().get_content()
+    assert problems == []
+
+
+def test_given_a_kiosk_ticket_then_it_shows_a_predicted_wait_and_the_counter_calls_it(
+    quiet_demo: tuple[Demo, int], contexts: NewContext
+) -> None:
+    demo, _ = quiet_demo
+    with admin_api(demo) as api:
+        made = api.post(
+            "/queues",
+            json={
+                "queue_id": "hall",
+                "site_id": "demo",
+                "channel": "branch",
+                "skills": {"e2e": 1},
+                "aht_s": 300,
+                "name": "营业厅 Hall",
+            },
+        )
+        assert made.status_code == 201, made.text
+        add_agent(api, "e2e.counter", "3号窗口", skills=E2E_SKILLS, capacity={"branch": 1})
+    problems: list[str] = []
+    clerk = watch(contexts("clerk").new_page(), problems)
+    log_in(clerk, demo, "e2e.counter", "/branch/counter")
+    clerk.click("#next")  # on duty: the first number is called at once
+    kiosk = watch(contexts("kiosk").new_page(), problems)
+    kiosk.goto(f"{demo.base}/branch/kiosk?lang=en")
+    kiosk.click(".service[data-queue=hall]")
+    kiosk.wait_for_selector("#ticket-number >> text=A001")
+    clerk.wait_for_selector("#serving >> text=A001")
+    kiosk.click("#done")
+    kiosk.click(".service[data-queue=hall]")
+    kiosk.wait_for_selector("#ticket-number >> text=A002")
+    # One counter serving A001 for 5 minutes on average: A002 is next, about 5 minutes.
+    assert kiosk.inner_text("#ticket-wait") == "About 5 minutes, 0 ahead"
+    kiosk.screenshot(path=str(ARTIFACTS / "kiosk-en.png"))
+
+    display = watch(contexts("display").new_page(), problems)
+    display.goto(f"{demo.base}/branch/display")
+    display.wait_for_selector("#latest-ticket >> text=A001")
+    clerk.click("#next")
+    clerk.wait_for_selector("#serving >> text=A002")
+    display.wait_for_selector("#latest-ticket >> text=A002")
+    assert display.inner_text("#latest-counter") == "3号窗口"
+    display.screenshot(path=str(ARTIFACTS / "hall-display.png"))
+    assert problems == []
