@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kefu.domain import events as ev
@@ -25,11 +24,11 @@ from kefu.domain.conversations import Direction, JoinPolicy, Message
 from kefu.domain.customers import ContactRef
 from kefu.domain.model import Channel, ContactState
 from kefu.service import commands as c
+from kefu.service.channel_actions import AgentActions
 from kefu.service.channel_errors import (
     ChannelUnavailable,
     MessageRefused,
     NoQueueForChannel,
-    NotHolder,
 )
 from kefu.service.channel_ports import (
     ChannelRecord,
@@ -39,7 +38,8 @@ from kefu.service.channel_ports import (
     OutboundReply,
     ReplyGateway,
 )
-from kefu.service.channel_state import ChannelState, Note
+from kefu.service.channel_state import ChannelState
+from kefu.service.channel_types import ChannelOptions, ChannelUpdate, Listener, Receipt, Work
 from kefu.service.channel_work import ChannelWork
 from kefu.service.engine import RoutingEngine, Transaction
 from kefu.service.handlers import HANDLERS
@@ -53,45 +53,7 @@ TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
 SUMMARY_CHARS = 80
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelOptions:
-    """``queues``: a recipient address (mailbox, number) or a channel name → the queue
-    its new contacts go to (otherwise the first queue of the channel, by id);
-    ``max_text_chars``: the longest message taken."""
-
-    queues: Mapping[str, str] = field(default_factory=dict)
-    max_text_chars: int = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """Where an inbound message went: the customer, the conversation, its contact; whether
-    it ``joined`` an open conversation or was a ``duplicate`` (already taken: ignored)."""
-
-    customer_id: str
-    conversation_id: str
-    contact_id: str | None
-    joined: bool
-    duplicate: bool = False
-    new_customer: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelUpdate:
-    """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
-    ``delivery``, ``contact`` or (not stored) ``typing``; ``who`` says who types."""
-
-    kind: str
-    conversation_id: str
-    contact_id: str | None = None
-    who: str = ""
-
-
-Listener = Callable[[ChannelUpdate], None]
-Work = Callable[[Transaction, list[ChannelUpdate]], Awaitable[T]]
-
-
-class ChannelService:
+class ChannelService(AgentActions):
     """Customers, conversations and channel traffic around one routing engine."""
 
     def __init__(
@@ -325,44 +287,6 @@ class ChannelService:
         return contact_id
 
     # -- agents ------------------------------------------------------------------------
-    def holder_check(
-        self, tx: Transaction, agent_id: str, conv_id: str, *states: ContactState
-    ) -> str:
-        """The conversation's contact id, if ``agent_id`` holds it in one of ``states``."""
-        self.state.conversation(conv_id)  # raises UnknownConversation
-        contact_id = self.state.contact_of.get(conv_id)
-        contact = tx.router.contacts.get(contact_id) if contact_id else None
-        if contact is None or contact.agent_id != agent_id:
-            raise NotHolder(
-                f"agent {agent_id} does not hold conversation {conv_id}",
-                agent_id=agent_id,
-                conversation_id=conv_id,
-            )
-        if states and contact.state not in states:
-            raise NotHolder(
-                f"the contact of conversation {conv_id} is {contact.state.value}",
-                state=contact.state.value,
-            )
-        assert contact_id is not None
-        return contact_id
-
-    async def reply(self, agent_id: str, conv_id: str, text: str, **options: Any) -> int:
-        """The agent holding the conversation answers; stored, then sent through the
-        conversation's channel. Returns the message's number in the conversation."""
-        text = self._reply_text(text)
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> int:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            return self.send_in(tx, conv_id, agent_id, text, updates, contact_id)
-
-        return await self._execute(work, **options)
-
-    def _reply_text(self, text: str) -> str:
-        text = text.strip()
-        if not text or len(text) > self.options.max_text_chars:
-            raise MessageRefused(f"a reply has 1–{self.options.max_text_chars} characters")
-        return text
-
     def send_in(
         self,
         tx: Transaction,
@@ -415,62 +339,6 @@ class ChannelService:
 
         await self._execute(work)
 
-    async def note(self, agent_id: str, conv_id: str, text: str, **options: Any) -> None:
-        """An internal note on a conversation the agent holds (customers never see it)."""
-        text = text.strip()
-        if not text or len(text) > 4000:
-            raise MessageRefused("a note has 1–4000 characters")
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            contact_id = self.holder_check(tx, agent_id, conv_id)
-            self.state.note(conv_id, Note(agent_id, text, tx.now))
-            updates.append(ChannelUpdate("note", conv_id, contact_id))
-
-        await self._execute(work, **options)
-
-    async def transfer(
-        self,
-        agent_id: str,
-        conv_id: str,
-        *,
-        to_queue_id: str | None = None,
-        to_agent_id: str | None = None,
-        note: str = "",
-        **options: Any,
-    ) -> dict[str, Any]:
-        """Transfer the conversation's contact with a hand-off note; the note is kept on
-        the conversation so the next agent reads it beside the whole history."""
-        note = note.strip()[:2000]
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            command = c.TransferContact(contact_id, to_queue_id, to_agent_id, note)
-            result: dict[str, Any] = await HANDLERS[c.TransferContact](tx, command)
-            target = to_queue_id or to_agent_id or ""
-            self.state.note(conv_id, Note(agent_id, note, tx.now, "transfer", target))
-            updates.append(ChannelUpdate("note", conv_id, contact_id))
-            return result
-
-        return await self._execute(work, **options)
-
-    async def wrap_up(
-        self, agent_id: str, conv_id: str, disposition: str, **options: Any
-    ) -> dict[str, Any]:
-        """Complete the conversation's contact with a disposition code (wrap-up follows)
-        and close the conversation with that outcome."""
-        disposition = disposition.strip()
-        if not disposition or len(disposition) > 64:
-            raise MessageRefused("a disposition code has 1–64 characters")
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            command = c.CompleteContact(contact_id, disposition)
-            result: dict[str, Any] = await HANDLERS[c.CompleteContact](tx, command)
-            self._close(tx, conv_id, contact_id, disposition, updates)
-            return result
-
-        return await self._execute(work, **options)
-
     def _close(
         self,
         tx: Transaction,
@@ -490,49 +358,6 @@ class ChannelService:
             contact_id, conv.channel.value, started, summary[:SUMMARY_CHARS], outcome, conv_id
         )
         state.directory.record_contact(conv.customer_id, ref, at=tx.now)
-
-    async def merge(
-        self,
-        survivor_id: str,
-        merged_id: str,
-        *,
-        by: str,
-        reason: str,
-        force: bool = False,
-        **options: Any,
-    ) -> str:
-        """An agent merges two customers (audited in the directory); returns the merge id."""
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> str:
-            directory = self.state.directory
-            merge_id = directory.merge(
-                survivor_id, merged_id, agent_id=by, reason=reason, at=tx.now, force=force
-            )
-            tx.audit(
-                "customer.merge",
-                "customer",
-                survivor_id,
-                None,
-                {"merged_id": merged_id},
-                {"merge_id": merge_id, "forced": force, "reason": reason},
-            )
-            return merge_id
-
-        return await self._execute(work, **options)
-
-    async def undo_merge(self, merge_id: str, *, by: str, reason: str, **options: Any) -> None:
-        """Split a merge again (see :meth:`CustomerDirectory.undo_merge`)."""
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            self.state.directory.undo_merge(merge_id, agent_id=by, reason=reason, at=tx.now)
-            tx.audit("customer.unmerge", "merge", merge_id, None, None, {"reason": reason})
-
-        await self._execute(work, **options)
-
-    async def typing(self, conv_id: str, who: str) -> None:
-        """Someone is typing (not stored): listeners show it."""
-        contact_id = self.state.contact_of.get(conv_id)
-        self.notify(ChannelUpdate("typing", conv_id, contact_id, who))
 
     # -- contacts ending ---------------------------------------------------------------
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:

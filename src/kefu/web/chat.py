@@ -43,12 +43,12 @@ from kefu.config import Settings
 from kefu.domain.customer_errors import InvalidIdentifier
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
-from kefu.domain.model import Channel, ContactState
+from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
 from kefu.service.channel_ports import Inbound, OutboundReply
 from kefu.service.channel_state import ChannelState
-from kefu.service.channel_views import queue_positions
 from kefu.service.channels import ChannelService, ChannelUpdate
+from kefu.web import chat_frames as frames
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
 
@@ -217,12 +217,12 @@ class ChatHub:
         last_seq = last if isinstance(last, int) and last >= 0 else 0
 
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-            conv_id = _current_conversation(state, ident)
+            conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
             after = last_seq if conv_id is not None and conv_id == asked else 0
-            messages = _messages(engine, state, conv_id, after)
+            messages = frames.messages(engine, state, conv_id, after)
             session.sent_seq = after + len(messages)
-            status = _status(engine, state, conv_id, {})
+            status = frames.status(engine, state, conv_id, {})
             session.status = status
             return {
                 "type": "welcome",
@@ -230,7 +230,7 @@ class ChatHub:
                 "conversation_id": conv_id,
                 "messages": messages,
                 "status": status,
-                "topics": _topics(engine),
+                "topics": frames.topics(engine),
             }
 
         await websocket.send_json(await self.channels.read(look))
@@ -321,7 +321,7 @@ class ChatHub:
         async with session.lock:
             conv_id, after = session.conversation_id, session.sent_seq
             messages = await self.channels.read(
-                lambda engine, state: _messages(engine, state, conv_id, after)
+                lambda engine, state: frames.messages(engine, state, conv_id, after)
             )
             if conv_id != session.conversation_id or not messages:
                 return
@@ -352,90 +352,13 @@ class ChatHub:
 
         def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
-            return [_status(engine, state, s.conversation_id, cache) for s in sessions]
+            return [frames.status(engine, state, s.conversation_id, cache) for s in sessions]
 
         statuses = await self.channels.read(look)
         for session, status in zip(sessions, statuses, strict=True):
             if status != session.status:
                 session.status = status
                 await _send(session.websocket, {"type": "status", **status})
-
-
-def _current_conversation(state: ChannelState, ident: Identifier) -> str | None:
-    """The latest chat conversation opened by this browser."""
-    customer = state.directory.find(ident)
-    if customer is None:
-        return None
-    for conv in state.book.for_customer(customer.customer_id):
-        route = state.routes.get(conv.conversation_id)
-        if conv.channel is Channel.CHAT and route is not None and route.address == ident.value:
-            return conv.conversation_id
-    return None
-
-
-def _messages(
-    engine: RoutingEngine, state: ChannelState, conv_id: str | None, after: int
-) -> list[dict[str, Any]]:
-    if conv_id is None:
-        return []
-    conv = state.conversation(conv_id)
-    out = []
-    for seq, message in enumerate(conv.messages, start=1):
-        if seq <= after:
-            continue
-        outbound = message.direction.value == "outbound"
-        agent = engine.router.agents.get(message.author) if outbound else None
-        out.append(
-            {
-                "seq": seq,
-                "from": "agent" if outbound else "customer",
-                "name": (agent.spec.name or agent.agent_id) if agent is not None else "",
-                "text": message.text,
-                "at": message.at,
-            }
-        )
-    return out
-
-
-def _status(
-    engine: RoutingEngine,
-    state: ChannelState,
-    conv_id: str | None,
-    cache: dict[str, dict[str, tuple[int, float | None]]],
-) -> dict[str, Any]:
-    if conv_id is None:
-        return {"state": "new"}
-    conv = state.conversation(conv_id)
-    if conv.is_closed:
-        return {"state": "closed", "outcome": conv.outcome}
-    contact_id = state.contact_of.get(conv_id)
-    router = engine.router
-    contact = router.contacts.get(contact_id) if contact_id else None
-    if contact is None:
-        return {"state": "closed"}
-    if contact.state is ContactState.QUEUED:
-        if contact.queue_id not in cache:
-            cache[contact.queue_id] = queue_positions(router, contact.queue_id)
-        position, wait = cache[contact.queue_id].get(contact.contact_id, (1, None))
-        return {
-            "state": "queued",
-            "position": position,
-            "ahead": position - 1,
-            "estimated_wait_s": None if wait is None else round(wait),
-        }
-    agent = router.agents.get(contact.agent_id) if contact.agent_id else None
-    name = (agent.spec.name or agent.agent_id) if agent is not None else ""
-    shown = "active" if contact.state is ContactState.ACTIVE else contact.state.value
-    return {"state": shown, "agent": name}
-
-
-def _topics(engine: RoutingEngine) -> list[dict[str, str]]:
-    queues = engine.router.queues
-    return [
-        {"id": q, "name": queues[q].spec.name or q}
-        for q in sorted(queues)
-        if queues[q].spec.channel is Channel.CHAT
-    ]
 
 
 async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:

@@ -1,0 +1,52 @@
+"""Values of the channel service: its options, where an inbound message went, and the
+updates its listeners hear."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from kefu.service.engine import Transaction
+
+__all__ = ["ChannelOptions", "ChannelUpdate", "Listener", "Receipt", "Work"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelOptions:
+    """``queues``: a recipient address (mailbox, number) or a channel name → the queue
+    its new contacts go to (otherwise the first queue of the channel, by id);
+    ``max_text_chars``: the longest message taken."""
+
+    queues: Mapping[str, str] = field(default_factory=dict)
+    max_text_chars: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Where an inbound message went: the customer, the conversation, its contact; whether
+    it ``joined`` an open conversation or was a ``duplicate`` (already taken: ignored)."""
+
+    customer_id: str
+    conversation_id: str
+    contact_id: str | None
+    joined: bool
+    duplicate: bool = False
+    new_customer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUpdate:
+    """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
+    ``delivery``, ``contact`` or (not stored) ``typing``; ``who`` says who types."""
+
+    kind: str
+    conversation_id: str
+    contact_id: str | None = None
+    who: str = ""
+
+
+Listener = Callable[[ChannelUpdate], None]
+Work = Callable[[Transaction, list[ChannelUpdate]], Awaitable[T]]
