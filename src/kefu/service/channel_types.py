@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from kefu.domain.model import Channel
 from kefu.service.engine import Transaction
 
 __all__ = ["ChannelOptions", "ChannelUpdate", "Listener", "Receipt", "Work"]
@@ -18,10 +19,13 @@ T = TypeVar("T")
 class ChannelOptions:
     """``queues``: a recipient address (mailbox, number) or a channel name → the queue
     its new contacts go to (otherwise the first queue of the channel, by id);
-    ``max_text_chars``: the longest message taken."""
+    ``max_text_chars``: the longest message taken; ``wait_notice``: channels whose new
+    waiting contacts are told their position and predicted wait by a message (chat shows
+    it live instead)."""
 
     queues: Mapping[str, str] = field(default_factory=dict)
     max_text_chars: int = 20_000
+    wait_notice: frozenset[Channel] = frozenset({Channel.SMS})
 
 
 @dataclass(frozen=True, slots=True)

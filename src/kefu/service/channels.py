@@ -40,6 +40,7 @@ from kefu.service.channel_ports import (
 )
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_types import ChannelOptions, ChannelUpdate, Listener, Receipt, Work
+from kefu.service.channel_views import wait_info
 from kefu.service.channel_work import ChannelWork
 from kefu.service.engine import RoutingEngine, Transaction
 from kefu.service.handlers import HANDLERS
@@ -220,8 +221,38 @@ class ChannelService(AgentActions):
                 )
             contact_id = await self._new_contact(tx, inbound, link.customer_id, conv_id, queue_id)
             updates.append(ChannelUpdate("contact", conv_id, contact_id))
+            self._wait_notice(tx, inbound.channel, conv_id, contact_id, updates)
         updates.append(ChannelUpdate("message", conv_id, contact_id, "customer"))
         return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
+
+    def _wait_notice(
+        self,
+        tx: Transaction,
+        channel: Channel,
+        conv_id: str,
+        contact_id: str,
+        updates: list[ChannelUpdate],
+    ) -> None:
+        """Tell a new waiting contact its place and predicted wait (SMS by default)."""
+        if channel not in self.options.wait_notice or channel not in self.gateways:
+            return
+        info = wait_info(tx.router, contact_id)
+        if info is None:
+            return
+        wait = info["estimated_wait_s"]
+        minutes = None if wait is None else max(1, round(wait / 60))
+        if minutes is None:
+            text = (
+                f"您前面还有 {info['ahead']} 位，客服上线后将尽快回复您。"
+                f" You are number {info['position']}; we will answer as soon as an agent is free."
+            )
+        else:
+            text = (
+                f"您前面还有 {info['ahead']} 位，预计等待约 {minutes} 分钟。"
+                f" You are number {info['position']}, about {minutes} minute"
+                f"{'' if minutes == 1 else 's'}."
+            )
+        self.send_in(tx, conv_id, "kefu", text, updates, contact_id)
 
     def check_inbound(self, inbound: Inbound) -> None:
         if not inbound.sender:

@@ -383,3 +383,19 @@ def test_given_a_failed_store_write_then_the_channel_state_is_rebuilt_from_the_s
         assert len(desk.engine.router.contacts) == 2
 
     run(scenario)
+
+
+def test_given_a_waiting_sms_customer_then_an_sms_tells_the_position_and_wait() -> None:
+    async def scenario(desk: Desk) -> None:
+        await desk.ready("a1")
+        phones = [Identifier(IdentifierKind.PHONE, f"1380013800{n}") for n in range(5)]
+        for n, phone in enumerate(phones):
+            await desk.channels.receive(Inbound(Channel.SMS, (phone,), "流量不够用", 1.0, f"s{n}"))
+        await desk.settle()
+        # a1 takes three SMS at once; the fourth and fifth wait (one agent of 3 slots).
+        assert [r.route.address for r in desk.sms.sent] == ["+8613800138003", "+8613800138004"]
+        assert desk.sms.sent[0].text.startswith("您前面还有 0 位，预计等待约 1 分钟。")
+        assert "You are number 2, about 1 minute." in desk.sms.sent[1].text
+        assert desk.sms.sent[0].author == "kefu"
+
+    run(scenario)
