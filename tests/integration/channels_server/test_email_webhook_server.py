@@ -250,6 +250,12 @@ def test_given_signed_webhooks_then_accepted_once_and_bad_ones_store_nothing(
         headers, body = signed(sms, time.time())
         first = http.post(url, content=body, headers=headers)
         assert first.status_code == 200 and first.json()["status"] == "accepted"
+        # Nobody is ready: the customer is told by SMS that it waits (delivery recorded).
+        channels = served.platform.channels
+        assert channels is not None
+        _wait(lambda: len(stack.sms.bodies) == 1, "the waiting notice at the provider")
+        _wait(lambda: bool(channels.state.deliveries), "the notice's delivery record")
+        assert "您前面还有 0 位" in stack.sms.bodies[0]["text"]
         records = served.records()
         replay = http.post(url, content=body, headers=signed(sms, time.time())[0])
         assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
@@ -280,8 +286,8 @@ def test_given_signed_webhooks_then_accepted_once_and_bad_ones_store_nothing(
             json={"text": "已为您加装 5GB 流量包"},
             headers=agent,
         )
-        _wait(lambda: len(stack.sms.bodies) == 1, "the SMS at the provider")
-        (out,) = stack.sms.bodies
+        _wait(lambda: len(stack.sms.bodies) == 2, "the SMS at the provider")
+        out = stack.sms.bodies[-1]
         assert out["to"] == "+8613800138000" and out["text"] == "已为您加装 5GB 流量包"
     finally:
         http.close()
