@@ -244,6 +244,13 @@ def run_store(
             [f"{Path(f).name}:{line}({name})", round(tt, 3), round(ct, 3)]
             for (f, line, name), (_cc, _nc, tt, ct, _callers) in rows
         ]
+        # Own time per source file. The main thread's idle waits inside the event loop
+        # (C code) count as the own time of the Python frame that runs the loop.
+        by_file: dict[str, float] = {}
+        for (f, _line, _name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
+            by_file[Path(f).name] = by_file.get(Path(f).name, 0.0) + tt
+        top = sorted(by_file.items(), key=lambda kv: kv[1], reverse=True)[: args.profile]
+        result["profile_by_file_s"] = {name: round(tt, 3) for name, tt in top}
     return result
 
 
@@ -290,6 +297,10 @@ def show(kind: str, r: dict[str, Any]) -> None:
     print(f"    CPU share 占用: {r['cpu_share']}")
     for entry in r.get("profile_tottime_s", []):
         print(f"      {entry[1]:>8.3f} s  {entry[0]}")
+    if "profile_by_file_s" in r:
+        print(
+            "    by file 按文件:", ", ".join(f"{k} {v}" for k, v in r["profile_by_file_s"].items())
+        )
 
 
 def ratios(over: dict[str, Any], under: dict[str, Any]) -> dict[str, float]:
