@@ -71,6 +71,8 @@ def demo(
     def announce(created: bool, credentials: list[DemoCredential]) -> None:
         lines = [
             f"Wallboard 实时监控大屏:  [bold cyan]{url}/wallboard[/bold cyan]",
+            f"Agent desktop 座席工作台: {url}/desktop  (agent logins below 用下方座席账号)",
+            f"Web chat  在线客服演示:  {url}/chat/demo   Branch hall 营业厅: {url}/branch/kiosk",
             f"API docs  接口文档:      {url}/docs",
             f"Database  数据库:        {db} (schema {revision}"
             + (", demo center created 已创建演示中心)" if created else ")"),

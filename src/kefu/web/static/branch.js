@@ -13,6 +13,7 @@
       serving: "正在办理", call_next: "叫下一位", pause: "暂停", now_calling: "请以下号码办理",
       ticket: "号码", counter: "窗口", time: "时间", ready: "叫号中", not_ready: "已暂停",
       pending: "办完当前号码后暂停", offline: "未上岗", nobody: "暂无等候", lang: "English",
+      no_services: "尚未开设营业厅业务（管理员可添加“branch”渠道的队列）。",
     },
     en: {
       kiosk_title: "Take a number", counter_title: "Counter", display_title: "Now serving",
@@ -24,6 +25,7 @@
       done: "Done", serving: "Serving", call_next: "Call next", pause: "Pause", now_calling: "Now calling",
       ticket: "Number", counter: "Counter", time: "Time", ready: "Calling", not_ready: "Paused",
       pending: "Pausing after this number", offline: "Not on duty", nobody: "Nobody waiting", lang: "中文",
+      no_services: "No services in this hall yet (an admin adds queues of channel “branch”).",
     },
   };
   const page = document.body.dataset.page;
@@ -55,6 +57,7 @@
   function renderServices(target, clickable) {
     const box = $(target); if (!box) return;
     box.replaceChildren();
+    if (!services.length) box.append(el("p", "", t("no_services")));
     for (const s of services) {
       const b = el(clickable ? "button" : "div", "service"); if (clickable) b.type = "button";
       b.dataset.queue = s.queue_id;
