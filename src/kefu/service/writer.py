@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from kefu.domain import events as ev
@@ -17,6 +18,11 @@ from kefu.service.intervals import IntervalChange
 from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["Batch", "GroupWriter", "Write"]
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 10.0
+"""Seconds a shutdown waits for the staged batch to be stored."""
 
 Write = Callable[[UnitOfWork], None]
 
@@ -67,9 +73,10 @@ class GroupWriter:
     async def stop(self) -> None:
         """Store what is staged, then stop."""
         latest = self.latest()
-        if latest is not None:
+        if latest is not None and self._task is not None and not self._task.done():
+            # Bounded: a writer that can no longer finish must not hang the shutdown.
             with contextlib.suppress(Exception):
-                await asyncio.shield(latest)
+                await asyncio.wait_for(asyncio.shield(latest), STOP_TIMEOUT_S)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -126,7 +133,10 @@ class GroupWriter:
                         batch.done.exception()
                     continue
                 self.inflight = None
-                self.committed(batch, seqs)
+                try:
+                    self.committed(batch, seqs)
+                except Exception:  # a failing subscriber must not stop the writer
+                    logger.exception("publishing a committed batch failed")
                 if not batch.done.done():
                     batch.done.set_result(seqs)
 
