@@ -49,6 +49,7 @@ from kefu.service.channel_ports import Inbound, OutboundReply
 from kefu.service.channel_state import ChannelState
 from kefu.service.channels import ChannelService, ChannelUpdate
 from kefu.web import chat_frames as frames
+from kefu.web._tasks import stop_task, wake_or_timeout
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
 
@@ -86,6 +87,7 @@ class ChatHub:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.sessions: set[_Session] = set()
         self._dirty: asyncio.Event | None = None
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
@@ -106,10 +108,9 @@ class ChatHub:
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
         for session in list(self.sessions):
             with contextlib.suppress(Exception):
                 await session.websocket.close(code=1001)
@@ -167,7 +168,8 @@ class ChatHub:
         await websocket.accept()
         session: _Session | None = None
         try:
-            hello = await asyncio.wait_for(self._frame(websocket), HELLO_TIMEOUT_S)
+            async with asyncio.timeout(HELLO_TIMEOUT_S):
+                hello = await self._frame(websocket)
             if hello is None or hello.get("type") != "hello":
                 await _error(websocket, "hello_expected", "the first frame must be a hello")
                 await websocket.close(code=1008)
@@ -332,9 +334,8 @@ class ChatHub:
 
     async def _status_loop(self) -> None:
         assert self._dirty is not None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=self.wait_interval_s)
+        while not self._stopping:
+            await wake_or_timeout(self._dirty, self.wait_interval_s)
             self._dirty.clear()
             try:
                 await self.push_statuses()

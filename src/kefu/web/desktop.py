@@ -30,6 +30,7 @@ from kefu.service.channels import ChannelUpdate
 from kefu.service.desktop import Desktops, vocabulary
 from kefu.service.security import Security
 from kefu.web._http import origin_ok, user_of
+from kefu.web._tasks import stop_task, wake_or_timeout
 
 __all__ = ["DesktopPages"]
 
@@ -57,6 +58,7 @@ class DesktopPages:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.sockets: dict[WebSocket, str] = {}
         self._dirty: asyncio.Event | None = None
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._sent: dict[WebSocket, str] = {}
@@ -76,10 +78,9 @@ class DesktopPages:
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
         for websocket in list(self.sockets):
             with contextlib.suppress(Exception):
                 await websocket.close(code=1001)
@@ -168,12 +169,8 @@ class DesktopPages:
 
     async def _push_loop(self) -> None:
         assert self._dirty is not None
-        while True:
-            changed = True
-            try:
-                await asyncio.wait_for(self._dirty.wait(), timeout=REFRESH_S)
-            except TimeoutError:
-                changed = False
+        while not self._stopping:
+            changed = await wake_or_timeout(self._dirty, REFRESH_S)
             self._dirty.clear()
             for websocket, agent_id in list(self.sockets.items()):
                 try:
