@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -16,6 +18,24 @@ from kefu.service import RoutingEngine
 from kefu.service.security import Security
 
 __all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_STEP_TIMEOUT_S = 10.0
+"""Seconds each shutdown step may take before the shutdown goes on without it."""
+
+
+async def _bounded(step: Callable[[], Awaitable[None]]) -> None:
+    """Run one shutdown step, giving up after a while: a step that cannot finish (a stuck
+    socket, a task that ignores cancellation) must not keep the process from stopping."""
+    task = asyncio.ensure_future(step())
+    done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_STEP_TIMEOUT_S)
+    if not done:
+        task.cancel()
+        logger.warning("shutdown step %r gave up after %s s", step, SHUTDOWN_STEP_TIMEOUT_S)
+        return
+    task.result()
+
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -57,10 +77,10 @@ def create_app(
             yield
         finally:
             for hook in on_shutdown:
-                await hook()
-            await engine.stop()
+                await _bounded(hook)
+            await _bounded(engine.stop)
             for hook in on_closed:
-                await hook()
+                await _bounded(hook)
 
     app = FastAPI(
         title="kefu 客服",
