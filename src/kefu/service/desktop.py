@@ -146,10 +146,16 @@ class Desktops:
 
     async def view(self, agent_id: str) -> dict[str, Any]:
         """The agent's screen (:func:`desktop_view`)."""
+        (view,) = await self.views([agent_id])
+        return view
 
-        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-            engine.router.agent(agent_id)  # raises UnknownAgent
-            return desktop_view(engine, state, agent_id, self.deadlines)
+    async def views(self, agent_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The screens of several agents, read at one instant (one engine query)."""
+
+        def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
+            for agent_id in agent_ids:
+                engine.router.agent(agent_id)  # raises UnknownAgent
+            return [desktop_view(engine, state, a, self.deadlines) for a in agent_ids]
 
         return await self.channels.read(look)
 

@@ -306,7 +306,8 @@ class ChatHub:
             for session in list(self.sessions):
                 if session.conversation_id == update.conversation_id:
                     self._spawn(self._push_messages(session))
-            self._mark()
+            if update.kind != "message":  # a message alone changes no one's place in line
+                self._mark()
         elif update.kind == "typing" and update.who == "agent":
             for session in list(self.sessions):
                 if session.conversation_id == update.conversation_id:

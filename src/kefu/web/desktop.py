@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from kefu.service.access import Principal, Role
 from kefu.service.authn import csrf_token
 from kefu.service.channels import ChannelUpdate
 from kefu.service.desktop import Desktops, vocabulary
+from kefu.service.ports import StoredEvent
 from kefu.service.security import Security
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
@@ -37,7 +37,7 @@ __all__ = ["DesktopPages"]
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REFRESH_S = 5.0
-MIN_GAP_S = 0.1
+MIN_GAP_S = 0.01
 
 
 def desktop_agent(user: Principal | None) -> str | None:
@@ -61,7 +61,9 @@ class DesktopPages:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
-        self._sent: dict[WebSocket, str] = {}
+        self._sent: dict[WebSocket, dict[str, Any]] = {}
+        self._dirty_agents: set[str] = set()
+        self._everyone = False
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/desktop", self.socket)
@@ -71,7 +73,7 @@ class DesktopPages:
         self._dirty = asyncio.Event()
         self._unsubscribe = [
             self.channels.subscribe(self._on_update),
-            self.channels.engine.subscribe(lambda _batch: self._mark()),
+            self.channels.engine.subscribe(self._on_events),
         ]
         self._task = asyncio.create_task(self._push_loop(), name="kefu-desktop")
 
@@ -86,7 +88,12 @@ class DesktopPages:
                 await websocket.close(code=1001)
         await self.desktops.stop()
 
-    def _mark(self) -> None:
+    def _mark(self, agents: set[str] | None = None) -> None:
+        """Screens to refresh: those of ``agents`` (None: everyone's)."""
+        if agents is None:
+            self._everyone = True
+        else:
+            self._dirty_agents |= agents
         if self._dirty is not None:
             self._dirty.set()
 
@@ -156,15 +163,32 @@ class DesktopPages:
                 if agent_id == holder:
                     self.channels.spawn(_send(websocket, frame))
             return
-        self._mark()
+        contact = self.channels.engine.router.contacts.get(update.contact_id or "")
+        if contact is not None and contact.agent_id is not None:
+            self._mark({contact.agent_id})
+
+    def _on_events(self, batch: Sequence[StoredEvent]) -> None:
+        """The agents named by routing events (offers, accepts, states, transfers...);
+        other changes (another agent's state in the transfer list) wait for the refresh."""
+        agents: set[str] = set()
+        for stored in batch:
+            event = stored.event
+            for name in ("agent_id", "from_agent_id", "to_agent_id"):
+                value = getattr(event, name, None)
+                if value:
+                    agents.add(value)
+        if agents:
+            self._mark(agents)
 
     async def _send_view(self, websocket: WebSocket, agent_id: str, *, force: bool) -> None:
-        view = await self.desktops.view(agent_id)
+        (view,) = await self.desktops.views([agent_id])
+        await self._deliver(websocket, view, force=force)
+
+    async def _deliver(self, websocket: WebSocket, view: dict[str, Any], *, force: bool) -> None:
         rest = {k: v for k, v in view.items() if k != "at"}
-        stable = json.dumps(rest, sort_keys=True, default=str)
-        if not force and self._sent.get(websocket) == stable:
+        if not force and self._sent.get(websocket) == rest:
             return
-        self._sent[websocket] = stable
+        self._sent[websocket] = rest
         await _send(websocket, {"type": "desktop", "view": view})
 
     async def _push_loop(self) -> None:
@@ -172,13 +196,24 @@ class DesktopPages:
         while not self._stopping:
             changed = await wake_or_timeout(self._dirty, REFRESH_S)
             self._dirty.clear()
-            for websocket, agent_id in list(self.sockets.items()):
+            wanted = None if (self._everyone or not changed) else self._dirty_agents
+            self._dirty_agents, self._everyone = set(), False
+            targets = [
+                (websocket, agent_id)
+                for websocket, agent_id in list(self.sockets.items())
+                if wanted is None or agent_id in wanted
+            ]
+            if targets:
                 try:
-                    await self._send_view(websocket, agent_id, force=not changed)
+                    # One read of the engine for every screen to refresh.
+                    views = await self.desktops.views(sorted({a for _, a in targets}))
+                    by_agent = {v["agent"]["agent_id"]: v for v in views}
+                    for websocket, agent_id in targets:
+                        await self._deliver(websocket, by_agent[agent_id], force=not changed)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("desktop update for %s failed", agent_id)
+                    log.exception("desktop update failed")
             await asyncio.sleep(MIN_GAP_S)
 
 
