@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from kefu.cli.app import app
+from kefu.cli.forecast_output import backtest_frame, print_backtest, print_queue, queue_json
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from kefu.workforce.forecast import BacktestResult, Event, Forecast, ForecastModel
 
 __all__ = ["forecast_app"]
@@ -30,7 +28,6 @@ forecast_app = typer.Typer(
 app.add_typer(forecast_app, name="forecast")
 
 _INTERVALS = (15, 30, 60)
-_WEEKDAYS = ("Mon 周一", "Tue 周二", "Wed 周三", "Thu 周四", "Fri 周五", "Sat 周六", "Sun 周日")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -43,15 +40,6 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _num(value: float, digits: int = 4) -> float | None:
-    """A JSON-safe rounded number (NaN → null)."""
-    return None if math.isnan(value) else round(float(value), digits)
-
-
-def _pct(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.1%}"
-
-
 def _events(items: list[str], path: Path | None) -> list[Event]:
     from kefu.workforce.forecast import load_events, parse_event
 
@@ -59,125 +47,6 @@ def _events(items: list[str], path: Path | None) -> list[Event]:
     if path is not None:
         out += load_events(path)
     return out
-
-
-def _queue_json(
-    queue: str,
-    history: pd.Series,
-    model: ForecastModel,
-    fc: Forecast,
-    result: BacktestResult | None,
-) -> dict[str, Any]:
-    daily = fc.daily_totals()
-    return {
-        "queue": queue,
-        "history": {
-            "start": history.index[0].isoformat(),
-            "end": model.end.isoformat(),
-            "intervals": len(history),
-            "contacts": _num(float(history.sum()), 3),
-        },
-        "model": {
-            "window_start": model.start.isoformat(),
-            "event_uplift": {k: _num(v) for k, v in model.event_uplift.items()},
-            "closed_events": list(model.closed_labels),
-            "dispersion": _num(model.dispersion),
-            "converged": model.converged,
-        },
-        "unlearned_events": list(fc.unlearned_events),
-        "daily": [
-            {"date": f"{day:%Y-%m-%d}", "contacts": _num(float(total), 2)}
-            for day, total in zip(daily.index, daily.to_numpy(), strict=True)
-        ],
-        "intervals": [
-            {"interval_start": t.isoformat(), "forecast": _num(m, 3), "lower": lo, "upper": hi}
-            for t, m, lo, hi in zip(fc.index, fc.mean, fc.lower, fc.upper, strict=True)
-        ],
-        "backtest": result.to_dict() if result else None,
-    }
-
-
-def _print_queue(
-    console: Any, queue: str, model: ForecastModel, fc: Forecast, events: list[Event]
-) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"Forecast 预测 — {queue}", title_justify="left")
-    for name in ("Date 日期", "Weekday 星期", "Contacts 来电量", "Peak 峰值", "Peak at 高峰时段"):
-        table.add_column(name, justify="right" if name.startswith(("Con", "Peak ")) else "left")
-    table.add_column("Events 事件")
-    by_day: dict[Any, list[str]] = {}
-    for event in events:
-        by_day.setdefault(event.day, []).append(event.label)
-    days = fc.index.normalize()
-    for day in days.unique():
-        on = days == day
-        peak = int(fc.mean[on].argmax())
-        table.add_row(
-            day.date().isoformat(),
-            _WEEKDAYS[day.weekday()],
-            f"{fc.mean[on].sum():,.0f}",
-            f"{fc.mean[on][peak]:.1f}",
-            f"{fc.index[on][peak]:%H:%M}",
-            ", ".join(sorted(by_day.get(day.date(), []))),
-        )
-    console.print(table)
-    if model.event_uplift:
-        uplifts = ", ".join(f"{k} ×{v:.2f}" for k, v in sorted(model.event_uplift.items()))
-        console.print(f"Learned event uplift 事件日增幅: {uplifts}", highlight=False)
-    if model.closed_labels:
-        console.print(f"Closed event days 停业事件日: {', '.join(model.closed_labels)}")
-    if fc.unlearned_events:
-        console.print(
-            "[yellow]No history for 无历史可学习的事件:[/] "
-            f"{', '.join(fc.unlearned_events)} — forecast without uplift 未加增幅",
-            highlight=False,
-        )
-
-
-def _print_backtest(console: Any, queue: str, result: BacktestResult) -> None:
-    from rich.table import Table
-
-    table = Table(
-        title=f"Backtest 回测 — {queue}: {len(result.origins)} origins 起点, "
-        f"window 窗口 {result.window_days} d",
-        title_justify="left",
-    )
-    for name in (
-        "Horizon day 预测日",
-        "Model WAPE 模型",
-        "Naive WAPE 朴素",
-        "Ratio 比值",
-        "Model MAPE 模型",
-        "Naive MAPE 朴素",
-    ):
-        table.add_column(name, justify="right")
-    rows = [(str(s.horizon_day), s) for s in result.by_horizon]
-    rows.append(("All 全部", result.overall))
-    if result.event_days is not None:
-        rows.append(("Event days 事件日", result.event_days))
-    for label, s in rows:
-        ratio = "—" if math.isnan(s.wape_ratio) else f"{s.wape_ratio:.2f}"
-        table.add_row(
-            label,
-            _pct(s.model.wape),
-            _pct(s.baseline.wape),
-            ratio,
-            _pct(s.model.mape),
-            _pct(s.baseline.mape),
-        )
-    console.print(table)
-
-
-def _backtest_frame(results: dict[str, BacktestResult]) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = [
-        {"queue": queue, **score.to_dict()}
-        for queue, result in results.items()
-        for score in (*result.by_horizon, result.overall)
-    ]
-    return pd.DataFrame(rows)
 
 
 @forecast_app.command("run")
@@ -284,7 +153,7 @@ def run(
         frame.to_csv(files["forecast_csv"], index=False)
         if results:
             files["backtest_csv"] = folder / "backtest.csv"
-            _backtest_frame(results).to_csv(files["backtest_csv"], index=False)
+            backtest_frame(results).to_csv(files["backtest_csv"], index=False)
         charts = [
             ChartInput(q, histories[q], m.fitted, fc, results.get(q))
             for q, (m, fc) in fitted.items()
@@ -298,7 +167,7 @@ def run(
             "interval_minutes": interval,
             "horizon_days": horizon,
             "queues": [
-                _queue_json(q, histories[q], m, fc, results.get(q)) for q, (m, fc) in fitted.items()
+                queue_json(q, histories[q], m, fc, results.get(q)) for q, (m, fc) in fitted.items()
             ],
             "files": {k: str(v) for k, v in files.items()},
         }
@@ -306,9 +175,9 @@ def run(
         return
     console = Console()
     for q, (m, fc) in fitted.items():
-        _print_queue(console, q, m, fc, event_list)
+        print_queue(console, q, m, fc, event_list)
         if q in results:
-            _print_backtest(console, q, results[q])
+            print_backtest(console, q, results[q])
     if aht is None:
         console.print("Tip 提示: pass --aht SECONDS to fill aht_s for kefu staff. 用 --aht 填写。")
     for label, path in files.items():
