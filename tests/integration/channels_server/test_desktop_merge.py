@@ -9,6 +9,7 @@ from channels_server_helpers import PASSWORD, Center, next_frame
 from kefu.domain.model import AgentSpec, Channel
 from kefu.service import commands as c
 from kefu.service.access import ROLE_SCOPES, Role
+from kefu.service.channel_types import ChannelUpdate
 from kefu.service.security_ports import AuditEntry, AuditFilter
 
 
@@ -55,6 +56,9 @@ def test_given_two_held_customers_when_merged_by_identifier_then_audited_and_und
     center: Center,
 ) -> None:
     chat_id, branch_id = two_customers_held_by_a3(center)
+    held = {x["contact_id"] for x in center.screen("a3")["contacts"]}
+    told: list[ChannelUpdate] = []
+    center.channels.subscribe(told.append)  # the desktop pushes the holder's screen on these
     merged = center.api(
         "a3",
         "POST",
@@ -74,12 +78,15 @@ def test_given_two_held_customers_when_merged_by_identifier_then_audited_and_und
     )
     directory = center.channels.state.directory
     assert directory.get(chat_id).merged_into == branch_id
+    assert {u.contact_id for u in told if u.kind == "customer"} == held
+    told.clear()
     assert any(e.target_id == branch_id for e in audited(center, "customer.merge"))
     undo = center.api(
         "a3", "POST", f"/customers/merges/{entry['merge_id']}/undo", {"reason": "误合并 mistake"}
     )
     assert undo.status_code == 200, undo.text
     assert directory.get(chat_id).merged_into is None
+    assert {u.contact_id for u in told if u.kind == "customer"} == held
     assert any(e.target_id == entry["merge_id"] for e in audited(center, "customer.unmerge"))
 
 
