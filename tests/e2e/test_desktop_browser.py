@@ -265,6 +265,10 @@ def test_given_a_kiosk_ticket_then_it_shows_a_predicted_wait_and_the_counter_cal
     # One counter serving A001 for 5 minutes on average: A002 is next, about 5 minutes.
     assert kiosk.inner_text("#ticket-wait") == "About 5 minutes, 0 ahead"
     kiosk.screenshot(path=str(ARTIFACTS / "kiosk-en.png"))
+    kiosk.fill("#sms-phone", "13900001111")  # rather not wait in the hall
+    kiosk.click("#sms-form button[type=submit]")
+    kiosk.wait_for_selector("#sms-done:not(.hidden)")
+    assert "text you" in kiosk.inner_text("#sms-done")
 
     display = watch(contexts("display").new_page(), problems)
     display.goto(f"{demo.base}/branch/display")
