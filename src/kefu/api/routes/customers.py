@@ -78,7 +78,7 @@ def _resolve(state: ChannelState, ref: str) -> str:
         if found is None:
             raise UnknownCustomer(f"no customer holds {ref!r} 没有客户使用该标识", customer_id=ref)
         return found.customer_id
-    return state.directory.resolve(ref[:64])
+    return state.directory.resolve(ref)
 
 
 @router.get("/{customer_id}", responses=ERRORS)
