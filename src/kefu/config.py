@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     login_window_s: Annotated[float, Field(gt=0, description="login failures counted over, s")] = (
         300.0
     )
+    kiosk_max_requests_per_address: Annotated[
+        int, Field(ge=1, description="kiosk tickets and SMS requests per client address")
+    ] = 30
+    kiosk_window_s: Annotated[float, Field(gt=0, description="kiosk requests counted over, s")] = (
+        60.0
+    )
     demo_password: Annotated[
         str | None, Field(description="fixed password of the demo users (demo only)")
     ] = None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import ARTIFACTS, Demo, free_port, launch_chromium, require_chromium
-from desktop_helpers import Relay, add_agent, admin_api, log_in
+from desktop_helpers import PASSWORD, Relay, add_agent, admin_api, log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -265,6 +265,10 @@ def test_given_a_kiosk_ticket_then_it_shows_a_predicted_wait_and_the_counter_cal
     # One counter serving A001 for 5 minutes on average: A002 is next, about 5 minutes.
     assert kiosk.inner_text("#ticket-wait") == "About 5 minutes, 0 ahead"
     kiosk.screenshot(path=str(ARTIFACTS / "kiosk-en.png"))
+    kiosk.fill("#sms-phone", "13900001111")  # rather not wait in the hall
+    kiosk.click("#sms-form button[type=submit]")
+    kiosk.wait_for_selector("#sms-done:not(.hidden)")
+    assert "text you" in kiosk.inner_text("#sms-done")
 
     display = watch(contexts("display").new_page(), problems)
     display.goto(f"{demo.base}/branch/display")
@@ -274,4 +278,62 @@ def test_given_a_kiosk_ticket_then_it_shows_a_predicted_wait_and_the_counter_cal
     display.wait_for_selector("#latest-ticket >> text=A002")
     assert display.inner_text("#latest-counter") == "3号窗口"
     display.screenshot(path=str(ARTIFACTS / "hall-display.png"))
+    assert problems == []
+
+
+def start_chat(page: Page, demo: Demo, name: str, phone: str, text: str) -> None:
+    page.goto(f"{demo.base}/chat/demo")
+    page.click(".kefu-chat-launcher")
+    page.fill(".kefu-prechat input[name=name]", name)
+    page.fill(".kefu-prechat input[name=phone]", phone)
+    page.select_option(".kefu-prechat select[name=topic]", "e2e-chat")
+    page.fill(".kefu-prechat textarea[name=text]", text)
+    page.click(".kefu-start")
+    page.wait_for_selector(".kefu-msg.customer:not(.pending)")
+
+
+def test_given_two_chats_of_one_person_when_the_agent_merges_them_then_undo_splits_them(
+    quiet_demo: tuple[Demo, int], contexts: NewContext
+) -> None:
+    demo, _ = quiet_demo
+    with admin_api(demo) as api:
+        e2e_queue(api, "e2e-chat", "chat", "宽带支持 Broadband")
+        add_agent(api, "e2e.merge", "赵敏", skills=E2E_SKILLS, capacity=DESK)
+    problems: list[str] = []
+    desk = watch(contexts("merge").new_page(), problems)
+    desk.goto(f"{demo.base}/login")  # no next: an agent lands on its desktop
+    desk.fill("input[name=username]", "e2e.merge")
+    desk.fill("input[name=password]", PASSWORD)
+    with desk.expect_navigation():
+        desk.locator("form [type=submit]").click()
+    assert desk.url.endswith("/desktop"), desk.url
+    desk.wait_for_selector("#link.online")
+    go_ready(desk)
+    start_chat(watch(contexts("phone").new_page(), problems), demo, "孙丽", "13700001111", "手机上")
+    desk.locator(".offer", has_text="孙丽").wait_for()
+    desk.click(".offer .accept")
+    start_chat(watch(contexts("web").new_page(), problems), demo, "孙丽", "13700002222", "网页上")
+    desk.locator(".offer", has_text="孙丽").wait_for()
+    desk.click(".offer .accept")
+    desk.wait_for_selector("#contacts li:nth-child(2)")
+    desk.click("#contacts li:nth-child(1)")
+    desk.wait_for_selector("#merge:not(.hidden)")
+    desk.wait_for_selector("#customer .ids >> text=1370000")
+    kept = desk.get_attribute("#customer", "data-customer")
+    other = "2222" if "13700001111" in desk.inner_text("#customer") else "1111"
+    desk.fill("#merge-other", f"137 0000 {other}")  # the other chat's phone
+    desk.select_option("#merge-survivor", "this")
+    desk.fill("#merge-reason", "同一位客户的两个会话")
+    desk.click("#merge button[type=submit]")
+    desk.wait_for_selector("#merge-done:not(.hidden), #merge-error:not(.hidden)")
+    assert desk.inner_text("#merge-error") == ""
+    assert f"→ {kept}" in desk.inner_text("#merge-text")
+    # The merge pushes the panel at once (the periodic refresh is 5 s away).
+    desk.wait_for_selector(f"#customer .ids >> text=1370000{other}", timeout=3_000)
+    desk.screenshot(path=str(ARTIFACTS / "desktop-merge.png"))
+    desk.click("#merge-undo")
+    desk.wait_for_selector("#merge-undo.hidden", state="attached")
+    assert "mrg-" in desk.inner_text("#merge-text")
+    desk.click("#lang")
+    desk.wait_for_selector("#merge button[type=submit] >> text=合并")
     assert problems == []

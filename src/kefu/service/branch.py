@@ -174,10 +174,32 @@ class BranchDesk:
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
             self._require_ticket(tx.router, contact_id)
             await HANDLERS[c.RequestCallback](tx, c.RequestCallback(contact_id, number))
+            self._sms_route(tx, contact_id, number)
             self._sms_wanted[contact_id] = number
             return self._ticket_view(tx.router, contact_id)
 
         return await self.channels.run(work)
+
+    def _sms_route(self, tx: Transaction, contact_id: str, number: str) -> None:
+        """A ticket taken without a phone gets a conversation with the number given now,
+        so its SMS has somewhere to go (one with a phone has had one since the kiosk)."""
+        state = self.channels.state
+        if contact_id in state.conversation_of:
+            return
+        contact = tx.router.contacts[contact_id]
+        ticket = contact.attributes.get("ticket", contact_id)
+        inbound = Inbound(
+            Channel.BRANCH,
+            (Identifier(IdentifierKind.PHONE, number),),
+            f"短信提醒 SMS reminder {ticket}",
+            tx.now,
+            f"ticket-sms:{contact_id}",
+            topic=contact.queue_id,
+        )
+        self.channels.check_inbound(inbound)
+        _link, placement, new = state.receive(inbound)
+        if new:
+            state.link_contact(placement.conversation_id, contact_id, tx.now)
 
     # -- counters ----------------------------------------------------------------------
     async def call_next(self, agent_id: str, **options: Any) -> dict[str, Any]:

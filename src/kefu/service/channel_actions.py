@@ -48,6 +48,9 @@ class _Host(Protocol):
         updates: list[ChannelUpdate],
     ) -> None: ...
     def notify(self, update: ChannelUpdate) -> None: ...
+    def _customer_changed(
+        self, tx: Transaction, customer_ids: tuple[str, ...], updates: list[ChannelUpdate]
+    ) -> None: ...
     def holder_check(
         self, tx: Transaction, agent_id: str, conv_id: str, *states: ContactState
     ) -> str: ...
@@ -174,6 +177,7 @@ class AgentActions:
                 {"merged_id": merged_id},
                 {"merge_id": merge_id, "forced": force, "reason": reason},
             )
+            self._customer_changed(tx, (survivor_id,), updates)
             return merge_id
 
         return await self._execute(work, **options)
@@ -184,10 +188,28 @@ class AgentActions:
         """Split a merge again (see :meth:`CustomerDirectory.undo_merge`)."""
 
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            self.state.directory.undo_merge(merge_id, agent_id=by, reason=reason, at=tx.now)
+            directory = self.state.directory
+            directory.undo_merge(merge_id, agent_id=by, reason=reason, at=tx.now)
             tx.audit("customer.unmerge", "merge", merge_id, None, None, {"reason": reason})
+            split = [m for m in directory.audit() if m.merge_id == merge_id]
+            self._customer_changed(
+                tx, tuple(x for m in split for x in (m.survivor_id, m.merged_id)), updates
+            )
 
         await self._execute(work, **options)
+
+    def _customer_changed(
+        self: _Host, tx: Transaction, customer_ids: tuple[str, ...], updates: list[ChannelUpdate]
+    ) -> None:
+        """Tell listeners of the held contacts of these customers (an agent's panel shows
+        the customer: it is refreshed at once, not at the next periodic push)."""
+        directory = self.state.directory
+        for customer_id in customer_ids:
+            for ref in directory.timeline(customer_id):
+                contact = tx.router.contacts.get(ref.contact_id)
+                if contact is not None and contact.agent_id is not None:
+                    conv_id = ref.conversation_id or ""
+                    updates.append(ChannelUpdate("customer", conv_id, ref.contact_id))
 
     async def typing(self: _Host, conv_id: str, who: str) -> None:
         """Someone is typing (not stored): listeners show it."""

@@ -44,7 +44,8 @@ class Receipt:
 @dataclass(frozen=True, slots=True)
 class ChannelUpdate:
     """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
-    ``delivery``, ``contact`` or (not stored) ``typing``; ``who`` says who types."""
+    ``delivery``, ``contact``, ``customer`` (merged or split) or (not stored) ``typing``;
+    ``who`` says who types."""
 
     kind: str
     conversation_id: str

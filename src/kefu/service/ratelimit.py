@@ -1,8 +1,9 @@
-"""In-process rate limiting of login attempts, per username and per client address.
+"""In-process rate limiting: of login attempts, per username and per client address; and
+of the public kiosk's requests, per client address.
 
-A sliding window counts failed attempts; once a key has ``limit`` failures within
-``window_s`` seconds, further attempts are refused until the oldest one leaves the window.
-State lives in this process only (one server process holds one routing engine anyway).
+A sliding window counts attempts; once a key has ``limit`` of them within ``window_s``
+seconds, further attempts are refused until the oldest one leaves the window. State lives
+in this process only (one server process holds one routing engine anyway).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from kefu.service.errors import TooManyRequests
 
-__all__ = ["LoginLimits", "LoginRateLimiter", "SlidingWindow"]
+__all__ = ["AddressRateLimiter", "LoginLimits", "LoginRateLimiter", "SlidingWindow"]
 
 
 class SlidingWindow:
@@ -118,3 +119,24 @@ class LoginRateLimiter:
         with self._lock:
             self.users.reset(username)
             self.addresses.forget(address, at)
+
+
+class AddressRateLimiter:
+    """Refuses (:class:`TooManyRequests`) a client address's request once it made ``limit``
+    within ``window_s`` s; every request counts, refused ones excepted. For public
+    endpoints without a login, such as the branch kiosk. Safe to call from several threads.
+    """
+
+    def __init__(self, limit: int, window_s: float, *, message: str) -> None:
+        self.window = SlidingWindow(limit, window_s)
+        self.message = message
+        self._lock = threading.Lock()
+
+    def check(self, address: str, now: float) -> None:
+        """Count a request of ``address``, or refuse it; ``message`` may name ``{wait}``."""
+        with self._lock:
+            wait = self.window.retry_after(address, now)
+            if wait is not None:
+                seconds = max(1, math.ceil(wait))
+                raise TooManyRequests(self.message.format(wait=seconds), retry_after_s=seconds)
+            self.window.hit(address, now)

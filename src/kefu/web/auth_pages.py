@@ -48,8 +48,16 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def home_for(role: str, agent_id: str | None) -> str:
+    """Where a user lands after login: supervisors and admins on the wallboard, agents on
+    their desktop (an agent login not tied to an agent has only its account page)."""
+    if role in (Role.SUPERVISOR.value, Role.ADMIN.value):
+        return "/wallboard"
+    return "/desktop" if role == Role.AGENT.value and agent_id else "/account"
+
+
 def home_of(principal: Principal) -> str:
-    return "/wallboard" if principal.role in (Role.SUPERVISOR, Role.ADMIN) else "/account"
+    return home_for(principal.role.value, principal.agent_id)
 
 
 class AuthPages:
@@ -182,7 +190,7 @@ class AuthPages:
             return self._form(
                 request, next=target, error="bad_login", username=username, status_code=401
             )
-        default = "/wallboard" if user.role in ("supervisor", "admin") else "/account"
+        default = home_for(user.role, user.agent_id)
         response = RedirectResponse(safe_next(target, default), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,

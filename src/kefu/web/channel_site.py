@@ -11,6 +11,7 @@ from kefu.config import Settings
 from kefu.service.branch import BranchDesk
 from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
+from kefu.service.ratelimit import AddressRateLimiter
 from kefu.service.security import Security
 from kefu.web.branch import BranchPages
 from kefu.web.chat import ChatHub
@@ -29,6 +30,12 @@ class ChannelSite:
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
+        self.kiosk_limiter = AddressRateLimiter(
+            settings.kiosk_max_requests_per_address,
+            settings.kiosk_window_s,
+            message="too many requests from this kiosk; try again in {wait} s "
+            "操作过于频繁，请 {wait} 秒后再试",
+        )
 
     @property
     def routers(self) -> list[APIRouter]:
@@ -39,6 +46,7 @@ class ChannelSite:
         app.state.channels = self.channels
         app.state.desktops = self.desktops
         app.state.branch = self.branch
+        app.state.kiosk_limiter = self.kiosk_limiter
         app.state.channel_server = channel_server
 
     async def start(self) -> None:

@@ -182,3 +182,20 @@ def test_given_bad_bearer_credentials_then_401_with_www_authenticate(center: Api
         assert response.status_code == 401, headers
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert response.json()["error_id"] == "not_authenticated"
+
+
+def test_given_an_agent_when_logging_in_then_it_lands_on_its_desktop(center: Api) -> None:
+    center.user("agent-a1", "agent", agent_id="a1")
+    center.user("boss", "supervisor", sites=("sh",))
+    done = login_form(center.anonymous(), "agent-a1", PASSWORD)
+    assert done.status_code == 303 and done.headers["location"] == "/desktop"
+    browser = center.login("agent-a1")
+    assert browser.get("/", follow_redirects=False).headers["location"] == "/desktop"
+    assert browser.get("/login", follow_redirects=False).headers["location"] == "/desktop"
+    assert browser.get("/desktop").status_code == 200
+    kept = login_form(center.anonymous(), "agent-a1", PASSWORD, next="/branch/counter")
+    assert kept.headers["location"] == "/branch/counter"  # a safe explicit target is kept
+    away = login_form(center.anonymous(), "agent-a1", PASSWORD, next="//evil.example/x")
+    assert away.headers["location"] == "/desktop"
+    boss = login_form(center.anonymous(), "boss", PASSWORD)
+    assert boss.headers["location"] == "/wallboard"

@@ -126,4 +126,4 @@ def test_given_an_agent_session_when_opening_the_wallboard_page_then_403(center:
     browser = center.login("agent-a1")
     page = browser.get("/wallboard")
     assert page.status_code == 403 and "supervisors and admins" in page.text
-    assert browser.get("/", follow_redirects=False).headers["location"] == "/account"
+    assert browser.get("/", follow_redirects=False).headers["location"] == "/desktop"

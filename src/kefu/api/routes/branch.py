@@ -2,22 +2,27 @@
 instead of waiting), the hall display (numbers called) and the counters (call the next
 number, pause).
 
-The kiosk and the display are public devices in the hall: they need no login. A counter is
-an agent user acting as itself (session cookie with the CSRF header, or a bearer token).
+The kiosk and the display are public devices in the hall: they need no login, so taking a
+number and asking for an SMS are rate limited per client address (429 with Retry-After).
+A counter is an agent user acting as itself (session cookie with the CSRF header, or a
+bearer token).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from kefu.api.routes._common import ERRORS
+from kefu.api.schemas import ErrorBody
 from kefu.api.security import CurrentUser
 from kefu.service.access import Principal, Role, Scope, require_scope
 from kefu.service.branch import BranchDesk
 from kefu.service.errors import Forbidden
+from kefu.service.ratelimit import AddressRateLimiter
 
 __all__ = ["router"]
 
@@ -42,6 +47,20 @@ def _counter(user: CurrentUser) -> Principal:
 Counter = Annotated[Principal, Depends(_counter)]
 
 
+def _kiosk_limit(request: Request) -> None:
+    """The kiosk needs no login, so each client address may make only so many requests
+    that store something (checked before anything is stored)."""
+    limiter: AddressRateLimiter = request.app.state.kiosk_limiter
+    limiter.check(request.client.host if request.client else "unknown", time.monotonic())
+
+
+KioskLimit = Depends(_kiosk_limit)
+LIMITED: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    429: {"model": ErrorBody, "description": "too many requests from this address (Retry-After)"},
+}
+
+
 class TicketRequest(BaseModel):
     queue_id: str = Field(min_length=1, max_length=64)
     phone: str = Field(default="", max_length=40)
@@ -58,7 +77,12 @@ async def services(branch: Branch) -> list[dict[str, Any]]:
     return await branch.channels.read(lambda engine, _state: branch.services(engine.router))
 
 
-@router.post("/tickets", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    responses=LIMITED,
+    dependencies=[KioskLimit],
+)
 async def issue(body: TicketRequest, branch: Branch) -> dict[str, Any]:
     """Take a number: its place in line and predicted wait. 取号。"""
     return await branch.issue(body.queue_id, phone=body.phone, name=body.name)
@@ -69,7 +93,7 @@ async def ticket(contact_id: str, branch: Branch) -> dict[str, Any]:
     return await branch.ticket(contact_id)
 
 
-@router.post("/tickets/{contact_id}/sms", responses=ERRORS)
+@router.post("/tickets/{contact_id}/sms", responses=LIMITED, dependencies=[KioskLimit])
 async def sms_instead(contact_id: str, body: SmsRequest, branch: Branch) -> dict[str, Any]:
     """Keep the place and get an SMS when the turn nears. 短信提醒，不必现场等候。"""
     return await branch.sms_instead(contact_id, body.phone)

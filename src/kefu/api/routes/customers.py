@@ -8,7 +8,7 @@ of the contacts it holds. Every read of a customer's record is written to the au
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.customer_errors import UnknownCustomer
+from kefu.domain.customer_identifiers import Identifier, IdentifierKind
 from kefu.service.access import Principal, Role, Scope, require_scope
 from kefu.service.audit import audit_write
 from kefu.service.channel_state import ChannelState
@@ -39,9 +40,17 @@ Channels = Annotated[ChannelService, Depends(_channels)]
 
 
 class MergeRequest(BaseModel):
-    merged_id: str = Field(min_length=1, max_length=64, description="the customer merged away")
+    merged_id: str = Field(
+        min_length=1,
+        max_length=300,
+        description="the other customer: its id, or one of its identifiers as kind:value "
+        "(phone:13800138000, email:li@example.cn)",
+    )
     reason: str = Field(min_length=1, max_length=500)
     force: bool = Field(default=False, description="merge despite verified identifiers")
+    survivor: Literal["this", "other"] = Field(
+        default="this", description="which customer remains: this one (the path's) or the other"
+    )
 
 
 class UndoRequest(BaseModel):
@@ -50,7 +59,7 @@ class UndoRequest(BaseModel):
 
 def _check(engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str) -> str:
     """The live customer id, if ``user`` may see that customer (else unknown: 404)."""
-    live = state.directory.resolve(customer_id)  # raises UnknownCustomer
+    live = _resolve(state, customer_id)  # raises UnknownCustomer
     if user.role is not Role.AGENT:
         return live
     mine = set(state.directory.identities(live))
@@ -59,6 +68,17 @@ def _check(engine: RoutingEngine, state: ChannelState, user: Principal, customer
     if not any(c.customer_id in mine for c in held):
         raise UnknownCustomer(f"unknown customer {customer_id!r}", customer_id=customer_id)
     return live
+
+
+def _resolve(state: ChannelState, ref: str) -> str:
+    """The live customer named by an id or by an identifier written ``kind:value``."""
+    kind, sep, value = ref.partition(":")
+    if sep and kind in set(IdentifierKind):
+        found = state.directory.find(Identifier(IdentifierKind(kind), value))  # may be 422
+        if found is None:
+            raise UnknownCustomer(f"no customer holds {ref!r} 没有客户使用该标识", customer_id=ref)
+        return found.customer_id
+    return state.directory.resolve(ref)
 
 
 @router.get("/{customer_id}", responses=ERRORS)
@@ -91,24 +111,31 @@ async def get_customer(
 async def merge(
     customer_id: str, body: MergeRequest, user: Reader, channels: Channels
 ) -> dict[str, Any]:
-    """Merge ``merged_id`` into this customer (the survivor). Two verified identifiers of
-    one kind need ``force``. 合并客户（保留当前客户）。"""
+    """Merge the other customer (``merged_id``) into this one, or this one into the other
+    (``survivor``). Two verified identifiers of one kind need ``force``. 合并客户。"""
     require_scope(user, Scope.CONTACTS_WRITE)
 
+    def pair(engine: RoutingEngine, state: ChannelState) -> tuple[str, str]:
+        mine = _check(engine, state, user, customer_id)
+        other = _check(engine, state, user, body.merged_id)
+        return (mine, other) if body.survivor == "this" else (other, mine)
+
+    survivor_id, merged_id = await channels.read(pair)
+
     def allowed(engine: RoutingEngine) -> None:
-        for cid in (customer_id, body.merged_id):
+        for cid in (survivor_id, merged_id):
             _check(engine, channels.state, user, cid)
 
     merge_id = await channels.merge(
-        customer_id,
-        body.merged_id,
+        survivor_id,
+        merged_id,
         by=user.username,
         reason=body.reason,
         force=body.force,
         actor=user,
         authorize=allowed,
     )
-    panel = await channels.read(lambda e, s: customer_panel(s, e.router, customer_id))
+    panel = await channels.read(lambda e, s: customer_panel(s, e.router, survivor_id))
     return {"merge_id": merge_id, "customer": panel}
 
 
@@ -116,9 +143,18 @@ async def merge(
 async def undo_merge(
     merge_id: str, body: UndoRequest, user: Reader, channels: Channels
 ) -> dict[str, str]:
-    """Split a merge again (supervisors and admins). 撤销合并。"""
+    """Split a merge again: supervisors and admins any, an agent its own (its undo button
+    right after merging). 撤销合并。"""
     require_scope(user, Scope.CONTACTS_WRITE)
     if user.role is Role.AGENT:
-        raise Forbidden("only a supervisor or admin undoes a merge 仅主管或管理员可撤销合并")
+
+        def own(engine: RoutingEngine, state: ChannelState) -> bool:
+            record = next((m for m in state.directory.audit() if m.merge_id == merge_id), None)
+            return record is not None and record.agent_id == user.username
+
+        if not await channels.read(own):
+            raise Forbidden(
+                "an agent undoes only its own merges 座席只能撤销自己做的合并", merge_id=merge_id
+            )
     await channels.undo_merge(merge_id, by=user.username, reason=body.reason, actor=user)
     return {"merge_id": merge_id, "status": "undone"}

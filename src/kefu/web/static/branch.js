@@ -72,7 +72,9 @@
   // -- kiosk --------------------------------------------------------------------------
   async function issue(queueId) {
     const phone = $("phone").value.trim();
-    lastTicket = await call("POST", "/tickets", { queue_id: queueId, phone });
+    try { lastTicket = await call("POST", "/tickets", { queue_id: queueId, phone }); }
+    catch (e) { $("kiosk-error").textContent = e.message; $("kiosk-error").classList.remove("hidden"); return; }
+    $("kiosk-error").classList.add("hidden");
     $("sms-phone").value = phone; $("sms-form").classList.remove("hidden"); $("sms-done").classList.add("hidden");
     renderTicket(); loadServices();
   }

@@ -209,6 +209,7 @@
   }
   function renderCustomer(c) {
     const box = $("customer"); box.replaceChildren();
+    box.dataset.customer = (c && c.customer.customer_id) || "";  // read by desktop-merge.js
     if (!c) return;
     const cu = c.customer;
     const dl = el("dl");
