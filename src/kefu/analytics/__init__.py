@@ -11,6 +11,7 @@ from kefu.analytics.records import (
     KpiReport,
     QueueKpi,
 )
+from kefu.analytics.running import RunningKpis
 
 __all__ = [
     "DEFAULT_WAIT_BINS_S",
@@ -19,4 +20,5 @@ __all__ = [
     "KpiAccumulator",
     "KpiReport",
     "QueueKpi",
+    "RunningKpis",
 ]

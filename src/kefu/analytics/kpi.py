@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from kefu.analytics.records import DEFAULT_WAIT_BINS_S, KpiReport
-from kefu.analytics.report_build import build_report
+from kefu.analytics.records import DEFAULT_WAIT_BINS_S, IntervalKpi, KpiReport
+from kefu.analytics.report_build import build_intervals, build_report
 from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
 
@@ -304,6 +304,25 @@ class KpiAccumulator:
         """The KPIs so far; open agent and queue-length time is counted up to ``at``
         (default: the last event's instant). Contacts still waiting count in
         ``waiting_at_end`` and their wait so far in ``longest_wait_s``."""
+        now, waiting = self._settle(at)
+        return build_report(self, now, waiting)
+
+    def recent_intervals(self, since: float, at: float | None = None) -> tuple[IntervalKpi, ...]:
+        """The records of the intervals that end after ``since`` (seconds), as
+        :meth:`result` gives them for the same ``at``, without building the others (a
+        chart of the last hour need not pay for the whole day)."""
+        now, _ = self._settle(at)
+        stop = min(self.end, now)
+        lo = max(since, self.start)
+        if stop <= lo:
+            return ()
+        size = self.interval_s
+        ks = range(int(lo // size), math.ceil(stop / size))
+        return tuple(i for i in build_intervals(self, ks, stop) if i.end_s > since)
+
+    def _settle(self, at: float | None) -> tuple[float, int]:
+        """Count open time up to ``at`` (default: the last event); (that instant, contacts
+        waiting)."""
         now = self._last if at is None else float(at)
         if now == -INF:
             now = self.start
@@ -319,4 +338,4 @@ class KpiAccumulator:
                 tally = visit[_TALLY]
                 if tally is not None and now - visit[_ENTERED] > tally.longest:
                     tally.longest = now - visit[_ENTERED]
-        return build_report(self, now, waiting)
+        return now, waiting

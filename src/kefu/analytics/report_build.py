@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from kefu.analytics.kpi import KpiAccumulator, _Tally
     from kefu.analytics.timeline import Level
 
-__all__ = ["build_report"]
+__all__ = ["build_intervals", "build_report"]
 
 
 def _queue_kpi(
@@ -75,16 +75,11 @@ def _level_over(level: Level, ks: range) -> tuple[int, float]:
     return peak, sum(level.area.get(k, 0.0) for k in ks)
 
 
-def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiReport:
-    """The report of ``acc`` with open time counted up to ``now`` (seconds)."""
+def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list[IntervalKpi]:
+    """The records of the intervals ``ks`` of ``acc``, open time counted up to ``stop``
+    (seconds)."""
     size = acc.interval_s
     bins = len(acc.wait_bins_s)
-    stop = min(acc.end, now)
-    if stop > acc.start:
-        ks = range(int(acc.start // size), math.ceil(stop / size))
-    else:
-        ks = range(0)
-        stop = acc.start
     queues = acc._queues
     intervals = []
     for k in ks:
@@ -109,6 +104,21 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
             for g in acc._handling
         }
         intervals.append(IntervalKpi(k * size, (k + 1) * size, per_queue, total, groups))
+    return intervals
+
+
+def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiReport:
+    """The report of ``acc`` with open time counted up to ``now`` (seconds)."""
+    size = acc.interval_s
+    bins = len(acc.wait_bins_s)
+    stop = min(acc.end, now)
+    if stop > acc.start:
+        ks = range(int(acc.start // size), math.ceil(stop / size))
+    else:
+        ks = range(0)
+        stop = acc.start
+    queues = acc._queues
+    intervals = build_intervals(acc, ks, stop)
     window = stop - acc.start
     overall = {}
     for name, queue in queues.items():

@@ -5,22 +5,28 @@ Per queue: contacts waiting and the longest current wait (router), SL today, ASA
 abandoned (analytics, standard definitions of ARCHITECTURE.md) and the predicted wait of a
 new contact (the router's estimate). Agents: state and time in state. History for the
 chart: SL per 5-minute interval and contacts waiting, sampled, over the last hour.
+
+Today's totals are running counters (:class:`kefu.analytics.RunningKpis`) and only the last
+hour's intervals are built, once per broadcast for every set of sites shown
+(:meth:`WallboardProjection.snapshots`): the figures are read under the engine's lock, so
+their cost delays every request.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kefu.analytics import KpiAccumulator, QueueKpi
+from kefu.analytics import IntervalKpi, QueueKpi, RunningKpis
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
 
-__all__ = ["HISTORY_S", "SL_INTERVAL_S", "WallboardProjection"]
+__all__ = ["HISTORY_S", "SL_INTERVAL_S", "Figures", "WallboardProjection"]
 
 SL_INTERVAL_S = 300.0
 """Length of the SL intervals on the chart (seconds)."""
@@ -36,6 +42,17 @@ def day_start(at: float, zone: ZoneInfo) -> float:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What every snapshot of one instant shares: the instant (seconds), today's KPIs per
+    queue, the chart's intervals and each queue's router status."""
+
+    now: float
+    today: Mapping[str, QueueKpi]
+    intervals: tuple[IntervalKpi, ...]
+    status: dict[str, dict[str, Any]]
+
+
 class WallboardProjection:
     """Consumes committed events; builds wallboard snapshots (JSON-ready dicts)."""
 
@@ -43,7 +60,7 @@ class WallboardProjection:
         self.engine = engine
         self.zone = ZoneInfo(timezone)
         self.day = -math.inf
-        self.kpis = KpiAccumulator(SL_INTERVAL_S)
+        self.kpis = RunningKpis(SL_INTERVAL_S)
         self.seen_seq = 0
         self.samples: deque[tuple[float, dict[str, int]]] = deque(
             maxlen=int(HISTORY_S / SAMPLE_S) + 1
@@ -54,7 +71,7 @@ class WallboardProjection:
         now = self.engine.now()
         stored = await self.engine.read_store(lambda uow: list(uow.events.read()))
         self.day = day_start(now, self.zone)
-        self.kpis = KpiAccumulator(SL_INTERVAL_S, start=self.day)
+        self.kpis = RunningKpis(SL_INTERVAL_S, start=self.day)
         self.seen_seq = 0
         self.consume(stored)
 
@@ -73,26 +90,56 @@ class WallboardProjection:
         if not self.samples or at - self.samples[-1][0] >= SAMPLE_S:
             self.samples.append((at, waiting))
 
+    def sample_now(self) -> None:
+        """Record the contacts waiting now (the chart's history keeps growing while no
+        wallboard is open). Call under the engine's lock."""
+        engine = self.engine
+        waiting = {q: engine.router.queue_status(q)["waiting"] for q in engine.router.queues}
+        self.sample(engine.now(), waiting)
+
+    def figures(self) -> Figures:
+        """The shared figures now. Call under the engine's lock."""
+        engine = self.engine
+        now = max(engine.now(), self.kpis.start)
+        status = {q: engine.router.queue_status(q) for q in engine.router.queues}
+        self.sample(now, {q: s["waiting"] for q, s in status.items()})
+        return Figures(now, self.kpis.totals(now), self.kpis.recent(now - HISTORY_S, now), status)
+
+    def snapshots(
+        self, views: Iterable[frozenset[str] | None]
+    ) -> dict[frozenset[str] | None, dict[str, Any]]:
+        """One snapshot per set of sites (``None``: all), from one reading of the figures.
+        Call under the engine's lock."""
+        figures = self.figures()
+        out: dict[frozenset[str] | None, dict[str, Any]] = {}
+        for sites in views:
+            if sites not in out:
+                one = next(iter(sites)) if sites is not None and len(sites) == 1 else None
+                out[sites] = self.snapshot(one, sites, figures)
+        return out
+
     def snapshot(
-        self, site_id: str | None = None, sites: frozenset[str] | None = None
+        self,
+        site_id: str | None = None,
+        sites: frozenset[str] | None = None,
+        figures: Figures | None = None,
     ) -> dict[str, Any]:
         """The wallboard's figures now, for one site (and the queues shared with it), for a
         set of ``sites`` (a supervisor's), or all. Call under the engine's lock
         (:meth:`RoutingEngine.query`)."""
         if site_id is not None:
             sites = frozenset({site_id})
+        if figures is None:
+            figures = self.figures()
         engine = self.engine
-        now = engine.now()
-        report = self.kpis.result(max(now, self.kpis.start))
-        today = report.queues  # the accumulator's window starts at midnight
+        now = figures.now
+        today = figures.today
         queues = []
         waiting_total = 0
-        everywhere: dict[str, int] = {}
         for queue_id, record in engine.router.queues.items():
             row = engine.queue_rows.get(queue_id)
             owner = row.site_id if row else record.spec.site_id
-            status = engine.router.queue_status(queue_id)
-            everywhere[queue_id] = status["waiting"]
+            status = figures.status[queue_id]
             if sites is not None and owner not in sites and not (row and row.shared):
                 continue
             waiting_total += status["waiting"]
@@ -134,7 +181,6 @@ class WallboardProjection:
                     "time_in_state_s": max(0.0, now - since),
                 }
             )
-        self.sample(now, everywhere)
         return {
             "at": now,
             "day_start": self.day,
@@ -148,11 +194,15 @@ class WallboardProjection:
             },
             "agents": agents,
             "agent_counts": counts,
-            "history": self._history(report.intervals, now, queues, sites is None),
+            "history": self._history(figures.intervals, now, queues, sites is None),
         }
 
     def _history(
-        self, intervals: Sequence[Any], now: float, queues: list[dict[str, Any]], every: bool
+        self,
+        intervals: Sequence[IntervalKpi],
+        now: float,
+        queues: list[dict[str, Any]],
+        every: bool,
     ) -> dict[str, Any]:
         since = now - HISTORY_S
         names = {q["queue_id"] for q in queues}

@@ -35,6 +35,7 @@ from kefu.service.ports import StoredEvent
 from kefu.service.security import Security
 from kefu.service.wallboard import WallboardProjection
 from kefu.web._http import origin_ok, user_of
+from kefu.web._tasks import stop_task, wake_or_timeout
 from kefu.web.auth_pages import AuthPages
 
 __all__ = ["Wallboard"]
@@ -74,6 +75,7 @@ class Wallboard:
         self.recheck_s = RECHECK_S
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._unsubscribe: Callable[[], None] | None = None
         self._loading: list[StoredEvent] | None = None
         self.router = APIRouter(include_in_schema=False)
@@ -83,6 +85,7 @@ class Wallboard:
 
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
+        self._stopping = False
         self._changed = asyncio.Event()
         self._unsubscribe = self.engine.subscribe(self._on_events)
         await self._load()
@@ -91,10 +94,9 @@ class Wallboard:
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
         for websocket in list(self.clients):
             with contextlib.suppress(Exception):
                 await websocket.close(code=1001)
@@ -189,16 +191,13 @@ class Wallboard:
 
     # -- broadcasting ------------------------------------------------------------------
     async def snapshot(self, sites: frozenset[str] | None) -> dict[str, Any]:
-        if sites is not None and len(sites) == 1:
-            (site_id,) = sites
-            return await self.engine.query(lambda _engine: self.projection.snapshot(site_id))
-        return await self.engine.query(lambda _engine: self.projection.snapshot(None, sites))
+        snapshots = await self.engine.query(lambda _engine: self.projection.snapshots([sites]))
+        return snapshots[sites]
 
     async def _broadcast_loop(self) -> None:
         assert self._changed is not None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=self.interval_s)
+        while not self._stopping:
+            await wake_or_timeout(self._changed, self.interval_s)
             self._changed.clear()
             try:
                 if self.projection.needs_new_day():
@@ -211,13 +210,18 @@ class Wallboard:
             await asyncio.sleep(MIN_GAP_S)
 
     async def broadcast(self) -> None:
-        """Send every client the snapshot of its sites (one snapshot per set of sites)."""
-        snapshots: dict[frozenset[str] | None, dict[str, Any]] = {None: await self.snapshot(None)}
+        """Send every client the snapshot of its sites: one reading of the engine and of
+        the KPIs for all of them, one snapshot per set of sites."""
+        clients = []
         for websocket, client in list(self.clients.items()):
-            if not await self._still_valid(websocket, client):
-                continue
-            if client.sites not in snapshots:
-                snapshots[client.sites] = await self.snapshot(client.sites)
+            if await self._still_valid(websocket, client):
+                clients.append((websocket, client))
+        if not clients:
+            await self.engine.query(lambda _engine: self.projection.sample_now())
+            return
+        views = [client.sites for _, client in clients]
+        snapshots = await self.engine.query(lambda _engine: self.projection.snapshots(views))
+        for websocket, client in clients:
             try:
                 await websocket.send_json(snapshots[client.sites])
             except Exception:

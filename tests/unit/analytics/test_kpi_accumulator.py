@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kpi_oracle import oracle
 
-from kefu.analytics import KpiAccumulator, QueueKpi
+from kefu.analytics import KpiAccumulator, QueueKpi, RunningKpis
 from kefu.domain.errors import KefuError
 from kefu.domain.events import Event
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, ContactState, QueueSpec
@@ -229,3 +229,40 @@ def _check_invariants(total: QueueKpi, report: object) -> None:
         assert ratio is None or 0.0 <= ratio <= 1.0
     assert sum(total.wait_hist_answered) == total.answered
     assert sum(total.wait_hist_abandoned) == total.abandoned
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(_STEP, min_size=10, max_size=80),
+    st.sampled_from([30.0, 45.0, 100.0]),
+    st.floats(0, 60),
+    st.integers(min_value=1, max_value=7),
+)
+def test_given_any_routing_history_when_fed_in_batches_then_running_totals_match_the_report(
+    steps: list[tuple[str, float, int]], size: float, start: float, batches: int
+) -> None:
+    _, log, now = _drive(steps)
+    running = RunningKpis(size, start=start)
+    full = KpiAccumulator(size, start=start)
+    cut = max(1, len(log) // batches)
+    for i in range(0, len(log), cut):
+        running.consume_all(log[i : i + cut])  # read between batches, as a wallboard does
+        running.totals(log[min(i + cut, len(log)) - 1].at)
+    full.consume_all(log)
+    at = max(now, start)
+    report = full.result(at)
+    totals = running.totals(at)
+    assert totals.keys() == report.queues.keys()
+    for name, expected in report.queues.items():
+        got = totals[name]
+        counts = ("offered", "answered", "abandoned", "short_abandons", "answered_within_sl")
+        counts += ("balked", "answered_at_once", "handled", "max_queue_length")
+        assert [getattr(got, f) for f in counts] == [getattr(expected, f) for f in counts]
+        assert got.wait_hist_answered == expected.wait_hist_answered
+        assert got.wait_hist_abandoned == expected.wait_hist_abandoned
+        for ratio in ("service_level", "asa_s", "abandon_rate", "longest_wait_s"):
+            assert getattr(got, ratio) == pytest.approx(getattr(expected, ratio), abs=1e-9)
+        assert got.queue_length_area == pytest.approx(expected.queue_length_area, abs=1e-6)
+    since = at - 3 * size
+    recent = running.recent(since, at)
+    assert recent == tuple(i for i in report.intervals if i.end_s > since)
