@@ -5,8 +5,8 @@ Agents (agent users with bearer tokens) keep ``/ws/desktop`` open and accept the
 over ``/api/v1/desktop``; customers open ``/ws/chat``, write a first message (a new chat
 contact, routed), wait until an agent serves them, then send ``--messages`` more, one every
 ``--gap`` seconds. Latency is from a customer's send to the moment its agent's desktop
-socket delivers a screen showing that message; messages/s counts those receipts over the
-message phase. The peer is a bare WebSocket relay (Starlette, no storage, no routing: each
+socket delivers a screen, or a message frame (the delta pushed alone), showing that message;
+messages/s counts those receipts over the message phase. The peer is a bare WebSocket relay (Starlette, no storage, no routing: each
 customer's frame forwarded to its agent's socket) with the same clients, counts and pacing:
 the floor of WebSocket, JSON and Python on this machine. Bounded: ``--time-limit`` s per run.
 
@@ -141,6 +141,12 @@ async def kefu_agent(base: str, token: str, load: Load, stop: asyncio.Event) -> 
                 async with asyncio.timeout(0.5):
                     frame = json.loads(await ws.recv())
             except TimeoutError:
+                continue
+            if frame.get("type") == "message":  # one new message, pushed alone
+                tag = tag_of(frame["message"]["text"])
+                if tag and tag not in seen:
+                    seen.add(tag)
+                    load.receive(tag)
                 continue
             if frame.get("type") != "desktop":
                 continue

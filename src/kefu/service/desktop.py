@@ -17,7 +17,7 @@ from kefu.domain import events as ev
 from kefu.domain.customer_errors import UnknownCustomer
 from kefu.domain.model import ContactState
 from kefu.service.channel_state import ChannelState
-from kefu.service.channel_views import conversation_view, customer_panel
+from kefu.service.channel_views import conversation_view, customer_panel, message_views
 from kefu.service.channels import ChannelService
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
@@ -156,6 +156,22 @@ class Desktops:
             for agent_id in agent_ids:
                 engine.router.agent(agent_id)  # raises UnknownAgent
             return [desktop_view(engine, state, a, self.deadlines) for a in agent_ids]
+
+        return await self.channels.read(look)
+
+    async def new_messages(
+        self, wanted: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], list[dict[str, Any]]]:
+        """For each (conversation, number of the last message a screen shows), the
+        messages after it, read at one instant (one engine query)."""
+
+        def look(
+            engine: RoutingEngine, state: ChannelState
+        ) -> dict[tuple[str, int], list[dict[str, Any]]]:
+            return {
+                (conv_id, after): message_views(state, engine.router, conv_id, after=after)
+                for conv_id, after in set(wanted)
+            }
 
         return await self.channels.read(look)
 

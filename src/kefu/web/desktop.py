@@ -2,6 +2,13 @@
 agent's screen whenever something it shows changed (and every few seconds, so times in
 state keep counting), and the customer's typing.
 
+A new message on a conversation the screen shows goes out alone, as a ``message`` frame
+(``contact_id``, ``conversation_id``, ``message`` with its ``seq``), ahead of any screen
+recomputation; offers, accepts, transfers, wrap-ups and presence push the whole screen.
+Frames leave in order, each message once per screen: a screen records the last message
+number of each conversation it shows and deltas continue from there. A page that cannot
+apply a delta sends ``{"type": "resync"}`` and gets the whole screen.
+
 Only a logged-in agent opens it, as itself: the page redirects to the login otherwise, the
 socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page).
 Actions are posted to ``/api/v1/desktop`` (:mod:`kefu.api.routes.desktop`) with the
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +46,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REFRESH_S = 5.0
 MIN_GAP_S = 0.01
+# Screens recomputed per engine read: between two batches the loop sends the message
+# deltas that arrived meanwhile, so 50 screens at once do not hold a message back.
+SCREEN_BATCH = 8
 
 
 def desktop_agent(user: Principal | None) -> str | None:
@@ -64,6 +75,9 @@ class DesktopPages:
         self._sent: dict[WebSocket, dict[str, Any]] = {}
         self._dirty_agents: set[str] = set()
         self._everyone = False
+        self._seqs: dict[WebSocket, dict[str, int]] = {}
+        self._news: dict[str, set[str]] = {}
+        self._forced: set[WebSocket] = set()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/desktop", self.socket)
@@ -143,12 +157,16 @@ class DesktopPages:
             await websocket.send_json(hello)
             await self._send_view(websocket, agent_id, force=True)
             while True:
-                await websocket.receive_text()  # nothing is expected; keeps the socket open
+                if _is_resync(await websocket.receive_text()):
+                    self._forced.add(websocket)
+                    self._mark({agent_id})
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             self.sockets.pop(websocket, None)
             self._sent.pop(websocket, None)
+            self._seqs.pop(websocket, None)
+            self._forced.discard(websocket)
             humans.leave(agent_id)
 
     # -- pushing -----------------------------------------------------------------------
@@ -164,7 +182,13 @@ class DesktopPages:
                     self.channels.spawn(_send(websocket, frame))
             return
         contact = self.channels.engine.router.contacts.get(update.contact_id or "")
-        if contact is not None and contact.agent_id is not None:
+        if contact is None or contact.agent_id is None:
+            return
+        if update.kind == "message":
+            self._news.setdefault(contact.agent_id, set()).add(update.conversation_id)
+            if self._dirty is not None:
+                self._dirty.set()
+        else:
             self._mark({contact.agent_id})
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
@@ -189,32 +213,92 @@ class DesktopPages:
         if not force and self._sent.get(websocket) == rest:
             return
         self._sent[websocket] = rest
+        self._seqs[websocket] = {
+            conv["conversation_id"]: conv["messages"][-1]["seq"] if conv["messages"] else 0
+            for contact in view["contacts"]
+            if (conv := contact.get("conversation"))
+        }
         await _send(websocket, {"type": "desktop", "view": view})
+
+    async def _push_news(self) -> None:
+        """Send the new messages of the conversations marked since the last call, each
+        to the screens showing that conversation; a screen that does not show it yet
+        gets its whole screen instead (the conversation is new to it)."""
+        news, self._news = self._news, {}
+        if not news:
+            return
+        wanted: list[tuple[WebSocket, str, int]] = []
+        for websocket, agent_id in list(self.sockets.items()):
+            shown = self._seqs.get(websocket)
+            for conv_id in sorted(news.get(agent_id, ())):
+                after = None if shown is None else shown.get(conv_id)
+                if after is None:
+                    self._forced.add(websocket)
+                    self._mark({agent_id})
+                else:
+                    wanted.append((websocket, conv_id, after))
+        if not wanted:
+            return
+        found = await self.desktops.new_messages([(c, after) for _, c, after in wanted])
+        contact_of = self.channels.state.contact_of
+        for websocket, conv_id, after in wanted:
+            shown = self._seqs.get(websocket)
+            if shown is None or shown.get(conv_id) != after:
+                continue  # closed, or a whole screen went out meanwhile
+            for message in found.get((conv_id, after), ()):
+                shown[conv_id] = message["seq"]
+                frame = {
+                    "type": "message",
+                    "contact_id": contact_of.get(conv_id),
+                    "conversation_id": conv_id,
+                    "message": message,
+                }
+                await _send(websocket, frame)
 
     async def _push_loop(self) -> None:
         assert self._dirty is not None
         while not self._stopping:
             changed = await wake_or_timeout(self._dirty, REFRESH_S)
             self._dirty.clear()
-            wanted = None if (self._everyone or not changed) else self._dirty_agents
-            self._dirty_agents, self._everyone = set(), False
-            targets = [
-                (websocket, agent_id)
-                for websocket, agent_id in list(self.sockets.items())
-                if wanted is None or agent_id in wanted
-            ]
-            if targets:
-                try:
-                    # One read of the engine for every screen to refresh.
-                    views = await self.desktops.views(sorted({a for _, a in targets}))
-                    by_agent = {v["agent"]["agent_id"]: v for v in views}
-                    for websocket, agent_id in targets:
-                        await self._deliver(websocket, by_agent[agent_id], force=not changed)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("desktop update failed")
+            try:
+                await self._push_news()
+                await self._push_screens(changed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("desktop update failed")
             await asyncio.sleep(MIN_GAP_S)
+
+    async def _push_screens(self, changed: bool) -> None:
+        """Recompute and send the marked screens (every screen after a quiet
+        :data:`REFRESH_S`), :data:`SCREEN_BATCH` agents per engine read."""
+        wanted = None if (self._everyone or not changed) else self._dirty_agents
+        self._dirty_agents, self._everyone = set(), False
+        forced, self._forced = self._forced, set()
+        targets = [
+            (websocket, agent_id)
+            for websocket, agent_id in list(self.sockets.items())
+            if wanted is None or agent_id in wanted or websocket in forced
+        ]
+        agents = sorted({a for _, a in targets})
+        for start in range(0, len(agents), SCREEN_BATCH):
+            batch = agents[start : start + SCREEN_BATCH]
+            views = await self.desktops.views(batch)
+            by_agent = {v["agent"]["agent_id"]: v for v in views}
+            for websocket, agent_id in targets:
+                if agent_id in by_agent and websocket in self.sockets:
+                    force = not changed or websocket in forced
+                    await self._deliver(websocket, by_agent[agent_id], force=force)
+            await self._push_news()
+
+
+def _is_resync(text: str) -> bool:
+    """Whether a frame from the page asks for its whole screen again."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "resync"
 
 
 async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
