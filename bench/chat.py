@@ -6,9 +6,10 @@ over ``/api/v1/desktop``; customers open ``/ws/chat``, write a first message (a 
 contact, routed), wait until an agent serves them, then send ``--messages`` more, one every
 ``--gap`` seconds. Latency is from a customer's send to the moment its agent's desktop
 socket delivers a screen, or a message frame (the delta pushed alone), showing that message;
-messages/s counts those receipts over the message phase. The peer is a bare WebSocket relay (Starlette, no storage, no routing: each
-customer's frame forwarded to its agent's socket) with the same clients, counts and pacing:
-the floor of WebSocket, JSON and Python on this machine. Bounded: ``--time-limit`` s per run.
+messages/s counts those receipts over the message phase. The peer is a bare WebSocket
+relay (Starlette, no storage, no routing: each customer's frame forwarded to its agent's
+socket) with the same clients, counts and pacing: the floor of WebSocket, JSON and Python
+on this machine. Bounded: ``--time-limit`` s per run.
 
     .venv/bin/python bench/chat.py [--customers 200] [--agents 50] [--messages 5]
 

@@ -96,18 +96,18 @@ def _names(state: ChannelState, router: Router, customer_id: str) -> dict[str, s
 
 
 def message_views(
-    state: ChannelState, router: Router, conversation_id: str, *, after: int
+    state: ChannelState, router: Router, conversation_id: str, *, after: int, upto: int
 ) -> list[dict[str, Any]]:
-    """The conversation's messages after number ``after``, as :func:`conversation_view`
-    shows them (the desktop's per-message push)."""
+    """The conversation's messages numbered ``after + 1`` to ``upto``, as
+    :func:`conversation_view` shows them (the desktop's per-message push)."""
     conv = state.conversation(conversation_id)
-    if len(conv.messages) <= after:
+    if upto <= after:
         return []
     deliveries = state.deliveries.get(conversation_id, {})
     names = _names(state, router, conv.customer_id)
     return [
         _message_view(i, m, deliveries, names)
-        for i, m in enumerate(conv.messages[after:], start=after + 1)
+        for i, m in enumerate(conv.messages[after:upto], start=after + 1)
     ]
 
 

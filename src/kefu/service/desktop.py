@@ -159,21 +159,15 @@ class Desktops:
 
         return await self.channels.read(look)
 
-    async def new_messages(
-        self, wanted: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], list[dict[str, Any]]]:
-        """For each (conversation, number of the last message a screen shows), the
-        messages after it, read at one instant (one engine query)."""
-
-        def look(
-            engine: RoutingEngine, state: ChannelState
-        ) -> dict[tuple[str, int], list[dict[str, Any]]]:
-            return {
-                (conv_id, after): message_views(state, engine.router, conv_id, after=after)
-                for conv_id, after in set(wanted)
-            }
-
-        return await self.channels.read(look)
+    def stored_messages(self, conversation_id: str, after: int, upto: int) -> list[dict[str, Any]]:
+        """Messages ``after + 1`` to ``upto`` of a conversation, all of them stored (numbers
+        from :class:`~kefu.service.channels.ChannelUpdate`). A stored message never changes,
+        so this reads without the engine's lock and without waiting for the writer's next
+        commit, which a screen's read does (a message is not held up behind others)."""
+        engine = self.channels.engine
+        return message_views(
+            self.channels.state, engine.router, conversation_id, after=after, upto=upto
+        )
 
 
 def desktop_view(

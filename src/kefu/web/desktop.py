@@ -76,7 +76,7 @@ class DesktopPages:
         self._dirty_agents: set[str] = set()
         self._everyone = False
         self._seqs: dict[WebSocket, dict[str, int]] = {}
-        self._news: dict[str, set[str]] = {}
+        self._news: dict[str, dict[str, int]] = {}
         self._forced: set[WebSocket] = set()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
@@ -185,7 +185,8 @@ class DesktopPages:
         if contact is None or contact.agent_id is None:
             return
         if update.kind == "message":
-            self._news.setdefault(contact.agent_id, set()).add(update.conversation_id)
+            news = self._news.setdefault(contact.agent_id, {})
+            news[update.conversation_id] = max(update.seq, news.get(update.conversation_id, 0))
             if self._dirty is not None:
                 self._dirty.set()
         else:
@@ -227,33 +228,24 @@ class DesktopPages:
         news, self._news = self._news, {}
         if not news:
             return
-        wanted: list[tuple[WebSocket, str, int]] = []
+        contact_of = self.channels.state.contact_of
         for websocket, agent_id in list(self.sockets.items()):
             shown = self._seqs.get(websocket)
-            for conv_id in sorted(news.get(agent_id, ())):
+            for conv_id, upto in sorted(news.get(agent_id, {}).items()):
                 after = None if shown is None else shown.get(conv_id)
-                if after is None:
+                if shown is None or after is None:
                     self._forced.add(websocket)
                     self._mark({agent_id})
-                else:
-                    wanted.append((websocket, conv_id, after))
-        if not wanted:
-            return
-        found = await self.desktops.new_messages([(c, after) for _, c, after in wanted])
-        contact_of = self.channels.state.contact_of
-        for websocket, conv_id, after in wanted:
-            shown = self._seqs.get(websocket)
-            if shown is None or shown.get(conv_id) != after:
-                continue  # closed, or a whole screen went out meanwhile
-            for message in found.get((conv_id, after), ()):
-                shown[conv_id] = message["seq"]
-                frame = {
-                    "type": "message",
-                    "contact_id": contact_of.get(conv_id),
-                    "conversation_id": conv_id,
-                    "message": message,
-                }
-                await _send(websocket, frame)
+                    continue
+                for message in self.desktops.stored_messages(conv_id, after, upto):
+                    shown[conv_id] = message["seq"]
+                    frame = {
+                        "type": "message",
+                        "contact_id": contact_of.get(conv_id),
+                        "conversation_id": conv_id,
+                        "message": message,
+                    }
+                    await _send(websocket, frame)
 
     async def _push_loop(self) -> None:
         assert self._dirty is not None
