@@ -119,14 +119,21 @@ def tag_of(text: str) -> str | None:
     return text if text.startswith("bench:") else None
 
 
-async def kefu_agent(base: str, token: str, load: Load, stop: asyncio.Event) -> None:
+async def kefu_agent(
+    base: str, token: str, load: Load, stop: asyncio.Event, *, deflate: bool = True
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     ws_url = base.replace("http", "ws") + "/ws/desktop"
     accepting: set[str] = set()
     seen: set[str] = set()
     async with (
         httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http,
-        connect(ws_url, additional_headers=headers, max_size=None) as ws,
+        connect(
+            ws_url,
+            additional_headers=headers,
+            max_size=None,
+            compression="deflate" if deflate else None,
+        ) as ws,
     ):
         await http.post("/api/v1/desktop/state", json={"presence": "ready"})
 
@@ -192,7 +199,8 @@ async def kefu_customer(base: str, n: int, args: argparse.Namespace, load: Load)
 async def drive_kefu(base: str, tokens: list[str], args: argparse.Namespace) -> Load:
     load = Load()
     stop = asyncio.Event()
-    agents = [asyncio.create_task(kefu_agent(base, t, load, stop)) for t in tokens]
+    deflate = args.desktop_deflate == "on"
+    agents = [asyncio.create_task(kefu_agent(base, t, load, stop, deflate=deflate)) for t in tokens]
     await asyncio.sleep(1.0)  # agents connected and ready
     customers = [
         asyncio.create_task(kefu_customer(base, n, args, load)) for n in range(args.customers)
@@ -441,6 +449,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per run")
     parser.add_argument("--postgres", choices=["auto", "off"], default="auto")
+    parser.add_argument(
+        "--desktop-deflate",
+        choices=["on", "off"],
+        default="on",
+        help="offer per-message deflate on the agents' desktop sockets (as browsers do)",
+    )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -3,11 +3,13 @@ agent's screen whenever something it shows changed (and every few seconds, so ti
 state keep counting), and the customer's typing.
 
 A new message on a conversation the screen shows goes out alone, as a ``message`` frame
-(``contact_id``, ``conversation_id``, ``message`` with its ``seq``), ahead of any screen
-recomputation; offers, accepts, transfers, wrap-ups and presence push the whole screen.
-Frames leave in order, each message once per screen: a screen records the last message
-number of each conversation it shows and deltas continue from there. A page that cannot
-apply a delta sends ``{"type": "resync"}`` and gets the whole screen.
+(``contact_id``, ``conversation_id``, ``message`` with its ``seq``), as soon as it is
+stored, whatever screens are being recomputed; offers, accepts, transfers, wrap-ups and
+presence push the whole screen. Each socket sends its frames in order from one queue, each
+message once: the socket records the last message number of each conversation it showed,
+deltas continue from there, and a screen read before a delta went out gets the messages
+it lacks appended. A page that cannot apply a delta sends ``{"type": "resync"}`` and gets
+the whole screen.
 
 Only a logged-in agent opens it, as itself: the page redirects to the login otherwise, the
 socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page).
@@ -46,8 +48,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REFRESH_S = 5.0
 MIN_GAP_S = 0.01
-# Screens recomputed per engine read: between two batches the loop sends the message
-# deltas that arrived meanwhile, so 50 screens at once do not hold a message back.
+# Screens recomputed per engine read: each read holds the event loop and the engine's
+# lock while it computes, so 50 screens at once would hold back messages being stored.
 SCREEN_BATCH = 8
 
 
@@ -76,7 +78,7 @@ class DesktopPages:
         self._dirty_agents: set[str] = set()
         self._everyone = False
         self._seqs: dict[WebSocket, dict[str, int]] = {}
-        self._news: dict[str, dict[str, int]] = {}
+        self._outboxes: dict[WebSocket, asyncio.Queue[dict[str, Any] | None]] = {}
         self._forced: set[WebSocket] = set()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
@@ -146,6 +148,9 @@ class DesktopPages:
             return
         humans = self.desktops.humans
         humans.enter(agent_id)
+        outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._outboxes[websocket] = outbox
+        sender = asyncio.create_task(_drain(websocket, outbox), name="kefu-desktop-send")
         self.sockets[websocket] = agent_id
         try:
             hello = {
@@ -154,7 +159,7 @@ class DesktopPages:
                 "vocabulary": vocabulary(),
                 "csrf_token": csrf_token(self.settings.secret_key, user),
             }
-            await websocket.send_json(hello)
+            outbox.put_nowait(hello)
             await self._send_view(websocket, agent_id, force=True)
             while True:
                 if _is_resync(await websocket.receive_text()):
@@ -167,6 +172,9 @@ class DesktopPages:
             self._sent.pop(websocket, None)
             self._seqs.pop(websocket, None)
             self._forced.discard(websocket)
+            self._outboxes.pop(websocket, None)
+            outbox.put_nowait(None)
+            await stop_task(sender, 1.0)
             humans.leave(agent_id)
 
     # -- pushing -----------------------------------------------------------------------
@@ -179,16 +187,13 @@ class DesktopPages:
             frame = {"type": "typing", "conversation_id": update.conversation_id}
             for websocket, agent_id in list(self.sockets.items()):
                 if agent_id == holder:
-                    self.channels.spawn(_send(websocket, frame))
+                    self._enqueue(websocket, frame)
             return
         contact = self.channels.engine.router.contacts.get(update.contact_id or "")
         if contact is None or contact.agent_id is None:
             return
         if update.kind == "message":
-            news = self._news.setdefault(contact.agent_id, {})
-            news[update.conversation_id] = max(update.seq, news.get(update.conversation_id, 0))
-            if self._dirty is not None:
-                self._dirty.set()
+            self._push_message(contact.agent_id, update.conversation_id, update.seq)
         else:
             self._mark({contact.agent_id})
 
@@ -209,43 +214,60 @@ class DesktopPages:
         (view,) = await self.desktops.views([agent_id])
         await self._deliver(websocket, view, force=force)
 
+    def _enqueue(self, websocket: WebSocket, frame: dict[str, Any]) -> None:
+        outbox = self._outboxes.get(websocket)
+        if outbox is not None:
+            outbox.put_nowait(frame)
+
     async def _deliver(self, websocket: WebSocket, view: dict[str, Any], *, force: bool) -> None:
         rest = {k: v for k, v in view.items() if k != "at"}
         if not force and self._sent.get(websocket) == rest:
             return
         self._sent[websocket] = rest
+        shown = self._seqs.get(websocket, {})
+        contacts = []
+        for contact in view["contacts"]:
+            conv = contact.get("conversation")
+            if conv:
+                last = conv["messages"][-1]["seq"] if conv["messages"] else 0
+                extra = self.desktops.stored_messages(
+                    conv["conversation_id"], last, shown.get(conv["conversation_id"], 0)
+                )
+                if extra:  # pushed alone after this screen was read: it keeps showing them
+                    conv = {**conv, "messages": conv["messages"] + extra}
+                    contact = {**contact, "conversation": conv}
+            contacts.append(contact)
+        view = {**view, "contacts": contacts}
         self._seqs[websocket] = {
             conv["conversation_id"]: conv["messages"][-1]["seq"] if conv["messages"] else 0
-            for contact in view["contacts"]
+            for contact in contacts
             if (conv := contact.get("conversation"))
         }
-        await _send(websocket, {"type": "desktop", "view": view})
+        self._enqueue(websocket, {"type": "desktop", "view": view})
 
-    async def _push_news(self) -> None:
-        """Send the new messages of the conversations marked since the last call, each
-        to the screens showing that conversation; a screen that does not show it yet
-        gets its whole screen instead (the conversation is new to it)."""
-        news, self._news = self._news, {}
-        if not news:
-            return
-        contact_of = self.channels.state.contact_of
-        for websocket, agent_id in list(self.sockets.items()):
+    def _push_message(self, agent_id: str, conv_id: str, upto: int) -> None:
+        """Queue the agent's sockets the stored messages of ``conv_id`` up to number
+        ``upto`` they have not shown; a socket whose screen does not show the conversation
+        yet gets its whole screen instead (the conversation is new to it)."""
+        contact_id = self.channels.state.contact_of.get(conv_id)
+        for websocket, holder in list(self.sockets.items()):
+            if holder != agent_id:
+                continue
             shown = self._seqs.get(websocket)
-            for conv_id, upto in sorted(news.get(agent_id, {}).items()):
-                after = None if shown is None else shown.get(conv_id)
-                if shown is None or after is None:
-                    self._forced.add(websocket)
-                    self._mark({agent_id})
-                    continue
-                for message in self.desktops.stored_messages(conv_id, after, upto):
-                    shown[conv_id] = message["seq"]
-                    frame = {
-                        "type": "message",
-                        "contact_id": contact_of.get(conv_id),
-                        "conversation_id": conv_id,
-                        "message": message,
-                    }
-                    await _send(websocket, frame)
+            after = None if shown is None else shown.get(conv_id)
+            if shown is None or after is None:
+                self._forced.add(websocket)
+                self._mark({agent_id})
+                continue
+            for message in self.desktops.stored_messages(conv_id, after, upto):
+                shown[conv_id] = message["seq"]
+                frame = {
+                    "type": "message",
+                    "contact_id": contact_id,
+                    "conversation_id": conv_id,
+                    "message": message,
+                }
+                self._enqueue(websocket, frame)
 
     async def _push_loop(self) -> None:
         assert self._dirty is not None
@@ -253,7 +275,6 @@ class DesktopPages:
             changed = await wake_or_timeout(self._dirty, REFRESH_S)
             self._dirty.clear()
             try:
-                await self._push_news()
                 await self._push_screens(changed)
             except asyncio.CancelledError:
                 raise
@@ -281,7 +302,6 @@ class DesktopPages:
                 if agent_id in by_agent and websocket in self.sockets:
                     force = not changed or websocket in forced
                     await self._deliver(websocket, by_agent[agent_id], force=force)
-            await self._push_news()
 
 
 def _is_resync(text: str) -> bool:
@@ -293,6 +313,8 @@ def _is_resync(text: str) -> bool:
     return isinstance(data, dict) and data.get("type") == "resync"
 
 
-async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json(data)
+async def _drain(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
+    """Send a socket's frames in the order queued, until None."""
+    while (frame := await outbox.get()) is not None:
+        with contextlib.suppress(Exception):
+            await websocket.send_json(frame)
