@@ -468,6 +468,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.customers > 4 * args.agents:
         parser.error("every customer needs a chat slot: customers ≤ 4 × agents")
     results: dict[str, Any] = {}
+    # The machine may be shared: its 1-minute load average before and after the runs.
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(
@@ -497,7 +499,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     record = {
         "benchmark": "chat",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": {
+            **machine(),
+            "load_1m": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
+        },
         "python": platform.python_version(),
         "args": {k: v for k, v in vars(args).items() if k != "relay_server"},
         "figures": results,
