@@ -13,6 +13,7 @@ API) share a skill no simulated agent has, and the agents take no calls.
 
 from __future__ import annotations
 
+import json
 import smtplib
 import time
 from collections.abc import Callable, Iterator
@@ -130,6 +131,8 @@ def test_given_an_agent_when_a_customer_chats_in_chinese_then_reply_transfer_and
         add_agent(api, "e2e.zhou", "周杰", skills=E2E_SKILLS, capacity=DESK)
     problems: list[str] = []
     first = watch(contexts("lin").new_page(), problems)
+    pushed: list[str] = []  # the desktop socket's frames, as sent
+    first.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(frame)))
     log_in(first, demo, "e2e.lin", "/desktop")
     first.wait_for_selector("#link.online")
     go_ready(first)
@@ -165,6 +168,14 @@ def test_given_an_agent_when_a_customer_chats_in_chinese_then_reply_transfer_and
     first.keyboard.press("Control+Enter")
     customer.wait_for_selector(".kefu-msg.agent >> text=我来帮您检查线路")
     first.wait_for_selector("#messages li.outbound")
+    # A further customer message comes alone over the socket and is appended to the view.
+    customer.fill(".kefu-composer textarea", "路由器的灯一直在闪")
+    customer.click(".kefu-send")
+    first.wait_for_selector("#messages li.inbound >> text=路由器的灯一直在闪")
+    frames = [json.loads(f) for f in pushed]
+    assert any(
+        f["type"] == "message" and f["message"]["text"] == "路由器的灯一直在闪" for f in frames
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     first.screenshot(path=str(ARTIFACTS / "desktop-en.png"))
     customer.screenshot(path=str(ARTIFACTS / "chat-widget.png"))

@@ -45,12 +45,14 @@ class Receipt:
 class ChannelUpdate:
     """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
     ``delivery``, ``contact``, ``customer`` (merged or split) or (not stored) ``typing``;
-    ``who`` says who types."""
+    ``who`` says who types or writes; ``seq`` is a message's number in its conversation
+    (1, 2, ...)."""
 
     kind: str
     conversation_id: str
     contact_id: str | None = None
     who: str = ""
+    seq: int = 0
 
 
 Listener = Callable[[ChannelUpdate], None]

@@ -18,6 +18,7 @@ __all__ = [
     "conversation_view",
     "customer_panel",
     "customer_summary",
+    "message_views",
     "queue_positions",
     "wait_info",
 ]
@@ -83,6 +84,33 @@ def _message_view(
     }
 
 
+def _names(state: ChannelState, router: Router, customer_id: str) -> dict[str, str]:
+    """Display names of a conversation's authors: agents, the customer's identities, kefu."""
+    customer = state.directory.get(state.directory.resolve(customer_id))
+    names = {a: r.spec.name or a for a, r in router.agents.items()}
+    names.update(
+        {cid: customer.name or cid for cid in state.directory.identities(customer.customer_id)}
+    )
+    names["kefu"] = "kefu 客服"
+    return names
+
+
+def message_views(
+    state: ChannelState, router: Router, conversation_id: str, *, after: int, upto: int
+) -> list[dict[str, Any]]:
+    """The conversation's messages numbered ``after + 1`` to ``upto``, as
+    :func:`conversation_view` shows them (the desktop's per-message push)."""
+    conv = state.conversation(conversation_id)
+    if upto <= after:
+        return []
+    deliveries = state.deliveries.get(conversation_id, {})
+    names = _names(state, router, conv.customer_id)
+    return [
+        _message_view(i, m, deliveries, names)
+        for i, m in enumerate(conv.messages[after:upto], start=after + 1)
+    ]
+
+
 def conversation_view(
     state: ChannelState, router: Router, conversation_id: str, *, after: int = 0
 ) -> dict[str, Any]:
@@ -93,12 +121,7 @@ def conversation_view(
     contact_id = state.contact_of.get(conversation_id)
     contact = router.contacts.get(contact_id) if contact_id else None
     route = state.routes.get(conversation_id)
-    customer = state.directory.get(state.directory.resolve(conv.customer_id))
-    names = {a: r.spec.name or a for a, r in router.agents.items()}
-    names.update(
-        {cid: customer.name or cid for cid in state.directory.identities(customer.customer_id)}
-    )
-    names["kefu"] = "kefu 客服"
+    names = _names(state, router, conv.customer_id)
     return {
         "conversation_id": conv.conversation_id,
         "customer_id": state.directory.resolve(conv.customer_id),

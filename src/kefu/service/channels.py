@@ -222,7 +222,8 @@ class ChannelService(AgentActions):
             contact_id = await self._new_contact(tx, inbound, link.customer_id, conv_id, queue_id)
             updates.append(ChannelUpdate("contact", conv_id, contact_id))
             self._wait_notice(tx, inbound.channel, conv_id, contact_id, updates)
-        updates.append(ChannelUpdate("message", conv_id, contact_id, "customer"))
+        seq = len(state.conversation(conv_id).messages)
+        updates.append(ChannelUpdate("message", conv_id, contact_id, "customer", seq))
         return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
 
     def _wait_notice(
@@ -350,10 +351,11 @@ class ChannelService(AgentActions):
             external_id=external_id,
         )
         self.state.reply(conv_id, message)
-        updates.append(ChannelUpdate("message", conv_id, contact_id, "agent"))
+        seq = len(conv.messages) + 1
+        updates.append(ChannelUpdate("message", conv_id, contact_id, "agent", seq))
         out = OutboundReply(conv_id, route, text, external_id, thread, author)
         self._outbox.setdefault(id(tx), []).append((gateway, out))
-        return len(conv.messages) + 1
+        return seq
 
     async def _deliver(self, gateway: ReplyGateway, reply: OutboundReply) -> None:
         try:

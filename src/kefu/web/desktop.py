@@ -2,6 +2,15 @@
 agent's screen whenever something it shows changed (and every few seconds, so times in
 state keep counting), and the customer's typing.
 
+A new message on a conversation the screen shows goes out alone, as a ``message`` frame
+(``contact_id``, ``conversation_id``, ``message`` with its ``seq``), as soon as it is
+stored, whatever screens are being recomputed; offers, accepts, transfers, wrap-ups and
+presence push the whole screen. Each socket sends its frames in order from one queue, each
+message once: the socket records the last message number of each conversation it showed,
+deltas continue from there, and a screen read before a delta went out gets the messages
+it lacks appended. A page that cannot apply a delta sends ``{"type": "resync"}`` and gets
+the whole screen.
+
 Only a logged-in agent opens it, as itself: the page redirects to the login otherwise, the
 socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page).
 Actions are posted to ``/api/v1/desktop`` (:mod:`kefu.api.routes.desktop`) with the
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +48,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REFRESH_S = 5.0
 MIN_GAP_S = 0.01
+# Screens recomputed per engine read: each read holds the event loop and the engine's
+# lock while it computes, so 50 screens at once would hold back messages being stored.
+SCREEN_BATCH = 8
 
 
 def desktop_agent(user: Principal | None) -> str | None:
@@ -64,6 +77,9 @@ class DesktopPages:
         self._sent: dict[WebSocket, dict[str, Any]] = {}
         self._dirty_agents: set[str] = set()
         self._everyone = False
+        self._seqs: dict[WebSocket, dict[str, int]] = {}
+        self._outboxes: dict[WebSocket, asyncio.Queue[dict[str, Any] | None]] = {}
+        self._forced: set[WebSocket] = set()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/desktop", self.socket)
@@ -132,6 +148,9 @@ class DesktopPages:
             return
         humans = self.desktops.humans
         humans.enter(agent_id)
+        outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._outboxes[websocket] = outbox
+        sender = asyncio.create_task(_drain(websocket, outbox), name="kefu-desktop-send")
         self.sockets[websocket] = agent_id
         try:
             hello = {
@@ -140,15 +159,22 @@ class DesktopPages:
                 "vocabulary": vocabulary(),
                 "csrf_token": csrf_token(self.settings.secret_key, user),
             }
-            await websocket.send_json(hello)
+            outbox.put_nowait(hello)
             await self._send_view(websocket, agent_id, force=True)
             while True:
-                await websocket.receive_text()  # nothing is expected; keeps the socket open
+                if _is_resync(await websocket.receive_text()):
+                    self._forced.add(websocket)
+                    self._mark({agent_id})
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             self.sockets.pop(websocket, None)
             self._sent.pop(websocket, None)
+            self._seqs.pop(websocket, None)
+            self._forced.discard(websocket)
+            self._outboxes.pop(websocket, None)
+            outbox.put_nowait(None)
+            await stop_task(sender, 1.0)
             humans.leave(agent_id)
 
     # -- pushing -----------------------------------------------------------------------
@@ -161,10 +187,14 @@ class DesktopPages:
             frame = {"type": "typing", "conversation_id": update.conversation_id}
             for websocket, agent_id in list(self.sockets.items()):
                 if agent_id == holder:
-                    self.channels.spawn(_send(websocket, frame))
+                    self._enqueue(websocket, frame)
             return
         contact = self.channels.engine.router.contacts.get(update.contact_id or "")
-        if contact is not None and contact.agent_id is not None:
+        if contact is None or contact.agent_id is None:
+            return
+        if update.kind == "message":
+            self._push_message(contact.agent_id, update.conversation_id, update.seq)
+        else:
             self._mark({contact.agent_id})
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
@@ -184,39 +214,107 @@ class DesktopPages:
         (view,) = await self.desktops.views([agent_id])
         await self._deliver(websocket, view, force=force)
 
+    def _enqueue(self, websocket: WebSocket, frame: dict[str, Any]) -> None:
+        outbox = self._outboxes.get(websocket)
+        if outbox is not None:
+            outbox.put_nowait(frame)
+
     async def _deliver(self, websocket: WebSocket, view: dict[str, Any], *, force: bool) -> None:
         rest = {k: v for k, v in view.items() if k != "at"}
         if not force and self._sent.get(websocket) == rest:
             return
         self._sent[websocket] = rest
-        await _send(websocket, {"type": "desktop", "view": view})
+        shown = self._seqs.get(websocket, {})
+        contacts = []
+        for contact in view["contacts"]:
+            conv = contact.get("conversation")
+            if conv:
+                last = conv["messages"][-1]["seq"] if conv["messages"] else 0
+                extra = self.desktops.stored_messages(
+                    conv["conversation_id"], last, shown.get(conv["conversation_id"], 0)
+                )
+                if extra:  # pushed alone after this screen was read: it keeps showing them
+                    conv = {**conv, "messages": conv["messages"] + extra}
+                    contact = {**contact, "conversation": conv}
+            contacts.append(contact)
+        view = {**view, "contacts": contacts}
+        self._seqs[websocket] = {
+            conv["conversation_id"]: conv["messages"][-1]["seq"] if conv["messages"] else 0
+            for contact in contacts
+            if (conv := contact.get("conversation"))
+        }
+        self._enqueue(websocket, {"type": "desktop", "view": view})
+
+    def _push_message(self, agent_id: str, conv_id: str, upto: int) -> None:
+        """Queue the agent's sockets the stored messages of ``conv_id`` up to number
+        ``upto`` they have not shown; a socket whose screen does not show the conversation
+        yet gets its whole screen instead (the conversation is new to it)."""
+        contact_id = self.channels.state.contact_of.get(conv_id)
+        for websocket, holder in list(self.sockets.items()):
+            if holder != agent_id:
+                continue
+            shown = self._seqs.get(websocket)
+            after = None if shown is None else shown.get(conv_id)
+            if shown is None or after is None:
+                self._forced.add(websocket)
+                self._mark({agent_id})
+                continue
+            for message in self.desktops.stored_messages(conv_id, after, upto):
+                shown[conv_id] = message["seq"]
+                frame = {
+                    "type": "message",
+                    "contact_id": contact_id,
+                    "conversation_id": conv_id,
+                    "message": message,
+                }
+                self._enqueue(websocket, frame)
 
     async def _push_loop(self) -> None:
         assert self._dirty is not None
         while not self._stopping:
             changed = await wake_or_timeout(self._dirty, REFRESH_S)
             self._dirty.clear()
-            wanted = None if (self._everyone or not changed) else self._dirty_agents
-            self._dirty_agents, self._everyone = set(), False
-            targets = [
-                (websocket, agent_id)
-                for websocket, agent_id in list(self.sockets.items())
-                if wanted is None or agent_id in wanted
-            ]
-            if targets:
-                try:
-                    # One read of the engine for every screen to refresh.
-                    views = await self.desktops.views(sorted({a for _, a in targets}))
-                    by_agent = {v["agent"]["agent_id"]: v for v in views}
-                    for websocket, agent_id in targets:
-                        await self._deliver(websocket, by_agent[agent_id], force=not changed)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("desktop update failed")
+            try:
+                await self._push_screens(changed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("desktop update failed")
             await asyncio.sleep(MIN_GAP_S)
 
+    async def _push_screens(self, changed: bool) -> None:
+        """Recompute and send the marked screens (every screen after a quiet
+        :data:`REFRESH_S`), :data:`SCREEN_BATCH` agents per engine read."""
+        wanted = None if (self._everyone or not changed) else self._dirty_agents
+        self._dirty_agents, self._everyone = set(), False
+        forced, self._forced = self._forced, set()
+        targets = [
+            (websocket, agent_id)
+            for websocket, agent_id in list(self.sockets.items())
+            if wanted is None or agent_id in wanted or websocket in forced
+        ]
+        agents = sorted({a for _, a in targets})
+        for start in range(0, len(agents), SCREEN_BATCH):
+            batch = agents[start : start + SCREEN_BATCH]
+            views = await self.desktops.views(batch)
+            by_agent = {v["agent"]["agent_id"]: v for v in views}
+            for websocket, agent_id in targets:
+                if agent_id in by_agent and websocket in self.sockets:
+                    force = not changed or websocket in forced
+                    await self._deliver(websocket, by_agent[agent_id], force=force)
 
-async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json(data)
+
+def _is_resync(text: str) -> bool:
+    """Whether a frame from the page asks for its whole screen again."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "resync"
+
+
+async def _drain(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
+    """Send a socket's frames in the order queued, until None."""
+    while (frame := await outbox.get()) is not None:
+        with contextlib.suppress(Exception):
+            await websocket.send_json(frame)

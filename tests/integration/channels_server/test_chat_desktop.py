@@ -5,6 +5,8 @@ frames get a clear error and store nothing; agents act only as themselves."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from channels_server_helpers import Center, next_frame
 from starlette.websockets import WebSocketDisconnect
@@ -261,3 +263,66 @@ def test_given_customers_api_then_agents_see_only_their_customers_and_merges_und
     assert state.directory.get(second_id).merged_into is None
     reads = center.api("lead", "GET", "/customers/" + first_id)
     assert reads.status_code == 200
+
+
+def screen_showing(ws: object, conv_id: str, text: str | None = None) -> dict[str, object]:
+    """The next desktop screen holding ``conv_id`` active (with message ``text``)."""
+    for _ in range(20):
+        view: dict[str, Any] = next_frame(ws, "desktop")["view"]
+        for contact in view["contacts"]:
+            conv = contact["conversation"]
+            if not conv or conv["conversation_id"] != conv_id or contact["state"] != "active":
+                continue
+            if text is None or text in [m["text"] for m in conv["messages"]]:
+                return view
+    raise AssertionError(f"no screen showing {conv_id}")
+
+
+def test_given_a_held_chat_when_the_customer_writes_then_only_its_agent_gets_the_message(
+    center: Center,
+) -> None:
+    center.desktop("a1", "POST", "/state", {"presence": "ready"})
+    one, two = center.login("agent-a1"), center.login("agent-a2")
+    with center.client.websocket_connect("/ws/chat") as chat:
+        with (
+            one.websocket_connect("/ws/desktop") as desk1,
+            two.websocket_connect("/ws/desktop") as desk2,
+        ):
+            next_frame(desk2, "desktop")
+            hello(chat)
+            conv_id = str(say(chat, 1, "第一条", topic="chat-billing")["conversation_id"])
+            (offer,) = center.screen("a1")["offers"]
+            body = {"offer_id": offer["offer_id"]}
+            center.desktop("a1", "POST", f"/offers/{offer['contact_id']}/accept", body)
+            screen_showing(desk1, conv_id)
+            # Several messages in a row arrive alone, once each, in order.
+            for n, text in enumerate(("第二条", "第三条", "第四条"), start=2):
+                say(chat, n, text)
+            deltas = [next_frame(desk1, "message") for _ in range(3)]
+            assert [(d["message"]["seq"], d["message"]["text"]) for d in deltas] == [
+                (2, "第二条"),
+                (3, "第三条"),
+                (4, "第四条"),
+            ]
+            assert {(d["conversation_id"], d["contact_id"]) for d in deltas} == {
+                (conv_id, offer["contact_id"])
+            }
+            assert deltas[0]["message"]["direction"] == "inbound"
+            # a2's next frames are its own screen after a presence change, no message first.
+            center.desktop("a2", "POST", "/state", {"presence": "ready"})
+            for _ in range(20):
+                frame = desk2.receive_json()
+                assert frame["type"] != "message"
+                if frame["type"] == "desktop" and frame["view"]["agent"]["presence"] == "ready":
+                    break
+            # A page that cannot apply a delta asks for its whole screen again.
+            desk1.send_json({"type": "resync"})
+            screen_showing(desk1, conv_id, "第四条")
+        # Written while the agent's desktop is closed: the next screen on reconnect has it.
+        say(chat, 5, "第五条")
+        with one.websocket_connect("/ws/desktop") as desk1:
+            assert desk1.receive_json()["type"] == "hello"
+            view = screen_showing(desk1, conv_id, "第五条")
+            (held,) = view["contacts"]
+            texts = [m["text"] for m in held["conversation"]["messages"]]
+            assert texts == ["第一条", "第二条", "第三条", "第四条", "第五条"]

@@ -194,10 +194,7 @@
       items.sort((x, y) => x.at - y.at);
       for (const item of items) {
         if (item.m) {
-          const m = item.m, li = el("li", m.direction);
-          li.append(el("div", "meta", `${m.author_name || m.author} · ${clock(m.at)}` + (m.subject && m.direction === "inbound" ? ` · ${m.subject}` : "")), el("p", "", m.text));
-          if (m.delivery === "failed") li.append(el("div", "failed", t("failed")));
-          li.dataset.seq = m.seq; list.append(li);
+          list.append(messageItem(item.m));
         } else {
           const n = item.n, li = el("li", "note");
           li.append(el("div", "meta", `${n.kind === "transfer" ? t("handoff") : t("note")} · ${n.author_name || n.author} · ${clock(n.at)}`), el("p", "", n.text));
@@ -206,6 +203,31 @@
       }
       list.scrollTop = list.scrollHeight;
     }
+  }
+  function messageItem(m) {
+    const li = el("li", m.direction);
+    li.append(el("div", "meta", `${m.author_name || m.author} · ${clock(m.at)}` + (m.subject && m.direction === "inbound" ? ` · ${m.subject}` : "")), el("p", "", m.text));
+    if (m.delivery === "failed") li.append(el("div", "failed", t("failed")));
+    li.dataset.seq = m.seq;
+    return li;
+  }
+  // A pushed message: appended to its conversation without redrawing the screen. False when
+  // the screen does not show that conversation or a message is missing (ask for the screen).
+  function applyMessage(d) {
+    const c = view && view.contacts.find((x) => x.conversation && x.conversation.conversation_id === d.conversation_id);
+    if (!c) return false;
+    const messages = c.conversation.messages, last = messages.length ? messages[messages.length - 1].seq : 0;
+    if (d.message.seq <= last) return true;
+    if (d.message.seq !== last + 1) return false;
+    messages.push(d.message);
+    if (c.contact_id === selected) {
+      const list = $("messages"); list.append(messageItem(d.message)); list.scrollTop = list.scrollHeight;
+      seen[c.contact_id] = messages.length;
+    } else if (seen[c.contact_id] !== undefined) {
+      const li = [...$("contacts").children].find((n) => n.dataset.contact === c.contact_id);
+      if (li) li.classList.add("unread");
+    }
+    return true;
   }
   function renderCustomer(c) {
     const box = $("customer"); box.replaceChildren();
@@ -311,6 +333,7 @@
       const data = JSON.parse(event.data);
       if (data.type === "hello") { vocab = data.vocabulary; csrf = data.csrf_token || csrf; fillVocab(); }
       else if (data.type === "desktop") { render(data.view); }
+      else if (data.type === "message") { if (!applyMessage(data)) ws.send(JSON.stringify({ type: "resync" })); }
       else if (data.type === "typing") {
         const c = current();
         if (c && c.conversation && c.conversation.conversation_id === data.conversation_id) {
