@@ -182,3 +182,28 @@ def test_given_a_running_center_when_the_engine_restarts_then_state_and_interval
             assert intervals[-1].activity == "busy"
 
     asyncio.run(scenario())
+
+
+@pytest.mark.postgres
+def test_given_an_idle_pooled_connection_closed_by_the_server_then_the_next_use_reconnects(
+    postgres_schema: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from kefu.adapters.storage import database
+
+    url, schema = postgres_schema
+    engine = make_engine(url, schema=schema)
+    admin = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.begin() as connection:  # the server (or a proxy) drops the idle one
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        monkeypatch.setattr(database, "IDLE_PING_S", 0.0)
+        with engine.connect() as connection:
+            again = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert again != pid
+    finally:
+        engine.dispose()
+        admin.dispose()

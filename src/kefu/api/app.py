@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from kefu import __version__
 from kefu.api.errors import install_error_handlers
 from kefu.api.middleware import BodySizeLimit, SecurityHeaders
-from kefu.api.routes import api_router, health
+from kefu.api.routes import API_PREFIX, AUTH_ERRORS, api_routers, health
 from kefu.config import Settings
 from kefu.service import RoutingEngine
 from kefu.service.security import Security
@@ -95,7 +95,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
-    app.include_router(api_router)
+    for api_router in api_routers:
+        app.include_router(api_router, prefix=API_PREFIX, responses=AUTH_ERRORS)
     for router in routers:
         app.include_router(router)
     return app

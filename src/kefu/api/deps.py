@@ -11,7 +11,7 @@ from kefu.service import RoutingEngine
 __all__ = ["EngineDep", "Limit", "Offset", "SiteFilter"]
 
 
-def get_engine(request: Request) -> RoutingEngine:
+async def get_engine(request: Request) -> RoutingEngine:
     engine: RoutingEngine = request.app.state.engine
     return engine
 

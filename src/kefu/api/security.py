@@ -66,12 +66,12 @@ CurrentUser = Annotated[Principal, Depends(_current)]
 """The authenticated caller (401 without credentials)."""
 
 
-def _reader(user: CurrentUser) -> Principal:
+async def _reader(user: CurrentUser) -> Principal:
     access.require_scope(user, Scope.READ)
     return user
 
 
-def _admin(user: CurrentUser) -> Principal:
+async def _admin(user: CurrentUser) -> Principal:
     access.require_admin(user)
     return user
 

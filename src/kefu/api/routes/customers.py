@@ -31,7 +31,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-def _channels(request: Request) -> ChannelService:
+async def _channels(request: Request) -> ChannelService:
     channels: ChannelService = request.app.state.channels
     return channels
 

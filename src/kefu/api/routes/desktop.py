@@ -31,7 +31,7 @@ router = APIRouter(prefix="/desktop", tags=["desktop"])
 REASONS = {p.code for p in NOT_READY_REASONS}
 
 
-def _agent(user: CurrentUser) -> Principal:
+async def _agent(user: CurrentUser) -> Principal:
     if user.role is not Role.AGENT or not user.agent_id:
         raise Forbidden(
             "the desktop is for agent users 工作台仅供座席用户使用", role=user.role.value
@@ -43,7 +43,7 @@ def _agent(user: CurrentUser) -> Principal:
 Agent = Annotated[Principal, Depends(_agent)]
 
 
-def _desktops(request: Request) -> Desktops:
+async def _desktops(request: Request) -> Desktops:
     desktops: Desktops = request.app.state.desktops
     return desktops
 
