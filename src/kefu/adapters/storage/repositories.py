@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage.tables import (
@@ -116,21 +116,25 @@ class SqlEventLog:
         self.session = session
 
     def append(self, events: Sequence[Event]) -> list[int]:
+        # One multi-row INSERT ... RETURNING rather than the ORM's unit of work: the log is
+        # append-only, and this is the hottest write of the server.
+        if not events:
+            return []
         rows = []
         for event in events:
             payload = event_to_dict(event)
             rows.append(
-                EventRow(
-                    type=payload["type"],
-                    at=event.at,
-                    contact_id=payload.get("contact_id"),
-                    agent_id=payload.get("agent_id"),
-                    payload=payload,
-                )
+                {
+                    "type": payload["type"],
+                    "at": event.at,
+                    "contact_id": payload.get("contact_id"),
+                    "agent_id": payload.get("agent_id"),
+                    "payload": payload,
+                }
             )
-        self.session.add_all(rows)
-        self.session.flush()
-        return [row.seq for row in rows]
+        table = EventRow.__table__
+        stmt = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
+        return list(self.session.connection().scalars(stmt, rows))
 
     def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         last = after_seq
@@ -152,13 +156,19 @@ class SqlEventLog:
         return int(self.session.scalar(select(func.count()).select_from(EventRow)) or 0)
 
 
+INTERVALS = IntervalRow.__table__
+
+
 class SqlIntervals:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def open(self, interval: StateInterval) -> None:
-        self.session.add(
-            IntervalRow(
+        # Core statements, not ORM objects: every state change of every agent comes here.
+        # The agent a new interval refers to may still be pending in the session.
+        self.session.flush()
+        self.session.connection().execute(
+            insert(INTERVALS).values(
                 agent_id=interval.agent_id,
                 site_id=interval.site_id,
                 presence=interval.presence,
@@ -170,10 +180,9 @@ class SqlIntervals:
         )
 
     def close(self, agent_id: str, end_at: float) -> None:
-        self.session.flush()
-        self.session.execute(
-            update(IntervalRow)
-            .where(IntervalRow.agent_id == agent_id, IntervalRow.end_at.is_(None))
+        self.session.connection().execute(
+            update(INTERVALS)
+            .where(INTERVALS.c.agent_id == agent_id, INTERVALS.c.end_at.is_(None))
             .values(end_at=end_at)
         )
 
