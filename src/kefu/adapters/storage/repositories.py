@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage.tables import (
@@ -132,7 +133,7 @@ class SqlEventLog:
                     "payload": payload,
                 }
             )
-        table = EventRow.__table__
+        table = cast(Table, EventRow.__table__)
         stmt = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
         return list(self.session.connection().scalars(stmt, rows))
 
@@ -156,7 +157,7 @@ class SqlEventLog:
         return int(self.session.scalar(select(func.count()).select_from(EventRow)) or 0)
 
 
-INTERVALS = IntervalRow.__table__
+INTERVALS = cast(Table, IntervalRow.__table__)
 
 
 class SqlIntervals:
