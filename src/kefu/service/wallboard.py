@@ -34,6 +34,10 @@ HISTORY_S = 3600.0
 """The chart's span (seconds)."""
 SAMPLE_S = 10.0
 """Spacing of the waiting-contacts samples (seconds)."""
+CHART_S = 1.0
+"""The chart is rebuilt at most this often (seconds); the figures at every snapshot. Its
+points are 5-minute intervals and 10-second samples, and rebuilding it is most of the
+cost of a snapshot, which is taken under the engine's lock."""
 
 
 def day_start(at: float, zone: ZoneInfo) -> float:
@@ -49,7 +53,8 @@ class Figures:
 
     now: float
     today: Mapping[str, QueueKpi]
-    intervals: tuple[IntervalKpi, ...]
+    intervals: tuple[IntervalKpi, ...] | None
+    """``None`` while the charts built less than :data:`CHART_S` ago still serve."""
     status: dict[str, dict[str, Any]]
 
 
@@ -65,6 +70,8 @@ class WallboardProjection:
         self.samples: deque[tuple[float, dict[str, int]]] = deque(
             maxlen=int(HISTORY_S / SAMPLE_S) + 1
         )
+        self._charts: dict[frozenset[str] | None, dict[str, Any]] = {}
+        self._charts_at = -math.inf
 
     async def load(self) -> None:
         """Feed today's accumulator with the stored log (start, and each new day)."""
@@ -73,6 +80,7 @@ class WallboardProjection:
         self.day = day_start(now, self.zone)
         self.kpis = RunningKpis(SL_INTERVAL_S, start=self.day)
         self.seen_seq = 0
+        self._charts, self._charts_at = {}, -math.inf
         self.consume(stored)
 
     def consume(self, batch: Sequence[StoredEvent]) -> None:
@@ -103,7 +111,11 @@ class WallboardProjection:
         now = max(engine.now(), self.kpis.start)
         status = {q: engine.router.queue_status(q) for q in engine.router.queues}
         self.sample(now, {q: s["waiting"] for q, s in status.items()})
-        return Figures(now, self.kpis.totals(now), self.kpis.recent(now - HISTORY_S, now), status)
+        intervals = None
+        if not 0 <= now - self._charts_at < CHART_S:
+            intervals = self.kpis.recent(now - HISTORY_S, now)
+            self._charts, self._charts_at = {}, now
+        return Figures(now, self.kpis.totals(now), intervals, status)
 
     def snapshots(
         self, views: Iterable[frozenset[str] | None]
@@ -194,8 +206,21 @@ class WallboardProjection:
             },
             "agents": agents,
             "agent_counts": counts,
-            "history": self._history(figures.intervals, now, queues, sites is None),
+            "history": self._chart(sites, figures, queues),
         }
+
+    def _chart(
+        self, sites: frozenset[str] | None, figures: Figures, queues: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        chart = self._charts.get(sites)
+        if chart is None:
+            intervals = figures.intervals
+            if intervals is None:  # a set of sites not shown since the charts were built
+                intervals = self.kpis.recent(figures.now - HISTORY_S, figures.now)
+            chart = self._charts[sites] = self._history(
+                intervals, figures.now, queues, sites is None
+            )
+        return chart
 
     def _history(
         self,

@@ -42,7 +42,10 @@ __all__ = ["Wallboard"]
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-MIN_GAP_S = 0.2
+MIN_GAP_S = 0.05
+"""Seconds between two broadcasts at the least: under load a change is always pending, so
+this sets how fresh the figures are (and the chart is rebuilt only every
+:data:`kefu.service.wallboard.CHART_S`)."""
 RECHECK_S = 30.0
 UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
