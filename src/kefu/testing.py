@@ -106,6 +106,11 @@ class _Intervals:
             if row.agent_id == agent_id and row.end_at is None:
                 rows[i] = replace(row, end_at=end_at)
 
+    def switch(self, opened: Sequence[StateInterval]) -> None:
+        for interval in opened:
+            self.close(interval.agent_id, interval.start_at)
+            self.open(interval)
+
     def open_intervals(self) -> list[StateInterval]:
         return [r for r in self.work.intervals if r.end_at is None]
 

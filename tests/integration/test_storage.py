@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from db_helpers import Database
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from kefu.adapters.storage import (
@@ -207,3 +209,52 @@ def test_given_an_idle_pooled_connection_closed_by_the_server_then_the_next_use_
     finally:
         engine.dispose()
         admin.dispose()
+
+
+ACTIVITIES = ("ready", "busy", "wrapup", "not_ready")
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(("a1", "a2", "a3")), st.sampled_from(ACTIVITIES)), max_size=8
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_given_batches_of_interval_switches_then_the_store_holds_what_close_then_open_makes(
+    database: Database, batches: list[list[tuple[str, str]]]
+) -> None:
+    """``switch`` (one UPDATE, one INSERT per batch) against the in-memory store's
+    close-then-open, batch after batch, on the same agents."""
+    import uuid
+
+    from kefu.testing import InMemoryUnitOfWorkFactory
+
+    run = uuid.uuid4().hex[:8]  # agents of their own: the database outlives one example
+    agents = {name: f"{name}-{run}" for name in ("a1", "a2", "a3")}
+    sql = SqlUnitOfWorkFactory(database.engine)
+    memory = InMemoryUnitOfWorkFactory()
+    with sql() as uow:
+        if not uow.sites.list():
+            uow.sites.add(Site("bj", "北京", "Asia/Shanghai", 0.0))
+        for agent_id in agents.values():
+            uow.agents.upsert(AgentSpec(agent_id, site_id="bj"), 0.0)
+        uow.commit()
+    at = 0.0
+    for batch in batches:
+        opened = []
+        for agent_id, activity in batch:
+            at += 1.5
+            opened.append(StateInterval(agents[agent_id], "bj", "ready", activity, None, at))
+        for factory in (sql, memory):
+            with factory() as uow:
+                uow.intervals.switch(opened)
+                uow.commit()
+    for agent_id in agents.values():
+        with sql() as s, memory() as m:
+            assert s.intervals.for_agent(agent_id) == m.intervals.for_agent(agent_id)

@@ -43,8 +43,8 @@ class Batch:
         seqs = uow.events.append(self.events) if self.events else []
         for write in self.writes:  # first: intervals refer to the agents written here
             write(uow)
-        for change in self.changes:
-            change.write(uow)
+        if self.changes:
+            uow.intervals.switch([change.opened for change in self.changes])
         uow.commit()
         return seqs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage.tables import (
@@ -186,6 +186,42 @@ class SqlIntervals:
             .where(INTERVALS.c.agent_id == agent_id, INTERVALS.c.end_at.is_(None))
             .values(end_at=end_at)
         )
+
+    def switch(self, opened: Sequence[StateInterval]) -> None:
+        # A batch changes each busy agent's interval several times (offer, accept, wrap-up,
+        # complete): intervals opened and ended within it are inserted ended, so it costs
+        # one UPDATE (executemany) and one multi-row INSERT whatever its size.
+        if not opened:
+            return
+        first_start: dict[str, float] = {}
+        latest: dict[str, int] = {}
+        rows: list[dict[str, object]] = []
+        for interval in opened:
+            first_start.setdefault(interval.agent_id, interval.start_at)
+            before = latest.get(interval.agent_id)
+            if before is not None:
+                rows[before]["end_at"] = interval.start_at
+            latest[interval.agent_id] = len(rows)
+            rows.append(
+                {
+                    "agent_id": interval.agent_id,
+                    "site_id": interval.site_id,
+                    "presence": interval.presence,
+                    "activity": interval.activity,
+                    "reason": interval.reason,
+                    "start_at": interval.start_at,
+                    "end_at": interval.end_at,
+                }
+            )
+        self.session.flush()  # the agents these refer to may still be pending
+        connection = self.session.connection()
+        connection.execute(
+            update(INTERVALS)
+            .where(INTERVALS.c.agent_id == bindparam("b_agent"), INTERVALS.c.end_at.is_(None))
+            .values(end_at=bindparam("b_end")),
+            [{"b_agent": agent, "b_end": at} for agent, at in first_start.items()],
+        )
+        connection.execute(insert(INTERVALS), rows)
 
     def open_intervals(self) -> list[StateInterval]:
         rows = self.session.scalars(
