@@ -7,6 +7,7 @@ platform (refused on an out-of-date schema), the uvicorn server.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -51,13 +52,24 @@ def open_platform(
     from kefu.bootstrap import build_live
 
     try:
-        return build_live(settings, on_startup=on_startup, on_shutdown=on_shutdown)
+        return build_live(
+            settings, on_startup=(*on_startup, freeze_startup_heap), on_shutdown=on_shutdown
+        )
     except SchemaOutOfDate as exc:
         typer.echo(f"kefu cannot start 无法启动: {exc}", err=True)
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         typer.echo(f"kefu cannot reach the database 无法连接数据库: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+async def freeze_startup_heap() -> None:
+    """Leave what exists once the server started (imported modules, the router rebuilt
+    from the store) out of the garbage collector's full collections: they scan every
+    tracked object and, at about 200,000 objects, paused the event loop for up to 100 ms
+    under load. Objects made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
