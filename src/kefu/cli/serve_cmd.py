@@ -53,9 +53,7 @@ def open_platform(
     from kefu.bootstrap import build_live
 
     try:
-        return build_live(
-            settings, on_startup=(*on_startup, tune_runtime), on_shutdown=on_shutdown
-        )
+        return build_live(settings, on_startup=(*on_startup, tune_runtime), on_shutdown=on_shutdown)
     except SchemaOutOfDate as exc:
         typer.echo(f"kefu cannot start 无法启动: {exc}", err=True)
         raise typer.Exit(1) from None

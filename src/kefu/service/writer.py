@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from kefu.domain import events as ev
 from kefu.service.intervals import IntervalChange
@@ -66,8 +67,12 @@ class GroupWriter:
         self.inflight: Batch | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # A thread of its own: in the loop's default pool a batch would wait behind the
+        # store reads of the requests it holds up.
+        self._thread: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-writer")
         self._task = asyncio.create_task(self._run(), name="kefu-store-writer")
 
     async def stop(self) -> None:
@@ -82,6 +87,9 @@ class GroupWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
 
     def stage(
         self,
@@ -124,7 +132,8 @@ class GroupWriter:
                 batch = self.inflight = self.open
                 self.open = None
                 try:
-                    seqs = await asyncio.to_thread(self._store, batch)
+                    loop = asyncio.get_running_loop()
+                    seqs = await loop.run_in_executor(self._thread, self._store, batch)
                 except Exception as exc:
                     self.inflight = None
                     await self.failed(exc)

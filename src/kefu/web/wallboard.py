@@ -43,9 +43,9 @@ __all__ = ["Wallboard"]
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 MIN_GAP_S = 0.05
-"""Seconds between two broadcasts at the least: under load a change is always pending, so
-this sets how fresh the figures are (and the chart is rebuilt only every
-:data:`kefu.service.wallboard.CHART_S`)."""
+"""Seconds from the start of one broadcast to the next at the least: under load a change
+is always pending, so this sets how fresh the figures are (and the chart is rebuilt only
+every :data:`kefu.service.wallboard.CHART_S`)."""
 RECHECK_S = 30.0
 UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
@@ -202,6 +202,7 @@ class Wallboard:
         while not self._stopping:
             await wake_or_timeout(self._changed, self.interval_s)
             self._changed.clear()
+            began = time.monotonic()
             try:
                 if self.projection.needs_new_day():
                     await self._load()
@@ -210,7 +211,9 @@ class Wallboard:
                 raise
             except Exception:
                 log.exception("wallboard update failed")
-            await asyncio.sleep(MIN_GAP_S)
+            # From the start of one broadcast to the next: the time a broadcast takes
+            # (waiting for the batch it saw to be stored) is not added to the gap.
+            await asyncio.sleep(max(0.0, MIN_GAP_S - (time.monotonic() - began)))
 
     async def broadcast(self) -> None:
         """Send every client the snapshot of its sites: one reading of the engine and of

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
-__all__ = ["IDLE_PING_S", "make_engine", "sqlite_url"]
+__all__ = ["IDLE_PING_S", "POOL_SIZE", "make_engine", "sqlite_url"]
 
+POOL_SIZE = 12
+"""PostgreSQL connections kept open (as many again may be opened for bursts)."""
 IDLE_PING_S = 10.0
 """A pooled PostgreSQL connection idle longer than this (seconds) is tested before use."""
 
@@ -37,7 +39,11 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         if not schema.replace("_", "").isalnum():
             raise ValueError(f"invalid schema name {schema!r}")
         connect_args["options"] = f"-csearch_path={schema}"
-    engine = create_engine(url, echo=echo, connect_args=connect_args)
+    # Enough pooled connections for the writer and the worker threads that read (the
+    # default pool of 5 made and dropped connections under load, a few ms each).
+    engine = create_engine(
+        url, echo=echo, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=POOL_SIZE
+    )
     # Not pool_pre_ping: it costs a round trip on every checkout, and the service checks a
     # connection out for every batch it writes and every read. A connection in steady use
     # is known good; one that sat idle may have been closed by the server or a proxy.
