@@ -259,15 +259,17 @@ class RoutingEngine:
         if done is not None:
             await self._stored(done)
 
-    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+    async def query(self, fn: Callable[..., T], *args: Any, stored: bool = True) -> T:
         """Run ``fn(engine, *args)`` under the lock, after the timers due by now (waits and
-        times in state are measured to now); answers once what it saw is stored."""
+        times in state are measured to now); answers once what it saw is stored, or at
+        once with ``stored=False`` (a display refreshed again soon, which may then show
+        the last few milliseconds' changes before they are stored)."""
         async with self._locked():
             await self._process_due()
             self._rearm()
             result = fn(self, *args)
             done = self._writer.latest() if self._writer else None
-        if done is not None:
+        if done is not None and stored:
             await self._stored(done)
         return result
 

@@ -226,7 +226,11 @@ class Wallboard:
             await self.engine.query(lambda _engine: self.projection.sample_now())
             return
         views = [client.sites for _, client in clients]
-        snapshots = await self.engine.query(lambda _engine: self.projection.snapshots(views))
+        # Not waiting for the open batch to be stored: its contacts' KPIs come with its
+        # committed events anyway, and the next broadcast follows within MIN_GAP_S.
+        snapshots = await self.engine.query(
+            lambda _engine: self.projection.snapshots(views), stored=False
+        )
         for websocket, client in clients:
             try:
                 await websocket.send_json(snapshots[client.sites])
