@@ -10,6 +10,7 @@ stay off."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
@@ -132,8 +133,12 @@ def build_live(
     """The server's wiring: the configured database (refused unless its schema is current),
     the system clock and the asyncio scheduler."""
     from kefu.adapters.storage import SqlUnitOfWorkFactory, ensure_current, make_engine
+    from kefu.adapters.storage.checkpoint import Checkpointer
 
-    database = make_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+    sqlite = settings.sqlalchemy_url.startswith("sqlite")
+    database = make_engine(
+        settings.sqlalchemy_url, schema=settings.database_schema, background_checkpoints=sqlite
+    )
     try:
         ensure_current(database)
     except Exception:
@@ -141,9 +146,16 @@ def build_live(
         raise
     clock = SystemClock()
     scheduler = AsyncioScheduler(clock)
+    checkpointer = Checkpointer(database) if sqlite else None
+
+    async def open_store() -> None:
+        if checkpointer is not None:
+            checkpointer.start()
 
     async def close() -> None:
         scheduler.close()
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.stop)
         database.dispose()
 
     return build_platform(
@@ -151,7 +163,7 @@ def build_live(
         uow_factory=SqlUnitOfWorkFactory(database),
         clock=clock,
         scheduler=scheduler,
-        on_startup=on_startup,
+        on_startup=(open_store, *on_startup),
         on_shutdown=on_shutdown,
         on_closed=(close,),
     )

@@ -21,9 +21,17 @@ def sqlite_url(path: str) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    background_checkpoints: bool = False,
+) -> Engine:
     """An engine for ``url``; ``schema`` (PostgreSQL only) puts every table in that schema
-    through the connection's ``search_path``, so parallel test runs do not clash."""
+    through the connection's ``search_path``, so parallel test runs do not clash. With
+    ``background_checkpoints`` a SQLite file is not checkpointed by the connections that
+    commit: a :class:`kefu.adapters.storage.checkpoint.Checkpointer` must do it."""
     parsed = make_url(url)
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -34,6 +42,8 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         connect_args["check_same_thread"] = False
         engine = create_engine(url, echo=echo, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if background_checkpoints:
+            event.listen(engine, "connect", _no_autocheckpoint)
         return engine
     if schema is not None:
         if not schema.replace("_", "").isalnum():
@@ -67,6 +77,12 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     except Exception as error:
         # The pool discards this connection and checks out another (up to three tries).
         raise exc.DisconnectionError(str(error)) from error
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
