@@ -242,9 +242,16 @@ def open_center(**settings: Any) -> Iterator[Center]:
 
 
 def next_frame(ws: Any, kind: str, limit: int = 20) -> dict[str, Any]:
-    """The next frame of type ``kind`` (others are skipped)."""
+    """The next frame of type ``kind`` (others are skipped). A status frame passed over
+    on the way to an ack is kept for the next call asking for one: it may arrive before
+    or after the ack."""
+    kept: list[dict[str, Any]] = ws.__dict__.setdefault("kept_status", [])
+    if kind == "status" and kept:
+        return kept.pop(0)
     for _ in range(limit):
         frame: dict[str, Any] = ws.receive_json()
         if frame.get("type") == kind:
             return frame
+        if kind == "ack" and frame.get("type") == "status":
+            kept.append(frame)
     raise AssertionError(f"no {kind} frame in {limit} frames")
