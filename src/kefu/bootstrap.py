@@ -135,9 +135,8 @@ def build_live(
     from kefu.adapters.storage import SqlUnitOfWorkFactory, ensure_current, make_engine
     from kefu.adapters.storage.checkpoint import Checkpointer
 
-    sqlite = settings.sqlalchemy_url.startswith("sqlite")
     database = make_engine(
-        settings.sqlalchemy_url, schema=settings.database_schema, background_checkpoints=sqlite
+        settings.sqlalchemy_url, schema=settings.database_schema, background_checkpoints=True
     )
     try:
         ensure_current(database)
@@ -146,7 +145,7 @@ def build_live(
         raise
     clock = SystemClock()
     scheduler = AsyncioScheduler(clock)
-    checkpointer = Checkpointer(database) if sqlite else None
+    checkpointer = Checkpointer(database) if database.dialect.name == "sqlite" else None
 
     async def open_store() -> None:
         if checkpointer is not None:

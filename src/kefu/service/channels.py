@@ -25,11 +25,8 @@ from kefu.domain.customers import ContactRef
 from kefu.domain.model import Channel, ContactState
 from kefu.service import commands as c
 from kefu.service.channel_actions import AgentActions
-from kefu.service.channel_errors import (
-    ChannelUnavailable,
-    MessageRefused,
-    NoQueueForChannel,
-)
+from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel
+from kefu.service.channel_inbound import check_inbound, queue_for, wait_notice_text
 from kefu.service.channel_ports import (
     ChannelRecord,
     ChannelUnitOfWork,
@@ -208,7 +205,7 @@ class ChannelService(AgentActions):
             conv_id = dup.conversation_id
             customer = state.directory.resolve(dup.customer_id)
             return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
-        queue_id = self._queue_for(tx, inbound)
+        queue_id = queue_for(tx.router, inbound, self.options)
         link, placement, new = state.receive(inbound)
         conv_id = placement.conversation_id
         contact_id = None if new else state.contact_of.get(conv_id)
@@ -240,52 +237,11 @@ class ChannelService(AgentActions):
         info = wait_info(tx.router, contact_id)
         if info is None:
             return
-        wait = info["estimated_wait_s"]
-        minutes = None if wait is None else max(1, round(wait / 60))
-        if minutes is None:
-            text = (
-                f"您前面还有 {info['ahead']} 位，客服上线后将尽快回复您。"
-                f" You are number {info['position']}; we will answer as soon as an agent is free."
-            )
-        else:
-            text = (
-                f"您前面还有 {info['ahead']} 位，预计等待约 {minutes} 分钟。"
-                f" You are number {info['position']}, about {minutes} minute"
-                f"{'' if minutes == 1 else 's'}."
-            )
+        text = wait_notice_text(info)
         self.send_in(tx, conv_id, "kefu", text, updates, contact_id)
 
     def check_inbound(self, inbound: Inbound) -> None:
-        if not inbound.sender:
-            raise MessageRefused("an inbound message needs a sender identifier")
-        if not inbound.external_id.strip():
-            raise MessageRefused("an inbound message needs its channel's message id")
-        if len(inbound.text) > self.options.max_text_chars:
-            raise MessageRefused(
-                f"the message is longer than {self.options.max_text_chars} characters",
-                limit=self.options.max_text_chars,
-            )
-        if not inbound.text.strip() and not inbound.attachments and not inbound.subject:
-            raise MessageRefused("the message is empty")
-
-    def _queue_for(self, tx: Transaction, inbound: Inbound) -> str | None:
-        """The queue a new contact of this message goes to (see :class:`ChannelOptions`)."""
-        queues = tx.router.queues
-        channel = inbound.channel
-        if inbound.topic is not None:
-            record = queues.get(inbound.topic)
-            if record is None or record.spec.channel is not channel:
-                raise NoQueueForChannel(
-                    f"topic {inbound.topic!r} is not a {channel.value} queue",
-                    topic=inbound.topic,
-                )
-            return inbound.topic
-        mapping = self.options.queues
-        for key in (*(r.strip().lower() for r in inbound.recipients), channel.value):
-            queue_id = mapping.get(key)
-            if queue_id is not None and queue_id in queues:
-                return queue_id
-        return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
+        check_inbound(inbound, self.options)
 
     async def _new_contact(
         self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, queue_id: str

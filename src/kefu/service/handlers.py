@@ -34,20 +34,19 @@ PREPARERS: dict[type[c.Command], Callable[[RoutingEngine, Any], Awaitable[Any]]]
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
-def handles(kind: type[c.Command]) -> Callable[[F], F]:
-    def register(fn: F) -> F:
-        HANDLERS[kind] = fn
-        return fn
+def _registrar(table: dict[type[c.Command], Any]) -> Callable[[type[c.Command]], Callable[[F], F]]:
+    def for_kind(kind: type[c.Command]) -> Callable[[F], F]:
+        def register(fn: F) -> F:
+            table[kind] = fn
+            return fn
 
-    return register
+        return register
+
+    return for_kind
 
 
-def prepares(kind: type[c.Command]) -> Callable[[F], F]:
-    def register(fn: F) -> F:
-        PREPARERS[kind] = fn
-        return fn
-
-    return register
+handles = _registrar(HANDLERS)
+prepares = _registrar(PREPARERS)
 
 
 def _check_id(value: str, what: str) -> None:

@@ -13,21 +13,18 @@ from dataclasses import dataclass
 
 from kefu.domain import events as ev
 from kefu.domain.routing import Router
-from kefu.service.ports import StateInterval, UnitOfWork
+from kefu.service.ports import StateInterval
 
 __all__ = ["IntervalChange", "IntervalTracker"]
 
 
 @dataclass(frozen=True, slots=True)
 class IntervalChange:
-    """Close ``agent_id``'s open interval at ``opened.start_at`` and open ``opened``."""
+    """Close ``agent_id``'s open interval at ``opened.start_at`` and open ``opened``
+    (stored with ``IntervalRepository.switch``)."""
 
     agent_id: str
     opened: StateInterval
-
-    def write(self, uow: UnitOfWork) -> None:
-        uow.intervals.close(self.agent_id, self.opened.start_at)
-        uow.intervals.open(self.opened)
 
 
 class IntervalTracker:

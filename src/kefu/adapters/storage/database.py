@@ -31,7 +31,8 @@ def make_engine(
     """An engine for ``url``; ``schema`` (PostgreSQL only) puts every table in that schema
     through the connection's ``search_path``, so parallel test runs do not clash. With
     ``background_checkpoints`` a SQLite file is not checkpointed by the connections that
-    commit: a :class:`kefu.adapters.storage.checkpoint.Checkpointer` must do it."""
+    commit: a :class:`kefu.adapters.storage.checkpoint.Checkpointer` must do it (no effect
+    on PostgreSQL)."""
     parsed = make_url(url)
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
