@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from kefu.domain.conversations import AttachmentMeta
 from kefu.domain.customers import Identifier
@@ -21,7 +21,6 @@ from kefu.domain.model import Channel
 __all__ = [
     "ChannelRecord",
     "ChannelRepository",
-    "ChannelUnitOfWork",
     "ConversationRow",
     "Inbound",
     "OutboundReply",
@@ -152,14 +151,6 @@ class ChannelRepository(Protocol):
     def purge_seen(self, before: float) -> int:
         """Forget keys recorded before ``before``; returns how many."""
         ...
-
-
-@runtime_checkable
-class ChannelUnitOfWork(Protocol):
-    """A unit of work holding the channel repository beside the routing ones."""
-
-    @property
-    def channels(self) -> ChannelRepository: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from test_channels_service import Desk, Outbox
 
+from kefu.bootstrap import branch_wing
 from kefu.domain.errors import UnknownQueue, ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import commands as c
@@ -26,7 +27,7 @@ async def hall(desk: Desk) -> BranchDesk:
     await e(c.DefineQueue(QueueSpec("bank", Channel.BRANCH, aht_s=360, name="银行业务"), "hall"))
     for n, agent_id in enumerate(COUNTERS, start=1):
         await e(c.DefineAgent(AgentSpec(agent_id, site_id="hall", name=f"{n}号窗口")))
-    branch = BranchDesk(desk.channels, timezone="Asia/Shanghai", notify_ahead=3)
+    branch = branch_wing(desk.channels, timezone="Asia/Shanghai", notify_ahead=3)
     await branch.start()
     return branch
 
@@ -151,7 +152,7 @@ def test_given_a_restart_then_numbering_continues_and_calls_come_back() -> None:
 
         again = Desk(desk.store, prefix="r")
         await again.start(seed=False)
-        branch2 = BranchDesk(again.channels)
+        branch2 = branch_wing(again.channels)
         await branch2.start()
         assert (await branch2.issue("mobile"))["ticket"] == "B003"
         assert [x["ticket"] for x in branch2.display(again.engine.router)["called"]] == ["B001"]

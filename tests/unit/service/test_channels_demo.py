@@ -8,15 +8,15 @@ import asyncio
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.demo import TrafficGenerator, seed
 from kefu.adapters.demo.seed import QueueTraffic
+from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
-from kefu.service import RoutingEngine
 from kefu.service.desktop import HumanAgents
 from kefu.testing import InMemoryUnitOfWorkFactory
 
 
 def test_given_a_human_at_emmas_desktop_then_the_simulation_leaves_her_offers_alone() -> None:
     async def scenario() -> list[ev.Event]:
-        engine = RoutingEngine(InMemoryUnitOfWorkFactory(), SystemClock())
+        engine = routing_engine(InMemoryUnitOfWorkFactory(), SystemClock())
         await engine.start()
         await seed(engine)
         humans = HumanAgents()

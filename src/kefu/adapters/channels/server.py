@@ -28,7 +28,7 @@ from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, Webhoo
 from kefu.adapters.channels.webhook_models import OutboundSms, OutboundSocialReply
 from kefu.adapters.channels.webhook_send import WebhookSender, WebhookSenderConfig
 from kefu.config import Settings
-from kefu.service.channel_ports import ChannelUnitOfWork, Inbound, OutboundReply
+from kefu.service.channel_ports import Inbound, OutboundReply
 from kefu.service.channels import ChannelService
 from kefu.service.ports import UnitOfWorkFactory
 
@@ -105,8 +105,6 @@ class StoredSeenMessages:
 
     def claim(self, key: str, now: float) -> bool:
         with self.uow_factory() as uow:
-            if not isinstance(uow, ChannelUnitOfWork):
-                raise RuntimeError("the store has no channel tables")
             if not uow.channels.claim_seen(key, now):
                 return False
             self._claims += 1
@@ -117,9 +115,8 @@ class StoredSeenMessages:
 
     def release(self, key: str) -> None:
         with self.uow_factory() as uow:
-            if isinstance(uow, ChannelUnitOfWork):
-                uow.channels.release_seen(key)
-                uow.commit()
+            uow.channels.release_seen(key)
+            uow.commit()
 
 
 class EmailGateway:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from typing import cast
 
 from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, OverflowStep, QueueSpec
 from kefu.service import RoutingEngine
 from kefu.service import commands as c
 from kefu.service.security import Security, security_from_settings
-from kefu.service.security_ports import SecurityUnitOfWorkFactory
 
 __all__ = [
     "AGENTS",
@@ -126,9 +124,7 @@ async def create_demo_users(
     passwords are new random ones at every start (or ``password`` for all, e.g. from
     ``KEFU_DEMO_PASSWORD``), printed by the demo: demo use only."""
     settings = settings or Settings()
-    security = security_from_settings(
-        settings, cast(SecurityUnitOfWorkFactory, engine.uow_factory), engine.clock
-    )
+    security = security_from_settings(settings, engine.uow_factory, engine.clock)
     return await asyncio.to_thread(_demo_users, security, password or settings.demo_password)
 
 
