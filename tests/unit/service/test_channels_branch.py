@@ -13,6 +13,7 @@ from test_channels_service import Desk, Outbox
 from kefu.bootstrap import branch_wing
 from kefu.domain.errors import UnknownQueue, ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
+from kefu.service import ServiceUnavailable
 from kefu.service import commands as c
 from kefu.service.branch import BranchDesk
 from kefu.service.channel_views import customer_panel
@@ -161,3 +162,23 @@ def test_given_a_restart_then_numbering_continues_and_calls_come_back() -> None:
         await again.engine.stop()
 
     asyncio.run(scenario())
+
+
+def test_given_an_sms_wish_whose_write_failed_then_no_sms_goes_out() -> None:
+    async def scenario(desk: Desk, branch: BranchDesk) -> None:
+        sms = Outbox("sms")
+        desk.channels.set_gateway(Channel.BRANCH, sms)
+        for _ in range(5):
+            await branch.issue("mobile")
+        mine = await branch.issue("mobile", phone="13900001111")
+        desk.store.store.fail_next_commit = True
+        with pytest.raises(ServiceUnavailable):
+            await branch.sms_instead(mine["contact_id"], "13900001111")
+        # The wish was never stored: memory must not keep it and send an SMS later.
+        for _ in range(4):
+            await branch.call_next("counter-1")
+            await desk.settle()
+        assert (await branch.ticket(mine["contact_id"]))["ahead"] <= 3
+        assert sms.sent == []
+
+    run(scenario)
