@@ -238,6 +238,11 @@ class Simulation:
         assert self.platform.channels is not None
         return self.platform.channels
 
+    async def settle(self) -> None:
+        """Let the background work of the last commands end (no time passes)."""
+        await asyncio.sleep(0)
+        await self.channels.idle()
+
     async def step(self, seconds: float) -> None:
         """Advance ``seconds``, stopping at each timer due on the way (its events carry
         their own instant)."""
@@ -245,10 +250,12 @@ class Simulation:
         while (due := self.scheduler.due) is not None and due <= end:
             self.clock.set(max(due, self.clock.now()))
             await self.engine.tick()
+            await self.settle()
             if self.scheduler.due == due:
                 break
         self.clock.set(end)
         await self.engine.tick()
+        await self.settle()
 
 
 def build_simulation(

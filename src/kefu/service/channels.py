@@ -126,6 +126,12 @@ class ChannelService:
             except Exception:
                 log.exception("a channel listener failed")
 
+    async def idle(self) -> None:
+        """Wait until the background work started so far (reply deliveries, closing
+        conversations, and what they start in turn) has ended."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def spawn(self, coroutine: Awaitable[Any]) -> None:
         """Run ``coroutine`` in the background until it ends or the service stops."""
         task = asyncio.ensure_future(coroutine)
