@@ -39,7 +39,11 @@ class Inbound:
     message (e-mail Message-ID, provider id, ``chat:<token>:<n>``), which makes a redelivery
     a no-op; ``thread_refs``: ids of earlier messages it answers; ``topic``: a queue id the
     customer chose (pre-chat form, kiosk service); ``recipients``: the mailbox or number it
-    was sent to; ``at``: when it was received (seconds).
+    was sent to; ``at``: when it was received, ``sent_at`` when the sender says it sent it
+    (seconds, if it says).
+
+    Channel adapters build it from their traffic and hand it to an inbound sink; the
+    service takes the same value.
     """
 
     channel: Channel
@@ -55,6 +59,7 @@ class Inbound:
     topic: str | None = None
     claimed: tuple[Identifier, ...] = ()
     public: bool = False
+    sent_at: float | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -23,7 +23,6 @@ from typing import Any
 from kefu.adapters.channels.attachments import AttachmentStore
 from kefu.adapters.channels.email import EmailInboundConfig, EmailListener
 from kefu.adapters.channels.email_send import EmailSender, SmtpRelayConfig
-from kefu.adapters.channels.ports import InboundMessage
 from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, WebhookResult
 from kefu.adapters.channels.webhook_models import OutboundSms, OutboundSocialReply
 from kefu.adapters.channels.webhook_send import WebhookSender, WebhookSenderConfig
@@ -41,29 +40,10 @@ __all__ = [
     "SocialGateway",
     "StoredSeenMessages",
     "channel_server",
-    "to_inbound",
 ]
 
 log = logging.getLogger(__name__)
 SEEN_RETENTION_S = 7 * 86400.0
-
-
-def to_inbound(message: InboundMessage) -> Inbound:
-    """The service's form of an adapter's inbound message."""
-    return Inbound(
-        message.channel,
-        message.sender,
-        message.text,
-        message.received_at,
-        message.external_id,
-        sender_name=message.sender_name,
-        subject=message.subject,
-        thread_refs=message.thread_refs,
-        recipients=message.recipients,
-        attachments=message.attachments,
-        public=message.public,
-        metadata=message.metadata,
-    )
 
 
 class ServiceSink:
@@ -78,12 +58,10 @@ class ServiceSink:
         self.loop = loop
         self.timeout_s = timeout_s
 
-    def on_message(self, message: InboundMessage) -> None:
+    def on_message(self, message: Inbound) -> None:
         if self.loop.is_running() and _on_loop(self.loop):
             raise RuntimeError("ServiceSink.on_message must be called from another thread")
-        future = asyncio.run_coroutine_threadsafe(
-            self.channels.receive(to_inbound(message)), self.loop
-        )
+        future = asyncio.run_coroutine_threadsafe(self.channels.receive(message), self.loop)
         future.result(self.timeout_s)
 
 
