@@ -1,13 +1,15 @@
 """The routing engine: the one router of a server process, its store and its subscribers.
 
 Every command runs under one asyncio lock: timers due by now are processed first, then the
-handler acts on the router and the new events are drained. They are staged, with the
-handler's other writes, for the group-commit writer (:mod:`kefu.service.writer`), which
-stores them in a worker thread so the event loop stays responsive; the command is
-acknowledged, and its events published, only once that transaction committed. If a write
-fails, the router is rebuilt from the store and every command staged since fails too, so
-memory never runs ahead of the store for long. On start the router is rebuilt with
-:meth:`Router.replay` from the stored log.
+command's handler (looked up in the table :mod:`kefu.bootstrap` assembled) acts on the router
+and on the state parts kept beside it (:class:`~kefu.service.engine_state.StatePart`), and
+the new events are drained. They are staged, with the handler's other writes and the parts'
+records, for the group-commit writer (:mod:`kefu.service.writer`), which stores them in a
+worker thread so the event loop stays responsive; the command is acknowledged, its events
+published and its effects run (``tx.then``) only once that transaction committed. If a
+write fails, the router and the parts are rebuilt from the store and every command staged
+since fails too, so memory never runs ahead of the store for long. On start the router is
+rebuilt with :meth:`Router.replay` from the stored log, and the parts from theirs.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Command handlers: validate, act on the router, stage the projection writes.
+"""Handlers of the routing commands: validate, act on the router, stage the projection
+writes (their table: :func:`routing_handlers`).
 
 A handler checks everything that can refuse the command before it changes the router, so
 a refused command writes nothing. The events the router emitted are drained and stored by
