@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     kiosk_window_s: Annotated[float, Field(gt=0, description="kiosk requests counted over, s")] = (
         60.0
     )
+    socket_recheck_s: Annotated[
+        float, Field(gt=0, le=5, description="open push sockets re-check their login every, s")
+    ] = 5.0
     demo_password: Annotated[
         str | None, Field(description="fixed password of the demo users (demo only)")
     ] = None
