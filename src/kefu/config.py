@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     attachments_dir: Annotated[
         str | None, Field(description="directory for e-mail attachments (default: memory)")
     ] = None
+    chat_max_new_per_address: Annotated[
+        int, Field(ge=1, description="new web chats one client address may start per window")
+    ] = 20
+    chat_new_window_s: Annotated[
+        float, Field(gt=0, description="new web chats counted over, s")
+    ] = 600.0
     chat_wait_interval_s: Annotated[
         float, Field(gt=0, description="a waiting chat's position refresh, s")
     ] = 2.0
