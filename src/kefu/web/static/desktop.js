@@ -355,6 +355,8 @@
     ws.onclose = (event) => {
       connected = false; setLink(false);
       if (event.code === 4401) { location.href = "/login?next=/desktop"; return; }
+      // No longer this agent (role or agent changed): the account page, not a retry loop.
+      if (event.code === 4403) { location.href = "/account"; return; }
       setTimeout(connect, 1500);
     };
   }
