@@ -7,6 +7,7 @@ Nothing is read at import time. Outside local use (``KEFU_ENV`` other than ``loc
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     kiosk_window_s: Annotated[float, Field(gt=0, description="kiosk requests counted over, s")] = (
         60.0
     )
+    socket_recheck_s: Annotated[
+        float, Field(gt=0, le=5, description="open push sockets re-check their login every, s")
+    ] = 5.0
     demo_password: Annotated[
         str | None, Field(description="fixed password of the demo users (demo only)")
     ] = None
@@ -82,6 +86,9 @@ class Settings(BaseSettings):
     smtp_max_message_bytes: Annotated[int, Field(ge=1024, description="largest e-mail")] = (
         10 * 1024 * 1024
     )
+    smtp_max_bytes_per_sender_hour: Annotated[
+        int, Field(ge=1024, description="e-mail bytes accepted per envelope sender per hour")
+    ] = 50 * 1024 * 1024
     relay_host: Annotated[str | None, Field(description="SMTP relay for e-mail replies")] = None
     relay_port: Annotated[int, Field(ge=1, le=65535)] = 25
     relay_from: str = "kefu@localhost"
@@ -97,8 +104,15 @@ class Settings(BaseSettings):
         str | None, Field(description="secret signing outbound SMS/social requests")
     ] = None
     attachments_dir: Annotated[
-        str | None, Field(description="directory for e-mail attachments (default: memory)")
+        str | None,
+        Field(description="directory for e-mail attachments (default: beside the database)"),
     ] = None
+    chat_max_new_per_address: Annotated[
+        int, Field(ge=1, description="new web chats one client address may start per window")
+    ] = 20
+    chat_new_window_s: Annotated[
+        float, Field(gt=0, description="new web chats counted over, s")
+    ] = 600.0
     chat_wait_interval_s: Annotated[
         float, Field(gt=0, description="a waiting chat's position refresh, s")
     ] = 2.0
@@ -119,6 +133,18 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Whether cookies carry ``Secure`` (HTTPS only)."""
         return self.env not in LOCAL_ENVS if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def attachments_path(self) -> Path:
+        """Where attachments are kept: ``attachments_dir``, else ``<database file>-attachments``
+        beside the SQLite file, else ``kefu-attachments`` in the working directory (with a
+        database URL)."""
+        if self.attachments_dir:
+            return Path(self.attachments_dir)
+        if self.database_url is None and self.db_path != ":memory:":
+            db = Path(self.db_path)
+            return db.with_name(f"{db.name}-attachments")
+        return Path("kefu-attachments")
 
     @property
     def sqlalchemy_url(self) -> str:

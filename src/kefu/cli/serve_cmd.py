@@ -83,8 +83,17 @@ async def tune_runtime() -> None:
 def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
     import uvicorn
 
+    from kefu.web.chat import MAX_FRAME_BYTES
+
+    # Larger WebSocket frames are refused by the server before they are buffered (its
+    # default lets every socket, even an anonymous chat, hold 16 MiB).
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on"
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        lifespan="on",
+        ws_max_size=MAX_FRAME_BYTES,
     )
     return uvicorn.Server(config)
 

@@ -25,7 +25,7 @@ from kefu.domain.customers import ContactRef
 from kefu.domain.model import Channel, ContactState
 from kefu.service import commands as c
 from kefu.service.channel_actions import AgentActions
-from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel
+from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel, delivery_failure
 from kefu.service.channel_inbound import check_inbound, queue_for, wait_notice_text
 from kefu.service.channel_ports import (
     ChannelRecord,
@@ -318,13 +318,15 @@ class ChannelService(AgentActions):
             await gateway.send(reply)
         except Exception as exc:
             log.warning("reply %s could not be delivered: %s", reply.external_id, exc)
-            status, detail = "failed", str(exc)[:500]
+            status, detail, reason = "failed", str(exc)[:500], delivery_failure(exc)
         else:
-            status, detail = "sent", ""
+            status, detail, reason = "sent", "", ""
 
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            self.state.delivery(reply.conversation_id, reply.external_id, status, detail, tx.now)
-            updates.append(ChannelUpdate("delivery", reply.conversation_id))
+            conv_id = reply.conversation_id
+            self.state.delivery(conv_id, reply.external_id, status, detail, tx.now, reason)
+            # With its contact, so the agent's desktop shows the outcome at once.
+            updates.append(ChannelUpdate("delivery", conv_id, self.state.contact_of.get(conv_id)))
 
         await self._execute(work)
 

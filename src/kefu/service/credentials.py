@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,10 @@ class Credentials:
         users: Users,
         limiter: LoginRateLimiter | None = None,
         policy: SessionPolicy | None = None,
+        *,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """``on_change`` runs after a logout or a revoked token (rights that ended)."""
         self.uow_factory = uow_factory
         self.clock = clock
         self.passwords = passwords
@@ -94,6 +98,7 @@ class Credentials:
         self.policy = policy or SessionPolicy()
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
+        self.on_change = on_change or self.forget
 
     def forget(self) -> None:
         """Empty the cache (a user or token changed)."""
@@ -146,6 +151,7 @@ class Credentials:
             uow.commit()
         with self._lock:
             self._cache.pop(session_id, None)
+        self.on_change()
 
     def cached(self, secret: str) -> Principal | None:
         """A principal resolved a moment ago (no I/O); ``None`` when not cached."""
@@ -251,6 +257,7 @@ class Credentials:
             )
             uow.commit()
         self.forget()
+        self.on_change()
         return revoked
 
     def token(self, presented: str) -> Principal | None:

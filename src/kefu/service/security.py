@@ -3,6 +3,10 @@ audit log, on one security store and clock."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
+
 from kefu.config import Settings
 from kefu.domain.time import Clock
 from kefu.service.accounts import Users
@@ -12,6 +16,8 @@ from kefu.service.ratelimit import LoginLimits, LoginRateLimiter
 from kefu.service.security_ports import AuditEntry, AuditFilter, SecurityUnitOfWorkFactory
 
 __all__ = ["Security", "security_from_settings"]
+
+log = logging.getLogger(__name__)
 
 
 class Security:
@@ -29,7 +35,9 @@ class Security:
         self.uow_factory = uow_factory
         self.clock = clock
         self.passwords = Passwords(passwords)
-        self.users = Users(uow_factory, clock, self.passwords, on_change=self._forget)
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+        self.users = Users(uow_factory, clock, self.passwords, on_change=self._changed)
         self.credentials = Credentials(
             uow_factory,
             clock,
@@ -37,10 +45,32 @@ class Security:
             self.users,
             LoginRateLimiter(limits),
             sessions,
+            on_change=self._changed,
         )
 
-    def _forget(self) -> None:
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every change of rights in this process (a user changed or
+        deactivated, a logout, a token revoked), from the thread that made it; returns the
+        function that unsubscribes."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _changed(self) -> None:
         self.credentials.forget()
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("a rights listener failed")
 
     def audit_page(
         self, where: AuditFilter, limit: int = 50, offset: int = 0

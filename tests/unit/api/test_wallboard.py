@@ -114,7 +114,6 @@ def test_given_a_session_when_logged_out_then_the_open_wallboard_is_closed(cente
         snap = ws.receive_json()
         assert {a["agent_id"] for a in snap["agents"]} == {"a1", "a2", "b1"}  # both sites
         center.platform.security.users.update("boss", {"active": False})
-        center.platform.app.state.wallboard.recheck_s = 0.0
         with pytest.raises(WebSocketDisconnect) as closed:
             for _ in range(100):
                 ws.receive_json()

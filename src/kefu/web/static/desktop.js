@@ -18,7 +18,10 @@
       to_queue: "Queue", to_agent: "Agent", name: "Name", tier: "Value tier", ids: "Identities",
       timeline: "Contacts on every channel", suggestions: "Possibly the same person",
       handoff: "Transferred with a note", note: "Note", verified: "verified", unknown: "not in the directory",
-      failed: "not delivered", pending_state: "then", lang: "中文", voice: "Voice", chat: "Chat",
+      failed: "not delivered", pending_state: "then",
+      failed_unreachable: "the mail or SMS service could not be reached; send it again later",
+      failed_refused: "the receiving service refused it", failed_invalid: "the reply could not be composed",
+      lang: "中文", voice: "Voice", chat: "Chat",
       email: "E-mail", sms: "SMS", social: "Social", branch: "Branch", callback: "Callback", workitem: "Work item",
       shortcuts: "Shortcuts: Alt+A accept · Alt+J reject · Alt+R reply · Alt+W wrap up · Alt+1…9 pick a conversation",
       no_channel: "Replies on this channel are not configured",
@@ -38,7 +41,10 @@
       to_queue: "队列", to_agent: "座席", name: "姓名", tier: "客户价值等级", ids: "身份标识",
       timeline: "全渠道联系记录", suggestions: "可能是同一客户",
       handoff: "转接说明", note: "备注", verified: "已验证", unknown: "客户库中无此客户",
-      failed: "发送失败", pending_state: "之后", lang: "English", voice: "电话", chat: "在线",
+      failed: "发送失败", pending_state: "之后",
+      failed_unreachable: "暂时无法连接邮件或短信服务，请稍后重发",
+      failed_refused: "对方服务拒收", failed_invalid: "回复无法生成",
+      lang: "English", voice: "电话", chat: "在线",
       email: "邮件", sms: "短信", social: "社交媒体", branch: "网点", callback: "回拨", workitem: "工单",
       shortcuts: "快捷键：Alt+A 接受 · Alt+J 拒绝 · Alt+R 回复 · Alt+W 小结 · Alt+1…9 切换会话",
       no_channel: "该渠道尚未配置回复通道",
@@ -207,7 +213,11 @@
   function messageItem(m) {
     const li = el("li", m.direction);
     li.append(el("div", "meta", `${m.author_name || m.author} · ${clock(m.at)}` + (m.subject && m.direction === "inbound" ? ` · ${m.subject}` : "")), el("p", "", m.text));
-    if (m.delivery === "failed") li.append(el("div", "failed", t("failed")));
+    if (m.delivery === "failed") {
+      // The reason as a code, worded in the agent's language.
+      const why = m.delivery_reason && I18N[lang]["failed_" + m.delivery_reason];
+      li.append(el("div", "failed", why ? `${t("failed")}: ${why}` : t("failed")));
+    }
     li.dataset.seq = m.seq;
     return li;
   }
@@ -345,6 +355,8 @@
     ws.onclose = (event) => {
       connected = false; setLink(false);
       if (event.code === 4401) { location.href = "/login?next=/desktop"; return; }
+      // No longer this agent (role or agent changed): the account page, not a retry loop.
+      if (event.code === 4403) { location.href = "/account"; return; }
       setTimeout(connect, 1500);
     };
   }

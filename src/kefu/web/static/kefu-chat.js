@@ -37,6 +37,8 @@
   const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
   const store = (k, v) => { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } };
   const attr = script && script.dataset.lang;
+  // <script ... data-site="sh">: the pre-chat form offers that site's chat queues only.
+  const site = (script && script.dataset.site) || null;
   let lang = stored("lang", attr || ((navigator.language || "en").startsWith("zh") ? "zh" : "en"));
   if (!(lang in I18N)) lang = "en";
   const t = (k) => I18N[lang][k];
@@ -146,7 +148,7 @@
     ws = new WebSocket(socketUrl);
     ws.onopen = () => {
       open = true; retry = 0;
-      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq });
+      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq, site_id: site });
     };
     ws.onmessage = (event) => {
       const data = JSON.parse(event.data);
