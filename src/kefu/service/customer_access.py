@@ -28,17 +28,21 @@ from kefu.domain.customers import Customer
 from kefu.domain.routing.records import ContactRecord
 from kefu.service import access, views
 from kefu.service.access import Principal, Role
+from kefu.service.audit import audit_write
 from kefu.service.authz import as_seen_by
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import customer_summary
 from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden
+from kefu.service.security_ports import AuditEntry
+from kefu.service.writer import Write
 
 __all__ = [
     "SEARCH_LIMIT",
     "check_customer",
     "check_merge",
     "check_merge_record",
+    "customer_read",
     "customer_sites",
     "resolve_reference",
     "search_customers",
@@ -235,3 +239,23 @@ def search_customers(
         if len(found) >= limit:
             break
     return found
+
+
+def customer_read(
+    user: Principal, customer_id: str, *, at: float, client: str | None, page: str = ""
+) -> Write:
+    """The audit write of ``user`` reading a customer's record (``page``: the page it was
+    read on, empty for the API)."""
+    details = {"via": user.via, **({"page": page} if page else {})}
+    entry = AuditEntry(
+        at=at,
+        actor_id=user.user_id,
+        actor=user.username,
+        action="customer.read",
+        target_type="customer",
+        target_id=customer_id,
+        site_id=None,
+        details=details,
+        client=client,
+    )
+    return audit_write(entry)

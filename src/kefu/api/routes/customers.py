@@ -19,7 +19,6 @@ from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
 from kefu.service.access import Principal, Role, Scope, require_scope
-from kefu.service.audit import audit_write
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import customer_panel
 from kefu.service.channels import ChannelService
@@ -28,11 +27,11 @@ from kefu.service.customer_access import (
     check_customer,
     check_merge,
     check_merge_record,
+    customer_read,
     search_customers,
 )
 from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden
-from kefu.service.security_ports import AuditEntry
 
 __all__ = ["router"]
 
@@ -97,18 +96,9 @@ async def get_customer(
         return customer_panel(state, engine.router, live)
 
     panel = await channels.read(look)
-    entry = AuditEntry(
-        at=channels.engine.now(),
-        actor_id=user.user_id,
-        actor=user.username,
-        action="customer.read",
-        target_type="customer",
-        target_id=panel["customer_id"],
-        site_id=None,
-        details={"via": user.via},
-        client=request.client.host if request.client else None,
-    )
-    await channels.engine.store([audit_write(entry)])
+    client = request.client.host if request.client else None
+    read = customer_read(user, panel["customer_id"], at=channels.engine.now(), client=client)
+    await channels.engine.store([read])
     return panel
 
 
