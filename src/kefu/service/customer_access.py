@@ -178,13 +178,16 @@ def check_merge_record(
 def visible_suggestions(
     engine: RoutingEngine, state: ChannelState, principal: Principal, conversation_id: str
 ) -> list[dict[str, Any]]:
-    """The conversation's suggested customers that ``principal`` sees, each with the live
-    id and whether merging needs an admin (``cross_site``)."""
-    own = customer_sites(engine, state, state.conversation(conversation_id).customer_id)
+    """The conversation's suggested customers that ``principal`` sees and that are not
+    merged into its customer yet, each with the live id and whether merging needs an admin
+    (``cross_site``)."""
+    mine = state.directory.resolve(state.conversation(conversation_id).customer_id)
+    own = customer_sites(engine, state, mine)
     out: list[dict[str, Any]] = []
     for s in state.suggestions.get(conversation_id, ()):
         live = state.directory.resolve(s.customer_id)
-        if sees_customer(engine, state, principal, live):
+        # Merged already (this customer now holds the identifier): nothing left to suggest.
+        if live != mine and sees_customer(engine, state, principal, live):
             cross = customer_sites(engine, state, live) != own
             out.append({"kind": s.kind, "value": s.value, "customer_id": live, "cross_site": cross})
     return out

@@ -33,6 +33,7 @@ def test_given_a_suggested_customer_when_the_agent_merges_it_by_its_identifier_t
     assert suggested["cross_site"] is False
     assert merged.json()["customer"]["customer_id"] == first
     assert center.channels.state.directory.get(second).merged_into == first
+    assert suggestions(center, "a1") == []  # merged: nothing left to suggest
     # The agent's own merge can be undone from the desktop too.
     undo = center.api(
         "a1", "POST", f"/customers/merges/{merged.json()['merge_id']}/undo", {"reason": "误合并"}
