@@ -65,6 +65,8 @@ def test_given_an_agent_or_nobody_when_opening_the_customer_pages_then_refused(
 ) -> None:
     two_sites(center)
     assert center.login("agent-a1").get("/customers").status_code == 403
+    assert 'href="/customers"' not in center.login("agent-a1").get("/account").text
+    assert 'href="/customers"' in center.login("lead").get("/account").text
     anonymous = center.client.get("/customers", follow_redirects=False)
     assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
 
