@@ -18,6 +18,7 @@ Functions run under the engine's lock (inside :meth:`ChannelService.read` or as 
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -97,8 +98,9 @@ def _agent_customers(engine: RoutingEngine, state: ChannelState, agent_id: str) 
     agent = engine.router.agents.get(agent_id)
     out: set[str] = set()
     for contact_id, contact in agent.held.items() if agent is not None else ():
-        if contact.customer_id:
-            out.add(directory.resolve(contact.customer_id))
+        # A contact made over the API may carry a customer id the directory never had.
+        with contextlib.suppress(UnknownCustomer):
+            out.add(directory.resolve(contact.customer_id or ""))
         conv_id = state.conversation_of.get(contact_id)
         for suggestion in state.suggestions.get(conv_id or "", ()):
             out.add(directory.resolve(suggestion.customer_id))
@@ -181,6 +183,8 @@ def visible_suggestions(
     """The conversation's suggested customers that ``principal`` sees and that are not
     merged into its customer yet, each with the live id and whether merging needs an admin
     (``cross_site``)."""
+    if not state.suggestions.get(conversation_id):
+        return []  # the usual case, on every screen push: no site lookups
     mine = state.directory.resolve(state.conversation(conversation_id).customer_id)
     own = customer_sites(engine, state, mine)
     out: list[dict[str, Any]] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from channels_server_helpers import Center
-from customer_sites_helpers import two_sites
+from customer_sites_helpers import chat, take, two_sites
 
 # Who sees which customer (li and wang at sh, li held by a1; han at bj).
 SEES = {
@@ -155,3 +155,15 @@ def test_given_no_credentials_when_a_customer_endpoint_is_called_then_401(
     assert center.api(None, "GET", "/customers?q=li").status_code == 401
     body = {"merged_id": people.wang, "reason": "x"}
     assert center.api(None, "POST", f"/customers/{people.li}/merge", body).status_code == 401
+
+
+def test_given_an_agent_also_holding_an_api_contact_of_an_unknown_customer_then_it_reads_its_chat(
+    center: Center,
+) -> None:
+    made = center.api("lead", "POST", "/contacts", {"queue_id": "mail", "customer_id": "外部-1"})
+    assert made.status_code == 201, made.text
+    li, _ = chat(center, "我的账单不对", "chat-billing", email="li@example.cn")
+    assert len(take(center, "a1")) == 2  # the e-mail contact and the chat
+    answer = center.api("a1", "GET", f"/customers/{li}")
+    assert answer.status_code == 200, answer.text
+    assert center.api("a1", "GET", "/customers/外部-1").status_code == 404
