@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
-from kefu.service.access import Principal, Role, Scope, require_scope
+from kefu.service.access import Role, Scope, require_scope
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import customer_panel
 from kefu.service.channels import ChannelService
@@ -64,11 +64,6 @@ class UndoRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-def _check(engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str) -> str:
-    """The live customer id, if ``user`` may see that customer (else unknown: 404)."""
-    return check_customer(engine, state, user, customer_id)
-
-
 @router.get("", responses=ERRORS)
 async def search(
     user: Reader,
@@ -92,7 +87,7 @@ async def get_customer(
     """The customer panel. 客户全渠道视图。"""
 
     def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-        live = _check(engine, state, user, customer_id)
+        live = check_customer(engine, state, user, customer_id)  # 404 if unseen
         return customer_panel(state, engine.router, live)
 
     panel = await channels.read(look)
