@@ -16,9 +16,11 @@ from typing import Any
 from kefu.domain import events as ev
 from kefu.domain.customer_errors import UnknownCustomer
 from kefu.domain.model import ContactState
+from kefu.service.access import Principal, Role
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import conversation_view, customer_panel, message_views
 from kefu.service.channels import ChannelService
+from kefu.service.customer_access import visible_suggestions
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
 from kefu.service.views import queue_site
@@ -181,6 +183,7 @@ def desktop_view(
     record = router.agents[agent_id]
     now = engine.now()
     deadlines = offer_deadlines or {}
+    as_agent = Principal("", "", Role.AGENT, frozenset(), agent_id=agent_id)
     offers, held = [], []
     for contact_id, contact in sorted(record.held.items()):
         snapshot = contact.snapshot()
@@ -196,6 +199,10 @@ def desktop_view(
             continue
         if conv_id is not None:
             snapshot["conversation"] = conversation_view(state, router, conv_id)
+            # Only suggested customers of the agent's site: others' ids stay undisclosed.
+            snapshot["conversation"]["suggestions"] = visible_suggestions(
+                engine, state, as_agent, conv_id
+            )
             customer_id = state.conversation(conv_id).customer_id
             snapshot["customer"] = customer_panel(state, router, customer_id)
         else:

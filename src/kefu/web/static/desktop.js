@@ -17,6 +17,7 @@
       completed: "Completed", abandoned: "Abandoned", closed: "Closed",
       to_queue: "Queue", to_agent: "Agent", name: "Name", tier: "Value tier", ids: "Identities",
       timeline: "Contacts on every channel", suggestions: "Possibly the same person",
+      suggest_merge: "Merge this customer (you confirm first)", admin_merges: "another site: an admin merges",
       handoff: "Transferred with a note", note: "Note", verified: "verified", unknown: "not in the directory",
       failed: "not delivered", pending_state: "then",
       failed_unreachable: "the mail or SMS service could not be reached; send it again later",
@@ -40,6 +41,7 @@
       completed: "已完成", abandoned: "已放弃", closed: "已结束",
       to_queue: "队列", to_agent: "座席", name: "姓名", tier: "客户价值等级", ids: "身份标识",
       timeline: "全渠道联系记录", suggestions: "可能是同一客户",
+      suggest_merge: "合并此客户（需先确认）", admin_merges: "其他站点：需管理员合并",
       handoff: "转接说明", note: "备注", verified: "已验证", unknown: "客户库中无此客户",
       failed: "发送失败", pending_state: "之后",
       failed_unreachable: "暂时无法连接邮件或短信服务，请稍后重发",
@@ -263,7 +265,15 @@
     const conv = c.conversation;
     if (conv && conv.suggestions.length) {
       box.append(el("h3", "", t("suggestions")));
-      for (const s of conv.suggestions) box.append(el("div", "", `${s.kind}: ${s.value} → ${s.customer_id}`));
+      // desktop-merge.js asks to confirm, then merges; another site's customer needs an admin.
+      for (const s of conv.suggestions) {
+        const text = `${s.kind}: ${s.value} → ${s.customer_id}`;
+        if (s.cross_site) { box.append(el("div", "suggestion muted", `${text} (${t("admin_merges")})`)); continue; }
+        const b = el("button", "suggestion", text);
+        b.type = "button"; b.title = t("suggest_merge");
+        Object.assign(b.dataset, { suggest: s.customer_id, kind: s.kind, value: s.value });
+        box.append(b);
+      }
     }
     if (cu.timeline) {
       box.append(el("h3", "", t("timeline")));
