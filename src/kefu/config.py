@@ -88,7 +88,13 @@ class Settings(BaseSettings):
         65_536
     )
     password_parallelism: Annotated[int, Field(ge=1, le=16, description="argon2 lanes")] = 4
-    login_max_failures_per_user: Annotated[int, Field(ge=1)] = 5
+    login_failures_before_backoff: Annotated[
+        int, Field(ge=0, description="failed logins an account takes before backing off")
+    ] = 5
+    login_backoff_s: Annotated[
+        float, Field(gt=0, description="first back-off, s (doubles with each failure)")
+    ] = 2.0
+    login_max_backoff_s: Annotated[float, Field(gt=0, description="longest back-off, s")] = 900.0
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
     login_window_s: Annotated[float, Field(gt=0, description="login failures counted over, s")] = (
         300.0
