@@ -81,3 +81,25 @@ def test_given_the_chat_token_id_an_agent_sees_when_signed_with_the_old_public_k
     ).hexdigest()[:24]
     assert chat.token_id(issued) == token_id
     assert chat.token_id(f"{token_id}.{signature}") is None
+
+
+def test_given_revision_0004_when_downgraded_then_its_table_and_column_go_and_come_back(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from kefu.adapters.storage import current_revision
+    from kefu.adapters.storage.migrate import _config
+
+    engine = make_engine(sqlite_url(str(tmp_path / "m.sqlite3")))
+    try:
+        upgrade(engine)
+        assert current_revision(engine) == "0004"
+        command.downgrade(_config(engine), "0003")
+        assert "instance_settings" not in inspect(engine).get_table_names()
+        assert "unlocked_at" not in {c["name"] for c in inspect(engine).get_columns("users")}
+        upgrade(engine)
+        assert "unlocked_at" in {c["name"] for c in inspect(engine).get_columns("users")}
+    finally:
+        engine.dispose()
