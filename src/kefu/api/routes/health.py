@@ -36,7 +36,7 @@ async def health(engine: EngineDep) -> JSONResponse:
         async with asyncio.timeout(DATABASE_TIMEOUT_S):
             await engine.read_store(lambda uow: uow.sites.list())
     except Exception as exc:  # any failure to answer is "down"; the cause goes to the log
-        log.warning("health: the database does not answer: %s", exc)
+        log.warning("health: the database does not answer: %s", exc.__cause__ or exc)
         checks["database"] = "down"
     down = [name for name, state in checks.items() if state != "ok"]
     body: dict[str, Any] = {
