@@ -104,8 +104,9 @@ class _Account:
         return min(limits.max_backoff_s, limits.backoff_s * 2.0 ** min(over, 60))
 
 
-MAX_CLIENTS_PER_ACCOUNT = 1_000
-"""Addresses remembered per account; past that, every client counts as one that failed."""
+MAX_CLIENTS_PER_ACCOUNT = 256
+"""Addresses remembered per account; past that (guesses from that many places), every
+client counts as one that failed, so memory stays bounded: an admin's unlock helps then."""
 
 
 class LoginRateLimiter:
@@ -120,7 +121,7 @@ class LoginRateLimiter:
     several threads.
     """
 
-    def __init__(self, limits: LoginLimits | None = None, *, max_keys: int = 100_000) -> None:
+    def __init__(self, limits: LoginLimits | None = None, *, max_keys: int = 20_000) -> None:
         self.limits = limits or LoginLimits()
         self.addresses = SlidingWindow(self.limits.per_address, self.limits.window_s)
         self.max_keys = max_keys

@@ -16,7 +16,7 @@ from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
 from kefu.domain.errors import ValidationError
 from kefu.service.errors import NotAuthenticated, TooManyRequests
 from kefu.service.passwords import PasswordPolicy, Passwords, common_passwords
-from kefu.service.ratelimit import LoginLimits, LoginRateLimiter
+from kefu.service.ratelimit import MAX_CLIENTS_PER_ACCOUNT, LoginLimits, LoginRateLimiter
 from kefu.service.security import Security
 from kefu.service.security_ports import AuditFilter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
@@ -182,3 +182,23 @@ def test_given_a_user_with_a_now_common_password_when_it_logs_in_then_it_is_stil
         uow.commit()
     assert security.credentials.login("admin", "password1234", "10.0.0.3")[0].username == "admin"
     assert security.users.get("admin").password_hash != old_hash  # rehashed
+
+
+def test_given_guesses_from_more_addresses_than_remembered_then_every_client_backs_off() -> None:
+    limiter = LoginRateLimiter(LIMITS)
+    for i in range(MAX_CLIENTS_PER_ACCOUNT):
+        with contextlib.suppress(TooManyRequests):
+            limiter.attempt("admin", f"198.51.{i // 256}.{i % 256}", 0.0)
+    assert limiter.failures("admin") == MAX_CLIENTS_PER_ACCOUNT
+    with pytest.raises(TooManyRequests):  # the account's memory is full: no one is "clean"
+        limiter.attempt("admin", "203.0.113.200", 0.0)
+    limiter.unlock("admin")
+    limiter.attempt("admin", "203.0.113.200", 0.0)
+
+
+def test_given_failures_on_many_accounts_then_only_the_most_recent_are_remembered() -> None:
+    limiter = LoginRateLimiter(LIMITS, max_keys=50)
+    for i in range(200):
+        limiter.attempt(f"user{i}", f"192.0.{i // 10}.{i % 10}", float(i))
+    remembered = [limiter.failures(f"user{i}") for i in range(200)]
+    assert remembered == [0] * 150 + [1] * 50
