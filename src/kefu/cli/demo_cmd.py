@@ -50,6 +50,7 @@ def demo(
 
     from kefu.adapters.demo import DemoRun
     from kefu.adapters.storage import current_revision, make_engine, sqlite_url, upgrade
+    from kefu.adapters.storage.instance import DEMO_SECRET_KEY, stored_secret
     from kefu.cli.serve_cmd import load_settings, make_server, open_platform
 
     console = Console()
@@ -61,6 +62,11 @@ def demo(
         try:
             upgrade(database)
             revision = current_revision(database)
+            # A key of this file's own, unless the operator gave one: nothing signed by
+            # one demo (chat cookies, CSRF tokens) is accepted by another.
+            if not settings.secret_key_set:
+                key = stored_secret(database, DEMO_SECRET_KEY)
+                settings = settings.model_copy(update={"secret_key": key})
         except SQLAlchemyError as exc:
             console.print(f"[red]Cannot prepare 无法准备数据库 {db}: {exc}[/red]")
             raise typer.Exit(1) from None

@@ -108,11 +108,13 @@ class Credentials:
     # -- sessions ----------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> tuple[UserRecord, str]:
         """Check the password and open a session; returns the user and the cookie secret.
-        :class:`TooManyRequests` while rate limited, :class:`NotAuthenticated` when wrong."""
+        :class:`TooManyRequests` while this client or the account backs off (see
+        :class:`~kefu.service.ratelimit.LoginRateLimiter`), :class:`NotAuthenticated`
+        when wrong."""
         now = self.clock.now()
         key = _limit_key(username)
-        self.limiter.attempt(key, client, now)
         user = self.users.find(username)
+        self.limiter.attempt(key, client, now, unlocked_at=user.unlocked_at if user else None)
         known = user is not None and user.active
         if not self.passwords.verify(user.password_hash if known and user else None, password):
             with self.uow_factory() as uow:
@@ -135,6 +137,15 @@ class Credentials:
             )
             uow.commit()
         return user, secret
+
+    def unlock(
+        self, username: str, *, actor: Principal | None = None, client: str | None = None
+    ) -> UserRecord:
+        """Lift the account's login back-off, here at once and, through the stored
+        ``unlocked_at``, on every server at its next attempt (audited)."""
+        user = self.users.unlock(username, actor=actor, client=client)
+        self.limiter.unlock(user.username)
+        return user
 
     def logout(self, secret: str, client: str | None = None) -> None:
         session_id = digest(secret)
