@@ -77,7 +77,11 @@ def demo(
             f"Database  数据库:        {db} (schema {revision}"
             + (", demo center created 已创建演示中心)" if created else ")"),
         ]
-        lines += [f"Login 登录: {c.username} / {c.password} ({c.role})" for c in credentials]
+        lines += [
+            f"Login 登录: {c.username} / {c.password} ({c.role})"
+            + (f"  serves 服务: {c.serves}" if c.serves else "")
+            for c in credentials
+        ]
         lines.append("Ctrl-C stops 按 Ctrl-C 停止")
         console.print(Panel("\n".join(lines), title="kefu demo 客服演示", expand=False))
 
@@ -86,6 +90,7 @@ def demo(
     run.engine = platform.engine
     if platform.channel_site is not None:
         run.taken = platform.channel_site.desktops.humans.taken
+        run.branch = platform.channel_site.branch
     server = make_server(platform.app, settings, log_level="warning")
 
     def request_exit() -> None:

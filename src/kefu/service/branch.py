@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import string
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,6 +78,10 @@ class BranchDesk:
         self._numbers_of: object | None = None
         self._sms_wanted: dict[str, str] = {}
         self._unsubscribe: Any = None
+        self.declines: Callable[[str, Mapping[str, str]], bool] | None = None
+        """Whether a counter's agent must not be called a ticket (agent id, the ticket's
+        attributes): the offer is rejected and goes to the next counter (the demo's
+        simulated clerks serve only synthetic tickets)."""
 
     async def start(self) -> None:
         self._unsubscribe = self.engine.subscribe(self._on_events)
@@ -106,9 +110,18 @@ class BranchDesk:
             )
         return out
 
-    async def issue(self, queue_id: str, *, phone: str = "", name: str = "") -> dict[str, Any]:
-        """A ticket for the service ``queue_id``: its number, place and predicted wait."""
+    async def issue(
+        self,
+        queue_id: str,
+        *,
+        phone: str = "",
+        name: str = "",
+        attributes: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A ticket for the service ``queue_id``: its number, place and predicted wait;
+        ``attributes`` are added to the contact's."""
         sender = (Identifier(IdentifierKind.PHONE, phone),) if phone.strip() else ()
+        extra = attributes
 
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
             letter = self._letter(tx.router, queue_id)
@@ -116,7 +129,12 @@ class BranchDesk:
             self._sync_numbers(tx.router)
             number = self._numbers.get((queue_id, day), 0) + 1
             ticket = f"{letter}{number:03d}"
-            attributes = {"ticket": ticket, "ticket_day": day, "service": queue_id}
+            attributes = {
+                **(extra or {}),
+                "ticket": ticket,
+                "ticket_day": day,
+                "service": queue_id,
+            }
             if sender:
                 inbound = Inbound(
                     Channel.BRANCH,
@@ -254,8 +272,12 @@ class BranchDesk:
         }
 
     def _answer_offers(self, tx: Transaction) -> None:
-        """Accept, in this command, the branch offers it made (counters answer at once)."""
-        for event in list(tx.router.log):
+        """Accept, in this command, the branch offers it made (counters answer at once),
+        also those made when a declined one went to the next counter."""
+        index = 0
+        while index < len(tx.router.log):
+            event = tx.router.log[index]
+            index += 1
             if isinstance(event, ev.OfferCreated):
                 self._accept(tx.router, event, tx.now)
 
@@ -267,6 +289,9 @@ class BranchDesk:
             or contact.offer_id != event.offer_id
             or contact.state is not ContactState.OFFERED
         ):
+            return False
+        if self.declines is not None and self.declines(event.agent_id, contact.attributes):
+            router.reject(event.offer_id, now, event.agent_id)
             return False
         router.accept(event.offer_id, now, event.agent_id)
         return True
@@ -315,6 +340,7 @@ class BranchDesk:
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
             for offer in offers:
                 self._accept(tx.router, offer, tx.now)
+            self._answer_offers(tx)
             self._notify_away(tx, updates)
 
         try:
