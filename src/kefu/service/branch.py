@@ -33,6 +33,7 @@ from kefu.domain.errors import InvalidState, UnknownContact, UnknownQueue, Valid
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service import commands as c
+from kefu.service.branch_counters import counter_number, counter_of, idle_reason
 from kefu.service.channel_ports import Inbound
 from kefu.service.channel_views import wait_info
 from kefu.service.channels import ChannelService, ChannelUpdate
@@ -56,6 +57,8 @@ class Called:
     service: str
     at: float
     contact_id: str
+    number: int | None = None
+    """The counter's number (None when the agent is no numbered counter)."""
 
 
 class BranchDesk:
@@ -129,12 +132,8 @@ class BranchDesk:
             self._sync_numbers(tx.router)
             number = self._numbers.get((queue_id, day), 0) + 1
             ticket = f"{letter}{number:03d}"
-            attributes = {
-                **(extra or {}),
-                "ticket": ticket,
-                "ticket_day": day,
-                "service": queue_id,
-            }
+            attributes = {**(extra or {}), "ticket": ticket, "ticket_day": day}
+            attributes["service"] = queue_id
             if sender:
                 inbound = Inbound(
                     Channel.BRANCH,
@@ -164,7 +163,7 @@ class BranchDesk:
     def _ticket_view(self, router: Router, contact_id: str) -> dict[str, Any]:
         contact = router.contacts[contact_id]
         wait = wait_info(router, contact_id)
-        counter = router.agents.get(contact.agent_id) if contact.agent_id else None
+        counter, number = counter_of(router, contact.agent_id)
         return {
             "contact_id": contact_id,
             "ticket": contact.attributes.get("ticket"),
@@ -173,7 +172,8 @@ class BranchDesk:
             "position": wait["position"] if wait else 0,
             "ahead": wait["ahead"] if wait else 0,
             "estimated_wait_s": wait["estimated_wait_s"] if wait else 0.0,
-            "counter": (counter.spec.name or counter.agent_id) if counter else None,
+            "counter": counter,
+            "counter_no": number,
             "callback": contact.callback,
         }
 
@@ -227,7 +227,9 @@ class BranchDesk:
             router = tx.router
             agent = router.agents.get(agent_id)
             if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
-                raise ValidationError(f"agent {agent_id} does not serve a counter")
+                raise ValidationError(
+                    f"agent {agent_id} does not serve a counter 该座席不办理窗口业务"
+                )
             for contact in list(agent.held.values()):
                 if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
                     await HANDLERS[c.CompleteContact](
@@ -265,6 +267,8 @@ class BranchDesk:
         return {
             "agent_id": agent_id,
             "name": agent.spec.name or agent_id,
+            "counter_no": counter_number(router, agent_id),
+            "idle": idle_reason(router, agent_id),
             "presence": agent.presence.value,
             "pending": None if agent.pending is None else agent.pending[0].value,
             "serving": serving,
@@ -303,6 +307,7 @@ class BranchDesk:
                 {
                     "ticket": x.ticket,
                     "counter": x.counter,
+                    "counter_no": x.number,
                     "service": x.service,
                     "at": x.at,
                     "contact_id": x.contact_id,
@@ -331,10 +336,10 @@ class BranchDesk:
         contact = router.contacts.get(contact_id)
         if contact is None or contact.channel is not Channel.BRANCH:
             return
-        agent = router.agents.get(agent_id)
-        counter = (agent.spec.name or agent_id) if agent else agent_id
+        counter, number = counter_of(router, agent_id)
         ticket = contact.attributes.get("ticket", contact_id)
-        self.called.append(Called(ticket, counter, contact.queue_id, at, contact_id))
+        called = Called(ticket, counter or agent_id, contact.queue_id, at, contact_id, number)
+        self.called.append(called)
 
     async def _housekeep(self, offers: tuple[ev.OfferCreated, ...]) -> None:
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
