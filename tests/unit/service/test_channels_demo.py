@@ -81,3 +81,35 @@ def test_given_a_persons_chat_when_simulated_agents_are_offered_it_then_it_waits
     assert not any(isinstance(e, ev.OfferAccepted) for e in mine)
     synthetic = [e for e in events if isinstance(e, ev.OfferAccepted)]
     assert synthetic, "the simulated agents stopped serving synthetic customers"
+
+
+def test_given_a_person_ready_when_a_synthetic_customer_is_offered_to_them_then_it_goes_back() -> (
+    None
+):
+    async def scenario() -> tuple[list[ev.Event], str]:
+        engine = RoutingEngine(InMemoryUnitOfWorkFactory(), SystemClock())
+        await engine.start()
+        await seed(engine)
+        traffic = TrafficGenerator(engine, seed=3, traffic={}, agents=("emma",))
+        await traffic.start()
+        await engine.execute(c.SetAgentState("emma", "not_ready", "break"))
+        await engine.execute(c.SetAgentState("wang.lei", "ready"))  # a person at the desktop
+        synthetic = {"customer": "Alice Smith", "synthetic": "demo"}
+        made = await engine.execute(c.CreateContact("chat", attributes=synthetic))
+        await asyncio.sleep(0.3)
+        await engine.execute(c.SetAgentState("emma", "ready"))
+        await asyncio.sleep(4.5)  # emma accepts within 1–4 s
+        await traffic.stop()
+        await engine.stop()
+        store = engine.uow_factory
+        assert isinstance(store, InMemoryUnitOfWorkFactory)
+        return [s.event for s in store.store.events], made["contact_id"]
+
+    events, contact_id = asyncio.run(scenario())
+    mine = [e for e in events if getattr(e, "contact_id", None) == contact_id]
+    assert [(type(e).__name__, e.agent_id) for e in mine if hasattr(e, "agent_id")][:3] == [
+        ("OfferCreated", "wang.lei"),
+        ("OfferRejected", "wang.lei"),
+        ("OfferCreated", "emma"),
+    ]
+    assert any(isinstance(e, ev.OfferAccepted) and e.agent_id == "emma" for e in mine)

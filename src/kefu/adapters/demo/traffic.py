@@ -4,11 +4,13 @@ take the odd break — all through the same commands the API sends. Branch ticke
 taken at the kiosk's service and called by simulated counter clerks.
 
 Simulated agents serve only synthetic customers (contacts with the attribute
-:data:`~kefu.adapters.demo.seed.SYNTHETIC`). A contact from a person (a chat on
-``/chat/demo``, an e-mail, a kiosk ticket) may still be offered to one, since people pick
-any chat topic and any queue an admin adds: the simulated agent rejects it at once, and
-the router never offers it to that agent again (its place in line is kept), so it waits
-for a person logged in as an agent who is not simulated.
+:data:`~kefu.adapters.demo.seed.SYNTHETIC`), and people only people. A contact from a
+person (a chat on ``/chat/demo``, an e-mail, a kiosk ticket) may still be offered to a
+simulated agent, since people pick any chat topic and any queue an admin adds: the
+simulated agent rejects it at once, and the router never offers it to that agent again
+(its place in line is kept), so it waits for a person logged in as an agent who is not
+simulated. Likewise a synthetic customer offered to a person is handed back at once, so
+the person's desktop shows only people, who write back.
 
 ``rate`` multiplies every queue's arrival rate (tests use a high one to see traffic within
 seconds). Races are normal (a customer hangs up while an agent accepts): refused commands
@@ -106,13 +108,11 @@ class TrafficGenerator:
                 self._spawn(self._call_next(agent_id, 0.0))
 
     def declines(self, agent_id: str, attributes: Mapping[str, str]) -> bool:
-        """Whether the simulated ``agent_id`` must not serve a contact with ``attributes``
-        (it is a person's): False for agents a person works as."""
-        return (
-            agent_id in self.agents
-            and not self.taken(agent_id)
-            and attributes.get(SYNTHETIC[0]) != SYNTHETIC[1]
-        )
+        """Whether ``agent_id`` must not serve a contact with ``attributes``: a simulated
+        agent a person's contact, a person (an agent not simulated, or one a person works
+        as) a synthetic customer, who would never write back."""
+        simulated = agent_id in self.agents and not self.taken(agent_id)
+        return simulated != (attributes.get(SYNTHETIC[0]) == SYNTHETIC[1])
 
     def _is_counter(self, agent_id: str) -> bool:
         record = self.engine.router.agents.get(agent_id)
@@ -176,11 +176,7 @@ class TrafficGenerator:
                 self._queue_of[event.contact_id] = event.queue_id
             elif isinstance(event, ev.ContactTransferred) and event.to_queue_id:
                 self._queue_of[event.contact_id] = event.to_queue_id
-            elif (
-                isinstance(event, ev.OfferCreated)
-                and event.agent_id in self.agents
-                and not self.taken(event.agent_id)
-            ):
+            elif isinstance(event, ev.OfferCreated):
                 self._offered(event)
             elif isinstance(event, ev.OfferAccepted) and self._simulated_ticket(event):
                 self._spawn(self._call_next(event.agent_id, self._handle_time(event.contact_id)))
@@ -192,10 +188,10 @@ class TrafficGenerator:
         if contact is None or contact.channel is Channel.BRANCH:
             return  # the branch desk answers (or declines) counter offers in the command
         if self.declines(event.agent_id, contact.attributes):
-            # A person's contact: handed back at once, and never offered to this agent again.
+            # Handed back at once, and never offered to this agent again.
             reject = c.RejectOffer(event.contact_id, event.offer_id, event.agent_id)
             self._spawn(self._try(reject))
-        else:
+        elif event.agent_id in self.agents and not self.taken(event.agent_id):
             self._spawn(self._handle(event.agent_id, event.contact_id, event.offer_id))
 
     def _simulated_ticket(self, event: ev.OfferAccepted) -> bool:
