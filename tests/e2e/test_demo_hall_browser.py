@@ -73,3 +73,34 @@ def test_given_the_demo_hall_when_a_person_takes_a_number_then_counter_3_calls_i
     assert "刘芳" not in display.inner_text("body")  # the number, never the clerk's name
     display.screenshot(path=str(ARTIFACTS / "demo-hall-display.png"))
     assert problems == []
+
+
+def test_given_a_ticket_with_a_phone_when_the_clerk_replies_then_the_refusal_is_in_chinese(
+    quiet_demo: Demo, browser: BrowserContext
+) -> None:
+    """The demo sends no SMS: replying on a kiosk ticket's conversation is refused, and the
+    desktop says so in the page's language (it showed the server's English text)."""
+    demo = quiet_demo
+    login = next(c for c in demo.credentials() if c.username == "liu.fang")
+    desk = browser.new_page()
+    desk.goto(f"{demo.base}/login?next=/desktop")
+    desk.fill("input[name=username]", login.username)
+    desk.fill("input[name=password]", login.password)
+    with desk.expect_navigation():
+        desk.locator("form [type=submit]").click()
+    desk.goto(f"{demo.base}/desktop?lang=zh")
+    desk.wait_for_selector("#link.online")
+    desk.select_option("#presence", "ready")
+    desk.wait_for_selector("#presence-pill.ready")
+
+    kiosk = browser.new_page()
+    kiosk.goto(f"{demo.base}/branch/kiosk?lang=zh")
+    kiosk.fill("#phone", "13900002222")
+    kiosk.click(".service[data-queue=hall-account]")
+    kiosk.wait_for_selector("#ticket-number >> text=A001")
+    desk.wait_for_selector("#messages li.inbound")
+    desk.fill("#reply-text", "请到 3 号窗口办理。")
+    desk.click("#reply button[type=submit]")
+    desk.wait_for_selector("#error:not(.hidden)")
+    assert desk.inner_text("#error") == "该渠道尚未配置回复通道"
+    desk.screenshot(path=str(ARTIFACTS / "desktop-error-zh.png"))
