@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import string
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,7 @@ from kefu.domain.errors import InvalidState, UnknownContact, UnknownQueue, Valid
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service import commands as c
+from kefu.service.branch_counters import counter_number, counter_of, idle_reason
 from kefu.service.channel_ports import Inbound
 from kefu.service.channel_views import wait_info
 from kefu.service.channels import ChannelService, ChannelUpdate
@@ -56,6 +57,8 @@ class Called:
     service: str
     at: float
     contact_id: str
+    number: int | None = None
+    """The counter's number (None when the agent is no numbered counter)."""
 
 
 class BranchDesk:
@@ -78,6 +81,10 @@ class BranchDesk:
         self._numbers_of: object | None = None
         self._sms_wanted: dict[str, str] = {}
         self._unsubscribe: Any = None
+        self.declines: Callable[[str, Mapping[str, str]], bool] | None = None
+        """Whether a counter's agent must not be called a ticket (agent id, the ticket's
+        attributes): the offer is rejected and goes to the next counter (the demo's
+        simulated clerks serve only synthetic tickets)."""
 
     async def start(self) -> None:
         self._unsubscribe = self.engine.subscribe(self._on_events)
@@ -106,9 +113,18 @@ class BranchDesk:
             )
         return out
 
-    async def issue(self, queue_id: str, *, phone: str = "", name: str = "") -> dict[str, Any]:
-        """A ticket for the service ``queue_id``: its number, place and predicted wait."""
+    async def issue(
+        self,
+        queue_id: str,
+        *,
+        phone: str = "",
+        name: str = "",
+        attributes: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A ticket for the service ``queue_id``: its number, place and predicted wait;
+        ``attributes`` are added to the contact's."""
         sender = (Identifier(IdentifierKind.PHONE, phone),) if phone.strip() else ()
+        extra = attributes
 
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
             letter = self._letter(tx.router, queue_id)
@@ -116,7 +132,8 @@ class BranchDesk:
             self._sync_numbers(tx.router)
             number = self._numbers.get((queue_id, day), 0) + 1
             ticket = f"{letter}{number:03d}"
-            attributes = {"ticket": ticket, "ticket_day": day, "service": queue_id}
+            attributes = {**(extra or {}), "ticket": ticket, "ticket_day": day}
+            attributes["service"] = queue_id
             if sender:
                 inbound = Inbound(
                     Channel.BRANCH,
@@ -146,7 +163,7 @@ class BranchDesk:
     def _ticket_view(self, router: Router, contact_id: str) -> dict[str, Any]:
         contact = router.contacts[contact_id]
         wait = wait_info(router, contact_id)
-        counter = router.agents.get(contact.agent_id) if contact.agent_id else None
+        counter, number = counter_of(router, contact.agent_id)
         return {
             "contact_id": contact_id,
             "ticket": contact.attributes.get("ticket"),
@@ -155,7 +172,8 @@ class BranchDesk:
             "position": wait["position"] if wait else 0,
             "ahead": wait["ahead"] if wait else 0,
             "estimated_wait_s": wait["estimated_wait_s"] if wait else 0.0,
-            "counter": (counter.spec.name or counter.agent_id) if counter else None,
+            "counter": counter,
+            "counter_no": number,
             "callback": contact.callback,
         }
 
@@ -209,7 +227,9 @@ class BranchDesk:
             router = tx.router
             agent = router.agents.get(agent_id)
             if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
-                raise ValidationError(f"agent {agent_id} does not serve a counter")
+                raise ValidationError(
+                    f"agent {agent_id} does not serve a counter 该座席不办理窗口业务"
+                )
             for contact in list(agent.held.values()):
                 if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
                     await HANDLERS[c.CompleteContact](
@@ -247,6 +267,8 @@ class BranchDesk:
         return {
             "agent_id": agent_id,
             "name": agent.spec.name or agent_id,
+            "counter_no": counter_number(router, agent_id),
+            "idle": idle_reason(router, agent_id),
             "presence": agent.presence.value,
             "pending": None if agent.pending is None else agent.pending[0].value,
             "serving": serving,
@@ -254,8 +276,12 @@ class BranchDesk:
         }
 
     def _answer_offers(self, tx: Transaction) -> None:
-        """Accept, in this command, the branch offers it made (counters answer at once)."""
-        for event in list(tx.router.log):
+        """Accept, in this command, the branch offers it made (counters answer at once),
+        also those made when a declined one went to the next counter."""
+        index = 0
+        while index < len(tx.router.log):
+            event = tx.router.log[index]
+            index += 1
             if isinstance(event, ev.OfferCreated):
                 self._accept(tx.router, event, tx.now)
 
@@ -268,6 +294,9 @@ class BranchDesk:
             or contact.state is not ContactState.OFFERED
         ):
             return False
+        if self.declines is not None and self.declines(event.agent_id, contact.attributes):
+            router.reject(event.offer_id, now, event.agent_id)
+            return False
         router.accept(event.offer_id, now, event.agent_id)
         return True
 
@@ -278,6 +307,7 @@ class BranchDesk:
                 {
                     "ticket": x.ticket,
                     "counter": x.counter,
+                    "counter_no": x.number,
                     "service": x.service,
                     "at": x.at,
                     "contact_id": x.contact_id,
@@ -306,15 +336,16 @@ class BranchDesk:
         contact = router.contacts.get(contact_id)
         if contact is None or contact.channel is not Channel.BRANCH:
             return
-        agent = router.agents.get(agent_id)
-        counter = (agent.spec.name or agent_id) if agent else agent_id
+        counter, number = counter_of(router, agent_id)
         ticket = contact.attributes.get("ticket", contact_id)
-        self.called.append(Called(ticket, counter, contact.queue_id, at, contact_id))
+        called = Called(ticket, counter or agent_id, contact.queue_id, at, contact_id, number)
+        self.called.append(called)
 
     async def _housekeep(self, offers: tuple[ev.OfferCreated, ...]) -> None:
         async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
             for offer in offers:
                 self._accept(tx.router, offer, tx.now)
+            self._answer_offers(tx)
             self._notify_away(tx, updates)
 
         try:

@@ -290,7 +290,7 @@ class ChannelService(AgentActions):
         gateway = self.gateways.get(conv.channel)
         if gateway is None:
             raise ChannelUnavailable(
-                f"replies on {conv.channel.value} are not configured",
+                f"replies on {conv.channel.value} are not configured 该渠道尚未配置回复通道",
                 channel=conv.channel.value,
             )
         route = self.state.routes[conv_id]

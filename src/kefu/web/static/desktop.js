@@ -26,6 +26,7 @@
       email: "E-mail", sms: "SMS", social: "Social", branch: "Branch", callback: "Callback", workitem: "Work item",
       shortcuts: "Shortcuts: Alt+A accept · Alt+J reject · Alt+R reply · Alt+W wrap up · Alt+1…9 pick a conversation",
       no_channel: "Replies on this channel are not configured",
+      not_pending: "This contact is no longer offered to you", failed_action: "Not done: ",
     },
     zh: {
       title: "座席工作台", connecting: "连接中…", online: "实时", offline: "重新连接中…",
@@ -50,6 +51,7 @@
       email: "邮件", sms: "短信", social: "社交媒体", branch: "网点", callback: "回拨", workitem: "工单",
       shortcuts: "快捷键：Alt+A 接受 · Alt+J 拒绝 · Alt+R 回复 · Alt+W 小结 · Alt+1…9 切换会话",
       no_channel: "该渠道尚未配置回复通道",
+      not_pending: "该联系已不再分配给您", failed_action: "操作未完成：",
     },
   };
   const asked = new URLSearchParams(location.search).get("lang");
@@ -79,9 +81,17 @@
       body: JSON.stringify(body || {}),
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) { showError(data.message || response.statusText); throw new Error(data.message); }
+    if (!response.ok) { showError(errorText(data, response.statusText)); throw new Error(data.message); }
     showError("");
     return data;
+  }
+  // Errors shown in the page's language: known ones by their stable error_id, the others
+  // with the server's text (English, or English and Chinese) after a translated prefix.
+  const ERROR_KEYS = { channel_unavailable: "no_channel", offer_not_pending: "not_pending" };
+  function errorText(data, fallback) {
+    const key = ERROR_KEYS[data.error_id];
+    if (key) return t(key);
+    return t("failed_action") + (data.message || fallback);
   }
   function showError(text) { $("error").textContent = text; $("error").classList.toggle("hidden", !text); }
 
