@@ -21,6 +21,7 @@ from kefu.service.channel_views import conversation_view, customer_panel, messag
 from kefu.service.channels import ChannelService
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
+from kefu.service.session_grace import DEFAULT_GRACE_S, SessionGrace
 from kefu.service.views import queue_site
 
 __all__ = [
@@ -88,18 +89,24 @@ CANNED_REPLIES = (
 
 class HumanAgents:
     """Agents a person works as at a desktop right now (the demo's simulated agents step
-    aside for them). Counts open desktops per agent."""
+    aside for them). Counts open desktops per agent; ``grace`` (when given) hears when an
+    agent's first desktop opens and its last one closes."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace: SessionGrace | None = None) -> None:
         self._open: Counter[str] = Counter()
+        self.grace = grace
 
     def enter(self, agent_id: str) -> None:
         self._open[agent_id] += 1
+        if self.grace is not None:
+            self.grace.back(agent_id)
 
     def leave(self, agent_id: str) -> None:
         self._open[agent_id] -= 1
         if self._open[agent_id] <= 0:
             del self._open[agent_id]
+            if self.grace is not None:
+                self.grace.gone(agent_id)
 
     def taken(self, agent_id: str) -> bool:
         return self._open.get(agent_id, 0) > 0
@@ -119,11 +126,14 @@ def vocabulary() -> dict[str, list[dict[str, str]]]:
 
 class Desktops:
     """The agent desktops of one platform: who works as which agent, when each pending
-    offer expires (from the router's events), and each agent's screen."""
+    offer expires (from the router's events), and each agent's screen. An agent whose last
+    desktop closed is logged out after ``grace_s`` seconds (:class:`SessionGrace`)."""
 
-    def __init__(self, channels: ChannelService) -> None:
+    def __init__(self, channels: ChannelService, grace_s: float = DEFAULT_GRACE_S) -> None:
         self.channels = channels
         self.humans = HumanAgents()
+        self.grace = SessionGrace(channels.engine, self.humans.taken, grace_s)
+        self.humans.grace = self.grace
         self.deadlines: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -133,6 +143,7 @@ class Desktops:
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        await self.grace.stop()
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         for stored in batch:

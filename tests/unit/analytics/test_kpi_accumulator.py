@@ -76,7 +76,7 @@ def test_given_a_hand_made_day_when_consumed_then_figures_follow_the_definitions
     assert report.waiting_at_end == 0
 
 
-def test_given_contacts_still_waiting_within_t_when_read_live_then_they_are_not_sl_failures() -> None:
+def test_given_contacts_waiting_within_t_when_read_live_then_they_are_not_sl_failures() -> None:
     r = Router(RouterConfig(offer_timeout_s=300.0))
     r.define_queue(QueueSpec("mail", Channel.EMAIL, sl_threshold_s=3600.0), 0)
     r.define_queue(QueueSpec("q", Channel.VOICE, sl_threshold_s=20.0), 0)
