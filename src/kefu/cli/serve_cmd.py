@@ -7,6 +7,7 @@ platform (refused on an out-of-date schema), the uvicorn server.
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import sys
 from collections.abc import Awaitable, Callable
@@ -81,10 +82,27 @@ async def tune_runtime() -> None:
 
 
 def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
+    """uvicorn serving ``app``. kefu's own access log (one line per request, with its
+    duration; ``KEFU_ACCESS_LOG``) replaces uvicorn's and follows ``log_level``."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from kefu.api.middleware import ACCESS_LOGGER
+
+    logging_config = copy.deepcopy(LOGGING_CONFIG)
+    logging_config["loggers"][ACCESS_LOGGER] = {
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
+    }
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on"
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        lifespan="on",
+        log_config=logging_config,
+        access_log=False,
     )
     return uvicorn.Server(config)
 
