@@ -180,6 +180,9 @@ class DesktopPages:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            # Before any await: a cancelled socket task must still count the desktop gone
+            # (the agent's grace period starts from it).
+            humans.leave(agent_id)
             self.guard.forget(websocket)
             self.sockets.pop(websocket, None)
             self._sent.pop(websocket, None)
@@ -188,7 +191,6 @@ class DesktopPages:
             self._outboxes.pop(websocket, None)
             outbox.put_nowait(None)
             await stop_task(sender, 1.0)
-            humans.leave(agent_id)
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
