@@ -131,7 +131,7 @@ def _menu(f: _Fields, node_id: str, is_language: bool) -> MenuNode:
         where = f"{f.at('options')}[{i}].digit"
         if len(o.digit) != 1 or o.digit not in "123456789*#":
             raise InvalidFlow(f"{where}: one key 1-9, * or # (0 is the agent)", field=where)
-        if digits.count(o.digit) > 1:
+        if o.digit in digits[:i]:
             raise InvalidFlow(f"{where}: digit {o.digit} used twice", field=where)
         if is_language and not o.language:
             where = f"{f.at('options')}[{i}].language"
