@@ -68,7 +68,7 @@ class LocalDriver:
         pending = list(actions)
         while pending:
             action = pending.pop(0)
-            answer = self._answer(action)
+            answer = self.answer(action)
             if answer is None:
                 turn.actions.append(action)
                 continue
@@ -77,7 +77,8 @@ class LocalDriver:
             pending = more + pending
         return turn
 
-    def _answer(self, action: m.Action) -> m.Input | None:
+    def answer(self, action: m.Action) -> m.Input | None:
+        """The input that answers ``action`` (``None``: the action is for the customer)."""
         if isinstance(action, m.RunAction):
             run = self.actions.get(action.action)
             if run is None:

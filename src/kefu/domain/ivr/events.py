@@ -16,6 +16,7 @@ from typing import Any
 
 from kefu.domain.errors import ValidationError
 from kefu.domain.events import Event
+from kefu.domain.ivr.fastinit import fast_init
 
 __all__ = [
     "Abandoned",
@@ -48,6 +49,7 @@ class IvrEvent(Event):
     contact_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FlowStarted(IvrEvent):
     """The contact entered ``flow_id`` at ``version`` (kept to the end), speaking
@@ -63,6 +65,7 @@ class FlowStarted(IvrEvent):
     verified_at: float | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NodeEntered(IvrEvent):
     """The contact reached ``node_id``; ``waiting`` is what the flow waits for there
@@ -74,6 +77,7 @@ class NodeEntered(IvrEvent):
     deadline: float | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class InputReceived(IvrEvent):
     """The customer answered (``text``; masked for secrets) or stayed silent (``timeout``)."""
@@ -83,6 +87,7 @@ class InputReceived(IvrEvent):
     timeout: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OptionMatched(IvrEvent):
     """The answer chose option ``digit`` (``0``: an agent) ``by`` digit, keyword or agent."""
@@ -93,11 +98,13 @@ class OptionMatched(IvrEvent):
     by: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LanguageChosen(IvrEvent):
     language: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RetryCounted(IvrEvent):
     """Answer ``retry`` (1-based) was refused (``no_match``, ``invalid``, ``timeout``); the
@@ -109,6 +116,7 @@ class RetryCounted(IvrEvent):
     deadline: float | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ValueCollected(IvrEvent):
     node_id: str
@@ -116,6 +124,7 @@ class ValueCollected(IvrEvent):
     value: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VerificationRequested(IvrEvent):
     """The driver is asked to check the secret of ``identifier``; answer due by ``deadline``."""
@@ -126,6 +135,7 @@ class VerificationRequested(IvrEvent):
     deadline: float | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IdentityVerified(IvrEvent):
     """The verification's result; ``failures`` counts the failed ones at this node so far."""
@@ -138,6 +148,7 @@ class IdentityVerified(IvrEvent):
     failures: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SelfServiceCompleted(IvrEvent):
     """Self-service ``action`` finished with ``outcome`` (``timeout`` when the driver did not
@@ -149,6 +160,7 @@ class SelfServiceCompleted(IvrEvent):
     data: Mapping[str, str]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class WaitAnnounced(IvrEvent):
     """The predicted wait of ``queue`` (s, ``None``: unknown) was told; ``offered`` when a
@@ -161,6 +173,7 @@ class WaitAnnounced(IvrEvent):
     deadline: float | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CalendarChecked(IvrEvent):
     node_id: str
@@ -168,6 +181,7 @@ class CalendarChecked(IvrEvent):
     open: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HandedOff(IvrEvent):
     """The contact leaves the IVR for ``queue_id`` (``callback``: called back later) with
@@ -181,12 +195,14 @@ class HandedOff(IvrEvent):
     attributes: Mapping[str, str]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FlowChained(IvrEvent):
     node_id: str
     flow_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Abandoned(IvrEvent):
     """The customer left (hung up, closed the chat) at ``node_id``."""
@@ -194,6 +210,7 @@ class Abandoned(IvrEvent):
     node_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Ended(IvrEvent):
     """The flow ended the contact at ``node_id`` (self-service finished)."""

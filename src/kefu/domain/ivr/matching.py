@@ -94,4 +94,21 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     """Replace ``{name}`` placeholders by ``values[name]``; unknown names stay as written."""
     if "{" not in template:
         return template
-    return _SLOT.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    parts = _TEMPLATES.get(template)
+    if parts is None:
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:
+            _TEMPLATES.clear()  # texts built from customer data must not grow the memo forever
+        # Split once: literal, name, literal, name, ..., literal.
+        parts = _TEMPLATES[template] = tuple(_SLOT.split(template))
+    out = [parts[0]]
+    for i in range(1, len(parts), 2):
+        name = parts[i]
+        value = values.get(name)
+        out.append("{" + name + "}" if value is None else value)
+        out.append(parts[i + 1])
+    return "".join(out)
+
+
+# Flow texts split at their placeholders, by text (a memo: flows have few distinct texts).
+_TEMPLATES: dict[str, tuple[str, ...]] = {}
+_TEMPLATES_MAX = 4096

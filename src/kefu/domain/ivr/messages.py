@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kefu.domain.ivr.fastinit import fast_init
 from kefu.domain.ivr.matching import PlainTokenizer, Tokenizer
 
 __all__ = [
@@ -48,8 +49,9 @@ class IvrContext:
 
     tokenizer: Tokenizer = field(default_factory=PlainTokenizer)
     calendars: Mapping[str, Calendar] = field(default_factory=dict)
-    # Keyword token sets per menu node, computed once per tokenizer (id → (node, sets)).
-    cache: dict[int, object] = field(default_factory=dict, compare=False, repr=False)
+    # Memos of pure computations (keyword token sets per menu, rendered questions), keyed by
+    # the id of their owner and kept with the owner so that a reused id is detected.
+    cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 # Inputs -------------------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class Action:
     """Base of what a step asks the driver to do."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Say(Action):
     """Tell the customer ``text`` (already in the contact's language)."""
@@ -116,6 +119,7 @@ class Say(Action):
     text: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Ask(Action):
     """Wait for an answer to ``prompt`` until ``deadline`` (s). ``options`` are (digit, label)
@@ -126,10 +130,11 @@ class Ask(Action):
     prompt: str
     options: tuple[tuple[str, str], ...]
     deadline: float | None
-    secret: bool = False
-    retry: int = 0
+    secret: bool
+    retry: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RunAction(Action):
     """Run self-service ``action`` with ``params``; answer with :class:`ActionDone`."""
@@ -150,6 +155,7 @@ class VerifyIdentity(Action):
     secret: str = field(repr=False)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EstimateWait(Action):
     """Ask the router how long ``queue_id`` would take; answer with :class:`WaitEstimate`."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kefu.domain.errors import ValidationError
 from kefu.domain.ivr import events as ev
@@ -27,9 +27,9 @@ class Verification:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class IvrState:
-    """Where a contact is in a flow version.
+class IvrState(NamedTuple):
+    """Where a contact is in a flow version (immutable: a named tuple, cheap to build once
+    per step).
 
     ``waiting`` is what the current node waits for (``input``, ``secret``, ``verify``,
     ``action``, ``estimate``, ``offer``; ``None`` once finished) until ``deadline`` (s);
@@ -63,6 +63,9 @@ class IvrState:
         return self.outcome is not None
 
 
+# Building the tuple directly skips the named tuple's Python-level ``__new__``.
+_new_tuple: Callable[[type[IvrState], tuple[Any, ...]], IvrState] = tuple.__new__
+
 _OUTCOME_OF = {
     ev.Ended: "end",
     ev.Abandoned: "abandon",
@@ -94,26 +97,7 @@ class Working:
     )
 
     def __init__(self, s: IvrState) -> None:
-        self.contact_id = s.contact_id
-        self.flow_id = s.flow_id
-        self.version = s.version
-        self.started_at = s.started_at
-        self.language = s.language
-        self.node = s.node
-        self.waiting = s.waiting
-        self.deadline = s.deadline
-        self.retries = s.retries
-        self.visits = s.visits
-        self.slots = s.slots
-        self.path = s.path
-        self.verified = s.verified
-        self.verify_failures = s.verify_failures
-        self.attempts = s.attempts
-        self.estimated_wait_s = s.estimated_wait_s
-        self.outcome = s.outcome
-
-    def freeze(self) -> IvrState:
-        return IvrState(
+        (
             self.contact_id,
             self.flow_id,
             self.version,
@@ -131,6 +115,30 @@ class Working:
             self.attempts,
             self.estimated_wait_s,
             self.outcome,
+        ) = s
+
+    def freeze(self) -> IvrState:
+        return _new_tuple(
+            IvrState,
+            (
+                self.contact_id,
+                self.flow_id,
+                self.version,
+                self.started_at,
+                self.language,
+                self.node,
+                self.waiting,
+                self.deadline,
+                self.retries,
+                self.visits,
+                self.slots,
+                self.path,
+                self.verified,
+                self.verify_failures,
+                self.attempts,
+                self.estimated_wait_s,
+                self.outcome,
+            ),
         )
 
     def apply(self, e: ev.IvrEvent) -> None:
