@@ -147,3 +147,12 @@ def test_given_word_containing_rengong_when_menu_then_no_agent_transfer_with_jie
     caller.say("人工智能")
     assert caller.turn.state.outcome is None
     assert caller.turn.state.retries == 1
+
+
+def test_given_fresh_jieba_tokenizer_when_first_used_then_nothing_printed(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    tokens = JiebaTokenizer(words=["查余额"]).tokens("我要查余额")
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+    assert "查余额" in tokens  # the flow's own words are added to the dictionary
