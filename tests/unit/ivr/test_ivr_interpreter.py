@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from ivr_helpers import INVALID_CARD, VALID_CARD, FixedCalendar, small_flow, small_flow_dict, t
 
-from kefu.domain.errors import InvalidState
+from kefu.domain.errors import InvalidState, ValidationError
 from kefu.domain.ivr import Flow, IvrContext, IvrState, UnknownCalendar, begin, next_due, replay
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
@@ -284,3 +284,21 @@ def test_given_state_of_other_flow_version_when_step_then_refused() -> None:
     state: IvrState = begin(small_flow(), "c1", 0.0)[0]
     with pytest.raises(Exception, match="another flow version"):
         ivr_step(small_flow().with_version(2), state, m.Reply("1"), 1.0)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -5.0])
+def test_given_bad_wait_estimate_when_step_then_refused_and_state_kept(bad: float) -> None:
+    run = verified_run()
+    run.send(m.Reply("2"))
+    before = run.state
+    with pytest.raises(ValidationError, match="predicted wait"):
+        ivr_step(run.flow, before, m.WaitEstimate(bad), run.now, run.ctx)
+    assert run.state == before and run.state.waiting == "estimate"
+
+
+def test_given_huge_reply_when_step_then_cut_and_handled_as_no_match() -> None:
+    run = Run(small_flow())
+    run.send(m.Reply("余额" * 100_000))
+    received = [e for e in run.events if isinstance(e, ev.InputReceived)]
+    assert len(received[0].text) == 1000
+    assert run.state.node == "account"  # the keyword is still found in the kept part

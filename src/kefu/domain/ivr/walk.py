@@ -11,7 +11,7 @@ import math
 import unicodedata
 from typing import Any
 
-from kefu.domain.errors import InvalidState
+from kefu.domain.errors import InvalidState, ValidationError
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.answers import (
@@ -39,7 +39,10 @@ from kefu.domain.ivr.flow import (
 from kefu.domain.ivr.matching import fill
 from kefu.domain.ivr.state import IvrState, Working
 
-__all__ = ["Run"]
+__all__ = ["MAX_REPLY_CHARS", "Run"]
+
+#: Longer replies are cut: no menu or value needs more, and segmenting costs per character.
+MAX_REPLY_CHARS = 1000
 
 _CUSTOMER_WAITS = frozenset({"input", "secret", "offer"})
 _CALLBACK_WORDS = ("回电", "回拨", "回呼", "callback", "call back", "call me", "yes", "是")
@@ -113,7 +116,7 @@ class Run(Working):
         return self.flow.nodes[self.node or self.flow.start]
 
     def reply(self, raw: str) -> None:
-        text = raw.strip()
+        text = raw.strip()[:MAX_REPLY_CHARS]
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
         node = self.current()
@@ -231,6 +234,11 @@ class Run(Working):
     def estimate(self, seconds: float | None) -> None:
         node, w = self.current(), self
         assert isinstance(node, CallbackNode)
+        if seconds is not None and not (math.isfinite(seconds) and seconds >= 0):
+            raise ValidationError(
+                f"a predicted wait is a finite number of seconds ≥ 0 or None, got {seconds!r}",
+                contact_id=self.contact_id,
+            )
         offered = seconds is not None and seconds >= node.threshold_s
         deadline = self.now + node.timeout_s if offered else None
         self.emit(
