@@ -119,7 +119,7 @@ class Run(Working):
         text = raw.strip()[:MAX_REPLY_CHARS]
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
-        node = self.current()
+        node = self.flow.nodes[self.node or self.flow.start]
         secret = self.waiting == "secret"
         w = self
         # InputReceived changes no state: recorded without the apply dispatch.
@@ -128,7 +128,8 @@ class Run(Working):
                 self.now, w.contact_id, node.node_id, "•" * len(text) if secret else text, False
             )
         )
-        if wants_agent(self.flow, text, self.ctx):
+        option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
+        if option is None and (text == "0" or wants_agent(self.flow, text, self.ctx)):
             self.emit(
                 ev.OptionMatched(
                     self.now, w.contact_id, node.node_id, "0", self.flow.agent, "agent"
@@ -137,11 +138,13 @@ class Run(Working):
             self.reason = "agent_requested"
             self.enter(self.flow.agent)
         elif isinstance(node, MenuNode):
-            found = match_option(node, text, self.ctx)
-            if found is None:
-                self.refuse(node, "no_match")
-                return
-            option, by = found
+            by = "digit"
+            if option is None:
+                found = match_option(node, text, self.ctx)
+                if found is None:
+                    self.refuse(node, "no_match")
+                    return
+                option, by = found
             matched = ev.OptionMatched(
                 self.now, w.contact_id, node.node_id, option.digit, option.next, by
             )
