@@ -2,23 +2,20 @@
 
 Nothing here is real data: accounts, PINs, balances and transactions are generated from a
 seed (the same seed gives the same bank). Card numbers are 16 digits with a valid Luhn check
-digit. Actions follow the plug-in shape of :data:`SelfService`: ``params → ActionDone``
-(an outcome and string data); the driver runs them when the interpreter asks.
+digit. Each action has the shape of :class:`kefu.domain.ivr.messages.SelfService`
+(``params → ActionDone``: an outcome and string data); the driver runs it when asked.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kefu.domain.ivr.matching import luhn_ok
-from kefu.domain.ivr.messages import ActionDone, VerifyDone
+from kefu.domain.ivr.messages import ActionDone, SelfService, VerifyDone
 
-__all__ = ["BankAccount", "FakeBank", "SelfService", "luhn_complete"]
-
-#: A self-service action: its parameters (the flow's ``params``, placeholders filled) → result.
-SelfService = Callable[[Mapping[str, str]], ActionDone]
+__all__ = ["BankAccount", "FakeBank", "luhn_complete"]
 
 _MERCHANTS = (
     ("超市购物", "supermarket"),

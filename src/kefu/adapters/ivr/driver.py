@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from kefu.adapters.ivr.bank_actions import SelfService
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.events import IvrEvent
 from kefu.domain.ivr.flow import Flow
@@ -50,7 +49,7 @@ class LocalDriver:
     secret → result) and ``estimate`` (queue → predicted wait, s)."""
 
     flow: Flow
-    actions: Mapping[str, SelfService] = field(default_factory=dict)
+    actions: Mapping[str, m.SelfService] = field(default_factory=dict)
     verify: Verifier = _refuse
     estimate: WaitEstimator = _no_estimate
     ctx: m.IvrContext = field(default_factory=m.IvrContext)

@@ -27,6 +27,7 @@ __all__ = [
     "Reply",
     "RunAction",
     "Say",
+    "SelfService",
     "StartFlow",
     "Timeout",
     "Transfer",
@@ -34,6 +35,13 @@ __all__ = [
     "VerifyIdentity",
     "WaitEstimate",
 ]
+
+
+class SelfService(Protocol):
+    """A self-service plug-in, run by the driver when asked by :class:`RunAction`: its
+    parameters (the action node's ``params``, placeholders filled) → outcome and data."""
+
+    def __call__(self, params: Mapping[str, str], /) -> ActionDone: ...
 
 
 class Calendar(Protocol):
