@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -223,7 +224,15 @@ class Kefu:
         self.kind = kind
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **CHEAP, "KEFU_ENV": "test", "KEFU_OFFER_TIMEOUT_S": "120"}
+        self.env = {
+            **os.environ,
+            **CHEAP,
+            "KEFU_ENV": "test",
+            "KEFU_OFFER_TIMEOUT_S": "120",
+            # Every simulated customer comes from loopback: no per-address cap on new chats.
+            "KEFU_CHAT_MAX_NEW_PER_ADDRESS": "1000000",
+        }
+        self.env["KEFU_SECRET_KEY"] = secrets.token_urlsafe(32)  # kefu serve needs its own
         self.env.pop("KEFU_DATABASE_URL", None)
         self.schema: str | None = None
         if kind == "sqlite":

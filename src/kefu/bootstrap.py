@@ -38,6 +38,7 @@ from kefu.service.security import Security, security_from_settings
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 if TYPE_CHECKING:
+    from kefu.adapters.channels.attachments import AttachmentStore
     from kefu.adapters.channels.server import ChannelServer
     from kefu.web.channel_site import ChannelSite
 
@@ -112,9 +113,11 @@ def build_platform(
     on_startup: tuple[Hook, ...] = (),
     on_shutdown: tuple[Hook, ...] = (),
     on_closed: tuple[Hook, ...] = (),
+    attachments: AttachmentStore | None = None,
 ) -> Platform:
     """Wire an engine and its app on the given infrastructure; ``on_closed`` hooks run
-    after the engine stopped (release the database there)."""
+    after the engine stopped (release the database there). Attachments go to
+    ``attachments``, by default to files under ``settings.attachments_path``."""
     from kefu.adapters.channels.server import channel_server
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
@@ -133,7 +136,7 @@ def build_platform(
     channels = channel_wing(engine)
     site = ChannelSite(channels, settings, security)
     engine.handlers.include(site.branch.handlers())
-    adapters = channel_server(settings, channels, uow_factory)
+    adapters = channel_server(settings, channels, uow_factory, attachments)
     app = create_app(
         settings,
         engine,
@@ -199,14 +202,19 @@ def build_test(
     uow_factory: UnitOfWorkFactory | None = None,
 ) -> Platform:
     """Deterministic wiring for tests: a manual clock and scheduler, an in-memory store
-    unless another unit-of-work factory is given; contact ids c1, c2, ..."""
+    unless another unit-of-work factory is given, attachments in memory unless the settings
+    name a directory; contact ids c1, c2, ..."""
+    from kefu.adapters.channels.attachments import InMemoryAttachmentStore
+
+    settings = settings or Settings(env="test")
     counter = iter(range(1, 1 << 62))
     return build_platform(
-        settings or Settings(env="test"),
+        settings,
         uow_factory=uow_factory or InMemoryUnitOfWorkFactory(),
         clock=clock or ManualClock(1_700_000_000.0),
         scheduler=ManualScheduler(),
         new_id=lambda: f"c{next(counter)}",
+        attachments=None if settings.attachments_dir else InMemoryAttachmentStore(),
     )
 
 

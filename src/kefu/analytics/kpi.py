@@ -66,6 +66,7 @@ class KpiAccumulator:
         self._handling: dict[str, dict[int, float]] = {}
         self._idle: dict[str, dict[int, float]] = {}
         self._visits: dict[str, list[Any]] = {}
+        self._pending: list[Tally] = []  # the tallies whose ``pending`` the last settle set
         self._last = -INF
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._queue_defined,
@@ -279,7 +280,8 @@ class KpiAccumulator:
     def result(self, at: float | None = None) -> KpiReport:
         """The KPIs so far; open agent and queue-length time is counted up to ``at``
         (default: the last event's instant). Contacts still waiting count in
-        ``waiting_at_end`` and their wait so far in ``longest_wait_s``."""
+        ``waiting_at_end``, their wait so far in ``longest_wait_s``, and those waiting no
+        longer than the queue's SL threshold in ``pending_sl`` (not yet in SL's base)."""
         now, waiting = self._settle(at)
         return build_report(self, now, waiting)
 
@@ -307,11 +309,22 @@ class KpiAccumulator:
         for queue in self._queues.values():
             queue.level.flush(now)
         self._total.flush(now)
+        for tally in self._pending:
+            tally.pending = 0
+        pending = self._pending = []
         waiting = 0
         for visit in self._visits.values():
             if visit[_ANSWERED] is None:
                 waiting += 1
                 tally = visit[_TALLY]
-                if tally is not None and now - visit[_ENTERED] > tally.longest:
-                    tally.longest = now - visit[_ENTERED]
+                if tally is None:
+                    continue
+                waited = now - visit[_ENTERED]
+                if waited > tally.longest:
+                    tally.longest = waited
+                # Waiting (or ringing) no longer than T: it may still be answered within T,
+                # so its SL outcome is not known yet.
+                if waited <= visit[_Q].sl_s:
+                    tally.pending += 1
+                    pending.append(tally)
         return now, waiting

@@ -16,7 +16,7 @@ def _queue_kpi(
     tallies: Iterable[Tally], bins: int, peak: int, area: float, period: float
 ) -> QueueKpi:
     offered = answered = abandoned = short = balked = in_sl = handled = immediate = 0
-    callbacks = transferred = overflowed = predicted = 0
+    callbacks = transferred = overflowed = predicted = pending = 0
     wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
     hist_ans = [0] * bins
     hist_ab = [0] * bins
@@ -33,6 +33,7 @@ def _queue_kpi(
         transferred += t.transferred_out
         overflowed += t.overflowed
         predicted += t.predicted
+        pending += t.pending
         wait_sum += t.wait_sum
         handle_sum += t.handle_sum
         longest = max(longest, t.longest)
@@ -64,6 +65,7 @@ def _queue_kpi(
         predicted_error_sum_s=pred_err,
         wait_hist_answered=tuple(hist_ans),
         wait_hist_abandoned=tuple(hist_ab),
+        pending_sl=pending,
     )
 
 

@@ -28,6 +28,7 @@ class Tally:
         "longest",
         "offered",
         "overflowed",
+        "pending",
         "pred_abs",
         "pred_err",
         "predicted",
@@ -39,7 +40,7 @@ class Tally:
     def __init__(self, bins: int) -> None:
         self.offered = self.answered = self.abandoned = self.short = self.balked = 0
         self.in_sl = self.handled = self.callbacks = self.transferred_out = 0
-        self.overflowed = self.predicted = self.immediate = 0
+        self.overflowed = self.predicted = self.immediate = self.pending = 0
         self.wait_sum = self.handle_sum = self.longest = self.pred_abs = self.pred_err = 0.0
         self.hist_answered = [0] * bins
         self.hist_abandoned = [0] * bins

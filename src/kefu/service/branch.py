@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import string
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,7 @@ from kefu.domain.errors import InvalidState, UnknownContact, UnknownQueue, Valid
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service import commands as c
+from kefu.service.branch_counters import counter_number, counter_of, idle_reason
 from kefu.service.channel_commands import (
     BranchHousekeeping,
     CallNext,
@@ -70,6 +71,8 @@ class Called:
     service: str
     at: float
     contact_id: str
+    number: int | None = None
+    """The counter's number (None when the agent is no numbered counter)."""
 
 
 class BranchDesk:
@@ -89,6 +92,10 @@ class BranchDesk:
         self.notify_ahead = notify_ahead
         self.called: deque[Called] = deque(maxlen=history)
         self._unsubscribe: Any = None
+        self.declines: Callable[[str, Mapping[str, str]], bool] | None = None
+        """Whether a counter's agent must not be called a ticket (agent id, the ticket's
+        attributes): the offer is rejected and goes to the next counter (the demo's
+        simulated clerks serve only synthetic tickets)."""
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         """The handlers of the branch commands, for the engine's table."""
@@ -131,11 +138,20 @@ class BranchDesk:
             )
         return out
 
-    async def issue(self, queue_id: str, *, phone: str = "", name: str = "") -> dict[str, Any]:
-        """A ticket for the service ``queue_id``: its number, place and predicted wait."""
+    async def issue(
+        self,
+        queue_id: str,
+        *,
+        phone: str = "",
+        name: str = "",
+        attributes: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A ticket for the service ``queue_id``: its number, place and predicted wait;
+        ``attributes`` are added to the contact's."""
         if phone.strip():
             Identifier(IdentifierKind.PHONE, phone)  # refuses a malformed number first
-        view: dict[str, Any] = await self.engine.execute(IssueTicket(queue_id, phone, name))
+        command = IssueTicket(queue_id, phone, name, tuple((attributes or {}).items()))
+        view: dict[str, Any] = await self.engine.execute(command)
         return view
 
     async def _issue(self, tx: Transaction, cmd: IssueTicket) -> dict[str, Any]:
@@ -145,7 +161,8 @@ class BranchDesk:
         day = self._day(tx.now)
         number = self.state.tickets.get((queue_id, day), 0) + 1
         ticket = f"{letter}{number:03d}"
-        attributes = {"ticket": ticket, "ticket_day": day, "service": queue_id}
+        attributes = {**dict(cmd.attributes), "ticket": ticket, "ticket_day": day}
+        attributes["service"] = queue_id
         if sender:
             inbound = Inbound(
                 Channel.BRANCH,
@@ -171,7 +188,7 @@ class BranchDesk:
     def _ticket_view(self, router: Router, contact_id: str) -> dict[str, Any]:
         contact = router.contacts[contact_id]
         wait = wait_info(router, contact_id)
-        counter = router.agents.get(contact.agent_id) if contact.agent_id else None
+        counter, number = counter_of(router, contact.agent_id)
         return {
             "contact_id": contact_id,
             "ticket": contact.attributes.get("ticket"),
@@ -180,7 +197,8 @@ class BranchDesk:
             "position": wait["position"] if wait else 0,
             "ahead": wait["ahead"] if wait else 0,
             "estimated_wait_s": wait["estimated_wait_s"] if wait else 0.0,
-            "counter": (counter.spec.name or counter.agent_id) if counter else None,
+            "counter": counter,
+            "counter_no": number,
             "callback": contact.callback,
         }
 
@@ -237,7 +255,7 @@ class BranchDesk:
         router, agent_id = tx.router, cmd.agent_id
         agent = router.agents.get(agent_id)
         if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
-            raise ValidationError(f"agent {agent_id} does not serve a counter")
+            raise ValidationError(f"agent {agent_id} does not serve a counter 该座席不办理窗口业务")
         for contact in list(agent.held.values()):
             if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
                 await tx.dispatch(c.CompleteContact(contact.contact_id, SERVED))
@@ -269,6 +287,8 @@ class BranchDesk:
         return {
             "agent_id": agent_id,
             "name": agent.spec.name or agent_id,
+            "counter_no": counter_number(router, agent_id),
+            "idle": idle_reason(router, agent_id),
             "presence": agent.presence.value,
             "pending": None if agent.pending is None else agent.pending[0].value,
             "serving": serving,
@@ -276,8 +296,12 @@ class BranchDesk:
         }
 
     def _answer_offers(self, tx: Transaction) -> None:
-        """Accept, in this command, the branch offers it made (counters answer at once)."""
-        for event in list(tx.router.log):
+        """Accept, in this command, the branch offers it made (counters answer at once),
+        also those made when a declined one went to the next counter."""
+        index = 0
+        while index < len(tx.router.log):
+            event = tx.router.log[index]
+            index += 1
             if isinstance(event, ev.OfferCreated):
                 self._accept(tx.router, (event.contact_id, event.offer_id, event.agent_id), tx.now)
 
@@ -291,6 +315,9 @@ class BranchDesk:
             or contact.state is not ContactState.OFFERED
         ):
             return False
+        if self.declines is not None and self.declines(agent_id, contact.attributes):
+            router.reject(offer_id, now, agent_id)
+            return False
         router.accept(offer_id, now, agent_id)
         return True
 
@@ -301,6 +328,7 @@ class BranchDesk:
                 {
                     "ticket": x.ticket,
                     "counter": x.counter,
+                    "counter_no": x.number,
                     "service": x.service,
                     "at": x.at,
                     "contact_id": x.contact_id,
@@ -329,10 +357,10 @@ class BranchDesk:
         contact = router.contacts.get(contact_id)
         if contact is None or contact.channel is not Channel.BRANCH:
             return
-        agent = router.agents.get(agent_id)
-        counter = (agent.spec.name or agent_id) if agent else agent_id
+        counter, number = counter_of(router, agent_id)
         ticket = contact.attributes.get("ticket", contact_id)
-        self.called.append(Called(ticket, counter, contact.queue_id, at, contact_id))
+        called = Called(ticket, counter or agent_id, contact.queue_id, at, contact_id, number)
+        self.called.append(called)
 
     async def _housekeep(self, offers: tuple[tuple[str, str, str], ...]) -> None:
         try:
@@ -343,6 +371,7 @@ class BranchDesk:
     async def _housekeeping(self, tx: Transaction, cmd: BranchHousekeeping) -> None:
         for offer in cmd.offers:
             self._accept(tx.router, offer, tx.now)
+        self._answer_offers(tx)
         self._notify_away(tx)
 
     def _notify_away(self, tx: Transaction) -> None:

@@ -101,12 +101,14 @@ class UndoMerge(Command):
 
 @dataclass(frozen=True, slots=True)
 class RecordDelivery(Command):
-    """A reply's gateway answered: ``status`` is ``sent`` or ``failed`` (``detail`` why)."""
+    """A reply's gateway answered: ``status`` is ``sent`` or ``failed`` (``detail`` why, for
+    the log; ``reason`` a code the agent's desktop translates)."""
 
     conversation_id: str
     external_id: str
     status: str
     detail: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,8 @@ class IssueTicket(Command):
     queue_id: str
     phone: str = ""
     name: str = ""
+    attributes: tuple[tuple[str, str], ...] = ()
+    """Added to the contact's attributes (pairs, so the command stays hashable data)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.service.errors import Forbidden
 
-__all__ = ["ChannelUnavailable", "MessageRefused", "NoQueueForChannel", "NotHolder"]
+__all__ = [
+    "ChannelUnavailable",
+    "MessageRefused",
+    "NoQueueForChannel",
+    "NotHolder",
+    "delivery_failure",
+]
 
 
 class MessageRefused(ValidationError):
@@ -31,3 +37,12 @@ class ChannelUnavailable(KefuError):
     """No gateway is configured to send on this channel."""
 
     error_id = "channel_unavailable"
+
+
+def delivery_failure(exc: BaseException) -> str:
+    """Why a reply was not delivered, as a code the desktop words in the agent's language:
+    ``unreachable`` (the relay or provider could not be reached or asked to try later),
+    ``refused`` (it refused the reply), ``invalid`` (the reply could not be composed)."""
+    if isinstance(exc, KefuError):
+        return "unreachable" if exc.details.get("transient") else "refused"
+    return "invalid"

@@ -182,7 +182,7 @@ class ChannelHandlers:
         gateway = self.gateways.get(conv.channel)
         if gateway is None:
             raise ChannelUnavailable(
-                f"replies on {conv.channel.value} are not configured",
+                f"replies on {conv.channel.value} are not configured 该渠道尚未配置回复通道",
                 channel=conv.channel.value,
             )
         route = self.state.routes[conv_id]
@@ -206,8 +206,11 @@ class ChannelHandlers:
         return seq
 
     async def record_delivery(self, tx: Transaction, cmd: RecordDelivery) -> None:
-        self.state.delivery(cmd.conversation_id, cmd.external_id, cmd.status, cmd.detail, tx.now)
-        self.tell(tx, ChannelUpdate("delivery", cmd.conversation_id))
+        conv_id = cmd.conversation_id
+        state = self.state
+        state.delivery(conv_id, cmd.external_id, cmd.status, cmd.detail, tx.now, cmd.reason)
+        # With its contact, so the agent's desktop shows the outcome at once.
+        self.tell(tx, ChannelUpdate("delivery", conv_id, state.contact_of.get(conv_id)))
 
     # -- closing -----------------------------------------------------------------------
     def close(self, tx: Transaction, conv_id: str, contact_id: str, outcome: str) -> None:

@@ -80,6 +80,9 @@ class ChannelState:
         self.conversation_of: dict[str, str] = {}
         self.notes: dict[str, list[Note]] = {}
         self.deliveries: dict[str, dict[str, str]] = {}
+        self.delivery_reasons: dict[str, dict[str, str]] = {}
+        """Why a reply failed (:func:`kefu.service.channel_errors.delivery_failure`), by
+        conversation and message id."""
         self.suggestions: dict[str, tuple[Suggestion, ...]] = {}
         self.tickets: dict[tuple[str, str], int] = {}
         """The last ticket number issued per (branch queue, day)."""
@@ -205,6 +208,7 @@ class ChannelState:
             )
         elif record.kind == "delivery":
             self.deliveries.setdefault(conv_id, {})[d["external_id"]] = d["status"]
+            self.delivery_reasons.setdefault(conv_id, {})[d["external_id"]] = d.get("reason", "")
         else:
             log.error("unknown channel record kind %r (seq %s)", record.kind, record.seq)
 
@@ -304,8 +308,10 @@ class ChannelState:
         data = {"author": note.author, "text": note.text, "kind": note.kind, "target": note.target}
         self._do(note.at, "note", conv_id, data)
 
-    def delivery(self, conv_id: str, external_id: str, status: str, detail: str, at: float) -> None:
-        data = {"external_id": external_id, "status": status, "detail": detail}
+    def delivery(
+        self, conv_id: str, external_id: str, status: str, detail: str, at: float, reason: str = ""
+    ) -> None:
+        data = {"external_id": external_id, "status": status, "detail": detail, "reason": reason}
         self._do(at, "delivery", conv_id, data)
 
     def ticket(self, queue_id: str, day: str, number: int, at: float) -> None:

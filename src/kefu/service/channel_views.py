@@ -65,7 +65,11 @@ def wait_info(router: Router, contact_id: str) -> dict[str, Any] | None:
 
 
 def _message_view(
-    index: int, message: Any, deliveries: dict[str, str], names: dict[str, str]
+    index: int,
+    message: Any,
+    deliveries: dict[str, str],
+    names: dict[str, str],
+    reasons: dict[str, str],
 ) -> dict[str, Any]:
     return {
         "seq": index,
@@ -77,6 +81,7 @@ def _message_view(
         "subject": message.subject,
         "external_id": message.external_id,
         "delivery": deliveries.get(message.external_id or ""),
+        "delivery_reason": reasons.get(message.external_id or "") or None,
         "attachments": [
             {"filename": a.filename, "content_type": a.content_type, "size": a.size}
             for a in message.attachments
@@ -104,9 +109,10 @@ def message_views(
     if upto <= after:
         return []
     deliveries = state.deliveries.get(conversation_id, {})
+    reasons = state.delivery_reasons.get(conversation_id, {})
     names = _names(state, router, conv.customer_id)
     return [
-        _message_view(i, m, deliveries, names)
+        _message_view(i, m, deliveries, names, reasons)
         for i, m in enumerate(conv.messages[after:upto], start=after + 1)
     ]
 
@@ -118,6 +124,7 @@ def conversation_view(
     contact and the contact's state."""
     conv = state.conversation(conversation_id)
     deliveries = state.deliveries.get(conversation_id, {})
+    reasons = state.delivery_reasons.get(conversation_id, {})
     contact_id = state.contact_of.get(conversation_id)
     contact = router.contacts.get(contact_id) if contact_id else None
     route = state.routes.get(conversation_id)
@@ -136,7 +143,7 @@ def conversation_view(
         "agent_id": None if contact is None else contact.agent_id,
         "route": None if route is None else route.to_dict(),
         "messages": [
-            _message_view(i, m, deliveries, names)
+            _message_view(i, m, deliveries, names, reasons)
             for i, m in enumerate(conv.messages, start=1)
             if i > after
         ],

@@ -35,7 +35,7 @@ from kefu.service.channel_commands import (
     UndoMerge,
     WrapUp,
 )
-from kefu.service.channel_errors import MessageRefused
+from kefu.service.channel_errors import MessageRefused, delivery_failure
 from kefu.service.channel_handlers import ChannelHandlers
 from kefu.service.channel_inbound import check_inbound
 from kefu.service.channel_ports import Inbound, OutboundReply, ReplyGateway
@@ -237,10 +237,10 @@ class ChannelService:
             await gateway.send(reply)
         except Exception as exc:
             log.warning("reply %s could not be delivered: %s", reply.external_id, exc)
-            status, detail = "failed", str(exc)[:500]
+            status, detail, reason = "failed", str(exc)[:500], delivery_failure(exc)
         else:
-            status, detail = "sent", ""
-        command = RecordDelivery(reply.conversation_id, reply.external_id, status, detail)
+            status, detail, reason = "sent", "", ""
+        command = RecordDelivery(reply.conversation_id, reply.external_id, status, detail, reason)
         await self.engine.execute(command)
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:

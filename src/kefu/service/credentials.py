@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +80,10 @@ class Credentials:
         users: Users,
         limiter: LoginRateLimiter | None = None,
         policy: SessionPolicy | None = None,
+        *,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """``on_change`` runs after a logout or a revoked token (rights that ended)."""
         self.uow_factory = uow_factory
         self.clock = clock
         self.passwords = passwords
@@ -88,6 +92,7 @@ class Credentials:
         self.policy = policy or SessionPolicy()
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
+        self.on_change = on_change or self.forget
 
     def forget(self) -> None:
         """Empty the cache (a user or token changed)."""
@@ -97,11 +102,13 @@ class Credentials:
     # -- sessions ----------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> tuple[UserRecord, str]:
         """Check the password and open a session; returns the user and the cookie secret.
-        :class:`TooManyRequests` while rate limited, :class:`NotAuthenticated` when wrong."""
+        :class:`TooManyRequests` while this client or the account backs off (see
+        :class:`~kefu.service.ratelimit.LoginRateLimiter`), :class:`NotAuthenticated`
+        when wrong."""
         now = self.clock.now()
         key = _limit_key(username)
-        self.limiter.attempt(key, client, now)
         user = self.users.find(username)
+        self.limiter.attempt(key, client, now, unlocked_at=user.unlocked_at if user else None)
         known = user is not None and user.active
         if not self.passwords.verify(user.password_hash if known and user else None, password):
             with self.uow_factory() as uow:
@@ -125,6 +132,15 @@ class Credentials:
             uow.commit()
         return user, secret
 
+    def unlock(
+        self, username: str, *, actor: Principal | None = None, client: str | None = None
+    ) -> UserRecord:
+        """Lift the account's login back-off, here at once and, through the stored
+        ``unlocked_at``, on every server at its next attempt (audited)."""
+        user = self.users.unlock(username, actor=actor, client=client)
+        self.limiter.unlock(user.username)
+        return user
+
     def logout(self, secret: str, client: str | None = None) -> None:
         session_id = digest(secret)
         now = self.clock.now()
@@ -140,6 +156,7 @@ class Credentials:
             uow.commit()
         with self._lock:
             self._cache.pop(session_id, None)
+        self.on_change()
 
     def cached(self, secret: str) -> Principal | None:
         """A principal resolved a moment ago (no I/O); ``None`` when not cached."""
@@ -245,6 +262,7 @@ class Credentials:
             )
             uow.commit()
         self.forget()
+        self.on_change()
         return revoked
 
     def token(self, presented: str) -> Principal | None:

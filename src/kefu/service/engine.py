@@ -233,7 +233,7 @@ class RoutingEngine:
         except KefuError:
             raise
         except Exception as exc:
-            raise ServiceUnavailable(f"the store cannot be read: {exc}") from exc
+            raise ServiceUnavailable("the store cannot be read", cause=str(exc)) from exc
 
     # -- internals ---------------------------------------------------------------------
     def _locked(self) -> asyncio.Lock:

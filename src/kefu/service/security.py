@@ -3,6 +3,10 @@ audit log, on one security store and clock."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
+
 from kefu.config import Settings
 from kefu.domain.time import Clock
 from kefu.service.accounts import Users
@@ -13,6 +17,8 @@ from kefu.service.ratelimit import LoginLimits, LoginRateLimiter
 from kefu.service.security_ports import AuditEntry, AuditFilter
 
 __all__ = ["Security", "security_from_settings"]
+
+log = logging.getLogger(__name__)
 
 
 class Security:
@@ -30,7 +36,9 @@ class Security:
         self.uow_factory = uow_factory
         self.clock = clock
         self.passwords = Passwords(passwords)
-        self.users = Users(uow_factory, clock, self.passwords, on_change=self._forget)
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+        self.users = Users(uow_factory, clock, self.passwords, on_change=self._changed)
         self.credentials = Credentials(
             uow_factory,
             clock,
@@ -38,10 +46,32 @@ class Security:
             self.users,
             LoginRateLimiter(limits),
             sessions,
+            on_change=self._changed,
         )
 
-    def _forget(self) -> None:
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every change of rights in this process (a user changed or
+        deactivated, a logout, a token revoked), from the thread that made it; returns the
+        function that unsubscribes."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _changed(self) -> None:
         self.credentials.forget()
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("a rights listener failed")
 
     def audit_page(
         self, where: AuditFilter, limit: int = 50, offset: int = 0
@@ -67,9 +97,11 @@ def security_from_settings(
             settings.password_parallelism,
         ),
         limits=LoginLimits(
-            settings.login_max_failures_per_user,
-            settings.login_max_failures_per_address,
-            settings.login_window_s,
+            free_failures=settings.login_failures_before_backoff,
+            per_address=settings.login_max_failures_per_address,
+            window_s=settings.login_window_s,
+            backoff_s=settings.login_backoff_s,
+            max_backoff_s=settings.login_max_backoff_s,
         ),
         sessions=SessionPolicy(ttl_s=settings.session_ttl_s, idle_s=settings.session_idle_s),
     )

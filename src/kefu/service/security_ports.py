@@ -27,7 +27,8 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class UserRecord:
     """A login: ``username`` is canonical (NFKC, case-folded); ``role`` agent, supervisor
-    or admin; ``sites`` it may see; ``agent_id`` the agent it acts as (agents only)."""
+    or admin; ``sites`` it may see; ``agent_id`` the agent it acts as (agents only);
+    ``unlocked_at`` when an admin last lifted its login back-off (s since the epoch)."""
 
     user_id: str
     username: str
@@ -39,6 +40,7 @@ class UserRecord:
     active: bool
     created_at: float
     updated_at: float
+    unlocked_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 embedding it.
 
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
-"conversation_id", "last_seq"}``; the server answers ``welcome`` with the customer's token
-(issued when missing or forged), the topics (chat queues) of the pre-chat form, the current
-conversation's messages after ``last_seq`` and its status. Then:
+"conversation_id", "last_seq", "site_id"}``; the server answers ``welcome`` with the
+customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
+queues published for the widget's site: owned by it or shared; every chat queue when the
+widget names no site), the current conversation's messages after ``last_seq`` and its
+status. Then:
 
 * client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
   server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
@@ -14,6 +16,12 @@ conversation's messages after ``last_seq`` and its status. Then:
 * server ``message`` (``seq`` 1, 2, ... in the conversation), ``status`` (queued with
   ``position``, ``ahead`` and ``estimated_wait_s``, then active with the agent's name, or
   closed) — pushed as they change, the wait at least every ``wait_interval_s``.
+
+Guards against floods: a frame is at most :data:`MAX_FRAME_CHARS` characters (and the
+server's WebSocket frame limit, :data:`MAX_FRAME_BYTES`, keeps larger ones from being
+buffered at all); a message may pick only a topic it was offered; and a client address
+starts at most ``chat_max_new_per_address`` new chats per ``chat_new_window_s`` seconds
+(``error`` ``too_many_requests`` beyond, nothing stored).
 
 The customer is identified by a signed token (cookie ``kefu_chat`` on kefu's own pages,
 local storage in an embedding page); e-mail and phone typed in the form are claims the
@@ -40,16 +48,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
-from kefu.domain.customer_errors import InvalidIdentifier
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
-from kefu.service.channel_ports import Inbound, OutboundReply
+from kefu.service.channel_ports import OutboundReply
 from kefu.service.channel_state import ChannelState
 from kefu.service.channels import ChannelService, ChannelUpdate
+from kefu.service.ratelimit import AddressRateLimiter
 from kefu.web import chat_frames as frames
+from kefu.web._http import client_address
 from kefu.web._tasks import stop_task, wake_or_timeout
+from kefu.web.chat_inbound import Offer, chat_message
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
 
@@ -57,6 +67,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 CHAT_COOKIE = "kefu_chat"
 MAX_FRAME_CHARS = 16_384
+MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
+"""The server's WebSocket frame limit, bytes: a chat frame of MAX_FRAME_CHARS characters
+in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
@@ -67,6 +80,8 @@ class _Session:
     websocket: WebSocket
     token: str
     ident: Identifier
+    address: str
+    offer: Offer = field(default_factory=lambda: Offer(None, ()))
     conversation_id: str | None = None
     sent_seq: int = 0
     status: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +106,12 @@ class ChatHub:
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
+        self.new_chats = AddressRateLimiter(
+            settings.chat_max_new_per_address,
+            settings.chat_new_window_s,
+            message="too many new chats from this address; try again in {wait} s "
+            "新会话过于频繁，请 {wait} 秒后再试",
+        )
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/chat/demo", self.demo_page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/chat", self.socket)
@@ -213,12 +234,16 @@ class ChatHub:
             token = self.issue_token()
         token_id = self.token_id(token) or ""
         ident = Identifier(IdentifierKind.CHAT_COOKIE, token_id)
-        session = _Session(websocket, token, ident)
+        site = hello.get("site_id")
+        site_id = site if isinstance(site, str) and site else None
+        session = _Session(websocket, token, ident, client_address(websocket))
         asked = hello.get("conversation_id")
         last = hello.get("last_seq")
         last_seq = last if isinstance(last, int) and last >= 0 else 0
 
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
+            topics = frames.topics(engine, site_id)
+            session.offer = Offer(site_id, tuple(t["id"] for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
             after = last_seq if conv_id is not None and conv_id == asked else 0
@@ -232,7 +257,7 @@ class ChatHub:
                 "conversation_id": conv_id,
                 "messages": messages,
                 "status": status,
-                "topics": frames.topics(engine),
+                "topics": topics,
             }
 
         await websocket.send_json(await self.channels.read(look))
@@ -262,7 +287,11 @@ class ChatHub:
             await _error(session.websocket, "invalid_text", message, cseq=cseq)
             return
         try:
-            inbound = self._inbound(session, cseq, text.strip(), frame.get("profile"), now)
+            profile = frame.get("profile")
+            inbound = chat_message(session.ident, cseq, text.strip(), profile, now, session.offer)
+            if session.conversation_id is None or session.status.get("state") == "closed":
+                # A new chat (as far as the session knows): counted per client address.
+                self.new_chats.check(session.address, now)
             receipt = await self.channels.receive(inbound)
         except KefuError as exc:
             await _error(session.websocket, exc.error_id, exc.message, cseq=cseq)
@@ -274,31 +303,6 @@ class ChatHub:
         ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
         await session.websocket.send_json(ack)
         self._mark()
-
-    def _inbound(
-        self, session: _Session, cseq: int, text: str, profile: Any, now: float
-    ) -> Inbound:
-        profile = profile if isinstance(profile, dict) else {}
-        name = str(profile.get("name") or "")[:100].strip()
-        topic = profile.get("topic")
-        claimed = []
-        for kind, key in ((IdentifierKind.EMAIL, "email"), (IdentifierKind.PHONE, "phone")):
-            value = profile.get(key)
-            if isinstance(value, str) and value.strip():
-                try:
-                    claimed.append(Identifier(kind, value[:254]))
-                except InvalidIdentifier as exc:
-                    raise InvalidIdentifier(exc.message, field=key) from exc
-        return Inbound(
-            Channel.CHAT,
-            (session.ident,),
-            text,
-            now,
-            f"chat:{session.ident.value}:{cseq}",
-            sender_name=name,
-            topic=topic if isinstance(topic, str) and topic else None,
-            claimed=tuple(claimed),
-        )
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:

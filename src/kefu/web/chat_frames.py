@@ -11,6 +11,7 @@ from kefu.domain.model import Channel, ContactState
 from kefu.service import RoutingEngine
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import queue_positions
+from kefu.service.views import queue_site
 
 __all__ = ["current_conversation", "messages", "status", "topics"]
 
@@ -83,10 +84,15 @@ def status(
     return {"state": shown, "agent": name}
 
 
-def topics(engine: RoutingEngine) -> list[dict[str, str]]:
+def topics(engine: RoutingEngine, site_id: str | None = None) -> list[dict[str, str]]:
+    """The chat queues a widget offers: those of ``site_id`` (owned or shared), or every
+    chat queue when the widget names no site."""
     queues = engine.router.queues
-    return [
-        {"id": q, "name": queues[q].spec.name or q}
-        for q in sorted(queues)
-        if queues[q].spec.channel is Channel.CHAT
-    ]
+    out = []
+    for q in sorted(queues):
+        if queues[q].spec.channel is not Channel.CHAT:
+            continue
+        owner, shared = queue_site(engine, q)
+        if site_id is None or owner == site_id or shared:
+            out.append({"id": q, "name": queues[q].spec.name or q})
+    return out

@@ -12,7 +12,9 @@ it lacks appended. A page that cannot apply a delta sends ``{"type": "resync"}``
 the whole screen.
 
 Only a logged-in agent opens it, as itself: the page redirects to the login otherwise, the
-socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page).
+socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page) —
+also later, when the login ends or the user stops being that agent
+(:class:`kefu.web._guard.SocketGuard`).
 Actions are posted to ``/api/v1/desktop`` (:mod:`kefu.api.routes.desktop`) with the
 session's CSRF token, which the socket's first frame carries. While a desktop is open its
 agent is taken by a human (:class:`kefu.service.desktop.HumanAgents`).
@@ -39,6 +41,7 @@ from kefu.service.channels import ChannelUpdate
 from kefu.service.desktop import Desktops, vocabulary
 from kefu.service.ports import StoredEvent
 from kefu.service.security import Security
+from kefu.web._guard import SocketGuard
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
 
@@ -68,6 +71,7 @@ class DesktopPages:
         self.channels = desktops.channels
         self.settings = settings
         self.security = security
+        self.guard = SocketGuard(security, settings.socket_recheck_s)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.sockets: dict[WebSocket, str] = {}
         self._dirty: asyncio.Event | None = None
@@ -92,11 +96,13 @@ class DesktopPages:
             self.channels.engine.subscribe(self._on_events),
         ]
         self._task = asyncio.create_task(self._push_loop(), name="kefu-desktop")
+        await self.guard.start()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._stopping = True
+        await self.guard.stop()
         if self._task is not None:
             await stop_task(self._task)
         for websocket in list(self.sockets):
@@ -152,6 +158,12 @@ class DesktopPages:
         self._outboxes[websocket] = outbox
         sender = asyncio.create_task(_drain(websocket, outbox), name="kefu-desktop-send")
         self.sockets[websocket] = agent_id
+        self.guard.watch(
+            websocket,
+            user,
+            lambda now: desktop_agent(now) == agent_id,
+            on_close=lambda: self.sockets.pop(websocket, None),
+        )
         try:
             hello = {
                 "type": "hello",
@@ -168,6 +180,10 @@ class DesktopPages:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            # Before any await: a cancelled socket task must still count the desktop gone
+            # (the agent's grace period starts from it).
+            humans.leave(agent_id)
+            self.guard.forget(websocket)
             self.sockets.pop(websocket, None)
             self._sent.pop(websocket, None)
             self._seqs.pop(websocket, None)
@@ -175,7 +191,6 @@ class DesktopPages:
             self._outboxes.pop(websocket, None)
             outbox.put_nowait(None)
             await stop_task(sender, 1.0)
-            humans.leave(agent_id)
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:

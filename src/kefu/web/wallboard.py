@@ -7,8 +7,10 @@ least every ``wallboard_interval_s`` (so waits and times in state keep counting)
 Only supervisors and admins see it, by session cookie (or bearer token): without one the
 page redirects to the login page and the WebSocket closes with 4401; an agent, another
 site or a cross-site ``Origin`` closes it with 4403. A supervisor sees its sites only;
-connections are checked again every ``RECHECK_S`` seconds, so a logout or an expired
-session ends them.
+connections are checked again every few seconds and after every change of rights
+(:class:`kefu.web._guard.SocketGuard`): a logout, an expired session or a deactivated user
+ends them (4401); a supervisor who lost the site shown is closed with 4403, and one shown
+all its sites then sees only those it still has.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from fastapi.templating import Jinja2Templates
 from kefu.config import Settings
 from kefu.service import RoutingEngine
 from kefu.service.access import Principal, Role, Scope
-from kefu.service.authn import SESSION_COOKIE, csrf_token
+from kefu.service.authn import csrf_token
 from kefu.service.authz import as_seen_by
 from kefu.service.ports import StoredEvent
 from kefu.service.security import Security
 from kefu.service.wallboard import WallboardProjection
+from kefu.web._guard import FORBIDDEN, UNAUTHENTICATED, SocketGuard
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
 from kefu.web.auth_pages import AuthPages
@@ -46,21 +49,20 @@ MIN_GAP_S = 0.05
 """Seconds from the start of one broadcast to the next at the least: under load a change
 is always pending, so this sets how fresh the figures are (and the chart is rebuilt only
 every :data:`kefu.service.wallboard.CHART_S`)."""
-RECHECK_S = 30.0
-UNAUTHENTICATED = 4401
-FORBIDDEN = 4403
 
 
 class _Client:
-    """A connected wallboard: whose it is, what it shows, when its login was checked."""
+    """A connected wallboard: whose it is, the site asked for (None: all of the caller's)
+    and the sites it shows."""
 
-    __slots__ = ("checked_at", "principal", "secret", "sites")
+    __slots__ = ("asked", "principal", "sites")
 
-    def __init__(self, principal: Principal, secret: str, sites: frozenset[str] | None) -> None:
+    def __init__(
+        self, principal: Principal, asked: str | None, sites: frozenset[str] | None
+    ) -> None:
         self.principal = principal
-        self.secret = secret
+        self.asked = asked
         self.sites = sites
-        self.checked_at = time.monotonic()
 
 
 class Wallboard:
@@ -75,7 +77,7 @@ class Wallboard:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.auth = AuthPages(security, settings, self.templates)
         self.clients: dict[WebSocket, _Client] = {}
-        self.recheck_s = RECHECK_S
+        self.guard = SocketGuard(security, settings.socket_recheck_s)
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -93,11 +95,13 @@ class Wallboard:
         self._unsubscribe = self.engine.subscribe(self._on_events)
         await self._load()
         self._task = asyncio.create_task(self._broadcast_loop(), name="kefu-wallboard")
+        await self.guard.start()
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._stopping = True
+        await self.guard.stop()
         if self._task is not None:
             await stop_task(self._task)
         for websocket in list(self.clients):
@@ -171,9 +175,13 @@ class Wallboard:
         except LookupError as exc:
             await websocket.close(code=FORBIDDEN, reason=str(exc))
             return
-        secret = websocket.cookies.get(SESSION_COOKIE, "")
-        header = websocket.headers.get("authorization", "")
-        client = _Client(principal, header.partition(" ")[2].strip() or secret, sites)
+        client = _Client(principal, site_id, sites)
+        self.guard.watch(
+            websocket,
+            principal,
+            lambda now: self._still_allowed(client, now),
+            on_close=lambda: self.clients.pop(websocket, None),
+        )
         try:
             await websocket.send_json(await self.snapshot(sites))
             self.clients[websocket] = client
@@ -182,15 +190,28 @@ class Wallboard:
                 if isinstance(message, dict) and "site_id" in message:
                     wanted = message["site_id"] or None
                     try:
-                        client.sites = self._sites(principal, wanted)
+                        client.sites = self._sites(client.principal, wanted)
                     except LookupError as exc:
                         await websocket.close(code=FORBIDDEN, reason=str(exc))
                         return
+                    client.asked = wanted
                     await websocket.send_json(await self.snapshot(client.sites))
         except (WebSocketDisconnect, RuntimeError, ValueError):
             pass
         finally:
+            self.guard.forget(websocket)
             self.clients.pop(websocket, None)
+
+    def _still_allowed(self, client: _Client, principal: Principal) -> bool:
+        """Whether the caller, with its rights as they are now, may see the site it asked
+        for; the sites shown follow its rights (a lost site is no longer shown)."""
+        principal = as_seen_by(self.engine, principal)
+        try:
+            client.sites = self._sites(principal, client.asked)
+        except LookupError:
+            return False
+        client.principal = principal
+        return True
 
     # -- broadcasting ------------------------------------------------------------------
     async def snapshot(self, sites: frozenset[str] | None) -> dict[str, Any]:
@@ -218,10 +239,7 @@ class Wallboard:
     async def broadcast(self) -> None:
         """Send every client the snapshot of its sites: one reading of the engine and of
         the KPIs for all of them, one snapshot per set of sites."""
-        clients = []
-        for websocket, client in list(self.clients.items()):
-            if await self._still_valid(websocket, client):
-                clients.append((websocket, client))
+        clients = list(self.clients.items())
         if not clients:
             await self.engine.query(lambda _engine: self.projection.sample_now())
             return
@@ -236,20 +254,3 @@ class Wallboard:
                 await websocket.send_json(snapshots[client.sites])
             except Exception:
                 self.clients.pop(websocket, None)
-
-    async def _still_valid(self, websocket: WebSocket, client: _Client) -> bool:
-        """Check the connection's login again every ``RECHECK_S`` s; close it when gone."""
-        if time.monotonic() - client.checked_at < self.recheck_s:
-            return True
-        client.checked_at = time.monotonic()
-        credentials = self.security.credentials
-        if client.principal.via == "token":
-            found = await asyncio.to_thread(credentials.token, client.secret)
-        else:
-            found = await asyncio.to_thread(credentials.session, client.secret)
-        if found is not None:
-            return True
-        self.clients.pop(websocket, None)
-        with contextlib.suppress(Exception):
-            await websocket.close(code=UNAUTHENTICATED, reason="the login ended 登录已失效")
-        return False

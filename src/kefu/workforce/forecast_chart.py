@@ -48,11 +48,22 @@ class ChartInput:
 
 
 def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs, or None."""
+    """Name of an installed font with Chinese glyphs, or None; registers installed CJK font
+    files that matplotlib's font cache predates (a cache built before the fonts were
+    installed lists none)."""
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    def known() -> str | None:
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in _CJK_FONTS if name in installed), None)
+
+    font = known()
+    if font is None:
+        for path in font_manager.findSystemFonts():
+            if any(key in Path(path).name for key in ("CJK", "wqy", "WenQuanYi", "Hei")):
+                font_manager.fontManager.addfont(path)
+        font = known()
+    return font
 
 
 def render_forecast_chart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,26 +17,12 @@ MAX_QUEUE_LINES = 8
 """Queues drawn one by one (the busiest); the totals always include every queue."""
 
 
-def _find_cjk_font() -> str | None:
-    """A font with Chinese glyphs; registers installed CJK font files that matplotlib's
-    font cache predates (a cache built before the fonts were installed lists none)."""
-    font = cjk_font()
-    if font is None:
-        from matplotlib import font_manager
-
-        for path in font_manager.findSystemFonts():
-            if any(key in Path(path).name for key in ("CJK", "wqy", "WenQuanYi", "Hei")):
-                font_manager.fontManager.addfont(path)
-        font = cjk_font()
-    return font
-
-
 def render_plan_chart(plan: StaffingPlan, path: str | Path) -> Path:
     """Draw the plan's total required and scheduled agents per interval, with the busiest
     queues' required agents underneath, into the PNG file ``path``; returns the path."""
     if not plan.rows:
         raise ValueError("nothing to draw: the plan has no rows")
-    font = _find_cjk_font()
+    font = cjk_font()
 
     def text(english: str, chinese: str) -> str:
         return f"{english} {chinese}" if font else english
@@ -52,7 +39,9 @@ def render_plan_chart(plan: StaffingPlan, path: str | Path) -> Path:
 
     # Every text (queue names included) falls back to the CJK font when there is one.
     family = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    with matplotlib.rc_context({"font.family": family}):
+    with matplotlib.rc_context({"font.family": family}), warnings.catch_warnings():
+        # Without a CJK font, Chinese queue names draw as boxes; do not warn per glyph.
+        warnings.filterwarnings("ignore", message="Glyph .* missing")
         return _draw(plan, Path(path), text, required, scheduled, per_queue)
 
 

@@ -91,7 +91,7 @@ def test_given_bad_frames_then_each_gets_a_clear_error_and_nothing_is_stored(
         ws.send_json({"type": "message", "cseq": 2, "text": "hi", "profile": {"email": "不是邮箱"}})
         assert next_frame(ws, "error")["code"] == "invalid_identifier"
         ws.send_json({"type": "message", "cseq": 3, "text": "hi", "profile": {"topic": "mail"}})
-        assert next_frame(ws, "error")["code"] == "no_queue_for_channel"
+        assert next_frame(ws, "error")["code"] == "unknown_topic"  # not one offered
         ws.send_text("x" * 20_000)
         assert next_frame(ws, "error")["code"] == "too_large"
         with pytest.raises(WebSocketDisconnect) as closed:

@@ -80,10 +80,11 @@ def test_given_counters_when_calling_next_then_numbers_go_in_order_and_show_on_d
         await branch.call_next("counter-2")
         await desk.settle()
         shown = branch.display(desk.engine.router)
-        assert [(x["ticket"], x["counter"]) for x in shown["called"]] == [
-            ("A003", "2号窗口"),
-            ("A002", "1号窗口"),
-            ("A001", "1号窗口"),
+        # Counters show by number (the order their agents were defined), not by name.
+        assert [(x["ticket"], x["counter_no"], x["counter"]) for x in shown["called"]] == [
+            ("A003", 2, "2号窗口 Counter 2"),
+            ("A002", 1, "1号窗口 Counter 1"),
+            ("A001", 1, "1号窗口 Counter 1"),
         ]
         b001 = desk.engine.router.contacts[tickets[0]["contact_id"]]
         assert b001.state.value == "completed"
@@ -101,7 +102,7 @@ def test_given_a_ready_counter_when_a_ticket_is_drawn_then_it_is_called_at_once(
     async def scenario(desk: Desk, branch: BranchDesk) -> None:
         await desk.engine.execute(c.SetAgentState("counter-3", "ready"))
         ticket = await branch.issue("mobile")
-        assert ticket["state"] == "active" and ticket["counter"] == "3号窗口"
+        assert ticket["state"] == "active" and ticket["counter"] == "3号窗口 Counter 3"
 
     run(scenario)
 
@@ -180,5 +181,30 @@ def test_given_an_sms_wish_whose_write_failed_then_no_sms_goes_out() -> None:
             await desk.settle()
         assert (await branch.ticket(mine["contact_id"]))["ahead"] <= 3
         assert sms.sent == []
+
+    run(scenario)
+
+
+def test_given_two_waiting_at_a_service_the_counter_lacks_when_calling_next_then_it_says_why() -> (
+    None
+):
+    async def scenario(desk: Desk, branch: BranchDesk) -> None:
+        e = desk.engine.execute
+        vip = QueueSpec("vip", Channel.BRANCH, {"vip": 1}, aht_s=300, name="贵宾 VIP")
+        await e(c.DefineQueue(vip, "hall"))
+        await branch.issue("vip")
+        await branch.issue("vip")
+        view = await branch.call_next("counter-1")
+        assert view["serving"] == [] and view["counter_no"] == 1
+        # Two wait, but at a service whose skill counter 1 lacks: it says so.
+        assert view["idle"] == {"code": "nobody_waiting", "waiting_elsewhere": 2, "held": 0}
+        await e(c.DefineAgent(AgentSpec("vip.desk", {"vip": 3}, site_id="hall")))
+        await e(c.SetAgentState("vip.desk", "not_ready", "lunch"))
+        paused = branch.counter_view(desk.engine.router, "vip.desk")
+        assert paused["idle"]["code"] == "paused" and paused["counter_no"] == 8
+        served = await branch.call_next("vip.desk")
+        assert served["idle"] is None and served["serving"][0]["ticket"] == "C001"
+        with pytest.raises(ValidationError, match="窗口"):
+            await branch.call_next("nobody")
 
     run(scenario)

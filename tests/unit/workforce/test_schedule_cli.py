@@ -84,7 +84,8 @@ def test_given_shift_yaml_with_chinese_names_then_they_reach_the_outputs(
         app, ["schedule", str(requirement_csv), "--shifts", str(shifts), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    names = {row["shift"] for row in csv.DictReader((out / "schedule-shifts.csv").open())}
+    with (out / "schedule-shifts.csv").open(encoding="utf-8") as handle:
+        names = {row["shift"] for row in csv.DictReader(handle)}
     assert names <= {"早班", "晚班"}
     assert "早班" in names
 

@@ -6,6 +6,9 @@ sink, with its attachments stored first. SMTP answers:
 * ``250`` accepted;
 * ``550 5.1.1`` a recipient this listener does not serve (when ``recipients`` is set);
 * ``550 5.1.7`` no usable sender address in From;
+* ``451 4.7.1`` at ``MAIL FROM``: the sender has used up its quota
+  (``max_bytes_per_sender_hour``) or declares (``SIZE=``) more than it has left; a message
+  over what it has left is refused while being received (``552``) and not buffered past it;
 * ``552 5.3.4`` the message (checked by the server while receiving, also via ``SIZE=``) or
   one attachment is over its limit, or there are too many attachments;
 * ``554 5.6.0`` malformed message (broken MIME structure, corrupt base64);
@@ -24,6 +27,7 @@ from typing import Any
 
 from kefu.adapters.channels.attachments import AttachmentStore
 from kefu.adapters.channels.email_parse import EmailLimits, ParsedEmail, parse_email
+from kefu.adapters.channels.email_quota import SenderQuota
 from kefu.adapters.channels.errors import MalformedMessage, MessageTooLarge
 from kefu.adapters.channels.ports import InboundSink
 from kefu.adapters.clock import SystemClock
@@ -43,7 +47,9 @@ log = logging.getLogger(__name__)
 class EmailInboundConfig:
     """Where the listener binds (``port=0`` picks a free port), the name it greets with, the
     size limits, and which recipients it accepts: full addresses or ``@domain`` entries; empty
-    accepts any. ``timeout_s``: an idle SMTP session is closed after this many seconds."""
+    accepts any. ``timeout_s``: an idle SMTP session is closed after this many seconds.
+    ``max_bytes_per_sender_hour``: bytes accepted per envelope sender per hour (None: no
+    cap)."""
 
     host: str = "127.0.0.1"
     port: int = 2525
@@ -51,12 +57,15 @@ class EmailInboundConfig:
     limits: EmailLimits = field(default_factory=EmailLimits)
     recipients: tuple[str, ...] = ()
     timeout_s: float = 300.0
+    max_bytes_per_sender_hour: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0–65535, got {self.port}")
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0 seconds, got {self.timeout_s}")
+        if self.max_bytes_per_sender_hour is not None and self.max_bytes_per_sender_hour < 1:
+            raise ValueError("max_bytes_per_sender_hour must be ≥ 1")
         object.__setattr__(self, "recipients", tuple(r.strip().lower() for r in self.recipients))
 
     def accepts(self, address: str) -> bool:
@@ -68,12 +77,30 @@ class EmailInboundConfig:
 
 
 class _Handler:
-    """aiosmtpd hooks: ``handle_RCPT`` and ``handle_DATA``."""
+    """aiosmtpd hooks: ``handle_MAIL``, ``handle_RCPT`` and ``handle_DATA``."""
 
     def __init__(
         self, config: EmailInboundConfig, sink: InboundSink, store: AttachmentStore, clock: Clock
     ) -> None:
         self._config, self._sink, self._store, self._clock = config, sink, store, clock
+        cap = config.max_bytes_per_sender_hour
+        self._quota = SenderQuota(cap) if cap is not None else None
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        limit = self._config.limits.max_message_bytes
+        if self._quota is not None:
+            left = self._quota.remaining(address, self._clock.now())
+            declared = _declared_size(mail_options)
+            if left <= 0 or (declared is not None and declared > left):
+                return "451 4.7.1 Too much mail from this sender this hour, try again later"
+            limit = min(limit, left)
+        # aiosmtpd stops buffering a message past this many bytes (and answers 552).
+        server.data_size_limit = limit
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -119,6 +146,8 @@ class _Handler:
                 except Exception:
                     log.exception("could not delete attachment %s", key)
             return "451 4.3.0 Temporary failure, please try again later"
+        if self._quota is not None:
+            self._quota.add(envelope.mail_from or "", len(raw), self._clock.now())
         return "250 2.0.0 Message accepted"
 
     def _message(
@@ -141,6 +170,15 @@ class _Handler:
             attachments=attachments,
             sent_at=parsed.date,
         )
+
+
+def _declared_size(mail_options: list[str]) -> int | None:
+    """The ``SIZE=`` a client declared at ``MAIL FROM``, bytes."""
+    for option in mail_options:
+        name, _, value = option.partition("=")
+        if name.upper() == "SIZE" and value.isdigit():
+            return int(value)
+    return None
 
 
 def _ascii(text: str) -> str:

@@ -4,7 +4,9 @@ A message is *malformed* (refused, nothing stored) when its From header has no u
 its header block is broken, a multipart body is truncated or has no boundary, or an
 attachment's base64 is corrupt. Minor defects that mail clients produce every day are
 tolerated. Sizes are checked here per attachment and in count; the SMTP server checks the
-whole message's size before this runs.
+whole message's size before this runs. Header texts kept (subject, sender name) are one line:
+control characters, such as a CR/LF hidden in an encoded word, become spaces, so they can
+never break the headers of a reply.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from html.parser import HTMLParser
 
 from kefu.adapters.channels.errors import MalformedMessage, MessageTooLarge
 
-__all__ = ["EmailLimits", "ParsedAttachment", "ParsedEmail", "message_ids", "parse_email"]
+__all__ = [
+    "EmailLimits",
+    "ParsedAttachment",
+    "ParsedEmail",
+    "header_text",
+    "message_ids",
+    "parse_email",
+]
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _FATAL = (
     mail_errors.MissingHeaderBodySeparatorDefect,
     mail_errors.NoBoundaryInMultipartDefect,
@@ -107,6 +117,12 @@ def message_ids(value: str | None) -> list[str]:
     return _MSGID.findall(value or "")
 
 
+def header_text(text: str) -> str:
+    """``text`` as one header line: control characters (CR, LF, NUL, ...) replaced by
+    spaces, runs of white space by one."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
 def _utf8(text: str) -> str:
     """Header text of an SMTPUTF8 message: the parser keeps raw UTF-8 bytes as surrogate
     escapes, which are turned back into characters here."""
@@ -148,7 +164,7 @@ def _sender(message: EmailMessage) -> tuple[str, str]:
         raise MalformedMessage(f"unreadable From header: {exc}", header="From") from exc
     for address in addresses:
         if address.username and address.domain:
-            return _utf8(address.addr_spec), _utf8(address.display_name or "")
+            return _utf8(address.addr_spec), header_text(_utf8(address.display_name or ""))
     raise MalformedMessage("the From header has no valid address", header="From")
 
 
@@ -200,7 +216,7 @@ def parse_email(raw: bytes, limits: EmailLimits | None = None) -> ParsedEmail:
     _check_defects(message)
     from_address, from_name = _sender(message)
     try:
-        subject = _utf8(str(message["Subject"] or "")).strip()
+        subject = header_text(_utf8(str(message["Subject"] or "")))
         ids = message_ids(str(message["Message-ID"] or ""))
         refs = message_ids(str(message["In-Reply-To"] or ""))
         refs += reversed(message_ids(str(message["References"] or "")))

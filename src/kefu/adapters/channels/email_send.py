@@ -19,6 +19,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from kefu.adapters.channels.email_parse import header_text
 from kefu.adapters.channels.errors import DeliveryFailed
 from kefu.adapters.clock import SystemClock
 from kefu.domain.time import Clock
@@ -112,7 +113,9 @@ class EmailSender:
         config = self._config
         message = EmailMessage()
         message["From"] = Address(config.from_name, addr_spec=config.from_address)
-        message["To"] = Address(to_name, addr_spec=to)
+        # Names and subjects come from customers: one line each, whatever was stored.
+        message["To"] = Address(header_text(to_name), addr_spec=to)
+        subject = header_text(subject)
         message["Subject"] = reply_subject(subject) if thread else subject
         message["Date"] = formatdate(self._clock.now(), usegmt=True)
         message["Message-ID"] = make_msgid(domain=config.domain)

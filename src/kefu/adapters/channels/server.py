@@ -277,20 +277,18 @@ def _csv(value: str | None) -> tuple[str, ...]:
 
 
 def channel_server(
-    settings: Settings, channels: ChannelService, uow_factory: UnitOfWorkFactory
+    settings: Settings,
+    channels: ChannelService,
+    uow_factory: UnitOfWorkFactory,
+    store: AttachmentStore | None = None,
 ) -> ChannelServer:
-    """The channel adapters the settings switch on (each is off unless configured)."""
-    from kefu.adapters.channels.attachments import (
-        FileSystemAttachmentStore,
-        InMemoryAttachmentStore,
-    )
+    """The channel adapters the settings switch on (each is off unless configured); the
+    attachments in ``store``, by default files under ``settings.attachments_path``."""
+    from kefu.adapters.channels.attachments import FileSystemAttachmentStore
     from kefu.adapters.channels.email_parse import EmailLimits
 
-    store: AttachmentStore = (
-        FileSystemAttachmentStore(settings.attachments_dir)
-        if settings.attachments_dir
-        else InMemoryAttachmentStore()
-    )
+    if store is None:
+        store = FileSystemAttachmentStore(settings.attachments_path)
     inbound = None
     if settings.smtp_port is not None:
         size = settings.smtp_max_message_bytes
@@ -299,6 +297,7 @@ def channel_server(
             port=settings.smtp_port,
             limits=EmailLimits(max_message_bytes=size, max_attachment_bytes=size),
             recipients=_csv(settings.smtp_recipients),
+            max_bytes_per_sender_hour=settings.smtp_max_bytes_per_sender_hour,
         )
     relay = None
     if settings.relay_host:

@@ -24,6 +24,7 @@ accepted            200     handed to the sink
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,6 +39,8 @@ from kefu.domain.model import Channel
 from kefu.service.channel_ports import Inbound
 
 __all__ = ["WebhookConfig", "WebhookHandler", "WebhookResult", "handle_webhook"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,9 @@ def handle_webhook(
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _reject(400, "malformed_json", f"the body is not UTF-8 JSON: {exc}")
+    except RecursionError:
+        # Python's parser gives up on arrays or objects nested a few thousand deep.
+        return _reject(400, "malformed_json", "the body's JSON is nested too deeply")
     if not isinstance(data, dict):
         return _reject(400, "malformed_json", "the body must be a JSON object")
     try:
@@ -163,9 +169,11 @@ def handle_webhook(
         )
     try:
         sink.on_message(message)
-    except Exception as exc:
+    except Exception:
         seen.release(key)
-        return _reject(503, "sink_unavailable", f"the message could not be taken now: {exc}")
+        # The cause may name the database's host and port: logged, not sent.
+        log.exception("an inbound webhook message could not be stored")
+        return _reject(503, "sink_unavailable", "the message could not be taken now; retry later")
     return WebhookResult("accepted", 200, "accepted", "message accepted", message)
 
 
