@@ -252,9 +252,7 @@ class Kefu:
 
         from kefu.adapters.clock import SystemClock
         from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, upgrade
-        from kefu.service.access import ROLE_SCOPES, Role
-        from kefu.service.passwords import PasswordPolicy
-        from kefu.service.security import Security
+        from kefu.service.security import ROLE_SCOPES, PasswordPolicy, Role, Security
 
         if self.schema:
             with create_engine(PG_URL).begin() as connection:

@@ -23,17 +23,15 @@ from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.api import create_app
 from kefu.config import Settings
-from kefu.domain.conversations import JoinPolicy
+from kefu.domain.customers import JoinPolicy
 from kefu.domain.model import Channel
 from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
-from kefu.service.channel_ports import ReplyGateway
-from kefu.service.channel_types import ChannelOptions
-from kefu.service.channels import ChannelService
-from kefu.service.handlers import routing_handlers
+from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
+from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 

@@ -28,9 +28,7 @@ def admin_token(db_path: Path) -> dict[str, str]:
     """Create an admin on the migrated SQLite file; its bearer token's headers."""
     from kefu.adapters.clock import SystemClock
     from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url
-    from kefu.service.access import ROLE_SCOPES, Role
-    from kefu.service.passwords import PasswordPolicy
-    from kefu.service.security import Security
+    from kefu.service.security import ROLE_SCOPES, PasswordPolicy, Role, Security
 
     engine = make_engine(sqlite_url(str(db_path)))
     try:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from kefu.adapters.storage import SqlUnitOfWorkFactory
 from kefu.bootstrap import build_test
 from kefu.config import Settings
-from kefu.service.access import Scope
+from kefu.service.security import Scope
 from kefu.testing import ManualClock
 
 V1 = "/api/v1"

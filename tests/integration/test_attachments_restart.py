@@ -13,7 +13,7 @@ from kefu.adapters.storage import make_engine, sqlite_url, upgrade
 from kefu.bootstrap import build_live
 from kefu.config import Settings
 from kefu.domain.model import Channel, QueueSpec
-from kefu.service import commands as c
+from kefu.service.routing import commands as c
 
 PDF = b"%PDF-1.4 " + bytes(range(256)) * 40
 

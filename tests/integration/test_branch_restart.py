@@ -11,8 +11,8 @@ from kefu.adapters.storage import SqlUnitOfWorkFactory
 from kefu.bootstrap import Platform, build_platform
 from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
-from kefu.service import commands as c
-from kefu.service.channel_ports import OutboundReply
+from kefu.service.channels import OutboundReply
+from kefu.service.routing import commands as c
 from kefu.testing import ManualClock, ManualScheduler
 
 PHONE = "13900001111"

@@ -12,8 +12,8 @@ from server_helpers import Server
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from kefu.adapters.channels.webchat.gateway import MAX_FRAME_BYTES, MAX_FRAME_CHARS
 from kefu.adapters.storage import make_engine, sqlite_url, upgrade
-from kefu.web.chat import MAX_FRAME_BYTES, MAX_FRAME_CHARS
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from kefu.config import get_settings
 from kefu.domain import events as ev
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.domain.routing import RouterConfig
-from kefu.service import commands as c
+from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory
 
 

@@ -14,12 +14,16 @@ from kefu.adapters.storage import SqlUnitOfWorkFactory, current_revision, head_r
 from kefu.adapters.storage.migrate import _config
 from kefu.bootstrap import routing_engine
 from kefu.domain.model import QueueSpec
-from kefu.service import commands as c
-from kefu.service.access import Principal, Role, Scope
-from kefu.service.credentials import SessionPolicy
-from kefu.service.passwords import PasswordPolicy
-from kefu.service.security import Security
-from kefu.service.security_ports import AuditFilter
+from kefu.service.routing import commands as c
+from kefu.service.security import (
+    AuditFilter,
+    PasswordPolicy,
+    Principal,
+    Role,
+    Scope,
+    Security,
+    SessionPolicy,
+)
 from kefu.testing import ManualClock
 
 CHEAP = PasswordPolicy(time_cost=1, memory_kib=64, parallelism=1)

@@ -25,9 +25,9 @@ from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
 from kefu.domain.routing import Router
-from kefu.service import commands as c
-from kefu.service import views
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval
+from kefu.service.routing import commands as c
+from kefu.service.routing import views
 from kefu.testing import ManualClock
 
 

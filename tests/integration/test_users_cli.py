@@ -12,12 +12,9 @@ from typer.testing import CliRunner
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url, upgrade
 from kefu.cli import app
-from kefu.service.access import Role, Scope
-from kefu.service.errors import NotAuthenticated, TooManyRequests
-from kefu.service.passwords import PasswordPolicy
+from kefu.service import NotAuthenticated, TooManyRequests
 from kefu.service.ports import Site
-from kefu.service.security import Security
-from kefu.service.security_ports import AuditFilter
+from kefu.service.security import AuditFilter, PasswordPolicy, Role, Scope, Security
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import Router
-from kefu.service.branch_counters import counter_number, idle_reason
+from kefu.service.branch import counter_number, idle_reason
 
 SKILLS = ("cash", "account", "vip")
 skill_sets = st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 10), max_size=3)

@@ -14,10 +14,8 @@ from kefu.bootstrap import channel_wing, routing_engine
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
-from kefu.service import commands as c
-from kefu.service.channel_ports import Inbound, OutboundReply
-from kefu.service.channel_state import ChannelState
-from kefu.service.channels import ChannelService
+from kefu.service.channels import ChannelService, ChannelState, Inbound, OutboundReply
+from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 T0 = 1_700_000_000.0

@@ -11,23 +11,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.bootstrap import channel_wing, routing_engine
-from kefu.domain.customer_errors import UnknownCustomer
-from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.customers import Identifier, IdentifierKind, UnknownCustomer
 from kefu.domain.model import Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
-from kefu.service import RoutingEngine
-from kefu.service import commands as c
-from kefu.service.access import ROLE_SCOPES, Principal, Role
-from kefu.service.channel_ports import Inbound, OutboundReply
-from kefu.service.channels import ChannelService
-from kefu.service.customer_access import (
+from kefu.service import Forbidden, RoutingEngine
+from kefu.service.channels import (
+    ChannelService,
+    Inbound,
+    OutboundReply,
     check_customer,
     check_merge,
     customer_sites,
     search_customers,
     sees_customer,
 )
-from kefu.service.errors import Forbidden
+from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, Principal, Role
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 # sh takes SMS, bj takes e-mail: a customer writing on both has a contact at each site.

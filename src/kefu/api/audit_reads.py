@@ -9,8 +9,7 @@ from starlette.requests import HTTPConnection
 
 from kefu.api.security import client_address
 from kefu.service import RoutingEngine
-from kefu.service.access import Principal
-from kefu.service.audit import audit_write, contact_reads
+from kefu.service.security import Principal, audit_write, contact_reads
 
 __all__ = ["record_reads"]
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as de
-from kefu.service.errors import (
+from kefu.service import (
     Forbidden,
     IdempotencyKeyReused,
     NotAuthenticated,

@@ -19,12 +19,20 @@ from starlette.requests import HTTPConnection
 
 from kefu.api.deps import EngineDep
 from kefu.config import Settings
-from kefu.service import access
-from kefu.service.access import Principal, Scope
-from kefu.service.authn import CSRF_HEADER, SESSION_COOKIE, authenticate, csrf_token, same_origin
-from kefu.service.authz import as_seen_by
-from kefu.service.errors import Forbidden, NotAuthenticated
-from kefu.service.security import Security
+from kefu.service import Forbidden, NotAuthenticated
+from kefu.service.security import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Principal,
+    Scope,
+    Security,
+    as_seen_by,
+    authenticate,
+    csrf_token,
+    require_admin,
+    require_scope,
+    same_origin,
+)
 
 __all__ = ["CurrentUser", "Reader", "RequireAdmin", "client_address", "principal_of"]
 
@@ -67,12 +75,12 @@ CurrentUser = Annotated[Principal, Depends(_current)]
 
 
 async def _reader(user: CurrentUser) -> Principal:
-    access.require_scope(user, Scope.READ)
+    require_scope(user, Scope.READ)
     return user
 
 
 async def _admin(user: CurrentUser) -> Principal:
-    access.require_admin(user)
+    require_admin(user)
     return user
 
 

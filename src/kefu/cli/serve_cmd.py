@@ -104,8 +104,8 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
+    from kefu.adapters.channels.webchat.gateway import MAX_FRAME_BYTES
     from kefu.api.middleware import ACCESS_LOGGER
-    from kefu.web.chat import MAX_FRAME_BYTES
 
     logging_config = copy.deepcopy(LOGGING_CONFIG)
     logging_config["loggers"][ACCESS_LOGGER] = {

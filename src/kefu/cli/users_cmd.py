@@ -134,7 +134,7 @@ def list_users(
     from rich.console import Console
     from rich.table import Table
 
-    from kefu.service.accounts import user_view
+    from kefu.service.security import user_view
 
     with _security(db_path) as security:
         users = [user_view(u) for u in security.users.list()]
@@ -174,8 +174,7 @@ def token(
     db_path: str | None = DB_OPTION,
 ) -> None:
     """Issue an API token; the secret is printed once. 创建接口令牌（仅显示一次）。"""
-    from kefu.service.access import Scope
-    from kefu.service.credentials import token_view
+    from kefu.service.security import Scope, token_view
 
     try:
         scopes = [Scope(s) for s in scope]

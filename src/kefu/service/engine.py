@@ -24,7 +24,6 @@ from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
-from kefu.service.access import Principal
 from kefu.service.commands import Command
 from kefu.service.engine_state import StatePart
 from kefu.service.errors import ServiceUnavailable
@@ -40,6 +39,7 @@ from kefu.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from kefu.service.security.access import Principal
 from kefu.service.transaction import HandlerTable, Transaction
 from kefu.service.writer import Batch, GroupWriter, Write
 

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from kefu.domain.events import Event
 from kefu.domain.model import AgentSpec, QueueSpec
-from kefu.service.channel_ports import ChannelRepository
-from kefu.service.security_ports import (
+from kefu.service.channels.ports import ChannelRepository
+from kefu.service.security.ports import (
     AuditRepository,
     SessionRepository,
     TokenRepository,

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from kefu.service.access import Principal
-from kefu.service.audit import audit_write
 from kefu.service.commands import Command
 from kefu.service.engine_state import EngineState
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, UnitOfWork
-from kefu.service.security_ports import AuditEntry
+from kefu.service.security.access import Principal
+from kefu.service.security.audit import audit_write
+from kefu.service.security.ports import AuditEntry
 from kefu.service.writer import Write
 
 __all__ = ["Handler", "HandlerTable", "Preparer", "Transaction"]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from kefu.service.access import Principal
-from kefu.service.authn import SESSION_COOKIE, authenticate, same_origin
-from kefu.service.errors import NotAuthenticated
-from kefu.service.security import Security
+from kefu.service import NotAuthenticated
+from kefu.service.security import SESSION_COOKIE, Principal, Security, authenticate, same_origin
 
 __all__ = ["client_address", "origin_ok", "user_of"]
 

@@ -19,12 +19,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
-from kefu.service.access import Principal, Role
-from kefu.service.authn import SESSION_COOKIE, csrf_token, sign
-from kefu.service.errors import NotAuthenticated, TooManyRequests
-from kefu.service.security import Security
-from kefu.web._http import client_address, origin_ok, user_of
+from kefu.service import NotAuthenticated, TooManyRequests
+from kefu.service.security import SESSION_COOKIE, Principal, Role, Security, csrf_token, sign
+from kefu.web._http import origin_ok, user_of
 
 __all__ = ["LOGIN_CSRF_COOKIE", "AuthPages", "safe_next"]
 

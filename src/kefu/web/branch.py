@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
-from kefu.service.authn import csrf_token
-from kefu.service.security import Security
+from kefu.service.security import Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.desktop import desktop_agent
 

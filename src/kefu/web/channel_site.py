@@ -8,14 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from kefu.adapters.channels.webchat.gateway import ChatHub
 from kefu.config import Settings
 from kefu.service.branch import BranchDesk
 from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
-from kefu.service.ratelimit import AddressRateLimiter
-from kefu.service.security import Security
+from kefu.service.security import AddressRateLimiter, Security
 from kefu.web.branch import BranchPages
-from kefu.web.chat import ChatHub
+from kefu.web.chat_demo import ChatDemoPage
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
 
@@ -28,6 +28,7 @@ class ChannelSite:
     def __init__(self, channels: ChannelService, settings: Settings, security: Security) -> None:
         self.channels = channels
         self.chat = ChatHub(channels, settings, wait_interval_s=settings.chat_wait_interval_s)
+        self.chat_demo = ChatDemoPage(self.chat, settings)
         self.desktops = Desktops(channels, grace_s=settings.agent_grace_s)
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
@@ -44,6 +45,7 @@ class ChannelSite:
     def routers(self) -> list[APIRouter]:
         return [
             self.chat.router,
+            self.chat_demo.router,
             self.desktop.router,
             self.branch_pages.router,
             self.customer_pages.router,

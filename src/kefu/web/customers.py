@@ -6,7 +6,7 @@ in the browser's time zone.
 
 Supervisors and admins open them (an agent gets 403, not logged in goes to the login); a
 customer outside the caller's sites is 404, as in the API
-(:mod:`kefu.service.customer_access`). Opening a customer is written to the audit log.
+(:mod:`kefu.service.channels.customer_access`). Opening a customer is written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,22 +18,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
-from kefu.service.access import Principal, Role
-from kefu.service.authn import csrf_token
-from kefu.service.channel_state import ChannelState
-from kefu.service.channel_views import conversation_view, customer_panel
-from kefu.service.channels import ChannelService
-from kefu.service.customer_access import (
+from kefu.service import RoutingEngine
+from kefu.service.channels import (
+    ChannelService,
+    ChannelState,
     check_customer,
+    conversation_view,
+    customer_panel,
     customer_read,
     customer_sites,
     search_customers,
 )
-from kefu.service.engine import RoutingEngine
-from kefu.service.security import Security
-from kefu.web._http import client_address, user_of
+from kefu.service.security import Principal, Role, Security, csrf_token
+from kefu.web._http import user_of
 
 __all__ = ["CustomerPages"]
 

@@ -14,7 +14,7 @@ the whole screen.
 Only a logged-in agent opens it, as itself: the page redirects to the login otherwise, the
 socket closes with 4401 (not logged in) or 4403 (not an agent, or another site's page) —
 also later, when the login ends or the user stops being that agent
-(:class:`kefu.web._guard.SocketGuard`).
+(:class:`kefu.adapters.sockets.guard.SocketGuard`).
 Actions are posted to ``/api/v1/desktop`` (:mod:`kefu.api.routes.desktop`) with the
 session's CSRF token, which the socket's first frame carries. While a desktop is open its
 agent is taken by a human (:class:`kefu.service.desktop.HumanAgents`).
@@ -34,16 +34,14 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from kefu.adapters.sockets.guard import SocketGuard
+from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
 from kefu.config import Settings
-from kefu.service.access import Principal, Role
-from kefu.service.authn import csrf_token
+from kefu.service import StoredEvent
 from kefu.service.channels import ChannelUpdate
 from kefu.service.desktop import Desktops, vocabulary
-from kefu.service.ports import StoredEvent
-from kefu.service.security import Security
-from kefu.web._guard import SocketGuard
+from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import origin_ok, user_of
-from kefu.web._tasks import stop_task, wake_or_timeout
 
 __all__ = ["DesktopPages"]
 

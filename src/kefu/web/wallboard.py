@@ -8,9 +8,9 @@ Only supervisors and admins see it, by session cookie (or bearer token): without
 page redirects to the login page and the WebSocket closes with 4401; an agent, another
 site or a cross-site ``Origin`` closes it with 4403. A supervisor sees its sites only;
 connections are checked again every few seconds and after every change of rights
-(:class:`kefu.web._guard.SocketGuard`): a logout, an expired session or a deactivated user
-ends them (4401); a supervisor who lost the site shown is closed with 4403, and one shown
-all its sites then sees only those it still has.
+(:class:`kefu.adapters.sockets.guard.SocketGuard`): a logout, an expired session or a
+deactivated user ends them (4401); a supervisor who lost the site shown is closed with
+4403, and one shown all its sites then sees only those it still has.
 """
 
 from __future__ import annotations
@@ -28,17 +28,13 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from kefu.adapters.sockets.guard import FORBIDDEN, UNAUTHENTICATED, SocketGuard
+from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
 from kefu.config import Settings
-from kefu.service import RoutingEngine
-from kefu.service.access import Principal, Role, Scope
-from kefu.service.authn import csrf_token
-from kefu.service.authz import as_seen_by
-from kefu.service.ports import StoredEvent
-from kefu.service.security import Security
+from kefu.service import RoutingEngine, StoredEvent
+from kefu.service.security import Principal, Role, Scope, Security, as_seen_by, csrf_token
 from kefu.service.wallboard import WallboardProjection
-from kefu.web._guard import FORBIDDEN, UNAUTHENTICATED, SocketGuard
 from kefu.web._http import origin_ok, user_of
-from kefu.web._tasks import stop_task, wake_or_timeout
 from kefu.web.auth_pages import AuthPages
 
 __all__ = ["Wallboard"]

@@ -9,9 +9,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kefu.domain.conversations import ConversationBook, Direction, Message, Placement
-from kefu.domain.customers import CustomerDirectory
-from kefu.service.channel_ports import Inbound
+from kefu.domain.customers import ConversationBook, CustomerDirectory, Direction, Message, Placement
+from kefu.service.channels import Inbound
 
 T = TypeVar("T")
 

@@ -25,9 +25,9 @@ from kefu.adapters.channels.signing import signed_headers
 from kefu.bootstrap import Platform, build_test
 from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
-from kefu.service import commands as c
-from kefu.service.access import ROLE_SCOPES, Role
 from kefu.service.channels import ChannelService
+from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, Role
 
 T = TypeVar("T")
 SECRET = b"webhook-secret-0123456789abcdef"

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from channels_server_helpers import PASSWORD, Center, next_frame
 
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
-from kefu.service import commands as c
-from kefu.service.access import ROLE_SCOPES, Role
+from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, Role
 
 
 @dataclass

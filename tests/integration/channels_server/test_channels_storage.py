@@ -16,10 +16,14 @@ from kefu.bootstrap import channel_wing, routing_engine
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import RoutingEngine
-from kefu.service import commands as c
-from kefu.service.channel_ports import Inbound, OutboundReply
-from kefu.service.channel_views import conversation_view, customer_panel
-from kefu.service.channels import ChannelService
+from kefu.service.channels import (
+    ChannelService,
+    Inbound,
+    OutboundReply,
+    conversation_view,
+    customer_panel,
+)
+from kefu.service.routing import commands as c
 from kefu.testing import ManualClock, ManualScheduler
 
 CHANNEL_TABLES = {"customer_events", "conversation_events", "conversations", "seen_messages"}

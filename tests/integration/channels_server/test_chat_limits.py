@@ -9,7 +9,7 @@ from typing import Any
 from channels_server_helpers import Center, next_frame, open_center
 
 from kefu.domain.model import Channel, QueueSpec
-from kefu.service import commands as c
+from kefu.service.routing import commands as c
 
 
 def hello(ws: Any, **fields: object) -> dict[str, Any]:

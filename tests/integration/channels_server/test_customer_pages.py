@@ -7,7 +7,7 @@ import pytest
 from channels_server_helpers import Center
 from customer_sites_helpers import chat, two_sites
 
-from kefu.service.security_ports import AuditFilter
+from kefu.service.security import AuditFilter
 
 
 @pytest.mark.parametrize(

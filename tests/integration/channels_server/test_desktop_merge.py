@@ -7,10 +7,9 @@ from __future__ import annotations
 from channels_server_helpers import PASSWORD, Center, next_frame
 
 from kefu.domain.model import AgentSpec, Channel
-from kefu.service import commands as c
-from kefu.service.access import ROLE_SCOPES, Role
-from kefu.service.channel_types import ChannelUpdate
-from kefu.service.security_ports import AuditEntry, AuditFilter
+from kefu.service.channels import ChannelUpdate
+from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, AuditEntry, AuditFilter, Role
 
 
 def chat(center: Center, text: str, **profile: str) -> str:

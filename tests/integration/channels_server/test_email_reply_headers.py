@@ -110,7 +110,7 @@ def test_given_each_failure_reason_then_the_desktop_words_it_in_english_and_chin
     center: Center,
 ) -> None:
     from kefu.adapters.channels.errors import DeliveryFailed
-    from kefu.service.channel_errors import delivery_failure
+    from kefu.service.channels import delivery_failure
 
     reasons = {
         delivery_failure(DeliveryFailed("relay down", transient=True)),

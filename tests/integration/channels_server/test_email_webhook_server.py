@@ -33,8 +33,8 @@ from kefu.adapters.storage import make_engine, sqlite_url, upgrade
 from kefu.bootstrap import Platform, build_live
 from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
-from kefu.service import commands as c
-from kefu.service.access import ROLE_SCOPES, Role
+from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, Role
 
 
 @dataclass

@@ -12,7 +12,7 @@ from channels_server_helpers import Center, open_center
 from fastapi.testclient import TestClient
 
 from kefu.domain.model import Channel
-from kefu.service.channel_ports import OutboundReply
+from kefu.service.channels import OutboundReply
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from channels_server_helpers import Center, open_center
 
 from kefu.domain import events as ev
-from kefu.service.session_grace import SESSION_LOST
+from kefu.service.desktop import SESSION_LOST
 
 GRACE_S = 0.3
 

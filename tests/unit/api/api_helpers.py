@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Platform
-from kefu.service.access import Scope
+from kefu.service.security import Scope
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
 
 PASSWORD = "correct horse 正确"
@@ -51,7 +51,7 @@ class Api:
     def token(self, username: str, *scopes: Scope) -> dict[str, str]:
         """Authorization headers with a new token of ``username`` (all its role's scopes
         by default)."""
-        from kefu.service.access import ROLE_SCOPES, Role
+        from kefu.service.security import ROLE_SCOPES, Role
 
         user = self.platform.security.users.get(username)
         wanted = list(scopes) or sorted(ROLE_SCOPES[Role(user.role)])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from api_helpers import Api
 
-from kefu.service.access import Scope
+from kefu.service.security import Scope
 
 V1 = "/api/v1"
 

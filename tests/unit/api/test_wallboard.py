@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from kefu.service.wallboard import CHART_S
+from kefu.service.wallboard.projection import CHART_S
 
 V1 = "/api/v1"
 

@@ -15,7 +15,7 @@ from kefu.adapters.channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, s
 from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, handle_webhook
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
-from kefu.service.channel_ports import Inbound
+from kefu.service.channels import Inbound
 
 SECRET = b"s3cret-shared-with-the-provider"
 NOW = 1_700_000_000.0

@@ -6,14 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.domain.conversations import (
+from kefu.domain.customers import (
     ConversationBook,
+    ConversationClosed,
+    CustomerDirectory,
     Direction,
+    Identifier,
+    IdentifierKind,
     JoinPolicy,
     Message,
+    UnknownConversation,
 )
-from kefu.domain.customer_errors import ConversationClosed, UnknownConversation
-from kefu.domain.customers import CustomerDirectory, Identifier, IdentifierKind
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import Channel
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.domain.customer_errors import (
+from kefu.domain.customers import (
+    ContactRef,
+    CustomerDirectory,
+    Identifier,
     IdentifierConflict,
+    IdentifierKind,
     IdentifierTaken,
     MergeNotUndoable,
     UnknownCustomer,
     UnknownMerge,
 )
-from kefu.domain.customer_events import customer_event_from_dict, customer_event_to_dict
-from kefu.domain.customers import (
-    ContactRef,
-    CustomerDirectory,
-    Identifier,
-    IdentifierKind,
-)
+from kefu.domain.customers.events import customer_event_from_dict, customer_event_to_dict
 from kefu.domain.errors import InvalidState, ValidationError
 
 PHONE = IdentifierKind.PHONE

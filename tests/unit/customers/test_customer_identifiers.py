@@ -6,8 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.domain.customer_errors import InvalidIdentifier
-from kefu.domain.customers import Identifier, IdentifierKind, normalize_identifier
+from kefu.domain.customers import (
+    Identifier,
+    IdentifierKind,
+    InvalidIdentifier,
+    normalize_identifier,
+)
 
 PHONE, EMAIL = IdentifierKind.PHONE, IdentifierKind.EMAIL
 

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.domain.customer_events import CustomersMerged
 from kefu.domain.customers import ContactRef, CustomerDirectory, Identifier, IdentifierKind
+from kefu.domain.customers.events import CustomersMerged
 from kefu.domain.errors import KefuError
 
 PHONES = ["13800138000", "13900139000", "13700137000"]

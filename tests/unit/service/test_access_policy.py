@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.service import access
-from kefu.service.access import ROLE_SCOPES, Principal, Role, Scope
-from kefu.service.errors import Forbidden
+from kefu.service import Forbidden
+from kefu.service.security import ROLE_SCOPES, Principal, Role, Scope, access
 
 SITES = st.sampled_from(["sh", "bj", "gz", "cd"])
 

@@ -9,14 +9,19 @@ from hypothesis import strategies as st
 
 from kefu.domain.errors import AlreadyExists, ValidationError
 from kefu.domain.model import AgentSpec
-from kefu.service.access import Role, Scope
-from kefu.service.credentials import SessionPolicy
-from kefu.service.errors import Forbidden, NotAuthenticated, TooManyRequests, UnknownSite
-from kefu.service.passwords import PasswordPolicy, Passwords
+from kefu.service import Forbidden, NotAuthenticated, TooManyRequests, UnknownSite
 from kefu.service.ports import Site
-from kefu.service.ratelimit import LoginLimits, SlidingWindow
-from kefu.service.security import Security
-from kefu.service.security_ports import AuditFilter
+from kefu.service.security import (
+    AuditFilter,
+    LoginLimits,
+    PasswordPolicy,
+    Passwords,
+    Role,
+    Scope,
+    Security,
+    SessionPolicy,
+    SlidingWindow,
+)
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
 
 CHEAP = PasswordPolicy(time_cost=1, memory_kib=64, parallelism=1)

@@ -14,9 +14,9 @@ from kefu.bootstrap import branch_wing
 from kefu.domain.errors import UnknownQueue, ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import ServiceUnavailable
-from kefu.service import commands as c
 from kefu.service.branch import BranchDesk
-from kefu.service.channel_views import customer_panel
+from kefu.service.channels import customer_panel
+from kefu.service.routing import commands as c
 
 COUNTERS = [f"counter-{n}" for n in range(1, 8)]
 

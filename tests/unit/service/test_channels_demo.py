@@ -10,8 +10,8 @@ from kefu.adapters.demo import TrafficGenerator, seed
 from kefu.adapters.demo.seed import QueueTraffic
 from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
-from kefu.service import commands as c
 from kefu.service.desktop import HumanAgents
+from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory
 
 

@@ -15,11 +15,18 @@ from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
 from kefu.service import ServiceUnavailable
-from kefu.service import commands as c
-from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel, NotHolder
-from kefu.service.channel_ports import Inbound, OutboundReply
-from kefu.service.channel_views import conversation_view, customer_panel, wait_info
-from kefu.service.channels import ChannelUpdate
+from kefu.service.channels import (
+    ChannelUnavailable,
+    ChannelUpdate,
+    Inbound,
+    NoQueueForChannel,
+    NotHolder,
+    OutboundReply,
+    conversation_view,
+    customer_panel,
+    wait_info,
+)
+from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 EMAIL = Identifier(IdentifierKind.EMAIL, "Zhang.San@Example.com")

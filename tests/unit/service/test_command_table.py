@@ -13,11 +13,10 @@ from test_channels_service import Desk, mail
 from kefu.bootstrap import routing_engine
 from kefu.domain.errors import UnknownQueue
 from kefu.domain.model import QueueSpec
-from kefu.service import ServiceUnavailable
-from kefu.service import commands as c
-from kefu.service.channel_commands import ActOnOwnContact, AnswerOffer
-from kefu.service.errors import Forbidden
-from kefu.service.handlers import routing_handlers
+from kefu.service import Forbidden, ServiceUnavailable
+from kefu.service.channels import ActOnOwnContact, AnswerOffer
+from kefu.service.routing import commands as c
+from kefu.service.routing import routing_handlers
 from kefu.service.transaction import HandlerTable, Transaction
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 

@@ -13,11 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kefu.domain.errors import ValidationError
-from kefu.service.errors import NotAuthenticated, TooManyRequests
-from kefu.service.passwords import PasswordPolicy, Passwords, common_passwords
-from kefu.service.ratelimit import MAX_CLIENTS_PER_ACCOUNT, LoginLimits, LoginRateLimiter
-from kefu.service.security import Security
-from kefu.service.security_ports import AuditFilter
+from kefu.service import NotAuthenticated, TooManyRequests
+from kefu.service.security import AuditFilter, Security
+from kefu.service.security.passwords import PasswordPolicy, Passwords, common_passwords
+from kefu.service.security.ratelimit import MAX_CLIENTS_PER_ACCOUNT, LoginLimits, LoginRateLimiter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
 
 CHEAP = PasswordPolicy(time_cost=1, memory_kib=64, parallelism=1)

@@ -16,9 +16,15 @@ from kefu.domain import events as ev
 from kefu.domain.errors import AgentAtCapacity, OfferNotPending, UnknownQueue
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
-from kefu.service import IdempotencyKeyReused, RoutingEngine, ServiceUnavailable, UnknownSite, views
-from kefu.service import commands as c
-from kefu.service.ports import StoredEvent
+from kefu.service import (
+    IdempotencyKeyReused,
+    RoutingEngine,
+    ServiceUnavailable,
+    StoredEvent,
+    UnknownSite,
+)
+from kefu.service.routing import commands as c
+from kefu.service.routing import views
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 

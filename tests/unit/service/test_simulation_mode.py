@@ -9,10 +9,9 @@ import asyncio
 from kefu.bootstrap import build_simulation
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import AgentSpec, Channel, ContactState, QueueSpec
-from kefu.service import commands as c
-from kefu.service.channel_commands import AnswerOffer
-from kefu.service.channel_ports import Inbound, OutboundReply
-from kefu.service.engine import RoutingEngine
+from kefu.service import RoutingEngine
+from kefu.service.channels import AnswerOffer, Inbound, OutboundReply
+from kefu.service.routing import commands as c
 
 COOKIE = Identifier(IdentifierKind.CHAT_COOKIE, "tok-sim-1")
 

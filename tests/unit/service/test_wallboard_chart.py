@@ -7,8 +7,8 @@ import asyncio
 
 from test_routing_engine import Center
 
-from kefu.service import commands as c
-from kefu.service.wallboard import CHART_S, WallboardProjection
+from kefu.service.routing import commands as c
+from kefu.service.wallboard.projection import CHART_S, WallboardProjection
 
 
 def test_given_snapshots_within_chart_s_then_figures_move_and_the_chart_waits() -> None:

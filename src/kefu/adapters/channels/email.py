@@ -1,6 +1,6 @@
 """The e-mail channel, inbound: an SMTP listener (aiosmtpd) on a configurable host and port.
 
-Each accepted message becomes an :class:`~kefu.service.channel_ports.Inbound` for the
+Each accepted message becomes an :class:`~kefu.service.channels.ports.Inbound` for the
 sink, with its attachments stored first. SMTP answers:
 
 * ``250`` accepted;
@@ -31,12 +31,10 @@ from kefu.adapters.channels.email_quota import SenderQuota
 from kefu.adapters.channels.errors import MalformedMessage, MessageTooLarge
 from kefu.adapters.channels.ports import InboundSink
 from kefu.adapters.clock import SystemClock
-from kefu.domain.conversations import AttachmentMeta
-from kefu.domain.customer_errors import InvalidIdentifier
-from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.customers import AttachmentMeta, Identifier, IdentifierKind, InvalidIdentifier
 from kefu.domain.model import Channel
 from kefu.domain.time import Clock
-from kefu.service.channel_ports import Inbound
+from kefu.service.channels import Inbound
 
 __all__ = ["EmailInboundConfig", "EmailListener"]
 

@@ -1,6 +1,6 @@
 """The ports between channel adapters and the rest of kefu.
 
-Adapters turn traffic into an :class:`~kefu.service.channel_ports.Inbound` (the service's
+Adapters turn traffic into an :class:`~kefu.service.channels.ports.Inbound` (the service's
 own value) and hand it to an :class:`InboundSink` (the server implements it; tests use a
 hand-written one). :class:`SeenMessages` remembers provider message ids so a replayed
 delivery is ignored. Instants are seconds since the Unix epoch.
@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from typing import Protocol
 
-from kefu.service.channel_ports import Inbound
+from kefu.service.channels import Inbound
 
 __all__ = ["InMemorySeenMessages", "InboundSink", "SeenMessages"]
 

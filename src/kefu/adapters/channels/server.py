@@ -27,8 +27,7 @@ from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, Webhoo
 from kefu.adapters.channels.webhook_models import OutboundSms, OutboundSocialReply
 from kefu.adapters.channels.webhook_send import WebhookSender, WebhookSenderConfig
 from kefu.config import Settings
-from kefu.service.channel_ports import Inbound, OutboundReply
-from kefu.service.channels import ChannelService
+from kefu.service.channels import ChannelService, Inbound, OutboundReply
 from kefu.service.ports import UnitOfWorkFactory
 
 __all__ = [

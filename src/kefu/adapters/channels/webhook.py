@@ -36,7 +36,7 @@ from kefu.adapters.channels.signing import SignatureError, verify
 from kefu.adapters.channels.webhook_models import INBOUND_PAYLOAD, SmsIn, SocialPostIn
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
-from kefu.service.channel_ports import Inbound
+from kefu.service.channels import Inbound
 
 __all__ = ["WebhookConfig", "WebhookHandler", "WebhookResult", "handle_webhook"]
 

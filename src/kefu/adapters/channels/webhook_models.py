@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from kefu.domain.customer_errors import InvalidIdentifier
-from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.customers import Identifier, IdentifierKind, InvalidIdentifier
 
 __all__ = [
     "INBOUND_PAYLOAD",

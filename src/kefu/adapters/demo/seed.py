@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, OverflowStep, QueueSpec
 from kefu.service import RoutingEngine
-from kefu.service import commands as c
+from kefu.service.routing import commands as c
 from kefu.service.security import Security, security_from_settings
 
 __all__ = [

@@ -30,10 +30,9 @@ from kefu.adapters.demo.seed import AGENTS, SYNTHETIC, TRAFFIC, QueueTraffic
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
-from kefu.service import RoutingEngine
-from kefu.service import commands as c
+from kefu.service import RoutingEngine, StoredEvent
 from kefu.service.branch import BranchDesk
-from kefu.service.ports import StoredEvent
+from kefu.service.routing import commands as c
 
 __all__ = ["TrafficGenerator"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from kefu.adapters.storage.memory_store import InMemoryStore
-from kefu.service.channel_ports import ChannelRecord, ConversationRow
+from kefu.service.channels import ChannelRecord, ConversationRow
 
 __all__ = ["MemoryChannels"]
 

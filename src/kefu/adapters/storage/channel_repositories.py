@@ -1,4 +1,4 @@
-"""The SQL channel repository (:class:`kefu.service.channel_ports.ChannelRepository`)."""
+"""The SQL channel repository (:class:`kefu.service.channels.ports.ChannelRepository`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from kefu.adapters.storage.channel_tables import (
     CustomerEventRow,
     SeenMessageRow,
 )
-from kefu.service.channel_ports import ChannelRecord, ConversationRow
+from kefu.service.channels import ChannelRecord, ConversationRow
 
 __all__ = ["SqlChannels"]
 

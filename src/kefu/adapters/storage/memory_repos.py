@@ -10,13 +10,7 @@ from kefu.adapters.storage.memory_store import InMemoryStore
 from kefu.domain.events import Event
 from kefu.domain.model import AgentSpec
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
-from kefu.service.security_ports import (
-    ApiToken,
-    AuditEntry,
-    AuditFilter,
-    LoginSession,
-    UserRecord,
-)
+from kefu.service.security import ApiToken, AuditEntry, AuditFilter, LoginSession, UserRecord
 
 __all__ = [
     "MemoryAgents",

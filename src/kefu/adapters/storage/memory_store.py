@@ -7,9 +7,9 @@ import copy
 from dataclasses import dataclass, field
 
 from kefu.domain.model import AgentSpec
-from kefu.service.channel_ports import ChannelRecord, ConversationRow
+from kefu.service.channels import ChannelRecord, ConversationRow
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
-from kefu.service.security_ports import ApiToken, AuditEntry, LoginSession, UserRecord
+from kefu.service.security import ApiToken, AuditEntry, LoginSession, UserRecord
 
 __all__ = ["InMemoryStore"]
 

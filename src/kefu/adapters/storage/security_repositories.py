@@ -1,4 +1,4 @@
-"""SQL repositories of the security ports (:mod:`kefu.service.security_ports`)."""
+"""SQL repositories of the security ports (:mod:`kefu.service.security.ports`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from kefu.adapters.storage.tables import ApiTokenRow, AuditRow, LoginSessionRow, UserRow
-from kefu.service.security_ports import (
-    ApiToken,
-    AuditEntry,
-    AuditFilter,
-    LoginSession,
-    UserRecord,
-)
+from kefu.service.security import ApiToken, AuditEntry, AuditFilter, LoginSession, UserRecord
 
 __all__ = ["SqlAudit", "SqlSessions", "SqlTokens", "SqlUsers"]
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from kefu.api.schemas import ErrorBody, Page
-from kefu.service.views import Page as ServicePage
+from kefu.service.routing import Page as ServicePage
 
 __all__ = ["AUTH_ERRORS", "ERRORS", "to_page"]
 

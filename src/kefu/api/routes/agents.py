@@ -17,9 +17,8 @@ from kefu.api.schemas import (
 )
 from kefu.api.security import CurrentUser, Reader, RequireAdmin, client_address
 from kefu.domain.model import DEFAULT_CAPACITY, DEFAULT_EXCLUSIVE, AgentSpec
-from kefu.service import RoutingEngine, access, authz, views
-from kefu.service import commands as c
-from kefu.service.access import Scope
+from kefu.service import RoutingEngine, routing, security
+from kefu.service.security import Scope
 
 __all__ = ["router"]
 
@@ -39,7 +38,9 @@ async def create_agent(
         name=body.name,
         site_id=body.site_id,
     )
-    made = await engine.execute(c.DefineAgent(spec), actor=admin, client=client_address(request))
+    made = await engine.execute(
+        routing.DefineAgent(spec), actor=admin, client=client_address(request)
+    )
     return AgentPublic.model_validate(made)
 
 
@@ -52,14 +53,14 @@ async def list_agents(
     offset: Offset = 0,
 ) -> Page[AgentPublic]:
     """The agents the caller sees: of its sites (an agent user: itself only)."""
-    page = await engine.query(views.list_agents, site_id, limit, offset, user.visibility)
+    page = await engine.query(routing.list_agents, site_id, limit, offset, user.visibility)
     return to_page(AgentPublic, page)
 
 
 @router.get("/{agent_id}", responses=ERRORS)
 async def get_agent(agent_id: str, engine: EngineDep, user: Reader) -> AgentPublic:
-    view = authz.checked(
-        lambda e: authz.check_agent(e, user, agent_id), lambda e: views.get_agent(e, agent_id)
+    view = security.checked(
+        lambda e: security.check_agent(e, user, agent_id), lambda e: routing.get_agent(e, agent_id)
     )
     return AgentPublic.model_validate(await engine.query(view))
 
@@ -71,7 +72,7 @@ async def update_agent(
     """Change an agent's site, name, skills or capacity; admins only. 修改座席。"""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     made = await engine.execute(
-        c.UpdateAgent(agent_id, changes), actor=admin, client=client_address(request)
+        routing.UpdateAgent(agent_id, changes), actor=admin, client=client_address(request)
     )
     return AgentPublic.model_validate(made)
 
@@ -85,11 +86,11 @@ async def change_state(
     those of its sites' agents. 切换座席状态。"""
 
     def authorize(e: RoutingEngine) -> None:
-        access.require_scope(user, Scope.AGENTS_WRITE)
-        authz.check_agent(e, user, agent_id)
+        security.require_scope(user, Scope.AGENTS_WRITE)
+        security.check_agent(e, user, agent_id)
 
     made = await engine.execute(
-        c.SetAgentState(agent_id, body.presence, body.reason), authorize=authorize
+        routing.SetAgentState(agent_id, body.presence, body.reason), authorize=authorize
     )
     return AgentPublic.model_validate(made)
 
@@ -100,7 +101,7 @@ async def state_intervals(
 ) -> Page[StateIntervalPublic]:
     """The agent's state intervals in time order (for activity and occupancy reports)."""
     await engine.query(
-        authz.checked(lambda e: authz.check_agent(e, user, agent_id), lambda e: None)
+        security.checked(lambda e: security.check_agent(e, user, agent_id), lambda e: None)
     )
     rows = await engine.read_store(lambda uow: uow.intervals.for_agent(agent_id))
     items = [

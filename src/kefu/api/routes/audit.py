@@ -12,9 +12,7 @@ from kefu.api.deps import Limit, Offset
 from kefu.api.routes._common import ERRORS
 from kefu.api.schemas import AuditPublic, Page
 from kefu.api.security import RequireAdmin
-from kefu.service.audit import audit_view
-from kefu.service.security import Security
-from kefu.service.security_ports import AuditFilter
+from kefu.service.security import AuditFilter, Security, audit_view
 
 __all__ = ["router"]
 

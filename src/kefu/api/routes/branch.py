@@ -19,10 +19,9 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.schemas import ErrorBody
 from kefu.api.security import CurrentUser
-from kefu.service.access import Principal, Role, Scope, require_scope
+from kefu.service import Forbidden
 from kefu.service.branch import BranchDesk
-from kefu.service.errors import Forbidden
-from kefu.service.ratelimit import AddressRateLimiter
+from kefu.service.security import AddressRateLimiter, Principal, Role, Scope, require_scope
 
 __all__ = ["router"]
 

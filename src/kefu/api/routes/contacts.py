@@ -28,9 +28,8 @@ from kefu.api.schemas import (
 )
 from kefu.api.security import CurrentUser, Reader
 from kefu.domain.model import ContactState
-from kefu.service import RoutingEngine, access, authz, views
-from kefu.service import commands as c
-from kefu.service.access import Principal, Role, Scope
+from kefu.service import RoutingEngine, routing, security
+from kefu.service.security import Principal, Role, Scope
 
 __all__ = ["router"]
 
@@ -58,15 +57,15 @@ async def create_contact(
     its state, predicted wait and place in line. 新联系进入队列。"""
 
     def authorize(e: RoutingEngine) -> None:
-        access.require_scope(user, Scope.CONTACTS_WRITE)
-        access.require_role(user, Role.SUPERVISOR, Role.ADMIN)
-        authz.check_queue(e, user, body.queue_id)
+        security.require_scope(user, Scope.CONTACTS_WRITE)
+        security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
+        security.check_queue(e, user, body.queue_id)
 
     fingerprint = hashlib.sha256(
         json.dumps(body.model_dump(), sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     made = await engine.execute(
-        c.CreateContact(
+        routing.CreateContact(
             body.queue_id,
             value_tier=body.value_tier,
             priority=body.priority,
@@ -107,7 +106,7 @@ async def list_contacts(
     """Contacts the caller sees in creation order, by site, current queue and state (an
     agent: its own)."""
     page = await engine.query(
-        views.list_contacts, site_id, queue_id, state, limit, offset, user.visibility
+        routing.list_contacts, site_id, queue_id, state, limit, offset, user.visibility
     )
     await record_reads(engine, user, page.items, request, action="contact.list")
     return to_page(ContactPublic, page)
@@ -117,9 +116,9 @@ async def list_contacts(
 async def get_contact(
     contact_id: str, engine: EngineDep, user: Reader, request: Request
 ) -> ContactPublic:
-    view = authz.checked(
-        lambda e: authz.check_contact(e, user, contact_id),
-        lambda e: views.get_contact(e, contact_id),
+    view = security.checked(
+        lambda e: security.check_contact(e, user, contact_id),
+        lambda e: routing.get_contact(e, contact_id),
     )
     found = await engine.query(view)
     await record_reads(engine, user, [found], request)
@@ -129,7 +128,7 @@ async def get_contact(
 async def _run(
     engine: RoutingEngine,
     user: Principal,
-    command: c.Command,
+    command: routing.Command,
     contact_id: str,
     *,
     roles: tuple[Role, ...] = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN),
@@ -137,7 +136,7 @@ async def _run(
     to_queue: str | None = None,
     to_agent: str | None = None,
 ) -> ContactPublic:
-    authorize = authz.contact_action(
+    authorize = security.contact_action(
         user,
         contact_id,
         roles=roles,
@@ -161,7 +160,7 @@ async def accept(
 ) -> ContactPublic:
     """The agent takes the offer (409 when it expired or went elsewhere). 接受。"""
     agent = _acting_agent(user, body.agent_id)
-    command = c.AcceptOffer(contact_id, body.offer_id, agent)
+    command = routing.AcceptOffer(contact_id, body.offer_id, agent)
     return await _run(engine, user, command, contact_id, on_behalf_of=agent)
 
 
@@ -171,7 +170,7 @@ async def reject(
 ) -> ContactPublic:
     """The agent declines; the contact goes to the next agent. 拒绝。"""
     agent = _acting_agent(user, body.agent_id)
-    command = c.RejectOffer(contact_id, body.offer_id, agent)
+    command = routing.RejectOffer(contact_id, body.offer_id, agent)
     return await _run(engine, user, command, contact_id, on_behalf_of=agent)
 
 
@@ -181,18 +180,18 @@ async def assign(
 ) -> ContactPublic:
     """Offer a waiting contact to a named agent (409 at full capacity); supervisors and
     admins. 手动分配。"""
-    command = c.AssignContact(contact_id, body.agent_id)
+    command = routing.AssignContact(contact_id, body.agent_id)
     return await _run(engine, user, command, contact_id, roles=SUPERVISING, to_agent=body.agent_id)
 
 
 @router.post("/{contact_id}/hold", responses=ERRORS)
 async def hold(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
-    return await _run(engine, user, c.HoldContact(contact_id), contact_id)
+    return await _run(engine, user, routing.HoldContact(contact_id), contact_id)
 
 
 @router.post("/{contact_id}/resume", responses=ERRORS)
 async def resume(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
-    return await _run(engine, user, c.ResumeContact(contact_id), contact_id)
+    return await _run(engine, user, routing.ResumeContact(contact_id), contact_id)
 
 
 @router.post("/{contact_id}/transfer", responses=ERRORS)
@@ -200,7 +199,7 @@ async def transfer(
     contact_id: str, body: TransferRequest, engine: EngineDep, user: CurrentUser
 ) -> ContactPublic:
     """Send to a queue or a named agent with a hand-off note; attributes travel along."""
-    command = c.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
+    command = routing.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
     return await _run(
         engine, user, command, contact_id, to_queue=body.to_queue_id, to_agent=body.to_agent_id
     )
@@ -212,19 +211,21 @@ async def complete(
 ) -> ContactPublic:
     """End the conversation; wrap-up follows. 结束通话。"""
     disposition = body.disposition if body is not None else None
-    return await _run(engine, user, c.CompleteContact(contact_id, disposition), contact_id)
+    return await _run(engine, user, routing.CompleteContact(contact_id, disposition), contact_id)
 
 
 @router.post("/{contact_id}/end-wrapup", responses=ERRORS)
 async def end_wrapup(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
-    return await _run(engine, user, c.EndWrapup(contact_id), contact_id)
+    return await _run(engine, user, routing.EndWrapup(contact_id), contact_id)
 
 
 @router.post("/{contact_id}/abandon", responses=ERRORS)
 async def abandon(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
     """The customer left before being answered (a channel integration tells it);
     supervisors and admins. 客户放弃。"""
-    return await _run(engine, user, c.AbandonContact(contact_id), contact_id, roles=SUPERVISING)
+    return await _run(
+        engine, user, routing.AbandonContact(contact_id), contact_id, roles=SUPERVISING
+    )
 
 
 @router.post("/{contact_id}/callback", responses=ERRORS)
@@ -232,5 +233,5 @@ async def callback(
     contact_id: str, engine: EngineDep, user: CurrentUser, body: CallbackRequest | None = None
 ) -> ContactPublic:
     """Virtual hold: keep the place in line and be called back. 预约回拨。"""
-    command = c.RequestCallback(contact_id, body.number if body else None)
+    command = routing.RequestCallback(contact_id, body.number if body else None)
     return await _run(engine, user, command, contact_id)

@@ -3,7 +3,7 @@ value tier, every channel's contacts in one timeline), merging two customers (th
 chooses the survivor; audited, undoable) and undoing a merge.
 
 A caller sees the customers of its sites (admins all; an agent only those of the contacts
-it holds and the customers suggested on them), see :mod:`kefu.service.customer_access`;
+it holds and the customers suggested on them), see :mod:`kefu.service.channels.customer_access`;
 any other customer is answered 404 in every endpoint. Merging customers of different
 sites needs an admin (403). Every read of a customer's record is written to the audit log.
 """
@@ -18,20 +18,19 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
-from kefu.service.access import Role, Scope, require_scope
-from kefu.service.channel_state import ChannelState
-from kefu.service.channel_views import customer_panel
-from kefu.service.channels import ChannelService
-from kefu.service.customer_access import (
+from kefu.service import Forbidden, RoutingEngine
+from kefu.service.channels import (
     SEARCH_LIMIT,
+    ChannelService,
+    ChannelState,
     check_customer,
     check_merge,
     check_merge_record,
+    customer_panel,
     customer_read,
     search_customers,
 )
-from kefu.service.engine import RoutingEngine
-from kefu.service.errors import Forbidden
+from kefu.service.security import Role, Scope, require_scope
 
 __all__ = ["router"]
 

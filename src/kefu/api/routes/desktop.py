@@ -16,13 +16,18 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import CurrentUser
 from kefu.domain.model import ContactState
-from kefu.service import commands as c
-from kefu.service.access import Principal, Role, Scope, require_scope
-from kefu.service.authz import as_seen_by, check_queue, sees_agent_site
-from kefu.service.channel_commands import ActOnOwnContact, AnswerOffer
+from kefu.service import Forbidden, RoutingEngine, routing
+from kefu.service.channels import ActOnOwnContact, AnswerOffer
 from kefu.service.desktop import NOT_READY_REASONS, Desktops
-from kefu.service.engine import RoutingEngine
-from kefu.service.errors import Forbidden
+from kefu.service.security import (
+    Principal,
+    Role,
+    Scope,
+    as_seen_by,
+    check_queue,
+    require_scope,
+    sees_agent_site,
+)
 
 __all__ = ["router"]
 
@@ -105,7 +110,7 @@ async def set_state(body: StateBody, user: Agent, desks: Desks) -> dict[str, Any
     if reason is not None and reason not in REASONS:
         reason = reason[:64]
     assert user.agent_id is not None
-    command = c.SetAgentState(user.agent_id, body.presence, reason)
+    command = routing.SetAgentState(user.agent_id, body.presence, reason)
     await desks.channels.engine.execute(command, actor=user)
     return await _view(desks, user)
 
@@ -189,7 +194,7 @@ async def _own_contact(
     user: Principal,
     desks: Desktops,
     contact_id: str,
-    command: c.Command,
+    command: routing.Command,
     *states: ContactState,
     authorize: Any = None,
 ) -> None:
@@ -203,7 +208,7 @@ async def complete(
     contact_id: str, body: DispositionBody, user: Agent, desks: Desks
 ) -> dict[str, Any]:
     """End a contact without a conversation (a call) with a disposition. 结束通话。"""
-    command = c.CompleteContact(contact_id, body.disposition)
+    command = routing.CompleteContact(contact_id, body.disposition)
     await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
     return await _view(desks, user)
 
@@ -212,7 +217,7 @@ async def complete(
 async def transfer_contact(
     contact_id: str, body: TransferBody, user: Agent, desks: Desks
 ) -> dict[str, Any]:
-    command = c.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
+    command = routing.TransferContact(contact_id, body.to_queue_id, body.to_agent_id, body.note)
     await _own_contact(
         user, desks, contact_id, command, ContactState.ACTIVE, authorize=_targets(user, body)
     )
@@ -222,6 +227,6 @@ async def transfer_contact(
 @router.post("/contacts/{contact_id}/end-wrapup", responses=ERRORS)
 async def end_wrapup(contact_id: str, user: Agent, desks: Desks) -> dict[str, Any]:
     """Finish wrap-up early. 结束话后处理。"""
-    command = c.EndWrapup(contact_id)
+    command = routing.EndWrapup(contact_id)
     await _own_contact(user, desks, contact_id, command, ContactState.WRAPUP)
     return await _view(desks, user)

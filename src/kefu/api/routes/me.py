@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from kefu.api.schemas import MePublic
 from kefu.api.security import CurrentUser
 from kefu.config import Settings
-from kefu.service.authn import csrf_token
+from kefu.service.security import csrf_token
 
 __all__ = ["router"]
 

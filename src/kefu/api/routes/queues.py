@@ -11,8 +11,7 @@ from kefu.api.routes._common import ERRORS, to_page
 from kefu.api.schemas import ContactPublic, Page, QueueCreate, QueuePublic, QueueUpdate
 from kefu.api.security import Reader, RequireAdmin, client_address
 from kefu.domain.model import OverflowStep, QueueSpec
-from kefu.service import authz, views
-from kefu.service import commands as c
+from kefu.service import routing, security
 
 __all__ = ["router"]
 
@@ -39,7 +38,7 @@ async def create_queue(
         site_id=body.site_id,
     )
     made = await engine.execute(
-        c.DefineQueue(spec, body.site_id, body.shared),
+        routing.DefineQueue(spec, body.site_id, body.shared),
         actor=admin,
         client=client_address(request),
     )
@@ -56,14 +55,14 @@ async def list_queues(
 ) -> Page[QueuePublic]:
     """Queues of a site and those shared with it (all the caller sees without
     ``site_id``)."""
-    page = await engine.query(views.list_queues, site_id, limit, offset, user.visibility)
+    page = await engine.query(routing.list_queues, site_id, limit, offset, user.visibility)
     return to_page(QueuePublic, page)
 
 
 @router.get("/{queue_id}", responses=ERRORS)
 async def get_queue(queue_id: str, engine: EngineDep, user: Reader) -> QueuePublic:
-    view = authz.checked(
-        lambda e: authz.check_queue(e, user, queue_id), lambda e: views.get_queue(e, queue_id)
+    view = security.checked(
+        lambda e: security.check_queue(e, user, queue_id), lambda e: routing.get_queue(e, queue_id)
     )
     return QueuePublic.model_validate(await engine.query(view))
 
@@ -77,7 +76,7 @@ async def update_queue(
     for key in [k for k, v in changes.items() if v is None]:
         del changes[key]
     made = await engine.execute(
-        c.UpdateQueue(queue_id, changes), actor=admin, client=client_address(request)
+        routing.UpdateQueue(queue_id, changes), actor=admin, client=client_address(request)
     )
     return QueuePublic.model_validate(made)
 
@@ -93,6 +92,6 @@ async def waiting_contacts(
 ) -> Page[ContactPublic]:
     """Contacts waiting in the queue, in the order they will be served (each read is
     audited). 排队中的联系。"""
-    page = await engine.query(views.waiting_contacts, queue_id, limit, offset, user.visibility)
+    page = await engine.query(routing.waiting_contacts, queue_id, limit, offset, user.visibility)
     await record_reads(engine, user, page.items, request, action="contact.list")
     return to_page(ContactPublic, page)

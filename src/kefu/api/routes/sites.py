@@ -9,8 +9,7 @@ from kefu.api.deps import EngineDep, Limit, Offset
 from kefu.api.routes._common import ERRORS, to_page
 from kefu.api.schemas import Page, SiteCreate, SitePublic
 from kefu.api.security import Reader, RequireAdmin, client_address
-from kefu.service import authz, views
-from kefu.service import commands as c
+from kefu.service import routing, security
 
 __all__ = ["router"]
 
@@ -27,7 +26,7 @@ async def create_site(
 ) -> SitePublic:
     """Create a site (a center or region); admins only. 创建站点（仅管理员）。"""
     made = await engine.execute(
-        c.CreateSite(body.site_id, body.name, body.timezone),
+        routing.CreateSite(body.site_id, body.name, body.timezone),
         actor=admin,
         client=client_address(request),
     )
@@ -39,14 +38,14 @@ async def list_sites(
     engine: EngineDep, user: Reader, limit: Limit = 50, offset: Offset = 0
 ) -> Page[SitePublic]:
     """The sites the caller may see (all for an admin)."""
-    page = await engine.query(views.list_sites, limit, offset, user.visibility)
+    page = await engine.query(routing.list_sites, limit, offset, user.visibility)
     return to_page(SitePublic, page)
 
 
 @router.get("/{site_id}", responses=ERRORS)
 async def get_site(site_id: str, engine: EngineDep, user: Reader) -> SitePublic:
     """A site; another site's id answers 404 like an unknown one."""
-    view = authz.checked(
-        lambda e: authz.check_site(e, user, site_id), lambda e: views.get_site(e, site_id)
+    view = security.checked(
+        lambda e: security.check_site(e, user, site_id), lambda e: routing.get_site(e, site_id)
     )
     return SitePublic.model_validate(await engine.query(view))

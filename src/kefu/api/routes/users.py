@@ -19,9 +19,7 @@ from kefu.api.schemas import (
     UserUpdate,
 )
 from kefu.api.security import RequireAdmin, client_address
-from kefu.service.accounts import user_view
-from kefu.service.credentials import token_view
-from kefu.service.security import Security
+from kefu.service.security import Security, token_view, user_view
 
 __all__ = ["router"]
 

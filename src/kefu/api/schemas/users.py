@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from kefu.api.schemas.common import Body, Identifier
-from kefu.service.access import Scope
+from kefu.service.security import Scope
 
 __all__ = [
     "AuditPublic",

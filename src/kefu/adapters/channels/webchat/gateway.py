@@ -1,0 +1,355 @@
+"""The web chat gateway: the customer's widget talks to ``/ws/chat`` (the page routes that
+serve HTML, such as the demo shop page ``/chat/demo``, are in :mod:`kefu.web.chat_demo`).
+
+Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
+"conversation_id", "last_seq", "site_id"}``; the server answers ``welcome`` with the
+customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
+queues published for the widget's site: owned by it or shared; every chat queue when the
+widget names no site), the current conversation's messages after ``last_seq`` and its
+status. Then:
+
+* client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
+  server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
+  stored. ``cseq`` numbers the browser's messages; a resent one (after a reconnect) is
+  acknowledged again without being stored twice;
+* client ``{"type": "typing"}``; server ``typing`` when the agent types;
+* server ``message`` (``seq`` 1, 2, ... in the conversation), ``status`` (queued with
+  ``position``, ``ahead`` and ``estimated_wait_s``, then active with the agent's name, or
+  closed) — pushed as they change, the wait at least every ``wait_interval_s``.
+
+Guards against floods: a frame is at most :data:`MAX_FRAME_CHARS` characters (and the
+server's WebSocket frame limit, :data:`MAX_FRAME_BYTES`, keeps larger ones from being
+buffered at all); a message may pick only a topic it was offered; and a client address
+starts at most ``chat_max_new_per_address`` new chats per ``chat_new_window_s`` seconds
+(``error`` ``too_many_requests`` beyond, nothing stored).
+
+The customer is identified by a signed token (cookie ``kefu_chat`` on kefu's own pages,
+local storage in an embedding page); e-mail and phone typed in the form are claims the
+agent sees (see :class:`kefu.service.channels.ports.Inbound`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from kefu.adapters.channels.webchat import frames
+from kefu.adapters.channels.webchat.inbound import Offer, chat_message
+from kefu.adapters.sockets.hub import client_address
+from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
+from kefu.config import Settings
+from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.errors import KefuError
+from kefu.domain.model import Channel
+from kefu.service import RoutingEngine
+from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
+from kefu.service.security import AddressRateLimiter
+
+__all__ = ["CHAT_COOKIE", "ChatHub"]
+
+log = logging.getLogger(__name__)
+CHAT_COOKIE = "kefu_chat"
+MAX_FRAME_CHARS = 16_384
+MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
+"""The server's WebSocket frame limit, bytes: a chat frame of MAX_FRAME_CHARS characters
+in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
+MAX_TEXT_CHARS = 4000
+HELLO_TIMEOUT_S = 30.0
+RATE_WINDOW_S, RATE_MAX = 10.0, 30
+
+
+@dataclass(eq=False)
+class _Session:
+    websocket: WebSocket
+    token: str
+    ident: Identifier
+    address: str
+    offer: Offer = field(default_factory=lambda: Offer(None, ()))
+    conversation_id: str | None = None
+    sent_seq: int = 0
+    status: dict[str, Any] = field(default_factory=dict)
+    recent: list[float] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ChatHub:
+    """The chat socket and reply gateway of one channel service."""
+
+    def __init__(
+        self, channels: ChannelService, settings: Settings, *, wait_interval_s: float = 2.0
+    ) -> None:
+        self.channels = channels
+        self.engine: RoutingEngine = channels.engine
+        self.settings = settings
+        self.wait_interval_s = wait_interval_s
+        self.sessions: set[_Session] = set()
+        self._dirty: asyncio.Event | None = None
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.new_chats = AddressRateLimiter(
+            settings.chat_max_new_per_address,
+            settings.chat_new_window_s,
+            message="too many new chats from this address; try again in {wait} s "
+            "新会话过于频繁，请 {wait} 秒后再试",
+        )
+        self.router = APIRouter(include_in_schema=False)
+        self.router.add_api_websocket_route("/ws/chat", self.socket)
+        channels.set_gateway(Channel.CHAT, self)
+
+    # -- life cycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        self._dirty = asyncio.Event()
+        self._unsubscribe = [
+            self.channels.subscribe(self._on_update),
+            self.engine.subscribe(lambda _batch: self._mark()),
+        ]
+        self._task = asyncio.create_task(self._status_loop(), name="kefu-chat-status")
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._stopping = True
+        if self._task is not None:
+            await stop_task(self._task)
+        for session in list(self.sessions):
+            with contextlib.suppress(Exception):
+                await session.websocket.close(code=1001)
+        self.sessions.clear()
+
+    def _mark(self) -> None:
+        if self._dirty is not None:
+            self._dirty.set()
+
+    # -- the reply gateway: chat replies reach the socket through the updates ----------
+    def new_external_id(self) -> str:
+        return f"chat-out:{uuid.uuid4().hex}"
+
+    async def send(self, reply: OutboundReply) -> None:
+        return None
+
+    # -- tokens ------------------------------------------------------------------------
+    def _sign(self, token_id: str) -> str:
+        key = self.settings.secret_key.encode()
+        return hmac.new(key, f"chat:{token_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    def issue_token(self) -> str:
+        token_id = secrets.token_urlsafe(16)
+        return f"{token_id}.{self._sign(token_id)}"
+
+    def token_id(self, token: str | None) -> str | None:
+        """The id inside a token this server issued, else None."""
+        if not token or len(token) > 200:
+            return None
+        token_id, _, signature = token.partition(".")
+        if not token_id or not hmac.compare_digest(signature, self._sign(token_id)):
+            return None
+        return token_id
+
+    # -- the socket --------------------------------------------------------------------
+    async def socket(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        session: _Session | None = None
+        try:
+            async with asyncio.timeout(HELLO_TIMEOUT_S):
+                hello = await self._frame(websocket)
+            if hello is None or hello.get("type") != "hello":
+                await _error(websocket, "hello_expected", "the first frame must be a hello")
+                await websocket.close(code=1008)
+                return
+            session = await self._welcome(websocket, hello)
+            self.sessions.add(session)
+            while True:
+                frame = await self._frame(websocket)
+                if frame is not None:
+                    await self._handle(session, frame)
+        except (WebSocketDisconnect, TimeoutError, RuntimeError):
+            pass
+        finally:
+            if session is not None:
+                self.sessions.discard(session)
+
+    async def _frame(self, websocket: WebSocket) -> dict[str, Any] | None:
+        """The next frame as an object; a malformed one is answered with an error (None);
+        an oversized one closes the socket (1009)."""
+        text = await websocket.receive_text()
+        if len(text) > MAX_FRAME_CHARS:
+            await _error(websocket, "too_large", f"a frame has at most {MAX_FRAME_CHARS} chars")
+            await websocket.close(code=1009)
+            raise WebSocketDisconnect(1009)
+        try:
+            frame = json.loads(text)
+        except json.JSONDecodeError:
+            await _error(websocket, "malformed", "frames are JSON objects")
+            return None
+        if not isinstance(frame, dict):
+            await _error(websocket, "malformed", "frames are JSON objects")
+            return None
+        return frame
+
+    async def _welcome(self, websocket: WebSocket, hello: dict[str, Any]) -> _Session:
+        sent = hello.get("token") if isinstance(hello.get("token"), str) else None
+        token = next(
+            (t for t in (websocket.cookies.get(CHAT_COOKIE), sent) if self.token_id(t)), None
+        )
+        if token is None:
+            token = self.issue_token()
+        token_id = self.token_id(token) or ""
+        ident = Identifier(IdentifierKind.CHAT_COOKIE, token_id)
+        site = hello.get("site_id")
+        site_id = site if isinstance(site, str) and site else None
+        session = _Session(websocket, token, ident, client_address(websocket))
+        asked = hello.get("conversation_id")
+        last = hello.get("last_seq")
+        last_seq = last if isinstance(last, int) and last >= 0 else 0
+
+        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
+            topics = frames.topics(engine, site_id)
+            session.offer = Offer(site_id, tuple(t["id"] for t in topics))
+            conv_id = frames.current_conversation(state, ident)
+            session.conversation_id = conv_id
+            after = last_seq if conv_id is not None and conv_id == asked else 0
+            messages = frames.messages(engine, state, conv_id, after)
+            session.sent_seq = after + len(messages)
+            status = frames.status(engine, state, conv_id, {})
+            session.status = status
+            return {
+                "type": "welcome",
+                "token": token,
+                "conversation_id": conv_id,
+                "messages": messages,
+                "status": status,
+                "topics": topics,
+            }
+
+        await websocket.send_json(await self.channels.read(look))
+        return session
+
+    async def _handle(self, session: _Session, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "typing":
+            if session.conversation_id is not None:
+                await self.channels.typing(session.conversation_id, "customer")
+            return
+        if kind != "message":
+            await _error(session.websocket, "unknown_type", f"unknown frame type {kind!r}")
+            return
+        cseq = frame.get("cseq")
+        text = frame.get("text")
+        if not isinstance(cseq, int) or cseq < 1 or not isinstance(text, str):
+            await _error(session.websocket, "malformed", "a message has cseq ≥ 1 and text")
+            return
+        now = self.engine.now()
+        session.recent = [t for t in session.recent if t > now - RATE_WINDOW_S] + [now]
+        if len(session.recent) > RATE_MAX:
+            await _error(session.websocket, "rate_limited", "too many messages", cseq=cseq)
+            return
+        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+            message = f"a message has 1–{MAX_TEXT_CHARS} characters"
+            await _error(session.websocket, "invalid_text", message, cseq=cseq)
+            return
+        try:
+            profile = frame.get("profile")
+            inbound = chat_message(session.ident, cseq, text.strip(), profile, now, session.offer)
+            if session.conversation_id is None or session.status.get("state") == "closed":
+                # A new chat (as far as the session knows): counted per client address.
+                self.new_chats.check(session.address, now)
+            receipt = await self.channels.receive(inbound)
+        except KefuError as exc:
+            await _error(session.websocket, exc.error_id, exc.message, cseq=cseq)
+            return
+        if receipt.conversation_id != session.conversation_id:
+            session.conversation_id = receipt.conversation_id
+            session.sent_seq = 0
+            await self._push_messages(session)
+        ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
+        await session.websocket.send_json(ack)
+        self._mark()
+
+    # -- pushing -----------------------------------------------------------------------
+    def _on_update(self, update: ChannelUpdate) -> None:
+        if update.kind in ("message", "closed", "contact"):
+            for session in list(self.sessions):
+                if session.conversation_id == update.conversation_id:
+                    self._spawn(self._push_messages(session))
+            if update.kind != "message":  # a message alone changes no one's place in line
+                self._mark()
+        elif update.kind == "typing" and update.who == "agent":
+            for session in list(self.sessions):
+                if session.conversation_id == update.conversation_id:
+                    self._spawn(_send(session.websocket, {"type": "typing"}))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_quiet)
+
+    async def _push_messages(self, session: _Session) -> None:
+        """Send the session the messages of its conversation it has not had, in order."""
+        async with session.lock:
+            conv_id, after = session.conversation_id, session.sent_seq
+            messages = await self.channels.read(
+                lambda engine, state: frames.messages(engine, state, conv_id, after)
+            )
+            if conv_id != session.conversation_id or not messages:
+                return
+            session.sent_seq = messages[-1]["seq"]
+            for message in messages:
+                frame = {"type": "message", "conversation_id": conv_id, **message}
+                await _send(session.websocket, frame)
+
+    async def _status_loop(self) -> None:
+        assert self._dirty is not None
+        while not self._stopping:
+            await wake_or_timeout(self._dirty, self.wait_interval_s)
+            self._dirty.clear()
+            try:
+                await self.push_statuses()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("chat status update failed")
+            await asyncio.sleep(0.1)
+
+    async def push_statuses(self) -> None:
+        """Send every session whose status changed its new status (one engine query)."""
+        sessions = [s for s in self.sessions if s.conversation_id is not None]
+        if not sessions:
+            return
+
+        def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
+            cache: dict[str, dict[str, tuple[int, float | None]]] = {}
+            return [frames.status(engine, state, s.conversation_id, cache) for s in sessions]
+
+        statuses = await self.channels.read(look)
+        for session, status in zip(sessions, statuses, strict=True):
+            if status != session.status:
+                session.status = status
+                await _send(session.websocket, {"type": "status", **status})
+
+
+async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json(data)
+
+
+async def _error(websocket: WebSocket, code: str, message: str, **extra: Any) -> None:
+    await _send(websocket, {"type": "error", "code": code, "message": message, **extra})
+
+
+def _quiet(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("chat push failed: %s", task.exception())

@@ -1,0 +1,28 @@
+"""The branch wing: queue tickets of a branch hall, issued at a kiosk and called by counters.
+
+Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
+service import the names below, not the modules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kefu.service._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from kefu.service.branch.counters import counter_number, idle_reason
+    from kefu.service.branch.desk import BranchDesk, Called
+
+__all__ = ["BranchDesk", "Called", "counter_number", "idle_reason"]
+
+if not TYPE_CHECKING:  # for mypy, the names are the imports above
+    __getattr__ = lazy_names(
+        __name__,
+        {
+            "BranchDesk": ".desk",
+            "Called": ".desk",
+            "counter_number": ".counters",
+            "idle_reason": ".counters",
+        },
+    )

@@ -1,0 +1,219 @@
+"""Read side of the channels: a waiting customer's place in line and predicted wait, a
+conversation with its messages and notes, and the customer panel (identities across
+channels, value tier, every channel's contacts with outcomes in one timeline).
+
+Functions take the engine's router and the channel state, and run under the engine's lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kefu.domain.customers import Customer
+from kefu.domain.model import ContactState
+from kefu.domain.routing import Router
+from kefu.service.channels.state import ChannelState
+
+__all__ = [
+    "conversation_view",
+    "customer_panel",
+    "customer_summary",
+    "message_views",
+    "queue_positions",
+    "wait_info",
+]
+
+TIMELINE_LIMIT = 50
+
+
+def _wait(router: Router, queue_id: str, position: int) -> float | None:
+    """Predicted wait (seconds) of the ``position``-th in line: position × AHT / staffed
+    slots, the router's own formula; None when nobody staffs the queue."""
+    queue = router.queues[queue_id]
+    staffed = queue.buckets[0].staffed
+    if staffed <= 0:
+        return None
+    return position * queue.aht_estimate / staffed
+
+
+def queue_positions(router: Router, queue_id: str) -> dict[str, tuple[int, float | None]]:
+    """Every waiting contact of the queue → (position, 1 = next; predicted wait in s)."""
+    waiting = sorted(
+        (
+            c
+            for bucket in router.queues[queue_id].buckets
+            for *_, c in bucket.contacts
+            if c.state is ContactState.QUEUED and c.queue_id == queue_id
+        ),
+        key=lambda c: c.key,
+    )
+    out: dict[str, tuple[int, float | None]] = {}
+    for contact in waiting:
+        if contact.contact_id not in out:
+            position = len(out) + 1
+            out[contact.contact_id] = (position, _wait(router, queue_id, position))
+    return out
+
+
+def wait_info(router: Router, contact_id: str) -> dict[str, Any] | None:
+    """``{"position", "ahead", "estimated_wait_s"}`` of a waiting contact, else None."""
+    contact = router.contacts.get(contact_id)
+    if contact is None or contact.state is not ContactState.QUEUED:
+        return None
+    position, wait = queue_positions(router, contact.queue_id).get(contact_id, (1, None))
+    return {"position": position, "ahead": position - 1, "estimated_wait_s": wait}
+
+
+def _message_view(
+    index: int,
+    message: Any,
+    deliveries: dict[str, str],
+    names: dict[str, str],
+    reasons: dict[str, str],
+) -> dict[str, Any]:
+    return {
+        "seq": index,
+        "direction": message.direction.value,
+        "author": message.author,
+        "author_name": names.get(message.author, message.author),
+        "text": message.text,
+        "at": message.at,
+        "subject": message.subject,
+        "external_id": message.external_id,
+        "delivery": deliveries.get(message.external_id or ""),
+        "delivery_reason": reasons.get(message.external_id or "") or None,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments
+        ],
+    }
+
+
+def _names(state: ChannelState, router: Router, customer_id: str) -> dict[str, str]:
+    """Display names of a conversation's authors: agents, the customer's identities, kefu."""
+    customer = state.directory.get(state.directory.resolve(customer_id))
+    names = {a: r.spec.name or a for a, r in router.agents.items()}
+    names.update(
+        {cid: customer.name or cid for cid in state.directory.identities(customer.customer_id)}
+    )
+    names["kefu"] = "kefu 客服"
+    return names
+
+
+def message_views(
+    state: ChannelState, router: Router, conversation_id: str, *, after: int, upto: int
+) -> list[dict[str, Any]]:
+    """The conversation's messages numbered ``after + 1`` to ``upto``, as
+    :func:`conversation_view` shows them (the desktop's per-message push)."""
+    conv = state.conversation(conversation_id)
+    if upto <= after:
+        return []
+    deliveries = state.deliveries.get(conversation_id, {})
+    reasons = state.delivery_reasons.get(conversation_id, {})
+    names = _names(state, router, conv.customer_id)
+    return [
+        _message_view(i, m, deliveries, names, reasons)
+        for i, m in enumerate(conv.messages[after:upto], start=after + 1)
+    ]
+
+
+def conversation_view(
+    state: ChannelState, router: Router, conversation_id: str, *, after: int = 0
+) -> dict[str, Any]:
+    """A conversation: its messages (``seq`` 1, 2, ... from ``after + 1``), notes, route,
+    contact and the contact's state."""
+    conv = state.conversation(conversation_id)
+    deliveries = state.deliveries.get(conversation_id, {})
+    reasons = state.delivery_reasons.get(conversation_id, {})
+    contact_id = state.contact_of.get(conversation_id)
+    contact = router.contacts.get(contact_id) if contact_id else None
+    route = state.routes.get(conversation_id)
+    names = _names(state, router, conv.customer_id)
+    return {
+        "conversation_id": conv.conversation_id,
+        "customer_id": state.directory.resolve(conv.customer_id),
+        "channel": conv.channel.value,
+        "topic": conv.topic,
+        "opened_at": conv.opened_at,
+        "closed_at": conv.closed_at,
+        "outcome": conv.outcome,
+        "follows": conv.follows,
+        "contact_id": contact_id,
+        "contact_state": None if contact is None else contact.state.value,
+        "agent_id": None if contact is None else contact.agent_id,
+        "route": None if route is None else route.to_dict(),
+        "messages": [
+            _message_view(i, m, deliveries, names, reasons)
+            for i, m in enumerate(conv.messages, start=1)
+            if i > after
+        ],
+        "notes": [
+            {
+                "author": n.author,
+                "author_name": names.get(n.author, n.author),
+                "text": n.text,
+                "at": n.at,
+                "kind": n.kind,
+                "target": n.target,
+            }
+            for n in state.notes.get(conversation_id, ())
+        ],
+        "suggestions": [
+            {"kind": s.kind, "value": s.value, "customer_id": s.customer_id}
+            for s in state.suggestions.get(conversation_id, ())
+        ],
+    }
+
+
+def customer_summary(customer: Customer) -> dict[str, Any]:
+    return {
+        "customer_id": customer.customer_id,
+        "name": customer.name,
+        "value_tier": customer.value_tier,
+        "segment": customer.segment,
+        "created_at": customer.created_at,
+        "merged_into": customer.merged_into,
+        "identifiers": [
+            {"kind": i.kind.value, "value": i.value, "verified": i in customer.verified}
+            for i in customer.identifiers
+        ],
+    }
+
+
+def customer_panel(state: ChannelState, router: Router, customer_id: str) -> dict[str, Any]:
+    """The customer (following merges) with one timeline of every channel's contacts,
+    newest first; an outcome not recorded yet is the contact's live state."""
+    directory = state.directory
+    live_id = directory.resolve(customer_id)
+    out = customer_summary(directory.get(live_id))
+    timeline = []
+    for ref in directory.timeline(live_id, limit=TIMELINE_LIMIT):
+        contact = router.contacts.get(ref.contact_id)
+        timeline.append(
+            {
+                "contact_id": ref.contact_id,
+                "channel": ref.channel,
+                "at": ref.at,
+                "summary": ref.summary,
+                "outcome": ref.outcome or (contact.state.value if contact else None),
+                "conversation_id": ref.conversation_id,
+                "agent_id": contact.agent_id if contact else None,
+                "queue_id": contact.queue_id if contact else None,
+            }
+        )
+    out["timeline"] = timeline
+    out["channels"] = sorted({t["channel"] for t in timeline})
+    out["merges"] = [
+        {
+            "merge_id": m.merge_id,
+            "survivor_id": m.survivor_id,
+            "merged_id": m.merged_id,
+            "agent_id": m.agent_id,
+            "reason": m.reason,
+            "forced": m.forced,
+            "at": m.at,
+            "undone_at": m.undone_at,
+        }
+        for m in directory.audit(live_id)
+    ]
+    return out

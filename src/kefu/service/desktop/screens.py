@@ -1,0 +1,335 @@
+"""The agent desktop's read side and vocabulary: one agent's screen (presence, offers with
+their deadline, the contacts it holds with their conversations and customers, transfer
+targets), not-ready reasons, disposition codes, value tiers and canned replies (English and
+Simplified Chinese), and the registry of agents taken by a human at a desktop.
+
+Canned replies are inserted in the customer's language, not the agent's: each offer and
+contact carries ``language`` (:func:`customer_language`): ``"zh"`` or ``"en"`` from the
+customer's latest message with letters in it (Chinese characters make it Chinese), else
+from the customer's name, else ``None`` (the page then uses the agent's language).
+
+Times are seconds since the Unix epoch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kefu.domain import events as ev
+from kefu.domain.customers import Direction, UnknownCustomer
+from kefu.domain.model import ContactState
+from kefu.service.channels.customer_access import visible_suggestions
+from kefu.service.channels.service import ChannelService
+from kefu.service.channels.state import ChannelState
+from kefu.service.channels.views import conversation_view, customer_panel, message_views
+from kefu.service.desktop.grace import DEFAULT_GRACE_S, SessionGrace
+from kefu.service.engine import RoutingEngine
+from kefu.service.ports import StoredEvent
+from kefu.service.routing.views import queue_site
+from kefu.service.security.access import Principal, Role
+
+__all__ = [
+    "CANNED_REPLIES",
+    "DISPOSITIONS",
+    "NOT_READY_REASONS",
+    "VALUE_TIERS",
+    "Desktops",
+    "HumanAgents",
+    "Phrase",
+    "customer_language",
+    "desktop_view",
+    "vocabulary",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A code with its English and Chinese labels."""
+
+    code: str
+    en: str
+    zh: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "en": self.en, "zh": self.zh}
+
+
+NOT_READY_REASONS = (
+    Phrase("break", "Break", "休息"),
+    Phrase("lunch", "Lunch", "午餐"),
+    Phrase("training", "Training", "培训"),
+    Phrase("meeting", "Meeting", "会议"),
+    Phrase("follow_up", "Follow-up work", "事后处理"),
+)
+DISPOSITIONS = (
+    Phrase("resolved", "Resolved", "已解决"),
+    Phrase("follow_up", "Follow-up needed", "需跟进"),
+    Phrase("escalated", "Escalated", "已升级"),
+    Phrase("info_given", "Information given", "已告知信息"),
+    Phrase("no_response", "No response from customer", "客户无回应"),
+)
+VALUE_TIERS = (
+    Phrase("0", "Standard", "普通"),
+    Phrase("1", "Silver", "银卡"),
+    Phrase("2", "Gold", "金卡"),
+    Phrase("3", "Platinum", "白金卡"),
+    Phrase("4", "Diamond", "钻石卡"),
+)
+"""Labels of the customer value tiers (``value_tier`` 0 = standard, higher = more
+valuable); a tier past the list shows its number."""
+CANNED_REPLIES = (
+    Phrase(
+        "greeting",
+        "Hello, thank you for contacting us. How can I help?",
+        "您好，很高兴为您服务，请问有什么可以帮您？",
+    ),
+    Phrase("checking", "Let me check that for you, one moment please.", "请稍等，我为您查询一下。"),
+    Phrase(
+        "verify",
+        "Could you confirm the phone number on your account?",
+        "请您确认一下账户绑定的手机号码。",
+    ),
+    Phrase(
+        "refund",
+        "Your refund has been submitted; it arrives within 3 working days.",
+        "退款已提交，预计3个工作日内到账。",
+    ),
+    Phrase(
+        "closing",
+        "Is there anything else I can help with? Have a nice day!",
+        "请问还有其他可以帮您的吗？祝您生活愉快！",
+    ),
+)
+
+
+class HumanAgents:
+    """Agents a person works as at a desktop right now (the demo's simulated agents step
+    aside for them). Counts open desktops per agent; ``grace`` (when given) hears when an
+    agent's first desktop opens and its last one closes."""
+
+    def __init__(self, grace: SessionGrace | None = None) -> None:
+        self._open: Counter[str] = Counter()
+        self.grace = grace
+
+    def enter(self, agent_id: str) -> None:
+        self._open[agent_id] += 1
+        if self.grace is not None:
+            self.grace.back(agent_id)
+
+    def leave(self, agent_id: str) -> None:
+        self._open[agent_id] -= 1
+        if self._open[agent_id] <= 0:
+            del self._open[agent_id]
+            if self.grace is not None:
+                self.grace.gone(agent_id)
+
+    def taken(self, agent_id: str) -> bool:
+        return self._open.get(agent_id, 0) > 0
+
+    def agents(self) -> list[str]:
+        return sorted(self._open)
+
+
+def vocabulary() -> dict[str, list[dict[str, str]]]:
+    """Not-ready reasons, disposition codes and canned replies, in both languages."""
+    return {
+        "reasons": [p.to_dict() for p in NOT_READY_REASONS],
+        "dispositions": [p.to_dict() for p in DISPOSITIONS],
+        "canned": [p.to_dict() for p in CANNED_REPLIES],
+        "tiers": [p.to_dict() for p in VALUE_TIERS],
+    }
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _language_of(text: str) -> str | None:
+    if _HAN.search(text):
+        return "zh"
+    return "en" if _LATIN.search(text) else None
+
+
+def customer_language(texts: Sequence[str], name: str = "") -> str | None:
+    """``"zh"`` or ``"en"``: the language of the customer's latest text (``texts`` oldest
+    first) that has letters, else of its ``name``; ``None`` when nothing tells."""
+    for text in reversed(texts):
+        language = _language_of(text)
+        if language is not None:
+            return language
+    return _language_of(name)
+
+
+class Desktops:
+    """The agent desktops of one platform: who works as which agent, when each pending
+    offer expires (from the router's events), and each agent's screen. An agent whose last
+    desktop closed is logged out after ``grace_s`` seconds (:class:`SessionGrace`)."""
+
+    def __init__(self, channels: ChannelService, grace_s: float = DEFAULT_GRACE_S) -> None:
+        self.channels = channels
+        self.humans = HumanAgents()
+        self.grace = SessionGrace(channels.engine, self.humans.taken, grace_s)
+        self.humans.grace = self.grace
+        self.deadlines: dict[str, float] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def start(self) -> None:
+        self._unsubscribe = self.channels.engine.subscribe(self._on_events)
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self.grace.stop()
+
+    def _on_events(self, batch: Sequence[StoredEvent]) -> None:
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ev.OfferCreated):
+                self.deadlines[event.offer_id] = event.expires_at
+            elif isinstance(
+                event, ev.OfferAccepted | ev.OfferRejected | ev.OfferTimedOut | ev.OfferWithdrawn
+            ):
+                self.deadlines.pop(event.offer_id, None)
+
+    async def view(self, agent_id: str) -> dict[str, Any]:
+        """The agent's screen (:func:`desktop_view`)."""
+        (view,) = await self.views([agent_id])
+        return view
+
+    async def views(self, agent_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The screens of several agents, read at one instant (one engine query)."""
+
+        def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
+            for agent_id in agent_ids:
+                engine.router.agent(agent_id)  # raises UnknownAgent
+            return [desktop_view(engine, state, a, self.deadlines) for a in agent_ids]
+
+        return await self.channels.read(look)
+
+    def stored_messages(self, conversation_id: str, after: int, upto: int) -> list[dict[str, Any]]:
+        """Messages ``after + 1`` to ``upto`` of a conversation, all of them stored (numbers
+        from :class:`~kefu.service.channels.ChannelUpdate`). A stored message never changes,
+        so this reads without the engine's lock and without waiting for the writer's next
+        commit, which a screen's read does (a message is not held up behind others)."""
+        engine = self.channels.engine
+        return message_views(
+            self.channels.state, engine.router, conversation_id, after=after, upto=upto
+        )
+
+
+def desktop_view(
+    engine: RoutingEngine,
+    state: ChannelState,
+    agent_id: str,
+    offer_deadlines: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Everything the agent's screen shows (run under the engine's lock)."""
+    router = engine.router
+    record = router.agents[agent_id]
+    now = engine.now()
+    deadlines = offer_deadlines or {}
+    as_agent = Principal("", "", Role.AGENT, frozenset(), agent_id=agent_id)
+    offers, held = [], []
+    for contact_id, contact in sorted(record.held.items()):
+        snapshot = contact.snapshot()
+        queue = router.queues.get(contact.queue_id)
+        snapshot["queue_name"] = queue.spec.name if queue else contact.queue_id
+        conv_id = state.conversation_of.get(contact_id)
+        texts = [str(contact.attributes.get("topic", ""))]
+        if conv_id is not None:
+            texts = [
+                m.text
+                for m in state.conversation(conv_id).messages
+                if m.direction is Direction.INBOUND
+            ]
+        if contact.state is ContactState.OFFERED:
+            expires = deadlines.get(contact.offer_id or "", now + engine.config.offer_timeout_s)
+            snapshot["expires_at"] = expires
+            snapshot["seconds_left"] = max(0.0, expires - now)
+            snapshot["customer"] = _customer_brief(state, contact.customer_id, contact.attributes)
+            snapshot["language"] = customer_language(texts, snapshot["customer"]["name"] or "")
+            offers.append(snapshot)
+            continue
+        if conv_id is not None:
+            snapshot["conversation"] = conversation_view(state, router, conv_id)
+            # Only suggested customers of the agent's site: others' ids stay undisclosed.
+            snapshot["conversation"]["suggestions"] = visible_suggestions(
+                engine, state, as_agent, conv_id
+            )
+            customer_id = state.conversation(conv_id).customer_id
+            snapshot["customer"] = customer_panel(state, router, customer_id)
+        else:
+            snapshot["conversation"] = None
+            snapshot["customer"] = _customer_brief(state, contact.customer_id, contact.attributes)
+        snapshot["language"] = customer_language(texts, snapshot["customer"]["name"] or "")
+        held.append(snapshot)
+    site = record.spec.site_id
+    return {
+        "at": now,
+        "agent": {
+            "agent_id": agent_id,
+            "name": record.spec.name or agent_id,
+            "site_id": site,
+            "presence": record.presence.value,
+            "reason": record.reason,
+            "pending": None if record.pending is None else record.pending[0].value,
+            "activity": record.activity,
+            "state_since": record.state_since,
+        },
+        "offers": offers,
+        "contacts": held,
+        "queues": [
+            {"queue_id": q, "name": r.spec.name or q, "channel": r.spec.channel.value}
+            for q, r in sorted(router.queues.items())
+            if _visible(engine, q, site)
+        ],
+        "agents": [
+            {
+                "agent_id": a,
+                "name": r.spec.name or a,
+                "presence": r.presence.value,
+                "activity": r.activity,
+            }
+            for a, r in sorted(router.agents.items())
+            if a != agent_id and r.spec.site_id == site
+        ],
+    }
+
+
+def _visible(engine: RoutingEngine, queue_id: str, site_id: str | None) -> bool:
+    """A queue of the agent's site, or a shared one (a transfer target)."""
+    owner, shared = queue_site(engine, queue_id)
+    return shared or owner == site_id
+
+
+def _customer_brief(
+    state: ChannelState, customer_id: str | None, attributes: Any
+) -> dict[str, Any]:
+    """A customer known to the directory (its panel), else what the contact carries."""
+    if customer_id:
+        try:
+            state.directory.get(customer_id)
+        except UnknownCustomer:
+            pass
+        else:
+            live = state.directory.resolve(customer_id)
+            customer = state.directory.get(live)
+            return {
+                "customer_id": live,
+                "name": customer.name,
+                "value_tier": customer.value_tier,
+                "identifiers": [
+                    {"kind": i.kind.value, "value": i.value, "verified": i in customer.verified}
+                    for i in customer.identifiers
+                ],
+            }
+    return {
+        "customer_id": customer_id,
+        "name": str(attributes.get("customer", "")),
+        "value_tier": None,
+        "identifiers": [],
+    }

@@ -1,0 +1,164 @@
+"""Commands: what callers ask the routing engine to do (one dataclass each).
+
+Each is handled by one handler (:mod:`kefu.service.routing.handlers`; the channels' commands are in
+:mod:`kefu.service.channels.commands`) inside one transaction. Times are never passed in: the
+engine reads its clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kefu.domain.model import AgentSpec, QueueSpec
+from kefu.service.commands import Command
+
+__all__ = [
+    "AbandonContact",
+    "AcceptOffer",
+    "AssignContact",
+    "Command",
+    "CompleteContact",
+    "CreateContact",
+    "CreateSite",
+    "DefineAgent",
+    "DefineQueue",
+    "EndWrapup",
+    "HoldContact",
+    "RejectOffer",
+    "RequestCallback",
+    "ResumeContact",
+    "SetAgentState",
+    "TransferContact",
+    "UpdateAgent",
+    "UpdateQueue",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSite(Command):
+    site_id: str
+    name: str
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True, slots=True)
+class DefineQueue(Command):
+    """Create (``create=True``: refused if it exists) or redefine a queue."""
+
+    spec: QueueSpec
+    site_id: str
+    shared: bool = False
+    create: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DefineAgent(Command):
+    """Create (``create=True``: refused if it exists) or redefine an agent; the site is
+    ``spec.site_id``."""
+
+    spec: AgentSpec
+    create: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateQueue(Command):
+    """Change some fields of a queue: any :class:`QueueSpec` field, ``site_id``, ``shared``
+    (``overflow`` as a list of ``{"after_s", "skills", "queue_id"}``)."""
+
+    queue_id: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAgent(Command):
+    """Change some fields of an agent: ``name``, ``site_id``, ``skills``, ``capacity``
+    (channel → slots), ``exclusive`` (channels)."""
+
+    agent_id: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SetAgentState(Command):
+    agent_id: str
+    presence: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateContact(Command):
+    """A new contact in ``queue_id``. With ``idempotency_key`` a retry answers the first
+    creation again; ``request_hash`` fingerprints the request to detect a reused key."""
+
+    queue_id: str
+    value_tier: int = 0
+    priority: int = 0
+    customer_id: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    request_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptOffer(Command):
+    contact_id: str
+    offer_id: str
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectOffer(Command):
+    contact_id: str
+    offer_id: str
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignContact(Command):
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldContact(Command):
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeContact(Command):
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferContact(Command):
+    contact_id: str
+    to_queue_id: str | None = None
+    to_agent_id: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteContact(Command):
+    contact_id: str
+    disposition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndWrapup(Command):
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonContact(Command):
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCallback(Command):
+    contact_id: str
+    number: str | None = None
+
+
+Result = Any
