@@ -22,10 +22,7 @@ agent is taken by a human (:class:`kefu.service.desktop.HumanAgents`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +32,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from kefu.adapters.sockets.guard import SocketGuard
-from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
+from kefu.adapters.sockets.hub import PushHub
 from kefu.config import Settings
 from kefu.service import StoredEvent
 from kefu.service.channels import ChannelUpdate
@@ -45,7 +42,6 @@ from kefu.web._http import origin_ok, user_of
 
 __all__ = ["DesktopPages"]
 
-log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REFRESH_S = 5.0
 MIN_GAP_S = 0.01
@@ -61,26 +57,26 @@ def desktop_agent(user: Principal | None) -> str | None:
     return user.agent_id
 
 
-class DesktopPages:
-    """``/desktop`` and ``/ws/desktop`` of one platform."""
+class DesktopPages(PushHub[str]):
+    """``/desktop`` and ``/ws/desktop`` of one platform; :attr:`sockets` holds the agent
+    each socket shows."""
 
     def __init__(self, desktops: Desktops, settings: Settings, security: Security) -> None:
+        super().__init__(
+            "desktop",
+            refresh_s=REFRESH_S,
+            min_gap_s=MIN_GAP_S,
+            guard=SocketGuard(security, settings.socket_recheck_s),
+        )
         self.desktops = desktops
         self.channels = desktops.channels
         self.settings = settings
         self.security = security
-        self.guard = SocketGuard(security, settings.socket_recheck_s)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.sockets: dict[WebSocket, str] = {}
-        self._dirty: asyncio.Event | None = None
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe: list[Callable[[], None]] = []
         self._sent: dict[WebSocket, dict[str, Any]] = {}
         self._dirty_agents: set[str] = set()
         self._everyone = False
         self._seqs: dict[WebSocket, dict[str, int]] = {}
-        self._outboxes: dict[WebSocket, asyncio.Queue[dict[str, Any] | None]] = {}
         self._forced: set[WebSocket] = set()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
@@ -88,25 +84,17 @@ class DesktopPages:
 
     async def start(self) -> None:
         await self.desktops.start()
-        self._dirty = asyncio.Event()
-        self._unsubscribe = [
+        await super().start()
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.desktops.stop()
+
+    def subscribe(self) -> list[Callable[[], None]]:
+        return [
             self.channels.subscribe(self._on_update),
             self.channels.engine.subscribe(self._on_events),
         ]
-        self._task = asyncio.create_task(self._push_loop(), name="kefu-desktop")
-        await self.guard.start()
-
-    async def stop(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._stopping = True
-        await self.guard.stop()
-        if self._task is not None:
-            await stop_task(self._task)
-        for websocket in list(self.sockets):
-            with contextlib.suppress(Exception):
-                await websocket.close(code=1001)
-        await self.desktops.stop()
 
     def _mark(self, agents: set[str] | None = None) -> None:
         """Screens to refresh: those of ``agents`` (None: everyone's)."""
@@ -114,8 +102,7 @@ class DesktopPages:
             self._everyone = True
         else:
             self._dirty_agents |= agents
-        if self._dirty is not None:
-            self._dirty.set()
+        self.mark()
 
     # -- page --------------------------------------------------------------------------
     async def page(self, request: Request) -> Response:
@@ -152,11 +139,11 @@ class DesktopPages:
             return
         humans = self.desktops.humans
         humans.enter(agent_id)
-        outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self._outboxes[websocket] = outbox
-        sender = asyncio.create_task(_drain(websocket, outbox), name="kefu-desktop-send")
+        self.open_outbox(websocket)
         self.sockets[websocket] = agent_id
-        self.guard.watch(
+        guard = self.guard
+        assert guard is not None
+        guard.watch(
             websocket,
             user,
             lambda now: desktop_agent(now) == agent_id,
@@ -169,7 +156,7 @@ class DesktopPages:
                 "vocabulary": vocabulary(),
                 "csrf_token": csrf_token(self.settings.secret_key, user),
             }
-            outbox.put_nowait(hello)
+            self.enqueue(websocket, hello)
             await self._send_view(websocket, agent_id, force=True)
             while True:
                 if _is_resync(await websocket.receive_text()):
@@ -181,14 +168,12 @@ class DesktopPages:
             # Before any await: a cancelled socket task must still count the desktop gone
             # (the agent's grace period starts from it).
             humans.leave(agent_id)
-            self.guard.forget(websocket)
+            guard.forget(websocket)
             self.sockets.pop(websocket, None)
             self._sent.pop(websocket, None)
             self._seqs.pop(websocket, None)
             self._forced.discard(websocket)
-            self._outboxes.pop(websocket, None)
-            outbox.put_nowait(None)
-            await stop_task(sender, 1.0)
+            await self.close_outbox(websocket)
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
@@ -199,7 +184,7 @@ class DesktopPages:
             frame = {"type": "typing", "conversation_id": update.conversation_id}
             for websocket, agent_id in list(self.sockets.items()):
                 if agent_id == holder:
-                    self._enqueue(websocket, frame)
+                    self.enqueue(websocket, frame)
             return
         if holder is None:
             return
@@ -225,11 +210,6 @@ class DesktopPages:
         (view,) = await self.desktops.views([agent_id])
         await self._deliver(websocket, view, force=force)
 
-    def _enqueue(self, websocket: WebSocket, frame: dict[str, Any]) -> None:
-        outbox = self._outboxes.get(websocket)
-        if outbox is not None:
-            outbox.put_nowait(frame)
-
     async def _deliver(self, websocket: WebSocket, view: dict[str, Any], *, force: bool) -> None:
         rest = {k: v for k, v in view.items() if k != "at"}
         if not force and self._sent.get(websocket) == rest:
@@ -254,7 +234,7 @@ class DesktopPages:
             for contact in contacts
             if (conv := contact.get("conversation"))
         }
-        self._enqueue(websocket, {"type": "desktop", "view": view})
+        self.enqueue(websocket, {"type": "desktop", "view": view})
 
     def _push_message(self, agent_id: str, conv_id: str, contact_id: str | None, upto: int) -> None:
         """Queue the agent's sockets the stored messages of ``conv_id`` (of contact
@@ -278,22 +258,9 @@ class DesktopPages:
                     "conversation_id": conv_id,
                     "message": message,
                 }
-                self._enqueue(websocket, frame)
+                self.enqueue(websocket, frame)
 
-    async def _push_loop(self) -> None:
-        assert self._dirty is not None
-        while not self._stopping:
-            changed = await wake_or_timeout(self._dirty, REFRESH_S)
-            self._dirty.clear()
-            try:
-                await self._push_screens(changed)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("desktop update failed")
-            await asyncio.sleep(MIN_GAP_S)
-
-    async def _push_screens(self, changed: bool) -> None:
+    async def push(self, changed: bool) -> None:
         """Recompute and send the marked screens (every screen after a quiet
         :data:`REFRESH_S`), :data:`SCREEN_BATCH` agents per engine read."""
         wanted = None if (self._everyone or not changed) else self._dirty_agents
@@ -322,10 +289,3 @@ def _is_resync(text: str) -> bool:
     except ValueError:
         return False
     return isinstance(data, dict) and data.get("type") == "resync"
-
-
-async def _drain(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
-    """Send a socket's frames in the order queued, until None."""
-    while (frame := await outbox.get()) is not None:
-        with contextlib.suppress(Exception):
-            await websocket.send_json(frame)

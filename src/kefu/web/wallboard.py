@@ -15,10 +15,6 @@ deactivated user ends them (4401); a supervisor who lost the site shown is close
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from kefu.adapters.sockets.guard import FORBIDDEN, UNAUTHENTICATED, SocketGuard
-from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
+from kefu.adapters.sockets.hub import PushHub
 from kefu.config import Settings
 from kefu.service import RoutingEngine, StoredEvent
 from kefu.service.security import Principal, Role, Scope, Security, as_seen_by, csrf_token
@@ -39,7 +35,6 @@ from kefu.web.auth_pages import AuthPages
 
 __all__ = ["Wallboard"]
 
-log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 MIN_GAP_S = 0.05
 """Seconds from the start of one broadcast to the next at the least: under load a change
@@ -61,10 +56,19 @@ class _Client:
         self.sites = sites
 
 
-class Wallboard:
+class Wallboard(PushHub[_Client]):
     """Routes, WebSocket clients and the broadcaster of one engine's wallboard."""
 
     def __init__(self, engine: RoutingEngine, settings: Settings, security: Security) -> None:
+        super().__init__(
+            "wallboard",
+            refresh_s=settings.wallboard_interval_s,
+            min_gap_s=MIN_GAP_S,
+            # the time a broadcast takes (waiting for the batch it saw to be stored) is
+            # not added to the gap
+            gap_from_start=True,
+            guard=SocketGuard(security, settings.socket_recheck_s),
+        )
         self.engine = engine
         self.settings = settings
         self.security = security
@@ -72,38 +76,23 @@ class Wallboard:
         self.projection = WallboardProjection(engine, settings.timezone)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.auth = AuthPages(security, settings, self.templates)
-        self.clients: dict[WebSocket, _Client] = {}
-        self.guard = SocketGuard(security, settings.socket_recheck_s)
-        self._changed: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._unsubscribe: Callable[[], None] | None = None
         self._loading: list[StoredEvent] | None = None
         self.router = APIRouter(include_in_schema=False)
         self.router.include_router(self.auth.router)
         self.router.add_api_route("/wallboard", self.page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/wallboard", self.socket)
 
-    # -- life cycle --------------------------------------------------------------------
-    async def start(self) -> None:
-        self._stopping = False
-        self._changed = asyncio.Event()
-        self._unsubscribe = self.engine.subscribe(self._on_events)
-        await self._load()
-        self._task = asyncio.create_task(self._broadcast_loop(), name="kefu-wallboard")
-        await self.guard.start()
+    @property
+    def clients(self) -> dict[WebSocket, _Client]:
+        """The connected wallboards (the hub's sockets)."""
+        return self.sockets
 
-    async def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._stopping = True
-        await self.guard.stop()
-        if self._task is not None:
-            await stop_task(self._task)
-        for websocket in list(self.clients):
-            with contextlib.suppress(Exception):
-                await websocket.close(code=1001)
-        self.clients.clear()
+    # -- life cycle --------------------------------------------------------------------
+    def subscribe(self) -> list[Callable[[], None]]:
+        return [self.engine.subscribe(self._on_events)]
+
+    async def prepare(self) -> None:
+        await self._load()
 
     def mount_static(self, app: FastAPI) -> None:
         app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -123,8 +112,7 @@ class Wallboard:
             self._loading.extend(batch)
         else:
             self.projection.consume(batch)
-        if self._changed is not None:
-            self._changed.set()
+        self.mark()
 
     # -- pages -------------------------------------------------------------------------
     async def page(self, request: Request, site_id: str | None = None) -> Response:
@@ -172,7 +160,9 @@ class Wallboard:
             await websocket.close(code=FORBIDDEN, reason=str(exc))
             return
         client = _Client(principal, site_id, sites)
-        self.guard.watch(
+        guard = self.guard
+        assert guard is not None
+        guard.watch(
             websocket,
             principal,
             lambda now: self._still_allowed(client, now),
@@ -195,7 +185,7 @@ class Wallboard:
         except (WebSocketDisconnect, RuntimeError, ValueError):
             pass
         finally:
-            self.guard.forget(websocket)
+            guard.forget(websocket)
             self.clients.pop(websocket, None)
 
     def _still_allowed(self, client: _Client, principal: Principal) -> bool:
@@ -214,23 +204,10 @@ class Wallboard:
         snapshots = await self.engine.query(lambda _engine: self.projection.snapshots([sites]))
         return snapshots[sites]
 
-    async def _broadcast_loop(self) -> None:
-        assert self._changed is not None
-        while not self._stopping:
-            await wake_or_timeout(self._changed, self.interval_s)
-            self._changed.clear()
-            began = time.monotonic()
-            try:
-                if self.projection.needs_new_day():
-                    await self._load()
-                await self.broadcast()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("wallboard update failed")
-            # From the start of one broadcast to the next: the time a broadcast takes
-            # (waiting for the batch it saw to be stored) is not added to the gap.
-            await asyncio.sleep(max(0.0, MIN_GAP_S - (time.monotonic() - began)))
+    async def push(self, changed: bool) -> None:
+        if self.projection.needs_new_day():
+            await self._load()
+        await self.broadcast()
 
     async def broadcast(self) -> None:
         """Send every client the snapshot of its sites: one reading of the engine and of

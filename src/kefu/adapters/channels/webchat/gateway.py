@@ -35,7 +35,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -46,8 +45,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from kefu.adapters.channels.webchat import frames
 from kefu.adapters.channels.webchat.inbound import Offer, chat_message
-from kefu.adapters.sockets.hub import client_address
-from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
+from kefu.adapters.sockets.hub import PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
@@ -58,7 +56,6 @@ from kefu.service.security import AddressRateLimiter
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
 
-log = logging.getLogger(__name__)
 CHAT_COOKIE = "kefu_chat"
 MAX_FRAME_CHARS = 16_384
 MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
@@ -67,6 +64,8 @@ in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buf
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
+STATUS_GAP_S = 0.1
+"""Seconds of rest after pushing the statuses, before the next round."""
 
 
 @dataclass(eq=False)
@@ -83,22 +82,18 @@ class _Session:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class ChatHub:
-    """The chat socket and reply gateway of one channel service."""
+class ChatHub(PushHub[_Session]):
+    """The chat socket and reply gateway of one channel service; :attr:`sockets` holds
+    each socket's session."""
 
     def __init__(
         self, channels: ChannelService, settings: Settings, *, wait_interval_s: float = 2.0
     ) -> None:
+        super().__init__("chat", refresh_s=wait_interval_s, min_gap_s=STATUS_GAP_S)
         self.channels = channels
         self.engine: RoutingEngine = channels.engine
         self.settings = settings
         self.wait_interval_s = wait_interval_s
-        self.sessions: set[_Session] = set()
-        self._dirty: asyncio.Event | None = None
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._unsubscribe: list[Callable[[], None]] = []
         self.new_chats = AddressRateLimiter(
             settings.chat_max_new_per_address,
             settings.chat_new_window_s,
@@ -109,29 +104,15 @@ class ChatHub:
         self.router.add_api_websocket_route("/ws/chat", self.socket)
         channels.set_gateway(Channel.CHAT, self)
 
-    # -- life cycle --------------------------------------------------------------------
-    async def start(self) -> None:
-        self._dirty = asyncio.Event()
-        self._unsubscribe = [
+    @property
+    def sessions(self) -> list[_Session]:
+        return list(self.sockets.values())
+
+    def subscribe(self) -> list[Callable[[], None]]:
+        return [
             self.channels.subscribe(self._on_update),
-            self.engine.subscribe(lambda _batch: self._mark()),
+            self.engine.subscribe(lambda _batch: self.mark()),
         ]
-        self._task = asyncio.create_task(self._status_loop(), name="kefu-chat-status")
-
-    async def stop(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._stopping = True
-        if self._task is not None:
-            await stop_task(self._task)
-        for session in list(self.sessions):
-            with contextlib.suppress(Exception):
-                await session.websocket.close(code=1001)
-        self.sessions.clear()
-
-    def _mark(self) -> None:
-        if self._dirty is not None:
-            self._dirty.set()
 
     # -- the reply gateway: chat replies reach the socket through the updates ----------
     def new_external_id(self) -> str:
@@ -170,7 +151,7 @@ class ChatHub:
                 await websocket.close(code=1008)
                 return
             session = await self._welcome(websocket, hello)
-            self.sessions.add(session)
+            self.sockets[websocket] = session
             while True:
                 frame = await self._frame(websocket)
                 if frame is not None:
@@ -178,8 +159,7 @@ class ChatHub:
         except (WebSocketDisconnect, TimeoutError, RuntimeError):
             pass
         finally:
-            if session is not None:
-                self.sessions.discard(session)
+            self.sockets.pop(websocket, None)
 
     async def _frame(self, websocket: WebSocket) -> dict[str, Any] | None:
         """The next frame as an object; a malformed one is answered with an error (None);
@@ -276,26 +256,20 @@ class ChatHub:
             await self._push_messages(session)
         ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
         await session.websocket.send_json(ack)
-        self._mark()
+        self.mark()
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
         if update.kind in ("message", "closed", "contact"):
-            for session in list(self.sessions):
+            for session in self.sessions:
                 if session.conversation_id == update.conversation_id:
-                    self._spawn(self._push_messages(session))
+                    self.spawn(self._push_messages(session))
             if update.kind != "message":  # a message alone changes no one's place in line
-                self._mark()
+                self.mark()
         elif update.kind == "typing" and update.who == "agent":
-            for session in list(self.sessions):
+            for session in self.sessions:
                 if session.conversation_id == update.conversation_id:
-                    self._spawn(_send(session.websocket, {"type": "typing"}))
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_quiet)
+                    self.spawn(_send(session.websocket, {"type": "typing"}))
 
     async def _push_messages(self, session: _Session) -> None:
         """Send the session the messages of its conversation it has not had, in order."""
@@ -311,18 +285,8 @@ class ChatHub:
                 frame = {"type": "message", "conversation_id": conv_id, **message}
                 await _send(session.websocket, frame)
 
-    async def _status_loop(self) -> None:
-        assert self._dirty is not None
-        while not self._stopping:
-            await wake_or_timeout(self._dirty, self.wait_interval_s)
-            self._dirty.clear()
-            try:
-                await self.push_statuses()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("chat status update failed")
-            await asyncio.sleep(0.1)
+    async def push(self, changed: bool) -> None:
+        await self.push_statuses()
 
     async def push_statuses(self) -> None:
         """Send every session whose status changed its new status (one engine query)."""
@@ -348,8 +312,3 @@ async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
 
 async def _error(websocket: WebSocket, code: str, message: str, **extra: Any) -> None:
     await _send(websocket, {"type": "error", "code": code, "message": message, **extra})
-
-
-def _quiet(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("chat push failed: %s", task.exception())
