@@ -69,7 +69,7 @@ WORDS = {
 
 
 class AlwaysOpen:
-    def is_open(self, now: float) -> bool:
+    def is_open(self, _now: float) -> bool:
         return True
 
 
@@ -132,7 +132,7 @@ def record_walks(flow: Flow, callers: int, seed: int, words: bool) -> list[Walk]
     for i in range(callers):
         caller = Caller(rng, bank, words)
         wait = rng.choice([30.0, 90.0, 300.0, 900.0])
-        driver = LocalDriver(flow, bank.actions(), bank.verify, lambda queue, w=wait: w, ctx)
+        driver = LocalDriver(flow, bank.actions(), bank.verify, lambda _queue, w=wait: w, ctx)
         start = i * 7.0
         state, actions, _ = begin(flow, f"c{i}", start, ctx=ctx)
         inputs: list[tuple[m.Input, float]] = []

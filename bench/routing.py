@@ -219,7 +219,7 @@ class NaiveRouter:
             return []
         return [self._offer(cid, channel, best, now)]
 
-    def accept(self, cid: str, now: float) -> list[tuple[str, str]]:
+    def accept(self, _cid: str, _now: float) -> list[tuple[str, str]]:
         return []
 
     def complete(self, cid: str, now: float, wrapup_s: float) -> list[tuple[str, str]]:

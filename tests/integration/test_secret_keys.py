@@ -41,8 +41,9 @@ def test_given_no_secret_key_of_its_own_when_kefu_serve_starts_then_it_refuses(
     assert not no_key.exists()
 
 
+@pytest.mark.usefixtures("no_key")
 def test_given_a_secret_key_when_kefu_serve_starts_then_the_key_check_passes(
-    no_key: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("KEFU_SECRET_KEY", "s" * 40)
     done = CliRunner().invoke(app, ["serve", "--port", "1"])

@@ -29,7 +29,7 @@ class Gateway:
         self.count += 1
         return f"out-{self.count}"
 
-    async def send(self, reply: OutboundReply) -> None:
+    async def send(self, _reply: OutboundReply) -> None:
         return None
 
 

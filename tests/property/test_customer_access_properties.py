@@ -44,7 +44,7 @@ class Outbox:
         self.count += 1
         return f"<out-{self.count}@kefu.test>"
 
-    async def send(self, reply: OutboundReply) -> None:
+    async def send(self, _reply: OutboundReply) -> None:
         return None
 
 

@@ -43,7 +43,8 @@ def test_given_the_bank_day_when_replayed_then_each_call_arrives_once_with_real_
     assert ten_oclock == {sum(1 for r in day if r["vru_exit"].startswith("10:"))}
 
 
-def test_given_the_shipped_example_then_its_relative_data_paths_resolve(shared_data: Path) -> None:
+@pytest.mark.usefixtures("shared_data")  # the example replays the shared data
+def test_given_the_shipped_example_then_its_relative_data_paths_resolve() -> None:
     plan = compile_scenario(load_scenario(EXAMPLE))
     (arrivals,) = plan.queues[0].arrivals
     assert arrivals.times is not None and arrivals.times.size > 1000

@@ -47,7 +47,7 @@ class IntervalTracker:
 
     def reconcile(self, router: Router) -> list[IntervalChange]:
         """Changes that bring every agent's open interval in line with the router."""
-        return self._compare(router, {agent_id: router.time for agent_id in router.agents})
+        return self._compare(router, dict.fromkeys(router.agents, router.time))
 
     def _compare(self, router: Router, last_at: dict[str, float]) -> list[IntervalChange]:
         out = []

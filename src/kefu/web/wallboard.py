@@ -205,6 +205,7 @@ class Wallboard(PushHub[_Client]):
         return snapshots[sites]
 
     async def push(self, changed: bool) -> None:
+        del changed  # waits and times in state keep counting: every round sends
         if self.projection.needs_new_day():
             await self._load()
         await self.broadcast()

@@ -35,7 +35,7 @@ class Relay:
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.received.append(
             (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         )
@@ -310,7 +310,7 @@ def test_given_malformed_mail_when_sent_then_refused_with_code_and_nothing_store
 
 
 def test_given_unknown_recipient_when_sent_then_550_at_rcpt(
-    listener: EmailListener, desk: DeskSink, store: InMemoryAttachmentStore
+    listener: EmailListener, desk: DeskSink
 ) -> None:
     with pytest.raises(smtplib.SMTPRecipientsRefused) as info:
         send(listener.port, customer_mail("x", "y"), to="someone@elsewhere.example")
@@ -332,9 +332,7 @@ def test_given_sink_failure_when_mail_received_then_451_and_attachments_removed(
     assert len(store.keys()) == 1 and len(desk.messages) == 1
 
 
-def test_given_unreachable_relay_when_sending_then_transient_delivery_failure(
-    relay: tuple[Relay, int],
-) -> None:
+def test_given_unreachable_relay_when_sending_then_transient_delivery_failure() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]

@@ -61,7 +61,7 @@ class RelaySink:
         self.port = 0
         self._server: asyncio.Server | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.received.append(envelope.original_content)
         return "250 OK"
 
@@ -96,7 +96,7 @@ class SmsReceiver:
                 self.send_response(200)
                 self.end_headers()
 
-            def log_message(self, *args: Any) -> None:
+            def log_message(self, *_args: Any) -> None:
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

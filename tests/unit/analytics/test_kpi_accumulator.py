@@ -242,10 +242,10 @@ def test_given_any_routing_history_then_accumulator_matches_a_naive_recount(
         for group, occ in interval.groups.items():
             busy, idle = ref["handling"].get((group, k), 0.0), ref["idle"].get((group, k), 0.0)
             assert (occ.handling_s, occ.idle_s) == pytest.approx((busy, idle), abs=1e-6)
-    _check_invariants(report.total, report)
+    _check_invariants(report.total)
 
 
-def _check_invariants(total: QueueKpi, report: object) -> None:
+def _check_invariants(total: QueueKpi) -> None:
     assert total.answered + total.abandoned <= total.offered
     assert 0 <= total.short_abandons <= total.abandoned
     for ratio in (total.service_level, total.abandon_rate):

@@ -267,7 +267,7 @@ def test_given_a_store_failure_naming_its_host_when_delivered_then_the_503_does_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class HostNamingSink:
-        def on_message(self, message: Inbound) -> None:
+        def on_message(self, _message: Inbound) -> None:
             raise ConnectionError('connection to server at "db.internal" (10.2.3.4), port 5432')
 
     failed = WebhookHandler(CONFIG, HostNamingSink(), InMemorySeenMessages())

@@ -20,7 +20,7 @@ TOKENIZER = JiebaTokenizer()
 def driver(bank: FakeBank, wait_s: float = 300.0, open_: bool = True) -> LocalDriver:
     calendar = FixedCalendar(0.0, 1e12) if open_ else FixedCalendar(0.0, 0.0)
     ctx = IvrContext(TOKENIZER, {"bank": calendar})
-    return LocalDriver(load_flow(BANK_YAML), bank.actions(), bank.verify, lambda q: wait_s, ctx)
+    return LocalDriver(load_flow(BANK_YAML), bank.actions(), bank.verify, lambda _q: wait_s, ctx)
 
 
 class Caller:

@@ -92,9 +92,7 @@ def test_given_roles_when_users_are_created_then_their_sites_and_agent_are_check
     assert [u.username for u in users.list()] == ["zhang.wei", "李娜"]
 
 
-def test_given_a_login_then_a_session_resolves_until_logout(
-    security: Security, clock: ManualClock
-) -> None:
+def test_given_a_login_then_a_session_resolves_until_logout(security: Security) -> None:
     security.users.create(username="boss", password=PASSWORD, role="supervisor", sites=["sh"])
     user, secret = security.credentials.login("BOSS", PASSWORD, "10.0.0.1")
     principal = security.credentials.session(secret)

@@ -54,7 +54,7 @@ def fail(security: Security, client: str, times: int = 1) -> None:
 
 
 def test_given_an_attacker_failing_on_the_admin_when_the_admin_logs_in_elsewhere_then_accepted(
-    security: Security, clock: ManualClock
+    security: Security,
 ) -> None:
     fail(security, "203.0.113.7", 5)
     with pytest.raises(TooManyRequests):

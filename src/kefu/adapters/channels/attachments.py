@@ -80,6 +80,7 @@ class FileSystemAttachmentStore:
         return self._root / key[:2] / key
 
     def put(self, data: bytes, *, filename: str, content_type: str) -> str:
+        del filename, content_type  # kept with the message; the file is named by its key
         key = uuid.uuid4().hex
         path = self._path(key)
         path.parent.mkdir(exist_ok=True)

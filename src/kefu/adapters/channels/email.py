@@ -85,7 +85,7 @@ class _Handler:
         self._quota = SenderQuota(cap) if cap is not None else None
 
     async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+        self, server: Any, _session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         limit = self._config.limits.max_message_bytes
         if self._quota is not None:
@@ -101,14 +101,14 @@ class _Handler:
         return "250 OK"
 
     async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+        self, _server: Any, _session: Any, envelope: Any, address: str, _rcpt_options: list[str]
     ) -> str:
         if not self._config.accepts(address):
             return "550 5.1.1 Recipient not served here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")

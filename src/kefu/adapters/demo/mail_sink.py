@@ -55,7 +55,7 @@ class MailSink:
             self._controller.stop()
             self._controller = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         """aiosmtpd's hook: keep the message and accept it."""
         raw = bytes(envelope.original_content or envelope.content or b"")
         message = BytesParser(policy=policy.default).parsebytes(raw)

@@ -35,11 +35,11 @@ class Turn:
     events: list[IvrEvent] = field(default_factory=list)
 
 
-def _no_estimate(queue_id: str) -> float | None:
+def _no_estimate(_queue_id: str) -> float | None:
     return None
 
 
-def _refuse(method: str, identifier: str, secret: str) -> m.VerifyDone:
+def _refuse(_method: str, _identifier: str, _secret: str) -> m.VerifyDone:
     return m.VerifyDone(False)
 
 

@@ -44,6 +44,7 @@ class MemoryQueues:
         self.work = work
 
     def upsert(self, row: QueueRow, at: float) -> None:
+        del at  # the in-memory store keeps no change times
         self.work.queues[row.spec.queue_id] = row
 
     def list(self) -> list[QueueRow]:
@@ -55,6 +56,7 @@ class MemoryAgents:
         self.work = work
 
     def upsert(self, spec: AgentSpec, at: float) -> None:
+        del at  # the in-memory store keeps no change times
         if spec.site_id is None:
             raise ValueError(f"agent {spec.agent_id} has no site")
         self.work.agents[spec.agent_id] = spec

@@ -101,7 +101,7 @@ async def state_intervals(
 ) -> Page[StateIntervalPublic]:
     """The agent's state intervals in time order (for activity and occupancy reports)."""
     await engine.query(
-        security.checked(lambda e: security.check_agent(e, user, agent_id), lambda e: None)
+        security.checked(lambda e: security.check_agent(e, user, agent_id), lambda _e: None)
     )
     rows = await engine.read_store(lambda uow: uow.intervals.for_agent(agent_id))
     items = [

@@ -24,7 +24,7 @@ Instant = Annotated[float | None, Query(ge=0, le=1e11, description="seconds sinc
 
 @router.get("", responses=ERRORS)
 async def list_audit(
-    admin: RequireAdmin,
+    _admin: RequireAdmin,
     request: Request,
     actor: Text = None,
     action: Annotated[

@@ -51,7 +51,7 @@ async def create_user(body: UserCreate, admin: RequireAdmin, request: Request) -
 
 @router.get("", responses=ERRORS)
 async def list_users(
-    admin: RequireAdmin, request: Request, limit: Limit = 50, offset: Offset = 0
+    _admin: RequireAdmin, request: Request, limit: Limit = 50, offset: Offset = 0
 ) -> Page[UserPublic]:
     users = await asyncio.to_thread(_security(request).users.list)
     items = [UserPublic.model_validate(user_view(u)) for u in users[offset : offset + limit]]
@@ -66,7 +66,7 @@ async def list_users(
 
 
 @router.get("/{username}", responses=ERRORS)
-async def get_user(username: str, admin: RequireAdmin, request: Request) -> UserPublic:
+async def get_user(username: str, _admin: RequireAdmin, request: Request) -> UserPublic:
     user = await asyncio.to_thread(_security(request).users.get, username)
     return UserPublic.model_validate(user_view(user))
 
@@ -119,7 +119,7 @@ async def create_token(
 
 
 @router.get("/{username}/tokens", responses=ERRORS)
-async def list_tokens(username: str, admin: RequireAdmin, request: Request) -> list[TokenPublic]:
+async def list_tokens(username: str, _admin: RequireAdmin, request: Request) -> list[TokenPublic]:
     tokens = await asyncio.to_thread(_security(request).credentials.tokens_of, username)
     return [TokenPublic.model_validate(token_view(t)) for t in tokens]
 

@@ -198,7 +198,7 @@ class Working:
         self.deadline = None
         self.outcome = "callback" if e.callback else "transfer"
 
-    def _nothing(self, e: Any) -> None:
+    def _nothing(self, _e: Any) -> None:
         return None
 
 

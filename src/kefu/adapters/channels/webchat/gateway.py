@@ -119,7 +119,7 @@ class ChatHub(PushHub[_Session]):
         return f"chat-out:{uuid.uuid4().hex}"
 
     async def send(self, reply: OutboundReply) -> None:
-        return None
+        del reply  # the reply is stored: it reaches the socket with the channel's update
 
     # -- tokens ------------------------------------------------------------------------
     def _sign(self, token_id: str) -> str:
@@ -286,6 +286,7 @@ class ChatHub(PushHub[_Session]):
                 await _send(session.websocket, frame)
 
     async def push(self, changed: bool) -> None:
+        del changed  # waits keep counting: every round compares every status
         await self.push_statuses()
 
     async def push_statuses(self) -> None:
