@@ -55,6 +55,10 @@ class Served:
         assert self.platform.channels is not None
         return len(self.platform.channels.state.records)
 
+    def deliveries(self) -> int:
+        assert self.platform.channels is not None
+        return sum(r.kind == "delivery" for r in self.platform.channels.state.records)
+
 
 class Stack:
     """Relay sink, SMS receiver and kefu served from one SQLite file (restartable)."""
@@ -199,6 +203,8 @@ def test_given_mail_by_smtp_then_an_agent_replies_and_the_answer_joins_after_res
         assert sent["In-Reply-To"] == "<q1@example.cn>"
         assert str(sent["Subject"]) == "Re: 发票问题 Invoice"
         assert "已为您重新开具发票" in sent.get_body().get_content()
+        # The relay has the reply before the server records its delivery.
+        _wait(lambda: served.deliveries() == 1, "the reply's delivery recorded")
         records = served.records()
         # Malformed and oversized mail is refused with SMTP codes; nothing is stored.
         with smtplib.SMTP("127.0.0.1", served.smtp_port, timeout=10) as client:
