@@ -27,8 +27,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Coverage floors, percent of lines: the whole package, the domain and the service apart.
+COV_FLOOR         ?= 90
+COV_FLOOR_DOMAIN  ?= 90
+COV_FLOOR_SERVICE ?= 90
+
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=
+	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR)
+	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR_DOMAIN) --include='*/kefu/domain/*'
+	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR_SERVICE) --include='*/kefu/service/*'
 
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench
@@ -43,4 +51,4 @@ bench: bench-setup
 	for b in routing workforce simulate; do PYTHONPATH=src .venv-bench/bin/python bench/$$b.py || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist src/*.egg-info
