@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -35,8 +35,8 @@ from kefu.analytics.journeys import (
     ABANDONED,
     OPEN,
     ContactJourney,
-    collect_journeys,
     find_repeats,
+    journeys_until,
     same_problem,
 )
 from kefu.domain.events import Event
@@ -49,6 +49,7 @@ __all__ = [
     "Loop",
     "MapEdge",
     "build_contact_map",
+    "contact_map_from_journeys",
     "write_contact_map_csv",
 ]
 
@@ -126,9 +127,24 @@ def build_contact_map(
 ) -> ContactMap:
     """The contact map (see the module docstring) from a log in time order; ``until``
     defaults to the last event's instant."""
-    log = events if isinstance(events, list) else list(events)
-    end = until if until is not None else (log[-1].at if log else 0.0)
-    every = collect_journeys(log, until=end if until is not None else float("inf"))
+    every, end = journeys_until(events, until)
+    return contact_map_from_journeys(
+        every, end, since=since, window_s=window_s, max_transfers=max_transfers,
+        callback_within_s=callback_within_s, unanswered_after_s=unanswered_after_s,
+    )  # fmt: skip
+
+
+def contact_map_from_journeys(
+    every: Sequence[ContactJourney],
+    end: float,
+    *,
+    since: float = float("-inf"),
+    window_s: float = 7 * DAY_S,
+    max_transfers: int = 3,
+    callback_within_s: float = DAY_S,
+    unanswered_after_s: float = DAY_S,
+) -> ContactMap:
+    """:func:`build_contact_map` from journeys already collected (:func:`journeys_until`)."""
     inside = [j for j in every if j.arrived_at >= since]
     edges: Counter[tuple[str, str]] = Counter()
     nodes: Counter[str] = Counter()
@@ -177,7 +193,7 @@ def _reason(j: ContactJourney) -> str:
 
 
 def _blind_spots(
-    every: list[ContactJourney],
+    every: Sequence[ContactJourney],
     inside: list[ContactJourney],
     end: float,
     callback_within_s: float,

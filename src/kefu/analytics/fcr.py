@@ -21,14 +21,27 @@ the contact (where it ended), its channel and its topic (``"(none)"`` when missi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from kefu.analytics.journeys import COMPLETED, OPEN, collect_journeys, find_repeats
+from kefu.analytics.journeys import (
+    COMPLETED,
+    OPEN,
+    ContactJourney,
+    find_repeats,
+    journeys_until,
+)
 from kefu.domain.events import Event
 
-__all__ = ["DEFAULT_FCR_WINDOW_S", "NO_TOPIC", "FcrCount", "FcrReport", "compute_fcr"]
+__all__ = [
+    "DEFAULT_FCR_WINDOW_S",
+    "NO_TOPIC",
+    "FcrCount",
+    "FcrReport",
+    "compute_fcr",
+    "fcr_from_journeys",
+]
 
 DEFAULT_FCR_WINDOW_S = 7 * 86_400.0
 NO_TOPIC = "(none)"
@@ -86,9 +99,19 @@ def compute_fcr(
 ) -> FcrReport:
     """FCR of the contacts that arrived in ``[since, until)``; repeats are looked for in the
     whole log up to ``until`` (default: the last event's instant)."""
-    log = events if isinstance(events, list) else list(events)
-    end = until if until is not None else (log[-1].at if log else 0.0)
-    every = collect_journeys(log, until=end if until is not None else float("inf"))
+    every, end = journeys_until(events, until)
+    return fcr_from_journeys(every, end, window_s=window_s, since=since)
+
+
+def fcr_from_journeys(
+    every: Sequence[ContactJourney],
+    end: float,
+    *,
+    window_s: float = DEFAULT_FCR_WINDOW_S,
+    since: float = float("-inf"),
+) -> FcrReport:
+    """:func:`compute_fcr` from journeys already collected (:func:`journeys_until`), so a
+    report can share one pass over the log with the contact map."""
     repeats = find_repeats(every, window_s)
     overall = FcrCount()
     groups: tuple[dict[str, FcrCount], ...] = ({}, {}, {}, {})

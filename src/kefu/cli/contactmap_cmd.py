@@ -82,8 +82,9 @@ def contactmap(
 ) -> None:
     """Contact map and FCR from stored events: flows, blind spots, loops, broken hand-offs.
     客户接触地图与首次解决率：流向、盲点、循环转接、断裂交接。"""
-    from kefu.analytics.contactmap import build_contact_map, write_contact_map_csv
-    from kefu.analytics.fcr import compute_fcr
+    from kefu.analytics.contactmap import contact_map_from_journeys, write_contact_map_csv
+    from kefu.analytics.fcr import fcr_from_journeys
+    from kefu.analytics.journeys import journeys_until
 
     start, end = _instant(since, "since"), _instant(until, "until")
     if start is not None and end is not None and end <= start:
@@ -95,10 +96,11 @@ def contactmap(
     events = _read_events(database_url)
     lower = start if start is not None else float("-inf")
     window = window_days * DAY_S
-    cmap = build_contact_map(
-        events, since=lower, until=end, window_s=window, max_transfers=max_transfers
+    every, end_at = journeys_until(events, end)
+    cmap = contact_map_from_journeys(
+        every, end_at, since=lower, window_s=window, max_transfers=max_transfers
     )
-    fcr = compute_fcr(events, since=lower, until=end, window_s=window)
+    fcr = fcr_from_journeys(every, end_at, since=lower, window_s=window)
     if csv_file is not None:
         try:
             with csv_file.open("w", encoding="utf-8", newline="") as out:
