@@ -7,10 +7,14 @@ same topic now and then. Times, in one run:
 
 - **memory**: one pass over the events as objects (:func:`kefu.analytics.journeys.journeys_until`),
   then the contact map and FCR from those journeys, as ``kefu contactmap`` does;
-- **sqlite** (unless ``--no-sqlite``): the log stored in a temporary SQLite file through the
-  storage adapter (``SqlEventLog.append``, not timed), then read back with
-  ``SqlEventLog.read`` (JSON decode and event rebuild) and analysed: the time a
-  ``kefu contactmap`` run needs on that database.
+- **sqlite** (unless ``--no-sqlite``) and **postgres** (``--postgres URL``, in a schema of
+  its own, dropped after): the log stored through the storage adapter
+  (``SqlEventLog.append``, timed apart), read back with
+  :func:`kefu.adapters.storage.event_reader.read_events` (contact-path types only, streamed)
+  and analysed: what a ``kefu contactmap`` run does on that database.
+
+Wall and process CPU seconds are both recorded; like ``kefu contactmap``, the loaded log is
+moved out of the cyclic garbage collector's reach (``gc.freeze``) before the analysis.
 
 Prints "contact map over N events: S s" lines and writes bench/results/cases-<date>.json
 with the machine and its load average (the machine is shared: absolute figures move with the
@@ -22,6 +26,7 @@ load, compare within one run). Run:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -105,17 +110,26 @@ def synthetic_log(target: int, seed: int = 15) -> list[ev.Event]:
     return [e for _at, _seq, e in out]
 
 
+CPU: dict[str, float] = {}
+"""Process CPU seconds of the last :func:`timed` call (the load moves wall time, less this)."""
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn()
+    CPU["last"] = time.process_time() - cpu
     return result, time.perf_counter() - start
 
 
 def analyse(events: list[ev.Event]) -> dict[str, Any]:
     (every, end), pass_s = timed(lambda: journeys_until(events, None))
+    cpu = CPU["last"]
     cmap, map_s = timed(lambda: contact_map_from_journeys(every, end))
+    cpu += CPU["last"]
     fcr, fcr_s = timed(lambda: fcr_from_journeys(every, end))
+    cpu += CPU["last"]
     return {
+        "map_and_fcr_cpu_s": round(cpu, 3),
         "journeys_s": round(pass_s, 3),
         "contact_map_s": round(pass_s + map_s, 3),
         "fcr_s": round(fcr_s, 3),
@@ -129,21 +143,36 @@ def analyse(events: list[ev.Event]) -> dict[str, Any]:
     }
 
 
-def sqlite_run(events: list[ev.Event]) -> dict[str, Any]:
-    from sqlalchemy.orm import Session
+def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
+    """Store the log (SQLite in a temporary folder when ``url`` is None, else a fresh schema
+    of that PostgreSQL database), read it back with the analytics reader, analyse."""
+    from sqlalchemy import create_engine, text
 
     from kefu.adapters.storage import make_engine, upgrade
-    from kefu.adapters.storage.repositories import SqlEventLog
+    from kefu.adapters.storage.event_reader import read_events
 
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
-        upgrade(engine)
-        _none, write_s = timed(lambda: _store(engine, events))
-        with Session(engine) as session:
-            stored, read_s = timed(lambda: [s.event for s in SqlEventLog(session).read()])
-        engine.dispose()
+        schema = f"kefu_bench_{os.getpid()}" if url else None
+        if url and schema:
+            with create_engine(url).begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(url or f"sqlite:///{folder}/bench.sqlite3", schema=schema)
+        try:
+            upgrade(engine)
+            _none, write_s = timed(lambda: _store(engine, events))
+            stored, read_s = timed(lambda: list(read_events(engine)))
+            read_cpu = CPU["last"]
+        finally:
+            engine.dispose()
+            if url and schema:
+                with create_engine(url).begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    gc.freeze()  # as `kefu contactmap` does: the loaded log is long-lived
     figures = analyse(stored)
-    figures.update(store_s=round(write_s, 1), read_s=round(read_s, 3))
+    gc.unfreeze()
+    figures.update(
+        store_s=round(write_s, 1), read_s=round(read_s, 3), read_cpu_s=round(read_cpu, 3)
+    )
     figures["total_s"] = round(read_s + figures["map_and_fcr_s"], 3)
     return figures
 
@@ -164,6 +193,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--postgres", metavar="URL", help="also store and read in PostgreSQL")
     parser.add_argument("--no-write", action="store_true", help="do not write the JSON record")
     args = parser.parse_args(argv)
     record: dict[str, Any] = {
@@ -174,25 +204,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     events, build_s = timed(lambda: synthetic_log(args.events))
     print(f"synthetic log: {len(events):,} events in {build_s:.1f} s")
+    gc.freeze()  # as `kefu contactmap` does: the loaded log is long-lived
     memory = analyse(events)
+    gc.unfreeze()
     record["memory"] = memory
     print(f"contact map over {len(events):,} events: {memory['contact_map_s']:.1f} s (in memory)")
     print(
         f"contact map and FCR over {len(events):,} events: {memory['map_and_fcr_s']:.1f} s "
-        f"(one pass {memory['journeys_s']:.1f} s shared; FCR alone adds {memory['fcr_s']:.1f} s)"
+        f"(one pass {memory['journeys_s']:.1f} s shared; FCR alone adds {memory['fcr_s']:.1f} s; "
+        f"CPU {memory['map_and_fcr_cpu_s']:.1f} s)"
     )
     print(
         f"  {memory['contacts']:,} contacts, FCR {memory['fcr']:.1%}, "
         f"{memory['blind_spots']:,} blind spots, {memory['loops']:,} loops, "
         f"{memory['broken_handoffs']:,} broken hand-offs"
     )
-    if not args.no_sqlite:
-        sqlite = sqlite_run(events)
-        record["sqlite"] = sqlite
+    stores = ([("sqlite", None)] if not args.no_sqlite else []) + (
+        [("postgres", args.postgres)] if args.postgres else []
+    )
+    for name, url in stores:
+        figures = stored_run(events, url)
+        record[name] = figures
         print(
-            f"contact map over {len(events):,} stored events (SQLite): {sqlite['total_s']:.1f} s "
-            f"(read {sqlite['read_s']:.1f} s + map and FCR {sqlite['map_and_fcr_s']:.1f} s; "
-            f"storing took {sqlite['store_s']:.0f} s)"
+            f"contact map over {len(events):,} stored events ({name}): "
+            f"{figures['total_s']:.1f} s (read {figures['read_s']:.1f} s + map and FCR "
+            f"{figures['map_and_fcr_s']:.1f} s; CPU {figures['read_cpu_s']:.1f} s + "
+            f"{figures['map_and_fcr_cpu_s']:.1f} s; storing took {figures['store_s']:.0f} s)"
         )
     record["machine"]["loadavg_at_end"] = os.getloadavg()
     if not args.no_write:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -35,6 +35,7 @@ from kefu.analytics.journeys import (
     ABANDONED,
     OPEN,
     ContactJourney,
+    Repeat,
     find_repeats,
     journeys_until,
     same_problem,
@@ -143,8 +144,10 @@ def contact_map_from_journeys(
     max_transfers: int = 3,
     callback_within_s: float = DAY_S,
     unanswered_after_s: float = DAY_S,
+    repeats: Mapping[str, Repeat] | None = None,
 ) -> ContactMap:
-    """:func:`build_contact_map` from journeys already collected (:func:`journeys_until`)."""
+    """:func:`build_contact_map` from journeys already collected (:func:`journeys_until`);
+    ``repeats`` may be given too (``find_repeats(every, window_s)``, the same window)."""
     inside = [j for j in every if j.arrived_at >= since]
     edges: Counter[tuple[str, str]] = Counter()
     nodes: Counter[str] = Counter()
@@ -152,7 +155,8 @@ def contact_map_from_journeys(
         steps = ("channel:" + j.channel, *j.path, "outcome:" + _outcome(j))
         nodes.update(set(steps))
         edges.update(itertools.pairwise(steps))
-    repeats = find_repeats(every, window_s)
+    if repeats is None:
+        repeats = find_repeats(every, window_s)
     broken = [
         BrokenHandoff(
             j.contact_id,

@@ -29,6 +29,7 @@ from kefu.analytics.journeys import (
     COMPLETED,
     OPEN,
     ContactJourney,
+    Repeat,
     find_repeats,
     journeys_until,
 )
@@ -109,10 +110,13 @@ def fcr_from_journeys(
     *,
     window_s: float = DEFAULT_FCR_WINDOW_S,
     since: float = float("-inf"),
+    repeats: Mapping[str, Repeat] | None = None,
 ) -> FcrReport:
     """:func:`compute_fcr` from journeys already collected (:func:`journeys_until`), so a
-    report can share one pass over the log with the contact map."""
-    repeats = find_repeats(every, window_s)
+    report can share one pass over the log with the contact map; ``repeats`` may be given
+    too (``find_repeats(every, window_s)``, the same window)."""
+    if repeats is None:
+        repeats = find_repeats(every, window_s)
     overall = FcrCount()
     groups: tuple[dict[str, FcrCount], ...] = ({}, {}, {}, {})
     status: dict[str, str] = {}
