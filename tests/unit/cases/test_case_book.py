@@ -174,6 +174,8 @@ def test_given_full_lifecycle_when_log_replayed_through_json_then_same_cases() -
     assert case.escalations == {("resolution", 3), ("resolution", 5)}
     with pytest.raises(ValidationError):
         b.escalate("c1", "resolution", 3, "raise_priority", 8 * H)
+    with pytest.raises(ValidationError, match="unknown escalation"):
+        b.escalate("c1", "resolution", 9, "shout", 8 * H)
 
 
 def test_given_unknown_event_type_when_decoded_then_validation_error() -> None:

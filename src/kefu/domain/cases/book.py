@@ -28,6 +28,10 @@ __all__ = ["LINK_KINDS", "OWNER_KINDS", "Case", "CaseBook", "CaseLink", "CaseNot
 
 OWNER_KINDS = frozenset({"agent", "team"})
 LINK_KINDS = frozenset({"conversation", "contact", "work_item", "case"})
+# The values of kefu.domain.cases.sla's SlaClock and EscalationAction (sla imports this
+# module, so the names are repeated here rather than imported).
+_CLOCKS = frozenset({"first_response", "resolution"})
+_ACTIONS = frozenset({"notify", "raise_priority", "reassign"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +321,10 @@ class CaseBook:
         """Record an escalation step (see :func:`kefu.domain.cases.sla.evaluate`) and apply its
         effect: ``raise_priority`` adds 1, ``reassign`` gives the case to team ``to``."""
         case = self._open_case(case_id, at)
+        if clock not in _CLOCKS or action not in _ACTIONS:
+            raise ValidationError(
+                f"unknown escalation {clock}/{action}", clock=clock, action=action
+            )
         if (clock, step) in case.escalations:
             raise ValidationError(f"escalation {clock}/{step} of case {case_id} was already taken")
         if action == "reassign" and not to:
