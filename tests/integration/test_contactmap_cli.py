@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -56,7 +57,7 @@ def test_given_stored_events_when_contactmap_run_then_marks_and_csv(tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "3 contacts" in result.output and "FCR 首次解决率 50.0%" in result.output
     assert "broken hand-off" in result.output and "blind spot" in result.output
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert {(r["section"], r["contact_id"]) for r in rows if r["section"] != "edge"} >= {
         ("broken_handoff", "k1"),
         ("blind_spot", "k3"),
