@@ -82,7 +82,8 @@ class BusinessCalendar:
     time_zone: str
     weekly: tuple[tuple[Span, ...], ...]
     holidays: frozenset[date] = frozenset()
-    workdays: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
+    # Left out of the hash (a mapping is not hashable); equality still compares it.
+    workdays: Mapping[date, tuple[Span, ...]] = field(default_factory=dict, hash=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

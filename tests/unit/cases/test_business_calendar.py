@@ -117,6 +117,7 @@ def test_given_calendar_when_round_tripped_through_dict_then_equal() -> None:
         workdays={date(2026, 10, 11): "09:00-18:00"},
     )
     assert BusinessCalendar.from_dict(cal.to_dict()) == cal
+    assert hash(BusinessCalendar.from_dict(cal.to_dict())) == hash(cal)  # usable as a key
     with pytest.raises(ValidationError):
         BusinessCalendar.from_dict({"time_zone": "UTC", "weekly": [[["x", 1]]] * 7})
 
