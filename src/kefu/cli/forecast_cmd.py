@@ -226,7 +226,7 @@ def run(
         return
     console = Console()
     for q, (m, fc) in fitted.items():
-        print_queue(console, q, m, fc, event_list, histories[q])
+        print_queue(console, q, m, fc, event_list, histories[q], holiday_list)
         if q in results:
             print_backtest(console, q, results[q])
     if aht is None:

@@ -7,6 +7,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from kefu.workforce.forecast import BacktestResult, Event, Forecast, ForecastModel
@@ -86,7 +89,9 @@ def print_queue(
     fc: Forecast,
     events: list[Event],
     history: pd.Series | None = None,
+    holidays: Sequence[dt.date] = (),
 ) -> None:
+    import pandas as pd
     from rich.table import Table
 
     table = Table(title=f"Forecast 预测 — {queue}", title_justify="left")
@@ -97,6 +102,9 @@ def print_queue(
     for event in events:
         by_day.setdefault(event.day, []).append(event.label)
     days = fc.index.normalize()
+    ahead = sorted({d for d in holidays if (days == pd.Timestamp(d)).any()})
+    for day in ahead:
+        by_day.setdefault(day, []).append("holiday 节假日")
     for day in days.unique():
         on = days == day
         peak = int(fc.mean[on].argmax())
@@ -114,6 +122,14 @@ def print_queue(
         console.print(
             f"[yellow]Missing days 缺失日[/] ({len(missing)}, not read as 0 contacts 未按 0 计): "
             + ", ".join(missing),
+            highlight=False,
+        )
+    if ahead:
+        console.print(
+            "[yellow]Holidays in the forecast are forecast as ordinary days "
+            "预测期内的节假日按普通日预测[/]; label them as events (--event DATE:LABEL) to "
+            "learn their level "
+            "以事件标注可学习其话务水平",
             highlight=False,
         )
     special = model.special_days
@@ -153,7 +169,7 @@ def print_backtest(console: Any, queue: str, result: BacktestResult) -> None:
         "Model WAPE 模型",
         "Naive WAPE 朴素",
         "Ratio 比值",
-        "Floor WAPE 噪声下限",
+        "Floor WAPE 下限",
         "vs floor 对下限",
         "Model MAPE 模型",
         "Naive MAPE 朴素",

@@ -131,6 +131,9 @@ def test_given_declared_and_detected_holidays_when_run_then_left_out_and_reporte
     text = runner.invoke(app, args)
     assert "Holidays left out 已排除节假日" in text.output
     assert "Detected holidays left out 识别并排除的节假日" in text.output
+    ahead = runner.invoke(app, [*args, "--holiday", "2026-02-09"])  # the forecast day
+    assert "holiday 节假日" in ahead.output
+    assert "forecast as ordinary days 预测期内的节假日按普通日预测" in ahead.output
     off = runner.invoke(app, [*args, "--no-detect-holidays", "--json"])
     assert json.loads(off.stdout)["queues"][0]["model"]["excluded_days"]["detected_holidays"] == []
 
@@ -147,7 +150,7 @@ def test_given_backtest_when_run_then_noise_floor_in_table_and_json(tmp_path: Pa
         overall["model_wape"] / overall["floor_wape"], rel=1e-4
     )
     text = runner.invoke(app, args)
-    assert "Floor WAPE 噪声下限" in text.output and "vs floor 对下限" in text.output
+    assert "Floor WAPE 下限" in text.output and "vs floor 对下限" in text.output
 
 
 @pytest.mark.parametrize(
