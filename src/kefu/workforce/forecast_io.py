@@ -11,7 +11,9 @@ History CSV (UTF-8, header row, column names case-insensitive), either
   over whole days; a day without any contact between the first and the last is missing.
 
 Finer intervals are added up into the requested length (6-minute counts into 30 minutes);
-an interval only partly covered by the data at either end is dropped. Time-zone-aware times
+bins that straddle two intervals (6-minute counts into 15 minutes) are spread evenly over
+their minutes, so those intervals hold fractional counts; an interval only partly covered by
+the data at either end is dropped. Time-zone-aware times
 become wall-clock times of the site's time zone ``tz`` (or of their own offset without
 ``tz``); times without an offset are taken as local already. Around daylight saving time the
 skipped hour has no contact and the repeated hour's contacts are added into one wall-clock
@@ -137,11 +139,11 @@ def _input_step(times: pd.DatetimeIndex, interval_minutes: int) -> int:
     step_s = int(np.gcd.reduce(seconds)) if len(unique) > 1 else interval_minutes * 60
     first = unique[0]
     offset_s = (first.hour * 60 + first.minute) * 60 + first.second
-    if step_s % 60 or interval_minutes % (step_s // 60) or offset_s % step_s:
+    if step_s % 60 or step_s // 60 > interval_minutes or offset_s % step_s:
         raise ForecastError(
             f"the input's {step_s / 60:g}-minute intervals (first at {first:%H:%M:%S}) do "
-            f"not add up into {interval_minutes}-minute intervals; choose an interval that "
-            "is a multiple of the input's, on the same grid",
+            f"not add up into {interval_minutes}-minute intervals; choose an interval at "
+            "least as long as the input's, on the same grid",
             input_minutes=step_s / 60,
         )
     return step_s // 60
@@ -155,9 +157,15 @@ def _interval_series(
     index = pd.DatetimeIndex(raw.index)
     grid = pd.date_range(index[0], index[-1], freq=pd.Timedelta(minutes=step))
     full = _missing_days(raw.reindex(grid, fill_value=0.0), index)
+    if interval_minutes % step:
+        # Bins that straddle two intervals (6 minutes into 15): spread each count evenly
+        # over its minutes, as if its contacts arrived uniformly within it.
+        grid = pd.date_range(grid[0], periods=len(grid) * step, freq="min")
+        full = pd.Series(np.repeat(full.to_numpy() / step, step), index=grid)
+        step = 1
     bins = grid.floor(pd.Timedelta(minutes=interval_minutes))
     grouped = full.groupby(bins)
-    total = grouped.sum(min_count=1)
+    total = grouped.sum(min_count=1).round(9)  # spread shares add up to whole counts
     complete = grouped.size() == interval_minutes // step
     return total[complete.to_numpy()]
 

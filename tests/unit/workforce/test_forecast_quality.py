@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
@@ -253,3 +254,35 @@ def test_given_real_bank_arrivals_when_fitted_over_passover_then_holidays_detect
     assert model.special_days.missing == ()
     fc = model.forecast(7)
     assert fc.index[0] == pd.Timestamp("1999-05-01") and len(fc.index) == 7 * 48
+
+
+def test_given_6_minute_counts_when_loaded_at_15_minutes_then_straddling_bins_spread() -> None:
+    times = pd.date_range("2026-01-05", periods=240, freq="6min")
+    counts = np.zeros(240)
+    counts[:5] = [6, 12, 30, 6, 12]  # the first half hour: 00:00, 00:06, ..., 00:24
+    frame = pd.DataFrame({"interval_start": times.strftime("%Y-%m-%d %H:%M"), "contacts": counts})
+    series = history_from_frame(frame, 15)["default"]
+    assert len(series) == 96
+    # 00:12-00:18 straddles 00:15: half of its 30 contacts goes to each quarter hour.
+    assert series.iloc[:2].tolist() == [6 + 12 + 15, 15 + 6 + 12]
+    assert series.sum() == counts.sum()
+
+
+def test_given_bank_arrivals_when_run_at_15_minutes_through_cli_then_forecast(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["forecast", "run", str(shared_data / "anonymous_bank_1999_arrivals_6min.csv"),
+         "--interval", "15", "--horizon", "1", "--out", str(tmp_path), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    queue = json.loads(result.stdout)["queues"][0]
+    assert queue["intervals"][0]["interval_start"] == "2000-01-01T00:00:00"
+    assert len(queue["intervals"]) == 96
+    assert queue["history"]["missing_days"] == []
+    assert 100 < queue["daily"][0]["contacts"] < 600  # a Saturday: about 210 calls
