@@ -1,0 +1,62 @@
+"""The message catalogs for the pages: ``GET /i18n/{lang}.json`` (``en``, ``zh`` or any
+catalog's name such as ``zh_Hans``), and the Jinja2 environment every page renders with
+(``t(lang, key)`` and ``i18n_version`` as globals).
+
+The JSON is cacheable: with ``?v=`` equal to the catalogs' hash it is immutable for a
+year, otherwise it is revalidated by its ``ETag``. Any site may read it (the chat widget
+runs on the customer's site).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from kefu.i18n import Catalog, Catalogs, catalogs
+
+__all__ = ["I18nRoutes", "page_templates", "request_catalog"]
+
+HERE = Path(__file__).resolve().parent
+YEAR_S = 365 * 24 * 3600
+
+
+def page_templates(directory: Path = HERE / "templates") -> Jinja2Templates:
+    """The pages' templates with the catalogs' globals."""
+    templates = Jinja2Templates(directory=str(directory))
+    shipped = catalogs()
+    templates.env.globals["i18n_version"] = shipped.version
+    templates.env.globals["t"] = lambda lang, key, **values: shipped.get(lang).text(key, **values)
+    return templates
+
+
+def request_catalog(request: Request) -> Catalog:
+    """The catalog a server-rendered text uses: ``?lang=``, else ``Accept-Language``."""
+    return catalogs().negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+
+
+class I18nRoutes:
+    """``/i18n/{lang}.json`` over one set of catalogs."""
+
+    def __init__(self, shipped: Catalogs | None = None) -> None:
+        self.catalogs = shipped or catalogs()
+        self.router = APIRouter(include_in_schema=False)
+        self.router.add_api_route("/i18n/{lang}.json", self.catalog, methods=["GET"])
+
+    async def catalog(self, request: Request, lang: str) -> Response:
+        body = self.catalogs.json(lang)  # UnknownLanguage → 404 with its reason
+        tag = f'"{self.catalogs.version}-{self.catalogs.get(lang).version}"'
+        fixed = request.query_params.get("v") == self.catalogs.version
+        headers = {
+            "ETag": tag,
+            "Cache-Control": f"public, max-age={YEAR_S}, immutable" if fixed else "no-cache",
+            "Access-Control-Allow-Origin": "*",
+            "Vary": "Accept-Encoding",
+        }
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json; charset=utf-8", headers=headers)
