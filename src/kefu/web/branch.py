@@ -8,13 +8,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
 from kefu.service.authn import csrf_token
 from kefu.service.security import Security
 from kefu.web._http import user_of
 from kefu.web.desktop import desktop_agent
+from kefu.web.i18n import page_templates
 
 __all__ = ["BranchPages"]
 
@@ -30,7 +30,7 @@ class BranchPages:
     def __init__(self, settings: Settings, security: Security) -> None:
         self.settings = settings
         self.security = security
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/branch/kiosk", self.kiosk, methods=["GET"])
         self.router.add_api_route("/branch/counter", self.counter, methods=["GET"])

@@ -32,7 +32,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
 from kefu.service.access import Principal, Role
@@ -44,6 +43,7 @@ from kefu.service.security import Security
 from kefu.web._guard import SocketGuard
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
+from kefu.web.i18n import page_templates
 
 __all__ = ["DesktopPages"]
 
@@ -72,7 +72,7 @@ class DesktopPages:
         self.settings = settings
         self.security = security
         self.guard = SocketGuard(security, settings.socket_recheck_s)
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.sockets: dict[WebSocket, str] = {}
         self._dirty: asyncio.Event | None = None
         self._stopping = False

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kefu.i18n import LOCALE_DIR, SOURCE_LANGUAGE, Catalogs, UnknownLanguage, placeholders
+from kefu.service.desktop import vocabulary
 
 SHIPPED = Catalogs()
 
@@ -124,3 +125,11 @@ def test_given_a_language_directory_missing_a_key_then_the_key_check_finds_it(
     with path.open("wb") as out:
         write_po(out, po)
     assert Catalogs(tmp_path).missing() == {"zh_Hans": ["chat.open", "chat.send"]}
+
+
+def test_given_the_desktop_vocabulary_then_every_label_is_in_every_catalog() -> None:
+    keys = {p["key"] for kind in vocabulary().values() for p in kind}
+    assert len(keys) == 20
+    for language in SHIPPED.languages:
+        messages = SHIPPED.get(language).messages
+        assert sorted(k for k in keys if not messages.get(k)) == [], language
