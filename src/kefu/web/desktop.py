@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from kefu.config import Settings
 from kefu.service.access import Principal, Role
@@ -43,7 +43,7 @@ from kefu.service.security import Security
 from kefu.web._guard import SocketGuard
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
-from kefu.web.i18n import page_templates
+from kefu.web.i18n import page_templates, refusal
 
 __all__ = ["DesktopPages"]
 
@@ -126,11 +126,7 @@ class DesktopPages:
             return RedirectResponse("/login?next=/desktop", status_code=303)
         agent_id = desktop_agent(user)
         if agent_id is None:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>kefu</title>"
-                "<p>The agent desktop is for agents. 座席工作台仅供座席使用。</p>",
-                status_code=403,
-            )
+            return refusal(request, "page.agents_only")
         return self.templates.TemplateResponse(
             request,
             "desktop.html",

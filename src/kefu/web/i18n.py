@@ -9,15 +9,16 @@ runs on the customer's site).
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from kefu.i18n import Catalog, Catalogs, catalogs
 
-__all__ = ["I18nRoutes", "page_templates", "request_catalog"]
+__all__ = ["I18nRoutes", "page_templates", "refusal", "request_catalog"]
 
 HERE = Path(__file__).resolve().parent
 YEAR_S = 365 * 24 * 3600
@@ -36,6 +37,16 @@ def request_catalog(request: Request) -> Catalog:
     """The catalog a server-rendered text uses: ``?lang=``, else ``Accept-Language``."""
     return catalogs().negotiate(
         request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+
+
+def refusal(request: Request, key: str, status_code: int = 403) -> HTMLResponse:
+    """A one-line page saying why the page is refused, in the request's language."""
+    catalog = request_catalog(request)
+    return HTMLResponse(
+        f'<!doctype html><html lang="{catalog.bcp47}"><meta charset=utf-8><title>kefu</title>'
+        f"<p>{escape(catalog.text(key))}</p></html>",
+        status_code=status_code,
     )
 
 

@@ -71,3 +71,33 @@ def test_given_the_desktop_then_shortcuts_are_shown_and_canned_replies_and_merge
     assert zh["vocab.canned.greeting"].startswith("您好")
     account = agent.get("/account").text
     assert 'href="/desktop"' in account
+
+
+def test_given_a_chinese_browser_when_a_page_is_refused_or_a_login_fails_then_chinese_text(
+    center: Api,
+) -> None:
+    center.user("agent-a1", "agent", agent_id="a1")
+    center.user("boss", "supervisor", sites=("sh",))
+    boss = center.login("boss")
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    desk = boss.get("/desktop", headers=chinese)
+    assert desk.status_code == 403 and "座席工作台仅供座席使用。" in desk.text
+    assert 'lang="zh-Hans"' in desk.text and "for agents" not in desk.text
+    english = boss.get("/desktop?lang=en", headers=chinese)
+    assert "The agent desktop is for agents." in english.text
+    customers = center.login("agent-a1").get("/customers", headers=chinese)
+    assert customers.status_code == 403 and "客户查询仅供主管和管理员使用。" in customers.text
+    counter = boss.get("/branch/counter")
+    assert counter.status_code == 403 and "Counters are agent users." in counter.text
+    kiosk = center.anonymous().get("/branch/kiosk", headers=chinese).text
+    assert "<title>自助取号 · kefu</title>" in kiosk
+    browser = center.anonymous()
+    form = browser.get("/login")
+    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    wrong = browser.post(
+        "/login",
+        data={"username": "boss", "password": "not it", "csrf_token": token},
+        headers=chinese,
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 401 and "用户名或密码错误。" in wrong.text
