@@ -1,6 +1,6 @@
 """The message catalogs for the pages: ``GET /i18n/{lang}.json`` (``en``, ``zh`` or any
 catalog's name such as ``zh_Hans``), and the Jinja2 environment every page renders with
-(``t(lang, key)`` and ``i18n_version`` as globals).
+(``t(key)``, the text in the request's language, and ``i18n_version`` as globals).
 
 The JSON is cacheable: with ``?v=`` equal to the catalogs' hash it is immutable for a
 year, otherwise it is revalidated by its ``ETag``. Any site may read it (the chat widget
@@ -15,6 +15,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from kefu.i18n import Catalog, Catalogs, catalogs
 
@@ -25,12 +27,19 @@ YEAR_S = 365 * 24 * 3600
 
 
 def page_templates(directory: Path = HERE / "templates") -> Jinja2Templates:
-    """The pages' templates with the catalogs' globals."""
+    """The pages' templates with the catalogs' globals: a page is rendered in the request's
+    language and its script switches it (the EN/中文 button)."""
     templates = Jinja2Templates(directory=str(directory))
     shipped = catalogs()
     templates.env.globals["i18n_version"] = shipped.version
-    templates.env.globals["t"] = lambda lang, key, **values: shipped.get(lang).text(key, **values)
+    templates.env.globals["t"] = _text
     return templates
+
+
+@pass_context
+def _text(context: Context, key: str, **values: object) -> str:
+    """``{{ t("auth.sign_in") }}``: the text in the language of the page's request."""
+    return request_catalog(context["request"]).text(key, **values)
 
 
 def request_catalog(request: Request) -> Catalog:

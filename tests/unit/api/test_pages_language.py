@@ -101,3 +101,5 @@ def test_given_a_chinese_browser_when_a_page_is_refused_or_a_login_fails_then_ch
         follow_redirects=False,
     )
     assert wrong.status_code == 401 and "用户名或密码错误。" in wrong.text
+    assert ">用户名</label>" in wrong.text and ">Username</label>" not in wrong.text
+    assert ">Username</label>" in center.anonymous().get("/login").text
