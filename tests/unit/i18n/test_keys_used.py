@@ -8,7 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 
+import kefu
 import kefu.web
 from kefu.i18n import SOURCE_LANGUAGE, Catalogs
 
@@ -62,3 +65,14 @@ def test_given_a_page_template_then_every_key_it_marks_is_in_the_catalog(templat
     merge = {key for kind, key in found if kind == "merge"}
     assert _unknown(TEMPLATES[template], keys) == []
     assert _unknown("merge", merge) == []
+
+
+def test_given_babel_extraction_with_babel_cfg_then_every_server_side_key_is_in_the_catalog() -> (
+    None
+):
+    with (Path(__file__).resolve().parents[3] / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config, "babel.cfg")
+    root = Path(kefu.__file__).resolve().parent
+    keys = {str(found[2]) for found in extract_from_dir(root, method_map, options_map, keywords={})}
+    assert {"auth.sign_in", "wallboard.waiting", "page.agents_only"} <= keys
+    assert sorted(k for k in keys if k not in ENGLISH) == []
