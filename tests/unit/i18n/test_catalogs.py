@@ -133,3 +133,12 @@ def test_given_the_desktop_vocabulary_then_every_label_is_in_every_catalog() -> 
     for language in SHIPPED.languages:
         messages = SHIPPED.get(language).messages
         assert sorted(k for k in keys if not messages.get(k)) == [], language
+
+
+@given(st.text(max_size=80), st.text(max_size=200))
+def test_given_any_language_choice_and_header_then_negotiation_picks_a_shipped_catalog(
+    asked: str, header: str
+) -> None:
+    assert SHIPPED.negotiate(asked, header).language in SHIPPED.languages
+    name = SHIPPED.resolve(asked)
+    assert name is None or name in SHIPPED.languages
