@@ -14,6 +14,10 @@ returns a new flow version (a draft) and the list of changes with the evidence:
    than ``margin``); either way the figures are reported. Digits are renumbered 1, 2, …
    in the new order ("0" stays the agent). Prompts that name digits need a human look.
 
+Volumes are the measured choices: callers who gave up before hearing their option are not
+counted, which underrates options listed late. Re-measure after a period on the new order
+(the re-derivation every 3–4 months does that).
+
 :func:`rederivation_due` tells admins when the published flow is older than the
 re-derivation period (seed 001: every 3–4 months; default 90 days).
 """

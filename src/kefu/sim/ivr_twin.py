@@ -27,14 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from kefu.domain.ivr.flow import CallbackNode, Flow, TransferNode
+from kefu.analytics.ivr import IvrReport
+from kefu.domain.ivr.flow import CallbackNode, Flow, MenuNode, TransferNode
 from kefu.sim.engine import run_replication
 from kefu.sim.ivr_callers import CallerModel, CallerResult, simulate_callers
 from kefu.sim.plan import compile_scenario
 from kefu.sim.scenario_io import parse_scenario
 from kefu.sim.summary import Estimate, estimate
 
-__all__ = ["AgentFloor", "FlowComparison", "compare_flows"]
+__all__ = ["AgentFloor", "FlowComparison", "compare_flows", "intents_from_report"]
 
 FIGURES = ("abandonment", "time_to_service_s", "agent_contacts", "occupancy", "service_level")
 
@@ -74,6 +75,24 @@ class FlowComparison:
                 for k in FIGURES
             },
         }
+
+
+def intents_from_report(flow: Flow, report: IvrReport) -> dict[str, float]:
+    """What callers came for, from the measured choices: the node each final menu choice
+    (one not leading to another menu) led to, plus the agent node for those who asked for
+    an agent. Callers who gave up before choosing are assumed to want the same mix."""
+    intents: dict[str, float] = {}
+    for o in report.options:
+        target = flow.nodes.get(o.next)
+        if target is None or isinstance(target, MenuNode):
+            continue
+        intents[o.next] = intents.get(o.next, 0.0) + o.count
+    asked = report.to_agents_by_reason.get("agent_requested", 0)
+    if asked:
+        intents[flow.agent] = intents.get(flow.agent, 0.0) + asked
+    if not intents:
+        raise ValueError("the traffic has no menu choice of this flow: no intent to simulate")
+    return intents
 
 
 def _queues(flow: Flow) -> set[str]:
