@@ -4,8 +4,11 @@ Reads the events of :mod:`kefu.domain.ivr.events` (any order, any number of cont
 optionally, the routing events of the same contact ids for what happened after the hand-off.
 Definitions (times in seconds):
 
-- *contained*: the flow ended the contact itself (``Ended``): served by self-service;
-  ``coverage`` = contained / contacts, against seed 001's 78 % target.
+- *contained*: the flow ended the contact itself (``Ended``), or the customer hung up after
+  a self-service that worked (an outcome other than ``error``, ``timeout`` or
+  ``unknown_action``) without asking for an agent: served by self-service;
+  ``coverage`` = contained / contacts, against seed 001's 78 % target. *Abandoned*: left
+  without a hand-off and without such a self-service.
 - *depth*: the number of menus (language menus included) a contact heard so far; a contact
   that abandons does so at its current depth. ``abandon_rate`` at depth d = abandons at d /
   contacts that reached d; ``cumulative`` = 1 − Π(1 − rate) up to d: the share expected to
@@ -31,6 +34,7 @@ from kefu.domain.ivr import events as ev
 
 __all__ = [
     "COVERAGE_TARGET",
+    "FAILED_OUTCOMES",
     "SEED001_ABANDONMENT",
     "DepthRow",
     "IvrReport",
@@ -45,6 +49,8 @@ COVERAGE_TARGET = 0.78
 SEED001_ABANDONMENT: Mapping[int, float] = {5: 0.52, 7: 0.87}
 WEEK_S = 7 * 86400.0
 _MENU_KINDS = frozenset({"menu", "language"})
+#: Self-service outcomes that did not serve the customer.
+FAILED_OUTCOMES = frozenset({"error", "timeout", "unknown_action"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +129,7 @@ class _Contact:
     abandon_depth: int | None = None
     customer: str | None = None
     handed: bool = False
+    self_served: bool = False
     loop: bool = False
     flows: set[str] | None = None
 
@@ -259,6 +266,7 @@ def _fold(
         if e.ok and e.customer_id:
             c.customer = c.customer or e.customer_id
     elif isinstance(e, ev.SelfServiceCompleted):
+        c.self_served = c.self_served or e.outcome not in FAILED_OUTCOMES
         if c.started is not None:
             times[f"action:{e.action}"].append(e.at - c.started)
     elif isinstance(e, ev.HandedOff):
@@ -269,9 +277,12 @@ def _fold(
         if c.started is not None:
             times[f"queue:{e.queue_id}"].append(e.at - c.started)
     elif isinstance(e, ev.Abandoned):
-        c.outcome = "abandoned"
-        c.abandon_depth = c.depth
         c.ended = e.at
+        if c.self_served:  # hung up once served: contained, not a menu's abandon
+            c.outcome = "contained"
+        else:
+            c.outcome = "abandoned"
+            c.abandon_depth = c.depth
     elif isinstance(e, ev.Ended):
         c.outcome = "contained"
         c.ended = e.at

@@ -5,8 +5,9 @@ returns a new flow version (a draft) and the list of changes with the evidence:
 
 1. *Flatten* menus deeper than ``max_depth`` levels (seed 001: 4): a deep menu's options
    take the place of the parent option that led to it, when the parent keeps ≤ 9 options.
-2. *Merge* low-volume options (share of the menu's choices below ``min_share``, two or
-   more of them) into one "other services" option that leads to an agent: seed 001's 78 %
+2. *Merge* low-volume service options (share of the menu's choices below ``min_share``,
+   two or more of them, in a menu of 4 or more options; options into another menu are
+   kept) into one "other services" option that leads to an agent: seed 001's 78 %
    of the service content by self-service, the rest to agents.
 3. *Order* options by volume, with seed 001's exception: the services ranked 3rd and 4th
    go before the 1st and 2nd, whose callers persist anyway — unless the data say the top
@@ -43,6 +44,7 @@ __all__ = [
 
 REDERIVATION_DAYS = 90
 _MAX_OPTIONS = 9
+_MERGE_FROM = 4  # smaller menus gain nothing from merging
 _OTHER_LABEL = {"zh": "其他服务（人工）", "en": "Other services (agent)"}
 _OTHER_KEYWORDS = ("其他", "other")
 
@@ -62,12 +64,14 @@ class Change:
 class OrderEvidence:
     """For menu ``node_id``: the options ranked by volume (``next`` node, choices, share of
     those callers who abandoned after choosing); the abandonment of the top two and of the
-    others; whether seed 001's exception was applied and the resulting order."""
+    others; whether seed 001's exception could apply (4 or more options chosen), whether it
+    was applied and the resulting order."""
 
     node_id: str
     ranked: tuple[tuple[str, int, float], ...]
     top_abandon: float
     rest_abandon: float
+    applicable: bool
     exception_applied: bool
     order: tuple[str, ...]
 
@@ -205,10 +209,14 @@ def _merge(
         total = sum(counts.get((node_id, o.next), 0) for o in node.options)
         if total == 0:
             continue
-        low = [
+        if len(node.options) < _MERGE_FROM:
+            continue
+        low = [  # services only: a way back or into another menu is not merged away
             o
             for o in node.options
-            if o.next != flow.agent and counts.get((node_id, o.next), 0) < min_share * total
+            if o.next != flow.agent
+            and not isinstance(nodes.get(o.next), MenuNode)
+            and counts.get((node_id, o.next), 0) < min_share * total
         ]
         if len(low) < 2 or len(low) == len(node.options):
             continue
@@ -254,7 +262,8 @@ def _order(
             return sum(gone.get((nid, o.next), 0) for o in opts) / chose if chose else 0.0
 
         top_rate, rest_rate = rate(ranked[:2]), rate(ranked[2:])
-        apply = len(ranked) >= 4 and n[ranked[3].next] > 0 and top_rate <= rest_rate + margin
+        applicable = len(ranked) >= 4 and n[ranked[3].next] > 0
+        apply = applicable and top_rate <= rest_rate + margin
         order = ranked[2:4] + ranked[:2] + ranked[4:] if apply else ranked
         evidence.append(
             OrderEvidence(
@@ -269,6 +278,7 @@ def _order(
                 ),
                 top_rate,
                 rest_rate,
+                applicable,
                 apply,
                 tuple(o.next for o in order),
             )

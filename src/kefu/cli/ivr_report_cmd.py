@@ -252,6 +252,7 @@ def optimize_cmd(
                     "ranked": [list(r) for r in e.ranked],
                     "top_abandon": e.top_abandon,
                     "rest_abandon": e.rest_abandon,
+                    "applicable": e.applicable,
                     "exception_applied": e.exception_applied,
                     "order": list(e.order),
                 }
@@ -286,6 +287,13 @@ def _print_proposal(
     for c in proposal.changes:
         console.print(f"• [bold]{c.kind}[/] {escape(c.en)}\n  {escape(c.zh)}", highlight=False)
     for e in proposal.evidence:
+        if not e.applicable:
+            console.print(
+                f"{escape(e.node_id)}: fewer than 4 options chosen, ordered by volume "
+                "(少于 4 个选项，按话务量排序)",
+                highlight=False,
+            )
+            continue
         rule = "applied 采用" if e.exception_applied else "not applied 未采用"
         console.print(
             f"{escape(e.node_id)}: seed 001 exception {rule}; callers of the top two gave up "

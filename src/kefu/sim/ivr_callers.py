@@ -24,14 +24,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from kefu.analytics.ivr import FAILED_OUTCOMES
 from kefu.domain.ivr import begin, step
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.flow import (
+    ActionNode,
     CallbackNode,
     CollectNode,
     EndNode,
     Flow,
+    HoursNode,
     MenuNode,
     Node,
     VerifyNode,
@@ -62,7 +65,7 @@ class CallerModel:
     ``persistence`` (intent → factor ≥ 0, default 1) divides the level hazards and
     multiplies the time patience of those callers (seed 001: the top services' callers
     persist). ``action_s``: self-service duration; ``action_outcomes``: action → outcome
-    (default ``ok``); ``slot_values``: answers to collect nodes by slot.
+    (default: the first outcome its node names); ``slot_values``: answers to collect nodes by slot.
     """
 
     intents: Mapping[str, float]
@@ -91,7 +94,9 @@ class CallerModel:
 class CallerResult:
     """One caller: ``outcome`` ``contained`` (the flow ended it), ``agent`` (handed to
     ``queue_id`` at ``left_s``), ``abandoned``, ``flow`` (chained to another flow) or
-    ``stuck``; ``depth``: menus heard; ``served_s``: when it reached its intent's node."""
+    ``stuck``; ``depth``: menus heard (language menus included); ``served_s``: when it was
+    served: its intent's action answered successfully, or its intent's node reached. A
+    caller who hangs up once served counts as ``contained``."""
 
     contact_id: str
     intent: str
@@ -138,6 +143,26 @@ def listening_flow(flow: Flow, model: CallerModel, language: str) -> Flow:
         flow.agent_keywords,
         flow.max_visits,
     )
+
+
+class _AlwaysOpen:
+    """The calendar of an hours node the caller of :func:`simulate_callers` did not give."""
+
+    def is_open(self, now: float) -> bool:
+        return True
+
+
+def _with_calendars(flow: Flow, ctx: m.IvrContext) -> m.IvrContext:
+    """``ctx`` with an always-open calendar for every hours node it has no calendar for."""
+    missing = {
+        n.calendar
+        for n in flow.nodes.values()
+        if isinstance(n, HoursNode) and n.calendar not in ctx.calendars
+    }
+    if not missing:
+        return ctx
+    calendars: dict[str, m.Calendar] = {**ctx.calendars, **{c: _AlwaysOpen() for c in missing}}
+    return m.IvrContext(ctx.tokenizer, calendars)
 
 
 def _distances(flow: Flow, target: str) -> dict[str, int]:
@@ -224,7 +249,8 @@ def simulate_callers(
     keep_events: bool = False,
 ) -> list[CallerResult]:
     """Run one caller per arrival instant (s) through ``flow``; the draws depend only on
-    ``seed`` and the caller's index, never on the flow (common random numbers)."""
+    ``seed`` and the caller's index, never on the flow (common random numbers). Hours
+    nodes whose calendar ``ctx`` lacks find the center open."""
     rng = np.random.default_rng(seed)
     n = len(arrivals_s)
     names = list(model.intents)
@@ -234,7 +260,7 @@ def simulate_callers(
     level_u = rng.random((n, MAX_LEVELS))
     language = model.language or flow.languages[0]
     sim_flow = listening_flow(flow, model, language)
-    context = ctx or m.IvrContext()
+    context = _with_calendars(sim_flow, ctx or m.IvrContext())
     router = _Router(sim_flow)
     out: list[CallerResult] = []
     for i, t0 in enumerate(arrivals_s):
@@ -276,16 +302,15 @@ def _one_caller(
     state, actions, events = begin(flow, cid, t0, language=language, ctx=ctx)
     log: list[ev.IvrEvent] = list(events) if keep else []
     depth = 0
-    served: float | None = t0 if flow.start == intent else None
+    served: float | None = None
+    waits_action = isinstance(flow.nodes.get(intent), ActionNode)
     queue: str | None = None
     callback = False
     t = t0
     give_up = t0 + patience_s
     for _ in range(_MAX_TURNS):
-        if served is None and any(
-            isinstance(e, ev.NodeEntered) and e.node_id == intent for e in events
-        ):
-            served = t
+        if served is None:
+            served = _served_at(events, intent, waits_action)
         inp: m.Input | None = None
         at = t
         heard = 0.0
@@ -293,7 +318,7 @@ def _one_caller(
             if isinstance(a, m.Say):
                 heard += _listen(a.text, model.per_char_s)
             elif isinstance(a, m.RunAction):
-                outcome = model.action_outcomes.get(a.action, "ok")
+                outcome = model.action_outcomes.get(a.action) or _first_outcome(flow, a)
                 inp, at = m.ActionDone(outcome), t + heard + model.action_s
             elif isinstance(a, m.VerifyIdentity):
                 inp, at = m.VerifyDone(True, f"cust-{cid}"), t + heard
@@ -323,7 +348,32 @@ def _one_caller(
         "abandon": "abandoned",
         "flow": "flow",
     }.get(state.outcome or "", "stuck")
+    if outcome == "abandoned" and served is not None:
+        outcome = "contained"  # hung up once served, as the analytics count it
     return CallerResult(cid, intent, t0, t, outcome, depth, queue, callback, served, tuple(log))
+
+
+def _first_outcome(flow: Flow, action: m.RunAction) -> str:
+    """The outcome an action answers by default: the first its node names (the success
+    path, by convention), else ``ok``."""
+    node = flow.nodes[action.node_id]
+    return next(iter(node.outcomes), "ok") if isinstance(node, ActionNode) else "ok"
+
+
+def _served_at(events: list[ev.IvrEvent], intent: str, waits_action: bool) -> float | None:
+    """When these events serve the intent: its action's successful result, or entering
+    it when it is not an action (``None``: not yet)."""
+    for e in events:
+        if waits_action:
+            if (
+                isinstance(e, ev.SelfServiceCompleted)
+                and e.node_id == intent
+                and e.outcome not in FAILED_OUTCOMES
+            ):
+                return e.at
+        elif isinstance(e, ev.NodeEntered) and e.node_id == intent:
+            return e.at
+    return None
 
 
 def _answer(
@@ -347,8 +397,9 @@ def _answer(
         if isinstance(node, VerifyNode):
             return m.Reply("1" * node.secret_length[0]), t + listen, depth
         return m.Reply("2"), t + listen, depth  # a callback offer: keep waiting
-    if ask.retry == 0 and not node.is_language:
+    if ask.retry == 0:  # a language menu is a level too, as for the linter and the analytics
         depth += 1
+    if ask.retry == 0 and served is None:  # once served, the caller only wants to finish
         hazard = model.level_hazard[min(depth, len(model.level_hazard)) - 1] / max(factor, 1e-9)
         u = float(level_u[min(depth, MAX_LEVELS) - 1])
         if u < hazard:
@@ -358,10 +409,12 @@ def _answer(
         index: int | None = 0
     elif served is not None:
         index = router.ending(node)
+    elif intent == flow.agent:  # an option straight to the agent, else "0"
+        index = next((i for i, o in enumerate(node.options) if o.next == flow.agent), None)
     else:
         index = router.choose(node, intent)
-        if index is None:
-            index = router.choose(node, flow.agent)
+        if index is None:  # the service is gone from the flow: the "other" option, or "0"
+            index = next((i for i, o in enumerate(node.options) if o.next == flow.agent), None)
     if index is None:
         return m.Reply("0"), t + model.prompt_s + model.decide_s, depth
     return m.Reply(node.options[index].digit), t + _menu_listen(ask, model, index), depth

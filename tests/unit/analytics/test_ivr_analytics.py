@@ -93,3 +93,24 @@ def test_given_no_event_when_reported_then_shares_are_undefined_not_zero() -> No
     r = ivr_report([])
     assert r.contacts == 0 and math.isnan(r.coverage)
     assert r.to_dict()["coverage"] is None
+
+
+def test_given_a_hang_up_after_self_service_when_reported_then_it_is_contained_not_abandoned() -> (
+    None
+):
+    served = [
+        _start(0.0, "a"),
+        _menu(0.0, "a", "main"),
+        ev.SelfServiceCompleted(5.0, "a", "balance", "balance", "ok", {}),
+        _menu(6.0, "a", "more"),
+        ev.Abandoned(8.0, "a", "more"),
+    ]
+    failed = [
+        _start(0.0, "b"),
+        _menu(0.0, "b", "main"),
+        ev.SelfServiceCompleted(5.0, "b", "balance", "balance", "error", {}),
+        ev.Abandoned(8.0, "b", "main"),
+    ]
+    r = ivr_report(served + failed)
+    assert (r.contained, r.abandoned) == (1, 1)
+    assert {d.depth: d.abandoned for d in r.depth} == {1: 1, 2: 0}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import numpy as np
 import pytest
 from ivr_centers import VOLUMES, center, chain
 
+from kefu.adapters.ivr.files import load_flow
 from kefu.analytics.ivr import ivr_report
 from kefu.domain.ivr import replay
 from kefu.sim.ivr_callers import CallerModel, simulate_callers
@@ -69,3 +73,32 @@ def test_given_bad_intents_when_the_model_is_built_then_it_is_refused() -> None:
         CallerModel(intents={})
     with pytest.raises(ValueError, match="level_hazard"):
         CallerModel(intents={"a": 1.0}, level_hazard=(1.5,))
+
+
+def test_given_the_demo_bank_flow_when_callers_go_through_then_sim_and_analytics_agree() -> None:
+    bank = load_flow(Path(__file__).parents[3] / "examples" / "ivr" / "bank.yaml")
+    model = CallerModel(
+        intents={
+            "balance": 0.4,
+            "transactions": 0.3,
+            "card_confirm": 0.1,
+            "bill": 0.1,
+            "agent": 0.1,
+        }
+    )
+    callers = simulate_callers(
+        bank, model, [30.0 * i for i in range(300)], np.random.SeedSequence(1), keep_events=True
+    )
+    outcomes = Counter(c.outcome for c in callers)
+    assert outcomes["stuck"] == 0 and outcomes["contained"] > 150
+    report = ivr_report(e for c in callers for e in c.events)
+    assert (report.contained, report.handed_off, report.abandoned) == (
+        outcomes["contained"],
+        outcomes["agent"],
+        outcomes["abandoned"],
+    )
+    # Those who want an agent press 0 and are handed off with what the IVR learned.
+    wanted = sum(c.intent == "agent" and c.outcome == "agent" for c in callers)
+    assert report.to_agents_by_reason.get("agent_requested") == wanted > 0
+    assert {c.queue_id for c in callers if c.outcome == "agent"} == {"billing"}
+    assert {"action:balance", "action:card_block"} <= {s.service for s in report.service_times}

@@ -9,11 +9,13 @@ options come first (rearrangement inequality).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
 from ivr_centers import VOLUMES, center, chain
 
+from kefu.adapters.ivr.files import load_flow
 from kefu.analytics.ivr import ivr_report
 from kefu.analytics.ivr_optimize import propose, rederivation_due
 from kefu.domain.ivr import parse_flow
@@ -55,7 +57,7 @@ def test_given_top_callers_who_abandon_when_optimized_then_volume_order_and_the_
     proposal = propose(center(WORST), report)  # type: ignore[arg-type]
     assert _order(proposal.flow) == ["s1", "s2", "s3", "s4"]
     (evidence,) = proposal.evidence
-    assert not evidence.exception_applied
+    assert evidence.applicable and not evidence.exception_applied
     assert evidence.top_abandon > evidence.rest_abandon + 0.05
     assert [d for d, _ in [(o.digit, o) for o in proposal.flow.nodes["main"].options]] == [  # type: ignore[attr-defined]
         "1",
@@ -85,7 +87,7 @@ def test_given_persistent_top_callers_when_optimized_then_seed001s_exception_is_
     model = CallerModel(intents=VOLUMES, patience_mean_s=600.0, action_s=2.0)
     proposal = propose(center(WORST), _traffic(model))  # type: ignore[arg-type]
     (evidence,) = proposal.evidence
-    assert evidence.exception_applied
+    assert evidence.applicable and evidence.exception_applied
     assert evidence.top_abandon <= evidence.rest_abandon + 0.05
     assert _order(proposal.flow) == ["s3", "s4", "s1", "s2"]
     assert [r[0] for r in evidence.ranked] == ["s1", "s2", "s3", "s4"]
@@ -179,3 +181,23 @@ def test_given_callers_for_an_agent_when_twinned_then_the_router_serves_the_hand
     assert (effect.current["occupancy"].mean or 0) > 0.5
     t = effect.difference["time_to_service_s"]
     assert t.mean is not None and t.mean < 0  # the agent option is heard first
+
+
+def test_given_the_demo_bank_when_optimized_then_its_main_menu_already_follows_seed001() -> None:
+    bank = load_flow(Path(__file__).parents[3] / "examples" / "ivr" / "bank.yaml")
+    model = CallerModel(
+        intents={"balance": 0.4, "transactions": 0.3, "bill": 0.12, "card_confirm": 0.08}
+    )
+    callers = simulate_callers(
+        bank, model, [30.0 * i for i in range(600)], np.random.SeedSequence(4), keep_events=True
+    )
+    proposal = propose(bank, ivr_report(e for c in callers for e in c.events))
+    main = next(e for e in proposal.evidence if e.node_id == "main")
+    assert main.exception_applied
+    assert (
+        _order(proposal.flow) == _order(bank) == ["bill", "card_confirm", "balance", "transactions"]
+    )
+    assert all(c.node_id != "main" for c in proposal.changes)
+    small = [e for e in proposal.evidence if e.node_id in ("more", "card_confirm")]
+    assert small and not any(e.applicable for e in small)
+    assert not [i for i in lint(proposal.flow) if i.severity == "error"]
