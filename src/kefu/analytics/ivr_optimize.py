@@ -13,7 +13,8 @@ returns a new flow version (a draft) and the list of changes with the evidence:
    go before the 1st and 2nd, whose callers persist anyway — unless the data say the top
    two's callers do abandon (their abandonment after choosing exceeds the others' by more
    than ``margin``); either way the figures are reported. Digits are renumbered 1, 2, …
-   in the new order ("0" stays the agent). Prompts that name digits need a human look.
+   in the new order ("0" stays the agent); options to an agent stay last. Prompts that
+   name digits need a human look.
 
 Volumes are the measured choices: callers who gave up before hearing their option are not
 counted, which underrates options listed late. Re-measure after a period on the new order
@@ -62,7 +63,7 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class OrderEvidence:
-    """For menu ``node_id``: the options ranked by volume (``next`` node, choices, share of
+    """For menu ``node_id``: the service options ranked by volume (``next`` node, choices, share of
     those callers who abandoned after choosing); the abandonment of the top two and of the
     others; whether seed 001's exception could apply (4 or more options chosen), whether it
     was applied and the resulting order."""
@@ -113,7 +114,7 @@ def propose(
     changes: list[Change] = []
     _flatten(flow, nodes, counts, gone, max_depth, changes)
     _merge(flow, nodes, counts, gone, min_share, changes)
-    evidence = _order(nodes, counts, gone, margin, changes)
+    evidence = _order(flow.agent, nodes, counts, gone, margin, changes)
     new = Flow(
         flow.flow_id,
         flow.start,
@@ -241,6 +242,7 @@ def _merge(
 
 
 def _order(
+    agent: str,
     nodes: dict[str, Node],
     counts: Mapping[tuple[str, str], int],
     gone: Mapping[tuple[str, str], int],
@@ -255,7 +257,9 @@ def _order(
         n = {o.next: counts.get((node_id, o.next), 0) for o in node.options}
         if sum(n.values()) == 0:
             continue
-        ranked = sorted(node.options, key=lambda o: -n[o.next])  # stable: ties keep order
+        # Services by volume (stable: ties keep their order); ways to an agent stay last.
+        ranked = sorted((o for o in node.options if o.next != agent), key=lambda o: -n[o.next])
+        to_agent = [o for o in node.options if o.next == agent]
 
         def rate(opts: list[MenuOption], n: Mapping[str, int] = n, nid: str = node_id) -> float:
             chose = sum(n[o.next] for o in opts)
@@ -264,7 +268,7 @@ def _order(
         top_rate, rest_rate = rate(ranked[:2]), rate(ranked[2:])
         applicable = len(ranked) >= 4 and n[ranked[3].next] > 0
         apply = applicable and top_rate <= rest_rate + margin
-        order = ranked[2:4] + ranked[:2] + ranked[4:] if apply else ranked
+        order = (ranked[2:4] + ranked[:2] + ranked[4:] if apply else ranked) + to_agent
         evidence.append(
             OrderEvidence(
                 node_id,

@@ -49,7 +49,8 @@ def _instant(text: str, name: str) -> float:
 def _read_events(
     path: Path, since: str | None, until: str | None
 ) -> tuple[list[IvrEvent], list[Event]]:
-    """IVR and router events of ``path`` with ``since`` ≤ at < ``until``."""
+    """IVR and router events of ``path`` of the contacts whose first IVR event is in
+    [``since``, ``until``)."""
     from kefu.domain.errors import ValidationError
     from kefu.domain.events import event_from_dict
     from kefu.domain.ivr.events import ivr_event_from_dict
@@ -58,6 +59,7 @@ def _read_events(
     high = math.inf if until is None else _instant(until, "--until")
     ivr: list[IvrEvent] = []
     routing: list[Event] = []
+    first: dict[str, float] = {}  # contact id → its first IVR event's instant
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -76,9 +78,14 @@ def _read_events(
             raise _fail(
                 f"{path.name} line {number}: not an event: {exc} (第 {number} 行无效)"
             ) from None
-        if low <= event.at < high:
-            bucket.append(event)
-    return ivr, routing
+        bucket.append(event)
+        if bucket is ivr:
+            first[event.contact_id] = min(event.at, first.get(event.contact_id, event.at))
+    # A contact counts whole, in the window where it started.
+    keep = {cid for cid, at in first.items() if low <= at < high}
+    return [e for e in ivr if e.contact_id in keep], [
+        e for e in routing if getattr(e, "contact_id", None) in keep
+    ]
 
 
 def _pct(x: float | None) -> str:
@@ -132,7 +139,10 @@ def _print_report(console: Console, r: IvrReport) -> None:
     for s in r.service_times:
         times.add_row(escape(s.service), str(s.count), f"{s.mean_s:.1f}", f"{s.median_s:.1f}")
     console.print(times)
-    reasons = ", ".join(f"{k} {v}" for k, v in r.to_agents_by_reason.items()) or "–"
+    reasons = (
+        ", ".join(f"{k} {v} ({_pct(v / r.contacts)})" for k, v in r.to_agents_by_reason.items())
+        or "–"
+    )
     console.print(f"to agents by reason 转人工原因: {escape(reasons)}", highlight=False)
 
 
