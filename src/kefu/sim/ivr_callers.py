@@ -18,7 +18,6 @@ so the simulated flow's timeouts are lengthened by their prompts' listening time
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -32,13 +31,12 @@ from kefu.domain.ivr.flow import (
     ActionNode,
     CallbackNode,
     CollectNode,
-    EndNode,
     Flow,
-    HoursNode,
     MenuNode,
     Node,
     VerifyNode,
 )
+from kefu.sim.ivr_paths import OptionChooser, luhn_fill, with_calendars
 
 __all__ = [
     "SEED001_LEVEL_HAZARD",
@@ -145,98 +143,12 @@ def listening_flow(flow: Flow, model: CallerModel, language: str) -> Flow:
     )
 
 
-class _AlwaysOpen:
-    """The calendar of an hours node the caller of :func:`simulate_callers` did not give."""
-
-    def is_open(self, now: float) -> bool:
-        return True
-
-
-def _with_calendars(flow: Flow, ctx: m.IvrContext) -> m.IvrContext:
-    """``ctx`` with an always-open calendar for every hours node it has no calendar for."""
-    missing = {
-        n.calendar
-        for n in flow.nodes.values()
-        if isinstance(n, HoursNode) and n.calendar not in ctx.calendars
-    }
-    if not missing:
-        return ctx
-    calendars: dict[str, m.Calendar] = {**ctx.calendars, **{c: _AlwaysOpen() for c in missing}}
-    return m.IvrContext(ctx.tokenizer, calendars)
-
-
-def _distances(flow: Flow, target: str) -> dict[str, int]:
-    """Menus passed from each node to reach ``target`` (breadth-first on reversed edges)."""
-    reverse: dict[str, list[str]] = {n: [] for n in flow.nodes}
-    for node_id, node in flow.nodes.items():
-        for t in node.targets():
-            reverse[t].append(node_id)
-    if target not in flow.nodes:
-        return {}
-    dist = {target: 0}
-    todo = deque([target])
-    while todo:
-        n = todo.popleft()
-        for p in reverse[n]:
-            if p not in dist:
-                dist[p] = dist[n] + 1
-                todo.append(p)
-    return dist
-
-
-@dataclass(slots=True)
-class _Router:
-    """Which option a caller with a given intent presses at each menu (memoized)."""
-
-    flow: Flow
-    memo: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def dist(self, target: str) -> dict[str, int]:
-        d = self.memo.get(target)
-        if d is None:
-            d = self.memo[target] = _distances(self.flow, target)
-        return d
-
-    def choose(self, menu: MenuNode, target: str) -> int | None:
-        """Index of the option leading closest to ``target`` (None: none leads there)."""
-        d = self.dist(target)
-        best: tuple[int, int] | None = None
-        for i, o in enumerate(menu.options):
-            k = d.get(o.next)
-            if k is not None and (best is None or k < best[0]):
-                best = (k, i)
-        return None if best is None else best[1]
-
-    def ending(self, menu: MenuNode) -> int | None:
-        ends = [n for n, node in self.flow.nodes.items() if isinstance(node, EndNode)]
-        best: tuple[int, int] | None = None
-        for end in ends:
-            i = self.choose(menu, end)
-            if i is not None:
-                k = self.dist(end)[menu.options[i].next]
-                if best is None or k < best[0]:
-                    best = (k, i)
-        return None if best is None else best[1]
-
-
-def _luhn_fill(digits: str) -> str:
-    """``digits`` with its last digit replaced by the Luhn check digit."""
-    body = digits[:-1]
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
-
-
 def _collect_answer(node: CollectNode, model: CallerModel) -> str:
     given = model.slot_values.get(node.slot)
     if given is not None:
         return given
     value = "6" * max(node.min_length, 2)
-    return _luhn_fill(value) if node.luhn else value
+    return luhn_fill(value) if node.luhn else value
 
 
 def simulate_callers(
@@ -260,8 +172,8 @@ def simulate_callers(
     level_u = rng.random((n, MAX_LEVELS))
     language = model.language or flow.languages[0]
     sim_flow = listening_flow(flow, model, language)
-    context = _with_calendars(sim_flow, ctx or m.IvrContext())
-    router = _Router(sim_flow)
+    context = with_calendars(sim_flow, ctx or m.IvrContext())
+    router = OptionChooser(sim_flow)
     out: list[CallerResult] = []
     for i, t0 in enumerate(arrivals_s):
         intent = names[intent_idx[i]]
@@ -288,7 +200,7 @@ def simulate_callers(
 def _one_caller(
     flow: Flow,
     model: CallerModel,
-    router: _Router,
+    router: OptionChooser,
     ctx: m.IvrContext,
     cid: str,
     intent: str,
@@ -379,7 +291,7 @@ def _served_at(events: list[ev.IvrEvent], intent: str, waits_action: bool) -> fl
 def _answer(
     flow: Flow,
     model: CallerModel,
-    router: _Router,
+    router: OptionChooser,
     ask: m.Ask,
     intent: str,
     served: float | None,
