@@ -201,6 +201,9 @@ def optimize_cmd(
         None, "--published-at", help="When the current flow was published (ISO). 发布时间。"
     ),
     period_days: int = typer.Option(90, "--period-days", min=1, help="Re-derive every. 周期。"),
+    patience_s: float = typer.Option(
+        900.0, "--patience-s", min=1.0, help="Callers' mean patience in the IVR (s). 耐心。"
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON. 输出 JSON"),
 ) -> None:
     """Propose a new version of FLOW from its traffic (seed 001's rules: order by volume with
@@ -230,20 +233,23 @@ def optimize_cmd(
         span_h = (max(starts) - min(starts)) / 3600.0 if starts else 0.0
         calls_per_hour = len(starts) / span_h if span_h > 0 else 60.0
     proposal = propose(flow, report, max_depth=max_depth, min_share=min_share)
+    header = (
+        f"# Draft proposed by kefu ivr optimize from {traffic.name}; review before publishing.\n"
+    )
+    body = yaml.safe_dump(flow_to_dict(proposal.flow), allow_unicode=True, sort_keys=False)
+    try:
+        out.write_text(header + body, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc} (无法写入草稿)") from None
     comparison = compare_flows(
         flow,
         proposal.flow,
-        CallerModel(intents=intents),
+        CallerModel(intents=intents, patience_mean_s=patience_s),
         calls_per_hour=calls_per_hour,
         floor=AgentFloor(agents=agents, handle_mean_s=handle_s),
         replications=replications,
         seed=seed,
     )
-    header = (
-        f"# Draft proposed by kefu ivr optimize from {traffic.name}; review before publishing.\n"
-    )
-    body = yaml.safe_dump(flow_to_dict(proposal.flow), allow_unicode=True, sort_keys=False)
-    out.write_text(header + body, encoding="utf-8")
     late = None
     if published_at is not None:
         published = datetime.fromtimestamp(_instant(published_at, "--published-at"), UTC)

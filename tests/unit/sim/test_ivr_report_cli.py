@@ -123,3 +123,26 @@ def test_given_the_terminal_when_optimized_then_the_reminder_and_the_intervals_a
     assert "reminder 提醒" in done.output
     assert "95 % CI" in done.output
     assert "seed 001 exception" in done.output
+
+
+def test_given_traffic_without_choices_when_optimized_then_exit_2_and_nothing_written(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    out = tmp_path / "draft.yaml"
+    args = ["ivr", "optimize", str(files[0]), "--traffic", str(empty), "--out", str(out)]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2
+    assert "no menu choice" in done.output
+    assert not out.exists()
+
+
+def test_given_an_unwritable_draft_path_when_optimized_then_exit_2_with_the_reason(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "missing-folder" / "draft.yaml"
+    args = ["ivr", "optimize", str(files[0]), "--traffic", str(files[1]), "--out", str(out)]
+    done = CliRunner().invoke(app, [*args, "--replications", "2"])
+    assert done.exit_code == 2
+    assert "cannot write" in done.output
