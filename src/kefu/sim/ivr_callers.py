@@ -231,7 +231,11 @@ def _one_caller(
                 heard += _listen(a.text, model.per_char_s)
             elif isinstance(a, m.RunAction):
                 outcome = model.action_outcomes.get(a.action) or _first_outcome(flow, a)
-                inp, at = m.ActionDone(outcome), t + heard + model.action_s
+                # The action runs while the caller hears what came before it; its answer
+                # never comes after the node's deadline (the driver would time it out).
+                done = t + max(heard, model.action_s)
+                due = state.deadline
+                inp, at = m.ActionDone(outcome), done if due is None else min(done, due)
             elif isinstance(a, m.VerifyIdentity):
                 inp, at = m.VerifyDone(True, f"cust-{cid}"), t + heard
             elif isinstance(a, m.EstimateWait):
