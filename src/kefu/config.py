@@ -117,6 +117,26 @@ class Settings(BaseSettings):
         float, Field(gt=0, description="a waiting chat's position refresh, s")
     ] = 2.0
 
+    # -- voice (off unless KEFU_SIP_PORT is set) --
+    sip_host: Annotated[str, Field(description="address the SIP and RTP sockets bind")] = (
+        "127.0.0.1"
+    )
+    sip_port: Annotated[
+        int | None, Field(ge=0, le=65535, description="SIP port, UDP and TCP (0: any free one)")
+    ] = None
+    sip_numbers: Annotated[
+        str, Field(description="dialled number=flow[@site], comma-separated (empty: all → demo)")
+    ] = ""
+    sip_language: Annotated[
+        Literal["zh", "en"], Field(description="language of the built-in demo flow's prompts")
+    ] = "zh"
+    sip_prompts_dir: Annotated[
+        str | None, Field(description="prompt clip cache (default: kefu-prompts)")
+    ] = None
+    sip_recordings_dir: Annotated[
+        str | None, Field(description="operator recordings replacing clips by file name")
+    ] = None
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env not in LOCAL_ENVS and self.secret_key == DEFAULT_SECRET_KEY:
@@ -145,6 +165,11 @@ class Settings(BaseSettings):
             db = Path(self.db_path)
             return db.with_name(f"{db.name}-attachments")
         return Path("kefu-attachments")
+
+    @property
+    def prompts_path(self) -> Path:
+        """Where synthesized prompt clips are cached: ``sip_prompts_dir`` or ``kefu-prompts``."""
+        return Path(self.sip_prompts_dir or "kefu-prompts")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -1,0 +1,374 @@
+"""The SIP front door: kefu's :class:`~kefu.adapters.voice.port.VoicePort` over SIP and RTP.
+
+A user-agent server on UDP and TCP (same port) answers INVITE/ACK/BYE/CANCEL/OPTIONS/INFO,
+negotiates G.711 (PCMU or PCMA, the caller's preference first) with RFC 4733 telephone
+events, and hands each call's media to the :class:`~kefu.adapters.voice.media.MediaEngine`.
+Events — call started, digits, playback ended, call ended — go to the sink it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiosipua import (
+    IncomingCall,
+    SdpMessage,
+    SdpNegotiationError,
+    SipRequest,
+    SipResponse,
+    SipTransport,
+    SipUAS,
+    negotiate_sdp,
+    parse_uri,
+)
+
+from kefu.adapters.voice.dtmf import DIGITS, digit_from_info
+from kefu.adapters.voice.media import Codec, MediaEngine
+from kefu.adapters.voice.port import (
+    CallEnded,
+    CallNotActive,
+    CallStarted,
+    CollectEnd,
+    DigitReceived,
+    DigitsCollected,
+    EndReason,
+    EventSink,
+    MediaEnded,
+    UnknownCall,
+    VoiceEvent,
+    VoiceSettingsError,
+)
+from kefu.adapters.voice.routes import NumberRoute, route_for
+from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport
+
+__all__ = ["ClipSource", "SipFrontDoor"]
+
+_log = logging.getLogger(__name__)
+ClipSource = Callable[[str], bytes]
+_CODECS: dict[int, Codec] = {0: "PCMU", 8: "PCMA"}
+_USER_AGENT = "kefu"
+
+
+@dataclass(slots=True)
+class _Collect:
+    max_digits: int
+    terminator: str
+    timeout_s: float
+    digits: str = ""
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass(slots=True)
+class _Call:
+    call_id: str
+    incoming: IncomingCall
+    uas: SipUAS
+    answer_sdp: SdpMessage
+    remote: tuple[str, int]
+    codec: Codec
+    dtmf_pt: int | None
+    answered: bool = False
+    playing: bool = False
+    collect: _Collect | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class SipFrontDoor:
+    """SIP UAS + RTP media for inbound calls; implements ``VoicePort``.
+
+    *numbers* maps dialled numbers to flows and sites (empty: every number goes to
+    *default_flow*); *clips* turns a clip name into 8 kHz µ-law audio.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sink: EventSink,
+        clips: ClipSource,
+        numbers: Mapping[str, NumberRoute] | None = None,
+        default_flow: str = "demo",
+        tcp: bool = True,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self._sink = sink
+        self._clips = clips
+        self._numbers = dict(numbers or {})
+        self._default_flow = default_flow
+        self._tcp = tcp
+        self._calls: dict[str, _Call] = {}
+        self.media = MediaEngine(host, self._on_media_event)
+        self._udp: UdpTransport | None = None
+        self._tcp_transport: TcpTransport | None = None
+        self._agents: list[SipUAS] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle --
+    @property
+    def port(self) -> int:
+        """The bound SIP port (UDP and TCP)."""
+        if self._udp is None:
+            raise RuntimeError("front door not started")
+        return self._udp.local_addr[1]
+
+    async def start(self) -> None:
+        """Bind UDP (and TCP on the same port) and start the media clock."""
+        self._loop = asyncio.get_running_loop()
+        await self.media.start()
+        for attempt in range(20):
+            udp = UdpTransport(local_addr=(self.host, self._port))
+            udp_agent = self._agent(udp)
+            await udp_agent.start()
+            self._udp, self._agents = udp, [udp_agent]
+            if not self._tcp:
+                return
+            tcp = TcpTransport(local_addr=(self.host, udp.local_addr[1]))
+            tcp_agent = self._agent(tcp)
+            try:
+                await tcp_agent.start()
+            except OSError:
+                await udp_agent.stop()
+                if self._port != 0 or attempt == 19:
+                    raise
+                continue  # the free UDP port is taken on TCP: pick another
+            self._tcp_transport = tcp
+            self._agents.append(tcp_agent)
+            return
+
+    async def stop(self) -> None:
+        """Hang up every call, close the transports and the media legs."""
+        for call_id in list(self._calls):
+            with contextlib.suppress(Exception):
+                self._send_end(self._calls[call_id])
+            self._end(call_id, "shutdown")
+        for agent in self._agents:
+            await agent.stop()
+        self._agents.clear()
+        await self.media.stop()
+
+    def _agent(self, transport: UdpTransport | TcpTransport) -> SipUAS:
+        agent = SipUAS(transport, user_agent=_USER_AGENT)
+        agent.on_invite = self._on_invite
+        agent.on_bye = lambda incoming, _request: self._end(incoming.call_id, "caller_hangup")
+        agent.on_cancel = lambda request, _addr: self._end(request.call_id or "", "cancelled")
+        agent.on_ack_timeout = lambda incoming: self._end(incoming.call_id, "no_ack")
+        transport.pre_filter = self._pre_filter
+        return agent
+
+    # -- VoicePort commands --
+    def answer(self, call_id: str) -> None:
+        call = self._call(call_id)
+        if call.answered:
+            return
+        call.incoming.accept(call.answer_sdp)
+        call.answered = True
+        self.media.connect(call_id, call.remote, call.codec, call.dtmf_pt)
+
+    def play(self, call_id: str, clips: Sequence[str], tag: str = "") -> None:
+        call = self._answered(call_id)
+        audio = b"".join(self._clips(name) for name in clips)
+        self.media.play(call_id, audio, tag)
+        call.playing = True
+
+    def collect(
+        self, call_id: str, *, max_digits: int, terminator: str = "#", timeout_s: float = 5.0
+    ) -> None:
+        call = self._answered(call_id)
+        if max_digits < 1 or (terminator and terminator not in DIGITS) or timeout_s <= 0:
+            raise VoiceSettingsError(
+                "collect needs max_digits ≥ 1, a keypad terminator and a positive timeout "
+                "(收号参数无效)",
+                max_digits=max_digits,
+                terminator=terminator,
+            )
+        self._stop_collect(call)
+        call.collect = _Collect(max_digits, terminator, timeout_s)
+        if not call.playing:  # the timeout runs from the end of the prompt
+            self._arm(call)
+
+    def bridge(self, call_id: str, other_call_id: str) -> None:
+        self._answered(call_id)
+        self._answered(other_call_id)
+        self.media.bridge(call_id, other_call_id)
+
+    def hang_up(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._send_end(call)
+        self._end(call_id, "hung_up")
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._calls)
+
+    # -- SIP events --
+    def _pre_filter(self, transport: SipTransport, request: SipRequest) -> bool:
+        method = request.method.upper()
+        call = self._calls.get(request.call_id or "")
+        if method == "INVITE" and call is not None and not call.answered:
+            return True  # a retransmitted INVITE while ringing: 100 Trying already sent
+        if method != "INFO":
+            return False
+        if call is None or not call.answered:
+            self._reply(transport, request, 481, "Call/Transaction Does Not Exist")
+            return True
+        digit = digit_from_info(request.content_type, request.text)
+        if digit is None:
+            self._reply(transport, request, 415, "Unsupported Media Type - DTMF Relay Expected")
+            return True
+        self._reply(transport, request, 200, "OK")
+        self._on_digit(call, digit, "info")
+        return True
+
+    @staticmethod
+    def _reply(transport: SipTransport, request: SipRequest, status: int, reason: str) -> None:
+        """Answer a non-INVITE request outside the library (in-dialog INFO, or 481)."""
+        response = SipResponse(status_code=status, reason_phrase=reason)
+        for via in request.headers.get("via"):
+            response.headers.append("Via", via)
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            value = request.headers.get_first(name.lower())
+            if value:
+                response.headers.set_single(name, value)
+        response.headers.set_single("User-Agent", _USER_AGENT)
+        transport.send_reply(response)
+
+    def _on_invite(self, incoming: IncomingCall) -> None:
+        call_id = incoming.call_id
+        uri = parse_uri(incoming.invite.uri)
+        dialled = uri.user or ""
+        route = route_for(self._numbers, dialled, self._default_flow)
+        if route is None:
+            incoming.reject(404, "Not Found - Number Not In Service")
+            return
+        offer = incoming.sdp_offer
+        if offer is None or offer.audio is None:
+            incoming.reject(488, "Not Acceptable Here - SDP Offer Required")
+            return
+        dtmf_pt = next(
+            (
+                c.payload_type
+                for c in offer.audio.codecs
+                if c.encoding_name.lower() == "telephone-event"
+            ),
+            None,
+        )
+        port = self.media.open_leg(call_id)
+        try:
+            answer, chosen = negotiate_sdp(
+                offer, self.host, port, supported_codecs=[0, 8], dtmf_payload_type=dtmf_pt or 0
+            )
+        except SdpNegotiationError:
+            self.media.close_leg(call_id)
+            incoming.reject(488, "Not Acceptable Here - PCMU or PCMA Required")
+            return
+        remote = offer.rtp_address
+        assert remote is not None  # checked by the transport
+        agent = next(a for a in self._agents if a.transport is incoming.transport)
+        codec = _CODECS[chosen]
+        self._calls[call_id] = _Call(call_id, incoming, agent, answer, remote, codec, dtmf_pt)
+        incoming.ringing()
+        transport: Literal["udp", "tcp"] = (
+            "tcp" if agent.transport is self._tcp_transport else "udp"
+        )
+        self._emit(
+            CallStarted(call_id, incoming.caller, dialled, route.flow, route.site, transport, codec)
+        )
+
+    # -- media events and digit collection --
+    def _on_media_event(self, event: VoiceEvent) -> None:
+        call = self._calls.get(event.call_id)
+        if call is None:
+            return
+        if isinstance(event, DigitReceived):
+            self._on_digit(call, event.digit, event.source)
+            return
+        if isinstance(event, MediaEnded):
+            call.playing = False
+            if call.collect is not None and call.collect.timer is None:
+                self._arm(call)
+        self._emit(event)
+
+    def _on_digit(
+        self, call: _Call, digit: str, source: Literal["rfc4733", "info", "inband"]
+    ) -> None:
+        self._emit(DigitReceived(call.call_id, digit, source))
+        collect = call.collect
+        if collect is None:
+            return
+        if call.playing:  # barge-in: a key press stops the prompt
+            self.media.stop_playing(call.call_id)
+            call.playing = False
+        if digit == collect.terminator:
+            self._finish_collect(call, "terminator")
+            return
+        collect.digits += digit
+        if len(collect.digits) >= collect.max_digits:
+            self._finish_collect(call, "max_digits")
+        else:
+            self._arm(call)
+
+    def _arm(self, call: _Call) -> None:
+        collect = call.collect
+        if collect is None or self._loop is None:
+            return
+        if collect.timer is not None:
+            collect.timer.cancel()
+        collect.timer = self._loop.call_later(
+            collect.timeout_s, self._finish_collect, call, "timeout"
+        )
+
+    def _finish_collect(self, call: _Call, ended_by: CollectEnd) -> None:
+        collect = call.collect
+        if collect is None or self._calls.get(call.call_id) is not call:
+            return
+        self._stop_collect(call)
+        self._emit(DigitsCollected(call.call_id, collect.digits, ended_by))
+
+    @staticmethod
+    def _stop_collect(call: _Call) -> None:
+        if call.collect is not None and call.collect.timer is not None:
+            call.collect.timer.cancel()
+        call.collect = None
+
+    # -- helpers --
+    def _call(self, call_id: str) -> _Call:
+        try:
+            return self._calls[call_id]
+        except KeyError:
+            raise UnknownCall("no active call with this id 无此通话", call_id=call_id) from None
+
+    def _answered(self, call_id: str) -> _Call:
+        call = self._call(call_id)
+        if not call.answered:
+            raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=call_id)
+        return call
+
+    def _send_end(self, call: _Call) -> None:
+        if call.answered:
+            call.incoming.hangup()
+        else:
+            call.incoming.reject(480, "Temporarily Unavailable")
+        # The library forgets a call only on the peer's BYE or CANCEL; this one ended here.
+        call.uas._calls.pop(call.call_id, None)
+
+    def _end(self, call_id: str, reason: EndReason) -> None:
+        call = self._calls.pop(call_id, None)
+        if call is None:
+            return
+        self._stop_collect(call)
+        call.incoming._stop_retransmissions()
+        self.media.close_leg(call_id)
+        self._emit(CallEnded(call_id, reason))
+
+    def _emit(self, event: VoiceEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:
+            _log.exception("voice event sink failed on %r", event)
