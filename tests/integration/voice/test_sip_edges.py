@@ -1,0 +1,150 @@
+"""Bad and unusual SIP sent by hand over UDP and TCP: every request gets a clear answer."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from voice_helpers import VoiceServer, voice_server
+
+from kefu.adapters.voice.port import CallStarted
+from kefu.adapters.voice.routes import NumberRoute
+
+
+def _silence(_name: str) -> bytes:
+    return b"\xff" * 1600
+
+
+@pytest.fixture
+def server() -> Iterator[VoiceServer]:
+    numbers = {"95555": NumberRoute("card", "shanghai")}
+    with voice_server(_silence, numbers=numbers) as made:
+        yield made
+
+
+def _request(
+    method: str = "INVITE",
+    *,
+    uri: str = "sip:95555@127.0.0.1",
+    version: str = "SIP/2.0",
+    cseq: str | None = None,
+    sdp: str | None = None,
+    content_type: str = "application/sdp",
+    port: int = 5999,
+    transport: str = "UDP",
+) -> bytes:
+    body = sdp or ""
+    lines = [
+        f"{method} {uri} {version}",
+        f"Via: SIP/2.0/{transport} 127.0.0.1:{port};branch=z9hG4bK-{method.lower()}-1;rport",
+        "From: <sip:caller@127.0.0.1>;tag=abc",
+        "To: <sip:95555@127.0.0.1>",
+        f"Call-ID: edge-{method.lower()}-{abs(hash((uri, version, cseq, body)))}@127.0.0.1",
+        f"CSeq: {cseq or f'1 {method}'}",
+        "Max-Forwards: 70",
+        "Contact: <sip:caller@127.0.0.1>",
+    ]
+    if body:
+        lines.append(f"Content-Type: {content_type}")
+    lines.append(f"Content-Length: {len(body.encode())}")
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+def _sdp(media: str = "m=audio 40000 RTP/AVP 0 101", connection: bool = True) -> str:
+    lines = ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-"]
+    if connection:
+        lines.append("c=IN IP4 127.0.0.1")
+    lines += ["t=0 0", media, "a=rtpmap:101 telephone-event/8000"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _udp_exchange(server: VoiceServer, data: bytes) -> list[str]:
+    """Send *data* from a fresh socket; the status lines received within 1 s."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(1.0)
+        sock.sendto(data, ("127.0.0.1", server.port))
+        lines: list[str] = []
+        try:
+            while True:
+                lines.append(sock.recv(65535).decode().split("\r\n", 1)[0])
+        except TimeoutError:
+            return lines
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (_request(version="SIP/3.0"), "SIP/2.0 400 Bad Request - Malformed Request Line"),
+        (_request(uri="nonsense"), "SIP/2.0 400 Bad Request - Malformed Request Line"),
+        (_request(cseq="one INVITE"), "SIP/2.0 400 Bad Request - Malformed CSeq"),
+        (_request(cseq="1 BYE"), "SIP/2.0 400 Bad Request - Malformed CSeq"),
+        (
+            _request(sdp=_sdp("m=audio x RTP/AVP 0")),
+            "SIP/2.0 400 Bad Request - Malformed SDP",
+        ),
+        (
+            _request(sdp=_sdp(connection=False)),
+            "SIP/2.0 400 Bad Request - SDP Without Connection Address",
+        ),
+        (
+            _request(sdp=_sdp("m=video 40000 RTP/AVP 96")),
+            "SIP/2.0 488 Not Acceptable Here - No Audio Stream",
+        ),
+        (
+            _request(sdp="hello", content_type="text/plain"),
+            "SIP/2.0 415 Unsupported Media Type - SDP Expected",
+        ),
+        (_request(), "SIP/2.0 488 Not Acceptable Here - SDP Offer Required"),
+        (
+            _request(uri="sip:10086@127.0.0.1", sdp=_sdp()),
+            "SIP/2.0 404 Not Found - Number Not In Service",
+        ),
+        (_request("OPTIONS", sdp=None), "SIP/2.0 200 OK"),
+        (_request("BYE"), "SIP/2.0 481 Call/Transaction Does Not Exist"),
+        (_request("INFO"), "SIP/2.0 481 Call/Transaction Does Not Exist"),
+    ],
+)
+def test_given_a_bad_or_stray_request_when_sent_over_udp_then_one_clear_final_answer(
+    server: VoiceServer, data: bytes, expected: str
+) -> None:
+    lines = _udp_exchange(server, data)
+    finals = [line for line in lines if not line.startswith("SIP/2.0 1")]
+    assert finals == [expected]
+    assert server.flow.events == []
+    assert server.call(lambda: (server.door.active_calls, server.door.media.leg_count)) == (0, 0)
+
+
+def test_given_garbage_bytes_with_a_via_when_sent_then_400_and_without_a_via_then_silence(
+    server: VoiceServer,
+) -> None:
+    garbage = b"\x00\x01 not sip at all\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-g\r\n\r\n"
+    assert _udp_exchange(server, garbage) == ["SIP/2.0 400 Bad Request - Malformed Request Line"]
+    assert _udp_exchange(server, b"\xff\xfe\x00junk") == []
+    assert _udp_exchange(server, b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n") == []  # never answer answers
+
+
+def test_given_a_malformed_request_over_tcp_when_sent_then_400_on_the_same_connection(
+    server: VoiceServer,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=2) as sock:
+        sock.sendall(_request(cseq="x INVITE", transport="TCP"))
+        assert sock.recv(65535).decode().startswith("SIP/2.0 400 Bad Request - Malformed CSeq")
+        sock.sendall(_request("OPTIONS", transport="TCP", port=1))  # Via port unreachable
+        assert sock.recv(65535).decode().startswith("SIP/2.0 200 OK")
+
+
+def test_given_a_mapped_number_when_invited_then_the_call_names_its_flow_and_site(
+    server: VoiceServer,
+) -> None:
+    lines = _udp_exchange(server, _request(sdp=_sdp()))
+    assert lines[:2] == ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing"]
+    started = server.flow.events[0]
+    assert isinstance(started, CallStarted)
+    assert (started.flow, started.site, started.dialled, started.codec) == (
+        "card",
+        "shanghai",
+        "95555",
+        "PCMU",
+    )
