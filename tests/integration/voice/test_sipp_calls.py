@@ -204,3 +204,27 @@ def test_given_an_invite_with_a_broken_sdp_when_sent_then_400_says_why(
     assert result.returncode == 0, sipp_log(tmp_path)
     assert server.flow.events == []
     assert "400 Bad Request - Malformed SDP" in sipp_log(tmp_path)
+
+
+@pytest.mark.slow
+def test_given_collected_digits_when_the_demo_flow_ends_then_the_caller_hears_the_position_and_bye(
+    prompts_dir: Path, tmp_path: Path, receiver: RtpReceiver
+) -> None:
+    with voice_server(prompts_dir) as server:
+        result = run_sipp(
+            server.port, tmp_path, "-sf", str(SCENARIOS / "announce_and_bye.xml"),
+            "-key", "rtpport", str(receiver.port), timeout_s=45,
+        )  # fmt: skip
+        assert server.wait_for(lambda: bool(server.flow.ended))
+    assert result.returncode == 0, sipp_log(tmp_path)
+    assert list(server.flow.collected.values()) == ["1"]
+    assert list(server.flow.ended.values()) == ["hung_up"]
+    heard = receiver.payload(0)
+    zh = prompts_dir / "zh"
+    # "您输入的是 一 … 您前面还有 四 位 预计等待约 三 分钟 … 再见", clip after clip, bit-exact.
+    sentence = b"".join(
+        (zh / f"{name}.ul").read_bytes()
+        for name in ("you_entered", "num_1", "position_before", "num_4", "position_unit",
+                     "wait_before", "num_3", "minutes", "goodbye")
+    )  # fmt: skip
+    assert sentence in heard
