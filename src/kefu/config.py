@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     sip_prompts_dir: Annotated[
         str | None, Field(description="prompt clip cache (default: kefu-prompts)")
     ] = None
+    sip_media_process: Annotated[
+        bool, Field(description="RTP media in a worker process (off: on the SIP loop)")
+    ] = True
+    sip_media_realtime: Annotated[
+        bool, Field(description="SCHED_FIFO for the media worker (needs CAP_SYS_NICE)")
+    ] = True
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None

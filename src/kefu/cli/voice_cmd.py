@@ -100,6 +100,8 @@ def serve(
         sink=flow,
         clips=PromptLibrary(clips_dir),
         numbers=numbers,
+        media_process=settings.sip_media_process,
+        media_realtime=settings.sip_media_realtime,
     )
     flow.port = door
 

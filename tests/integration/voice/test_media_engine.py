@@ -1,16 +1,21 @@
-"""The media engine on loopback UDP: paced frames, exact payloads, digits and bridging."""
+"""The media engine on loopback UDP: paced frames, exact payloads, digits and bridging;
+and the same engine in its worker process."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import socket
 import struct
 import time
 
+import pytest
+
 from kefu.adapters.voice.g711 import ulaw_encode, ulaw_to_alaw
 from kefu.adapters.voice.media import MediaEngine
-from kefu.adapters.voice.port import DigitReceived, MediaEnded, VoiceEvent
+from kefu.adapters.voice.media_worker import MediaWorker
+from kefu.adapters.voice.port import DigitReceived, MediaEnded, UnknownCall, VoiceEvent
 
 
 def _peer() -> socket.socket:
@@ -134,3 +139,52 @@ def test_given_two_bridged_legs_when_one_speaks_then_the_other_hears_it_in_its_c
     assert [p[12:] for p in heard] == [ulaw_to_alaw(speech)]  # nothing but the caller's audio
     assert heard[0][1] & 0x7F == 8
     assert after and all(set(p[12:]) == {0xD5} for p in after)  # back to A-law silence
+
+
+def test_given_the_worker_process_when_driven_then_it_plays_exactly_and_reports_digits() -> None:
+    clip = bytes(range(256)) * 5
+
+    async def scenario() -> tuple[list[VoiceEvent], bytes, int | None]:
+        events: list[VoiceEvent] = []
+        worker = MediaWorker("127.0.0.1", events.append, realtime=True)
+        await worker.start()
+        assert worker._process is not None
+        try:
+            policy: int | None = os.sched_getscheduler(worker._process.pid or 0)
+        except OSError:
+            policy = None
+        peer = _peer()
+        port = worker.open_leg("c1")
+        worker.connect("c1", peer.getsockname(), "PCMU", 101)
+        worker.play("c1", clip, tag="t")
+        payload = b"".join(p[12:] for _, p in await _collect(peer, 0.4))
+        peer.sendto(_rtp(101, 1, 50, struct.pack("!BBH", 9, 0x80, 480)), ("127.0.0.1", port))
+        await asyncio.sleep(0.2)
+        worker.close_leg("c1")
+        await worker.stop()
+        peer.close()
+        return events, payload, policy
+
+    events, payload, policy = asyncio.run(scenario())
+    assert payload.startswith(clip)
+    assert events == [MediaEnded("c1", "t"), DigitReceived("c1", "9", "rfc4733")]
+    # SCHED_FIFO when permitted (root or CAP_SYS_NICE); otherwise it ran at normal priority.
+    assert policy in (os.SCHED_FIFO, os.SCHED_OTHER)
+    if os.geteuid() == 0:
+        assert policy == os.SCHED_FIFO
+
+
+def test_given_the_worker_when_a_command_names_an_unknown_leg_then_unknown_call() -> None:
+    async def scenario() -> None:
+        worker = MediaWorker("127.0.0.1", lambda _event: None)
+        await worker.start()
+        try:
+            with pytest.raises(UnknownCall):
+                worker.play("nope", b"\xff")
+            worker.open_leg("a")
+            with pytest.raises(UnknownCall):
+                worker.bridge("a", "nope")
+        finally:
+            await worker.stop()
+
+    asyncio.run(scenario())

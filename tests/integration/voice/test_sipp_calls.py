@@ -81,12 +81,14 @@ def test_given_sipps_builtin_uac_pcap_when_it_calls_then_the_call_completes_in_a
         assert server.call(lambda: server.door.media.leg_count) == 0
 
 
-@pytest.mark.parametrize("transport", ["u1", "t1"])
+@pytest.mark.parametrize(
+    ("transport", "media_process"), [("u1", False), ("t1", False), ("u1", True)]
+)
 def test_given_a_caller_when_it_hears_the_greeting_and_sends_rfc4733_digits_then_kefu_collects_them(
-    prompts_dir: Path, tmp_path: Path, receiver: RtpReceiver, transport: str
+    prompts_dir: Path, tmp_path: Path, receiver: RtpReceiver, transport: str, media_process: bool
 ) -> None:
     scenario = SCENARIOS / "prompt_and_digits.xml"
-    with voice_server(prompts_dir) as server:
+    with voice_server(prompts_dir, media_process=media_process) as server:
         result = run_sipp(
             server.port, tmp_path, "-sf", str(scenario), "-t", transport,
             "-key", "rtpport", str(receiver.port),
@@ -210,7 +212,7 @@ def test_given_an_invite_with_a_broken_sdp_when_sent_then_400_says_why(
 def test_given_collected_digits_when_the_demo_flow_ends_then_the_caller_hears_the_position_and_bye(
     prompts_dir: Path, tmp_path: Path, receiver: RtpReceiver
 ) -> None:
-    with voice_server(prompts_dir) as server:
+    with voice_server(prompts_dir, media_process=True) as server:
         result = run_sipp(
             server.port, tmp_path, "-sf", str(SCENARIOS / "announce_and_bye.xml"),
             "-key", "rtpport", str(receiver.port), timeout_s=45,

@@ -80,12 +80,21 @@ def voice_server(
     *,
     flow: DemoFlow | None = None,
     numbers: dict[str, NumberRoute] | None = None,
+    media_process: bool = False,
 ) -> Iterator[VoiceServer]:
-    """Start a front door on a free 127.0.0.1 port (UDP and TCP) with *flow* driving calls."""
+    """Start a front door on a free 127.0.0.1 port (UDP and TCP) with *flow* driving calls
+    (media on the server's loop, or in a worker process with *media_process*)."""
     flow = flow or DemoFlow()
     source: ClipSource = PromptLibrary(clips) if isinstance(clips, Path) else clips
     loop = asyncio.new_event_loop()
-    door = SipFrontDoor(host="127.0.0.1", port=0, sink=flow, clips=source, numbers=numbers)
+    door = SipFrontDoor(
+        host="127.0.0.1",
+        port=0,
+        sink=flow,
+        clips=source,
+        numbers=numbers,
+        media_process=media_process,
+    )
     flow.port = door
     thread = threading.Thread(target=loop.run_forever, name="kefu-voice-test", daemon=True)
     thread.start()

@@ -34,7 +34,7 @@ from kefu.adapters.voice.g711 import (
 )
 from kefu.adapters.voice.port import DigitReceived, EventSink, MediaEnded, UnknownCall
 
-__all__ = ["FRAME_BYTES", "TICK_S", "Codec", "MediaEngine", "TickStats"]
+__all__ = ["FRAME_BYTES", "TICK_S", "Codec", "MediaEngine", "TickStats", "bind_rtp_socket"]
 
 TICK_S = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz G.711, one byte per sample
@@ -78,6 +78,17 @@ class TickStats:
     )
 
 
+def bind_rtp_socket(host: str) -> socket.socket:
+    """A UDP socket on a free port of *host* for one RTP leg."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((host, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class MediaEngine:
     """RTP legs on one loop; events (digits, playback ends) go to *sink*, keyed by leg id."""
 
@@ -109,15 +120,14 @@ class MediaEngine:
     # -- commands --
     def open_leg(self, leg_id: str) -> int:
         """Bind a UDP socket for a new leg on a free port and return the port."""
+        return self.adopt_leg(leg_id, bind_rtp_socket(self.host))
+
+    def adopt_leg(self, leg_id: str, sock: socket.socket) -> int:
+        """Carry a new leg on an already bound UDP socket (e.g. one handed over by the
+        SIP process) and return its port."""
         if self._loop is None:
             raise RuntimeError("media engine not started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.bind((self.host, 0))
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            raise
+        sock.setblocking(False)
         leg = _Leg(leg_id, sock)
         self._legs[leg_id] = leg
         self._loop.add_reader(sock.fileno(), self._on_readable, leg)

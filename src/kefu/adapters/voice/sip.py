@@ -29,6 +29,7 @@ from aiosipua import (
 
 from kefu.adapters.voice.dtmf import DIGITS, digit_from_info
 from kefu.adapters.voice.media import Codec, MediaEngine
+from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import (
     CallEnded,
     CallNotActive,
@@ -82,7 +83,9 @@ class SipFrontDoor:
     """SIP UAS + RTP media for inbound calls; implements ``VoicePort``.
 
     *numbers* maps dialled numbers to flows and sites (empty: every number goes to
-    *default_flow*); *clips* turns a clip name into 8 kHz µ-law audio.
+    *default_flow*); *clips* turns a clip name into 8 kHz µ-law audio; *media_process*
+    runs the RTP media in a worker process instead of on this loop, under real-time
+    scheduling with *media_realtime*.
     """
 
     def __init__(
@@ -95,6 +98,8 @@ class SipFrontDoor:
         numbers: Mapping[str, NumberRoute] | None = None,
         default_flow: str = "demo",
         tcp: bool = True,
+        media_process: bool = False,
+        media_realtime: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -104,7 +109,11 @@ class SipFrontDoor:
         self._default_flow = default_flow
         self._tcp = tcp
         self._calls: dict[str, _Call] = {}
-        self.media = MediaEngine(host, self._on_media_event)
+        self.media: MediaEngine | MediaWorker = (
+            MediaWorker(host, self._on_media_event, realtime=media_realtime)
+            if media_process
+            else MediaEngine(host, self._on_media_event)
+        )
         self._udp: UdpTransport | None = None
         self._tcp_transport: TcpTransport | None = None
         self._agents: list[SipUAS] = []
