@@ -10,11 +10,17 @@ plain asyncio way — one task per leg that sleeps 20 ms and sends a fresh packe
 same machine in the same run.
 
 **Set-ups.** kefu's front door with the demo flow (answer, greeting, digit collection)
-runs in a child process; sipp's built-in ``uac`` scenario places ``--rate`` calls per
-second (each held ``--hold`` ms, then BYE), bounded in count and time. Figures: calls
-placed, successful, failed, and the completed set-up rate.
+runs in a child process, its media in the worker process as ``kefu voice serve`` runs
+it; sipp's built-in ``uac`` scenario places ``--rate`` calls per second (each held
+``--hold`` ms, then BYE), bounded in count and time. Figures: calls placed, successful,
+failed, and the completed set-up rate.
 
     .venv/bin/python bench/voice.py [--legs 100,200,300,400,600] [--seconds 10] [--inbound]
+                                    [--realtime] [--rate 25,50,100] [--hold 2000]
+
+``--realtime`` runs the media loops (kefu's and the peer's alike, and kefu's media worker
+in the set-up runs) under SCHED_FIFO, as kefu's media worker asks for by default; sipp and
+the SIP process stay at normal priority.
 
 The machine is shared with other work: the 1-minute load average before and after is in
 the record, and figures move with it. A JSON record goes to bench/results/ (``--no-write``
@@ -104,7 +110,8 @@ async def kefu_media(legs: int, seconds: float, inbound: bool) -> dict:
     ports = []
     for i in range(legs):
         ports.append(engine.open_leg(f"leg{i}"))
-        engine.connect(f"leg{i}", sink.getsockname(), "PCMU", 101)
+        # With callers' audio, no telephone-event: every packet goes through the tone detector.
+        engine.connect(f"leg{i}", sink.getsockname(), "PCMU", None if inbound else 101)
         engine.play(f"leg{i}", clip[(i * 160) % len(clip) :])
     sender = None
     if inbound:
@@ -171,8 +178,9 @@ async def plain_asyncio_media(legs: int, seconds: float) -> dict:
     return summarise(lateness or [0.0], counts["frames"], counts["late"], cpu_s, wall_s)
 
 
-def serve(port: int) -> None:
-    """The child process: kefu's front door with the demo flow and a synthetic greeting."""
+def serve(port: int, realtime: bool) -> None:
+    """The child process: kefu's front door with the demo flow and a synthetic greeting,
+    media in its worker process as ``kefu voice serve`` runs it."""
     from kefu.adapters.voice.demo_flow import DemoFlow
     from kefu.adapters.voice.sip import SipFrontDoor
 
@@ -180,7 +188,14 @@ def serve(port: int) -> None:
 
     async def run() -> None:
         flow = DemoFlow(timeout_s=30.0)
-        door = SipFrontDoor(host="127.0.0.1", port=port, sink=flow, clips=lambda _name: clip)
+        door = SipFrontDoor(
+            host="127.0.0.1",
+            port=port,
+            sink=flow,
+            clips=lambda _name: clip,
+            media_process=True,
+            media_realtime=realtime,
+        )
         flow.port = door
         await door.start()
         print("ready", flush=True)
@@ -189,7 +204,7 @@ def serve(port: int) -> None:
     asyncio.run(run())
 
 
-def setups(rate: int, calls: int, hold_ms: int) -> dict:
+def setups(rate: int, calls: int, hold_ms: int, realtime: bool) -> dict:
     sipp = shutil.which("sipp")
     if sipp is None:
         return {"skipped": "sipp is not installed (apt-get install sip-tester)"}
@@ -197,7 +212,9 @@ def setups(rate: int, calls: int, hold_ms: int) -> dict:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port)], stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--serve", str(port), *(["--realtime"] if realtime else [])],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
@@ -239,13 +256,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--realtime",
         action="store_true",
-        help="run the media loops under SCHED_FIFO (needs CAP_SYS_NICE), as media servers do",
+        help="media loops under SCHED_FIFO (needs CAP_SYS_NICE), as kefu's media worker runs",
     )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.realtime)
         return {}
     load_before = round(os.getloadavg()[0], 2)
     if args.realtime:
@@ -257,9 +274,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         peer = asyncio.run(plain_asyncio_media(legs, args.seconds))
         media[str(legs)] = {"kefu": kefu, "plain_asyncio": peer}
         print(f"  {legs} legs: kefu {kefu}\n  {' ' * len(str(legs))}       peer {peer}")
+    if args.realtime:  # sipp and the SIP process run at normal priority, as deployed
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     calls = {}
     for rate in (int(r) for r in args.rate.split(",")):
-        calls[str(rate)] = setups(rate, rate * 10, args.hold)
+        calls[str(rate)] = setups(rate, rate * 10, args.hold, args.realtime)
         print(f"  sipp at {rate}/s: {calls[str(rate)]}")
     carried = [int(n) for n, f in media.items() if f["kefu"]["late_over_20ms_pct"] < 1.0]
     record = {

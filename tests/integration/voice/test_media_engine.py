@@ -10,8 +10,10 @@ import socket
 import struct
 import time
 
+import numpy as np
 import pytest
 
+from kefu.adapters.voice.dtmf import dtmf_tone
 from kefu.adapters.voice.g711 import ulaw_encode, ulaw_to_alaw
 from kefu.adapters.voice.media import MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
@@ -188,3 +190,24 @@ def test_given_the_worker_when_a_command_names_an_unknown_leg_then_unknown_call(
             await worker.stop()
 
     asyncio.run(scenario())
+
+
+def test_given_keypad_tones_when_a_leg_has_telephone_events_then_only_toneless_legs_hear() -> None:
+    tones = ulaw_encode(np.concatenate([dtmf_tone("6", 0.1), np.zeros(800)]))
+
+    async def scenario() -> list[VoiceEvent]:
+        events: list[VoiceEvent] = []
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        peer = _peer()
+        for leg, dtmf_pt in (("with_events", 101), ("tones_only", None)):
+            port = engine.open_leg(leg)
+            engine.connect(leg, peer.getsockname(), "PCMU", dtmf_pt)
+            for seq, start in enumerate(range(0, len(tones), 160)):
+                peer.sendto(_rtp(0, seq, start, tones[start : start + 160]), ("127.0.0.1", port))
+        await asyncio.sleep(0.2)
+        await engine.stop()
+        peer.close()
+        return events
+
+    assert asyncio.run(scenario()) == [DigitReceived("tones_only", "6", "inband")]

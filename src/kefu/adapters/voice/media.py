@@ -4,11 +4,11 @@ One :class:`MediaEngine` carries many legs on one asyncio loop. Every tick (20 m
 one frame per leg in a single pass — a preallocated packet buffer per leg, the header
 patched in place, the payload copied from the playing clip (or silence) — so no Python
 object is made per frame. Inbound packets are read straight from non-blocking sockets:
-RFC 4733 telephone-events become digits, audio goes through the in-band tone detector and,
-when the leg is bridged, to the other leg.
+RFC 4733 telephone-events become digits; audio goes through the in-band tone detector when
+the caller did not negotiate telephone-events and, when the leg is bridged, to the other leg.
 
-Its public methods are the command set and its sink receives the events, so the engine can
-move into a worker process behind a pipe without the SIP side changing.
+Its public methods are the command set and its sink receives the events:
+:class:`~kefu.adapters.voice.media_worker.MediaWorker` runs it in a worker process.
 """
 
 from __future__ import annotations
@@ -283,9 +283,12 @@ class MediaEngine:
             return
         if payload_type not in (0, 8) or not payload:
             return
-        samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
-        for digit in leg.detector.feed(samples):
-            self._sink(DigitReceived(leg.leg_id, digit, "inband"))
+        if leg.dtmf_pt is None:
+            # Keys arrive as tones only from callers without telephone-events: listening
+            # for them costs ~30 µs a packet, so only those legs pay it.
+            samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
+            for digit in leg.detector.feed(samples):
+                self._sink(DigitReceived(leg.leg_id, digit, "inband"))
         if leg.peer is not None:
             self._forward(leg.peer, payload, payload_type)
 
