@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 
@@ -148,3 +149,55 @@ def test_given_a_mapped_number_when_invited_then_the_call_names_its_flow_and_sit
         "95555",
         "PCMU",
     )
+
+
+def _header(message: str, name: str) -> str:
+    return next(
+        line.split(":", 1)[1].strip()
+        for line in message.split("\r\n")
+        if line.lower().startswith(name.lower() + ":")
+    )
+
+
+def test_given_an_answered_call_when_re_invited_then_same_answer_and_media_follows_the_offer(
+    server: VoiceServer,
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sip, _rtp_socket() as first, \
+            _rtp_socket() as moved:  # fmt: skip
+        sip.bind(("127.0.0.1", 0))
+        sip.settimeout(2.0)
+        port = sip.getsockname()[1]
+        media = _sdp(f"m=audio {first.getsockname()[1]} RTP/AVP 0 101")
+        sip.sendto(_request(sdp=media, port=port), ("127.0.0.1", server.port))
+        ok = ""
+        while not ok.startswith("SIP/2.0 200"):
+            ok = sip.recv(65535).decode()
+        to, call_id = _header(ok, "To"), _header(ok, "Call-ID")
+        answer_media = next(line for line in ok.split("\r\n") if line.startswith("m=audio"))
+
+        def in_dialog(method: str, cseq: int, sdp: str = "") -> bytes:
+            text = _request(method, cseq=f"{cseq} {method}", sdp=sdp or None, port=port).decode()
+            text = text.replace("To: <sip:95555@127.0.0.1>", f"To: {to}")
+            return re.sub(r"Call-ID: .*", f"Call-ID: {call_id}", text).encode()
+
+        sip.sendto(in_dialog("ACK", 1), ("127.0.0.1", server.port))
+        assert first.recv(2048)  # the greeting flows to the first address
+        reinvite = _sdp(f"m=audio {moved.getsockname()[1]} RTP/AVP 0 101")
+        sip.sendto(in_dialog("INVITE", 2, reinvite), ("127.0.0.1", server.port))
+        again = sip.recv(65535).decode()
+        assert again.startswith("SIP/2.0 200 OK")
+        assert answer_media in again
+        sip.sendto(in_dialog("ACK", 2), ("127.0.0.1", server.port))
+        assert moved.recv(2048)[1] & 0x7F == 0  # media now goes where the re-INVITE said
+        sip.sendto(
+            in_dialog("INVITE", 3, _sdp("m=audio 4000 RTP/AVP 18")), ("127.0.0.1", server.port)
+        )
+        assert sip.recv(65535).decode().startswith("SIP/2.0 488 Not Acceptable Here")
+    assert server.call(lambda: server.door.active_calls) == 1  # the call went on
+
+
+def _rtp_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(2.0)
+    return sock

@@ -20,7 +20,6 @@ from aiosipua import (
     SdpMessage,
     SdpNegotiationError,
     SipRequest,
-    SipResponse,
     SipTransport,
     SipUAS,
     negotiate_sdp,
@@ -45,13 +44,14 @@ from kefu.adapters.voice.port import (
     VoiceSettingsError,
 )
 from kefu.adapters.voice.routes import NumberRoute, route_for
-from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport
+from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
 
 __all__ = ["ClipSource", "SipFrontDoor"]
 
 _log = logging.getLogger(__name__)
 ClipSource = Callable[[str], bytes]
 _CODECS: dict[int, Codec] = {0: "PCMU", 8: "PCMA"}
+_PAYLOAD_TYPES: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
 _USER_AGENT = "kefu"
 
 
@@ -168,6 +168,7 @@ class SipFrontDoor:
         agent.on_bye = lambda incoming, _request: self._end(incoming.call_id, "caller_hangup")
         agent.on_cancel = lambda request, _addr: self._end(request.call_id or "", "cancelled")
         agent.on_ack_timeout = lambda incoming: self._end(incoming.call_id, "no_ack")
+        agent.on_reinvite = self._on_reinvite
         transport.pre_filter = self._pre_filter
         return agent
 
@@ -225,28 +226,15 @@ class SipFrontDoor:
         if method != "INFO":
             return False
         if call is None or not call.answered:
-            self._reply(transport, request, 481, "Call/Transaction Does Not Exist")
+            reply(transport, request, 481, "Call/Transaction Does Not Exist")
             return True
         digit = digit_from_info(request.content_type, request.text)
         if digit is None:
-            self._reply(transport, request, 415, "Unsupported Media Type - DTMF Relay Expected")
+            reply(transport, request, 415, "Unsupported Media Type - DTMF Relay Expected")
             return True
-        self._reply(transport, request, 200, "OK")
+        reply(transport, request, 200, "OK")
         self._on_digit(call, digit, "info")
         return True
-
-    @staticmethod
-    def _reply(transport: SipTransport, request: SipRequest, status: int, reason: str) -> None:
-        """Answer a non-INVITE request outside the library (in-dialog INFO, or 481)."""
-        response = SipResponse(status_code=status, reason_phrase=reason)
-        for via in request.headers.get("via"):
-            response.headers.append("Via", via)
-        for name in ("From", "To", "Call-ID", "CSeq"):
-            value = request.headers.get_first(name.lower())
-            if value:
-                response.headers.set_single(name, value)
-        response.headers.set_single("User-Agent", _USER_AGENT)
-        transport.send_reply(response)
 
     def _on_invite(self, incoming: IncomingCall) -> None:
         call_id = incoming.call_id
@@ -268,7 +256,12 @@ class SipFrontDoor:
             ),
             None,
         )
-        port = self.media.open_leg(call_id)
+        try:
+            port = self.media.open_leg(call_id)
+        except OSError:
+            _log.exception("no RTP port for call %s", call_id)
+            incoming.reject(503, "Service Unavailable - No Media Port")
+            return
         try:
             answer, chosen = negotiate_sdp(
                 offer, self.host, port, supported_codecs=[0, 8], dtmf_payload_type=dtmf_pt or 0
@@ -289,6 +282,28 @@ class SipFrontDoor:
         self._emit(
             CallStarted(call_id, incoming.caller, dialled, route.flow, route.site, transport, codec)
         )
+
+    def _on_reinvite(self, incoming: IncomingCall) -> None:
+        """A re-INVITE (hold, resume, refresh): same answer, media to the offered address.
+
+        The codec and RTP port stay those of the first answer; an offer that drops them gets
+        488 and the call goes on as it was (RFC 3261 §14.2).
+        """
+        call = self._calls.get(incoming.call_id)
+        if call is None or not call.answered:
+            reply(incoming.transport or self._agents[0].transport, incoming.invite,
+                        481, "Call/Transaction Does Not Exist")  # fmt: skip
+            return
+        offer = incoming.sdp_offer
+        if offer is not None:
+            remote = offer.rtp_address
+            offered = {c.payload_type for c in offer.audio.codecs} if offer.audio else set()
+            if remote is None or _PAYLOAD_TYPES[call.codec] not in offered:
+                reply(call.uas.transport, incoming.invite, 488, "Not Acceptable Here")
+                return
+            call.remote = remote
+            self.media.connect(call.call_id, remote, call.codec, call.dtmf_pt)
+        incoming.accept(call.answer_sdp)
 
     # -- media events and digit collection --
     def _on_media_event(self, event: VoiceEvent) -> None:

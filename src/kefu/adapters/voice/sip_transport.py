@@ -27,7 +27,7 @@ from aiosipua import (
     stringify_via,
 )
 
-__all__ = ["Problem", "TcpTransport", "UdpTransport", "check_request"]
+__all__ = ["Problem", "TcpTransport", "UdpTransport", "check_request", "reply"]
 
 _log = logging.getLogger(__name__)
 _CSEQ = re.compile(r"^\s*(\d{1,10})\s+([A-Za-z]+)\s*$")
@@ -83,6 +83,19 @@ def stateless_reply(data: bytes, problem: Problem) -> bytes | None:
     text = f"SIP/2.0 {problem.status} {problem.reason}\r\n"
     text += "".join(f"{line}\r\n" for line in echoed)
     return (text + "Content-Length: 0\r\n\r\n").encode()
+
+
+def reply(transport: SipTransport, request: SipRequest, status: int, reason: str) -> None:
+    """Answer a request outside the library's transactions (in-dialog INFO, 481, 488)."""
+    response = SipResponse(status_code=status, reason_phrase=reason)
+    for via in request.headers.get("via"):
+        response.headers.append("Via", via)
+    for name in ("From", "To", "Call-ID", "CSeq"):
+        value = request.headers.get_first(name.lower())
+        if value:
+            response.headers.set_single(name, value)
+    response.headers.set_single("User-Agent", "kefu")
+    transport.send_reply(response)
 
 
 def _stamp_source(request: SipRequest, addr: tuple[str, int], force_rport: bool) -> None:
