@@ -139,6 +139,12 @@ class Settings(BaseSettings):
     sip_media_realtime: Annotated[
         bool, Field(description="SCHED_FIFO for the media worker (needs CAP_SYS_NICE)")
     ] = True
+    sip_max_calls: Annotated[
+        int, Field(ge=1, description="calls at once; more get 503 (each holds an RTP socket)")
+    ] = 500
+    sip_ring_timeout_s: Annotated[
+        float, Field(gt=0, description="a call not answered within this is refused, s")
+    ] = 60.0
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None

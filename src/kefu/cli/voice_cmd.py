@@ -102,6 +102,8 @@ def serve(
         numbers=numbers,
         media_process=settings.sip_media_process,
         media_realtime=settings.sip_media_realtime,
+        max_calls=settings.sip_max_calls,
+        ring_timeout_s=settings.sip_ring_timeout_s,
     )
     flow.port = door
 

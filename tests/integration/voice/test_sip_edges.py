@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from voice_helpers import VoiceServer, voice_server
 
-from kefu.adapters.voice.port import CallStarted
+from kefu.adapters.voice.demo_flow import DemoFlow
+from kefu.adapters.voice.port import CallEnded, CallStarted
 from kefu.adapters.voice.routes import NumberRoute
 
 
@@ -201,3 +202,27 @@ def _rtp_socket() -> socket.socket:
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(2.0)
     return sock
+
+
+def test_given_the_call_limit_and_a_ring_timeout_when_calls_ring_unanswered_then_503_then_480() -> (
+    None
+):
+    flow = DemoFlow(ring_s=100.0)  # never answers within the test
+    with voice_server(_silence, flow=flow, max_calls=1, ring_timeout_s=0.5) as server:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as first:
+            first.bind(("127.0.0.1", 0))
+            first.settimeout(2.0)
+            first.sendto(
+                _request(uri="sip:1@127.0.0.1", sdp=_sdp(), port=first.getsockname()[1]),
+                ("127.0.0.1", server.port),
+            )
+            assert first.recv(65535).startswith(b"SIP/2.0 100")
+            assert first.recv(65535).startswith(b"SIP/2.0 180")
+            second = _udp_exchange(server, _request(uri="sip:2@127.0.0.1", sdp=_sdp()))
+            assert second[-1] == "SIP/2.0 503 Service Unavailable - Too Many Calls"
+            assert first.recv(65535).startswith(b"SIP/2.0 480 Temporarily Unavailable")
+        assert server.wait_for(lambda: server.door.active_calls == 0, timeout_s=2)
+        assert server.call(lambda: server.door.media.leg_count) == 0
+    started, ended = flow.events
+    assert isinstance(started, CallStarted)
+    assert ended == CallEnded(started.call_id, "unanswered")

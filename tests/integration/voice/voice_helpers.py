@@ -81,6 +81,8 @@ def voice_server(
     flow: DemoFlow | None = None,
     numbers: dict[str, NumberRoute] | None = None,
     media_process: bool = False,
+    max_calls: int = 500,
+    ring_timeout_s: float = 60.0,
 ) -> Iterator[VoiceServer]:
     """Start a front door on a free 127.0.0.1 port (UDP and TCP) with *flow* driving calls
     (media on the server's loop, or in a worker process with *media_process*)."""
@@ -94,6 +96,8 @@ def voice_server(
         clips=source,
         numbers=numbers,
         media_process=media_process,
+        max_calls=max_calls,
+        ring_timeout_s=ring_timeout_s,
     )
     flow.port = door
     thread = threading.Thread(target=loop.run_forever, name="kefu-voice-test", daemon=True)

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 DigitSource = Literal["rfc4733", "info", "inband"]
-EndReason = Literal["caller_hangup", "cancelled", "hung_up", "no_ack", "shutdown"]
+EndReason = Literal["caller_hangup", "cancelled", "hung_up", "no_ack", "unanswered", "shutdown"]
 CollectEnd = Literal["terminator", "max_digits", "timeout"]
 
 

@@ -26,22 +26,20 @@ from aiosipua import (
     parse_uri,
 )
 
-from kefu.adapters.voice.dtmf import DIGITS, digit_from_info
+from kefu.adapters.voice.collect import Collection
+from kefu.adapters.voice.dtmf import digit_from_info
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import (
     CallEnded,
     CallNotActive,
     CallStarted,
-    CollectEnd,
     DigitReceived,
-    DigitsCollected,
     EndReason,
     EventSink,
     MediaEnded,
     UnknownCall,
     VoiceEvent,
-    VoiceSettingsError,
 )
 from kefu.adapters.voice.routes import NumberRoute, route_for
 from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
@@ -56,15 +54,6 @@ _USER_AGENT = "kefu"
 
 
 @dataclass(slots=True)
-class _Collect:
-    max_digits: int
-    terminator: str
-    timeout_s: float
-    digits: str = ""
-    timer: asyncio.TimerHandle | None = None
-
-
-@dataclass(slots=True)
 class _Call:
     call_id: str
     incoming: IncomingCall
@@ -75,7 +64,8 @@ class _Call:
     dtmf_pt: int | None
     answered: bool = False
     playing: bool = False
-    collect: _Collect | None = None
+    collect: Collection | None = None
+    ring_timer: asyncio.TimerHandle | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -85,7 +75,8 @@ class SipFrontDoor:
     *numbers* maps dialled numbers to flows and sites (empty: every number goes to
     *default_flow*); *clips* turns a clip name into 8 kHz µ-law audio; *media_process*
     runs the RTP media in a worker process instead of on this loop, under real-time
-    scheduling with *media_realtime*.
+    scheduling with *media_realtime*. At most *max_calls* calls at once (then 503); a call
+    not answered within *ring_timeout_s* seconds gets 480 and ends ``unanswered``.
     """
 
     def __init__(
@@ -100,6 +91,8 @@ class SipFrontDoor:
         tcp: bool = True,
         media_process: bool = False,
         media_realtime: bool = False,
+        max_calls: int = 500,
+        ring_timeout_s: float = 60.0,
     ) -> None:
         self.host = host
         self._port = port
@@ -108,6 +101,8 @@ class SipFrontDoor:
         self._numbers = dict(numbers or {})
         self._default_flow = default_flow
         self._tcp = tcp
+        self._max_calls = max_calls
+        self._ring_timeout_s = ring_timeout_s
         self._calls: dict[str, _Call] = {}
         self.media: MediaEngine | MediaWorker = (
             MediaWorker(host, self._on_media_event, realtime=media_realtime)
@@ -179,6 +174,8 @@ class SipFrontDoor:
             return
         call.incoming.accept(call.answer_sdp)
         call.answered = True
+        if call.ring_timer is not None:
+            call.ring_timer.cancel()
         self.media.connect(call_id, call.remote, call.codec, call.dtmf_pt)
 
     def play(self, call_id: str, clips: Sequence[str], tag: str = "") -> None:
@@ -191,17 +188,12 @@ class SipFrontDoor:
         self, call_id: str, *, max_digits: int, terminator: str = "#", timeout_s: float = 5.0
     ) -> None:
         call = self._answered(call_id)
-        if max_digits < 1 or (terminator and terminator not in DIGITS) or timeout_s <= 0:
-            raise VoiceSettingsError(
-                "collect needs max_digits ≥ 1, a keypad terminator and a positive timeout "
-                "(收号参数无效)",
-                max_digits=max_digits,
-                terminator=terminator,
-            )
-        self._stop_collect(call)
-        call.collect = _Collect(max_digits, terminator, timeout_s)
+        collection = Collection(call_id, max_digits, terminator, timeout_s, self._emit)
+        if call.collect is not None:
+            call.collect.cancel()
+        call.collect = collection
         if not call.playing:  # the timeout runs from the end of the prompt
-            self._arm(call)
+            collection.arm()
 
     def bridge(self, call_id: str, other_call_id: str) -> None:
         self._answered(call_id)
@@ -240,6 +232,9 @@ class SipFrontDoor:
         call_id = incoming.call_id
         uri = parse_uri(incoming.invite.uri)
         dialled = uri.user or ""
+        if len(self._calls) >= self._max_calls:
+            incoming.reject(503, "Service Unavailable - Too Many Calls")
+            return
         route = route_for(self._numbers, dialled, self._default_flow)
         if route is None:
             incoming.reject(404, "Not Found - Number Not In Service")
@@ -274,7 +269,11 @@ class SipFrontDoor:
         assert remote is not None  # checked by the transport
         agent = next(a for a in self._agents if a.transport is incoming.transport)
         codec = _CODECS[chosen]
-        self._calls[call_id] = _Call(call_id, incoming, agent, answer, remote, codec, dtmf_pt)
+        call = _Call(call_id, incoming, agent, answer, remote, codec, dtmf_pt)
+        self._calls[call_id] = call
+        call.ring_timer = asyncio.get_running_loop().call_later(
+            self._ring_timeout_s, self._ring_expired, call
+        )
         incoming.ringing()
         transport: Literal["udp", "tcp"] = (
             "tcp" if agent.transport is self._tcp_transport else "udp"
@@ -315,8 +314,8 @@ class SipFrontDoor:
             return
         if isinstance(event, MediaEnded):
             call.playing = False
-            if call.collect is not None and call.collect.timer is None:
-                self._arm(call)
+            if call.collect is not None and not call.collect.armed:
+                call.collect.arm()
         self._emit(event)
 
     def _on_digit(
@@ -324,42 +323,12 @@ class SipFrontDoor:
     ) -> None:
         self._emit(DigitReceived(call.call_id, digit, source))
         collect = call.collect
-        if collect is None:
+        if collect is None or collect.done:
             return
         if call.playing:  # barge-in: a key press stops the prompt
             self.media.stop_playing(call.call_id)
             call.playing = False
-        if digit == collect.terminator:
-            self._finish_collect(call, "terminator")
-            return
-        collect.digits += digit
-        if len(collect.digits) >= collect.max_digits:
-            self._finish_collect(call, "max_digits")
-        else:
-            self._arm(call)
-
-    def _arm(self, call: _Call) -> None:
-        collect = call.collect
-        if collect is None or self._loop is None:
-            return
-        if collect.timer is not None:
-            collect.timer.cancel()
-        collect.timer = self._loop.call_later(
-            collect.timeout_s, self._finish_collect, call, "timeout"
-        )
-
-    def _finish_collect(self, call: _Call, ended_by: CollectEnd) -> None:
-        collect = call.collect
-        if collect is None or self._calls.get(call.call_id) is not call:
-            return
-        self._stop_collect(call)
-        self._emit(DigitsCollected(call.call_id, collect.digits, ended_by))
-
-    @staticmethod
-    def _stop_collect(call: _Call) -> None:
-        if call.collect is not None and call.collect.timer is not None:
-            call.collect.timer.cancel()
-        call.collect = None
+        collect.digit(digit)
 
     # -- helpers --
     def _call(self, call_id: str) -> _Call:
@@ -382,11 +351,19 @@ class SipFrontDoor:
         # The library forgets a call only on the peer's BYE or CANCEL; this one ended here.
         call.uas._calls.pop(call.call_id, None)
 
+    def _ring_expired(self, call: _Call) -> None:
+        if self._calls.get(call.call_id) is call and not call.answered:
+            self._send_end(call)
+            self._end(call.call_id, "unanswered")
+
     def _end(self, call_id: str, reason: EndReason) -> None:
         call = self._calls.pop(call_id, None)
         if call is None:
             return
-        self._stop_collect(call)
+        if call.collect is not None:
+            call.collect.cancel()
+        if call.ring_timer is not None:
+            call.ring_timer.cancel()
         call.incoming._stop_retransmissions()
         self.media.close_leg(call_id)
         self._emit(CallEnded(call_id, reason))
