@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -265,6 +266,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         serve(args.serve, args.realtime)
         return {}
     load_before = round(os.getloadavg()[0], 2)
+    # One BLAS thread, as in kefu's media worker (the detector's products are small).
+    threadpool_limits(limits=1, user_api="blas")
     if args.realtime:
         # Both media loops (kefu's and the peer's) run in this process: same priority.
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))

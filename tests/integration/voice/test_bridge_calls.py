@@ -69,22 +69,22 @@ def _drain(sock: socket.socket) -> list[bytes]:
 
 def test_given_two_callers_when_bridged_then_each_hears_the_other_transcoded_as_needed() -> None:
     flow = BridgeTwo()
-    with voice_server(lambda _name: b"", flow=flow) as server:  # type: ignore[arg-type]
-        with (
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
-        ):
-            a.bind(("127.0.0.1", 0))
-            b.bind(("127.0.0.1", 0))
-            kefu_a = _dial(server, a, 0, "alice")  # PCMU
-            kefu_b = _dial(server, b, 8, "bob")  # PCMA
-            _drain(a), _drain(b)  # silence sent before the bridge
-            voice = ulaw_encode([2000, -2000, 8000, -8000] * 40)
-            header = struct.pack("!BBHII", 0x80, 0, 1, 160, 11)
-            a.sendto(header + voice, ("127.0.0.1", kefu_a))
-            heard_by_b = [p for p in _drain(b) if len(p) > 12]
-            reply = alaw_encode([5000, 0, -5000, 0] * 40)
-            b.sendto(struct.pack("!BBHII", 0x80, 8, 1, 160, 12) + reply, ("127.0.0.1", kefu_b))
-            heard_by_a = [p for p in _drain(a) if len(p) > 12]
+    with (
+        voice_server(lambda _name: b"", flow=flow) as server,  # type: ignore[arg-type]
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
+    ):
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        kefu_a = _dial(server, a, 0, "alice")  # PCMU
+        kefu_b = _dial(server, b, 8, "bob")  # PCMA
+        _drain(a), _drain(b)  # silence sent before the bridge
+        voice = ulaw_encode([2000, -2000, 8000, -8000] * 40)
+        header = struct.pack("!BBHII", 0x80, 0, 1, 160, 11)
+        a.sendto(header + voice, ("127.0.0.1", kefu_a))
+        heard_by_b = [p for p in _drain(b) if len(p) > 12]
+        reply = alaw_encode([5000, 0, -5000, 0] * 40)
+        b.sendto(struct.pack("!BBHII", 0x80, 8, 1, 160, 12) + reply, ("127.0.0.1", kefu_b))
+        heard_by_a = [p for p in _drain(a) if len(p) > 12]
     assert [(p[1] & 0x7F, p[12:]) for p in heard_by_b] == [(8, ulaw_to_alaw(voice))]
     assert [(p[1] & 0x7F, p[12:]) for p in heard_by_a] == [(0, ulaw_encode(alaw_decode(reply)))]

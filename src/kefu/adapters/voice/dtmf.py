@@ -2,8 +2,8 @@
 
 The in-band detector measures, per block of 205 samples (25.6 ms at 8 kHz), the power of the
 eight DTMF frequencies — the single-bin DFT power the Goertzel recursion computes, evaluated
-as one small matrix product — and accepts a digit when one low and one high tone dominate
-the block, with bounded twist, in two consecutive blocks.
+as one matrix product over many blocks, of many legs at once — and accepts a digit when one
+low and one high tone dominate the block, with bounded twist, in two consecutive blocks.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BLOCK",
     "DIGITS",
     "TelephoneEvent",
     "ToneDetector",
+    "classify_blocks",
     "digit_from_info",
     "dtmf_tone",
     "parse_telephone_event",
@@ -29,7 +31,7 @@ DIGITS = "0123456789*#ABCD"
 _LOW = (697.0, 770.0, 852.0, 941.0)
 _HIGH = (1209.0, 1336.0, 1477.0, 1633.0)
 _KEYPAD = ("123A", "456B", "789C", "*0#D")
-_BLOCK = 205
+BLOCK = 205  # samples judged together: 25.6 ms at 8 kHz
 # Share of the block's energy the two tones must carry (1.0 is a clean tone pair).
 _MIN_TONE_SHARE = 0.55
 # Quietest block considered, mean square of int16 samples (about -50 dBFS).
@@ -41,7 +43,9 @@ _MAX_TWIST = 10 ** (4 / 10)
 _GROUP_MARGIN = 6.0
 
 _FREQS = np.array(_LOW + _HIGH)
-_PHASES = np.exp(-2j * np.pi * np.outer(_FREQS, np.arange(_BLOCK)) / SAMPLE_RATE)
+_ANGLES = 2 * np.pi * np.outer(_FREQS, np.arange(BLOCK)) / SAMPLE_RATE
+# Cosine and sine rows: one real matrix product gives every frequency's DFT bin.
+_BASIS = np.vstack([np.cos(_ANGLES), np.sin(_ANGLES)]).T.copy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +110,17 @@ class ToneDetector:
     def feed(self, samples: npt.ArrayLike) -> list[str]:
         """Append samples (int16 range) and return digits detected in the completed blocks."""
         data = np.concatenate([self._pending, np.asarray(samples, dtype=np.float64)])
-        whole = len(data) // _BLOCK * _BLOCK
+        whole = len(data) // BLOCK * BLOCK
         self._pending = data[whole:]
         if whole == 0:
             return []
-        blocks = data[:whole].reshape(-1, _BLOCK)
+        return self.advance(classify_blocks(data[:whole].reshape(-1, BLOCK)))
+
+    def advance(self, symbols: list[str | None]) -> list[str]:
+        """Take the symbols of this leg's next blocks (from :func:`classify_blocks`, which
+        can judge many legs' blocks in one call) and return the key presses they complete."""
         found: list[str] = []
-        for symbol in _classify(blocks):
+        for symbol in symbols:
             if symbol is not None and symbol == self._candidate and symbol != self._reported:
                 found.append(symbol)
                 self._reported = symbol
@@ -122,26 +130,29 @@ class ToneDetector:
         return found
 
 
-def _classify(blocks: npt.NDArray[np.float64]) -> list[str | None]:
-    """The keypad symbol present in each block (``None`` when none dominates)."""
+def classify_blocks(blocks: npt.NDArray[np.float64]) -> list[str | None]:
+    """The keypad symbol present in each block (``None`` when none dominates), all blocks
+    judged at once."""
     energy = np.einsum("ij,ij->i", blocks, blocks)
-    powers = np.abs(blocks @ _PHASES.T) ** 2 * (2.0 / _BLOCK)
-    result: list[str | None] = []
-    for row_energy, row in zip(energy, powers, strict=True):
-        result.append(_symbol(float(row_energy), row))
-    return result
-
-
-def _symbol(energy: float, powers: npt.NDArray[np.float64]) -> str | None:
-    if energy / _BLOCK < _MIN_MEAN_SQUARE:
-        return None
-    low, high = powers[:4], powers[4:]
-    lo_order, hi_order = np.argsort(low), np.argsort(high)
-    lo_best, hi_best = low[lo_order[-1]], high[hi_order[-1]]
-    if lo_best < _GROUP_MARGIN * low[lo_order[-2]] or hi_best < _GROUP_MARGIN * high[hi_order[-2]]:
-        return None
-    if (lo_best + hi_best) / energy < _MIN_TONE_SHARE:
-        return None
-    if not _MIN_TWIST <= hi_best / lo_best <= _MAX_TWIST:
-        return None
-    return _KEYPAD[int(lo_order[-1])][int(hi_order[-1])]
+    projections = blocks @ _BASIS
+    powers = (projections[:, :8] ** 2 + projections[:, 8:] ** 2) * (2.0 / BLOCK)
+    low, high = powers[:, :4], powers[:, 4:]
+    rows = np.arange(len(blocks))
+    lo_index, hi_index = low.argmax(axis=1), high.argmax(axis=1)
+    lo_best, hi_best = low[rows, lo_index], high[rows, hi_index]
+    lo_next = np.partition(low, 2, axis=1)[:, 2]
+    hi_next = np.partition(high, 2, axis=1)[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        twist = hi_best / lo_best
+    present = (
+        (energy >= _MIN_MEAN_SQUARE * BLOCK)
+        & (lo_best >= _GROUP_MARGIN * lo_next)
+        & (hi_best >= _GROUP_MARGIN * hi_next)
+        & (lo_best + hi_best >= _MIN_TONE_SHARE * energy)
+        & (twist >= _MIN_TWIST)
+        & (twist <= _MAX_TWIST)
+    )
+    return [
+        _KEYPAD[int(lo)][int(hi)] if ok else None
+        for ok, lo, hi in zip(present.tolist(), lo_index.tolist(), hi_index.tolist(), strict=True)
+    ]

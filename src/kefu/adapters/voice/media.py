@@ -22,7 +22,10 @@ import struct
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kefu.adapters.voice.dtmf import ToneDetector, parse_telephone_event
+import numpy as np
+import numpy.typing as npt
+
+from kefu.adapters.voice.dtmf import BLOCK, ToneDetector, classify_blocks, parse_telephone_event
 from kefu.adapters.voice.g711 import (
     ALAW_SILENCE,
     ULAW_SILENCE,
@@ -61,6 +64,8 @@ class _Leg:
     play_tag: str = ""
     peer: str | None = None
     detector: ToneDetector = field(default_factory=ToneDetector)
+    tones: bytearray = field(default_factory=bytearray)  # received audio awaiting detection
+    tones_pt: int = 0
     last_event: tuple[int, str] | None = None
     frames_sent: int = 0
     frames_received: int = 0
@@ -204,6 +209,7 @@ class MediaEngine:
                 # A stall (e.g. the machine paused us): resynchronise rather than burst.
                 due = loop.time()
             sent = self._send_frames()
+            self._detect_tones()
             stats.ticks += 1
             stats.frames += sent
             stats.lateness.append(lateness)
@@ -284,13 +290,34 @@ class MediaEngine:
         if payload_type not in (0, 8) or not payload:
             return
         if leg.dtmf_pt is None:
-            # Keys arrive as tones only from callers without telephone-events: listening
-            # for them costs ~30 µs a packet, so only those legs pay it.
-            samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
-            for digit in leg.detector.feed(samples):
-                self._sink(DigitReceived(leg.leg_id, digit, "inband"))
+            # Keys arrive as tones only from callers without telephone-events; their audio
+            # waits for the tick, which judges every such leg's blocks in one go.
+            if payload_type != leg.tones_pt:
+                leg.tones.clear()
+                leg.tones_pt = payload_type
+            leg.tones += payload
         if leg.peer is not None:
             self._forward(leg.peer, payload, payload_type)
+
+    def _detect_tones(self) -> None:
+        """Run the in-band detector over every leg's complete blocks in one batch."""
+        ready = [leg for leg in self._legs.values() if len(leg.tones) >= BLOCK]
+        if not ready:
+            return
+        chunks: list[npt.NDArray[np.int16]] = []
+        counts: list[int] = []
+        for leg in ready:
+            whole = len(leg.tones) // BLOCK * BLOCK
+            data = bytes(leg.tones[:whole])
+            del leg.tones[:whole]
+            chunks.append(ulaw_decode(data) if leg.tones_pt == 0 else alaw_decode(data))
+            counts.append(whole // BLOCK)
+        symbols = classify_blocks(np.concatenate(chunks).astype(np.float64).reshape(-1, BLOCK))
+        start = 0
+        for leg, count in zip(ready, counts, strict=True):
+            for digit in leg.detector.advance(symbols[start : start + count]):
+                self._sink(DigitReceived(leg.leg_id, digit, "inband"))
+            start += count
 
     def _forward(self, peer_id: str, payload: bytes, payload_type: int) -> None:
         peer = self._legs.get(peer_id)

@@ -78,9 +78,14 @@ class _Reader:
 
 
 def _worker_main(control: socket.socket, host: str, realtime: bool) -> None:
+    from threadpoolctl import threadpool_limits
+
     if realtime:
         _raise_priority()
-    asyncio.run(_serve(control, host))
+    # The tone detector's matrix products are small: BLAS threads would only spin on the
+    # other cores (measured: 400 legs took 1.3 cores instead of one).
+    with threadpool_limits(limits=1, user_api="blas"):
+        asyncio.run(_serve(control, host))
 
 
 def _raise_priority() -> None:
