@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 from collections.abc import Iterator
@@ -226,3 +227,22 @@ def test_given_the_call_limit_and_a_ring_timeout_when_calls_ring_unanswered_then
     started, ended = flow.events
     assert isinstance(started, CallStarted)
     assert ended == CallEnded(started.call_id, "unanswered")
+
+
+def test_given_an_answered_call_when_its_initial_invite_is_retransmitted_then_no_481(
+    server: VoiceServer,
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sip:
+        sip.bind(("127.0.0.1", 0))
+        sip.settimeout(1.0)
+        invite = _request(sdp=_sdp(), port=sip.getsockname()[1])
+        sip.sendto(invite, ("127.0.0.1", server.port))
+        assert server.wait_for(lambda: server.door.active_calls == 1)
+        sip.sendto(invite, ("127.0.0.1", server.port))  # as if our 200 OK had been lost
+        statuses: list[str] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                statuses.append(sip.recv(65535).decode().split("\r\n", 1)[0])
+    assert "SIP/2.0 481 Call/Transaction Does Not Exist" not in statuses
+    assert "SIP/2.0 200 OK" in statuses
+    assert server.call(lambda: server.door.active_calls) == 1

@@ -213,8 +213,14 @@ class SipFrontDoor:
     def _pre_filter(self, transport: SipTransport, request: SipRequest) -> bool:
         method = request.method.upper()
         call = self._calls.get(request.call_id or "")
-        if method == "INVITE" and call is not None and not call.answered:
-            return True  # a retransmitted INVITE while ringing: 100 Trying already sent
+        if (
+            method == "INVITE"
+            and call is not None
+            and ";tag=" not in (request.get_header("to") or "")
+        ):
+            # A retransmitted initial INVITE: provisional answers went out already and the
+            # library repeats the 200 OK itself until the ACK comes.
+            return True
         if method != "INFO":
             return False
         if call is None or not call.answered:
