@@ -48,7 +48,11 @@ class RtpReceiver:
     def payload(self, payload_type: int) -> bytes:
         """The audio of *payload_type*, in sequence-number order (no loss on loopback)."""
         ours = [p for p in self.packets if p[1] & 0x7F == payload_type]
-        ours.sort(key=lambda p: int.from_bytes(p[2:4], "big"))
+        if not ours:
+            return b""
+        # Sequence numbers start anywhere and wrap at 2**16: order them from the first.
+        first = int.from_bytes(ours[0][2:4], "big")
+        ours.sort(key=lambda p: (int.from_bytes(p[2:4], "big") - first) % 65536)
         return b"".join(p[12:] for p in ours)
 
 
