@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -231,6 +232,7 @@ class Kefu:
             # Every simulated customer comes from loopback: no per-address cap on new chats.
             "KEFU_CHAT_MAX_NEW_PER_ADDRESS": "1000000",
         }
+        self.env["KEFU_SECRET_KEY"] = secrets.token_urlsafe(32)  # kefu serve needs its own
         self.env.pop("KEFU_DATABASE_URL", None)
         self.schema: str | None = None
         if kind == "sqlite":

@@ -126,7 +126,9 @@ class Server:
     """``kefu serve`` on a free loopback port (under cProfile with ``profile``)."""
 
     def __init__(self, store: Store, folder: Path, profile: Path | None = None) -> None:
-        self.env = {**os.environ, "KEFU_ENV": "test", **store.env}
+        # kefu serve needs a signing key of its own; a fresh one per run.
+        key = uuid.uuid4().hex + uuid.uuid4().hex
+        self.env = {**os.environ, "KEFU_ENV": "test", "KEFU_SECRET_KEY": key, **store.env}
         self.env.setdefault("PYTHONPATH", str(ROOT / "src"))
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"

@@ -1,11 +1,16 @@
 """Settings, read from ``KEFU_*`` environment variables by a cached :func:`get_settings`.
 
-Nothing is read at import time. Outside local use (``KEFU_ENV`` other than ``local`` or
-``test``) the default secret key is refused and cookies are sent with ``Secure``.
+Nothing is read at import time. Without ``KEFU_SECRET_KEY`` the process signs with a
+random key of its own (good for tests only: ``kefu serve`` refuses to start that way, and
+outside local use, ``KEFU_ENV`` other than ``local`` or ``test``, the settings are refused).
+Cookies are sent with ``Secure`` outside local use and whenever the server listens on an
+address other than loopback.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,10 +18,25 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_SECRET_KEY", "Settings", "get_settings"]
+__all__ = ["MIN_SECRET_KEY_LENGTH", "Settings", "get_settings", "is_loopback"]
 
-DEFAULT_SECRET_KEY = "kefu-local-development-only-secret"
 LOCAL_ENVS = ("local", "test")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ``::1``)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _process_secret() -> str:
+    """A random key for one process (nothing it signs survives a restart)."""
+    return secrets.token_urlsafe(32)
 
 
 class Settings(BaseSettings):
@@ -34,7 +54,11 @@ class Settings(BaseSettings):
     db_path: Annotated[str, Field(description="SQLite file used when no URL is given")] = (
         "kefu.sqlite3"
     )
-    secret_key: str = DEFAULT_SECRET_KEY
+    secret_key: str = Field(
+        default_factory=_process_secret,
+        description="key signing cookies, CSRF and chat tokens (default: random per process)",
+        repr=False,
+    )
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     offer_timeout_s: Annotated[float, Field(gt=0, description="seconds to accept an offer")] = 20.0
@@ -44,20 +68,40 @@ class Settings(BaseSettings):
     timezone: Annotated[str, Field(description="time zone of 'today' on the wallboard")] = (
         "Asia/Shanghai"
     )
+    agent_grace_s: Annotated[
+        float, Field(ge=0, description="an agent without a desktop is logged out after, s")
+    ] = 120.0
+    access_log: Annotated[
+        bool, Field(description="log one line per HTTP request: method, path, status, ms")
+    ] = True
     wallboard_interval_s: Annotated[float, Field(gt=0, description="wallboard refresh, s")] = 1.0
     session_ttl_s: Annotated[float, Field(gt=0, description="a login lasts at most, s")] = 43_200.0
     session_idle_s: Annotated[float, Field(gt=0, description="a login ends unused after, s")] = (
         7_200.0
     )
     cookie_secure: Annotated[
-        bool | None, Field(description="Secure cookies (default: on outside local and test)")
+        bool | None,
+        Field(description="Secure cookies (default: on outside local and test, or off loopback)"),
     ] = None
+    trusted_proxies: Annotated[
+        str,
+        Field(
+            description="addresses or networks of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed, comma-separated (default: none)"
+        ),
+    ] = ""
     password_time_cost: Annotated[int, Field(ge=1, le=20, description="argon2 passes")] = 3
     password_memory_kib: Annotated[int, Field(ge=8, le=4_194_304, description="argon2 KiB")] = (
         65_536
     )
     password_parallelism: Annotated[int, Field(ge=1, le=16, description="argon2 lanes")] = 4
-    login_max_failures_per_user: Annotated[int, Field(ge=1)] = 5
+    login_failures_before_backoff: Annotated[
+        int, Field(ge=0, description="failed logins an account takes before backing off")
+    ] = 5
+    login_backoff_s: Annotated[
+        float, Field(gt=0, description="first back-off, s (doubles with each failure)")
+    ] = 2.0
+    login_max_backoff_s: Annotated[float, Field(gt=0, description="longest back-off, s")] = 900.0
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
     login_window_s: Annotated[float, Field(gt=0, description="login failures counted over, s")] = (
         300.0
@@ -151,20 +195,37 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.env not in LOCAL_ENVS and self.secret_key == DEFAULT_SECRET_KEY:
+        if self.env not in LOCAL_ENVS and not self.secret_key_set:
             raise ValueError(
                 f"KEFU_SECRET_KEY must be set to a secret of your own when KEFU_ENV={self.env}"
             )
-        if self.env not in LOCAL_ENVS and len(self.secret_key) < 32:
-            raise ValueError("KEFU_SECRET_KEY must be at least 32 characters outside local use")
+        if self.env not in LOCAL_ENVS and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"KEFU_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                "outside local use"
+            )
         if self.password_memory_kib < 8 * self.password_parallelism:
             raise ValueError("KEFU_PASSWORD_MEMORY_KIB must be at least 8 × the parallelism")
         return self
 
     @property
+    def secret_key_set(self) -> bool:
+        """Whether the key was given (``KEFU_SECRET_KEY`` or an option), not made up for
+        this process."""
+        return "secret_key" in self.model_fields_set
+
+    @property
     def secure_cookies(self) -> bool:
-        """Whether cookies carry ``Secure`` (HTTPS only)."""
-        return self.env not in LOCAL_ENVS if self.cookie_secure is None else self.cookie_secure
+        """Whether cookies carry ``Secure`` (HTTPS only): as ``KEFU_COOKIE_SECURE`` says,
+        else on outside local use or when listening beyond loopback."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env not in LOCAL_ENVS or not is_loopback(self.host)
+
+    @property
+    def proxies(self) -> list[str]:
+        """The trusted reverse proxies (addresses or CIDR networks); empty: trust none."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def attachments_path(self) -> Path:

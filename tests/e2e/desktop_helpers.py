@@ -1,5 +1,6 @@
-"""Pieces of the desktop browser tests: agents and their logins made over the API with an
-admin token, a login through the form, and a relay (aiosmtpd) keeping kefu's replies."""
+"""Pieces of the desktop browser tests: agents, supervisors and their logins made over the
+API with an admin token, a login through the form, a chat started in the demo shop's widget
+and a relay (aiosmtpd) keeping kefu's replies."""
 
 from __future__ import annotations
 
@@ -52,6 +53,33 @@ def add_agent(
     created = api.post("/users", json=user)
     assert created.status_code == 201, created.text
     return agent_id
+
+
+def add_supervisor(api: httpx.Client, username: str, name: str, sites: list[str]) -> str:
+    """A supervisor login of ``sites`` (password :data:`PASSWORD`)."""
+    user = {
+        "username": username,
+        "password": PASSWORD,
+        "role": "supervisor",
+        "sites": sites,
+        "display_name": name,
+    }
+    created = api.post("/users", json=user)
+    assert created.status_code == 201, created.text
+    return username
+
+
+def chat_in_widget(page: Page, demo: Demo, topic: str, text: str, **profile: str) -> None:
+    """A customer opens the demo shop's chat widget, fills the pre-chat form (``name``,
+    ``email``, ``phone``), picks ``topic`` and writes ``text``."""
+    page.goto(f"{demo.base}/chat/demo")
+    page.click(".kefu-chat-launcher")
+    for field, value in profile.items():
+        page.fill(f".kefu-prechat input[name={field}]", value)
+    page.select_option(".kefu-prechat select[name=topic]", topic)
+    page.fill(".kefu-prechat textarea[name=text]", text)
+    page.click(".kefu-start")
+    page.wait_for_selector(".kefu-msg.customer:not(.pending)")
 
 
 def log_in(page: Page, demo: Demo, username: str, target: str) -> None:

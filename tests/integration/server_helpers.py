@@ -20,6 +20,8 @@ CHEAP_HASHING_ENV = {
     "KEFU_PASSWORD_PARALLELISM": "1",
 }
 """Argon2 costs for test servers (the defaults take tens of milliseconds per hash)."""
+TEST_SECRET_KEY = "test-servers-only-0123456789abcdef-0123456789"
+"""The signing key of the test servers (``kefu serve`` refuses to start without one)."""
 
 
 def admin_token(db_path: Path) -> dict[str, str]:
@@ -60,6 +62,7 @@ class Server:
             **CHEAP_HASHING_ENV,
             "KEFU_DB_PATH": str(db_path),
             "KEFU_ENV": "test",
+            "KEFU_SECRET_KEY": TEST_SECRET_KEY,
         }
         self.env.pop("KEFU_DATABASE_URL", None)
         self.port = free_port()

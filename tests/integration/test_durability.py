@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import KEFU, Server, admin_token, free_port
+from server_helpers import KEFU, TEST_SECRET_KEY, Server, admin_token, free_port
 
 from kefu.adapters.storage import make_engine, sqlite_url, upgrade
 
@@ -88,6 +88,7 @@ def test_given_an_unmigrated_database_when_serve_starts_then_it_refuses_clearly(
 ) -> None:
     env = {**os.environ, "KEFU_DB_PATH": str(tmp_path / "new.sqlite3"), "KEFU_ENV": "test"}
     env.pop("KEFU_DATABASE_URL", None)
+    env["KEFU_SECRET_KEY"] = TEST_SECRET_KEY
     done = subprocess.run(
         [*KEFU, "serve", "--port", str(free_port())], env=env, capture_output=True, timeout=60
     )

@@ -13,9 +13,11 @@ from kefu.adapters.clock import SystemClock
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url, upgrade
 from kefu.cli import app
 from kefu.service.access import Role, Scope
+from kefu.service.errors import NotAuthenticated, TooManyRequests
 from kefu.service.passwords import PasswordPolicy
 from kefu.service.ports import Site
 from kefu.service.security import Security
+from kefu.service.security_ports import AuditFilter
 
 
 @pytest.fixture
@@ -91,6 +93,36 @@ def test_given_bad_input_when_creating_then_a_clear_refusal_and_nothing_made(db:
     assert short.exit_code == 2 and "10" in short.output
     scope = runner.invoke(app, ["users", "token", "x", "--scope", "everything"])
     assert scope.exit_code == 2 and "unknown scope" in scope.output
+    assert security(db).users.list() == []
+
+
+def test_given_a_user_backing_off_on_a_server_when_kefu_users_unlock_runs_then_it_logs_in(
+    db: Path,
+) -> None:
+    server = security(db)  # the running server's security layer, with its own limiter
+    server.users.create(username="root", password="a good password", role="admin")
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            server.credentials.login("root", "a wrong password", "10.0.0.9")
+    with pytest.raises(TooManyRequests):
+        server.credentials.login("root", "a good password", "10.0.0.9")
+    done = CliRunner().invoke(app, ["users", "unlock", "root"])
+    assert done.exit_code == 0 and "root" in done.output, done.output
+    assert server.credentials.login("root", "a good password", "10.0.0.9")[0].username == "root"
+    entries, _ = server.audit_page(AuditFilter(action="user.unlock"), 5)
+    assert [e.target_id for e in entries] == ["root"]
+    unknown = CliRunner().invoke(app, ["users", "unlock", "nobody"])
+    assert unknown.exit_code == 2 and "Refused" in unknown.output
+
+
+def test_given_a_common_or_personal_password_when_creating_then_refused_clearly(db: Path) -> None:
+    for user, password in (("x", "password123"), ("zhangwei", "zhangwei-2024")):
+        done = CliRunner().invoke(
+            app,
+            ["users", "create", user, "--role", "admin", "--password-stdin"],
+            input=f"{password}\n",
+        )
+        assert done.exit_code == 2 and "Refused" in done.output, done.output
     assert security(db).users.list() == []
 
 

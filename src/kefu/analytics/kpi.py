@@ -17,6 +17,7 @@ from typing import Any
 
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, IntervalKpi, KpiReport
 from kefu.analytics.report_build import build_intervals, build_report
+from kefu.analytics.tallies import QueueTallies, Tally
 from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
 
@@ -25,51 +26,6 @@ __all__ = ["KpiAccumulator"]
 INF = math.inf
 # Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at].
 _Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
-
-
-class _Tally:
-    """Mutable counters of one queue in one interval."""
-
-    __slots__ = (
-        "abandoned",
-        "answered",
-        "balked",
-        "callbacks",
-        "handle_sum",
-        "handled",
-        "hist_abandoned",
-        "hist_answered",
-        "immediate",
-        "in_sl",
-        "longest",
-        "offered",
-        "overflowed",
-        "pred_abs",
-        "pred_err",
-        "predicted",
-        "short",
-        "transferred_out",
-        "wait_sum",
-    )
-
-    def __init__(self, bins: int) -> None:
-        self.offered = self.answered = self.abandoned = self.short = self.balked = 0
-        self.in_sl = self.handled = self.callbacks = self.transferred_out = 0
-        self.overflowed = self.predicted = self.immediate = 0
-        self.wait_sum = self.handle_sum = self.longest = self.pred_abs = self.pred_err = 0.0
-        self.hist_answered = [0] * bins
-        self.hist_abandoned = [0] * bins
-
-
-class _Queue:
-    __slots__ = ("level", "name", "short_s", "sl_s", "tallies")
-
-    def __init__(self, name: str, sl_s: float, short_s: float, window: Window) -> None:
-        self.name = name
-        self.sl_s = sl_s
-        self.short_s = short_s
-        self.tallies: dict[int, _Tally] = {}
-        self.level = Level(window)
 
 
 class KpiAccumulator:
@@ -104,12 +60,13 @@ class KpiAccumulator:
         self.wait_bins_s = bins
         self._group_of = agent_groups
         self._window = Window(self.start, self.end, self.interval_s)
-        self._queues: dict[str, _Queue] = {}
+        self._queues: dict[str, QueueTallies] = {}
         self._total = Level(self._window)
         self._agents: dict[str, AgentTime] = {}
         self._handling: dict[str, dict[int, float]] = {}
         self._idle: dict[str, dict[int, float]] = {}
         self._visits: dict[str, list[Any]] = {}
+        self._pending: list[Tally] = []  # the tallies whose ``pending`` the last settle set
         self._last = -INF
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._queue_defined,
@@ -129,6 +86,26 @@ class KpiAccumulator:
         }
 
     # -- input -------------------------------------------------------------------------
+    @property
+    def queues(self) -> Mapping[str, QueueTallies]:
+        """Each queue's tallies (read by the report builder)."""
+        return self._queues
+
+    @property
+    def total(self) -> Level:
+        """The total queue length over time."""
+        return self._total
+
+    @property
+    def handling(self) -> Mapping[str, dict[int, float]]:
+        """Seconds each group spent handling contacts, per interval index."""
+        return self._handling
+
+    @property
+    def idle(self) -> Mapping[str, dict[int, float]]:
+        """Seconds each group spent ready and idle, per interval index."""
+        return self._idle
+
     def consume(self, event: ev.Event) -> None:
         """Take one event (events must come in log order)."""
         handler = self._handlers.get(type(event))
@@ -148,13 +125,13 @@ class KpiAccumulator:
         if event is not None and event.at > self._last:
             self._last = event.at
 
-    def _tally(self, queue: _Queue, at: float) -> _Tally | None:
+    def _tally(self, queue: QueueTallies, at: float) -> Tally | None:
         if not self.start <= at < self.end:
             return None
         k = int(at // self.interval_s)
         tally = queue.tallies.get(k)
         if tally is None:
-            tally = queue.tallies[k] = _Tally(len(self.wait_bins_s))
+            tally = queue.tallies[k] = Tally(len(self.wait_bins_s))
         return tally
 
     # -- handlers ----------------------------------------------------------------------
@@ -162,7 +139,7 @@ class KpiAccumulator:
         spec = e.spec
         queue = self._queues.get(spec.queue_id)
         if queue is None:
-            self._queues[spec.queue_id] = _Queue(
+            self._queues[spec.queue_id] = QueueTallies(
                 spec.queue_id, spec.sl_threshold_s, spec.short_abandon_s, self._window
             )
         else:
@@ -303,7 +280,8 @@ class KpiAccumulator:
     def result(self, at: float | None = None) -> KpiReport:
         """The KPIs so far; open agent and queue-length time is counted up to ``at``
         (default: the last event's instant). Contacts still waiting count in
-        ``waiting_at_end`` and their wait so far in ``longest_wait_s``."""
+        ``waiting_at_end``, their wait so far in ``longest_wait_s``, and those waiting no
+        longer than the queue's SL threshold in ``pending_sl`` (not yet in SL's base)."""
         now, waiting = self._settle(at)
         return build_report(self, now, waiting)
 
@@ -331,11 +309,22 @@ class KpiAccumulator:
         for queue in self._queues.values():
             queue.level.flush(now)
         self._total.flush(now)
+        for tally in self._pending:
+            tally.pending = 0
+        pending = self._pending = []
         waiting = 0
         for visit in self._visits.values():
             if visit[_ANSWERED] is None:
                 waiting += 1
                 tally = visit[_TALLY]
-                if tally is not None and now - visit[_ENTERED] > tally.longest:
-                    tally.longest = now - visit[_ENTERED]
+                if tally is None:
+                    continue
+                waited = now - visit[_ENTERED]
+                if waited > tally.longest:
+                    tally.longest = waited
+                # Waiting (or ringing) no longer than T: it may still be answered within T,
+                # so its SL outcome is not known yet.
+                if waited <= visit[_Q].sl_s:
+                    tally.pending += 1
+                    pending.append(tally)
         return now, waiting

@@ -10,8 +10,10 @@ Standard definitions (docs: ARCHITECTURE.md, "Standard definitions"):
   balks (``balked``) those that left at the very instant they queued, i.e. on hearing the
   predicted wait; balks are therefore short abandons too;
 - P(wait) = 1 − answered the instant they queued / offered;
-- SL(T) = answered within T s / (offered − short abandons), T = the queue's
-  ``sl_threshold_s``;
+- SL(T) = answered within T s / (offered − short abandons − pending), T = the queue's
+  ``sl_threshold_s``; pending (``pending_sl``) are the contacts still waiting or ringing
+  at the report's instant that have waited no longer than T: their outcome is not known
+  yet (live, at minute 1, a contact waiting 10 s is not a failure); one waiting past T is;
 - ASA = mean wait (seconds) of answered contacts;
 - AHT = talk + hold + wrap-up (seconds), mean over handled contacts;
 - abandon rate = (abandoned − short abandons) / (offered − short abandons);
@@ -86,11 +88,14 @@ class QueueKpi:
     predicted_error_sum_s: float
     wait_hist_answered: tuple[int, ...]
     wait_hist_abandoned: tuple[int, ...]
+    pending_sl: int = 0
+    """Contacts still waiting or ringing, for no longer than T, at the report's instant."""
 
     @property
     def service_level(self) -> float | None:
-        """SL(T) = answered within T / (offered − short abandons)."""
-        base = self.offered - self.short_abandons
+        """SL(T) = answered within T / (offered − short abandons − pending_sl): a contact
+        counts once its outcome is known (answered, abandoned or waiting past T)."""
+        base = self.offered - self.short_abandons - self.pending_sl
         return self.answered_within_sl / base if base > 0 else None
 
     @property
@@ -162,6 +167,7 @@ class QueueKpi:
             predicted_error_sum_s=self.predicted_error_sum_s + other.predicted_error_sum_s,
             wait_hist_answered=_add(self.wait_hist_answered, other.wait_hist_answered),
             wait_hist_abandoned=_add(self.wait_hist_abandoned, other.wait_hist_abandoned),
+            pending_sl=self.pending_sl + other.pending_sl,
         )
 
     def metrics(self) -> dict[str, float | None]:

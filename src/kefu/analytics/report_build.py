@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from kefu.analytics.records import GroupOccupancy, IntervalKpi, KpiReport, QueueKpi
-
-if TYPE_CHECKING:
-    from kefu.analytics.kpi import KpiAccumulator, _Tally
-    from kefu.analytics.timeline import Level
+from kefu.analytics.tallies import Tally, TallySource
+from kefu.analytics.timeline import Level
 
 __all__ = ["build_intervals", "build_report"]
 
 
 def _queue_kpi(
-    tallies: Iterable[_Tally], bins: int, peak: int, area: float, period: float
+    tallies: Iterable[Tally], bins: int, peak: int, area: float, period: float
 ) -> QueueKpi:
     offered = answered = abandoned = short = balked = in_sl = handled = immediate = 0
-    callbacks = transferred = overflowed = predicted = 0
+    callbacks = transferred = overflowed = predicted = pending = 0
     wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
     hist_ans = [0] * bins
     hist_ab = [0] * bins
@@ -36,6 +33,7 @@ def _queue_kpi(
         transferred += t.transferred_out
         overflowed += t.overflowed
         predicted += t.predicted
+        pending += t.pending
         wait_sum += t.wait_sum
         handle_sum += t.handle_sum
         longest = max(longest, t.longest)
@@ -67,6 +65,7 @@ def _queue_kpi(
         predicted_error_sum_s=pred_err,
         wait_hist_answered=tuple(hist_ans),
         wait_hist_abandoned=tuple(hist_ab),
+        pending_sl=pending,
     )
 
 
@@ -75,12 +74,12 @@ def _level_over(level: Level, ks: range) -> tuple[int, float]:
     return peak, sum(level.area.get(k, 0.0) for k in ks)
 
 
-def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list[IntervalKpi]:
+def build_intervals(acc: TallySource, ks: Iterable[int], stop: float) -> list[IntervalKpi]:
     """The records of the intervals ``ks`` of ``acc``, open time counted up to ``stop``
     (seconds)."""
     size = acc.interval_s
     bins = len(acc.wait_bins_s)
-    queues = acc._queues
+    queues = acc.queues
     intervals = []
     for k in ks:
         lo, hi = max(k * size, acc.start), min((k + 1) * size, stop)
@@ -97,17 +96,17 @@ def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list
             )
         tallies = [q.tallies[k] for q in queues.values() if k in q.tallies]
         total = _queue_kpi(
-            tallies, bins, acc._total.peak.get(k, 0), acc._total.area.get(k, 0.0), period
+            tallies, bins, acc.total.peak.get(k, 0), acc.total.area.get(k, 0.0), period
         )
         groups = {
-            g: GroupOccupancy(acc._handling[g].get(k, 0.0), acc._idle[g].get(k, 0.0))
-            for g in acc._handling
+            g: GroupOccupancy(acc.handling[g].get(k, 0.0), acc.idle[g].get(k, 0.0))
+            for g in acc.handling
         }
         intervals.append(IntervalKpi(k * size, (k + 1) * size, per_queue, total, groups))
     return intervals
 
 
-def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiReport:
+def build_report(acc: TallySource, now: float, waiting_at_end: int) -> KpiReport:
     """The report of ``acc`` with open time counted up to ``now`` (seconds)."""
     size = acc.interval_s
     bins = len(acc.wait_bins_s)
@@ -117,14 +116,14 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
     else:
         ks = range(0)
         stop = acc.start
-    queues = acc._queues
+    queues = acc.queues
     intervals = build_intervals(acc, ks, stop)
     window = stop - acc.start
     overall = {}
     for name, queue in queues.items():
         peak, area = _level_over(queue.level, ks)
         overall[name] = _queue_kpi(queue.tallies.values(), bins, peak, area, window)
-    peak, area = _level_over(acc._total, ks)
+    peak, area = _level_over(acc.total, ks)
     all_tallies = [t for q in queues.values() for t in q.tallies.values()]
     return KpiReport(
         start_s=acc.start,
@@ -134,8 +133,8 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
         queues=overall,
         total=_queue_kpi(all_tallies, bins, peak, area, window),
         groups={
-            g: GroupOccupancy(sum(acc._handling[g].values()), sum(acc._idle[g].values()))
-            for g in acc._handling
+            g: GroupOccupancy(sum(acc.handling[g].values()), sum(acc.idle[g].values()))
+            for g in acc.handling
         },
         intervals=tuple(intervals),
         waiting_at_end=waiting_at_end,

@@ -94,9 +94,18 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
+UNAVAILABLE = "a service kefu depends on is unavailable; retry later 依赖的服务暂不可用，请稍后重试"
+
+
 async def _kefu_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, de.KefuError)
-    response = error_response(status_for(exc), exc.error_id, exc.message, _jsonable(exc.details))
+    status = status_for(exc)
+    message, details = exc.message, _jsonable(exc.details)
+    if status == 503:
+        # The cause names the database's host and port: for the operator's log only.
+        log.warning("%s: %s %s", exc.error_id, message, details)
+        message, details = UNAVAILABLE, {}
+    response = error_response(status, exc.error_id, message, details)
     response.headers.update(error_headers(exc))
     return response
 

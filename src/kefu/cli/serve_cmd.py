@@ -7,6 +7,7 @@ platform (refused on an out-of-date schema), the uvicorn server.
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from kefu.bootstrap import Platform
     from kefu.config import Settings
 
-__all__ = ["load_settings", "make_server", "open_platform", "run_server"]
+__all__ = ["load_settings", "make_server", "open_platform", "require_secret_key", "run_server"]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -37,6 +38,23 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         typer.echo(f"Invalid settings 配置无效:\n{exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def require_secret_key(settings: Settings) -> None:
+    """Exit unless the settings carry a key of the operator's own: a key that is public, or
+    made up by this process, would let anyone forge (or nobody keep) the signed cookies."""
+    from kefu.config import MIN_SECRET_KEY_LENGTH
+
+    if not settings.secret_key_set or len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        typer.echo(
+            f"kefu serve needs KEFU_SECRET_KEY, a random secret of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))').\n"
+            f"kefu serve 需要设置 KEFU_SECRET_KEY"
+            f"（至少 {MIN_SECRET_KEY_LENGTH} 个字符的随机密钥）。",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def open_platform(
@@ -81,19 +99,36 @@ async def tune_runtime() -> None:
 
 
 def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
+    """uvicorn serving ``app``. kefu's own access log (one line per request, with its
+    duration; ``KEFU_ACCESS_LOG``) replaces uvicorn's and follows ``log_level``."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from kefu.api.middleware import ACCESS_LOGGER
     from kefu.web.chat import MAX_FRAME_BYTES
 
-    # Larger WebSocket frames are refused by the server before they are buffered (its
-    # default lets every socket, even an anonymous chat, hold 16 MiB).
+    logging_config = copy.deepcopy(LOGGING_CONFIG)
+    logging_config["loggers"][ACCESS_LOGGER] = {
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
+    }
+    # uvicorn believes X-Forwarded-For from loopback unless told otherwise: behind no
+    # proxy, any local process could then pose as any client address.
+    proxies = settings.proxies
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=log_level,
         lifespan="on",
+        log_config=logging_config,
+        access_log=False,
+        # Larger WebSocket frames are refused by the server before they are buffered (its
+        # default lets every socket, even an anonymous chat, hold 16 MiB).
         ws_max_size=MAX_FRAME_BYTES,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
     return uvicorn.Server(config)
 
@@ -123,6 +158,7 @@ def serve(
 ) -> None:
     """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""
     settings = load_settings(host=host, port=port, db_path=db_path)
+    require_secret_key(settings)
     platform = open_platform(settings)
     typer.echo(
         f"kefu serving on 服务地址 http://{settings.host}:{settings.port}/  "

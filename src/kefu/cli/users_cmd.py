@@ -1,5 +1,6 @@
-"""``kefu users``: create users, list them, issue API tokens — on the configured database
-(``KEFU_DB_PATH`` or ``KEFU_DATABASE_URL``), which must be migrated first."""
+"""``kefu users``: create users, list them, issue API tokens, lift a login back-off — on the
+configured database (``KEFU_DB_PATH`` or ``KEFU_DATABASE_URL``), which must be migrated
+first."""
 
 from __future__ import annotations
 
@@ -192,3 +193,20 @@ def token(
         return
     typer.echo(f"Token 令牌 ({', '.join(made.scopes)}), shown once 仅显示一次:")
     typer.echo(secret)
+
+
+@users_app.command("unlock")
+def unlock(
+    username: str = typer.Argument(..., help="The user to let log in again. 用户名。"),
+    db_path: str | None = DB_OPTION,
+) -> None:
+    """Lift a user's login back-off after failed logins (audited). 解除登录失败锁定。"""
+    with _security(db_path) as security:
+        try:
+            user = security.credentials.unlock(username, client="cli")
+        except Exception as exc:
+            raise _refused(exc) from None
+    typer.echo(
+        f"Unlocked 已解除锁定 {user.username}: failed logins before now no longer delay it "
+        "此前的登录失败不再限制该用户"
+    )

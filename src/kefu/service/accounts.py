@@ -19,12 +19,8 @@ from kefu.domain.time import Clock
 from kefu.service.access import Principal, Role
 from kefu.service.errors import UnknownSite, UnknownUser
 from kefu.service.passwords import Passwords
-from kefu.service.security_ports import (
-    AuditEntry,
-    SecurityUnitOfWork,
-    SecurityUnitOfWorkFactory,
-    UserRecord,
-)
+from kefu.service.ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
+from kefu.service.security_ports import AuditEntry, UserRecord
 
 __all__ = ["USER_FIELDS", "Users", "actor_of", "canonical_username", "user_view"]
 
@@ -97,7 +93,7 @@ class Users:
     ) -> UserRecord:
         """A new active user (409 when the username is taken)."""
         name = canonical_username(username)
-        password_hash = self.passwords.hash(password)
+        password_hash = self.passwords.hash(password, (name, display_name))
         now = self.clock.now()
         with self.uow_factory() as uow:
             if uow.users.by_username(name) is not None:
@@ -136,12 +132,15 @@ class Users:
             raise DomainValidationError(f"unknown user fields {sorted(unknown)}", field="changes")
         name = canonical_username(username)
         password = changes.get("password")
-        password_hash = self.passwords.hash(password) if password is not None else None
         now = self.clock.now()
         with self.uow_factory() as uow:
             user = uow.users.by_username(name)
             if user is None:
                 raise UnknownUser(f"unknown user {name!r}", username=name)
+            display = str(changes.get("display_name", user.display_name))
+            password_hash = (
+                None if password is None else self.passwords.hash(password, (name, display))
+            )
             role = changes.get("role", user.role)
             sites = changes.get("sites", user.sites if role == user.role else ())
             agent_id = changes.get("agent_id", user.agent_id if role == user.role else None)
@@ -175,12 +174,29 @@ class Users:
         self.on_change()
         return updated
 
+    def unlock(
+        self, username: str, *, actor: Principal | None = None, client: str | None = None
+    ) -> UserRecord:
+        """Note that an admin lifted the user's login back-off now (every server forgets
+        the failed logins before it at the user's next attempt)."""
+        name = canonical_username(username)
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            user = uow.users.by_username(name)
+            if user is None:
+                raise UnknownUser(f"unknown user {name!r}", username=name)
+            unlocked = replace(user, unlocked_at=now)
+            uow.users.update(unlocked)
+            _audit(uow, now, actor, "user.unlock", unlocked, None, None, client)
+            uow.commit()
+        return unlocked
+
     def rehash(self, user: UserRecord, password: str) -> None:
         """Store a hash made with the current costs (after a successful login)."""
         with self.uow_factory() as uow:
             current = uow.users.get(user.user_id)
             if current is not None and current.password_hash == user.password_hash:
-                uow.users.update(replace(current, password_hash=self.passwords.hash(password)))
+                uow.users.update(replace(current, password_hash=self.passwords.rehash(password)))
                 uow.commit()
 
     def get(self, username: str) -> UserRecord:

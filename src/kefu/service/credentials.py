@@ -23,15 +23,9 @@ from kefu.service.access import ROLE_SCOPES, Principal, Role, Scope, allowed_sco
 from kefu.service.accounts import Users, actor_of, canonical_username
 from kefu.service.errors import NotAuthenticated, UnknownToken
 from kefu.service.passwords import Passwords
+from kefu.service.ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
 from kefu.service.ratelimit import LoginRateLimiter
-from kefu.service.security_ports import (
-    ApiToken,
-    AuditEntry,
-    LoginSession,
-    SecurityUnitOfWork,
-    SecurityUnitOfWorkFactory,
-    UserRecord,
-)
+from kefu.service.security_ports import ApiToken, AuditEntry, LoginSession, UserRecord
 
 __all__ = ["Credentials", "SessionPolicy", "digest", "token_view"]
 
@@ -108,11 +102,13 @@ class Credentials:
     # -- sessions ----------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> tuple[UserRecord, str]:
         """Check the password and open a session; returns the user and the cookie secret.
-        :class:`TooManyRequests` while rate limited, :class:`NotAuthenticated` when wrong."""
+        :class:`TooManyRequests` while this client or the account backs off (see
+        :class:`~kefu.service.ratelimit.LoginRateLimiter`), :class:`NotAuthenticated`
+        when wrong."""
         now = self.clock.now()
         key = _limit_key(username)
-        self.limiter.attempt(key, client, now)
         user = self.users.find(username)
+        self.limiter.attempt(key, client, now, unlocked_at=user.unlocked_at if user else None)
         known = user is not None and user.active
         if not self.passwords.verify(user.password_hash if known and user else None, password):
             with self.uow_factory() as uow:
@@ -135,6 +131,15 @@ class Credentials:
             )
             uow.commit()
         return user, secret
+
+    def unlock(
+        self, username: str, *, actor: Principal | None = None, client: str | None = None
+    ) -> UserRecord:
+        """Lift the account's login back-off, here at once and, through the stored
+        ``unlocked_at``, on every server at its next attempt (audited)."""
+        user = self.users.unlock(username, actor=actor, client=client)
+        self.limiter.unlock(user.username)
+        return user
 
     def logout(self, secret: str, client: str | None = None) -> None:
         session_id = digest(secret)

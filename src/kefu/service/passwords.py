@@ -1,4 +1,6 @@
-"""Password hashing with argon2id (argon2-cffi) and the password rules.
+"""Password hashing with argon2id (argon2-cffi) and the password rules: 10–256
+characters, not one of the common passwords shipped with kefu (``common_passwords.txt``),
+and not built on the user's own login or name.
 
 The cost parameters come from the settings; tests use cheap ones. Verifying against an
 unknown user still spends one hash computation, so answer times do not tell which
@@ -7,7 +9,12 @@ usernames exist.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,7 +38,7 @@ class PasswordPolicy:
 
 
 class Passwords:
-    """Hashes and verifies passwords; checks the length rules."""
+    """Hashes and verifies passwords; checks the password rules."""
 
     def __init__(self, policy: PasswordPolicy | None = None) -> None:
         p = policy or PasswordPolicy()
@@ -45,17 +52,37 @@ class Passwords:
         self._dummy = self._hasher.hash("kefu: no such user")
 
     @staticmethod
-    def check(password: str) -> None:
-        """Refuse passwords shorter than 10 or longer than 256 characters."""
+    def check(password: str, names: Iterable[str] = ()) -> None:
+        """Refuse passwords shorter than 10 or longer than 256 characters, common ones,
+        and ones containing one of ``names`` (the user's login and display name)."""
         if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
             raise ValidationError(
                 f"a password needs {MIN_PASSWORD_LENGTH}–{MAX_PASSWORD_LENGTH} characters "
                 f"密码长度须为 {MIN_PASSWORD_LENGTH}–{MAX_PASSWORD_LENGTH} 个字符",
                 field="password",
             )
+        folded = _fold(password)
+        for name in (_fold(n) for n in names):
+            if len(name) >= (3 if name.isascii() else 2) and name in folded:
+                raise ValidationError(
+                    "a password must not contain the user's own login or name "
+                    "密码不得包含用户名或姓名",
+                    field="password",
+                )
+        if _is_common(folded):
+            raise ValidationError(
+                "this password is too common; choose another 密码过于常见，请另选",
+                field="password",
+            )
 
-    def hash(self, password: str) -> str:
-        self.check(password)
+    def hash(self, password: str, names: Iterable[str] = ()) -> str:
+        """The argon2id hash of a new password, refused unless it follows the rules."""
+        self.check(password, names)
+        return self._hasher.hash(password)
+
+    def rehash(self, password: str) -> str:
+        """A hash with the current costs of a password that just logged in (rules that
+        came later do not lock its owner out)."""
         return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
@@ -72,3 +99,28 @@ class Passwords:
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the hash was made with other costs (rehash at the next login)."""
         return self._hasher.check_needs_rehash(password_hash)
+
+
+TRAILING = re.compile(r"[\d\W_]*$")
+"""Digits and symbols at the end (``Password123!`` is ``password`` and some of these)."""
+
+
+def _is_common(folded: str) -> bool:
+    """True when the password is a listed one followed by nothing but digits and symbols."""
+    listed = common_passwords()
+    tail = TRAILING.search(folded)
+    start = tail.start() if tail else len(folded)
+    return any(folded[:end] in listed for end in range(max(start, 1), len(folded) + 1))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords and stems, case-folded."""
+    text = files("kefu.service").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        _fold(line) for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )

@@ -12,8 +12,9 @@ from kefu.domain.time import Clock
 from kefu.service.accounts import Users
 from kefu.service.credentials import Credentials, SessionPolicy
 from kefu.service.passwords import PasswordPolicy, Passwords
+from kefu.service.ports import SecurityUnitOfWorkFactory
 from kefu.service.ratelimit import LoginLimits, LoginRateLimiter
-from kefu.service.security_ports import AuditEntry, AuditFilter, SecurityUnitOfWorkFactory
+from kefu.service.security_ports import AuditEntry, AuditFilter
 
 __all__ = ["Security", "security_from_settings"]
 
@@ -96,9 +97,11 @@ def security_from_settings(
             settings.password_parallelism,
         ),
         limits=LoginLimits(
-            settings.login_max_failures_per_user,
-            settings.login_max_failures_per_address,
-            settings.login_window_s,
+            free_failures=settings.login_failures_before_backoff,
+            per_address=settings.login_max_failures_per_address,
+            window_s=settings.login_window_s,
+            backoff_s=settings.login_backoff_s,
+            max_backoff_s=settings.login_max_backoff_s,
         ),
         sessions=SessionPolicy(ttl_s=settings.session_ttl_s, idle_s=settings.session_idle_s),
     )

@@ -1,5 +1,6 @@
-"""The channel pages of one platform in one object: web chat, the agent desktop and the
-branch hall, with the services behind them (started and stopped with the app)."""
+"""The channel pages of one platform in one object: web chat, the agent desktop, the
+branch hall and the supervisors' customer pages, with the services behind them (started
+and stopped with the app)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from kefu.service.ratelimit import AddressRateLimiter
 from kefu.service.security import Security
 from kefu.web.branch import BranchPages
 from kefu.web.chat import ChatHub
+from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
 
 __all__ = ["ChannelSite"]
@@ -26,10 +28,11 @@ class ChannelSite:
     def __init__(self, channels: ChannelService, settings: Settings, security: Security) -> None:
         self.channels = channels
         self.chat = ChatHub(channels, settings, wait_interval_s=settings.chat_wait_interval_s)
-        self.desktops = Desktops(channels)
+        self.desktops = Desktops(channels, grace_s=settings.agent_grace_s)
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
+        self.customer_pages = CustomerPages(channels, settings, security)
         self.kiosk_limiter = AddressRateLimiter(
             settings.kiosk_max_requests_per_address,
             settings.kiosk_window_s,
@@ -39,7 +42,12 @@ class ChannelSite:
 
     @property
     def routers(self) -> list[APIRouter]:
-        return [self.chat.router, self.desktop.router, self.branch_pages.router]
+        return [
+            self.chat.router,
+            self.desktop.router,
+            self.branch_pages.router,
+            self.customer_pages.router,
+        ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:
         """Make the services reachable by the API routes (``app.state``)."""

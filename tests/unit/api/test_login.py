@@ -117,6 +117,43 @@ def test_given_wrong_passwords_then_401_then_429_with_retry_after_per_username(
     assert login_form(browser, "boss", PASSWORD).status_code == 303
 
 
+def client_at(api: Api, address: str) -> TestClient:
+    """A browser of the same running app calling from ``address``."""
+    browser = TestClient(api.platform.app, client=(address, 50_000))
+    browser.portal = api.client.portal
+    return browser
+
+
+def test_given_an_attacker_locking_the_admin_when_the_admin_logs_in_from_elsewhere_then_303(
+    center: Api,
+) -> None:
+    center.user("boss", "admin")
+    attacker = client_at(center, "203.0.113.7")
+    for _ in range(5):
+        assert login_form(attacker, "boss", "not the password").status_code == 401
+    assert login_form(attacker, "boss", PASSWORD).status_code == 429
+    assert login_form(client_at(center, "10.0.0.2"), "boss", PASSWORD).status_code == 303
+
+
+def test_given_a_backing_off_user_when_an_admin_unlocks_it_then_it_logs_in_and_it_is_audited(
+    center: Api,
+) -> None:
+    center.user("boss", "admin")
+    center.user("sup", "supervisor", sites=("sh",))
+    browser = center.anonymous()
+    for _ in range(5):
+        assert login_form(browser, "boss", "not the password").status_code == 401
+    assert login_form(browser, "boss", PASSWORD).status_code == 429
+    refused = center.anonymous().post("/api/v1/users/boss/unlock", headers=center.token("sup"))
+    assert refused.status_code == 403
+    assert center.client.post("/api/v1/users/nobody/unlock").status_code == 404
+    unlocked = center.client.post("/api/v1/users/boss/unlock")
+    assert unlocked.status_code == 200 and unlocked.json()["username"] == "boss"
+    assert login_form(browser, "boss", PASSWORD).status_code == 303
+    entries = center.client.get("/api/v1/audit", params={"action": "user.unlock"}).json()
+    assert [(e["actor"], e["target_id"]) for e in entries["items"]] == [("root", "boss")]
+
+
 def test_given_many_usernames_from_one_address_then_the_address_is_limited(
     make_api: MakeApi,
 ) -> None:

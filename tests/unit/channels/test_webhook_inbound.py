@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.adapters.channels.ports import InboundMessage, InMemorySeenMessages
+from kefu.adapters.channels.ports import InMemorySeenMessages
 from kefu.adapters.channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signed_headers
 from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, handle_webhook
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
+from kefu.service.channel_ports import Inbound
 
 SECRET = b"s3cret-shared-with-the-provider"
 NOW = 1_700_000_000.0
@@ -23,10 +24,10 @@ CONFIG = WebhookConfig(secrets=(SECRET,), tolerance_s=300.0, max_body_bytes=32_7
 
 @dataclass
 class RecordingSink:
-    received: list[InboundMessage] = field(default_factory=list)
+    received: list[Inbound] = field(default_factory=list)
     fail: bool = False
 
-    def on_message(self, message: InboundMessage) -> None:
+    def on_message(self, message: Inbound) -> None:
         if self.fail:
             raise RuntimeError("database unavailable")
         self.received.append(message)
@@ -71,7 +72,7 @@ def test_given_signed_sms_when_delivered_then_accepted_as_inbound_message(handle
         ("95588",),
         NOW - 3,
     )
-    assert message.received_at == NOW
+    assert message.at == NOW
     assert result.to_dict() == {
         "status": "accepted",
         "reason": "accepted",
@@ -247,3 +248,31 @@ def test_property_any_change_to_a_signed_body_is_rejected(body: bytes, position:
     result = webhook(headers, bytes(altered), NOW)
     assert result.reason == "bad_signature"
     assert sink.received == []
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_given_a_signed_body_nested_30000_deep_when_delivered_then_400_malformed_json(
+    opening: str,
+) -> None:
+    sink = RecordingSink()
+    roomy = WebhookConfig(secrets=(SECRET,), tolerance_s=300.0, max_body_bytes=1_000_000)
+    closing = "]" if opening == "[" else "}"
+    body = (opening * 30_000 + "1" + closing * 30_000).encode()
+    result = deliver(WebhookHandler(roomy, sink, InMemorySeenMessages()), body)
+    assert (result.http_status, result.reason) == (400, "malformed_json")
+    assert "nested" in result.detail and sink.received == []
+
+
+def test_given_a_store_failure_naming_its_host_when_delivered_then_the_503_does_not_tell_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class HostNamingSink:
+        def on_message(self, message: Inbound) -> None:
+            raise ConnectionError('connection to server at "db.internal" (10.2.3.4), port 5432')
+
+    failed = WebhookHandler(CONFIG, HostNamingSink(), InMemorySeenMessages())
+    result = deliver(failed, sms())
+    assert result.http_status == 503
+    sent = json.dumps(result.to_dict())
+    assert "10.2.3.4" not in sent and "5432" not in sent and "db.internal" not in sent
+    assert "10.2.3.4" in caplog.text  # the operator still learns where it failed

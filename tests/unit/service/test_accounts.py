@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
 from kefu.domain.errors import AlreadyExists, ValidationError
 from kefu.domain.model import AgentSpec
 from kefu.service.access import Role, Scope
@@ -35,10 +34,10 @@ def security(clock: ManualClock) -> Security:
     routing.store.sites["sh"] = Site("sh", "上海")
     routing.store.agents["a1"] = AgentSpec("a1", site_id="sh")
     return Security(
-        SecuredUnitOfWorkFactory(routing),
+        routing,
         clock,
         passwords=CHEAP,
-        limits=LoginLimits(per_username=3, per_address=5, window_s=60),
+        limits=LoginLimits(free_failures=3, per_address=5, window_s=60, backoff_s=60),
         sessions=SessionPolicy(ttl_s=3600, idle_s=600, cache_s=5, touch_every_s=60),
     )
 
@@ -123,7 +122,7 @@ def test_given_a_session_when_idle_or_old_then_it_ends(
     assert alive is None
 
 
-def test_given_wrong_passwords_then_refused_and_rate_limited_per_username(
+def test_given_wrong_passwords_then_refused_and_the_failing_client_backs_off(
     security: Security, clock: ManualClock
 ) -> None:
     security.users.create(username="boss", password=PASSWORD, role="admin")
@@ -131,10 +130,10 @@ def test_given_wrong_passwords_then_refused_and_rate_limited_per_username(
         with pytest.raises(NotAuthenticated):
             security.credentials.login("boss", "wrong password!", "10.0.0.1")
     with pytest.raises(TooManyRequests) as limited:
-        security.credentials.login("boss", PASSWORD, "10.0.0.2")  # right, but limited
+        security.credentials.login("boss", PASSWORD, "10.0.0.1")  # right, but backing off
     assert 0 < limited.value.retry_after_s <= 60
     clock.advance(61)
-    assert security.credentials.login("boss", PASSWORD, "10.0.0.2")[0].username == "boss"
+    assert security.credentials.login("boss", PASSWORD, "10.0.0.1")[0].username == "boss"
     failed = security.audit_page(AuditFilter(action="auth.login_failed"), 10)
     assert failed[1] == 3 and failed[0][0].actor == "anonymous"
 

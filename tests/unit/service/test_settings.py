@@ -1,12 +1,13 @@
-"""Settings: environment variables with the KEFU_ prefix, the default secret refused
-outside local use, the database URL derived from the SQLite path."""
+"""Settings: environment variables with the KEFU_ prefix, a missing secret refused outside
+local use (a random one per process otherwise), Secure cookies off loopback, no proxy
+trusted unless configured, the database URL derived from the SQLite path."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from kefu.config import DEFAULT_SECRET_KEY, Settings, get_settings
+from kefu.config import Settings, get_settings
 
 
 def test_given_no_environment_then_a_local_sqlite_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +34,46 @@ def test_given_a_deployed_env_when_the_default_secret_is_kept_then_refused(env: 
     with pytest.raises(ValidationError, match="32 characters"):
         Settings(env=env, secret_key="short")
     assert Settings(env=env, secret_key="x" * 40).secret_key == "x" * 40
-    assert Settings(env="test").secret_key == DEFAULT_SECRET_KEY
+    assert not Settings(env="test").secret_key_set
+
+
+def test_given_no_secret_key_when_settings_are_made_then_each_signs_with_a_random_key_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KEFU_SECRET_KEY", raising=False)
+    first, second = Settings(env="test"), Settings()
+    assert first.secret_key != second.secret_key
+    assert len(first.secret_key) >= 32 and not first.secret_key_set
+    assert "kefu-local-development-only-secret" not in (first.secret_key, second.secret_key)
+    monkeypatch.setenv("KEFU_SECRET_KEY", "k" * 40)
+    assert Settings().secret_key_set and Settings().secret_key == "k" * 40
+    assert "k" * 40 not in repr(Settings())
+
+
+@pytest.mark.parametrize(
+    ("host", "secure"),
+    [
+        ("127.0.0.1", False),
+        ("localhost", False),
+        ("::1", False),
+        ("0.0.0.0", True),
+        ("192.168.1.20", True),
+        ("kefu.example.com", True),
+    ],
+)
+def test_given_a_local_env_when_the_server_binds_a_host_then_cookies_are_secure_off_loopback(
+    host: str, secure: bool
+) -> None:
+    assert Settings(env="local", host=host).secure_cookies is secure
+    assert Settings(env="local", host=host, cookie_secure=False).secure_cookies is False
+
+
+def test_given_no_trusted_proxies_then_none_is_trusted() -> None:
+    assert Settings().proxies == []
+    assert Settings(trusted_proxies=" 10.0.0.1, 10.1.0.0/16 ,").proxies == [
+        "10.0.0.1",
+        "10.1.0.0/16",
+    ]
 
 
 def test_given_bad_numbers_then_refused() -> None:

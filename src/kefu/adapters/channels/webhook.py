@@ -24,19 +24,23 @@ accepted            200     handed to the sink
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError as PydanticValidationError
 
-from kefu.adapters.channels.ports import InboundMessage, InboundSink, SeenMessages
+from kefu.adapters.channels.ports import InboundSink, SeenMessages
 from kefu.adapters.channels.signing import SignatureError, verify
 from kefu.adapters.channels.webhook_models import INBOUND_PAYLOAD, SmsIn, SocialPostIn
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
+from kefu.service.channel_ports import Inbound
 
 __all__ = ["WebhookConfig", "WebhookHandler", "WebhookResult", "handle_webhook"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,7 @@ class WebhookResult:
     http_status: int
     reason: str
     detail: str
-    message: InboundMessage | None = None
+    message: Inbound | None = None
     errors: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,13 +94,13 @@ def _errors(exc: PydanticValidationError) -> tuple[Mapping[str, str], ...]:
     )
 
 
-def _message(payload: SmsIn | SocialPostIn, now: float) -> InboundMessage:
+def _message(payload: SmsIn | SocialPostIn, now: float) -> Inbound:
     if isinstance(payload, SmsIn):
-        return InboundMessage(
+        return Inbound(
             channel=Channel.SMS,
             sender=(Identifier(IdentifierKind.PHONE, payload.sender),),
             text=payload.text,
-            received_at=now,
+            at=now,
             external_id=payload.message_id,
             recipients=(payload.to,) if payload.to else (),
             sent_at=payload.sent_at,
@@ -105,11 +109,11 @@ def _message(payload: SmsIn | SocialPostIn, now: float) -> InboundMessage:
     metadata = {"platform": payload.platform, "message_id": payload.message_id}
     if payload.url:
         metadata["url"] = payload.url
-    return InboundMessage(
+    return Inbound(
         channel=Channel.SOCIAL,
         sender=(payload.identifier(),),
         text=payload.text,
-        received_at=now,
+        at=now,
         external_id=payload.post_id or payload.message_id,
         sender_name=payload.author_name,
         thread_refs=(payload.in_reply_to,) if payload.in_reply_to else (),
@@ -146,6 +150,9 @@ def handle_webhook(
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _reject(400, "malformed_json", f"the body is not UTF-8 JSON: {exc}")
+    except RecursionError:
+        # Python's parser gives up on arrays or objects nested a few thousand deep.
+        return _reject(400, "malformed_json", "the body's JSON is nested too deeply")
     if not isinstance(data, dict):
         return _reject(400, "malformed_json", "the body must be a JSON object")
     try:
@@ -162,9 +169,11 @@ def handle_webhook(
         )
     try:
         sink.on_message(message)
-    except Exception as exc:
+    except Exception:
         seen.release(key)
-        return _reject(503, "sink_unavailable", f"the message could not be taken now: {exc}")
+        # The cause may name the database's host and port: logged, not sent.
+        log.exception("an inbound webhook message could not be stored")
+        return _reject(503, "sink_unavailable", "the message could not be taken now; retry later")
     return WebhookResult("accepted", 200, "accepted", "message accepted", message)
 
 

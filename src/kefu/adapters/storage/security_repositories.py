@@ -32,6 +32,7 @@ def _user(row: UserRow) -> UserRecord:
         row.active,
         row.created_at,
         row.updated_at,
+        row.unlocked_at,
     )
 
 
@@ -52,6 +53,7 @@ class SqlUsers:
                 active=user.active,
                 created_at=user.created_at,
                 updated_at=user.updated_at,
+                unlocked_at=user.unlocked_at,
             )
         )
         self.session.flush()
@@ -68,6 +70,7 @@ class SqlUsers:
         row.password_hash = user.password_hash
         row.active = user.active
         row.updated_at = user.updated_at
+        row.unlocked_at = user.unlocked_at
 
     def get(self, user_id: str) -> UserRecord | None:
         row = self.session.get(UserRow, user_id)

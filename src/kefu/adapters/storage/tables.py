@@ -30,6 +30,7 @@ __all__ = [
     "Base",
     "EventRow",
     "IdempotencyRow",
+    "InstanceSettingRow",
     "IntervalRow",
     "LoginSessionRow",
     "QueueTableRow",
@@ -142,6 +143,7 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[float]
     updated_at: Mapped[float]
+    unlocked_at: Mapped[float | None]
 
 
 class LoginSessionRow(Base):
@@ -191,3 +193,13 @@ class AuditRow(Base):
     after: Mapped[dict[str, Any] | None]
     details: Mapped[dict[str, Any]]
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class InstanceSettingRow(Base):
+    """A value belonging to this database rather than to the process's settings (the
+    demo's signing key: a demo restarted on the same file keeps its visitors' cookies)."""
+
+    __tablename__ = "instance_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))

@@ -2,29 +2,36 @@
 value tier, every channel's contacts in one timeline), merging two customers (the agent
 chooses the survivor; audited, undoable) and undoing a merge.
 
-Supervisors and admins see every customer; an agent sees (and merges) only the customers
-of the contacts it holds. Every read of a customer's record is written to the audit log.
+A caller sees the customers of its sites (admins all; an agent only those of the contacts
+it holds and the customers suggested on them), see :mod:`kefu.service.customer_access`;
+any other customer is answered 404 in every endpoint. Merging customers of different
+sites needs an admin (403). Every read of a customer's record is written to the audit log.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
-from kefu.domain.customer_errors import UnknownCustomer
-from kefu.domain.customer_identifiers import Identifier, IdentifierKind
-from kefu.service.access import Principal, Role, Scope, require_scope
-from kefu.service.audit import audit_write
+from kefu.domain.errors import ValidationError
+from kefu.service.access import Role, Scope, require_scope
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import customer_panel
 from kefu.service.channels import ChannelService
+from kefu.service.customer_access import (
+    SEARCH_LIMIT,
+    check_customer,
+    check_merge,
+    check_merge_record,
+    customer_read,
+    search_customers,
+)
 from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden
-from kefu.service.security_ports import AuditEntry
 
 __all__ = ["router"]
 
@@ -57,28 +64,20 @@ class UndoRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-def _check(engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str) -> str:
-    """The live customer id, if ``user`` may see that customer (else unknown: 404)."""
-    live = _resolve(state, customer_id)  # raises UnknownCustomer
-    if user.role is not Role.AGENT:
-        return live
-    mine = set(state.directory.identities(live))
-    agent = engine.router.agents.get(user.agent_id or "")
-    held = agent.held.values() if agent is not None else ()
-    if not any(c.customer_id in mine for c in held):
-        raise UnknownCustomer(f"unknown customer {customer_id!r}", customer_id=customer_id)
-    return live
-
-
-def _resolve(state: ChannelState, ref: str) -> str:
-    """The live customer named by an id or by an identifier written ``kind:value``."""
-    kind, sep, value = ref.partition(":")
-    if sep and kind in set(IdentifierKind):
-        found = state.directory.find(Identifier(IdentifierKind(kind), value))  # may be 422
-        if found is None:
-            raise UnknownCustomer(f"no customer holds {ref!r} 没有客户使用该标识", customer_id=ref)
-        return found.customer_id
-    return state.directory.resolve(ref)
+@router.get("", responses=ERRORS)
+async def search(
+    user: Reader,
+    channels: Channels,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="name, phone, e-mail or id")],
+    limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT)] = 20,
+) -> dict[str, Any]:
+    """Customers of the caller's sites whose name, phone, e-mail or id contains ``q``,
+    newest first. 按姓名、手机号、邮箱或编号查找客户。"""
+    query = q.strip()
+    if not query:
+        raise ValidationError("the search text is empty 搜索内容为空")
+    found = await channels.read(lambda e, s: search_customers(e, s, user, query, limit))
+    return {"query": query, "customers": found}
 
 
 @router.get("/{customer_id}", responses=ERRORS)
@@ -88,22 +87,13 @@ async def get_customer(
     """The customer panel. 客户全渠道视图。"""
 
     def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-        live = _check(engine, state, user, customer_id)
+        live = check_customer(engine, state, user, customer_id)  # 404 if unseen
         return customer_panel(state, engine.router, live)
 
     panel = await channels.read(look)
-    entry = AuditEntry(
-        at=channels.engine.now(),
-        actor_id=user.user_id,
-        actor=user.username,
-        action="customer.read",
-        target_type="customer",
-        target_id=panel["customer_id"],
-        site_id=None,
-        details={"via": user.via},
-        client=request.client.host if request.client else None,
-    )
-    await channels.engine.store([audit_write(entry)])
+    client = request.client.host if request.client else None
+    read = customer_read(user, panel["customer_id"], at=channels.engine.now(), client=client)
+    await channels.engine.store([read])
     return panel
 
 
@@ -116,15 +106,13 @@ async def merge(
     require_scope(user, Scope.CONTACTS_WRITE)
 
     def pair(engine: RoutingEngine, state: ChannelState) -> tuple[str, str]:
-        mine = _check(engine, state, user, customer_id)
-        other = _check(engine, state, user, body.merged_id)
+        mine, other = check_merge(engine, state, user, customer_id, body.merged_id)
         return (mine, other) if body.survivor == "this" else (other, mine)
 
     survivor_id, merged_id = await channels.read(pair)
 
     def allowed(engine: RoutingEngine) -> None:
-        for cid in (survivor_id, merged_id):
-            _check(engine, channels.state, user, cid)
+        check_merge(engine, channels.state, user, survivor_id, merged_id)
 
     merge_id = await channels.merge(
         survivor_id,
@@ -146,15 +134,19 @@ async def undo_merge(
     """Split a merge again: supervisors and admins any, an agent its own (its undo button
     right after merging). 撤销合并。"""
     require_scope(user, Scope.CONTACTS_WRITE)
-    if user.role is Role.AGENT:
 
-        def own(engine: RoutingEngine, state: ChannelState) -> bool:
-            record = next((m for m in state.directory.audit() if m.merge_id == merge_id), None)
-            return record is not None and record.agent_id == user.username
+    def allowed(engine: RoutingEngine) -> None:
+        state = channels.state
+        check_merge_record(engine, state, user, merge_id)  # 404 outside the caller's sites
+        if user.role is Role.AGENT:
+            record = next(m for m in state.directory.audit() if m.merge_id == merge_id)
+            if record.agent_id != user.username:
+                raise Forbidden(
+                    "an agent undoes only its own merges 座席只能撤销自己做的合并",
+                    merge_id=merge_id,
+                )
 
-        if not await channels.read(own):
-            raise Forbidden(
-                "an agent undoes only its own merges 座席只能撤销自己做的合并", merge_id=merge_id
-            )
-    await channels.undo_merge(merge_id, by=user.username, reason=body.reason, actor=user)
+    await channels.undo_merge(
+        merge_id, by=user.username, reason=body.reason, actor=user, authorize=allowed
+    )
     return {"merge_id": merge_id, "status": "undone"}

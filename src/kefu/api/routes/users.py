@@ -89,6 +89,17 @@ async def update_user(
     return UserPublic.model_validate(user_view(user))
 
 
+@router.post("/{username}/unlock", responses=ERRORS)
+async def unlock_user(username: str, admin: RequireAdmin, request: Request) -> UserPublic:
+    """Lift the user's login back-off after failed logins (audited). 解除登录失败锁定。"""
+    user = await asyncio.to_thread(
+        lambda: _security(request).credentials.unlock(
+            username, actor=admin, client=client_address(request)
+        )
+    )
+    return UserPublic.model_validate(user_view(user))
+
+
 @router.post("/{username}/tokens", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def create_token(
     username: str, body: TokenCreate, admin: RequireAdmin, request: Request

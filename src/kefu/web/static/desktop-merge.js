@@ -1,6 +1,8 @@
 // kefu agent desktop: merge another customer into the one shown (or this one into it) and
 // undo that merge, through /api/v1/customers. Kept apart from desktop.js, which re-renders
 // the customer panel on every push: this form lives beside it so typing is never lost.
+// A suggested match ("possibly the same person") is a button in the panel: clicking it asks
+// for confirmation here, then merges it with the survivor chosen in the form.
 "use strict";
 (function () {
   const I18N = {
@@ -9,29 +11,45 @@
       merge: "Merge", undo: "Undo", other_ph: "Customer id, phone or e-mail of the other customer",
       reason_ph: "Reason (kept in the audit log)", merged: "Merged", undone: "Merge undone",
       undo_reason: "Undone at the desktop", no_customer: "This contact has no customer record to merge into.",
+      confirm: "Yes, merge", cancel: "Cancel", suggested_reason: "Suggested match",
+      confirm_q: "Merge customer {other} ({ident}) with this customer {this}? Customer {keep} remains.",
+      err_unknown_customer: "Unknown customer: {ref}", err_unknown_merge: "This merge is not known.",
+      err_identifier_conflict: "Both customers hold verified identifiers of the same kind: they are not merged.",
+      err_merge_not_undoable: "This merge cannot be undone now (it was undone already, or a later merge must be undone first).",
+      err_invalid_identifier: "Not a valid phone number or e-mail address.",
+      err_validation_error: "Check the other customer and the reason.",
     },
     zh: {
       title: "合并其他客户", keep_this: "保留当前客户", keep_other: "保留另一位客户",
       merge: "合并", undo: "撤销", other_ph: "另一位客户的编号、手机号或邮箱",
       reason_ph: "原因（记入审计日志）", merged: "已合并", undone: "已撤销合并",
       undo_reason: "在工作台撤销", no_customer: "此联系没有可合并的客户记录。",
+      confirm: "确认合并", cancel: "取消", suggested_reason: "系统建议的同一客户",
+      confirm_q: "将客户 {other}（{ident}）与当前客户 {this} 合并？合并后保留客户 {keep}。",
+      err_unknown_customer: "未知客户：{ref}", err_unknown_merge: "没有这条合并记录。",
+      err_identifier_conflict: "两位客户都有同类已验证标识，未合并。",
+      err_merge_not_undoable: "此合并现在无法撤销（已撤销，或需先撤销之后的合并）。",
+      err_invalid_identifier: "手机号或邮箱格式不正确。",
+      err_validation_error: "请检查另一位客户和原因。",
     },
   };
   const $ = (id) => document.getElementById(id);
   const lang = () => (document.documentElement.lang === "zh-CN" ? "zh" : "en");
   const t = (k) => I18N[lang()][k] || k;
   const csrf = () => (document.querySelector('.logout input[name="csrf_token"]') || {}).value || "";
-  let lastMerge = null;
+  let lastMerge = null, pending = null;
 
   function label() {
     document.querySelectorAll("[data-merge]").forEach((n) => { n.textContent = t(n.dataset.merge); });
     $("merge-other").placeholder = t("other_ph"); $("merge-reason").placeholder = t("reason_ph");
+    askConfirm();
   }
   function showError(text) { $("merge-error").textContent = text; $("merge-error").classList.toggle("hidden", !text); }
   function shown() {
     const id = $("customer").dataset.customer || "";
     $("merge").classList.toggle("hidden", !id);
     if (lastMerge && lastMerge.customer !== id && lastMerge.other !== id) { lastMerge = null; $("merge-done").classList.add("hidden"); }
+    if (pending && pending.customer !== id) { pending = null; askConfirm(); }
     return id;
   }
   // A bare phone number or e-mail address is sent as an identifier, anything else as an id.
@@ -42,6 +60,12 @@
     if (/^\+?[\d\s\-().]{5,}$/.test(text)) return "phone:" + text;
     return text;
   }
+  // The page's language for the errors it knows (by error_id), else the server's text.
+  function errorText(data, fallback) {
+    const known = I18N[lang()]["err_" + data.error_id];
+    if (!known) return data.message || fallback;
+    return known.replace("{ref}", ((data.details || {}).customer_id) || "");
+  }
   async function post(path, body) {
     const response = await fetch("/api/v1/customers" + path, {
       method: "POST", credentials: "same-origin",
@@ -49,15 +73,10 @@
       body: JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.message || response.statusText);
+    if (!response.ok) throw new Error(errorText(data, response.statusText));
     return data;
   }
-
-  $("merge").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const id = shown();
-    if (!id) { showError(t("no_customer")); return; }
-    const body = { merged_id: reference($("merge-other").value), reason: $("merge-reason").value.trim(), survivor: $("merge-survivor").value };
+  async function merge(id, body) {
     try {
       const data = await post(`/${encodeURIComponent(id)}/merge`, body);
       const survivor = data.customer.customer_id;
@@ -66,6 +85,36 @@
       $("merge-undo").classList.remove("hidden"); $("merge-done").classList.remove("hidden");
       $("merge-other").value = ""; $("merge-reason").value = ""; showError("");
     } catch (e) { showError(e.message); }
+  }
+  function askConfirm() {
+    $("merge-confirm").classList.toggle("hidden", !pending);
+    if (!pending) return;
+    const keep = $("merge-survivor").value === "this" ? pending.customer : pending.other;
+    $("merge-confirm-text").textContent = t("confirm_q").replace("{other}", pending.other)
+      .replace("{ident}", pending.ident).replace("{this}", pending.customer).replace("{keep}", keep);
+  }
+
+  $("merge").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = shown();
+    if (!id) { showError(t("no_customer")); return; }
+    const body = { merged_id: reference($("merge-other").value), reason: $("merge-reason").value.trim(), survivor: $("merge-survivor").value };
+    await merge(id, body);
+  });
+  $("customer").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-suggest]");
+    const id = shown();
+    if (!button || !id) return;
+    pending = { customer: id, other: button.dataset.suggest, ident: `${button.dataset.kind}: ${button.dataset.value}` };
+    showError(""); askConfirm(); $("merge-confirm-yes").focus();
+  });
+  $("merge-survivor").addEventListener("change", askConfirm);
+  $("merge-confirm-no").addEventListener("click", () => { pending = null; askConfirm(); });
+  $("merge-confirm-yes").addEventListener("click", async () => {
+    if (!pending) return;
+    const chosen = pending; pending = null; askConfirm();
+    const reason = $("merge-reason").value.trim() || `${t("suggested_reason")}: ${chosen.ident}`;
+    await merge(chosen.customer, { merged_id: chosen.other, reason, survivor: $("merge-survivor").value });
   });
   $("merge-undo").addEventListener("click", async () => {
     if (!lastMerge) return;

@@ -1,0 +1,268 @@
+"""Which customers a caller may see, merge and find.
+
+A customer belongs to the sites whose contacts it has: its *sites* are the owning sites of
+the queues of its contacts (every contact of its timeline, following merges). A caller
+sees a customer when one of its contacts is one the caller sees (a queue of the caller's
+sites or a shared one, or held by an agent of its sites); an admin sees every customer. An
+agent user sees, beyond that site rule, only the customers of the contacts it holds and
+the customers suggested on the conversations it holds (the desktop's "possibly the same
+person"). A customer the caller does not see is answered as unknown (404), so ids and
+identifiers of other sites are not disclosed.
+
+Merging two customers whose sites differ would show one site's customer history to
+another site: only an admin does it (403 for anyone else).
+
+Functions run under the engine's lock (inside :meth:`ChannelService.read` or as an
+``authorize`` callback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from kefu.domain.customer_errors import UnknownCustomer, UnknownMerge
+from kefu.domain.customer_identifiers import Identifier, IdentifierKind
+from kefu.domain.customers import Customer
+from kefu.domain.routing.records import ContactRecord
+from kefu.service import access, views
+from kefu.service.access import Principal, Role
+from kefu.service.audit import audit_write
+from kefu.service.authz import as_seen_by
+from kefu.service.channel_state import ChannelState
+from kefu.service.channel_views import customer_summary
+from kefu.service.engine import RoutingEngine
+from kefu.service.errors import Forbidden
+from kefu.service.security_ports import AuditEntry
+from kefu.service.writer import Write
+
+__all__ = [
+    "SEARCH_LIMIT",
+    "check_customer",
+    "check_merge",
+    "check_merge_record",
+    "customer_read",
+    "customer_sites",
+    "resolve_reference",
+    "search_customers",
+    "sees_customer",
+    "visible_suggestions",
+]
+
+SEARCH_LIMIT = 50
+
+
+def _contacts(engine: RoutingEngine, state: ChannelState, live_id: str) -> Iterator[ContactRecord]:
+    for ref in state.directory.timeline(live_id):
+        contact = engine.router.contacts.get(ref.contact_id)
+        if contact is not None:
+            yield contact
+
+
+def _queue_site(engine: RoutingEngine, queue_id: str) -> tuple[str | None, bool] | None:
+    """The queue's (owner site, shared), or None for a queue no longer defined."""
+    if queue_id not in engine.queue_rows and queue_id not in engine.router.queues:
+        return None
+    return views.queue_site(engine, queue_id)
+
+
+def customer_sites(engine: RoutingEngine, state: ChannelState, customer_id: str) -> frozenset[str]:
+    """The owning sites of the queues of the (live) customer's contacts."""
+    out = set()
+    for contact in _contacts(engine, state, state.directory.resolve(customer_id)):
+        where = _queue_site(engine, contact.queue_id)
+        if where is not None and where[0] is not None:
+            out.add(where[0])
+    return frozenset(out)
+
+
+def _by_site(engine: RoutingEngine, state: ChannelState, seen: Principal, live_id: str) -> bool:
+    if seen.is_admin:
+        return True
+    for contact in _contacts(engine, state, live_id):
+        where = _queue_site(engine, contact.queue_id)
+        owner, shared = where if where is not None else (None, False)
+        holder = engine.router.agents.get(contact.agent_id) if contact.agent_id else None
+        holder_site = holder.spec.site_id if holder is not None else None
+        if access.sees_contact(seen, owner, shared, holder_site):
+            return True
+    return False
+
+
+def _agent_customers(engine: RoutingEngine, state: ChannelState, agent_id: str) -> set[str]:
+    """Live ids of the customers of the contacts the agent holds and of the suggestions
+    on their conversations."""
+    directory = state.directory
+    agent = engine.router.agents.get(agent_id)
+    out: set[str] = set()
+    for contact_id, contact in agent.held.items() if agent is not None else ():
+        # A contact made over the API may carry a customer id the directory never had.
+        with contextlib.suppress(UnknownCustomer):
+            out.add(directory.resolve(contact.customer_id or ""))
+        conv_id = state.conversation_of.get(contact_id)
+        for suggestion in state.suggestions.get(conv_id or "", ()):
+            out.add(directory.resolve(suggestion.customer_id))
+    return out
+
+
+def sees_customer(
+    engine: RoutingEngine, state: ChannelState, principal: Principal, customer_id: str
+) -> bool:
+    """Whether ``principal`` sees the live customer behind ``customer_id`` (module doc)."""
+    live = state.directory.resolve(customer_id)
+    seen = as_seen_by(engine, principal)
+    if seen.role is Role.AGENT and live not in _agent_customers(engine, state, seen.agent_id or ""):
+        return False
+    return _by_site(engine, state, seen, live)
+
+
+def resolve_reference(state: ChannelState, ref: str) -> str:
+    """The live customer named by an id or by an identifier written ``kind:value``."""
+    kind, sep, value = ref.partition(":")
+    if sep and kind in set(IdentifierKind):
+        found = state.directory.find(Identifier(IdentifierKind(kind), value))  # may be 422
+        if found is None:
+            raise _unknown(ref)
+        return found.customer_id
+    try:
+        return state.directory.resolve(ref)
+    except UnknownCustomer:
+        raise _unknown(ref) from None
+
+
+def _unknown(ref: str) -> UnknownCustomer:
+    return UnknownCustomer(f"unknown customer {ref!r} 未知客户", customer_id=ref)
+
+
+def check_customer(
+    engine: RoutingEngine, state: ChannelState, principal: Principal, ref: str
+) -> str:
+    """The live customer named by ``ref`` (id or ``kind:value``) if ``principal`` sees it;
+    else :class:`UnknownCustomer` (404), the same answer as for no such customer."""
+    live = resolve_reference(state, ref)
+    if not sees_customer(engine, state, principal, live):
+        raise _unknown(ref)
+    return live
+
+
+def check_merge(
+    engine: RoutingEngine, state: ChannelState, principal: Principal, first: str, second: str
+) -> tuple[str, str]:
+    """Both customers (live ids) if ``principal`` sees them and may merge them: customers
+    of different sites only for an admin (:class:`Forbidden`, 403)."""
+    a = check_customer(engine, state, principal, first)
+    b = check_customer(engine, state, principal, second)
+    if not principal.is_admin:
+        sites_a, sites_b = customer_sites(engine, state, a), customer_sites(engine, state, b)
+        if sites_a != sites_b:
+            raise Forbidden(
+                "these customers are of different sites; only an admin merges them "
+                "两位客户属于不同站点，只有管理员可以合并",
+                sites=sorted(sites_a | sites_b),
+            )
+    return a, b
+
+
+def check_merge_record(
+    engine: RoutingEngine, state: ChannelState, principal: Principal, merge_id: str
+) -> None:
+    """The merge exists and the caller sees one of its two customers (else 404)."""
+    record = next((m for m in state.directory.audit() if m.merge_id == merge_id), None)
+    if record is None or not any(
+        sees_customer(engine, state, principal, cid)
+        for cid in (record.survivor_id, record.merged_id)
+    ):
+        raise UnknownMerge(f"unknown merge {merge_id!r} 未知的合并记录", merge_id=merge_id)
+
+
+def visible_suggestions(
+    engine: RoutingEngine, state: ChannelState, principal: Principal, conversation_id: str
+) -> list[dict[str, Any]]:
+    """The conversation's suggested customers that ``principal`` sees and that are not
+    merged into its customer yet, each with the live id and whether merging needs an admin
+    (``cross_site``)."""
+    if not state.suggestions.get(conversation_id):
+        return []  # the usual case, on every screen push: no site lookups
+    mine = state.directory.resolve(state.conversation(conversation_id).customer_id)
+    own = customer_sites(engine, state, mine)
+    out: list[dict[str, Any]] = []
+    for s in state.suggestions.get(conversation_id, ()):
+        live = state.directory.resolve(s.customer_id)
+        # Merged already (this customer now holds the identifier): nothing left to suggest.
+        if live != mine and sees_customer(engine, state, principal, live):
+            cross = customer_sites(engine, state, live) != own
+            out.append({"kind": s.kind, "value": s.value, "customer_id": live, "cross_site": cross})
+    return out
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isdigit())
+
+
+def _matches(customer: Customer, ids: tuple[str, ...], query: str) -> bool:
+    """Name, id (or a merged-away id), e-mail or any identifier contains the query; a query
+    of 4 digits or more also matches the digits of a phone number (``138 0013`` matches
+    ``+8613800138000``)."""
+    folded, digits = _fold(query), _digits(query)
+    if folded in _fold(customer.name) or any(folded in _fold(cid) for cid in ids):
+        return True
+    for ident in customer.identifiers:
+        if folded in _fold(ident.value):
+            return True
+        if ident.kind is IdentifierKind.PHONE and len(digits) >= 4 and digits in ident.value:
+            return True
+    return False
+
+
+def search_customers(
+    engine: RoutingEngine,
+    state: ChannelState,
+    principal: Principal,
+    query: str,
+    limit: int = SEARCH_LIMIT,
+) -> list[dict[str, Any]]:
+    """Customers the caller sees whose name, id, phone or e-mail contains ``query``
+    (case-insensitive), newest first, at most ``limit``; each with its sites and the time
+    (seconds) of its latest contact."""
+    directory = state.directory
+    found: list[dict[str, Any]] = []
+    for customer in reversed(list(directory.customers())):
+        ids = directory.identities(customer.customer_id)
+        if not _matches(customer, ids, query):
+            continue
+        if not sees_customer(engine, state, principal, customer.customer_id):
+            continue
+        latest = directory.timeline(customer.customer_id, limit=1)
+        summary = customer_summary(customer)
+        summary["sites"] = sorted(customer_sites(engine, state, customer.customer_id))
+        summary["last_contact_at"] = latest[0].at if latest else None
+        found.append(summary)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def customer_read(
+    user: Principal, customer_id: str, *, at: float, client: str | None, page: str = ""
+) -> Write:
+    """The audit write of ``user`` reading a customer's record (``page``: the page it was
+    read on, empty for the API)."""
+    details = {"via": user.via, **({"page": page} if page else {})}
+    entry = AuditEntry(
+        at=at,
+        actor_id=user.user_id,
+        actor=user.username,
+        action="customer.read",
+        target_type="customer",
+        target_id=customer_id,
+        site_id=None,
+        details=details,
+        client=client,
+    )
+    return audit_write(entry)

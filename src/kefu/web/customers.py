@@ -1,0 +1,140 @@
+"""The supervisors' customer pages: ``/customers`` searches the customers of the caller's
+sites by name, phone, e-mail or id, and ``/customers/{id}`` shows one customer with its
+whole cross-channel history (every channel's contacts, newest first, each conversation's
+messages). Server-rendered; ``customers.js`` only switches the language and shows times
+in the browser's time zone.
+
+Supervisors and admins open them (an agent gets 403, not logged in goes to the login); a
+customer outside the caller's sites is 404, as in the API
+(:mod:`kefu.service.customer_access`). Opening a customer is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kefu.config import Settings
+from kefu.domain.errors import NotFound, ValidationError
+from kefu.service.access import Principal, Role
+from kefu.service.authn import csrf_token
+from kefu.service.channel_state import ChannelState
+from kefu.service.channel_views import conversation_view, customer_panel
+from kefu.service.channels import ChannelService
+from kefu.service.customer_access import (
+    check_customer,
+    customer_read,
+    customer_sites,
+    search_customers,
+)
+from kefu.service.engine import RoutingEngine
+from kefu.service.security import Security
+from kefu.web._http import client_address, user_of
+
+__all__ = ["CustomerPages"]
+
+HERE = Path(__file__).resolve().parent
+MAX_QUERY = 100
+
+
+class CustomerPages:
+    """``/customers`` and ``/customers/{customer_id}`` over one channel service."""
+
+    def __init__(self, channels: ChannelService, settings: Settings, security: Security) -> None:
+        self.channels = channels
+        self.settings = settings
+        self.security = security
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.router = APIRouter(include_in_schema=False)
+        self.router.add_api_route("/customers", self.search, methods=["GET"])
+        self.router.add_api_route("/customers/{customer_id}", self.customer, methods=["GET"])
+
+    async def _user(self, request: Request, here: str) -> Principal | Response:
+        user = await user_of(request, self.security)
+        if user is None:
+            return RedirectResponse(f"/login?next={here}", status_code=303)
+        if user.role is Role.AGENT:
+            return HTMLResponse(
+                "<!doctype html><meta charset=utf-8><title>kefu</title>"
+                "<p>Customer search is for supervisors and admins. "
+                "客户查询仅供主管和管理员使用。</p>",
+                status_code=403,
+            )
+        return user
+
+    def _page(
+        self, request: Request, user: Principal, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        values = {
+            "user": user,
+            "csrf_token": csrf_token(self.settings.secret_key, user),
+            "query": "",
+            "results": None,
+            "customer": None,
+            "notice": "",
+            **context,
+        }
+        return self.templates.TemplateResponse(
+            request, "customers.html", values, status_code=status_code
+        )
+
+    async def search(self, request: Request, q: str = "") -> Response:
+        user = await self._user(request, "/customers")
+        if not isinstance(user, Principal):
+            return user
+        query = q.strip()
+        if len(query) > MAX_QUERY:
+            return self._page(request, user, 422, query=query[:MAX_QUERY], notice="too_long")
+        if not query:
+            return self._page(request, user)
+        found = await self.channels.read(lambda e, s: search_customers(e, s, user, query))
+        return self._page(request, user, query=query, results=found)
+
+    async def customer(self, request: Request, customer_id: str) -> Response:
+        user = await self._user(request, "/customers")
+        if not isinstance(user, Principal):
+            return user
+
+        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
+            return history(engine, state, user, customer_id)
+
+        try:
+            shown = await self.channels.read(look)
+        except (NotFound, ValidationError):
+            return self._page(request, user, 404, notice="not_found")
+        read = customer_read(
+            user,
+            shown["customer_id"],
+            at=self.channels.engine.now(),
+            client=client_address(request),
+            page="/customers",
+        )
+        await self.channels.engine.store([read])
+        return self._page(request, user, customer=shown)
+
+
+def history(
+    engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str
+) -> dict[str, Any]:
+    """The customer panel (404 outside the caller's sites) with its sites, each timeline
+    entry's queue name and each conversation's messages."""
+    live = check_customer(engine, state, user, customer_id)
+    panel = customer_panel(state, engine.router, live)
+    panel["sites"] = sorted(customer_sites(engine, state, live))
+    queues = engine.router.queues
+    shown: set[str] = set()
+    for entry in panel["timeline"]:
+        queue = queues.get(entry["queue_id"] or "")
+        entry["queue_name"] = queue.spec.name or entry["queue_id"] if queue else ""
+        conv_id = entry["conversation_id"]
+        # A conversation spanning several contacts shows its messages once, at its newest.
+        if conv_id and conv_id not in shown:
+            shown.add(conv_id)
+            entry["messages"] = conversation_view(state, engine.router, conv_id)["messages"]
+        else:
+            entry["messages"] = []
+    return panel
