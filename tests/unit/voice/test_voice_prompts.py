@@ -19,6 +19,7 @@ from kefu.adapters.voice.prompts import (
     number_clips,
     position_clips,
     synthesize_prompts,
+    text_clip_name,
 )
 from kefu.adapters.voice.routes import NumberRoute, parse_numbers, route_for
 
@@ -113,3 +114,18 @@ def test_given_number_settings_when_parsed_then_routes_or_a_clear_refusal() -> N
     for bad in ("95555", "95555=", "9 5=demo", "1=a@b c", "1=a,1=b"):
         with pytest.raises(VoiceSettingsError):
             parse_numbers(bad)
+
+
+def test_given_flow_texts_when_synthesized_then_each_has_a_stable_clip_the_library_plays(
+    tmp_path: Path,
+) -> None:
+    if shutil.which("sox") is None or shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng and sox are needed")
+    question = "请输入您的身份证号码后六位"
+    report = synthesize_prompts(
+        tmp_path, languages=("zh",), texts={"zh": [question, "  ", f" {question} "]}
+    )
+    name = text_clip_name("zh", question)
+    assert name == text_clip_name("zh", f" {question}\n")
+    assert name in report.made and len(report.made) == len(CATALOG["zh"]) + 1
+    assert len(PromptLibrary(tmp_path)(name)) > 8000  # more than a second of speech

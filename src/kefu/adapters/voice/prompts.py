@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,7 @@ __all__ = [
     "number_clips",
     "position_clips",
     "synthesize_prompts",
+    "text_clip_name",
 ]
 
 Language = Literal["zh", "en"]
@@ -205,14 +207,21 @@ def _run(args: list[str]) -> None:
     subprocess.run(args, check=True, capture_output=True, timeout=_TIMEOUT_S)
 
 
+def text_clip_name(language: Language, text: str) -> str:
+    """The clip name of a free text (an IVR flow's ``Say`` or ``Ask``), the same every run."""
+    return f"{language}/t_{_digest(text.strip().encode())}"
+
+
 def synthesize_prompts(
     cache_dir: Path,
     *,
     languages: tuple[Language, ...] = LANGUAGES,
     recordings: Path | None = None,
     force: bool = False,
+    texts: Mapping[Language, Iterable[str]] | None = None,
 ) -> PromptReport:
-    """Make every catalog clip missing from *cache_dir* (all with *force*).
+    """Make every catalog clip missing from *cache_dir* (all with *force*), and a clip per
+    extra text in *texts* (named by :func:`text_clip_name`, e.g. a flow's prompts).
 
     A recording ``<recordings>/<lang>/<name>.*`` is converted instead of synthesizing.
     A manifest of the text and voice per clip makes a changed text re-render its clip.
@@ -228,7 +237,12 @@ def synthesize_prompts(
     with tempfile.TemporaryDirectory(prefix="kefu-prompts-") as tmp:
         for language in languages:
             (cache_dir / language).mkdir(parents=True, exist_ok=True)
-            for name, text in CATALOG[language].items():
+            extra = {
+                text_clip_name(language, text).split("/", 1)[1]: text.strip()
+                for text in (texts or {}).get(language, ())
+                if text.strip()
+            }
+            for name, text in {**CATALOG[language], **extra}.items():
                 clip = f"{language}/{name}"
                 target = cache_dir / f"{clip}.ul"
                 recording = _recording(recordings, language, name)
