@@ -18,6 +18,7 @@ from kefu.cli import schedule_cmd as _schedule_cmd  # noqa: F401
 from kefu.cli import serve_cmd as _serve_cmd  # noqa: F401
 from kefu.cli import sim_cmd as _sim_cmd  # noqa: F401
 from kefu.cli import users_cmd as _users_cmd  # noqa: F401
+from kefu.cli import voice_cmd as _voice_cmd  # noqa: F401
 from kefu.cli.app import app
 
 __all__ = ["app", "main"]
