@@ -31,6 +31,7 @@ import argparse
 import cProfile
 import gc
 import json
+import os
 import platform
 import pstats
 import random
@@ -493,7 +494,8 @@ def profile_kefu(
 
 
 def machine() -> dict[str, Any]:
-    """CPU model and cores (from /proc/cpuinfo), platform and Python version."""
+    """CPU model and cores (from /proc/cpuinfo), platform, Python version and the load
+    average (1, 5, 15 minutes) now: the machine is shared."""
     model, cores = platform.processor() or "unknown", 0
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -506,6 +508,7 @@ def machine() -> dict[str, Any]:
         "cores": cores,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "loadavg_at_start": os.getloadavg(),
     }
 
 
@@ -532,6 +535,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         size = {"agents": 10_000, "skills": 500, "queues": 200}
         contacts, peer = args.contacts or 400_000, args.peer_contacts or 1_500
     warmup = contacts // 4
+    machine_at_start = machine()
     rss_before = _rss_mib()
     center = build_center(**size, load=args.load, seed=args.seed)
     print(
@@ -583,10 +587,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for name, share in profile["router_cumulative_share"].items():
             print(f"  {share:6.1%}  {name}")
     reached = (main_run["decisions_per_s_router"] or 0) >= TARGET_DECISIONS_PER_S
+    machine_facts = {**machine_at_start, "loadavg_at_end": os.getloadavg()}
     record = {
         "benchmark": "routing",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine_facts,
         "mode": "quick" if args.quick else "full",
         "center": {**size, "mean_eligible_queues": round(center.mean_eligible_queues, 2)},
         "stream": {
