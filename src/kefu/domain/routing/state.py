@@ -97,7 +97,8 @@ class RoutingState(AgentIndex):
         return self._seq
 
     def _timer(self, due: float, kind: int, contact: ContactRecord, token: int) -> None:
-        entry = (due, self._next_seq(), kind, contact, token)
+        self._seq += 1
+        entry = (due, self._seq, kind, contact, token)
         fifo = self.offer_timers
         # A replayed log may hold offers of another length: those keep the heap's order.
         if kind == T_OFFER and (not fifo or fifo[-1][0] <= due):
@@ -114,15 +115,20 @@ class RoutingState(AgentIndex):
             if heap and heap[0][C_CONTACT] is contact:  # usually served at once: keep heaps small
                 heappop(heap)
         contact.version += 1
-        queue = self.queues.get(contact.queue_id)
-        if queue is not None and bucket is not None and bucket.queue_id is not None:
-            queue.count(contact, -1)
+        if bucket is not None and bucket.queue_id is not None:
+            queue = self.queues.get(contact.queue_id)
+            if queue is not None:
+                counts = queue.class_counts  # queue.count(contact, -1), inline: hot
+                cls = (contact.value_tier, contact.priority)
+                counts[cls] = counts.get(cls, 0) - 1
 
     def _wait(self, contact: ContactRecord, bucket: Bucket) -> None:
         contact.state = QUEUED
         bucket.push_contact(contact)
         if bucket.queue_id is not None:
-            self.queues[contact.queue_id].count(contact, +1)
+            counts = self.queues[contact.queue_id].class_counts  # queue.count, inline: hot
+            cls = (contact.value_tier, contact.priority)
+            counts[cls] = counts.get(cls, 0) + 1
 
     def _release(self, agent: AgentRecord, contact: ContactRecord) -> None:
         if agent.held.pop(contact.contact_id, None) is not None:
@@ -201,15 +207,12 @@ class RoutingState(AgentIndex):
             e.at,
         )
         contact.estimated_wait_s = e.estimated_wait_s
-        contact.key = (
-            -e.value_tier,
-            -e.priority,
-            e.at + queue.spec.sl_threshold_s,
-            self._next_seq(),
-        )
+        self._seq += 1
+        contact.key = (-e.value_tier, -e.priority, e.at + queue.spec.sl_threshold_s, self._seq)
         self.contacts[e.contact_id] = contact
         self._wait(contact, queue.buckets[0])
-        self._arm_overflow(contact)
+        if queue.spec.overflow:
+            self._arm_overflow(contact)
 
     def _on_contact_overflowed(self, e: ev.ContactOverflowed) -> None:
         contact = self.contacts[e.contact_id]
