@@ -10,55 +10,23 @@ Definitions: :mod:`kefu.analytics.records`.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, IntervalKpi, KpiReport
 from kefu.analytics.report_build import build_intervals, build_report
+from kefu.analytics.tally import Tally
 from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
 
 __all__ = ["KpiAccumulator"]
 
 INF = math.inf
-# Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at].
+# Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at,
+# hold started at (None when not on hold), hold seconds so far, completed at].
 _Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
-
-
-class _Tally:
-    """Mutable counters of one queue in one interval."""
-
-    __slots__ = (
-        "abandoned",
-        "answered",
-        "balked",
-        "callbacks",
-        "handle_sum",
-        "handled",
-        "hist_abandoned",
-        "hist_answered",
-        "immediate",
-        "in_sl",
-        "longest",
-        "offered",
-        "overflowed",
-        "pred_abs",
-        "pred_err",
-        "predicted",
-        "short",
-        "transferred_out",
-        "wait_sum",
-    )
-
-    def __init__(self, bins: int) -> None:
-        self.offered = self.answered = self.abandoned = self.short = self.balked = 0
-        self.in_sl = self.handled = self.callbacks = self.transferred_out = 0
-        self.overflowed = self.predicted = self.immediate = 0
-        self.wait_sum = self.handle_sum = self.longest = self.pred_abs = self.pred_err = 0.0
-        self.hist_answered = [0] * bins
-        self.hist_abandoned = [0] * bins
+_HOLD_SINCE, _HOLD_SUM, _COMPLETED = 5, 6, 7
 
 
 class _Queue:
@@ -68,7 +36,7 @@ class _Queue:
         self.name = name
         self.sl_s = sl_s
         self.short_s = short_s
-        self.tallies: dict[int, _Tally] = {}
+        self.tallies: dict[int, Tally] = {}
         self.level = Level(window)
 
 
@@ -124,6 +92,9 @@ class KpiAccumulator:
             ev.OfferWithdrawn: self._offer_returned,
             ev.ContactAbandoned: self._abandoned,
             ev.CallbackRequested: self._callback,
+            ev.ContactHeld: self._held,
+            ev.ContactResumed: self._resumed,
+            ev.ContactCompleted: self._completed,
             ev.ContactTransferred: self._transferred,
             ev.WrapupEnded: self._wrapup_ended,
         }
@@ -148,13 +119,13 @@ class KpiAccumulator:
         if event is not None and event.at > self._last:
             self._last = event.at
 
-    def _tally(self, queue: _Queue, at: float) -> _Tally | None:
+    def _tally(self, queue: _Queue, at: float) -> Tally | None:
         if not self.start <= at < self.end:
             return None
         k = int(at // self.interval_s)
         tally = queue.tallies.get(k)
         if tally is None:
-            tally = queue.tallies[k] = _Tally(len(self.wait_bins_s))
+            tally = queue.tallies[k] = Tally(len(self.wait_bins_s))
         return tally
 
     # -- handlers ----------------------------------------------------------------------
@@ -197,7 +168,7 @@ class KpiAccumulator:
         tally = self._tally(queue, at)
         if tally is not None:
             tally.offered += 1
-        self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None]
+        self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None, None, 0.0, None]
         queue.level.change(at, 1)
         self._total.change(at, 1)
 
@@ -228,23 +199,7 @@ class KpiAccumulator:
         wait = at - visit[_ENTERED]
         tally = visit[_TALLY]
         if tally is not None:
-            tally.answered += 1
-            if wait <= 0.0:  # the common case in a well-staffed center: no wait at all
-                tally.in_sl += 1
-                tally.immediate += 1
-                tally.hist_answered[0] += 1
-            else:
-                tally.wait_sum += wait
-                if wait <= queue.sl_s:
-                    tally.in_sl += 1
-                if wait > tally.longest:
-                    tally.longest = wait
-                tally.hist_answered[bisect_right(self.wait_bins_s, wait) - 1] += 1
-            predicted = visit[_PREDICTED]
-            if predicted is not None:
-                tally.predicted += 1
-                tally.pred_abs += abs(predicted - wait)
-                tally.pred_err += predicted - wait
+            tally.answer(wait, queue.sl_s, self.wait_bins_s, visit[_PREDICTED])
         queue.level.change(at, -1)
         self._total.change(at, -1)
 
@@ -255,14 +210,7 @@ class KpiAccumulator:
         wait = at - visit[_ENTERED]
         tally = visit[_TALLY]
         if tally is not None:
-            tally.abandoned += 1
-            if wait < queue.short_s:
-                tally.short += 1
-            if wait <= 0.0:
-                tally.balked += 1
-            if wait > tally.longest:
-                tally.longest = wait
-            tally.hist_abandoned[bisect_right(self.wait_bins_s, wait) - 1] += 1
+            tally.abandon(wait, queue.short_s, self.wait_bins_s)
         queue.level.change(at, -1)
         self._total.change(at, -1)
 
@@ -271,14 +219,38 @@ class KpiAccumulator:
         if visit is not None and visit[_TALLY] is not None:
             visit[_TALLY].callbacks += 1
 
+    def _held(self, e: ev.ContactHeld) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None and visit[_HOLD_SINCE] is None:
+            visit[_HOLD_SINCE] = e.at
+
+    def _resumed(self, e: ev.ContactResumed) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None and visit[_HOLD_SINCE] is not None:
+            visit[_HOLD_SUM] += e.at - visit[_HOLD_SINCE]
+            visit[_HOLD_SINCE] = None
+
+    def _completed(self, e: ev.ContactCompleted) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None:
+            if visit[_HOLD_SINCE] is not None:  # completed while on hold
+                visit[_HOLD_SUM] += e.at - visit[_HOLD_SINCE]
+                visit[_HOLD_SINCE] = None
+            visit[_COMPLETED] = e.at
+
     def _end_handling(self, visit: list[Any], agent_id: str, at: float) -> None:
         agent = self._agents[agent_id]
         agent.active -= 1
         agent.touch(at)
         tally = visit[_TALLY]
-        if tally is not None and visit[_ANSWERED] is not None:
-            tally.handled += 1
-            tally.handle_sum += at - visit[_ANSWERED]
+        answered = visit[_ANSWERED]
+        if tally is not None and answered is not None:
+            if visit[_HOLD_SINCE] is not None:  # transferred while on hold
+                visit[_HOLD_SUM] += at - visit[_HOLD_SINCE]
+                visit[_HOLD_SINCE] = None
+            completed = at if visit[_COMPLETED] is None else visit[_COMPLETED]
+            hold = visit[_HOLD_SUM]
+            tally.handle(completed - answered - hold, hold, at - completed)
 
     def _transferred(self, e: ev.ContactTransferred) -> None:
         at = e.at
@@ -290,7 +262,7 @@ class KpiAccumulator:
         tally = self._tally(queue, at)
         if tally is not None:
             tally.offered += 1
-        self._visits[e.contact_id] = [queue, tally, at, None, None]
+        self._visits[e.contact_id] = [queue, tally, at, None, None, None, 0.0, None]
         queue.level.change(at, 1)
         self._total.change(at, 1)
 

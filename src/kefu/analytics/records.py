@@ -10,10 +10,14 @@ Standard definitions (docs: ARCHITECTURE.md, "Standard definitions"):
   balks (``balked``) those that left at the very instant they queued, i.e. on hearing the
   predicted wait; balks are therefore short abandons too;
 - P(wait) = 1 − answered the instant they queued / offered;
-- SL(T) = answered within T s / (offered − short abandons), T = the queue's
-  ``sl_threshold_s``;
+- SL(T) = answered within T s / (offered − short abandons − still waiting less than T),
+  T = the queue's ``sl_threshold_s``: a contact counts once its outcome is known (answered,
+  abandoned, or still waiting past T); only reports that follow waiting contacts to the
+  end of their range (:mod:`kefu.analytics.history`) set ``waiting_within_sl``;
 - ASA = mean wait (seconds) of answered contacts;
-- AHT = talk + hold + wrap-up (seconds), mean over handled contacts;
+- AHT = talk + hold + wrap-up (seconds), mean over handled contacts; talk runs from the
+  answer to the end of the conversation less the time on hold, wrap-up from there to the
+  agent's release;
 - abandon rate = (abandoned − short abandons) / (offered − short abandons);
 - occupancy = handling time / (handling + ready idle time) per agent group;
 - predicted-wait accuracy: mean absolute error (seconds) of the wait the router predicted
@@ -86,11 +90,15 @@ class QueueKpi:
     predicted_error_sum_s: float
     wait_hist_answered: tuple[int, ...]
     wait_hist_abandoned: tuple[int, ...]
+    talk_sum_s: float = 0.0
+    hold_sum_s: float = 0.0
+    wrapup_sum_s: float = 0.0
+    waiting_within_sl: int = 0
 
     @property
     def service_level(self) -> float | None:
-        """SL(T) = answered within T / (offered − short abandons)."""
-        base = self.offered - self.short_abandons
+        """SL(T) = answered within T / (offered − short abandons − still waiting < T)."""
+        base = self.offered - self.short_abandons - self.waiting_within_sl
         return self.answered_within_sl / base if base > 0 else None
 
     @property
@@ -107,6 +115,21 @@ class QueueKpi:
     def aht_s(self) -> float | None:
         """Average handle time: talk + hold + wrap-up, mean over handled contacts (s)."""
         return self.handle_sum_s / self.handled if self.handled else None
+
+    @property
+    def talk_s(self) -> float | None:
+        """Mean talk time (seconds) over handled contacts, hold excluded."""
+        return self.talk_sum_s / self.handled if self.handled else None
+
+    @property
+    def hold_s(self) -> float | None:
+        """Mean hold time (seconds) over handled contacts."""
+        return self.hold_sum_s / self.handled if self.handled else None
+
+    @property
+    def wrapup_s(self) -> float | None:
+        """Mean wrap-up time (seconds) over handled contacts."""
+        return self.wrapup_sum_s / self.handled if self.handled else None
 
     @property
     def abandon_rate(self) -> float | None:
@@ -162,6 +185,10 @@ class QueueKpi:
             predicted_error_sum_s=self.predicted_error_sum_s + other.predicted_error_sum_s,
             wait_hist_answered=_add(self.wait_hist_answered, other.wait_hist_answered),
             wait_hist_abandoned=_add(self.wait_hist_abandoned, other.wait_hist_abandoned),
+            talk_sum_s=self.talk_sum_s + other.talk_sum_s,
+            hold_sum_s=self.hold_sum_s + other.hold_sum_s,
+            wrapup_sum_s=self.wrapup_sum_s + other.wrapup_sum_s,
+            waiting_within_sl=self.waiting_within_sl + other.waiting_within_sl,
         )
 
     def metrics(self) -> dict[str, float | None]:
@@ -178,6 +205,9 @@ class QueueKpi:
             "p_wait": self.p_wait,
             "asa_s": self.asa_s,
             "aht_s": self.aht_s,
+            "talk_s": self.talk_s,
+            "hold_s": self.hold_s,
+            "wrapup_s": self.wrapup_s,
             "abandon_rate": self.abandon_rate,
             "balk_rate": self.balk_rate,
             "max_queue_length": float(self.max_queue_length),

@@ -9,18 +9,20 @@ from typing import TYPE_CHECKING
 from kefu.analytics.records import GroupOccupancy, IntervalKpi, KpiReport, QueueKpi
 
 if TYPE_CHECKING:
-    from kefu.analytics.kpi import KpiAccumulator, _Tally
+    from kefu.analytics.kpi import KpiAccumulator
+    from kefu.analytics.tally import Tally
     from kefu.analytics.timeline import Level
 
-__all__ = ["build_intervals", "build_report"]
+__all__ = ["build_intervals", "build_report", "queue_kpi"]
 
 
-def _queue_kpi(
-    tallies: Iterable[_Tally], bins: int, peak: int, area: float, period: float
+def queue_kpi(
+    tallies: Iterable[Tally], bins: int, peak: int, area: float, period: float
 ) -> QueueKpi:
     offered = answered = abandoned = short = balked = in_sl = handled = immediate = 0
-    callbacks = transferred = overflowed = predicted = 0
+    callbacks = transferred = overflowed = predicted = waiting_within_sl = 0
     wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
+    talk_sum = hold_sum = wrapup_sum = 0.0
     hist_ans = [0] * bins
     hist_ab = [0] * bins
     for t in tallies:
@@ -41,6 +43,10 @@ def _queue_kpi(
         longest = max(longest, t.longest)
         pred_abs += t.pred_abs
         pred_err += t.pred_err
+        talk_sum += t.talk_sum
+        hold_sum += t.hold_sum
+        wrapup_sum += t.wrapup_sum
+        waiting_within_sl += t.waiting_within_sl
         for i in range(bins):
             hist_ans[i] += t.hist_answered[i]
             hist_ab[i] += t.hist_abandoned[i]
@@ -67,6 +73,10 @@ def _queue_kpi(
         predicted_error_sum_s=pred_err,
         wait_hist_answered=tuple(hist_ans),
         wait_hist_abandoned=tuple(hist_ab),
+        talk_sum_s=talk_sum,
+        hold_sum_s=hold_sum,
+        wrapup_sum_s=wrapup_sum,
+        waiting_within_sl=waiting_within_sl,
     )
 
 
@@ -88,7 +98,7 @@ def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list
         per_queue = {}
         for name, queue in queues.items():
             tally = queue.tallies.get(k)
-            per_queue[name] = _queue_kpi(
+            per_queue[name] = queue_kpi(
                 () if tally is None else (tally,),
                 bins,
                 queue.level.peak.get(k, 0),
@@ -96,7 +106,7 @@ def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list
                 period,
             )
         tallies = [q.tallies[k] for q in queues.values() if k in q.tallies]
-        total = _queue_kpi(
+        total = queue_kpi(
             tallies, bins, acc._total.peak.get(k, 0), acc._total.area.get(k, 0.0), period
         )
         groups = {
@@ -123,7 +133,7 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
     overall = {}
     for name, queue in queues.items():
         peak, area = _level_over(queue.level, ks)
-        overall[name] = _queue_kpi(queue.tallies.values(), bins, peak, area, window)
+        overall[name] = queue_kpi(queue.tallies.values(), bins, peak, area, window)
     peak, area = _level_over(acc._total, ks)
     all_tallies = [t for q in queues.values() for t in q.tallies.values()]
     return KpiReport(
@@ -132,7 +142,7 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
         interval_s=size,
         wait_bins_s=acc.wait_bins_s,
         queues=overall,
-        total=_queue_kpi(all_tallies, bins, peak, area, window),
+        total=queue_kpi(all_tallies, bins, peak, area, window),
         groups={
             g: GroupOccupancy(sum(acc._handling[g].values()), sum(acc._idle[g].values()))
             for g in acc._handling
