@@ -178,3 +178,33 @@ def test_given_an_unknown_zone_or_empty_range_then_validation_error() -> None:
         Buckets.cut(T0, T0 + HOUR, "day", "Mars/Olympus")
     with pytest.raises(ValidationError, match="after its start"):
         Buckets.cut(T0, T0, "day")
+
+
+def test_given_a_transferred_contact_when_exported_per_contact_then_legs_are_summed() -> None:
+    from kefu.analytics.contact_rows import ContactRows
+    from kefu.analytics.history import HistoryBuilder
+
+    rows = ContactRows(T0, T0 + HOUR)
+    builder = HistoryBuilder(T0, T0 + HOUR, on_visit=rows)
+    builder.consume_all(_day_log().sorted())
+    builder.result()
+    by_id = {r.contact_id: r for r in rows.sorted()}
+    assert sorted(by_id) == ["c1", "c2", "c3", "c4", "c5"]  # c0 queued before the range
+    c4 = by_id["c4"]
+    assert (c4.queue_id, c4.last_queue_id, c4.transfers, c4.agent_id) == ("q", "q2", 1, "a2")
+    assert (c4.wait_s, c4.talk_s, c4.channel, c4.value_tier) == (35.0, 165.0, "chat", 2)
+    assert (c4.outcome, c4.disposition) == ("answered", "resolved")
+    c1 = by_id["c1"]
+    assert (c1.customer_id, c1.disposition, c1.hold_s, c1.wrapup_s) == ("客户一", "成交", 60, 30)
+    assert by_id["c2"].outcome == "abandoned"
+
+
+def test_given_hold_and_wrap_up_when_consumed_live_then_aht_is_split_the_same_way() -> None:
+    from kefu.analytics import KpiAccumulator
+
+    acc = KpiAccumulator(900.0, start=T0, end=T0 + HOUR)
+    acc.consume_all(_day_log().sorted())
+    live = acc.result().total
+    assert (live.talk_sum_s, live.hold_sum_s, live.wrapup_sum_s) == (445.0, 60.0, 30.0)
+    assert live.talk_s == pytest.approx(445 / 4)
+    assert live.aht_s == pytest.approx((445 + 60 + 30) / 4)
