@@ -79,6 +79,7 @@ class KpiAccumulator:
         self._idle: dict[str, dict[int, float]] = {}
         self._visits: dict[str, list[Any]] = {}
         self._last = -INF
+        self._pending: list[Tally] = []
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._queue_defined,
             ev.AgentDefined: self._agent_defined,
@@ -303,11 +304,18 @@ class KpiAccumulator:
         for queue in self._queues.values():
             queue.level.flush(now)
         self._total.flush(now)
+        # Contacts waiting less than T have no outcome yet (SL leaves them out): recounted
+        # for each ``now``, so the counts of the previous call are cleared first.
+        for tally in self._pending:
+            tally.waiting_within_sl = 0
+        pending: list[Tally] = []
         waiting = 0
         for visit in self._visits.values():
             if visit[_ANSWERED] is None:
                 waiting += 1
                 tally = visit[_TALLY]
-                if tally is not None and now - visit[_ENTERED] > tally.longest:
-                    tally.longest = now - visit[_ENTERED]
+                if tally is not None:
+                    tally.still_waiting(now - visit[_ENTERED], visit[_Q].sl_s)
+                    pending.append(tally)
+        self._pending = pending
         return now, waiting

@@ -208,3 +208,20 @@ def test_given_hold_and_wrap_up_when_consumed_live_then_aht_is_split_the_same_wa
     assert (live.talk_sum_s, live.hold_sum_s, live.wrapup_sum_s) == (445.0, 60.0, 30.0)
     assert live.talk_s == pytest.approx(445 / 4)
     assert live.aht_s == pytest.approx((445 + 60 + 30) / 4)
+
+
+def test_given_a_contact_waiting_under_t_now_when_reported_live_then_sl_leaves_it_out() -> None:
+    from kefu.analytics import KpiAccumulator
+
+    log = Log()
+    log.queue(-100, "q", sl_threshold_s=20.0)
+    log.agent(-100, "a1")
+    log.queued(10, "c1", "q")
+    log.answer(10, 15, "c1", "a1")
+    log.queued(100, "c2", "q")
+    acc = KpiAccumulator(900.0, start=T0)
+    acc.consume_all(log.sorted())
+    assert acc.result(T0 + 105).total.service_level == pytest.approx(1.0)  # c2: 5 s < T
+    late = acc.result(T0 + 130).total  # c2 now waits 30 s ≥ T: a failure
+    assert (late.waiting_within_sl, late.service_level) == (0, pytest.approx(1 / 2))
+    assert acc.result(T0 + 105).total.waiting_within_sl == 1  # recounted for each instant
