@@ -107,11 +107,14 @@ def report(
         None, "--tz", help="IANA time zone (default: the sites' zone, else UTC). 时区"
     ),
     site: str | None = typer.Option(None, "--site", help="Use this site's time zone. 站点"),
-    lookback_hours: float = typer.Option(
+    margin_hours: float = typer.Option(
         24.0,
-        "--lookback-hours",
+        "--margin-hours",
         min=0.0,
-        help="Events read before --since, for agents and contacts in progress. 回看小时数",
+        help=(
+            "Events also read before --since (agents and contacts in progress) and after "
+            "--until (outcomes of contacts still waiting). 范围前后额外读取的小时数"
+        ),
     ),
 ) -> None:
     """Historical report from the stored events: offered, answered, abandoned, SL, ASA,
@@ -150,7 +153,8 @@ def report(
             builder = HistoryBuilder(
                 start, end, period=by, timezone=tz, group_by=group_by, on_visit=rows
             )
-            for batch in read_events(engine, start - lookback_hours * 3600.0):
+            margin = margin_hours * 3600.0
+            for batch in read_events(engine, start - margin, end + margin):
                 builder.consume_all(batch)
         except SQLAlchemyError as exc:
             raise _fail(f"database error 数据库错误: {exc}".splitlines()[0], 1) from None
