@@ -225,3 +225,23 @@ def test_given_a_contact_waiting_under_t_now_when_reported_live_then_sl_leaves_i
     late = acc.result(T0 + 130).total  # c2 now waits 30 s ≥ T: a failure
     assert (late.waiting_within_sl, late.service_level) == (0, pytest.approx(1 / 2))
     assert acc.result(T0 + 105).total.waiting_within_sl == 1  # recounted for each instant
+
+
+def test_given_a_callback_and_an_overflow_when_reported_then_both_are_counted() -> None:
+    from kefu.domain import events as ev
+
+    log = Log()
+    log.queue(-100, "q", sl_threshold_s=20.0)
+    log.queue(-100, "q2")
+    log.agent(-100, "a1")
+    log.queued(10, "c1", "q")
+    log.events.append(ev.CallbackRequested(T0 + 40, "c1", "+86 138 0000 0000"))
+    log.answer(300, 305, "c1", "a1")  # the agent calls back: answered after 295 s
+    log.complete(400, 400, "c1", "a1")
+    log.queued(20, "c2", "q")
+    log.events.append(ev.ContactOverflowed(T0 + 50, "c2", 1, "q2"))
+    log.abandon(90, "c2", "q2", 70.0)
+    c = history_report(log.sorted(), T0, T0 + HOUR, group_by="queue").groups[0].contacts
+    assert (c.offered, c.callbacks, c.overflowed, c.answered, c.abandoned) == (2, 1, 1, 1, 1)
+    assert c.service_level == 0.0
+    assert c.asa_s == pytest.approx(295)
