@@ -1,19 +1,21 @@
 """Composition root: wires the service to live infrastructure (system clock, asyncio
-scheduler, SQL store) or to test doubles (manual clock and scheduler, in-memory store).
+scheduler, SQL store), to test doubles, or to a simulation (manual clock and scheduler,
+in-memory store).
 
-Users, credentials and the audit log live in the same store as the routing data (the SQL
-unit of work serves both); a routing store without them (the in-memory one) is joined to
-in-memory security repositories; likewise for the channel tables (customers and
-conversations). The channels (web chat, desktop, branch hall, e-mail, webhooks) are wired
-around the engine by :func:`build_platform`; the adapters the settings do not configure
-stay off."""
+The engine's handler table is assembled here, explicitly: the routing commands
+(:func:`routing_engine`), then the channel, agent and branch commands with the channel
+state the engine keeps beside its router (:func:`channel_wing`). Every store holds every
+repository (routing, security, channels: :class:`~kefu.service.ports.UnitOfWork`). The
+channels (web chat, desktop, branch hall, e-mail, webhooks) are wired around the engine by
+:func:`build_platform`; the adapters the settings do not configure stay off."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -21,14 +23,18 @@ from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.api import create_app
 from kefu.config import Settings
+from kefu.domain.conversations import JoinPolicy
+from kefu.domain.model import Channel
 from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
-from kefu.service.channel_ports import ChannelUnitOfWork
+from kefu.service.branch import BranchDesk
+from kefu.service.channel_ports import ReplyGateway
+from kefu.service.channel_types import ChannelOptions
 from kefu.service.channels import ChannelService
+from kefu.service.handlers import routing_handlers
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.security import Security, security_from_settings
-from kefu.service.security_ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 if TYPE_CHECKING:
@@ -36,7 +42,17 @@ if TYPE_CHECKING:
     from kefu.adapters.channels.server import ChannelServer
     from kefu.web.channel_site import ChannelSite
 
-__all__ = ["Platform", "build_live", "build_platform", "build_test"]
+__all__ = [
+    "Platform",
+    "Simulation",
+    "branch_wing",
+    "build_live",
+    "build_platform",
+    "build_simulation",
+    "build_test",
+    "channel_wing",
+    "routing_engine",
+]
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -57,26 +73,34 @@ class Platform:
     channel_server: ChannelServer | None = None
 
 
-def _secured(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
-    """The factory itself when its units of work hold the security repositories; else
-    joined to in-memory ones."""
-    with uow_factory() as probe:
-        if isinstance(probe, SecurityUnitOfWork):
-            return uow_factory
-    from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
-
-    return SecuredUnitOfWorkFactory(uow_factory)
+def routing_engine(uow_factory: UnitOfWorkFactory, clock: Clock, **options: Any) -> RoutingEngine:
+    """An engine whose table holds the routing commands (``options`` go to
+    :class:`RoutingEngine`); :func:`channel_wing` adds the channels'."""
+    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(), **options)
 
 
-def _with_channels(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
-    """The factory itself when its units of work hold the channel repository; else joined
-    to an in-memory one."""
-    with uow_factory() as probe:
-        if isinstance(probe, ChannelUnitOfWork):
-            return uow_factory
-    from kefu.adapters.storage.channel_memory import MemoryChannelUnitOfWorkFactory
+def channel_wing(
+    engine: RoutingEngine,
+    *,
+    options: ChannelOptions | None = None,
+    gateways: Mapping[Channel, ReplyGateway] | None = None,
+    policy: JoinPolicy | None = None,
+) -> ChannelService:
+    """The channel service around ``engine``: its commands' handlers join the engine's
+    table and its state (customers, conversations, branch tickets) the engine's
+    transaction."""
+    channels = ChannelService(engine, options=options, gateways=gateways, policy=policy)
+    engine.handlers.include(channels.handlers())
+    engine.attach(channels.state)
+    return channels
 
-    return MemoryChannelUnitOfWorkFactory(uow_factory)
+
+def branch_wing(channels: ChannelService, **options: Any) -> BranchDesk:
+    """The branch hall over ``channels`` (``options`` go to :class:`BranchDesk`), its
+    commands' handlers joined to the engine's table."""
+    branch = BranchDesk(channels, **options)
+    channels.engine.handlers.include(branch.handlers())
+    return branch
 
 
 def build_platform(
@@ -98,9 +122,8 @@ def build_platform(
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
 
-    uow_factory = _with_channels(_secured(uow_factory))
-    security = security_from_settings(settings, cast(SecurityUnitOfWorkFactory, uow_factory), clock)
-    engine = RoutingEngine(
+    security = security_from_settings(settings, uow_factory, clock)
+    engine = routing_engine(
         uow_factory,
         clock,
         scheduler=scheduler,
@@ -110,8 +133,9 @@ def build_platform(
     if isinstance(scheduler, AsyncioScheduler):
         scheduler.bind(engine.tick)
     wallboard = Wallboard(engine, settings, security)
-    channels = ChannelService(engine)
+    channels = channel_wing(engine)
     site = ChannelSite(channels, settings, security)
+    engine.handlers.include(site.branch.handlers())
     adapters = channel_server(settings, channels, uow_factory, attachments)
     app = create_app(
         settings,
@@ -192,3 +216,63 @@ def build_test(
         new_id=lambda: f"c{next(counter)}",
         attachments=None if settings.attachments_dir else InMemoryAttachmentStore(),
     )
+
+
+@dataclass
+class Simulation:
+    """A platform in simulated time: :meth:`step` moves the manual clock and runs the
+    timers that fall due, as the live scheduler would (no sleeps, no server)."""
+
+    platform: Platform
+    clock: ManualClock
+    scheduler: ManualScheduler
+    _life: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def __aenter__(self) -> Simulation:
+        """Start what the server starts (the app's own start-up), without serving."""
+        app = self.platform.app
+        await self._life.enter_async_context(app.router.lifespan_context(app))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._life.aclose()
+
+    @property
+    def engine(self) -> RoutingEngine:
+        return self.platform.engine
+
+    @property
+    def channels(self) -> ChannelService:
+        assert self.platform.channels is not None
+        return self.platform.channels
+
+    async def settle(self) -> None:
+        """Let the background work of the last commands end (no time passes)."""
+        await asyncio.sleep(0)
+        await self.channels.idle()
+
+    async def step(self, seconds: float) -> None:
+        """Advance ``seconds``, stopping at each timer due on the way (its events carry
+        their own instant)."""
+        end = self.clock.now() + seconds
+        while (due := self.scheduler.due) is not None and due <= end:
+            self.clock.set(max(due, self.clock.now()))
+            await self.engine.tick()
+            await self.settle()
+            if self.scheduler.due == due:
+                break
+        self.clock.set(end)
+        await self.engine.tick()
+        await self.settle()
+
+
+def build_simulation(
+    settings: Settings | None = None, *, start: float = 1_700_000_000.0
+) -> Simulation:
+    """The live wiring, with the very handlers that serve traffic, on an in-memory store, a
+    manual clock from ``start`` (seconds) and a manual scheduler: drive it with commands
+    and :meth:`Simulation.step`."""
+    clock = ManualClock(start)
+    platform = build_test(settings, clock=clock)
+    assert isinstance(platform.scheduler, ManualScheduler)
+    return Simulation(platform, clock, platform.scheduler)

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     timezone: Annotated[str, Field(description="time zone of 'today' on the wallboard")] = (
         "Asia/Shanghai"
     )
+    agent_grace_s: Annotated[
+        float, Field(ge=0, description="an agent without a desktop is logged out after, s")
+    ] = 120.0
+    access_log: Annotated[
+        bool, Field(description="log one line per HTTP request: method, path, status, ms")
+    ] = True
     wallboard_interval_s: Annotated[float, Field(gt=0, description="wallboard refresh, s")] = 1.0
     session_ttl_s: Annotated[float, Field(gt=0, description="a login lasts at most, s")] = 43_200.0
     session_idle_s: Annotated[float, Field(gt=0, description="a login ends unused after, s")] = (

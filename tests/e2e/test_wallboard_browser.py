@@ -68,8 +68,8 @@ def test_given_the_demo_when_a_supervisor_watches_then_figures_move_and_chinese_
 
     open_wallboard(page, demo)
     page.wait_for_selector("#status.online")
-    page.wait_for_selector("#queues tbody tr >> nth=3")
-    assert page.locator("#queues tbody tr").count() == 4
+    page.wait_for_selector("#queues tbody tr >> nth=5")  # four queues and two hall services
+    assert page.locator("#queues tbody tr").count() == 6
     assert page.locator("[data-i18n=waiting]").first.inner_text() == "Waiting"
 
     first_read = offered(page)

@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.adapters.storage import head_revision
+from kefu.bootstrap import routing_engine
 from kefu.cli import app
 from kefu.config import get_settings
 from kefu.domain import events as ev
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.domain.routing import RouterConfig
-from kefu.service import RoutingEngine
 from kefu.service import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory
 
@@ -47,7 +47,7 @@ def test_given_the_asyncio_scheduler_when_an_offer_is_ignored_then_it_times_out_
         clock = SystemClock()
         scheduler = AsyncioScheduler(clock)
         store = InMemoryUnitOfWorkFactory()
-        engine = RoutingEngine(
+        engine = routing_engine(
             store, clock, scheduler=scheduler, config=RouterConfig(offer_timeout_s=0.2)
         )
         scheduler.bind(engine.tick)

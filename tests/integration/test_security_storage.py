@@ -12,8 +12,8 @@ from sqlalchemy import inspect
 
 from kefu.adapters.storage import SqlUnitOfWorkFactory, current_revision, head_revision, upgrade
 from kefu.adapters.storage.migrate import _config
+from kefu.bootstrap import routing_engine
 from kefu.domain.model import QueueSpec
-from kefu.service import RoutingEngine
 from kefu.service import commands as c
 from kefu.service.access import Principal, Role, Scope
 from kefu.service.credentials import SessionPolicy
@@ -84,7 +84,7 @@ def test_given_an_actor_when_config_changes_then_audited_in_the_same_transaction
     actor = Principal("u-1", "root", Role.ADMIN, frozenset())
 
     async def scenario() -> None:
-        engine = RoutingEngine(uow_factory, clock)
+        engine = routing_engine(uow_factory, clock)
         await engine.start()
         await engine.execute(c.CreateSite("sh", "上海"), actor=actor, client="10.1.1.1")
         await engine.execute(c.DefineQueue(QueueSpec("q", sl_threshold_s=20), "sh"), actor=actor)

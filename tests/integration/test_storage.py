@@ -21,11 +21,12 @@ from kefu.adapters.storage import (
     sqlite_url,
     upgrade,
 )
+from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
 from kefu.domain.routing import Router
-from kefu.service import RoutingEngine, views
 from kefu.service import commands as c
+from kefu.service import views
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval
 from kefu.testing import ManualClock
 
@@ -155,7 +156,7 @@ def test_given_a_running_center_when_the_engine_restarts_then_state_and_interval
     async def scenario() -> None:
         clock = ManualClock(1_000.0)
         uow_factory = SqlUnitOfWorkFactory(database.engine)
-        engine = RoutingEngine(uow_factory, clock)
+        engine = routing_engine(uow_factory, clock)
         await engine.start()
         await engine.execute(c.CreateSite("gz", "广州中心"))
         await engine.execute(c.DefineQueue(QueueSpec("q", Channel.CHAT), "gz", shared=True))
@@ -172,7 +173,7 @@ def test_given_a_running_center_when_the_engine_restarts_then_state_and_interval
         before = await engine.query(views.list_contacts, None, None, None, 50, 0)
         agent_before = await engine.query(views.get_agent, "a1")
 
-        again = RoutingEngine(uow_factory, clock)
+        again = routing_engine(uow_factory, clock)
         await again.start()
         after = await again.query(views.list_contacts, None, None, None, 50, 0)
         assert after.items == before.items and after.total == 5

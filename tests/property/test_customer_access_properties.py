@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kefu.adapters.storage.channel_memory import MemoryChannelUnitOfWorkFactory
+from kefu.bootstrap import channel_wing, routing_engine
 from kefu.domain.customer_errors import UnknownCustomer
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel, QueueSpec
@@ -67,13 +67,13 @@ layouts = st.lists(
 
 
 async def build(layout: list[list[str]]) -> tuple[RoutingEngine, ChannelService]:
-    store = MemoryChannelUnitOfWorkFactory(InMemoryUnitOfWorkFactory())
+    store = InMemoryUnitOfWorkFactory()
     clock = ManualClock(1_700_000_000.0)
-    engine = RoutingEngine(
+    engine = routing_engine(
         store, clock, scheduler=ManualScheduler(), config=RouterConfig(offer_timeout_s=30.0)
     )
     gateways = {Channel.SMS: Outbox(), Channel.EMAIL: Outbox()}
-    channels = ChannelService(engine, gateways=gateways)
+    channels = channel_wing(engine, gateways=gateways)
     await engine.start()
     await channels.start()
     for site, name in (("sh", "上海"), ("bj", "北京")):

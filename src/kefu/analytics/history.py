@@ -3,12 +3,12 @@
 A report covers the contacts that entered a queue in [since, until) (seconds since the
 epoch), cut into buckets along a site's wall clock (:mod:`kefu.analytics.buckets`) and
 grouped by any of site, queue, channel, agent, disposition and value tier. Contact
-figures are counted by :class:`~kefu.analytics.tally.Tally` into
+figures are counted by :class:`~kefu.analytics.tallies.Tally` into
 :class:`~kefu.analytics.records.QueueKpi` records, exactly as the live KPIs are; each
 visit counts in the bucket in which it entered the queue. Contacts waiting or ringing at
 ``since`` entered before it and are not counted; those waiting at ``until`` are followed
 to their outcome as far as the events read go (``as_of``), and a contact still waiting
-then counts in SL only once its wait reached T (the "outcome known" rule). Agent time
+then counts in SL only once it has waited past T (the "outcome known" rule). Agent time
 (occupancy, utilisation) is the part of each agent's time inside each bucket; it can be
 split by site and agent only, so rows grouped by anything else carry none.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from kefu.analytics.buckets import Buckets
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, QueueKpi
 from kefu.analytics.report_build import queue_kpi
-from kefu.analytics.tally import Tally
+from kefu.analytics.tallies import Tally
 from kefu.analytics.visits import ABANDONED, ANSWERED, AgentSeconds, Visit, VisitLog
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
@@ -45,7 +45,7 @@ AGENT_DIMENSIONS = frozenset({"site", "agent"})
 NONE_LABEL = "-"
 """The group label of a contact without the value (not answered: no agent)."""
 SL_VARIANT = (
-    "SL(T) = answered within T s / (offered - short abandons - still waiting < T s); "
+    "SL(T) = answered within T s / (offered - short abandons - still waiting <= T s); "
     "T = each queue's sl_threshold_s, short abandon = left within its short_abandon_s; "
     "a contact counts in the bucket in which it entered the queue"
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, IntervalKpi, KpiReport
 from kefu.analytics.report_build import build_intervals, build_report
-from kefu.analytics.tally import Tally
+from kefu.analytics.tallies import QueueTallies, Tally
 from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
 
@@ -27,17 +27,6 @@ INF = math.inf
 # hold started at (None when not on hold), hold seconds so far, completed at].
 _Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
 _HOLD_SINCE, _HOLD_SUM, _COMPLETED = 5, 6, 7
-
-
-class _Queue:
-    __slots__ = ("level", "name", "short_s", "sl_s", "tallies")
-
-    def __init__(self, name: str, sl_s: float, short_s: float, window: Window) -> None:
-        self.name = name
-        self.sl_s = sl_s
-        self.short_s = short_s
-        self.tallies: dict[int, Tally] = {}
-        self.level = Level(window)
 
 
 class KpiAccumulator:
@@ -72,14 +61,14 @@ class KpiAccumulator:
         self.wait_bins_s = bins
         self._group_of = agent_groups
         self._window = Window(self.start, self.end, self.interval_s)
-        self._queues: dict[str, _Queue] = {}
+        self._queues: dict[str, QueueTallies] = {}
         self._total = Level(self._window)
         self._agents: dict[str, AgentTime] = {}
         self._handling: dict[str, dict[int, float]] = {}
         self._idle: dict[str, dict[int, float]] = {}
         self._visits: dict[str, list[Any]] = {}
+        self._pending: list[Tally] = []  # tallies of the contacts waiting at the last settle
         self._last = -INF
-        self._pending: list[Tally] = []
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._queue_defined,
             ev.AgentDefined: self._agent_defined,
@@ -101,6 +90,26 @@ class KpiAccumulator:
         }
 
     # -- input -------------------------------------------------------------------------
+    @property
+    def queues(self) -> Mapping[str, QueueTallies]:
+        """Each queue's tallies (read by the report builder)."""
+        return self._queues
+
+    @property
+    def total(self) -> Level:
+        """The total queue length over time."""
+        return self._total
+
+    @property
+    def handling(self) -> Mapping[str, dict[int, float]]:
+        """Seconds each group spent handling contacts, per interval index."""
+        return self._handling
+
+    @property
+    def idle(self) -> Mapping[str, dict[int, float]]:
+        """Seconds each group spent ready and idle, per interval index."""
+        return self._idle
+
     def consume(self, event: ev.Event) -> None:
         """Take one event (events must come in log order)."""
         handler = self._handlers.get(type(event))
@@ -120,7 +129,7 @@ class KpiAccumulator:
         if event is not None and event.at > self._last:
             self._last = event.at
 
-    def _tally(self, queue: _Queue, at: float) -> Tally | None:
+    def _tally(self, queue: QueueTallies, at: float) -> Tally | None:
         if not self.start <= at < self.end:
             return None
         k = int(at // self.interval_s)
@@ -134,7 +143,7 @@ class KpiAccumulator:
         spec = e.spec
         queue = self._queues.get(spec.queue_id)
         if queue is None:
-            self._queues[spec.queue_id] = _Queue(
+            self._queues[spec.queue_id] = QueueTallies(
                 spec.queue_id, spec.sl_threshold_s, spec.short_abandon_s, self._window
             )
         else:
@@ -276,7 +285,8 @@ class KpiAccumulator:
     def result(self, at: float | None = None) -> KpiReport:
         """The KPIs so far; open agent and queue-length time is counted up to ``at``
         (default: the last event's instant). Contacts still waiting count in
-        ``waiting_at_end`` and their wait so far in ``longest_wait_s``."""
+        ``waiting_at_end``, their wait so far in ``longest_wait_s``, and those waiting no
+        longer than the queue's SL threshold in ``waiting_within_sl`` (not yet in SL's base)."""
         now, waiting = self._settle(at)
         return build_report(self, now, waiting)
 
@@ -304,7 +314,7 @@ class KpiAccumulator:
         for queue in self._queues.values():
             queue.level.flush(now)
         self._total.flush(now)
-        # Contacts waiting less than T have no outcome yet (SL leaves them out): recounted
+        # Contacts waiting or ringing no longer than T have no SL outcome yet: recounted
         # for each ``now``, so the counts of the previous call are cleared first.
         for tally in self._pending:
             tally.waiting_within_sl = 0

@@ -10,10 +10,12 @@ Standard definitions (docs: ARCHITECTURE.md, "Standard definitions"):
   balks (``balked``) those that left at the very instant they queued, i.e. on hearing the
   predicted wait; balks are therefore short abandons too;
 - P(wait) = 1 − answered the instant they queued / offered;
-- SL(T) = answered within T s / (offered − short abandons − still waiting less than T),
+- SL(T) = answered within T s / (offered − short abandons − still waiting within T),
   T = the queue's ``sl_threshold_s``: a contact counts once its outcome is known (answered,
-  abandoned, or still waiting past T); only reports that follow waiting contacts to the
-  end of their range (:mod:`kefu.analytics.history`) set ``waiting_within_sl``;
+  abandoned, or still waiting past T). ``waiting_within_sl`` are the contacts still
+  waiting or ringing at the report's instant (live) or at the end of the events read
+  (:mod:`kefu.analytics.history`) that have waited no longer than T: they may still be
+  answered within T (live, at minute 1, a contact waiting 10 s is not a failure);
 - ASA = mean wait (seconds) of answered contacts;
 - AHT = talk + hold + wrap-up (seconds), mean over handled contacts; talk runs from the
   answer to the end of the conversation less the time on hold, wrap-up from there to the
@@ -94,10 +96,12 @@ class QueueKpi:
     hold_sum_s: float = 0.0
     wrapup_sum_s: float = 0.0
     waiting_within_sl: int = 0
+    """Contacts still waiting or ringing, for no longer than T, at the report's instant."""
 
     @property
     def service_level(self) -> float | None:
-        """SL(T) = answered within T / (offered − short abandons − still waiting < T)."""
+        """SL(T) = answered within T / (offered − short abandons − waiting_within_sl): a
+        contact counts once its outcome is known (answered, abandoned or waiting past T)."""
         base = self.offered - self.short_abandons - self.waiting_within_sl
         return self.answered_within_sl / base if base > 0 else None
 

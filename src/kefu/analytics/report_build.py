@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from kefu.analytics.records import GroupOccupancy, IntervalKpi, KpiReport, QueueKpi
-
-if TYPE_CHECKING:
-    from kefu.analytics.kpi import KpiAccumulator
-    from kefu.analytics.tally import Tally
-    from kefu.analytics.timeline import Level
+from kefu.analytics.tallies import Tally, TallySource
+from kefu.analytics.timeline import Level
 
 __all__ = ["build_intervals", "build_report", "queue_kpi"]
 
@@ -19,6 +15,9 @@ __all__ = ["build_intervals", "build_report", "queue_kpi"]
 def queue_kpi(
     tallies: Iterable[Tally], bins: int, peak: int, area: float, period: float
 ) -> QueueKpi:
+    """The record of ``tallies`` summed (any number: one interval, a queue, a report group),
+    with a queue length peaking at ``peak`` and integrating to ``area`` contact-seconds over
+    ``period`` seconds; ``bins`` is the number of wait histogram bins."""
     offered = answered = abandoned = short = balked = in_sl = handled = immediate = 0
     callbacks = transferred = overflowed = predicted = waiting_within_sl = 0
     wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
@@ -85,12 +84,12 @@ def _level_over(level: Level, ks: range) -> tuple[int, float]:
     return peak, sum(level.area.get(k, 0.0) for k in ks)
 
 
-def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list[IntervalKpi]:
+def build_intervals(acc: TallySource, ks: Iterable[int], stop: float) -> list[IntervalKpi]:
     """The records of the intervals ``ks`` of ``acc``, open time counted up to ``stop``
     (seconds)."""
     size = acc.interval_s
     bins = len(acc.wait_bins_s)
-    queues = acc._queues
+    queues = acc.queues
     intervals = []
     for k in ks:
         lo, hi = max(k * size, acc.start), min((k + 1) * size, stop)
@@ -107,17 +106,17 @@ def build_intervals(acc: KpiAccumulator, ks: Iterable[int], stop: float) -> list
             )
         tallies = [q.tallies[k] for q in queues.values() if k in q.tallies]
         total = queue_kpi(
-            tallies, bins, acc._total.peak.get(k, 0), acc._total.area.get(k, 0.0), period
+            tallies, bins, acc.total.peak.get(k, 0), acc.total.area.get(k, 0.0), period
         )
         groups = {
-            g: GroupOccupancy(acc._handling[g].get(k, 0.0), acc._idle[g].get(k, 0.0))
-            for g in acc._handling
+            g: GroupOccupancy(acc.handling[g].get(k, 0.0), acc.idle[g].get(k, 0.0))
+            for g in acc.handling
         }
         intervals.append(IntervalKpi(k * size, (k + 1) * size, per_queue, total, groups))
     return intervals
 
 
-def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiReport:
+def build_report(acc: TallySource, now: float, waiting_at_end: int) -> KpiReport:
     """The report of ``acc`` with open time counted up to ``now`` (seconds)."""
     size = acc.interval_s
     bins = len(acc.wait_bins_s)
@@ -127,14 +126,14 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
     else:
         ks = range(0)
         stop = acc.start
-    queues = acc._queues
+    queues = acc.queues
     intervals = build_intervals(acc, ks, stop)
     window = stop - acc.start
     overall = {}
     for name, queue in queues.items():
         peak, area = _level_over(queue.level, ks)
         overall[name] = queue_kpi(queue.tallies.values(), bins, peak, area, window)
-    peak, area = _level_over(acc._total, ks)
+    peak, area = _level_over(acc.total, ks)
     all_tallies = [t for q in queues.values() for t in q.tallies.values()]
     return KpiReport(
         start_s=acc.start,
@@ -144,8 +143,8 @@ def build_report(acc: KpiAccumulator, now: float, waiting_at_end: int) -> KpiRep
         queues=overall,
         total=queue_kpi(all_tallies, bins, peak, area, window),
         groups={
-            g: GroupOccupancy(sum(acc._handling[g].values()), sum(acc._idle[g].values()))
-            for g in acc._handling
+            g: GroupOccupancy(sum(acc.handling[g].values()), sum(acc.idle[g].values()))
+            for g in acc.handling
         },
         intervals=tuple(intervals),
         waiting_at_end=waiting_at_end,

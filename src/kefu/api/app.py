@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from kefu import __version__
+from kefu.api.docs import install_docs
 from kefu.api.errors import install_error_handlers
-from kefu.api.middleware import BodySizeLimit, SecurityHeaders
+from kefu.api.middleware import AccessLog, BodySizeLimit, SecurityHeaders
 from kefu.api.routes import API_PREFIX, AUTH_ERRORS, api_routers, health
 from kefu.config import Settings
 from kefu.service import RoutingEngine
@@ -87,6 +88,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the installed Swagger UI files instead of a CDN
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -94,6 +97,9 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    if settings.access_log:
+        app.add_middleware(AccessLog)  # outermost: it times and sees every answer
+    install_docs(app)
     app.include_router(health.router)
     for api_router in api_routers:
         app.include_router(api_router, prefix=API_PREFIX, responses=AUTH_ERRORS)

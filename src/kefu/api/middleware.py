@@ -1,15 +1,20 @@
 """Middleware: a body-size limit (requests larger than the limit get 413 before the app
-reads them) and security headers on every response."""
+reads them), security headers on every response and an access log."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeLimit", "SecurityHeaders"]
+__all__ = ["ACCESS_LOGGER", "AccessLog", "BodySizeLimit", "SecurityHeaders"]
+
+ACCESS_LOGGER = "kefu.access"
+"""The logger of the access log (INFO, one line per HTTP request)."""
 
 
 class _TooLarge(HTTPException):
@@ -97,8 +102,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         host = dict(scope.get("headers", ())).get(b"host", b"").decode("latin-1")
-        # FastAPI's own API docs load their assets from a CDN with inline scripts.
-        docs = scope.get("path", "") in ("/docs", "/docs/oauth2-redirect", "/redoc")
+        # The API docs page (kefu.api.docs) starts Swagger UI with an inline script.
+        docs = scope.get("path", "") in ("/docs", "/docs/oauth2-redirect")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -130,3 +135,39 @@ def _csp(host: str) -> str:
         f"connect-src 'self'{sockets}; frame-ancestors 'none'; form-action 'self'; "
         "base-uri 'none'; object-src 'none'"
     )
+
+
+class AccessLog:
+    """One INFO line per HTTP request on :data:`ACCESS_LOGGER`: method, path (without the
+    query string, which may carry tokens), status and duration in milliseconds, measured
+    until the response's last byte was handed to the server. Off with
+    ``KEFU_ACCESS_LOG=false``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers when the app fails before responding
+
+        async def noting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            self.log.info(
+                "%s %s %d %.1f ms",
+                scope.get("method", "?"),
+                scope.get("path", ""),
+                status,
+                elapsed_ms,
+            )

@@ -2,12 +2,16 @@
 
 Migrates the file, seeds a demo center, serves the API and the live wallboard on
 127.0.0.1:8000 and runs synthetic customers and simulated agents in the same process.
+E-mail works end to end: an SMTP listener takes mail for the e-mail queue and replies go
+to a local relay that keeps them in an outbox folder next to the database (unless
+``KEFU_SMTP_PORT`` / ``KEFU_RELAY_HOST`` configure real ones).
 ``--text`` keeps the accelerated text-mode router demo.
 """
 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -28,6 +32,12 @@ def demo(
     db: str = typer.Option("kefu-demo.sqlite3", "--db", help="SQLite file. 数据库文件。"),
     host: str = typer.Option("127.0.0.1", help="Address to bind. 监听地址。"),
     port: int = typer.Option(8000, min=1, max=65535, help="Port. 端口。"),
+    smtp_port: int = typer.Option(
+        2525,
+        min=1,
+        max=65535,
+        help="SMTP port for mail to the demo (a free one when taken). 收信端口。",
+    ),
     duration: float | None = typer.Option(
         None, min=1.0, help="Stop after this many seconds. 运行秒数后退出。"
     ),
@@ -49,6 +59,7 @@ def demo(
     from sqlalchemy.exc import SQLAlchemyError
 
     from kefu.adapters.demo import DemoRun
+    from kefu.adapters.demo.mail_sink import MailSink, free_port, port_is_free
     from kefu.adapters.storage import current_revision, make_engine, sqlite_url, upgrade
     from kefu.adapters.storage.instance import DEMO_SECRET_KEY, stored_secret
     from kefu.cli.serve_cmd import load_settings, make_server, open_platform
@@ -73,6 +84,19 @@ def demo(
         finally:
             database.dispose()
     url = f"http://{host}:{port}"
+    sink = None
+    mail: dict[str, object] = {}
+    if settings.smtp_port is None:
+        free = port_is_free(settings.smtp_host, smtp_port)
+        mail["smtp_port"] = smtp_port if free else free_port(settings.smtp_host)
+    if not settings.relay_host:
+        sink = MailSink(Path(db).with_suffix(".outbox"))
+        sink.start()
+        mail.update(relay_host=sink.host, relay_port=sink.port, relay_starttls=False)
+    settings = settings.model_copy(update=mail)
+    outbox = (
+        f"{sink.outbox}/" if sink is not None else f"{settings.relay_host}:{settings.relay_port}"
+    )
 
     def announce(created: bool, credentials: list[DemoCredential]) -> None:
         lines = [
@@ -80,10 +104,16 @@ def demo(
             f"Agent desktop 座席工作台: {url}/desktop  (agent logins below 用下方座席账号)",
             f"Web chat  在线客服演示:  {url}/chat/demo   Branch hall 营业厅: {url}/branch/kiosk",
             f"API docs  接口文档:      {url}/docs",
+            f"E-mail    邮件:          SMTP {settings.smtp_host}:{settings.smtp_port}"
+            f" (any address 任意收件人), replies 回复 → {outbox}",
             f"Database  数据库:        {db} (schema {revision}"
             + (", demo center created 已创建演示中心)" if created else ")"),
         ]
-        lines += [f"Login 登录: {c.username} / {c.password} ({c.role})" for c in credentials]
+        lines += [
+            f"Login 登录: {c.username} / {c.password} ({c.role})"
+            + (f"  serves 服务: {c.serves}" if c.serves else "")
+            for c in credentials
+        ]
         lines.append("Ctrl-C stops 按 Ctrl-C 停止")
         console.print(Panel("\n".join(lines), title="kefu demo 客服演示", expand=False))
 
@@ -92,14 +122,19 @@ def demo(
     run.engine = platform.engine
     if platform.channel_site is not None:
         run.taken = platform.channel_site.desktops.humans.taken
+        run.branch = platform.channel_site.branch
     server = make_server(platform.app, settings, log_level="warning")
 
     def request_exit() -> None:
         server.should_exit = True
 
     run.request_exit = request_exit
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once shut down
-        server.run()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once shut down
+            server.run()
+    finally:
+        if sink is not None:
+            sink.stop()
     if not server.started:
         console.print(f"[red]kefu could not listen on {host}:{port} 端口不可用[/red]")
         raise typer.Exit(1)

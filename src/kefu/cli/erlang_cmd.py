@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from kefu.cli.app import app
+from kefu.cli.tables import compact_table, fit_words
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -191,12 +192,10 @@ def _print_metrics(
     threshold: float,
     required: int | None,
 ) -> None:
-    from rich.table import Table
 
     model = "Erlang A" if erlang_a else "Erlang C"
-    table = Table(
-        title=f"{model}: traffic 话务量 {traffic:,.2f} Erl, threshold 时限 {threshold:g} s",
-        title_justify="left",
+    table = compact_table(
+        title=f"{model}: traffic 话务量 {traffic:,.2f} Erl, threshold 时限 {threshold:g} s"
     )
     headers = [
         "Agents 座席",
@@ -221,7 +220,7 @@ def _print_metrics(
             cells += [_pct(r["p_abandon"]), _secs(r["mean_wait_s"])]
         style = "bold green" if r["agents"] == required else None
         table.add_row(*cells, style=style)
-    console.print(table)
+    console.print(fit_words(table))
 
 
 @app.command("staff")
@@ -334,8 +333,8 @@ def _print_plan(console: Console, plan: StaffingPlan, show: int) -> None:
         "Intervals 时段数",
         "Contacts 来电量",
         "Peak required 峰值所需",
-        "Agent-hours required 所需人时",
-        "Agent-hours scheduled 排班人时",
+        "Agent-h required 所需人时",
+        "Agent-h scheduled 排班人时",
     ):
         summary.add_column(name, justify="left" if name.startswith("Queue") else "right")
     by_queue: dict[str, list[Any]] = {}
@@ -350,23 +349,24 @@ def _print_plan(console: Console, plan: StaffingPlan, show: int) -> None:
             f"{sum(r.required for r in rows) * hours:,.1f}",
             f"{sum(r.scheduled for r in rows) * hours:,.1f}",
         )
-    console.print(summary)
+    console.print(fit_words(summary))
     if show == 0:
         return
-    table = Table(title_justify="left")
+    # Short headers and no outer edge: ten columns fit an 80-column terminal.
+    table = compact_table()
     headers = [
-        "Interval 时段",
-        "Queue 队列",
-        "Contacts 来电",
-        "Traffic 话务量",
-        "Required 所需",
-        "Scheduled 排班",
-        "SL 服务水平",
-        "ASA s 平均应答",
-        "Occupancy 占用率",
+        "Interval\n时段",
+        "Queue\n队列",
+        "Contacts\n来电",
+        "Traffic\n话务量",
+        "Req.\n所需",
+        "Sched.\n排班",
+        "SL\n服务水平",
+        "ASA s\n应答",
+        "Occ.\n占用率",
     ]
     if erlang_a:
-        headers.append("Abandon 放弃率")
+        headers.append("Abandon\n放弃率")
     for name in headers:
         table.add_column(
             name, justify="left" if name.startswith(("Interval", "Queue")) else "right"
@@ -391,4 +391,4 @@ def _print_plan(console: Console, plan: StaffingPlan, show: int) -> None:
             f"first {show} of {len(plan.rows)} rows; the full plan is in the CSV/JSON (--out). "
             f"仅显示前 {show} 行，共 {len(plan.rows)} 行。"
         )
-    console.print(table)
+    console.print(fit_words(table))

@@ -7,6 +7,7 @@ platform (refused on an out-of-date schema), the uvicorn server.
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import sys
 from collections.abc import Awaitable, Callable
@@ -98,10 +99,20 @@ async def tune_runtime() -> None:
 
 
 def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
+    """uvicorn serving ``app``. kefu's own access log (one line per request, with its
+    duration; ``KEFU_ACCESS_LOG``) replaces uvicorn's and follows ``log_level``."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from kefu.api.middleware import ACCESS_LOGGER
     from kefu.web.chat import MAX_FRAME_BYTES
 
+    logging_config = copy.deepcopy(LOGGING_CONFIG)
+    logging_config["loggers"][ACCESS_LOGGER] = {
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
+    }
     # uvicorn believes X-Forwarded-For from loopback unless told otherwise: behind no
     # proxy, any local process could then pose as any client address.
     proxies = settings.proxies
@@ -111,6 +122,8 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
         port=settings.port,
         log_level=log_level,
         lifespan="on",
+        log_config=logging_config,
+        access_log=False,
         # Larger WebSocket frames are refused by the server before they are buffered (its
         # default lets every socket, even an anonymous chat, hold 16 MiB).
         ws_max_size=MAX_FRAME_BYTES,

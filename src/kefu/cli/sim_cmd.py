@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from kefu.cli.app import app
+from kefu.cli.tables import compact_table, fit_words
 
 __all__ = ["simulate"]
 
@@ -39,7 +40,6 @@ def simulate(
     """Simulate a scenario with the real routing code. 用真实路由代码进行仿真（数字孪生）。"""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from kefu.sim import ScenarioError, load_scenario, run
     from kefu.sim.report import write_outputs
@@ -94,14 +94,16 @@ def simulate(
         return
 
     console = Console()
-    table = Table(title=f"{sc.name} — {summary.replications} replications 次重复 (mean ± 95 % CI)")
+    table = compact_table(
+        title=f"{sc.name} — {summary.replications} replications 次重复 (mean ± 95 % CI)"
+    )
     columns = [
         ("offered", "Offered\n进线量", "{:.0f}"),
         ("service_level", "SL\n服务水平", "{:.1%}"),
         ("asa_s", "ASA s\n平均应答", "{:.1f}"),
         ("aht_s", "AHT s\n处理时长", "{:.0f}"),
         ("abandon_rate", "Abandon\n放弃率", "{:.1%}"),
-        ("balk_rate", "Balk\n见长队离开", "{:.1%}"),
+        ("balk_rate", "Balk\n见队离开", "{:.1%}"),
         ("predicted_wait_mae_s", "Pred. MAE s\n预测误差", "{:.1f}"),
     ]
     table.add_column("Queue\n队列")
@@ -119,7 +121,7 @@ def simulate(
 
     for name, metrics in [("all 全部", summary.total), *summary.queues.items()]:
         table.add_row(name, *(cell(metrics[k], p) for k, _, p in columns))
-    console.print(table)
+    console.print(fit_words(table))
     for group, e in summary.occupancy.items():
         console.print(f"Occupancy 占用率 {group}: {cell(e, '{:.1%}')}")
     console.print(

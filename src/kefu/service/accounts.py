@@ -19,12 +19,8 @@ from kefu.domain.time import Clock
 from kefu.service.access import Principal, Role
 from kefu.service.errors import UnknownSite, UnknownUser
 from kefu.service.passwords import Passwords
-from kefu.service.security_ports import (
-    AuditEntry,
-    SecurityUnitOfWork,
-    SecurityUnitOfWorkFactory,
-    UserRecord,
-)
+from kefu.service.ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
+from kefu.service.security_ports import AuditEntry, UserRecord
 
 __all__ = ["USER_FIELDS", "Users", "actor_of", "canonical_username", "user_view"]
 

@@ -8,19 +8,17 @@ from typing import Any
 
 from kefu.service.access import Principal
 from kefu.service.ports import UnitOfWork
-from kefu.service.security_ports import AuditEntry, SecurityUnitOfWork
+from kefu.service.security_ports import AuditEntry
 from kefu.service.writer import Write
 
 __all__ = ["audit_view", "audit_write", "contact_reads"]
 
 
 def audit_write(entry: AuditEntry) -> Write:
-    """The write storing ``entry`` with a batch; a store without an audit log (the bare
-    in-memory routing store of unit tests) keeps none."""
+    """The write storing ``entry`` with a batch."""
 
     def write(uow: UnitOfWork) -> None:
-        if isinstance(uow, SecurityUnitOfWork):
-            uow.audit.add(entry)
+        uow.audit.add(entry)
 
     return write
 

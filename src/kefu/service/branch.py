@@ -14,6 +14,10 @@ the current ticket finish and takes no more. Ticket numbers are a letter per ser
 ... in the order of the services' ids) and a number restarting each day (the site's time
 zone). A ticket with a phone may ask for an SMS instead of waiting in the hall: it keeps
 its place, and an SMS is sent when few enough are ahead.
+
+Each action is a command (:mod:`kefu.service.channel_commands`) handled here in one engine
+transaction; the numbers issued and the SMS wishes are records of the channel log
+(:class:`~kefu.service.channel_state.ChannelState`), so a restart restores them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import logging
 import string
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,12 +37,23 @@ from kefu.domain.errors import InvalidState, UnknownContact, UnknownQueue, Valid
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service import commands as c
+from kefu.service.branch_counters import counter_number, counter_of, idle_reason
+from kefu.service.channel_commands import (
+    BranchHousekeeping,
+    CallNext,
+    IssueTicket,
+    PauseCounter,
+    ReceiveInbound,
+    SmsInstead,
+)
 from kefu.service.channel_ports import Inbound
+from kefu.service.channel_state import ChannelState
+from kefu.service.channel_types import Receipt
 from kefu.service.channel_views import wait_info
-from kefu.service.channels import ChannelService, ChannelUpdate
-from kefu.service.engine import Transaction
-from kefu.service.handlers import HANDLERS
+from kefu.service.channels import ChannelService
+from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
+from kefu.service.transaction import Handler, Transaction
 
 __all__ = ["BranchDesk", "Called"]
 
@@ -56,6 +71,8 @@ class Called:
     service: str
     at: float
     contact_id: str
+    number: int | None = None
+    """The counter's number (None when the agent is no numbered counter)."""
 
 
 class BranchDesk:
@@ -74,14 +91,29 @@ class BranchDesk:
         self.zone = ZoneInfo(timezone)
         self.notify_ahead = notify_ahead
         self.called: deque[Called] = deque(maxlen=history)
-        self._numbers: dict[tuple[str, str], int] = {}
-        self._numbers_of: object | None = None
-        self._sms_wanted: dict[str, str] = {}
         self._unsubscribe: Any = None
+        self.declines: Callable[[str, Mapping[str, str]], bool] | None = None
+        """Whether a counter's agent must not be called a ticket (agent id, the ticket's
+        attributes): the offer is rejected and goes to the next counter (the demo's
+        simulated clerks serve only synthetic tickets)."""
+
+    def handlers(self) -> dict[type[c.Command], Handler]:
+        """The handlers of the branch commands, for the engine's table."""
+        return {
+            IssueTicket: self._issue,
+            SmsInstead: self._sms_instead,
+            CallNext: self._call_next,
+            PauseCounter: self._pause,
+            BranchHousekeeping: self._housekeeping,
+        }
+
+    @property
+    def state(self) -> ChannelState:
+        return self.channels.state
 
     async def start(self) -> None:
         self._unsubscribe = self.engine.subscribe(self._on_events)
-        await self.channels.run(self._recover)
+        await self.engine.query(self._recover)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -106,47 +138,57 @@ class BranchDesk:
             )
         return out
 
-    async def issue(self, queue_id: str, *, phone: str = "", name: str = "") -> dict[str, Any]:
-        """A ticket for the service ``queue_id``: its number, place and predicted wait."""
-        sender = (Identifier(IdentifierKind.PHONE, phone),) if phone.strip() else ()
+    async def issue(
+        self,
+        queue_id: str,
+        *,
+        phone: str = "",
+        name: str = "",
+        attributes: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A ticket for the service ``queue_id``: its number, place and predicted wait;
+        ``attributes`` are added to the contact's."""
+        if phone.strip():
+            Identifier(IdentifierKind.PHONE, phone)  # refuses a malformed number first
+        command = IssueTicket(queue_id, phone, name, tuple((attributes or {}).items()))
+        view: dict[str, Any] = await self.engine.execute(command)
+        return view
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            letter = self._letter(tx.router, queue_id)
-            day = self._day(tx.now)
-            self._sync_numbers(tx.router)
-            number = self._numbers.get((queue_id, day), 0) + 1
-            ticket = f"{letter}{number:03d}"
-            attributes = {"ticket": ticket, "ticket_day": day, "service": queue_id}
-            if sender:
-                inbound = Inbound(
-                    Channel.BRANCH,
-                    sender,
-                    f"取号 Ticket {ticket}",
-                    tx.now,
-                    f"ticket:{queue_id}:{day}:{ticket}",
-                    sender_name=name.strip()[:100],
-                    topic=queue_id,
-                    metadata=attributes,
-                )
-                self.channels.check_inbound(inbound)
-                receipt = await self.channels.receive_in(tx, inbound, updates)
-                contact_id = receipt.contact_id or ""
-            else:
-                attributes["customer"] = name.strip()[:100] or ticket
-                made = await HANDLERS[c.CreateContact](
-                    tx, c.CreateContact(queue_id, attributes=attributes)
-                )
-                contact_id = str(made["contact_id"])
-            self._numbers[(queue_id, day)] = number
-            self._answer_offers(tx)
-            return self._ticket_view(tx.router, contact_id)
-
-        return await self.channels.run(work)
+    async def _issue(self, tx: Transaction, cmd: IssueTicket) -> dict[str, Any]:
+        queue_id, name = cmd.queue_id, cmd.name
+        sender = (Identifier(IdentifierKind.PHONE, cmd.phone),) if cmd.phone.strip() else ()
+        letter = self._letter(tx.router, queue_id)
+        day = self._day(tx.now)
+        number = self.state.tickets.get((queue_id, day), 0) + 1
+        ticket = f"{letter}{number:03d}"
+        attributes = {**dict(cmd.attributes), "ticket": ticket, "ticket_day": day}
+        attributes["service"] = queue_id
+        if sender:
+            inbound = Inbound(
+                Channel.BRANCH,
+                sender,
+                f"取号 Ticket {ticket}",
+                tx.now,
+                f"ticket:{queue_id}:{day}:{ticket}",
+                sender_name=name.strip()[:100],
+                topic=queue_id,
+                metadata=attributes,
+            )
+            self.channels.check_inbound(inbound)
+            receipt: Receipt = await tx.dispatch(ReceiveInbound(inbound))
+            contact_id = receipt.contact_id or ""
+        else:
+            attributes["customer"] = name.strip()[:100] or ticket
+            made = await tx.dispatch(c.CreateContact(queue_id, attributes=attributes))
+            contact_id = str(made["contact_id"])
+        self.state.ticket(queue_id, day, number, tx.now)
+        self._answer_offers(tx)
+        return self._ticket_view(tx.router, contact_id)
 
     def _ticket_view(self, router: Router, contact_id: str) -> dict[str, Any]:
         contact = router.contacts[contact_id]
         wait = wait_info(router, contact_id)
-        counter = router.agents.get(contact.agent_id) if contact.agent_id else None
+        counter, number = counter_of(router, contact.agent_id)
         return {
             "contact_id": contact_id,
             "ticket": contact.attributes.get("ticket"),
@@ -155,35 +197,37 @@ class BranchDesk:
             "position": wait["position"] if wait else 0,
             "ahead": wait["ahead"] if wait else 0,
             "estimated_wait_s": wait["estimated_wait_s"] if wait else 0.0,
-            "counter": (counter.spec.name or counter.agent_id) if counter else None,
+            "counter": counter,
+            "counter_no": number,
             "callback": contact.callback,
         }
 
     async def ticket(self, contact_id: str) -> dict[str, Any]:
-        def look(engine: Any, _state: Any) -> dict[str, Any]:
+        def look(engine: RoutingEngine) -> dict[str, Any]:
             self._require_ticket(engine.router, contact_id)
             return self._ticket_view(engine.router, contact_id)
 
-        return await self.channels.read(look)
+        return await self.engine.query(look)
 
     async def sms_instead(self, contact_id: str, phone: str) -> dict[str, Any]:
         """Keep the ticket's place without waiting in the hall: an SMS is sent when
         ``notify_ahead`` or fewer are ahead (and when it is called)."""
         number = Identifier(IdentifierKind.PHONE, phone).value
+        view: dict[str, Any] = await self.engine.execute(SmsInstead(contact_id, number))
+        return view
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            self._require_ticket(tx.router, contact_id)
-            await HANDLERS[c.RequestCallback](tx, c.RequestCallback(contact_id, number))
-            self._sms_route(tx, contact_id, number)
-            self._sms_wanted[contact_id] = number
-            return self._ticket_view(tx.router, contact_id)
-
-        return await self.channels.run(work)
+    async def _sms_instead(self, tx: Transaction, cmd: SmsInstead) -> dict[str, Any]:
+        contact_id, number = cmd.contact_id, cmd.phone
+        self._require_ticket(tx.router, contact_id)
+        await tx.dispatch(c.RequestCallback(contact_id, number))
+        self._sms_route(tx, contact_id, number)
+        self.state.want_sms(contact_id, number, tx.now)
+        return self._ticket_view(tx.router, contact_id)
 
     def _sms_route(self, tx: Transaction, contact_id: str, number: str) -> None:
         """A ticket taken without a phone gets a conversation with the number given now,
         so its SMS has somewhere to go (one with a phone has had one since the kiosk)."""
-        state = self.channels.state
+        state = self.state
         if contact_id in state.conversation_of:
             return
         contact = tx.router.contacts[contact_id]
@@ -204,36 +248,32 @@ class BranchDesk:
     # -- counters ----------------------------------------------------------------------
     async def call_next(self, agent_id: str, **options: Any) -> dict[str, Any]:
         """Finish the ticket this counter serves (if any) and call the next one."""
+        view: dict[str, Any] = await self.engine.execute(CallNext(agent_id), **options)
+        return view
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            router = tx.router
-            agent = router.agents.get(agent_id)
-            if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
-                raise ValidationError(f"agent {agent_id} does not serve a counter")
-            for contact in list(agent.held.values()):
-                if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
-                    await HANDLERS[c.CompleteContact](
-                        tx, c.CompleteContact(contact.contact_id, SERVED)
-                    )
-                if contact.state is ContactState.WRAPUP:
-                    await HANDLERS[c.EndWrapup](tx, c.EndWrapup(contact.contact_id))
-            if agent.presence.value != "ready" or agent.pending is not None:
-                await HANDLERS[c.SetAgentState](tx, c.SetAgentState(agent_id, "ready"))
-            self._answer_offers(tx)
-            return self.counter_view(router, agent_id)
-
-        return await self.channels.run(work, **options)
+    async def _call_next(self, tx: Transaction, cmd: CallNext) -> dict[str, Any]:
+        router, agent_id = tx.router, cmd.agent_id
+        agent = router.agents.get(agent_id)
+        if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
+            raise ValidationError(f"agent {agent_id} does not serve a counter 该座席不办理窗口业务")
+        for contact in list(agent.held.values()):
+            if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
+                await tx.dispatch(c.CompleteContact(contact.contact_id, SERVED))
+            if contact.state is ContactState.WRAPUP:
+                await tx.dispatch(c.EndWrapup(contact.contact_id))
+        if agent.presence.value != "ready" or agent.pending is not None:
+            await tx.dispatch(c.SetAgentState(agent_id, "ready"))
+        self._answer_offers(tx)
+        return self.counter_view(router, agent_id)
 
     async def pause(self, agent_id: str, **options: Any) -> dict[str, Any]:
         """Take no more tickets (after the one being served)."""
+        view: dict[str, Any] = await self.engine.execute(PauseCounter(agent_id), **options)
+        return view
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            await HANDLERS[c.SetAgentState](
-                tx, c.SetAgentState(agent_id, "not_ready", PAUSE_REASON)
-            )
-            return self.counter_view(tx.router, agent_id)
-
-        return await self.channels.run(work, **options)
+    async def _pause(self, tx: Transaction, cmd: PauseCounter) -> dict[str, Any]:
+        await tx.dispatch(c.SetAgentState(cmd.agent_id, "not_ready", PAUSE_REASON))
+        return self.counter_view(tx.router, cmd.agent_id)
 
     def counter_view(self, router: Router, agent_id: str) -> dict[str, Any]:
         agent = router.agents.get(agent_id)
@@ -247,6 +287,8 @@ class BranchDesk:
         return {
             "agent_id": agent_id,
             "name": agent.spec.name or agent_id,
+            "counter_no": counter_number(router, agent_id),
+            "idle": idle_reason(router, agent_id),
             "presence": agent.presence.value,
             "pending": None if agent.pending is None else agent.pending[0].value,
             "serving": serving,
@@ -254,21 +296,29 @@ class BranchDesk:
         }
 
     def _answer_offers(self, tx: Transaction) -> None:
-        """Accept, in this command, the branch offers it made (counters answer at once)."""
-        for event in list(tx.router.log):
+        """Accept, in this command, the branch offers it made (counters answer at once),
+        also those made when a declined one went to the next counter."""
+        index = 0
+        while index < len(tx.router.log):
+            event = tx.router.log[index]
+            index += 1
             if isinstance(event, ev.OfferCreated):
-                self._accept(tx.router, event, tx.now)
+                self._accept(tx.router, (event.contact_id, event.offer_id, event.agent_id), tx.now)
 
-    def _accept(self, router: Router, event: ev.OfferCreated, now: float) -> bool:
-        contact = router.contacts.get(event.contact_id)
+    def _accept(self, router: Router, offer: tuple[str, str, str], now: float) -> bool:
+        contact_id, offer_id, agent_id = offer
+        contact = router.contacts.get(contact_id)
         if (
             contact is None
             or contact.channel is not Channel.BRANCH
-            or contact.offer_id != event.offer_id
+            or contact.offer_id != offer_id
             or contact.state is not ContactState.OFFERED
         ):
             return False
-        router.accept(event.offer_id, now, event.agent_id)
+        if self.declines is not None and self.declines(agent_id, contact.attributes):
+            router.reject(offer_id, now, agent_id)
+            return False
+        router.accept(offer_id, now, agent_id)
         return True
 
     # -- hall display ------------------------------------------------------------------
@@ -278,6 +328,7 @@ class BranchDesk:
                 {
                     "ticket": x.ticket,
                     "counter": x.counter,
+                    "counter_no": x.number,
                     "service": x.service,
                     "at": x.at,
                     "contact_id": x.contact_id,
@@ -290,7 +341,7 @@ class BranchDesk:
     # -- events ------------------------------------------------------------------------
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         router = self.engine.router
-        stray: list[ev.OfferCreated] = []
+        stray: list[tuple[str, str, str]] = []
         for stored in batch:
             event = stored.event
             if isinstance(event, ev.OfferAccepted):
@@ -298,40 +349,41 @@ class BranchDesk:
             elif isinstance(event, ev.OfferCreated):
                 contact = router.contacts.get(event.contact_id)
                 if contact is not None and contact.channel is Channel.BRANCH:
-                    stray.append(event)
-        if stray or self._sms_wanted:
+                    stray.append((event.contact_id, event.offer_id, event.agent_id))
+        if stray or self.state.sms_wanted:
             self.channels.spawn(self._housekeep(tuple(stray)))
 
     def _remember_call(self, router: Router, contact_id: str, agent_id: str, at: float) -> None:
         contact = router.contacts.get(contact_id)
         if contact is None or contact.channel is not Channel.BRANCH:
             return
-        agent = router.agents.get(agent_id)
-        counter = (agent.spec.name or agent_id) if agent else agent_id
+        counter, number = counter_of(router, agent_id)
         ticket = contact.attributes.get("ticket", contact_id)
-        self.called.append(Called(ticket, counter, contact.queue_id, at, contact_id))
+        called = Called(ticket, counter or agent_id, contact.queue_id, at, contact_id, number)
+        self.called.append(called)
 
-    async def _housekeep(self, offers: tuple[ev.OfferCreated, ...]) -> None:
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            for offer in offers:
-                self._accept(tx.router, offer, tx.now)
-            self._notify_away(tx, updates)
-
+    async def _housekeep(self, offers: tuple[tuple[str, str, str], ...]) -> None:
         try:
-            await self.channels.run(work)
+            await self.engine.execute(BranchHousekeeping(offers))
         except Exception:
             log.exception("branch housekeeping failed")
 
-    def _notify_away(self, tx: Transaction, updates: list[ChannelUpdate]) -> None:
+    async def _housekeeping(self, tx: Transaction, cmd: BranchHousekeeping) -> None:
+        for offer in cmd.offers:
+            self._accept(tx.router, offer, tx.now)
+        self._answer_offers(tx)
+        self._notify_away(tx)
+
+    def _notify_away(self, tx: Transaction) -> None:
         """Send the SMS of tickets waiting away from the hall once their turn nears."""
         router = tx.router
-        for contact_id, phone in list(self._sms_wanted.items()):
+        for contact_id, phone in list(self.state.sms_wanted.items()):
             info = wait_info(router, contact_id)
             contact = router.contacts.get(contact_id)
             if contact is None or (info is not None and info["ahead"] > self.notify_ahead):
                 continue
-            del self._sms_wanted[contact_id]
-            conv_id = self.channels.state.conversation_of.get(contact_id)
+            self.state.sms_sent(contact_id, tx.now)
+            conv_id = self.state.conversation_of.get(contact_id)
             if conv_id is None or Channel.BRANCH not in self.channels.gateways:
                 log.info("ticket %s: no SMS gateway to tell %s", contact_id, phone)
                 continue
@@ -341,12 +393,11 @@ class BranchDesk:
                 f"请回到营业厅：您的号码 {ticket} 前面还有 {ahead} 位。"
                 f" Please come back: ticket {ticket}, {ahead} ahead."
             )
-            self.channels.send_in(tx, conv_id, "kefu", text, updates, contact_id)
+            self.channels.core.send_in(tx, conv_id, "kefu", text, contact_id)
 
-    async def _recover(self, tx: Transaction, updates: list[ChannelUpdate]) -> None:
-        """After a restart: the numbers already issued today and the recent calls."""
-        router = tx.router
-        self._sync_numbers(router)
+    def _recover(self, engine: RoutingEngine) -> None:
+        """After a restart: the recent calls shown on the hall display."""
+        router = engine.router
         calls = sorted(
             (c for c in router.contacts.values() if c.channel is Channel.BRANCH and c.answered_at),
             key=lambda c: c.answered_at or 0.0,
@@ -354,30 +405,8 @@ class BranchDesk:
         for contact in calls[-(self.called.maxlen or 0) :]:
             at = contact.answered_at or 0.0
             self._remember_call(router, contact.contact_id, contact.agent_id or "", at)
-        for contact in router.contacts.values():
-            if (
-                contact.channel is Channel.BRANCH
-                and contact.callback_number
-                and contact.state is ContactState.QUEUED
-            ):
-                self._sms_wanted[contact.contact_id] = contact.callback_number
 
     # -- helpers -----------------------------------------------------------------------
-    def _sync_numbers(self, router: Router) -> None:
-        """Today's last ticket numbers, counted again when the router was rebuilt."""
-        if self._numbers_of is router:
-            return
-        self._numbers = {}
-        for contact in router.contacts.values():
-            if contact.channel is not Channel.BRANCH:
-                continue
-            ticket, day = contact.attributes.get("ticket", ""), contact.attributes.get("ticket_day")
-            service = contact.attributes.get("service", contact.queue_id)
-            if day and ticket[1:].isdigit():
-                key = (service, day)
-                self._numbers[key] = max(self._numbers.get(key, 0), int(ticket[1:]))
-        self._numbers_of = router
-
     def _letter(self, router: Router, queue_id: str) -> str:
         queues = _branch_queues(router)
         if queue_id not in queues:

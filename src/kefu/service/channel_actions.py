@@ -1,206 +1,117 @@
-"""What agents do on conversations through the channel service: reply, note, transfer
-with a hand-off note, wrap up with a disposition, merge customers (and undo), type.
+"""Handlers of what agents do: on conversations (reply, note, transfer with a hand-off
+note, wrap up with a disposition), on customers (merge, and undo), and at the desktop on
+their own offers and contacts.
 
-A mixin of :class:`kefu.service.channels.ChannelService`: every action runs as one engine
-command and checks that the agent holds the conversation's contact (an agent acts only on
-its own contacts).
+Every action checks that the agent holds the contact it acts on (an agent acts only on its
+own contacts) before it changes anything; the routing part of an action is the routing
+command, run in the same transaction (``tx.dispatch``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from kefu.domain.model import ContactState
 from kefu.service import commands as c
-from kefu.service.channel_errors import MessageRefused, NotHolder
-from kefu.service.channel_state import ChannelState, Note
-from kefu.service.channel_types import ChannelOptions, ChannelUpdate, Work
-from kefu.service.engine import Transaction
-from kefu.service.handlers import HANDLERS
+from kefu.service.channel_commands import (
+    ActOnOwnContact,
+    AddNote,
+    AnswerOffer,
+    MergeCustomers,
+    Reply,
+    TransferConversation,
+    UndoMerge,
+    WrapUp,
+)
+from kefu.service.channel_handlers import ChannelHandlers
+from kefu.service.channel_state import Note
+from kefu.service.channel_types import ChannelUpdate
+from kefu.service.errors import Forbidden
+from kefu.service.transaction import Handler, Transaction
 
 __all__ = ["AgentActions"]
 
-T = TypeVar("T")
-
-
-class _Host(Protocol):
-    """What the actions need of the service they are mixed into."""
-
-    state: ChannelState
-    options: ChannelOptions
-
-    async def _execute(self, work: Work[T], **options: Any) -> T: ...
-    def send_in(
-        self,
-        tx: Transaction,
-        conv_id: str,
-        author: str,
-        text: str,
-        updates: list[ChannelUpdate],
-        contact_id: str | None = None,
-    ) -> int: ...
-    def _close(
-        self,
-        tx: Transaction,
-        conv_id: str,
-        contact_id: str,
-        outcome: str,
-        updates: list[ChannelUpdate],
-    ) -> None: ...
-    def notify(self, update: ChannelUpdate) -> None: ...
-    def _customer_changed(
-        self, tx: Transaction, customer_ids: tuple[str, ...], updates: list[ChannelUpdate]
-    ) -> None: ...
-    def holder_check(
-        self, tx: Transaction, agent_id: str, conv_id: str, *states: ContactState
-    ) -> str: ...
-    def _reply_text(self, text: str) -> str: ...
-
 
 class AgentActions:
-    def holder_check(
-        self: _Host, tx: Transaction, agent_id: str, conv_id: str, *states: ContactState
-    ) -> str:
-        """The conversation's contact id, if ``agent_id`` holds it in one of ``states``."""
-        self.state.conversation(conv_id)  # raises UnknownConversation
-        contact_id = self.state.contact_of.get(conv_id)
-        contact = tx.router.contacts.get(contact_id) if contact_id else None
-        if contact is None or contact.agent_id != agent_id:
-            raise NotHolder(
-                f"agent {agent_id} does not hold conversation {conv_id}",
-                agent_id=agent_id,
-                conversation_id=conv_id,
-            )
-        if states and contact.state not in states:
-            raise NotHolder(
-                f"the contact of conversation {conv_id} is {contact.state.value}",
-                state=contact.state.value,
-            )
-        assert contact_id is not None
-        return contact_id
+    """The agents' handlers, over the channel handlers ``core``."""
 
-    async def reply(self: _Host, agent_id: str, conv_id: str, text: str, **options: Any) -> int:
-        """The agent holding the conversation answers; stored, then sent through the
-        conversation's channel. Returns the message's number in the conversation."""
-        text = self._reply_text(text)
+    def __init__(self, core: ChannelHandlers) -> None:
+        self.core = core
+        self.state = core.state
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> int:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            return self.send_in(tx, conv_id, agent_id, text, updates, contact_id)
+    def table(self) -> dict[type[c.Command], Handler]:
+        return {
+            Reply: self.reply,
+            AddNote: self.note,
+            TransferConversation: self.transfer,
+            WrapUp: self.wrap_up,
+            MergeCustomers: self.merge,
+            UndoMerge: self.undo_merge,
+            AnswerOffer: self.answer_offer,
+            ActOnOwnContact: self.act_on_own_contact,
+        }
 
-        return await self._execute(work, **options)
+    # -- conversations -----------------------------------------------------------------
+    async def reply(self, tx: Transaction, cmd: Reply) -> int:
+        """Returns the message's number in the conversation."""
+        core = self.core
+        contact_id = core.holder_check(tx, cmd.agent_id, cmd.conversation_id, ContactState.ACTIVE)
+        return core.send_in(tx, cmd.conversation_id, cmd.agent_id, cmd.text, contact_id)
 
-    def _reply_text(self: _Host, text: str) -> str:
-        text = text.strip()
-        if not text or len(text) > self.options.max_text_chars:
-            raise MessageRefused(f"a reply has 1–{self.options.max_text_chars} characters")
-        return text
+    async def note(self, tx: Transaction, cmd: AddNote) -> None:
+        contact_id = self.core.holder_check(tx, cmd.agent_id, cmd.conversation_id)
+        self.state.note(cmd.conversation_id, Note(cmd.agent_id, cmd.text, tx.now))
+        self.core.tell(tx, ChannelUpdate("note", cmd.conversation_id, contact_id))
 
-    async def note(self: _Host, agent_id: str, conv_id: str, text: str, **options: Any) -> None:
-        """An internal note on a conversation the agent holds (customers never see it)."""
-        text = text.strip()
-        if not text or len(text) > 4000:
-            raise MessageRefused("a note has 1–4000 characters")
+    async def transfer(self, tx: Transaction, cmd: TransferConversation) -> dict[str, Any]:
+        """The note is kept on the conversation so the next agent reads it beside the
+        whole history."""
+        conv_id = cmd.conversation_id
+        contact_id = self.core.holder_check(tx, cmd.agent_id, conv_id, ContactState.ACTIVE)
+        routing = c.TransferContact(contact_id, cmd.to_queue_id, cmd.to_agent_id, cmd.note)
+        result: dict[str, Any] = await tx.dispatch(routing)
+        target = cmd.to_queue_id or cmd.to_agent_id or ""
+        self.state.note(conv_id, Note(cmd.agent_id, cmd.note, tx.now, "transfer", target))
+        self.core.tell(tx, ChannelUpdate("note", conv_id, contact_id))
+        return result
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            contact_id = self.holder_check(tx, agent_id, conv_id)
-            self.state.note(conv_id, Note(agent_id, text, tx.now))
-            updates.append(ChannelUpdate("note", conv_id, contact_id))
+    async def wrap_up(self, tx: Transaction, cmd: WrapUp) -> dict[str, Any]:
+        conv_id = cmd.conversation_id
+        contact_id = self.core.holder_check(tx, cmd.agent_id, conv_id, ContactState.ACTIVE)
+        result: dict[str, Any] = await tx.dispatch(c.CompleteContact(contact_id, cmd.disposition))
+        self.core.close(tx, conv_id, contact_id, cmd.disposition)
+        return result
 
-        await self._execute(work, **options)
+    # -- customers ---------------------------------------------------------------------
+    async def merge(self, tx: Transaction, cmd: MergeCustomers) -> str:
+        """Audited in the directory and the audit log; returns the merge id."""
+        merge_id = self.state.directory.merge(
+            cmd.survivor_id,
+            cmd.merged_id,
+            agent_id=cmd.by,
+            reason=cmd.reason,
+            at=tx.now,
+            force=cmd.force,
+        )
+        tx.audit(
+            "customer.merge",
+            "customer",
+            cmd.survivor_id,
+            None,
+            {"merged_id": cmd.merged_id},
+            {"merge_id": merge_id, "forced": cmd.force, "reason": cmd.reason},
+        )
+        self._customer_changed(tx, (cmd.survivor_id,))
+        return merge_id
 
-    async def transfer(
-        self: _Host,
-        agent_id: str,
-        conv_id: str,
-        *,
-        to_queue_id: str | None = None,
-        to_agent_id: str | None = None,
-        note: str = "",
-        **options: Any,
-    ) -> dict[str, Any]:
-        """Transfer the conversation's contact with a hand-off note; the note is kept on
-        the conversation so the next agent reads it beside the whole history."""
-        note = note.strip()[:2000]
+    async def undo_merge(self, tx: Transaction, cmd: UndoMerge) -> None:
+        directory = self.state.directory
+        directory.undo_merge(cmd.merge_id, agent_id=cmd.by, reason=cmd.reason, at=tx.now)
+        tx.audit("customer.unmerge", "merge", cmd.merge_id, None, None, {"reason": cmd.reason})
+        split = [m for m in directory.audit() if m.merge_id == cmd.merge_id]
+        self._customer_changed(tx, tuple(x for m in split for x in (m.survivor_id, m.merged_id)))
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            command = c.TransferContact(contact_id, to_queue_id, to_agent_id, note)
-            result: dict[str, Any] = await HANDLERS[c.TransferContact](tx, command)
-            target = to_queue_id or to_agent_id or ""
-            self.state.note(conv_id, Note(agent_id, note, tx.now, "transfer", target))
-            updates.append(ChannelUpdate("note", conv_id, contact_id))
-            return result
-
-        return await self._execute(work, **options)
-
-    async def wrap_up(
-        self: _Host, agent_id: str, conv_id: str, disposition: str, **options: Any
-    ) -> dict[str, Any]:
-        """Complete the conversation's contact with a disposition code (wrap-up follows)
-        and close the conversation with that outcome."""
-        disposition = disposition.strip()
-        if not disposition or len(disposition) > 64:
-            raise MessageRefused("a disposition code has 1–64 characters")
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> dict[str, Any]:
-            contact_id = self.holder_check(tx, agent_id, conv_id, ContactState.ACTIVE)
-            command = c.CompleteContact(contact_id, disposition)
-            result: dict[str, Any] = await HANDLERS[c.CompleteContact](tx, command)
-            self._close(tx, conv_id, contact_id, disposition, updates)
-            return result
-
-        return await self._execute(work, **options)
-
-    async def merge(
-        self: _Host,
-        survivor_id: str,
-        merged_id: str,
-        *,
-        by: str,
-        reason: str,
-        force: bool = False,
-        **options: Any,
-    ) -> str:
-        """An agent merges two customers (audited in the directory); returns the merge id."""
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> str:
-            directory = self.state.directory
-            merge_id = directory.merge(
-                survivor_id, merged_id, agent_id=by, reason=reason, at=tx.now, force=force
-            )
-            tx.audit(
-                "customer.merge",
-                "customer",
-                survivor_id,
-                None,
-                {"merged_id": merged_id},
-                {"merge_id": merge_id, "forced": force, "reason": reason},
-            )
-            self._customer_changed(tx, (survivor_id,), updates)
-            return merge_id
-
-        return await self._execute(work, **options)
-
-    async def undo_merge(
-        self: _Host, merge_id: str, *, by: str, reason: str, **options: Any
-    ) -> None:
-        """Split a merge again (see :meth:`CustomerDirectory.undo_merge`)."""
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            directory = self.state.directory
-            directory.undo_merge(merge_id, agent_id=by, reason=reason, at=tx.now)
-            tx.audit("customer.unmerge", "merge", merge_id, None, None, {"reason": reason})
-            split = [m for m in directory.audit() if m.merge_id == merge_id]
-            self._customer_changed(
-                tx, tuple(x for m in split for x in (m.survivor_id, m.merged_id)), updates
-            )
-
-        await self._execute(work, **options)
-
-    def _customer_changed(
-        self: _Host, tx: Transaction, customer_ids: tuple[str, ...], updates: list[ChannelUpdate]
-    ) -> None:
+    def _customer_changed(self, tx: Transaction, customer_ids: tuple[str, ...]) -> None:
         """Tell listeners of the held contacts of these customers (an agent's panel shows
         the customer: it is refreshed at once, not at the next periodic push)."""
         directory = self.state.directory
@@ -209,9 +120,25 @@ class AgentActions:
                 contact = tx.router.contacts.get(ref.contact_id)
                 if contact is not None and contact.agent_id is not None:
                     conv_id = ref.conversation_id or ""
-                    updates.append(ChannelUpdate("customer", conv_id, ref.contact_id))
+                    self.core.tell(tx, ChannelUpdate("customer", conv_id, ref.contact_id))
 
-    async def typing(self: _Host, conv_id: str, who: str) -> None:
-        """Someone is typing (not stored): listeners show it."""
-        contact_id = self.state.contact_of.get(conv_id)
-        self.notify(ChannelUpdate("typing", conv_id, contact_id, who))
+    # -- the desktop -------------------------------------------------------------------
+    async def answer_offer(self, tx: Transaction, cmd: AnswerOffer) -> dict[str, Any]:
+        contact = tx.router.contacts.get(cmd.contact_id)
+        if (
+            contact is None
+            or contact.agent_id != cmd.agent_id
+            or contact.state is not ContactState.OFFERED
+        ):
+            raise Forbidden("this offer is not yours 这不是您的来电", contact_id=cmd.contact_id)
+        kind = c.AcceptOffer if cmd.accept else c.RejectOffer
+        result: dict[str, Any] = await tx.dispatch(kind(cmd.contact_id, cmd.offer_id, cmd.agent_id))
+        return result
+
+    async def act_on_own_contact(self, tx: Transaction, cmd: ActOnOwnContact) -> Any:
+        contact = tx.router.contacts.get(cmd.contact_id)
+        if contact is None or contact.agent_id != cmd.agent_id or contact.state not in cmd.states:
+            raise Forbidden(
+                "this contact is not yours to change 这不是您的联系", contact_id=cmd.contact_id
+            )
+        return await tx.dispatch(cmd.action)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from kefu.domain.conversations import AttachmentMeta
 from kefu.domain.customers import Identifier
@@ -21,7 +21,6 @@ from kefu.domain.model import Channel
 __all__ = [
     "ChannelRecord",
     "ChannelRepository",
-    "ChannelUnitOfWork",
     "ConversationRow",
     "Inbound",
     "OutboundReply",
@@ -40,7 +39,11 @@ class Inbound:
     message (e-mail Message-ID, provider id, ``chat:<token>:<n>``), which makes a redelivery
     a no-op; ``thread_refs``: ids of earlier messages it answers; ``topic``: a queue id the
     customer chose (pre-chat form, kiosk service); ``recipients``: the mailbox or number it
-    was sent to; ``at``: when it was received (seconds).
+    was sent to; ``at``: when it was received, ``sent_at`` when the sender says it sent it
+    (seconds, if it says).
+
+    Channel adapters build it from their traffic and hand it to an inbound sink; the
+    service takes the same value.
     """
 
     channel: Channel
@@ -56,6 +59,7 @@ class Inbound:
     topic: str | None = None
     claimed: tuple[Identifier, ...] = ()
     public: bool = False
+    sent_at: float | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -152,14 +156,6 @@ class ChannelRepository(Protocol):
     def purge_seen(self, before: float) -> int:
         """Forget keys recorded before ``before``; returns how many."""
         ...
-
-
-@runtime_checkable
-class ChannelUnitOfWork(Protocol):
-    """A unit of work holding the channel repository beside the routing ones."""
-
-    @property
-    def channels(self) -> ChannelRepository: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,24 +1,25 @@
 """The channel service's memory: customers, conversations, their contacts, notes and
-reply routes, with the log (:class:`~kefu.service.channel_ports.ChannelRecord`) they are
-rebuilt from.
+reply routes, and the branch hall's ticket numbers and SMS wishes, with the log
+(:class:`~kefu.service.channel_ports.ChannelRecord`) they are rebuilt from.
 
-Every change appends records; :meth:`ChannelState.take_pending` hands the new ones to the
-caller to store. Replaying the log gives back the same state: the directory is rebuilt from
-its own events, and each inbound message is filed again with the customer identities it
-was filed with (a later merge must not move an old message into another conversation).
-Times are seconds.
+Every change appends records. The state is a part of the routing engine's transaction
+(:class:`~kefu.service.engine_state.StatePart`): the engine loads it with the router, stores
+the records of a command with that command's events (:meth:`ChannelState.take_writes`) and
+rebuilds it from the store when a write failed. Replaying the log gives back the same
+state: the directory is rebuilt from its own events, and each inbound message is filed
+again with the customer identities it was filed with (a later merge must not move an old
+message into another conversation). Times are seconds.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain import customer_events as ce
 from kefu.domain.conversations import (
-    AttachmentMeta,
     Conversation,
     ConversationBook,
     Direction,
@@ -27,13 +28,17 @@ from kefu.domain.conversations import (
     Placement,
 )
 from kefu.domain.customers import CustomerDirectory, LinkResult
-from kefu.domain.model import Channel
+from kefu.domain.model import ContactState
+from kefu.domain.routing import Router
+from kefu.service.channel_codec import message_from_dict, message_to_dict, route_of
 from kefu.service.channel_ports import ChannelRecord, ConversationRow, Inbound, Route
+from kefu.service.ports import UnitOfWork
 
-__all__ = ["ChannelState", "Note", "Suggestion", "message_from_dict", "message_to_dict"]
+__all__ = ["ChannelState", "Note", "Suggestion"]
 
 log = logging.getLogger(__name__)
-CUSTOMER, CONVERSATION = "customer", "conversation"
+CUSTOMER, CONVERSATION, BRANCH = "customer", "conversation", "branch"
+TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,43 +63,6 @@ class Suggestion:
     customer_id: str
 
 
-def message_to_dict(message: Message) -> dict[str, Any]:
-    return {
-        "direction": message.direction.value,
-        "channel": message.channel.value,
-        "author": message.author,
-        "text": message.text,
-        "at": message.at,
-        "subject": message.subject,
-        "external_id": message.external_id,
-        "attachments": [
-            {
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "storage_key": a.storage_key,
-            }
-            for a in message.attachments
-        ],
-    }
-
-
-def message_from_dict(data: Mapping[str, Any]) -> Message:
-    return Message(
-        Direction(data["direction"]),
-        Channel(data["channel"]),
-        str(data["author"]),
-        str(data["text"]),
-        float(data["at"]),
-        subject=str(data.get("subject", "")),
-        external_id=data.get("external_id"),
-        attachments=tuple(
-            AttachmentMeta(a["filename"], a["content_type"], int(a["size"]), a["storage_key"])
-            for a in data.get("attachments", ())
-        ),
-    )
-
-
 class ChannelState:
     """Customers, conversations and what the channels add to them (see the module doc)."""
 
@@ -116,6 +84,10 @@ class ChannelState:
         """Why a reply failed (:func:`kefu.service.channel_errors.delivery_failure`), by
         conversation and message id."""
         self.suggestions: dict[str, tuple[Suggestion, ...]] = {}
+        self.tickets: dict[tuple[str, str], int] = {}
+        """The last ticket number issued per (branch queue, day)."""
+        self.sms_wanted: dict[str, str] = {}
+        """Tickets waiting away from the hall: contact id → the phone to tell."""
         self.seq = 0
         self._pending: list[ChannelRecord] = []
         self._touched: set[str] = set()
@@ -127,24 +99,49 @@ class ChannelState:
         return self.directory.identities(customer_id)
 
     # -- the log -----------------------------------------------------------------------
+    def fetch(self, uow: UnitOfWork) -> list[ChannelRecord]:
+        """The stored log (read in a worker thread by the engine's load)."""
+        return list(uow.channels.read())
+
     def load(self, records: Iterable[ChannelRecord]) -> None:
-        """Rebuild everything from stored records (in ``seq`` order)."""
+        """Rebuild everything from records (in ``seq`` order)."""
         records = list(records)
         events = [ce.customer_event_from_dict(r.data) for r in records if r.stream == CUSTOMER]
         self._reset(CustomerDirectory.from_events(events))
         for record in records:
             if record.stream == CONVERSATION:
                 self._apply(record)
+            elif record.stream == BRANCH:
+                self._apply_branch(record)
         self.records = records
         self.seq = records[-1].seq if records else 0
 
-    def mark(self) -> int:
-        return len(self.records)
+    def reconcile(self, router: Router, now: float) -> None:
+        """Close open conversations whose contact ended while nobody was listening, and
+        forget SMS wishes of tickets no longer waiting."""
+        for conv_id, contact_id in list(self.contact_of.items()):
+            conv = self.conversation(conv_id)
+            if conv.is_closed:
+                continue
+            contact = router.contacts.get(contact_id)
+            if contact is None or contact.state in TERMINAL:
+                self.close(conv_id, now, contact.state.value if contact is not None else "ended")
+        for contact_id in list(self.sms_wanted):
+            contact = router.contacts.get(contact_id)
+            if contact is None or contact.state in TERMINAL:
+                self.sms_sent(contact_id, now)
 
-    def rollback(self, mark: int) -> None:
-        """Forget what was recorded since ``mark`` (a command that failed half-way)."""
-        if mark < len(self.records):
-            self.load(self.records[:mark])
+    def take_writes(self) -> list[Callable[[UnitOfWork], None]]:
+        """The write storing the records made since the last call (none if none)."""
+        records, rows = self.take_pending()
+        if not (records or rows):
+            return []
+
+        def write(uow: UnitOfWork) -> None:
+            uow.channels.append(records)
+            uow.channels.upsert_conversations(rows)
+
+        return [write]
 
     def take_pending(self) -> tuple[list[ChannelRecord], list[ConversationRow]]:
         """The records made since the last call, and the rows of the conversations they
@@ -215,6 +212,22 @@ class ChannelState:
         else:
             log.error("unknown channel record kind %r (seq %s)", record.kind, record.seq)
 
+    def _apply_branch(self, record: ChannelRecord) -> None:
+        d = record.data
+        if record.kind == "ticket":
+            self.tickets[(record.subject_id, d["day"])] = int(d["number"])
+        elif record.kind == "sms_wanted":
+            self.sms_wanted[record.subject_id] = d["phone"]
+        elif record.kind == "sms_sent":
+            self.sms_wanted.pop(record.subject_id, None)
+        else:
+            log.error("unknown branch record kind %r (seq %s)", record.kind, record.seq)
+
+    def _branch(self, at: float, kind: str, subject: str, data: dict[str, Any]) -> None:
+        record = ChannelRecord(self.seq + 1, at, BRANCH, kind, subject, data)
+        self._apply_branch(record)
+        self._record(at, BRANCH, kind, subject, data)
+
     def _do(self, at: float, kind: str, conv_id: str, data: dict[str, Any]) -> None:
         record = ChannelRecord(self.seq + 1, at, CONVERSATION, kind, conv_id, data)
         self._apply(record)
@@ -270,7 +283,7 @@ class ChannelState:
             self._identities_override = None
         conv_id = placement.conversation_id
         if new:
-            route = _route_of(inbound)
+            route = route_of(inbound)
             data["route"] = route.to_dict()
             self.routes[conv_id] = route
         if suggestions:
@@ -301,6 +314,18 @@ class ChannelState:
         data = {"external_id": external_id, "status": status, "detail": detail, "reason": reason}
         self._do(at, "delivery", conv_id, data)
 
+    def ticket(self, queue_id: str, day: str, number: int, at: float) -> None:
+        """Ticket ``number`` of ``queue_id`` was issued on ``day`` (the site's date)."""
+        self._branch(at, "ticket", queue_id, {"day": day, "number": number})
+
+    def want_sms(self, contact_id: str, phone: str, at: float) -> None:
+        self._branch(at, "sms_wanted", contact_id, {"phone": phone})
+
+    def sms_sent(self, contact_id: str, at: float) -> None:
+        """The ticket's SMS went (or can no longer go): the wish is done."""
+        if contact_id in self.sms_wanted:
+            self._branch(at, "sms_sent", contact_id, {})
+
     # -- reading -----------------------------------------------------------------------
     def conversation(self, conv_id: str) -> Conversation:
         return self.book.get(conv_id)
@@ -328,26 +353,3 @@ class ChannelState:
         if any(m.external_id == external_id for m in conv.messages):
             return conv
         return None
-
-
-def _route_of(inbound: Inbound) -> Route:
-    channel = inbound.channel
-    wanted = {
-        Channel.EMAIL: "email",
-        Channel.SMS: "phone",
-        Channel.SOCIAL: "social",
-        Channel.CHAT: "chat_cookie",
-        Channel.BRANCH: "phone",
-    }.get(channel)
-    address = next((i.value for i in inbound.sender if i.kind.value == wanted), "")
-    if not address and inbound.sender:
-        address = inbound.sender[0].value
-    return Route(
-        channel,
-        address,
-        name=inbound.sender_name,
-        subject=inbound.subject,
-        via=inbound.recipients[0] if inbound.recipients else "",
-        post_id=inbound.external_id if channel is Channel.SOCIAL else "",
-        public=inbound.public,
-    )

@@ -3,16 +3,12 @@ updates its listeners hear."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from kefu.domain.model import Channel
-from kefu.service.engine import Transaction
 
-__all__ = ["ChannelOptions", "ChannelUpdate", "Listener", "Receipt", "Work"]
-
-T = TypeVar("T")
+__all__ = ["ChannelOptions", "ChannelUpdate", "Listener", "Receipt"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +42,15 @@ class ChannelUpdate:
     """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
     ``delivery``, ``contact``, ``customer`` (merged or split) or (not stored) ``typing``;
     ``who`` says who types or writes; ``seq`` is a message's number in its conversation
-    (1, 2, ...)."""
+    (1, 2, ...); ``agent_id`` the agent holding the contact once the change was made
+    (read under the engine's lock, so listeners need not read the router)."""
 
     kind: str
     conversation_id: str
     contact_id: str | None = None
     who: str = ""
     seq: int = 0
+    agent_id: str | None = None
 
 
 Listener = Callable[[ChannelUpdate], None]
-Work = Callable[[Transaction, list[ChannelUpdate]], Awaitable[T]]

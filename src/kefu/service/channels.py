@@ -3,13 +3,13 @@ filed into a conversation and either joins the customer's open conversation or b
 new contact in the router; agents' replies go back out through the channel the
 conversation came from.
 
-Each change runs as one engine command (:class:`~kefu.service.channel_work.ChannelWork`):
-the customer directory's events, the conversation records and the router's events of the
-new contact are stored in one transaction. The state in memory
-(:class:`~kefu.service.channel_state.ChannelState`) is rebuilt from the stored log on start
-and whenever the engine rebuilt its router (a failed write): a command finding a router it
-has not seen reloads first. Listeners (the chat and desktop hubs) hear of each change once
-it is stored. A conversation closes when its contact ends (completed or abandoned).
+The service is the channels' front door: each method builds one command
+(:mod:`kefu.service.channel_commands`) and has the engine run it; the handlers
+(:mod:`kefu.service.channel_handlers`, :mod:`kefu.service.channel_actions`) change the
+state (:class:`~kefu.service.channel_state.ChannelState`, a part of the engine's
+transaction) and the router together. Listeners (the chat and desktop hubs) hear of each
+change once it is stored; replies are sent once stored, and their delivery comes back as a
+command. A conversation closes when its contact ends (completed or abandoned).
 """
 
 from __future__ import annotations
@@ -20,39 +20,42 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from kefu.domain import events as ev
-from kefu.domain.conversations import Direction, JoinPolicy, Message
-from kefu.domain.customers import ContactRef
-from kefu.domain.model import Channel, ContactState
+from kefu.domain.conversations import JoinPolicy
+from kefu.domain.model import Channel
 from kefu.service import commands as c
 from kefu.service.channel_actions import AgentActions
-from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel, delivery_failure
-from kefu.service.channel_inbound import check_inbound, queue_for, wait_notice_text
-from kefu.service.channel_ports import (
-    ChannelRecord,
-    ChannelUnitOfWork,
-    ConversationRow,
-    Inbound,
-    OutboundReply,
-    ReplyGateway,
+from kefu.service.channel_commands import (
+    AddNote,
+    CloseConversation,
+    MergeCustomers,
+    ReceiveInbound,
+    RecordDelivery,
+    Reply,
+    TransferConversation,
+    UndoMerge,
+    WrapUp,
 )
+from kefu.service.channel_errors import MessageRefused, delivery_failure
+from kefu.service.channel_handlers import ChannelHandlers
+from kefu.service.channel_inbound import check_inbound
+from kefu.service.channel_ports import Inbound, OutboundReply, ReplyGateway
 from kefu.service.channel_state import ChannelState
-from kefu.service.channel_types import ChannelOptions, ChannelUpdate, Listener, Receipt, Work
-from kefu.service.channel_views import wait_info
-from kefu.service.channel_work import ChannelWork
-from kefu.service.engine import RoutingEngine, Transaction
-from kefu.service.handlers import HANDLERS
-from kefu.service.ports import StoredEvent, UnitOfWork
+from kefu.service.channel_types import ChannelOptions, ChannelUpdate, Listener, Receipt
+from kefu.service.engine import RoutingEngine
+from kefu.service.errors import Forbidden
+from kefu.service.ports import StoredEvent
+from kefu.service.transaction import Handler
 
 __all__ = ["ChannelOptions", "ChannelService", "ChannelUpdate", "Receipt"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
-SUMMARY_CHARS = 80
 
 
-class ChannelService(AgentActions):
-    """Customers, conversations and channel traffic around one routing engine."""
+class ChannelService:
+    """Customers, conversations and channel traffic around one routing engine. Its
+    handlers (:meth:`handlers`) and its state (:attr:`state`) are wired into the engine by
+    :func:`kefu.bootstrap.channel_wing`."""
 
     def __init__(
         self,
@@ -66,17 +69,24 @@ class ChannelService(AgentActions):
         self.options = options or ChannelOptions()
         self.gateways: dict[Channel, ReplyGateway] = dict(gateways or {})
         self.state = ChannelState(policy)
-        self._loaded_with: object | None = None
-        self._outbox: dict[int, list[tuple[ReplyGateway, OutboundReply]]] = {}
+        self.core = ChannelHandlers(
+            self.state, self.options, self.gateways, notify=self.notify, send=self._send
+        )
+        self.actions = AgentActions(self.core)
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
 
+    def handlers(self) -> dict[type[c.Command], Handler]:
+        """The handlers of the channel and agent commands, for the engine's table."""
+        return {**self.core.table(), **self.actions.table()}
+
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
-        """Load the stored log (call once the engine started)."""
+        """Listen to the engine and make sure the stored log is loaded (call once the
+        engine started)."""
         self._unsubscribe = self.engine.subscribe(self._on_events)
-        await self._execute(_nothing)
+        await self.engine.query(lambda _engine: None, stored=False)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -105,71 +115,9 @@ class ChannelService(AgentActions):
     def set_gateway(self, channel: Channel, gateway: ReplyGateway) -> None:
         self.gateways[channel] = gateway
 
-    # -- running work ------------------------------------------------------------------
-    async def run(self, work: Work[T], **options: Any) -> T:
-        """Run ``work(tx, updates)`` as one engine command (``options`` go to
-        :meth:`RoutingEngine.execute`); listeners hear the updates once stored."""
-        return await self._execute(work, **options)
-
     async def read(self, fn: Callable[[RoutingEngine, ChannelState], T]) -> T:
         """Run ``fn(engine, state)`` under the engine's lock (a consistent view)."""
         return await self.engine.query(lambda engine: fn(engine, self.state))
-
-    async def _execute(self, work: Work[T], **options: Any) -> T:
-        updates: list[ChannelUpdate] = []
-        ran: list[int] = []
-
-        async def run(tx: Transaction) -> T:
-            ran.append(id(tx))
-            if self._loaded_with is not tx.router:
-                await self._load(tx)
-            state = self.state
-            mark = state.mark()
-            try:
-                result = await work(tx, updates)
-            except BaseException:
-                state.rollback(mark)
-                self._outbox.pop(id(tx), None)
-                raise
-            self._stage(tx)
-            return result
-
-        try:
-            result: T = await self.engine.execute(ChannelWork(run), **options)
-        except BaseException:
-            for key in ran:
-                self._outbox.pop(key, None)
-            raise
-        for update in updates:
-            self.notify(update)
-        for key in ran:
-            # Outbound messages leave only once the command that recorded them is stored.
-            for gateway, reply in self._outbox.pop(key, ()):
-                self.spawn(self._deliver(gateway, reply))
-        return result
-
-    def _stage(self, tx: Transaction) -> None:
-        records, rows = self.state.take_pending()
-        if records or rows:
-            tx.stage(_store(records, rows))
-
-    async def _load(self, tx: Transaction) -> None:
-        stored = await tx.read(_read_log)
-        if stored is not None:
-            self.state.load(stored)
-        self._loaded_with = tx.router
-        self._reconcile(tx)
-
-    def _reconcile(self, tx: Transaction) -> None:
-        """Close open conversations whose contact ended while nobody was listening."""
-        for conv_id, contact_id in list(self.state.contact_of.items()):
-            conv = self.state.conversation(conv_id)
-            contact = tx.router.contacts.get(contact_id)
-            if conv.is_closed or self.state.contact_of.get(conv_id) != contact_id:
-                continue
-            if contact is None or contact.state in TERMINAL:
-                outcome = contact.state.value if contact is not None else "ended"
-                self.state.close(conv_id, tx.now, outcome)
 
     def notify(self, update: ChannelUpdate) -> None:
         for listener in list(self._listeners):
@@ -178,140 +126,111 @@ class ChannelService(AgentActions):
             except Exception:
                 log.exception("a channel listener failed")
 
+    async def idle(self) -> None:
+        """Wait until the background work started so far (reply deliveries, closing
+        conversations, and what they start in turn) has ended."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def spawn(self, coroutine: Awaitable[Any]) -> None:
         """Run ``coroutine`` in the background until it ends or the service stops."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # -- inbound -----------------------------------------------------------------------
+    # -- commands ----------------------------------------------------------------------
     async def receive(self, inbound: Inbound, **options: Any) -> Receipt:
-        """Take one inbound message (see the module doc). A message whose ``external_id``
-        was taken before is a duplicate: answered again, nothing stored."""
+        """Take one inbound message (see the module doc); ``options`` go to
+        :meth:`RoutingEngine.execute`. A message whose ``external_id`` was taken before is
+        a duplicate: answered again, nothing stored."""
         self.check_inbound(inbound)
-
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> Receipt:
-            return await self.receive_in(tx, inbound, updates)
-
-        return await self._execute(work, **options)
-
-    async def receive_in(
-        self, tx: Transaction, inbound: Inbound, updates: list[ChannelUpdate]
-    ) -> Receipt:
-        """:meth:`receive` inside a running channel command (``inbound`` checked)."""
-        state = self.state
-        dup = state.duplicate(inbound.external_id)
-        if dup is not None:
-            conv_id = dup.conversation_id
-            customer = state.directory.resolve(dup.customer_id)
-            return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
-        queue_id = queue_for(tx.router, inbound, self.options)
-        link, placement, new = state.receive(inbound)
-        conv_id = placement.conversation_id
-        contact_id = None if new else state.contact_of.get(conv_id)
-        contact = tx.router.contacts.get(contact_id) if contact_id else None
-        if contact is None or contact.state in TERMINAL:
-            if queue_id is None:
-                raise NoQueueForChannel(
-                    f"no queue takes {inbound.channel.value} contacts",
-                    channel=inbound.channel.value,
-                )
-            contact_id = await self._new_contact(tx, inbound, link.customer_id, conv_id, queue_id)
-            updates.append(ChannelUpdate("contact", conv_id, contact_id))
-            self._wait_notice(tx, inbound.channel, conv_id, contact_id, updates)
-        seq = len(state.conversation(conv_id).messages)
-        updates.append(ChannelUpdate("message", conv_id, contact_id, "customer", seq))
-        return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
-
-    def _wait_notice(
-        self,
-        tx: Transaction,
-        channel: Channel,
-        conv_id: str,
-        contact_id: str,
-        updates: list[ChannelUpdate],
-    ) -> None:
-        """Tell a new waiting contact its place and predicted wait (SMS by default)."""
-        if channel not in self.options.wait_notice or channel not in self.gateways:
-            return
-        info = wait_info(tx.router, contact_id)
-        if info is None:
-            return
-        text = wait_notice_text(info)
-        self.send_in(tx, conv_id, "kefu", text, updates, contact_id)
+        receipt: Receipt = await self.engine.execute(ReceiveInbound(inbound), **options)
+        return receipt
 
     def check_inbound(self, inbound: Inbound) -> None:
         check_inbound(inbound, self.options)
 
-    async def _new_contact(
-        self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, queue_id: str
-    ) -> str:
-        state = self.state
-        customer = state.directory.get(customer_id)
-        attributes = {
-            "customer": customer.name or inbound.sender[0].value,
-            "customer_id": customer_id,
-            "conversation_id": conv_id,
-            "channel": inbound.channel.value,
-        }
-        if inbound.subject:
-            attributes["subject"] = inbound.subject[:200]
-        for key, value in inbound.metadata.items():
-            attributes.setdefault(key, value[:200])
-        made = await HANDLERS[c.CreateContact](
-            tx,
-            c.CreateContact(
-                queue_id,
-                value_tier=customer.value_tier,
-                customer_id=customer_id,
-                attributes=attributes,
-            ),
-        )
-        contact_id = str(made["contact_id"])
-        state.link_contact(conv_id, contact_id, tx.now)
-        summary = (inbound.subject or inbound.text).strip().replace("\n", " ")[:SUMMARY_CHARS]
-        ref = ContactRef(contact_id, inbound.channel.value, tx.now, summary, None, conv_id)
-        state.directory.record_contact(customer_id, ref, at=tx.now)
-        return contact_id
-
-    # -- agents ------------------------------------------------------------------------
-    def send_in(
-        self,
-        tx: Transaction,
-        conv_id: str,
-        author: str,
-        text: str,
-        updates: list[ChannelUpdate],
-        contact_id: str | None = None,
-    ) -> int:
-        """Inside a channel command: record an outbound message by ``author`` (an agent, or
-        ``kefu`` for notices) and send it once the command is stored; returns its number."""
-        conv = self.state.conversation(conv_id)
-        gateway = self.gateways.get(conv.channel)
-        if gateway is None:
-            raise ChannelUnavailable(
-                f"replies on {conv.channel.value} are not configured",
-                channel=conv.channel.value,
-            )
-        route = self.state.routes[conv_id]
-        thread = conv.thread_references()
-        external_id = gateway.new_external_id()
-        subject = route.subject if conv.channel is Channel.EMAIL else ""
-        message = Message(
-            Direction.OUTBOUND,
-            conv.channel,
-            author,
-            text,
-            tx.now,
-            subject=subject,
-            external_id=external_id,
-        )
-        self.state.reply(conv_id, message)
-        seq = len(conv.messages) + 1
-        updates.append(ChannelUpdate("message", conv_id, contact_id, "agent", seq))
-        out = OutboundReply(conv_id, route, text, external_id, thread, author)
-        self._outbox.setdefault(id(tx), []).append((gateway, out))
+    async def reply(self, agent_id: str, conv_id: str, text: str, **options: Any) -> int:
+        """The agent holding the conversation answers; stored, then sent through the
+        conversation's channel. Returns the message's number in the conversation."""
+        text = text.strip()
+        if not text or len(text) > self.options.max_text_chars:
+            raise MessageRefused(f"a reply has 1–{self.options.max_text_chars} characters")
+        seq: int = await self.engine.execute(Reply(agent_id, conv_id, text), **options)
         return seq
+
+    async def note(self, agent_id: str, conv_id: str, text: str, **options: Any) -> None:
+        """An internal note on a conversation the agent holds (customers never see it)."""
+        text = text.strip()
+        if not text or len(text) > 4000:
+            raise MessageRefused("a note has 1–4000 characters")
+        await self.engine.execute(AddNote(agent_id, conv_id, text), **options)
+
+    async def transfer(
+        self,
+        agent_id: str,
+        conv_id: str,
+        *,
+        to_queue_id: str | None = None,
+        to_agent_id: str | None = None,
+        note: str = "",
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Transfer the conversation's contact with a hand-off note."""
+        command = TransferConversation(
+            agent_id, conv_id, to_queue_id, to_agent_id, note.strip()[:2000]
+        )
+        result: dict[str, Any] = await self.engine.execute(command, **options)
+        return result
+
+    async def wrap_up(
+        self, agent_id: str, conv_id: str, disposition: str, **options: Any
+    ) -> dict[str, Any]:
+        """Complete the conversation's contact with a disposition code (wrap-up follows)
+        and close the conversation with that outcome."""
+        disposition = disposition.strip()
+        if not disposition or len(disposition) > 64:
+            raise MessageRefused("a disposition code has 1–64 characters")
+        command = WrapUp(agent_id, conv_id, disposition)
+        result: dict[str, Any] = await self.engine.execute(command, **options)
+        return result
+
+    async def merge(
+        self,
+        survivor_id: str,
+        merged_id: str,
+        *,
+        by: str,
+        reason: str,
+        force: bool = False,
+        **options: Any,
+    ) -> str:
+        """An agent merges two customers (audited in the directory); returns the merge id."""
+        command = MergeCustomers(survivor_id, merged_id, by, reason, force)
+        merge_id: str = await self.engine.execute(command, **options)
+        return merge_id
+
+    async def undo_merge(self, merge_id: str, *, by: str, reason: str, **options: Any) -> None:
+        """Split a merge again (see :meth:`CustomerDirectory.undo_merge`)."""
+        await self.engine.execute(UndoMerge(merge_id, by, reason), **options)
+
+    async def typing(self, conv_id: str, who: str, *, holder: str | None = None) -> None:
+        """Someone is typing (not stored): listeners show it. With ``holder``, only the
+        agent holding the conversation may (refused otherwise)."""
+
+        def look(engine: RoutingEngine) -> ChannelUpdate:
+            contact_id = self.state.contact_of.get(conv_id)
+            contact = engine.router.contacts.get(contact_id) if contact_id else None
+            agent_id = None if contact is None else contact.agent_id
+            if holder is not None and agent_id != holder:
+                raise Forbidden("not your conversation 不是您的会话")
+            return ChannelUpdate("typing", conv_id, contact_id, who, agent_id=agent_id)
+
+        self.notify(await self.engine.query(look, stored=False))
+
+    # -- effects -----------------------------------------------------------------------
+    def _send(self, gateway: ReplyGateway, reply: OutboundReply) -> None:
+        self.spawn(self._deliver(gateway, reply))
 
     async def _deliver(self, gateway: ReplyGateway, reply: OutboundReply) -> None:
         try:
@@ -321,37 +240,11 @@ class ChannelService(AgentActions):
             status, detail, reason = "failed", str(exc)[:500], delivery_failure(exc)
         else:
             status, detail, reason = "sent", "", ""
+        command = RecordDelivery(reply.conversation_id, reply.external_id, status, detail, reason)
+        await self.engine.execute(command)
 
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            conv_id = reply.conversation_id
-            self.state.delivery(conv_id, reply.external_id, status, detail, tx.now, reason)
-            # With its contact, so the agent's desktop shows the outcome at once.
-            updates.append(ChannelUpdate("delivery", conv_id, self.state.contact_of.get(conv_id)))
-
-        await self._execute(work)
-
-    def _close(
-        self,
-        tx: Transaction,
-        conv_id: str,
-        contact_id: str,
-        outcome: str,
-        updates: list[ChannelUpdate],
-    ) -> None:
-        state = self.state
-        if state.close(conv_id, tx.now, outcome):
-            updates.append(ChannelUpdate("closed", conv_id, contact_id))
-        conv = state.conversation(conv_id)
-        first = conv.messages[0] if conv.messages else None
-        summary = "" if first is None else (first.subject or first.text).replace("\n", " ")
-        started = tx.router.contacts[contact_id].first_queued_at
-        ref = ContactRef(
-            contact_id, conv.channel.value, started, summary[:SUMMARY_CHARS], outcome, conv_id
-        )
-        state.directory.record_contact(conv.customer_id, ref, at=tx.now)
-
-    # -- contacts ending ---------------------------------------------------------------
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
+        """Close the conversation of each contact that ended."""
         for stored in batch:
             event = stored.event
             if isinstance(event, ev.ContactCompleted | ev.ContactAbandoned):
@@ -365,35 +258,7 @@ class ChannelService(AgentActions):
                     self.spawn(self._close_later(conv_id, event.contact_id, outcome))
 
     async def _close_later(self, conv_id: str, contact_id: str, outcome: str) -> None:
-        async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-            if self.state.contact_of.get(conv_id) == contact_id:
-                self._close(tx, conv_id, contact_id, outcome, updates)
-
         try:
-            await self._execute(work)
+            await self.engine.execute(CloseConversation(conv_id, contact_id, outcome))
         except Exception:
             log.exception("conversation %s could not be closed", conv_id)
-
-
-async def _nothing(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-    return None
-
-
-def _read_log(uow: UnitOfWork) -> list[ChannelRecord] | None:
-    if isinstance(uow, ChannelUnitOfWork):
-        return list(uow.channels.read())
-    return None
-
-
-def _store(
-    records: list[ChannelRecord], rows: list[ConversationRow]
-) -> Callable[[UnitOfWork], None]:
-    """The write storing channel records with the command's events; a store without the
-    channel tables (the bare in-memory routing store of unit tests) keeps none."""
-
-    def write(uow: UnitOfWork) -> None:
-        if isinstance(uow, ChannelUnitOfWork):
-            uow.channels.append(records)
-            uow.channels.upsert_conversations(rows)
-
-    return write

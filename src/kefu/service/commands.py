@@ -1,7 +1,8 @@
 """Commands: what callers ask the routing engine to do (one dataclass each).
 
-Each is handled by one handler (:mod:`kefu.service.handlers`) inside one transaction. Times
-are never passed in: the engine reads its clock.
+Each is handled by one handler (:mod:`kefu.service.handlers`; the channels' commands are in
+:mod:`kefu.service.channel_commands`) inside one transaction. Times are never passed in: the
+engine reads its clock.
 """
 
 from __future__ import annotations

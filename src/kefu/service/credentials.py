@@ -23,15 +23,9 @@ from kefu.service.access import ROLE_SCOPES, Principal, Role, Scope, allowed_sco
 from kefu.service.accounts import Users, actor_of, canonical_username
 from kefu.service.errors import NotAuthenticated, UnknownToken
 from kefu.service.passwords import Passwords
+from kefu.service.ports import SecurityUnitOfWork, SecurityUnitOfWorkFactory
 from kefu.service.ratelimit import LoginRateLimiter
-from kefu.service.security_ports import (
-    ApiToken,
-    AuditEntry,
-    LoginSession,
-    SecurityUnitOfWork,
-    SecurityUnitOfWorkFactory,
-    UserRecord,
-)
+from kefu.service.security_ports import ApiToken, AuditEntry, LoginSession, UserRecord
 
 __all__ = ["Credentials", "SessionPolicy", "digest", "token_view"]
 

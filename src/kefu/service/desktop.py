@@ -1,19 +1,26 @@
 """The agent desktop's read side and vocabulary: one agent's screen (presence, offers with
 their deadline, the contacts it holds with their conversations and customers, transfer
-targets), not-ready reasons, disposition codes and canned replies (English and Simplified
-Chinese), and the registry of agents taken by a human at a desktop.
+targets), not-ready reasons, disposition codes, value tiers and canned replies (English and
+Simplified Chinese), and the registry of agents taken by a human at a desktop.
+
+Canned replies are inserted in the customer's language, not the agent's: each offer and
+contact carries ``language`` (:func:`customer_language`): ``"zh"`` or ``"en"`` from the
+customer's latest message with letters in it (Chinese characters make it Chinese), else
+from the customer's name, else ``None`` (the page then uses the agent's language).
 
 Times are seconds since the Unix epoch.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain import events as ev
+from kefu.domain.conversations import Direction
 from kefu.domain.customer_errors import UnknownCustomer
 from kefu.domain.model import ContactState
 from kefu.service.access import Principal, Role
@@ -23,15 +30,18 @@ from kefu.service.channels import ChannelService
 from kefu.service.customer_access import visible_suggestions
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
+from kefu.service.session_grace import DEFAULT_GRACE_S, SessionGrace
 from kefu.service.views import queue_site
 
 __all__ = [
     "CANNED_REPLIES",
     "DISPOSITIONS",
     "NOT_READY_REASONS",
+    "VALUE_TIERS",
     "Desktops",
     "HumanAgents",
     "Phrase",
+    "customer_language",
     "desktop_view",
     "vocabulary",
 ]
@@ -63,6 +73,15 @@ DISPOSITIONS = (
     Phrase("info_given", "Information given", "已告知信息"),
     Phrase("no_response", "No response from customer", "客户无回应"),
 )
+VALUE_TIERS = (
+    Phrase("0", "Standard", "普通"),
+    Phrase("1", "Silver", "银卡"),
+    Phrase("2", "Gold", "金卡"),
+    Phrase("3", "Platinum", "白金卡"),
+    Phrase("4", "Diamond", "钻石卡"),
+)
+"""Labels of the customer value tiers (``value_tier`` 0 = standard, higher = more
+valuable); a tier past the list shows its number."""
 CANNED_REPLIES = (
     Phrase(
         "greeting",
@@ -90,18 +109,24 @@ CANNED_REPLIES = (
 
 class HumanAgents:
     """Agents a person works as at a desktop right now (the demo's simulated agents step
-    aside for them). Counts open desktops per agent."""
+    aside for them). Counts open desktops per agent; ``grace`` (when given) hears when an
+    agent's first desktop opens and its last one closes."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace: SessionGrace | None = None) -> None:
         self._open: Counter[str] = Counter()
+        self.grace = grace
 
     def enter(self, agent_id: str) -> None:
         self._open[agent_id] += 1
+        if self.grace is not None:
+            self.grace.back(agent_id)
 
     def leave(self, agent_id: str) -> None:
         self._open[agent_id] -= 1
         if self._open[agent_id] <= 0:
             del self._open[agent_id]
+            if self.grace is not None:
+                self.grace.gone(agent_id)
 
     def taken(self, agent_id: str) -> bool:
         return self._open.get(agent_id, 0) > 0
@@ -116,16 +141,40 @@ def vocabulary() -> dict[str, list[dict[str, str]]]:
         "reasons": [p.to_dict() for p in NOT_READY_REASONS],
         "dispositions": [p.to_dict() for p in DISPOSITIONS],
         "canned": [p.to_dict() for p in CANNED_REPLIES],
+        "tiers": [p.to_dict() for p in VALUE_TIERS],
     }
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _language_of(text: str) -> str | None:
+    if _HAN.search(text):
+        return "zh"
+    return "en" if _LATIN.search(text) else None
+
+
+def customer_language(texts: Sequence[str], name: str = "") -> str | None:
+    """``"zh"`` or ``"en"``: the language of the customer's latest text (``texts`` oldest
+    first) that has letters, else of its ``name``; ``None`` when nothing tells."""
+    for text in reversed(texts):
+        language = _language_of(text)
+        if language is not None:
+            return language
+    return _language_of(name)
 
 
 class Desktops:
     """The agent desktops of one platform: who works as which agent, when each pending
-    offer expires (from the router's events), and each agent's screen."""
+    offer expires (from the router's events), and each agent's screen. An agent whose last
+    desktop closed is logged out after ``grace_s`` seconds (:class:`SessionGrace`)."""
 
-    def __init__(self, channels: ChannelService) -> None:
+    def __init__(self, channels: ChannelService, grace_s: float = DEFAULT_GRACE_S) -> None:
         self.channels = channels
         self.humans = HumanAgents()
+        self.grace = SessionGrace(channels.engine, self.humans.taken, grace_s)
+        self.humans.grace = self.grace
         self.deadlines: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -135,6 +184,7 @@ class Desktops:
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        await self.grace.stop()
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         for stored in batch:
@@ -190,11 +240,19 @@ def desktop_view(
         queue = router.queues.get(contact.queue_id)
         snapshot["queue_name"] = queue.spec.name if queue else contact.queue_id
         conv_id = state.conversation_of.get(contact_id)
+        texts = [str(contact.attributes.get("topic", ""))]
+        if conv_id is not None:
+            texts = [
+                m.text
+                for m in state.conversation(conv_id).messages
+                if m.direction is Direction.INBOUND
+            ]
         if contact.state is ContactState.OFFERED:
             expires = deadlines.get(contact.offer_id or "", now + engine.config.offer_timeout_s)
             snapshot["expires_at"] = expires
             snapshot["seconds_left"] = max(0.0, expires - now)
             snapshot["customer"] = _customer_brief(state, contact.customer_id, contact.attributes)
+            snapshot["language"] = customer_language(texts, snapshot["customer"]["name"] or "")
             offers.append(snapshot)
             continue
         if conv_id is not None:
@@ -208,6 +266,7 @@ def desktop_view(
         else:
             snapshot["conversation"] = None
             snapshot["customer"] = _customer_brief(state, contact.customer_id, contact.attributes)
+        snapshot["language"] = customer_language(texts, snapshot["customer"]["name"] or "")
         held.append(snapshot)
     site = record.spec.site_id
     return {

@@ -1,13 +1,15 @@
 """The routing engine: the one router of a server process, its store and its subscribers.
 
 Every command runs under one asyncio lock: timers due by now are processed first, then the
-handler acts on the router and the new events are drained. They are staged, with the
-handler's other writes, for the group-commit writer (:mod:`kefu.service.writer`), which
-stores them in a worker thread so the event loop stays responsive; the command is
-acknowledged, and its events published, only once that transaction committed. If a write
-fails, the router is rebuilt from the store and every command staged since fails too, so
-memory never runs ahead of the store for long. On start the router is rebuilt with
-:meth:`Router.replay` from the stored log.
+command's handler (looked up in the table :mod:`kefu.bootstrap` assembled) acts on the router
+and on the state parts kept beside it (:class:`~kefu.service.engine_state.StatePart`), and
+the new events are drained. They are staged, with the handler's other writes and the parts'
+records, for the group-commit writer (:mod:`kefu.service.writer`), which stores them in a
+worker thread so the event loop stays responsive; the command is acknowledged, its events
+published and its effects run (``tx.then``) only once that transaction committed. If a
+write fails, the router and the parts are rebuilt from the store and every command staged
+since fails too, so memory never runs ahead of the store for long. On start the router is
+rebuilt with :meth:`Router.replay` from the stored log, and the parts from theirs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from kefu.domain import events as ev
@@ -24,6 +26,7 @@ from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
 from kefu.service.access import Principal
 from kefu.service.commands import Command
+from kefu.service.engine_state import StatePart
 from kefu.service.errors import ServiceUnavailable
 from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalChange, IntervalTracker
@@ -37,7 +40,7 @@ from kefu.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from kefu.service.transaction import Transaction
+from kefu.service.transaction import HandlerTable, Transaction
 from kefu.service.writer import Batch, GroupWriter, Write
 
 __all__ = ["Authorize", "RoutingEngine", "Subscriber", "Transaction"]
@@ -52,20 +55,17 @@ Authorize = Callable[["RoutingEngine"], None]
 refuse (nothing is changed)."""
 
 
-Handler = Callable[[Transaction, Any], Awaitable[Any]]
-Preparer = Callable[["RoutingEngine", Any], Awaitable[Any]]
-"""Runs before the lock is taken (store reads that need no consistent state); what it
-returns is the handler's ``tx.prepared``."""
-
-
 class RoutingEngine:
-    """Owns the router; serializes commands; stores, then publishes, their events."""
+    """Owns the router; serializes commands; stores, then publishes, their events.
+    ``handlers`` is the table of what it can do (assembled by :mod:`kefu.bootstrap`);
+    ``parts`` the state it keeps beside the router (see :meth:`attach`)."""
 
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         *,
+        handlers: HandlerTable,
         scheduler: Scheduler | None = None,
         config: RouterConfig | None = None,
         new_id: Callable[[], str] | None = None,
@@ -87,10 +87,16 @@ class RoutingEngine:
         self._writer: GroupWriter | None = None
         self._subscribers: list[Subscriber] = []
         self._broken = False
-        from kefu.service.handlers import HANDLERS, PREPARERS
+        self.handlers = handlers
+        self._parts: list[StatePart] = []
 
-        self._handlers: dict[type[Command], Handler] = HANDLERS
-        self._preparers: dict[type[Command], Preparer] = PREPARERS
+    def attach(self, part: StatePart) -> None:
+        """Keep ``part`` beside the router: loaded, staged and rebuilt with it. Attached
+        after the start, it is loaded before the next command (the whole state is rebuilt
+        from the store then)."""
+        self._parts.append(part)
+        if self.started:
+            self._broken = True
 
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -141,29 +147,28 @@ class RoutingEngine:
         runs first, under the lock, so the rights it checks still hold when the handler
         acts; ``actor`` and ``client`` are written to the audit log of configuration
         changes."""
-        handler = self._handlers.get(type(command))
-        if handler is None:
-            raise TypeError(f"no handler for {type(command).__name__}")
-        prepare = self._preparers.get(type(command))
+        handler = self.handlers.handler(type(command))
+        prepare = self.handlers.preparer(type(command))
         prepared = None if prepare is None else await prepare(self, command)
         error: Exception | None = None
         result: Any = None
         async with self._locked():
             await self._process_due()
-            tx = Transaction(self, self.now(), actor, client, prepared)
+            tx = Transaction(self, self.now(), actor, client, prepared, self.handlers)
             try:
                 if authorize is not None:
                     authorize(self)
                 result = await handler(tx, command)
             except Exception as exc:
-                # Validation happens before the router changes anything; store whatever it
-                # did change all the same, so memory and store never disagree.
+                # Validation happens before anything changes; store whatever did change
+                # all the same (router and parts), so memory and store never disagree.
                 error = exc
-                self._stage(self.router.drain(), [])
+                self._stage(self.router.drain(), self._part_writes())
             else:
                 for update in tx.on_success_updates:
                     update()
-                self._stage(self.router.drain(), tx.writes, tx.idempotency)
+                writes = [*tx.writes, *self._part_writes()]
+                self._stage(self.router.drain(), writes, tx.idempotency)
             self._rearm()
             done = self._writer.latest() if self._writer else None
         if done is not None:
@@ -171,6 +176,11 @@ class RoutingEngine:
             await self._stored(done)
         if error is not None:
             raise error
+        for effect in tx.after_commit:
+            try:
+                effect()
+            except Exception:
+                log.exception("an effect of %s failed", type(command).__name__)
         return result
 
     async def tick(self) -> None:
@@ -237,6 +247,9 @@ class RoutingEngine:
         self.router.advance(self.now())
         self._stage(self.router.drain(), [])
 
+    def _part_writes(self) -> list[Write]:
+        return [write for part in self._parts for write in part.take_writes()]
+
     def _stage(
         self,
         events: list[ev.Event],
@@ -288,16 +301,21 @@ class RoutingEngine:
         self._broken = False
 
     async def _load(self) -> None:
-        def work() -> tuple[list[Site], list[QueueRow], list[StoredEvent], list[StateInterval]]:
+        def work() -> tuple[
+            list[Site], list[QueueRow], list[StoredEvent], list[StateInterval], list[Any]
+        ]:
             with self.uow_factory() as uow:
                 return (
                     uow.sites.list(),
                     uow.queues.list(),
                     list(uow.events.read()),
                     uow.intervals.open_intervals(),
+                    [part.fetch(uow) for part in self._parts],
                 )
 
-        sites, queues, stored, open_intervals = await asyncio.to_thread(work)
+        sites, queues, stored, open_intervals, fetched = await asyncio.to_thread(work)
+        for part, data in zip(self._parts, fetched, strict=True):
+            part.load(data)
         router = Router.replay((s.event for s in stored), self.config)
         router.drain()  # replay logs what it applies; those events are stored already
         self.router = router
@@ -307,13 +325,19 @@ class RoutingEngine:
         self.last_seq = stored[-1].seq if stored else 0
         self.intervals = IntervalTracker(open_intervals)
         changes = self.intervals.reconcile(router)
-        if changes:
-            await asyncio.to_thread(self._write_changes, changes)
+        for part in self._parts:
+            part.reconcile(router, self.now())
+        writes = self._part_writes()
+        if changes or writes:
+            await asyncio.to_thread(self._write_changes, changes, writes)
             self.intervals.applied(changes)
 
-    def _write_changes(self, changes: list[IntervalChange]) -> None:
+    def _write_changes(self, changes: list[IntervalChange], writes: list[Write]) -> None:
         with self.uow_factory() as uow:
-            uow.intervals.switch([change.opened for change in changes])
+            if changes:
+                uow.intervals.switch([change.opened for change in changes])
+            for write in writes:
+                write(uow)
             uow.commit()
 
     def _publish(self, batch: list[StoredEvent]) -> None:

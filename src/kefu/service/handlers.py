@@ -1,4 +1,5 @@
-"""Command handlers: validate, act on the router, stage the projection writes.
+"""Handlers of the routing commands: validate, act on the router, stage the projection
+writes (their table: :func:`routing_handlers`).
 
 A handler checks everything that can refuse the command before it changes the router, so
 a refused command writes nothing. The events the router emitted are drained and stored by
@@ -9,44 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from kefu.domain.errors import AlreadyExists, UnknownAgent, UnknownContact, UnknownQueue
 from kefu.domain.errors import ValidationError as DomainValidationError
 from kefu.domain.model import AgentSpec, ContactSpec, QueueSpec
 from kefu.service import commands as c
 from kefu.service import views
-from kefu.service.engine import RoutingEngine, Transaction
+from kefu.service.engine_state import EngineState
 from kefu.service.errors import IdempotencyKeyReused, UnknownSite
 from kefu.service.idempotency import UNSETTLED, KeyProbe
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site
+from kefu.service.transaction import HandlerTable, Transaction
 
-__all__ = ["HANDLERS", "PREPARERS"]
+__all__ = ["routing_handlers"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-
-HANDLERS: dict[type[c.Command], Callable[[Transaction, Any], Awaitable[Any]]] = {}
-PREPARERS: dict[type[c.Command], Callable[[RoutingEngine, Any], Awaitable[Any]]] = {}
-"""Store reads a command needs, made before the engine's lock (see ``Transaction.prepared``)."""
-
-
-F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
-
-
-def _registrar(table: dict[type[c.Command], Any]) -> Callable[[type[c.Command]], Callable[[F], F]]:
-    def for_kind(kind: type[c.Command]) -> Callable[[F], F]:
-        def register(fn: F) -> F:
-            table[kind] = fn
-            return fn
-
-        return register
-
-    return for_kind
-
-
-handles = _registrar(HANDLERS)
-prepares = _registrar(PREPARERS)
 
 
 def _check_id(value: str, what: str) -> None:
@@ -72,7 +51,6 @@ def _require_contact(tx: Transaction, contact_id: str) -> None:
 
 
 # -- configuration ----------------------------------------------------------------------
-@handles(c.CreateSite)
 async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
     _check_id(cmd.site_id, "site_id")
     if cmd.site_id in tx.sites:
@@ -90,7 +68,6 @@ async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
     return made
 
 
-@handles(c.DefineQueue)
 async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     site_id = _require_site(tx, cmd.site_id)
     queue_id = cmd.spec.queue_id
@@ -122,7 +99,6 @@ def _queue_config(tx: Transaction, queue_id: str) -> dict[str, Any]:
     return out
 
 
-@handles(c.DefineAgent)
 async def define_agent(tx: Transaction, cmd: c.DefineAgent) -> dict[str, Any]:
     _require_site(tx, cmd.spec.site_id)
     agent_id = cmd.spec.agent_id
@@ -141,7 +117,6 @@ async def define_agent(tx: Transaction, cmd: c.DefineAgent) -> dict[str, Any]:
     return views.agent_view(tx.engine, agent_id)
 
 
-@handles(c.UpdateQueue)
 async def update_queue(tx: Transaction, cmd: c.UpdateQueue) -> dict[str, Any]:
     record = tx.router.queues.get(cmd.queue_id)
     if record is None:
@@ -157,27 +132,28 @@ async def update_queue(tx: Transaction, cmd: c.UpdateQueue) -> dict[str, Any]:
     if shared is None:
         shared = row.shared if row else False
     spec = QueueSpec.from_dict({**record.spec.to_dict(), **changes, "queue_id": cmd.queue_id})
-    return await define_queue(tx, c.DefineQueue(spec, site_id, shared, create=False))
+    result: dict[str, Any] = await tx.dispatch(c.DefineQueue(spec, site_id, shared, create=False))
+    return result
 
 
-@handles(c.UpdateAgent)
 async def update_agent(tx: Transaction, cmd: c.UpdateAgent) -> dict[str, Any]:
     record = tx.router.agents.get(cmd.agent_id)
     if record is None:
         raise UnknownAgent(f"unknown agent {cmd.agent_id!r}", agent_id=cmd.agent_id)
     merged = {**record.spec.to_dict(), **cmd.changes, "agent_id": cmd.agent_id}
-    return await define_agent(tx, c.DefineAgent(AgentSpec.from_dict(merged), create=False))
+    result: dict[str, Any] = await tx.dispatch(
+        c.DefineAgent(AgentSpec.from_dict(merged), create=False)
+    )
+    return result
 
 
-@handles(c.SetAgentState)
 async def set_agent_state(tx: Transaction, cmd: c.SetAgentState) -> dict[str, Any]:
     tx.router.set_presence(cmd.agent_id, cmd.presence, tx.now, cmd.reason)
     return views.agent_view(tx.engine, cmd.agent_id)
 
 
 # -- contacts ---------------------------------------------------------------------------
-@prepares(c.CreateContact)
-async def probe_contact_key(engine: RoutingEngine, cmd: c.CreateContact) -> KeyProbe | None:
+async def probe_contact_key(engine: EngineState, cmd: c.CreateContact) -> KeyProbe | None:
     """The store's answer for the idempotency key, read before the lock: a database round
     trip under the lock would hold up every other command."""
     key = cmd.idempotency_key
@@ -186,7 +162,6 @@ async def probe_contact_key(engine: RoutingEngine, cmd: c.CreateContact) -> KeyP
     return await engine.probe_key(key)
 
 
-@handles(c.CreateContact)
 async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any]:
     """Returns the contact's view with ``position`` and ``replayed`` (True when an earlier
     request with the same idempotency key already created it)."""
@@ -220,7 +195,6 @@ async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any
     return {**response, "replayed": False}
 
 
-@handles(c.AcceptOffer)
 async def accept_offer(tx: Transaction, cmd: c.AcceptOffer) -> dict[str, Any]:
     _require_contact(tx, cmd.contact_id)
     _offer_of(cmd.contact_id, cmd.offer_id)
@@ -228,7 +202,6 @@ async def accept_offer(tx: Transaction, cmd: c.AcceptOffer) -> dict[str, Any]:
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.RejectOffer)
 async def reject_offer(tx: Transaction, cmd: c.RejectOffer) -> dict[str, Any]:
     _require_contact(tx, cmd.contact_id)
     _offer_of(cmd.contact_id, cmd.offer_id)
@@ -245,25 +218,21 @@ def _offer_of(contact_id: str, offer_id: str) -> None:
         )
 
 
-@handles(c.AssignContact)
 async def assign_contact(tx: Transaction, cmd: c.AssignContact) -> dict[str, Any]:
     tx.router.assign(cmd.contact_id, cmd.agent_id, tx.now)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.HoldContact)
 async def hold_contact(tx: Transaction, cmd: c.HoldContact) -> dict[str, Any]:
     tx.router.hold(cmd.contact_id, tx.now)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.ResumeContact)
 async def resume_contact(tx: Transaction, cmd: c.ResumeContact) -> dict[str, Any]:
     tx.router.resume(cmd.contact_id, tx.now)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.TransferContact)
 async def transfer_contact(tx: Transaction, cmd: c.TransferContact) -> dict[str, Any]:
     tx.router.transfer(
         cmd.contact_id, tx.now, to_queue=cmd.to_queue_id, to_agent=cmd.to_agent_id, note=cmd.note
@@ -271,25 +240,49 @@ async def transfer_contact(tx: Transaction, cmd: c.TransferContact) -> dict[str,
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.CompleteContact)
 async def complete_contact(tx: Transaction, cmd: c.CompleteContact) -> dict[str, Any]:
     tx.router.complete(cmd.contact_id, tx.now, cmd.disposition)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.EndWrapup)
 async def end_wrapup(tx: Transaction, cmd: c.EndWrapup) -> dict[str, Any]:
     tx.router.end_wrapup(cmd.contact_id, tx.now)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.AbandonContact)
 async def abandon_contact(tx: Transaction, cmd: c.AbandonContact) -> dict[str, Any]:
     tx.router.abandon(cmd.contact_id, tx.now)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-@handles(c.RequestCallback)
 async def request_callback(tx: Transaction, cmd: c.RequestCallback) -> dict[str, Any]:
     tx.router.request_callback(cmd.contact_id, tx.now, cmd.number)
     return views.contact_view(tx.engine, cmd.contact_id)
+
+
+def routing_handlers() -> HandlerTable:
+    """The table of the routing commands (configuration and contacts)."""
+    return HandlerTable(
+        {
+            c.CreateSite: create_site,
+            c.DefineQueue: define_queue,
+            c.DefineAgent: define_agent,
+            c.UpdateQueue: update_queue,
+            c.UpdateAgent: update_agent,
+            c.SetAgentState: set_agent_state,
+            c.CreateContact: create_contact,
+            c.AcceptOffer: accept_offer,
+            c.RejectOffer: reject_offer,
+            c.AssignContact: assign_contact,
+            c.HoldContact: hold_contact,
+            c.ResumeContact: resume_contact,
+            c.TransferContact: transfer_contact,
+            c.CompleteContact: complete_contact,
+            c.EndWrapup: end_wrapup,
+            c.AbandonContact: abandon_contact,
+            c.RequestCallback: request_callback,
+        },
+        {
+            c.CreateContact: probe_contact_key,
+        },
+    )

@@ -13,6 +13,13 @@ from typing import Any, Protocol
 
 from kefu.domain.events import Event
 from kefu.domain.model import AgentSpec, QueueSpec
+from kefu.service.channel_ports import ChannelRepository
+from kefu.service.security_ports import (
+    AuditRepository,
+    SessionRepository,
+    TokenRepository,
+    UserRepository,
+)
 
 __all__ = [
     "AgentRepository",
@@ -23,6 +30,8 @@ __all__ = [
     "QueueRepository",
     "QueueRow",
     "Scheduler",
+    "SecurityUnitOfWork",
+    "SecurityUnitOfWorkFactory",
     "Site",
     "SiteRepository",
     "StateInterval",
@@ -137,7 +146,9 @@ class IdempotencyRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: ``with uow: ... uow.commit()``; leaving without commit rolls back."""
+    """One transaction: ``with uow: ... uow.commit()``; leaving without commit rolls back.
+    Every store (the SQL one, the in-memory one of tests and simulations) holds every
+    repository: routing, security (users, sessions, tokens, audit) and channels."""
 
     @property
     def sites(self) -> SiteRepository: ...
@@ -151,6 +162,16 @@ class UnitOfWork(Protocol):
     def intervals(self) -> IntervalRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -160,6 +181,11 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+SecurityUnitOfWork = UnitOfWork
+"""The unit of work as the security services use it (the same one)."""
+SecurityUnitOfWorkFactory = UnitOfWorkFactory
 
 
 class Scheduler(Protocol):

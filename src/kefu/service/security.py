@@ -12,8 +12,9 @@ from kefu.domain.time import Clock
 from kefu.service.accounts import Users
 from kefu.service.credentials import Credentials, SessionPolicy
 from kefu.service.passwords import PasswordPolicy, Passwords
+from kefu.service.ports import SecurityUnitOfWorkFactory
 from kefu.service.ratelimit import LoginLimits, LoginRateLimiter
-from kefu.service.security_ports import AuditEntry, AuditFilter, SecurityUnitOfWorkFactory
+from kefu.service.security_ports import AuditEntry, AuditFilter
 
 __all__ = ["Security", "security_from_settings"]
 

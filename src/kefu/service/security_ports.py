@@ -9,9 +9,7 @@ argon2 hashes. Instants are seconds since the Unix epoch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
-
-from kefu.service.ports import AgentRepository, SiteRepository
+from typing import Any, Protocol
 
 __all__ = [
     "ApiToken",
@@ -19,8 +17,6 @@ __all__ = [
     "AuditFilter",
     "AuditRepository",
     "LoginSession",
-    "SecurityUnitOfWork",
-    "SecurityUnitOfWorkFactory",
     "SessionRepository",
     "TokenRepository",
     "UserRecord",
@@ -138,30 +134,3 @@ class AuditRepository(Protocol):
     def list(self, where: AuditFilter, limit: int, offset: int) -> tuple[list[AuditEntry], int]:
         """Newest first: one page and the number of matching entries."""
         ...
-
-
-@runtime_checkable
-class SecurityUnitOfWork(Protocol):
-    """One transaction over the security tables (``with uow: ...; uow.commit()``), with
-    the sites and agents a user may be given."""
-
-    @property
-    def sites(self) -> SiteRepository: ...
-    @property
-    def agents(self) -> AgentRepository: ...
-    @property
-    def users(self) -> UserRepository: ...
-    @property
-    def sessions(self) -> SessionRepository: ...
-    @property
-    def tokens(self) -> TokenRepository: ...
-    @property
-    def audit(self) -> AuditRepository: ...
-
-    def __enter__(self) -> SecurityUnitOfWork: ...
-    def __exit__(self, *exc: object) -> None: ...
-    def commit(self) -> None: ...
-
-
-class SecurityUnitOfWorkFactory(Protocol):
-    def __call__(self) -> SecurityUnitOfWork: ...

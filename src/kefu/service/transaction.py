@@ -1,21 +1,27 @@
 """What a command handler sees while it runs under the engine's lock: the router, the
-instant, the engine's caches, and the writes to store with the command's events."""
+instant, the engine's caches, the writes to store with the command's events; and the table
+of handlers (:class:`HandlerTable`) through which a handler runs further commands in the
+same transaction (:meth:`Transaction.dispatch`).
+
+The table is assembled explicitly by the composition root (:mod:`kefu.bootstrap`), so what
+exists never depends on what was imported. A handler is ``async handler(tx, command)``; a
+preparer is ``async preparer(engine, command)``, run before the engine's lock (store reads
+that need no consistent state), and what it returns is the handler's ``tx.prepared``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from kefu.service.access import Principal
 from kefu.service.audit import audit_write
+from kefu.service.commands import Command
+from kefu.service.engine_state import EngineState
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, UnitOfWork
 from kefu.service.security_ports import AuditEntry
 from kefu.service.writer import Write
 
-if TYPE_CHECKING:
-    from kefu.service.engine import RoutingEngine
-
-__all__ = ["Transaction"]
+__all__ = ["Handler", "HandlerTable", "Preparer", "Transaction"]
 
 T = TypeVar("T")
 
@@ -27,13 +33,15 @@ class Transaction:
 
     def __init__(
         self,
-        engine: RoutingEngine,
+        engine: EngineState,
         now: float,
         actor: Principal | None = None,
         client: str | None = None,
         prepared: Any = None,
+        table: HandlerTable | None = None,
     ) -> None:
         self.engine = engine
+        self.table = table or HandlerTable()
         self.prepared = prepared
         self.router = engine.router
         self.now = now
@@ -42,6 +50,7 @@ class Transaction:
         self.writes: list[Write] = []
         self.on_success_updates: list[Callable[[], None]] = []
         self.idempotency: list[IdempotencyRecord] = []
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def sites(self) -> dict[str, Site]:
@@ -91,6 +100,64 @@ class Transaction:
         """Run ``update()`` when the handler returns without error (cache updates)."""
         self.on_success_updates.append(update)
 
+    def then(self, effect: Callable[[], None]) -> None:
+        """Run ``effect()`` once the command succeeded and its changes are stored (tell
+        listeners, send a reply): nothing leaves before the store has it."""
+        self.after_commit.append(effect)
+
+    async def dispatch(self, command: Command) -> Any:
+        """Handle ``command`` in this transaction (its changes are stored, or refused,
+        with the running command's); returns what its handler returns."""
+        handler = self.table.handler(type(command))
+        prepared, self.prepared = self.prepared, None
+        try:
+            return await handler(self, command)
+        finally:
+            self.prepared = prepared
+
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         """Run ``query(uow)`` against the store in a worker thread."""
         return await self.engine.read_store(query)
+
+
+Handler = Callable[[Transaction, Any], Awaitable[Any]]
+Preparer = Callable[[EngineState, Any], Awaitable[Any]]
+
+
+class HandlerTable:
+    """Command type → handler (and optional preparer). Each type has one handler: adding
+    a second is a wiring mistake and refused."""
+
+    def __init__(
+        self,
+        handlers: Mapping[type[Command], Handler] | None = None,
+        preparers: Mapping[type[Command], Preparer] | None = None,
+    ) -> None:
+        self._handlers: dict[type[Command], Handler] = {}
+        self._preparers: dict[type[Command], Preparer] = {}
+        self.include(handlers or {}, preparers)
+
+    def include(
+        self,
+        handlers: Mapping[type[Command], Handler],
+        preparers: Mapping[type[Command], Preparer] | None = None,
+    ) -> HandlerTable:
+        """Add handlers (and preparers); returns the table."""
+        for kind, handler in handlers.items():
+            if kind in self._handlers:
+                raise ValueError(f"{kind.__name__} has a handler already")
+            self._handlers[kind] = handler
+        self._preparers.update(preparers or {})
+        return self
+
+    def handler(self, kind: type[Command]) -> Handler:
+        handler = self._handlers.get(kind)
+        if handler is None:
+            raise TypeError(f"no handler for {kind.__name__}")
+        return handler
+
+    def preparer(self, kind: type[Command]) -> Preparer | None:
+        return self._preparers.get(kind)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._handlers

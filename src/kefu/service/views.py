@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from kefu.domain.errors import UnknownQueue
 from kefu.domain.model import ContactState
 from kefu.service.access import Visibility
+from kefu.service.engine_state import EngineState
 from kefu.service.errors import UnknownSite
-
-if TYPE_CHECKING:
-    from kefu.service.engine import RoutingEngine
 
 __all__ = [
     "Page",
@@ -67,13 +65,13 @@ def _page(items: Iterable[T], view: Callable[[T], dict[str, Any]], limit: int, o
 ALL = Visibility(None)
 
 
-def _check_site(engine: RoutingEngine, site_id: str | None, visible: Visibility = ALL) -> None:
+def _check_site(engine: EngineState, site_id: str | None, visible: Visibility = ALL) -> None:
     if site_id is not None and (site_id not in engine.sites or not visible.site(site_id)):
         raise UnknownSite(f"unknown site {site_id!r}", site_id=site_id)
 
 
 # -- sites ------------------------------------------------------------------------------
-def site_view(engine: RoutingEngine, site_id: str) -> dict[str, Any]:
+def site_view(engine: EngineState, site_id: str) -> dict[str, Any]:
     site = engine.sites[site_id]
     return {
         "site_id": site.site_id,
@@ -83,20 +81,20 @@ def site_view(engine: RoutingEngine, site_id: str) -> dict[str, Any]:
     }
 
 
-def get_site(engine: RoutingEngine, site_id: str) -> dict[str, Any]:
+def get_site(engine: EngineState, site_id: str) -> dict[str, Any]:
     _check_site(engine, site_id)
     return site_view(engine, site_id)
 
 
 def list_sites(
-    engine: RoutingEngine, limit: int = 50, offset: int = 0, visible: Visibility = ALL
+    engine: EngineState, limit: int = 50, offset: int = 0, visible: Visibility = ALL
 ) -> Page:
     ids = (s for s in sorted(engine.sites) if visible.site(s))
     return _page(ids, lambda s: site_view(engine, s), limit, offset)
 
 
 # -- queues -----------------------------------------------------------------------------
-def queue_view(engine: RoutingEngine, queue_id: str) -> dict[str, Any]:
+def queue_view(engine: EngineState, queue_id: str) -> dict[str, Any]:
     record = engine.router.queues[queue_id]
     row = engine.queue_rows.get(queue_id)
     out = record.spec.to_dict()
@@ -106,7 +104,7 @@ def queue_view(engine: RoutingEngine, queue_id: str) -> dict[str, Any]:
     return out
 
 
-def queue_site(engine: RoutingEngine, queue_id: str) -> tuple[str | None, bool]:
+def queue_site(engine: EngineState, queue_id: str) -> tuple[str | None, bool]:
     """The queue's owning site and whether it is shared."""
     row = engine.queue_rows.get(queue_id)
     if row is None:
@@ -115,7 +113,7 @@ def queue_site(engine: RoutingEngine, queue_id: str) -> tuple[str | None, bool]:
 
 
 def _queue_visible(
-    engine: RoutingEngine, queue_id: str, site_id: str | None, visible: Visibility = ALL
+    engine: EngineState, queue_id: str, site_id: str | None, visible: Visibility = ALL
 ) -> bool:
     owner, shared = queue_site(engine, queue_id)
     if not visible.queue(owner, shared):
@@ -123,14 +121,14 @@ def _queue_visible(
     return site_id is None or owner == site_id or shared
 
 
-def get_queue(engine: RoutingEngine, queue_id: str) -> dict[str, Any]:
+def get_queue(engine: EngineState, queue_id: str) -> dict[str, Any]:
     if queue_id not in engine.router.queues:
         raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id)
     return queue_view(engine, queue_id)
 
 
 def list_queues(
-    engine: RoutingEngine,
+    engine: EngineState,
     site_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -142,7 +140,7 @@ def list_queues(
 
 
 # -- agents -----------------------------------------------------------------------------
-def agent_view(engine: RoutingEngine, agent_id: str) -> dict[str, Any]:
+def agent_view(engine: EngineState, agent_id: str) -> dict[str, Any]:
     out = engine.router.agent(agent_id)
     spec = engine.router.agents[agent_id].spec.to_dict()
     for key in ("name", "site_id", "skills", "capacity", "exclusive"):
@@ -156,13 +154,13 @@ def agent_view(engine: RoutingEngine, agent_id: str) -> dict[str, Any]:
     return out
 
 
-def get_agent(engine: RoutingEngine, agent_id: str) -> dict[str, Any]:
+def get_agent(engine: EngineState, agent_id: str) -> dict[str, Any]:
     engine.router.agent(agent_id)  # raises UnknownAgent
     return agent_view(engine, agent_id)
 
 
 def list_agents(
-    engine: RoutingEngine,
+    engine: EngineState,
     site_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -180,20 +178,20 @@ def list_agents(
 
 
 # -- contacts ---------------------------------------------------------------------------
-def contact_view(engine: RoutingEngine, contact_id: str) -> dict[str, Any]:
+def contact_view(engine: EngineState, contact_id: str) -> dict[str, Any]:
     out = engine.router.contact(contact_id)
     row = engine.queue_rows.get(out["queue_id"])
     out["site_id"] = row.site_id if row else engine.router.queues[out["queue_id"]].spec.site_id
     return out
 
 
-def get_contact(engine: RoutingEngine, contact_id: str) -> dict[str, Any]:
+def get_contact(engine: EngineState, contact_id: str) -> dict[str, Any]:
     engine.router.contact(contact_id)  # raises UnknownContact
     return contact_view(engine, contact_id)
 
 
 def list_contacts(
-    engine: RoutingEngine,
+    engine: EngineState,
     site_id: str | None = None,
     queue_id: str | None = None,
     state: ContactState | None = None,
@@ -221,7 +219,7 @@ def list_contacts(
     return _page(ids, lambda c: contact_view(engine, c), limit, offset)
 
 
-def _held_in(engine: RoutingEngine, agent_id: str | None, visible: Visibility) -> bool:
+def _held_in(engine: EngineState, agent_id: str | None, visible: Visibility) -> bool:
     """Held by an agent of a visible site (a contact sent to another site's agent)."""
     if agent_id is None or visible.sites is None:
         return False
@@ -230,7 +228,7 @@ def _held_in(engine: RoutingEngine, agent_id: str | None, visible: Visibility) -
 
 
 def waiting_contacts(
-    engine: RoutingEngine,
+    engine: EngineState,
     queue_id: str,
     limit: int = 50,
     offset: int = 0,

@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
@@ -29,6 +29,8 @@ from kefu.web._http import client_address, origin_ok, user_of
 __all__ = ["LOGIN_CSRF_COOKIE", "AuthPages", "safe_next"]
 
 HERE = Path(__file__).resolve().parent
+FAVICON = HERE / "static" / "favicon.ico"
+ICON_CACHE = {"Cache-Control": "public, max-age=86400"}
 LOGIN_CSRF_COOKIE = "kefu_login_csrf"
 MAX_FIELD = 512
 MESSAGES = {
@@ -68,7 +70,9 @@ class AuthPages:
         self.settings = settings
         self.templates = templates
         self.router = APIRouter(include_in_schema=False)
-        self.router.add_api_route("/", self.front, methods=["GET"])
+        # HEAD too: uptime checks and link previews ask the front page with it.
+        self.router.add_api_route("/", self.front, methods=["GET", "HEAD"])
+        self.router.add_api_route("/favicon.ico", self.favicon, methods=["GET", "HEAD"])
         self.router.add_api_route("/login", self.login_page, methods=["GET"])
         self.router.add_api_route("/login", self.login, methods=["POST"])
         self.router.add_api_route("/logout", self.logout, methods=["POST"])
@@ -84,6 +88,10 @@ class AuthPages:
         if user is None:
             return RedirectResponse("/login", status_code=303)
         return RedirectResponse(home_of(user), status_code=303)
+
+    async def favicon(self) -> Response:
+        """The site's icon (browsers ask for it at this path; the API docs use it too)."""
+        return FileResponse(FAVICON, media_type="image/x-icon", headers=ICON_CACHE)
 
     async def account(self, request: Request) -> Response:
         user = await self.user(request)

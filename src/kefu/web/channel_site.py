@@ -28,7 +28,7 @@ class ChannelSite:
     def __init__(self, channels: ChannelService, settings: Settings, security: Security) -> None:
         self.channels = channels
         self.chat = ChatHub(channels, settings, wait_interval_s=settings.chat_wait_interval_s)
-        self.desktops = Desktops(channels)
+        self.desktops = Desktops(channels, grace_s=settings.agent_grace_s)
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)

@@ -180,6 +180,9 @@ class DesktopPages:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            # Before any await: a cancelled socket task must still count the desktop gone
+            # (the agent's grace period starts from it).
+            humans.leave(agent_id)
             self.guard.forget(websocket)
             self.sockets.pop(websocket, None)
             self._sent.pop(websocket, None)
@@ -188,27 +191,24 @@ class DesktopPages:
             self._outboxes.pop(websocket, None)
             outbox.put_nowait(None)
             await stop_task(sender, 1.0)
-            humans.leave(agent_id)
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
+        # The update names the contact's holder, read under the engine's lock when the
+        # change was made: the router is never read here, outside that lock.
+        holder = update.agent_id
         if update.kind == "typing" and update.who == "customer":
-            contact_id = update.contact_id
-            router = self.channels.engine.router
-            contact = router.contacts.get(contact_id) if contact_id else None
-            holder = contact.agent_id if contact is not None else None
             frame = {"type": "typing", "conversation_id": update.conversation_id}
             for websocket, agent_id in list(self.sockets.items()):
                 if agent_id == holder:
                     self._enqueue(websocket, frame)
             return
-        contact = self.channels.engine.router.contacts.get(update.contact_id or "")
-        if contact is None or contact.agent_id is None:
+        if holder is None:
             return
         if update.kind == "message":
-            self._push_message(contact.agent_id, update.conversation_id, update.seq)
+            self._push_message(holder, update.conversation_id, update.contact_id, update.seq)
         else:
-            self._mark({contact.agent_id})
+            self._mark({holder})
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         """The agents named by routing events (offers, accepts, states, transfers...);
@@ -258,11 +258,11 @@ class DesktopPages:
         }
         self._enqueue(websocket, {"type": "desktop", "view": view})
 
-    def _push_message(self, agent_id: str, conv_id: str, upto: int) -> None:
-        """Queue the agent's sockets the stored messages of ``conv_id`` up to number
-        ``upto`` they have not shown; a socket whose screen does not show the conversation
-        yet gets its whole screen instead (the conversation is new to it)."""
-        contact_id = self.channels.state.contact_of.get(conv_id)
+    def _push_message(self, agent_id: str, conv_id: str, contact_id: str | None, upto: int) -> None:
+        """Queue the agent's sockets the stored messages of ``conv_id`` (of contact
+        ``contact_id``) up to number ``upto`` they have not shown; a socket whose screen
+        does not show the conversation yet gets its whole screen instead (the
+        conversation is new to it)."""
         for websocket, holder in list(self.sockets.items()):
             if holder != agent_id:
                 continue

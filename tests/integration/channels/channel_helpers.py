@@ -9,9 +9,9 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kefu.adapters.channels.ports import InboundMessage
-from kefu.domain.conversations import ConversationBook, Placement
+from kefu.domain.conversations import ConversationBook, Direction, Message, Placement
 from kefu.domain.customers import CustomerDirectory
+from kefu.service.channel_ports import Inbound
 
 T = TypeVar("T")
 
@@ -40,19 +40,35 @@ class DeskSink:
 
     directory: CustomerDirectory = field(default_factory=CustomerDirectory)
     book: ConversationBook = field(init=False)
-    messages: list[InboundMessage] = field(default_factory=list)
+    messages: list[Inbound] = field(default_factory=list)
     placements: list[Placement] = field(default_factory=list)
     fail: bool = False
 
     def __post_init__(self) -> None:
         self.book = ConversationBook(identities=self.directory.identities)
 
-    def on_message(self, message: InboundMessage) -> None:
+    def on_message(self, message: Inbound) -> None:
         if self.fail:
             raise RuntimeError("the platform is unavailable")
-        link = self.directory.link(message.sender, at=message.received_at, name=message.sender_name)
+        link = self.directory.link(message.sender, at=message.at, name=message.sender_name)
         placement = self.book.receive(
-            link.customer_id, message.to_message(link.customer_id), thread_refs=message.thread_refs
+            link.customer_id,
+            _as_message(message, link.customer_id),
+            thread_refs=message.thread_refs,
         )
         self.messages.append(message)
         self.placements.append(placement)
+
+
+def _as_message(inbound: Inbound, author: str) -> Message:
+    """The conversation message of ``inbound`` by ``author`` (the customer it links to)."""
+    return Message(
+        Direction.INBOUND,
+        inbound.channel,
+        author,
+        inbound.text,
+        inbound.at,
+        subject=inbound.subject,
+        external_id=inbound.external_id,
+        attachments=inbound.attachments,
+    )

@@ -119,7 +119,7 @@ def test_given_chinese_mail_when_sent_over_smtp_then_sink_gets_decoded_message_a
     assert message.sender_name == "张三"
     assert message.external_id == "<m1@example.com>"
     assert message.recipients == (SUPPORT,)
-    assert message.received_at == 1_700_000_000.0
+    assert message.at == 1_700_000_000.0
     assert not desk.placements[0].joined
     customer = desk.directory.find(Identifier(IdentifierKind.EMAIL, "zhang.san@example.com"))
     assert customer is not None and customer.name == "张三"

@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from kefu.adapters.storage import SqlUnitOfWorkFactory, current_revision, head_revision, upgrade
 from kefu.adapters.storage.migrate import _config
+from kefu.bootstrap import channel_wing, routing_engine
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import RoutingEngine
@@ -41,13 +42,13 @@ class Chat:
 
 def _platform(database: Database) -> tuple[RoutingEngine, ChannelService]:
     counter = iter(range(1, 1000))
-    engine = RoutingEngine(
+    engine = routing_engine(
         SqlUnitOfWorkFactory(database.engine),
         ManualClock(1_800_000_000.0),
         scheduler=ManualScheduler(),
         new_id=lambda: f"db{next(counter)}-{id(engine)}",
     )
-    return engine, ChannelService(engine, gateways={Channel.CHAT: Chat()})
+    return engine, channel_wing(engine, gateways={Channel.CHAT: Chat()})
 
 
 def test_given_the_head_revision_when_downgraded_to_0002_then_only_later_tables_go(

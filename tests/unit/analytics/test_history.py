@@ -107,8 +107,8 @@ def test_given_a_contact_waiting_under_t_at_the_end_then_sl_leaves_it_out() -> N
     log.agent(-100, "a1")
     log.queued(10, "c1", "q")
     log.answer(10, 15, "c1", "a1")
-    log.queued(HOUR - 30, "late", "q")  # waits 30 s ≥ T at as_of: a failure
-    log.queued(HOUR - 5, "fresh", "q")  # waits 5 s < T: outcome not known
+    log.queued(HOUR - 30, "late", "q")  # waits 30 s > T at as_of: a failure
+    log.queued(HOUR - 5, "fresh", "q")  # waits 5 s ≤ T: outcome not known
     report = history_report(log.sorted(), T0, T0 + HOUR, as_of=T0 + HOUR)
     c = report.total.contacts
     assert (c.offered, c.answered, c.waiting_within_sl) == (3, 1, 1)
@@ -221,10 +221,32 @@ def test_given_a_contact_waiting_under_t_now_when_reported_live_then_sl_leaves_i
     log.queued(100, "c2", "q")
     acc = KpiAccumulator(900.0, start=T0)
     acc.consume_all(log.sorted())
-    assert acc.result(T0 + 105).total.service_level == pytest.approx(1.0)  # c2: 5 s < T
-    late = acc.result(T0 + 130).total  # c2 now waits 30 s ≥ T: a failure
+    assert acc.result(T0 + 105).total.service_level == pytest.approx(1.0)  # c2: 5 s ≤ T
+    late = acc.result(T0 + 130).total  # c2 now waits 30 s > T: a failure
     assert (late.waiting_within_sl, late.service_level) == (0, pytest.approx(1 / 2))
     assert acc.result(T0 + 105).total.waiting_within_sl == 1  # recounted for each instant
+
+
+def test_given_a_contact_waiting_exactly_t_when_reported_then_live_and_history_leave_it_out() -> (
+    None
+):
+    from kefu.analytics import KpiAccumulator
+
+    log = Log()
+    log.queue(-100, "q", sl_threshold_s=20.0)
+    log.agent(-100, "a1")
+    log.queued(10, "c1", "q")
+    log.answer(10, 15, "c1", "a1")
+    log.queued(100, "c2", "q")
+    acc = KpiAccumulator(900.0, start=T0)
+    acc.consume_all(log.sorted())
+    # c2 has waited exactly T: it may still be answered within T (answered at T counts).
+    at_t = acc.result(T0 + 120).total
+    assert (at_t.waiting_within_sl, at_t.service_level) == (1, pytest.approx(1.0))
+    past_t = acc.result(T0 + 120.5).total
+    assert (past_t.waiting_within_sl, past_t.service_level) == (0, pytest.approx(1 / 2))
+    report = history_report(log.sorted(), T0, T0 + HOUR, as_of=T0 + 120)
+    assert report.total.contacts.waiting_within_sl == at_t.waiting_within_sl
 
 
 def test_given_a_callback_and_an_overflow_when_reported_then_both_are_counted() -> None:

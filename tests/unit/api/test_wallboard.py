@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
+from kefu.service.wallboard import CHART_S
+
 V1 = "/api/v1"
 
 
@@ -63,6 +65,10 @@ def test_given_a_connected_wallboard_when_contacts_arrive_then_figures_change_li
         assert snap["agent_counts"]["busy"] == 1
         busy = next(a for a in snap["agents"] if a["agent_id"] == "a1")
         assert busy["activity"] == "busy"
+        # The chart is rebuilt at most every CHART_S of the (manual) clock: one drawn
+        # while the contact waited shows no SL yet (its outcome was not known).
+        center.clock.advance(CHART_S)
+        snap = next_matching(ws, lambda s: s["history"]["sl"][-1][1] is not None)
         assert snap["history"]["sl"][-1][1] == 1.0
 
 

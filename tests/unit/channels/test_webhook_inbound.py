@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.adapters.channels.ports import InboundMessage, InMemorySeenMessages
+from kefu.adapters.channels.ports import InMemorySeenMessages
 from kefu.adapters.channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signed_headers
 from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, handle_webhook
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
+from kefu.service.channel_ports import Inbound
 
 SECRET = b"s3cret-shared-with-the-provider"
 NOW = 1_700_000_000.0
@@ -23,10 +24,10 @@ CONFIG = WebhookConfig(secrets=(SECRET,), tolerance_s=300.0, max_body_bytes=32_7
 
 @dataclass
 class RecordingSink:
-    received: list[InboundMessage] = field(default_factory=list)
+    received: list[Inbound] = field(default_factory=list)
     fail: bool = False
 
-    def on_message(self, message: InboundMessage) -> None:
+    def on_message(self, message: Inbound) -> None:
         if self.fail:
             raise RuntimeError("database unavailable")
         self.received.append(message)
@@ -71,7 +72,7 @@ def test_given_signed_sms_when_delivered_then_accepted_as_inbound_message(handle
         ("95588",),
         NOW - 3,
     )
-    assert message.received_at == NOW
+    assert message.at == NOW
     assert result.to_dict() == {
         "status": "accepted",
         "reason": "accepted",
@@ -266,7 +267,7 @@ def test_given_a_store_failure_naming_its_host_when_delivered_then_the_503_does_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class HostNamingSink:
-        def on_message(self, message: InboundMessage) -> None:
+        def on_message(self, message: Inbound) -> None:
             raise ConnectionError('connection to server at "db.internal" (10.2.3.4), port 5432')
 
     failed = WebhookHandler(CONFIG, HostNamingSink(), InMemorySeenMessages())

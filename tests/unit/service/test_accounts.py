@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
 from kefu.domain.errors import AlreadyExists, ValidationError
 from kefu.domain.model import AgentSpec
 from kefu.service.access import Role, Scope
@@ -35,7 +34,7 @@ def security(clock: ManualClock) -> Security:
     routing.store.sites["sh"] = Site("sh", "上海")
     routing.store.agents["a1"] = AgentSpec("a1", site_id="sh")
     return Security(
-        SecuredUnitOfWorkFactory(routing),
+        routing,
         clock,
         passwords=CHEAP,
         limits=LoginLimits(free_failures=3, per_address=5, window_s=60, backoff_s=60),

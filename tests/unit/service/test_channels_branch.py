@@ -10,8 +10,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 from test_channels_service import Desk, Outbox
 
+from kefu.bootstrap import branch_wing
 from kefu.domain.errors import UnknownQueue, ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
+from kefu.service import ServiceUnavailable
 from kefu.service import commands as c
 from kefu.service.branch import BranchDesk
 from kefu.service.channel_views import customer_panel
@@ -26,7 +28,7 @@ async def hall(desk: Desk) -> BranchDesk:
     await e(c.DefineQueue(QueueSpec("bank", Channel.BRANCH, aht_s=360, name="银行业务"), "hall"))
     for n, agent_id in enumerate(COUNTERS, start=1):
         await e(c.DefineAgent(AgentSpec(agent_id, site_id="hall", name=f"{n}号窗口")))
-    branch = BranchDesk(desk.channels, timezone="Asia/Shanghai", notify_ahead=3)
+    branch = branch_wing(desk.channels, timezone="Asia/Shanghai", notify_ahead=3)
     await branch.start()
     return branch
 
@@ -78,10 +80,11 @@ def test_given_counters_when_calling_next_then_numbers_go_in_order_and_show_on_d
         await branch.call_next("counter-2")
         await desk.settle()
         shown = branch.display(desk.engine.router)
-        assert [(x["ticket"], x["counter"]) for x in shown["called"]] == [
-            ("A003", "2号窗口"),
-            ("A002", "1号窗口"),
-            ("A001", "1号窗口"),
+        # Counters show by number (the order their agents were defined), not by name.
+        assert [(x["ticket"], x["counter_no"], x["counter"]) for x in shown["called"]] == [
+            ("A003", 2, "2号窗口 Counter 2"),
+            ("A002", 1, "1号窗口 Counter 1"),
+            ("A001", 1, "1号窗口 Counter 1"),
         ]
         b001 = desk.engine.router.contacts[tickets[0]["contact_id"]]
         assert b001.state.value == "completed"
@@ -99,7 +102,7 @@ def test_given_a_ready_counter_when_a_ticket_is_drawn_then_it_is_called_at_once(
     async def scenario(desk: Desk, branch: BranchDesk) -> None:
         await desk.engine.execute(c.SetAgentState("counter-3", "ready"))
         ticket = await branch.issue("mobile")
-        assert ticket["state"] == "active" and ticket["counter"] == "3号窗口"
+        assert ticket["state"] == "active" and ticket["counter"] == "3号窗口 Counter 3"
 
     run(scenario)
 
@@ -151,7 +154,7 @@ def test_given_a_restart_then_numbering_continues_and_calls_come_back() -> None:
 
         again = Desk(desk.store, prefix="r")
         await again.start(seed=False)
-        branch2 = BranchDesk(again.channels)
+        branch2 = branch_wing(again.channels)
         await branch2.start()
         assert (await branch2.issue("mobile"))["ticket"] == "B003"
         assert [x["ticket"] for x in branch2.display(again.engine.router)["called"]] == ["B001"]
@@ -160,3 +163,48 @@ def test_given_a_restart_then_numbering_continues_and_calls_come_back() -> None:
         await again.engine.stop()
 
     asyncio.run(scenario())
+
+
+def test_given_an_sms_wish_whose_write_failed_then_no_sms_goes_out() -> None:
+    async def scenario(desk: Desk, branch: BranchDesk) -> None:
+        sms = Outbox("sms")
+        desk.channels.set_gateway(Channel.BRANCH, sms)
+        for _ in range(5):
+            await branch.issue("mobile")
+        mine = await branch.issue("mobile", phone="13900001111")
+        desk.store.store.fail_next_commit = True
+        with pytest.raises(ServiceUnavailable):
+            await branch.sms_instead(mine["contact_id"], "13900001111")
+        # The wish was never stored: memory must not keep it and send an SMS later.
+        for _ in range(4):
+            await branch.call_next("counter-1")
+            await desk.settle()
+        assert (await branch.ticket(mine["contact_id"]))["ahead"] <= 3
+        assert sms.sent == []
+
+    run(scenario)
+
+
+def test_given_two_waiting_at_a_service_the_counter_lacks_when_calling_next_then_it_says_why() -> (
+    None
+):
+    async def scenario(desk: Desk, branch: BranchDesk) -> None:
+        e = desk.engine.execute
+        vip = QueueSpec("vip", Channel.BRANCH, {"vip": 1}, aht_s=300, name="贵宾 VIP")
+        await e(c.DefineQueue(vip, "hall"))
+        await branch.issue("vip")
+        await branch.issue("vip")
+        view = await branch.call_next("counter-1")
+        assert view["serving"] == [] and view["counter_no"] == 1
+        # Two wait, but at a service whose skill counter 1 lacks: it says so.
+        assert view["idle"] == {"code": "nobody_waiting", "waiting_elsewhere": 2, "held": 0}
+        await e(c.DefineAgent(AgentSpec("vip.desk", {"vip": 3}, site_id="hall")))
+        await e(c.SetAgentState("vip.desk", "not_ready", "lunch"))
+        paused = branch.counter_view(desk.engine.router, "vip.desk")
+        assert paused["idle"]["code"] == "paused" and paused["counter_no"] == 8
+        served = await branch.call_next("vip.desk")
+        assert served["idle"] is None and served["serving"][0]["ticket"] == "C001"
+        with pytest.raises(ValidationError, match="窗口"):
+            await branch.call_next("nobody")
+
+    run(scenario)

@@ -9,17 +9,17 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from kefu.adapters.storage.channel_memory import MemoryChannelUnitOfWorkFactory
+from kefu.bootstrap import channel_wing, routing_engine
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
-from kefu.service import RoutingEngine, ServiceUnavailable
+from kefu.service import ServiceUnavailable
 from kefu.service import commands as c
 from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel, NotHolder
 from kefu.service.channel_ports import Inbound, OutboundReply
 from kefu.service.channel_views import conversation_view, customer_panel, wait_info
-from kefu.service.channels import ChannelService, ChannelUpdate
+from kefu.service.channels import ChannelUpdate
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 EMAIL = Identifier(IdentifierKind.EMAIL, "Zhang.San@Example.com")
@@ -48,13 +48,11 @@ class Outbox:
 class Desk:
     """An engine and its channel service on one in-memory store (routing and channels)."""
 
-    def __init__(
-        self, store: MemoryChannelUnitOfWorkFactory | None = None, prefix: str = "k"
-    ) -> None:
-        self.store = store or MemoryChannelUnitOfWorkFactory(InMemoryUnitOfWorkFactory())
+    def __init__(self, store: InMemoryUnitOfWorkFactory | None = None, prefix: str = "k") -> None:
+        self.store = store or InMemoryUnitOfWorkFactory()
         self.clock = ManualClock(1_700_000_000.0)
         counter = iter(range(1, 10_000))
-        self.engine = RoutingEngine(
+        self.engine = routing_engine(
             self.store,
             self.clock,
             scheduler=ManualScheduler(),
@@ -63,7 +61,7 @@ class Desk:
         )
         self.email = Outbox("mail")
         self.sms = Outbox("sms")
-        self.channels = ChannelService(
+        self.channels = channel_wing(
             self.engine, gateways={Channel.EMAIL: self.email, Channel.SMS: self.sms}
         )
         self.updates: list[ChannelUpdate] = []
@@ -160,10 +158,10 @@ def test_given_a_reply_in_the_thread_when_received_then_it_joins_without_a_new_c
 def test_given_the_same_message_twice_when_received_then_the_second_is_a_duplicate() -> None:
     async def scenario(desk: Desk) -> None:
         first = await desk.channels.receive(mail("hello", 1))
-        records = len(desk.store.memory.records)
+        records = len(desk.store.store.records)
         again = await desk.channels.receive(mail("hello", 1))
         assert again.duplicate and again.conversation_id == first.conversation_id
-        assert len(desk.store.memory.records) == records
+        assert len(desk.store.store.records) == records
         assert len(desk.engine.router.contacts) == 1
 
     run(scenario)
@@ -192,7 +190,7 @@ def test_given_a_chat_topic_when_received_then_the_topic_selects_the_queue() -> 
 
 def test_given_bad_inbound_when_received_then_refused_and_nothing_is_stored() -> None:
     async def scenario(desk: Desk) -> None:
-        records = len(desk.store.memory.records)
+        records = len(desk.store.store.records)
         empty = Inbound(Channel.EMAIL, (EMAIL,), "  ", 1.0, "<empty@customer.example>")
         with pytest.raises(ValidationError):
             await desk.channels.receive(empty)
@@ -201,7 +199,7 @@ def test_given_bad_inbound_when_received_then_refused_and_nothing_is_stored() ->
         social = Identifier(IdentifierKind.SOCIAL, "weibo:@张三")
         with pytest.raises(NoQueueForChannel):
             await desk.channels.receive(Inbound(Channel.SOCIAL, (social,), "hi", 1.0, "p1"))
-        assert len(desk.store.memory.records) == records
+        assert len(desk.store.store.records) == records
         assert list(desk.channels.state.directory.customers()) == []
 
     run(scenario)
@@ -370,9 +368,7 @@ def test_given_a_restart_then_customers_and_conversations_come_back_from_the_sto
 def test_given_a_failed_store_write_then_the_channel_state_is_rebuilt_from_the_store() -> None:
     async def scenario(desk: Desk) -> None:
         await desk.channels.receive(mail("stored", 1))
-        inner = desk.store.inner
-        assert isinstance(inner, InMemoryUnitOfWorkFactory)
-        inner.store.fail_next_commit = True
+        desk.store.store.fail_next_commit = True
         with pytest.raises(ServiceUnavailable):
             await desk.channels.receive(mail("lost", 2))
         # The next command finds the rebuilt router and reloads what was stored.

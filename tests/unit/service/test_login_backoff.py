@@ -12,7 +12,6 @@ from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.adapters.storage.memory import SecuredUnitOfWorkFactory
 from kefu.domain.errors import ValidationError
 from kefu.service.errors import NotAuthenticated, TooManyRequests
 from kefu.service.passwords import PasswordPolicy, Passwords, common_passwords
@@ -33,17 +32,17 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def store() -> SecuredUnitOfWorkFactory:
-    return SecuredUnitOfWorkFactory(InMemoryUnitOfWorkFactory())
+def store() -> InMemoryUnitOfWorkFactory:
+    return InMemoryUnitOfWorkFactory()
 
 
-def security_on(store: SecuredUnitOfWorkFactory, clock: ManualClock) -> Security:
+def security_on(store: InMemoryUnitOfWorkFactory, clock: ManualClock) -> Security:
     """One server's security layer (its own in-process limiter) on the shared store."""
     return Security(store, clock, passwords=CHEAP, limits=LIMITS)
 
 
 @pytest.fixture
-def security(store: SecuredUnitOfWorkFactory, clock: ManualClock) -> Security:
+def security(store: InMemoryUnitOfWorkFactory, clock: ManualClock) -> Security:
     made = security_on(store, clock)
     made.users.create(username="admin", password=PASSWORD, role="admin")
     return made
@@ -104,7 +103,7 @@ def test_given_an_admin_unlock_then_the_failed_client_may_try_at_once_and_it_is_
 
 
 def test_given_an_unlock_made_by_another_process_then_this_server_forgets_the_failures(
-    security: Security, store: SecuredUnitOfWorkFactory, clock: ManualClock
+    security: Security, store: InMemoryUnitOfWorkFactory, clock: ManualClock
 ) -> None:
     fail(security, "10.0.0.9", 5)
     clock.advance(1)
@@ -171,7 +170,7 @@ def test_given_a_listed_password_with_any_case_and_trailing_digits_then_refused(
 
 
 def test_given_a_user_with_a_now_common_password_when_it_logs_in_then_it_is_still_accepted(
-    security: Security, store: SecuredUnitOfWorkFactory
+    security: Security, store: InMemoryUnitOfWorkFactory
 ) -> None:
     # A hash made before the rules, with other costs: the rehash at login must not refuse it.
     old_hash = PasswordHasher(time_cost=2, memory_cost=64, parallelism=1).hash("password1234")

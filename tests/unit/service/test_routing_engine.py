@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
 from kefu.domain.errors import AgentAtCapacity, OfferNotPending, UnknownQueue
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
@@ -29,7 +30,7 @@ class Center:
         self.clock = ManualClock(10_000.0)
         self.scheduler = ManualScheduler()
         counter = iter(range(1, 10_000))
-        self.engine = RoutingEngine(
+        self.engine = routing_engine(
             self.store,
             self.clock,
             scheduler=self.scheduler,
@@ -192,7 +193,7 @@ def test_given_a_busy_agent_asking_for_a_break_then_it_starts_when_the_call_ends
 
 
 def test_given_an_engine_not_started_when_a_command_comes_then_unavailable() -> None:
-    engine = RoutingEngine(InMemoryUnitOfWorkFactory(), ManualClock())
+    engine = routing_engine(InMemoryUnitOfWorkFactory(), ManualClock())
     with pytest.raises(ServiceUnavailable):
         asyncio.run(engine.execute(c.CreateSite("x", "x")))
 
@@ -221,7 +222,7 @@ def test_given_any_command_sequence_when_the_engine_restarts_then_views_are_iden
                 await _act(engine, action, agent_id)
             except Exception as exc:  # refused commands are part of the sequence
                 assert hasattr(exc, "error_id"), exc
-        again = RoutingEngine(center.store, center.clock)
+        again = routing_engine(center.store, center.clock)
         await again.start()
         for fn in (views.list_contacts, views.list_agents, views.list_queues):
             assert (await again.query(fn)).items == (await engine.query(fn)).items

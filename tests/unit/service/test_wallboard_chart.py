@@ -37,3 +37,27 @@ def test_given_snapshots_within_chart_s_then_figures_move_and_the_chart_waits() 
         assert later["history"] != first["history"]
 
     asyncio.run(scenario())
+
+
+def test_given_a_contact_ringing_at_minute_one_then_sl_today_waits_for_its_outcome() -> None:
+    async def scenario() -> None:
+        center = Center()
+        await center.setup()
+        projection = WallboardProjection(center.engine, "UTC")
+        center.engine.subscribe(projection.consume)
+        await projection.load()
+        await center.engine.execute(c.SetAgentState("a1", "ready"))
+        made = await center.engine.execute(c.CreateContact("voice"))  # offered to a1: ringing
+        center.clock.advance(5.0)
+
+        def voice() -> dict:
+            snap = projection.snapshots([None])[None]
+            return next(q for q in snap["queues"] if q["queue_id"] == "voice")
+
+        ringing = await center.engine.query(lambda _e: voice())
+        assert (ringing["offered"], ringing["service_level"]) == (1, None)  # not 0 %
+        await center.engine.execute(c.AcceptOffer(made["contact_id"], made["offer_id"], "a1"))
+        answered = await center.engine.query(lambda _e: voice())
+        assert answered["service_level"] == 1.0
+
+    asyncio.run(scenario())

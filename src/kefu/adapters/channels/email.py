@@ -1,6 +1,6 @@
 """The e-mail channel, inbound: an SMTP listener (aiosmtpd) on a configurable host and port.
 
-Each accepted message becomes an :class:`~kefu.adapters.channels.ports.InboundMessage` for the
+Each accepted message becomes an :class:`~kefu.service.channel_ports.Inbound` for the
 sink, with its attachments stored first. SMTP answers:
 
 * ``250`` accepted;
@@ -29,13 +29,14 @@ from kefu.adapters.channels.attachments import AttachmentStore
 from kefu.adapters.channels.email_parse import EmailLimits, ParsedEmail, parse_email
 from kefu.adapters.channels.email_quota import SenderQuota
 from kefu.adapters.channels.errors import MalformedMessage, MessageTooLarge
-from kefu.adapters.channels.ports import InboundMessage, InboundSink
+from kefu.adapters.channels.ports import InboundSink
 from kefu.adapters.clock import SystemClock
 from kefu.domain.conversations import AttachmentMeta
 from kefu.domain.customer_errors import InvalidIdentifier
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
 from kefu.domain.time import Clock
+from kefu.service.channel_ports import Inbound
 
 __all__ = ["EmailInboundConfig", "EmailListener"]
 
@@ -155,12 +156,12 @@ class _Handler:
         sender: Identifier,
         envelope: Any,
         attachments: tuple[AttachmentMeta, ...],
-    ) -> InboundMessage:
-        return InboundMessage(
+    ) -> Inbound:
+        return Inbound(
             channel=Channel.EMAIL,
             sender=(sender,),
             text=parsed.text,
-            received_at=self._clock.now(),
+            at=self._clock.now(),
             external_id=parsed.message_id,
             sender_name=parsed.from_name,
             subject=parsed.subject,

@@ -1,67 +1,20 @@
 """The ports between channel adapters and the rest of kefu.
 
-Adapters turn traffic into an :class:`InboundMessage` and hand it to an :class:`InboundSink`
-(the server implements it; tests use a hand-written one). :class:`SeenMessages` remembers
-provider message ids so a replayed delivery is ignored. Instants are seconds since the Unix
-epoch.
+Adapters turn traffic into an :class:`~kefu.service.channel_ports.Inbound` (the service's
+own value) and hand it to an :class:`InboundSink` (the server implements it; tests use a
+hand-written one). :class:`SeenMessages` remembers provider message ids so a replayed
+delivery is ignored. Instants are seconds since the Unix epoch.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Protocol
 
-from kefu.domain.conversations import AttachmentMeta, Direction, Message
-from kefu.domain.customers import Identifier
-from kefu.domain.model import Channel
+from kefu.service.channel_ports import Inbound
 
-__all__ = ["InMemorySeenMessages", "InboundMessage", "InboundSink", "SeenMessages"]
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A message from a customer on any channel.
-
-    ``sender`` lists the identifiers naming the customer (an e-mail address, a phone number,
-    a social handle); ``external_id`` is the channel's id for the message (an e-mail
-    Message-ID, a social post id, a provider message id); ``thread_refs`` the ids of earlier
-    messages it answers, most recent first; ``recipients`` the mailbox or number it was sent
-    to (which can select the queue); ``received_at``/``sent_at`` are seconds.
-    """
-
-    channel: Channel
-    sender: tuple[Identifier, ...]
-    text: str
-    received_at: float
-    external_id: str
-    sender_name: str = ""
-    subject: str = ""
-    thread_refs: tuple[str, ...] = ()
-    recipients: tuple[str, ...] = ()
-    attachments: tuple[AttachmentMeta, ...] = ()
-    sent_at: float | None = None
-    public: bool = False
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
-
-    def to_message(self, author: str) -> Message:
-        """The conversation message for ``author`` (the customer id it was linked to)."""
-        return Message(
-            Direction.INBOUND,
-            self.channel,
-            author,
-            self.text,
-            self.received_at,
-            subject=self.subject,
-            external_id=self.external_id,
-            attachments=self.attachments,
-        )
+__all__ = ["InMemorySeenMessages", "InboundSink", "SeenMessages"]
 
 
 class InboundSink(Protocol):
@@ -69,7 +22,7 @@ class InboundSink(Protocol):
     the SMTP listener); raising refuses the message, which the adapter answers with a
     temporary failure so the sender retries, and stores nothing."""
 
-    def on_message(self, message: InboundMessage) -> None: ...
+    def on_message(self, message: Inbound) -> None: ...
 
 
 class SeenMessages(Protocol):

@@ -23,12 +23,11 @@ from typing import Any
 from kefu.adapters.channels.attachments import AttachmentStore
 from kefu.adapters.channels.email import EmailInboundConfig, EmailListener
 from kefu.adapters.channels.email_send import EmailSender, SmtpRelayConfig
-from kefu.adapters.channels.ports import InboundMessage
 from kefu.adapters.channels.webhook import WebhookConfig, WebhookHandler, WebhookResult
 from kefu.adapters.channels.webhook_models import OutboundSms, OutboundSocialReply
 from kefu.adapters.channels.webhook_send import WebhookSender, WebhookSenderConfig
 from kefu.config import Settings
-from kefu.service.channel_ports import ChannelUnitOfWork, Inbound, OutboundReply
+from kefu.service.channel_ports import Inbound, OutboundReply
 from kefu.service.channels import ChannelService
 from kefu.service.ports import UnitOfWorkFactory
 
@@ -41,29 +40,10 @@ __all__ = [
     "SocialGateway",
     "StoredSeenMessages",
     "channel_server",
-    "to_inbound",
 ]
 
 log = logging.getLogger(__name__)
 SEEN_RETENTION_S = 7 * 86400.0
-
-
-def to_inbound(message: InboundMessage) -> Inbound:
-    """The service's form of an adapter's inbound message."""
-    return Inbound(
-        message.channel,
-        message.sender,
-        message.text,
-        message.received_at,
-        message.external_id,
-        sender_name=message.sender_name,
-        subject=message.subject,
-        thread_refs=message.thread_refs,
-        recipients=message.recipients,
-        attachments=message.attachments,
-        public=message.public,
-        metadata=message.metadata,
-    )
 
 
 class ServiceSink:
@@ -78,12 +58,10 @@ class ServiceSink:
         self.loop = loop
         self.timeout_s = timeout_s
 
-    def on_message(self, message: InboundMessage) -> None:
+    def on_message(self, message: Inbound) -> None:
         if self.loop.is_running() and _on_loop(self.loop):
             raise RuntimeError("ServiceSink.on_message must be called from another thread")
-        future = asyncio.run_coroutine_threadsafe(
-            self.channels.receive(to_inbound(message)), self.loop
-        )
+        future = asyncio.run_coroutine_threadsafe(self.channels.receive(message), self.loop)
         future.result(self.timeout_s)
 
 
@@ -105,8 +83,6 @@ class StoredSeenMessages:
 
     def claim(self, key: str, now: float) -> bool:
         with self.uow_factory() as uow:
-            if not isinstance(uow, ChannelUnitOfWork):
-                raise RuntimeError("the store has no channel tables")
             if not uow.channels.claim_seen(key, now):
                 return False
             self._claims += 1
@@ -117,9 +93,8 @@ class StoredSeenMessages:
 
     def release(self, key: str) -> None:
         with self.uow_factory() as uow:
-            if isinstance(uow, ChannelUnitOfWork):
-                uow.channels.release_seen(key)
-                uow.commit()
+            uow.channels.release_seen(key)
+            uow.commit()
 
 
 class EmailGateway:

@@ -31,11 +31,12 @@ from typing import Any, Literal
 
 from pydantic import ValidationError as PydanticValidationError
 
-from kefu.adapters.channels.ports import InboundMessage, InboundSink, SeenMessages
+from kefu.adapters.channels.ports import InboundSink, SeenMessages
 from kefu.adapters.channels.signing import SignatureError, verify
 from kefu.adapters.channels.webhook_models import INBOUND_PAYLOAD, SmsIn, SocialPostIn
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
+from kefu.service.channel_ports import Inbound
 
 __all__ = ["WebhookConfig", "WebhookHandler", "WebhookResult", "handle_webhook"]
 
@@ -69,7 +70,7 @@ class WebhookResult:
     http_status: int
     reason: str
     detail: str
-    message: InboundMessage | None = None
+    message: Inbound | None = None
     errors: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,13 +94,13 @@ def _errors(exc: PydanticValidationError) -> tuple[Mapping[str, str], ...]:
     )
 
 
-def _message(payload: SmsIn | SocialPostIn, now: float) -> InboundMessage:
+def _message(payload: SmsIn | SocialPostIn, now: float) -> Inbound:
     if isinstance(payload, SmsIn):
-        return InboundMessage(
+        return Inbound(
             channel=Channel.SMS,
             sender=(Identifier(IdentifierKind.PHONE, payload.sender),),
             text=payload.text,
-            received_at=now,
+            at=now,
             external_id=payload.message_id,
             recipients=(payload.to,) if payload.to else (),
             sent_at=payload.sent_at,
@@ -108,11 +109,11 @@ def _message(payload: SmsIn | SocialPostIn, now: float) -> InboundMessage:
     metadata = {"platform": payload.platform, "message_id": payload.message_id}
     if payload.url:
         metadata["url"] = payload.url
-    return InboundMessage(
+    return Inbound(
         channel=Channel.SOCIAL,
         sender=(payload.identifier(),),
         text=payload.text,
-        received_at=now,
+        at=now,
         external_id=payload.post_id or payload.message_id,
         sender_name=payload.author_name,
         thread_refs=(payload.in_reply_to,) if payload.in_reply_to else (),

@@ -12,6 +12,7 @@ from kefu.adapters.demo.traffic import TrafficGenerator
 from kefu.config import Settings
 from kefu.domain.model import ContactState
 from kefu.service import RoutingEngine
+from kefu.service.branch import BranchDesk
 
 __all__ = ["DemoRun", "DemoSummary"]
 
@@ -51,6 +52,8 @@ class DemoRun:
         self.engine: RoutingEngine | None = None
         self.taken: Callable[[str], bool] | None = None
         """Agents a person works as at a desktop (the simulation steps aside for them)."""
+        self.branch: BranchDesk | None = None
+        """The hall's desk: synthetic tickets and simulated clerks (none without it)."""
         self.traffic: TrafficGenerator | None = None
         self.summary: DemoSummary | None = None
 
@@ -60,7 +63,11 @@ class DemoRun:
         credentials = await create_demo_users(engine, self.settings)
         if self.announce is not None:
             self.announce(created, credentials)
-        self.traffic = TrafficGenerator(engine, rate=self.rate, seed=self.seed, taken=self.taken)
+        self.traffic = TrafficGenerator(
+            engine, rate=self.rate, seed=self.seed, taken=self.taken, branch=self.branch
+        )
+        if self.branch is not None:
+            self.branch.declines = self.traffic.declines
         await self.traffic.start()
         if self.duration_s is not None and self.request_exit is not None:
             asyncio.get_running_loop().call_later(self.duration_s, self.request_exit)
@@ -68,6 +75,8 @@ class DemoRun:
     async def stop(self) -> None:
         if self.traffic is not None:
             await self.traffic.stop()
+        if self.branch is not None:
+            self.branch.declines = None
         self.summary = await self._engine().query(_summarize)
 
     def _engine(self) -> RoutingEngine:

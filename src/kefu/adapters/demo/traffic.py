@@ -1,6 +1,16 @@
 """The demo's traffic: synthetic customers (Chinese and English names) arriving as Poisson
 processes, and simulated agents who accept, handle (sometimes with hold), complete and
-take the odd break — all through the same commands the API sends.
+take the odd break — all through the same commands the API sends. Branch tickets are
+taken at the kiosk's service and called by simulated counter clerks.
+
+Simulated agents serve only synthetic customers (contacts with the attribute
+:data:`~kefu.adapters.demo.seed.SYNTHETIC`), and people only people. A contact from a
+person (a chat on ``/chat/demo``, an e-mail, a kiosk ticket) may still be offered to a
+simulated agent, since people pick any chat topic and any queue an admin adds: the
+simulated agent rejects it at once, and the router never offers it to that agent again
+(its place in line is kept), so it waits for a person logged in as an agent who is not
+simulated. Likewise a synthetic customer offered to a person is handed back at once, so
+the person's desktop shows only people, who write back.
 
 ``rate`` multiplies every queue's arrival rate (tests use a high one to see traffic within
 seconds). Races are normal (a customer hangs up while an agent accepts): refused commands
@@ -16,11 +26,13 @@ import random
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-from kefu.adapters.demo.seed import AGENTS, TRAFFIC, QueueTraffic
+from kefu.adapters.demo.seed import AGENTS, SYNTHETIC, TRAFFIC, QueueTraffic
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
+from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
 from kefu.service import commands as c
+from kefu.service.branch import BranchDesk
 from kefu.service.ports import StoredEvent
 
 __all__ = ["TrafficGenerator"]
@@ -64,6 +76,7 @@ class TrafficGenerator:
         agents: Sequence[str] = DEMO_AGENTS,
         break_chance: float = 0.04,
         taken: Callable[[str], bool] | None = None,
+        branch: BranchDesk | None = None,
     ) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0, not {rate}")
@@ -75,6 +88,9 @@ class TrafficGenerator:
         self.taken = taken or (lambda _agent_id: False)
         """Agents a person works as at a desktop: the simulation leaves them alone."""
         self.break_chance = break_chance
+        self.branch = branch
+        """Issues the synthetic tickets and calls the next one for simulated clerks (no
+        branch traffic without it)."""
         self.created = 0
         self._queue_of: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -87,6 +103,20 @@ class TrafficGenerator:
         await self._adopt()
         for queue_id, traffic in self.traffic.items():
             self._spawn(self._arrivals(queue_id, traffic))
+        for agent_id in sorted(self.agents):  # a counter calls its first number itself
+            if self.branch is not None and self._is_counter(agent_id):
+                self._spawn(self._call_next(agent_id, 0.0))
+
+    def declines(self, agent_id: str, attributes: Mapping[str, str]) -> bool:
+        """Whether ``agent_id`` must not serve a contact with ``attributes``: a simulated
+        agent a person's contact, a person (an agent not simulated, or one a person works
+        as) a synthetic customer, who would never write back."""
+        simulated = agent_id in self.agents and not self.taken(agent_id)
+        return simulated != (attributes.get(SYNTHETIC[0]) == SYNTHETIC[1])
+
+    def _is_counter(self, agent_id: str) -> bool:
+        record = self.engine.router.agents.get(agent_id)
+        return record is not None and record.capacity.get(Channel.BRANCH, 0) > 0
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -115,22 +145,28 @@ class TrafficGenerator:
     async def _adopt(self) -> None:
         """After a restart: carry on with the contacts the simulated agents hold."""
 
-        def held(engine: RoutingEngine) -> list[tuple[str, str, str, str | None]]:
+        def held(engine: RoutingEngine) -> list[tuple[str, str, str, str | None, bool]]:
             out = []
             for agent_id in self.agents:
                 record = engine.router.agents.get(agent_id)
                 if record is None:
                     continue
                 for contact in record.held.values():
+                    if contact.channel is Channel.BRANCH:
+                        continue  # a clerk's ticket: its first "call next" finishes it
                     state = contact.state.value
-                    out.append((agent_id, contact.contact_id, state, contact.offer_id))
+                    person = self.declines(agent_id, contact.attributes)
+                    out.append((agent_id, contact.contact_id, state, contact.offer_id, person))
                     self._queue_of[contact.contact_id] = contact.queue_id
             return out
 
-        for agent_id, contact_id, state, offer_id in await self.engine.query(held):
+        for agent_id, contact_id, state, offer_id, person in await self.engine.query(held):
             if state == "offered" and offer_id is not None:
-                self._spawn(self._handle(agent_id, contact_id, offer_id))
-            elif state == "active":
+                if person:
+                    self._spawn(self._try(c.RejectOffer(contact_id, offer_id, agent_id)))
+                else:
+                    self._spawn(self._handle(agent_id, contact_id, offer_id))
+            elif state == "active" and not person:
                 self._spawn(self._finish(agent_id, contact_id))
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
@@ -140,14 +176,33 @@ class TrafficGenerator:
                 self._queue_of[event.contact_id] = event.queue_id
             elif isinstance(event, ev.ContactTransferred) and event.to_queue_id:
                 self._queue_of[event.contact_id] = event.to_queue_id
-            elif (
-                isinstance(event, ev.OfferCreated)
-                and event.agent_id in self.agents
-                and not self.taken(event.agent_id)
-            ):
-                self._spawn(self._handle(event.agent_id, event.contact_id, event.offer_id))
+            elif isinstance(event, ev.OfferCreated):
+                self._offered(event)
+            elif isinstance(event, ev.OfferAccepted) and self._simulated_ticket(event):
+                self._spawn(self._call_next(event.agent_id, self._handle_time(event.contact_id)))
             elif isinstance(event, ev.WrapupEnded | ev.ContactAbandoned):
                 self._queue_of.pop(event.contact_id, None)
+
+    def _offered(self, event: ev.OfferCreated) -> None:
+        contact = self.engine.router.contacts.get(event.contact_id)
+        if contact is None or contact.channel is Channel.BRANCH:
+            return  # the branch desk answers (or declines) counter offers in the command
+        if self.declines(event.agent_id, contact.attributes):
+            # Handed back at once, and never offered to this agent again.
+            reject = c.RejectOffer(event.contact_id, event.offer_id, event.agent_id)
+            self._spawn(self._try(reject))
+        elif event.agent_id in self.agents and not self.taken(event.agent_id):
+            self._spawn(self._handle(event.agent_id, event.contact_id, event.offer_id))
+
+    def _simulated_ticket(self, event: ev.OfferAccepted) -> bool:
+        contact = self.engine.router.contacts.get(event.contact_id)
+        return (
+            self.branch is not None
+            and contact is not None
+            and contact.channel is Channel.BRANCH
+            and event.agent_id in self.agents
+            and not self.taken(event.agent_id)
+        )
 
     # -- customers ---------------------------------------------------------------------
     def _customer(self) -> str:
@@ -160,19 +215,41 @@ class TrafficGenerator:
         while True:
             await asyncio.sleep(self.rng.expovariate(per_second))
             name = self._customer()
-            made = await self._try(
-                c.CreateContact(
-                    queue_id,
-                    value_tier=1 if self.rng.random() < 0.1 else 0,
-                    customer_id=f"cust-{self.rng.randrange(100_000):05d}",
-                    attributes={"customer": name, "topic": self.rng.choice(TOPICS)},
+            if self._branch_queue(queue_id):
+                made = await self._ticket(queue_id, name)
+            else:
+                made = await self._try(
+                    c.CreateContact(
+                        queue_id,
+                        value_tier=1 if self.rng.random() < 0.1 else 0,
+                        customer_id=f"cust-{self.rng.randrange(100_000):05d}",
+                        attributes={
+                            "customer": name,
+                            "topic": self.rng.choice(TOPICS),
+                            SYNTHETIC[0]: SYNTHETIC[1],
+                        },
+                    )
                 )
-            )
             if made is not None:
                 self.created += 1
                 if made["state"] == "queued":
                     patience = self.rng.expovariate(1.0 / traffic.patience_s)
                     self._spawn(self._patience(made["contact_id"], patience))
+
+    def _branch_queue(self, queue_id: str) -> bool:
+        record = self.engine.router.queues.get(queue_id)
+        return record is not None and record.spec.channel is Channel.BRANCH
+
+    async def _ticket(self, queue_id: str, name: str) -> dict[str, Any] | None:
+        if self.branch is None:
+            return None
+        try:
+            return await self.branch.issue(
+                queue_id, name=name, attributes={SYNTHETIC[0]: SYNTHETIC[1]}
+            )
+        except KefuError as exc:
+            log.debug("demo ticket refused: %s", exc)
+            return None
 
     async def _patience(self, contact_id: str, patience_s: float) -> None:
         await asyncio.sleep(patience_s)
@@ -188,10 +265,24 @@ class TrafficGenerator:
         if accepted is not None:
             await self._finish(agent_id, contact_id)
 
-    async def _finish(self, agent_id: str, contact_id: str) -> None:
+    def _handle_time(self, contact_id: str) -> float:
+        """A random handle time (s) of the contact's queue, at most six times its mean."""
         traffic = self.traffic.get(self._queue_of.get(contact_id, ""), None)
         mean = traffic.handle_s if traffic else 60.0
-        handle = min(self.rng.expovariate(1.0 / mean), 6 * mean)
+        return min(self.rng.expovariate(1.0 / mean), 6 * mean)
+
+    async def _call_next(self, agent_id: str, after_s: float) -> None:
+        """A simulated clerk serves the ticket for ``after_s`` seconds, then calls the next."""
+        await asyncio.sleep(after_s)
+        if self.branch is None or self.taken(agent_id):
+            return
+        try:
+            await self.branch.call_next(agent_id)
+        except KefuError as exc:
+            log.debug("demo call next refused: %s", exc)
+
+    async def _finish(self, agent_id: str, contact_id: str) -> None:
+        handle = self._handle_time(contact_id)
         if self.rng.random() < self.break_chance:
             # Asked while busy: the break is pending until the agent's last contact ends.
             self._spawn(self._take_break(agent_id, handle))

@@ -1,33 +1,19 @@
-"""The channel repository in memory, joined to any routing unit of work (tests, the test
-wiring). Like the SQL one, its changes become visible only when the joined unit of work
+"""The channel repository in memory, on an :class:`InMemoryStore` (a unit of work's
+working copy): like the SQL one, its changes become visible only when the unit of work
 committed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
+from kefu.adapters.storage.memory_store import InMemoryStore
 from kefu.service.channel_ports import ChannelRecord, ConversationRow
-from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["ChannelMemory", "MemoryChannelUnitOfWork", "MemoryChannelUnitOfWorkFactory"]
-
-
-@dataclass
-class ChannelMemory:
-    """Committed channel data."""
-
-    records: list[ChannelRecord] = field(default_factory=list)
-    conversations: dict[str, ConversationRow] = field(default_factory=dict)
-    seen: dict[str, float] = field(default_factory=dict)
-
-    def copy(self) -> ChannelMemory:
-        return ChannelMemory(list(self.records), dict(self.conversations), dict(self.seen))
+__all__ = ["MemoryChannels"]
 
 
-class _Channels:
-    def __init__(self, work: ChannelMemory) -> None:
+class MemoryChannels:
+    def __init__(self, work: InMemoryStore) -> None:
         self.work = work
 
     def append(self, records: Sequence[ChannelRecord]) -> None:
@@ -62,58 +48,3 @@ class _Channels:
         for key in old:
             del self.work.seen[key]
         return len(old)
-
-
-class MemoryChannelUnitOfWork:
-    """A routing unit of work (any) plus the in-memory channel repository; every other
-    attribute is the inner unit of work's."""
-
-    def __init__(self, inner: UnitOfWork, memory: ChannelMemory) -> None:
-        self._inner = inner
-        self._memory = memory
-        self._work: ChannelMemory | None = None
-
-    def __enter__(self) -> MemoryChannelUnitOfWork:
-        self._inner.__enter__()
-        self._work = self._memory.copy()
-        self.channels = _Channels(self._work)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._work = None
-        self._inner.__exit__(*exc)
-
-    def commit(self) -> None:
-        work = self._work
-        if work is None:
-            raise RuntimeError("the unit of work is used outside its `with` block")
-        self._inner.commit()
-        memory = self._memory
-        memory.records, memory.conversations, memory.seen = (
-            work.records,
-            work.conversations,
-            work.seen,
-        )
-
-    def rollback(self) -> None:
-        self._inner.rollback()
-        if self._work is not None:
-            self._work = self._memory.copy()
-            self.channels = _Channels(self._work)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for attributes not set here: the routing (and security) ports.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-
-class MemoryChannelUnitOfWorkFactory:
-    """Units of work of ``inner`` joined to one shared :class:`ChannelMemory`."""
-
-    def __init__(self, inner: UnitOfWorkFactory, memory: ChannelMemory | None = None) -> None:
-        self.inner = inner
-        self.memory = memory or ChannelMemory()
-
-    def __call__(self) -> MemoryChannelUnitOfWork:
-        return MemoryChannelUnitOfWork(self.inner(), self.memory)

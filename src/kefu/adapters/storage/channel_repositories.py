@@ -20,6 +20,10 @@ from kefu.service.channel_ports import ChannelRecord, ConversationRow
 __all__ = ["SqlChannels"]
 
 READ_CHUNK = 5000
+OTHER_STREAM = ":"
+"""Records of streams other than ``customer`` and ``conversation`` (the branch hall's
+ticket numbers and SMS wishes) share the conversation events' table, their type written
+``<stream>:<kind>``; a conversation event's type never holds a colon."""
 
 
 class SqlChannels:
@@ -35,12 +39,13 @@ class SqlChannels:
                     )
                 )
             else:
+                kind = r.kind if r.stream == "conversation" else f"{r.stream}{OTHER_STREAM}{r.kind}"
                 self.session.add(
                     ConversationEventRow(
                         seq=r.seq,
                         at=r.at,
                         conversation_id=r.subject_id,
-                        type=r.kind,
+                        type=kind,
                         payload=dict(r.data),
                     )
                 )
@@ -55,7 +60,7 @@ class SqlChannels:
             )
         )
         conversations = (
-            ChannelRecord(r.seq, r.at, "conversation", r.type, r.conversation_id, r.payload)
+            ChannelRecord(r.seq, r.at, *_stream_kind(r.type), r.conversation_id, r.payload)
             for r in self.session.scalars(
                 select(ConversationEventRow)
                 .order_by(ConversationEventRow.seq)
@@ -115,3 +120,8 @@ class SqlChannels:
     def purge_seen(self, before: float) -> int:
         result = self.session.execute(delete(SeenMessageRow).where(SeenMessageRow.at < before))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _stream_kind(stored_type: str) -> tuple[str, str]:
+    stream, sep, kind = stored_type.partition(OTHER_STREAM)
+    return (stream, kind) if sep else ("conversation", stored_type)

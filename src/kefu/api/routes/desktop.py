@@ -19,11 +19,10 @@ from kefu.domain.model import ContactState
 from kefu.service import commands as c
 from kefu.service.access import Principal, Role, Scope, require_scope
 from kefu.service.authz import as_seen_by, check_queue, sees_agent_site
-from kefu.service.channels import ChannelUpdate
+from kefu.service.channel_commands import ActOnOwnContact, AnswerOffer
 from kefu.service.desktop import NOT_READY_REASONS, Desktops
-from kefu.service.engine import RoutingEngine, Transaction
+from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden
-from kefu.service.handlers import HANDLERS
 
 __all__ = ["router"]
 
@@ -116,19 +115,8 @@ async def _offer(
 ) -> None:
     agent_id = user.agent_id
     assert agent_id is not None
-
-    async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-        contact = tx.router.contacts.get(contact_id)
-        if (
-            contact is None
-            or contact.agent_id != agent_id
-            or contact.state is not ContactState.OFFERED
-        ):
-            raise Forbidden("this offer is not yours 这不是您的来电", contact_id=contact_id)
-        kind = c.AcceptOffer if accept else c.RejectOffer
-        await HANDLERS[kind](tx, kind(contact_id, body.offer_id, agent_id))
-
-    await desks.channels.run(work, actor=user)
+    command = AnswerOffer(agent_id, contact_id, body.offer_id, accept)
+    await desks.channels.engine.execute(command, actor=user)
 
 
 @router.post("/offers/{contact_id}/accept", responses=ERRORS)
@@ -165,16 +153,7 @@ async def note(conversation_id: str, body: TextBody, user: Agent, desks: Desks) 
 async def typing(conversation_id: str, user: Agent, desks: Desks) -> dict[str, str]:
     """The agent is typing (the customer sees it). 正在输入。"""
     assert user.agent_id is not None
-    agent_id = user.agent_id
-
-    def holds(engine: Any, state: Any) -> None:
-        contact_id = state.contact_of.get(conversation_id)
-        contact = engine.router.contacts.get(contact_id) if contact_id else None
-        if contact is None or contact.agent_id != agent_id:
-            raise Forbidden("not your conversation 不是您的会话")
-
-    await desks.channels.read(holds)
-    await desks.channels.typing(conversation_id, "agent")
+    await desks.channels.typing(conversation_id, "agent", holder=user.agent_id)
     return {"status": "ok"}
 
 
@@ -214,17 +193,9 @@ async def _own_contact(
     *states: ContactState,
     authorize: Any = None,
 ) -> None:
-    agent_id = user.agent_id
-
-    async def work(tx: Transaction, updates: list[ChannelUpdate]) -> None:
-        contact = tx.router.contacts.get(contact_id)
-        if contact is None or contact.agent_id != agent_id or contact.state not in states:
-            raise Forbidden(
-                "this contact is not yours to change 这不是您的联系", contact_id=contact_id
-            )
-        await HANDLERS[type(command)](tx, command)
-
-    await desks.channels.run(work, actor=user, authorize=authorize)
+    assert user.agent_id is not None
+    own = ActOnOwnContact(user.agent_id, contact_id, command, states)
+    await desks.channels.engine.execute(own, actor=user, authorize=authorize)
 
 
 @router.post("/contacts/{contact_id}/complete", responses=ERRORS)

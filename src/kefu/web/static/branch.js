@@ -14,6 +14,11 @@
       ticket: "号码", counter: "窗口", time: "时间", ready: "叫号中", not_ready: "已暂停",
       pending: "办完当前号码后暂停", offline: "未上岗", nobody: "暂无等候", lang: "English",
       no_services: "尚未开设营业厅业务（管理员可添加“branch”渠道的队列）。",
+      counter_no: (n) => `${n}号窗口`,
+      idle_nobody_waiting: "暂无客户等候您办理的业务。", idle_elsewhere: (n) => `另有 ${n} 人在等候您不办理的业务。`,
+      idle_not_counter: "您的技能不办理本厅任何业务，无法叫号。", idle_paused: "已暂停：点“叫下一位”恢复叫号。",
+      idle_offline: "未上岗：点“叫下一位”开始叫号。", idle_busy: (n) => `请先结束您正在处理的 ${n} 个其他会话，才能叫号。`,
+      idle_not_offered: "有客户等候，但暂时没有可叫的号码，请稍后再试。",
     },
     en: {
       kiosk_title: "Take a number", counter_title: "Counter", display_title: "Now serving",
@@ -26,6 +31,12 @@
       ticket: "Number", counter: "Counter", time: "Time", ready: "Calling", not_ready: "Paused",
       pending: "Pausing after this number", offline: "Not on duty", nobody: "Nobody waiting", lang: "中文",
       no_services: "No services in this hall yet (an admin adds queues of channel “branch”).",
+      counter_no: (n) => `Counter ${n}`,
+      idle_nobody_waiting: "Nobody is waiting for your services.", idle_elsewhere: (n) => `${n} waiting for services you do not serve.`,
+      idle_not_counter: "Your skills serve none of this hall's services, so you cannot call a number.",
+      idle_paused: "Paused: “Call next” resumes calling.", idle_offline: "Not on duty: “Call next” starts calling.",
+      idle_busy: (n) => `Finish your ${n} other contact${n === 1 ? "" : "s"} first to call a number.`,
+      idle_not_offered: "People are waiting but no number can be called yet; try again shortly.",
     },
   };
   const page = document.body.dataset.page;
@@ -48,9 +59,16 @@
     return data;
   }
   const minutes = (s) => Math.max(1, Math.round(s / 60));
+  // A numbered counter shows as its number (never the clerk's name); else the name given.
+  const counterText = (x) => (x.counter_no ? t("counter_no")(x.counter_no) : x.counter || "");
+  function idleText(idle) {
+    if (!idle) return "";
+    const base = idle.code === "busy" ? t("idle_busy")(idle.held) : t("idle_" + idle.code) || "";
+    return idle.waiting_elsewhere ? `${base} ${t("idle_elsewhere")(idle.waiting_elsewhere)}` : base;
+  }
   function waitText(x) {
     if (x.estimated_wait_s === null || x.estimated_wait_s === undefined) return t("wait_none");
-    if (x.state && x.state !== "queued") return x.counter ? t("called_to")(x.counter) : t("wait_now");
+    if (x.state && x.state !== "queued") return x.counter ? t("called_to")(counterText(x)) : t("wait_now");
     if (!x.estimated_wait_s) return t("wait_now");
     return t("wait_about")(minutes(x.estimated_wait_s), x.ahead === undefined ? x.waiting : x.ahead);
   }
@@ -105,7 +123,9 @@
     const current = v.serving[0];
     $("serving").textContent = current ? current.ticket : "–";
     $("serving-detail").textContent = current ? (services.find((s) => s.queue_id === current.service) || {}).name || "" : t("nobody");
-    $("counter-state").textContent = v.pending ? t("pending") : t(v.presence);
+    const state = v.pending ? t("pending") : t(v.presence);
+    $("counter-state").textContent = v.counter_no ? `${t("counter_no")(v.counter_no)} · ${state}` : state;
+    $("counter-idle").textContent = idleText(v.idle);
   }
   async function counterAction(path) {
     try { $("error").classList.add("hidden"); renderCounter(await call("POST", path)); }
@@ -123,11 +143,11 @@
     lastDisplay = d; services = d.services; renderServices("queue-status", false);
     const latest = d.called[0];
     $("latest-ticket").textContent = latest ? latest.ticket : "–";
-    $("latest-counter").textContent = latest ? latest.counter : "";
+    $("latest-counter").textContent = latest ? counterText(latest) : "";
     const body = document.querySelector("#called tbody"); body.replaceChildren();
     for (const c of d.called) {
       const tr = el("tr"); tr.dataset.ticket = c.ticket;
-      tr.append(el("td", "", c.ticket), el("td", "", c.counter),
+      tr.append(el("td", "", c.ticket), el("td", "", counterText(c)),
         el("td", "", new Date(c.at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB")));
       body.append(tr);
     }

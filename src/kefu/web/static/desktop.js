@@ -26,6 +26,9 @@
       email: "E-mail", sms: "SMS", social: "Social", branch: "Branch", callback: "Callback", workitem: "Work item",
       shortcuts: "Shortcuts: Alt+A accept · Alt+J reject · Alt+R reply · Alt+W wrap up · Alt+1…9 pick a conversation",
       no_channel: "Replies on this channel are not configured",
+      not_pending: "This contact is no longer offered to you", failed_action: "Not done: ",
+      id_phone: "Phone", id_email: "E-mail", id_account: "Account", id_social: "Social",
+      id_chat_cookie: "Web chat visitor", tier_n: "Tier",
     },
     zh: {
       title: "座席工作台", connecting: "连接中…", online: "实时", offline: "重新连接中…",
@@ -50,6 +53,9 @@
       email: "邮件", sms: "短信", social: "社交媒体", branch: "网点", callback: "回拨", workitem: "工单",
       shortcuts: "快捷键：Alt+A 接受 · Alt+J 拒绝 · Alt+R 回复 · Alt+W 小结 · Alt+1…9 切换会话",
       no_channel: "该渠道尚未配置回复通道",
+      not_pending: "该联系已不再分配给您", failed_action: "操作未完成：",
+      id_phone: "手机", id_email: "邮箱", id_account: "账户", id_social: "社交账号",
+      id_chat_cookie: "网页访客", tier_n: "等级",
     },
   };
   const asked = new URLSearchParams(location.search).get("lang");
@@ -57,7 +63,7 @@
     (navigator.language.startsWith("zh") ? "zh" : "en");
   const t = (k) => I18N[lang][k] || k;
   const $ = (id) => document.getElementById(id);
-  let view = null, vocab = { reasons: [], dispositions: [], canned: [] }, csrf = "", selected = null;
+  let view = null, vocab = { reasons: [], dispositions: [], canned: [], tiers: [] }, csrf = "", selected = null;
   let connected = false, deadlines = {}, typingTimer = null, typingSent = 0;
   const seen = {};
 
@@ -69,6 +75,19 @@
   }
   const label = (p) => (p ? p[lang] || p.en : "");
   const stateLabel = (s) => t({ offline: "offline_state" }[s] || s);
+  // An outcome is a disposition code ("resolved", or "follow-up" from older records) or a
+  // contact state; either way it shows in the page's language.
+  function outcomeLabel(o) {
+    const d = (vocab.dispositions || []).find((p) => p.code === o.replace(/-/g, "_"));
+    return d ? label(d) : stateLabel(o);
+  }
+  function tierLabel(v) {
+    if (v === null || v === undefined) return "–";
+    const p = (vocab.tiers || []).find((x) => x.code === String(v));
+    return p ? label(p) : `${t("tier_n")} ${v}`;
+  }
+  // Phone and e-mail first; a web chat visitor's cookie says nothing to a person.
+  const ID_ORDER = ["phone", "email", "account", "social", "chat_cookie"];
   const clock = (at) => new Date(at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const when = (at) => new Date(at * 1000).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB");
 
@@ -79,9 +98,17 @@
       body: JSON.stringify(body || {}),
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) { showError(data.message || response.statusText); throw new Error(data.message); }
+    if (!response.ok) { showError(errorText(data, response.statusText)); throw new Error(data.message); }
     showError("");
     return data;
+  }
+  // Errors shown in the page's language: known ones by their stable error_id, the others
+  // with the server's text (English, or English and Chinese) after a translated prefix.
+  const ERROR_KEYS = { channel_unavailable: "no_channel", offer_not_pending: "not_pending" };
+  function errorText(data, fallback) {
+    const key = ERROR_KEYS[data.error_id];
+    if (key) return t(key);
+    return t("failed_action") + (data.message || fallback);
   }
   function showError(text) { $("error").textContent = text; $("error").classList.toggle("hidden", !text); }
 
@@ -249,14 +276,16 @@
     const dl = el("dl");
     const row = (k, v, cls) => { dl.append(el("dt", "", k), el("dd", cls || "", v)); };
     row(t("name"), cu.name || "–");
-    row(t("tier"), cu.value_tier === null || cu.value_tier === undefined ? "–" : String(cu.value_tier), "tier");
+    row(t("tier"), tierLabel(cu.value_tier), "tier");
     box.append(dl);
     if (!cu.customer_id || !cu.identifiers.length && !cu.timeline) { box.append(el("p", "muted", t("unknown"))); }
     if (cu.identifiers && cu.identifiers.length) {
       box.append(el("h3", "", t("ids")));
       const ids = el("ul", "ids");
-      for (const i of cu.identifiers) {
-        const li = el("li", "", `${i.kind}: ${i.value}`);
+      const ordered = [...cu.identifiers].sort((x, y) => ID_ORDER.indexOf(x.kind) - ID_ORDER.indexOf(y.kind));
+      for (const i of ordered) {
+        const li = el("li", "", i.kind === "chat_cookie" ? t("id_chat_cookie") : `${t("id_" + i.kind)}: ${i.value}`);
+        li.dataset.kind = i.kind;
         if (i.verified) li.append(el("span", "verified", " ✓ " + t("verified")));
         ids.append(li);
       }
@@ -281,7 +310,7 @@
       for (const e of cu.timeline) {
         const li = el("li", e.contact_id === c.contact_id ? "current" : "");
         li.append(el("div", "", `${t(e.channel)} · ${when(e.at)}`), el("div", "muted", e.summary || ""),
-          el("div", "", e.outcome ? stateLabel(e.outcome) : ""));
+          el("div", "outcome", e.outcome ? outcomeLabel(e.outcome) : ""));
         li.dataset.contact = e.contact_id; tl.append(li);
       }
       box.append(tl);
@@ -310,7 +339,9 @@
   });
   $("canned").addEventListener("change", () => {
     const phrase = vocab.canned.find((p) => p.code === $("canned").value);
-    if (phrase) { $("reply-text").value = label(phrase); $("reply-text").focus(); }
+    // In the customer's language (told by the server), whatever the agent's page shows.
+    const c = current(), spoken = (c && c.language) || lang;
+    if (phrase) { $("reply-text").value = phrase[spoken] || label(phrase); $("reply-text").focus(); }
     $("canned").selectedIndex = 0;
   });
   $("note").addEventListener("submit", (event) => {

@@ -44,7 +44,9 @@
   const t = (k) => I18N[lang][k];
 
   let ws = null, open = false, retry = 0, lastStatus = { state: "new" }, typingTimer = null, typingSent = 0;
-  let conversation = stored("conversation", null), lastSeq = stored("last_seq", 0);
+  // lastSeq counts the messages shown on this page: a fresh page shows none yet, so its
+  // hello asks for the whole conversation; a reconnect asks only for what it missed.
+  let conversation = stored("conversation", null), lastSeq = 0;
   let pending = stored("pending", []), cseq = stored("cseq", 0), profile = stored("profile", null);
 
   function el(tag, cls, text) {
@@ -130,7 +132,7 @@
   }
   function showMessage(m) {
     if (m.seq <= lastSeq) return;
-    lastSeq = m.seq; store("last_seq", lastSeq);
+    lastSeq = m.seq;
     const li = bubble(m.from, m.from === "agent" ? m.name : "", m.text);
     li.dataset.seq = m.seq;
     if (m.from === "agent") typingLine.classList.add("kefu-hidden");
@@ -138,7 +140,7 @@
   }
   function setConversation(id) {
     if (id === conversation) return;
-    conversation = id; lastSeq = 0; store("conversation", id); store("last_seq", 0);
+    conversation = id; lastSeq = 0; store("conversation", id);
     list.querySelectorAll(".kefu-msg:not(.pending)").forEach((n) => n.remove());
   }
   function frame(data) { if (ws && open) ws.send(JSON.stringify(data)); }

@@ -12,17 +12,22 @@
       ready: "Ready", busy: "Busy", offered_state: "Ringing", wrapup: "Wrap-up",
       not_ready: "Not ready", offline_state: "Offline", pending: "then", lang: "中文",
       logout: "Sign out", forbidden: "not allowed",
+      "reason.session_lost": "session lost", "reason.break": "break", "reason.lunch": "lunch",
+      "reason.training": "training", "reason.meeting": "meeting",
+      "reason.follow_up": "follow-up work",
     },
     zh: {
       title: "实时监控大屏", connecting: "连接中…", online: "实时", offline: "重新连接中…",
       waiting: "排队数", sl_today: "今日服务水平", asa: "平均应答时间", offered: "进线量",
       answered: "接通量", abandoned: "放弃量", queues: "队列", queue: "队列",
       longest: "最长等待", predicted: "预计等待", agents: "座席", agent: "座席",
-      state: "状态", time_in_state: "状态时长", contacts: "服务中",
+      state: "状态", time_in_state: "状态时长", contacts: "服务数",
       last_hour: "最近一小时", sl_5min: "每5分钟服务水平", none: "无人值守",
-      ready: "空闲", busy: "通话中", offered_state: "振铃", wrapup: "话后处理",
+      ready: "空闲", busy: "服务中", offered_state: "振铃", wrapup: "话后处理",
       not_ready: "示忙", offline_state: "离线", pending: "之后", lang: "English",
       logout: "退出登录", forbidden: "无权查看",
+      "reason.session_lost": "会话断开", "reason.break": "休息", "reason.lunch": "午餐",
+      "reason.training": "培训", "reason.meeting": "会议", "reason.follow_up": "事后处理",
     },
   };
   const asked = new URLSearchParams(location.search).get("lang");
@@ -109,7 +114,11 @@
     aBody.replaceChildren(...agents.map((a) => {
       const tr = document.createElement("tr");
       let label = stateLabel(a.activity);
-      if (a.reason && a.activity === "not_ready") label += ` (${a.reason})`;
+      // An agent logged out because its desktop disappeared shows why (session lost).
+      if (a.reason && (a.activity === "not_ready" || a.activity === "offline")) {
+        const known = I18N[lang]["reason." + a.reason];
+        label += ` (${known || a.reason})`;
+      }
       if (a.pending) label += ` → ${t("pending")} ${stateLabel(a.pending)}`;
       tr.append(cell(a.name), cell(label), cell(duration(a.time_in_state_s)), cell(a.contacts));
       return tr;
@@ -149,8 +158,10 @@
       parts.push(svg("path", { class: "waiting",
         d: `M${x(first)},${H - B} L${pts.join(" L")} L${x(lastAt)},${H - B} Z` }));
     }
+    // Each SL point sits mid-interval, but never outside the hour shown: the current
+    // interval's middle is often still in the future.
     const sl = hist.sl.filter((p) => p[1] !== null)
-      .map((p) => [Math.max(t0, p[0] + hist.sl_interval_s / 2), p[1]]);
+      .map((p) => [Math.min(t1, Math.max(t0, p[0] + hist.sl_interval_s / 2)), p[1]]);
     if (sl.length > 1) {
       parts.push(svg("path", { class: "sl",
         d: "M" + sl.map((p) => `${x(p[0]).toFixed(1)},${yS(p[1]).toFixed(1)}`).join(" L") }));
@@ -183,6 +194,8 @@
     };
   }
 
+  // The chart's drawing, callable with any snapshot (the browser tests check its bounds).
+  window.kefuWallboard = { drawChart };
   $("lang").addEventListener("click", () => {
     lang = lang === "en" ? "zh" : "en";
     localStorage.setItem("kefu.lang", lang);

@@ -1,17 +1,23 @@
-"""The counting rules of the standard contact figures, shared by every report.
+"""The counting rules of the standard contact figures, and the accumulator's tallies.
 
 :class:`Tally` holds the counters of one queue (or one report group) over one interval;
 the live :class:`~kefu.analytics.KpiAccumulator` and the historical reports
 (:mod:`kefu.analytics.history`) both count through its methods, so "answered within T",
-"short abandon" and "balked" mean the same everywhere. The ratios built on these counters
-are defined once, on :class:`~kefu.analytics.records.QueueKpi`.
+"short abandon", "balked" and "still waiting within T" mean the same everywhere. The ratios
+built on these counters are defined once, on :class:`~kefu.analytics.records.QueueKpi`.
+:class:`QueueTallies` and :class:`TallySource` are what the report builder reads of the
+accumulator, so building a report never reaches into it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
+from typing import Protocol
 
-__all__ = ["Tally"]
+from kefu.analytics.timeline import Level, Window
+
+__all__ = ["QueueTallies", "Tally", "TallySource"]
 
 
 class Tally:
@@ -94,10 +100,47 @@ class Tally:
         self.handle_sum += talk + hold + wrapup
 
     def still_waiting(self, wait: float, sl_s: float) -> None:
-        """A visit still waiting when the report is made, for ``wait`` seconds so far:
-        its outcome is not known yet while ``wait`` < ``sl_s`` (it may still be answered
-        in time), so SL leaves it out; from ``sl_s`` on it counts as a failure."""
-        if wait < sl_s:
+        """A visit still waiting (or ringing) when the report is made, for ``wait``
+        seconds so far: while ``wait`` ≤ ``sl_s`` it may still be answered within T (the
+        same bound as :meth:`answer`), so its outcome is not known and SL leaves it out;
+        once past ``sl_s`` it counts as a failure."""
+        if wait <= sl_s:
             self.waiting_within_sl += 1
         if wait > self.longest:
             self.longest = wait
+
+
+class QueueTallies:
+    """One queue's tallies per interval index and its time-weighted length."""
+
+    __slots__ = ("level", "name", "short_s", "sl_s", "tallies")
+
+    def __init__(self, name: str, sl_s: float, short_s: float, window: Window) -> None:
+        self.name = name
+        self.sl_s = sl_s
+        self.short_s = short_s
+        self.tallies: dict[int, Tally] = {}
+        self.level = Level(window)
+
+
+class TallySource(Protocol):
+    """What :mod:`kefu.analytics.report_build` reads: the window [``start``, ``end``)
+    seconds cut in intervals of ``interval_s``, the wait bins, each queue's tallies, the
+    total queue length and each group's handling and idle seconds per interval index."""
+
+    interval_s: float
+    start: float
+    end: float
+    wait_bins_s: tuple[float, ...]
+
+    @property
+    def queues(self) -> Mapping[str, QueueTallies]: ...
+
+    @property
+    def total(self) -> Level: ...
+
+    @property
+    def handling(self) -> Mapping[str, dict[int, float]]: ...
+
+    @property
+    def idle(self) -> Mapping[str, dict[int, float]]: ...

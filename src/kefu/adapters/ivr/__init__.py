@@ -1,0 +1,1 @@
+"""IVR adapters: the jieba tokenizer, the demo bank's self-service actions, a local driver."""

@@ -1,0 +1,60 @@
+"""What handlers, the transaction and the read views see of the routing engine: its router,
+caches and clock. A protocol, so those modules never import the engine (which imports
+them): the dependency runs one way, engine → transaction → handlers' view of the state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from kefu.domain.routing import Router
+from kefu.service.idempotency import KeyLedger, KeyProbe
+from kefu.service.intervals import IntervalTracker
+from kefu.service.ports import QueueRow, Site, UnitOfWork
+
+__all__ = ["EngineState", "StatePart"]
+
+T = TypeVar("T")
+
+
+class EngineState(Protocol):
+    """The engine's state as handlers and views read it (under the engine's lock)."""
+
+    router: Router
+    sites: dict[str, Site]
+    queue_rows: dict[str, QueueRow]
+    intervals: IntervalTracker
+    keys: KeyLedger
+
+    def now(self) -> float:
+        """The engine's instant (seconds), never earlier than the router's."""
+        ...
+
+    def new_id(self) -> str: ...
+
+    async def probe_key(self, key: str) -> KeyProbe: ...
+
+    async def read_store(self, query: Callable[[UnitOfWork], T]) -> T: ...
+
+
+class StatePart(Protocol):
+    """State kept beside the router (conversations, customers, branch tickets) that the
+    engine loads, stages and rebuilds with it: loaded from the store on start and after a
+    failed write, its changes stored with the command that made them."""
+
+    def fetch(self, uow: UnitOfWork) -> Any:
+        """Read what :meth:`load` rebuilds from (runs in a worker thread)."""
+        ...
+
+    def load(self, fetched: Any) -> None:
+        """Rebuild from what :meth:`fetch` read (on the event loop, under the lock)."""
+        ...
+
+    def reconcile(self, router: Router, now: float) -> None:
+        """After a load: bring the state in line with the rebuilt router (``now``
+        seconds); its changes are taken by the next :meth:`take_writes`."""
+        ...
+
+    def take_writes(self) -> list[Callable[[UnitOfWork], None]]:
+        """The writes storing the changes made since the last call."""
+        ...
