@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import RedirectResponse, Response
 
 from kefu.adapters.sockets.guard import SocketGuard
 from kefu.adapters.sockets.hub import PushHub
@@ -39,6 +38,7 @@ from kefu.service.channels import ChannelUpdate
 from kefu.service.desktop import Desktops, vocabulary
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import origin_ok, user_of
+from kefu.web.i18n import page_templates, refusal
 
 __all__ = ["DesktopPages"]
 
@@ -72,7 +72,7 @@ class DesktopPages(PushHub[str]):
         self.channels = desktops.channels
         self.settings = settings
         self.security = security
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self._sent: dict[WebSocket, dict[str, Any]] = {}
         self._dirty_agents: set[str] = set()
         self._everyone = False
@@ -111,11 +111,7 @@ class DesktopPages(PushHub[str]):
             return RedirectResponse("/login?next=/desktop", status_code=303)
         agent_id = desktop_agent(user)
         if agent_id is None:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>kefu</title>"
-                "<p>The agent desktop is for agents. 座席工作台仅供座席使用。</p>",
-                status_code=403,
-            )
+            return refusal(request, "page.agents_only")
         return self.templates.TemplateResponse(
             request,
             "desktop.html",

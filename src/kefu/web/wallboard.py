@@ -22,7 +22,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from kefu.adapters.sockets.guard import FORBIDDEN, UNAUTHENTICATED, SocketGuard
 from kefu.adapters.sockets.hub import PushHub
@@ -32,6 +31,7 @@ from kefu.service.security import Principal, Role, Scope, Security, as_seen_by, 
 from kefu.service.wallboard import WallboardProjection
 from kefu.web._http import origin_ok, user_of
 from kefu.web.auth_pages import AuthPages
+from kefu.web.i18n import page_templates
 
 __all__ = ["Wallboard"]
 
@@ -74,7 +74,7 @@ class Wallboard(PushHub[_Client]):
         self.security = security
         self.interval_s = settings.wallboard_interval_s
         self.projection = WallboardProjection(engine, settings.timezone)
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.auth = AuthPages(security, settings, self.templates)
         self._loading: list[StoredEvent] | None = None
         self.router = APIRouter(include_in_schema=False)
