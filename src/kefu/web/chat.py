@@ -55,6 +55,7 @@ from kefu.service import RoutingEngine
 from kefu.service.channel_ports import OutboundReply
 from kefu.service.channel_state import ChannelState
 from kefu.service.channels import ChannelService, ChannelUpdate
+from kefu.service.ivr import IvrWing
 from kefu.service.ratelimit import AddressRateLimiter
 from kefu.web import chat_frames as frames
 from kefu.web._http import client_address
@@ -99,6 +100,8 @@ class ChatHub:
         self.engine: RoutingEngine = channels.engine
         self.settings = settings
         self.wait_interval_s = wait_interval_s
+        self.ivr: IvrWing | None = None
+        """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.sessions: set[_Session] = set()
         self._dirty: asyncio.Event | None = None
@@ -249,8 +252,9 @@ class ChatHub:
             after = last_seq if conv_id is not None and conv_id == asked else 0
             messages = frames.messages(engine, state, conv_id, after)
             session.sent_seq = after + len(messages)
-            status = frames.status(engine, state, conv_id, {})
+            status = frames.status(engine, state, conv_id, {}, self._ivr_view)
             session.status = status
+            flow = None if self.ivr is None else self.ivr.flow_for(Channel.CHAT, site_id)
             return {
                 "type": "welcome",
                 "token": token,
@@ -258,6 +262,7 @@ class ChatHub:
                 "messages": messages,
                 "status": status,
                 "topics": topics,
+                "flow": flow,
             }
 
         await websocket.send_json(await self.channels.read(look))
@@ -303,6 +308,9 @@ class ChatHub:
         ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
         await session.websocket.send_json(ack)
         self._mark()
+
+    def _ivr_view(self, conv_id: str) -> dict[str, Any] | None:
+        return None if self.ivr is None else self.ivr.chat_view(conv_id)
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
@@ -358,7 +366,10 @@ class ChatHub:
 
         def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
-            return [frames.status(engine, state, s.conversation_id, cache) for s in sessions]
+            return [
+                frames.status(engine, state, s.conversation_id, cache, self._ivr_view)
+                for s in sessions
+            ]
 
         statuses = await self.channels.read(look)
         for session, status in zip(sessions, statuses, strict=True):

@@ -4,6 +4,7 @@ an agent, closed) and the topics of the pre-chat form. Run under the engine's lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kefu.domain.customers import Identifier
@@ -57,7 +58,10 @@ def status(
     state: ChannelState,
     conv_id: str | None,
     cache: dict[str, dict[str, tuple[int, float | None]]],
+    ivr: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
+    """The conversation's status; ``ivr`` gives that of a conversation in a flow (state
+    ``ivr`` with the question and its buttons)."""
     if conv_id is None:
         return {"state": "new"}
     conv = state.conversation(conv_id)
@@ -67,7 +71,8 @@ def status(
     router = engine.router
     contact = router.contacts.get(contact_id) if contact_id else None
     if contact is None:
-        return {"state": "closed"}
+        in_flow = None if ivr is None else ivr(conv_id)
+        return in_flow if in_flow is not None else {"state": "closed"}
     if contact.state is ContactState.QUEUED:
         if contact.queue_id not in cache:
             cache[contact.queue_id] = queue_positions(router, contact.queue_id)

@@ -74,4 +74,6 @@ def chat_message(
         sender_name=name,
         topic=topic,
         claimed=tuple(claimed),
+        # The widget's site picks the flow that greets the chat (kefu.service.ivr).
+        metadata={"site_id": offer.site_id} if offer.site_id else {},
     )

@@ -1,0 +1,394 @@
+"""The IVR wing: flows greet chat and SMS conversations before they queue, and hand them to
+an agent with what they learned.
+
+A new conversation on a channel with a flow (:class:`IvrOptions`) is kept by the wing (the
+channel handlers' :class:`~kefu.service.channel_handlers.Intake`): the flow's questions go
+out as messages by ``ivr``, the customer's answers come back through the same inbound
+command, the flow's silence timers run on the engine's scheduler
+(:class:`~kefu.service.ivr.sessions.IvrSessions` is a timed state part). The driver runs in
+the command's transaction: self-service plug-ins and identity checks answer at once, the
+wait estimate is the router's (:func:`~kefu.service.channel_views.queue_wait`), and a
+transfer creates the contact with ``tx.dispatch(CreateContact(...))`` carrying the IVR's
+attributes (flow@version, path, verification, self-service, collected values; masked).
+A PIN typed as an answer is filed as dots: it is in no message, state or event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from kefu.domain.customers import ContactRef, Identifier, IdentifierKind
+from kefu.domain.errors import InvalidState, NotFound
+from kefu.domain.ivr import FlowCatalog, IvrContext, begin, step
+from kefu.domain.ivr import events as ev
+from kefu.domain.ivr import messages as m
+from kefu.domain.ivr.flow import Flow
+from kefu.domain.model import Channel, ContactState
+from kefu.domain.routing import Router
+from kefu.service import commands as c
+from kefu.service.channel_errors import NoQueueForChannel
+from kefu.service.channel_ports import Inbound
+from kefu.service.channel_types import ChannelUpdate
+from kefu.service.channel_views import queue_wait
+from kefu.service.channels import ChannelService
+from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, StartIvr
+from kefu.service.ivr.handoff import PREFIX, path_labels, safe_attributes
+from kefu.service.ivr.sessions import IvrSessions, Session
+from kefu.service.transaction import Handler, Transaction
+
+__all__ = [
+    "IVR_AUTHOR",
+    "IvrOptions",
+    "IvrPlugins",
+    "IvrSessionConflict",
+    "IvrWing",
+    "UnknownIvrSession",
+]
+
+log = logging.getLogger(__name__)
+IVR_AUTHOR = "ivr"
+Verifier = Callable[[str, str, str], m.VerifyDone]
+
+
+def _refuse(method: str, identifier: str, secret: str) -> m.VerifyDone:
+    return m.VerifyDone(False)
+
+
+class UnknownIvrSession(NotFound):
+    """No conversation of that id is in a flow."""
+
+    error_id = "unknown_ivr_session"
+
+
+class IvrSessionConflict(InvalidState):
+    """The conversation cannot start a flow: closed, queued already or in a flow."""
+
+    error_id = "ivr_session_conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class IvrOptions:
+    """``flows``: the flow greeting new conversations, by ``<channel>@<site id>`` (a
+    widget's site) or ``<channel>`` (``chat``, ``sms``); an empty id turns it off.
+    ``timeout_scale``: a channel's customers get this many times the flow's silence
+    timeouts (people type slower than they press keys)."""
+
+    flows: Mapping[str, str] = field(default_factory=dict)
+    timeout_scale: Mapping[str, float] = field(
+        default_factory=lambda: {"chat": 6.0, "sms": 30.0, "web": 12.0}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IvrPlugins:
+    """What the flows' actions run on: self-service ``actions`` by name, ``verify``
+    (method, identifier, secret → result; the customer store) and the interpreter's
+    context (tokenizer, calendars)."""
+
+    actions: Mapping[str, m.SelfService] = field(default_factory=dict)
+    verify: Verifier = _refuse
+    ctx: IvrContext = field(default_factory=IvrContext)
+
+
+class IvrWing:
+    """IVR sessions of a channel service: its commands' handlers (:meth:`handlers`), its
+    state part (:attr:`sessions`) and the channels' intake (:meth:`screen`, :meth:`take`);
+    wired by :func:`kefu.bootstrap.ivr_wing`."""
+
+    def __init__(
+        self,
+        channels: ChannelService,
+        catalog: FlowCatalog,
+        plugins: IvrPlugins | None = None,
+        options: IvrOptions | None = None,
+    ) -> None:
+        self.channels = channels
+        self.catalog = catalog
+        self.plugins = plugins or IvrPlugins()
+        self.options = options or IvrOptions()
+        self.state = channels.state
+        self.core = channels.core
+        self.sessions = IvrSessions(self.state.log)
+
+    def handlers(self) -> dict[type[c.Command], Handler]:
+        return {
+            StartIvr: self.start,
+            IvrInput: self.input,
+            IvrTimeout: self.timeout,
+            IvrHangup: self.hangup,
+        }
+
+    def flow_for(self, channel: Channel, site_id: str | None = None) -> str | None:
+        """The flow greeting new ``channel`` conversations (of a widget of ``site_id``)."""
+        flows = self.options.flows
+        key = f"{channel.value}@{site_id}" if site_id else None
+        flow_id = flows.get(key) if key is not None and key in flows else flows.get(channel.value)
+        return flow_id or None
+
+    # -- the channels' intake ------------------------------------------------------------
+    def screen(self, inbound: Inbound) -> Inbound:
+        """The message to file: dots instead of the text when it answers a secret
+        question (a PIN)."""
+        session = self._session_of(inbound)
+        if session is not None and session.asked is not None and session.asked.secret:
+            return replace(inbound, text="•" * min(len(inbound.text), 32))
+        return inbound
+
+    async def take(
+        self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, new: bool
+    ) -> bool:
+        """Answer the flow of ``conv_id``, or greet a new conversation with its channel's
+        flow; False: not the IVR's (it queues as before)."""
+        session = self.sessions.get(conv_id)
+        if session is not None:
+            await self._feed(tx, session, m.Reply(inbound.text))
+            return True
+        if not new or inbound.channel not in self.core.gateways:
+            return False
+        flow_id = self.flow_for(inbound.channel, inbound.metadata.get("site_id"))
+        if flow_id is None:
+            return False
+        await self._begin(tx, conv_id, flow_id, None, dict(inbound.metadata), inbound.topic)
+        return True
+
+    def _session_of(self, inbound: Inbound) -> Session | None:
+        for ident in inbound.sender:
+            owner = self.state.directory.find(ident)
+            if owner is None:
+                continue
+            conv, _ = self.state.book.place(
+                owner.customer_id,
+                inbound.channel,
+                at=inbound.at,
+                thread_refs=inbound.thread_refs,
+                topic=inbound.topic,
+            )
+            if conv is not None and not conv.is_closed:
+                return self.sessions.get(conv.conversation_id)
+        return None
+
+    # -- handlers ------------------------------------------------------------------------
+    async def start(self, tx: Transaction, cmd: StartIvr) -> None:
+        conv = self.state.conversation(cmd.conversation_id)  # raises UnknownConversation
+        if conv.is_closed or self.state.contact_of.get(cmd.conversation_id):
+            raise IvrSessionConflict(
+                "the conversation is closed or queued already 会话已结束或已排队"
+            )
+        if cmd.conversation_id in self.sessions.sessions:
+            raise IvrSessionConflict("the conversation is in a flow already 会话已在自助流程中")
+        await self._begin(tx, cmd.conversation_id, cmd.flow_id, cmd.language, dict(cmd.metadata))
+
+    async def input(self, tx: Transaction, cmd: IvrInput) -> None:
+        await self._feed(tx, self._required(cmd.conversation_id), m.Reply(cmd.text))
+
+    async def timeout(self, tx: Transaction, cmd: IvrTimeout) -> None:
+        session = self.sessions.get(cmd.conversation_id)
+        if session is not None:  # answered meanwhile: nothing to time out
+            await self._feed(tx, session, m.Timeout())
+
+    async def hangup(self, tx: Transaction, cmd: IvrHangup) -> None:
+        await self._feed(tx, self._required(cmd.conversation_id), m.Hangup())
+
+    def _required(self, conv_id: str) -> Session:
+        session = self.sessions.get(conv_id)
+        if session is None:
+            raise UnknownIvrSession(
+                f"conversation {conv_id[:64]!r} is in no flow 该会话不在自助流程中",
+                conversation_id=conv_id[:64],
+            )
+        return session
+
+    # -- the driver ----------------------------------------------------------------------
+    async def _begin(
+        self,
+        tx: Transaction,
+        conv_id: str,
+        flow_id: str,
+        language: str | None,
+        metadata: dict[str, str],
+        topic: str | None = None,
+    ) -> None:
+        flow = self.catalog.published(flow_id)
+        state, actions, events = begin(
+            flow, conv_id, tx.now, language=language, ctx=self.plugins.ctx
+        )
+        channel = self.state.conversation(conv_id).channel.value
+        session = Session(conv_id, channel, state, metadata=metadata, topic=topic)
+        self.sessions.open(session, tx.now)
+        await self._drive(tx, session, flow, actions, events)
+
+    async def _feed(self, tx: Transaction, session: Session, inp: m.Input) -> None:
+        flow = self.catalog.get(session.state.flow_id, session.state.version)
+        state, actions, events = step(flow, session.state, inp, tx.now, self.plugins.ctx)
+        if not events and not actions:
+            return  # ignored (an early timeout): the question and its timer stay
+        session.state = state
+        await self._drive(tx, session, flow, actions, events)
+
+    async def _drive(
+        self,
+        tx: Transaction,
+        session: Session,
+        flow: Flow,
+        actions: list[m.Action],
+        events: list[ev.IvrEvent],
+    ) -> None:
+        """Carry out ``actions``: answer the driver's own at once, tell the customer the
+        rest, hand off or close; then arm the silence timer."""
+        self.sessions.record(session, events)
+        session.asked, session.due = None, None
+        pending = list(actions)
+        while pending:
+            action = pending.pop(0)
+            answer = self._answer(tx, session, action)
+            if answer is not None:
+                session.state, more, events = step(
+                    flow, session.state, answer, tx.now, self.plugins.ctx
+                )
+                self.sessions.record(session, events)
+                pending = more + pending
+            elif isinstance(action, m.Say):
+                self.core.send_in(tx, session.conversation_id, IVR_AUTHOR, action.text)
+            elif isinstance(action, m.Ask):
+                self._ask(tx, session, action)
+            elif isinstance(action, m.Transfer):
+                await self._hand_off(tx, session, flow, action)
+            elif isinstance(action, m.StartFlow):
+                flow = self.catalog.published(action.flow_id)
+                session.state, more, events = begin(
+                    flow, session.conversation_id, tx.now, carry=session.state,
+                    ctx=self.plugins.ctx,
+                )  # fmt: skip
+                self.sessions.record(session, events)
+                pending = more + pending
+            elif isinstance(action, m.EndContact):
+                self._close(tx, session, "self_service")
+        if session.state.finished:
+            if session.state.outcome == "abandon":
+                self._close(tx, session, "abandoned")
+            self.sessions.finish(session)
+
+    def _answer(self, tx: Transaction, session: Session, action: m.Action) -> m.Input | None:
+        """The input answering one of the driver's actions (None: for the customer)."""
+        if isinstance(action, m.RunAction):
+            run = self.plugins.actions.get(action.action)
+            if run is None:
+                return m.ActionDone("unknown_action")
+            try:
+                return run(action.params)
+            except Exception:  # a failing plug-in must not strand the customer
+                log.exception("self-service action %s failed", action.action)
+                return m.ActionDone("error")
+        if isinstance(action, m.VerifyIdentity):
+            result = self.plugins.verify(action.method, action.identifier, action.secret)
+            if result.ok and result.customer_id:
+                self._mark_verified(tx, session, result.customer_id)
+            return result
+        if isinstance(action, m.EstimateWait):
+            queue_id = self._queue(tx.router, session, action.queue_id)
+            wait = None if queue_id is None else queue_wait(tx.router, queue_id)
+            return m.WaitEstimate(wait)
+        return None
+
+    def _ask(self, tx: Transaction, session: Session, ask: m.Ask) -> None:
+        text = ask.prompt
+        if ask.options and session.channel != Channel.CHAT.value:
+            # No buttons off the web: numbered lines to answer with a digit.
+            text += "\n" + "\n".join(f"{digit}. {label}" for digit, label in ask.options)
+        self.core.send_in(tx, session.conversation_id, IVR_AUTHOR, text)
+        due = None
+        if ask.deadline is not None:
+            scale = self.options.timeout_scale.get(session.channel, 1.0)
+            due = tx.now + max(0.0, ask.deadline - tx.now) * max(1.0, scale)
+        self.sessions.ask(session, ask, due, tx.now)
+
+    def _mark_verified(self, tx: Transaction, session: Session, account_id: str) -> None:
+        """The customer proved it holds account ``account_id``: a verified identifier of
+        the conversation's customer (unless another customer holds it: left to an agent)."""
+        directory = self.state.directory
+        customer_id = directory.resolve(
+            self.state.conversation(session.conversation_id).customer_id
+        )
+        ident = Identifier(IdentifierKind.ACCOUNT, account_id)
+        owner = directory.find(ident)
+        if owner is None:
+            directory.add_identifier(customer_id, ident, at=tx.now, verified=True)
+        elif directory.resolve(owner.customer_id) == customer_id:
+            directory.verify_identifier(customer_id, ident, at=tx.now)
+
+    def _queue(self, router: Router, session: Session, wanted: str) -> str | None:
+        """The flow's queue when it takes this channel, else the pre-chat topic, else the
+        channel's queue (as the channel would pick it)."""
+        channel = Channel(session.channel)
+        queues = router.queues
+        for queue_id in (wanted, session.topic, self.core.options.queues.get(channel.value)):
+            if queue_id and queue_id in queues and queues[queue_id].spec.channel is channel:
+                return queue_id
+        return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
+
+    async def _hand_off(
+        self, tx: Transaction, session: Session, flow: Flow, transfer: m.Transfer
+    ) -> None:
+        conv_id, state = session.conversation_id, self.state
+        queue_id = self._queue(tx.router, session, transfer.queue_id)
+        if queue_id is None:
+            raise NoQueueForChannel(
+                f"no queue takes {session.channel} contacts", channel=session.channel
+            )
+        conv = state.conversation(conv_id)
+        customer_id = state.directory.resolve(conv.customer_id)
+        customer = state.directory.get(customer_id)
+        route = state.routes.get(conv_id)
+        attributes = {
+            "customer": customer.name or (route.name or route.address if route else customer_id),
+            "customer_id": customer_id,
+            "conversation_id": conv_id,
+            "channel": session.channel,
+            **safe_attributes(transfer.attributes),
+        }
+        path = transfer.attributes.get(PREFIX + "path", "")
+        attributes[PREFIX + "path.text"] = path_labels(flow, path, session.state.language)
+        for key, value in session.metadata.items():
+            attributes.setdefault(key, value[:200])
+        made = await tx.dispatch(
+            c.CreateContact(
+                queue_id,
+                value_tier=customer.value_tier,
+                customer_id=customer_id,
+                attributes=attributes,
+            )
+        )
+        contact_id = str(made["contact_id"])
+        state.link_contact(conv_id, contact_id, tx.now)
+        first = next((msg for msg in conv.messages if msg.author != IVR_AUTHOR), None)
+        summary = "" if first is None else first.text.replace("\n", " ")[:80]
+        ref = ContactRef(contact_id, session.channel, tx.now, summary, None, conv_id)
+        state.directory.record_contact(customer_id, ref, at=tx.now)
+        contact = tx.router.contacts[contact_id]
+        if transfer.callback and contact.state is ContactState.QUEUED:
+            number = route.address if route is not None and session.channel == "sms" else None
+            await tx.dispatch(c.RequestCallback(contact_id, number))
+        self.core.tell(tx, ChannelUpdate("contact", conv_id, contact_id))
+
+    def _close(self, tx: Transaction, session: Session, outcome: str) -> None:
+        if self.state.close(session.conversation_id, tx.now, outcome):
+            self.core.tell(tx, ChannelUpdate("closed", session.conversation_id, None))
+
+    # -- views (under the engine's lock) ---------------------------------------------------
+    def chat_view(self, conv_id: str) -> dict[str, object] | None:
+        """What the chat widget shows of a conversation in a flow: the question, its
+        buttons and whether the answer is secret; None when not in a flow."""
+        session = self.sessions.get(conv_id)
+        if session is None:
+            return None
+        ask = session.asked
+        return {
+            "state": "ivr",
+            "flow": session.state.flow_id,
+            "language": session.state.language,
+            "prompt": "" if ask is None else ask.prompt,
+            "options": [] if ask is None else [{"digit": d, "label": lb} for d, lb in ask.options],
+            "secret": bool(ask and ask.secret),
+        }
