@@ -29,6 +29,17 @@
       not_pending: "This contact is no longer offered to you", failed_action: "Not done: ",
       id_phone: "Phone", id_email: "E-mail", id_account: "Account", id_social: "Social",
       id_chat_cookie: "Web chat visitor", tier_n: "Tier",
+      // IVR hand-off panel (kept together)
+      ivr_title: "From the IVR", ivr_verified: "Verified by IVR", ivr_not_verified: "Not verified by the IVR",
+      ivr_at: "at", ivr_path: "Menu path", ivr_collected: "Collected", ivr_self_service: "Self-service",
+      ivr_reason: "Why an agent", ivr_wait: "Wait announced", ivr_method_account_pin: "account + PIN",
+      ivr_reason_menu: "chose an agent in the menu", ivr_reason_agent_requested: "asked for an agent",
+      ivr_reason_retries_exhausted: "answers not understood", ivr_reason_verification_failed: "verification failed",
+      ivr_reason_max_visits: "too long in the menus", ivr_action_balance: "balance",
+      ivr_action_transactions: "recent transactions", ivr_action_card_block: "card block", ivr_action_bill: "bill explanation",
+      ivr_outcome_ok: "done", ivr_outcome_blocked: "blocked", ivr_outcome_already_blocked: "already blocked",
+      ivr_outcome_error: "failed", ivr_outcome_timeout: "timed out", ivr_outcome_unknown_account: "unknown account",
+      ivr_slot_account: "card",
     },
     zh: {
       title: "座席工作台", connecting: "连接中…", online: "实时", offline: "重新连接中…",
@@ -56,6 +67,17 @@
       not_pending: "该联系已不再分配给您", failed_action: "操作未完成：",
       id_phone: "手机", id_email: "邮箱", id_account: "账户", id_social: "社交账号",
       id_chat_cookie: "网页访客", tier_n: "等级",
+      // IVR hand-off panel (kept together)
+      ivr_title: "自助语音/菜单信息", ivr_verified: "已通过自助验证", ivr_not_verified: "未经自助验证",
+      ivr_at: "于", ivr_path: "菜单路径", ivr_collected: "已收集信息", ivr_self_service: "自助服务",
+      ivr_reason: "转人工原因", ivr_wait: "已告知等待", ivr_method_account_pin: "卡号 + 密码",
+      ivr_reason_menu: "在菜单中选择人工", ivr_reason_agent_requested: "客户要求人工",
+      ivr_reason_retries_exhausted: "多次未能识别", ivr_reason_verification_failed: "身份验证失败",
+      ivr_reason_max_visits: "菜单停留过久", ivr_action_balance: "余额查询",
+      ivr_action_transactions: "最近交易", ivr_action_card_block: "挂失冻结", ivr_action_bill: "账单解释",
+      ivr_outcome_ok: "已完成", ivr_outcome_blocked: "已冻结", ivr_outcome_already_blocked: "此前已冻结",
+      ivr_outcome_error: "失败", ivr_outcome_timeout: "超时", ivr_outcome_unknown_account: "账户不存在",
+      ivr_slot_account: "卡号",
     },
   };
   const asked = new URLSearchParams(location.search).get("lang");
@@ -131,8 +153,7 @@
     for (const r of vocab.reasons) { const o = el("option", "", t("not_ready") + " · " + label(r)); o.value = "not_ready:" + r.code; presence.append(o); }
     const off = el("option", "", t("offline_state")); off.value = "offline"; presence.append(off);
     if (keep) presence.value = keep;
-    const canned = $("canned"); canned.replaceChildren(el("option", "", t("canned")));
-    for (const c of vocab.canned) { const o = el("option", "", label(c)); o.value = c.code; canned.append(o); }
+    fillCanned(current());
     const disposition = $("disposition"); disposition.replaceChildren();
     for (const d of vocab.dispositions) { const o = el("option", "", label(d)); o.value = d.code; disposition.append(o); }
   }
@@ -161,6 +182,7 @@
       const info = el("div");
       info.append(el("strong", "", `${t("incoming")} · ${t(o.channel)} · ${o.queue_name}`), el("br"),
         el("span", "offer-customer", o.customer.name || o.attributes.customer || o.contact_id));
+      if (o.ivr) info.append(el("br"), el("span", "offer-ivr", ivrLine(o.ivr)));
       const count = el("span", "countdown"); count.dataset.offer = o.offer_id;
       const accept = el("button", "primary accept", t("accept")); accept.type = "button";
       accept.addEventListener("click", () => act(() => post(`/offers/${o.contact_id}/accept`, { offer_id: o.offer_id })));
@@ -206,7 +228,38 @@
     }
     if (keep) sel.value = keep;
   }
+  // What the IVR learned, at the top of an offered or held contact: nothing it verified or
+  // collected is asked again (the verification canned reply is gone for that contact).
+  const ivrWord = (kind, code) => { const k = `ivr_${kind}_${code}`; return t(k) === k ? code : t(k); };
+  function ivrLine(p) {
+    if (!p.verified) return t("ivr_not_verified") + (p.path_text ? " · " + p.path_text : "");
+    return `${t("ivr_verified")} (${ivrWord("method", p.verified.method)}) ${t("ivr_at")} ${clock(p.verified.at)}` +
+      (p.path_text ? " · " + p.path_text : "");
+  }
+  function renderIvr(c) {
+    const box = $("ivr"), p = c && c.ivr;
+    box.classList.toggle("hidden", !p);
+    if (!p) { box.replaceChildren(); return; }
+    const row = (k, v) => { const d = el("div", "ivr-row"); d.append(el("strong", "", t(k) + ": "), el("span", "", v)); return d; };
+    const head = el("div", "ivr-verified " + (p.verified ? "yes" : "no"), ivrLine(p).split(" · ")[0]);
+    box.replaceChildren(el("h3", "", `${t("ivr_title")} · ${p.flow}`), head);
+    if (p.path_text || p.path.length) box.append(row("ivr_path", p.path_text || p.path.join(" > ")));
+    const collected = Object.entries(p.collected).map(([k, v]) => `${ivrWord("slot", k)} ${v}`);
+    if (collected.length) box.append(row("ivr_collected", collected.join(" · ")));
+    if (p.self_service.length) box.append(row("ivr_self_service", p.self_service.map((a) => `${ivrWord("action", a.action)}: ${ivrWord("outcome", a.outcome)}`).join(" · ")));
+    if (p.reason) box.append(row("ivr_reason", ivrWord("reason", p.reason)));
+    if (p.estimated_wait_s !== null) box.append(row("ivr_wait", `${Math.round(p.estimated_wait_s)} ${t("seconds")}`));
+  }
+  function fillCanned(c) {
+    const hidden = (c && c.canned_hidden) || [];
+    const canned = $("canned"); canned.replaceChildren(el("option", "", t("canned")));
+    for (const p of vocab.canned) {
+      if (hidden.includes(p.code)) continue;
+      const o = el("option", "", label(p)); o.value = p.code; canned.append(o);
+    }
+  }
   function renderDetail(c) {
+    renderIvr(c); fillCanned(c);
     $("empty").classList.toggle("hidden", Boolean(c)); $("detail").classList.toggle("hidden", !c);
     renderCustomer(c);
     if (!c) return;
@@ -338,9 +391,10 @@
     if (c && c.conversation && now - typingSent > 2000) { typingSent = now; post(`/conversations/${c.conversation.conversation_id}/typing`).catch(() => {}); }
   });
   $("canned").addEventListener("change", () => {
-    const phrase = vocab.canned.find((p) => p.code === $("canned").value);
+    const c = current();
+    const phrase = vocab.canned.find((p) => p.code === $("canned").value && !((c && c.canned_hidden) || []).includes(p.code));
     // In the customer's language (told by the server), whatever the agent's page shows.
-    const c = current(), spoken = (c && c.language) || lang;
+    const spoken = (c && c.language) || lang;
     if (phrase) { $("reply-text").value = phrase[spoken] || label(phrase); $("reply-text").focus(); }
     $("canned").selectedIndex = 0;
   });
