@@ -60,7 +60,7 @@ from kefu.service.ratelimit import AddressRateLimiter
 from kefu.web import chat_frames as frames
 from kefu.web._http import client_address
 from kefu.web._tasks import stop_task, wake_or_timeout
-from kefu.web.chat_inbound import Offer, chat_message
+from kefu.web.chat_inbound import FLOW_TOPIC, Offer, chat_message
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
 
@@ -73,6 +73,7 @@ MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
 in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
+FLOW_TOPIC_NAME = "自助服务 Self-service"
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
 
 
@@ -244,8 +245,12 @@ class ChatHub:
         last = hello.get("last_seq")
         last_seq = last if isinstance(last, int) and last >= 0 else 0
 
+        flow = None if self.ivr is None else self.ivr.flow_for(Channel.CHAT, site_id)
+
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
             topics = frames.topics(engine, site_id)
+            if flow is not None:  # the site's flow comes first: the default topic
+                topics.insert(0, {"id": FLOW_TOPIC + flow, "name": FLOW_TOPIC_NAME})
             session.offer = Offer(site_id, tuple(t["id"] for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
@@ -254,7 +259,6 @@ class ChatHub:
             session.sent_seq = after + len(messages)
             status = frames.status(engine, state, conv_id, {}, self._ivr_view)
             session.status = status
-            flow = None if self.ivr is None else self.ivr.flow_for(Channel.CHAT, site_id)
             return {
                 "type": "welcome",
                 "token": token,
@@ -318,7 +322,9 @@ class ChatHub:
             for session in list(self.sessions):
                 if session.conversation_id == update.conversation_id:
                     self._spawn(self._push_messages(session))
-            if update.kind != "message":  # a message alone changes no one's place in line
+            # A message alone changes no one's place in line; one of a flow (no contact
+            # yet) may change its question and buttons.
+            if update.kind != "message" or update.contact_id is None:
                 self._mark()
         elif update.kind == "typing" and update.who == "agent":
             for session in list(self.sessions):

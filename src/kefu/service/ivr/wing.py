@@ -147,7 +147,12 @@ class IvrWing:
             return True
         if not new or inbound.channel not in self.core.gateways:
             return False
-        flow_id = self.flow_for(inbound.channel, inbound.metadata.get("site_id"))
+        # A flow picked as the pre-chat topic, else the channel's (unless a queue was picked).
+        flow_id = inbound.metadata.get("ivr_flow") or (
+            None
+            if inbound.topic
+            else self.flow_for(inbound.channel, inbound.metadata.get("site_id"))
+        )
         if flow_id is None:
             return False
         await self._begin(tx, conv_id, flow_id, None, dict(inbound.metadata), inbound.topic)
@@ -351,7 +356,8 @@ class IvrWing:
         path = transfer.attributes.get(PREFIX + "path", "")
         attributes[PREFIX + "path.text"] = path_labels(flow, path, session.state.language)
         for key, value in session.metadata.items():
-            attributes.setdefault(key, value[:200])
+            if not key.startswith("ivr"):
+                attributes.setdefault(key, value[:200])
         made = await tx.dispatch(
             c.CreateContact(
                 queue_id,

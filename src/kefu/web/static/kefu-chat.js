@@ -20,6 +20,9 @@
       wrapup: "The agent has ended the chat.", closed: "This chat has ended. Write again to start a new one.",
       typing: "The agent is typing…", failed: "Not sent", you: "You", agent: "Agent",
       required: "Please write a message.",
+      // IVR: the flow greeting the chat (kept together)
+      ivr: "Self-service: choose below or type your answer.", ivr_secret: "Your answer is hidden.",
+      ivr_start: "Hello",
     },
     zh: {
       open: "在线客服", title: "在线客服", lang: "English", close: "关闭",
@@ -32,6 +35,9 @@
       wrapup: "客服已结束本次会话。", closed: "本次会话已结束，再次发送消息即可开始新的咨询。",
       typing: "客服正在输入…", failed: "未发送", you: "我", agent: "客服",
       required: "请输入消息。",
+      // IVR: the flow greeting the chat (kept together)
+      ivr: "自助服务：请点击下方选项或直接输入。", ivr_secret: "您的输入已隐藏。",
+      ivr_start: "您好",
     },
   };
   const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
@@ -81,11 +87,13 @@
   first.name = "text"; first.rows = 3; first.maxLength = 4000; firstLabel.append(firstSpan, first);
   const start = el("button", "kefu-start"); start.type = "submit";
   form.append(firstLabel, start);
+  // The flow's buttons (one per option of its question), above the composer.
+  const choices = el("div", "kefu-choices kefu-hidden");
   const composer = el("form", "kefu-composer kefu-hidden");
   const input = el("textarea"); input.name = "message"; input.rows = 2; input.maxLength = 4000;
   const send = el("button", "kefu-send"); send.type = "submit";
   composer.append(input, send);
-  panel.append(header, statusLine, list, typingLine, form, composer);
+  panel.append(header, statusLine, list, typingLine, choices, form, composer);
   document.body.append(launcher, panel);
 
   function minutes(s) { return Math.max(1, Math.round(s / 60)); }
@@ -100,6 +108,7 @@
     if (s.state === "offered") return t("offered");
     if (s.state === "wrapup" || s.state === "completed") return t("wrapup");
     if (s.state === "closed") return t("closed");
+    if (s.state === "ivr") return t(s.secret ? "ivr_secret" : "ivr");
     return "";
   }
   function applyLang() {
@@ -119,6 +128,19 @@
     const chatting = conversation && lastStatus.state !== "closed" && lastStatus.state !== "new";
     form.classList.toggle("kefu-hidden", Boolean(chatting || pending.length));
     composer.classList.toggle("kefu-hidden", !(chatting || pending.length));
+    renderChoices();
+  }
+  function renderChoices() {
+    const s = lastStatus, options = (open && s.state === "ivr" && s.options) || [];
+    choices.replaceChildren(...options.map((o) => {
+      const b = el("button", "kefu-choice", o.label); b.type = "button"; b.dataset.digit = o.digit;
+      b.addEventListener("click", () => queue(o.digit, o.label));
+      return b;
+    }));
+    choices.classList.toggle("kefu-hidden", options.length === 0);
+    const secret = open && s.state === "ivr" && Boolean(s.secret);
+    input.classList.toggle("kefu-secret", secret);
+    input.autocomplete = secret ? "off" : "on";
   }
   function bubble(who, name, text, cls) {
     const li = el("li", "kefu-msg " + who + (cls ? " " + cls : ""));
@@ -128,7 +150,7 @@
   }
   function renderPending() {
     list.querySelectorAll(".kefu-msg.pending").forEach((n) => n.remove());
-    for (const p of pending) bubble("customer", "", p.text, "pending").dataset.cseq = p.cseq;
+    for (const p of pending) bubble("customer", "", p.shown || p.text, "pending").dataset.cseq = p.cseq;
   }
   function showMessage(m) {
     if (m.seq <= lastSeq) return;
@@ -158,6 +180,7 @@
         store("token", data.token);
         setConversation(data.conversation_id);
         topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.name); o.value = q.id; return o; }));
+
         for (const m of data.messages) showMessage(m);
         lastStatus = data.status; renderStatus();
         for (const p of pending) transmit(p);
@@ -177,7 +200,7 @@
         pending = pending.filter((p) => p.cseq !== data.cseq); store("pending", pending);
         renderPending();
         if (failed) {
-          const li = bubble("customer", "", failed.text, "failed");
+          const li = bubble("customer", "", failed.shown || failed.text, "failed");
           li.title = data.message;
           li.append(el("small", "kefu-failed-note", t("failed")));
         }
@@ -190,15 +213,18 @@
       setTimeout(connect, 500 * retry);
     };
   }
-  function queue(text) {
+  // shown: what the bubble says (a button's label, dots for a secret answer).
+  function queue(text, shown) {
     cseq += 1; store("cseq", cseq);
-    const p = { cseq, text };
+    const secret = lastStatus.state === "ivr" && lastStatus.secret;
+    const p = { cseq, text, shown: shown || (secret ? "•".repeat(text.length) : undefined) };
     pending.push(p); store("pending", pending);
     renderPending(); renderStatus(); transmit(p);
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = first.value.trim();
+    // A flow as the topic asks the questions itself: the first message may stay empty.
+    const text = first.value.trim() || (topic.value.startsWith("flow:") ? t("ivr_start") : "");
     if (!text) { first.placeholder = t("required"); return; }
     profile = {
       name: fields.name.input.value.trim(), email: fields.email.input.value.trim(),
