@@ -12,6 +12,7 @@ from kefu.domain.model import Channel, ContactState
 from kefu.service import RoutingEngine
 from kefu.service.channel_state import ChannelState
 from kefu.service.channel_views import queue_positions
+from kefu.service.ivr import IVR_AUTHOR
 from kefu.service.views import queue_site
 
 __all__ = ["current_conversation", "messages", "status", "topics"]
@@ -41,10 +42,12 @@ def messages(
             continue
         outbound = message.direction.value == "outbound"
         agent = engine.router.agents.get(message.author) if outbound else None
+        # The IVR's questions are the "ivr"'s (the widget names it self-service).
+        sender = "ivr" if outbound and message.author == IVR_AUTHOR else "agent"
         out.append(
             {
                 "seq": seq,
-                "from": "agent" if outbound else "customer",
+                "from": sender if outbound else "customer",
                 "name": (agent.spec.name or agent.agent_id) if agent is not None else "",
                 "text": message.text,
                 "at": message.at,

@@ -21,8 +21,8 @@
       typing: "The agent is typing…", failed: "Not sent", you: "You", agent: "Agent",
       required: "Please write a message.",
       // IVR: the flow greeting the chat (kept together)
-      ivr: "Self-service: choose below or type your answer.", ivr_secret: "Your answer is hidden.",
-      ivr_start: "Hello",
+      ivr: "Self-service: tap or type", ivr_secret: "Self-service: input hidden",
+      ivr_start: "Hello", ivr_name: "Self-service",
     },
     zh: {
       open: "在线客服", title: "在线客服", lang: "English", close: "关闭",
@@ -36,8 +36,8 @@
       typing: "客服正在输入…", failed: "未发送", you: "我", agent: "客服",
       required: "请输入消息。",
       // IVR: the flow greeting the chat (kept together)
-      ivr: "自助服务：请点击下方选项或直接输入。", ivr_secret: "您的输入已隐藏。",
-      ivr_start: "您好",
+      ivr: "自助服务：点选或输入", ivr_secret: "自助服务：输入已隐藏",
+      ivr_start: "您好", ivr_name: "自助服务",
     },
   };
   const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
@@ -155,8 +155,10 @@
   function showMessage(m) {
     if (m.seq <= lastSeq) return;
     lastSeq = m.seq;
-    const li = bubble(m.from, m.from === "agent" ? m.name : "", m.text);
+    const ivr = m.from === "ivr";
+    const li = bubble(ivr ? "agent" : m.from, ivr ? t("ivr_name") : m.from === "agent" ? m.name : "", m.text);
     li.dataset.seq = m.seq;
+    if (ivr) li.classList.add("ivr");
     if (m.from === "agent") typingLine.classList.add("kefu-hidden");
     renderPending();
   }
