@@ -117,3 +117,48 @@ def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_a
             agent_ctx.close()
             customer_ctx.close()
     assert problems == []
+
+
+def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_then_answers_show_and_chat_takes_over(  # noqa: E501
+    ivr_demo: Demo, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    demo = ivr_demo
+    acct = next(iter(FakeBank().accounts.values()))
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "visual")
+        context.set_default_timeout(20_000)
+        try:
+            page = context.new_page()
+            page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.goto(f"{demo.base}/ivr/bank")
+            # An English browser: the page, and so the flow's language answer, in English.
+            expect(page.locator("#lang")).to_have_text("中文")
+            # The whole menu at once, the lost-card confirmation inside its option.
+            expect(page.locator(".option")).to_have_count(9)
+            expect(page.locator(".option", has_text="Block the card")).to_be_visible()
+            page.locator(".option", has_text="Recent transactions").click()
+            expect(page.locator("#status")).to_have_text("Please verify your identity first.")
+            page.fill("#card", acct.card)
+            page.fill("#pin", acct.pin)
+            page.click("#identity-form button[type=submit]")
+            expect(page.locator("#verified")).to_be_visible()
+            # The transactions asked before verifying come once verified.
+            expect(page.locator("#answers li").first).to_contain_text("transactions")
+            page.locator(".option", has_text="Account balance").click()
+            expect(page.locator("#answers li").first).to_contain_text(
+                "Your available balance is CNY"
+            )
+            page.screenshot(path=str(ARTIFACTS / "ivr-visual.png"), full_page=True)
+            page.click("#agent")
+            expect(page.locator(".kefu-chat-panel:not(.kefu-hidden)")).to_be_visible()
+            expect(
+                page.locator(".kefu-msg.agent p", has_text="Connecting you to an agent")
+            ).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "ivr-visual-handoff.png"))
+        finally:
+            context.close()
+    assert problems == []

@@ -2,11 +2,13 @@
 embedding it.
 
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
-"conversation_id", "last_seq", "site_id"}``; the server answers ``welcome`` with the
+"conversation_id", "last_seq", "site_id", "flow"}``; the server answers ``welcome`` with the
 customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
 queues published for the widget's site: owned by it or shared; every chat queue when the
-widget names no site), the current conversation's messages after ``last_seq`` and its
-status. Then:
+widget names no site; first the flow greeting the site's chats, or the published flow the
+hello names, as topic ``flow:<id>``), the current conversation's messages after
+``last_seq`` and its status (``ivr`` with the flow's question and buttons while a flow
+greets it). Then:
 
 * client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
   server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
@@ -246,6 +248,9 @@ class ChatHub:
         last_seq = last if isinstance(last, int) and last >= 0 else 0
 
         flow = None if self.ivr is None else self.ivr.flow_for(Channel.CHAT, site_id)
+        asked_flow = hello.get("flow")  # the visual IVR page runs its own flow
+        if self.ivr is not None and isinstance(asked_flow, str) and self.ivr.published(asked_flow):
+            flow = asked_flow
 
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
             topics = frames.topics(engine, site_id)

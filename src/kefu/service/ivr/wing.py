@@ -21,7 +21,14 @@ from dataclasses import dataclass, field, replace
 
 from kefu.domain.customers import ContactRef, Identifier, IdentifierKind
 from kefu.domain.errors import InvalidState, NotFound
-from kefu.domain.ivr import FlowCatalog, IvrContext, begin, step
+from kefu.domain.ivr import (
+    FlowCatalog,
+    FlowNotPublished,
+    IvrContext,
+    UnknownFlowVersion,
+    begin,
+    step,
+)
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.flow import Flow
@@ -119,6 +126,14 @@ class IvrWing:
             IvrTimeout: self.timeout,
             IvrHangup: self.hangup,
         }
+
+    def published(self, flow_id: str) -> bool:
+        """Whether ``flow_id`` has a published version (new conversations may start it)."""
+        try:
+            self.catalog.published(flow_id[:64])
+        except (FlowNotPublished, UnknownFlowVersion):
+            return False
+        return True
 
     def flow_for(self, channel: Channel, site_id: str | None = None) -> str | None:
         """The flow greeting new ``channel`` conversations (of a widget of ``site_id``)."""
@@ -393,6 +408,9 @@ class IvrWing:
         return {
             "state": "ivr",
             "flow": session.state.flow_id,
+            "node": session.state.node,
+            "verified": session.state.verified is not None,
+            "seq": len(self.state.conversation(conv_id).messages),
             "language": session.state.language,
             "prompt": "" if ask is None else ask.prompt,
             "options": [] if ask is None else [{"digit": d, "label": lb} for d, lb in ask.options],
