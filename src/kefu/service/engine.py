@@ -89,12 +89,15 @@ class RoutingEngine:
         self._broken = False
         self.handlers = handlers
         self._parts: list[StatePart] = []
+        self._timed: list[TimedPart] = []
 
     def attach(self, part: StatePart) -> None:
         """Keep ``part`` beside the router: loaded, staged and rebuilt with it. Attached
         after the start, it is loaded before the next command (the whole state is rebuilt
         from the store then)."""
         self._parts.append(part)
+        if isinstance(part, TimedPart):  # checked once: a protocol isinstance is slow
+            self._timed.append(part)
         if self.started:
             self._broken = True
 
@@ -246,10 +249,9 @@ class RoutingEngine:
             await self._recover()
         self.router.advance(self.now())
         self._stage(self.router.drain(), [])
-        for part in self._parts:
-            if isinstance(part, TimedPart):
-                for command in part.due(self.now()):
-                    await self._run_timer(command)
+        for part in self._timed:
+            for command in part.due(self.now()):
+                await self._run_timer(command)
 
     async def _run_timer(self, command: Command) -> None:
         """Handle a part's timer command in its own transaction; its effects run once it
@@ -372,7 +374,7 @@ class RoutingEngine:
     def _rearm(self) -> None:
         if self.scheduler is not None:
             dues = [self.router.next_due()]
-            dues += [p.next_due() for p in self._parts if isinstance(p, TimedPart)]
+            dues += [p.next_due() for p in self._timed]
             known = [d for d in dues if d is not None]
             self.scheduler.wake_at(min(known) if known else None)
 

@@ -8,10 +8,12 @@ from typing import Any
 from kefu.adapters.ivr.bank_actions import BankAccount, FakeBank
 from kefu.bootstrap import Simulation, build_simulation
 from kefu.config import Settings
+from kefu.domain.conversations import Direction
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import commands as c
 from kefu.service.channel_ports import Inbound, OutboundReply
+from kefu.service.channel_state import ChannelState
 from kefu.service.engine import RoutingEngine
 
 START = 1_700_000_000.0
@@ -24,6 +26,7 @@ class Phone:
         self.prefix = prefix
         self.sent: list[OutboundReply] = []
         self.count = 0
+        self.state: ChannelState | None = None
 
     def new_external_id(self) -> str:
         self.count += 1
@@ -32,8 +35,12 @@ class Phone:
     async def send(self, reply: OutboundReply) -> None:
         self.sent.append(reply)
 
-    def texts(self, conv_id: str | None = None) -> list[str]:
-        return [r.text for r in self.sent if conv_id is None or r.conversation_id == conv_id]
+    def texts(self, conv_id: str) -> list[str]:
+        """What the center told the customer in ``conv_id``, as stored (the chat socket
+        pushes stored messages; other channels' gateways send them too: see ``sent``)."""
+        assert self.state is not None
+        messages = self.state.conversation(conv_id).messages
+        return [m.text for m in messages if m.direction is Direction.OUTBOUND]
 
 
 def account() -> BankAccount:
@@ -71,6 +78,7 @@ async def open_center(sim: Simulation) -> tuple[Phone, Phone]:
     await e(c.DefineQueue(QueueSpec("sms", Channel.SMS, aht_s=300), "sh"))
     await e(c.DefineAgent(AgentSpec("a1", site_id="sh", name="小王")))
     chat, sms = Phone("chat"), Phone("sms")
+    chat.state = sms.state = sim.channels.state
     sim.channels.set_gateway(Channel.CHAT, chat)
     sim.channels.set_gateway(Channel.SMS, sms)
     return chat, sms

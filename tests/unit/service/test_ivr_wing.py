@@ -87,6 +87,7 @@ def test_given_an_sms_when_answered_with_digits_then_numbered_options_and_the_sm
             assert "\n1. 账单解释\n2. 银行卡挂失\n3. 查询余额\n4. 最近交易" in sms.texts(conv)[-1]
             await me.say("4")
             assert any(t.startswith("最近 3 笔交易") for t in sms.texts(conv))
+            assert [r.text for r in sms.sent] == sms.texts(conv)  # SMS: each one sent
             await me.say("2")  # "talk to an agent" in the "anything else?" menu
             contact = await sim.engine.query(contact_of, conv, sim)
             assert contact is not None and contact.queue_id == "sms"

@@ -11,6 +11,7 @@ the middle of a flow asks the same question again and keeps its timer. Times are
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ class IvrSessions:
     def __init__(self, log_record: Log) -> None:
         self._log = log_record
         self.sessions: dict[str, Session] = {}
+        # (due, conversation id) of every timer armed; an entry whose session has another
+        # due since (or none) is stale and skipped: next_due and due stay O(log n).
+        self._timers: list[tuple[float, str]] = []
 
     def get(self, conversation_id: str) -> Session | None:
         return self.sessions.get(conversation_id)
@@ -69,6 +73,8 @@ class IvrSessions:
 
     def ask(self, session: Session, ask: m.Ask, due: float | None, at: float) -> None:
         session.asked, session.due = ask, due
+        if due is not None:
+            heapq.heappush(self._timers, (due, session.conversation_id))
         data = {
             "node_id": ask.node_id,
             "prompt": ask.prompt,
@@ -132,6 +138,8 @@ class IvrSessions:
                 )
                 session.due = a["due"]
             self.sessions[conv_id] = session
+        self._timers = [(s.due, c) for c, s in self.sessions.items() if s.due is not None]
+        heapq.heapify(self._timers)
 
     def reconcile(self, router: Router, now: float) -> None:
         return None
@@ -141,13 +149,21 @@ class IvrSessions:
 
     # -- timers -------------------------------------------------------------------------
     def next_due(self) -> float | None:
-        dues = [s.due for s in self.sessions.values() if s.due is not None]
-        return min(dues) if dues else None
+        timers = self._timers
+        while timers and not self._live(*timers[0]):
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
 
     def due(self, now: float) -> list[Any]:
         out: list[Any] = []
-        for session in self.sessions.values():
-            if session.due is not None and session.due <= now:
-                session.due = None
-                out.append(IvrTimeout(session.conversation_id))
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            due, conv_id = heapq.heappop(timers)
+            if self._live(due, conv_id):
+                self.sessions[conv_id].due = None
+                out.append(IvrTimeout(conv_id))
         return out
+
+    def _live(self, due: float, conv_id: str) -> bool:
+        session = self.sessions.get(conv_id)
+        return session is not None and session.due == due

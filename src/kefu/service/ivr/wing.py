@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from kefu.domain.conversations import Direction, Message
 from kefu.domain.customers import ContactRef, Identifier, IdentifierKind
 from kefu.domain.errors import InvalidState, NotFound
 from kefu.domain.ivr import (
@@ -35,7 +36,7 @@ from kefu.domain.ivr.flow import Flow
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service import commands as c
-from kefu.service.channel_errors import NoQueueForChannel
+from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel
 from kefu.service.channel_ports import Inbound
 from kefu.service.channel_types import ChannelUpdate
 from kefu.service.channel_views import queue_wait
@@ -270,7 +271,7 @@ class IvrWing:
                 self.sessions.record(session, events)
                 pending = more + pending
             elif isinstance(action, m.Say):
-                self.core.send_in(tx, session.conversation_id, IVR_AUTHOR, action.text)
+                self._tell(tx, session, action.text)
             elif isinstance(action, m.Ask):
                 self._ask(tx, session, action)
             elif isinstance(action, m.Transfer):
@@ -317,12 +318,35 @@ class IvrWing:
         if ask.options and session.channel != Channel.CHAT.value:
             # No buttons off the web: numbered lines to answer with a digit.
             text += "\n" + "\n".join(f"{digit}. {label}" for digit, label in ask.options)
-        self.core.send_in(tx, session.conversation_id, IVR_AUTHOR, text)
+        self._tell(tx, session, text)
         due = None
         if ask.deadline is not None:
             scale = self.options.timeout_scale.get(session.channel, 1.0)
             due = tx.now + max(0.0, ask.deadline - tx.now) * max(1.0, scale)
         self.sessions.ask(session, ask, due, tx.now)
+
+    def _tell(self, tx: Transaction, session: Session, text: str) -> None:
+        """Send the customer the flow's ``text``. The chat socket pushes stored messages
+        itself (its gateway sends nothing), so a chat message is only stored and told:
+        no delivery round trip (a command and a write more) for each of the flow's lines."""
+        conv_id = session.conversation_id
+        if session.channel != Channel.CHAT.value:
+            self.core.send_in(tx, conv_id, IVR_AUTHOR, text)
+            return
+        gateway = self.core.gateways.get(Channel.CHAT)
+        if gateway is None:
+            raise ChannelUnavailable("replies on chat are not configured 该渠道尚未配置回复通道")
+        message = Message(
+            Direction.OUTBOUND,
+            Channel.CHAT,
+            IVR_AUTHOR,
+            text,
+            tx.now,
+            external_id=gateway.new_external_id(),
+        )
+        self.state.reply(conv_id, message)
+        seq = len(self.state.conversation(conv_id).messages)
+        self.core.tell(tx, ChannelUpdate("message", conv_id, None, "agent", seq))
 
     def _mark_verified(self, tx: Transaction, session: Session, account_id: str) -> None:
         """The customer proved it holds account ``account_id``: a verified identifier of
