@@ -16,16 +16,12 @@ A PIN typed as an answer is filed as dots: it is in no message, state or event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from kefu.domain.conversations import Direction, Message
-from kefu.domain.customers import ContactRef, Identifier, IdentifierKind
-from kefu.domain.errors import InvalidState, NotFound
 from kefu.domain.ivr import (
     FlowCatalog,
     FlowNotPublished,
-    IvrContext,
     UnknownFlowVersion,
     begin,
     step,
@@ -33,17 +29,23 @@ from kefu.domain.ivr import (
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.flow import Flow
-from kefu.domain.model import Channel, ContactState
-from kefu.domain.routing import Router
+from kefu.domain.model import Channel
 from kefu.service import commands as c
-from kefu.service.channel_errors import ChannelUnavailable, NoQueueForChannel
+from kefu.service.channel_errors import ChannelUnavailable
 from kefu.service.channel_ports import Inbound
 from kefu.service.channel_types import ChannelUpdate
 from kefu.service.channel_views import queue_wait
 from kefu.service.channels import ChannelService
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, StartIvr
-from kefu.service.ivr.handoff import PREFIX, path_labels, safe_attributes
+from kefu.service.ivr.options import (
+    IVR_AUTHOR,
+    IvrOptions,
+    IvrPlugins,
+    IvrSessionConflict,
+    UnknownIvrSession,
+)
 from kefu.service.ivr.sessions import IvrSessions, Session
+from kefu.service.ivr.transfer import hand_off, mark_verified, pick_queue
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = [
@@ -56,48 +58,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-IVR_AUTHOR = "ivr"
-Verifier = Callable[[str, str, str], m.VerifyDone]
-
-
-def _refuse(method: str, identifier: str, secret: str) -> m.VerifyDone:
-    return m.VerifyDone(False)
-
-
-class UnknownIvrSession(NotFound):
-    """No conversation of that id is in a flow."""
-
-    error_id = "unknown_ivr_session"
-
-
-class IvrSessionConflict(InvalidState):
-    """The conversation cannot start a flow: closed, queued already or in a flow."""
-
-    error_id = "ivr_session_conflict"
-
-
-@dataclass(frozen=True, slots=True)
-class IvrOptions:
-    """``flows``: the flow greeting new conversations, by ``<channel>@<site id>`` (a
-    widget's site) or ``<channel>`` (``chat``, ``sms``); an empty id turns it off.
-    ``timeout_scale``: a channel's customers get this many times the flow's silence
-    timeouts (people type slower than they press keys)."""
-
-    flows: Mapping[str, str] = field(default_factory=dict)
-    timeout_scale: Mapping[str, float] = field(
-        default_factory=lambda: {"chat": 6.0, "sms": 30.0, "web": 12.0}
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class IvrPlugins:
-    """What the flows' actions run on: self-service ``actions`` by name, ``verify``
-    (method, identifier, secret → result; the customer store) and the interpreter's
-    context (tokenizer, calendars)."""
-
-    actions: Mapping[str, m.SelfService] = field(default_factory=dict)
-    verify: Verifier = _refuse
-    ctx: IvrContext = field(default_factory=IvrContext)
 
 
 class IvrWing:
@@ -275,7 +235,7 @@ class IvrWing:
             elif isinstance(action, m.Ask):
                 self._ask(tx, session, action)
             elif isinstance(action, m.Transfer):
-                await self._hand_off(tx, session, flow, action)
+                await hand_off(self.core, tx, session, flow, action)
             elif isinstance(action, m.StartFlow):
                 flow = self.catalog.published(action.flow_id)
                 session.state, more, events = begin(
@@ -305,10 +265,10 @@ class IvrWing:
         if isinstance(action, m.VerifyIdentity):
             result = self.plugins.verify(action.method, action.identifier, action.secret)
             if result.ok and result.customer_id:
-                self._mark_verified(tx, session, result.customer_id)
+                mark_verified(self.state, tx, session, result.customer_id)
             return result
         if isinstance(action, m.EstimateWait):
-            queue_id = self._queue(tx.router, session, action.queue_id)
+            queue_id = pick_queue(tx.router, session, action.queue_id, self.core.options)
             wait = None if queue_id is None else queue_wait(tx.router, queue_id)
             return m.WaitEstimate(wait)
         return None
@@ -347,75 +307,6 @@ class IvrWing:
         self.state.reply(conv_id, message)
         seq = len(self.state.conversation(conv_id).messages)
         self.core.tell(tx, ChannelUpdate("message", conv_id, None, "agent", seq))
-
-    def _mark_verified(self, tx: Transaction, session: Session, account_id: str) -> None:
-        """The customer proved it holds account ``account_id``: a verified identifier of
-        the conversation's customer (unless another customer holds it: left to an agent)."""
-        directory = self.state.directory
-        customer_id = directory.resolve(
-            self.state.conversation(session.conversation_id).customer_id
-        )
-        ident = Identifier(IdentifierKind.ACCOUNT, account_id)
-        owner = directory.find(ident)
-        if owner is None:
-            directory.add_identifier(customer_id, ident, at=tx.now, verified=True)
-        elif directory.resolve(owner.customer_id) == customer_id:
-            directory.verify_identifier(customer_id, ident, at=tx.now)
-
-    def _queue(self, router: Router, session: Session, wanted: str) -> str | None:
-        """The flow's queue when it takes this channel, else the pre-chat topic, else the
-        channel's queue (as the channel would pick it)."""
-        channel = Channel(session.channel)
-        queues = router.queues
-        for queue_id in (wanted, session.topic, self.core.options.queues.get(channel.value)):
-            if queue_id and queue_id in queues and queues[queue_id].spec.channel is channel:
-                return queue_id
-        return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
-
-    async def _hand_off(
-        self, tx: Transaction, session: Session, flow: Flow, transfer: m.Transfer
-    ) -> None:
-        conv_id, state = session.conversation_id, self.state
-        queue_id = self._queue(tx.router, session, transfer.queue_id)
-        if queue_id is None:
-            raise NoQueueForChannel(
-                f"no queue takes {session.channel} contacts", channel=session.channel
-            )
-        conv = state.conversation(conv_id)
-        customer_id = state.directory.resolve(conv.customer_id)
-        customer = state.directory.get(customer_id)
-        route = state.routes.get(conv_id)
-        attributes = {
-            "customer": customer.name or (route.name or route.address if route else customer_id),
-            "customer_id": customer_id,
-            "conversation_id": conv_id,
-            "channel": session.channel,
-            **safe_attributes(transfer.attributes),
-        }
-        path = transfer.attributes.get(PREFIX + "path", "")
-        attributes[PREFIX + "path.text"] = path_labels(flow, path, session.state.language)
-        for key, value in session.metadata.items():
-            if not key.startswith("ivr"):
-                attributes.setdefault(key, value[:200])
-        made = await tx.dispatch(
-            c.CreateContact(
-                queue_id,
-                value_tier=customer.value_tier,
-                customer_id=customer_id,
-                attributes=attributes,
-            )
-        )
-        contact_id = str(made["contact_id"])
-        state.link_contact(conv_id, contact_id, tx.now)
-        first = next((msg for msg in conv.messages if msg.author != IVR_AUTHOR), None)
-        summary = "" if first is None else first.text.replace("\n", " ")[:80]
-        ref = ContactRef(contact_id, session.channel, tx.now, summary, None, conv_id)
-        state.directory.record_contact(customer_id, ref, at=tx.now)
-        contact = tx.router.contacts[contact_id]
-        if transfer.callback and contact.state is ContactState.QUEUED:
-            number = route.address if route is not None and session.channel == "sms" else None
-            await tx.dispatch(c.RequestCallback(contact_id, number))
-        self.core.tell(tx, ChannelUpdate("contact", conv_id, contact_id))
 
     def _close(self, tx: Transaction, session: Session, outcome: str) -> None:
         if self.state.close(session.conversation_id, tx.now, outcome):
