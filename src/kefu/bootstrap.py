@@ -173,7 +173,7 @@ def build_platform(
     site.install(app, adapters)
     platform = Platform(engine, app, clock, scheduler, uow_factory, security)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
-    platform.ivr = ivr
+    platform.ivr = app.state.ivr = ivr
     return platform
 
 

@@ -162,3 +162,27 @@ def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_
         finally:
             context.close()
     assert problems == []
+
+
+def test_given_the_hall_flow_at_the_kiosk_when_a_sub_menu_option_is_tapped_then_its_service_ticket(
+    ivr_demo: Demo, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "kiosk")
+        context.set_default_timeout(20_000)
+        try:
+            kiosk = context.new_page()
+            kiosk.on("pageerror", lambda exc: problems.append(str(exc)))
+            kiosk.goto(f"{ivr_demo.base}/branch/kiosk?lang=en")
+            group = kiosk.locator(".service-group", has_text="Accounts")
+            expect(group.locator(".service")).to_have_count(2)  # the sub-menu, shown at once
+            kiosk.screenshot(path=str(ARTIFACTS / "ivr-kiosk.png"))
+            group.locator(".service", has_text="Lost card").click()
+            expect(kiosk.locator("#ticket-number")).to_have_text(re.compile(r"^[A-Z]\d{3}$"))
+            expect(kiosk.locator("#ticket-service")).to_have_text("开户挂失 Accounts")
+        finally:
+            context.close()
+    assert problems == []

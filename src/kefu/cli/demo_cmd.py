@@ -95,8 +95,8 @@ def demo(
         sink.start()
         mail.update(relay_host=sink.host, relay_port=sink.port, relay_starttls=False)
     settings = settings.model_copy(update=mail)
-    if not settings.ivr_flows:  # the demo bank's flow greets chats and SMS ('chat=' turns it off)
-        settings = settings.model_copy(update={"ivr_flows": "chat=bank,sms=bank"})
+    if not settings.ivr_flows:  # the demo bank's flows: chat, SMS, the kiosk ('chat=': off)
+        settings = settings.model_copy(update={"ivr_flows": "chat=bank,sms=bank,branch=hall"})
     outbox = (
         f"{sink.outbox}/" if sink is not None else f"{settings.relay_host}:{settings.relay_port}"
     )

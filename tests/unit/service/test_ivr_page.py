@@ -43,3 +43,15 @@ def test_given_the_platform_when_the_page_is_asked_then_the_flow_or_a_404_withou
     missing = client.get("/ivr/%3Cimg%20src=x%20onerror=alert(1)%3E")
     assert missing.status_code == 404
     assert "<img" not in missing.text and "&lt;img src=x onerror=alert(1)&gt;" in missing.text
+
+
+def test_given_the_shipped_flows_when_compared_then_the_same_files_as_the_examples() -> None:
+    from pathlib import Path
+
+    from kefu.adapters.ivr.wiring import BANK_FLOW
+
+    examples = Path(__file__).resolve().parents[3] / "examples" / "ivr"
+    shipped = sorted(BANK_FLOW.parent.glob("*.yaml"))
+    assert [p.name for p in shipped] == ["bank.yaml", "hall.yaml"]
+    for path in shipped:
+        assert path.read_bytes() == (examples / path.name).read_bytes(), path.name

@@ -21,9 +21,10 @@ BANK_FLOW = Path(__file__).resolve().parent / "flows" / "bank.yaml"
 
 
 def flow_catalog(files: Iterable[Path] = (), at: float = 0.0) -> FlowCatalog:
-    """A catalog holding the bank flow and ``files``, each published at ``at`` (s)."""
+    """A catalog holding the shipped flows (the bank's, the hall's kiosk menu) and
+    ``files``, each published at ``at`` (s)."""
     catalog = FlowCatalog()
-    for path in (BANK_FLOW, *files):
+    for path in (*sorted(BANK_FLOW.parent.glob("*.yaml")), *files):
         flow = catalog.save_draft(load_flow(path))
         catalog.publish(flow.flow_id, at)
     return catalog

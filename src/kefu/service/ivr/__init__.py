@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, StartIvr
+from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
 from kefu.service.ivr.handoff import ivr_panel
 from kefu.service.ivr.sessions import IvrSessions, Session
 from kefu.service.ivr.wing import (
@@ -27,6 +27,7 @@ __all__ = [
     "IvrSessions",
     "IvrTimeout",
     "IvrWing",
+    "KioskTicket",
     "Session",
     "StartIvr",
     "UnknownIvrSession",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kefu.service.commands import Command
 
-__all__ = ["IvrHangup", "IvrInput", "IvrTimeout", "StartIvr"]
+__all__ = ["IvrHangup", "IvrInput", "IvrTimeout", "KioskTicket", "StartIvr"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +46,15 @@ class IvrHangup(Command):
     """The customer left the flow (closed the chat, walked away from the page)."""
 
     conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class KioskTicket(Command):
+    """A kiosk ticket chosen through flow ``flow_id``'s menu: ``answers`` in order (the
+    digits of the options tapped) lead to the service; ``phone`` and ``name`` as for
+    :class:`~kefu.service.channel_commands.IssueTicket`."""
+
+    flow_id: str
+    answers: tuple[str, ...]
+    phone: str = ""
+    name: str = ""

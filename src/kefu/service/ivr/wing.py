@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from kefu.domain.conversations import Direction, Message
 from kefu.domain.ivr import (
@@ -36,7 +37,8 @@ from kefu.service.channel_ports import Inbound
 from kefu.service.channel_types import ChannelUpdate
 from kefu.service.channel_views import queue_wait
 from kefu.service.channels import ChannelService
-from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, StartIvr
+from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
+from kefu.service.ivr.kiosk import kiosk_ticket
 from kefu.service.ivr.options import (
     IVR_AUTHOR,
     IvrOptions,
@@ -86,7 +88,12 @@ class IvrWing:
             IvrInput: self.input,
             IvrTimeout: self.timeout,
             IvrHangup: self.hangup,
+            KioskTicket: self.kiosk,
         }
+
+    async def kiosk(self, tx: Transaction, cmd: KioskTicket) -> Any:
+        """A ticket chosen through the kiosk's flow (:mod:`kefu.service.ivr.kiosk`)."""
+        return await kiosk_ticket(tx, cmd, self.catalog, self.plugins, self.state)
 
     def published(self, flow_id: str) -> bool:
         """Whether ``flow_id`` has a published version (new conversations may start it)."""
