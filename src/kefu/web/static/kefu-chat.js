@@ -182,7 +182,6 @@
         store("token", data.token);
         setConversation(data.conversation_id);
         topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.name); o.value = q.id; return o; }));
-
         for (const m of data.messages) showMessage(m);
         lastStatus = data.status; renderStatus();
         for (const p of pending) transmit(p);
