@@ -37,10 +37,10 @@ fmt: $(STAMP)
 # Benchmarks compare kefu with peers that are not kefu dependencies: they live in .venv-bench.
 bench-setup:
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
-	.venv-bench/bin/python -m pip install -qq -e . "pyworkforce==0.5.1" "ciw==3.2.7" "simpy==4.1.2"
+	.venv-bench/bin/python -m pip install -qq -e . "pyworkforce==0.5.1" "ciw==3.2.7" "simpy==4.1.2" "statsforecast==2.1.1"
 
 bench: bench-setup
-	for b in routing workforce simulate; do PYTHONPATH=src .venv-bench/bin/python bench/$$b.py || exit 1; done
+	for b in routing workforce simulate forecast; do PYTHONPATH=src .venv-bench/bin/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info

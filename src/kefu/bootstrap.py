@@ -141,6 +141,7 @@ def build_platform(
     from kefu.adapters.channels.server import channel_server
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
+    from kefu.web.i18n import I18nRoutes
 
     security = security_from_settings(settings, uow_factory, clock)
     engine = routing_engine(
@@ -163,7 +164,7 @@ def build_platform(
         settings,
         engine,
         security,
-        routers=[wallboard.router, *site.routers],
+        routers=[wallboard.router, I18nRoutes().router, *site.routers],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,

@@ -171,6 +171,38 @@ class Settings(BaseSettings):
         str, Field(description="IVR flow files (YAML/JSON) published at start, comma-separated")
     ] = ""
 
+    # -- voice (off unless KEFU_SIP_PORT is set) --
+    sip_host: Annotated[str, Field(description="address the SIP and RTP sockets bind")] = (
+        "127.0.0.1"
+    )
+    sip_port: Annotated[
+        int | None, Field(ge=0, le=65535, description="SIP port, UDP and TCP (0: any free one)")
+    ] = None
+    sip_numbers: Annotated[
+        str, Field(description="dialled number=flow[@site], comma-separated (empty: all → demo)")
+    ] = ""
+    sip_language: Annotated[
+        Literal["zh", "en"], Field(description="language of the built-in demo flow's prompts")
+    ] = "zh"
+    sip_prompts_dir: Annotated[
+        str | None, Field(description="prompt clip cache (default: kefu-prompts)")
+    ] = None
+    sip_media_process: Annotated[
+        bool, Field(description="RTP media in a worker process (off: on the SIP loop)")
+    ] = True
+    sip_media_realtime: Annotated[
+        bool, Field(description="SCHED_FIFO for the media worker (needs CAP_SYS_NICE)")
+    ] = True
+    sip_max_calls: Annotated[
+        int, Field(ge=1, description="calls at once; more get 503 (each holds an RTP socket)")
+    ] = 500
+    sip_ring_timeout_s: Annotated[
+        float, Field(gt=0, description="a call not answered within this is refused, s")
+    ] = 60.0
+    sip_recordings_dir: Annotated[
+        str | None, Field(description="operator recordings replacing clips by file name")
+    ] = None
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env not in LOCAL_ENVS and not self.secret_key_set:
@@ -216,6 +248,11 @@ class Settings(BaseSettings):
             db = Path(self.db_path)
             return db.with_name(f"{db.name}-attachments")
         return Path("kefu-attachments")
+
+    @property
+    def prompts_path(self) -> Path:
+        """Where synthesized prompt clips are cached: ``sip_prompts_dir`` or ``kefu-prompts``."""
+        return Path(self.sip_prompts_dir or "kefu-prompts")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -16,8 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
-# Commands that start a server or need a database are run by their own tests.
-SERVERS = ("kefu demo", "kefu serve", "kefu db", "kefu users")
+# Commands that start a server or need a database are run by their own tests
+# (kefu report: tests/integration/test_report_cli.py).
+SERVERS = ("kefu demo", "kefu serve", "kefu db", "kefu users", "kefu report")
 
 
 def readme_commands() -> list[str]:

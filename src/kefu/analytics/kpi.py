@@ -10,7 +10,6 @@ Definitions: :mod:`kefu.analytics.records`.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
@@ -24,8 +23,10 @@ from kefu.domain import events as ev
 __all__ = ["KpiAccumulator"]
 
 INF = math.inf
-# Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at].
+# Fields of a visit list: [queue, tally or None, entered_at, predicted wait, answered_at,
+# hold started at (None when not on hold), hold seconds so far, completed at].
 _Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
+_HOLD_SINCE, _HOLD_SUM, _COMPLETED = 5, 6, 7
 
 
 class KpiAccumulator:
@@ -66,7 +67,7 @@ class KpiAccumulator:
         self._handling: dict[str, dict[int, float]] = {}
         self._idle: dict[str, dict[int, float]] = {}
         self._visits: dict[str, list[Any]] = {}
-        self._pending: list[Tally] = []  # the tallies whose ``pending`` the last settle set
+        self._pending: list[Tally] = []  # tallies of the contacts waiting at the last settle
         self._last = -INF
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._queue_defined,
@@ -81,6 +82,9 @@ class KpiAccumulator:
             ev.OfferWithdrawn: self._offer_returned,
             ev.ContactAbandoned: self._abandoned,
             ev.CallbackRequested: self._callback,
+            ev.ContactHeld: self._held,
+            ev.ContactResumed: self._resumed,
+            ev.ContactCompleted: self._completed,
             ev.ContactTransferred: self._transferred,
             ev.WrapupEnded: self._wrapup_ended,
         }
@@ -174,7 +178,7 @@ class KpiAccumulator:
         tally = self._tally(queue, at)
         if tally is not None:
             tally.offered += 1
-        self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None]
+        self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None, None, 0.0, None]
         queue.level.change(at, 1)
         self._total.change(at, 1)
 
@@ -205,23 +209,7 @@ class KpiAccumulator:
         wait = at - visit[_ENTERED]
         tally = visit[_TALLY]
         if tally is not None:
-            tally.answered += 1
-            if wait <= 0.0:  # the common case in a well-staffed center: no wait at all
-                tally.in_sl += 1
-                tally.immediate += 1
-                tally.hist_answered[0] += 1
-            else:
-                tally.wait_sum += wait
-                if wait <= queue.sl_s:
-                    tally.in_sl += 1
-                if wait > tally.longest:
-                    tally.longest = wait
-                tally.hist_answered[bisect_right(self.wait_bins_s, wait) - 1] += 1
-            predicted = visit[_PREDICTED]
-            if predicted is not None:
-                tally.predicted += 1
-                tally.pred_abs += abs(predicted - wait)
-                tally.pred_err += predicted - wait
+            tally.answer(wait, queue.sl_s, self.wait_bins_s, visit[_PREDICTED])
         queue.level.change(at, -1)
         self._total.change(at, -1)
 
@@ -232,14 +220,7 @@ class KpiAccumulator:
         wait = at - visit[_ENTERED]
         tally = visit[_TALLY]
         if tally is not None:
-            tally.abandoned += 1
-            if wait < queue.short_s:
-                tally.short += 1
-            if wait <= 0.0:
-                tally.balked += 1
-            if wait > tally.longest:
-                tally.longest = wait
-            tally.hist_abandoned[bisect_right(self.wait_bins_s, wait) - 1] += 1
+            tally.abandon(wait, queue.short_s, self.wait_bins_s)
         queue.level.change(at, -1)
         self._total.change(at, -1)
 
@@ -248,14 +229,38 @@ class KpiAccumulator:
         if visit is not None and visit[_TALLY] is not None:
             visit[_TALLY].callbacks += 1
 
+    def _held(self, e: ev.ContactHeld) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None and visit[_HOLD_SINCE] is None:
+            visit[_HOLD_SINCE] = e.at
+
+    def _resumed(self, e: ev.ContactResumed) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None and visit[_HOLD_SINCE] is not None:
+            visit[_HOLD_SUM] += e.at - visit[_HOLD_SINCE]
+            visit[_HOLD_SINCE] = None
+
+    def _completed(self, e: ev.ContactCompleted) -> None:
+        visit = self._visits.get(e.contact_id)
+        if visit is not None:
+            if visit[_HOLD_SINCE] is not None:  # completed while on hold
+                visit[_HOLD_SUM] += e.at - visit[_HOLD_SINCE]
+                visit[_HOLD_SINCE] = None
+            visit[_COMPLETED] = e.at
+
     def _end_handling(self, visit: list[Any], agent_id: str, at: float) -> None:
         agent = self._agents[agent_id]
         agent.active -= 1
         agent.touch(at)
         tally = visit[_TALLY]
-        if tally is not None and visit[_ANSWERED] is not None:
-            tally.handled += 1
-            tally.handle_sum += at - visit[_ANSWERED]
+        answered = visit[_ANSWERED]
+        if tally is not None and answered is not None:
+            if visit[_HOLD_SINCE] is not None:  # transferred while on hold
+                visit[_HOLD_SUM] += at - visit[_HOLD_SINCE]
+                visit[_HOLD_SINCE] = None
+            completed = at if visit[_COMPLETED] is None else visit[_COMPLETED]
+            hold = visit[_HOLD_SUM]
+            tally.handle(completed - answered - hold, hold, at - completed)
 
     def _transferred(self, e: ev.ContactTransferred) -> None:
         at = e.at
@@ -267,7 +272,7 @@ class KpiAccumulator:
         tally = self._tally(queue, at)
         if tally is not None:
             tally.offered += 1
-        self._visits[e.contact_id] = [queue, tally, at, None, None]
+        self._visits[e.contact_id] = [queue, tally, at, None, None, None, 0.0, None]
         queue.level.change(at, 1)
         self._total.change(at, 1)
 
@@ -281,7 +286,7 @@ class KpiAccumulator:
         """The KPIs so far; open agent and queue-length time is counted up to ``at``
         (default: the last event's instant). Contacts still waiting count in
         ``waiting_at_end``, their wait so far in ``longest_wait_s``, and those waiting no
-        longer than the queue's SL threshold in ``pending_sl`` (not yet in SL's base)."""
+        longer than the queue's SL threshold in ``waiting_within_sl`` (not yet in SL's base)."""
         now, waiting = self._settle(at)
         return build_report(self, now, waiting)
 
@@ -309,22 +314,18 @@ class KpiAccumulator:
         for queue in self._queues.values():
             queue.level.flush(now)
         self._total.flush(now)
+        # Contacts waiting or ringing no longer than T have no SL outcome yet: recounted
+        # for each ``now``, so the counts of the previous call are cleared first.
         for tally in self._pending:
-            tally.pending = 0
-        pending = self._pending = []
+            tally.waiting_within_sl = 0
+        pending: list[Tally] = []
         waiting = 0
         for visit in self._visits.values():
             if visit[_ANSWERED] is None:
                 waiting += 1
                 tally = visit[_TALLY]
-                if tally is None:
-                    continue
-                waited = now - visit[_ENTERED]
-                if waited > tally.longest:
-                    tally.longest = waited
-                # Waiting (or ringing) no longer than T: it may still be answered within T,
-                # so its SL outcome is not known yet.
-                if waited <= visit[_Q].sl_s:
-                    tally.pending += 1
+                if tally is not None:
+                    tally.still_waiting(now - visit[_ENTERED], visit[_Q].sl_s)
                     pending.append(tally)
+        self._pending = pending
         return now, waiting

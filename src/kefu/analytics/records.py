@@ -10,12 +10,16 @@ Standard definitions (docs: ARCHITECTURE.md, "Standard definitions"):
   balks (``balked``) those that left at the very instant they queued, i.e. on hearing the
   predicted wait; balks are therefore short abandons too;
 - P(wait) = 1 − answered the instant they queued / offered;
-- SL(T) = answered within T s / (offered − short abandons − pending), T = the queue's
-  ``sl_threshold_s``; pending (``pending_sl``) are the contacts still waiting or ringing
-  at the report's instant that have waited no longer than T: their outcome is not known
-  yet (live, at minute 1, a contact waiting 10 s is not a failure); one waiting past T is;
+- SL(T) = answered within T s / (offered − short abandons − still waiting within T),
+  T = the queue's ``sl_threshold_s``: a contact counts once its outcome is known (answered,
+  abandoned, or still waiting past T). ``waiting_within_sl`` are the contacts still
+  waiting or ringing at the report's instant (live) or at the end of the events read
+  (:mod:`kefu.analytics.history`) that have waited no longer than T: they may still be
+  answered within T (live, at minute 1, a contact waiting 10 s is not a failure);
 - ASA = mean wait (seconds) of answered contacts;
-- AHT = talk + hold + wrap-up (seconds), mean over handled contacts;
+- AHT = talk + hold + wrap-up (seconds), mean over handled contacts; talk runs from the
+  answer to the end of the conversation less the time on hold, wrap-up from there to the
+  agent's release;
 - abandon rate = (abandoned − short abandons) / (offered − short abandons);
 - occupancy = handling time / (handling + ready idle time) per agent group;
 - predicted-wait accuracy: mean absolute error (seconds) of the wait the router predicted
@@ -88,14 +92,17 @@ class QueueKpi:
     predicted_error_sum_s: float
     wait_hist_answered: tuple[int, ...]
     wait_hist_abandoned: tuple[int, ...]
-    pending_sl: int = 0
+    talk_sum_s: float = 0.0
+    hold_sum_s: float = 0.0
+    wrapup_sum_s: float = 0.0
+    waiting_within_sl: int = 0
     """Contacts still waiting or ringing, for no longer than T, at the report's instant."""
 
     @property
     def service_level(self) -> float | None:
-        """SL(T) = answered within T / (offered − short abandons − pending_sl): a contact
-        counts once its outcome is known (answered, abandoned or waiting past T)."""
-        base = self.offered - self.short_abandons - self.pending_sl
+        """SL(T) = answered within T / (offered − short abandons − waiting_within_sl): a
+        contact counts once its outcome is known (answered, abandoned or waiting past T)."""
+        base = self.offered - self.short_abandons - self.waiting_within_sl
         return self.answered_within_sl / base if base > 0 else None
 
     @property
@@ -112,6 +119,21 @@ class QueueKpi:
     def aht_s(self) -> float | None:
         """Average handle time: talk + hold + wrap-up, mean over handled contacts (s)."""
         return self.handle_sum_s / self.handled if self.handled else None
+
+    @property
+    def talk_s(self) -> float | None:
+        """Mean talk time (seconds) over handled contacts, hold excluded."""
+        return self.talk_sum_s / self.handled if self.handled else None
+
+    @property
+    def hold_s(self) -> float | None:
+        """Mean hold time (seconds) over handled contacts."""
+        return self.hold_sum_s / self.handled if self.handled else None
+
+    @property
+    def wrapup_s(self) -> float | None:
+        """Mean wrap-up time (seconds) over handled contacts."""
+        return self.wrapup_sum_s / self.handled if self.handled else None
 
     @property
     def abandon_rate(self) -> float | None:
@@ -167,7 +189,10 @@ class QueueKpi:
             predicted_error_sum_s=self.predicted_error_sum_s + other.predicted_error_sum_s,
             wait_hist_answered=_add(self.wait_hist_answered, other.wait_hist_answered),
             wait_hist_abandoned=_add(self.wait_hist_abandoned, other.wait_hist_abandoned),
-            pending_sl=self.pending_sl + other.pending_sl,
+            talk_sum_s=self.talk_sum_s + other.talk_sum_s,
+            hold_sum_s=self.hold_sum_s + other.hold_sum_s,
+            wrapup_sum_s=self.wrapup_sum_s + other.wrapup_sum_s,
+            waiting_within_sl=self.waiting_within_sl + other.waiting_within_sl,
         )
 
     def metrics(self) -> dict[str, float | None]:
@@ -184,6 +209,9 @@ class QueueKpi:
             "p_wait": self.p_wait,
             "asa_s": self.asa_s,
             "aht_s": self.aht_s,
+            "talk_s": self.talk_s,
+            "hold_s": self.hold_s,
+            "wrapup_s": self.wrapup_s,
             "abandon_rate": self.abandon_rate,
             "balk_rate": self.balk_rate,
             "max_queue_length": float(self.max_queue_length),

@@ -9,15 +9,19 @@ from kefu.analytics.records import GroupOccupancy, IntervalKpi, KpiReport, Queue
 from kefu.analytics.tallies import Tally, TallySource
 from kefu.analytics.timeline import Level
 
-__all__ = ["build_intervals", "build_report"]
+__all__ = ["build_intervals", "build_report", "queue_kpi"]
 
 
-def _queue_kpi(
+def queue_kpi(
     tallies: Iterable[Tally], bins: int, peak: int, area: float, period: float
 ) -> QueueKpi:
+    """The record of ``tallies`` summed (any number: one interval, a queue, a report group),
+    with a queue length peaking at ``peak`` and integrating to ``area`` contact-seconds over
+    ``period`` seconds; ``bins`` is the number of wait histogram bins."""
     offered = answered = abandoned = short = balked = in_sl = handled = immediate = 0
-    callbacks = transferred = overflowed = predicted = pending = 0
+    callbacks = transferred = overflowed = predicted = waiting_within_sl = 0
     wait_sum = handle_sum = longest = pred_abs = pred_err = 0.0
+    talk_sum = hold_sum = wrapup_sum = 0.0
     hist_ans = [0] * bins
     hist_ab = [0] * bins
     for t in tallies:
@@ -33,12 +37,15 @@ def _queue_kpi(
         transferred += t.transferred_out
         overflowed += t.overflowed
         predicted += t.predicted
-        pending += t.pending
         wait_sum += t.wait_sum
         handle_sum += t.handle_sum
         longest = max(longest, t.longest)
         pred_abs += t.pred_abs
         pred_err += t.pred_err
+        talk_sum += t.talk_sum
+        hold_sum += t.hold_sum
+        wrapup_sum += t.wrapup_sum
+        waiting_within_sl += t.waiting_within_sl
         for i in range(bins):
             hist_ans[i] += t.hist_answered[i]
             hist_ab[i] += t.hist_abandoned[i]
@@ -65,7 +72,10 @@ def _queue_kpi(
         predicted_error_sum_s=pred_err,
         wait_hist_answered=tuple(hist_ans),
         wait_hist_abandoned=tuple(hist_ab),
-        pending_sl=pending,
+        talk_sum_s=talk_sum,
+        hold_sum_s=hold_sum,
+        wrapup_sum_s=wrapup_sum,
+        waiting_within_sl=waiting_within_sl,
     )
 
 
@@ -87,7 +97,7 @@ def build_intervals(acc: TallySource, ks: Iterable[int], stop: float) -> list[In
         per_queue = {}
         for name, queue in queues.items():
             tally = queue.tallies.get(k)
-            per_queue[name] = _queue_kpi(
+            per_queue[name] = queue_kpi(
                 () if tally is None else (tally,),
                 bins,
                 queue.level.peak.get(k, 0),
@@ -95,7 +105,7 @@ def build_intervals(acc: TallySource, ks: Iterable[int], stop: float) -> list[In
                 period,
             )
         tallies = [q.tallies[k] for q in queues.values() if k in q.tallies]
-        total = _queue_kpi(
+        total = queue_kpi(
             tallies, bins, acc.total.peak.get(k, 0), acc.total.area.get(k, 0.0), period
         )
         groups = {
@@ -122,7 +132,7 @@ def build_report(acc: TallySource, now: float, waiting_at_end: int) -> KpiReport
     overall = {}
     for name, queue in queues.items():
         peak, area = _level_over(queue.level, ks)
-        overall[name] = _queue_kpi(queue.tallies.values(), bins, peak, area, window)
+        overall[name] = queue_kpi(queue.tallies.values(), bins, peak, area, window)
     peak, area = _level_over(acc.total, ks)
     all_tallies = [t for q in queues.values() for t in q.tallies.values()]
     return KpiReport(
@@ -131,7 +141,7 @@ def build_report(acc: TallySource, now: float, waiting_at_end: int) -> KpiReport
         interval_s=size,
         wait_bins_s=acc.wait_bins_s,
         queues=overall,
-        total=_queue_kpi(all_tallies, bins, peak, area, window),
+        total=queue_kpi(all_tallies, bins, peak, area, window),
         groups={
             g: GroupOccupancy(sum(acc.handling[g].values()), sum(acc.idle[g].values()))
             for g in acc.handling

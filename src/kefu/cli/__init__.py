@@ -7,15 +7,19 @@ heavy libraries are imported inside the commands so ``kefu --help`` stays fast.
 from __future__ import annotations
 
 # Importing these modules registers their commands on the app.
+from kefu.cli import contactmap_cmd as _contactmap_cmd  # noqa: F401
 from kefu.cli import db_cmd as _db_cmd  # noqa: F401
 from kefu.cli import demo_cmd as _demo_cmd  # noqa: F401
 from kefu.cli import erlang_cmd as _erlang_cmd  # noqa: F401
 from kefu.cli import forecast_cmd as _forecast_cmd  # noqa: F401
 from kefu.cli import ivr_cmd as _ivr_cmd  # noqa: F401
+from kefu.cli import ivr_report_cmd as _ivr_report_cmd  # noqa: F401
+from kefu.cli import report_cmd as _report_cmd  # noqa: F401
 from kefu.cli import schedule_cmd as _schedule_cmd  # noqa: F401
 from kefu.cli import serve_cmd as _serve_cmd  # noqa: F401
 from kefu.cli import sim_cmd as _sim_cmd  # noqa: F401
 from kefu.cli import users_cmd as _users_cmd  # noqa: F401
+from kefu.cli import voice_cmd as _voice_cmd  # noqa: F401
 from kefu.cli.app import app
 
 __all__ = ["app", "main"]

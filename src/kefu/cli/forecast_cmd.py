@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,14 +21,15 @@ forecast_app = typer.Typer(
     name="forecast",
     help=(
         "Interval forecasts of contact volume with weekly seasonality and event days; "
-        "backtests against the seasonal-naive baseline.\n\n"
-        "来电量时段预测（周/日季节性与事件日），并与季节性朴素基线回测比较。"
+        "backtests against the seasonal-naive baseline and the Poisson noise floor.\n\n"
+        "来电量时段预测（周/日季节性与事件日），并与季节性朴素基线及泊松噪声下限回测比较。"
     ),
     no_args_is_help=True,
 )
 app.add_typer(forecast_app, name="forecast")
 
-_INTERVALS = (15, 30, 60)
+_INTERVALS = (5, 15, 30, 60)
+_INTERVAL_TEXT = "5, 15, 30 or 60"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -38,6 +40,28 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
         f"[bold red]error 错误:[/] {escape(message)}", highlight=False, soft_wrap=True
     )
     return typer.Exit(code)
+
+
+def _holidays(items: list[str], path: Path | None) -> list[dt.date]:
+    from kefu.workforce.forecast import load_holidays, parse_holiday
+
+    out = [parse_holiday(item) for item in items]
+    if path is not None:
+        out += load_holidays(path)
+    return out
+
+
+def _zone(name: str | None) -> str | None:
+    """The site's IANA time zone name, checked."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name: Asia/Shanghai)") from exc
+    return name
 
 
 def _events(items: list[str], path: Path | None) -> list[Event]:
@@ -56,8 +80,29 @@ def run(
         help="History CSV: interval_start,contacts[,queue] or timestamp per contact. 历史数据",
         show_default=False,
     ),
-    interval: int = typer.Option(30, "--interval", help="Interval, minutes: 15, 30 or 60. 时段"),
-    horizon: int = typer.Option(7, "--horizon", min=1, help="Days to forecast. 预测天数"),
+    interval: int = typer.Option(
+        30, "--interval", help="Interval, minutes: 5, 15, 30 or 60. 时段（分钟）"
+    ),
+    horizon: int = typer.Option(
+        7, "--horizon", min=1, help="Whole days to forecast from the next midnight. 预测天数"
+    ),
+    tz: str | None = typer.Option(
+        None,
+        "--tz",
+        help="Site time zone (IANA, e.g. Asia/Shanghai) for times with a UTC offset and "
+        "the horizon's days. 站点时区",
+    ),
+    holiday: list[str] = typer.Option(
+        [], "--holiday", help="Holiday YYYY-MM-DD, left out of the fit; repeatable. 节假日"
+    ),
+    holidays_file: Path | None = typer.Option(
+        None, "--holidays", help="Holidays CSV with a date column. 节假日文件"
+    ),
+    detect_holidays: bool = typer.Option(
+        True,
+        "--detect-holidays/--no-detect-holidays",
+        help="Leave out days below half their weekday's median. 自动识别节假日",
+    ),
     event: list[str] = typer.Option(
         [], "--event", help="Event day DATE:LABEL, repeatable (2026-03-01:billing). 事件日"
     ),
@@ -101,7 +146,7 @@ def run(
     )
 
     if interval not in _INTERVALS:
-        raise _fail(f"--interval must be 15, 30 or 60 minutes, got {interval}")
+        raise _fail(f"--interval must be {_INTERVAL_TEXT} minutes, got {interval}")
     if aht is not None and not aht > 0:
         raise _fail(f"--aht must be > 0 seconds, got {aht}")
     try:
@@ -111,9 +156,12 @@ def run(
             trend=trend,
             half_life_days=half_life,
             level=level,
+            holiday_ratio=0.5 if detect_holidays else None,
         )
         event_list = _events(event, events)
-        histories = load_history(history, interval, queue)
+        holiday_list = _holidays(holiday, holidays_file)
+        zone = _zone(tz)
+        histories = load_history(history, interval, queue, zone)
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from exc
 
@@ -125,8 +173,8 @@ def run(
         task = progress.add_task("Fitting 拟合", total=len(histories))
         try:
             for name, series in histories.items():
-                model = fit_model(series, config, event_list)
-                fitted[name] = (model, model.forecast(horizon))
+                model = fit_model(series, config, event_list, holiday_list)
+                fitted[name] = (model, model.forecast(horizon, zone))
                 progress.advance(task)
                 if run_backtest:
                     bt = progress.add_task(f"Backtest 回测 {name}", total=origins)
@@ -141,6 +189,7 @@ def run(
                         config=config,
                         events=event_list,
                         on_origin=step,
+                        holidays=holiday_list,
                     )
         except ValueError as exc:
             raise _fail(f"{name}: {exc}") from exc
@@ -166,6 +215,8 @@ def run(
         payload = {
             "interval_minutes": interval,
             "horizon_days": horizon,
+            "time_zone": zone,
+            "holidays": [day.isoformat() for day in holiday_list],
             "queues": [
                 queue_json(q, histories[q], m, fc, results.get(q)) for q, (m, fc) in fitted.items()
             ],
@@ -175,7 +226,7 @@ def run(
         return
     console = Console()
     for q, (m, fc) in fitted.items():
-        print_queue(console, q, m, fc, event_list)
+        print_queue(console, q, m, fc, event_list, histories[q], holiday_list)
         if q in results:
             print_backtest(console, q, results[q])
     if aht is None:
@@ -189,7 +240,9 @@ def generate(
     out: Path = typer.Option(..., "--out", help="CSV file to write. 输出文件", show_default=False),
     days: int = typer.Option(56, "--days", min=1, help="Days of history. 天数"),
     start: str = typer.Option("2026-01-05", "--start", help="First day, YYYY-MM-DD. 起始日期"),
-    interval: int = typer.Option(30, "--interval", help="Interval, minutes: 15, 30 or 60. 时段"),
+    interval: int = typer.Option(
+        30, "--interval", help="Interval, minutes: 5, 15, 30 or 60. 时段（分钟）"
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed. 随机种子"),
     daily_volume: float = typer.Option(
         2000.0, "--daily-volume", min=0.0, help="Mean contacts of a Wednesday. 日均来电量"
@@ -216,7 +269,7 @@ def generate(
     from kefu.workforce.forecast import generate_history, monthly_events, parse_event
 
     if interval not in _INTERVALS:
-        raise _fail(f"--interval must be 15, 30 or 60 minutes, got {interval}")
+        raise _fail(f"--interval must be {_INTERVAL_TEXT} minutes, got {interval}")
     try:
         event_list = [parse_event(item) for item in event]
         if billing_day is not None:

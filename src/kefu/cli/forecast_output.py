@@ -7,6 +7,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from kefu.workforce.forecast import BacktestResult, Event, Forecast, ForecastModel
@@ -25,6 +28,14 @@ def _pct(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.1%}"
 
 
+def _missing_days(history: pd.Series) -> list[str]:
+    """Days of the history with no data at all (ISO dates)."""
+    import pandas as pd
+
+    days = history.groupby(pd.DatetimeIndex(history.index).normalize()).count()
+    return [f"{day:%Y-%m-%d}" for day in days.index[(days == 0).to_numpy()]]
+
+
 def queue_json(
     queue: str,
     history: pd.Series,
@@ -40,6 +51,7 @@ def queue_json(
             "end": model.end.isoformat(),
             "intervals": len(history),
             "contacts": _num(float(history.sum()), 3),
+            "missing_days": _missing_days(history),
         },
         "model": {
             "window_start": model.start.isoformat(),
@@ -47,6 +59,11 @@ def queue_json(
             "closed_events": list(model.closed_labels),
             "dispersion": _num(model.dispersion),
             "converged": model.converged,
+            "excluded_days": {
+                "missing": [d.isoformat() for d in model.special_days.missing],
+                "declared_holidays": [d.isoformat() for d in model.special_days.declared],
+                "detected_holidays": [d.isoformat() for d in model.special_days.detected],
+            },
         },
         "unlearned_events": list(fc.unlearned_events),
         "daily": [
@@ -61,9 +78,20 @@ def queue_json(
     }
 
 
+def _dates(days: Any) -> str:
+    return ", ".join(f"{day:%Y-%m-%d}" for day in days)
+
+
 def print_queue(
-    console: Any, queue: str, model: ForecastModel, fc: Forecast, events: list[Event]
+    console: Any,
+    queue: str,
+    model: ForecastModel,
+    fc: Forecast,
+    events: list[Event],
+    history: pd.Series | None = None,
+    holidays: Sequence[dt.date] = (),
 ) -> None:
+    import pandas as pd
     from rich.table import Table
 
     table = Table(title=f"Forecast 预测 — {queue}", title_justify="left")
@@ -74,6 +102,9 @@ def print_queue(
     for event in events:
         by_day.setdefault(event.day, []).append(event.label)
     days = fc.index.normalize()
+    ahead = sorted({d for d in holidays if (days == pd.Timestamp(d)).any()})
+    for day in ahead:
+        by_day.setdefault(day, []).append("holiday 节假日")
     for day in days.unique():
         on = days == day
         peak = int(fc.mean[on].argmax())
@@ -86,6 +117,32 @@ def print_queue(
             ", ".join(sorted(by_day.get(day.date(), []))),
         )
     console.print(table)
+    missing = _missing_days(history) if history is not None else []
+    if missing:
+        console.print(
+            f"[yellow]Missing days 缺失日[/] ({len(missing)}, not read as 0 contacts 未按 0 计): "
+            + ", ".join(missing),
+            highlight=False,
+        )
+    if ahead:
+        console.print(
+            "[yellow]Holidays in the forecast are forecast as ordinary days "
+            "预测期内的节假日按普通日预测[/]; label them as events (--event DATE:LABEL) to "
+            "learn their level "
+            "以事件标注可学习其话务水平",
+            highlight=False,
+        )
+    special = model.special_days
+    if special.declared:
+        console.print(
+            f"Holidays left out 已排除节假日: {_dates(special.declared)}", highlight=False
+        )
+    if special.detected:
+        console.print(
+            "Detected holidays left out 识别并排除的节假日 (< 50 % of the weekday's median "
+            f"低于同星期中位数一半): {_dates(special.detected)}",
+            highlight=False,
+        )
     if model.event_uplift:
         uplifts = ", ".join(f"{k} ×{v:.2f}" for k, v in sorted(model.event_uplift.items()))
         console.print(f"Learned event uplift 事件日增幅: {uplifts}", highlight=False)
@@ -112,6 +169,8 @@ def print_backtest(console: Any, queue: str, result: BacktestResult) -> None:
         "Model WAPE 模型",
         "Naive WAPE 朴素",
         "Ratio 比值",
+        "Floor WAPE 下限",
+        "vs floor 对下限",
         "Model MAPE 模型",
         "Naive MAPE 朴素",
     ):
@@ -122,15 +181,28 @@ def print_backtest(console: Any, queue: str, result: BacktestResult) -> None:
         rows.append(("Event days 事件日", result.event_days))
     for label, s in rows:
         ratio = "—" if math.isnan(s.wape_ratio) else f"{s.wape_ratio:.2f}"
+        floor = "—" if math.isnan(s.floor_ratio) else f"{s.floor_ratio:.2f}"
         table.add_row(
             label,
             _pct(s.model.wape),
             _pct(s.baseline.wape),
             ratio,
+            _pct(s.floor_wape),
+            floor,
             _pct(s.model.mape),
             _pct(s.baseline.mape),
         )
     console.print(table)
+    console.print(
+        "Floor 噪声下限: the WAPE of a forecaster that knows each interval's Poisson mean "
+        "已知每时段泊松均值时的最小误差",
+        highlight=False,
+    )
+    if result.skipped_days:
+        console.print(
+            f"Not scored 未评分 (missing or holidays 缺失或节假日): {_dates(result.skipped_days)}",
+            highlight=False,
+        )
 
 
 def backtest_frame(results: dict[str, BacktestResult]) -> pd.DataFrame:

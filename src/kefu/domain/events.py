@@ -8,7 +8,7 @@ carries ``at``, the instant in seconds it happened. :func:`event_to_dict` and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -39,6 +39,13 @@ __all__ = [
     "event_to_dict",
     "events_to_jsonl",
 ]
+
+
+# The hot events (several per routing decision) set their slots through the slot
+# descriptors: a third of the cost of the generated frozen ``__init__`` (which goes
+# through ``object.__setattr__`` field by field); they stay frozen dataclasses.
+def _slot_setters(cls: type) -> tuple[Callable[[object, Any], None], ...]:
+    return tuple(getattr(cls, f.name).__set__ for f in fields(cls))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,7 @@ class AgentStatePending(Event):
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ContactQueued(Event):
     """A contact entered a queue. ``estimated_wait_s`` is what the router predicted
     (``None`` when no agent is staffed); ``position`` counts it and those ahead."""
@@ -91,6 +98,34 @@ class ContactQueued(Event):
     estimated_wait_s: float | None
     position: int
 
+    def __init__(
+        self,
+        at: float,
+        contact_id: str,
+        queue_id: str,
+        channel: str,
+        value_tier: int,
+        priority: int,
+        customer_id: str | None,
+        attributes: Mapping[str, str],
+        estimated_wait_s: float | None,
+        position: int,
+    ) -> None:
+        s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 = _SET_CONTACT_QUEUED
+        s0(self, at)
+        s1(self, contact_id)
+        s2(self, queue_id)
+        s3(self, channel)
+        s4(self, value_tier)
+        s5(self, priority)
+        s6(self, customer_id)
+        s7(self, attributes)
+        s8(self, estimated_wait_s)
+        s9(self, position)
+
+
+_SET_CONTACT_QUEUED = _slot_setters(ContactQueued)
+
 
 @dataclass(frozen=True, slots=True)
 class ContactOverflowed(Event):
@@ -102,7 +137,7 @@ class ContactOverflowed(Event):
     queue_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class OfferCreated(Event):
     """A contact is reserved for an agent until ``expires_at``."""
 
@@ -112,29 +147,79 @@ class OfferCreated(Event):
     expires_at: float
     callback: bool
 
+    def __init__(
+        self,
+        at: float,
+        offer_id: str,
+        contact_id: str,
+        agent_id: str,
+        expires_at: float,
+        callback: bool,
+    ) -> None:
+        s0, s1, s2, s3, s4, s5 = _SET_OFFER_CREATED
+        s0(self, at)
+        s1(self, offer_id)
+        s2(self, contact_id)
+        s3(self, agent_id)
+        s4(self, expires_at)
+        s5(self, callback)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_OFFER_CREATED = _slot_setters(OfferCreated)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class OfferAccepted(Event):
     offer_id: str
     contact_id: str
     agent_id: str
 
+    def __init__(self, at: float, offer_id: str, contact_id: str, agent_id: str) -> None:
+        s0, s1, s2, s3 = _SET_OFFER_ACCEPTED
+        s0(self, at)
+        s1(self, offer_id)
+        s2(self, contact_id)
+        s3(self, agent_id)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_OFFER_ACCEPTED = _slot_setters(OfferAccepted)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class OfferRejected(Event):
     offer_id: str
     contact_id: str
     agent_id: str
 
+    def __init__(self, at: float, offer_id: str, contact_id: str, agent_id: str) -> None:
+        s0, s1, s2, s3 = _SET_OFFER_REJECTED
+        s0(self, at)
+        s1(self, offer_id)
+        s2(self, contact_id)
+        s3(self, agent_id)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_OFFER_REJECTED = _slot_setters(OfferRejected)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class OfferTimedOut(Event):
     offer_id: str
     contact_id: str
     agent_id: str
 
+    def __init__(self, at: float, offer_id: str, contact_id: str, agent_id: str) -> None:
+        s0, s1, s2, s3 = _SET_OFFER_TIMED_OUT
+        s0(self, at)
+        s1(self, offer_id)
+        s2(self, contact_id)
+        s3(self, agent_id)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_OFFER_TIMED_OUT = _slot_setters(OfferTimedOut)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class OfferWithdrawn(Event):
     """The offer ended because the contact went away (the customer hung up)."""
 
@@ -142,14 +227,34 @@ class OfferWithdrawn(Event):
     contact_id: str
     agent_id: str
 
+    def __init__(self, at: float, offer_id: str, contact_id: str, agent_id: str) -> None:
+        s0, s1, s2, s3 = _SET_OFFER_WITHDRAWN
+        s0(self, at)
+        s1(self, offer_id)
+        s2(self, contact_id)
+        s3(self, agent_id)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_OFFER_WITHDRAWN = _slot_setters(OfferWithdrawn)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class ContactAbandoned(Event):
     """The customer left before being answered, after ``waited_s`` seconds in the queue."""
 
     contact_id: str
     queue_id: str
     waited_s: float
+
+    def __init__(self, at: float, contact_id: str, queue_id: str, waited_s: float) -> None:
+        s0, s1, s2, s3 = _SET_CONTACT_ABANDONED
+        s0(self, at)
+        s1(self, contact_id)
+        s2(self, queue_id)
+        s3(self, waited_s)
+
+
+_SET_CONTACT_ABANDONED = _slot_setters(ContactAbandoned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +289,7 @@ class ContactTransferred(Event):
     note: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ContactCompleted(Event):
     """The conversation ended; wrap-up of ``wrapup_s`` seconds starts (0: none)."""
 
@@ -193,13 +298,35 @@ class ContactCompleted(Event):
     disposition: str | None
     wrapup_s: float
 
+    def __init__(
+        self, at: float, contact_id: str, agent_id: str, disposition: str | None, wrapup_s: float
+    ) -> None:
+        s0, s1, s2, s3, s4 = _SET_CONTACT_COMPLETED
+        s0(self, at)
+        s1(self, contact_id)
+        s2(self, agent_id)
+        s3(self, disposition)
+        s4(self, wrapup_s)
 
-@dataclass(frozen=True, slots=True)
+
+_SET_CONTACT_COMPLETED = _slot_setters(ContactCompleted)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class WrapupEnded(Event):
     """Wrap-up finished: the contact is completed and the agent's capacity is free."""
 
     contact_id: str
     agent_id: str
+
+    def __init__(self, at: float, contact_id: str, agent_id: str) -> None:
+        s0, s1, s2 = _SET_WRAPUP_ENDED
+        s0(self, at)
+        s1(self, contact_id)
+        s2(self, agent_id)
+
+
+_SET_WRAPUP_ENDED = _slot_setters(WrapupEnded)
 
 
 _TYPES: dict[str, type[Event]] = {

@@ -1,7 +1,8 @@
 """The agent desktop's read side and vocabulary: one agent's screen (presence, offers with
 their deadline, the contacts it holds with their conversations and customers, transfer
-targets), not-ready reasons, disposition codes, value tiers and canned replies (English and
-Simplified Chinese), and the registry of agents taken by a human at a desktop.
+targets), not-ready reasons, disposition codes, value tiers and canned replies (their
+labels are catalog texts, ``vocab.*`` in ``kefu.i18n``), and the registry of agents taken
+by a human at a desktop.
 
 Canned replies are inserted in the customer's language, not the agent's: each offer and
 contact carries ``language`` (:func:`customer_language`): ``"zh"`` or ``"en"`` from the
@@ -50,62 +51,32 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """A code with its English and Chinese labels."""
+    """A code of one ``kind`` (``reason``, ``disposition``, ``tier``, ``canned``); its
+    label in every language is the catalog text ``vocab.<kind>.<code>`` (``kefu.i18n``)."""
 
+    kind: str
     code: str
-    en: str
-    zh: str
+
+    @property
+    def key(self) -> str:
+        return f"vocab.{self.kind}.{self.code}"
 
     def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "en": self.en, "zh": self.zh}
+        return {"code": self.code, "key": self.key}
 
 
-NOT_READY_REASONS = (
-    Phrase("break", "Break", "休息"),
-    Phrase("lunch", "Lunch", "午餐"),
-    Phrase("training", "Training", "培训"),
-    Phrase("meeting", "Meeting", "会议"),
-    Phrase("follow_up", "Follow-up work", "事后处理"),
+def _phrases(kind: str, *codes: str) -> tuple[Phrase, ...]:
+    return tuple(Phrase(kind, code) for code in codes)
+
+
+NOT_READY_REASONS = _phrases("reason", "break", "lunch", "training", "meeting", "follow_up")
+DISPOSITIONS = _phrases(
+    "disposition", "resolved", "follow_up", "escalated", "info_given", "no_response"
 )
-DISPOSITIONS = (
-    Phrase("resolved", "Resolved", "已解决"),
-    Phrase("follow_up", "Follow-up needed", "需跟进"),
-    Phrase("escalated", "Escalated", "已升级"),
-    Phrase("info_given", "Information given", "已告知信息"),
-    Phrase("no_response", "No response from customer", "客户无回应"),
-)
-VALUE_TIERS = (
-    Phrase("0", "Standard", "普通"),
-    Phrase("1", "Silver", "银卡"),
-    Phrase("2", "Gold", "金卡"),
-    Phrase("3", "Platinum", "白金卡"),
-    Phrase("4", "Diamond", "钻石卡"),
-)
+VALUE_TIERS = _phrases("tier", "0", "1", "2", "3", "4")
 """Labels of the customer value tiers (``value_tier`` 0 = standard, higher = more
 valuable); a tier past the list shows its number."""
-CANNED_REPLIES = (
-    Phrase(
-        "greeting",
-        "Hello, thank you for contacting us. How can I help?",
-        "您好，很高兴为您服务，请问有什么可以帮您？",
-    ),
-    Phrase("checking", "Let me check that for you, one moment please.", "请稍等，我为您查询一下。"),
-    Phrase(
-        "verify",
-        "Could you confirm the phone number on your account?",
-        "请您确认一下账户绑定的手机号码。",
-    ),
-    Phrase(
-        "refund",
-        "Your refund has been submitted; it arrives within 3 working days.",
-        "退款已提交，预计3个工作日内到账。",
-    ),
-    Phrase(
-        "closing",
-        "Is there anything else I can help with? Have a nice day!",
-        "请问还有其他可以帮您的吗？祝您生活愉快！",
-    ),
-)
+CANNED_REPLIES = _phrases("canned", "greeting", "checking", "verify", "refund", "closing")
 
 
 class HumanAgents:
@@ -137,7 +108,8 @@ class HumanAgents:
 
 
 def vocabulary() -> dict[str, list[dict[str, str]]]:
-    """Not-ready reasons, disposition codes and canned replies, in both languages."""
+    """Not-ready reasons, disposition codes, canned replies and value tiers: codes with
+    the catalog keys of their labels (the pages hold every language's catalog)."""
     return {
         "reasons": [p.to_dict() for p in NOT_READY_REASONS],
         "dispositions": [p.to_dict() for p in DISPOSITIONS],

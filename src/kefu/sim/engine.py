@@ -34,7 +34,7 @@ import numpy as np
 
 from kefu.analytics import KpiAccumulator, KpiReport
 from kefu.domain import events as ev
-from kefu.domain.model import ContactSpec, ContactState
+from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
 from kefu.sim.distributions import BlockSampler, Distribution
 from kefu.sim.plan import Plan
@@ -182,7 +182,7 @@ def _run(
     horizon = plan.horizon_s
 
     # Bound methods and constants as locals: this loop runs millions of times.
-    enqueue, accept, abandon = router.enqueue, router.accept, router.abandon
+    arrive, accept, abandon = router.arrive, router.accept, router.abandon
     complete, transfer, set_presence = router.complete, router.transfer, router.set_presence
     request_callback, drain, next_due = router.request_callback, router.drain, router.next_due
     advance = router.advance
@@ -243,7 +243,7 @@ def _run(
             qi = a_q[i]
             cid = a_id[i]
             work_of[cid] = qi
-            est = enqueue(ContactSpec(cid, qids[qi]), t).estimated_wait_s
+            est = arrive(cid, qids[qi], t).estimated_wait_s
             if est is not None and est > a_tol[i]:
                 del work_of[cid]
                 abandon(cid, t)

@@ -25,6 +25,7 @@ from kefu.service.authn import SESSION_COOKIE, csrf_token, sign
 from kefu.service.errors import NotAuthenticated, TooManyRequests
 from kefu.service.security import Security
 from kefu.web._http import client_address, origin_ok, user_of
+from kefu.web.i18n import request_catalog
 
 __all__ = ["LOGIN_CSRF_COOKIE", "AuthPages", "safe_next"]
 
@@ -33,12 +34,17 @@ FAVICON = HERE / "static" / "favicon.ico"
 ICON_CACHE = {"Cache-Control": "public, max-age=86400"}
 LOGIN_CSRF_COOKIE = "kefu_login_csrf"
 MAX_FIELD = 512
-MESSAGES = {
-    "bad_login": "Wrong username or password. 用户名或密码错误。",
-    "rate_limited": "Too many failed attempts; try again later. 登录失败次数过多，请稍后再试。",
-    "csrf": "The form expired. Please try again. 表单已过期，请重试。",
-    "forbidden": "This page is for supervisors and admins. 此页面仅供主管和管理员使用。",
-}
+NOTICES = frozenset({"bad_login", "rate_limited", "csrf", "forbidden"})
+"""Codes of the notices the login and account pages show (catalog texts ``auth.<code>``;
+the page's script shows them again in the language it switches to)."""
+
+
+def notice_text(request: Request, code: str, retry_after_s: int = 0) -> str:
+    """The notice ``code`` in the request's language (``?lang=``, else
+    ``Accept-Language``), ``""`` for no notice."""
+    if code not in NOTICES:
+        return ""
+    return request_catalog(request).text(f"auth.{code}", s=retry_after_s)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -109,7 +115,7 @@ class AuthPages:
                 "user": user,
                 "csrf_token": csrf_token(self.settings.secret_key, user),
                 "notice": notice,
-                "notice_text": MESSAGES.get(notice, ""),
+                "notice_text": notice_text(request, notice),
             },
             status_code=status_code,
         )
@@ -138,7 +144,7 @@ class AuthPages:
                 "csrf_token": sign(self.settings.secret_key, "login", nonce),
                 "next": next,
                 "error": error,
-                "error_text": MESSAGES.get(error, ""),
+                "error_text": notice_text(request, error, retry_after),
                 "username": username,
                 "retry_after": retry_after,
             },

@@ -8,36 +8,32 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
 from kefu.service.authn import csrf_token
 from kefu.service.security import Security
 from kefu.web._http import user_of
 from kefu.web.desktop import desktop_agent
+from kefu.web.i18n import page_templates, refusal, request_catalog
 
 __all__ = ["BranchPages"]
 
 HERE = Path(__file__).resolve().parent
-TITLES = {
-    "kiosk": "自助取号 Take a number · kefu",
-    "counter": "窗口叫号 Counter · kefu",
-    "display": "叫号显示 Now serving · kefu",
-}
 
 
 class BranchPages:
     def __init__(self, settings: Settings, security: Security) -> None:
         self.settings = settings
         self.security = security
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/branch/kiosk", self.kiosk, methods=["GET"])
         self.router.add_api_route("/branch/counter", self.counter, methods=["GET"])
         self.router.add_api_route("/branch/display", self.display, methods=["GET"])
 
     def _page(self, request: Request, page: str, **extra: str) -> HTMLResponse:
-        context = {"page": page, "title": TITLES[page], "csrf_token": "", "counter_name": ""}
+        title = request_catalog(request).text(f"page.title.{page}")
+        context = {"page": page, "title": title, "csrf_token": "", "counter_name": ""}
         context.update(extra)
         return self.templates.TemplateResponse(request, "branch.html", context)
 
@@ -52,11 +48,7 @@ class BranchPages:
         if user is None:
             return RedirectResponse("/login?next=/branch/counter", status_code=303)
         if desktop_agent(user) is None:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>kefu</title>"
-                "<p>Counters are agent users. 窗口需以座席身份登录。</p>",
-                status_code=403,
-            )
+            return refusal(request, "page.counter_agents_only")
         return self._page(
             request,
             "counter",

@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
@@ -34,6 +33,7 @@ from kefu.service.customer_access import (
 from kefu.service.engine import RoutingEngine
 from kefu.service.security import Security
 from kefu.web._http import client_address, user_of
+from kefu.web.i18n import page_templates, refusal
 
 __all__ = ["CustomerPages"]
 
@@ -48,7 +48,7 @@ class CustomerPages:
         self.channels = channels
         self.settings = settings
         self.security = security
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/customers", self.search, methods=["GET"])
         self.router.add_api_route("/customers/{customer_id}", self.customer, methods=["GET"])
@@ -58,12 +58,7 @@ class CustomerPages:
         if user is None:
             return RedirectResponse(f"/login?next={here}", status_code=303)
         if user.role is Role.AGENT:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>kefu</title>"
-                "<p>Customer search is for supervisors and admins. "
-                "客户查询仅供主管和管理员使用。</p>",
-                status_code=403,
-            )
+            return refusal(request, "page.customers_supervisors_only")
         return user
 
     def _page(

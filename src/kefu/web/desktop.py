@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import RedirectResponse, Response
 
 from kefu.config import Settings
 from kefu.service.access import Principal, Role
@@ -44,6 +43,7 @@ from kefu.service.security import Security
 from kefu.web._guard import SocketGuard
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
+from kefu.web.i18n import page_templates, refusal
 
 __all__ = ["DesktopPages"]
 
@@ -72,7 +72,7 @@ class DesktopPages:
         self.settings = settings
         self.security = security
         self.guard = SocketGuard(security, settings.socket_recheck_s)
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.sockets: dict[WebSocket, str] = {}
         self._dirty: asyncio.Event | None = None
         self._stopping = False
@@ -126,11 +126,7 @@ class DesktopPages:
             return RedirectResponse("/login?next=/desktop", status_code=303)
         agent_id = desktop_agent(user)
         if agent_id is None:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>kefu</title>"
-                "<p>The agent desktop is for agents. 座席工作台仅供座席使用。</p>",
-                status_code=403,
-            )
+            return refusal(request, "page.agents_only")
         return self.templates.TemplateResponse(
             request,
             "desktop.html",

@@ -26,7 +26,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from kefu.config import Settings
 from kefu.service import RoutingEngine
@@ -40,6 +39,7 @@ from kefu.web._guard import FORBIDDEN, UNAUTHENTICATED, SocketGuard
 from kefu.web._http import origin_ok, user_of
 from kefu.web._tasks import stop_task, wake_or_timeout
 from kefu.web.auth_pages import AuthPages
+from kefu.web.i18n import page_templates
 
 __all__ = ["Wallboard"]
 
@@ -74,7 +74,7 @@ class Wallboard:
         self.security = security
         self.interval_s = settings.wallboard_interval_s
         self.projection = WallboardProjection(engine, settings.timezone)
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates = page_templates()
         self.auth = AuthPages(security, settings, self.templates)
         self.clients: dict[WebSocket, _Client] = {}
         self.guard = SocketGuard(security, settings.socket_recheck_s)

@@ -1,8 +1,10 @@
 """Interval forecasting of contact volumes: the public entry point.
 
 Fit a Poisson GLM with weekday × time-of-day seasonality and learned event-day uplifts
-(:func:`fit_model`, :func:`forecast`), score it with a rolling-origin backtest against the
-seasonal-naive baseline (:func:`backtest`), read histories and events from CSV
+(:func:`fit_model`, :func:`forecast`) while leaving missing days and holidays out
+(:func:`find_special_days`), score it with a rolling-origin backtest against the
+seasonal-naive baseline and the Poisson noise floor (:func:`backtest`), read histories,
+events and holidays from CSV
 (:func:`load_history`, :func:`load_events`), make realistic histories to try it
 (:func:`generate_history`) and draw forecast-vs-actual charts
 (:func:`render_forecast_chart`). Times are naive local timestamps at interval starts;
@@ -18,10 +20,17 @@ from kefu.workforce.forecast_backtest import (
     Score,
     backtest,
     mape,
+    poisson_mae,
     seasonal_naive,
     wape,
 )
 from kefu.workforce.forecast_chart import ChartInput, render_forecast_chart
+from kefu.workforce.forecast_days import (
+    SpecialDays,
+    find_special_days,
+    load_holidays,
+    parse_holiday,
+)
 from kefu.workforce.forecast_history import generate_history, intraday_shape, monthly_events
 from kefu.workforce.forecast_io import (
     DEFAULT_QUEUE,
@@ -54,8 +63,10 @@ __all__ = [
     "ForecastModel",
     "HorizonScore",
     "Score",
+    "SpecialDays",
     "backtest",
     "check_history",
+    "find_special_days",
     "fit_model",
     "forecast",
     "generate_history",
@@ -63,9 +74,12 @@ __all__ = [
     "intraday_shape",
     "load_events",
     "load_history",
+    "load_holidays",
     "mape",
     "monthly_events",
     "parse_event",
+    "parse_holiday",
+    "poisson_mae",
     "render_forecast_chart",
     "seasonal_naive",
     "staffing_frame",

@@ -6,11 +6,18 @@ week earlier (for horizons past a week, the last observed week repeated). Errors
 horizon day (day 1 = the first 24 hours after the origin), pooled over origins:
 
 * WAPE = Σ|actual − forecast| / Σ actual;
-* MAPE = mean of |actual − forecast| / actual over intervals with actual > 0.
+* MAPE = mean of |actual − forecast| / actual over intervals with actual > 0;
+* the Poisson noise floor of the WAPE = Σ E|N − λ| / Σ actual, with N ~ Poisson(λ) and λ the
+  model's forecast: the WAPE the ideal forecaster, who knows each interval's true mean,
+  still makes on average on Poisson arrivals. ``floor_ratio`` = model WAPE / floor (1 is
+  the best possible; real traffic, whose daily level also varies, stays above it).
+
+Missing intervals (NaN) and holidays are not scored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +43,7 @@ __all__ = [
     "Score",
     "backtest",
     "mape",
+    "poisson_mae",
     "seasonal_naive",
     "wape",
 ]
@@ -64,14 +72,32 @@ def mape(actual: FloatArray, forecast: FloatArray) -> float:
     return float(np.mean(np.abs(actual[busy] - forecast[busy]) / actual[busy]))
 
 
+def poisson_mae(mean: FloatArray) -> FloatArray:
+    """E|N − λ| for N ~ Poisson(λ), per λ in ``mean``: 2 e^−λ λ^(k+1) / k! with k = ⌊λ⌋."""
+    from scipy.special import gammaln
+
+    lam = np.asarray(mean, dtype=np.float64)
+    out = np.zeros_like(lam)
+    pos = lam > 0
+    k = np.floor(lam[pos])
+    out[pos] = 2.0 * np.exp(-lam[pos] + (k + 1.0) * np.log(lam[pos]) - gammaln(k + 1.0))
+    return out
+
+
 def seasonal_naive(history: pd.Series, index: pd.DatetimeIndex) -> FloatArray:
     """Each interval of ``index`` (after the history) forecast as the same interval of the
-    last observed week: one week earlier, or two for the second week ahead, and so on."""
+    last observed week: one week earlier, or two for the second week ahead, and so on;
+    where that week is missing (NaN), the week before it, up to eight weeks back."""
     step = history.index[1] - history.index[0] if len(history) > 1 else pd.Timedelta(0)
     end = history.index[-1] + step
-    weeks_back = np.floor((index - end) / _WEEK).astype(np.int64) + 1
-    source = index - pd.to_timedelta(7 * np.maximum(weeks_back, 1), unit="D")
-    values = history.reindex(source).to_numpy(dtype=np.float64)
+    weeks_back = np.maximum(np.floor((index - end) / _WEEK).astype(np.int64) + 1, 1)
+    values = np.full(len(index), np.nan)
+    for extra in range(8):
+        gap = np.isnan(values)
+        if not gap.any():
+            break
+        source = index[gap] - pd.to_timedelta(7 * (weeks_back[gap] + extra), unit="D")
+        values[gap] = history.reindex(source).to_numpy(dtype=np.float64)
     if np.isnan(values).any():
         raise ForecastError("the seasonal-naive baseline needs a full week of history")
     return values
@@ -90,7 +116,8 @@ class HorizonScore:
     """Model and baseline errors over ``intervals`` intervals of one horizon day.
 
     ``horizon_day`` is 1.. for one day after the origins, 0 for all days together;
-    ``actual`` is the total of contacts scored.
+    ``actual`` is the total of contacts scored; ``floor_wape`` the Poisson noise floor of the
+    WAPE (module doc).
     """
 
     horizon_day: int
@@ -98,6 +125,14 @@ class HorizonScore:
     actual: float
     model: Score
     baseline: Score
+    floor_wape: float = math.nan
+
+    @property
+    def floor_ratio(self) -> float:
+        """Model WAPE / its Poisson noise floor (1: as good as any forecaster can be)."""
+        if not self.floor_wape > 0:
+            return math.nan
+        return self.model.wape / self.floor_wape
 
     @property
     def wape_ratio(self) -> float:
@@ -117,6 +152,8 @@ class HorizonScore:
             "baseline_wape": _json_number(self.baseline.wape),
             "baseline_mape": _json_number(self.baseline.mape),
             "wape_ratio": _json_number(self.wape_ratio),
+            "floor_wape": _json_number(self.floor_wape),
+            "floor_ratio": _json_number(self.floor_ratio),
         }
 
 
@@ -133,7 +170,8 @@ class BacktestPath:
 @dataclass(frozen=True)
 class BacktestResult:
     """Scores per horizon day (``by_horizon``), over all days (``overall``) and over event
-    days only (``event_days``, None without events in the tested days)."""
+    days only (``event_days``, None without events in the tested days); ``skipped_days``
+    are the tested days not scored (missing or declared holidays)."""
 
     horizon_days: int
     window_days: int
@@ -142,6 +180,7 @@ class BacktestResult:
     overall: HorizonScore
     event_days: HorizonScore | None
     last: BacktestPath
+    skipped_days: tuple[dt.date, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record of the scores (without the last origin's path)."""
@@ -152,6 +191,7 @@ class BacktestResult:
             "by_horizon": [score.to_dict() for score in self.by_horizon],
             "overall": self.overall.to_dict(),
             "event_days": self.event_days.to_dict() if self.event_days else None,
+            "skipped_days": [day.isoformat() for day in self.skipped_days],
         }
 
 
@@ -164,8 +204,12 @@ class _Tally:
         self.abs_err = np.zeros(2)
         self.pct_err = np.zeros(2)
         self.busy = 0
+        self.floor = 0.0
 
     def add(self, actual: FloatArray, model: FloatArray, baseline: FloatArray) -> None:
+        scored = ~np.isnan(actual)
+        actual, model, baseline = actual[scored], model[scored], baseline[scored]
+        self.floor += float(poisson_mae(model).sum())
         busy = actual > 0
         self.intervals += actual.size
         self.actual += float(actual.sum())
@@ -180,7 +224,8 @@ class _Tally:
             m = self.pct_err[i] / self.busy if self.busy else math.nan
             return Score(wape=float(w), mape=float(m))
 
-        return HorizonScore(horizon_day, self.intervals, self.actual, one(0), one(1))
+        floor = self.floor / self.actual if self.actual > 0 else math.nan
+        return HorizonScore(horizon_day, self.intervals, self.actual, one(0), one(1), floor)
 
 
 def _origins(
@@ -210,12 +255,14 @@ def backtest(
     config: ForecastConfig | None = None,
     events: Iterable[Event] = (),
     on_origin: Callable[[int, int], None] | None = None,
+    holidays: Iterable[dt.date] = (),
 ) -> BacktestResult:
     """Rolling-origin backtest on ``history`` (contacts per interval).
 
     ``origins`` origins ``step_days`` apart, the last one ``horizon_days`` before the end of
     the last whole day. With the defaults (7 origins a day apart) every horizon day is
     scored on each weekday once. ``on_origin(done, total)`` is called after each origin.
+    ``holidays`` are left out of the fits and of the scores, as are missing days.
     """
     if horizon_days < 1:
         raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
@@ -227,6 +274,9 @@ def backtest(
     series = check_history(history, cfg.interval_minutes)
     event_list = tuple(events)
     event_days = pd.DatetimeIndex(sorted({pd.Timestamp(e.day) for e in event_list}))
+    holiday_list = tuple(holidays)
+    off = pd.DatetimeIndex(series.index).normalize().isin(pd.DatetimeIndex(holiday_list))
+    series = series.mask(np.asarray(off, dtype=np.bool_))
     starts = _origins(series, cfg.step, horizon_days, origins, step_days)
     tallies = [_Tally() for _ in range(horizon_days)]
     overall, on_events = _Tally(), _Tally()
@@ -235,7 +285,7 @@ def backtest(
         past = series[series.index < origin]
         test = series[(series.index >= origin) & (series.index < origin + horizon_days * _DAY)]
         times = pd.DatetimeIndex(test.index)
-        model = fit_model(past, cfg, event_list).predict(times)
+        model = fit_model(past, cfg, event_list, holiday_list).predict(times)
         baseline = seasonal_naive(past, times)
         actual = test.to_numpy(dtype=np.float64)
         day = np.asarray((times - origin) // _DAY, dtype=np.int64)
@@ -253,6 +303,9 @@ def backtest(
         raise RuntimeError("backtest ran no origin")
     for values in (path.actual, path.baseline):
         values.flags.writeable = False
+    tested = series[series.index >= starts[0]]
+    totals = tested.groupby(pd.DatetimeIndex(tested.index).normalize()).count()
+    skipped = tuple(day.date() for day in totals.index[(totals == 0).to_numpy()])
     return BacktestResult(
         horizon_days=horizon_days,
         window_days=cfg.window_days,
@@ -261,4 +314,5 @@ def backtest(
         overall=overall.score(0),
         event_days=on_events.score(0) if on_events.intervals else None,
         last=path,
+        skipped_days=skipped,
     )

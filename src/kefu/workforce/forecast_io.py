@@ -4,13 +4,20 @@ History CSV (UTF-8, header row, column names case-insensitive), either
 
 * contacts per interval: ``interval_start`` and ``contacts`` (or ``calls``), optional
   ``queue``; ``interval_start`` may be a time of day when a ``date`` column holds the day.
-  Intervals missing from the file count as 0 contacts; intervals listed twice are added; or
+  Intervals missing from a day the file lists count as 0 contacts (files may list only busy
+  intervals); a day with no row at all is **missing** (NaN), never 0 contacts; intervals
+  listed twice are added; or
 * one row per contact: a ``timestamp`` column (optional ``queue``), binned into intervals
-  over whole days.
+  over whole days; a day without any contact between the first and the last is missing.
 
 Finer intervals are added up into the requested length (6-minute counts into 30 minutes);
-an interval only partly covered by the data at either end is dropped. Time-zone-aware times
-become local wall-clock times. Events CSV: ``date,event`` (one label per row).
+bins that straddle two intervals (6-minute counts into 15 minutes) are spread evenly over
+their minutes, so those intervals hold fractional counts; an interval only partly covered by
+the data at either end is dropped. Time-zone-aware times
+become wall-clock times of the site's time zone ``tz`` (or of their own offset without
+``tz``); times without an offset are taken as local already. Around daylight saving time the
+skipped hour has no contact and the repeated hour's contacts are added into one wall-clock
+hour. Events CSV: ``date,event`` (one label per row).
 """
 
 from __future__ import annotations
@@ -79,12 +86,23 @@ def load_events(path: str | Path) -> list[Event]:
     ]
 
 
-def _parse_times(values: pd.Series, what: str) -> pd.DatetimeIndex:
+# A time of day followed by a UTC offset ("08:30:00+08:00", "08:30Z"); a bare date is not.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _parse_times(values: pd.Series, what: str, tz: str | None = None) -> pd.DatetimeIndex:
     text = values.astype(str).str.strip()
+    aware = text.str.contains(_OFFSET, regex=True).to_numpy()
+    if aware.any() and not aware.all():
+        raise ForecastError(f"{what}: some times have a UTC offset and some do not")
     try:
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-    except (ValueError, TypeError) as exc:  # e.g. mixed time zones
-        raise ForecastError(f"cannot parse {what}: {exc}") from exc
+        # With offsets, parse as UTC so that mixed offsets (both sides of a DST change) work.
+        utc = bool(aware.all()) and tz is not None
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=utc)
+    except (ValueError, TypeError) as exc:  # e.g. mixed offsets without a time zone
+        raise ForecastError(
+            f"cannot parse {what}: {exc} (mixed UTC offsets need the site's time zone, --tz)"
+        ) from exc
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -95,6 +113,8 @@ def _parse_times(values: pd.Series, what: str) -> pd.DatetimeIndex:
         )
     index = pd.DatetimeIndex(parsed)
     if index.tz is not None:
+        if tz is not None:
+            index = index.tz_convert(tz)
         index = index.tz_localize(None)  # keep the local wall-clock time
     return index
 
@@ -119,11 +139,11 @@ def _input_step(times: pd.DatetimeIndex, interval_minutes: int) -> int:
     step_s = int(np.gcd.reduce(seconds)) if len(unique) > 1 else interval_minutes * 60
     first = unique[0]
     offset_s = (first.hour * 60 + first.minute) * 60 + first.second
-    if step_s % 60 or interval_minutes % (step_s // 60) or offset_s % step_s:
+    if step_s % 60 or step_s // 60 > interval_minutes or offset_s % step_s:
         raise ForecastError(
             f"the input's {step_s / 60:g}-minute intervals (first at {first:%H:%M:%S}) do "
-            f"not add up into {interval_minutes}-minute intervals; choose an interval that "
-            "is a multiple of the input's, on the same grid",
+            f"not add up into {interval_minutes}-minute intervals; choose an interval at "
+            "least as long as the input's, on the same grid",
             input_minutes=step_s / 60,
         )
     return step_s // 60
@@ -136,12 +156,25 @@ def _interval_series(
     raw = pd.Series(counts, index=times).groupby(level=0).sum().sort_index()
     index = pd.DatetimeIndex(raw.index)
     grid = pd.date_range(index[0], index[-1], freq=pd.Timedelta(minutes=step))
-    full = raw.reindex(grid, fill_value=0.0)
+    full = _missing_days(raw.reindex(grid, fill_value=0.0), index)
+    if interval_minutes % step:
+        # Bins that straddle two intervals (6 minutes into 15): spread each count evenly
+        # over its minutes, as if its contacts arrived uniformly within it.
+        grid = pd.date_range(grid[0], periods=len(grid) * step, freq="min")
+        full = pd.Series(np.repeat(full.to_numpy() / step, step), index=grid)
+        step = 1
     bins = grid.floor(pd.Timedelta(minutes=interval_minutes))
     grouped = full.groupby(bins)
-    total = grouped.sum()
+    total = grouped.sum(min_count=1).round(9)  # spread shares add up to whole counts
     complete = grouped.size() == interval_minutes // step
     return total[complete.to_numpy()]
+
+
+def _missing_days(series: pd.Series, listed: pd.DatetimeIndex) -> pd.Series:
+    """``series`` with NaN on the days where ``listed`` (the times in the file) has none."""
+    days = pd.DatetimeIndex(series.index).normalize()
+    absent = ~days.isin(listed.normalize().unique())
+    return series.mask(np.asarray(absent, dtype=np.bool_))
 
 
 def _binned_contacts(times: pd.DatetimeIndex, interval_minutes: int) -> pd.Series:
@@ -149,16 +182,21 @@ def _binned_contacts(times: pd.DatetimeIndex, interval_minutes: int) -> pd.Serie
     counts = pd.Series(1.0, index=times.floor(step)).groupby(level=0).sum()
     first = times.min().normalize()
     last = times.max().normalize() + pd.Timedelta(days=1) - step
-    return counts.reindex(pd.date_range(first, last, freq=step), fill_value=0.0)
+    full = counts.reindex(pd.date_range(first, last, freq=step), fill_value=0.0)
+    return _missing_days(full, times)
 
 
 def history_from_frame(
-    frame: pd.DataFrame, interval_minutes: int = 30, queue: str | None = None
+    frame: pd.DataFrame,
+    interval_minutes: int = 30,
+    queue: str | None = None,
+    tz: str | None = None,
 ) -> dict[str, pd.Series]:
     """Contacts per ``interval_minutes`` interval, one series per queue (see module doc).
 
     With a ``queue`` column and ``queue`` given, only that queue is returned; without the
-    column, the single series is named ``queue`` (default :data:`DEFAULT_QUEUE`).
+    column, the single series is named ``queue`` (default :data:`DEFAULT_QUEUE`). ``tz`` is
+    the site's IANA time zone (``Asia/Shanghai``) that times with a UTC offset are read in.
     """
     if not 5 <= interval_minutes <= 60 or 1440 % interval_minutes:
         raise ValueError(f"interval_minutes must divide a day and lie in 5..60: {interval_minutes}")
@@ -174,12 +212,12 @@ def history_from_frame(
             columns=[str(c) for c in frame.columns],
         )
     if raw_contacts:
-        times = _parse_times(frame["timestamp"], "timestamp")
+        times = _parse_times(frame["timestamp"], "timestamp", tz)
     elif "date" in frame.columns:
         combined = frame["date"].astype(str).str.strip() + " " + frame["interval_start"].astype(str)
-        times = _parse_times(combined, "date and interval_start")
+        times = _parse_times(combined, "date and interval_start", tz)
     else:
-        times = _parse_times(frame["interval_start"], "interval_start")
+        times = _parse_times(frame["interval_start"], "interval_start", tz)
     counts = np.ones(len(frame)) if raw_contacts else _counts(frame[count_col], str(count_col))
     if "queue" in frame.columns:
         names = frame["queue"].astype(str).str.strip().to_numpy()
@@ -211,10 +249,13 @@ def history_from_frame(
 
 
 def load_history(
-    path: str | Path, interval_minutes: int = 30, queue: str | None = None
+    path: str | Path,
+    interval_minutes: int = 30,
+    queue: str | None = None,
+    tz: str | None = None,
 ) -> dict[str, pd.Series]:
     """Read a history CSV (see module doc) into one contacts series per queue."""
-    return history_from_frame(_read_csv(Path(path)), interval_minutes, queue)
+    return history_from_frame(_read_csv(Path(path)), interval_minutes, queue, tz)
 
 
 def staffing_frame(

@@ -20,6 +20,11 @@ the contacts per interval of the last ``window_days`` of history. For interval `
   fit; every other forecast is ``exp(...) > 0``, so forecasts are never negative.
 * Dispersion φ = Pearson χ² / residual degrees of freedom (quasi-Poisson). Prediction
   intervals use a negative binomial with the forecast mean μ and variance φ·μ + μ²·Var(η̂).
+* Missing intervals (NaN), missing days and holidays (declared or detected, see
+  :mod:`kefu.workforce.forecast_days`) are left out of the fit, never read as 0 contacts.
+* The forecast horizon is whole local days from the first midnight at or after the end of
+  the history; in a time zone with daylight saving time, wall-clock times that do not exist
+  (the hour skipped in spring) are left out, so such a day has fewer intervals.
 
 Timestamps are naive local wall-clock times at the start of each interval.
 """
@@ -27,6 +32,7 @@ Timestamps are naive local wall-clock times at the start of each interval.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 import warnings
 from collections.abc import Iterable, Mapping
@@ -37,6 +43,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from kefu.workforce.forecast_days import SpecialDays, find_special_days
 from kefu.workforce.forecast_types import (
     MIN_HISTORY_DAYS,
     Event,
@@ -147,7 +154,8 @@ class ForecastModel:
     ``start``/``end`` bound the fitted window (``end`` is the first interval after history);
     ``event_uplift`` maps each learned label to its multiplier (1.6 = 60 % more contacts);
     ``closed_labels`` had no contact on any of their days and are forecast as 0;
-    ``dispersion`` is the quasi-Poisson φ (1 for pure Poisson noise).
+    ``dispersion`` is the quasi-Poisson φ (1 for pure Poisson noise); ``special_days`` lists
+    the days of the window left out of the fit (missing, declared and detected holidays).
     """
 
     config: ForecastConfig
@@ -158,6 +166,7 @@ class ForecastModel:
     dispersion: float
     converged: bool
     fitted: pd.Series
+    special_days: SpecialDays
     _design: _Design = field(repr=False)
     _params: FloatArray = field(repr=False)
     _cov: FloatArray = field(repr=False)
@@ -195,13 +204,21 @@ class ForecastModel:
             unlearned_events=tuple(sorted(seen - known)),
         )
 
-    def forecast(self, horizon_days: int) -> Forecast:
-        """Forecast ``horizon_days`` days of intervals right after the history."""
+    def forecast(self, horizon_days: int, tz: dt.tzinfo | str | None = None) -> Forecast:
+        """Forecast ``horizon_days`` whole local days from the first midnight at or after the
+        end of the history; ``tz`` (the site's time zone) drops the wall-clock times that do
+        not exist there (the hour skipped when daylight saving time starts)."""
         if horizon_days < 1:
             raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
-        periods = horizon_days * self.config.slots_per_day
-        index = pd.date_range(self.end, periods=periods, freq=self.config.step)
-        return self.predict(index)
+        first = self.end.ceil("D")
+        index = pd.date_range(
+            first, first + horizon_days * _DAY, freq=self.config.step, inclusive="left"
+        )
+        if tz is not None:
+            # Repeated (autumn) times are kept once: ``ambiguous`` picks one of the two.
+            local = index.tz_localize(tz, nonexistent="NaT", ambiguous=np.ones(len(index), bool))
+            index = index[np.asarray(local.notna(), dtype=np.bool_)]
+        return self.predict(pd.DatetimeIndex(index))
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,27 +262,35 @@ def fit_model(
     history: pd.Series,
     config: ForecastConfig | None = None,
     events: Iterable[Event] = (),
+    holidays: Iterable[dt.date] = (),
 ) -> ForecastModel:
     """Fit the model to the last ``config.window_days`` of ``history``.
 
     ``history`` holds contacts per interval (see :func:`check_history`); ``events`` may
-    include future days, whose labels are applied by :meth:`ForecastModel.forecast`.
+    include future days, whose labels are applied by :meth:`ForecastModel.forecast`;
+    ``holidays`` (local dates) are left out of the fit, as are missing and detected holidays.
     """
     cfg = config or ForecastConfig()
     series = check_history(history, cfg.interval_minutes)
     end = series.index[-1] + cfg.step
     train = series[series.index >= end - pd.Timedelta(days=cfg.window_days)]
-    span_days = (end - train.index[0]) / _DAY
+    event_days = _day_labels(events)
+    special = find_special_days(
+        train, holidays, cfg.holiday_ratio, (day.date() for day in event_days)
+    )
+    skipped = pd.DatetimeIndex(train.index).normalize().isin(pd.DatetimeIndex(special.excluded))
+    train = train.mask(np.asarray(skipped, dtype=np.bool_))
+    observed = train.notna().to_numpy()
+    span_days = observed.sum() * cfg.interval_minutes / 1440
     if span_days < MIN_HISTORY_DAYS:
         raise ForecastError(
             f"need at least {MIN_HISTORY_DAYS} days of history for the weekly seasonality, "
-            f"got {span_days:.1f}",
-            days=span_days,
+            f"got {span_days:.1f} (missing days and holidays do not count)",
+            days=float(span_days),
         )
-    event_days = _day_labels(events)
     design = _make_design(train, cfg, end, event_days)
-    y = train.to_numpy(dtype=np.float64)
-    rows = ~design.dead_rows(train.index)
+    y = np.nan_to_num(train.to_numpy(dtype=np.float64))
+    rows = ~design.dead_rows(train.index) & observed
     weights = None
     if cfg.half_life_days is not None:
         age_days = np.asarray((end - train.index[rows]) / _DAY, dtype=np.float64)
@@ -306,6 +331,7 @@ def fit_model(
         dispersion=fit.dispersion,
         converged=fit.converged,
         fitted=pd.Series(fitted, index=train.index, name="fitted"),
+        special_days=special,
         _design=design,
         _params=readonly(params),
         _cov=readonly(cov),
@@ -321,7 +347,7 @@ def _make_design(
 ) -> _Design:
     slots = cfg.slots_per_day
     slot, dow = _slot_dow(pd.DatetimeIndex(train.index), cfg.interval_minutes)
-    y = train.to_numpy(dtype=np.float64)
+    y = np.nan_to_num(train.to_numpy(dtype=np.float64))  # missing: no contact counted
     label_days: dict[str, list[pd.Timestamp]] = {}
     for day, labels in sorted(event_days.items()):
         for label in labels:
@@ -353,6 +379,8 @@ def forecast(
     horizon_days: int,
     config: ForecastConfig | None = None,
     events: Iterable[Event] = (),
+    holidays: Iterable[dt.date] = (),
+    tz: dt.tzinfo | str | None = None,
 ) -> Forecast:
-    """Fit on ``history`` and forecast the next ``horizon_days`` days of intervals."""
-    return fit_model(history, config, events).forecast(horizon_days)
+    """Fit on ``history`` and forecast the next ``horizon_days`` whole local days."""
+    return fit_model(history, config, events, holidays).forecast(horizon_days, tz)

@@ -1,7 +1,7 @@
 """Records and checks shared by the forecasting modules: events, options, forecasts.
 
 Times are naive local wall-clock timestamps at the start of each interval; counts are
-contacts per interval.
+contacts per interval, NaN where the data are missing (a day with no record at all).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class ForecastConfig:
     trend: bool = False
     half_life_days: float | None = None
     level: float = 0.8
+    holiday_ratio: float | None = 0.5
 
     def __post_init__(self) -> None:
         m = self.interval_minutes
@@ -84,6 +85,8 @@ class ForecastConfig:
             raise ValueError(f"half_life_days must be > 0, got {self.half_life_days}")
         if not 0 < self.level < 1:
             raise ValueError(f"level must be in (0, 1), got {self.level}")
+        if self.holiday_ratio is not None and not 0 < self.holiday_ratio < 1:
+            raise ValueError(f"holiday_ratio must be in (0, 1), got {self.holiday_ratio}")
 
     @property
     def slots_per_day(self) -> int:
@@ -100,7 +103,7 @@ def check_history(history: pd.Series, interval_minutes: int) -> pd.Series:
     """Validate a contacts-per-interval series and return it as floats.
 
     It must have a gap-free, increasing, naive ``DatetimeIndex`` on the interval grid and
-    finite counts >= 0.
+    finite counts >= 0 or NaN (missing data, never read as 0 contacts).
     """
     if not isinstance(history, pd.Series) or not isinstance(history.index, pd.DatetimeIndex):
         raise ForecastError("history must be a pandas Series indexed by interval start times")
@@ -120,9 +123,14 @@ def check_history(history: pd.Series, interval_minutes: int) -> pd.Series:
         raise ForecastError(
             f"interval starts must fall on the {interval_minutes}-minute grid, got {first}"
         )
-    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all() or (values < 0).any():
-        raise ForecastError("contacts must be finite numbers >= 0")
+    try:
+        values = pd.to_numeric(history, errors="raise").to_numpy(dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise ForecastError(f"contacts must be numbers: {exc}") from exc
+    if np.isinf(values).any() or (values < 0).any():
+        raise ForecastError("contacts must be finite numbers >= 0 (or NaN where missing)")
+    if np.isnan(values).all():
+        raise ForecastError("history has no data, only missing intervals")
     return pd.Series(values, index=index, name="contacts")
 
 

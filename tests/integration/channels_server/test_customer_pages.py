@@ -28,8 +28,10 @@ def test_given_a_supervisor_when_it_searches_and_opens_customers_then_only_its_s
     assert page.status_code == 200, page.text
     assert texts[seen] in page.text and 'id="timeline"' in page.text
     assert 'id="lang"' in page.text and "/static/customers.js" in page.text
-    script = browser.get("/static/customers.js").text
-    assert "Contacts on every channel" in script and "全渠道联系记录" in script
+    assert 'src="/static/i18n.js"' in page.text
+    en, zh = (browser.get(f"/i18n/{lang}.json").json()["messages"] for lang in ("en", "zh"))
+    assert en["customers.timeline"] == "Contacts on every channel"
+    assert zh["customers.timeline"] == "全渠道联系记录"
     entries, _ = center.platform.security.audit_page(
         AuditFilter(None, "customer.read", None, None, None, None), 50, 0
     )

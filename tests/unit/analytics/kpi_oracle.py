@@ -85,7 +85,7 @@ def oracle(
             waiting_spans.append((q, entered, now))
             # Still waiting no longer than T at ``now``: SL's outcome not known yet.
             if start <= entered < end and now - entered <= specs[q].sl_threshold_s:
-                counts[q, interval(entered)]["pending"] += 1
+                counts[q, interval(entered)]["waiting_within_sl"] += 1
 
     # Queue length: integrate each waiting span over each interval of the window; the peak
     # is the largest count held for some time (spans are [queued, answered or gone)).

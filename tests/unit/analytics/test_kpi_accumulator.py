@@ -89,10 +89,10 @@ def test_given_contacts_waiting_within_t_when_read_live_then_they_are_not_sl_fai
     at_minute_one = acc.result(at=60.0).queues
     # Nothing has an outcome yet at minute 1: no SL figure rather than 0 %.
     assert at_minute_one["mail"].service_level is None
-    assert at_minute_one["mail"].pending_sl == 1
+    assert at_minute_one["mail"].waiting_within_sl == 1
     assert at_minute_one["q"].service_level == 0.0  # v1 has waited 40 s > 20 s: a failure
     early = acc.result(at=30.0).queues["q"]
-    assert (early.pending_sl, early.service_level) == (1, None)  # v1 waited 10 s ≤ 20 s
+    assert (early.waiting_within_sl, early.service_level) == (1, None)  # v1 waited 10 s ≤ 20 s
     r.accept(r.contact("m1")["offer_id"], 70)
     acc.consume_all(r.drain())
     assert acc.result(at=80.0).queues["mail"].service_level == 1.0  # answered within 1 h
@@ -231,7 +231,7 @@ def test_given_any_routing_history_then_accumulator_matches_a_naive_recount(
             )
             assert (kpi.answered_within_sl, kpi.handled) == (c.get("in_sl", 0), c.get("handled", 0))
             assert kpi.answered_at_once == c.get("immediate", 0)
-            assert kpi.pending_sl == c.get("pending", 0)
+            assert kpi.waiting_within_sl == c.get("waiting_within_sl", 0)
             sums = (kpi.wait_sum_s, kpi.handle_sum_s, kpi.predicted_abs_error_sum_s)
             expected = tuple(c.get(f, 0.0) for f in ("wait_sum", "handle_sum", "pred_abs"))
             assert sums == pytest.approx(expected, abs=1e-6)
@@ -279,7 +279,7 @@ def test_given_any_routing_history_when_fed_in_batches_then_running_totals_match
     for name, expected in report.queues.items():
         got = totals[name]
         counts = ("offered", "answered", "abandoned", "short_abandons", "answered_within_sl")
-        counts += ("balked", "answered_at_once", "handled", "max_queue_length", "pending_sl")
+        counts += ("balked", "answered_at_once", "handled", "max_queue_length", "waiting_within_sl")
         assert [getattr(got, f) for f in counts] == [getattr(expected, f) for f in counts]
         assert got.wait_hist_answered == expected.wait_hist_answered
         assert got.wait_hist_abandoned == expected.wait_hist_abandoned

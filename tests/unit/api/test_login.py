@@ -31,7 +31,9 @@ def test_given_no_session_when_opening_the_front_page_then_the_bilingual_login_f
     assert 'value="/wallboard"' in html and "登录" in html and "Sign in" in html
     assert not re.search(r"(src|href)=\"https?://", html)
     js = browser.get("/static/auth.js")
-    assert js.status_code == 200 and "用户名" in js.text and "Username" in js.text
+    assert js.status_code == 200 and 'kefuI18n.load("auth")' in js.text
+    assert browser.get("/i18n/zh.json").json()["messages"]["auth.username"] == "用户名"
+    assert browser.get("/i18n/en.json").json()["messages"]["auth.username"] == "Username"
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     nonce_cookie = page.headers["set-cookie"]

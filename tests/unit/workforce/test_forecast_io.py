@@ -131,7 +131,7 @@ def test_given_zoned_times_when_loaded_then_local_wall_clock_kept() -> None:
         ("interval_start,contacts\nyesterday,1\n", 60, "unparsable interval_start 'yesterday'"),
         ("interval_start,contacts\n2026-01-05 08:00,1\n2026-01-05 09:00,-2\n", 60, "row 2"),
         ("interval_start,contacts\n2026-01-05 08:00,\n", 60, ">= 0"),
-        ("interval_start,contacts\n2026-01-05 08:00,1\n2026-01-05 08:06,1\n", 15, "6-minute"),
+        ("interval_start,contacts\n2026-01-05 08:00,1\n2026-01-05 08:06,1\n", 5, "6-minute"),
         ("interval_start,contacts\n2026-01-05 08:00,1\n2026-01-05 09:00,1\n", 30, "60-minute"),
         ("interval_start,contacts\n2026-01-05 08:07,1\n2026-01-05 08:37,1\n", 30, "grid"),
         ("interval_start,contacts\n", 60, "no rows"),

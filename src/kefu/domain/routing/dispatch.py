@@ -20,8 +20,16 @@ from kefu.domain.errors import (
     ValidationError,
 )
 from kefu.domain.model import AgentPresence, ContactState
-from kefu.domain.routing.records import AgentRecord, Bucket, ContactRecord, QueueRecord
-from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
+from kefu.domain.routing.records import (
+    A_AGENT,
+    A_VERSION,
+    C_CONTACT,
+    AgentRecord,
+    Bucket,
+    ContactRecord,
+    QueueRecord,
+)
+from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState, TimerEntry
 
 __all__ = ["Dispatcher"]
 
@@ -39,24 +47,51 @@ class Dispatcher(RoutingState):
     # -- time --------------------------------------------------------------------------
     def next_due(self) -> float | None:
         """The instant (seconds) of the earliest pending timer, or None."""
-        timers = self.timers
-        while timers:
-            entry = timers[0]
-            if self._timer_valid(entry[2], entry[3], entry[4]):
-                return entry[0]
-            heappop(timers)
-        return None
+        heap, fifo = self.timers, self.offer_timers
+        valid = self._timer_valid
+        while True:
+            # The earliest of the heap's top and the FIFO's head, in (due, seq) order.
+            if fifo and (not heap or fifo[0] < heap[0]):
+                entry = fifo[0]
+                if valid(entry[2], entry[3], entry[4]):
+                    return entry[0]
+                fifo.popleft()
+            elif heap:
+                entry = heap[0]
+                if valid(entry[2], entry[3], entry[4]):
+                    return entry[0]
+                heappop(heap)
+            else:
+                return None
 
     def advance(self, now: float) -> None:
         """Process every timer due by ``now`` (seconds), in order."""
         self._clock(now)
 
+    def _first_timer(self) -> TimerEntry | None:
+        """The earliest timer of the heap and the offer FIFO, in (due, seq) order."""
+        heap, fifo = self.timers, self.offer_timers
+        if fifo:
+            head = fifo[0]
+            return heap[0] if heap and heap[0] < head else head
+        return heap[0] if heap else None
+
+    def _pop_timer(self, entry: TimerEntry) -> None:
+        fifo = self.offer_timers
+        if fifo and fifo[0] is entry:
+            fifo.popleft()
+        else:
+            heappop(self.timers)
+
     def _clock(self, now: float) -> None:
         if now < self.time:
             raise ValidationError(f"time went backwards: {now} s after {self.time} s")
-        timers = self.timers
-        while timers and timers[0][0] <= now:
-            due, _, kind, contact, token = heappop(timers)
+        heap, fifo = self.timers, self.offer_timers
+        while (heap and heap[0][0] <= now) or (fifo and fifo[0][0] <= now):
+            entry = self._first_timer()
+            assert entry is not None
+            self._pop_timer(entry)
+            due, _, kind, contact, token = entry
             if not self._timer_valid(kind, contact, token):
                 continue
             if due > self.time:
@@ -93,16 +128,17 @@ class Dispatcher(RoutingState):
     # -- decisions ---------------------------------------------------------------------
     def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
         offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
-        self._emit(
-            ev.OfferCreated(
-                self.time,
-                offer_id,
-                contact.contact_id,
-                agent.agent_id,
-                self.time + self.offer_timeout_s,
-                contact.callback,
-            )
+        event = ev.OfferCreated(
+            self.time,
+            offer_id,
+            contact.contact_id,
+            agent.agent_id,
+            self.time + self.offer_timeout_s,
+            contact.callback,
         )
+        # The hot events are logged and applied directly, as _emit would.
+        self.log.append(event)
+        self._apply_offer(event, contact, agent)
         return offer_id
 
     def _dispatch_contact(self, contact: ContactRecord) -> None:
@@ -118,17 +154,18 @@ class Dispatcher(RoutingState):
         if agent is not None:
             self._offer(contact, agent)
 
-    @staticmethod
-    def _free_agent(bucket: Bucket, declined: set[str] | None) -> AgentRecord | None:
+    def _free_agent(self, bucket: Bucket, declined: set[str] | None) -> AgentRecord | None:
         """The best free agent of the bucket not in ``declined``; stale entries are dropped."""
+        if self._dirty:
+            self._reindex()
         heap = bucket.agents
         channel = bucket.channel
         skipped = []
         found = None
         while heap:
             entry = heap[0]
-            agent = entry[4]
-            if entry[3] != agent.version or not agent.free_for(channel):
+            agent = entry[A_AGENT]
+            if entry[A_VERSION] != agent.version or not agent.free_for(channel):
                 heappop(heap)
                 continue
             if declined is not None and agent.agent_id in declined:
@@ -154,7 +191,7 @@ class Dispatcher(RoutingState):
                             best = entry
             if best is None:
                 return
-            self._offer(best[5], agent)
+            self._offer(best[C_CONTACT], agent)
 
     def _after_release(self, agent: AgentRecord) -> None:
         if not agent.held and agent.pending is not None:
@@ -184,7 +221,9 @@ class Dispatcher(RoutingState):
 
     def _finish_wrapup(self, contact: ContactRecord) -> None:
         agent = self.agents[contact.agent_id or ""]
-        self._emit(ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id))
+        event = ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id)
+        self.log.append(event)
+        self._apply_wrapup_end(event, contact, agent)
         self._after_release(agent)
 
     # -- lookups -----------------------------------------------------------------------
@@ -207,11 +246,19 @@ class Dispatcher(RoutingState):
             raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id) from None
 
     def _pending_offer(self, offer_id: str, agent_id: str | None) -> ContactRecord:
-        contact_id, _, _ = offer_id.rpartition("/")
+        contact_id, _, number = offer_id.rpartition("/")
         contact = self.contacts.get(contact_id)
-        if contact is None or not offer_id.rpartition("/")[2].isdigit():
+        if contact is not None and contact.offer_id == offer_id and contact.state is OFFERED:
+            if agent_id is not None and contact.agent_id != agent_id:
+                raise OfferNotPending(
+                    f"offer {offer_id} was made to another agent",
+                    offer_id=offer_id,
+                    agent_id=agent_id,
+                )
+            return contact  # the usual case: the offer is pending
+        if contact is None or not number.isdigit():
             raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
-        if int(offer_id.rpartition("/")[2]) > contact.offers_made:
+        if int(number) > contact.offers_made:
             raise UnknownOffer(f"unknown offer {offer_id!r}", offer_id=offer_id)
         if contact.offer_id != offer_id or contact.state is not OFFERED:
             raise OfferNotPending(

@@ -3,20 +3,38 @@
 A *bucket* holds the contacts of one queue at one overflow step (they share one skill
 requirement) together with the heap of agents that are eligible for that requirement and
 have free capacity. Heaps use lazy deletion: an entry is valid only while the version it
-carries equals its record's current version.
+carries equals its record's current version. Entries are plain tuples (cheapest to push and
+compare); the ``C_*`` and ``A_*`` constants name their fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 from kefu.domain.model import AgentPresence, AgentSpec, Channel, ContactState, QueueSpec
 
-__all__ = ["AgentRecord", "Bucket", "ContactRecord", "QueueRecord"]
+__all__ = [
+    "A_AGENT",
+    "A_VERSION",
+    "C_CONTACT",
+    "C_VERSION",
+    "AgentRecord",
+    "Bucket",
+    "ContactRecord",
+    "QueueRecord",
+]
 
 READY = AgentPresence.READY
+
+# Contact heap entries: (-value_tier, -priority, sl_deadline, seq, version, contact); the
+# first four are the contact's ``key``.
+C_VERSION: Final = 4
+C_CONTACT: Final = 5
+# Agent heap entries: (-skill_score, last_routed_at, agent_seq, version, agent).
+A_VERSION: Final = 3
+A_AGENT: Final = 4
 
 
 class AgentRecord:
@@ -26,6 +44,7 @@ class AgentRecord:
         "agent_id",
         "buckets",
         "capacity",
+        "dirty",
         "exclusive",
         "exclusive_held",
         "held",
@@ -52,6 +71,8 @@ class AgentRecord:
         self.last_routed_at = at
         self.state_since = at
         self.version = 0
+        # True while the agent waits to be pushed into its buckets' heaps (see _touch).
+        self.dirty = False
         self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
         self.set_spec(spec)
 
@@ -252,8 +273,8 @@ class Bucket:
         found = None
         while heap:
             entry = heap[0]
-            contact = entry[5]
-            if entry[4] != contact.version or contact.state is not ContactState.QUEUED:
+            contact = entry[C_CONTACT]
+            if entry[C_VERSION] != contact.version or contact.state is not ContactState.QUEUED:
                 heappop(heap)
                 continue
             if contact.declined is not None and agent_id in contact.declined:
@@ -270,17 +291,6 @@ class Bucket:
 
     def push_agent(self, agent: AgentRecord, neg_score: int) -> None:
         heappush(self.agents, (neg_score, agent.last_routed_at, agent.seq, agent.version, agent))
-
-    def has_free_agent(self) -> bool:
-        heap = self.agents
-        channel = self.channel
-        while heap:
-            entry = heap[0]
-            agent = entry[4]
-            if entry[3] == agent.version and agent.free_for(channel):
-                return True
-            heappop(heap)
-        return False
 
 
 class QueueRecord:
@@ -316,4 +326,8 @@ class QueueRecord:
     def ahead_of(self, value_tier: int, priority: int) -> int:
         """Waiting contacts that a new (value_tier, priority) contact would queue behind."""
         mine = (value_tier, priority)
-        return sum(n for cls, n in self.class_counts.items() if cls >= mine)
+        ahead = 0
+        for cls, n in self.class_counts.items():
+            if cls >= mine:
+                ahead += n
+        return ahead

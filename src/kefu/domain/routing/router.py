@@ -24,8 +24,9 @@ agents of the buckets involved; nothing scans all agents or all contacts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
 from kefu.domain import events as ev
@@ -39,6 +40,7 @@ from kefu.domain.errors import (
 )
 from kefu.domain.model import AgentPresence, AgentSpec, ContactSpec, ContactState, QueueSpec
 from kefu.domain.routing.dispatch import Dispatcher
+from kefu.domain.routing.records import C_CONTACT, C_VERSION
 
 __all__ = ["Router", "RouterConfig"]
 
@@ -47,6 +49,7 @@ OFFERED = ContactState.OFFERED
 ACTIVE = ContactState.ACTIVE
 WRAPUP = ContactState.WRAPUP
 READY = AgentPresence.READY
+NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,30 +156,55 @@ class Router(Dispatcher):
     # -- contacts ----------------------------------------------------------------------
     def enqueue(self, spec: ContactSpec, now: float) -> ev.ContactQueued:
         """A contact arrives in a queue; returns the event with its predicted wait."""
-        queue = self._queue(spec.queue_id)
-        if spec.contact_id in self.contacts:
-            raise AlreadyExists(
-                f"contact {spec.contact_id} already exists", contact_id=spec.contact_id
-            )
-        self._clock(now)
-        ahead = queue.ahead_of(spec.value_tier, spec.priority)
-        free = self._free_agent(queue.buckets[0], None)
-        estimate = 0.0 if free is not None else self._queued_estimate(queue, ahead)
-        event = ev.ContactQueued(
-            self.time,
+        return self._enqueue(
             spec.contact_id,
             spec.queue_id,
-            queue.spec.channel.value,
             spec.value_tier,
             spec.priority,
             spec.customer_id,
             spec.attributes,
+            now,
+        )
+
+    def arrive(self, contact_id: str, queue_id: str, now: float) -> ev.ContactQueued:
+        """:meth:`enqueue` for trusted internal callers (the simulator): a contact of the
+        standard class with no customer or attributes, whose ids are already known valid,
+        without building and validating a :class:`ContactSpec` (1.5 µs an arrival)."""
+        return self._enqueue(contact_id, queue_id, 0, 0, None, NO_ATTRIBUTES, now)
+
+    def _enqueue(
+        self,
+        contact_id: str,
+        queue_id: str,
+        value_tier: int,
+        priority: int,
+        customer_id: str | None,
+        attributes: Mapping[str, str],
+        now: float,
+    ) -> ev.ContactQueued:
+        queue = self.queues.get(queue_id) or self._queue(queue_id)
+        if contact_id in self.contacts:
+            raise AlreadyExists(f"contact {contact_id} already exists", contact_id=contact_id)
+        self._clock(now)
+        ahead = queue.ahead_of(value_tier, priority)
+        free = self._free_agent(queue.buckets[0], None)
+        estimate = 0.0 if free is not None else self._queued_estimate(queue, ahead)
+        event = ev.ContactQueued(
+            self.time,
+            contact_id,
+            queue_id,
+            queue.spec.channel.value,
+            value_tier,
+            priority,
+            customer_id,
+            attributes,
             estimate,
             ahead + 1,
         )
-        self._emit(event)
+        self.log.append(event)
+        self._on_contact_queued(event)
         if free is not None:
-            self._offer(self.contacts[spec.contact_id], free)
+            self._offer(self.contacts[contact_id], free)
         return event
 
     def estimated_wait(self, queue_id: str, value_tier: int = 0, priority: int = 0) -> float | None:
@@ -198,7 +226,9 @@ class Router(Dispatcher):
         if contact.offer_id != offer_id:  # the offer expired while time advanced
             raise OfferNotPending(f"offer {offer_id} is no longer pending", offer_id=offer_id)
         assert contact.agent_id is not None
-        self._emit(ev.OfferAccepted(self.time, offer_id, contact.contact_id, contact.agent_id))
+        event = ev.OfferAccepted(self.time, offer_id, contact.contact_id, contact.agent_id)
+        self.log.append(event)
+        self._on_offer_accepted(event)
 
     def reject(self, offer_id: str, now: float, agent_id: str | None = None) -> None:
         """The agent declines: the contact goes to the next eligible agent."""
@@ -322,13 +352,17 @@ class Router(Dispatcher):
 
     def complete(self, contact_id: str, now: float, disposition: str | None = None) -> None:
         """The conversation ends; wrap-up follows for the queue's ``wrapup_s``."""
-        contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "completed")
+        contact = self.contacts.get(contact_id) or self._contact(contact_id)
+        if contact.state is not ACTIVE:
+            self._require(contact, (ACTIVE,), "completed")
         self._clock(now)
-        self._require(contact, (ACTIVE,), "completed")
+        if contact.state is not ACTIVE:
+            self._require(contact, (ACTIVE,), "completed")
         wrapup_s = self.queues[contact.queue_id].spec.wrapup_s
         agent_id = contact.agent_id or ""
-        self._emit(ev.ContactCompleted(self.time, contact_id, agent_id, disposition, wrapup_s))
+        event = ev.ContactCompleted(self.time, contact_id, agent_id, disposition, wrapup_s)
+        self.log.append(event)
+        self._on_contact_completed(event)
         if wrapup_s <= 0:
             self._finish_wrapup(contact)
 
@@ -353,8 +387,8 @@ class Router(Dispatcher):
         oldest = None
         for bucket in queue.buckets:
             for entry in bucket.contacts:
-                contact = entry[5]
-                if entry[4] == contact.version and contact.state is QUEUED:
+                contact = entry[C_CONTACT]
+                if entry[C_VERSION] == contact.version and contact.state is QUEUED:
                     t = contact.first_queued_at
                     oldest = t if oldest is None or t < oldest else oldest
         return {

@@ -7,6 +7,7 @@ it here. Applying never decides anything, so replaying a log rebuilds exactly th
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
@@ -14,38 +15,48 @@ from typing import Any
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentPresence, Channel, ContactState
-from kefu.domain.routing.records import AgentRecord, Bucket, ContactRecord, QueueRecord
+from kefu.domain.routing.index import AgentIndex
+from kefu.domain.routing.records import (
+    C_CONTACT,
+    AgentRecord,
+    Bucket,
+    ContactRecord,
+    QueueRecord,
+)
 
-__all__ = ["RoutingState"]
+__all__ = ["RoutingState", "TimerEntry"]
 
 QUEUED = ContactState.QUEUED
 OFFERED = ContactState.OFFERED
 ACTIVE = ContactState.ACTIVE
 WRAPUP = ContactState.WRAPUP
 
-# Timer kinds in the (due, seq, kind, contact, token) heap.
+# Timer kinds in the (due, seq, kind, contact, token) timer entries.
 T_OFFER, T_OVERFLOW, T_WRAPUP = 0, 1, 2
+TimerEntry = tuple[float, int, int, ContactRecord, int]
+CHANNELS = {c.value: c for c in Channel}  # a dict look-up is cheaper than Channel(value)
 
 
-class RoutingState:
+class RoutingState(AgentIndex):
     """Records, indexes and timers, changed only by applying events."""
 
     def __init__(
         self, *, offer_timeout_s: float, retain_closed: bool, use_skill_score: bool
     ) -> None:
+        super().__init__(use_skill_score)
         self.offer_timeout_s = offer_timeout_s
-        self.use_skill_score = use_skill_score
         self.retain_closed = retain_closed
         self.log: list[ev.Event] = []
         self.queues: dict[str, QueueRecord] = {}
         self.agents: dict[str, AgentRecord] = {}
         self.contacts: dict[str, ContactRecord] = {}
-        self.timers: list[tuple[float, int, int, ContactRecord, int]] = []
+        # Pending timers, taken in (due, seq) order from two sources: offer timeouts, which
+        # all ring ``offer_timeout_s`` and so fall due in the order they were armed, in a
+        # FIFO (O(1); most are stale by then, the offer being answered), the rest in a heap.
+        self.timers: list[TimerEntry] = []
+        self.offer_timers: deque[TimerEntry] = deque()
         self.time = float("-inf")
         self._seq = 0
-        self._buckets_by_skill: dict[str, list[Bucket]] = {}
-        self._open_buckets: list[Bucket] = []  # buckets with no required skill
-        self._personal: dict[tuple[str, Channel], Bucket] = {}
         self._appliers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._on_queue_defined,
             ev.AgentDefined: self._on_agent_defined,
@@ -86,70 +97,14 @@ class RoutingState:
         return self._seq
 
     def _timer(self, due: float, kind: int, contact: ContactRecord, token: int) -> None:
-        heappush(self.timers, (due, self._next_seq(), kind, contact, token))
-
-    def _touch(self, agent: AgentRecord) -> None:
-        """Invalidate the agent's heap entries and re-index it where it is free."""
-        agent.version += 1
-        for channel, buckets in agent.buckets.items():
-            if agent.free_for(channel):
-                for bucket, neg_score in buckets:
-                    bucket.push_agent(agent, neg_score)
-
-    @staticmethod
-    def _slots(agent: AgentRecord, channel: Channel) -> int:
-        """Contacts of ``channel`` the agent can hold at once (1 for a blocking channel)."""
-        slots = agent.capacity.get(channel, 0)
-        return min(slots, 1) if channel in agent.exclusive else slots
-
-    def _staff(self, agent: AgentRecord, sign: int) -> None:
-        for channel, buckets in agent.buckets.items():
-            slots = self._slots(agent, channel)
-            for bucket, _ in buckets:
-                bucket.staffed += sign * slots
-
-    def _index_agent(self, agent: AgentRecord) -> None:
-        """Compute the buckets this agent is eligible for, by its skills and capacity."""
-        spec = agent.spec
-        candidates: dict[int, Bucket] = {id(b): b for b in self._open_buckets}
-        for skill in spec.skills:
-            for bucket in self._buckets_by_skill.get(skill, ()):
-                candidates[id(bucket)] = bucket
-        agent.buckets = {}
-        for bucket in candidates.values():
-            if spec.capacity.get(bucket.channel, 0) <= 0:
-                continue
-            score = bucket.score(spec)
-            if score is not None:
-                neg_score = -score if self.use_skill_score else 0
-                agent.buckets.setdefault(bucket.channel, []).append((bucket, neg_score))
-        for (agent_id, channel), bucket in self._personal.items():
-            if agent_id == agent.agent_id:
-                agent.buckets.setdefault(channel, []).append((bucket, 0))
-        for buckets in agent.buckets.values():
-            buckets.sort(key=lambda pair: pair[0].name)
-
-    def _register_bucket(self, bucket: Bucket) -> None:
-        if bucket.requirement:
-            # Indexed by one required skill: an eligible agent must have all of them.
-            first = min(bucket.requirement)
-            self._buckets_by_skill.setdefault(first, []).append(bucket)
+        self._seq += 1
+        entry = (due, self._seq, kind, contact, token)
+        fifo = self.offer_timers
+        # A replayed log may hold offers of another length: those keep the heap's order.
+        if kind == T_OFFER and (not fifo or fifo[-1][0] <= due):
+            fifo.append(entry)
         else:
-            self._open_buckets.append(bucket)
-
-    def personal_bucket(self, agent: AgentRecord, channel: Channel) -> Bucket:
-        """The bucket of contacts transferred to this one agent on ``channel``."""
-        key = (agent.agent_id, channel)
-        bucket = self._personal.get(key)
-        if bucket is None:
-            bucket = Bucket(f"@{agent.agent_id}/{channel.value}", None, channel, {})
-            self._personal[key] = bucket
-            agent.buckets.setdefault(channel, []).append((bucket, 0))
-            if agent.presence is AgentPresence.READY:
-                bucket.staffed += self._slots(agent, channel)
-            if agent.free_for(channel):
-                bucket.push_agent(agent, 0)
-        return bucket
+            heappush(self.timers, entry)
 
     def _leave_bucket(self, contact: ContactRecord) -> None:
         """The contact stops waiting (offered, abandoned, moved): drop it from the counts."""
@@ -157,18 +112,23 @@ class RoutingState:
         if bucket is not None:
             bucket.waiting -= 1
             heap = bucket.contacts
-            if heap and heap[0][5] is contact:  # usually served at once: keep heaps small
+            if heap and heap[0][C_CONTACT] is contact:  # usually served at once: keep heaps small
                 heappop(heap)
         contact.version += 1
-        queue = self.queues.get(contact.queue_id)
-        if queue is not None and bucket is not None and bucket.queue_id is not None:
-            queue.count(contact, -1)
+        if bucket is not None and bucket.queue_id is not None:
+            queue = self.queues.get(contact.queue_id)
+            if queue is not None:
+                counts = queue.class_counts  # queue.count(contact, -1), inline: hot
+                cls = (contact.value_tier, contact.priority)
+                counts[cls] = counts.get(cls, 0) - 1
 
     def _wait(self, contact: ContactRecord, bucket: Bucket) -> None:
         contact.state = QUEUED
         bucket.push_contact(contact)
         if bucket.queue_id is not None:
-            self.queues[contact.queue_id].count(contact, +1)
+            counts = self.queues[contact.queue_id].class_counts  # queue.count, inline: hot
+            cls = (contact.value_tier, contact.priority)
+            counts[cls] = counts.get(cls, 0) + 1
 
     def _release(self, agent: AgentRecord, contact: ContactRecord) -> None:
         if agent.held.pop(contact.contact_id, None) is not None:
@@ -239,7 +199,7 @@ class RoutingState:
         contact = ContactRecord(
             e.contact_id,
             e.queue_id,
-            Channel(e.channel),
+            CHANNELS.get(e.channel) or Channel(e.channel),
             e.value_tier,
             e.priority,
             e.customer_id,
@@ -247,15 +207,12 @@ class RoutingState:
             e.at,
         )
         contact.estimated_wait_s = e.estimated_wait_s
-        contact.key = (
-            -e.value_tier,
-            -e.priority,
-            e.at + queue.spec.sl_threshold_s,
-            self._next_seq(),
-        )
+        self._seq += 1
+        contact.key = (-e.value_tier, -e.priority, e.at + queue.spec.sl_threshold_s, self._seq)
         self.contacts[e.contact_id] = contact
         self._wait(contact, queue.buckets[0])
-        self._arm_overflow(contact)
+        if queue.spec.overflow:
+            self._arm_overflow(contact)
 
     def _on_contact_overflowed(self, e: ev.ContactOverflowed) -> None:
         contact = self.contacts[e.contact_id]
@@ -278,8 +235,10 @@ class RoutingState:
         self._arm_overflow(contact)
 
     def _on_offer_created(self, e: ev.OfferCreated) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.agent_id]
+        self._apply_offer(e, self.contacts[e.contact_id], self.agents[e.agent_id])
+
+    def _apply_offer(self, e: ev.OfferCreated, contact: ContactRecord, agent: AgentRecord) -> None:
+        """Apply ``e`` to its contact and agent records (the router has them at hand)."""
         self._leave_bucket(contact)
         contact.state = OFFERED
         contact.offer_id = e.offer_id
@@ -378,11 +337,15 @@ class RoutingState:
             self._timer(e.at + e.wrapup_s, T_WRAPUP, contact, contact.wrap_version)
 
     def _on_wrapup_ended(self, e: ev.WrapupEnded) -> None:
-        contact = self.contacts[e.contact_id]
+        self._apply_wrapup_end(e, self.contacts[e.contact_id], self.agents[e.agent_id])
+
+    def _apply_wrapup_end(
+        self, e: ev.WrapupEnded, contact: ContactRecord, agent: AgentRecord
+    ) -> None:
         contact.state = ContactState.COMPLETED
         contact.ended_at = e.at
         contact.wrap_version += 1
         if contact.answered_at is not None:
             self.queues[contact.queue_id].observe_handle_time(e.at - contact.answered_at)
-        self._release(self.agents[e.agent_id], contact)
+        self._release(agent, contact)
         self._close(contact)

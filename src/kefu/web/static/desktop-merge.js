@@ -4,35 +4,7 @@
 // A suggested match ("possibly the same person") is a button in the panel: clicking it asks
 // for confirmation here, then merges it with the survivor chosen in the form.
 "use strict";
-(function () {
-  const I18N = {
-    en: {
-      title: "Merge another customer", keep_this: "Keep this customer", keep_other: "Keep the other customer",
-      merge: "Merge", undo: "Undo", other_ph: "Customer id, phone or e-mail of the other customer",
-      reason_ph: "Reason (kept in the audit log)", merged: "Merged", undone: "Merge undone",
-      undo_reason: "Undone at the desktop", no_customer: "This contact has no customer record to merge into.",
-      confirm: "Yes, merge", cancel: "Cancel", suggested_reason: "Suggested match",
-      confirm_q: "Merge customer {other} ({ident}) with this customer {this}? Customer {keep} remains.",
-      err_unknown_customer: "Unknown customer: {ref}", err_unknown_merge: "This merge is not known.",
-      err_identifier_conflict: "Both customers hold verified identifiers of the same kind: they are not merged.",
-      err_merge_not_undoable: "This merge cannot be undone now (it was undone already, or a later merge must be undone first).",
-      err_invalid_identifier: "Not a valid phone number or e-mail address.",
-      err_validation_error: "Check the other customer and the reason.",
-    },
-    zh: {
-      title: "合并其他客户", keep_this: "保留当前客户", keep_other: "保留另一位客户",
-      merge: "合并", undo: "撤销", other_ph: "另一位客户的编号、手机号或邮箱",
-      reason_ph: "原因（记入审计日志）", merged: "已合并", undone: "已撤销合并",
-      undo_reason: "在工作台撤销", no_customer: "此联系没有可合并的客户记录。",
-      confirm: "确认合并", cancel: "取消", suggested_reason: "系统建议的同一客户",
-      confirm_q: "将客户 {other}（{ident}）与当前客户 {this} 合并？合并后保留客户 {keep}。",
-      err_unknown_customer: "未知客户：{ref}", err_unknown_merge: "没有这条合并记录。",
-      err_identifier_conflict: "两位客户都有同类已验证标识，未合并。",
-      err_merge_not_undoable: "此合并现在无法撤销（已撤销，或需先撤销之后的合并）。",
-      err_invalid_identifier: "手机号或邮箱格式不正确。",
-      err_validation_error: "请检查另一位客户和原因。",
-    },
-  };
+kefuI18n.load("merge").then(function (I18N) {
   const $ = (id) => document.getElementById(id);
   const lang = () => (document.documentElement.lang === "zh-CN" ? "zh" : "en");
   const t = (k) => I18N[lang()][k] || k;
@@ -127,4 +99,4 @@
   new MutationObserver(label).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   new MutationObserver(shown).observe($("customer"), { attributes: true, attributeFilter: ["data-customer"] });
   label(); shown();
-})();
+});

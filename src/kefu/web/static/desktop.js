@@ -1,85 +1,7 @@
 // kefu agent desktop: state pushed over /ws/desktop, actions posted to /api/v1/desktop.
 // No framework, no CDN; every customer-provided text is set with textContent.
 "use strict";
-(function () {
-  const I18N = {
-    en: {
-      title: "Agent desktop", connecting: "connecting…", online: "live", offline: "reconnecting…",
-      logout: "Log out", conversations: "Conversations", customer: "Customer",
-      no_contacts: "No conversations yet. Go ready to receive contacts.",
-      pick: "Pick a conversation on the left.", send: "Send", add_note: "Add note",
-      transfer: "Transfer", wrap_up: "Wrap up", end_wrapup: "End wrap-up",
-      customer_typing: "The customer is typing…", canned: "Canned replies…",
-      note_ph: "Internal note (the customer does not see it)", transfer_note_ph: "Hand-off note for the next agent",
-      reply_ph: "Reply to the customer (Ctrl+Enter sends)", accept: "Accept", reject: "Reject",
-      incoming: "Incoming", seconds: "s", ready: "Ready", not_ready: "Not ready", offline_state: "Offline",
-      busy: "Busy", offered: "Ringing", wrapup: "Wrap-up", active: "Active", queued: "Queued",
-      completed: "Completed", abandoned: "Abandoned", closed: "Closed",
-      to_queue: "Queue", to_agent: "Agent", name: "Name", tier: "Value tier", ids: "Identities",
-      timeline: "Contacts on every channel", suggestions: "Possibly the same person",
-      suggest_merge: "Merge this customer (you confirm first)", admin_merges: "another site: an admin merges",
-      handoff: "Transferred with a note", note: "Note", verified: "verified", unknown: "not in the directory",
-      failed: "not delivered", pending_state: "then",
-      failed_unreachable: "the mail or SMS service could not be reached; send it again later",
-      failed_refused: "the receiving service refused it", failed_invalid: "the reply could not be composed",
-      lang: "中文", voice: "Voice", chat: "Chat",
-      email: "E-mail", sms: "SMS", social: "Social", branch: "Branch", callback: "Callback", workitem: "Work item",
-      shortcuts: "Shortcuts: Alt+A accept · Alt+J reject · Alt+R reply · Alt+W wrap up · Alt+1…9 pick a conversation",
-      no_channel: "Replies on this channel are not configured",
-      not_pending: "This contact is no longer offered to you", failed_action: "Not done: ",
-      id_phone: "Phone", id_email: "E-mail", id_account: "Account", id_social: "Social",
-      id_chat_cookie: "Web chat visitor", tier_n: "Tier",
-      // IVR hand-off panel (kept together)
-      ivr_title: "From the IVR", ivr_verified: "Verified by IVR", ivr_not_verified: "Not verified by the IVR",
-      ivr_at: "at", ivr_path: "Menu path", ivr_collected: "Collected", ivr_self_service: "Self-service",
-      ivr_reason: "Why an agent", ivr_wait: "Wait announced", ivr_method_account_pin: "account + PIN",
-      ivr_reason_menu: "chose an agent in the menu", ivr_reason_agent_requested: "asked for an agent",
-      ivr_reason_retries_exhausted: "answers not understood", ivr_reason_verification_failed: "verification failed",
-      ivr_reason_max_visits: "too long in the menus", ivr_action_balance: "balance",
-      ivr_action_transactions: "recent transactions", ivr_action_card_block: "card block", ivr_action_bill: "bill explanation",
-      ivr_outcome_ok: "done", ivr_outcome_blocked: "blocked", ivr_outcome_already_blocked: "already blocked",
-      ivr_outcome_error: "failed", ivr_outcome_timeout: "timed out", ivr_outcome_unknown_account: "unknown account",
-      ivr_slot_account: "card",
-    },
-    zh: {
-      title: "座席工作台", connecting: "连接中…", online: "实时", offline: "重新连接中…",
-      logout: "退出", conversations: "会话", customer: "客户信息",
-      no_contacts: "暂无会话。切换为“空闲”即可接收新的联系。",
-      pick: "请在左侧选择一个会话。", send: "发送", add_note: "添加备注",
-      transfer: "转接", wrap_up: "结束并小结", end_wrapup: "结束话后处理",
-      customer_typing: "客户正在输入…", canned: "常用语…",
-      note_ph: "内部备注（客户不可见）", transfer_note_ph: "给下一位座席的交接说明",
-      reply_ph: "回复客户（Ctrl+Enter 发送）", accept: "接受", reject: "拒绝",
-      incoming: "新联系", seconds: "秒", ready: "空闲", not_ready: "示忙", offline_state: "离线",
-      busy: "服务中", offered: "振铃", wrapup: "话后处理", active: "进行中", queued: "排队中",
-      completed: "已完成", abandoned: "已放弃", closed: "已结束",
-      to_queue: "队列", to_agent: "座席", name: "姓名", tier: "客户价值等级", ids: "身份标识",
-      timeline: "全渠道联系记录", suggestions: "可能是同一客户",
-      suggest_merge: "合并此客户（需先确认）", admin_merges: "其他站点：需管理员合并",
-      handoff: "转接说明", note: "备注", verified: "已验证", unknown: "客户库中无此客户",
-      failed: "发送失败", pending_state: "之后",
-      failed_unreachable: "暂时无法连接邮件或短信服务，请稍后重发",
-      failed_refused: "对方服务拒收", failed_invalid: "回复无法生成",
-      lang: "English", voice: "电话", chat: "在线",
-      email: "邮件", sms: "短信", social: "社交媒体", branch: "网点", callback: "回拨", workitem: "工单",
-      shortcuts: "快捷键：Alt+A 接受 · Alt+J 拒绝 · Alt+R 回复 · Alt+W 小结 · Alt+1…9 切换会话",
-      no_channel: "该渠道尚未配置回复通道",
-      not_pending: "该联系已不再分配给您", failed_action: "操作未完成：",
-      id_phone: "手机", id_email: "邮箱", id_account: "账户", id_social: "社交账号",
-      id_chat_cookie: "网页访客", tier_n: "等级",
-      // IVR hand-off panel (kept together)
-      ivr_title: "自助语音/菜单信息", ivr_verified: "已通过自助验证", ivr_not_verified: "未经自助验证",
-      ivr_at: "于", ivr_path: "菜单路径", ivr_collected: "已收集信息", ivr_self_service: "自助服务",
-      ivr_reason: "转人工原因", ivr_wait: "已告知等待", ivr_method_account_pin: "卡号 + 密码",
-      ivr_reason_menu: "在菜单中选择人工", ivr_reason_agent_requested: "客户要求人工",
-      ivr_reason_retries_exhausted: "多次未能识别", ivr_reason_verification_failed: "身份验证失败",
-      ivr_reason_max_visits: "菜单停留过久", ivr_action_balance: "余额查询",
-      ivr_action_transactions: "最近交易", ivr_action_card_block: "挂失冻结", ivr_action_bill: "账单解释",
-      ivr_outcome_ok: "已完成", ivr_outcome_blocked: "已冻结", ivr_outcome_already_blocked: "此前已冻结",
-      ivr_outcome_error: "失败", ivr_outcome_timeout: "超时", ivr_outcome_unknown_account: "账户不存在",
-      ivr_slot_account: "卡号",
-    },
-  };
+kefuI18n.load("desktop").then(function (I18N) {
   const asked = new URLSearchParams(location.search).get("lang");
   let lang = (asked in I18N && asked) || localStorage.getItem("kefu.lang") ||
     (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -95,7 +17,7 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  const label = (p) => (p ? p[lang] || p.en : "");
+  const label = (p) => (p ? t(p.key) : "");
   const stateLabel = (s) => t({ offline: "offline_state" }[s] || s);
   // An outcome is a disposition code ("resolved", or "follow-up" from older records) or a
   // contact state; either way it shows in the page's language.
@@ -395,7 +317,7 @@
     const phrase = vocab.canned.find((p) => p.code === $("canned").value && !((c && c.canned_hidden) || []).includes(p.code));
     // In the customer's language (told by the server), whatever the agent's page shows.
     const spoken = (c && c.language) || lang;
-    if (phrase) { $("reply-text").value = phrase[spoken] || label(phrase); $("reply-text").focus(); }
+    if (phrase) { $("reply-text").value = (I18N[spoken] || I18N[lang])[phrase.key] || label(phrase); $("reply-text").focus(); }
     $("canned").selectedIndex = 0;
   });
   $("note").addEventListener("submit", (event) => {
@@ -458,4 +380,4 @@
   setInterval(tick, 250);
   applyLang();
   connect();
-})();
+});

@@ -8,38 +8,18 @@
   const base = new URL(script ? script.src : location.href).origin;
   const socketUrl = base.replace(/^http/, "ws") + "/ws/chat";
   const KEY = "kefu.chat.";
-  const I18N = {
-    en: {
-      open: "Chat with us", title: "Customer service", lang: "中文", close: "Close",
-      name: "Your name", email: "E-mail (optional)", phone: "Mobile (optional)",
-      topic: "Topic", first: "How can we help?", start: "Start chat", send: "Send",
-      placeholder: "Type a message…", connecting: "Connecting…", reconnecting: "Reconnecting…",
-      next: "You are next in line.", no_agent: "Waiting for an agent to come online.",
-      queued: (p, a, m) => `You are number ${p}, about ${m} minute${m === 1 ? "" : "s"}.`,
-      active: (n) => `${n} is serving you.`, offered: "Connecting you to an agent…",
-      wrapup: "The agent has ended the chat.", closed: "This chat has ended. Write again to start a new one.",
-      typing: "The agent is typing…", failed: "Not sent", you: "You", agent: "Agent",
-      required: "Please write a message.",
-      // IVR: the flow greeting the chat (kept together)
-      ivr: "Self-service: tap or type", ivr_secret: "Self-service: input hidden",
-      ivr_start: "Hello", ivr_name: "Self-service",
-    },
-    zh: {
-      open: "在线客服", title: "在线客服", lang: "English", close: "关闭",
-      name: "您的称呼", email: "电子邮箱（选填）", phone: "手机号（选填）",
-      topic: "咨询类别", first: "请问有什么可以帮您？", start: "开始咨询", send: "发送",
-      placeholder: "请输入消息…", connecting: "正在连接…", reconnecting: "正在重新连接…",
-      next: "下一位就是您。", no_agent: "正在等待客服上线。",
-      queued: (p, a, m) => `您前面还有 ${a} 位，预计等待约 ${m} 分钟。`,
-      active: (n) => `${n} 正在为您服务。`, offered: "正在为您接通客服…",
-      wrapup: "客服已结束本次会话。", closed: "本次会话已结束，再次发送消息即可开始新的咨询。",
-      typing: "客服正在输入…", failed: "未发送", you: "我", agent: "客服",
-      required: "请输入消息。",
-      // IVR: the flow greeting the chat (kept together)
-      ivr: "自助服务：点选或输入", ivr_secret: "自助服务：输入已隐藏",
-      ivr_start: "您好", ivr_name: "自助服务",
-    },
-  };
+  // The texts come from the server's catalogs (/i18n/<lang>.json): "chat.*" keys, the
+  // prefix dropped. A plural text is {category: text}, picked by Intl.PluralRules.
+  const I18N = { en: {}, zh: {} };
+  const plurals = {};
+  function loadCatalog(code) {
+    return fetch(base + "/i18n/" + code + ".json").then((r) => (r.ok ? r.json() : Promise.reject(r.status))).then((data) => {
+      const dict = {};
+      for (const [k, v] of Object.entries(data.messages)) if (k.startsWith("chat.")) dict[k.slice(5)] = v;
+      I18N[code] = dict; plurals[code] = new Intl.PluralRules(data.bcp47);
+    });
+  }
+  const fill = (text, values) => String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
   const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
   const store = (k, v) => { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } };
   const attr = script && script.dataset.lang;
@@ -47,7 +27,13 @@
   const site = (script && script.dataset.site) || null;
   let lang = stored("lang", attr || ((navigator.language || "en").startsWith("zh") ? "zh" : "en"));
   if (!(lang in I18N)) lang = "en";
-  const t = (k) => I18N[lang][k];
+  const t = (k, values) => fill(I18N[lang][k] ?? "", values || {});
+  // The form of a plural text for the count n ("n" and values fill its placeholders).
+  const tn = (k, n, values) => {
+    const forms = I18N[lang][k] || {};
+    const category = plurals[lang] ? plurals[lang].select(n) : "other";
+    return fill(forms[category] ?? forms.other ?? "", { n, ...values });
+  };
 
   let ws = null, open = false, retry = 0, lastStatus = { state: "new" }, typingTimer = null, typingSent = 0;
   // lastSeq counts the messages shown on this page: a fresh page shows none yet, so its
@@ -101,10 +87,11 @@
     if (!open) return t(ws ? "reconnecting" : "connecting");
     if (s.state === "queued") {
       if (s.estimated_wait_s === null || s.estimated_wait_s === undefined) return t("no_agent");
-      if (s.position === 1) return t("next") + " " + t("queued")(1, 0, minutes(s.estimated_wait_s));
-      return t("queued")(s.position, s.ahead, minutes(s.estimated_wait_s));
+      const m = minutes(s.estimated_wait_s);
+      if (s.position === 1) return tn("next", m, { minutes: m });
+      return tn("queued", m, { position: s.position, ahead: s.ahead, minutes: m });
     }
-    if (s.state === "active") return t("active")(s.agent || t("agent"));
+    if (s.state === "active") return t("active", { name: s.agent || t("agent") });
     if (s.state === "offered") return t("offered");
     if (s.state === "wrapup" || s.state === "completed") return t("wrapup");
     if (s.state === "closed") return t("closed");
@@ -250,6 +237,10 @@
   closeButton.addEventListener("click", () => panel.classList.add("kefu-hidden"));
   langButton.addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; store("lang", lang); applyLang(); });
   if (profile) for (const k of ["name", "email", "phone"]) fields[k].input.value = profile[k] || "";
-  applyLang(); renderPending(); connect();
+  // The widget starts once both catalogs are in (the language switch needs no round trip);
+  // without them it still chats, showing no labels.
+  Promise.all(Object.keys(I18N).map(loadCatalog)).catch(() => {}).finally(() => {
+    applyLang(); renderPending(); connect();
+  });
   window.kefuChat = { open: () => panel.classList.remove("kefu-hidden"), lang: (l) => { lang = l; applyLang(); } };
 })();

@@ -1,35 +1,6 @@
 // kefu wallboard: renders the snapshots pushed over /ws/wallboard (no external library).
 "use strict";
-(function () {
-  const I18N = {
-    en: {
-      title: "Live wallboard", connecting: "connecting…", online: "live", offline: "reconnecting…",
-      waiting: "Waiting", sl_today: "SL today", asa: "ASA", offered: "Offered",
-      answered: "Answered", abandoned: "Abandoned", queues: "Queues", queue: "Queue",
-      longest: "Longest wait", predicted: "Predicted wait", agents: "Agents", agent: "Agent",
-      state: "State", time_in_state: "Time in state", contacts: "Contacts",
-      last_hour: "Last hour", sl_5min: "SL per 5 min", none: "no staff",
-      ready: "Ready", busy: "Busy", offered_state: "Ringing", wrapup: "Wrap-up",
-      not_ready: "Not ready", offline_state: "Offline", pending: "then", lang: "中文",
-      logout: "Sign out", forbidden: "not allowed",
-      "reason.session_lost": "session lost", "reason.break": "break", "reason.lunch": "lunch",
-      "reason.training": "training", "reason.meeting": "meeting",
-      "reason.follow_up": "follow-up work",
-    },
-    zh: {
-      title: "实时监控大屏", connecting: "连接中…", online: "实时", offline: "重新连接中…",
-      waiting: "排队数", sl_today: "今日服务水平", asa: "平均应答时间", offered: "进线量",
-      answered: "接通量", abandoned: "放弃量", queues: "队列", queue: "队列",
-      longest: "最长等待", predicted: "预计等待", agents: "座席", agent: "座席",
-      state: "状态", time_in_state: "状态时长", contacts: "服务数",
-      last_hour: "最近一小时", sl_5min: "每5分钟服务水平", none: "无人值守",
-      ready: "空闲", busy: "服务中", offered_state: "振铃", wrapup: "话后处理",
-      not_ready: "示忙", offline_state: "离线", pending: "之后", lang: "English",
-      logout: "退出登录", forbidden: "无权查看",
-      "reason.session_lost": "会话断开", "reason.break": "休息", "reason.lunch": "午餐",
-      "reason.training": "培训", "reason.meeting": "会议", "reason.follow_up": "事后处理",
-    },
-  };
+kefuI18n.load("wallboard").then(function (I18N) {
   const asked = new URLSearchParams(location.search).get("lang");
   let lang = (asked in I18N && asked) || localStorage.getItem("kefu.lang") ||
     (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -203,4 +174,4 @@
   });
   applyLang();
   connect();
-})();
+});

@@ -1,0 +1,247 @@
+"""Benchmark: the contact map and FCR over a million routing events.
+
+A synthetic, deterministic log (``--events``, default 1,000,000): about 170,000 contacts of
+40,000 customers over 60 days on voice, chat and e-mail, 10 queues, 200 agents; 10 % abandon,
+8 % are transferred once (some back to a queue they visited), customers come back about the
+same topic now and then. Times, in one run:
+
+- **memory**: one pass over the events as objects (:func:`kefu.analytics.journeys.journeys_until`),
+  then the contact map and FCR from those journeys, as ``kefu contactmap`` does;
+- **sqlite** (unless ``--no-sqlite``) and **postgres** (``--postgres URL``, in a schema of
+  its own, dropped after): the log stored through the storage adapter
+  (``SqlEventLog.append``, timed apart), read back with
+  :func:`kefu.adapters.storage.event_reader.read_events` (contact-path types only, streamed)
+  and analysed: what a ``kefu contactmap`` run does on that database.
+
+Wall and process CPU seconds are both recorded; like ``kefu contactmap``, the loaded log is
+moved out of the cyclic garbage collector's reach (``gc.freeze``) before the analysis.
+
+Prints "contact map over N events: S s" lines and writes bench/results/cases-<date>.json
+with the machine and its load average (the machine is shared: absolute figures move with the
+load, compare within one run). Run:
+
+    PYTHONPATH=src python bench/cases.py [--events 1000000] [--no-sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kefu.analytics.contactmap import contact_map_from_journeys
+from kefu.analytics.fcr import fcr_from_journeys
+from kefu.analytics.journeys import find_repeats, journeys_until
+from kefu.domain import events as ev
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = 86_400.0
+QUEUES = tuple(f"q{n}" for n in range(10))
+TOPICS = ("billing", "card", "loan", "fraud", "address", "mortgage", "账单", "挂失")
+CHANNELS = ("voice", "voice", "voice", "chat", "chat", "email")
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_at_start": os.getloadavg(),
+        "note": "shared machine (2 cores, several concurrent users): figures move with the load",
+    }
+
+
+def synthetic_log(target: int, seed: int = 15) -> list[ev.Event]:
+    """About ``target`` events in time order (see the module docstring)."""
+    rng = random.Random(seed)
+    out: list[tuple[float, int, ev.Event]] = []
+    n = 0
+    offers = 0
+    horizon = 60 * DAY
+    while len(out) < target:
+        n += 1
+        cid = f"k{n}"
+        customer = f"cust{rng.randrange(40_000)}"
+        at = rng.uniform(0, horizon)
+        queue = rng.choice(QUEUES)
+        attrs = {"topic": rng.choice(TOPICS)}
+        events: list[ev.Event] = [
+            ev.ContactQueued(at, cid, queue, rng.choice(CHANNELS), 0, 0, customer, attrs, 30.0, 1)
+        ]
+        t = at + rng.expovariate(1 / 40)
+        if rng.random() < 0.10:
+            events.append(ev.ContactAbandoned(t, cid, queue, t - at))
+        else:
+            agent = f"a{rng.randrange(200)}"
+            offers += 1
+            events.append(ev.OfferCreated(t, f"o{offers}", cid, agent, t + 20, False))
+            events.append(ev.OfferAccepted(t + 3, f"o{offers}", cid, agent))
+            t += 3 + rng.expovariate(1 / 200)
+            if rng.random() < 0.08:
+                to_queue = rng.choice(QUEUES)
+                events.append(ev.ContactTransferred(t, cid, agent, to_queue, None, "see notes"))
+                agent = f"a{rng.randrange(200)}"
+                offers += 1
+                events.append(ev.OfferCreated(t + 30, f"o{offers}", cid, agent, t + 50, False))
+                events.append(ev.OfferAccepted(t + 33, f"o{offers}", cid, agent))
+                t += 33 + rng.expovariate(1 / 150)
+            events.append(ev.ContactCompleted(t, cid, agent, "resolved", 30.0))
+            events.append(ev.WrapupEnded(t + 30, cid, agent))
+        out.extend((e.at, len(out) + i, e) for i, e in enumerate(events))
+    out.sort(key=lambda row: (row[0], row[1]))
+    return [e for _at, _seq, e in out]
+
+
+CPU: dict[str, float] = {}
+"""Process CPU seconds of the last :func:`timed` call (the load moves wall time, less this)."""
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    CPU["last"] = time.process_time() - cpu
+    return result, time.perf_counter() - start
+
+
+def analyse(events: list[ev.Event]) -> dict[str, Any]:
+    (every, end), pass_s = timed(lambda: journeys_until(events, None))
+    cpu = CPU["last"]
+    repeats, repeats_s = timed(lambda: find_repeats(every, 7 * DAY))
+    cpu += CPU["last"]
+    cmap, map_s = timed(lambda: contact_map_from_journeys(every, end, repeats=repeats))
+    cpu += CPU["last"]
+    fcr, fcr_s = timed(lambda: fcr_from_journeys(every, end, repeats=repeats))
+    cpu += CPU["last"]
+    return {
+        "map_and_fcr_cpu_s": round(cpu, 3),
+        "journeys_s": round(pass_s, 3),
+        "repeats_s": round(repeats_s, 3),
+        "contact_map_s": round(pass_s + repeats_s + map_s, 3),
+        "fcr_s": round(fcr_s, 3),
+        "map_and_fcr_s": round(pass_s + repeats_s + map_s + fcr_s, 3),
+        "contacts": cmap.contacts,
+        "edges": len(cmap.edges),
+        "blind_spots": len(cmap.blind_spots),
+        "loops": len(cmap.loops),
+        "broken_handoffs": len(cmap.broken_handoffs),
+        "fcr": round(fcr.overall.fcr or 0.0, 4),
+    }
+
+
+def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
+    """Store the log (SQLite in a temporary folder when ``url`` is None, else a fresh schema
+    of that PostgreSQL database), read it back with the analytics reader, analyse."""
+    from sqlalchemy import create_engine, text
+
+    from kefu.adapters.storage import make_engine, upgrade
+    from kefu.adapters.storage.event_reader import read_events
+
+    with tempfile.TemporaryDirectory() as folder:
+        schema = f"kefu_bench_{os.getpid()}" if url else None
+        if url and schema:
+            with create_engine(url).begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(url or f"sqlite:///{folder}/bench.sqlite3", schema=schema)
+        try:
+            upgrade(engine)
+            _none, write_s = timed(lambda: _store(engine, events))
+            stored, read_s = timed(lambda: list(read_events(engine)))
+            read_cpu = CPU["last"]
+        finally:
+            engine.dispose()
+            if url and schema:
+                with create_engine(url).begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    gc.freeze()  # as `kefu contactmap` does: the loaded log is long-lived
+    figures = analyse(stored)
+    gc.unfreeze()
+    figures.update(
+        store_s=round(write_s, 1), read_s=round(read_s, 3), read_cpu_s=round(read_cpu, 3)
+    )
+    figures["total_s"] = round(read_s + figures["map_and_fcr_s"], 3)
+    return figures
+
+
+def _store(engine: Any, events: list[ev.Event]) -> None:
+    from sqlalchemy.orm import Session
+
+    from kefu.adapters.storage.repositories import SqlEventLog
+
+    with Session(engine) as session:
+        log = SqlEventLog(session)
+        for i in range(0, len(events), 5000):
+            log.append(events[i : i + 5000])
+        session.commit()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--postgres", metavar="URL", help="also store and read in PostgreSQL")
+    parser.add_argument("--no-write", action="store_true", help="do not write the JSON record")
+    args = parser.parse_args(argv)
+    record: dict[str, Any] = {
+        "benchmark": "cases",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "args": vars(args),
+    }
+    events, build_s = timed(lambda: synthetic_log(args.events))
+    print(f"synthetic log: {len(events):,} events in {build_s:.1f} s")
+    gc.freeze()  # as `kefu contactmap` does: the loaded log is long-lived
+    memory = analyse(events)
+    gc.unfreeze()
+    record["memory"] = memory
+    print(f"contact map over {len(events):,} events: {memory['contact_map_s']:.1f} s (in memory)")
+    print(
+        f"contact map and FCR over {len(events):,} events: {memory['map_and_fcr_s']:.1f} s "
+        f"(one pass {memory['journeys_s']:.1f} s shared; FCR alone adds {memory['fcr_s']:.1f} s; "
+        f"CPU {memory['map_and_fcr_cpu_s']:.1f} s)"
+    )
+    print(
+        f"  {memory['contacts']:,} contacts, FCR {memory['fcr']:.1%}, "
+        f"{memory['blind_spots']:,} blind spots, {memory['loops']:,} loops, "
+        f"{memory['broken_handoffs']:,} broken hand-offs"
+    )
+    stores = ([("sqlite", None)] if not args.no_sqlite else []) + (
+        [("postgres", args.postgres)] if args.postgres else []
+    )
+    for name, url in stores:
+        figures = stored_run(events, url)
+        record[name] = figures
+        print(
+            f"contact map over {len(events):,} stored events ({name}): "
+            f"{figures['total_s']:.1f} s (read {figures['read_s']:.1f} s + map and FCR "
+            f"{figures['map_and_fcr_s']:.1f} s; CPU {figures['read_cpu_s']:.1f} s + "
+            f"{figures['map_and_fcr_cpu_s']:.1f} s; storing took {figures['store_s']:.0f} s)"
+        )
+    record["machine"]["loadavg_at_end"] = os.getloadavg()
+    if not args.no_write:
+        out = ROOT / "bench" / "results" / f"cases-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"record: {out.relative_to(ROOT)}")
+    return record
+
+
+if __name__ == "__main__":
+    main()

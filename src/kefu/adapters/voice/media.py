@@ -1,0 +1,334 @@
+"""RTP media legs: G.711 out in 20 ms frames paced by one clock, digits and audio in.
+
+One :class:`MediaEngine` carries many legs on one asyncio loop. Every tick (20 ms) it sends
+one frame per leg in a single pass — a preallocated packet buffer per leg, the header
+patched in place, the payload copied from the playing clip (or silence) — so no Python
+object is made per frame. Inbound packets are read straight from non-blocking sockets:
+RFC 4733 telephone-events become digits; audio goes through the in-band tone detector when
+the caller did not negotiate telephone-events and, when the leg is bridged, to the other leg.
+
+Its public methods are the command set and its sink receives the events:
+:class:`~kefu.adapters.voice.media_worker.MediaWorker` runs it in a worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import random
+import socket
+import struct
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from kefu.adapters.voice.dtmf import BLOCK, ToneDetector, classify_blocks, parse_telephone_event
+from kefu.adapters.voice.g711 import (
+    ALAW_SILENCE,
+    ULAW_SILENCE,
+    alaw_decode,
+    alaw_encode,
+    ulaw_decode,
+    ulaw_encode,
+    ulaw_to_alaw,
+)
+from kefu.adapters.voice.port import DigitReceived, EventSink, MediaEnded, UnknownCall
+
+__all__ = ["FRAME_BYTES", "TICK_S", "Codec", "MediaEngine", "TickStats", "bind_rtp_socket"]
+
+TICK_S = 0.02
+FRAME_BYTES = 160  # 20 ms of 8 kHz G.711, one byte per sample
+_HEADER = 12
+_PACK_SEQ_TS_SSRC = struct.Struct("!HII")
+Codec = Literal["PCMU", "PCMA"]
+_PAYLOAD_TYPE: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
+
+
+@dataclass(slots=True)
+class _Leg:
+    leg_id: str
+    sock: socket.socket
+    codec: Codec = "PCMU"
+    remote: tuple[str, int] | None = None
+    dtmf_pt: int | None = None
+    packet: bytearray = field(default_factory=lambda: bytearray(_HEADER + FRAME_BYTES))
+    silence: bytes = bytes([ULAW_SILENCE]) * FRAME_BYTES
+    seq: int = field(default_factory=lambda: random.randrange(1 << 16))
+    timestamp: int = field(default_factory=lambda: random.randrange(1 << 32))
+    ssrc: int = field(default_factory=lambda: random.randrange(1 << 32))
+    playing: memoryview | None = None
+    play_pos: int = 0
+    play_tag: str = ""
+    peer: str | None = None
+    detector: ToneDetector = field(default_factory=ToneDetector)
+    tones: bytearray = field(default_factory=bytearray)  # received audio awaiting detection
+    tones_pt: int = 0
+    last_event: tuple[int, str] | None = None
+    frames_sent: int = 0
+    frames_received: int = 0
+
+
+@dataclass(slots=True)
+class TickStats:
+    """Lateness of the clock ticks (seconds after their due time) and the frames each carried."""
+
+    ticks: int = 0
+    frames: int = 0
+    late_frames: int = 0  # frames sent more than one tick (20 ms) after their due time
+    lateness: collections.deque[float] = field(
+        default_factory=lambda: collections.deque(maxlen=200_000)
+    )
+
+
+def bind_rtp_socket(host: str) -> socket.socket:
+    """A UDP socket on a free port of *host* for one RTP leg."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((host, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class MediaEngine:
+    """RTP legs on one loop; events (digits, playback ends) go to *sink*, keyed by leg id."""
+
+    def __init__(self, host: str, sink: EventSink, *, tick_s: float = TICK_S) -> None:
+        self.host = host
+        self.tick_s = tick_s
+        self.stats = TickStats()
+        self._sink = sink
+        self._legs: dict[str, _Leg] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle --
+    async def start(self) -> None:
+        """Start the clock that paces every leg's frames."""
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="kefu-media-clock")
+
+    async def stop(self) -> None:
+        """Stop the clock and close every leg."""
+        for leg_id in list(self._legs):
+            self.close_leg(leg_id)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    # -- commands --
+    def open_leg(self, leg_id: str) -> int:
+        """Bind a UDP socket for a new leg on a free port and return the port."""
+        return self.adopt_leg(leg_id, bind_rtp_socket(self.host))
+
+    def adopt_leg(self, leg_id: str, sock: socket.socket) -> int:
+        """Carry a new leg on an already bound UDP socket (e.g. one handed over by the
+        SIP process) and return its port."""
+        if self._loop is None:
+            raise RuntimeError("media engine not started")
+        sock.setblocking(False)
+        leg = _Leg(leg_id, sock)
+        self._legs[leg_id] = leg
+        self._loop.add_reader(sock.fileno(), self._on_readable, leg)
+        port: int = sock.getsockname()[1]
+        return port
+
+    def connect(
+        self, leg_id: str, remote: tuple[str, int], codec: Codec, dtmf_pt: int | None
+    ) -> None:
+        """Start sending to *remote* with *codec*; *dtmf_pt* is the telephone-event type."""
+        leg = self._leg(leg_id)
+        leg.remote = remote
+        leg.codec = codec
+        leg.dtmf_pt = dtmf_pt
+        leg.silence = bytes([ULAW_SILENCE if codec == "PCMU" else ALAW_SILENCE]) * FRAME_BYTES
+        leg.packet[0] = 0x80  # version 2, no padding, extension or CSRC
+        leg.packet[1] = _PAYLOAD_TYPE[codec] | 0x80  # marker on the first packet
+
+    def play(self, leg_id: str, ulaw: bytes, tag: str = "") -> None:
+        """Play 8 kHz µ-law audio from its start, replacing what was playing."""
+        leg = self._leg(leg_id)
+        audio = ulaw if leg.codec == "PCMU" else ulaw_to_alaw(ulaw)
+        leg.playing = memoryview(audio)
+        leg.play_pos = 0
+        leg.play_tag = tag
+
+    def stop_playing(self, leg_id: str) -> None:
+        """Stop the playing audio without a playback-ended event."""
+        self._leg(leg_id).playing = None
+
+    def bridge(self, leg_a: str, leg_b: str) -> None:
+        """Forward each leg's received audio to the other (transcoded when codecs differ)."""
+        a, b = self._leg(leg_a), self._leg(leg_b)
+        a.peer, b.peer = b.leg_id, a.leg_id
+        a.playing = b.playing = None
+
+    def close_leg(self, leg_id: str) -> None:
+        """Close the leg's socket; a bridged peer goes back to silence."""
+        leg = self._legs.pop(leg_id, None)
+        if leg is None:
+            return
+        if leg.peer is not None and leg.peer in self._legs:
+            self._legs[leg.peer].peer = None
+        if self._loop is not None:
+            self._loop.remove_reader(leg.sock.fileno())
+        leg.sock.close()
+
+    def frames_sent(self, leg_id: str) -> int:
+        """RTP frames sent on the leg so far."""
+        return self._leg(leg_id).frames_sent
+
+    @property
+    def leg_count(self) -> int:
+        return len(self._legs)
+
+    # -- internals --
+    def _leg(self, leg_id: str) -> _Leg:
+        try:
+            return self._legs[leg_id]
+        except KeyError:
+            raise UnknownCall("no media leg with this id", leg_id=leg_id) from None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        stats = self.stats
+        while True:
+            due += self.tick_s
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            lateness = max(loop.time() - due, 0.0)
+            if lateness > 5 * self.tick_s:
+                # A stall (e.g. the machine paused us): resynchronise rather than burst.
+                due = loop.time()
+            sent = self._send_frames()
+            self._detect_tones()
+            stats.ticks += 1
+            stats.frames += sent
+            stats.lateness.append(lateness)
+            if lateness > self.tick_s:
+                stats.late_frames += sent
+
+    def _send_frames(self) -> int:
+        """Send one frame on every connected leg; returns the number sent."""
+        finished: list[_Leg] = []
+        sent = 0
+        for leg in self._legs.values():
+            remote = leg.remote
+            if remote is None:
+                continue
+            packet = leg.packet
+            playing = leg.playing
+            if playing is not None:
+                pos = leg.play_pos
+                chunk = playing[pos : pos + FRAME_BYTES]
+                size = len(chunk)
+                packet[_HEADER : _HEADER + size] = chunk
+                if size < FRAME_BYTES:
+                    packet[_HEADER + size :] = leg.silence[size:]
+                leg.play_pos = pos + FRAME_BYTES
+                if leg.play_pos >= len(playing):
+                    finished.append(leg)
+            elif leg.peer is not None:
+                continue  # the peer's audio is forwarded as it arrives
+            else:
+                packet[_HEADER:] = leg.silence
+            self._send(leg, packet, FRAME_BYTES)
+            sent += 1
+        for leg in finished:
+            leg.playing = None
+            self._sink(MediaEnded(leg.leg_id, leg.play_tag))
+        return sent
+
+    def _send(self, leg: _Leg, packet: bytearray, samples: int) -> None:
+        _PACK_SEQ_TS_SSRC.pack_into(packet, 2, leg.seq, leg.timestamp, leg.ssrc)
+        leg.seq = (leg.seq + 1) & 0xFFFF
+        leg.timestamp = (leg.timestamp + samples) & 0xFFFFFFFF
+        try:
+            leg.sock.sendto(packet, leg.remote)  # type: ignore[arg-type]
+        except OSError:
+            return  # a full buffer or an unreachable peer loses this frame only
+        packet[1] &= 0x7F  # the marker only flags the first packet
+        leg.frames_sent += 1
+
+    def _on_readable(self, leg: _Leg) -> None:
+        while True:
+            try:
+                data = leg.sock.recv(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            self._on_packet(leg, data)
+
+    def _on_packet(self, leg: _Leg, data: bytes) -> None:
+        if len(data) < _HEADER or data[0] >> 6 != 2:
+            return
+        start = _HEADER + 4 * (data[0] & 0x0F)
+        if data[0] & 0x10 and len(data) >= start + 4:  # header extension
+            start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
+        end = len(data) - (data[-1] if data[0] & 0x20 else 0)
+        payload = data[start:end]
+        payload_type = data[1] & 0x7F
+        leg.frames_received += 1
+        if payload_type == leg.dtmf_pt:
+            event = parse_telephone_event(payload)
+            timestamp = int.from_bytes(data[4:8], "big")
+            # One key press is several packets sharing a timestamp (RFC 4733 §2.5.1.2);
+            # the digit is part of the key because some senders reuse timestamps.
+            if event is not None and (timestamp, event.digit) != leg.last_event:
+                leg.last_event = (timestamp, event.digit)
+                self._sink(DigitReceived(leg.leg_id, event.digit, "rfc4733"))
+            return
+        if payload_type not in (0, 8) or not payload:
+            return
+        if leg.dtmf_pt is None:
+            # Keys arrive as tones only from callers without telephone-events; their audio
+            # waits for the tick, which judges every such leg's blocks in one go.
+            if payload_type != leg.tones_pt:
+                leg.tones.clear()
+                leg.tones_pt = payload_type
+            leg.tones += payload
+        if leg.peer is not None:
+            self._forward(leg.peer, payload, payload_type)
+
+    def _detect_tones(self) -> None:
+        """Run the in-band detector over every leg's complete blocks in one batch."""
+        ready = [leg for leg in self._legs.values() if len(leg.tones) >= BLOCK]
+        if not ready:
+            return
+        chunks: list[npt.NDArray[np.int16]] = []
+        counts: list[int] = []
+        for leg in ready:
+            whole = len(leg.tones) // BLOCK * BLOCK
+            data = bytes(leg.tones[:whole])
+            del leg.tones[:whole]
+            chunks.append(ulaw_decode(data) if leg.tones_pt == 0 else alaw_decode(data))
+            counts.append(whole // BLOCK)
+        symbols = classify_blocks(np.concatenate(chunks).astype(np.float64).reshape(-1, BLOCK))
+        start = 0
+        for leg, count in zip(ready, counts, strict=True):
+            for digit in leg.detector.advance(symbols[start : start + count]):
+                self._sink(DigitReceived(leg.leg_id, digit, "inband"))
+            start += count
+
+    def _forward(self, peer_id: str, payload: bytes, payload_type: int) -> None:
+        peer = self._legs.get(peer_id)
+        if peer is None or peer.remote is None or peer.playing is not None:
+            return
+        if payload_type != _PAYLOAD_TYPE[peer.codec]:
+            samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
+            payload = ulaw_encode(samples) if peer.codec == "PCMU" else alaw_encode(samples)
+        size = len(payload)
+        packet = bytearray(_HEADER + size)
+        packet[:2] = peer.packet[:2]
+        packet[1] = (packet[1] & 0x80) | _PAYLOAD_TYPE[peer.codec]
+        packet[_HEADER:] = payload
+        self._send(peer, packet, size)

@@ -1,0 +1,125 @@
+"""kefu's voice port: what the service side asks of a telephone leg, and what it hears back.
+
+The port speaks kefu's own types only (call ids, digits, clip names); the SIP and RTP
+libraries behind it never leak past :mod:`kefu.adapters.voice`. The IVR driver and the
+router's offers will drive calls through this interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from kefu.domain.errors import Conflict, KefuError, NotFound, ValidationError
+
+__all__ = [
+    "CallEnded",
+    "CallNotActive",
+    "CallStarted",
+    "DigitReceived",
+    "DigitsCollected",
+    "EndReason",
+    "EventSink",
+    "MediaEnded",
+    "UnknownCall",
+    "UnknownClip",
+    "VoiceError",
+    "VoiceEvent",
+    "VoicePort",
+    "VoiceSettingsError",
+]
+
+DigitSource = Literal["rfc4733", "info", "inband"]
+EndReason = Literal["caller_hangup", "cancelled", "hung_up", "no_ack", "unanswered", "shutdown"]
+CollectEnd = Literal["terminator", "max_digits", "timeout"]
+
+
+class VoiceError(KefuError):
+    error_id = "voice_error"
+
+
+class UnknownCall(NotFound):
+    error_id = "unknown_call"
+
+
+class CallNotActive(Conflict):
+    """The command needs an answered call (e.g. playing a prompt before answering)."""
+
+    error_id = "call_not_active"
+
+
+class UnknownClip(NotFound):
+    error_id = "unknown_clip"
+
+
+class VoiceSettingsError(ValidationError):
+    error_id = "voice_settings_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    """A caller is ringing: ``dialled`` is the user part of the request URI (the DID)."""
+
+    call_id: str
+    caller: str
+    dialled: str
+    flow: str
+    site: str | None
+    transport: Literal["udp", "tcp"]
+    codec: Literal["PCMU", "PCMA"]
+
+
+@dataclass(frozen=True, slots=True)
+class DigitReceived:
+    call_id: str
+    digit: str
+    source: DigitSource
+
+
+@dataclass(frozen=True, slots=True)
+class DigitsCollected:
+    """A :meth:`VoicePort.collect` finished: by the terminator (not included), count or timeout."""
+
+    call_id: str
+    digits: str
+    ended_by: CollectEnd
+
+
+@dataclass(frozen=True, slots=True)
+class MediaEnded:
+    """The clips of the :meth:`VoicePort.play` tagged ``tag`` finished (not when stopped)."""
+
+    call_id: str
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    call_id: str
+    reason: EndReason
+
+
+VoiceEvent = CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallEnded
+EventSink = Callable[[VoiceEvent], None]
+
+
+class VoicePort(Protocol):
+    """Commands the service side sends to telephone legs; events arrive on an :data:`EventSink`."""
+
+    def answer(self, call_id: str) -> None:
+        """Answer a ringing call (200 OK with the negotiated SDP); media starts flowing."""
+
+    def play(self, call_id: str, clips: Sequence[str], tag: str = "") -> None:
+        """Play the named clips back to back, replacing what was playing; then ``MediaEnded``."""
+
+    def collect(
+        self, call_id: str, *, max_digits: int, terminator: str = "#", timeout_s: float = 5.0
+    ) -> None:
+        """Gather digits until *terminator*, *max_digits* or *timeout_s* seconds of silence."""
+
+    def bridge(self, call_id: str, other_call_id: str) -> None:
+        """Connect two answered legs' audio both ways."""
+
+    def hang_up(self, call_id: str) -> None:
+        """End the call: BYE when answered, 480 when still ringing."""

@@ -1,0 +1,381 @@
+"""The SIP front door: kefu's :class:`~kefu.adapters.voice.port.VoicePort` over SIP and RTP.
+
+A user-agent server on UDP and TCP (same port) answers INVITE/ACK/BYE/CANCEL/OPTIONS/INFO,
+negotiates G.711 (PCMU or PCMA, the caller's preference first) with RFC 4733 telephone
+events, and hands each call's media to the :class:`~kefu.adapters.voice.media.MediaEngine`.
+Events — call started, digits, playback ended, call ended — go to the sink it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiosipua import (
+    IncomingCall,
+    SdpMessage,
+    SdpNegotiationError,
+    SipRequest,
+    SipTransport,
+    SipUAS,
+    negotiate_sdp,
+    parse_uri,
+)
+
+from kefu.adapters.voice.collect import Collection
+from kefu.adapters.voice.dtmf import digit_from_info
+from kefu.adapters.voice.media import Codec, MediaEngine
+from kefu.adapters.voice.media_worker import MediaWorker
+from kefu.adapters.voice.port import (
+    CallEnded,
+    CallNotActive,
+    CallStarted,
+    DigitReceived,
+    EndReason,
+    EventSink,
+    MediaEnded,
+    UnknownCall,
+    VoiceEvent,
+)
+from kefu.adapters.voice.routes import NumberRoute, route_for
+from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
+
+__all__ = ["ClipSource", "SipFrontDoor"]
+
+_log = logging.getLogger(__name__)
+ClipSource = Callable[[str], bytes]
+_CODECS: dict[int, Codec] = {0: "PCMU", 8: "PCMA"}
+_PAYLOAD_TYPES: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
+_USER_AGENT = "kefu"
+
+
+@dataclass(slots=True)
+class _Call:
+    call_id: str
+    incoming: IncomingCall
+    uas: SipUAS
+    answer_sdp: SdpMessage
+    remote: tuple[str, int]
+    codec: Codec
+    dtmf_pt: int | None
+    answered: bool = False
+    playing: bool = False
+    collect: Collection | None = None
+    ring_timer: asyncio.TimerHandle | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class SipFrontDoor:
+    """SIP UAS + RTP media for inbound calls; implements ``VoicePort``.
+
+    *numbers* maps dialled numbers to flows and sites (empty: every number goes to
+    *default_flow*); *clips* turns a clip name into 8 kHz µ-law audio; *media_process*
+    runs the RTP media in a worker process instead of on this loop, under real-time
+    scheduling with *media_realtime*. At most *max_calls* calls at once (then 503); a call
+    not answered within *ring_timeout_s* seconds gets 480 and ends ``unanswered``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sink: EventSink,
+        clips: ClipSource,
+        numbers: Mapping[str, NumberRoute] | None = None,
+        default_flow: str = "demo",
+        tcp: bool = True,
+        media_process: bool = False,
+        media_realtime: bool = False,
+        max_calls: int = 500,
+        ring_timeout_s: float = 60.0,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self._sink = sink
+        self._clips = clips
+        self._numbers = dict(numbers or {})
+        self._default_flow = default_flow
+        self._tcp = tcp
+        self._max_calls = max_calls
+        self._ring_timeout_s = ring_timeout_s
+        self._calls: dict[str, _Call] = {}
+        self.media: MediaEngine | MediaWorker = (
+            MediaWorker(host, self._on_media_event, realtime=media_realtime)
+            if media_process
+            else MediaEngine(host, self._on_media_event)
+        )
+        self._udp: UdpTransport | None = None
+        self._tcp_transport: TcpTransport | None = None
+        self._agents: list[SipUAS] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle --
+    @property
+    def port(self) -> int:
+        """The bound SIP port (UDP and TCP)."""
+        if self._udp is None:
+            raise RuntimeError("front door not started")
+        return self._udp.local_addr[1]
+
+    async def start(self) -> None:
+        """Bind UDP (and TCP on the same port) and start the media clock."""
+        self._loop = asyncio.get_running_loop()
+        await self.media.start()
+        for attempt in range(20):
+            udp = UdpTransport(local_addr=(self.host, self._port))
+            udp_agent = self._agent(udp)
+            await udp_agent.start()
+            self._udp, self._agents = udp, [udp_agent]
+            if not self._tcp:
+                return
+            tcp = TcpTransport(local_addr=(self.host, udp.local_addr[1]))
+            tcp_agent = self._agent(tcp)
+            try:
+                await tcp_agent.start()
+            except OSError:
+                await udp_agent.stop()
+                if self._port != 0 or attempt == 19:
+                    raise
+                continue  # the free UDP port is taken on TCP: pick another
+            self._tcp_transport = tcp
+            self._agents.append(tcp_agent)
+            return
+
+    async def stop(self) -> None:
+        """Hang up every call, close the transports and the media legs."""
+        for call_id in list(self._calls):
+            with contextlib.suppress(Exception):
+                self._send_end(self._calls[call_id])
+            self._end(call_id, "shutdown")
+        for agent in self._agents:
+            await agent.stop()
+        self._agents.clear()
+        await self.media.stop()
+
+    def _agent(self, transport: UdpTransport | TcpTransport) -> SipUAS:
+        agent = SipUAS(transport, user_agent=_USER_AGENT)
+        agent.on_invite = self._on_invite
+        agent.on_bye = lambda incoming, _request: self._end(incoming.call_id, "caller_hangup")
+        agent.on_cancel = lambda request, _addr: self._end(request.call_id or "", "cancelled")
+        agent.on_ack_timeout = lambda incoming: self._end(incoming.call_id, "no_ack")
+        agent.on_reinvite = self._on_reinvite
+        transport.pre_filter = self._pre_filter
+        return agent
+
+    # -- VoicePort commands --
+    def answer(self, call_id: str) -> None:
+        call = self._call(call_id)
+        if call.answered:
+            return
+        call.incoming.accept(call.answer_sdp)
+        call.answered = True
+        if call.ring_timer is not None:
+            call.ring_timer.cancel()
+        self.media.connect(call_id, call.remote, call.codec, call.dtmf_pt)
+
+    def play(self, call_id: str, clips: Sequence[str], tag: str = "") -> None:
+        call = self._answered(call_id)
+        audio = b"".join(self._clips(name) for name in clips)
+        self.media.play(call_id, audio, tag)
+        call.playing = True
+
+    def collect(
+        self, call_id: str, *, max_digits: int, terminator: str = "#", timeout_s: float = 5.0
+    ) -> None:
+        call = self._answered(call_id)
+        collection = Collection(call_id, max_digits, terminator, timeout_s, self._emit)
+        if call.collect is not None:
+            call.collect.cancel()
+        call.collect = collection
+        if not call.playing:  # the timeout runs from the end of the prompt
+            collection.arm()
+
+    def bridge(self, call_id: str, other_call_id: str) -> None:
+        self._answered(call_id)
+        self._answered(other_call_id)
+        self.media.bridge(call_id, other_call_id)
+
+    def hang_up(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._send_end(call)
+        self._end(call_id, "hung_up")
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._calls)
+
+    # -- SIP events --
+    def _pre_filter(self, transport: SipTransport, request: SipRequest) -> bool:
+        method = request.method.upper()
+        call = self._calls.get(request.call_id or "")
+        if (
+            method == "INVITE"
+            and call is not None
+            and ";tag=" not in (request.get_header("to") or "")
+        ):
+            # A retransmitted initial INVITE: provisional answers went out already and the
+            # library repeats the 200 OK itself until the ACK comes.
+            return True
+        if method != "INFO":
+            return False
+        if call is None or not call.answered:
+            reply(transport, request, 481, "Call/Transaction Does Not Exist")
+            return True
+        digit = digit_from_info(request.content_type, request.text)
+        if digit is None:
+            reply(transport, request, 415, "Unsupported Media Type - DTMF Relay Expected")
+            return True
+        reply(transport, request, 200, "OK")
+        self._on_digit(call, digit, "info")
+        return True
+
+    def _on_invite(self, incoming: IncomingCall) -> None:
+        call_id = incoming.call_id
+        uri = parse_uri(incoming.invite.uri)
+        dialled = uri.user or ""
+        if len(self._calls) >= self._max_calls:
+            incoming.reject(503, "Service Unavailable - Too Many Calls")
+            return
+        route = route_for(self._numbers, dialled, self._default_flow)
+        if route is None:
+            incoming.reject(404, "Not Found - Number Not In Service")
+            return
+        offer = incoming.sdp_offer
+        if offer is None or offer.audio is None:
+            incoming.reject(488, "Not Acceptable Here - SDP Offer Required")
+            return
+        dtmf_pt = next(
+            (
+                c.payload_type
+                for c in offer.audio.codecs
+                if c.encoding_name.lower() == "telephone-event"
+            ),
+            None,
+        )
+        try:
+            port = self.media.open_leg(call_id)
+        except OSError:
+            _log.exception("no RTP port for call %s", call_id)
+            incoming.reject(503, "Service Unavailable - No Media Port")
+            return
+        try:
+            answer, chosen = negotiate_sdp(
+                offer, self.host, port, supported_codecs=[0, 8], dtmf_payload_type=dtmf_pt or 0
+            )
+        except SdpNegotiationError:
+            self.media.close_leg(call_id)
+            incoming.reject(488, "Not Acceptable Here - PCMU or PCMA Required")
+            return
+        remote = offer.rtp_address
+        assert remote is not None  # checked by the transport
+        agent = next(a for a in self._agents if a.transport is incoming.transport)
+        codec = _CODECS[chosen]
+        call = _Call(call_id, incoming, agent, answer, remote, codec, dtmf_pt)
+        self._calls[call_id] = call
+        call.ring_timer = asyncio.get_running_loop().call_later(
+            self._ring_timeout_s, self._ring_expired, call
+        )
+        incoming.ringing()
+        transport: Literal["udp", "tcp"] = (
+            "tcp" if agent.transport is self._tcp_transport else "udp"
+        )
+        self._emit(
+            CallStarted(call_id, incoming.caller, dialled, route.flow, route.site, transport, codec)
+        )
+
+    def _on_reinvite(self, incoming: IncomingCall) -> None:
+        """A re-INVITE (hold, resume, refresh): same answer, media to the offered address.
+
+        The codec and RTP port stay those of the first answer; an offer that drops them gets
+        488 and the call goes on as it was (RFC 3261 §14.2).
+        """
+        call = self._calls.get(incoming.call_id)
+        if call is None or not call.answered:
+            reply(incoming.transport or self._agents[0].transport, incoming.invite,
+                        481, "Call/Transaction Does Not Exist")  # fmt: skip
+            return
+        offer = incoming.sdp_offer
+        if offer is not None:
+            remote = offer.rtp_address
+            offered = {c.payload_type for c in offer.audio.codecs} if offer.audio else set()
+            if remote is None or _PAYLOAD_TYPES[call.codec] not in offered:
+                reply(call.uas.transport, incoming.invite, 488, "Not Acceptable Here")
+                return
+            call.remote = remote
+            self.media.connect(call.call_id, remote, call.codec, call.dtmf_pt)
+        incoming.accept(call.answer_sdp)
+
+    # -- media events and digit collection --
+    def _on_media_event(self, event: VoiceEvent) -> None:
+        call = self._calls.get(event.call_id)
+        if call is None:
+            return
+        if isinstance(event, DigitReceived):
+            self._on_digit(call, event.digit, event.source)
+            return
+        if isinstance(event, MediaEnded):
+            call.playing = False
+            if call.collect is not None and not call.collect.armed:
+                call.collect.arm()
+        self._emit(event)
+
+    def _on_digit(
+        self, call: _Call, digit: str, source: Literal["rfc4733", "info", "inband"]
+    ) -> None:
+        self._emit(DigitReceived(call.call_id, digit, source))
+        collect = call.collect
+        if collect is None or collect.done:
+            return
+        if call.playing:  # barge-in: a key press stops the prompt
+            self.media.stop_playing(call.call_id)
+            call.playing = False
+        collect.digit(digit)
+
+    # -- helpers --
+    def _call(self, call_id: str) -> _Call:
+        try:
+            return self._calls[call_id]
+        except KeyError:
+            raise UnknownCall("no active call with this id 无此通话", call_id=call_id) from None
+
+    def _answered(self, call_id: str) -> _Call:
+        call = self._call(call_id)
+        if not call.answered:
+            raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=call_id)
+        return call
+
+    def _send_end(self, call: _Call) -> None:
+        if call.answered:
+            call.incoming.hangup()
+        else:
+            call.incoming.reject(480, "Temporarily Unavailable")
+        # The library forgets a call only on the peer's BYE or CANCEL; this one ended here.
+        call.uas._calls.pop(call.call_id, None)
+
+    def _ring_expired(self, call: _Call) -> None:
+        if self._calls.get(call.call_id) is call and not call.answered:
+            self._send_end(call)
+            self._end(call.call_id, "unanswered")
+
+    def _end(self, call_id: str, reason: EndReason) -> None:
+        call = self._calls.pop(call_id, None)
+        if call is None:
+            return
+        if call.collect is not None:
+            call.collect.cancel()
+        if call.ring_timer is not None:
+            call.ring_timer.cancel()
+        call.incoming._stop_retransmissions()
+        self.media.close_leg(call_id)
+        self._emit(CallEnded(call_id, reason))
+
+    def _emit(self, event: VoiceEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:
+            _log.exception("voice event sink failed on %r", event)

@@ -1,0 +1,286 @@
+"""The contact map: how customers travel through the center, and where they get lost.
+
+Built from the routing event log (:mod:`kefu.analytics.journeys`). The graph's nodes are
+``channel:<name>``, ``queue:<id>``, ``agent:<id>`` and ``outcome:<name>`` (``abandoned``,
+``open``, or the wrap-up disposition of a completed contact, ``completed`` when none); an edge
+counts the contacts that moved from one node to the next. IVR nodes will sit between channel
+and queue once the IVR emits events.
+
+Marked on top of the graph:
+
+- **blind spots**: an abandon with no answered contact of the same customer about the same
+  problem within ``callback_within_s`` (or with no known customer, whom nobody can call back),
+  and a contact on a written channel (e-mail, SMS, social, work item) still unanswered
+  ``unanswered_after_s`` after it arrived;
+- **loops**: a transfer back into a queue the contact had already visited, or more than
+  ``max_transfers`` transfers;
+- **broken hand-offs**: a handled contact whose customer came back about the same problem within
+  ``window_s`` (the FCR failures);
+- **repeat contacts by reason**: the broken hand-offs counted by the first contact's topic,
+  else its disposition.
+
+Results are immutable records; :func:`write_contact_map_csv` exports them. Times are seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from kefu.analytics.journeys import (
+    ABANDONED,
+    OPEN,
+    ContactJourney,
+    Repeat,
+    find_repeats,
+    journeys_until,
+    same_problem,
+)
+from kefu.domain.events import Event
+
+__all__ = [
+    "WRITTEN_CHANNELS",
+    "BlindSpot",
+    "BrokenHandoff",
+    "ContactMap",
+    "Loop",
+    "MapEdge",
+    "build_contact_map",
+    "contact_map_from_journeys",
+    "write_contact_map_csv",
+]
+
+DAY_S = 86_400.0
+WRITTEN_CHANNELS = frozenset({"email", "sms", "social", "workitem"})
+
+
+@dataclass(frozen=True, slots=True)
+class MapEdge:
+    source: str
+    target: str
+    volume: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlindSpot:
+    """``kind`` is ``abandoned_no_callback`` or ``unanswered``; ``at`` when it happened."""
+
+    contact_id: str
+    customer_id: str | None
+    channel: str
+    queue_id: str
+    kind: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """``kind`` is ``revisit`` (``queues`` lists the queues entered again) or ``long_chain``."""
+
+    contact_id: str
+    customer_id: str | None
+    path: tuple[str, ...]
+    transfers: int
+    kind: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenHandoff:
+    contact_id: str
+    customer_id: str | None
+    repeat_contact_id: str
+    channel: str
+    repeat_channel: str
+    reason: str
+    gap_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMap:
+    """The map of the contacts that arrived in ``[since, until)``; lists sorted by contact id,
+    edges by descending volume."""
+
+    since: float
+    until: float
+    contacts: int
+    nodes: tuple[tuple[str, int], ...]
+    edges: tuple[MapEdge, ...]
+    blind_spots: tuple[BlindSpot, ...]
+    loops: tuple[Loop, ...]
+    broken_handoffs: tuple[BrokenHandoff, ...]
+    repeats_by_reason: tuple[tuple[str, int], ...]
+
+
+def build_contact_map(
+    events: Iterable[Event],
+    *,
+    since: float = float("-inf"),
+    until: float | None = None,
+    window_s: float = 7 * DAY_S,
+    max_transfers: int = 3,
+    callback_within_s: float = DAY_S,
+    unanswered_after_s: float = DAY_S,
+) -> ContactMap:
+    """The contact map (see the module docstring) from a log in time order; ``until``
+    defaults to the last event's instant."""
+    every, end = journeys_until(events, until)
+    return contact_map_from_journeys(
+        every, end, since=since, window_s=window_s, max_transfers=max_transfers,
+        callback_within_s=callback_within_s, unanswered_after_s=unanswered_after_s,
+    )  # fmt: skip
+
+
+def contact_map_from_journeys(
+    every: Sequence[ContactJourney],
+    end: float,
+    *,
+    since: float = float("-inf"),
+    window_s: float = 7 * DAY_S,
+    max_transfers: int = 3,
+    callback_within_s: float = DAY_S,
+    unanswered_after_s: float = DAY_S,
+    repeats: Mapping[str, Repeat] | None = None,
+) -> ContactMap:
+    """:func:`build_contact_map` from journeys already collected (:func:`journeys_until`);
+    ``repeats`` may be given too (``find_repeats(every, window_s)``, the same window)."""
+    inside = [j for j in every if j.arrived_at >= since]
+    edges: Counter[tuple[str, str]] = Counter()
+    nodes: Counter[str] = Counter()
+    for j in inside:
+        steps = ("channel:" + j.channel, *j.path, "outcome:" + _outcome(j))
+        nodes.update(set(steps))
+        edges.update(itertools.pairwise(steps))
+    if repeats is None:
+        repeats = find_repeats(every, window_s)
+    broken = [
+        BrokenHandoff(
+            j.contact_id,
+            j.customer_id,
+            r.repeat.contact_id,
+            j.channel,
+            r.repeat.channel,
+            _reason(j),
+            r.gap_s,
+        )
+        for j in inside
+        if (r := repeats.get(j.contact_id)) is not None and j.outcome != ABANDONED
+    ]
+    reasons = Counter(b.reason for b in broken)
+    return ContactMap(
+        since=since,
+        until=end,
+        contacts=len(inside),
+        nodes=tuple(sorted(nodes.items(), key=lambda kv: (-kv[1], kv[0]))),
+        edges=tuple(
+            MapEdge(s, t, n) for (s, t), n in sorted(edges.items(), key=lambda kv: (-kv[1], kv[0]))
+        ),
+        blind_spots=tuple(_blind_spots(every, inside, end, callback_within_s, unanswered_after_s)),
+        loops=tuple(_loops(inside, max_transfers)),
+        broken_handoffs=tuple(sorted(broken, key=lambda b: b.contact_id)),
+        repeats_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
+
+
+def _outcome(j: ContactJourney) -> str:
+    if j.outcome == ABANDONED or j.outcome == OPEN:
+        return j.outcome
+    return j.disposition or "completed"
+
+
+def _reason(j: ContactJourney) -> str:
+    return j.topic or j.disposition or "(unknown)"
+
+
+def _blind_spots(
+    every: Sequence[ContactJourney],
+    inside: list[ContactJourney],
+    end: float,
+    callback_within_s: float,
+    unanswered_after_s: float,
+) -> list[BlindSpot]:
+    answered: dict[str, list[ContactJourney]] = {}
+    for j in every:
+        if j.customer_id is not None and j.answered_at is not None:
+            answered.setdefault(j.customer_id, []).append(j)
+    found: list[BlindSpot] = []
+    for j in inside:
+        if j.outcome == ABANDONED and not j.callback and j.ended_at is not None:
+            deadline = j.ended_at + callback_within_s
+            if j.customer_id is not None and deadline > end:
+                continue  # the center still has time to call back
+            followed = any(
+                k.answered_at is not None
+                and j.ended_at <= k.arrived_at
+                and k.answered_at <= deadline
+                and same_problem(j, k)
+                for k in answered.get(j.customer_id or "", ())
+            )
+            if not followed:
+                found.append(
+                    BlindSpot(
+                        j.contact_id,
+                        j.customer_id,
+                        j.channel,
+                        j.queue_id,
+                        "abandoned_no_callback",
+                        j.ended_at,
+                    )
+                )
+        elif (
+            j.outcome == OPEN
+            and j.answered_at is None
+            and j.channel in WRITTEN_CHANNELS
+            and end - j.arrived_at >= unanswered_after_s
+        ):
+            found.append(
+                BlindSpot(
+                    j.contact_id, j.customer_id, j.channel, j.queue_id, "unanswered", j.arrived_at
+                )
+            )
+    return sorted(found, key=lambda b: b.contact_id)
+
+
+def _loops(inside: list[ContactJourney], max_transfers: int) -> list[Loop]:
+    found: list[Loop] = []
+    for j in inside:
+        if j.revisits:
+            found.append(
+                Loop(j.contact_id, j.customer_id, j.path, j.transfers, "revisit", j.revisits)
+            )
+        elif j.transfers > max_transfers:
+            found.append(Loop(j.contact_id, j.customer_id, j.path, j.transfers, "long_chain", ()))
+    return sorted(found, key=lambda lp: lp.contact_id)
+
+
+CSV_COLUMNS = ("section", "source", "target", "volume", "contact_id", "customer_id", "detail")
+
+
+def write_contact_map_csv(cmap: ContactMap, out: TextIO) -> None:
+    """One CSV with a ``section`` column: ``edge`` rows (source, target, volume), then
+    ``blind_spot``, ``loop``, ``broken_handoff`` and ``repeat_reason`` rows."""
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for e in cmap.edges:
+        w.writerow(("edge", e.source, e.target, e.volume, "", "", ""))
+    for b in cmap.blind_spots:
+        w.writerow(
+            ("blind_spot", b.channel, "queue:" + b.queue_id, 1, b.contact_id, b.customer_id or "",
+             b.kind)
+        )  # fmt: skip
+    for lp in cmap.loops:
+        w.writerow(
+            ("loop", lp.path[0], lp.path[-1], lp.transfers, lp.contact_id, lp.customer_id or "",
+             f"{lp.kind}: {' > '.join(lp.path)}")
+        )  # fmt: skip
+    for h in cmap.broken_handoffs:
+        w.writerow(
+            ("broken_handoff", h.channel, h.repeat_channel, 1, h.contact_id, h.customer_id or "",
+             f"{h.reason}; repeat {h.repeat_contact_id} after {h.gap_s:.0f} s")
+        )  # fmt: skip
+    for reason, count in cmap.repeats_by_reason:
+        w.writerow(("repeat_reason", reason, "", count, "", "", ""))

@@ -1,0 +1,44 @@
+"""Errors of cases: each a :class:`~kefu.domain.errors.KefuError` with a stable ``error_id``."""
+
+from __future__ import annotations
+
+from kefu.domain.errors import AlreadyExists, InvalidState, NotFound, ValidationError
+
+__all__ = [
+    "CaseAlreadyExists",
+    "InvalidCaseField",
+    "InvalidCaseTransition",
+    "ResolutionIncomplete",
+    "UnknownCase",
+    "UnknownCaseType",
+]
+
+
+class UnknownCase(NotFound):
+    error_id = "unknown_case"
+
+
+class UnknownCaseType(NotFound):
+    error_id = "unknown_case_type"
+
+
+class CaseAlreadyExists(AlreadyExists):
+    error_id = "case_already_exists"
+
+
+class InvalidCaseTransition(InvalidState):
+    """The transition table refuses the move (e.g. closing a case that is not resolved)."""
+
+    error_id = "invalid_case_transition"
+
+
+class InvalidCaseField(ValidationError):
+    """A case field is missing, unknown or of the wrong kind for its case type."""
+
+    error_id = "invalid_case_field"
+
+
+class ResolutionIncomplete(ValidationError):
+    """The case type needs a root cause and a resolution before it may be resolved."""
+
+    error_id = "resolution_incomplete"

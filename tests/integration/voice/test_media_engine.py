@@ -1,0 +1,213 @@
+"""The media engine on loopback UDP: paced frames, exact payloads, digits and bridging;
+and the same engine in its worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import socket
+import struct
+import time
+
+import numpy as np
+import pytest
+
+from kefu.adapters.voice.dtmf import dtmf_tone
+from kefu.adapters.voice.g711 import ulaw_encode, ulaw_to_alaw
+from kefu.adapters.voice.media import MediaEngine
+from kefu.adapters.voice.media_worker import MediaWorker
+from kefu.adapters.voice.port import DigitReceived, MediaEnded, UnknownCall, VoiceEvent
+
+
+def _peer() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    return sock
+
+
+async def _collect(sock: socket.socket, seconds: float) -> list[tuple[float, bytes]]:
+    loop = asyncio.get_running_loop()
+    got: list[tuple[float, bytes]] = []
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        try:
+            got.append((time.monotonic(), sock.recv(2048)))
+        except BlockingIOError:
+            await asyncio.sleep(0.002)
+    return got
+
+
+def test_given_a_clip_when_played_then_frames_carry_it_exactly_every_20_ms_then_silence() -> None:
+    clip = bytes(range(256)) * 10  # 2560 bytes: 16 frames
+
+    async def scenario() -> tuple[list[VoiceEvent], list[tuple[float, bytes]]]:
+        events: list[VoiceEvent] = []
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        peer = _peer()
+        engine.open_leg("c1")
+        engine.connect("c1", peer.getsockname(), "PCMU", 101)
+        engine.play("c1", clip, tag="hello")
+        packets = await _collect(peer, 0.6)
+        await engine.stop()
+        peer.close()
+        return events, packets
+
+    events, packets = asyncio.run(scenario())
+    assert events == [MediaEnded("c1", "hello")]
+    payload = b"".join(p[12:] for _, p in packets)
+    assert payload.startswith(clip)
+    assert set(payload[len(clip) :]) == {0xFF}  # µ-law silence after the clip
+    seqs = [int.from_bytes(p[2:4], "big") for _, p in packets]
+    stamps = [int.from_bytes(p[4:8], "big") for _, p in packets]
+    assert all((b - a) % 65536 == 1 for a, b in itertools.pairwise(seqs))
+    assert all((b - a) % 2**32 == 160 for a, b in itertools.pairwise(stamps))
+    assert [p[1] for _, p in packets[:2]] == [0x80, 0x00]  # marker, PT 0, then PT 0
+    gaps = np.diff([arrival for arrival, _ in packets])
+    assert 0.015 < float(np.median(gaps)) < 0.025  # paced every 20 ms, not bursted
+
+
+def test_given_an_alaw_leg_when_a_mulaw_clip_plays_then_it_is_sent_transcoded() -> None:
+    clip = ulaw_encode([0, 1000, -1000, 30000] * 80)
+
+    async def scenario() -> bytes:
+        engine = MediaEngine("127.0.0.1", lambda _event: None)
+        await engine.start()
+        peer = _peer()
+        engine.open_leg("c1")
+        engine.connect("c1", peer.getsockname(), "PCMA", None)
+        engine.play("c1", clip)
+        packets = await _collect(peer, 0.1)
+        await engine.stop()
+        peer.close()
+        assert all(p[1] & 0x7F == 8 for _, p in packets)
+        return b"".join(p[12:] for _, p in packets)
+
+    assert asyncio.run(scenario()).startswith(ulaw_to_alaw(clip))
+
+
+def _rtp(payload_type: int, seq: int, timestamp: int, payload: bytes) -> bytes:
+    return struct.pack("!BBHII", 0x80, payload_type, seq, timestamp, 7) + payload
+
+
+def test_given_telephone_event_packets_when_received_then_one_digit_per_key_press() -> None:
+    async def scenario() -> list[VoiceEvent]:
+        events: list[VoiceEvent] = []
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        peer = _peer()
+        port = engine.open_leg("c1")
+        engine.connect("c1", peer.getsockname(), "PCMU", 96)
+        press = [(5, 0, 160), (5, 0, 320), (5, 0x80, 480), (5, 0x80, 480), (5, 0x80, 480)]
+        for seq, (event, flags, duration) in enumerate(press):
+            peer.sendto(_rtp(96, seq, 1000, struct.pack("!BBH", event, flags, duration)),
+                        ("127.0.0.1", port))  # fmt: skip
+        peer.sendto(_rtp(96, 9, 5000, struct.pack("!BBH", 5, 0x80, 480)), ("127.0.0.1", port))
+        peer.sendto(_rtp(101, 10, 9000, struct.pack("!BBH", 7, 0x80, 480)), ("127.0.0.1", port))
+        await asyncio.sleep(0.1)
+        await engine.stop()
+        peer.close()
+        return events
+
+    # The same key again (new timestamp) counts; PT 101 was not negotiated, so it is audio.
+    assert asyncio.run(scenario()) == [DigitReceived("c1", "5", "rfc4733")] * 2
+
+
+def test_given_two_bridged_legs_when_one_speaks_then_the_other_hears_it_in_its_codec() -> None:
+    speech = ulaw_encode([3000, -3000] * 80)
+
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        engine = MediaEngine("127.0.0.1", lambda _event: None)
+        await engine.start()
+        caller, agent = _peer(), _peer()
+        port_a = engine.open_leg("a")
+        engine.open_leg("b")
+        engine.connect("a", caller.getsockname(), "PCMU", None)
+        engine.connect("b", agent.getsockname(), "PCMA", None)
+        engine.bridge("a", "b")
+        await _collect(agent, 0.05)  # drain anything sent before the bridge
+        caller.sendto(_rtp(0, 1, 160, speech), ("127.0.0.1", port_a))
+        heard = [p for _, p in await _collect(agent, 0.1)]
+        engine.close_leg("a")
+        after = [p for _, p in await _collect(agent, 0.1)]
+        await engine.stop()
+        caller.close()
+        agent.close()
+        return heard, after
+
+    heard, after = asyncio.run(scenario())
+    assert [p[12:] for p in heard] == [ulaw_to_alaw(speech)]  # nothing but the caller's audio
+    assert heard[0][1] & 0x7F == 8
+    assert after and all(set(p[12:]) == {0xD5} for p in after)  # back to A-law silence
+
+
+def test_given_the_worker_process_when_driven_then_it_plays_exactly_and_reports_digits() -> None:
+    clip = bytes(range(256)) * 5
+
+    async def scenario() -> tuple[list[VoiceEvent], bytes, int | None]:
+        events: list[VoiceEvent] = []
+        worker = MediaWorker("127.0.0.1", events.append, realtime=True)
+        await worker.start()
+        assert worker._process is not None
+        try:
+            policy: int | None = os.sched_getscheduler(worker._process.pid or 0)
+        except OSError:
+            policy = None
+        peer = _peer()
+        port = worker.open_leg("c1")
+        worker.connect("c1", peer.getsockname(), "PCMU", 101)
+        worker.play("c1", clip, tag="t")
+        payload = b"".join(p[12:] for _, p in await _collect(peer, 0.4))
+        peer.sendto(_rtp(101, 1, 50, struct.pack("!BBH", 9, 0x80, 480)), ("127.0.0.1", port))
+        await asyncio.sleep(0.2)
+        worker.close_leg("c1")
+        await worker.stop()
+        peer.close()
+        return events, payload, policy
+
+    events, payload, policy = asyncio.run(scenario())
+    assert payload.startswith(clip)
+    assert events == [MediaEnded("c1", "t"), DigitReceived("c1", "9", "rfc4733")]
+    # SCHED_FIFO when permitted (root or CAP_SYS_NICE); otherwise it ran at normal priority.
+    assert policy in (os.SCHED_FIFO, os.SCHED_OTHER)
+    if os.geteuid() == 0:
+        assert policy == os.SCHED_FIFO
+
+
+def test_given_the_worker_when_a_command_names_an_unknown_leg_then_unknown_call() -> None:
+    async def scenario() -> None:
+        worker = MediaWorker("127.0.0.1", lambda _event: None)
+        await worker.start()
+        try:
+            with pytest.raises(UnknownCall):
+                worker.play("nope", b"\xff")
+            worker.open_leg("a")
+            with pytest.raises(UnknownCall):
+                worker.bridge("a", "nope")
+        finally:
+            await worker.stop()
+
+    asyncio.run(scenario())
+
+
+def test_given_keypad_tones_when_a_leg_has_telephone_events_then_only_toneless_legs_hear() -> None:
+    tones = ulaw_encode(np.concatenate([dtmf_tone("6", 0.1), np.zeros(800)]))
+
+    async def scenario() -> list[VoiceEvent]:
+        events: list[VoiceEvent] = []
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        peer = _peer()
+        for leg, dtmf_pt in (("with_events", 101), ("tones_only", None)):
+            port = engine.open_leg(leg)
+            engine.connect(leg, peer.getsockname(), "PCMU", dtmf_pt)
+            for seq, start in enumerate(range(0, len(tones), 160)):
+                peer.sendto(_rtp(0, seq, start, tones[start : start + 160]), ("127.0.0.1", port))
+        await asyncio.sleep(0.2)
+        await engine.stop()
+        peer.close()
+        return events
+
+    assert asyncio.run(scenario()) == [DigitReceived("tones_only", "6", "inband")]
