@@ -11,14 +11,13 @@ the chat widget opens on the same conversation (the same browser cookie).
 
 from __future__ import annotations
 
-import html
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kefu.domain.ivr.errors import FlowNotPublished, UnknownFlowVersion
 from kefu.service.ivr.outline import flow_outline
 from kefu.web.chat import CHAT_COOKIE, ChatHub
+from kefu.web.i18n import page_templates, refusal
 
 __all__ = ["IvrPages", "flow_outline"]
 
@@ -28,6 +27,7 @@ class IvrPages:
 
     def __init__(self, chat: ChatHub) -> None:
         self.chat = chat
+        self.templates = page_templates()
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/ivr/{flow_id}", self.page, methods=["GET"])
 
@@ -38,13 +38,11 @@ class IvrPages:
                 raise FlowNotPublished("no IVR", flow_id=flow_id)
             flow = ivr.catalog.published(flow_id)
         except (FlowNotPublished, UnknownFlowVersion):
-            shown = html.escape(flow_id[:64])
-            body = f"<!doctype html><title>404</title><p>No flow “{shown}” 无此自助流程</p>"
-            return HTMLResponse(body, status_code=404)
+            return refusal(request, "ivr.no_flow", status_code=404)
         outline = flow_outline(flow)
         token = request.cookies.get(CHAT_COOKIE)
         fresh = self.chat.token_id(token) is None
-        response = self.chat.templates.TemplateResponse(
+        response = self.templates.TemplateResponse(
             request, "ivr.html", {"outline": outline, "flow_id": flow.flow_id}
         )
         if fresh:

@@ -42,7 +42,7 @@ def test_given_the_platform_when_the_page_is_asked_then_the_flow_or_a_404_withou
     assert "kefu_chat" in page.headers.get("set-cookie", "")
     missing = client.get("/ivr/%3Cimg%20src=x%20onerror=alert(1)%3E")
     assert missing.status_code == 404
-    assert "<img" not in missing.text and "&lt;img src=x onerror=alert(1)&gt;" in missing.text
+    assert "<img" not in missing.text and "onerror" not in missing.text
 
 
 def test_given_the_shipped_flows_when_compared_then_the_same_files_as_the_examples() -> None:

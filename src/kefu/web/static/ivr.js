@@ -1,32 +1,17 @@
 // kefu visual IVR: the flow's whole menu on one page, driven over the chat socket
 // (/ws/chat, protocol: kefu/web/chat.py) with the flow as the pre-chat topic. What the
 // customer clicks becomes the answers the flow asks for, in order; when an agent takes
-// over, the chat widget opens on the same conversation. No framework, no CDN.
+// over, the chat widget opens on the same conversation. No framework, no CDN; the texts
+// come from the catalogs ("ivr.*", /static/i18n.js).
 "use strict";
-(function () {
+kefuI18n.load("ivr").then(function (I18N) {
   const data = JSON.parse(document.getElementById("flow-data").textContent);
-  const I18N = {
-    en: {
-      title: "Self-service", lang: "中文", connecting: "Connecting…", identity: "Verify your identity",
-      verified: "✓ Verified", verify: "Verify", agent: "Talk to an agent (chat)", answers: "Results",
-      ready: "Choose a service below; everything is on this page.", verify_first: "Please verify your identity first.",
-      working: "One moment…", handoff: "Connecting you to an agent in the chat…", closed: "Thank you. This session has ended.",
-      hello: "Hello",
-    },
-    zh: {
-      title: "自助服务", lang: "English", connecting: "正在连接…", identity: "身份验证",
-      verified: "✓ 已验证", verify: "验证", agent: "转人工（在线客服）", answers: "服务结果",
-      ready: "请在下方选择服务，所有选项都在本页。", verify_first: "请先完成身份验证。",
-      working: "请稍候…", handoff: "正在为您转接在线客服…", closed: "感谢使用，本次服务已结束。",
-      hello: "您好",
-    },
-  };
   const KEY = "kefu.chat.";
   const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
   const store = (k, v) => { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } };
   let lang = localStorage.getItem("kefu.lang") || ((navigator.language || "zh").startsWith("zh") ? "zh" : "en");
   if (!(lang in I18N)) lang = "zh";
-  const t = (k) => I18N[lang][k];
+  const t = (k) => I18N[lang][k] || k;
   const $ = (id) => document.getElementById(id);
 
   let ws = null, status = { state: "new" }, cseq = stored("cseq", 0), chain = [], sentAt = -1;
@@ -128,4 +113,4 @@
   $("agent").addEventListener("click", () => { chain = []; if (status.state === "ivr") send("0"); });
   $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("kefu.lang", lang); applyLang(); });
   applyLang(); connect();
-})();
+});
