@@ -18,6 +18,7 @@ from kefu.web.branch import BranchPages
 from kefu.web.chat import ChatHub
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
+from kefu.web.ivr_page import IvrPages
 
 __all__ = ["ChannelSite"]
 
@@ -30,6 +31,7 @@ class ChannelSite:
         self.chat = ChatHub(channels, settings, wait_interval_s=settings.chat_wait_interval_s)
         self.desktops = Desktops(channels, grace_s=settings.agent_grace_s)
         self.desktop = DesktopPages(self.desktops, settings, security)
+        self.ivr_pages = IvrPages(self.chat)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -44,6 +46,7 @@ class ChannelSite:
     def routers(self) -> list[APIRouter]:
         return [
             self.chat.router,
+            self.ivr_pages.router,
             self.desktop.router,
             self.branch_pages.router,
             self.customer_pages.router,

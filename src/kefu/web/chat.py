@@ -2,11 +2,13 @@
 embedding it.
 
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
-"conversation_id", "last_seq", "site_id"}``; the server answers ``welcome`` with the
+"conversation_id", "last_seq", "site_id", "flow"}``; the server answers ``welcome`` with the
 customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
 queues published for the widget's site: owned by it or shared; every chat queue when the
-widget names no site), the current conversation's messages after ``last_seq`` and its
-status. Then:
+widget names no site; first the flow greeting the site's chats, or the published flow the
+hello names, as topic ``flow:<id>``), the current conversation's messages after
+``last_seq`` and its status (``ivr`` with the flow's question and buttons while a flow
+greets it). Then:
 
 * client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
   server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
@@ -34,10 +36,10 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,11 +57,12 @@ from kefu.service import RoutingEngine
 from kefu.service.channel_ports import OutboundReply
 from kefu.service.channel_state import ChannelState
 from kefu.service.channels import ChannelService, ChannelUpdate
+from kefu.service.ivr import IvrWing
 from kefu.service.ratelimit import AddressRateLimiter
 from kefu.web import chat_frames as frames
 from kefu.web._http import client_address
 from kefu.web._tasks import stop_task, wake_or_timeout
-from kefu.web.chat_inbound import Offer, chat_message
+from kefu.web.chat_inbound import FLOW_TOPIC, Offer, chat_message
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
 
@@ -72,6 +75,7 @@ MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
 in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
+FLOW_TOPIC_NAME = "自助服务 Self-service"
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
 
 
@@ -99,6 +103,10 @@ class ChatHub:
         self.engine: RoutingEngine = channels.engine
         self.settings = settings
         self.wait_interval_s = wait_interval_s
+        self.ivr: IvrWing | None = None
+        self._id_prefix = secrets.token_hex(8) + "-"
+        self._ids = itertools.count(1)
+        """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.sessions: set[_Session] = set()
         self._dirty: asyncio.Event | None = None
@@ -143,7 +151,8 @@ class ChatHub:
 
     # -- the reply gateway: chat replies reach the socket through the updates ----------
     def new_external_id(self) -> str:
-        return f"chat-out:{uuid.uuid4().hex}"
+        # A random prefix per process and a counter: no system call per reply.
+        return f"chat-out:{self._id_prefix}{next(self._ids)}"
 
     async def send(self, reply: OutboundReply) -> None:
         return None
@@ -241,15 +250,22 @@ class ChatHub:
         last = hello.get("last_seq")
         last_seq = last if isinstance(last, int) and last >= 0 else 0
 
+        flow = None if self.ivr is None else self.ivr.flow_for(Channel.CHAT, site_id)
+        asked_flow = hello.get("flow")  # the visual IVR page runs its own flow
+        if self.ivr is not None and isinstance(asked_flow, str) and self.ivr.published(asked_flow):
+            flow = asked_flow
+
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
             topics = frames.topics(engine, site_id)
+            if flow is not None:  # the site's flow comes first: the default topic
+                topics.insert(0, {"id": FLOW_TOPIC + flow, "name": FLOW_TOPIC_NAME})
             session.offer = Offer(site_id, tuple(t["id"] for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
             after = last_seq if conv_id is not None and conv_id == asked else 0
             messages = frames.messages(engine, state, conv_id, after)
             session.sent_seq = after + len(messages)
-            status = frames.status(engine, state, conv_id, {})
+            status = frames.status(engine, state, conv_id, {}, self._ivr_view)
             session.status = status
             return {
                 "type": "welcome",
@@ -258,6 +274,7 @@ class ChatHub:
                 "messages": messages,
                 "status": status,
                 "topics": topics,
+                "flow": flow,
             }
 
         await websocket.send_json(await self.channels.read(look))
@@ -304,13 +321,18 @@ class ChatHub:
         await session.websocket.send_json(ack)
         self._mark()
 
+    def _ivr_view(self, conv_id: str) -> dict[str, Any] | None:
+        return None if self.ivr is None else self.ivr.chat_view(conv_id)
+
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
         if update.kind in ("message", "closed", "contact"):
             for session in list(self.sessions):
                 if session.conversation_id == update.conversation_id:
                     self._spawn(self._push_messages(session))
-            if update.kind != "message":  # a message alone changes no one's place in line
+            # A message alone changes no one's place in line; one of a flow (no contact
+            # yet) may change its question and buttons.
+            if update.kind != "message" or update.contact_id is None:
                 self._mark()
         elif update.kind == "typing" and update.who == "agent":
             for session in list(self.sessions):
@@ -358,7 +380,10 @@ class ChatHub:
 
         def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
-            return [frames.status(engine, state, s.conversation_id, cache) for s in sessions]
+            return [
+                frames.status(engine, state, s.conversation_id, cache, self._ivr_view)
+                for s in sessions
+            ]
 
         statuses = await self.channels.read(look)
         for session, status in zip(sessions, statuses, strict=True):
