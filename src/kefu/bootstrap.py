@@ -30,6 +30,7 @@ from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
+from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
@@ -38,6 +39,7 @@ from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 if TYPE_CHECKING:
     from kefu.adapters.channels.attachments import AttachmentStore
     from kefu.adapters.channels.server import ChannelServer
+    from kefu.domain.ivr import FlowCatalog
     from kefu.web.channel_site import ChannelSite
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "build_simulation",
     "build_test",
     "channel_wing",
+    "ivr_wing",
     "routing_engine",
 ]
 
@@ -69,6 +72,7 @@ class Platform:
     channels: ChannelService | None = None
     channel_site: ChannelSite | None = None
     channel_server: ChannelServer | None = None
+    ivr: IvrWing | None = None
 
 
 def routing_engine(uow_factory: UnitOfWorkFactory, clock: Clock, **options: Any) -> RoutingEngine:
@@ -99,6 +103,22 @@ def branch_wing(channels: ChannelService, **options: Any) -> BranchDesk:
     branch = BranchDesk(channels, **options)
     channels.engine.handlers.include(branch.handlers())
     return branch
+
+
+def ivr_wing(
+    channels: ChannelService,
+    catalog: FlowCatalog,
+    plugins: IvrPlugins | None = None,
+    options: IvrOptions | None = None,
+) -> IvrWing:
+    """The IVR over ``channels``: its commands' handlers join the engine's table, its
+    sessions the engine's transaction (with their timers), and it greets the channels'
+    new conversations that ``options`` give a flow."""
+    wing = IvrWing(channels, catalog, plugins, options)
+    channels.engine.handlers.include(wing.handlers())
+    channels.engine.attach(wing.sessions)
+    channels.core.intake = wing
+    return wing
 
 
 def build_platform(
@@ -136,6 +156,8 @@ def build_platform(
     site = ChannelSite(channels, settings, security)
     engine.handlers.include(site.branch.handlers())
     adapters = channel_server(settings, channels, uow_factory, attachments)
+    ivr = _ivr(settings, channels)
+    site.chat.ivr = ivr
     app = create_app(
         settings,
         engine,
@@ -150,7 +172,22 @@ def build_platform(
     site.install(app, adapters)
     platform = Platform(engine, app, clock, scheduler, uow_factory, security)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
+    platform.ivr = app.state.ivr = ivr
     return platform
+
+
+def _ivr(settings: Settings, channels: ChannelService) -> IvrWing:
+    from pathlib import Path
+
+    from kefu.adapters.ivr.wiring import bank_plugins, flow_catalog, ivr_options
+
+    files = [Path(f.strip()) for f in settings.ivr_flow_files.split(",") if f.strip()]
+    return ivr_wing(
+        channels,
+        flow_catalog(files),
+        bank_plugins(settings.timezone),
+        ivr_options(settings.ivr_flows),
+    )
 
 
 def build_live(

@@ -160,6 +160,16 @@ class Settings(BaseSettings):
     chat_wait_interval_s: Annotated[
         float, Field(gt=0, description="a waiting chat's position refresh, s")
     ] = 2.0
+    ivr_flows: Annotated[
+        str,
+        Field(
+            description="flows greeting new conversations: channel[@site]=flow, comma-separated "
+            "(e.g. 'chat=bank,sms=bank'; empty: none)"
+        ),
+    ] = ""
+    ivr_flow_files: Annotated[
+        str, Field(description="IVR flow files (YAML/JSON) published at start, comma-separated")
+    ] = ""
 
     # -- voice (off unless KEFU_SIP_PORT is set) --
     sip_host: Annotated[str, Field(description="address the SIP and RTP sockets bind")] = (

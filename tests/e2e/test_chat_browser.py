@@ -33,6 +33,7 @@ def test_given_a_chat_with_messages_when_the_page_reloads_then_the_whole_transcr
     page.goto(f"{demo.base}/chat/demo")
     page.click(".kefu-chat-launcher")
     page.fill(".kefu-prechat input[name=name]", "周杰")
+    page.select_option(".kefu-prechat select[name=topic]", "chat")  # a queue, not the flow
     page.fill(".kefu-prechat textarea[name=text]", "你好，我的宽带断了。")
     page.click(".kefu-start")
     page.wait_for_selector(".kefu-msg.customer:not(.pending)")

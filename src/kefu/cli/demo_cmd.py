@@ -63,6 +63,7 @@ def demo(
     from kefu.adapters.storage import current_revision, make_engine, sqlite_url, upgrade
     from kefu.adapters.storage.instance import DEMO_SECRET_KEY, stored_secret
     from kefu.cli.serve_cmd import load_settings, make_server, open_platform
+    from kefu.domain.model import Channel
 
     console = Console()
     settings = load_settings(host=host, port=port, db_path=db).model_copy(
@@ -94,6 +95,8 @@ def demo(
         sink.start()
         mail.update(relay_host=sink.host, relay_port=sink.port, relay_starttls=False)
     settings = settings.model_copy(update=mail)
+    if not settings.ivr_flows:  # the demo bank's flows: chat, SMS, the kiosk ('chat=': off)
+        settings = settings.model_copy(update={"ivr_flows": "chat=bank,sms=bank,branch=hall"})
     outbox = (
         f"{sink.outbox}/" if sink is not None else f"{settings.relay_host}:{settings.relay_port}"
     )
@@ -123,6 +126,9 @@ def demo(
     if platform.channel_site is not None:
         run.taken = platform.channel_site.desktops.humans.taken
         run.branch = platform.channel_site.branch
+    if platform.ivr is not None:
+        run.channels = platform.channels
+        run.chat_flow = platform.ivr.flow_for(Channel.CHAT)
     server = make_server(platform.app, settings, log_level="warning")
 
     def request_exit() -> None:

@@ -25,7 +25,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
 from kefu.service.commands import Command
-from kefu.service.engine_state import StatePart
+from kefu.service.engine_state import StatePart, TimedPart
 from kefu.service.errors import ServiceUnavailable
 from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalChange, IntervalTracker
@@ -89,12 +89,15 @@ class RoutingEngine:
         self._broken = False
         self.handlers = handlers
         self._parts: list[StatePart] = []
+        self._timed: list[TimedPart] = []
 
     def attach(self, part: StatePart) -> None:
         """Keep ``part`` beside the router: loaded, staged and rebuilt with it. Attached
         after the start, it is loaded before the next command (the whole state is rebuilt
         from the store then)."""
         self._parts.append(part)
+        if isinstance(part, TimedPart):  # checked once: a protocol isinstance is slow
+            self._timed.append(part)
         if self.started:
             self._broken = True
 
@@ -246,6 +249,27 @@ class RoutingEngine:
             await self._recover()
         self.router.advance(self.now())
         self._stage(self.router.drain(), [])
+        for part in self._timed:
+            for command in part.due(self.now()):
+                await self._run_timer(command)
+
+    async def _run_timer(self, command: Command) -> None:
+        """Handle a part's timer command in its own transaction; its effects run once it
+        is stored. A refusal is logged (nobody waits for its answer)."""
+        tx = Transaction(self, self.now(), table=self.handlers)
+        try:
+            await self.handlers.handler(type(command))(tx, command)
+        except Exception:
+            log.exception("timer command %s failed", type(command).__name__)
+            self._stage(self.router.drain(), self._part_writes())
+            return
+        for update in tx.on_success_updates:
+            update()
+        writes = [*tx.writes, *self._part_writes()]
+        done = self._stage(self.router.drain(), writes, tx.idempotency)
+        if done is not None and tx.after_commit:
+            effects = list(tx.after_commit)
+            done.add_done_callback(lambda stored: _run_effects(stored, effects, command))
 
     def _part_writes(self) -> list[Write]:
         return [write for part in self._parts for write in part.take_writes()]
@@ -349,4 +373,20 @@ class RoutingEngine:
 
     def _rearm(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.wake_at(self.router.next_due())
+            dues = [self.router.next_due()]
+            dues += [p.next_due() for p in self._timed]
+            known = [d for d in dues if d is not None]
+            self.scheduler.wake_at(min(known) if known else None)
+
+
+def _run_effects(
+    stored: asyncio.Future[list[int]], effects: list[Callable[[], None]], command: Command
+) -> None:
+    """Run a timer command's effects once its batch committed (not when it failed)."""
+    if stored.cancelled() or stored.exception() is not None:
+        return
+    for effect in effects:
+        try:
+            effect()
+        except Exception:
+            log.exception("an effect of %s failed", type(command).__name__)

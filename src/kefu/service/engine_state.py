@@ -5,14 +5,14 @@ them): the dependency runs one way, engine → transaction → handlers' view of
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from kefu.domain.routing import Router
 from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalTracker
 from kefu.service.ports import QueueRow, Site, UnitOfWork
 
-__all__ = ["EngineState", "StatePart"]
+__all__ = ["EngineState", "StatePart", "TimedPart"]
 
 T = TypeVar("T")
 
@@ -57,4 +57,19 @@ class StatePart(Protocol):
 
     def take_writes(self) -> list[Callable[[UnitOfWork], None]]:
         """The writes storing the changes made since the last call."""
+        ...
+
+
+@runtime_checkable
+class TimedPart(Protocol):
+    """A state part with timers of its own (an IVR waiting for an answer): the engine
+    wakes at the earliest of the router's and the parts' instants, and runs the commands
+    :meth:`due` returns, each in its own transaction, before the command it is running."""
+
+    def next_due(self) -> float | None:
+        """The earliest instant (s) a timer of this part falls due; ``None``: none."""
+        ...
+
+    def due(self, now: float) -> list[Any]:
+        """The commands of the timers due by ``now`` (s); each is returned once."""
         ...

@@ -18,6 +18,7 @@ from kefu.web.branch import BranchPages
 from kefu.web.chat_demo import ChatDemoPage
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
+from kefu.web.ivr_page import IvrPages
 
 __all__ = ["ChannelSite"]
 
@@ -31,6 +32,7 @@ class ChannelSite:
         self.chat_demo = ChatDemoPage(self.chat, settings)
         self.desktops = Desktops(channels, grace_s=settings.agent_grace_s)
         self.desktop = DesktopPages(self.desktops, settings, security)
+        self.ivr_pages = IvrPages(self.chat)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -46,6 +48,7 @@ class ChannelSite:
         return [
             self.chat.router,
             self.chat_demo.router,
+            self.ivr_pages.router,
             self.desktop.router,
             self.branch_pages.router,
             self.customer_pages.router,

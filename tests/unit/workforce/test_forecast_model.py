@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kefu.workforce.forecast import (
@@ -150,6 +150,7 @@ def test_given_recency_weights_when_fitted_then_recent_level_dominates() -> None
 
 
 @settings(max_examples=20, deadline=None)
+@example(seed=3911106730, zero_share=0.9, scale=2.0)
 @given(
     seed=st.integers(0, 2**32 - 1),
     zero_share=st.floats(0.0, 0.99),
@@ -165,10 +166,12 @@ def test_given_any_sparse_counts_when_forecast_then_finite_and_never_negative(
     try:
         fc = forecast(pd.Series(counts.astype(float), index=index), 3, HOURLY)
     except ForecastError as exc:
-        # Refused only when hardly any interval had a contact: no more than the
-        # 7 weekday and 24 hour-of-day effects.
+        # Refused only when hardly any interval had a contact: fewer than two per
+        # parameter of the plainest model (7 weekday and 24 hour-of-day effects), the
+        # fit's own rule. With barely more contacts than parameters the fit can still
+        # fail (seed 3911106730: 32 contacts, every hour of some days empty).
         assert "too little history" in str(exc)
-        assert np.count_nonzero(counts) <= 31
+        assert np.count_nonzero(counts) < 2 * 31
         return
     for values in (fc.mean, fc.lower, fc.upper):
         assert np.all(np.isfinite(values))

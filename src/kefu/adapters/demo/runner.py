@@ -4,15 +4,18 @@ summarize. Its ``start``/``stop`` are the app's startup and shutdown hooks."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kefu.adapters.demo.ivr_chats import IvrChatCustomers
 from kefu.adapters.demo.seed import DemoCredential, create_demo_users, seed
 from kefu.adapters.demo.traffic import TrafficGenerator
 from kefu.config import Settings
 from kefu.domain.model import ContactState
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
+from kefu.service.channels import ChannelService
 
 __all__ = ["DemoRun", "DemoSummary"]
 
@@ -54,6 +57,9 @@ class DemoRun:
         """Agents a person works as at a desktop (the simulation steps aside for them)."""
         self.branch: BranchDesk | None = None
         """The hall's desk: synthetic tickets and simulated clerks (none without it)."""
+        self.channels: ChannelService | None = None
+        self.chat_flow: str | None = None
+        """The flow greeting chats: synthetic chat customers answer it (with channels)."""
         self.traffic: TrafficGenerator | None = None
         self.summary: DemoSummary | None = None
 
@@ -63,8 +69,17 @@ class DemoRun:
         credentials = await create_demo_users(engine, self.settings)
         if self.announce is not None:
             self.announce(created, credentials)
+        ivr_chats = None
+        if self.channels is not None and self.chat_flow is not None:
+            rng = random.Random(None if self.seed is None else self.seed + 1)
+            ivr_chats = IvrChatCustomers(self.channels, self.chat_flow, rng)
         self.traffic = TrafficGenerator(
-            engine, rate=self.rate, seed=self.seed, taken=self.taken, branch=self.branch
+            engine,
+            rate=self.rate,
+            seed=self.seed,
+            taken=self.taken,
+            branch=self.branch,
+            ivr_chats=ivr_chats,
         )
         if self.branch is not None:
             self.branch.declines = self.traffic.declines

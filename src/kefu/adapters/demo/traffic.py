@@ -1,7 +1,8 @@
 """The demo's traffic: synthetic customers (Chinese and English names) arriving as Poisson
 processes, and simulated agents who accept, handle (sometimes with hold), complete and
 take the odd break — all through the same commands the API sends. Branch tickets are
-taken at the kiosk's service and called by simulated counter clerks.
+taken at the kiosk's service and called by simulated counter clerks; chat customers go
+through the IVR flow first when one greets the demo's chats (:mod:`.ivr_chats`).
 
 Simulated agents serve only synthetic customers (contacts with the attribute
 :data:`~kefu.adapters.demo.seed.SYNTHETIC`), and people only people. A contact from a
@@ -26,6 +27,7 @@ import random
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
+from kefu.adapters.demo.ivr_chats import IvrChatCustomers
 from kefu.adapters.demo.seed import AGENTS, SYNTHETIC, TRAFFIC, QueueTraffic
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
@@ -76,6 +78,7 @@ class TrafficGenerator:
         break_chance: float = 0.04,
         taken: Callable[[str], bool] | None = None,
         branch: BranchDesk | None = None,
+        ivr_chats: IvrChatCustomers | None = None,
     ) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0, not {rate}")
@@ -90,6 +93,8 @@ class TrafficGenerator:
         self.branch = branch
         """Issues the synthetic tickets and calls the next one for simulated clerks (no
         branch traffic without it)."""
+        self.ivr_chats = ivr_chats
+        """Chat customers go through the IVR flow first (straight to the queue without)."""
         self.created = 0
         self._queue_of: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -216,6 +221,9 @@ class TrafficGenerator:
             name = self._customer()
             if self._branch_queue(queue_id):
                 made = await self._ticket(queue_id, name)
+            elif self.ivr_chats is not None and self._chat_queue(queue_id):
+                self._spawn(self._ivr_chat(name, traffic))
+                continue
             else:
                 made = await self._try(
                     c.CreateContact(
@@ -234,6 +242,18 @@ class TrafficGenerator:
                 if made["state"] == "queued":
                     patience = self.rng.expovariate(1.0 / traffic.patience_s)
                     self._spawn(self._patience(made["contact_id"], patience))
+
+    async def _ivr_chat(self, name: str, traffic: QueueTraffic) -> None:
+        assert self.ivr_chats is not None
+        contact_id = await self.ivr_chats.arrive(name, name not in ENGLISH)
+        if contact_id is not None:
+            self.created += 1
+            patience = self.rng.expovariate(1.0 / traffic.patience_s)
+            self._spawn(self._patience(contact_id, patience))
+
+    def _chat_queue(self, queue_id: str) -> bool:
+        record = self.engine.router.queues.get(queue_id)
+        return record is not None and record.spec.channel is Channel.CHAT
 
     def _branch_queue(self, queue_id: str) -> bool:
         record = self.engine.router.queues.get(queue_id)

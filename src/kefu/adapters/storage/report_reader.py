@@ -26,7 +26,7 @@ def site_zones(engine: Engine) -> dict[str, str]:
     """Site id → IANA time zone name."""
     with engine.connect() as connection:
         rows = connection.execute(select(SiteRow.site_id, SiteRow.timezone))
-        return dict(rows.tuples().all())
+        return {row.site_id: row.timezone for row in rows}
 
 
 def definitions(engine: Engine, at: float) -> list[ev.Event]:

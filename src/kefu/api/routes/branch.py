@@ -19,8 +19,12 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.schemas import ErrorBody
 from kefu.api.security import CurrentUser
+from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.domain.errors import ValidationError
+from kefu.domain.model import Channel
 from kefu.service import Forbidden
 from kefu.service.branch import BranchDesk
+from kefu.service.ivr import IvrWing, KioskTicket, flow_outline
 from kefu.service.security import AddressRateLimiter, Principal, Role, Scope, require_scope
 
 __all__ = ["router"]
@@ -61,9 +65,14 @@ LIMITED: dict[int | str, dict[str, Any]] = {
 
 
 class TicketRequest(BaseModel):
-    queue_id: str = Field(min_length=1, max_length=64)
+    """A service (``queue_id``), or the answers tapped in the kiosk's flow menu (``flow``
+    and ``answers``: the options' digits in order)."""
+
+    queue_id: str = Field(default="", max_length=64)
     phone: str = Field(default="", max_length=40)
     name: str = Field(default="", max_length=100)
+    flow: str | None = Field(default=None, min_length=1, max_length=64)
+    answers: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=10)
 
 
 class SmsRequest(BaseModel):
@@ -84,7 +93,25 @@ async def services(branch: Branch) -> list[dict[str, Any]]:
 )
 async def issue(body: TicketRequest, branch: Branch) -> dict[str, Any]:
     """Take a number: its place in line and predicted wait. 取号。"""
+    if body.flow is not None:
+        if body.phone.strip():
+            Identifier(IdentifierKind.PHONE, body.phone)  # refuses a malformed number first
+        command = KioskTicket(body.flow, tuple(body.answers), body.phone, body.name)
+        view: dict[str, Any] = await branch.engine.execute(command)
+        return view
+    if not body.queue_id:
+        raise ValidationError("a ticket needs a service or a flow 请选择业务", field="queue_id")
     return await branch.issue(body.queue_id, phone=body.phone, name=body.name)
+
+
+@router.get("/menu")
+async def menu(request: Request) -> dict[str, Any]:
+    """The kiosk's flow menu (``flow`` null: the kiosk lists the services). 取号菜单。"""
+    ivr: IvrWing | None = getattr(request.app.state, "ivr", None)
+    flow_id = None if ivr is None else ivr.flow_for(Channel.BRANCH)
+    if ivr is None or flow_id is None or not ivr.published(flow_id):
+        return {"flow": None}
+    return flow_outline(ivr.catalog.published(flow_id))
 
 
 @router.get("/tickets/{contact_id}", responses=ERRORS)

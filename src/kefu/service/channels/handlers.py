@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Protocol
 
 from kefu.domain.customers import ContactRef, Direction, Message
 from kefu.domain.model import Channel, ContactState
@@ -27,11 +28,23 @@ from kefu.service.channels.views import wait_info
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
-__all__ = ["SUMMARY_CHARS", "ChannelHandlers", "Sender"]
+__all__ = ["SUMMARY_CHARS", "ChannelHandlers", "Intake", "Sender"]
 
 SUMMARY_CHARS = 80
 Sender = Callable[[ReplyGateway, OutboundReply], None]
 """Starts delivering a reply (in the background; the outcome comes back as a command)."""
+
+
+class Intake(Protocol):
+    """What greets a message before it queues (an IVR flow): :meth:`screen` gives the
+    message to file (a secret answer masked), :meth:`take` keeps the conversation
+    (True) instead of making it a contact."""
+
+    def screen(self, inbound: Inbound) -> Inbound: ...
+
+    async def take(
+        self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, new: bool
+    ) -> bool: ...
 
 
 class ChannelHandlers:
@@ -52,6 +65,8 @@ class ChannelHandlers:
         self.gateways = gateways
         self._notify = notify
         self._send = send
+        self.intake: Intake | None = None
+        """Set by the IVR wing: new and greeted conversations go through it first."""
 
     def table(self) -> dict[type[c.Command], Handler]:
         return {
@@ -86,10 +101,16 @@ class ChannelHandlers:
             raise NoQueueForChannel(
                 f"no queue takes {inbound.channel.value} contacts", channel=inbound.channel.value
             )
-        link, placement, new = state.receive(inbound)
+        intake = self.intake
+        link, placement, new = state.receive(inbound if intake is None else intake.screen(inbound))
         conv_id = placement.conversation_id
         contact_id = None if new else state.contact_of.get(conv_id)
         contact = tx.router.contacts.get(contact_id) if contact_id else None
+        if contact is None and intake is not None:
+            seq = len(state.conversation(conv_id).messages)
+            if await intake.take(tx, inbound, link.customer_id, conv_id, new):
+                self.tell(tx, ChannelUpdate("message", conv_id, None, "customer", seq))
+                return Receipt(link.customer_id, conv_id, None, not new, False, link.created)
         if contact is None or contact.state in TERMINAL:
             if queue_id is None:
                 raise NoQueueForChannel(

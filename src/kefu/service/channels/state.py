@@ -292,6 +292,11 @@ class ChannelState:
         self._record(at, CONVERSATION, "received", conv_id, data)
         return link, placement, new
 
+    def log(self, at: float, stream: str, kind: str, subject: str, data: dict[str, Any]) -> None:
+        """Append a record of another part's ``stream`` (the IVR's) to this log, so one
+        ``seq`` orders them; :meth:`load` leaves such records to their owner."""
+        self._record(at, stream, kind, subject, data)
+
     def link_contact(self, conv_id: str, contact_id: str, at: float) -> None:
         self._do(at, "contact", conv_id, {"contact_id": contact_id})
 

@@ -20,6 +20,7 @@ __all__ = [
     "customer_summary",
     "message_views",
     "queue_positions",
+    "queue_wait",
     "wait_info",
 ]
 
@@ -53,6 +54,12 @@ def queue_positions(router: Router, queue_id: str) -> dict[str, tuple[int, float
             position = len(out) + 1
             out[contact.contact_id] = (position, _wait(router, queue_id, position))
     return out
+
+
+def queue_wait(router: Router, queue_id: str) -> float | None:
+    """Predicted wait (s) of a contact joining ``queue_id`` now (behind those waiting);
+    None when nobody staffs the queue."""
+    return _wait(router, queue_id, len(queue_positions(router, queue_id)) + 1)
 
 
 def wait_info(router: Router, contact_id: str) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from kefu.service.channels.state import ChannelState
 from kefu.service.channels.views import conversation_view, customer_panel, message_views
 from kefu.service.desktop.grace import DEFAULT_GRACE_S, SessionGrace
 from kefu.service.engine import RoutingEngine
+from kefu.service.ivr.handoff import ivr_panel
 from kefu.service.ports import StoredEvent
 from kefu.service.routing.views import queue_site
 from kefu.service.security.access import Principal, Role
@@ -210,6 +211,9 @@ def desktop_view(
         snapshot = contact.snapshot()
         queue = router.queues.get(contact.queue_id)
         snapshot["queue_name"] = queue.spec.name if queue else contact.queue_id
+        # What the IVR learned, shown first; what it verified is never asked again.
+        snapshot["ivr"] = ivr_panel(contact.attributes)
+        snapshot["canned_hidden"] = _asked_by_ivr(snapshot["ivr"])
         conv_id = state.conversation_of.get(contact_id)
         texts = [str(contact.attributes.get("topic", ""))]
         if conv_id is not None:
@@ -270,6 +274,12 @@ def desktop_view(
             if a != agent_id and r.spec.site_id == site
         ],
     }
+
+
+def _asked_by_ivr(panel: dict[str, Any] | None) -> list[str]:
+    """Canned replies the agent must not send: the verification question once the IVR
+    verified the customer."""
+    return ["verify"] if panel is not None and panel["verified"] is not None else []
 
 
 def _visible(engine: RoutingEngine, queue_id: str, site_id: str | None) -> bool:

@@ -10,7 +10,7 @@ kefuI18n.load("branch").then(function (I18N) {
   const tn = (k, n, values) => kefuI18n.plural(I18N[lang][k], lang, n, values);
   const $ = (id) => document.getElementById(id);
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
-  let services = [], lastTicket = null, lastCounter = null, lastDisplay = null;
+  let services = [], menu = null, lastTicket = null, lastCounter = null, lastDisplay = null;
 
   async function call(method, path, body) {
     const response = await fetch("/api/v1/branch" + path, {
@@ -37,25 +37,47 @@ kefuI18n.load("branch").then(function (I18N) {
     const m = minutes(x.estimated_wait_s);
     return tn("wait_about", m, { minutes: m, ahead: x.ahead === undefined ? x.waiting : x.ahead });
   }
+  function tile(s, name, clickable, onClick) {
+    const b = el(clickable ? "button" : "div", "service"); if (clickable) b.type = "button";
+    if (s.queue_id) b.dataset.queue = s.queue_id;
+    b.append(el("div", "letter", s.letter || ""), el("div", "", name), el("div", "sub", t("waiting", { n: s.waiting || 0 })),
+      el("div", "sub", waitText({ estimated_wait_s: s.estimated_wait_s, ahead: s.waiting || 0 })));
+    if (clickable) b.addEventListener("click", onClick);
+    return b;
+  }
+  // The kiosk's flow menu, whole (sub-menus under their option), then any service the flow
+  // does not lead to; a tap answers the flow, whose transfer picks the service.
+  function renderFlow(box) {
+    const covered = new Set();
+    const add = (parent, options) => {
+      for (const o of options) {
+        const name = o.label[lang] || o.label.zh;
+        if (o.children.length) {
+          const group = el("div", "service-group"); group.append(el("div", "group-title", name));
+          add(group, o.children); parent.append(group); continue;
+        }
+        const s = services.find((x) => x.queue_id === o.queue) || { queue_id: o.queue };
+        if (o.queue) covered.add(o.queue);
+        parent.append(tile(s, name, true, () => issue(null, o.steps.map((x) => x.text))));
+      }
+    };
+    for (const m of menu.menus) add(box, m.options);
+    for (const s of services) if (!covered.has(s.queue_id)) box.append(tile(s, s.name, true, () => issue(s.queue_id)));
+  }
   function renderServices(target, clickable) {
     const box = $(target); if (!box) return;
     box.replaceChildren();
+    if (clickable && menu && menu.flow) { renderFlow(box); return; }
     if (!services.length) box.append(el("p", "", t("no_services")));
-    for (const s of services) {
-      const b = el(clickable ? "button" : "div", "service"); if (clickable) b.type = "button";
-      b.dataset.queue = s.queue_id;
-      b.append(el("div", "letter", s.letter), el("div", "", s.name), el("div", "sub", t("waiting", { n: s.waiting })),
-        el("div", "sub", waitText({ estimated_wait_s: s.estimated_wait_s, ahead: s.waiting })));
-      if (clickable) b.addEventListener("click", () => issue(s.queue_id));
-      box.append(b);
-    }
+    for (const s of services) box.append(tile(s, s.name, clickable, () => issue(s.queue_id)));
   }
   async function loadServices() { services = await call("GET", "/services"); renderServices("services", true); renderServices("queue-status", false); }
 
   // -- kiosk --------------------------------------------------------------------------
-  async function issue(queueId) {
+  async function issue(queueId, answers) {
     const phone = $("phone").value.trim();
-    try { lastTicket = await call("POST", "/tickets", { queue_id: queueId, phone }); }
+    const body = answers ? { flow: menu.flow, answers, phone } : { queue_id: queueId, phone };
+    try { lastTicket = await call("POST", "/tickets", body); }
     catch (e) { $("kiosk-error").textContent = e.message; $("kiosk-error").classList.remove("hidden"); return; }
     $("kiosk-error").classList.add("hidden");
     $("sms-phone").value = phone; $("sms-form").classList.remove("hidden"); $("sms-done").classList.add("hidden");
@@ -79,7 +101,8 @@ kefuI18n.load("branch").then(function (I18N) {
     });
     $("sms-phone").addEventListener("input", () => $("sms-phone").setCustomValidity(""));
     $("done").addEventListener("click", () => { lastTicket = null; $("phone").value = ""; renderTicket(); });
-    loadServices(); setInterval(loadServices, 5000);
+    call("GET", "/menu").then((m) => { menu = m; loadServices(); }).catch(() => loadServices());
+    setInterval(loadServices, 5000);
   }
 
   // -- counter ------------------------------------------------------------------------

@@ -75,8 +75,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     for (const r of vocab.reasons) { const o = el("option", "", t("not_ready") + " · " + label(r)); o.value = "not_ready:" + r.code; presence.append(o); }
     const off = el("option", "", t("offline_state")); off.value = "offline"; presence.append(off);
     if (keep) presence.value = keep;
-    const canned = $("canned"); canned.replaceChildren(el("option", "", t("canned")));
-    for (const c of vocab.canned) { const o = el("option", "", label(c)); o.value = c.code; canned.append(o); }
+    fillCanned(current());
     const disposition = $("disposition"); disposition.replaceChildren();
     for (const d of vocab.dispositions) { const o = el("option", "", label(d)); o.value = d.code; disposition.append(o); }
   }
@@ -105,6 +104,7 @@ kefuI18n.load("desktop").then(function (I18N) {
       const info = el("div");
       info.append(el("strong", "", `${t("incoming")} · ${t(o.channel)} · ${o.queue_name}`), el("br"),
         el("span", "offer-customer", o.customer.name || o.attributes.customer || o.contact_id));
+      if (o.ivr) info.append(el("br"), el("span", "offer-ivr", ivrLine(o.ivr)));
       const count = el("span", "countdown"); count.dataset.offer = o.offer_id;
       const accept = el("button", "primary accept", t("accept")); accept.type = "button";
       accept.addEventListener("click", () => act(() => post(`/offers/${o.contact_id}/accept`, { offer_id: o.offer_id })));
@@ -150,7 +150,38 @@ kefuI18n.load("desktop").then(function (I18N) {
     }
     if (keep) sel.value = keep;
   }
+  // What the IVR learned, at the top of an offered or held contact: nothing it verified or
+  // collected is asked again (the verification canned reply is gone for that contact).
+  const ivrWord = (kind, code) => { const k = `ivr_${kind}_${code}`; return t(k) === k ? code : t(k); };
+  function ivrLine(p) {
+    if (!p.verified) return t("ivr_not_verified") + (p.path_text ? " · " + p.path_text : "");
+    return `${t("ivr_verified")} (${ivrWord("method", p.verified.method)}) ${t("ivr_at")} ${clock(p.verified.at)}` +
+      (p.path_text ? " · " + p.path_text : "");
+  }
+  function renderIvr(c) {
+    const box = $("ivr"), p = c && c.ivr;
+    box.classList.toggle("hidden", !p);
+    if (!p) { box.replaceChildren(); return; }
+    const row = (k, v) => { const d = el("div", "ivr-row"); d.append(el("strong", "", t(k) + ": "), el("span", "", v)); return d; };
+    const head = el("div", "ivr-verified " + (p.verified ? "yes" : "no"), ivrLine(p).split(" · ")[0]);
+    box.replaceChildren(el("h3", "", `${t("ivr_title")} · ${p.flow}`), head);
+    if (p.path_text || p.path.length) box.append(row("ivr_path", p.path_text || p.path.join(" > ")));
+    const collected = Object.entries(p.collected).map(([k, v]) => `${ivrWord("slot", k)} ${v}`);
+    if (collected.length) box.append(row("ivr_collected", collected.join(" · ")));
+    if (p.self_service.length) box.append(row("ivr_self_service", p.self_service.map((a) => `${ivrWord("action", a.action)}: ${ivrWord("outcome", a.outcome)}`).join(" · ")));
+    if (p.reason) box.append(row("ivr_reason", ivrWord("reason", p.reason)));
+    if (p.estimated_wait_s !== null) box.append(row("ivr_wait", `${Math.round(p.estimated_wait_s)} ${t("seconds")}`));
+  }
+  function fillCanned(c) {
+    const hidden = (c && c.canned_hidden) || [];
+    const canned = $("canned"); canned.replaceChildren(el("option", "", t("canned")));
+    for (const p of vocab.canned) {
+      if (hidden.includes(p.code)) continue;
+      const o = el("option", "", label(p)); o.value = p.code; canned.append(o);
+    }
+  }
   function renderDetail(c) {
+    renderIvr(c); fillCanned(c);
     $("empty").classList.toggle("hidden", Boolean(c)); $("detail").classList.toggle("hidden", !c);
     renderCustomer(c);
     if (!c) return;
@@ -282,9 +313,10 @@ kefuI18n.load("desktop").then(function (I18N) {
     if (c && c.conversation && now - typingSent > 2000) { typingSent = now; post(`/conversations/${c.conversation.conversation_id}/typing`).catch(() => {}); }
   });
   $("canned").addEventListener("change", () => {
-    const phrase = vocab.canned.find((p) => p.code === $("canned").value);
+    const c = current();
+    const phrase = vocab.canned.find((p) => p.code === $("canned").value && !((c && c.canned_hidden) || []).includes(p.code));
     // In the customer's language (told by the server), whatever the agent's page shows.
-    const c = current(), spoken = (c && c.language) || lang;
+    const spoken = (c && c.language) || lang;
     if (phrase) { $("reply-text").value = (I18N[spoken] || I18N[lang])[phrase.key] || label(phrase); $("reply-text").focus(); }
     $("canned").selectedIndex = 0;
   });

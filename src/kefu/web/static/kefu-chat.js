@@ -73,11 +73,13 @@
   first.name = "text"; first.rows = 3; first.maxLength = 4000; firstLabel.append(firstSpan, first);
   const start = el("button", "kefu-start"); start.type = "submit";
   form.append(firstLabel, start);
+  // The flow's buttons (one per option of its question), above the composer.
+  const choices = el("div", "kefu-choices kefu-hidden");
   const composer = el("form", "kefu-composer kefu-hidden");
   const input = el("textarea"); input.name = "message"; input.rows = 2; input.maxLength = 4000;
   const send = el("button", "kefu-send"); send.type = "submit";
   composer.append(input, send);
-  panel.append(header, statusLine, list, typingLine, form, composer);
+  panel.append(header, statusLine, list, typingLine, choices, form, composer);
   document.body.append(launcher, panel);
 
   function minutes(s) { return Math.max(1, Math.round(s / 60)); }
@@ -93,6 +95,7 @@
     if (s.state === "offered") return t("offered");
     if (s.state === "wrapup" || s.state === "completed") return t("wrapup");
     if (s.state === "closed") return t("closed");
+    if (s.state === "ivr") return t(s.secret ? "ivr_secret" : "ivr");
     return "";
   }
   function applyLang() {
@@ -112,6 +115,19 @@
     const chatting = conversation && lastStatus.state !== "closed" && lastStatus.state !== "new";
     form.classList.toggle("kefu-hidden", Boolean(chatting || pending.length));
     composer.classList.toggle("kefu-hidden", !(chatting || pending.length));
+    renderChoices();
+  }
+  function renderChoices() {
+    const s = lastStatus, options = (open && s.state === "ivr" && s.options) || [];
+    choices.replaceChildren(...options.map((o) => {
+      const b = el("button", "kefu-choice", o.label); b.type = "button"; b.dataset.digit = o.digit;
+      b.addEventListener("click", () => queue(o.digit, o.label));
+      return b;
+    }));
+    choices.classList.toggle("kefu-hidden", options.length === 0);
+    const secret = open && s.state === "ivr" && Boolean(s.secret);
+    input.classList.toggle("kefu-secret", secret);
+    input.autocomplete = secret ? "off" : "on";
   }
   function bubble(who, name, text, cls) {
     const li = el("li", "kefu-msg " + who + (cls ? " " + cls : ""));
@@ -121,13 +137,15 @@
   }
   function renderPending() {
     list.querySelectorAll(".kefu-msg.pending").forEach((n) => n.remove());
-    for (const p of pending) bubble("customer", "", p.text, "pending").dataset.cseq = p.cseq;
+    for (const p of pending) bubble("customer", "", p.shown || p.text, "pending").dataset.cseq = p.cseq;
   }
   function showMessage(m) {
     if (m.seq <= lastSeq) return;
     lastSeq = m.seq;
-    const li = bubble(m.from, m.from === "agent" ? m.name : "", m.text);
+    const ivr = m.from === "ivr";
+    const li = bubble(ivr ? "agent" : m.from, ivr ? t("ivr_name") : m.from === "agent" ? m.name : "", m.text);
     li.dataset.seq = m.seq;
+    if (ivr) li.classList.add("ivr");
     if (m.from === "agent") typingLine.classList.add("kefu-hidden");
     renderPending();
   }
@@ -170,7 +188,7 @@
         pending = pending.filter((p) => p.cseq !== data.cseq); store("pending", pending);
         renderPending();
         if (failed) {
-          const li = bubble("customer", "", failed.text, "failed");
+          const li = bubble("customer", "", failed.shown || failed.text, "failed");
           li.title = data.message;
           li.append(el("small", "kefu-failed-note", t("failed")));
         }
@@ -183,15 +201,18 @@
       setTimeout(connect, 500 * retry);
     };
   }
-  function queue(text) {
+  // shown: what the bubble says (a button's label, dots for a secret answer).
+  function queue(text, shown) {
     cseq += 1; store("cseq", cseq);
-    const p = { cseq, text };
+    const secret = lastStatus.state === "ivr" && lastStatus.secret;
+    const p = { cseq, text, shown: shown || (secret ? "•".repeat(text.length) : undefined) };
     pending.push(p); store("pending", pending);
     renderPending(); renderStatus(); transmit(p);
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = first.value.trim();
+    // A flow as the topic asks the questions itself: the first message may stay empty.
+    const text = first.value.trim() || (topic.value.startsWith("flow:") ? t("ivr_start") : "");
     if (!text) { first.placeholder = t("required"); return; }
     profile = {
       name: fields.name.input.value.trim(), email: fields.email.input.value.trim(),

@@ -4,12 +4,14 @@ an agent, closed) and the topics of the pre-chat form. Run under the engine's lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kefu.domain.customers import Identifier
 from kefu.domain.model import Channel, ContactState
 from kefu.service import RoutingEngine
 from kefu.service.channels import ChannelState, queue_positions
+from kefu.service.ivr import IVR_AUTHOR
 from kefu.service.routing import queue_site
 
 __all__ = ["current_conversation", "messages", "status", "topics"]
@@ -39,10 +41,12 @@ def messages(
             continue
         outbound = message.direction.value == "outbound"
         agent = engine.router.agents.get(message.author) if outbound else None
+        # The IVR's questions are the "ivr"'s (the widget names it self-service).
+        sender = "ivr" if outbound and message.author == IVR_AUTHOR else "agent"
         out.append(
             {
                 "seq": seq,
-                "from": "agent" if outbound else "customer",
+                "from": sender if outbound else "customer",
                 "name": (agent.spec.name or agent.agent_id) if agent is not None else "",
                 "text": message.text,
                 "at": message.at,
@@ -56,7 +60,10 @@ def status(
     state: ChannelState,
     conv_id: str | None,
     cache: dict[str, dict[str, tuple[int, float | None]]],
+    ivr: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
+    """The conversation's status; ``ivr`` gives that of a conversation in a flow (state
+    ``ivr`` with the question and its buttons)."""
     if conv_id is None:
         return {"state": "new"}
     conv = state.conversation(conv_id)
@@ -66,7 +73,8 @@ def status(
     router = engine.router
     contact = router.contacts.get(contact_id) if contact_id else None
     if contact is None:
-        return {"state": "closed"}
+        in_flow = None if ivr is None else ivr(conv_id)
+        return in_flow if in_flow is not None else {"state": "closed"}
     if contact.state is ContactState.QUEUED:
         if contact.queue_id not in cache:
             cache[contact.queue_id] = queue_positions(router, contact.queue_id)

@@ -2,11 +2,13 @@
 serve HTML, such as the demo shop page ``/chat/demo``, are in :mod:`kefu.web.chat_demo`).
 
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
-"conversation_id", "last_seq", "site_id"}``; the server answers ``welcome`` with the
+"conversation_id", "last_seq", "site_id", "flow"}``; the server answers ``welcome`` with the
 customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
 queues published for the widget's site: owned by it or shared; every chat queue when the
-widget names no site), the current conversation's messages after ``last_seq`` and its
-status. Then:
+widget names no site; first the flow greeting the site's chats, or the published flow the
+hello names, as topic ``flow:<id>``), the current conversation's messages after
+``last_seq`` and its status (``ivr`` with the flow's question and buttons while a flow
+greets it). Then:
 
 * client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
   server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
@@ -34,9 +36,9 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +46,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from kefu.adapters.channels.webchat import frames
-from kefu.adapters.channels.webchat.inbound import Offer, chat_message
+from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
 from kefu.adapters.sockets.hub import PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
@@ -52,6 +54,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
 from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
+from kefu.service.ivr import IvrWing
 from kefu.service.security import AddressRateLimiter
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
@@ -63,6 +66,7 @@ MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
 in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
+FLOW_TOPIC_NAME = "自助服务 Self-service"
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
 STATUS_GAP_S = 0.1
 """Seconds of rest after pushing the statuses, before the next round."""
@@ -94,6 +98,10 @@ class ChatHub(PushHub[_Session]):
         self.engine: RoutingEngine = channels.engine
         self.settings = settings
         self.wait_interval_s = wait_interval_s
+        self.ivr: IvrWing | None = None
+        """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
+        self._id_prefix = secrets.token_hex(8) + "-"
+        self._ids = itertools.count(1)
         self.new_chats = AddressRateLimiter(
             settings.chat_max_new_per_address,
             settings.chat_new_window_s,
@@ -116,7 +124,8 @@ class ChatHub(PushHub[_Session]):
 
     # -- the reply gateway: chat replies reach the socket through the updates ----------
     def new_external_id(self) -> str:
-        return f"chat-out:{uuid.uuid4().hex}"
+        # A random prefix per process and a counter: no system call per reply.
+        return f"chat-out:{self._id_prefix}{next(self._ids)}"
 
     async def send(self, reply: OutboundReply) -> None:
         del reply  # the reply is stored: it reaches the socket with the channel's update
@@ -195,15 +204,22 @@ class ChatHub(PushHub[_Session]):
         last = hello.get("last_seq")
         last_seq = last if isinstance(last, int) and last >= 0 else 0
 
+        flow = None if self.ivr is None else self.ivr.flow_for(Channel.CHAT, site_id)
+        asked_flow = hello.get("flow")  # the visual IVR page runs its own flow
+        if self.ivr is not None and isinstance(asked_flow, str) and self.ivr.published(asked_flow):
+            flow = asked_flow
+
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
             topics = frames.topics(engine, site_id)
+            if flow is not None:  # the site's flow comes first: the default topic
+                topics.insert(0, {"id": FLOW_TOPIC + flow, "name": FLOW_TOPIC_NAME})
             session.offer = Offer(site_id, tuple(t["id"] for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
             after = last_seq if conv_id is not None and conv_id == asked else 0
             messages = frames.messages(engine, state, conv_id, after)
             session.sent_seq = after + len(messages)
-            status = frames.status(engine, state, conv_id, {})
+            status = frames.status(engine, state, conv_id, {}, self._ivr_view)
             session.status = status
             return {
                 "type": "welcome",
@@ -212,6 +228,7 @@ class ChatHub(PushHub[_Session]):
                 "messages": messages,
                 "status": status,
                 "topics": topics,
+                "flow": flow,
             }
 
         await websocket.send_json(await self.channels.read(look))
@@ -258,13 +275,18 @@ class ChatHub(PushHub[_Session]):
         await session.websocket.send_json(ack)
         self.mark()
 
+    def _ivr_view(self, conv_id: str) -> dict[str, Any] | None:
+        return None if self.ivr is None else self.ivr.chat_view(conv_id)
+
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
         if update.kind in ("message", "closed", "contact"):
             for session in self.sessions:
                 if session.conversation_id == update.conversation_id:
                     self.spawn(self._push_messages(session))
-            if update.kind != "message":  # a message alone changes no one's place in line
+            # A message alone changes no one's place in line; one of a flow (no contact
+            # yet) may change its question and buttons.
+            if update.kind != "message" or update.contact_id is None:
                 self.mark()
         elif update.kind == "typing" and update.who == "agent":
             for session in self.sessions:
@@ -297,7 +319,10 @@ class ChatHub(PushHub[_Session]):
 
         def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
-            return [frames.status(engine, state, s.conversation_id, cache) for s in sessions]
+            return [
+                frames.status(engine, state, s.conversation_id, cache, self._ivr_view)
+                for s in sessions
+            ]
 
         statuses = await self.channels.read(look)
         for session, status in zip(sessions, statuses, strict=True):

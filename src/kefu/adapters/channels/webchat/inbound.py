@@ -12,7 +12,10 @@ from kefu.domain.errors import ValidationError
 from kefu.domain.model import Channel
 from kefu.service.channels import Inbound
 
-__all__ = ["Offer", "UnknownTopic", "chat_message"]
+__all__ = ["FLOW_TOPIC", "Offer", "UnknownTopic", "chat_message"]
+
+FLOW_TOPIC = "flow:"
+"""Prefix of a pre-chat topic that is a flow (``flow:bank``), not a queue."""
 
 
 class UnknownTopic(ValidationError):
@@ -64,6 +67,10 @@ def chat_message(
                 claimed.append(Identifier(kind, value[:254]))
             except InvalidIdentifier as exc:
                 raise InvalidIdentifier(exc.message, field=key) from exc
+    metadata = {"site_id": offer.site_id} if offer.site_id else {}
+    if topic is not None and topic.startswith(FLOW_TOPIC):
+        # The topic is a flow: it greets the chat and picks the queue (kefu.service.ivr).
+        metadata["ivr_flow"], topic = topic[len(FLOW_TOPIC) :], None
     return Inbound(
         Channel.CHAT,
         (ident,),
@@ -73,4 +80,5 @@ def chat_message(
         sender_name=name,
         topic=topic,
         claimed=tuple(claimed),
+        metadata=metadata,
     )
