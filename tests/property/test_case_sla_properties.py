@@ -56,7 +56,7 @@ def cases(draw: st.DrawFn) -> Case:
     """A case walked through random allowed moves (and maybe a response) at random gaps."""
     book = CaseBook([CaseType("t", CaseKind.INQUIRY, "T", "T")])
     t = draw(st.sampled_from(ANCHORS)) + draw(st.integers(-3 * DAY_S, 3 * DAY_S))
-    book.open("c", "t", t, site_id="s", title="x", by="a")
+    book.new_case("c", "t", t, site_id="s", title="x", by="a")
     for _ in range(draw(st.integers(0, 8))):
         t += draw(st.integers(0, 2 * DAY_S))
         case = book.case("c")

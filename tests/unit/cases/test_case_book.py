@@ -27,7 +27,7 @@ S = CaseState
 
 def opened(case_type: str = "inquiry", **fields: object) -> CaseBook:
     b = book()
-    b.open(
+    b.new_case(
         "c1", case_type, 0.0, site_id="sh", title="账单有误", by="a1",
         customer_id="cust-1", fields=fields, owner=("agent", "a1"),
     )  # fmt: skip
@@ -126,9 +126,9 @@ def test_given_unknown_ids_when_used_then_not_found_errors() -> None:
     with pytest.raises(UnknownCase):
         b.move("nope", S.OPEN, 1.0, by="a1")
     with pytest.raises(UnknownCaseType):
-        b.open("c2", "refund", 0.0, site_id="sh", title="x", by="a1")
+        b.new_case("c2", "refund", 0.0, site_id="sh", title="x", by="a1")
     with pytest.raises(CaseAlreadyExists):
-        b.open("c1", "inquiry", 0.0, site_id="sh", title="x", by="a1")
+        b.new_case("c1", "inquiry", 0.0, site_id="sh", title="x", by="a1")
 
 
 def test_given_change_earlier_than_last_when_applied_then_refused() -> None:

@@ -24,7 +24,7 @@ FRIDAY_17 = at(2026, 12, 4, 17, 0)
 def open_inquiry(start: float = FRIDAY_17, case_type: str = "inquiry", tier: int = 0) -> CaseBook:
     b = book()
     fields = {"complaint": {"product": "card"}, "mortgage": {"amount": 900_000}}.get(case_type, {})
-    b.open(
+    b.new_case(
         "c1", case_type, start, site_id="sh", title="问询", by="a1",
         value_tier=tier, fields=fields,
     )  # fmt: skip
@@ -158,7 +158,7 @@ def test_given_holiday_week_when_case_opened_before_then_deadline_after_the_holi
 
 def test_given_case_type_without_targets_when_evaluated_then_no_clock() -> None:
     b = book()
-    b.open("c1", "inquiry", 0.0, site_id="sh", title="x", by="a1")
+    b.new_case("c1", "inquiry", 0.0, site_id="sh", title="x", by="a1")
     from kefu.domain.cases import SlaPolicy
 
     assert evaluate(b.case("c1"), CAL, SlaPolicy({}), 10.0).clocks == ()

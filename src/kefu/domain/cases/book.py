@@ -159,7 +159,7 @@ class CaseBook:
 
     # -- commands -------------------------------------------------------------------------
 
-    def open(
+    def new_case(
         self,
         case_id: str,
         case_type: str,
