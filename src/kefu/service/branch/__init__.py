@@ -12,7 +12,8 @@ from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
     from kefu.service.branch.counters import counter_number, idle_reason
-    from kefu.service.branch.desk import BranchDesk, Called
+    from kefu.service.branch.desk import BranchDesk
+    from kefu.service.branch.views import Called
 
 __all__ = ["BranchDesk", "Called", "counter_number", "idle_reason"]
 
@@ -21,7 +22,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
         __name__,
         {
             "BranchDesk": ".desk",
-            "Called": ".desk",
+            "Called": ".views",
             "counter_number": ".counters",
             "idle_reason": ".counters",
         },

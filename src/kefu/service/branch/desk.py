@@ -23,20 +23,20 @@ transaction; the numbers issued and the SMS wishes are records of the channel lo
 from __future__ import annotations
 
 import logging
-import string
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu.domain import events as ev
 from kefu.domain.customers import Identifier, IdentifierKind
-from kefu.domain.errors import InvalidState, UnknownContact, UnknownQueue, ValidationError
+from kefu.domain.errors import UnknownContact, ValidationError
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
-from kefu.service.branch.counters import counter_number, counter_of, idle_reason
+from kefu.service.branch import views
+from kefu.service.branch.counters import counter_of
+from kefu.service.branch.views import Called
 from kefu.service.channels.commands import (
     BranchHousekeeping,
     CallNext,
@@ -60,19 +60,6 @@ __all__ = ["BranchDesk", "Called"]
 log = logging.getLogger(__name__)
 SERVED = "served"
 PAUSE_REASON = "counter paused"
-
-
-@dataclass(frozen=True, slots=True)
-class Called:
-    """A ticket called to a counter at ``at`` (seconds)."""
-
-    ticket: str
-    counter: str
-    service: str
-    at: float
-    contact_id: str
-    number: int | None = None
-    """The counter's number (None when the agent is no numbered counter)."""
 
 
 class BranchDesk:
@@ -122,21 +109,7 @@ class BranchDesk:
     # -- kiosk -------------------------------------------------------------------------
     def services(self, router: Router) -> list[dict[str, Any]]:
         """The branch queues with their letter, waiting count and predicted wait (s)."""
-        out = []
-        for letter, queue_id in zip(string.ascii_uppercase, _branch_queues(router), strict=False):
-            spec = router.queues[queue_id].spec
-            status = router.queue_status(queue_id)
-            out.append(
-                {
-                    "queue_id": queue_id,
-                    "letter": letter,
-                    "name": spec.name or queue_id,
-                    "waiting": status["waiting"],
-                    "staffed": status["staffed"],
-                    "estimated_wait_s": status["estimated_wait_s"],
-                }
-            )
-        return out
+        return views.services(router)
 
     async def issue(
         self,
@@ -157,7 +130,7 @@ class BranchDesk:
     async def _issue(self, tx: Transaction, cmd: IssueTicket) -> dict[str, Any]:
         queue_id, name = cmd.queue_id, cmd.name
         sender = (Identifier(IdentifierKind.PHONE, cmd.phone),) if cmd.phone.strip() else ()
-        letter = self._letter(tx.router, queue_id)
+        letter = views.letter(tx.router, queue_id)
         day = self._day(tx.now)
         number = self.state.tickets.get((queue_id, day), 0) + 1
         ticket = f"{letter}{number:03d}"
@@ -183,29 +156,12 @@ class BranchDesk:
             contact_id = str(made["contact_id"])
         self.state.ticket(queue_id, day, number, tx.now)
         self._answer_offers(tx)
-        return self._ticket_view(tx.router, contact_id)
-
-    def _ticket_view(self, router: Router, contact_id: str) -> dict[str, Any]:
-        contact = router.contacts[contact_id]
-        wait = wait_info(router, contact_id)
-        counter, number = counter_of(router, contact.agent_id)
-        return {
-            "contact_id": contact_id,
-            "ticket": contact.attributes.get("ticket"),
-            "service": contact.queue_id,
-            "state": contact.state.value,
-            "position": wait["position"] if wait else 0,
-            "ahead": wait["ahead"] if wait else 0,
-            "estimated_wait_s": wait["estimated_wait_s"] if wait else 0.0,
-            "counter": counter,
-            "counter_no": number,
-            "callback": contact.callback,
-        }
+        return views.ticket_view(tx.router, contact_id)
 
     async def ticket(self, contact_id: str) -> dict[str, Any]:
         def look(engine: RoutingEngine) -> dict[str, Any]:
             self._require_ticket(engine.router, contact_id)
-            return self._ticket_view(engine.router, contact_id)
+            return views.ticket_view(engine.router, contact_id)
 
         return await self.engine.query(look)
 
@@ -222,7 +178,7 @@ class BranchDesk:
         await tx.dispatch(c.RequestCallback(contact_id, number))
         self._sms_route(tx, contact_id, number)
         self.state.want_sms(contact_id, number, tx.now)
-        return self._ticket_view(tx.router, contact_id)
+        return views.ticket_view(tx.router, contact_id)
 
     def _sms_route(self, tx: Transaction, contact_id: str, number: str) -> None:
         """A ticket taken without a phone gets a conversation with the number given now,
@@ -276,24 +232,7 @@ class BranchDesk:
         return self.counter_view(tx.router, cmd.agent_id)
 
     def counter_view(self, router: Router, agent_id: str) -> dict[str, Any]:
-        agent = router.agents.get(agent_id)
-        if agent is None:
-            raise ValidationError(f"unknown counter agent {agent_id!r}")
-        serving = [
-            self._ticket_view(router, cid)
-            for cid, contact in agent.held.items()
-            if contact.channel is Channel.BRANCH
-        ]
-        return {
-            "agent_id": agent_id,
-            "name": agent.spec.name or agent_id,
-            "counter_no": counter_number(router, agent_id),
-            "idle": idle_reason(router, agent_id),
-            "presence": agent.presence.value,
-            "pending": None if agent.pending is None else agent.pending[0].value,
-            "serving": serving,
-            "services": self.services(router),
-        }
+        return views.counter_view(router, agent_id)
 
     def _answer_offers(self, tx: Transaction) -> None:
         """Accept, in this command, the branch offers it made (counters answer at once),
@@ -323,20 +262,8 @@ class BranchDesk:
 
     # -- hall display ------------------------------------------------------------------
     def display(self, router: Router) -> dict[str, Any]:
-        return {
-            "called": [
-                {
-                    "ticket": x.ticket,
-                    "counter": x.counter,
-                    "counter_no": x.number,
-                    "service": x.service,
-                    "at": x.at,
-                    "contact_id": x.contact_id,
-                }
-                for x in reversed(self.called)
-            ],
-            "services": self.services(router),
-        }
+        """The numbers called lately (newest first) and the services."""
+        return views.display(router, self.called)
 
     # -- events ------------------------------------------------------------------------
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
@@ -407,15 +334,6 @@ class BranchDesk:
             self._remember_call(router, contact.contact_id, contact.agent_id or "", at)
 
     # -- helpers -----------------------------------------------------------------------
-    def _letter(self, router: Router, queue_id: str) -> str:
-        queues = _branch_queues(router)
-        if queue_id not in queues:
-            raise UnknownQueue(f"{queue_id!r} is not a branch service", queue_id=queue_id)
-        index = queues.index(queue_id)
-        if index >= len(string.ascii_uppercase):
-            raise InvalidState("a hall has at most 26 services (one letter each)")
-        return string.ascii_uppercase[index]
-
     def _day(self, now: float) -> str:
         return datetime.fromtimestamp(now, self.zone).date().isoformat()
 
@@ -423,7 +341,3 @@ class BranchDesk:
         contact = router.contacts.get(contact_id)
         if contact is None or contact.channel is not Channel.BRANCH:
             raise UnknownContact(f"unknown ticket {contact_id!r}", contact_id=contact_id)
-
-
-def _branch_queues(router: Router) -> list[str]:
-    return sorted(q for q, r in router.queues.items() if r.spec.channel is Channel.BRANCH)
