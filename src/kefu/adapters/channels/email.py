@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +200,7 @@ class EmailListener:
         self._config = config
         self._handler = _Handler(config, sink, store, clock or SystemClock())
         self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[Any] = weakref.WeakSet()
         self.port: int = config.port
 
     async def start(self) -> None:
@@ -210,7 +212,7 @@ class EmailListener:
         loop = asyncio.get_running_loop()
 
         def protocol() -> SMTP:
-            return SMTP(
+            session = SMTP(
                 self._handler,
                 data_size_limit=config.limits.max_message_bytes,
                 enable_SMTPUTF8=True,
@@ -219,16 +221,32 @@ class EmailListener:
                 timeout=config.timeout_s,
                 loop=loop,
             )
+            self._sessions.add(session)
+            return session
 
         self._server = await loop.create_server(protocol, host=config.host, port=config.port)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("SMTP listener on %s:%s", config.host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        """Stop listening, close the open sessions and wait for their handlers to end, so no
+        session task outlives the listener (``Server.wait_closed`` does not wait for them
+        before Python 3.12)."""
+        if self._server is None:
+            return
+        self._server.close()
+        await self._server.wait_closed()
+        self._server = None
+        tasks = []
+        for session in list(self._sessions):
+            if session.transport is not None:
+                session.transport.close()
+            # aiosmtpd keeps each session's handler task here and has no public name for it.
+            task = session._handler_coroutine
+            if task is not None and not task.done():
+                task.cancel()
+                tasks.append(task)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def __aenter__(self) -> EmailListener:
         await self.start()
