@@ -32,8 +32,11 @@ COV_FLOOR         ?= 90
 COV_FLOOR_DOMAIN  ?= 90
 COV_FLOOR_SERVICE ?= 90
 
+# Test workers (pytest-xdist); a test file stays on one worker so its server fixtures start once.
+PYTEST_WORKERS    ?= 2
+
 unit: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=
 	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR)
 	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR_DOMAIN) --include='*/kefu/domain/*'
 	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR_SERVICE) --include='*/kefu/service/*'
