@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as de
+from kefu.i18n import SOURCE_LANGUAGE, catalogs
 from kefu.service import (
     Forbidden,
     IdempotencyKeyReused,
@@ -94,17 +95,35 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
-UNAVAILABLE = "a service kefu depends on is unavailable; retry later 依赖的服务暂不可用，请稍后重试"
+UNAVAILABLE = "a service kefu depends on is unavailable; retry later"
+UNAVAILABLE_KEY = "error.unavailable"
 
 
-async def _kefu_error(_request: Request, exc: Exception) -> JSONResponse:
+def localized(request: Request, message: str, key: str | None, details: dict[str, Any]) -> str:
+    """``message`` in the request's language (``?lang=``, else ``Accept-Language``): the
+    catalog's text for ``key`` filled from ``details``; the English message as written
+    when the reader takes English, the error has no key or the catalog lacks it."""
+    if key is None:
+        return message
+    catalog = catalogs().negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    if catalog.language == SOURCE_LANGUAGE:
+        return message
+    text = catalog.text(key, **details)
+    return message if text == key else text
+
+
+async def _kefu_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, de.KefuError)
     status = status_for(exc)
-    message, details = exc.message, _jsonable(exc.details)
+    details = _jsonable(exc.details)
+    message = localized(request, exc.message, exc.text_key, details)
     if status == 503:
         # The cause names the database's host and port: for the operator's log only.
-        log.warning("%s: %s %s", exc.error_id, message, details)
-        message, details = UNAVAILABLE, {}
+        log.warning("%s: %s %s", exc.error_id, exc.message, details)
+        message = localized(request, UNAVAILABLE, UNAVAILABLE_KEY, {})
+        details = {}
     response = error_response(status, exc.error_id, message, details)
     response.headers.update(error_headers(exc))
     return response

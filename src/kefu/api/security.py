@@ -55,7 +55,7 @@ async def principal_of(connection: HTTPConnection) -> Principal | None:
 async def _current(request: Request, engine: EngineDep) -> Principal:
     principal = await principal_of(request)
     if principal is None:
-        raise NotAuthenticated("log in or send a bearer token 请先登录或提供令牌")
+        raise NotAuthenticated("log in or send a bearer token", text_key="error.login_first")
     if principal.via == "session" and request.method not in SAFE_METHODS:
         settings: Settings = request.app.state.settings
         sent = request.headers.get(CSRF_HEADER, "")

@@ -41,13 +41,21 @@ __all__ = [
 
 
 class KefuError(Exception):
-    """Base of all kefu errors: a stable ``error_id``, a message and ``details``."""
+    """Base of all kefu errors: a stable ``error_id``, a message and ``details``.
+
+    ``text_key`` names the message in the catalogs (``error.*``) for an edge that answers
+    in the reader's language; its placeholders are names of ``details``. Without it the
+    English ``message`` is shown as it is.
+    """
 
     error_id: str = "kefu_error"
+    text_key: str | None = None
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, /, *, text_key: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        if text_key is not None:
+            self.text_key = text_key
         self.details: dict[str, Any] = details
 
     def to_dict(self) -> dict[str, Any]:

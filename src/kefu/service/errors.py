@@ -57,6 +57,13 @@ class TooManyRequests(KefuError):
 
     error_id = "too_many_requests"
 
-    def __init__(self, message: str, retry_after_s: float, **details: object) -> None:
-        super().__init__(message, retry_after_s=retry_after_s, **details)
+    def __init__(
+        self,
+        message: str,
+        retry_after_s: float,
+        *,
+        text_key: str | None = None,
+        **details: object,
+    ) -> None:
+        super().__init__(message, text_key=text_key, retry_after_s=retry_after_s, **details)
         self.retry_after_s = retry_after_s

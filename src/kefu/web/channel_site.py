@@ -39,8 +39,8 @@ class ChannelSite:
         self.kiosk_limiter = AddressRateLimiter(
             settings.kiosk_max_requests_per_address,
             settings.kiosk_window_s,
-            message="too many requests from this kiosk; try again in {wait} s "
-            "操作过于频繁，请 {wait} 秒后再试",
+            message="too many requests from this kiosk; try again in {wait} s",
+            text_key="error.kiosk_too_many",
         )
 
     @property

@@ -103,3 +103,21 @@ def test_given_a_chinese_browser_when_a_page_is_refused_or_a_login_fails_then_ch
     assert wrong.status_code == 401 and "用户名或密码错误。" in wrong.text
     assert ">用户名</label>" in wrong.text and ">Username</label>" not in wrong.text
     assert ">Username</label>" in center.anonymous().get("/login").text
+
+
+def test_given_a_chinese_reader_when_the_api_refuses_then_the_message_is_in_chinese(
+    api: Api,
+) -> None:
+    browser = api.anonymous()
+    english = browser.get("/api/v1/me")
+    chinese = browser.get("/api/v1/me", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    asked = browser.get("/api/v1/me?lang=zh")
+    assert english.status_code == chinese.status_code == asked.status_code == 401
+    assert english.json()["message"] == "log in or send a bearer token"
+    assert chinese.json()["message"] == asked.json()["message"] == "请先登录或提供令牌"
+    assert chinese.json()["error_id"] == english.json()["error_id"] == "not_authenticated"
+    # Placeholders are filled from the error's details, in the reader's language.
+    unknown = api.client.get("/api/v1/customers/cus-nobody", headers={"Accept-Language": "zh"})
+    assert unknown.status_code == 404
+    assert unknown.json()["message"] == "未知客户：cus-nobody"
+    assert unknown.json()["details"] == {"customer_id": "cus-nobody"}

@@ -76,3 +76,14 @@ def test_given_babel_extraction_with_babel_cfg_then_every_server_side_key_is_in_
     keys = {str(found[2]) for found in extract_from_dir(root, method_map, options_map, keywords={})}
     assert {"auth.sign_in", "wallboard.waiting", "page.agents_only"} <= keys
     assert sorted(k for k in keys if k not in ENGLISH) == []
+
+
+# text_key="error.…" at a raise: the message in the reader's language at the API's edge.
+TEXT_KEY = re.compile(r"text_key=\"([\w.]+)\"")
+
+
+def test_given_the_errors_the_code_raises_then_every_text_key_is_in_the_catalog() -> None:
+    root = Path(kefu.__file__).resolve().parent
+    keys = {k for path in root.rglob("*.py") for k in TEXT_KEY.findall(path.read_text("utf-8"))}
+    assert {"error.unknown_customer", "error.bad_login", "error.login_backoff"} <= keys
+    assert sorted(k for k in keys if k not in ENGLISH) == []

@@ -42,7 +42,11 @@ Branch = Annotated[BranchDesk, Depends(_branch)]
 
 async def _counter(user: CurrentUser) -> Principal:
     if user.role is not Role.AGENT or not user.agent_id:
-        raise Forbidden("counters are agent users 窗口需以座席身份登录", role=user.role.value)
+        raise Forbidden(
+            "counters are agent users",
+            text_key="error.counter_agents_only",
+            role=user.role.value,
+        )
     require_scope(user, Scope.AGENTS_WRITE)
     return user
 
@@ -100,7 +104,11 @@ async def issue(body: TicketRequest, branch: Branch) -> dict[str, Any]:
         view: dict[str, Any] = await branch.engine.execute(command)
         return view
     if not body.queue_id:
-        raise ValidationError("a ticket needs a service or a flow 请选择业务", field="queue_id")
+        raise ValidationError(
+            "a ticket needs a service or a flow",
+            text_key="error.ticket_needs_service",
+            field="queue_id",
+        )
     return await branch.issue(body.queue_id, phone=body.phone, name=body.name)
 
 

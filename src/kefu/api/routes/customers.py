@@ -74,7 +74,7 @@ async def search(
     newest first. 按姓名、手机号、邮箱或编号查找客户。"""
     query = q.strip()
     if not query:
-        raise ValidationError("the search text is empty 搜索内容为空")
+        raise ValidationError("the search text is empty", text_key="error.search_empty")
     found = await channels.read(lambda e, s: search_customers(e, s, user, query, limit))
     return {"query": query, "customers": found}
 
@@ -141,7 +141,8 @@ async def undo_merge(
             record = next(m for m in state.directory.audit() if m.merge_id == merge_id)
             if record.agent_id != user.username:
                 raise Forbidden(
-                    "an agent undoes only its own merges 座席只能撤销自己做的合并",
+                    "an agent undoes only its own merges",
+                    text_key="error.undo_own_merges",
                     merge_id=merge_id,
                 )
 

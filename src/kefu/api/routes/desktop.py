@@ -38,7 +38,9 @@ REASONS = {p.code for p in NOT_READY_REASONS}
 async def _agent(user: CurrentUser) -> Principal:
     if user.role is not Role.AGENT or not user.agent_id:
         raise Forbidden(
-            "the desktop is for agent users 工作台仅供座席用户使用", role=user.role.value
+            "the desktop is for agent users",
+            text_key="error.desktop_agents_only",
+            role=user.role.value,
         )
     require_scope(user, Scope.CONTACTS_WRITE)
     return user

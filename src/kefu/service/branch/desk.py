@@ -211,7 +211,11 @@ class BranchDesk:
         router, agent_id = tx.router, cmd.agent_id
         agent = router.agents.get(agent_id)
         if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
-            raise ValidationError(f"agent {agent_id} does not serve a counter 该座席不办理窗口业务")
+            raise ValidationError(
+                f"agent {agent_id} does not serve a counter",
+                text_key="error.not_a_counter",
+                agent_id=agent_id,
+            )
         for contact in list(agent.held.values()):
             if contact.channel is Channel.BRANCH and contact.state is ContactState.ACTIVE:
                 await tx.dispatch(c.CompleteContact(contact.contact_id, SERVED))

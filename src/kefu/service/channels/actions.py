@@ -130,7 +130,11 @@ class AgentActions:
             or contact.agent_id != cmd.agent_id
             or contact.state is not ContactState.OFFERED
         ):
-            raise Forbidden("this offer is not yours 这不是您的来电", contact_id=cmd.contact_id)
+            raise Forbidden(
+                "this offer is not yours",
+                text_key="error.offer_not_yours",
+                contact_id=cmd.contact_id,
+            )
         kind = c.AcceptOffer if cmd.accept else c.RejectOffer
         result: dict[str, Any] = await tx.dispatch(kind(cmd.contact_id, cmd.offer_id, cmd.agent_id))
         return result
@@ -139,6 +143,8 @@ class AgentActions:
         contact = tx.router.contacts.get(cmd.contact_id)
         if contact is None or contact.agent_id != cmd.agent_id or contact.state not in cmd.states:
             raise Forbidden(
-                "this contact is not yours to change 这不是您的联系", contact_id=cmd.contact_id
+                "this contact is not yours to change",
+                text_key="error.contact_not_yours",
+                contact_id=cmd.contact_id,
             )
         return await tx.dispatch(cmd.action)

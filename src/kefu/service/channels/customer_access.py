@@ -138,7 +138,9 @@ def resolve_reference(state: ChannelState, ref: str) -> str:
 
 
 def _unknown(ref: str) -> UnknownCustomer:
-    return UnknownCustomer(f"unknown customer {ref!r} 未知客户", customer_id=ref)
+    return UnknownCustomer(
+        f"unknown customer {ref!r}", text_key="error.unknown_customer", customer_id=ref
+    )
 
 
 def check_customer(
@@ -179,7 +181,9 @@ def check_merge_record(
         sees_customer(engine, state, principal, cid)
         for cid in (record.survivor_id, record.merged_id)
     ):
-        raise UnknownMerge(f"unknown merge {merge_id!r} 未知的合并记录", merge_id=merge_id)
+        raise UnknownMerge(
+            f"unknown merge {merge_id!r}", text_key="error.unknown_merge", merge_id=merge_id
+        )
 
 
 def visible_suggestions(

@@ -202,7 +202,8 @@ class ChannelHandlers:
         gateway = self.gateways.get(conv.channel)
         if gateway is None:
             raise ChannelUnavailable(
-                f"replies on {conv.channel.value} are not configured 该渠道尚未配置回复通道",
+                f"replies on {conv.channel.value} are not configured",
+                text_key="error.replies_not_configured",
                 channel=conv.channel.value,
             )
         route = self.state.routes[conv_id]

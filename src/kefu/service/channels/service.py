@@ -223,7 +223,7 @@ class ChannelService:
             contact = engine.router.contacts.get(contact_id) if contact_id else None
             agent_id = None if contact is None else contact.agent_id
             if holder is not None and agent_id != holder:
-                raise Forbidden("not your conversation 不是您的会话")
+                raise Forbidden("not your conversation", text_key="error.not_your_conversation")
             return ChannelUpdate("typing", conv_id, contact_id, who, agent_id=agent_id)
 
         self.notify(await self.engine.query(look, stored=False))

@@ -41,7 +41,12 @@ async def kiosk_ticket(
     """Run ``cmd.answers`` through the flow, then issue the ticket of the service it
     transfers to (through ``IssueTicket``, with the IVR's attributes)."""
     if len(cmd.answers) > MAX_ANSWERS:
-        raise NoServiceChosen(f"at most {MAX_ANSWERS} answers 选择过多", answers=len(cmd.answers))
+        raise NoServiceChosen(
+            f"at most {MAX_ANSWERS} answers",
+            text_key="error.kiosk_too_many_answers",
+            answers=len(cmd.answers),
+            limit=MAX_ANSWERS,
+        )
     flow = catalog.published(cmd.flow_id[:64])
     visit = f"kiosk-{tx.engine.new_id()}"
     ivr, actions, events = begin(flow, visit, tx.now, ctx=plugins.ctx)
@@ -53,7 +58,9 @@ async def kiosk_ticket(
     transfer = next((a for a in actions if isinstance(a, m.Transfer)), None)
     queue = None if transfer is None else tx.router.queues.get(transfer.queue_id)
     if transfer is None or queue is None or queue.spec.channel is not Channel.BRANCH:
-        raise NoServiceChosen("the choice reaches no service of the hall 所选项目未对应业务")
+        raise NoServiceChosen(
+            "the choice reaches no service of the hall", text_key="error.kiosk_no_service"
+        )
     for event in events:
         data = ivr_event_to_dict(event)
         state.log(event.at, STREAM, data["type"], visit, data)

@@ -163,10 +163,13 @@ class IvrWing:
         conv = self.state.conversation(cmd.conversation_id)  # raises UnknownConversation
         if conv.is_closed or self.state.contact_of.get(cmd.conversation_id):
             raise IvrSessionConflict(
-                "the conversation is closed or queued already 会话已结束或已排队"
+                "the conversation is closed or queued already",
+                text_key="error.ivr_conversation_taken",
             )
         if cmd.conversation_id in self.sessions.sessions:
-            raise IvrSessionConflict("the conversation is in a flow already 会话已在自助流程中")
+            raise IvrSessionConflict(
+                "the conversation is in a flow already", text_key="error.ivr_in_flow"
+            )
         await self._begin(tx, cmd.conversation_id, cmd.flow_id, cmd.language, dict(cmd.metadata))
 
     async def input(self, tx: Transaction, cmd: IvrInput) -> None:
@@ -184,7 +187,8 @@ class IvrWing:
         session = self.sessions.get(conv_id)
         if session is None:
             raise UnknownIvrSession(
-                f"conversation {conv_id[:64]!r} is in no flow 该会话不在自助流程中",
+                f"conversation {conv_id[:64]!r} is in no flow",
+                text_key="error.ivr_no_flow",
                 conversation_id=conv_id[:64],
             )
         return session
@@ -303,7 +307,11 @@ class IvrWing:
             return
         gateway = self.core.gateways.get(Channel.CHAT)
         if gateway is None:
-            raise ChannelUnavailable("replies on chat are not configured 该渠道尚未配置回复通道")
+            raise ChannelUnavailable(
+                "replies on chat are not configured",
+                text_key="error.replies_not_configured",
+                channel=Channel.CHAT.value,
+            )
         message = Message(
             Direction.OUTBOUND,
             Channel.CHAT,

@@ -61,7 +61,9 @@ async def authenticate(
             raise NotAuthenticated("use Authorization: Bearer <token>")
         found = credentials.cached(value) or await asyncio.to_thread(credentials.token, value)
         if found is None:
-            raise NotAuthenticated("the token is invalid, expired or revoked 令牌无效或已过期")
+            raise NotAuthenticated(
+                "the token is invalid, expired or revoked", text_key="error.token_invalid"
+            )
         return found
     if not session_cookie:
         return None

@@ -64,7 +64,9 @@ def check_agent(engine: RoutingEngine, principal: Principal, agent_id: str) -> N
     """Read or act on an agent: of the caller's sites, and an agent user only itself."""
     sees_agent_site(engine, principal, agent_id)
     if not access.may_read_agent(principal, agent_id):
-        raise Forbidden("an agent acts only as itself 座席只能操作自己", agent_id=agent_id)
+        raise Forbidden(
+            "an agent acts only as itself", text_key="error.agent_only_itself", agent_id=agent_id
+        )
 
 
 def check_contact(engine: RoutingEngine, principal: Principal, contact_id: str) -> None:
@@ -80,7 +82,8 @@ def check_contact(engine: RoutingEngine, principal: Principal, contact_id: str) 
         raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
     if not access.may_read_contact(principal, contact.agent_id):
         raise Forbidden(
-            "an agent sees only the contacts offered to it or held by it 座席只能处理自己的联系",
+            "an agent sees only the contacts offered to it or held by it",
+            text_key="error.agent_own_contacts",
             contact_id=contact_id,
         )
 

@@ -30,7 +30,7 @@ from kefu.service.security.ratelimit import LoginRateLimiter
 __all__ = ["Credentials", "SessionPolicy", "digest", "token_view"]
 
 TOKEN_PREFIX = "kefu_"
-BAD_LOGIN = "wrong username or password 用户名或密码错误"
+BAD_LOGIN = "wrong username or password"
 
 
 def digest(secret: str) -> str:
@@ -114,7 +114,7 @@ class Credentials:
             with self.uow_factory() as uow:
                 _audit(uow, now, None, "auth.login_failed", "user", key[:64], client)
                 uow.commit()
-            raise NotAuthenticated(BAD_LOGIN)
+            raise NotAuthenticated(BAD_LOGIN, text_key="error.bad_login")
         assert user is not None
         self.limiter.succeeded(key, client, now)
         if self.passwords.needs_rehash(user.password_hash):

@@ -57,21 +57,24 @@ class Passwords:
         and ones containing one of ``names`` (the user's login and display name)."""
         if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
             raise ValidationError(
-                f"a password needs {MIN_PASSWORD_LENGTH}–{MAX_PASSWORD_LENGTH} characters "
-                f"密码长度须为 {MIN_PASSWORD_LENGTH}–{MAX_PASSWORD_LENGTH} 个字符",
+                f"a password needs {MIN_PASSWORD_LENGTH}–{MAX_PASSWORD_LENGTH} characters",
+                text_key="error.password_length",
                 field="password",
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
             )
         folded = _fold(password)
         for name in (_fold(n) for n in names):
             if len(name) >= (3 if name.isascii() else 2) and name in folded:
                 raise ValidationError(
-                    "a password must not contain the user's own login or name "
-                    "密码不得包含用户名或姓名",
+                    "a password must not contain the user's own login or name",
+                    text_key="error.password_has_name",
                     field="password",
                 )
         if _is_common(folded):
             raise ValidationError(
-                "this password is too common; choose another 密码过于常见，请另选",
+                "this password is too common; choose another",
+                text_key="error.password_common",
                 field="password",
             )
 

@@ -144,8 +144,8 @@ class LoginRateLimiter:
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
                 raise TooManyRequests(
-                    f"too many failed logins; try again in {seconds} s "
-                    f"登录失败次数过多，请 {seconds} 秒后再试",
+                    f"too many failed logins; try again in {seconds} s",
+                    text_key="error.login_backoff",
                     retry_after_s=seconds,
                 )
             self.addresses.hit(address, now)
@@ -199,9 +199,12 @@ class AddressRateLimiter:
     endpoints without a login, such as the branch kiosk. Safe to call from several threads.
     """
 
-    def __init__(self, limit: int, window_s: float, *, message: str) -> None:
+    def __init__(
+        self, limit: int, window_s: float, *, message: str, text_key: str | None = None
+    ) -> None:
         self.window = SlidingWindow(limit, window_s)
         self.message = message
+        self.text_key = text_key
         self._lock = threading.Lock()
 
     def check(self, address: str, now: float) -> None:
@@ -210,5 +213,9 @@ class AddressRateLimiter:
             wait = self.window.retry_after(address, now)
             if wait is not None:
                 seconds = max(1, math.ceil(wait))
-                raise TooManyRequests(self.message.format(wait=seconds), retry_after_s=seconds)
+                raise TooManyRequests(
+                    self.message.format(wait=seconds),
+                    retry_after_s=seconds,
+                    text_key=self.text_key,
+                )
             self.window.hit(address, now)

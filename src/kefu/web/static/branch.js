@@ -15,7 +15,7 @@ kefuI18n.load("branch").then(function (I18N) {
   async function call(method, path, body) {
     const response = await fetch("/api/v1/branch" + path, {
       method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept-Language": lang === "zh" ? "zh-CN" : "en" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));

@@ -41,7 +41,7 @@ kefuI18n.load("merge").then(function (I18N) {
   async function post(path, body) {
     const response = await fetch("/api/v1/customers" + path, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), "Accept-Language": lang() === "zh" ? "zh-CN" : "en" },
       body: JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));

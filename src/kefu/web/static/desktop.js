@@ -38,7 +38,7 @@ kefuI18n.load("desktop").then(function (I18N) {
   async function post(path, body) {
     const response = await fetch("/api/v1/desktop" + path, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept-Language": lang === "zh" ? "zh-CN" : "en" },
       body: JSON.stringify(body || {}),
     });
     const data = await response.json().catch(() => ({}));
@@ -47,7 +47,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     return data;
   }
   // Errors shown in the page's language: known ones by their stable error_id, the others
-  // with the server's text (English, or English and Chinese) after a translated prefix.
+  // with the server's text (asked in the page's language) after a translated prefix.
   const ERROR_KEYS = { channel_unavailable: "no_channel", offer_not_pending: "not_pending" };
   function errorText(data, fallback) {
     const key = ERROR_KEYS[data.error_id];
