@@ -7,12 +7,11 @@ carries ``at``, the instant in seconds it happened. :func:`event_to_dict` and
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from kefu.domain.errors import ValidationError
+from kefu.domain.codec import EventCodec
 from kefu.domain.model import AgentSpec, QueueSpec
 
 __all__ = [
@@ -352,45 +351,23 @@ _TYPES: dict[str, type[Event]] = {
         WrapupEnded,
     )
 }
-_FIELDS: dict[type[Event], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls)) for cls in _TYPES.values()
-}
 
 
-def event_to_dict(event: Event) -> dict[str, Any]:
-    """A JSON-ready dict: ``{"type": <class name>, <field>: <value>, ...}``."""
-    out: dict[str, Any] = {"type": type(event).__name__}
-    for name in _FIELDS[type(event)]:
-        value = getattr(event, name)
-        if isinstance(value, QueueSpec | AgentSpec):
-            value = value.to_dict()
-        elif isinstance(value, Mapping):
-            value = dict(value)
-        out[name] = value
-    return out
+def _encode(value: Any) -> Any:
+    if isinstance(value, QueueSpec | AgentSpec):
+        return value.to_dict()
+    return dict(value) if isinstance(value, Mapping) else value
 
 
-def event_from_dict(data: Mapping[str, Any]) -> Event:
-    """Rebuild an event from :func:`event_to_dict`'s form; unknown types are refused."""
-    raw = dict(data)
-    name = raw.pop("type", None)
-    cls = _TYPES.get(str(name))
-    if cls is None:
-        raise ValidationError(f"unknown event type {name!r}", type=name)
+def _decode(cls: type[Event], raw: dict[str, Any]) -> None:
     if cls is QueueDefined:
         raw["spec"] = QueueSpec.from_dict(raw["spec"])
     elif cls is AgentDefined:
         raw["spec"] = AgentSpec.from_dict(raw["spec"])
-    try:
-        return cls(**raw)
-    except TypeError as exc:
-        raise ValidationError(f"malformed {name} event: {exc}", type=name) from exc
 
 
-def events_to_jsonl(events: Iterable[Event]) -> str:
-    """One compact JSON object a line, keys sorted: the byte-stable form of a log."""
-    return "".join(
-        json.dumps(event_to_dict(e), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        + "\n"
-        for e in events
-    )
+CODEC: EventCodec[Event] = EventCodec(_TYPES.values(), encode=_encode, decode=_decode)
+"""The routing events' JSON form (:class:`~kefu.domain.codec.EventCodec`)."""
+event_to_dict = CODEC.to_dict
+event_from_dict = CODEC.from_dict
+events_to_jsonl = CODEC.to_jsonl

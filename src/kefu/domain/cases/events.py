@@ -9,12 +9,12 @@ form; the routing and customer event families are untouched.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from kefu.domain.cases.types import FieldValue
-from kefu.domain.errors import ValidationError
+from kefu.domain.codec import EventCodec
 from kefu.domain.events import Event
 
 __all__ = [
@@ -166,30 +166,14 @@ _TYPES: dict[str, type[CaseEvent]] = {
         CaseEscalated,
     )
 }
-_FIELDS: dict[type[CaseEvent], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls)) for cls in _TYPES.values()
-}
 
 
-def case_event_to_dict(event: CaseEvent) -> dict[str, Any]:
-    """A JSON-ready dict: ``{"type": <class name>, <field>: <value>, ...}``."""
-    out: dict[str, Any] = {"type": type(event).__name__}
-    for name in _FIELDS[type(event)]:
-        value = getattr(event, name)
-        out[name] = dict(value) if isinstance(value, Mapping) else value
-    return out
-
-
-def case_event_from_dict(data: Mapping[str, Any]) -> CaseEvent:
-    """Rebuild an event from :func:`case_event_to_dict`'s form; unknown types are refused."""
-    raw = dict(data)
-    name = raw.pop("type", None)
-    cls = _TYPES.get(str(name))
-    if cls is None:
-        raise ValidationError(f"unknown case event type {name!r}", type=name)
+def _decode(_cls: type[CaseEvent], raw: dict[str, Any]) -> None:
     if isinstance(raw.get("fields"), Mapping):
         raw["fields"] = MappingProxyType(dict(raw["fields"]))
-    try:
-        return cls(**raw)
-    except TypeError as exc:
-        raise ValidationError(f"malformed {name} event: {exc}", type=name) from exc
+
+
+CODEC: EventCodec[CaseEvent] = EventCodec(_TYPES.values(), family="case ", decode=_decode)
+"""The JSON form of these events (:class:`~kefu.domain.codec.EventCodec`)."""
+case_event_to_dict = CODEC.to_dict
+case_event_from_dict = CODEC.from_dict

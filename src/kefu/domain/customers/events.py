@@ -8,11 +8,9 @@ normalized ``kind`` and ``value`` strings. :func:`customer_event_to_dict` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
-from kefu.domain.errors import ValidationError
+from kefu.domain.codec import EventCodec
 from kefu.domain.events import Event
 
 __all__ = [
@@ -115,27 +113,9 @@ _TYPES: dict[str, type[CustomerEvent]] = {
         MergeUndone,
     )
 }
-_FIELDS: dict[type[CustomerEvent], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls)) for cls in _TYPES.values()
-}
 
 
-def customer_event_to_dict(event: CustomerEvent) -> dict[str, Any]:
-    """A JSON-ready dict: ``{"type": <class name>, <field>: <value>, ...}``."""
-    out: dict[str, Any] = {"type": type(event).__name__}
-    for name in _FIELDS[type(event)]:
-        out[name] = getattr(event, name)
-    return out
-
-
-def customer_event_from_dict(data: Mapping[str, Any]) -> CustomerEvent:
-    """Rebuild an event from :func:`customer_event_to_dict`'s form; unknown types are refused."""
-    raw = dict(data)
-    name = raw.pop("type", None)
-    cls = _TYPES.get(str(name))
-    if cls is None:
-        raise ValidationError(f"unknown customer event type {name!r}", type=name)
-    try:
-        return cls(**raw)
-    except TypeError as exc:
-        raise ValidationError(f"malformed {name} event: {exc}", type=name) from exc
+CODEC: EventCodec[CustomerEvent] = EventCodec(_TYPES.values(), family="customer ")
+"""The JSON form of these events (:class:`~kefu.domain.codec.EventCodec`)."""
+customer_event_to_dict = CODEC.to_dict
+customer_event_from_dict = CODEC.from_dict

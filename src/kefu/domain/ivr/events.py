@@ -9,12 +9,10 @@ Secrets (PINs) never appear in an event: the verify node's input is masked.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from kefu.domain.errors import ValidationError
+from kefu.domain.codec import EventCodec
 from kefu.domain.events import Event
 from kefu.domain.ivr.fastinit import fast_init
 
@@ -239,37 +237,10 @@ _TYPES: dict[str, type[IvrEvent]] = {
         Ended,
     )
 }
-_FIELDS: dict[type[IvrEvent], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls)) for cls in _TYPES.values()
-}
 
 
-def ivr_event_to_dict(event: IvrEvent) -> dict[str, Any]:
-    """A JSON-ready dict: ``{"type": <class name>, <field>: <value>, ...}``."""
-    out: dict[str, Any] = {"type": type(event).__name__}
-    for name in _FIELDS[type(event)]:
-        value = getattr(event, name)
-        out[name] = dict(value) if isinstance(value, Mapping) else value
-    return out
-
-
-def ivr_event_from_dict(data: Mapping[str, Any]) -> IvrEvent:
-    """Rebuild an event from :func:`ivr_event_to_dict`'s form; unknown types are refused."""
-    raw = dict(data)
-    name = raw.pop("type", None)
-    cls = _TYPES.get(str(name))
-    if cls is None:
-        raise ValidationError(f"unknown IVR event type {name!r}", type=name)
-    try:
-        return cls(**raw)
-    except TypeError as exc:
-        raise ValidationError(f"malformed {name} event: {exc}", type=name) from exc
-
-
-def ivr_events_to_jsonl(events: Iterable[IvrEvent]) -> str:
-    """One compact JSON object a line, keys sorted: the byte-stable form of a log."""
-    return "".join(
-        json.dumps(ivr_event_to_dict(e), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        + "\n"
-        for e in events
-    )
+CODEC: EventCodec[IvrEvent] = EventCodec(_TYPES.values(), family="IVR ")
+"""The JSON form of these events (:class:`~kefu.domain.codec.EventCodec`)."""
+ivr_event_to_dict = CODEC.to_dict
+ivr_event_from_dict = CODEC.from_dict
+ivr_events_to_jsonl = CODEC.to_jsonl
