@@ -40,6 +40,7 @@ from kefu.service.channels.service import ChannelService
 from kefu.service.channels.types import ChannelUpdate
 from kefu.service.channels.views import queue_wait
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
+from kefu.service.ivr.flow_admin import IvrFlowDesk
 from kefu.service.ivr.kiosk import kiosk_ticket
 from kefu.service.ivr.options import (
     IVR_AUTHOR,
@@ -84,6 +85,7 @@ class IvrWing:
         self.state = channels.state
         self.core = channels.core
         self.sessions = IvrSessions(self.state.log)
+        self.flows = IvrFlowDesk(catalog, self.state.log)
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         return {
@@ -92,6 +94,7 @@ class IvrWing:
             IvrTimeout: self.timeout,
             IvrHangup: self.hangup,
             KioskTicket: self.kiosk,
+            **self.flows.handlers(),
         }
 
     async def kiosk(self, tx: Transaction, cmd: KioskTicket) -> Any:
