@@ -18,6 +18,7 @@ from kefu.service.ivr.flow_admin import (
 )
 from kefu.service.ivr.handoff import ivr_panel
 from kefu.service.ivr.outline import flow_outline
+from kefu.service.ivr.report_view import ivr_report_view
 from kefu.service.ivr.sessions import IvrSessions, Session
 from kefu.service.ivr.wing import (
     IVR_AUTHOR,
@@ -52,4 +53,5 @@ __all__ = [
     "flow_outline",
     "issue_dict",
     "ivr_panel",
+    "ivr_report_view",
 ]
