@@ -57,9 +57,7 @@ def test_given_a_broken_draft_when_published_in_the_page_then_422_with_the_reaso
     browser = pages.login("boss")
     token = csrf_of(browser.get("/admin/ivr").text)
     broken = EDITED.replace("next: hours", "next: nowhere")
-    refused = browser.post(
-        "/admin/ivr/bank/draft", data={"csrf_token": token, "source": broken}
-    )
+    refused = browser.post("/admin/ivr/bank/draft", data={"csrf_token": token, "source": broken})
     assert refused.status_code == 422 and 'id="error"' in refused.text
     assert "nowhere" in refused.text  # the editor keeps what was typed
     orphan = EDITED + "\n  orphan:\n    kind: end\n    text: {zh: 再见, en: Bye}\n"

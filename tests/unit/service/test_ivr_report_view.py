@@ -4,6 +4,7 @@ the contacts of the window only, and the exits where contacts left the flow."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ivr_world import account, chat_customer, open_center, simulation
 
@@ -13,7 +14,7 @@ from kefu.service.ivr import IvrHangup, ivr_report_view
 def test_given_chats_through_the_bank_flow_when_reported_then_coverage_and_exits() -> None:
     acct = account()
 
-    async def scenario() -> dict[str, object]:
+    async def scenario() -> dict[str, Any]:
         async with simulation() as sim:
             await open_center(sim)
             served = chat_customer(sim, "tok-a")
@@ -38,5 +39,9 @@ def test_given_chats_through_the_bank_flow_when_reported_then_coverage_and_exits
         1,
     )
     assert view["coverage"] == 1 / 3 and view["coverage_target"] == 0.78
-    exits = {(x["node_id"], x["exit"]): x["count"] for x in view["exits"]}  # type: ignore[attr-defined]
-    assert exits == {("goodbye", "self_service"): 1, ("agent", "agent"): 1, ("language", "abandoned"): 1}
+    exits = {(x["node_id"], x["exit"]): x["count"] for x in view["exits"]}
+    assert exits == {
+        ("goodbye", "self_service"): 1,
+        ("agent", "agent"): 1,
+        ("language", "abandoned"): 1,
+    }
