@@ -1,26 +1,33 @@
-"""The IVR flow page in a real browser against the running demo: the admin edits the bank
-flow's draft, publishes it and rolls it back (a screenshot in tests/artifacts/)."""
+"""The IVR in a real browser against one running demo: the admin edits the bank flow's
+draft, publishes it and rolls it back (a screenshot in tests/artifacts/); a customer who
+leaves the visual IVR page in the middle of the flow hangs it up."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser_helpers import ARTIFACTS, Demo, launch_chromium, require_chromium
 
+from kefu.adapters.channels.webchat.gateway import LEAVE_GRACE_S
+
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def quiet_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
-    """``kefu demo`` with almost no synthetic traffic and cheap password hashing."""
+@pytest.fixture(scope="module")
+def quiet_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``kefu demo`` with almost no synthetic traffic and cheap password hashing, shared
+    by the tests of this module (its start is most of their time)."""
     require_chromium()
-    monkeypatch.setenv("KEFU_PASSWORD_TIME_COST", "1")
-    monkeypatch.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
-    monkeypatch.setenv("KEFU_PASSWORD_PARALLELISM", "1")
-    running = Demo(tmp_path / "ivr-admin.sqlite3", rate=0.01)
-    running.start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KEFU_PASSWORD_TIME_COST", "1")
+        env.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
+        env.setenv("KEFU_PASSWORD_PARALLELISM", "1")
+        running = Demo(tmp_path_factory.mktemp("ivr-admin") / "demo.sqlite3", rate=0.01)
+        running.start()
     try:
         yield running
     finally:
@@ -57,5 +64,30 @@ def test_given_the_admin_when_editing_publishing_and_rolling_back_then_the_page_
             page.screenshot(path=str(ARTIFACTS / "ivr-admin.png"), full_page=True)
             page.locator("#rollback").click()
             expect(page.locator("#published")).to_have_text("1")
+        finally:
+            context.close()
+
+
+def test_given_a_customer_in_the_visual_ivr_when_leaving_the_page_then_the_flow_is_hung_up(
+    quiet_demo: Demo, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "profile")
+        context.set_default_timeout(15_000)
+        try:
+            page = context.new_page()
+            page.goto(f"{quiet_demo.base}/ivr/bank")
+            stored = "() => localStorage.getItem('kefu.chat.conversation')"
+            page.wait_for_function(f"() => ({stored})() !== null")  # the flow's chat began
+            page.wait_for_timeout(1500)  # and asks its first question (state "ivr")
+            first = page.evaluate(stored)
+            page.close(run_before_unload=True)  # pagehide: the page sends leave
+            time.sleep(LEAVE_GRACE_S + 1.5)  # the server waits for a reload first
+            again = context.new_page()
+            again.goto(f"{quiet_demo.base}/ivr/bank")
+            # The old conversation was closed: the page starts a new one.
+            again.wait_for_function(f"() => ({stored})() !== {json.dumps(first)}")
         finally:
             context.close()
