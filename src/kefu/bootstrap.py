@@ -117,6 +117,7 @@ def ivr_wing(
     wing = IvrWing(channels, catalog, plugins, options)
     channels.engine.handlers.include(wing.handlers())
     channels.engine.attach(wing.sessions)
+    channels.engine.attach(wing.flows)
     channels.core.intake = wing
     return wing
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from db_helpers import Database
+from sqlalchemy import MetaData
 
 from kefu.adapters.ivr.bank_actions import FakeBank
 from kefu.adapters.storage import SqlUnitOfWorkFactory
@@ -83,9 +84,13 @@ def test_given_a_chat_at_the_pin_question_when_the_platform_restarts_then_the_fl
         again, _, scheduler = platform("b")
         async with again.app.router.lifespan_context(again.app):
             assert scheduler.due == due  # the silence timer came back with the session
+            # Only the card's last four were stored: the flow asks for the number again.
             await say(again, 4, acct.pin)
+            assert last_said(again, conv) == "Please enter your 16-digit card number."
+            await say(again, 5, acct.card)
+            await say(again, 6, acct.pin)
             assert last_said(again, conv) == "Please choose a service."
-            assert await say(again, 5, "0") == conv
+            assert await say(again, 7, "0") == conv
 
             def contact() -> tuple[ContactState, dict[str, str]]:
                 assert again.channels is not None
@@ -98,5 +103,16 @@ def test_given_a_chat_at_the_pin_question_when_the_platform_restarts_then_the_fl
             assert attributes["ivr.verified.method"] == "account_pin"
             assert attributes["ivr.path"] == "language:2>main:0"
             assert attributes["ivr.slot.account"] == "•••• " + acct.card[-4:]
+
+        # No row of the database holds the full card number or the PIN.
+        tables = MetaData(schema=database.schema)
+        with database.engine.connect() as conn:
+            tables.reflect(bind=conn)
+            assert len(tables.sorted_tables) > 5
+            for table in tables.sorted_tables:
+                for row in conn.execute(table.select()):
+                    text = repr(tuple(row))
+                    assert acct.card not in text, table.name
+                    assert acct.pin not in text, table.name
 
     asyncio.run(scenario())

@@ -1,9 +1,10 @@
 """``kefu ivr report`` (what callers did in the flows) and ``kefu ivr optimize`` (a draft
 following seed 001's rules, with its expected effect from the digital twin).
 
-The events are read from a JSON-lines file (one event a line, the IVR events' codec; router
-events of the same contacts may be mixed in). Reading them from the stored event log comes
-with the service that stores them; until then ``--database-url`` is refused with a reason.
+The report reads the stored events (the database of ``--database-url``, else the
+settings'); ``kefu ivr report FILE`` reads a JSON-lines file instead (one event a line, the
+IVR events' codec; router events of the same contacts may be mixed in). Both give the same
+figures for the same events.
 """
 
 from __future__ import annotations
@@ -55,11 +56,8 @@ def _read_events(
     from kefu.domain.events import event_from_dict
     from kefu.domain.ivr.events import ivr_event_from_dict
 
-    low = -math.inf if since is None else _instant(since, "--since")
-    high = math.inf if until is None else _instant(until, "--until")
     ivr: list[IvrEvent] = []
     routing: list[Event] = []
-    first: dict[str, float] = {}  # contact id → its first IVR event's instant
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -79,13 +77,44 @@ def _read_events(
                 f"{path.name} line {number}: not an event: {exc} (第 {number} 行无效)"
             ) from None
         bucket.append(event)
-        if bucket is ivr:
-            first[event.contact_id] = min(event.at, first.get(event.contact_id, event.at))
-    # A contact counts whole, in the window where it started.
+    return _window(ivr, routing, since, until)
+
+
+def _window(
+    ivr: list[IvrEvent], routing: list[Event], since: str | None, until: str | None
+) -> tuple[list[IvrEvent], list[Event]]:
+    """The events of the contacts whose first IVR event is in [``since``, ``until``): a
+    contact counts whole, in the window where it started."""
+    low = -math.inf if since is None else _instant(since, "--since")
+    high = math.inf if until is None else _instant(until, "--until")
+    first: dict[str, float] = {}  # contact id → its first IVR event's instant
+    for event in ivr:
+        first[event.contact_id] = min(event.at, first.get(event.contact_id, event.at))
     keep = {cid for cid, at in first.items() if low <= at < high}
     return [e for e in ivr if e.contact_id in keep], [
         e for e in routing if getattr(e, "contact_id", None) in keep
     ]
+
+
+def _read_database(
+    database_url: str | None, since: str | None, until: str | None
+) -> tuple[list[IvrEvent], list[Event]]:
+    """The stored IVR events (and the routing events after their hand-offs) in the window."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.adapters.storage.ivr_reader import read_ivr_log
+    from kefu.cli.report_cmd import _open, _settings_url
+    from kefu.domain.errors import KefuError
+
+    url, schema = (database_url, None) if database_url is not None else _settings_url()
+    engine = _open(url, schema)
+    try:
+        ivr, routing = read_ivr_log(engine)
+    except (SQLAlchemyError, KefuError) as exc:
+        raise _fail(f"cannot read the IVR events: {exc} (无法读取 IVR 事件)") from None
+    finally:
+        engine.dispose()
+    return _window(ivr, routing, since, until)
 
 
 def _pct(x: float | None) -> str:
@@ -149,10 +178,12 @@ def _print_report(console: Console, r: IvrReport) -> None:
 @ivr_app.command("report")
 def report_cmd(
     events_file: Path | None = typer.Argument(
-        None, help="JSON-lines file of IVR events. IVR 事件文件（JSON 行）。"
+        None, help="JSON-lines file of IVR events (default: the database). IVR 事件文件。"
     ),
     database_url: str | None = typer.Option(
-        None, "--database-url", help="Read the stored events (not yet available). 数据库。"
+        None,
+        "--database-url",
+        help="SQLAlchemy URL (default: KEFU_DATABASE_URL or the SQLite file). 数据库地址",
     ),
     since: str | None = typer.Option(None, "--since", help="From (ISO, UTC). 起始时间。"),
     until: str | None = typer.Option(None, "--until", help="Until (ISO, UTC). 截止时间。"),
@@ -168,14 +199,12 @@ def report_cmd(
 
     from kefu.analytics.ivr import ivr_report
 
-    if database_url is not None:
-        raise _fail(
-            "reading IVR events from the database is not available yet: export them as "
-            "JSON lines and pass the file (暂不支持从数据库读取 IVR 事件，请导出为 JSON 行文件)"
-        )
-    if events_file is None:
-        raise _fail("give an events file (请提供事件文件)")
-    ivr, routing = _read_events(events_file, since, until)
+    if events_file is not None and database_url is not None:
+        raise _fail("give an events file or --database-url, not both (二者只能选其一)")
+    if events_file is not None:
+        ivr, routing = _read_events(events_file, since, until)
+    else:
+        ivr, routing = _read_database(database_url, since, until)
     report = ivr_report(ivr, routing)
     if json_output:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

@@ -18,7 +18,9 @@ from kefu.web.branch import BranchPages
 from kefu.web.chat_demo import ChatDemoPage
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
+from kefu.web.ivr_admin import IvrAdminPages
 from kefu.web.ivr_page import IvrPages
+from kefu.web.ivr_report_page import IvrReportPage
 
 __all__ = ["ChannelSite"]
 
@@ -33,6 +35,8 @@ class ChannelSite:
         self.desktops = Desktops(channels, grace_s=settings.agent_grace_s)
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.ivr_pages = IvrPages(self.chat)
+        self.ivr_admin = IvrAdminPages(self.chat, settings, security)
+        self.ivr_report = IvrReportPage(self.chat, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -52,6 +56,8 @@ class ChannelSite:
             self.desktop.router,
             self.branch_pages.router,
             self.customer_pages.router,
+            self.ivr_admin.router,
+            self.ivr_report.router,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

@@ -113,7 +113,7 @@ def test_given_caller_asks_for_agent_when_verified_then_hand_off_carries_everyth
     assert attrs["ivr.verified.customer_id"] == "bank-0000"
     assert attrs["ivr.self_service"] == "balance=ok"
     assert attrs["ivr.path"] == "language:1>main:3>more:0"
-    assert replay(caller.log) == turn.state
+    assert replay(caller.log) == turn.state.public()
 
 
 def test_given_long_wait_when_caller_wants_agent_from_menu_then_callback_offered() -> None:

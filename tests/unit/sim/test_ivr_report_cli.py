@@ -73,7 +73,7 @@ def test_given_the_terminal_when_reported_then_tables_fit_80_columns_in_both_lan
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["--database-url", "sqlite:///x.db"], "not available yet"),
+        (["--database-url", "sqlite:///x.db"], "not both"),
         (["--since", "yesterday"], "not an ISO date"),
     ],
 )

@@ -11,6 +11,7 @@ from kefu.api.routes import (
     customers,
     desktop,
     health,
+    ivr_flows,
     me,
     queues,
     sites,
@@ -27,7 +28,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me),
+        *(users, audit, me, ivr_flows),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

@@ -86,6 +86,14 @@ class FlowCatalog:
     def history(self, flow_id: str) -> FlowHistory:
         return self._history(flow_id)
 
+    def flow_ids(self) -> list[str]:
+        """Every flow id, sorted."""
+        return sorted(self._flows)
+
+    def drop(self, flow_id: str) -> None:
+        """Forget ``flow_id`` and its versions (before rebuilding them from a log)."""
+        self._flows.pop(flow_id, None)
+
     def _history(self, flow_id: str) -> FlowHistory:
         h = self._flows.get(flow_id)
         if h is None:

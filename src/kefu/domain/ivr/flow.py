@@ -114,7 +114,9 @@ class MessageNode(Node):
 class CollectNode(Node):
     """Asks for a value stored in ``slot``: ``mode`` ``digits`` or ``text``, length between
     ``min_length`` and ``max_length`` characters, optional Luhn checksum and regex
-    ``pattern`` (full match); ``retries`` and ``timeout_s`` (seconds) as for menus."""
+    ``pattern`` (full match); ``retries`` and ``timeout_s`` (seconds) as for menus.
+    ``sensitive`` values (card and account numbers) are kept masked in events, state and
+    conversation (see :mod:`kefu.domain.ivr.masking`); the dict form defaults it to ``luhn``."""
 
     KIND: ClassVar[str] = "collect"
 
@@ -129,6 +131,7 @@ class CollectNode(Node):
     retries: int = 2
     timeout_s: float = 15.0
     on_fail: str | None = None
+    sensitive: bool = False
     compiled: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -161,6 +161,7 @@ def _collect(f: _Fields, node_id: str) -> CollectNode:
             raise InvalidFlow(
                 f"{f.at('pattern')}: bad pattern ({exc})", field=f.at("pattern")
             ) from exc
+    luhn = f.flag("luhn", False)
     node = CollectNode(
         node_id,
         f.text("prompt"),
@@ -169,11 +170,12 @@ def _collect(f: _Fields, node_id: str) -> CollectNode:
         mode,
         f.whole("min_length", 1, 1),
         f.whole("max_length", 64, 1),
-        f.flag("luhn", False),
+        luhn,
         pattern,
         f.whole("retries", 2),
         f.num("timeout_s", 15.0),
         f.s("on_fail", None),
+        f.flag("sensitive", luhn),
     )
     if node.max_length < node.min_length:
         raise InvalidFlow(f"{f.at('max_length')}: below min_length", field=f.at("max_length"))
@@ -296,6 +298,7 @@ def _node_to_dict(node: Node) -> dict[str, Any]:
             "min_length": node.min_length,
             "max_length": node.max_length,
             "luhn": node.luhn,
+            "sensitive": node.sensitive,
             "retries": node.retries,
             "timeout_s": node.timeout_s,
         }

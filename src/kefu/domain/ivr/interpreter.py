@@ -62,6 +62,8 @@ def begin(
         v.at if v else None,
     )
     run = Run(flow, initial_state(started), now, ctx)
+    if carry is not None and carry.private:
+        run.private = carry.private  # in memory only, like the flow it comes from
     run.events.append(started)
     run.enter(flow.start)
     return run.freeze(), run.actions, run.events

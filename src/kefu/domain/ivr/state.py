@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from kefu.domain.errors import ValidationError
@@ -27,6 +28,9 @@ class Verification:
     at: float
 
 
+_NO_PRIVATE: Mapping[str, str] = MappingProxyType({})
+
+
 class IvrState(NamedTuple):
     """Where a contact is in a flow version (immutable: a named tuple, cheap to build once
     per step).
@@ -37,7 +41,9 @@ class IvrState(NamedTuple):
     ``slots`` holds collected values and self-service data; ``path`` the menu choices
     (``node:digit``); ``attempts`` the self-service ``(action, outcome)`` pairs;
     ``outcome`` is set when the contact left the flow (``transfer``, ``callback``, ``flow``,
-    ``end``, ``abandon``).
+    ``end``, ``abandon``). ``private`` holds the full values of sensitive slots (card
+    numbers), whose ``slots`` entry is masked: in memory only, in no event, so a replay
+    rebuilds :meth:`public` (the state without them).
     """
 
     contact_id: str
@@ -57,10 +63,15 @@ class IvrState(NamedTuple):
     attempts: tuple[tuple[str, str], ...]
     estimated_wait_s: float | None
     outcome: str | None
+    private: Mapping[str, str] = _NO_PRIVATE
 
     @property
     def finished(self) -> bool:
         return self.outcome is not None
+
+    def public(self) -> IvrState:
+        """The state without its private values: what :func:`replay` of its events gives."""
+        return self._replace(private=_NO_PRIVATE) if self.private else self
 
 
 # Building the tuple directly skips the named tuple's Python-level ``__new__``.
@@ -86,6 +97,7 @@ class Working:
         "node",
         "outcome",
         "path",
+        "private",
         "retries",
         "slots",
         "started_at",
@@ -115,6 +127,7 @@ class Working:
             self.attempts,
             self.estimated_wait_s,
             self.outcome,
+            self.private,
         ) = s
 
     def freeze(self) -> IvrState:
@@ -138,6 +151,7 @@ class Working:
                 self.attempts,
                 self.estimated_wait_s,
                 self.outcome,
+                self.private,
             ),
         )
 

@@ -36,6 +36,7 @@ from kefu.domain.ivr.flow import (
     TransferNode,
     VerifyNode,
 )
+from kefu.domain.ivr.masking import MASK, mask_value, scrub_cards
 from kefu.domain.ivr.matching import fill
 from kefu.domain.ivr.state import IvrState, Working
 
@@ -120,14 +121,16 @@ class Run(Working):
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
         node = self.flow.nodes[self.node or self.flow.start]
-        secret = self.waiting == "secret"
         w = self
+        shown = text
+        if self.waiting == "secret":
+            shown = "•" * len(text)
+        elif isinstance(node, CollectNode) and node.sensitive:
+            shown = mask_value(text)
+        elif len(text) >= 13:
+            shown = scrub_cards(text)
         # InputReceived changes no state: recorded without the apply dispatch.
-        self.events.append(
-            ev.InputReceived(
-                self.now, w.contact_id, node.node_id, "•" * len(text) if secret else text, False
-            )
-        )
+        self.events.append(ev.InputReceived(self.now, w.contact_id, node.node_id, shown, False))
         option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
         if option is None and (text == "0" or wants_agent(self.flow, text, self.ctx)):
             self.emit(
@@ -158,6 +161,10 @@ class Run(Working):
             if value is None:
                 self.refuse(node, "invalid")
                 return
+            if node.sensitive:
+                # The full number stays in memory for this contact's actions; logged masked.
+                self.private = {**self.private, node.slot: value}
+                value = mask_value(value)
             self.emit(ev.ValueCollected(self.now, w.contact_id, node.node_id, node.slot, value))
             self.enter(node.next)
         elif isinstance(node, VerifyNode):
@@ -166,6 +173,12 @@ class Run(Working):
                 self.refuse(node, "invalid")
                 return
             identifier = w.slots.get(node.identifier_slot, "")
+            full = w.private.get(node.identifier_slot, identifier)
+            if full.startswith(MASK) and node.retry:
+                # Only the masked number is known (the full one lived in memory before a
+                # restart): ask for it again rather than check a PIN against "•••• 1234".
+                self.enter(node.retry)
+                return
             self.emit(
                 ev.VerificationRequested(
                     self.now,
@@ -176,7 +189,7 @@ class Run(Working):
                     self.now + node.timeout_s,
                 )
             )
-            self.actions.append(m.VerifyIdentity(node.node_id, node.method, identifier, text))
+            self.actions.append(m.VerifyIdentity(node.node_id, node.method, full, text))
         elif isinstance(node, CallbackNode):
             if text == "1" or has_keyword(_CALLBACK_WORDS, text, self.ctx):
                 self.reason = "callback"
@@ -312,7 +325,8 @@ class Run(Working):
             elif isinstance(node, ActionNode):
                 deadline = now + node.timeout_s
                 self.entered(ev.NodeEntered(now, cid, target, "action", "action", deadline))
-                params = {k: fill(v, w.slots) for k, v in node.params.items()}
+                values = {**w.slots, **w.private} if w.private else w.slots
+                params = {k: fill(v, values) for k, v in node.params.items()}
                 self.actions.append(m.RunAction(target, node.action, params))
                 return
             elif isinstance(node, VerifyNode):

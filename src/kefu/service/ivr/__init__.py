@@ -6,8 +6,19 @@
 from __future__ import annotations
 
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
+from kefu.service.ivr.flow_admin import (
+    FlowChange,
+    IvrFlowDesk,
+    PublishIvrFlow,
+    RollbackIvrFlow,
+    SaveIvrDraft,
+    flow_detail,
+    flow_list,
+    issue_dict,
+)
 from kefu.service.ivr.handoff import ivr_panel
 from kefu.service.ivr.outline import flow_outline
+from kefu.service.ivr.report_view import ivr_report_view
 from kefu.service.ivr.sessions import IvrSessions, Session
 from kefu.service.ivr.wing import (
     IVR_AUTHOR,
@@ -20,6 +31,8 @@ from kefu.service.ivr.wing import (
 
 __all__ = [
     "IVR_AUTHOR",
+    "FlowChange",
+    "IvrFlowDesk",
     "IvrHangup",
     "IvrInput",
     "IvrOptions",
@@ -29,9 +42,16 @@ __all__ = [
     "IvrTimeout",
     "IvrWing",
     "KioskTicket",
+    "PublishIvrFlow",
+    "RollbackIvrFlow",
+    "SaveIvrDraft",
     "Session",
     "StartIvr",
     "UnknownIvrSession",
+    "flow_detail",
+    "flow_list",
     "flow_outline",
+    "issue_dict",
     "ivr_panel",
+    "ivr_report_view",
 ]

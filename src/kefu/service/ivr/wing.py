@@ -10,7 +10,9 @@ the command's transaction: self-service plug-ins and identity checks answer at o
 wait estimate is the router's (:func:`~kefu.service.channels.views.queue_wait`), and a
 transfer creates the contact with ``tx.dispatch(CreateContact(...))`` carrying the IVR's
 attributes (flow@version, path, verification, self-service, collected values; masked).
-A PIN typed as an answer is filed as dots: it is in no message, state or event.
+A PIN typed as an answer is filed as dots: it is in no message, state or event; a card
+number is filed, logged and replayed masked to its last four (the full number stays in the
+session's memory for its actions: after a restart they see the masked one).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from kefu.domain.ivr import (
 )
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
-from kefu.domain.ivr.flow import Flow
+from kefu.domain.ivr.flow import CollectNode, Flow
+from kefu.domain.ivr.masking import mask_value, scrub_cards
 from kefu.domain.model import Channel
 from kefu.service.channels.errors import ChannelUnavailable
 from kefu.service.channels.ports import Inbound
@@ -37,6 +40,7 @@ from kefu.service.channels.service import ChannelService
 from kefu.service.channels.types import ChannelUpdate
 from kefu.service.channels.views import queue_wait
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
+from kefu.service.ivr.flow_admin import IvrFlowDesk
 from kefu.service.ivr.kiosk import kiosk_ticket
 from kefu.service.ivr.options import (
     IVR_AUTHOR,
@@ -81,6 +85,7 @@ class IvrWing:
         self.state = channels.state
         self.core = channels.core
         self.sessions = IvrSessions(self.state.log)
+        self.flows = IvrFlowDesk(catalog, self.state.log)
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         return {
@@ -89,6 +94,7 @@ class IvrWing:
             IvrTimeout: self.timeout,
             IvrHangup: self.hangup,
             KioskTicket: self.kiosk,
+            **self.flows.handlers(),
         }
 
     async def kiosk(self, tx: Transaction, cmd: KioskTicket) -> Any:
@@ -113,11 +119,20 @@ class IvrWing:
     # -- the channels' intake ------------------------------------------------------------
     def screen(self, inbound: Inbound) -> Inbound:
         """The message to file: dots instead of the text when it answers a secret
-        question (a PIN)."""
+        question (a PIN), the last four alone when it answers a sensitive one (a card
+        number, see :mod:`kefu.domain.ivr.masking`)."""
         session = self._session_of(inbound)
-        if session is not None and session.asked is not None and session.asked.secret:
+        if session is None or session.asked is None:
+            return inbound
+        if session.asked.secret:
             return replace(inbound, text="•" * min(len(inbound.text), 32))
-        return inbound
+        state = session.state
+        flow = self.catalog.get(state.flow_id, state.version)
+        node = flow.nodes.get(session.asked.node_id)
+        if isinstance(node, CollectNode) and node.sensitive:
+            return replace(inbound, text=mask_value(inbound.text.strip()))
+        scrubbed = scrub_cards(inbound.text)
+        return inbound if scrubbed == inbound.text else replace(inbound, text=scrubbed)
 
     async def take(
         self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, new: bool

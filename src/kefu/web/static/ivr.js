@@ -111,6 +111,10 @@ kefuI18n.load("ivr").then(function (I18N) {
     drive();
   });
   $("agent").addEventListener("click", () => { chain = []; if (status.state === "ivr") send("0"); });
+  // Leaving the page in the middle of the flow hangs it up (a reload comes back in time).
+  window.addEventListener("pagehide", () => {
+    if (!handedOff && status.state === "ivr" && ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "leave" }));
+  });
   $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("kefu.lang", lang); applyLang(); });
   applyLang(); connect();
 });

@@ -234,7 +234,11 @@
     if (now - typingSent > 2000) { typingSent = now; frame({ type: "typing" }); }
   });
   launcher.addEventListener("click", () => { panel.classList.toggle("kefu-hidden"); });
-  closeButton.addEventListener("click", () => panel.classList.add("kefu-hidden"));
+  // Closing the widget or leaving the page in the middle of a flow hangs the flow up
+  // (the server waits a few seconds for a reload to come back first).
+  const leaveFlow = () => { if (lastStatus.state === "ivr") frame({ type: "leave" }); };
+  closeButton.addEventListener("click", () => { leaveFlow(); panel.classList.add("kefu-hidden"); });
+  window.addEventListener("pagehide", leaveFlow);
   langButton.addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; store("lang", lang); applyLang(); });
   if (profile) for (const k of ["name", "email", "phone"]) fields[k].input.value = profile[k] || "";
   // The widget starts once both catalogs are in (the language switch needs no round trip);

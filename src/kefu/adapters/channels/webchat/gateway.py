@@ -15,6 +15,10 @@ greets it). Then:
   stored. ``cseq`` numbers the browser's messages; a resent one (after a reconnect) is
   acknowledged again without being stored twice;
 * client ``{"type": "typing"}``; server ``typing`` when the agent types;
+* client ``{"type": "leave"}`` when the customer closes the widget or leaves the page while a
+  flow greets the conversation: the flow is hung up (``IvrHangup``, the contact abandoned
+  the IVR) unless a socket of the same conversation is open again within
+  :attr:`ChatHub.leave_grace_s` seconds (a reload, another tab);
 * server ``message`` (``seq`` 1, 2, ... in the conversation), ``status`` (queued with
   ``position``, ``ahead`` and ``estimated_wait_s``, then active with the agent's name, or
   closed) — pushed as they change, the wait at least every ``wait_interval_s``.
@@ -54,7 +58,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
 from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
-from kefu.service.ivr import IvrWing
+from kefu.service.ivr import IvrHangup, IvrWing
 from kefu.service.security import AddressRateLimiter
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
@@ -70,6 +74,8 @@ FLOW_TOPIC_NAME = "自助服务 Self-service"
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
 STATUS_GAP_S = 0.1
 """Seconds of rest after pushing the statuses, before the next round."""
+LEAVE_GRACE_S = 5.0
+"""Seconds a ``leave`` waits before hanging up the flow (a reload reconnects within it)."""
 
 
 @dataclass(eq=False)
@@ -100,6 +106,8 @@ class ChatHub(PushHub[_Session]):
         self.wait_interval_s = wait_interval_s
         self.ivr: IvrWing | None = None
         """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
+        self.leave_grace_s = LEAVE_GRACE_S
+        """How long (s) a ``leave`` waits for the conversation's socket to come back."""
         self._id_prefix = secrets.token_hex(8) + "-"
         self._ids = itertools.count(1)
         self.new_chats = AddressRateLimiter(
@@ -240,6 +248,10 @@ class ChatHub(PushHub[_Session]):
             if session.conversation_id is not None:
                 await self.channels.typing(session.conversation_id, "customer")
             return
+        if kind == "leave":
+            if session.conversation_id is not None:
+                self.spawn(self._leave(session, session.conversation_id))
+            return
         if kind != "message":
             await _error(session.websocket, "unknown_type", f"unknown frame type {kind!r}")
             return
@@ -274,6 +286,18 @@ class ChatHub(PushHub[_Session]):
         ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
         await session.websocket.send_json(ack)
         self.mark()
+
+    async def _leave(self, leaving: _Session, conv_id: str) -> None:
+        """Hang up the flow of ``conv_id`` after the grace, unless another socket of it is
+        open (it came back) or it left the flow meanwhile."""
+        await asyncio.sleep(self.leave_grace_s)
+        ivr = self.ivr
+        if ivr is None or ivr.sessions.get(conv_id) is None:
+            return
+        if any(s is not leaving and s.conversation_id == conv_id for s in self.sockets.values()):
+            return  # the customer is back (a reload): the flow goes on
+        with contextlib.suppress(KefuError):  # finished in between: nothing to hang up
+            await self.engine.execute(IvrHangup(conv_id))
 
     def _ivr_view(self, conv_id: str) -> dict[str, Any] | None:
         return None if self.ivr is None else self.ivr.chat_view(conv_id)

@@ -1,0 +1,122 @@
+"""``/api/v1/ivr/flows``: IVR flows as versioned data an admin changes: the list, one flow
+with its versions and changes, a draft saved from YAML (or JSON) text, publication (refused
+with the linter's reasons when the flow has errors: 422) and rollback. Admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from kefu.api.routes._common import ERRORS
+from kefu.api.security import RequireAdmin, client_address
+from kefu.domain.errors import NotFound
+from kefu.domain.ivr import InvalidFlow
+from kefu.service.ivr import (
+    IvrWing,
+    PublishIvrFlow,
+    RollbackIvrFlow,
+    SaveIvrDraft,
+    flow_detail,
+    flow_list,
+)
+
+__all__ = ["DraftBody", "PublishBody", "parse_flow_text", "router"]
+
+router = APIRouter(prefix="/ivr/flows", tags=["ivr"])
+_MAX_SOURCE = 200_000
+
+
+class DraftBody(BaseModel):
+    """The draft's text: a flow in YAML (or JSON, a subset of YAML)."""
+
+    source: str = Field(min_length=1, max_length=_MAX_SOURCE)
+
+
+class PublishBody(BaseModel):
+    """The version to publish; none: the draft."""
+
+    version: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+def parse_flow_text(source: str) -> dict[str, Any]:
+    """The mapping a flow's YAML text holds; bad syntax or another shape → InvalidFlow."""
+    try:
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "bad syntax"
+        raise InvalidFlow(f"bad YAML{where}: {problem} YAML 格式错误", field="source") from exc
+    except RecursionError as exc:
+        raise InvalidFlow("the YAML nests too deep YAML 嵌套过深", field="source") from exc
+    if not isinstance(data, dict):
+        raise InvalidFlow("a flow is a mapping at the top 流程须为映射", field="source")
+    return data
+
+
+def _wing(request: Request) -> IvrWing:
+    wing: IvrWing | None = getattr(request.app.state, "ivr", None)
+    if wing is None:
+        raise NotFound("the IVR is not configured 未配置自助语音", entity="ivr")
+    return wing
+
+
+@router.get("", responses=ERRORS)
+async def list_flows(request: Request, admin: RequireAdmin) -> list[dict[str, Any]]:
+    """Every flow with its published and draft versions. 全部流程及其版本。"""
+    del admin
+    wing = _wing(request)
+    result: list[dict[str, Any]] = await request.app.state.engine.query(
+        lambda _e: flow_list(wing.flows), stored=False
+    )
+    return result
+
+
+@router.get("/{flow_id}", responses=ERRORS)
+async def get_flow(flow_id: str, request: Request, admin: RequireAdmin) -> dict[str, Any]:
+    """A flow's versions (text, lint findings), publications and changes (who, when)."""
+    del admin
+    wing = _wing(request)
+    result: dict[str, Any] = await request.app.state.engine.query(
+        lambda _e: flow_detail(wing.flows, flow_id), stored=False
+    )
+    return result
+
+
+@router.put("/{flow_id}/draft", responses=ERRORS)
+async def save_draft(
+    flow_id: str, body: DraftBody, request: Request, admin: RequireAdmin
+) -> dict[str, Any]:
+    """Save the draft of a flow (a new flow, or the next version of one); answers its
+    version and lint findings. 保存草稿。"""
+    _wing(request)
+    data = parse_flow_text(body.source)
+    result: dict[str, Any] = await request.app.state.engine.execute(
+        SaveIvrDraft(flow_id, data, body.source), actor=admin, client=client_address(request)
+    )
+    return result
+
+
+@router.post("/{flow_id}/publish", responses=ERRORS)
+async def publish(
+    flow_id: str, body: PublishBody, request: Request, admin: RequireAdmin
+) -> dict[str, Any]:
+    """Publish the draft (or a version) for new contacts; 422 with the lint errors. 发布。"""
+    _wing(request)
+    result: dict[str, Any] = await request.app.state.engine.execute(
+        PublishIvrFlow(flow_id, body.version), actor=admin, client=client_address(request)
+    )
+    return result
+
+
+@router.post("/{flow_id}/rollback", responses=ERRORS)
+async def rollback(flow_id: str, request: Request, admin: RequireAdmin) -> dict[str, Any]:
+    """Publish again the version published before the current one. 回滚。"""
+    _wing(request)
+    result: dict[str, Any] = await request.app.state.engine.execute(
+        RollbackIvrFlow(flow_id), actor=admin, client=client_address(request)
+    )
+    return result
