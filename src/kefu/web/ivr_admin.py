@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.adapters.channels.webchat.gateway import ChatHub
+from kefu.adapters.ivr.files import parse_flow_text
 from kefu.config import Settings
 from kefu.domain.errors import KefuError
 from kefu.service import Command
@@ -37,7 +38,6 @@ from kefu.web.i18n import page_templates, refusal
 
 __all__ = ["IvrAdminPages"]
 
-MAX_SOURCE = 200_000
 NOTICES = frozenset({"saved", "published", "rolled_back"})
 
 
@@ -157,7 +157,7 @@ class IvrAdminPages:
 
     async def draft(self, request: Request, flow_id: str) -> Response:
         def make(text: str) -> Command:
-            return SaveIvrDraft(flow_id, _parse(text), text)
+            return SaveIvrDraft(flow_id, parse_flow_text(text), text)
 
         return await self._act(request, flow_id, make, "saved", keep_source=True)
 
@@ -166,22 +166,6 @@ class IvrAdminPages:
 
     async def rollback(self, request: Request, flow_id: str) -> Response:
         return await self._act(request, flow_id, lambda _t: RollbackIvrFlow(flow_id), "rolled_back")
-
-
-def _parse(text: str) -> dict[str, Any]:
-    from kefu.domain.ivr import InvalidFlow
-
-    if not text.strip() or len(text) > MAX_SOURCE:
-        raise InvalidFlow("the draft is empty or too long 草稿为空或过长", field="source")
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InvalidFlow(f"bad YAML{where} YAML 格式错误", field="source") from exc
-    if not isinstance(data, dict):
-        raise InvalidFlow("a flow is a mapping at the top 流程须为映射", field="source")
-    return data
 
 
 def _pick(detail: dict[str, Any] | None, version: int) -> tuple[dict[str, Any] | None, str]:

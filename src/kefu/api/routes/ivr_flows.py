@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from kefu.adapters.ivr.files import parse_flow_text
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import RequireAdmin, client_address
 from kefu.domain.errors import NotFound
-from kefu.domain.ivr import InvalidFlow
+from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.service.ivr import (
     IvrWing,
     PublishIvrFlow,
@@ -23,16 +23,15 @@ from kefu.service.ivr import (
     flow_list,
 )
 
-__all__ = ["DraftBody", "PublishBody", "parse_flow_text", "router"]
+__all__ = ["DraftBody", "PublishBody", "router"]
 
 router = APIRouter(prefix="/ivr/flows", tags=["ivr"])
-_MAX_SOURCE = 200_000
 
 
 class DraftBody(BaseModel):
     """The draft's text: a flow in YAML (or JSON, a subset of YAML)."""
 
-    source: str = Field(min_length=1, max_length=_MAX_SOURCE)
+    source: str = Field(min_length=1, max_length=MAX_FLOW_TEXT)
 
 
 class PublishBody(BaseModel):
@@ -41,26 +40,12 @@ class PublishBody(BaseModel):
     version: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
-def parse_flow_text(source: str) -> dict[str, Any]:
-    """The mapping a flow's YAML text holds; bad syntax or another shape → InvalidFlow."""
-    try:
-        data = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "bad syntax"
-        raise InvalidFlow(f"bad YAML{where}: {problem} YAML 格式错误", field="source") from exc
-    except RecursionError as exc:
-        raise InvalidFlow("the YAML nests too deep YAML 嵌套过深", field="source") from exc
-    if not isinstance(data, dict):
-        raise InvalidFlow("a flow is a mapping at the top 流程须为映射", field="source")
-    return data
-
-
 def _wing(request: Request) -> IvrWing:
     wing: IvrWing | None = getattr(request.app.state, "ivr", None)
     if wing is None:
-        raise NotFound("the IVR is not configured 未配置自助语音", entity="ivr")
+        raise NotFound(
+            "the IVR is not configured", text_key="error.ivr_not_configured", entity="ivr"
+        )
     return wing
 
 

@@ -27,7 +27,10 @@ from kefu.domain.ivr.flow import (
 )
 from kefu.domain.ivr.matching import DEFAULT_AGENT_KEYWORDS
 
-__all__ = ["NODE_KINDS", "flow_to_dict", "parse_flow"]
+__all__ = ["MAX_FLOW_TEXT", "NODE_KINDS", "flow_to_dict", "parse_flow"]
+
+MAX_FLOW_TEXT = 200_000
+"""Characters of a flow's text (YAML or JSON) accepted from an editor or the API."""
 
 _MISSING = object()
 

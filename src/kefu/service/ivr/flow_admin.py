@@ -19,6 +19,7 @@ from typing import Any
 
 from kefu.domain.ivr import FlowCatalog, InvalidFlow, UnknownFlowVersion, flow_to_dict, parse_flow
 from kefu.domain.ivr.flow import Flow
+from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.domain.ivr.lint import LintIssue, lint
 from kefu.service.channels.ports import ChannelRecord
 from kefu.service.ports import UnitOfWork
@@ -40,7 +41,6 @@ __all__ = [
 FLOW_STREAM = "ivr_flow"
 Log = Callable[[float, str, str, str, dict[str, Any]], None]
 _MAX_FLOW_ID = 64
-_MAX_SOURCE = 200_000  # characters of a draft's text kept for the editor
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +125,17 @@ class IvrFlowDesk:
         named = data.setdefault("flow", flow_id)
         if named != flow_id:
             raise InvalidFlow(
-                f"the flow is named {str(named)[:64]!r}, not {flow_id!r} 流程名称不符",
+                f"the flow is named {str(named)[:64]!r}, not {flow_id!r}",
+                text_key="error.flow_misnamed",
                 field="flow",
+                named=str(named)[:64],
+                flow_id=flow_id,
             )
         data.setdefault("version", 1)
         flow = parse_flow(data)  # refuses a malformed flow before anything changes
         self._seed(flow_id)
         saved = self.catalog.save_draft(flow)
-        source = cmd.source[:_MAX_SOURCE]
+        source = cmd.source[:MAX_FLOW_TEXT]
         self._record(tx, flow_id, "saved", saved.version, flow=flow_to_dict(saved), source=source)
         self._known[flow_id].sources[saved.version] = source
         tx.audit("ivr_flow.save", "ivr_flow", flow_id, None, None, {"version": saved.version})
@@ -143,14 +146,19 @@ class IvrFlowDesk:
         h = self.catalog.history(flow_id)  # unknown flow: 404
         number = h.draft if cmd.version is None else cmd.version
         if number is None:
-            raise UnknownFlowVersion(f"flow {flow_id!r} has no draft 没有草稿", flow_id=flow_id)
+            raise UnknownFlowVersion(
+                f"flow {flow_id!r} has no draft", text_key="error.flow_no_draft", flow_id=flow_id
+            )
         flow = self.catalog.get(flow_id, number)
         errors = [i for i in lint(flow) if i.severity == "error"]
         if errors:
             raise InvalidFlow(
-                f"version {number} of {flow_id!r} has lint errors 流程检查未通过: "
+                f"version {number} of {flow_id!r} has lint errors: "
                 + "; ".join(i.message for i in errors[:5]),
+                text_key="error.flow_lint",
                 field="flow",
+                version=number,
+                flow_id=flow_id,
                 issues=[issue_dict(i) for i in errors],
             )
         before = h.published
@@ -174,7 +182,9 @@ class IvrFlowDesk:
         earlier = [v for v, _ in h.publications if v != before]
         if not earlier:
             raise UnknownFlowVersion(
-                f"flow {flow_id!r} has no earlier version 没有更早的版本", flow_id=flow_id
+                f"flow {flow_id!r} has no earlier version",
+                text_key="error.flow_no_earlier",
+                flow_id=flow_id,
             )
         self._seed(flow_id)
         flow = self.catalog.rollback(flow_id, tx.now)
@@ -268,7 +278,9 @@ class IvrFlowDesk:
 
 def _flow_id(flow_id: str) -> str:
     if not flow_id or len(flow_id) > _MAX_FLOW_ID:
-        raise InvalidFlow("a flow id has 1 to 64 characters 流程标识为 1-64 个字符", field="flow")
+        raise InvalidFlow(
+            "a flow id has 1 to 64 characters", text_key="error.flow_id_length", field="flow"
+        )
     return flow_id
 
 
