@@ -203,3 +203,37 @@ def test_given_a_case_when_a_task_goes_to_the_back_office_then_a_work_item_is_qu
     hidden = c.post(f"{V1}/cases/{case_id}/tasks", json={"queue_id": "loans", "task": "x"},
                     headers=_as(cases, "lead-bj"))  # fmt: skip
     assert hidden.status_code == 404
+
+
+def test_given_complaints_of_two_months_when_reported_then_by_root_cause_of_the_month(
+    cases: Api,
+) -> None:
+    """Three complaints in November 2023 at sh (two resolved for one cause, one open) and one
+    at bj; the lead of sh sees its own three, grouped by cause, and none in December."""
+    c = cases.client
+    lead = _as(cases, "lead")
+    made = []
+    for site in ("sh", "sh", "sh", "bj"):
+        body = {"case_type": "complaint", "title": "投诉", "site_id": site}
+        made.append(c.post(f"{V1}/cases", json=body).json()["case_id"])
+    cases.clock.set(cases.clock.now() + 7200)
+    for case_id in made[:2]:
+        resolve = {"to": "resolved", "reason": "已处理", "root_cause": "系统故障",
+                   "resolution": "修复并补偿"}  # fmt: skip
+        answer = c.post(f"{V1}/cases/{case_id}/transitions", json=resolve)
+        assert answer.status_code == 200, answer.text
+    month = "2023-11"  # the manual clock starts at 2023-11-14 in Shanghai
+    report = c.get(f"{V1}/cases/reports/complaints?month={month}", headers=lead).json()
+    assert report["total"] == 3
+    rows = {r["root_cause"]: r for r in report["by_root_cause"]}
+    assert (rows["系统故障"]["count"], rows["系统故障"]["resolved"]) == (2, 2)
+    assert rows["系统故障"]["mean_business_hours"] is not None
+    assert (rows[None]["count"], rows[None]["resolved"]) == (1, 0)
+    everyone = c.get(f"{V1}/cases/reports/complaints?month={month}").json()
+    assert everyone["total"] == 4
+    later = c.get(f"{V1}/cases/reports/complaints?month=2023-12", headers=lead).json()
+    assert later["total"] == 0
+    bad = c.get(f"{V1}/cases/reports/complaints?month=2023-13", headers=lead)
+    assert bad.status_code == 422 and bad.json()["message"]
+    other = c.get(f"{V1}/cases/reports/complaints?month={month}&site_id=bj", headers=lead)
+    assert other.status_code == 404

@@ -38,6 +38,7 @@ from kefu.service.cases import (
     UpdateCase,
     case_public,
     check_case,
+    complaints_report,
     customer_timeline,
     list_cases,
 )
@@ -160,6 +161,29 @@ async def search_cases(
 
     found = await wing.engine.query(look)
     return {"cases": [CaseSummary.model_validate(c).model_dump() for c in found]}
+
+
+@router.get("/reports/complaints", responses=ERRORS)
+async def complaints(
+    user: Reader,
+    wing: Wing,
+    month: Annotated[str, Query(min_length=7, max_length=7, examples=["2026-03"])],
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Complaints opened in ``month`` (the site's time zone), by root cause, with their mean
+    resolution time in business hours and SLA breaches. 月度投诉报表（按根本原因）。"""
+
+    def look(engine: RoutingEngine) -> dict[str, Any]:
+        if site_id is not None:
+            security.check_site(engine, user, site_id)
+
+        def zone_of(site: str) -> str:
+            found = engine.sites.get(site)
+            return found.timezone if found is not None else "UTC"
+
+        return complaints_report(wing.store, user, month, engine.now(), zone_of, site_id=site_id)
+
+    return await wing.engine.query(look)
 
 
 @router.get("/{case_id}", responses=ERRORS)

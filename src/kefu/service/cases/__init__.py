@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.views import (
         LIST_LIMIT,
@@ -51,6 +52,7 @@ __all__ = [
     "UpdateCase",
     "case_public",
     "check_case",
+    "complaints_report",
     "customer_timeline",
     "list_cases",
 ]
@@ -66,6 +68,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_POLICY": ".catalog",
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
+            "complaints_report": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
