@@ -93,6 +93,10 @@ class CaseStore:
             self._due[case_id] = due
             heapq.heappush(self._timers, (due, case_id))
 
+    def disarm(self, case_id: str) -> None:
+        """No SLA timer for the case until it changes again."""
+        self._due.pop(case_id, None)
+
     def _index(self, event: cev.CaseEvent) -> None:
         if isinstance(event, cev.CaseLinked) and event.kind == "work_item":
             self.work_items[event.target_id] = event.case_id

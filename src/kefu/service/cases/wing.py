@@ -21,7 +21,7 @@ from typing import Any
 
 from kefu.domain.calendar import BusinessCalendar
 from kefu.domain.cases import Case, CaseState, CaseType, SlaClock, SlaPolicy
-from kefu.domain.errors import UnknownContact, UnknownQueue, ValidationError
+from kefu.domain.errors import KefuError, UnknownContact, UnknownQueue, ValidationError
 from kefu.domain.model import Channel, ContactState
 from kefu.service.cases.catalog import DEFAULT_POLICY, DEFAULT_TYPES, site_calendar
 from kefu.service.cases.commands import (
@@ -257,6 +257,7 @@ class CaseWing:
             return
         decision = self.store.decision(cmd.case_id, tx.now)
         notices: list[Notice] = []
+        stuck = False
         try:
             for action in decision.actions:
                 case = book.case(cmd.case_id)
@@ -267,8 +268,17 @@ class CaseWing:
                 if book.case(cmd.case_id).priority != case.priority:
                     self._raise_work(tx, cmd.case_id)
                 notices.append((cmd.case_id, action.clock.value, action.action.value, action.to))
+        except KefuError:
+            # A step that cannot be taken would fall due again at once, for ever: the case
+            # waits for its next change instead.
+            log.exception("an SLA step of case %s cannot be taken", cmd.case_id)
+            stuck = True
         finally:
             self.store.sync(tx.now)
+        if stuck:
+            self.store.disarm(cmd.case_id)
+        else:
+            self.store.rearm(cmd.case_id, tx.now)  # the next step, even when none was due
         for notice in notices:
             tx.then(lambda n=notice: self._tell(n))  # type: ignore[misc]
 
