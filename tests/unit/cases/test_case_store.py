@@ -53,7 +53,8 @@ def test_given_any_commands_when_the_log_is_loaded_then_the_same_cases_and_timer
                 kind = ("inquiry", "mortgage")[n % 2]
                 fields = {"amount": 1} if kind == "mortgage" else {}
                 book.new_case(case_id, kind, now, site_id="sh", title="t", by="a",
-                              value_tier=n % 3, fields=fields)  # fmt: skip
+                              value_tier=n % 3, fields=fields, customer_id=f"cus-{n % 2}",
+                              owner=("agent", f"a{n}"))  # fmt: skip
             elif op == "move":
                 dept = "loans" if state is CaseState.WAITING_ON_DEPARTMENT else None
                 book.move(case_id, state, now, by="a", reason="r", department=dept)
@@ -62,7 +63,7 @@ def test_given_any_commands_when_the_log_is_loaded_then_the_same_cases_and_timer
             elif op == "respond":
                 book.respond(case_id, now, by="a", channel="sms")
             elif op == "assign":
-                book.assign(case_id, ("team", "backoffice"), now, by="a")
+                book.assign(case_id, ("team", f"team{state.value[:4]}"), now, by="a")
             else:
                 for action in store.decision(case_id, now).actions:
                     book.escalate(case_id, action.clock.value, action.step,
@@ -75,6 +76,14 @@ def test_given_any_commands_when_the_log_is_loaded_then_the_same_cases_and_timer
     again.load(records)
     again.reconcile(None, now)  # type: ignore[arg-type]
     assert again.book.cases == store.book.cases
+    assert (again.by_customer, again.by_owner, again.rank) == (
+        store.by_customer, store.by_owner, store.rank,
+    )  # fmt: skip
+    assert again.by_state == store.by_state
+    for case in store.book.cases.values():
+        assert case.case_id in store.by_state[case.state.value]
+        assert case.case_id in store.by_owner[case.owner_id or ""]
+        assert case.case_id in store.by_customer[case.customer_id or ""]
     # Timers armed earlier may fall due before ``now`` where the reloaded store arms them at
     # ``now``: the same cases are due by now, and the same instant comes next.
     due = sorted(cmd.case_id for cmd in store.due(now))

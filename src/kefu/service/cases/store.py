@@ -20,7 +20,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kefu.domain.calendar import BusinessCalendar
-from kefu.domain.cases import CaseBook, CaseState, CaseType, SlaDecision, SlaPolicy, evaluate
+from kefu.domain.cases import (
+    Case,
+    CaseBook,
+    CaseState,
+    CaseType,
+    SlaClock,
+    SlaDecision,
+    SlaPolicy,
+    clock_status,
+    evaluate,
+)
 from kefu.domain.cases import events as cev
 from kefu.domain.routing import Router
 from kefu.service.cases.commands import CaseSlaDue
@@ -58,6 +68,16 @@ class CaseStore:
         self._timers: list[tuple[float, str]] = []
         self.work_items: dict[str, str] = {}
         """Work-item contact id → its case id."""
+        self.by_customer: dict[str, set[str]] = {}
+        """Customer id (as recorded on the case) → its case ids (for lists)."""
+        self.by_owner: dict[str, set[str]] = {}
+        """Owner (agent or team) id → the case ids it owns now."""
+        self.rank: dict[str, int] = {}
+        """Case id → its opening order (0, 1, ...)."""
+        self.by_state: dict[str, set[str]] = {}
+        """State value → the case ids in it now."""
+        self._owner_of: dict[str, str] = {}
+        self._resolution: dict[str, tuple[Case, float | None, float | None]] = {}
 
     # -- changes ------------------------------------------------------------------------
     def sync(self, now: float) -> None:
@@ -80,10 +100,33 @@ class CaseStore:
         case = self.book.case(case_id)
         return evaluate(case, self.calendar_of(case.site_id), self.policy, now)
 
+    def resolution_due(self, case: Case) -> tuple[float | None, float | None]:
+        """The resolution clock's deadline and the instant it stopped (``None`` while it
+        runs), cached until the case changes: neither depends on the hour it is read (a
+        case's clocks are costly to compute, and lists show many)."""
+        hit = self._resolution.get(case.case_id)
+        if hit is not None and hit[0] is case:  # each event makes a new Case
+            return hit[1], hit[2]
+        targets = self.policy.targets_for(case.case_type, case.value_tier)
+        due = stopped = None
+        if targets is not None:
+            status = clock_status(
+                case,
+                self.calendar_of(case.site_id),
+                SlaClock.RESOLUTION,
+                targets.resolution_s,
+                case.updated_at,
+            )
+            due, stopped = status.due_at, status.stopped_at
+        self._resolution[case.case_id] = (case, due, stopped)
+        return due, stopped
+
     def rearm(self, case_id: str, now: float) -> None:
         case = self.book.cases.get(case_id)
         due: float | None = None
-        if case is not None and case.state is not CaseState.CLOSED:
+        # Resolved and closed cases have stopped clocks: no step can fall due (and the
+        # clocks of the many done cases are not computed at every restart).
+        if case is not None and case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
             decision = self.decision(case_id, now)
             due = now if decision.actions else decision.next_due
         if due is None:
@@ -98,7 +141,24 @@ class CaseStore:
         self._due.pop(case_id, None)
 
     def _index(self, event: cev.CaseEvent) -> None:
-        if isinstance(event, cev.CaseLinked) and event.kind == "work_item":
+        if isinstance(event, cev.CaseOpened):
+            self.rank[event.case_id] = len(self.rank)
+            self.by_state.setdefault(CaseState.NEW.value, set()).add(event.case_id)
+            if event.customer_id is not None:
+                self.by_customer.setdefault(event.customer_id, set()).add(event.case_id)
+            if event.owner_id is not None:
+                self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
+                self._owner_of[event.case_id] = event.owner_id
+        elif isinstance(event, cev.CaseAssigned):
+            before = self._owner_of.get(event.case_id)
+            if before is not None:
+                self.by_owner.get(before, set()).discard(event.case_id)
+            self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
+            self._owner_of[event.case_id] = event.owner_id
+        elif isinstance(event, cev.CaseStateChanged):
+            self.by_state.get(event.from_state, set()).discard(event.case_id)
+            self.by_state.setdefault(event.to_state, set()).add(event.case_id)
+        elif isinstance(event, cev.CaseLinked) and event.kind == "work_item":
             self.work_items[event.target_id] = event.case_id
 
     # -- the state part -----------------------------------------------------------------
@@ -111,7 +171,9 @@ class CaseStore:
         self.book = CaseBook.replay(self.types, events)
         self.book.log = list(events)
         self._logged = len(events)
-        self.work_items = {}
+        self.work_items, self.by_customer, self.by_owner, self.rank = {}, {}, {}, {}
+        self.by_state = {}
+        self._owner_of = {}
         for event in events:
             self._index(event)
         self._due, self._timers = {}, []

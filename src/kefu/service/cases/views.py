@@ -110,19 +110,32 @@ def list_cases(
     """Cases the caller sees, newest first, filtered (``owner`` is an agent or team id;
     ``customer_ids`` the merged ids of ``customer_id``, matched too)."""
     wanted_customers = {customer_id, *customer_ids} if customer_id is not None else None
+    cases = store.book.cases
+    candidates: Iterable[str]
+    if wanted_customers is not None or owner is not None or state is not None:
+        # An index narrows the scan; newest first by opening order.
+        sets: list[set[str]] = []
+        if wanted_customers is not None:
+            sets.append(set().union(*(store.by_customer.get(c, set()) for c in wanted_customers)))
+        if owner is not None:
+            sets.append(store.by_owner.get(owner, set()))
+        if state is not None:
+            sets.append(store.by_state.get(state, set()))
+        picked = set.intersection(*sorted(sets, key=len)) if len(sets) > 1 else set(sets[0])
+        candidates = sorted(picked, key=store.rank.__getitem__, reverse=True)
+    else:
+        candidates = reversed(cases.keys())
+    visible = user.visibility
     out: list[dict[str, Any]] = []
-    for case in reversed(list(store.book.cases.values())):
-        if not sees_site(user, case.site_id):
+    for case_id in candidates:
+        case = cases[case_id]
+        if not visible.site(case.site_id):
             continue
         if state is not None and case.state.value != state:
             continue
         if open_only and case.state in (CaseState.RESOLVED, CaseState.CLOSED):
             continue
         if case_type is not None and case.case_type != case_type:
-            continue
-        if wanted_customers is not None and case.customer_id not in wanted_customers:
-            continue
-        if owner is not None and case.owner_id != owner:
             continue
         if site_id is not None and case.site_id != site_id:
             continue
@@ -134,10 +147,8 @@ def list_cases(
 
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
     """A case's line in a list: state, owner and the resolution clock."""
-    resolution = next(
-        (s for s in store.decision(case.case_id, now).clocks if s.clock.value == "resolution"),
-        None,
-    )
+    due, stopped = store.resolution_due(case)
+    breached = due is not None and due < (stopped if stopped is not None else now)
     return {
         "case_id": case.case_id,
         "case_type": case.case_type,
@@ -150,8 +161,8 @@ def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
         "owner_id": case.owner_id,
         "opened_at": case.opened_at,
         "updated_at": case.updated_at,
-        "due_at": None if resolution is None else resolution.due_at,
-        "breached": False if resolution is None else resolution.breached,
+        "due_at": due,
+        "breached": breached,
     }
 
 
