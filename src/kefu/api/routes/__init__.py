@@ -23,16 +23,13 @@ from kefu.api.routes._common import AUTH_ERRORS
 __all__ = ["API_PREFIX", "AUTH_ERRORS", "api_routers", "health"]
 
 API_PREFIX = "/api/v1"
-api_routers: tuple[APIRouter, ...] = (
-    *(
-        module.router
-        # The busiest first: FastAPI tries an app's routers in order, one after the other.
-        for module in (
-            *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-            *(users, audit, me),
-        )
-    ),
-    *(cases.router, cases.timeline_router),
+api_routers: tuple[APIRouter, ...] = tuple(
+    module.router
+    # The busiest first: FastAPI tries an app's routers in order, one after the other.
+    for module in (
+        *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
+        *(users, audit, me, cases),
+    )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one
 rather than through one ``/api/v1`` router: FastAPI matches a request again at every level

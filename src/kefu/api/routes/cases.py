@@ -45,10 +45,10 @@ from kefu.service.cases import (
 from kefu.service.channels import ChannelState, check_customer
 from kefu.service.security import Principal, Scope
 
-__all__ = ["router", "timeline_router"]
+__all__ = ["router"]
 
-router = APIRouter(prefix="/cases", tags=["cases"])
-timeline_router = APIRouter(prefix="/customers", tags=["customers"])
+# No prefix: the customer's timeline lives under /customers beside the cases.
+router = APIRouter(tags=["cases"])
 
 
 async def _wing(request: Request) -> CaseWing:
@@ -79,7 +79,7 @@ async def _act(wing: CaseWing, user: Principal, case_id: str, *commands: Any) ->
     return await wing.engine.query(lambda _e: _view(wing, case_id))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post("/cases", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def open_case(body: CaseCreate, user: Reader, wing: Wing, response: Response) -> CasePublic:
     """Open a case for a customer of the caller's sites, or from a contact it sees.
     为客户或从一次联系创建工单。"""
@@ -119,7 +119,7 @@ async def open_case(body: CaseCreate, user: Reader, wing: Wing, response: Respon
     return await wing.engine.query(lambda _e: _view(wing, case.case_id))
 
 
-@router.get("", responses=ERRORS)
+@router.get("/cases", responses=ERRORS)
 async def search_cases(
     user: Reader,
     wing: Wing,
@@ -163,7 +163,7 @@ async def search_cases(
     return {"cases": [CaseSummary.model_validate(c).model_dump() for c in found]}
 
 
-@router.get("/reports/complaints", responses=ERRORS)
+@router.get("/cases/reports/complaints", responses=ERRORS)
 async def complaints(
     user: Reader,
     wing: Wing,
@@ -186,7 +186,7 @@ async def complaints(
     return await wing.engine.query(look)
 
 
-@router.get("/{case_id}", responses=ERRORS)
+@router.get("/cases/{case_id}", responses=ERRORS)
 async def get_case(case_id: str, user: Reader, wing: Wing) -> CasePublic:
     """One case with its notes, links, history and SLA clocks. 工单详情。"""
 
@@ -198,7 +198,7 @@ async def get_case(case_id: str, user: Reader, wing: Wing) -> CasePublic:
     return await wing.engine.query(look)
 
 
-@router.patch("/{case_id}", responses=ERRORS)
+@router.patch("/cases/{case_id}", responses=ERRORS)
 async def update_case(case_id: str, body: CaseUpdate, user: Reader, wing: Wing) -> CasePublic:
     """Change fields, type, value tier or priority; give it an owner; involve a department.
     修改工单。"""
@@ -231,7 +231,7 @@ async def update_case(case_id: str, body: CaseUpdate, user: Reader, wing: Wing) 
     return await _act(wing, user, case_id, *commands)
 
 
-@router.post("/{case_id}/transitions", responses=ERRORS)
+@router.post("/cases/{case_id}/transitions", responses=ERRORS)
 async def move_case(case_id: str, body: CaseTransition, user: Reader, wing: Wing) -> CasePublic:
     """Move the case to another state (a reason is needed for all but ``open``; resolving
     a complaint needs a root cause and a resolution). 变更工单状态。"""
@@ -247,7 +247,7 @@ async def move_case(case_id: str, body: CaseTransition, user: Reader, wing: Wing
     return await _act(wing, user, case_id, command)
 
 
-@router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post("/cases/{case_id}/notes", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def add_note(case_id: str, body: CaseNoteCreate, user: Reader, wing: Wing) -> CasePublic:
     """A note (internal by default; otherwise an answer to the customer). 添加备注。"""
     command = AddCaseNote(
@@ -256,7 +256,7 @@ async def add_note(case_id: str, body: CaseNoteCreate, user: Reader, wing: Wing)
     return await _act(wing, user, case_id, command)
 
 
-@router.post("/{case_id}/tasks", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post("/cases/{case_id}/tasks", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def route_task(
     case_id: str, body: CaseTaskCreate, user: Reader, wing: Wing
 ) -> dict[str, Any]:
@@ -276,7 +276,7 @@ async def route_task(
     return {"contact_id": view["contact_id"], "queue_id": body.queue_id, "case_id": case_id}
 
 
-@timeline_router.get("/{customer_id}/timeline", responses=ERRORS)
+@router.get("/customers/{customer_id}/timeline", tags=["customers"], responses=ERRORS)
 async def timeline(
     customer_id: str,
     user: Reader,
