@@ -173,6 +173,12 @@ def test_given_a_customer_when_cases_are_opened_then_the_timeline_joins_contacts
     assert (
         ("contact", "sms") in kinds and ("case", "new") in kinds and ("note", "已核对账单") in kinds
     )
+    task = c.post(f"{V1}/cases/{case_id}/tasks", json={"queue_id": "loans", "task": "核对账单"},
+                  headers=lead)  # fmt: skip
+    assert task.status_code == 201, task.text
+    story = c.get(f"{V1}/customers/{li}/timeline", headers=lead).json()["items"]
+    work = [i for i in story if i["kind"] == "contact" and i["channel"] == "workitem"]
+    assert [(i["contact_id"], i["case_id"]) for i in work] == [(task.json()["contact_id"], case_id)]
     assert c.get(f"{V1}/customers/{han}/timeline", headers=lead).status_code == 404
     refused = c.post(
         f"{V1}/cases",

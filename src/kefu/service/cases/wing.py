@@ -21,6 +21,7 @@ from typing import Any
 
 from kefu.domain.calendar import BusinessCalendar
 from kefu.domain.cases import Case, CaseState, CaseType, SlaClock, SlaPolicy
+from kefu.domain.customers import ContactRef
 from kefu.domain.errors import KefuError, UnknownContact, UnknownQueue, ValidationError
 from kefu.domain.model import Channel, ContactState
 from kefu.service.cases.catalog import DEFAULT_POLICY, DEFAULT_TYPES, site_calendar
@@ -244,6 +245,10 @@ class CaseWing:
             )
         )
         contact_id = str(view["contact_id"])
+        if case.customer_id is not None:
+            # On the customer's timeline, and seen by the back-office agent who takes it.
+            ref = ContactRef(contact_id, Channel.WORKITEM.value, tx.now, summary=attributes["task"])
+            self.state.directory.record_contact(case.customer_id, ref, at=tx.now)
         try:
             book.link(case.case_id, "work_item", contact_id, tx.now, by=cmd.by, channel="workitem")
         finally:
