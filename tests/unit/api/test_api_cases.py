@@ -177,6 +177,8 @@ def test_given_a_customer_when_cases_are_opened_then_the_timeline_joins_contacts
                   headers=lead)  # fmt: skip
     assert task.status_code == 201, task.text
     story = c.get(f"{V1}/customers/{li}/timeline", headers=lead).json()["items"]
+    reads = c.get(f"{V1}/audit", params={"action": "customer.read", "actor": "lead"}).json()
+    assert li in {e["target_id"] for e in reads["items"]}
     work = [i for i in story if i["kind"] == "contact" and i["channel"] == "workitem"]
     assert [(i["contact_id"], i["case_id"]) for i in work] == [(task.json()["contact_id"], case_id)]
     assert c.get(f"{V1}/customers/{han}/timeline", headers=lead).status_code == 404

@@ -42,7 +42,7 @@ from kefu.service.cases import (
     customer_timeline,
     list_cases,
 )
-from kefu.service.channels import ChannelState, check_customer
+from kefu.service.channels import ChannelState, check_customer, customer_read
 from kefu.service.security import Principal, Scope
 
 __all__ = ["router"]
@@ -281,10 +281,12 @@ async def timeline(
     customer_id: str,
     user: Reader,
     wing: Wing,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Everything of the customer, newest first: contacts on every channel (with the IVR
-    path), cases and their state changes, notes. 客户360°时间线。"""
+    path), cases and their state changes, notes; the read is audited like the customer
+    panel's. 客户360°时间线。"""
     chan: ChannelState = wing.state
 
     def look(engine: RoutingEngine) -> dict[str, Any]:
@@ -293,7 +295,11 @@ async def timeline(
         visible = [i for i in items if i["kind"] == "contact" or _sees(wing, user, i)]
         return {"customer_id": live, "items": visible}
 
-    return await wing.engine.query(look)
+    found = await wing.engine.query(look)
+    client = request.client.host if request.client else None
+    read = customer_read(user, found["customer_id"], at=wing.engine.now(), client=client)
+    await wing.engine.store([read])  # a read of the customer's record, audited as such
+    return found
 
 
 def _sees(wing: CaseWing, user: Principal, item: dict[str, Any]) -> bool:
