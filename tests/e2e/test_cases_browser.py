@@ -1,7 +1,8 @@
 """The case panel of the agent desktop in a real browser against the running demo: an
 agent takes a chat, opens a complaint from it, adds a note, sees the customer's timeline
-(the chat, the case, the note), and resolves and closes it with a root cause; the panel
-switches to Chinese."""
+(the chat, the case, the note); a task of the case is pushed to the agent as a back-office
+work item, which shows its case; the agent resolves and closes it with a root cause; the
+panel switches to Chinese."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from browser_helpers import ARTIFACTS, Demo, launch_chromium, require_chromium
 from desktop_helpers import PASSWORD, add_agent, admin_api
@@ -57,7 +59,10 @@ def test_given_a_chat_when_the_agent_opens_a_complaint_then_notes_it_and_closes_
         body = {"queue_id": "e2e-cases", "site_id": "demo", "channel": "chat",
                 "skills": {"e2e": 1}, "aht_s": 120, "name": "投诉 Complaints"}  # fmt: skip
         assert api.post("/queues", json=body).status_code == 201
-        add_agent(api, "e2e.case", "周芷若", skills={"e2e": 5}, capacity={"chat": 2})
+        back = {"queue_id": "e2e-back", "site_id": "demo", "channel": "workitem",
+                "skills": {"e2e": 1}, "aht_s": 600, "name": "后台 Back office"}  # fmt: skip
+        assert api.post("/queues", json=back).status_code == 201
+        add_agent(api, "e2e.case", "周芷若", skills={"e2e": 5}, capacity={"chat": 2, "workitem": 1})
     problems: list[str] = []
     with sync_playwright() as playwright:
         contexts: list[BrowserContext] = []
@@ -98,6 +103,24 @@ def test_given_a_chat_when_the_agent_opens_a_complaint_then_notes_it_and_closes_
             desk.locator("#case-timeline li.tl-note", has_text="已向客户致歉").wait_for()
             assert desk.locator("#case-timeline li.tl-contact").count() >= 1
             assert desk.locator("#case-timeline li.tl-case").count() >= 1
+            # The back office: a task of the case is pushed to the agent as a work item;
+            # taking it shows its case.
+            case_id = desk.inner_text("#case-head").split(" ")[0].lstrip("#")
+            token = demo.issue_token("admin", "read", "contacts:write")
+            task = {"queue_id": "e2e-back", "task": "核实理财经理服务记录"}
+            routed = httpx.post(
+                f"{demo.base}/api/v1/cases/{case_id}/tasks",
+                json=task,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=15,
+            )
+            assert routed.status_code == 201, routed.text
+            desk.locator(".offer").wait_for()
+            desk.click(".offer .accept")
+            desk.click("#contacts li:has-text('Back office')")
+            desk.wait_for_selector("#contacts li.selected:has-text('Back office')")
+            desk.wait_for_selector(f"#case-head:has-text('#{case_id}')")
+            desk.locator("#case-timeline li.tl-contact", has_text="Work item").wait_for()
             # A complaint needs its root cause: without it the reason is shown, nothing closes.
             desk.fill("#case-resolution", "支行经理已道歉并培训")
             desk.click("#case-close button[type=submit]")

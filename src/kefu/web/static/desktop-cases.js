@@ -1,5 +1,6 @@
 // kefu agent desktop: the cases of the customer shown (open one from the current
-// conversation, read it, add a note, resolve and close it) and the customer's timeline
+// conversation, read it, add a note, resolve and close it; a back-office work item shows
+// its case when selected) and the customer's timeline
 // across channels (contacts with their IVR path, cases and their state changes, notes),
 // through /api/v1/cases and /api/v1/customers/{id}/timeline. Kept apart from desktop.js,
 // which re-renders the customer panel on every push: these forms keep what is typed.
@@ -42,7 +43,7 @@ kefuI18n.load("cases").then(function (I18N) {
   }
   function renderCase(c) {
     shownCase = c; caseId = c.case_id;
-    $("case-view").classList.remove("hidden");
+    $("cases").classList.remove("hidden"); $("case-view").classList.remove("hidden");
     $("case-head").textContent = `#${c.case_id} · ${t("type." + c.case_type)} · ${c.title} · ${t("state." + c.state)}`;
     $("case-head").dataset.state = c.state;
     const res = (c.sla || []).find((s) => s.clock === "resolution");
@@ -100,10 +101,13 @@ kefuI18n.load("cases").then(function (I18N) {
   }
   function shown() {
     const id = $("customer").dataset.customer || "";
-    $("cases").classList.toggle("hidden", !id);
+    $("cases").classList.toggle("hidden", !id && !shownCase);
     if (id === customer) return;
-    customer = id; caseId = null; shownCase = null;
-    $("case-view").classList.add("hidden");
+    customer = id;
+    if (!(shownCase && shownCase.customer_id === id)) {  // a work item's case stays
+      caseId = null; shownCase = null;
+      $("case-view").classList.add("hidden");
+    }
     $("case-list").replaceChildren(); $("case-timeline").replaceChildren();
     refresh();
   }
@@ -140,6 +144,19 @@ kefuI18n.load("cases").then(function (I18N) {
       $("case-resolution").value = ""; $("case-root").value = ""; showError(""); refresh();
     } catch (e) { showError(e.message); }
   });
+  // A back-office work item names its case: selecting it shows that case.
+  let lastContact = "";
+  async function picked() {
+    const contact = currentContact();
+    if (!contact || contact === lastContact) return;
+    lastContact = contact;
+    try {
+      const view = await call("GET", `/contacts/${encodeURIComponent(contact)}`);
+      const linked = (view.attributes || {}).case_id;
+      if (linked && contact === currentContact()) show(linked);
+    } catch (e) { /* the contact left the desk meanwhile */ }
+  }
+  new MutationObserver(picked).observe($("contacts"), { subtree: true, attributes: true, attributeFilter: ["class"], childList: true });
   new MutationObserver(label).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   new MutationObserver(shown).observe($("customer"), { attributes: true, attributeFilter: ["data-customer"] });
   label(); shown();
