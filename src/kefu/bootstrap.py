@@ -29,6 +29,7 @@ from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
+from kefu.service.cases import CaseWing
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
@@ -50,6 +51,7 @@ __all__ = [
     "build_platform",
     "build_simulation",
     "build_test",
+    "case_wing",
     "channel_wing",
     "ivr_wing",
     "routing_engine",
@@ -73,6 +75,7 @@ class Platform:
     channel_site: ChannelSite | None = None
     channel_server: ChannelServer | None = None
     ivr: IvrWing | None = None
+    cases: CaseWing | None = None
 
 
 def routing_engine(uow_factory: UnitOfWorkFactory, clock: Clock, **options: Any) -> RoutingEngine:
@@ -122,6 +125,16 @@ def ivr_wing(
     return wing
 
 
+def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
+    """Cases over ``channels`` (``options`` go to :class:`CaseWing`): their commands'
+    handlers join the engine's table, the case book the engine's transaction (with its SLA
+    timers)."""
+    wing = CaseWing(channels, **options)
+    channels.engine.handlers.include(wing.handlers())
+    channels.engine.attach(wing.store)
+    return wing
+
+
 def build_platform(
     settings: Settings,
     *,
@@ -159,6 +172,7 @@ def build_platform(
     adapters = channel_server(settings, channels, uow_factory, attachments)
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
+    cases = case_wing(channels)
     app = create_app(
         settings,
         engine,
@@ -174,6 +188,7 @@ def build_platform(
     platform = Platform(engine, app, clock, scheduler, uow_factory, security)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
+    platform.cases = app.state.cases = cases
     return platform
 
 

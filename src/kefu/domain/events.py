@@ -24,6 +24,7 @@ __all__ = [
     "ContactHeld",
     "ContactOverflowed",
     "ContactQueued",
+    "ContactReprioritized",
     "ContactResumed",
     "ContactTransferred",
     "Event",
@@ -124,6 +125,15 @@ class ContactQueued(Event):
 
 
 _SET_CONTACT_QUEUED = _slot_setters(ContactQueued)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactReprioritized(Event):
+    """A waiting contact's priority changed (a case's SLA escalation raised its work item);
+    it keeps its SL deadline and arrival order."""
+
+    contact_id: str
+    priority: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +346,7 @@ _TYPES: dict[str, type[Event]] = {
         AgentStateChanged,
         AgentStatePending,
         ContactQueued,
+        ContactReprioritized,
         ContactOverflowed,
         OfferCreated,
         OfferAccepted,

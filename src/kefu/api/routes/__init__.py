@@ -7,6 +7,7 @@ from kefu.api.routes import (
     agents,
     audit,
     branch,
+    cases,
     contacts,
     customers,
     desktop,
@@ -28,7 +29,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me, ivr_flows),
+        *(users, audit, me, ivr_flows, cases),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

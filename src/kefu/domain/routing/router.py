@@ -281,6 +281,16 @@ class Router(Dispatcher):
         if agent is not None:
             self._after_release(agent)
 
+    def reprioritize(self, contact_id: str, priority: int, now: float) -> None:
+        """Give a waiting contact a new ``priority``; it keeps its value tier, SL deadline
+        and arrival order (a case's escalation raising its back-office work item)."""
+        contact = self._contact(contact_id)
+        self._require(contact, (QUEUED,), "reprioritized")
+        self._clock(now)
+        self._require(contact, (QUEUED,), "reprioritized")
+        if contact.priority != priority:
+            self._emit(ev.ContactReprioritized(self.time, contact_id, priority))
+
     def request_callback(self, contact_id: str, now: float, number: str | None = None) -> None:
         """Virtual hold: the customer hangs up and keeps its place in line; at the front the
         contact is offered as a callback."""

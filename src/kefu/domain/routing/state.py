@@ -64,6 +64,7 @@ class RoutingState(AgentIndex):
             ev.AgentStatePending: self._on_agent_state_pending,
             ev.ContactQueued: self._on_contact_queued,
             ev.ContactOverflowed: self._on_contact_overflowed,
+            ev.ContactReprioritized: self._on_contact_reprioritized,
             ev.OfferCreated: self._on_offer_created,
             ev.OfferAccepted: self._on_offer_accepted,
             ev.OfferRejected: self._on_offer_returned,
@@ -213,6 +214,16 @@ class RoutingState(AgentIndex):
         self._wait(contact, queue.buckets[0])
         if queue.spec.overflow:
             self._arm_overflow(contact)
+
+    def _on_contact_reprioritized(self, e: ev.ContactReprioritized) -> None:
+        contact = self.contacts[e.contact_id]
+        bucket = contact.bucket
+        self._leave_bucket(contact)
+        contact.priority = e.priority
+        key = contact.key
+        contact.key = (key[0], -e.priority, key[2], key[3])
+        if bucket is not None:
+            self._wait(contact, bucket)
 
     def _on_contact_overflowed(self, e: ev.ContactOverflowed) -> None:
         contact = self.contacts[e.contact_id]

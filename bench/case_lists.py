@@ -1,0 +1,159 @@
+"""Case list queries over many cases: p50/p99 of the queries ``GET /api/v1/cases`` runs under
+the engine's lock (:func:`kefu.service.cases.list_cases`), on a case store loaded from a
+generated log of N cases (default 1,000,000; issue #15 asks p99 < 50 ms).
+
+The log: 4 sites, 200,000 customers (5 cases each), 500 agents owning them, the four
+default case types, states spread over the transition table (about 1 in 1,000 reopened).
+The store is loaded as a restart loads it (:meth:`CaseStore.load`); the HTTP layer is not
+measured. Prints one line per query and writes bench/results/case-lists-<date>.json with the
+machine and its load (the machine is shared: absolute figures move with the load).
+
+    PYTHONPATH=src python bench/case_lists.py [--cases 1000000] [--repeat 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kefu.domain.calendar import BusinessCalendar
+from kefu.domain.cases import CaseBook, CaseState
+from kefu.domain.cases.events import case_event_to_dict
+from kefu.service.cases import DEFAULT_POLICY, DEFAULT_TYPES, CaseStore, list_cases
+from kefu.service.channels import ChannelRecord
+from kefu.service.security import Principal, Role
+
+ROOT = Path(__file__).resolve().parent.parent
+START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+SITES = ("sh", "bj", "gz", "cd")
+CALENDAR = BusinessCalendar.weekdays("Asia/Shanghai", "09:00-18:00")
+PATHS: tuple[tuple[tuple[CaseState, dict[str, str]], ...], ...] = (
+    (),
+    ((CaseState.OPEN, {}),),
+    ((CaseState.OPEN, {}), (CaseState.WAITING_ON_CUSTOMER, {"reason": "材料"})),
+    ((CaseState.WAITING_ON_DEPARTMENT, {"reason": "审批", "department": "loans"}),),
+    ((CaseState.RESOLVED, {"reason": "ok", "root_cause": "系统", "resolution": "修复"}),),
+    (
+        (CaseState.RESOLVED, {"reason": "ok", "root_cause": "流程", "resolution": "说明"}),
+        (CaseState.CLOSED, {"reason": "确认"}),
+    ),
+)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_at_start": os.getloadavg(),
+        "note": "shared machine (2 cores, several concurrent users): figures move with the load",
+    }
+
+
+def build(n: int, seed: int = 15) -> CaseStore:
+    rng = random.Random(seed)
+    book = CaseBook(DEFAULT_TYPES)
+    types = [t.type_id for t in DEFAULT_TYPES]
+    at = START
+    for i in range(n):
+        at += 30.0
+        case_id = str(i + 1)
+        kind = types[i % len(types)]
+        book.new_case(
+            case_id, kind, at, site_id=rng.choice(SITES), title=f"工单 {i}", by="bench",
+            customer_id=f"cus-{rng.randrange(n // 5 or 1)}", value_tier=rng.choice((0, 0, 0, 1, 2)),
+            owner=("agent", f"a{rng.randrange(500)}"),
+        )  # fmt: skip
+        for state, extra in PATHS[rng.randrange(len(PATHS))]:
+            book.move(case_id, state, at, by="bench", **extra)
+        if rng.random() < 0.001 and book.case(case_id).state is CaseState.RESOLVED:
+            book.move(case_id, CaseState.REOPENED, at, by="bench", reason="客户再次来电")
+    records = [
+        ChannelRecord(k, e.at, "case", type(e).__name__, e.case_id, case_event_to_dict(e))
+        for k, e in enumerate(book.log, 1)
+    ]
+    store = CaseStore(lambda *_: None, DEFAULT_TYPES, DEFAULT_POLICY, lambda _site: CALENDAR)
+    store.load(records)
+    return store
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {
+        "p50_ms": round(times[len(times) // 2], 3),
+        "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 3),
+        "max_ms": round(times[-1], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    record: dict[str, Any] = {
+        "benchmark": "case-lists",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "args": vars(args),
+    }
+    t0 = time.perf_counter()
+    store = build(args.cases)
+    record["load_s"] = round(time.perf_counter() - t0, 1)
+    record["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(f"{args.cases:,} cases built and loaded in {record['load_s']} s")
+    now = START + args.cases * 30.0 + 3600
+    admin = Principal("u0", "root", Role.ADMIN, frozenset())
+    lead = Principal("u1", "lead", Role.SUPERVISOR, frozenset({"sh"}))
+    rng = random.Random(7)
+    customers = list(store.by_customer)
+    queries: dict[str, Callable[[], Any]] = {
+        "newest 50 (admin)": lambda: list_cases(store, admin, now),
+        "newest 50 of one site (supervisor)": lambda: list_cases(store, lead, now),
+        "one customer's cases": lambda: list_cases(
+            store, lead, now, customer_id=rng.choice(customers)
+        ),
+        "my cases (owner), open": lambda: list_cases(
+            store, admin, now, owner=f"a{rng.randrange(500)}", open_only=True
+        ),
+        "open complaints of one site": lambda: list_cases(
+            store, lead, now, case_type="complaint", open_only=True
+        ),
+        "reopened (rare, by the state index)": lambda: list_cases(
+            store, admin, now, state="reopened"
+        ),
+        "500 open faults of one site": lambda: list_cases(
+            store, lead, now, case_type="fault", state=None, open_only=True, limit=500
+        ),
+    }
+    record["queries"] = {}
+    for name, query in queries.items():
+        figures = timed(query, args.repeat)
+        record["queries"][name] = figures
+        print(f"case list, {name}, {args.cases:,} cases: p50 {figures['p50_ms']} ms, "
+              f"p99 {figures['p99_ms']} ms")  # fmt: skip
+    record["machine"]["loadavg_at_end"] = os.getloadavg()
+    if not args.no_write:
+        out = ROOT / "bench" / "results" / f"case-lists-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+        out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"written {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The case wing: cases tracked to resolution across contacts, channels and back-office
+departments, with business-time SLA clocks on the engine's timers and case tasks routed as
+``workitem`` contacts; the customer's timeline across channels.
+
+Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
+service import the names below, not the modules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kefu.service._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from kefu.service.cases.catalog import DEFAULT_POLICY, DEFAULT_TYPES
+    from kefu.service.cases.commands import (
+        AddCaseNote,
+        AssignCase,
+        CaseSlaDue,
+        LinkToCase,
+        MoveCase,
+        OpenCase,
+        RouteCaseTask,
+        UpdateCase,
+    )
+    from kefu.service.cases.reports import complaints_report
+    from kefu.service.cases.store import CaseStore
+    from kefu.service.cases.views import (
+        LIST_LIMIT,
+        case_public,
+        check_case,
+        customer_timeline,
+        list_cases,
+    )
+    from kefu.service.cases.wing import CaseWing, Notice
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_TYPES",
+    "LIST_LIMIT",
+    "AddCaseNote",
+    "AssignCase",
+    "CaseSlaDue",
+    "CaseStore",
+    "CaseWing",
+    "LinkToCase",
+    "MoveCase",
+    "Notice",
+    "OpenCase",
+    "RouteCaseTask",
+    "UpdateCase",
+    "case_public",
+    "check_case",
+    "complaints_report",
+    "customer_timeline",
+    "list_cases",
+]
+
+_COMMANDS = (
+    "AddCaseNote AssignCase CaseSlaDue LinkToCase MoveCase OpenCase RouteCaseTask UpdateCase"
+)
+
+if not TYPE_CHECKING:  # for mypy, the names are the imports above
+    __getattr__ = lazy_names(
+        __name__,
+        {
+            "DEFAULT_POLICY": ".catalog",
+            "DEFAULT_TYPES": ".catalog",
+            "CaseStore": ".store",
+            "complaints_report": ".reports",
+            "CaseWing": ".wing",
+            "Notice": ".wing",
+            **dict.fromkeys(_COMMANDS.split(), ".commands"),
+            **dict.fromkeys(
+                ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),
+                ".views",
+            ),
+        },
+    )

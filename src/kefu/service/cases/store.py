@@ -1,0 +1,204 @@
+"""The cases of the center as a part of the engine's transaction, with their SLA timers.
+
+Every case event (:mod:`kefu.domain.cases.events`) is stored as a record of the ``case``
+stream of the channel log (:meth:`~kefu.service.channels.state.ChannelState.log`, one
+``seq`` with conversations and customers), in the transaction of the command that made it.
+Loading replays them into a :class:`~kefu.domain.cases.CaseBook`, so a restart restores
+every case, its notes, links, escalations and clocks.
+
+The SLA clocks run on the engine's scheduler: for each case not closed the part keeps the
+instant its next escalation step falls due (:func:`kefu.domain.cases.evaluate` on the site's
+business calendar), and :meth:`due` returns a :class:`~kefu.service.cases.commands.CaseSlaDue`
+for it. Times are seconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kefu.domain.calendar import BusinessCalendar
+from kefu.domain.cases import (
+    Case,
+    CaseBook,
+    CaseState,
+    CaseType,
+    SlaClock,
+    SlaDecision,
+    SlaPolicy,
+    clock_status,
+    evaluate,
+)
+from kefu.domain.cases import events as cev
+from kefu.domain.routing import Router
+from kefu.service.cases.commands import CaseSlaDue
+from kefu.service.channels.ports import ChannelRecord
+from kefu.service.ports import UnitOfWork
+
+__all__ = ["STREAM", "CaseStore"]
+
+log = logging.getLogger(__name__)
+STREAM = "case"
+Log = Callable[[float, str, str, str, dict[str, Any]], None]
+CalendarOf = Callable[[str], BusinessCalendar]
+
+
+class CaseStore:
+    """The case book, logged through ``log`` (the channel state's); ``calendar_of`` gives a
+    site's business calendar, ``policy`` the SLA targets and escalation steps."""
+
+    def __init__(
+        self,
+        log_record: Log,
+        types: Iterable[CaseType],
+        policy: SlaPolicy,
+        calendar_of: CalendarOf,
+    ) -> None:
+        self._log = log_record
+        self.types = tuple(types)
+        self.policy = policy
+        self.calendar_of = calendar_of
+        self.book = CaseBook(self.types)
+        self._logged = 0
+        self._due: dict[str, float] = {}
+        # (due, case id) of every timer armed; an entry whose case has another due since
+        # (or none) is stale and skipped.
+        self._timers: list[tuple[float, str]] = []
+        self.work_items: dict[str, str] = {}
+        """Work-item contact id → its case id."""
+        self.by_customer: dict[str, set[str]] = {}
+        """Customer id (as recorded on the case) → its case ids (for lists)."""
+        self.by_owner: dict[str, set[str]] = {}
+        """Owner (agent or team) id → the case ids it owns now."""
+        self.rank: dict[str, int] = {}
+        """Case id → its opening order (0, 1, ...)."""
+        self.by_state: dict[str, set[str]] = {}
+        """State value → the case ids in it now."""
+        self._owner_of: dict[str, str] = {}
+        self._resolution: dict[str, tuple[Case, float | None, float | None]] = {}
+
+    # -- changes ------------------------------------------------------------------------
+    def sync(self, now: float) -> None:
+        """Log the book's events made since the last call and re-arm the touched cases'
+        SLA timers at ``now`` (s). Called by every handler, also when it failed half-way,
+        so memory and log never disagree."""
+        new = self.book.log[self._logged :]
+        self._logged = len(self.book.log)
+        touched: dict[str, None] = {}
+        for event in new:
+            data = cev.case_event_to_dict(event)
+            self._log(event.at, STREAM, data["type"], event.case_id, data)
+            self._index(event)
+            touched[event.case_id] = None
+        for case_id in touched:
+            self.rearm(case_id, now)
+
+    def decision(self, case_id: str, now: float) -> SlaDecision:
+        """The SLA decision of the case at ``now`` on its site's calendar."""
+        case = self.book.case(case_id)
+        return evaluate(case, self.calendar_of(case.site_id), self.policy, now)
+
+    def resolution_due(self, case: Case) -> tuple[float | None, float | None]:
+        """The resolution clock's deadline and the instant it stopped (``None`` while it
+        runs), cached until the case changes: neither depends on the hour it is read (a
+        case's clocks are costly to compute, and lists show many)."""
+        hit = self._resolution.get(case.case_id)
+        if hit is not None and hit[0] is case:  # each event makes a new Case
+            return hit[1], hit[2]
+        targets = self.policy.targets_for(case.case_type, case.value_tier)
+        due = stopped = None
+        if targets is not None:
+            status = clock_status(
+                case,
+                self.calendar_of(case.site_id),
+                SlaClock.RESOLUTION,
+                targets.resolution_s,
+                case.updated_at,
+            )
+            due, stopped = status.due_at, status.stopped_at
+        self._resolution[case.case_id] = (case, due, stopped)
+        return due, stopped
+
+    def rearm(self, case_id: str, now: float) -> None:
+        case = self.book.cases.get(case_id)
+        due: float | None = None
+        # Resolved and closed cases have stopped clocks: no step can fall due (and the
+        # clocks of the many done cases are not computed at every restart).
+        if case is not None and case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
+            decision = self.decision(case_id, now)
+            due = now if decision.actions else decision.next_due
+        if due is None:
+            self._due.pop(case_id, None)
+            return
+        if self._due.get(case_id) != due:
+            self._due[case_id] = due
+            heapq.heappush(self._timers, (due, case_id))
+
+    def disarm(self, case_id: str) -> None:
+        """No SLA timer for the case until it changes again."""
+        self._due.pop(case_id, None)
+
+    def _index(self, event: cev.CaseEvent) -> None:
+        if isinstance(event, cev.CaseOpened):
+            self.rank[event.case_id] = len(self.rank)
+            self.by_state.setdefault(CaseState.NEW.value, set()).add(event.case_id)
+            if event.customer_id is not None:
+                self.by_customer.setdefault(event.customer_id, set()).add(event.case_id)
+            if event.owner_id is not None:
+                self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
+                self._owner_of[event.case_id] = event.owner_id
+        elif isinstance(event, cev.CaseAssigned):
+            before = self._owner_of.get(event.case_id)
+            if before is not None:
+                self.by_owner.get(before, set()).discard(event.case_id)
+            self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
+            self._owner_of[event.case_id] = event.owner_id
+        elif isinstance(event, cev.CaseStateChanged):
+            self.by_state.get(event.from_state, set()).discard(event.case_id)
+            self.by_state.setdefault(event.to_state, set()).add(event.case_id)
+        elif isinstance(event, cev.CaseLinked) and event.kind == "work_item":
+            self.work_items[event.target_id] = event.case_id
+
+    # -- the state part -----------------------------------------------------------------
+    def fetch(self, uow: UnitOfWork) -> list[ChannelRecord]:
+        return [r for r in uow.channels.read() if r.stream == STREAM]
+
+    def load(self, records: Iterable[ChannelRecord]) -> None:
+        """Rebuild the book from its records (timers are armed by :meth:`reconcile`)."""
+        events = [cev.case_event_from_dict(r.data) for r in records]
+        self.book = CaseBook.replay(self.types, events)
+        self.book.log = list(events)
+        self._logged = len(events)
+        self.work_items, self.by_customer, self.by_owner, self.rank = {}, {}, {}, {}
+        self.by_state = {}
+        self._owner_of = {}
+        for event in events:
+            self._index(event)
+        self._due, self._timers = {}, []
+
+    def reconcile(self, router: Router, now: float) -> None:
+        del router
+        for case_id in self.book.cases:
+            self.rearm(case_id, now)
+
+    def take_writes(self) -> list[Callable[[UnitOfWork], None]]:
+        return []  # the records go with the channel log's (one seq orders both)
+
+    # -- timers -------------------------------------------------------------------------
+    def next_due(self) -> float | None:
+        timers = self._timers
+        while timers and self._due.get(timers[0][1]) != timers[0][0]:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
+    def due(self, now: float) -> list[Any]:
+        out: list[Any] = []
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            due, case_id = heapq.heappop(timers)
+            if self._due.get(case_id) == due:
+                del self._due[case_id]
+                out.append(CaseSlaDue(case_id))
+        return out
