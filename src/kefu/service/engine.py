@@ -40,6 +40,7 @@ from kefu.service.ports import (
     UnitOfWorkFactory,
 )
 from kefu.service.security.access import Principal
+from kefu.service.snapshots import Snapshot, Snapshotter, dump_router, fingerprint
 from kefu.service.transaction import HandlerTable, Transaction
 from kefu.service.writer import Batch, GroupWriter, Write
 
@@ -69,6 +70,8 @@ class RoutingEngine:
         scheduler: Scheduler | None = None,
         config: RouterConfig | None = None,
         new_id: Callable[[], str] | None = None,
+        snapshots: Snapshotter | None = None,
+        fence: Write | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -90,6 +93,12 @@ class RoutingEngine:
         self.handlers = handlers
         self._parts: list[StatePart] = []
         self._timed: list[TimedPart] = []
+        self.snapshots = snapshots
+        """Where the router's snapshots go and come from (``None``: replay the whole log)."""
+        self.fence = fence
+        """Run first in every stored batch; raises when this node may no longer write."""
+        self.ready = False
+        """Started, with the state rebuilt from the store, and not broken since."""
 
     def attach(self, part: StatePart) -> None:
         """Keep ``part`` beside the router: loaded, staged and rebuilt with it. Attached
@@ -107,18 +116,21 @@ class RoutingEngine:
         self._lock = asyncio.Lock()
         async with self._lock:
             await self._load()
-            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed)
+            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed, self.fence)
             self._writer.start()
             self.started = True
             self._rearm()
+            self.ready = True
 
     async def stop(self) -> None:
         """Store what is staged, disarm the timer and stop."""
         if self.scheduler is not None:
             self.scheduler.wake_at(None)
+        if self.snapshots is not None:
+            await self.snapshots.cancel()
         if self._writer is not None:
             await self._writer.stop()
-        self.started = False
+        self.started = self.ready = False
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive each committed batch of events; returns the function that unsubscribes."""
@@ -238,6 +250,28 @@ class RoutingEngine:
         except Exception as exc:
             raise ServiceUnavailable("the store cannot be read", cause=str(exc)) from exc
 
+    async def snapshot(self) -> Snapshot | None:
+        """Snapshot the router now and store it (``None``: no snapshot store, or the state
+        is being rebuilt). Contacts finished long enough ago leave memory first. The
+        state is taken under the lock; its log position is known once the batch holding
+        the last event staged by then is stored."""
+        if self.snapshots is None:
+            return None
+        async with self._locked():
+            if self._broken:
+                return None
+            taken_at = self.now()
+            self.router.forget_finished(taken_at - self.snapshots.policy.retain_finished_s)
+            data = dump_router(self.router)
+            assert self._writer is not None
+            pending, count = self._writer.position()
+            seq = self.last_seq
+        if pending is not None:
+            seq = (await asyncio.shield(pending))[count - 1]
+        snapshot = Snapshot(seq, taken_at, fingerprint(), data)
+        await self.snapshots.save(self.uow_factory, snapshot)
+        return snapshot
+
     # -- internals ---------------------------------------------------------------------
     def _locked(self) -> asyncio.Lock:
         if self._lock is None or not self.started:
@@ -303,6 +337,8 @@ class RoutingEngine:
         if seqs:
             self.last_seq = seqs[-1]
             self._publish([StoredEvent(s, e) for s, e in zip(seqs, batch.events, strict=True)])
+            if self.snapshots is not None and self.snapshots.due(self.last_seq):
+                self.snapshots.schedule(self.snapshot, self.last_seq)
 
     async def _failed(self, exc: BaseException) -> None:
         log.error("could not store a batch of events (%s); rebuilding the router", exc)
@@ -311,6 +347,7 @@ class RoutingEngine:
             # Whatever was staged since was built on the state being rolled back.
             self._writer.fail_open(exc)
             self._broken = True
+            self.ready = False
             try:
                 await self._recover()
             except ServiceUnavailable:
@@ -323,30 +360,49 @@ class RoutingEngine:
         except Exception as exc:
             raise ServiceUnavailable("the store is unavailable", cause=str(exc)) from exc
         self._broken = False
+        self.ready = True
 
     async def _load(self) -> None:
+        snapshots = self.snapshots
+
         def work() -> tuple[
-            list[Site], list[QueueRow], list[StoredEvent], list[StateInterval], list[Any]
+            list[Site],
+            list[QueueRow],
+            Snapshot | None,
+            list[StoredEvent],
+            list[StateInterval],
+            list[Any],
         ]:
             with self.uow_factory() as uow:
+                snapshot = None if snapshots is None else snapshots.latest(uow)
                 return (
                     uow.sites.list(),
                     uow.queues.list(),
-                    list(uow.events.read()),
+                    snapshot,
+                    list(uow.events.read(0 if snapshot is None else snapshot.seq)),
                     uow.intervals.open_intervals(),
                     [part.fetch(uow) for part in self._parts],
                 )
 
-        sites, queues, stored, open_intervals, fetched = await asyncio.to_thread(work)
+        sites, queues, snapshot, stored, open_intervals, fetched = await asyncio.to_thread(work)
         for part, data in zip(self._parts, fetched, strict=True):
             part.load(data)
-        router = Router.replay((s.event for s in stored), self.config)
-        router.drain()  # replay logs what it applies; those events are stored already
+        router = None
+        if snapshot is not None and snapshots is not None:
+            router = snapshots.restore(snapshot, [s.event for s in stored], self.config)
+            if router is None:  # unusable: the whole log then
+                stored = await self.read_store(lambda uow: list(uow.events.read()))
+                snapshot = None
+        if router is None:
+            router = Router.replay((s.event for s in stored), self.config)
+            router.drain()  # replay logs what it applies; those events are stored already
+            if snapshots is not None:
+                snapshots.replayed(len(stored))
         self.router = router
         self.sites = {s.site_id: s for s in sites}
         self.queue_rows = {q.spec.queue_id: q for q in queues}
         self.keys.reset()
-        self.last_seq = stored[-1].seq if stored else 0
+        self.last_seq = stored[-1].seq if stored else (snapshot.seq if snapshot else 0)
         self.intervals = IntervalTracker(open_intervals)
         changes = self.intervals.reconcile(router)
         for part in self._parts:
@@ -358,6 +414,8 @@ class RoutingEngine:
 
     def _write_changes(self, changes: list[IntervalChange], writes: list[Write]) -> None:
         with self.uow_factory() as uow:
+            if self.fence is not None:
+                self.fence(uow)
             if changes:
                 uow.intervals.switch([change.opened for change in changes])
             for write in writes:
