@@ -34,6 +34,7 @@ from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
+from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ def build_platform(
     on_shutdown: tuple[Hook, ...] = (),
     on_closed: tuple[Hook, ...] = (),
     attachments: AttachmentStore | None = None,
+    snapshots: Snapshotter | None = None,
 ) -> Platform:
     """Wire an engine and its app on the given infrastructure; ``on_closed`` hooks run
     after the engine stopped (release the database there). Attachments go to
@@ -148,6 +150,7 @@ def build_platform(
         scheduler=scheduler,
         config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
         new_id=new_id,
+        snapshots=snapshots,
     )
     if isinstance(scheduler, AsyncioScheduler):
         scheduler.bind(engine.tick)
@@ -222,6 +225,7 @@ def build_live(
 
     return build_platform(
         settings,
+        snapshots=sql_snapshotter(settings),
         uow_factory=SqlUnitOfWorkFactory(database),
         clock=clock,
         scheduler=scheduler,
@@ -229,6 +233,14 @@ def build_live(
         on_shutdown=on_shutdown,
         on_closed=(close,),
     )
+
+
+def sql_snapshotter(settings: Settings) -> Snapshotter:
+    """Router snapshots in the SQL store, as often as the settings say."""
+    from kefu.adapters.storage.snapshots import SqlSnapshots
+
+    policy = SnapshotPolicy(settings.snapshot_every, settings.retain_finished_s)
+    return Snapshotter(SqlSnapshots(), policy)
 
 
 def build_test(

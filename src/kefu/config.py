@@ -203,6 +203,17 @@ class Settings(BaseSettings):
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None
 
+    # -- past one process (snapshots, operations, leadership) ---------------------------
+    snapshot_every: Annotated[
+        int, Field(ge=0, description="stored events between two router snapshots; 0: none")
+    ] = 50_000
+    retain_finished_s: Annotated[
+        float, Field(ge=0, description="finished contacts stay in memory for, s")
+    ] = 86_400.0
+    json_logs: Annotated[
+        bool, Field(description="log JSON lines with the request id instead of text")
+    ] = False
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env not in LOCAL_ENVS and not self.secret_key_set:
