@@ -172,11 +172,21 @@ def build_platform(
     )
     wallboard.mount_static(app)
     app.state.wallboard = wallboard
+    app.state.metrics = _metrics(engine)
     site.install(app, adapters)
     platform = Platform(engine, app, clock, scheduler, uow_factory, security)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
     return platform
+
+
+def _metrics(engine: RoutingEngine) -> Any:
+    """The Prometheus metrics of ``engine``, counting from now on."""
+    from kefu.adapters.metrics import EngineMetrics
+
+    metrics = EngineMetrics(engine)
+    metrics.start()
+    return metrics
 
 
 def _ivr(settings: Settings, channels: ChannelService) -> IvrWing:

@@ -113,6 +113,8 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
         "level": log_level.upper(),
         "propagate": False,
     }
+    if settings.json_logs:
+        _json_logging(logging_config, log_level)
     # uvicorn believes X-Forwarded-For from loopback unless told otherwise: behind no
     # proxy, any local process could then pose as any client address.
     proxies = settings.proxies
@@ -131,6 +133,21 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
         forwarded_allow_ips=proxies or None,
     )
     return uvicorn.Server(config)
+
+
+def _json_logging(config: dict[str, Any], log_level: str) -> None:
+    """``KEFU_JSON_LOGS``: every line a JSON object with the request id (uvicorn's, kefu's
+    and the access log), kefu's own loggers at ``log_level`` too."""
+    formatter = {"()": "kefu.adapters.logs.JsonFormatter"}
+    config["formatters"] = {"default": formatter, "access": dict(formatter)}
+    config.setdefault("filters", {})["request_id"] = {"()": "kefu.adapters.logs.RequestIdFilter"}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["request_id"]
+    config["loggers"]["kefu"] = {
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
+    }
 
 
 def run_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> None:

@@ -99,6 +99,8 @@ class RoutingEngine:
         """Run first in every stored batch; raises when this node may no longer write."""
         self.ready = False
         """Started, with the state rebuilt from the store, and not broken since."""
+        self.batch_observers: list[Callable[[float, int], None]] = []
+        """Told each committed batch's store time (s) and its number of events."""
 
     def attach(self, part: StatePart) -> None:
         """Keep ``part`` beside the router: loaded, staged and rebuilt with it. Attached
@@ -333,6 +335,8 @@ class RoutingEngine:
             ) from exc
 
     def _committed(self, batch: Batch, seqs: list[int]) -> None:
+        for observe in self.batch_observers:
+            observe(batch.stored_s, len(seqs))
         self.keys.committed(tag for tag in batch.tags if isinstance(tag, IdempotencyRecord))
         if seqs:
             self.last_seq = seqs[-1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,7 +32,7 @@ Write = Callable[[UnitOfWork], None]
 class Batch:
     """Events and writes to store in one transaction; ``done`` resolves to their seqs."""
 
-    __slots__ = ("changes", "done", "events", "tags", "writes")
+    __slots__ = ("changes", "done", "events", "stored_s", "tags", "writes")
 
     def __init__(self) -> None:
         self.events: list[ev.Event] = []
@@ -39,6 +40,8 @@ class Batch:
         self.writes: list[Write] = []
         self.changes: list[IntervalChange] = []
         self.done: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self.stored_s = 0.0
+        """Seconds the store took to write and commit it."""
 
     def store(self, uow: UnitOfWork, fence: Write | None = None) -> list[int]:
         if fence is not None:  # first: refuses the whole batch if leadership was lost
@@ -147,7 +150,9 @@ class GroupWriter:
                 self.open = None
                 try:
                     loop = asyncio.get_running_loop()
+                    began = time.perf_counter()
                     seqs = await loop.run_in_executor(self._thread, self._store, batch)
+                    batch.stored_s = time.perf_counter() - began
                 except Exception as exc:
                     self.inflight = None
                     await self.failed(exc)
