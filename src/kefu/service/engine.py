@@ -26,7 +26,7 @@ from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
 from kefu.service.commands import Command
 from kefu.service.engine_state import StatePart, TimedPart
-from kefu.service.errors import ServiceUnavailable
+from kefu.service.errors import NotLeader, ServiceUnavailable
 from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalChange, IntervalTracker
 from kefu.service.ports import (
@@ -99,6 +99,8 @@ class RoutingEngine:
         """Run first in every stored batch; raises when this node may no longer write."""
         self.ready = False
         """Started, with the state rebuilt from the store, and not broken since."""
+        self.fenced = False
+        """The store refused a write of this node's leadership epoch: it acts no more."""
         self.batch_observers: list[Callable[[float, int], None]] = []
         """Told each committed batch's store time (s) and its number of events."""
 
@@ -276,6 +278,8 @@ class RoutingEngine:
 
     # -- internals ---------------------------------------------------------------------
     def _locked(self) -> asyncio.Lock:
+        if self.fenced:
+            raise NotLeader("this node no longer leads its routing domain")
         if self._lock is None or not self.started:
             raise ServiceUnavailable("the routing engine is not started")
         return self._lock
@@ -352,6 +356,12 @@ class RoutingEngine:
             self._writer.fail_open(exc)
             self._broken = True
             self.ready = False
+            if isinstance(exc, NotLeader):
+                # A newer leader writes now: this node must not act on its state again
+                # (a standby is started afresh from the store).
+                self.fenced = True
+                log.error("leadership lost: a newer epoch is in the store; no more commands")
+                return
             try:
                 await self._recover()
             except ServiceUnavailable:
