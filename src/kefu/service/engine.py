@@ -9,7 +9,10 @@ worker thread so the event loop stays responsive; the command is acknowledged, i
 published and its effects run (``tx.then``) only once that transaction committed. If a
 write fails, the router and the parts are rebuilt from the store and every command staged
 since fails too, so memory never runs ahead of the store for long. On start the router is
-rebuilt with :meth:`Router.replay` from the stored log, and the parts from theirs.
+rebuilt from the newest snapshot and the log's tail (:mod:`kefu.service.snapshots`; the
+whole log without one), and the parts from theirs. With a ``fence`` (a routing domain's
+leadership) every batch first checks the leader's epoch in the store; once refused, the
+engine acts no more (:class:`~kefu.service.errors.NotLeader`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
 from kefu.service.commands import Command
+from kefu.service.engine_load import load
 from kefu.service.engine_state import StatePart, TimedPart
 from kefu.service.errors import NotLeader, ServiceUnavailable
 from kefu.service.idempotency import KeyLedger, KeyProbe
@@ -34,7 +38,6 @@ from kefu.service.ports import (
     QueueRow,
     Scheduler,
     Site,
-    StateInterval,
     StoredEvent,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -377,47 +380,15 @@ class RoutingEngine:
         self.ready = True
 
     async def _load(self) -> None:
-        snapshots = self.snapshots
-
-        def work() -> tuple[
-            list[Site],
-            list[QueueRow],
-            Snapshot | None,
-            list[StoredEvent],
-            list[StateInterval],
-            list[Any],
-        ]:
-            with self.uow_factory() as uow:
-                snapshot = None if snapshots is None else snapshots.latest(uow)
-                return (
-                    uow.sites.list(),
-                    uow.queues.list(),
-                    snapshot,
-                    list(uow.events.read(0 if snapshot is None else snapshot.seq)),
-                    uow.intervals.open_intervals(),
-                    [part.fetch(uow) for part in self._parts],
-                )
-
-        sites, queues, snapshot, stored, open_intervals, fetched = await asyncio.to_thread(work)
-        for part, data in zip(self._parts, fetched, strict=True):
+        loaded = await load(self.uow_factory, self.config, self._parts, self.snapshots)
+        for part, data in zip(self._parts, loaded.fetched, strict=True):
             part.load(data)
-        router = None
-        if snapshot is not None and snapshots is not None:
-            router = snapshots.restore(snapshot, [s.event for s in stored], self.config)
-            if router is None:  # unusable: the whole log then
-                stored = await self.read_store(lambda uow: list(uow.events.read()))
-                snapshot = None
-        if router is None:
-            router = Router.replay((s.event for s in stored), self.config)
-            router.drain()  # replay logs what it applies; those events are stored already
-            if snapshots is not None:
-                snapshots.replayed(len(stored))
-        self.router = router
-        self.sites = {s.site_id: s for s in sites}
-        self.queue_rows = {q.spec.queue_id: q for q in queues}
+        self.router = router = loaded.router
+        self.sites = {s.site_id: s for s in loaded.sites}
+        self.queue_rows = {q.spec.queue_id: q for q in loaded.queues}
         self.keys.reset()
-        self.last_seq = stored[-1].seq if stored else (snapshot.seq if snapshot else 0)
-        self.intervals = IntervalTracker(open_intervals)
+        self.last_seq = loaded.last_seq
+        self.intervals = IntervalTracker(loaded.open_intervals)
         changes = self.intervals.reconcile(router)
         for part in self._parts:
             part.reconcile(router, self.now())
