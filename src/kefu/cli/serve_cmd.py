@@ -172,9 +172,27 @@ def serve(
         help="SQLite file (KEFU_DB_PATH) unless KEFU_DATABASE_URL is set. 数据库文件。",
     ),
     log_level: str = typer.Option("info", help="uvicorn log level. 日志级别。"),
+    role: str = typer.Option(
+        "all",
+        help="all: one process does everything; router: a router node of "
+        "KEFU_ROUTING_DOMAIN (standby until it leads; PostgreSQL and NATS). 角色。",
+    ),
 ) -> None:
     """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""
     settings = load_settings(host=host, port=port, db_path=db_path)
+    if role == "router":
+        from kefu.cli.router_node import router_app
+
+        typer.echo(f"kefu router of 路由域 {settings.routing_domain} on :{settings.port}")
+        run_server(router_app(settings), settings, log_level=log_level)
+        return
+    if role != "all":
+        typer.echo(
+            f"unknown role {role!r}: all or router (the web role is not built yet) "
+            "角色无效：all 或 router",
+            err=True,
+        )
+        raise typer.Exit(2)
     require_secret_key(settings)
     platform = open_platform(settings)
     typer.echo(
