@@ -15,14 +15,16 @@ import typer
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from kefu.bootstrap import Platform
     from kefu.config import Settings
 
 __all__ = ["router_app"]
 
 
-def router_app(settings: Settings) -> FastAPI:
-    """The router node's app: its lifespan runs the node, its routes are the operations
-    endpoints. Exits (SIGTERM to itself) when the node loses the lead."""
+def router_app(settings: Settings, platform: Platform) -> FastAPI:
+    """The router node's app around ``platform``'s engine: its lifespan runs the node, its
+    routes are the operations endpoints. Exits (SIGTERM to itself) when the node loses the
+    lead."""
     import nats
     from fastapi import FastAPI
 
@@ -31,9 +33,7 @@ def router_app(settings: Settings) -> FastAPI:
     from kefu.adapters.metrics import EngineMetrics
     from kefu.adapters.storage import SqlUnitOfWorkFactory
     from kefu.api.routes import ops
-    from kefu.cli.serve_cmd import open_platform
 
-    platform = open_platform(settings)
     uow_factory = platform.uow_factory
     if not isinstance(uow_factory, SqlUnitOfWorkFactory) or (
         uow_factory.engine.dialect.name != "postgresql"

@@ -184,7 +184,7 @@ def serve(
         from kefu.cli.router_node import router_app
 
         typer.echo(f"kefu router of 路由域 {settings.routing_domain} on :{settings.port}")
-        run_server(router_app(settings), settings, log_level=log_level)
+        run_server(router_app(settings, open_platform(settings)), settings, log_level=log_level)
         return
     if role != "all":
         typer.echo(
