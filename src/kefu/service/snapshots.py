@@ -105,7 +105,10 @@ def fingerprint() -> str:
     digest = hashlib.sha256(f"kefu-router-snapshot-{FORMAT}".encode())
     for name in _SOURCES:
         module = importlib.import_module(name)
-        digest.update(Path(module.__file__ or name).read_bytes())
+        try:
+            digest.update(Path(module.__file__ or name).read_bytes())
+        except OSError:  # no source at hand (a frozen build): its version then
+            digest.update(f"{name} {importlib.import_module('kefu').__version__}".encode())
     return digest.hexdigest()[:32]
 
 
