@@ -26,6 +26,7 @@ def request_id() -> str | None:
 
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+_STANDARD.add("color_message")  # uvicorn's copy of the message with terminal colours
 
 
 class RequestIdFilter(logging.Filter):
