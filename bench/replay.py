@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url, upgrade
 from kefu.adapters.storage.snapshots import SqlSnapshots
 from kefu.bootstrap import routing_engine
@@ -121,7 +123,11 @@ async def timed_start(uow_factory: SqlUnitOfWorkFactory, snapshots: bool) -> dic
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     directory = tempfile.mkdtemp(prefix="kefu-replay-")
     url = args.url or sqlite_url(os.path.join(directory, "replay.sqlite3"))
-    database = make_engine(url)
+    schema = f"kefu_bench_replay_{os.getpid()}" if args.url else None
+    if schema is not None:  # a schema of its own, dropped at the end
+        with create_engine(url).begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database = make_engine(url, schema=schema)
     upgrade(database)
     uow_factory = SqlUnitOfWorkFactory(database)
     t0 = time.perf_counter()
@@ -152,6 +158,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from_snapshot = await timed_start(uow_factory, snapshots=True)
     full = await timed_start(uow_factory, snapshots=False)
     database.dispose()
+    if schema is not None:
+        with create_engine(url).begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     return {
         "bench": "replay",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -185,7 +194,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--retain", type=float, default=3_600.0, help="finished kept, s")
     parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument("--url", default=None, help="a database URL (default: a SQLite file)")
+    parser.add_argument(
+        "--url", default=None, help="a PostgreSQL URL (a schema of its own; default: SQLite)"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     result = asyncio.run(run(args))

@@ -134,7 +134,7 @@ class RoutingEngine:
         if self.scheduler is not None:
             self.scheduler.wake_at(None)
         if self.snapshots is not None:
-            await self.snapshots.cancel()
+            await self.snapshots.finish()
         if self._writer is not None:
             await self._writer.stop()
         self.started = self.ready = False

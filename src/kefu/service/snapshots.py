@@ -197,7 +197,7 @@ class Snapshotter:
         self.seq = last_seq
         self._task = asyncio.get_running_loop().create_task(_run(take), name="kefu-snapshot")
 
-    async def cancel(self) -> None:
+    async def finish(self) -> None:
         """Wait for a snapshot being taken (bounded by the store's own timeouts)."""
         task, self._task = self._task, None
         if task is not None:
