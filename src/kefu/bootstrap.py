@@ -35,6 +35,7 @@ from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
+from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ def build_platform(
     on_shutdown: tuple[Hook, ...] = (),
     on_closed: tuple[Hook, ...] = (),
     attachments: AttachmentStore | None = None,
+    snapshots: Snapshotter | None = None,
 ) -> Platform:
     """Wire an engine and its app on the given infrastructure; ``on_closed`` hooks run
     after the engine stopped (release the database there). Attachments go to
@@ -162,6 +164,7 @@ def build_platform(
         scheduler=scheduler,
         config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
         new_id=new_id,
+        snapshots=snapshots,
     )
     if isinstance(scheduler, AsyncioScheduler):
         scheduler.bind(engine.tick)
@@ -184,12 +187,22 @@ def build_platform(
     )
     wallboard.mount_static(app)
     app.state.wallboard = wallboard
+    app.state.metrics = _metrics(engine)
     site.install(app, adapters)
     platform = Platform(engine, app, clock, scheduler, uow_factory, security)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases
     return platform
+
+
+def _metrics(engine: RoutingEngine) -> Any:
+    """The Prometheus metrics of ``engine``, counting from now on."""
+    from kefu.adapters.metrics import EngineMetrics
+
+    metrics = EngineMetrics(engine)
+    metrics.start()
+    return metrics
 
 
 def _ivr(settings: Settings, channels: ChannelService) -> IvrWing:
@@ -238,6 +251,7 @@ def build_live(
 
     return build_platform(
         settings,
+        snapshots=sql_snapshotter(settings),
         uow_factory=SqlUnitOfWorkFactory(database),
         clock=clock,
         scheduler=scheduler,
@@ -245,6 +259,14 @@ def build_live(
         on_shutdown=on_shutdown,
         on_closed=(close,),
     )
+
+
+def sql_snapshotter(settings: Settings) -> Snapshotter:
+    """Router snapshots in the SQL store, as often as the settings say."""
+    from kefu.adapters.storage.snapshots import SqlSnapshots
+
+    policy = SnapshotPolicy(settings.snapshot_every, settings.retain_finished_s)
+    return Snapshotter(SqlSnapshots(), policy)
 
 
 def build_test(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -202,6 +203,26 @@ class Settings(BaseSettings):
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None
+
+    # -- past one process (snapshots, operations, leadership) ---------------------------
+    snapshot_every: Annotated[
+        int, Field(ge=0, description="stored events between two router snapshots; 0: none")
+    ] = 50_000
+    retain_finished_s: Annotated[
+        float, Field(ge=0, description="finished contacts stay in memory for, s")
+    ] = 86_400.0
+    json_logs: Annotated[
+        bool, Field(description="log JSON lines with the request id instead of text")
+    ] = False
+    routing_domain: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="routing domain a router leads")
+    ] = "default"
+    nats_url: Annotated[str, Field(description="NATS server of the cluster's bus")] = (
+        "nats://127.0.0.1:4222"
+    )
+    node_name: str = Field(
+        default_factory=socket.gethostname, description="this node's name in leases"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -13,7 +13,8 @@ from kefu import __version__
 from kefu.api.docs import install_docs
 from kefu.api.errors import install_error_handlers
 from kefu.api.middleware import AccessLog, BodySizeLimit, SecurityHeaders
-from kefu.api.routes import API_PREFIX, AUTH_ERRORS, api_routers, health
+from kefu.api.request_id import RequestId
+from kefu.api.routes import API_PREFIX, AUTH_ERRORS, api_routers, health, ops
 from kefu.config import Settings
 from kefu.service import RoutingEngine
 from kefu.service.security import Security
@@ -99,8 +100,11 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     if settings.access_log:
         app.add_middleware(AccessLog)  # outermost: it times and sees every answer
+    if settings.json_logs:
+        app.add_middleware(RequestId)  # around the access log, which logs the id too
     install_docs(app)
     app.include_router(health.router)
+    app.include_router(ops.router)
     for api_router in api_routers:
         app.include_router(api_router, prefix=API_PREFIX, responses=AUTH_ERRORS)
     for router in routers:

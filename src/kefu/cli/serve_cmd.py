@@ -113,6 +113,8 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
         "level": log_level.upper(),
         "propagate": False,
     }
+    if settings.json_logs:
+        _json_logging(logging_config, log_level)
     # uvicorn believes X-Forwarded-For from loopback unless told otherwise: behind no
     # proxy, any local process could then pose as any client address.
     proxies = settings.proxies
@@ -131,6 +133,21 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
         forwarded_allow_ips=proxies or None,
     )
     return uvicorn.Server(config)
+
+
+def _json_logging(config: dict[str, Any], log_level: str) -> None:
+    """``KEFU_JSON_LOGS``: every line a JSON object with the request id (uvicorn's, kefu's
+    and the access log), kefu's own loggers at ``log_level`` too."""
+    formatter = {"()": "kefu.adapters.logs.JsonFormatter"}
+    config["formatters"] = {"default": formatter, "access": dict(formatter)}
+    config.setdefault("filters", {})["request_id"] = {"()": "kefu.adapters.logs.RequestIdFilter"}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["request_id"]
+    config["loggers"]["kefu"] = {
+        "handlers": ["default"],
+        "level": log_level.upper(),
+        "propagate": False,
+    }
 
 
 def run_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> None:
@@ -155,9 +172,27 @@ def serve(
         help="SQLite file (KEFU_DB_PATH) unless KEFU_DATABASE_URL is set. 数据库文件。",
     ),
     log_level: str = typer.Option("info", help="uvicorn log level. 日志级别。"),
+    role: str = typer.Option(
+        "all",
+        help="all: one process does everything; router: a router node of "
+        "KEFU_ROUTING_DOMAIN (standby until it leads; PostgreSQL and NATS). 角色。",
+    ),
 ) -> None:
     """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""
     settings = load_settings(host=host, port=port, db_path=db_path)
+    if role == "router":
+        from kefu.cli.router_node import router_app
+
+        typer.echo(f"kefu router of 路由域 {settings.routing_domain} on :{settings.port}")
+        run_server(router_app(settings, open_platform(settings)), settings, log_level=log_level)
+        return
+    if role != "all":
+        typer.echo(
+            f"unknown role {role!r}: all or router (the web role is not built yet) "
+            "角色无效：all 或 router",
+            err=True,
+        )
+        raise typer.Exit(2)
     require_secret_key(settings)
     platform = open_platform(settings)
     typer.echo(

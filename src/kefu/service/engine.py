@@ -9,7 +9,10 @@ worker thread so the event loop stays responsive; the command is acknowledged, i
 published and its effects run (``tx.then``) only once that transaction committed. If a
 write fails, the router and the parts are rebuilt from the store and every command staged
 since fails too, so memory never runs ahead of the store for long. On start the router is
-rebuilt with :meth:`Router.replay` from the stored log, and the parts from theirs.
+rebuilt from the newest snapshot and the log's tail (:mod:`kefu.service.snapshots`; the
+whole log without one), and the parts from theirs. With a ``fence`` (a routing domain's
+leadership) every batch first checks the leader's epoch in the store; once refused, the
+engine acts no more (:class:`~kefu.service.errors.NotLeader`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
 from kefu.service.commands import Command
+from kefu.service.engine_load import load
 from kefu.service.engine_state import StatePart, TimedPart
-from kefu.service.errors import ServiceUnavailable
+from kefu.service.errors import NotLeader, ServiceUnavailable
 from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalChange, IntervalTracker
 from kefu.service.ports import (
@@ -34,12 +38,12 @@ from kefu.service.ports import (
     QueueRow,
     Scheduler,
     Site,
-    StateInterval,
     StoredEvent,
     UnitOfWork,
     UnitOfWorkFactory,
 )
 from kefu.service.security.access import Principal
+from kefu.service.snapshots import Snapshot, Snapshotter, dump_router, fingerprint
 from kefu.service.transaction import HandlerTable, Transaction
 from kefu.service.writer import Batch, GroupWriter, Write
 
@@ -69,6 +73,8 @@ class RoutingEngine:
         scheduler: Scheduler | None = None,
         config: RouterConfig | None = None,
         new_id: Callable[[], str] | None = None,
+        snapshots: Snapshotter | None = None,
+        fence: Write | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -90,6 +96,16 @@ class RoutingEngine:
         self.handlers = handlers
         self._parts: list[StatePart] = []
         self._timed: list[TimedPart] = []
+        self.snapshots = snapshots
+        """Where the router's snapshots go and come from (``None``: replay the whole log)."""
+        self.fence = fence
+        """Run first in every stored batch; raises when this node may no longer write."""
+        self.ready = False
+        """Started, with the state rebuilt from the store, and not broken since."""
+        self.fenced = False
+        """The store refused a write of this node's leadership epoch: it acts no more."""
+        self.batch_observers: list[Callable[[float, int], None]] = []
+        """Told each committed batch's store time (s) and its number of events."""
 
     def attach(self, part: StatePart) -> None:
         """Keep ``part`` beside the router: loaded, staged and rebuilt with it. Attached
@@ -107,18 +123,21 @@ class RoutingEngine:
         self._lock = asyncio.Lock()
         async with self._lock:
             await self._load()
-            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed)
+            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed, self.fence)
             self._writer.start()
             self.started = True
             self._rearm()
+            self.ready = True
 
     async def stop(self) -> None:
         """Store what is staged, disarm the timer and stop."""
         if self.scheduler is not None:
             self.scheduler.wake_at(None)
+        if self.snapshots is not None:
+            await self.snapshots.finish()
         if self._writer is not None:
             await self._writer.stop()
-        self.started = False
+        self.started = self.ready = False
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive each committed batch of events; returns the function that unsubscribes."""
@@ -238,8 +257,32 @@ class RoutingEngine:
         except Exception as exc:
             raise ServiceUnavailable("the store cannot be read", cause=str(exc)) from exc
 
+    async def snapshot(self) -> Snapshot | None:
+        """Snapshot the router now and store it (``None``: no snapshot store, or the state
+        is being rebuilt). Contacts finished long enough ago leave memory first. The
+        state is taken under the lock; its log position is known once the batch holding
+        the last event staged by then is stored."""
+        if self.snapshots is None:
+            return None
+        async with self._locked():
+            if self._broken:
+                return None
+            taken_at = self.now()
+            self.router.forget_finished(taken_at - self.snapshots.policy.retain_finished_s)
+            data = dump_router(self.router)
+            assert self._writer is not None
+            pending, count = self._writer.position()
+            seq = self.last_seq
+        if pending is not None:
+            seq = (await asyncio.shield(pending))[count - 1]
+        snapshot = Snapshot(seq, taken_at, fingerprint(), data)
+        await self.snapshots.save(self.uow_factory, snapshot)
+        return snapshot
+
     # -- internals ---------------------------------------------------------------------
     def _locked(self) -> asyncio.Lock:
+        if self.fenced:
+            raise NotLeader("this node no longer leads its routing domain")
         if self._lock is None or not self.started:
             raise ServiceUnavailable("the routing engine is not started")
         return self._lock
@@ -299,10 +342,14 @@ class RoutingEngine:
             ) from exc
 
     def _committed(self, batch: Batch, seqs: list[int]) -> None:
+        for observe in self.batch_observers:
+            observe(batch.stored_s, len(seqs))
         self.keys.committed(tag for tag in batch.tags if isinstance(tag, IdempotencyRecord))
         if seqs:
             self.last_seq = seqs[-1]
             self._publish([StoredEvent(s, e) for s, e in zip(seqs, batch.events, strict=True)])
+            if self.snapshots is not None and self.snapshots.due(self.last_seq):
+                self.snapshots.schedule(self.snapshot, self.last_seq)
 
     async def _failed(self, exc: BaseException) -> None:
         log.error("could not store a batch of events (%s); rebuilding the router", exc)
@@ -311,6 +358,13 @@ class RoutingEngine:
             # Whatever was staged since was built on the state being rolled back.
             self._writer.fail_open(exc)
             self._broken = True
+            self.ready = False
+            if isinstance(exc, NotLeader):
+                # A newer leader writes now: this node must not act on its state again
+                # (a standby is started afresh from the store).
+                self.fenced = True
+                log.error("leadership lost: a newer epoch is in the store; no more commands")
+                return
             try:
                 await self._recover()
             except ServiceUnavailable:
@@ -323,31 +377,18 @@ class RoutingEngine:
         except Exception as exc:
             raise ServiceUnavailable("the store is unavailable", cause=str(exc)) from exc
         self._broken = False
+        self.ready = True
 
     async def _load(self) -> None:
-        def work() -> tuple[
-            list[Site], list[QueueRow], list[StoredEvent], list[StateInterval], list[Any]
-        ]:
-            with self.uow_factory() as uow:
-                return (
-                    uow.sites.list(),
-                    uow.queues.list(),
-                    list(uow.events.read()),
-                    uow.intervals.open_intervals(),
-                    [part.fetch(uow) for part in self._parts],
-                )
-
-        sites, queues, stored, open_intervals, fetched = await asyncio.to_thread(work)
-        for part, data in zip(self._parts, fetched, strict=True):
+        loaded = await load(self.uow_factory, self.config, self._parts, self.snapshots)
+        for part, data in zip(self._parts, loaded.fetched, strict=True):
             part.load(data)
-        router = Router.replay((s.event for s in stored), self.config)
-        router.drain()  # replay logs what it applies; those events are stored already
-        self.router = router
-        self.sites = {s.site_id: s for s in sites}
-        self.queue_rows = {q.spec.queue_id: q for q in queues}
+        self.router = router = loaded.router
+        self.sites = {s.site_id: s for s in loaded.sites}
+        self.queue_rows = {q.spec.queue_id: q for q in loaded.queues}
         self.keys.reset()
-        self.last_seq = stored[-1].seq if stored else 0
-        self.intervals = IntervalTracker(open_intervals)
+        self.last_seq = loaded.last_seq
+        self.intervals = IntervalTracker(loaded.open_intervals)
         changes = self.intervals.reconcile(router)
         for part in self._parts:
             part.reconcile(router, self.now())
@@ -358,6 +399,8 @@ class RoutingEngine:
 
     def _write_changes(self, changes: list[IntervalChange], writes: list[Write]) -> None:
         with self.uow_factory() as uow:
+            if self.fence is not None:
+                self.fence(uow)
             if changes:
                 uow.intervals.switch([change.opened for change in changes])
             for write in writes:

@@ -8,6 +8,7 @@ __all__ = [
     "Forbidden",
     "IdempotencyKeyReused",
     "NotAuthenticated",
+    "NotLeader",
     "ServiceUnavailable",
     "TooManyRequests",
     "UnknownSite",
@@ -38,6 +39,13 @@ class ServiceUnavailable(KefuError):
     """The store could not be written: nothing was acknowledged; retry later."""
 
     error_id = "service_unavailable"
+
+
+class NotLeader(ServiceUnavailable):
+    """This node no longer leads its routing domain (a newer leader's epoch is in the
+    store): nothing it staged since was stored; send the command to the leader."""
+
+    error_id = "not_leader"
 
 
 class NotAuthenticated(KefuError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,7 +32,7 @@ Write = Callable[[UnitOfWork], None]
 class Batch:
     """Events and writes to store in one transaction; ``done`` resolves to their seqs."""
 
-    __slots__ = ("changes", "done", "events", "tags", "writes")
+    __slots__ = ("changes", "done", "events", "stored_s", "tags", "writes")
 
     def __init__(self) -> None:
         self.events: list[ev.Event] = []
@@ -39,8 +40,12 @@ class Batch:
         self.writes: list[Write] = []
         self.changes: list[IntervalChange] = []
         self.done: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self.stored_s = 0.0
+        """Seconds the store took to write and commit it."""
 
-    def store(self, uow: UnitOfWork) -> list[int]:
+    def store(self, uow: UnitOfWork, fence: Write | None = None) -> list[int]:
+        if fence is not None:  # first: refuses the whole batch if leadership was lost
+            fence(uow)
         seqs = uow.events.append(self.events) if self.events else []
         for write in self.writes:  # first: intervals refer to the agents written here
             write(uow)
@@ -59,8 +64,11 @@ class GroupWriter:
         uow_factory: UnitOfWorkFactory,
         committed: Callable[[Batch, list[int]], None],
         failed: Callable[[BaseException], Awaitable[None]],
+        fence: Write | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.fence = fence
+        """Run first in every batch's transaction; raises to refuse it (a leader's epoch)."""
         self.committed = committed
         self.failed = failed
         self.open: Batch | None = None
@@ -117,6 +125,15 @@ class GroupWriter:
             return self.inflight.done
         return None
 
+    def position(self) -> tuple[asyncio.Future[list[int]] | None, int]:
+        """Where the events staged so far end: the future of the batch holding the last
+        one and how many of its events go up to it; ``(None, 0)`` when every staged event
+        is stored already."""
+        for batch in (self.open, self.inflight):
+            if batch is not None and batch.events:
+                return batch.done, len(batch.events)
+        return None, 0
+
     def fail_open(self, exc: BaseException) -> None:
         """Fail the open batch (built on state that was just rolled back)."""
         batch, self.open = self.open, None
@@ -133,7 +150,9 @@ class GroupWriter:
                 self.open = None
                 try:
                     loop = asyncio.get_running_loop()
+                    began = time.perf_counter()
                     seqs = await loop.run_in_executor(self._thread, self._store, batch)
+                    batch.stored_s = time.perf_counter() - began
                 except Exception as exc:
                     self.inflight = None
                     await self.failed(exc)
@@ -151,4 +170,4 @@ class GroupWriter:
 
     def _store(self, batch: Batch) -> list[int]:
         with self.uow_factory() as uow:
-            return batch.store(uow)
+            return batch.store(uow, self.fence)

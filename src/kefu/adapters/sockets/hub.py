@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
@@ -20,11 +21,22 @@ from starlette.websockets import WebSocket
 from kefu.adapters.sockets.guard import SocketGuard
 from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
 
-__all__ = ["PushHub", "client_address"]
+__all__ = ["PushHub", "client_address", "socket_clients"]
 
 log = logging.getLogger(__name__)
 Client = TypeVar("Client")
 Frame = dict[str, Any]
+
+
+_HUBS: weakref.WeakSet[PushHub[Any]] = weakref.WeakSet()
+
+
+def socket_clients() -> dict[str, int]:
+    """The sockets open now on the hubs of this process, by hub name (for the metrics)."""
+    counts: dict[str, int] = {}
+    for hub in list(_HUBS):
+        counts[hub.name] = counts.get(hub.name, 0) + len(hub.sockets)
+    return counts
 
 
 def client_address(connection: HTTPConnection) -> str:
@@ -65,6 +77,7 @@ class PushHub(Generic[Client]):
         self._outboxes: dict[WebSocket, asyncio.Queue[Frame | None]] = {}
         self._senders: dict[WebSocket, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
+        _HUBS.add(self)
 
     # -- what a hub says ---------------------------------------------------------------
     def subscribe(self) -> list[Callable[[], None]]:

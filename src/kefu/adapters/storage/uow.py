@@ -60,6 +60,11 @@ class SqlUnitOfWork:
             session.close()
             self._session = None
 
+    @property
+    def session(self) -> Session:
+        """The transaction's session (for the adapters' own tables: snapshots, leases)."""
+        return self._require()
+
     def commit(self) -> None:
         self._require().commit()
 

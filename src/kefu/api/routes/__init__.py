@@ -1,5 +1,5 @@
 """API routes, one module per resource; every one needs credentials (see
-:mod:`kefu.api.security`) except ``/api/health``."""
+:mod:`kefu.api.security`) except ``/api/health`` and the operations endpoints (``ops``)."""
 
 from fastapi import APIRouter
 
@@ -14,6 +14,7 @@ from kefu.api.routes import (
     health,
     ivr_flows,
     me,
+    ops,
     queues,
     sites,
     users,
@@ -21,7 +22,7 @@ from kefu.api.routes import (
 )
 from kefu.api.routes._common import AUTH_ERRORS
 
-__all__ = ["API_PREFIX", "AUTH_ERRORS", "api_routers", "health"]
+__all__ = ["API_PREFIX", "AUTH_ERRORS", "api_routers", "health", "ops"]
 
 API_PREFIX = "/api/v1"
 api_routers: tuple[APIRouter, ...] = tuple(

@@ -7,7 +7,8 @@ applies are stated in :mod:`kefu.domain.routing.router`.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from collections import deque
+from heapq import heapify, heappop, heappush
 
 from kefu.domain import events as ev
 from kefu.domain.errors import (
@@ -111,6 +112,32 @@ class Dispatcher(RoutingState):
         if kind == T_OVERFLOW:
             return contact.route_version == token and contact.state in (QUEUED, OFFERED)
         return contact.state is WRAPUP and contact.wrap_version == token
+
+    def forget_finished(self, before: float) -> int:
+        """Drop the contacts that ended (completed or abandoned) before ``before`` seconds,
+        and the stale timer and waiting entries (deleted lazily) still pointing at any
+        contact; returns how many contacts were dropped. Routing is unchanged: a finished
+        contact is never offered, timed or counted again, and the entries kept pop in the
+        same order. Called when the state is snapshotted, so memory holds the live
+        contacts and the recently finished ones."""
+        finished = (ContactState.COMPLETED, ContactState.ABANDONED)
+        gone = [
+            contact_id
+            for contact_id, c in self.contacts.items()
+            if c.state in finished and c.ended_at is not None and c.ended_at < before
+        ]
+        for contact_id in gone:
+            del self.contacts[contact_id]
+        valid = self._timer_valid
+        self.timers = [t for t in self.timers if valid(t[2], t[3], t[4])]
+        heapify(self.timers)
+        self.offer_timers = deque(t for t in self.offer_timers if valid(t[2], t[3], t[4]))
+        for queue in self.queues.values():
+            for bucket in queue.buckets:
+                bucket.compact()
+        for bucket in self._personal.values():
+            bucket.compact()
+        return len(gone)
 
     def _estimate(self, queue: QueueRecord, ahead: int) -> float | None:
         if self._free_agent(queue.buckets[0], None) is not None:

@@ -10,7 +10,7 @@ compare); the ``C_*`` and ``A_*`` constants name their fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
 from kefu.domain.model import AgentPresence, AgentSpec, Channel, ContactState, QueueSpec
@@ -288,6 +288,15 @@ class Bucket:
             for entry in skipped:
                 heappush(heap, entry)
         return found
+
+    def compact(self) -> None:
+        """Drop the entries of contacts no longer waiting here (deleted lazily); the others
+        keep their order (their keys are unique)."""
+        queued = ContactState.QUEUED
+        heap = [e for e in self.contacts if e[C_VERSION] == e[C_CONTACT].version]
+        heap = [e for e in heap if e[C_CONTACT].state is queued]
+        heapify(heap)
+        self.contacts = heap
 
     def push_agent(self, agent: AgentRecord, neg_score: int) -> None:
         heappush(self.agents, (neg_score, agent.last_routed_at, agent.seq, agent.version, agent))

@@ -243,7 +243,8 @@ class ChannelHandlers:
         conv = state.conversation(conv_id)
         first = conv.messages[0] if conv.messages else None
         summary = "" if first is None else (first.subject or first.text).replace("\n", " ")
-        started = tx.router.contacts[contact_id].first_queued_at
+        contact = tx.router.contacts.get(contact_id)  # gone once long finished (snapshots)
+        started = conv.opened_at if contact is None else contact.first_queued_at
         ref = ContactRef(
             contact_id, conv.channel.value, started, summary[:SUMMARY_CHARS], outcome, conv_id
         )

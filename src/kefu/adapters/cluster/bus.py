@@ -1,0 +1,214 @@
+"""Commands and events between kefu nodes over NATS.
+
+- **Commands, web → router**: a web node sends a routing command to the router leading
+  its routing domain by NATS request/reply on ``kefu.cmd.<domain>``
+  (:class:`CommandClient`); the leader's :class:`CommandServer` runs it through its engine
+  and answers ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": {...}}`` (the
+  :class:`~kefu.domain.errors.KefuError`'s ``to_dict``). A contact creation carries its
+  ``Idempotency-Key``, so a retry after a timeout or a failover is applied once.
+- **Events, after commit**: :class:`EventPublisher` publishes every committed batch on the
+  JetStream subject ``kefu.events.<domain>``, each event with ``Nats-Msg-Id`` =
+  ``<domain>:<seq>`` (JetStream drops a duplicate publish) and its log position in the
+  ``Kefu-Seq`` header, in log order, for the projections of every node.
+
+Commands travel as JSON: ``{"type": name, "fields": {...}}``, for the routing commands
+whose fields are plain values (:data:`COMMANDS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from nats.aio.client import Client as Nats
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+
+from kefu.domain.errors import KefuError, ValidationError
+from kefu.domain.events import event_to_dict
+from kefu.service import RoutingEngine
+from kefu.service.commands import Command
+from kefu.service.errors import ServiceUnavailable
+from kefu.service.ports import StoredEvent
+from kefu.service.routing import commands as rc
+
+__all__ = [
+    "COMMANDS",
+    "CommandClient",
+    "CommandServer",
+    "EventPublisher",
+    "RemoteError",
+    "command_subject",
+    "decode_command",
+    "encode_command",
+    "event_subject",
+]
+
+log = logging.getLogger(__name__)
+
+COMMANDS: dict[str, type[Command]] = {
+    kind.__name__: kind
+    for kind in (
+        rc.CreateContact,
+        rc.SetAgentState,
+        rc.AcceptOffer,
+        rc.RejectOffer,
+        rc.AssignContact,
+        rc.HoldContact,
+        rc.ResumeContact,
+        rc.TransferContact,
+        rc.CompleteContact,
+        rc.EndWrapup,
+        rc.AbandonContact,
+        rc.RequestCallback,
+    )
+}
+"""The commands that travel between nodes, by name."""
+
+REQUEST_TIMEOUT_S = 5.0
+
+
+def command_subject(domain: str) -> str:
+    return f"kefu.cmd.{domain}"
+
+
+def event_subject(domain: str) -> str:
+    return f"kefu.events.{domain}"
+
+
+def encode_command(command: Command) -> bytes:
+    """``command`` as JSON bytes (refused for a command that does not travel)."""
+    name = type(command).__name__
+    if COMMANDS.get(name) is not type(command):
+        raise ValidationError(f"{name} is not sent between nodes")
+    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
+    fields = {k: dict(v) if hasattr(v, "items") else v for k, v in fields.items()}
+    return json.dumps({"type": name, "fields": fields}, ensure_ascii=False).encode()
+
+
+def decode_command(data: bytes) -> Command:
+    """The command of JSON ``data``; a :class:`ValidationError` for anything else."""
+    try:
+        body = json.loads(data)
+        kind = COMMANDS[body["type"]]
+        fields = body["fields"]
+        if not isinstance(fields, dict):
+            raise TypeError("fields must be an object")
+        return kind(**fields)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(f"not a command: {exc}") from exc
+
+
+class RemoteError(KefuError):
+    """A command refused by the router: the router's ``error_id``, message and details."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(str(error.get("message", "")), **dict(error.get("details") or {}))
+        self.error_id = str(error.get("error_id", "kefu_error"))
+
+
+class CommandServer:
+    """Runs the commands of ``domain`` sent to this node through ``engine`` (start it on
+    the leader only)."""
+
+    def __init__(self, nats: Nats, engine: RoutingEngine, domain: str) -> None:
+        self.nats = nats
+        self.engine = engine
+        self.domain = domain
+        self._subscription: Subscription | None = None
+
+    async def start(self) -> None:
+        self._subscription = await self.nats.subscribe(
+            command_subject(self.domain), queue="routers", cb=self._handle
+        )
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _handle(self, msg: Msg) -> None:
+        try:
+            result = await self.engine.execute(decode_command(msg.data))
+            reply: dict[str, Any] = {"ok": True, "result": result}
+        except KefuError as exc:
+            reply = {"ok": False, "error": exc.to_dict()}
+        except Exception:
+            log.exception("a command from the bus failed")
+            reply = {"ok": False, "error": ServiceUnavailable("the router failed").to_dict()}
+        await msg.respond(json.dumps(reply, ensure_ascii=False, default=str).encode())
+
+
+class CommandClient:
+    """Sends commands to the router leading ``domain``."""
+
+    def __init__(self, nats: Nats, domain: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+        self.nats = nats
+        self.domain = domain
+        self.timeout_s = timeout_s
+
+    async def execute(self, command: Command) -> Any:
+        """The router's answer; a :class:`RemoteError` when it refused the command, a
+        :class:`ServiceUnavailable` when no router answered in time (retry with the same
+        Idempotency-Key)."""
+        data = encode_command(command)
+        try:
+            msg = await self.nats.request(command_subject(self.domain), data, self.timeout_s)
+        except Exception as exc:
+            raise ServiceUnavailable(
+                "no router of this routing domain answered", domain=self.domain
+            ) from exc
+        reply = json.loads(msg.data)
+        if not reply.get("ok"):
+            raise RemoteError(reply.get("error") or {})
+        return reply.get("result")
+
+
+class EventPublisher:
+    """Publishes ``engine``'s committed events on JetStream, in log order."""
+
+    def __init__(self, js: JetStreamContext, engine: RoutingEngine, domain: str) -> None:
+        self.js = js
+        self.engine = engine
+        self.domain = domain
+        self.published = 0
+        self._queue: asyncio.Queue[Sequence[StoredEvent]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Any = None
+
+    async def start(self) -> None:
+        self._unsubscribe = self.engine.subscribe(self._queue.put_nowait)
+        self._task = asyncio.create_task(self._run(), name="kefu-event-publisher")
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self._queue.join()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        subject = event_subject(self.domain)
+        while True:
+            batch = await self._queue.get()
+            try:
+                for stored in batch:
+                    body = json.dumps(event_to_dict(stored.event), ensure_ascii=False).encode()
+                    headers = {
+                        "Nats-Msg-Id": f"{self.domain}:{stored.seq}",
+                        "Kefu-Seq": str(stored.seq),
+                    }
+                    await self.js.publish(subject, body, headers=headers)
+                    self.published += 1
+            except Exception:  # the store has them: projections catch up from there
+                log.exception("publishing events on JetStream failed")
+            finally:
+                self._queue.task_done()

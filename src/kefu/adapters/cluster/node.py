@@ -1,0 +1,105 @@
+"""A router node (``kefu serve --role router``): a hot standby until it takes its routing
+domain's lead, then the leader, until it loses it.
+
+Standby: tries the domain's advisory lock every ``poll_s`` seconds (nothing else runs; its
+``/readyz`` answers 503). Leader: starts the engine with the lease's fence (state from the
+newest snapshot and the log's tail), answers the domain's commands on NATS and publishes
+the committed events on JetStream; checks every ``check_s`` seconds that it still holds
+the lock. A leader that loses the lock or is fenced stops answering at once and calls
+``on_lost`` (the server exits; its supervisor starts it again, as a standby: a deposed
+leader never resumes on the state it had).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from nats.aio.client import Client as Nats
+
+from kefu.adapters.cluster.bus import CommandServer, EventPublisher, event_subject
+from kefu.adapters.cluster.lease import LeaderLease
+from kefu.service import RoutingEngine
+
+__all__ = ["RouterNode", "stream_name"]
+
+log = logging.getLogger(__name__)
+
+
+def stream_name(domain: str) -> str:
+    """The JetStream stream holding ``domain``'s events."""
+    return "KEFU_EVENTS_" + "".join(ch if ch.isalnum() else "_" for ch in domain)
+
+
+class RouterNode:
+    """Standby, then leader of ``lease.domain`` with ``engine`` (see the module doc)."""
+
+    def __init__(
+        self,
+        engine: RoutingEngine,
+        lease: LeaderLease,
+        nats: Nats,
+        *,
+        on_lost: Callable[[], None],
+        poll_s: float = 0.5,
+        check_s: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.lease = lease
+        self.nats = nats
+        self.on_lost = on_lost
+        self.poll_s = poll_s
+        self.check_s = check_s
+        self.leading = asyncio.Event()
+        self._server: CommandServer | None = None
+        self._publisher: EventPublisher | None = None
+        self._task: asyncio.Task[None] | None = None
+        engine.fence = lease.fence
+
+    @property
+    def epoch(self) -> int:
+        return self.lease.epoch if self.leading.is_set() else 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="kefu-router-node")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._step_down()
+        if self.engine.started:
+            await self.engine.stop()
+        await asyncio.to_thread(self.lease.release)
+
+    async def _run(self) -> None:
+        domain = self.lease.domain
+        while await asyncio.to_thread(self.lease.try_acquire) is None:
+            await asyncio.sleep(self.poll_s)
+        log.info("leading routing domain %s at epoch %d", domain, self.lease.epoch)
+        await self.engine.start()
+        js = self.nats.jetstream()
+        with contextlib.suppress(Exception):  # it exists already: the same subjects
+            await js.add_stream(name=stream_name(domain), subjects=[event_subject(domain)])
+        self._publisher = EventPublisher(js, self.engine, domain)
+        await self._publisher.start()
+        self._server = CommandServer(self.nats, self.engine, domain)
+        await self._server.start()
+        self.leading.set()
+        while not self.engine.fenced and await asyncio.to_thread(self.lease.holds):
+            await asyncio.sleep(self.check_s)
+        log.error("routing domain %s: leadership lost; this node stops", domain)
+        await self._step_down()
+        self.on_lost()
+
+    async def _step_down(self) -> None:
+        self.leading.clear()
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            await publisher.stop()

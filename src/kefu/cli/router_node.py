@@ -1,0 +1,67 @@
+"""``kefu serve --role router``: a router node of one routing domain (a hot standby until
+it leads; see :mod:`kefu.adapters.cluster.node`), serving only the operations endpoints
+(``/healthz``, ``/readyz``, ``/metrics``). Needs PostgreSQL (the lease) and NATS."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from kefu.bootstrap import Platform
+    from kefu.config import Settings
+
+__all__ = ["router_app"]
+
+
+def router_app(settings: Settings, platform: Platform) -> FastAPI:
+    """The router node's app around ``platform``'s engine: its lifespan runs the node, its
+    routes are the operations endpoints. Exits (SIGTERM to itself) when the node loses the
+    lead."""
+    import nats
+    from fastapi import FastAPI
+
+    from kefu.adapters.cluster import LeaderLease
+    from kefu.adapters.cluster.node import RouterNode
+    from kefu.adapters.metrics import EngineMetrics
+    from kefu.adapters.storage import SqlUnitOfWorkFactory
+    from kefu.api.routes import ops
+
+    uow_factory = platform.uow_factory
+    if not isinstance(uow_factory, SqlUnitOfWorkFactory) or (
+        uow_factory.engine.dialect.name != "postgresql"
+    ):
+        if isinstance(uow_factory, SqlUnitOfWorkFactory):
+            uow_factory.engine.dispose()
+        typer.echo("--role router needs PostgreSQL (KEFU_DATABASE_URL) 需要 PostgreSQL", err=True)
+        raise typer.Exit(2)
+    engine = platform.engine
+    lease = LeaderLease(uow_factory.engine, settings.routing_domain, settings.node_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = await nats.connect(settings.nats_url)
+        node = RouterNode(
+            engine, lease, client, on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM)
+        )
+        app.state.metrics = metrics = EngineMetrics(engine, lambda: node.epoch)
+        metrics.start()
+        await node.start()
+        try:
+            yield
+        finally:
+            await node.stop()
+            await client.close()
+            uow_factory.engine.dispose()
+
+    app = FastAPI(title="kefu router", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.engine = engine
+    app.include_router(ops.router)
+    return app
