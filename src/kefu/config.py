@@ -202,6 +202,15 @@ class Settings(BaseSettings):
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None
+    sip_announce_every_s: Annotated[
+        float, Field(gt=0, description="a queued caller hears its place and wait this often, s")
+    ] = 30.0
+    sip_callback_key: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9*#]?$", description="key asking for a callback while queued (empty: off)"
+        ),
+    ] = "1"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -86,6 +86,14 @@ class FlowCatalog:
     def history(self, flow_id: str) -> FlowHistory:
         return self._history(flow_id)
 
+    def all_published(self) -> list[Flow]:
+        """The published version of every flow that has one (by flow id)."""
+        return [
+            h.versions[h.published]
+            for _, h in sorted(self._flows.items())
+            if h.published is not None
+        ]
+
     def _history(self, flow_id: str) -> FlowHistory:
         h = self._flows.get(flow_id)
         if h is None:

@@ -1,0 +1,182 @@
+"""Phone calls through the IVR wing: sipp presses digits, the flow verifies the caller and
+queues a voice contact in the router; the queued caller hears its place and asks for a
+callback. One platform and front door (media on its loop) for the module."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from voice_helpers import SCENARIOS, run_sipp, sipp_log
+
+from kefu.adapters.clock import SystemClock
+from kefu.adapters.scheduler import AsyncioScheduler
+from kefu.adapters.voice.front_door import VoiceFrontDoor
+from kefu.bootstrap import Platform, build_platform
+from kefu.config import Settings
+from kefu.domain import events as ev
+from kefu.domain.ivr import messages as m
+from kefu.domain.model import AgentSpec, Channel, ContactState, QueueSpec
+from kefu.service.ivr import IvrPlugins
+from kefu.service.routing import commands as c
+from kefu.testing import InMemoryUnitOfWorkFactory
+
+T = TypeVar("T")
+FLOW = Path(__file__).parent / "flows" / "phone.yaml"
+
+
+def _verify(method: str, identifier: str, secret: str) -> m.VerifyDone:
+    """The test's bank: account 1234 has PIN 5678."""
+    ok = method == "account_pin" and (identifier, secret) == ("1234", "5678")
+    return m.VerifyDone(ok, "1234" if ok else None)
+
+
+@dataclass
+class PhoneCenter:
+    platform: Platform
+    door: VoiceFrontDoor
+    loop: asyncio.AbstractEventLoop
+    stored: list[Any]
+
+    def call(self, fn: Callable[[], T]) -> T:
+        future: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except Exception as exc:
+                future.set_exception(exc)
+
+        self.loop.call_soon_threadsafe(run)
+        return future.result(timeout=5)
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+        for _ in range(int(timeout_s / 0.05)):
+            if self.call(predicate):
+                return True
+            threading.Event().wait(0.05)
+        return False
+
+    def events(self, kind: type[T]) -> list[T]:
+        """The stored routing events of *kind*."""
+        return [e for e in self.call(lambda: list(self.stored)) if isinstance(e, kind)]
+
+
+@pytest.fixture(scope="module")
+def center(prompts_dir: Path) -> Iterator[PhoneCenter]:
+    settings = Settings(
+        env="test",
+        ivr_flows="voice=phone",
+        ivr_flow_files=str(FLOW),
+        sip_prompts_dir=str(prompts_dir),
+        sip_media_process=False,
+        sip_announce_every_s=1.5,
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="kefu-ivr-calls", daemon=True)
+    thread.start()
+    life = AsyncExitStack()
+    stored: list[Any] = []
+
+    async def start() -> tuple[Platform, VoiceFrontDoor]:
+        clock = SystemClock()
+        platform = build_platform(
+            settings,
+            uow_factory=InMemoryUnitOfWorkFactory(),
+            clock=clock,
+            scheduler=AsyncioScheduler(clock),
+        )
+        assert platform.ivr is not None and platform.channels is not None
+        platform.ivr.plugins = IvrPlugins(verify=_verify)
+        platform.engine.subscribe(lambda batch: stored.extend(s.event for s in batch))
+        await life.enter_async_context(platform.app.router.lifespan_context(platform.app))
+        e = platform.engine.execute
+        await e(c.CreateSite("sh", "上海"))
+        await e(c.DefineQueue(QueueSpec("phone", Channel.VOICE, aht_s=120), "sh"))
+        await e(c.DefineAgent(AgentSpec("a1", site_id="sh")))  # offline: callers wait
+        door = VoiceFrontDoor(settings, platform.channels, platform.ivr, port=0)
+        await door.start()
+        life.push_async_callback(door.stop)
+        return platform, door
+
+    platform, door = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=120)
+    try:
+        yield PhoneCenter(platform, door, loop, stored)
+    finally:
+        asyncio.run_coroutine_threadsafe(life.aclose(), loop).result(timeout=20)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+class _Sink:
+    """The caller's RTP port: counts what kefu plays to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.payload = bytearray()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                packet = self.sock.recv(2048)
+            except TimeoutError:
+                continue
+            if packet[1] & 0x7F == 0:
+                self.payload += packet[12:]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.mark.slow
+def test_given_a_phone_flow_when_digits_verify_then_queued_verified_told_place_and_called_back(
+    center: PhoneCenter, prompts_dir: Path, tmp_path: Path
+) -> None:
+    sink = _Sink()
+    try:
+        result = run_sipp(
+            center.door.port, tmp_path, "-sf", str(SCENARIOS / "ivr_queue_callback.xml"),
+            "-key", "rtpport", str(sink.sock.getsockname()[1]), timeout_s=40,
+        )  # fmt: skip
+    finally:
+        sink.close()
+    driver = center.door.driver
+    assert result.returncode == 0, sipp_log(tmp_path)
+    assert center.wait_for(lambda: bool(driver.ended))
+    ((call_id, contact_id),) = driver.queued.items()
+    contact = center.call(lambda: center.platform.engine.router.contacts[contact_id])
+    attributes = dict(contact.attributes)
+    # The IVR's verification and what it collected reach the router with the call.
+    assert contact.queue_id == "phone"
+    assert attributes["ivr.verified.method"] == "account_pin"
+    assert attributes["ivr.slot.account"].endswith("1234")
+    assert attributes["call_id"] == call_id
+    assert attributes["channel"] == "voice"
+    # The queued caller heard its place ("您前面还有 0 位") and pressed 1: the router's
+    # callback keeps the contact queued, and kefu hung up.
+    assert driver.announcements and driver.announcements[0][:2] == (call_id, 0)
+    before = (prompts_dir / "zh" / "position_before.ul").read_bytes()
+    assert before in bytes(sink.payload)
+    (requested,) = [e for e in center.events(ev.CallbackRequested) if e.contact_id == contact_id]
+    assert requested.number == "13800000000"
+    assert contact.state is ContactState.QUEUED
+    assert driver.ended[call_id] == "hung_up"
