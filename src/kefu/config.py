@@ -205,6 +205,9 @@ class Settings(BaseSettings):
     sip_announce_every_s: Annotated[
         float, Field(gt=0, description="a queued caller hears its place and wait this often, s")
     ] = 30.0
+    sip_agents: Annotated[
+        str, Field(description="agent phones' SIP credentials: agent=password, comma-separated")
+    ] = ""
     sip_callback_key: Annotated[
         str,
         Field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -14,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pytest
-from voice_helpers import SCENARIOS, run_sipp, sipp_log
+from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
 
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.adapters.voice.front_door import VoiceFrontDoor
+from kefu.adapters.voice.g711 import ulaw_encode
 from kefu.bootstrap import Platform, build_platform
 from kefu.config import Settings
 from kefu.domain import events as ev
@@ -30,7 +33,7 @@ from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory
 
 T = TypeVar("T")
-FLOW = Path(__file__).parent / "flows" / "phone.yaml"
+FLOWS = Path(__file__).parent / "flows"
 
 
 def _verify(method: str, identifier: str, secret: str) -> m.VerifyDone:
@@ -78,7 +81,9 @@ def center(prompts_dir: Path) -> Iterator[PhoneCenter]:
     settings = Settings(
         env="test",
         ivr_flows="voice=phone",
-        ivr_flow_files=str(FLOW),
+        ivr_flow_files=f"{FLOWS / 'phone.yaml'},{FLOWS / 'desk.yaml'}",
+        sip_numbers="10086=phone,10087=desk",
+        sip_agents="a2=secret2",
         sip_prompts_dir=str(prompts_dir),
         sip_media_process=False,
         sip_announce_every_s=1.5,
@@ -103,8 +108,10 @@ def center(prompts_dir: Path) -> Iterator[PhoneCenter]:
         await life.enter_async_context(platform.app.router.lifespan_context(platform.app))
         e = platform.engine.execute
         await e(c.CreateSite("sh", "上海"))
-        await e(c.DefineQueue(QueueSpec("phone", Channel.VOICE, aht_s=120), "sh"))
-        await e(c.DefineAgent(AgentSpec("a1", site_id="sh")))  # offline: callers wait
+        await e(c.DefineQueue(QueueSpec("phone", Channel.VOICE, {"phone": 1}, aht_s=120), "sh"))
+        await e(c.DefineQueue(QueueSpec("desk", Channel.VOICE, {"desk": 1}, aht_s=120), "sh"))
+        await e(c.DefineAgent(AgentSpec("a1", {"phone": 1}, site_id="sh")))  # offline: waits
+        await e(c.DefineAgent(AgentSpec("a2", {"desk": 1}, site_id="sh")))
         door = VoiceFrontDoor(settings, platform.channels, platform.ivr, port=0)
         await door.start()
         life.push_async_callback(door.stop)
@@ -118,6 +125,12 @@ def center(prompts_dir: Path) -> Iterator[PhoneCenter]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class _Sink:
@@ -180,3 +193,59 @@ def test_given_a_phone_flow_when_digits_verify_then_queued_verified_told_place_a
     assert requested.number == "13800000000"
     assert contact.state is ContactState.QUEUED
     assert driver.ended[call_id] == "hung_up"
+
+
+@pytest.mark.slow
+def test_given_a_registered_agent_phone_when_offered_a_call_then_it_rings_bridges_and_wraps_up(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    sipp = require_tool("sipp")
+    phone_port = _free_udp_port()
+    (tmp_path / "reg").mkdir()
+    register = tmp_path / "reg" / "register.xml"
+    template = (SCENARIOS / "register.xml").read_text()
+    register.write_text(template.replace("AGENT_USER", "a2").replace("AGENT_PASSWORD", "secret2"))
+    registered = run_sipp(
+        center.door.port, tmp_path / "reg", "-sf", str(register), "-p", str(phone_port)
+    )
+    assert registered.returncode == 0, sipp_log(tmp_path / "reg")
+    assert center.call(lambda: center.door.door.registrar.binding("a2")) is not None
+    center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
+    # The agent's phone: sipp's built-in UAS on the registered port, answering at once and
+    # echoing the audio it gets; the caller sends a 1 kHz tone once bridged.
+    tone = ulaw_encode(8000 * np.sin(2 * np.pi * 1000 * np.arange(8000) / 8000))
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", tone)
+    agent = subprocess.Popen(
+        [sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(phone_port), "-m", "1",
+         "-mp", str(_free_udp_port()), "-rtp_echo",
+         "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    sink = _Sink()
+    try:
+        caller = run_sipp(
+            center.door.port, tmp_path / "caller", "-sf", str(SCENARIOS / "talk_to_agent.xml"),
+            "-key", "rtpport", str(sink.sock.getsockname()[1]), service="10087",
+        )  # fmt: skip
+        agent_code = agent.wait(timeout=30)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+        sink.close()
+    assert caller.returncode == 0, sipp_log(tmp_path / "caller")
+    assert agent_code == 0, sipp_log(tmp_path)
+    driver = center.door.driver
+    ((call_id, agent_leg),) = driver.bridged.items()
+    contact_id = driver.queued[call_id]
+    assert center.wait_for(
+        lambda: any(
+            isinstance(e, ev.ContactCompleted) and e.contact_id == contact_id for e in center.stored
+        )
+    )
+    (accepted,) = [e for e in center.events(ev.OfferAccepted) if e.contact_id == contact_id]
+    assert accepted.agent_id == "a2"
+    assert agent_leg.startswith("out-")
+    # Audio both ways: the caller's tone reached the agent's phone and came back bridged.
+    assert tone[1600:3200] in bytes(sink.payload)

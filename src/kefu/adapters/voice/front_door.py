@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from kefu.adapters.voice.ivr_driver import VoiceIvr
+from kefu.adapters.voice.registrar import Registrar, parse_agents
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
 from kefu.adapters.voice.texts import TextClips
@@ -63,8 +65,10 @@ class VoiceFrontDoor:
             media_realtime=settings.sip_media_realtime,
             max_calls=settings.sip_max_calls,
             ring_timeout_s=settings.sip_ring_timeout_s,
+            registrar=Registrar(parse_agents(settings.sip_agents)),
         )
         self.driver.port = self.door
+        self._detach: Callable[[], None] | None = None
 
     @property
     def port(self) -> int:
@@ -77,6 +81,7 @@ class VoiceFrontDoor:
         lines = await asyncio.to_thread(self.clips.publish, flows, extra)
         log.info("voice: %d flow lines as clips in %s", lines, self.clips.cache_dir)
         await self.door.start()
+        self._detach = self.driver.attach()
 
     def _voice_flows(self) -> list[Flow]:
         """The published flows calls can reach: the numbers' and the voice channel's, and
@@ -96,4 +101,6 @@ class VoiceFrontDoor:
         return list(flows.values())
 
     async def stop(self) -> None:
+        if self._detach is not None:
+            self._detach()
         await self.door.stop()

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ import numpy as np
 
 from kefu.adapters.voice.g711 import ulaw_encode
 from kefu.adapters.voice.port import (
+    CallAnswered,
     CallEnded,
     CallStarted,
     DigitReceived,
@@ -44,6 +45,7 @@ from kefu.adapters.voice.port import (
 )
 from kefu.adapters.voice.prompts import Language, position_clips
 from kefu.adapters.voice.texts import TextClips
+from kefu.domain import events as ev
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.ivr.flow import CollectNode, VerifyNode
@@ -94,6 +96,10 @@ class _Leg:
     collecting: bool = False
     waiting: bool = False
     called_back: bool = False
+    agent_leg: str | None = None
+    offer: tuple[str, str] | None = None
+    """(offer id, agent id) of the offer whose agent phone rings or talks."""
+    bridged: bool = False
     ended: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -126,6 +132,11 @@ class VoiceIvr:
         self.calls: dict[str, _Leg] = {}
         self._by_conv: dict[str, str] = {}
         self._early: dict[str, list[str]] = {}
+        self._by_contact: dict[str, str] = {}
+        self._agent_legs: dict[str, _Leg] = {}
+        """Agent phone leg → the caller's call id."""
+        self.bridged: dict[str, str] = {}
+        """Caller's call id → the agent phone's leg, for each call connected to an agent."""
         self._tone = comfort_tone(max(1.0, announce_every_s))
         self.queued: dict[str, str] = {}
         """Call id → the router's contact id, for each call handed to a queue."""
@@ -171,6 +182,10 @@ class VoiceIvr:
             new.idle.set()
             self.calls[event.call_id] = new
             self._spawn(new, self._start(new, event))
+            return
+        caller = self._agent_legs.get(event.call_id)
+        if caller is not None:
+            self._on_agent_leg(event, caller)
             return
         leg = self.calls.get(event.call_id)
         if leg is None:
@@ -292,6 +307,8 @@ class VoiceIvr:
         conv_id = leg.conv_id
         if conv_id is None:
             return
+        if leg.bridged or leg.agent_leg is not None:
+            return  # talking to (or ringing) an agent: keys are not for kefu
         if leg.waiting:
             if self.callback_key and got.digits[:1] == self.callback_key:
                 await self._callback(leg)
@@ -318,6 +335,7 @@ class VoiceIvr:
             return
         leg.contact_id = contact_id
         self.queued[leg.call_id] = contact_id
+        self._by_contact[contact_id] = leg.call_id
         leg.waiting = True
         self._spawn(leg, self._wait(leg))
 
@@ -381,8 +399,12 @@ class VoiceIvr:
         if conv_id is None:
             return
         self._by_conv.pop(conv_id, None)
+        if leg.contact_id is not None:
+            self._by_contact.pop(leg.contact_id, None)
         try:
-            if self.ivr.sessions.get(conv_id) is not None:
+            if leg.agent_leg is not None:
+                self._port().hang_up(leg.agent_leg)  # its CallEnded ends the contact
+            elif self.ivr.sessions.get(conv_id) is not None:
                 await self.channels.engine.execute(IvrHangup(conv_id))
             elif leg.contact_id is not None and not leg.called_back:
                 contact = self.channels.engine.router.contacts.get(leg.contact_id)
@@ -390,6 +412,77 @@ class VoiceIvr:
                     await self.channels.engine.execute(c.AbandonContact(leg.contact_id))
         except KefuError as exc:
             log.info("voice call %s ended: %s", leg.call_id, exc)
+
+    # -- the router's offers: ringing agent phones --------------------------------------
+    def attach(self) -> Callable[[], None]:
+        """Hear the router's stored events (offers of queued calls); returns the function
+        that stops listening."""
+        return self.channels.engine.subscribe(self._on_stored)
+
+    def _on_stored(self, batch: Sequence[Any]) -> None:
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ev.ContactQueued):
+                call_id = event.attributes.get("call_id")
+                if call_id in self.calls:  # the hand-off: its offer may be in this batch
+                    self._by_contact[event.contact_id] = call_id
+            elif isinstance(event, ev.OfferCreated):
+                leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
+                if leg is not None and leg.agent_leg is None and not leg.ended:
+                    self._ring(leg, event.offer_id, event.agent_id)
+            elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
+                leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
+                ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
+                if ringing and leg is not None and leg.offer and leg.offer[0] == event.offer_id:
+                    self._port().hang_up(leg.agent_leg or "")
+
+    def _ring(self, leg: _Leg, offer_id: str, agent_id: str) -> None:
+        """Ring the offered agent's registered phone (an agent without one answers in
+        the desktop)."""
+        try:
+            agent_leg = self._port().dial(agent_id, caller=leg.caller)
+        except VoiceError:
+            return
+        leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
+        self._agent_legs[agent_leg] = leg
+
+    def _on_agent_leg(self, event: VoiceEvent, leg: _Leg) -> None:
+        if isinstance(event, CallAnswered):
+            if leg.ended:
+                self._port().hang_up(event.call_id)
+                return
+            self._spawn(leg, self._connect(leg, event.call_id))
+        elif isinstance(event, CallEnded):
+            self._agent_legs.pop(event.call_id, None)
+            self.channels.spawn(self._agent_gone(leg, event))
+
+    async def _connect(self, leg: _Leg, agent_leg: str) -> None:
+        """The agent picked up: the offer is accepted and the two legs' audio bridged."""
+        assert leg.offer is not None and leg.contact_id is not None
+        offer_id, agent_id = leg.offer
+        await self.channels.engine.execute(c.AcceptOffer(leg.contact_id, offer_id, agent_id))
+        leg.bridged = True
+        self.bridged[leg.call_id] = agent_leg
+        self._port().bridge(leg.call_id, agent_leg)
+
+    async def _agent_gone(self, leg: _Leg, ended: CallEnded) -> None:
+        """The agent's phone hung up, refused or stopped ringing: a talking call ends (the
+        contact completes, wrap-up starts); an unanswered offer is refused."""
+        if leg.contact_id is None or leg.offer is None:
+            return
+        offer_id, agent_id = leg.offer
+        talked = leg.bridged
+        leg.agent_leg, leg.offer, leg.bridged = None, None, False
+        try:
+            if talked:
+                self._hang_up(leg)
+                await self.channels.engine.execute(c.CompleteContact(leg.contact_id))
+            elif ended.reason != "hung_up" or leg.ended:
+                await self.channels.engine.execute(
+                    c.RejectOffer(leg.contact_id, offer_id, agent_id)
+                )
+        except KefuError as exc:
+            log.info("voice call %s: agent leg ended: %s", leg.call_id, exc)
 
     # -- helpers -----------------------------------------------------------------------
     def _port(self) -> VoicePort:
