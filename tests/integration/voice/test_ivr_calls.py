@@ -164,6 +164,8 @@ class _Sink:
 def test_given_a_phone_flow_when_digits_verify_then_queued_verified_told_place_and_called_back(
     center: PhoneCenter, prompts_dir: Path, tmp_path: Path
 ) -> None:
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.queued))
     sink = _Sink()
     try:
         result = run_sipp(
@@ -172,10 +174,10 @@ def test_given_a_phone_flow_when_digits_verify_then_queued_verified_told_place_a
         )  # fmt: skip
     finally:
         sink.close()
-    driver = center.door.driver
     assert result.returncode == 0, sipp_log(tmp_path)
-    assert center.wait_for(lambda: bool(driver.ended))
-    ((call_id, contact_id),) = driver.queued.items()
+    (call_id,) = center.call(lambda: set(driver.queued)) - before
+    contact_id = driver.queued[call_id]
+    assert center.wait_for(lambda: call_id in driver.ended)
     contact = center.call(lambda: center.platform.engine.router.contacts[contact_id])
     attributes = dict(contact.attributes)
     # The IVR's verification and what it collected reach the router with the call.
@@ -186,7 +188,7 @@ def test_given_a_phone_flow_when_digits_verify_then_queued_verified_told_place_a
     assert attributes["channel"] == "voice"
     # The queued caller heard its place ("您前面还有 0 位") and pressed 1: the router's
     # callback keeps the contact queued, and kefu hung up.
-    assert driver.announcements and driver.announcements[0][:2] == (call_id, 0)
+    assert next(a for a in driver.announcements if a[0] == call_id)[1] == 0
     before = (prompts_dir / "zh" / "position_before.ul").read_bytes()
     assert before in bytes(sink.payload)
     (requested,) = [e for e in center.events(ev.CallbackRequested) if e.contact_id == contact_id]
@@ -249,3 +251,28 @@ def test_given_a_registered_agent_phone_when_offered_a_call_then_it_rings_bridge
     assert agent_leg.startswith("out-")
     # Audio both ways: the caller's tone reached the agent's phone and came back bridged.
     assert tone[1600:3200] in bytes(sink.payload)
+
+
+@pytest.mark.slow
+def test_given_a_queued_caller_when_it_hangs_up_then_the_contact_is_abandoned(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    center.run(center.platform.engine.execute(c.SetAgentState("a2", "not_ready")))
+    write_rtp_pcap(tmp_path / "tone.pcap", b"\xff" * 1600)
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.ended))
+    result = run_sipp(
+        center.door.port, tmp_path, "-sf", str(SCENARIOS / "talk_to_agent.xml"),
+        "-key", "rtpport", str(_free_udp_port()), service="10087",
+    )  # fmt: skip
+    assert result.returncode == 0, sipp_log(tmp_path)
+    assert center.wait_for(lambda: len(driver.ended) > len(before))
+    (call_id,) = set(driver.ended) - before
+    assert driver.ended[call_id] == "caller_hangup" and call_id not in driver.bridged
+    contact_id = driver.queued[call_id]
+    assert center.wait_for(
+        lambda: any(
+            isinstance(e, ev.ContactAbandoned) and e.contact_id == contact_id for e in center.stored
+        )
+    )
+    assert any(a[0] == call_id for a in driver.announcements)  # it heard its place

@@ -430,6 +430,11 @@ class VoiceIvr:
                 leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
                 if leg is not None and leg.agent_leg is None and not leg.ended:
                     self._ring(leg, event.offer_id, event.agent_id)
+            elif isinstance(event, ev.ContactCompleted):
+                # Served without kefu's audio (an agent with no registered phone): goodbye.
+                leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
+                if leg is not None and not leg.bridged and not leg.ended:
+                    leg.replies.put_nowait(_HANGUP)
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
                 leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
                 ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
