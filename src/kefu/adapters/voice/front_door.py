@@ -69,6 +69,8 @@ class VoiceFrontDoor:
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None
+        self.lost: dict[str, str] = {}
+        """Contacts of calls lost across a restart, ended at start (contact id → how)."""
 
     @property
     def port(self) -> int:
@@ -82,6 +84,7 @@ class VoiceFrontDoor:
         log.info("voice: %d flow lines as clips in %s", lines, self.clips.cache_dir)
         await self.door.start()
         self._detach = self.driver.attach()
+        self.lost = await self.driver.end_lost_calls()
 
     def _voice_flows(self) -> list[Flow]:
         """The published flows calls can reach: the numbers' and the voice channel's, and

@@ -70,6 +70,7 @@ _CALLBACK_TAKEN: dict[Language, str] = {
     "zh": "已为您登记回电，您的排队位置不变。再见。",
     "en": "We will call you back; your place in line is kept. Goodbye.",
 }
+_LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
 _HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
 
 
@@ -363,8 +364,8 @@ class VoiceIvr:
                 clips += await self.clips.lines(language, offer)
             while leg.replies.qsize() or not leg.idle.is_set():
                 await asyncio.sleep(0.05)  # the flow's last words first
-            if leg.ended or leg.called_back:
-                return
+            if leg.ended or leg.called_back or leg.agent_leg is not None:
+                return  # gone, called back, or an agent's phone rings: no announcement
             leg.idle.clear()
             port.play(leg.call_id, [*clips, COMFORT_TONE], tag="wait")
             if first and self.callback_key:
@@ -412,6 +413,38 @@ class VoiceIvr:
                     await self.channels.engine.execute(c.AbandonContact(leg.contact_id))
         except KefuError as exc:
             log.info("voice call %s ended: %s", leg.call_id, exc)
+
+    # -- a restart: calls the router still holds but no SIP dialog carries -------------
+    async def end_lost_calls(self) -> dict[str, str]:
+        """End the voice contacts of calls this process does not carry (kefu restarted
+        mid-call): waiting ones are abandoned, talking ones completed as ``call_lost``;
+        a callback keeps its place. Returns contact id → what was done (logged)."""
+
+        def lost(engine: Any, _state: Any) -> list[tuple[str, ContactState]]:
+            return [
+                (contact.contact_id, contact.state)
+                for contact in engine.router.contacts.values()
+                if contact.attributes.get("call_id") not in (None, *self.calls)
+                and contact.state in _LIVE
+                and not (contact.callback and contact.state is ContactState.QUEUED)
+            ]
+
+        done: dict[str, str] = {}
+        for contact_id, state in await self.channels.read(lost):
+            command: c.Command = (
+                c.CompleteContact(contact_id, "call_lost")
+                if state is ContactState.ACTIVE
+                else c.AbandonContact(contact_id)
+            )
+            try:
+                await self.channels.engine.execute(command)
+            except KefuError as exc:  # moved on meanwhile
+                log.info("voice contact %s not ended after restart: %s", contact_id, exc)
+                continue
+            done[contact_id] = "completed" if state is ContactState.ACTIVE else "abandoned"
+        if done:
+            log.warning("voice: %d calls lost across a restart ended: %s", len(done), done)
+        return done
 
     # -- the router's offers: ringing agent phones --------------------------------------
     def attach(self) -> Callable[[], None]:
