@@ -181,7 +181,7 @@ async def run_rate(rate: int, calls: int, agents: int, talk_ms: int, work: Path)
                 agent, f"sip:{agent}@127.0.0.1:{uas_port}", ("127.0.0.1", uas_port), 1e12
             )
         driver, sip = door.driver, door.door
-        ring = driver._ring
+        ring = driver.agents.ring
 
         def timed_ring(leg: Any, offer_id: str, agent_id: str) -> None:
             ring(leg, offer_id, agent_id)  # sends the INVITE to the agent's phone
@@ -189,7 +189,7 @@ async def run_rate(rate: int, calls: int, agents: int, talk_ms: int, work: Path)
             if started is not None:
                 ring_ms.append(loop.time() - started)
 
-        driver._ring = timed_ring  # type: ignore[method-assign]
+        driver.agents.ring = timed_ring  # type: ignore[method-assign]
         sink = driver.__call__
 
         def timed_sink(event: VoiceEvent) -> None:

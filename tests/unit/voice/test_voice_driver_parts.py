@@ -6,8 +6,8 @@ import numpy as np
 
 from kefu.adapters.ivr.files import load_flow
 from kefu.adapters.ivr.wiring import BANK_FLOW
+from kefu.adapters.voice.call_state import caller_identifier, caller_number, comfort_tone
 from kefu.adapters.voice.g711 import ulaw_decode
-from kefu.adapters.voice.ivr_driver import _identifier, _number, comfort_tone
 from kefu.adapters.voice.texts import flow_texts, spoken_lines
 from kefu.domain.customers import IdentifierKind
 
@@ -28,11 +28,11 @@ def test_given_a_text_with_blank_lines_when_spoken_then_one_clip_per_line() -> N
 
 
 def test_given_caller_uris_when_identified_then_phones_else_a_sip_handle() -> None:
-    assert _number("sip:13800000000@127.0.0.1:5070") == "13800000000"
-    assert _number("<sip:+8613900000000@example.com>") == "+8613900000000"
-    phone = _identifier(_number("sip:13800000000@127.0.0.1"))
+    assert caller_number("sip:13800000000@127.0.0.1:5070") == "13800000000"
+    assert caller_number("<sip:+8613900000000@example.com>") == "+8613900000000"
+    phone = caller_identifier(caller_number("sip:13800000000@127.0.0.1"))
     assert (phone.kind, phone.value) == (IdentifierKind.PHONE, "+8613800000000")
-    anonymous = _identifier(_number("sip:sipp@127.0.0.1"))
+    anonymous = caller_identifier(caller_number("sip:sipp@127.0.0.1"))
     assert (anonymous.kind, anonymous.value) == (IdentifierKind.SOCIAL, "sip:sipp")
 
 

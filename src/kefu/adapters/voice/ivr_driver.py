@@ -23,17 +23,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import numpy as np
-
-from kefu.adapters.voice.g711 import ulaw_encode
+from kefu.adapters.voice.agent_calls import AgentPhones
+from kefu.adapters.voice.call_state import (
+    COMFORT_TONE,
+    VoiceCall,
+    caller_identifier,
+    caller_number,
+    comfort_tone,
+)
 from kefu.adapters.voice.port import (
-    CallAnswered,
     CallEnded,
     CallStarted,
     DigitReceived,
@@ -45,8 +47,6 @@ from kefu.adapters.voice.port import (
 )
 from kefu.adapters.voice.prompts import Language, position_clips
 from kefu.adapters.voice.texts import TextClips
-from kefu.domain import events as ev
-from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.ivr.flow import CollectNode, VerifyNode
 from kefu.domain.model import Channel, ContactState
@@ -55,12 +55,9 @@ from kefu.service.channels.views import wait_info
 from kefu.service.ivr import IvrHangup, IvrInput, IvrWing
 from kefu.service.routing import commands as c
 
-__all__ = ["COMFORT_TONE", "VoiceIvr", "comfort_tone"]
+__all__ = ["VoiceIvr"]
 
 log = logging.getLogger(__name__)
-
-COMFORT_TONE = "tone/comfort"
-"""The clip name of the comfort tone played while queued (made here, not synthesized)."""
 
 _CALLBACK_OFFER: dict[Language, str] = {
     "zh": "如需回电，请按 {key}，我们将为您保留排队位置。",
@@ -70,39 +67,7 @@ _CALLBACK_TAKEN: dict[Language, str] = {
     "zh": "已为您登记回电，您的排队位置不变。再见。",
     "en": "We will call you back; your place in line is kept. Goodbye.",
 }
-_LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
 _HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
-
-
-def comfort_tone(seconds: float) -> bytes:
-    """8 kHz µ-law: a soft 450 Hz beep of 0.3 s every 4 s for ``seconds`` (the "you are
-    still connected" tone), the rest silence."""
-    n = int(seconds * 8000)
-    t = np.arange(n) / 8000.0
-    on = (t % 4.0) < 0.3
-    return ulaw_encode(np.where(on, 3000 * np.sin(2 * np.pi * 450 * t), 0).astype(np.int16))
-
-
-@dataclass
-class _Leg:
-    """One call as the driver sees it."""
-
-    call_id: str
-    caller: str
-    language: Language
-    conv_id: str | None = None
-    contact_id: str | None = None
-    replies: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
-    idle: asyncio.Event = field(default_factory=asyncio.Event)
-    collecting: bool = False
-    waiting: bool = False
-    called_back: bool = False
-    agent_leg: str | None = None
-    offer: tuple[str, str] | None = None
-    """(offer id, agent id) of the offer whose agent phone rings or talks."""
-    bridged: bool = False
-    ended: bool = False
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
 class VoiceIvr:
@@ -130,13 +95,13 @@ class VoiceIvr:
         self.callback_key = callback_key
         self.digit_timeout_s = digit_timeout_s
         self.port: VoicePort | None = None
-        self.calls: dict[str, _Leg] = {}
+        self.calls: dict[str, VoiceCall] = {}
         self._by_conv: dict[str, str] = {}
         self._early: dict[str, list[str]] = {}
-        self._by_contact: dict[str, str] = {}
-        self._agent_legs: dict[str, _Leg] = {}
-        """Agent phone leg → the caller's call id."""
-        self.bridged: dict[str, str] = {}
+        self.agents = AgentPhones(
+            channels, self.calls, self._port, self._spawn, self._hang_up, self._goodbye
+        )
+        self.bridged = self.agents.bridged
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
         self._tone = comfort_tone(max(1.0, announce_every_s))
         self.queued: dict[str, str] = {}
@@ -179,14 +144,14 @@ class VoiceIvr:
     # -- the port's events -------------------------------------------------------------
     def __call__(self, event: VoiceEvent) -> None:
         if isinstance(event, CallStarted):
-            new = _Leg(event.call_id, _number(event.caller), self.language)
+            new = VoiceCall(event.call_id, caller_number(event.caller), self.language)
             new.idle.set()
             self.calls[event.call_id] = new
             self._spawn(new, self._start(new, event))
             return
-        caller = self._agent_legs.get(event.call_id)
+        caller = self.agents.agent_legs.get(event.call_id)
         if caller is not None:
-            self._on_agent_leg(event, caller)
+            self.agents.on_event(event, caller)
             return
         leg = self.calls.get(event.call_id)
         if leg is None:
@@ -206,12 +171,12 @@ class VoiceIvr:
                 task.cancel()
             self.channels.spawn(self._ended(leg))
 
-    def _spawn(self, leg: _Leg, work: Awaitable[None]) -> None:
+    def _spawn(self, leg: VoiceCall, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(self._guard(leg, work))
         leg.tasks.append(task)
         task.add_done_callback(lambda t: _discard(leg.tasks, t))
 
-    async def _guard(self, leg: _Leg, work: Awaitable[None]) -> None:
+    async def _guard(self, leg: VoiceCall, work: Awaitable[None]) -> None:
         try:
             await work
         except asyncio.CancelledError:
@@ -221,7 +186,7 @@ class VoiceIvr:
             self._hang_up(leg)
 
     # -- the call ----------------------------------------------------------------------
-    async def _start(self, leg: _Leg, started: CallStarted) -> None:
+    async def _start(self, leg: VoiceCall, started: CallStarted) -> None:
         port = self._port()
         port.answer(leg.call_id)
         flow = started.flow if self.ivr.published(started.flow) else None
@@ -233,7 +198,7 @@ class VoiceIvr:
             metadata["site_id"] = started.site
         inbound = Inbound(
             Channel.VOICE,
-            (_identifier(leg.caller),),
+            (caller_identifier(leg.caller),),
             f"来电 call to {started.dialled}",
             self.channels.engine.now(),
             f"sip:{leg.call_id}",
@@ -248,7 +213,7 @@ class VoiceIvr:
         self._spawn(leg, self._speak(leg))
         await self._after_command(leg)
 
-    async def _speak(self, leg: _Leg) -> None:
+    async def _speak(self, leg: VoiceCall) -> None:
         """Play what the flow tells, in order, one batch when the last one ended."""
         port = self._port()
         while True:
@@ -276,13 +241,13 @@ class VoiceIvr:
             if hang_up:
                 leg.replies.put_nowait(_HANGUP)
 
-    def _language(self, leg: _Leg) -> Language:
+    def _language(self, leg: VoiceCall) -> Language:
         session = self.ivr.sessions.get(leg.conv_id or "")
         if session is not None and session.state.language in ("zh", "en"):
             leg.language = session.state.language  # type: ignore[assignment]
         return leg.language
 
-    def _collect(self, leg: _Leg) -> None:
+    def _collect(self, leg: VoiceCall) -> None:
         """Collect the answer to the flow's question, if it asked one."""
         session = self.ivr.sessions.get(leg.conv_id or "")
         ask = None if session is None else session.asked
@@ -304,7 +269,7 @@ class VoiceIvr:
             leg.call_id, max_digits=max_digits, terminator="#", timeout_s=self.digit_timeout_s
         )
 
-    async def _digits(self, leg: _Leg, got: DigitsCollected) -> None:
+    async def _digits(self, leg: VoiceCall, got: DigitsCollected) -> None:
         conv_id = leg.conv_id
         if conv_id is None:
             return
@@ -324,7 +289,7 @@ class VoiceIvr:
         await self.channels.engine.execute(IvrInput(conv_id, got.digits))
         await self._after_command(leg)
 
-    async def _after_command(self, leg: _Leg) -> None:
+    async def _after_command(self, leg: VoiceCall) -> None:
         """After the flow moved: start waiting once queued, hang up once it ended."""
         conv_id = leg.conv_id or ""
         if self.ivr.sessions.get(conv_id) is not None or leg.waiting:
@@ -336,12 +301,12 @@ class VoiceIvr:
             return
         leg.contact_id = contact_id
         self.queued[leg.call_id] = contact_id
-        self._by_contact[contact_id] = leg.call_id
+        self.agents.by_contact[contact_id] = leg.call_id
         leg.waiting = True
         self._spawn(leg, self._wait(leg))
 
     # -- waiting in the queue ----------------------------------------------------------
-    async def _wait(self, leg: _Leg) -> None:
+    async def _wait(self, leg: VoiceCall) -> None:
         """While queued: the place and predicted wait every ``announce_every_s`` seconds,
         the callback offer, and the comfort tone in between."""
         port = self._port()
@@ -375,11 +340,11 @@ class VoiceIvr:
             await asyncio.sleep(speech_s + self.announce_every_s)
             leg.idle.set()  # the tone runs the period; the next announcement replaces it
 
-    def _collect_key(self, leg: _Leg) -> None:
+    def _collect_key(self, leg: VoiceCall) -> None:
         leg.collecting = True
         self._port().collect(leg.call_id, max_digits=1, terminator="", timeout_s=3600.0)
 
-    async def _callback(self, leg: _Leg) -> None:
+    async def _callback(self, leg: VoiceCall) -> None:
         """The caller pressed the callback key: the router keeps its place, kefu says
         goodbye and hangs up (an agent reserved later calls the number back)."""
         if leg.contact_id is None or leg.called_back:
@@ -393,7 +358,7 @@ class VoiceIvr:
         self._port().play(leg.call_id, clips, tag="callback")
         leg.replies.put_nowait(_HANGUP)
 
-    async def _ended(self, leg: _Leg) -> None:
+    async def _ended(self, leg: VoiceCall) -> None:
         """The call ended: leave the flow, or abandon the place in the queue."""
         self.calls.pop(leg.call_id, None)
         conv_id = leg.conv_id
@@ -401,7 +366,7 @@ class VoiceIvr:
             return
         self._by_conv.pop(conv_id, None)
         if leg.contact_id is not None:
-            self._by_contact.pop(leg.contact_id, None)
+            self.agents.by_contact.pop(leg.contact_id, None)
         try:
             if leg.agent_leg is not None:
                 self._port().hang_up(leg.agent_leg)  # its CallEnded ends the contact
@@ -414,143 +379,29 @@ class VoiceIvr:
         except KefuError as exc:
             log.info("voice call %s ended: %s", leg.call_id, exc)
 
-    # -- a restart: calls the router still holds but no SIP dialog carries -------------
-    async def end_lost_calls(self) -> dict[str, str]:
-        """End the voice contacts of calls this process does not carry (kefu restarted
-        mid-call): waiting ones are abandoned, talking ones completed as ``call_lost``;
-        a callback keeps its place. Returns contact id → what was done (logged)."""
-
-        def lost(engine: Any, _state: Any) -> list[tuple[str, ContactState]]:
-            return [
-                (contact.contact_id, contact.state)
-                for contact in engine.router.contacts.values()
-                if contact.attributes.get("call_id") not in (None, *self.calls)
-                and contact.state in _LIVE
-                and not (contact.callback and contact.state is ContactState.QUEUED)
-            ]
-
-        done: dict[str, str] = {}
-        for contact_id, state in await self.channels.read(lost):
-            command: c.Command = (
-                c.CompleteContact(contact_id, "call_lost")
-                if state is ContactState.ACTIVE
-                else c.AbandonContact(contact_id)
-            )
-            try:
-                await self.channels.engine.execute(command)
-            except KefuError as exc:  # moved on meanwhile
-                log.info("voice contact %s not ended after restart: %s", contact_id, exc)
-                continue
-            done[contact_id] = "completed" if state is ContactState.ACTIVE else "abandoned"
-        if done:
-            log.warning("voice: %d calls lost across a restart ended: %s", len(done), done)
-        return done
-
-    # -- the router's offers: ringing agent phones --------------------------------------
     def attach(self) -> Callable[[], None]:
-        """Hear the router's stored events (offers of queued calls); returns the function
-        that stops listening."""
-        return self.channels.engine.subscribe(self._on_stored)
+        """Hear the router's offers (agent phones ring); returns the function that stops."""
+        return self.agents.attach()
 
-    def _on_stored(self, batch: Sequence[Any]) -> None:
-        for stored in batch:
-            event = stored.event
-            if isinstance(event, ev.ContactQueued):
-                call_id = event.attributes.get("call_id")
-                if call_id in self.calls:  # the hand-off: its offer may be in this batch
-                    self._by_contact[event.contact_id] = call_id
-            elif isinstance(event, ev.OfferCreated):
-                leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
-                if leg is not None and leg.agent_leg is None and not leg.ended:
-                    self._ring(leg, event.offer_id, event.agent_id)
-            elif isinstance(event, ev.ContactCompleted):
-                # Served without kefu's audio (an agent with no registered phone): goodbye.
-                leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
-                if leg is not None and not leg.bridged and not leg.ended:
-                    leg.replies.put_nowait(_HANGUP)
-            elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
-                leg = self.calls.get(self._by_contact.get(event.contact_id, ""))
-                ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
-                if ringing and leg is not None and leg.offer and leg.offer[0] == event.offer_id:
-                    self._port().hang_up(leg.agent_leg or "")
-
-    def _ring(self, leg: _Leg, offer_id: str, agent_id: str) -> None:
-        """Ring the offered agent's registered phone (an agent without one answers in
-        the desktop)."""
-        try:
-            agent_leg = self._port().dial(agent_id, caller=leg.caller)
-        except VoiceError:
-            return
-        leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
-        self._agent_legs[agent_leg] = leg
-
-    def _on_agent_leg(self, event: VoiceEvent, leg: _Leg) -> None:
-        if isinstance(event, CallAnswered):
-            if leg.ended:
-                self._port().hang_up(event.call_id)
-                return
-            self._spawn(leg, self._connect(leg, event.call_id))
-        elif isinstance(event, CallEnded):
-            self._agent_legs.pop(event.call_id, None)
-            self.channels.spawn(self._agent_gone(leg, event))
-
-    async def _connect(self, leg: _Leg, agent_leg: str) -> None:
-        """The agent picked up: the offer is accepted and the two legs' audio bridged."""
-        assert leg.offer is not None and leg.contact_id is not None
-        offer_id, agent_id = leg.offer
-        await self.channels.engine.execute(c.AcceptOffer(leg.contact_id, offer_id, agent_id))
-        leg.bridged = True
-        self.bridged[leg.call_id] = agent_leg
-        self._port().bridge(leg.call_id, agent_leg)
-
-    async def _agent_gone(self, leg: _Leg, ended: CallEnded) -> None:
-        """The agent's phone hung up, refused or stopped ringing: a talking call ends (the
-        contact completes, wrap-up starts); an unanswered offer is refused."""
-        if leg.contact_id is None or leg.offer is None:
-            return
-        offer_id, agent_id = leg.offer
-        talked = leg.bridged
-        leg.agent_leg, leg.offer, leg.bridged = None, None, False
-        try:
-            if talked:
-                self._hang_up(leg)
-                await self.channels.engine.execute(c.CompleteContact(leg.contact_id))
-            elif ended.reason != "hung_up" or leg.ended:
-                await self.channels.engine.execute(
-                    c.RejectOffer(leg.contact_id, offer_id, agent_id)
-                )
-        except KefuError as exc:
-            log.info("voice call %s: agent leg ended: %s", leg.call_id, exc)
+    async def end_lost_calls(self) -> dict[str, str]:
+        """After a restart: end the contacts of calls no dialog carries (counted)."""
+        return await self.agents.end_lost_calls()
 
     # -- helpers -----------------------------------------------------------------------
+    def _goodbye(self, leg: VoiceCall) -> None:
+        """Hang up once what is being said was said."""
+        leg.replies.put_nowait(_HANGUP)
+
     def _port(self) -> VoicePort:
         if self.port is None:
             raise VoiceError("the voice driver has no port")
         return self.port
 
-    def _hang_up(self, leg: _Leg) -> None:
+    def _hang_up(self, leg: VoiceCall) -> None:
         if leg.ended or self.port is None:
             return
         with contextlib.suppress(KefuError):
             self.port.hang_up(leg.call_id)
-
-
-_SIP_USER = re.compile(r"^(?:sips?:|tel:)?([^@;>]+)")
-
-
-def _number(caller: str) -> str:
-    """The user part of the caller's URI (``sip:13800000000@host`` → ``13800000000``)."""
-    text = caller.strip().strip("<>")
-    match = _SIP_USER.match(text)
-    return match.group(1) if match else text
-
-
-def _identifier(caller: str) -> Identifier:
-    """The caller's phone number, or ``sip:<user>`` for a caller without one."""
-    try:
-        return Identifier(IdentifierKind.PHONE, caller)
-    except KefuError:
-        return Identifier(IdentifierKind.SOCIAL, f"sip:{caller[:60] or 'anonymous'}")
 
 
 def _discard(tasks: list[asyncio.Task[Any]], task: asyncio.Task[Any]) -> None:
