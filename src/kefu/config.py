@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     sip_agents: Annotated[
         str, Field(description="agent phones' SIP credentials: agent=password, comma-separated")
     ] = ""
+    sip_trunk: Annotated[
+        str, Field(description="host:port kefu calls customers through (callbacks; empty: none)")
+    ] = ""
     sip_callback_key: Annotated[
         str,
         Field(

@@ -104,6 +104,8 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and leg.agent_leg is None and not leg.ended:
                     self.ring(leg, event.offer_id, event.agent_id)
+                elif leg is None and event.callback:
+                    self.ring_back(event)
             elif isinstance(event, ev.ContactCompleted):
                 # Served without kefu's audio (an agent with no registered phone): goodbye.
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
@@ -125,35 +127,69 @@ class AgentPhones:
         leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
         self.agent_legs[agent_leg] = leg
 
+    def ring_back(self, offer: ev.OfferCreated) -> None:
+        """The router reserved an agent for a voice callback: ring the agent's phone
+        (showing the customer's number); once answered kefu calls the customer through
+        the trunk and bridges the two (the router's callback, over SIP)."""
+        contact = self.channels.engine.router.contacts.get(offer.contact_id)
+        number = None if contact is None else contact.callback_number
+        if contact is None or not number or contact.attributes.get("channel") != "voice":
+            return
+        call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
+        self.ring(call, offer.offer_id, offer.agent_id)
+
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
+        customer = event.call_id == leg.customer_leg
         if isinstance(event, CallAnswered):
             if leg.ended:
                 self.port().hang_up(event.call_id)
-                return
-            self.spawn(leg, self._connect(leg, event.call_id))
+            elif customer and leg.agent_leg is not None:
+                leg.bridged = True
+                self.bridged[event.call_id] = leg.agent_leg
+                self.port().bridge(event.call_id, leg.agent_leg)
+            else:
+                self.spawn(leg, self._connect(leg, event.call_id))
         elif isinstance(event, CallEnded):
             self.agent_legs.pop(event.call_id, None)
+            if customer:  # the customer called back hung up (or did not answer)
+                leg.customer_leg, leg.ended = None, True
+                if leg.agent_leg is not None:
+                    self.port().hang_up(leg.agent_leg)
+                return
+            if leg.customer_leg is not None:
+                self.port().hang_up(leg.customer_leg)
             self.channels.spawn(self._agent_gone(leg, event))
 
     async def _connect(self, leg: VoiceCall, agent_leg: str) -> None:
-        """The agent picked up: the offer is accepted and the two legs' audio bridged."""
+        """The agent picked up: the offer is accepted and the caller's audio bridged (a
+        callback: the customer is called now, bridged when it answers)."""
         assert leg.offer is not None and leg.contact_id is not None
         offer_id, agent_id = leg.offer
         await self.channels.engine.execute(c.AcceptOffer(leg.contact_id, offer_id, agent_id))
+        leg.accepted = True
+        if leg.call_id.startswith("callback:"):
+            try:
+                leg.customer_leg = self.port().dial_number(leg.caller)
+            except VoiceError as exc:
+                log.warning("callback %s not placed: %s", leg.contact_id, exc)
+                self.port().hang_up(agent_leg)
+                return
+            self.agent_legs[leg.customer_leg] = leg
+            return
         leg.bridged = True
         self.bridged[leg.call_id] = agent_leg
         self.port().bridge(leg.call_id, agent_leg)
 
     async def _agent_gone(self, leg: VoiceCall, ended: CallEnded) -> None:
-        """The agent's phone hung up, refused or stopped ringing: a talking call ends (the
-        contact completes, wrap-up starts); an unanswered offer is refused."""
+        """The agent's phone hung up, refused or stopped ringing: an answered call ends
+        (the contact completes, wrap-up starts); an unanswered offer is refused."""
         if leg.contact_id is None or leg.offer is None:
             return
         offer_id, agent_id = leg.offer
-        talked = leg.bridged
-        leg.agent_leg, leg.offer, leg.bridged = None, None, False
+        answered = leg.bridged or leg.accepted
+        leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
         try:
-            if talked:
+            if answered:
                 self.hang_up(leg)
                 await self.channels.engine.execute(c.CompleteContact(leg.contact_id))
             elif ended.reason != "hung_up" or leg.ended:

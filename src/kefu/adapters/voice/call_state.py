@@ -48,6 +48,9 @@ class VoiceCall:
     offer: tuple[str, str] | None = None
     """(offer id, agent id) of the offer whose agent phone rings or talks."""
     bridged: bool = False
+    accepted: bool = False
+    customer_leg: str | None = None
+    """A callback: the leg kefu placed to the customer once the agent answered."""
     ended: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 

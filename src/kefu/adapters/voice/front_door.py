@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from kefu.adapters.voice.ivr_driver import VoiceIvr
+from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
@@ -66,6 +67,7 @@ class VoiceFrontDoor:
             max_calls=settings.sip_max_calls,
             ring_timeout_s=settings.sip_ring_timeout_s,
             registrar=Registrar(parse_agents(settings.sip_agents)),
+            trunk=_trunk(settings.sip_trunk),
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None
@@ -107,3 +109,15 @@ class VoiceFrontDoor:
         if self._detach is not None:
             self._detach()
         await self.door.stop()
+
+
+def _trunk(spec: str) -> tuple[str, int] | None:
+    """``host:port`` (port 5060 when left out) of ``KEFU_SIP_TRUNK``; None when empty."""
+    if not spec.strip():
+        return None
+    host, _, port = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "5060")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise VoiceSettingsError(
+            "KEFU_SIP_TRUNK is host:port (KEFU_SIP_TRUNK 应为 主机:端口)", trunk=spec[:64]
+        )
+    return host, int(port)

@@ -137,3 +137,6 @@ class VoicePort(Protocol):
     def dial(self, agent: str, caller: str = "kefu") -> str:
         """Ring agent ``agent``'s registered phone; returns the new call's id
         (``CallAnswered`` or ``CallEnded`` follows). Raises when it is not registered."""
+
+    def dial_number(self, number: str, caller: str = "kefu") -> str:
+        """Call a customer's ``number`` through the trunk; as :meth:`dial`."""

@@ -40,6 +40,7 @@ from kefu.adapters.voice.port import (
     EventSink,
     MediaEnded,
     UnknownCall,
+    VoiceError,
     VoiceEvent,
 )
 from kefu.adapters.voice.registrar import Registrar
@@ -97,6 +98,7 @@ class SipFrontDoor:
         max_calls: int = 500,
         ring_timeout_s: float = 60.0,
         registrar: Registrar | None = None,
+        trunk: tuple[str, int] | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -119,6 +121,7 @@ class SipFrontDoor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.registrar = registrar or Registrar({})
         self.dialer = Dialer(host, self.media, self.registrar, self._emit)
+        self.trunk = trunk
 
     # -- lifecycle --
     @property
@@ -218,6 +221,11 @@ class SipFrontDoor:
 
     def dial(self, agent: str, caller: str = "kefu") -> str:
         return self.dialer.dial(agent, caller)
+
+    def dial_number(self, number: str, caller: str = "kefu") -> str:
+        if self.trunk is None:
+            raise VoiceError("no trunk for outgoing calls (KEFU_SIP_TRUNK) 未配置中继")
+        return self.dialer.dial_number(number, self.trunk, caller)
 
     def hang_up(self, call_id: str) -> None:
         if call_id in self.dialer.legs:

@@ -54,8 +54,19 @@ class Dialer:
         """Ring agent ``user``'s phone; returns the new leg's id (kefu's, not the SIP
         Call-ID; ``CallAnswered`` or ``CallEnded`` follows)."""
         binding = self.registrar.binding(user)
-        if binding is None or self.uac is None:
+        if binding is None:
             raise VoiceError("the agent's phone is not registered 座席话机未注册", agent=user)
+        return self._invite(binding.uri, binding.addr, caller, user)
+
+    def dial_number(self, number: str, trunk: tuple[str, int], caller: str = "kefu") -> str:
+        """Call ``number`` through the trunk at ``trunk`` (host, port); as :meth:`dial`."""
+        if not number or not all(ch.isdigit() or ch in "+*#" for ch in number):
+            raise VoiceError("not a number to call 号码无效", number=number[:32])
+        return self._invite(f"sip:{number}@{trunk[0]}:{trunk[1]}", trunk, caller, number)
+
+    def _invite(self, uri: str, addr: tuple[str, int], caller: str, label: str) -> str:
+        if self.uac is None:
+            raise VoiceError("kefu places no calls before it listens 服务尚未启动")
         uac = self.uac
         local = uac.transport.local_addr
         leg_id = f"out-{uuid.uuid4().hex[:16]}"
@@ -63,15 +74,15 @@ class Dialer:
         try:
             call = uac.send_invite(
                 f"sip:{caller}@{local[0]}:{local[1]}",
-                binding.uri,
-                binding.addr,
+                uri,
+                addr,
                 build_sdp(self.host, rtp_port, 0, "PCMU"),
                 user_agent="kefu",
             )
         except Exception:
             self.media.close_leg(leg_id)
             raise
-        leg = OutLeg(leg_id, user, call)
+        leg = OutLeg(leg_id, label, call)
         self.legs[leg_id] = leg
         self.by_sip[call.call_id] = leg_id
         call.on_answer = lambda _answered: self._answered(leg)
