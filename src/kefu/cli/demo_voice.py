@@ -74,8 +74,8 @@ class DemoVoice:
         platform = self.platform
         if platform is None or platform.channels is None or platform.ivr is None:
             return
-        door = VoiceFrontDoor(self.settings, platform.channels, platform.ivr)
         try:
+            door = VoiceFrontDoor(self.settings, platform.channels, platform.ivr)
             await door.start()
         except (OSError, KefuError) as exc:
             self.announce(f"SIP is off 电话未启用: {exc}")

@@ -102,3 +102,13 @@ def test_given_the_agents_setting_when_parsed_then_pairs_or_a_clear_error() -> N
     assert parse_agents("a1=one, a2=two=2") == {"a1": "one", "a2": "two=2"}
     with pytest.raises(VoiceSettingsError):
         parse_agents("a1")
+
+
+def test_given_the_trunk_setting_when_parsed_then_host_and_port_or_a_clear_error() -> None:
+    from kefu.adapters.voice.front_door import _trunk
+
+    assert _trunk("") is None
+    assert _trunk("sbc.example.com:5080") == ("sbc.example.com", 5080)
+    assert _trunk("sbc.example.com") == ("sbc.example.com", 5060)
+    with pytest.raises(VoiceSettingsError):
+        _trunk("sbc:port")
