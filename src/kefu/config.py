@@ -203,6 +203,21 @@ class Settings(BaseSettings):
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None
+    sip_announce_every_s: Annotated[
+        float, Field(gt=0, description="a queued caller hears its place and wait this often, s")
+    ] = 30.0
+    sip_agents: Annotated[
+        str, Field(description="agent phones' SIP credentials: agent=password, comma-separated")
+    ] = ""
+    sip_trunk: Annotated[
+        str, Field(description="host:port kefu calls customers through (callbacks; empty: none)")
+    ] = ""
+    sip_callback_key: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9*#]?$", description="key asking for a callback while queued (empty: off)"
+        ),
+    ] = "1"
 
     # -- past one process (snapshots, operations, leadership) ---------------------------
     snapshot_every: Annotated[

@@ -122,7 +122,7 @@ class Demo:
         return self.db.with_suffix(".log")
 
     def start(self, timeout_s: float = 40.0) -> None:
-        command = [*KEFU, "demo", "--db", str(self.db), "--port", str(self.port)]
+        command = [*KEFU, "demo", "--db", str(self.db), "--port", str(self.port), "--no-sip"]
         command += ["--rate", str(self.rate), "--seed", str(self.seed)]
         # Wide, plain console output so each printed login stays on one line.
         env = {**os.environ, "KEFU_ENV": "local", "COLUMNS": "240", "NO_COLOR": "1"}

@@ -25,7 +25,7 @@ DEMO_PASSWORD = "demo password 演示"
 
 def demo_command(tmp_path: Path, port: int, *extra: str) -> list[str]:
     db = str(tmp_path / "demo.sqlite3")
-    return [*KEFU, "demo", "--db", db, "--port", str(port), "--seed", "5", *extra]
+    return [*KEFU, "demo", "--db", db, "--port", str(port), "--seed", "5", "--no-sip", *extra]
 
 
 def summary(output: str) -> dict[str, int]:

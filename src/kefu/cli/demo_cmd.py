@@ -43,6 +43,14 @@ def demo(
     ),
     rate: float = typer.Option(1.0, min=0.01, max=1000.0, help="Traffic multiplier. 来电量倍数。"),
     seed: int | None = typer.Option(None, help="Random seed. 随机种子。"),
+    sip_port: int | None = typer.Option(
+        None,
+        "--sip-port",
+        min=0,
+        max=65535,
+        help="SIP port, UDP+TCP (default 5060; 0 or taken: a free one). 电话端口。",
+    ),
+    no_sip: bool = typer.Option(False, "--no-sip", help="Do not answer SIP calls. 不接听电话。"),
     hours: float = typer.Option(
         2.0, min=0.1, max=24.0, help="--text: simulated hours. 模拟时长（小时）。"
     ),
@@ -97,6 +105,12 @@ def demo(
     settings = settings.model_copy(update=mail)
     if not settings.ivr_flows:  # the demo bank's flows: chat, SMS, the kiosk ('chat=': off)
         settings = settings.model_copy(update={"ivr_flows": "chat=bank,sms=bank,branch=hall"})
+    voice = None
+    if not no_sip:  # calls to the demo's number run the bank's flow (kefu.cli.demo_voice)
+        from kefu.cli.demo_voice import DemoVoice, demo_voice_settings
+
+        settings = demo_voice_settings(settings, db, sip_port)
+        voice = DemoVoice(settings, console.print)
     outbox = (
         f"{sink.outbox}/" if sink is not None else f"{settings.relay_host}:{settings.relay_port}"
     )
@@ -121,7 +135,13 @@ def demo(
         console.print(Panel("\n".join(lines), title="kefu demo 客服演示", expand=False))
 
     run = DemoRun(rate=rate, seed=seed, duration_s=duration, announce=announce)
-    platform = open_platform(settings, on_startup=(run.start,), on_shutdown=(run.stop,))
+    platform = open_platform(
+        settings,
+        on_startup=(run.start, *(() if voice is None else (voice.start,))),
+        on_shutdown=(*(() if voice is None else (voice.stop,)), run.stop),
+    )
+    if voice is not None:
+        voice.platform = platform
     run.engine = platform.engine
     if platform.channel_site is not None:
         run.taken = platform.channel_site.desktops.humans.taken

@@ -97,8 +97,9 @@ def test_given_a_caller_when_it_hears_the_greeting_and_sends_rfc4733_digits_then
             server.port, tmp_path, "-sf", str(scenario), "-t", transport,
             "-key", "rtpport", str(receiver.port),
         )  # fmt: skip
-        assert server.wait_for(lambda: bool(server.flow.ended))
+        ended = server.wait_for(lambda: bool(server.flow.ended), timeout_s=30.0)
     assert result.returncode == 0, sipp_log(tmp_path)
+    assert ended, sipp_log(tmp_path)
     flow = server.flow
     (started,) = _events(flow, CallStarted)
     assert started.transport == ("tcp" if transport == "t1" else "udp")

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from kefu.domain.errors import Conflict, KefuError, NotFound, ValidationError
 
 __all__ = [
+    "CallAnswered",
     "CallEnded",
     "CallNotActive",
     "CallStarted",
@@ -31,7 +32,9 @@ __all__ = [
 ]
 
 DigitSource = Literal["rfc4733", "info", "inband"]
-EndReason = Literal["caller_hangup", "cancelled", "hung_up", "no_ack", "unanswered", "shutdown"]
+EndReason = Literal[
+    "caller_hangup", "cancelled", "hung_up", "no_ack", "unanswered", "shutdown", "rejected"
+]
 CollectEnd = Literal["terminator", "max_digits", "timeout"]
 
 
@@ -95,12 +98,19 @@ class MediaEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """A call kefu placed (:meth:`VoicePort.dial`) was answered; its media flows."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     call_id: str
     reason: EndReason
 
 
-VoiceEvent = CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallEnded
+VoiceEvent = CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded
 EventSink = Callable[[VoiceEvent], None]
 
 
@@ -123,3 +133,10 @@ class VoicePort(Protocol):
 
     def hang_up(self, call_id: str) -> None:
         """End the call: BYE when answered, 480 when still ringing."""
+
+    def dial(self, agent: str, caller: str = "kefu") -> str:
+        """Ring agent ``agent``'s registered phone; returns the new call's id
+        (``CallAnswered`` or ``CallEnded`` follows). Raises when it is not registered."""
+
+    def dial_number(self, number: str, caller: str = "kefu") -> str:
+        """Call a customer's ``number`` through the trunk; as :meth:`dial`."""

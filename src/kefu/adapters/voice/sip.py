@@ -21,6 +21,7 @@ from aiosipua import (
     SdpNegotiationError,
     SipRequest,
     SipTransport,
+    SipUAC,
     SipUAS,
     negotiate_sdp,
     parse_uri,
@@ -39,9 +40,12 @@ from kefu.adapters.voice.port import (
     EventSink,
     MediaEnded,
     UnknownCall,
+    VoiceError,
     VoiceEvent,
 )
+from kefu.adapters.voice.registrar import Registrar
 from kefu.adapters.voice.routes import NumberRoute, route_for
+from kefu.adapters.voice.sip_dial import Dialer
 from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
 
 __all__ = ["ClipSource", "SipFrontDoor"]
@@ -93,6 +97,8 @@ class SipFrontDoor:
         media_realtime: bool = False,
         max_calls: int = 500,
         ring_timeout_s: float = 60.0,
+        registrar: Registrar | None = None,
+        trunk: tuple[str, int] | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -113,6 +119,9 @@ class SipFrontDoor:
         self._tcp_transport: TcpTransport | None = None
         self._agents: list[SipUAS] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.registrar = registrar or Registrar({})
+        self.dialer = Dialer(host, self.media, self.registrar, self._emit)
+        self.trunk = trunk
 
     # -- lifecycle --
     @property
@@ -148,6 +157,9 @@ class SipFrontDoor:
 
     async def stop(self) -> None:
         """Hang up every call, close the transports and the media legs."""
+        for leg_id in list(self.dialer.legs):
+            with contextlib.suppress(Exception):
+                self.dialer.hang_up(leg_id)
         for call_id in list(self._calls):
             with contextlib.suppress(Exception):
                 self._send_end(self._calls[call_id])
@@ -158,9 +170,12 @@ class SipFrontDoor:
         await self.media.stop()
 
     def _agent(self, transport: UdpTransport | TcpTransport) -> SipUAS:
-        agent = SipUAS(transport, user_agent=_USER_AGENT)
+        uac = None
+        if isinstance(transport, UdpTransport):  # agent phones are rung over UDP
+            uac = self.dialer.uac = SipUAC(transport)
+        agent = SipUAS(transport, user_agent=_USER_AGENT, uac=uac)
         agent.on_invite = self._on_invite
-        agent.on_bye = lambda incoming, _request: self._end(incoming.call_id, "caller_hangup")
+        agent.on_bye = lambda incoming, _request: self._on_bye(incoming.call_id)
         agent.on_cancel = lambda request, _addr: self._end(request.call_id or "", "cancelled")
         agent.on_ack_timeout = lambda incoming: self._end(incoming.call_id, "no_ack")
         agent.on_reinvite = self._on_reinvite
@@ -196,22 +211,47 @@ class SipFrontDoor:
             collection.arm()
 
     def bridge(self, call_id: str, other_call_id: str) -> None:
-        self._answered(call_id)
-        self._answered(other_call_id)
+        for leg_id in (call_id, other_call_id):
+            out = self.dialer.legs.get(leg_id)
+            if out is None:
+                self._answered(leg_id)
+            elif not out.answered:
+                raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=leg_id)
         self.media.bridge(call_id, other_call_id)
 
+    def dial(self, agent: str, caller: str = "kefu") -> str:
+        return self.dialer.dial(agent, caller)
+
+    def dial_number(self, number: str, caller: str = "kefu") -> str:
+        if self.trunk is None:
+            raise VoiceError("no trunk for outgoing calls (KEFU_SIP_TRUNK) 未配置中继")
+        return self.dialer.dial_number(number, self.trunk, caller)
+
     def hang_up(self, call_id: str) -> None:
+        if call_id in self.dialer.legs:
+            self.dialer.hang_up(call_id)
+            return
         call = self._call(call_id)
         self._send_end(call)
         self._end(call_id, "hung_up")
 
     @property
     def active_calls(self) -> int:
-        return len(self._calls)
+        return len(self._calls) + len(self.dialer.legs)
+
+    def _on_bye(self, sip_call_id: str) -> None:
+        leg_id = self.dialer.by_sip.get(sip_call_id)
+        if leg_id is not None:
+            self.dialer.end(leg_id, "caller_hangup")
+        else:
+            self._end(sip_call_id, "caller_hangup")
 
     # -- SIP events --
     def _pre_filter(self, transport: SipTransport, request: SipRequest) -> bool:
         method = request.method.upper()
+        if method == "REGISTER":
+            self.registrar.handle(transport, request)
+            return True
         call = self._calls.get(request.call_id or "")
         if (
             method == "INVITE"
@@ -314,6 +354,8 @@ class SipFrontDoor:
     def _on_media_event(self, event: VoiceEvent) -> None:
         call = self._calls.get(event.call_id)
         if call is None:
+            if event.call_id in self.dialer.legs and not isinstance(event, DigitReceived):
+                self._emit(event)  # an agent's keys are not the caller's
             return
         if isinstance(event, DigitReceived):
             self._on_digit(call, event.digit, event.source)

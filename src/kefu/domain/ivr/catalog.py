@@ -94,6 +94,14 @@ class FlowCatalog:
         """Forget ``flow_id`` and its versions (before rebuilding them from a log)."""
         self._flows.pop(flow_id, None)
 
+    def all_published(self) -> list[Flow]:
+        """The published version of every flow that has one (by flow id)."""
+        return [
+            h.versions[h.published]
+            for _, h in sorted(self._flows.items())
+            if h.published is not None
+        ]
+
     def _history(self, flow_id: str) -> FlowHistory:
         h = self._flows.get(flow_id)
         if h is None:

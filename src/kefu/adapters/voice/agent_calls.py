@@ -1,0 +1,200 @@
+"""Voice calls and agents: the router's offers ring registered agent phones, an answer
+accepts the offer and bridges the legs, either side's BYE ends both and completes the
+contact; and, after a restart, the contacts of calls no dialog carries end counted.
+
+Part of the IVR's voice driver (:class:`~kefu.adapters.voice.ivr_driver.VoiceIvr`), which
+hands it the calls it carries and its helpers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from kefu.adapters.voice.call_state import VoiceCall
+from kefu.adapters.voice.port import CallAnswered, CallEnded, VoiceError, VoiceEvent, VoicePort
+from kefu.domain import events as ev
+from kefu.domain.errors import KefuError
+from kefu.domain.model import ContactState
+from kefu.service.channels import ChannelService
+from kefu.service.routing import commands as c
+
+__all__ = ["AgentPhones"]
+
+log = logging.getLogger(__name__)
+
+_LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
+
+
+class AgentPhones:
+    """The agents' side of the driver's calls. *calls*: the calls carried (call id →
+    state); *port*: the voice port; *spawn*: run a call's work (ended with the call);
+    *hang_up*: end a call after its last line; *goodbye*: hang up once what is being
+    said was said."""
+
+    def __init__(
+        self,
+        channels: ChannelService,
+        calls: dict[str, VoiceCall],
+        port: Callable[[], VoicePort],
+        spawn: Callable[[VoiceCall, Awaitable[None]], None],
+        hang_up: Callable[[VoiceCall], None],
+        goodbye: Callable[[VoiceCall], None],
+    ) -> None:
+        self.channels = channels
+        self.calls = calls
+        self.port = port
+        self.spawn = spawn
+        self.hang_up = hang_up
+        self.goodbye = goodbye
+        self.by_contact: dict[str, str] = {}
+        """The router's contact id → the call id, for each call handed to a queue."""
+        self.agent_legs: dict[str, VoiceCall] = {}
+        """Agent phone leg → the caller's call."""
+        self.bridged: dict[str, str] = {}
+        """Caller's call id → the agent phone's leg, for each call connected to an agent."""
+
+    # -- a restart: calls the router still holds but no SIP dialog carries -------------
+    async def end_lost_calls(self) -> dict[str, str]:
+        """End the voice contacts of calls this process does not carry (kefu restarted
+        mid-call): waiting ones are abandoned, talking ones completed as ``call_lost``;
+        a callback keeps its place. Returns contact id → what was done (logged)."""
+
+        def lost(engine: Any, _state: Any) -> list[tuple[str, ContactState]]:
+            return [
+                (contact.contact_id, contact.state)
+                for contact in engine.router.contacts.values()
+                if contact.attributes.get("call_id") not in (None, *self.calls)
+                and contact.state in _LIVE
+                and not (contact.callback and contact.state is ContactState.QUEUED)
+            ]
+
+        done: dict[str, str] = {}
+        for contact_id, state in await self.channels.read(lost):
+            command: c.Command = (
+                c.CompleteContact(contact_id, "call_lost")
+                if state is ContactState.ACTIVE
+                else c.AbandonContact(contact_id)
+            )
+            try:
+                await self.channels.engine.execute(command)
+            except KefuError as exc:  # moved on meanwhile
+                log.info("voice contact %s not ended after restart: %s", contact_id, exc)
+                continue
+            done[contact_id] = "completed" if state is ContactState.ACTIVE else "abandoned"
+        if done:
+            log.warning("voice: %d calls lost across a restart ended: %s", len(done), done)
+        return done
+
+    # -- the router's offers: ringing agent phones --------------------------------------
+    def attach(self) -> Callable[[], None]:
+        """Hear the router's stored events (offers of queued calls); returns the function
+        that stops listening."""
+        return self.channels.engine.subscribe(self._on_stored)
+
+    def _on_stored(self, batch: Sequence[Any]) -> None:
+        for stored in batch:
+            event = stored.event
+            if isinstance(event, ev.ContactQueued):
+                call_id = event.attributes.get("call_id")
+                if call_id in self.calls:  # the hand-off: its offer may be in this batch
+                    self.by_contact[event.contact_id] = call_id
+            elif isinstance(event, ev.OfferCreated):
+                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
+                if leg is not None and leg.agent_leg is None and not leg.ended:
+                    self.ring(leg, event.offer_id, event.agent_id)
+                elif leg is None and event.callback:
+                    self.ring_back(event)
+            elif isinstance(event, ev.ContactCompleted):
+                # Served without kefu's audio (an agent with no registered phone): goodbye.
+                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
+                if leg is not None and not leg.bridged and not leg.ended:
+                    self.goodbye(leg)
+            elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
+                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
+                ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
+                if ringing and leg is not None and leg.offer and leg.offer[0] == event.offer_id:
+                    self.port().hang_up(leg.agent_leg or "")
+
+    def ring(self, leg: VoiceCall, offer_id: str, agent_id: str) -> None:
+        """Ring the offered agent's registered phone (an agent without one answers in
+        the desktop)."""
+        try:
+            agent_leg = self.port().dial(agent_id, caller=leg.caller)
+        except VoiceError:
+            return
+        leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
+        self.agent_legs[agent_leg] = leg
+
+    def ring_back(self, offer: ev.OfferCreated) -> None:
+        """The router reserved an agent for a voice callback: ring the agent's phone
+        (showing the customer's number); once answered kefu calls the customer through
+        the trunk and bridges the two (the router's callback, over SIP)."""
+        contact = self.channels.engine.router.contacts.get(offer.contact_id)
+        number = None if contact is None else contact.callback_number
+        if contact is None or not number or contact.attributes.get("channel") != "voice":
+            return
+        call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
+        self.ring(call, offer.offer_id, offer.agent_id)
+
+    def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
+        customer = event.call_id == leg.customer_leg
+        if isinstance(event, CallAnswered):
+            if leg.ended:
+                self.port().hang_up(event.call_id)
+            elif customer and leg.agent_leg is not None:
+                leg.bridged = True
+                self.bridged[event.call_id] = leg.agent_leg
+                self.port().bridge(event.call_id, leg.agent_leg)
+            else:
+                self.spawn(leg, self._connect(leg, event.call_id))
+        elif isinstance(event, CallEnded):
+            self.agent_legs.pop(event.call_id, None)
+            if customer:  # the customer called back hung up (or did not answer)
+                leg.customer_leg, leg.ended = None, True
+                if leg.agent_leg is not None:
+                    self.port().hang_up(leg.agent_leg)
+                return
+            if leg.customer_leg is not None:
+                self.port().hang_up(leg.customer_leg)
+            self.channels.spawn(self._agent_gone(leg, event))
+
+    async def _connect(self, leg: VoiceCall, agent_leg: str) -> None:
+        """The agent picked up: the offer is accepted and the caller's audio bridged (a
+        callback: the customer is called now, bridged when it answers)."""
+        assert leg.offer is not None and leg.contact_id is not None
+        offer_id, agent_id = leg.offer
+        await self.channels.engine.execute(c.AcceptOffer(leg.contact_id, offer_id, agent_id))
+        leg.accepted = True
+        if leg.call_id.startswith("callback:"):
+            try:
+                leg.customer_leg = self.port().dial_number(leg.caller)
+            except VoiceError as exc:
+                log.warning("callback %s not placed: %s", leg.contact_id, exc)
+                self.port().hang_up(agent_leg)
+                return
+            self.agent_legs[leg.customer_leg] = leg
+            return
+        leg.bridged = True
+        self.bridged[leg.call_id] = agent_leg
+        self.port().bridge(leg.call_id, agent_leg)
+
+    async def _agent_gone(self, leg: VoiceCall, ended: CallEnded) -> None:
+        """The agent's phone hung up, refused or stopped ringing: an answered call ends
+        (the contact completes, wrap-up starts); an unanswered offer is refused."""
+        if leg.contact_id is None or leg.offer is None:
+            return
+        offer_id, agent_id = leg.offer
+        answered = leg.bridged or leg.accepted
+        leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
+        try:
+            if answered:
+                self.hang_up(leg)
+                await self.channels.engine.execute(c.CompleteContact(leg.contact_id))
+            elif ended.reason != "hung_up" or leg.ended:
+                await self.channels.engine.execute(
+                    c.RejectOffer(leg.contact_id, offer_id, agent_id)
+                )
+        except KefuError as exc:
+            log.info("voice call %s: agent leg ended: %s", leg.call_id, exc)
