@@ -227,7 +227,7 @@ async def update_case(case_id: str, body: CaseUpdate, user: Reader, wing: Wing) 
             )
         )
     if not commands:
-        raise ValidationError("nothing to change 没有要修改的内容")
+        raise ValidationError("nothing to change", text_key="error.nothing_to_change")
     return await _act(wing, user, case_id, *commands)
 
 

@@ -39,7 +39,9 @@ def complaints_report(
     root cause: ``count``, ``resolved``, ``breached`` and ``mean_business_hours`` (of the
     resolved ones; ``None`` without any). ``zone_of`` gives a site's time zone."""
     if not _MONTH.match(month):
-        raise ValidationError(f"month {month!r} is not YYYY-MM 月份格式应为 YYYY-MM", month=month)
+        raise ValidationError(
+            f"month {month!r} is not YYYY-MM", text_key="error.month_format", month=month
+        )
     complaint_types = {
         type_id for type_id, kind in store.book.types.items() if kind.kind is CaseKind.COMPLAINT
     }
