@@ -57,9 +57,17 @@ def _free(host: str, port: int) -> bool:
 class DemoVoice:
     """Starts the platform's front door in the background once the server started."""
 
-    def __init__(self, settings: Settings, announce: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        announce: Callable[[str], None],
+        *,
+        example_number: str | None = "95555",
+    ) -> None:
         self.settings = settings
         self.announce = announce
+        self.example_number = example_number
+        """The number the console's example call dials (the demo's); None: no example."""
         self.platform: Platform | None = None
         self._task: asyncio.Task[None] | None = None
         self._door: VoiceFrontDoor | None = None
@@ -81,10 +89,13 @@ class DemoVoice:
             self.announce(f"SIP is off 电话未启用: {exc}")
             return
         self._door = door
-        host = self.settings.sip_host
+        host, number = self.settings.sip_host, self.example_number
+        if number is None:
+            self.announce(f"SIP 电话 on {host}:{door.port} (UDP, TCP)")
+            return
         self.announce(
-            f"Phone 电话: sip:95555@{host}:{door.port} (UDP, TCP) — "
-            f"e.g. sipp {host}:{door.port} -sn uac_pcap -m 1 -s 95555"
+            f"Phone 电话: sip:{number}@{host}:{door.port} (UDP, TCP) — "
+            f"e.g. sipp {host}:{door.port} -sn uac_pcap -m 1 -s {number}"
         )
 
     async def stop(self) -> None:

@@ -194,9 +194,24 @@ def serve(
         )
         raise typer.Exit(2)
     require_secret_key(settings)
-    platform = open_platform(settings)
+    voice = None
+    if settings.sip_port is not None:  # KEFU_SIP_PORT: answer calls with the IVR's flows
+        from kefu.cli.demo_voice import DemoVoice
+
+        voice = DemoVoice(settings, _echo, example_number=None)
+    platform = open_platform(
+        settings,
+        on_startup=() if voice is None else (voice.start,),
+        on_shutdown=() if voice is None else (voice.stop,),
+    )
+    if voice is not None:
+        voice.platform = platform
     typer.echo(
         f"kefu serving on 服务地址 http://{settings.host}:{settings.port}/  "
         f"(wallboard 大屏: /wallboard, API docs 接口文档: /docs)"
     )
     run_server(platform.app, settings, log_level=log_level)
+
+
+def _echo(line: str) -> None:
+    typer.echo(line)
