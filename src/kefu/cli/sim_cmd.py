@@ -89,6 +89,7 @@ def simulate(
                 q: {k: v.to_dict() for k, v in m.items()} for q, m in summary.queues.items()
             },
             "occupancy": {g: v.to_dict() for g, v in summary.occupancy.items()},
+            "blocking": {q: v.to_dict() for q, v in result.blocking.items()},
         }
         typer.echo(json.dumps(record, ensure_ascii=False, indent=1))
         return
@@ -124,6 +125,8 @@ def simulate(
     console.print(fit_words(table))
     for group, e in summary.occupancy.items():
         console.print(f"Occupancy 占用率 {group}: {cell(e, '{:.1%}')}")
+    for queue, e in result.blocking.items():
+        console.print(f"Blocked (all lines busy) 占线: {queue}: {cell(e, '{:.1%}')}")
     console.print(
         f"{result.contacts:,} contacts 联系 in {result.wall_s:.2f} s "
         f"({result.contacts / max(result.wall_s, 1e-9):,.0f}/s); "

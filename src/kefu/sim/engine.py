@@ -61,10 +61,19 @@ class Replication:
     wall_s: float
     cpu_s: float
     trace: tuple[ContactTrace, ...] | None = None
+    attempts: tuple[int, ...] = ()
+    blocked: tuple[int, ...] = ()
+    busyness: float = 1.0
+
+    def blocking(self, queue: int) -> float | None:
+        """Share of the arrivals at queue ``queue`` (scenario order) in the reporting window
+        that found every trunk line busy; None without arrivals."""
+        n = self.attempts[queue] if self.attempts else 0
+        return self.blocked[queue] / n if n else None
 
 
 def _arrivals(
-    plan: Plan, streams: list[np.random.SeedSequence]
+    plan: Plan, streams: list[np.random.SeedSequence], scale: float
 ) -> tuple[list[float], list[int], list[str], list[float], list[float], list[bool]]:
     """All arrivals merged in time order: instants, queue index, contact id, patience,
     balking tolerance and whether the customer would accept a callback."""
@@ -77,7 +86,7 @@ def _arrivals(
     for q in plan.queues:
         rng = np.random.default_rng(streams[4 * q.index])
         n0 = q.initial_waiting
-        parts = [a.generate(rng, plan.horizon_s) for a in q.arrivals]
+        parts = [a.generate(rng, plan.horizon_s, scale) for a in q.arrivals]
         t = np.concatenate([np.zeros(n0), np.sort(np.concatenate(parts), kind="stable")])
         n = t.size
         crng = np.random.default_rng(streams[4 * q.index + 1])
@@ -164,8 +173,19 @@ def _run(
         for at, presence, reason in agent.timeline:
             heappush(heap, (at, K_PRESENCE, next(seq), agent.spec.agent_id, (presence, reason)))
 
-    a_t, a_q, a_id, a_pat, a_tol, a_cb = _arrivals(plan, streams)
+    busyness = 1.0
+    if plan.busyness_sd is not None:
+        # Its own stream, spawned after the queues' ones, so theirs stay as they were.
+        sd = plan.busyness_sd
+        busyness = float(np.random.default_rng(seed.spawn(1)[0]).gamma(1.0 / sd**2, sd**2))
+    a_t, a_q, a_id, a_pat, a_tol, a_cb = _arrivals(plan, streams, busyness)
     n_arr = len(a_t)
+    # Trunk lines: a contact of a limited queue holds one from arrival until it leaves.
+    trunks = [q.trunks for q in plan.queues]
+    lines = [0] * nq
+    blocked = [0] * nq
+    line_of: dict[str, int] = {}
+    warm = plan.warmup_s
     qids = [q.spec.queue_id for q in plan.queues]
     handle = [
         BlockSampler(q.handle, np.random.default_rng(streams[4 * q.index + 2])).draw
@@ -221,12 +241,16 @@ def _run(
                     del work_of[cid]
                     if transferred:
                         transferred.discard(cid)
+                    if line_of:
+                        _free(line_of, lines, cid)
                     complete(cid, t)
             elif kind == K_ABANDON:
                 c = contacts_get(cid)
                 if c is None or c.answered_at is not None or c.state not in WAITING:
                     continue
                 del work_of[cid]
+                if line_of:
+                    _free(line_of, lines, cid)
                 abandon(cid, t)
             elif kind == K_ACCEPT:
                 c = contacts_get(cid)
@@ -242,12 +266,25 @@ def _run(
             t = ta
             qi = a_q[i]
             cid = a_id[i]
+            limit = trunks[qi]
+            if limit is not None:
+                if lines[qi] >= limit:
+                    if warm <= t < horizon:
+                        blocked[qi] += 1
+                    i += 1
+                    continue  # a busy signal: the router never hears of it
+                lines[qi] += 1
+                line_of[cid] = qi
             work_of[cid] = qi
             est = arrive(cid, qids[qi], t).estimated_wait_s
             if est is not None and est > a_tol[i]:
                 del work_of[cid]
+                if line_of:
+                    _free(line_of, lines, cid)
                 abandon(cid, t)
             elif est is not None and est > cb_above[qi] and a_cb[i]:
+                if line_of:
+                    _free(line_of, lines, cid)  # the customer hangs up and is called back
                 request_callback(cid, t)
             elif a_pat[i] < INF and (est != 0.0 or ring > 0.0):
                 # A predicted wait of 0 means a free agent took the offer at once: the
@@ -287,6 +324,10 @@ def _run(
     end = max(t, horizon)
     if progress is not None:
         progress(1.0)
+    attempts = [0] * nq
+    for at, qi in zip(a_t, a_q, strict=True):
+        if warm <= at < horizon:
+            attempts[qi] += 1
     return Replication(
         index=index,
         report=acc.result(end),
@@ -296,7 +337,17 @@ def _run(
         wall_s=time.perf_counter() - started,
         cpu_s=time.process_time() - cpu_started,
         trace=None if tracer is None else tracer.result(),
+        attempts=tuple(attempts),
+        blocked=tuple(blocked),
+        busyness=busyness,
     )
+
+
+def _free(line_of: dict[str, int], lines: list[int], cid: str) -> None:
+    """Release the trunk line ``cid`` holds, if it holds one."""
+    qi = line_of.pop(cid, None)
+    if qi is not None:
+        lines[qi] -= 1
 
 
 class _Uniform(Distribution):

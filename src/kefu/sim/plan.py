@@ -69,11 +69,28 @@ def read_column(spec: sc.DataColumn, base_dir: Path | None, field: str = "data")
     return np.asarray(values, dtype=float)
 
 
-def _distribution(
-    spec: sc.Exponential | sc.LogNormal | sc.Fixed | sc.Empirical | sc.NoLimit,
-    base_dir: Path | None,
-    field: str,
-) -> d.Distribution:
+_Spec = (
+    sc.Exponential
+    | sc.LogNormal
+    | sc.Fixed
+    | sc.Empirical
+    | sc.Uniform
+    | sc.Triangular
+    | sc.Gamma
+    | sc.ErlangK
+    | sc.NoLimit
+)
+
+
+def _distribution(spec: _Spec, base_dir: Path | None, field: str) -> d.Distribution:
+    if isinstance(spec, sc.Uniform):
+        return d.Uniform(spec.low_s, spec.high_s)
+    if isinstance(spec, sc.Triangular):
+        return d.Triangular(spec.low_s, spec.mode_s, spec.high_s)
+    if isinstance(spec, sc.Gamma):
+        return d.Gamma(spec.mean_s, spec.sd_s)
+    if isinstance(spec, sc.ErlangK):
+        return d.Gamma(spec.mean_s, spec.mean_s / math.sqrt(spec.k))
     if isinstance(spec, sc.Exponential):
         return d.Exponential(spec.mean_s)
     if isinstance(spec, sc.LogNormal):
@@ -98,17 +115,18 @@ class ArrivalPlan:
     expected: np.ndarray | None = None  # expected arrivals per slot ("slots")
     times: np.ndarray | None = None  # fixed instants ("times")
 
-    def generate(self, rng: np.random.Generator, horizon: float) -> np.ndarray:
-        """Sorted arrival instants: Poisson (homogeneous or piecewise constant) or fixed."""
+    def generate(self, rng: np.random.Generator, horizon: float, scale: float = 1.0) -> np.ndarray:
+        """Sorted arrival instants: Poisson (homogeneous or piecewise constant, its rate
+        multiplied by ``scale``) or fixed (``scale`` does not apply)."""
         if self.kind == "times":
             assert self.times is not None
             return self.times
         if self.kind == "rate":
-            n = rng.poisson(self.rate_per_s * horizon)
+            n = rng.poisson(self.rate_per_s * scale * horizon)
             return np.sort(rng.uniform(0.0, horizon, n))
         assert self.expected is not None
         # Piecewise-constant rate: a Poisson count per slot, spread uniformly inside it.
-        counts = rng.poisson(self.expected)
+        counts = rng.poisson(self.expected * scale)
         starts = np.repeat(np.arange(counts.size) * self.slot_s, counts)
         ends = np.minimum(starts + self.slot_s, horizon)
         times = starts + rng.random(starts.size) * (ends - starts)
@@ -161,6 +179,7 @@ class QueuePlan:
     transfer_to: int | None
     transfer_share: float
     initial_waiting: int
+    trunks: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,14 +203,31 @@ class Plan:
     wait_bins_s: tuple[float, ...]
     seed: int
     replications: int
+    busyness_sd: float | None = None  # sd of the gamma day factor (mean 1); None: no factor
+
+
+def _staffed_timeline(
+    per_interval: list[int], rank: int, interval: float
+) -> tuple[tuple[float, str, str | None], ...]:
+    """The ``rank``-th agent (from 0) is logged in during the intervals staffing more than
+    ``rank`` agents; the last interval's state holds."""
+    out: list[tuple[float, str, str | None]] = []
+    working = False
+    for k, n in enumerate(per_interval):
+        if (rank < n) != working:
+            working = not working
+            out.append((k * interval, "ready" if working else "offline", None))
+    return tuple(out)
 
 
 def _timeline(
-    group: sc.AgentGroup, rank: int, size: int, horizon: float
+    group: sc.AgentGroup, rank: int, size: int, horizon: float, interval: float
 ) -> tuple[tuple[float, str, str | None], ...]:
     """Presence changes (instant s, presence, reason) of the ``rank``-th of ``size`` agents."""
     if not group.present:
         return ()
+    if group.per_interval is not None:
+        return _staffed_timeline(group.per_interval, rank, interval)
     shift = group.shift
     out: list[tuple[float, str, str | None]] = [(shift.start_s, "ready", None)]
     for b in sorted(shift.breaks, key=lambda b: b.start_s):
@@ -246,6 +282,7 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
                 transfer_to=None if q.transfer is None else index[q.transfer.to_queue],
                 transfer_share=0.0 if q.transfer is None else q.transfer.share,
                 initial_waiting=q.initial_waiting,
+                trunks=q.trunks,
             )
         )
     agents = []
@@ -258,7 +295,7 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
             agent = AgentSpec(
                 agent_id=agent_id, skills=dict(g.skills), capacity=capacity, name=g.group
             )
-            timeline = _timeline(g, rank, len(ids), scenario.horizon_s)
+            timeline = _timeline(g, rank, len(ids), scenario.horizon_s, scenario.interval_s)
             agents.append(AgentPlan(agent, g.group, timeline))
     bins = scenario.report.wait_bins_s
     return Plan(
@@ -278,4 +315,5 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
         wait_bins_s=DEFAULT_WAIT_BINS_S if bins is None else tuple(sorted({0.0, *bins})),
         seed=scenario.seed,
         replications=scenario.replications,
+        busyness_sd=None if scenario.busyness is None else scenario.busyness.sd,
     )

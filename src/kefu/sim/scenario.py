@@ -11,6 +11,8 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
     warmup_s [0]                 contacts queued before it are not counted
     seed [1], replications [1]
     ring_delay_s [0]             agents answer offers after this delay
+    busyness: {sd}               random factor of the day (gamma, mean 1, this sd) on
+                                 every Poisson arrival rate, drawn per replication
     router: {offer_timeout_s [20], agent_order [skill_then_idle | longest_idle]}
     report: {wait_bins_s}        left edges of the wait histogram
     queues: list of
@@ -30,24 +32,33 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
       callback: {above_s, accept_share}
       transfer: {to_queue, share}
       initial_waiting [0]        contacts already in line at instant 0
+      trunks [no limit]          lines: a contact holds one from arrival until it is done,
+                                 abandons, balks or takes a callback; an arrival finding
+                                 all lines busy is blocked (busy signal, never queued)
     agents: list of
-      group, count or ids, skills, capacity {channel: slots} [1 call, 3 chats, 5 e-mails…]
+      group, skills, capacity {channel: slots} [1 call, 3 chats, 5 e-mails…]
+      count, ids or per_interval exactly one: N agents, named agents, or how many are
+                                 logged in during each interval (the last value holds;
+                                 replaces shift)
       shift: {start_s [0], end_s [never], breaks: [{start_s, duration_s, spread_s [0],
               reason [break]}]}
       present [true]             false: defined but never logged in
 
     <distribution>: {dist: exponential, mean_s} | {dist: lognormal, mean_s, sd_s}
                   | {dist: fixed, value_s} | {dist: empirical, values_s: [...]}
+                  | {dist: uniform, low_s, high_s} | {dist: triangular, low_s, mode_s, high_s}
+                  | {dist: gamma, mean_s, sd_s} | {dist: erlang, k, mean_s}
                   | {dist: empirical, data: <data column>}
     <data column>:  {path, column, delimiter [","], where {column: value},
                      positive_only [true]}   values in seconds or H:MM:SS
 
 Examples: ``examples/seed001_hall.yaml``, ``examples/multiskill_day.yaml``,
-``examples/bank_feb1999.yaml``.
+``examples/bank_feb1999.yaml``, ``examples/trunk_lines.yaml``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -68,6 +79,7 @@ __all__ = [
     "AgentGroup",
     "Arrivals",
     "Balking",
+    "Busyness",
     "CallbackOffer",
     "DataColumn",
     "DistributionSpec",
@@ -135,15 +147,59 @@ class Empirical(_Model):
         return self
 
 
+class Uniform(_Model):
+    dist: Literal["uniform"]
+    low_s: NonNegativeFloat
+    high_s: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high_s < self.low_s:
+            raise ValueError(f"high_s ({self.high_s}) must be ≥ low_s ({self.low_s})")
+        return self
+
+
+class Triangular(_Model):
+    dist: Literal["triangular"]
+    low_s: NonNegativeFloat
+    mode_s: NonNegativeFloat
+    high_s: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low_s <= self.mode_s <= self.high_s and self.low_s < self.high_s):
+            raise ValueError(
+                f"need low_s ≤ mode_s ≤ high_s and low_s < high_s (got {self.low_s}, "
+                f"{self.mode_s}, {self.high_s})"
+            )
+        return self
+
+
+class Gamma(_Model):
+    dist: Literal["gamma"]
+    mean_s: PositiveFloat
+    sd_s: PositiveFloat
+
+
+class ErlangK(_Model):
+    """Sum of ``k`` exponential phases with total mean ``mean_s``."""
+
+    dist: Literal["erlang"]
+    k: Annotated[int, Field(ge=1)]
+    mean_s: PositiveFloat
+
+
 class NoLimit(_Model):
     dist: Literal["none"]
 
 
 DistributionSpec = Annotated[
-    Exponential | LogNormal | Fixed | Empirical, Field(discriminator="dist")
+    Exponential | LogNormal | Fixed | Empirical | Uniform | Triangular | Gamma | ErlangK,
+    Field(discriminator="dist"),
 ]
 PatienceSpec = Annotated[
-    NoLimit | Exponential | LogNormal | Fixed | Empirical, Field(discriminator="dist")
+    NoLimit | Exponential | LogNormal | Fixed | Empirical | Uniform | Triangular | Gamma | ErlangK,
+    Field(discriminator="dist"),
 ]
 
 
@@ -233,6 +289,7 @@ class QueueModel(_Model):
     callback: CallbackOffer | None = None
     transfer: Transfer | None = None
     initial_waiting: NonNegativeInt = 0
+    trunks: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("arrivals", mode="before")
     @classmethod
@@ -274,12 +331,15 @@ class Shift(_Model):
 
 
 class AgentGroup(_Model):
-    """``count`` agents (or one per name in ``ids``) with the same skills and shift.
+    """``count`` agents (or one per name in ``ids``) with the same skills and shift, or
+    ``per_interval``: how many of the group are logged in during each reporting interval
+    (the last value holds until the run ends; no ``shift`` then).
     ``present: false`` defines them but never logs them in (a closed counter)."""
 
     group: str = Field(min_length=1)
     count: Annotated[int, Field(ge=1)] | None = None
     ids: list[Annotated[str, Field(min_length=1)]] | None = None
+    per_interval: list[NonNegativeInt] | None = Field(default=None, min_length=1)
     skills: dict[str, Level] = Field(default_factory=dict)
     capacity: dict[Channel, NonNegativeInt] | None = None
     shift: Shift = Shift()
@@ -287,8 +347,16 @@ class AgentGroup(_Model):
 
     @model_validator(mode="after")
     def _count_or_ids(self) -> AgentGroup:
-        if (self.count is None) == (self.ids is None):
-            raise ValueError("give exactly one of count or ids")
+        given = [n for n in ("count", "ids", "per_interval") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of count, ids or per_interval"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.per_interval is not None and "shift" in self.model_fields_set:
+            raise ValueError("per_interval sets when agents work: give it or shift, not both")
+        if self.per_interval is not None and max(self.per_interval) == 0:
+            raise ValueError("per_interval: at least one interval needs an agent")
         if self.ids is not None and len(set(self.ids)) != len(self.ids):
             raise ValueError("ids must be unique")
         return self
@@ -297,9 +365,17 @@ class AgentGroup(_Model):
     def agent_ids(self) -> list[str]:
         if self.ids is not None:
             return list(self.ids)
-        assert self.count is not None
-        width = len(str(self.count))
-        return [f"{self.group}-{i:0{width}d}" for i in range(1, self.count + 1)]
+        n = max(self.per_interval) if self.per_interval is not None else self.count
+        assert n is not None
+        width = len(str(n))
+        return [f"{self.group}-{i:0{width}d}" for i in range(1, n + 1)]
+
+
+class Busyness(_Model):
+    """A random factor of the day, drawn once per replication from a gamma distribution
+    with mean 1 and standard deviation ``sd``, multiplying every Poisson arrival rate."""
+
+    sd: PositiveFloat
 
 
 class RouterSettings(_Model):
@@ -322,6 +398,7 @@ class Scenario(_Model):
     seed: NonNegativeInt = 1
     replications: Annotated[int, Field(ge=1)] = 1
     ring_delay_s: NonNegativeFloat = 0.0
+    busyness: Busyness | None = None
     router: RouterSettings = RouterSettings()
     queues: list[QueueModel] = Field(min_length=1)
     agents: list[AgentGroup] = Field(default_factory=list)
@@ -354,7 +431,13 @@ class Scenario(_Model):
                 )
         self.definition_order()  # refuses overflow cycles
         seen: set[str] = set()
+        slots = math.ceil(self.horizon_s / self.interval_s)
         for i, g in enumerate(self.agents):
+            if g.per_interval is not None and len(g.per_interval) > slots:
+                raise ValueError(
+                    f"agents[{i}].per_interval: {len(g.per_interval)} values for {slots} "
+                    f"intervals of {self.interval_s:g} s in the horizon"
+                )
             if g.group in seen:
                 raise ValueError(f"agents[{i}].group: group name {g.group!r} is used twice")
             seen.add(g.group)
