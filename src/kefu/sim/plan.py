@@ -16,7 +16,15 @@ from kefu.domain.routing import RouterConfig
 from kefu.sim import distributions as d
 from kefu.sim import scenario as sc
 
-__all__ = ["AgentPlan", "ArrivalPlan", "Plan", "QueuePlan", "compile_scenario", "read_column"]
+__all__ = [
+    "AgentPlan",
+    "ArrivalPlan",
+    "Plan",
+    "QueuePlan",
+    "compile_scenario",
+    "read_column",
+    "staffed_timeline",
+]
 
 
 def _seconds(text: str) -> float | None:
@@ -206,7 +214,7 @@ class Plan:
     busyness_sd: float | None = None  # sd of the gamma day factor (mean 1); None: no factor
 
 
-def _staffed_timeline(
+def staffed_timeline(
     per_interval: list[int], rank: int, interval: float
 ) -> tuple[tuple[float, str, str | None], ...]:
     """The ``rank``-th agent (from 0) is logged in during the intervals staffing more than
@@ -227,7 +235,7 @@ def _timeline(
     if not group.present:
         return ()
     if group.per_interval is not None:
-        return _staffed_timeline(group.per_interval, rank, interval)
+        return staffed_timeline(group.per_interval, rank, interval)
     shift = group.shift
     out: list[tuple[float, str, str | None]] = [(shift.start_s, "ready", None)]
     for b in sorted(shift.breaks, key=lambda b: b.start_s):
