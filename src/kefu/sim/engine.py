@@ -178,7 +178,7 @@ def _run(
         # Its own stream, spawned after the queues' ones, so theirs stay as they were.
         sd = plan.busyness_sd
         busyness = float(np.random.default_rng(seed.spawn(1)[0]).gamma(1.0 / sd**2, sd**2))
-    a_t, a_q, a_id, a_pat, a_tol, a_cb = _arrivals(plan, streams, busyness)
+    a_t, a_q, a_id, a_pat, a_tol, a_cb = _arrivals(plan, streams, busyness * plan.arrival_scale)
     n_arr = len(a_t)
     # Trunk lines: a contact of a limited queue holds one from arrival until it leaves.
     trunks = [q.trunks for q in plan.queues]

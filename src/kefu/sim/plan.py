@@ -212,6 +212,7 @@ class Plan:
     seed: int
     replications: int
     busyness_sd: float | None = None  # sd of the gamma day factor (mean 1); None: no factor
+    arrival_scale: float = 1.0  # multiplies every Poisson arrival rate
 
 
 def staffed_timeline(
@@ -324,4 +325,5 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
         seed=scenario.seed,
         replications=scenario.replications,
         busyness_sd=None if scenario.busyness is None else scenario.busyness.sd,
+        arrival_scale=scenario.arrival_scale,
     )

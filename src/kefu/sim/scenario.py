@@ -11,6 +11,7 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
     warmup_s [0]                 contacts queued before it are not counted
     seed [1], replications [1]
     ring_delay_s [0]             agents answer offers after this delay
+    arrival_scale [1]            multiplies every Poisson arrival rate (what-if volume)
     busyness: {sd}               random factor of the day (gamma, mean 1, this sd) on
                                  every Poisson arrival rate, drawn per replication
     router: {offer_timeout_s [20], agent_order [skill_then_idle | longest_idle]}
@@ -399,6 +400,7 @@ class Scenario(_Model):
     replications: Annotated[int, Field(ge=1)] = 1
     ring_delay_s: NonNegativeFloat = 0.0
     busyness: Busyness | None = None
+    arrival_scale: PositiveFloat = 1.0
     router: RouterSettings = RouterSettings()
     queues: list[QueueModel] = Field(min_length=1)
     agents: list[AgentGroup] = Field(default_factory=list)
