@@ -324,10 +324,7 @@ def _run(
     end = max(t, horizon)
     if progress is not None:
         progress(1.0)
-    attempts = [0] * nq
-    for at, qi in zip(a_t, a_q, strict=True):
-        if warm <= at < horizon:
-            attempts[qi] += 1
+    attempts = _attempts(a_t, a_q, nq, warm, horizon)
     return Replication(
         index=index,
         report=acc.result(end),
@@ -341,6 +338,13 @@ def _run(
         blocked=tuple(blocked),
         busyness=busyness,
     )
+
+
+def _attempts(times: list[float], queue: list[int], nq: int, start: float, end: float) -> list[int]:
+    """Arrivals per queue with instants in [start, end) seconds."""
+    t = np.asarray(times)
+    inside = (t >= start) & (t < end)
+    return np.bincount(np.asarray(queue, dtype=np.intp)[inside], minlength=nq).tolist()
 
 
 def _free(line_of: dict[str, int], lines: list[int], cid: str) -> None:
