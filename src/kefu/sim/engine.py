@@ -344,7 +344,8 @@ def _attempts(times: list[float], queue: list[int], nq: int, start: float, end: 
     """Arrivals per queue with instants in [start, end) seconds."""
     t = np.asarray(times)
     inside = (t >= start) & (t < end)
-    return np.bincount(np.asarray(queue, dtype=np.intp)[inside], minlength=nq).tolist()
+    counts: list[int] = np.bincount(np.asarray(queue, dtype=np.intp)[inside], minlength=nq).tolist()
+    return counts
 
 
 def _free(line_of: dict[str, int], lines: list[int], cid: str) -> None:
