@@ -7,6 +7,7 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -173,6 +174,19 @@ def _arrivals(spec: sc.Arrivals, scenario: sc.Scenario, where: str) -> ArrivalPl
     return ArrivalPlan("times", times=times)
 
 
+def _retrial(q: sc.QueueModel, base_dir: Path | None, where: str) -> dict[str, Any]:
+    r = q.retrial
+    if r is None:
+        return {}
+    return {
+        "retry_probability": r.probability,
+        "retry_delay": _distribution(r.delay, base_dir, f"{where}.retrial.delay"),
+        "retry_after_blocked": "blocked" in r.after,
+        "retry_after_abandon": "abandoned" in r.after,
+        "retry_max": r.max_retries,
+    }
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class QueuePlan:
     index: int
@@ -188,6 +202,12 @@ class QueuePlan:
     transfer_share: float
     initial_waiting: int
     trunks: int | None = None
+    retry_probability: float = 0.0  # 0: no retrials
+    retry_delay: d.Distribution | None = None
+    retry_after_blocked: bool = False
+    retry_after_abandon: bool = False
+    retry_max: int = 0
+    handle_by_group: tuple[tuple[str, d.Distribution], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +312,11 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
                 transfer_share=0.0 if q.transfer is None else q.transfer.share,
                 initial_waiting=q.initial_waiting,
                 trunks=q.trunks,
+                **_retrial(q, scenario.base_dir, where),
+                handle_by_group=tuple(
+                    (g, _distribution(spec, scenario.base_dir, f"{where}.handle_by_group.{g}"))
+                    for g, spec in q.handle_by_group.items()
+                ),
             )
         )
     agents = []

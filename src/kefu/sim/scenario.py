@@ -28,6 +28,7 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
         replay: <data column>    real timestamps (with offset_s subtracted)
         times_s: [...]           fixed instants
       handle: <distribution>     talk time (wrap-up comes from wrapup_s)
+      handle_by_group: {group: <distribution>}   talk time when that group serves
       patience [none]: <distribution> or {dist: none}
       balking: {tolerance: <distribution>, probability [1]}
       callback: {above_s, accept_share}
@@ -36,6 +37,8 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
       trunks [no limit]          lines: a contact holds one from arrival until it is done,
                                  abandons, balks or takes a callback; an arrival finding
                                  all lines busy is blocked (busy signal, never queued)
+      retrial: {probability, delay: <distribution>, after [blocked, abandoned],
+                max_retries [3]}   blocked or abandoned customers call again
     agents: list of
       group, skills, capacity {channel: slots} [1 call, 3 chats, 5 e-mails…]
       count, ids or per_interval exactly one: N agents, named agents, or how many are
@@ -85,6 +88,7 @@ __all__ = [
     "DataColumn",
     "DistributionSpec",
     "QueueModel",
+    "Retrial",
     "Scenario",
     "ScenarioError",
 ]
@@ -260,6 +264,21 @@ class Transfer(_Model):
     share: Share
 
 
+RetryAfter = Literal["blocked", "abandoned"]
+_RETRY_AFTER: tuple[RetryAfter, ...] = ("blocked", "abandoned")
+
+
+class Retrial(_Model):
+    """Customers who were blocked (all trunk lines busy) or abandoned call again: each time
+    with ``probability``, after a ``delay``, at most ``max_retries`` times; a retrial that
+    would come at or after the horizon is dropped."""
+
+    probability: Share
+    delay: DistributionSpec
+    after: list[RetryAfter] = Field(default_factory=lambda: [*_RETRY_AFTER], min_length=1)
+    max_retries: Annotated[int, Field(ge=1)] = 3
+
+
 class Overflow(_Model):
     after_s: PositiveFloat
     skills: dict[str, Level] | None = None
@@ -291,6 +310,8 @@ class QueueModel(_Model):
     transfer: Transfer | None = None
     initial_waiting: NonNegativeInt = 0
     trunks: Annotated[int, Field(ge=1)] | None = None
+    retrial: Retrial | None = None
+    handle_by_group: dict[str, DistributionSpec] = Field(default_factory=dict)
 
     @field_validator("arrivals", mode="before")
     @classmethod
@@ -432,6 +453,13 @@ class Scenario(_Model):
                     f"queues[{i}].transfer.to_queue: unknown queue {q.transfer.to_queue!r}"
                 )
         self.definition_order()  # refuses overflow cycles
+        groups = {g.group for g in self.agents}
+        for i, q in enumerate(self.queues):
+            for name in q.handle_by_group:
+                if name not in groups:
+                    raise ValueError(
+                        f"queues[{i}].handle_by_group.{name}: unknown agent group {name!r}"
+                    )
         seen: set[str] = set()
         slots = math.ceil(self.horizon_s / self.interval_s)
         for i, g in enumerate(self.agents):

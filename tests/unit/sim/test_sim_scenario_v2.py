@@ -215,3 +215,65 @@ def test_given_trunk_example_when_simulated_then_cli_reports_blocking(tmp_path: 
     )
     assert result.exit_code == 0, result.output
     assert "Blocked" in result.output and "hotline" in result.output
+
+
+def test_given_handle_time_by_group_then_the_serving_group_sets_the_talk_time() -> None:
+    sc = _scenario(
+        {
+            "arrivals": {"rate_per_s": 0.02},
+            "handle": {"dist": "fixed", "value_s": 300},
+            "handle_by_group": {"快组": {"dist": "fixed", "value_s": 60}},
+        },
+        [{"group": "快组", "count": 3}, {"group": "slow", "count": 3, "present": False}],
+        horizon_s=4 * 3600.0,
+    )
+    assert run(sc, seed=1).summary.total["aht_s"].mean == pytest.approx(60.0)
+    sc["agents"] = [{"group": "快组", "count": 3, "present": False}, {"group": "slow", "count": 3}]
+    assert run(sc, seed=1).summary.total["aht_s"].mean == pytest.approx(300.0)
+    sc["queues"][0]["handle_by_group"] = {"nobody": {"dist": "fixed", "value_s": 1}}
+    with pytest.raises(ScenarioError, match=r"queues\[0\]\.handle_by_group\.nobody"):
+        parse_scenario(sc)
+
+
+def test_given_retrials_after_abandon_then_each_abandon_calls_again_once() -> None:
+    sc = _scenario(
+        {
+            "arrivals": {"rate_per_s": 0.02},
+            "handle": {"dist": "exponential", "mean_s": 120},
+            "patience": {"dist": "fixed", "value_s": 10},
+            "retrial": {
+                "probability": 1.0,
+                "delay": {"dist": "fixed", "value_s": 60},
+                "after": ["abandoned"],
+                "max_retries": 1,
+            },
+        },
+        [{"group": "g", "count": 2}],
+        horizon_s=8 * 3600.0,
+    )
+    rep = run(sc, seed=3).replications[0]
+    total = rep.report.total
+    assert rep.retrials[0] > 20
+    # Retrials are new contacts for the router and the KPIs.
+    assert total.offered == rep.contacts + rep.retrials[0] == rep.attempts[0]
+    # Only first attempts retry, at most once: never more retrials than abandons.
+    assert 0.3 * total.abandoned <= rep.retrials[0] <= total.abandoned
+
+
+def test_given_retrials_after_blocking_then_blocked_callers_try_again() -> None:
+    queue = {"trunks": 2, "arrivals": {"rate_per_s": 0.02}}
+    plain = run(_scenario(dict(queue), [{"group": "g", "count": 2}], horizon_s=8 * 3600.0), seed=4)
+    queue["retrial"] = {"probability": 0.0, "delay": {"dist": "fixed", "value_s": 30}}
+    zero = run(_scenario(dict(queue), [{"group": "g", "count": 2}], horizon_s=8 * 3600.0), seed=4)
+    assert zero.summary.to_dict() == plain.summary.to_dict()  # p = 0 draws nothing
+    queue["retrial"] = {
+        "probability": 1.0,
+        "delay": {"dist": "uniform", "low_s": 20, "high_s": 40},
+        "after": ["blocked"],
+        "max_retries": 2,
+    }
+    rep = run(_scenario(queue, [{"group": "g", "count": 2}], horizon_s=8 * 3600.0), seed=4)
+    r = rep.replications[0]
+    assert 0.5 * r.blocked[0] <= r.retrials[0] <= r.blocked[0]
+    assert r.attempts[0] == r.contacts + r.retrials[0]
+    assert r.report.total.offered + r.blocked[0] == r.attempts[0]
