@@ -140,6 +140,15 @@ def simulate(
     console.print(fit_words(table))
     for group, e in summary.occupancy.items():
         console.print(f"Occupancy 占用率 {group}: {cell(e, '{:.1%}')}")
+    short = summary.total["short_abandons"].mean
+    if short:
+        limits = sorted({q.short_abandon_s for q in sc.queues})
+        console.print(
+            f"Note 说明: {short:,.1f} short abandons per replication (hung up within "
+            f"{'/'.join(f'{v:g}' for v in limits)} s) are left out of SL and the abandon rate "
+            "短时放弃不计入服务水平与放弃率 (short_abandon_s: 0 counts them).",
+            highlight=False,
+        )
     for queue, e in result.blocking.items():
         console.print(f"Blocked (all lines busy) 占线: {queue}: {cell(e, '{:.1%}')}")
     console.print(

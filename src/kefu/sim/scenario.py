@@ -36,7 +36,8 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
       initial_waiting [0]        contacts already in line at instant 0
       trunks [no limit]          lines: a contact holds one from arrival until it is done,
                                  abandons, balks or takes a callback; an arrival finding
-                                 all lines busy is blocked (busy signal, never queued)
+                                 all lines busy is blocked (busy signal, never queued;
+                                 not in offered or SL: its rate is reported apart)
       retrial: {probability, delay: <distribution>, after [blocked, abandoned],
                 max_retries [3]}   blocked or abandoned customers call again
     agents: list of

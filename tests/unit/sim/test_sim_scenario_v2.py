@@ -277,3 +277,18 @@ def test_given_retrials_after_blocking_then_blocked_callers_try_again() -> None:
     assert 0.5 * r.blocked[0] <= r.retrials[0] <= r.blocked[0]
     assert r.attempts[0] == r.contacts + r.retrials[0]
     assert r.report.total.offered + r.blocked[0] == r.attempts[0]
+
+
+def test_given_short_abandons_when_cli_reports_then_it_says_they_left_the_denominators(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(
+        "horizon_s: 3600\nqueues:\n  - id: q\n    arrivals: {rate_per_s: 0.05}\n"
+        "    handle: {dist: fixed, value_s: 60}\n    patience: {dist: fixed, value_s: 2}\n"
+        "agents:\n  - {group: g, count: 1, present: false}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["simulate", str(scenario), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "short abandons" in result.output and "within 5 s" in result.output
