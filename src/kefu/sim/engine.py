@@ -137,7 +137,7 @@ def _run(
     )
     n_arr = len(a_t)
     # Trunk lines: a contact of a limited queue holds one from arrival until it leaves.
-    trunks = [q.trunks for q in plan.queues]
+    trunks = [INF if q.trunks is None else q.trunks for q in plan.queues]
     lines = [0] * nq
     blocked = [0] * nq
     retried = [0] * nq  # retrials in the reporting window
@@ -159,6 +159,10 @@ def _run(
     retry_after_blocked = [q.retry_after_blocked and q.retry_probability > 0 for q in plan.queues]
     retry_after_abandon = [q.retry_after_abandon and q.retry_probability > 0 for q in plan.queues]
     attempt_of: dict[str, tuple[str, int]] = {}  # a retrial's contact id → (first id, retry n)
+    # Whole-run switches: scenarios without these features skip their look-ups per contact.
+    any_trunks = any(n < INF for n in trunks)
+    any_retry_abandon = any(retry_after_abandon)
+    by_group = any(h is not None for h in handle_of)
 
     def retry(qi: int, first: str, n: int, t: float) -> None:
         """Maybe call again (retry number ``n + 1`` of the customer first seen as ``first``)."""
@@ -218,13 +222,17 @@ def _run(
                 c = contacts_get(cid)
                 if c is None or c.answered_at is not None or c.state not in WAITING:
                     continue
-                qi = work_of.pop(cid)
                 if line_of:
                     free_line(line_of, lines, cid)
-                abandon(cid, t)
-                if retry_after_abandon[qi]:
-                    first, n = attempt_of.pop(cid, (cid, 0))
-                    retry(qi, first, n, t)
+                if any_retry_abandon:
+                    qi = work_of.pop(cid)
+                    abandon(cid, t)
+                    if retry_after_abandon[qi]:
+                        first, n = attempt_of.pop(cid, (cid, 0))
+                        retry(qi, first, n, t)
+                else:
+                    del work_of[cid]
+                    abandon(cid, t)
             elif kind == K_ACCEPT:
                 c = contacts_get(cid)
                 if c is None or c.offer_id != extra or c.state is not ContactState.OFFERED:
@@ -242,9 +250,8 @@ def _run(
                 cid = f"{first}-r{n}"
                 if warm <= t:
                     retried[qi] += 1
-                limit = trunks[qi]
-                if limit is not None:
-                    if lines[qi] >= limit:
+                if any_trunks:
+                    if lines[qi] >= trunks[qi]:
                         if warm <= t:
                             blocked[qi] += 1
                         if retry_after_blocked[qi]:
@@ -266,9 +273,8 @@ def _run(
             t = ta
             qi = a_q[i]
             cid = a_id[i]
-            limit = trunks[qi]
-            if limit is not None:
-                if lines[qi] >= limit:
+            if any_trunks:
+                if lines[qi] >= trunks[qi]:
                     if warm <= t < horizon:
                         blocked[qi] += 1
                     if retry_after_blocked[qi]:
@@ -305,10 +311,11 @@ def _run(
                     else:
                         accept(e.offer_id, t)
                         qi = work_of[cid]
-                        by_agent = handle_of[qi]
-                        draw = (
-                            handle[qi] if by_agent is None else by_agent.get(e.agent_id, handle[qi])
-                        )
+                        draw = handle[qi]
+                        if by_group:
+                            by_agent = handle_of[qi]
+                            if by_agent is not None:
+                                draw = by_agent.get(e.agent_id, draw)
                         heappush(heap, (t + draw(), K_COMPLETE, next(seq), cid, qi))
             n_events += len(evs)
             buffer += evs
