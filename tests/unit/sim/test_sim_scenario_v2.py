@@ -3,18 +3,21 @@ busyness factor and the uniform, triangular, gamma and Erlang distributions."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from kefu.cli import app
 from kefu.sim import ScenarioError, load_scenario, parse_scenario, run
 from kefu.sim import distributions as d
-from kefu.sim.plan import compile_scenario
+from kefu.sim.plan import compile_scenario, staffed_timeline
 from kefu.workforce.erlang_bc import erlang_b
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -292,3 +295,27 @@ def test_given_short_abandons_when_cli_reports_then_it_says_they_left_the_denomi
     result = CliRunner().invoke(app, ["simulate", str(scenario), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "short abandons" in result.output and "within 5 s" in result.output
+
+
+@given(st.lists(st.integers(min_value=0, max_value=6), min_size=1, max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_given_any_agents_per_interval_then_exactly_that_many_are_in_at_each_interval(
+    counts: list[int],
+) -> None:
+    interval = 900.0
+    size = max(counts)
+    timelines = [staffed_timeline(counts, rank, interval) for rank in range(size)]
+    for k, n in enumerate(counts):
+        at = k * interval
+        logged_in = 0
+        for timeline in timelines:
+            state = "offline"
+            for when, presence, _ in timeline:
+                if when <= at:
+                    state = presence
+            logged_in += state == "ready"
+        assert logged_in == n
+    # Only changes are listed: never twice the same presence in a row.
+    for timeline in timelines:
+        states = [p for _, p, _ in timeline]
+        assert all(a != b for a, b in itertools.pairwise(states))
