@@ -19,14 +19,15 @@ scenario (an error names the variant and the field). Replication ``r`` of every 
 the same random streams (common random numbers), so variants differ by their parameters,
 not by luck. Every finished replication is appended to ``replications.jsonl`` in the output
 folder; a sweep run again with the same file skips what is there (resume after an
-interruption) and writes ``sweep.csv``: one row per variant, each metric's mean, CI bounds
-and replications.
+interruption; an edited base scenario or seed is run afresh) and writes ``sweep.csv``:
+one row per variant, each metric's mean, CI bounds and replications.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import itertools
 import json
 import math
@@ -248,15 +249,21 @@ def _replicate(index: int, params: dict[str, Any], rep: int) -> dict[str, Any]:
     blocked = sum(r.blocked[q.index] for q in plan.queues if q.trunks is not None)
     figures["blocking"] = blocked / attempts if attempts else None
     return {
-        "key": _key(params, sweep.seed),
+        "key": _key(sweep, params),
         "rep": rep,
         "metrics": {m: figures.get(m) for m in sweep.metrics},
         "cpu_s": r.cpu_s,
     }
 
 
-def _key(params: Mapping[str, Any], seed: int) -> str:
-    return json.dumps({"params": params, "seed": seed}, sort_keys=True, ensure_ascii=False)
+def _key(sweep: Sweep, params: Mapping[str, Any]) -> str:
+    """What a stored replication was computed from: the variant, the seed and the base
+    scenario (an edited scenario is run again, not resumed)."""
+    base = json.dumps(sweep.base, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:16]
+    return json.dumps(
+        {"params": params, "seed": sweep.seed, "base": digest}, sort_keys=True, ensure_ascii=False
+    )
 
 
 def run_sweep(
@@ -287,7 +294,7 @@ def run_sweep(
         (i, params, rep)
         for i, params in enumerate(variants)
         for rep in range(sweep.replications)
-        if (_key(params, sweep.seed), rep) not in done
+        if (_key(sweep, params), rep) not in done
     ]
     total = len(variants) * sweep.replications
     finished = total - len(todo)
@@ -320,7 +327,7 @@ def run_sweep(
                     record(future.result())
     rows = []
     for params in variants:
-        key = _key(params, sweep.seed)
+        key = _key(sweep, params)
         recs = [done[(key, rep)]["metrics"] for rep in range(sweep.replications)]
         rows.append(
             SweepRow(params, {m: estimate([r.get(m) for r in recs]) for m in sweep.metrics})

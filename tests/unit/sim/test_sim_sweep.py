@@ -109,6 +109,15 @@ def test_given_grid_when_swept_then_more_agents_serve_better_and_a_rerun_resumes
     assert calls[0] == (10, 12) and calls[-1] == (12, 12)
     assert [r.metrics for r in again] == [r.metrics for r in rows]
 
+    # An edited base scenario is not mistaken for the one whose results are stored.
+    (tmp_path / "base.yaml").write_text(BASE.replace("mean_s: 90", "mean_s: 30"), encoding="utf-8")
+    calls.clear()
+    edited = run_sweep(
+        load_sweep(tmp_path / "sweep.yaml"), out, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[0] == (0, 12)
+    assert [r.metrics for r in edited] != [r.metrics for r in rows]
+
 
 def test_given_sweep_when_cli_runs_with_two_workers_then_table_matches_serial(
     tmp_path: Path,
