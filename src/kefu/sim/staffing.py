@@ -11,10 +11,11 @@ interval to the next change what each interval needs. The search here:
 2. **Add** (greedy): simulate the plan; in every interval with a queue below target, give one
    more agent to the group whose queues fall shortest of their targets there (shortfall
    weighted by contacts offered); repeat until every queue meets its target.
-3. **Remove** (greedy): in every interval, take one agent from the group with the most room
-   (the smallest margin over the targets of its queues is largest); simulate; put the agent
-   back where a queue of that interval or the next one fell below target, and do not try that
-   group there again; repeat until nothing more can go.
+3. **Remove** (greedy): in every interval, take agents from the group with the most room
+   (the smallest margin over the targets of its queues is largest), an eighth of them at
+   first; simulate; put them back where a queue of that interval or the next one fell below
+   target and halve that step; a group whose single-agent step failed is not tried there
+   again; repeat until nothing more can go.
 
 Every simulation uses the same replications and seeds (common random numbers), so two plans
 are compared on the same customers and a change of one agent is not lost in noise. Each
@@ -344,9 +345,12 @@ def search_staffing(
     erlang_cells = evaluate(x)
     cells = erlang_cells
 
-    # Alternate: add while a queue misses its target, else try removing one agent per
-    # interval; a removal that broke its interval or the next is undone and not retried.
+    # Alternate: add while a queue misses its target, else try removing agents in every
+    # interval, a step at a time: a step starts at an eighth of the group's agents there
+    # and halves when it broke its interval or the next one (it is then undone); a group
+    # whose one-agent step broke something is not tried there again.
     locked: set[tuple[str, int]] = set()
+    step: dict[tuple[str, int], int] = {}
     while evaluate.count < max_simulations:
         if not all(c.meets for c in cells):
             _add_step(x, cells, layout, queue_index, abandon_max)
@@ -356,16 +360,20 @@ def search_staffing(
         tried = _removals(x, cells, layout, queue_index, abandon_max, locked)
         if not tried:
             break
+        amounts = {}
         for k, g in tried.items():
-            x[g][k] -= 1
+            amounts[k] = min(x[g][k], step.get((g, k), max(1, x[g][k] // 8)))
+            x[g][k] -= amounts[k]
         tell("removing agents 减员")
         trial = evaluate(x)
         broken = {c.interval for c in trial if not c.meets}
         undone = 0
         for k, g in tried.items():
             if k in broken or k + 1 in broken:
-                x[g][k] += 1
-                locked.add((g, k))
+                x[g][k] += amounts[k]
+                if amounts[k] == 1:
+                    locked.add((g, k))
+                step[(g, k)] = max(1, amounts[k] // 2)
                 undone += 1
         if undone == 0:
             cells = trial
