@@ -101,7 +101,7 @@ def test_given_more_agents_per_interval_when_simulated_then_service_improves_the
 
 def test_given_busyness_then_each_replication_scales_its_arrivals_by_its_own_factor() -> None:
     base = _scenario(
-        {"arrivals": {"rate_per_s": 0.05}}, [{"group": "g", "count": 30}], horizon_s=20 * 3600.0
+        {"arrivals": {"rate_per_s": 0.05}}, [{"group": "g", "count": 30}], horizon_s=10 * 3600.0
     )
     busy = {**base, "busyness": {"sd": 0.3}}
     plain = run(base, seed=8, replications=6)
@@ -110,8 +110,8 @@ def test_given_busyness_then_each_replication_scales_its_arrivals_by_its_own_fac
     assert all(r.busyness == 1.0 for r in plain.replications)
     assert len(set(factors)) == 6 and min(factors) > 0.2 and max(factors) < 3.0
     for r in varied.replications:
-        # 3600 expected arrivals times the factor; Poisson sd is 60·√factor.
-        assert r.contacts == pytest.approx(3600 * r.busyness, abs=5 * 60 * math.sqrt(r.busyness))
+        # 1800 expected arrivals times the factor; Poisson sd is √(1800·factor).
+        assert r.contacts == pytest.approx(1800 * r.busyness, abs=5 * math.sqrt(1800 * r.busyness))
 
 
 @pytest.mark.parametrize(
