@@ -69,8 +69,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
@@ -79,6 +77,21 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from kefu.sim.scenario_parts import DataColumn as DataColumn
+from kefu.sim.scenario_parts import DistributionSpec as DistributionSpec
+from kefu.sim.scenario_parts import Empirical as Empirical
+from kefu.sim.scenario_parts import ErlangK as ErlangK
+from kefu.sim.scenario_parts import Exponential as Exponential
+from kefu.sim.scenario_parts import Fixed as Fixed
+from kefu.sim.scenario_parts import Gamma as Gamma
+from kefu.sim.scenario_parts import LogNormal as LogNormal
+from kefu.sim.scenario_parts import NoLimit as NoLimit
+from kefu.sim.scenario_parts import PatienceSpec as PatienceSpec
+from kefu.sim.scenario_parts import ScenarioError as ScenarioError
+from kefu.sim.scenario_parts import StrictModel as _Model
+from kefu.sim.scenario_parts import Triangular as Triangular
+from kefu.sim.scenario_parts import Uniform as Uniform
 
 __all__ = [
     "AgentGroup",
@@ -97,116 +110,6 @@ __all__ = [
 Channel = Literal["voice", "chat", "email", "sms", "social", "branch", "callback", "workitem"]
 Level = Annotated[int, Field(ge=1, le=10)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be read or is invalid; the message names the bad field."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DataColumn(_Model):
-    """A column of a CSV/TSV file: numbers of seconds or H:MM:SS times.
-
-    ``where`` keeps the rows whose columns equal the given values (compared as stripped
-    text); rows whose value is empty, unparsable or ≤ 0 are dropped when ``positive_only``.
-    """
-
-    path: str
-    column: str
-    delimiter: str = ","
-    where: dict[str, str] = Field(default_factory=dict)
-    positive_only: bool = True
-
-
-class Exponential(_Model):
-    dist: Literal["exponential"]
-    mean_s: PositiveFloat
-
-
-class LogNormal(_Model):
-    dist: Literal["lognormal"]
-    mean_s: PositiveFloat
-    sd_s: PositiveFloat
-
-
-class Fixed(_Model):
-    dist: Literal["fixed"]
-    value_s: NonNegativeFloat
-
-
-class Empirical(_Model):
-    """Observed durations: listed in ``values_s`` or read from ``data``."""
-
-    dist: Literal["empirical"]
-    values_s: list[NonNegativeFloat] | None = None
-    data: DataColumn | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Empirical:
-        if (self.values_s is None) == (self.data is None):
-            raise ValueError("give exactly one of values_s or data")
-        if self.values_s is not None and not self.values_s:
-            raise ValueError("values_s must not be empty")
-        return self
-
-
-class Uniform(_Model):
-    dist: Literal["uniform"]
-    low_s: NonNegativeFloat
-    high_s: NonNegativeFloat
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
-        if self.high_s < self.low_s:
-            raise ValueError(f"high_s ({self.high_s}) must be ≥ low_s ({self.low_s})")
-        return self
-
-
-class Triangular(_Model):
-    dist: Literal["triangular"]
-    low_s: NonNegativeFloat
-    mode_s: NonNegativeFloat
-    high_s: NonNegativeFloat
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Triangular:
-        if not (self.low_s <= self.mode_s <= self.high_s and self.low_s < self.high_s):
-            raise ValueError(
-                f"need low_s ≤ mode_s ≤ high_s and low_s < high_s (got {self.low_s}, "
-                f"{self.mode_s}, {self.high_s})"
-            )
-        return self
-
-
-class Gamma(_Model):
-    dist: Literal["gamma"]
-    mean_s: PositiveFloat
-    sd_s: PositiveFloat
-
-
-class ErlangK(_Model):
-    """Sum of ``k`` exponential phases with total mean ``mean_s``."""
-
-    dist: Literal["erlang"]
-    k: Annotated[int, Field(ge=1)]
-    mean_s: PositiveFloat
-
-
-class NoLimit(_Model):
-    dist: Literal["none"]
-
-
-DistributionSpec = Annotated[
-    Exponential | LogNormal | Fixed | Empirical | Uniform | Triangular | Gamma | ErlangK,
-    Field(discriminator="dist"),
-]
-PatienceSpec = Annotated[
-    NoLimit | Exponential | LogNormal | Fixed | Empirical | Uniform | Triangular | Gamma | ErlangK,
-    Field(discriminator="dist"),
-]
 
 
 class Profile(_Model):
