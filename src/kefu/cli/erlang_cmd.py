@@ -225,8 +225,10 @@ def _print_metrics(
 
 @app.command("staff")
 def staff(
-    volumes: Path = typer.Argument(
-        ..., help="CSV: interval_start,queue,contacts,aht_s. 时段来电量文件。"
+    volumes: Path | None = typer.Argument(
+        None,
+        help="CSV: interval_start,queue,contacts,aht_s (not with --simulate). 时段来电量文件。",
+        show_default=False,
     ),
     sl: float | None = typer.Option(None, help="Target service level, e.g. 0.8. 目标服务水平。"),
     threshold: float = typer.Option(20.0, help="Service-level threshold, s. 服务水平时限（秒）。"),
@@ -248,9 +250,42 @@ def staff(
     out: Path | None = typer.Option(None, help="Directory for CSV, JSON, PNG. 输出目录。"),
     show: int = typer.Option(48, min=0, help="Rows shown in the table. 表格显示行数。"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output. 输出 JSON。"),
+    simulate: Path | None = typer.Option(
+        None,
+        "--simulate",
+        help="Scenario YAML: staff each agent group per interval by simulation (multi-skill, "
+        "abandonment); targets from the queues or --sl/--abandon. 仿真排班场景文件。",
+    ),
+    replications: int = typer.Option(
+        5, "--replications", min=1, help="--simulate: replications per plan. 每方案重复次数。"
+    ),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="--simulate: seed. 随机种子。"),
+    max_simulations: int = typer.Option(
+        200, "--max-simulations", min=1, help="--simulate: search budget. 仿真次数上限。"
+    ),
 ) -> None:
-    """Staffing plan per interval and queue. 按时段和队列计算人员配置。"""
+    """Staffing plan per interval and queue (Erlang, or by simulation with --simulate).
+    按时段和队列计算人员配置（Erlang，或 --simulate 仿真）。"""
     from rich.console import Console
+
+    if simulate is not None:
+        if volumes is not None:
+            raise _fail("give a volumes CSV or --simulate SCENARIO, not both")
+        from kefu.cli.staff_sim import staff_by_simulation
+
+        staff_by_simulation(
+            simulate,
+            sl=sl,
+            abandon=abandon,
+            replications=replications,
+            seed=seed,
+            max_simulations=max_simulations,
+            out=out,
+            as_json=as_json,
+        )
+        return
+    if volumes is None:
+        raise _fail("give a volumes CSV (or --simulate SCENARIO.yaml)")
 
     from kefu.workforce.staffing import build_plan
     from kefu.workforce.staffing_io import plan_to_dict, read_groups_csv, read_volumes_csv

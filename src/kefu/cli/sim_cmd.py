@@ -22,8 +22,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 @app.command("simulate")
 def simulate(
-    scenario: Path = typer.Argument(
-        ..., help="Scenario YAML (see examples/). 场景文件", show_default=False
+    scenario: Path | None = typer.Argument(
+        None, help="Scenario YAML (see examples/). 场景文件", show_default=False
     ),
     replications: int | None = typer.Option(
         None, "--replications", "-r", min=1, help="Replications (default: the scenario's). 重复次数"
@@ -36,6 +36,11 @@ def simulate(
         None, "--out", help="Output folder (default out/<scenario>-sim). 输出目录"
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON. 输出 JSON"),
+    sweep: Path | None = typer.Option(
+        None,
+        "--sweep",
+        help="Sweep YAML: a scenario over a grid of parameters, with CIs; resumes. 参数扫描文件",
+    ),
 ) -> None:
     """Simulate a scenario with the real routing code. 用真实路由代码进行仿真（数字孪生）。"""
     from rich.console import Console
@@ -43,6 +48,16 @@ def simulate(
 
     from kefu.sim import ScenarioError, load_scenario, run
     from kefu.sim.report import write_outputs
+
+    if sweep is not None:
+        if scenario is not None:
+            raise _fail("give a scenario or --sweep SWEEP.yaml, not both")
+        from kefu.cli.sim_sweep import run_sweep_command
+
+        run_sweep_command(sweep, workers=workers, out=out, json_output=json_output)
+        return
+    if scenario is None:
+        raise _fail("give a scenario YAML (or --sweep SWEEP.yaml)")
 
     try:
         sc = load_scenario(scenario)
@@ -89,6 +104,7 @@ def simulate(
                 q: {k: v.to_dict() for k, v in m.items()} for q, m in summary.queues.items()
             },
             "occupancy": {g: v.to_dict() for g, v in summary.occupancy.items()},
+            "blocking": {q: v.to_dict() for q, v in result.blocking.items()},
         }
         typer.echo(json.dumps(record, ensure_ascii=False, indent=1))
         return
@@ -124,6 +140,17 @@ def simulate(
     console.print(fit_words(table))
     for group, e in summary.occupancy.items():
         console.print(f"Occupancy 占用率 {group}: {cell(e, '{:.1%}')}")
+    short = summary.total["short_abandons"].mean
+    if short:
+        limits = sorted({q.short_abandon_s for q in sc.queues})
+        console.print(
+            f"Note 说明: {short:,.1f} short abandons per replication (hung up within "
+            f"{'/'.join(f'{v:g}' for v in limits)} s) are left out of SL and the abandon rate "
+            "短时放弃不计入服务水平与放弃率 (short_abandon_s: 0 counts them).",
+            highlight=False,
+        )
+    for queue, e in result.blocking.items():
+        console.print(f"Blocked (all lines busy) 占线: {queue}: {cell(e, '{:.1%}')}")
     console.print(
         f"{result.contacts:,} contacts 联系 in {result.wall_s:.2f} s "
         f"({result.contacts / max(result.wall_s, 1e-9):,.0f}/s); "

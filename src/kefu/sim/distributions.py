@@ -18,8 +18,11 @@ __all__ = [
     "Empirical",
     "Exponential",
     "Fixed",
+    "Gamma",
     "LogNormal",
     "Never",
+    "Triangular",
+    "Uniform",
 ]
 
 
@@ -68,6 +71,68 @@ class LogNormal(Distribution):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, n)
+
+
+@dataclass(frozen=True, slots=True)
+class Uniform(Distribution):
+    """Uniform on [low_s, high_s] seconds."""
+
+    low_s: float
+    high_s: float
+    mean_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.low_s <= self.high_s and math.isfinite(self.high_s)):
+            raise ValueError(f"uniform needs 0 ≤ low_s ≤ high_s, not {self.low_s}, {self.high_s}")
+        object.__setattr__(self, "mean_s", (self.low_s + self.high_s) / 2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low_s, self.high_s, n)
+
+
+@dataclass(frozen=True, slots=True)
+class Triangular(Distribution):
+    """Triangular on [low_s, high_s] seconds with its peak at ``mode_s``."""
+
+    low_s: float
+    mode_s: float
+    high_s: float
+    mean_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not (
+            0 <= self.low_s <= self.mode_s <= self.high_s
+            and self.low_s < self.high_s
+            and math.isfinite(self.high_s)
+        ):
+            raise ValueError(
+                "triangular needs 0 ≤ low_s ≤ mode_s ≤ high_s and low_s < high_s, not "
+                f"{self.low_s}, {self.mode_s}, {self.high_s}"
+            )
+        object.__setattr__(self, "mean_s", (self.low_s + self.mode_s + self.high_s) / 3)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.triangular(self.low_s, self.mode_s, self.high_s, n)
+
+
+@dataclass(frozen=True, slots=True)
+class Gamma(Distribution):
+    """Gamma given by its mean and standard deviation (seconds): shape (mean/sd)², scale
+    sd²/mean. An Erlang-k with mean m is the gamma with sd = m/√k."""
+
+    mean_s: float
+    sd_s: float
+    shape: float = field(init=False)
+    scale: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not (self.mean_s > 0 and self.sd_s > 0 and math.isfinite(self.mean_s)):
+            raise ValueError(f"gamma mean_s and sd_s must be > 0 s, not {self.mean_s}, {self.sd_s}")
+        object.__setattr__(self, "shape", (self.mean_s / self.sd_s) ** 2)
+        object.__setattr__(self, "scale", self.sd_s**2 / self.mean_s)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.gamma(self.shape, self.scale, n)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,14 +36,15 @@ from kefu.analytics import KpiAccumulator, KpiReport
 from kefu.domain import events as ev
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
-from kefu.sim.distributions import BlockSampler, Distribution
+from kefu.sim.distributions import BlockSampler
+from kefu.sim.engine_parts import Extras, arrivals, attempts, free_line, uniform_draws
 from kefu.sim.plan import Plan
 from kefu.sim.trace import ContactTrace, Tracer
 
 __all__ = ["Replication", "run_replication"]
 
 INF = math.inf
-K_COMPLETE, K_ACCEPT, K_PRESENCE, K_ABANDON = 0, 1, 2, 3
+K_COMPLETE, K_ACCEPT, K_PRESENCE, K_ABANDON, K_RETRY = 0, 1, 2, 3, 4
 WAITING = (ContactState.QUEUED, ContactState.OFFERED)
 BATCH = 4096
 
@@ -51,7 +52,10 @@ BATCH = 4096
 @dataclass(frozen=True, slots=True)
 class Replication:
     """One run: its KPIs, size and cost. ``contacts``: arrivals simulated (with any initial
-    backlog); ``events``: router events logged; ``wall_s``: seconds of computer time."""
+    backlog, without retrials); ``events``: router events logged; ``wall_s``: seconds of
+    computer time. Per queue (scenario order), in the reporting window: ``attempts``
+    (arrivals and retrials), ``blocked`` (all trunk lines busy) and ``retrials``;
+    ``busyness``: the day's factor on arrival rates."""
 
     index: int
     report: KpiReport
@@ -61,53 +65,16 @@ class Replication:
     wall_s: float
     cpu_s: float
     trace: tuple[ContactTrace, ...] | None = None
+    attempts: tuple[int, ...] = ()
+    blocked: tuple[int, ...] = ()
+    busyness: float = 1.0
+    retrials: tuple[int, ...] = ()
 
-
-def _arrivals(
-    plan: Plan, streams: list[np.random.SeedSequence]
-) -> tuple[list[float], list[int], list[str], list[float], list[float], list[bool]]:
-    """All arrivals merged in time order: instants, queue index, contact id, patience,
-    balking tolerance and whether the customer would accept a callback."""
-    times: list[np.ndarray] = []
-    queue: list[np.ndarray] = []
-    patience: list[np.ndarray] = []
-    tolerance: list[np.ndarray] = []
-    callback: list[np.ndarray] = []
-    ids: list[str] = []
-    for q in plan.queues:
-        rng = np.random.default_rng(streams[4 * q.index])
-        n0 = q.initial_waiting
-        parts = [a.generate(rng, plan.horizon_s) for a in q.arrivals]
-        t = np.concatenate([np.zeros(n0), np.sort(np.concatenate(parts), kind="stable")])
-        n = t.size
-        crng = np.random.default_rng(streams[4 * q.index + 1])
-        tol = np.full(n, INF)
-        if q.balk_tolerance is not None:
-            tol = q.balk_tolerance.sample(crng, n)
-            if q.balk_probability < 1.0:
-                tol[crng.random(n) >= q.balk_probability] = INF
-        cb = crng.random(n) < q.callback_share
-        # The initial backlog was already waiting: no balking, no callback offer.
-        tol[:n0] = INF
-        cb[:n0] = False
-        qid = q.spec.queue_id
-        times.append(t)
-        queue.append(np.full(n, q.index))
-        ids.extend(f"{qid}-b{k}" for k in range(1, n0 + 1))
-        ids.extend(f"{qid}-{k}" for k in range(1, n - n0 + 1))
-        patience.append(q.patience.sample(crng, n))
-        tolerance.append(tol)
-        callback.append(cb)
-    all_t = np.concatenate(times)
-    order = np.argsort(all_t, kind="stable")
-    return (
-        all_t[order].tolist(),
-        np.concatenate(queue)[order].tolist(),
-        [ids[j] for j in order.tolist()],
-        np.concatenate(patience)[order].tolist(),
-        np.concatenate(tolerance)[order].tolist(),
-        np.concatenate(callback)[order].tolist(),
-    )
+    def blocking(self, queue: int) -> float | None:
+        """Share of the arrivals at queue ``queue`` (scenario order) in the reporting window
+        that found every trunk line busy; None without arrivals."""
+        n = self.attempts[queue] if self.attempts else 0
+        return self.blocked[queue] / n if n else None
 
 
 def run_replication(
@@ -142,6 +109,7 @@ def _run(
     cpu_started = time.process_time()
     nq = len(plan.queues)
     streams = seed.spawn(4 * nq)
+    extras = Extras(plan, seed)
     router = Router(plan.router)
     acc = KpiAccumulator(
         plan.interval_s,
@@ -164,22 +132,48 @@ def _run(
         for at, presence, reason in agent.timeline:
             heappush(heap, (at, K_PRESENCE, next(seq), agent.spec.agent_id, (presence, reason)))
 
-    a_t, a_q, a_id, a_pat, a_tol, a_cb = _arrivals(plan, streams)
+    a_t, a_q, a_id, a_pat, a_tol, a_cb = arrivals(
+        plan, streams, extras.busyness * plan.arrival_scale
+    )
     n_arr = len(a_t)
+    # Trunk lines: a contact of a limited queue holds one from arrival until it leaves.
+    trunks = [INF if q.trunks is None else q.trunks for q in plan.queues]
+    lines = [0] * nq
+    blocked = [0] * nq
+    retried = [0] * nq  # retrials in the reporting window
+    line_of: dict[str, int] = {}
+    warm = plan.warmup_s
     qids = [q.spec.queue_id for q in plan.queues]
     handle = [
         BlockSampler(q.handle, np.random.default_rng(streams[4 * q.index + 2])).draw
         for q in plan.queues
     ]
-    transfer_u = [
-        BlockSampler(_UNIFORM, np.random.default_rng(streams[4 * q.index + 3])).draw
-        for q in plan.queues
-    ]
+    handle_of = extras.handle_of
+    transfer_u = [uniform_draws(streams[4 * q.index + 3]) for q in plan.queues]
     transfer_to = [q.transfer_to for q in plan.queues]
     transfer_share = [q.transfer_share for q in plan.queues]
     cb_above = [INF if q.callback_above_s is None else q.callback_above_s for q in plan.queues]
     ring = plan.ring_delay_s
     horizon = plan.horizon_s
+    retry_u = extras.retry_u
+    retry_after_blocked = [q.retry_after_blocked and q.retry_probability > 0 for q in plan.queues]
+    retry_after_abandon = [q.retry_after_abandon and q.retry_probability > 0 for q in plan.queues]
+    attempt_of: dict[str, tuple[str, int]] = {}  # a retrial's contact id → (first id, retry n)
+    # Whole-run switches: scenarios without these features skip their look-ups per contact.
+    any_trunks = any(n < INF for n in trunks)
+    any_retry_abandon = any(retry_after_abandon)
+    by_group = any(h is not None for h in handle_of)
+
+    def retry(qi: int, first: str, n: int, t: float) -> None:
+        """Maybe call again (retry number ``n + 1`` of the customer first seen as ``first``)."""
+        q = plan.queues[qi]
+        draw_u, draw_delay = retry_u[qi], extras.retry_delay[qi]
+        if n >= q.retry_max or draw_u is None or draw_delay is None:
+            return
+        if draw_u() < q.retry_probability:
+            when = t + draw_delay()
+            if when < horizon:
+                heappush(heap, (when, K_RETRY, next(seq), first, (qi, n + 1)))
 
     # Bound methods and constants as locals: this loop runs millions of times.
     arrive, accept, abandon = router.arrive, router.accept, router.abandon
@@ -221,20 +215,57 @@ def _run(
                     del work_of[cid]
                     if transferred:
                         transferred.discard(cid)
+                    if line_of:
+                        free_line(line_of, lines, cid)
                     complete(cid, t)
             elif kind == K_ABANDON:
                 c = contacts_get(cid)
                 if c is None or c.answered_at is not None or c.state not in WAITING:
                     continue
-                del work_of[cid]
-                abandon(cid, t)
+                if line_of:
+                    free_line(line_of, lines, cid)
+                if any_retry_abandon:
+                    qi = work_of.pop(cid)
+                    abandon(cid, t)
+                    if retry_after_abandon[qi]:
+                        first, n = attempt_of.pop(cid, (cid, 0))
+                        retry(qi, first, n, t)
+                else:
+                    del work_of[cid]
+                    abandon(cid, t)
             elif kind == K_ACCEPT:
                 c = contacts_get(cid)
                 if c is None or c.offer_id != extra or c.state is not ContactState.OFFERED:
                     continue
                 accept(extra, t)
                 qi = work_of[cid]
-                heappush(heap, (t + handle[qi](), K_COMPLETE, next(seq), cid, qi))
+                by_agent = handle_of[qi]
+                draw = (
+                    handle[qi] if by_agent is None else by_agent.get(c.agent_id or "", handle[qi])
+                )
+                heappush(heap, (t + draw(), K_COMPLETE, next(seq), cid, qi))
+            elif kind == K_RETRY:
+                qi, n = extra
+                first = cid
+                cid = f"{first}-r{n}"
+                if warm <= t:
+                    retried[qi] += 1
+                if any_trunks:
+                    if lines[qi] >= trunks[qi]:
+                        if warm <= t:
+                            blocked[qi] += 1
+                        if retry_after_blocked[qi]:
+                            retry(qi, first, n, t)
+                        continue
+                    lines[qi] += 1
+                    line_of[cid] = qi
+                work_of[cid] = qi
+                attempt_of[cid] = (first, n)
+                est = arrive(cid, qids[qi], t).estimated_wait_s
+                draw_patience = extras.retry_patience[qi]
+                patience = INF if draw_patience is None else draw_patience()
+                if patience < INF and (est != 0.0 or ring > 0.0):
+                    heappush(heap, (t + patience, K_ABANDON, next(seq), cid, None))
             else:
                 presence, reason = extra
                 set_presence(cid, presence, t, reason)
@@ -242,12 +273,26 @@ def _run(
             t = ta
             qi = a_q[i]
             cid = a_id[i]
+            if any_trunks:
+                if lines[qi] >= trunks[qi]:
+                    if warm <= t < horizon:
+                        blocked[qi] += 1
+                    if retry_after_blocked[qi]:
+                        retry(qi, cid, 0, t)
+                    i += 1
+                    continue  # a busy signal: the router never hears of it
+                lines[qi] += 1
+                line_of[cid] = qi
             work_of[cid] = qi
             est = arrive(cid, qids[qi], t).estimated_wait_s
             if est is not None and est > a_tol[i]:
                 del work_of[cid]
+                if line_of:
+                    free_line(line_of, lines, cid)
                 abandon(cid, t)
             elif est is not None and est > cb_above[qi] and a_cb[i]:
+                if line_of:
+                    free_line(line_of, lines, cid)  # the customer hangs up and is called back
                 request_callback(cid, t)
             elif a_pat[i] < INF and (est != 0.0 or ring > 0.0):
                 # A predicted wait of 0 means a free agent took the offer at once: the
@@ -266,7 +311,12 @@ def _run(
                     else:
                         accept(e.offer_id, t)
                         qi = work_of[cid]
-                        heappush(heap, (t + handle[qi](), K_COMPLETE, next(seq), cid, qi))
+                        draw = handle[qi]
+                        if by_group:
+                            by_agent = handle_of[qi]
+                            if by_agent is not None:
+                                draw = by_agent.get(e.agent_id, draw)
+                        heappush(heap, (t + draw(), K_COMPLETE, next(seq), cid, qi))
             n_events += len(evs)
             buffer += evs
             evs = drain()
@@ -287,6 +337,7 @@ def _run(
     end = max(t, horizon)
     if progress is not None:
         progress(1.0)
+    tried = attempts(a_t, a_q, nq, warm, horizon)
     return Replication(
         index=index,
         report=acc.result(end),
@@ -296,16 +347,8 @@ def _run(
         wall_s=time.perf_counter() - started,
         cpu_s=time.process_time() - cpu_started,
         trace=None if tracer is None else tracer.result(),
+        attempts=tuple(a + r for a, r in zip(tried, retried, strict=True)),
+        blocked=tuple(blocked),
+        busyness=extras.busyness,
+        retrials=tuple(retried),
     )
-
-
-class _Uniform(Distribution):
-    """Uniform on [0, 1): the draws deciding whether a contact is transferred."""
-
-    mean_s = 0.5
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.random(n)
-
-
-_UNIFORM = _Uniform()

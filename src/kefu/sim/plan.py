@@ -7,6 +7,7 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,15 @@ from kefu.domain.routing import RouterConfig
 from kefu.sim import distributions as d
 from kefu.sim import scenario as sc
 
-__all__ = ["AgentPlan", "ArrivalPlan", "Plan", "QueuePlan", "compile_scenario", "read_column"]
+__all__ = [
+    "AgentPlan",
+    "ArrivalPlan",
+    "Plan",
+    "QueuePlan",
+    "compile_scenario",
+    "read_column",
+    "staffed_timeline",
+]
 
 
 def _seconds(text: str) -> float | None:
@@ -69,11 +78,28 @@ def read_column(spec: sc.DataColumn, base_dir: Path | None, field: str = "data")
     return np.asarray(values, dtype=float)
 
 
-def _distribution(
-    spec: sc.Exponential | sc.LogNormal | sc.Fixed | sc.Empirical | sc.NoLimit,
-    base_dir: Path | None,
-    field: str,
-) -> d.Distribution:
+_Spec = (
+    sc.Exponential
+    | sc.LogNormal
+    | sc.Fixed
+    | sc.Empirical
+    | sc.Uniform
+    | sc.Triangular
+    | sc.Gamma
+    | sc.ErlangK
+    | sc.NoLimit
+)
+
+
+def _distribution(spec: _Spec, base_dir: Path | None, field: str) -> d.Distribution:
+    if isinstance(spec, sc.Uniform):
+        return d.Uniform(spec.low_s, spec.high_s)
+    if isinstance(spec, sc.Triangular):
+        return d.Triangular(spec.low_s, spec.mode_s, spec.high_s)
+    if isinstance(spec, sc.Gamma):
+        return d.Gamma(spec.mean_s, spec.sd_s)
+    if isinstance(spec, sc.ErlangK):
+        return d.Gamma(spec.mean_s, spec.mean_s / math.sqrt(spec.k))
     if isinstance(spec, sc.Exponential):
         return d.Exponential(spec.mean_s)
     if isinstance(spec, sc.LogNormal):
@@ -98,17 +124,18 @@ class ArrivalPlan:
     expected: np.ndarray | None = None  # expected arrivals per slot ("slots")
     times: np.ndarray | None = None  # fixed instants ("times")
 
-    def generate(self, rng: np.random.Generator, horizon: float) -> np.ndarray:
-        """Sorted arrival instants: Poisson (homogeneous or piecewise constant) or fixed."""
+    def generate(self, rng: np.random.Generator, horizon: float, scale: float = 1.0) -> np.ndarray:
+        """Sorted arrival instants: Poisson (homogeneous or piecewise constant, its rate
+        multiplied by ``scale``) or fixed (``scale`` does not apply)."""
         if self.kind == "times":
             assert self.times is not None
             return self.times
         if self.kind == "rate":
-            n = rng.poisson(self.rate_per_s * horizon)
+            n = rng.poisson(self.rate_per_s * scale * horizon)
             return np.sort(rng.uniform(0.0, horizon, n))
         assert self.expected is not None
         # Piecewise-constant rate: a Poisson count per slot, spread uniformly inside it.
-        counts = rng.poisson(self.expected)
+        counts = rng.poisson(self.expected * scale)
         starts = np.repeat(np.arange(counts.size) * self.slot_s, counts)
         ends = np.minimum(starts + self.slot_s, horizon)
         times = starts + rng.random(starts.size) * (ends - starts)
@@ -147,6 +174,19 @@ def _arrivals(spec: sc.Arrivals, scenario: sc.Scenario, where: str) -> ArrivalPl
     return ArrivalPlan("times", times=times)
 
 
+def _retrial(q: sc.QueueModel, base_dir: Path | None, where: str) -> dict[str, Any]:
+    r = q.retrial
+    if r is None:
+        return {}
+    return {
+        "retry_probability": r.probability,
+        "retry_delay": _distribution(r.delay, base_dir, f"{where}.retrial.delay"),
+        "retry_after_blocked": "blocked" in r.after,
+        "retry_after_abandon": "abandoned" in r.after,
+        "retry_max": r.max_retries,
+    }
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class QueuePlan:
     index: int
@@ -161,6 +201,13 @@ class QueuePlan:
     transfer_to: int | None
     transfer_share: float
     initial_waiting: int
+    trunks: int | None = None
+    retry_probability: float = 0.0  # 0: no retrials
+    retry_delay: d.Distribution | None = None
+    retry_after_blocked: bool = False
+    retry_after_abandon: bool = False
+    retry_max: int = 0
+    handle_by_group: tuple[tuple[str, d.Distribution], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,14 +231,32 @@ class Plan:
     wait_bins_s: tuple[float, ...]
     seed: int
     replications: int
+    busyness_sd: float | None = None  # sd of the gamma day factor (mean 1); None: no factor
+    arrival_scale: float = 1.0  # multiplies every Poisson arrival rate
+
+
+def staffed_timeline(
+    per_interval: list[int], rank: int, interval: float
+) -> tuple[tuple[float, str, str | None], ...]:
+    """The ``rank``-th agent (from 0) is logged in during the intervals staffing more than
+    ``rank`` agents; the last interval's state holds."""
+    out: list[tuple[float, str, str | None]] = []
+    working = False
+    for k, n in enumerate(per_interval):
+        if (rank < n) != working:
+            working = not working
+            out.append((k * interval, "ready" if working else "offline", None))
+    return tuple(out)
 
 
 def _timeline(
-    group: sc.AgentGroup, rank: int, size: int, horizon: float
+    group: sc.AgentGroup, rank: int, size: int, horizon: float, interval: float
 ) -> tuple[tuple[float, str, str | None], ...]:
     """Presence changes (instant s, presence, reason) of the ``rank``-th of ``size`` agents."""
     if not group.present:
         return ()
+    if group.per_interval is not None:
+        return staffed_timeline(group.per_interval, rank, interval)
     shift = group.shift
     out: list[tuple[float, str, str | None]] = [(shift.start_s, "ready", None)]
     for b in sorted(shift.breaks, key=lambda b: b.start_s):
@@ -246,6 +311,12 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
                 transfer_to=None if q.transfer is None else index[q.transfer.to_queue],
                 transfer_share=0.0 if q.transfer is None else q.transfer.share,
                 initial_waiting=q.initial_waiting,
+                trunks=q.trunks,
+                **_retrial(q, scenario.base_dir, where),
+                handle_by_group=tuple(
+                    (g, _distribution(spec, scenario.base_dir, f"{where}.handle_by_group.{g}"))
+                    for g, spec in q.handle_by_group.items()
+                ),
             )
         )
     agents = []
@@ -258,7 +329,7 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
             agent = AgentSpec(
                 agent_id=agent_id, skills=dict(g.skills), capacity=capacity, name=g.group
             )
-            timeline = _timeline(g, rank, len(ids), scenario.horizon_s)
+            timeline = _timeline(g, rank, len(ids), scenario.horizon_s, scenario.interval_s)
             agents.append(AgentPlan(agent, g.group, timeline))
     bins = scenario.report.wait_bins_s
     return Plan(
@@ -278,4 +349,6 @@ def compile_scenario(scenario: sc.Scenario) -> Plan:
         wait_bins_s=DEFAULT_WAIT_BINS_S if bins is None else tuple(sorted({0.0, *bins})),
         seed=scenario.seed,
         replications=scenario.replications,
+        busyness_sd=None if scenario.busyness is None else scenario.busyness.sd,
+        arrival_scale=scenario.arrival_scale,
     )

@@ -20,7 +20,7 @@ from kefu.sim.engine import Replication, run_replication
 from kefu.sim.plan import Plan, compile_scenario
 from kefu.sim.scenario import Scenario
 from kefu.sim.scenario_io import load_scenario, parse_scenario
-from kefu.sim.summary import Summary, summarize
+from kefu.sim.summary import Estimate, Summary, estimate, summarize
 
 __all__ = ["SimulationResult", "replication_seed", "run"]
 
@@ -40,6 +40,15 @@ class SimulationResult:
     def contacts(self) -> int:
         """Arrivals simulated over all replications."""
         return sum(r.contacts for r in self.replications)
+
+    @property
+    def blocking(self) -> dict[str, Estimate]:
+        """Share of arrivals blocked (all trunk lines busy), per queue with trunk lines."""
+        return {
+            q.id: estimate([r.blocking(i) for r in self.replications])
+            for i, q in enumerate(self.scenario.queues)
+            if q.trunks is not None
+        }
 
     @property
     def wall_s(self) -> float:

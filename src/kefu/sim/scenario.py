@@ -11,6 +11,9 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
     warmup_s [0]                 contacts queued before it are not counted
     seed [1], replications [1]
     ring_delay_s [0]             agents answer offers after this delay
+    arrival_scale [1]            multiplies every Poisson arrival rate (what-if volume)
+    busyness: {sd}               random factor of the day (gamma, mean 1, this sd) on
+                                 every Poisson arrival rate, drawn per replication
     router: {offer_timeout_s [20], agent_order [skill_then_idle | longest_idle]}
     report: {wait_bins_s}        left edges of the wait histogram
     queues: list of
@@ -25,36 +28,47 @@ scenario file's folder. Unknown fields are refused. Schema (defaults in brackets
         replay: <data column>    real timestamps (with offset_s subtracted)
         times_s: [...]           fixed instants
       handle: <distribution>     talk time (wrap-up comes from wrapup_s)
+      handle_by_group: {group: <distribution>}   talk time when that group serves
       patience [none]: <distribution> or {dist: none}
       balking: {tolerance: <distribution>, probability [1]}
       callback: {above_s, accept_share}
       transfer: {to_queue, share}
       initial_waiting [0]        contacts already in line at instant 0
+      trunks [no limit]          lines: a contact holds one from arrival until it is done,
+                                 abandons, balks or takes a callback; an arrival finding
+                                 all lines busy is blocked (busy signal, never queued;
+                                 not in offered or SL: its rate is reported apart)
+      retrial: {probability, delay: <distribution>, after [blocked, abandoned],
+                max_retries [3]}   blocked or abandoned customers call again
     agents: list of
-      group, count or ids, skills, capacity {channel: slots} [1 call, 3 chats, 5 e-mails…]
+      group, skills, capacity {channel: slots} [1 call, 3 chats, 5 e-mails…]
+      count, ids or per_interval exactly one: N agents, named agents, or how many are
+                                 logged in during each interval (the last value holds;
+                                 replaces shift)
       shift: {start_s [0], end_s [never], breaks: [{start_s, duration_s, spread_s [0],
               reason [break]}]}
       present [true]             false: defined but never logged in
 
     <distribution>: {dist: exponential, mean_s} | {dist: lognormal, mean_s, sd_s}
                   | {dist: fixed, value_s} | {dist: empirical, values_s: [...]}
+                  | {dist: uniform, low_s, high_s} | {dist: triangular, low_s, mode_s, high_s}
+                  | {dist: gamma, mean_s, sd_s} | {dist: erlang, k, mean_s}
                   | {dist: empirical, data: <data column>}
     <data column>:  {path, column, delimiter [","], where {column: value},
                      positive_only [true]}   values in seconds or H:MM:SS
 
 Examples: ``examples/seed001_hall.yaml``, ``examples/multiskill_day.yaml``,
-``examples/bank_feb1999.yaml``.
+``examples/bank_feb1999.yaml``, ``examples/trunk_lines.yaml``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
@@ -64,14 +78,31 @@ from pydantic import (
     model_validator,
 )
 
+from kefu.sim.scenario_parts import DataColumn as DataColumn
+from kefu.sim.scenario_parts import DistributionSpec as DistributionSpec
+from kefu.sim.scenario_parts import Empirical as Empirical
+from kefu.sim.scenario_parts import ErlangK as ErlangK
+from kefu.sim.scenario_parts import Exponential as Exponential
+from kefu.sim.scenario_parts import Fixed as Fixed
+from kefu.sim.scenario_parts import Gamma as Gamma
+from kefu.sim.scenario_parts import LogNormal as LogNormal
+from kefu.sim.scenario_parts import NoLimit as NoLimit
+from kefu.sim.scenario_parts import PatienceSpec as PatienceSpec
+from kefu.sim.scenario_parts import ScenarioError as ScenarioError
+from kefu.sim.scenario_parts import StrictModel as _Model
+from kefu.sim.scenario_parts import Triangular as Triangular
+from kefu.sim.scenario_parts import Uniform as Uniform
+
 __all__ = [
     "AgentGroup",
     "Arrivals",
     "Balking",
+    "Busyness",
     "CallbackOffer",
     "DataColumn",
     "DistributionSpec",
     "QueueModel",
+    "Retrial",
     "Scenario",
     "ScenarioError",
 ]
@@ -79,72 +110,6 @@ __all__ = [
 Channel = Literal["voice", "chat", "email", "sms", "social", "branch", "callback", "workitem"]
 Level = Annotated[int, Field(ge=1, le=10)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be read or is invalid; the message names the bad field."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DataColumn(_Model):
-    """A column of a CSV/TSV file: numbers of seconds or H:MM:SS times.
-
-    ``where`` keeps the rows whose columns equal the given values (compared as stripped
-    text); rows whose value is empty, unparsable or ≤ 0 are dropped when ``positive_only``.
-    """
-
-    path: str
-    column: str
-    delimiter: str = ","
-    where: dict[str, str] = Field(default_factory=dict)
-    positive_only: bool = True
-
-
-class Exponential(_Model):
-    dist: Literal["exponential"]
-    mean_s: PositiveFloat
-
-
-class LogNormal(_Model):
-    dist: Literal["lognormal"]
-    mean_s: PositiveFloat
-    sd_s: PositiveFloat
-
-
-class Fixed(_Model):
-    dist: Literal["fixed"]
-    value_s: NonNegativeFloat
-
-
-class Empirical(_Model):
-    """Observed durations: listed in ``values_s`` or read from ``data``."""
-
-    dist: Literal["empirical"]
-    values_s: list[NonNegativeFloat] | None = None
-    data: DataColumn | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Empirical:
-        if (self.values_s is None) == (self.data is None):
-            raise ValueError("give exactly one of values_s or data")
-        if self.values_s is not None and not self.values_s:
-            raise ValueError("values_s must not be empty")
-        return self
-
-
-class NoLimit(_Model):
-    dist: Literal["none"]
-
-
-DistributionSpec = Annotated[
-    Exponential | LogNormal | Fixed | Empirical, Field(discriminator="dist")
-]
-PatienceSpec = Annotated[
-    NoLimit | Exponential | LogNormal | Fixed | Empirical, Field(discriminator="dist")
-]
 
 
 class Profile(_Model):
@@ -203,6 +168,21 @@ class Transfer(_Model):
     share: Share
 
 
+RetryAfter = Literal["blocked", "abandoned"]
+_RETRY_AFTER: tuple[RetryAfter, ...] = ("blocked", "abandoned")
+
+
+class Retrial(_Model):
+    """Customers who were blocked (all trunk lines busy) or abandoned call again: each time
+    with ``probability``, after a ``delay``, at most ``max_retries`` times; a retrial that
+    would come at or after the horizon is dropped."""
+
+    probability: Share
+    delay: DistributionSpec
+    after: list[RetryAfter] = Field(default_factory=lambda: [*_RETRY_AFTER], min_length=1)
+    max_retries: Annotated[int, Field(ge=1)] = 3
+
+
 class Overflow(_Model):
     after_s: PositiveFloat
     skills: dict[str, Level] | None = None
@@ -233,6 +213,9 @@ class QueueModel(_Model):
     callback: CallbackOffer | None = None
     transfer: Transfer | None = None
     initial_waiting: NonNegativeInt = 0
+    trunks: Annotated[int, Field(ge=1)] | None = None
+    retrial: Retrial | None = None
+    handle_by_group: dict[str, DistributionSpec] = Field(default_factory=dict)
 
     @field_validator("arrivals", mode="before")
     @classmethod
@@ -274,12 +257,15 @@ class Shift(_Model):
 
 
 class AgentGroup(_Model):
-    """``count`` agents (or one per name in ``ids``) with the same skills and shift.
+    """``count`` agents (or one per name in ``ids``) with the same skills and shift, or
+    ``per_interval``: how many of the group are logged in during each reporting interval
+    (the last value holds until the run ends; no ``shift`` then).
     ``present: false`` defines them but never logs them in (a closed counter)."""
 
     group: str = Field(min_length=1)
     count: Annotated[int, Field(ge=1)] | None = None
     ids: list[Annotated[str, Field(min_length=1)]] | None = None
+    per_interval: list[NonNegativeInt] | None = Field(default=None, min_length=1)
     skills: dict[str, Level] = Field(default_factory=dict)
     capacity: dict[Channel, NonNegativeInt] | None = None
     shift: Shift = Shift()
@@ -287,8 +273,16 @@ class AgentGroup(_Model):
 
     @model_validator(mode="after")
     def _count_or_ids(self) -> AgentGroup:
-        if (self.count is None) == (self.ids is None):
-            raise ValueError("give exactly one of count or ids")
+        given = [n for n in ("count", "ids", "per_interval") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of count, ids or per_interval"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.per_interval is not None and "shift" in self.model_fields_set:
+            raise ValueError("per_interval sets when agents work: give it or shift, not both")
+        if self.per_interval is not None and max(self.per_interval) == 0:
+            raise ValueError("per_interval: at least one interval needs an agent")
         if self.ids is not None and len(set(self.ids)) != len(self.ids):
             raise ValueError("ids must be unique")
         return self
@@ -297,9 +291,17 @@ class AgentGroup(_Model):
     def agent_ids(self) -> list[str]:
         if self.ids is not None:
             return list(self.ids)
-        assert self.count is not None
-        width = len(str(self.count))
-        return [f"{self.group}-{i:0{width}d}" for i in range(1, self.count + 1)]
+        n = max(self.per_interval) if self.per_interval is not None else self.count
+        assert n is not None
+        width = len(str(n))
+        return [f"{self.group}-{i:0{width}d}" for i in range(1, n + 1)]
+
+
+class Busyness(_Model):
+    """A random factor of the day, drawn once per replication from a gamma distribution
+    with mean 1 and standard deviation ``sd``, multiplying every Poisson arrival rate."""
+
+    sd: PositiveFloat
 
 
 class RouterSettings(_Model):
@@ -322,6 +324,8 @@ class Scenario(_Model):
     seed: NonNegativeInt = 1
     replications: Annotated[int, Field(ge=1)] = 1
     ring_delay_s: NonNegativeFloat = 0.0
+    busyness: Busyness | None = None
+    arrival_scale: PositiveFloat = 1.0
     router: RouterSettings = RouterSettings()
     queues: list[QueueModel] = Field(min_length=1)
     agents: list[AgentGroup] = Field(default_factory=list)
@@ -353,8 +357,21 @@ class Scenario(_Model):
                     f"queues[{i}].transfer.to_queue: unknown queue {q.transfer.to_queue!r}"
                 )
         self.definition_order()  # refuses overflow cycles
+        groups = {g.group for g in self.agents}
+        for i, q in enumerate(self.queues):
+            for name in q.handle_by_group:
+                if name not in groups:
+                    raise ValueError(
+                        f"queues[{i}].handle_by_group.{name}: unknown agent group {name!r}"
+                    )
         seen: set[str] = set()
+        slots = math.ceil(self.horizon_s / self.interval_s)
         for i, g in enumerate(self.agents):
+            if g.per_interval is not None and len(g.per_interval) > slots:
+                raise ValueError(
+                    f"agents[{i}].per_interval: {len(g.per_interval)} values for {slots} "
+                    f"intervals of {self.interval_s:g} s in the horizon"
+                )
             if g.group in seen:
                 raise ValueError(f"agents[{i}].group: group name {g.group!r} is used twice")
             seen.add(g.group)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from kefu.sim.scenario import Scenario, ScenarioError
 
-__all__ = ["load_scenario", "parse_scenario"]
+__all__ = ["load_scenario", "parse_scenario", "read_yaml"]
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -45,17 +45,22 @@ def parse_scenario(
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a YAML scenario file."""
-    file = Path(path)
+def read_yaml(file: Path, what: str = "scenario") -> Any:
+    """The YAML document in ``file``; :class:`ScenarioError` says where it is not valid."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {file}: {exc.strerror or exc}") from None
+        raise ScenarioError(f"cannot read {what} {file}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ScenarioError(f"{file}: not valid YAML{where}: {exc}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a YAML scenario file."""
+    file = Path(path)
+    data = read_yaml(file)
     return parse_scenario(data, base_dir=file.resolve().parent, source=str(file))

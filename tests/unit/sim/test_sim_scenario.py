@@ -61,7 +61,7 @@ def _write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
         (GOOD.replace("id: q", "id: q\n    sl_target: 1.5"), "queues[0].sl_target"),
         (
             GOOD.replace("count: 2", "count: 2, ids: [a]"),
-            "agents[0]: give exactly one of count or ids",
+            "agents[0]: give exactly one of count, ids or per_interval",
         ),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("horizon_s: [unclosed\n", "not valid YAML at line"),
