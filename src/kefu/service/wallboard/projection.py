@@ -93,9 +93,14 @@ class WallboardProjection:
     def needs_new_day(self) -> bool:
         return self.engine.now() >= self.day + 86_400 or self.day == -math.inf
 
+    def sample_due(self, at: float) -> bool:
+        """Whether a sample taken at ``at`` (seconds) would be kept: none was taken in the
+        :data:`SAMPLE_S` before it."""
+        return not self.samples or at - self.samples[-1][0] >= SAMPLE_S
+
     def sample(self, at: float, waiting: dict[str, int]) -> None:
         """Record the contacts waiting per queue (kept for the last hour)."""
-        if not self.samples or at - self.samples[-1][0] >= SAMPLE_S:
+        if self.sample_due(at):
             self.samples.append((at, waiting))
 
     def sample_now(self) -> None:
