@@ -206,8 +206,9 @@ class Wallboard(PushHub[_Client]):
 
     # -- broadcasting ------------------------------------------------------------------
     async def snapshot(self, sites: frozenset[str] | None) -> dict[str, Any]:
+        """The frame of ``sites`` now."""
         snapshots = await self.engine.query(lambda _engine: self.projection.snapshots([sites]))
-        return snapshots[sites]
+        return snapshots[sites].to_json()
 
     async def push(self, changed: bool) -> None:
         del changed  # waits and times in state keep counting: every round sends
@@ -235,8 +236,10 @@ class Wallboard(PushHub[_Client]):
         snapshots = await self.engine.query(
             lambda _engine: self.projection.snapshots(views), stored=False
         )
+        # Rendered after the lock is released, once per set of sites.
+        frames = {sites: snapshot.to_json() for sites, snapshot in snapshots.items()}
         for websocket, client in clients:
             try:
-                await websocket.send_json(snapshots[client.sites])
+                await websocket.send_json(frames[client.sites])
             except Exception:
                 self.clients.pop(websocket, None)

@@ -5,10 +5,14 @@ what the page receives may not)."""
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from api_helpers import Api
 from fastapi.testclient import TestClient
+
+from kefu.web import Wallboard
 
 V1 = "/api/v1"
 GOLDEN = Path(__file__).parent / "golden"
@@ -16,20 +20,32 @@ RECORD = os.environ.get("KEFU_RECORD_GOLDEN") == "1"
 """Set to 1 to rewrite the golden files from what the code sends now."""
 
 
+def _until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the wallboard's loop did not run"
+        time.sleep(0.01)
+
+
 def _busy_center(center: Api) -> TestClient:
-    """Waiting, answered and abandoned contacts, agents in three states, a chart sample."""
+    """Waiting, answered and unanswered contacts, agents in three states, two chart
+    samples. The broadcaster samples the chart on its own while no wallboard is open: the
+    clock moves only once it took the sample due, so the frames do not depend on when
+    its rounds run."""
     c = center.client
+    board: Wallboard = center.platform.app.state.wallboard
+    _until(lambda: len(board.projection.samples) == 1)
     for agent in ("a1", "b1"):
         assert c.post(f"{V1}/agents/{agent}/state", json={"presence": "ready"}).status_code == 200
     made = [c.post(f"{V1}/contacts", json={"queue_id": q}).json() for q in ("billing", "chat")]
     center.clock.advance(12)
-    for contact in made[:1]:
-        offer = c.get(f"{V1}/contacts/{contact['contact_id']}").json()["offer_id"]
-        path = f"{V1}/contacts/{contact['contact_id']}/accept"
-        assert c.post(path, json={"offer_id": offer}).status_code == 200
+    _until(lambda: len(board.projection.samples) == 2)
+    offer = c.get(f"{V1}/contacts/{made[0]['contact_id']}").json()["offer_id"]
+    accepted = c.post(f"{V1}/contacts/{made[0]['contact_id']}/accept", json={"offer_id": offer})
+    assert accepted.status_code == 200
     for _ in range(2):
         c.post(f"{V1}/contacts", json={"queue_id": "bj-local"})
-    center.clock.advance(40)
+    center.clock.advance(7)  # less than a sample's spacing: no third sample
     return c
 
 
