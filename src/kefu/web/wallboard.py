@@ -1,8 +1,10 @@
 """The supervisor wallboard: a page and a WebSocket that pushes fresh figures.
 
-Every committed batch of events feeds the projection and wakes the broadcaster, which sends
-each connected client a snapshot for its sites, at most every ``MIN_GAP_S`` seconds and at
-least every ``wallboard_interval_s`` (so waits and times in state keep counting).
+Every committed batch of events feeds the projection and, while a wallboard is open, wakes
+the broadcaster, which sends each connected client a snapshot for its sites, at most every
+``MIN_GAP_S`` seconds and at least every ``wallboard_interval_s`` (so waits and times in
+state keep counting). With no wallboard open nothing is built or sent: the broadcaster only
+records the contacts waiting for the chart's history, once per sample spacing.
 
 Only supervisors and admins see it, by session cookie (or bearer token): without one the
 page redirects to the login page and the WebSocket closes with 4401; an agent, another
@@ -77,6 +79,8 @@ class Wallboard(PushHub[_Client]):
         self.templates = page_templates()
         self.auth = AuthPages(security, settings, self.templates)
         self._loading: list[StoredEvent] | None = None
+        self.engine_reads = 0
+        """Times the broadcaster read the engine (a snapshot round or a sample)."""
         self.router = APIRouter(include_in_schema=False)
         self.router.include_router(self.auth.router)
         self.router.add_api_route("/wallboard", self.page, methods=["GET"])
@@ -112,7 +116,8 @@ class Wallboard(PushHub[_Client]):
             self._loading.extend(batch)
         else:
             self.projection.consume(batch)
-        self.mark()
+        if self.clients:  # with no wallboard open, a commit costs no broadcast round
+            self.mark()
 
     # -- pages -------------------------------------------------------------------------
     async def page(self, request: Request, site_id: str | None = None) -> Response:
@@ -201,30 +206,40 @@ class Wallboard(PushHub[_Client]):
 
     # -- broadcasting ------------------------------------------------------------------
     async def snapshot(self, sites: frozenset[str] | None) -> dict[str, Any]:
+        """The frame of ``sites`` now."""
         snapshots = await self.engine.query(lambda _engine: self.projection.snapshots([sites]))
-        return snapshots[sites]
+        return snapshots[sites].to_json()
 
     async def push(self, changed: bool) -> None:
         del changed  # waits and times in state keep counting: every round sends
         if self.projection.needs_new_day():
             await self._load()
-        await self.broadcast()
+        if self.clients:
+            await self.broadcast()
+        elif self.projection.sample_due(self.engine.now()):
+            # The chart's history keeps growing while no wallboard is open: one reading
+            # of the engine per sample spacing, not one per round.
+            self.engine_reads += 1
+            await self.engine.query(lambda _engine: self.projection.sample_now())
 
     async def broadcast(self) -> None:
         """Send every client the snapshot of its sites: one reading of the engine and of
-        the KPIs for all of them, one snapshot per set of sites."""
+        the KPIs for all of them, one snapshot per set of sites (nothing without
+        clients)."""
         clients = list(self.clients.items())
         if not clients:
-            await self.engine.query(lambda _engine: self.projection.sample_now())
             return
+        self.engine_reads += 1
         views = [client.sites for _, client in clients]
         # Not waiting for the open batch to be stored: its contacts' KPIs come with its
         # committed events anyway, and the next broadcast follows within MIN_GAP_S.
         snapshots = await self.engine.query(
             lambda _engine: self.projection.snapshots(views), stored=False
         )
+        # Rendered after the lock is released, once per set of sites.
+        frames = {sites: snapshot.to_json() for sites, snapshot in snapshots.items()}
         for websocket, client in clients:
             try:
-                await websocket.send_json(snapshots[client.sites])
+                await websocket.send_json(frames[client.sites])
             except Exception:
                 self.clients.pop(websocket, None)

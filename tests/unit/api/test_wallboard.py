@@ -110,7 +110,8 @@ def test_given_no_login_or_the_wrong_user_then_the_wallboard_socket_is_refused(
         assert [a["agent_id"] for a in snap["agents"]] == ["b1"]
         ws.send_json({"site_id": "sh"})
         with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
+            for _ in range(100):  # a broadcast sent before the close may come first
+                ws.receive_json()
         assert closed.value.code == 4403
 
 

@@ -8,6 +8,7 @@ import asyncio
 from test_routing_engine import Center
 
 from kefu.service.routing import commands as c
+from kefu.service.wallboard import QueueFigures, WallboardSnapshot
 from kefu.service.wallboard.projection import CHART_S, WallboardProjection
 
 
@@ -20,7 +21,7 @@ def test_given_snapshots_within_chart_s_then_figures_move_and_the_chart_waits() 
         await projection.load()
         await center.engine.execute(c.SetAgentState("a1", "ready"))
 
-        def snapshot() -> dict:
+        def snapshot() -> WallboardSnapshot:
             return projection.snapshots([None])[None]
 
         first = await center.engine.query(lambda _e: snapshot())
@@ -28,13 +29,13 @@ def test_given_snapshots_within_chart_s_then_figures_move_and_the_chart_waits() 
         await center.engine.execute(c.AcceptOffer(made["contact_id"], made["offer_id"], "a1"))
         center.clock.advance(CHART_S / 2)
         soon = await center.engine.query(lambda _e: snapshot())
-        voice = next(q for q in soon["queues"] if q["queue_id"] == "voice")
-        assert voice["offered"] == 1 and voice["answered"] == 1  # the figures moved
-        assert soon["history"] == first["history"]  # the chart did not, yet
+        voice = soon.queue("voice").today
+        assert voice.offered == 1 and voice.answered == 1  # the figures moved
+        assert soon.history == first.history  # the chart did not, yet
         center.clock.advance(CHART_S)
         later = await center.engine.query(lambda _e: snapshot())
-        assert later["history"]["sl"][-1][1] == 1.0
-        assert later["history"] != first["history"]
+        assert later.history.sl[-1][1] == 1.0
+        assert later.history != first.history
 
     asyncio.run(scenario())
 
@@ -50,14 +51,13 @@ def test_given_a_contact_ringing_at_minute_one_then_sl_today_waits_for_its_outco
         made = await center.engine.execute(c.CreateContact("voice"))  # offered to a1: ringing
         center.clock.advance(5.0)
 
-        def voice() -> dict:
-            snap = projection.snapshots([None])[None]
-            return next(q for q in snap["queues"] if q["queue_id"] == "voice")
+        def voice() -> QueueFigures:
+            return projection.snapshots([None])[None].queue("voice")
 
         ringing = await center.engine.query(lambda _e: voice())
-        assert (ringing["offered"], ringing["service_level"]) == (1, None)  # not 0 %
+        assert (ringing.today.offered, ringing.today.service_level) == (1, None)  # not 0 %
         await center.engine.execute(c.AcceptOffer(made["contact_id"], made["offer_id"], "a1"))
         answered = await center.engine.query(lambda _e: voice())
-        assert answered["service_level"] == 1.0
+        assert answered.today.service_level == 1.0
 
     asyncio.run(scenario())

@@ -78,6 +78,8 @@ class PushHub(Generic[Client]):
         self._senders: dict[WebSocket, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         _HUBS.add(self)
+        self.rounds_run = 0
+        """Rounds the loop has run since the start (each calls :meth:`push` once)."""
 
     # -- what a hub says ---------------------------------------------------------------
     def subscribe(self) -> list[Callable[[], None]]:
@@ -128,6 +130,7 @@ class PushHub(Generic[Client]):
             changed = await wake_or_timeout(self._dirty, self.refresh_s)
             self._dirty.clear()
             began = time.monotonic()
+            self.rounds_run += 1
             try:
                 await self.push(changed)
             except asyncio.CancelledError:

@@ -17,8 +17,25 @@ if TYPE_CHECKING:
         Figures,
         WallboardProjection,
     )
+    from kefu.service.wallboard.views import (
+        AgentFigures,
+        Chart,
+        KpiFigures,
+        QueueFigures,
+        WallboardSnapshot,
+    )
 
-__all__ = ["HISTORY_S", "SL_INTERVAL_S", "Figures", "WallboardProjection"]
+__all__ = [
+    "HISTORY_S",
+    "SL_INTERVAL_S",
+    "AgentFigures",
+    "Chart",
+    "Figures",
+    "KpiFigures",
+    "QueueFigures",
+    "WallboardProjection",
+    "WallboardSnapshot",
+]
 
 if not TYPE_CHECKING:  # for mypy, the names are the imports above
     __getattr__ = lazy_names(
@@ -28,5 +45,10 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "HISTORY_S": ".projection",
             "SL_INTERVAL_S": ".projection",
             "WallboardProjection": ".projection",
+            "AgentFigures": ".views",
+            "Chart": ".views",
+            "KpiFigures": ".views",
+            "QueueFigures": ".views",
+            "WallboardSnapshot": ".views",
         },
     )

@@ -25,6 +25,13 @@ from zoneinfo import ZoneInfo
 from kefu.analytics import IntervalKpi, QueueKpi, RunningKpis
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
+from kefu.service.wallboard.views import (
+    AgentFigures,
+    Chart,
+    KpiFigures,
+    QueueFigures,
+    WallboardSnapshot,
+)
 
 __all__ = ["HISTORY_S", "SL_INTERVAL_S", "Figures", "WallboardProjection"]
 
@@ -59,7 +66,8 @@ class Figures:
 
 
 class WallboardProjection:
-    """Consumes committed events; builds wallboard snapshots (JSON-ready dicts)."""
+    """Consumes committed events; builds wallboard snapshots
+    (:class:`~kefu.service.wallboard.views.WallboardSnapshot`)."""
 
     def __init__(self, engine: RoutingEngine, timezone: str = "Asia/Shanghai") -> None:
         self.engine = engine
@@ -70,7 +78,7 @@ class WallboardProjection:
         self.samples: deque[tuple[float, dict[str, int]]] = deque(
             maxlen=int(HISTORY_S / SAMPLE_S) + 1
         )
-        self._charts: dict[frozenset[str] | None, dict[str, Any]] = {}
+        self._charts: dict[frozenset[str] | None, Chart] = {}
         self._charts_at = -math.inf
 
     async def load(self) -> None:
@@ -93,9 +101,14 @@ class WallboardProjection:
     def needs_new_day(self) -> bool:
         return self.engine.now() >= self.day + 86_400 or self.day == -math.inf
 
+    def sample_due(self, at: float) -> bool:
+        """Whether a sample taken at ``at`` (seconds) would be kept: none was taken in the
+        :data:`SAMPLE_S` before it."""
+        return not self.samples or at - self.samples[-1][0] >= SAMPLE_S
+
     def sample(self, at: float, waiting: dict[str, int]) -> None:
         """Record the contacts waiting per queue (kept for the last hour)."""
-        if not self.samples or at - self.samples[-1][0] >= SAMPLE_S:
+        if self.sample_due(at):
             self.samples.append((at, waiting))
 
     def sample_now(self) -> None:
@@ -119,11 +132,11 @@ class WallboardProjection:
 
     def snapshots(
         self, views: Iterable[frozenset[str] | None]
-    ) -> dict[frozenset[str] | None, dict[str, Any]]:
+    ) -> dict[frozenset[str] | None, WallboardSnapshot]:
         """One snapshot per set of sites (``None``: all), from one reading of the figures.
         Call under the engine's lock."""
         figures = self.figures()
-        out: dict[frozenset[str] | None, dict[str, Any]] = {}
+        out: dict[frozenset[str] | None, WallboardSnapshot] = {}
         for sites in views:
             if sites not in out:
                 one = next(iter(sites)) if sites is not None and len(sites) == 1 else None
@@ -135,7 +148,7 @@ class WallboardProjection:
         site_id: str | None = None,
         sites: frozenset[str] | None = None,
         figures: Figures | None = None,
-    ) -> dict[str, Any]:
+    ) -> WallboardSnapshot:
         """The wallboard's figures now, for one site (and the queues shared with it), for a
         set of ``sites`` (a supervisor's), or all. Call under the engine's lock
         (:meth:`RoutingEngine.query`)."""
@@ -146,7 +159,7 @@ class WallboardProjection:
         engine = self.engine
         now = figures.now
         today = figures.today
-        queues = []
+        queues: list[QueueFigures] = []
         waiting_total = 0
         for queue_id, record in engine.router.queues.items():
             row = engine.queue_rows.get(queue_id)
@@ -155,23 +168,22 @@ class WallboardProjection:
             if sites is not None and owner not in sites and not (row and row.shared):
                 continue
             waiting_total += status["waiting"]
-            kpi = today.get(queue_id)
             queues.append(
-                {
-                    "queue_id": queue_id,
-                    "name": record.spec.name or queue_id,
-                    "site_id": owner,
-                    "channel": record.spec.channel.value,
-                    "waiting": status["waiting"],
-                    "longest_wait_s": status["longest_wait_s"],
-                    "estimated_wait_s": status["estimated_wait_s"],
-                    "staffed": status["staffed"],
-                    "sl_target": record.spec.sl_target,
-                    "sl_threshold_s": record.spec.sl_threshold_s,
-                    **_kpi_figures(kpi),
-                }
+                QueueFigures(
+                    queue_id=queue_id,
+                    name=record.spec.name or queue_id,
+                    site_id=owner,
+                    channel=record.spec.channel.value,
+                    waiting=status["waiting"],
+                    longest_wait_s=status["longest_wait_s"],
+                    estimated_wait_s=status["estimated_wait_s"],
+                    staffed=status["staffed"],
+                    sl_target=record.spec.sl_target,
+                    sl_threshold_s=record.spec.sl_threshold_s,
+                    today=KpiFigures.of(today.get(queue_id)),
+                )
             )
-        agents = []
+        agents: list[AgentFigures] = []
         counts: dict[str, int] = {}
         for agent_id, agent in engine.router.agents.items():
             if sites is not None and agent.spec.site_id not in sites:
@@ -181,37 +193,33 @@ class WallboardProjection:
             since = agent.state_since if interval is None else interval.start_at
             counts[activity] = counts.get(activity, 0) + 1
             agents.append(
-                {
-                    "agent_id": agent_id,
-                    "name": agent.spec.name or agent_id,
-                    "site_id": agent.spec.site_id,
-                    "presence": agent.presence.value,
-                    "activity": activity,
-                    "reason": agent.reason,
-                    "pending": None if agent.pending is None else agent.pending[0].value,
-                    "contacts": len(agent.held),
-                    "time_in_state_s": max(0.0, now - since),
-                }
+                AgentFigures(
+                    agent_id=agent_id,
+                    name=agent.spec.name or agent_id,
+                    site_id=agent.spec.site_id,
+                    presence=agent.presence.value,
+                    activity=activity,
+                    reason=agent.reason,
+                    pending=None if agent.pending is None else agent.pending[0].value,
+                    contacts=len(agent.held),
+                    time_in_state_s=max(0.0, now - since),
+                )
             )
-        return {
-            "at": now,
-            "day_start": self.day,
-            "site_id": site_id,
-            "queues": queues,
-            "totals": {
-                "waiting": waiting_total,
-                **_kpi_figures(
-                    _merge(today[q["queue_id"]] for q in queues if q["queue_id"] in today)
-                ),
-            },
-            "agents": agents,
-            "agent_counts": counts,
-            "history": self._chart(sites, figures, queues),
-        }
+        return WallboardSnapshot(
+            at=now,
+            day_start=self.day,
+            site_id=site_id,
+            queues=tuple(queues),
+            waiting=waiting_total,
+            totals=KpiFigures.of(_merge(today[q.queue_id] for q in queues if q.queue_id in today)),
+            agents=tuple(agents),
+            agent_counts=counts,
+            history=self._chart(sites, figures, queues),
+        )
 
     def _chart(
-        self, sites: frozenset[str] | None, figures: Figures, queues: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+        self, sites: frozenset[str] | None, figures: Figures, queues: list[QueueFigures]
+    ) -> Chart:
         chart = self._charts.get(sites)
         if chart is None:
             intervals = figures.intervals
@@ -226,50 +234,28 @@ class WallboardProjection:
         self,
         intervals: Sequence[IntervalKpi],
         now: float,
-        queues: list[dict[str, Any]],
+        queues: list[QueueFigures],
         every: bool,
-    ) -> dict[str, Any]:
+    ) -> Chart:
         since = now - HISTORY_S
-        names = {q["queue_id"] for q in queues}
-        sl = []
+        names = {q.queue_id for q in queues}
+        sl: list[tuple[float, float | None]] = []
         for interval in intervals:
             if interval.end_s <= since:
                 continue
             kpis = [k for q, k in interval.queues.items() if every or q in names]
             merged = _merge(kpis)
-            sl.append([interval.start_s, None if merged is None else merged.service_level])
-        waiting = [
-            [t, sum(n for q, n in per_queue.items() if every or q in names)]
+            sl.append((interval.start_s, None if merged is None else merged.service_level))
+        waiting = tuple(
+            (t, sum(n for q, n in per_queue.items() if every or q in names))
             for t, per_queue in self.samples
             if t >= since
-        ]
-        return {"since": since, "sl_interval_s": SL_INTERVAL_S, "sl": sl, "waiting": waiting}
+        )
+        return Chart(since, SL_INTERVAL_S, tuple(sl), waiting)
 
 
-def _merge(kpis: Any) -> QueueKpi | None:
+def _merge(kpis: Iterable[QueueKpi]) -> QueueKpi | None:
     merged: QueueKpi | None = None
     for kpi in kpis:
         merged = kpi if merged is None else merged.merge(kpi)
     return merged
-
-
-def _kpi_figures(kpi: QueueKpi | None) -> dict[str, Any]:
-    if kpi is None:
-        return {
-            "offered": 0,
-            "answered": 0,
-            "abandoned": 0,
-            "short_abandons": 0,
-            "service_level": None,
-            "asa_s": None,
-            "abandon_rate": None,
-        }
-    return {
-        "offered": kpi.offered,
-        "answered": kpi.answered,
-        "abandoned": kpi.abandoned,
-        "short_abandons": kpi.short_abandons,
-        "service_level": kpi.service_level,
-        "asa_s": kpi.asa_s,
-        "abandon_rate": kpi.abandon_rate,
-    }
