@@ -122,7 +122,10 @@ class Demo:
         return self.db.with_suffix(".log")
 
     def start(self, timeout_s: float = 40.0) -> None:
-        command = [*KEFU, "demo", "--db", str(self.db), "--port", str(self.port), "--no-sip"]
+        # A port of its own for mail: demos started at once by parallel test workers would race
+        # for the default 2525.
+        command = [*KEFU, "demo", "--db", str(self.db), "--port", str(self.port), "--no-sip",
+                   "--smtp-port", str(free_port())]  # fmt: skip
         command += ["--rate", str(self.rate), "--seed", str(self.seed)]
         # Wide, plain console output so each printed login stays on one line.
         env = {**os.environ, "KEFU_ENV": "local", "COLUMNS": "240", "NO_COLOR": "1"}

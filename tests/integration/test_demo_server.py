@@ -25,6 +25,8 @@ DEMO_PASSWORD = "demo password 演示"
 
 def demo_command(tmp_path: Path, port: int, *extra: str) -> list[str]:
     db = str(tmp_path / "demo.sqlite3")
+    if "--smtp-port" not in extra:  # not the shared default 2525: parallel workers would race
+        extra = (*extra, "--smtp-port", str(free_port()))
     return [*KEFU, "demo", "--db", db, "--port", str(port), "--seed", "5", "--no-sip", *extra]
 
 

@@ -80,6 +80,12 @@ def test_given_a_leader_and_a_standby_when_the_leader_dies_then_the_standby_serv
             admin.dispose()
             await asyncio.wait_for(second.leading.wait(), 20.0)
             failover_s = time.monotonic() - died
+            # The old leader finds its lock gone at its next check, which may come after the
+            # standby took over on a loaded machine.
+            for _ in range(200):
+                if lost:
+                    break
+                await asyncio.sleep(0.05)
             assert second.epoch == 2 and lost == ["r1"]
             assert failover_s < 10.0, f"failover took {failover_s:.1f} s"
 

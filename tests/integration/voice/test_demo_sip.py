@@ -61,7 +61,7 @@ def test_given_kefu_demo_when_sipps_uac_pcap_calls_then_the_call_completes(
     }
     db = tmp_path / "demo.sqlite3"
     command = [*KEFU, "demo", "--db", str(db), "--port", str(free_port()), "--sip-port", "0",
-               "--rate", "0.1", "--seed", "3"]  # fmt: skip
+               "--smtp-port", str(free_port()), "--rate", "0.1", "--seed", "3"]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
