@@ -95,7 +95,7 @@ def test_given_revision_0004_when_downgraded_then_its_table_and_column_go_and_co
 
     engine = make_engine(sqlite_url(str(tmp_path / "m.sqlite3")))
     try:
-        upgrade(engine)
+        upgrade(engine, "0004")
         assert current_revision(engine) == "0004"
         command.downgrade(_config(engine), "0003")
         assert "instance_settings" not in inspect(engine).get_table_names()
