@@ -300,15 +300,12 @@ def projected_visits(engine: Engine, since: float, until: float) -> list[Visit]:
         .scalar_subquery()
     )
     query = (
-        select(VISITS)
+        select(*(VISITS.c[name] for name in _VISIT_FIELDS))
         .where(VISITS.c.contact_id.in_(first))
         .order_by(VISITS.c.contact_id, VISITS.c.leg)
     )
     with engine.connect() as connection:
-        return [
-            Visit(**{k: row[k] for k in _VISIT_FIELDS})
-            for row in connection.execute(query).mappings()
-        ]
+        return [Visit(*row) for row in connection.execute(query)]
 
 
 _VISIT_FIELDS = tuple(Visit.__dataclass_fields__)
