@@ -207,6 +207,10 @@ class VisitLog:
         for agent in self._agents.values():
             self._touch(agent, at)
 
+    def open_since(self) -> float | None:
+        """The instant (seconds) the oldest visit still open entered its queue."""
+        return min((v.queued_at for v in self._open.values()), default=None)
+
     def add_seconds(
         self, key: tuple[str, ...], k: int, handling: float, idle: float, staffed: float
     ) -> None:

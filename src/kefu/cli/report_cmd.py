@@ -199,11 +199,11 @@ def _use_projection(
         return False
     if source == "projection":
         return True
-    from kefu.adapters.storage.report_projection import is_current
+    from kefu.adapters.storage.report_projection import covers
     from kefu.analytics.buckets import Buckets
     from kefu.analytics.projection import on_slot_edges
 
-    return on_slot_edges(Buckets.cut(start, end, period, tz).edges) and is_current(engine)
+    return on_slot_edges(Buckets.cut(start, end, period, tz).edges) and covers(engine, end)
 
 
 def _settings_url() -> tuple[str, str | None]:

@@ -32,6 +32,7 @@ from kefu.service.intervals import IntervalChange, IntervalTracker
 from kefu.service.ports import (
     IdempotencyRecord,
     QueueRow,
+    ReportMark,
     Scheduler,
     Site,
     StateInterval,
@@ -39,6 +40,7 @@ from kefu.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from kefu.service.report_projection import ReportProjection
 from kefu.service.security.access import Principal
 from kefu.service.transaction import HandlerTable, Transaction
 from kefu.service.writer import Batch, GroupWriter, Write
@@ -78,6 +80,8 @@ class RoutingEngine:
         self.sites: dict[str, Site] = {}
         self.queue_rows: dict[str, QueueRow] = {}
         self.intervals = IntervalTracker()
+        self.reports = ReportProjection()
+        """The report projection, written by the store writer with the events."""
         self.keys = KeyLedger()
         """Idempotency keys staged but not yet stored, or stored lately."""
         self.last_seq = 0
@@ -107,7 +111,9 @@ class RoutingEngine:
         self._lock = asyncio.Lock()
         async with self._lock:
             await self._load()
-            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed)
+            self._writer = GroupWriter(
+                self.uow_factory, self._committed, self._failed, self.reports.project
+            )
             self._writer.start()
             self.started = True
             self._rearm()
@@ -326,7 +332,12 @@ class RoutingEngine:
 
     async def _load(self) -> None:
         def work() -> tuple[
-            list[Site], list[QueueRow], list[StoredEvent], list[StateInterval], list[Any]
+            list[Site],
+            list[QueueRow],
+            list[StoredEvent],
+            list[StateInterval],
+            list[Any],
+            ReportMark | None,
         ]:
             with self.uow_factory() as uow:
                 return (
@@ -335,9 +346,11 @@ class RoutingEngine:
                     list(uow.events.read()),
                     uow.intervals.open_intervals(),
                     [part.fetch(uow) for part in self._parts],
+                    uow.reports.mark(),
                 )
 
-        sites, queues, stored, open_intervals, fetched = await asyncio.to_thread(work)
+        sites, queues, stored, open_intervals, fetched, mark = await asyncio.to_thread(work)
+        self.reports.load(stored, mark)
         for part, data in zip(self._parts, fetched, strict=True):
             part.load(data)
         router = Router.replay((s.event for s in stored), self.config)
@@ -351,10 +364,9 @@ class RoutingEngine:
         changes = self.intervals.reconcile(router)
         for part in self._parts:
             part.reconcile(router, self.now())
-        writes = self._part_writes()
-        if changes or writes:
-            await asyncio.to_thread(self._write_changes, changes, writes)
-            self.intervals.applied(changes)
+        writes = [*self._part_writes(), self.reports.write_catch_up]
+        await asyncio.to_thread(self._write_changes, changes, writes)
+        self.intervals.applied(changes)
 
     def _write_changes(self, changes: list[IntervalChange], writes: list[Write]) -> None:
         with self.uow_factory() as uow:

@@ -18,7 +18,7 @@ from kefu.domain import events as ev
 from kefu.service.intervals import IntervalChange
 from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["Batch", "GroupWriter", "Write"]
+__all__ = ["Batch", "GroupWriter", "Project", "Write"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ STOP_TIMEOUT_S = 10.0
 """Seconds a shutdown waits for the staged batch to be stored."""
 
 Write = Callable[[UnitOfWork], None]
+Project = Callable[[UnitOfWork, Sequence[ev.Event], Sequence[int]], None]
+"""Stages the projection rows of a batch's events (given with their seqs)."""
 
 
 class Batch:
@@ -40,8 +42,10 @@ class Batch:
         self.changes: list[IntervalChange] = []
         self.done: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
 
-    def store(self, uow: UnitOfWork) -> list[int]:
+    def store(self, uow: UnitOfWork, project: Project | None = None) -> list[int]:
         seqs = uow.events.append(self.events) if self.events else []
+        if project is not None and seqs:
+            project(uow, self.events, seqs)
         for write in self.writes:  # first: intervals refer to the agents written here
             write(uow)
         if self.changes:
@@ -59,8 +63,10 @@ class GroupWriter:
         uow_factory: UnitOfWorkFactory,
         committed: Callable[[Batch, list[int]], None],
         failed: Callable[[BaseException], Awaitable[None]],
+        project: Project | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.project = project
         self.committed = committed
         self.failed = failed
         self.open: Batch | None = None
@@ -151,4 +157,4 @@ class GroupWriter:
 
     def _store(self, batch: Batch) -> list[int]:
         with self.uow_factory() as uow:
-            return batch.store(uow)
+            return batch.store(uow, self.project)

@@ -14,63 +14,52 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from itertools import pairwise
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from kefu.adapters.storage.report_reader import definitions
-from kefu.adapters.storage.tables import (
-    AgentSlotRow,
-    ContactVisitRow,
-    EventRow,
-    ProjectionMarkRow,
-)
+from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
+from kefu.adapters.storage.tables import EventRow
 from kefu.analytics.history import HistoryBuilder, HistoryReport
 from kefu.analytics.projection import AgentSlot, VisitProjector, on_slot_edges
 from kefu.analytics.tallies import Tally
 from kefu.analytics.visits import Visit
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
+from kefu.service.ports import ReportMark
 
 __all__ = [
-    "MARK",
-    "ProjectionMark",
-    "is_current",
+    "covers",
     "mark",
     "projected_report",
     "projected_visits",
     "rebuild",
 ]
 
-MARK = "report_visits"
-"""The name of the report projection's mark in ``projection_marks``."""
 CHUNK = 20_000
 """Events decoded, and rows inserted, per round trip."""
 
-VISITS = cast(Table, ContactVisitRow.__table__)
-SLOTS = cast(Table, AgentSlotRow.__table__)
-MARKS = cast(Table, ProjectionMarkRow.__table__)
 
-ProjectionMark = tuple[int, float]
-"""(last event seq read, its instant in seconds)."""
-
-
-def mark(connection: Connection) -> ProjectionMark | None:
+def mark(connection: Connection) -> ReportMark | None:
     """How far the report projection has read the log; ``None``: never built."""
     row = connection.execute(
-        select(ProjectionMarkRow.seq, ProjectionMarkRow.at).where(ProjectionMarkRow.name == MARK)
+        select(MARKS.c.seq, MARKS.c.at, MARKS.c.complete_until).where(MARKS.c.name == MARK)
     ).first()
-    return None if row is None else (int(row.seq), float(row.at))
+    return None if row is None else ReportMark(int(row[0]), float(row[1]), row[2])
 
 
-def is_current(engine: Engine) -> bool:
-    """True when the projection was built and has read every stored event."""
+def covers(engine: Engine, until: float) -> bool:
+    """True when the projection has read every stored event and holds every visit that
+    entered a queue before ``until`` (seconds)."""
     with engine.connect() as connection:
         found = mark(connection)
         if found is None:
             return False
+        if found.complete_until is not None and until > found.complete_until:
+            return False
         last = int(connection.scalar(select(func.max(EventRow.seq))) or 0)
-        return found[0] >= last
+        return found.seq >= last
 
 
 def _visit_row(v: Visit) -> dict[str, Any]:
@@ -125,7 +114,11 @@ def rebuild(
             connection.execute(insert(SLOTS), [_slot_row(s) for s in rest_slots])
         visits += len(rest_visits)
         slots += len(rest_slots)
-        connection.execute(insert(MARKS).values(name=MARK, seq=last_seq, at=projector.last_at))
+        # Visits still open and the last slot are written as they stand: complete as of
+        # the last event (a server started on this database replaces them as they end).
+        connection.execute(
+            insert(MARKS).values(name=MARK, seq=last_seq, at=projector.last_at, complete_until=None)
+        )
     return read, visits, slots
 
 
@@ -273,6 +266,13 @@ def projected_report(
             raise ValidationError(
                 "the report projection was never built: run `kefu report-rebuild`"
             )
+        if found.complete_until is not None and until > found.complete_until:
+            raise ValidationError(
+                "the report projection holds the contacts that entered a queue before "
+                f"{found.complete_until} s only (later ones are still open): end the range "
+                "earlier, or read the events",
+                complete_until=found.complete_until,
+            )
         for row in connection.execute(text(_contact_sql(edges, builder.group_by, bins))):
             k = int(row[0])
             key = tuple(str(x) for x in row[1 : 1 + width])
@@ -288,7 +288,7 @@ def projected_report(
                 float(idle),
                 float(staffed),
             )
-    return builder.result(found[1])
+    return builder.result(found.at)
 
 
 def projected_visits(engine: Engine, since: float, until: float) -> list[Visit]:

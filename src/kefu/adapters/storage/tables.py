@@ -258,10 +258,12 @@ class AgentSlotRow(Base):
 
 
 class ProjectionMarkRow(Base):
-    """How far a projection has read the log: up to event ``seq``, at instant ``at``."""
+    """How far a projection has read the log: up to event ``seq``, at instant ``at``;
+    complete for what began before ``complete_until`` (NULL: for everything)."""
 
     __tablename__ = "projection_marks"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[float]
+    complete_until: Mapped[float | None]

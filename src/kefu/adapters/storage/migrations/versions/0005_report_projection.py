@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("at", sa.Double(), nullable=False),
+        sa.Column("complete_until", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_projection_marks")),
     )
 
