@@ -71,6 +71,7 @@ class VisitProjector:
 
     def __init__(self) -> None:
         self._visits: list[Visit] = []
+        self._cut = -math.inf  # the slots before this index were taken
         self.log = VisitLog(self._visits.append, _Slots(), lambda a, s: (a, _no_site(s)))
 
     def consume(self, events: Iterable[ev.Event]) -> None:
@@ -94,6 +95,11 @@ class VisitProjector:
         agent's time is counted up to there first. They are given once."""
         if math.isfinite(before):
             cut = math.floor(before / SLOT_S)
+            if cut <= self._cut:
+                # nothing new: every agent was counted up to the last cut, and time since
+                # goes to slots from there on (the writer asks after every batch)
+                return []
+            self._cut = cut
             self.log.touch_all(cut * SLOT_S)
         else:
             cut = None
