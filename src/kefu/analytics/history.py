@@ -214,6 +214,11 @@ class HistoryBuilder:
         """Add the counters of visits counted elsewhere (a stored projection) to bucket
         ``k`` and group ``key``; ``waiting``: how many of them were still waiting."""
         self._tallies[(k, key)] = tally
+        self.add_tally_flags(waiting=waiting, predicted=predicted)
+
+    def add_tally_flags(self, *, waiting: int, predicted: bool) -> None:
+        """Count ``waiting`` more visits still waiting; ``predicted``: some carried a
+        predicted wait."""
         self._waiting += waiting
         self._predicted = self._predicted or predicted
 

@@ -11,9 +11,9 @@ projected (``as_of`` is the last of them).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
@@ -22,7 +22,7 @@ from kefu.adapters.storage.report_reader import definitions
 from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
 from kefu.adapters.storage.tables import EventRow
 from kefu.analytics.history import HistoryBuilder, HistoryReport
-from kefu.analytics.projection import AgentSlot, VisitProjector, on_slot_edges
+from kefu.analytics.projection import SLOT_S, AgentSlot, VisitProjector, on_slot_edges
 from kefu.analytics.tallies import Tally
 from kefu.analytics.visits import Visit
 from kefu.domain import events as ev
@@ -122,13 +122,13 @@ def rebuild(
     return read, visits, slots
 
 
-def _bucket_table(edges: Sequence[float]) -> str:
-    # The edges are floats computed here, never user text: written into the statement
-    # they spare thousands of bound parameters (SQLite caps them).
-    rows = ", ".join(
-        f"({k}, {float(lo)!r}, {float(hi)!r})" for k, (lo, hi) in enumerate(pairwise(edges))
-    )
-    return f"b(k, lo, hi) AS (VALUES {rows})"
+def _slot_of(column: str, dialect: str) -> str:
+    """The SQL of the slot index (instant // SLOT_S) of ``column``: grouping by slot, then
+    mapping slots to buckets in Python, spares the range join of every row with every
+    bucket (each bucket edge is a slot edge)."""
+    if dialect == "sqlite":  # CAST truncates, and instants are positive
+        return f"CAST({column} / {SLOT_S!r} AS INTEGER)"
+    return f"CAST(FLOOR({column} / {SLOT_S!r}) AS BIGINT)"
 
 
 _GROUP_SQL = {
@@ -141,7 +141,9 @@ _GROUP_SQL = {
 }
 
 
-def _contact_sql(edges: Sequence[float], group_by: Sequence[str], bins: Sequence[float]) -> str:
+def _contact_sql(
+    edges: Sequence[float], group_by: Sequence[str], bins: Sequence[float], dialect: str
+) -> str:
     groups = [_GROUP_SQL[d] for d in group_by]
     answered = "v.outcome = 'answered'"
     abandoned = "v.outcome = 'abandoned'"
@@ -185,9 +187,8 @@ def _contact_sql(edges: Sequence[float], group_by: Sequence[str], bins: Sequence
     select_groups = "".join(f", {g}" for g in groups)
     group_cols = "".join(f", {i + 2}" for i in range(len(groups)))
     return (
-        f"WITH {_bucket_table(edges)} "
-        f"SELECT b.k{select_groups}, {', '.join(figures)} "
-        "FROM contact_visits v JOIN b ON v.queued_at >= b.lo AND v.queued_at < b.hi "
+        f"SELECT {_slot_of('v.queued_at', dialect)}{select_groups}, {', '.join(figures)} "
+        "FROM contact_visits v "
         f"WHERE v.queued_at >= {float(edges[0])!r} AND v.queued_at < {float(edges[-1])!r} "
         f"GROUP BY 1{group_cols}"
     )
@@ -228,12 +229,23 @@ def _tally(values: Sequence[Any], bins: int) -> tuple[Tally, int, bool]:
 
 def _slot_sql(edges: Sequence[float]) -> str:
     return (
-        f"WITH {_bucket_table(edges)} "
-        "SELECT b.k, s.agent_id, s.site_id, SUM(s.handling_s), SUM(s.idle_s), SUM(s.staffed_s) "
-        "FROM agent_slots s JOIN b ON s.slot_at >= b.lo AND s.slot_at < b.hi "
+        "SELECT s.slot_at, s.agent_id, s.site_id, SUM(s.handling_s), SUM(s.idle_s), "
+        "SUM(s.staffed_s) FROM agent_slots s "
         f"WHERE s.slot_at >= {float(edges[0])!r} AND s.slot_at < {float(edges[-1])!r} "
-        "GROUP BY b.k, s.agent_id, s.site_id"
+        "GROUP BY s.slot_at, s.agent_id, s.site_id"
     )
+
+
+def _merge(into: Tally, t: Tally) -> None:
+    for name in Tally.__slots__:
+        if name in ("hist_answered", "hist_abandoned"):
+            mine = getattr(into, name)
+            for i, n in enumerate(getattr(t, name)):
+                mine[i] += n
+        elif name == "longest":
+            into.longest = max(into.longest, t.longest)
+        else:
+            setattr(into, name, getattr(into, name) + getattr(t, name))
 
 
 def projected_report(
@@ -273,17 +285,30 @@ def projected_report(
                 "earlier, or read the events",
                 complete_until=found.complete_until,
             )
-        for row in connection.execute(text(_contact_sql(edges, builder.group_by, bins))):
-            k = int(row[0])
+        sql = _contact_sql(edges, builder.group_by, bins, engine.dialect.name)
+        tallies: dict[tuple[int, tuple[str, ...]], Tally] = {}
+        waiting = 0
+        predicted = False
+        for row in connection.execute(text(sql)):
+            k = bisect_right(edges, int(row[0]) * SLOT_S) - 1
             key = tuple(str(x) for x in row[1 : 1 + width])
-            tally, waiting, predicted = _tally(row[1 + width :], len(bins))
-            builder.add_tally(k, key, tally, waiting=waiting, predicted=predicted)
-        for k, agent_id, site_id, handling, idle, staffed in connection.execute(
+            tally, still, known = _tally(row[1 + width :], len(bins))
+            waiting += still
+            predicted = predicted or known
+            found_tally = tallies.get((k, key))
+            if found_tally is None:
+                tallies[(k, key)] = tally
+            else:
+                _merge(found_tally, tally)
+        for (k, key), tally in tallies.items():
+            builder.add_tally(k, key, tally, waiting=0, predicted=False)
+        builder.add_tally_flags(waiting=waiting, predicted=predicted)
+        for slot_at, agent_id, site_id, handling, idle, staffed in connection.execute(
             text(_slot_sql(edges))
         ):
             builder.log.add_seconds(
                 builder.agent_key(agent_id, site_id),
-                int(k),
+                bisect_right(edges, float(slot_at)) - 1,
                 float(handling),
                 float(idle),
                 float(staffed),
