@@ -10,6 +10,9 @@ real schema, then times:
   ``kefu report`` does); goal < 5 s;
 - ``day export``: one day of 300,000 contacts exported as CSV, one row per contact; goal
   < 10 s;
+- the same two from the report projection (``kefu report-rebuild``: one row per contact
+  visit and agent seconds per 15 minutes, summed in SQL), its rebuild timed apart, figures
+  checked against the event-decoding path and the ratio of the two printed;
 - DuckDB over the same events exported to Parquet (export time apart), computing the
   month's offered/answered/abandoned/SL/ASA/AHT per interval and queue in SQL, checked
   against kefu's figures.
@@ -37,6 +40,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage import make_engine, sqlite_url, upgrade
+from kefu.adapters.storage.report_projection import projected_report, projected_visits, rebuild
 from kefu.adapters.storage.report_reader import read_events
 from kefu.adapters.storage.repositories import SqlAgents, SqlQueues, SqlSites
 from kefu.analytics import export
@@ -218,6 +222,48 @@ def _day_export(engine: Engine, since: float, path: Path) -> tuple[float, int]:
     return time.perf_counter() - t0, n
 
 
+def _same_figures(a: HistoryReport, b: HistoryReport) -> bool:
+    """Every figure of every row equal (sums to 1e-9 relative: SQL adds in another order)."""
+    import math
+
+    def same(x: Any, y: Any) -> bool:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+        if isinstance(x, list) and isinstance(y, list):
+            return len(x) == len(y) and all(same(p, q) for p, q in zip(x, y, strict=True))
+        if isinstance(x, float) or isinstance(y, float):
+            return (
+                x is not None and y is not None and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6)
+            )
+        return bool(x == y)
+
+    return same(a.to_dict(), b.to_dict())
+
+
+def _rebuild(engine: Engine) -> float:
+    t0 = time.perf_counter()
+    rebuild(engine)
+    return time.perf_counter() - t0
+
+
+def _month_projected(engine: Engine, since: float, until: float) -> tuple[float, HistoryReport]:
+    t0 = time.perf_counter()
+    report = projected_report(
+        engine, since, until, period="interval:30", timezone=ZONE, group_by=["queue"]
+    )
+    return time.perf_counter() - t0, report
+
+
+def _day_export_projected(engine: Engine, since: float, path: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    rows = ContactRows(since, since + DAY)
+    for visit in projected_visits(engine, since, since + DAY):
+        rows(visit)
+    with path.open("w", encoding=export.CSV_ENCODING, newline="") as stream:
+        n = export.write_csv(stream, export.contact_table(rows.sorted(), ZONE))
+    return time.perf_counter() - t0, n
+
+
 DUCK_SQL = """
 WITH e AS (
   SELECT type, "at", contact_id, payload FROM read_parquet('{parquet}')
@@ -319,6 +365,17 @@ def run_month(engines: dict[str, Engine], args: argparse.Namespace, folder: Path
             f"{kind}: month ({args.days} days, {n:,} events, {len(report.rows)} interval x "
             f"queue rows): {seconds:.2f} s ({n / seconds:,.0f} events/s; goal < 5 s)"
         )
+        built = _rebuild(engine)
+        fast, projected = _month_projected(engine, MONTH0, MONTH0 + args.days * DAY)
+        agree = _same_figures(projected, report)
+        out["rebuild_s"] = round(built, 2)
+        out["month_projection_s"] = round(fast, 3)
+        out["month_projection_agrees"] = agree
+        out["month_speedup"] = round(seconds / fast, 1)
+        print(
+            f"{kind}: month from the projection: {fast:.2f} s (x{seconds / fast:.0f} faster, "
+            f"same figures: {agree}; goal < 5 s); rebuild from the log {built:.1f} s"
+        )
         if kind == "sqlite" and not args.no_duckdb:
             duck = _duckdb(engine, MONTH0, MONTH0 + args.days * DAY, folder)
             agree = _check_duck(duck, report)
@@ -339,8 +396,27 @@ def run_busy_day(engines: dict[str, Engine], args: argparse.Namespace, folder: P
         seconds, rows = _day_export(engine, day0 + 7 * 3600, folder / f"day-{kind}.csv")
         print(f"{kind}: one-day CSV export of {rows:,} contacts ({n:,} events): {seconds:.2f} s "
               f"(goal < 10 s)")  # fmt: skip
+        built = _rebuild(engine)
+        fast, same_rows = _day_export_projected(
+            engine, day0 + 7 * 3600, folder / f"day-projected-{kind}.csv"
+        )
+        same_file = (folder / f"day-{kind}.csv").read_bytes() == (
+            folder / f"day-projected-{kind}.csv"
+        ).read_bytes()
+        print(
+            f"{kind}: one-day CSV export from the projection: {fast:.2f} s "
+            f"(x{seconds / fast:.0f} faster; same file: {same_file}); rebuild {built:.1f} s"
+        )
         args.record["stores"].setdefault(kind, {}).update(
-            {"day_events": n, "day_contacts": rows, "day_export_s": round(seconds, 2)}
+            {
+                "day_events": n,
+                "day_contacts": rows,
+                "day_export_s": round(seconds, 2),
+                "day_export_projection_s": round(fast, 2),
+                "day_export_projection_same_file": same_file and same_rows == rows,
+                "day_export_speedup": round(seconds / fast, 1),
+                "day_rebuild_s": round(built, 2),
+            }
         )
 
 

@@ -203,6 +203,30 @@ class HistoryBuilder:
         """Take a batch of events in log order."""
         self.log.consume_all(events)
 
+    def agent_key(self, agent_id: str, site_id: str | None) -> tuple[str, ...]:
+        """The group agent time of ``agent_id`` goes to (``()`` when the grouping cannot
+        split agent time: then it counts in the total only)."""
+        return self.log.agent_key(agent_id, site_id)
+
+    def add_tally(
+        self, k: int, key: tuple[str, ...], tally: Tally, *, waiting: int, predicted: bool
+    ) -> None:
+        """Add the counters of visits counted elsewhere (a stored projection) to bucket
+        ``k`` and group ``key``; ``waiting``: how many of them were still waiting."""
+        self._tallies[(k, key)] = tally
+        self.add_tally_flags(waiting=waiting, predicted=predicted)
+
+    def add_tally_flags(self, *, waiting: int, predicted: bool) -> None:
+        """Count ``waiting`` more visits still waiting; ``predicted``: some carried a
+        predicted wait."""
+        self._waiting += waiting
+        self._predicted = self._predicted or predicted
+
+    @property
+    def wait_bins_s(self) -> tuple[float, ...]:
+        """The edges (seconds) of the wait histogram's bins."""
+        return self._bins
+
     def _add(self, v: Visit) -> None:
         if self._on_visit is not None:
             self._on_visit(v)
@@ -243,14 +267,16 @@ class HistoryBuilder:
         for (k, key), tally in self._tallies.items():
             by_key.setdefault(key, {})[k] = tally
         if self.agent_split:
-            for key in time:
-                by_key.setdefault(key, {})
+            for key, logged in time.items():
+                if logged[2]:  # logged in inside the range
+                    by_key.setdefault(key, {})
         rows: list[ReportRow] = []
         groups: list[ReportRow] = []
         empty = queue_kpi((), bins, 0, 0.0, 0.0)
         for key in sorted(by_key):
             per_k = by_key[key]
-            seconds = time.get(key) if self.agent_split else None
+            # split by site or agent, a group without agent time in the range has none
+            seconds = time.get(key, ({}, {}, {})) if self.agent_split else None
             ks = set(per_k) | (set(seconds[2]) if seconds is not None else set())
             for k in sorted(ks):
                 one = per_k.get(k)

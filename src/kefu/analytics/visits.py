@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from kefu.analytics.buckets import Buckets
 from kefu.domain import events as ev
 
-__all__ = ["AgentSeconds", "Visit", "VisitLog"]
+__all__ = ["Accrual", "AgentSeconds", "Visit", "VisitLog"]
 
 ANSWERED, ABANDONED, WAITING = "answered", "abandoned", "waiting"
 DEFAULT_SL_S, DEFAULT_SHORT_S = 20.0, 5.0  # QueueSpec's defaults, for undefined queues
@@ -57,6 +56,18 @@ class Visit:
     transferred_out: bool
     callback: bool
     overflowed: bool
+
+
+class Accrual(Protocol):
+    """Where agent time goes: :class:`~kefu.analytics.buckets.Buckets` (a report's
+    buckets) or fixed slots (the stored projection). ``edges[0]``: where time starts."""
+
+    @property
+    def edges(self) -> tuple[float, ...]: ...
+
+    def accrue(self, bins: dict[int, float], t0: float, t1: float) -> None:
+        """Add the seconds of [t0, t1) to ``bins`` by bucket index."""
+        ...
 
 
 class _Open:
@@ -132,7 +143,7 @@ class VisitLog:
     def __init__(
         self,
         sink: Callable[[Visit], None],
-        buckets: Buckets,
+        buckets: Accrual,
         agent_key: Callable[[str, str | None], tuple[str, ...]] = lambda _a, _s: (),
     ) -> None:
         self.sink = sink
@@ -189,6 +200,27 @@ class VisitLog:
         for contact_id, visit in list(self._open.items()):
             self._emit(contact_id, visit, now, ended=False)
         self._open.clear()
+
+    def touch_all(self, at: float) -> None:
+        """Count every agent's time up to ``at`` (seconds), so that the buckets before
+        ``at`` are final."""
+        for agent in self._agents.values():
+            self._touch(agent, at)
+
+    def open_since(self) -> float | None:
+        """The instant (seconds) the oldest visit still open entered its queue."""
+        return min((v.queued_at for v in self._open.values()), default=None)
+
+    def add_seconds(
+        self, key: tuple[str, ...], k: int, handling: float, idle: float, staffed: float
+    ) -> None:
+        """Add agent seconds counted elsewhere (a stored projection) to bucket ``k``."""
+        time = self._time.get(key)
+        if time is None:
+            time = self._time[key] = ({}, {}, {})
+        for part, value in zip(time, (handling, idle, staffed), strict=True):
+            if value:
+                part[k] = part.get(k, 0.0) + value
 
     # -- agents ------------------------------------------------------------------------
     def _touch(self, agent: _Agent, at: float) -> None:

@@ -15,6 +15,7 @@ from kefu.cli import forecast_cmd as _forecast_cmd  # noqa: F401
 from kefu.cli import ivr_cmd as _ivr_cmd  # noqa: F401
 from kefu.cli import ivr_report_cmd as _ivr_report_cmd  # noqa: F401
 from kefu.cli import report_cmd as _report_cmd  # noqa: F401
+from kefu.cli import report_rebuild_cmd as _report_rebuild_cmd  # noqa: F401
 from kefu.cli import schedule_cmd as _schedule_cmd  # noqa: F401
 from kefu.cli import serve_cmd as _serve_cmd  # noqa: F401
 from kefu.cli import sim_cmd as _sim_cmd  # noqa: F401

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["report"]
 
 FORMATS = ("table", "csv", "xlsx", "json")
+SOURCES = ("auto", "projection", "events")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -107,6 +108,14 @@ def report(
         None, "--tz", help="IANA time zone (default: the sites' zone, else UTC). 时区"
     ),
     site: str | None = typer.Option(None, "--site", help="Use this site's time zone. 站点"),
+    source: str = typer.Option(
+        "auto",
+        "--source",
+        help=(
+            "projection (the per-visit tables, fast; `kefu report-rebuild` builds them), "
+            "events (decode the log) or auto (the projection when it is up to date). 数据来源"
+        ),
+    ),
     margin_hours: float = typer.Option(
         24.0,
         "--margin-hours",
@@ -125,6 +134,8 @@ def report(
     from kefu.analytics.history import HistoryBuilder, parse_group_by
     from kefu.domain.errors import KefuError
 
+    if source not in SOURCES:
+        raise _fail(f"--source must be one of {', '.join(SOURCES)} 数据来源无效: {source!r}")
     if fmt not in FORMATS:
         raise _fail(f"--format must be one of {', '.join(FORMATS)} 输出格式无效: {fmt!r}")
     if fmt == "xlsx" and out is None:
@@ -150,20 +161,49 @@ def report(
             if not end > start:
                 raise _fail(f"--until ({until}) must be after --since ({since}) 结束须晚于开始")
             rows = ContactRows(start, end) if contacts else None
-            builder = HistoryBuilder(
-                start, end, period=by, timezone=tz, group_by=group_by, on_visit=rows
-            )
-            margin = margin_hours * 3600.0
-            for batch in read_events(engine, start - margin, end + margin):
-                builder.consume_all(batch)
+            if _use_projection(engine, source, start, end, by, tz):
+                from kefu.adapters.storage.report_projection import (
+                    projected_report,
+                    projected_visits,
+                )
+
+                result = projected_report(
+                    engine, start, end, period=by, timezone=tz, group_by=group_by
+                )
+                if rows is not None:
+                    for visit in projected_visits(engine, start, end):
+                        rows(visit)
+            else:
+                builder = HistoryBuilder(
+                    start, end, period=by, timezone=tz, group_by=group_by, on_visit=rows
+                )
+                margin = margin_hours * 3600.0
+                for batch in read_events(engine, start - margin, end + margin):
+                    builder.consume_all(batch)
+                result = builder.result()
         except SQLAlchemyError as exc:
             raise _fail(f"database error 数据库错误: {exc}".splitlines()[0], 1) from None
         except KefuError as exc:
             raise _fail(str(exc)) from None
     finally:
         engine.dispose()
-    result = builder.result()
     _write(result, rows, fmt, out)
+
+
+def _use_projection(
+    engine: Engine, source: str, start: float, end: float, period: str, tz: str
+) -> bool:
+    """Whether to read the projection: asked for, or (auto) up to date and able to cut
+    agent time along the report's buckets."""
+    if source == "events":
+        return False
+    if source == "projection":
+        return True
+    from kefu.adapters.storage.report_projection import covers
+    from kefu.analytics.buckets import Buckets
+    from kefu.analytics.projection import on_slot_edges
+
+    return on_slot_edges(Buckets.cut(start, end, period, tz).edges) and covers(engine, end)
 
 
 def _settings_url() -> tuple[str, str | None]:

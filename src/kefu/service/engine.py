@@ -36,12 +36,14 @@ from kefu.service.intervals import IntervalChange, IntervalTracker
 from kefu.service.ports import (
     IdempotencyRecord,
     QueueRow,
+    ReportMark,
     Scheduler,
     Site,
     StoredEvent,
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from kefu.service.report_projection import ReportProjection
 from kefu.service.security.access import Principal
 from kefu.service.snapshots import Snapshot, Snapshotter, dump_router, fingerprint
 from kefu.service.transaction import HandlerTable, Transaction
@@ -84,6 +86,8 @@ class RoutingEngine:
         self.sites: dict[str, Site] = {}
         self.queue_rows: dict[str, QueueRow] = {}
         self.intervals = IntervalTracker()
+        self.reports = ReportProjection()
+        """The report projection, written by the store writer with the events."""
         self.keys = KeyLedger()
         """Idempotency keys staged but not yet stored, or stored lately."""
         self.last_seq = 0
@@ -123,7 +127,13 @@ class RoutingEngine:
         self._lock = asyncio.Lock()
         async with self._lock:
             await self._load()
-            self._writer = GroupWriter(self.uow_factory, self._committed, self._failed, self.fence)
+            self._writer = GroupWriter(
+                self.uow_factory,
+                self._committed,
+                self._failed,
+                fence=self.fence,
+                project=self.reports.project,
+            )
             self._writer.start()
             self.started = True
             self._rearm()
@@ -379,8 +389,20 @@ class RoutingEngine:
         self._broken = False
         self.ready = True
 
+    def _report_log(
+        self, whole_log: list[StoredEvent] | None
+    ) -> tuple[list[StoredEvent], ReportMark | None]:
+        """The report projection's mark and the whole log it folds (its open visits and
+        agent slots may start anywhere in the log; a router snapshot does not hold them,
+        so a start from a snapshot reads the log again for them)."""
+        with self.uow_factory() as uow:
+            stored = whole_log if whole_log is not None else list(uow.events.read())
+            return stored, uow.reports.mark()
+
     async def _load(self) -> None:
         loaded = await load(self.uow_factory, self.config, self._parts, self.snapshots)
+        stored, mark = await asyncio.to_thread(self._report_log, loaded.whole_log)
+        self.reports.load(stored, mark)
         for part, data in zip(self._parts, loaded.fetched, strict=True):
             part.load(data)
         self.router = router = loaded.router
@@ -392,10 +414,9 @@ class RoutingEngine:
         changes = self.intervals.reconcile(router)
         for part in self._parts:
             part.reconcile(router, self.now())
-        writes = self._part_writes()
-        if changes or writes:
-            await asyncio.to_thread(self._write_changes, changes, writes)
-            self.intervals.applied(changes)
+        writes = [*self._part_writes(), self.reports.write_catch_up]
+        await asyncio.to_thread(self._write_changes, changes, writes)
+        self.intervals.applied(changes)
 
     def _write_changes(self, changes: list[IntervalChange], writes: list[Write]) -> None:
         with self.uow_factory() as uow:

@@ -29,6 +29,9 @@ class Loaded:
     last_seq: int
     open_intervals: list[StateInterval]
     fetched: list[Any]
+    whole_log: list[StoredEvent] | None = None
+    """Every stored event when the router was rebuilt from the whole log; None when it
+    started from a snapshot (a reader needing the whole log reads it itself)."""
 
 
 async def load(
@@ -70,4 +73,12 @@ async def load(
         if snapshots is not None:
             snapshots.replayed(len(stored))
     last_seq = stored[-1].seq if stored else (snapshot.seq if snapshot is not None else 0)
-    return Loaded(found.sites, found.queues, router, last_seq, found.open_intervals, found.fetched)
+    return Loaded(
+        found.sites,
+        found.queues,
+        router,
+        last_seq,
+        found.open_intervals,
+        found.fetched,
+        whole_log=stored if snapshot is None else None,
+    )

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kefu.analytics.projection import AgentSlot
+from kefu.analytics.visits import Visit
 from kefu.domain.events import Event
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.service.channels.ports import ChannelRepository
@@ -29,6 +31,8 @@ __all__ = [
     "IntervalRepository",
     "QueueRepository",
     "QueueRow",
+    "ReportMark",
+    "ReportRepository",
     "Scheduler",
     "SecurityUnitOfWork",
     "SecurityUnitOfWorkFactory",
@@ -145,6 +149,34 @@ class IdempotencyRepository(Protocol):
     def add(self, record: IdempotencyRecord) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReportMark:
+    """How far the report projection has read the log: up to event ``seq``, at instant
+    ``at`` (seconds); it holds every visit that entered a queue before ``complete_until``
+    (seconds; ``None``: every visit, those still open included)."""
+
+    seq: int
+    at: float
+    complete_until: float | None
+
+
+class ReportRepository(Protocol):
+    """The report projection's rows (see :mod:`kefu.analytics.projection`)."""
+
+    def mark(self) -> ReportMark | None:
+        """How far the projection has read; ``None``: never built."""
+        ...
+
+    def add(self, visits: Sequence[Visit], slots: Sequence[AgentSlot], mark: ReportMark) -> None:
+        """Store ended visits and final agent slots, and move the mark."""
+        ...
+
+    def drop_provisional(self, slots_from: float) -> None:
+        """Remove the rows a rebuild wrote for what was still open: visits not ended, and
+        agent slots from ``slots_from`` (seconds) on."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``with uow: ... uow.commit()``; leaving without commit rolls back.
     Every store (the SQL one, the in-memory one of tests and simulations) holds every
@@ -172,6 +204,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def channels(self) -> ChannelRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

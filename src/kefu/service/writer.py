@@ -19,7 +19,7 @@ from kefu.domain import events as ev
 from kefu.service.intervals import IntervalChange
 from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["Batch", "GroupWriter", "Write"]
+__all__ = ["Batch", "GroupWriter", "Project", "Write"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ STOP_TIMEOUT_S = 10.0
 """Seconds a shutdown waits for the staged batch to be stored."""
 
 Write = Callable[[UnitOfWork], None]
+Project = Callable[[UnitOfWork, Sequence[ev.Event], Sequence[int]], None]
+"""Stages the projection rows of a batch's events (given with their seqs)."""
 
 
 class Batch:
@@ -43,10 +45,14 @@ class Batch:
         self.stored_s = 0.0
         """Seconds the store took to write and commit it."""
 
-    def store(self, uow: UnitOfWork, fence: Write | None = None) -> list[int]:
+    def store(
+        self, uow: UnitOfWork, fence: Write | None = None, project: Project | None = None
+    ) -> list[int]:
         if fence is not None:  # first: refuses the whole batch if leadership was lost
             fence(uow)
         seqs = uow.events.append(self.events) if self.events else []
+        if project is not None and seqs:
+            project(uow, self.events, seqs)
         for write in self.writes:  # first: intervals refer to the agents written here
             write(uow)
         if self.changes:
@@ -65,10 +71,13 @@ class GroupWriter:
         committed: Callable[[Batch, list[int]], None],
         failed: Callable[[BaseException], Awaitable[None]],
         fence: Write | None = None,
+        project: Project | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.fence = fence
         """Run first in every batch's transaction; raises to refuse it (a leader's epoch)."""
+        self.project = project
+        """Folds a stored batch into the report projection, in the same transaction."""
         self.committed = committed
         self.failed = failed
         self.open: Batch | None = None
@@ -170,4 +179,4 @@ class GroupWriter:
 
     def _store(self, batch: Batch) -> list[int]:
         with self.uow_factory() as uow:
-            return batch.store(uow, self.fence)
+            return batch.store(uow, self.fence, self.project)

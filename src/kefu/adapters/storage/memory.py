@@ -5,6 +5,7 @@ inside ``with uow:`` are visible to other units of work only after ``uow.commit(
 from __future__ import annotations
 
 from kefu.adapters.storage.channel_memory import MemoryChannels
+from kefu.adapters.storage.memory_reports import MemoryReports
 from kefu.adapters.storage.memory_repos import (
     MemoryAgents,
     MemoryAudit,
@@ -42,6 +43,7 @@ class InMemoryUnitOfWork:
         self.tokens = MemoryTokens(work)
         self.audit = MemoryAudit(work)
         self.channels = MemoryChannels(work)
+        self.reports = MemoryReports(work)
         return self
 
     def __exit__(self, *exc: object) -> None:

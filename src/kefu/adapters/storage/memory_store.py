@@ -6,9 +6,18 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from kefu.analytics.projection import AgentSlot
+from kefu.analytics.visits import Visit
 from kefu.domain.model import AgentSpec
 from kefu.service.channels import ChannelRecord, ConversationRow
-from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
+from kefu.service.ports import (
+    IdempotencyRecord,
+    QueueRow,
+    ReportMark,
+    Site,
+    StateInterval,
+    StoredEvent,
+)
 from kefu.service.security import ApiToken, AuditEntry, LoginSession, UserRecord
 
 __all__ = ["InMemoryStore"]
@@ -33,6 +42,10 @@ class InMemoryStore:
     conversations: dict[str, ConversationRow] = field(default_factory=dict)
     seen: dict[str, float] = field(default_factory=dict)
     """Provider message keys accepted, with when (seconds)."""
+    visits: dict[tuple[str, int], Visit] = field(default_factory=dict)
+    """The report projection: visits by (contact, leg), agent slots, its mark."""
+    slots: list[AgentSlot] = field(default_factory=list)
+    report_mark: ReportMark | None = None
     fail_next_commit: bool = False
     """Set to make the next commit raise (a lost database), for failure tests."""
 
@@ -49,9 +62,10 @@ class InMemoryStore:
             "tokens",
             "conversations",
             "seen",
+            "visits",
         ):
             setattr(work, name, dict(getattr(self, name)))
-        for name in ("events", "intervals", "audit", "records"):
+        for name in ("events", "intervals", "audit", "records", "slots"):
             setattr(work, name, list(getattr(self, name)))
         return work
 
@@ -71,5 +85,8 @@ class InMemoryStore:
             "records",
             "conversations",
             "seen",
+            "visits",
+            "slots",
+            "report_mark",
         ):
             setattr(self, name, getattr(work, name))

@@ -25,14 +25,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AgentRow",
+    "AgentSlotRow",
     "ApiTokenRow",
     "AuditRow",
     "Base",
+    "ContactVisitRow",
     "EventRow",
     "IdempotencyRow",
     "InstanceSettingRow",
     "IntervalRow",
     "LoginSessionRow",
+    "ProjectionMarkRow",
     "QueueTableRow",
     "SiteRow",
     "UserRow",
@@ -203,3 +206,64 @@ class InstanceSettingRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class ContactVisitRow(Base):
+    """One visit of a contact to a queue, projected from the log for reports (see
+    :mod:`kefu.analytics.projection`); ``ended_at`` NULL: still open when projected."""
+
+    __tablename__ = "contact_visits"
+    __table_args__ = (Index("ix_contact_visits_queued_at", "queued_at"),)
+
+    contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leg: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    value_tier: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    queued_at: Mapped[float]
+    predicted_wait_s: Mapped[float | None]
+    sl_threshold_s: Mapped[float]
+    short_abandon_s: Mapped[float]
+    outcome: Mapped[str] = mapped_column(String(16))
+    wait_s: Mapped[float]
+    answered_at: Mapped[float | None]
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    ended_at: Mapped[float | None]
+    handled: Mapped[bool] = mapped_column(Boolean)
+    talk_s: Mapped[float]
+    hold_s: Mapped[float]
+    wrapup_s: Mapped[float]
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    transferred_out: Mapped[bool] = mapped_column(Boolean)
+    callback: Mapped[bool] = mapped_column(Boolean)
+    overflowed: Mapped[bool] = mapped_column(Boolean)
+
+
+class AgentSlotRow(Base):
+    """An agent's handling, ready-idle and logged-in seconds within one fixed slot
+    [``slot_at``, ``slot_at`` + 900 s), projected from the log for reports."""
+
+    __tablename__ = "agent_slots"
+    __table_args__ = (Index("ix_agent_slots_slot_at", "slot_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    slot_at: Mapped[float]
+    handling_s: Mapped[float]
+    idle_s: Mapped[float]
+    staffed_s: Mapped[float]
+
+
+class ProjectionMarkRow(Base):
+    """How far a projection has read the log: up to event ``seq``, at instant ``at``;
+    complete for what began before ``complete_until`` (NULL: for everything)."""
+
+    __tablename__ = "projection_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float]
+    complete_until: Mapped[float | None]

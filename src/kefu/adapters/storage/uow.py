@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.adapters.storage.channel_repositories import SqlChannels
+from kefu.adapters.storage.report_repository import SqlReports
 from kefu.adapters.storage.repositories import (
     SqlAgents,
     SqlEventLog,
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(session)
         self.audit = SqlAudit(session)
         self.channels = SqlChannels(session)
+        self.reports = SqlReports(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,30 @@
+"""The report projection's rows in the in-memory store (tests, simulations, the demo)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kefu.adapters.storage.memory_store import InMemoryStore
+from kefu.analytics.projection import AgentSlot
+from kefu.analytics.visits import Visit
+from kefu.service.ports import ReportMark
+
+__all__ = ["MemoryReports"]
+
+
+class MemoryReports:
+    def __init__(self, work: InMemoryStore) -> None:
+        self.work = work
+
+    def mark(self) -> ReportMark | None:
+        return self.work.report_mark
+
+    def add(self, visits: Sequence[Visit], slots: Sequence[AgentSlot], mark: ReportMark) -> None:
+        for visit in visits:
+            self.work.visits[(visit.contact_id, visit.leg)] = visit
+        self.work.slots.extend(slots)
+        self.work.report_mark = mark
+
+    def drop_provisional(self, slots_from: float) -> None:
+        self.work.visits = {k: v for k, v in self.work.visits.items() if v.ended_at is not None}
+        self.work.slots = [s for s in self.work.slots if s.slot_at < slots_from]

@@ -1,0 +1,336 @@
+"""The report projection in SQL: rebuilt from the log, and read by fast reports.
+
+:func:`rebuild` folds the whole event log through
+:class:`~kefu.analytics.projection.VisitProjector` into ``contact_visits`` and
+``agent_slots`` (in one transaction, replacing what was there) and marks how far it read.
+:func:`projected_report` builds a :class:`~kefu.analytics.history.HistoryReport` from those
+tables with SQL aggregation (one query for the contacts, one for agent time), without
+decoding a single event: the figures are those of the event-decoding path over the events
+projected (``as_of`` is the last of them).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+
+from kefu.adapters.storage.report_reader import definitions
+from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
+from kefu.adapters.storage.tables import EventRow
+from kefu.analytics.history import HistoryBuilder, HistoryReport
+from kefu.analytics.projection import SLOT_S, AgentSlot, VisitProjector, on_slot_edges
+from kefu.analytics.tallies import Tally
+from kefu.analytics.visits import Visit
+from kefu.domain import events as ev
+from kefu.domain.errors import ValidationError
+from kefu.service.ports import ReportMark
+
+__all__ = [
+    "covers",
+    "mark",
+    "projected_report",
+    "projected_visits",
+    "rebuild",
+]
+
+CHUNK = 20_000
+"""Events decoded, and rows inserted, per round trip."""
+
+
+def mark(connection: Connection) -> ReportMark | None:
+    """How far the report projection has read the log; ``None``: never built."""
+    row = connection.execute(
+        select(MARKS.c.seq, MARKS.c.at, MARKS.c.complete_until).where(MARKS.c.name == MARK)
+    ).first()
+    return None if row is None else ReportMark(int(row[0]), float(row[1]), row[2])
+
+
+def covers(engine: Engine, until: float) -> bool:
+    """True when the projection has read every stored event and holds every visit that
+    entered a queue before ``until`` (seconds)."""
+    with engine.connect() as connection:
+        found = mark(connection)
+        if found is None:
+            return False
+        if found.complete_until is not None and until > found.complete_until:
+            return False
+        last = int(connection.scalar(select(func.max(EventRow.seq))) or 0)
+        return found.seq >= last
+
+
+def _visit_row(v: Visit) -> dict[str, Any]:
+    return asdict(v)
+
+
+def _slot_row(s: AgentSlot) -> dict[str, Any]:
+    return asdict(s)
+
+
+def rebuild(
+    engine: Engine, progress: Callable[[int, int], None] | None = None
+) -> tuple[int, int, int]:
+    """Rebuild the projection from the whole log; ``progress(read, total)`` is called
+    after each batch of events. Returns (events read, visits, agent slots)."""
+    projector = VisitProjector()
+    visits = slots = read = 0
+    decode = ev.event_from_dict
+    with engine.connect() as connection:
+        first_at = connection.scalar(select(func.min(EventRow.at)))
+    # The current definitions first, read before the transaction (its own connection).
+    if first_at is not None:
+        projector.consume(definitions(engine, float(first_at)))
+    with engine.begin() as connection:
+        total = int(connection.scalar(select(func.count()).select_from(EventRow)) or 0)
+        last_seq = int(connection.scalar(select(func.max(EventRow.seq))) or 0)
+        connection.execute(delete(VISITS))
+        connection.execute(delete(SLOTS))
+        connection.execute(delete(MARKS).where(MARKS.c.name == MARK))
+        query = select(EventRow.payload).where(EventRow.seq <= last_seq).order_by(EventRow.seq)
+        # One connection reads and writes: the rows written are in the reading transaction.
+        result = connection.execute(
+            query, execution_options={"stream_results": True, "yield_per": CHUNK}
+        )
+        for part in result.partitions(CHUNK):
+            projector.consume([decode(p) for (p,) in part])
+            read += len(part)
+            done = projector.take_visits()
+            if done:
+                connection.execute(insert(VISITS), [_visit_row(v) for v in done])
+                visits += len(done)
+            final = projector.take_slots(projector.last_at)
+            if final:
+                connection.execute(insert(SLOTS), [_slot_row(s) for s in final])
+                slots += len(final)
+            if progress is not None:
+                progress(read, total)
+        rest_visits, rest_slots = projector.finish()
+        if rest_visits:
+            connection.execute(insert(VISITS), [_visit_row(v) for v in rest_visits])
+        if rest_slots:
+            connection.execute(insert(SLOTS), [_slot_row(s) for s in rest_slots])
+        visits += len(rest_visits)
+        slots += len(rest_slots)
+        # Visits still open and the last slot are written as they stand: complete as of
+        # the last event (a server started on this database replaces them as they end).
+        connection.execute(
+            insert(MARKS).values(name=MARK, seq=last_seq, at=projector.last_at, complete_until=None)
+        )
+    return read, visits, slots
+
+
+def _slot_of(column: str, dialect: str) -> str:
+    """The SQL of the slot index (instant // SLOT_S) of ``column``: grouping by slot, then
+    mapping slots to buckets in Python, spares the range join of every row with every
+    bucket (each bucket edge is a slot edge)."""
+    if dialect == "sqlite":  # CAST truncates, and instants are positive
+        return f"CAST({column} / {SLOT_S!r} AS INTEGER)"
+    return f"CAST(FLOOR({column} / {SLOT_S!r}) AS BIGINT)"
+
+
+_GROUP_SQL = {
+    "site": "COALESCE(v.site_id, '-')",
+    "queue": "v.queue_id",
+    "channel": "v.channel",
+    "agent": "COALESCE(v.agent_id, '-')",
+    "disposition": "COALESCE(v.disposition, '-')",
+    "value_tier": "CAST(v.value_tier AS VARCHAR(16))",
+}
+
+
+def _contact_sql(
+    edges: Sequence[float], group_by: Sequence[str], bins: Sequence[float], dialect: str
+) -> str:
+    groups = [_GROUP_SQL[d] for d in group_by]
+    answered = "v.outcome = 'answered'"
+    abandoned = "v.outcome = 'abandoned'"
+    waiting = "v.outcome = 'waiting'"
+    positive = f"{answered} AND v.wait_s > 0"
+    hist = []
+    for i, lo in enumerate(bins):
+        upper = f" AND v.wait_s < {bins[i + 1]!r}" if i + 1 < len(bins) else ""
+        in_bin = f"v.wait_s >= {lo!r}{upper}"
+        first = " OR v.wait_s <= 0" if i == 0 else ""
+        hist.append(f"SUM(CASE WHEN {answered} AND ({in_bin}{first}) THEN 1 ELSE 0 END)")
+        hist.append(f"SUM(CASE WHEN {abandoned} AND ({in_bin}{first}) THEN 1 ELSE 0 END)")
+    figures = [
+        "COUNT(*)",
+        f"SUM(CASE WHEN {answered} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {abandoned} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {abandoned} AND v.wait_s < v.short_abandon_s THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {abandoned} AND v.wait_s <= 0 THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {answered} AND v.wait_s <= 0 THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {answered} AND (v.wait_s <= 0 OR v.wait_s <= v.sl_threshold_s) "
+        "THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {positive} THEN v.wait_s ELSE 0 END)",
+        f"MAX(CASE WHEN {positive} OR NOT ({answered}) THEN v.wait_s ELSE 0 END)",
+        f"SUM(CASE WHEN {answered} AND v.predicted_wait_s IS NOT NULL THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {answered} AND v.predicted_wait_s IS NOT NULL "
+        "THEN ABS(v.predicted_wait_s - v.wait_s) ELSE 0 END)",
+        f"SUM(CASE WHEN {answered} AND v.predicted_wait_s IS NOT NULL "
+        "THEN v.predicted_wait_s - v.wait_s ELSE 0 END)",
+        f"SUM(CASE WHEN {waiting} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {waiting} AND v.wait_s <= v.sl_threshold_s THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN v.handled THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN v.handled THEN v.talk_s ELSE 0 END)",
+        "SUM(CASE WHEN v.handled THEN v.hold_s ELSE 0 END)",
+        "SUM(CASE WHEN v.handled THEN v.wrapup_s ELSE 0 END)",
+        "SUM(CASE WHEN v.transferred_out THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN v.callback THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN v.overflowed THEN 1 ELSE 0 END)",
+        "COUNT(v.predicted_wait_s)",
+        *hist,
+    ]
+    select_groups = "".join(f", {g}" for g in groups)
+    group_cols = "".join(f", {i + 2}" for i in range(len(groups)))
+    return (
+        f"SELECT {_slot_of('v.queued_at', dialect)}{select_groups}, {', '.join(figures)} "
+        "FROM contact_visits v "
+        f"WHERE v.queued_at >= {float(edges[0])!r} AND v.queued_at < {float(edges[-1])!r} "
+        f"GROUP BY 1{group_cols}"
+    )
+
+
+def _tally(values: Sequence[Any], bins: int) -> tuple[Tally, int, bool]:
+    t = Tally(bins)
+    (
+        t.offered,
+        t.answered,
+        t.abandoned,
+        t.short,
+        t.balked,
+        t.immediate,
+        t.in_sl,
+    ) = (int(x or 0) for x in values[:7])
+    t.wait_sum = float(values[7] or 0.0)
+    t.longest = float(values[8] or 0.0)
+    t.predicted = int(values[9] or 0)
+    t.pred_abs = float(values[10] or 0.0)
+    t.pred_err = float(values[11] or 0.0)
+    waiting = int(values[12] or 0)
+    t.waiting_within_sl = int(values[13] or 0)
+    t.handled = int(values[14] or 0)
+    t.talk_sum = float(values[15] or 0.0)
+    t.hold_sum = float(values[16] or 0.0)
+    t.wrapup_sum = float(values[17] or 0.0)
+    t.handle_sum = t.talk_sum + t.hold_sum + t.wrapup_sum
+    t.transferred_out = int(values[18] or 0)
+    t.callbacks = int(values[19] or 0)
+    t.overflowed = int(values[20] or 0)
+    predicted = int(values[21] or 0) > 0
+    hist = values[22:]
+    t.hist_answered = [int(x or 0) for x in hist[0::2]]
+    t.hist_abandoned = [int(x or 0) for x in hist[1::2]]
+    return t, waiting, predicted
+
+
+def _slot_sql(edges: Sequence[float]) -> str:
+    return (
+        "SELECT s.slot_at, s.agent_id, s.site_id, SUM(s.handling_s), SUM(s.idle_s), "
+        "SUM(s.staffed_s) FROM agent_slots s "
+        f"WHERE s.slot_at >= {float(edges[0])!r} AND s.slot_at < {float(edges[-1])!r} "
+        "GROUP BY s.slot_at, s.agent_id, s.site_id"
+    )
+
+
+def _merge(into: Tally, t: Tally) -> None:
+    for name in Tally.__slots__:
+        if name in ("hist_answered", "hist_abandoned"):
+            mine = getattr(into, name)
+            for i, n in enumerate(getattr(t, name)):
+                mine[i] += n
+        elif name == "longest":
+            into.longest = max(into.longest, t.longest)
+        else:
+            setattr(into, name, getattr(into, name) + getattr(t, name))
+
+
+def projected_report(
+    engine: Engine,
+    since: float,
+    until: float,
+    *,
+    period: str = "interval:30",
+    timezone: str = "UTC",
+    group_by: Sequence[str] = (),
+) -> HistoryReport:
+    """The report over [since, until) seconds from the projection, with SQL aggregation.
+
+    Refused (:class:`ValidationError`) when the projection was never built, or when a
+    bucket edge is not on a 15-minute slot edge (agent time is stored per slot)."""
+    builder = HistoryBuilder(since, until, period=period, timezone=timezone, group_by=group_by)
+    edges = builder.buckets.edges
+    if not on_slot_edges(edges):
+        raise ValidationError(
+            "the report projection keeps agent time per 15 minutes: start and end the "
+            "range on a quarter hour",
+            since=since,
+            until=until,
+        )
+    bins = builder.wait_bins_s
+    width = len(builder.group_by)
+    with engine.connect() as connection:
+        found = mark(connection)
+        if found is None:
+            raise ValidationError(
+                "the report projection was never built: run `kefu report-rebuild`"
+            )
+        if found.complete_until is not None and until > found.complete_until:
+            raise ValidationError(
+                "the report projection holds the contacts that entered a queue before "
+                f"{found.complete_until} s only (later ones are still open): end the range "
+                "earlier, or read the events",
+                complete_until=found.complete_until,
+            )
+        sql = _contact_sql(edges, builder.group_by, bins, engine.dialect.name)
+        tallies: dict[tuple[int, tuple[str, ...]], Tally] = {}
+        waiting = 0
+        predicted = False
+        for row in connection.execute(text(sql)):
+            k = bisect_right(edges, int(row[0]) * SLOT_S) - 1
+            key = tuple(str(x) for x in row[1 : 1 + width])
+            tally, still, known = _tally(row[1 + width :], len(bins))
+            waiting += still
+            predicted = predicted or known
+            found_tally = tallies.get((k, key))
+            if found_tally is None:
+                tallies[(k, key)] = tally
+            else:
+                _merge(found_tally, tally)
+        for (k, key), tally in tallies.items():
+            builder.add_tally(k, key, tally, waiting=0, predicted=False)
+        builder.add_tally_flags(waiting=waiting, predicted=predicted)
+        for slot_at, agent_id, site_id, handling, idle, staffed in connection.execute(
+            text(_slot_sql(edges))
+        ):
+            builder.log.add_seconds(
+                builder.agent_key(agent_id, site_id),
+                bisect_right(edges, float(slot_at)) - 1,
+                float(handling),
+                float(idle),
+                float(staffed),
+            )
+    return builder.result(found.at)
+
+
+def projected_visits(engine: Engine, since: float, until: float) -> list[Visit]:
+    """Every visit of the contacts that first queued in [since, until) seconds, by contact
+    and leg (what one-row-per-contact exports read)."""
+    first = (
+        select(VISITS.c.contact_id)
+        .where(VISITS.c.leg == 0, VISITS.c.queued_at >= since, VISITS.c.queued_at < until)
+        .scalar_subquery()
+    )
+    query = (
+        select(*(VISITS.c[name] for name in _VISIT_FIELDS))
+        .where(VISITS.c.contact_id.in_(first))
+        .order_by(VISITS.c.contact_id, VISITS.c.leg)
+    )
+    with engine.connect() as connection:
+        return [Visit(*row) for row in connection.execute(query)]
+
+
+_VISIT_FIELDS = tuple(Visit.__dataclass_fields__)
