@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import Api
+from api_helpers import Api, MakeApi
 
 from kefu.domain.model import AgentSpec, Channel
 from kefu.service.routing import commands as c
@@ -80,3 +80,20 @@ def test_given_a_hall_when_tickets_are_taken_and_called_then_the_answers_are_byt
     _check("branch_display.json", _ok(client.get(f"{V1}/display")))
     ticket = client.get(f"{V1}/tickets/{first.json()['contact_id']}")
     _check("branch_ticket_read.json", _ok(ticket))
+
+
+def test_given_the_kiosk_flow_when_an_option_is_tapped_then_the_ticket_is_byte_identical(
+    make_api: MakeApi,
+) -> None:
+    with make_api(ivr_flows="branch=hall") as api:
+        client = api.client
+        assert (
+            client.post("/api/v1/sites", json={"site_id": "hall", "name": "营业厅"}).status_code
+            == 201
+        )
+        for queue_id in ("hall-cash", "hall-account"):
+            body = {"queue_id": queue_id, "site_id": "hall", "channel": "branch"}
+            assert client.post("/api/v1/queues", json=body).status_code == 201
+        api.clock.advance(5)
+        made = client.post(f"{V1}/tickets", json={"flow": "hall", "answers": ["1"], "name": "王芳"})
+        _check("branch_kiosk_ticket.json", _ok(made, 201))
