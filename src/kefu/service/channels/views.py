@@ -147,10 +147,16 @@ def message_views(
 
 
 def read_conversation(
-    state: ChannelState, router: Router, conversation_id: str, *, after: int = 0
+    state: ChannelState,
+    router: Router,
+    conversation_id: str,
+    *,
+    after: int = 0,
+    suggestions: tuple[SuggestionView, ...] | None = None,
 ) -> ConversationView:
     """A conversation: its messages (``seq`` 1, 2, ... from ``after + 1``), notes, route,
-    contact and the contact's state."""
+    contact and the contact's state; its suggested customers are ``suggestions`` when
+    given (those a viewer sees), else all of them."""
     conv = state.conversation(conversation_id)
     deliveries = state.deliveries.get(conversation_id, {})
     reasons = state.delivery_reasons.get(conversation_id, {})
@@ -182,7 +188,9 @@ def read_conversation(
         suggestions=tuple(
             SuggestionView(s.kind, s.value, s.customer_id)
             for s in state.suggestions.get(conversation_id, ())
-        ),
+        )
+        if suggestions is None
+        else suggestions,
     )
 
 

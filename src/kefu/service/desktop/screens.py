@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 
 from kefu.domain import events as ev
 from kefu.domain.customers import Direction, UnknownCustomer
@@ -242,9 +241,7 @@ def desktop_view(
         if conv_id is not None:
             # Only suggested customers of the agent's site: others' ids stay undisclosed.
             suggestions = visible_suggestions(engine, state, as_agent, conv_id)
-            conversation = replace(
-                read_conversation(state, router, conv_id), suggestions=suggestions
-            )
+            conversation = read_conversation(state, router, conv_id, suggestions=suggestions)
             customer_id = state.conversation(conv_id).customer_id
             customer = read_customer_panel(state, router, customer_id)
         else:
