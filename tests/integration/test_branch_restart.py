@@ -72,8 +72,8 @@ def test_given_tickets_and_an_sms_wish_when_the_platform_restarts_then_both_cont
             for _ in range(8):
                 await branch.issue("mobile")
             mine = await branch.issue("mobile", phone=PHONE, name="李女士")
-            assert (mine["ticket"], mine["ahead"]) == ("A009", 8)
-            await branch.sms_instead(mine["contact_id"], PHONE)
+            assert (mine.ticket, mine.ahead) == ("A009", 8)
+            await branch.sms_instead(mine.contact_id, PHONE)
             await _settle(first)
             assert sms.sent == []  # 8 ahead: not yet
 
@@ -81,7 +81,7 @@ def test_given_tickets_and_an_sms_wish_when_the_platform_restarts_then_both_cont
         async with again.app.router.lifespan_context(again.app):
             assert again.channel_site is not None
             branch = again.channel_site.branch
-            assert (await branch.issue("mobile"))["ticket"] == "A010"
+            assert (await branch.issue("mobile")).ticket == "A010"
             for _ in range(2):
                 await branch.call_next("counter-1")
                 await _settle(again)

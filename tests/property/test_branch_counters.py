@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import Router
-from kefu.service.branch import counter_number, idle_reason
+from kefu.service.branch import IdleReason, counter_number, idle_reason
 
 SKILLS = ("cash", "account", "vip")
 skill_sets = st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 10), max_size=3)
@@ -51,11 +51,7 @@ def test_given_any_staff_then_counters_are_numbered_without_gaps_and_keep_their_
         assert numbers == list(range(1, len(numbers) + 1))
     for agent_id, number in before.items():
         if number is None:  # not a counter: it says why when it is asked to call
-            assert idle_reason(router, agent_id) == {
-                "code": "not_counter",
-                "waiting_elsewhere": 0,
-                "held": 0,
-            }
+            assert idle_reason(router, agent_id) == IdleReason("not_counter", 0, 0)
     for n, (skills, counter, site) in enumerate(late, start=len(staff)):
         define(router, n, skills, counter, site)
     assert all(counter_number(router, a) == number for a, number in before.items())

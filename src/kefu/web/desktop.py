@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
@@ -35,7 +35,7 @@ from kefu.adapters.sockets.hub import PushHub
 from kefu.config import Settings
 from kefu.service import StoredEvent
 from kefu.service.channels import ChannelUpdate
-from kefu.service.desktop import Desktops, vocabulary
+from kefu.service.desktop import Desktops, DesktopScreen, vocabulary
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import origin_ok, user_of
 from kefu.web.i18n import page_templates, refusal
@@ -73,7 +73,7 @@ class DesktopPages(PushHub[str]):
         self.settings = settings
         self.security = security
         self.templates = page_templates()
-        self._sent: dict[WebSocket, dict[str, Any]] = {}
+        self._sent: dict[WebSocket, DesktopScreen] = {}
         self._dirty_agents: set[str] = set()
         self._everyone = False
         self._seqs: dict[WebSocket, dict[str, int]] = {}
@@ -149,7 +149,7 @@ class DesktopPages(PushHub[str]):
             hello = {
                 "type": "hello",
                 "agent_id": agent_id,
-                "vocabulary": vocabulary(),
+                "vocabulary": vocabulary().to_json(),
                 "csrf_token": csrf_token(self.settings.secret_key, user),
             }
             self.enqueue(websocket, hello)
@@ -206,31 +206,29 @@ class DesktopPages(PushHub[str]):
         (view,) = await self.desktops.views([agent_id])
         await self._deliver(websocket, view, force=force)
 
-    async def _deliver(self, websocket: WebSocket, view: dict[str, Any], *, force: bool) -> None:
-        rest = {k: v for k, v in view.items() if k != "at"}
-        if not force and self._sent.get(websocket) == rest:
+    async def _deliver(self, websocket: WebSocket, view: DesktopScreen, *, force: bool) -> None:
+        if not force and view.same_as(self._sent.get(websocket)):
             return
-        self._sent[websocket] = rest
+        self._sent[websocket] = view
         shown = self._seqs.get(websocket, {})
         contacts = []
-        for contact in view["contacts"]:
-            conv = contact.get("conversation")
-            if conv:
-                last = conv["messages"][-1]["seq"] if conv["messages"] else 0
+        for contact in view.contacts:
+            conv = contact.conversation
+            if conv is not None:
+                last = conv.messages[-1].seq if conv.messages else 0
                 extra = self.desktops.stored_messages(
-                    conv["conversation_id"], last, shown.get(conv["conversation_id"], 0)
+                    conv.conversation_id, last, shown.get(conv.conversation_id, 0)
                 )
-                if extra:  # pushed alone after this screen was read: it keeps showing them
-                    conv = {**conv, "messages": conv["messages"] + extra}
-                    contact = {**contact, "conversation": conv}
+                # Pushed alone after this screen was read: it keeps showing them.
+                contact = contact.with_messages(extra)
             contacts.append(contact)
-        view = {**view, "contacts": contacts}
+        view = replace(view, contacts=tuple(contacts))
         self._seqs[websocket] = {
-            conv["conversation_id"]: conv["messages"][-1]["seq"] if conv["messages"] else 0
-            for contact in contacts
-            if (conv := contact.get("conversation"))
+            conv.conversation_id: conv.messages[-1].seq if conv.messages else 0
+            for contact in view.contacts
+            if (conv := contact.conversation) is not None
         }
-        self.enqueue(websocket, {"type": "desktop", "view": view})
+        self.enqueue(websocket, {"type": "desktop", "view": view.to_json()})
 
     def _push_message(self, agent_id: str, conv_id: str, contact_id: str | None, upto: int) -> None:
         """Queue the agent's sockets the stored messages of ``conv_id`` (of contact
@@ -247,12 +245,12 @@ class DesktopPages(PushHub[str]):
                 self._mark({agent_id})
                 continue
             for message in self.desktops.stored_messages(conv_id, after, upto):
-                shown[conv_id] = message["seq"]
+                shown[conv_id] = message.seq
                 frame = {
                     "type": "message",
                     "contact_id": contact_id,
                     "conversation_id": conv_id,
-                    "message": message,
+                    "message": message.to_json(),
                 }
                 self.enqueue(websocket, frame)
 
@@ -271,7 +269,7 @@ class DesktopPages(PushHub[str]):
         for start in range(0, len(agents), SCREEN_BATCH):
             batch = agents[start : start + SCREEN_BATCH]
             views = await self.desktops.views(batch)
-            by_agent = {v["agent"]["agent_id"]: v for v in views}
+            by_agent = {v.agent_id: v for v in views}
             for websocket, agent_id in targets:
                 if agent_id in by_agent and websocket in self.sockets:
                     force = not changed or websocket in forced

@@ -55,6 +55,8 @@ def test_given_any_texts_then_the_language_is_that_of_the_latest_text_with_lette
 
 def test_given_the_vocabulary_then_value_tiers_have_labels_in_both_languages() -> None:
     en, zh = catalogs().get("en"), catalogs().get("zh")
-    tiers = {p["code"]: (en.text(p["key"]), zh.text(p["key"])) for p in vocabulary()["tiers"]}
+    tiers = {
+        p["code"]: (en.text(p["key"]), zh.text(p["key"])) for p in vocabulary().to_json()["tiers"]
+    }
     assert tiers["0"] == ("Standard", "普通")
     assert tiers["1"][1] == "银卡" and tiers["2"][1] == "金卡"

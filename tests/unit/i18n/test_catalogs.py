@@ -128,7 +128,7 @@ def test_given_a_language_directory_missing_a_key_then_the_key_check_finds_it(
 
 
 def test_given_the_desktop_vocabulary_then_every_label_is_in_every_catalog() -> None:
-    keys = {p["key"] for kind in vocabulary().values() for p in kind}
+    keys = {p["key"] for kind in vocabulary().to_json().values() for p in kind}
     assert len(keys) == 20
     for language in SHIPPED.languages:
         messages = SHIPPED.get(language).messages

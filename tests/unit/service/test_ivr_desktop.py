@@ -4,13 +4,12 @@ of an offered and of a held contact, and never offers to ask a verified customer
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from ivr_world import account, chat_customer, open_center, simulation
 
 from kefu.service import RoutingEngine
 from kefu.service.channels import AnswerOffer
-from kefu.service.desktop import desktop_view
+from kefu.service.desktop import DesktopScreen, desktop_view
 from kefu.service.routing import commands as c
 
 
@@ -25,22 +24,27 @@ def test_given_a_chat_verified_by_the_ivr_when_offered_and_held_then_the_desktop
                 await me.say(text)
             await sim.engine.execute(c.SetAgentState("a1", "ready"))
 
-            def screen(engine: RoutingEngine) -> dict[str, Any]:
+            def screen(engine: RoutingEngine) -> DesktopScreen:
                 return desktop_view(engine, sim.channels.state, "a1")
 
-            (offer,) = (await sim.engine.query(screen))["offers"]
-            panel = offer["ivr"]
-            assert panel["verified"]["method"] == "account_pin"
-            assert panel["verified"]["identifier"] == "•••• " + acct.card[-4:]
-            assert panel["path_text"] == "中文 > 账单解释 > 人工 agent"
-            assert panel["self_service"] == [{"action": "bill", "outcome": "ok"}]
-            assert panel["collected"] == {"account": "•••• " + acct.card[-4:]}
-            assert offer["canned_hidden"] == ["verify"]
+            (offer,) = (await sim.engine.query(screen)).offers
+            panel = offer.ivr
+            assert panel is not None and panel.verified is not None
+            assert panel.verified.method == "account_pin"
+            assert panel.verified.identifier == "•••• " + acct.card[-4:]
+            assert panel.path_text == "中文 > 账单解释 > 人工 agent"
+            assert panel.self_service == (("bill", "ok"),)
+            assert panel.collected == {"account": "•••• " + acct.card[-4:]}
+            assert panel.to_json()["self_service"] == [{"action": "bill", "outcome": "ok"}]
+            assert offer.canned_hidden == ("verify",)
 
-            await sim.engine.execute(AnswerOffer("a1", offer["contact_id"], offer["offer_id"]))
-            (held,) = (await sim.engine.query(screen))["contacts"]
-            assert held["ivr"] == panel and held["canned_hidden"] == ["verify"]
-            texts = [m["text"] for m in held["conversation"]["messages"]]
+            contact = offer.contact
+            assert contact.offer_id is not None
+            await sim.engine.execute(AnswerOffer("a1", contact.contact_id, contact.offer_id))
+            (held,) = (await sim.engine.query(screen)).contacts
+            assert held.ivr == panel and held.canned_hidden == ("verify",)
+            assert held.conversation is not None
+            texts = [m.text for m in held.conversation.messages]
             assert acct.pin not in texts and "•" * len(acct.pin) in texts
 
     asyncio.run(scenario())
@@ -56,9 +60,9 @@ def test_given_a_chat_that_failed_verification_when_offered_then_the_agent_may_v
                 await me.say(text)
             await sim.engine.execute(c.SetAgentState("a1", "ready"))
             view = await sim.engine.query(lambda e: desktop_view(e, sim.channels.state, "a1"))
-            (offer,) = view["offers"]
-            assert offer["ivr"]["verified"] is None
-            assert offer["ivr"]["reason"] == "verification_failed"
-            assert offer["canned_hidden"] == []
+            (offer,) = view.offers
+            assert offer.ivr is not None and offer.ivr.verified is None
+            assert offer.ivr.reason == "verification_failed"
+            assert offer.canned_hidden == ()
 
     asyncio.run(scenario())

@@ -27,12 +27,12 @@ def test_given_the_hall_flow_when_the_customer_taps_accounts_then_lost_card_then
                 await e(c.DefineQueue(QueueSpec(queue_id, Channel.BRANCH, aht_s=300), "hall"))
             await e(c.DefineAgent(AgentSpec("counter-1", site_id="hall")))
             cash = await e(KioskTicket("hall", ("1",)))
-            assert cash["service"] == "hall-cash" and cash["ticket"].endswith("001")
+            assert cash.service == "hall-cash" and cash.ticket.endswith("001")
             ticket = await e(KioskTicket("hall", ("2", "2"), name="李女士"))
-            assert ticket["service"] == "hall-account"
+            assert ticket.service == "hall-account"
 
             def attributes() -> dict[str, str]:
-                return dict(sim.engine.router.contacts[ticket["contact_id"]].attributes)
+                return dict(sim.engine.router.contacts[ticket.contact_id].attributes)
 
             a = await sim.engine.query(lambda _e: attributes())
             assert a["ivr.flow"] == "hall@1" and a["ivr.path"] == "service:2>account:2"
@@ -40,6 +40,6 @@ def test_given_the_hall_flow_when_the_customer_taps_accounts_then_lost_card_then
             with pytest.raises(NoServiceChosen):
                 await e(KioskTicket("hall", ("2",)))  # a sub-menu, not a service yet
             again = await e(KioskTicket("hall", ("2", "1")))
-            assert again["ticket"].endswith("002")  # the refusal took no number
+            assert again.ticket.endswith("002")  # the refusal took no number
 
     asyncio.run(scenario())

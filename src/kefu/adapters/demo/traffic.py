@@ -263,9 +263,10 @@ class TrafficGenerator:
         if self.branch is None:
             return None
         try:
-            return await self.branch.issue(
+            ticket = await self.branch.issue(
                 queue_id, name=name, attributes={SYNTHETIC[0]: SYNTHETIC[1]}
             )
+            return ticket.to_json()
         except KefuError as exc:
             log.debug("demo ticket refused: %s", exc)
             return None

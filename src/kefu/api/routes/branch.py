@@ -23,7 +23,7 @@ from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import Channel
 from kefu.service import Forbidden
-from kefu.service.branch import BranchDesk
+from kefu.service.branch import BranchDesk, TicketView
 from kefu.service.ivr import IvrWing, KioskTicket, flow_outline
 from kefu.service.security import AddressRateLimiter, Principal, Role, Scope, require_scope
 
@@ -86,7 +86,8 @@ class SmsRequest(BaseModel):
 @router.get("/services")
 async def services(branch: Branch) -> list[dict[str, Any]]:
     """The services of the hall with their waiting count and predicted wait (s). 业务列表。"""
-    return await branch.channels.read(lambda engine, _state: branch.services(engine.router))
+    shown = await branch.channels.read(lambda engine, _state: branch.services(engine.router))
+    return [service.to_json() for service in shown]
 
 
 @router.post(
@@ -101,15 +102,15 @@ async def issue(body: TicketRequest, branch: Branch) -> dict[str, Any]:
         if body.phone.strip():
             Identifier(IdentifierKind.PHONE, body.phone)  # refuses a malformed number first
         command = KioskTicket(body.flow, tuple(body.answers), body.phone, body.name)
-        view: dict[str, Any] = await branch.engine.execute(command)
-        return view
+        view: TicketView = await branch.engine.execute(command)
+        return view.to_json()
     if not body.queue_id:
         raise ValidationError(
             "a ticket needs a service or a flow",
             text_key="error.ticket_needs_service",
             field="queue_id",
         )
-    return await branch.issue(body.queue_id, phone=body.phone, name=body.name)
+    return (await branch.issue(body.queue_id, phone=body.phone, name=body.name)).to_json()
 
 
 @router.get("/menu")
@@ -124,36 +125,38 @@ async def menu(request: Request) -> dict[str, Any]:
 
 @router.get("/tickets/{contact_id}", responses=ERRORS)
 async def ticket(contact_id: str, branch: Branch) -> dict[str, Any]:
-    return await branch.ticket(contact_id)
+    return (await branch.ticket(contact_id)).to_json()
 
 
 @router.post("/tickets/{contact_id}/sms", responses=LIMITED, dependencies=[KioskLimit])
 async def sms_instead(contact_id: str, body: SmsRequest, branch: Branch) -> dict[str, Any]:
     """Keep the place and get an SMS when the turn nears. 短信提醒，不必现场等候。"""
-    return await branch.sms_instead(contact_id, body.phone)
+    return (await branch.sms_instead(contact_id, body.phone)).to_json()
 
 
 @router.get("/display")
 async def display(branch: Branch) -> dict[str, Any]:
     """Numbers called, newest first. 叫号显示。"""
-    return await branch.channels.read(lambda engine, _state: branch.display(engine.router))
+    shown = await branch.channels.read(lambda engine, _state: branch.display(engine.router))
+    return shown.to_json()
 
 
 @router.get("/counter", responses=ERRORS)
 async def counter(user: Counter, branch: Branch) -> dict[str, Any]:
     agent_id = user.agent_id or ""
-    return await branch.channels.read(
+    shown = await branch.channels.read(
         lambda engine, _state: branch.counter_view(engine.router, agent_id)
     )
+    return shown.to_json()
 
 
 @router.post("/counter/next", responses=ERRORS)
 async def call_next(user: Counter, branch: Branch) -> dict[str, Any]:
     """Finish the current number and call the next. 叫下一位。"""
-    return await branch.call_next(user.agent_id or "", actor=user)
+    return (await branch.call_next(user.agent_id or "", actor=user)).to_json()
 
 
 @router.post("/counter/pause", responses=ERRORS)
 async def pause(user: Counter, branch: Branch) -> dict[str, Any]:
     """Take no more numbers after this one. 暂停叫号。"""
-    return await branch.pause(user.agent_id or "", actor=user)
+    return (await branch.pause(user.agent_id or "", actor=user)).to_json()

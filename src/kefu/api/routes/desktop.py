@@ -18,7 +18,7 @@ from kefu.api.security import CurrentUser
 from kefu.domain.model import ContactState
 from kefu.service import Forbidden, RoutingEngine, routing
 from kefu.service.channels import ActOnOwnContact, AnswerOffer
-from kefu.service.desktop import NOT_READY_REASONS, Desktops
+from kefu.service.desktop import NOT_READY_REASONS, Desktops, DesktopScreen
 from kefu.service.security import (
     Principal,
     Role,
@@ -95,8 +95,10 @@ def _targets(user: Principal, body: TransferBody) -> Any:
 
 
 async def _view(desks: Desktops, user: Principal) -> dict[str, Any]:
+    """The caller's refreshed screen, rendered."""
     assert user.agent_id is not None
-    return await desks.view(user.agent_id)
+    screen: DesktopScreen = await desks.view(user.agent_id)
+    return screen.to_json()
 
 
 @router.get("", responses=ERRORS)

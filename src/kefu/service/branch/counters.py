@@ -8,13 +8,14 @@ display shows the number, not the clerk's name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.model import AgentPresence, Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.domain.routing.records import AgentRecord, QueueRecord
 
-__all__ = ["counter_number", "counter_of", "idle_reason"]
+__all__ = ["IdleReason", "counter_number", "counter_of", "idle_reason"]
 
 
 def _serves(agent: AgentRecord, queue: QueueRecord) -> bool:
@@ -58,7 +59,19 @@ def counter_of(router: Router, agent_id: str | None) -> tuple[str | None, int | 
     return f"{number}号窗口 Counter {number}", number
 
 
-def idle_reason(router: Router, agent_id: str) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class IdleReason:
+    """Why a counter serves no ticket (:func:`idle_reason`)."""
+
+    code: str
+    waiting_elsewhere: int
+    held: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "waiting_elsewhere": self.waiting_elsewhere, "held": self.held}
+
+
+def idle_reason(router: Router, agent_id: str) -> IdleReason | None:
     """Why the counter of ``agent_id`` serves no ticket now (None while it serves one):
     ``code`` is one of ``not_counter`` (no branch capacity or no service its skills
     meet), ``paused``/``offline`` (its presence), ``busy`` (``held`` contacts of other
@@ -67,7 +80,7 @@ def idle_reason(router: Router, agent_id: str) -> dict[str, Any] | None:
     waiting at services it does not serve."""
     agent = router.agents.get(agent_id)
     if agent is None:
-        return {"code": "not_counter", "waiting_elsewhere": 0, "held": 0}
+        return IdleReason("not_counter", 0, 0)
     if any(c.channel is Channel.BRANCH for c in agent.held.values()):
         return None
     mine = _services(router, agent)
@@ -90,4 +103,4 @@ def idle_reason(router: Router, agent_id: str) -> dict[str, Any] | None:
         code = "nobody_waiting"
     else:
         code = "not_offered"
-    return {"code": code, "waiting_elsewhere": elsewhere, "held": others}
+    return IdleReason(code, elsewhere, others)

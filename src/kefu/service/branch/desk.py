@@ -36,7 +36,13 @@ from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service.branch import views
 from kefu.service.branch.counters import counter_of
-from kefu.service.branch.views import Called
+from kefu.service.branch.views import (
+    Called,
+    CounterView,
+    HallDisplay,
+    ServiceFigures,
+    TicketView,
+)
 from kefu.service.channels.commands import (
     BranchHousekeeping,
     CallNext,
@@ -107,7 +113,7 @@ class BranchDesk:
             self._unsubscribe()
 
     # -- kiosk -------------------------------------------------------------------------
-    def services(self, router: Router) -> list[dict[str, Any]]:
+    def services(self, router: Router) -> tuple[ServiceFigures, ...]:
         """The branch queues with their letter, waiting count and predicted wait (s)."""
         return views.services(router)
 
@@ -118,16 +124,16 @@ class BranchDesk:
         phone: str = "",
         name: str = "",
         attributes: Mapping[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> TicketView:
         """A ticket for the service ``queue_id``: its number, place and predicted wait;
         ``attributes`` are added to the contact's."""
         if phone.strip():
             Identifier(IdentifierKind.PHONE, phone)  # refuses a malformed number first
         command = IssueTicket(queue_id, phone, name, tuple((attributes or {}).items()))
-        view: dict[str, Any] = await self.engine.execute(command)
+        view: TicketView = await self.engine.execute(command)
         return view
 
-    async def _issue(self, tx: Transaction, cmd: IssueTicket) -> dict[str, Any]:
+    async def _issue(self, tx: Transaction, cmd: IssueTicket) -> TicketView:
         queue_id, name = cmd.queue_id, cmd.name
         sender = (Identifier(IdentifierKind.PHONE, cmd.phone),) if cmd.phone.strip() else ()
         letter = views.letter(tx.router, queue_id)
@@ -158,21 +164,21 @@ class BranchDesk:
         self._answer_offers(tx)
         return views.ticket_view(tx.router, contact_id)
 
-    async def ticket(self, contact_id: str) -> dict[str, Any]:
-        def look(engine: RoutingEngine) -> dict[str, Any]:
+    async def ticket(self, contact_id: str) -> TicketView:
+        def look(engine: RoutingEngine) -> TicketView:
             self._require_ticket(engine.router, contact_id)
             return views.ticket_view(engine.router, contact_id)
 
         return await self.engine.query(look)
 
-    async def sms_instead(self, contact_id: str, phone: str) -> dict[str, Any]:
+    async def sms_instead(self, contact_id: str, phone: str) -> TicketView:
         """Keep the ticket's place without waiting in the hall: an SMS is sent when
         ``notify_ahead`` or fewer are ahead (and when it is called)."""
         number = Identifier(IdentifierKind.PHONE, phone).value
-        view: dict[str, Any] = await self.engine.execute(SmsInstead(contact_id, number))
+        view: TicketView = await self.engine.execute(SmsInstead(contact_id, number))
         return view
 
-    async def _sms_instead(self, tx: Transaction, cmd: SmsInstead) -> dict[str, Any]:
+    async def _sms_instead(self, tx: Transaction, cmd: SmsInstead) -> TicketView:
         contact_id, number = cmd.contact_id, cmd.phone
         self._require_ticket(tx.router, contact_id)
         await tx.dispatch(c.RequestCallback(contact_id, number))
@@ -202,12 +208,12 @@ class BranchDesk:
             state.link_contact(placement.conversation_id, contact_id, tx.now)
 
     # -- counters ----------------------------------------------------------------------
-    async def call_next(self, agent_id: str, **options: Any) -> dict[str, Any]:
+    async def call_next(self, agent_id: str, **options: Any) -> CounterView:
         """Finish the ticket this counter serves (if any) and call the next one."""
-        view: dict[str, Any] = await self.engine.execute(CallNext(agent_id), **options)
+        view: CounterView = await self.engine.execute(CallNext(agent_id), **options)
         return view
 
-    async def _call_next(self, tx: Transaction, cmd: CallNext) -> dict[str, Any]:
+    async def _call_next(self, tx: Transaction, cmd: CallNext) -> CounterView:
         router, agent_id = tx.router, cmd.agent_id
         agent = router.agents.get(agent_id)
         if agent is None or agent.capacity.get(Channel.BRANCH, 0) <= 0:
@@ -226,16 +232,16 @@ class BranchDesk:
         self._answer_offers(tx)
         return self.counter_view(router, agent_id)
 
-    async def pause(self, agent_id: str, **options: Any) -> dict[str, Any]:
+    async def pause(self, agent_id: str, **options: Any) -> CounterView:
         """Take no more tickets (after the one being served)."""
-        view: dict[str, Any] = await self.engine.execute(PauseCounter(agent_id), **options)
+        view: CounterView = await self.engine.execute(PauseCounter(agent_id), **options)
         return view
 
-    async def _pause(self, tx: Transaction, cmd: PauseCounter) -> dict[str, Any]:
+    async def _pause(self, tx: Transaction, cmd: PauseCounter) -> CounterView:
         await tx.dispatch(c.SetAgentState(cmd.agent_id, "not_ready", PAUSE_REASON))
         return self.counter_view(tx.router, cmd.agent_id)
 
-    def counter_view(self, router: Router, agent_id: str) -> dict[str, Any]:
+    def counter_view(self, router: Router, agent_id: str) -> CounterView:
         return views.counter_view(router, agent_id)
 
     def _answer_offers(self, tx: Transaction) -> None:
@@ -265,7 +271,7 @@ class BranchDesk:
         return True
 
     # -- hall display ------------------------------------------------------------------
-    def display(self, router: Router) -> dict[str, Any]:
+    def display(self, router: Router) -> HallDisplay:
         """The numbers called lately (newest first) and the services."""
         return views.display(router, self.called)
 

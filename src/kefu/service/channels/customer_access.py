@@ -31,6 +31,7 @@ from kefu.domain.customers import (
     UnknownMerge,
 )
 from kefu.domain.routing.records import ContactRecord
+from kefu.service.channels.read_models import SuggestionView
 from kefu.service.channels.state import ChannelState
 from kefu.service.channels.views import customer_summary
 from kefu.service.engine import RoutingEngine
@@ -188,22 +189,22 @@ def check_merge_record(
 
 def visible_suggestions(
     engine: RoutingEngine, state: ChannelState, principal: Principal, conversation_id: str
-) -> list[dict[str, Any]]:
+) -> tuple[SuggestionView, ...]:
     """The conversation's suggested customers that ``principal`` sees and that are not
     merged into its customer yet, each with the live id and whether merging needs an admin
     (``cross_site``)."""
     if not state.suggestions.get(conversation_id):
-        return []  # the usual case, on every screen push: no site lookups
+        return ()  # the usual case, on every screen push: no site lookups
     mine = state.directory.resolve(state.conversation(conversation_id).customer_id)
     own = customer_sites(engine, state, mine)
-    out: list[dict[str, Any]] = []
+    out: list[SuggestionView] = []
     for s in state.suggestions.get(conversation_id, ()):
         live = state.directory.resolve(s.customer_id)
         # Merged already (this customer now holds the identifier): nothing left to suggest.
         if live != mine and sees_customer(engine, state, principal, live):
             cross = customer_sites(engine, state, live) != own
-            out.append({"kind": s.kind, "value": s.value, "customer_id": live, "cross_site": cross})
-    return out
+            out.append(SuggestionView(s.kind, s.value, live, cross_site=cross))
+    return tuple(out)
 
 
 def _fold(text: str) -> str:

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from kefu.domain.customers import Customer
+from kefu.domain.customers import Customer, Message
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
+from kefu.service.channels.read_models import (
+    AttachmentView,
+    ConversationView,
+    CustomerPanel,
+    CustomerSummary,
+    MergeView,
+    MessageView,
+    NoteView,
+    SuggestionView,
+    TimelineEntry,
+)
 from kefu.service.channels.state import ChannelState
 
 __all__ = [
@@ -21,6 +32,9 @@ __all__ = [
     "message_views",
     "queue_positions",
     "queue_wait",
+    "read_conversation",
+    "read_customer_panel",
+    "read_messages",
     "wait_info",
 ]
 
@@ -73,27 +87,26 @@ def wait_info(router: Router, contact_id: str) -> dict[str, Any] | None:
 
 def _message_view(
     index: int,
-    message: Any,
+    message: Message,
     deliveries: dict[str, str],
     names: dict[str, str],
     reasons: dict[str, str],
-) -> dict[str, Any]:
-    return {
-        "seq": index,
-        "direction": message.direction.value,
-        "author": message.author,
-        "author_name": names.get(message.author, message.author),
-        "text": message.text,
-        "at": message.at,
-        "subject": message.subject,
-        "external_id": message.external_id,
-        "delivery": deliveries.get(message.external_id or ""),
-        "delivery_reason": reasons.get(message.external_id or "") or None,
-        "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-            for a in message.attachments
-        ],
-    }
+) -> MessageView:
+    return MessageView(
+        seq=index,
+        direction=message.direction.value,
+        author=message.author,
+        author_name=names.get(message.author, message.author),
+        text=message.text,
+        at=message.at,
+        subject=message.subject,
+        external_id=message.external_id,
+        delivery=deliveries.get(message.external_id or ""),
+        delivery_reason=reasons.get(message.external_id or "") or None,
+        attachments=tuple(
+            AttachmentView(a.filename, a.content_type, a.size) for a in message.attachments
+        ),
+    )
 
 
 def _names(state: ChannelState, router: Router, customer_id: str) -> dict[str, str]:
@@ -107,120 +120,118 @@ def _names(state: ChannelState, router: Router, customer_id: str) -> dict[str, s
     return names
 
 
-def message_views(
+def read_messages(
     state: ChannelState, router: Router, conversation_id: str, *, after: int, upto: int
-) -> list[dict[str, Any]]:
+) -> tuple[MessageView, ...]:
     """The conversation's messages numbered ``after + 1`` to ``upto``, as
-    :func:`conversation_view` shows them (the desktop's per-message push)."""
+    :func:`read_conversation` shows them (the desktop's per-message push)."""
     conv = state.conversation(conversation_id)
     if upto <= after:
-        return []
+        return ()
     deliveries = state.deliveries.get(conversation_id, {})
     reasons = state.delivery_reasons.get(conversation_id, {})
     names = _names(state, router, conv.customer_id)
-    return [
+    return tuple(
         _message_view(i, m, deliveries, names, reasons)
         for i, m in enumerate(conv.messages[after:upto], start=after + 1)
+    )
+
+
+def message_views(
+    state: ChannelState, router: Router, conversation_id: str, *, after: int, upto: int
+) -> list[dict[str, Any]]:
+    """:func:`read_messages` as JSON."""
+    return [
+        m.to_json() for m in read_messages(state, router, conversation_id, after=after, upto=upto)
     ]
 
 
-def conversation_view(
-    state: ChannelState, router: Router, conversation_id: str, *, after: int = 0
-) -> dict[str, Any]:
+def read_conversation(
+    state: ChannelState,
+    router: Router,
+    conversation_id: str,
+    *,
+    after: int = 0,
+    suggestions: tuple[SuggestionView, ...] | None = None,
+) -> ConversationView:
     """A conversation: its messages (``seq`` 1, 2, ... from ``after + 1``), notes, route,
-    contact and the contact's state."""
+    contact and the contact's state; its suggested customers are ``suggestions`` when
+    given (those a viewer sees), else all of them."""
     conv = state.conversation(conversation_id)
     deliveries = state.deliveries.get(conversation_id, {})
     reasons = state.delivery_reasons.get(conversation_id, {})
     contact_id = state.contact_of.get(conversation_id)
     contact = router.contacts.get(contact_id) if contact_id else None
-    route = state.routes.get(conversation_id)
     names = _names(state, router, conv.customer_id)
-    return {
-        "conversation_id": conv.conversation_id,
-        "customer_id": state.directory.resolve(conv.customer_id),
-        "channel": conv.channel.value,
-        "topic": conv.topic,
-        "opened_at": conv.opened_at,
-        "closed_at": conv.closed_at,
-        "outcome": conv.outcome,
-        "follows": conv.follows,
-        "contact_id": contact_id,
-        "contact_state": None if contact is None else contact.state.value,
-        "agent_id": None if contact is None else contact.agent_id,
-        "route": None if route is None else route.to_dict(),
-        "messages": [
+    return ConversationView(
+        conversation_id=conv.conversation_id,
+        customer_id=state.directory.resolve(conv.customer_id),
+        channel=conv.channel.value,
+        topic=conv.topic,
+        opened_at=conv.opened_at,
+        closed_at=conv.closed_at,
+        outcome=conv.outcome,
+        follows=conv.follows,
+        contact_id=contact_id,
+        contact_state=None if contact is None else contact.state.value,
+        agent_id=None if contact is None else contact.agent_id,
+        route=state.routes.get(conversation_id),
+        messages=tuple(
             _message_view(i, m, deliveries, names, reasons)
             for i, m in enumerate(conv.messages, start=1)
             if i > after
-        ],
-        "notes": [
-            {
-                "author": n.author,
-                "author_name": names.get(n.author, n.author),
-                "text": n.text,
-                "at": n.at,
-                "kind": n.kind,
-                "target": n.target,
-            }
+        ),
+        notes=tuple(
+            NoteView(n.author, names.get(n.author, n.author), n.text, n.at, n.kind, n.target)
             for n in state.notes.get(conversation_id, ())
-        ],
-        "suggestions": [
-            {"kind": s.kind, "value": s.value, "customer_id": s.customer_id}
+        ),
+        suggestions=tuple(
+            SuggestionView(s.kind, s.value, s.customer_id)
             for s in state.suggestions.get(conversation_id, ())
-        ],
-    }
+        )
+        if suggestions is None
+        else suggestions,
+    )
+
+
+def conversation_view(
+    state: ChannelState, router: Router, conversation_id: str, *, after: int = 0
+) -> dict[str, Any]:
+    """:func:`read_conversation` as JSON."""
+    return read_conversation(state, router, conversation_id, after=after).to_json()
 
 
 def customer_summary(customer: Customer) -> dict[str, Any]:
-    return {
-        "customer_id": customer.customer_id,
-        "name": customer.name,
-        "value_tier": customer.value_tier,
-        "segment": customer.segment,
-        "created_at": customer.created_at,
-        "merged_into": customer.merged_into,
-        "identifiers": [
-            {"kind": i.kind.value, "value": i.value, "verified": i in customer.verified}
-            for i in customer.identifiers
-        ],
-    }
+    return CustomerSummary.of(customer).to_json()
 
 
-def customer_panel(state: ChannelState, router: Router, customer_id: str) -> dict[str, Any]:
+def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -> CustomerPanel:
     """The customer (following merges) with one timeline of every channel's contacts,
     newest first; an outcome not recorded yet is the contact's live state."""
     directory = state.directory
     live_id = directory.resolve(customer_id)
-    out = customer_summary(directory.get(live_id))
     timeline = []
     for ref in directory.timeline(live_id, limit=TIMELINE_LIMIT):
         contact = router.contacts.get(ref.contact_id)
         timeline.append(
-            {
-                "contact_id": ref.contact_id,
-                "channel": ref.channel,
-                "at": ref.at,
-                "summary": ref.summary,
-                "outcome": ref.outcome or (contact.state.value if contact else None),
-                "conversation_id": ref.conversation_id,
-                "agent_id": contact.agent_id if contact else None,
-                "queue_id": contact.queue_id if contact else None,
-            }
+            TimelineEntry(
+                contact_id=ref.contact_id,
+                channel=ref.channel,
+                at=ref.at,
+                summary=ref.summary,
+                outcome=ref.outcome or (contact.state.value if contact else None),
+                conversation_id=ref.conversation_id,
+                agent_id=contact.agent_id if contact else None,
+                queue_id=contact.queue_id if contact else None,
+            )
         )
-    out["timeline"] = timeline
-    out["channels"] = sorted({t["channel"] for t in timeline})
-    out["merges"] = [
-        {
-            "merge_id": m.merge_id,
-            "survivor_id": m.survivor_id,
-            "merged_id": m.merged_id,
-            "agent_id": m.agent_id,
-            "reason": m.reason,
-            "forced": m.forced,
-            "at": m.at,
-            "undone_at": m.undone_at,
-        }
-        for m in directory.audit(live_id)
-    ]
-    return out
+    return CustomerPanel(
+        CustomerSummary.of(directory.get(live_id)),
+        tuple(timeline),
+        tuple(MergeView.of(m) for m in directory.audit(live_id)),
+    )
+
+
+def customer_panel(state: ChannelState, router: Router, customer_id: str) -> dict[str, Any]:
+    """:func:`read_customer_panel` as JSON."""
+    return read_customer_panel(state, router, customer_id).to_json()

@@ -1,4 +1,5 @@
-"""The desktop wing: the agent desktop's read side and vocabulary, and the grace period after
+"""The desktop wing: the agent desktop's read side (typed read models,
+:mod:`~kefu.service.desktop.views`) and vocabulary, and the grace period after
 an agent's desktops all disappeared.
 
 Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
@@ -20,10 +21,21 @@ if TYPE_CHECKING:
         VALUE_TIERS,
         Desktops,
         HumanAgents,
-        Phrase,
         customer_language,
         desktop_view,
         vocabulary,
+    )
+    from kefu.service.desktop.views import (
+        AgentTarget,
+        ContactFigures,
+        CustomerBrief,
+        DeskAgent,
+        DesktopScreen,
+        HeldContact,
+        OfferedContact,
+        Phrase,
+        QueueTarget,
+        Vocabulary,
     )
 
 __all__ = [
@@ -33,10 +45,19 @@ __all__ = [
     "NOT_READY_REASONS",
     "SESSION_LOST",
     "VALUE_TIERS",
+    "AgentTarget",
+    "ContactFigures",
+    "CustomerBrief",
+    "DeskAgent",
+    "DesktopScreen",
     "Desktops",
+    "HeldContact",
     "HumanAgents",
+    "OfferedContact",
     "Phrase",
+    "QueueTarget",
     "SessionGrace",
+    "Vocabulary",
     "customer_language",
     "desktop_view",
     "vocabulary",
@@ -52,10 +73,19 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "Desktops": ".screens",
             "HumanAgents": ".screens",
             "NOT_READY_REASONS": ".screens",
-            "Phrase": ".screens",
             "SESSION_LOST": ".grace",
             "SessionGrace": ".grace",
             "VALUE_TIERS": ".screens",
+            "AgentTarget": ".views",
+            "ContactFigures": ".views",
+            "CustomerBrief": ".views",
+            "DeskAgent": ".views",
+            "DesktopScreen": ".views",
+            "HeldContact": ".views",
+            "OfferedContact": ".views",
+            "Phrase": ".views",
+            "QueueTarget": ".views",
+            "Vocabulary": ".views",
             "customer_language": ".screens",
             "desktop_view": ".screens",
             "vocabulary": ".screens",

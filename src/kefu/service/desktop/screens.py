@@ -16,20 +16,36 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from kefu.domain import events as ev
 from kefu.domain.customers import Direction, UnknownCustomer
 from kefu.domain.model import ContactState
 from kefu.service.channels.customer_access import visible_suggestions
+from kefu.service.channels.read_models import (
+    ConversationView,
+    CustomerPanel,
+    IdentifierView,
+    MessageView,
+)
 from kefu.service.channels.service import ChannelService
 from kefu.service.channels.state import ChannelState
-from kefu.service.channels.views import conversation_view, customer_panel, message_views
+from kefu.service.channels.views import read_conversation, read_customer_panel, read_messages
 from kefu.service.desktop.grace import DEFAULT_GRACE_S, SessionGrace
+from kefu.service.desktop.views import (
+    AgentTarget,
+    ContactFigures,
+    CustomerBrief,
+    DeskAgent,
+    DesktopScreen,
+    HeldContact,
+    OfferedContact,
+    Phrase,
+    QueueTarget,
+    Vocabulary,
+)
 from kefu.service.engine import RoutingEngine
-from kefu.service.ivr.handoff import ivr_panel
+from kefu.service.ivr.handoff import IvrPanel, read_ivr_panel
 from kefu.service.ports import StoredEvent
 from kefu.service.routing.views import queue_site
 from kefu.service.security.access import Principal, Role
@@ -46,22 +62,6 @@ __all__ = [
     "desktop_view",
     "vocabulary",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """A code of one ``kind`` (``reason``, ``disposition``, ``tier``, ``canned``); its
-    label in every language is the catalog text ``vocab.<kind>.<code>`` (``kefu.i18n``)."""
-
-    kind: str
-    code: str
-
-    @property
-    def key(self) -> str:
-        return f"vocab.{self.kind}.{self.code}"
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "key": self.key}
 
 
 def _phrases(kind: str, *codes: str) -> tuple[Phrase, ...]:
@@ -106,15 +106,10 @@ class HumanAgents:
         return sorted(self._open)
 
 
-def vocabulary() -> dict[str, list[dict[str, str]]]:
+def vocabulary() -> Vocabulary:
     """Not-ready reasons, disposition codes, canned replies and value tiers: codes with
     the catalog keys of their labels (the pages hold every language's catalog)."""
-    return {
-        "reasons": [p.to_dict() for p in NOT_READY_REASONS],
-        "dispositions": [p.to_dict() for p in DISPOSITIONS],
-        "canned": [p.to_dict() for p in CANNED_REPLIES],
-        "tiers": [p.to_dict() for p in VALUE_TIERS],
-    }
+    return Vocabulary(NOT_READY_REASONS, DISPOSITIONS, CANNED_REPLIES, VALUE_TIERS)
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -168,28 +163,30 @@ class Desktops:
             ):
                 self.deadlines.pop(event.offer_id, None)
 
-    async def view(self, agent_id: str) -> dict[str, Any]:
+    async def view(self, agent_id: str) -> DesktopScreen:
         """The agent's screen (:func:`desktop_view`)."""
         (view,) = await self.views([agent_id])
         return view
 
-    async def views(self, agent_ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def views(self, agent_ids: Sequence[str]) -> list[DesktopScreen]:
         """The screens of several agents, read at one instant (one engine query)."""
 
-        def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
+        def look(engine: RoutingEngine, state: ChannelState) -> list[DesktopScreen]:
             for agent_id in agent_ids:
                 engine.router.agent(agent_id)  # raises UnknownAgent
             return [desktop_view(engine, state, a, self.deadlines) for a in agent_ids]
 
         return await self.channels.read(look)
 
-    def stored_messages(self, conversation_id: str, after: int, upto: int) -> list[dict[str, Any]]:
+    def stored_messages(
+        self, conversation_id: str, after: int, upto: int
+    ) -> tuple[MessageView, ...]:
         """Messages ``after + 1`` to ``upto`` of a conversation, all of them stored (numbers
         from :class:`~kefu.service.channels.ChannelUpdate`). A stored message never changes,
         so this reads without the engine's lock and without waiting for the writer's next
         commit, which a screen's read does (a message is not held up behind others)."""
         engine = self.channels.engine
-        return message_views(
+        return read_messages(
             self.channels.state, engine.router, conversation_id, after=after, upto=upto
         )
 
@@ -199,21 +196,22 @@ def desktop_view(
     state: ChannelState,
     agent_id: str,
     offer_deadlines: dict[str, float] | None = None,
-) -> dict[str, Any]:
+) -> DesktopScreen:
     """Everything the agent's screen shows (run under the engine's lock)."""
     router = engine.router
     record = router.agents[agent_id]
     now = engine.now()
     deadlines = offer_deadlines or {}
     as_agent = Principal("", "", Role.AGENT, frozenset(), agent_id=agent_id)
-    offers, held = [], []
+    offers: list[OfferedContact] = []
+    held: list[HeldContact] = []
     for contact_id, contact in sorted(record.held.items()):
-        snapshot = contact.snapshot()
+        figures = ContactFigures.of(contact)
         queue = router.queues.get(contact.queue_id)
-        snapshot["queue_name"] = queue.spec.name if queue else contact.queue_id
+        queue_name = queue.spec.name if queue else contact.queue_id
         # What the IVR learned, shown first; what it verified is never asked again.
-        snapshot["ivr"] = ivr_panel(contact.attributes)
-        snapshot["canned_hidden"] = _asked_by_ivr(snapshot["ivr"])
+        ivr = read_ivr_panel(contact.attributes)
+        canned_hidden = _asked_by_ivr(ivr)
         conv_id = state.conversation_of.get(contact_id)
         texts = [str(contact.attributes.get("topic", ""))]
         if conv_id is not None:
@@ -224,62 +222,64 @@ def desktop_view(
             ]
         if contact.state is ContactState.OFFERED:
             expires = deadlines.get(contact.offer_id or "", now + engine.config.offer_timeout_s)
-            snapshot["expires_at"] = expires
-            snapshot["seconds_left"] = max(0.0, expires - now)
-            snapshot["customer"] = _customer_brief(state, contact.customer_id, contact.attributes)
-            snapshot["language"] = customer_language(texts, snapshot["customer"]["name"] or "")
-            offers.append(snapshot)
-            continue
-        if conv_id is not None:
-            snapshot["conversation"] = conversation_view(state, router, conv_id)
-            # Only suggested customers of the agent's site: others' ids stay undisclosed.
-            snapshot["conversation"]["suggestions"] = visible_suggestions(
-                engine, state, as_agent, conv_id
+            brief = _customer_brief(state, contact.customer_id, contact.attributes)
+            offers.append(
+                OfferedContact(
+                    figures,
+                    queue_name,
+                    ivr,
+                    canned_hidden,
+                    expires_at=expires,
+                    seconds_left=max(0.0, expires - now),
+                    customer=brief,
+                    language=customer_language(texts, brief.name or ""),
+                )
             )
+            continue
+        conversation: ConversationView | None = None
+        customer: CustomerPanel | CustomerBrief
+        if conv_id is not None:
+            # Only suggested customers of the agent's site: others' ids stay undisclosed.
+            suggestions = visible_suggestions(engine, state, as_agent, conv_id)
+            conversation = read_conversation(state, router, conv_id, suggestions=suggestions)
             customer_id = state.conversation(conv_id).customer_id
-            snapshot["customer"] = customer_panel(state, router, customer_id)
+            customer = read_customer_panel(state, router, customer_id)
         else:
-            snapshot["conversation"] = None
-            snapshot["customer"] = _customer_brief(state, contact.customer_id, contact.attributes)
-        snapshot["language"] = customer_language(texts, snapshot["customer"]["name"] or "")
-        held.append(snapshot)
+            customer = _customer_brief(state, contact.customer_id, contact.attributes)
+        held.append(
+            HeldContact(
+                figures,
+                queue_name,
+                ivr,
+                canned_hidden,
+                conversation=conversation,
+                customer=customer,
+                language=customer_language(texts, customer.name or ""),
+            )
+        )
     site = record.spec.site_id
-    return {
-        "at": now,
-        "agent": {
-            "agent_id": agent_id,
-            "name": record.spec.name or agent_id,
-            "site_id": site,
-            "presence": record.presence.value,
-            "reason": record.reason,
-            "pending": None if record.pending is None else record.pending[0].value,
-            "activity": record.activity,
-            "state_since": record.state_since,
-        },
-        "offers": offers,
-        "contacts": held,
-        "queues": [
-            {"queue_id": q, "name": r.spec.name or q, "channel": r.spec.channel.value}
+    return DesktopScreen(
+        at=now,
+        agent=DeskAgent.of(record),
+        offers=tuple(offers),
+        contacts=tuple(held),
+        queues=tuple(
+            QueueTarget(q, r.spec.name or q, r.spec.channel.value)
             for q, r in sorted(router.queues.items())
             if _visible(engine, q, site)
-        ],
-        "agents": [
-            {
-                "agent_id": a,
-                "name": r.spec.name or a,
-                "presence": r.presence.value,
-                "activity": r.activity,
-            }
+        ),
+        agents=tuple(
+            AgentTarget(a, r.spec.name or a, r.presence.value, r.activity)
             for a, r in sorted(router.agents.items())
             if a != agent_id and r.spec.site_id == site
-        ],
-    }
+        ),
+    )
 
 
-def _asked_by_ivr(panel: dict[str, Any] | None) -> list[str]:
+def _asked_by_ivr(panel: IvrPanel | None) -> tuple[str, ...]:
     """Canned replies the agent must not send: the verification question once the IVR
     verified the customer."""
-    return ["verify"] if panel is not None and panel["verified"] is not None else []
+    return ("verify",) if panel is not None and panel.verified is not None else ()
 
 
 def _visible(engine: RoutingEngine, queue_id: str, site_id: str | None) -> bool:
@@ -289,8 +289,8 @@ def _visible(engine: RoutingEngine, queue_id: str, site_id: str | None) -> bool:
 
 
 def _customer_brief(
-    state: ChannelState, customer_id: str | None, attributes: Any
-) -> dict[str, Any]:
+    state: ChannelState, customer_id: str | None, attributes: Mapping[str, str]
+) -> CustomerBrief:
     """A customer known to the directory (its panel), else what the contact carries."""
     if customer_id:
         try:
@@ -300,18 +300,7 @@ def _customer_brief(
         else:
             live = state.directory.resolve(customer_id)
             customer = state.directory.get(live)
-            return {
-                "customer_id": live,
-                "name": customer.name,
-                "value_tier": customer.value_tier,
-                "identifiers": [
-                    {"kind": i.kind.value, "value": i.value, "verified": i in customer.verified}
-                    for i in customer.identifiers
-                ],
-            }
-    return {
-        "customer_id": customer_id,
-        "name": str(attributes.get("customer", "")),
-        "value_tier": None,
-        "identifiers": [],
-    }
+            return CustomerBrief(
+                live, customer.name, customer.value_tier, IdentifierView.all_of(customer)
+            )
+    return CustomerBrief(customer_id, str(attributes.get("customer", "")), None, ())

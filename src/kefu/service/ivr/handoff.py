@@ -11,11 +11,21 @@ know the card was given and checked, not its number. Instants are epoch seconds.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.ivr.flow import Flow, MenuNode
 
-__all__ = ["PREFIX", "ivr_panel", "mask", "path_labels", "safe_attributes"]
+__all__ = [
+    "PREFIX",
+    "IvrPanel",
+    "IvrVerification",
+    "ivr_panel",
+    "mask",
+    "path_labels",
+    "read_ivr_panel",
+    "safe_attributes",
+]
 
 PREFIX = "ivr."
 _MIN_MASKED_DIGITS = 8
@@ -53,11 +63,51 @@ def path_labels(flow: Flow, path: str, language: str) -> str:
     return " > ".join(shown)
 
 
-def ivr_panel(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class IvrVerification:
+    """How the IVR verified the caller: the method, the identifier masked, the instant."""
+
+    method: str
+    identifier: str
+    at: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "identifier": self.identifier, "at": self.at}
+
+
+@dataclass(frozen=True, slots=True)
+class IvrPanel:
+    """The IVR panel of an agent's offer or contact: flow, language, path (codes and
+    labels), reason of the hand-off, verification, self-service attempts as (action,
+    outcome), collected values (masked) and the wait the IVR announced (s)."""
+
+    flow: str
+    language: str
+    path: tuple[str, ...]
+    path_text: str
+    reason: str
+    verified: IvrVerification | None
+    self_service: tuple[tuple[str, str], ...]
+    collected: Mapping[str, str]
+    estimated_wait_s: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "language": self.language,
+            "path": list(self.path),
+            "path_text": self.path_text,
+            "reason": self.reason,
+            "verified": None if self.verified is None else self.verified.to_json(),
+            "self_service": [{"action": a, "outcome": o} for a, o in self.self_service],
+            "collected": dict(self.collected),
+            "estimated_wait_s": self.estimated_wait_s,
+        }
+
+
+def read_ivr_panel(attributes: Mapping[str, Any]) -> IvrPanel | None:
     """The IVR panel of an agent's offer or contact (None when it did not come through an
-    IVR): flow, language, path (codes and labels), reason of the hand-off, verification
-    (method, masked identifier, instant), self-service attempts with outcomes, collected
-    values (masked) and the wait the IVR announced (s)."""
+    IVR), read from the contact's hand-off attributes."""
     flow = attributes.get(PREFIX + "flow")
     if not flow:
         return None
@@ -65,16 +115,16 @@ def ivr_panel(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
     verified = None
     if get(PREFIX + "verified.method"):
         at = get(PREFIX + "verified.at")
-        verified = {
-            "method": str(get(PREFIX + "verified.method")),
-            "identifier": mask(str(get(PREFIX + "verified.identifier", ""))),
-            "at": float(at) if at else None,
-        }
+        verified = IvrVerification(
+            str(get(PREFIX + "verified.method")),
+            mask(str(get(PREFIX + "verified.identifier", ""))),
+            float(at) if at else None,
+        )
     attempts = []
     for pair in str(get(PREFIX + "self_service", "")).split(";"):
         action, sep, outcome = pair.partition("=")
         if sep:
-            attempts.append({"action": action, "outcome": outcome})
+            attempts.append((action, outcome))
     slot_prefix = PREFIX + "slot."
     collected = {
         key[len(slot_prefix) :]: mask(str(value))
@@ -82,14 +132,20 @@ def ivr_panel(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
         if key.startswith(slot_prefix) and "." not in key[len(slot_prefix) :]
     }
     wait = get(PREFIX + "estimated_wait_s")
-    return {
-        "flow": str(flow),
-        "language": str(get(PREFIX + "language", "")),
-        "path": [p for p in str(get(PREFIX + "path", "")).split(">") if p],
-        "path_text": str(get(PREFIX + "path.text", "")),
-        "reason": str(get(PREFIX + "reason", "")),
-        "verified": verified,
-        "self_service": attempts,
-        "collected": collected,
-        "estimated_wait_s": float(wait) if wait else None,
-    }
+    return IvrPanel(
+        flow=str(flow),
+        language=str(get(PREFIX + "language", "")),
+        path=tuple(p for p in str(get(PREFIX + "path", "")).split(">") if p),
+        path_text=str(get(PREFIX + "path.text", "")),
+        reason=str(get(PREFIX + "reason", "")),
+        verified=verified,
+        self_service=tuple(attempts),
+        collected=collected,
+        estimated_wait_s=float(wait) if wait else None,
+    )
+
+
+def ivr_panel(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """:func:`read_ivr_panel` as JSON."""
+    panel = read_ivr_panel(attributes)
+    return None if panel is None else panel.to_json()
