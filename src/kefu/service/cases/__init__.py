@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     )
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
+    from kefu.service.cases.survey_report import csat_report
+    from kefu.service.cases.surveys import (
+        AnswerSurvey,
+        SetSurveyConsent,
+        SurveyIntake,
+        SurveyOptions,
+        SurveyWing,
+        survey_view,
+    )
     from kefu.service.cases.views import (
         LIST_LIMIT,
         case_public,
@@ -40,6 +49,7 @@ __all__ = [
     "DEFAULT_TYPES",
     "LIST_LIMIT",
     "AddCaseNote",
+    "AnswerSurvey",
     "AssignCase",
     "CaseSlaDue",
     "CaseStore",
@@ -49,12 +59,18 @@ __all__ = [
     "Notice",
     "OpenCase",
     "RouteCaseTask",
+    "SetSurveyConsent",
+    "SurveyIntake",
+    "SurveyOptions",
+    "SurveyWing",
     "UpdateCase",
     "case_public",
     "check_case",
     "complaints_report",
+    "csat_report",
     "customer_timeline",
     "list_cases",
+    "survey_view",
 ]
 
 _COMMANDS = (
@@ -71,6 +87,18 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "complaints_report": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
+            "csat_report": ".survey_report",
+            **dict.fromkeys(
+                [
+                    "AnswerSurvey",
+                    "SetSurveyConsent",
+                    "SurveyIntake",
+                    "SurveyOptions",
+                    "SurveyWing",
+                    "survey_view",
+                ],
+                ".surveys",
+            ),
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
                 ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),
