@@ -245,3 +245,61 @@ def test_given_complaints_of_two_months_when_reported_then_by_root_cause_of_the_
     assert bad.status_code == 422 and bad.json()["message"]
     other = c.get(f"{V1}/cases/reports/complaints?month={month}&site_id=bj", headers=lead)
     assert other.status_code == 404
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def new_external_id(self) -> str:
+        return f"out-{len(self.sent) + 1}"
+
+    async def send(self, reply: Any) -> None:
+        self.sent.append(reply)
+
+
+def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its_site(
+    cases: Api,
+) -> None:
+    from kefu.service.cases import AnswerSurvey
+
+    c = cases.client
+    channels = cases.platform.channels
+    assert channels is not None
+    outbox = _Outbox()
+    channels.set_gateway(Channel.SMS, outbox)
+    customer_id, contact_id = _customer(cases, "+8613800138077", "sms-sh")
+    lead = _as(cases, "lead")
+    made = c.post(
+        f"{V1}/cases",
+        json={"case_type": "inquiry", "title": "账单", "contact_id": contact_id},
+        headers=lead,
+    )
+    case_id = made.json()["case_id"]
+    moved = c.post(
+        f"{V1}/cases/{case_id}/transitions", json={"to": "resolved", "reason": "已解释"},
+        headers=lead,
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    cases.client.portal.call(channels.idle)  # type: ignore[union-attr]
+    asked = [r for r in outbox.sent if "STOP" in r.text]  # not the wait notice
+    assert len(asked) == 1 and asked[0].route.address == "+8613800138077"
+    execute = cases.platform.engine.execute
+    cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
+    now = cases.clock.now()
+    query = {"from": now - 3600, "to": now + 1, "by": "case_type"}
+    report = c.get(f"{V1}/cases/reports/csat", params=query, headers=lead)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["sent"], body["answered"], body["csat"]) == (1, 1, 1.0)
+    assert body["rows"][0]["case_type"] == "inquiry"
+    other = c.get(f"{V1}/cases/reports/csat", params=query, headers=_as(cases, "lead-bj"))
+    assert other.status_code == 200 and other.json()["sent"] == 0
+    agent = c.get(f"{V1}/cases/reports/csat", params=query, headers=_as(cases, "a1"))
+    assert agent.status_code == 403
+    bad = c.get(f"{V1}/cases/reports/csat", params={**query, "by": "mood"}, headers=lead)
+    assert bad.status_code in (400, 422) and "mood" in bad.text
+    foreign = c.get(f"{V1}/cases/reports/csat", params={**query, "site_id": "bj"}, headers=lead)
+    assert foreign.status_code in (403, 404)
+    timeline = c.get(f"{V1}/customers/{customer_id}/timeline", headers=lead).json()["items"]
+    assert [i["score"] for i in timeline if i["kind"] == "survey"] == [5]

@@ -35,15 +35,17 @@ from kefu.service.cases import (
     MoveCase,
     OpenCase,
     RouteCaseTask,
+    SurveyWing,
     UpdateCase,
     case_public,
     check_case,
     complaints_report,
+    csat_report,
     customer_timeline,
     list_cases,
 )
 from kefu.service.channels import ChannelState, check_customer, customer_read
-from kefu.service.security import Principal, Scope
+from kefu.service.security import Principal, Role, Scope
 
 __all__ = ["router"]
 
@@ -186,6 +188,29 @@ async def complaints(
     return await wing.engine.query(look)
 
 
+@router.get("/cases/reports/csat", responses=ERRORS)
+async def csat(
+    user: Reader,
+    request: Request,
+    start: Annotated[float, Query(alias="from", description="seconds since the epoch")],
+    end: Annotated[float, Query(alias="to", description="seconds since the epoch")],
+    by: Annotated[str, Query(max_length=16)] = "queue",
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Follow-up surveys sent in ``[from, to)`` by queue, agent or case type: sent,
+    answered, response rate, mean score, CSAT (share of 4 and 5) and low scores; for
+    supervisors and admins, over their sites. 回访满意度报表。"""
+    surveys: SurveyWing = request.app.state.surveys
+
+    def look(engine: RoutingEngine) -> dict[str, Any]:
+        security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
+        if site_id is not None:
+            security.check_site(engine, user, site_id)
+        return csat_report(surveys.book, user, start, end, by=by, site_id=site_id)
+
+    return await surveys.engine.query(look)
+
+
 @router.get("/cases/{case_id}", responses=ERRORS)
 async def get_case(case_id: str, user: Reader, wing: Wing) -> CasePublic:
     """One case with its notes, links, history and SLA clocks. 工单详情。"""
@@ -285,13 +310,15 @@ async def timeline(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Everything of the customer, newest first: contacts on every channel (with the IVR
-    path), cases and their state changes, notes; the read is audited like the customer
-    panel's. 客户360°时间线。"""
+    path), cases and their state changes, notes, follow-up surveys and their scores; the
+    read is audited like the customer panel's. 客户360°时间线。"""
     chan: ChannelState = wing.state
 
     def look(engine: RoutingEngine) -> dict[str, Any]:
         live = check_customer(engine, chan, user, customer_id)
-        items = customer_timeline(engine, chan, wing.store, live, limit=limit)
+        surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
+        book = None if surveys is None else surveys.book
+        items = customer_timeline(engine, chan, wing.store, live, limit=limit, surveys=book)
         visible = [i for i in items if i["kind"] == "contact" or _sees(wing, user, i)]
         return {"customer_id": live, "items": visible}
 
@@ -304,5 +331,7 @@ async def timeline(
 
 def _sees(wing: CaseWing, user: Principal, item: dict[str, Any]) -> bool:
     """Case items of another site are left out of the timeline."""
+    if item.get("case_id") is None and item["kind"] == "survey":
+        return item["site_id"] is not None and security.sees_site(user, item["site_id"])
     case = wing.store.book.cases.get(str(item.get("case_id")))
     return case is not None and security.sees_site(user, case.site_id)

@@ -125,6 +125,7 @@ class SurveyWing:
     def __init__(self, cases: CaseWing, options: SurveyOptions | None = None) -> None:
         self.cases = cases
         self.channels: ChannelService = cases.channels
+        self.engine = cases.engine
         self.state = self.channels.state
         self.options = options or SurveyOptions()
         self.book = SurveyBook()

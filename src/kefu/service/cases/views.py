@@ -235,6 +235,7 @@ def customer_timeline(
                     "kind": "survey",
                     "at": survey.answered_at or sent.at,
                     "survey_id": sent.survey_id,
+                    "site_id": sent.site_id,
                     "case_id": sent.case_id,
                     "contact_id": sent.contact_id,
                     "channel": sent.channel,
