@@ -303,3 +303,32 @@ def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its
     assert foreign.status_code in (403, 404)
     timeline = c.get(f"{V1}/customers/{customer_id}/timeline", headers=lead).json()["items"]
     assert [i["score"] for i in timeline if i["kind"] == "survey"] == [5]
+
+
+def test_given_an_open_complaint_then_the_customer_view_shows_its_value_and_segment(
+    cases: Api,
+) -> None:
+    c = cases.client
+    customer_id, _contact = _customer(cases, "+8613800138088", "sms-sh")
+    lead = _as(cases, "lead")
+    before = c.get(f"{V1}/customers/{customer_id}", headers=lead).json()["value"]
+    # tier 0: m = 200, r = 0.8, d = 0.1; a new customer
+    assert (before["clv"], before["segment"], before["method"]) == (
+        533.33, "new", "CLV = m * r / (1 + d - r)",
+    )  # fmt: skip
+    assert before["facts"]["contacts_90d"] == 1
+    made = c.post(
+        f"{V1}/cases",
+        json={"case_type": "complaint", "title": "多扣费", "customer_id": customer_id,
+              "site_id": "sh"},
+        headers=lead,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    after = c.get(f"{V1}/customers/{customer_id}", headers=lead).json()["value"]
+    # an open complaint: r = 0.7, 200 * 0.7 / 0.4
+    assert (after["clv"], after["inputs"]["r"], after["facts"]["open_complaints"]) == (
+        350.0,
+        0.7,
+        1,
+    )
+    assert c.get(f"{V1}/customers/{customer_id}", headers=_as(cases, "lead-bj")).status_code == 404

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         SurveyWing,
         survey_view,
     )
+    from kefu.service.cases.value import customer_value
     from kefu.service.cases.views import (
         LIST_LIMIT,
         case_public,
@@ -69,6 +70,7 @@ __all__ = [
     "complaints_report",
     "csat_report",
     "customer_timeline",
+    "customer_value",
     "list_cases",
     "survey_view",
 ]
@@ -88,6 +90,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "CaseWing": ".wing",
             "Notice": ".wing",
             "csat_report": ".survey_report",
+            "customer_value": ".value",
             **dict.fromkeys(
                 [
                     "AnswerSurvey",
