@@ -5,6 +5,7 @@ nothing sent twice after a restart; the CSAT report."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from kefu.bootstrap import case_wing, channel_wing, routing_engine, survey_wing
 from kefu.domain.cases import CaseState
-from kefu.domain.cases.surveys import OPT_OUT, Answer, parse_answer
+from kefu.domain.cases.surveys import CODEC, OPT_OUT, Answer, SurveyBook, parse_answer
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
@@ -234,6 +235,13 @@ def test_given_an_opt_out_or_a_recent_survey_then_the_next_case_is_not_surveyed(
         fourth = await desk.handled_case()
         await desk.move(fourth, "resolved")
         assert len(asks(desk)) == 2
+        # The stored JSON form rebuilds the same book (what a restart reads).
+        book = desk.surveys.book
+        stored = [json.loads(json.dumps(CODEC.to_dict(e))) for e in book.log]
+        again = SurveyBook.replay(CODEC.from_dict(d) for d in stored)
+        assert (again.surveys, again.subjects, again.opted_out, again.last_sent) == (
+            book.surveys, book.subjects, book.opted_out, book.last_sent,
+        )  # fmt: skip
 
     run(scenario)
 

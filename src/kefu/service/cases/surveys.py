@@ -198,7 +198,10 @@ class SurveyWing:
         ids = directory.identities(live)
         try:
             reason = self.book.skip_reason(ids, tx.now, self.options.quiet_period_s)
-            if reason is None and conv_id is None:
+            gateways = self.channels.gateways
+            if reason is None and (
+                conv_id is None or self.state.conversation(conv_id).channel not in gateways
+            ):
                 reason = "no_channel"
             if reason is not None:
                 self.book.skip(tx.now, subject, live, reason)
