@@ -190,6 +190,7 @@ def build_platform(
     site.chat.ivr = ivr
     cases = case_wing(channels)
     surveys = survey_wing(cases)
+    surveys.secret_key = settings.secret_key
     app = create_app(
         settings,
         engine,

@@ -332,3 +332,63 @@ def test_given_an_open_complaint_then_the_customer_view_shows_its_value_and_segm
         1,
     )
     assert c.get(f"{V1}/customers/{customer_id}", headers=_as(cases, "lead-bj")).status_code == 404
+
+
+def test_given_a_survey_link_then_it_answers_once_and_a_forged_or_late_link_fails(
+    cases: Api,
+) -> None:
+    c, anon = cases.client, cases.anonymous()
+    channels = cases.platform.channels
+    assert channels is not None
+    channels.set_gateway(Channel.SMS, _Outbox())
+    _customer_id, contact_id = _customer(cases, "+8613800138099", "sms-sh")
+    lead = _as(cases, "lead")
+    case_id = c.post(
+        f"{V1}/cases", json={"case_type": "inquiry", "title": "x", "contact_id": contact_id},
+        headers=lead,
+    ).json()["case_id"]  # fmt: skip
+    c.post(f"{V1}/cases/{case_id}/transitions", json={"to": "resolved", "reason": "r"},
+           headers=lead)  # fmt: skip
+    wing = cases.platform.app.state.surveys
+    token = wing.link_token("s1")
+    assert token is not None and token.startswith("s1.")
+    shown = anon.get(f"{V1}/surveys/{token}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["answered"] is False and "满意" in shown.json()["question"]["zh_Hans"]
+    survey_id, expiry, signature = token.split(".")
+    flipped = "0" if signature[0] != "0" else "1"
+    for forged in (
+        f"{survey_id}.{expiry}.{flipped}{signature[1:]}",  # tampered signature
+        f"s2.{expiry}.{signature}",  # another survey, same signature
+        f"{survey_id}.{int(expiry) + 86400}.{signature}",  # a longer life
+        "s1.1.abc",
+    ):
+        assert anon.get(f"{V1}/surveys/{forged}").status_code == 404, forged
+        refused = anon.post(f"{V1}/surveys/{forged}/answer", json={"score": 5})
+        assert refused.status_code == 404, forged
+    assert anon.post(f"{V1}/surveys/{token}/answer", json={"score": 9}).status_code == 422
+    done = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 4, "comment": "好"})
+    assert done.status_code == 200 and done.json() == {"survey_id": "s1", "score": 4}
+    again = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 1})
+    assert again.status_code == 409 and again.json()["error_id"] == "survey_closed"
+    assert wing.book.surveys["s1"].score == 4
+
+
+def test_given_an_expired_survey_link_then_the_answer_is_refused(cases: Api) -> None:
+    c, anon = cases.client, cases.anonymous()
+    channels = cases.platform.channels
+    assert channels is not None
+    channels.set_gateway(Channel.SMS, _Outbox())
+    _customer_id, contact_id = _customer(cases, "+8613800138066", "sms-sh")
+    lead = _as(cases, "lead")
+    case_id = c.post(
+        f"{V1}/cases", json={"case_type": "inquiry", "title": "x", "contact_id": contact_id},
+        headers=lead,
+    ).json()["case_id"]  # fmt: skip
+    c.post(f"{V1}/cases/{case_id}/transitions", json={"to": "resolved", "reason": "r"},
+           headers=lead)  # fmt: skip
+    token = cases.platform.app.state.surveys.link_token("s1")
+    cases.clock.advance(8 * 86_400.0)
+    assert anon.get(f"{V1}/surveys/{token}").json()["expired"] is True
+    late = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 5})
+    assert late.status_code == 409 and late.json()["error_id"] == "survey_closed"

@@ -268,7 +268,7 @@ def test_given_a_wrap_up_queue_then_the_contact_is_surveyed_and_bad_answers_are_
         assert follow_up is not None and follow_up.startswith("complaint:")
         with pytest.raises(KefuError) as twice:
             await desk.engine.execute(AnswerSurvey("s1", 5))
-        assert twice.value.error_id == "validation_error"
+        assert twice.value.error_id == "survey_closed"
 
     run(scenario, SurveyOptions(wrap_up_queues=frozenset({"sms"})))
 
@@ -314,3 +314,16 @@ def test_given_texts_when_parsed_then_scores_opt_outs_and_others_are_told_apart(
     assert parse_answer(" STOP ") == OPT_OUT and parse_answer("退订") == OPT_OUT
     for other in ("", "6", "10", "45", "我要投诉", "0"):
         assert parse_answer(other) is None, other
+
+
+def test_given_a_link_base_then_the_survey_message_carries_its_signed_link() -> None:
+    async def scenario(desk: Desk) -> None:
+        desk.surveys.secret_key = "k" * 32
+        case_id = await desk.handled_case()
+        await desk.move(case_id, "resolved")
+        token = desk.surveys.link_token("s1")
+        assert token is not None
+        text = asks(desk)[0].text
+        assert f"https://kefu.example/s/{token}" in text and "作答" in text
+
+    run(scenario, SurveyOptions(link_base="https://kefu.example/s/"))

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from kefu.domain.cases.errors import SurveyClosed, UnknownSurvey
 from kefu.domain.codec import EventCodec
 from kefu.domain.errors import ValidationError
 from kefu.domain.events import Event
@@ -201,7 +202,7 @@ class SurveyBook:
     def get(self, survey_id: str) -> Survey:
         survey = self.surveys.get(survey_id)
         if survey is None:
-            raise ValidationError(
+            raise UnknownSurvey(
                 f"unknown survey {survey_id}", text_key="error.unknown_survey", survey_id=survey_id
             )
         return survey
@@ -239,13 +240,13 @@ class SurveyBook:
                 f"a score is {SCORE_MIN} to {SCORE_MAX}", text_key="error.survey_score", score=score
             )
         if survey.score is not None:
-            raise ValidationError(
+            raise SurveyClosed(
                 f"survey {survey_id} was answered already",
                 text_key="error.survey_answered",
                 survey_id=survey_id,
             )
         if survey.sent.expires_at <= at:
-            raise ValidationError(
+            raise SurveyClosed(
                 f"survey {survey_id} has expired",
                 text_key="error.survey_expired",
                 survey_id=survey_id,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState
+from kefu.domain.cases.errors import UnknownSurvey
 from kefu.domain.cases.surveys import (
     CODEC,
     LOW_SCORE,
@@ -41,6 +42,7 @@ from kefu.domain.model import Channel
 from kefu.domain.routing import Router
 from kefu.i18n import catalogs
 from kefu.service.cases.commands import AddCaseNote, LinkToCase, MoveCase, OpenCase
+from kefu.service.cases.survey_tokens import read_survey_token, survey_token
 from kefu.service.cases.wing import CaseWing
 from kefu.service.channels.handlers import Intake
 from kefu.service.channels.ports import ChannelRecord, Inbound, OutboundReply
@@ -82,6 +84,8 @@ class SurveyOptions:
     quiet_period_s: float = 7 * DAY_S
     valid_s: float = 7 * DAY_S
     complaint_type: str = "complaint"
+    link_base: str | None = None
+    """The public survey page's URL the link token is appended to (``None``: no link)."""
 
     def __post_init__(self) -> None:
         if self.low_score not in ("reopen", "complaint"):
@@ -130,6 +134,9 @@ class SurveyWing:
         self.options = options or SurveyOptions()
         self.book = SurveyBook()
         self._logged = 0
+        self.secret_key: str | None = None
+        """Signs the survey links (:mod:`kefu.service.cases.survey_tokens`); set by the
+        wiring. With :attr:`SurveyOptions.link_base`, messages carry the link."""
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {AnswerSurvey: self.answer_command, SetSurveyConsent: self.set_consent}
@@ -221,9 +228,41 @@ class SurveyWing:
                     **about,
                 )
             )
-            self._send(tx, conv_id, survey_text("survey.ask"))
+            self._send(tx, conv_id, self._ask_text(survey_id))
         finally:
             self.sync()
+
+    def link_token(self, survey_id: str) -> str | None:
+        """The signed link token of the survey (``None`` without a secret key)."""
+        if self.secret_key is None:
+            return None
+        return survey_token(self.secret_key, survey_id, self.book.get(survey_id).sent.expires_at)
+
+    def by_token(self, token: str, now: float) -> dict[str, Any]:
+        """What the public survey page shows for a link (nothing about the customer);
+        :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""
+        if self.secret_key is None:
+            raise UnknownSurvey(
+                "survey links are off", text_key="error.unknown_survey", survey_id=""
+            )
+        survey = self.book.get(read_survey_token(self.secret_key, self.book, token))
+        books = catalogs()
+        return {
+            "survey_id": survey.survey_id,
+            "question": {
+                lang: books.get(lang).text("survey.question") for lang in ("en", "zh_Hans")
+            },
+            "answered": survey.score is not None,
+            "expired": survey.sent.expires_at <= now,
+            "expires_at": survey.sent.expires_at,
+        }
+
+    def _ask_text(self, survey_id: str) -> str:
+        token = self.link_token(survey_id)
+        base = self.options.link_base
+        if token is None or base is None:
+            return survey_text("survey.ask")
+        return survey_text("survey.ask_link", link=f"{base.rstrip('/')}/{token}")
 
     def _send(self, tx: Transaction, conv_id: str, text: str) -> None:
         """Send ``text`` on the conversation's route once the command is stored. The
