@@ -189,7 +189,17 @@ def build_platform(
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
     cases = case_wing(channels)
-    surveys = survey_wing(cases)
+    surveys = survey_wing(
+        cases,
+        SurveyOptions(
+            wrap_up_queues=frozenset(
+                q.strip() for q in settings.survey_wrap_up_queues.split(",") if q.strip()
+            ),
+            low_score=settings.survey_low_score,
+            quiet_period_s=settings.survey_quiet_days * 86_400.0,
+            link_base=settings.survey_link_base,
+        ),
+    )
     surveys.secret_key = settings.secret_key
     app = create_app(
         settings,

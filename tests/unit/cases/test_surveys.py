@@ -327,3 +327,21 @@ def test_given_a_link_base_then_the_survey_message_carries_its_signed_link() -> 
         assert f"https://kefu.example/s/{token}" in text and "作答" in text
 
     run(scenario, SurveyOptions(link_base="https://kefu.example/s/"))
+
+
+def test_given_survey_settings_then_the_platform_wires_them_and_refuses_a_bad_one() -> None:
+    import pydantic
+
+    from kefu.bootstrap import build_test
+    from kefu.config import Settings
+
+    settings = Settings(
+        survey_wrap_up_queues="sms, chat-billing,", survey_low_score="complaint",
+        survey_quiet_days=1.5, survey_link_base="https://kefu.example/s",
+    )  # fmt: skip
+    options = build_test(settings).app.state.surveys.options
+    assert options.wrap_up_queues == {"sms", "chat-billing"}
+    assert (options.low_score, options.quiet_period_s) == ("complaint", 1.5 * DAY)
+    assert options.link_base == "https://kefu.example/s"
+    with pytest.raises(pydantic.ValidationError):
+        Settings(survey_low_score="maybe")
