@@ -345,3 +345,15 @@ def test_given_survey_settings_then_the_platform_wires_them_and_refuses_a_bad_on
     assert options.link_base == "https://kefu.example/s"
     with pytest.raises(pydantic.ValidationError):
         Settings(survey_low_score="maybe")
+
+
+def test_given_a_follow_up_that_cannot_be_made_then_the_answer_is_still_recorded() -> None:
+    async def scenario(desk: Desk) -> None:
+        case_id = await desk.handled_case()
+        await desk.move(case_id, "resolved")
+        await desk.sms_in("1 太差了")
+        survey = desk.surveys.book.surveys["s1"]
+        assert (survey.score, survey.follow_up) == (1, "failed:unknown_case_type")
+        assert len(desk.cases.store.book.cases) == 1
+
+    run(scenario, SurveyOptions(low_score="complaint", complaint_type="no-such-type"))

@@ -26,15 +26,14 @@ if TYPE_CHECKING:
     )
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
-    from kefu.service.cases.survey_report import csat_report
-    from kefu.service.cases.surveys import (
+    from kefu.service.cases.survey_commands import (
         AnswerSurvey,
         SetSurveyConsent,
-        SurveyIntake,
         SurveyOptions,
-        SurveyWing,
         survey_view,
     )
+    from kefu.service.cases.survey_report import csat_report
+    from kefu.service.cases.surveys import SurveyIntake, SurveyWing
     from kefu.service.cases.value import customer_value
     from kefu.service.cases.views import (
         LIST_LIMIT,
@@ -92,16 +91,11 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "csat_report": ".survey_report",
             "customer_value": ".value",
             **dict.fromkeys(
-                [
-                    "AnswerSurvey",
-                    "SetSurveyConsent",
-                    "SurveyIntake",
-                    "SurveyOptions",
-                    "SurveyWing",
-                    "survey_view",
-                ],
-                ".surveys",
+                ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "survey_view"],
+                ".survey_commands",
             ),
+            "SurveyIntake": ".surveys",
+            "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
                 ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState
@@ -37,11 +36,18 @@ from kefu.domain.cases.surveys import (
     SurveySent,
     parse_answer,
 )
-from kefu.domain.errors import ValidationError
+from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.domain.routing import Router
 from kefu.i18n import catalogs
 from kefu.service.cases.commands import AddCaseNote, LinkToCase, MoveCase, OpenCase
+from kefu.service.cases.survey_commands import (
+    AnswerSurvey,
+    SetSurveyConsent,
+    SurveyOptions,
+    survey_text,
+    survey_view,
+)
 from kefu.service.cases.survey_tokens import read_survey_token, survey_token
 from kefu.service.cases.wing import CaseWing
 from kefu.service.channels.handlers import Intake
@@ -52,74 +58,12 @@ from kefu.service.ports import UnitOfWork
 from kefu.service.routing import views
 from kefu.service.transaction import Handler, Transaction
 
-__all__ = [
-    "STREAM",
-    "AnswerSurvey",
-    "SetSurveyConsent",
-    "SurveyIntake",
-    "SurveyOptions",
-    "SurveyWing",
-    "survey_text",
-    "survey_view",
-]
+__all__ = ["STREAM", "SurveyIntake", "SurveyWing"]
 
 log = logging.getLogger(__name__)
 STREAM = "survey"
-DAY_S = 86_400.0
 _TEXT_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL, Channel.CHAT})
 _AUTHOR = "kefu"
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyOptions:
-    """``on_case_states``: the case states that send the case's survey (the first one
-    reached); ``wrap_up_queues``: queues whose wrapped-up contacts get one; ``low_score``:
-    ``"reopen"`` (a resolved case; a closed one gets a complaint) or ``"complaint"``;
-    ``quiet_period_s``: no second survey to a customer within it; ``valid_s``: how long an
-    answer is taken; ``complaint_type``: the case type of a low score's complaint."""
-
-    on_case_states: frozenset[str] = frozenset({"resolved", "closed"})
-    wrap_up_queues: frozenset[str] = field(default_factory=frozenset)
-    low_score: str = "reopen"
-    quiet_period_s: float = 7 * DAY_S
-    valid_s: float = 7 * DAY_S
-    complaint_type: str = "complaint"
-    link_base: str | None = None
-    """The public survey page's URL the link token is appended to (``None``: no link)."""
-
-    def __post_init__(self) -> None:
-        if self.low_score not in ("reopen", "complaint"):
-            raise ValidationError(
-                f"low_score is 'reopen' or 'complaint', not {self.low_score!r}",
-                text_key="error.survey_low_score",
-                low_score=self.low_score,
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerSurvey(Command):
-    """An answer given outside a message (the chat's end screen, a survey page)."""
-
-    survey_id: str
-    score: int
-    comment: str = ""
-    channel: str = "web"
-
-
-@dataclass(frozen=True, slots=True)
-class SetSurveyConsent(Command):
-    """The customer allows or refuses follow-up surveys (recorded with who and why)."""
-
-    customer_id: str
-    allowed: bool
-    by: str
-    reason: str = ""
-
-
-def survey_text(key: str, **values: object) -> str:
-    """The message ``key`` in Chinese then English (the customer's language is not known)."""
-    books = catalogs()
-    return "\n".join(books.get(lang).text(key, **values) for lang in ("zh_Hans", "en"))
 
 
 class SurveyWing:
@@ -349,7 +293,15 @@ class SurveyWing:
     ) -> Survey:
         # Checked before the follow-up changes anything.
         self.book.answer(survey.survey_id, score, comment, tx.now, channel=channel, dry_run=True)
-        follow_up = await self._follow_up(tx, survey, score) if score <= LOW_SCORE else None
+        follow_up = None
+        if score <= LOW_SCORE:
+            try:
+                follow_up = await self._follow_up(tx, survey, score)
+            except KefuError as exc:
+                # The case commands refuse before they change anything: the answer is
+                # kept (the customer's message is not lost), the failure on record.
+                log.warning("survey %s: no follow-up (%s)", survey.survey_id, exc)
+                follow_up = f"failed:{exc.error_id}"
         sent = survey.sent
         if sent.case_id is not None:
             text = f"survey {survey.survey_id}: {score}/5" + (f" — {comment}" if comment else "")
@@ -442,26 +394,3 @@ class SurveyIntake:
         return self.inner is not None and await self.inner.take(
             tx, inbound, customer_id, conv_id, new
         )
-
-
-def survey_view(survey: Survey) -> dict[str, Any]:
-    """One survey as JSON-ready data."""
-    sent = survey.sent
-    return {
-        "survey_id": sent.survey_id,
-        "subject": sent.subject,
-        "customer_id": sent.customer_id,
-        "channel": sent.channel,
-        "sent_at": sent.at,
-        "expires_at": sent.expires_at,
-        "site_id": sent.site_id,
-        "queue_id": sent.queue_id,
-        "agent_id": sent.agent_id,
-        "case_id": sent.case_id,
-        "case_type": sent.case_type,
-        "contact_id": sent.contact_id,
-        "score": survey.score,
-        "comment": survey.comment,
-        "answered_at": survey.answered_at,
-        "follow_up": survey.follow_up,
-    }
