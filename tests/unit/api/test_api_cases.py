@@ -392,3 +392,28 @@ def test_given_an_expired_survey_link_then_the_answer_is_refused(cases: Api) -> 
     assert anon.get(f"{V1}/surveys/{token}").json()["expired"] is True
     late = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 5})
     assert late.status_code == 409 and late.json()["error_id"] == "survey_closed"
+
+
+def test_given_customers_then_the_value_report_shows_the_80_20_view_per_site(
+    cases: Api,
+) -> None:
+    c = cases.client
+    lead = _as(cases, "lead")
+    ids = [_customer(cases, f"+86138001381{i:02d}", "sms-sh")[0] for i in range(5)]
+    made = c.post(
+        f"{V1}/cases",
+        json={"case_type": "complaint", "title": "投诉", "customer_id": ids[0], "site_id": "sh"},
+        headers=lead,
+    )
+    assert made.status_code == 201, made.text
+    report = c.get(f"{V1}/cases/reports/value", headers=lead)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    # four new tier-0 customers at 200*0.8/0.3 and one with an open complaint at 200*0.7/0.4
+    assert (body["customers"], body["total_clv"]) == (5, round(4 * 160 / 0.3 + 350, 2))
+    assert body["top_20_share"] == round((160 / 0.3) / (4 * 160 / 0.3 + 350), 4)
+    assert body["segments"]["new"]["customers"] == 5
+    assert (
+        c.get(f"{V1}/cases/reports/value", headers=_as(cases, "lead-bj")).json()["customers"] == 0
+    )
+    assert c.get(f"{V1}/cases/reports/value", headers=_as(cases, "a1")).status_code == 403

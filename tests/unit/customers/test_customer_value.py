@@ -13,6 +13,7 @@ from kefu.domain.customers.value import (
     SegmentRule,
     ValueModel,
     segment_of,
+    top_share,
 )
 from kefu.domain.errors import KefuError
 
@@ -81,3 +82,17 @@ def test_given_a_rule_on_an_unknown_fact_or_operator_then_it_is_refused() -> Non
         with pytest.raises(KefuError) as refused:
             SegmentRule("x", (bad,))
         assert refused.value.error_id == "validation_error"
+
+
+def test_given_values_then_top_share_is_the_top_fifths_part_of_the_total() -> None:
+    assert top_share([100.0] + [1.0] * 9) == pytest.approx(101 / 109)  # top 2 of 10
+    assert top_share([5.0, 5.0, 5.0, 5.0, 5.0]) == pytest.approx(0.2)  # top 1 of 5
+    assert top_share([3.0]) == 1.0
+    assert top_share([]) is None and top_share([0.0, 0.0]) is None
+
+
+@given(st.lists(st.floats(0.0, 1e6), min_size=1, max_size=50))
+def test_given_any_values_then_the_top_share_is_at_least_the_fraction(values: list[float]) -> None:
+    share = top_share(values)
+    if sum(values) > 0:
+        assert share is not None and 0.2 - 1e-9 <= share <= 1.0 + 1e-9

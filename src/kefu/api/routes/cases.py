@@ -43,8 +43,9 @@ from kefu.service.cases import (
     csat_report,
     customer_timeline,
     list_cases,
+    value_report,
 )
-from kefu.service.channels import ChannelState, check_customer, customer_read
+from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
 from kefu.service.security import Principal, Role, Scope
 
 __all__ = ["router"]
@@ -209,6 +210,26 @@ async def csat(
         return csat_report(surveys.book, user, start, end, by=by, site_id=site_id)
 
     return await surveys.engine.query(look)
+
+
+@router.get("/cases/reports/value", responses=ERRORS)
+async def value(user: Reader, wing: Wing, request: Request) -> dict[str, Any]:
+    """The customers of the caller's sites: total lifetime value, the 80/20 view (share of
+    value of the top fifth) and value per segment; for supervisors and admins.
+    客户价值与分群概览（二八分布）。"""
+    surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
+    book = None if surveys is None else surveys.book
+    chan: ChannelState = wing.state
+
+    def look(engine: RoutingEngine) -> dict[str, Any]:
+        security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
+
+        def sees(customer_id: str) -> bool:
+            return sees_customer(engine, chan, user, customer_id)
+
+        return value_report(chan, wing.store, book, engine.now(), sees)
+
+    return await wing.engine.query(look)
 
 
 @router.get("/cases/{case_id}", responses=ERRORS)

@@ -21,8 +21,9 @@ catches everyone. Times are seconds.
 
 from __future__ import annotations
 
+import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
@@ -35,6 +36,7 @@ __all__ = [
     "SegmentRule",
     "ValueModel",
     "segment_of",
+    "top_share",
 ]
 
 DAY_S = 86_400.0
@@ -151,3 +153,15 @@ class ValueModel:
         """The lifetime value (the module's formula), in the margins' currency."""
         m, r, d = self.margin(facts.value_tier), self.retention(facts), self.discount
         return m * r / (1 + d - r)
+
+
+def top_share(values: Iterable[float], fraction: float = 0.2) -> float | None:
+    """The share of the total held by the top ``fraction`` of the values (at least one;
+    the 80/20 view: 0.8 when a fifth of the customers hold four fifths of the value);
+    ``None`` when the total is not positive."""
+    ranked = sorted(values, reverse=True)
+    total = sum(ranked)
+    if not ranked or total <= 0:
+        return None
+    top = max(1, math.ceil(fraction * len(ranked) - 1e-9))
+    return sum(ranked[:top]) / total

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from kefu.service.cases.survey_report import csat_report
     from kefu.service.cases.surveys import SurveyIntake, SurveyWing
-    from kefu.service.cases.value import customer_value
+    from kefu.service.cases.value import customer_value, value_report
     from kefu.service.cases.views import (
         LIST_LIMIT,
         case_public,
@@ -72,6 +72,7 @@ __all__ = [
     "customer_value",
     "list_cases",
     "survey_view",
+    "value_report",
 ]
 
 _COMMANDS = (
@@ -90,6 +91,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "Notice": ".wing",
             "csat_report": ".survey_report",
             "customer_value": ".value",
+            "value_report": ".value",
             **dict.fromkeys(
                 ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "survey_view"],
                 ".survey_commands",

@@ -4,6 +4,7 @@ are :mod:`kefu.domain.customers.value`'s. Runs under the engine's lock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kefu.domain.cases import CaseKind, CaseState
@@ -15,11 +16,12 @@ from kefu.domain.customers.value import (
     SegmentRule,
     ValueModel,
     segment_of,
+    top_share,
 )
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.state import ChannelState
 
-__all__ = ["customer_facts", "customer_value"]
+__all__ = ["customer_facts", "customer_value", "value_report"]
 
 DAY_S = 86_400.0
 
@@ -107,5 +109,43 @@ def customer_value(
             "reopened_cases": facts.reopened_cases,
             "low_scores_90d": facts.low_scores_90d,
             "survey_mean": facts.survey_mean,
+        },
+    }
+
+
+def value_report(
+    state: ChannelState,
+    store: CaseStore,
+    surveys: SurveyBook | None,
+    now: float,
+    sees: Callable[[str], bool],
+    *,
+    model: ValueModel | None = None,
+    rules: tuple[SegmentRule, ...] = DEFAULT_RULES,
+) -> dict[str, Any]:
+    """The customers ``sees`` lets through: their count and total lifetime value, the 80/20
+    view (``top_20_share``: the share of value held by the top fifth) and, per segment, the
+    count and value."""
+    model = model or ValueModel()
+    values: list[float] = []
+    segments: dict[str, dict[str, Any]] = {}
+    for customer in state.directory.customers():
+        if not sees(customer.customer_id):
+            continue
+        facts = customer_facts(state, store, surveys, customer.customer_id, now)
+        clv = model.clv(facts)
+        values.append(clv)
+        row = segments.setdefault(segment_of(facts, rules).segment, {"customers": 0, "clv": 0.0})
+        row["customers"] += 1
+        row["clv"] += clv
+    share = top_share(values)
+    return {
+        "customers": len(values),
+        "total_clv": round(sum(values), 2),
+        "method": METHOD,
+        "top_20_share": None if share is None else round(share, 4),
+        "segments": {
+            name: {"customers": row["customers"], "clv": round(row["clv"], 2)}
+            for name, row in sorted(segments.items(), key=lambda kv: -kv[1]["clv"])
         },
     }
