@@ -417,3 +417,22 @@ def test_given_customers_then_the_value_report_shows_the_80_20_view_per_site(
         c.get(f"{V1}/cases/reports/value", headers=_as(cases, "lead-bj")).json()["customers"] == 0
     )
     assert c.get(f"{V1}/cases/reports/value", headers=_as(cases, "a1")).status_code == 403
+
+
+def test_given_a_consent_change_then_it_is_recorded_shown_and_scoped_to_the_site(
+    cases: Api,
+) -> None:
+    c = cases.client
+    customer_id, _contact = _customer(cases, "+8613800138055", "sms-sh")
+    lead = _as(cases, "lead")
+    url = f"{V1}/customers/{customer_id}/survey-consent"
+    view = f"{V1}/customers/{customer_id}"
+    assert c.get(view, headers=lead).json()["surveys_allowed"] is True
+    off = c.put(url, json={"allowed": False, "reason": "电话中要求"}, headers=lead)
+    assert off.status_code == 200 and off.json()["changed"] is True, off.text
+    assert c.get(view, headers=lead).json()["surveys_allowed"] is False
+    assert c.put(url, json={"allowed": False}, headers=lead).json()["changed"] is False
+    assert c.put(url, json={"allowed": "maybe"}, headers=lead).status_code == 422
+    other = c.put(url, json={"allowed": True}, headers=_as(cases, "lead-bj"))
+    assert other.status_code == 404
+    assert c.get(view, headers=lead).json()["surveys_allowed"] is False

@@ -23,6 +23,7 @@ from kefu.api.schemas.cases import (
     CaseTaskCreate,
     CaseTransition,
     CaseUpdate,
+    SurveyConsent,
 )
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
@@ -35,6 +36,7 @@ from kefu.service.cases import (
     MoveCase,
     OpenCase,
     RouteCaseTask,
+    SetSurveyConsent,
     SurveyWing,
     UpdateCase,
     case_public,
@@ -348,6 +350,24 @@ async def timeline(
     read = customer_read(user, found["customer_id"], at=wing.engine.now(), client=client)
     await wing.engine.store([read])  # a read of the customer's record, audited as such
     return found
+
+
+@router.put("/customers/{customer_id}/survey-consent", tags=["customers"], responses=ERRORS)
+async def survey_consent(
+    customer_id: str, body: SurveyConsent, user: Reader, wing: Wing
+) -> dict[str, Any]:
+    """Record whether the customer accepts follow-up surveys (e.g. said so on the phone);
+    ``changed`` is false when it already was so. 设置客户是否接受回访。"""
+    security.require_scope(user, Scope.CONTACTS_WRITE)
+    chan: ChannelState = wing.state
+    live = await wing.engine.query(lambda e: check_customer(e, chan, user, customer_id))
+
+    def allowed(engine: RoutingEngine) -> None:
+        check_customer(engine, chan, user, live)
+
+    command = SetSurveyConsent(live, body.allowed, by=user.username, reason=body.reason)
+    changed = await wing.engine.execute(command, actor=user, authorize=allowed)
+    return {"customer_id": live, "allowed": body.allowed, "changed": bool(changed)}
 
 
 def _sees(wing: CaseWing, user: Principal, item: dict[str, Any]) -> bool:

@@ -95,6 +95,9 @@ async def get_customer(
         if cases is not None:
             book = None if surveys is None else surveys.book
             panel["value"] = customer_value(state, cases.store, book, live, engine.now())
+        if surveys is not None:
+            ids = state.directory.identities(live)
+            panel["surveys_allowed"] = not set(ids) & surveys.book.opted_out
         return panel
 
     panel = await channels.read(look)

@@ -6,7 +6,9 @@ CSAT question (1–5 and a comment) in the conversation they used, through that 
 reply gateway (SMS, e-mail, chat), in Chinese and English from the catalogs. Everything
 happens in the transaction of the command that closed the case or wrapped up the contact:
 the survey is recorded (:class:`~kefu.domain.cases.surveys.SurveySent`, in the channel log)
-with the outbound message, and the message leaves once both are stored. A restart replays
+and its message leaves through the gateway once the record is stored (the conversation is
+usually closed by then, so the message is not filed in it; a failed delivery is logged, not
+retried). A restart replays
 the record, so a subject is surveyed at most once; a customer who opted out, or was
 surveyed within the quiet period, is skipped (recorded too).
 
