@@ -312,7 +312,9 @@ def test_given_a_score_and_any_comment_when_parsed_then_the_score_comes_back(
 def test_given_texts_when_parsed_then_scores_opt_outs_and_others_are_told_apart() -> None:
     assert parse_answer("5/5 很好") == Answer(5, "很好")
     assert parse_answer(" STOP ") == OPT_OUT and parse_answer("退订") == OPT_OUT
-    for other in ("", "6", "10", "45", "我要投诉", "0"):
+    assert parse_answer("4") == Answer(4, "") and parse_answer("3分") == Answer(3, "")
+    assert parse_answer("２分，还没解决") == Answer(2, "还没解决")
+    for other in ("", "6", "10", "45", "我要投诉", "0", "5号的账单有问题", "3G网络断了"):
         assert parse_answer(other) is None, other
 
 

@@ -46,8 +46,10 @@ LOW_SCORE = 2
 OPT_OUT = "opt_out"
 """:func:`parse_answer`'s result for a customer who asks for no more surveys."""
 _STOP_WORDS = frozenset({"stop", "unsubscribe", "td", "退订", "取消", "不要再发"})
+# A score alone, or followed by a separator and a comment: "5号的账单" (the bill of the 5th)
+# is not an answer.
 _SCORE = re.compile(
-    r"^\s*([1-5])\s*(?:/\s*5|分|星|stars?|points?)?(?![0-9])[\s,.:;!，。：；、！\-]*(.*)$",
+    r"^\s*([1-5])\s*(?:/\s*5|分|星|stars?|points?)?(?:[\s,.:;!，。：；、！\-]+(.*))?$",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -67,7 +69,7 @@ def parse_answer(text: str) -> Answer | str | None:
     found = _SCORE.match(plain)
     if found is None:
         return None
-    return Answer(int(found.group(1)), found.group(2).strip()[:1000])
+    return Answer(int(found.group(1)), (found.group(2) or "").strip()[:1000])
 
 
 # -- events ---------------------------------------------------------------------------------
