@@ -29,7 +29,13 @@ from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
-from kefu.service.cases import CaseWing, SurveyIntake, SurveyOptions, SurveyWing
+from kefu.service.cases import (
+    CaseWing,
+    SegmentKeeper,
+    SurveyIntake,
+    SurveyOptions,
+    SurveyWing,
+)
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
@@ -146,6 +152,10 @@ def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> Survey
     cases.moved.append(wing.case_moved)
     cases.channels.actions.wrapped_up.append(wing.wrapped_up)
     cases.channels.core.intake = SurveyIntake(wing, cases.channels.core.intake)
+    # The customer's segment follows its cases and survey answers.
+    keeper = SegmentKeeper(cases.state, cases.store, lambda: wing.book)
+    cases.moved.append(keeper.case_moved)
+    wing.answered.append(keeper.refresh)
     return wing
 
 

@@ -359,3 +359,20 @@ def test_given_a_follow_up_that_cannot_be_made_then_the_answer_is_still_recorded
         assert len(desk.cases.store.book.cases) == 1
 
     run(scenario, SurveyOptions(low_score="complaint", complaint_type="no-such-type"))
+
+
+def test_given_case_moves_and_a_low_score_then_the_profile_segment_follows() -> None:
+    async def scenario(desk: Desk) -> None:
+        case_id = await desk.handled_case()
+        directory = desk.channels.state.directory
+        customer_id = directory.resolve(str(desk.cases.store.book.case(case_id).customer_id))
+        await desk.move(case_id, "resolved")
+        assert directory.get(customer_id).segment == "new"
+        directory.set_profile(customer_id, at=desk.clock.now(), value_tier=1)
+        desk.clock.advance(40 * DAY)  # no longer new
+        await desk.sms_in("1 没解决")  # a low score: at risk
+        assert directory.get(customer_id).segment == "at_risk"
+        events = [e for e in directory.events if type(e).__name__ == "CustomerProfileChanged"]
+        assert [e.segment for e in events][-1] == "at_risk"  # type: ignore[attr-defined]
+
+    run(scenario, SurveyOptions(valid_s=60 * DAY))

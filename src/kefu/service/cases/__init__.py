@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from kefu.service.cases.survey_report import csat_report
     from kefu.service.cases.surveys import SurveyIntake, SurveyWing
-    from kefu.service.cases.value import customer_value, value_report
+    from kefu.service.cases.value import SegmentKeeper, customer_value, value_report
     from kefu.service.cases.views import (
         LIST_LIMIT,
         case_public,
@@ -59,6 +59,7 @@ __all__ = [
     "Notice",
     "OpenCase",
     "RouteCaseTask",
+    "SegmentKeeper",
     "SetSurveyConsent",
     "SurveyIntake",
     "SurveyOptions",
@@ -92,6 +93,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "csat_report": ".survey_report",
             "customer_value": ".value",
             "value_report": ".value",
+            "SegmentKeeper": ".value",
             **dict.fromkeys(
                 ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "survey_view"],
                 ".survey_commands",

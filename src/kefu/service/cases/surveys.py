@@ -80,6 +80,9 @@ class SurveyWing:
         self.options = options or SurveyOptions()
         self.book = SurveyBook()
         self._logged = 0
+        self.answered: list[Callable[[str, float], object]] = []
+        """Called with the customer id and the instant in the transaction of each answer
+        (the customer's segment)."""
         self.secret_key: str | None = None
         """Signs the survey links (:mod:`kefu.service.cases.survey_tokens`); set by the
         wiring. With :attr:`SurveyOptions.link_base`, messages carry the link."""
@@ -314,6 +317,8 @@ class SurveyWing:
             )
         finally:
             self.sync()
+        for hook in self.answered:
+            hook(sent.customer_id, tx.now)
         return done
 
     async def _follow_up(self, tx: Transaction, survey: Survey, score: int) -> str:

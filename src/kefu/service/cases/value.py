@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kefu.domain.cases import CaseKind, CaseState
+from kefu.domain.cases import Case, CaseKind, CaseState
 from kefu.domain.cases.surveys import LOW_SCORE, SurveyBook
 from kefu.domain.customers.value import (
     DEFAULT_RULES,
@@ -20,8 +20,9 @@ from kefu.domain.customers.value import (
 )
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.state import ChannelState
+from kefu.service.transaction import Transaction
 
-__all__ = ["customer_facts", "customer_value", "value_report"]
+__all__ = ["SegmentKeeper", "customer_facts", "customer_value", "value_report"]
 
 DAY_S = 86_400.0
 
@@ -149,3 +150,35 @@ def value_report(
             for name, row in sorted(segments.items(), key=lambda kv: -kv[1]["clv"])
         },
     }
+
+
+class SegmentKeeper:
+    """Keeps the segment on the customer's profile current: re-evaluated in the
+    transaction of each case move (a complaint opened or closed, a case reopened), so the
+    customer record, its events and every view that shows the profile's segment follow.
+    ``surveys`` gives the survey book when surveys are wired."""
+
+    def __init__(
+        self,
+        state: ChannelState,
+        store: CaseStore,
+        surveys: Callable[[], SurveyBook | None] = lambda: None,
+        rules: tuple[SegmentRule, ...] = DEFAULT_RULES,
+    ) -> None:
+        self.state = state
+        self.store = store
+        self.surveys = surveys
+        self.rules = rules
+
+    async def case_moved(self, tx: Transaction, case: Case) -> None:
+        if case.customer_id is not None:
+            self.refresh(case.customer_id, tx.now)
+
+    def refresh(self, customer_id: str, now: float) -> str:
+        """Store the customer's segment at ``now`` (an event only when it changes)."""
+        directory = self.state.directory
+        live = directory.resolve(customer_id)
+        facts = customer_facts(self.state, self.store, self.surveys(), live, now)
+        segment = segment_of(facts, self.rules).segment
+        directory.set_profile(live, at=now, segment=segment)
+        return segment
