@@ -29,7 +29,13 @@ from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
-from kefu.service.cases import CaseWing
+from kefu.service.cases import (
+    CaseWing,
+    SegmentKeeper,
+    SurveyIntake,
+    SurveyOptions,
+    SurveyWing,
+)
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
@@ -136,6 +142,23 @@ def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
     return wing
 
 
+def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> SurveyWing:
+    """Follow-up surveys over ``cases``: sent when a case is resolved or closed or a chosen
+    queue's contact wraps up, answers taken from the channels' inbound messages first."""
+    wing = SurveyWing(cases, options)
+    engine = cases.engine
+    engine.handlers.include(wing.handlers())
+    engine.attach(wing)
+    cases.moved.append(wing.case_moved)
+    cases.channels.actions.wrapped_up.append(wing.wrapped_up)
+    cases.channels.core.intake = SurveyIntake(wing, cases.channels.core.intake)
+    # The customer's segment follows its cases and survey answers.
+    keeper = SegmentKeeper(cases.state, cases.store, lambda: wing.book)
+    cases.moved.append(keeper.case_moved)
+    wing.answered.append(keeper.refresh)
+    return wing
+
+
 def build_platform(
     settings: Settings,
     *,
@@ -176,6 +199,18 @@ def build_platform(
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
     cases = case_wing(channels)
+    surveys = survey_wing(
+        cases,
+        SurveyOptions(
+            wrap_up_queues=frozenset(
+                q.strip() for q in settings.survey_wrap_up_queues.split(",") if q.strip()
+            ),
+            low_score=settings.survey_low_score,
+            quiet_period_s=settings.survey_quiet_days * 86_400.0,
+            link_base=settings.survey_link_base,
+        ),
+    )
+    surveys.secret_key = settings.secret_key
     app = create_app(
         settings,
         engine,
@@ -193,6 +228,7 @@ def build_platform(
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases
+    app.state.surveys = surveys
     return platform
 
 

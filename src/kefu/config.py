@@ -171,6 +171,21 @@ class Settings(BaseSettings):
     ivr_flow_files: Annotated[
         str, Field(description="IVR flow files (YAML/JSON) published at start, comma-separated")
     ] = ""
+    survey_wrap_up_queues: Annotated[
+        str,
+        Field(
+            description="queues whose wrapped-up contacts get a follow-up survey, comma-separated"
+        ),
+    ] = ""
+    survey_low_score: Annotated[
+        str, Field(pattern="^(reopen|complaint)$", description="a score <= 2 reopens or complains")
+    ] = "reopen"
+    survey_quiet_days: Annotated[
+        float, Field(ge=0, description="no second survey to a customer within, days")
+    ] = 7.0
+    survey_link_base: Annotated[
+        str | None, Field(description="public survey page URL; messages carry the signed link")
+    ] = None
 
     # -- voice (off unless KEFU_SIP_PORT is set) --
     sip_host: Annotated[str, Field(description="address the SIP and RTP sockets bind")] = (

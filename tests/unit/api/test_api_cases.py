@@ -245,3 +245,194 @@ def test_given_complaints_of_two_months_when_reported_then_by_root_cause_of_the_
     assert bad.status_code == 422 and bad.json()["message"]
     other = c.get(f"{V1}/cases/reports/complaints?month={month}&site_id=bj", headers=lead)
     assert other.status_code == 404
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def new_external_id(self) -> str:
+        return f"out-{len(self.sent) + 1}"
+
+    async def send(self, reply: Any) -> None:
+        self.sent.append(reply)
+
+
+def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its_site(
+    cases: Api,
+) -> None:
+    from kefu.service.cases import AnswerSurvey
+
+    c = cases.client
+    channels = cases.platform.channels
+    assert channels is not None
+    outbox = _Outbox()
+    channels.set_gateway(Channel.SMS, outbox)
+    customer_id, contact_id = _customer(cases, "+8613800138077", "sms-sh")
+    lead = _as(cases, "lead")
+    made = c.post(
+        f"{V1}/cases",
+        json={"case_type": "inquiry", "title": "账单", "contact_id": contact_id},
+        headers=lead,
+    )
+    case_id = made.json()["case_id"]
+    moved = c.post(
+        f"{V1}/cases/{case_id}/transitions", json={"to": "resolved", "reason": "已解释"},
+        headers=lead,
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    cases.client.portal.call(channels.idle)  # type: ignore[union-attr]
+    asked = [r for r in outbox.sent if "STOP" in r.text]  # not the wait notice
+    assert len(asked) == 1 and asked[0].route.address == "+8613800138077"
+    execute = cases.platform.engine.execute
+    cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
+    now = cases.clock.now()
+    query = {"from": now - 3600, "to": now + 1, "by": "case_type"}
+    report = c.get(f"{V1}/cases/reports/csat", params=query, headers=lead)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["sent"], body["answered"], body["csat"]) == (1, 1, 1.0)
+    assert body["rows"][0]["case_type"] == "inquiry"
+    other = c.get(f"{V1}/cases/reports/csat", params=query, headers=_as(cases, "lead-bj"))
+    assert other.status_code == 200 and other.json()["sent"] == 0
+    agent = c.get(f"{V1}/cases/reports/csat", params=query, headers=_as(cases, "a1"))
+    assert agent.status_code == 403
+    bad = c.get(f"{V1}/cases/reports/csat", params={**query, "by": "mood"}, headers=lead)
+    assert bad.status_code in (400, 422) and "mood" in bad.text
+    foreign = c.get(f"{V1}/cases/reports/csat", params={**query, "site_id": "bj"}, headers=lead)
+    assert foreign.status_code in (403, 404)
+    timeline = c.get(f"{V1}/customers/{customer_id}/timeline", headers=lead).json()["items"]
+    assert [i["score"] for i in timeline if i["kind"] == "survey"] == [5]
+
+
+def test_given_an_open_complaint_then_the_customer_view_shows_its_value_and_segment(
+    cases: Api,
+) -> None:
+    c = cases.client
+    customer_id, _contact = _customer(cases, "+8613800138088", "sms-sh")
+    lead = _as(cases, "lead")
+    before = c.get(f"{V1}/customers/{customer_id}", headers=lead).json()["value"]
+    # tier 0: m = 200, r = 0.8, d = 0.1; a new customer
+    assert (before["clv"], before["segment"], before["method"]) == (
+        533.33, "new", "CLV = m * r / (1 + d - r)",
+    )  # fmt: skip
+    assert before["facts"]["contacts_90d"] == 1
+    made = c.post(
+        f"{V1}/cases",
+        json={"case_type": "complaint", "title": "多扣费", "customer_id": customer_id,
+              "site_id": "sh"},
+        headers=lead,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    after = c.get(f"{V1}/customers/{customer_id}", headers=lead).json()["value"]
+    # an open complaint: r = 0.7, 200 * 0.7 / 0.4
+    assert (after["clv"], after["inputs"]["r"], after["facts"]["open_complaints"]) == (
+        350.0,
+        0.7,
+        1,
+    )
+    assert c.get(f"{V1}/customers/{customer_id}", headers=_as(cases, "lead-bj")).status_code == 404
+
+
+def test_given_a_survey_link_then_it_answers_once_and_a_forged_or_late_link_fails(
+    cases: Api,
+) -> None:
+    c, anon = cases.client, cases.anonymous()
+    channels = cases.platform.channels
+    assert channels is not None
+    channels.set_gateway(Channel.SMS, _Outbox())
+    _customer_id, contact_id = _customer(cases, "+8613800138099", "sms-sh")
+    lead = _as(cases, "lead")
+    case_id = c.post(
+        f"{V1}/cases", json={"case_type": "inquiry", "title": "x", "contact_id": contact_id},
+        headers=lead,
+    ).json()["case_id"]  # fmt: skip
+    c.post(f"{V1}/cases/{case_id}/transitions", json={"to": "resolved", "reason": "r"},
+           headers=lead)  # fmt: skip
+    wing = cases.platform.app.state.surveys
+    token = wing.link_token("s1")
+    assert token is not None and token.startswith("s1.")
+    shown = anon.get(f"{V1}/surveys/{token}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["answered"] is False and "满意" in shown.json()["question"]["zh_Hans"]
+    survey_id, expiry, signature = token.split(".")
+    flipped = "0" if signature[0] != "0" else "1"
+    for forged in (
+        f"{survey_id}.{expiry}.{flipped}{signature[1:]}",  # tampered signature
+        f"s2.{expiry}.{signature}",  # another survey, same signature
+        f"{survey_id}.{int(expiry) + 86400}.{signature}",  # a longer life
+        "s1.1.abc",
+    ):
+        assert anon.get(f"{V1}/surveys/{forged}").status_code == 404, forged
+        refused = anon.post(f"{V1}/surveys/{forged}/answer", json={"score": 5})
+        assert refused.status_code == 404, forged
+    assert anon.post(f"{V1}/surveys/{token}/answer", json={"score": 9}).status_code == 422
+    done = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 4, "comment": "好"})
+    assert done.status_code == 200 and done.json() == {"survey_id": "s1", "score": 4}
+    again = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 1})
+    assert again.status_code == 409 and again.json()["error_id"] == "survey_closed"
+    assert wing.book.surveys["s1"].score == 4
+
+
+def test_given_an_expired_survey_link_then_the_answer_is_refused(cases: Api) -> None:
+    c, anon = cases.client, cases.anonymous()
+    channels = cases.platform.channels
+    assert channels is not None
+    channels.set_gateway(Channel.SMS, _Outbox())
+    _customer_id, contact_id = _customer(cases, "+8613800138066", "sms-sh")
+    lead = _as(cases, "lead")
+    case_id = c.post(
+        f"{V1}/cases", json={"case_type": "inquiry", "title": "x", "contact_id": contact_id},
+        headers=lead,
+    ).json()["case_id"]  # fmt: skip
+    c.post(f"{V1}/cases/{case_id}/transitions", json={"to": "resolved", "reason": "r"},
+           headers=lead)  # fmt: skip
+    token = cases.platform.app.state.surveys.link_token("s1")
+    cases.clock.advance(8 * 86_400.0)
+    assert anon.get(f"{V1}/surveys/{token}").json()["expired"] is True
+    late = anon.post(f"{V1}/surveys/{token}/answer", json={"score": 5})
+    assert late.status_code == 409 and late.json()["error_id"] == "survey_closed"
+
+
+def test_given_customers_then_the_value_report_shows_the_80_20_view_per_site(
+    cases: Api,
+) -> None:
+    c = cases.client
+    lead = _as(cases, "lead")
+    ids = [_customer(cases, f"+86138001381{i:02d}", "sms-sh")[0] for i in range(5)]
+    made = c.post(
+        f"{V1}/cases",
+        json={"case_type": "complaint", "title": "投诉", "customer_id": ids[0], "site_id": "sh"},
+        headers=lead,
+    )
+    assert made.status_code == 201, made.text
+    report = c.get(f"{V1}/cases/reports/value", headers=lead)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    # four new tier-0 customers at 200*0.8/0.3 and one with an open complaint at 200*0.7/0.4
+    assert (body["customers"], body["total_clv"]) == (5, round(4 * 160 / 0.3 + 350, 2))
+    assert body["top_20_share"] == round((160 / 0.3) / (4 * 160 / 0.3 + 350), 4)
+    assert body["segments"]["new"]["customers"] == 5
+    assert (
+        c.get(f"{V1}/cases/reports/value", headers=_as(cases, "lead-bj")).json()["customers"] == 0
+    )
+    assert c.get(f"{V1}/cases/reports/value", headers=_as(cases, "a1")).status_code == 403
+
+
+def test_given_a_consent_change_then_it_is_recorded_shown_and_scoped_to_the_site(
+    cases: Api,
+) -> None:
+    c = cases.client
+    customer_id, _contact = _customer(cases, "+8613800138055", "sms-sh")
+    lead = _as(cases, "lead")
+    url = f"{V1}/customers/{customer_id}/survey-consent"
+    view = f"{V1}/customers/{customer_id}"
+    assert c.get(view, headers=lead).json()["surveys_allowed"] is True
+    off = c.put(url, json={"allowed": False, "reason": "电话中要求"}, headers=lead)
+    assert off.status_code == 200 and off.json()["changed"] is True, off.text
+    assert c.get(view, headers=lead).json()["surveys_allowed"] is False
+    assert c.put(url, json={"allowed": False}, headers=lead).json()["changed"] is False
+    assert c.put(url, json={"allowed": "maybe"}, headers=lead).status_code == 422
+    other = c.put(url, json={"allowed": True}, headers=_as(cases, "lead-bj"))
+    assert other.status_code == 404
+    assert c.get(view, headers=lead).json()["surveys_allowed"] is False

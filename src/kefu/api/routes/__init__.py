@@ -1,5 +1,6 @@
 """API routes, one module per resource; every one needs credentials (see
-:mod:`kefu.api.security`) except ``/api/health`` and the operations endpoints (``ops``)."""
+:mod:`kefu.api.security`) except ``/api/health``, the operations endpoints (``ops``), the
+channel webhooks (signed by their provider) and a survey's signed link (``surveys``)."""
 
 from fastapi import APIRouter
 
@@ -17,6 +18,7 @@ from kefu.api.routes import (
     ops,
     queues,
     sites,
+    surveys,
     users,
     webhooks,
 )
@@ -30,7 +32,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me, ivr_flows, cases),
+        *(users, audit, me, ivr_flows, cases, surveys),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

@@ -23,6 +23,7 @@ from kefu.api.schemas.cases import (
     CaseTaskCreate,
     CaseTransition,
     CaseUpdate,
+    SurveyConsent,
 )
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
@@ -35,15 +36,19 @@ from kefu.service.cases import (
     MoveCase,
     OpenCase,
     RouteCaseTask,
+    SetSurveyConsent,
+    SurveyWing,
     UpdateCase,
     case_public,
     check_case,
     complaints_report,
+    csat_report,
     customer_timeline,
     list_cases,
+    value_report,
 )
-from kefu.service.channels import ChannelState, check_customer, customer_read
-from kefu.service.security import Principal, Scope
+from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
+from kefu.service.security import Principal, Role, Scope
 
 __all__ = ["router"]
 
@@ -186,6 +191,49 @@ async def complaints(
     return await wing.engine.query(look)
 
 
+@router.get("/cases/reports/csat", responses=ERRORS)
+async def csat(
+    user: Reader,
+    request: Request,
+    start: Annotated[float, Query(alias="from", description="seconds since the epoch")],
+    end: Annotated[float, Query(alias="to", description="seconds since the epoch")],
+    by: Annotated[str, Query(max_length=16)] = "queue",
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Follow-up surveys sent in ``[from, to)`` by queue, agent or case type: sent,
+    answered, response rate, mean score, CSAT (share of 4 and 5) and low scores; for
+    supervisors and admins, over their sites. 回访满意度报表。"""
+    surveys: SurveyWing = request.app.state.surveys
+
+    def look(engine: RoutingEngine) -> dict[str, Any]:
+        security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
+        if site_id is not None:
+            security.check_site(engine, user, site_id)
+        return csat_report(surveys.book, user, start, end, by=by, site_id=site_id)
+
+    return await surveys.engine.query(look)
+
+
+@router.get("/cases/reports/value", responses=ERRORS)
+async def value(user: Reader, wing: Wing, request: Request) -> dict[str, Any]:
+    """The customers of the caller's sites: total lifetime value, the 80/20 view (share of
+    value of the top fifth) and value per segment; for supervisors and admins.
+    客户价值与分群概览（二八分布）。"""
+    surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
+    book = None if surveys is None else surveys.book
+    chan: ChannelState = wing.state
+
+    def look(engine: RoutingEngine) -> dict[str, Any]:
+        security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
+
+        def sees(customer_id: str) -> bool:
+            return sees_customer(engine, chan, user, customer_id)
+
+        return value_report(chan, wing.store, book, engine.now(), sees)
+
+    return await wing.engine.query(look)
+
+
 @router.get("/cases/{case_id}", responses=ERRORS)
 async def get_case(case_id: str, user: Reader, wing: Wing) -> CasePublic:
     """One case with its notes, links, history and SLA clocks. 工单详情。"""
@@ -285,13 +333,15 @@ async def timeline(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Everything of the customer, newest first: contacts on every channel (with the IVR
-    path), cases and their state changes, notes; the read is audited like the customer
-    panel's. 客户360°时间线。"""
+    path), cases and their state changes, notes, follow-up surveys and their scores; the
+    read is audited like the customer panel's. 客户360°时间线。"""
     chan: ChannelState = wing.state
 
     def look(engine: RoutingEngine) -> dict[str, Any]:
         live = check_customer(engine, chan, user, customer_id)
-        items = customer_timeline(engine, chan, wing.store, live, limit=limit)
+        surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
+        book = None if surveys is None else surveys.book
+        items = customer_timeline(engine, chan, wing.store, live, limit=limit, surveys=book)
         visible = [i for i in items if i["kind"] == "contact" or _sees(wing, user, i)]
         return {"customer_id": live, "items": visible}
 
@@ -302,7 +352,27 @@ async def timeline(
     return found
 
 
+@router.put("/customers/{customer_id}/survey-consent", tags=["customers"], responses=ERRORS)
+async def survey_consent(
+    customer_id: str, body: SurveyConsent, user: Reader, wing: Wing
+) -> dict[str, Any]:
+    """Record whether the customer accepts follow-up surveys (e.g. said so on the phone);
+    ``changed`` is false when it already was so. 设置客户是否接受回访。"""
+    security.require_scope(user, Scope.CONTACTS_WRITE)
+    chan: ChannelState = wing.state
+    live = await wing.engine.query(lambda e: check_customer(e, chan, user, customer_id))
+
+    def allowed(engine: RoutingEngine) -> None:
+        check_customer(engine, chan, user, live)
+
+    command = SetSurveyConsent(live, body.allowed, by=user.username, reason=body.reason)
+    changed = await wing.engine.execute(command, actor=user, authorize=allowed)
+    return {"customer_id": live, "allowed": body.allowed, "changed": bool(changed)}
+
+
 def _sees(wing: CaseWing, user: Principal, item: dict[str, Any]) -> bool:
     """Case items of another site are left out of the timeline."""
+    if item.get("case_id") is None and item["kind"] == "survey":
+        return item["site_id"] is not None and security.sees_site(user, item["site_id"])
     case = wing.store.book.cases.get(str(item.get("case_id")))
     return case is not None and security.sees_site(user, case.site_id)

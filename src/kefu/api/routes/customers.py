@@ -19,6 +19,7 @@ from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
 from kefu.service import Forbidden, RoutingEngine
+from kefu.service.cases import customer_value
 from kefu.service.channels import (
     SEARCH_LIMIT,
     ChannelService,
@@ -83,11 +84,21 @@ async def search(
 async def get_customer(
     customer_id: str, user: Reader, channels: Channels, request: Request
 ) -> dict[str, Any]:
-    """The customer panel. 客户全渠道视图。"""
+    """The customer panel, with the customer's lifetime value (its method and inputs) and
+    segment (the rule that named it) under ``value``. 客户全渠道视图（含客户价值与分群）。"""
+    cases = getattr(request.app.state, "cases", None)
+    surveys = getattr(request.app.state, "surveys", None)
 
     def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
         live = check_customer(engine, state, user, customer_id)  # 404 if unseen
-        return customer_panel(state, engine.router, live)
+        panel = customer_panel(state, engine.router, live)
+        if cases is not None:
+            book = None if surveys is None else surveys.book
+            panel["value"] = customer_value(state, cases.store, book, live, engine.now())
+        if surveys is not None:
+            ids = state.directory.identities(live)
+            panel["surveys_allowed"] = not set(ids) & surveys.book.opted_out
+        return panel
 
     panel = await channels.read(look)
     client = request.client.host if request.client else None

@@ -16,6 +16,7 @@ __all__ = [
     "CaseTaskCreate",
     "CaseTransition",
     "CaseUpdate",
+    "SurveyConsent",
 ]
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -128,3 +129,10 @@ class CasePublic(BaseModel):
     history: list[dict[str, Any]]
     escalations: list[str]
     sla: list[dict[str, Any]]
+
+
+class SurveyConsent(Body):
+    """Whether the customer accepts follow-up surveys, and why it changed."""
+
+    allowed: bool
+    reason: Reason = ""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from kefu.domain.errors import AlreadyExists, InvalidState, NotFound, ValidationError
+from kefu.domain.errors import AlreadyExists, Conflict, InvalidState, NotFound, ValidationError
 
 __all__ = [
     "CaseAlreadyExists",
     "InvalidCaseField",
     "InvalidCaseTransition",
     "ResolutionIncomplete",
+    "SurveyClosed",
     "UnknownCase",
     "UnknownCaseType",
+    "UnknownSurvey",
 ]
 
 
@@ -42,3 +44,15 @@ class ResolutionIncomplete(ValidationError):
     """The case type needs a root cause and a resolution before it may be resolved."""
 
     error_id = "resolution_incomplete"
+
+
+class UnknownSurvey(NotFound):
+    """No such survey (or a link whose signature does not hold)."""
+
+    error_id = "unknown_survey"
+
+
+class SurveyClosed(Conflict):
+    """The survey was answered already (one answer each) or has expired."""
+
+    error_id = "survey_closed"

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     )
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
+    from kefu.service.cases.survey_commands import (
+        AnswerSurvey,
+        SetSurveyConsent,
+        SurveyOptions,
+        survey_view,
+    )
+    from kefu.service.cases.survey_report import csat_report
+    from kefu.service.cases.surveys import SurveyIntake, SurveyWing
+    from kefu.service.cases.value import SegmentKeeper, customer_value, value_report
     from kefu.service.cases.views import (
         LIST_LIMIT,
         case_public,
@@ -40,6 +49,7 @@ __all__ = [
     "DEFAULT_TYPES",
     "LIST_LIMIT",
     "AddCaseNote",
+    "AnswerSurvey",
     "AssignCase",
     "CaseSlaDue",
     "CaseStore",
@@ -49,12 +59,21 @@ __all__ = [
     "Notice",
     "OpenCase",
     "RouteCaseTask",
+    "SegmentKeeper",
+    "SetSurveyConsent",
+    "SurveyIntake",
+    "SurveyOptions",
+    "SurveyWing",
     "UpdateCase",
     "case_public",
     "check_case",
     "complaints_report",
+    "csat_report",
     "customer_timeline",
+    "customer_value",
     "list_cases",
+    "survey_view",
+    "value_report",
 ]
 
 _COMMANDS = (
@@ -71,6 +90,16 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "complaints_report": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
+            "csat_report": ".survey_report",
+            "customer_value": ".value",
+            "value_report": ".value",
+            "SegmentKeeper": ".value",
+            **dict.fromkeys(
+                ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "survey_view"],
+                ".survey_commands",
+            ),
+            "SurveyIntake": ".surveys",
+            "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
                 ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),

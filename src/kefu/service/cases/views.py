@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
+from kefu.domain.cases.surveys import SurveyBook
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.state import ChannelState
 from kefu.service.engine_state import EngineState
@@ -173,11 +174,13 @@ def customer_timeline(
     customer_id: str,
     *,
     limit: int = 200,
+    surveys: SurveyBook | None = None,
 ) -> list[dict[str, Any]]:
     """Everything of the (live) customer, newest first: each contact on every channel with
     its state, the queues it went through and its IVR path (the ``ivr.path`` attribute
     the IVR hands over), each
-    case's opening and state changes, and each case note. ``kind`` says which."""
+    case's opening and state changes, each case note, and each follow-up survey sent (with
+    its score once answered). ``kind`` says which."""
     ids = set(state.directory.identities(customer_id))
     items: list[dict[str, Any]] = []
     for ref in state.directory.timeline(customer_id):
@@ -222,6 +225,23 @@ def customer_timeline(
                     "author": note.author,
                     "text": note.text,
                     "internal": note.internal,
+                }
+            )
+    for survey in () if surveys is None else surveys.surveys.values():
+        sent = survey.sent
+        if sent.customer_id in ids:
+            items.append(
+                {
+                    "kind": "survey",
+                    "at": survey.answered_at or sent.at,
+                    "survey_id": sent.survey_id,
+                    "site_id": sent.site_id,
+                    "case_id": sent.case_id,
+                    "contact_id": sent.contact_id,
+                    "channel": sent.channel,
+                    "score": survey.score,
+                    "comment": survey.comment,
+                    "follow_up": survey.follow_up,
                 }
             )
     items.sort(key=lambda item: item["at"], reverse=True)

@@ -16,7 +16,7 @@ goes ahead of work that still has time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from kefu.domain.calendar import BusinessCalendar
@@ -70,6 +70,9 @@ class CaseWing:
         self.store = CaseStore(self.state.log, types, policy, self.calendar)
         self.listeners: list[Callable[[Notice], None]] = []
         """Told of each escalation once it is stored (the desktop, a notifier)."""
+        self.moved: list[Callable[[Transaction, Case], Awaitable[None]]] = []
+        """Run in the transaction of each state change, with the case after it (the
+        follow-up surveys)."""
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         return {
@@ -185,6 +188,9 @@ class CaseWing:
             )
         finally:
             self.store.sync(tx.now)
+        case = self.store.book.case(cmd.case_id)
+        for hook in self.moved:
+            await hook(tx, case)
         return self.store.book.case(cmd.case_id)
 
     async def note(self, tx: Transaction, cmd: AddCaseNote) -> Case:

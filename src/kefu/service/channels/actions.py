@@ -9,6 +9,7 @@ command, run in the same transaction (``tx.dispatch``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kefu.domain.model import ContactState
@@ -38,6 +39,9 @@ class AgentActions:
     def __init__(self, core: ChannelHandlers) -> None:
         self.core = core
         self.state = core.state
+        self.wrapped_up: list[Callable[[Transaction, str], Awaitable[None]]] = []
+        """Run in the transaction of each wrap-up, with the contact id (the follow-up
+        surveys)."""
 
     def table(self) -> dict[type[c.Command], Handler]:
         return {
@@ -80,6 +84,8 @@ class AgentActions:
         contact_id = self.core.holder_check(tx, cmd.agent_id, conv_id, ContactState.ACTIVE)
         result: dict[str, Any] = await tx.dispatch(c.CompleteContact(contact_id, cmd.disposition))
         self.core.close(tx, conv_id, contact_id, cmd.disposition)
+        for hook in self.wrapped_up:
+            await hook(tx, contact_id)
         return result
 
     # -- customers ---------------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""Commands, options and texts of the follow-up surveys (:mod:`kefu.service.cases.surveys`
+handles the commands): what sends a survey and what a low score does, an answer given
+outside a message, a change of consent; the survey message in both languages; one survey
+as JSON-ready data. Times are seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kefu.domain.cases.surveys import Survey
+from kefu.domain.errors import ValidationError
+from kefu.i18n import catalogs
+from kefu.service.commands import Command
+
+__all__ = [
+    "DAY_S",
+    "AnswerSurvey",
+    "SetSurveyConsent",
+    "SurveyOptions",
+    "survey_text",
+    "survey_view",
+]
+
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyOptions:
+    """``on_case_states``: the case states that send the case's survey (the first one
+    reached); ``wrap_up_queues``: queues whose wrapped-up contacts get one; ``low_score``:
+    ``"reopen"`` (a resolved case; a closed one gets a complaint) or ``"complaint"``;
+    ``quiet_period_s``: no second survey to a customer within it; ``valid_s``: how long an
+    answer is taken; ``complaint_type``: the case type of a low score's complaint."""
+
+    on_case_states: frozenset[str] = frozenset({"resolved", "closed"})
+    wrap_up_queues: frozenset[str] = field(default_factory=frozenset)
+    low_score: str = "reopen"
+    quiet_period_s: float = 7 * DAY_S
+    valid_s: float = 7 * DAY_S
+    complaint_type: str = "complaint"
+    link_base: str | None = None
+    """The public survey page's URL the link token is appended to (``None``: no link)."""
+
+    def __post_init__(self) -> None:
+        if self.low_score not in ("reopen", "complaint"):
+            raise ValidationError(
+                f"low_score is 'reopen' or 'complaint', not {self.low_score!r}",
+                text_key="error.survey_low_score",
+                low_score=self.low_score,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSurvey(Command):
+    """An answer given outside a message (the chat's end screen, a survey page)."""
+
+    survey_id: str
+    score: int
+    comment: str = ""
+    channel: str = "web"
+
+
+@dataclass(frozen=True, slots=True)
+class SetSurveyConsent(Command):
+    """The customer allows or refuses follow-up surveys (recorded with who and why)."""
+
+    customer_id: str
+    allowed: bool
+    by: str
+    reason: str = ""
+
+
+def survey_text(key: str, **values: object) -> str:
+    """The message ``key`` in Chinese then English (the customer's language is not known)."""
+    books = catalogs()
+    return "\n".join(books.get(lang).text(key, **values) for lang in ("zh_Hans", "en"))
+
+
+def survey_view(survey: Survey) -> dict[str, Any]:
+    """One survey as JSON-ready data."""
+    sent = survey.sent
+    return {
+        "survey_id": sent.survey_id,
+        "subject": sent.subject,
+        "customer_id": sent.customer_id,
+        "channel": sent.channel,
+        "sent_at": sent.at,
+        "expires_at": sent.expires_at,
+        "site_id": sent.site_id,
+        "queue_id": sent.queue_id,
+        "agent_id": sent.agent_id,
+        "case_id": sent.case_id,
+        "case_type": sent.case_type,
+        "contact_id": sent.contact_id,
+        "score": survey.score,
+        "comment": survey.comment,
+        "answered_at": survey.answered_at,
+        "follow_up": survey.follow_up,
+    }

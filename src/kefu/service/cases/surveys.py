@@ -1,0 +1,403 @@
+"""Follow-up surveys over the case wing and the channels (seed 002's after-sales follow-up).
+
+When a case is resolved or closed (:attr:`SurveyOptions.on_case_states`), or a contact of a
+chosen queue wraps up (:attr:`SurveyOptions.wrap_up_queues`), the customer gets one short
+CSAT question (1–5 and a comment) in the conversation they used, through that channel's
+reply gateway (SMS, e-mail, chat), in Chinese and English from the catalogs. Everything
+happens in the transaction of the command that closed the case or wrapped up the contact:
+the survey is recorded (:class:`~kefu.domain.cases.surveys.SurveySent`, in the channel log)
+and its message leaves through the gateway once the record is stored (the conversation is
+usually closed by then, so the message is not filed in it; a failed delivery is logged, not
+retried). A restart replays
+the record, so a subject is surveyed at most once; a customer who opted out, or was
+surveyed within the quiet period, is skipped (recorded too).
+
+The customer's answer comes back as an ordinary inbound message: before it would become a
+new contact, :class:`SurveyIntake` reads a score (``"4"``, ``"2 还是没解决"``) or an
+opt-out (``STOP``, ``退订``) for the customer's open survey on that channel. The answer is
+recorded on the survey, as an internal note on the case, and on the customer's timeline; a
+low score (≤ :data:`~kefu.domain.cases.surveys.LOW_SCORE`) reopens a resolved case, or
+opens a complaint case linked to the first (:attr:`SurveyOptions.low_score`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kefu.domain.cases import Case, CaseState
+from kefu.domain.cases.errors import UnknownSurvey
+from kefu.domain.cases.surveys import (
+    CODEC,
+    LOW_SCORE,
+    OPT_OUT,
+    Answer,
+    Survey,
+    SurveyBook,
+    SurveySent,
+    parse_answer,
+)
+from kefu.domain.errors import KefuError
+from kefu.domain.model import Channel
+from kefu.domain.routing import Router
+from kefu.i18n import catalogs
+from kefu.service.cases.commands import AddCaseNote, LinkToCase, MoveCase, OpenCase
+from kefu.service.cases.survey_commands import (
+    AnswerSurvey,
+    SetSurveyConsent,
+    SurveyOptions,
+    survey_text,
+    survey_view,
+)
+from kefu.service.cases.survey_tokens import read_survey_token, survey_token
+from kefu.service.cases.wing import CaseWing
+from kefu.service.channels.handlers import Intake
+from kefu.service.channels.ports import ChannelRecord, Inbound, OutboundReply
+from kefu.service.channels.service import ChannelService
+from kefu.service.commands import Command
+from kefu.service.ports import UnitOfWork
+from kefu.service.routing import views
+from kefu.service.transaction import Handler, Transaction
+
+__all__ = ["STREAM", "SurveyIntake", "SurveyWing"]
+
+log = logging.getLogger(__name__)
+STREAM = "survey"
+_TEXT_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL, Channel.CHAT})
+_AUTHOR = "kefu"
+
+
+class SurveyWing:
+    """The surveys' handlers and state part over the case wing ``cases``; wired by
+    :func:`kefu.bootstrap.survey_wing`."""
+
+    def __init__(self, cases: CaseWing, options: SurveyOptions | None = None) -> None:
+        self.cases = cases
+        self.channels: ChannelService = cases.channels
+        self.engine = cases.engine
+        self.state = self.channels.state
+        self.options = options or SurveyOptions()
+        self.book = SurveyBook()
+        self._logged = 0
+        self.answered: list[Callable[[str, float], object]] = []
+        """Called with the customer id and the instant in the transaction of each answer
+        (the customer's segment)."""
+        self.secret_key: str | None = None
+        """Signs the survey links (:mod:`kefu.service.cases.survey_tokens`); set by the
+        wiring. With :attr:`SurveyOptions.link_base`, messages carry the link."""
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {AnswerSurvey: self.answer_command, SetSurveyConsent: self.set_consent}
+
+    # -- triggers (run in the transaction of the case move / the wrap-up) ------------------
+    async def case_moved(self, tx: Transaction, case: Case) -> None:
+        if case.state.value not in self.options.on_case_states or case.customer_id is None:
+            return
+        subject = f"case:{case.case_id}"
+        if self.book.decided(subject):
+            return
+        conv_id = self._case_conversation(case)
+        contact_id = None if conv_id is None else self.state.contact_of.get(conv_id)
+        queue_id = agent_id = None
+        contact = tx.router.contacts.get(contact_id) if contact_id else None
+        if contact is not None:
+            queue_id, agent_id = contact.queue_id, contact.agent_id
+        if case.owner_kind == "agent":
+            agent_id = case.owner_id
+        self._survey(
+            tx,
+            subject,
+            case.customer_id,
+            conv_id,
+            site_id=case.site_id,
+            queue_id=queue_id,
+            agent_id=agent_id,
+            case_id=case.case_id,
+            case_type=case.case_type,
+            contact_id=contact_id,
+        )
+
+    async def wrapped_up(self, tx: Transaction, contact_id: str) -> None:
+        contact = tx.router.contacts.get(contact_id)
+        if contact is None or contact.queue_id not in self.options.wrap_up_queues:
+            return
+        subject = f"contact:{contact_id}"
+        conv_id = self.state.conversation_of.get(contact_id)
+        customer_id = contact.customer_id
+        if self.book.decided(subject) or customer_id is None:
+            return
+        site_id, _shared = views.queue_site(tx.engine, contact.queue_id)
+        self._survey(
+            tx,
+            subject,
+            customer_id,
+            conv_id,
+            site_id=site_id,
+            queue_id=contact.queue_id,
+            agent_id=contact.agent_id,
+            case_id=None,
+            case_type=None,
+            contact_id=contact_id,
+        )
+
+    def _survey(
+        self,
+        tx: Transaction,
+        subject: str,
+        customer_id: str,
+        conv_id: str | None,
+        **about: Any,
+    ) -> None:
+        directory = self.state.directory
+        live = directory.resolve(customer_id)
+        ids = directory.identities(live)
+        try:
+            reason = self.book.skip_reason(ids, tx.now, self.options.quiet_period_s)
+            gateways = self.channels.gateways
+            if reason is None and (
+                conv_id is None or self.state.conversation(conv_id).channel not in gateways
+            ):
+                reason = "no_channel"
+            if reason is not None:
+                self.book.skip(tx.now, subject, live, reason)
+                return
+            assert conv_id is not None
+            conv = self.state.conversation(conv_id)
+            survey_id = f"s{len(self.book.surveys) + 1}"
+            self.book.send(
+                SurveySent(
+                    tx.now,
+                    survey_id,
+                    subject,
+                    live,
+                    conv.channel.value,
+                    conv_id,
+                    expires_at=tx.now + self.options.valid_s,
+                    **about,
+                )
+            )
+            self._send(tx, conv_id, self._ask_text(survey_id))
+        finally:
+            self.sync()
+
+    def link_token(self, survey_id: str) -> str | None:
+        """The signed link token of the survey (``None`` without a secret key)."""
+        if self.secret_key is None:
+            return None
+        return survey_token(self.secret_key, survey_id, self.book.get(survey_id).sent.expires_at)
+
+    def by_token(self, token: str, now: float) -> dict[str, Any]:
+        """What the public survey page shows for a link (nothing about the customer);
+        :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""
+        if self.secret_key is None:
+            raise UnknownSurvey(
+                "survey links are off", text_key="error.unknown_survey", survey_id=""
+            )
+        survey = self.book.get(read_survey_token(self.secret_key, self.book, token))
+        books = catalogs()
+        return {
+            "survey_id": survey.survey_id,
+            "question": {
+                lang: books.get(lang).text("survey.question") for lang in ("en", "zh_Hans")
+            },
+            "answered": survey.score is not None,
+            "expired": survey.sent.expires_at <= now,
+            "expires_at": survey.sent.expires_at,
+        }
+
+    def _ask_text(self, survey_id: str) -> str:
+        token = self.link_token(survey_id)
+        base = self.options.link_base
+        if token is None or base is None:
+            return survey_text("survey.ask")
+        return survey_text("survey.ask_link", link=f"{base.rstrip('/')}/{token}")
+
+    def _send(self, tx: Transaction, conv_id: str, text: str) -> None:
+        """Send ``text`` on the conversation's route once the command is stored. The
+        conversation is usually closed by now (its contact ended), so the message is not
+        filed in it: the survey's record stands for it."""
+        conv = self.state.conversation(conv_id)
+        gateway = self.channels.gateways[conv.channel]
+        out = OutboundReply(
+            conv_id,
+            self.state.routes[conv_id],
+            text,
+            gateway.new_external_id(),
+            conv.thread_references(),
+            _AUTHOR,
+        )
+
+        async def deliver() -> None:
+            try:
+                await gateway.send(out)
+            except Exception:
+                log.warning("survey message %s could not be delivered", out.external_id)
+
+        tx.then(lambda: self.channels.spawn(deliver()))
+
+    def _case_conversation(self, case: Case) -> str | None:
+        """The conversation of the case's newest linked contact on a text channel, else
+        the customer's newest such conversation."""
+        gateways = self.channels.gateways
+        usable = {ch for ch in _TEXT_CHANNELS if ch in gateways}
+
+        def fits(conv_id: str | None) -> bool:
+            if conv_id is None or conv_id not in self.state.routes:
+                return False
+            return self.state.conversation(conv_id).channel in usable
+
+        for link in reversed(case.links):
+            conv_id: str | None = link.target_id
+            if link.kind in ("contact", "work_item"):
+                conv_id = self.state.conversation_of.get(link.target_id)
+            elif link.kind != "conversation":
+                continue
+            if fits(conv_id):
+                return conv_id
+        assert case.customer_id is not None
+        live = self.state.directory.resolve(case.customer_id)
+        refs = sorted(self.state.directory.timeline(live), key=lambda r: r.at, reverse=True)
+        return next((r.conversation_id for r in refs if fits(r.conversation_id)), None)
+
+    # -- answers --------------------------------------------------------------------------
+    async def take_message(
+        self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str
+    ) -> bool:
+        """Whether ``inbound`` answered the customer's open survey on its channel (or
+        opted out); the message stays filed in its conversation, which is closed."""
+        directory = self.state.directory
+        ids = directory.identities(directory.resolve(customer_id))
+        survey = self.book.pending(ids, inbound.channel.value, tx.now)
+        if survey is None:
+            return False
+        parsed = parse_answer(inbound.text)
+        if parsed is None:
+            return False
+        if parsed == OPT_OUT:
+            await self.set_consent(
+                tx, SetSurveyConsent(survey.sent.customer_id, False, by="customer", reason="reply")
+            )
+            reply = survey_text("survey.opted_out")
+        else:
+            assert isinstance(parsed, Answer)
+            await self._answer(tx, survey, parsed.score, parsed.comment, inbound.channel.value)
+            reply = survey_text("survey.thanks")
+        self.channels.core.send_in(tx, conv_id, _AUTHOR, reply)
+        self.state.close(conv_id, tx.now, "survey")
+        return True
+
+    async def answer_command(self, tx: Transaction, cmd: AnswerSurvey) -> dict[str, Any]:
+        survey = await self._answer(
+            tx, self.book.get(cmd.survey_id), cmd.score, cmd.comment, cmd.channel
+        )
+        return survey_view(survey)
+
+    async def _answer(
+        self, tx: Transaction, survey: Survey, score: int, comment: str, channel: str
+    ) -> Survey:
+        # Checked before the follow-up changes anything.
+        self.book.answer(survey.survey_id, score, comment, tx.now, channel=channel, dry_run=True)
+        follow_up = None
+        if score <= LOW_SCORE:
+            try:
+                follow_up = await self._follow_up(tx, survey, score)
+            except KefuError as exc:
+                # The case commands refuse before they change anything: the answer is
+                # kept (the customer's message is not lost), the failure on record.
+                log.warning("survey %s: no follow-up (%s)", survey.survey_id, exc)
+                follow_up = f"failed:{exc.error_id}"
+        sent = survey.sent
+        if sent.case_id is not None:
+            text = f"survey {survey.survey_id}: {score}/5" + (f" — {comment}" if comment else "")
+            await tx.dispatch(AddCaseNote(sent.case_id, text[:2000], by="survey"))
+        try:
+            done = self.book.answer(
+                survey.survey_id, score, comment, tx.now, channel=channel, follow_up=follow_up
+            )
+        finally:
+            self.sync()
+        for hook in self.answered:
+            hook(sent.customer_id, tx.now)
+        return done
+
+    async def _follow_up(self, tx: Transaction, survey: Survey, score: int) -> str:
+        sent = survey.sent
+        reason = f"survey score {score}"
+        case = self.cases.store.book.cases.get(sent.case_id or "")
+        if (
+            case is not None
+            and self.options.low_score == "reopen"
+            and case.state is CaseState.RESOLVED
+        ):
+            await tx.dispatch(MoveCase(case.case_id, "reopened", by="survey", reason=reason))
+            return f"reopened:{case.case_id}"
+        site_id = case.site_id if case is not None else sent.site_id
+        title = f"{reason}: " + (case.title if case is not None else f"contact {sent.contact_id}")
+        opened: Case = await tx.dispatch(
+            OpenCase(
+                self.options.complaint_type,
+                title[:200],
+                by="survey",
+                site_id=site_id,
+                customer_id=sent.customer_id,
+                value_tier=None if case is None else case.value_tier,
+            )
+        )
+        if case is not None:
+            await tx.dispatch(LinkToCase(opened.case_id, "case", case.case_id, by="survey"))
+        return f"complaint:{opened.case_id}"
+
+    async def set_consent(self, tx: Transaction, cmd: SetSurveyConsent) -> bool:
+        live = self.state.directory.resolve(cmd.customer_id)  # UnknownCustomer: 404
+        try:
+            return self.book.consent(live, cmd.allowed, tx.now, by=cmd.by, reason=cmd.reason)
+        finally:
+            self.sync()
+
+    # -- the state part -------------------------------------------------------------------
+    def sync(self) -> None:
+        """Log the book's events made since the last call (also after a failure half-way,
+        so memory and log agree)."""
+        new = self.book.log[self._logged :]
+        self._logged = len(self.book.log)
+        for event in new:
+            data = CODEC.to_dict(event)
+            subject = str(data.get("survey_id") or data.get("subject") or data.get("customer_id"))
+            self.state.log(event.at, STREAM, data["type"], subject, data)
+
+    def fetch(self, uow: UnitOfWork) -> list[ChannelRecord]:
+        return [r for r in uow.channels.read() if r.stream == STREAM]
+
+    def load(self, records: Iterable[ChannelRecord]) -> None:
+        events = [CODEC.from_dict(dict(r.data)) for r in records]
+        self.book = SurveyBook.replay(events)
+        self.book.log = list(events)
+        self._logged = len(events)
+
+    def reconcile(self, router: Router, now: float) -> None:
+        del router, now
+
+    def take_writes(self) -> list[Callable[[UnitOfWork], None]]:
+        return []  # the records go with the channel log's
+
+
+class SurveyIntake:
+    """The channels' intake: a survey answer is taken first, anything else goes to the
+    intake before it (the IVR), if any."""
+
+    def __init__(self, wing: SurveyWing, inner: Intake | None) -> None:
+        self.wing = wing
+        self.inner = inner
+
+    def screen(self, inbound: Inbound) -> Inbound:
+        return inbound if self.inner is None else self.inner.screen(inbound)
+
+    async def take(
+        self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, new: bool
+    ) -> bool:
+        if await self.wing.take_message(tx, inbound, customer_id, conv_id):
+            return True
+        return self.inner is not None and await self.inner.take(
+            tx, inbound, customer_id, conv_id, new
+        )

@@ -1,0 +1,184 @@
+"""The customer's lifetime value and segment as callers see them, from the customer's
+contacts (the directory's timeline), cases and survey answers; the formula and the rules
+are :mod:`kefu.domain.customers.value`'s. Runs under the engine's lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kefu.domain.cases import Case, CaseKind, CaseState
+from kefu.domain.cases.surveys import LOW_SCORE, SurveyBook
+from kefu.domain.customers.value import (
+    DEFAULT_RULES,
+    METHOD,
+    CustomerFacts,
+    SegmentRule,
+    ValueModel,
+    segment_of,
+    top_share,
+)
+from kefu.service.cases.store import CaseStore
+from kefu.service.channels.state import ChannelState
+from kefu.service.transaction import Transaction
+
+__all__ = ["SegmentKeeper", "customer_facts", "customer_value", "value_report"]
+
+DAY_S = 86_400.0
+
+
+def customer_facts(
+    state: ChannelState,
+    store: CaseStore,
+    surveys: SurveyBook | None,
+    customer_id: str,
+    now: float,
+) -> CustomerFacts:
+    """The facts of the (live) customer at ``now`` (s), over all its merged ids."""
+    directory = state.directory
+    live = directory.resolve(customer_id)
+    customer = directory.get(live)
+    ids = set(directory.identities(live))
+    first_seen: dict[str, float] = {}
+    for ref in directory.timeline(live):
+        first_seen[ref.contact_id] = min(ref.at, first_seen.get(ref.contact_id, ref.at))
+    ages = [(now - at) / DAY_S for at in first_seen.values()]
+    complaint_types = {t for t, kind in store.book.types.items() if kind.kind is CaseKind.COMPLAINT}
+    open_cases = open_complaints = reopened = 0
+    for case_id in set().union(*(store.by_customer.get(i, set()) for i in ids)):
+        case = store.book.cases[case_id]
+        reopened += case.reopen_count > 0
+        if case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
+            open_cases += 1
+            open_complaints += case.case_type in complaint_types
+    scores: list[int] = []
+    low_recent = 0
+    for survey in () if surveys is None else surveys.surveys.values():
+        if survey.sent.customer_id in ids and survey.score is not None:
+            scores.append(survey.score)
+            recent = survey.answered_at is not None and now - survey.answered_at < 90 * DAY_S
+            low_recent += recent and survey.score <= LOW_SCORE
+    return CustomerFacts(
+        value_tier=customer.value_tier,
+        age_days=(now - customer.created_at) / DAY_S,
+        contacts_90d=sum(1 for a in ages if a < 90),
+        contacts_365d=sum(1 for a in ages if a < 365),
+        days_since_contact=min(ages) if ages else None,
+        open_cases=open_cases,
+        open_complaints=open_complaints,
+        reopened_cases=reopened,
+        low_scores_90d=low_recent,
+        survey_mean=sum(scores) / len(scores) if scores else None,
+    )
+
+
+def customer_value(
+    state: ChannelState,
+    store: CaseStore,
+    surveys: SurveyBook | None,
+    customer_id: str,
+    now: float,
+    *,
+    model: ValueModel | None = None,
+    rules: tuple[SegmentRule, ...] = DEFAULT_RULES,
+) -> dict[str, Any]:
+    """The lifetime value with its method and inputs, the segment with the rule that
+    named it, and the facts both read."""
+    model = model or ValueModel()
+    facts = customer_facts(state, store, surveys, customer_id, now)
+    rule = segment_of(facts, rules)
+    return {
+        "clv": round(model.clv(facts), 2),
+        "method": METHOD,
+        "inputs": {
+            "m": model.margin(facts.value_tier),
+            "r": round(model.retention(facts), 4),
+            "d": model.discount,
+        },
+        "segment": rule.segment,
+        "segment_rule": rule.describe(),
+        "facts": {
+            "value_tier": facts.value_tier,
+            "age_days": round(facts.age_days, 2),
+            "contacts_90d": facts.contacts_90d,
+            "contacts_365d": facts.contacts_365d,
+            "days_since_contact": None
+            if facts.days_since_contact is None
+            else round(facts.days_since_contact, 2),
+            "open_cases": facts.open_cases,
+            "open_complaints": facts.open_complaints,
+            "reopened_cases": facts.reopened_cases,
+            "low_scores_90d": facts.low_scores_90d,
+            "survey_mean": facts.survey_mean,
+        },
+    }
+
+
+def value_report(
+    state: ChannelState,
+    store: CaseStore,
+    surveys: SurveyBook | None,
+    now: float,
+    sees: Callable[[str], bool],
+    *,
+    model: ValueModel | None = None,
+    rules: tuple[SegmentRule, ...] = DEFAULT_RULES,
+) -> dict[str, Any]:
+    """The customers ``sees`` lets through: their count and total lifetime value, the 80/20
+    view (``top_20_share``: the share of value held by the top fifth) and, per segment, the
+    count and value."""
+    model = model or ValueModel()
+    values: list[float] = []
+    segments: dict[str, dict[str, Any]] = {}
+    for customer in state.directory.customers():
+        if not sees(customer.customer_id):
+            continue
+        facts = customer_facts(state, store, surveys, customer.customer_id, now)
+        clv = model.clv(facts)
+        values.append(clv)
+        row = segments.setdefault(segment_of(facts, rules).segment, {"customers": 0, "clv": 0.0})
+        row["customers"] += 1
+        row["clv"] += clv
+    share = top_share(values)
+    return {
+        "customers": len(values),
+        "total_clv": round(sum(values), 2),
+        "method": METHOD,
+        "top_20_share": None if share is None else round(share, 4),
+        "segments": {
+            name: {"customers": row["customers"], "clv": round(row["clv"], 2)}
+            for name, row in sorted(segments.items(), key=lambda kv: -kv[1]["clv"])
+        },
+    }
+
+
+class SegmentKeeper:
+    """Keeps the segment on the customer's profile current: re-evaluated in the
+    transaction of each case move (a complaint opened or closed, a case reopened), so the
+    customer record, its events and every view that shows the profile's segment follow.
+    ``surveys`` gives the survey book when surveys are wired."""
+
+    def __init__(
+        self,
+        state: ChannelState,
+        store: CaseStore,
+        surveys: Callable[[], SurveyBook | None] = lambda: None,
+        rules: tuple[SegmentRule, ...] = DEFAULT_RULES,
+    ) -> None:
+        self.state = state
+        self.store = store
+        self.surveys = surveys
+        self.rules = rules
+
+    async def case_moved(self, tx: Transaction, case: Case) -> None:
+        if case.customer_id is not None:
+            self.refresh(case.customer_id, tx.now)
+
+    def refresh(self, customer_id: str, now: float) -> str:
+        """Store the customer's segment at ``now`` (an event only when it changes)."""
+        directory = self.state.directory
+        live = directory.resolve(customer_id)
+        facts = customer_facts(self.state, self.store, self.surveys(), live, now)
+        segment = segment_of(facts, self.rules).segment
+        directory.set_profile(live, at=now, segment=segment)
+        return segment
