@@ -203,6 +203,10 @@ class Settings(BaseSettings):
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None
+    sip_call_recordings_dir: Annotated[
+        str | None,
+        Field(description="bridged calls recorded here, one stereo WAV per contact (off: unset)"),
+    ] = None
     sip_announce_every_s: Annotated[
         float, Field(gt=0, description="a queued caller hears its place and wait this often, s")
     ] = 30.0

@@ -18,6 +18,7 @@ __all__ = [
     "AgentDefined",
     "AgentStateChanged",
     "AgentStatePending",
+    "CallRecorded",
     "CallbackRequested",
     "ContactAbandoned",
     "ContactCompleted",
@@ -275,6 +276,15 @@ class CallbackRequested(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallRecorded(Event):
+    """The contact's call is recorded into ``recording`` (a file name in the recordings
+    directory, e.g. ``<contact id>.wav``), from ``at`` until the call ends."""
+
+    contact_id: str
+    recording: str
+
+
+@dataclass(frozen=True, slots=True)
 class ContactHeld(Event):
     contact_id: str
     agent_id: str
@@ -355,6 +365,7 @@ _TYPES: dict[str, type[Event]] = {
         OfferWithdrawn,
         ContactAbandoned,
         CallbackRequested,
+        CallRecorded,
         ContactHeld,
         ContactResumed,
         ContactTransferred,

@@ -67,6 +67,7 @@ COMMANDS: dict[str, type[Command]] = {
         rc.EndWrapup,
         rc.AbandonContact,
         rc.RequestCallback,
+        rc.RecordCall,
     )
 }
 """The commands that travel between nodes, by name."""

@@ -8,8 +8,12 @@ hands it the calls it carries and its helpers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from kefu.adapters.voice.call_state import VoiceCall
@@ -25,6 +29,14 @@ __all__ = ["AgentPhones"]
 log = logging.getLogger(__name__)
 
 _LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
+_NOTICE_WAIT_S = 30.0  # longest a recording notice can delay an answered call's bridge
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def recording_name(contact_id: str) -> str:
+    """The file name of a contact's call recording: ``<contact id>.wav`` (characters a
+    file name should not carry become ``_``)."""
+    return f"{_UNSAFE.sub('_', contact_id)}.wav"
 
 
 class AgentPhones:
@@ -54,6 +66,8 @@ class AgentPhones:
         """Agent phone leg → the caller's call."""
         self.bridged: dict[str, str] = {}
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
+        self.recordings: Path | None = None
+        """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
     # -- a restart: calls the router still holds but no SIP dialog carries -------------
     async def end_lost_calls(self) -> dict[str, str]:
@@ -144,9 +158,7 @@ class AgentPhones:
             if leg.ended:
                 self.port().hang_up(event.call_id)
             elif customer and leg.agent_leg is not None:
-                leg.bridged = True
-                self.bridged[event.call_id] = leg.agent_leg
-                self.port().bridge(event.call_id, leg.agent_leg)
+                self._bridge(leg, event.call_id, leg.agent_leg)
             else:
                 self.spawn(leg, self._connect(leg, event.call_id))
         elif isinstance(event, CallEnded):
@@ -176,9 +188,30 @@ class AgentPhones:
                 return
             self.agent_legs[leg.customer_leg] = leg
             return
+        # The caller hears the whole recording notice before the agent is put through.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(leg.noticed.wait(), _NOTICE_WAIT_S)
+        if leg.ended:
+            return
+        self._bridge(leg, leg.call_id, agent_leg)
+
+    def _bridge(self, leg: VoiceCall, customer_leg: str, agent_leg: str) -> None:
+        """Connect the customer's and the agent's audio; record the call when recording
+        is on (the contact's ``CallRecorded`` names the file)."""
         leg.bridged = True
-        self.bridged[leg.call_id] = agent_leg
-        self.port().bridge(leg.call_id, agent_leg)
+        self.bridged[customer_leg] = agent_leg
+        self.port().bridge(customer_leg, agent_leg)
+        if self.recordings is None or leg.contact_id is None:
+            return
+        name = recording_name(leg.contact_id)
+        self.port().record(customer_leg, agent_leg, str(self.recordings / name))
+        self.channels.spawn(self._recorded(leg.contact_id, name))
+
+    async def _recorded(self, contact_id: str, name: str) -> None:
+        try:
+            await self.channels.engine.execute(c.RecordCall(contact_id, name))
+        except KefuError as exc:  # the call ended meanwhile: the file stays, unnamed
+            log.warning("voice contact %s: recording %s not filed: %s", contact_id, name, exc)
 
     async def _agent_gone(self, leg: VoiceCall, ended: CallEnded) -> None:
         """The agent's phone hung up, refused or stopped ringing: an answered call ends

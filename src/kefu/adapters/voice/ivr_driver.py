@@ -25,6 +25,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from kefu.adapters.voice.agent_calls import AgentPhones
@@ -67,6 +68,10 @@ _CALLBACK_TAKEN: dict[Language, str] = {
     "zh": "已为您登记回电，您的排队位置不变。再见。",
     "en": "We will call you back; your place in line is kept. Goodbye.",
 }
+_RECORDING_NOTICE: dict[Language, str] = {
+    "zh": "为了保证服务质量，您的通话可能会被录音。",
+    "en": "This call may be recorded for quality purposes.",
+}
 _HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
 
 
@@ -74,7 +79,8 @@ class VoiceIvr:
     """Drives the front door's calls through ``ivr`` (see the module doc); the port's event
     sink and the voice channel's reply gateway. *announce_every_s*: seconds between
     queue announcements; *callback_key*: the key asking for a callback while queued
-    (empty: not offered); *digit_timeout_s*: silence ending a number typed without ``#``."""
+    (empty: not offered); *digit_timeout_s*: silence ending a number typed without ``#``;
+    *recordings*: the directory bridged calls are recorded in (callers are told first)."""
 
     def __init__(
         self,
@@ -86,6 +92,7 @@ class VoiceIvr:
         announce_every_s: float = 30.0,
         callback_key: str = "1",
         digit_timeout_s: float = 5.0,
+        recordings: Path | None = None,
     ) -> None:
         self.channels = channels
         self.ivr = ivr
@@ -101,6 +108,7 @@ class VoiceIvr:
         self.agents = AgentPhones(
             channels, self.calls, self._port, self._spawn, self._hang_up, self._goodbye
         )
+        self.agents.recordings = recordings
         self.bridged = self.agents.bridged
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
         self._tone = comfort_tone(max(1.0, announce_every_s))
@@ -118,13 +126,15 @@ class VoiceIvr:
         return self.clips(name)
 
     def offer_texts(self) -> dict[Language, list[str]]:
-        """The driver's own lines (the callback offer), to render with the flows."""
-        if not self.callback_key:
-            return {}
-        return {
-            lang: [_CALLBACK_OFFER[lang].format(key=self.callback_key), _CALLBACK_TAKEN[lang]]
-            for lang in _CALLBACK_OFFER
-        }
+        """The driver's own lines (callback offer, recording notice), to render with the flows."""
+        texts: dict[Language, list[str]] = {lang: [] for lang in _CALLBACK_OFFER}
+        for lang, lines in texts.items():
+            if self.callback_key:
+                lines.append(_CALLBACK_OFFER[lang].format(key=self.callback_key))
+                lines.append(_CALLBACK_TAKEN[lang])
+            if self.agents.recordings is not None:
+                lines.append(_RECORDING_NOTICE[lang])
+        return {lang: lines for lang, lines in texts.items() if lines}
 
     # -- the reply gateway of the voice channel ----------------------------------------
     def new_external_id(self) -> str:
@@ -146,6 +156,8 @@ class VoiceIvr:
         if isinstance(event, CallStarted):
             new = VoiceCall(event.call_id, caller_number(event.caller), self.language)
             new.idle.set()
+            if self.agents.recordings is None:
+                new.noticed.set()
             self.calls[event.call_id] = new
             self._spawn(new, self._start(new, event))
             return
@@ -158,6 +170,8 @@ class VoiceIvr:
             return
         if isinstance(event, MediaEnded):
             leg.idle.set()
+            if event.tag == "notice":
+                leg.noticed.set()
         elif isinstance(event, DigitReceived):
             if leg.collecting:
                 leg.idle.set()  # the key cut the prompt short (barge-in)
@@ -189,6 +203,10 @@ class VoiceIvr:
     async def _start(self, leg: VoiceCall, started: CallStarted) -> None:
         port = self._port()
         port.answer(leg.call_id)
+        if self.agents.recordings is not None:  # told before the flow's first words
+            notice = await self.clips.lines(leg.language, _RECORDING_NOTICE[leg.language])
+            leg.idle.clear()
+            port.play(leg.call_id, notice, tag="notice")
         flow = started.flow if self.ivr.published(started.flow) else None
         flow = flow or self.ivr.flow_for(Channel.VOICE, started.site)
         metadata = {"call_id": leg.call_id, "dialled": started.dialled}
@@ -222,16 +240,16 @@ class VoiceIvr:
                 await leg.idle.wait()
                 self._hang_up(leg)
                 return
-            texts, hang_up = [str(item)], False
+            items, hang_up = [item], False
             while not leg.replies.empty() and not hang_up:
                 more = leg.replies.get_nowait()
                 hang_up = more is _HANGUP
                 if not hang_up:
-                    texts.append(str(more))
+                    items.append(more)
             language = self._language(leg)
             clips: list[str] = []
-            for text in texts:
-                clips += await self.clips.lines(language, text)
+            for text in items:
+                clips += await self.clips.lines(language, str(text))
             await leg.idle.wait()
             if leg.ended:
                 return

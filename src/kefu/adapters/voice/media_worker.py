@@ -221,6 +221,11 @@ class MediaWorker:
             raise UnknownCall("no media leg with this id", leg_id=leg_b)
         self._command("bridge", leg_a, leg_b)
 
+    def record(self, leg_a: str, leg_b: str, path: str) -> None:
+        if leg_b not in self._legs:
+            raise UnknownCall("no media leg with this id", leg_id=leg_b)
+        self._command("record", leg_a, leg_b, path)
+
     def close_leg(self, leg_id: str) -> None:
         if leg_id in self._legs:
             self._command("close_leg", leg_id)

@@ -131,6 +131,10 @@ class VoicePort(Protocol):
     def bridge(self, call_id: str, other_call_id: str) -> None:
         """Connect two answered legs' audio both ways."""
 
+    def record(self, call_id: str, other_call_id: str, path: str) -> None:
+        """Record two bridged legs into the stereo WAV file *path* (*call_id* left,
+        *other_call_id* right) until either ends."""
+
     def hang_up(self, call_id: str) -> None:
         """End the call: BYE when answered, 480 when still ringing."""
 

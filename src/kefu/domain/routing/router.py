@@ -302,6 +302,14 @@ class Router(Dispatcher):
         self._require(contact, (QUEUED,), "turned into a callback")
         self._emit(ev.CallbackRequested(self.time, contact_id, number))
 
+    def record_call(self, contact_id: str, now: float, recording: str) -> None:
+        """The contact's call is being recorded into ``recording`` (a file name); the
+        contact's ``recording`` attribute points at it."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "recorded")
+        self._clock(now)
+        self._emit(ev.CallRecorded(self.time, contact_id, recording))
+
     def hold(self, contact_id: str, now: float) -> None:
         contact = self._contact(contact_id)
         self._require(contact, (ACTIVE,), "put on hold")

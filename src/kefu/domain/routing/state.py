@@ -72,6 +72,7 @@ class RoutingState(AgentIndex):
             ev.OfferWithdrawn: self._on_offer_withdrawn,
             ev.ContactAbandoned: self._on_contact_abandoned,
             ev.CallbackRequested: self._on_callback_requested,
+            ev.CallRecorded: self._on_call_recorded,
             ev.ContactHeld: self._on_contact_held,
             ev.ContactResumed: self._on_contact_resumed,
             ev.ContactTransferred: self._on_contact_transferred,
@@ -301,6 +302,10 @@ class RoutingState(AgentIndex):
         contact = self.contacts[e.contact_id]
         contact.callback = True
         contact.callback_number = e.number
+
+    def _on_call_recorded(self, e: ev.CallRecorded) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.attributes = {**contact.attributes, "recording": e.recording}
 
     def _on_contact_held(self, e: ev.ContactHeld) -> None:
         self.contacts[e.contact_id].on_hold = True

@@ -26,6 +26,7 @@ __all__ = [
     "DefineQueue",
     "EndWrapup",
     "HoldContact",
+    "RecordCall",
     "RejectOffer",
     "RequestCallback",
     "ResumeContact",
@@ -153,6 +154,14 @@ class EndWrapup(Command):
 @dataclass(frozen=True, slots=True)
 class AbandonContact(Command):
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCall(Command):
+    """The contact's call is recorded into ``recording`` (a file name)."""
+
+    contact_id: str
+    recording: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,6 +260,11 @@ async def request_callback(tx: Transaction, cmd: c.RequestCallback) -> dict[str,
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def record_call(tx: Transaction, cmd: c.RecordCall) -> dict[str, Any]:
+    tx.router.record_call(cmd.contact_id, tx.now, cmd.recording)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
 def routing_handlers() -> HandlerTable:
     """The table of the routing commands (configuration and contacts)."""
     return HandlerTable(
@@ -281,6 +286,7 @@ def routing_handlers() -> HandlerTable:
             c.EndWrapup: end_wrapup,
             c.AbandonContact: abandon_contact,
             c.RequestCallback: request_callback,
+            c.RecordCall: record_call,
         },
         {
             c.CreateContact: probe_contact_key,

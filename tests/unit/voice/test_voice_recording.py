@@ -1,0 +1,53 @@
+"""The call recorder: a stereo WAV as long as the media clock ran, each leg on its channel."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from kefu.adapters.voice.g711 import alaw_encode, ulaw_decode, ulaw_encode
+from kefu.adapters.voice.recording import CallRecorder
+
+
+def _read(path: Path) -> tuple[int, np.ndarray]:
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (2, 2, 8000)
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+        return wav.getnframes(), data
+
+
+def test_given_two_legs_fed_when_closed_then_clock_length_and_each_leg_on_its_channel(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c1.wav"
+    recorder = CallRecorder(path, start_s=100.0)
+    caller = ulaw_encode((4000 * np.sin(np.arange(1600) / 3)).astype(np.int16))
+    agent = (2000 * np.sin(np.arange(1600) / 7)).astype(np.int16)
+    for i in range(10):  # 200 ms of both, one packet each per 20 ms tick
+        recorder.feed(0, caller[160 * i : 160 * (i + 1)], 0)
+        recorder.feed(1, alaw_encode(agent[160 * i : 160 * (i + 1)]), 8)
+        recorder.tick(100.0 + 0.02 * (i + 1))
+    recorder.close(101.5)  # then 1.3 s in which nobody spoke
+    frames, data = _read(path)
+    assert frames == 1.5 * 8000
+    assert np.array_equal(data[:1600, 0], ulaw_decode(caller))
+    assert np.corrcoef(data[:1600, 1], agent)[0, 1] > 0.99  # A-law's rounding only
+    assert not data[1600:].any()
+
+
+def test_given_a_burst_after_a_stall_when_recorded_then_at_most_200_ms_lag_and_length_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c2.wav"
+    recorder = CallRecorder(path, start_s=0.0)
+    burst = ulaw_encode(np.full(160, 1000, dtype=np.int16))
+    for _ in range(50):  # one second of packets arriving at once
+        recorder.feed(0, burst, 0)
+    recorder.tick(1.0)
+    recorder.close(2.0)
+    frames, data = _read(path)
+    assert frames == 2 * 8000
+    assert np.count_nonzero(data[:, 0]) == 10 * 160  # the 10 newest frames, not 50
+    assert not data[:, 1].any()
