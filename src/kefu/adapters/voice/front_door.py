@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from kefu.adapters.voice.hold_music import hold_music
 from kefu.adapters.voice.ivr_driver import VoiceIvr
 from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
@@ -45,6 +46,7 @@ class VoiceFrontDoor:
     ) -> None:
         self.clips = TextClips(settings.prompts_path)
         self.ivr = ivr
+        self.hold_music = Path(settings.sip_hold_music) if settings.sip_hold_music else None
         recordings = settings.sip_call_recordings_dir
         self.recordings = Path(recordings) if recordings else None
         self.driver = VoiceIvr(
@@ -86,6 +88,9 @@ class VoiceFrontDoor:
         """Render the flows' missing clips (in a thread), then listen."""
         if self.recordings is not None:
             self.recordings.mkdir(parents=True, exist_ok=True)
+        if self.hold_music is not None:
+            music = await asyncio.to_thread(hold_music, self.hold_music, self.clips.cache_dir)
+            self.driver.set_hold_music(music)
         flows = self._voice_flows()
         extra = self.driver.offer_texts()
         lines = await asyncio.to_thread(self.clips.publish, flows, extra)

@@ -36,6 +36,7 @@ from kefu.adapters.voice.call_state import (
     caller_number,
     comfort_tone,
 )
+from kefu.adapters.voice.hold_music import looped
 from kefu.adapters.voice.port import (
     CallEnded,
     CallStarted,
@@ -119,8 +120,12 @@ class VoiceIvr:
         self.ended: dict[str, str] = {}
 
     # -- clips: the front door's clip source -------------------------------------------
+    def set_hold_music(self, music: bytes) -> None:
+        """Queued callers hear *music* (8 kHz µ-law, looped) instead of the comfort tone."""
+        self._tone = looped(music, max(1.0, self.announce_every_s))
+
     def clip(self, name: str) -> bytes:
-        """Clip name → audio (the comfort tone, else the text clips)."""
+        """Clip name → audio (the comfort tone or music on hold, else the text clips)."""
         if name == COMFORT_TONE:
             return self._tone
         return self.clips(name)

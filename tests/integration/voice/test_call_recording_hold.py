@@ -1,6 +1,9 @@
-"""Call recording: with a recordings directory, a caller bridged to an agent's phone is
-told the call may be recorded, and the call is recorded as one stereo WAV (caller left,
-agent right) named by the contact id, which the contact's ``recording`` attribute names."""
+"""Call recording and music on hold, one platform and front door for the module.
+
+Recording: a caller bridged to an agent's phone is told the call may be recorded, and the
+call is recorded as one stereo WAV (caller left, agent right) named by the contact id,
+which the contact's ``recording`` attribute names. Music on hold: a queued caller hears
+the operator's file (converted by sox) between announcements."""
 
 from __future__ import annotations
 
@@ -25,11 +28,25 @@ from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
 from kefu.domain import events as ev
 from kefu.service.routing import commands as c
 
+_MUSIC_SAMPLES = np.random.default_rng(7).normal(0, 0.2, 8000).clip(-0.9, 0.9)
+"""One second of the operator's music: noise, which correlates only with itself."""
+
 
 @pytest.fixture(scope="module")
 def recorded(prompts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneCenter]:
-    recordings = tmp_path_factory.mktemp("recordings") / "calls"
-    settings = phone_settings(prompts_dir, sip_call_recordings_dir=str(recordings))
+    base = tmp_path_factory.mktemp("recordings")
+    music = base / "music.wav"
+    with wave.open(str(music), "wb") as wav:  # 16-bit linear: sox converts it to µ-law
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes((_MUSIC_SAMPLES * 32767).astype("<i2").tobytes())
+    settings = phone_settings(
+        prompts_dir,
+        sip_call_recordings_dir=str(base / "calls"),
+        sip_hold_music=str(music),
+        sip_callback_key="",
+    )
     with phone_center(settings) as running:
         yield running
 
@@ -113,3 +130,35 @@ def test_given_recording_on_when_a_caller_talks_to_an_agent_phone_then_the_call_
         )
     ]
     assert any(center.door.clips(names[0])[:4000] in heard for names in notices)
+
+
+@pytest.mark.slow
+def test_given_hold_music_when_a_caller_waits_in_the_queue_then_it_hears_the_music(
+    recorded: PhoneCenter, tmp_path: Path
+) -> None:
+    center = recorded
+    center.run(center.platform.engine.execute(c.SetAgentState("a2", "not_ready")))
+    write_rtp_pcap(tmp_path / "tone.pcap", b"\xff" * 1600)
+    scenario = tmp_path / "wait.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    later = '<pause milliseconds="9000"/>'
+    scenario.write_text(talk.replace('<pause milliseconds="2500"/>', later))
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.ended))
+    sink = RtpSink()
+    try:
+        caller = run_sipp(
+            center.door.port, tmp_path, "-sf", str(scenario),
+            "-key", "rtpport", str(sink.sock.getsockname()[1]), service="10087",
+        )  # fmt: skip
+    finally:
+        sink.close()
+    assert caller.returncode == 0, sipp_log(tmp_path)
+    assert center.wait_for(lambda: len(driver.ended) > len(before))
+    (call_id,) = set(driver.ended) - before
+    assert call_id in driver.queued and call_id not in driver.bridged
+    assert any(a[0] == call_id for a in driver.announcements)
+    # Between the announcements the caller heard the operator's music, not the tone.
+    heard = ulaw_decode(bytes(sink.payload)).astype(np.float64)
+    reference = _MUSIC_SAMPLES[800:7200] * 32767
+    assert _best_correlation(heard, reference) > 0.95
