@@ -26,9 +26,16 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from kefu.adapters.voice.agent_calls import AgentPhones
+from kefu.adapters.voice.call_lines import (
+    CALLBACK_OFFER,
+    CALLBACK_TAKEN,
+    RECORDING_NOTICE,
+    discard_task,
+    driver_lines,
+    settle,
+)
 from kefu.adapters.voice.call_state import (
     COMFORT_TONE,
     VoiceCall,
@@ -61,18 +68,6 @@ __all__ = ["VoiceIvr"]
 
 log = logging.getLogger(__name__)
 
-_CALLBACK_OFFER: dict[Language, str] = {
-    "zh": "如需回电，请按 {key}，我们将为您保留排队位置。",
-    "en": "To be called back and keep your place, press {key}.",
-}
-_CALLBACK_TAKEN: dict[Language, str] = {
-    "zh": "已为您登记回电，您的排队位置不变。再见。",
-    "en": "We will call you back; your place in line is kept. Goodbye.",
-}
-_RECORDING_NOTICE: dict[Language, str] = {
-    "zh": "为了保证服务质量，您的通话可能会被录音。",
-    "en": "This call may be recorded for quality purposes.",
-}
 _HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
 
 
@@ -132,14 +127,7 @@ class VoiceIvr:
 
     def offer_texts(self) -> dict[Language, list[str]]:
         """The driver's own lines (callback offer, recording notice), to render with the flows."""
-        texts: dict[Language, list[str]] = {lang: [] for lang in _CALLBACK_OFFER}
-        for lang, lines in texts.items():
-            if self.callback_key:
-                lines.append(_CALLBACK_OFFER[lang].format(key=self.callback_key))
-                lines.append(_CALLBACK_TAKEN[lang])
-            if self.agents.recordings is not None:
-                lines.append(_RECORDING_NOTICE[lang])
-        return {lang: lines for lang, lines in texts.items() if lines}
+        return driver_lines(self.callback_key, recording=self.agents.recordings is not None)
 
     # -- the reply gateway of the voice channel ----------------------------------------
     def new_external_id(self) -> str:
@@ -193,7 +181,7 @@ class VoiceIvr:
     def _spawn(self, leg: VoiceCall, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(self._guard(leg, work))
         leg.tasks.append(task)
-        task.add_done_callback(lambda t: _discard(leg.tasks, t))
+        task.add_done_callback(lambda t: discard_task(leg.tasks, t))
 
     async def _guard(self, leg: VoiceCall, work: Awaitable[None]) -> None:
         try:
@@ -209,7 +197,7 @@ class VoiceIvr:
         port = self._port()
         port.answer(leg.call_id)
         if self.agents.recordings is not None:  # told before the flow's first words
-            notice = await self.clips.lines(leg.language, _RECORDING_NOTICE[leg.language])
+            notice = await self.clips.lines(leg.language, RECORDING_NOTICE[leg.language])
             leg.idle.clear()
             port.play(leg.call_id, notice, tag="notice")
         flow = started.flow if self.ivr.published(started.flow) else None
@@ -319,7 +307,7 @@ class VoiceIvr:
             return
         contact_id = self.channels.state.contact_of.get(conv_id)
         if contact_id is None:  # served by self-service, or left: goodbye after the last line
-            await _settle()
+            await settle()
             leg.replies.put_nowait(_HANGUP)
             return
         leg.contact_id = contact_id
@@ -334,7 +322,7 @@ class VoiceIvr:
         the callback offer, and the comfort tone in between."""
         port = self._port()
         contact_id = leg.contact_id or ""
-        await _settle()
+        await settle()
         first = True
         while not leg.ended:
             info = await self.channels.read(lambda e, _s: wait_info(e.router, contact_id))
@@ -348,7 +336,7 @@ class VoiceIvr:
             if minutes is None:
                 clips = clips[: clips.index(f"{language}/wait_before")]
             if self.callback_key:
-                offer = _CALLBACK_OFFER[language].format(key=self.callback_key)
+                offer = CALLBACK_OFFER[language].format(key=self.callback_key)
                 clips += await self.clips.lines(language, offer)
             while leg.replies.qsize() or not leg.idle.is_set():
                 await asyncio.sleep(0.05)  # the flow's last words first
@@ -375,7 +363,7 @@ class VoiceIvr:
         number = leg.caller if leg.caller.isdigit() else None
         await self.channels.engine.execute(c.RequestCallback(leg.contact_id, number))
         leg.called_back = True
-        text = _CALLBACK_TAKEN[self._language(leg)]
+        text = CALLBACK_TAKEN[self._language(leg)]
         clips = await self.clips.lines(self._language(leg), text)
         leg.idle.clear()
         self._port().play(leg.call_id, clips, tag="callback")
@@ -425,16 +413,3 @@ class VoiceIvr:
             return
         with contextlib.suppress(KefuError):
             self.port.hang_up(leg.call_id)
-
-
-def _discard(tasks: list[asyncio.Task[Any]], task: asyncio.Task[Any]) -> None:
-    if task in tasks:
-        tasks.remove(task)
-
-
-async def _settle() -> None:
-    """Let the replies of the command that just returned reach :meth:`VoiceIvr.send`: the
-    engine spawned their deliveries before returning, and each task's first step (which
-    queues the text) runs before this coroutine resumes (the loop runs callbacks in order)."""
-    for _ in range(2):
-        await asyncio.sleep(0)
