@@ -18,6 +18,7 @@ __all__ = [
     "AgentDefined",
     "AgentStateChanged",
     "AgentStatePending",
+    "CallListened",
     "CallRecorded",
     "CallbackRequested",
     "ContactAbandoned",
@@ -285,6 +286,15 @@ class CallRecorded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallListened(Event):
+    """Supervisor ``supervisor`` asked to listen silently to the contact's call (its
+    registered phone is rung and hears both sides; what it says is not passed on)."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
 class ContactHeld(Event):
     contact_id: str
     agent_id: str
@@ -366,6 +376,7 @@ _TYPES: dict[str, type[Event]] = {
         ContactAbandoned,
         CallbackRequested,
         CallRecorded,
+        CallListened,
         ContactHeld,
         ContactResumed,
         ContactTransferred,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kefu.adapters.voice.g711 import alaw_encode, ulaw_decode, ulaw_encode
+from kefu.adapters.voice.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from kefu.adapters.voice.listen import ListenMix
 from kefu.adapters.voice.recording import CallRecorder
 
 
@@ -51,3 +52,16 @@ def test_given_a_burst_after_a_stall_when_recorded_then_at_most_200_ms_lag_and_l
     assert frames == 2 * 8000
     assert np.count_nonzero(data[:, 0]) == 10 * 160  # the 10 newest frames, not 50
     assert not data[:, 1].any()
+
+
+def test_given_two_sides_when_mixed_for_a_listener_then_their_sum_frame_by_frame() -> None:
+    mix = ListenMix()
+    a = np.full(160, 1000, dtype=np.int16)
+    b = np.full(240, -300, dtype=np.int16)
+    mix.feed(0, ulaw_encode(a), 0)
+    mix.feed(1, alaw_encode(b), 8)
+    first, second, third = mix.frame(), mix.frame(), mix.frame()
+    heard_a, heard_b = ulaw_decode(ulaw_encode(a)), alaw_decode(alaw_encode(b))
+    assert np.array_equal(first, heard_a + heard_b[:160])
+    assert np.array_equal(second[:80], heard_b[160:]) and not second[80:].any()
+    assert not third.any()

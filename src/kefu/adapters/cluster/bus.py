@@ -68,6 +68,7 @@ COMMANDS: dict[str, type[Command]] = {
         rc.AbandonContact,
         rc.RequestCallback,
         rc.RecordCall,
+        rc.ListenToCall,
     )
 }
 """The commands that travel between nodes, by name."""

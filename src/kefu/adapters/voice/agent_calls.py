@@ -66,6 +66,8 @@ class AgentPhones:
         """Agent phone leg → the caller's call."""
         self.bridged: dict[str, str] = {}
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
+        self.listeners: dict[str, tuple[str, str]] = {}
+        """A supervisor's phone leg → the (customer, agent) legs it listens to."""
         self.recordings: Path | None = None
         """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
@@ -125,6 +127,8 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and not leg.bridged and not leg.ended:
                     self.goodbye(leg)
+            elif isinstance(event, ev.CallListened):
+                self.ring_listener(event.contact_id, event.supervisor)
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
@@ -151,6 +155,51 @@ class AgentPhones:
             return
         call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
         self.ring(call, offer.offer_id, offer.agent_id)
+
+    # -- supervisors listening ---------------------------------------------------------
+    def ring_listener(self, contact_id: str, supervisor: str) -> None:
+        """Ring the supervisor's registered phone; once answered it hears both sides of
+        the contact's bridged call (and is not heard)."""
+        found = next(
+            (
+                (customer_leg, agent_leg, leg)
+                for customer_leg, agent_leg in self.bridged.items()
+                if (leg := self.agent_legs.get(agent_leg)) is not None
+                and leg.contact_id == contact_id
+                and not leg.ended
+            ),
+            None,
+        )
+        if found is None:
+            log.warning("voice contact %s: no bridged call to listen to", contact_id)
+            return
+        customer_leg, agent_leg, leg = found
+        try:
+            listener = self.port().dial(supervisor, caller=leg.caller)
+        except VoiceError as exc:
+            log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
+            return
+        self.listeners[listener] = (customer_leg, agent_leg)
+
+    def on_listener_event(self, event: VoiceEvent) -> bool:
+        """Handle a supervisor's leg's event (answered: it listens); False when *event*
+        is not about one. A call that ends hangs up its listeners."""
+        if isinstance(event, CallEnded):
+            for listener, legs in list(self.listeners.items()):
+                if event.call_id in legs:
+                    with contextlib.suppress(KefuError):
+                        self.port().hang_up(listener)
+        listened = self.listeners.get(event.call_id)
+        if listened is None:
+            return False
+        if isinstance(event, CallAnswered):
+            try:
+                self.port().listen(event.call_id, *listened)
+            except KefuError:  # the call ended while the supervisor's phone rang
+                self.port().hang_up(event.call_id)
+        elif isinstance(event, CallEnded):
+            self.listeners.pop(event.call_id, None)
+        return True
 
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg

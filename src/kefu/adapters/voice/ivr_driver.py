@@ -154,6 +154,8 @@ class VoiceIvr:
             self.calls[event.call_id] = new
             self._spawn(new, self._start(new, event))
             return
+        if self.agents.on_listener_event(event):
+            return
         caller = self.agents.agent_legs.get(event.call_id)
         if caller is not None:
             self.agents.on_event(event, caller)

@@ -37,6 +37,7 @@ from kefu.adapters.voice.g711 import (
     ulaw_encode,
     ulaw_to_alaw,
 )
+from kefu.adapters.voice.listen import ListenMix
 from kefu.adapters.voice.port import DigitReceived, EventSink, MediaEnded, UnknownCall
 from kefu.adapters.voice.recording import CallRecorder
 
@@ -75,6 +76,8 @@ class _Leg:
     frames_received: int = 0
     recorder: CallRecorder | None = None
     record_channel: int = 0
+    listened: list[tuple[ListenMix, int]] = field(default_factory=list)  # (mix, side)
+    mix: ListenMix | None = None  # a listener's leg: what it hears
 
 
 @dataclass(slots=True)
@@ -189,12 +192,24 @@ class MediaEngine:
         a.recorder, a.record_channel = recorder, 0
         b.recorder, b.record_channel = recorder, 1
 
+    def listen(self, listener: str, leg_a: str, leg_b: str) -> None:
+        """*listener* hears what *leg_a* and *leg_b* say, mixed; what it says goes nowhere
+        (:mod:`~kefu.adapters.voice.listen`)."""
+        ear, a, b = self._leg(listener), self._leg(leg_a), self._leg(leg_b)
+        mix = ListenMix()
+        ear.mix, ear.playing, ear.peer = mix, None, None
+        a.listened.append((mix, 0))
+        b.listened.append((mix, 1))
+
     def close_leg(self, leg_id: str) -> None:
         """Close the leg's socket; a bridged peer goes back to silence; a recording of the
         leg ends."""
         leg = self._legs.pop(leg_id, None)
         if leg is None:
             return
+        if leg.mix is not None:
+            for other in self._legs.values():
+                other.listened = [tap for tap in other.listened if tap[0] is not leg.mix]
         recorder = leg.recorder
         if recorder is not None:
             self._recorders.discard(recorder)
@@ -273,6 +288,9 @@ class MediaEngine:
                     finished.append(leg)
             elif leg.peer is not None:
                 continue  # the peer's audio is forwarded as it arrives
+            elif leg.mix is not None:
+                mixed = leg.mix.frame()
+                packet[_HEADER:] = ulaw_encode(mixed) if leg.codec == "PCMU" else alaw_encode(mixed)
             else:
                 packet[_HEADER:] = leg.silence
             self._send(leg, packet, FRAME_BYTES)
@@ -313,8 +331,11 @@ class MediaEngine:
         payload = data[start:end]
         payload_type = data[1] & 0x7F
         leg.frames_received += 1
-        if leg.recorder is not None and payload_type in (0, 8) and payload:
-            leg.recorder.feed(leg.record_channel, payload, payload_type)
+        if payload_type in (0, 8) and payload:
+            if leg.recorder is not None:
+                leg.recorder.feed(leg.record_channel, payload, payload_type)
+            for mix, side in leg.listened:
+                mix.feed(side, payload, payload_type)
         if payload_type == leg.dtmf_pt:
             event = parse_telephone_event(payload)
             timestamp = int.from_bytes(data[4:8], "big")

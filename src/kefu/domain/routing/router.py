@@ -38,7 +38,14 @@ from kefu.domain.errors import (
     UnknownQueue,
     ValidationError,
 )
-from kefu.domain.model import AgentPresence, AgentSpec, ContactSpec, ContactState, QueueSpec
+from kefu.domain.model import (
+    AgentPresence,
+    AgentSpec,
+    Channel,
+    ContactSpec,
+    ContactState,
+    QueueSpec,
+)
 from kefu.domain.routing.dispatch import Dispatcher
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
 
@@ -309,6 +316,18 @@ class Router(Dispatcher):
         self._require(contact, (ACTIVE,), "recorded")
         self._clock(now)
         self._emit(ev.CallRecorded(self.time, contact_id, recording))
+
+    def listen_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
+        """Supervisor ``supervisor`` listens silently to the contact's call (a voice
+        contact being served)."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "listened to")
+        if contact.channel is not Channel.VOICE:
+            raise InvalidState(f"contact {contact_id} is not a call")
+        if not supervisor:
+            raise ValidationError("a supervisor is needed to listen")
+        self._clock(now)
+        self._emit(ev.CallListened(self.time, contact_id, supervisor))
 
     def hold(self, contact_id: str, now: float) -> None:
         contact = self._contact(contact_id)

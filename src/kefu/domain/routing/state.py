@@ -73,6 +73,7 @@ class RoutingState(AgentIndex):
             ev.ContactAbandoned: self._on_contact_abandoned,
             ev.CallbackRequested: self._on_callback_requested,
             ev.CallRecorded: self._on_call_recorded,
+            ev.CallListened: _nothing,  # who listened is in the log; no state changes
             ev.ContactHeld: self._on_contact_held,
             ev.ContactResumed: self._on_contact_resumed,
             ev.ContactTransferred: self._on_contact_transferred,
@@ -365,3 +366,7 @@ class RoutingState(AgentIndex):
             self.queues[contact.queue_id].observe_handle_time(e.at - contact.answered_at)
         self._release(agent, contact)
         self._close(contact)
+
+
+def _nothing(_event: ev.Event) -> None:
+    """An event kept for the record (audit) that changes no routing state."""

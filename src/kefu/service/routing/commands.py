@@ -26,6 +26,7 @@ __all__ = [
     "DefineQueue",
     "EndWrapup",
     "HoldContact",
+    "ListenToCall",
     "RecordCall",
     "RejectOffer",
     "RequestCallback",
@@ -162,6 +163,14 @@ class RecordCall(Command):
 
     contact_id: str
     recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListenToCall(Command):
+    """Supervisor ``supervisor`` listens silently to the contact's call on its phone."""
+
+    contact_id: str
+    supervisor: str
 
 
 @dataclass(frozen=True, slots=True)

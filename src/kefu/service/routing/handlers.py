@@ -265,6 +265,11 @@ async def record_call(tx: Transaction, cmd: c.RecordCall) -> dict[str, Any]:
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]:
+    tx.router.listen_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
 def routing_handlers() -> HandlerTable:
     """The table of the routing commands (configuration and contacts)."""
     return HandlerTable(
@@ -287,6 +292,7 @@ def routing_handlers() -> HandlerTable:
             c.AbandonContact: abandon_contact,
             c.RequestCallback: request_callback,
             c.RecordCall: record_call,
+            c.ListenToCall: listen_to_call,
         },
         {
             c.CreateContact: probe_contact_key,

@@ -7,6 +7,8 @@ the operator's file (converted by sox) between announcements."""
 
 from __future__ import annotations
 
+import subprocess
+import threading
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +20,13 @@ from phone_helpers import (
     PhoneCenter,
     RtpSink,
     echo_phone,
+    free_udp_port,
     phone_center,
     phone_settings,
     register_phone,
 )
-from voice_helpers import SCENARIOS, run_sipp, sipp_log, write_rtp_pcap
+from scipy.signal import correlate
+from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
 
 from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
 from kefu.domain import events as ev
@@ -46,18 +50,26 @@ def recorded(prompts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         sip_call_recordings_dir=str(base / "calls"),
         sip_hold_music=str(music),
         sip_callback_key="",
+        sip_agents="a2=secret2,s1=secret3",
     )
     with phone_center(settings) as running:
         yield running
 
 
 def _best_correlation(signal: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]) -> float:
-    """The highest normalized cross-correlation of *reference* anywhere in *signal*."""
-    ref = (reference - reference.mean()) / (np.linalg.norm(reference - reference.mean()) or 1.0)
-    windows = np.lib.stride_tricks.sliding_window_view(signal, len(ref))
-    centred = windows - windows.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(centred, axis=1)
-    scores = centred @ ref / np.where(norms > 0, norms, np.inf)
+    """The highest normalized cross-correlation of *reference* anywhere in *signal* (FFT)."""
+    ref = reference - reference.mean()
+    ref /= np.linalg.norm(ref) or 1.0
+    n = len(ref)
+    if len(signal) < n:
+        return 0.0
+    dots = correlate(signal, ref, mode="valid", method="fft")
+    sums = np.concatenate(([0.0], np.cumsum(signal)))
+    squares = np.concatenate(([0.0], np.cumsum(signal * signal)))
+    window_sum = sums[n:] - sums[:-n]
+    energy = squares[n:] - squares[:-n] - window_sum * window_sum / n
+    norms = np.sqrt(np.maximum(energy, 0.0))
+    scores = dots / np.where(norms > 1e-6 * n, norms, np.inf)
     return float(scores.max())
 
 
@@ -162,3 +174,83 @@ def test_given_hold_music_when_a_caller_waits_in_the_queue_then_it_hears_the_mus
     heard = ulaw_decode(bytes(sink.payload)).astype(np.float64)
     reference = _MUSIC_SAMPLES[800:7200] * 32767
     assert _best_correlation(heard, reference) > 0.95
+
+
+def _noise(seed: int, seconds: float) -> tuple[bytes, npt.NDArray[np.float64]]:
+    """Noise as sent (µ-law) and as heard (decoded)."""
+    samples = np.random.default_rng(seed).normal(0, 3000, int(8000 * seconds)).clip(-32000, 32000)
+    said = ulaw_encode(samples.astype(np.int16))
+    return said, ulaw_decode(said).astype(np.float64)
+
+
+def _playing_phone(workdir: Path, port: int, audio: bytes, rtp_port: int) -> subprocess.Popen[str]:
+    """A phone kefu rings: answers, plays *audio*, receives on *rtp_port* (sipp)."""
+    workdir.mkdir()
+    write_rtp_pcap(workdir / "phone.pcap", audio)
+    return subprocess.Popen(
+        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_answers_and_plays.xml"),
+         "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-key", "rtpport", str(rtp_port),
+         "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_both_and_is_not_heard(
+    recorded: PhoneCenter, tmp_path: Path
+) -> None:
+    center = recorded
+    agent_port = register_phone(center, tmp_path / "reg_agent", "a2", "secret2")
+    supervisor_port = register_phone(center, tmp_path / "reg_sup", "s1", "secret3")
+    center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
+    caller_said, caller_heard = _noise(1, 1.0)
+    agent_said, agent_heard = _noise(2, 12.0)
+    supervisor_said, supervisor_heard = _noise(3, 6.0)
+    agent = _playing_phone(tmp_path / "agent", agent_port, agent_said, free_udp_port())
+    supervisor_sink, caller_sink = RtpSink(), RtpSink()
+    supervisor = _playing_phone(
+        tmp_path / "sup", supervisor_port, supervisor_said, supervisor_sink.sock.getsockname()[1]
+    )
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", caller_said)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    later = '<pause milliseconds="9000"/>'
+    scenario.write_text(talk.replace('<pause milliseconds="2500"/>', later))
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.bridged))
+    result: list[subprocess.CompletedProcess[str]] = []
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(caller_sink.sock.getsockname()[1])]
+
+    def call() -> None:
+        done = run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        result.append(done)
+
+    calling = threading.Thread(target=call)
+    calling.start()
+    try:
+        assert center.wait_for(lambda: len(driver.bridged) > len(before), timeout_s=20)
+        (call_id,) = center.call(lambda: set(driver.bridged)) - before
+        contact_id = driver.queued[call_id]
+        center.run(center.platform.engine.execute(c.ListenToCall(contact_id, "s1")))
+        calling.join(timeout=40)
+        agent_code, supervisor_code = agent.wait(timeout=30), supervisor.wait(timeout=30)
+    finally:
+        for phone in (agent, supervisor):
+            if phone.poll() is None:
+                phone.kill()
+                phone.wait()
+        supervisor_sink.close()
+        caller_sink.close()
+    assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
+    assert (agent_code, supervisor_code) == (0, 0)  # both hung up by kefu's BYE
+    (listened,) = [e for e in center.events(ev.CallListened) if e.contact_id == contact_id]
+    assert listened.supervisor == "s1"
+    # The supervisor hears the agent, and the caller mixed with the agent.
+    at_supervisor = ulaw_decode(bytes(supervisor_sink.payload)).astype(np.float64)
+    assert _best_correlation(at_supervisor, agent_heard[56000:62400]) > 0.8
+    assert _best_correlation(at_supervisor, caller_heard[800:7200]) > 0.5
+    # The caller hears the agent, never the supervisor.
+    at_caller = ulaw_decode(bytes(caller_sink.payload)).astype(np.float64)
+    assert _best_correlation(at_caller, agent_heard[56000:62400]) > 0.9
+    assert _best_correlation(at_caller, supervisor_heard[8000:40000]) < 0.3
