@@ -90,6 +90,8 @@ def test_given_recording_on_when_a_caller_talks_to_an_agent_phone_then_the_call_
     talk = (SCENARIOS / "talk_to_agent.xml").read_text()
     later = '<pause milliseconds="7000"/>'
     scenario.write_text(talk.replace('<pause milliseconds="2500"/>', later))
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.bridged))
     agent = echo_phone(tmp_path, phone_port)
     sink = RtpSink()
     try:
@@ -105,8 +107,7 @@ def test_given_recording_on_when_a_caller_talks_to_an_agent_phone_then_the_call_
         sink.close()
     assert caller.returncode == 0, sipp_log(tmp_path / "caller")
     assert agent_code == 0
-    driver = center.door.driver
-    ((call_id, _agent_leg),) = driver.bridged.items()
+    (call_id,) = center.call(lambda: set(driver.bridged)) - before
     contact_id = driver.queued[call_id]
     assert center.wait_for(
         lambda: any(
