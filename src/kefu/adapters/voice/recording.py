@@ -6,7 +6,8 @@ what the agent said (received on the agent's leg); 16-bit linear PCM at 8 kHz. T
 clock writes one 20 ms frame per channel for every tick since the recording began (a leg
 with nothing received in that frame gets silence), so the file's length is the time the
 call was bridged and the two channels stay aligned to the clock rather than to the
-senders' timestamps.
+senders' timestamps. Each side is played out 40 ms behind the clock (a small jitter
+buffer), so packets arriving a little late on a busy machine keep their place.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ _FRAME_BYTES = 2 * _FRAME  # 16-bit samples
 # audio never lags the clock by more than 200 ms.
 _MAX_BUFFERED = 10 * _FRAME_BYTES
 _FLUSH_FRAMES = 50  # write to the file about once a second
+# A side starts (and restarts after running dry) once this much is buffered: a packet up
+# to 40 ms late then still lands in its place instead of leaving a gap and a shift.
+_PRIME_BYTES = 3 * _FRAME_BYTES
 
 
 class CallRecorder:
@@ -42,6 +46,7 @@ class CallRecorder:
         self.frame_s = frame_s
         self.frames = 0
         self._buffers = (bytearray(), bytearray())
+        self._primed = [False, False]
         self._pending = bytearray()
         self._out = np.zeros(CHANNELS * _FRAME, dtype="<i2")
         self._file: wave.Wave_write | None = wave.open(str(path), "wb")  # noqa: SIM115
@@ -77,7 +82,11 @@ class CallRecorder:
     def _frame(self) -> None:
         out = self._out
         for channel, buffer in enumerate(self._buffers):
-            take = min(len(buffer), _FRAME_BYTES)
+            if not self._primed[channel]:
+                self._primed[channel] = len(buffer) >= _PRIME_BYTES
+            take = min(len(buffer), _FRAME_BYTES) if self._primed[channel] else 0
+            if self._primed[channel] and not buffer:
+                self._primed[channel] = False  # ran dry: buffer again before going on
             column = np.zeros(_FRAME, dtype="<i2")
             if take:
                 column[: take // 2] = np.frombuffer(bytes(buffer[:take]), dtype="<i2")
