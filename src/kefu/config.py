@@ -218,6 +218,14 @@ class Settings(BaseSettings):
     sip_recordings_dir: Annotated[
         str | None, Field(description="operator recordings replacing clips by file name")
     ] = None
+    sip_call_recordings_dir: Annotated[
+        str | None,
+        Field(description="bridged calls recorded here, one stereo WAV per contact (off: unset)"),
+    ] = None
+    sip_hold_music: Annotated[
+        str | None,
+        Field(description="audio file queued callers hear between announcements (sox converts)"),
+    ] = None
     sip_announce_every_s: Annotated[
         float, Field(gt=0, description="a queued caller hears its place and wait this often, s")
     ] = 30.0

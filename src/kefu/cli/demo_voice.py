@@ -4,6 +4,8 @@ Port 5060 unless ``--sip-port`` or ``KEFU_SIP_PORT`` says otherwise (0: a free o
 one too when 5060 is taken, as the SMTP port). The prompt clips are cached next to the
 database (``KEFU_SIP_PROMPTS_DIR`` overrides): the first start renders them with espeak-ng
 and sox in the background, so the web demo is up at once and SIP listens a little later.
+Calls put through to an agent's phone are recorded next to the database too
+(``kefu-call-recordings/<contact id>.wav``; ``KEFU_SIP_CALL_RECORDINGS_DIR`` overrides).
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ __all__ = ["DemoVoice", "demo_voice_settings"]
 
 
 def demo_voice_settings(settings: Settings, db: str, sip_port: int | None) -> Settings:
-    """The demo's voice settings: the bank flow for calls, the clip cache by the database,
-    and the SIP port (``sip_port`` first, then ``KEFU_SIP_PORT``, then 5060 if free)."""
+    """The demo's voice settings: the bank flow for calls, the clip cache and the call
+    recordings by the database, and the SIP port (``sip_port`` first, then
+    ``KEFU_SIP_PORT``, then 5060 if free)."""
     update: dict[str, object] = {}
     flows = settings.ivr_flows
     if not any(key.split("@")[0].strip() == "voice" for key in _keys(flows)):
         update["ivr_flows"] = f"{flows},voice=bank" if flows else "voice=bank"
     if not settings.sip_prompts_dir:
         update["sip_prompts_dir"] = str(Path(db).resolve().parent / "kefu-prompts")
+    if not settings.sip_call_recordings_dir:
+        update["sip_call_recordings_dir"] = str(Path(db).resolve().parent / "kefu-call-recordings")
     port = sip_port if sip_port is not None else settings.sip_port
     if port is None:
         port = 5060 if _free(settings.sip_host, 5060) else 0

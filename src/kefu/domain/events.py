@@ -18,6 +18,8 @@ __all__ = [
     "AgentDefined",
     "AgentStateChanged",
     "AgentStatePending",
+    "CallListened",
+    "CallRecorded",
     "CallbackRequested",
     "ContactAbandoned",
     "ContactCompleted",
@@ -275,6 +277,24 @@ class CallbackRequested(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallRecorded(Event):
+    """The contact's call is recorded into ``recording`` (a file name in the recordings
+    directory, e.g. ``<contact id>.wav``), from ``at`` until the call ends."""
+
+    contact_id: str
+    recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallListened(Event):
+    """Supervisor ``supervisor`` asked to listen silently to the contact's call (its
+    registered phone is rung and hears both sides; what it says is not passed on)."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
 class ContactHeld(Event):
     contact_id: str
     agent_id: str
@@ -355,6 +375,8 @@ _TYPES: dict[str, type[Event]] = {
         OfferWithdrawn,
         ContactAbandoned,
         CallbackRequested,
+        CallRecorded,
+        CallListened,
         ContactHeld,
         ContactResumed,
         ContactTransferred,

@@ -4,160 +4,25 @@ callback. One platform and front door (media on its loop) for the module."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import numpy as np
 import pytest
+from phone_helpers import PhoneCenter, RtpSink, free_udp_port, phone_center, phone_settings
 from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
 
-from kefu.adapters.clock import SystemClock
-from kefu.adapters.scheduler import AsyncioScheduler
-from kefu.adapters.voice.front_door import VoiceFrontDoor
 from kefu.adapters.voice.g711 import ulaw_encode
-from kefu.bootstrap import Platform, build_platform
-from kefu.config import Settings
 from kefu.domain import events as ev
-from kefu.domain.ivr import messages as m
-from kefu.domain.model import AgentSpec, Channel, ContactState, QueueSpec
-from kefu.service.ivr import IvrPlugins
+from kefu.domain.model import ContactState
 from kefu.service.routing import commands as c
-from kefu.testing import InMemoryUnitOfWorkFactory
-
-T = TypeVar("T")
-FLOWS = Path(__file__).parent / "flows"
-
-
-def _verify(method: str, identifier: str, secret: str) -> m.VerifyDone:
-    """The test's bank: account 1234 has PIN 5678."""
-    ok = method == "account_pin" and (identifier, secret) == ("1234", "5678")
-    return m.VerifyDone(ok, "1234" if ok else None)
-
-
-@dataclass
-class PhoneCenter:
-    platform: Platform
-    door: VoiceFrontDoor
-    loop: asyncio.AbstractEventLoop
-    stored: list[Any]
-
-    def call(self, fn: Callable[[], T]) -> T:
-        future: Future[T] = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn())
-            except Exception as exc:
-                future.set_exception(exc)
-
-        self.loop.call_soon_threadsafe(run)
-        return future.result(timeout=5)
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
-
-    def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-        for _ in range(int(timeout_s / 0.05)):
-            if self.call(predicate):
-                return True
-            threading.Event().wait(0.05)
-        return False
-
-    def events(self, kind: type[T]) -> list[T]:
-        """The stored routing events of *kind*."""
-        return [e for e in self.call(lambda: list(self.stored)) if isinstance(e, kind)]
 
 
 @pytest.fixture(scope="module")
 def center(prompts_dir: Path) -> Iterator[PhoneCenter]:
-    settings = Settings(
-        env="test",
-        ivr_flows="voice=phone",
-        ivr_flow_files=f"{FLOWS / 'phone.yaml'},{FLOWS / 'desk.yaml'}",
-        sip_numbers="10086=phone,10087=desk",
-        sip_agents="a2=secret2",
-        sip_prompts_dir=str(prompts_dir),
-        sip_media_process=False,
-        sip_announce_every_s=1.5,
-    )
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="kefu-ivr-calls", daemon=True)
-    thread.start()
-    life = AsyncExitStack()
-    stored: list[Any] = []
-
-    async def start() -> tuple[Platform, VoiceFrontDoor]:
-        clock = SystemClock()
-        platform = build_platform(
-            settings,
-            uow_factory=InMemoryUnitOfWorkFactory(),
-            clock=clock,
-            scheduler=AsyncioScheduler(clock),
-        )
-        assert platform.ivr is not None and platform.channels is not None
-        platform.ivr.plugins = IvrPlugins(verify=_verify)
-        platform.engine.subscribe(lambda batch: stored.extend(s.event for s in batch))
-        await life.enter_async_context(platform.app.router.lifespan_context(platform.app))
-        e = platform.engine.execute
-        await e(c.CreateSite("sh", "上海"))
-        await e(c.DefineQueue(QueueSpec("phone", Channel.VOICE, {"phone": 1}, aht_s=120), "sh"))
-        await e(c.DefineQueue(QueueSpec("desk", Channel.VOICE, {"desk": 1}, aht_s=120), "sh"))
-        await e(c.DefineAgent(AgentSpec("a1", {"phone": 1}, site_id="sh")))  # offline: waits
-        await e(c.DefineAgent(AgentSpec("a2", {"desk": 1}, site_id="sh")))
-        door = VoiceFrontDoor(settings, platform.channels, platform.ivr, port=0)
-        await door.start()
-        life.push_async_callback(door.stop)
-        return platform, door
-
-    platform, door = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=120)
-    try:
-        yield PhoneCenter(platform, door, loop, stored)
-    finally:
-        asyncio.run_coroutine_threadsafe(life.aclose(), loop).result(timeout=20)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class _Sink:
-    """The caller's RTP port: counts what kefu plays to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.payload = bytearray()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                packet = self.sock.recv(2048)
-            except TimeoutError:
-                continue
-            if packet[1] & 0x7F == 0:
-                self.payload += packet[12:]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
+    with phone_center(phone_settings(prompts_dir)) as running:
+        yield running
 
 
 @pytest.mark.slow
@@ -166,7 +31,7 @@ def test_given_a_phone_flow_when_digits_verify_then_queued_verified_told_place_a
 ) -> None:
     driver = center.door.driver
     before = center.call(lambda: set(driver.queued))
-    sink = _Sink()
+    sink = RtpSink()
     try:
         result = run_sipp(
             center.door.port, tmp_path, "-sf", str(SCENARIOS / "ivr_queue_callback.xml"),
@@ -202,7 +67,7 @@ def test_given_a_registered_agent_phone_when_offered_a_call_then_it_rings_bridge
     center: PhoneCenter, tmp_path: Path
 ) -> None:
     sipp = require_tool("sipp")
-    phone_port = _free_udp_port()
+    phone_port = free_udp_port()
     (tmp_path / "reg").mkdir()
     register = tmp_path / "reg" / "register.xml"
     template = (SCENARIOS / "register.xml").read_text()
@@ -220,11 +85,11 @@ def test_given_a_registered_agent_phone_when_offered_a_call_then_it_rings_bridge
     write_rtp_pcap(tmp_path / "caller" / "tone.pcap", tone)
     agent = subprocess.Popen(
         [sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(phone_port), "-m", "1",
-         "-mp", str(_free_udp_port()), "-rtp_echo",
+         "-mp", str(free_udp_port()), "-rtp_echo",
          "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    sink = _Sink()
+    sink = RtpSink()
     try:
         caller = run_sipp(
             center.door.port, tmp_path / "caller", "-sf", str(SCENARIOS / "talk_to_agent.xml"),
@@ -263,7 +128,7 @@ def test_given_a_queued_caller_when_it_hangs_up_then_the_contact_is_abandoned(
     before = center.call(lambda: set(driver.ended))
     result = run_sipp(
         center.door.port, tmp_path, "-sf", str(SCENARIOS / "talk_to_agent.xml"),
-        "-key", "rtpport", str(_free_udp_port()), service="10087",
+        "-key", "rtpport", str(free_udp_port()), service="10087",
     )  # fmt: skip
     assert result.returncode == 0, sipp_log(tmp_path)
     assert center.wait_for(lambda: len(driver.ended) > len(before))

@@ -197,3 +197,31 @@ def test_given_an_offer_when_rejected_then_the_next_ready_agent_gets_it(center: 
     assert again["offer_id"] != made["offer_id"]
     late = c.post(f"{V1}/contacts/{made['contact_id']}/accept", json={"offer_id": made["offer_id"]})
     assert late.status_code == 409
+
+
+def test_given_an_answered_call_when_a_supervisor_listens_then_logged_and_agents_refused(
+    center: Api,
+) -> None:
+    ready(center, "a1")
+    made = create(center)
+    cid = made["contact_id"]
+    accepted = center.client.post(
+        f"{V1}/contacts/{cid}/accept", json={"offer_id": made["offer_id"], "agent_id": "a1"}
+    )
+    assert accepted.status_code == 200
+    center.user("lead-sh", "supervisor", sites=("sh",))
+    center.user("agent-a2", "agent", sites=("sh",), agent_id="a2")
+    events = center.event_count()
+    refused = center.anonymous().post(
+        f"{V1}/contacts/{cid}/listen", headers=center.token("agent-a2")
+    )
+    assert refused.status_code == 403 and center.event_count() == events
+    heard = center.anonymous().post(f"{V1}/contacts/{cid}/listen", headers=center.token("lead-sh"))
+    assert heard.status_code == 200, heard.text
+    assert heard.json()["state"] == "active"
+    assert center.event_count() == events + 1
+    waiting = create(center)
+    late = center.anonymous().post(
+        f"{V1}/contacts/{waiting['contact_id']}/listen", headers=center.token("lead-sh")
+    )
+    assert late.status_code == 409

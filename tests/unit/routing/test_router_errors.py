@@ -19,7 +19,7 @@ from kefu.domain.errors import (
     UnknownQueue,
     ValidationError,
 )
-from kefu.domain.events import event_from_dict, event_to_dict, events_to_jsonl
+from kefu.domain.events import CallListened, event_from_dict, event_to_dict, events_to_jsonl
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
 from kefu.domain.routing import Router
 
@@ -61,6 +61,10 @@ def _state(router: Router) -> tuple[int, str, list[dict[str, object]]]:
         (lambda r: r.transfer("answered", 5.0, to_agent="a"), ValidationError),
         (lambda r: r.abandon("answered", 5.0), InvalidState),
         (lambda r: r.end_wrapup("answered", 5.0), InvalidState),
+        (lambda r: r.record_call("waiting", 5.0, "waiting.wav"), InvalidState),
+        (lambda r: r.record_call("ghost", 5.0, "ghost.wav"), UnknownContact),
+        (lambda r: r.listen_to_call("waiting", 5.0, "s1"), InvalidState),
+        (lambda r: r.listen_to_call("answered", 5.0, ""), ValidationError),
         (lambda r: r.assign("waiting", "a", 5.0), Exception),
         (lambda r: r.advance(0.5), ValidationError),
     ],
@@ -75,6 +79,29 @@ def test_given_bad_command_then_specific_error_and_state_unchanged(
     assert isinstance(info.value, KefuError)
     assert info.value.error_id and str(info.value)
     assert _state(router) == before
+
+
+def test_given_an_answered_call_when_recorded_then_its_attribute_names_the_file_and_replays(
+    router: Router,
+) -> None:
+    _busy_center(router)
+    router.record_call("answered", 5.0, "answered.wav")
+    assert router.contacts["answered"].attributes["recording"] == "answered.wav"
+    recorded = router.log[-1]
+    assert event_from_dict(event_to_dict(recorded)) == recorded
+    replayed = Router.replay(router.log)
+    assert replayed.contacts["answered"].attributes["recording"] == "answered.wav"
+
+
+def test_given_an_answered_call_when_a_supervisor_listens_then_it_is_logged(
+    router: Router,
+) -> None:
+    _busy_center(router)
+    router.listen_to_call("answered", 5.0, "s1")
+    listened = router.log[-1]
+    assert isinstance(listened, CallListened)
+    assert (listened.contact_id, listened.supervisor) == ("answered", "s1")
+    assert event_from_dict(event_to_dict(listened)) == listened
 
 
 def test_given_completed_contact_when_completed_twice_then_invalid_state(router: Router) -> None:

@@ -67,6 +67,8 @@ COMMANDS: dict[str, type[Command]] = {
         rc.EndWrapup,
         rc.AbandonContact,
         rc.RequestCallback,
+        rc.RecordCall,
+        rc.ListenToCall,
     )
 }
 """The commands that travel between nodes, by name."""

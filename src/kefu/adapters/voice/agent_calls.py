@@ -8,8 +8,12 @@ hands it the calls it carries and its helpers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from kefu.adapters.voice.call_state import VoiceCall
@@ -25,6 +29,14 @@ __all__ = ["AgentPhones"]
 log = logging.getLogger(__name__)
 
 _LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
+_NOTICE_WAIT_S = 30.0  # longest a recording notice can delay an answered call's bridge
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def recording_name(contact_id: str) -> str:
+    """The file name of a contact's call recording: ``<contact id>.wav`` (characters a
+    file name should not carry become ``_``)."""
+    return f"{_UNSAFE.sub('_', contact_id)}.wav"
 
 
 class AgentPhones:
@@ -54,6 +66,10 @@ class AgentPhones:
         """Agent phone leg → the caller's call."""
         self.bridged: dict[str, str] = {}
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
+        self.listeners: dict[str, tuple[str, str]] = {}
+        """A supervisor's phone leg → the (customer, agent) legs it listens to."""
+        self.recordings: Path | None = None
+        """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
     # -- a restart: calls the router still holds but no SIP dialog carries -------------
     async def end_lost_calls(self) -> dict[str, str]:
@@ -111,6 +127,8 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and not leg.bridged and not leg.ended:
                     self.goodbye(leg)
+            elif isinstance(event, ev.CallListened):
+                self.ring_listener(event.contact_id, event.supervisor)
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
@@ -138,15 +156,58 @@ class AgentPhones:
         call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
         self.ring(call, offer.offer_id, offer.agent_id)
 
+    # -- supervisors listening ---------------------------------------------------------
+    def ring_listener(self, contact_id: str, supervisor: str) -> None:
+        """Ring the supervisor's registered phone; once answered it hears both sides of
+        the contact's bridged call (and is not heard)."""
+        found = next(
+            (
+                (customer_leg, agent_leg, leg)
+                for customer_leg, agent_leg in self.bridged.items()
+                if (leg := self.agent_legs.get(agent_leg)) is not None
+                and leg.contact_id == contact_id
+                and not leg.ended
+            ),
+            None,
+        )
+        if found is None:
+            log.warning("voice contact %s: no bridged call to listen to", contact_id)
+            return
+        customer_leg, agent_leg, leg = found
+        try:
+            listener = self.port().dial(supervisor, caller=leg.caller)
+        except VoiceError as exc:
+            log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
+            return
+        self.listeners[listener] = (customer_leg, agent_leg)
+
+    def on_listener_event(self, event: VoiceEvent) -> bool:
+        """Handle a supervisor's leg's event (answered: it listens); False when *event*
+        is not about one. A call that ends hangs up its listeners."""
+        if isinstance(event, CallEnded):
+            for listener, legs in list(self.listeners.items()):
+                if event.call_id in legs:
+                    with contextlib.suppress(KefuError):
+                        self.port().hang_up(listener)
+        listened = self.listeners.get(event.call_id)
+        if listened is None:
+            return False
+        if isinstance(event, CallAnswered):
+            try:
+                self.port().listen(event.call_id, *listened)
+            except KefuError:  # the call ended while the supervisor's phone rang
+                self.port().hang_up(event.call_id)
+        elif isinstance(event, CallEnded):
+            self.listeners.pop(event.call_id, None)
+        return True
+
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg
         if isinstance(event, CallAnswered):
             if leg.ended:
                 self.port().hang_up(event.call_id)
             elif customer and leg.agent_leg is not None:
-                leg.bridged = True
-                self.bridged[event.call_id] = leg.agent_leg
-                self.port().bridge(event.call_id, leg.agent_leg)
+                self._bridge(leg, event.call_id, leg.agent_leg)
             else:
                 self.spawn(leg, self._connect(leg, event.call_id))
         elif isinstance(event, CallEnded):
@@ -176,9 +237,30 @@ class AgentPhones:
                 return
             self.agent_legs[leg.customer_leg] = leg
             return
+        # The caller hears the whole recording notice before the agent is put through.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(leg.noticed.wait(), _NOTICE_WAIT_S)
+        if leg.ended:
+            return
+        self._bridge(leg, leg.call_id, agent_leg)
+
+    def _bridge(self, leg: VoiceCall, customer_leg: str, agent_leg: str) -> None:
+        """Connect the customer's and the agent's audio; record the call when recording
+        is on (the contact's ``CallRecorded`` names the file)."""
         leg.bridged = True
-        self.bridged[leg.call_id] = agent_leg
-        self.port().bridge(leg.call_id, agent_leg)
+        self.bridged[customer_leg] = agent_leg
+        self.port().bridge(customer_leg, agent_leg)
+        if self.recordings is None or leg.contact_id is None:
+            return
+        name = recording_name(leg.contact_id)
+        self.port().record(customer_leg, agent_leg, str(self.recordings / name))
+        self.channels.spawn(self._recorded(leg.contact_id, name))
+
+    async def _recorded(self, contact_id: str, name: str) -> None:
+        try:
+            await self.channels.engine.execute(c.RecordCall(contact_id, name))
+        except KefuError as exc:  # the call ended meanwhile: the file stays, unnamed
+            log.warning("voice contact %s: recording %s not filed: %s", contact_id, name, exc)
 
     async def _agent_gone(self, leg: VoiceCall, ended: CallEnded) -> None:
         """The agent's phone hung up, refused or stopped ringing: an answered call ends

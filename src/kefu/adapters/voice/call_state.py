@@ -52,6 +52,8 @@ class VoiceCall:
     customer_leg: str | None = None
     """A callback: the leg kefu placed to the customer once the agent answered."""
     ended: bool = False
+    noticed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the caller heard the recording notice (at once when there is none)."""
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
+from kefu.adapters.voice.hold_music import hold_music
 from kefu.adapters.voice.ivr_driver import VoiceIvr
 from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
@@ -44,6 +46,9 @@ class VoiceFrontDoor:
     ) -> None:
         self.clips = TextClips(settings.prompts_path)
         self.ivr = ivr
+        self.hold_music = Path(settings.sip_hold_music) if settings.sip_hold_music else None
+        recordings = settings.sip_call_recordings_dir
+        self.recordings = Path(recordings) if recordings else None
         self.driver = VoiceIvr(
             channels,
             ivr,
@@ -51,6 +56,7 @@ class VoiceFrontDoor:
             language=settings.sip_language,
             announce_every_s=settings.sip_announce_every_s,
             callback_key=settings.sip_callback_key,
+            recordings=self.recordings,
         )
         channels.set_gateway(Channel.VOICE, self.driver)
         self._numbers = parse_numbers(settings.sip_numbers)
@@ -80,6 +86,11 @@ class VoiceFrontDoor:
 
     async def start(self) -> None:
         """Render the flows' missing clips (in a thread), then listen."""
+        if self.recordings is not None:
+            self.recordings.mkdir(parents=True, exist_ok=True)
+        if self.hold_music is not None:
+            music = await asyncio.to_thread(hold_music, self.hold_music, self.clips.cache_dir)
+            self.driver.set_hold_music(music)
         flows = self._voice_flows()
         extra = self.driver.offer_texts()
         lines = await asyncio.to_thread(self.clips.publish, flows, extra)

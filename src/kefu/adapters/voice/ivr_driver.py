@@ -25,9 +25,17 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
 
 from kefu.adapters.voice.agent_calls import AgentPhones
+from kefu.adapters.voice.call_lines import (
+    CALLBACK_OFFER,
+    CALLBACK_TAKEN,
+    RECORDING_NOTICE,
+    discard_task,
+    driver_lines,
+    settle,
+)
 from kefu.adapters.voice.call_state import (
     COMFORT_TONE,
     VoiceCall,
@@ -35,6 +43,7 @@ from kefu.adapters.voice.call_state import (
     caller_number,
     comfort_tone,
 )
+from kefu.adapters.voice.hold_music import looped
 from kefu.adapters.voice.port import (
     CallEnded,
     CallStarted,
@@ -59,14 +68,6 @@ __all__ = ["VoiceIvr"]
 
 log = logging.getLogger(__name__)
 
-_CALLBACK_OFFER: dict[Language, str] = {
-    "zh": "如需回电，请按 {key}，我们将为您保留排队位置。",
-    "en": "To be called back and keep your place, press {key}.",
-}
-_CALLBACK_TAKEN: dict[Language, str] = {
-    "zh": "已为您登记回电，您的排队位置不变。再见。",
-    "en": "We will call you back; your place in line is kept. Goodbye.",
-}
 _HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
 
 
@@ -74,7 +75,8 @@ class VoiceIvr:
     """Drives the front door's calls through ``ivr`` (see the module doc); the port's event
     sink and the voice channel's reply gateway. *announce_every_s*: seconds between
     queue announcements; *callback_key*: the key asking for a callback while queued
-    (empty: not offered); *digit_timeout_s*: silence ending a number typed without ``#``."""
+    (empty: not offered); *digit_timeout_s*: silence ending a number typed without ``#``;
+    *recordings*: the directory bridged calls are recorded in (callers are told first)."""
 
     def __init__(
         self,
@@ -86,6 +88,7 @@ class VoiceIvr:
         announce_every_s: float = 30.0,
         callback_key: str = "1",
         digit_timeout_s: float = 5.0,
+        recordings: Path | None = None,
     ) -> None:
         self.channels = channels
         self.ivr = ivr
@@ -101,6 +104,7 @@ class VoiceIvr:
         self.agents = AgentPhones(
             channels, self.calls, self._port, self._spawn, self._hang_up, self._goodbye
         )
+        self.agents.recordings = recordings
         self.bridged = self.agents.bridged
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
         self._tone = comfort_tone(max(1.0, announce_every_s))
@@ -111,20 +115,19 @@ class VoiceIvr:
         self.ended: dict[str, str] = {}
 
     # -- clips: the front door's clip source -------------------------------------------
+    def set_hold_music(self, music: bytes) -> None:
+        """Queued callers hear *music* (8 kHz µ-law, looped) instead of the comfort tone."""
+        self._tone = looped(music, max(1.0, self.announce_every_s))
+
     def clip(self, name: str) -> bytes:
-        """Clip name → audio (the comfort tone, else the text clips)."""
+        """Clip name → audio (the comfort tone or music on hold, else the text clips)."""
         if name == COMFORT_TONE:
             return self._tone
         return self.clips(name)
 
     def offer_texts(self) -> dict[Language, list[str]]:
-        """The driver's own lines (the callback offer), to render with the flows."""
-        if not self.callback_key:
-            return {}
-        return {
-            lang: [_CALLBACK_OFFER[lang].format(key=self.callback_key), _CALLBACK_TAKEN[lang]]
-            for lang in _CALLBACK_OFFER
-        }
+        """The driver's own lines (callback offer, recording notice), to render with the flows."""
+        return driver_lines(self.callback_key, recording=self.agents.recordings is not None)
 
     # -- the reply gateway of the voice channel ----------------------------------------
     def new_external_id(self) -> str:
@@ -146,8 +149,12 @@ class VoiceIvr:
         if isinstance(event, CallStarted):
             new = VoiceCall(event.call_id, caller_number(event.caller), self.language)
             new.idle.set()
+            if self.agents.recordings is None:
+                new.noticed.set()
             self.calls[event.call_id] = new
             self._spawn(new, self._start(new, event))
+            return
+        if self.agents.on_listener_event(event):
             return
         caller = self.agents.agent_legs.get(event.call_id)
         if caller is not None:
@@ -158,6 +165,8 @@ class VoiceIvr:
             return
         if isinstance(event, MediaEnded):
             leg.idle.set()
+            if event.tag == "notice":
+                leg.noticed.set()
         elif isinstance(event, DigitReceived):
             if leg.collecting:
                 leg.idle.set()  # the key cut the prompt short (barge-in)
@@ -174,7 +183,7 @@ class VoiceIvr:
     def _spawn(self, leg: VoiceCall, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(self._guard(leg, work))
         leg.tasks.append(task)
-        task.add_done_callback(lambda t: _discard(leg.tasks, t))
+        task.add_done_callback(lambda t: discard_task(leg.tasks, t))
 
     async def _guard(self, leg: VoiceCall, work: Awaitable[None]) -> None:
         try:
@@ -189,6 +198,10 @@ class VoiceIvr:
     async def _start(self, leg: VoiceCall, started: CallStarted) -> None:
         port = self._port()
         port.answer(leg.call_id)
+        if self.agents.recordings is not None:  # told before the flow's first words
+            notice = await self.clips.lines(leg.language, RECORDING_NOTICE[leg.language])
+            leg.idle.clear()
+            port.play(leg.call_id, notice, tag="notice")
         flow = started.flow if self.ivr.published(started.flow) else None
         flow = flow or self.ivr.flow_for(Channel.VOICE, started.site)
         metadata = {"call_id": leg.call_id, "dialled": started.dialled}
@@ -222,16 +235,16 @@ class VoiceIvr:
                 await leg.idle.wait()
                 self._hang_up(leg)
                 return
-            texts, hang_up = [str(item)], False
+            items, hang_up = [item], False
             while not leg.replies.empty() and not hang_up:
                 more = leg.replies.get_nowait()
                 hang_up = more is _HANGUP
                 if not hang_up:
-                    texts.append(str(more))
+                    items.append(more)
             language = self._language(leg)
             clips: list[str] = []
-            for text in texts:
-                clips += await self.clips.lines(language, text)
+            for text in items:
+                clips += await self.clips.lines(language, str(text))
             await leg.idle.wait()
             if leg.ended:
                 return
@@ -296,7 +309,7 @@ class VoiceIvr:
             return
         contact_id = self.channels.state.contact_of.get(conv_id)
         if contact_id is None:  # served by self-service, or left: goodbye after the last line
-            await _settle()
+            await settle()
             leg.replies.put_nowait(_HANGUP)
             return
         leg.contact_id = contact_id
@@ -311,7 +324,7 @@ class VoiceIvr:
         the callback offer, and the comfort tone in between."""
         port = self._port()
         contact_id = leg.contact_id or ""
-        await _settle()
+        await settle()
         first = True
         while not leg.ended:
             info = await self.channels.read(lambda e, _s: wait_info(e.router, contact_id))
@@ -325,7 +338,7 @@ class VoiceIvr:
             if minutes is None:
                 clips = clips[: clips.index(f"{language}/wait_before")]
             if self.callback_key:
-                offer = _CALLBACK_OFFER[language].format(key=self.callback_key)
+                offer = CALLBACK_OFFER[language].format(key=self.callback_key)
                 clips += await self.clips.lines(language, offer)
             while leg.replies.qsize() or not leg.idle.is_set():
                 await asyncio.sleep(0.05)  # the flow's last words first
@@ -352,7 +365,7 @@ class VoiceIvr:
         number = leg.caller if leg.caller.isdigit() else None
         await self.channels.engine.execute(c.RequestCallback(leg.contact_id, number))
         leg.called_back = True
-        text = _CALLBACK_TAKEN[self._language(leg)]
+        text = CALLBACK_TAKEN[self._language(leg)]
         clips = await self.clips.lines(self._language(leg), text)
         leg.idle.clear()
         self._port().play(leg.call_id, clips, tag="callback")
@@ -402,16 +415,3 @@ class VoiceIvr:
             return
         with contextlib.suppress(KefuError):
             self.port.hang_up(leg.call_id)
-
-
-def _discard(tasks: list[asyncio.Task[Any]], task: asyncio.Task[Any]) -> None:
-    if task in tasks:
-        tasks.remove(task)
-
-
-async def _settle() -> None:
-    """Let the replies of the command that just returned reach :meth:`VoiceIvr.send`: the
-    engine spawned their deliveries before returning, and each task's first step (which
-    queues the text) runs before this coroutine resumes (the loop runs callbacks in order)."""
-    for _ in range(2):
-        await asyncio.sleep(0)

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 import random
 import socket
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -35,7 +37,9 @@ from kefu.adapters.voice.g711 import (
     ulaw_encode,
     ulaw_to_alaw,
 )
+from kefu.adapters.voice.listen import ListenMix
 from kefu.adapters.voice.port import DigitReceived, EventSink, MediaEnded, UnknownCall
+from kefu.adapters.voice.recording import CallRecorder
 
 __all__ = ["FRAME_BYTES", "TICK_S", "Codec", "MediaEngine", "TickStats", "bind_rtp_socket"]
 
@@ -45,6 +49,7 @@ _HEADER = 12
 _PACK_SEQ_TS_SSRC = struct.Struct("!HII")
 Codec = Literal["PCMU", "PCMA"]
 _PAYLOAD_TYPE: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
+_log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -69,6 +74,10 @@ class _Leg:
     last_event: tuple[int, str] | None = None
     frames_sent: int = 0
     frames_received: int = 0
+    recorder: CallRecorder | None = None
+    record_channel: int = 0
+    listened: list[tuple[ListenMix, int]] = field(default_factory=list)  # (mix, side)
+    mix: ListenMix | None = None  # a listener's leg: what it hears
 
 
 @dataclass(slots=True)
@@ -103,6 +112,7 @@ class MediaEngine:
         self.stats = TickStats()
         self._sink = sink
         self._legs: dict[str, _Leg] = {}
+        self._recorders: set[CallRecorder] = set()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -169,11 +179,44 @@ class MediaEngine:
         a.peer, b.peer = b.leg_id, a.leg_id
         a.playing = b.playing = None
 
+    def record(self, leg_a: str, leg_b: str, path: str) -> None:
+        """Record what both legs receive into the stereo WAV file *path* (*leg_a* left,
+        *leg_b* right) until either leg closes (:mod:`~kefu.adapters.voice.recording`)."""
+        a, b = self._leg(leg_a), self._leg(leg_b)
+        try:
+            recorder = CallRecorder(Path(path), self._now())
+        except OSError:
+            _log.exception("call recording %s not started", path)
+            return
+        self._recorders.add(recorder)
+        a.recorder, a.record_channel = recorder, 0
+        b.recorder, b.record_channel = recorder, 1
+
+    def listen(self, listener: str, leg_a: str, leg_b: str) -> None:
+        """*listener* hears what *leg_a* and *leg_b* say, mixed; what it says goes nowhere
+        (:mod:`~kefu.adapters.voice.listen`)."""
+        ear, a, b = self._leg(listener), self._leg(leg_a), self._leg(leg_b)
+        mix = ListenMix()
+        ear.mix, ear.playing, ear.peer = mix, None, None
+        a.listened.append((mix, 0))
+        b.listened.append((mix, 1))
+
     def close_leg(self, leg_id: str) -> None:
-        """Close the leg's socket; a bridged peer goes back to silence."""
+        """Close the leg's socket; a bridged peer goes back to silence; a recording of the
+        leg ends."""
         leg = self._legs.pop(leg_id, None)
         if leg is None:
             return
+        if leg.mix is not None:
+            for other in self._legs.values():
+                other.listened = [tap for tap in other.listened if tap[0] is not leg.mix]
+        recorder = leg.recorder
+        if recorder is not None:
+            self._recorders.discard(recorder)
+            recorder.close(self._now())
+            for other in self._legs.values():
+                if other.recorder is recorder:
+                    other.recorder = None
         if leg.peer is not None and leg.peer in self._legs:
             self._legs[leg.peer].peer = None
         if self._loop is not None:
@@ -189,6 +232,9 @@ class MediaEngine:
         return len(self._legs)
 
     # -- internals --
+    def _now(self) -> float:
+        return self._loop.time() if self._loop is not None else 0.0
+
     def _leg(self, leg_id: str) -> _Leg:
         try:
             return self._legs[leg_id]
@@ -210,6 +256,10 @@ class MediaEngine:
                 due = loop.time()
             sent = self._send_frames()
             self._detect_tones()
+            if self._recorders:
+                now = loop.time()
+                for recorder in self._recorders:
+                    recorder.tick(now)
             stats.ticks += 1
             stats.frames += sent
             stats.lateness.append(lateness)
@@ -238,6 +288,9 @@ class MediaEngine:
                     finished.append(leg)
             elif leg.peer is not None:
                 continue  # the peer's audio is forwarded as it arrives
+            elif leg.mix is not None:
+                mixed = leg.mix.frame()
+                packet[_HEADER:] = ulaw_encode(mixed) if leg.codec == "PCMU" else alaw_encode(mixed)
             else:
                 packet[_HEADER:] = leg.silence
             self._send(leg, packet, FRAME_BYTES)
@@ -278,6 +331,11 @@ class MediaEngine:
         payload = data[start:end]
         payload_type = data[1] & 0x7F
         leg.frames_received += 1
+        if payload_type in (0, 8) and payload:
+            if leg.recorder is not None:
+                leg.recorder.feed(leg.record_channel, payload, payload_type)
+            for mix, side in leg.listened:
+                mix.feed(side, payload, payload_type)
         if payload_type == leg.dtmf_pt:
             event = parse_telephone_event(payload)
             timestamp = int.from_bytes(data[4:8], "big")

@@ -221,6 +221,17 @@ class MediaWorker:
             raise UnknownCall("no media leg with this id", leg_id=leg_b)
         self._command("bridge", leg_a, leg_b)
 
+    def record(self, leg_a: str, leg_b: str, path: str) -> None:
+        if leg_b not in self._legs:
+            raise UnknownCall("no media leg with this id", leg_id=leg_b)
+        self._command("record", leg_a, leg_b, path)
+
+    def listen(self, listener: str, leg_a: str, leg_b: str) -> None:
+        for leg_id in (leg_a, leg_b):
+            if leg_id not in self._legs:
+                raise UnknownCall("no media leg with this id", leg_id=leg_id)
+        self._command("listen", listener, leg_a, leg_b)
+
     def close_leg(self, leg_id: str) -> None:
         if leg_id in self._legs:
             self._command("close_leg", leg_id)

@@ -131,6 +131,13 @@ class VoicePort(Protocol):
     def bridge(self, call_id: str, other_call_id: str) -> None:
         """Connect two answered legs' audio both ways."""
 
+    def record(self, call_id: str, other_call_id: str, path: str) -> None:
+        """Record two bridged legs into the stereo WAV file *path* (*call_id* left,
+        *other_call_id* right) until either ends."""
+
+    def listen(self, listener: str, call_id: str, other_call_id: str) -> None:
+        """The answered leg *listener* hears both bridged legs, mixed; it is not heard."""
+
     def hang_up(self, call_id: str) -> None:
         """End the call: BYE when answered, 480 when still ringing."""
 

@@ -219,6 +219,12 @@ class SipFrontDoor:
                 raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=leg_id)
         self.media.bridge(call_id, other_call_id)
 
+    def record(self, call_id: str, other_call_id: str, path: str) -> None:
+        self.media.record(call_id, other_call_id, path)
+
+    def listen(self, listener: str, call_id: str, other_call_id: str) -> None:
+        self.media.listen(listener, call_id, other_call_id)
+
     def dial(self, agent: str, caller: str = "kefu") -> str:
         return self.dialer.dial(agent, caller)
 

@@ -228,6 +228,14 @@ async def abandon(contact_id: str, engine: EngineDep, user: CurrentUser) -> Cont
     )
 
 
+@router.post("/{contact_id}/listen", responses=ERRORS)
+async def listen(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    """Listen silently to the contact's call on one's registered phone (the SIP user is
+    the login); supervisors and admins. 监听通话。"""
+    command = routing.ListenToCall(contact_id, user.username)
+    return await _run(engine, user, command, contact_id, roles=SUPERVISING)
+
+
 @router.post("/{contact_id}/callback", responses=ERRORS)
 async def callback(
     contact_id: str, engine: EngineDep, user: CurrentUser, body: CallbackRequest | None = None

@@ -38,7 +38,14 @@ from kefu.domain.errors import (
     UnknownQueue,
     ValidationError,
 )
-from kefu.domain.model import AgentPresence, AgentSpec, ContactSpec, ContactState, QueueSpec
+from kefu.domain.model import (
+    AgentPresence,
+    AgentSpec,
+    Channel,
+    ContactSpec,
+    ContactState,
+    QueueSpec,
+)
 from kefu.domain.routing.dispatch import Dispatcher
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
 
@@ -301,6 +308,26 @@ class Router(Dispatcher):
         self._clock(now)
         self._require(contact, (QUEUED,), "turned into a callback")
         self._emit(ev.CallbackRequested(self.time, contact_id, number))
+
+    def record_call(self, contact_id: str, now: float, recording: str) -> None:
+        """The contact's call is being recorded into ``recording`` (a file name); the
+        contact's ``recording`` attribute points at it."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "recorded")
+        self._clock(now)
+        self._emit(ev.CallRecorded(self.time, contact_id, recording))
+
+    def listen_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
+        """Supervisor ``supervisor`` listens silently to the contact's call (a voice
+        contact being served)."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "listened to")
+        if contact.channel is not Channel.VOICE:
+            raise InvalidState(f"contact {contact_id} is not a call")
+        if not supervisor:
+            raise ValidationError("a supervisor is needed to listen")
+        self._clock(now)
+        self._emit(ev.CallListened(self.time, contact_id, supervisor))
 
     def hold(self, contact_id: str, now: float) -> None:
         contact = self._contact(contact_id)

@@ -72,6 +72,8 @@ class RoutingState(AgentIndex):
             ev.OfferWithdrawn: self._on_offer_withdrawn,
             ev.ContactAbandoned: self._on_contact_abandoned,
             ev.CallbackRequested: self._on_callback_requested,
+            ev.CallRecorded: self._on_call_recorded,
+            ev.CallListened: _nothing,  # who listened is in the log; no state changes
             ev.ContactHeld: self._on_contact_held,
             ev.ContactResumed: self._on_contact_resumed,
             ev.ContactTransferred: self._on_contact_transferred,
@@ -302,6 +304,10 @@ class RoutingState(AgentIndex):
         contact.callback = True
         contact.callback_number = e.number
 
+    def _on_call_recorded(self, e: ev.CallRecorded) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.attributes = {**contact.attributes, "recording": e.recording}
+
     def _on_contact_held(self, e: ev.ContactHeld) -> None:
         self.contacts[e.contact_id].on_hold = True
 
@@ -360,3 +366,7 @@ class RoutingState(AgentIndex):
             self.queues[contact.queue_id].observe_handle_time(e.at - contact.answered_at)
         self._release(agent, contact)
         self._close(contact)
+
+
+def _nothing(_event: ev.Event) -> None:
+    """An event kept for the record (audit) that changes no routing state."""

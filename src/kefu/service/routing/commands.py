@@ -26,6 +26,8 @@ __all__ = [
     "DefineQueue",
     "EndWrapup",
     "HoldContact",
+    "ListenToCall",
+    "RecordCall",
     "RejectOffer",
     "RequestCallback",
     "ResumeContact",
@@ -153,6 +155,22 @@ class EndWrapup(Command):
 @dataclass(frozen=True, slots=True)
 class AbandonContact(Command):
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCall(Command):
+    """The contact's call is recorded into ``recording`` (a file name)."""
+
+    contact_id: str
+    recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListenToCall(Command):
+    """Supervisor ``supervisor`` listens silently to the contact's call on its phone."""
+
+    contact_id: str
+    supervisor: str
 
 
 @dataclass(frozen=True, slots=True)

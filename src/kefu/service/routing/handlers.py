@@ -260,6 +260,16 @@ async def request_callback(tx: Transaction, cmd: c.RequestCallback) -> dict[str,
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def record_call(tx: Transaction, cmd: c.RecordCall) -> dict[str, Any]:
+    tx.router.record_call(cmd.contact_id, tx.now, cmd.recording)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]:
+    tx.router.listen_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
 def routing_handlers() -> HandlerTable:
     """The table of the routing commands (configuration and contacts)."""
     return HandlerTable(
@@ -281,6 +291,8 @@ def routing_handlers() -> HandlerTable:
             c.EndWrapup: end_wrapup,
             c.AbandonContact: abandon_contact,
             c.RequestCallback: request_callback,
+            c.RecordCall: record_call,
+            c.ListenToCall: listen_to_call,
         },
         {
             c.CreateContact: probe_contact_key,
