@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-ivr_app = typer.Typer(help="IVR flows: lint and show. IVR 流程：检查与展示。", no_args_is_help=True)
+ivr_app = typer.Typer(
+    help="IVR flows: lint, show, report and optimize. IVR 流程：检查、展示、报表与优化。",
+    no_args_is_help=True,
+)
 app.add_typer(ivr_app, name="ivr")
 
 
