@@ -1,0 +1,199 @@
+"""Moving through a flow: the working state of one step and how it enters nodes.
+
+:class:`Mover` holds the working state of a contact plus the events and actions of the
+step (every change goes through an event applied by the fold of
+:class:`~kefu.domain.ivr.state.Working`); it enters nodes, runs those that do not wait,
+asks, retries and leaves (transfer, goto, end). :class:`~kefu.domain.ivr.walk.Run` adds
+the handling of inputs on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kefu.domain.ivr import events as ev
+from kefu.domain.ivr import messages as m
+from kefu.domain.ivr.answers import handoff_attributes
+from kefu.domain.ivr.errors import UnknownCalendar
+from kefu.domain.ivr.flow import (
+    ActionNode,
+    CallbackNode,
+    CollectNode,
+    EndNode,
+    Flow,
+    GotoFlowNode,
+    HoursNode,
+    MenuNode,
+    MessageNode,
+    Node,
+    TransferNode,
+    VerifyNode,
+)
+from kefu.domain.ivr.matching import fill
+from kefu.domain.ivr.state import IvrState, Working
+
+__all__ = ["Mover"]
+
+
+class Mover(Working):
+    """One step in progress: the working state (changed only through :meth:`emit`), the
+    events and the actions so far, and the moves from node to node."""
+
+    __slots__ = ("actions", "ctx", "events", "flow", "now", "reason")
+
+    def __init__(self, flow: Flow, state: IvrState, now: float, ctx: m.IvrContext) -> None:
+        Working.__init__(self, state)
+        self.flow = flow
+        self.now = now
+        self.ctx = ctx
+        self.events: list[ev.IvrEvent] = []
+        self.actions: list[m.Action] = []
+        self.reason = "menu"
+
+    def emit(self, e: ev.IvrEvent) -> None:
+        self.events.append(e)
+        self.apply(e)
+
+    def entered(self, e: ev.NodeEntered) -> None:
+        """:meth:`emit` for the most frequent event, without the dispatch."""
+        self.events.append(e)
+        self._node_entered(e)
+
+    def text(self, texts: Any) -> str:
+        """``texts`` in the contact's language (else the flow's first), slots filled."""
+        t = texts.get(self.language)
+        if t is None:
+            t = texts.get(self.flow.languages[0]) or next(iter(texts.values()), "")
+        return fill(t, self.slots)
+
+    def current(self) -> Node:
+        return self.flow.nodes[self.node or self.flow.start]
+
+    # Moving ----------------------------------------------------------------------------
+
+    def refuse(self, node: Node, reason: str) -> None:
+        """Ask again, or leave for the node's ``on_fail`` (else an agent) when out of retries."""
+        w = self
+        retries: int = node.retries  # type: ignore[attr-defined]
+        if w.retries < retries:
+            deadline = self.now + node.timeout_s  # type: ignore[attr-defined]
+            self.emit(
+                ev.RetryCounted(
+                    self.now, w.contact_id, node.node_id, w.retries + 1, reason, deadline
+                )
+            )
+            self.ask(node, deadline)
+        else:
+            self.reason = "retries_exhausted"
+            self.enter(node.on_fail or self.flow.agent)  # type: ignore[attr-defined]
+
+    def ask(self, node: Node, deadline: float | None) -> None:
+        key = (id(node), self.language)
+        hit: Any = self.ctx.cache.get(key)
+        if hit is not None and hit[0] is node:
+            prompt, options = hit[1]
+        else:
+            options = ()
+            if isinstance(node, MenuNode):
+                options = tuple((o.digit, self.text(o.label)) for o in node.options)
+            prompt = self.text(node.prompt)  # type: ignore[attr-defined]
+            if "{" not in prompt and not any("{" in label for _, label in options):
+                # Without placeholders the rendering depends on the language only: keep it.
+                self.ctx.cache[key] = (node, (prompt, options))
+        secret = isinstance(node, VerifyNode)
+        self.actions.append(m.Ask(node.node_id, prompt, options, deadline, secret, self.retries))
+
+    def enter(self, target: str) -> None:
+        """Enter ``target`` and run the nodes that do not wait, until one waits or ends."""
+        flow, w, now, cid = self.flow, self, self.now, self.contact_id
+        while True:
+            if w.visits >= flow.max_visits and target != flow.agent:
+                target, self.reason = flow.agent, "max_visits"
+            node = flow.nodes[target]
+            if isinstance(node, (MenuNode, CollectNode)):
+                deadline = now + node.timeout_s
+                self.entered(ev.NodeEntered(now, cid, target, node.kind, "input", deadline))
+                self.ask(node, deadline)
+                return
+            if isinstance(node, MessageNode):
+                self.entered(ev.NodeEntered(now, cid, target, "message", None, None))
+                self.actions.append(m.Say(self.text(node.text)))
+                target = node.next
+            elif isinstance(node, ActionNode):
+                deadline = now + node.timeout_s
+                self.entered(ev.NodeEntered(now, cid, target, "action", "action", deadline))
+                values = {**w.slots, **w.private} if w.private else w.slots
+                params = {k: fill(v, values) for k, v in node.params.items()}
+                self.actions.append(m.RunAction(target, node.action, params))
+                return
+            elif isinstance(node, VerifyNode):
+                v = w.verified
+                if (
+                    v
+                    and v.method == node.method
+                    and v.identifier == w.slots.get(node.identifier_slot)
+                ):
+                    # Verified earlier in this contact: never ask again.
+                    self.entered(ev.NodeEntered(now, cid, target, "verify", None, None))
+                    target = node.next
+                    continue
+                deadline = now + node.timeout_s
+                self.entered(ev.NodeEntered(now, cid, target, "verify", "secret", deadline))
+                self.ask(node, deadline)
+                return
+            elif isinstance(node, HoursNode):
+                calendar = self.ctx.calendars.get(node.calendar)
+                if calendar is None:
+                    raise UnknownCalendar(f"unknown calendar {node.calendar!r}", name=node.calendar)
+                is_open = calendar.is_open(now)
+                self.entered(ev.NodeEntered(now, cid, target, "hours", None, None))
+                self.emit(ev.CalendarChecked(now, cid, target, node.calendar, is_open))
+                target = node.open if is_open else node.closed
+            elif isinstance(node, CallbackNode):
+                deadline = now + node.timeout_s
+                self.entered(ev.NodeEntered(now, cid, target, "callback", "estimate", deadline))
+                self.actions.append(m.EstimateWait(target, node.queue))
+                return
+            else:
+                self.entered(ev.NodeEntered(now, cid, target, node.kind, None, None))
+                self.leave(node)
+                return
+
+    def leave(self, node: Node) -> None:
+        """Run a terminal node: transfer, goto another flow or end."""
+        now, cid = self.now, self.contact_id
+        if isinstance(node, TransferNode):
+            if node.text:
+                self.actions.append(m.Say(self.text(node.text)))
+            self.hand_off(node, node.queue, callback=False)
+        elif isinstance(node, GotoFlowNode):
+            self.emit(ev.FlowChained(now, cid, node.node_id, node.flow))
+            self.actions.append(m.StartFlow(node.flow))
+        elif isinstance(node, EndNode):
+            if node.text:
+                self.actions.append(m.Say(self.text(node.text)))
+            self.emit(ev.Ended(now, cid, node.node_id))
+            self.actions.append(m.EndContact())
+
+    def hand_off(self, node: Node, queue_id: str, *, callback: bool) -> None:
+        attributes = handoff_attributes(self, self.reason)
+        self.emit(
+            ev.HandedOff(
+                self.now,
+                self.contact_id,
+                node.node_id,
+                queue_id,
+                callback,
+                self.reason,
+                attributes,
+            )
+        )
+        self.actions.append(m.Transfer(queue_id, attributes, callback))
+
+
+def _already_verified(w: Working, node: VerifyNode) -> bool:
+    v = w.verified
+    return v is not None and (v.method, v.identifier) == (
+        node.method,
+        w.slots.get(node.identifier_slot),
+    )
