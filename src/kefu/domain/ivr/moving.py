@@ -189,11 +189,3 @@ class Mover(Working):
             )
         )
         self.actions.append(m.Transfer(queue_id, attributes, callback))
-
-
-def _already_verified(w: Working, node: VerifyNode) -> bool:
-    v = w.verified
-    return v is not None and (v.method, v.identifier) == (
-        node.method,
-        w.slots.get(node.identifier_slot),
-    )
