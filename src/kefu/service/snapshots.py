@@ -56,10 +56,13 @@ FORMAT = 1
 _SOURCES = (
     "kefu.domain.model",
     "kefu.domain.events",
+    "kefu.domain.routing_events",
     "kefu.domain.routing.records",
     "kefu.domain.routing.index",
     "kefu.domain.routing.state",
     "kefu.domain.routing.dispatch",
+    "kefu.domain.routing.setup",
+    "kefu.domain.routing.handling",
     "kefu.domain.routing.router",
 )
 

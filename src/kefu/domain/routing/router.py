@@ -35,19 +35,12 @@ from kefu.domain.errors import (
     AlreadyExists,
     InvalidState,
     OfferNotPending,
-    UnknownQueue,
     ValidationError,
 )
-from kefu.domain.model import (
-    AgentPresence,
-    AgentSpec,
-    Channel,
-    ContactSpec,
-    ContactState,
-    QueueSpec,
-)
-from kefu.domain.routing.dispatch import Dispatcher
+from kefu.domain.model import AgentPresence, ContactSpec, ContactState
+from kefu.domain.routing.handling import ContactHandling
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
+from kefu.domain.routing.setup import RouterSetup
 
 __all__ = ["Router", "RouterConfig"]
 
@@ -55,7 +48,6 @@ QUEUED = ContactState.QUEUED
 OFFERED = ContactState.OFFERED
 ACTIVE = ContactState.ACTIVE
 WRAPUP = ContactState.WRAPUP
-READY = AgentPresence.READY
 NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 
 
@@ -76,8 +68,11 @@ class RouterConfig:
             raise ValidationError(f"unknown agent_order {self.agent_order!r}")
 
 
-class Router(Dispatcher):
-    """Skills-based ACD over queues, agents and contacts of every channel."""
+class Router(RouterSetup, ContactHandling):
+    """Skills-based ACD over queues, agents and contacts of every channel.
+
+    The contact's routing flow is here; set-up and presence commands come from
+    :class:`RouterSetup`, the other commands on a contact from :class:`ContactHandling`."""
 
     def __init__(self, config: RouterConfig | None = None) -> None:
         self.config = config or RouterConfig()
@@ -100,65 +95,6 @@ class Router(Dispatcher):
         """Hand over the events logged since the last drain and forget them."""
         out, self.log = self.log, []
         return out
-
-    # -- configuration -----------------------------------------------------------------
-    def define_queue(self, spec: QueueSpec, now: float) -> None:
-        """Add a queue, or redefine one that has no waiting contacts."""
-        self._clock(now)
-        old = self.queues.get(spec.queue_id)
-        if old is not None and any(b.waiting for b in old.buckets):
-            raise InvalidState(
-                f"queue {spec.queue_id} has waiting contacts and cannot be redefined",
-                queue_id=spec.queue_id,
-            )
-        for step in spec.overflow:
-            if step.queue_id is not None:
-                if step.queue_id not in self.queues and step.queue_id != spec.queue_id:
-                    raise UnknownQueue(
-                        f"overflow of {spec.queue_id} names unknown queue {step.queue_id}",
-                        queue_id=step.queue_id,
-                    )
-                if step.after_s <= 0:
-                    raise ValidationError("an overflow step to another queue needs after_s > 0")
-                target = self.queues.get(step.queue_id)
-                if target is not None and target.spec.channel is not spec.channel:
-                    # A contact keeps its channel: agents' capacity is counted per channel.
-                    raise ValidationError(
-                        f"overflow of {spec.queue_id} ({spec.channel.value}) names queue "
-                        f"{step.queue_id} of another channel ({target.spec.channel.value})",
-                        queue_id=step.queue_id,
-                    )
-        self._emit(ev.QueueDefined(self.time, spec))
-
-    def define_agent(self, spec: AgentSpec, now: float) -> None:
-        """Add an agent (offline), or change an agent's skills and capacity."""
-        self._clock(now)
-        self._emit(ev.AgentDefined(self.time, spec))
-        self._dispatch_agent(self.agents[spec.agent_id])
-
-    def set_presence(
-        self, agent_id: str, presence: AgentPresence | str, now: float, reason: str | None = None
-    ) -> None:
-        """Ready, not ready (with a reason code) or offline.
-
-        Asking for not-ready or offline while holding contacts sets a *pending* presence:
-        no new contacts are offered, and it takes effect when the last contact ends.
-        """
-        agent = self._agent(agent_id)
-        try:
-            target = AgentPresence(presence)
-        except ValueError as exc:
-            known = ", ".join(p.value for p in AgentPresence)
-            raise ValidationError(f"unknown presence {presence!r} (known: {known})") from exc
-        self._clock(now)
-        if agent.held and (
-            target is AgentPresence.OFFLINE or (target is not READY and agent.presence is READY)
-        ):
-            self._emit(ev.AgentStatePending(self.time, agent_id, target.value, reason))
-            return
-        self._emit(ev.AgentStateChanged(self.time, agent_id, target.value, reason))
-        if target is READY:
-            self._dispatch_agent(agent)
 
     # -- contacts ----------------------------------------------------------------------
     def enqueue(self, spec: ContactSpec, now: float) -> ev.ContactQueued:
@@ -287,105 +223,6 @@ class Router(Dispatcher):
         )
         if agent is not None:
             self._after_release(agent)
-
-    def reprioritize(self, contact_id: str, priority: int, now: float) -> None:
-        """Give a waiting contact a new ``priority``; it keeps its value tier, SL deadline
-        and arrival order (a case's escalation raising its back-office work item)."""
-        contact = self._contact(contact_id)
-        self._require(contact, (QUEUED,), "reprioritized")
-        self._clock(now)
-        self._require(contact, (QUEUED,), "reprioritized")
-        if contact.priority != priority:
-            self._emit(ev.ContactReprioritized(self.time, contact_id, priority))
-
-    def request_callback(self, contact_id: str, now: float, number: str | None = None) -> None:
-        """Virtual hold: the customer hangs up and keeps its place in line; at the front the
-        contact is offered as a callback."""
-        contact = self._contact(contact_id)
-        self._require(contact, (QUEUED,), "turned into a callback")
-        if contact.callback:
-            raise InvalidState(f"contact {contact_id} is already a callback")
-        self._clock(now)
-        self._require(contact, (QUEUED,), "turned into a callback")
-        self._emit(ev.CallbackRequested(self.time, contact_id, number))
-
-    def record_call(self, contact_id: str, now: float, recording: str) -> None:
-        """The contact's call is being recorded into ``recording`` (a file name); the
-        contact's ``recording`` attribute points at it."""
-        contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "recorded")
-        self._clock(now)
-        self._emit(ev.CallRecorded(self.time, contact_id, recording))
-
-    def listen_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
-        """Supervisor ``supervisor`` listens silently to the contact's call (a voice
-        contact being served)."""
-        contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "listened to")
-        if contact.channel is not Channel.VOICE:
-            raise InvalidState(f"contact {contact_id} is not a call")
-        if not supervisor:
-            raise ValidationError("a supervisor is needed to listen")
-        self._clock(now)
-        self._emit(ev.CallListened(self.time, contact_id, supervisor))
-
-    def hold(self, contact_id: str, now: float) -> None:
-        contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "put on hold")
-        if contact.on_hold:
-            raise InvalidState(f"contact {contact_id} is already on hold")
-        self._clock(now)
-        self._emit(ev.ContactHeld(self.time, contact_id, contact.agent_id or ""))
-
-    def resume(self, contact_id: str, now: float) -> None:
-        contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "resumed")
-        if not contact.on_hold:
-            raise InvalidState(f"contact {contact_id} is not on hold")
-        self._clock(now)
-        self._emit(ev.ContactResumed(self.time, contact_id, contact.agent_id or ""))
-
-    def transfer(
-        self,
-        contact_id: str,
-        now: float,
-        *,
-        to_queue: str | None = None,
-        to_agent: str | None = None,
-        note: str = "",
-    ) -> None:
-        """Send an active contact to a queue or a named agent, keeping its attributes, notes,
-        path, value tier and priority (in a new queue it gets that queue's SL deadline);
-        ``note`` is handed to whoever takes it next."""
-        contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "transferred")
-        if (to_queue is None) == (to_agent is None):
-            raise ValidationError("transfer needs exactly one of to_queue or to_agent")
-        if to_queue is not None:
-            channel = self._queue(to_queue).spec.channel
-            if channel is not contact.channel:
-                raise ValidationError(
-                    f"contact {contact_id} is {contact.channel.value}; queue {to_queue} takes "
-                    f"{channel.value} contacts",
-                    queue_id=to_queue,
-                )
-        if to_agent is not None:
-            target = self._agent(to_agent)
-            if to_agent == contact.agent_id:
-                raise ValidationError("a contact cannot be transferred to the agent holding it")
-            if target.capacity.get(contact.channel, 0) <= 0:
-                raise ValidationError(
-                    f"agent {to_agent} takes no {contact.channel.value} contacts",
-                    agent_id=to_agent,
-                )
-        self._clock(now)
-        agent = self.agents[contact.agent_id or ""]
-        self._emit(
-            ev.ContactTransferred(self.time, contact_id, agent.agent_id, to_queue, to_agent, note)
-        )
-        # The freed agent chooses first: it may have better work waiting than this contact.
-        self._after_release(agent)
-        self._dispatch_contact(contact)
 
     def complete(self, contact_id: str, now: float, disposition: str | None = None) -> None:
         """The conversation ends; wrap-up follows for the queue's ``wrapup_s``."""

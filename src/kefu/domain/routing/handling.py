@@ -1,0 +1,121 @@
+"""The router's commands on a contact beyond its routing flow.
+
+On a waiting contact: a new priority, a callback (virtual hold); on a contact being served:
+recording, supervisor listen, hold, resume and transfer. :class:`ContactHandling` is a base
+of :class:`~kefu.domain.routing.router.Router`.
+"""
+
+from __future__ import annotations
+
+from kefu.domain import events as ev
+from kefu.domain.errors import InvalidState, ValidationError
+from kefu.domain.model import Channel, ContactState
+from kefu.domain.routing.dispatch import Dispatcher
+
+__all__ = ["ContactHandling"]
+
+QUEUED = ContactState.QUEUED
+ACTIVE = ContactState.ACTIVE
+
+
+class ContactHandling(Dispatcher):
+    """Reprioritize, callback, record, listen, hold, resume, transfer (a base of the router)."""
+
+    def reprioritize(self, contact_id: str, priority: int, now: float) -> None:
+        """Give a waiting contact a new ``priority``; it keeps its value tier, SL deadline
+        and arrival order (a case's escalation raising its back-office work item)."""
+        contact = self._contact(contact_id)
+        self._require(contact, (QUEUED,), "reprioritized")
+        self._clock(now)
+        self._require(contact, (QUEUED,), "reprioritized")
+        if contact.priority != priority:
+            self._emit(ev.ContactReprioritized(self.time, contact_id, priority))
+
+    def request_callback(self, contact_id: str, now: float, number: str | None = None) -> None:
+        """Virtual hold: the customer hangs up and keeps its place in line; at the front the
+        contact is offered as a callback."""
+        contact = self._contact(contact_id)
+        self._require(contact, (QUEUED,), "turned into a callback")
+        if contact.callback:
+            raise InvalidState(f"contact {contact_id} is already a callback")
+        self._clock(now)
+        self._require(contact, (QUEUED,), "turned into a callback")
+        self._emit(ev.CallbackRequested(self.time, contact_id, number))
+
+    def record_call(self, contact_id: str, now: float, recording: str) -> None:
+        """The contact's call is being recorded into ``recording`` (a file name); the
+        contact's ``recording`` attribute points at it."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "recorded")
+        self._clock(now)
+        self._emit(ev.CallRecorded(self.time, contact_id, recording))
+
+    def listen_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
+        """Supervisor ``supervisor`` listens silently to the contact's call (a voice
+        contact being served)."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "listened to")
+        if contact.channel is not Channel.VOICE:
+            raise InvalidState(f"contact {contact_id} is not a call")
+        if not supervisor:
+            raise ValidationError("a supervisor is needed to listen")
+        self._clock(now)
+        self._emit(ev.CallListened(self.time, contact_id, supervisor))
+
+    def hold(self, contact_id: str, now: float) -> None:
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "put on hold")
+        if contact.on_hold:
+            raise InvalidState(f"contact {contact_id} is already on hold")
+        self._clock(now)
+        self._emit(ev.ContactHeld(self.time, contact_id, contact.agent_id or ""))
+
+    def resume(self, contact_id: str, now: float) -> None:
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "resumed")
+        if not contact.on_hold:
+            raise InvalidState(f"contact {contact_id} is not on hold")
+        self._clock(now)
+        self._emit(ev.ContactResumed(self.time, contact_id, contact.agent_id or ""))
+
+    def transfer(
+        self,
+        contact_id: str,
+        now: float,
+        *,
+        to_queue: str | None = None,
+        to_agent: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Send an active contact to a queue or a named agent, keeping its attributes, notes,
+        path, value tier and priority (in a new queue it gets that queue's SL deadline);
+        ``note`` is handed to whoever takes it next."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), "transferred")
+        if (to_queue is None) == (to_agent is None):
+            raise ValidationError("transfer needs exactly one of to_queue or to_agent")
+        if to_queue is not None:
+            channel = self._queue(to_queue).spec.channel
+            if channel is not contact.channel:
+                raise ValidationError(
+                    f"contact {contact_id} is {contact.channel.value}; queue {to_queue} takes "
+                    f"{channel.value} contacts",
+                    queue_id=to_queue,
+                )
+        if to_agent is not None:
+            target = self._agent(to_agent)
+            if to_agent == contact.agent_id:
+                raise ValidationError("a contact cannot be transferred to the agent holding it")
+            if target.capacity.get(contact.channel, 0) <= 0:
+                raise ValidationError(
+                    f"agent {to_agent} takes no {contact.channel.value} contacts",
+                    agent_id=to_agent,
+                )
+        self._clock(now)
+        agent = self.agents[contact.agent_id or ""]
+        self._emit(
+            ev.ContactTransferred(self.time, contact_id, agent.agent_id, to_queue, to_agent, note)
+        )
+        # The freed agent chooses first: it may have better work waiting than this contact.
+        self._after_release(agent)
+        self._dispatch_contact(contact)
