@@ -8,9 +8,9 @@ happens in the transaction of the command that closed the case or wrapped up the
 the survey is recorded (:class:`~kefu.domain.cases.surveys.SurveySent`, in the channel log)
 and its message leaves through the gateway once the record is stored (the conversation is
 usually closed by then, so the message is not filed in it; a failed delivery is logged, not
-retried). A restart replays
-the record, so a subject is surveyed at most once; a customer who opted out, or was
-surveyed within the quiet period, is skipped (recorded too).
+retried; :mod:`kefu.service.cases.survey_delivery`). A restart replays the record, so a
+subject is surveyed at most once; a customer who opted out, or was surveyed within the quiet
+period, is skipped (recorded too).
 
 The customer's answer comes back as an ordinary inbound message: before it would become a
 new contact, :class:`SurveyIntake` reads a score (``"4"``, ``"2 还是没解决"``) or an
@@ -39,9 +39,7 @@ from kefu.domain.cases.surveys import (
     parse_answer,
 )
 from kefu.domain.errors import KefuError
-from kefu.domain.model import Channel
 from kefu.domain.routing import Router
-from kefu.i18n import catalogs
 from kefu.service.cases.commands import AddCaseNote, LinkToCase, MoveCase, OpenCase
 from kefu.service.cases.survey_commands import (
     AnswerSurvey,
@@ -50,10 +48,17 @@ from kefu.service.cases.survey_commands import (
     survey_text,
     survey_view,
 )
+from kefu.service.cases.survey_delivery import (
+    SURVEY_AUTHOR,
+    ask_text,
+    case_conversation,
+    send_survey,
+    survey_page,
+)
 from kefu.service.cases.survey_tokens import read_survey_token, survey_token
 from kefu.service.cases.wing import CaseWing
 from kefu.service.channels.handlers import Intake
-from kefu.service.channels.ports import ChannelRecord, Inbound, OutboundReply
+from kefu.service.channels.ports import ChannelRecord, Inbound
 from kefu.service.channels.service import ChannelService
 from kefu.service.commands import Command
 from kefu.service.ports import UnitOfWork
@@ -64,8 +69,6 @@ __all__ = ["STREAM", "SurveyIntake", "SurveyWing"]
 
 log = logging.getLogger(__name__)
 STREAM = "survey"
-_TEXT_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL, Channel.CHAT})
-_AUTHOR = "kefu"
 
 
 class SurveyWing:
@@ -97,7 +100,7 @@ class SurveyWing:
         subject = f"case:{case.case_id}"
         if self.book.decided(subject):
             return
-        conv_id = self._case_conversation(case)
+        conv_id = case_conversation(self.channels, case)
         contact_id = None if conv_id is None else self.state.contact_of.get(conv_id)
         queue_id = agent_id = None
         contact = tx.router.contacts.get(contact_id) if contact_id else None
@@ -177,7 +180,12 @@ class SurveyWing:
                     **about,
                 )
             )
-            self._send(tx, conv_id, self._ask_text(survey_id))
+            send_survey(
+                tx,
+                self.channels,
+                conv_id,
+                ask_text(self.link_token(survey_id), self.options.link_base),
+            )
         finally:
             self.sync()
 
@@ -195,70 +203,7 @@ class SurveyWing:
                 "survey links are off", text_key="error.unknown_survey", survey_id=""
             )
         survey = self.book.get(read_survey_token(self.secret_key, self.book, token))
-        books = catalogs()
-        return {
-            "survey_id": survey.survey_id,
-            "question": {
-                lang: books.get(lang).text("survey.question") for lang in ("en", "zh_Hans")
-            },
-            "answered": survey.score is not None,
-            "expired": survey.sent.expires_at <= now,
-            "expires_at": survey.sent.expires_at,
-        }
-
-    def _ask_text(self, survey_id: str) -> str:
-        token = self.link_token(survey_id)
-        base = self.options.link_base
-        if token is None or base is None:
-            return survey_text("survey.ask")
-        return survey_text("survey.ask_link", link=f"{base.rstrip('/')}/{token}")
-
-    def _send(self, tx: Transaction, conv_id: str, text: str) -> None:
-        """Send ``text`` on the conversation's route once the command is stored. The
-        conversation is usually closed by now (its contact ended), so the message is not
-        filed in it: the survey's record stands for it."""
-        conv = self.state.conversation(conv_id)
-        gateway = self.channels.gateways[conv.channel]
-        out = OutboundReply(
-            conv_id,
-            self.state.routes[conv_id],
-            text,
-            gateway.new_external_id(),
-            conv.thread_references(),
-            _AUTHOR,
-        )
-
-        async def deliver() -> None:
-            try:
-                await gateway.send(out)
-            except Exception:
-                log.warning("survey message %s could not be delivered", out.external_id)
-
-        tx.then(lambda: self.channels.spawn(deliver()))
-
-    def _case_conversation(self, case: Case) -> str | None:
-        """The conversation of the case's newest linked contact on a text channel, else
-        the customer's newest such conversation."""
-        gateways = self.channels.gateways
-        usable = {ch for ch in _TEXT_CHANNELS if ch in gateways}
-
-        def fits(conv_id: str | None) -> bool:
-            if conv_id is None or conv_id not in self.state.routes:
-                return False
-            return self.state.conversation(conv_id).channel in usable
-
-        for link in reversed(case.links):
-            conv_id: str | None = link.target_id
-            if link.kind in ("contact", "work_item"):
-                conv_id = self.state.conversation_of.get(link.target_id)
-            elif link.kind != "conversation":
-                continue
-            if fits(conv_id):
-                return conv_id
-        assert case.customer_id is not None
-        live = self.state.directory.resolve(case.customer_id)
-        refs = sorted(self.state.directory.timeline(live), key=lambda r: r.at, reverse=True)
-        return next((r.conversation_id for r in refs if fits(r.conversation_id)), None)
+        return survey_page(survey, now)
 
     # -- answers --------------------------------------------------------------------------
     async def take_message(
@@ -283,7 +228,7 @@ class SurveyWing:
             assert isinstance(parsed, Answer)
             await self._answer(tx, survey, parsed.score, parsed.comment, inbound.channel.value)
             reply = survey_text("survey.thanks")
-        self.channels.core.send_in(tx, conv_id, _AUTHOR, reply)
+        self.channels.core.send_in(tx, conv_id, SURVEY_AUTHOR, reply)
         self.state.close(conv_id, tx.now, "survey")
         return True
 
