@@ -11,6 +11,9 @@ from kefu.cli import contactmap_cmd as _contactmap_cmd  # noqa: F401
 from kefu.cli import db_cmd as _db_cmd  # noqa: F401
 from kefu.cli import demo_cmd as _demo_cmd  # noqa: F401
 from kefu.cli import erlang_cmd as _erlang_cmd  # noqa: F401
+
+# ``kefu --help`` lists commands in the order they register: staff beside erlang.
+from kefu.cli import staff_cmd as _staff_cmd  # noqa: F401  # isort: skip
 from kefu.cli import forecast_cmd as _forecast_cmd  # noqa: F401
 from kefu.cli import ivr_cmd as _ivr_cmd  # noqa: F401
 from kefu.cli import ivr_report_cmd as _ivr_report_cmd  # noqa: F401

@@ -12,12 +12,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 from aiosipua import (
     IncomingCall,
-    SdpMessage,
     SdpNegotiationError,
     SipRequest,
     SipTransport,
@@ -32,20 +30,18 @@ from kefu.adapters.voice.dtmf import digit_from_info
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import (
-    CallEnded,
     CallNotActive,
     CallStarted,
     DigitReceived,
-    EndReason,
     EventSink,
     MediaEnded,
-    UnknownCall,
     VoiceError,
     VoiceEvent,
 )
 from kefu.adapters.voice.registrar import Registrar
 from kefu.adapters.voice.routes import NumberRoute, route_for
 from kefu.adapters.voice.sip_dial import Dialer
+from kefu.adapters.voice.sip_inbound import InboundCall, InboundCalls
 from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
 
 __all__ = ["ClipSource", "SipFrontDoor"]
@@ -55,22 +51,6 @@ ClipSource = Callable[[str], bytes]
 _CODECS: dict[int, Codec] = {0: "PCMU", 8: "PCMA"}
 _PAYLOAD_TYPES: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
 _USER_AGENT = "kefu"
-
-
-@dataclass(slots=True)
-class _Call:
-    call_id: str
-    incoming: IncomingCall
-    uas: SipUAS
-    answer_sdp: SdpMessage
-    remote: tuple[str, int]
-    codec: Codec
-    dtmf_pt: int | None
-    answered: bool = False
-    playing: bool = False
-    collect: Collection | None = None
-    ring_timer: asyncio.TimerHandle | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class SipFrontDoor:
@@ -109,12 +89,12 @@ class SipFrontDoor:
         self._tcp = tcp
         self._max_calls = max_calls
         self._ring_timeout_s = ring_timeout_s
-        self._calls: dict[str, _Call] = {}
         self.media: MediaEngine | MediaWorker = (
             MediaWorker(host, self._on_media_event, realtime=media_realtime)
             if media_process
             else MediaEngine(host, self._on_media_event)
         )
+        self._inbound = InboundCalls(self.media, self._emit)
         self._udp: UdpTransport | None = None
         self._tcp_transport: TcpTransport | None = None
         self._agents: list[SipUAS] = []
@@ -160,10 +140,10 @@ class SipFrontDoor:
         for leg_id in list(self.dialer.legs):
             with contextlib.suppress(Exception):
                 self.dialer.hang_up(leg_id)
-        for call_id in list(self._calls):
+        for call_id in list(self._inbound.calls):
             with contextlib.suppress(Exception):
-                self._send_end(self._calls[call_id])
-            self._end(call_id, "shutdown")
+                self._inbound.send_end(self._inbound.calls[call_id])
+            self._inbound.end(call_id, "shutdown")
         for agent in self._agents:
             await agent.stop()
         self._agents.clear()
@@ -176,15 +156,16 @@ class SipFrontDoor:
         agent = SipUAS(transport, user_agent=_USER_AGENT, uac=uac)
         agent.on_invite = self._on_invite
         agent.on_bye = lambda incoming, _request: self._on_bye(incoming.call_id)
-        agent.on_cancel = lambda request, _addr: self._end(request.call_id or "", "cancelled")
-        agent.on_ack_timeout = lambda incoming: self._end(incoming.call_id, "no_ack")
+        inbound = self._inbound
+        agent.on_cancel = lambda request, _addr: inbound.end(request.call_id or "", "cancelled")
+        agent.on_ack_timeout = lambda incoming: inbound.end(incoming.call_id, "no_ack")
         agent.on_reinvite = self._on_reinvite
         transport.pre_filter = self._pre_filter
         return agent
 
     # -- VoicePort commands --
     def answer(self, call_id: str) -> None:
-        call = self._call(call_id)
+        call = self._inbound.call(call_id)
         if call.answered:
             return
         call.incoming.accept(call.answer_sdp)
@@ -194,7 +175,7 @@ class SipFrontDoor:
         self.media.connect(call_id, call.remote, call.codec, call.dtmf_pt)
 
     def play(self, call_id: str, clips: Sequence[str], tag: str = "") -> None:
-        call = self._answered(call_id)
+        call = self._inbound.answered_call(call_id)
         audio = b"".join(self._clips(name) for name in clips)
         self.media.play(call_id, audio, tag)
         call.playing = True
@@ -202,7 +183,7 @@ class SipFrontDoor:
     def collect(
         self, call_id: str, *, max_digits: int, terminator: str = "#", timeout_s: float = 5.0
     ) -> None:
-        call = self._answered(call_id)
+        call = self._inbound.answered_call(call_id)
         collection = Collection(call_id, max_digits, terminator, timeout_s, self._emit)
         if call.collect is not None:
             call.collect.cancel()
@@ -214,7 +195,7 @@ class SipFrontDoor:
         for leg_id in (call_id, other_call_id):
             out = self.dialer.legs.get(leg_id)
             if out is None:
-                self._answered(leg_id)
+                self._inbound.answered_call(leg_id)
             elif not out.answered:
                 raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=leg_id)
         self.media.bridge(call_id, other_call_id)
@@ -237,20 +218,20 @@ class SipFrontDoor:
         if call_id in self.dialer.legs:
             self.dialer.hang_up(call_id)
             return
-        call = self._call(call_id)
-        self._send_end(call)
-        self._end(call_id, "hung_up")
+        call = self._inbound.call(call_id)
+        self._inbound.send_end(call)
+        self._inbound.end(call_id, "hung_up")
 
     @property
     def active_calls(self) -> int:
-        return len(self._calls) + len(self.dialer.legs)
+        return len(self._inbound.calls) + len(self.dialer.legs)
 
     def _on_bye(self, sip_call_id: str) -> None:
         leg_id = self.dialer.by_sip.get(sip_call_id)
         if leg_id is not None:
             self.dialer.end(leg_id, "caller_hangup")
         else:
-            self._end(sip_call_id, "caller_hangup")
+            self._inbound.end(sip_call_id, "caller_hangup")
 
     # -- SIP events --
     def _pre_filter(self, transport: SipTransport, request: SipRequest) -> bool:
@@ -258,7 +239,7 @@ class SipFrontDoor:
         if method == "REGISTER":
             self.registrar.handle(transport, request)
             return True
-        call = self._calls.get(request.call_id or "")
+        call = self._inbound.calls.get(request.call_id or "")
         if (
             method == "INVITE"
             and call is not None
@@ -277,14 +258,14 @@ class SipFrontDoor:
             reply(transport, request, 415, "Unsupported Media Type - DTMF Relay Expected")
             return True
         reply(transport, request, 200, "OK")
-        self._on_digit(call, digit, "info")
+        self._inbound.on_digit(call, digit, "info")
         return True
 
     def _on_invite(self, incoming: IncomingCall) -> None:
         call_id = incoming.call_id
         uri = parse_uri(incoming.invite.uri)
         dialled = uri.user or ""
-        if len(self._calls) >= self._max_calls:
+        if len(self._inbound.calls) >= self._max_calls:
             incoming.reject(503, "Service Unavailable - Too Many Calls")
             return
         route = route_for(self._numbers, dialled, self._default_flow)
@@ -321,10 +302,10 @@ class SipFrontDoor:
         assert remote is not None  # checked by the transport
         agent = next(a for a in self._agents if a.transport is incoming.transport)
         codec = _CODECS[chosen]
-        call = _Call(call_id, incoming, agent, answer, remote, codec, dtmf_pt)
-        self._calls[call_id] = call
+        call = InboundCall(call_id, incoming, agent, answer, remote, codec, dtmf_pt)
+        self._inbound.calls[call_id] = call
         call.ring_timer = asyncio.get_running_loop().call_later(
-            self._ring_timeout_s, self._ring_expired, call
+            self._ring_timeout_s, self._inbound.ring_expired, call
         )
         incoming.ringing()
         transport: Literal["udp", "tcp"] = (
@@ -340,7 +321,7 @@ class SipFrontDoor:
         The codec and RTP port stay those of the first answer; an offer that drops them gets
         488 and the call goes on as it was (RFC 3261 §14.2).
         """
-        call = self._calls.get(incoming.call_id)
+        call = self._inbound.calls.get(incoming.call_id)
         if call is None or not call.answered:
             reply(incoming.transport or self._agents[0].transport, incoming.invite,
                         481, "Call/Transaction Does Not Exist")  # fmt: skip
@@ -358,13 +339,13 @@ class SipFrontDoor:
 
     # -- media events and digit collection --
     def _on_media_event(self, event: VoiceEvent) -> None:
-        call = self._calls.get(event.call_id)
+        call = self._inbound.calls.get(event.call_id)
         if call is None:
             if event.call_id in self.dialer.legs and not isinstance(event, DigitReceived):
                 self._emit(event)  # an agent's keys are not the caller's
             return
         if isinstance(event, DigitReceived):
-            self._on_digit(call, event.digit, event.source)
+            self._inbound.on_digit(call, event.digit, event.source)
             return
         if isinstance(event, MediaEnded):
             call.playing = False
@@ -372,56 +353,7 @@ class SipFrontDoor:
                 call.collect.arm()
         self._emit(event)
 
-    def _on_digit(
-        self, call: _Call, digit: str, source: Literal["rfc4733", "info", "inband"]
-    ) -> None:
-        self._emit(DigitReceived(call.call_id, digit, source))
-        collect = call.collect
-        if collect is None or collect.done:
-            return
-        if call.playing:  # barge-in: a key press stops the prompt
-            self.media.stop_playing(call.call_id)
-            call.playing = False
-        collect.digit(digit)
-
     # -- helpers --
-    def _call(self, call_id: str) -> _Call:
-        try:
-            return self._calls[call_id]
-        except KeyError:
-            raise UnknownCall("no active call with this id 无此通话", call_id=call_id) from None
-
-    def _answered(self, call_id: str) -> _Call:
-        call = self._call(call_id)
-        if not call.answered:
-            raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=call_id)
-        return call
-
-    def _send_end(self, call: _Call) -> None:
-        if call.answered:
-            call.incoming.hangup()
-        else:
-            call.incoming.reject(480, "Temporarily Unavailable")
-        # The library forgets a call only on the peer's BYE or CANCEL; this one ended here.
-        call.uas._calls.pop(call.call_id, None)
-
-    def _ring_expired(self, call: _Call) -> None:
-        if self._calls.get(call.call_id) is call and not call.answered:
-            self._send_end(call)
-            self._end(call.call_id, "unanswered")
-
-    def _end(self, call_id: str, reason: EndReason) -> None:
-        call = self._calls.pop(call_id, None)
-        if call is None:
-            return
-        if call.collect is not None:
-            call.collect.cancel()
-        if call.ring_timer is not None:
-            call.ring_timer.cancel()
-        call.incoming._stop_retransmissions()
-        self.media.close_leg(call_id)
-        self._emit(CallEnded(call_id, reason))
-
     def _emit(self, event: VoiceEvent) -> None:
         try:
             self._sink(event)
