@@ -16,7 +16,7 @@ from typing import Any
 
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, IntervalKpi, KpiReport
 from kefu.analytics.report_build import build_intervals, build_report
-from kefu.analytics.tallies import QueueTallies, Tally
+from kefu.analytics.tallies import QueueTallies, Tally, event_handlers
 from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
 
@@ -69,25 +69,7 @@ class KpiAccumulator:
         self._visits: dict[str, list[Any]] = {}
         self._pending: list[Tally] = []  # tallies of the contacts waiting at the last settle
         self._last = -INF
-        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
-            ev.QueueDefined: self._queue_defined,
-            ev.AgentDefined: self._agent_defined,
-            ev.AgentStateChanged: self._agent_state,
-            ev.ContactQueued: self._queued,
-            ev.ContactOverflowed: self._overflowed,
-            ev.OfferCreated: self._offer_created,
-            ev.OfferAccepted: self._accepted,
-            ev.OfferRejected: self._offer_returned,
-            ev.OfferTimedOut: self._offer_returned,
-            ev.OfferWithdrawn: self._offer_returned,
-            ev.ContactAbandoned: self._abandoned,
-            ev.CallbackRequested: self._callback,
-            ev.ContactHeld: self._held,
-            ev.ContactResumed: self._resumed,
-            ev.ContactCompleted: self._completed,
-            ev.ContactTransferred: self._transferred,
-            ev.WrapupEnded: self._wrapup_ended,
-        }
+        self._handlers = event_handlers(self)
 
     # -- input -------------------------------------------------------------------------
     @property

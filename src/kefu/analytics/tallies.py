@@ -12,12 +12,13 @@ accumulator, so building a report never reaches into it.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from kefu.analytics.timeline import Level, Window
+from kefu.domain import events as ev
 
-__all__ = ["QueueTallies", "Tally", "TallySource"]
+__all__ = ["COUNTED_EVENTS", "QueueTallies", "Tally", "TallySource", "event_handlers"]
 
 
 class Tally:
@@ -144,3 +145,31 @@ class TallySource(Protocol):
 
     @property
     def idle(self) -> Mapping[str, dict[int, float]]: ...
+
+
+COUNTED_EVENTS: tuple[tuple[type[ev.Event], str], ...] = (
+    (ev.QueueDefined, "_queue_defined"),
+    (ev.AgentDefined, "_agent_defined"),
+    (ev.AgentStateChanged, "_agent_state"),
+    (ev.ContactQueued, "_queued"),
+    (ev.ContactOverflowed, "_overflowed"),
+    (ev.OfferCreated, "_offer_created"),
+    (ev.OfferAccepted, "_accepted"),
+    (ev.OfferRejected, "_offer_returned"),
+    (ev.OfferTimedOut, "_offer_returned"),
+    (ev.OfferWithdrawn, "_offer_returned"),
+    (ev.ContactAbandoned, "_abandoned"),
+    (ev.CallbackRequested, "_callback"),
+    (ev.ContactHeld, "_held"),
+    (ev.ContactResumed, "_resumed"),
+    (ev.ContactCompleted, "_completed"),
+    (ev.ContactTransferred, "_transferred"),
+    (ev.WrapupEnded, "_wrapup_ended"),
+)
+"""The routing events the live KPIs and the historical visits both count, each with the
+name of the method that counts it: one table, so the two counters cannot drift apart."""
+
+
+def event_handlers(counter: object) -> dict[type[ev.Event], Callable[[Any], None]]:
+    """``counter``'s method for each of :data:`COUNTED_EVENTS`."""
+    return {kind: getattr(counter, name) for kind, name in COUNTED_EVENTS}

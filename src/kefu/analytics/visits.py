@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from kefu.analytics.tallies import event_handlers
 from kefu.domain import events as ev
 
 __all__ = ["Accrual", "AgentSeconds", "Visit", "VisitLog"]
@@ -155,25 +156,7 @@ class VisitLog:
         self._agents: dict[str, _Agent] = {}
         # agent key → seconds (handling, idle, logged in) per bucket index
         self._time: dict[tuple[str, ...], tuple[dict[int, float], ...]] = {}
-        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
-            ev.QueueDefined: self._queue_defined,
-            ev.AgentDefined: self._agent_defined,
-            ev.AgentStateChanged: self._agent_state,
-            ev.ContactQueued: self._queued,
-            ev.ContactOverflowed: self._overflowed,
-            ev.OfferCreated: self._offer_created,
-            ev.OfferAccepted: self._accepted,
-            ev.OfferRejected: self._offer_returned,
-            ev.OfferTimedOut: self._offer_returned,
-            ev.OfferWithdrawn: self._offer_returned,
-            ev.ContactAbandoned: self._abandoned,
-            ev.CallbackRequested: self._callback,
-            ev.ContactHeld: self._held,
-            ev.ContactResumed: self._resumed,
-            ev.ContactCompleted: self._completed,
-            ev.ContactTransferred: self._transferred,
-            ev.WrapupEnded: self._wrapup_ended,
-        }
+        self._handlers = event_handlers(self)
 
     def consume_all(self, events: Iterable[ev.Event]) -> None:
         """Take events in log order."""
