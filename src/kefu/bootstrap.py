@@ -199,12 +199,18 @@ def build_platform(
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
     cases = case_wing(channels)
+
+    def names(text: str) -> frozenset[str]:
+        return frozenset(q.strip() for q in text.split(",") if q.strip())
+
     surveys = survey_wing(
         cases,
         SurveyOptions(
-            wrap_up_queues=frozenset(
-                q.strip() for q in settings.survey_wrap_up_queues.split(",") if q.strip()
-            ),
+            wrap_up_queues=names(settings.survey_wrap_up_queues),
+            nps_queues=names(settings.survey_nps_queues),
+            nps_case_types=names(settings.survey_nps_case_types),
+            low_csat=settings.survey_low_csat,
+            low_nps=settings.survey_low_nps,
             low_score=settings.survey_low_score,
             quiet_period_s=settings.survey_quiet_days * 86_400.0,
             link_base=settings.survey_link_base,

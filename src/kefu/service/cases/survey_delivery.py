@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from kefu.domain.cases import Case
-from kefu.domain.cases.surveys import Survey
+from kefu.domain.cases.surveys import NPS, Survey, scale
 from kefu.domain.model import Channel
 from kefu.i18n import catalogs
 from kefu.service.cases.survey_commands import survey_text
@@ -53,11 +53,12 @@ def case_conversation(channels: ChannelService, case: Case) -> str | None:
     return next((r.conversation_id for r in refs if fits(r.conversation_id)), None)
 
 
-def ask_text(token: str | None, link_base: str | None) -> str:
-    """The question, with the survey's link when it has a token and a link base."""
+def ask_text(token: str | None, link_base: str | None, kind: str = "csat") -> str:
+    """The ``kind`` survey's question, with its link when it has a token and a link base."""
+    ask = "survey.ask_nps" if kind == NPS else "survey.ask"
     if token is None or link_base is None:
-        return survey_text("survey.ask")
-    return survey_text("survey.ask_link", link=f"{link_base.rstrip('/')}/{token}")
+        return survey_text(ask)
+    return survey_text(ask + "_link", link=f"{link_base.rstrip('/')}/{token}")
 
 
 def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: str) -> None:
@@ -88,9 +89,13 @@ def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: s
 def survey_page(survey: Survey, now: float) -> dict[str, Any]:
     """What the public survey page shows for a link (nothing about the customer)."""
     books = catalogs()
+    key = "survey.question_nps" if survey.sent.kind == NPS else "survey.question"
+    low, high = scale(survey.sent.kind)
     return {
         "survey_id": survey.survey_id,
-        "question": {lang: books.get(lang).text("survey.question") for lang in ("en", "zh_Hans")},
+        "kind": survey.sent.kind,
+        "scale": [low, high],
+        "question": {lang: books.get(lang).text(key) for lang in ("en", "zh_Hans")},
         "answered": survey.score is not None,
         "expired": survey.sent.expires_at <= now,
         "expires_at": survey.sent.expires_at,
