@@ -1,6 +1,6 @@
 """The channel pages of one platform in one object: web chat, the agent desktop, the
-branch hall and the supervisors' customer pages, with the services behind them (started
-and stopped with the app)."""
+branch hall, the supervisors' customer pages and the customers' public survey page, with
+the services behind them (started and stopped with the app)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from kefu.web.desktop import DesktopPages
 from kefu.web.ivr_admin import IvrAdminPages
 from kefu.web.ivr_page import IvrPages
 from kefu.web.ivr_report_page import IvrReportPage
+from kefu.web.survey_page import SurveyPage
 
 __all__ = ["ChannelSite"]
 
@@ -37,6 +38,7 @@ class ChannelSite:
         self.ivr_pages = IvrPages(self.chat)
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
         self.ivr_report = IvrReportPage(self.chat, security)
+        self.survey_page = SurveyPage()
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -58,6 +60,7 @@ class ChannelSite:
             self.customer_pages.router,
             self.ivr_admin.router,
             self.ivr_report.router,
+            self.survey_page.router,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

@@ -64,9 +64,13 @@ def ask_text(token: str | None, link_base: str | None, kind: str = "csat") -> st
 def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: str) -> None:
     """Send ``text`` on the conversation's route once the command is stored. The
     conversation is usually closed by now (its contact ended), so the message is not
-    filed in it: the survey's record stands for it."""
+    filed in it (the survey's record stands for it), except in a chat: there the message
+    is the chat's end screen (the widget shows it, with its link as a button)."""
     state = channels.state
     conv = state.conversation(conv_id)
+    if conv.channel is Channel.CHAT:
+        channels.core.send_in(tx, conv_id, SURVEY_AUTHOR, text)
+        return
     gateway = channels.gateways[conv.channel]
     out = OutboundReply(
         conv_id,

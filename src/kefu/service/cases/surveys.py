@@ -14,9 +14,9 @@ record, so a subject is surveyed at most once; a customer who opted out, or was 
 within the quiet period, is skipped (recorded too).
 
 The customer's answer comes back as an ordinary inbound message: before it would become a
-new contact, :class:`SurveyIntake` reads a score of the survey's scale (``"4"``, ``"2
-还是没解决"``, ``"9"``) or an opt-out (``STOP``, ``退订``) for the customer's open survey on that
-channel. The answer is recorded on the survey, as an internal note on the case, and on the
+new contact, :class:`SurveyIntake` reads a score of the survey's scale (``"4"``,
+``"2 还是没解决"``, ``"9"``) or an opt-out (``STOP``, ``退订``) for the customer's open survey
+on that channel. The answer is recorded on the survey, as an internal note on the case, and on the
 customer's timeline; a low score (CSAT ≤ 2, NPS ≤ 6 by default:
 :attr:`SurveyOptions.low_scores`) reopens a resolved case, or opens a complaint case linked
 to the first (:attr:`SurveyOptions.low_score`).

@@ -239,6 +239,7 @@ def customer_timeline(
                     "case_id": sent.case_id,
                     "contact_id": sent.contact_id,
                     "channel": sent.channel,
+                    "survey_kind": sent.kind,
                     "score": survey.score,
                     "comment": survey.comment,
                     "follow_up": survey.follow_up,

@@ -108,6 +108,9 @@
     panel.lang = lang === "zh" ? "zh-CN" : "en";
     renderStatus();
     list.querySelectorAll(".kefu-failed-note").forEach((n) => { n.textContent = t("failed"); });
+    list.querySelectorAll(".kefu-survey").forEach((a) => {
+      a.textContent = t("survey"); a.href = a.href.replace(/\?lang=\w+$/, "?lang=" + lang);
+    });
   }
   function renderStatus() {
     statusLine.textContent = statusText(lastStatus);
@@ -147,7 +150,18 @@
     li.dataset.seq = m.seq;
     if (ivr) li.classList.add("ivr");
     if (m.from === "agent") typingLine.classList.add("kefu-hidden");
+    offerSurvey(li, m.text);
     renderPending();
+  }
+  // The end screen: a follow-up survey's message carries its one-time link; the widget
+  // offers it as a button that opens the survey page in the widget's language.
+  const SURVEY_LINK = /(https?:\/\/[^\s]+\/survey\/[\w-]+\.\d+\.[0-9a-f]+)/;
+  function offerSurvey(li, text) {
+    const found = SURVEY_LINK.exec(text || "");
+    if (!found) return;
+    const a = el("a", "kefu-survey", t("survey"));
+    a.href = found[1] + "?lang=" + lang; a.target = "_blank"; a.rel = "noopener";
+    li.append(a);
   }
   function setConversation(id) {
     if (id === conversation) return;
