@@ -1,6 +1,6 @@
 """The channel pages of one platform in one object: web chat, the agent desktop, the
-branch hall, the supervisors' customer pages and the customers' public survey page, with
-the services behind them (started and stopped with the app)."""
+branch hall, the supervisors' customer pages and contact map, the customers' public survey
+page, with the services behind them (started and stopped with the app)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from kefu.service.desktop import Desktops
 from kefu.service.security import AddressRateLimiter, Security
 from kefu.web.branch import BranchPages
 from kefu.web.chat_demo import ChatDemoPage
+from kefu.web.contact_map_page import ContactMapPage
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
 from kefu.web.ivr_admin import IvrAdminPages
@@ -39,6 +40,7 @@ class ChannelSite:
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
         self.ivr_report = IvrReportPage(self.chat, security)
         self.survey_page = SurveyPage()
+        self.contact_map = ContactMapPage(channels.engine, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -61,6 +63,7 @@ class ChannelSite:
             self.ivr_admin.router,
             self.ivr_report.router,
             self.survey_page.router,
+            self.contact_map.router,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.contact_map_view import (
+        ContactMapReport,
+        GroupRow,
+        contact_map_report,
+        report_csv,
+    )
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -54,6 +60,8 @@ __all__ = [
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
+    "ContactMapReport",
+    "GroupRow",
     "LinkToCase",
     "MoveCase",
     "Notice",
@@ -68,10 +76,12 @@ __all__ = [
     "case_public",
     "check_case",
     "complaints_report",
+    "contact_map_report",
     "csat_report",
     "customer_timeline",
     "customer_value",
     "list_cases",
+    "report_csv",
     "survey_view",
     "value_report",
 ]
@@ -91,6 +101,10 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "CaseWing": ".wing",
             "Notice": ".wing",
             "csat_report": ".survey_report",
+            "ContactMapReport": ".contact_map_view",
+            "GroupRow": ".contact_map_view",
+            "contact_map_report": ".contact_map_view",
+            "report_csv": ".contact_map_view",
             "customer_value": ".value",
             "value_report": ".value",
             "SegmentKeeper": ".value",
