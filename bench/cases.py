@@ -9,12 +9,11 @@ same topic now and then. Times, in one run:
   then the contact map and FCR from those journeys, as ``kefu contactmap`` does;
 - **sqlite** (unless ``--no-sqlite``) and **postgres** (``--postgres URL``, in a schema of
   its own, dropped after): the log stored through the storage adapter
-  (``SqlEventLog.append``, timed apart), then read and analysed two ways, in the same run:
-  ``rows``, what ``kefu contactmap`` does:
-  :func:`~kefu.adapters.storage.event_reader.read_contact_rows` (SQL picks the contact-path
-  types, the columns and only the payloads the journeys need) folded by :func:`~kefu.analytics.journeys.journeys_from_rows`; and ``events``, the former
-  way: :func:`~kefu.adapters.storage.event_reader.read_events` rebuilds each event, folded
-  by :func:`~kefu.analytics.journeys.journeys_until`.
+  (``SqlEventLog.append``, timed apart), then read and analysed two ways in the same run.
+  ``rows``, what ``kefu contactmap`` does: ``read_contact_rows`` (SQL picks the contact-path
+  types, the columns and only the payloads the journeys need) folded by
+  ``journeys_from_rows``. ``events``, the former way: ``read_events`` rebuilds each event,
+  folded by ``journeys_until``.
 
 DuckDB is not measured: it would read the stored events through its ``sqlite_scanner`` or
 ``postgres_scanner`` extensions, which it downloads on first use (not possible on this
@@ -129,9 +128,7 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def analyse(
-    events: list[Any], fold: Callable[[Any, None], Any] = journeys_until
-) -> dict[str, Any]:
+def analyse(events: list[Any], fold: Callable[[Any, None], Any] = journeys_until) -> dict[str, Any]:
     (every, end), pass_s = timed(lambda: fold(events, None))
     cpu = CPU["last"]
     repeats, repeats_s = timed(lambda: find_repeats(every, 7 * DAY))
