@@ -12,8 +12,8 @@ the same; otherwise when their topics agree, a missing topic agreeing with any (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from kefu.domain import events as ev
 
@@ -158,10 +158,14 @@ def collect_journeys(
     return [b.freeze() for b in order]
 
 
-Row = tuple[str, float, "str | None", "str | None", "Mapping[str, Any] | None"]
-"""``(type, at, contact_id, agent_id, payload)``: a contact-path event as the storage reads
-it without building it (``payload`` only for the queued, overflowed, transferred and
-completed events; see :func:`kefu.adapters.storage.event_reader.read_contact_rows`)."""
+Row = tuple[
+    str, float, str | None, str | None, str | None, str | None, str | None, str | None, str | None
+]
+"""``(type, at, contact_id, agent_id, target, channel, customer_id, topic, case_id)``: a
+contact-path event as the storage reads it without building it. ``target`` is the queue of a
+queued or overflowed event, the queue a transfer goes to (``None``: to an agent), the
+disposition of a completed contact; ``channel``, ``customer_id``, ``topic`` and ``case_id``
+those of a queued event (see :func:`kefu.adapters.storage.event_reader.read_contact_rows`)."""
 
 
 def journeys_from_rows(
@@ -173,7 +177,7 @@ def journeys_from_rows(
     order: list[_Builder] = []
     limit = float("inf") if until is None else until
     last = 0.0
-    for kind, at, contact_id, agent_id, payload in rows:
+    for kind, at, contact_id, agent_id, target, channel, customer, topic, case_id in rows:
         if at >= limit:
             break
         last = at
@@ -181,16 +185,13 @@ def journeys_from_rows(
             continue
         b = live.get(contact_id)
         if kind == "ContactQueued":
-            assert payload is not None
+            assert target is not None and channel is not None
             if b is not None:
-                b.enter(payload["queue_id"], transferred=False)
+                b.enter(target, transferred=False)
             else:
-                attrs = payload.get("attributes") or {}
                 live[contact_id] = b = _Builder(
-                    contact_id, payload.get("customer_id"), payload["channel"], at,
-                    attrs.get("topic") or None, attrs.get("case_id") or None,
-                    payload["queue_id"],
-                )  # fmt: skip
+                    contact_id, customer, channel, at, topic or None, case_id or None, target
+                )
                 order.append(b)
             continue
         if b is None:
@@ -202,17 +203,14 @@ def journeys_from_rows(
             if b.answered is None:
                 b.answered = at
         elif kind == "ContactTransferred":
-            assert payload is not None
             b.transfers += 1
-            if payload.get("to_queue_id") is not None:
-                b.enter(payload["to_queue_id"], transferred=True)
+            if target is not None:
+                b.enter(target, transferred=True)
         elif kind == "ContactOverflowed":
-            assert payload is not None
-            if payload["queue_id"] != b.queue:
-                b.enter(payload["queue_id"], transferred=False)
+            if target is not None and target != b.queue:
+                b.enter(target, transferred=False)
         elif kind == "ContactCompleted":
-            b.outcome, b.ended = COMPLETED, at
-            b.disposition = None if payload is None else payload.get("disposition")
+            b.outcome, b.disposition, b.ended = COMPLETED, target, at
         elif kind == "ContactAbandoned":
             b.outcome, b.ended = ABANDONED, at
         elif kind == "CallbackRequested":

@@ -5,24 +5,26 @@ contact map and FCR need only the contact-path events (about 60 % of a busy log)
 the log once, so this reader filters by type and time in SQL (``type`` and ``at`` are
 indexed) and streams the payloads through SQLAlchemy Core.
 
-:func:`read_contact_rows` goes further for the contact map and FCR: it builds no event. Each
-row is the event's type, instant, contact and agent (columns of the table) and, only for the
-types whose payload the journeys need (queued, transferred, overflowed, completed), the
-payload; :func:`kefu.analytics.journeys.journeys_from_rows` folds them. On a million events
-this reads in about a third of the CPU time of :func:`read_events` (``bench/cases.py``).
+:func:`read_contact_rows` goes further for the contact map and FCR: it builds no event and
+decodes no JSON in Python. Each row holds the event's type, instant, contact and agent
+(columns of the table) and the few payload fields the journeys need, extracted by the
+database (``json_extract`` in SQLite, ``->>`` in PostgreSQL);
+:func:`kefu.analytics.journeys.journeys_from_rows` folds them. Measured on 200,000 stored
+events in SQLite (``bench/cases.py`` has the 1,000,000-event figures): 0.43 s of CPU against
+0.78 s for :func:`read_events`, the same rows read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Engine, Table, case, null, select
 
 from kefu.adapters.storage.tables import EventRow
 from kefu.domain.events import Event, event_from_dict
 
-__all__ = ["CONTACT_PATH_TYPES", "PAYLOAD_TYPES", "read_contact_rows", "read_events"]
+__all__ = ["CONTACT_PATH_TYPES", "ContactRow", "read_contact_rows", "read_events"]
 
 CONTACT_PATH_TYPES: tuple[str, ...] = (
     "ContactQueued",
@@ -34,15 +36,12 @@ CONTACT_PATH_TYPES: tuple[str, ...] = (
     "CallbackRequested",
 )
 """The events :mod:`kefu.analytics.journeys` folds."""
-PAYLOAD_TYPES: tuple[str, ...] = (
-    "ContactQueued",
-    "ContactOverflowed",
-    "ContactTransferred",
-    "ContactCompleted",
-)
-"""The contact-path events whose payload the journeys read (the others: type, instant,
-contact and agent only)."""
-ContactRow = tuple[str, float, str | None, str | None, dict[str, Any] | None]
+ContactRow = tuple[
+    str, float, str | None, str | None, str | None, str | None, str | None, str | None, str | None
+]
+"""``(type, at, contact_id, agent_id, target, channel, customer_id, topic, case_id)``:
+``target`` is the queue of a queued or overflowed event, the queue a transfer goes to, the
+disposition of a completed contact; the last four are those of a queued event only."""
 
 EVENTS = cast(Table, EventRow.__table__)
 
@@ -77,13 +76,23 @@ def read_contact_rows(
     until: float | None = None,
     chunk: int = 20_000,
 ) -> Iterator[ContactRow]:
-    """``(type, at, contact_id, agent_id, payload or None)`` of the contact-path events in
-    log order whose instant is in ``[since, until)`` seconds; the payload only for
-    :data:`PAYLOAD_TYPES`."""
+    """:data:`ContactRow` of each contact-path event in log order whose instant is in
+    ``[since, until)`` seconds."""
     c = EVENTS.c
-    payload = case((c.type.in_(list(PAYLOAD_TYPES)), c.payload), else_=null()).label("payload")
+    payload = c.payload
+    queued = c.type == "ContactQueued"
+    target = case(
+        (c.type.in_(["ContactQueued", "ContactOverflowed"]), payload["queue_id"].as_string()),
+        (c.type == "ContactTransferred", payload["to_queue_id"].as_string()),
+        (c.type == "ContactCompleted", payload["disposition"].as_string()),
+        else_=null(),
+    )
+    paths: tuple[str | tuple[str, str], ...] = (
+        "channel", "customer_id", ("attributes", "topic"), ("attributes", "case_id"),
+    )  # fmt: skip
+    fields = [case((queued, payload[p].as_string()), else_=null()) for p in paths]
     stmt = (
-        select(c.type, c.at, c.contact_id, c.agent_id, payload)
+        select(c.type, c.at, c.contact_id, c.agent_id, target, *fields)
         .where(c.type.in_(list(CONTACT_PATH_TYPES)))
         .order_by(c.seq)
     )
