@@ -3,11 +3,12 @@
 contactmap``) of the contacts of the caller's sites that arrived in a period, with AHT next to
 FCR in every group (seed 000: judging agents by calls per hour alone lowers FCR).
 
-The stored routing log is read in a worker thread (the engine's lock is held only to list the
-queues the caller sees). A contact belongs to the caller's sites when a queue it visited is
-owned by one of them (admins: every site; ``site_id`` narrows to one); repeats are looked for
-among those contacts. AHT here is the mean time from answer to completion of the completed
-contacts of a group (wrap-up is not in the contact path events). Times are seconds.
+The stored routing log is read and analysed in a worker thread (the engine's lock is held
+only to list the queues the caller sees). A contact belongs to the caller's sites when a
+queue it visited is owned by one of them (admins: every site; ``site_id`` narrows to one);
+repeats are looked for among those contacts. AHT here is the mean time from answer to
+completion of the completed contacts of a group (wrap-up is not in the contact path events).
+Times are seconds.
 """
 
 from __future__ import annotations
@@ -113,17 +114,22 @@ async def contact_map_report(
         return frozenset(found)
 
     visible = await engine.query(queues)
-    events = await asyncio.to_thread(_read, engine.uow_factory, until)
-    every, end = journeys_until(events, until)
-    mine = [j for j in every if _visits(j, visible)]
-    repeats = find_repeats(mine, window_s)
-    cmap = contact_map_from_journeys(
-        mine, end, since=since, window_s=window_s, max_transfers=max_transfers, repeats=repeats
-    )
-    fcr = fcr_from_journeys(mine, end, since=since, window_s=window_s, repeats=repeats)
-    return ContactMapReport(
-        since, until, window_s, max_transfers, site_id, cmap, fcr, _rows(mine, since, fcr)
-    )
+
+    def analyse() -> ContactMapReport:
+        every, end = journeys_until(_read(engine.uow_factory, until), until)
+        mine = [j for j in every if _visits(j, visible)]
+        repeats = find_repeats(mine, window_s)
+        cmap = contact_map_from_journeys(
+            mine, end, since=since, window_s=window_s, max_transfers=max_transfers,
+            repeats=repeats,
+        )  # fmt: skip
+        fcr = fcr_from_journeys(mine, end, since=since, window_s=window_s, repeats=repeats)
+        return ContactMapReport(
+            since, until, window_s, max_transfers, site_id, cmap, fcr, _rows(mine, since, fcr)
+        )
+
+    # Off the event loop: the pages and sockets go on while a long log is read and folded.
+    return await asyncio.to_thread(analyse)
 
 
 def _read(uow_factory: UnitOfWorkFactory, until: float) -> list[Event]:
