@@ -217,6 +217,7 @@ def build_platform(
         ),
     )
     surveys.secret_key = settings.secret_key
+    site.chat.survey_link = surveys.chat_link
     app = create_app(
         settings,
         engine,

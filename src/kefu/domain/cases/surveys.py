@@ -203,6 +203,8 @@ class SurveyBook:
         self.opted_out: set[str] = set()
         self.last_sent: dict[str, float] = {}
         """Customer id → when the last survey went to them."""
+        self.by_conversation: dict[str, str] = {}
+        """Conversation id → the newest survey sent in it."""
         self.log: list[SurveyEvent] = []
 
     @classmethod
@@ -317,6 +319,8 @@ class SurveyBook:
         if isinstance(e, SurveySent):
             self.surveys[e.survey_id] = Survey(e)
             self.subjects[e.subject] = e.survey_id
+            if e.conversation_id is not None:
+                self.by_conversation[e.conversation_id] = e.survey_id
             self.last_sent[e.customer_id] = max(self.last_sent.get(e.customer_id, e.at), e.at)
         elif isinstance(e, SurveySkipped):
             self.subjects[e.subject] = f"skipped:{e.reason}"

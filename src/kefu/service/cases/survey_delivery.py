@@ -17,6 +17,7 @@ from kefu.i18n import catalogs
 from kefu.service.cases.survey_commands import survey_text
 from kefu.service.channels.ports import OutboundReply
 from kefu.service.channels.service import ChannelService
+from kefu.service.channels.types import ChannelUpdate
 from kefu.service.transaction import Transaction
 
 __all__ = ["SURVEY_AUTHOR", "ask_text", "case_conversation", "send_survey", "survey_page"]
@@ -64,12 +65,16 @@ def ask_text(token: str | None, link_base: str | None, kind: str = "csat") -> st
 def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: str) -> None:
     """Send ``text`` on the conversation's route once the command is stored. The
     conversation is usually closed by now (its contact ended), so the message is not
-    filed in it (the survey's record stands for it), except in a chat: there the message
-    is the chat's end screen (the widget shows it, with its link as a button)."""
+    filed in it (the survey's record stands for it). A chat is the chat's end screen: an
+    open chat gets the message (the widget shows its link as a button), a closed one's
+    status carries the link (:meth:`SurveyWing.chat_link`), refreshed now."""
     state = channels.state
     conv = state.conversation(conv_id)
     if conv.channel is Channel.CHAT:
-        channels.core.send_in(tx, conv_id, SURVEY_AUTHOR, text)
+        if conv.is_closed:
+            channels.core.tell(tx, ChannelUpdate("survey", conv_id))
+        else:
+            channels.core.send_in(tx, conv_id, SURVEY_AUTHOR, text)
         return
     gateway = channels.gateways[conv.channel]
     out = OutboundReply(

@@ -204,6 +204,18 @@ class SurveyWing:
             return None
         return survey_token(self.secret_key, survey_id, self.book.get(survey_id).sent.expires_at)
 
+    def chat_link(self, conv_id: str) -> str | None:
+        """The link of the open survey sent in the chat ``conv_id`` (``None``: none, or
+        links are off); read under the engine's lock by the chat's status."""
+        survey_id = self.book.by_conversation.get(conv_id)
+        base = self.options.link_base
+        if survey_id is None or base is None or self.secret_key is None:
+            return None
+        survey = self.book.surveys[survey_id]
+        if survey.score is not None or survey.sent.expires_at <= self.engine.now():
+            return None
+        return f"{base.rstrip('/')}/{self.link_token(survey_id)}"
+
     def by_token(self, token: str, now: float) -> dict[str, Any]:
         """What the public survey page shows for a link (nothing about the customer);
         :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""

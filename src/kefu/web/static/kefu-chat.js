@@ -79,7 +79,11 @@
   const input = el("textarea"); input.name = "message"; input.rows = 2; input.maxLength = 4000;
   const send = el("button", "kefu-send"); send.type = "submit";
   composer.append(input, send);
-  panel.append(header, statusLine, list, typingLine, choices, form, composer);
+  // The end screen of a closed chat whose follow-up survey is open: its link.
+  const endScreen = el("div", "kefu-end kefu-hidden");
+  const endLink = el("a", "kefu-survey"); endLink.target = "_blank"; endLink.rel = "noopener";
+  endScreen.append(endLink);
+  panel.append(header, statusLine, list, typingLine, choices, endScreen, form, composer);
   document.body.append(launcher, panel);
 
   function minutes(s) { return Math.max(1, Math.round(s / 60)); }
@@ -116,6 +120,9 @@
     statusLine.textContent = statusText(lastStatus);
     statusLine.dataset.state = open ? lastStatus.state : "offline";
     const chatting = conversation && lastStatus.state !== "closed" && lastStatus.state !== "new";
+    const survey = lastStatus.state === "closed" && lastStatus.survey;
+    endScreen.classList.toggle("kefu-hidden", !survey);
+    if (survey) { endLink.textContent = t("survey"); endLink.href = survey + "?lang=" + lang; }
     form.classList.toggle("kefu-hidden", Boolean(chatting || pending.length));
     composer.classList.toggle("kefu-hidden", !(chatting || pending.length));
     renderChoices();

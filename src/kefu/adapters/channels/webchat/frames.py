@@ -61,14 +61,18 @@ def status(
     conv_id: str | None,
     cache: dict[str, dict[str, tuple[int, float | None]]],
     ivr: Callable[[str], dict[str, Any] | None] | None = None,
+    survey: Callable[[str], str | None] | None = None,
 ) -> dict[str, Any]:
     """The conversation's status; ``ivr`` gives that of a conversation in a flow (state
-    ``ivr`` with the question and its buttons)."""
+    ``ivr`` with the question and its buttons), ``survey`` the link of a closed
+    conversation's open follow-up survey (the chat's end screen offers it)."""
     if conv_id is None:
         return {"state": "new"}
     conv = state.conversation(conv_id)
     if conv.is_closed:
-        return {"state": "closed", "outcome": conv.outcome}
+        link = None if survey is None else survey(conv_id)
+        closed: dict[str, Any] = {"state": "closed", "outcome": conv.outcome}
+        return closed if link is None else {**closed, "survey": link}
     contact_id = state.contact_of.get(conv_id)
     router = engine.router
     contact = router.contacts.get(contact_id) if contact_id else None
