@@ -194,3 +194,21 @@ def test_given_the_chinese_pages_then_wallboard_and_desktop_name_a_busy_agent_al
 
     chinese = catalogs().get("zh")
     assert chinese.text("wallboard.busy") == chinese.text("desktop.busy") == "服务中"
+    # Every state an agent shows on both pages (wallboard.js and desktop.js stateLabel):
+    # one word per state, in each language.
+    for lang in ("zh", "en"):
+        texts = catalogs().get(lang)
+        for wallboard, desktop in (
+            ("ready", "ready"),
+            ("not_ready", "not_ready"),
+            ("busy", "busy"),
+            ("wrapup", "wrapup"),
+            ("offered_state", "offered"),
+            ("offline_state", "offline_state"),
+        ):
+            same = texts.text(f"wallboard.{wallboard}"), texts.text(f"desktop.{desktop}")
+            assert same[0] == same[1] and not same[0].startswith(("wallboard.", "desktop.")), (
+                lang,
+                wallboard,
+                same,
+            )

@@ -32,6 +32,7 @@ kefuI18n.load("desktop").then(function (I18N) {
   }
   // Phone and e-mail first; a web chat visitor's cookie says nothing to a person.
   const ID_ORDER = ["phone", "email", "account", "social", "chat_cookie"];
+  const identLabel = (i) => (i.kind === "chat_cookie" ? t("id_chat_cookie") : `${t("id_" + i.kind)}: ${i.value}`);
   const clock = (at) => new Date(at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const when = (at) => new Date(at * 1000).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB");
 
@@ -258,8 +259,12 @@ kefuI18n.load("desktop").then(function (I18N) {
       box.append(el("h3", "", t("ids")));
       const ids = el("ul", "ids");
       const ordered = [...cu.identifiers].sort((x, y) => ID_ORDER.indexOf(x.kind) - ID_ORDER.indexOf(y.kind));
+      // Chat cookies show as one line however many browsers the customer chatted from.
+      const visitors = ordered.filter((i) => i.kind === "chat_cookie").length;
+      let visitorShown = false;
       for (const i of ordered) {
-        const li = el("li", "", i.kind === "chat_cookie" ? t("id_chat_cookie") : `${t("id_" + i.kind)}: ${i.value}`);
+        if (i.kind === "chat_cookie") { if (visitorShown) continue; visitorShown = true; }
+        const li = el("li", "", i.kind === "chat_cookie" && visitors > 1 ? `${identLabel(i)} ×${visitors}` : identLabel(i));
         li.dataset.kind = i.kind;
         if (i.verified) li.append(el("span", "verified", " ✓ " + t("verified")));
         ids.append(li);
@@ -271,11 +276,11 @@ kefuI18n.load("desktop").then(function (I18N) {
       box.append(el("h3", "", t("suggestions")));
       // desktop-merge.js asks to confirm, then merges; another site's customer needs an admin.
       for (const s of conv.suggestions) {
-        const text = `${s.kind}: ${s.value} → ${s.customer_id}`;
+        const ident = identLabel(s), text = `${ident} → ${s.customer_id}`;
         if (s.cross_site) { box.append(el("div", "suggestion muted", `${text} (${t("admin_merges")})`)); continue; }
         const b = el("button", "suggestion", text);
         b.type = "button"; b.title = t("suggest_merge");
-        Object.assign(b.dataset, { suggest: s.customer_id, kind: s.kind, value: s.value });
+        Object.assign(b.dataset, { suggest: s.customer_id, kind: s.kind, value: s.value, ident });
         box.append(b);
       }
     }
