@@ -110,6 +110,7 @@ def test_given_a_suggested_match_when_the_agent_clicks_and_confirms_then_merged_
     assert lead.inner_text("#customer dd.tier") == "普通"  # the tier's label, not "0"
     identifiers = lead.inner_text("#identifiers")
     assert "邮箱: zhou.jie@example.cn" in identifiers and "chat_cookie" not in identifiers
+    assert identifiers.count("网页访客") == 1 and "网页访客 ×2" in identifiers  # two browsers
     assert "周敏" in history  # the agent by name
     lead.screenshot(path=str(ARTIFACTS / "customer-history.png"))
     assert [p for p in problems if p not in refused] == []

@@ -52,6 +52,9 @@ def test_given_a_customer_with_chats_and_a_merge_when_opened_then_every_message_
     page = center.login("lead").get(f"/customers/{people.li}")
     assert "我的账单不对" in page.text and "想改套餐" in page.text  # both chats' messages
     assert "账单咨询 Billing" in page.text and "mrg-000001" in page.text
+    # Two chat cookies (two browsers): one web-visitor line with its count.
+    assert page.text.count('<li data-kind="chat_cookie">') == 1
+    assert "Web chat visitor</span> ×2" in page.text or "网页访客</span> ×2" in page.text
 
 
 def test_given_markup_in_a_customer_name_when_shown_then_escaped(center: Center) -> None:
