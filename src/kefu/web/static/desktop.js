@@ -89,8 +89,11 @@ kefuI18n.load("desktop").then(function (I18N) {
     pill.textContent = stateLabel(a.activity) + (a.pending ? ` (${t("pending_state")} ${stateLabel(a.pending)})` : "");
     pill.className = "pill " + a.activity;
     if (document.activeElement !== $("presence")) {
-      $("presence").value = a.presence === "not_ready" ? "not_ready:" + (a.reason || "") : a.presence;
-      if (!$("presence").value) $("presence").value = a.presence === "not_ready" && vocab.reasons.length ? "not_ready:" + vocab.reasons[0].code : a.presence;
+      // The state the agent is heading to: with a change pending (e.g. logged out while
+      // busy), picking Ready again is a change, and it cancels the pending one.
+      const heading = a.pending || a.presence, reason = a.pending ? "" : a.reason;
+      $("presence").value = heading === "not_ready" ? "not_ready:" + (reason || "") : heading;
+      if (!$("presence").value) $("presence").value = heading === "not_ready" && vocab.reasons.length ? "not_ready:" + vocab.reasons[0].code : heading;
     }
     renderOffers(v);
     renderContacts(v);
