@@ -4,6 +4,9 @@ naming the agent (headless Debian chromium; screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
+import re
+import smtplib
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,4 +79,26 @@ def test_given_a_chat_with_messages_when_the_page_reloads_then_the_whole_transcr
     page.locator(".kefu-msg.customer:not(.pending)").nth(2).wait_for()
     assert transcript(page) == [*before, "还在吗？"]
     desk.locator("#messages li.inbound", has_text="还在吗？").wait_for()
+
+    # The same agent takes a person's e-mail too; going from it back to the chat, the
+    # transfer list offers the chat's targets (it went blank: the e-mail queue was kept).
+    printed = re.search(r"SMTP 127\.0\.0\.1:(\d+)", demo.output())
+    assert printed is not None, demo.output()
+    smtp_port = int(printed.group(1))
+    mail = EmailMessage()
+    mail["From"] = "刘洋 <liu.yang@example.cn>"
+    mail["To"] = "support@kefu.example"
+    mail["Subject"] = "退款 Refund"
+    mail["Message-ID"] = "<chat-browser-1@example.cn>"
+    mail.set_content("订单 20261120 还没有退款。")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        client.send_message(mail)
+    desk.locator(".offer", has_text="刘洋").locator(".accept").click()
+    desk.locator("#contacts li", has_text="刘洋").click()
+    desk.locator("#messages li.inbound", has_text="20261120").wait_for()
+    desk.select_option("#transfer-target", index=0)
+    desk.locator("#contacts li", has_text="周杰").click()
+    desk.locator("#messages li.inbound", has_text="还在吗？").wait_for()
+    target = desk.input_value("#transfer-target")
+    assert target.startswith(("queue:", "agent:")), target
     assert problems == []

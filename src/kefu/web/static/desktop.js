@@ -153,6 +153,8 @@ kefuI18n.load("desktop").then(function (I18N) {
       const o = el("option", "", `${t("to_agent")}: ${a.name} (${stateLabel(a.activity)})`); o.value = "agent:" + a.agent_id; sel.append(o);
     }
     if (keep) sel.value = keep;
+    // The kept target may not fit this contact (another channel's queue): the first one.
+    if (sel.selectedIndex < 0 && sel.options.length) sel.selectedIndex = 0;
   }
   // What the IVR learned, at the top of an offered or held contact: nothing it verified or
   // collected is asked again (the verification canned reply is gone for that contact).
