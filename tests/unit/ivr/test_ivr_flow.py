@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ivr_helpers import BANK_YAML, small_flow, small_flow_dict, t
 
 from kefu.adapters.ivr.files import load_flow
@@ -98,6 +100,23 @@ def test_given_card_numbers_when_checked_then_luhn_accepts_only_valid_ones() -> 
     assert not luhn_ok("79927398710")
     assert not luhn_ok("7992739871a")
     assert not luhn_ok("")
+
+
+def _luhn_by_the_book(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = 2 * d - 9 if 2 * d > 9 else 2 * d
+        total += d
+    return digits.isdigit() and total % 10 == 0
+
+
+@given(
+    st.text(alphabet="0123456789", max_size=30) | st.text(alphabet="0123456789٤٥ 1a", max_size=8)
+)
+def test_given_any_digit_string_when_luhn_checked_then_same_as_by_the_book(digits: str) -> None:
+    assert luhn_ok(digits) == _luhn_by_the_book(digits)
 
 
 def test_given_chinese_text_when_plain_tokens_then_characters_and_pairs() -> None:

@@ -122,8 +122,11 @@ class Mover(Working):
             elif isinstance(node, ActionNode):
                 deadline = now + node.timeout_s
                 self.entered(ev.NodeEntered(now, cid, target, "action", "action", deadline))
-                values = {**w.slots, **w.private} if w.private else w.slots
-                params = {k: fill(v, values) for k, v in node.params.items()}
+                params = dict(node.params)
+                if node.templated:
+                    values = {**w.slots, **w.private} if w.private else w.slots
+                    for k in node.templated:
+                        params[k] = fill(params[k], values)
                 self.actions.append(m.RunAction(target, node.action, params))
                 return
             elif isinstance(node, VerifyNode):
