@@ -9,9 +9,9 @@ fake bank's actions, which records every input of the walk (the customer's and t
 driver's answers). The timed part replays those inputs with ``step()`` alone: a step is one
 ``begin`` or ``step`` call; the replay loop's own cost (feeding the inputs, counting) is timed
 apart with a ``begin``/``step`` that do nothing and left out of the interpreter's steps/s
-(``steps_per_s_with_loop`` keeps it). Seconds are CPU seconds of this process (``time.process_time``),
-so the other work on a shared machine counts as little as possible; the wall time is
-recorded beside them, with the load average before and after.
+(``steps_per_s_with_loop`` keeps it). Seconds are CPU seconds of this process
+(``time.process_time``), so the other work on a shared machine counts as little as
+possible; the wall time is recorded beside them, with the load average before and after.
 
 Figures: steps/s with digits (DTMF, the voice and kiosk case) and with words (menus answered
 by Chinese and English phrases, split by jieba), events per step and µs per step.

@@ -120,8 +120,7 @@ def main() -> None:
     record = {
         "benchmark": "ivr-ab",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine()
-        | {"loadavg_at_start": load_start, "loadavg_at_end": os.getloadavg()},
+        "machine": machine() | {"loadavg_at_start": load_start, "loadavg_at_end": os.getloadavg()},
         "a": args.label_a,
         "b": args.label_b,
         "runs": args.runs,

@@ -11,6 +11,7 @@ from ivr_helpers import BANK_YAML, small_flow, small_flow_dict, t
 
 from kefu.adapters.ivr.files import load_flow
 from kefu.domain.ivr import FlowCatalog, FlowNotPublished, InvalidFlow, UnknownFlowVersion
+from kefu.domain.ivr.catalog import rederivation_overdue_days
 from kefu.domain.ivr.flow_io import flow_to_dict, parse_flow
 from kefu.domain.ivr.matching import luhn_ok, plain_tokens
 
@@ -91,8 +92,28 @@ def test_given_catalog_when_published_and_rolled_back_then_contacts_keep_their_v
     assert rolled.version == 1
     assert catalog.published("small") == v1
     assert catalog.history("small").publications == [(1, 10.0), (2, 20.0), (1, 30.0)]
+    assert catalog.history("small").published_at == 10.0  # v1's menus date from its first
     with pytest.raises(UnknownFlowVersion):
         catalog.get("small", 7)
+
+
+@pytest.mark.parametrize(
+    ("days_after", "overdue"),
+    [(0.0, None), (89.99, None), (90.0, 0), (90.99, 0), (91.0, 1), (400.0, 310)],
+)
+def test_given_a_publication_when_days_pass_then_rederivation_due_after_90_days(
+    days_after: float, overdue: int | None
+) -> None:
+    published = 1_700_000_000.0
+    now = published + days_after * 86_400.0
+    assert rederivation_overdue_days(published, now) == overdue
+    assert rederivation_overdue_days(published, now - 60 * 86_400.0, period_days=30) == overdue
+
+
+def test_given_an_unpublished_draft_when_asked_its_publication_then_none() -> None:
+    catalog = FlowCatalog()
+    catalog.save_draft(small_flow())
+    assert catalog.history("small").published_at is None
 
 
 def test_given_card_numbers_when_checked_then_luhn_accepts_only_valid_ones() -> None:
