@@ -110,7 +110,10 @@ class Mover(Working):
 
     def enter(self, target: str) -> None:
         """Enter ``target`` and run the nodes that do not wait, until one waits or ends."""
-        flow, w, now, cid = self.flow, self, self.now, self.contact_id
+        flow = self.flow
+        w = self
+        now = self.now
+        cid = self.contact_id
         while True:
             if w.visits >= flow.max_visits and target != flow.agent:
                 target, self.reason = flow.agent, "max_visits"
