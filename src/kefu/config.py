@@ -171,6 +171,15 @@ class Settings(BaseSettings):
     ivr_flow_files: Annotated[
         str, Field(description="IVR flow files (YAML/JSON) published at start, comma-separated")
     ] = ""
+    ivr_rederivation_days: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=3650,
+            description="admins are reminded to re-derive a published IVR flow this many days "
+            "after it was published (seed 001: every 3-4 months)",
+        ),
+    ] = 90
     survey_wrap_up_queues: Annotated[
         str,
         Field(
