@@ -176,9 +176,11 @@ def build_platform(
     after the engine stopped (release the database there). Attachments go to
     ``attachments``, by default to files under ``settings.attachments_path``."""
     from kefu.adapters.channels.server import channel_server
+    from kefu.adapters.storage.report_source import report_source
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
     from kefu.web.i18n import I18nRoutes
+    from kefu.web.report_pages import report_routers
 
     security = security_from_settings(settings, uow_factory, clock)
     engine = routing_engine(
@@ -215,7 +217,12 @@ def build_platform(
         settings,
         engine,
         security,
-        routers=[wallboard.router, I18nRoutes().router, *site.routers],
+        routers=[
+            wallboard.router,
+            I18nRoutes().router,
+            *site.routers,
+            *report_routers(report_source(uow_factory), engine, settings, security, surveys),
+        ],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,

@@ -34,6 +34,7 @@ __all__ = [
     "HistoryBuilder",
     "HistoryReport",
     "ReportRow",
+    "group_key",
     "history_report",
     "parse_group_by",
 ]
@@ -61,6 +62,11 @@ _KEYS: dict[str, Callable[[Visit], str]] = {
     "disposition": lambda v: v.disposition or NONE_LABEL,
     "value_tier": lambda v: str(v.value_tier),
 }
+
+
+def group_key(visit: Visit, group_by: Sequence[str]) -> tuple[str, ...]:
+    """The group ``visit`` counts in when a report is grouped by ``group_by``."""
+    return tuple(_KEYS[d](visit) for d in group_by)
 
 
 def parse_group_by(text: str | Sequence[str]) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, select
 
 from kefu.adapters.storage.memory import InMemoryUnitOfWorkFactory
 from kefu.adapters.storage.memory_store import InMemoryStore
-from kefu.adapters.storage.report_reader import read_events, site_zones
-from kefu.adapters.storage.tables import EventRow
+from kefu.adapters.storage.report_reader import definitions, read_events, site_zones
+from kefu.adapters.storage.tables import AgentRow, EventRow
 from kefu.adapters.storage.uow import SqlUnitOfWorkFactory
 from kefu.analytics.buckets import Buckets
 from kefu.analytics.history import HistoryBuilder, HistoryReport
@@ -27,7 +27,7 @@ from kefu.analytics.projection import on_slot_edges
 from kefu.analytics.visits import Visit
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
-from kefu.domain.model import QueueSpec
+from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.service.ports import UnitOfWorkFactory
 
 __all__ = [
@@ -86,12 +86,20 @@ class ReportRun:
 class ReportSource(Protocol):
     """The stored log as reports read it."""
 
-    def run(self, query: ReportQuery, *, visits: bool = False) -> ReportRun:
+    def run(self, query: ReportQuery, visits: bool = False) -> ReportRun:
         """The report of ``query`` (and its visits when ``visits``)."""
         ...
 
     def site_zones(self) -> dict[str, str]:
         """Site id → IANA time zone."""
+        ...
+
+    def queue_specs(self) -> dict[str, QueueSpec]:
+        """Queue id → its current spec (``site_id``: the site it belongs to)."""
+        ...
+
+    def agent_sites(self) -> dict[str, str | None]:
+        """Agent id → the site it belongs to."""
         ...
 
     def contact_events(self, contact_id: str) -> list[ev.Event]:
@@ -142,7 +150,7 @@ class SqlReportSource:
         edges = Buckets.cut(query.since, query.until, query.period, query.timezone).edges
         return on_slot_edges(edges) and covers(self.engine, query.until)
 
-    def run(self, query: ReportQuery, *, visits: bool = False) -> ReportRun:
+    def run(self, query: ReportQuery, visits: bool = False) -> ReportRun:
         from kefu.adapters.storage.report_projection import projected_report, projected_visits
 
         if not self.uses_projection(query):
@@ -166,6 +174,20 @@ class SqlReportSource:
 
     def site_zones(self) -> dict[str, str]:
         return site_zones(self.engine)
+
+    def queue_specs(self) -> dict[str, QueueSpec]:
+        return {
+            e.spec.queue_id: e.spec
+            for e in definitions(self.engine, 0.0)
+            if isinstance(e, ev.QueueDefined)
+        }
+
+    def agent_sites(self) -> dict[str, str | None]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(AgentRow.spec))
+            return {
+                spec.agent_id: spec.site_id for spec in (AgentSpec.from_dict(r) for (r,) in rows)
+            }
 
     def contact_events(self, contact_id: str) -> list[ev.Event]:
         query = (
@@ -193,12 +215,22 @@ class MemoryReportSource:
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store
 
-    def run(self, query: ReportQuery, *, visits: bool = False) -> ReportRun:
+    def run(self, query: ReportQuery, visits: bool = False) -> ReportRun:
         margin = query.margin_s
         return _decode(query, self.events(query.since - margin, query.until + margin), visits)
 
     def site_zones(self) -> dict[str, str]:
         return {s.site_id: s.timezone for s in self.store.sites.values()}
+
+    def queue_specs(self) -> dict[str, QueueSpec]:
+        return {
+            e.spec.queue_id: e.spec
+            for e in next(iter(self.events(0.0, 0.0)))
+            if isinstance(e, ev.QueueDefined)
+        }
+
+    def agent_sites(self) -> dict[str, str | None]:
+        return {agent_id: spec.site_id for agent_id, spec in self.store.agents.items()}
 
     def contact_events(self, contact_id: str) -> list[ev.Event]:
         return [

@@ -1,0 +1,33 @@
+"""The report pages of one platform: ``/reports`` with its exports and drill-downs, the
+agents' scorecards and the executive dashboard, over the store's report source."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kefu.adapters.storage.report_source import ReportSource
+from kefu.config import Settings
+from kefu.service import RoutingEngine
+from kefu.service.cases import SurveyWing
+from kefu.service.security import Security
+from kefu.web.executive_page import ExecutivePage
+from kefu.web.reports_page import ReportAccess, ReportPages
+from kefu.web.scorecard_page import ScorecardPages
+
+__all__ = ["report_routers"]
+
+
+def report_routers(
+    source: ReportSource | None,
+    engine: RoutingEngine,
+    settings: Settings,
+    security: Security,
+    surveys: SurveyWing | None = None,
+) -> list[APIRouter]:
+    """The routers of the report pages (``source`` ``None``: they answer 404)."""
+    access = ReportAccess(source, security, settings)
+    return [
+        ReportPages(access, engine).router,
+        ScorecardPages(access, engine, surveys).router,
+        ExecutivePage(access, engine, surveys, settings.agent_cost_per_hour).router,
+    ]
