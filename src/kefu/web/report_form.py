@@ -120,9 +120,12 @@ def read_form(
     default_days: int = DEFAULT_DAYS,
 ) -> ReportForm:
     """The form of the query ``params`` (name → values); missing dates default to the last
-    ``default_days`` whole days up to today included, in ``timezone``."""
+    ``default_days`` (or ``days``) whole days up to today included, in ``timezone``."""
     tz = zone(timezone)
     today = datetime.fromtimestamp(now, tz).date()
+    days = _one(params, "days")
+    if days is not None:
+        default_days = min(max(int(days), 1), MAX_RANGE_DAYS) if days.isdigit() else 1
     since_text = _one(params, "since") or (today - timedelta(days=default_days - 1)).isoformat()
     until_text = _one(params, "until") or (today + timedelta(days=1)).isoformat()
     since = parse_instant(since_text, timezone, "since")
