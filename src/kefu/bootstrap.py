@@ -39,6 +39,7 @@ from kefu.service.cases import (
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
+from kefu.service.reports import ReportBook
 from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
@@ -61,6 +62,7 @@ __all__ = [
     "case_wing",
     "channel_wing",
     "ivr_wing",
+    "report_wing",
     "routing_engine",
 ]
 
@@ -142,6 +144,15 @@ def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
     return wing
 
 
+def report_wing(channels: ChannelService) -> ReportBook:
+    """Saved report definitions over ``channels``: their commands' handlers join the
+    engine's table, the book the engine's transaction (recorded in the channel log)."""
+    book = ReportBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book
+
+
 def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> SurveyWing:
     """Follow-up surveys over ``cases``: sent when a case is resolved or closed or a chosen
     queue's contact wraps up, answers taken from the channels' inbound messages first."""
@@ -213,6 +224,7 @@ def build_platform(
         ),
     )
     surveys.secret_key = settings.secret_key
+    saved_reports = report_wing(channels)
     app = create_app(
         settings,
         engine,
@@ -221,7 +233,9 @@ def build_platform(
             wallboard.router,
             I18nRoutes().router,
             *site.routers,
-            *report_routers(report_source(uow_factory), engine, settings, security, surveys),
+            *report_routers(
+                report_source(uow_factory), engine, settings, security, surveys, saved_reports
+            ),
         ],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),

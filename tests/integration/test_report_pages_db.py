@@ -124,16 +124,14 @@ def _shown(page: str, table: str) -> dict[str, dict[str, str]]:
 
 
 def test_given_a_stored_log_then_the_page_shows_the_figures_of_kefu_report(
-    pages: tuple[TestClient, Database], tmp_path: Path
+    pages: tuple[TestClient, Database],
 ) -> None:
     client, database = pages
     since, until = RANGE
     page = client.get(f"/reports?since={since}&until={until}&period=interval:60&group=queue")
     assert page.status_code == 200, page.text
-    printed = json.loads(
-        _cli(database, "--since", since, "--until", until, "--by", "interval:60",
-             "--group", "queue", "--format", "json", "--source", "events")  # fmt: skip
-    )
+    args = ["--since", since, "--until", until, "--by", "interval:60", "--group", "queue"]
+    printed = json.loads(_cli(database, *args, "--format", "json", "--source", "events"))
     shown = _shown(page.text, "groups")
     assert set(shown) == {"贷款", "cards", "Total"}
     kinds = {"service_level": "ratio", "asa_s": "s", "aht_s": "s", "talk_s": "s",

@@ -9,9 +9,11 @@ from kefu.adapters.storage.report_source import ReportSource
 from kefu.config import Settings
 from kefu.service import RoutingEngine
 from kefu.service.cases import SurveyWing
+from kefu.service.reports import ReportBook
 from kefu.service.security import Security
 from kefu.web.executive_page import ExecutivePage
 from kefu.web.reports_page import ReportAccess, ReportPages
+from kefu.web.saved_reports_page import SavedReportPages
 from kefu.web.scorecard_page import ScorecardPages
 
 __all__ = ["report_routers"]
@@ -23,11 +25,16 @@ def report_routers(
     settings: Settings,
     security: Security,
     surveys: SurveyWing | None = None,
+    saved: ReportBook | None = None,
 ) -> list[APIRouter]:
-    """The routers of the report pages (``source`` ``None``: they answer 404)."""
+    """The routers of the report pages (``source`` ``None``: they answer 404); ``saved``:
+    the users' saved report definitions."""
     access = ReportAccess(source, security, settings)
-    return [
-        ReportPages(access, engine).router,
+    routers = [
+        ReportPages(access, engine, saved).router,
         ScorecardPages(access, engine, surveys).router,
         ExecutivePage(access, engine, surveys, settings.agent_cost_per_hour).router,
     ]
+    if saved is not None:
+        routers.append(SavedReportPages(access, engine, saved).router)
+    return routers

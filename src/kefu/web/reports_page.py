@@ -26,7 +26,8 @@ from kefu.config import Settings
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.service import RoutingEngine
-from kefu.service.security import Principal, Role, Security
+from kefu.service.reports import ReportBook, SavedReport
+from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal, request_catalog
 from kefu.web.report_chart import stacked_bars
@@ -118,9 +119,12 @@ class ReportPages:
     """``/reports``, ``/reports/export``, ``/reports/contacts`` and
     ``/reports/contacts/{contact_id}`` over a report source."""
 
-    def __init__(self, access: ReportAccess, engine: RoutingEngine) -> None:
+    def __init__(
+        self, access: ReportAccess, engine: RoutingEngine, saved: ReportBook | None = None
+    ) -> None:
         self.access = access
         self.engine = engine
+        self.saved = saved
         self.templates = page_templates()
         self.templates.env.globals["fmt"] = fmt
         self.router = APIRouter(include_in_schema=False)
@@ -193,6 +197,9 @@ class ReportPages:
                 "sites": sorted(await self._visible_sites(user)),
                 "chart": chart,
                 "sl_variant": SL_VARIANT,
+                "saved": await _saved_of(self.saved, self.engine, user),
+                "can_save": self.saved is not None,
+                "csrf_token": csrf_token(self.access.settings.secret_key, user),
             },
         )
 
@@ -304,6 +311,15 @@ class ReportPages:
             "report_contact.html",
             {"user": user, "contact_id": contact_id, "events": shown, "timezone": timezone},
         )
+
+
+async def _saved_of(
+    book: ReportBook | None, engine: RoutingEngine, user: Principal
+) -> list[SavedReport]:
+    if book is None:
+        return []
+    found: list[SavedReport] = await engine.query(lambda _e: book.of(user.user_id))
+    return found
 
 
 def _multi(params: QueryParams) -> dict[str, Sequence[str]]:

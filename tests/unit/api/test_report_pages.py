@@ -5,14 +5,16 @@ open each (agents: their own scorecard only; supervisors: their sites; admins: a
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
 import pytest
-from api_helpers import Api
+from api_helpers import Api, csrf_of
 from openpyxl import load_workbook
 
 from kefu.analytics.history import history_report
+from kefu.service.reports import REPORT_STREAM, ReportBook
 
 V1 = "/api/v1"
 DAY = "since=2023-11-15&until=2023-11-16"
@@ -124,7 +126,9 @@ def test_given_an_agent_then_only_their_own_scorecard(traffic: Api) -> None:
     assert 'id="handled">1<' in own.text
     assert 'data-channel="voice"' in own.text
     # 10 minutes not ready for lunch
-    assert re.search(r'data-reason="lunch"><td[^>]*>not_ready</td><td[^>]*>lunch</td><td>10.0<', own.text)
+    assert re.search(
+        r'data-reason="lunch"><td[^>]*>not_ready</td><td[^>]*>lunch</td><td>10.0<', own.text
+    )
 
 
 def test_given_no_login_then_the_pages_go_to_the_login(traffic: Api) -> None:
@@ -137,7 +141,9 @@ def test_given_no_login_then_the_pages_go_to_the_login(traffic: Api) -> None:
 def test_given_a_cell_when_drilled_down_then_its_contacts_and_their_events(traffic: Api) -> None:
     browser = traffic.login("root")
     page = browser.get(f"/reports?{DAY}&period=day&group=queue")
-    link = re.search(r'href="(/reports/contacts\?[^"]*queue=billing[^"]*outcome=abandoned)"', page.text)
+    link = re.search(
+        r'href="(/reports/contacts\?[^"]*queue=billing[^"]*outcome=abandoned)"', page.text
+    )
     assert link, "no drill-down link on the abandoned cell"
     contacts = browser.get(link.group(1).replace("&amp;", "&"))
     assert contacts.status_code == 200
@@ -173,8 +179,40 @@ def test_given_exports_then_csv_per_interval_and_xlsx_sheets(traffic: Api) -> No
     "query",
     ["since=yesterday", "period=interval:7", "group=colour", "since=2023-11-16&until=2023-11-15"],
 )
-def test_given_bad_input_then_400_with_the_reason(traffic: Api, query: str) -> None:
-    answer = traffic.login("root").get(f"/reports?{query}&lang=zh")
+def test_given_bad_input_then_400_with_the_reason(api: Api, query: str) -> None:
+    browser = api.login("root")
+    answer = browser.get(f"/reports?{query}&lang=zh")
     assert answer.status_code == 400 and 'id="error"' in answer.text
-    bad = traffic.login("root").get(f"/reports/export?{DAY}&format=pdf")
-    assert bad.status_code == 400
+    assert browser.get(f"/reports/export?{DAY}&format=pdf").status_code == 400
+
+
+def test_given_a_saved_report_then_its_owner_lists_it_and_the_log_keeps_it(traffic: Api) -> None:
+    browser = traffic.login("sup")
+    page = browser.get(f"/reports?{DAY}&group=queue")
+    token = csrf_of(page.text)
+    found = re.search(r'name="params" value="([^"]*)"', page.text)
+    assert found
+    params = html.unescape(found.group(1))
+    form = {"csrf_token": token, "name": "每日队列", "params": params}
+    done = browser.post("/reports/saved", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/reports?{params}"
+    assert "每日队列" in browser.get("/reports").text
+    assert "每日队列" not in traffic.login("root").get("/reports").text  # per user
+    records = [r for r in traffic.store.store.records if r.stream == REPORT_STREAM]
+    assert [(r.kind, r.data["name"]) for r in records] == [("saved", "每日队列")]
+    book = ReportBook(lambda *_args: None)
+    book.load(records)  # what a restart rebuilds
+    owner = records[0].subject_id
+    assert [(s.name, s.params) for s in book.of(owner)] == [("每日队列", params)]
+    bad = browser.post("/reports/saved", data={**form, "params": "colour=red"})
+    assert bad.status_code == 400 and 'id="error"' in bad.text
+    forged = browser.post("/reports/saved", data={**form, "csrf_token": "0"})
+    assert forged.status_code == 403
+    agent = traffic.login("agent1")
+    assert agent.post("/reports/saved", data=form).status_code == 403
+    gone = browser.post("/reports/saved/delete", data={"csrf_token": token, "name": "每日队列"})
+    assert gone.status_code == 200 and "每日队列" not in gone.text
+    assert [r.kind for r in traffic.store.store.records if r.stream == REPORT_STREAM] == [
+        "saved",
+        "deleted",
+    ]

@@ -1,0 +1,22 @@
+"""The reports wing of the service: report definitions users save by name (their
+parameters as a query string), recorded in the log (:mod:`~kefu.service.reports.saved`)."""
+
+from __future__ import annotations
+
+from kefu.service.reports.saved import (
+    REPORT_STREAM,
+    DeleteReport,
+    ReportBook,
+    SavedReport,
+    SaveReport,
+    UnknownReport,
+)
+
+__all__ = [
+    "REPORT_STREAM",
+    "DeleteReport",
+    "ReportBook",
+    "SaveReport",
+    "SavedReport",
+    "UnknownReport",
+]
