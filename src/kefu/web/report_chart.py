@@ -7,6 +7,7 @@ a target line (service level met per queue).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -56,8 +57,13 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.2f}"
 
 
-def _label_step(n: int) -> int:
-    return max(1, -(-n // 12))
+LABEL_W = 100
+"""The width a bar's label takes (user units): labels are drawn no closer than this."""
+
+
+def _label_step(n: int, slot: float) -> int:
+    """Label every how many bars so that the labels do not overlap."""
+    return max(1, -(-n // 12), math.ceil(LABEL_W / max(slot, 1e-9)))
 
 
 def stacked_bars(title: str, bars: Sequence[Bar], legend: Sequence[str]) -> Markup:
@@ -67,7 +73,7 @@ def stacked_bars(title: str, bars: Sequence[Bar], legend: Sequence[str]) -> Mark
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = plot_w / max(len(bars), 1)
     width = max(slot * 0.8, 1.0)
-    step = _label_step(len(bars))
+    step = _label_step(len(bars), slot)
     body: list[str] = []
     for i, bar in enumerate(bars):
         x = PAD_LEFT + 2 + i * slot
@@ -104,7 +110,7 @@ def level_bars(title: str, levels: Sequence[tuple[str, float | None]], target: f
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = plot_w / max(len(levels), 1)
     width = max(slot * 0.8, 1.0)
-    step = _label_step(len(levels))
+    step = _label_step(len(levels), slot)
     body: list[str] = []
     for i, (label, value) in enumerate(levels):
         x = PAD_LEFT + 2 + i * slot
