@@ -191,7 +191,7 @@ def build_platform(
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
     from kefu.web.i18n import I18nRoutes
-    from kefu.web.report_pages import report_routers
+    from kefu.web.report_pages import report_mailer, report_routers
 
     security = security_from_settings(settings, uow_factory, clock)
     engine = routing_engine(
@@ -224,7 +224,9 @@ def build_platform(
         ),
     )
     surveys.secret_key = settings.secret_key
+    reports = report_source(uow_factory)
     saved_reports = report_wing(channels)
+    saved_reports.mailer = report_mailer(reports, security, settings)
     app = create_app(
         settings,
         engine,
@@ -233,9 +235,7 @@ def build_platform(
             wallboard.router,
             I18nRoutes().router,
             *site.routers,
-            *report_routers(
-                report_source(uow_factory), engine, settings, security, surveys, saved_reports
-            ),
+            *report_routers(reports, engine, settings, security, surveys, saved_reports),
         ],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
@@ -250,6 +250,7 @@ def build_platform(
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases
     app.state.surveys = surveys
+    app.state.saved_reports = saved_reports
     return platform
 
 

@@ -41,7 +41,7 @@ from kefu.web.report_views import (
     matching_visits,
 )
 
-__all__ = ["ReportAccess", "ReportPages"]
+__all__ = ["ReportAccess", "ReportPages", "export_bytes"]
 
 OUTCOMES = ("answered", "abandoned", "waiting")
 
@@ -229,7 +229,7 @@ class ReportPages:
             run = await self._run(form, sites, per == "contacts")
         except KefuError as exc:
             return self.access.bad_input(request, exc)
-        body, media = await self.access.read(_export_bytes, run, form, fmt_, per)
+        body, media = await self.access.read(export_bytes, run, form, fmt_, per)
         name = f"kefu-report-{form.since_text[:10]}-{per}.{fmt_}"
         return Response(
             body,
@@ -326,7 +326,7 @@ def _multi(params: QueryParams) -> dict[str, Sequence[str]]:
     return {k: params.getlist(k) for k in params}
 
 
-def _export_bytes(run: ReportRun, form: ReportForm, fmt_: str, per: str) -> tuple[bytes, str]:
+def export_bytes(run: ReportRun, form: ReportForm, fmt_: str, per: str) -> tuple[bytes, str]:
     """The export of ``run`` as ``kefu report --format csv|xlsx`` writes it: per interval
     and group, or per contact."""
     report = run.report

@@ -49,7 +49,12 @@ class SavedReportPages:
         if isinstance(checked, Response):
             return checked
         user, values = checked
-        command = SaveReport(values.get("name", ""), values.get("params", ""))
+        command = SaveReport(
+            values.get("name", ""),
+            values.get("params", ""),
+            values.get("every") or None,
+            values.get("to") or None,
+        )
         try:
             saved: SavedReport = await self.engine.execute(
                 command, actor=user, client=client_address(request)

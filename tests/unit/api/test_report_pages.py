@@ -194,9 +194,11 @@ def test_given_a_saved_report_then_its_owner_lists_it_and_the_log_keeps_it(traff
     assert found
     params = html.unescape(found.group(1))
     form = {"csrf_token": token, "name": "每日队列", "params": params}
+    form |= {"every": "weekly", "to": "boss@example.com"}
     done = browser.post("/reports/saved", data=form, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == f"/reports?{params}"
-    assert "每日队列" in browser.get("/reports").text
+    listed = browser.get("/reports").text
+    assert "每日队列" in listed and "boss@example.com" in listed
     assert "每日队列" not in traffic.login("root").get("/reports").text  # per user
     records = [r for r in traffic.store.store.records if r.stream == REPORT_STREAM]
     assert [(r.kind, r.data["name"]) for r in records] == [("saved", "每日队列")]

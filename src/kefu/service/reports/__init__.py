@@ -4,18 +4,24 @@ parameters as a query string), recorded in the log (:mod:`~kefu.service.reports.
 from __future__ import annotations
 
 from kefu.service.reports.saved import (
+    EVERY,
     REPORT_STREAM,
     DeleteReport,
+    MailSavedReport,
     ReportBook,
+    ReportMailer,
     SavedReport,
     SaveReport,
     UnknownReport,
 )
 
 __all__ = [
+    "EVERY",
     "REPORT_STREAM",
     "DeleteReport",
+    "MailSavedReport",
     "ReportBook",
+    "ReportMailer",
     "SaveReport",
     "SavedReport",
     "UnknownReport",
