@@ -227,16 +227,12 @@ def build_platform(
     reports = report_source(uow_factory)
     saved_reports = report_wing(channels)
     saved_reports.mailer = report_mailer(reports, security, settings)
+    report_pages = report_routers(reports, engine, settings, security, surveys, saved_reports)
     app = create_app(
         settings,
         engine,
         security,
-        routers=[
-            wallboard.router,
-            I18nRoutes().router,
-            *site.routers,
-            *report_routers(reports, engine, settings, security, surveys, saved_reports),
-        ],
+        routers=[wallboard.router, I18nRoutes().router, *site.routers, *report_pages],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,
