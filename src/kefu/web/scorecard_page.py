@@ -66,9 +66,11 @@ class ScorecardPages:
 
         return await wing.engine.query(look)
 
-    def _fcr(self, form: ReportForm) -> FcrReport:
+    def _fcr(self, form: ReportForm, asked: bool) -> FcrReport | None:
+        """FCR over the range when ``asked`` (it decodes the events of the range)."""
         source = self.access.source
-        assert source is not None
+        if not asked or source is None:
+            return None
         events = (e for batch in source.events(form.since - DAY_S, form.until) for e in batch)
         return compute_fcr(events, since=form.since, until=form.until)
 
@@ -97,7 +99,7 @@ class ScorecardPages:
         try:
             form = self._form(request, timezone)
             run = await self._run(form, sites)
-            fcr = await self.access.read(self._fcr, form)
+            fcr = await self.access.read(self._fcr, form, _wants_fcr(request))
         except KefuError as exc:
             return self.access.bad_input(request, exc)
         csat: Any = await self._csat(form.since, form.until, sites)
@@ -110,7 +112,13 @@ class ScorecardPages:
         return self.templates.TemplateResponse(
             request,
             "scorecards.html",
-            {"user": user, "form": form, "lines": lines, "site": form.site},
+            {
+                "user": user,
+                "form": form,
+                "lines": lines,
+                "site": form.site,
+                "fcr_shown": fcr is not None,
+            },
         )
 
     async def agent(self, request: Request, agent_id: str) -> Response:
@@ -134,7 +142,7 @@ class ScorecardPages:
         try:
             form = self._form(request, timezone)
             run = await self._run(form, sites)
-            fcr = await self.access.read(self._fcr, form)
+            fcr = await self.access.read(self._fcr, form, _wants_fcr(request))
             presence_events: list[ev.Event] = await self.access.read(
                 source.agent_events, agent_id, form.since - 7 * DAY_S, form.until
             )
@@ -153,18 +161,26 @@ class ScorecardPages:
                 "line": _agent_line(agent_id, row, fcr, csat),
                 "channels": work_by_channel(run.visits or (), agent_id),
                 "presence": sorted(time.items()),
+                "fcr_shown": fcr is not None,
             },
         )
+
+
+def _wants_fcr(request: Request) -> bool:
+    """FCR decodes the range's events (slow on a large log): shown when asked (``fcr=1``)."""
+    return request.query_params.get("fcr") == "1"
 
 
 def _agent_sites(source: ReportSource | None) -> dict[str, str | None]:
     return {} if source is None else source.agent_sites()
 
 
-def _agent_line(agent_id: str, row: ReportRow | None, fcr: FcrReport, csat: Any) -> dict[str, Any]:
+def _agent_line(
+    agent_id: str, row: ReportRow | None, fcr: FcrReport | None, csat: Any
+) -> dict[str, Any]:
     """The figures of one agent's line (``None`` where there is nothing to measure)."""
     figures = row.figures() if row is not None else {}
-    count = fcr.by_agent.get(agent_id)
+    count = None if fcr is None else fcr.by_agent.get(agent_id)
     survey: Csat | None = csat.get(agent_id)
     return {
         "agent_id": agent_id,

@@ -107,6 +107,8 @@ def test_given_a_supervisor_then_only_their_sites_and_another_site_is_404(traffi
     assert 'data-agent="a1"' in team.text and 'data-agent="b1"' not in team.text
     executive = browser.get("/reports/executive")
     assert executive.status_code == 200 and 'data-queue="bj-local"' not in executive.text
+    assert 'data-queue="billing"' in executive.text and 'id="show-fcr"' in executive.text
+    assert 'id="fcr">' in browser.get("/reports/executive?fcr=1").text
 
 
 def test_given_an_agent_then_only_their_own_scorecard(traffic: Api) -> None:
@@ -124,6 +126,9 @@ def test_given_an_agent_then_only_their_own_scorecard(traffic: Api) -> None:
     own = browser.get(f"/reports/agents/a1?{DAY}")
     assert own.status_code == 200
     assert 'id="handled">1<' in own.text
+    assert 'id="show-fcr"' in own.text and 'id="fcr"' not in own.text  # FCR when asked
+    # asked: c1's 7-day window is not over, so its FCR is still pending (no value)
+    assert 'id="fcr">–<' in browser.get(f"/reports/agents/a1?{DAY}&fcr=1").text
     assert 'data-channel="voice"' in own.text
     # 10 minutes not ready for lunch
     assert re.search(
