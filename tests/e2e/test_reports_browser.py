@@ -73,6 +73,14 @@ def test_given_a_demo_when_a_supervisor_reports_sorts_exports_and_drills_down_th
                     page.locator("#contacts tbody tr a").first.click()
                 expect(page.locator("#events tbody tr").first).to_be_visible()
                 assert "/reports/contacts/" in page.url
+                # from the wallboard: a queue's name opens today's contacts of that queue
+                page.goto(f"{demo.base}/wallboard")
+                queue_link = page.locator("#queues tbody tr a").first
+                expect(queue_link).to_be_visible()
+                with page.expect_navigation():
+                    queue_link.click()
+                assert "/reports/contacts?days=1&queue=" in page.url
+                expect(page.locator("#contacts")).to_be_visible()
             finally:
                 context.close()
     finally:

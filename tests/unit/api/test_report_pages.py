@@ -92,6 +92,7 @@ def test_given_traffic_when_an_admin_reports_by_queue_then_the_figures_are_the_r
 
 def test_given_a_supervisor_then_only_their_sites_and_another_site_is_404(traffic: Api) -> None:
     browser = traffic.login("sup")
+    assert 'href="/reports"' in browser.get("/wallboard").text
     page = browser.get(f"/reports?{DAY}&group=queue")
     assert page.status_code == 200
     assert "billing" in page.text and "bj-local" not in page.text
@@ -123,6 +124,7 @@ def test_given_an_agent_then_only_their_own_scorecard(traffic: Api) -> None:
         "/reports/agents/a2",
     ):
         assert browser.get(url).status_code == 403, url
+    assert 'href="/reports/agents/a1"' in browser.get("/desktop").text  # the desktop's link
     own = browser.get(f"/reports/agents/a1?{DAY}")
     assert own.status_code == 200
     assert 'id="handled">1<' in own.text
