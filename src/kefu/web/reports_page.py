@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Sequence
+from dataclasses import replace
+from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -61,8 +64,6 @@ class ReportAccess:
         user = await user_of(request, self.security)
         if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            from urllib.parse import quote
-
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         if user.role is Role.AGENT and not agents:
             return refusal(request, "reports.supervisors_only")
@@ -105,8 +106,6 @@ class ReportAccess:
         if exc.text_key is not None:
             found = catalog.text(exc.text_key, **exc.details)
             text = text if found == exc.text_key else found
-        from html import escape
-
         return Response(
             f'<!doctype html><html lang="{catalog.bcp47}"><meta charset=utf-8>'
             f'<title>kefu</title><p id="error">{escape(text)}</p></html>',
@@ -253,18 +252,7 @@ class ReportPages:
         if outcome is not None and outcome not in OUTCOMES:
             bad = ValidationError(f"unknown outcome {outcome!r}", text_key="error.report_outcome")
             return self.access.bad_input(request, bad)
-        plain = ReportForm(
-            form.since,
-            form.until,
-            form.since_text,
-            form.until_text,
-            form.period,
-            (),
-            form.site,
-            form.timezone,
-            "start",
-            False,
-        )
+        plain = replace(form, group_by=(), sort="start", descending=False)
         try:
             run = await self._run(plain, sites, True)
         except KefuError as exc:

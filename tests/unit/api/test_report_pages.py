@@ -97,7 +97,13 @@ def test_given_a_supervisor_then_only_their_sites_and_another_site_is_404(traffi
     assert page.status_code == 200
     assert "billing" in page.text and "bj-local" not in page.text
     assert browser.get(f"/reports?{DAY}&site=bj").status_code == 404
-    assert browser.get(f"/reports/export?{DAY}&site=bj&format=csv").status_code == 404
+    for page_url in (
+        "/reports/export",
+        "/reports/contacts",
+        "/reports/agents",
+        "/reports/executive",
+    ):
+        assert browser.get(f"{page_url}?{DAY}&site=bj").status_code == 404, page_url
     exported = browser.get(f"/reports/export?{DAY}&group=queue&format=csv&rows=contacts")
     ids = [r["contact_id"] for r in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))]
     assert ids == ["c1", "c2"]
