@@ -33,7 +33,7 @@ def report_routers(
     the users' saved report definitions."""
     access = ReportAccess(source, security, settings)
     routers = [
-        ReportPages(access, engine, saved).router,
+        ReportPages(access, engine, saved, surveys).router,
         ScorecardPages(access, engine, surveys).router,
         ExecutivePage(access, engine, surveys, settings.agent_cost_per_hour).router,
     ]

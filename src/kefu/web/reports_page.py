@@ -29,12 +29,14 @@ from kefu.config import Settings
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.service import RoutingEngine
+from kefu.service.cases import SurveyWing
 from kefu.service.reports import ReportBook, SavedReport
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal, request_catalog
 from kefu.web.report_chart import stacked_bars
 from kefu.web.report_form import PERIODS, ReportForm, read_form
+from kefu.web.report_quality import FCR_BY, csat_column, fcr_column
 from kefu.web.report_views import (
     COLUMNS,
     bucket_bars,
@@ -119,11 +121,16 @@ class ReportPages:
     ``/reports/contacts/{contact_id}`` over a report source."""
 
     def __init__(
-        self, access: ReportAccess, engine: RoutingEngine, saved: ReportBook | None = None
+        self,
+        access: ReportAccess,
+        engine: RoutingEngine,
+        saved: ReportBook | None = None,
+        surveys: SurveyWing | None = None,
     ) -> None:
         self.access = access
         self.engine = engine
         self.saved = saved
+        self.surveys = surveys
         self.templates = page_templates()
         self.templates.env.globals["fmt"] = fmt
         self.router = APIRouter(include_in_schema=False)
@@ -173,6 +180,10 @@ class ReportPages:
             return self.access.bad_input(request, exc)
         report = run.report
         catalog = request_catalog(request)
+        csat = await csat_column(self.surveys, form, sites)
+        fcr = None
+        if request.query_params.get("fcr") == "1":
+            fcr = await self.access.read(fcr_column, self.access.source, form)
         chart = stacked_bars(
             catalog.text("reports.chart"),
             bucket_bars(report),
@@ -199,6 +210,9 @@ class ReportPages:
                 "saved": await _saved_of(self.saved, self.engine, user),
                 "can_save": self.saved is not None,
                 "csrf_token": csrf_token(self.access.settings.secret_key, user),
+                "csat": csat,
+                "fcr": fcr,
+                "fcr_possible": len(form.group_by) == 1 and form.group_by[0] in FCR_BY,
             },
         )
 

@@ -65,6 +65,15 @@ def _cell(page: str, table: str, row_label: str, column: str) -> str:
     raise AssertionError(f"no line {row_label!r} in {table}")
 
 
+def _quality(page: str, label: str, column: str) -> str:
+    body = page.split('<table id="groups">', 1)[1].split("</table>", 1)[0]
+    line = re.search(rf'<td class="label">{label}</td>(.*?)</tr>', body, re.S)
+    assert line, label
+    found = re.search(rf'<td data-col="{column}">(.*?)</td>', line.group(1))
+    assert found, column
+    return found.group(1)
+
+
 def test_given_traffic_when_an_admin_reports_by_queue_then_the_figures_are_the_reports(
     traffic: Api,
 ) -> None:
@@ -88,6 +97,13 @@ def test_given_traffic_when_an_admin_reports_by_queue_then_the_figures_are_the_r
     assert _cell(page.text, "groups", "billing", "service_level") == "50.0 %"
     assert _cell(page.text, "groups", "bj-local", "offered") == "1"
     assert "<svg" in page.text and "SL(T) = answered within T s" in page.text
+    # quality beside the figures: CSAT (no survey sent: none), FCR when asked
+    assert _quality(page.text, "billing", "csat") == "–" and 'id="show-fcr"' in page.text
+    asked = traffic.login("root").get(f"/reports?{DAY}&period=day&group=queue&fcr=1").text
+    assert _quality(asked, "billing", "fcr") == "–"  # c1's 7-day window is not over
+    week = "since=2023-11-15&until=2023-11-23&period=day&group=queue&fcr=1"
+    later = traffic.login("root").get(f"/reports?{week}").text
+    assert _quality(later, "billing", "fcr") == "100.0 %"  # k1 did not come back
 
 
 def test_given_a_supervisor_then_only_their_sites_and_another_site_is_404(traffic: Api) -> None:
