@@ -192,6 +192,10 @@ class Settings(BaseSettings):
     survey_quiet_days: Annotated[
         float, Field(ge=0, description="no second survey to a customer within, days")
     ] = 7.0
+    agent_cost_per_hour: Annotated[
+        float,
+        Field(ge=0, description="an agent's cost per logged-in hour, for cost per contact"),
+    ] = 0.0
     survey_link_base: Annotated[
         str | None, Field(description="public survey page URL; messages carry the signed link")
     ] = None
