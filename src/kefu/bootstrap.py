@@ -138,6 +138,7 @@ def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
     timers)."""
     wing = CaseWing(channels, **options)
     channels.engine.handlers.include(wing.handlers())
+    channels.engine.attach(wing.config)  # the types and calendars before the cases
     channels.engine.attach(wing.store)
     return wing
 

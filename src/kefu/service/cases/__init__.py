@@ -24,6 +24,13 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.config_desk import (
+        CaseConfigDesk,
+        DefineCaseType,
+        RetireCaseType,
+        SetSiteCalendar,
+        UpdateCaseType,
+    )
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -51,20 +58,25 @@ __all__ = [
     "AddCaseNote",
     "AnswerSurvey",
     "AssignCase",
+    "CaseConfigDesk",
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
+    "DefineCaseType",
     "LinkToCase",
     "MoveCase",
     "Notice",
     "OpenCase",
+    "RetireCaseType",
     "RouteCaseTask",
     "SegmentKeeper",
+    "SetSiteCalendar",
     "SetSurveyConsent",
     "SurveyIntake",
     "SurveyOptions",
     "SurveyWing",
     "UpdateCase",
+    "UpdateCaseType",
     "case_public",
     "check_case",
     "complaints_report",
@@ -87,6 +99,16 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_POLICY": ".catalog",
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
+            **dict.fromkeys(
+                [
+                    "CaseConfigDesk",
+                    "DefineCaseType",
+                    "RetireCaseType",
+                    "SetSiteCalendar",
+                    "UpdateCaseType",
+                ],
+                ".config_desk",
+            ),
             "complaints_report": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
