@@ -191,3 +191,23 @@ def test_given_a_holiday_declared_through_the_api_then_a_case_deadline_moves_a_b
     }
     assert c.put(f"{V1}/sites/sh/calendar", json=body).status_code == 200
     assert due() == datetime(2026, 3, 9, 10, 0, tzinfo=SH)  # over the weekend to Monday
+
+
+def test_given_a_site_in_a_dst_zone_when_clocks_spring_forward_then_the_deadline_keeps_local_hours(
+    users: Api,
+) -> None:
+    c = users.client
+    berlin = ZoneInfo("Europe/Berlin")
+    site = {"site_id": "de", "name": "Berlin", "timezone": "Europe/Berlin"}
+    assert c.post(f"{V1}/sites", json=site).status_code == 201
+    body = {"time_zone": "Europe/Berlin",
+            "hours": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-17:00")}  # fmt: skip
+    assert c.put(f"{V1}/sites/de/calendar", json=body).status_code == 200
+    opened = datetime(2026, 3, 27, 10, 0, tzinfo=berlin)  # the Friday before the change
+    users.clock.set(opened.timestamp())
+    case = c.post(f"{V1}/cases", json={"case_type": "inquiry", "title": "Rechnung",
+                                       "site_id": "de", "value_tier": 2})  # fmt: skip
+    due = case.json()["sla"][1]["due_at"]
+    # 9 business hours: 7 on Friday, 2 on Monday; Sunday's hour lost shortens the real wait.
+    assert datetime.fromtimestamp(due, berlin) == datetime(2026, 3, 30, 10, 0, tzinfo=berlin)
+    assert due - opened.timestamp() == 3 * 86_400 - 3600

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         SetSiteCalendar,
         UpdateCaseType,
     )
+    from kefu.service.cases.notices import CaseNotice, CaseNotifier
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -59,6 +60,8 @@ __all__ = [
     "AnswerSurvey",
     "AssignCase",
     "CaseConfigDesk",
+    "CaseNotice",
+    "CaseNotifier",
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
@@ -99,6 +102,8 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_POLICY": ".catalog",
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
+            "CaseNotice": ".notices",
+            "CaseNotifier": ".notices",
             **dict.fromkeys(
                 [
                     "CaseConfigDesk",

@@ -36,6 +36,7 @@ from kefu.service.cases.commands import (
     UpdateCase,
 )
 from kefu.service.cases.config_desk import CaseConfigDesk, default_configs
+from kefu.service.cases.notices import CaseNotifier
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.service import ChannelService
 from kefu.service.routing import commands as c
@@ -75,6 +76,10 @@ class CaseWing:
         before :attr:`store`)."""
         self.listeners: list[Callable[[Notice], None]] = []
         """Told of each escalation once it is stored (the desktop, a notifier)."""
+        self.opened: list[Callable[[Transaction, Case], Awaitable[None]]] = []
+        """Run in the transaction of each new case, with the case (the customer notices)."""
+        self.notifier: CaseNotifier | None = None
+        """The customer's notices at the case's changes, when wired."""
         self.moved: list[Callable[[Transaction, Case], Awaitable[None]]] = []
         """Run in the transaction of each state change, with the case after it (the
         follow-up surveys)."""
@@ -149,6 +154,9 @@ class CaseWing:
                     book.link(case_id, "conversation", conv_id, tx.now, by=cmd.by, channel=channel)
         finally:
             self.store.sync(tx.now)
+        case = self.store.book.case(case_id)
+        for hook in self.opened:
+            await hook(tx, case)
         return self.store.book.case(case_id)
 
     async def update(self, tx: Transaction, cmd: UpdateCase) -> Case:
