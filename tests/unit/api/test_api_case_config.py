@@ -211,3 +211,48 @@ def test_given_a_site_in_a_dst_zone_when_clocks_spring_forward_then_the_deadline
     # 9 business hours: 7 on Friday, 2 on Monday; Sunday's hour lost shortens the real wait.
     assert datetime.fromtimestamp(due, berlin) == datetime(2026, 3, 30, 10, 0, tzinfo=berlin)
     assert due - opened.timestamp() == 3 * 86_400 - 3600
+
+
+def test_given_cases_of_an_agent_and_its_teams_then_mine_team_breached_search_and_pages_filter(
+    users: Api,
+) -> None:
+    c = users.client
+    queue = {"queue_id": "card-back", "site_id": "sh", "channel": "workitem",
+             "skills": {"cards": 2}}  # fmt: skip
+    assert c.post(f"{V1}/queues", json=queue).status_code == 201
+    agent = {"agent_id": "c1", "site_id": "sh", "skills": {"cards": 3}}
+    assert c.post(f"{V1}/agents", json=agent).status_code == 201
+    users.user("cara", "agent", sites=("sh",), agent_id="c1")
+    cara = users.token("cara")
+
+    def open_case(title: str, kind: str, owner: str) -> str:
+        body = {"case_type": "inquiry", "title": title, "site_id": "sh",
+                "owner": {"kind": kind, "id": owner}}  # fmt: skip
+        made = c.post(f"{V1}/cases", json=body)
+        assert made.status_code == 201, made.text
+        return str(made.json()["case_id"])
+
+    old = open_case("卡片后台核实", "team", "card-back")
+    users.clock.advance(14 * 86_400.0)  # the first case's resolution clock is overdue now
+    own = open_case("账单疑问", "agent", "c1")
+    skill = open_case("挂失补卡", "team", "cards")
+    open_case("房贷材料", "team", "loans")
+    open_case("别人的账单", "agent", "a2")
+
+    def ids(headers: dict[str, str] | None = None, **params: Any) -> list[str]:
+        answer = c.get(f"{V1}/cases", params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [x["case_id"] for x in answer.json()["cases"]]
+
+    assert ids(cara, mine="true") == [own]
+    assert ids(cara, team="true") == [skill, old]
+    assert ids(cara, mine="true", team="true") == [skill, own, old]
+    assert ids(cara, team="true", breached="true") == [old]
+    assert ids(cara, team="true", breached="false") == [skill]
+    assert ids(cara, team="true", q="补卡") == [skill]
+    assert ids(q="#4") == ["4"] and ids(q="账单") == ["5", own]
+    page = c.get(f"{V1}/cases", params={"limit": 2}).json()
+    assert (len(page["cases"]), page["next_offset"]) == (2, 2)
+    last = c.get(f"{V1}/cases", params={"limit": 2, "offset": 4}).json()
+    assert ([x["case_id"] for x in last["cases"]], last["next_offset"]) == ([old], None)
+    assert c.get(f"{V1}/cases", params={"team": "true"}).status_code == 422  # root: no agent

@@ -26,7 +26,7 @@ from kefu.api.schemas.cases import (
     SurveyConsent,
 )
 from kefu.api.security import Reader
-from kefu.domain.errors import ValidationError
+from kefu.domain.errors import KefuError, ValidationError
 from kefu.service import RoutingEngine, security
 from kefu.service.cases import (
     LIST_LIMIT,
@@ -39,6 +39,7 @@ from kefu.service.cases import (
     SetSurveyConsent,
     SurveyWing,
     UpdateCase,
+    agent_teams,
     case_public,
     check_case,
     complaints_report,
@@ -135,14 +136,32 @@ async def search_cases(
     site_id: Annotated[str | None, Query(max_length=64)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     mine: Annotated[bool, Query(description="cases owned by the caller's agent")] = False,
+    team: Annotated[
+        bool,
+        Query(description="cases owned by the caller's teams (its skills, the queues it serves)"),
+    ] = False,
+    breached: Annotated[bool | None, Query(description="resolution clock overdue")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="case id, title, customer id or name")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 50,
 ) -> dict[str, Any]:
-    """Cases of the caller's sites, newest first, with filters. 工单列表。"""
-    if mine:
-        if user.agent_id is None:
-            raise ValidationError("mine=true needs a user acting as an agent")
-        owner = user.agent_id
+    """Cases of the caller's sites, newest first, with filters, search and pages
+    (``next_offset`` is null on the last page); ``mine`` and ``team`` (together: both)
+    need a user acting as an agent. 工单列表（我的工单、我所在团队的工单）。"""
+    if (mine or team) and user.agent_id is None:
+        raise ValidationError(
+            "mine=true and team=true need a user acting as an agent",
+            text_key="error.cases_need_agent",
+        )
     chan: ChannelState = wing.state
+
+    def name_of(customer: str) -> str:
+        try:
+            return chan.directory.get(customer).name
+        except KefuError:
+            return ""
 
     def look(engine: RoutingEngine) -> list[dict[str, Any]]:
         ids: tuple[str, ...] = ()
@@ -150,6 +169,11 @@ async def search_cases(
         if customer_id is not None:
             live = check_customer(engine, chan, user, customer_id)
             ids = chan.directory.identities(live)
+        owners: set[str] | None = None
+        if (mine or team) and user.agent_id is not None:
+            owners = {user.agent_id} if mine else set()
+            if team:
+                owners |= agent_teams(engine, user.agent_id)
         return list_cases(
             wing.store,
             user,
@@ -159,13 +183,23 @@ async def search_cases(
             customer_id=live,
             customer_ids=ids,
             owner=owner,
+            owners=owners,
             site_id=site_id,
             open_only=open_only,
-            limit=limit,
+            breached=breached,
+            query=q,
+            names=name_of,
+            limit=limit + 1,
+            offset=offset,
         )
 
     found = await wing.engine.query(look)
-    return {"cases": [CaseSummary.model_validate(c).model_dump() for c in found]}
+    more = len(found) > limit
+    return {
+        "cases": [CaseSummary.model_validate(c).model_dump() for c in found[:limit]],
+        "offset": offset,
+        "next_offset": offset + limit if more else None,
+    }
 
 
 @router.get("/cases/reports/complaints", responses=ERRORS)

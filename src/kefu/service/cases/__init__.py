@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from kefu.service.cases.value import SegmentKeeper, customer_value, value_report
     from kefu.service.cases.views import (
         LIST_LIMIT,
+        agent_teams,
         case_public,
         check_case,
         customer_timeline,
@@ -80,6 +81,7 @@ __all__ = [
     "SurveyWing",
     "UpdateCase",
     "UpdateCaseType",
+    "agent_teams",
     "case_public",
     "check_case",
     "complaints_report",
@@ -129,7 +131,14 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
-                ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),
+                (
+                    "LIST_LIMIT",
+                    "agent_teams",
+                    "case_public",
+                    "check_case",
+                    "customer_timeline",
+                    "list_cases",
+                ),
                 ".views",
             ),
         },

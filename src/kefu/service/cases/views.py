@@ -8,7 +8,7 @@ answered as unknown (404) so its id discloses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
@@ -20,6 +20,7 @@ from kefu.service.security.access import Principal, sees_site
 
 __all__ = [
     "LIST_LIMIT",
+    "agent_teams",
     "case_public",
     "check_case",
     "customer_timeline",
@@ -94,6 +95,23 @@ def case_public(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
     }
 
 
+def agent_teams(engine: EngineState, agent_id: str) -> frozenset[str]:
+    """The teams of an agent: the names of its skills and the ids of the queues whose
+    required skills it has (queues that require none are everybody's and name no team).
+    A case owned by ``("team", id)`` with one of these ids is the agent's team's case."""
+    agent = engine.router.agents.get(agent_id)
+    if agent is None:
+        return frozenset()
+    skills = agent.spec.skills
+    queues = {
+        queue_id
+        for queue_id, queue in engine.router.queues.items()
+        if queue.spec.skills
+        and all(skills.get(name, 0) >= level for name, level in queue.spec.skills.items())
+    }
+    return frozenset(skills) | queues
+
+
 def list_cases(
     store: CaseStore,
     user: Principal,
@@ -103,31 +121,43 @@ def list_cases(
     case_type: str | None = None,
     customer_id: str | None = None,
     owner: str | None = None,
+    owners: Iterable[str] | None = None,
     site_id: str | None = None,
     open_only: bool = False,
+    breached: bool | None = None,
+    query: str | None = None,
+    names: Callable[[str], str] | None = None,
     limit: int = 50,
+    offset: int = 0,
     customer_ids: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Cases the caller sees, newest first, filtered (``owner`` is an agent or team id;
-    ``customer_ids`` the merged ids of ``customer_id``, matched too)."""
+    """Cases the caller sees, newest first, filtered, from the ``offset``-th match on
+    (``owner`` is an agent or team id, ``owners`` several (any of them); ``customer_ids`` the
+    merged ids of ``customer_id``, matched too; ``breached``: whether the resolution clock
+    is overdue; ``query`` matches the case id (``12`` or ``#12``), words of the title, the
+    customer's id or, with ``names`` (customer id → name), the customer's name)."""
     wanted_customers = {customer_id, *customer_ids} if customer_id is not None else None
+    if owner is not None:
+        owners = {owner, *(owners or ())}
     cases = store.book.cases
     candidates: Iterable[str]
-    if wanted_customers is not None or owner is not None or state is not None:
+    if wanted_customers is not None or owners is not None or state is not None:
         # An index narrows the scan; newest first by opening order.
         sets: list[set[str]] = []
         if wanted_customers is not None:
             sets.append(set().union(*(store.by_customer.get(c, set()) for c in wanted_customers)))
-        if owner is not None:
-            sets.append(store.by_owner.get(owner, set()))
+        if owners is not None:
+            sets.append(set().union(*(store.by_owner.get(o, set()) for o in owners)))
         if state is not None:
             sets.append(store.by_state.get(state, set()))
         picked = set.intersection(*sorted(sets, key=len)) if len(sets) > 1 else set(sets[0])
         candidates = sorted(picked, key=store.rank.__getitem__, reverse=True)
     else:
         candidates = reversed(cases.keys())
+    match = _matcher(query, names)
     visible = user.visibility
     out: list[dict[str, Any]] = []
+    skipped = 0
     for case_id in candidates:
         case = cases[case_id]
         if not visible.site(case.site_id):
@@ -140,10 +170,40 @@ def list_cases(
             continue
         if site_id is not None and case.site_id != site_id:
             continue
-        out.append(summary(store, case, now))
+        if match is not None and not match(case):
+            continue
+        line = summary(store, case, now)
+        if breached is not None and line["breached"] != breached:
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        out.append(line)
         if len(out) >= limit:
             break
     return out
+
+
+def _matcher(
+    query: str | None, names: Callable[[str], str] | None
+) -> Callable[[Case], bool] | None:
+    """What ``query`` matches (see :func:`list_cases`); ``None`` without a query."""
+    if query is None or not query.strip():
+        return None
+    text = query.strip().casefold()
+    number = text.removeprefix("#")
+
+    def match(case: Case) -> bool:
+        if case.case_id == number or text in case.title.casefold():
+            return True
+        customer = case.customer_id
+        if customer is None:
+            return False
+        if text in customer.casefold():
+            return True
+        return names is not None and text in names(customer).casefold()
+
+    return match
 
 
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
