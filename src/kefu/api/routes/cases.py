@@ -148,7 +148,8 @@ async def search_cases(
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 50,
 ) -> dict[str, Any]:
     """Cases of the caller's sites, newest first, with filters, search and pages
-    (``next_offset`` is null on the last page); ``mine`` and ``team`` (together: both)
+    (``next_offset`` is null on the last page; a search ``q`` with no owner, customer or
+    state looks at the newest 20,000 cases); ``mine`` and ``team`` (together: both)
     need a user acting as an agent. 工单列表（我的工单、我所在团队的工单）。"""
     if (mine or team) and user.agent_id is None:
         raise ValidationError(

@@ -9,6 +9,7 @@ answered as unknown (404) so its id discloses nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 LIST_LIMIT = 200
+SEARCH_SCAN = 20_000
+"""A text search that no index narrows (owner, customer, state) looks at this many of the
+newest cases: a scan of every case would hold the engine's lock for seconds."""
 
 
 def check_case(store: CaseStore, user: Principal, case_id: str) -> Case:
@@ -134,13 +138,16 @@ def list_cases(
     """Cases the caller sees, newest first, filtered, from the ``offset``-th match on
     (``owner`` is an agent or team id, ``owners`` several (any of them); ``customer_ids`` the
     merged ids of ``customer_id``, matched too; ``breached``: whether the resolution clock
-    is overdue; ``query`` matches the case id (``12`` or ``#12``), words of the title, the
-    customer's id or, with ``names`` (customer id → name), the customer's name)."""
+    is overdue; ``query`` matches the case id (``12``; ``#12`` matches only the id), words of
+    the title, the customer's id or, with ``names`` (customer id → name), the customer's
+    name; without an owner, customer or state it searches the newest :data:`SEARCH_SCAN`
+    cases)."""
     wanted_customers = {customer_id, *customer_ids} if customer_id is not None else None
     if owner is not None:
         owners = {owner, *(owners or ())}
     cases = store.book.cases
     candidates: Iterable[str]
+    picked: set[str] | None = None
     if wanted_customers is not None or owners is not None or state is not None:
         # An index narrows the scan; newest first by opening order.
         sets: list[set[str]] = []
@@ -154,7 +161,13 @@ def list_cases(
         candidates = sorted(picked, key=store.rank.__getitem__, reverse=True)
     else:
         candidates = reversed(cases.keys())
+    if query is not None and query.strip().startswith("#"):
+        # "#12" names one case: no scan.
+        wanted = query.strip()[1:]
+        candidates = [wanted] if wanted in (cases if picked is None else picked) else []
     match = _matcher(query, names)
+    if match is not None and picked is None:
+        candidates = islice(candidates, SEARCH_SCAN)
     visible = user.visibility
     out: list[dict[str, Any]] = []
     skipped = 0
