@@ -62,7 +62,8 @@ def test_given_an_admin_when_using_the_calendar_page_then_hours_and_holidays_are
     form = {"csrf_token": token, "time_zone": "Asia/Shanghai",
             **{f"hours_{d}": "09:00-12:00,13:00-18:00" for d in ("mon", "tue", "wed", "thu")},
             "hours_fri": "09:00-16:00", "hours_sat": "", "hours_sun": "",
-            "holidays": "2026-10-01 国庆节\n2026-10-02", "workdays": "2026-10-11 09:00-17:00"}  # fmt: skip
+            "holidays": "2026-10-01 国庆节\n2026-10-02",
+            "workdays": "2026-10-11 09:00-17:00"}  # fmt: skip
     saved = browser.post("/admin/calendars/sh", data=form, follow_redirects=False)
     assert saved.status_code == 303, saved.text
     read = center.client.get(f"{V1}/sites/sh/calendar").json()
