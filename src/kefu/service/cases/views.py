@@ -185,13 +185,12 @@ def list_cases(
             continue
         if match is not None and not match(case):
             continue
-        line = summary(store, case, now)
-        if breached is not None and line["breached"] != breached:
+        if breached is not None and _breached(store, case, now) != breached:
             continue
         if skipped < offset:
             skipped += 1
             continue
-        out.append(line)
+        out.append(summary(store, case, now))
         if len(out) >= limit:
             break
     return out
@@ -219,10 +218,16 @@ def _matcher(
     return match
 
 
+def _breached(store: CaseStore, case: Case, now: float) -> bool:
+    """Whether the case's resolution clock is (or ended) past its deadline at ``now``."""
+    due, stopped = store.resolution_due(case)
+    return due is not None and due < (stopped if stopped is not None else now)
+
+
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
     """A case's line in a list: state, owner and the resolution clock."""
-    due, stopped = store.resolution_due(case)
-    breached = due is not None and due < (stopped if stopped is not None else now)
+    due, _stopped = store.resolution_due(case)
+    breached = _breached(store, case, now)
     return {
         "case_id": case.case_id,
         "case_type": case.case_type,
