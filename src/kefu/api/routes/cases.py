@@ -1,6 +1,6 @@
 """``/api/v1/cases``: the case of one customer problem, tracked to resolution — open (for a
-customer or from a contact), read, list with filters, update, move along the states, add
-notes, route a task to a back-office queue as a work item; and
+customer or from a contact), read (the lists: :mod:`kefu.api.routes.case_lists`), update,
+move along the states, add notes, route a task to a back-office queue as a work item; and
 ``/api/v1/customers/{id}/timeline``, the customer's whole story across channels.
 
 Cases are site-scoped like customers: a caller sees the cases of its sites (admins all) and
@@ -19,17 +19,15 @@ from kefu.api.schemas.cases import (
     CaseCreate,
     CaseNoteCreate,
     CasePublic,
-    CaseSummary,
     CaseTaskCreate,
     CaseTransition,
     CaseUpdate,
     SurveyConsent,
 )
 from kefu.api.security import Reader
-from kefu.domain.errors import KefuError, ValidationError
+from kefu.domain.errors import ValidationError
 from kefu.service import RoutingEngine, security
 from kefu.service.cases import (
-    LIST_LIMIT,
     AddCaseNote,
     AssignCase,
     CaseWing,
@@ -39,13 +37,11 @@ from kefu.service.cases import (
     SetSurveyConsent,
     SurveyWing,
     UpdateCase,
-    agent_teams,
     case_public,
     check_case,
     complaints_report,
     csat_report,
     customer_timeline,
-    list_cases,
     value_report,
 )
 from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
@@ -123,84 +119,6 @@ async def open_case(body: CaseCreate, user: Reader, wing: Wing, response: Respon
     )
     response.headers["Location"] = f"/api/v1/cases/{case.case_id}"
     return await wing.engine.query(lambda _e: _view(wing, case.case_id))
-
-
-@router.get("/cases", responses=ERRORS)
-async def search_cases(
-    user: Reader,
-    wing: Wing,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    case_type: Annotated[str | None, Query(max_length=64)] = None,
-    customer_id: Annotated[str | None, Query(max_length=300)] = None,
-    owner: Annotated[str | None, Query(max_length=64, description="agent or team id")] = None,
-    site_id: Annotated[str | None, Query(max_length=64)] = None,
-    open_only: Annotated[bool, Query(alias="open")] = False,
-    mine: Annotated[bool, Query(description="cases owned by the caller's agent")] = False,
-    team: Annotated[
-        bool,
-        Query(description="cases owned by the caller's teams (its skills, the queues it serves)"),
-    ] = False,
-    breached: Annotated[bool | None, Query(description="resolution clock overdue")] = None,
-    q: Annotated[
-        str | None, Query(max_length=100, description="case id, title, customer id or name")
-    ] = None,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 50,
-) -> dict[str, Any]:
-    """Cases of the caller's sites, newest first, with filters, search and pages
-    (``next_offset`` is null on the last page; a search ``q`` with no owner, customer or
-    state looks at the newest 20,000 cases); ``mine`` and ``team`` (together: both)
-    need a user acting as an agent. 工单列表（我的工单、我所在团队的工单）。"""
-    if (mine or team) and user.agent_id is None:
-        raise ValidationError(
-            "mine=true and team=true need a user acting as an agent",
-            text_key="error.cases_need_agent",
-        )
-    chan: ChannelState = wing.state
-
-    def name_of(customer: str) -> str:
-        try:
-            return chan.directory.get(customer).name
-        except KefuError:
-            return ""
-
-    def look(engine: RoutingEngine) -> list[dict[str, Any]]:
-        ids: tuple[str, ...] = ()
-        live = customer_id
-        if customer_id is not None:
-            live = check_customer(engine, chan, user, customer_id)
-            ids = chan.directory.identities(live)
-        owners: set[str] | None = None
-        if (mine or team) and user.agent_id is not None:
-            owners = {user.agent_id} if mine else set()
-            if team:
-                owners |= agent_teams(engine, user.agent_id)
-        return list_cases(
-            wing.store,
-            user,
-            engine.now(),
-            state=state,
-            case_type=case_type,
-            customer_id=live,
-            customer_ids=ids,
-            owner=owner,
-            owners=owners,
-            site_id=site_id,
-            open_only=open_only,
-            breached=breached,
-            query=q,
-            names=name_of,
-            limit=limit + 1,
-            offset=offset,
-        )
-
-    found = await wing.engine.query(look)
-    more = len(found) > limit
-    return {
-        "cases": [CaseSummary.model_validate(c).model_dump() for c in found[:limit]],
-        "offset": offset,
-        "next_offset": offset + limit if more else None,
-    }
 
 
 @router.get("/cases/reports/complaints", responses=ERRORS)
