@@ -12,7 +12,13 @@ from kefu.bootstrap import case_wing, channel_wing, routing_engine
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
-from kefu.service.cases import CaseNotifier, CaseWing, MoveCase, OpenCase
+from kefu.service.cases import (
+    CaseNotifier,
+    CaseWing,
+    MoveCase,
+    OpenCase,
+    customer_timeline,
+)
 from kefu.service.channels import Inbound, OutboundReply
 from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -138,6 +144,15 @@ def test_given_an_open_chat_and_an_older_sms_then_the_notice_goes_to_the_chat_in
         filed = center.channels.state.conversation(conv_id).messages[-1]
         assert (filed.author, filed.text) == ("kefu", text)  # in the chat, seen by the agent
         assert center.notifier.of_case(case.case_id)[0].channel == "chat"
+        live = center.channels.state.conversation(conv_id).customer_id
+        story = customer_timeline(
+            center.engine, center.channels.state, center.cases.store, live,
+            notices=center.notifier.notices.values(),
+        )  # fmt: skip
+        told = [i for i in story if i["kind"] == "notice"]
+        assert [(i["case_id"], i["event"], i["channel"]) for i in told] == [
+            (case.case_id, "opened", "chat")
+        ]
 
     run(body)
 

@@ -286,15 +286,19 @@ async def timeline(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Everything of the customer, newest first: contacts on every channel (with the IVR
-    path), cases and their state changes, notes, follow-up surveys and their scores; the
-    read is audited like the customer panel's. 客户360°时间线。"""
+    path), cases and their state changes, notes, the case notices sent to the customer,
+    follow-up surveys and their scores; the read is audited like the customer panel's.
+    客户360°时间线。"""
     chan: ChannelState = wing.state
 
     def look(engine: RoutingEngine) -> dict[str, Any]:
         live = check_customer(engine, chan, user, customer_id)
         surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
         book = None if surveys is None else surveys.book
-        items = customer_timeline(engine, chan, wing.store, live, limit=limit, surveys=book)
+        told = () if wing.notifier is None else wing.notifier.notices.values()
+        items = customer_timeline(
+            engine, chan, wing.store, live, limit=limit, surveys=book, notices=told
+        )
         visible = [i for i in items if i["kind"] == "contact" or _sees(wing, user, i)]
         return {"customer_id": live, "items": visible}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
 from kefu.domain.cases.surveys import SurveyBook
+from kefu.service.cases.notices import CaseNotice
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.state import ChannelState
 from kefu.service.engine_state import EngineState
@@ -253,12 +254,14 @@ def customer_timeline(
     *,
     limit: int = 200,
     surveys: SurveyBook | None = None,
+    notices: Iterable[CaseNotice] = (),
 ) -> list[dict[str, Any]]:
     """Everything of the (live) customer, newest first: each contact on every channel with
     its state, the queues it went through and its IVR path (the ``ivr.path`` attribute
     the IVR hands over), each
     case's opening and state changes, each case note, and each follow-up survey sent (with
-    its score once answered). ``kind`` says which."""
+    its score once answered), and each notice of a case sent to the customer (``notices``).
+    ``kind`` says which."""
     ids = set(state.directory.identities(customer_id))
     items: list[dict[str, Any]] = []
     for ref in state.directory.timeline(customer_id):
@@ -320,6 +323,17 @@ def customer_timeline(
                     "score": survey.score,
                     "comment": survey.comment,
                     "follow_up": survey.follow_up,
+                }
+            )
+    for notice in notices:
+        if notice.customer_id in ids and notice.status == "sent":
+            items.append(
+                {
+                    "kind": "notice",
+                    "at": notice.at,
+                    "case_id": notice.case_id,
+                    "event": notice.event,
+                    "channel": notice.channel,
                 }
             )
     items.sort(key=lambda item: item["at"], reverse=True)

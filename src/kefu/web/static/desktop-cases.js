@@ -136,6 +136,8 @@ kefuI18n.load("cases").then(function (I18N) {
         if (i.ivr_path && i.ivr_path.length) text += ` · ${t("ivr")}: ${i.ivr_path.join(" > ")}`;
       } else if (i.kind === "case") {
         text = `${t("kind.case")} #${i.case_id} ${i.title} · ${t("state." + i.state)}`;
+      } else if (i.kind === "notice") {
+        text = `${t("kind.notice")} #${i.case_id} · ${t("notice." + i.event)} · ${(I18N[lang()]["desktop." + i.channel]) || i.channel}`;
       } else {
         text = `${t("kind.note")} #${i.case_id} · ${i.author}: ${i.text}`;
       }
