@@ -30,6 +30,7 @@ from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
 from kefu.service.cases import (
+    CaseNotifier,
     CaseWing,
     SegmentKeeper,
     SurveyIntake,
@@ -140,7 +141,13 @@ def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
     timers)."""
     wing = CaseWing(channels, **options)
     channels.engine.handlers.include(wing.handlers())
+    channels.engine.attach(wing.config)  # the types and calendars before the cases
     channels.engine.attach(wing.store)
+    # The customer is told of the case's opening and of its moves they care about.
+    wing.notifier = notifier = CaseNotifier(channels)
+    channels.engine.attach(notifier)
+    wing.opened.append(notifier.case_changed)
+    wing.moved.append(notifier.case_changed)
     return wing
 
 

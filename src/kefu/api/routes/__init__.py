@@ -8,6 +8,8 @@ from kefu.api.routes import (
     agents,
     audit,
     branch,
+    case_config,
+    case_lists,
     cases,
     contacts,
     customers,
@@ -32,7 +34,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me, ivr_flows, cases, surveys),
+        *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

@@ -24,6 +24,14 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.config_desk import (
+        CaseConfigDesk,
+        DefineCaseType,
+        RetireCaseType,
+        SetSiteCalendar,
+        UpdateCaseType,
+    )
+    from kefu.service.cases.notices import CaseNotice, CaseNotifier
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -37,6 +45,7 @@ if TYPE_CHECKING:
     from kefu.service.cases.value import SegmentKeeper, customer_value, value_report
     from kefu.service.cases.views import (
         LIST_LIMIT,
+        agent_teams,
         case_public,
         check_case,
         customer_timeline,
@@ -51,20 +60,28 @@ __all__ = [
     "AddCaseNote",
     "AnswerSurvey",
     "AssignCase",
+    "CaseConfigDesk",
+    "CaseNotice",
+    "CaseNotifier",
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
+    "DefineCaseType",
     "LinkToCase",
     "MoveCase",
     "Notice",
     "OpenCase",
+    "RetireCaseType",
     "RouteCaseTask",
     "SegmentKeeper",
+    "SetSiteCalendar",
     "SetSurveyConsent",
     "SurveyIntake",
     "SurveyOptions",
     "SurveyWing",
     "UpdateCase",
+    "UpdateCaseType",
+    "agent_teams",
     "case_public",
     "check_case",
     "complaints_report",
@@ -87,6 +104,18 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_POLICY": ".catalog",
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
+            "CaseNotice": ".notices",
+            "CaseNotifier": ".notices",
+            **dict.fromkeys(
+                [
+                    "CaseConfigDesk",
+                    "DefineCaseType",
+                    "RetireCaseType",
+                    "SetSiteCalendar",
+                    "UpdateCaseType",
+                ],
+                ".config_desk",
+            ),
             "complaints_report": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
@@ -102,7 +131,14 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
-                ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),
+                (
+                    "LIST_LIMIT",
+                    "agent_teams",
+                    "case_public",
+                    "check_case",
+                    "customer_timeline",
+                    "list_cases",
+                ),
                 ".views",
             ),
         },
