@@ -31,6 +31,7 @@ from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
 from kefu.service.cases import (
     CaseWing,
+    NeedPredictor,
     SegmentKeeper,
     SurveyIntake,
     SurveyOptions,
@@ -61,6 +62,7 @@ __all__ = [
     "case_wing",
     "channel_wing",
     "ivr_wing",
+    "need_predictor",
     "routing_engine",
 ]
 
@@ -159,6 +161,15 @@ def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> Survey
     return wing
 
 
+def need_predictor(cases: CaseWing) -> NeedPredictor:
+    """The likely reason of each customer's next contact: on every new contact's
+    attributes (``likely_reason``), retrained on the center's wrap-ups."""
+    need = NeedPredictor(cases.state, cases.store)
+    cases.channels.core.enrichers.append(need.attributes)
+    cases.channels.actions.wrapped_up.append(need.wrapped_up)
+    return need
+
+
 def build_platform(
     settings: Settings,
     *,
@@ -211,6 +222,7 @@ def build_platform(
         ),
     )
     surveys.secret_key = settings.secret_key
+    need = need_predictor(cases)
     app = create_app(
         settings,
         engine,
@@ -229,6 +241,7 @@ def build_platform(
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases
     app.state.surveys = surveys
+    app.state.need = need
     return platform
 
 

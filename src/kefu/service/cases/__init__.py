@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.need import LIKELY_REASON, NeedPredictor
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_TYPES",
+    "LIKELY_REASON",
     "LIST_LIMIT",
     "AddCaseNote",
     "AnswerSurvey",
@@ -56,6 +58,7 @@ __all__ = [
     "CaseWing",
     "LinkToCase",
     "MoveCase",
+    "NeedPredictor",
     "Notice",
     "OpenCase",
     "RouteCaseTask",
@@ -92,6 +95,8 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "Notice": ".wing",
             "csat_report": ".survey_report",
             "customer_value": ".value",
+            "LIKELY_REASON": ".need",
+            "NeedPredictor": ".need",
             "value_report": ".value",
             "SegmentKeeper": ".value",
             **dict.fromkeys(
