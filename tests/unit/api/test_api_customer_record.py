@@ -64,7 +64,9 @@ def test_given_fields_when_a_non_admin_defines_one_then_403_and_everyone_reads_t
 ) -> None:
     c = rec.client
     body = {"label_en": "VIP", "label_zh": "贵宾", "kind": "text"}
-    assert c.put(f"{V1}/customer-fields/vip", json=body, headers=rec.token("lead")).status_code == 403
+    assert (
+        c.put(f"{V1}/customer-fields/vip", json=body, headers=rec.token("lead")).status_code == 403
+    )
     bad = c.put(f"{V1}/customer-fields/Bad-Name", json=body)
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "Bad-Name"
     listed = c.get(f"{V1}/customer-fields", headers=rec.token("a1")).json()["fields"]
@@ -117,9 +119,7 @@ def test_given_an_agent_when_it_edits_then_only_held_customers_and_its_fields(
     assert risk.status_code == 403 and risk.json()["details"]["field"] == "risk"
     unseen = c.patch(f"{V1}/customers/{other}", json={"notes": "x"}, headers=agent)
     assert unseen.status_code == 404
-    elsewhere = c.patch(
-        f"{V1}/customers/{held}", json={"notes": "x"}, headers=rec.token("lead-bj")
-    )
+    elsewhere = c.patch(f"{V1}/customers/{held}", json={"notes": "x"}, headers=rec.token("lead-bj"))
     assert elsewhere.status_code == 404
     assert c.patch(f"{V1}/customers/{other}", json={"notes": "x"}).status_code == 200
 
