@@ -28,7 +28,9 @@ nodes:
     default: greeting
   case_first:
     kind: message
-    text: {zh: "您有一张进行中的工单 {likely_reason.why}，正在为您查询进度。", en: "Your case {likely_reason.why} is open."}
+    text:
+      zh: "您有一张进行中的工单 {likely_reason.why}，正在为您查询进度。"
+      en: "Your case {likely_reason.why} is open."
     next: agent
   greeting:
     kind: message
