@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
-    from kefu.service.cases.need import LIKELY_REASON, NeedPredictor
+    from kefu.service.cases.need import LIKELY_REASON, NeedPredictor, labelled_examples
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -74,6 +74,7 @@ __all__ = [
     "csat_report",
     "customer_timeline",
     "customer_value",
+    "labelled_examples",
     "list_cases",
     "survey_view",
     "value_report",
@@ -97,6 +98,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "customer_value": ".value",
             "LIKELY_REASON": ".need",
             "NeedPredictor": ".need",
+            "labelled_examples": ".need",
             "value_report": ".value",
             "SegmentKeeper": ".value",
             **dict.fromkeys(
