@@ -3,8 +3,9 @@ what the center knows: the customer's cases (case book), contacts with their dis
 and IVR self-service (directory timeline, router), and product events (customer record).
 
 :class:`NeedPredictor` trains the model on the center's own dispositions (each wrapped-up
-contact, its signals as of just before it) and retrains after ``refit_every`` wrap-ups (or
-a fifth of the examples it last trained on, if more: the cost stays linear overall); it
+contact, its signals as of just before it; the latest ``max_examples`` of them, as
+training runs in a command's transaction, under the engine's lock) and retrains after
+``refit_every`` wrap-ups (or a fifth of the examples it last trained on, if more); it
 gives each new contact the attributes ``likely_reason`` and ``likely_reason.why`` (the
 signal and its evidence: ``open_case:c12``), so the screen pop shows them, flows test them
 (the IVR's ``likely_reason`` action) and routing can use them. Runs under the engine's lock.
@@ -13,6 +14,7 @@ Times are seconds.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kefu.domain.cases import CaseKind, CaseState
@@ -34,6 +36,7 @@ from kefu.service.transaction import Transaction
 
 __all__ = ["LIKELY_REASON", "NeedPredictor", "labelled_examples", "need_signals"]
 
+log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 LIKELY_REASON = "likely_reason"
 """The contact attribute (and the IVR action) naming the likely reason."""
@@ -100,16 +103,26 @@ def need_signals(
     return Signals(out)
 
 
-def labelled_examples(router: Router, state: ChannelState, store: CaseStore) -> list[Example]:
-    """Every contact with a disposition, its signals as of just before it, by time."""
-    items: list[tuple[Signals, str, float]] = []
+def labelled_examples(
+    router: Router, state: ChannelState, store: CaseStore, *, limit: int | None = None
+) -> list[Example]:
+    """Contacts with a disposition, each with its signals as of just before it, by time;
+    with ``limit``, only the latest ``limit`` of them (their signals are the costly part)."""
     directory = state.directory
-    for customer in directory.customers():
-        for ref in directory.timeline(customer.customer_id):
-            if ref.outcome:
-                signals = need_signals(router, state, store, customer.customer_id, ref.at)
-                items.append((signals, ref.outcome, ref.at))
-    return sorted(examples_of(items), key=lambda e: e.at)
+    found = [
+        (ref.at, customer.customer_id, ref.outcome)
+        for customer in directory.customers()
+        for ref in directory.timeline(customer.customer_id)
+        if ref.outcome
+    ]
+    found.sort(key=lambda row: row[0])
+    if limit is not None:
+        found = found[-limit:]
+    items = [
+        (need_signals(router, state, store, customer_id, at), outcome, at)
+        for at, customer_id, outcome in found
+    ]
+    return examples_of(items)
 
 
 def explain(prediction: Prediction) -> str:
@@ -128,11 +141,13 @@ class NeedPredictor:
         store: CaseStore,
         rules: tuple[NeedRule, ...] = DEFAULT_NEED_RULES,
         refit_every: int = 50,
+        max_examples: int = 3000,
     ) -> None:
         self.state = state
         self.store = store
         self.rules = rules
         self.refit_every = refit_every
+        self.max_examples = max_examples
         self.model: NeedModel | None = None
         self.report: Backtest | None = None
         self._since_fit = 0
@@ -141,7 +156,7 @@ class NeedPredictor:
     def fit(self, router: Router) -> Backtest:
         """Train on every labelled contact; the backtest decides where the classifier
         is used."""
-        examples = labelled_examples(router, self.state, self.store)
+        examples = labelled_examples(router, self.state, self.store, limit=self.max_examples)
         self.model, self.report = NeedModel.train(examples, self.rules)
         self._since_fit = 0
         # Retraining reads every labelled contact: wait for a fifth more of them.
@@ -158,8 +173,13 @@ class NeedPredictor:
         return self.model.predict(signals), signals
 
     def attributes(self, tx: Transaction, customer_id: str) -> dict[str, str]:
-        """The new contact's ``likely_reason`` and ``likely_reason.why`` (none: empty)."""
-        found, _ = self.predict(tx.router, customer_id, tx.now)
+        """The new contact's ``likely_reason`` and ``likely_reason.why`` (none: empty).
+        A failing prediction is logged and gives nothing: it never refuses a contact."""
+        try:
+            found, _ = self.predict(tx.router, customer_id, tx.now)
+        except Exception:
+            log.exception("no likely reason for customer %s", customer_id)
+            return {}
         if found is None:
             return {}
         return {LIKELY_REASON: found.reason, f"{LIKELY_REASON}.why": explain(found)[:200]}
