@@ -1,11 +1,13 @@
 """``kefu customers import-products`` on a migrated SQLite file: a file with bad rows is
 refused with each row's line number (exit 2) and stores nothing; a good file is stored in
 one go, new customers made for identifiers nobody holds, and importing it again changes
-nothing; the server started afterwards shows the products."""
+nothing; the server started afterwards shows the products. ``kefu customers
+predict-backtest`` scores the likely-reason rules and classifier on a stored log."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,14 @@ from typer.testing import CliRunner
 
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url, upgrade
-from kefu.bootstrap import channel_wing, routing_engine
+from kefu.bootstrap import Simulation, build_test, channel_wing, routing_engine
 from kefu.cli import app
-from kefu.domain.customers import Identifier, IdentifierKind
+from kefu.config import Settings
+from kefu.domain.customers import Identifier, IdentifierKind, Product
+from kefu.domain.model import AgentSpec, Channel, QueueSpec
+from kefu.service.channels import Inbound, RecordProductEvent, RecordProducts
+from kefu.service.routing import commands as c
+from kefu.testing import ManualClock, ManualScheduler
 
 HEADER = "customer,number,kind,opened,status,balance\n"
 
@@ -96,3 +103,72 @@ def test_given_a_good_file_then_all_products_are_stored_once(db: Path, tmp_path:
     assert _products(db, "13800138000") == ["•••• 7890", "•••• 2222"]
     kinds = [kind for stream, kind in _records(db) if stream == "customer"]
     assert kinds.count("ProductRecorded") == 3 and kinds.count("CustomerCreated") == 2
+
+
+def test_given_stored_dispositions_then_the_backtest_reports_rules_and_classifier(
+    db: Path,
+) -> None:
+    """Customers whose card payment failed come back about it (the rules' word); the
+    others, after a bill, about ``bill_query`` (not the rules' ``billing``): the stored log
+    is read back and both models are scored on its later contacts."""
+
+    async def center() -> None:
+        engine = make_engine(sqlite_url(str(db)))
+        clock = ManualClock(1_780_000_000.0)
+        platform = build_test(
+            Settings(env="test"), clock=clock, uow_factory=SqlUnitOfWorkFactory(engine)
+        )
+        assert isinstance(platform.scheduler, ManualScheduler)
+        async with Simulation(platform, clock, platform.scheduler) as sim:
+            e = sim.engine.execute
+            await e(c.CreateSite("sh", "上海"))
+            await e(c.DefineQueue(QueueSpec("sms", Channel.SMS, aht_s=60), "sh"))
+            await e(c.DefineAgent(AgentSpec("a1", site_id="sh", capacity={Channel.SMS: 9})))
+            await e(c.SetAgentState("a1", "ready"))
+            sim.channels.set_gateway(Channel.SMS, Outbox())
+            for n in range(48):
+                phone = Identifier(IdentifierKind.PHONE, f"1390000{n:04d}")
+                first = await _handled(sim, phone, "other", f"{n}a")
+                number = f"62220000{n:08d}"
+                card = Product.checked(first, number, "card")
+                await e(RecordProducts((card,), "bank"))
+                event = "payment_failed" if n % 2 else "bill_issued"
+                await e(RecordProductEvent(first, number, event, "bank"))
+                clock.advance(600)
+                await _handled(sim, phone, "payment_failed" if n % 2 else "bill_query", f"{n}b")
+        engine.dispose()
+
+    asyncio.run(center())
+    done = CliRunner().invoke(app, ["customers", "predict-backtest", "--json"])
+    assert done.exit_code == 0, done.output
+    found = json.loads(done.output)
+    assert (found["trained"], found["tested"]) == (67, 29)
+    assert found["classifier_accuracy"] > found["rules_accuracy"]
+    assert found["mode"] in ("classifier", "hybrid")
+    table = CliRunner().invoke(app, ["customers", "predict-backtest"])
+    assert table.exit_code == 0 and "kept:" in table.output
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def new_external_id(self) -> str:
+        self.n += 1
+        return f"out-{self.n}"
+
+    async def send(self, reply: object) -> None:
+        del reply
+
+
+async def _handled(sim: Simulation, phone: Identifier, disposition: str, key: str) -> str:
+    """An SMS from ``phone``, taken by a1 and wrapped up; the customer's id."""
+    sim.clock.advance(60)
+    inbound = Inbound(Channel.SMS, (phone,), "你好", sim.clock.now(), f"in-{key}")
+    receipt = await sim.channels.receive(inbound)
+    contact = sim.engine.router.contacts[receipt.contact_id]
+    assert contact.offer_id is not None
+    await sim.engine.execute(c.AcceptOffer(contact.contact_id, contact.offer_id, "a1"))
+    await sim.channels.wrap_up("a1", receipt.conversation_id, disposition)
+    await sim.settle()
+    return receipt.customer_id
