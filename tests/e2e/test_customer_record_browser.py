@@ -113,6 +113,7 @@ def test_given_a_customer_record_then_the_desktop_and_the_customer_page_show_it(
     assert "a failed payment" in lead.inner_text("#likely")
     lead.click("#lang")
     lead.wait_for_selector("#likely >> text=扣款失败")
+    assert "产品 •••• 7890" in lead.inner_text("#likely")
     assert "月收入" in lead.inner_text("#profile") and "拒绝" in lead.inner_text("#consent")
     lead.screenshot(path=str(ARTIFACTS / "customer-record.png"))
     assert problems == []
