@@ -124,7 +124,7 @@ def test_given_an_agent_when_it_edits_then_only_held_customers_and_its_fields(
     assert c.patch(f"{V1}/customers/{other}", json={"notes": "x"}).status_code == 200
 
 
-def test_given_products_then_numbers_are_masked_found_by_account_and_kept_on_restart(
+def test_given_a_record_then_numbers_are_masked_found_by_account_and_kept_on_restart(
     rec: Api,
 ) -> None:
     c = rec.client
@@ -152,11 +152,18 @@ def test_given_products_then_numbers_are_masked_found_by_account_and_kept_on_res
         headers=lead,
     )
     assert taken.status_code == 409 and taken.json()["error_id"] == "product_taken"
+    c.patch(f"{V1}/customers/{customer_id}", json={"fields": {"risk": "high"}}, headers=lead)
+    refused = {"channel": "email", "allowed": False, "reason": "客户要求"}
+    assert c.put(f"{V1}/customers/{customer_id}/consent", json=refused).status_code == 200
+    before = c.get(f"{V1}/customers/{customer_id}", headers=lead).json()["profile"]
     again = build_test(Settings(env="test"), uow_factory=rec.store)
-    with TestClient(again.app):
+    with TestClient(again.app) as restarted:
+        restarted.headers.update(rec.token("lead"))
         state = again.channels.state  # type: ignore[union-attr]
         numbers = [p.number for p in state.directory.profiles.products(customer_id)]
         assert numbers == ["6222021234567890", "LN20200001"]
+        after = restarted.get(f"{V1}/customers/{customer_id}").json()["profile"]
+        assert after == before and after["consent"] == {"sms": True, "email": False}
 
 
 def test_given_a_failed_payment_when_the_customer_writes_again_then_the_contact_says_why(
