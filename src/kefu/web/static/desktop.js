@@ -254,8 +254,9 @@ kefuI18n.load("desktop").then(function (I18N) {
     row(t("tier"), tierLabel(cu.value_tier), "tier");
     box.append(dl);
     if (!cu.customer_id || !cu.identifiers.length && !cu.timeline) { box.append(el("p", "muted", t("unknown"))); }
-    renderLikely(box, c.attributes || {});
-    if (cu.profile) renderProfile(box, cu.profile);
+    const record = kefuRecord({ t, el, outcomeLabel, lang, I18N });
+    record.likely(box, c.attributes || {});
+    if (cu.profile) record.profile(box, cu.profile);
     if (cu.identifiers && cu.identifiers.length) {
       box.append(el("h3", "", t("ids")));
       const ids = el("ul", "ids");
@@ -291,49 +292,6 @@ kefuI18n.load("desktop").then(function (I18N) {
         li.dataset.contact = e.contact_id; tl.append(li);
       }
       box.append(tl);
-    }
-  }
-
-  // The screen pop's "likely about: a failed payment, product •••• 1234".
-  function likelyText(attrs) {
-    const reason = attrs.likely_reason;
-    if (!reason) return "";
-    const known = I18N[lang]["vocab.reason." + reason];
-    const what = known || outcomeLabel(reason);
-    const why = String(attrs["likely_reason.why"] || "");
-    // "open_case:c12", "product:payment_failed:•••• 1234", "last:billing": kind first, evidence last.
-    const parts = why.split(":");
-    const kind = parts[0], id = parts.length > 1 ? parts[parts.length - 1] : "";
-    const template = I18N[lang]["vocab.why." + kind];
-    const because = template && id ? kefuI18n.fill(template, { id: kind === "last" ? outcomeLabel(id) : id }) : "";
-    return because ? `${what}, ${because}` : what;
-  }
-  function renderLikely(box, attrs) {
-    const text = likelyText(attrs);
-    if (!text) return;
-    const p = el("p", "likely");
-    p.id = "likely";
-    p.append(el("strong", "", t("likely") + ": "), el("span", "", text));
-    box.append(p);
-  }
-  function renderProfile(box, profile) {
-    const dl = el("dl", "profile");
-    const row = (k, v) => { dl.append(el("dt", "", k), el("dd", "", v)); };
-    for (const f of profile.fields) {
-      if (f.value !== null) row(lang === "zh" ? f.label_zh : f.label_en, f.value);
-    }
-    if (profile.notes) row(t("notes"), profile.notes);
-    const yes = (b) => t(b ? "allowed" : "refused");
-    row(t("consent"), `${t("consent_sms")} ${yes(profile.consent.sms)} · ${t("consent_email")} ${yes(profile.consent.email)}`);
-    box.append(dl);
-    if (profile.products.length) {
-      box.append(el("h3", "", t("products")));
-      const ul = el("ul", "products");
-      for (const p of profile.products) {
-        const li = el("li", "", `${p.kind} ${p.number} · ${p.status}` + (p.balance === null ? "" : ` · ¥${p.balance}`));
-        li.dataset.status = p.status; ul.append(li);
-      }
-      box.append(ul);
     }
   }
 
