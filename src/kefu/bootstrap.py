@@ -32,6 +32,7 @@ from kefu.service.branch import BranchDesk
 from kefu.service.cases import (
     CaseNotifier,
     CaseWing,
+    NeedPredictor,
     SegmentKeeper,
     SurveyIntake,
     SurveyOptions,
@@ -63,6 +64,7 @@ __all__ = [
     "case_wing",
     "channel_wing",
     "ivr_wing",
+    "need_predictor",
     "report_wing",
     "routing_engine",
 ]
@@ -177,6 +179,15 @@ def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> Survey
     return wing
 
 
+def need_predictor(cases: CaseWing) -> NeedPredictor:
+    """The likely reason of each customer's next contact: on every new contact's
+    attributes (``likely_reason``), retrained on the center's wrap-ups."""
+    need = NeedPredictor(cases.state, cases.store)
+    cases.channels.core.enrichers.append(need.attributes)
+    cases.channels.actions.wrapped_up.append(need.wrapped_up)
+    return need
+
+
 def build_platform(
     settings: Settings,
     *,
@@ -235,6 +246,7 @@ def build_platform(
     saved_reports = report_wing(channels)
     saved_reports.mailer = report_mailer(reports, security, settings)
     report_pages = report_routers(reports, engine, settings, security, surveys, saved_reports)
+    need = need_predictor(cases)
     app = create_app(
         settings,
         engine,
@@ -254,6 +266,7 @@ def build_platform(
     platform.cases = app.state.cases = cases
     app.state.surveys = surveys
     app.state.saved_reports = saved_reports
+    app.state.need = need
     return platform
 
 

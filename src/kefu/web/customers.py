@@ -1,8 +1,9 @@
 """The supervisors' customer pages: ``/customers`` searches the customers of the caller's
 sites by name, phone, e-mail or id, and ``/customers/{id}`` shows one customer with its
 whole cross-channel history (every channel's contacts, newest first, each conversation's
-messages). Server-rendered; ``customers.js`` only switches the language and shows times
-in the browser's time zone.
+messages), its profile (custom fields, notes, consent), products (numbers masked) and the
+likely reason of its next contact. Server-rendered; ``customers.js`` only switches the
+language and shows times in the browser's time zone.
 
 Supervisors and admins open them (an agent gets 403, not logged in goes to the login); a
 customer outside the caller's sites is 404, as in the API
@@ -21,6 +22,7 @@ from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
 from kefu.service import RoutingEngine
+from kefu.service.cases import NeedPredictor
 from kefu.service.channels import (
     ChannelService,
     ChannelState,
@@ -95,8 +97,14 @@ class CustomerPages:
         if not isinstance(user, Principal):
             return user
 
+        need: NeedPredictor | None = getattr(request.app.state, "need", None)
+
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-            return history(engine, state, user, customer_id)
+            shown = history(engine, state, user, customer_id)
+            if need is not None:
+                found = need.view(engine.router, shown["customer_id"], engine.now())
+                shown["likely"] = found if found["reason"] else None
+            return shown
 
         try:
             shown = await self.channels.read(look)

@@ -19,7 +19,7 @@ from kefu.service.cases import (
     OpenCase,
     customer_timeline,
 )
-from kefu.service.channels import Inbound, OutboundReply
+from kefu.service.channels import Inbound, OutboundReply, SetContactConsent, UpdateCustomer
 from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 
@@ -173,6 +173,29 @@ def test_given_no_consent_or_no_channel_then_nothing_is_sent_and_the_reason_is_r
             OpenCase("inquiry", "z", by="a1", site_id="sh", customer_id=None)
         )
         assert center.notifier.of_case(walk_in.case_id) == []  # no customer: nobody to tell
+
+    run(body)
+
+
+def test_given_the_customer_record_when_sms_is_refused_or_english_chosen_then_notices_follow_it() -> (
+    None
+):
+    async def body(center: Center) -> None:
+        contact = await center.message(Channel.SMS, PHONE, "我的卡被吞了")
+        conv_id = center.channels.state.conversation_of[contact]
+        live = center.channels.state.conversation(conv_id).customer_id
+        await center.engine.execute(SetContactConsent(live, "sms", False, by="a1"))
+        refused = await center.engine.execute(OpenCase("fault", "x", by="a1", contact_id=contact))
+        await center.channels.idle()
+        assert center.texts(Channel.SMS) == []
+        assert center.notifier.of_case(refused.case_id)[0].reason == "no_consent"
+        await center.engine.execute(SetContactConsent(live, "sms", True, by="a1"))
+        await center.engine.execute(UpdateCustomer(live, by="a1", role="agent", language="en"))
+        told = await center.engine.execute(OpenCase("fault", "y", by="a1", contact_id=contact))
+        await center.channels.idle()
+        [text] = center.texts(Channel.SMS)  # written in Chinese, but the record says English
+        assert text.startswith("We have registered your request as case #")
+        assert center.notifier.of_case(told.case_id)[0].language == "en"
 
     run(body)
 

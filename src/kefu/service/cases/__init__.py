@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         UpdateCaseType,
     )
     from kefu.service.cases.notices import CaseNotice, CaseNotifier
+    from kefu.service.cases.need import LIKELY_REASON, NeedPredictor, labelled_examples
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_TYPES",
+    "LIKELY_REASON",
     "LIST_LIMIT",
     "AddCaseNote",
     "AnswerSurvey",
@@ -69,6 +71,7 @@ __all__ = [
     "DefineCaseType",
     "LinkToCase",
     "MoveCase",
+    "NeedPredictor",
     "Notice",
     "OpenCase",
     "RetireCaseType",
@@ -88,6 +91,7 @@ __all__ = [
     "csat_report",
     "customer_timeline",
     "customer_value",
+    "labelled_examples",
     "list_cases",
     "survey_view",
     "value_report",
@@ -121,6 +125,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "Notice": ".wing",
             "csat_report": ".survey_report",
             "customer_value": ".value",
+            "LIKELY_REASON": ".need",
+            "NeedPredictor": ".need",
+            "labelled_examples": ".need",
             "value_report": ".value",
             "SegmentKeeper": ".value",
             **dict.fromkeys(

@@ -97,10 +97,19 @@ class CaseNotifier:
         self.channels = channels
         self.state = channels.state
         self.notices: dict[tuple[str, int], CaseNotice] = {}
-        self.may_contact: Callable[[str, Channel], bool] = lambda _customer, _channel: True
+        self.may_contact: Callable[[str, Channel], bool] = self._consents
         """Whether the customer (live id) may be contacted on the channel (consent)."""
-        self.language_of: Callable[[str], str | None] = lambda _customer: None
+        self.language_of: Callable[[str], str | None] = self._recorded_language
         """The customer's language as recorded (``None``: read from their messages)."""
+
+    def _consents(self, customer_id: str, channel: Channel) -> bool:
+        """The customer record's consent flags (SMS, e-mail; other channels need none)."""
+        return self.state.directory.profiles.details(customer_id).consent.allows(channel.value)
+
+    def _recorded_language(self, customer_id: str) -> str | None:
+        """The profile's language (``zh``/``en``) as a catalog name; ``None`` when unset."""
+        language = self.state.directory.profiles.details(customer_id).language
+        return {"zh": "zh_Hans", "en": "en"}.get(language)
 
     def of_case(self, case_id: str) -> list[CaseNotice]:
         return [n for (cid, _), n in sorted(self.notices.items()) if cid == case_id]

@@ -260,6 +260,9 @@ kefuI18n.load("desktop").then(function (I18N) {
     row(t("tier"), tierLabel(cu.value_tier), "tier");
     box.append(dl);
     if (!cu.customer_id || !cu.identifiers.length && !cu.timeline) { box.append(el("p", "muted", t("unknown"))); }
+    const record = kefuRecord({ t, el, outcomeLabel, lang, I18N });
+    record.likely(box, c.attributes || {});
+    if (cu.profile) record.profile(box, cu.profile);
     if (cu.identifiers && cu.identifiers.length) {
       box.append(el("h3", "", t("ids")));
       const ids = el("ul", "ids");
