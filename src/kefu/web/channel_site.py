@@ -15,6 +15,7 @@ from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
 from kefu.service.security import AddressRateLimiter, Security
 from kefu.web.branch import BranchPages
+from kefu.web.case_admin import CaseAdminPages
 from kefu.web.chat_demo import ChatDemoPage
 from kefu.web.contact_map_page import ContactMapPage
 from kefu.web.customers import CustomerPages
@@ -41,6 +42,7 @@ class ChannelSite:
         self.ivr_report = IvrReportPage(self.chat, security)
         self.survey_page = SurveyPage()
         self.contact_map = ContactMapPage(channels.engine, security)
+        self.case_admin = CaseAdminPages(settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -64,6 +66,7 @@ class ChannelSite:
             self.ivr_report.router,
             self.survey_page.router,
             self.contact_map.router,
+            self.case_admin.router,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

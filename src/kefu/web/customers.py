@@ -1,8 +1,9 @@
 """The supervisors' customer pages: ``/customers`` searches the customers of the caller's
 sites by name, phone, e-mail or id, and ``/customers/{id}`` shows one customer with its
 whole cross-channel history (every channel's contacts, newest first, each conversation's
-messages). Server-rendered; ``customers.js`` only switches the language and shows times
-in the browser's time zone.
+messages), its profile (custom fields, notes, consent), products (numbers masked) and the
+likely reason of its next contact. Server-rendered; ``customers.js`` only switches the
+language and shows times in the browser's time zone.
 
 Supervisors and admins open them (an agent gets 403, not logged in goes to the login); a
 customer outside the caller's sites is 404, as in the API
@@ -21,6 +22,7 @@ from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
 from kefu.service import RoutingEngine
+from kefu.service.cases import NeedPredictor
 from kefu.service.channels import (
     ChannelService,
     ChannelState,
@@ -31,6 +33,7 @@ from kefu.service.channels import (
     customer_sites,
     search_customers,
 )
+from kefu.service.desktop import VALUE_TIERS
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal
@@ -94,8 +97,14 @@ class CustomerPages:
         if not isinstance(user, Principal):
             return user
 
+        need: NeedPredictor | None = getattr(request.app.state, "need", None)
+
         def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-            return history(engine, state, user, customer_id)
+            shown = history(engine, state, user, customer_id)
+            if need is not None:
+                found = need.view(engine.router, shown["customer_id"], engine.now())
+                shown["likely"] = found if found["reason"] else None
+            return shown
 
         try:
             shown = await self.channels.read(look)
@@ -120,11 +129,14 @@ def history(
     live = check_customer(engine, state, user, customer_id)
     panel = customer_panel(state, engine.router, live)
     panel["sites"] = sorted(customer_sites(engine, state, live))
-    queues = engine.router.queues
+    panel["tier_key"] = tier_key(panel["value_tier"])
+    queues, agents = engine.router.queues, engine.router.agents
     shown: set[str] = set()
     for entry in panel["timeline"]:
         queue = queues.get(entry["queue_id"] or "")
         entry["queue_name"] = queue.spec.name or entry["queue_id"] if queue else ""
+        agent = agents.get(entry["agent_id"] or "")
+        entry["agent_name"] = (agent.spec.name or agent.agent_id) if agent else entry["agent_id"]
         conv_id = entry["conversation_id"]
         # A conversation spanning several contacts shows its messages once, at its newest.
         if conv_id and conv_id not in shown:
@@ -133,3 +145,10 @@ def history(
         else:
             entry["messages"] = []
     return panel
+
+
+def tier_key(value_tier: int | None) -> str | None:
+    """The catalog key of a value tier's label (``vocab.tier.1``: 银卡 / Silver), or None
+    for a tier past the labelled ones (the page shows its number)."""
+    codes = {phrase.code: phrase.key for phrase in VALUE_TIERS}
+    return None if value_tier is None else codes.get(str(value_tier))

@@ -19,7 +19,7 @@ from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
 from kefu.service import Forbidden, RoutingEngine
-from kefu.service.cases import customer_value
+from kefu.service.cases import NeedPredictor, customer_value
 from kefu.service.channels import (
     SEARCH_LIMIT,
     ChannelService,
@@ -68,7 +68,9 @@ class UndoRequest(BaseModel):
 async def search(
     user: Reader,
     channels: Channels,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="name, phone, e-mail or id")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=100, description="name, phone, e-mail, account or id")
+    ],
     limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT)] = 20,
 ) -> dict[str, Any]:
     """Customers of the caller's sites whose name, phone, e-mail or id contains ``q``,
@@ -88,6 +90,7 @@ async def get_customer(
     segment (the rule that named it) under ``value``. 客户全渠道视图（含客户价值与分群）。"""
     cases = getattr(request.app.state, "cases", None)
     surveys = getattr(request.app.state, "surveys", None)
+    need: NeedPredictor | None = getattr(request.app.state, "need", None)
 
     def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
         live = check_customer(engine, state, user, customer_id)  # 404 if unseen
@@ -98,6 +101,8 @@ async def get_customer(
         if surveys is not None:
             ids = state.directory.identities(live)
             panel["surveys_allowed"] = not set(ids) & surveys.book.opted_out
+        if need is not None:
+            panel["likely_reason"] = need.view(engine.router, live, engine.now())
         return panel
 
     panel = await channels.read(look)

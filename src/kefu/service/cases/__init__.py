@@ -24,12 +24,21 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.config_desk import (
+        CaseConfigDesk,
+        DefineCaseType,
+        RetireCaseType,
+        SetSiteCalendar,
+        UpdateCaseType,
+    )
     from kefu.service.cases.contact_map_view import (
         ContactMapReport,
         GroupRow,
         contact_map_report,
         report_csv,
     )
+    from kefu.service.cases.need import LIKELY_REASON, NeedPredictor, labelled_examples
+    from kefu.service.cases.notices import CaseNotice, CaseNotifier
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -43,6 +52,7 @@ if TYPE_CHECKING:
     from kefu.service.cases.value import SegmentKeeper, customer_value, value_report
     from kefu.service.cases.views import (
         LIST_LIMIT,
+        agent_teams,
         case_public,
         check_case,
         customer_timeline,
@@ -53,26 +63,36 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_TYPES",
+    "LIKELY_REASON",
     "LIST_LIMIT",
     "AddCaseNote",
     "AnswerSurvey",
     "AssignCase",
+    "CaseConfigDesk",
+    "CaseNotice",
+    "CaseNotifier",
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
     "ContactMapReport",
+    "DefineCaseType",
     "GroupRow",
     "LinkToCase",
     "MoveCase",
+    "NeedPredictor",
     "Notice",
     "OpenCase",
+    "RetireCaseType",
     "RouteCaseTask",
     "SegmentKeeper",
+    "SetSiteCalendar",
     "SetSurveyConsent",
     "SurveyIntake",
     "SurveyOptions",
     "SurveyWing",
     "UpdateCase",
+    "UpdateCaseType",
+    "agent_teams",
     "case_public",
     "check_case",
     "complaints_report",
@@ -80,6 +100,7 @@ __all__ = [
     "csat_report",
     "customer_timeline",
     "customer_value",
+    "labelled_examples",
     "list_cases",
     "report_csv",
     "survey_view",
@@ -97,6 +118,18 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_POLICY": ".catalog",
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
+            "CaseNotice": ".notices",
+            "CaseNotifier": ".notices",
+            **dict.fromkeys(
+                [
+                    "CaseConfigDesk",
+                    "DefineCaseType",
+                    "RetireCaseType",
+                    "SetSiteCalendar",
+                    "UpdateCaseType",
+                ],
+                ".config_desk",
+            ),
             "complaints_report": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
@@ -106,6 +139,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "contact_map_report": ".contact_map_view",
             "report_csv": ".contact_map_view",
             "customer_value": ".value",
+            "LIKELY_REASON": ".need",
+            "NeedPredictor": ".need",
+            "labelled_examples": ".need",
             "value_report": ".value",
             "SegmentKeeper": ".value",
             **dict.fromkeys(
@@ -116,7 +152,14 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
-                ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),
+                (
+                    "LIST_LIMIT",
+                    "agent_teams",
+                    "case_public",
+                    "check_case",
+                    "customer_timeline",
+                    "list_cases",
+                ),
                 ".views",
             ),
         },

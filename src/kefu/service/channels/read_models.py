@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kefu.domain.customers import Customer, MergeRecord
+from kefu.domain.customers import Customer, FieldDef, MergeRecord, Product, ProfileDetails
 from kefu.service.channels.ports import Route
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "MergeView",
     "MessageView",
     "NoteView",
+    "ProductView",
+    "ProfileView",
     "SuggestionView",
     "TimelineEntry",
 ]
@@ -210,6 +212,77 @@ class CustomerSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductView:
+    """A product as agents see it: the number masked; ``balance`` in yuan or ``None``."""
+
+    kind: str
+    masked: str
+    opened: str
+    status: str
+    balance: float | None
+
+    @classmethod
+    def of(cls, product: Product) -> ProductView:
+        return cls(product.kind, product.masked, product.opened, product.status, product.balance)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "number": self.masked,
+            "opened": self.opened,
+            "status": self.status,
+            "balance": self.balance,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """The record beyond identities: language, notes, the custom fields (every defined
+    one, in name order, with its labels and value or ``None``), products and consent."""
+
+    language: str
+    notes: str
+    fields: tuple[tuple[FieldDef, str | None], ...]
+    products: tuple[ProductView, ...]
+    sms: bool
+    email: bool
+
+    @classmethod
+    def of(
+        cls,
+        details: ProfileDetails,
+        definitions: dict[str, FieldDef],
+        products: tuple[Product, ...],
+    ) -> ProfileView:
+        return cls(
+            details.language,
+            details.notes,
+            tuple((d, details.fields.get(n)) for n, d in sorted(definitions.items())),
+            tuple(ProductView.of(p) for p in products),
+            details.consent.sms,
+            details.consent.email,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "notes": self.notes,
+            "fields": [
+                {
+                    "name": d.name,
+                    "label_en": d.label_en,
+                    "label_zh": d.label_zh,
+                    "kind": d.kind.value,
+                    "value": value,
+                }
+                for d, value in self.fields
+            ],
+            "products": [p.to_json() for p in self.products],
+            "consent": {"sms": self.sms, "email": self.email},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One contact on the customer's timeline; ``outcome`` is the live state until one is
     recorded."""
@@ -277,6 +350,7 @@ class CustomerPanel:
     customer: CustomerSummary
     timeline: tuple[TimelineEntry, ...]
     merges: tuple[MergeView, ...]
+    profile: ProfileView | None = None
 
     @property
     def customer_id(self) -> str:
@@ -295,4 +369,6 @@ class CustomerPanel:
         out["timeline"] = [t.to_json() for t in self.timeline]
         out["channels"] = self.channels
         out["merges"] = [m.to_json() for m in self.merges]
+        if self.profile is not None:
+            out["profile"] = self.profile.to_json()
         return out

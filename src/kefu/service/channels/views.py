@@ -20,6 +20,7 @@ from kefu.service.channels.read_models import (
     MergeView,
     MessageView,
     NoteView,
+    ProfileView,
     SuggestionView,
     TimelineEntry,
 )
@@ -225,10 +226,12 @@ def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -
                 queue_id=contact.queue_id if contact else None,
             )
         )
+    profiles = directory.profiles
     return CustomerPanel(
         CustomerSummary.of(directory.get(live_id)),
         tuple(timeline),
         tuple(MergeView.of(m) for m in directory.audit(live_id)),
+        ProfileView.of(profiles.details(live_id), profiles.fields, profiles.products(live_id)),
     )
 
 
