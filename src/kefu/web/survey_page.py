@@ -1,11 +1,12 @@
 """The public survey page, ``/survey/<token>``: the customer follows the signed one-time link
 of a follow-up survey (SMS, e-mail, the chat's end screen) and answers without logging in.
 
-The page is in the customer's language (``?lang=``, else the browser's ``Accept-Language``;
-Chinese and English, with a switch), works on a phone and loads nothing from elsewhere. It
-shows the survey's question (CSAT 1–5 or NPS 0–10) as one tappable button per score and a
-comment box, posts the answer to itself (an ordinary form: the page needs no script) and says
-thanks. A link that names no survey (forged, unknown) is 404, a survey answered already or
+The page is in the customer's language (``?lang=``, else the language of the customer's
+record, else the browser's ``Accept-Language``; Chinese and English, with a switch), works
+on a phone and loads nothing from elsewhere. It shows the survey's question (CSAT 1–5 or NPS
+0–10) as one tappable button per score and a comment box, posts the answer to itself (an
+ordinary form: the page needs no script) and says thanks.
+A link that names no survey (forged, unknown) is 404, a survey answered already or
 expired 410, each with a page saying so in both languages; a score off the survey's scale is
 422 with the form again. The link is the credential: the page only builds an
 :class:`~kefu.service.cases.AnswerSurvey` command, like ``POST /api/v1/surveys/{token}/answer``.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from kefu.domain.errors import KefuError
 from kefu.service.cases import AnswerSurvey, SurveyWing
@@ -43,6 +44,10 @@ class SurveyPage:
         found = await self._look(wing, token)
         if found is None:
             return self._render(request, "unknown", {}, 404)
+        if "lang" not in request.query_params and found.get("language") in ("zh", "en"):
+            # The language of the customer's record before the browser's: the same page
+            # with ?lang=, so the switch and the form keep it.
+            return RedirectResponse(f"{request.url.path}?lang={found['language']}", 303)
         if found["answered"] or found["expired"]:
             return self._render(request, "answered" if found["answered"] else "expired", {}, 410)
         return self._render(request, "form", found, 200)

@@ -115,3 +115,23 @@ def test_given_an_nps_case_type_then_the_page_offers_0_to_10_and_takes_0(
     assert done.status_code == 200
     assert wing.book.surveys["s1"].score == 0
     assert wing.book.surveys["s1"].follow_up is not None  # a detractor: followed up
+
+
+def test_given_a_customer_record_in_english_then_the_page_opens_in_english(
+    cases: Api,  # noqa: F811
+) -> None:
+    wing, token = _resolved_case_survey(cases, "+8613800138055")
+    customer_id = wing.book.surveys["s1"].sent.customer_id
+    patched = cases.client.patch(
+        f"{V1}/customers/{customer_id}", json={"language": "en"}, headers=_as(cases, "lead")
+    )
+    assert patched.status_code == 200, patched.text
+    anon = cases.anonymous()
+    first = anon.get(
+        f"/survey/{token}", headers={"Accept-Language": "zh-CN"}, follow_redirects=False
+    )
+    assert first.status_code == 303 and first.headers["location"].endswith("?lang=en")
+    page = anon.get(first.headers["location"], headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200 and "How satisfied" in page.text
+    chosen = anon.get(f"/survey/{token}?lang=zh", headers={"Accept-Language": "en"})
+    assert chosen.status_code == 200 and "满意" in chosen.text  # the switch still wins

@@ -222,14 +222,16 @@ class SurveyWing:
         return f"{base.rstrip('/')}/{self.link_token(survey_id)}"
 
     def by_token(self, token: str, now: float) -> dict[str, Any]:
-        """What the public survey page shows for a link (nothing about the customer);
+        """What the public survey page shows for a link (nothing about the customer but
+        the language of their record, ``None`` when not set);
         :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""
         if self.secret_key is None:
             raise UnknownSurvey(
                 "survey links are off", text_key="error.unknown_survey", survey_id=""
             )
         survey = self.book.get(read_survey_token(self.secret_key, self.book, token))
-        return survey_page(survey, now)
+        language = self.state.directory.profiles.details(survey.sent.customer_id).language
+        return {**survey_page(survey, now), "language": language or None}
 
     # -- answers --------------------------------------------------------------------------
     async def take_message(
