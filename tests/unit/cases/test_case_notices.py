@@ -177,9 +177,7 @@ def test_given_no_consent_or_no_channel_then_nothing_is_sent_and_the_reason_is_r
     run(body)
 
 
-def test_given_the_customer_record_when_sms_is_refused_or_english_chosen_then_notices_follow_it() -> (
-    None
-):
+def test_given_sms_refused_or_english_chosen_in_the_record_then_notices_follow_it() -> None:
     async def body(center: Center) -> None:
         contact = await center.message(Channel.SMS, PHONE, "我的卡被吞了")
         conv_id = center.channels.state.conversation_of[contact]

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
         SetSiteCalendar,
         UpdateCaseType,
     )
-    from kefu.service.cases.notices import CaseNotice, CaseNotifier
     from kefu.service.cases.need import LIKELY_REASON, NeedPredictor, labelled_examples
+    from kefu.service.cases.notices import CaseNotice, CaseNotifier
     from kefu.service.cases.reports import complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
