@@ -1,6 +1,6 @@
 """The channel pages of one platform in one object: web chat, the agent desktop, the
-branch hall and the supervisors' customer pages, with the services behind them (started
-and stopped with the app)."""
+branch hall, the supervisors' customer pages and the admin console, with the services
+behind them (started and stopped with the app)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from kefu.service.branch import BranchDesk
 from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
 from kefu.service.security import AddressRateLimiter, Security
+from kefu.web.admin import AdminPages
 from kefu.web.branch import BranchPages
 from kefu.web.chat_demo import ChatDemoPage
 from kefu.web.customers import CustomerPages
@@ -36,6 +37,7 @@ class ChannelSite:
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.ivr_pages = IvrPages(self.chat)
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
+        self.admin = AdminPages(channels.engine, security, settings, self.desktops.phrases)
         self.ivr_report = IvrReportPage(self.chat, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
@@ -58,6 +60,7 @@ class ChannelSite:
             self.customer_pages.router,
             self.ivr_admin.router,
             self.ivr_report.router,
+            *self.admin.routers,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:
