@@ -217,6 +217,9 @@ def field_of(exc: KefuError, fields: tuple[str, ...]) -> str | None:
     if isinstance(named, str) and named in fields:
         return named
     for name in fields:
+        if name in exc.details or name.rstrip("s") in exc.details:
+            return name
+    for name in fields:
         if re.search(rf"\b{re.escape(name)}\b", exc.message):
             return name
     return named if isinstance(named, str) else None
