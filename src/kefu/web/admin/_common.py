@@ -212,15 +212,15 @@ def parse_levels(text: str, name: str) -> dict[str, int]:
 
 def field_of(exc: KefuError, fields: tuple[str, ...]) -> str | None:
     """The form field a refusal concerns: the one it names, else the first of ``fields``
-    its message mentions."""
+    its message mentions, else one its details name (``skill`` for ``skills``)."""
     named = exc.details.get("field")
     if isinstance(named, str) and named in fields:
         return named
     for name in fields:
-        if name in exc.details or name.rstrip("s") in exc.details:
+        if re.search(rf"\b{re.escape(name)}\b", exc.message):
             return name
     for name in fields:
-        if re.search(rf"\b{re.escape(name)}\b", exc.message):
+        if name in exc.details or name.rstrip("s") in exc.details:
             return name
     return named if isinstance(named, str) else None
 
