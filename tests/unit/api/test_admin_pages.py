@@ -250,3 +250,28 @@ def test_given_an_open_desktop_when_an_admin_adds_a_canned_reply_then_the_deskto
             "text": {"en": "One moment, {customer}.", "zh": "{customer}，请稍候。"},
             "queues": [],
         }
+
+
+def test_given_the_phrases_api_when_an_admin_puts_a_reason_then_the_console_shows_it(
+    console: Api,
+) -> None:
+    body = {"texts": {"en": "Coaching", "zh": "辅导"}}
+    made = console.client.put("/api/v1/phrases/reason/coaching", json=body)
+    assert made.status_code == 200, made.text
+    assert made.json() == {
+        "kind": "reason",
+        "code": "coaching",
+        "texts": {"en": "Coaching", "zh": "辅导"},
+        "queues": [],
+        "active": True,
+    }
+    assert 'data-code="coaching"' in console.login("boss").get("/admin/phrases/reason").text
+    refused = console.client.put(
+        "/api/v1/phrases/reason/coaching", json={**body, "queues": ["billing"]}
+    )
+    assert refused.status_code == 422 and refused.json()["details"]["field"] == "queues"
+    supervisor = console.anonymous()
+    supervisor.headers.update(console.token("sup"))
+    listed = supervisor.get("/api/v1/phrases").json()
+    assert ("reason", "coaching") in {(p["kind"], p["code"]) for p in listed}
+    assert supervisor.put("/api/v1/phrases/reason/x", json=body).status_code == 403

@@ -16,6 +16,7 @@ from kefu.api.routes import (
     ivr_flows,
     me,
     ops,
+    phrases,
     queues,
     sites,
     surveys,
@@ -32,7 +33,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me, ivr_flows, cases, surveys),
+        *(users, audit, me, ivr_flows, cases, surveys, phrases),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one
