@@ -16,8 +16,9 @@ from kefu.service import RoutingEngine
 from kefu.service.desktop import PhraseBook
 from kefu.service.security import Security
 from kefu.web.admin._common import AdminContext
+from kefu.web.admin.agents import AgentPages
 from kefu.web.admin.config_pages import ConfigPages
-from kefu.web.admin.people import PeoplePages
+from kefu.web.admin.users import UserPages
 from kefu.web.admin.words import WordPages
 
 __all__ = ["AdminPages"]
@@ -31,9 +32,10 @@ class AdminPages:
     ) -> None:
         context = AdminContext.of(engine, security, settings)
         self.config = ConfigPages(context)
-        self.people = PeoplePages(context)
+        self.agents = AgentPages(context)
+        self.users = UserPages(context)
         self.words = WordPages(context, phrases)
 
     @property
     def routers(self) -> list[APIRouter]:
-        return [self.config.router, self.people.router, self.words.router]
+        return [self.config.router, self.agents.router, self.users.router, self.words.router]
