@@ -1,6 +1,6 @@
 """The desktops' words across a restart on the same database (SQLite and PostgreSQL): the
 phrase stream of the channel log restores every change over the shipped defaults, and a
-refused change leaves nothing behind."""
+refused change leaves nothing behind; a site's new time zone is stored."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def test_given_changed_words_when_the_platform_restarts_then_the_desktops_keep_t
         async with first.app.router.lifespan_context(first.app):
             e = first.engine.execute
             await e(c.CreateSite("sh", "上海"))
+            await e(c.UpdateSite("sh", timezone="Asia/Urumqi"))
             await e(c.DefineQueue(QueueSpec("loans", Channel.CHAT), "sh"))
             texts = {"en": "Hi {customer}", "zh": "{customer}您好"}
             await e(DefinePhrase("canned", "hi", texts, ("loans",), create=True))
@@ -50,6 +51,7 @@ def test_given_changed_words_when_the_platform_restarts_then_the_desktops_keep_t
             before = book(first).vocabulary()
         second = platform()
         async with second.app.router.lifespan_context(second.app):
+            assert second.engine.sites["sh"].timezone == "Asia/Urumqi"
             after = book(second).vocabulary()
             assert after == before
             assert [p.code for p in after.canned][-1] == "hi"

@@ -213,7 +213,9 @@ def test_given_an_admin_when_changing_the_desktop_words_then_the_desktops_use_th
     assert lunch_entry["before"]["active"] is True and lunch_entry["after"]["active"] is False
 
 
-def test_given_an_admin_when_adding_a_site_then_its_time_zone_is_checked(console: Api) -> None:
+def test_given_an_admin_when_adding_and_editing_a_site_then_its_time_zone_is_checked(
+    console: Api,
+) -> None:
     admin = console.login("boss")
     bad = _post(
         admin, "/admin/sites?lang=zh", {"site_id": "gz", "name": "广州", "timezone": "Mars/Base"}
@@ -223,6 +225,24 @@ def test_given_an_admin_when_adding_a_site_then_its_time_zone_is_checked(console
     good = {"site_id": "gz", "name": "广州", "timezone": "Asia/Shanghai"}
     assert _post(admin, "/admin/sites", good).status_code == 303
     assert console.client.get("/api/v1/sites/gz").json()["timezone"] == "Asia/Shanghai"
+    assert 'name="mode" value="update"' in admin.get("/admin/sites?edit=gz").text
+    moved = {"site_id": "gz", "name": "广州", "timezone": "Asia/Urumqi", "mode": "update"}
+    assert _post(admin, "/admin/sites", moved).status_code == 303
+    assert console.client.get("/api/v1/sites/gz").json()["timezone"] == "Asia/Urumqi"
+    audit = console.client.get("/api/v1/audit", params={"action": "site.update"}).json()
+    change = audit["items"][0]
+    assert change["before"]["timezone"] == "Asia/Shanghai"
+    assert change["after"]["timezone"] == "Asia/Urumqi"
+    patched = console.client.patch("/api/v1/sites/gz", json={"name": "广州中心"})
+    assert patched.status_code == 200 and patched.json()["timezone"] == "Asia/Urumqi"
+    for zone in ("Asia", "Mars/Base"):  # a directory of zones is not a zone
+        refused = console.client.patch("/api/v1/sites/gz", json={"timezone": zone})
+        assert refused.status_code == 422, zone
+        created = console.client.post(
+            "/api/v1/sites", json={"site_id": "x", "name": "x", "timezone": zone}
+        )
+        assert created.status_code == 422, zone
+    assert console.client.patch("/api/v1/sites/mars", json={"name": "x"}).status_code == 404
 
 
 def test_given_an_open_desktop_when_an_admin_adds_a_canned_reply_then_the_desktop_gets_it(

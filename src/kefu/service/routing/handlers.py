@@ -97,6 +97,24 @@ async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
     return made
 
 
+async def update_site(tx: Transaction, cmd: c.UpdateSite) -> dict[str, Any]:
+    site_id = _require_site(tx, cmd.site_id)
+    old = tx.sites[site_id]
+    if cmd.timezone is not None:
+        _check_timezone(cmd.timezone)
+    site = dataclasses.replace(
+        old,
+        name=old.name if cmd.name is None else cmd.name,
+        timezone=old.timezone if cmd.timezone is None else cmd.timezone,
+    )
+    tx.stage(lambda uow: uow.sites.update(site))
+    tx.on_success(lambda: tx.sites.__setitem__(site_id, site))
+    before = {"name": old.name, "timezone": old.timezone}
+    after = {"name": site.name, "timezone": site.timezone}
+    tx.audit("site.update", "site", site_id, site_id, before, after)
+    return {**after, "site_id": site_id, "created_at": site.created_at}
+
+
 async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     site_id = _require_site(tx, cmd.site_id)
     queue_id = cmd.spec.queue_id
@@ -316,6 +334,7 @@ def routing_handlers() -> HandlerTable:
     return HandlerTable(
         {
             c.CreateSite: create_site,
+            c.UpdateSite: update_site,
             c.DefineQueue: define_queue,
             c.DefineAgent: define_agent,
             c.UpdateQueue: update_queue,

@@ -146,17 +146,18 @@ class ConfigPages:
         )
 
     # -- sites ---------------------------------------------------------------------------
-    async def sites(self, request: Request, notice: str = "") -> Response:
+    async def sites(self, request: Request, edit: str = "", notice: str = "") -> Response:
         user = await self.context.viewer(request, "sites")
         if not isinstance(user, Principal):
             return user
-        return await self._sites(request, user, notice=notice[:32])
+        return await self._sites(request, user, edit=edit[:64], notice=notice[:32])
 
     async def _sites(
         self,
         request: Request,
         user: Principal,
         *,
+        edit: str = "",
         notice: str = "",
         values: dict[str, str] | None = None,
         error: str = "",
@@ -165,10 +166,15 @@ class ConfigPages:
     ) -> Response:
         seen = user.visibility
         rows = await self.engine.query(lambda e: routing.list_sites(e, ALL, 0, seen).items)
+        editing = next((s for s in rows if s["site_id"] == edit), None)
+        if values is None:
+            values = {"timezone": self.context.settings.timezone}
+            if editing is not None:
+                values = {**{k: editing[k] for k in SITE_FIELDS}, "mode": "update"}
         shown = {
             "sites": rows,
             "zones": ZONES,
-            "form": values or {"timezone": self.context.settings.timezone},
+            "form": values,
             "notice": notice,
             "error": error,
             "error_field": error_field,
@@ -183,8 +189,15 @@ class ConfigPages:
             return posted
         user, form = posted
         values = {name: form_text(form, name, 200) for name in SITE_FIELDS}
+        values["mode"] = "update" if form_text(form, "mode") == "update" else "create"
+        command: routing.Command = routing.CreateSite(
+            values["site_id"], values["name"], values["timezone"]
+        )
+        if values["mode"] == "update":
+            command = routing.UpdateSite(
+                values["site_id"], values["name"] or None, values["timezone"]
+            )
         try:
-            command = routing.CreateSite(values["site_id"], values["name"], values["timezone"])
             await self.context.execute(request, user, command)
         except KefuError as exc:
             where = field_of(exc, SITE_FIELDS)
@@ -197,7 +210,8 @@ class ConfigPages:
                 error_field=where,
                 status_code=status_of(exc),
             )
-        return back("/admin/sites", "created", **lang_params(request))
+        notice = "updated" if values["mode"] == "update" else "created"
+        return back("/admin/sites", notice, **lang_params(request))
 
     # -- queues --------------------------------------------------------------------------
     async def queues(self, request: Request, edit: str = "", notice: str = "") -> Response:
