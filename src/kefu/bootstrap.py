@@ -40,6 +40,7 @@ from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
+from kefu.service.reports import ReportBook
 from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
@@ -63,6 +64,7 @@ __all__ = [
     "channel_wing",
     "desktop_wing",
     "ivr_wing",
+    "report_wing",
     "routing_engine",
 ]
 
@@ -154,6 +156,15 @@ def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
     return wing
 
 
+def report_wing(channels: ChannelService) -> ReportBook:
+    """Saved report definitions over ``channels``: their commands' handlers join the
+    engine's table, the book the engine's transaction (recorded in the channel log)."""
+    book = ReportBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book
+
+
 def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> SurveyWing:
     """Follow-up surveys over ``cases``: sent when a case is resolved or closed or a chosen
     queue's contact wraps up, answers taken from the channels' inbound messages first."""
@@ -188,9 +199,11 @@ def build_platform(
     after the engine stopped (release the database there). Attachments go to
     ``attachments``, by default to files under ``settings.attachments_path``."""
     from kefu.adapters.channels.server import channel_server
+    from kefu.adapters.storage.report_source import report_source
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
     from kefu.web.i18n import I18nRoutes
+    from kefu.web.report_pages import report_mailer, report_routers
 
     security = security_from_settings(settings, uow_factory, clock)
     engine = routing_engine(
@@ -224,11 +237,15 @@ def build_platform(
         ),
     )
     surveys.secret_key = settings.secret_key
+    reports = report_source(uow_factory)
+    saved_reports = report_wing(channels)
+    saved_reports.mailer = report_mailer(reports, security, settings)
+    report_pages = report_routers(reports, engine, settings, security, surveys, saved_reports)
     app = create_app(
         settings,
         engine,
         security,
-        routers=[wallboard.router, I18nRoutes().router, *site.routers],
+        routers=[wallboard.router, I18nRoutes().router, *site.routers, *report_pages],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,
@@ -242,6 +259,7 @@ def build_platform(
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases
     app.state.surveys = surveys
+    app.state.saved_reports = saved_reports
     return platform
 
 

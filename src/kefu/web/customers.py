@@ -31,6 +31,7 @@ from kefu.service.channels import (
     customer_sites,
     search_customers,
 )
+from kefu.service.desktop import default_vocabulary
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal
@@ -120,11 +121,14 @@ def history(
     live = check_customer(engine, state, user, customer_id)
     panel = customer_panel(state, engine.router, live)
     panel["sites"] = sorted(customer_sites(engine, state, live))
-    queues = engine.router.queues
+    panel["tier_key"] = tier_key(panel["value_tier"])
+    queues, agents = engine.router.queues, engine.router.agents
     shown: set[str] = set()
     for entry in panel["timeline"]:
         queue = queues.get(entry["queue_id"] or "")
         entry["queue_name"] = queue.spec.name or entry["queue_id"] if queue else ""
+        agent = agents.get(entry["agent_id"] or "")
+        entry["agent_name"] = (agent.spec.name or agent.agent_id) if agent else entry["agent_id"]
         conv_id = entry["conversation_id"]
         # A conversation spanning several contacts shows its messages once, at its newest.
         if conv_id and conv_id not in shown:
@@ -133,3 +137,10 @@ def history(
         else:
             entry["messages"] = []
     return panel
+
+
+def tier_key(value_tier: int | None) -> str | None:
+    """The catalog key of a value tier's shipped label (``vocab.tier.1``: 银卡 / Silver), or
+    None for a tier past the labelled ones (the page shows its number)."""
+    codes = {phrase.code: phrase.key for phrase in default_vocabulary().tiers}
+    return None if value_tier is None else codes.get(str(value_tier))

@@ -197,6 +197,7 @@ def customer_timeline(
                 "queue_id": contact.queue_id,
                 "state": contact.state.value,
                 "queues": list(contact.path),
+                "queue_names": [_queue_name(engine, q) for q in contact.path],
                 "agent_id": contact.agent_id,
                 "ivr_path": [p for p in str(attrs.get("ivr.path", "")).split(">") if p],
                 "case_id": attrs.get("case_id"),
@@ -246,3 +247,9 @@ def customer_timeline(
             )
     items.sort(key=lambda item: item["at"], reverse=True)
     return items[:limit]
+
+
+def _queue_name(engine: EngineState, queue_id: str) -> str:
+    """The queue's name as people read it (its id when it has none or is gone)."""
+    queue = engine.router.queues.get(queue_id)
+    return (queue.spec.name or queue_id) if queue is not None else queue_id

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kefu.domain.ivr import FlowCatalog, InvalidFlow, UnknownFlowVersion, flow_to_dict, parse_flow
+from kefu.domain.ivr.catalog import REDERIVATION_DAYS, rederivation_overdue_days
 from kefu.domain.ivr.flow import Flow
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.domain.ivr.lint import LintIssue, lint
@@ -284,17 +285,29 @@ def _flow_id(flow_id: str) -> str:
     return flow_id
 
 
-def flow_list(desk: IvrFlowDesk) -> list[dict[str, Any]]:
-    """Every flow: its id, published and draft version numbers and its version count."""
+def flow_list(
+    desk: IvrFlowDesk, now: float, period_days: int = REDERIVATION_DAYS
+) -> list[dict[str, Any]]:
+    """Every flow: its id, published and draft version numbers, its versions, and the
+    re-derivation reminder at ``now`` (s): when the published version was first published
+    (``published_at``, s), the date its menus should be re-derived by (``rederive_by``, s:
+    ``period_days`` later) and, once that is past, ``rederivation_overdue_days`` (0 on the
+    day; ``None`` before it or with nothing published)."""
     out = []
     for flow_id in desk.catalog.flow_ids():
         h = desk.catalog.history(flow_id)
+        since = h.published_at
         out.append(
             {
                 "flow_id": flow_id,
                 "published": h.published,
                 "draft": h.draft,
                 "versions": sorted(h.versions),
+                "published_at": since,
+                "rederive_by": None if since is None else since + period_days * 86_400.0,
+                "rederivation_overdue_days": (
+                    None if since is None else rederivation_overdue_days(since, now, period_days)
+                ),
             }
         )
     return out

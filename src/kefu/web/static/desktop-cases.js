@@ -72,7 +72,7 @@ kefuI18n.load("cases").then(function (I18N) {
       li.dataset.kind = i.kind;
       let text;
       if (i.kind === "contact") {
-        text = `${t("kind.contact")} · ${(I18N[lang()]["desktop." + i.channel]) || i.channel} · ${i.queues.join(" → ")}`;
+        text = `${t("kind.contact")} · ${(I18N[lang()]["desktop." + i.channel]) || i.channel} · ${(i.queue_names || i.queues).join(" → ")}`;
         if (i.ivr_path && i.ivr_path.length) text += ` · ${t("ivr")}: ${i.ivr_path.join(" > ")}`;
       } else if (i.kind === "case") {
         text = `${t("kind.case")} #${i.case_id} ${i.title} · ${t("state." + i.state)}`;
