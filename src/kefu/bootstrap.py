@@ -39,6 +39,7 @@ from kefu.service.cases import (
     SurveyWing,
 )
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
+from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.reports import ReportBook
@@ -63,6 +64,7 @@ __all__ = [
     "build_test",
     "case_wing",
     "channel_wing",
+    "desktop_wing",
     "ivr_wing",
     "need_predictor",
     "report_wing",
@@ -118,6 +120,16 @@ def branch_wing(channels: ChannelService, **options: Any) -> BranchDesk:
     branch = BranchDesk(channels, **options)
     channels.engine.handlers.include(branch.handlers())
     return branch
+
+
+def desktop_wing(desktops: Desktops) -> Desktops:
+    """The desktops' words (reasons, dispositions, canned replies, tiers) as data: their
+    command's handler joins the engine's table, the phrase book the engine's
+    transaction."""
+    engine = desktops.channels.engine
+    engine.handlers.include(desktops.phrases.handlers())
+    engine.attach(desktops.phrases)
+    return desktops
 
 
 def ivr_wing(
@@ -226,6 +238,7 @@ def build_platform(
     channels = channel_wing(engine)
     site = ChannelSite(channels, settings, security)
     engine.handlers.include(site.branch.handlers())
+    desktop_wing(site.desktops)
     adapters = channel_server(settings, channels, uow_factory, attachments)
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr

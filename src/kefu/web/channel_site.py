@@ -1,6 +1,7 @@
 """The channel pages of one platform in one object: web chat, the agent desktop, the
 branch hall, the supervisors' customer pages and contact map, the customers' public survey
-page, with the services behind them (started and stopped with the app)."""
+page and the admin console, with the services behind them (started and stopped with the
+app)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kefu.service.branch import BranchDesk
 from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
 from kefu.service.security import AddressRateLimiter, Security
+from kefu.web.admin import AdminPages
 from kefu.web.branch import BranchPages
 from kefu.web.case_admin import CaseAdminPages
 from kefu.web.chat_demo import ChatDemoPage
@@ -39,6 +41,7 @@ class ChannelSite:
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.ivr_pages = IvrPages(self.chat)
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
+        self.admin = AdminPages(channels.engine, security, settings, self.desktops.phrases)
         self.ivr_report = IvrReportPage(self.chat, security)
         self.survey_page = SurveyPage()
         self.contact_map = ContactMapPage(channels.engine, security)
@@ -67,6 +70,7 @@ class ChannelSite:
             self.survey_page.router,
             self.contact_map.router,
             self.case_admin.router,
+            *self.admin.routers,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

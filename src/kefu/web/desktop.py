@@ -35,7 +35,7 @@ from kefu.adapters.sockets.hub import PushHub
 from kefu.config import Settings
 from kefu.service import StoredEvent
 from kefu.service.channels import ChannelUpdate
-from kefu.service.desktop import Desktops, DesktopScreen, vocabulary
+from kefu.service.desktop import Desktops, DesktopScreen
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import origin_ok, user_of
 from kefu.web.i18n import page_templates, refusal
@@ -91,7 +91,10 @@ class DesktopPages(PushHub[str]):
         await self.desktops.stop()
 
     def subscribe(self) -> list[Callable[[], None]]:
+        phrases = self.desktops.phrases.changed
+        phrases.append(self._on_phrases)
         return [
+            lambda: phrases.remove(self._on_phrases),
             self.channels.subscribe(self._on_update),
             self.channels.engine.subscribe(self._on_events),
         ]
@@ -149,7 +152,7 @@ class DesktopPages(PushHub[str]):
             hello = {
                 "type": "hello",
                 "agent_id": agent_id,
-                "vocabulary": vocabulary().to_json(),
+                "vocabulary": self.desktops.vocabulary().to_json(),
                 "csrf_token": csrf_token(self.settings.secret_key, user),
             }
             self.enqueue(websocket, hello)
@@ -188,6 +191,12 @@ class DesktopPages(PushHub[str]):
             self._push_message(holder, update.conversation_id, update.contact_id, update.seq)
         else:
             self._mark({holder})
+
+    def _on_phrases(self) -> None:
+        """An admin changed the words: every open desktop gets them at once."""
+        frame = {"type": "vocabulary", "vocabulary": self.desktops.vocabulary().to_json()}
+        for websocket in list(self.sockets):
+            self.enqueue(websocket, frame)
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         """The agents named by routing events (offers, accepts, states, transfers...);

@@ -1,6 +1,7 @@
 """The desktop wing: the agent desktop's read side (typed read models,
-:mod:`~kefu.service.desktop.views`) and vocabulary, and the grace period after
-an agent's desktops all disappeared.
+:mod:`~kefu.service.desktop.views`), its words (reasons, dispositions, canned replies and
+tiers as data an admin changes: :mod:`~kefu.service.desktop.phrases`), and the grace
+period after an agent's desktops all disappeared.
 
 Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
 service import the names below, not the modules.
@@ -14,11 +15,15 @@ from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
     from kefu.service.desktop.grace import DEFAULT_GRACE_S, SESSION_LOST, SessionGrace
+    from kefu.service.desktop.phrases import (
+        KINDS,
+        LANGUAGES,
+        PLACEHOLDERS,
+        DefinePhrase,
+        PhraseBook,
+        default_vocabulary,
+    )
     from kefu.service.desktop.screens import (
-        CANNED_REPLIES,
-        DISPOSITIONS,
-        NOT_READY_REASONS,
-        VALUE_TIERS,
         Desktops,
         HumanAgents,
         customer_language,
@@ -39,15 +44,15 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "CANNED_REPLIES",
     "DEFAULT_GRACE_S",
-    "DISPOSITIONS",
-    "NOT_READY_REASONS",
+    "KINDS",
+    "LANGUAGES",
+    "PLACEHOLDERS",
     "SESSION_LOST",
-    "VALUE_TIERS",
     "AgentTarget",
     "ContactFigures",
     "CustomerBrief",
+    "DefinePhrase",
     "DeskAgent",
     "DesktopScreen",
     "Desktops",
@@ -55,10 +60,12 @@ __all__ = [
     "HumanAgents",
     "OfferedContact",
     "Phrase",
+    "PhraseBook",
     "QueueTarget",
     "SessionGrace",
     "Vocabulary",
     "customer_language",
+    "default_vocabulary",
     "desktop_view",
     "vocabulary",
 ]
@@ -67,15 +74,17 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
     __getattr__ = lazy_names(
         __name__,
         {
-            "CANNED_REPLIES": ".screens",
             "DEFAULT_GRACE_S": ".grace",
-            "DISPOSITIONS": ".screens",
+            "DefinePhrase": ".phrases",
+            "KINDS": ".phrases",
+            "LANGUAGES": ".phrases",
+            "PLACEHOLDERS": ".phrases",
+            "PhraseBook": ".phrases",
+            "default_vocabulary": ".phrases",
             "Desktops": ".screens",
             "HumanAgents": ".screens",
-            "NOT_READY_REASONS": ".screens",
             "SESSION_LOST": ".grace",
             "SessionGrace": ".grace",
-            "VALUE_TIERS": ".screens",
             "AgentTarget": ".views",
             "ContactFigures": ".views",
             "CustomerBrief": ".views",

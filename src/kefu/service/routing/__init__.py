@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         TransferContact,
         UpdateAgent,
         UpdateQueue,
+        UpdateSite,
     )
     from kefu.service.routing.handlers import routing_handlers
     from kefu.service.routing.views import (
@@ -75,6 +76,7 @@ __all__ = [
     "TransferContact",
     "UpdateAgent",
     "UpdateQueue",
+    "UpdateSite",
     "agent_view",
     "contact_view",
     "get_agent",
@@ -117,6 +119,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "TransferContact": ".commands",
             "UpdateAgent": ".commands",
             "UpdateQueue": ".commands",
+            "UpdateSite": ".commands",
             "agent_view": ".views",
             "contact_view": ".views",
             "get_agent": ".views",

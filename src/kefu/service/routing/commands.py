@@ -35,6 +35,7 @@ __all__ = [
     "TransferContact",
     "UpdateAgent",
     "UpdateQueue",
+    "UpdateSite",
 ]
 
 
@@ -43,6 +44,15 @@ class CreateSite(Command):
     site_id: str
     name: str
     timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSite(Command):
+    """Change a site's name or time zone (``None``: keep it)."""
+
+    site_id: str
+    name: str | None = None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
