@@ -86,6 +86,19 @@ def test_given_each_role_when_opening_the_console_then_admins_write_supervisors_
     assert console.client.get("/api/v1/queues/loans").status_code == 404
 
 
+def test_given_the_console_then_it_links_the_case_setup_for_admins_and_reports_for_both(
+    console: Api,
+) -> None:
+    admin, sup = console.login("boss"), console.login("sup")
+    landing = admin.get("/admin?lang=zh").text
+    for href in ("/admin/case-types", "/admin/calendars", "/reports", "/reports/contact-map"):
+        assert f'href="{href}?lang=zh"' in landing, href
+    assert "工单类型" in landing and "接触地图" in landing
+    assert admin.get("/admin/case-types").status_code == 200
+    seen = sup.get("/admin").text
+    assert 'href="/reports?lang=en"' in seen and "/admin/case-types" not in seen
+
+
 def test_given_an_admin_when_creating_and_editing_a_queue_then_the_api_sees_it_and_it_is_audited(
     console: Api,
 ) -> None:
