@@ -13,11 +13,19 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kefu.adapters.voice.call_state import VoiceCall
-from kefu.adapters.voice.port import CallAnswered, CallEnded, VoiceError, VoiceEvent, VoicePort
+from kefu.adapters.voice.port import (
+    CallAnswered,
+    CallEnded,
+    JoinMode,
+    VoiceError,
+    VoiceEvent,
+    VoicePort,
+)
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.model import ContactState
@@ -37,6 +45,23 @@ def recording_name(contact_id: str) -> str:
     """The file name of a contact's call recording: ``<contact id>.wav`` (characters a
     file name should not carry become ``_``)."""
     return f"{_UNSAFE.sub('_', contact_id)}.wav"
+
+
+_MODES: dict[type[ev.Event], JoinMode] = {
+    ev.CallListened: "listen",
+    ev.CallWhispered: "whisper",
+    ev.CallBarged: "barge",
+}
+
+
+@dataclass(slots=True)
+class _Supervisor:
+    """A supervisor's phone leg on a call: *legs* are the (customer, agent) legs."""
+
+    supervisor: str
+    legs: tuple[str, str]
+    mode: JoinMode
+    answered: bool = False
 
 
 class AgentPhones:
@@ -66,8 +91,8 @@ class AgentPhones:
         """Agent phone leg → the caller's call."""
         self.bridged: dict[str, str] = {}
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
-        self.listeners: dict[str, tuple[str, str]] = {}
-        """A supervisor's phone leg → the (customer, agent) legs it listens to."""
+        self.listeners: dict[str, _Supervisor] = {}
+        """A supervisor's phone leg → who, the (customer, agent) legs it joins, how."""
         self.recordings: Path | None = None
         """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
@@ -127,8 +152,8 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and not leg.bridged and not leg.ended:
                     self.goodbye(leg)
-            elif isinstance(event, ev.CallListened):
-                self.ring_listener(event.contact_id, event.supervisor)
+            elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
+                self.join(event.contact_id, event.supervisor, _MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
@@ -156,10 +181,11 @@ class AgentPhones:
         call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
         self.ring(call, offer.offer_id, offer.agent_id)
 
-    # -- supervisors listening ---------------------------------------------------------
-    def ring_listener(self, contact_id: str, supervisor: str) -> None:
+    # -- supervisors listening, whispering, barging ---------------------------------
+    def join(self, contact_id: str, supervisor: str, mode: JoinMode) -> None:
         """Ring the supervisor's registered phone; once answered it hears both sides of
-        the contact's bridged call (and is not heard)."""
+        the contact's bridged call and, as *mode* says, is heard by nobody, the agent or
+        both. A supervisor already on the call changes mode without a new ring."""
         found = next(
             (
                 (customer_leg, agent_leg, leg)
@@ -171,35 +197,45 @@ class AgentPhones:
             None,
         )
         if found is None:
-            log.warning("voice contact %s: no bridged call to listen to", contact_id)
+            log.warning("voice contact %s: no bridged call to join", contact_id)
             return
         customer_leg, agent_leg, leg = found
+        for listener, joined in self.listeners.items():
+            if joined.supervisor == supervisor and joined.legs == (customer_leg, agent_leg):
+                joined.mode = mode
+                if joined.answered:
+                    self._connect_supervisor(listener, joined)
+                return
         try:
             listener = self.port().dial(supervisor, caller=leg.caller)
         except VoiceError as exc:
             log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
             return
-        self.listeners[listener] = (customer_leg, agent_leg)
+        self.listeners[listener] = _Supervisor(supervisor, (customer_leg, agent_leg), mode)
 
     def on_listener_event(self, event: VoiceEvent) -> bool:
-        """Handle a supervisor's leg's event (answered: it listens); False when *event*
-        is not about one. A call that ends hangs up its listeners."""
+        """Handle a supervisor's leg's event (answered: it joins); False when *event* is
+        not about one. A call that ends hangs up its supervisors."""
         if isinstance(event, CallEnded):
-            for listener, legs in list(self.listeners.items()):
-                if event.call_id in legs:
+            for listener, on_call in list(self.listeners.items()):
+                if event.call_id in on_call.legs:
                     with contextlib.suppress(KefuError):
                         self.port().hang_up(listener)
-        listened = self.listeners.get(event.call_id)
-        if listened is None:
+        joined = self.listeners.get(event.call_id)
+        if joined is None:
             return False
         if isinstance(event, CallAnswered):
-            try:
-                self.port().listen(event.call_id, *listened)
-            except KefuError:  # the call ended while the supervisor's phone rang
-                self.port().hang_up(event.call_id)
+            joined.answered = True
+            self._connect_supervisor(event.call_id, joined)
         elif isinstance(event, CallEnded):
             self.listeners.pop(event.call_id, None)
         return True
+
+    def _connect_supervisor(self, listener: str, joined: _Supervisor) -> None:
+        try:
+            self.port().listen(listener, *joined.legs, joined.mode)
+        except KefuError:  # the call ended while the supervisor's phone rang
+            self.port().hang_up(listener)
 
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg

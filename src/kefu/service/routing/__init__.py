@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         AbandonContact,
         AcceptOffer,
         AssignContact,
+        BargeIntoCall,
         CompleteContact,
         CreateContact,
         CreateSite,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         TransferContact,
         UpdateAgent,
         UpdateQueue,
+        WhisperToCall,
     )
     from kefu.service.routing.handlers import routing_handlers
     from kefu.service.routing.views import (
@@ -57,6 +59,7 @@ __all__ = [
     "AbandonContact",
     "AcceptOffer",
     "AssignContact",
+    "BargeIntoCall",
     "Command",
     "CompleteContact",
     "CreateContact",
@@ -75,6 +78,7 @@ __all__ = [
     "TransferContact",
     "UpdateAgent",
     "UpdateQueue",
+    "WhisperToCall",
     "agent_view",
     "contact_view",
     "get_agent",
@@ -99,6 +103,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "AbandonContact": ".commands",
             "AcceptOffer": ".commands",
             "AssignContact": ".commands",
+            "BargeIntoCall": ".commands",
             "Command": ".commands",
             "CompleteContact": ".commands",
             "CreateContact": ".commands",
@@ -117,6 +122,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "TransferContact": ".commands",
             "UpdateAgent": ".commands",
             "UpdateQueue": ".commands",
+            "WhisperToCall": ".commands",
             "agent_view": ".views",
             "contact_view": ".views",
             "get_agent": ".views",

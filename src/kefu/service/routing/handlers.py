@@ -270,6 +270,16 @@ async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def whisper_to_call(tx: Transaction, cmd: c.WhisperToCall) -> dict[str, Any]:
+    tx.router.whisper_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def barge_into_call(tx: Transaction, cmd: c.BargeIntoCall) -> dict[str, Any]:
+    tx.router.barge_into_call(cmd.contact_id, tx.now, cmd.supervisor)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
 def routing_handlers() -> HandlerTable:
     """The table of the routing commands (configuration and contacts)."""
     return HandlerTable(
@@ -293,6 +303,8 @@ def routing_handlers() -> HandlerTable:
             c.RequestCallback: request_callback,
             c.RecordCall: record_call,
             c.ListenToCall: listen_to_call,
+            c.WhisperToCall: whisper_to_call,
+            c.BargeIntoCall: barge_into_call,
         },
         {
             c.CreateContact: probe_contact_key,
