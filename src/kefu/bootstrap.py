@@ -39,7 +39,7 @@ from kefu.service.cases import (
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
-from kefu.service.routing import routing_handlers
+from kefu.service.routing import PhoneBook, routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -83,12 +83,17 @@ class Platform:
     channel_server: ChannelServer | None = None
     ivr: IvrWing | None = None
     cases: CaseWing | None = None
+    phones: PhoneBook | None = None
+    """Who has a registered phone (the telephone front door attaches its registrar)."""
 
 
-def routing_engine(uow_factory: UnitOfWorkFactory, clock: Clock, **options: Any) -> RoutingEngine:
+def routing_engine(
+    uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneBook | None = None, **options: Any
+) -> RoutingEngine:
     """An engine whose table holds the routing commands (``options`` go to
-    :class:`RoutingEngine`); :func:`channel_wing` adds the channels'."""
-    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(), **options)
+    :class:`RoutingEngine`; *phones*: who has a phone a supervisor's listen can ring,
+    None: not checked); :func:`channel_wing` adds the channels'."""
+    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(phones), **options)
 
 
 def channel_wing(
@@ -181,9 +186,11 @@ def build_platform(
     from kefu.web.i18n import I18nRoutes
 
     security = security_from_settings(settings, uow_factory, clock)
+    phones = PhoneBook()
     engine = routing_engine(
         uow_factory,
         clock,
+        phones,
         scheduler=scheduler,
         config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
         new_id=new_id,
@@ -224,7 +231,7 @@ def build_platform(
     app.state.wallboard = wallboard
     app.state.metrics = _metrics(engine)
     site.install(app, adapters)
-    platform = Platform(engine, app, clock, scheduler, uow_factory, security)
+    platform = Platform(engine, app, clock, scheduler, uow_factory, security, phones=phones)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases

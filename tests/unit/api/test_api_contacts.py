@@ -214,6 +214,15 @@ def test_given_an_answered_call_when_a_supervisor_joins_then_logged_and_agents_r
     center.user("lead-sh", "supervisor", sites=("sh",))
     center.user("agent-a2", "agent", sites=("sh",), agent_id="a2")
     events = center.event_count()
+    # Without a registered phone there is nothing to ring: refused, in the reader's language.
+    no_phone = center.anonymous().post(
+        f"{V1}/contacts/{cid}/{action}?lang=zh", headers=center.token("lead-sh")
+    )
+    assert no_phone.status_code == 409 and center.event_count() == events
+    assert no_phone.json()["error_id"] == "no_registered_phone"
+    assert "话机" in no_phone.json()["message"]
+    assert center.platform.phones is not None
+    center.platform.phones.attach(lambda user: user == "lead-sh")
     refused = center.anonymous().post(
         f"{V1}/contacts/{cid}/{action}", headers=center.token("agent-a2")
     )

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         WhisperToCall,
     )
     from kefu.service.routing.handlers import routing_handlers
+    from kefu.service.routing.phones import NoRegisteredPhone, PhoneBook
     from kefu.service.routing.views import (
         Page,
         agent_view,
@@ -69,7 +70,9 @@ __all__ = [
     "EndWrapup",
     "HoldContact",
     "ListenToCall",
+    "NoRegisteredPhone",
     "Page",
+    "PhoneBook",
     "RecordCall",
     "RejectOffer",
     "RequestCallback",
@@ -113,7 +116,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "EndWrapup": ".commands",
             "HoldContact": ".commands",
             "ListenToCall": ".commands",
+            "NoRegisteredPhone": ".phones",
             "Page": ".views",
+            "PhoneBook": ".phones",
             "RejectOffer": ".commands",
             "RecordCall": ".commands",
             "RequestCallback": ".commands",
