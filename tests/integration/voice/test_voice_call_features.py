@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from audio_helpers import best_correlation, hears, noise, playing_phone
 from phone_helpers import (
     PhoneCenter,
     RtpSink,
@@ -27,8 +28,7 @@ from phone_helpers import (
     phone_settings,
     register_phone,
 )
-from scipy.signal import correlate
-from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
+from voice_helpers import SCENARIOS, run_sipp, sipp_log, write_rtp_pcap
 
 from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
 from kefu.domain import events as ev
@@ -56,23 +56,6 @@ def recorded(prompts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     with phone_center(settings) as running:
         yield running
-
-
-def _best_correlation(signal: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]) -> float:
-    """The highest normalized cross-correlation of *reference* anywhere in *signal* (FFT)."""
-    ref = reference - reference.mean()
-    ref /= np.linalg.norm(ref) or 1.0
-    n = len(ref)
-    if len(signal) < n:
-        return 0.0
-    dots = correlate(signal, ref, mode="valid", method="fft")
-    sums = np.concatenate(([0.0], np.cumsum(signal)))
-    squares = np.concatenate(([0.0], np.cumsum(signal * signal)))
-    window_sum = sums[n:] - sums[:-n]
-    energy = squares[n:] - squares[:-n] - window_sum * window_sum / n
-    norms = np.sqrt(np.maximum(energy, 0.0))
-    scores = dots / np.where(norms > 1e-6 * n, norms, np.inf)
-    return float(scores.max())
 
 
 @pytest.mark.slow
@@ -135,8 +118,8 @@ def test_given_recording_on_when_a_caller_talks_to_an_agent_phone_then_the_call_
     # agent's phone echoing it back.
     # (Unrelated audio scores about 0.05; a packet later than the 40 ms jitter buffer on a
     # loaded machine costs a little.)
-    assert _best_correlation(stereo[:, 0], reference) > 0.9
-    assert _best_correlation(stereo[:, 1], reference) > 0.8
+    assert best_correlation(stereo[:, 0], reference) > 0.9
+    assert best_correlation(stereo[:, 1], reference) > 0.8
     # The caller was told first that the call may be recorded (in the flow's language).
     heard = bytes(sink.payload)
     notices = [
@@ -178,27 +161,7 @@ def test_given_hold_music_when_a_caller_waits_in_the_queue_then_it_hears_the_mus
     # Between the announcements the caller heard the operator's music, not the tone.
     heard = ulaw_decode(bytes(sink.payload)).astype(np.float64)
     reference = _MUSIC_SAMPLES[800:7200] * 32767
-    assert _best_correlation(heard, reference) > 0.95
-
-
-def _noise(seed: int, seconds: float, level: float = 3000) -> tuple[bytes, npt.NDArray[np.float64]]:
-    """Noise (standard deviation *level*) as sent (µ-law) and as heard (decoded)."""
-    samples = np.random.default_rng(seed).normal(0, level, int(8000 * seconds))
-    samples = samples.clip(-32000, 32000)
-    said = ulaw_encode(samples.astype(np.int16))
-    return said, ulaw_decode(said).astype(np.float64)
-
-
-def _playing_phone(workdir: Path, port: int, audio: bytes, rtp_port: int) -> subprocess.Popen[str]:
-    """A phone kefu rings: answers, plays *audio*, receives on *rtp_port* (sipp)."""
-    workdir.mkdir()
-    write_rtp_pcap(workdir / "phone.pcap", audio)
-    return subprocess.Popen(
-        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_answers_and_plays.xml"),
-         "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-key", "rtpport", str(rtp_port),
-         "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    assert best_correlation(heard, reference) > 0.95
 
 
 @dataclass
@@ -228,8 +191,8 @@ def _supervised_call(
     center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
     sinks = {side: RtpSink() for side in ("caller", "agent", "supervisor")}
     ports = {side: sink.sock.getsockname()[1] for side, sink in sinks.items()}
-    agent = _playing_phone(tmp_path / "agent", agent_port, agent_said, ports["agent"])
-    supervisor = _playing_phone(
+    agent = playing_phone(tmp_path / "agent", agent_port, agent_said, ports["agent"])
+    supervisor = playing_phone(
         tmp_path / "sup", supervisor_port, supervisor_said, ports["supervisor"]
     )
     (tmp_path / "caller").mkdir()
@@ -271,26 +234,13 @@ def _supervised_call(
     return _Heard(contact_id, heard["caller"], heard["agent"], heard["supervisor"])
 
 
-def _hears(
-    signal: npt.NDArray[np.float64], reference: npt.NDArray[np.float64], *, worst: bool = False
-) -> float:
-    """How well *signal* holds *reference*: the median over quarter-second pieces of the
-    reference of each piece's best correlation (the highest with *worst*). A mix is
-    played from a 60 ms jitter buffer, and on a loaded machine a late packet shifts what
-    follows by a frame, which one long window would count against it; unrelated audio
-    scores about 0.1 on a piece."""
-    pieces = [reference[i : i + 2000] for i in range(0, len(reference) - 1999, 2000)]
-    scores = [_best_correlation(signal, piece) for piece in pieces]
-    return float(max(scores) if worst else np.median(scores))
-
-
 @pytest.mark.slow
 def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_both_and_is_not_heard(
     recorded: PhoneCenter, tmp_path: Path
 ) -> None:
-    caller_said, caller_heard = _noise(1, 1.0)
-    agent_said, agent_heard = _noise(2, 12.0)
-    supervisor_said, supervisor_heard = _noise(3, 6.0)
+    caller_said, caller_heard = noise(1, 1.0)
+    agent_said, agent_heard = noise(2, 12.0)
+    supervisor_said, supervisor_heard = noise(3, 6.0)
     heard = _supervised_call(
         recorded, tmp_path, lambda contact_id: c.ListenToCall(contact_id, "s1"),
         caller_said=caller_said, agent_said=agent_said, supervisor_said=supervisor_said,
@@ -298,12 +248,12 @@ def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_bot
     (listened,) = [e for e in recorded.events(ev.CallListened) if e.contact_id == heard.contact_id]
     assert listened.supervisor == "s1"
     # The supervisor hears the agent, and the caller mixed with the agent.
-    assert _hears(heard.supervisor, agent_heard[56000:62400]) > 0.8
-    assert _hears(heard.supervisor, caller_heard[800:7200]) > 0.5
+    assert hears(heard.supervisor, agent_heard[56000:62400]) > 0.8
+    assert hears(heard.supervisor, caller_heard[800:7200]) > 0.5
     # The caller and the agent hear each other, never the supervisor.
-    assert _hears(heard.caller, agent_heard[56000:62400]) > 0.9
-    assert _hears(heard.caller, supervisor_heard[8000:40000], worst=True) < 0.3
-    assert _hears(heard.agent, supervisor_heard[8000:40000], worst=True) < 0.3
+    assert hears(heard.caller, agent_heard[56000:62400]) > 0.9
+    assert hears(heard.caller, supervisor_heard[8000:40000], worst=True) < 0.3
+    assert hears(heard.agent, supervisor_heard[8000:40000], worst=True) < 0.3
 
 
 @pytest.mark.slow
@@ -311,12 +261,12 @@ def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_bot
 def test_given_a_bridged_call_when_a_supervisor_whispers_or_barges_then_the_right_phones_hear_it(
     recorded: PhoneCenter, tmp_path: Path, mode: str
 ) -> None:
-    caller_said, caller_heard = _noise(1, 1.0)
+    caller_said, caller_heard = noise(1, 1.0)
     # The agent speaks softly all along; the supervisor loudly for 3 s once it answered,
     # done before the caller speaks (9 s after it was answered, 4 s of notice before the
     # bridge).
-    agent_said, agent_heard = _noise(2, 12.0, level=400)
-    supervisor_said, supervisor_heard = _noise(3, 3.0)
+    agent_said, agent_heard = noise(2, 12.0, level=400)
+    supervisor_said, supervisor_heard = noise(3, 3.0)
     command = c.WhisperToCall if mode == "whisper" else c.BargeIntoCall
     heard = _supervised_call(
         recorded, tmp_path, lambda contact_id: command(contact_id, "s1"),
@@ -327,13 +277,13 @@ def test_given_a_bridged_call_when_a_supervisor_whispers_or_barges_then_the_righ
     assert joined.supervisor == "s1"
     spoken = supervisor_heard[4000:20000]
     # The agent hears the supervisor (mixed with the caller, silent then) ...
-    assert _hears(heard.agent, spoken) > 0.8
+    assert hears(heard.agent, spoken) > 0.8
     # ... and the caller's words (after the supervisor stopped) through the mix.
-    assert _hears(heard.agent, caller_heard[800:7200]) > 0.8
+    assert hears(heard.agent, caller_heard[800:7200]) > 0.8
     # The supervisor hears the call.
-    assert _hears(heard.supervisor, caller_heard[800:7200]) > 0.5
+    assert hears(heard.supervisor, caller_heard[800:7200]) > 0.5
     if mode == "whisper":  # the caller hears the agent only
-        assert _hears(heard.caller, spoken, worst=True) < 0.3
-        assert _hears(heard.caller, agent_heard[56000:62400]) > 0.9
+        assert hears(heard.caller, spoken, worst=True) < 0.3
+        assert hears(heard.caller, agent_heard[56000:62400]) > 0.9
     else:  # the caller hears the supervisor over the soft agent
-        assert _hears(heard.caller, spoken) > 0.8
+        assert hears(heard.caller, spoken) > 0.8

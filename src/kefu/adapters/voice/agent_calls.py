@@ -1,6 +1,8 @@
 """Voice calls and agents: the router's offers ring registered agent phones, an answer
 accepts the offer and bridges the legs, either side's BYE ends both and completes the
-contact; and, after a restart, the contacts of calls no dialog carries end counted.
+contact; a transfer hangs up the agent's phone and the caller waits on hold for the next;
+supervisors listen, whisper or barge in; and, after a restart, the contacts of calls no
+dialog carries end counted.
 
 Part of the IVR's voice driver (:class:`~kefu.adapters.voice.ivr_driver.VoiceIvr`), which
 hands it the calls it carries and its helpers.
@@ -68,7 +70,7 @@ class AgentPhones:
     """The agents' side of the driver's calls. *calls*: the calls carried (call id →
     state); *port*: the voice port; *spawn*: run a call's work (ended with the call);
     *hang_up*: end a call after its last line; *goodbye*: hang up once what is being
-    said was said."""
+    said was said; *hold*: a transferred caller waits again (music, announcements)."""
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class AgentPhones:
         spawn: Callable[[VoiceCall, Awaitable[None]], None],
         hang_up: Callable[[VoiceCall], None],
         goodbye: Callable[[VoiceCall], None],
+        hold: Callable[[VoiceCall], None],
     ) -> None:
         self.channels = channels
         self.calls = calls
@@ -85,6 +88,7 @@ class AgentPhones:
         self.spawn = spawn
         self.hang_up = hang_up
         self.goodbye = goodbye
+        self.hold = hold
         self.by_contact: dict[str, str] = {}
         """The router's contact id → the call id, for each call handed to a queue."""
         self.agent_legs: dict[str, VoiceCall] = {}
@@ -152,6 +156,10 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and not leg.bridged and not leg.ended:
                     self.goodbye(leg)
+            elif isinstance(event, ev.ContactTransferred):
+                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
+                if leg is not None and leg.agent_leg is not None and not leg.ended:
+                    self.transfer(leg)
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
                 self.join(event.contact_id, event.supervisor, _MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
@@ -169,6 +177,18 @@ class AgentPhones:
             return
         leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
         self.agent_legs[agent_leg] = leg
+
+    def transfer(self, leg: VoiceCall) -> None:
+        """The agent sent the call on (to a queue or an agent): its phone gets a BYE, the
+        caller hears music on hold (or the comfort tone) until the next agent's phone
+        answers; the router's next offer rings that phone (handled after this event)."""
+        old = leg.agent_leg or ""
+        self.agent_legs.pop(old, None)  # its CallEnded is not the end of the call
+        self.bridged.pop(leg.call_id, None)
+        leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
+        with contextlib.suppress(KefuError):
+            self.port().hang_up(old)
+        self.hold(leg)
 
     def ring_back(self, offer: ev.OfferCreated) -> None:
         """The router reserved an agent for a voice callback: ring the agent's phone
@@ -289,6 +309,10 @@ class AgentPhones:
         if self.recordings is None or leg.contact_id is None:
             return
         name = recording_name(leg.contact_id)
+        part = 1
+        while (self.recordings / name).exists():  # a transferred call's next agent
+            part += 1
+            name = recording_name(f"{leg.contact_id}-{part}")
         self.port().record(customer_leg, agent_leg, str(self.recordings / name))
         self.channels.spawn(self._recorded(leg.contact_id, name))
 

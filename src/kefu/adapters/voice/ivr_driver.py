@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -69,6 +70,7 @@ __all__ = ["VoiceIvr"]
 log = logging.getLogger(__name__)
 
 _HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
+_HOLD_S = 120.0  # the longest a transferred caller hears music on hold without announcements
 
 
 class VoiceIvr:
@@ -102,7 +104,13 @@ class VoiceIvr:
         self._by_conv: dict[str, str] = {}
         self._early: dict[str, list[str]] = {}
         self.agents = AgentPhones(
-            channels, self.calls, self._port, self._spawn, self._hang_up, self._goodbye
+            channels,
+            self.calls,
+            self._port,
+            self._spawn,
+            self._hang_up,
+            self._goodbye,
+            self._hold,
         )
         self.agents.recordings = recordings
         self.bridged = self.agents.bridged
@@ -404,6 +412,15 @@ class VoiceIvr:
     def _goodbye(self, leg: VoiceCall) -> None:
         """Hang up once what is being said was said."""
         leg.replies.put_nowait(_HANGUP)
+
+    def _hold(self, leg: VoiceCall) -> None:
+        """A transferred caller waits again: music on hold (or the comfort tone) for up to
+        ``_HOLD_S`` seconds, replaced by the announcements while it is queued and cut
+        when the next agent's phone is bridged."""
+        repeats = max(1, math.ceil(_HOLD_S * 8000 / len(self._tone)))
+        self._port().play(leg.call_id, [COMFORT_TONE] * repeats, tag="hold")
+        leg.idle.set()  # the next announcement may replace it
+        self._spawn(leg, self._wait(leg))
 
     def _port(self) -> VoicePort:
         if self.port is None:
