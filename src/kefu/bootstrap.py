@@ -43,7 +43,7 @@ from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.reports import ReportBook
-from kefu.service.routing import routing_handlers
+from kefu.service.routing import PhoneBook, routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -90,12 +90,17 @@ class Platform:
     channel_server: ChannelServer | None = None
     ivr: IvrWing | None = None
     cases: CaseWing | None = None
+    phones: PhoneBook | None = None
+    """Who has a registered phone (the telephone front door attaches its registrar)."""
 
 
-def routing_engine(uow_factory: UnitOfWorkFactory, clock: Clock, **options: Any) -> RoutingEngine:
+def routing_engine(
+    uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneBook | None = None, **options: Any
+) -> RoutingEngine:
     """An engine whose table holds the routing commands (``options`` go to
-    :class:`RoutingEngine`); :func:`channel_wing` adds the channels'."""
-    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(), **options)
+    :class:`RoutingEngine`; *phones*: who has a phone a supervisor's listen can ring,
+    None: not checked); :func:`channel_wing` adds the channels'."""
+    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(phones), **options)
 
 
 def channel_wing(
@@ -224,9 +229,11 @@ def build_platform(
     from kefu.web.report_pages import report_mailer, report_routers
 
     security = security_from_settings(settings, uow_factory, clock)
+    phones = PhoneBook()
     engine = routing_engine(
         uow_factory,
         clock,
+        phones,
         scheduler=scheduler,
         config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
         new_id=new_id,
@@ -280,7 +287,7 @@ def build_platform(
     app.state.wallboard = wallboard
     app.state.metrics = _metrics(engine)
     site.install(app, adapters)
-    platform = Platform(engine, app, clock, scheduler, uow_factory, security)
+    platform = Platform(engine, app, clock, scheduler, uow_factory, security, phones=phones)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases

@@ -18,6 +18,7 @@ __all__ = [
     "AbandonContact",
     "AcceptOffer",
     "AssignContact",
+    "BargeIntoCall",
     "Command",
     "CompleteContact",
     "CreateContact",
@@ -36,6 +37,7 @@ __all__ = [
     "UpdateAgent",
     "UpdateQueue",
     "UpdateSite",
+    "WhisperToCall",
 ]
 
 
@@ -178,6 +180,23 @@ class RecordCall(Command):
 @dataclass(frozen=True, slots=True)
 class ListenToCall(Command):
     """Supervisor ``supervisor`` listens silently to the contact's call on its phone."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhisperToCall(Command):
+    """Supervisor ``supervisor`` speaks to the agent of the contact's call on its phone
+    (the customer does not hear it)."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
+class BargeIntoCall(Command):
+    """Supervisor ``supervisor`` joins the contact's call on its phone (heard by both)."""
 
     contact_id: str
     supervisor: str

@@ -22,6 +22,7 @@ from kefu.service.idempotency import UNSETTLED, KeyProbe
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
+from kefu.service.routing.phones import PhoneBook
 from kefu.service.transaction import HandlerTable, Transaction
 
 __all__ = ["routing_handlers"]
@@ -324,13 +325,39 @@ async def record_call(tx: Transaction, cmd: c.RecordCall) -> dict[str, Any]:
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]:
-    tx.router.listen_to_call(cmd.contact_id, tx.now, cmd.supervisor)
-    return views.contact_view(tx.engine, cmd.contact_id)
+def _supervising(phones: PhoneBook | None) -> dict[type[c.Command], Any]:
+    """The handlers of a supervisor joining a call: refused at once when *phones* says
+    the supervisor has no registered phone to ring (None: not checked)."""
+
+    def check(supervisor: str) -> None:
+        if phones is not None:
+            phones.require(supervisor)
+
+    async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]:
+        check(cmd.supervisor)
+        tx.router.listen_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+        return views.contact_view(tx.engine, cmd.contact_id)
+
+    async def whisper_to_call(tx: Transaction, cmd: c.WhisperToCall) -> dict[str, Any]:
+        check(cmd.supervisor)
+        tx.router.whisper_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+        return views.contact_view(tx.engine, cmd.contact_id)
+
+    async def barge_into_call(tx: Transaction, cmd: c.BargeIntoCall) -> dict[str, Any]:
+        check(cmd.supervisor)
+        tx.router.barge_into_call(cmd.contact_id, tx.now, cmd.supervisor)
+        return views.contact_view(tx.engine, cmd.contact_id)
+
+    return {
+        c.ListenToCall: listen_to_call,
+        c.WhisperToCall: whisper_to_call,
+        c.BargeIntoCall: barge_into_call,
+    }
 
 
-def routing_handlers() -> HandlerTable:
-    """The table of the routing commands (configuration and contacts)."""
+def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
+    """The table of the routing commands (configuration and contacts); *phones* checks
+    that a supervisor joining a call has a phone to ring."""
     return HandlerTable(
         {
             c.CreateSite: create_site,
@@ -352,7 +379,7 @@ def routing_handlers() -> HandlerTable:
             c.AbandonContact: abandon_contact,
             c.RequestCallback: request_callback,
             c.RecordCall: record_call,
-            c.ListenToCall: listen_to_call,
+            **_supervising(phones),
         },
         {
             c.CreateContact: probe_contact_key,
