@@ -29,6 +29,7 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
     from fastapi import FastAPI
 
     from kefu.adapters.cluster import LeaderLease
+    from kefu.adapters.cluster.envelope import CommandSealer
     from kefu.adapters.cluster.node import RouterNode
     from kefu.adapters.metrics import EngineMetrics
     from kefu.adapters.storage import SqlUnitOfWorkFactory
@@ -49,7 +50,11 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await nats.connect(settings.nats_url)
         node = RouterNode(
-            engine, lease, client, on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM)
+            engine,
+            lease,
+            client,
+            sealer=CommandSealer(settings.secret_key, settings.routing_domain),
+            on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM),
         )
         app.state.metrics = metrics = EngineMetrics(engine, lambda: node.epoch)
         metrics.start()
