@@ -91,6 +91,10 @@ class CustomerDirectory(DirectoryState):
             directory._apply(event)
         return directory
 
+    def apply(self, event: ce.CustomerEvent) -> None:
+        """Apply a stored ``event`` (read back from the log; it is not emitted again)."""
+        self._apply(event)
+
     # -- queries -------------------------------------------------------------------------
 
     def resolve(self, customer_id: str) -> str:
