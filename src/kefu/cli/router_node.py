@@ -18,7 +18,20 @@ if TYPE_CHECKING:
     from kefu.bootstrap import Platform
     from kefu.config import Settings
 
-__all__ = ["router_app"]
+__all__ = ["check_router_settings", "router_app"]
+
+
+def check_router_settings(settings: Settings) -> None:
+    """Exit 2 unless the settings can run a router node: the cluster's shared
+    ``KEFU_SECRET_KEY`` (a key made up for this process would refuse every command a web
+    node signs)."""
+    if not settings.secret_key_set:
+        typer.echo(
+            "--role router needs KEFU_SECRET_KEY, the same on every node of the cluster "
+            "(it signs the commands) 需要各节点相同的 KEFU_SECRET_KEY",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def router_app(settings: Settings, platform: Platform) -> FastAPI:

@@ -181,8 +181,9 @@ def serve(
     """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""
     settings = load_settings(host=host, port=port, db_path=db_path)
     if role == "router":
-        from kefu.cli.router_node import router_app
+        from kefu.cli.router_node import check_router_settings, router_app
 
+        check_router_settings(settings)
         typer.echo(f"kefu router of 路由域 {settings.routing_domain} on :{settings.port}")
         run_server(router_app(settings, open_platform(settings)), settings, log_level=log_level)
         return
