@@ -15,7 +15,7 @@ from kefu.cli import app
 def test_given_an_unknown_role_when_serving_then_exit_2_naming_the_roles() -> None:
     result = CliRunner().invoke(app, ["serve", "--role", "kitchen"])
     assert result.exit_code == 2
-    assert "all or router" in result.output
+    assert "all, router or web" in result.output
 
 
 def test_given_sqlite_when_serving_as_router_then_exit_2_asking_for_postgresql(

@@ -136,6 +136,27 @@ class RemoteError(KefuError):
         super().__init__(str(error.get("message", "")), **dict(error.get("details") or {}))
         self.error_id = str(error.get("error_id", "kefu_error"))
 
+    def local(self) -> KefuError:
+        """The same refusal as an error of this node's tree (the class whose ``error_id``
+        it names, so the API answers it with that class's status); itself when no class
+        has that id."""
+        kind = _error_classes().get(self.error_id)
+        if kind is None:
+            return self
+        error = kind.__new__(kind)
+        KefuError.__init__(error, self.message, **self.details)
+        return error
+
+
+def _error_classes() -> dict[str, type[KefuError]]:
+    found: dict[str, type[KefuError]] = {}
+    todo: list[type[KefuError]] = [KefuError]
+    while todo:
+        kind = todo.pop()
+        found.setdefault(kind.error_id, kind)
+        todo.extend(kind.__subclasses__())
+    return found
+
 
 class CommandServer:
     """Runs the commands of ``domain`` sent to this node through ``engine`` (start it on

@@ -38,7 +38,7 @@ def _create(principal: Principal, command: rc.CreateContact) -> Authorize:
     def authorize(engine: RoutingEngine) -> None:
         access.require_scope(principal, Scope.CONTACTS_WRITE)
         access.require_role(principal, *SUPERVISING)
-        authz.check_queue(engine, principal, command.queue_id)
+        authz.check_queue(engine, authz.as_seen_by(engine, principal), command.queue_id)
         scoped_key(principal, command.idempotency_key)
 
     return authorize
@@ -47,7 +47,8 @@ def _create(principal: Principal, command: rc.CreateContact) -> Authorize:
 def _agent_state(principal: Principal, command: rc.SetAgentState) -> Authorize:
     def authorize(engine: RoutingEngine) -> None:
         access.require_scope(principal, Scope.AGENTS_WRITE)
-        authz.check_agent(engine, principal, command.agent_id)
+        # An agent user's site is its agent's as the router has it now (as the API sees it).
+        authz.check_agent(engine, authz.as_seen_by(engine, principal), command.agent_id)
 
     return authorize
 
