@@ -121,7 +121,7 @@ class Demo:
     def log(self) -> Path:
         return self.db.with_suffix(".log")
 
-    def start(self, timeout_s: float = 40.0) -> None:
+    def start(self, timeout_s: float = 90.0) -> None:
         # A port of its own for mail: demos started at once by parallel test workers would race
         # for the default 2525.
         command = [*KEFU, "demo", "--db", str(self.db), "--port", str(self.port), "--no-sip",
