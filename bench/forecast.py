@@ -35,6 +35,10 @@ every model is fitted on the ``--window`` days before it and forecasts the next
   day (the interval itself left out): roughly what knowing the day's own level and shape
   afterwards gives.
 
+* **Sweep** (``--sweep``, kefu only): the same backtest with each of kefu's model options
+  in ``SWEEP`` (weekly trend, 28-day half-life, 6 harmonics, 84-day window), to show how
+  far the options move the ratio to the floor.
+
 Run after ``make bench-setup`` (statsforecast lives in ``.venv-bench``, not in kefu)::
 
     PYTHONPATH=src .venv-bench/bin/python bench/forecast.py          # --no-mstl: kefu only
@@ -209,19 +213,36 @@ class Scores:
         return out
 
 
-def run_interval(minutes: int, args: argparse.Namespace, holidays: list[dt.date]) -> dict[str, Any]:
-    """The rolling-origin backtest of every model at ``minutes``."""
+SWEEP: dict[str, dict[str, Any]] = {
+    "trend": {"trend": True},
+    "half_life_28d": {"half_life_days": 28.0},
+    "harmonics_6": {"harmonics": 6},
+    "window_84d": {"window_days": 84},
+}
+"""kefu's model options tried by ``--sweep`` (besides the default: 56 days, 4 harmonics)."""
+
+
+def run_interval(
+    minutes: int,
+    args: argparse.Namespace,
+    holidays: list[dt.date],
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The rolling-origin backtest of every model at ``minutes``; ``options`` change kefu's
+    :class:`ForecastConfig` (and with it the window every model is fitted on)."""
     series = arrivals(args.data, minutes, args.seed)
     slots = 1440 // minutes
     days = pd.DatetimeIndex(series.index).normalize()
     masked = series.mask(np.asarray(days.isin(pd.DatetimeIndex(holidays)), dtype=np.bool_))
-    config = ForecastConfig(interval_minutes=minutes, window_days=args.window, harmonics=4)
+    settings: dict[str, Any] = {"window_days": args.window, "harmonics": 4, **(options or {})}
+    config = ForecastConfig(interval_minutes=minutes, **settings)
+    window = config.window_days
     first = pd.Timestamp(args.first_origin)
     origins = [first + i * args.step_days * _DAY for i in range(args.origins)]
     groups = {"day_1": Scores(), "all_days": Scores()}
     seconds = dict.fromkeys(MODELS, 0.0)
     for n, origin in enumerate(origins, start=1):
-        past = masked[(masked.index < origin) & (masked.index >= origin - args.window * _DAY)]
+        past = masked[(masked.index < origin) & (masked.index >= origin - window * _DAY)]
         test = masked[(masked.index >= origin) & (masked.index < origin + args.horizon * _DAY)]
         times = pd.DatetimeIndex(test.index)
         forecasts: dict[str, np.ndarray] = {}
@@ -269,8 +290,11 @@ def february(path: Path, minutes: int) -> dict[str, Any]:
     return o.to_dict()
 
 
+GROUPS = ("day_1", "all_days")
+
+
 def print_table(minutes: int, record: dict[str, Any]) -> None:
-    for group in ("day_1", "all_days"):
+    for group in GROUPS:
         r = record[group]
         print(
             f"{minutes:>3} min {group:<8} mean {r['mean_per_interval']:6.1f}/interval  "
@@ -297,6 +321,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--data", type=Path, default=DATA, help="the 6-minute arrivals CSV")
     parser.add_argument("--no-mstl", dest="mstl", action="store_false")
     parser.add_argument("--no-write", dest="write", action="store_false")
+    parser.add_argument(
+        "--sweep", action="store_true", help="also kefu with each option of SWEEP (no MSTL)"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"shared data not found at {args.data}; nothing to benchmark")
@@ -321,6 +348,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[str(minutes)] = run_interval(minutes, args, holidays)
         print_table(minutes, results[str(minutes)])
     record["results"] = results
+    if args.sweep:
+        sweep: dict[str, Any] = {}
+        for minutes in (int(m) for m in args.intervals.split(",")):
+            for name, options in SWEEP.items():
+                mstl, args.mstl = args.mstl, False
+                run = run_interval(minutes, args, holidays, options)
+                args.mstl = mstl
+                sweep[f"{minutes}:{name}"] = {"options": options, **run}
+                ratios = [f"{run[g]['kefu']['wape_ratio_to_floor']:.3f}" for g in GROUPS]
+                print(f"{minutes:>3} min kefu {name:<14} WAPE ×floor day 1 / all: {ratios}")
+        record["sweep"] = sweep
     records = args.data.parent / "anonymous_bank_1999_february.tsv"
     if records.is_file():
         record["february_records"] = {str(m): february(records, m) for m in (5, 15)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,22 @@ def test_given_bad_input_when_rebuilding_or_reporting_then_a_clear_error(
          "--until", "2026-01-06", "--source", "projection"],
     )  # fmt: skip
     assert odd.exit_code == 2 and "quarter hour" in odd.output
+
+
+def test_given_five_minute_periods_when_reported_then_events_read_and_projection_refuses(
+    db_url: str,
+) -> None:
+    CliRunner().invoke(app, ["report-rebuild", "--database-url", db_url, "-q"])
+    fine = _report(db_url, "--by", "interval:5", "--source", "auto")
+    coarse = _report(db_url, "--by", "interval:15", "--source", "projection")
+    assert fine["period"] == "interval:5"
+    starts = sorted({row["start_s"] for row in fine["rows"]})  # type: ignore[attr-defined]
+    assert {int(b - a) % 300 for a, b in pairwise(starts)} == {0}
+    assert any(int(s) % 900 for s in starts)  # buckets inside the quarter hours
+    assert_same_report(fine["total"], coarse["total"])  # type: ignore[arg-type]
+    refused = CliRunner().invoke(
+        app,
+        ["report", "--database-url", db_url, "--since", "2026-01-05", "--until", "2026-01-06",
+         "--by", "interval:5", "--source", "projection"],
+    )  # fmt: skip
+    assert refused.exit_code == 2 and "5-minute periods read the events" in refused.output

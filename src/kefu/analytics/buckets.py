@@ -19,7 +19,7 @@ from kefu.domain.errors import ValidationError
 
 __all__ = ["INTERVAL_MINUTES", "Buckets", "parse_period", "zone"]
 
-INTERVAL_MINUTES = (15, 30, 60)
+INTERVAL_MINUTES = (5, 15, 30, 60)
 """Interval lengths (minutes) a report may be cut into."""
 PERIODS = ("day", "week", "month")
 
@@ -50,7 +50,8 @@ def parse_period(text: str) -> tuple[str, int]:
     if kind in PERIODS and not size:
         return kind, 0
     raise ValidationError(
-        f"unknown period {text!r}: use interval:15, interval:30, interval:60, day, week or month",
+        f"unknown period {text!r}: use interval:5, interval:15, interval:30, interval:60, day, "
+        "week or month",
         period=text,
     )
 

@@ -6,7 +6,8 @@ idle, logged in) per agent and fixed slot of :data:`SLOT_S` seconds from the epo
 are the very figures :class:`~kefu.analytics.history.HistoryBuilder` computes from the
 events, so a report summed from the projection equals one decoded from the log, as long
 as its bucket edges fall on slot edges (every 15/30/60-minute, day, week and month edge
-does in zones whose offset is a whole number of quarter hours).
+does in zones whose offset is a whole number of quarter hours; 5-minute reports read the
+events instead).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def report(
         ..., "--until", help="Range end, excluded (2026-01-06). 结束时间（不含）"
     ),
     by: str = typer.Option(
-        "interval:30", "--by", help="interval:15|30|60, day, week or month. 统计周期"
+        "interval:30", "--by", help="interval:5|15|30|60, day, week or month. 统计周期"
     ),
     group: str = typer.Option(
         "",

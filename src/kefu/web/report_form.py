@@ -26,7 +26,7 @@ __all__ = [
     "read_form",
 ]
 
-PERIODS = ("interval:15", "interval:30", "interval:60", "day", "week", "month")
+PERIODS = ("interval:5", "interval:15", "interval:30", "interval:60", "day", "week", "month")
 """The periods the page offers."""
 MAX_RANGE_DAYS = 400
 """The longest range a page reports on, days."""

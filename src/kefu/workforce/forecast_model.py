@@ -155,7 +155,8 @@ class ForecastModel:
     ``event_uplift`` maps each learned label to its multiplier (1.6 = 60 % more contacts);
     ``closed_labels`` had no contact on any of their days and are forecast as 0;
     ``dispersion`` is the quasi-Poisson φ (1 for pure Poisson noise); ``special_days`` lists
-    the days of the window left out of the fit (missing, declared and detected holidays).
+    the days of the window left out of the fit (missing, declared and detected holidays);
+    ``fitted`` is the in-sample mean contacts per interval, NaN on those days.
     """
 
     config: ForecastConfig
@@ -319,7 +320,8 @@ def fit_model(
     cov = np.zeros((x.shape[1], x.shape[1]))
     cov[np.ix_(cols, cols)] = fit.cov
     fitted = np.exp(np.minimum(x @ params, _MAX_ETA))
-    fitted[~rows] = 0.0
+    fitted[~rows] = 0.0  # closed cells
+    fitted[~observed] = np.nan  # missing days and holidays: no fit, never 0 contacts
     first_label = x.shape[1] - len(design.labels)
     uplift = {label: math.exp(params[first_label + j]) for j, label in enumerate(design.labels)}
     return ForecastModel(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from history_log import T0, Log
 
@@ -92,6 +94,20 @@ def test_given_fifteen_minute_buckets_when_reported_then_contacts_count_where_th
     cells = {(r.start_s - T0, r.group): r.contacts.offered for r in report.rows}
     assert cells == {(0.0, ("q",)): 3, (900.0, ("q",)): 1, (900.0, ("q2",)): 1, (2700.0, ("q",)): 1}
     assert len(report.buckets) == 5
+
+
+def test_given_five_minute_buckets_when_reported_then_they_split_the_fifteen_minute_ones() -> None:
+    fine = _report(_day_log(), period="interval:5", group_by="queue")
+    coarse = _report(_day_log(), period="interval:15", group_by="queue")
+    assert len(fine.buckets) == 13  # 12 buckets of 5 minutes in the hour, edges included
+    assert all(b - a == 300.0 for a, b in pairwise(fine.buckets))
+    summed: dict[tuple[float, tuple[str, ...]], int] = {}
+    for r in fine.rows:
+        key = (T0 + (r.start_s - T0) // 900.0 * 900.0, r.group)
+        summed[key] = summed.get(key, 0) + r.contacts.offered
+    expected = {(r.start_s, r.group): r.contacts.offered for r in coarse.rows}
+    assert {k: v for k, v in summed.items() if v} == {k: v for k, v in expected.items() if v}
+    assert fine.total.to_dict() == coarse.total.to_dict() | {"start_s": T0, "end_s": T0 + HOUR}
 
 
 def test_given_group_by_disposition_and_tier_then_chinese_labels_and_dashes_appear() -> None:

@@ -44,6 +44,15 @@ def test_given_groups_and_an_offset_time_then_read_as_given() -> None:
     assert "sort=offered" in form.query_string(sort="offered")
 
 
+def test_given_each_interval_length_then_the_page_offers_and_reads_it() -> None:
+    offered = [p for p in PERIODS if p.startswith("interval:")]
+    assert offered == ["interval:5", "interval:15", "interval:30", "interval:60"]
+    for period in offered:
+        form = read_form({"period": [period], "days": ["1"]}, now=NOW, timezone=TZ)
+        assert form.period == period
+        assert f"period={period.replace(':', '%3A')}" in form.query_string()
+
+
 @pytest.mark.parametrize(
     ("params", "key"),
     [

@@ -286,3 +286,25 @@ def test_given_bank_arrivals_when_run_at_15_minutes_through_cli_then_forecast(
     assert len(queue["intervals"]) == 96
     assert queue["history"]["missing_days"] == []
     assert 100 < queue["daily"][0]["contacts"] < 600  # a Saturday: about 210 calls
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    dropped=st.sets(st.integers(1, 26), min_size=1, max_size=5),
+    interval=st.sampled_from([30, 60]),
+)
+def test_property_missing_days_never_become_zeros(dropped: set[int], interval: int) -> None:
+    """Days without rows load as NaN, are listed as missing, get no fitted value, and weigh
+    on the forecast exactly as the same days declared holidays do (not at all)."""
+    days = tuple(sorted((START + dt.timedelta(days=d)).isoformat() for d in dropped))
+    history = generate_history(START, 28, interval, seed=17, daily_volume=1500)
+    loaded = history_from_frame(_as_rows(history, days), interval)["default"]
+    on_gap = loaded.index.normalize().isin(pd.DatetimeIndex(days))
+    assert loaded[on_gap].isna().all() and loaded[~on_gap].notna().all()
+    config = ForecastConfig(interval_minutes=interval, window_days=28, harmonics=2)
+    gapped = fit_model(loaded, config)
+    assert gapped.special_days.missing == tuple(dt.date.fromisoformat(d) for d in days)
+    assert gapped.fitted[on_gap].isna().all()
+    assert (gapped.fitted[~on_gap].dropna() >= 0).all()
+    declared = fit_model(history, config, holidays=[dt.date.fromisoformat(d) for d in days])
+    np.testing.assert_allclose(gapped.forecast(2).mean, declared.forecast(2).mean, rtol=1e-9)

@@ -288,7 +288,7 @@ def projected_report(
     if not on_slot_edges(edges):
         raise ValidationError(
             "the report projection keeps agent time per 15 minutes: start and end the "
-            "range on a quarter hour",
+            "range and its periods on a quarter hour (5-minute periods read the events)",
             since=since,
             until=until,
         )
