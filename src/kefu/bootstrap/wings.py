@@ -151,5 +151,5 @@ def need_predictor(cases: CaseWing) -> NeedPredictor:
     attributes (``likely_reason``), retrained on the center's wrap-ups."""
     need = NeedPredictor(cases.state, cases.store)
     cases.channels.core.enrichers.append(need.attributes)
-    cases.channels.actions.wrapped_up.append(need.wrapped_up)
+    cases.channels.core.closed.append(need.closed)
     return need
