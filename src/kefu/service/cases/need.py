@@ -205,6 +205,12 @@ class NeedPredictor:
         # A training reads every example: wait for a fifth more of them.
         self._refit_at = max(self.refit_every, trained_on // 5)
 
+    def retrain(self, router: Router) -> None:
+        """Start a training now (in a worker thread when a loop runs), unless one runs."""
+        if self._examples is None:
+            self.load(router)
+        self._start_training()
+
     def _start_training(self) -> None:
         """Train over a copy of the examples in the loop's worker threads (without a
         running loop: here and now); never two at once."""
