@@ -170,6 +170,7 @@ class NeedPredictor:
         self._training: asyncio.Future[tuple[NeedModel, Backtest]] | None = None
         self._since_fit = 0
         self._refit_at = refit_every
+        self._started = False
 
     @property
     def examples(self) -> tuple[Example, ...] | None:
@@ -195,7 +196,7 @@ class NeedPredictor:
             self.load(router)
         assert self._examples is not None
         examples = list(self._examples)
-        self._since_fit = 0
+        self._since_fit, self._started = 0, True
         self._install(len(examples), *self.trainer(examples, self.rules))
         assert self.report is not None
         return self.report
@@ -221,7 +222,7 @@ class NeedPredictor:
         except RuntimeError:
             loop = None
         examples = list(self._examples)
-        self._since_fit = 0
+        self._since_fit, self._started = 0, True
         if loop is None:
             self._install(len(examples), *self.trainer(examples, self.rules))
             return
@@ -251,7 +252,8 @@ class NeedPredictor:
         training ends); starts a training when one is due."""
         if self._examples is None:
             self.load(router)
-        if self.model is None or self._since_fit >= self._refit_at:
+        # A failed first training is tried again after ``refit_every`` new examples.
+        if not self._started or self._since_fit >= self._refit_at:
             self._start_training()
         model = self.model or NeedModel(self.rules)
         signals = need_signals(router, self.state, self.store, customer_id, at)
@@ -289,7 +291,7 @@ class NeedPredictor:
             return
         self._examples.append(example)
         self._since_fit += 1
-        if self.model is not None and self._since_fit >= self._refit_at:
+        if self._started and self._since_fit >= self._refit_at:
             self._start_training()
 
     def view(self, router: Router, customer_id: str, at: float) -> dict[str, Any]:
