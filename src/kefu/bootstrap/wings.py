@@ -148,8 +148,9 @@ def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> Survey
 
 def need_predictor(cases: CaseWing) -> NeedPredictor:
     """The likely reason of each customer's next contact: on every new contact's
-    attributes (``likely_reason``), retrained on the center's wrap-ups."""
+    attributes (``likely_reason``); each contact closed with a disposition is an example,
+    the model is retrained on them in a worker thread."""
     need = NeedPredictor(cases.state, cases.store)
     cases.channels.core.enrichers.append(need.attributes)
-    cases.channels.actions.wrapped_up.append(need.wrapped_up)
+    cases.channels.core.closed.append(need.closed)
     return need

@@ -2,25 +2,35 @@
 what the center knows: the customer's cases (case book), contacts with their dispositions
 and IVR self-service (directory timeline, router), and product events (customer record).
 
-:class:`NeedPredictor` trains the model on the center's own dispositions (each wrapped-up
-contact, its signals as of just before it; the latest ``max_examples`` of them, as
-training runs in a command's transaction, under the engine's lock) and retrains after
-``refit_every`` wrap-ups (or a fifth of the examples it last trained on, if more); it
-gives each new contact the attributes ``likely_reason`` and ``likely_reason.why`` (the
-signal and its evidence: ``open_case:c12``), so the screen pop shows them, flows test them
-(the IVR's ``likely_reason`` action) and routing can use them. Runs under the engine's lock.
+:class:`NeedPredictor` trains the model on the center's own dispositions: each contact put
+on a timeline with a disposition is an example, its signals as of just before it. The
+examples are collected as contacts close (:meth:`NeedPredictor.closed`, one customer's
+signals in the closing command's transaction) into a deque of the latest
+``max_examples``; only the first prediction after a (re)start reads them from the whole
+directory, once. After ``refit_every`` new examples (or a fifth of those it last trained
+on, if more) it trains again in a worker thread over a copy of the examples and swaps the
+model in when done: predictions keep the previous model meanwhile (the rules alone before
+the first training ends), at most one training runs at a time, and a failing one is logged
+and keeps the old model. It gives each new contact the attributes ``likely_reason`` and
+``likely_reason.why`` (the signal and its evidence: ``open_case:c12``), so the screen pop
+shows them, flows test them (the IVR's ``likely_reason`` action) and routing can use them.
 Times are seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from kefu.domain.cases import CaseKind, CaseState
-from kefu.domain.customers import mask_number
+from kefu.domain.customers import ContactRef, mask_number
 from kefu.domain.customers.need import (
     DEFAULT_NEED_RULES,
+    NON_REASONS,
     Backtest,
     Example,
     NeedModel,
@@ -34,7 +44,7 @@ from kefu.service.cases.store import CaseStore
 from kefu.service.channels.state import ChannelState
 from kefu.service.transaction import Transaction
 
-__all__ = ["LIKELY_REASON", "NeedPredictor", "labelled_examples", "need_signals"]
+__all__ = ["LIKELY_REASON", "NeedPredictor", "Trainer", "labelled_examples", "need_signals"]
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400.0
@@ -43,6 +53,8 @@ LIKELY_REASON = "likely_reason"
 IVR_OK = frozenset({"ok", "blocked", "already_blocked", "done", "sent"})
 IVR_GAVE_UP = frozenset({"retries_exhausted", "verification_failed", "max_visits"})
 CLOSED = (CaseState.RESOLVED, CaseState.CLOSED)
+Trainer = Callable[[Sequence[Example], tuple[NeedRule, ...]], tuple[NeedModel, Backtest]]
+"""(examples, rules) → the model and its backtest; runs in a worker thread."""
 
 
 def _state_at(history: tuple[tuple[float, CaseState], ...], at: float) -> CaseState | None:
@@ -106,14 +118,15 @@ def need_signals(
 def labelled_examples(
     router: Router, state: ChannelState, store: CaseStore, *, limit: int | None = None
 ) -> list[Example]:
-    """Contacts with a disposition, each with its signals as of just before it, by time;
-    with ``limit``, only the latest ``limit`` of them (their signals are the costly part)."""
+    """Contacts with a disposition (an outcome that is a reason), each with its signals as
+    of just before it, by time; with ``limit``, only the latest ``limit`` of them (their
+    signals are the costly part). Reads every customer's timeline."""
     directory = state.directory
     found = [
         (ref.at, customer.customer_id, ref.outcome)
         for customer in directory.customers()
         for ref in directory.timeline(customer.customer_id)
-        if ref.outcome
+        if ref.outcome and ref.outcome not in NON_REASONS
     ]
     found.sort(key=lambda row: row[0])
     if limit is not None:
@@ -133,7 +146,8 @@ def explain(prediction: Prediction) -> str:
 
 
 class NeedPredictor:
-    """The model of one center, trained lazily and again after ``refit_every`` wrap-ups."""
+    """The model of one center: examples collected as contacts close, trained in a
+    worker thread at the first prediction and again after ``refit_every`` new examples."""
 
     def __init__(
         self,
@@ -142,35 +156,108 @@ class NeedPredictor:
         rules: tuple[NeedRule, ...] = DEFAULT_NEED_RULES,
         refit_every: int = 50,
         max_examples: int = 3000,
+        trainer: Trainer = NeedModel.train,
     ) -> None:
         self.state = state
         self.store = store
         self.rules = rules
         self.refit_every = refit_every
         self.max_examples = max_examples
+        self.trainer = trainer
         self.model: NeedModel | None = None
         self.report: Backtest | None = None
+        self._examples: deque[Example] | None = None
+        self._training: asyncio.Future[tuple[NeedModel, Backtest]] | None = None
         self._since_fit = 0
         self._refit_at = refit_every
+        self._started = False
+
+    @property
+    def examples(self) -> tuple[Example, ...] | None:
+        """The latest ``max_examples`` examples in the order they were learnt (``None``
+        until they are first read from the directory)."""
+        return None if self._examples is None else tuple(self._examples)
+
+    @property
+    def training(self) -> bool:
+        """Whether a training runs in the worker thread now."""
+        return self._training is not None
+
+    def load(self, router: Router) -> None:
+        """Read the latest ``max_examples`` examples from every customer's timeline (once
+        after a start: from then on :meth:`closed` adds each new one)."""
+        found = labelled_examples(router, self.state, self.store, limit=self.max_examples)
+        self._examples = deque(found, maxlen=self.max_examples)
 
     def fit(self, router: Router) -> Backtest:
-        """Train on every labelled contact; the backtest decides where the classifier
-        is used."""
-        examples = labelled_examples(router, self.state, self.store, limit=self.max_examples)
-        self.model, self.report = NeedModel.train(examples, self.rules)
-        self._since_fit = 0
-        # Retraining reads every labelled contact: wait for a fifth more of them.
-        self._refit_at = max(self.refit_every, len(examples) // 5)
+        """Train now, in the caller's thread, on the examples (read first if need be);
+        the backtest decides where the classifier is used."""
+        if self._examples is None:
+            self.load(router)
+        assert self._examples is not None
+        examples = list(self._examples)
+        self._since_fit, self._started = 0, True
+        self._install(len(examples), *self.trainer(examples, self.rules))
+        assert self.report is not None
         return self.report
+
+    def _install(self, trained_on: int, model: NeedModel, report: Backtest) -> None:
+        self.model, self.report = model, report
+        # A training reads every example: wait for a fifth more of them.
+        self._refit_at = max(self.refit_every, trained_on // 5)
+
+    def retrain(self, router: Router) -> None:
+        """Start a training now (in a worker thread when a loop runs), unless one runs."""
+        if self._examples is None:
+            self.load(router)
+        self._start_training()
+
+    def _start_training(self) -> None:
+        """Train over a copy of the examples in the loop's worker threads (without a
+        running loop: here and now); never two at once."""
+        if self._training is not None or self._examples is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        examples = list(self._examples)
+        self._since_fit, self._started = 0, True
+        if loop is None:
+            self._install(len(examples), *self.trainer(examples, self.rules))
+            return
+        self._training = loop.run_in_executor(None, self.trainer, examples, self.rules)
+        self._training.add_done_callback(partial(self._trained, len(examples)))
+
+    def _trained(self, trained_on: int, done: asyncio.Future[tuple[NeedModel, Backtest]]) -> None:
+        self._training = None
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            log.error("the likely reason model kept: training failed", exc_info=error)
+            return
+        self._install(trained_on, *done.result())
+
+    async def trained(self) -> None:
+        """Wait for the running training, if any, to end (its model swapped in)."""
+        while self._training is not None:
+            await asyncio.wait({self._training})
+            await asyncio.sleep(0)
 
     def predict(
         self, router: Router, customer_id: str, at: float
     ) -> tuple[Prediction | None, Signals]:
-        if self.model is None or self._since_fit >= self._refit_at:
-            self.fit(router)
-        assert self.model is not None
+        """The prediction with the current model (the rules alone before the first
+        training ends); starts a training when one is due."""
+        if self._examples is None:
+            self.load(router)
+        # A failed first training is tried again after ``refit_every`` new examples.
+        if not self._started or self._since_fit >= self._refit_at:
+            self._start_training()
+        model = self.model or NeedModel(self.rules)
         signals = need_signals(router, self.state, self.store, customer_id, at)
-        return self.model.predict(signals), signals
+        return model.predict(signals), signals
 
     def attributes(self, tx: Transaction, customer_id: str) -> dict[str, str]:
         """The new contact's ``likely_reason`` and ``likely_reason.why`` (none: empty).
@@ -184,9 +271,28 @@ class NeedPredictor:
             return {}
         return {LIKELY_REASON: found.reason, f"{LIKELY_REASON}.why": explain(found)[:200]}
 
-    async def wrapped_up(self, tx: Transaction, contact_id: str) -> None:
-        del tx, contact_id
+    def closed(self, tx: Transaction, customer_id: str, ref: ContactRef) -> None:
+        """A contact of the live customer put on the timeline with its outcome: its example
+        (the customer's signals as of just before it) joins the examples once the command
+        is stored. Before the examples are read from the directory, they hold it already.
+        A failure is logged: it never refuses the command."""
+        outcome = ref.outcome
+        if self._examples is None or not outcome or outcome in NON_REASONS:
+            return
+        try:
+            signals = need_signals(tx.router, self.state, self.store, customer_id, ref.at)
+        except Exception:
+            log.exception("no example of contact %s", ref.contact_id)
+            return
+        tx.then(partial(self._learn, Example(signals, outcome, ref.at)))
+
+    def _learn(self, example: Example) -> None:
+        if self._examples is None:
+            return
+        self._examples.append(example)
         self._since_fit += 1
+        if self._started and self._since_fit >= self._refit_at:
+            self._start_training()
 
     def view(self, router: Router, customer_id: str, at: float) -> dict[str, Any]:
         """The prediction as callers see it: reason, source, the signal and its evidence,

@@ -28,13 +28,15 @@ from kefu.service.channels.views import wait_info
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
-__all__ = ["SUMMARY_CHARS", "ChannelHandlers", "Enricher", "Intake", "Sender"]
+__all__ = ["SUMMARY_CHARS", "ChannelHandlers", "Closed", "Enricher", "Intake", "Sender"]
 
 SUMMARY_CHARS = 80
 Sender = Callable[[ReplyGateway, OutboundReply], None]
 """Starts delivering a reply (in the background; the outcome comes back as a command)."""
 Enricher = Callable[[Transaction, str], Mapping[str, str]]
 """(transaction, live customer id) → attributes for the customer's new contact."""
+Closed = Callable[[Transaction, str, ContactRef], None]
+"""(transaction, live customer id, the timeline entry with its outcome) → nothing."""
 
 
 class Intake(Protocol):
@@ -71,6 +73,9 @@ class ChannelHandlers:
         """Set by the IVR wing: new and greeted conversations go through it first."""
         self.enrichers: list[Enricher] = []
         """Add attributes to every new contact of a known customer (the likely reason)."""
+        self.closed: list[Closed] = []
+        """Told, in the transaction, of each contact put on its customer's timeline with
+        its outcome (the live customer id, the entry): the likely reason learns from it."""
 
     def table(self) -> dict[type[c.Command], Handler]:
         return {
@@ -262,6 +267,9 @@ class ChannelHandlers:
             contact_id, conv.channel.value, started, summary[:SUMMARY_CHARS], outcome, conv_id
         )
         state.directory.record_contact(conv.customer_id, ref, at=tx.now)
+        live = state.directory.resolve(conv.customer_id)
+        for hook in self.closed:
+            hook(tx, live, ref)
 
     async def close_conversation(self, tx: Transaction, cmd: CloseConversation) -> None:
         if self.state.contact_of.get(cmd.conversation_id) == cmd.contact_id:
