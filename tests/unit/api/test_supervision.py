@@ -123,3 +123,19 @@ def test_given_alert_thresholds_when_a_queue_passes_them_then_its_tile_shows_the
     assert [a["queue_id"] for a in c.get(f"{V1}/alerts", headers=lead).json()] == ["billing"]
     [entry] = _audit(users, "queue.alert")
     assert entry["actor"] == "lead" and entry["after"]["waiting_above"] == 0
+
+
+def test_given_an_agent_desktop_open_when_a_supervisor_messages_it_then_a_notice_frame_comes(
+    users: Api,
+) -> None:
+    c, lead = users.client, users.token("lead")
+    desktop = users.login("a1")
+    with desktop.websocket_connect("/ws/desktop") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        body = {"site_id": "sh", "text": "请注意排队", "agent_id": "a1"}
+        sent = c.post(f"{V1}/messages", json=body, headers=lead)
+        assert sent.status_code == 200, sent.text
+        while (frame := ws.receive_json())["type"] != "notice":
+            pass
+    assert (frame["notice"]["text"], frame["notice"]["sender"]) == ("请注意排队", "lead")
+    assert frame["notice"]["agent_ids"] == ["a1"]
