@@ -154,4 +154,15 @@ def test_given_the_wallboard_when_the_supervisor_sets_an_agent_not_ready_then_th
         " || '')",
         arg=agent_id,
     )
+    # A queue's alert threshold is set from the same page (stored; the API lists it).
+    page.locator("#alert-form select[name=queue]").select_option("billing")
+    page.fill("#alert-form input[name=waiting]", "50")
+    page.evaluate("document.getElementById('join-status').className = 'join-status'")
+    page.locator("#alert-form button[type=submit]").click()
+    page.locator("#join-status.ok").wait_for()
+    token = demo.issue_token("supervisor", "read", "agents:write")
+    listed = httpx.get(
+        f"{demo.base}/api/v1/supervision/alerts", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [(a["queue_id"], a["waiting_above"]) for a in listed.json()] == [("billing", 50)]
     assert not problems, problems

@@ -35,6 +35,7 @@ kefuI18n.load("wallboard").then(function (I18N) {
       if (el.id === "status") return;
       el.textContent = t(el.dataset.i18n);
     });
+    document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = t(el.dataset.i18nPh); });
     $("lang").textContent = t("lang");
     setStatus(connected);
     if (last) render(last);
@@ -116,7 +117,69 @@ kefuI18n.load("wallboard").then(function (I18N) {
       return tr;
     }));
     drawChart(snap);
+    fillForms(snap);
   }
+
+  // The forms' choices follow the board: sites, queues and agents shown.
+  function fillSelect(select, options) {
+    const key = JSON.stringify(options);
+    if (select.dataset.key === key) return;
+    const chosen = select.value;
+    select.dataset.key = key;
+    select.replaceChildren(...options.map(([value, text]) => {
+      const o = document.createElement("option");
+      o.value = value;
+      o.textContent = text;
+      return o;
+    }));
+    if (options.some(([value]) => value === chosen)) select.value = chosen;
+  }
+  function fillForms(snap) {
+    const sites = [...new Set(snap.agents.map((a) => a.site_id).filter(Boolean))].sort();
+    const targets = sites.map((s) => ["site:" + s, kefuI18n.fill(t("all_agents_of"), { site: s })]);
+    for (const q of snap.queues) if (q.site_id) targets.push([`queue:${q.site_id}:${q.queue_id}`, q.name]);
+    for (const a of snap.agents) if (a.site_id) targets.push([`agent:${a.site_id}:${a.agent_id}`, a.name]);
+    fillSelect(document.querySelector("#message-form [name=target]"), targets);
+    fillSelect(document.querySelector("#skill-form [name=agent]"), snap.agents.map((a) => [a.agent_id, a.name]));
+    fillSelect(document.querySelector("#alert-form [name=queue]"), snap.queues.map((q) => [q.queue_id, q.name]));
+  }
+
+  async function send(method, url, body) {
+    const response = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "X-CSRF-Token": document.body.dataset.csrf || "", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    showJoin(response.ok ? t("done") : (answer.message || String(response.status)), response.ok);
+    return response.ok;
+  }
+  const number = (value) => (value === "" ? null : Number(value));
+  $("message-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const [kind, site, id] = form.target.value.split(":");
+    const body = { site_id: site, text: form.text.value };
+    if (kind === "queue") body.queue_id = id;
+    if (kind === "agent") body.agent_id = id;
+    send("POST", "/api/v1/supervision/messages", body).then((ok) => { if (ok) form.text.value = ""; });
+  });
+  $("skill-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    send("POST", `/api/v1/supervision/agents/${encodeURIComponent(form.agent.value)}/skills`,
+      { skill: form.skill.value, level: Number(form.level.value) });
+  });
+  $("alert-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const sl = number(form.sl.value);
+    send("PUT", `/api/v1/supervision/queues/${encodeURIComponent(form.queue.value)}/alert`, {
+      sl_below: sl === null ? null : sl / 100,
+      waiting_above: number(form.waiting.value),
+      longest_wait_above_s: number(form.wait.value),
+    });
+  });
 
   function beep() {
     try {
