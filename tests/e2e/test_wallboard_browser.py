@@ -124,3 +124,45 @@ def test_given_a_call_in_progress_when_the_supervisor_clicks_listen_then_chinese
     assert status.inner_text().startswith("监听未成功：")
     assert "没有已注册的话机" in status.inner_text()
     assert any(re.search(r"/api/v1/contacts/[^/]+/listen\?lang=zh$", url) for url in posted)
+
+
+def test_given_the_wallboard_when_the_supervisor_sets_an_agent_not_ready_then_the_board_shows_it(
+    demo: Demo, browser: BrowserContext
+) -> None:
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    open_wallboard(page, demo)
+    page.wait_for_selector("#status.online")
+    # The phrase book's not-ready reasons fill each agent's choice of states.
+    row = page.locator("#agents tbody tr", has=page.locator("option[value='not_ready:training']"))
+    row = row.first
+    row.wait_for()
+    agent_id = row.get_attribute("data-agent")
+    assert agent_id
+    mine = page.locator(f"#agents tbody tr[data-agent='{agent_id}']")
+    mine.locator("select.set-state").select_option("not_ready:training")
+    mine.locator("input.note").fill("coaching 辅导")
+    mine.locator("button.apply").click()
+    page.locator("#join-status.ok").wait_for()
+    assert agent_id in page.inner_text("#join-status")
+    # The next push shows the agent not ready for training, or, while a contact of theirs
+    # is still ending, the change pending.
+    page.wait_for_function(
+        "id => /training|培训|→/i.test("
+        "document.querySelector(`#agents tr[data-agent='${id}']`)?.children[1]?.textContent"
+        " || '')",
+        arg=agent_id,
+    )
+    # A queue's alert threshold is set from the same page (stored; the API lists it).
+    page.locator("#alert-form select[name=queue]").select_option("billing")
+    page.fill("#alert-form input[name=waiting]", "50")
+    page.evaluate("document.getElementById('join-status').className = 'join-status'")
+    page.locator("#alert-form button[type=submit]").click()
+    page.locator("#join-status.ok").wait_for()
+    token = demo.issue_token("supervisor", "read", "agents:write")
+    listed = httpx.get(
+        f"{demo.base}/api/v1/supervision/alerts", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [(a["queue_id"], a["waiting_above"]) for a in listed.json()] == [("billing", 50)]
+    assert not problems, problems

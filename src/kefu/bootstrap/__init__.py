@@ -31,6 +31,7 @@ from kefu.bootstrap.wings import (
     need_predictor,
     report_wing,
     routing_engine,
+    supervision_wing,
     survey_wing,
 )
 from kefu.config import Settings
@@ -66,6 +67,7 @@ __all__ = [
     "need_predictor",
     "report_wing",
     "routing_engine",
+    "supervision_wing",
 ]
 
 Hook = Callable[[], Awaitable[None]]
@@ -157,6 +159,9 @@ def build_platform(
     site.chat.survey_link = surveys.chat_link
     reports = report_source(uow_factory)
     saved_reports = report_wing(channels)
+    supervision = supervision_wing(channels)
+    wallboard.projection.alerts = supervision.alert
+    supervision.sent.append(site.desktop.show_notice)
     saved_reports.mailer = report_mailer(reports, security, settings)
     report_pages = report_routers(reports, engine, settings, security, surveys, saved_reports)
     need = need_predictor(cases)
@@ -179,6 +184,7 @@ def build_platform(
     platform.cases = app.state.cases = cases
     app.state.surveys = surveys
     app.state.saved_reports = saved_reports
+    app.state.supervision = supervision
     app.state.need = need
     return platform
 

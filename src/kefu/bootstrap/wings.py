@@ -27,6 +27,7 @@ from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.reports import ReportBook
 from kefu.service.routing import PhoneBook, routing_handlers
+from kefu.service.wallboard import SupervisionDesk
 
 if TYPE_CHECKING:
     from kefu.domain.ivr import FlowCatalog
@@ -40,6 +41,7 @@ __all__ = [
     "need_predictor",
     "report_wing",
     "routing_engine",
+    "supervision_wing",
     "survey_wing",
 ]
 
@@ -154,3 +156,14 @@ def need_predictor(cases: CaseWing) -> NeedPredictor:
     cases.channels.core.enrichers.append(need.attributes)
     cases.channels.core.closed.append(need.closed)
     return need
+
+
+def supervision_wing(channels: ChannelService) -> SupervisionDesk:
+    """What supervisors do from the wallboard (alert thresholds, skills lent for the day,
+    messages to agents) over ``channels``: its commands' handlers join the engine's table,
+    the desk the engine's transaction (recorded in the channel log, with the loans'
+    expiries as its timers)."""
+    desk = SupervisionDesk(channels.state.log)
+    channels.engine.handlers.include(desk.handlers())
+    channels.engine.attach(desk)
+    return desk

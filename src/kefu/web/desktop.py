@@ -37,6 +37,7 @@ from kefu.service import StoredEvent
 from kefu.service.channels import ChannelUpdate
 from kefu.service.desktop import Desktops, DesktopScreen
 from kefu.service.security import Principal, Role, Security, csrf_token
+from kefu.service.wallboard import AgentNotice
 from kefu.web._http import origin_ok, user_of
 from kefu.web.i18n import page_templates, refusal
 
@@ -197,6 +198,14 @@ class DesktopPages(PushHub[str]):
         frame = {"type": "vocabulary", "vocabulary": self.desktops.vocabulary().to_json()}
         for websocket in list(self.sockets):
             self.enqueue(websocket, frame)
+
+    def show_notice(self, notice: AgentNotice) -> None:
+        """A supervisor's message: the open desktops of its agents show it at once."""
+        frame = {"type": "notice", "notice": notice.to_json()}
+        wanted = set(notice.agent_ids)
+        for websocket, agent_id in list(self.sockets.items()):
+            if agent_id in wanted:
+                self.enqueue(websocket, frame)
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         """The agents named by routing events (offers, accepts, states, transfers...);

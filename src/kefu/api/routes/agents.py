@@ -79,18 +79,21 @@ async def update_agent(
 
 @router.post("/{agent_id}/state", responses=ERRORS)
 async def change_state(
-    agent_id: str, body: AgentStateChange, engine: EngineDep, user: CurrentUser
+    agent_id: str, body: AgentStateChange, engine: EngineDep, user: CurrentUser, request: Request
 ) -> AgentPublic:
     """Ready, not ready (reason) or offline; while busy the change is pending until the last
     contact ends (``pending`` shows it). An agent changes only its own state; a supervisor
-    those of its sites' agents. 切换座席状态。"""
+    those of its sites' agents (audited, before and after). 切换座席状态。"""
 
     def authorize(e: RoutingEngine) -> None:
         security.require_scope(user, Scope.AGENTS_WRITE)
         security.check_agent(e, user, agent_id)
 
     made = await engine.execute(
-        routing.SetAgentState(agent_id, body.presence, body.reason), authorize=authorize
+        routing.SetAgentState(agent_id, body.presence, body.reason),
+        actor=user,
+        authorize=authorize,
+        client=client_address(request),
     )
     return AgentPublic.model_validate(made)
 

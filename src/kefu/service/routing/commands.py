@@ -96,9 +96,14 @@ class UpdateAgent(Command):
 
 @dataclass(frozen=True, slots=True)
 class SetAgentState(Command):
+    """Ready, not ready (``reason``: a not-ready reason code) or offline. A change made by
+    someone else than the agent (a supervisor from the wallboard) is audited with ``note``,
+    the reason they give (free text)."""
+
     agent_id: str
     presence: str
     reason: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,8 +208,26 @@ async def update_agent(tx: Transaction, cmd: c.UpdateAgent) -> dict[str, Any]:
 
 
 async def set_agent_state(tx: Transaction, cmd: c.SetAgentState) -> dict[str, Any]:
+    actor = tx.actor
+    by_other = actor is not None and actor.agent_id != cmd.agent_id
+    before = views.agent_view(tx.engine, cmd.agent_id) if by_other else None
     tx.router.set_presence(cmd.agent_id, cmd.presence, tx.now, cmd.reason)
-    return views.agent_view(tx.engine, cmd.agent_id)
+    after = views.agent_view(tx.engine, cmd.agent_id)
+    if before is not None:
+        tx.audit(
+            "agent.state",
+            "agent",
+            cmd.agent_id,
+            after.get("site_id"),
+            _state_of(before),
+            {**_state_of(after), "note": cmd.note},
+        )
+    return after
+
+
+def _state_of(view: dict[str, Any]) -> dict[str, Any]:
+    """The state fields of an agent's view (for the audit log)."""
+    return {k: view.get(k) for k in ("presence", "reason", "pending")}
 
 
 # -- contacts ---------------------------------------------------------------------------

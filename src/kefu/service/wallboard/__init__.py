@@ -1,4 +1,5 @@
-"""The wallboard wing: the live wallboard's figures.
+"""The wallboard wing: the live wallboard's figures and what supervisors do from it
+(alert thresholds, skills lent for the day, messages to agents).
 
 Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
 service import the names below, not the modules.
@@ -17,6 +18,19 @@ if TYPE_CHECKING:
         Figures,
         WallboardProjection,
     )
+    from kefu.service.wallboard.supervision import (
+        MAX_NOTICE,
+        SUPERVISION_STREAM,
+        AgentNotice,
+        LendSkill,
+        LentSkill,
+        MessageAgents,
+        QueueAlert,
+        ReturnSkill,
+        SetQueueAlert,
+        SupervisionDesk,
+        breached,
+    )
     from kefu.service.wallboard.views import (
         AgentFigures,
         Chart,
@@ -27,14 +41,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HISTORY_S",
+    "MAX_NOTICE",
     "SL_INTERVAL_S",
+    "SUPERVISION_STREAM",
     "AgentFigures",
+    "AgentNotice",
     "Chart",
     "Figures",
     "KpiFigures",
+    "LendSkill",
+    "LentSkill",
+    "MessageAgents",
+    "QueueAlert",
     "QueueFigures",
+    "ReturnSkill",
+    "SetQueueAlert",
+    "SupervisionDesk",
     "WallboardProjection",
     "WallboardSnapshot",
+    "breached",
 ]
 
 if not TYPE_CHECKING:  # for mypy, the names are the imports above
@@ -45,6 +70,17 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "HISTORY_S": ".projection",
             "SL_INTERVAL_S": ".projection",
             "WallboardProjection": ".projection",
+            "MAX_NOTICE": ".supervision",
+            "SUPERVISION_STREAM": ".supervision",
+            "AgentNotice": ".supervision",
+            "LendSkill": ".supervision",
+            "LentSkill": ".supervision",
+            "MessageAgents": ".supervision",
+            "QueueAlert": ".supervision",
+            "ReturnSkill": ".supervision",
+            "SetQueueAlert": ".supervision",
+            "SupervisionDesk": ".supervision",
+            "breached": ".supervision",
             "AgentFigures": ".views",
             "Chart": ".views",
             "KpiFigures": ".views",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from kefu.analytics import IntervalKpi, QueueKpi, RunningKpis
 from kefu.domain.model import Channel, ContactState
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
+from kefu.service.wallboard.supervision import QueueAlert, breached
 from kefu.service.wallboard.views import (
     AgentFigures,
     Chart,
@@ -81,6 +82,18 @@ class WallboardProjection:
         )
         self._charts: dict[frozenset[str] | None, Chart] = {}
         self._charts_at = -math.inf
+        self.alerts: Callable[[str], QueueAlert | None] = lambda _queue_id: None
+        """The alert thresholds of a queue (the supervision desk's, wired by bootstrap)."""
+
+    def _breached(
+        self, queue_id: str, status: Mapping[str, Any], kpi: QueueKpi | None
+    ) -> tuple[str, ...]:
+        return breached(
+            self.alerts(queue_id),
+            None if kpi is None else kpi.service_level,
+            status["waiting"],
+            status["longest_wait_s"],
+        )
 
     async def load(self) -> None:
         """Feed today's accumulator with the stored log (start, and each new day)."""
@@ -182,6 +195,7 @@ class WallboardProjection:
                     sl_target=record.spec.sl_target,
                     sl_threshold_s=record.spec.sl_threshold_s,
                     today=KpiFigures.of(today.get(queue_id)),
+                    alerts=self._breached(queue_id, status, today.get(queue_id)),
                 )
             )
         agents: list[AgentFigures] = []

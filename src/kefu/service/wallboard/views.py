@@ -77,10 +77,13 @@ class QueueFigures:
     sl_target: float
     sl_threshold_s: float
     today: KpiFigures
+    alerts: tuple[str, ...] = ()
+    """The alert thresholds the queue passes now (``sl``, ``waiting``, ``longest_wait``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "queue_id": self.queue_id,
+            "alerts": list(self.alerts),
             "name": self.name,
             "site_id": self.site_id,
             "channel": self.channel,

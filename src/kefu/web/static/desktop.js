@@ -57,6 +57,16 @@ kefuI18n.load("desktop").then(function (I18N) {
     if (key) return t(key);
     return t("failed_action") + (data.message || fallback);
   }
+  // A supervisor's message: shown on top until the agent closes it.
+  function showNotice(notice) {
+    const box = el("div", "notice");
+    box.dataset.notice = notice.notice_id;
+    const from = el("strong", "", kefuI18n.fill(t("notice_from"), { sender: notice.sender }));
+    const close = el("button", "close", t("notice_close")); close.type = "button";
+    close.addEventListener("click", () => box.remove());
+    box.append(from, el("span", "text", notice.text), close);
+    $("notices").append(box);
+  }
   function showError(text) { $("error").textContent = text; $("error").classList.toggle("hidden", !text); }
 
   function applyLang() {
@@ -386,6 +396,7 @@ kefuI18n.load("desktop").then(function (I18N) {
       if (data.type === "hello") { vocab = data.vocabulary; csrf = data.csrf_token || csrf; fillVocab(); }
       else if (data.type === "vocabulary") { vocab = data.vocabulary; fillVocab(); if (view) render(view); }
       else if (data.type === "desktop") { render(data.view); }
+      else if (data.type === "notice") { showNotice(data.notice); }
       else if (data.type === "message") { if (!applyMessage(data)) ws.send(JSON.stringify({ type: "resync" })); }
       else if (data.type === "typing") {
         const c = current();

@@ -35,6 +35,7 @@ kefuI18n.load("wallboard").then(function (I18N) {
       if (el.id === "status") return;
       el.textContent = t(el.dataset.i18n);
     });
+    document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = t(el.dataset.i18nPh); });
     $("lang").textContent = t("lang");
     setStatus(connected);
     if (last) render(last);
@@ -57,10 +58,16 @@ kefuI18n.load("wallboard").then(function (I18N) {
     $("t-abandoned").textContent = tot.abandoned;
     $("clock").textContent = new Date(snap.at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
 
+    const alerts = [];
     const qBody = document.querySelector("#queues tbody");
     qBody.replaceChildren(...snap.queues.map((q) => {
       const tr = document.createElement("tr");
       tr.dataset.queue = q.queue_id;
+      // Past a threshold the supervisor set: the row turns red and the page says so.
+      if (q.alerts && q.alerts.length) {
+        tr.className = "alert";
+        alerts.push(`${q.name}: ${q.alerts.map((a) => t("alert_" + a)).join(", ")}`);
+      }
       // The queue's name opens today's contacts of the queue (the report's drill-down).
       const name = cell("");
       const link = document.createElement("a");
@@ -79,6 +86,12 @@ kefuI18n.load("wallboard").then(function (I18N) {
       return tr;
     }));
 
+    const alertBox = $("alerts");
+    const fresh = alerts.join(" · ");
+    if (fresh && fresh !== alertBox.textContent) beep();
+    alertBox.textContent = fresh;
+    alertBox.hidden = !fresh;
+
     const counts = $("agent-counts");
     counts.replaceChildren(...Object.entries(snap.agent_counts).sort().map(([state, n]) => {
       const span = document.createElement("span");
@@ -93,15 +106,139 @@ kefuI18n.load("wallboard").then(function (I18N) {
       let label = stateLabel(a.activity);
       // An agent logged out because its desktop disappeared shows why (session lost).
       if (a.reason && (a.activity === "not_ready" || a.activity === "offline")) {
-        const known = I18N[lang]["reason." + a.reason];
+        const phrase = reasons.find((r) => r.code === a.reason);
+        const known = I18N[lang]["reason." + a.reason] || (phrase && phrase.texts[lang]);
         label += ` (${known || a.reason})`;
       }
       if (a.pending) label += ` → ${t("pending")} ${stateLabel(a.pending)}`;
       tr.append(cell(a.name), cell(label), cell(duration(a.time_in_state_s)), cell(a.contacts),
-        callsCell(a.calls || []));
+        callsCell(a.calls || []), stateCell(a));
+      tr.dataset.agent = a.agent_id;
       return tr;
     }));
     drawChart(snap);
+    fillForms(snap);
+  }
+
+  // The forms' choices follow the board: sites, queues and agents shown.
+  function fillSelect(select, options) {
+    const key = JSON.stringify(options);
+    if (select.dataset.key === key) return;
+    const chosen = select.value;
+    select.dataset.key = key;
+    select.replaceChildren(...options.map(([value, text]) => {
+      const o = document.createElement("option");
+      o.value = value;
+      o.textContent = text;
+      return o;
+    }));
+    if (options.some(([value]) => value === chosen)) select.value = chosen;
+  }
+  function fillForms(snap) {
+    const sites = [...new Set(snap.agents.map((a) => a.site_id).filter(Boolean))].sort();
+    const targets = sites.map((s) => ["site:" + s, kefuI18n.fill(t("all_agents_of"), { site: s })]);
+    for (const q of snap.queues) if (q.site_id) targets.push([`queue:${q.site_id}:${q.queue_id}`, q.name]);
+    for (const a of snap.agents) if (a.site_id) targets.push([`agent:${a.site_id}:${a.agent_id}`, a.name]);
+    fillSelect(document.querySelector("#message-form [name=target]"), targets);
+    fillSelect(document.querySelector("#skill-form [name=agent]"), snap.agents.map((a) => [a.agent_id, a.name]));
+    fillSelect(document.querySelector("#alert-form [name=queue]"), snap.queues.map((q) => [q.queue_id, q.name]));
+  }
+
+  async function send(method, url, body) {
+    const response = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "X-CSRF-Token": document.body.dataset.csrf || "", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    showJoin(response.ok ? t("done") : (answer.message || String(response.status)), response.ok);
+    return response.ok;
+  }
+  const number = (value) => (value === "" ? null : Number(value));
+  $("message-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const [kind, site, id] = form.target.value.split(":");
+    const body = { site_id: site, text: form.text.value };
+    if (kind === "queue") body.queue_id = id;
+    if (kind === "agent") body.agent_id = id;
+    send("POST", "/api/v1/supervision/messages", body).then((ok) => { if (ok) form.text.value = ""; });
+  });
+  $("skill-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    send("POST", `/api/v1/supervision/agents/${encodeURIComponent(form.agent.value)}/skills`,
+      { skill: form.skill.value, level: Number(form.level.value) });
+  });
+  $("alert-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const sl = number(form.sl.value);
+    send("PUT", `/api/v1/supervision/queues/${encodeURIComponent(form.queue.value)}/alert`, {
+      sl_below: sl === null ? null : sl / 100,
+      waiting_above: number(form.waiting.value),
+      longest_wait_above_s: number(form.wait.value),
+    });
+  });
+
+  function beep() {
+    try {
+      const ctx = new AudioContext();
+      const osc = ctx.createOscillator();
+      osc.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.2);
+    } catch (_err) { /* no sound without a user gesture */ }
+  }
+
+  // Change an agent's state with a reason (the phrase book's not-ready reasons) and a note.
+  let reasons = [];
+  fetch("/api/v1/phrases", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : []))
+    .then((rows) => { reasons = rows.filter((p) => p.kind === "reason" && p.active); });
+  // One cell per agent kept across renders, so a choice being made survives the pushes.
+  const stateCells = new Map();
+  function stateCell(a) {
+    const kept = stateCells.get(a.agent_id);
+    if (kept && kept.dataset.options === String(reasons.length)) return kept;
+    const td = document.createElement("td");
+    td.dataset.options = String(reasons.length);
+    stateCells.set(a.agent_id, td);
+    td.className = "act";
+    const pick = document.createElement("select");
+    pick.className = "set-state";
+    pick.setAttribute("aria-label", t("set_state"));
+    const options = [["ready", t("ready")], ["offline", t("offline_state")]];
+    for (const r of reasons) options.push(["not_ready:" + r.code, `${t("not_ready")} (${r.texts[lang] || r.code})`]);
+    for (const [value, text] of options) {
+      const o = document.createElement("option");
+      o.value = value;
+      o.textContent = text;
+      pick.append(o);
+    }
+    const note = document.createElement("input");
+    note.className = "note";
+    note.maxLength = 200;
+    note.placeholder = t("note");
+    const go = document.createElement("button");
+    go.type = "button";
+    go.className = "apply";
+    go.textContent = t("set_state");
+    go.addEventListener("click", () => setState(a.agent_id, pick.value, note.value));
+    td.append(pick, note, go);
+    return td;
+  }
+
+  async function setState(agentId, value, note) {
+    const [presence, reason] = value.split(":");
+    const response = await fetch(`/api/v1/supervision/agents/${encodeURIComponent(agentId)}/state`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": document.body.dataset.csrf || "", "Content-Type": "application/json" },
+      body: JSON.stringify({ presence, reason: reason || null, note }),
+    });
+    const body = await response.json().catch(() => ({}));
+    showJoin(response.ok ? kefuI18n.fill(t("state_changed"), { agent: agentId })
+      : (body.message || String(response.status)), response.ok);
   }
 
   // A voice call in progress: listen, whisper or barge in on one's registered phone.
