@@ -20,15 +20,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
-from kefu.service import RoutingEngine
 from kefu.service.channels import (
     ChannelService,
-    ChannelState,
-    check_customer,
-    conversation_view,
-    customer_panel,
+    customer_history,
     customer_read,
-    customer_sites,
     search_customers,
 )
 from kefu.service.security import Principal, Role, Security, csrf_token
@@ -93,43 +88,16 @@ class CustomerPages:
         user = await self._user(request, "/customers")
         if not isinstance(user, Principal):
             return user
-
-        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-            return history(engine, state, user, customer_id)
-
         try:
-            shown = await self.channels.read(look)
+            shown = await self.channels.read(lambda e, s: customer_history(e, s, user, customer_id))
         except (NotFound, ValidationError):
             return self._page(request, user, 404, notice="not_found")
         read = customer_read(
             user,
-            shown["customer_id"],
+            shown.customer_id,
             at=self.channels.engine.now(),
             client=client_address(request),
             page="/customers",
         )
         await self.channels.engine.store([read])
         return self._page(request, user, customer=shown)
-
-
-def history(
-    engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str
-) -> dict[str, Any]:
-    """The customer panel (404 outside the caller's sites) with its sites, each timeline
-    entry's queue name and each conversation's messages."""
-    live = check_customer(engine, state, user, customer_id)
-    panel = customer_panel(state, engine.router, live)
-    panel["sites"] = sorted(customer_sites(engine, state, live))
-    queues = engine.router.queues
-    shown: set[str] = set()
-    for entry in panel["timeline"]:
-        queue = queues.get(entry["queue_id"] or "")
-        entry["queue_name"] = queue.spec.name or entry["queue_id"] if queue else ""
-        conv_id = entry["conversation_id"]
-        # A conversation spanning several contacts shows its messages once, at its newest.
-        if conv_id and conv_id not in shown:
-            shown.add(conv_id)
-            entry["messages"] = conversation_view(state, engine.router, conv_id)["messages"]
-        else:
-            entry["messages"] = []
-    return panel

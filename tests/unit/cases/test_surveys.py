@@ -24,6 +24,7 @@ from kefu.service.cases import (
     MoveCase,
     OpenCase,
     SetSurveyConsent,
+    SurveyItem,
     SurveyOptions,
     SurveyWing,
     csat_report,
@@ -159,8 +160,8 @@ def test_given_a_resolved_case_then_one_survey_goes_out_and_an_sms_4_is_recorded
                 surveys=desk.surveys.book,
             )
         )  # fmt: skip
-        answered = [i for i in timeline if i["kind"] == "survey"]
-        assert answered and answered[0]["score"] == 4
+        answered = [i for i in timeline if isinstance(i, SurveyItem)]
+        assert answered and answered[0].score == 4
         # One answer per survey: a second "5" is an ordinary message, a new contact.
         _conv, contact_id = await desk.sms_in("5")
         assert contact_id is not None and desk.surveys.book.surveys["s1"].score == 4

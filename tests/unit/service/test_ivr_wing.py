@@ -11,7 +11,7 @@ from ivr_world import Customer, account, chat_customer, contact_of, open_center,
 
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel, ContactState
-from kefu.service.channels import conversation_view
+from kefu.service.channels import read_conversation
 from kefu.service.ivr import ivr_panel
 
 
@@ -66,7 +66,7 @@ def test_given_a_chat_when_the_customer_verifies_checks_balance_and_asks_agent_t
             assert verified  # the customer store knows the account, verified by the IVR
             assert acct.pin not in log  # the PIN is stored nowhere (filed as dots)
             view = await sim.engine.query(
-                lambda e: conversation_view(sim.channels.state, e.router, conv)
+                lambda e: read_conversation(sim.channels.state, e.router, conv).to_json()
             )
             assert "•" * len(acct.pin) in [m["text"] for m in view["messages"]]
 

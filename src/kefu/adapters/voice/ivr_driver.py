@@ -59,8 +59,7 @@ from kefu.adapters.voice.texts import TextClips
 from kefu.domain.errors import KefuError
 from kefu.domain.ivr.flow import CollectNode, VerifyNode
 from kefu.domain.model import Channel, ContactState
-from kefu.service.channels import ChannelService, Inbound, OutboundReply
-from kefu.service.channels.views import wait_info
+from kefu.service.channels import ChannelService, Inbound, OutboundReply, wait_info
 from kefu.service.ivr import IvrHangup, IvrInput, IvrWing
 from kefu.service.routing import commands as c
 
@@ -331,10 +330,10 @@ class VoiceIvr:
             if info is None:  # offered, answered or ended: no more announcements
                 return
             language = self._language(leg)
-            wait_s = info["estimated_wait_s"]
+            wait_s = info.estimated_wait_s
             minutes = None if wait_s is None else max(1, round(wait_s / 60))
-            self.announcements.append((leg.call_id, int(info["ahead"]), minutes))
-            clips = position_clips(language, min(999, int(info["ahead"])), minutes or 0)
+            self.announcements.append((leg.call_id, info.ahead, minutes))
+            clips = position_clips(language, min(999, info.ahead), minutes or 0)
             if minutes is None:
                 clips = clips[: clips.index(f"{language}/wait_before")]
             if self.callback_key:

@@ -33,6 +33,7 @@ from kefu.service.cases import (
     AddCaseNote,
     AssignCase,
     CaseWing,
+    CustomerTimeline,
     MoveCase,
     OpenCase,
     RouteCaseTask,
@@ -43,8 +44,8 @@ from kefu.service.cases import (
     check_case,
     complaints_report,
     csat_report,
-    customer_timeline,
     list_cases,
+    read_customer_timeline,
     value_report,
 )
 from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
@@ -336,20 +337,19 @@ async def timeline(
     path), cases and their state changes, notes, follow-up surveys and their scores; the
     read is audited like the customer panel's. 客户360°时间线。"""
     chan: ChannelState = wing.state
+    surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
+    book = None if surveys is None else surveys.book
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
-        live = check_customer(engine, chan, user, customer_id)
-        surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
-        book = None if surveys is None else surveys.book
-        items = customer_timeline(engine, chan, wing.store, live, limit=limit, surveys=book)
-        visible = [i for i in items if i["kind"] == "contact" or _sees(wing, user, i)]
-        return {"customer_id": live, "items": visible}
+    def look(engine: RoutingEngine) -> CustomerTimeline:
+        return read_customer_timeline(
+            engine, chan, wing.store, user, customer_id, limit=limit, surveys=book
+        )
 
     found = await wing.engine.query(look)
     client = request.client.host if request.client else None
-    read = customer_read(user, found["customer_id"], at=wing.engine.now(), client=client)
+    read = customer_read(user, found.customer_id, at=wing.engine.now(), client=client)
     await wing.engine.store([read])  # a read of the customer's record, audited as such
-    return found
+    return found.to_json()
 
 
 @router.put("/customers/{customer_id}/survey-consent", tags=["customers"], responses=ERRORS)
@@ -368,11 +368,3 @@ async def survey_consent(
     command = SetSurveyConsent(live, body.allowed, by=user.username, reason=body.reason)
     changed = await wing.engine.execute(command, actor=user, authorize=allowed)
     return {"customer_id": live, "allowed": body.allowed, "changed": bool(changed)}
-
-
-def _sees(wing: CaseWing, user: Principal, item: dict[str, Any]) -> bool:
-    """Case items of another site are left out of the timeline."""
-    if item.get("case_id") is None and item["kind"] == "survey":
-        return item["site_id"] is not None and security.sees_site(user, item["site_id"])
-    case = wing.store.book.cases.get(str(item.get("case_id")))
-    return case is not None and security.sees_site(user, case.site_id)

@@ -34,14 +34,25 @@ if TYPE_CHECKING:
     )
     from kefu.service.cases.survey_report import csat_report
     from kefu.service.cases.surveys import SurveyIntake, SurveyWing
-    from kefu.service.cases.value import SegmentKeeper, customer_value, value_report
-    from kefu.service.cases.views import (
-        LIST_LIMIT,
-        case_public,
-        check_case,
+    from kefu.service.cases.timeline import (
+        CaseItem,
+        CaseNoteItem,
+        ContactItem,
+        CustomerTimeline,
+        SurveyItem,
+        TimelineItem,
         customer_timeline,
-        list_cases,
+        read_customer_timeline,
     )
+    from kefu.service.cases.value import (
+        CustomerOverview,
+        CustomerValue,
+        SegmentKeeper,
+        customer_overview,
+        customer_value,
+        value_report,
+    )
+    from kefu.service.cases.views import LIST_LIMIT, case_public, check_case, list_cases
     from kefu.service.cases.wing import CaseWing, Notice
 
 __all__ = [
@@ -51,9 +62,15 @@ __all__ = [
     "AddCaseNote",
     "AnswerSurvey",
     "AssignCase",
+    "CaseItem",
+    "CaseNoteItem",
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
+    "ContactItem",
+    "CustomerOverview",
+    "CustomerTimeline",
+    "CustomerValue",
     "LinkToCase",
     "MoveCase",
     "Notice",
@@ -62,16 +79,20 @@ __all__ = [
     "SegmentKeeper",
     "SetSurveyConsent",
     "SurveyIntake",
+    "SurveyItem",
     "SurveyOptions",
     "SurveyWing",
+    "TimelineItem",
     "UpdateCase",
     "case_public",
     "check_case",
     "complaints_report",
     "csat_report",
+    "customer_overview",
     "customer_timeline",
     "customer_value",
     "list_cases",
+    "read_customer_timeline",
     "survey_view",
     "value_report",
 ]
@@ -91,9 +112,25 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "CaseWing": ".wing",
             "Notice": ".wing",
             "csat_report": ".survey_report",
+            **dict.fromkeys(
+                ("CustomerOverview", "CustomerValue", "SegmentKeeper", "customer_overview"),
+                ".value",
+            ),
             "customer_value": ".value",
             "value_report": ".value",
-            "SegmentKeeper": ".value",
+            **dict.fromkeys(
+                [
+                    "CaseItem",
+                    "CaseNoteItem",
+                    "ContactItem",
+                    "CustomerTimeline",
+                    "SurveyItem",
+                    "TimelineItem",
+                    "customer_timeline",
+                    "read_customer_timeline",
+                ],
+                ".timeline",
+            ),
             **dict.fromkeys(
                 ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "survey_view"],
                 ".survey_commands",
@@ -102,7 +139,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
-                ("LIST_LIMIT", "case_public", "check_case", "customer_timeline", "list_cases"),
+                ("LIST_LIMIT", "case_public", "check_case", "list_cases"),
                 ".views",
             ),
         },

@@ -18,6 +18,7 @@ from kefu.service.channels.ports import Route
 __all__ = [
     "AttachmentView",
     "ConversationView",
+    "CustomerFound",
     "CustomerPanel",
     "CustomerSummary",
     "IdentifierView",
@@ -26,7 +27,25 @@ __all__ = [
     "NoteView",
     "SuggestionView",
     "TimelineEntry",
+    "WaitInfo",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitInfo:
+    """A waiting contact's place in line (``position`` 1 = next, ``ahead`` = those before
+    it) and its predicted wait in seconds (None when nobody staffs the queue)."""
+
+    position: int
+    ahead: int
+    estimated_wait_s: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "ahead": self.ahead,
+            "estimated_wait_s": self.estimated_wait_s,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +226,34 @@ class CustomerSummary:
             "merged_into": self.merged_into,
             "identifiers": [i.to_json() for i in self.identifiers],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFound:
+    """A customer a search found: what the directory knows of it, its sites (those of its
+    contacts' queues) and the time of its latest contact (None without one)."""
+
+    customer: CustomerSummary
+    sites: tuple[str, ...]
+    last_contact_at: float | None
+
+    @property
+    def customer_id(self) -> str:
+        return self.customer.customer_id
+
+    @property
+    def name(self) -> str:
+        return self.customer.name
+
+    @property
+    def identifiers(self) -> tuple[IdentifierView, ...]:
+        return self.customer.identifiers
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.customer.to_json()
+        out["sites"] = list(self.sites)
+        out["last_contact_at"] = self.last_contact_at
+        return out
 
 
 @dataclass(frozen=True, slots=True)

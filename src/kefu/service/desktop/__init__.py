@@ -1,5 +1,6 @@
 """The desktop wing: the agent desktop's read side (typed read models,
-:mod:`~kefu.service.desktop.views`) and vocabulary, and the grace period after
+:mod:`~kefu.service.desktop.views`, and its socket's frames,
+:mod:`~kefu.service.desktop.frames`) and vocabulary, and the grace period after
 an agent's desktops all disappeared.
 
 Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
@@ -13,6 +14,12 @@ from typing import TYPE_CHECKING
 from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from kefu.service.desktop.frames import (
+        CustomerTyping,
+        DesktopHello,
+        MessageDelta,
+        ScreenFrame,
+    )
     from kefu.service.desktop.grace import DEFAULT_GRACE_S, SESSION_LOST, SessionGrace
     from kefu.service.desktop.screens import (
         CANNED_REPLIES,
@@ -48,14 +55,18 @@ __all__ = [
     "AgentTarget",
     "ContactFigures",
     "CustomerBrief",
+    "CustomerTyping",
     "DeskAgent",
+    "DesktopHello",
     "DesktopScreen",
     "Desktops",
     "HeldContact",
     "HumanAgents",
+    "MessageDelta",
     "OfferedContact",
     "Phrase",
     "QueueTarget",
+    "ScreenFrame",
     "SessionGrace",
     "Vocabulary",
     "customer_language",
@@ -86,6 +97,10 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "Phrase": ".views",
             "QueueTarget": ".views",
             "Vocabulary": ".views",
+            "CustomerTyping": ".frames",
+            "DesktopHello": ".frames",
+            "MessageDelta": ".frames",
+            "ScreenFrame": ".frames",
             "customer_language": ".screens",
             "desktop_view": ".screens",
             "vocabulary": ".screens",

@@ -20,6 +20,7 @@ from kefu.service.ivr.handoff import IvrPanel, IvrVerification, ivr_panel, read_
 from kefu.service.ivr.outline import flow_outline
 from kefu.service.ivr.report_view import ivr_report_view
 from kefu.service.ivr.sessions import IvrSessions, Session
+from kefu.service.ivr.widget import IvrChatView
 from kefu.service.ivr.wing import (
     IVR_AUTHOR,
     IvrOptions,
@@ -32,6 +33,7 @@ from kefu.service.ivr.wing import (
 __all__ = [
     "IVR_AUTHOR",
     "FlowChange",
+    "IvrChatView",
     "IvrFlowDesk",
     "IvrHangup",
     "IvrInput",
