@@ -16,7 +16,7 @@ from kefu.service.ivr.flow_admin import (
     flow_list,
     issue_dict,
 )
-from kefu.service.ivr.handoff import IvrPanel, IvrVerification, ivr_panel, read_ivr_panel
+from kefu.service.ivr.handoff import IvrPanel, IvrVerification, read_ivr_panel
 from kefu.service.ivr.outline import flow_outline
 from kefu.service.ivr.report_view import ivr_report_view
 from kefu.service.ivr.sessions import IvrSessions, Session
@@ -56,7 +56,6 @@ __all__ = [
     "flow_list",
     "flow_outline",
     "issue_dict",
-    "ivr_panel",
     "ivr_report_view",
     "read_ivr_panel",
 ]
