@@ -287,12 +287,13 @@ def test_given_answers_then_the_csat_report_groups_by_queue_agent_and_case_type(
         stranger = Principal("u2", "x", Role.SUPERVISOR, frozenset({"bj"}))
         end = desk.clock.now() + 1
         report = csat_report(book, boss, T0, end, by="agent")
-        assert (report["sent"], report["answered"], report["csat"], report["low"]) == (2, 2, 0.5, 1)
-        assert report["rows"][0]["agent"] == "a1" and report["rows"][0]["mean_score"] == 3.5
-        by_type = csat_report(book, boss, T0, end, by="case_type")["rows"]
-        assert [(r["case_type"], r["sent"]) for r in by_type] == [("inquiry", 2)]
-        assert csat_report(book, stranger, T0, end)["sent"] == 0
-        assert csat_report(book, boss, end, end + DAY)["sent"] == 0
+        total = report.total
+        assert (total.sent, total.answered, total.csat, total.low) == (2, 2, 0.5, 1)
+        assert report.rows[0].key == "a1" and report.rows[0].figures.mean_score == 3.5
+        by_type = csat_report(book, boss, T0, end, by="case_type").rows
+        assert [(r.key, r.figures.sent) for r in by_type] == [("inquiry", 2)]
+        assert csat_report(book, stranger, T0, end).total.sent == 0
+        assert csat_report(book, boss, end, end + DAY).total.sent == 0
         for bad in ({"by": "mood"}, {"start": end, "end": T0}):
             with pytest.raises(KefuError):
                 csat_report(

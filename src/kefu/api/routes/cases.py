@@ -33,6 +33,8 @@ from kefu.service.cases import (
     AddCaseNote,
     AssignCase,
     CaseWing,
+    ComplaintsReport,
+    CsatReport,
     CustomerTimeline,
     MoveCase,
     OpenCase,
@@ -40,6 +42,7 @@ from kefu.service.cases import (
     SetSurveyConsent,
     SurveyWing,
     UpdateCase,
+    ValueReport,
     case_public,
     check_case,
     complaints_report,
@@ -179,7 +182,7 @@ async def complaints(
     """Complaints opened in ``month`` (the site's time zone), by root cause, with their mean
     resolution time in business hours and SLA breaches. 月度投诉报表（按根本原因）。"""
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
+    def look(engine: RoutingEngine) -> ComplaintsReport:
         if site_id is not None:
             security.check_site(engine, user, site_id)
 
@@ -189,7 +192,7 @@ async def complaints(
 
         return complaints_report(wing.store, user, month, engine.now(), zone_of, site_id=site_id)
 
-    return await wing.engine.query(look)
+    return (await wing.engine.query(look)).to_json()
 
 
 @router.get("/cases/reports/csat", responses=ERRORS)
@@ -206,13 +209,13 @@ async def csat(
     supervisors and admins, over their sites. 回访满意度报表。"""
     surveys: SurveyWing = request.app.state.surveys
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
+    def look(engine: RoutingEngine) -> CsatReport:
         security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
         if site_id is not None:
             security.check_site(engine, user, site_id)
         return csat_report(surveys.book, user, start, end, by=by, site_id=site_id)
 
-    return await surveys.engine.query(look)
+    return (await surveys.engine.query(look)).to_json()
 
 
 @router.get("/cases/reports/value", responses=ERRORS)
@@ -224,7 +227,7 @@ async def value(user: Reader, wing: Wing, request: Request) -> dict[str, Any]:
     book = None if surveys is None else surveys.book
     chan: ChannelState = wing.state
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
+    def look(engine: RoutingEngine) -> ValueReport:
         security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
 
         def sees(customer_id: str) -> bool:
@@ -232,7 +235,7 @@ async def value(user: Reader, wing: Wing, request: Request) -> dict[str, Any]:
 
         return value_report(chan, wing.store, book, engine.now(), sees)
 
-    return await wing.engine.query(look)
+    return (await wing.engine.query(look)).to_json()
 
 
 @router.get("/cases/{case_id}", responses=ERRORS)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
-    from kefu.service.cases.reports import complaints_report
+    from kefu.service.cases.reports import ComplaintRow, ComplaintsReport, complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
         AnswerSurvey,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         SurveyOptions,
         survey_view,
     )
-    from kefu.service.cases.survey_report import csat_report
+    from kefu.service.cases.survey_report import CsatFigures, CsatReport, CsatRow, csat_report
     from kefu.service.cases.surveys import SurveyIntake, SurveyWing
     from kefu.service.cases.timeline import (
         CaseItem,
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
         CustomerOverview,
         CustomerValue,
         SegmentKeeper,
+        SegmentValue,
+        ValueReport,
         customer_overview,
         customer_value,
         value_report,
@@ -67,7 +69,12 @@ __all__ = [
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
+    "ComplaintRow",
+    "ComplaintsReport",
     "ContactItem",
+    "CsatFigures",
+    "CsatReport",
+    "CsatRow",
     "CustomerOverview",
     "CustomerTimeline",
     "CustomerValue",
@@ -77,6 +84,7 @@ __all__ = [
     "OpenCase",
     "RouteCaseTask",
     "SegmentKeeper",
+    "SegmentValue",
     "SetSurveyConsent",
     "SurveyIntake",
     "SurveyItem",
@@ -84,6 +92,7 @@ __all__ = [
     "SurveyWing",
     "TimelineItem",
     "UpdateCase",
+    "ValueReport",
     "case_public",
     "check_case",
     "complaints_report",
@@ -109,11 +118,21 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
             "complaints_report": ".reports",
+            "ComplaintRow": ".reports",
+            "ComplaintsReport": ".reports",
             "CaseWing": ".wing",
             "Notice": ".wing",
             "csat_report": ".survey_report",
+            **dict.fromkeys(["CsatFigures", "CsatReport", "CsatRow"], ".survey_report"),
             **dict.fromkeys(
-                ("CustomerOverview", "CustomerValue", "SegmentKeeper", "customer_overview"),
+                (
+                    "CustomerOverview",
+                    "CustomerValue",
+                    "SegmentKeeper",
+                    "SegmentValue",
+                    "ValueReport",
+                    "customer_overview",
+                ),
                 ".value",
             ),
             "customer_value": ".value",

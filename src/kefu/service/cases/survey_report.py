@@ -8,17 +8,83 @@ the period of its sending; the caller sees the surveys of its sites (admins all)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.cases.surveys import LOW_SCORE, SurveyBook
 from kefu.domain.errors import ValidationError
 from kefu.service.security.access import Principal, sees_site
 
-__all__ = ["GROUPS", "SATISFIED", "csat_report"]
+__all__ = ["GROUPS", "SATISFIED", "CsatFigures", "CsatReport", "CsatRow", "csat_report"]
 
 GROUPS = ("queue", "agent", "case_type")
 SATISFIED = 4
 """A score at or above this one counts as satisfied in ``csat``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CsatFigures:
+    """Surveys ``sent`` and ``answered``; ``response_rate`` and ``csat`` are fractions in
+    [0, 1], ``mean_score`` on 1–5 (None where nothing defines them); ``low`` answers ≤ 2."""
+
+    sent: int
+    answered: int
+    response_rate: float | None
+    mean_score: float | None
+    csat: float | None
+    low: int
+
+    @classmethod
+    def of(cls, sent: int, scores: list[int]) -> CsatFigures:
+        answered = len(scores)
+        return cls(
+            sent,
+            answered,
+            round(answered / sent, 4) if sent else None,
+            round(sum(scores) / answered, 3) if answered else None,
+            round(sum(1 for s in scores if s >= SATISFIED) / answered, 4) if answered else None,
+            sum(1 for s in scores if s <= LOW_SCORE),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "answered": self.answered,
+            "response_rate": self.response_rate,
+            "mean_score": self.mean_score,
+            "csat": self.csat,
+            "low": self.low,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CsatRow:
+    """The figures of one group (``key``: the queue, agent or case type; None without)."""
+
+    key: str | None
+    figures: CsatFigures
+
+
+@dataclass(frozen=True, slots=True)
+class CsatReport:
+    """Surveys sent in ``[start, end)`` (seconds) grouped ``by``: the total and the rows."""
+
+    start: float
+    end: float
+    by: str
+    site_id: str | None
+    total: CsatFigures
+    rows: tuple[CsatRow, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start,
+            "to": self.end,
+            "by": self.by,
+            "site_id": self.site_id,
+            **self.total.to_json(),
+            "rows": [{self.by: r.key, **r.figures.to_json()} for r in self.rows],
+        }
 
 
 def csat_report(
@@ -29,7 +95,7 @@ def csat_report(
     *,
     by: str = "queue",
     site_id: str | None = None,
-) -> dict[str, Any]:
+) -> CsatReport:
     """Surveys sent in ``[start, end)`` (seconds) the caller sees, grouped ``by`` one of
     :data:`GROUPS`; rows by most sent first. A survey without the grouped value (a
     contact's survey has no case type) is in the ``None`` row."""
@@ -41,7 +107,8 @@ def csat_report(
         )
     if end <= start:
         raise ValidationError("the period ends before it starts", text_key="error.period_order")
-    rows: dict[str | None, dict[str, Any]] = {}
+    sent_by: dict[str | None, int] = {}
+    scores_by: dict[str | None, list[int]] = {}
     for survey in book.surveys.values():
         sent = survey.sent
         if not start <= sent.at < end:
@@ -51,36 +118,14 @@ def csat_report(
         if site_id is not None and sent.site_id != site_id:
             continue
         key = {"queue": sent.queue_id, "agent": sent.agent_id, "case_type": sent.case_type}[by]
-        row = rows.setdefault(key, {by: key, "sent": 0, "answered": 0, "_scores": []})
-        row["sent"] += 1
+        sent_by[key] = sent_by.get(key, 0) + 1
+        scores = scores_by.setdefault(key, [])
         if survey.score is not None:
-            row["answered"] += 1
-            row["_scores"].append(survey.score)
-    out = []
-    total_sent, every = 0, []
-    for row in sorted(rows.values(), key=lambda r: (-r["sent"], str(r[by] or "\uffff"))):
-        scores: list[int] = row.pop("_scores")
-        total_sent += row["sent"]
-        every.extend(scores)
-        row.update(_figures(row["sent"], scores))
-        out.append(row)
-    return {
-        "from": start,
-        "to": end,
-        "by": by,
-        "site_id": site_id,
-        "sent": total_sent,
-        "answered": len(every),
-        **_figures(total_sent, every),
-        "rows": out,
-    }
-
-
-def _figures(sent: int, scores: list[int]) -> dict[str, Any]:
-    answered = len(scores)
-    return {
-        "response_rate": round(answered / sent, 4) if sent else None,
-        "mean_score": round(sum(scores) / answered, 3) if answered else None,
-        "csat": round(sum(1 for s in scores if s >= SATISFIED) / answered, 4) if answered else None,
-        "low": sum(1 for s in scores if s <= LOW_SCORE),
-    }
+            scores.append(survey.score)
+    rows = []
+    every: list[int] = []
+    for key in sorted(sent_by, key=lambda k: (-sent_by[k], str(k or "\uffff"))):
+        every.extend(scores_by[key])
+        rows.append(CsatRow(key, CsatFigures.of(sent_by[key], scores_by[key])))
+    total = CsatFigures.of(sum(sent_by.values()), every)
+    return CsatReport(start, end, by, site_id, total, tuple(rows))

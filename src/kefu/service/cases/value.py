@@ -32,6 +32,8 @@ __all__ = [
     "CustomerOverview",
     "CustomerValue",
     "SegmentKeeper",
+    "SegmentValue",
+    "ValueReport",
     "customer_facts",
     "customer_overview",
     "customer_value",
@@ -194,6 +196,38 @@ def customer_overview(
     return CustomerOverview(panel, value, allowed)
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentValue:
+    """The customers of a segment and their lifetime value (rounded to 0.01)."""
+
+    segment: str
+    customers: int
+    clv: float
+
+
+@dataclass(frozen=True, slots=True)
+class ValueReport:
+    """The customers a caller sees: their count and total lifetime value (rounded to
+    0.01), ``top_20_share`` (the share of value held by the top fifth, a fraction rounded
+    to 0.0001; None without customers) and each segment's, most valuable first."""
+
+    customers: int
+    total_clv: float
+    top_20_share: float | None
+    segments: tuple[SegmentValue, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "customers": self.customers,
+            "total_clv": self.total_clv,
+            "method": METHOD,
+            "top_20_share": self.top_20_share,
+            "segments": {
+                s.segment: {"customers": s.customers, "clv": s.clv} for s in self.segments
+            },
+        }
+
+
 def value_report(
     state: ChannelState,
     store: CaseStore,
@@ -203,33 +237,32 @@ def value_report(
     *,
     model: ValueModel | None = None,
     rules: tuple[SegmentRule, ...] = DEFAULT_RULES,
-) -> dict[str, Any]:
+) -> ValueReport:
     """The customers ``sees`` lets through: their count and total lifetime value, the 80/20
-    view (``top_20_share``: the share of value held by the top fifth) and, per segment, the
-    count and value."""
+    view and, per segment, the count and value."""
     model = model or ValueModel()
     values: list[float] = []
-    segments: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    totals: dict[str, float] = {}
     for customer in state.directory.customers():
         if not sees(customer.customer_id):
             continue
         facts = customer_facts(state, store, surveys, customer.customer_id, now)
         clv = model.clv(facts)
         values.append(clv)
-        row = segments.setdefault(segment_of(facts, rules).segment, {"customers": 0, "clv": 0.0})
-        row["customers"] += 1
-        row["clv"] += clv
+        segment = segment_of(facts, rules).segment
+        counts[segment] = counts.get(segment, 0) + 1
+        totals[segment] = totals.get(segment, 0.0) + clv
     share = top_share(values)
-    return {
-        "customers": len(values),
-        "total_clv": round(sum(values), 2),
-        "method": METHOD,
-        "top_20_share": None if share is None else round(share, 4),
-        "segments": {
-            name: {"customers": row["customers"], "clv": round(row["clv"], 2)}
-            for name, row in sorted(segments.items(), key=lambda kv: -kv[1]["clv"])
-        },
-    }
+    return ValueReport(
+        customers=len(values),
+        total_clv=round(sum(values), 2),
+        top_20_share=None if share is None else round(share, 4),
+        segments=tuple(
+            SegmentValue(name, counts[name], round(totals[name], 2))
+            for name in sorted(totals, key=lambda name: -totals[name])
+        ),
+    )
 
 
 class SegmentKeeper:
