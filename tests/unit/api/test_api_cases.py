@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from api_helpers import Api
-from golden_helpers import check_golden
+from golden_helpers import check_golden, compact
 
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
@@ -288,7 +288,8 @@ def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its
     asked = [r for r in outbox.sent if "STOP" in r.text]  # not the wait notice
     assert len(asked) == 1 and asked[0].route.address == "+8613800138077"
     execute = cases.platform.engine.execute
-    cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
+    answered = cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
+    check_golden("survey_answered.json", compact(answered))
     now = cases.clock.now()
     query = {"from": now - 3600, "to": now + 1, "by": "case_type"}
     report = c.get(f"{V1}/cases/reports/csat", params=query, headers=lead)
@@ -358,6 +359,7 @@ def test_given_a_survey_link_then_it_answers_once_and_a_forged_or_late_link_fail
     assert token is not None and token.startswith("s1.")
     shown = anon.get(f"{V1}/surveys/{token}")
     assert shown.status_code == 200, shown.text
+    check_golden("survey_page.json", shown.text)
     assert shown.json()["answered"] is False and "满意" in shown.json()["question"]["zh_Hans"]
     survey_id, expiry, signature = token.split(".")
     flipped = "0" if signature[0] != "0" else "1"
