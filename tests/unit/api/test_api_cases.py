@@ -289,7 +289,7 @@ def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its
     assert len(asked) == 1 and asked[0].route.address == "+8613800138077"
     execute = cases.platform.engine.execute
     answered = cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
-    check_golden("survey_answered.json", compact(answered))
+    check_golden("survey_answered.json", compact(answered.to_json()))
     now = cases.clock.now()
     query = {"from": now - 3600, "to": now + 1, "by": "case_type"}
     report = c.get(f"{V1}/cases/reports/csat", params=query, headers=lead)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         AnswerSurvey,
         SetSurveyConsent,
         SurveyOptions,
-        survey_view,
+        SurveyView,
     )
     from kefu.service.cases.survey_report import CsatFigures, CsatReport, CsatRow, csat_report
     from kefu.service.cases.surveys import SurveyIntake, SurveyWing
@@ -89,6 +89,7 @@ __all__ = [
     "SurveyIntake",
     "SurveyItem",
     "SurveyOptions",
+    "SurveyView",
     "SurveyWing",
     "TimelineItem",
     "UpdateCase",
@@ -102,7 +103,6 @@ __all__ = [
     "customer_value",
     "list_cases",
     "read_customer_timeline",
-    "survey_view",
     "value_report",
 ]
 
@@ -151,7 +151,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                 ".timeline",
             ),
             **dict.fromkeys(
-                ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "survey_view"],
+                ["AnswerSurvey", "SetSurveyConsent", "SurveyOptions", "SurveyView"],
                 ".survey_commands",
             ),
             "SurveyIntake": ".surveys",

@@ -8,6 +8,7 @@ Used by :class:`~kefu.service.cases.surveys.SurveyWing`.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.cases import Case
@@ -19,7 +20,14 @@ from kefu.service.channels.ports import OutboundReply
 from kefu.service.channels.service import ChannelService
 from kefu.service.transaction import Transaction
 
-__all__ = ["SURVEY_AUTHOR", "ask_text", "case_conversation", "send_survey", "survey_page"]
+__all__ = [
+    "SURVEY_AUTHOR",
+    "SurveyPage",
+    "ask_text",
+    "case_conversation",
+    "send_survey",
+    "survey_page",
+]
 
 log = logging.getLogger("kefu.service.cases.surveys")
 SURVEY_AUTHOR = "kefu"
@@ -85,13 +93,37 @@ def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: s
     tx.then(lambda: channels.spawn(deliver()))
 
 
-def survey_page(survey: Survey, now: float) -> dict[str, Any]:
-    """What the public survey page shows for a link (nothing about the customer)."""
+@dataclass(frozen=True, slots=True)
+class SurveyPage:
+    """What the public survey page shows for a link (nothing about the customer): the
+    question in each language (language code, text), whether it was answered or expired,
+    and when it expires (s)."""
+
+    survey_id: str
+    question: tuple[tuple[str, str], ...]
+    answered: bool
+    expired: bool
+    expires_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "survey_id": self.survey_id,
+            "question": dict(self.question),
+            "answered": self.answered,
+            "expired": self.expired,
+            "expires_at": self.expires_at,
+        }
+
+
+def survey_page(survey: Survey, now: float) -> SurveyPage:
+    """The public survey page of ``survey`` at ``now`` (s)."""
     books = catalogs()
-    return {
-        "survey_id": survey.survey_id,
-        "question": {lang: books.get(lang).text("survey.question") for lang in ("en", "zh_Hans")},
-        "answered": survey.score is not None,
-        "expired": survey.sent.expires_at <= now,
-        "expires_at": survey.sent.expires_at,
-    }
+    return SurveyPage(
+        survey_id=survey.survey_id,
+        question=tuple(
+            (lang, books.get(lang).text("survey.question")) for lang in ("en", "zh_Hans")
+        ),
+        answered=survey.score is not None,
+        expired=survey.sent.expires_at <= now,
+        expires_at=survey.sent.expires_at,
+    )

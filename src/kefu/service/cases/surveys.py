@@ -45,11 +45,12 @@ from kefu.service.cases.survey_commands import (
     AnswerSurvey,
     SetSurveyConsent,
     SurveyOptions,
+    SurveyView,
     survey_text,
-    survey_view,
 )
 from kefu.service.cases.survey_delivery import (
     SURVEY_AUTHOR,
+    SurveyPage,
     ask_text,
     case_conversation,
     send_survey,
@@ -195,7 +196,7 @@ class SurveyWing:
             return None
         return survey_token(self.secret_key, survey_id, self.book.get(survey_id).sent.expires_at)
 
-    def by_token(self, token: str, now: float) -> dict[str, Any]:
+    def by_token(self, token: str, now: float) -> SurveyPage:
         """What the public survey page shows for a link (nothing about the customer);
         :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""
         if self.secret_key is None:
@@ -232,11 +233,11 @@ class SurveyWing:
         self.state.close(conv_id, tx.now, "survey")
         return True
 
-    async def answer_command(self, tx: Transaction, cmd: AnswerSurvey) -> dict[str, Any]:
+    async def answer_command(self, tx: Transaction, cmd: AnswerSurvey) -> SurveyView:
         survey = await self._answer(
             tx, self.book.get(cmd.survey_id), cmd.score, cmd.comment, cmd.channel
         )
-        return survey_view(survey)
+        return SurveyView(survey)
 
     async def _answer(
         self, tx: Transaction, survey: Survey, score: int, comment: str, channel: str
