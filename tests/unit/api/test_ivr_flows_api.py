@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from api_helpers import Api, MakeApi
+from golden_helpers import check_golden
 
 from kefu.service.ivr import IvrWing
 
@@ -47,7 +48,9 @@ def test_given_an_edited_bank_flow_when_published_then_new_contacts_get_it_and_r
     assert saved.status_code == 200, saved.text
     assert saved.json() == {"version": 2, "issues": []}
     assert _wing(ivr_api).catalog.published("bank").version == 1  # a draft serves nobody
-    assert c.post(f"{URL}/bank/publish", json={}).json() == {"published": 2}
+    published = c.post(f"{URL}/bank/publish", json={})
+    check_golden("ivr_published.json", published.text)
+    assert published.json() == {"published": 2}
     welcome = _wing(ivr_api).catalog.published("bank").nodes["welcome"]
     assert "新版" in welcome.text["zh"]  # type: ignore[attr-defined]
     assert c.post(f"{URL}/bank/rollback").json() == {"published": 1}
@@ -74,11 +77,13 @@ def test_given_a_flow_with_lint_errors_when_published_then_422_with_reasons(
     c = ivr_api.client
     saved = c.put(f"{URL}/bank/draft", json={"source": BROKEN})
     assert saved.status_code == 200
+    check_golden("ivr_draft_saved_lint.json", saved.text)
     assert {i["code"] for i in saved.json()["issues"]} >= {"unreachable"}
     refused = c.post(f"{URL}/bank/publish", json={})
     assert refused.status_code == 422
     body = refused.json()
     assert body["error_id"] == "invalid_flow"
+    check_golden("ivr_publish_refused.json", refused.text)
     assert any(i["node_id"] == "orphan" for i in body["details"]["issues"])
     assert _wing(ivr_api).catalog.published("bank").version == 1
 
