@@ -15,6 +15,8 @@ from kefu.api.security import RequireAdmin, client_address
 from kefu.domain.errors import NotFound
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.service.ivr import (
+    DraftSaved,
+    FlowPublished,
     IvrWing,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -79,10 +81,10 @@ async def save_draft(
     version and lint findings. 保存草稿。"""
     _wing(request)
     data = parse_flow_text(body.source)
-    result: dict[str, Any] = await request.app.state.engine.execute(
+    saved: DraftSaved = await request.app.state.engine.execute(
         SaveIvrDraft(flow_id, data, body.source), actor=admin, client=client_address(request)
     )
-    return result
+    return saved.to_json()
 
 
 @router.post("/{flow_id}/publish", responses=ERRORS)
@@ -91,17 +93,17 @@ async def publish(
 ) -> dict[str, Any]:
     """Publish the draft (or a version) for new contacts; 422 with the lint errors. 发布。"""
     _wing(request)
-    result: dict[str, Any] = await request.app.state.engine.execute(
+    published: FlowPublished = await request.app.state.engine.execute(
         PublishIvrFlow(flow_id, body.version), actor=admin, client=client_address(request)
     )
-    return result
+    return published.to_json()
 
 
 @router.post("/{flow_id}/rollback", responses=ERRORS)
 async def rollback(flow_id: str, request: Request, admin: RequireAdmin) -> dict[str, Any]:
     """Publish again the version published before the current one. 回滚。"""
     _wing(request)
-    result: dict[str, Any] = await request.app.state.engine.execute(
+    published: FlowPublished = await request.app.state.engine.execute(
         RollbackIvrFlow(flow_id), actor=admin, client=client_address(request)
     )
-    return result
+    return published.to_json()

@@ -14,8 +14,8 @@ from kefu.service.ivr.flow_admin import (
     SaveIvrDraft,
     flow_detail,
     flow_list,
-    issue_dict,
 )
+from kefu.service.ivr.flow_views import DraftSaved, FlowPublished
 from kefu.service.ivr.handoff import IvrPanel, IvrVerification, read_ivr_panel
 from kefu.service.ivr.outline import flow_outline
 from kefu.service.ivr.report_view import ivr_report_view
@@ -32,7 +32,9 @@ from kefu.service.ivr.wing import (
 
 __all__ = [
     "IVR_AUTHOR",
+    "DraftSaved",
     "FlowChange",
+    "FlowPublished",
     "IvrChatView",
     "IvrFlowDesk",
     "IvrHangup",
@@ -55,7 +57,6 @@ __all__ = [
     "flow_detail",
     "flow_list",
     "flow_outline",
-    "issue_dict",
     "ivr_report_view",
     "read_ivr_panel",
 ]

@@ -20,8 +20,9 @@ from typing import Any
 from kefu.domain.ivr import FlowCatalog, InvalidFlow, UnknownFlowVersion, flow_to_dict, parse_flow
 from kefu.domain.ivr.flow import Flow
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
-from kefu.domain.ivr.lint import LintIssue, lint
+from kefu.domain.ivr.lint import lint
 from kefu.service.channels.ports import ChannelRecord
+from kefu.service.ivr.flow_views import DraftSaved, FlowPublished, issue_json
 from kefu.service.ports import UnitOfWork
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
@@ -35,7 +36,6 @@ __all__ = [
     "SaveIvrDraft",
     "flow_detail",
     "flow_list",
-    "issue_dict",
 ]
 
 FLOW_STREAM = "ivr_flow"
@@ -79,18 +79,6 @@ class FlowChange:
     at: float
 
 
-def issue_dict(issue: LintIssue) -> dict[str, Any]:
-    """A lint finding in JSON form."""
-    return {
-        "code": issue.code,
-        "severity": issue.severity,
-        "node_id": issue.node_id,
-        "field": issue.field,
-        "message": issue.message,
-        "message_zh": issue.message_zh,
-    }
-
-
 @dataclass(slots=True)
 class _Known:
     sources: dict[int, str] = field(default_factory=dict)
@@ -119,7 +107,7 @@ class IvrFlowDesk:
         }
 
     # -- handlers ------------------------------------------------------------------------
-    async def save(self, tx: Transaction, cmd: SaveIvrDraft) -> dict[str, Any]:
+    async def save(self, tx: Transaction, cmd: SaveIvrDraft) -> DraftSaved:
         flow_id = _flow_id(cmd.flow_id)
         data = dict(cmd.data)
         named = data.setdefault("flow", flow_id)
@@ -139,9 +127,9 @@ class IvrFlowDesk:
         self._record(tx, flow_id, "saved", saved.version, flow=flow_to_dict(saved), source=source)
         self._known[flow_id].sources[saved.version] = source
         tx.audit("ivr_flow.save", "ivr_flow", flow_id, None, None, {"version": saved.version})
-        return {"version": saved.version, "issues": [issue_dict(i) for i in lint(saved)]}
+        return DraftSaved(saved.version, tuple(lint(saved)))
 
-    async def publish(self, tx: Transaction, cmd: PublishIvrFlow) -> dict[str, Any]:
+    async def publish(self, tx: Transaction, cmd: PublishIvrFlow) -> FlowPublished:
         flow_id = _flow_id(cmd.flow_id)
         h = self.catalog.history(flow_id)  # unknown flow: 404
         number = h.draft if cmd.version is None else cmd.version
@@ -159,7 +147,7 @@ class IvrFlowDesk:
                 field="flow",
                 version=number,
                 flow_id=flow_id,
-                issues=[issue_dict(i) for i in errors],
+                issues=[issue_json(i) for i in errors],
             )
         before = h.published
         self._seed(flow_id)
@@ -173,9 +161,9 @@ class IvrFlowDesk:
             {"version": before},
             {"version": number},
         )
-        return {"published": number}
+        return FlowPublished(number)
 
-    async def rollback(self, tx: Transaction, cmd: RollbackIvrFlow) -> dict[str, Any]:
+    async def rollback(self, tx: Transaction, cmd: RollbackIvrFlow) -> FlowPublished:
         flow_id = _flow_id(cmd.flow_id)
         h = self.catalog.history(flow_id)
         before = h.published
@@ -197,7 +185,7 @@ class IvrFlowDesk:
             {"version": before},
             {"version": flow.version},
         )
-        return {"published": flow.version}
+        return FlowPublished(flow.version)
 
     # -- what is recorded ----------------------------------------------------------------
     def _seed(self, flow_id: str) -> None:
@@ -313,7 +301,7 @@ def flow_detail(desk: IvrFlowDesk, flow_id: str) -> dict[str, Any]:
                 "draft": number == h.draft,
                 "source": desk.source(flow_id, number),
                 "flow": flow_to_dict(flow),
-                "issues": [issue_dict(i) for i in lint(flow)],
+                "issues": [issue_json(i) for i in lint(flow)],
             }
         )
     return {
