@@ -12,6 +12,12 @@ from typing import Any
 
 GOLDEN = Path(__file__).parent / "golden"
 RECORD = os.environ.get("KEFU_RECORD_GOLDEN") == "1"
+PAGE_MASKS = (
+    (r'name="csrf_token" value="[0-9a-f]+"', 'name="csrf_token" value="…"'),
+    (r'data-version="[^"]*"', 'data-version="…"'),
+)
+"""What differs per login or per catalog build in a page: its CSRF token, the catalogs'
+version."""
 
 
 def check_golden(name: str, text: str, *masks: tuple[str, str]) -> None:

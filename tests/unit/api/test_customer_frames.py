@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from api_helpers import Api, MakeApi
-from golden_helpers import check_golden
+from golden_helpers import PAGE_MASKS, check_golden
 
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import AgentSpec, Channel
@@ -21,10 +21,6 @@ from kefu.service.channels import ChannelService, Inbound
 from kefu.service.routing import commands as c
 
 V1 = "/api/v1"
-PAGE_MASKS = (
-    (r'name="csrf_token" value="[0-9a-f]+"', 'name="csrf_token" value="…"'),
-    (r'data-version="[^"]*"', 'data-version="…"'),
-)
 REPLY_IDS = (r'"chat-out:[0-9a-f]{16}-', '"chat-out:…-')
 
 

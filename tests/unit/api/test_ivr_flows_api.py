@@ -42,7 +42,9 @@ def test_given_an_edited_bank_flow_when_published_then_new_contacts_get_it_and_r
     ivr_api: Api,
 ) -> None:
     c = ivr_api.client
-    listed = {f["flow_id"]: f for f in c.get(URL).json()}
+    flows = c.get(URL)
+    check_golden("ivr_flows.json", flows.text)
+    listed = {f["flow_id"]: f for f in flows.json()}
     assert listed["bank"]["published"] == 1  # the file, loaded at start
     saved = c.put(f"{URL}/bank/draft", json={"source": EDITED})
     assert saved.status_code == 200, saved.text
