@@ -25,6 +25,7 @@ from kefu.config import Settings
 from kefu.domain.errors import KefuError
 from kefu.service import Command
 from kefu.service.ivr import (
+    FlowSummary,
     IvrWing,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -91,13 +92,13 @@ class IvrAdminPages:
     ) -> HTMLResponse:
         wing = self._wing()
         engine = self.chat.channels.engine
-        flows: list[dict[str, Any]] = []
+        flows: list[FlowSummary] = []
         detail: dict[str, Any] | None = None
         if wing is not None:
             desk = wing.flows
             flows = await engine.query(lambda _e: flow_list(desk), stored=False)
-            known = {f["flow_id"] for f in flows}
-            flow_id = flow_id if flow_id in known else (flows[0]["flow_id"] if flows else "")
+            known = {f.flow_id for f in flows}
+            flow_id = flow_id if flow_id in known else (flows[0].flow_id if flows else "")
             if flow_id:
                 detail = await engine.query(lambda _e: flow_detail(desk, flow_id), stored=False)
         shown, editor = _pick(detail, version)

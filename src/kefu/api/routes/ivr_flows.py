@@ -17,6 +17,7 @@ from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.service.ivr import (
     DraftSaved,
     FlowPublished,
+    FlowSummary,
     IvrWing,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -56,10 +57,10 @@ async def list_flows(request: Request, admin: RequireAdmin) -> list[dict[str, An
     """Every flow with its published and draft versions. 全部流程及其版本。"""
     del admin
     wing = _wing(request)
-    result: list[dict[str, Any]] = await request.app.state.engine.query(
+    flows: list[FlowSummary] = await request.app.state.engine.query(
         lambda _e: flow_list(wing.flows), stored=False
     )
-    return result
+    return [f.to_json() for f in flows]
 
 
 @router.get("/{flow_id}", responses=ERRORS)

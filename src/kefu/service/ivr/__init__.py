@@ -15,7 +15,7 @@ from kefu.service.ivr.flow_admin import (
     flow_detail,
     flow_list,
 )
-from kefu.service.ivr.flow_views import DraftSaved, FlowPublished
+from kefu.service.ivr.flow_views import DraftSaved, FlowPublished, FlowSummary
 from kefu.service.ivr.handoff import IvrPanel, IvrVerification, read_ivr_panel
 from kefu.service.ivr.outline import flow_outline
 from kefu.service.ivr.report_view import ivr_report_view
@@ -35,6 +35,7 @@ __all__ = [
     "DraftSaved",
     "FlowChange",
     "FlowPublished",
+    "FlowSummary",
     "IvrChatView",
     "IvrFlowDesk",
     "IvrHangup",

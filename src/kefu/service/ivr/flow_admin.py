@@ -22,7 +22,7 @@ from kefu.domain.ivr.flow import Flow
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.domain.ivr.lint import lint
 from kefu.service.channels.ports import ChannelRecord
-from kefu.service.ivr.flow_views import DraftSaved, FlowPublished, issue_json
+from kefu.service.ivr.flow_views import DraftSaved, FlowPublished, FlowSummary, issue_json
 from kefu.service.ports import UnitOfWork
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
@@ -272,19 +272,12 @@ def _flow_id(flow_id: str) -> str:
     return flow_id
 
 
-def flow_list(desk: IvrFlowDesk) -> list[dict[str, Any]]:
-    """Every flow: its id, published and draft version numbers and its version count."""
+def flow_list(desk: IvrFlowDesk) -> list[FlowSummary]:
+    """Every flow: its id, published and draft version numbers and its versions."""
     out = []
     for flow_id in desk.catalog.flow_ids():
         h = desk.catalog.history(flow_id)
-        out.append(
-            {
-                "flow_id": flow_id,
-                "published": h.published,
-                "draft": h.draft,
-                "versions": sorted(h.versions),
-            }
-        )
+        out.append(FlowSummary(flow_id, h.published, h.draft, tuple(sorted(h.versions))))
     return out
 
 

@@ -1,7 +1,7 @@
 """What the flow admin's commands answer, as frozen dataclasses whose ``to_json`` is the
 API's body (the keys and their order are its contract, tested byte for byte): a draft
-saved with its lint findings, and the version published (by a publication or a
-rollback)."""
+saved with its lint findings, the version published (by a publication or a rollback),
+and a flow's line in the list of flows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from kefu.domain.ivr.lint import LintIssue
 
-__all__ = ["DraftSaved", "FlowPublished", "issue_json"]
+__all__ = ["DraftSaved", "FlowPublished", "FlowSummary", "issue_json"]
 
 
 def issue_json(issue: LintIssue) -> dict[str, Any]:
@@ -45,3 +45,21 @@ class FlowPublished:
 
     def to_json(self) -> dict[str, Any]:
         return {"published": self.published}
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSummary:
+    """A flow's version numbers: the one published, the draft (None without) and all."""
+
+    flow_id: str
+    published: int | None
+    draft: int | None
+    versions: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flow_id": self.flow_id,
+            "published": self.published,
+            "draft": self.draft,
+            "versions": list(self.versions),
+        }
