@@ -57,7 +57,9 @@ def test_given_an_edited_bank_flow_when_published_then_new_contacts_get_it_and_r
     assert "新版" in welcome.text["zh"]  # type: ignore[attr-defined]
     assert c.post(f"{URL}/bank/rollback").json() == {"published": 1}
     assert _wing(ivr_api).catalog.published("bank").version == 1
-    detail = c.get(f"{URL}/bank").json()
+    detail_answer = c.get(f"{URL}/bank")
+    check_golden("ivr_flow_detail.json", detail_answer.text)
+    detail = detail_answer.json()
     assert [v["version"] for v in detail["versions"]] == [2, 1]
     assert detail["versions"][0]["source"] == EDITED
     changes = [(ch["kind"], ch["version"], ch["by"]) for ch in detail["changes"]]
