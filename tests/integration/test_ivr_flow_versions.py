@@ -59,7 +59,7 @@ def test_given_published_and_rolled_back_versions_when_restarted_then_the_same_c
             assert catalog.published("bank").version == 2
             assert "欢迎再次致电" in catalog.published("bank").nodes["welcome"].text["zh"]  # type: ignore[attr-defined]
             assert flow_detail(again.ivr.flows, "bank") == before
-            assert before["versions"][0]["source"] == "third"
-            assert [ch["kind"] for ch in before["changes"]][-1] == "rolled_back"
+            assert before.versions[0].source == "third"
+            assert before.changes[-1].kind == "rolled_back"
 
     asyncio.run(scenario())

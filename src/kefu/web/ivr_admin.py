@@ -12,6 +12,7 @@ only (others 403; not logged in goes to the login).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +26,9 @@ from kefu.config import Settings
 from kefu.domain.errors import KefuError
 from kefu.service import Command
 from kefu.service.ivr import (
+    FlowDetail,
     FlowSummary,
+    FlowVersion,
     IvrWing,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -93,7 +96,7 @@ class IvrAdminPages:
         wing = self._wing()
         engine = self.chat.channels.engine
         flows: list[FlowSummary] = []
-        detail: dict[str, Any] | None = None
+        detail: FlowDetail | None = None
         if wing is not None:
             desk = wing.flows
             flows = await engine.query(lambda _e: flow_list(desk), stored=False)
@@ -108,11 +111,11 @@ class IvrAdminPages:
             "flows": flows,
             "detail": detail,
             "shown": shown,
-            "outline": _outline(shown["flow"]) if shown else [],
+            "outline": _outline(shown.flow) if shown else [],
             "editor": editor if source is None else source,
             "notice": notice,
             "error": error,
-            "issues": issues if issues is not None else (shown["issues"] if shown else []),
+            "issues": issues if issues is not None else (shown.issues if shown else ()),
             "can_rollback": bool(detail and _earlier(detail)),
         }
         return self.templates.TemplateResponse(
@@ -169,19 +172,19 @@ class IvrAdminPages:
         return await self._act(request, flow_id, lambda _t: RollbackIvrFlow(flow_id), "rolled_back")
 
 
-def _pick(detail: dict[str, Any] | None, version: int) -> tuple[dict[str, Any] | None, str]:
+def _pick(detail: FlowDetail | None, version: int) -> tuple[FlowVersion | None, str]:
     """The version shown (asked for, else the draft, else the published one) and the
     editor's text (that version's source, else its YAML)."""
-    if not detail or not detail["versions"]:
+    if not detail or not detail.versions:
         return None, ""
-    by_number = {v["version"]: v for v in detail["versions"]}
-    number = version if version in by_number else (detail["draft"] or detail["published"])
-    shown = by_number.get(number) or detail["versions"][0]
-    text = shown["source"] or yaml.safe_dump(shown["flow"], allow_unicode=True, sort_keys=False)
+    by_number = {v.version: v for v in detail.versions}
+    number = version if version in by_number else (detail.draft or detail.published)
+    shown = by_number.get(number or 0) or detail.versions[0]
+    text = shown.source or yaml.safe_dump(dict(shown.flow), allow_unicode=True, sort_keys=False)
     return shown, text
 
 
-def _outline(flow: dict[str, Any]) -> list[dict[str, Any]]:
+def _outline(flow: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each node: its id, kind and the nodes it leads to (options as ``digit → node``)."""
     rows = []
     for node_id, node in flow["nodes"].items():
@@ -197,5 +200,5 @@ def _outline(flow: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _earlier(detail: dict[str, Any]) -> bool:
-    return any(p["version"] != detail["published"] for p in detail["publications"])
+def _earlier(detail: FlowDetail) -> bool:
+    return any(version != detail.published for version, _at in detail.publications)

@@ -16,6 +16,7 @@ from kefu.domain.errors import NotFound
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.service.ivr import (
     DraftSaved,
+    FlowDetail,
     FlowPublished,
     FlowSummary,
     IvrWing,
@@ -68,10 +69,10 @@ async def get_flow(flow_id: str, request: Request, admin: RequireAdmin) -> dict[
     """A flow's versions (text, lint findings), publications and changes (who, when)."""
     del admin
     wing = _wing(request)
-    result: dict[str, Any] = await request.app.state.engine.query(
+    detail: FlowDetail = await request.app.state.engine.query(
         lambda _e: flow_detail(wing.flows, flow_id), stored=False
     )
-    return result
+    return detail.to_json()
 
 
 @router.put("/{flow_id}/draft", responses=ERRORS)

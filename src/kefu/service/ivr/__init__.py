@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
 from kefu.service.ivr.flow_admin import (
-    FlowChange,
     IvrFlowDesk,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -15,7 +14,14 @@ from kefu.service.ivr.flow_admin import (
     flow_detail,
     flow_list,
 )
-from kefu.service.ivr.flow_views import DraftSaved, FlowPublished, FlowSummary
+from kefu.service.ivr.flow_views import (
+    DraftSaved,
+    FlowChange,
+    FlowDetail,
+    FlowPublished,
+    FlowSummary,
+    FlowVersion,
+)
 from kefu.service.ivr.handoff import IvrPanel, IvrVerification, read_ivr_panel
 from kefu.service.ivr.outline import flow_outline
 from kefu.service.ivr.report_view import ivr_report_view
@@ -34,8 +40,10 @@ __all__ = [
     "IVR_AUTHOR",
     "DraftSaved",
     "FlowChange",
+    "FlowDetail",
     "FlowPublished",
     "FlowSummary",
+    "FlowVersion",
     "IvrChatView",
     "IvrFlowDesk",
     "IvrHangup",

@@ -22,14 +22,21 @@ from kefu.domain.ivr.flow import Flow
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.domain.ivr.lint import lint
 from kefu.service.channels.ports import ChannelRecord
-from kefu.service.ivr.flow_views import DraftSaved, FlowPublished, FlowSummary, issue_json
+from kefu.service.ivr.flow_views import (
+    DraftSaved,
+    FlowChange,
+    FlowDetail,
+    FlowPublished,
+    FlowSummary,
+    FlowVersion,
+    issue_json,
+)
 from kefu.service.ports import UnitOfWork
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = [
     "FLOW_STREAM",
-    "FlowChange",
     "IvrFlowDesk",
     "PublishIvrFlow",
     "RollbackIvrFlow",
@@ -66,17 +73,6 @@ class RollbackIvrFlow(c.Command):
     """Publish again the version of ``flow_id`` published before the current one."""
 
     flow_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class FlowChange:
-    """One change of a flow: ``kind`` (``saved``, ``published``, ``rolled_back``), the
-    ``version`` it concerns, who made it (``by``) and when (``at``, s)."""
-
-    kind: str
-    version: int
-    by: str
-    at: float
 
 
 @dataclass(slots=True)
@@ -281,30 +277,26 @@ def flow_list(desk: IvrFlowDesk) -> list[FlowSummary]:
     return out
 
 
-def flow_detail(desk: IvrFlowDesk, flow_id: str) -> dict[str, Any]:
+def flow_detail(desk: IvrFlowDesk, flow_id: str) -> FlowDetail:
     """One flow for its admin page: each version (its text, whether published or the
     draft, its lint findings), the publications and the recorded changes (who, when)."""
     h = desk.catalog.history(flow_id[:_MAX_FLOW_ID])  # unknown: 404
-    versions = []
-    for number, flow in sorted(h.versions.items(), reverse=True):
-        versions.append(
-            {
-                "version": number,
-                "published": number == h.published,
-                "draft": number == h.draft,
-                "source": desk.source(flow_id, number),
-                "flow": flow_to_dict(flow),
-                "issues": [issue_json(i) for i in lint(flow)],
-            }
+    versions = tuple(
+        FlowVersion(
+            version=number,
+            published=number == h.published,
+            draft=number == h.draft,
+            source=desk.source(flow_id, number),
+            flow=flow_to_dict(flow),
+            issues=tuple(lint(flow)),
         )
-    return {
-        "flow_id": flow_id,
-        "published": h.published,
-        "draft": h.draft,
-        "versions": versions,
-        "publications": [{"version": v, "at": at} for v, at in h.publications],
-        "changes": [
-            {"kind": ch.kind, "version": ch.version, "by": ch.by, "at": ch.at}
-            for ch in desk.changes(flow_id)
-        ],
-    }
+        for number, flow in sorted(h.versions.items(), reverse=True)
+    )
+    return FlowDetail(
+        flow_id=flow_id,
+        published=h.published,
+        draft=h.draft,
+        versions=versions,
+        publications=tuple(h.publications),
+        changes=tuple(desk.changes(flow_id)),
+    )
