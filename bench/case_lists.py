@@ -123,6 +123,10 @@ def main() -> None:
     lead = Principal("u1", "lead", Role.SUPERVISOR, frozenset({"sh"}))
     rng = random.Random(7)
     customers = list(store.by_customer)
+
+    def team() -> set[str]:
+        return {f"a{rng.randrange(500)}" for _ in range(3)}
+
     queries: dict[str, Callable[[], Any]] = {
         "newest 50 (admin)": lambda: list_cases(store, admin, now),
         "newest 50 of one site (supervisor)": lambda: list_cases(store, lead, now),
@@ -140,6 +144,24 @@ def main() -> None:
         ),
         "500 open faults of one site": lambda: list_cases(
             store, lead, now, case_type="fault", state=None, open_only=True, limit=500
+        ),
+        "my team's cases (3 owners), page 2": lambda: list_cases(
+            store, lead, now, owners=team(), offset=50
+        ),
+        "my team's cases, breached": lambda: list_cases(
+            store, lead, now, owners=team(), breached=True
+        ),
+        "my team's cases, title search": lambda: list_cases(
+            store, lead, now, owners=team(), query=f"工单 {rng.randrange(10)}"
+        ),
+        "one case by #id (admin)": lambda: list_cases(
+            store, admin, now, query=f"#{rng.randrange(1, args.cases)}"
+        ),
+        "breached, one site, page 3": lambda: list_cases(
+            store, lead, now, breached=True, offset=100
+        ),
+        "title search, no scope (the newest 20,000 cases; rare text)": lambda: list_cases(
+            store, admin, now, query="工单 99999"
         ),
     }
     record["queries"] = {}

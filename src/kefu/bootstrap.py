@@ -30,7 +30,9 @@ from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
 from kefu.service.branch import BranchDesk
 from kefu.service.cases import (
+    CaseNotifier,
     CaseWing,
+    NeedPredictor,
     SegmentKeeper,
     SurveyIntake,
     SurveyOptions,
@@ -39,6 +41,7 @@ from kefu.service.cases import (
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
+from kefu.service.reports import ReportBook
 from kefu.service.routing import routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
@@ -61,6 +64,8 @@ __all__ = [
     "case_wing",
     "channel_wing",
     "ivr_wing",
+    "need_predictor",
+    "report_wing",
     "routing_engine",
 ]
 
@@ -138,8 +143,23 @@ def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
     timers)."""
     wing = CaseWing(channels, **options)
     channels.engine.handlers.include(wing.handlers())
+    channels.engine.attach(wing.config)  # the types and calendars before the cases
     channels.engine.attach(wing.store)
+    # The customer is told of the case's opening and of its moves they care about.
+    wing.notifier = notifier = CaseNotifier(channels)
+    channels.engine.attach(notifier)
+    wing.opened.append(notifier.case_changed)
+    wing.moved.append(notifier.case_changed)
     return wing
+
+
+def report_wing(channels: ChannelService) -> ReportBook:
+    """Saved report definitions over ``channels``: their commands' handlers join the
+    engine's table, the book the engine's transaction (recorded in the channel log)."""
+    book = ReportBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book
 
 
 def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> SurveyWing:
@@ -159,6 +179,15 @@ def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> Survey
     return wing
 
 
+def need_predictor(cases: CaseWing) -> NeedPredictor:
+    """The likely reason of each customer's next contact: on every new contact's
+    attributes (``likely_reason``), retrained on the center's wrap-ups."""
+    need = NeedPredictor(cases.state, cases.store)
+    cases.channels.core.enrichers.append(need.attributes)
+    cases.channels.actions.wrapped_up.append(need.wrapped_up)
+    return need
+
+
 def build_platform(
     settings: Settings,
     *,
@@ -176,9 +205,11 @@ def build_platform(
     after the engine stopped (release the database there). Attachments go to
     ``attachments``, by default to files under ``settings.attachments_path``."""
     from kefu.adapters.channels.server import channel_server
+    from kefu.adapters.storage.report_source import report_source
     from kefu.web import Wallboard
     from kefu.web.channel_site import ChannelSite
     from kefu.web.i18n import I18nRoutes
+    from kefu.web.report_pages import report_mailer, report_routers
 
     security = security_from_settings(settings, uow_factory, clock)
     engine = routing_engine(
@@ -211,11 +242,16 @@ def build_platform(
         ),
     )
     surveys.secret_key = settings.secret_key
+    reports = report_source(uow_factory)
+    saved_reports = report_wing(channels)
+    saved_reports.mailer = report_mailer(reports, security, settings)
+    report_pages = report_routers(reports, engine, settings, security, surveys, saved_reports)
+    need = need_predictor(cases)
     app = create_app(
         settings,
         engine,
         security,
-        routers=[wallboard.router, I18nRoutes().router, *site.routers],
+        routers=[wallboard.router, I18nRoutes().router, *site.routers, *report_pages],
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,
@@ -229,6 +265,8 @@ def build_platform(
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases
     app.state.surveys = surveys
+    app.state.saved_reports = saved_reports
+    app.state.need = need
     return platform
 
 

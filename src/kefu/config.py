@@ -171,6 +171,15 @@ class Settings(BaseSettings):
     ivr_flow_files: Annotated[
         str, Field(description="IVR flow files (YAML/JSON) published at start, comma-separated")
     ] = ""
+    ivr_rederivation_days: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=3650,
+            description="admins are reminded to re-derive a published IVR flow this many days "
+            "after it was published (seed 001: every 3-4 months)",
+        ),
+    ] = 90
     survey_wrap_up_queues: Annotated[
         str,
         Field(
@@ -183,6 +192,10 @@ class Settings(BaseSettings):
     survey_quiet_days: Annotated[
         float, Field(ge=0, description="no second survey to a customer within, days")
     ] = 7.0
+    agent_cost_per_hour: Annotated[
+        float,
+        Field(ge=0, description="an agent's cost per logged-in hour, for cost per contact"),
+    ] = 0.0
     survey_link_base: Annotated[
         str | None, Field(description="public survey page URL; messages carry the signed link")
     ] = None

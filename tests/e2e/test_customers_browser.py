@@ -65,10 +65,13 @@ def test_given_a_suggested_match_when_the_agent_clicks_and_confirms_then_merged_
     shown = desk.get_attribute("#customer", "data-customer")
     other = suggestion.get_attribute("data-suggest")
     assert other and shown and other != shown
+    # The match is worded in the page's language, not as the API's "email: …".
+    assert suggestion.inner_text() == f"邮箱: zhou.jie@example.cn → {other}"
     suggestion.click()
     desk.wait_for_selector("#merge-confirm:not(.hidden)")
     assert other in desk.inner_text("#merge-confirm-text")
     assert "合并" in desk.inner_text("#merge-confirm-text")
+    assert "邮箱: zhou.jie@example.cn" in desk.inner_text("#merge-confirm-text")
     desk.screenshot(path=str(ARTIFACTS / "desktop-suggested-merge.png"))
     desk.click("#merge-confirm-yes")
     desk.wait_for_selector("#merge-done:not(.hidden), #merge-error:not(.hidden)")
@@ -77,6 +80,9 @@ def test_given_a_suggested_match_when_the_agent_clicks_and_confirms_then_merged_
     desk.wait_for_selector("#merge-confirm.hidden", state="attached")
     # Merged: the panel shows one customer and no suggestion any more.
     desk.wait_for_selector("#customer button.suggestion", state="detached", timeout=5_000)
+    # Two browsers' chat cookies: one line for the web visitor, not two identical ones.
+    visitors = desk.locator("#customer .ids li[data-kind=chat_cookie]")
+    assert visitors.all_inner_texts() == ["网页访客 ×2"]
     # An unknown customer is refused in the page's language.
     desk.fill("#merge-other", "13999990000")
     desk.fill("#merge-reason", "测试")
@@ -101,5 +107,10 @@ def test_given_a_suggested_match_when_the_agent_clicks_and_confirms_then_merged_
     assert "宽带支持 Broadband" in history
     lead.click("#lang")
     lead.wait_for_selector("h3 >> text=全渠道联系记录")
+    assert lead.inner_text("#customer dd.tier") == "普通"  # the tier's label, not "0"
+    identifiers = lead.inner_text("#identifiers")
+    assert "邮箱: zhou.jie@example.cn" in identifiers and "chat_cookie" not in identifiers
+    assert identifiers.count("网页访客") == 1 and "网页访客 ×2" in identifiers  # two browsers
+    assert "周敏" in history  # the agent by name
     lead.screenshot(path=str(ARTIFACTS / "customer-history.png"))
     assert [p for p in problems if p not in refused] == []

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from browser_helpers import ARTIFACTS, Demo, open_wallboard, require_chromium
-from desktop_helpers import add_agent, admin_api, log_in
+from desktop_helpers import add_agent, admin_api, chat_in_widget, log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Route
@@ -194,3 +194,55 @@ def test_given_the_chinese_pages_then_wallboard_and_desktop_name_a_busy_agent_al
 
     chinese = catalogs().get("zh")
     assert chinese.text("wallboard.busy") == chinese.text("desktop.busy") == "服务中"
+    # Every state an agent shows on both pages (wallboard.js and desktop.js stateLabel):
+    # one word per state, in each language.
+    for lang in ("zh", "en"):
+        texts = catalogs().get(lang)
+        for wallboard, desktop in (
+            ("ready", "ready"),
+            ("not_ready", "not_ready"),
+            ("busy", "busy"),
+            ("wrapup", "wrapup"),
+            ("offered_state", "offered"),
+            ("offline_state", "offline_state"),
+        ):
+            same = texts.text(f"wallboard.{wallboard}"), texts.text(f"desktop.{desktop}")
+            assert same[0] == same[1] and not same[0].startswith(("wallboard.", "desktop.")), (
+                lang,
+                wallboard,
+                same,
+            )
+
+
+def test_given_a_busy_agent_logged_out_after_the_grace_when_back_then_ready_cancels_it(
+    demo: Demo, browser: BrowserContext
+) -> None:
+    """The grace period logs out a busy agent as a pending change (offline once its chats
+    end). Back at the desktop, the presence list shows that Offline, so picking Ready is a
+    change and cancels it (it showed Ready, and picking Ready did nothing)."""
+    with admin_api(demo) as api:
+        add_agent(api, "e2e.he", "何平", skills=SKILLS, capacity=DESK)
+    desk = browser.new_page()
+    log_in(desk, demo, "e2e.he", "/desktop")
+    desk.wait_for_selector("#link.online")
+    desk.select_option("#presence", "ready")
+    desk.wait_for_selector("#presence-pill.ready")
+    chat_in_widget(browser.new_page(), demo, "e2e-chat", "宽带又断了", name="林涛")
+    desk.locator(".offer", has_text="林涛").locator(".accept").click()
+    desk.wait_for_selector("#presence-pill.busy")
+    desk.close()
+    time.sleep(GRACE_S + 2.0)
+
+    back = browser.new_page()
+    back.goto(f"{demo.base}/desktop?lang=en")
+    back.wait_for_selector("#link.online")
+    back.wait_for_function(
+        "() => document.querySelector('#presence-pill').textContent.includes('then Offline')"
+    )
+    assert back.input_value("#presence") == "offline"
+    back.select_option("#presence", "ready")
+    back.wait_for_function(
+        "() => !document.querySelector('#presence-pill').textContent.includes('then')"
+    )
+    assert back.input_value("#presence") == "ready"
+    assert back.inner_text("#presence-pill") == "Busy"

@@ -242,8 +242,10 @@ def test_given_the_demo_when_a_person_mails_then_a_person_answers_and_the_hall_c
     assert "Traceback" not in output
     assert f"SMTP 127.0.0.1:{smtp_port}" in output and "demo.outbox" in output
     for login in ("wang.lei", "liu.fang"):  # every printed agent login takes chat and e-mail
-        line = next(x for x in output.splitlines() if f"Login 登录: {login} /" in x)
-        assert "chat 在线" in line and "e-mail 邮件" in line, line
+        lines = output.splitlines()
+        at = next(n for n, x in enumerate(lines) if f"Login 登录: {login} /" in x)
+        serves = lines[at + 1]  # what the login serves, on the line under it
+        assert "serves 服务:" in serves and "chat 在线" in serves and "e-mail 邮件" in serves
 
 
 def _up(base: str) -> bool:

@@ -1,6 +1,6 @@
-"""Each command of the README's "What is in the box" table runs as written, from a copy of
-the repository's ``examples/``, and its tables are readable at 80 columns (no cell cut
-with "…")."""
+"""Each command of the README's "What is in the box" table, and each one its text gives on
+an example file, runs as written from a copy of the repository's ``examples/``, and its
+tables are readable at 80 columns (no cell cut with "…")."""
 
 from __future__ import annotations
 
@@ -22,13 +22,17 @@ SERVERS = ("kefu demo", "kefu serve", "kefu db", "kefu users", "kefu report")
 
 
 def readme_commands() -> list[str]:
-    """The commands of the README's table rows (each row's first cell, in backticks)."""
+    """The commands of the README's table rows (each row's first cell, in backticks) and
+    those its text gives on an example file (`kefu … examples/…`)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     found = []
     for line in text.splitlines():
         first = re.match(r"\| `(kefu [^`]+)`", line)
         if first and not first.group(1).startswith(SERVERS):
             found.append(first.group(1))
+    for inline in re.findall(r"`(kefu [^`|]*examples/[^`]+)`", text.replace("\n", " ")):
+        if inline not in found and not inline.startswith(SERVERS):
+            found.append(inline)
     return found
 
 

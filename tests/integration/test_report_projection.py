@@ -155,6 +155,40 @@ def test_given_a_generated_day_when_rebuilt_then_reports_equal_the_event_path(
     assert any(r.transfers for r in from_rows.sorted())
 
 
+def test_given_a_site_limit_when_reported_then_both_paths_agree_on_that_site_only(
+    database: Database, day: list[Event]
+) -> None:
+    _store(database.engine, day)
+    rebuild(database.engine)
+    since, until = DAY0 + 8 * HOUR, DAY0 + 18 * HOUR
+    reports = {}
+    for sites in (frozenset({"sh"}), frozenset({"bj"}), None):
+        for group_by in (("queue",), ("site", "agent")):
+            got = projected_report(
+                database.engine, since, until, period="interval:60", timezone="Asia/Shanghai",
+                group_by=group_by, sites=sites,
+            )  # fmt: skip
+            builder = HistoryBuilder(
+                since, until, period="interval:60", timezone="Asia/Shanghai",
+                group_by=group_by, sites=sites,
+            )  # fmt: skip
+            for batch in read_events(database.engine, DAY0 - HOUR):
+                builder.consume_all(batch)
+            assert_same_report(got.to_dict(), builder.result().to_dict())
+            reports[(sites, group_by)] = got
+    sh, bj = frozenset({"sh"}), frozenset({"bj"})
+    assert {g.group[0] for g in reports[(sh, ("queue",))].groups} == {"贷款", "cards"}
+    assert {g.group[0] for g in reports[(bj, ("site", "agent"))].groups} == {"bj"}
+    whole = reports[(None, ("queue",))].total
+    parts = [reports[(s, ("queue",))].total for s in (sh, bj)]
+    assert sum(p.contacts.offered for p in parts) == whole.contacts.offered > 100
+    assert sum(p.agents.staffed_s for p in parts if p.agents) == pytest.approx(
+        whole.agents.staffed_s if whole.agents else 0.0
+    )
+    visits = projected_visits(database.engine, since, until, sh)
+    assert visits and {v.site_id for v in visits} == {"sh"}
+
+
 def test_given_a_rebuilt_projection_when_rebuilt_again_then_nothing_is_counted_twice(
     database: Database, day: list[Event]
 ) -> None:

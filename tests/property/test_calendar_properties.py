@@ -125,3 +125,29 @@ def test_given_berlin_week_across_dst_when_measured_then_local_hours_count() -> 
     monday = datetime(2026, 3, 23, tzinfo=zone)
     end = monday + timedelta(days=14)
     assert cal.business_seconds(monday.timestamp(), end.timestamp()) == 80 * 3600
+
+
+@settings(max_examples=40, deadline=None)
+@given(calendars(), st.sampled_from(tuple(f"n{i}" for i in range(4))))
+def test_given_any_calendar_when_stored_as_data_then_read_back_the_same(
+    cal: BusinessCalendar, name: str
+) -> None:
+    from kefu.domain.cases import SiteCalendar
+
+    named = SiteCalendar(cal, dict.fromkeys(cal.holidays, name))
+    assert SiteCalendar.from_dict(named.to_dict()) == named
+
+
+@settings(max_examples=40, deadline=None)
+@given(calendars(), instants, st.integers(1, 30 * 3600), st.integers(0, 12))
+def test_given_a_deadline_when_a_holiday_is_declared_then_it_never_comes_earlier(
+    cal: BusinessCalendar, t: float, s: int, ahead: int
+) -> None:
+    """A holiday takes open time away: a deadline moves later (or stays), and by the open
+    time it took when that day fell before the old deadline."""
+    day = datetime.fromtimestamp(t, ZoneInfo(cal.time_zone)).date() + timedelta(days=ahead)
+    workdays = {d: v for d, v in cal.workdays.items() if d != day}
+    closed = BusinessCalendar(cal.time_zone, cal.weekly, cal.holidays | {day}, workdays)
+    before, after = cal.add_business_seconds(t, s), closed.add_business_seconds(t, s)
+    assert after >= before
+    assert closed.business_seconds(t, after) == s

@@ -15,7 +15,7 @@ split by site and agent only, so rows grouped by anything else carry none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "HistoryBuilder",
     "HistoryReport",
     "ReportRow",
+    "group_key",
     "history_report",
     "parse_group_by",
 ]
@@ -44,6 +45,8 @@ AGENT_DIMENSIONS = frozenset({"site", "agent"})
 """The dimensions agent time can be split by (an agent serves many queues and channels)."""
 NONE_LABEL = "-"
 """The group label of a contact without the value (not answered: no agent)."""
+_ELSEWHERE = ("\x00elsewhere",)
+"""The key of agent time outside the sites a report is limited to (dropped)."""
 SL_VARIANT = (
     "SL(T) = answered within T s / (offered - short abandons - still waiting <= T s); "
     "T = each queue's sl_threshold_s, short abandon = left within its short_abandon_s; "
@@ -59,6 +62,11 @@ _KEYS: dict[str, Callable[[Visit], str]] = {
     "disposition": lambda v: v.disposition or NONE_LABEL,
     "value_tier": lambda v: str(v.value_tier),
 }
+
+
+def group_key(visit: Visit, group_by: Sequence[str]) -> tuple[str, ...]:
+    """The group ``visit`` counts in when a report is grouped by ``group_by``."""
+    return tuple(_KEYS[d](visit) for d in group_by)
 
 
 def parse_group_by(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -171,6 +179,8 @@ class HistoryBuilder:
     Feed it the events from some time before ``since`` (so agents' states and contacts
     in progress are known) up to ``until`` or beyond (to follow contacts of the range to
     their outcome). ``on_visit`` also receives every visit, in or out of the range.
+    ``sites``: count only the visits to queues of these sites and the time of agents of
+    these sites (``None``: every site).
     """
 
     def __init__(
@@ -182,7 +192,9 @@ class HistoryBuilder:
         timezone: str = "UTC",
         group_by: Sequence[str] = (),
         on_visit: Callable[[Visit], None] | None = None,
+        sites: Collection[str] | None = None,
     ) -> None:
+        self.sites = None if sites is None else frozenset(sites)
         self.buckets = Buckets.cut(since, until, period, timezone)
         self.group_by = parse_group_by(group_by)
         self.agent_split = set(self.group_by) <= AGENT_DIMENSIONS
@@ -195,6 +207,8 @@ class HistoryBuilder:
         self._on_visit = on_visit
 
         def agent_key(agent_id: str, site_id: str | None) -> tuple[str, ...]:
+            if self.sites is not None and site_id not in self.sites:
+                return _ELSEWHERE
             return tuple(agent_id if d == "agent" else site_id or NONE_LABEL for d in dims)
 
         self.log = VisitLog(self._add, self.buckets, agent_key)
@@ -228,6 +242,8 @@ class HistoryBuilder:
         return self._bins
 
     def _add(self, v: Visit) -> None:
+        if self.sites is not None and v.site_id not in self.sites:
+            return
         if self._on_visit is not None:
             self._on_visit(v)
         k = self.buckets.index(v.queued_at)
@@ -263,6 +279,7 @@ class HistoryBuilder:
         edges = self.buckets.edges
         bins = len(self._bins)
         time = self.log.agent_seconds()
+        time.pop(_ELSEWHERE, None)
         by_key: dict[tuple[str, ...], dict[int, Tally]] = {}
         for (k, key), tally in self._tallies.items():
             by_key.setdefault(key, {})[k] = tally
@@ -345,9 +362,12 @@ def history_report(
     timezone: str = "UTC",
     group_by: Sequence[str] = (),
     as_of: float | None = None,
+    sites: Collection[str] | None = None,
 ) -> HistoryReport:
     """The report of ``events`` (in log order) over [since, until) seconds; see
     :class:`HistoryBuilder`."""
-    builder = HistoryBuilder(since, until, period=period, timezone=timezone, group_by=group_by)
+    builder = HistoryBuilder(
+        since, until, period=period, timezone=timezone, group_by=group_by, sites=sites
+    )
     builder.consume_all(events)
     return builder.result(as_of)

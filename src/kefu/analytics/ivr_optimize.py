@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from kefu.analytics.ivr import IvrReport
+from kefu.domain.ivr.catalog import REDERIVATION_DAYS
 from kefu.domain.ivr.flow import Flow, MenuNode, MenuOption, Node
 from kefu.domain.ivr.lint import menu_levels
 
@@ -43,7 +44,6 @@ __all__ = [
     "rederivation_due",
 ]
 
-REDERIVATION_DAYS = 90
 _MAX_OPTIONS = 9
 _MERGE_FROM = 4  # smaller menus gain nothing from merging
 _OTHER_LABEL = {"zh": "其他服务（人工）", "en": "Other services (agent)"}

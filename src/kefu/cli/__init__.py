@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Importing these modules registers their commands on the app.
 from kefu.cli import contactmap_cmd as _contactmap_cmd  # noqa: F401
+from kefu.cli import customers_cmd as _customers_cmd  # noqa: F401
 from kefu.cli import db_cmd as _db_cmd  # noqa: F401
 from kefu.cli import demo_cmd as _demo_cmd  # noqa: F401
 from kefu.cli import erlang_cmd as _erlang_cmd  # noqa: F401

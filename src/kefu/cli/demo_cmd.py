@@ -63,13 +63,13 @@ def demo(
         _text_demo(hours=hours, speed=speed, seed=7 if seed is None else seed)
         return
     from rich.console import Console
-    from rich.panel import Panel
     from sqlalchemy.exc import SQLAlchemyError
 
     from kefu.adapters.demo import DemoRun
     from kefu.adapters.demo.mail_sink import MailSink, free_port, port_is_free
     from kefu.adapters.storage import current_revision, make_engine, sqlite_url, upgrade
     from kefu.adapters.storage.instance import DEMO_SECRET_KEY, stored_secret
+    from kefu.cli.demo_panel import DemoPlaces, demo_panel
     from kefu.cli.serve_cmd import load_settings, make_server, open_platform
     from kefu.domain.model import Channel
 
@@ -116,23 +116,9 @@ def demo(
     )
 
     def announce(created: bool, credentials: list[DemoCredential]) -> None:
-        lines = [
-            f"Wallboard 实时监控大屏:  [bold cyan]{url}/wallboard[/bold cyan]",
-            f"Agent desktop 座席工作台: {url}/desktop  (agent logins below 用下方座席账号)",
-            f"Web chat  在线客服演示:  {url}/chat/demo   Branch hall 营业厅: {url}/branch/kiosk",
-            f"API docs  接口文档:      {url}/docs",
-            f"E-mail    邮件:          SMTP {settings.smtp_host}:{settings.smtp_port}"
-            f" (any address 任意收件人), replies 回复 → {outbox}",
-            f"Database  数据库:        {db} (schema {revision}"
-            + (", demo center created 已创建演示中心)" if created else ")"),
-        ]
-        lines += [
-            f"Login 登录: {c.username} / {c.password} ({c.role})"
-            + (f"  serves 服务: {c.serves}" if c.serves else "")
-            for c in credentials
-        ]
-        lines.append("Ctrl-C stops 按 Ctrl-C 停止")
-        console.print(Panel("\n".join(lines), title="kefu demo 客服演示", expand=False))
+        smtp = f"{settings.smtp_host}:{settings.smtp_port}"
+        places = DemoPlaces(url, smtp, outbox, db, revision, created)
+        console.print(demo_panel(places, credentials))
 
     run = DemoRun(rate=rate, seed=seed, duration_s=duration, announce=announce)
     platform = open_platform(

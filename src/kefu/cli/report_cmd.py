@@ -131,7 +131,7 @@ def report(
     历史报表：来电量、接通、放弃、服务水平、平均应答、平均处理时长、占用率等。"""
     from kefu.analytics.buckets import parse_period, zone
     from kefu.analytics.contact_rows import ContactRows
-    from kefu.analytics.history import HistoryBuilder, parse_group_by
+    from kefu.analytics.history import parse_group_by
     from kefu.domain.errors import KefuError
 
     if source not in SOURCES:
@@ -152,7 +152,7 @@ def report(
     try:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from kefu.adapters.storage.report_reader import read_events
+        from kefu.adapters.storage.report_source import ReportQuery, SqlReportSource
 
         try:
             tz = _zone(engine, timezone, site)
@@ -160,27 +160,21 @@ def report(
             end = parse_instant(until, tz, "--until")
             if not end > start:
                 raise _fail(f"--until ({until}) must be after --since ({since}) 结束须晚于开始")
+            query = ReportQuery(
+                start,
+                end,
+                period=by,
+                timezone=tz,
+                group_by=group_by,
+                source=source,
+                margin_s=margin_hours * 3600.0,
+            )
+            run = SqlReportSource(engine).run(query, visits=contacts)
+            result = run.report
             rows = ContactRows(start, end) if contacts else None
-            if _use_projection(engine, source, start, end, by, tz):
-                from kefu.adapters.storage.report_projection import (
-                    projected_report,
-                    projected_visits,
-                )
-
-                result = projected_report(
-                    engine, start, end, period=by, timezone=tz, group_by=group_by
-                )
-                if rows is not None:
-                    for visit in projected_visits(engine, start, end):
-                        rows(visit)
-            else:
-                builder = HistoryBuilder(
-                    start, end, period=by, timezone=tz, group_by=group_by, on_visit=rows
-                )
-                margin = margin_hours * 3600.0
-                for batch in read_events(engine, start - margin, end + margin):
-                    builder.consume_all(batch)
-                result = builder.result()
+            if rows is not None:
+                for visit in run.visits or ():
+                    rows(visit)
         except SQLAlchemyError as exc:
             raise _fail(f"database error 数据库错误: {exc}".splitlines()[0], 1) from None
         except KefuError as exc:
@@ -188,22 +182,6 @@ def report(
     finally:
         engine.dispose()
     _write(result, rows, fmt, out)
-
-
-def _use_projection(
-    engine: Engine, source: str, start: float, end: float, period: str, tz: str
-) -> bool:
-    """Whether to read the projection: asked for, or (auto) up to date and able to cut
-    agent time along the report's buckets."""
-    if source == "events":
-        return False
-    if source == "projection":
-        return True
-    from kefu.adapters.storage.report_projection import covers
-    from kefu.analytics.buckets import Buckets
-    from kefu.analytics.projection import on_slot_edges
-
-    return on_slot_edges(Buckets.cut(start, end, period, tz).edges) and covers(engine, end)
 
 
 def _settings_url() -> tuple[str, str | None]:

@@ -15,6 +15,7 @@ from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
 from kefu.service.security import AddressRateLimiter, Security
 from kefu.web.branch import BranchPages
+from kefu.web.case_admin import CaseAdminPages
 from kefu.web.chat_demo import ChatDemoPage
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
@@ -37,6 +38,7 @@ class ChannelSite:
         self.ivr_pages = IvrPages(self.chat)
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
         self.ivr_report = IvrReportPage(self.chat, security)
+        self.case_admin = CaseAdminPages(settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
         self.customer_pages = CustomerPages(channels, settings, security)
@@ -58,6 +60,7 @@ class ChannelSite:
             self.customer_pages.router,
             self.ivr_admin.router,
             self.ivr_report.router,
+            self.case_admin.router,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

@@ -1,8 +1,9 @@
 """The supervisors' customer pages: ``/customers`` searches the customers of the caller's
 sites by name, phone, e-mail or id, and ``/customers/{id}`` shows one customer with its
 whole cross-channel history (every channel's contacts, newest first, each conversation's
-messages). Server-rendered; ``customers.js`` only switches the language and shows times
-in the browser's time zone.
+messages), its profile (custom fields, notes, consent), products (numbers masked) and the
+likely reason of its next contact. Server-rendered; ``customers.js`` only switches the
+language and shows times in the browser's time zone.
 
 Supervisors and admins open them (an agent gets 403, not logged in goes to the login); a
 customer outside the caller's sites is 404, as in the API
@@ -20,12 +21,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
+from kefu.service import RoutingEngine
+from kefu.service.cases import LikelyReason, NeedPredictor
 from kefu.service.channels import (
     ChannelService,
+    ChannelState,
+    CustomerHistory,
     customer_history,
     customer_read,
     search_customers,
 )
+from kefu.service.desktop import VALUE_TIERS
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal
@@ -33,6 +39,9 @@ from kefu.web.i18n import page_templates, refusal
 __all__ = ["CustomerPages"]
 
 HERE = Path(__file__).resolve().parent
+CustomerShown = tuple[CustomerHistory, LikelyReason | None]
+"""A customer's page: its history and the likely reason of its next contact (when one
+signal names a reason)."""
 MAX_QUERY = 100
 
 
@@ -66,6 +75,8 @@ class CustomerPages:
             "results": None,
             "customer": None,
             "notice": "",
+            "tier_key": None,
+            "likely": None,
             **context,
         }
         return self.templates.TemplateResponse(
@@ -88,8 +99,17 @@ class CustomerPages:
         user = await self._user(request, "/customers")
         if not isinstance(user, Principal):
             return user
+        need: NeedPredictor | None = getattr(request.app.state, "need", None)
+
+        def look(engine: RoutingEngine, state: ChannelState) -> CustomerShown:
+            shown = customer_history(engine, state, user, customer_id)
+            found = (
+                None if need is None else need.view(engine.router, shown.customer_id, engine.now())
+            )
+            return shown, found if found is not None and found.reason else None
+
         try:
-            shown = await self.channels.read(lambda e, s: customer_history(e, s, user, customer_id))
+            shown, likely = await self.channels.read(look)
         except (NotFound, ValidationError):
             return self._page(request, user, 404, notice="not_found")
         read = customer_read(
@@ -100,4 +120,13 @@ class CustomerPages:
             page="/customers",
         )
         await self.channels.engine.store([read])
-        return self._page(request, user, customer=shown)
+        return self._page(
+            request, user, customer=shown, tier_key=tier_key(shown.value_tier), likely=likely
+        )
+
+
+def tier_key(value_tier: int | None) -> str | None:
+    """The catalog key of a value tier's label (``vocab.tier.1``: 银卡 / Silver), or None
+    for a tier past the labelled ones (the page shows its number)."""
+    codes = {phrase.code: phrase.key for phrase in VALUE_TIERS}
+    return None if value_tier is None else codes.get(str(value_tier))

@@ -2,6 +2,10 @@
 outline (its nodes and where they lead), the draft's YAML in an editor with the linter's
 findings, and the buttons that save the draft, publish it and roll back.
 
+A published flow past its re-derivation date (``KEFU_IVR_REDERIVATION_DAYS`` after it was
+first published, 90 by default: seed 001's 3-4 months) is named in a reminder at the top,
+and the flows table shows each published flow's re-derive-by date.
+
 Server-rendered forms: each button posts to ``/admin/ivr/{flow}/draft|publish|rollback``
 with the session's CSRF token; the route builds the command (the same as the API's
 :mod:`kefu.api.routes.ivr_flows`), runs it as the admin and redirects back (303) with a
@@ -13,8 +17,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import yaml
 from fastapi import APIRouter, Request
@@ -99,7 +105,8 @@ class IvrAdminPages:
         detail: FlowDetail | None = None
         if wing is not None:
             desk = wing.flows
-            flows = await engine.query(lambda _e: flow_list(desk), stored=False)
+            period = self.settings.ivr_rederivation_days
+            flows = await engine.query(lambda e: flow_list(desk, e.now(), period), stored=False)
             known = {f.flow_id for f in flows}
             flow_id = flow_id if flow_id in known else (flows[0].flow_id if flows else "")
             if flow_id:
@@ -117,10 +124,19 @@ class IvrAdminPages:
             "error": error,
             "issues": issues if issues is not None else (shown.issues if shown else ()),
             "can_rollback": bool(detail and _earlier(detail)),
+            "period": self.settings.ivr_rederivation_days,
+            "reminders": [f for f in flows if f.rederivation_overdue_days is not None],
+            "date": self._date,
         }
         return self.templates.TemplateResponse(
             request, "ivr_admin.html", values, status_code=status_code
         )
+
+    def _date(self, at: float | None) -> str:
+        """``at`` (s) as a date in the center's time zone; "" for none."""
+        if at is None:
+            return ""
+        return datetime.fromtimestamp(at, ZoneInfo(self.settings.timezone)).date().isoformat()
 
     async def _act(
         self, request: Request, flow_id: str, make: Any, notice: str, keep_source: bool = False

@@ -52,6 +52,9 @@ def test_given_a_customer_with_chats_and_a_merge_when_opened_then_every_message_
     page = center.login("lead").get(f"/customers/{people.li}")
     assert "我的账单不对" in page.text and "想改套餐" in page.text  # both chats' messages
     assert "账单咨询 Billing" in page.text and "mrg-000001" in page.text
+    # Two chat cookies (two browsers): one web-visitor line with its count.
+    assert page.text.count('<li data-kind="chat_cookie">') == 1
+    assert "Web chat visitor</span> ×2" in page.text or "网页访客</span> ×2" in page.text
 
 
 def test_given_markup_in_a_customer_name_when_shown_then_escaped(center: Center) -> None:
@@ -76,3 +79,27 @@ def test_given_an_agent_or_nobody_when_opening_the_customer_pages_then_refused(
 def test_given_a_too_long_search_when_sent_then_422_with_the_reason(center: Center) -> None:
     answer = center.login("lead").get("/customers", params={"q": "x" * 101})
     assert answer.status_code == 422 and 'data-i18n="too_long"' in answer.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "tier", "email", "visitor", "agent"),
+    [
+        ("zh", "普通", "邮箱: li@example.cn", "网页访客", "王小明"),
+        ("en", "Standard", "E-mail: li@example.cn", "Web chat visitor", "王小明"),
+    ],
+)
+def test_given_a_customer_page_then_tier_identifiers_and_agent_are_named_in_its_language(
+    center: Center, lang: str, tier: str, email: str, visitor: str, agent: str
+) -> None:
+    people = two_sites(center)
+    browser = center.login("lead")
+    page = browser.get(f"/customers/{people.li}", params={"lang": lang}).text
+    assert f'<span data-i18n="vocab.tier.0">{tier}</span>' in page  # not "0"
+    assert f'<span data-i18n="desktop.id_email">{email.split(":")[0]}</span>: li@example.cn' in page
+    assert f'<span data-i18n="desktop.id_chat_cookie">{visitor}</span>' in page
+    assert "chat_cookie" not in page.replace('data-kind="chat_cookie"', "").replace(
+        "desktop.id_chat_cookie", ""
+    )  # the cookie's id (the chat's signing input) is not shown
+    assert f'title="a1">{agent}</span>' in page  # the agent by name, its id on hover
+    found = browser.get("/customers", params={"q": "李雷", "lang": lang}).text
+    assert f"{email.split(':')[0]}</span>: li@example.cn" in found and "chat_cookie:" not in found

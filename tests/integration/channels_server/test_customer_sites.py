@@ -169,3 +169,24 @@ def test_given_an_agent_also_holding_an_api_contact_of_an_unknown_customer_then_
     answer = center.api("a1", "GET", f"/customers/{li}")
     assert answer.status_code == 200, answer.text
     assert center.api("a1", "GET", "/customers/外部-1").status_code == 404
+
+
+def test_given_two_sites_when_each_role_reads_a_timeline_or_sets_consent_then_only_its_sites(
+    center: Center,
+) -> None:
+    people = two_sites(center)
+    for caller in sorted(SEES):
+        for who in ("li", "wang", "han"):
+            customer_id = getattr(people, who)
+            timeline = center.api(caller, "GET", f"/customers/{REFS[who]}/timeline")
+            consent = center.api(
+                caller, "PUT", f"/customers/{customer_id}/survey-consent", {"allowed": False}
+            )
+            if who in SEES[caller]:
+                assert timeline.status_code == 200, (caller, who, timeline.text)
+                assert timeline.json()["customer_id"] == customer_id
+                assert consent.status_code == 200, (caller, who, consent.text)
+            else:
+                for answer in (timeline, consent):
+                    assert answer.status_code == 404, (caller, who, answer.text)
+                    assert answer.json()["error_id"] == "unknown_customer"

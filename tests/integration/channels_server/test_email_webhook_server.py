@@ -271,6 +271,10 @@ def test_given_signed_webhooks_then_accepted_once_and_bad_ones_store_nothing(
         bad = b"{not json"
         bad_headers = {"Content-Type": "application/json", **signed_headers(SECRET, bad, now())}
         assert http.post(url, content=bad, headers=bad_headers).status_code == 400
+        deep = b"[" * 30_000 + b"1" + b"]" * 30_000  # signed, 30,000 deep: 400, never 500
+        deep_headers = {"Content-Type": "application/json", **signed_headers(SECRET, deep, now())}
+        nested = http.post(url, content=deep, headers=deep_headers)
+        assert nested.status_code == 400 and nested.json()["error_id"] == "malformed_json"
         huge_headers, huge = signed({**sms, "message_id": "p-3", "text": "长" * 5001}, now())
         assert http.post(url, content=huge, headers=huge_headers).status_code == 422
         big = b"x" * (70 * 1024)

@@ -18,6 +18,16 @@ PAGE_MASKS = (
 )
 """What differs per login or per catalog build in a page: its CSRF token, the catalogs'
 version."""
+PUBLISHED_MASKS = (
+    (r'"(published_at|rederive_by)":[0-9.]+', r'"\1":…'),
+    (r'"by":"files","at":[0-9.]+', '"by":"files","at":…'),
+    (r'"publications":\[\{"version":1,"at":[0-9.]+', '"publications":[{"version":1,"at":…'),
+    (r"<td>files</td><td>[0-9]+</td>", "<td>files</td><td>…</td>"),
+    (r'class="rederive">[0-9-]+<', 'class="rederive">…<'),
+)
+"""What differs per checkout in the IVR flows' answers and page: the shipped flow files are
+published at start at their files' modification time (``published_at``, the "files"
+changes and the first publication) and the re-derivation date follows from it."""
 
 
 def check_golden(name: str, text: str, *masks: tuple[str, str]) -> None:

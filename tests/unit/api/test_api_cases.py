@@ -36,7 +36,7 @@ def cases(center: Api) -> Api:
     for body in (
         {"queue_id": "sms-sh", "site_id": "sh", "channel": "sms"},
         {"queue_id": "sms-bj", "site_id": "bj", "channel": "sms"},
-        {"queue_id": "loans", "site_id": "sh", "channel": "workitem"},
+        {"queue_id": "loans", "site_id": "sh", "channel": "workitem", "name": "贷款 Loans"},
     ):
         assert c.post(f"{V1}/queues", json=body).status_code == 201
     center.user("lead", "supervisor", sites=("sh",))
@@ -182,6 +182,7 @@ def test_given_a_customer_when_cases_are_opened_then_the_timeline_joins_contacts
     assert li in {e["target_id"] for e in reads["items"]}
     work = [i for i in story if i["kind"] == "contact" and i["channel"] == "workitem"]
     assert [(i["contact_id"], i["case_id"]) for i in work] == [(task.json()["contact_id"], case_id)]
+    assert [i["queue_names"] for i in work] == [["贷款 Loans"]]  # as people read the queue
     assert c.get(f"{V1}/customers/{han}/timeline", headers=lead).status_code == 404
     refused = c.post(
         f"{V1}/cases",

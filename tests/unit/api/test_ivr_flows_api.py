@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from api_helpers import Api, MakeApi
-from golden_helpers import check_golden, compact
+from golden_helpers import PUBLISHED_MASKS, check_golden, compact
 
+from kefu.adapters.ivr.wiring import BANK_FLOW
 from kefu.service.ivr import IvrWing
 
 BANK_YAML = (Path(__file__).resolve().parents[3] / "examples" / "ivr" / "bank.yaml").read_text(
@@ -43,7 +44,7 @@ def test_given_an_edited_bank_flow_when_published_then_new_contacts_get_it_and_r
 ) -> None:
     c = ivr_api.client
     flows = c.get(URL)
-    check_golden("ivr_flows.json", flows.text)
+    check_golden("ivr_flows.json", flows.text, *PUBLISHED_MASKS)
     listed = {f["flow_id"]: f for f in flows.json()}
     assert listed["bank"]["published"] == 1  # the file, loaded at start
     saved = c.put(f"{URL}/bank/draft", json={"source": EDITED})
@@ -62,7 +63,7 @@ def test_given_an_edited_bank_flow_when_published_then_new_contacts_get_it_and_r
     assert compact(detail) == detail_answer.text  # so the golden below is the answer's text
     # Each version's source and document are the example file's: left out of the golden.
     shown = {**detail, "versions": [{**v, "source": "…", "flow": "…"} for v in detail["versions"]]}
-    check_golden("ivr_flow_detail.json", compact(shown))
+    check_golden("ivr_flow_detail.json", compact(shown), *PUBLISHED_MASKS)
     assert [v["version"] for v in detail["versions"]] == [2, 1]
     assert detail["versions"][0]["source"] == EDITED
     changes = [(ch["kind"], ch["version"], ch["by"]) for ch in detail["changes"]]
@@ -133,3 +134,37 @@ def test_given_a_supervisor_when_changing_flows_then_403(ivr_api: Api) -> None:
     assert c.put(f"{URL}/bank/draft", json={"source": EDITED}, headers=headers).status_code == 403
     assert c.post(f"{URL}/bank/rollback", headers=headers).status_code == 403
     assert _wing(ivr_api).catalog.history("bank").draft is None
+
+
+DAY = 86_400.0
+
+
+def test_given_a_published_flow_when_the_period_passes_then_the_list_reminds_to_rederive(
+    make_api: MakeApi,
+) -> None:
+    with make_api(max_body_bytes=1 << 20, ivr_rederivation_days=30) as api:
+        c = api.client
+        shipped = _wing(api).catalog.history("bank").publications[0][1]
+        assert shipped == BANK_FLOW.stat().st_mtime  # a file's flow: published when written
+        assert c.put(f"{URL}/bank/draft", json={"source": EDITED}).status_code == 200
+        assert c.post(f"{URL}/bank/publish", json={}).status_code == 200
+        t0 = api.clock.now()
+
+        def bank() -> dict[str, object]:
+            return next(f for f in c.get(URL).json() if f["flow_id"] == "bank")
+
+        assert bank()["published_at"] == t0
+        assert bank()["rederive_by"] == t0 + 30 * DAY
+        assert bank()["rederivation_overdue_days"] is None
+        api.clock.advance(30 * DAY - 1)
+        assert bank()["rederivation_overdue_days"] is None
+        api.clock.advance(1)
+        assert bank()["rederivation_overdue_days"] == 0
+        api.clock.advance(5.5 * DAY)
+        assert bank()["rederivation_overdue_days"] == 5
+        # Rolled back to the file's version: as old as the file, not renewed by the rollback.
+        assert c.post(f"{URL}/bank/rollback").status_code == 200
+        assert bank()["published_at"] == shipped
+        assert c.put(f"{URL}/bank/draft", json={"source": EDITED}).status_code == 200
+        assert c.post(f"{URL}/bank/publish", json={}).status_code == 200
+        assert bank()["rederivation_overdue_days"] is None  # a new version starts again

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from api_helpers import Api, MakeApi, csrf_of
-from golden_helpers import PAGE_MASKS, check_golden
+from golden_helpers import PAGE_MASKS, PUBLISHED_MASKS, check_golden
 
 BANK_YAML = (Path(__file__).resolve().parents[3] / "examples" / "ivr" / "bank.yaml").read_text(
     encoding="utf-8"
@@ -42,7 +42,7 @@ def test_given_an_admin_when_saving_publishing_and_rolling_back_in_the_page_then
     assert saved.status_code == 303
     assert saved.headers["location"] == "/admin/ivr?flow=bank&notice=saved"
     page = browser.get("/admin/ivr?flow=bank&notice=saved")
-    check_golden("ivr_admin_page.html", page.text, *PAGE_MASKS)
+    check_golden("ivr_admin_page.html", page.text, *PAGE_MASKS, *PUBLISHED_MASKS)
     assert "Draft saved." in page.text and "页面版" in page.text and 'id="publish"' in page.text
     done = browser.post("/admin/ivr/bank/publish", data={"csrf_token": token})
     assert done.status_code == 200 and 'id="published">2<' in done.text
@@ -87,3 +87,29 @@ def test_given_a_supervisor_when_opening_the_report_then_coverage_and_depth_show
     assert page.status_code == 200
     assert "自助覆盖率" in page.text and "78 %" in page.text and 'id="depth"' in page.text
     assert pages.login("agent1").get("/reports/ivr").status_code == 403
+
+
+def test_given_a_flow_published_over_90_days_ago_when_admin_opens_page_then_reminded(
+    pages: Api,
+) -> None:
+    browser = pages.login("boss")
+    token = csrf_of(browser.get("/admin/ivr").text)
+    browser.post("/admin/ivr/bank/draft", data={"csrf_token": token, "source": EDITED})
+    browser.post("/admin/ivr/bank/publish", data={"csrf_token": token})
+    fresh = browser.get("/admin/ivr?flow=bank")
+    assert 'id="reminders"' not in fresh.text
+    assert (
+        "2024-02-13" in fresh.text
+    )  # re-derive by: 90 days after the publication (Shanghai dates)
+    pages.clock.advance(91 * 86_400.0)
+    browser = pages.login("boss")  # the earlier session has long expired
+    en = browser.get("/admin/ivr?flow=bank&lang=en")
+    assert 'id="reminders"' in en.text and 'class="reminder" data-flow="bank"' in en.text
+    assert "Time to re-derive bank: published on 2023-11-15" in en.text
+    assert "90-day re-derivation date (2024-02-13)" in en.text
+    assert 'class="rederive overdue"' in en.text
+    zh = browser.get("/admin/ivr?flow=bank&lang=zh")
+    assert (
+        "流程 bank 需要重新推导：它于 2023-11-15 发布，已超过 90 天的重新推导期限（2024-02-13）"
+        in (zh.text)
+    )

@@ -1,6 +1,7 @@
 """What a first visit and an operator meet besides the pages: ``HEAD /``, a favicon, API
 docs that need no CDN, an access log line per request (that can be switched off), and a
-``.gitignore`` that keeps SQLite's side files out of commits."""
+``.gitignore`` that keeps SQLite's side files out of commits; JSON nested too deep is a
+400, never a 500."""
 
 from __future__ import annotations
 
@@ -74,3 +75,20 @@ def test_given_sqlite_side_files_then_git_ignores_them(name: str) -> None:
         ["git", "check-ignore", "--no-index", "-q", name], cwd=ROOT, check=False, timeout=30
     )
     assert done.returncode == 0, f"{name} is not ignored by .gitignore"
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_given_json_nested_30000_deep_when_posted_to_the_api_then_400_and_nothing_stored(
+    make_api: MakeApi, opening: str
+) -> None:
+    closing = "]" if opening == "[" else "}"
+    body = opening * 30_000 + "1" + closing * 30_000
+    with make_api(max_body_bytes=1_000_000) as api:
+        events = api.event_count()
+        for path in ("/api/v1/sites", "/api/v1/contacts", "/api/v1/desktop/state"):
+            answer = api.client.post(
+                path, content=body, headers={"Content-Type": "application/json"}
+            )
+            assert answer.status_code == 400, (path, answer.text)
+            assert answer.json()["error_id"] == "bad_request"
+        assert api.event_count() == events

@@ -149,3 +149,32 @@ def test_given_a_change_by_another_process_then_open_sockets_close_within_the_in
         else:
             raise AssertionError("the wallboard still streams the lost site")
         assert time.monotonic() - began < RECHECK_S * 10
+
+
+def test_given_a_wallboard_when_the_supervisor_becomes_an_agent_then_it_closes(
+    sites: Api,
+) -> None:
+    sites.user("boss", "supervisor", sites=("sh",))
+    sites.user("lead", "supervisor", sites=("sh",))
+    headers = sites.token("lead")
+    with (
+        sites.login("boss").websocket_connect("/ws/wallboard") as by_session,
+        sites.anonymous().websocket_connect("/ws/wallboard", headers=headers) as by_token,
+    ):
+        assert site_ids(by_session) == site_ids(by_token) == {"a1", "a2"}
+        security = sites.platform.security
+        security.users.update("boss", {"role": "agent", "agent_id": "a1"})
+        security.users.update("lead", {"role": "agent", "agent_id": "a2"})
+        assert closed_code(by_session) == 4401  # a new role ends the login sessions
+        assert closed_code(by_token) == 4403  # the token lives on, as an agent's
+
+
+def test_given_a_recheck_interval_over_5_s_then_the_settings_refuse_it() -> None:
+    from pydantic import ValidationError
+
+    from kefu.adapters.sockets.guard import RECHECK_S
+    from kefu.config import Settings
+
+    assert Settings(env="test").socket_recheck_s == RECHECK_S == 5.0
+    with pytest.raises(ValidationError):
+        Settings(env="test", socket_recheck_s=5.1)

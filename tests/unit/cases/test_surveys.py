@@ -30,7 +30,7 @@ from kefu.service.cases import (
     csat_report,
     customer_timeline,
 )
-from kefu.service.channels import Inbound, OutboundReply
+from kefu.service.channels import Inbound, OutboundReply, SetContactConsent
 from kefu.service.routing import commands as c
 from kefu.service.security import Principal, Role
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -378,3 +378,21 @@ def test_given_case_moves_and_a_low_score_then_the_profile_segment_follows() -> 
         assert [e.segment for e in events][-1] == "at_risk"  # type: ignore[attr-defined]
 
     run(scenario, SurveyOptions(valid_s=60 * DAY))
+
+
+def test_given_sms_consent_refused_when_a_contact_wraps_up_then_no_survey_goes_by_sms() -> None:
+    async def scenario(desk: Desk) -> None:
+        conv_id, contact_id = await desk.sms_in("查询余额")
+        assert contact_id is not None
+        customer_id = desk.channels.state.conversation(conv_id).customer_id
+        refused = SetContactConsent(customer_id, "sms", False, by="a1", reason="电话中要求")
+        assert await desk.engine.execute(refused) is True
+        contact = desk.engine.router.contacts[contact_id]
+        assert contact.offer_id is not None
+        await desk.engine.execute(c.AcceptOffer(contact_id, contact.offer_id, "a1"))
+        await desk.channels.wrap_up("a1", conv_id, "answered")
+        await desk.channels.idle()
+        assert asks(desk) == []
+        assert desk.surveys.book.subjects == {f"contact:{contact_id}": "skipped:no_sms_consent"}
+
+    run(scenario, SurveyOptions(wrap_up_queues=frozenset({"sms"})))

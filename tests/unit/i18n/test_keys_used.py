@@ -22,6 +22,7 @@ SCRIPTS = {
     "branch.js": "branch",
     "customers.js": "customers",
     "desktop-merge.js": "merge",
+    "desktop-record.js": "desktop",
     "desktop.js": "desktop",
     "kefu-chat.js": "chat",
     "wallboard.js": "wallboard",

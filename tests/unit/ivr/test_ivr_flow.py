@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ivr_helpers import BANK_YAML, small_flow, small_flow_dict, t
 
 from kefu.adapters.ivr.files import load_flow
 from kefu.domain.ivr import FlowCatalog, FlowNotPublished, InvalidFlow, UnknownFlowVersion
+from kefu.domain.ivr.catalog import rederivation_overdue_days
 from kefu.domain.ivr.flow_io import flow_to_dict, parse_flow
 from kefu.domain.ivr.matching import luhn_ok, plain_tokens
 
@@ -89,8 +92,28 @@ def test_given_catalog_when_published_and_rolled_back_then_contacts_keep_their_v
     assert rolled.version == 1
     assert catalog.published("small") == v1
     assert catalog.history("small").publications == [(1, 10.0), (2, 20.0), (1, 30.0)]
+    assert catalog.history("small").published_at == 10.0  # v1's menus date from its first
     with pytest.raises(UnknownFlowVersion):
         catalog.get("small", 7)
+
+
+@pytest.mark.parametrize(
+    ("days_after", "overdue"),
+    [(0.0, None), (89.99, None), (90.0, 0), (90.99, 0), (91.0, 1), (400.0, 310)],
+)
+def test_given_a_publication_when_days_pass_then_rederivation_due_after_90_days(
+    days_after: float, overdue: int | None
+) -> None:
+    published = 1_700_000_000.0
+    now = published + days_after * 86_400.0
+    assert rederivation_overdue_days(published, now) == overdue
+    assert rederivation_overdue_days(published, now - 60 * 86_400.0, period_days=30) == overdue
+
+
+def test_given_an_unpublished_draft_when_asked_its_publication_then_none() -> None:
+    catalog = FlowCatalog()
+    catalog.save_draft(small_flow())
+    assert catalog.history("small").published_at is None
 
 
 def test_given_card_numbers_when_checked_then_luhn_accepts_only_valid_ones() -> None:
@@ -98,6 +121,23 @@ def test_given_card_numbers_when_checked_then_luhn_accepts_only_valid_ones() -> 
     assert not luhn_ok("79927398710")
     assert not luhn_ok("7992739871a")
     assert not luhn_ok("")
+
+
+def _luhn_by_the_book(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = 2 * d - 9 if 2 * d > 9 else 2 * d
+        total += d
+    return digits.isdigit() and total % 10 == 0
+
+
+@given(
+    st.text(alphabet="0123456789", max_size=30) | st.text(alphabet="0123456789٤٥ 1a", max_size=8)
+)
+def test_given_any_digit_string_when_luhn_checked_then_same_as_by_the_book(digits: str) -> None:
+    assert luhn_ok(digits) == _luhn_by_the_book(digits)
 
 
 def test_given_chinese_text_when_plain_tokens_then_characters_and_pairs() -> None:

@@ -123,6 +123,34 @@ def test_given_invalid_card_when_collected_then_retried_and_valid_one_accepted()
     assert isinstance(actions[-1], m.EndContact)
 
 
+def test_given_text_collect_with_pattern_when_answered_then_only_matching_values_kept() -> None:
+    data = small_flow_dict()
+    data["nodes"]["account"] = {
+        "kind": "collect",
+        "mode": "text",
+        "prompt": t("车牌号", "Plate"),
+        "slot": "plate",
+        "pattern": "[A-Z]{2}-[0-9]{4}",
+        "min_length": 7,
+        "max_length": 7,
+        "retries": 2,
+        "next": "done",
+    }
+    run = Run(parse_flow(data))
+    run.send(m.Reply("1"))
+    for wrong in ("ab-1234", "AB-12345"):  # lower case; too long
+        run.send(m.Reply(wrong))
+        assert run.kinds() == ["InputReceived", "RetryCounted"], wrong
+    actions = run.send(m.Reply("AB 1234"))  # a third wrong answer: out of retries
+    assert transfer_of(actions).attributes["ivr.reason"] == "retries_exhausted"
+    run = Run(parse_flow(data))
+    run.send(m.Reply("1"))
+    run.send(m.Reply("  SH-2026 "))
+    assert run.kinds()[:2] == ["InputReceived", "ValueCollected"]
+    assert run.state.slots["plate"] == "SH-2026"  # not a card: kept as typed (stripped)
+    assert run.state.outcome == "end"
+
+
 @pytest.mark.parametrize("words", ["0", "人工", "转人工", "人工服务", "agent", "I want an AGENT"])
 def test_given_agent_request_when_any_node_waits_then_transferred(words: str) -> None:
     for prefix in ([], [m.Reply("1")]):  # from the menu, and from the collect node

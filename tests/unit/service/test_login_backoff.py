@@ -200,3 +200,17 @@ def test_given_failures_on_many_accounts_then_only_the_most_recent_are_remembere
         limiter.attempt(f"user{i}", f"192.0.{i // 10}.{i % 10}", float(i))
     remembered = [limiter.failures(f"user{i}") for i in range(200)]
     assert remembered == [0] * 150 + [1] * 50
+
+
+def test_given_the_package_then_a_small_common_password_list_ships_in_it() -> None:
+    import tomllib
+    from importlib.resources import files
+    from pathlib import Path
+
+    shipped = files("kefu.service.security").joinpath("common_passwords.txt")
+    assert shipped.is_file() and len(shipped.read_bytes()) < 16 * 1024  # small
+    assert 50 <= len(common_passwords()) <= 2_000
+    assert {"password", "qwerty", "woaini"} <= common_passwords()
+    root = Path(__file__).resolve().parents[3]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "**/*.txt" in pyproject["tool"]["setuptools"]["package-data"]["kefu"]  # in the wheel

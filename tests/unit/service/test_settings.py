@@ -87,3 +87,34 @@ def test_given_get_settings_then_cached() -> None:
     get_settings.cache_clear()
     assert get_settings() is get_settings()
     get_settings.cache_clear()
+
+
+def test_given_the_readme_security_table_then_each_variable_is_a_setting_with_that_default() -> (
+    None
+):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Security settings", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `KEFU_")]
+    assert len(rows) >= 15
+    fields = Settings.model_fields
+    checked = 0
+    for variables, default, _protects in (row[:3] for row in rows):
+        names = re.findall(r"`(KEFU_\w+)`", variables)
+        values = re.findall(r"`([^`]+)`", default)
+        assert names, variables
+        for name in names:
+            assert name.removeprefix("KEFU_").lower() in fields, name
+        told = not default.startswith("`") or any("<" in v for v in values)
+        if told or len(values) != len(names):
+            continue  # a default told in words ("none: …", "beside the database")
+        for name, value in zip(names, values, strict=True):
+            expected = fields[name.removeprefix("KEFU_").lower()].default
+            shown: object = {"true": True, "false": False}.get(value, value)
+            if isinstance(expected, int | float) and not isinstance(expected, bool):
+                shown = type(expected)(value)
+            assert shown == expected, (name, value, expected)
+            checked += 1
+    assert checked >= 15

@@ -20,13 +20,14 @@ BANK_FLOW = Path(__file__).resolve().parent / "flows" / "bank.yaml"
 """The demo bank's flow, shipped with kefu (the same file as ``examples/ivr/bank.yaml``)."""
 
 
-def flow_catalog(files: Iterable[Path] = (), at: float = 0.0) -> FlowCatalog:
+def flow_catalog(files: Iterable[Path] = (), at: float | None = None) -> FlowCatalog:
     """A catalog holding the shipped flows (the bank's, the hall's kiosk menu) and
-    ``files``, each published at ``at`` (s)."""
+    ``files``, each published at ``at`` (s), by default when its file was last written
+    (the age the re-derivation reminder counts from until an admin publishes a new one)."""
     catalog = FlowCatalog()
     for path in (*sorted(BANK_FLOW.parent.glob("*.yaml")), *files):
         flow = catalog.save_draft(load_flow(path))
-        catalog.publish(flow.flow_id, at)
+        catalog.publish(flow.flow_id, path.stat().st_mtime if at is None else at)
     return catalog
 
 

@@ -12,11 +12,11 @@ projected (``as_of`` is the last of them).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, func, insert, select, text
 
 from kefu.adapters.storage.report_reader import definitions
 from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
@@ -141,8 +141,24 @@ _GROUP_SQL = {
 }
 
 
+_SITES_SQL = "AND {table}.site_id IN :sites "
+"""The filter of a report limited to some sites (bound, expanding)."""
+
+
+def _limited(sql: str, sites: Collection[str] | None) -> TextClause:
+    """``sql`` as a statement, with the sites bound when the report is limited to some."""
+    statement = text(sql)
+    if sites is None:
+        return statement
+    return statement.bindparams(bindparam("sites", sorted(sites), expanding=True))
+
+
 def _contact_sql(
-    edges: Sequence[float], group_by: Sequence[str], bins: Sequence[float], dialect: str
+    edges: Sequence[float],
+    group_by: Sequence[str],
+    bins: Sequence[float],
+    dialect: str,
+    limited: bool = False,
 ) -> str:
     groups = [_GROUP_SQL[d] for d in group_by]
     answered = "v.outcome = 'answered'"
@@ -190,6 +206,7 @@ def _contact_sql(
         f"SELECT {_slot_of('v.queued_at', dialect)}{select_groups}, {', '.join(figures)} "
         "FROM contact_visits v "
         f"WHERE v.queued_at >= {float(edges[0])!r} AND v.queued_at < {float(edges[-1])!r} "
+        f"{_SITES_SQL.format(table='v') if limited else ''}"
         f"GROUP BY 1{group_cols}"
     )
 
@@ -227,11 +244,12 @@ def _tally(values: Sequence[Any], bins: int) -> tuple[Tally, int, bool]:
     return t, waiting, predicted
 
 
-def _slot_sql(edges: Sequence[float]) -> str:
+def _slot_sql(edges: Sequence[float], limited: bool = False) -> str:
     return (
         "SELECT s.slot_at, s.agent_id, s.site_id, SUM(s.handling_s), SUM(s.idle_s), "
         "SUM(s.staffed_s) FROM agent_slots s "
         f"WHERE s.slot_at >= {float(edges[0])!r} AND s.slot_at < {float(edges[-1])!r} "
+        f"{_SITES_SQL.format(table='s') if limited else ''}"
         "GROUP BY s.slot_at, s.agent_id, s.site_id"
     )
 
@@ -256,12 +274,16 @@ def projected_report(
     period: str = "interval:30",
     timezone: str = "UTC",
     group_by: Sequence[str] = (),
+    sites: Collection[str] | None = None,
 ) -> HistoryReport:
-    """The report over [since, until) seconds from the projection, with SQL aggregation.
+    """The report over [since, until) seconds from the projection, with SQL aggregation;
+    ``sites``: only the visits to queues of these sites and the time of their agents.
 
     Refused (:class:`ValidationError`) when the projection was never built, or when a
     bucket edge is not on a 15-minute slot edge (agent time is stored per slot)."""
-    builder = HistoryBuilder(since, until, period=period, timezone=timezone, group_by=group_by)
+    builder = HistoryBuilder(
+        since, until, period=period, timezone=timezone, group_by=group_by, sites=sites
+    )
     edges = builder.buckets.edges
     if not on_slot_edges(edges):
         raise ValidationError(
@@ -285,11 +307,12 @@ def projected_report(
                 "earlier, or read the events",
                 complete_until=found.complete_until,
             )
-        sql = _contact_sql(edges, builder.group_by, bins, engine.dialect.name)
+        limited = sites is not None
+        sql = _contact_sql(edges, builder.group_by, bins, engine.dialect.name, limited)
         tallies: dict[tuple[int, tuple[str, ...]], Tally] = {}
         waiting = 0
         predicted = False
-        for row in connection.execute(text(sql)):
+        for row in connection.execute(_limited(sql, sites)):
             k = bisect_right(edges, int(row[0]) * SLOT_S) - 1
             key = tuple(str(x) for x in row[1 : 1 + width])
             tally, still, known = _tally(row[1 + width :], len(bins))
@@ -304,7 +327,7 @@ def projected_report(
             builder.add_tally(k, key, tally, waiting=0, predicted=False)
         builder.add_tally_flags(waiting=waiting, predicted=predicted)
         for slot_at, agent_id, site_id, handling, idle, staffed in connection.execute(
-            text(_slot_sql(edges))
+            _limited(_slot_sql(edges, limited), sites)
         ):
             builder.log.add_seconds(
                 builder.agent_key(agent_id, site_id),
@@ -316,9 +339,12 @@ def projected_report(
     return builder.result(found.at)
 
 
-def projected_visits(engine: Engine, since: float, until: float) -> list[Visit]:
+def projected_visits(
+    engine: Engine, since: float, until: float, sites: Collection[str] | None = None
+) -> list[Visit]:
     """Every visit of the contacts that first queued in [since, until) seconds, by contact
-    and leg (what one-row-per-contact exports read)."""
+    and leg (what one-row-per-contact exports read); ``sites``: only visits to queues of
+    these sites."""
     first = (
         select(VISITS.c.contact_id)
         .where(VISITS.c.leg == 0, VISITS.c.queued_at >= since, VISITS.c.queued_at < until)
@@ -329,6 +355,8 @@ def projected_visits(engine: Engine, since: float, until: float) -> list[Visit]:
         .where(VISITS.c.contact_id.in_(first))
         .order_by(VISITS.c.contact_id, VISITS.c.leg)
     )
+    if sites is not None:
+        query = query.where(VISITS.c.site_id.in_(sorted(sites)))
     with engine.connect() as connection:
         return [Visit(*row) for row in connection.execute(query)]
 

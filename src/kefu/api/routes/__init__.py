@@ -8,8 +8,11 @@ from kefu.api.routes import (
     agents,
     audit,
     branch,
+    case_config,
+    case_lists,
     cases,
     contacts,
+    customer_record,
     customers,
     desktop,
     health,
@@ -32,7 +35,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me, ivr_flows, cases, surveys),
+        *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys, customer_record),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

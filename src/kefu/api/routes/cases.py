@@ -1,6 +1,6 @@
 """``/api/v1/cases``: the case of one customer problem, tracked to resolution — open (for a
-customer or from a contact), read, list with filters, update, move along the states, add
-notes, route a task to a back-office queue as a work item; and
+customer or from a contact), read (the lists: :mod:`kefu.api.routes.case_lists`), update,
+move along the states, add notes, route a task to a back-office queue as a work item; and
 ``/api/v1/customers/{id}/timeline``, the customer's whole story across channels.
 
 Cases are site-scoped like customers: a caller sees the cases of its sites (admins all) and
@@ -19,7 +19,6 @@ from kefu.api.schemas.cases import (
     CaseCreate,
     CaseNoteCreate,
     CasePublic,
-    CaseSummary,
     CaseTaskCreate,
     CaseTransition,
     CaseUpdate,
@@ -29,7 +28,6 @@ from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
 from kefu.service import RoutingEngine, security
 from kefu.service.cases import (
-    LIST_LIMIT,
     AddCaseNote,
     AssignCase,
     CaseWing,
@@ -47,7 +45,6 @@ from kefu.service.cases import (
     check_case,
     complaints_report,
     csat_report,
-    list_cases,
     read_customer_timeline,
     value_report,
 )
@@ -126,50 +123,6 @@ async def open_case(body: CaseCreate, user: Reader, wing: Wing, response: Respon
     )
     response.headers["Location"] = f"/api/v1/cases/{case.case_id}"
     return await wing.engine.query(lambda _e: _view(wing, case.case_id))
-
-
-@router.get("/cases", responses=ERRORS)
-async def search_cases(
-    user: Reader,
-    wing: Wing,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    case_type: Annotated[str | None, Query(max_length=64)] = None,
-    customer_id: Annotated[str | None, Query(max_length=300)] = None,
-    owner: Annotated[str | None, Query(max_length=64, description="agent or team id")] = None,
-    site_id: Annotated[str | None, Query(max_length=64)] = None,
-    open_only: Annotated[bool, Query(alias="open")] = False,
-    mine: Annotated[bool, Query(description="cases owned by the caller's agent")] = False,
-    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 50,
-) -> dict[str, Any]:
-    """Cases of the caller's sites, newest first, with filters. 工单列表。"""
-    if mine:
-        if user.agent_id is None:
-            raise ValidationError("mine=true needs a user acting as an agent")
-        owner = user.agent_id
-    chan: ChannelState = wing.state
-
-    def look(engine: RoutingEngine) -> list[dict[str, Any]]:
-        ids: tuple[str, ...] = ()
-        live = customer_id
-        if customer_id is not None:
-            live = check_customer(engine, chan, user, customer_id)
-            ids = chan.directory.identities(live)
-        return list_cases(
-            wing.store,
-            user,
-            engine.now(),
-            state=state,
-            case_type=case_type,
-            customer_id=live,
-            customer_ids=ids,
-            owner=owner,
-            site_id=site_id,
-            open_only=open_only,
-            limit=limit,
-        )
-
-    found = await wing.engine.query(look)
-    return {"cases": [CaseSummary.model_validate(c).model_dump() for c in found]}
 
 
 @router.get("/cases/reports/complaints", responses=ERRORS)
@@ -337,15 +290,17 @@ async def timeline(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Everything of the customer, newest first: contacts on every channel (with the IVR
-    path), cases and their state changes, notes, follow-up surveys and their scores; the
-    read is audited like the customer panel's. 客户360°时间线。"""
+    path), cases and their state changes, notes, the case notices sent to the customer,
+    follow-up surveys and their scores; the read is audited like the customer panel's.
+    客户360°时间线。"""
     chan: ChannelState = wing.state
     surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
     book = None if surveys is None else surveys.book
 
     def look(engine: RoutingEngine) -> CustomerTimeline:
+        told = () if wing.notifier is None else wing.notifier.notices.values()
         return read_customer_timeline(
-            engine, chan, wing.store, user, customer_id, limit=limit, surveys=book
+            engine, chan, wing.store, user, customer_id, limit=limit, surveys=book, notices=told
         )
 
     found = await wing.engine.query(look)

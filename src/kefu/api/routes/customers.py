@@ -19,7 +19,7 @@ from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
 from kefu.service import Forbidden, RoutingEngine
-from kefu.service.cases import customer_overview
+from kefu.service.cases import NeedPredictor, customer_overview
 from kefu.service.channels import (
     SEARCH_LIMIT,
     ChannelService,
@@ -67,7 +67,9 @@ class UndoRequest(BaseModel):
 async def search(
     user: Reader,
     channels: Channels,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="name, phone, e-mail or id")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=100, description="name, phone, e-mail, account or id")
+    ],
     limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT)] = 20,
 ) -> dict[str, Any]:
     """Customers of the caller's sites whose name, phone, e-mail or id contains ``q``,
@@ -87,10 +89,11 @@ async def get_customer(
     segment (the rule that named it) under ``value``. 客户全渠道视图（含客户价值与分群）。"""
     cases = getattr(request.app.state, "cases", None)
     surveys = getattr(request.app.state, "surveys", None)
+    need: NeedPredictor | None = getattr(request.app.state, "need", None)
     store = None if cases is None else cases.store
     book = None if surveys is None else surveys.book
     overview = await channels.read(
-        lambda e, s: customer_overview(e, s, user, customer_id, store, book)  # 404 if unseen
+        lambda e, s: customer_overview(e, s, user, customer_id, store, book, need)  # 404 if unseen
     )
     client = request.client.host if request.client else None
     read = customer_read(user, overview.customer_id, at=channels.engine.now(), client=client)

@@ -55,11 +55,14 @@ def _wing(request: Request) -> IvrWing:
 
 @router.get("", responses=ERRORS)
 async def list_flows(request: Request, admin: RequireAdmin) -> list[dict[str, Any]]:
-    """Every flow with its published and draft versions. 全部流程及其版本。"""
+    """Every flow with its published and draft versions, and when the published one is due
+    for re-derivation (``rederive_by``, s; ``rederivation_overdue_days`` once past).
+    全部流程及其版本，以及已发布版本的重新推导提醒。"""
     del admin
     wing = _wing(request)
+    period = request.app.state.settings.ivr_rederivation_days
     flows: list[FlowSummary] = await request.app.state.engine.query(
-        lambda _e: flow_list(wing.flows), stored=False
+        lambda e: flow_list(wing.flows, e.now(), period), stored=False
     )
     return [f.to_json() for f in flows]
 

@@ -2,8 +2,11 @@
 departments (types and fields, states, the event-sourced book, business-time SLA clocks)."""
 
 from kefu.domain.cases.book import Case, CaseBook, CaseLink, CaseNote, apply_event
+from kefu.domain.cases.config import WEEKDAYS, CaseTypeConfig, SiteCalendar, policy_of
 from kefu.domain.cases.errors import (
     CaseAlreadyExists,
+    CaseTypeExists,
+    CaseTypeRetired,
     InvalidCaseField,
     InvalidCaseTransition,
     ResolutionIncomplete,
@@ -30,6 +33,7 @@ __all__ = [
     "CLOCK_PAUSED",
     "DEFAULT_STEPS",
     "TRANSITIONS",
+    "WEEKDAYS",
     "Case",
     "CaseAlreadyExists",
     "CaseBook",
@@ -38,6 +42,9 @@ __all__ = [
     "CaseNote",
     "CaseState",
     "CaseType",
+    "CaseTypeConfig",
+    "CaseTypeExists",
+    "CaseTypeRetired",
     "ClockStatus",
     "EscalationAction",
     "EscalationStep",
@@ -47,6 +54,7 @@ __all__ = [
     "InvalidCaseField",
     "InvalidCaseTransition",
     "ResolutionIncomplete",
+    "SiteCalendar",
     "SlaAction",
     "SlaClock",
     "SlaDecision",
@@ -58,4 +66,5 @@ __all__ = [
     "check_transition",
     "clock_status",
     "evaluate",
+    "policy_of",
 ]

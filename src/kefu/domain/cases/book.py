@@ -16,6 +16,7 @@ from typing import Any
 from kefu.domain.cases import events as cev
 from kefu.domain.cases.errors import (
     CaseAlreadyExists,
+    CaseTypeRetired,
     ResolutionIncomplete,
     UnknownCase,
     UnknownCaseType,
@@ -177,7 +178,7 @@ class CaseBook:
         """A new case in state ``new``; ``owner`` is ``("agent"|"team", id)``."""
         if case_id in self.cases:
             raise CaseAlreadyExists(f"case {case_id} already exists", case_id=case_id)
-        kind = self._type(case_type)
+        kind = self._type(case_type, new=True)
         if not title.strip():
             raise ValidationError("a case needs a title")
         if value_tier < 0:
@@ -303,7 +304,7 @@ class CaseBook:
         case = self._open_case(case_id, at)
         if value_tier < 0:
             raise ValidationError(f"value tier must be >= 0, got {value_tier}")
-        self._type(case_type).validate_fields(case.fields)
+        self._type(case_type, new=case_type != case.case_type).validate_fields(case.fields)
         return self._emit(cev.CaseClassified(at, case_id, case_type, value_tier, by))
 
     def respond(self, case_id: str, at: float, *, by: str, channel: str) -> Case:
@@ -340,10 +341,17 @@ class CaseBook:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _type(self, type_id: str) -> CaseType:
+    def _type(self, type_id: str, *, new: bool = False) -> CaseType:
+        """The type ``type_id``; ``new``: a case is given it now (a retired type refuses)."""
         found = self.types.get(type_id)
         if found is None:
             raise UnknownCaseType(f"unknown case type {type_id}", case_type=type_id)
+        if new and found.retired:
+            raise CaseTypeRetired(
+                f"case type {type_id} is retired",
+                text_key="error.case_type_retired",
+                case_type=type_id,
+            )
         return found
 
     @staticmethod

@@ -6,6 +6,8 @@ from kefu.domain.errors import AlreadyExists, Conflict, InvalidState, NotFound, 
 
 __all__ = [
     "CaseAlreadyExists",
+    "CaseTypeExists",
+    "CaseTypeRetired",
     "InvalidCaseField",
     "InvalidCaseTransition",
     "ResolutionIncomplete",
@@ -26,6 +28,18 @@ class UnknownCaseType(NotFound):
 
 class CaseAlreadyExists(AlreadyExists):
     error_id = "case_already_exists"
+
+
+class CaseTypeExists(AlreadyExists):
+    """An admin defines a case type whose id is taken (update it instead)."""
+
+    error_id = "case_type_exists"
+
+
+class CaseTypeRetired(InvalidState):
+    """The case type was retired: it takes no new cases."""
+
+    error_id = "case_type_retired"
 
 
 class InvalidCaseTransition(InvalidState):

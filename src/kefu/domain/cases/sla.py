@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kefu.domain.calendar import BusinessCalendar
@@ -105,10 +105,16 @@ resolution, raise the priority."""
 @dataclass(frozen=True, slots=True)
 class SlaPolicy:
     """Targets by case type then value tier; a case uses the entry of the highest tier not
-    above its own (no entry: no SLA). ``steps`` are numbered by their position."""
+    above its own (no entry: no SLA). ``steps`` are numbered by their position;
+    ``type_steps`` replace them for the case types they name (an admin's own steps)."""
 
     targets: Mapping[str, Mapping[int, SlaTargets]]
     steps: tuple[EscalationStep, ...] = DEFAULT_STEPS
+    type_steps: Mapping[str, tuple[EscalationStep, ...]] = field(default_factory=dict)
+
+    def steps_for(self, case_type: str) -> tuple[EscalationStep, ...]:
+        """The escalation steps of ``case_type``, numbered by their position."""
+        return self.type_steps.get(case_type, self.steps)
 
     def targets_for(self, case_type: str, value_tier: int) -> SlaTargets | None:
         tiers = self.targets.get(case_type, {})
@@ -232,7 +238,7 @@ def evaluate(case: Case, calendar: BusinessCalendar, policy: SlaPolicy, now: flo
         status = clock_status(case, calendar, clock, target, now)
         clocks.append(status)
         runs, stopped_at = _runs(case, clock, now)
-        for index, step in enumerate(policy.steps):
+        for index, step in enumerate(policy.steps_for(case.case_type)):
             if step.clock is not clock or (clock.value, index) in case.escalations:
                 continue
             when = _instant(calendar, runs, step.fraction * target)

@@ -94,8 +94,16 @@ class CaseType:
     label_zh: str
     fields: tuple[FieldSpec, ...] = ()
     needs_root_cause: bool = False
+    retired: bool = False
+    """A retired type takes no new cases; the cases it has keep it."""
 
     def __post_init__(self) -> None:
+        if not _NAME_RE.match(self.type_id):
+            raise ValidationError(
+                f"case type id {self.type_id!r} must be snake_case (a-z, 0-9, _)", field="type_id"
+            )
+        if not (self.label_en.strip() and self.label_zh.strip()):
+            raise ValidationError("a case type needs labels in English and Chinese", field="label")
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValidationError(f"case type {self.type_id} defines a field twice")

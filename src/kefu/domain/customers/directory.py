@@ -47,6 +47,7 @@ from kefu.domain.customers.errors import (
     UnknownMerge,
 )
 from kefu.domain.customers.identifiers import Identifier, IdentifierKind, normalize_identifier
+from kefu.domain.customers.profiles import ProfileBook
 from kefu.domain.customers.records import ContactRef, Customer, LinkResult, MergeRecord
 from kefu.domain.customers.state import DirectoryState
 from kefu.domain.errors import InvalidState, ValidationError
@@ -81,6 +82,8 @@ class CustomerDirectory(DirectoryState):
         super().__init__()
         self._prefix = id_prefix
         self.events: list[ce.CustomerEvent] = []
+        self.profiles = ProfileBook(self._emit, self.resolve, self.identities)
+        """Custom fields, details, consent and products (:mod:`.profiles`)."""
 
     @classmethod
     def from_events(
@@ -90,6 +93,10 @@ class CustomerDirectory(DirectoryState):
         for event in events:
             directory._apply(event)
         return directory
+
+    def _apply(self, event: ce.CustomerEvent) -> None:
+        if not self.profiles.apply(event):
+            super()._apply(event)
 
     # -- queries -------------------------------------------------------------------------
 

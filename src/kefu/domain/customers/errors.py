@@ -11,6 +11,7 @@
     Conflict
     ├── IdentifierConflict       a merge would combine two verified identifiers of one kind
     ├── IdentifierTaken          the identifier already belongs to another customer
+    ├── ProductTaken             the product number already belongs to another customer
     └── InvalidState
         ├── MergeNotUndoable     the merge was undone already, or a later merge must go first
         └── ConversationClosed   a message for a conversation that is closed
@@ -26,6 +27,7 @@ __all__ = [
     "IdentifierTaken",
     "InvalidIdentifier",
     "MergeNotUndoable",
+    "ProductTaken",
     "UnknownConversation",
     "UnknownCustomer",
     "UnknownMerge",
@@ -62,3 +64,9 @@ class MergeNotUndoable(InvalidState):
 
 class ConversationClosed(InvalidState):
     error_id = "conversation_closed"
+
+
+class ProductTaken(Conflict):
+    """The product number belongs to another customer."""
+
+    error_id = "product_taken"

@@ -8,20 +8,27 @@ normalized ``kind`` and ``value`` strings. :func:`customer_event_to_dict` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kefu.domain.codec import EventCodec
 from kefu.domain.events import Event
 
 __all__ = [
+    "ConsentChanged",
     "ContactRecorded",
     "CustomerCreated",
+    "CustomerDetailsChanged",
     "CustomerEvent",
+    "CustomerFieldDefined",
     "CustomerProfileChanged",
     "CustomersMerged",
     "IdentifierAdded",
     "IdentifierVerified",
     "MergeUndone",
+    "ProductEventRecorded",
+    "ProductRecorded",
     "customer_event_from_dict",
     "customer_event_to_dict",
 ]
@@ -101,6 +108,66 @@ class MergeUndone(CustomerEvent):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerFieldDefined(CustomerEvent):
+    """An admin (``by``) defined or redefined the custom field ``name`` (see
+    :class:`~kefu.domain.customers.profile.FieldDef`)."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    kind: str
+    choices: tuple[str, ...]
+    editable_by: tuple[str, ...]
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetailsChanged(CustomerEvent):
+    """The customer's preferred language, notes and custom field values (all of them, as
+    stored) after an edit by ``by``."""
+
+    customer_id: str
+    language: str
+    notes: str
+    fields: Mapping[str, str]
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChanged(CustomerEvent):
+    """May the center contact the customer on ``channel`` (``sms``, ``email``)."""
+
+    customer_id: str
+    channel: str
+    allowed: bool
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRecorded(CustomerEvent):
+    """A product of the customer, new or changed (known by its normalized ``number``);
+    ``balance`` in yuan or ``None``."""
+
+    customer_id: str
+    number: str
+    kind: str
+    opened: str
+    status: str
+    balance: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductEventRecorded(CustomerEvent):
+    """Something happened to a product (a failed payment, a blocked card, a bill)."""
+
+    customer_id: str
+    number: str
+    kind: str
+    detail: str
+
+
 _TYPES: dict[str, type[CustomerEvent]] = {
     cls.__name__: cls
     for cls in (
@@ -111,11 +178,23 @@ _TYPES: dict[str, type[CustomerEvent]] = {
         ContactRecorded,
         CustomersMerged,
         MergeUndone,
+        CustomerFieldDefined,
+        CustomerDetailsChanged,
+        ConsentChanged,
+        ProductRecorded,
+        ProductEventRecorded,
     )
 }
 
 
-CODEC: EventCodec[CustomerEvent] = EventCodec(_TYPES.values(), family="customer ")
+def _decode(_cls: type[CustomerEvent], raw: dict[str, Any]) -> None:
+    """Lists of the JSON form back to the tuples of the events."""
+    for key, value in raw.items():
+        if isinstance(value, list):
+            raw[key] = tuple(value)
+
+
+CODEC: EventCodec[CustomerEvent] = EventCodec(_TYPES.values(), family="customer ", decode=_decode)
 """The JSON form of these events (:class:`~kefu.domain.codec.EventCodec`)."""
 customer_event_to_dict = CODEC.to_dict
 customer_event_from_dict = CODEC.from_dict

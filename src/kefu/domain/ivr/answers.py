@@ -81,7 +81,7 @@ def collected_value(node: CollectNode, text: str) -> str | None:
     when it fails the node's checks (length, Luhn, pattern)."""
     value = text
     if node.mode == "digits":
-        value = "".join(ch for ch in text if ch not in " -")
+        value = text.replace(" ", "").replace("-", "")
         if not value.isdigit():
             return None
     if not node.min_length <= len(value) <= node.max_length:

@@ -4,6 +4,8 @@ Every saved flow gets the next version number of its flow id. A draft can be rep
 it is published; a published version never changes. New contacts start on the published
 version; a contact keeps the version it started on (look it up with :meth:`FlowCatalog.get`)
 even after a newer one is published or the flow is rolled back to an earlier version.
+A published flow falls due for re-derivation (seed 001: its menus re-derived from the
+center's own data) :data:`REDERIVATION_DAYS` after it was first published.
 """
 
 from __future__ import annotations
@@ -13,7 +15,20 @@ from dataclasses import dataclass, field
 from kefu.domain.ivr.errors import FlowNotPublished, UnknownFlowVersion
 from kefu.domain.ivr.flow import Flow
 
-__all__ = ["FlowCatalog", "FlowHistory"]
+__all__ = ["REDERIVATION_DAYS", "FlowCatalog", "FlowHistory", "rederivation_overdue_days"]
+
+#: Seed 001: re-derive the menus from the center's own data every 3-4 months.
+REDERIVATION_DAYS = 90
+_DAY_S = 86_400.0
+
+
+def rederivation_overdue_days(
+    published_at: float, now: float, period_days: int = REDERIVATION_DAYS
+) -> int | None:
+    """Whole days a flow published at ``published_at`` (s) is past its re-derivation date
+    at ``now`` (s): 0 on the day it falls due; ``None`` while it is not due."""
+    late = now - (published_at + period_days * _DAY_S)
+    return int(late // _DAY_S) if late >= 0 else None
 
 
 @dataclass(slots=True)
@@ -25,6 +40,14 @@ class FlowHistory:
     draft: int | None = None
     published: int | None = None
     publications: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def published_at(self) -> float | None:
+        """When the published version was first published (s); ``None``: none is. A
+        rollback serves an earlier version again but does not make its menus newer."""
+        if self.published is None:
+            return None
+        return next((at for v, at in self.publications if v == self.published), None)
 
 
 class FlowCatalog:

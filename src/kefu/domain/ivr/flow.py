@@ -177,6 +177,11 @@ class ActionNode(Node):
     default: str
     params: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float = 10.0
+    # The keys of the params that name slots (the others are passed as written).
+    templated: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "templated", tuple(k for k, v in self.params.items() if "{" in v))
 
     def targets(self) -> tuple[str, ...]:
         return (*self.outcomes.values(), self.default)

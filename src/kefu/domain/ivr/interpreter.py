@@ -27,6 +27,7 @@ __all__ = ["UnknownCalendar", "begin", "next_due", "step"]
 Result = tuple[IvrState, list[m.Action], list[ev.IvrEvent]]
 
 _DEFAULT_CONTEXT = m.IvrContext()
+_new_run = object.__new__
 
 
 def next_due(state: IvrState) -> float | None:
@@ -85,7 +86,8 @@ def step(
             flow=f"{state.flow_id}@{state.version}",
             given=f"{flow.flow_id}@{flow.version}",
         )
-    run = Run(flow, state, now, ctx)
+    run = _new_run(Run)
+    run.load(flow, state, now, ctx)
     if not run.handle(inp):
         return state, [], []
     return run.freeze(), run.actions, run.events

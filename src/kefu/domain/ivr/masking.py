@@ -24,7 +24,7 @@ _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
 def mask_value(value: str) -> str:
     """``value`` as ``•••• 1234`` (its last four characters, spaces and dashes dropped);
     four dots alone when it is no longer than four characters (nothing of it is shown)."""
-    kept = "".join(ch for ch in value if ch not in " -")
+    kept = value.replace(" ", "").replace("-", "")
     if len(kept) <= _SHOWN:
         return MASK
     return f"{MASK} {kept[-_SHOWN:]}"

@@ -38,6 +38,8 @@ DEFAULT_AGENT_KEYWORDS: tuple[str, ...] = (
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SLOT = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+# A digit d doubled, as the Luhn checksum counts it: 2d, less 9 when that has two digits.
+_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 class Tokenizer(Protocol):
@@ -79,6 +81,11 @@ def luhn_ok(digits: str) -> bool:
     """True when ``digits`` (only 0-9) passes the Luhn (mod 10) checksum."""
     if not digits.isdigit():
         return False
+    if digits.isascii():
+        # Every second digit from the right doubled (its digit sum: _DOUBLED), the others
+        # as they are; summed as bytes, 48 ("0") too many per digit.
+        plain, doubled = digits[-1::-2], digits[-2::-2].translate(_DOUBLED)
+        return (sum(plain.encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48

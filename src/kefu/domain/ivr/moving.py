@@ -42,6 +42,11 @@ class Mover(Working):
     __slots__ = ("actions", "ctx", "events", "flow", "now", "reason")
 
     def __init__(self, flow: Flow, state: IvrState, now: float, ctx: m.IvrContext) -> None:
+        self.load(flow, state, now, ctx)
+
+    def load(self, flow: Flow, state: IvrState, now: float, ctx: m.IvrContext) -> None:
+        """Start a step of ``state`` at ``now`` (s); :func:`~kefu.domain.ivr.interpreter.step`
+        calls it on a bare instance, which is cheaper than calling the class."""
         Working.__init__(self, state)
         self.flow = flow
         self.now = now
@@ -105,14 +110,22 @@ class Mover(Working):
 
     def enter(self, target: str) -> None:
         """Enter ``target`` and run the nodes that do not wait, until one waits or ends."""
-        flow, w, now, cid = self.flow, self, self.now, self.contact_id
+        flow = self.flow
+        w = self
+        now = self.now
+        cid = self.contact_id
         while True:
             if w.visits >= flow.max_visits and target != flow.agent:
                 target, self.reason = flow.agent, "max_visits"
             node = flow.nodes[target]
             if isinstance(node, (MenuNode, CollectNode)):
                 deadline = now + node.timeout_s
-                self.entered(ev.NodeEntered(now, cid, target, node.kind, "input", deadline))
+                # node.kind without the property call
+                if isinstance(node, CollectNode):
+                    kind = "collect"
+                else:
+                    kind = "language" if node.is_language else "menu"
+                self.entered(ev.NodeEntered(now, cid, target, kind, "input", deadline))
                 self.ask(node, deadline)
                 return
             if isinstance(node, MessageNode):
@@ -122,8 +135,11 @@ class Mover(Working):
             elif isinstance(node, ActionNode):
                 deadline = now + node.timeout_s
                 self.entered(ev.NodeEntered(now, cid, target, "action", "action", deadline))
-                values = {**w.slots, **w.private} if w.private else w.slots
-                params = {k: fill(v, values) for k, v in node.params.items()}
+                params = dict(node.params)
+                if node.templated:
+                    values = {**w.slots, **w.private} if w.private else w.slots
+                    for k in node.templated:
+                        params[k] = fill(params[k], values)
                 self.actions.append(m.RunAction(target, node.action, params))
                 return
             elif isinstance(node, VerifyNode):
@@ -147,7 +163,8 @@ class Mover(Working):
                     raise UnknownCalendar(f"unknown calendar {node.calendar!r}", name=node.calendar)
                 is_open = calendar.is_open(now)
                 self.entered(ev.NodeEntered(now, cid, target, "hours", None, None))
-                self.emit(ev.CalendarChecked(now, cid, target, node.calendar, is_open))
+                # CalendarChecked changes no state: recorded without the apply dispatch.
+                self.events.append(ev.CalendarChecked(now, cid, target, node.calendar, is_open))
                 target = node.open if is_open else node.closed
             elif isinstance(node, CallbackNode):
                 deadline = now + node.timeout_s

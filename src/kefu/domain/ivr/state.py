@@ -194,7 +194,10 @@ class Working:
         self.attempts = (*self.attempts, (e.action, e.outcome))
         if e.data:
             prefix = e.action + "."
-            self.slots = {**self.slots, **{prefix + k: v for k, v in e.data.items()}}
+            slots = dict(self.slots)
+            for k, v in e.data.items():
+                slots[prefix + k] = v
+            self.slots = slots
 
     def _wait(self, e: Any) -> None:
         self.estimated_wait_s = e.estimated_wait_s

@@ -24,6 +24,20 @@ if TYPE_CHECKING:
         RouteCaseTask,
         UpdateCase,
     )
+    from kefu.service.cases.config_desk import (
+        CaseConfigDesk,
+        DefineCaseType,
+        RetireCaseType,
+        SetSiteCalendar,
+        UpdateCaseType,
+    )
+    from kefu.service.cases.need import (
+        LIKELY_REASON,
+        LikelyReason,
+        NeedPredictor,
+        labelled_examples,
+    )
+    from kefu.service.cases.notices import CaseNotice, CaseNotifier
     from kefu.service.cases.reports import ComplaintRow, ComplaintsReport, complaints_report
     from kefu.service.cases.store import CaseStore
     from kefu.service.cases.survey_commands import (
@@ -39,6 +53,7 @@ if TYPE_CHECKING:
         CaseNoteItem,
         ContactItem,
         CustomerTimeline,
+        NoticeItem,
         SurveyItem,
         TimelineItem,
         customer_timeline,
@@ -54,18 +69,28 @@ if TYPE_CHECKING:
         customer_value,
         value_report,
     )
-    from kefu.service.cases.views import LIST_LIMIT, case_public, check_case, list_cases
+    from kefu.service.cases.views import (
+        LIST_LIMIT,
+        agent_teams,
+        case_public,
+        check_case,
+        list_cases,
+    )
     from kefu.service.cases.wing import CaseWing, Notice
 
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_TYPES",
+    "LIKELY_REASON",
     "LIST_LIMIT",
     "AddCaseNote",
     "AnswerSurvey",
     "AssignCase",
+    "CaseConfigDesk",
     "CaseItem",
     "CaseNoteItem",
+    "CaseNotice",
+    "CaseNotifier",
     "CaseSlaDue",
     "CaseStore",
     "CaseWing",
@@ -78,13 +103,19 @@ __all__ = [
     "CustomerOverview",
     "CustomerTimeline",
     "CustomerValue",
+    "DefineCaseType",
+    "LikelyReason",
     "LinkToCase",
     "MoveCase",
+    "NeedPredictor",
     "Notice",
+    "NoticeItem",
     "OpenCase",
+    "RetireCaseType",
     "RouteCaseTask",
     "SegmentKeeper",
     "SegmentValue",
+    "SetSiteCalendar",
     "SetSurveyConsent",
     "SurveyIntake",
     "SurveyItem",
@@ -93,7 +124,9 @@ __all__ = [
     "SurveyWing",
     "TimelineItem",
     "UpdateCase",
+    "UpdateCaseType",
     "ValueReport",
+    "agent_teams",
     "case_public",
     "check_case",
     "complaints_report",
@@ -101,6 +134,7 @@ __all__ = [
     "customer_overview",
     "customer_timeline",
     "customer_value",
+    "labelled_examples",
     "list_cases",
     "read_customer_timeline",
     "value_report",
@@ -117,6 +151,18 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DEFAULT_POLICY": ".catalog",
             "DEFAULT_TYPES": ".catalog",
             "CaseStore": ".store",
+            "CaseNotice": ".notices",
+            "CaseNotifier": ".notices",
+            **dict.fromkeys(
+                [
+                    "CaseConfigDesk",
+                    "DefineCaseType",
+                    "RetireCaseType",
+                    "SetSiteCalendar",
+                    "UpdateCaseType",
+                ],
+                ".config_desk",
+            ),
             "complaints_report": ".reports",
             "ComplaintRow": ".reports",
             "ComplaintsReport": ".reports",
@@ -136,6 +182,10 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                 ".value",
             ),
             "customer_value": ".value",
+            "LIKELY_REASON": ".need",
+            "LikelyReason": ".need",
+            "NeedPredictor": ".need",
+            "labelled_examples": ".need",
             "value_report": ".value",
             **dict.fromkeys(
                 [
@@ -143,6 +193,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                     "CaseNoteItem",
                     "ContactItem",
                     "CustomerTimeline",
+                    "NoticeItem",
                     "SurveyItem",
                     "TimelineItem",
                     "customer_timeline",
@@ -158,7 +209,13 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(
-                ("LIST_LIMIT", "case_public", "check_case", "list_cases"),
+                (
+                    "LIST_LIMIT",
+                    "agent_teams",
+                    "case_public",
+                    "check_case",
+                    "list_cases",
+                ),
                 ".views",
             ),
         },

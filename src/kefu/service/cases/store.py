@@ -80,6 +80,26 @@ class CaseStore:
         self._resolution: dict[str, tuple[Case, float | None, float | None]] = {}
 
     # -- changes ------------------------------------------------------------------------
+    def set_types(self, types: Iterable[CaseType], policy: SlaPolicy, now: float | None) -> None:
+        """New case types and SLA policy (an admin changed them); with ``now`` (s), the
+        cases' SLA timers are armed again on the new targets."""
+        self.types = tuple(types)
+        self.policy = policy
+        self.book.types = {t.type_id: t for t in self.types}
+        self._resolution = {}
+        if now is not None:
+            self.rearm_all(now)
+
+    def rearm_all(self, now: float, site_id: str | None = None) -> None:
+        """Re-arm the SLA timers of every case not done (of ``site_id`` if given) at ``now``
+        (s): their targets or calendar changed."""
+        self._resolution = {}
+        done = (CaseState.RESOLVED, CaseState.CLOSED)
+        for case in list(self.book.cases.values()):
+            if case.state not in done and site_id in (None, case.site_id):
+                self._due.pop(case.case_id, None)
+                self.rearm(case.case_id, now)
+
     def sync(self, now: float) -> None:
         """Log the book's events made since the last call and re-arm the touched cases'
         SLA timers at ``now`` (s). Called by every handler, also when it failed half-way,

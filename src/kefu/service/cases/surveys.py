@@ -163,6 +163,11 @@ class SurveyWing:
                 conv_id is None or self.state.conversation(conv_id).channel not in gateways
             ):
                 reason = "no_channel"
+            if reason is None and conv_id is not None:
+                # The customer's consent to be contacted on the survey's channel.
+                channel = self.state.conversation(conv_id).channel.value
+                if not directory.profiles.details(live).consent.allows(channel):
+                    reason = f"no_{channel}_consent"
             if reason is not None:
                 self.book.skip(tx.now, subject, live, reason)
                 return

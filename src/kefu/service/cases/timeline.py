@@ -1,17 +1,19 @@
 """The customer's timeline across channels: each contact on every channel (with the queues
-it went through and its IVR path), each case's opening and state changes, each case note
-and each follow-up survey, newest first, as frozen dataclasses. Built under the engine's
-lock; their ``to_json`` is what ``GET /api/v1/customers/{id}/timeline`` answers (the keys
-and their order are its contract, tested byte for byte). Instants are seconds since the
-epoch.
+it went through and its IVR path), each case's opening and state changes, each case note,
+each follow-up survey and each case notice sent to the customer, newest first, as frozen
+dataclasses. Built under the engine's lock; their ``to_json`` is what
+``GET /api/v1/customers/{id}/timeline`` answers (the keys and their order are its
+contract, tested byte for byte). Instants are seconds since the epoch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kefu.domain.cases.surveys import SurveyBook
+from kefu.service.cases.notices import CaseNotice
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.customer_access import check_customer
 from kefu.service.channels.state import ChannelState
@@ -24,6 +26,7 @@ __all__ = [
     "CaseNoteItem",
     "ContactItem",
     "CustomerTimeline",
+    "NoticeItem",
     "SurveyItem",
     "TimelineItem",
     "customer_timeline",
@@ -33,7 +36,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ContactItem:
-    """A contact of the customer: its state, the queues it went through (``queues``), its
+    """A contact of the customer: its state, the queues it went through (``queues``, and
+    their names as people read them, ``queue_names``: the id when a queue has none), its
     IVR path (the ``ivr.path`` attribute the IVR hands over) and its case."""
 
     kind: ClassVar[str] = "contact"
@@ -43,6 +47,7 @@ class ContactItem:
     queue_id: str
     state: str
     queues: tuple[str, ...]
+    queue_names: tuple[str, ...]
     agent_id: str | None
     ivr_path: tuple[str, ...]
     case_id: str | None
@@ -56,6 +61,7 @@ class ContactItem:
             "queue_id": self.queue_id,
             "state": self.state,
             "queues": list(self.queues),
+            "queue_names": list(self.queue_names),
             "agent_id": self.agent_id,
             "ivr_path": list(self.ivr_path),
             "case_id": self.case_id,
@@ -137,7 +143,28 @@ class SurveyItem:
         }
 
 
-TimelineItem = ContactItem | CaseItem | CaseNoteItem | SurveyItem
+@dataclass(frozen=True, slots=True)
+class NoticeItem:
+    """A notice of a case sent to the customer (``event``: opened, resolved, ...) and the
+    channel it went by."""
+
+    kind: ClassVar[str] = "notice"
+    at: float
+    case_id: str
+    event: str
+    channel: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "at": self.at,
+            "case_id": self.case_id,
+            "event": self.event,
+            "channel": self.channel,
+        }
+
+
+TimelineItem = ContactItem | CaseItem | CaseNoteItem | SurveyItem | NoticeItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +186,10 @@ def customer_timeline(
     *,
     limit: int = 200,
     surveys: SurveyBook | None = None,
+    notices: Iterable[CaseNotice] = (),
 ) -> list[TimelineItem]:
-    """Everything of the (live) customer, newest first, at most ``limit`` items."""
+    """Everything of the (live) customer, newest first, at most ``limit`` items; the
+    ``notices`` sent (of every customer: those of this one are picked) are items too."""
     ids = set(state.directory.identities(customer_id))
     items: list[TimelineItem] = []
     for ref in state.directory.timeline(customer_id):
@@ -176,6 +205,7 @@ def customer_timeline(
                 queue_id=contact.queue_id,
                 state=contact.state.value,
                 queues=tuple(contact.path),
+                queue_names=tuple(_queue_name(engine, q) for q in contact.path),
                 agent_id=contact.agent_id,
                 ivr_path=tuple(p for p in str(attrs.get("ivr.path", "")).split(">") if p),
                 case_id=attrs.get("case_id"),
@@ -204,13 +234,22 @@ def customer_timeline(
                     follow_up=survey.follow_up,
                 )
             )
+    for notice in notices:
+        if notice.customer_id in ids and notice.status == "sent":
+            items.append(NoticeItem(notice.at, notice.case_id, notice.event, notice.channel))
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
 
+def _queue_name(engine: EngineState, queue_id: str) -> str:
+    """The queue's name as people read it (its id when it has none or is gone)."""
+    queue = engine.router.queues.get(queue_id)
+    return (queue.spec.name or queue_id) if queue is not None else queue_id
+
+
 def _sees(store: CaseStore, user: Principal, item: TimelineItem) -> bool:
-    """Contacts show (the customer check covers them); case items of another site, and
-    surveys of another site (or of none, without a case), do not."""
+    """Contacts show (the customer check covers them); case items (notices too) of another
+    site, and surveys of another site (or of none, without a case), do not."""
     if isinstance(item, ContactItem):
         return True
     if isinstance(item, SurveyItem) and item.case_id is None:
@@ -228,10 +267,13 @@ def read_customer_timeline(
     *,
     limit: int = 200,
     surveys: SurveyBook | None = None,
+    notices: Iterable[CaseNotice] = (),
 ) -> CustomerTimeline:
     """The timeline of the customer named by ``customer_id`` (id or ``kind:value``) as
     ``user`` sees it: :class:`~kefu.domain.customers.UnknownCustomer` (404) outside its
     sites, and the case items of other sites left out."""
     live = check_customer(engine, state, user, customer_id)
-    items = customer_timeline(engine, state, store, live, limit=limit, surveys=surveys)
+    items = customer_timeline(
+        engine, state, store, live, limit=limit, surveys=surveys, notices=notices
+    )
     return CustomerTimeline(live, tuple(i for i in items if _sees(store, user, i)))

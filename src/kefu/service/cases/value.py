@@ -19,6 +19,7 @@ from kefu.domain.customers.value import (
     segment_of,
     top_share,
 )
+from kefu.service.cases.need import LikelyReason, NeedPredictor
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.customer_access import check_customer
 from kefu.service.channels.read_models import CustomerPanel
@@ -155,11 +156,13 @@ def customer_value(
 @dataclass(frozen=True, slots=True)
 class CustomerOverview:
     """The customer panel as ``GET /customers/{id}`` shows it: with the customer's value
-    where cases are wired, and whether it accepts follow-up surveys where surveys are."""
+    where cases are wired, whether it accepts follow-up surveys where surveys are, and the
+    likely reason of its next contact where the predictor is."""
 
     panel: CustomerPanel
     value: CustomerValue | None
     surveys_allowed: bool | None
+    likely_reason: LikelyReason | None = None
 
     @property
     def customer_id(self) -> str:
@@ -171,6 +174,8 @@ class CustomerOverview:
             out["value"] = self.value.to_json()
         if self.surveys_allowed is not None:
             out["surveys_allowed"] = self.surveys_allowed
+        if self.likely_reason is not None:
+            out["likely_reason"] = self.likely_reason.to_json()
         return out
 
 
@@ -181,10 +186,12 @@ def customer_overview(
     customer_id: str,
     store: CaseStore | None,
     surveys: SurveyBook | None,
+    need: NeedPredictor | None = None,
 ) -> CustomerOverview:
     """The customer named by ``customer_id`` (id or ``kind:value``) as ``user`` sees it
-    (:class:`~kefu.domain.customers.UnknownCustomer`, 404, outside its sites); ``store``
-    and ``surveys`` are None where cases or surveys are not wired."""
+    (:class:`~kefu.domain.customers.UnknownCustomer`, 404, outside its sites); ``store``,
+    ``surveys`` and ``need`` are None where cases, surveys or the predictor are not
+    wired."""
     live = check_customer(engine, state, user, customer_id)
     panel = read_customer_panel(state, engine.router, live)
     value = None
@@ -193,7 +200,8 @@ def customer_overview(
     allowed = None
     if surveys is not None:
         allowed = not set(state.directory.identities(live)) & surveys.opted_out
-    return CustomerOverview(panel, value, allowed)
+    likely = None if need is None else need.view(engine.router, live, engine.now())
+    return CustomerOverview(panel, value, allowed, likely)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,21 +8,27 @@ answered as unknown (404) so its id discloses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
 from kefu.service.cases.store import CaseStore
+from kefu.service.engine_state import EngineState
 from kefu.service.security.access import Principal, sees_site
 
 __all__ = [
     "LIST_LIMIT",
+    "agent_teams",
     "case_public",
     "check_case",
     "list_cases",
 ]
 
 LIST_LIMIT = 200
+SEARCH_SCAN = 20_000
+"""A text search that no index narrows (owner, customer, state) looks at this many of the
+newest cases: a scan of every case would hold the engine's lock for seconds."""
 
 
 def check_case(store: CaseStore, user: Principal, case_id: str) -> Case:
@@ -90,6 +96,23 @@ def case_public(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
     }
 
 
+def agent_teams(engine: EngineState, agent_id: str) -> frozenset[str]:
+    """The teams of an agent: the names of its skills and the ids of the queues whose
+    required skills it has (queues that require none are everybody's and name no team).
+    A case owned by ``("team", id)`` with one of these ids is the agent's team's case."""
+    agent = engine.router.agents.get(agent_id)
+    if agent is None:
+        return frozenset()
+    skills = agent.spec.skills
+    queues = {
+        queue_id
+        for queue_id, queue in engine.router.queues.items()
+        if queue.spec.skills
+        and all(skills.get(name, 0) >= level for name, level in queue.spec.skills.items())
+    }
+    return frozenset(skills) | queues
+
+
 def list_cases(
     store: CaseStore,
     user: Principal,
@@ -99,31 +122,52 @@ def list_cases(
     case_type: str | None = None,
     customer_id: str | None = None,
     owner: str | None = None,
+    owners: Iterable[str] | None = None,
     site_id: str | None = None,
     open_only: bool = False,
+    breached: bool | None = None,
+    query: str | None = None,
+    names: Callable[[str], str] | None = None,
     limit: int = 50,
+    offset: int = 0,
     customer_ids: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Cases the caller sees, newest first, filtered (``owner`` is an agent or team id;
-    ``customer_ids`` the merged ids of ``customer_id``, matched too)."""
+    """Cases the caller sees, newest first, filtered, from the ``offset``-th match on
+    (``owner`` is an agent or team id, ``owners`` several (any of them); ``customer_ids`` the
+    merged ids of ``customer_id``, matched too; ``breached``: whether the resolution clock
+    is overdue; ``query`` matches the case id (``12``; ``#12`` matches only the id), words of
+    the title, the customer's id or, with ``names`` (customer id → name), the customer's
+    name; without an owner, customer or state it searches the newest :data:`SEARCH_SCAN`
+    cases)."""
     wanted_customers = {customer_id, *customer_ids} if customer_id is not None else None
+    if owner is not None:
+        owners = {owner, *(owners or ())}
     cases = store.book.cases
     candidates: Iterable[str]
-    if wanted_customers is not None or owner is not None or state is not None:
+    picked: set[str] | None = None
+    if wanted_customers is not None or owners is not None or state is not None:
         # An index narrows the scan; newest first by opening order.
         sets: list[set[str]] = []
         if wanted_customers is not None:
             sets.append(set().union(*(store.by_customer.get(c, set()) for c in wanted_customers)))
-        if owner is not None:
-            sets.append(store.by_owner.get(owner, set()))
+        if owners is not None:
+            sets.append(set().union(*(store.by_owner.get(o, set()) for o in owners)))
         if state is not None:
             sets.append(store.by_state.get(state, set()))
         picked = set.intersection(*sorted(sets, key=len)) if len(sets) > 1 else set(sets[0])
         candidates = sorted(picked, key=store.rank.__getitem__, reverse=True)
     else:
         candidates = reversed(cases.keys())
+    if query is not None and query.strip().startswith("#"):
+        # "#12" names one case: no scan.
+        wanted = query.strip()[1:]
+        candidates = [wanted] if wanted in (cases if picked is None else picked) else []
+    match = _matcher(query, names)
+    if match is not None and picked is None:
+        candidates = islice(candidates, SEARCH_SCAN)
     visible = user.visibility
     out: list[dict[str, Any]] = []
+    skipped = 0
     for case_id in candidates:
         case = cases[case_id]
         if not visible.site(case.site_id):
@@ -136,16 +180,51 @@ def list_cases(
             continue
         if site_id is not None and case.site_id != site_id:
             continue
+        if match is not None and not match(case):
+            continue
+        if breached is not None and _breached(store, case, now) != breached:
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
         out.append(summary(store, case, now))
         if len(out) >= limit:
             break
     return out
 
 
+def _matcher(
+    query: str | None, names: Callable[[str], str] | None
+) -> Callable[[Case], bool] | None:
+    """What ``query`` matches (see :func:`list_cases`); ``None`` without a query."""
+    if query is None or not query.strip():
+        return None
+    text = query.strip().casefold()
+    number = text.removeprefix("#")
+
+    def match(case: Case) -> bool:
+        if case.case_id == number or text in case.title.casefold():
+            return True
+        customer = case.customer_id
+        if customer is None:
+            return False
+        if text in customer.casefold():
+            return True
+        return names is not None and text in names(customer).casefold()
+
+    return match
+
+
+def _breached(store: CaseStore, case: Case, now: float) -> bool:
+    """Whether the case's resolution clock is (or ended) past its deadline at ``now``."""
+    due, stopped = store.resolution_due(case)
+    return due is not None and due < (stopped if stopped is not None else now)
+
+
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
     """A case's line in a list: state, owner and the resolution clock."""
-    due, stopped = store.resolution_due(case)
-    breached = due is not None and due < (stopped if stopped is not None else now)
+    due, _stopped = store.resolution_due(case)
+    breached = _breached(store, case, now)
     return {
         "case_id": case.case_id,
         "case_type": case.case_type,

@@ -35,6 +35,8 @@ from kefu.service.cases.commands import (
     RouteCaseTask,
     UpdateCase,
 )
+from kefu.service.cases.config_desk import CaseConfigDesk, default_configs
+from kefu.service.cases.notices import CaseNotifier
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.service import ChannelService
 from kefu.service.routing import commands as c
@@ -67,9 +69,17 @@ class CaseWing:
         self.state = channels.state
         self._calendars = dict(calendars or {})
         self._cache: dict[str, BusinessCalendar] = {}
+        types = tuple(types)
         self.store = CaseStore(self.state.log, types, policy, self.calendar)
+        self.config = CaseConfigDesk(self, default_configs(types, policy))
+        """The case types and site calendars an admin defines (a part of its own, attached
+        before :attr:`store`)."""
         self.listeners: list[Callable[[Notice], None]] = []
         """Told of each escalation once it is stored (the desktop, a notifier)."""
+        self.opened: list[Callable[[Transaction, Case], Awaitable[None]]] = []
+        """Run in the transaction of each new case, with the case (the customer notices)."""
+        self.notifier: CaseNotifier | None = None
+        """The customer's notices at the case's changes, when wired."""
         self.moved: list[Callable[[Transaction, Case], Awaitable[None]]] = []
         """Run in the transaction of each state change, with the case after it (the
         follow-up surveys)."""
@@ -84,7 +94,17 @@ class CaseWing:
             LinkToCase: self.link,
             RouteCaseTask: self.route_task,
             CaseSlaDue: self.sla_due,
+            **self.config.handlers(),
         }
+
+    def log(self, at: float, stream: str, kind: str, subject: str, data: dict[str, Any]) -> None:
+        """Record ``data`` in the channel log (with the command being handled)."""
+        self.state.log(at, stream, kind, subject, data)
+
+    def set_calendars(self, calendars: Mapping[str, BusinessCalendar]) -> None:
+        """The sites' own calendars (an admin changed one); others keep the default."""
+        self._calendars = dict(calendars)
+        self._cache = {}
 
     def calendar(self, site_id: str) -> BusinessCalendar:
         """The site's business calendar."""
@@ -134,6 +154,9 @@ class CaseWing:
                     book.link(case_id, "conversation", conv_id, tx.now, by=cmd.by, channel=channel)
         finally:
             self.store.sync(tx.now)
+        case = self.store.book.case(case_id)
+        for hook in self.opened:
+            await hook(tx, case)
         return self.store.book.case(case_id)
 
     async def update(self, tx: Transaction, cmd: UpdateCase) -> Case:

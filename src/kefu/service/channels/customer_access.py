@@ -213,12 +213,18 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isdigit())
 
 
-def _matches(customer: Customer, ids: tuple[str, ...], query: str) -> bool:
+def _matches(
+    customer: Customer, ids: tuple[str, ...], query: str, numbers: tuple[str, ...] = ()
+) -> bool:
     """Name, id (or a merged-away id), e-mail or any identifier contains the query; a query
     of 4 digits or more also matches the digits of a phone number (``138 0013`` matches
-    ``+8613800138000``)."""
+    ``+8613800138000``) and of a product's account number (its last four, as the customer
+    reads them from the card)."""
     folded, digits = _fold(query), _digits(query)
     if folded in _fold(customer.name) or any(folded in _fold(cid) for cid in ids):
+        return True
+    compact = folded.replace(" ", "").replace("-", "")
+    if len(compact) >= 4 and any(compact.upper() in n for n in numbers):
         return True
     for ident in customer.identifiers:
         if folded in _fold(ident.value):
@@ -235,14 +241,15 @@ def search_customers(
     query: str,
     limit: int = SEARCH_LIMIT,
 ) -> list[CustomerFound]:
-    """Customers the caller sees whose name, id, phone or e-mail contains ``query``
-    (case-insensitive), newest first, at most ``limit``; each with its sites and the time
-    (seconds) of its latest contact."""
+    """Customers the caller sees whose name, id, phone, e-mail or account number contains
+    ``query`` (case-insensitive), newest first, at most ``limit``; each with its sites and
+    the time (seconds) of its latest contact."""
     directory = state.directory
     found: list[CustomerFound] = []
     for customer in reversed(list(directory.customers())):
         ids = directory.identities(customer.customer_id)
-        if not _matches(customer, ids, query):
+        numbers = directory.profiles.numbers(customer.customer_id)
+        if not _matches(customer, ids, query, numbers):
             continue
         if not sees_customer(engine, state, principal, customer.customer_id):
             continue

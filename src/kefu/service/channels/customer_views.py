@@ -1,5 +1,5 @@
 """The supervisors' customer page's read model: the customer panel with the customer's
-sites, each timeline entry's queue name and each conversation's messages, as frozen
+sites, each timeline entry's queue and agent names and each conversation's messages, as frozen
 dataclasses the page renders (attribute by attribute, so the page's markup is their
 contract, tested byte for byte). Built under the engine's lock; instants are seconds since
 the epoch."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kefu.service.channels.customer_access import check_customer, customer_sites
+from kefu.service.channels.profile_views import ProfileView
 from kefu.service.channels.read_models import (
     CustomerPanel,
     IdentifierView,
@@ -26,11 +27,13 @@ __all__ = ["CustomerHistory", "HistoryEntry", "customer_history"]
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """A timeline entry with its queue's name (empty for a queue no longer defined) and its
+    """A timeline entry with its queue's name (empty for a queue no longer defined), its
+    agent's name (the agent's id when it has none or is no longer defined) and its
     conversation's messages (empty where a newer entry of the conversation shows them)."""
 
     entry: TimelineEntry
     queue_name: str
+    agent_name: str | None
     messages: tuple[MessageView, ...]
 
     @property
@@ -90,6 +93,10 @@ class CustomerHistory:
     def merges(self) -> tuple[MergeView, ...]:
         return self.panel.merges
 
+    @property
+    def profile(self) -> ProfileView | None:
+        return self.panel.profile
+
 
 def customer_history(
     engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str
@@ -98,18 +105,20 @@ def customer_history(
     :class:`~kefu.domain.customers.UnknownCustomer` (404) outside the caller's sites."""
     live = check_customer(engine, state, user, customer_id)
     panel = read_customer_panel(state, engine.router, live)
-    queues = engine.router.queues
+    queues, agents = engine.router.queues, engine.router.agents
     shown: set[str] = set()
     entries = []
     for entry in panel.timeline:
         queue = queues.get(entry.queue_id or "")
         name = queue.spec.name or entry.queue_id or "" if queue else ""
+        agent = agents.get(entry.agent_id or "")
+        agent_name = (agent.spec.name or agent.agent_id) if agent else entry.agent_id
         conv_id = entry.conversation_id
         messages: tuple[MessageView, ...] = ()
         # A conversation spanning several contacts shows its messages once, at its newest.
         if conv_id and conv_id not in shown:
             shown.add(conv_id)
             messages = read_conversation(state, engine.router, conv_id).messages
-        entries.append(HistoryEntry(entry, name, messages))
+        entries.append(HistoryEntry(entry, name, agent_name, messages))
     sites = tuple(sorted(customer_sites(engine, state, live)))
     return CustomerHistory(panel, sites, tuple(entries))

@@ -28,11 +28,13 @@ from kefu.service.channels.views import wait_info
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
-__all__ = ["SUMMARY_CHARS", "ChannelHandlers", "Intake", "Sender"]
+__all__ = ["SUMMARY_CHARS", "ChannelHandlers", "Enricher", "Intake", "Sender"]
 
 SUMMARY_CHARS = 80
 Sender = Callable[[ReplyGateway, OutboundReply], None]
 """Starts delivering a reply (in the background; the outcome comes back as a command)."""
+Enricher = Callable[[Transaction, str], Mapping[str, str]]
+"""(transaction, live customer id) → attributes for the customer's new contact."""
 
 
 class Intake(Protocol):
@@ -67,6 +69,8 @@ class ChannelHandlers:
         self._send = send
         self.intake: Intake | None = None
         """Set by the IVR wing: new and greeted conversations go through it first."""
+        self.enrichers: list[Enricher] = []
+        """Add attributes to every new contact of a known customer (the likely reason)."""
 
     def table(self) -> dict[type[c.Command], Handler]:
         return {
@@ -172,6 +176,8 @@ class ChannelHandlers:
             attributes["subject"] = inbound.subject[:200]
         for key, value in inbound.metadata.items():
             attributes.setdefault(key, value[:200])
+        for key, value in self.contact_attributes(tx, customer_id).items():
+            attributes.setdefault(key, value)
         made = await tx.dispatch(
             c.CreateContact(
                 queue_id,
@@ -186,6 +192,13 @@ class ChannelHandlers:
         ref = ContactRef(contact_id, inbound.channel.value, tx.now, summary, None, conv_id)
         state.directory.record_contact(customer_id, ref, at=tx.now)
         return contact_id
+
+    def contact_attributes(self, tx: Transaction, customer_id: str) -> dict[str, str]:
+        """What the enrichers add to a new contact of the customer."""
+        out: dict[str, str] = {}
+        for enrich in self.enrichers:
+            out.update(enrich(tx, self.state.directory.resolve(customer_id)))
+        return out
 
     # -- outbound ----------------------------------------------------------------------
     def send_in(

@@ -14,6 +14,7 @@ from typing import Any
 
 from kefu.domain.customers import Customer, MergeRecord
 from kefu.service.channels.ports import Route
+from kefu.service.channels.profile_views import ProfileView
 
 __all__ = [
     "AttachmentView",
@@ -324,6 +325,7 @@ class CustomerPanel:
     customer: CustomerSummary
     timeline: tuple[TimelineEntry, ...]
     merges: tuple[MergeView, ...]
+    profile: ProfileView | None = None
 
     @property
     def customer_id(self) -> str:
@@ -342,4 +344,6 @@ class CustomerPanel:
         out["timeline"] = [t.to_json() for t in self.timeline]
         out["channels"] = self.channels
         out["merges"] = [m.to_json() for m in self.merges]
+        if self.profile is not None:
+            out["profile"] = self.profile.to_json()
         return out

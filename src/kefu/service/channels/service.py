@@ -38,6 +38,7 @@ from kefu.service.channels.errors import MessageRefused, delivery_failure
 from kefu.service.channels.handlers import ChannelHandlers
 from kefu.service.channels.inbound import check_inbound
 from kefu.service.channels.ports import Inbound, OutboundReply, ReplyGateway
+from kefu.service.channels.profiles import ProfileHandlers
 from kefu.service.channels.state import ChannelState
 from kefu.service.channels.types import ChannelOptions, ChannelUpdate, Listener, Receipt
 from kefu.service.engine import RoutingEngine
@@ -79,7 +80,8 @@ class ChannelService:
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         """The handlers of the channel and agent commands, for the engine's table."""
-        return {**self.core.table(), **self.actions.table()}
+        profiles = ProfileHandlers(self.state).table()
+        return {**self.core.table(), **self.actions.table(), **profiles}
 
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:

@@ -168,7 +168,12 @@ class ChannelState:
         events = self.directory.events
         for event in events[self._logged_customer_events :]:
             data = ce.customer_event_to_dict(event)
-            subject = str(data.get("customer_id") or data.get("survivor_id") or data["merge_id"])
+            subject = str(
+                data.get("customer_id")
+                or data.get("survivor_id")
+                or data.get("merge_id")
+                or f"field:{data['name']}"
+            )
             self.seq += 1
             record = ChannelRecord(
                 self.seq, event.at, CUSTOMER, type(event).__name__, subject, data

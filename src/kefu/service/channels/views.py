@@ -10,6 +10,7 @@ from __future__ import annotations
 from kefu.domain.customers import Message
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
+from kefu.service.channels.profile_views import ProfileView
 from kefu.service.channels.read_models import (
     AttachmentView,
     ConversationView,
@@ -200,8 +201,10 @@ def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -
                 queue_id=contact.queue_id if contact else None,
             )
         )
+    profiles = directory.profiles
     return CustomerPanel(
         CustomerSummary.of(directory.get(live_id)),
         tuple(timeline),
         tuple(MergeView.of(m) for m in directory.audit(live_id)),
+        ProfileView.of(profiles.details(live_id), profiles.fields, profiles.products(live_id)),
     )

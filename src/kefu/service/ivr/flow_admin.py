@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kefu.domain.ivr import FlowCatalog, InvalidFlow, UnknownFlowVersion, flow_to_dict, parse_flow
+from kefu.domain.ivr.catalog import REDERIVATION_DAYS, rederivation_overdue_days
 from kefu.domain.ivr.flow import Flow
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.domain.ivr.lint import lint
@@ -268,12 +269,29 @@ def _flow_id(flow_id: str) -> str:
     return flow_id
 
 
-def flow_list(desk: IvrFlowDesk) -> list[FlowSummary]:
-    """Every flow: its id, published and draft version numbers and its versions."""
+def flow_list(
+    desk: IvrFlowDesk, now: float, period_days: int = REDERIVATION_DAYS
+) -> list[FlowSummary]:
+    """Every flow: its id, published and draft version numbers, its versions, and the
+    re-derivation reminder at ``now`` (s), ``period_days`` after the published version was
+    first published (see :class:`FlowSummary`)."""
     out = []
     for flow_id in desk.catalog.flow_ids():
         h = desk.catalog.history(flow_id)
-        out.append(FlowSummary(flow_id, h.published, h.draft, tuple(sorted(h.versions))))
+        since = h.published_at
+        out.append(
+            FlowSummary(
+                flow_id,
+                h.published,
+                h.draft,
+                tuple(sorted(h.versions)),
+                published_at=since,
+                rederive_by=None if since is None else since + period_days * 86_400.0,
+                rederivation_overdue_days=(
+                    None if since is None else rederivation_overdue_days(since, now, period_days)
+                ),
+            )
+        )
     return out
 
 

@@ -58,12 +58,19 @@ class FlowPublished:
 
 @dataclass(frozen=True, slots=True)
 class FlowSummary:
-    """A flow's version numbers: the one published, the draft (None without) and all."""
+    """A flow's version numbers: the one published, the draft (None without) and all; and
+    its re-derivation reminder: when the published version was first published
+    (``published_at``, s), the date its menus should be re-derived by (``rederive_by``, s)
+    and, once that is past, ``rederivation_overdue_days`` (0 on the day; ``None`` before it
+    or with nothing published)."""
 
     flow_id: str
     published: int | None
     draft: int | None
     versions: tuple[int, ...]
+    published_at: float | None = None
+    rederive_by: float | None = None
+    rederivation_overdue_days: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +78,9 @@ class FlowSummary:
             "published": self.published,
             "draft": self.draft,
             "versions": list(self.versions),
+            "published_at": self.published_at,
+            "rederive_by": self.rederive_by,
+            "rederivation_overdue_days": self.rederivation_overdue_days,
         }
 
 

@@ -76,6 +76,8 @@ async def hand_off(
     for key, value in session.metadata.items():
         if not key.startswith("ivr"):
             attributes.setdefault(key, value[:200])
+    for key, value in core.contact_attributes(tx, customer_id).items():
+        attributes.setdefault(key, value)
     made = await tx.dispatch(
         c.CreateContact(
             queue_id,

@@ -65,6 +65,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+LIKELY_REASON = "likely_reason"
+"""The action a flow runs to branch on the customer's likely reason (its outcomes name
+reasons, e.g. ``case_status``; ``none`` when nothing is likely)."""
 
 
 class IvrWing:
@@ -281,6 +284,13 @@ class IvrWing:
 
     def _answer(self, tx: Transaction, session: Session, action: m.Action) -> m.Input | None:
         """The input answering one of the driver's actions (None: for the customer)."""
+        if isinstance(action, m.RunAction) and action.action == LIKELY_REASON:
+            # The driver's own: the likely reason of the customer's contact, as the
+            # outcome ("none" without one), so a flow offers what the customer likely wants.
+            customer_id = self.state.conversation(session.conversation_id).customer_id
+            found = self.core.contact_attributes(tx, customer_id)
+            why = {"why": found.get(f"{LIKELY_REASON}.why", "")}
+            return m.ActionDone(found.get(LIKELY_REASON) or "none", why)
         if isinstance(action, m.RunAction):
             run = self.plugins.actions.get(action.action)
             if run is None:

@@ -12,6 +12,14 @@ kefuI18n.load("customers").then(function (I18N) {
       const text = I18N[lang][el.dataset.i18n];
       if (text) el.textContent = text;  // an unknown key (a disposition code) stays as sent
     });
+    document.querySelectorAll("[data-why-kind]").forEach((el) => {
+      // "case #c12 open", "product •••• 7890": the signal behind the likely reason.
+      const text = I18N[lang]["vocab.why." + el.dataset.whyKind];
+      if (text && el.dataset.whyId) el.textContent = kefuI18n.fill(text, { id: el.dataset.whyId });
+    });
+    document.querySelectorAll("[data-label-en]").forEach((el) => {
+      el.textContent = lang === "zh" ? el.dataset.labelZh : el.dataset.labelEn;
+    });
     document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = I18N[lang][el.dataset.i18nPh]; });
     document.querySelectorAll("[data-at]").forEach((el) => {
       const at = parseFloat(el.dataset.at);

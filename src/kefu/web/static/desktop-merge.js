@@ -77,7 +77,7 @@ kefuI18n.load("merge").then(function (I18N) {
     const button = event.target.closest("button[data-suggest]");
     const id = shown();
     if (!button || !id) return;
-    pending = { customer: id, other: button.dataset.suggest, ident: `${button.dataset.kind}: ${button.dataset.value}` };
+    pending = { customer: id, other: button.dataset.suggest, ident: button.dataset.ident || `${button.dataset.kind}: ${button.dataset.value}` };
     showError(""); askConfirm(); $("merge-confirm-yes").focus();
   });
   $("merge-survivor").addEventListener("change", askConfirm);

@@ -32,6 +32,7 @@ kefuI18n.load("desktop").then(function (I18N) {
   }
   // Phone and e-mail first; a web chat visitor's cookie says nothing to a person.
   const ID_ORDER = ["phone", "email", "account", "social", "chat_cookie"];
+  const identLabel = (i) => (i.kind === "chat_cookie" ? t("id_chat_cookie") : `${t("id_" + i.kind)}: ${i.value}`);
   const clock = (at) => new Date(at * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const when = (at) => new Date(at * 1000).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB");
 
@@ -88,8 +89,11 @@ kefuI18n.load("desktop").then(function (I18N) {
     pill.textContent = stateLabel(a.activity) + (a.pending ? ` (${t("pending_state")} ${stateLabel(a.pending)})` : "");
     pill.className = "pill " + a.activity;
     if (document.activeElement !== $("presence")) {
-      $("presence").value = a.presence === "not_ready" ? "not_ready:" + (a.reason || "") : a.presence;
-      if (!$("presence").value) $("presence").value = a.presence === "not_ready" && vocab.reasons.length ? "not_ready:" + vocab.reasons[0].code : a.presence;
+      // The state the agent is heading to: with a change pending (e.g. logged out while
+      // busy), picking Ready again is a change, and it cancels the pending one.
+      const heading = a.pending || a.presence, reason = a.pending ? "" : a.reason;
+      $("presence").value = heading === "not_ready" ? "not_ready:" + (reason || "") : heading;
+      if (!$("presence").value) $("presence").value = heading === "not_ready" && vocab.reasons.length ? "not_ready:" + vocab.reasons[0].code : heading;
     }
     renderOffers(v);
     renderContacts(v);
@@ -149,6 +153,8 @@ kefuI18n.load("desktop").then(function (I18N) {
       const o = el("option", "", `${t("to_agent")}: ${a.name} (${stateLabel(a.activity)})`); o.value = "agent:" + a.agent_id; sel.append(o);
     }
     if (keep) sel.value = keep;
+    // The kept target may not fit this contact (another channel's queue): the first one.
+    if (sel.selectedIndex < 0 && sel.options.length) sel.selectedIndex = 0;
   }
   // What the IVR learned, at the top of an offered or held contact: nothing it verified or
   // collected is asked again (the verification canned reply is gone for that contact).
@@ -254,12 +260,19 @@ kefuI18n.load("desktop").then(function (I18N) {
     row(t("tier"), tierLabel(cu.value_tier), "tier");
     box.append(dl);
     if (!cu.customer_id || !cu.identifiers.length && !cu.timeline) { box.append(el("p", "muted", t("unknown"))); }
+    const record = kefuRecord({ t, el, outcomeLabel, lang, I18N });
+    record.likely(box, c.attributes || {});
+    if (cu.profile) record.profile(box, cu.profile);
     if (cu.identifiers && cu.identifiers.length) {
       box.append(el("h3", "", t("ids")));
       const ids = el("ul", "ids");
       const ordered = [...cu.identifiers].sort((x, y) => ID_ORDER.indexOf(x.kind) - ID_ORDER.indexOf(y.kind));
+      // Chat cookies show as one line however many browsers the customer chatted from.
+      const visitors = ordered.filter((i) => i.kind === "chat_cookie").length;
+      let visitorShown = false;
       for (const i of ordered) {
-        const li = el("li", "", i.kind === "chat_cookie" ? t("id_chat_cookie") : `${t("id_" + i.kind)}: ${i.value}`);
+        if (i.kind === "chat_cookie") { if (visitorShown) continue; visitorShown = true; }
+        const li = el("li", "", i.kind === "chat_cookie" && visitors > 1 ? `${identLabel(i)} ×${visitors}` : identLabel(i));
         li.dataset.kind = i.kind;
         if (i.verified) li.append(el("span", "verified", " ✓ " + t("verified")));
         ids.append(li);
@@ -271,11 +284,11 @@ kefuI18n.load("desktop").then(function (I18N) {
       box.append(el("h3", "", t("suggestions")));
       // desktop-merge.js asks to confirm, then merges; another site's customer needs an admin.
       for (const s of conv.suggestions) {
-        const text = `${s.kind}: ${s.value} → ${s.customer_id}`;
+        const ident = identLabel(s), text = `${ident} → ${s.customer_id}`;
         if (s.cross_site) { box.append(el("div", "suggestion muted", `${text} (${t("admin_merges")})`)); continue; }
         const b = el("button", "suggestion", text);
         b.type = "button"; b.title = t("suggest_merge");
-        Object.assign(b.dataset, { suggest: s.customer_id, kind: s.kind, value: s.value });
+        Object.assign(b.dataset, { suggest: s.customer_id, kind: s.kind, value: s.value, ident });
         box.append(b);
       }
     }

@@ -61,8 +61,14 @@ kefuI18n.load("wallboard").then(function (I18N) {
     qBody.replaceChildren(...snap.queues.map((q) => {
       const tr = document.createElement("tr");
       tr.dataset.queue = q.queue_id;
+      // The queue's name opens today's contacts of the queue (the report's drill-down).
+      const name = cell("");
+      const link = document.createElement("a");
+      link.href = "/reports/contacts?days=1&queue=" + encodeURIComponent(q.queue_id);
+      link.textContent = q.name;
+      name.append(link);
       tr.append(
-        cell(q.name),
+        name,
         cell(q.waiting, q.waiting > 0 ? "warn" : ""),
         cell(duration(q.longest_wait_s), q.longest_wait_s > q.sl_threshold_s ? "bad" : ""),
         cell(pct(q.service_level), slClass(q.service_level, q.sl_target)),
