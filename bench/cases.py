@@ -9,18 +9,26 @@ same topic now and then. Times, in one run:
   then the contact map and FCR from those journeys, as ``kefu contactmap`` does;
 - **sqlite** (unless ``--no-sqlite``) and **postgres** (``--postgres URL``, in a schema of
   its own, dropped after): the log stored through the storage adapter
-  (``SqlEventLog.append``, timed apart), read back with
-  :func:`kefu.adapters.storage.event_reader.read_events` (contact-path types only, streamed)
-  and analysed: what a ``kefu contactmap`` run does on that database.
+  (``SqlEventLog.append``, timed apart), then read and analysed two ways in the same run.
+  ``rows``, what ``kefu contactmap`` does: ``read_contact_rows`` (SQL picks the contact-path
+  types, the columns and only the payloads the journeys need) folded by
+  ``journeys_from_rows``. ``events``, the former way: ``read_events`` rebuilds each event,
+  folded by ``journeys_until``.
+
+DuckDB is not measured: it would read the stored events through its ``sqlite_scanner`` or
+``postgres_scanner`` extensions, which it downloads on first use (not possible on this
+machine); fed through Python instead, it would pay the same read as the ``rows`` path before
+any aggregation.
 
 Wall and process CPU seconds are both recorded; like ``kefu contactmap``, the loaded log is
-moved out of the cyclic garbage collector's reach (``gc.freeze``) before the analysis.
+moved out of the cyclic garbage collector's reach (``gc.freeze``) and the collector is off
+during the analysis (``gc.disable``).
 
 Prints "contact map over N events: S s" lines and writes bench/results/cases-<date>.json
 with the machine and its load average (the machine is shared: absolute figures move with the
 load, compare within one run). Run:
 
-    PYTHONPATH=src python bench/cases.py [--events 1000000] [--no-sqlite]
+    PYTHONPATH=src python bench/cases.py [--events 1000000] [--no-sqlite] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from typing import Any
 
 from kefu.analytics.contactmap import contact_map_from_journeys
 from kefu.analytics.fcr import fcr_from_journeys
-from kefu.analytics.journeys import find_repeats, journeys_until
+from kefu.analytics.journeys import find_repeats, journeys_from_rows, journeys_until
 from kefu.domain import events as ev
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,8 +129,8 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def analyse(events: list[ev.Event]) -> dict[str, Any]:
-    (every, end), pass_s = timed(lambda: journeys_until(events, None))
+def analyse(events: list[Any], fold: Callable[[Any, None], Any] = journeys_until) -> dict[str, Any]:
+    (every, end), pass_s = timed(lambda: fold(events, None))
     cpu = CPU["last"]
     repeats, repeats_s = timed(lambda: find_repeats(every, 7 * DAY))
     cpu += CPU["last"]
@@ -146,14 +154,28 @@ def analyse(events: list[ev.Event]) -> dict[str, Any]:
     }
 
 
+def quiet_gc(fn: Callable[[], Any]) -> Any:
+    """``fn()`` as ``kefu contactmap`` runs its analysis: the loaded log frozen out of the
+    cyclic collector's reach and the collector off."""
+    gc.freeze()
+    gc.disable()
+    try:
+        return fn()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
     """Store the log (SQLite in a temporary folder when ``url`` is None, else a fresh schema
-    of that PostgreSQL database), read it back with the analytics reader, analyse."""
+    of that PostgreSQL database), then read it back and analyse it both ways (``rows``,
+    ``events``; see the module docstring)."""
     from sqlalchemy import create_engine, text
 
     from kefu.adapters.storage import make_engine, upgrade
-    from kefu.adapters.storage.event_reader import read_events
+    from kefu.adapters.storage.event_reader import read_contact_rows, read_events
 
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
         schema = f"kefu_bench_{os.getpid()}" if url else None
         if url and schema:
@@ -163,21 +185,27 @@ def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
         try:
             upgrade(engine)
             _none, write_s = timed(lambda: _store(engine, events))
-            stored, read_s = timed(lambda: list(read_events(engine)))
-            read_cpu = CPU["last"]
+            out["store_s"] = round(write_s, 1)
+            ways: tuple[tuple[str, Callable[[], list[Any]], Any], ...] = (
+                ("rows", lambda: list(read_contact_rows(engine)), journeys_from_rows),
+                ("events", lambda: list(read_events(engine)), journeys_until),
+            )
+            for name, read, fold in ways:
+                stored, read_s = timed(read)
+                read_cpu = CPU["last"]
+                figures = quiet_gc(lambda: analyse(stored, fold))  # noqa: B023 - called at once
+                stored.clear()
+                figures.update(read_s=round(read_s, 3), read_cpu_s=round(read_cpu, 3))
+                figures["total_s"] = round(read_s + figures["map_and_fcr_s"], 3)
+                figures["total_cpu_s"] = round(read_cpu + figures["map_and_fcr_cpu_s"], 3)
+                figures["loadavg"] = os.getloadavg()
+                out[name] = figures
         finally:
             engine.dispose()
             if url and schema:
                 with create_engine(url).begin() as conn:
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    gc.freeze()  # as `kefu contactmap` does: the loaded log is long-lived
-    figures = analyse(stored)
-    gc.unfreeze()
-    figures.update(
-        store_s=round(write_s, 1), read_s=round(read_s, 3), read_cpu_s=round(read_cpu, 3)
-    )
-    figures["total_s"] = round(read_s + figures["map_and_fcr_s"], 3)
-    return figures
+    return out
 
 
 def _store(engine: Any, events: list[ev.Event]) -> None:
@@ -207,9 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     events, build_s = timed(lambda: synthetic_log(args.events))
     print(f"synthetic log: {len(events):,} events in {build_s:.1f} s")
-    gc.freeze()  # as `kefu contactmap` does: the loaded log is long-lived
-    memory = analyse(events)
-    gc.unfreeze()
+    memory = quiet_gc(lambda: analyse(events))
     record["memory"] = memory
     print(f"contact map over {len(events):,} events: {memory['contact_map_s']:.1f} s (in memory)")
     print(
@@ -226,13 +252,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [("postgres", args.postgres)] if args.postgres else []
     )
     for name, url in stores:
-        figures = stored_run(events, url)
-        record[name] = figures
+        ran = stored_run(events, url)
+        record[name] = ran
+        for way in ("rows", "events"):
+            f = ran[way]
+            print(
+                f"contact map over {len(events):,} events: {f['total_s']:.1f} s "
+                f"({name}, {way}: read {f['read_s']:.1f} s + map and FCR "
+                f"{f['map_and_fcr_s']:.1f} s; CPU {f['read_cpu_s']:.1f} s + "
+                f"{f['map_and_fcr_cpu_s']:.1f} s; load {f['loadavg'][0]:.1f})"
+            )
+        rows, old = ran["rows"], ran["events"]
+        ran["rows_vs_events_cpu"] = round(rows["total_cpu_s"] / old["total_cpu_s"], 3)
+        ran["rows_vs_events_wall"] = round(rows["total_s"] / old["total_s"], 3)
         print(
-            f"contact map over {len(events):,} stored events ({name}): "
-            f"{figures['total_s']:.1f} s (read {figures['read_s']:.1f} s + map and FCR "
-            f"{figures['map_and_fcr_s']:.1f} s; CPU {figures['read_cpu_s']:.1f} s + "
-            f"{figures['map_and_fcr_cpu_s']:.1f} s; storing took {figures['store_s']:.0f} s)"
+            f"  {name}: rows/events = {ran['rows_vs_events_cpu']:.2f} in CPU, "
+            f"{ran['rows_vs_events_wall']:.2f} in wall time (storing took {ran['store_s']:.0f} s)"
         )
     record["machine"]["loadavg_at_end"] = os.getloadavg()
     if not args.no_write:

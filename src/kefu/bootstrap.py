@@ -39,10 +39,11 @@ from kefu.service.cases import (
     SurveyWing,
 )
 from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
+from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.reports import ReportBook
-from kefu.service.routing import routing_handlers
+from kefu.service.routing import PhoneBook, routing_handlers
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -63,6 +64,7 @@ __all__ = [
     "build_test",
     "case_wing",
     "channel_wing",
+    "desktop_wing",
     "ivr_wing",
     "need_predictor",
     "report_wing",
@@ -88,12 +90,17 @@ class Platform:
     channel_server: ChannelServer | None = None
     ivr: IvrWing | None = None
     cases: CaseWing | None = None
+    phones: PhoneBook | None = None
+    """Who has a registered phone (the telephone front door attaches its registrar)."""
 
 
-def routing_engine(uow_factory: UnitOfWorkFactory, clock: Clock, **options: Any) -> RoutingEngine:
+def routing_engine(
+    uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneBook | None = None, **options: Any
+) -> RoutingEngine:
     """An engine whose table holds the routing commands (``options`` go to
-    :class:`RoutingEngine`); :func:`channel_wing` adds the channels'."""
-    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(), **options)
+    :class:`RoutingEngine`; *phones*: who has a phone a supervisor's listen can ring,
+    None: not checked); :func:`channel_wing` adds the channels'."""
+    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(phones), **options)
 
 
 def channel_wing(
@@ -118,6 +125,16 @@ def branch_wing(channels: ChannelService, **options: Any) -> BranchDesk:
     branch = BranchDesk(channels, **options)
     channels.engine.handlers.include(branch.handlers())
     return branch
+
+
+def desktop_wing(desktops: Desktops) -> Desktops:
+    """The desktops' words (reasons, dispositions, canned replies, tiers) as data: their
+    command's handler joins the engine's table, the phrase book the engine's
+    transaction."""
+    engine = desktops.channels.engine
+    engine.handlers.include(desktops.phrases.handlers())
+    engine.attach(desktops.phrases)
+    return desktops
 
 
 def ivr_wing(
@@ -212,9 +229,11 @@ def build_platform(
     from kefu.web.report_pages import report_mailer, report_routers
 
     security = security_from_settings(settings, uow_factory, clock)
+    phones = PhoneBook()
     engine = routing_engine(
         uow_factory,
         clock,
+        phones,
         scheduler=scheduler,
         config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
         new_id=new_id,
@@ -226,22 +245,30 @@ def build_platform(
     channels = channel_wing(engine)
     site = ChannelSite(channels, settings, security)
     engine.handlers.include(site.branch.handlers())
+    desktop_wing(site.desktops)
     adapters = channel_server(settings, channels, uow_factory, attachments)
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
     cases = case_wing(channels)
+
+    def names(text: str) -> frozenset[str]:
+        return frozenset(q.strip() for q in text.split(",") if q.strip())
+
     surveys = survey_wing(
         cases,
         SurveyOptions(
-            wrap_up_queues=frozenset(
-                q.strip() for q in settings.survey_wrap_up_queues.split(",") if q.strip()
-            ),
+            wrap_up_queues=names(settings.survey_wrap_up_queues),
+            nps_queues=names(settings.survey_nps_queues),
+            nps_case_types=names(settings.survey_nps_case_types),
+            low_csat=settings.survey_low_csat,
+            low_nps=settings.survey_low_nps,
             low_score=settings.survey_low_score,
             quiet_period_s=settings.survey_quiet_days * 86_400.0,
             link_base=settings.survey_link_base,
         ),
     )
     surveys.secret_key = settings.secret_key
+    site.chat.survey_link = surveys.chat_link
     reports = report_source(uow_factory)
     saved_reports = report_wing(channels)
     saved_reports.mailer = report_mailer(reports, security, settings)
@@ -260,7 +287,7 @@ def build_platform(
     app.state.wallboard = wallboard
     app.state.metrics = _metrics(engine)
     site.install(app, adapters)
-    platform = Platform(engine, app, clock, scheduler, uow_factory, security)
+    platform = Platform(engine, app, clock, scheduler, uow_factory, security, phones=phones)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
     platform.ivr = app.state.ivr = ivr
     platform.cases = app.state.cases = cases

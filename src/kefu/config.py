@@ -186,6 +186,18 @@ class Settings(BaseSettings):
             description="queues whose wrapped-up contacts get a follow-up survey, comma-separated"
         ),
     ] = ""
+    survey_nps_queues: Annotated[
+        str, Field(description="queues whose contacts get NPS (0-10) instead of CSAT (1-5)")
+    ] = ""
+    survey_nps_case_types: Annotated[
+        str, Field(description="case types that get NPS (0-10) instead of CSAT, comma-separated")
+    ] = ""
+    survey_low_csat: Annotated[
+        int, Field(ge=1, le=4, description="a CSAT score at or below is low (follow-up)")
+    ] = 2
+    survey_low_nps: Annotated[
+        int, Field(ge=0, le=9, description="an NPS score at or below is low (follow-up)")
+    ] = 6
     survey_low_score: Annotated[
         str, Field(pattern="^(reopen|complaint)$", description="a score <= 2 reopens or complains")
     ] = "reopen"

@@ -101,3 +101,26 @@ def test_given_the_demo_when_a_supervisor_watches_then_figures_move_and_chinese_
     assert offered(page) >= second_read
     assert re.fullmatch(r"\d{1,2}:\d{2}:\d{2}", page.inner_text("#clock"))
     assert not problems, problems
+
+
+def test_given_a_call_in_progress_when_the_supervisor_clicks_listen_then_chinese_refusal_shows(
+    demo: Demo, browser: BrowserContext
+) -> None:
+    page = browser.new_page()
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+    open_wallboard(page, demo)
+    page.wait_for_selector("#status.online")
+    page.click("#lang")
+    # The demo's agents take its voice calls: an agent row shows the buttons of its call.
+    listen = page.locator("#agents td.calls button.join.listen").first
+    listen.wait_for(timeout=40_000)
+    assert listen.inner_text() == "监听"
+    assert page.locator("[data-i18n=calls]").inner_text() == "通话"
+    listen.click()
+    status = page.locator("#join-status.refused")
+    status.wait_for()
+    # The demo runs without SIP: no phone of the supervisor's can ring, said in Chinese.
+    assert status.inner_text().startswith("监听未成功：")
+    assert "没有已注册的话机" in status.inner_text()
+    assert any(re.search(r"/api/v1/contacts/[^/]+/listen\?lang=zh$", url) for url in posted)

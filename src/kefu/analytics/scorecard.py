@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from kefu.analytics.visits import Visit
 from kefu.domain import events as ev
-from kefu.domain.cases.surveys import Survey, SurveySent
+from kefu.domain.cases.surveys import CSAT, Survey, SurveySent
 
 __all__ = ["SATISFIED", "ChannelWork", "Csat", "csat_by", "presence_seconds", "work_by_channel"]
 
@@ -112,11 +112,12 @@ def csat_by(
     sites: frozenset[str] | None = None,
 ) -> Mapping[str | None, Csat]:
     """CSAT per ``key`` of the surveys sent in [since, until) (seconds) to contacts of
-    ``sites`` (``None``: every site), over the answered ones."""
+    ``sites`` (``None``: every site), over the answered CSAT ones (an NPS survey's 0–10
+    is not a CSAT score)."""
     counts: dict[str | None, list[int]] = {}
     for survey in surveys:
         sent = survey.sent
-        if not since <= sent.at < until or survey.score is None:
+        if not since <= sent.at < until or survey.score is None or sent.kind != CSAT:
             continue
         if sites is not None and sent.site_id not in sites:
             continue

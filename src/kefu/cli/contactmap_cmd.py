@@ -13,7 +13,7 @@ from kefu.cli.app import app
 if TYPE_CHECKING:
     from kefu.analytics.contactmap import ContactMap
     from kefu.analytics.fcr import FcrReport
-    from kefu.domain.events import Event
+    from kefu.analytics.journeys import Row
 
 __all__: list[str] = []
 
@@ -45,26 +45,24 @@ def _instant(text: str | None, name: str) -> float | None:
     return parsed.timestamp()
 
 
-def _read_events(url: str, since: float | None, until: float | None) -> list[Event]:
+def _read_rows(url: str, since: float | None, until: float | None) -> list[Row]:
+    """The contact-path events as rows: no event objects, the JSON read by the database."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from kefu.adapters.storage import make_engine
-    from kefu.adapters.storage.event_reader import read_events
-    from kefu.domain.errors import KefuError
+    from kefu.adapters.storage.event_reader import read_contact_rows
 
     try:
         engine = make_engine(url)
     except (ValueError, SQLAlchemyError) as exc:
         raise _fail(f"Bad database URL 数据库地址无效: {exc}") from None
     try:
-        events = list(read_events(engine, since=since, until=until))
+        rows: list[Row] = list(read_contact_rows(engine, since=since, until=until))
     except SQLAlchemyError as exc:
         raise _fail(f"Database error 数据库错误: {exc}", 1) from None
-    except KefuError as exc:
-        raise _fail(f"Unreadable event 无法读取的事件: {exc.message}", 1) from None
     finally:
         engine.dispose()
-    return events
+    return rows
 
 
 @app.command("contactmap")
@@ -90,18 +88,22 @@ def contactmap(
         from kefu.config import get_settings
 
         database_url = get_settings().sqlalchemy_url
-    events = _read_events(database_url, start, end)
+    rows = _read_rows(database_url, start, end)
     # The log lives until the command ends: keep the cyclic collector from walking a million
-    # events again on every full pass (measured: analysis CPU time 11.5 s -> 6.7 s).
+    # events again on every full pass (measured: analysis CPU time 11.5 s -> 6.7 s), and off
+    # while the analysis builds its few hundred thousand journeys, which hold no cycles
+    # (measured on 500,000 events: 3.0 s -> 1.9 s of CPU).
     gc.freeze()
+    gc.disable()
     try:
-        _report(events, start, end, window_days, max_transfers, csv_file, top)
+        _report(rows, start, end, window_days, max_transfers, csv_file, top)
     finally:
+        gc.enable()
         gc.unfreeze()
 
 
 def _report(
-    events: list[Event],
+    rows: list[Row],
     start: float | None,
     end: float | None,
     window_days: float,
@@ -111,11 +113,11 @@ def _report(
 ) -> None:
     from kefu.analytics.contactmap import contact_map_from_journeys, write_contact_map_csv
     from kefu.analytics.fcr import fcr_from_journeys
-    from kefu.analytics.journeys import find_repeats, journeys_until
+    from kefu.analytics.journeys import find_repeats, journeys_from_rows
 
     lower = start if start is not None else float("-inf")
     window = window_days * DAY_S
-    every, end_at = journeys_until(events, end)
+    every, end_at = journeys_from_rows(rows, end)
     repeats = find_repeats(every, window)
     cmap = contact_map_from_journeys(
         every, end_at, since=lower, window_s=window, max_transfers=max_transfers, repeats=repeats

@@ -103,6 +103,8 @@ def demo(
         sink.start()
         mail.update(relay_host=sink.host, relay_port=sink.port, relay_starttls=False)
     settings = settings.model_copy(update=mail)
+    if settings.survey_link_base is None:  # survey messages carry the public page's link
+        settings = settings.model_copy(update={"survey_link_base": f"{url}/survey"})
     if not settings.ivr_flows:  # the demo bank's flows: chat, SMS, the kiosk ('chat=': off)
         settings = settings.model_copy(update={"ivr_flows": "chat=bank,sms=bank,branch=hall"})
     voice = None

@@ -88,7 +88,9 @@ class DemoVoice:
         if platform is None or platform.channels is None or platform.ivr is None:
             return
         try:
-            door = VoiceFrontDoor(self.settings, platform.channels, platform.ivr)
+            door = VoiceFrontDoor(
+                self.settings, platform.channels, platform.ivr, phones=platform.phones
+            )
             await door.start()
         except (OSError, KefuError) as exc:
             self.announce(f"SIP is off 电话未启用: {exc}")

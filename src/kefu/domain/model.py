@@ -85,12 +85,22 @@ def _freeze_skills(skills: Mapping[str, int], what: str) -> Mapping[str, int]:
     frozen: dict[str, int] = {}
     for name, level in skills.items():
         if not isinstance(name, str) or not name.strip():
-            raise ValidationError(f"{what}: a skill name must be a non-empty string", skill=name)
+            raise ValidationError(
+                f"{what}: a skill name must be a non-empty string",
+                text_key="error.skill_name",
+                skill=name,
+            )
         if isinstance(level, bool) or not isinstance(level, int):
-            raise ValidationError(f"{what}: level of skill {name!r} must be an integer", skill=name)
+            raise ValidationError(
+                f"{what}: level of skill {name!r} must be an integer",
+                text_key="error.skill_level",
+                skill=name,
+                level=level,
+            )
         if not MIN_LEVEL <= level <= MAX_LEVEL:
             raise ValidationError(
                 f"{what}: level of skill {name!r} is {level}, expected {MIN_LEVEL}–{MAX_LEVEL}",
+                text_key="error.skill_level",
                 skill=name,
                 level=level,
             )
@@ -104,10 +114,21 @@ def _check_id(value: str, what: str) -> None:
 
 
 def _check_duration(value: float, what: str, *, allow_inf: bool = False) -> None:
+    field = what.rpartition(" ")[2]
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ValidationError(f"{what} must be a number of seconds", value=value)
+        raise ValidationError(
+            f"{what} must be a number of seconds",
+            text_key="error.seconds",
+            field=field,
+            value=value,
+        )
     if value < 0 or (math.isinf(value) and not allow_inf):
-        raise ValidationError(f"{what} must be a finite number of seconds ≥ 0", value=value)
+        raise ValidationError(
+            f"{what} must be a finite number of seconds ≥ 0",
+            text_key="error.seconds",
+            field=field,
+            value=value,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +147,19 @@ class OverflowStep:
     def __post_init__(self) -> None:
         _check_duration(self.after_s, "overflow step after_s")
         if self.after_s <= 0:
-            raise ValidationError("an overflow step needs after_s > 0 (seconds in the queue)")
+            raise ValidationError(
+                "an overflow step needs after_s > 0 (seconds in the queue)",
+                text_key="error.overflow_after",
+                field="overflow",
+            )
         if self.skills is not None:
             object.__setattr__(self, "skills", _freeze_skills(self.skills, "overflow step"))
         if self.skills is None and self.queue_id is None:
-            raise ValidationError("an overflow step must relax skills or name a queue_id")
+            raise ValidationError(
+                "an overflow step must relax skills or name a queue_id",
+                text_key="error.overflow_step",
+                field="overflow",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,14 +196,22 @@ class QueueSpec:
         object.__setattr__(self, "skills", _freeze_skills(self.skills, f"queue {self.queue_id}"))
         if not 0.0 < self.sl_target <= 1.0:
             raise ValidationError(
-                f"queue {self.queue_id}: sl_target must be in (0, 1]", value=self.sl_target
+                f"queue {self.queue_id}: sl_target must be in (0, 1]",
+                text_key="error.sl_target",
+                field="sl_target",
+                value=self.sl_target,
             )
         _check_duration(self.sl_threshold_s, f"queue {self.queue_id}: sl_threshold_s")
         _check_duration(self.wrapup_s, f"queue {self.queue_id}: wrapup_s")
         _check_duration(self.short_abandon_s, f"queue {self.queue_id}: short_abandon_s")
         _check_duration(self.aht_s, f"queue {self.queue_id}: aht_s")
         if self.aht_s <= 0:
-            raise ValidationError(f"queue {self.queue_id}: aht_s must be > 0", value=self.aht_s)
+            raise ValidationError(
+                f"queue {self.queue_id}: aht_s must be > 0",
+                text_key="error.aht",
+                field="aht_s",
+                value=self.aht_s,
+            )
         steps = tuple(sorted(self.overflow, key=lambda s: s.after_s))
         object.__setattr__(self, "overflow", steps)
 
@@ -219,6 +256,8 @@ class AgentSpec:
             if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
                 raise ValidationError(
                     f"agent {self.agent_id}: capacity for {channel} must be an integer ≥ 0",
+                    text_key="error.capacity",
+                    field="capacity",
                     channel=str(channel),
                     value=slots,
                 )
@@ -276,4 +315,10 @@ def _channel(value: object) -> Channel:
         return Channel(str(value))
     except ValueError as exc:
         known = ", ".join(c.value for c in Channel)
-        raise ValidationError(f"unknown channel {value!r} (known: {known})") from exc
+        raise ValidationError(
+            f"unknown channel {value!r} (known: {known})",
+            text_key="error.unknown_channel",
+            field="channel",
+            value=str(value),
+            known=known,
+        ) from exc

@@ -17,8 +17,10 @@ __all__ = [
     "AgentDefined",
     "AgentStateChanged",
     "AgentStatePending",
+    "CallBarged",
     "CallListened",
     "CallRecorded",
+    "CallWhispered",
     "CallbackRequested",
     "ContactAbandoned",
     "ContactCompleted",
@@ -285,6 +287,24 @@ class CallRecorded(Event):
 class CallListened(Event):
     """Supervisor ``supervisor`` asked to listen silently to the contact's call (its
     registered phone is rung and hears both sides; what it says is not passed on)."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallWhispered(Event):
+    """Supervisor ``supervisor`` asked to whisper to the agent on the contact's call (its
+    registered phone hears both sides; the agent hears it, the customer does not)."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallBarged(Event):
+    """Supervisor ``supervisor`` asked to barge into the contact's call (its registered
+    phone hears both sides and is heard by the customer and the agent)."""
 
     contact_id: str
     supervisor: str

@@ -56,9 +56,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 def home_for(role: str, agent_id: str | None) -> str:
-    """Where a user lands after login: supervisors and admins on the wallboard, agents on
-    their desktop (an agent login not tied to an agent has only its account page)."""
-    if role in (Role.SUPERVISOR.value, Role.ADMIN.value):
+    """Where a user lands after login: admins on the admin console, supervisors on the
+    wallboard, agents on their desktop (an agent login not tied to an agent has only its
+    account page)."""
+    if role == Role.ADMIN.value:
+        return "/admin"
+    if role == Role.SUPERVISOR.value:
         return "/wallboard"
     return "/desktop" if role == Role.AGENT.value and agent_id else "/account"
 

@@ -1,6 +1,7 @@
 """The channel pages of one platform in one object: web chat, the agent desktop, the
-branch hall and the supervisors' customer pages, with the services behind them (started
-and stopped with the app)."""
+branch hall, the supervisors' customer pages and contact map, the customers' public survey
+page and the admin console, with the services behind them (started and stopped with the
+app)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from kefu.service.branch import BranchDesk
 from kefu.service.channels import ChannelService
 from kefu.service.desktop import Desktops
 from kefu.service.security import AddressRateLimiter, Security
+from kefu.web.admin import AdminPages
 from kefu.web.branch import BranchPages
 from kefu.web.case_admin import CaseAdminPages
 from kefu.web.chat_demo import ChatDemoPage
+from kefu.web.contact_map_page import ContactMapPage
 from kefu.web.customers import CustomerPages
 from kefu.web.desktop import DesktopPages
 from kefu.web.ivr_admin import IvrAdminPages
 from kefu.web.ivr_page import IvrPages
 from kefu.web.ivr_report_page import IvrReportPage
+from kefu.web.survey_page import SurveyPage
 
 __all__ = ["ChannelSite"]
 
@@ -37,7 +41,10 @@ class ChannelSite:
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.ivr_pages = IvrPages(self.chat)
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
+        self.admin = AdminPages(channels.engine, security, settings, self.desktops.phrases)
         self.ivr_report = IvrReportPage(self.chat, security)
+        self.survey_page = SurveyPage()
+        self.contact_map = ContactMapPage(channels.engine, security)
         self.case_admin = CaseAdminPages(settings, security)
         self.branch = BranchDesk(channels, timezone=settings.timezone)
         self.branch_pages = BranchPages(settings, security)
@@ -60,7 +67,10 @@ class ChannelSite:
             self.customer_pages.router,
             self.ivr_admin.router,
             self.ivr_report.router,
+            self.survey_page.router,
+            self.contact_map.router,
             self.case_admin.router,
+            *self.admin.routers,
         ]
 
     def install(self, app: FastAPI, channel_server: Any = None) -> None:

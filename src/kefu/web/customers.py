@@ -31,7 +31,7 @@ from kefu.service.channels import (
     customer_read,
     search_customers,
 )
-from kefu.service.desktop import VALUE_TIERS
+from kefu.service.desktop import default_vocabulary
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal
@@ -126,7 +126,7 @@ class CustomerPages:
 
 
 def tier_key(value_tier: int | None) -> str | None:
-    """The catalog key of a value tier's label (``vocab.tier.1``: 银卡 / Silver), or None
-    for a tier past the labelled ones (the page shows its number)."""
-    codes = {phrase.code: phrase.key for phrase in VALUE_TIERS}
+    """The catalog key of a value tier's shipped label (``vocab.tier.1``: 银卡 / Silver), or
+    None for a tier past the labelled ones (the page shows its number)."""
+    codes = {phrase.code: phrase.key for phrase in default_vocabulary().tiers}
     return None if value_tier is None else codes.get(str(value_tier))

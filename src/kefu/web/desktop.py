@@ -42,7 +42,7 @@ from kefu.service.desktop import (
     DesktopScreen,
     MessageDelta,
     ScreenFrame,
-    vocabulary,
+    VocabularyFrame,
 )
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.web._http import origin_ok, user_of
@@ -99,7 +99,10 @@ class DesktopPages(PushHub[str]):
         await self.desktops.stop()
 
     def subscribe(self) -> list[Callable[[], None]]:
+        phrases = self.desktops.phrases.changed
+        phrases.append(self._on_phrases)
         return [
+            lambda: phrases.remove(self._on_phrases),
             self.channels.subscribe(self._on_update),
             self.channels.engine.subscribe(self._on_events),
         ]
@@ -155,7 +158,8 @@ class DesktopPages(PushHub[str]):
         )
         try:
             token = csrf_token(self.settings.secret_key, user)
-            self.enqueue(websocket, DesktopHello(agent_id, vocabulary(), token))
+            hello = DesktopHello(agent_id, self.desktops.vocabulary(), token)
+            self.enqueue(websocket, hello)
             await self._send_view(websocket, agent_id, force=True)
             while True:
                 if _is_resync(await websocket.receive_text()):
@@ -191,6 +195,12 @@ class DesktopPages(PushHub[str]):
             self._push_message(holder, update.conversation_id, update.contact_id, update.seq)
         else:
             self._mark({holder})
+
+    def _on_phrases(self) -> None:
+        """An admin changed the words: every open desktop gets them at once."""
+        frame = VocabularyFrame(self.desktops.vocabulary())
+        for websocket in list(self.sockets):
+            self.enqueue(websocket, frame)
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         """The agents named by routing events (offers, accepts, states, transfers...);

@@ -114,7 +114,9 @@ def phone_center(settings: Settings) -> Iterator[PhoneCenter]:
         await e(c.DefineQueue(QueueSpec("desk", Channel.VOICE, {"desk": 1}, aht_s=120), "sh"))
         await e(c.DefineAgent(AgentSpec("a1", {"phone": 1}, site_id="sh")))  # offline: waits
         await e(c.DefineAgent(AgentSpec("a2", {"desk": 1}, site_id="sh")))
-        door = VoiceFrontDoor(settings, platform.channels, platform.ivr, port=0)
+        door = VoiceFrontDoor(
+            settings, platform.channels, platform.ivr, port=0, phones=platform.phones
+        )
         await door.start()
         life.push_async_callback(door.stop)
         return platform, door

@@ -3,30 +3,32 @@
 Recording: a caller bridged to an agent's phone is told the call may be recorded, and the
 call is recorded as one stereo WAV (caller left, agent right) named by the contact id,
 which the contact's ``recording`` attribute names. Music on hold: a queued caller hears
-the operator's file (converted by sox) between announcements."""
+the operator's file (converted by sox) between announcements. Supervisors: a listening
+supervisor's phone hears both and is not heard; a whisper is heard by the agent only, a
+barge by both."""
 
 from __future__ import annotations
 
 import subprocess
 import threading
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from audio_helpers import best_correlation, hears, noise, playing_phone
 from phone_helpers import (
     PhoneCenter,
     RtpSink,
     echo_phone,
-    free_udp_port,
     phone_center,
     phone_settings,
     register_phone,
 )
-from scipy.signal import correlate
-from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
+from voice_helpers import SCENARIOS, run_sipp, sipp_log, write_rtp_pcap
 
 from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
 from kefu.domain import events as ev
@@ -54,23 +56,6 @@ def recorded(prompts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     with phone_center(settings) as running:
         yield running
-
-
-def _best_correlation(signal: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]) -> float:
-    """The highest normalized cross-correlation of *reference* anywhere in *signal* (FFT)."""
-    ref = reference - reference.mean()
-    ref /= np.linalg.norm(ref) or 1.0
-    n = len(ref)
-    if len(signal) < n:
-        return 0.0
-    dots = correlate(signal, ref, mode="valid", method="fft")
-    sums = np.concatenate(([0.0], np.cumsum(signal)))
-    squares = np.concatenate(([0.0], np.cumsum(signal * signal)))
-    window_sum = sums[n:] - sums[:-n]
-    energy = squares[n:] - squares[:-n] - window_sum * window_sum / n
-    norms = np.sqrt(np.maximum(energy, 0.0))
-    scores = dots / np.where(norms > 1e-6 * n, norms, np.inf)
-    return float(scores.max())
 
 
 @pytest.mark.slow
@@ -133,8 +118,8 @@ def test_given_recording_on_when_a_caller_talks_to_an_agent_phone_then_the_call_
     # agent's phone echoing it back.
     # (Unrelated audio scores about 0.05; a packet later than the 40 ms jitter buffer on a
     # loaded machine costs a little.)
-    assert _best_correlation(stereo[:, 0], reference) > 0.9
-    assert _best_correlation(stereo[:, 1], reference) > 0.8
+    assert best_correlation(stereo[:, 0], reference) > 0.9
+    assert best_correlation(stereo[:, 1], reference) > 0.8
     # The caller was told first that the call may be recorded (in the flow's language).
     heard = bytes(sink.payload)
     notices = [
@@ -176,43 +161,39 @@ def test_given_hold_music_when_a_caller_waits_in_the_queue_then_it_hears_the_mus
     # Between the announcements the caller heard the operator's music, not the tone.
     heard = ulaw_decode(bytes(sink.payload)).astype(np.float64)
     reference = _MUSIC_SAMPLES[800:7200] * 32767
-    assert _best_correlation(heard, reference) > 0.95
+    assert best_correlation(heard, reference) > 0.95
 
 
-def _noise(seed: int, seconds: float) -> tuple[bytes, npt.NDArray[np.float64]]:
-    """Noise as sent (µ-law) and as heard (decoded)."""
-    samples = np.random.default_rng(seed).normal(0, 3000, int(8000 * seconds)).clip(-32000, 32000)
-    said = ulaw_encode(samples.astype(np.int16))
-    return said, ulaw_decode(said).astype(np.float64)
+@dataclass
+class _Heard:
+    """What each phone of a supervised call received (decoded), and the contact."""
+
+    contact_id: str
+    caller: npt.NDArray[np.float64]
+    agent: npt.NDArray[np.float64]
+    supervisor: npt.NDArray[np.float64]
 
 
-def _playing_phone(workdir: Path, port: int, audio: bytes, rtp_port: int) -> subprocess.Popen[str]:
-    """A phone kefu rings: answers, plays *audio*, receives on *rtp_port* (sipp)."""
-    workdir.mkdir()
-    write_rtp_pcap(workdir / "phone.pcap", audio)
-    return subprocess.Popen(
-        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_answers_and_plays.xml"),
-         "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-key", "rtpport", str(rtp_port),
-         "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-
-
-@pytest.mark.slow
-def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_both_and_is_not_heard(
-    recorded: PhoneCenter, tmp_path: Path
-) -> None:
-    center = recorded
+def _supervised_call(
+    center: PhoneCenter,
+    tmp_path: Path,
+    join: Callable[[str], c.Command],
+    *,
+    caller_said: bytes,
+    agent_said: bytes,
+    supervisor_said: bytes,
+) -> _Heard:
+    """A caller bridged to agent a2's phone; once bridged, supervisor s1 joins through
+    *join* (the command for the contact id); every phone plays what it is given and
+    records what it hears, and the caller hangs up about 12 s after it was answered."""
     agent_port = register_phone(center, tmp_path / "reg_agent", "a2", "secret2")
     supervisor_port = register_phone(center, tmp_path / "reg_sup", "s1", "secret3")
     center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
-    caller_said, caller_heard = _noise(1, 1.0)
-    agent_said, agent_heard = _noise(2, 12.0)
-    supervisor_said, supervisor_heard = _noise(3, 6.0)
-    agent = _playing_phone(tmp_path / "agent", agent_port, agent_said, free_udp_port())
-    supervisor_sink, caller_sink = RtpSink(), RtpSink()
-    supervisor = _playing_phone(
-        tmp_path / "sup", supervisor_port, supervisor_said, supervisor_sink.sock.getsockname()[1]
+    sinks = {side: RtpSink() for side in ("caller", "agent", "supervisor")}
+    ports = {side: sink.sock.getsockname()[1] for side, sink in sinks.items()}
+    agent = playing_phone(tmp_path / "agent", agent_port, agent_said, ports["agent"])
+    supervisor = playing_phone(
+        tmp_path / "sup", supervisor_port, supervisor_said, ports["supervisor"]
     )
     (tmp_path / "caller").mkdir()
     write_rtp_pcap(tmp_path / "caller" / "tone.pcap", caller_said)
@@ -223,7 +204,7 @@ def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_bot
     driver = center.door.driver
     before = center.call(lambda: set(driver.bridged))
     result: list[subprocess.CompletedProcess[str]] = []
-    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(caller_sink.sock.getsockname()[1])]
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(ports["caller"])]
 
     def call() -> None:
         done = run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
@@ -235,7 +216,7 @@ def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_bot
         assert center.wait_for(lambda: len(driver.bridged) > len(before), timeout_s=20)
         (call_id,) = center.call(lambda: set(driver.bridged)) - before
         contact_id = driver.queued[call_id]
-        center.run(center.platform.engine.execute(c.ListenToCall(contact_id, "s1")))
+        center.run(center.platform.engine.execute(join(contact_id)))
         calling.join(timeout=40)
         agent_code, supervisor_code = agent.wait(timeout=30), supervisor.wait(timeout=30)
     finally:
@@ -243,17 +224,66 @@ def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_bot
             if phone.poll() is None:
                 phone.kill()
                 phone.wait()
-        supervisor_sink.close()
-        caller_sink.close()
+        for sink in sinks.values():
+            sink.close()
     assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
     assert (agent_code, supervisor_code) == (0, 0)  # both hung up by kefu's BYE
-    (listened,) = [e for e in center.events(ev.CallListened) if e.contact_id == contact_id]
+    heard = {
+        side: ulaw_decode(bytes(sink.payload)).astype(np.float64) for side, sink in sinks.items()
+    }
+    return _Heard(contact_id, heard["caller"], heard["agent"], heard["supervisor"])
+
+
+@pytest.mark.slow
+def test_given_a_bridged_call_when_a_supervisor_listens_then_its_phone_hears_both_and_is_not_heard(
+    recorded: PhoneCenter, tmp_path: Path
+) -> None:
+    caller_said, caller_heard = noise(1, 1.0)
+    agent_said, agent_heard = noise(2, 12.0)
+    supervisor_said, supervisor_heard = noise(3, 6.0)
+    heard = _supervised_call(
+        recorded, tmp_path, lambda contact_id: c.ListenToCall(contact_id, "s1"),
+        caller_said=caller_said, agent_said=agent_said, supervisor_said=supervisor_said,
+    )  # fmt: skip
+    (listened,) = [e for e in recorded.events(ev.CallListened) if e.contact_id == heard.contact_id]
     assert listened.supervisor == "s1"
     # The supervisor hears the agent, and the caller mixed with the agent.
-    at_supervisor = ulaw_decode(bytes(supervisor_sink.payload)).astype(np.float64)
-    assert _best_correlation(at_supervisor, agent_heard[56000:62400]) > 0.8
-    assert _best_correlation(at_supervisor, caller_heard[800:7200]) > 0.5
-    # The caller hears the agent, never the supervisor.
-    at_caller = ulaw_decode(bytes(caller_sink.payload)).astype(np.float64)
-    assert _best_correlation(at_caller, agent_heard[56000:62400]) > 0.9
-    assert _best_correlation(at_caller, supervisor_heard[8000:40000]) < 0.3
+    assert hears(heard.supervisor, agent_heard[56000:62400]) > 0.8
+    assert hears(heard.supervisor, caller_heard[800:7200]) > 0.5
+    # The caller and the agent hear each other, never the supervisor.
+    assert hears(heard.caller, agent_heard[56000:62400]) > 0.9
+    assert hears(heard.caller, supervisor_heard[8000:40000], worst=True) < 0.3
+    assert hears(heard.agent, supervisor_heard[8000:40000], worst=True) < 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["whisper", "barge"])
+def test_given_a_bridged_call_when_a_supervisor_whispers_or_barges_then_the_right_phones_hear_it(
+    recorded: PhoneCenter, tmp_path: Path, mode: str
+) -> None:
+    caller_said, caller_heard = noise(1, 1.0)
+    # The agent speaks softly all along; the supervisor loudly for 3 s once it answered,
+    # done before the caller speaks (9 s after it was answered, 4 s of notice before the
+    # bridge).
+    agent_said, agent_heard = noise(2, 12.0, level=400)
+    supervisor_said, supervisor_heard = noise(3, 3.0)
+    command = c.WhisperToCall if mode == "whisper" else c.BargeIntoCall
+    heard = _supervised_call(
+        recorded, tmp_path, lambda contact_id: command(contact_id, "s1"),
+        caller_said=caller_said, agent_said=agent_said, supervisor_said=supervisor_said,
+    )  # fmt: skip
+    kind = ev.CallWhispered if mode == "whisper" else ev.CallBarged
+    (joined,) = [e for e in recorded.events(kind) if e.contact_id == heard.contact_id]
+    assert joined.supervisor == "s1"
+    spoken = supervisor_heard[4000:20000]
+    # The agent hears the supervisor (mixed with the caller, silent then) ...
+    assert hears(heard.agent, spoken) > 0.8
+    # ... and the caller's words (after the supervisor stopped) through the mix.
+    assert hears(heard.agent, caller_heard[800:7200]) > 0.8
+    # The supervisor hears the call.
+    assert hears(heard.supervisor, caller_heard[800:7200]) > 0.5
+    if mode == "whisper":  # the caller hears the agent only
+        assert hears(heard.caller, spoken, worst=True) < 0.3
+        assert hears(heard.caller, agent_heard[56000:62400]) > 0.9
+    else:  # the caller hears the supervisor over the soft agent
+        assert hears(heard.caller, spoken) > 0.8

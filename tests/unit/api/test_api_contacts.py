@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from api_helpers import Api
 
 V1 = "/api/v1"
@@ -199,8 +200,9 @@ def test_given_an_offer_when_rejected_then_the_next_ready_agent_gets_it(center: 
     assert late.status_code == 409
 
 
-def test_given_an_answered_call_when_a_supervisor_listens_then_logged_and_agents_refused(
-    center: Api,
+@pytest.mark.parametrize("action", ["listen", "whisper", "barge"])
+def test_given_an_answered_call_when_a_supervisor_joins_then_logged_and_agents_refused(
+    center: Api, action: str
 ) -> None:
     ready(center, "a1")
     made = create(center)
@@ -212,16 +214,29 @@ def test_given_an_answered_call_when_a_supervisor_listens_then_logged_and_agents
     center.user("lead-sh", "supervisor", sites=("sh",))
     center.user("agent-a2", "agent", sites=("sh",), agent_id="a2")
     events = center.event_count()
+    # Without a registered phone there is nothing to ring: refused, in the reader's language.
+    no_phone = center.anonymous().post(
+        f"{V1}/contacts/{cid}/{action}?lang=zh", headers=center.token("lead-sh")
+    )
+    assert no_phone.status_code == 409 and center.event_count() == events
+    assert no_phone.json()["error_id"] == "no_registered_phone"
+    assert "话机" in no_phone.json()["message"]
+    assert center.platform.phones is not None
+    center.platform.phones.attach(lambda user: user == "lead-sh")
     refused = center.anonymous().post(
-        f"{V1}/contacts/{cid}/listen", headers=center.token("agent-a2")
+        f"{V1}/contacts/{cid}/{action}", headers=center.token("agent-a2")
     )
     assert refused.status_code == 403 and center.event_count() == events
-    heard = center.anonymous().post(f"{V1}/contacts/{cid}/listen", headers=center.token("lead-sh"))
+    heard = center.anonymous().post(
+        f"{V1}/contacts/{cid}/{action}", headers=center.token("lead-sh")
+    )
     assert heard.status_code == 200, heard.text
     assert heard.json()["state"] == "active"
     assert center.event_count() == events + 1
+    kind = {"listen": "CallListened", "whisper": "CallWhispered", "barge": "CallBarged"}[action]
+    assert type(center.store.store.events[-1].event).__name__ == kind
     waiting = create(center)
     late = center.anonymous().post(
-        f"{V1}/contacts/{waiting['contact_id']}/listen", headers=center.token("lead-sh")
+        f"{V1}/contacts/{waiting['contact_id']}/{action}", headers=center.token("lead-sh")
     )
     assert late.status_code == 409

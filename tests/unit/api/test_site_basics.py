@@ -22,7 +22,7 @@ def test_given_head_on_the_front_page_then_it_answers_like_get(api: Api) -> None
     head = api.client.head("/", follow_redirects=False)
     get = api.client.get("/", follow_redirects=False)
     assert head.status_code == get.status_code == 303
-    assert head.headers["location"] == get.headers["location"] == "/wallboard"  # an admin
+    assert head.headers["location"] == get.headers["location"] == "/admin"  # an admin
     assert head.content == b""
 
 

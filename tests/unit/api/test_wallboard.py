@@ -40,7 +40,7 @@ def test_given_the_wallboard_page_then_it_loads_local_assets_only(api: Api) -> N
     assert js.status_code == 200 and "new WebSocket" in js.text
     assert c.get("/i18n/zh.json").json()["messages"]["wallboard.waiting"] == "排队数"
     assert c.get("/static/wallboard.css").status_code == 200
-    assert c.get("/", follow_redirects=False).headers["location"] == "/wallboard"  # an admin
+    assert c.get("/", follow_redirects=False).headers["location"] == "/admin"  # an admin
 
 
 def test_given_a_connected_wallboard_when_contacts_arrive_then_figures_change_live(

@@ -19,7 +19,15 @@ from kefu.domain.errors import (
     UnknownQueue,
     ValidationError,
 )
-from kefu.domain.events import CallListened, event_from_dict, event_to_dict, events_to_jsonl
+from kefu.domain.events import (
+    CallBarged,
+    CallListened,
+    CallWhispered,
+    Event,
+    event_from_dict,
+    event_to_dict,
+    events_to_jsonl,
+)
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
 from kefu.domain.routing import Router
 
@@ -65,6 +73,8 @@ def _state(router: Router) -> tuple[int, str, list[dict[str, object]]]:
         (lambda r: r.record_call("ghost", 5.0, "ghost.wav"), UnknownContact),
         (lambda r: r.listen_to_call("waiting", 5.0, "s1"), InvalidState),
         (lambda r: r.listen_to_call("answered", 5.0, ""), ValidationError),
+        (lambda r: r.whisper_to_call("waiting", 5.0, "s1"), InvalidState),
+        (lambda r: r.barge_into_call("answered", 5.0, ""), ValidationError),
         (lambda r: r.assign("waiting", "a", 5.0), Exception),
         (lambda r: r.advance(0.5), ValidationError),
     ],
@@ -93,15 +103,24 @@ def test_given_an_answered_call_when_recorded_then_its_attribute_names_the_file_
     assert replayed.contacts["answered"].attributes["recording"] == "answered.wav"
 
 
-def test_given_an_answered_call_when_a_supervisor_listens_then_it_is_logged(
-    router: Router,
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        (Router.listen_to_call, CallListened),
+        (Router.whisper_to_call, CallWhispered),
+        (Router.barge_into_call, CallBarged),
+    ],
+)
+def test_given_an_answered_call_when_a_supervisor_joins_then_it_is_logged(
+    router: Router, action: Callable[[Router, str, float, str], None], kind: type[Event]
 ) -> None:
     _busy_center(router)
-    router.listen_to_call("answered", 5.0, "s1")
-    listened = router.log[-1]
-    assert isinstance(listened, CallListened)
-    assert (listened.contact_id, listened.supervisor) == ("answered", "s1")
-    assert event_from_dict(event_to_dict(listened)) == listened
+    action(router, "answered", 5.0, "s1")
+    joined = router.log[-1]
+    assert type(joined) is kind
+    assert (joined.contact_id, joined.supervisor) == ("answered", "s1")  # type: ignore[attr-defined]
+    assert event_from_dict(event_to_dict(joined)) == joined
+    assert Router.replay(router.log).log == router.log
 
 
 def test_given_completed_contact_when_completed_twice_then_invalid_state(router: Router) -> None:

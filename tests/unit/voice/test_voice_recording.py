@@ -58,15 +58,29 @@ def test_given_a_burst_after_a_stall_when_recorded_then_at_most_200_ms_lag_and_l
 
 def test_given_two_sides_when_mixed_for_a_listener_then_their_sum_frame_by_frame() -> None:
     mix = ListenMix()
-    a = np.full(160, 1000, dtype=np.int16)
-    b = np.full(240, -300, dtype=np.int16)
+    a = np.full(480, 1000, dtype=np.int16)  # 60 ms: just enough to start playing
+    b = np.full(560, -300, dtype=np.int16)
     mix.feed(0, ulaw_encode(a), 0)
     mix.feed(1, alaw_encode(b), 8)
-    first, second, third = mix.frame(), mix.frame(), mix.frame()
+    frames = [mix.frame() for _ in range(5)]
     heard_a, heard_b = ulaw_decode(ulaw_encode(a)), alaw_decode(alaw_encode(b))
-    assert np.array_equal(first, heard_a + heard_b[:160])
-    assert np.array_equal(second[:80], heard_b[160:]) and not second[80:].any()
-    assert not third.any()
+    for i in range(3):
+        window = slice(160 * i, 160 * (i + 1))
+        assert np.array_equal(frames[i], heard_a[window] + heard_b[window])
+    assert np.array_equal(frames[3][:80], heard_b[480:]) and not frames[3][80:].any()
+    assert not frames[4].any()
+
+
+def test_given_a_side_with_less_than_60_ms_when_mixed_then_it_waits_until_buffered() -> None:
+    mix = ListenMix()
+    said = ulaw_encode(np.full(160, 2000, dtype=np.int16))
+    mix.feed(0, said, 0)
+    mix.feed(0, said, 0)
+    assert not mix.frame().any()  # 40 ms buffered: not played yet
+    mix.feed(0, said, 0)
+    assert [bool(mix.frame().all()) for _ in range(4)] == [True, True, True, False]
+    mix.feed(0, said, 0)  # ran dry: buffering again before it plays
+    assert not mix.frame().any()
 
 
 def test_given_a_packet_a_tick_late_when_recorded_then_no_gap_in_the_audio(

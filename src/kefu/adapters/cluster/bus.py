@@ -69,6 +69,8 @@ COMMANDS: dict[str, type[Command]] = {
         rc.RequestCallback,
         rc.RecordCall,
         rc.ListenToCall,
+        rc.WhisperToCall,
+        rc.BargeIntoCall,
     )
 }
 """The commands that travel between nodes, by name."""

@@ -35,6 +35,11 @@ class MemorySites:
             raise ValueError(f"duplicate site {site.site_id}")
         self.work.sites[site.site_id] = site
 
+    def update(self, site: Site) -> None:
+        if site.site_id not in self.work.sites:
+            raise KeyError(site.site_id)
+        self.work.sites[site.site_id] = site
+
     def list(self) -> list[Site]:
         return [self.work.sites[k] for k in sorted(self.work.sites)]
 

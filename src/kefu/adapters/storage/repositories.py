@@ -47,6 +47,12 @@ class SqlSites:
             )
         )
 
+    def update(self, site: Site) -> None:
+        row = self.session.get(SiteRow, site.site_id)
+        if row is None:
+            raise KeyError(site.site_id)
+        row.name, row.timezone = site.name, site.timezone
+
     def list(self) -> list[Site]:
         rows = self.session.scalars(select(SiteRow).order_by(SiteRow.site_id))
         return [Site(r.site_id, r.name, r.timezone, r.created_at) for r in rows]

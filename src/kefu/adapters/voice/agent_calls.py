@@ -1,6 +1,8 @@
 """Voice calls and agents: the router's offers ring registered agent phones, an answer
 accepts the offer and bridges the legs, either side's BYE ends both and completes the
-contact; and, after a restart, the contacts of calls no dialog carries end counted.
+contact; a transfer hangs up the agent's phone and the caller waits on hold for the next;
+supervisors listen, whisper or barge in; and, after a restart, the contacts of calls no
+dialog carries end counted.
 
 Part of the IVR's voice driver (:class:`~kefu.adapters.voice.ivr_driver.VoiceIvr`), which
 hands it the calls it carries and its helpers.
@@ -13,11 +15,19 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kefu.adapters.voice.call_state import VoiceCall
-from kefu.adapters.voice.port import CallAnswered, CallEnded, VoiceError, VoiceEvent, VoicePort
+from kefu.adapters.voice.port import (
+    CallAnswered,
+    CallEnded,
+    JoinMode,
+    VoiceError,
+    VoiceEvent,
+    VoicePort,
+)
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.model import ContactState
@@ -39,11 +49,28 @@ def recording_name(contact_id: str) -> str:
     return f"{_UNSAFE.sub('_', contact_id)}.wav"
 
 
+_MODES: dict[type[ev.Event], JoinMode] = {
+    ev.CallListened: "listen",
+    ev.CallWhispered: "whisper",
+    ev.CallBarged: "barge",
+}
+
+
+@dataclass(slots=True)
+class _Supervisor:
+    """A supervisor's phone leg on a call: *legs* are the (customer, agent) legs."""
+
+    supervisor: str
+    legs: tuple[str, str]
+    mode: JoinMode
+    answered: bool = False
+
+
 class AgentPhones:
     """The agents' side of the driver's calls. *calls*: the calls carried (call id →
     state); *port*: the voice port; *spawn*: run a call's work (ended with the call);
     *hang_up*: end a call after its last line; *goodbye*: hang up once what is being
-    said was said."""
+    said was said; *hold*: a transferred caller waits again (music, announcements)."""
 
     def __init__(
         self,
@@ -53,6 +80,7 @@ class AgentPhones:
         spawn: Callable[[VoiceCall, Awaitable[None]], None],
         hang_up: Callable[[VoiceCall], None],
         goodbye: Callable[[VoiceCall], None],
+        hold: Callable[[VoiceCall], None],
     ) -> None:
         self.channels = channels
         self.calls = calls
@@ -60,14 +88,15 @@ class AgentPhones:
         self.spawn = spawn
         self.hang_up = hang_up
         self.goodbye = goodbye
+        self.hold = hold
         self.by_contact: dict[str, str] = {}
         """The router's contact id → the call id, for each call handed to a queue."""
         self.agent_legs: dict[str, VoiceCall] = {}
         """Agent phone leg → the caller's call."""
         self.bridged: dict[str, str] = {}
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
-        self.listeners: dict[str, tuple[str, str]] = {}
-        """A supervisor's phone leg → the (customer, agent) legs it listens to."""
+        self.listeners: dict[str, _Supervisor] = {}
+        """A supervisor's phone leg → who, the (customer, agent) legs it joins, how."""
         self.recordings: Path | None = None
         """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
@@ -127,8 +156,12 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and not leg.bridged and not leg.ended:
                     self.goodbye(leg)
-            elif isinstance(event, ev.CallListened):
-                self.ring_listener(event.contact_id, event.supervisor)
+            elif isinstance(event, ev.ContactTransferred):
+                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
+                if leg is not None and leg.agent_leg is not None and not leg.ended:
+                    self.transfer(leg)
+            elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
+                self.join(event.contact_id, event.supervisor, _MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
@@ -145,6 +178,18 @@ class AgentPhones:
         leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
         self.agent_legs[agent_leg] = leg
 
+    def transfer(self, leg: VoiceCall) -> None:
+        """The agent sent the call on (to a queue or an agent): its phone gets a BYE, the
+        caller hears music on hold (or the comfort tone) until the next agent's phone
+        answers; the router's next offer rings that phone (handled after this event)."""
+        old = leg.agent_leg or ""
+        self.agent_legs.pop(old, None)  # its CallEnded is not the end of the call
+        self.bridged.pop(leg.call_id, None)
+        leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
+        with contextlib.suppress(KefuError):
+            self.port().hang_up(old)
+        self.hold(leg)
+
     def ring_back(self, offer: ev.OfferCreated) -> None:
         """The router reserved an agent for a voice callback: ring the agent's phone
         (showing the customer's number); once answered kefu calls the customer through
@@ -156,10 +201,11 @@ class AgentPhones:
         call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
         self.ring(call, offer.offer_id, offer.agent_id)
 
-    # -- supervisors listening ---------------------------------------------------------
-    def ring_listener(self, contact_id: str, supervisor: str) -> None:
+    # -- supervisors listening, whispering, barging ---------------------------------
+    def join(self, contact_id: str, supervisor: str, mode: JoinMode) -> None:
         """Ring the supervisor's registered phone; once answered it hears both sides of
-        the contact's bridged call (and is not heard)."""
+        the contact's bridged call and, as *mode* says, is heard by nobody, the agent or
+        both. A supervisor already on the call changes mode without a new ring."""
         found = next(
             (
                 (customer_leg, agent_leg, leg)
@@ -171,35 +217,45 @@ class AgentPhones:
             None,
         )
         if found is None:
-            log.warning("voice contact %s: no bridged call to listen to", contact_id)
+            log.warning("voice contact %s: no bridged call to join", contact_id)
             return
         customer_leg, agent_leg, leg = found
+        for listener, joined in self.listeners.items():
+            if joined.supervisor == supervisor and joined.legs == (customer_leg, agent_leg):
+                joined.mode = mode
+                if joined.answered:
+                    self._connect_supervisor(listener, joined)
+                return
         try:
             listener = self.port().dial(supervisor, caller=leg.caller)
         except VoiceError as exc:
             log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
             return
-        self.listeners[listener] = (customer_leg, agent_leg)
+        self.listeners[listener] = _Supervisor(supervisor, (customer_leg, agent_leg), mode)
 
     def on_listener_event(self, event: VoiceEvent) -> bool:
-        """Handle a supervisor's leg's event (answered: it listens); False when *event*
-        is not about one. A call that ends hangs up its listeners."""
+        """Handle a supervisor's leg's event (answered: it joins); False when *event* is
+        not about one. A call that ends hangs up its supervisors."""
         if isinstance(event, CallEnded):
-            for listener, legs in list(self.listeners.items()):
-                if event.call_id in legs:
+            for listener, on_call in list(self.listeners.items()):
+                if event.call_id in on_call.legs:
                     with contextlib.suppress(KefuError):
                         self.port().hang_up(listener)
-        listened = self.listeners.get(event.call_id)
-        if listened is None:
+        joined = self.listeners.get(event.call_id)
+        if joined is None:
             return False
         if isinstance(event, CallAnswered):
-            try:
-                self.port().listen(event.call_id, *listened)
-            except KefuError:  # the call ended while the supervisor's phone rang
-                self.port().hang_up(event.call_id)
+            joined.answered = True
+            self._connect_supervisor(event.call_id, joined)
         elif isinstance(event, CallEnded):
             self.listeners.pop(event.call_id, None)
         return True
+
+    def _connect_supervisor(self, listener: str, joined: _Supervisor) -> None:
+        try:
+            self.port().listen(listener, *joined.legs, joined.mode)
+        except KefuError:  # the call ended while the supervisor's phone rang
+            self.port().hang_up(listener)
 
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg
@@ -253,6 +309,10 @@ class AgentPhones:
         if self.recordings is None or leg.contact_id is None:
             return
         name = recording_name(leg.contact_id)
+        part = 1
+        while (self.recordings / name).exists():  # a transferred call's next agent
+            part += 1
+            name = recording_name(f"{leg.contact_id}-{part}")
         self.port().record(customer_leg, agent_leg, str(self.recordings / name))
         self.channels.spawn(self._recorded(leg.contact_id, name))
 

@@ -11,6 +11,7 @@ from kefu.adapters.voice.prompts import Language
 __all__ = [
     "CALLBACK_OFFER",
     "CALLBACK_TAKEN",
+    "HANGUP",
     "RECORDING_NOTICE",
     "discard_task",
     "driver_lines",
@@ -25,6 +26,8 @@ CALLBACK_TAKEN: dict[Language, str] = {
     "zh": "已为您登记回电，您的排队位置不变。再见。",
     "en": "We will call you back; your place in line is kept. Goodbye.",
 }
+HANGUP = object()
+"""In a call's reply queue: hang up once everything before it was played."""
 RECORDING_NOTICE: dict[Language, str] = {
     "zh": "为了保证服务质量，您的通话可能会被录音。",
     "en": "This call may be recorded for quality purposes.",

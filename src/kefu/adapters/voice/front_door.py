@@ -25,6 +25,7 @@ from kefu.domain.ivr.flow import Flow, GotoFlowNode
 from kefu.domain.model import Channel
 from kefu.service.channels import ChannelService
 from kefu.service.ivr import IvrWing
+from kefu.service.routing import PhoneBook
 
 __all__ = ["VoiceFrontDoor"]
 
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 class VoiceFrontDoor:
     """SIP on ``settings.sip_host``/``sip_port`` (``port`` overrides it; 0: a free one),
     driving calls through ``ivr`` over ``channels`` (it becomes the voice channel's reply
-    gateway)."""
+    gateway); *phones* learns which users' phones are registered (a supervisor joining a
+    call needs one)."""
 
     def __init__(
         self,
@@ -43,8 +45,12 @@ class VoiceFrontDoor:
         ivr: IvrWing,
         *,
         port: int | None = None,
+        phones: PhoneBook | None = None,
     ) -> None:
         self.clips = TextClips(settings.prompts_path)
+        self.registrar = Registrar(parse_agents(settings.sip_agents))
+        self.phones = phones
+        self._detach_phones: Callable[[], None] | None = None
         self.ivr = ivr
         self.hold_music = Path(settings.sip_hold_music) if settings.sip_hold_music else None
         recordings = settings.sip_call_recordings_dir
@@ -72,7 +78,7 @@ class VoiceFrontDoor:
             media_realtime=settings.sip_media_realtime,
             max_calls=settings.sip_max_calls,
             ring_timeout_s=settings.sip_ring_timeout_s,
-            registrar=Registrar(parse_agents(settings.sip_agents)),
+            registrar=self.registrar,
             trunk=_trunk(settings.sip_trunk),
         )
         self.driver.port = self.door
@@ -97,6 +103,9 @@ class VoiceFrontDoor:
         log.info("voice: %d flow lines as clips in %s", lines, self.clips.cache_dir)
         await self.door.start()
         self._detach = self.driver.attach()
+        if self.phones is not None:
+            registrar = self.registrar
+            self._detach_phones = self.phones.attach(lambda user: bool(registrar.binding(user)))
         self.lost = await self.driver.end_lost_calls()
 
     def _voice_flows(self) -> list[Flow]:
@@ -117,6 +126,8 @@ class VoiceFrontDoor:
         return list(flows.values())
 
     async def stop(self) -> None:
+        if self._detach_phones is not None:
+            self._detach_phones()
         if self._detach is not None:
             self._detach()
         await self.door.stop()

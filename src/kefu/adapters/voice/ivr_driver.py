@@ -12,7 +12,7 @@ never filed as a message). The flow's silence deadline stays the wing's own time
 
 When the flow hands off, the router holds a voice contact carrying the IVR's attributes
 (verification, path, collected values, the call id): the caller hears a comfort tone and,
-every ``announce_every_s`` seconds, its place and predicted wait (:func:`position_clips`),
+every ``announce_every_s`` seconds, its place and predicted wait (:mod:`.queue_wait`),
 and may press the callback key: the router's callback keeps the place and kefu says
 goodbye. A caller hanging up in the flow ends the session (``IvrHangup``), in the queue
 abandons the contact.
@@ -29,21 +29,13 @@ from pathlib import Path
 
 from kefu.adapters.voice.agent_calls import AgentPhones
 from kefu.adapters.voice.call_lines import (
-    CALLBACK_OFFER,
-    CALLBACK_TAKEN,
+    HANGUP,
     RECORDING_NOTICE,
     discard_task,
     driver_lines,
     settle,
 )
-from kefu.adapters.voice.call_state import (
-    COMFORT_TONE,
-    VoiceCall,
-    caller_identifier,
-    caller_number,
-    comfort_tone,
-)
-from kefu.adapters.voice.hold_music import looped
+from kefu.adapters.voice.call_state import VoiceCall, caller_identifier, caller_number
 from kefu.adapters.voice.port import (
     CallEnded,
     CallStarted,
@@ -54,20 +46,19 @@ from kefu.adapters.voice.port import (
     VoiceEvent,
     VoicePort,
 )
-from kefu.adapters.voice.prompts import Language, position_clips
+from kefu.adapters.voice.prompts import Language
+from kefu.adapters.voice.queue_wait import QueueWait
 from kefu.adapters.voice.texts import TextClips
 from kefu.domain.errors import KefuError
 from kefu.domain.ivr.flow import CollectNode, VerifyNode
 from kefu.domain.model import Channel, ContactState
-from kefu.service.channels import ChannelService, Inbound, OutboundReply, wait_info
+from kefu.service.channels import ChannelService, Inbound, OutboundReply
 from kefu.service.ivr import IvrHangup, IvrInput, IvrWing
 from kefu.service.routing import commands as c
 
 __all__ = ["VoiceIvr"]
 
 log = logging.getLogger(__name__)
-
-_HANGUP = object()  # in a call's reply queue: hang up once everything before it was played
 
 
 class VoiceIvr:
@@ -100,29 +91,41 @@ class VoiceIvr:
         self.calls: dict[str, VoiceCall] = {}
         self._by_conv: dict[str, str] = {}
         self._early: dict[str, list[str]] = {}
+        self.waiting = QueueWait(
+            channels,
+            clips,
+            self._port,
+            self._spawn,
+            self._language,
+            announce_every_s=announce_every_s,
+            callback_key=callback_key,
+        )
         self.agents = AgentPhones(
-            channels, self.calls, self._port, self._spawn, self._hang_up, self._goodbye
+            channels,
+            self.calls,
+            self._port,
+            self._spawn,
+            self._hang_up,
+            self._goodbye,
+            self.waiting.hold,
         )
         self.agents.recordings = recordings
         self.bridged = self.agents.bridged
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
-        self._tone = comfort_tone(max(1.0, announce_every_s))
         self.queued: dict[str, str] = {}
         """Call id → the router's contact id, for each call handed to a queue."""
-        self.announcements: list[tuple[str, int, int | None]] = []
+        self.announcements = self.waiting.announcements
         """(call id, callers ahead, predicted minutes) of each queue announcement."""
         self.ended: dict[str, str] = {}
 
     # -- clips: the front door's clip source -------------------------------------------
     def set_hold_music(self, music: bytes) -> None:
         """Queued callers hear *music* (8 kHz µ-law, looped) instead of the comfort tone."""
-        self._tone = looped(music, max(1.0, self.announce_every_s))
+        self.waiting.set_hold_music(music)
 
     def clip(self, name: str) -> bytes:
         """Clip name → audio (the comfort tone or music on hold, else the text clips)."""
-        if name == COMFORT_TONE:
-            return self._tone
-        return self.clips(name)
+        return self.waiting.clip(name)
 
     def offer_texts(self) -> dict[Language, list[str]]:
         """The driver's own lines (callback offer, recording notice), to render with the flows."""
@@ -230,14 +233,14 @@ class VoiceIvr:
         port = self._port()
         while True:
             item = await leg.replies.get()
-            if item is _HANGUP:
+            if item is HANGUP:
                 await leg.idle.wait()
                 self._hang_up(leg)
                 return
             items, hang_up = [item], False
             while not leg.replies.empty() and not hang_up:
                 more = leg.replies.get_nowait()
-                hang_up = more is _HANGUP
+                hang_up = more is HANGUP
                 if not hang_up:
                     items.append(more)
             language = self._language(leg)
@@ -251,7 +254,7 @@ class VoiceIvr:
             port.play(leg.call_id, clips, tag="ivr")
             self._collect(leg)
             if hang_up:
-                leg.replies.put_nowait(_HANGUP)
+                leg.replies.put_nowait(HANGUP)
 
     def _language(self, leg: VoiceCall) -> Language:
         session = self.ivr.sessions.get(leg.conv_id or "")
@@ -289,9 +292,9 @@ class VoiceIvr:
             return  # talking to (or ringing) an agent: keys are not for kefu
         if leg.waiting:
             if self.callback_key and got.digits[:1] == self.callback_key:
-                await self._callback(leg)
+                await self.waiting.callback(leg)
             elif not leg.ended:
-                self._collect_key(leg)
+                self.waiting.collect_key(leg)
             return
         if self.ivr.sessions.get(conv_id) is None:
             return
@@ -309,66 +312,13 @@ class VoiceIvr:
         contact_id = self.channels.state.contact_of.get(conv_id)
         if contact_id is None:  # served by self-service, or left: goodbye after the last line
             await settle()
-            leg.replies.put_nowait(_HANGUP)
+            leg.replies.put_nowait(HANGUP)
             return
         leg.contact_id = contact_id
         self.queued[leg.call_id] = contact_id
         self.agents.by_contact[contact_id] = leg.call_id
         leg.waiting = True
-        self._spawn(leg, self._wait(leg))
-
-    # -- waiting in the queue ----------------------------------------------------------
-    async def _wait(self, leg: VoiceCall) -> None:
-        """While queued: the place and predicted wait every ``announce_every_s`` seconds,
-        the callback offer, and the comfort tone in between."""
-        port = self._port()
-        contact_id = leg.contact_id or ""
-        await settle()
-        first = True
-        while not leg.ended:
-            info = await self.channels.read(lambda e, _s: wait_info(e.router, contact_id))
-            if info is None:  # offered, answered or ended: no more announcements
-                return
-            language = self._language(leg)
-            wait_s = info.estimated_wait_s
-            minutes = None if wait_s is None else max(1, round(wait_s / 60))
-            self.announcements.append((leg.call_id, info.ahead, minutes))
-            clips = position_clips(language, min(999, info.ahead), minutes or 0)
-            if minutes is None:
-                clips = clips[: clips.index(f"{language}/wait_before")]
-            if self.callback_key:
-                offer = CALLBACK_OFFER[language].format(key=self.callback_key)
-                clips += await self.clips.lines(language, offer)
-            while leg.replies.qsize() or not leg.idle.is_set():
-                await asyncio.sleep(0.05)  # the flow's last words first
-            if leg.ended or leg.called_back or leg.agent_leg is not None:
-                return  # gone, called back, or an agent's phone rings: no announcement
-            leg.idle.clear()
-            port.play(leg.call_id, [*clips, COMFORT_TONE], tag="wait")
-            if first and self.callback_key:
-                self._collect_key(leg)
-            first = False
-            speech_s = sum(len(self.clip(name)) for name in clips) / 8000
-            await asyncio.sleep(speech_s + self.announce_every_s)
-            leg.idle.set()  # the tone runs the period; the next announcement replaces it
-
-    def _collect_key(self, leg: VoiceCall) -> None:
-        leg.collecting = True
-        self._port().collect(leg.call_id, max_digits=1, terminator="", timeout_s=3600.0)
-
-    async def _callback(self, leg: VoiceCall) -> None:
-        """The caller pressed the callback key: the router keeps its place, kefu says
-        goodbye and hangs up (an agent reserved later calls the number back)."""
-        if leg.contact_id is None or leg.called_back:
-            return
-        number = leg.caller if leg.caller.isdigit() else None
-        await self.channels.engine.execute(c.RequestCallback(leg.contact_id, number))
-        leg.called_back = True
-        text = CALLBACK_TAKEN[self._language(leg)]
-        clips = await self.clips.lines(self._language(leg), text)
-        leg.idle.clear()
-        self._port().play(leg.call_id, clips, tag="callback")
-        leg.replies.put_nowait(_HANGUP)
+        self._spawn(leg, self.waiting.wait(leg))
 
     async def _ended(self, leg: VoiceCall) -> None:
         """The call ended: leave the flow, or abandon the place in the queue."""
@@ -402,7 +352,7 @@ class VoiceIvr:
     # -- helpers -----------------------------------------------------------------------
     def _goodbye(self, leg: VoiceCall) -> None:
         """Hang up once what is being said was said."""
-        leg.replies.put_nowait(_HANGUP)
+        leg.replies.put_nowait(HANGUP)
 
     def _port(self) -> VoicePort:
         if self.port is None:

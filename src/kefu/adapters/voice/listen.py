@@ -2,8 +2,10 @@
 
 Each leg's received audio is decoded into its side's buffer as it arrives; every media
 tick the listener's frame is the two sides' next 20 ms added (clipped to 16 bits), so the
-supervisor hears both at once. Nothing the listener says is passed on: its leg has no
-peer to forward to.
+supervisor hears both at once. A side starts being played once 60 ms are buffered (and
+again after it ran dry): packets arrive out of step with the tick, and without this slack
+one early tick would cut a gap into the stream every few frames. Whisper and barge use the
+same mix for the agent (and the customer), fed by the other party and the supervisor.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = ["ListenMix"]
 
 _FRAME = 160  # samples per 20 ms at 8 kHz
 _MAX_BUFFERED = 10 * _FRAME  # a burst after a stall keeps only its newest 200 ms
+_PRIMED = 3 * _FRAME  # buffered before a side is played (a 60 ms jitter buffer)
 
 
 class ListenMix:
@@ -25,6 +28,7 @@ class ListenMix:
     def __init__(self) -> None:
         self._sides: tuple[list[npt.NDArray[np.int16]], list[npt.NDArray[np.int16]]] = ([], [])
         self._sizes = [0, 0]
+        self._playing = [False, False]
 
     def feed(self, side: int, payload: bytes, payload_type: int) -> None:
         """Audio received from *side* (G.711: payload type 0 µ-law, 8 A-law)."""
@@ -39,6 +43,13 @@ class ListenMix:
         """The next 20 ms of both sides added (silence where a side sent nothing)."""
         total = np.zeros(_FRAME, dtype=np.int32)
         for side, chunks in enumerate(self._sides):
+            if not self._playing[side]:
+                if self._sizes[side] < _PRIMED:
+                    continue
+                self._playing[side] = True
+            if not chunks:
+                self._playing[side] = False
+                continue
             filled = 0
             while chunks and filled < _FRAME:
                 head = chunks[0]

@@ -38,10 +38,23 @@ from kefu.adapters.voice.g711 import (
     ulaw_to_alaw,
 )
 from kefu.adapters.voice.listen import ListenMix
-from kefu.adapters.voice.port import DigitReceived, EventSink, MediaEnded, UnknownCall
+from kefu.adapters.voice.port import (
+    DigitReceived,
+    EventSink,
+    JoinMode,
+    MediaEnded,
+    UnknownCall,
+)
 from kefu.adapters.voice.recording import CallRecorder
 
-__all__ = ["FRAME_BYTES", "TICK_S", "Codec", "MediaEngine", "TickStats", "bind_rtp_socket"]
+__all__ = [
+    "FRAME_BYTES",
+    "TICK_S",
+    "Codec",
+    "MediaEngine",
+    "TickStats",
+    "bind_rtp_socket",
+]
 
 TICK_S = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz G.711, one byte per sample
@@ -77,7 +90,8 @@ class _Leg:
     recorder: CallRecorder | None = None
     record_channel: int = 0
     listened: list[tuple[ListenMix, int]] = field(default_factory=list)  # (mix, side)
-    mix: ListenMix | None = None  # a listener's leg: what it hears
+    mix: ListenMix | None = None  # a leg that hears a mix (a supervisor's, or joined by one)
+    mix_sources: tuple[str, ...] = ()  # the legs *mix* is fed by
 
 
 @dataclass(slots=True)
@@ -192,14 +206,39 @@ class MediaEngine:
         a.recorder, a.record_channel = recorder, 0
         b.recorder, b.record_channel = recorder, 1
 
-    def listen(self, listener: str, leg_a: str, leg_b: str) -> None:
-        """*listener* hears what *leg_a* and *leg_b* say, mixed; what it says goes nowhere
-        (:mod:`~kefu.adapters.voice.listen`)."""
+    def listen(self, listener: str, leg_a: str, leg_b: str, mode: JoinMode = "listen") -> None:
+        """*listener* joins the bridged *leg_a* (the customer) and *leg_b* (the agent) and
+        hears both, mixed. ``listen``: what it says goes nowhere; ``whisper``: *leg_b*
+        hears it mixed with *leg_a*; ``barge``: both hear it mixed with each other
+        (:mod:`~kefu.adapters.voice.listen`). Calling again changes the mode."""
         ear, a, b = self._leg(listener), self._leg(leg_a), self._leg(leg_b)
+        self._hear(ear, a, b)
+        ear.playing, ear.peer = None, None
+        if mode == "listen":
+            self._unmix(b)
+        else:
+            self._hear(b, a, ear)
+        if mode == "barge":
+            self._hear(a, b, ear)
+        else:
+            self._unmix(a)
+
+    def _hear(self, ear: _Leg, a: _Leg, b: _Leg) -> None:
+        """*ear* hears *a* and *b* mixed (instead of what it heard before)."""
+        self._unmix(ear)
         mix = ListenMix()
-        ear.mix, ear.playing, ear.peer = mix, None, None
+        ear.mix, ear.mix_sources = mix, (a.leg_id, b.leg_id)
         a.listened.append((mix, 0))
         b.listened.append((mix, 1))
+
+    def _unmix(self, ear: _Leg) -> None:
+        """*ear* stops hearing a mix (a bridged leg hears its peer directly again)."""
+        mix = ear.mix
+        if mix is None:
+            return
+        ear.mix, ear.mix_sources = None, ()
+        for other in self._legs.values():
+            other.listened = [tap for tap in other.listened if tap[0] is not mix]
 
     def close_leg(self, leg_id: str) -> None:
         """Close the leg's socket; a bridged peer goes back to silence; a recording of the
@@ -207,9 +246,10 @@ class MediaEngine:
         leg = self._legs.pop(leg_id, None)
         if leg is None:
             return
-        if leg.mix is not None:
-            for other in self._legs.values():
-                other.listened = [tap for tap in other.listened if tap[0] is not leg.mix]
+        self._unmix(leg)
+        for other in self._legs.values():
+            if leg_id in other.mix_sources and other.peer is not None:
+                self._unmix(other)  # a supervisor left: the two parties hear each other
         recorder = leg.recorder
         if recorder is not None:
             self._recorders.discard(recorder)
@@ -286,11 +326,11 @@ class MediaEngine:
                 leg.play_pos = pos + FRAME_BYTES
                 if leg.play_pos >= len(playing):
                     finished.append(leg)
-            elif leg.peer is not None:
-                continue  # the peer's audio is forwarded as it arrives
             elif leg.mix is not None:
                 mixed = leg.mix.frame()
                 packet[_HEADER:] = ulaw_encode(mixed) if leg.codec == "PCMU" else alaw_encode(mixed)
+            elif leg.peer is not None:
+                continue  # the peer's audio is forwarded as it arrives
             else:
                 packet[_HEADER:] = leg.silence
             self._send(leg, packet, FRAME_BYTES)
@@ -379,8 +419,8 @@ class MediaEngine:
 
     def _forward(self, peer_id: str, payload: bytes, payload_type: int) -> None:
         peer = self._legs.get(peer_id)
-        if peer is None or peer.remote is None or peer.playing is not None:
-            return
+        if peer is None or peer.remote is None or peer.playing is not None or peer.mix is not None:
+            return  # (a leg hearing a mix gets its peer's audio through the mix)
         if payload_type != _PAYLOAD_TYPE[peer.codec]:
             samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
             payload = ulaw_encode(samples) if peer.codec == "PCMU" else alaw_encode(samples)

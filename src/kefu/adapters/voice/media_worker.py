@@ -21,7 +21,7 @@ import struct
 from typing import Any
 
 from kefu.adapters.voice.media import Codec, MediaEngine, bind_rtp_socket
-from kefu.adapters.voice.port import EventSink, UnknownCall, VoiceEvent
+from kefu.adapters.voice.port import EventSink, JoinMode, UnknownCall, VoiceEvent
 
 __all__ = ["MediaWorker"]
 
@@ -226,11 +226,11 @@ class MediaWorker:
             raise UnknownCall("no media leg with this id", leg_id=leg_b)
         self._command("record", leg_a, leg_b, path)
 
-    def listen(self, listener: str, leg_a: str, leg_b: str) -> None:
+    def listen(self, listener: str, leg_a: str, leg_b: str, mode: JoinMode = "listen") -> None:
         for leg_id in (leg_a, leg_b):
             if leg_id not in self._legs:
                 raise UnknownCall("no media leg with this id", leg_id=leg_id)
-        self._command("listen", listener, leg_a, leg_b)
+        self._command("listen", listener, leg_a, leg_b, mode)
 
     def close_leg(self, leg_id: str) -> None:
         if leg_id in self._legs:

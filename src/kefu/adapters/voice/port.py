@@ -22,6 +22,7 @@ __all__ = [
     "DigitsCollected",
     "EndReason",
     "EventSink",
+    "JoinMode",
     "MediaEnded",
     "UnknownCall",
     "UnknownClip",
@@ -112,6 +113,8 @@ class CallEnded:
 
 VoiceEvent = CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded
 EventSink = Callable[[VoiceEvent], None]
+JoinMode = Literal["listen", "whisper", "barge"]
+"""How a supervisor joins a call: heard by nobody, by the agent, or by both."""
 
 
 class VoicePort(Protocol):
@@ -135,8 +138,12 @@ class VoicePort(Protocol):
         """Record two bridged legs into the stereo WAV file *path* (*call_id* left,
         *other_call_id* right) until either ends."""
 
-    def listen(self, listener: str, call_id: str, other_call_id: str) -> None:
-        """The answered leg *listener* hears both bridged legs, mixed; it is not heard."""
+    def listen(
+        self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
+    ) -> None:
+        """The answered leg *listener* hears both bridged legs (*call_id* the customer's,
+        *other_call_id* the agent's), mixed; ``listen``: it is not heard; ``whisper``:
+        the agent hears it; ``barge``: both do. Calling again changes the mode."""
 
     def hang_up(self, call_id: str) -> None:
         """End the call: BYE when answered, 480 when still ringing."""

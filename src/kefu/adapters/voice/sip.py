@@ -34,6 +34,7 @@ from kefu.adapters.voice.port import (
     CallStarted,
     DigitReceived,
     EventSink,
+    JoinMode,
     MediaEnded,
     VoiceError,
     VoiceEvent,
@@ -203,8 +204,10 @@ class SipFrontDoor:
     def record(self, call_id: str, other_call_id: str, path: str) -> None:
         self.media.record(call_id, other_call_id, path)
 
-    def listen(self, listener: str, call_id: str, other_call_id: str) -> None:
-        self.media.listen(listener, call_id, other_call_id)
+    def listen(
+        self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
+    ) -> None:
+        self.media.listen(listener, call_id, other_call_id, mode)
 
     def dial(self, agent: str, caller: str = "kefu") -> str:
         return self.dialer.dial(agent, caller)

@@ -19,6 +19,7 @@ from kefu.api.routes import (
     ivr_flows,
     me,
     ops,
+    phrases,
     queues,
     sites,
     surveys,
@@ -35,7 +36,8 @@ api_routers: tuple[APIRouter, ...] = tuple(
     # The busiest first: FastAPI tries an app's routers in order, one after the other.
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
-        *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys, customer_record),
+        *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
+        *(customer_record, phrases),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

@@ -157,16 +157,18 @@ async def csat(
     by: Annotated[str, Query(max_length=16)] = "queue",
     site_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    """Follow-up surveys sent in ``[from, to)`` by queue, agent or case type: sent,
-    answered, response rate, mean score, CSAT (share of 4 and 5) and low scores; for
-    supervisors and admins, over their sites. 回访满意度报表。"""
+    """Follow-up surveys sent in ``[from, to)`` by queue, agent, case type or topic: sent,
+    answered, response rate, mean score and CSAT (share of 4 and 5) over the CSAT answers,
+    NPS (promoters − detractors, per cent) over the NPS answers, and low scores; for
+    supervisors and admins, over their sites. 回访满意度与净推荐值报表。"""
     surveys: SurveyWing = request.app.state.surveys
 
     def look(engine: RoutingEngine) -> CsatReport:
         security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
         if site_id is not None:
             security.check_site(engine, user, site_id)
-        return csat_report(surveys.book, user, start, end, by=by, site_id=site_id)
+        low = surveys.options.low_scores
+        return csat_report(surveys.book, user, start, end, by=by, site_id=site_id, low=low)
 
     return (await surveys.engine.query(look)).to_json()
 

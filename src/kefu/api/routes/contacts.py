@@ -236,6 +236,22 @@ async def listen(contact_id: str, engine: EngineDep, user: CurrentUser) -> Conta
     return await _run(engine, user, command, contact_id, roles=SUPERVISING)
 
 
+@router.post("/{contact_id}/whisper", responses=ERRORS)
+async def whisper(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    """Speak to the agent of the contact's call on one's registered phone, unheard by the
+    customer; supervisors and admins. 耳语（仅坐席可听到）。"""
+    command = routing.WhisperToCall(contact_id, user.username)
+    return await _run(engine, user, command, contact_id, roles=SUPERVISING)
+
+
+@router.post("/{contact_id}/barge", responses=ERRORS)
+async def barge(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    """Join the contact's call on one's registered phone, heard by the customer and the
+    agent; supervisors and admins. 强插通话。"""
+    command = routing.BargeIntoCall(contact_id, user.username)
+    return await _run(engine, user, command, contact_id, roles=SUPERVISING)
+
+
 @router.post("/{contact_id}/callback", responses=ERRORS)
 async def callback(
     contact_id: str, engine: EngineDep, user: CurrentUser, body: CallbackRequest | None = None

@@ -18,7 +18,7 @@ from kefu.api.security import CurrentUser
 from kefu.domain.model import ContactState
 from kefu.service import Forbidden, RoutingEngine, routing
 from kefu.service.channels import ActOnOwnContact, AnswerOffer
-from kefu.service.desktop import NOT_READY_REASONS, Desktops, DesktopScreen
+from kefu.service.desktop import Desktops, DesktopScreen
 from kefu.service.security import (
     Principal,
     Role,
@@ -32,7 +32,6 @@ from kefu.service.security import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/desktop", tags=["desktop"])
-REASONS = {p.code for p in NOT_READY_REASONS}
 
 
 async def _agent(user: CurrentUser) -> Principal:
@@ -111,8 +110,6 @@ async def screen(user: Agent, desks: Desks) -> dict[str, Any]:
 async def set_state(body: StateBody, user: Agent, desks: Desks) -> dict[str, Any]:
     """Ready, not ready with a reason, or offline. 切换状态。"""
     reason = body.reason if body.presence == "not_ready" else None
-    if reason is not None and reason not in REASONS:
-        reason = reason[:64]
     assert user.agent_id is not None
     command = routing.SetAgentState(user.agent_id, body.presence, reason)
     await desks.channels.engine.execute(command, actor=user)

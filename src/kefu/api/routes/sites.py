@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, status
 
 from kefu.api.deps import EngineDep, Limit, Offset
 from kefu.api.routes._common import ERRORS, to_page
-from kefu.api.schemas import Page, SiteCreate, SitePublic
+from kefu.api.schemas import Page, SiteCreate, SitePublic, SiteUpdate
 from kefu.api.security import Reader, RequireAdmin, client_address
 from kefu.service import routing, security
 
@@ -27,6 +27,19 @@ async def create_site(
     """Create a site (a center or region); admins only. 创建站点（仅管理员）。"""
     made = await engine.execute(
         routing.CreateSite(body.site_id, body.name, body.timezone),
+        actor=admin,
+        client=client_address(request),
+    )
+    return SitePublic.model_validate(made)
+
+
+@router.patch("/{site_id}", responses=ERRORS)
+async def update_site(
+    site_id: str, body: SiteUpdate, engine: EngineDep, admin: RequireAdmin, request: Request
+) -> SitePublic:
+    """Change a site's name or time zone; admins only. 修改站点。"""
+    made = await engine.execute(
+        routing.UpdateSite(site_id, body.name, body.timezone),
         actor=admin,
         client=client_address(request),
     )

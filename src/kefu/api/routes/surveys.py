@@ -23,7 +23,8 @@ Token = Annotated[str, Path(min_length=5, max_length=200)]
 class SurveyAnswerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score: Annotated[int, Field(ge=1, le=5, examples=[4])]
+    score: Annotated[int, Field(ge=0, le=10, examples=[4])]
+    """1–5 for a CSAT survey, 0–10 for an NPS one (the survey's ``scale``)."""
     comment: Annotated[str, Field(max_length=1000)] = ""
 
 
@@ -43,7 +44,8 @@ async def read_survey(token: Token, request: Request) -> dict[str, Any]:
 
 @router.post("/{token}/answer", responses=ERRORS)
 async def answer_survey(token: Token, body: SurveyAnswerBody, request: Request) -> dict[str, Any]:
-    """Answer the survey once: a score 1–5 and an optional comment. 提交回访评分。"""
+    """Answer the survey once: a score of its scale (CSAT 1–5, NPS 0–10) and an optional
+    comment (a score off the survey's scale is 422). 提交回访评分。"""
     wing = _wing(request)
 
     def survey_id(engine: RoutingEngine) -> str:

@@ -18,7 +18,7 @@ from kefu.api.schemas.contacts import (
     TransferRequest,
 )
 from kefu.api.schemas.queues import QueueCreate, QueuePublic, QueueUpdate
-from kefu.api.schemas.sites import SiteCreate, SitePublic
+from kefu.api.schemas.sites import SiteCreate, SitePublic, SiteUpdate
 from kefu.api.schemas.users import (
     AuditPublic,
     MePublic,
@@ -50,6 +50,7 @@ __all__ = [
     "QueueUpdate",
     "SiteCreate",
     "SitePublic",
+    "SiteUpdate",
     "StateIntervalPublic",
     "TokenCreate",
     "TokenIssued",

@@ -1,14 +1,16 @@
-"""Follow-up surveys (seed 002's after-sales follow-up): one short CSAT question (1–5, with
-an optional comment) sent to the customer after a case is resolved or a contact wrapped up,
-on the channel the customer used.
+"""Follow-up surveys (seed 002's after-sales follow-up): one short question with an optional
+comment, sent to the customer after a case is resolved or a contact wrapped up, on the
+channel the customer used: CSAT (how satisfied, 1–5) or NPS (how likely to recommend us,
+0–10), the :data:`KINDS`.
 
 A :class:`SurveyBook` is event-sourced like the case book: each change is an event of
 :data:`CODEC`'s family, applied by one fold and appended to :attr:`SurveyBook.log`, so a
 restart rebuilds the same book and a survey already sent (or skipped) for a subject is
 never sent again. A subject is ``case:<id>`` or ``contact:<id>``. Times are seconds.
 
-:func:`parse_answer` reads a customer's text message: a score (``"4"``, ``"４分 很好"``,
-``"5/5"``) with the rest as comment, or an opt-out (``STOP``, ``退订``).
+:func:`parse_answer` reads a customer's text message: a score of the survey's scale
+(``"4"``, ``"４分 很好"``, ``"5/5"``, ``"9/10"``) with the rest as comment, or an opt-out
+(``STOP``, ``退订``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from kefu.domain.events import Event
 
 __all__ = [
     "CODEC",
+    "CSAT",
+    "KINDS",
     "LOW_SCORE",
+    "LOW_SCORES",
+    "NPS",
     "OPT_OUT",
     "SCORE_MAX",
     "SCORE_MIN",
@@ -37,21 +43,47 @@ __all__ = [
     "SurveyEvent",
     "SurveySent",
     "SurveySkipped",
+    "is_low",
     "parse_answer",
+    "scale",
 ]
 
+CSAT, NPS = "csat", "nps"
+KINDS = (CSAT, NPS)
 SCORE_MIN, SCORE_MAX = 1, 5
+"""The CSAT scale."""
+_SCALES = {CSAT: (SCORE_MIN, SCORE_MAX), NPS: (0, 10)}
 LOW_SCORE = 2
-"""A score at or below this one calls for a follow-up (a reopened case or a complaint)."""
+"""A CSAT score at or below this one calls for a follow-up (a reopened case or a complaint)."""
+LOW_SCORES = {CSAT: LOW_SCORE, NPS: 6}
+"""The default low score of each kind: CSAT ≤ 2, NPS ≤ 6 (a detractor)."""
 OPT_OUT = "opt_out"
 """:func:`parse_answer`'s result for a customer who asks for no more surveys."""
 _STOP_WORDS = frozenset({"stop", "unsubscribe", "td", "退订", "取消", "不要再发"})
 # A score alone, or followed by a separator and a comment: "5号的账单" (the bill of the 5th)
 # is not an answer.
 _SCORE = re.compile(
-    r"^\s*([1-5])\s*(?:/\s*5|分|星|stars?|points?)?(?:[\s,.:;!，。：；、！\-]+(.*))?$",
+    r"^\s*(10|[0-9])\s*(?:/\s*(?:5|10)|分|星|stars?|points?)?(?:[\s,.:;!，。：；、！\-]+(.*))?$",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+def scale(kind: str) -> tuple[int, int]:
+    """The lowest and highest score of a survey kind (CSAT 1–5, NPS 0–10)."""
+    found = _SCALES.get(kind)
+    if found is None:
+        raise ValidationError(
+            f"a survey is one of {', '.join(KINDS)}, not {kind!r}",
+            text_key="error.survey_kind",
+            kind=kind,
+        )
+    return found
+
+
+def is_low(kind: str, score: int, low: dict[str, int] | None = None) -> bool:
+    """Whether ``score`` of a ``kind`` survey is low (at or below ``low[kind]``, by default
+    :data:`LOW_SCORES`)."""
+    return score <= (low or LOW_SCORES)[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +92,21 @@ class Answer:
     comment: str
 
 
-def parse_answer(text: str) -> Answer | str | None:
-    """A score 1–5 and the comment after it, :data:`OPT_OUT`, or ``None`` when the text
-    is neither (full-width digits count: the text is NFKC-normalized)."""
+def parse_answer(text: str, kind: str = CSAT) -> Answer | str | None:
+    """A score of the ``kind``'s scale (CSAT 1–5, NPS 0–10) and the comment after it,
+    :data:`OPT_OUT`, or ``None`` when the text is neither (full-width digits count: the
+    text is NFKC-normalized)."""
     plain = unicodedata.normalize("NFKC", text).strip()
     if plain.lower().strip(" .!。！") in _STOP_WORDS:
         return OPT_OUT
     found = _SCORE.match(plain)
     if found is None:
         return None
-    return Answer(int(found.group(1)), (found.group(2) or "").strip()[:1000])
+    low, high = scale(kind)
+    score = int(found.group(1))
+    if not low <= score <= high:
+        return None
+    return Answer(score, (found.group(2) or "").strip()[:1000])
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -80,8 +117,9 @@ class SurveyEvent(Event):
 
 @dataclass(frozen=True, slots=True)
 class SurveySent(SurveyEvent):
-    """A survey about ``subject`` went to ``customer_id`` on ``channel`` (in
-    ``conversation_id``); the rest says what it rates (for the reports). It can be answered
+    """A ``kind`` survey (CSAT or NPS) about ``subject`` went to ``customer_id`` on
+    ``channel`` (in ``conversation_id``); the rest says what it rates (for the reports:
+    ``topic`` is the contact's topic attribute, else the case type). It can be answered
     until ``expires_at``."""
 
     survey_id: str
@@ -96,6 +134,8 @@ class SurveySent(SurveyEvent):
     case_type: str | None
     contact_id: str | None
     expires_at: float
+    kind: str = CSAT
+    topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +203,8 @@ class SurveyBook:
         self.opted_out: set[str] = set()
         self.last_sent: dict[str, float] = {}
         """Customer id → when the last survey went to them."""
+        self.by_conversation: dict[str, str] = {}
+        """Conversation id → the newest survey sent in it."""
         self.log: list[SurveyEvent] = []
 
     @classmethod
@@ -235,11 +277,16 @@ class SurveyBook:
         dry_run: bool = False,
     ) -> Survey:
         """Record the answer; refused when the survey was answered (one answer each),
-        expired, or the score is not 1–5. ``dry_run`` only checks."""
+        expired, or the score is off its kind's scale. ``dry_run`` only checks."""
         survey = self.get(survey_id)
-        if not SCORE_MIN <= score <= SCORE_MAX:
+        low, high = scale(survey.sent.kind)
+        if not low <= score <= high:
             raise ValidationError(
-                f"a score is {SCORE_MIN} to {SCORE_MAX}", text_key="error.survey_score", score=score
+                f"a score is {low} to {high}, not {score}",
+                text_key="error.survey_score",
+                score=score,
+                low=low,
+                high=high,
             )
         if survey.score is not None:
             raise SurveyClosed(
@@ -272,6 +319,8 @@ class SurveyBook:
         if isinstance(e, SurveySent):
             self.surveys[e.survey_id] = Survey(e)
             self.subjects[e.subject] = e.survey_id
+            if e.conversation_id is not None:
+                self.by_conversation[e.conversation_id] = e.survey_id
             self.last_sent[e.customer_id] = max(self.last_sent.get(e.customer_id, e.at), e.at)
         elif isinstance(e, SurveySkipped):
             self.subjects[e.subject] = f"skipped:{e.reason}"

@@ -1,8 +1,8 @@
 """The router's commands on a contact beyond its routing flow.
 
 On a waiting contact: a new priority, a callback (virtual hold); on a contact being served:
-recording, supervisor listen, hold, resume and transfer. :class:`ContactHandling` is a base
-of :class:`~kefu.domain.routing.router.Router`.
+recording, supervisor listen, whisper and barge, hold, resume and transfer.
+:class:`ContactHandling` is a base of :class:`~kefu.domain.routing.router.Router`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ ACTIVE = ContactState.ACTIVE
 
 
 class ContactHandling(Dispatcher):
-    """Reprioritize, callback, record, listen, hold, resume, transfer (a base of the router)."""
+    """Reprioritize, callback, record, listen/whisper/barge, hold, resume, transfer (a base
+    of the router)."""
 
     def reprioritize(self, contact_id: str, priority: int, now: float) -> None:
         """Give a waiting contact a new ``priority``; it keeps its value tier, SL deadline
@@ -53,14 +54,30 @@ class ContactHandling(Dispatcher):
     def listen_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
         """Supervisor ``supervisor`` listens silently to the contact's call (a voice
         contact being served)."""
+        self._supervise(contact_id, now, supervisor, "listened to")
+        self._emit(ev.CallListened(self.time, contact_id, supervisor))
+
+    def whisper_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
+        """Supervisor ``supervisor`` whispers to the agent on the contact's call (heard by
+        the agent only)."""
+        self._supervise(contact_id, now, supervisor, "whispered to")
+        self._emit(ev.CallWhispered(self.time, contact_id, supervisor))
+
+    def barge_into_call(self, contact_id: str, now: float, supervisor: str) -> None:
+        """Supervisor ``supervisor`` barges into the contact's call (heard by both)."""
+        self._supervise(contact_id, now, supervisor, "barged into")
+        self._emit(ev.CallBarged(self.time, contact_id, supervisor))
+
+    def _supervise(self, contact_id: str, now: float, supervisor: str, what: str) -> None:
+        """Check a supervisor may join the contact's call (a voice contact being served)
+        and advance the clock to ``now``."""
         contact = self._contact(contact_id)
-        self._require(contact, (ACTIVE,), "listened to")
+        self._require(contact, (ACTIVE,), what)
         if contact.channel is not Channel.VOICE:
             raise InvalidState(f"contact {contact_id} is not a call")
         if not supervisor:
-            raise ValidationError("a supervisor is needed to listen")
+            raise ValidationError("a supervisor is needed to join a call")
         self._clock(now)
-        self._emit(ev.CallListened(self.time, contact_id, supervisor))
 
     def hold(self, contact_id: str, now: float) -> None:
         contact = self._contact(contact_id)

@@ -74,6 +74,8 @@ class RoutingState(AgentIndex):
             ev.CallbackRequested: self._on_callback_requested,
             ev.CallRecorded: self._on_call_recorded,
             ev.CallListened: _nothing,  # who listened is in the log; no state changes
+            ev.CallWhispered: _nothing,
+            ev.CallBarged: _nothing,
             ev.ContactHeld: self._on_contact_held,
             ev.ContactResumed: self._on_contact_resumed,
             ev.ContactTransferred: self._on_contact_transferred,

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
         SetSiteCalendar,
         UpdateCaseType,
     )
+    from kefu.service.cases.contact_map_view import (
+        ContactMapReport,
+        GroupRow,
+        contact_map_report,
+        report_csv,
+    )
     from kefu.service.cases.need import (
         LIKELY_REASON,
         LikelyReason,
@@ -46,6 +52,7 @@ if TYPE_CHECKING:
         SurveyOptions,
         SurveyView,
     )
+    from kefu.service.cases.survey_delivery import SurveyPage
     from kefu.service.cases.survey_report import CsatFigures, CsatReport, CsatRow, csat_report
     from kefu.service.cases.surveys import SurveyIntake, SurveyWing
     from kefu.service.cases.timeline import (
@@ -97,6 +104,7 @@ __all__ = [
     "ComplaintRow",
     "ComplaintsReport",
     "ContactItem",
+    "ContactMapReport",
     "CsatFigures",
     "CsatReport",
     "CsatRow",
@@ -104,6 +112,7 @@ __all__ = [
     "CustomerTimeline",
     "CustomerValue",
     "DefineCaseType",
+    "GroupRow",
     "LikelyReason",
     "LinkToCase",
     "MoveCase",
@@ -120,6 +129,7 @@ __all__ = [
     "SurveyIntake",
     "SurveyItem",
     "SurveyOptions",
+    "SurveyPage",
     "SurveyView",
     "SurveyWing",
     "TimelineItem",
@@ -130,6 +140,7 @@ __all__ = [
     "case_public",
     "check_case",
     "complaints_report",
+    "contact_map_report",
     "csat_report",
     "customer_overview",
     "customer_timeline",
@@ -137,6 +148,7 @@ __all__ = [
     "labelled_examples",
     "list_cases",
     "read_customer_timeline",
+    "report_csv",
     "value_report",
 ]
 
@@ -181,6 +193,10 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                 ),
                 ".value",
             ),
+            "ContactMapReport": ".contact_map_view",
+            "GroupRow": ".contact_map_view",
+            "contact_map_report": ".contact_map_view",
+            "report_csv": ".contact_map_view",
             "customer_value": ".value",
             "LIKELY_REASON": ".need",
             "LikelyReason": ".need",
@@ -206,6 +222,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                 ".survey_commands",
             ),
             "SurveyIntake": ".surveys",
+            "SurveyPage": ".survey_delivery",
             "SurveyWing": ".surveys",
             **dict.fromkeys(_COMMANDS.split(), ".commands"),
             **dict.fromkeys(

@@ -2,22 +2,24 @@
 
 When a case is resolved or closed (:attr:`SurveyOptions.on_case_states`), or a contact of a
 chosen queue wraps up (:attr:`SurveyOptions.wrap_up_queues`), the customer gets one short
-CSAT question (1–5 and a comment) in the conversation they used, through that channel's
-reply gateway (SMS, e-mail, chat), in Chinese and English from the catalogs. Everything
-happens in the transaction of the command that closed the case or wrapped up the contact:
-the survey is recorded (:class:`~kefu.domain.cases.surveys.SurveySent`, in the channel log)
-and its message leaves through the gateway once the record is stored (the conversation is
-usually closed by then, so the message is not filed in it; a failed delivery is logged, not
-retried; :mod:`kefu.service.cases.survey_delivery`). A restart replays the record, so a
-subject is surveyed at most once; a customer who opted out, or was surveyed within the quiet
-period, is skipped (recorded too).
+question, CSAT (1–5) or NPS (0–10) by the queue or case type
+(:meth:`SurveyOptions.kind_of`), and a comment, in the conversation they used, through that
+channel's reply gateway (SMS, e-mail, chat), in Chinese and English from the catalogs.
+Everything happens in the transaction of the command that closed the case or wrapped up the
+contact: the survey is recorded (:class:`~kefu.domain.cases.surveys.SurveySent`, in the
+channel log) and its message leaves through the gateway once the record is stored (the
+conversation is usually closed by then, so the message is not filed in it; a failed delivery
+is logged, not retried; :mod:`kefu.service.cases.survey_delivery`). A restart replays the
+record, so a subject is surveyed at most once; a customer who opted out, or was surveyed
+within the quiet period, is skipped (recorded too).
 
 The customer's answer comes back as an ordinary inbound message: before it would become a
-new contact, :class:`SurveyIntake` reads a score (``"4"``, ``"2 还是没解决"``) or an
-opt-out (``STOP``, ``退订``) for the customer's open survey on that channel. The answer is
-recorded on the survey, as an internal note on the case, and on the customer's timeline; a
-low score (≤ :data:`~kefu.domain.cases.surveys.LOW_SCORE`) reopens a resolved case, or
-opens a complaint case linked to the first (:attr:`SurveyOptions.low_score`).
+new contact, :class:`SurveyIntake` reads a score of the survey's scale (``"4"``,
+``"2 还是没解决"``, ``"9"``) or an opt-out (``STOP``, ``退订``) for the customer's open survey
+on that channel. The answer is recorded on the survey, as an internal note on the case, and on the
+customer's timeline; a low score (CSAT ≤ 2, NPS ≤ 6 by default:
+:attr:`SurveyOptions.low_scores`) reopens a resolved case, or opens a complaint case linked
+to the first (:attr:`SurveyOptions.low_score`).
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ from kefu.domain.cases import Case, CaseState
 from kefu.domain.cases.errors import UnknownSurvey
 from kefu.domain.cases.surveys import (
     CODEC,
-    LOW_SCORE,
     OPT_OUT,
     Answer,
     Survey,
     SurveyBook,
     SurveySent,
+    is_low,
     parse_answer,
 )
 from kefu.domain.errors import KefuError
@@ -109,6 +111,7 @@ class SurveyWing:
             queue_id, agent_id = contact.queue_id, contact.agent_id
         if case.owner_kind == "agent":
             agent_id = case.owner_id
+        topic = None if contact is None else contact.attributes.get("topic")
         self._survey(
             tx,
             subject,
@@ -120,6 +123,8 @@ class SurveyWing:
             case_id=case.case_id,
             case_type=case.case_type,
             contact_id=contact_id,
+            kind=self.options.kind_of(queue_id, case.case_type),
+            topic=str(topic) if topic else case.case_type,
         )
 
     async def wrapped_up(self, tx: Transaction, contact_id: str) -> None:
@@ -132,6 +137,7 @@ class SurveyWing:
         if self.book.decided(subject) or customer_id is None:
             return
         site_id, _shared = views.queue_site(tx.engine, contact.queue_id)
+        topic = contact.attributes.get("topic")
         self._survey(
             tx,
             subject,
@@ -143,6 +149,8 @@ class SurveyWing:
             case_id=None,
             case_type=None,
             contact_id=contact_id,
+            kind=self.options.kind_of(contact.queue_id, None),
+            topic=str(topic) if topic else None,
         )
 
     def _survey(
@@ -174,6 +182,7 @@ class SurveyWing:
             assert conv_id is not None
             conv = self.state.conversation(conv_id)
             survey_id = f"s{len(self.book.surveys) + 1}"
+            kind = about["kind"]
             self.book.send(
                 SurveySent(
                     tx.now,
@@ -190,7 +199,7 @@ class SurveyWing:
                 tx,
                 self.channels,
                 conv_id,
-                ask_text(self.link_token(survey_id), self.options.link_base),
+                ask_text(self.link_token(survey_id), self.options.link_base, kind),
             )
         finally:
             self.sync()
@@ -201,15 +210,29 @@ class SurveyWing:
             return None
         return survey_token(self.secret_key, survey_id, self.book.get(survey_id).sent.expires_at)
 
+    def chat_link(self, conv_id: str) -> str | None:
+        """The link of the open survey sent in the chat ``conv_id`` (``None``: none, or
+        links are off); read under the engine's lock by the chat's status."""
+        survey_id = self.book.by_conversation.get(conv_id)
+        base = self.options.link_base
+        if survey_id is None or base is None or self.secret_key is None:
+            return None
+        survey = self.book.surveys[survey_id]
+        if survey.score is not None or survey.sent.expires_at <= self.engine.now():
+            return None
+        return f"{base.rstrip('/')}/{self.link_token(survey_id)}"
+
     def by_token(self, token: str, now: float) -> SurveyPage:
-        """What the public survey page shows for a link (nothing about the customer);
+        """What the public survey page shows for a link (nothing about the customer but
+        the language of their record, ``None`` when not set);
         :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""
         if self.secret_key is None:
             raise UnknownSurvey(
                 "survey links are off", text_key="error.unknown_survey", survey_id=""
             )
         survey = self.book.get(read_survey_token(self.secret_key, self.book, token))
-        return survey_page(survey, now)
+        language = self.state.directory.profiles.details(survey.sent.customer_id).language
+        return survey_page(survey, now, language or None)
 
     # -- answers --------------------------------------------------------------------------
     async def take_message(
@@ -222,7 +245,7 @@ class SurveyWing:
         survey = self.book.pending(ids, inbound.channel.value, tx.now)
         if survey is None:
             return False
-        parsed = parse_answer(inbound.text)
+        parsed = parse_answer(inbound.text, survey.sent.kind)
         if parsed is None:
             return False
         if parsed == OPT_OUT:
@@ -250,7 +273,7 @@ class SurveyWing:
         # Checked before the follow-up changes anything.
         self.book.answer(survey.survey_id, score, comment, tx.now, channel=channel, dry_run=True)
         follow_up = None
-        if score <= LOW_SCORE:
+        if is_low(survey.sent.kind, score, self.options.low_scores):
             try:
                 follow_up = await self._follow_up(tx, survey, score)
             except KefuError as exc:
@@ -260,7 +283,9 @@ class SurveyWing:
                 follow_up = f"failed:{exc.error_id}"
         sent = survey.sent
         if sent.case_id is not None:
-            text = f"survey {survey.survey_id}: {score}/5" + (f" — {comment}" if comment else "")
+            top = 10 if survey.sent.kind == "nps" else 5
+            label = f"survey {survey.survey_id} ({survey.sent.kind.upper()})"
+            text = f"{label}: {score}/{top}" + (f" — {comment}" if comment else "")
             await tx.dispatch(AddCaseNote(sent.case_id, text[:2000], by="survey"))
         try:
             done = self.book.answer(

@@ -115,7 +115,8 @@ class CaseNoteItem:
 @dataclass(frozen=True, slots=True)
 class SurveyItem:
     """A follow-up survey sent to the customer (``at``: when answered, else when sent),
-    with its 1–5 score once answered."""
+    its kind (``survey_kind``: ``csat``, scored 1–5, or ``nps``, 0–10) and its score once
+    answered."""
 
     kind: ClassVar[str] = "survey"
     at: float
@@ -124,6 +125,7 @@ class SurveyItem:
     case_id: str | None
     contact_id: str | None
     channel: str
+    survey_kind: str
     score: int | None
     comment: str
     follow_up: str | None
@@ -137,6 +139,7 @@ class SurveyItem:
             "case_id": self.case_id,
             "contact_id": self.contact_id,
             "channel": self.channel,
+            "survey_kind": self.survey_kind,
             "score": self.score,
             "comment": self.comment,
             "follow_up": self.follow_up,
@@ -229,6 +232,7 @@ def customer_timeline(
                     case_id=sent.case_id,
                     contact_id=sent.contact_id,
                     channel=sent.channel,
+                    survey_kind=sent.kind,
                     score=survey.score,
                     comment=survey.comment,
                     follow_up=survey.follow_up,

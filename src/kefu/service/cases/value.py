@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.cases import Case, CaseKind, CaseState
-from kefu.domain.cases.surveys import LOW_SCORE, SurveyBook
+from kefu.domain.cases.surveys import CSAT, SurveyBook, is_low
 from kefu.domain.customers.value import (
     DEFAULT_RULES,
     METHOD,
@@ -72,9 +72,10 @@ def customer_facts(
     low_recent = 0
     for survey in () if surveys is None else surveys.surveys.values():
         if survey.sent.customer_id in ids and survey.score is not None:
-            scores.append(survey.score)
+            if survey.sent.kind == CSAT:
+                scores.append(survey.score)
             recent = survey.answered_at is not None and now - survey.answered_at < 90 * DAY_S
-            low_recent += recent and survey.score <= LOW_SCORE
+            low_recent += recent and is_low(survey.sent.kind, survey.score)
     return CustomerFacts(
         value_tier=customer.value_tier,
         age_days=(now - customer.created_at) / DAY_S,

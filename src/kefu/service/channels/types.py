@@ -40,7 +40,8 @@ class Receipt:
 @dataclass(frozen=True, slots=True)
 class ChannelUpdate:
     """A stored change for listeners: ``kind`` is ``message``, ``note``, ``closed``,
-    ``delivery``, ``contact``, ``customer`` (merged or split) or (not stored) ``typing``;
+    ``delivery``, ``contact``, ``customer`` (merged or split), ``survey`` (a follow-up
+    survey of a closed chat: its status changes) or (not stored) ``typing``;
     ``who`` says who types or writes; ``seq`` is a message's number in its conversation
     (1, 2, ...); ``agent_id`` the agent holding the contact once the change was made
     (read under the engine's lock, so listeners need not read the router)."""

@@ -1,7 +1,8 @@
 """The desktop wing: the agent desktop's read side (typed read models,
 :mod:`~kefu.service.desktop.views`, and its socket's frames,
-:mod:`~kefu.service.desktop.frames`) and vocabulary, and the grace period after
-an agent's desktops all disappeared.
+:mod:`~kefu.service.desktop.frames`), its words (reasons, dispositions, canned replies and
+tiers as data an admin changes: :mod:`~kefu.service.desktop.phrases`), and the grace
+period after an agent's desktops all disappeared.
 
 Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
 service import the names below, not the modules.
@@ -19,13 +20,18 @@ if TYPE_CHECKING:
         DesktopHello,
         MessageDelta,
         ScreenFrame,
+        VocabularyFrame,
     )
     from kefu.service.desktop.grace import DEFAULT_GRACE_S, SESSION_LOST, SessionGrace
+    from kefu.service.desktop.phrases import (
+        KINDS,
+        LANGUAGES,
+        PLACEHOLDERS,
+        DefinePhrase,
+        PhraseBook,
+        default_vocabulary,
+    )
     from kefu.service.desktop.screens import (
-        CANNED_REPLIES,
-        DISPOSITIONS,
-        NOT_READY_REASONS,
-        VALUE_TIERS,
         Desktops,
         HumanAgents,
         customer_language,
@@ -46,16 +52,16 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "CANNED_REPLIES",
     "DEFAULT_GRACE_S",
-    "DISPOSITIONS",
-    "NOT_READY_REASONS",
+    "KINDS",
+    "LANGUAGES",
+    "PLACEHOLDERS",
     "SESSION_LOST",
-    "VALUE_TIERS",
     "AgentTarget",
     "ContactFigures",
     "CustomerBrief",
     "CustomerTyping",
+    "DefinePhrase",
     "DeskAgent",
     "DesktopHello",
     "DesktopScreen",
@@ -65,11 +71,14 @@ __all__ = [
     "MessageDelta",
     "OfferedContact",
     "Phrase",
+    "PhraseBook",
     "QueueTarget",
     "ScreenFrame",
     "SessionGrace",
     "Vocabulary",
+    "VocabularyFrame",
     "customer_language",
+    "default_vocabulary",
     "desktop_view",
     "vocabulary",
 ]
@@ -78,15 +87,17 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
     __getattr__ = lazy_names(
         __name__,
         {
-            "CANNED_REPLIES": ".screens",
             "DEFAULT_GRACE_S": ".grace",
-            "DISPOSITIONS": ".screens",
+            "DefinePhrase": ".phrases",
+            "KINDS": ".phrases",
+            "LANGUAGES": ".phrases",
+            "PLACEHOLDERS": ".phrases",
+            "PhraseBook": ".phrases",
+            "default_vocabulary": ".phrases",
             "Desktops": ".screens",
             "HumanAgents": ".screens",
-            "NOT_READY_REASONS": ".screens",
             "SESSION_LOST": ".grace",
             "SessionGrace": ".grace",
-            "VALUE_TIERS": ".screens",
             "AgentTarget": ".views",
             "ContactFigures": ".views",
             "CustomerBrief": ".views",
@@ -101,6 +112,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "DesktopHello": ".frames",
             "MessageDelta": ".frames",
             "ScreenFrame": ".frames",
+            "VocabularyFrame": ".frames",
             "customer_language": ".screens",
             "desktop_view": ".screens",
             "vocabulary": ".screens",

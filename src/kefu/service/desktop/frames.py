@@ -11,7 +11,7 @@ from typing import Any
 from kefu.service.channels.read_models import MessageView
 from kefu.service.desktop.views import DesktopScreen, Vocabulary
 
-__all__ = ["CustomerTyping", "DesktopHello", "MessageDelta", "ScreenFrame"]
+__all__ = ["CustomerTyping", "DesktopHello", "MessageDelta", "ScreenFrame", "VocabularyFrame"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,16 @@ class DesktopHello:
             "vocabulary": self.vocabulary.to_json(),
             "csrf_token": self.csrf_token,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class VocabularyFrame:
+    """An admin changed the words: the vocabulary every open desktop uses from now on."""
+
+    vocabulary: Vocabulary
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "vocabulary", "vocabulary": self.vocabulary.to_json()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """The agent desktop's read side and vocabulary: one agent's screen (presence, offers with
 their deadline, the contacts it holds with their conversations and customers, transfer
-targets), not-ready reasons, disposition codes, value tiers and canned replies (their
-labels are catalog texts, ``vocab.*`` in ``kefu.i18n``), and the registry of agents taken
-by a human at a desktop.
+targets), not-ready reasons, disposition codes, value tiers and canned replies (data an
+admin changes: :mod:`~kefu.service.desktop.phrases`), and the registry of agents taken by
+a human at a desktop.
 
 Canned replies are inserted in the customer's language, not the agent's: each offer and
 contact carries ``language`` (:func:`customer_language`): ``"zh"`` or ``"en"`` from the
@@ -32,6 +32,7 @@ from kefu.service.channels.service import ChannelService
 from kefu.service.channels.state import ChannelState
 from kefu.service.channels.views import read_conversation, read_customer_panel, read_messages
 from kefu.service.desktop.grace import DEFAULT_GRACE_S, SessionGrace
+from kefu.service.desktop.phrases import PhraseBook, default_vocabulary
 from kefu.service.desktop.views import (
     AgentTarget,
     ContactFigures,
@@ -40,7 +41,6 @@ from kefu.service.desktop.views import (
     DesktopScreen,
     HeldContact,
     OfferedContact,
-    Phrase,
     QueueTarget,
     Vocabulary,
 )
@@ -51,31 +51,12 @@ from kefu.service.routing.views import queue_site
 from kefu.service.security.access import Principal, Role
 
 __all__ = [
-    "CANNED_REPLIES",
-    "DISPOSITIONS",
-    "NOT_READY_REASONS",
-    "VALUE_TIERS",
     "Desktops",
     "HumanAgents",
-    "Phrase",
     "customer_language",
     "desktop_view",
     "vocabulary",
 ]
-
-
-def _phrases(kind: str, *codes: str) -> tuple[Phrase, ...]:
-    return tuple(Phrase(kind, code) for code in codes)
-
-
-NOT_READY_REASONS = _phrases("reason", "break", "lunch", "training", "meeting", "follow_up")
-DISPOSITIONS = _phrases(
-    "disposition", "resolved", "follow_up", "escalated", "info_given", "no_response"
-)
-VALUE_TIERS = _phrases("tier", "0", "1", "2", "3", "4")
-"""Labels of the customer value tiers (``value_tier`` 0 = standard, higher = more
-valuable); a tier past the list shows its number."""
-CANNED_REPLIES = _phrases("canned", "greeting", "checking", "verify", "refund", "closing")
 
 
 class HumanAgents:
@@ -107,9 +88,9 @@ class HumanAgents:
 
 
 def vocabulary() -> Vocabulary:
-    """Not-ready reasons, disposition codes, canned replies and value tiers: codes with
-    the catalog keys of their labels (the pages hold every language's catalog)."""
-    return Vocabulary(NOT_READY_REASONS, DISPOSITIONS, CANNED_REPLIES, VALUE_TIERS)
+    """The shipped not-ready reasons, disposition codes, canned replies and value tiers
+    (a platform's current ones: :meth:`Desktops.vocabulary`)."""
+    return default_vocabulary()
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -142,8 +123,15 @@ class Desktops:
         self.humans = HumanAgents()
         self.grace = SessionGrace(channels.engine, self.humans.taken, grace_s)
         self.humans.grace = self.grace
+        self.phrases = PhraseBook(channels.state.log)
+        """The words of the desktops (a part of the engine's transaction: see
+        :func:`kefu.bootstrap.desktop_wing`)."""
         self.deadlines: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
+
+    def vocabulary(self) -> Vocabulary:
+        """The not-ready reasons, dispositions, canned replies and tiers in use now."""
+        return self.phrases.vocabulary()
 
     async def start(self) -> None:
         self._unsubscribe = self.channels.engine.subscribe(self._on_events)

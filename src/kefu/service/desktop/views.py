@@ -10,7 +10,7 @@ lock is released. Instants are seconds since the epoch, durations seconds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kefu.domain.routing.records import AgentRecord, ContactRecord
@@ -291,18 +291,49 @@ class DesktopScreen:
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """A code of one ``kind`` (``reason``, ``disposition``, ``tier``, ``canned``); its
-    label in every language is the catalog text ``vocab.<kind>.<code>`` (``kefu.i18n``)."""
+    """A code of one ``kind`` (``reason``, ``disposition``, ``tier``, ``canned``) with its
+    text per language (``texts``: ``en``, ``zh``), the queues a canned reply is offered in
+    (``queues``; empty: all) and whether it is in use. ``key`` names the shipped catalog
+    text of a default code (``vocab.<kind>.<code>``), the label a page falls back to."""
 
     kind: str
     code: str
+    texts: Mapping[str, str] = field(default_factory=dict)
+    queues: tuple[str, ...] = ()
+    active: bool = True
 
     @property
     def key(self) -> str:
         return f"vocab.{self.kind}.{self.code}"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "key": self.key}
+    def to_dict(self) -> dict[str, Any]:
+        """What a desktop reads: the code, its catalog key, its texts and queues."""
+        return {
+            "code": self.code,
+            "key": self.key,
+            "text": dict(self.texts),
+            "queues": list(self.queues),
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON form the channel log and the audit log keep."""
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "texts": dict(self.texts),
+            "queues": list(self.queues),
+            "active": self.active,
+        }
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Phrase:
+        return cls(
+            str(data["kind"]),
+            str(data["code"]),
+            {str(k): str(v) for k, v in dict(data.get("texts", {})).items()},
+            tuple(str(q) for q in data.get("queues", ())),
+            bool(data.get("active", True)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +346,7 @@ class Vocabulary:
     canned: tuple[Phrase, ...]
     tiers: tuple[Phrase, ...]
 
-    def to_json(self) -> dict[str, list[dict[str, str]]]:
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
         return {
             "reasons": [p.to_dict() for p in self.reasons],
             "dispositions": [p.to_dict() for p in self.dispositions],

@@ -18,6 +18,7 @@ __all__ = [
     "AbandonContact",
     "AcceptOffer",
     "AssignContact",
+    "BargeIntoCall",
     "Command",
     "CompleteContact",
     "CreateContact",
@@ -35,6 +36,8 @@ __all__ = [
     "TransferContact",
     "UpdateAgent",
     "UpdateQueue",
+    "UpdateSite",
+    "WhisperToCall",
 ]
 
 
@@ -43,6 +46,15 @@ class CreateSite(Command):
     site_id: str
     name: str
     timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSite(Command):
+    """Change a site's name or time zone (``None``: keep it)."""
+
+    site_id: str
+    name: str | None = None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +180,23 @@ class RecordCall(Command):
 @dataclass(frozen=True, slots=True)
 class ListenToCall(Command):
     """Supervisor ``supervisor`` listens silently to the contact's call on its phone."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhisperToCall(Command):
+    """Supervisor ``supervisor`` speaks to the agent of the contact's call on its phone
+    (the customer does not hear it)."""
+
+    contact_id: str
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True)
+class BargeIntoCall(Command):
+    """Supervisor ``supervisor`` joins the contact's call on its phone (heard by both)."""
 
     contact_id: str
     supervisor: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kefu.domain.errors import AlreadyExists, UnknownAgent, UnknownContact, UnknownQueue
 from kefu.domain.errors import ValidationError as DomainValidationError
@@ -21,6 +22,7 @@ from kefu.service.idempotency import UNSETTLED, KeyProbe
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
+from kefu.service.routing.phones import PhoneBook
 from kefu.service.transaction import HandlerTable, Transaction
 
 __all__ = ["routing_handlers"]
@@ -32,16 +34,37 @@ def _check_id(value: str, what: str) -> None:
     if not ID_PATTERN.match(value):
         raise DomainValidationError(
             f"{what} must be 1–64 letters, digits or _ . : - (starting with a letter or digit)",
+            text_key="error.id_pattern",
             field=what,
             value=value,
         )
 
 
+def _check_timezone(name: str) -> None:
+    """An IANA time zone the system knows (``Asia/Shanghai``)."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        raise DomainValidationError(
+            f"unknown time zone {name[:64]!r}",
+            text_key="error.unknown_timezone",
+            field="timezone",
+            timezone=name[:64],
+        ) from None
+
+
 def _require_site(tx: Transaction, site_id: str | None) -> str:
     if site_id is None:
-        raise DomainValidationError("a site_id is required", field="site_id")
+        raise DomainValidationError(
+            "a site_id is required", text_key="error.form_required", field="site_id"
+        )
     if site_id not in tx.sites:
-        raise UnknownSite(f"unknown site {site_id!r}", site_id=site_id)
+        raise UnknownSite(
+            f"unknown site {site_id!r}",
+            text_key="error.unknown_site",
+            field="site_id",
+            site_id=site_id,
+        )
     return site_id
 
 
@@ -53,8 +76,15 @@ def _require_contact(tx: Transaction, contact_id: str) -> None:
 # -- configuration ----------------------------------------------------------------------
 async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
     _check_id(cmd.site_id, "site_id")
+    _check_timezone(cmd.timezone)
     if cmd.site_id in tx.sites:
-        raise AlreadyExists(f"site {cmd.site_id} already exists", site_id=cmd.site_id)
+        raise AlreadyExists(
+            f"site {cmd.site_id} already exists",
+            text_key="error.id_taken",
+            field="site_id",
+            site_id=cmd.site_id,
+            id=cmd.site_id,
+        )
     site = Site(cmd.site_id, cmd.name, cmd.timezone, tx.now)
     tx.stage(lambda uow: uow.sites.add(site))
     tx.on_success(lambda: tx.sites.__setitem__(site.site_id, site))
@@ -68,13 +98,37 @@ async def create_site(tx: Transaction, cmd: c.CreateSite) -> dict[str, Any]:
     return made
 
 
+async def update_site(tx: Transaction, cmd: c.UpdateSite) -> dict[str, Any]:
+    site_id = _require_site(tx, cmd.site_id)
+    old = tx.sites[site_id]
+    if cmd.timezone is not None:
+        _check_timezone(cmd.timezone)
+    site = dataclasses.replace(
+        old,
+        name=old.name if cmd.name is None else cmd.name,
+        timezone=old.timezone if cmd.timezone is None else cmd.timezone,
+    )
+    tx.stage(lambda uow: uow.sites.update(site))
+    tx.on_success(lambda: tx.sites.__setitem__(site_id, site))
+    before = {"name": old.name, "timezone": old.timezone}
+    after = {"name": site.name, "timezone": site.timezone}
+    tx.audit("site.update", "site", site_id, site_id, before, after)
+    return {**after, "site_id": site_id, "created_at": site.created_at}
+
+
 async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     site_id = _require_site(tx, cmd.site_id)
     queue_id = cmd.spec.queue_id
     _check_id(queue_id, "queue_id")
     exists = queue_id in tx.router.queues
     if cmd.create and exists:
-        raise AlreadyExists(f"queue {queue_id} already exists", queue_id=queue_id)
+        raise AlreadyExists(
+            f"queue {queue_id} already exists",
+            text_key="error.id_taken",
+            field="queue_id",
+            queue_id=queue_id,
+            id=queue_id,
+        )
     if not cmd.create and not exists:
         raise UnknownQueue(f"unknown queue {queue_id!r}", queue_id=queue_id)
     before = _queue_config(tx, queue_id) if exists else None
@@ -105,7 +159,13 @@ async def define_agent(tx: Transaction, cmd: c.DefineAgent) -> dict[str, Any]:
     _check_id(agent_id, "agent_id")
     exists = agent_id in tx.router.agents
     if cmd.create and exists:
-        raise AlreadyExists(f"agent {agent_id} already exists", agent_id=agent_id)
+        raise AlreadyExists(
+            f"agent {agent_id} already exists",
+            text_key="error.id_taken",
+            field="agent_id",
+            agent_id=agent_id,
+            id=agent_id,
+        )
     if not cmd.create and not exists:
         raise UnknownAgent(f"unknown agent {agent_id!r}", agent_id=agent_id)
     before = tx.router.agents[agent_id].spec.to_dict() if exists else None
@@ -265,16 +325,43 @@ async def record_call(tx: Transaction, cmd: c.RecordCall) -> dict[str, Any]:
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]:
-    tx.router.listen_to_call(cmd.contact_id, tx.now, cmd.supervisor)
-    return views.contact_view(tx.engine, cmd.contact_id)
+def _supervising(phones: PhoneBook | None) -> dict[type[c.Command], Any]:
+    """The handlers of a supervisor joining a call: refused at once when *phones* says
+    the supervisor has no registered phone to ring (None: not checked)."""
+
+    def check(supervisor: str) -> None:
+        if phones is not None:
+            phones.require(supervisor)
+
+    async def listen_to_call(tx: Transaction, cmd: c.ListenToCall) -> dict[str, Any]:
+        check(cmd.supervisor)
+        tx.router.listen_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+        return views.contact_view(tx.engine, cmd.contact_id)
+
+    async def whisper_to_call(tx: Transaction, cmd: c.WhisperToCall) -> dict[str, Any]:
+        check(cmd.supervisor)
+        tx.router.whisper_to_call(cmd.contact_id, tx.now, cmd.supervisor)
+        return views.contact_view(tx.engine, cmd.contact_id)
+
+    async def barge_into_call(tx: Transaction, cmd: c.BargeIntoCall) -> dict[str, Any]:
+        check(cmd.supervisor)
+        tx.router.barge_into_call(cmd.contact_id, tx.now, cmd.supervisor)
+        return views.contact_view(tx.engine, cmd.contact_id)
+
+    return {
+        c.ListenToCall: listen_to_call,
+        c.WhisperToCall: whisper_to_call,
+        c.BargeIntoCall: barge_into_call,
+    }
 
 
-def routing_handlers() -> HandlerTable:
-    """The table of the routing commands (configuration and contacts)."""
+def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
+    """The table of the routing commands (configuration and contacts); *phones* checks
+    that a supervisor joining a call has a phone to ring."""
     return HandlerTable(
         {
             c.CreateSite: create_site,
+            c.UpdateSite: update_site,
             c.DefineQueue: define_queue,
             c.DefineAgent: define_agent,
             c.UpdateQueue: update_queue,
@@ -292,7 +379,7 @@ def routing_handlers() -> HandlerTable:
             c.AbandonContact: abandon_contact,
             c.RequestCallback: request_callback,
             c.RecordCall: record_call,
-            c.ListenToCall: listen_to_call,
+            **_supervising(phones),
         },
         {
             c.CreateContact: probe_contact_key,

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu.analytics import IntervalKpi, QueueKpi, RunningKpis
+from kefu.domain.model import Channel, ContactState
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
 from kefu.service.wallboard.views import (
@@ -203,6 +204,14 @@ class WallboardProjection:
                     pending=None if agent.pending is None else agent.pending[0].value,
                     contacts=len(agent.held),
                     time_in_state_s=max(0.0, now - since),
+                    calls=tuple(
+                        sorted(
+                            contact_id
+                            for contact_id, contact in agent.held.items()
+                            if contact.channel is Channel.VOICE
+                            and contact.state is ContactState.ACTIVE
+                        )
+                    ),
                 )
             )
         return WallboardSnapshot(

@@ -108,6 +108,8 @@ class AgentFigures:
     """The presence the agent asked for once its contacts end, if any."""
     contacts: int
     time_in_state_s: float
+    calls: tuple[str, ...] = ()
+    """The ids of the voice contacts the agent is talking on (a supervisor may join)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +122,7 @@ class AgentFigures:
             "pending": self.pending,
             "contacts": self.contacts,
             "time_in_state_s": self.time_in_state_s,
+            "calls": list(self.calls),
         }
 
 

@@ -136,6 +136,10 @@ kefuI18n.load("cases").then(function (I18N) {
         if (i.ivr_path && i.ivr_path.length) text += ` · ${t("ivr")}: ${i.ivr_path.join(" > ")}`;
       } else if (i.kind === "case") {
         text = `${t("kind.case")} #${i.case_id} ${i.title} · ${t("state." + i.state)}`;
+      } else if (i.kind === "survey") {
+        const top = i.survey_kind === "nps" ? 10 : 5;
+        text = `${t("kind.survey")} ${(i.survey_kind || "csat").toUpperCase()} · ` +
+          (i.score === null || i.score === undefined ? t("survey_waiting") : `${i.score}/${top}${i.comment ? " · " + i.comment : ""}`);
       } else if (i.kind === "notice") {
         text = `${t("kind.notice")} #${i.case_id} · ${t("notice." + i.event)} · ${(I18N[lang()]["desktop." + i.channel]) || i.channel}`;
       } else {

@@ -17,7 +17,9 @@ kefuI18n.load("desktop").then(function (I18N) {
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  const label = (p) => (p ? t(p.key) : "");
+  // A phrase's text in the page's language (an admin's data), else its shipped catalog text.
+  const phraseText = (p, l) => (p.text && p.text[l]) || (I18N[l] || I18N[lang])[p.key] || p.code;
+  const label = (p) => (p ? phraseText(p, lang) : "");
   const stateLabel = (s) => t({ offline: "offline_state" }[s] || s);
   // An outcome is a disposition code ("resolved", or "follow-up" from older records) or a
   // contact state; either way it shows in the page's language.
@@ -183,6 +185,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     const canned = $("canned"); canned.replaceChildren(el("option", "", t("canned")));
     for (const p of vocab.canned) {
       if (hidden.includes(p.code)) continue;
+      if (c && p.queues && p.queues.length && !p.queues.includes(c.queue_id)) continue;
       const o = el("option", "", label(p)); o.value = p.code; canned.append(o);
     }
   }
@@ -325,12 +328,21 @@ kefuI18n.load("desktop").then(function (I18N) {
     const c = current(), now = Date.now();
     if (c && c.conversation && now - typingSent > 2000) { typingSent = now; post(`/conversations/${c.conversation.conversation_id}/typing`).catch(() => {}); }
   });
+  // {customer}, {agent} and {queue} in a canned reply, filled from the contact shown.
+  function fillPlaceholders(text, c) {
+    const values = {
+      customer: (c && ((c.customer && c.customer.name) || (c.attributes && c.attributes.customer))) || "",
+      agent: (view && view.agent && view.agent.name) || "",
+      queue: (c && c.queue_name) || "",
+    };
+    return text.replace(/\{(customer|agent|queue)\}/g, (_m, name) => values[name]);
+  }
   $("canned").addEventListener("change", () => {
     const c = current();
     const phrase = vocab.canned.find((p) => p.code === $("canned").value && !((c && c.canned_hidden) || []).includes(p.code));
     // In the customer's language (told by the server), whatever the agent's page shows.
     const spoken = (c && c.language) || lang;
-    if (phrase) { $("reply-text").value = (I18N[spoken] || I18N[lang])[phrase.key] || label(phrase); $("reply-text").focus(); }
+    if (phrase) { $("reply-text").value = fillPlaceholders(phraseText(phrase, spoken), c); $("reply-text").focus(); }
     $("canned").selectedIndex = 0;
   });
   $("note").addEventListener("submit", (event) => {
@@ -372,6 +384,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     ws.onmessage = (event) => {
       const data = JSON.parse(event.data);
       if (data.type === "hello") { vocab = data.vocabulary; csrf = data.csrf_token || csrf; fillVocab(); }
+      else if (data.type === "vocabulary") { vocab = data.vocabulary; fillVocab(); if (view) render(view); }
       else if (data.type === "desktop") { render(data.view); }
       else if (data.type === "message") { if (!applyMessage(data)) ws.send(JSON.stringify({ type: "resync" })); }
       else if (data.type === "typing") {

@@ -79,7 +79,11 @@
   const input = el("textarea"); input.name = "message"; input.rows = 2; input.maxLength = 4000;
   const send = el("button", "kefu-send"); send.type = "submit";
   composer.append(input, send);
-  panel.append(header, statusLine, list, typingLine, choices, form, composer);
+  // The end screen of a closed chat whose follow-up survey is open: its link.
+  const endScreen = el("div", "kefu-end kefu-hidden");
+  const endLink = el("a", "kefu-survey"); endLink.target = "_blank"; endLink.rel = "noopener";
+  endScreen.append(endLink);
+  panel.append(header, statusLine, list, typingLine, choices, endScreen, form, composer);
   document.body.append(launcher, panel);
 
   function minutes(s) { return Math.max(1, Math.round(s / 60)); }
@@ -108,11 +112,17 @@
     panel.lang = lang === "zh" ? "zh-CN" : "en";
     renderStatus();
     list.querySelectorAll(".kefu-failed-note").forEach((n) => { n.textContent = t("failed"); });
+    list.querySelectorAll(".kefu-survey").forEach((a) => {
+      a.textContent = t("survey"); a.href = a.href.replace(/\?lang=\w+$/, "?lang=" + lang);
+    });
   }
   function renderStatus() {
     statusLine.textContent = statusText(lastStatus);
     statusLine.dataset.state = open ? lastStatus.state : "offline";
     const chatting = conversation && lastStatus.state !== "closed" && lastStatus.state !== "new";
+    const survey = lastStatus.state === "closed" && lastStatus.survey;
+    endScreen.classList.toggle("kefu-hidden", !survey);
+    if (survey) { endLink.textContent = t("survey"); endLink.href = survey + "?lang=" + lang; }
     form.classList.toggle("kefu-hidden", Boolean(chatting || pending.length));
     composer.classList.toggle("kefu-hidden", !(chatting || pending.length));
     renderChoices();
@@ -147,7 +157,18 @@
     li.dataset.seq = m.seq;
     if (ivr) li.classList.add("ivr");
     if (m.from === "agent") typingLine.classList.add("kefu-hidden");
+    offerSurvey(li, m.text);
     renderPending();
+  }
+  // The end screen: a follow-up survey's message carries its one-time link; the widget
+  // offers it as a button that opens the survey page in the widget's language.
+  const SURVEY_LINK = /(https?:\/\/[^\s]+\/survey\/[\w-]+\.\d+\.[0-9a-f]+)/;
+  function offerSurvey(li, text) {
+    const found = SURVEY_LINK.exec(text || "");
+    if (!found) return;
+    const a = el("a", "kefu-survey", t("survey"));
+    a.href = found[1] + "?lang=" + lang; a.target = "_blank"; a.rel = "noopener";
+    li.append(a);
   }
   function setConversation(id) {
     if (id === conversation) return;

@@ -97,10 +97,62 @@ kefuI18n.load("wallboard").then(function (I18N) {
         label += ` (${known || a.reason})`;
       }
       if (a.pending) label += ` → ${t("pending")} ${stateLabel(a.pending)}`;
-      tr.append(cell(a.name), cell(label), cell(duration(a.time_in_state_s)), cell(a.contacts));
+      tr.append(cell(a.name), cell(label), cell(duration(a.time_in_state_s)), cell(a.contacts),
+        callsCell(a.calls || []));
       return tr;
     }));
     drawChart(snap);
+  }
+
+  // A voice call in progress: listen, whisper or barge in on one's registered phone.
+  const JOINS = ["listen", "whisper", "barge"];
+  function callsCell(calls) {
+    const td = document.createElement("td");
+    td.className = "calls";
+    for (const contactId of calls) {
+      const group = document.createElement("span");
+      group.className = "call";
+      group.dataset.contact = contactId;
+      for (const action of JOINS) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "join " + action;
+        button.dataset.action = action;
+        button.textContent = t(action);
+        button.addEventListener("click", () => join(contactId, action));
+        group.append(button);
+      }
+      td.append(group);
+    }
+    return td;
+  }
+
+  function showJoin(text, ok) {
+    const el = $("join-status");
+    el.textContent = text;
+    el.className = "join-status " + (ok ? "ok" : "refused");
+  }
+
+  async function join(contactId, action) {
+    const code = lang === "zh" ? "zh" : "en";
+    const url = `/api/v1/contacts/${encodeURIComponent(contactId)}/${action}?lang=${code}`;
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRF-Token": document.body.dataset.csrf || "" },
+      });
+    } catch (err) {
+      showJoin(kefuI18n.fill(t("join_refused"), { action: t(action), reason: String(err) }), false);
+      return;
+    }
+    if (response.ok) {
+      showJoin(kefuI18n.fill(t("join_asked"), { action: t(action) }), true);
+      return;
+    }
+    const body = await response.json().catch(() => ({}));
+    const reason = body.message || String(response.status);
+    showJoin(kefuI18n.fill(t("join_refused"), { action: t(action), reason }), false);
   }
 
   function svg(tag, attrs, text) {

@@ -85,13 +85,16 @@ class NewStatus:
 
 @dataclass(frozen=True, slots=True)
 class ClosedStatus:
-    """The conversation is closed, with its outcome (None when none was recorded)."""
+    """The conversation is closed, with its outcome (None when none was recorded) and the
+    link of its open follow-up survey (None without one; the chat's end screen offers it)."""
 
     state: ClassVar[str] = "closed"
     outcome: str | None
+    survey: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"state": self.state, "outcome": self.outcome}
+        closed = {"state": self.state, "outcome": self.outcome}
+        return closed if self.survey is None else {**closed, "survey": self.survey}
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,14 +265,17 @@ def status(
     conv_id: str | None,
     cache: dict[str, dict[str, tuple[int, float | None]]],
     ivr: Callable[[str], IvrChatView | None] | None = None,
+    survey: Callable[[str], str | None] | None = None,
 ) -> ChatStatus:
     """The conversation's status; ``ivr`` gives that of a conversation in a flow (state
-    ``ivr`` with the question and its buttons)."""
+    ``ivr`` with the question and its buttons), ``survey`` the link of a closed
+    conversation's open follow-up survey (the chat's end screen offers it)."""
     if conv_id is None:
         return NewStatus()
     conv = state.conversation(conv_id)
     if conv.is_closed:
-        return ClosedStatus(conv.outcome)
+        link = None if survey is None else survey(conv_id)
+        return ClosedStatus(conv.outcome, link)
     contact_id = state.contact_of.get(conv_id)
     router = engine.router
     contact = router.contacts.get(contact_id) if contact_id else None

@@ -116,6 +116,8 @@ class ChatHub(PushHub[_Session]):
         self.settings = settings
         self.wait_interval_s = wait_interval_s
         self.ivr: IvrWing | None = None
+        self.survey_link: Callable[[str], str | None] | None = None
+        """The link of a closed conversation's open follow-up survey (set by the wiring)."""
         """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
         self.leave_grace_s = LEAVE_GRACE_S
         """How long (s) a ``leave`` waits for the conversation's socket to come back."""
@@ -238,7 +240,7 @@ class ChatHub(PushHub[_Session]):
             after = last_seq if conv_id is not None and conv_id == asked else 0
             messages = frames.messages(engine, state, conv_id, after)
             session.sent_seq = after + len(messages)
-            status = frames.status(engine, state, conv_id, {}, self._ivr_view)
+            status = frames.status(engine, state, conv_id, {}, self._ivr_view, self.survey_link)
             session.status = status
             return Welcome(token, conv_id, messages, status, tuple(topics), flow)
 
@@ -308,7 +310,9 @@ class ChatHub(PushHub[_Session]):
 
     # -- pushing -----------------------------------------------------------------------
     def _on_update(self, update: ChannelUpdate) -> None:
-        if update.kind in ("message", "closed", "contact"):
+        if update.kind == "survey":  # a closed chat's survey: its end screen offers it
+            self.mark()
+        elif update.kind in ("message", "closed", "contact"):
             for session in self.sessions:
                 if session.conversation_id == update.conversation_id:
                     self.spawn(self._push_messages(session))
@@ -347,7 +351,9 @@ class ChatHub(PushHub[_Session]):
         def look(engine: RoutingEngine, state: ChannelState) -> list[ChatStatus]:
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
             return [
-                frames.status(engine, state, s.conversation_id, cache, self._ivr_view)
+                frames.status(
+                    engine, state, s.conversation_id, cache, self._ivr_view, self.survey_link
+                )
                 for s in sessions
             ]
 

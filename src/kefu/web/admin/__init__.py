@@ -1,0 +1,41 @@
+"""The admin console, ``/admin``: sites, queues, skills, agents, users and their API
+tokens, the desktops' words (reasons, dispositions, canned replies, tiers) and the audit
+log, as server-rendered pages with forms (no script needed; EN/中文 by ``?lang=``).
+
+Admins change everything; supervisors read the pages of their sites (not users nor the
+audit log); agents are refused. Every change is the command the REST API builds, run as
+the admin, checked and audited by its handler, in effect at once. The IVR flows have their
+own page, ``/admin/ivr`` (:mod:`kefu.web.ivr_admin`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kefu.config import Settings
+from kefu.service import RoutingEngine
+from kefu.service.desktop import PhraseBook
+from kefu.service.security import Security
+from kefu.web.admin._common import AdminContext
+from kefu.web.admin.agents import AgentPages
+from kefu.web.admin.config_pages import ConfigPages
+from kefu.web.admin.users import UserPages
+from kefu.web.admin.words import WordPages
+
+__all__ = ["AdminPages"]
+
+
+class AdminPages:
+    """Every page of the console over one engine, its security and its phrase book."""
+
+    def __init__(
+        self, engine: RoutingEngine, security: Security, settings: Settings, phrases: PhraseBook
+    ) -> None:
+        context = AdminContext.of(engine, security, settings)
+        self.config = ConfigPages(context)
+        self.agents = AgentPages(context)
+        self.users = UserPages(context)
+        self.words = WordPages(context, phrases)
+
+    @property
+    def routers(self) -> list[APIRouter]:
+        return [self.config.router, self.agents.router, self.users.router, self.words.router]

@@ -1,0 +1,179 @@
+"""The desktops' words in the console (``/admin/phrases/{kind}``): not-ready reasons,
+disposition codes, canned replies (per queue, with placeholders) and value-tier labels,
+each in English and Chinese; and the audit log (``/admin/audit``: who changed what, when,
+before and after).
+
+A change is :class:`~kefu.service.desktop.DefinePhrase`, the command of the phrase book
+(:class:`~kefu.service.desktop.PhraseBook`); open desktops get the new words at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from kefu.domain.errors import KefuError
+from kefu.service import RoutingEngine, routing
+from kefu.service.desktop import KINDS, LANGUAGES, PLACEHOLDERS, DefinePhrase, PhraseBook
+from kefu.service.security import AuditFilter, Principal, audit_view
+from kefu.web.admin._common import (
+    AdminContext,
+    back,
+    checkbox,
+    field_of,
+    form_list,
+    form_text,
+    lang_params,
+    refused_text,
+    status_of,
+)
+from kefu.web.admin.config_pages import ALL
+from kefu.web.i18n import refusal, request_catalog
+
+__all__ = ["WordPages"]
+
+PHRASE_FIELDS = ("code", "text_en", "text_zh", "queues", "kind")
+AUDIT_PAGE = 100
+
+
+class WordPages:
+    """``/admin/phrases/{kind}`` over a phrase book, and ``/admin/audit``."""
+
+    def __init__(self, context: AdminContext, phrases: PhraseBook) -> None:
+        self.context = context
+        self.phrases = phrases
+        self.router = APIRouter(include_in_schema=False)
+        add = self.router.add_api_route
+        add("/admin/phrases", self.first, methods=["GET"])
+        add("/admin/phrases/{kind}", self.page, methods=["GET"])
+        add("/admin/phrases/{kind}", self.save, methods=["POST"])
+        add("/admin/audit", self.audit, methods=["GET"])
+
+    async def first(self, request: Request) -> Response:
+        user = await self.context.viewer(request, "phrases")
+        if not isinstance(user, Principal):
+            return user
+        return await self._page(request, user, KINDS[0])
+
+    async def page(self, request: Request, kind: str, edit: str = "", notice: str = "") -> Response:
+        user = await self.context.viewer(request, "phrases")
+        if not isinstance(user, Principal):
+            return user
+        if kind not in KINDS:
+            return refusal(request, "admin.unknown_kind", status_code=404)
+        return await self._page(request, user, kind, edit=edit[:40], notice=notice[:32])
+
+    async def _page(
+        self,
+        request: Request,
+        user: Principal,
+        kind: str,
+        *,
+        edit: str = "",
+        notice: str = "",
+        values: dict[str, Any] | None = None,
+        error: str = "",
+        error_field: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        seen = user.visibility
+
+        def read(e: RoutingEngine) -> tuple[list[Any], list[dict[str, Any]]]:
+            return self.phrases.phrases(kind), routing.list_queues(e, None, ALL, 0, seen).items
+
+        phrases, queues = await self.context.engine.query(read)
+        editing = self.phrases.get(kind, edit) if edit else None
+        if values is None:
+            values = {"active": True, "queues": []}
+            if editing is not None:
+                values = {
+                    "code": editing.code,
+                    **{f"text_{lang}": editing.texts.get(lang, "") for lang in LANGUAGES},
+                    "queues": list(editing.queues),
+                    "active": editing.active,
+                    "mode": "update",
+                }
+        shown = {
+            "kind": kind,
+            "kinds": KINDS,
+            "languages": LANGUAGES,
+            "placeholders": sorted(PLACEHOLDERS),
+            "phrases": phrases,
+            "queues": queues,
+            "form": values,
+            "notice": notice,
+            "error": error,
+            "error_field": error_field,
+        }
+        return self.context.render(
+            request, "admin/phrases.html", user, "phrases", shown, status_code=status_code
+        )
+
+    async def save(self, request: Request, kind: str) -> Response:
+        posted = await self.context.writer(request, "phrases")
+        if not isinstance(posted, tuple):
+            return posted
+        user, form = posted
+        if kind not in KINDS:
+            return refusal(request, "admin.unknown_kind", status_code=404)
+        values: dict[str, Any] = {
+            "code": form_text(form, "code", 40),
+            **{f"text_{lang}": form_text(form, f"text_{lang}", 2000) for lang in LANGUAGES},
+            "queues": form_list(form, "queues"),
+            "active": checkbox(form, "active"),
+            "mode": "update" if form_text(form, "mode") == "update" else "create",
+        }
+        command = DefinePhrase(
+            kind,
+            values["code"],
+            {lang: values[f"text_{lang}"] for lang in LANGUAGES},
+            tuple(values["queues"]),
+            active=values["active"],
+            create=values["mode"] == "create",
+        )
+        try:
+            await self.context.execute(request, user, command)
+        except KefuError as exc:
+            where = field_of(exc, PHRASE_FIELDS)
+            text = refused_text(request_catalog(request), exc, where)
+            return await self._page(
+                request,
+                user,
+                kind,
+                values=values,
+                error=text,
+                error_field=where,
+                status_code=status_of(exc),
+            )
+        notice = "updated" if values["mode"] == "update" else "created"
+        return back(f"/admin/phrases/{kind}", notice, **lang_params(request))
+
+    # -- the audit log -------------------------------------------------------------------
+    async def audit(self, request: Request, action: str = "", offset: int = 0) -> Response:
+        user = await self.context.viewer(request, "audit")
+        if not isinstance(user, Principal):
+            return user
+        where = AuditFilter(None, action[:64] or None, None, None, None, None)
+        start = max(0, offset)
+        entries, total = await asyncio.to_thread(
+            self.context.security.audit_page, where, AUDIT_PAGE, start
+        )
+        rows = []
+        for entry in entries:
+            row = audit_view(entry)
+            for side in ("before", "after"):
+                value = row[side]
+                row[side] = "" if value is None else json.dumps(value, ensure_ascii=False)
+            rows.append(row)
+        shown = {
+            "entries": rows,
+            "total": total,
+            "action": action[:64],
+            "offset": start,
+            "next_offset": start + AUDIT_PAGE if start + AUDIT_PAGE < total else None,
+        }
+        return self.context.render(request, "admin/audit.html", user, "audit", shown)

@@ -1,0 +1,157 @@
+"""A bridged call transferred to another queue: the first agent's phone gets a BYE, the
+caller hears music on hold until the next agent's phone answers, then that agent hears
+the caller (real SIP and RTP with sipp phones, audio checked by correlation)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_helpers import best_correlation, hears, noise, playing_phone
+from phone_helpers import (
+    PhoneCenter,
+    RtpSink,
+    free_udp_port,
+    phone_center,
+    phone_settings,
+    register_phone,
+)
+from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
+
+from kefu.adapters.voice.g711 import ulaw_decode
+from kefu.domain import events as ev
+from kefu.service.routing import commands as c
+
+_MUSIC = np.random.default_rng(8).normal(0, 0.2, 8000).clip(-0.9, 0.9)
+"""One second of the operator's music: noise, which correlates only with itself."""
+_RING_S = 2.0
+"""How long the second agent's phone rings before it answers."""
+
+
+@pytest.fixture(scope="module")
+def center(prompts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneCenter]:
+    base = tmp_path_factory.mktemp("transfer")
+    music = base / "music.wav"
+    with wave.open(str(music), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes((_MUSIC * 32767).astype("<i2").tobytes())
+    settings = phone_settings(
+        prompts_dir,
+        sip_hold_music=str(music),
+        sip_callback_key="",
+        sip_agents="a1=secret1,a2=secret2",
+        sip_announce_every_s=30.0,
+    )
+    with phone_center(settings) as running:
+        yield running
+
+
+def _slow_phone(workdir: Path, port: int, rtp_port: int) -> subprocess.Popen[str]:
+    """A phone that rings for ``_RING_S`` seconds, then answers as
+    :func:`~audio_helpers.playing_phone` does (saying nothing)."""
+    scenario = workdir / "slow.xml"
+    workdir.mkdir()
+    text = (SCENARIOS / "phone_answers_and_plays.xml").read_text()
+    ringing = """<recv request="INVITE" crlf="true"/>
+
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]phone[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+
+  <pause milliseconds="RING_MS"/>
+""".replace("RING_MS", str(int(_RING_S * 1000)))
+    scenario.write_text(text.replace('<recv request="INVITE" crlf="true"/>\n', ringing, 1))
+    write_rtp_pcap(workdir / "phone.pcap", b"\xff" * 160)
+    return subprocess.Popen(
+        [require_tool("sipp"), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-m", "1",
+         "-key", "rtpport", str(rtp_port), "-timeout", "40s", "-timeout_error", "-nostdin",
+         "-trace_err"],
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_given_a_bridged_call_when_the_agent_transfers_it_then_the_next_agent_hears_the_caller(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    first_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
+    second_port = register_phone(center, tmp_path / "reg_a1", "a1", "secret1")
+    execute = center.platform.engine.execute
+    center.run(execute(c.SetAgentState("a2", "ready")))
+    center.run(execute(c.SetAgentState("a1", "ready")))  # serves the "phone" queue only
+    caller_said, caller_heard = noise(4, 1.0)
+    first_said, _ = noise(5, 10.0)
+    first = playing_phone(tmp_path / "first", first_port, first_said, free_udp_port())
+    second_sink, caller_sink = RtpSink(), RtpSink()
+    second = _slow_phone(tmp_path / "second", second_port, second_sink.sock.getsockname()[1])
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", caller_said)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="7000"/>')
+    )
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.bridged))
+    result: list[subprocess.CompletedProcess[str]] = []
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(caller_sink.sock.getsockname()[1])]
+
+    def call() -> None:
+        result.append(
+            run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        )
+
+    calling = threading.Thread(target=call)
+    calling.start()
+    try:
+        assert center.wait_for(lambda: len(driver.bridged) > len(before), timeout_s=20)
+        (call_id,) = center.call(lambda: set(driver.bridged)) - before
+        contact_id = driver.queued[call_id]
+        first_leg = center.call(lambda: driver.bridged[call_id])
+        heard_before = len(caller_sink.payload)
+        center.run(execute(c.TransferContact(contact_id, to_queue_id="phone", note="账单问题")))
+        # The first agent's phone is hung up at once (its scenario ends on kefu's BYE).
+        first_code = first.wait(timeout=5)
+        assert center.wait_for(
+            lambda: driver.bridged.get(call_id) not in (None, first_leg), timeout_s=10
+        )
+        on_hold = bytes(caller_sink.payload[heard_before:])
+        calling.join(timeout=40)
+        second_code = second.wait(timeout=30)
+    finally:
+        for phone in (first, second):
+            if phone.poll() is None:
+                phone.kill()
+                phone.wait()
+        second_sink.close()
+        caller_sink.close()
+    assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
+    assert (first_code, second_code) == (0, 0)
+    (moved,) = [e for e in center.events(ev.ContactTransferred) if e.contact_id == contact_id]
+    assert (moved.from_agent_id, moved.to_queue_id) == ("a2", "phone")
+    taken = [e for e in center.events(ev.OfferAccepted) if e.contact_id == contact_id]
+    assert [e.agent_id for e in taken] == ["a2", "a1"]
+    # While the second phone rang the caller heard the music on hold.
+    assert len(on_hold) >= 8000 * (_RING_S - 0.5)
+    music = _MUSIC[800:7200] * 32767
+    assert best_correlation(ulaw_decode(on_hold).astype(np.float64), music) > 0.9
+    # The second agent hears what the caller says once put through.
+    at_second = ulaw_decode(bytes(second_sink.payload)).astype(np.float64)
+    assert hears(at_second, caller_heard[800:7200]) > 0.8

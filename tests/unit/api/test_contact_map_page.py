@@ -1,0 +1,122 @@
+"""The supervisors' contact map page, ``/reports/contact-map``, over a planted routing log in
+the platform's store: the SVG graph, the planted loop, blind spot and broken hand-off, FCR
+next to AHT, the CSV and SVG downloads; a supervisor sees the contacts of their sites only,
+an agent gets 403, a foreign site 404, nobody logged in the login."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+from api_helpers import Api
+
+from kefu.domain import events as ev
+from kefu.domain.model import AgentSpec, Channel, ContactSpec, QueueSpec
+from kefu.domain.routing import Router
+
+DAY = 86_400.0
+PAGE = "/reports/contact-map"
+
+
+def _planted(now: float) -> list[ev.Event]:
+    """k1 (王芳, 账单) goes billing → cards → billing (a loop) and is completed; 李雷's k2
+    is abandoned and never called back (a blind spot); 王芳 comes back about 账单 two days
+    later (k3: k1 is a broken hand-off); k9 is of the Beijing queue."""
+    r = Router()
+    for queue in ("billing", "cards", "bj-local"):
+        r.define_queue(QueueSpec(queue, Channel.VOICE), 0.0)
+    for agent in ("a1", "a2", "b1"):
+        r.define_agent(AgentSpec(agent, capacity={"voice": 1}), 0.0)
+    t = now - 5 * DAY
+
+    def take(contact_id: str, at: float) -> None:
+        offer = next(
+            e
+            for e in reversed(r.log)
+            if isinstance(e, ev.OfferCreated) and e.contact_id == contact_id
+        )
+        r.accept(offer.offer_id, at)
+
+    r.set_presence("a1", "ready", t)
+    r.enqueue(ContactSpec("k1", "billing", customer_id="王芳", attributes={"topic": "账单"}), t)
+    take("k1", t + 5)
+    r.set_presence("a2", "ready", t + 6)
+    r.transfer("k1", t + 60, to_queue="cards")
+    take("k1", t + 65)
+    r.set_presence("a1", "ready", t + 66)
+    r.transfer("k1", t + 120, to_queue="billing")
+    take("k1", t + 125)
+    r.complete("k1", t + 300)
+    r.enqueue(ContactSpec("k2", "billing", customer_id="李雷"), t + DAY)
+    r.abandon("k2", t + DAY + 40)
+    r.set_presence("a1", "ready", t + 2 * DAY)
+    r.enqueue(
+        ContactSpec("k3", "billing", customer_id="王芳", attributes={"topic": "账单"}), t + 2 * DAY
+    )
+    take("k3", t + 2 * DAY + 5)
+    r.complete("k3", t + 2 * DAY + 100)
+    r.set_presence("b1", "ready", t + 3 * DAY)
+    r.enqueue(ContactSpec("k9", "bj-local", customer_id="张三"), t + 3 * DAY)
+    take("k9", t + 3 * DAY + 5)
+    r.complete("k9", t + 3 * DAY + 50)
+    return list(r.log)
+
+
+@pytest.fixture
+def mapped(center: Api) -> Api:
+    body = {"queue_id": "cards", "site_id": "sh", "name": "信用卡 Cards"}
+    assert center.client.post("/api/v1/queues", json=body).status_code == 201
+    with center.store() as uow:
+        uow.events.append(_planted(center.clock.now()))
+        uow.commit()
+    center.user("lead", "supervisor", sites=("sh",))
+    center.user("a1", "agent", sites=("sh",), agent_id="a1")
+    return center
+
+
+def test_given_a_planted_log_then_the_page_marks_the_loop_blind_spot_and_broken_hand_off(
+    mapped: Api,
+) -> None:
+    lead = mapped.login("lead")
+    # A repeat window of 2.5 days: k3's is over (resolved first), k1 came back within it.
+    page = lead.get(PAGE, params={"days": 30, "window_days": 2.5, "lang": "en"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "<svg" in html and 'data-node="queue:billing"' in html
+    assert 'data-source="agent:a1" data-target="queue:billing"' in html  # the way back
+    for table, contact in (("loops", "k1"), ("blind-spots", "k2"), ("broken", "k1")):
+        section = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+        assert f"<td>{contact}" in section, table
+    assert "k9" not in html and "bj-local" not in html  # Beijing is not the lead's
+    fcr_queue = html.split('id="fcr-queue"', 1)[1].split("</table>", 1)[0]
+    assert "<td>billing</td>" in fcr_queue and "50.0 %" in fcr_queue
+    zh = lead.get(PAGE, params={"days": 30, "lang": "zh"}).text
+    assert "客户接触地图" in zh and "盲点" in zh
+
+
+def test_given_the_downloads_then_the_csv_has_the_marks_and_fcr_and_the_svg_is_an_image(
+    mapped: Api,
+) -> None:
+    lead = mapped.login("lead")
+    got = lead.get(PAGE, params={"days": 30, "format": "csv"})
+    assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    marks = {(r["section"], r["contact_id"]) for r in rows}
+    assert {("loop", "k1"), ("blind_spot", "k2"), ("broken_handoff", "k1")} <= marks
+    fcr = {r["source"]: r["detail"] for r in rows if r["section"] == "fcr_agent"}
+    assert "fcr=" in fcr["a1"] and "aht_s=" in fcr["a1"]
+    image = lead.get(PAGE, params={"days": 30, "format": "svg"})
+    assert image.headers["content-type"].startswith("image/svg+xml")
+    root = ET.fromstring(image.text)
+    assert root.tag.endswith("svg") and int(root.get("width") or 0) > 300
+
+
+def test_given_other_callers_then_agents_403_foreign_sites_404_strangers_to_login(
+    mapped: Api,
+) -> None:
+    assert mapped.login("a1").get(PAGE).status_code == 403
+    assert mapped.login("lead").get(PAGE, params={"site_id": "bj"}).status_code == 404
+    anonymous = mapped.anonymous().get(PAGE, follow_redirects=False)
+    assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
