@@ -21,13 +21,22 @@ from kefu.adapters.cluster.bus import (
     encode_command,
     event_subject,
 )
+from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.bootstrap import routing_engine
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, Principal, Role
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
 
 NATS_URL = os.environ.get("KEFU_TEST_NATS_URL", "nats://127.0.0.1:4222")
+SECRET = "a shared test secret of the cluster, 32+ chars"
+ADMIN = Principal("u-admin", "admin", Role.ADMIN, frozenset(), scopes=ROLE_SCOPES[Role.ADMIN])
+"""The caller a web node authenticated, for the tests that are not about rights."""
+
+
+def sealer(domain: str) -> CommandSealer:
+    return CommandSealer(SECRET, domain)
 
 
 async def _connect() -> object:
@@ -60,7 +69,7 @@ def test_given_a_router_on_nats_when_a_web_node_retries_a_create_then_it_is_appl
         await js.add_stream(name=stream, subjects=[event_subject(domain)])
         engine = routing_engine(InMemoryUnitOfWorkFactory(), ManualClock(1_000.0))
         await engine.start()
-        server = CommandServer(nc, engine, domain)  # type: ignore[arg-type]
+        server = CommandServer(nc, engine, domain, sealer=sealer(domain))  # type: ignore[arg-type]
         publisher = EventPublisher(js, engine, domain)
         await server.start()
         await publisher.start()
@@ -68,18 +77,21 @@ def test_given_a_router_on_nats_when_a_web_node_retries_a_create_then_it_is_appl
             await engine.execute(c.CreateSite("sh", "上海中心"))
             await engine.execute(c.DefineQueue(QueueSpec("voice", Channel.VOICE), "sh"))
             await engine.execute(c.DefineAgent(AgentSpec("a1", site_id="sh", name="王磊")))
-            web = CommandClient(nc, domain)  # type: ignore[arg-type]
+            web = CommandClient(nc, domain, sealer=sealer(domain))  # type: ignore[arg-type]
             create = c.CreateContact(
-                "voice", attributes={"客户": "张三"}, idempotency_key="web-1", request_hash="h1"
+                "voice",
+                attributes={"客户": "张三"},
+                idempotency_key="u-admin:web-1",
+                request_hash="h1",
             )
-            first = await web.execute(create)
-            again = await web.execute(create)  # the retry after a timeout or a failover
+            first = await web.execute(create, ADMIN)
+            again = await web.execute(create, ADMIN)  # the retry after a timeout or a failover
             assert first["contact_id"] == again["contact_id"]
             assert (first["replayed"], again["replayed"]) == (False, True)
-            ready = await web.execute(c.SetAgentState("a1", "ready"))
+            ready = await web.execute(c.SetAgentState("a1", "ready"), ADMIN)
             assert ready["presence"] == "ready"
             with pytest.raises(RemoteError) as refused:
-                await web.execute(c.CreateContact("无此队列"))
+                await web.execute(c.CreateContact("无此队列"), ADMIN)
             assert refused.value.error_id == "unknown_queue"
             await publisher.stop()
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from test_cluster_bus import _connect
+from test_cluster_bus import ADMIN, _connect, sealer
 
 from kefu.adapters.cluster import LeaderLease
 from kefu.adapters.cluster.bus import CommandClient
@@ -53,6 +53,7 @@ def test_given_a_leader_and_a_standby_when_the_leader_dies_then_the_standby_serv
                 engine,
                 lease,
                 nc,
+                sealer=sealer(domain),
                 on_lost=lambda i=i: lost.append(f"r{i + 1}"),  # type: ignore[arg-type]
                 poll_s=0.1,
                 check_s=0.2,
@@ -66,9 +67,9 @@ def test_given_a_leader_and_a_standby_when_the_leader_dies_then_the_standby_serv
             await first.engine.execute(c.CreateSite("sh", "上海中心"))
             await first.engine.execute(c.DefineQueue(QueueSpec("voice", Channel.VOICE), "sh"))
             await first.engine.execute(c.DefineAgent(AgentSpec("a1", site_id="sh", name="王磊")))
-            web = CommandClient(nc, domain, timeout_s=2.0)  # type: ignore[arg-type]
-            create = c.CreateContact("voice", idempotency_key="web-7", request_hash="h7")
-            made = await web.execute(create)
+            web = CommandClient(nc, domain, sealer=sealer(domain), timeout_s=2.0)  # type: ignore[arg-type]
+            create = c.CreateContact("voice", idempotency_key="u-admin:web-7", request_hash="h7")
+            made = await web.execute(create, ADMIN)
             assert not second.leading.is_set() and second.epoch == 0
 
             pid = first.lease.backend_pid
@@ -89,9 +90,9 @@ def test_given_a_leader_and_a_standby_when_the_leader_dies_then_the_standby_serv
             assert second.epoch == 2 and lost == ["r1"]
             assert failover_s < 10.0, f"failover took {failover_s:.1f} s"
 
-            again = await web.execute(create)  # the web node's retry lands on the new leader
+            again = await web.execute(create, ADMIN)  # the web node's retry lands on the new leader
             assert again["contact_id"] == made["contact_id"] and again["replayed"] is True
-            other = await web.execute(c.CreateContact("voice", attributes={"客户": "李四"}))
+            other = await web.execute(c.CreateContact("voice", attributes={"客户": "李四"}), ADMIN)
             assert set(second.engine.router.contacts) == {made["contact_id"], other["contact_id"]}
         finally:
             for node in nodes:

@@ -18,7 +18,20 @@ if TYPE_CHECKING:
     from kefu.bootstrap import Platform
     from kefu.config import Settings
 
-__all__ = ["router_app"]
+__all__ = ["check_router_settings", "router_app"]
+
+
+def check_router_settings(settings: Settings) -> None:
+    """Exit 2 unless the settings can run a router node: the cluster's shared
+    ``KEFU_SECRET_KEY`` (a key made up for this process would refuse every command a web
+    node signs)."""
+    if not settings.secret_key_set:
+        typer.echo(
+            "--role router needs KEFU_SECRET_KEY, the same on every node of the cluster "
+            "(it signs the commands) 需要各节点相同的 KEFU_SECRET_KEY",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def router_app(settings: Settings, platform: Platform) -> FastAPI:
@@ -29,6 +42,7 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
     from fastapi import FastAPI
 
     from kefu.adapters.cluster import LeaderLease
+    from kefu.adapters.cluster.envelope import CommandSealer
     from kefu.adapters.cluster.node import RouterNode
     from kefu.adapters.metrics import EngineMetrics
     from kefu.adapters.storage import SqlUnitOfWorkFactory
@@ -49,7 +63,11 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await nats.connect(settings.nats_url)
         node = RouterNode(
-            engine, lease, client, on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM)
+            engine,
+            lease,
+            client,
+            sealer=CommandSealer(settings.secret_key, settings.routing_domain),
+            on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM),
         )
         app.state.metrics = metrics = EngineMetrics(engine, lambda: node.epoch)
         metrics.start()

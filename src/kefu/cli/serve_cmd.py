@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from kefu.bootstrap import Platform
     from kefu.config import Settings
+    from kefu.service.ports import UnitOfWorkFactory
 
 __all__ = ["load_settings", "make_server", "open_platform", "require_secret_key", "run_server"]
 
@@ -55,6 +56,36 @@ def require_secret_key(settings: Settings) -> None:
             err=True,
         )
         raise typer.Exit(2)
+
+
+def open_store(settings: Settings) -> UnitOfWorkFactory:
+    """The shared PostgreSQL store of a web node; exits 2 on another database, 1 when
+    its schema is not current or it cannot be reached."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.adapters.storage import (
+        SchemaOutOfDate,
+        SqlUnitOfWorkFactory,
+        ensure_current,
+        make_engine,
+    )
+
+    database = make_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+    if database.dialect.name != "postgresql":
+        database.dispose()
+        typer.echo("--role web needs PostgreSQL (KEFU_DATABASE_URL) 需要 PostgreSQL", err=True)
+        raise typer.Exit(2)
+    try:
+        ensure_current(database)
+    except SchemaOutOfDate as exc:
+        database.dispose()
+        typer.echo(f"kefu cannot start 无法启动: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        database.dispose()
+        typer.echo(f"kefu cannot reach the database 无法连接数据库: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return SqlUnitOfWorkFactory(database)
 
 
 def open_platform(
@@ -175,21 +206,30 @@ def serve(
     role: str = typer.Option(
         "all",
         help="all: one process does everything; router: a router node of "
-        "KEFU_ROUTING_DOMAIN (standby until it leads; PostgreSQL and NATS). 角色。",
+        "KEFU_ROUTING_DOMAIN (standby until it leads; PostgreSQL and NATS); web: a web "
+        "node sending commands to that router (a skeleton). 角色。",
     ),
 ) -> None:
     """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""
     settings = load_settings(host=host, port=port, db_path=db_path)
     if role == "router":
-        from kefu.cli.router_node import router_app
+        from kefu.cli.router_node import check_router_settings, router_app
 
+        check_router_settings(settings)
         typer.echo(f"kefu router of 路由域 {settings.routing_domain} on :{settings.port}")
         run_server(router_app(settings, open_platform(settings)), settings, log_level=log_level)
         return
+    if role == "web":
+        from kefu.cli.router_node import check_router_settings
+        from kefu.cli.web_node import web_app
+
+        check_router_settings(settings)
+        typer.echo(f"kefu web node of 路由域 {settings.routing_domain} on :{settings.port}")
+        run_server(web_app(settings, open_store(settings)), settings, log_level=log_level)
+        return
     if role != "all":
         typer.echo(
-            f"unknown role {role!r}: all or router (the web role is not built yet) "
-            "角色无效：all 或 router",
+            f"unknown role {role!r}: all, router or web 角色无效：all、router 或 web",
             err=True,
         )
         raise typer.Exit(2)

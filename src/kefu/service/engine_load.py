@@ -1,21 +1,51 @@
 """What the routing engine rebuilds itself from on start and after a failed write: the
 sites, queues, open state intervals and state parts' records read in one transaction, and
 the router, restored from the newest usable snapshot plus the log's tail, or replayed
-from the whole log (:mod:`kefu.service.snapshots`)."""
+from the whole log (:mod:`kefu.service.snapshots`). A part the snapshot holds
+(:class:`~kefu.service.engine_state.SnapshotPart`) reads only its records after it; the
+others, or one whose snapshot cannot be used, read their whole log."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.routing import Router, RouterConfig
-from kefu.service.engine_state import StatePart
-from kefu.service.ports import QueueRow, Site, StateInterval, StoredEvent, UnitOfWorkFactory
+from kefu.service.engine_state import SnapshotPart, StatePart
+from kefu.service.ports import (
+    QueueRow,
+    Site,
+    StateInterval,
+    StoredEvent,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from kefu.service.snapshots import Snapshotter
 
-__all__ = ["Loaded", "load"]
+__all__ = ["Fetched", "Loaded", "load"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What a part read: ``data`` for :meth:`StatePart.load`, or, with ``since`` true,
+    for :meth:`SnapshotPart.restore` (its snapshot and the records after it)."""
+
+    data: Any
+    since: bool = False
+
+
+def _fetch(uow: UnitOfWork, part: StatePart, dumped: dict[str, bytes]) -> Fetched:
+    if isinstance(part, SnapshotPart) and part.snapshot_key in dumped:
+        try:
+            return Fetched(part.fetch_since(uow, dumped[part.snapshot_key]), since=True)
+        except Exception:
+            log.exception("the snapshot of %s cannot be used; reading its log", part.snapshot_key)
+    return Fetched(part.fetch(uow))
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +58,7 @@ class Loaded:
     router: Router
     last_seq: int
     open_intervals: list[StateInterval]
-    fetched: list[Any]
+    fetched: list[Fetched]
     whole_log: list[StoredEvent] | None = None
     """Every stored event when the router was rebuilt from the whole log; None when it
     started from a snapshot (a reader needing the whole log reads it itself)."""
@@ -42,28 +72,34 @@ async def load(
 ) -> Loaded:
     """Read the store (in a worker thread) and rebuild the router from it."""
 
-    def read() -> tuple[Loaded, Any, list[StoredEvent]]:
+    def read() -> tuple[Loaded, Any, Any, list[StoredEvent]]:
         with uow_factory() as uow:
             snapshot = None if snapshots is None else snapshots.latest(uow)
+            opened = None
+            if snapshot is not None and snapshots is not None:
+                opened = snapshots.open(snapshot)
+                if opened is None:
+                    snapshot = None
             stored = list(uow.events.read(0 if snapshot is None else snapshot.seq))
+            dumped = {} if opened is None else opened[1]
             found = Loaded(
                 uow.sites.list(),
                 uow.queues.list(),
                 Router(config),
                 0,
                 uow.intervals.open_intervals(),
-                [part.fetch(uow) for part in parts],
+                [_fetch(uow, part, dumped) for part in parts],
             )
-            return found, snapshot, stored
+            return found, snapshot, opened, stored
 
     def read_all() -> list[StoredEvent]:
         with uow_factory() as uow:
             return list(uow.events.read())
 
-    found, snapshot, stored = await asyncio.to_thread(read)
+    found, snapshot, opened, stored = await asyncio.to_thread(read)
     router = None
-    if snapshot is not None and snapshots is not None:
-        router = snapshots.restore(snapshot, [s.event for s in stored], config)
+    if snapshot is not None and snapshots is not None and opened is not None:
+        router = snapshots.restore(snapshot, opened[0], [s.event for s in stored], config)
         if router is None:  # unusable: the whole log then
             stored = await asyncio.to_thread(read_all)
             snapshot = None

@@ -12,7 +12,7 @@ from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalTracker
 from kefu.service.ports import QueueRow, Site, UnitOfWork
 
-__all__ = ["EngineState", "StatePart", "TimedPart"]
+__all__ = ["EngineState", "SnapshotPart", "StatePart", "TimedPart"]
 
 T = TypeVar("T")
 
@@ -72,4 +72,30 @@ class TimedPart(Protocol):
 
     def due(self, now: float) -> list[Any]:
         """The commands of the timers due by ``now`` (s); each is returned once."""
+        ...
+
+
+@runtime_checkable
+class SnapshotPart(Protocol):
+    """A state part snapshotted with the router (:mod:`kefu.service.snapshots`): a start
+    from a snapshot reads only the records after the position its bytes cover, instead of
+    its whole log (what :meth:`StatePart.fetch` reads)."""
+
+    snapshot_key: str
+    """The part's name in a snapshot (stable)."""
+
+    def dump(self) -> bytes:
+        """The part's state and the position of its log it covers (under the engine's
+        lock, with nothing staged that :meth:`StatePart.take_writes` has not taken)."""
+        ...
+
+    def fetch_since(self, uow: UnitOfWork, dumped: bytes) -> Any:
+        """Read what :meth:`restore` rebuilds from: ``dumped`` opened, and the records
+        after its position (in a worker thread); raises when ``dumped`` cannot be used
+        (the part is then loaded from its whole log)."""
+        ...
+
+    def restore(self, fetched: Any) -> None:
+        """Rebuild from what :meth:`fetch_since` read, as :meth:`StatePart.load` would
+        from the whole log (on the event loop, under the lock)."""
         ...

@@ -25,7 +25,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
 from kefu.domain.time import Clock
 from kefu.service.engine_load import load
-from kefu.service.engine_state import StatePart, TimedPart
+from kefu.service.engine_state import SnapshotPart, StatePart, TimedPart
 from kefu.service.errors import NotLeader, ServiceUnavailable
 from kefu.service.idempotency import KeyLedger
 from kefu.service.intervals import IntervalChange, IntervalTracker
@@ -91,8 +91,12 @@ class StoredState:
         self.handlers = handlers
         self._parts: list[StatePart] = []
         self._timed: list[TimedPart] = []
+        self._snapshotted: list[SnapshotPart] = []
         self.snapshots = snapshots
         """Where the router's snapshots go and come from (``None``: replay the whole log)."""
+        self.parts_restored: tuple[str, ...] = ()
+        """The state parts the last load restored from a snapshot and their logs' tails
+        (the others were loaded from their whole logs)."""
         self.fence = fence
         """Run first in every stored batch; raises when this node may no longer write."""
         self.ready = False
@@ -109,6 +113,8 @@ class StoredState:
         self._parts.append(part)
         if isinstance(part, TimedPart):  # checked once: a protocol isinstance is slow
             self._timed.append(part)
+        if isinstance(part, SnapshotPart):
+            self._snapshotted.append(part)
         if self.started:
             self._broken = True
 
@@ -141,10 +147,10 @@ class StoredState:
             raise ServiceUnavailable("the store cannot be read", cause=str(exc)) from exc
 
     async def snapshot(self) -> Snapshot | None:
-        """Snapshot the router now and store it (``None``: no snapshot store, or the state
-        is being rebuilt). Contacts finished long enough ago leave memory first. The
-        state is taken under the lock; its log position is known once the batch holding
-        the last event staged by then is stored."""
+        """Snapshot the router and the parts that can be now, and store it (``None``: no
+        snapshot store, or the state is being rebuilt). Contacts finished long enough ago
+        leave memory first. The state is taken under the lock; its log position is known
+        once the batch holding the last event staged by then is stored."""
         if self.snapshots is None:
             return None
         async with self._locked():
@@ -152,7 +158,10 @@ class StoredState:
                 return None
             taken_at = self.now()
             self.router.forget_finished(taken_at - self.snapshots.policy.retain_finished_s)
-            data = dump_router(self.router)
+            # Whatever a part holds unstaged goes with the batch the snapshot waits for.
+            self._stage(self.router.drain(), self._part_writes())
+            parts = {part.snapshot_key: part.dump() for part in self._snapshotted}
+            data = dump_router(self.router, parts)
             assert self._writer is not None
             pending, count = self._writer.position()
             seq = self.last_seq
@@ -249,8 +258,15 @@ class StoredState:
         loaded = await load(self.uow_factory, self.config, self._parts, self.snapshots)
         stored, mark = await asyncio.to_thread(self._report_log, loaded.whole_log)
         self.reports.load(stored, mark)
-        for part, data in zip(self._parts, loaded.fetched, strict=True):
-            part.load(data)
+        restored: list[str] = []
+        for part, fetched in zip(self._parts, loaded.fetched, strict=True):
+            if fetched.since:
+                assert isinstance(part, SnapshotPart)
+                part.restore(fetched.data)
+                restored.append(part.snapshot_key)
+            else:
+                part.load(fetched.data)
+        self.parts_restored = tuple(restored)
         self.router = router = loaded.router
         self.sites = {s.site_id: s for s in loaded.sites}
         self.queue_rows = {q.spec.queue_id: q for q in loaded.queues}

@@ -6,6 +6,7 @@ from kefu.domain.errors import Conflict, KefuError, NotFound
 
 __all__ = [
     "Forbidden",
+    "ForgedCommand",
     "IdempotencyKeyReused",
     "NotAuthenticated",
     "NotLeader",
@@ -52,6 +53,14 @@ class NotAuthenticated(KefuError):
     """No valid credentials (missing, wrong, expired or revoked)."""
 
     error_id = "not_authenticated"
+
+
+class ForgedCommand(NotAuthenticated):
+    """A command from the cluster's bus without a valid signature of a web node (unsigned,
+    forged, altered, too old, or for another routing domain): refused, nothing is run."""
+
+    error_id = "command_not_signed"
+    text_key = "error.command_not_signed"
 
 
 class Forbidden(KefuError):

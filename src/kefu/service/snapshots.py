@@ -1,8 +1,12 @@
-"""Snapshots of the router's state, so a start replays only the tail of the event log.
+"""Snapshots of the router's state and of the state parts kept beside it, so a start
+replays only the tail of the event log and of the parts' record logs.
 
-A snapshot is the router as it stood once every event up to ``seq`` was stored, in
-Python's pickle format (protocol 5), tagged with a *fingerprint* of the code that defines
-the router's records and events. The log stays the source of truth: a snapshot made by
+A snapshot is the router as it stood once every event up to ``seq`` was stored, with the
+state of each part that can be snapshotted
+(:class:`~kefu.service.engine_state.SnapshotPart`: the channels' customers,
+conversations and branch tickets, the IVR sessions), each part's bytes naming the
+position of its own log they cover, in Python's pickle format (protocol 5), tagged with a
+*fingerprint* of the code that defines them. The log stays the source of truth: a snapshot made by
 other code (another fingerprint), or one that cannot be read, is ignored and the whole log
 replayed. Snapshots are written and read by this process's own store only (pickle runs
 code on load: never restore one from elsewhere).
@@ -22,7 +26,7 @@ import io
 import logging
 import pickle
 import zlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,9 +43,12 @@ __all__ = [
     "SnapshotPolicy",
     "SnapshotStore",
     "Snapshotter",
+    "dump_part",
     "dump_router",
     "fingerprint",
+    "load_part",
     "load_router",
+    "open_snapshot",
 ]
 
 SNAPSHOT_EVERY = 50_000
@@ -50,8 +57,8 @@ many events after the snapshot (bench/replay.py measures what each part costs)."
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
-"""Bumped when the layout of a snapshot (not of the router) changes."""
+FORMAT = 2
+"""Bumped when the layout of a snapshot (not of the router) changes: 2 adds the parts."""
 
 _SOURCES = (
     "kefu.domain.model",
@@ -64,6 +71,17 @@ _SOURCES = (
     "kefu.domain.routing.setup",
     "kefu.domain.routing.handling",
     "kefu.domain.routing.router",
+    "kefu.domain.customers.records",
+    "kefu.domain.customers.state",
+    "kefu.domain.customers.directory",
+    "kefu.domain.customers.conversations",
+    "kefu.domain.customers.events",
+    "kefu.domain.customers.identifiers",
+    "kefu.domain.customers.value",
+    "kefu.domain.ivr.events",
+    "kefu.service.channels.ports",
+    "kefu.service.channels.state",
+    "kefu.service.ivr.sessions",
 )
 
 
@@ -124,28 +142,82 @@ def _proxy(mapping: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, An
     return readonly, (dict(mapping),)
 
 
-def dump_router(router: Router) -> bytes:
-    """The router's state as compressed bytes (its drained log is not kept)."""
+def _dispatch_table() -> dict[Any, Any]:
+    table = copyreg.dispatch_table.copy()
+    table[MappingProxyType] = _proxy  # read-only views (specs, records): rebuilt on load
+    return table
+
+
+def _pickler(buffer: io.BytesIO) -> pickle.Pickler:
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _dispatch_table()
+    return pickler
+
+
+def dump_router(router: Router, parts: Mapping[str, bytes] | None = None) -> bytes:
+    """The router's state, and the parts' (:func:`dump_part`, by part), as compressed
+    bytes (the router's drained log is not kept)."""
     if router.log:
         raise ValueError("drain the router's events before snapshotting it")
     buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    table = copyreg.dispatch_table.copy()
-    table[MappingProxyType] = _proxy  # read-only views of the specs: rebuilt on load
-    pickler.dispatch_table = table
-    pickler.dump(router)
+    _pickler(buffer).dump((router, dict(parts or {})))
     return zlib.compress(buffer.getvalue(), 1)
+
+
+def open_snapshot(data: bytes) -> tuple[Router, dict[str, bytes]]:
+    """The router and the parts' bytes of a snapshot's ``data``."""
+    router, parts = pickle.loads(zlib.decompress(data))
+    if not isinstance(router, Router) or not isinstance(parts, dict):
+        raise TypeError(f"a snapshot holds a {type(router).__name__}, not a router")
+    return router, parts
 
 
 def load_router(data: bytes, tail: Iterable[Any] = ()) -> Router:
     """The router of a snapshot's ``data``, with the events of ``tail`` applied."""
-    router = pickle.loads(zlib.decompress(data))
-    if not isinstance(router, Router):
-        raise TypeError(f"a snapshot holds a {type(router).__name__}, not a router")
+    router, _parts = open_snapshot(data)
+    return _applied(router, tail)
+
+
+def _applied(router: Router, tail: Iterable[Any]) -> Router:
     for event in tail:
         router.apply(event)
     router.drain()
     return router
+
+
+class _OwnerPickler(pickle.Pickler):
+    def __init__(self, buffer: io.BytesIO, owner: object) -> None:
+        super().__init__(buffer, protocol=5)
+        self.owner = owner
+        self.dispatch_table = _dispatch_table()
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return "owner" if obj is self.owner else None
+
+
+class _OwnerUnpickler(pickle.Unpickler):
+    def __init__(self, buffer: io.BytesIO, owner: object) -> None:
+        super().__init__(buffer)
+        self.owner = owner
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid != "owner":
+            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        return self.owner
+
+
+def dump_part(owner: object, state: Any) -> bytes:
+    """``state`` of the part ``owner`` as bytes; references to ``owner`` itself (bound
+    methods, back links) are kept as references, and :func:`load_part` points them at the
+    part it loads into."""
+    buffer = io.BytesIO()
+    _OwnerPickler(buffer, owner).dump(state)
+    return buffer.getvalue()
+
+
+def load_part(owner: object, data: bytes) -> Any:
+    """The state :func:`dump_part` dumped, its references to the part now to ``owner``."""
+    return _OwnerUnpickler(io.BytesIO(data), owner).load()
 
 
 class Snapshotter:
@@ -168,16 +240,28 @@ class Snapshotter:
         """The snapshot to start from (read in the engine's load, in a worker thread)."""
         return self.store.latest(uow, fingerprint())
 
-    def restore(self, snapshot: Snapshot, tail: list[Event], config: RouterConfig) -> Router | None:
-        """The router of ``snapshot`` with ``tail`` applied, or ``None`` when it cannot be
-        used (the whole log is replayed then): made with other settings, or unreadable."""
+    def open(self, snapshot: Snapshot) -> tuple[Router, dict[str, bytes]] | None:
+        """The router and the parts' bytes of ``snapshot``, or ``None`` when it cannot be
+        read (the whole logs are replayed then)."""
         try:
-            router = load_router(snapshot.data, tail)
+            return open_snapshot(snapshot.data)
         except Exception:
             log.exception("snapshot at seq %d cannot be read; replaying the log", snapshot.seq)
             return None
+
+    def restore(
+        self, snapshot: Snapshot, router: Router, tail: list[Event], config: RouterConfig
+    ) -> Router | None:
+        """``router`` (opened from ``snapshot``) with ``tail`` applied, or ``None`` when it
+        cannot be used (the whole log is replayed then): made with other settings, or the
+        tail does not apply."""
         if router.config != config:
             log.info("snapshot at seq %d has other router settings; replaying", snapshot.seq)
+            return None
+        try:
+            router = _applied(router, tail)
+        except Exception:
+            log.exception("the log's tail does not apply to snapshot %d; replaying", snapshot.seq)
             return None
         self.seq = self.restored_from = snapshot.seq
         self.tail = len(tail)

@@ -2,8 +2,10 @@
 
 - **Commands, web → router**: a web node sends a routing command to the router leading
   its routing domain by NATS request/reply on ``kefu.cmd.<domain>``
-  (:class:`CommandClient`); the leader's :class:`CommandServer` runs it through its engine
-  and answers ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": {...}}`` (the
+  (:class:`CommandClient`), sealed with the caller it authenticated
+  (:mod:`kefu.adapters.cluster.envelope`); the leader's :class:`CommandServer` checks the
+  seal and the caller's rights (the API's rules), runs it through its engine and answers
+  ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": {...}}`` (the
   :class:`~kefu.domain.errors.KefuError`'s ``to_dict``). A contact creation carries its
   ``Idempotency-Key``, so a retry after a timeout or a failover is applied once.
 - **Events, after commit**: :class:`EventPublisher` publishes every committed batch on the
@@ -22,7 +24,8 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nats.aio.client import Client as Nats
@@ -30,13 +33,15 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
+from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.domain.events import event_to_dict
 from kefu.service import RoutingEngine
 from kefu.service.commands import Command
-from kefu.service.errors import ServiceUnavailable
+from kefu.service.errors import ForgedCommand, ServiceUnavailable
 from kefu.service.ports import StoredEvent
 from kefu.service.routing import commands as rc
+from kefu.service.security import Principal, command_authorizer
 
 __all__ = [
     "COMMANDS",
@@ -44,7 +49,9 @@ __all__ = [
     "CommandServer",
     "EventPublisher",
     "RemoteError",
+    "command_from_dict",
     "command_subject",
+    "command_to_dict",
     "decode_command",
     "encode_command",
     "event_subject",
@@ -86,27 +93,42 @@ def event_subject(domain: str) -> str:
     return f"kefu.events.{domain}"
 
 
-def encode_command(command: Command) -> bytes:
-    """``command`` as JSON bytes (refused for a command that does not travel)."""
+def command_to_dict(command: Command) -> dict[str, Any]:
+    """``command`` as a JSON-ready ``{"type", "fields"}`` object (refused for a command
+    that does not travel)."""
     name = type(command).__name__
     if COMMANDS.get(name) is not type(command):
         raise ValidationError(f"{name} is not sent between nodes")
     fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
     fields = {k: dict(v) if hasattr(v, "items") else v for k, v in fields.items()}
-    return json.dumps({"type": name, "fields": fields}, ensure_ascii=False).encode()
+    return {"type": name, "fields": fields}
+
+
+def command_from_dict(body: Any) -> Command:
+    """The command of a ``{"type", "fields"}`` object; a :class:`ValidationError` for
+    anything else."""
+    try:
+        kind = COMMANDS[body["type"]]
+        fields = body["fields"]
+        if not isinstance(fields, dict):
+            raise TypeError("fields must be an object")
+        return kind(**fields)
+    except (KeyError, TypeError) as exc:
+        raise ValidationError(f"not a command: {exc}") from exc
+
+
+def encode_command(command: Command) -> bytes:
+    """``command`` as JSON bytes (refused for a command that does not travel)."""
+    return json.dumps(command_to_dict(command), ensure_ascii=False).encode()
 
 
 def decode_command(data: bytes) -> Command:
     """The command of JSON ``data``; a :class:`ValidationError` for anything else."""
     try:
         body = json.loads(data)
-        kind = COMMANDS[body["type"]]
-        fields = body["fields"]
-        if not isinstance(fields, dict):
-            raise TypeError("fields must be an object")
-        return kind(**fields)
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValueError as exc:
         raise ValidationError(f"not a command: {exc}") from exc
+    return command_from_dict(body)
 
 
 class RemoteError(KefuError):
@@ -116,15 +138,50 @@ class RemoteError(KefuError):
         super().__init__(str(error.get("message", "")), **dict(error.get("details") or {}))
         self.error_id = str(error.get("error_id", "kefu_error"))
 
+    def local(self) -> KefuError:
+        """The same refusal as an error of this node's tree (the class whose ``error_id``
+        it names, so the API answers it with that class's status); itself when no class
+        has that id."""
+        kind = _error_classes().get(self.error_id)
+        if kind is None:
+            return self
+        error = kind.__new__(kind)
+        KefuError.__init__(error, self.message, **self.details)
+        return error
+
+
+def _error_classes() -> dict[str, type[KefuError]]:
+    found: dict[str, type[KefuError]] = {}
+    todo: list[type[KefuError]] = [KefuError]
+    while todo:
+        kind = todo.pop()
+        found.setdefault(kind.error_id, kind)
+        todo.extend(kind.__subclasses__())
+    return found
+
 
 class CommandServer:
     """Runs the commands of ``domain`` sent to this node through ``engine`` (start it on
-    the leader only)."""
+    the leader only): each must come in an envelope sealed by a web node (``sealer``), and
+    its caller must have the rights the API asks for it; ``clock`` gives the seconds since
+    the epoch the envelopes' age is measured with."""
 
-    def __init__(self, nats: Nats, engine: RoutingEngine, domain: str) -> None:
+    def __init__(
+        self,
+        nats: Nats,
+        engine: RoutingEngine,
+        domain: str,
+        *,
+        sealer: CommandSealer,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if sealer.domain != domain:
+            raise ValueError("the sealer is for another routing domain")
         self.nats = nats
         self.engine = engine
         self.domain = domain
+        self.sealer = sealer
+        self.clock = clock
         self._subscription: Subscription | None = None
 
     async def start(self) -> None:
@@ -139,9 +196,14 @@ class CommandServer:
 
     async def _handle(self, msg: Msg) -> None:
         try:
-            result = await self.engine.execute(decode_command(msg.data))
+            opened = self.sealer.open(msg.data, msg.headers, self.clock())
+            command = command_from_dict(opened.command)
+            authorize = command_authorizer(opened.caller, command)
+            result = await self.engine.execute(command, actor=opened.caller, authorize=authorize)
             reply: dict[str, Any] = {"ok": True, "result": result}
         except KefuError as exc:
+            if isinstance(exc, ForgedCommand):
+                log.warning("refused a command from the bus: %s", exc)
             reply = {"ok": False, "error": exc.to_dict()}
         except Exception:
             log.exception("a command from the bus failed")
@@ -150,20 +212,34 @@ class CommandServer:
 
 
 class CommandClient:
-    """Sends commands to the router leading ``domain``."""
+    """Sends commands to the router leading ``domain``, each sealed for its caller
+    (``sealer``; ``clock``: seconds since the epoch)."""
 
-    def __init__(self, nats: Nats, domain: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        nats: Nats,
+        domain: str,
+        *,
+        sealer: CommandSealer,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.nats = nats
         self.domain = domain
+        self.sealer = sealer
         self.timeout_s = timeout_s
+        self.clock = clock
 
-    async def execute(self, command: Command) -> Any:
-        """The router's answer; a :class:`RemoteError` when it refused the command, a
+    async def execute(self, command: Command, caller: Principal) -> Any:
+        """The router's answer to ``command`` run for ``caller`` (authenticated by this
+        node); a :class:`RemoteError` when it refused the command, a
         :class:`ServiceUnavailable` when no router answered in time (retry with the same
         Idempotency-Key)."""
-        data = encode_command(command)
+        data, headers = self.sealer.seal(command_to_dict(command), caller, self.clock())
         try:
-            msg = await self.nats.request(command_subject(self.domain), data, self.timeout_s)
+            msg = await self.nats.request(
+                command_subject(self.domain), data, self.timeout_s, headers=headers
+            )
         except Exception as exc:
             raise ServiceUnavailable(
                 "no router of this routing domain answered", domain=self.domain

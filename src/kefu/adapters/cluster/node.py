@@ -4,10 +4,11 @@ domain's lead, then the leader, until it loses it.
 Standby: tries the domain's advisory lock every ``poll_s`` seconds (nothing else runs; its
 ``/readyz`` answers 503). Leader: starts the engine with the lease's fence (state from the
 newest snapshot and the log's tail), answers the domain's commands on NATS and publishes
-the committed events on JetStream; checks every ``check_s`` seconds that it still holds
-the lock. A leader that loses the lock or is fenced stops answering at once and calls
-``on_lost`` (the server exits; its supervisor starts it again, as a standby: a deposed
-leader never resumes on the state it had).
+the committed events on JetStream (a command runs only in an envelope a web node sealed
+with the cluster's key, and with its caller's rights); checks every ``check_s`` seconds
+that it still holds the lock. A leader that loses the lock or is fenced stops answering
+at once and calls ``on_lost`` (the server exits; its supervisor starts it again, as a
+standby: a deposed leader never resumes on the state it had).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from nats.aio.client import Client as Nats
 
 from kefu.adapters.cluster.bus import CommandServer, EventPublisher, event_subject
+from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.lease import LeaderLease
 from kefu.service import RoutingEngine
 
@@ -42,6 +44,7 @@ class RouterNode:
         lease: LeaderLease,
         nats: Nats,
         *,
+        sealer: CommandSealer,
         on_lost: Callable[[], None],
         poll_s: float = 0.5,
         check_s: float = 1.0,
@@ -49,6 +52,7 @@ class RouterNode:
         self.engine = engine
         self.lease = lease
         self.nats = nats
+        self.sealer = sealer
         self.on_lost = on_lost
         self.poll_s = poll_s
         self.check_s = check_s
@@ -86,7 +90,7 @@ class RouterNode:
             await js.add_stream(name=stream_name(domain), subjects=[event_subject(domain)])
         self._publisher = EventPublisher(js, self.engine, domain)
         await self._publisher.start()
-        self._server = CommandServer(self.nats, self.engine, domain)
+        self._server = CommandServer(self.nats, self.engine, domain, sealer=self.sealer)
         await self._server.start()
         self.leading.set()
         while not self.engine.fenced and await asyncio.to_thread(self.lease.holds):

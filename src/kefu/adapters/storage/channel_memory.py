@@ -24,8 +24,8 @@ class MemoryChannels:
             last = record.seq
         self.work.records.extend(records)
 
-    def read(self) -> Iterator[ChannelRecord]:
-        return iter(list(self.work.records))
+    def read(self, after_seq: int = 0) -> Iterator[ChannelRecord]:
+        return iter([r for r in self.work.records if r.seq > after_seq])
 
     def upsert_conversations(self, rows: Sequence[ConversationRow]) -> None:
         for row in rows:

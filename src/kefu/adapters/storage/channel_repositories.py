@@ -50,11 +50,12 @@ class SqlChannels:
                     )
                 )
 
-    def read(self) -> Iterator[ChannelRecord]:
+    def read(self, after_seq: int = 0) -> Iterator[ChannelRecord]:
         customers = (
             ChannelRecord(r.seq, r.at, "customer", r.type, r.customer_id, r.payload)
             for r in self.session.scalars(
                 select(CustomerEventRow)
+                .where(CustomerEventRow.seq > after_seq)
                 .order_by(CustomerEventRow.seq)
                 .execution_options(yield_per=READ_CHUNK)
             )
@@ -63,6 +64,7 @@ class SqlChannels:
             ChannelRecord(r.seq, r.at, *_stream_kind(r.type), r.conversation_id, r.payload)
             for r in self.session.scalars(
                 select(ConversationEventRow)
+                .where(ConversationEventRow.seq > after_seq)
                 .order_by(ConversationEventRow.seq)
                 .execution_options(yield_per=READ_CHUNK)
             )

@@ -98,6 +98,10 @@ class CustomerDirectory(DirectoryState):
         if not self.profiles.apply(event):
             super()._apply(event)
 
+    def apply(self, event: ce.CustomerEvent) -> None:
+        """Apply a stored ``event`` (read back from the log; it is not emitted again)."""
+        self._apply(event)
+
     # -- queries -------------------------------------------------------------------------
 
     def resolve(self, customer_id: str) -> str:

@@ -140,8 +140,8 @@ class ChannelRepository(Protocol):
         """Store records (their ``seq`` is new and larger than any stored)."""
         ...
 
-    def read(self) -> Iterator[ChannelRecord]:
-        """Every record in ``seq`` order."""
+    def read(self, after_seq: int = 0) -> Iterator[ChannelRecord]:
+        """Every record with ``seq > after_seq``, in ``seq`` order."""
         ...
 
     def upsert_conversations(self, rows: Sequence[ConversationRow]) -> None: ...

@@ -34,11 +34,13 @@ from kefu.domain.routing import Router
 from kefu.service.channels.codec import message_from_dict, message_to_dict, route_of
 from kefu.service.channels.ports import ChannelRecord, ConversationRow, Inbound, Route
 from kefu.service.ports import UnitOfWork
+from kefu.service.snapshots import dump_part, load_part
 
 __all__ = ["ChannelState", "Note", "Suggestion"]
 
 log = logging.getLogger(__name__)
 CUSTOMER, CONVERSATION, BRANCH = "customer", "conversation", "branch"
+_NOT_SNAPSHOTTED = frozenset({"_policy", "_identities_override", "_pending", "_touched"})
 TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
 
 
@@ -116,6 +118,46 @@ class ChannelState:
                 self._apply_branch(record)
         self.records = records
         self.seq = records[-1].seq if records else 0
+
+    # -- snapshots (kefu.service.engine_state.SnapshotPart) -----------------------------
+    snapshot_key = "channels"
+
+    def dump(self) -> bytes:
+        """Everything but the join policy (the live one is kept), with the log position
+        ``seq`` it covers; nothing may be pending."""
+        if self._pending or self._touched or self._unflushed():
+            raise ValueError("take the channel state's writes before snapshotting it")
+        state = {k: v for k, v in vars(self).items() if k not in _NOT_SNAPSHOTTED}
+        return dump_part(self, (self._policy, state))
+
+    def fetch_since(self, uow: UnitOfWork, dumped: bytes) -> tuple[dict[str, Any], list[Any]]:
+        """The snapshot's state and the records after its position."""
+        policy, state = load_part(self, dumped)
+        if policy != self._policy:
+            raise ValueError("the snapshot was taken with another join policy")
+        return state, list(uow.channels.read(int(state["seq"])))
+
+    def restore(self, fetched: tuple[dict[str, Any], list[ChannelRecord]]) -> None:
+        """The snapshot's state with the records after it applied, as :meth:`load`
+        would give from the whole log (customer events first, then the others)."""
+        state, tail = fetched
+        vars(self).update(state)
+        self.directory.events = []  # stored already: none is pending
+        self._logged_customer_events = 0
+        for record in tail:
+            if record.stream == CUSTOMER:
+                self.directory.apply(ce.customer_event_from_dict(record.data))
+        for record in tail:
+            if record.stream == CONVERSATION:
+                self._apply(record)
+            elif record.stream == BRANCH:
+                self._apply_branch(record)
+        self.records.extend(tail)
+        if tail:
+            self.seq = tail[-1].seq
+
+    def _unflushed(self) -> bool:
+        return self._logged_customer_events != len(self.directory.events)
 
     def reconcile(self, router: Router, now: float) -> None:
         """Close open conversations whose contact ended while nobody was listening, and

@@ -24,6 +24,7 @@ from kefu.domain.routing import Router
 from kefu.service.channels.ports import ChannelRecord
 from kefu.service.ivr.commands import IvrTimeout
 from kefu.service.ports import UnitOfWork
+from kefu.service.snapshots import dump_part, load_part
 
 __all__ = ["STREAM", "IvrSessions", "Session"]
 
@@ -48,11 +49,21 @@ class Session:
 
 
 class IvrSessions:
-    """Sessions by conversation id, logged through ``log`` (the channel state's)."""
+    """Sessions by conversation id, logged through ``log`` (the channel state's);
+    ``position`` tells the channel log's last ``seq`` (what a snapshot of the sessions
+    covers; without it they are not snapshotted and always loaded from the whole log).
 
-    def __init__(self, log_record: Log) -> None:
+    Each session in a flow keeps the records it logged (``opened``, its events and
+    questions, as stored): a snapshot holds those of the sessions in a flow, never their
+    interpreter state, which may hold what the log never does (a card number)."""
+
+    snapshot_key = "ivr_sessions"
+
+    def __init__(self, log_record: Log, position: Callable[[], int] | None = None) -> None:
         self._log = log_record
+        self._position = position
         self.sessions: dict[str, Session] = {}
+        self._history: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         # (due, conversation id) of every timer armed; an entry whose session has another
         # due since (or none) is stale and skipped: next_due and due stay O(log n).
         self._timers: list[tuple[float, str]] = []
@@ -65,11 +76,14 @@ class IvrSessions:
         data = {"channel": session.channel, "metadata": session.metadata, "topic": session.topic}
         self._log(at, STREAM, "opened", session.conversation_id, data)
         self.sessions[session.conversation_id] = session
+        self._history[session.conversation_id] = [("opened", data)]
 
     def record(self, session: Session, events: Iterable[ev.IvrEvent]) -> None:
+        history = self._history.setdefault(session.conversation_id, [])
         for event in events:
             data = ev.ivr_event_to_dict(event)
             self._log(event.at, STREAM, data["type"], session.conversation_id, data)
+            history.append((data["type"], data))
 
     def ask(self, session: Session, ask: m.Ask, due: float | None, at: float) -> None:
         session.asked, session.due = ask, due
@@ -85,10 +99,12 @@ class IvrSessions:
             "due": due,
         }
         self._log(at, STREAM, "asked", session.conversation_id, data)
+        self._history.setdefault(session.conversation_id, []).append(("asked", data))
 
     def finish(self, session: Session) -> None:
         """Forget a session whose contact left the flow (its events say so)."""
         self.sessions.pop(session.conversation_id, None)
+        self._history.pop(session.conversation_id, None)
 
     # -- the state part -----------------------------------------------------------------
     def fetch(self, uow: UnitOfWork) -> list[ChannelRecord]:
@@ -99,10 +115,13 @@ class IvrSessions:
         opened: dict[str, dict[str, Any]] = {}
         events: dict[str, list[ev.IvrEvent]] = {}
         asked: dict[str, dict[str, Any]] = {}
+        history: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for record in records:
             conv_id = record.subject_id
             if record.kind == "opened":
                 opened[conv_id] = dict(record.data)
+                asked.pop(conv_id, None)  # a question belongs to the session it was asked in
+                history[conv_id] = []
             elif record.kind == "asked":
                 asked[conv_id] = dict(record.data)
             else:
@@ -110,6 +129,7 @@ class IvrSessions:
                 if isinstance(event, ev.FlowStarted):
                     events[conv_id] = []  # a chained flow starts over; its state is carried
                 events.setdefault(conv_id, []).append(event)
+            history.setdefault(conv_id, []).append((record.kind, dict(record.data)))
         self.sessions = {}
         for conv_id, meta in opened.items():
             try:
@@ -140,6 +160,31 @@ class IvrSessions:
             self.sessions[conv_id] = session
         self._timers = [(s.due, c) for c, s in self.sessions.items() if s.due is not None]
         heapq.heapify(self._timers)
+        self._history = {c: history[c] for c in self.sessions}
+
+    # -- snapshots (kefu.service.engine_state.SnapshotPart) -----------------------------
+    def dump(self) -> bytes:
+        """The records of the sessions in a flow, and the channel log's position."""
+        if self._position is None:
+            raise ValueError("IVR sessions without the channel log's position")
+        kept = {c: self._history.get(c, []) for c in self.sessions}
+        return dump_part(self, (self._position(), kept))
+
+    def fetch_since(self, uow: UnitOfWork, dumped: bytes) -> list[ChannelRecord]:
+        """The snapshot's records, then the ``ivr`` records after its position."""
+        seq, kept = load_part(self, dumped)
+        records = [
+            ChannelRecord(0, 0.0, STREAM, str(kind), str(conv_id), data)
+            for conv_id, items in kept.items()
+            for kind, data in items
+        ]
+        records += [r for r in uow.channels.read(int(seq)) if r.stream == STREAM]
+        return records
+
+    def restore(self, fetched: list[ChannelRecord]) -> None:
+        """What :meth:`load` of the whole log gives: the sessions in a flow at the
+        snapshot were rebuilt from their records alone, as the later ones are."""
+        self.load(fetched)
 
     def reconcile(self, router: Router, now: float) -> None:
         del router, now  # sessions need no reconciling with the router

@@ -88,7 +88,7 @@ class IvrWing:
         self.options = options or IvrOptions()
         self.state = channels.state
         self.core = channels.core
-        self.sessions = IvrSessions(self.state.log)
+        self.sessions = IvrSessions(self.state.log, position=lambda: self.state.seq)
         self.flows = IvrFlowDesk(catalog, self.state.log)
 
     def handlers(self) -> dict[type[c.Command], Handler]:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         contact_action,
         sees_agent_site,
     )
+    from kefu.service.security.command_rights import command_authorizer
     from kefu.service.security.credentials import Credentials, SessionPolicy, token_view
     from kefu.service.security.passwords import (
         MAX_PASSWORD_LENGTH,
@@ -115,6 +116,7 @@ __all__ = [
     "check_queue",
     "check_site",
     "checked",
+    "command_authorizer",
     "contact_action",
     "contact_reads",
     "csrf_token",
@@ -178,6 +180,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "check_queue": ".authz",
             "check_site": ".authz",
             "checked": ".authz",
+            "command_authorizer": ".command_rights",
             "contact_action": ".authz",
             "contact_reads": ".audit",
             "csrf_token": ".authn",

@@ -12,7 +12,7 @@ channels (web chat, desktop, branch hall, e-mail, webhooks) are wired around the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,28 +22,26 @@ from fastapi import FastAPI
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.api import create_app
+from kefu.bootstrap.wings import (
+    branch_wing,
+    case_wing,
+    channel_wing,
+    desktop_wing,
+    ivr_wing,
+    need_predictor,
+    report_wing,
+    routing_engine,
+    survey_wing,
+)
 from kefu.config import Settings
-from kefu.domain.customers import JoinPolicy
-from kefu.domain.model import Channel
 from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
 from kefu.service import RoutingEngine
-from kefu.service.branch import BranchDesk
-from kefu.service.cases import (
-    CaseNotifier,
-    CaseWing,
-    NeedPredictor,
-    SegmentKeeper,
-    SurveyIntake,
-    SurveyOptions,
-    SurveyWing,
-)
-from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
-from kefu.service.desktop import Desktops
-from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
+from kefu.service.cases import CaseWing, SurveyOptions
+from kefu.service.channels import ChannelService
+from kefu.service.ivr import IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
-from kefu.service.reports import ReportBook
-from kefu.service.routing import PhoneBook, routing_handlers
+from kefu.service.routing import PhoneBook
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -51,7 +49,6 @@ from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
 if TYPE_CHECKING:
     from kefu.adapters.channels.attachments import AttachmentStore
     from kefu.adapters.channels.server import ChannelServer
-    from kefu.domain.ivr import FlowCatalog
     from kefu.web.channel_site import ChannelSite
 
 __all__ = [
@@ -92,117 +89,6 @@ class Platform:
     cases: CaseWing | None = None
     phones: PhoneBook | None = None
     """Who has a registered phone (the telephone front door attaches its registrar)."""
-
-
-def routing_engine(
-    uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneBook | None = None, **options: Any
-) -> RoutingEngine:
-    """An engine whose table holds the routing commands (``options`` go to
-    :class:`RoutingEngine`; *phones*: who has a phone a supervisor's listen can ring,
-    None: not checked); :func:`channel_wing` adds the channels'."""
-    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(phones), **options)
-
-
-def channel_wing(
-    engine: RoutingEngine,
-    *,
-    options: ChannelOptions | None = None,
-    gateways: Mapping[Channel, ReplyGateway] | None = None,
-    policy: JoinPolicy | None = None,
-) -> ChannelService:
-    """The channel service around ``engine``: its commands' handlers join the engine's
-    table and its state (customers, conversations, branch tickets) the engine's
-    transaction."""
-    channels = ChannelService(engine, options=options, gateways=gateways, policy=policy)
-    engine.handlers.include(channels.handlers())
-    engine.attach(channels.state)
-    return channels
-
-
-def branch_wing(channels: ChannelService, **options: Any) -> BranchDesk:
-    """The branch hall over ``channels`` (``options`` go to :class:`BranchDesk`), its
-    commands' handlers joined to the engine's table."""
-    branch = BranchDesk(channels, **options)
-    channels.engine.handlers.include(branch.handlers())
-    return branch
-
-
-def desktop_wing(desktops: Desktops) -> Desktops:
-    """The desktops' words (reasons, dispositions, canned replies, tiers) as data: their
-    command's handler joins the engine's table, the phrase book the engine's
-    transaction."""
-    engine = desktops.channels.engine
-    engine.handlers.include(desktops.phrases.handlers())
-    engine.attach(desktops.phrases)
-    return desktops
-
-
-def ivr_wing(
-    channels: ChannelService,
-    catalog: FlowCatalog,
-    plugins: IvrPlugins | None = None,
-    options: IvrOptions | None = None,
-) -> IvrWing:
-    """The IVR over ``channels``: its commands' handlers join the engine's table, its
-    sessions the engine's transaction (with their timers), and it greets the channels'
-    new conversations that ``options`` give a flow."""
-    wing = IvrWing(channels, catalog, plugins, options)
-    channels.engine.handlers.include(wing.handlers())
-    channels.engine.attach(wing.sessions)
-    channels.engine.attach(wing.flows)
-    channels.core.intake = wing
-    return wing
-
-
-def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
-    """Cases over ``channels`` (``options`` go to :class:`CaseWing`): their commands'
-    handlers join the engine's table, the case book the engine's transaction (with its SLA
-    timers)."""
-    wing = CaseWing(channels, **options)
-    channels.engine.handlers.include(wing.handlers())
-    channels.engine.attach(wing.config)  # the types and calendars before the cases
-    channels.engine.attach(wing.store)
-    # The customer is told of the case's opening and of its moves they care about.
-    wing.notifier = notifier = CaseNotifier(channels)
-    channels.engine.attach(notifier)
-    wing.opened.append(notifier.case_changed)
-    wing.moved.append(notifier.case_changed)
-    return wing
-
-
-def report_wing(channels: ChannelService) -> ReportBook:
-    """Saved report definitions over ``channels``: their commands' handlers join the
-    engine's table, the book the engine's transaction (recorded in the channel log)."""
-    book = ReportBook(channels.state.log)
-    channels.engine.handlers.include(book.handlers())
-    channels.engine.attach(book)
-    return book
-
-
-def survey_wing(cases: CaseWing, options: SurveyOptions | None = None) -> SurveyWing:
-    """Follow-up surveys over ``cases``: sent when a case is resolved or closed or a chosen
-    queue's contact wraps up, answers taken from the channels' inbound messages first."""
-    wing = SurveyWing(cases, options)
-    engine = cases.engine
-    engine.handlers.include(wing.handlers())
-    engine.attach(wing)
-    cases.moved.append(wing.case_moved)
-    cases.channels.actions.wrapped_up.append(wing.wrapped_up)
-    cases.channels.core.intake = SurveyIntake(wing, cases.channels.core.intake)
-    # The customer's segment follows its cases and survey answers.
-    keeper = SegmentKeeper(cases.state, cases.store, lambda: wing.book)
-    cases.moved.append(keeper.case_moved)
-    wing.answered.append(keeper.refresh)
-    return wing
-
-
-def need_predictor(cases: CaseWing) -> NeedPredictor:
-    """The likely reason of each customer's next contact: on every new contact's
-    attributes (``likely_reason``), retrained on the center's wrap-ups."""
-    need = NeedPredictor(cases.state, cases.store)
-    cases.channels.core.enrichers.append(need.attributes)
-    cases.channels.actions.wrapped_up.append(need.wrapped_up)
-    return need
 
 
 def build_platform(

@@ -1,0 +1,118 @@
+"""The rights a caller needs for each routing command, as the API checks them, for a
+command that reaches the engine without passing an API route (a command sent by a web
+node over the cluster's bus, :mod:`kefu.adapters.cluster.bus`).
+
+:func:`command_authorizer` answers the ``authorize`` callback of
+:meth:`~kefu.service.engine.RoutingEngine.execute` for ``command`` run on behalf of
+``principal``: the same scopes, roles and sites as the matching API route
+(:mod:`kefu.api.routes.contacts`, :mod:`kefu.api.routes.agents`). A command the table
+does not know is refused (:class:`~kefu.service.errors.Forbidden`).
+"""
+
+from __future__ import annotations
+
+from kefu.service.commands import Command
+from kefu.service.engine import Authorize, RoutingEngine
+from kefu.service.errors import Forbidden
+from kefu.service.routing import commands as rc
+from kefu.service.security import access, authz
+from kefu.service.security.access import Principal, Role, Scope
+
+__all__ = ["SUPERVISING", "command_authorizer", "scoped_key"]
+
+SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
+"""The roles of supervision: assign, abandon, listen, create a contact."""
+
+
+def scoped_key(principal: Principal, key: str | None) -> str | None:
+    """Whether ``key`` is one of ``principal``'s (the API keeps idempotency keys per user
+    as ``<user id>:<key>``): the key, or :class:`Forbidden` for another user's key."""
+    if key is not None and not key.startswith(f"{principal.user_id}:"):
+        raise Forbidden(
+            "an Idempotency-Key belongs to the user who sent it", text_key="error.foreign_key"
+        )
+    return key
+
+
+def _create(principal: Principal, command: rc.CreateContact) -> Authorize:
+    def authorize(engine: RoutingEngine) -> None:
+        access.require_scope(principal, Scope.CONTACTS_WRITE)
+        access.require_role(principal, *SUPERVISING)
+        authz.check_queue(engine, authz.as_seen_by(engine, principal), command.queue_id)
+        scoped_key(principal, command.idempotency_key)
+
+    return authorize
+
+
+def _agent_state(principal: Principal, command: rc.SetAgentState) -> Authorize:
+    def authorize(engine: RoutingEngine) -> None:
+        access.require_scope(principal, Scope.AGENTS_WRITE)
+        # An agent user's site is its agent's as the router has it now (as the API sees it).
+        authz.check_agent(engine, authz.as_seen_by(engine, principal), command.agent_id)
+
+    return authorize
+
+
+def _offer(principal: Principal, command: rc.AcceptOffer | rc.RejectOffer) -> Authorize:
+    agent = command.agent_id
+    if principal.role is Role.AGENT and agent is None:
+        agent = principal.agent_id
+    return authz.contact_action(principal, command.contact_id, on_behalf_of=agent)
+
+
+def _listen(principal: Principal, command: rc.ListenToCall) -> Authorize:
+    action = authz.contact_action(principal, command.contact_id, roles=SUPERVISING)
+
+    def authorize(engine: RoutingEngine) -> None:
+        action(engine)
+        if command.supervisor != principal.username:
+            raise Forbidden("one listens on one's own phone only", text_key="error.listen_own")
+
+    return authorize
+
+
+def _contact(principal: Principal, command: Command) -> Authorize:
+    contact_id: str = getattr(command, "contact_id")  # noqa: B009 - every kind below has it
+    if isinstance(command, rc.AssignContact):
+        return authz.contact_action(
+            principal, contact_id, roles=SUPERVISING, to_agent=command.agent_id
+        )
+    if isinstance(command, rc.TransferContact):
+        return authz.contact_action(
+            principal, contact_id, to_queue=command.to_queue_id, to_agent=command.to_agent_id
+        )
+    if isinstance(command, rc.AbandonContact | rc.RecordCall):
+        return authz.contact_action(principal, contact_id, roles=SUPERVISING)
+    return authz.contact_action(principal, contact_id)
+
+
+_CONTACT_ACTIONS = (
+    rc.AssignContact,
+    rc.HoldContact,
+    rc.ResumeContact,
+    rc.TransferContact,
+    rc.CompleteContact,
+    rc.EndWrapup,
+    rc.AbandonContact,
+    rc.RequestCallback,
+    rc.RecordCall,
+)
+
+
+def command_authorizer(principal: Principal, command: Command) -> Authorize:
+    """The check of ``principal``'s rights to run ``command`` (run by the engine under its
+    lock, so the records it checks are those the handler acts on)."""
+    if isinstance(command, rc.CreateContact):
+        return _create(principal, command)
+    if isinstance(command, rc.SetAgentState):
+        return _agent_state(principal, command)
+    if isinstance(command, rc.AcceptOffer | rc.RejectOffer):
+        return _offer(principal, command)
+    if isinstance(command, rc.ListenToCall):
+        return _listen(principal, command)
+    if isinstance(command, _CONTACT_ACTIONS):
+        return _contact(principal, command)
+    raise Forbidden(
+        f"{type(command).__name__} is not run on behalf of a caller",
+        text_key="error.command_not_allowed",
+    )
