@@ -12,7 +12,13 @@ from db_helpers import Database
 from kefu.adapters.storage import SqlUnitOfWorkFactory
 from kefu.bootstrap import Platform, build_platform
 from kefu.config import Settings
-from kefu.service.ivr import PublishIvrFlow, RollbackIvrFlow, SaveIvrDraft, flow_detail
+from kefu.service.ivr import (
+    DraftSaved,
+    PublishIvrFlow,
+    RollbackIvrFlow,
+    SaveIvrDraft,
+    flow_detail,
+)
 from kefu.testing import ManualClock, ManualScheduler
 
 BANK = Path(__file__).resolve().parents[2] / "examples" / "ivr" / "bank.yaml"
@@ -36,10 +42,8 @@ def test_given_published_and_rolled_back_versions_when_restarted_then_the_same_c
         first = platform()
         async with first.app.router.lifespan_context(first.app):
             e = first.engine.execute
-            assert await e(SaveIvrDraft("bank", yaml.safe_load(source), source)) == {
-                "version": 2,
-                "issues": [],
-            }
+            saved = await e(SaveIvrDraft("bank", yaml.safe_load(source), source))
+            assert saved == DraftSaved(version=2, issues=())
             await e(PublishIvrFlow("bank"))
             clock.advance(60.0)
             await e(SaveIvrDraft("bank", yaml.safe_load(source), "third"))
@@ -55,7 +59,7 @@ def test_given_published_and_rolled_back_versions_when_restarted_then_the_same_c
             assert catalog.published("bank").version == 2
             assert "欢迎再次致电" in catalog.published("bank").nodes["welcome"].text["zh"]  # type: ignore[attr-defined]
             assert flow_detail(again.ivr.flows, "bank") == before
-            assert before["versions"][0]["source"] == "third"
-            assert [ch["kind"] for ch in before["changes"]][-1] == "rolled_back"
+            assert before.versions[0].source == "third"
+            assert before.changes[-1].kind == "rolled_back"
 
     asyncio.run(scenario())

@@ -117,7 +117,7 @@ def test_given_any_layout_then_callers_see_search_and_merge_only_their_sites_cus
                 seen = {cid for cid in ids if sees_customer(engine, state, caller, cid)}
                 assert seen == expected
                 found = search_customers(engine, state, caller, "example.cn")
-                assert {f["customer_id"] for f in found} == expected
+                assert {f.customer_id for f in found} == expected
                 for cid in set(ids) - expected:
                     with pytest.raises(UnknownCustomer):
                         check_customer(engine, state, caller, cid)

@@ -22,15 +22,13 @@ from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
 from kefu.service import RoutingEngine
-from kefu.service.cases import NeedPredictor
+from kefu.service.cases import LikelyReason, NeedPredictor
 from kefu.service.channels import (
     ChannelService,
     ChannelState,
-    check_customer,
-    conversation_view,
-    customer_panel,
+    CustomerHistory,
+    customer_history,
     customer_read,
-    customer_sites,
     search_customers,
 )
 from kefu.service.desktop import default_vocabulary
@@ -41,6 +39,9 @@ from kefu.web.i18n import page_templates, refusal
 __all__ = ["CustomerPages"]
 
 HERE = Path(__file__).resolve().parent
+CustomerShown = tuple[CustomerHistory, LikelyReason | None]
+"""A customer's page: its history and the likely reason of its next contact (when one
+signal names a reason)."""
 MAX_QUERY = 100
 
 
@@ -74,6 +75,8 @@ class CustomerPages:
             "results": None,
             "customer": None,
             "notice": "",
+            "tier_key": None,
+            "likely": None,
             **context,
         }
         return self.templates.TemplateResponse(
@@ -96,55 +99,30 @@ class CustomerPages:
         user = await self._user(request, "/customers")
         if not isinstance(user, Principal):
             return user
-
         need: NeedPredictor | None = getattr(request.app.state, "need", None)
 
-        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-            shown = history(engine, state, user, customer_id)
-            if need is not None:
-                found = need.view(engine.router, shown["customer_id"], engine.now())
-                shown["likely"] = found if found["reason"] else None
-            return shown
+        def look(engine: RoutingEngine, state: ChannelState) -> CustomerShown:
+            shown = customer_history(engine, state, user, customer_id)
+            found = (
+                None if need is None else need.view(engine.router, shown.customer_id, engine.now())
+            )
+            return shown, found if found is not None and found.reason else None
 
         try:
-            shown = await self.channels.read(look)
+            shown, likely = await self.channels.read(look)
         except (NotFound, ValidationError):
             return self._page(request, user, 404, notice="not_found")
         read = customer_read(
             user,
-            shown["customer_id"],
+            shown.customer_id,
             at=self.channels.engine.now(),
             client=client_address(request),
             page="/customers",
         )
         await self.channels.engine.store([read])
-        return self._page(request, user, customer=shown)
-
-
-def history(
-    engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str
-) -> dict[str, Any]:
-    """The customer panel (404 outside the caller's sites) with its sites, each timeline
-    entry's queue name and each conversation's messages."""
-    live = check_customer(engine, state, user, customer_id)
-    panel = customer_panel(state, engine.router, live)
-    panel["sites"] = sorted(customer_sites(engine, state, live))
-    panel["tier_key"] = tier_key(panel["value_tier"])
-    queues, agents = engine.router.queues, engine.router.agents
-    shown: set[str] = set()
-    for entry in panel["timeline"]:
-        queue = queues.get(entry["queue_id"] or "")
-        entry["queue_name"] = queue.spec.name or entry["queue_id"] if queue else ""
-        agent = agents.get(entry["agent_id"] or "")
-        entry["agent_name"] = (agent.spec.name or agent.agent_id) if agent else entry["agent_id"]
-        conv_id = entry["conversation_id"]
-        # A conversation spanning several contacts shows its messages once, at its newest.
-        if conv_id and conv_id not in shown:
-            shown.add(conv_id)
-            entry["messages"] = conversation_view(state, engine.router, conv_id)["messages"]
-        else:
-            entry["messages"] = []
-    return panel
+        return self._page(
+            request, user, customer=shown, tier_key=tier_key(shown.value_tier), likely=likely
+        )
 
 
 def tier_key(value_tier: int | None) -> str | None:

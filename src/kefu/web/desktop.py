@@ -35,7 +35,16 @@ from kefu.adapters.sockets.hub import PushHub
 from kefu.config import Settings
 from kefu.service import StoredEvent
 from kefu.service.channels import ChannelUpdate
-from kefu.service.desktop import Desktops, DesktopScreen
+from kefu.service.desktop import (
+    CustomerTyping,
+    DesktopHello,
+    Desktops,
+    DesktopScreen,
+    MessageDelta,
+    NoticeFrame,
+    ScreenFrame,
+    VocabularyFrame,
+)
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.service.wallboard import AgentNotice
 from kefu.web._http import origin_ok, user_of
@@ -150,12 +159,8 @@ class DesktopPages(PushHub[str]):
             on_close=lambda: self.sockets.pop(websocket, None),
         )
         try:
-            hello = {
-                "type": "hello",
-                "agent_id": agent_id,
-                "vocabulary": self.desktops.vocabulary().to_json(),
-                "csrf_token": csrf_token(self.settings.secret_key, user),
-            }
+            token = csrf_token(self.settings.secret_key, user)
+            hello = DesktopHello(agent_id, self.desktops.vocabulary(), token)
             self.enqueue(websocket, hello)
             await self._send_view(websocket, agent_id, force=True)
             while True:
@@ -181,7 +186,7 @@ class DesktopPages(PushHub[str]):
         # change was made: the router is never read here, outside that lock.
         holder = update.agent_id
         if update.kind == "typing" and update.who == "customer":
-            frame = {"type": "typing", "conversation_id": update.conversation_id}
+            frame = CustomerTyping(update.conversation_id)
             for websocket, agent_id in list(self.sockets.items()):
                 if agent_id == holder:
                     self.enqueue(websocket, frame)
@@ -195,13 +200,13 @@ class DesktopPages(PushHub[str]):
 
     def _on_phrases(self) -> None:
         """An admin changed the words: every open desktop gets them at once."""
-        frame = {"type": "vocabulary", "vocabulary": self.desktops.vocabulary().to_json()}
+        frame = VocabularyFrame(self.desktops.vocabulary())
         for websocket in list(self.sockets):
             self.enqueue(websocket, frame)
 
     def show_notice(self, notice: AgentNotice) -> None:
         """A supervisor's message: the open desktops of its agents show it at once."""
-        frame = {"type": "notice", "notice": notice.to_json()}
+        frame = NoticeFrame(notice)
         wanted = set(notice.agent_ids)
         for websocket, agent_id in list(self.sockets.items()):
             if agent_id in wanted:
@@ -246,7 +251,7 @@ class DesktopPages(PushHub[str]):
             for contact in view.contacts
             if (conv := contact.conversation) is not None
         }
-        self.enqueue(websocket, {"type": "desktop", "view": view.to_json()})
+        self.enqueue(websocket, ScreenFrame(view))
 
     def _push_message(self, agent_id: str, conv_id: str, contact_id: str | None, upto: int) -> None:
         """Queue the agent's sockets the stored messages of ``conv_id`` (of contact
@@ -264,13 +269,7 @@ class DesktopPages(PushHub[str]):
                 continue
             for message in self.desktops.stored_messages(conv_id, after, upto):
                 shown[conv_id] = message.seq
-                frame = {
-                    "type": "message",
-                    "contact_id": contact_id,
-                    "conversation_id": conv_id,
-                    "message": message.to_json(),
-                }
-                self.enqueue(websocket, frame)
+                self.enqueue(websocket, MessageDelta(contact_id, conv_id, message))
 
     async def push(self, changed: bool) -> None:
         """Recompute and send the marked screens (every screen after a quiet

@@ -16,6 +16,7 @@ only (others 403; not logged in goes to the login).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +32,9 @@ from kefu.config import Settings
 from kefu.domain.errors import KefuError
 from kefu.service import Command
 from kefu.service.ivr import (
+    FlowDetail,
+    FlowSummary,
+    FlowVersion,
     IvrWing,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -97,17 +101,14 @@ class IvrAdminPages:
     ) -> HTMLResponse:
         wing = self._wing()
         engine = self.chat.channels.engine
-        flows: list[dict[str, Any]] = []
-        detail: dict[str, Any] | None = None
+        flows: list[FlowSummary] = []
+        detail: FlowDetail | None = None
         if wing is not None:
             desk = wing.flows
             period = self.settings.ivr_rederivation_days
             flows = await engine.query(lambda e: flow_list(desk, e.now(), period), stored=False)
-            for f in flows:
-                f["published_date"] = self._date(f["published_at"])
-                f["rederive_by_date"] = self._date(f["rederive_by"])
-            known = {f["flow_id"] for f in flows}
-            flow_id = flow_id if flow_id in known else (flows[0]["flow_id"] if flows else "")
+            known = {f.flow_id for f in flows}
+            flow_id = flow_id if flow_id in known else (flows[0].flow_id if flows else "")
             if flow_id:
                 detail = await engine.query(lambda _e: flow_detail(desk, flow_id), stored=False)
         shown, editor = _pick(detail, version)
@@ -117,14 +118,15 @@ class IvrAdminPages:
             "flows": flows,
             "detail": detail,
             "shown": shown,
-            "outline": _outline(shown["flow"]) if shown else [],
+            "outline": _outline(shown.flow) if shown else [],
             "editor": editor if source is None else source,
             "notice": notice,
             "error": error,
-            "issues": issues if issues is not None else (shown["issues"] if shown else []),
+            "issues": issues if issues is not None else (shown.issues if shown else ()),
             "can_rollback": bool(detail and _earlier(detail)),
             "period": self.settings.ivr_rederivation_days,
-            "reminders": [f for f in flows if f["rederivation_overdue_days"] is not None],
+            "reminders": [f for f in flows if f.rederivation_overdue_days is not None],
+            "date": self._date,
         }
         return self.templates.TemplateResponse(
             request, "ivr_admin.html", values, status_code=status_code
@@ -186,19 +188,19 @@ class IvrAdminPages:
         return await self._act(request, flow_id, lambda _t: RollbackIvrFlow(flow_id), "rolled_back")
 
 
-def _pick(detail: dict[str, Any] | None, version: int) -> tuple[dict[str, Any] | None, str]:
+def _pick(detail: FlowDetail | None, version: int) -> tuple[FlowVersion | None, str]:
     """The version shown (asked for, else the draft, else the published one) and the
     editor's text (that version's source, else its YAML)."""
-    if not detail or not detail["versions"]:
+    if not detail or not detail.versions:
         return None, ""
-    by_number = {v["version"]: v for v in detail["versions"]}
-    number = version if version in by_number else (detail["draft"] or detail["published"])
-    shown = by_number.get(number) or detail["versions"][0]
-    text = shown["source"] or yaml.safe_dump(shown["flow"], allow_unicode=True, sort_keys=False)
+    by_number = {v.version: v for v in detail.versions}
+    number = version if version in by_number else (detail.draft or detail.published)
+    shown = by_number.get(number or 0) or detail.versions[0]
+    text = shown.source or yaml.safe_dump(dict(shown.flow), allow_unicode=True, sort_keys=False)
     return shown, text
 
 
-def _outline(flow: dict[str, Any]) -> list[dict[str, Any]]:
+def _outline(flow: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each node: its id, kind and the nodes it leads to (options as ``digit → node``)."""
     rows = []
     for node_id, node in flow["nodes"].items():
@@ -214,5 +216,5 @@ def _outline(flow: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _earlier(detail: dict[str, Any]) -> bool:
-    return any(p["version"] != detail["published"] for p in detail["publications"])
+def _earlier(detail: FlowDetail) -> bool:
+    return any(version != detail.published for version, _at in detail.publications)

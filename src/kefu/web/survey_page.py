@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from kefu.domain.errors import KefuError
 from kefu.service.cases import AnswerSurvey, SurveyWing
+from kefu.service.cases import SurveyPage as SurveyLink
 from kefu.web._http import origin_ok
 from kefu.web.i18n import page_templates, request_catalog
 
@@ -43,43 +44,43 @@ class SurveyPage:
         wing = _wing(request)
         found = await self._look(wing, token)
         if found is None:
-            return self._render(request, "unknown", {}, 404)
-        if "lang" not in request.query_params and found.get("language") in ("zh", "en"):
+            return self._render(request, "unknown", None, 404)
+        if "lang" not in request.query_params and found.language in ("zh", "en"):
             # The language of the customer's record before the browser's: the same page
             # with ?lang=, so the switch and the form keep it.
-            return RedirectResponse(f"{request.url.path}?lang={found['language']}", 303)
-        if found["answered"] or found["expired"]:
-            return self._render(request, "answered" if found["answered"] else "expired", {}, 410)
+            return RedirectResponse(f"{request.url.path}?lang={found.language}", 303)
+        if found.answered or found.expired:
+            return self._render(request, "answered" if found.answered else "expired", None, 410)
         return self._render(request, "form", found, 200)
 
     async def answer(self, request: Request, token: str) -> Response:
         wing = _wing(request)
         if not origin_ok(request):
-            return self._render(request, "unknown", {}, 403)
+            return self._render(request, "unknown", None, 403)
         found = await self._look(wing, token)
         if found is None:
-            return self._render(request, "unknown", {}, 404)
+            return self._render(request, "unknown", None, 404)
         form = await request.form()
         raw_score, comment = form.get("score"), form.get("comment") or ""
-        low, high = found["scale"]
+        low, high = found.scale
         score = int(raw_score) if isinstance(raw_score, str) and raw_score.isdigit() else None
         if score is None or not low <= score <= high or not isinstance(comment, str):
-            return self._render(request, "form", {**found, "invalid": True}, 422)
+            return self._render(request, "form", found, 422, invalid=True)
         try:
             await wing.engine.execute(
-                AnswerSurvey(found["survey_id"], score, comment.strip()[:MAX_COMMENT], "web")
+                AnswerSurvey(found.survey_id, score, comment.strip()[:MAX_COMMENT], "web")
             )
         except KefuError as exc:
             if exc.error_id != "survey_closed":
                 raise
-            return self._render(request, "answered", {}, 410)
-        return self._render(request, "thanks", {"score": score}, 200)
+            return self._render(request, "answered", None, 410)
+        return self._render(request, "thanks", None, 200, score=score)
 
-    async def _look(self, wing: SurveyWing, token: str) -> dict[str, Any] | None:
+    async def _look(self, wing: SurveyWing, token: str) -> SurveyLink | None:
         if not 5 <= len(token) <= MAX_TOKEN:
             return None
         try:
-            found: dict[str, Any] = await wing.engine.query(
+            found: SurveyLink = await wing.engine.query(
                 lambda engine: wing.by_token(token, engine.now())
             )
         except KefuError as exc:
@@ -89,15 +90,28 @@ class SurveyPage:
         return found
 
     def _render(
-        self, request: Request, state: str, survey: dict[str, Any], status: int
+        self,
+        request: Request,
+        state: str,
+        survey: SurveyLink | None,
+        status: int,
+        *,
+        invalid: bool = False,
+        score: int | None = None,
     ) -> Response:
         catalog = request_catalog(request)
         lang = "zh_Hans" if catalog.bcp47.startswith("zh") else "en"
-        context: dict[str, Any] = {"state": state, "survey": survey, "lang_tag": catalog.bcp47}
-        if survey.get("scale"):
-            low, high = survey["scale"]
+        context: dict[str, Any] = {
+            "state": state,
+            "survey": survey,
+            "lang_tag": catalog.bcp47,
+            "invalid": invalid,
+            "score": score,
+        }
+        if survey is not None:
+            low, high = survey.scale
             context["scores"] = list(range(low, high + 1))
-            context["question"] = survey["question"][lang]
+            context["question"] = survey.text(lang)
             context["lang_param"] = "zh" if lang == "zh_Hans" else "en"
         response = self.templates.TemplateResponse(
             request, "survey.html", context, status_code=status

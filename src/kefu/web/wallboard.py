@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
@@ -30,7 +29,7 @@ from kefu.adapters.sockets.hub import PushHub
 from kefu.config import Settings
 from kefu.service import RoutingEngine, StoredEvent
 from kefu.service.security import Principal, Role, Scope, Security, as_seen_by, csrf_token
-from kefu.service.wallboard import WallboardProjection
+from kefu.service.wallboard import WallboardProjection, WallboardSnapshot
 from kefu.web._http import origin_ok, user_of
 from kefu.web.auth_pages import AuthPages
 from kefu.web.i18n import page_templates
@@ -174,7 +173,7 @@ class Wallboard(PushHub[_Client]):
             on_close=lambda: self.clients.pop(websocket, None),
         )
         try:
-            await websocket.send_json(await self.snapshot(sites))
+            await websocket.send_json((await self.snapshot(sites)).to_json())
             self.clients[websocket] = client
             while True:
                 message = await websocket.receive_json()
@@ -186,7 +185,7 @@ class Wallboard(PushHub[_Client]):
                         await websocket.close(code=FORBIDDEN, reason=str(exc))
                         return
                     client.asked = wanted
-                    await websocket.send_json(await self.snapshot(client.sites))
+                    await websocket.send_json((await self.snapshot(client.sites)).to_json())
         except (WebSocketDisconnect, RuntimeError, ValueError):
             pass
         finally:
@@ -205,10 +204,10 @@ class Wallboard(PushHub[_Client]):
         return True
 
     # -- broadcasting ------------------------------------------------------------------
-    async def snapshot(self, sites: frozenset[str] | None) -> dict[str, Any]:
-        """The frame of ``sites`` now."""
+    async def snapshot(self, sites: frozenset[str] | None) -> WallboardSnapshot:
+        """The snapshot of ``sites`` now (its ``to_json`` is the frame)."""
         snapshots = await self.engine.query(lambda _engine: self.projection.snapshots([sites]))
-        return snapshots[sites].to_json()
+        return snapshots[sites]
 
     async def push(self, changed: bool) -> None:
         del changed  # waits and times in state keep counting: every round sends

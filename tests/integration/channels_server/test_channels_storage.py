@@ -20,8 +20,8 @@ from kefu.service.channels import (
     ChannelService,
     Inbound,
     OutboundReply,
-    conversation_view,
-    customer_panel,
+    read_conversation,
+    read_customer_panel,
 )
 from kefu.service.routing import commands as c
 from kefu.testing import ManualClock, ManualScheduler
@@ -95,9 +95,11 @@ def test_given_conversations_when_the_platform_restarts_then_they_come_back_whol
         await channels.note("a1", made.conversation_id, "老客户")
         await asyncio.sleep(0.05)  # the delivery record
         view = await channels.read(
-            lambda e, s: conversation_view(s, e.router, made.conversation_id)
+            lambda e, s: read_conversation(s, e.router, made.conversation_id).to_json()
         )
-        panel = await channels.read(lambda e, s: customer_panel(s, e.router, made.customer_id))
+        panel = await channels.read(
+            lambda e, s: read_customer_panel(s, e.router, made.customer_id).to_json()
+        )
         await channels.stop()
         await engine.stop()
         return made.conversation_id, made.customer_id, view, panel
@@ -106,8 +108,10 @@ def test_given_conversations_when_the_platform_restarts_then_they_come_back_whol
         engine, channels = _platform(database)
         await engine.start()
         await channels.start()
-        view = await channels.read(lambda e, s: conversation_view(s, e.router, conv_id))
-        panel = await channels.read(lambda e, s: customer_panel(s, e.router, customer_id))
+        view = await channels.read(lambda e, s: read_conversation(s, e.router, conv_id).to_json())
+        panel = await channels.read(
+            lambda e, s: read_customer_panel(s, e.router, customer_id).to_json()
+        )
         joined = await channels.receive(
             Inbound(Channel.CHAT, (COOKIE,), "谢谢", 2.0, "chat:2", sender_name="李娜")
         )

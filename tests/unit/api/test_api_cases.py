@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from api_helpers import Api
+from golden_helpers import check_golden, compact
 
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel
@@ -232,7 +233,9 @@ def test_given_complaints_of_two_months_when_reported_then_by_root_cause_of_the_
         answer = c.post(f"{V1}/cases/{case_id}/transitions", json=resolve)
         assert answer.status_code == 200, answer.text
     month = "2023-11"  # the manual clock starts at 2023-11-14 in Shanghai
-    report = c.get(f"{V1}/cases/reports/complaints?month={month}", headers=lead).json()
+    answer = c.get(f"{V1}/cases/reports/complaints?month={month}", headers=lead)
+    check_golden("report_complaints.json", answer.text)
+    report = answer.json()
     assert report["total"] == 3
     rows = {r["root_cause"]: r for r in report["by_root_cause"]}
     assert (rows["系统故障"]["count"], rows["系统故障"]["resolved"]) == (2, 2)
@@ -286,11 +289,13 @@ def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its
     asked = [r for r in outbox.sent if "STOP" in r.text]  # not the wait notice
     assert len(asked) == 1 and asked[0].route.address == "+8613800138077"
     execute = cases.platform.engine.execute
-    cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
+    answered = cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]
+    check_golden("survey_answered.json", compact(answered.to_json()))
     now = cases.clock.now()
     query = {"from": now - 3600, "to": now + 1, "by": "case_type"}
     report = c.get(f"{V1}/cases/reports/csat", params=query, headers=lead)
     assert report.status_code == 200, report.text
+    check_golden("report_csat.json", report.text)
     body = report.json()
     assert (body["sent"], body["answered"], body["csat"]) == (1, 1, 1.0)
     assert body["rows"][0]["case_type"] == "inquiry"
@@ -355,6 +360,7 @@ def test_given_a_survey_link_then_it_answers_once_and_a_forged_or_late_link_fail
     assert token is not None and token.startswith("s1.")
     shown = anon.get(f"{V1}/surveys/{token}")
     assert shown.status_code == 200, shown.text
+    check_golden("survey_page.json", shown.text)
     assert shown.json()["answered"] is False and "满意" in shown.json()["question"]["zh_Hans"]
     survey_id, expiry, signature = token.split(".")
     flipped = "0" if signature[0] != "0" else "1"
@@ -409,6 +415,7 @@ def test_given_customers_then_the_value_report_shows_the_80_20_view_per_site(
     assert made.status_code == 201, made.text
     report = c.get(f"{V1}/cases/reports/value", headers=lead)
     assert report.status_code == 200, report.text
+    check_golden("report_value.json", report.text)
     body = report.json()
     # four new tier-0 customers at 200*0.8/0.3 and one with an open complaint at 200*0.7/0.4
     assert (body["customers"], body["total_clv"]) == (5, round(4 * 160 / 0.3 + 350, 2))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from api_helpers import Api, MakeApi
+from golden_helpers import PUBLISHED_MASKS, check_golden, compact
 
 from kefu.adapters.ivr.wiring import BANK_FLOW
 from kefu.service.ivr import IvrWing
@@ -42,18 +43,27 @@ def test_given_an_edited_bank_flow_when_published_then_new_contacts_get_it_and_r
     ivr_api: Api,
 ) -> None:
     c = ivr_api.client
-    listed = {f["flow_id"]: f for f in c.get(URL).json()}
+    flows = c.get(URL)
+    check_golden("ivr_flows.json", flows.text, *PUBLISHED_MASKS)
+    listed = {f["flow_id"]: f for f in flows.json()}
     assert listed["bank"]["published"] == 1  # the file, loaded at start
     saved = c.put(f"{URL}/bank/draft", json={"source": EDITED})
     assert saved.status_code == 200, saved.text
     assert saved.json() == {"version": 2, "issues": []}
     assert _wing(ivr_api).catalog.published("bank").version == 1  # a draft serves nobody
-    assert c.post(f"{URL}/bank/publish", json={}).json() == {"published": 2}
+    published = c.post(f"{URL}/bank/publish", json={})
+    check_golden("ivr_published.json", published.text)
+    assert published.json() == {"published": 2}
     welcome = _wing(ivr_api).catalog.published("bank").nodes["welcome"]
     assert "新版" in welcome.text["zh"]  # type: ignore[attr-defined]
     assert c.post(f"{URL}/bank/rollback").json() == {"published": 1}
     assert _wing(ivr_api).catalog.published("bank").version == 1
-    detail = c.get(f"{URL}/bank").json()
+    detail_answer = c.get(f"{URL}/bank")
+    detail = detail_answer.json()
+    assert compact(detail) == detail_answer.text  # so the golden below is the answer's text
+    # Each version's source and document are the example file's: left out of the golden.
+    shown = {**detail, "versions": [{**v, "source": "…", "flow": "…"} for v in detail["versions"]]}
+    check_golden("ivr_flow_detail.json", compact(shown), *PUBLISHED_MASKS)
     assert [v["version"] for v in detail["versions"]] == [2, 1]
     assert detail["versions"][0]["source"] == EDITED
     changes = [(ch["kind"], ch["version"], ch["by"]) for ch in detail["changes"]]
@@ -75,11 +85,13 @@ def test_given_a_flow_with_lint_errors_when_published_then_422_with_reasons(
     c = ivr_api.client
     saved = c.put(f"{URL}/bank/draft", json={"source": BROKEN})
     assert saved.status_code == 200
+    check_golden("ivr_draft_saved_lint.json", saved.text)
     assert {i["code"] for i in saved.json()["issues"]} >= {"unreachable"}
     refused = c.post(f"{URL}/bank/publish", json={})
     assert refused.status_code == 422
     body = refused.json()
     assert body["error_id"] == "invalid_flow"
+    check_golden("ivr_publish_refused.json", refused.text)
     assert any(i["node_id"] == "orphan" for i in body["details"]["issues"])
     assert _wing(ivr_api).catalog.published("bank").version == 1
 

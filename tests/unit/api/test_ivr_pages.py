@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from api_helpers import Api, MakeApi, csrf_of
+from golden_helpers import PAGE_MASKS, PUBLISHED_MASKS, check_golden
 
 BANK_YAML = (Path(__file__).resolve().parents[3] / "examples" / "ivr" / "bank.yaml").read_text(
     encoding="utf-8"
@@ -41,6 +42,7 @@ def test_given_an_admin_when_saving_publishing_and_rolling_back_in_the_page_then
     assert saved.status_code == 303
     assert saved.headers["location"] == "/admin/ivr?flow=bank&notice=saved"
     page = browser.get("/admin/ivr?flow=bank&notice=saved")
+    check_golden("ivr_admin_page.html", page.text, *PAGE_MASKS, *PUBLISHED_MASKS)
     assert "Draft saved." in page.text and "页面版" in page.text and 'id="publish"' in page.text
     done = browser.post("/admin/ivr/bank/publish", data={"csrf_token": token})
     assert done.status_code == 200 and 'id="published">2<' in done.text

@@ -16,6 +16,7 @@ from kefu.service.cases import (
     CaseNotifier,
     CaseWing,
     MoveCase,
+    NoticeItem,
     OpenCase,
     customer_timeline,
 )
@@ -149,10 +150,8 @@ def test_given_an_open_chat_and_an_older_sms_then_the_notice_goes_to_the_chat_in
             center.engine, center.channels.state, center.cases.store, live,
             notices=center.notifier.notices.values(),
         )  # fmt: skip
-        told = [i for i in story if i["kind"] == "notice"]
-        assert [(i["case_id"], i["event"], i["channel"]) for i in told] == [
-            (case.case_id, "opened", "chat")
-        ]
+        told = [i for i in story if isinstance(i, NoticeItem)]
+        assert [(i.case_id, i.event, i.channel) for i in told] == [(case.case_id, "opened", "chat")]
 
     run(body)
 

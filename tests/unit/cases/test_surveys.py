@@ -24,6 +24,7 @@ from kefu.service.cases import (
     MoveCase,
     OpenCase,
     SetSurveyConsent,
+    SurveyItem,
     SurveyOptions,
     SurveyWing,
     csat_report,
@@ -159,8 +160,8 @@ def test_given_a_resolved_case_then_one_survey_goes_out_and_an_sms_4_is_recorded
                 surveys=desk.surveys.book,
             )
         )  # fmt: skip
-        answered = [i for i in timeline if i["kind"] == "survey"]
-        assert answered and answered[0]["score"] == 4
+        answered = [i for i in timeline if isinstance(i, SurveyItem)]
+        assert answered and answered[0].score == 4
         # One answer per survey: a second "5" is an ordinary message, a new contact.
         _conv, contact_id = await desk.sms_in("5")
         assert contact_id is not None and desk.surveys.book.surveys["s1"].score == 4
@@ -286,12 +287,13 @@ def test_given_answers_then_the_csat_report_groups_by_queue_agent_and_case_type(
         stranger = Principal("u2", "x", Role.SUPERVISOR, frozenset({"bj"}))
         end = desk.clock.now() + 1
         report = csat_report(book, boss, T0, end, by="agent")
-        assert (report["sent"], report["answered"], report["csat"], report["low"]) == (2, 2, 0.5, 1)
-        assert report["rows"][0]["agent"] == "a1" and report["rows"][0]["mean_score"] == 3.5
-        by_type = csat_report(book, boss, T0, end, by="case_type")["rows"]
-        assert [(r["case_type"], r["sent"]) for r in by_type] == [("inquiry", 2)]
-        assert csat_report(book, stranger, T0, end)["sent"] == 0
-        assert csat_report(book, boss, end, end + DAY)["sent"] == 0
+        total = report.total
+        assert (total.sent, total.answered, total.csat, total.low) == (2, 2, 0.5, 1)
+        assert report.rows[0].key == "a1" and report.rows[0].figures.mean_score == 3.5
+        by_type = csat_report(book, boss, T0, end, by="case_type").rows
+        assert [(r.key, r.figures.sent) for r in by_type] == [("inquiry", 2)]
+        assert csat_report(book, stranger, T0, end).total.sent == 0
+        assert csat_report(book, boss, end, end + DAY).total.sent == 0
         for bad in ({"by": "mood"}, {"start": end, "end": T0}):
             with pytest.raises(KefuError):
                 csat_report(

@@ -76,15 +76,17 @@ def test_given_chats_when_cases_resolve_then_open_ones_get_the_link_closed_ones_
             assert surveys.book.surveys["s2"].sent.conversation_id == closed_conv
             assert len(channels.state.conversation(closed_conv).messages) == before
 
-            def status(conv_id: str) -> dict[str, object]:
+            def status(conv_id: str) -> frames.ChatStatus:
                 return frames.status(engine, channels.state, conv_id, {}, None, surveys.chat_link)
 
             shown = await channels.read(lambda _e, _s: status(closed_conv))
-            assert shown["state"] == "closed"
-            assert str(shown["survey"]).startswith(f"{BASE}/s2.")
+            assert isinstance(shown, frames.ClosedStatus)
+            assert str(shown.survey).startswith(f"{BASE}/s2.")
+            assert shown.to_json()["survey"] == shown.survey
             await engine.execute(AnswerSurvey("s2", 5))
             after = await channels.read(lambda _e, _s: status(closed_conv))
-            assert "survey" not in after
+            assert isinstance(after, frames.ClosedStatus) and after.survey is None
+            assert "survey" not in after.to_json()
         finally:
             await channels.stop()
             await engine.stop()

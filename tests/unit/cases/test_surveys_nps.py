@@ -77,7 +77,7 @@ def test_given_an_nps_survey_when_answered_off_its_scale_then_it_is_refused() ->
         with pytest.raises(ValidationError):
             await desk.engine.execute(AnswerSurvey("s1", 11))
         done = await desk.engine.execute(AnswerSurvey("s1", 0, "太慢"))
-        assert done["score"] == 0 and done["kind"] == NPS
+        assert done.score == 0 and done.survey.sent.kind == NPS
 
     run(scenario, NPS_SMS)
 
@@ -127,11 +127,11 @@ def test_given_nps_and_csat_answers_then_the_report_gives_nps_next_to_csat_by_to
     book = SurveyBook.replay(events)
     boss = Principal("u0", "boss", Role.ADMIN, frozenset())
     report = csat_report(book, boss, T0, T0 + 10, by="topic")
-    billing = next(r for r in report["rows"] if r["topic"] == "billing")
-    assert (billing["promoters"], billing["detractors"], billing["nps_answered"]) == (2, 1, 4)
-    assert billing["nps"] == 25.0 and billing["csat"] == 1.0 and billing["low"] == 1
-    card = next(r for r in report["rows"] if r["topic"] == "card")
-    assert card["nps"] is None and card["answered"] == 0
-    assert report["nps"] == 25.0 and report["sent"] == 6
+    billing = next(r.figures for r in report.rows if r.key == "billing")
+    assert (billing.promoters, billing.detractors, billing.nps_answered) == (2, 1, 4)
+    assert billing.nps == 25.0 and billing.csat == 1.0 and billing.low == 1
+    card = next(r.figures for r in report.rows if r.key == "card")
+    assert card.nps is None and card.answered == 0
+    assert report.total.nps == 25.0 and report.total.sent == 6
     strict = csat_report(book, boss, T0, T0 + 10, by="topic", low={"csat": 2, "nps": 7})
-    assert strict["low"] == 2
+    assert strict.total.low == 2

@@ -15,7 +15,7 @@ from kefu.domain.errors import UnknownQueue, ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import ServiceUnavailable
 from kefu.service.branch import BranchDesk, IdleReason
-from kefu.service.channels import customer_panel
+from kefu.service.channels import read_customer_panel
 from kefu.service.routing import commands as c
 
 COUNTERS = [f"counter-{n}" for n in range(1, 8)]
@@ -112,7 +112,7 @@ def test_given_a_visit_with_a_phone_then_it_is_on_the_customers_timeline() -> No
         ticket = await branch.issue("mobile", phone="+86 139 0000 1111", name="李女士")
         conv_id = desk.channels.state.conversation_of[ticket.contact_id]
         customer_id = desk.channels.state.conversation(conv_id).customer_id
-        panel = customer_panel(desk.channels.state, desk.engine.router, customer_id)
+        panel = read_customer_panel(desk.channels.state, desk.engine.router, customer_id).to_json()
         assert panel["name"] == "李女士"
         (visit,) = panel["timeline"]
         assert visit["channel"] == "branch" and visit["outcome"] == "queued"

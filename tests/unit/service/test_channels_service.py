@@ -22,8 +22,9 @@ from kefu.service.channels import (
     NoQueueForChannel,
     NotHolder,
     OutboundReply,
-    conversation_view,
-    customer_panel,
+    WaitInfo,
+    read_conversation,
+    read_customer_panel,
     wait_info,
 )
 from kefu.service.routing import commands as c
@@ -226,9 +227,9 @@ def test_given_a_waiting_customer_then_position_and_predicted_wait_follow_the_qu
         router = desk.engine.router
         assert wait_info(router, ids[0]) is None
         fourth, fifth = wait_info(router, ids[3]), wait_info(router, ids[4])
-        assert fourth == {"position": 1, "ahead": 0, "estimated_wait_s": pytest.approx(40.0)}
-        assert fifth is not None and fifth["position"] == 2 and fifth["ahead"] == 1
-        assert fifth["estimated_wait_s"] == pytest.approx(80.0)
+        assert fourth == WaitInfo(1, 0, pytest.approx(40.0))
+        assert fifth is not None and (fifth.position, fifth.ahead) == (2, 1)
+        assert fifth.estimated_wait_s == pytest.approx(80.0)
 
     run(scenario)
 
@@ -250,7 +251,7 @@ def test_given_an_agent_when_replying_then_the_reply_goes_out_threaded_and_is_re
         assert sent.route.address == "zhang.san@example.com" and sent.thread == (
             "<m1@customer.example>",
         )
-        view = conversation_view(desk.channels.state, desk.engine.router, conv_id)
+        view = read_conversation(desk.channels.state, desk.engine.router, conv_id).to_json()
         assert [m["direction"] for m in view["messages"]] == ["inbound", "outbound"]
         assert view["messages"][1]["delivery"] == "sent"
         # The customer's answer citing kefu's reply joins the same conversation.
@@ -268,7 +269,9 @@ def test_given_a_failing_relay_when_replying_then_the_failure_is_recorded_for_th
         desk.email.fail = True
         await desk.channels.reply("a1", made.conversation_id, "reply")
         await desk.settle()
-        view = conversation_view(desk.channels.state, desk.engine.router, made.conversation_id)
+        view = read_conversation(
+            desk.channels.state, desk.engine.router, made.conversation_id
+        ).to_json()
         assert view["messages"][-1]["delivery"] == "failed"
 
     run(scenario)
@@ -296,7 +299,7 @@ def test_given_a_transfer_with_a_note_then_the_next_agent_sees_history_note_and_
         await desk.channels.transfer("a1", conv_id, to_agent_id="a2", note="请处理退款")
         await desk.ready("a2")
         await desk.take("a2", contact_id)
-        view = conversation_view(desk.channels.state, desk.engine.router, conv_id)
+        view = read_conversation(desk.channels.state, desk.engine.router, conv_id).to_json()
         assert view["agent_id"] == "a2"
         assert [(n["kind"], n["text"]) for n in view["notes"]] == [
             ("note", "客户已核实身份"),
@@ -304,7 +307,9 @@ def test_given_a_transfer_with_a_note_then_the_next_agent_sees_history_note_and_
         ]
         await desk.channels.wrap_up("a2", conv_id, "resolved")
         assert desk.channels.state.conversation(conv_id).outcome == "resolved"
-        panel = customer_panel(desk.channels.state, desk.engine.router, made.customer_id)
+        panel = read_customer_panel(
+            desk.channels.state, desk.engine.router, made.customer_id
+        ).to_json()
         (entry,) = panel["timeline"]
         assert entry["outcome"] == "resolved" and entry["channel"] == "email"
 
@@ -338,7 +343,9 @@ def test_given_claimed_identifiers_then_free_ones_are_added_and_taken_ones_sugge
             "chat_cookie:browser-2",
             "phone:+8613800138000",
         }
-        view = conversation_view(desk.channels.state, desk.engine.router, chat.conversation_id)
+        view = read_conversation(
+            desk.channels.state, desk.engine.router, chat.conversation_id
+        ).to_json()
         assert view["suggestions"] == [
             {"kind": "email", "value": "zhang.san@example.com", "customer_id": owner.customer_id}
         ]
@@ -356,13 +363,17 @@ def test_given_a_restart_then_customers_and_conversations_come_back_from_the_sto
         await desk.channels.reply("a1", made.conversation_id, "收到")
         await desk.channels.note("a1", made.conversation_id, "备注")
         await desk.settle()
-        before = conversation_view(desk.channels.state, desk.engine.router, made.conversation_id)
+        before = read_conversation(
+            desk.channels.state, desk.engine.router, made.conversation_id
+        ).to_json()
         await desk.channels.stop()
         await desk.engine.stop()
 
         again = Desk(desk.store, prefix="r")
         await again.start(seed=False)
-        after = conversation_view(again.channels.state, again.engine.router, made.conversation_id)
+        after = read_conversation(
+            again.channels.state, again.engine.router, made.conversation_id
+        ).to_json()
         assert after == before
         joined = await again.channels.receive(mail("补充", 2, refs=("<m1@customer.example>",)))
         assert joined.joined and joined.contact_id == made.contact_id

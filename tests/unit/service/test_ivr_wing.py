@@ -11,8 +11,8 @@ from ivr_world import Customer, account, chat_customer, contact_of, open_center,
 
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.model import Channel, ContactState
-from kefu.service.channels import conversation_view
-from kefu.service.ivr import ivr_panel
+from kefu.service.channels import read_conversation
+from kefu.service.ivr import read_ivr_panel
 
 
 def test_given_a_chat_when_the_customer_verifies_checks_balance_and_asks_agent_then_queued_with_ivr_attributes() -> (  # noqa: E501
@@ -50,9 +50,10 @@ def test_given_a_chat_when_the_customer_verifies_checks_balance_and_asks_agent_t
             assert a["ivr.path.text"] == "English > Account balance > 人工 agent"
             assert a["ivr.slot.account"] == "•••• " + acct.card[-4:]
             assert a["ivr.reason"] == "agent_requested"
-            panel = ivr_panel(a)
-            assert panel is not None and panel["verified"]["method"] == "account_pin"
-            assert panel["self_service"] == [{"action": "balance", "outcome": "ok"}]
+            panel = read_ivr_panel(a)
+            assert panel is not None and panel.verified is not None
+            assert panel.verified.method == "account_pin"
+            assert panel.self_service == (("balance", "ok"),)
 
             def directory_and_log() -> tuple[bool, str]:
                 state = sim.channels.state
@@ -66,7 +67,7 @@ def test_given_a_chat_when_the_customer_verifies_checks_balance_and_asks_agent_t
             assert verified  # the customer store knows the account, verified by the IVR
             assert acct.pin not in log  # the PIN is stored nowhere (filed as dots)
             view = await sim.engine.query(
-                lambda e: conversation_view(sim.channels.state, e.router, conv)
+                lambda e: read_conversation(sim.channels.state, e.router, conv).to_json()
             )
             assert "•" * len(acct.pin) in [m["text"] for m in view["messages"]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from starlette.websockets import WebSocket
@@ -26,6 +27,16 @@ class FakeSocket:
 
     async def close(self, code: int = 1000) -> None:
         self.closed = code
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """A frame carrying its number."""
+
+    n: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n}
 
 
 class CountingHub(PushHub[str]):
@@ -86,10 +97,10 @@ def test_given_frames_queued_when_the_socket_is_slow_then_they_go_out_in_order()
         fake = FakeSocket(delay_s=0.001)
         hub.open_outbox(_socket(fake))
         for n in range(20):
-            hub.enqueue(_socket(fake), {"n": n})
+            hub.enqueue(_socket(fake), Numbered(n))
         await _until(lambda: len(fake.sent) == 20)
         await hub.close_outbox(_socket(fake))
-        hub.enqueue(_socket(fake), {"n": 99})  # no outbox any more: dropped
+        hub.enqueue(_socket(fake), Numbered(99))  # no outbox any more: dropped
         await asyncio.sleep(0.01)
         assert [frame["n"] for frame in fake.sent] == list(range(20))
 

@@ -13,7 +13,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
@@ -21,11 +21,16 @@ from starlette.websockets import WebSocket
 from kefu.adapters.sockets.guard import SocketGuard
 from kefu.adapters.sockets.tasks import stop_task, wake_or_timeout
 
-__all__ = ["PushHub", "client_address", "socket_clients"]
+__all__ = ["Frame", "PushHub", "client_address", "socket_clients"]
 
 log = logging.getLogger(__name__)
 Client = TypeVar("Client")
-Frame = dict[str, Any]
+
+
+class Frame(Protocol):
+    """A frame a socket sends: a read model whose ``to_json`` is the JSON text's object."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 _HUBS: weakref.WeakSet[PushHub[Any]] = weakref.WeakSet()
@@ -181,4 +186,4 @@ async def _drain(websocket: WebSocket, outbox: asyncio.Queue[Frame | None]) -> N
     """Send a socket's frames in the order queued, until None."""
     while (frame := await outbox.get()) is not None:
         with contextlib.suppress(Exception):
-            await websocket.send_json(frame)
+            await websocket.send_json(frame.to_json())

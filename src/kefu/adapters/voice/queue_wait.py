@@ -19,8 +19,7 @@ from kefu.adapters.voice.hold_music import looped
 from kefu.adapters.voice.port import VoicePort
 from kefu.adapters.voice.prompts import Language, position_clips
 from kefu.adapters.voice.texts import TextClips
-from kefu.service.channels import ChannelService
-from kefu.service.channels.views import wait_info
+from kefu.service.channels import ChannelService, wait_info
 from kefu.service.routing import commands as c
 
 __all__ = ["QueueWait"]
@@ -78,10 +77,10 @@ class QueueWait:
             if info is None:  # offered, answered or ended: no more announcements
                 return
             language = self.language(leg)
-            wait_s = info["estimated_wait_s"]
+            wait_s = info.estimated_wait_s
             minutes = None if wait_s is None else max(1, round(wait_s / 60))
-            self.announcements.append((leg.call_id, int(info["ahead"]), minutes))
-            clips = position_clips(language, min(999, int(info["ahead"])), minutes or 0)
+            self.announcements.append((leg.call_id, info.ahead, minutes))
+            clips = position_clips(language, min(999, info.ahead), minutes or 0)
             if minutes is None:
                 clips = clips[: clips.index(f"{language}/wait_before")]
             if self.callback_key:

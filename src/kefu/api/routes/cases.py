@@ -31,17 +31,21 @@ from kefu.service.cases import (
     AddCaseNote,
     AssignCase,
     CaseWing,
+    ComplaintsReport,
+    CsatReport,
+    CustomerTimeline,
     MoveCase,
     OpenCase,
     RouteCaseTask,
     SetSurveyConsent,
     SurveyWing,
     UpdateCase,
+    ValueReport,
     case_public,
     check_case,
     complaints_report,
     csat_report,
-    customer_timeline,
+    read_customer_timeline,
     value_report,
 )
 from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
@@ -131,7 +135,7 @@ async def complaints(
     """Complaints opened in ``month`` (the site's time zone), by root cause, with their mean
     resolution time in business hours and SLA breaches. 月度投诉报表（按根本原因）。"""
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
+    def look(engine: RoutingEngine) -> ComplaintsReport:
         if site_id is not None:
             security.check_site(engine, user, site_id)
 
@@ -141,7 +145,7 @@ async def complaints(
 
         return complaints_report(wing.store, user, month, engine.now(), zone_of, site_id=site_id)
 
-    return await wing.engine.query(look)
+    return (await wing.engine.query(look)).to_json()
 
 
 @router.get("/cases/reports/csat", responses=ERRORS)
@@ -159,14 +163,14 @@ async def csat(
     supervisors and admins, over their sites. 回访满意度与净推荐值报表。"""
     surveys: SurveyWing = request.app.state.surveys
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
+    def look(engine: RoutingEngine) -> CsatReport:
         security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
         if site_id is not None:
             security.check_site(engine, user, site_id)
         low = surveys.options.low_scores
         return csat_report(surveys.book, user, start, end, by=by, site_id=site_id, low=low)
 
-    return await surveys.engine.query(look)
+    return (await surveys.engine.query(look)).to_json()
 
 
 @router.get("/cases/reports/value", responses=ERRORS)
@@ -178,7 +182,7 @@ async def value(user: Reader, wing: Wing, request: Request) -> dict[str, Any]:
     book = None if surveys is None else surveys.book
     chan: ChannelState = wing.state
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
+    def look(engine: RoutingEngine) -> ValueReport:
         security.require_role(user, Role.SUPERVISOR, Role.ADMIN)
 
         def sees(customer_id: str) -> bool:
@@ -186,7 +190,7 @@ async def value(user: Reader, wing: Wing, request: Request) -> dict[str, Any]:
 
         return value_report(chan, wing.store, book, engine.now(), sees)
 
-    return await wing.engine.query(look)
+    return (await wing.engine.query(look)).to_json()
 
 
 @router.get("/cases/{case_id}", responses=ERRORS)
@@ -292,23 +296,20 @@ async def timeline(
     follow-up surveys and their scores; the read is audited like the customer panel's.
     客户360°时间线。"""
     chan: ChannelState = wing.state
+    surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
+    book = None if surveys is None else surveys.book
 
-    def look(engine: RoutingEngine) -> dict[str, Any]:
-        live = check_customer(engine, chan, user, customer_id)
-        surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
-        book = None if surveys is None else surveys.book
+    def look(engine: RoutingEngine) -> CustomerTimeline:
         told = () if wing.notifier is None else wing.notifier.notices.values()
-        items = customer_timeline(
-            engine, chan, wing.store, live, limit=limit, surveys=book, notices=told
+        return read_customer_timeline(
+            engine, chan, wing.store, user, customer_id, limit=limit, surveys=book, notices=told
         )
-        visible = [i for i in items if i["kind"] == "contact" or _sees(wing, user, i)]
-        return {"customer_id": live, "items": visible}
 
     found = await wing.engine.query(look)
     client = request.client.host if request.client else None
-    read = customer_read(user, found["customer_id"], at=wing.engine.now(), client=client)
+    read = customer_read(user, found.customer_id, at=wing.engine.now(), client=client)
     await wing.engine.store([read])  # a read of the customer's record, audited as such
-    return found
+    return found.to_json()
 
 
 @router.put("/customers/{customer_id}/survey-consent", tags=["customers"], responses=ERRORS)
@@ -327,11 +328,3 @@ async def survey_consent(
     command = SetSurveyConsent(live, body.allowed, by=user.username, reason=body.reason)
     changed = await wing.engine.execute(command, actor=user, authorize=allowed)
     return {"customer_id": live, "allowed": body.allowed, "changed": bool(changed)}
-
-
-def _sees(wing: CaseWing, user: Principal, item: dict[str, Any]) -> bool:
-    """Case items of another site are left out of the timeline."""
-    if item.get("case_id") is None and item["kind"] == "survey":
-        return item["site_id"] is not None and security.sees_site(user, item["site_id"])
-    case = wing.store.book.cases.get(str(item.get("case_id")))
-    return case is not None and security.sees_site(user, case.site_id)

@@ -34,7 +34,7 @@ from kefu.service.channels import (
     SetContactConsent,
     UpdateCustomer,
     check_customer,
-    customer_panel,
+    read_customer_panel,
 )
 from kefu.service.security import Principal, Role, Scope, require_scope
 
@@ -162,8 +162,8 @@ async def update_customer(
     changed = await channels.engine.execute(
         command, actor=user, authorize=_allowed(channels, user, live)
     )
-    panel = await channels.read(lambda e, s: customer_panel(s, e.router, live))
-    return {"changed": bool(changed), "customer": panel}
+    panel = await channels.read(lambda e, s: read_customer_panel(s, e.router, live))
+    return {"changed": bool(changed), "customer": panel.to_json()}
 
 
 @router.put("/customers/{customer_id}/consent", responses=ERRORS)
@@ -198,8 +198,9 @@ async def add_products(
         actor=user,
         authorize=_allowed(channels, user, live),
     )
-    panel = await channels.read(lambda e, s: customer_panel(s, e.router, live))
-    return {"changed": changed, "products": panel["profile"]["products"]}
+    panel = await channels.read(lambda e, s: read_customer_panel(s, e.router, live))
+    shown = () if panel.profile is None else panel.profile.products
+    return {"changed": changed, "products": [p.to_json() for p in shown]}
 
 
 @router.post("/customers/{customer_id}/product-events", responses=ERRORS)
@@ -228,6 +229,6 @@ async def likely_reason(
         live = check_customer(engine, state, user, customer_id)
         if need is None:
             return {"customer_id": live, "reason": None}
-        return {"customer_id": live, **need.view(engine.router, live, engine.now())}
+        return {"customer_id": live, **need.view(engine.router, live, engine.now()).to_json()}
 
     return await channels.read(look)

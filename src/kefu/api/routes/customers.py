@@ -19,16 +19,15 @@ from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
 from kefu.service import Forbidden, RoutingEngine
-from kefu.service.cases import NeedPredictor, customer_value
+from kefu.service.cases import NeedPredictor, customer_overview
 from kefu.service.channels import (
     SEARCH_LIMIT,
     ChannelService,
     ChannelState,
-    check_customer,
     check_merge,
     check_merge_record,
-    customer_panel,
     customer_read,
+    read_customer_panel,
     search_customers,
 )
 from kefu.service.security import Role, Scope, require_scope
@@ -79,7 +78,7 @@ async def search(
     if not query:
         raise ValidationError("the search text is empty", text_key="error.search_empty")
     found = await channels.read(lambda e, s: search_customers(e, s, user, query, limit))
-    return {"query": query, "customers": found}
+    return {"query": query, "customers": [f.to_json() for f in found]}
 
 
 @router.get("/{customer_id}", responses=ERRORS)
@@ -91,25 +90,15 @@ async def get_customer(
     cases = getattr(request.app.state, "cases", None)
     surveys = getattr(request.app.state, "surveys", None)
     need: NeedPredictor | None = getattr(request.app.state, "need", None)
-
-    def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
-        live = check_customer(engine, state, user, customer_id)  # 404 if unseen
-        panel = customer_panel(state, engine.router, live)
-        if cases is not None:
-            book = None if surveys is None else surveys.book
-            panel["value"] = customer_value(state, cases.store, book, live, engine.now())
-        if surveys is not None:
-            ids = state.directory.identities(live)
-            panel["surveys_allowed"] = not set(ids) & surveys.book.opted_out
-        if need is not None:
-            panel["likely_reason"] = need.view(engine.router, live, engine.now())
-        return panel
-
-    panel = await channels.read(look)
+    store = None if cases is None else cases.store
+    book = None if surveys is None else surveys.book
+    overview = await channels.read(
+        lambda e, s: customer_overview(e, s, user, customer_id, store, book, need)  # 404 if unseen
+    )
     client = request.client.host if request.client else None
-    read = customer_read(user, panel["customer_id"], at=channels.engine.now(), client=client)
+    read = customer_read(user, overview.customer_id, at=channels.engine.now(), client=client)
     await channels.engine.store([read])
-    return panel
+    return overview.to_json()
 
 
 @router.post("/{customer_id}/merge", responses=ERRORS)
@@ -138,8 +127,8 @@ async def merge(
         actor=user,
         authorize=allowed,
     )
-    panel = await channels.read(lambda e, s: customer_panel(s, e.router, survivor_id))
-    return {"merge_id": merge_id, "customer": panel}
+    panel = await channels.read(lambda e, s: read_customer_panel(s, e.router, survivor_id))
+    return {"merge_id": merge_id, "customer": panel.to_json()}
 
 
 @router.post("/merges/{merge_id}/undo", responses=ERRORS)

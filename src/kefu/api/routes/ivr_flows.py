@@ -15,6 +15,10 @@ from kefu.api.security import RequireAdmin, client_address
 from kefu.domain.errors import NotFound
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
 from kefu.service.ivr import (
+    DraftSaved,
+    FlowDetail,
+    FlowPublished,
+    FlowSummary,
     IvrWing,
     PublishIvrFlow,
     RollbackIvrFlow,
@@ -57,10 +61,10 @@ async def list_flows(request: Request, admin: RequireAdmin) -> list[dict[str, An
     del admin
     wing = _wing(request)
     period = request.app.state.settings.ivr_rederivation_days
-    result: list[dict[str, Any]] = await request.app.state.engine.query(
+    flows: list[FlowSummary] = await request.app.state.engine.query(
         lambda e: flow_list(wing.flows, e.now(), period), stored=False
     )
-    return result
+    return [f.to_json() for f in flows]
 
 
 @router.get("/{flow_id}", responses=ERRORS)
@@ -68,10 +72,10 @@ async def get_flow(flow_id: str, request: Request, admin: RequireAdmin) -> dict[
     """A flow's versions (text, lint findings), publications and changes (who, when)."""
     del admin
     wing = _wing(request)
-    result: dict[str, Any] = await request.app.state.engine.query(
+    detail: FlowDetail = await request.app.state.engine.query(
         lambda _e: flow_detail(wing.flows, flow_id), stored=False
     )
-    return result
+    return detail.to_json()
 
 
 @router.put("/{flow_id}/draft", responses=ERRORS)
@@ -82,10 +86,10 @@ async def save_draft(
     version and lint findings. 保存草稿。"""
     _wing(request)
     data = parse_flow_text(body.source)
-    result: dict[str, Any] = await request.app.state.engine.execute(
+    saved: DraftSaved = await request.app.state.engine.execute(
         SaveIvrDraft(flow_id, data, body.source), actor=admin, client=client_address(request)
     )
-    return result
+    return saved.to_json()
 
 
 @router.post("/{flow_id}/publish", responses=ERRORS)
@@ -94,17 +98,17 @@ async def publish(
 ) -> dict[str, Any]:
     """Publish the draft (or a version) for new contacts; 422 with the lint errors. 发布。"""
     _wing(request)
-    result: dict[str, Any] = await request.app.state.engine.execute(
+    published: FlowPublished = await request.app.state.engine.execute(
         PublishIvrFlow(flow_id, body.version), actor=admin, client=client_address(request)
     )
-    return result
+    return published.to_json()
 
 
 @router.post("/{flow_id}/rollback", responses=ERRORS)
 async def rollback(flow_id: str, request: Request, admin: RequireAdmin) -> dict[str, Any]:
     """Publish again the version published before the current one. 回滚。"""
     _wing(request)
-    result: dict[str, Any] = await request.app.state.engine.execute(
+    published: FlowPublished = await request.app.state.engine.execute(
         RollbackIvrFlow(flow_id), actor=admin, client=client_address(request)
     )
-    return result
+    return published.to_json()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.api.routes._common import ERRORS
 from kefu.service import RoutingEngine
-from kefu.service.cases import AnswerSurvey, SurveyWing
+from kefu.service.cases import AnswerSurvey, SurveyView, SurveyWing
 
 __all__ = ["router"]
 
@@ -38,7 +38,8 @@ async def read_survey(token: Token, request: Request) -> dict[str, Any]:
     """The survey's question in both languages and whether it can still be answered.
     回访问卷（公开链接）。"""
     wing = _wing(request)
-    return await wing.engine.query(lambda engine: wing.by_token(token, engine.now()))
+    page = await wing.engine.query(lambda engine: wing.by_token(token, engine.now()))
+    return page.to_json()
 
 
 @router.post("/{token}/answer", responses=ERRORS)
@@ -48,10 +49,10 @@ async def answer_survey(token: Token, body: SurveyAnswerBody, request: Request) 
     wing = _wing(request)
 
     def survey_id(engine: RoutingEngine) -> str:
-        return str(wing.by_token(token, engine.now())["survey_id"])
+        return wing.by_token(token, engine.now()).survey_id
 
     found = await wing.engine.query(survey_id)
-    done: dict[str, Any] = await wing.engine.execute(
+    done: SurveyView = await wing.engine.execute(
         AnswerSurvey(found, body.score, body.comment.strip(), channel="web")
     )
-    return {"survey_id": done["survey_id"], "score": done["score"]}
+    return {"survey_id": done.survey_id, "score": done.score}

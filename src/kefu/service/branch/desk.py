@@ -317,7 +317,7 @@ class BranchDesk:
         for contact_id, phone in list(self.state.sms_wanted.items()):
             info = wait_info(router, contact_id)
             contact = router.contacts.get(contact_id)
-            if contact is None or (info is not None and info["ahead"] > self.notify_ahead):
+            if contact is None or (info is not None and info.ahead > self.notify_ahead):
                 continue
             self.state.sms_sent(contact_id, tx.now)
             conv_id = self.state.conversation_of.get(contact_id)
@@ -325,7 +325,7 @@ class BranchDesk:
                 log.info("ticket %s: no SMS gateway to tell %s", contact_id, phone)
                 continue
             ticket = contact.attributes.get("ticket", "")
-            ahead = 0 if info is None else info["ahead"]
+            ahead = 0 if info is None else info.ahead
             text = (
                 f"请回到营业厅：您的号码 {ticket} 前面还有 {ahead} 位。"
                 f" Please come back: ticket {ticket}, {ahead} ahead."

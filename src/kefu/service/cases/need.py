@@ -23,6 +23,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -44,7 +45,14 @@ from kefu.service.cases.store import CaseStore
 from kefu.service.channels.state import ChannelState
 from kefu.service.transaction import Transaction
 
-__all__ = ["LIKELY_REASON", "NeedPredictor", "Trainer", "labelled_examples", "need_signals"]
+__all__ = [
+    "LIKELY_REASON",
+    "LikelyReason",
+    "NeedPredictor",
+    "Trainer",
+    "labelled_examples",
+    "need_signals",
+]
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400.0
@@ -143,6 +151,45 @@ def explain(prediction: Prediction) -> str:
     if prediction.evidence and prediction.evidence != prediction.reason:
         return f"{prediction.signal}:{prediction.evidence}"
     return prediction.signal
+
+
+@dataclass(frozen=True, slots=True)
+class LikelyReason:
+    """The prediction as callers see it (``None`` when no signal names a reason), every
+    signal present with its evidence, the mode the backtest chose (``None`` before the
+    first training), that backtest and the rules."""
+
+    prediction: Prediction | None
+    signals: Signals
+    mode: str | None
+    backtest: Backtest | None
+    rules: tuple[NeedRule, ...]
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.prediction is None else self.prediction.reason
+
+    @property
+    def signal(self) -> str | None:
+        return None if self.prediction is None else self.prediction.signal
+
+    @property
+    def evidence(self) -> str | None:
+        return None if self.prediction is None else self.prediction.evidence
+
+    def to_json(self) -> dict[str, Any]:
+        found = self.prediction
+        return {
+            "reason": self.reason,
+            "source": None if found is None else found.source,
+            "signal": self.signal,
+            "evidence": self.evidence,
+            "confidence": None if found is None else found.confidence,
+            "signals": dict(self.signals.evidence),
+            "mode": self.mode,
+            "backtest": None if self.backtest is None else self.backtest.to_json(),
+            "rules": [r.describe() for r in self.rules],
+        }
 
 
 class NeedPredictor:
@@ -294,18 +341,9 @@ class NeedPredictor:
         if self._started and self._since_fit >= self._refit_at:
             self._start_training()
 
-    def view(self, router: Router, customer_id: str, at: float) -> dict[str, Any]:
+    def view(self, router: Router, customer_id: str, at: float) -> LikelyReason:
         """The prediction as callers see it: reason, source, the signal and its evidence,
         every signal present, and the backtest that chose the mode."""
         found, signals = self.predict(router, customer_id, at)
-        return {
-            "reason": None if found is None else found.reason,
-            "source": None if found is None else found.source,
-            "signal": None if found is None else found.signal,
-            "evidence": None if found is None else found.evidence,
-            "confidence": None if found is None else found.confidence,
-            "signals": dict(signals.evidence),
-            "mode": None if self.model is None else self.model.mode,
-            "backtest": None if self.report is None else self.report.to_json(),
-            "rules": [r.describe() for r in self.rules],
-        }
+        mode = None if self.model is None else self.model.mode
+        return LikelyReason(found, signals, mode, self.report, self.rules)

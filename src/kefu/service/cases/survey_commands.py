@@ -18,8 +18,8 @@ __all__ = [
     "AnswerSurvey",
     "SetSurveyConsent",
     "SurveyOptions",
+    "SurveyView",
     "survey_text",
-    "survey_view",
 ]
 
 DAY_S = 86_400.0
@@ -106,26 +106,41 @@ def survey_text(key: str, **values: object) -> str:
     return "\n".join(books.get(lang).text(key, **values) for lang in ("zh_Hans", "en"))
 
 
-def survey_view(survey: Survey) -> dict[str, Any]:
-    """One survey as JSON-ready data."""
-    sent = survey.sent
-    return {
-        "survey_id": sent.survey_id,
-        "subject": sent.subject,
-        "customer_id": sent.customer_id,
-        "channel": sent.channel,
-        "sent_at": sent.at,
-        "expires_at": sent.expires_at,
-        "site_id": sent.site_id,
-        "queue_id": sent.queue_id,
-        "agent_id": sent.agent_id,
-        "case_id": sent.case_id,
-        "case_type": sent.case_type,
-        "contact_id": sent.contact_id,
-        "kind": sent.kind,
-        "topic": sent.topic,
-        "score": survey.score,
-        "comment": survey.comment,
-        "answered_at": survey.answered_at,
-        "follow_up": survey.follow_up,
-    }
+@dataclass(frozen=True, slots=True)
+class SurveyView:
+    """A follow-up survey: what was sent (to whom, about what, when, until when) and its
+    answer (score, comment, when, the follow-up it caused); ``kind`` is ``csat`` (scored
+    1–5) or ``nps`` (0–10), ``topic`` what it asks about. Instants in seconds."""
+
+    survey: Survey
+
+    @property
+    def survey_id(self) -> str:
+        return self.survey.sent.survey_id
+
+    @property
+    def score(self) -> int | None:
+        return self.survey.score
+
+    def to_json(self) -> dict[str, Any]:
+        survey, sent = self.survey, self.survey.sent
+        return {
+            "survey_id": sent.survey_id,
+            "subject": sent.subject,
+            "customer_id": sent.customer_id,
+            "channel": sent.channel,
+            "sent_at": sent.at,
+            "expires_at": sent.expires_at,
+            "site_id": sent.site_id,
+            "queue_id": sent.queue_id,
+            "agent_id": sent.agent_id,
+            "case_id": sent.case_id,
+            "case_type": sent.case_type,
+            "contact_id": sent.contact_id,
+            "kind": sent.kind,
+            "topic": sent.topic,
+            "score": survey.score,
+            "comment": survey.comment,
+            "answered_at": survey.answered_at,
+            "follow_up": survey.follow_up,
+        }

@@ -8,6 +8,7 @@ Used by :class:`~kefu.service.cases.surveys.SurveyWing`.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.cases import Case
@@ -20,7 +21,14 @@ from kefu.service.channels.service import ChannelService
 from kefu.service.channels.types import ChannelUpdate
 from kefu.service.transaction import Transaction
 
-__all__ = ["SURVEY_AUTHOR", "ask_text", "case_conversation", "send_survey", "survey_page"]
+__all__ = [
+    "SURVEY_AUTHOR",
+    "SurveyPage",
+    "ask_text",
+    "case_conversation",
+    "send_survey",
+    "survey_page",
+]
 
 log = logging.getLogger("kefu.service.cases.surveys")
 SURVEY_AUTHOR = "kefu"
@@ -95,17 +103,51 @@ def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: s
     tx.then(lambda: channels.spawn(deliver()))
 
 
-def survey_page(survey: Survey, now: float) -> dict[str, Any]:
-    """What the public survey page shows for a link (nothing about the customer)."""
+@dataclass(frozen=True, slots=True)
+class SurveyPage:
+    """What the public survey page shows for a link (nothing about the customer but the
+    language of its record, ``None`` when not set): the survey's kind (``csat`` or
+    ``nps``) and scale (lowest and highest score), the question in each language
+    (language code, text), whether it was answered or expired, and when it expires (s)."""
+
+    survey_id: str
+    kind: str
+    scale: tuple[int, int]
+    question: tuple[tuple[str, str], ...]
+    answered: bool
+    expired: bool
+    expires_at: float
+    language: str | None = None
+
+    def text(self, language: str) -> str:
+        """The question in ``language`` (``en`` or ``zh_Hans``)."""
+        return dict(self.question)[language]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "survey_id": self.survey_id,
+            "kind": self.kind,
+            "scale": list(self.scale),
+            "question": dict(self.question),
+            "answered": self.answered,
+            "expired": self.expired,
+            "expires_at": self.expires_at,
+            "language": self.language,
+        }
+
+
+def survey_page(survey: Survey, now: float, language: str | None = None) -> SurveyPage:
+    """The public survey page of ``survey`` at ``now`` (s); ``language`` that of the
+    customer's record."""
     books = catalogs()
     key = "survey.question_nps" if survey.sent.kind == NPS else "survey.question"
-    low, high = scale(survey.sent.kind)
-    return {
-        "survey_id": survey.survey_id,
-        "kind": survey.sent.kind,
-        "scale": [low, high],
-        "question": {lang: books.get(lang).text(key) for lang in ("en", "zh_Hans")},
-        "answered": survey.score is not None,
-        "expired": survey.sent.expires_at <= now,
-        "expires_at": survey.sent.expires_at,
-    }
+    return SurveyPage(
+        survey_id=survey.survey_id,
+        kind=survey.sent.kind,
+        scale=scale(survey.sent.kind),
+        question=tuple((lang, books.get(lang).text(key)) for lang in ("en", "zh_Hans")),
+        answered=survey.score is not None,
+        expired=survey.sent.expires_at <= now,
+        expires_at=survey.sent.expires_at,
+        language=language,
+    )

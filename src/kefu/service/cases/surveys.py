@@ -47,11 +47,12 @@ from kefu.service.cases.survey_commands import (
     AnswerSurvey,
     SetSurveyConsent,
     SurveyOptions,
+    SurveyView,
     survey_text,
-    survey_view,
 )
 from kefu.service.cases.survey_delivery import (
     SURVEY_AUTHOR,
+    SurveyPage,
     ask_text,
     case_conversation,
     send_survey,
@@ -221,7 +222,7 @@ class SurveyWing:
             return None
         return f"{base.rstrip('/')}/{self.link_token(survey_id)}"
 
-    def by_token(self, token: str, now: float) -> dict[str, Any]:
+    def by_token(self, token: str, now: float) -> SurveyPage:
         """What the public survey page shows for a link (nothing about the customer but
         the language of their record, ``None`` when not set);
         :class:`~kefu.domain.cases.errors.UnknownSurvey` for a link that does not hold."""
@@ -231,7 +232,7 @@ class SurveyWing:
             )
         survey = self.book.get(read_survey_token(self.secret_key, self.book, token))
         language = self.state.directory.profiles.details(survey.sent.customer_id).language
-        return {**survey_page(survey, now), "language": language or None}
+        return survey_page(survey, now, language or None)
 
     # -- answers --------------------------------------------------------------------------
     async def take_message(
@@ -260,11 +261,11 @@ class SurveyWing:
         self.state.close(conv_id, tx.now, "survey")
         return True
 
-    async def answer_command(self, tx: Transaction, cmd: AnswerSurvey) -> dict[str, Any]:
+    async def answer_command(self, tx: Transaction, cmd: AnswerSurvey) -> SurveyView:
         survey = await self._answer(
             tx, self.book.get(cmd.survey_id), cmd.score, cmd.comment, cmd.channel
         )
-        return survey_view(survey)
+        return SurveyView(survey)
 
     async def _answer(
         self, tx: Transaction, survey: Survey, score: int, comment: str, channel: str

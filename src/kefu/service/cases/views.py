@@ -1,5 +1,5 @@
 """What callers see of cases: one case as JSON-ready data (with its SLA clocks), lists with
-filters, and the customer's timeline across channels (contacts, IVR path, cases, notes).
+filters (the customer's timeline across channels is :mod:`kefu.service.cases.timeline`).
 
 Functions run under the engine's lock (inside ``engine.query`` or ``channels.read``).
 Visibility: a caller sees a case of its sites (admins all); a case of another site is
@@ -13,10 +13,7 @@ from itertools import islice
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
-from kefu.domain.cases.surveys import SurveyBook
-from kefu.service.cases.notices import CaseNotice
 from kefu.service.cases.store import CaseStore
-from kefu.service.channels.state import ChannelState
 from kefu.service.engine_state import EngineState
 from kefu.service.security.access import Principal, sees_site
 
@@ -25,7 +22,6 @@ __all__ = [
     "agent_teams",
     "case_public",
     "check_case",
-    "customer_timeline",
     "list_cases",
 ]
 
@@ -244,105 +240,3 @@ def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
         "due_at": due,
         "breached": breached,
     }
-
-
-def customer_timeline(
-    engine: EngineState,
-    state: ChannelState,
-    store: CaseStore,
-    customer_id: str,
-    *,
-    limit: int = 200,
-    surveys: SurveyBook | None = None,
-    notices: Iterable[CaseNotice] = (),
-) -> list[dict[str, Any]]:
-    """Everything of the (live) customer, newest first: each contact on every channel with
-    its state, the queues it went through and its IVR path (the ``ivr.path`` attribute
-    the IVR hands over), each
-    case's opening and state changes, each case note, and each follow-up survey sent (with
-    its score once answered), and each notice of a case sent to the customer (``notices``).
-    ``kind`` says which."""
-    ids = set(state.directory.identities(customer_id))
-    items: list[dict[str, Any]] = []
-    for ref in state.directory.timeline(customer_id):
-        contact = engine.router.contacts.get(ref.contact_id)
-        if contact is None:
-            continue
-        attrs = contact.attributes
-        items.append(
-            {
-                "kind": "contact",
-                "at": contact.first_queued_at,
-                "contact_id": contact.contact_id,
-                "channel": contact.channel.value,
-                "queue_id": contact.queue_id,
-                "state": contact.state.value,
-                "queues": list(contact.path),
-                "queue_names": [_queue_name(engine, q) for q in contact.path],
-                "agent_id": contact.agent_id,
-                "ivr_path": [p for p in str(attrs.get("ivr.path", "")).split(">") if p],
-                "case_id": attrs.get("case_id"),
-            }
-        )
-    for case in store.book.cases.values():
-        if case.customer_id not in ids:
-            continue
-        for at, case_state in case.history:
-            items.append(
-                {
-                    "kind": "case",
-                    "at": at,
-                    "case_id": case.case_id,
-                    "case_type": case.case_type,
-                    "title": case.title,
-                    "state": case_state.value,
-                }
-            )
-        for note in case.notes:
-            items.append(
-                {
-                    "kind": "note",
-                    "at": note.at,
-                    "case_id": case.case_id,
-                    "author": note.author,
-                    "text": note.text,
-                    "internal": note.internal,
-                }
-            )
-    for survey in () if surveys is None else surveys.surveys.values():
-        sent = survey.sent
-        if sent.customer_id in ids:
-            items.append(
-                {
-                    "kind": "survey",
-                    "at": survey.answered_at or sent.at,
-                    "survey_id": sent.survey_id,
-                    "site_id": sent.site_id,
-                    "case_id": sent.case_id,
-                    "contact_id": sent.contact_id,
-                    "channel": sent.channel,
-                    "survey_kind": sent.kind,
-                    "score": survey.score,
-                    "comment": survey.comment,
-                    "follow_up": survey.follow_up,
-                }
-            )
-    for notice in notices:
-        if notice.customer_id in ids and notice.status == "sent":
-            items.append(
-                {
-                    "kind": "notice",
-                    "at": notice.at,
-                    "case_id": notice.case_id,
-                    "event": notice.event,
-                    "channel": notice.channel,
-                }
-            )
-    items.sort(key=lambda item: item["at"], reverse=True)
-    return items[:limit]
-
-
-def _queue_name(engine: EngineState, queue_id: str) -> str:
-    """The queue's name as people read it (its id when it has none or is gone)."""
-    queue = engine.router.queues.get(queue_id)
-    return (queue.spec.name or queue_id) if queue is not None else queue_id

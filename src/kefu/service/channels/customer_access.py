@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
 
 from kefu.domain.customers import (
     Customer,
@@ -31,9 +30,8 @@ from kefu.domain.customers import (
     UnknownMerge,
 )
 from kefu.domain.routing.records import ContactRecord
-from kefu.service.channels.read_models import SuggestionView
+from kefu.service.channels.read_models import CustomerFound, CustomerSummary, SuggestionView
 from kefu.service.channels.state import ChannelState
-from kefu.service.channels.views import customer_summary
 from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden
 from kefu.service.routing import views
@@ -166,8 +164,8 @@ def check_merge(
         sites_a, sites_b = customer_sites(engine, state, a), customer_sites(engine, state, b)
         if sites_a != sites_b:
             raise Forbidden(
-                "these customers are of different sites; only an admin merges them "
-                "两位客户属于不同站点，只有管理员可以合并",
+                "these customers are of different sites; only an admin merges them",
+                text_key="error.merge_cross_site",
                 sites=sorted(sites_a | sites_b),
             )
     return a, b
@@ -242,13 +240,12 @@ def search_customers(
     principal: Principal,
     query: str,
     limit: int = SEARCH_LIMIT,
-) -> list[dict[str, Any]]:
+) -> list[CustomerFound]:
     """Customers the caller sees whose name, id, phone, e-mail or account number contains
-    ``query``
-    (case-insensitive), newest first, at most ``limit``; each with its sites and the time
-    (seconds) of its latest contact."""
+    ``query`` (case-insensitive), newest first, at most ``limit``; each with its sites and
+    the time (seconds) of its latest contact."""
     directory = state.directory
-    found: list[dict[str, Any]] = []
+    found: list[CustomerFound] = []
     for customer in reversed(list(directory.customers())):
         ids = directory.identities(customer.customer_id)
         numbers = directory.profiles.numbers(customer.customer_id)
@@ -257,10 +254,9 @@ def search_customers(
         if not sees_customer(engine, state, principal, customer.customer_id):
             continue
         latest = directory.timeline(customer.customer_id, limit=1)
-        summary = customer_summary(customer)
-        summary["sites"] = sorted(customer_sites(engine, state, customer.customer_id))
-        summary["last_contact_at"] = latest[0].at if latest else None
-        found.append(summary)
+        sites = tuple(sorted(customer_sites(engine, state, customer.customer_id)))
+        at = latest[0].at if latest else None
+        found.append(CustomerFound(CustomerSummary.of(customer), sites, at))
         if len(found) >= limit:
             break
     return found

@@ -4,11 +4,10 @@ waiting customer its place."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kefu.domain.routing import Router
 from kefu.service.channels.errors import MessageRefused, NoQueueForChannel
 from kefu.service.channels.ports import Inbound
+from kefu.service.channels.read_models import WaitInfo
 from kefu.service.channels.types import ChannelOptions
 
 __all__ = ["check_inbound", "queue_for", "wait_notice_text"]
@@ -50,18 +49,18 @@ def queue_for(router: Router, inbound: Inbound, options: ChannelOptions) -> str 
     return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
 
 
-def wait_notice_text(info: dict[str, Any]) -> str:
+def wait_notice_text(info: WaitInfo) -> str:
     """The customer's place and predicted wait (``info`` from ``wait_info``), in Chinese
     and English."""
-    wait = info["estimated_wait_s"]
+    wait = info.estimated_wait_s
     minutes = None if wait is None else max(1, round(wait / 60))
     if minutes is None:
         return (
-            f"您前面还有 {info['ahead']} 位，客服上线后将尽快回复您。"
-            f" You are number {info['position']}; we will answer as soon as an agent is free."
+            f"您前面还有 {info.ahead} 位，客服上线后将尽快回复您。"
+            f" You are number {info.position}; we will answer as soon as an agent is free."
         )
     return (
-        f"您前面还有 {info['ahead']} 位，预计等待约 {minutes} 分钟。"
-        f" You are number {info['position']}, about {minutes} minute"
+        f"您前面还有 {info.ahead} 位，预计等待约 {minutes} 分钟。"
+        f" You are number {info.position}, about {minutes} minute"
         f"{'' if minutes == 1 else 's'}."
     )

@@ -12,23 +12,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kefu.domain.customers import Customer, FieldDef, MergeRecord, Product, ProfileDetails
+from kefu.domain.customers import Customer, MergeRecord
 from kefu.service.channels.ports import Route
+from kefu.service.channels.profile_views import ProfileView
 
 __all__ = [
     "AttachmentView",
     "ConversationView",
+    "CustomerFound",
     "CustomerPanel",
     "CustomerSummary",
     "IdentifierView",
     "MergeView",
     "MessageView",
     "NoteView",
-    "ProductView",
-    "ProfileView",
     "SuggestionView",
     "TimelineEntry",
+    "WaitInfo",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitInfo:
+    """A waiting contact's place in line (``position`` 1 = next, ``ahead`` = those before
+    it) and its predicted wait in seconds (None when nobody staffs the queue)."""
+
+    position: int
+    ahead: int
+    estimated_wait_s: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "ahead": self.ahead,
+            "estimated_wait_s": self.estimated_wait_s,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,74 +230,31 @@ class CustomerSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class ProductView:
-    """A product as agents see it: the number masked; ``balance`` in yuan or ``None``."""
+class CustomerFound:
+    """A customer a search found: what the directory knows of it, its sites (those of its
+    contacts' queues) and the time of its latest contact (None without one)."""
 
-    kind: str
-    masked: str
-    opened: str
-    status: str
-    balance: float | None
+    customer: CustomerSummary
+    sites: tuple[str, ...]
+    last_contact_at: float | None
 
-    @classmethod
-    def of(cls, product: Product) -> ProductView:
-        return cls(product.kind, product.masked, product.opened, product.status, product.balance)
+    @property
+    def customer_id(self) -> str:
+        return self.customer.customer_id
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "number": self.masked,
-            "opened": self.opened,
-            "status": self.status,
-            "balance": self.balance,
-        }
+    @property
+    def name(self) -> str:
+        return self.customer.name
 
-
-@dataclass(frozen=True, slots=True)
-class ProfileView:
-    """The record beyond identities: language, notes, the custom fields (every defined
-    one, in name order, with its labels and value or ``None``), products and consent."""
-
-    language: str
-    notes: str
-    fields: tuple[tuple[FieldDef, str | None], ...]
-    products: tuple[ProductView, ...]
-    sms: bool
-    email: bool
-
-    @classmethod
-    def of(
-        cls,
-        details: ProfileDetails,
-        definitions: dict[str, FieldDef],
-        products: tuple[Product, ...],
-    ) -> ProfileView:
-        return cls(
-            details.language,
-            details.notes,
-            tuple((d, details.fields.get(n)) for n, d in sorted(definitions.items())),
-            tuple(ProductView.of(p) for p in products),
-            details.consent.sms,
-            details.consent.email,
-        )
+    @property
+    def identifiers(self) -> tuple[IdentifierView, ...]:
+        return self.customer.identifiers
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "language": self.language,
-            "notes": self.notes,
-            "fields": [
-                {
-                    "name": d.name,
-                    "label_en": d.label_en,
-                    "label_zh": d.label_zh,
-                    "kind": d.kind.value,
-                    "value": value,
-                }
-                for d, value in self.fields
-            ],
-            "products": [p.to_json() for p in self.products],
-            "consent": {"sms": self.sms, "email": self.email},
-        }
+        out = self.customer.to_json()
+        out["sites"] = list(self.sites)
+        out["last_contact_at"] = self.last_contact_at
+        return out
 
 
 @dataclass(frozen=True, slots=True)

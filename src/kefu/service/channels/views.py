@@ -7,11 +7,10 @@ Functions take the engine's router and the channel state, and run under the engi
 
 from __future__ import annotations
 
-from typing import Any
-
-from kefu.domain.customers import Customer, Message
+from kefu.domain.customers import Message
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
+from kefu.service.channels.profile_views import ProfileView
 from kefu.service.channels.read_models import (
     AttachmentView,
     ConversationView,
@@ -20,17 +19,13 @@ from kefu.service.channels.read_models import (
     MergeView,
     MessageView,
     NoteView,
-    ProfileView,
     SuggestionView,
     TimelineEntry,
+    WaitInfo,
 )
 from kefu.service.channels.state import ChannelState
 
 __all__ = [
-    "conversation_view",
-    "customer_panel",
-    "customer_summary",
-    "message_views",
     "queue_positions",
     "queue_wait",
     "read_conversation",
@@ -77,13 +72,13 @@ def queue_wait(router: Router, queue_id: str) -> float | None:
     return _wait(router, queue_id, len(queue_positions(router, queue_id)) + 1)
 
 
-def wait_info(router: Router, contact_id: str) -> dict[str, Any] | None:
-    """``{"position", "ahead", "estimated_wait_s"}`` of a waiting contact, else None."""
+def wait_info(router: Router, contact_id: str) -> WaitInfo | None:
+    """A waiting contact's place in line and predicted wait, else None."""
     contact = router.contacts.get(contact_id)
     if contact is None or contact.state is not ContactState.QUEUED:
         return None
     position, wait = queue_positions(router, contact.queue_id).get(contact_id, (1, None))
-    return {"position": position, "ahead": position - 1, "estimated_wait_s": wait}
+    return WaitInfo(position, position - 1, wait)
 
 
 def _message_view(
@@ -138,15 +133,6 @@ def read_messages(
     )
 
 
-def message_views(
-    state: ChannelState, router: Router, conversation_id: str, *, after: int, upto: int
-) -> list[dict[str, Any]]:
-    """:func:`read_messages` as JSON."""
-    return [
-        m.to_json() for m in read_messages(state, router, conversation_id, after=after, upto=upto)
-    ]
-
-
 def read_conversation(
     state: ChannelState,
     router: Router,
@@ -195,17 +181,6 @@ def read_conversation(
     )
 
 
-def conversation_view(
-    state: ChannelState, router: Router, conversation_id: str, *, after: int = 0
-) -> dict[str, Any]:
-    """:func:`read_conversation` as JSON."""
-    return read_conversation(state, router, conversation_id, after=after).to_json()
-
-
-def customer_summary(customer: Customer) -> dict[str, Any]:
-    return CustomerSummary.of(customer).to_json()
-
-
 def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -> CustomerPanel:
     """The customer (following merges) with one timeline of every channel's contacts,
     newest first; an outcome not recorded yet is the contact's live state."""
@@ -233,8 +208,3 @@ def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -
         tuple(MergeView.of(m) for m in directory.audit(live_id)),
         ProfileView.of(profiles.details(live_id), profiles.fields, profiles.products(live_id)),
     )
-
-
-def customer_panel(state: ChannelState, router: Router, customer_id: str) -> dict[str, Any]:
-    """:func:`read_customer_panel` as JSON."""
-    return read_customer_panel(state, router, customer_id).to_json()

@@ -1,5 +1,6 @@
 """The desktop wing: the agent desktop's read side (typed read models,
-:mod:`~kefu.service.desktop.views`), its words (reasons, dispositions, canned replies and
+:mod:`~kefu.service.desktop.views`, and its socket's frames,
+:mod:`~kefu.service.desktop.frames`), its words (reasons, dispositions, canned replies and
 tiers as data an admin changes: :mod:`~kefu.service.desktop.phrases`), and the grace
 period after an agent's desktops all disappeared.
 
@@ -14,6 +15,14 @@ from typing import TYPE_CHECKING
 from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from kefu.service.desktop.frames import (
+        CustomerTyping,
+        DesktopHello,
+        MessageDelta,
+        NoticeFrame,
+        ScreenFrame,
+        VocabularyFrame,
+    )
     from kefu.service.desktop.grace import DEFAULT_GRACE_S, SESSION_LOST, SessionGrace
     from kefu.service.desktop.phrases import (
         KINDS,
@@ -52,18 +61,24 @@ __all__ = [
     "AgentTarget",
     "ContactFigures",
     "CustomerBrief",
+    "CustomerTyping",
     "DefinePhrase",
     "DeskAgent",
+    "DesktopHello",
     "DesktopScreen",
     "Desktops",
     "HeldContact",
     "HumanAgents",
+    "MessageDelta",
+    "NoticeFrame",
     "OfferedContact",
     "Phrase",
     "PhraseBook",
     "QueueTarget",
+    "ScreenFrame",
     "SessionGrace",
     "Vocabulary",
+    "VocabularyFrame",
     "customer_language",
     "default_vocabulary",
     "desktop_view",
@@ -95,6 +110,12 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "Phrase": ".views",
             "QueueTarget": ".views",
             "Vocabulary": ".views",
+            "CustomerTyping": ".frames",
+            "DesktopHello": ".frames",
+            "MessageDelta": ".frames",
+            "NoticeFrame": ".frames",
+            "ScreenFrame": ".frames",
+            "VocabularyFrame": ".frames",
             "customer_language": ".screens",
             "desktop_view": ".screens",
             "vocabulary": ".screens",

@@ -7,19 +7,26 @@ from __future__ import annotations
 
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
 from kefu.service.ivr.flow_admin import (
-    FlowChange,
     IvrFlowDesk,
     PublishIvrFlow,
     RollbackIvrFlow,
     SaveIvrDraft,
     flow_detail,
     flow_list,
-    issue_dict,
 )
-from kefu.service.ivr.handoff import IvrPanel, IvrVerification, ivr_panel, read_ivr_panel
+from kefu.service.ivr.flow_views import (
+    DraftSaved,
+    FlowChange,
+    FlowDetail,
+    FlowPublished,
+    FlowSummary,
+    FlowVersion,
+)
+from kefu.service.ivr.handoff import IvrPanel, IvrVerification, read_ivr_panel
 from kefu.service.ivr.outline import flow_outline
 from kefu.service.ivr.report_view import ivr_report_view
 from kefu.service.ivr.sessions import IvrSessions, Session
+from kefu.service.ivr.widget import IvrChatView
 from kefu.service.ivr.wing import (
     IVR_AUTHOR,
     IvrOptions,
@@ -31,7 +38,13 @@ from kefu.service.ivr.wing import (
 
 __all__ = [
     "IVR_AUTHOR",
+    "DraftSaved",
     "FlowChange",
+    "FlowDetail",
+    "FlowPublished",
+    "FlowSummary",
+    "FlowVersion",
+    "IvrChatView",
     "IvrFlowDesk",
     "IvrHangup",
     "IvrInput",
@@ -53,8 +66,6 @@ __all__ = [
     "flow_detail",
     "flow_list",
     "flow_outline",
-    "issue_dict",
-    "ivr_panel",
     "ivr_report_view",
     "read_ivr_panel",
 ]

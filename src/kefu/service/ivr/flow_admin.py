@@ -21,22 +21,29 @@ from kefu.domain.ivr import FlowCatalog, InvalidFlow, UnknownFlowVersion, flow_t
 from kefu.domain.ivr.catalog import REDERIVATION_DAYS, rederivation_overdue_days
 from kefu.domain.ivr.flow import Flow
 from kefu.domain.ivr.flow_io import MAX_FLOW_TEXT
-from kefu.domain.ivr.lint import LintIssue, lint
+from kefu.domain.ivr.lint import lint
 from kefu.service.channels.ports import ChannelRecord
+from kefu.service.ivr.flow_views import (
+    DraftSaved,
+    FlowChange,
+    FlowDetail,
+    FlowPublished,
+    FlowSummary,
+    FlowVersion,
+    issue_json,
+)
 from kefu.service.ports import UnitOfWork
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = [
     "FLOW_STREAM",
-    "FlowChange",
     "IvrFlowDesk",
     "PublishIvrFlow",
     "RollbackIvrFlow",
     "SaveIvrDraft",
     "flow_detail",
     "flow_list",
-    "issue_dict",
 ]
 
 FLOW_STREAM = "ivr_flow"
@@ -69,29 +76,6 @@ class RollbackIvrFlow(c.Command):
     flow_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class FlowChange:
-    """One change of a flow: ``kind`` (``saved``, ``published``, ``rolled_back``), the
-    ``version`` it concerns, who made it (``by``) and when (``at``, s)."""
-
-    kind: str
-    version: int
-    by: str
-    at: float
-
-
-def issue_dict(issue: LintIssue) -> dict[str, Any]:
-    """A lint finding in JSON form."""
-    return {
-        "code": issue.code,
-        "severity": issue.severity,
-        "node_id": issue.node_id,
-        "field": issue.field,
-        "message": issue.message,
-        "message_zh": issue.message_zh,
-    }
-
-
 @dataclass(slots=True)
 class _Known:
     sources: dict[int, str] = field(default_factory=dict)
@@ -120,7 +104,7 @@ class IvrFlowDesk:
         }
 
     # -- handlers ------------------------------------------------------------------------
-    async def save(self, tx: Transaction, cmd: SaveIvrDraft) -> dict[str, Any]:
+    async def save(self, tx: Transaction, cmd: SaveIvrDraft) -> DraftSaved:
         flow_id = _flow_id(cmd.flow_id)
         data = dict(cmd.data)
         named = data.setdefault("flow", flow_id)
@@ -140,9 +124,9 @@ class IvrFlowDesk:
         self._record(tx, flow_id, "saved", saved.version, flow=flow_to_dict(saved), source=source)
         self._known[flow_id].sources[saved.version] = source
         tx.audit("ivr_flow.save", "ivr_flow", flow_id, None, None, {"version": saved.version})
-        return {"version": saved.version, "issues": [issue_dict(i) for i in lint(saved)]}
+        return DraftSaved(saved.version, tuple(lint(saved)))
 
-    async def publish(self, tx: Transaction, cmd: PublishIvrFlow) -> dict[str, Any]:
+    async def publish(self, tx: Transaction, cmd: PublishIvrFlow) -> FlowPublished:
         flow_id = _flow_id(cmd.flow_id)
         h = self.catalog.history(flow_id)  # unknown flow: 404
         number = h.draft if cmd.version is None else cmd.version
@@ -160,7 +144,7 @@ class IvrFlowDesk:
                 field="flow",
                 version=number,
                 flow_id=flow_id,
-                issues=[issue_dict(i) for i in errors],
+                issues=[issue_json(i) for i in errors],
             )
         before = h.published
         self._seed(flow_id)
@@ -174,9 +158,9 @@ class IvrFlowDesk:
             {"version": before},
             {"version": number},
         )
-        return {"published": number}
+        return FlowPublished(number)
 
-    async def rollback(self, tx: Transaction, cmd: RollbackIvrFlow) -> dict[str, Any]:
+    async def rollback(self, tx: Transaction, cmd: RollbackIvrFlow) -> FlowPublished:
         flow_id = _flow_id(cmd.flow_id)
         h = self.catalog.history(flow_id)
         before = h.published
@@ -198,7 +182,7 @@ class IvrFlowDesk:
             {"version": before},
             {"version": flow.version},
         )
-        return {"published": flow.version}
+        return FlowPublished(flow.version)
 
     # -- what is recorded ----------------------------------------------------------------
     def _seed(self, flow_id: str) -> None:
@@ -287,56 +271,50 @@ def _flow_id(flow_id: str) -> str:
 
 def flow_list(
     desk: IvrFlowDesk, now: float, period_days: int = REDERIVATION_DAYS
-) -> list[dict[str, Any]]:
+) -> list[FlowSummary]:
     """Every flow: its id, published and draft version numbers, its versions, and the
-    re-derivation reminder at ``now`` (s): when the published version was first published
-    (``published_at``, s), the date its menus should be re-derived by (``rederive_by``, s:
-    ``period_days`` later) and, once that is past, ``rederivation_overdue_days`` (0 on the
-    day; ``None`` before it or with nothing published)."""
+    re-derivation reminder at ``now`` (s), ``period_days`` after the published version was
+    first published (see :class:`FlowSummary`)."""
     out = []
     for flow_id in desk.catalog.flow_ids():
         h = desk.catalog.history(flow_id)
         since = h.published_at
         out.append(
-            {
-                "flow_id": flow_id,
-                "published": h.published,
-                "draft": h.draft,
-                "versions": sorted(h.versions),
-                "published_at": since,
-                "rederive_by": None if since is None else since + period_days * 86_400.0,
-                "rederivation_overdue_days": (
+            FlowSummary(
+                flow_id,
+                h.published,
+                h.draft,
+                tuple(sorted(h.versions)),
+                published_at=since,
+                rederive_by=None if since is None else since + period_days * 86_400.0,
+                rederivation_overdue_days=(
                     None if since is None else rederivation_overdue_days(since, now, period_days)
                 ),
-            }
+            )
         )
     return out
 
 
-def flow_detail(desk: IvrFlowDesk, flow_id: str) -> dict[str, Any]:
+def flow_detail(desk: IvrFlowDesk, flow_id: str) -> FlowDetail:
     """One flow for its admin page: each version (its text, whether published or the
     draft, its lint findings), the publications and the recorded changes (who, when)."""
     h = desk.catalog.history(flow_id[:_MAX_FLOW_ID])  # unknown: 404
-    versions = []
-    for number, flow in sorted(h.versions.items(), reverse=True):
-        versions.append(
-            {
-                "version": number,
-                "published": number == h.published,
-                "draft": number == h.draft,
-                "source": desk.source(flow_id, number),
-                "flow": flow_to_dict(flow),
-                "issues": [issue_dict(i) for i in lint(flow)],
-            }
+    versions = tuple(
+        FlowVersion(
+            version=number,
+            published=number == h.published,
+            draft=number == h.draft,
+            source=desk.source(flow_id, number),
+            flow=flow_to_dict(flow),
+            issues=tuple(lint(flow)),
         )
-    return {
-        "flow_id": flow_id,
-        "published": h.published,
-        "draft": h.draft,
-        "versions": versions,
-        "publications": [{"version": v, "at": at} for v, at in h.publications],
-        "changes": [
-            {"kind": ch.kind, "version": ch.version, "by": ch.by, "at": ch.at}
-            for ch in desk.changes(flow_id)
-        ],
-    }
+        for number, flow in sorted(h.versions.items(), reverse=True)
+    )
+    return FlowDetail(
+        flow_id=flow_id,
+        published=h.published,
+        draft=h.draft,
+        versions=versions,
+        publications=tuple(h.publications),
+        changes=tuple(desk.changes(flow_id)),
+    )

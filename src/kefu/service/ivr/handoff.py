@@ -20,7 +20,6 @@ __all__ = [
     "PREFIX",
     "IvrPanel",
     "IvrVerification",
-    "ivr_panel",
     "mask",
     "path_labels",
     "read_ivr_panel",
@@ -143,9 +142,3 @@ def read_ivr_panel(attributes: Mapping[str, Any]) -> IvrPanel | None:
         collected=collected,
         estimated_wait_s=float(wait) if wait else None,
     )
-
-
-def ivr_panel(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
-    """:func:`read_ivr_panel` as JSON."""
-    panel = read_ivr_panel(attributes)
-    return None if panel is None else panel.to_json()

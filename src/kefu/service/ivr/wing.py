@@ -51,6 +51,7 @@ from kefu.service.ivr.options import (
 )
 from kefu.service.ivr.sessions import IvrSessions, Session
 from kefu.service.ivr.transfer import hand_off, mark_verified, pick_queue
+from kefu.service.ivr.widget import IvrChatView
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
@@ -354,21 +355,19 @@ class IvrWing:
             self.core.tell(tx, ChannelUpdate("closed", session.conversation_id, None))
 
     # -- views (under the engine's lock) ---------------------------------------------------
-    def chat_view(self, conv_id: str) -> dict[str, object] | None:
-        """What the chat widget shows of a conversation in a flow: the question, its
-        buttons and whether the answer is secret; None when not in a flow."""
+    def chat_view(self, conv_id: str) -> IvrChatView | None:
+        """What the chat widget shows of a conversation in a flow; None when not in one."""
         session = self.sessions.get(conv_id)
         if session is None:
             return None
         ask = session.asked
-        return {
-            "state": "ivr",
-            "flow": session.state.flow_id,
-            "node": session.state.node,
-            "verified": session.state.verified is not None,
-            "seq": len(self.state.conversation(conv_id).messages),
-            "language": session.state.language,
-            "prompt": "" if ask is None else ask.prompt,
-            "options": [] if ask is None else [{"digit": d, "label": lb} for d, lb in ask.options],
-            "secret": bool(ask and ask.secret),
-        }
+        return IvrChatView(
+            flow=session.state.flow_id,
+            node=session.state.node,
+            verified=session.state.verified is not None,
+            seq=len(self.state.conversation(conv_id).messages),
+            language=session.state.language,
+            prompt="" if ask is None else ask.prompt,
+            options=() if ask is None else ask.options,
+            secret=bool(ask and ask.secret),
+        )

@@ -50,15 +50,26 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from kefu.adapters.channels.webchat import frames
+from kefu.adapters.channels.webchat.frames import (
+    Ack,
+    ChatStatus,
+    ErrorFrame,
+    MessageFrame,
+    NewStatus,
+    StatusFrame,
+    Topic,
+    TypingFrame,
+    Welcome,
+)
 from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
-from kefu.adapters.sockets.hub import PushHub, client_address
+from kefu.adapters.sockets.hub import Frame, PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
 from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
-from kefu.service.ivr import IvrHangup, IvrWing
+from kefu.service.ivr import IvrChatView, IvrHangup, IvrWing
 from kefu.service.security import AddressRateLimiter
 
 __all__ = ["CHAT_COOKIE", "ChatHub"]
@@ -87,7 +98,7 @@ class _Session:
     offer: Offer = field(default_factory=lambda: Offer(None, ()))
     conversation_id: str | None = None
     sent_seq: int = 0
-    status: dict[str, Any] = field(default_factory=dict)
+    status: ChatStatus = field(default_factory=NewStatus)
     recent: list[float] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -219,11 +230,11 @@ class ChatHub(PushHub[_Session]):
         if self.ivr is not None and isinstance(asked_flow, str) and self.ivr.published(asked_flow):
             flow = asked_flow
 
-        def look(engine: RoutingEngine, state: ChannelState) -> dict[str, Any]:
+        def look(engine: RoutingEngine, state: ChannelState) -> Welcome:
             topics = frames.topics(engine, site_id)
             if flow is not None:  # the site's flow comes first: the default topic
-                topics.insert(0, {"id": FLOW_TOPIC + flow, "name": FLOW_TOPIC_NAME})
-            session.offer = Offer(site_id, tuple(t["id"] for t in topics))
+                topics.insert(0, Topic(FLOW_TOPIC + flow, FLOW_TOPIC_NAME))
+            session.offer = Offer(site_id, tuple(t.id for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
             after = last_seq if conv_id is not None and conv_id == asked else 0
@@ -231,17 +242,10 @@ class ChatHub(PushHub[_Session]):
             session.sent_seq = after + len(messages)
             status = frames.status(engine, state, conv_id, {}, self._ivr_view, self.survey_link)
             session.status = status
-            return {
-                "type": "welcome",
-                "token": token,
-                "conversation_id": conv_id,
-                "messages": messages,
-                "status": status,
-                "topics": topics,
-                "flow": flow,
-            }
+            return Welcome(token, conv_id, messages, status, tuple(topics), flow)
 
-        await websocket.send_json(await self.channels.read(look))
+        welcome = await self.channels.read(look)
+        await websocket.send_json(welcome.to_json())
         return session
 
     async def _handle(self, session: _Session, frame: dict[str, Any]) -> None:
@@ -274,7 +278,7 @@ class ChatHub(PushHub[_Session]):
         try:
             profile = frame.get("profile")
             inbound = chat_message(session.ident, cseq, text.strip(), profile, now, session.offer)
-            if session.conversation_id is None or session.status.get("state") == "closed":
+            if session.conversation_id is None or session.status.state == "closed":
                 # A new chat (as far as the session knows): counted per client address.
                 self.new_chats.check(session.address, now)
             receipt = await self.channels.receive(inbound)
@@ -285,8 +289,8 @@ class ChatHub(PushHub[_Session]):
             session.conversation_id = receipt.conversation_id
             session.sent_seq = 0
             await self._push_messages(session)
-        ack = {"type": "ack", "cseq": cseq, "conversation_id": receipt.conversation_id}
-        await session.websocket.send_json(ack)
+        ack = Ack(cseq, receipt.conversation_id)
+        await session.websocket.send_json(ack.to_json())
         self.mark()
 
     async def _leave(self, leaving: _Session, conv_id: str) -> None:
@@ -301,7 +305,7 @@ class ChatHub(PushHub[_Session]):
         with contextlib.suppress(KefuError):  # finished in between: nothing to hang up
             await self.engine.execute(IvrHangup(conv_id))
 
-    def _ivr_view(self, conv_id: str) -> dict[str, Any] | None:
+    def _ivr_view(self, conv_id: str) -> IvrChatView | None:
         return None if self.ivr is None else self.ivr.chat_view(conv_id)
 
     # -- pushing -----------------------------------------------------------------------
@@ -319,7 +323,7 @@ class ChatHub(PushHub[_Session]):
         elif update.kind == "typing" and update.who == "agent":
             for session in self.sessions:
                 if session.conversation_id == update.conversation_id:
-                    self.spawn(_send(session.websocket, {"type": "typing"}))
+                    self.spawn(_send(session.websocket, TypingFrame()))
 
     async def _push_messages(self, session: _Session) -> None:
         """Send the session the messages of its conversation it has not had, in order."""
@@ -328,12 +332,11 @@ class ChatHub(PushHub[_Session]):
             messages = await self.channels.read(
                 lambda engine, state: frames.messages(engine, state, conv_id, after)
             )
-            if conv_id != session.conversation_id or not messages:
+            if conv_id is None or conv_id != session.conversation_id or not messages:
                 return
-            session.sent_seq = messages[-1]["seq"]
+            session.sent_seq = messages[-1].seq
             for message in messages:
-                frame = {"type": "message", "conversation_id": conv_id, **message}
-                await _send(session.websocket, frame)
+                await _send(session.websocket, MessageFrame(conv_id, message))
 
     async def push(self, changed: bool) -> None:
         del changed  # waits keep counting: every round compares every status
@@ -345,7 +348,7 @@ class ChatHub(PushHub[_Session]):
         if not sessions:
             return
 
-        def look(engine: RoutingEngine, state: ChannelState) -> list[dict[str, Any]]:
+        def look(engine: RoutingEngine, state: ChannelState) -> list[ChatStatus]:
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
             return [
                 frames.status(
@@ -358,13 +361,13 @@ class ChatHub(PushHub[_Session]):
         for session, status in zip(sessions, statuses, strict=True):
             if status != session.status:
                 session.status = status
-                await _send(session.websocket, {"type": "status", **status})
+                await _send(session.websocket, StatusFrame(status))
 
 
-async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
+async def _send(websocket: WebSocket, frame: Frame) -> None:
     with contextlib.suppress(Exception):
-        await websocket.send_json(data)
+        await websocket.send_json(frame.to_json())
 
 
-async def _error(websocket: WebSocket, code: str, message: str, **extra: Any) -> None:
-    await _send(websocket, {"type": "error", "code": code, "message": message, **extra})
+async def _error(websocket: WebSocket, code: str, message: str, cseq: int | None = None) -> None:
+    await _send(websocket, ErrorFrame(code, message, cseq))
