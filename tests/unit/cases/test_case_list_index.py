@@ -27,30 +27,34 @@ NAMES = {"cus-0": "王小明", "cus-1": "Anna", "cus-2": "李雷"}
 
 ops = st.lists(
     st.tuples(
-        st.sampled_from(["open", "open", "move", "assign", "classify"]),
+        st.sampled_from(["open", "open", "open", "move", "assign", "classify"]),
         st.integers(0, 30),
         st.sampled_from(list(CaseState)),
-        st.floats(0, 40 * H),
+        st.floats(0, 20 * H),
     ),
+    min_size=10,
     max_size=60,
 )
-queries = st.fixed_dictionaries(
-    {},
-    optional={
-        "state": st.sampled_from([s.value for s in CaseState]),
-        "case_type": st.sampled_from(["inquiry", "complaint", "mortgage"]),
-        "customer_id": st.sampled_from(["cus-0", "cus-1", "cus-9"]),
-        "owner": st.sampled_from(["a1", "a2", "team-x"]),
-        "owners": st.sets(st.sampled_from(["a1", "a3", "a4", "team-x"]), max_size=3),
-        "site_id": st.sampled_from(SITES),
-        "open_only": st.booleans(),
-        "breached": st.booleans(),
-        "query": st.sampled_from(["工单", "审批", "card", "SS", "12", "#3", "cus-1", "小明", "a"]),
-        "names": st.just(True),
-        "limit": st.integers(1, 8),
-        "offset": st.integers(0, 6),
-    },
-)
+FILTERS = {
+    "state": st.sampled_from([s.value for s in CaseState]),
+    "case_type": st.sampled_from(["inquiry", "complaint", "mortgage"]),
+    "customer_id": st.sampled_from(["cus-0", "cus-1", "cus-9"]),
+    "owner": st.sampled_from(["a1", "a2", "team-x"]),
+    "owners": st.sets(st.sampled_from(["a1", "a3", "a4", "team-x"]), max_size=3),
+    "site_id": st.sampled_from(SITES),
+    "open_only": st.booleans(),
+    "breached": st.booleans(),
+    "query": st.sampled_from(["工单", "审批", "card", "SS", "12", "#3", "cus-1", "小明", "a"]),
+    "names": st.just(True),
+    "limit": st.integers(1, 8),
+    "offset": st.integers(0, 6),
+}
+TEXT = {"query": FILTERS["query"], "breached": FILTERS["breached"]}  # drawn twice as often
+# A few filters at a time (with all at once, most queries would match nothing).
+queries = st.lists(
+    st.one_of(*(st.tuples(st.just(k), v) for k, v in [*FILTERS.items(), *TEXT.items()])),
+    max_size=2,
+).map(dict)
 users = st.sampled_from(
     [
         Principal("u0", "root", Role.ADMIN, frozenset()),
@@ -123,9 +127,10 @@ def _run(store: CaseStore, steps: list[tuple[str, int, CaseState, float]]) -> fl
         try:
             if op == "open":
                 kind = ("inquiry", "complaint")[n % 2]
-                book.new_case(case_id, kind, now, site_id=SITES[n % 3], title=TITLES[n % 6],
+                fields = {"product": "card"} if kind == "complaint" else {}
+                book.new_case(case_id, kind, now, site_id=SITES[n // 2 % 3], title=TITLES[n % 6],
                               by="a", value_tier=n % 3, customer_id=f"cus-{n % 4}",
-                              owner=("agent", f"a{n % 5}"))  # fmt: skip
+                              owner=("agent", f"a{n % 5}"), fields=fields)  # fmt: skip
             elif op == "move":
                 dept = "loans" if state is CaseState.WAITING_ON_DEPARTMENT else None
                 book.move(case_id, state, now, by="a", reason="r", department=dept,
@@ -142,15 +147,21 @@ def _run(store: CaseStore, steps: list[tuple[str, int, CaseState, float]]) -> fl
 
 
 @settings(max_examples=150, deadline=None)
-@given(ops, st.lists(st.tuples(users, queries), min_size=1, max_size=6), st.integers(1, 12))
+@given(
+    ops,
+    st.lists(st.tuples(users, queries), min_size=1, max_size=8),
+    st.integers(1, 60),
+    st.floats(0, 240 * H),
+)
 def test_given_random_cases_when_listed_then_the_indexes_answer_as_a_brute_force_filter(
     steps: list[tuple[str, int, CaseState, float]],
     asks: list[tuple[Principal, dict[str, Any]]],
     scan: int,
+    later: float,
 ) -> None:
     records: list[ChannelRecord] = []
     store = _store(records)
-    now = _run(store, steps) + 30 * H
+    now = _run(store, steps) + later
     reloaded = _store([])
     reloaded.load(records)
     saved = case_views.SEARCH_SCAN
@@ -170,3 +181,20 @@ def test_given_random_cases_when_listed_then_the_indexes_answer_as_a_brute_force
 
 def test_given_mixed_text_when_tokenized_then_characters_and_pairs_case_folded() -> None:
     assert tokens("Ab工单") == {"a", "b", "工", "单", "ab", "b工", "工单"}
+
+
+def test_given_one_resolved_in_time_and_one_late_when_breached_listed_then_only_the_late() -> None:
+    store = _store([])
+    book = store.book
+    for case_id in ("in-time", "late"):
+        book.new_case(case_id, "inquiry", START, site_id="sh", title="t", by="a")
+    book.move("in-time", CaseState.OPEN, START + H, by="a", reason="r")
+    book.move("in-time", CaseState.RESOLVED, START + 2 * H, by="a", reason="r",
+              root_cause="c", resolution="r")  # fmt: skip
+    store.sync(START + 2 * H)
+    admin = Principal("u0", "root", Role.ADMIN, frozenset())
+    later = START + 10 * 24 * H  # past both deadlines (8 business hours)
+    late = list_cases(store, admin, later, breached=True)
+    in_time = list_cases(store, admin, later, breached=False)
+    assert [c["case_id"] for c in late] == ["late"]
+    assert [c["case_id"] for c in in_time] == ["in-time"]
