@@ -168,7 +168,7 @@ def list_cases(
     elif sets and _sort_is_cheaper(len(sets[0]), offset + limit, len(index)):
         # The smallest index set is small: its cases, in opening order.
         picked = set.intersection(*sets) if len(sets) > 1 else sets[0]
-        ranks, sets = sorted(store.rank[c] for c in picked), []
+        ranks, sets = sorted(map(store.rank.__getitem__, picked)), []
     elif site_id is not None:
         ranks = index.by_site.get(site_id, ())
     match = _matcher(query, names)
