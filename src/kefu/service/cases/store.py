@@ -34,6 +34,7 @@ from kefu.domain.cases import (
 from kefu.domain.cases import events as cev
 from kefu.domain.routing import Router
 from kefu.service.cases.commands import CaseSlaDue
+from kefu.service.cases.list_index import INF, CaseListIndex
 from kefu.service.channels.ports import ChannelRecord
 from kefu.service.ports import UnitOfWork
 
@@ -77,7 +78,8 @@ class CaseStore:
         self.by_state: dict[str, set[str]] = {}
         """State value → the case ids in it now."""
         self._owner_of: dict[str, str] = {}
-        self._resolution: dict[str, tuple[Case, float | None, float | None]] = {}
+        self.index = CaseListIndex()
+        """Posting lists by site and by text token, and the resolution clocks, by rank."""
 
     # -- changes ------------------------------------------------------------------------
     def set_types(self, types: Iterable[CaseType], policy: SlaPolicy, now: float | None) -> None:
@@ -86,14 +88,14 @@ class CaseStore:
         self.types = tuple(types)
         self.policy = policy
         self.book.types = {t.type_id: t for t in self.types}
-        self._resolution = {}
+        self.index.forget_clocks()
         if now is not None:
             self.rearm_all(now)
 
     def rearm_all(self, now: float, site_id: str | None = None) -> None:
         """Re-arm the SLA timers of every case not done (of ``site_id`` if given) at ``now``
         (s): their targets or calendar changed."""
-        self._resolution = {}
+        self.index.forget_clocks()
         done = (CaseState.RESOLVED, CaseState.CLOSED)
         for case in list(self.book.cases.values()):
             if case.state not in done and site_id in (None, case.site_id):
@@ -122,24 +124,29 @@ class CaseStore:
 
     def resolution_due(self, case: Case) -> tuple[float | None, float | None]:
         """The resolution clock's deadline and the instant it stopped (``None`` while it
-        runs), cached until the case changes: neither depends on the hour it is read (a
-        case's clocks are costly to compute, and lists show many)."""
-        hit = self._resolution.get(case.case_id)
-        if hit is not None and hit[0] is case:  # each event makes a new Case
-            return hit[1], hit[2]
+        runs), kept by the list index until the case changes: neither depends on the hour
+        it is read (a case's clocks are costly to compute, and lists show many)."""
+        rank = self.rank.get(case.case_id)
+        if rank is None:
+            return self.compute_due(case.case_id)
+        due, stopped = self.index.clock(rank, self.compute_due)
+        return (None if due == INF else due), (None if stopped == INF else stopped)
+
+    def compute_due(self, case_id: str) -> tuple[float | None, float | None]:
+        """The resolution clock's deadline and stop instant of the case, computed now
+        (uncached: see :meth:`resolution_due`)."""
+        case = self.book.case(case_id)
         targets = self.policy.targets_for(case.case_type, case.value_tier)
-        due = stopped = None
-        if targets is not None:
-            status = clock_status(
-                case,
-                self.calendar_of(case.site_id),
-                SlaClock.RESOLUTION,
-                targets.resolution_s,
-                case.updated_at,
-            )
-            due, stopped = status.due_at, status.stopped_at
-        self._resolution[case.case_id] = (case, due, stopped)
-        return due, stopped
+        if targets is None:
+            return None, None
+        status = clock_status(
+            case,
+            self.calendar_of(case.site_id),
+            SlaClock.RESOLUTION,
+            targets.resolution_s,
+            case.updated_at,
+        )
+        return status.due_at, status.stopped_at
 
     def rearm(self, case_id: str, now: float) -> None:
         case = self.book.cases.get(case_id)
@@ -162,14 +169,20 @@ class CaseStore:
 
     def _index(self, event: cev.CaseEvent) -> None:
         if isinstance(event, cev.CaseOpened):
-            self.rank[event.case_id] = len(self.rank)
+            self.rank[event.case_id] = self.index.opened(
+                event.case_id, event.site_id, event.title, event.customer_id
+            )
             self.by_state.setdefault(CaseState.NEW.value, set()).add(event.case_id)
             if event.customer_id is not None:
                 self.by_customer.setdefault(event.customer_id, set()).add(event.case_id)
             if event.owner_id is not None:
                 self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
                 self._owner_of[event.case_id] = event.owner_id
-        elif isinstance(event, cev.CaseAssigned):
+        else:
+            rank = self.rank.get(event.case_id)
+            if rank is not None:
+                self.index.changed(rank)
+        if isinstance(event, cev.CaseAssigned):
             before = self._owner_of.get(event.case_id)
             if before is not None:
                 self.by_owner.get(before, set()).discard(event.case_id)
@@ -194,12 +207,19 @@ class CaseStore:
         self.work_items, self.by_customer, self.by_owner, self.rank = {}, {}, {}, {}
         self.by_state = {}
         self._owner_of = {}
+        self.index = CaseListIndex()
         for event in events:
             self._index(event)
         self._due, self._timers = {}, []
 
+    def warm(self) -> None:
+        """Compute the resolution clock of every case the list index has not (the sites'
+        calendars and the types must be in place: :meth:`reconcile` calls it)."""
+        self.index.warm(self.compute_due)
+
     def reconcile(self, router: Router, now: float) -> None:
         del router
+        self.warm()
         for case_id in self.book.cases:
             self.rearm(case_id, now)
 

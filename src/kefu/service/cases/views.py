@@ -8,8 +8,9 @@ answered as unknown (404) so its id discloses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from itertools import islice
+import heapq
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
@@ -143,32 +144,52 @@ def list_cases(
     if owner is not None:
         owners = {owner, *(owners or ())}
     cases = store.book.cases
-    candidates: Iterable[str]
-    picked: set[str] | None = None
-    if wanted_customers is not None or owners is not None or state is not None:
-        # An index narrows the scan; newest first by opening order.
-        sets: list[set[str]] = []
-        if wanted_customers is not None:
-            sets.append(set().union(*(store.by_customer.get(c, set()) for c in wanted_customers)))
-        if owners is not None:
-            sets.append(set().union(*(store.by_owner.get(o, set()) for o in owners)))
-        if state is not None:
-            sets.append(store.by_state.get(state, set()))
-        picked = set.intersection(*sorted(sets, key=len)) if len(sets) > 1 else set(sets[0])
-        candidates = sorted(picked, key=store.rank.__getitem__, reverse=True)
-    else:
-        candidates = reversed(cases.keys())
-    if query is not None and query.strip().startswith("#"):
+    index = store.index
+    sets: list[set[str]] = []
+    if wanted_customers is not None:
+        sets.append(set().union(*(store.by_customer.get(c, set()) for c in wanted_customers)))
+    if owners is not None:
+        sets.append(set().union(*(store.by_owner.get(o, set()) for o in owners)))
+    if state is not None:
+        sets.append(store.by_state.get(state, set()))
+    sets.sort(key=len)
+    scoped = bool(sets)
+    ranks: Sequence[int] | None = None  # ascending; None: every case
+    by_id = query is not None and query.strip().startswith("#")
+    if by_id and query is not None and query.strip().startswith("#"):
         # "#12" names one case: no scan.
         wanted = query.strip()[1:]
-        candidates = [wanted] if wanted in (cases if picked is None else picked) else []
+        hit = wanted in cases and all(wanted in s for s in sets)
+        ranks, sets = ([store.rank[wanted]] if hit else []), []
+    elif sets and _sort_is_cheaper(len(sets[0]), offset + limit, len(index)):
+        # The smallest index set is small: its cases, in opening order.
+        picked = set.intersection(*sets) if len(sets) > 1 else sets[0]
+        ranks, sets = sorted(map(store.rank.__getitem__, picked)), []
+    elif site_id is not None:
+        ranks = index.by_site.get(site_id, ())
     match = _matcher(query, names)
-    if match is not None and picked is None:
-        candidates = islice(candidates, SEARCH_SCAN)
+    if match is not None and not scoped and not by_id:
+        # Without an owner, customer or state a search looks at the newest cases only.
+        first = max(0, len(index) - SEARCH_SCAN)
+        if names is None and ranks is None:
+            ranks = _text_hits(store, query or "", first)
+        else:
+            ranks = _from_rank(ranks, first, len(index))
     visible = user.visibility
+    order: Iterable[int] = index.newest(ranks)
+    if ranks is None and visible.sites is not None:
+        # Only the caller's sites' cases.
+        postings = [index.by_site[s] for s in sorted(visible.sites) if s in index.by_site]
+        order = heapq.merge(*(reversed(p) for p in postings), reverse=True)
+    compute = store.compute_due
     out: list[dict[str, Any]] = []
     skipped = 0
-    for case_id in candidates:
+    for rank in order:
+        if breached is not None and index.breached(rank, now, compute) != breached:
+            continue
+        case_id = index.ids[rank]
+        if sets and not all(case_id in s for s in sets):
+            continue
         case = cases[case_id]
         if not visible.site(case.site_id):
             continue
@@ -182,8 +203,6 @@ def list_cases(
             continue
         if match is not None and not match(case):
             continue
-        if breached is not None and _breached(store, case, now) != breached:
-            continue
         if skipped < offset:
             skipped += 1
             continue
@@ -191,6 +210,32 @@ def list_cases(
         if len(out) >= limit:
             break
     return out
+
+
+def _sort_is_cheaper(size: int, wanted: int, total: int) -> bool:
+    """Whether sorting an index set of ``size`` cases costs less than scanning the newest
+    cases for ``wanted`` matches of it (about ``wanted * total / size`` looks)."""
+    return size * size <= 2 * wanted * max(total, 1)
+
+
+def _from_rank(ranks: Sequence[int] | None, first: int, total: int) -> Sequence[int]:
+    """The ranks of ``ranks`` (ascending; ``None``: every one below ``total``) from
+    ``first`` on."""
+    if ranks is None:
+        return range(first, total)
+    return ranks[bisect_left(ranks, first) :]
+
+
+def _text_hits(store: CaseStore, query: str, first: int) -> list[int]:
+    """Ranks from ``first`` on of the cases whose id is ``query`` or whose title or
+    recorded customer id may contain it (checked by the caller), ascending."""
+    text = query.strip().casefold()
+    posting = store.index.text_candidates(text)
+    hits = list(_from_rank(posting, first, 0)) if posting is not None else []
+    exact = store.rank.get(text)
+    if exact is not None and exact >= first and exact not in hits:
+        insort(hits, exact)
+    return hits
 
 
 def _matcher(
@@ -215,16 +260,10 @@ def _matcher(
     return match
 
 
-def _breached(store: CaseStore, case: Case, now: float) -> bool:
-    """Whether the case's resolution clock is (or ended) past its deadline at ``now``."""
-    due, stopped = store.resolution_due(case)
-    return due is not None and due < (stopped if stopped is not None else now)
-
-
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
     """A case's line in a list: state, owner and the resolution clock."""
-    due, _stopped = store.resolution_due(case)
-    breached = _breached(store, case, now)
+    due, stopped = store.resolution_due(case)
+    breached = due is not None and due < (stopped if stopped is not None else now)
     return {
         "case_id": case.case_id,
         "case_type": case.case_type,
