@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     )
     from kefu.service.channels.service import ChannelService
     from kefu.service.channels.state import ChannelState, Note, Suggestion
+    from kefu.service.channels.texts import customer_language, customer_plural, customer_text
     from kefu.service.channels.types import ChannelOptions, ChannelUpdate, Listener, Receipt
     from kefu.service.channels.views import (
         conversation_view,
@@ -151,10 +152,13 @@ __all__ = [
     "check_merge",
     "check_merge_record",
     "conversation_view",
+    "customer_language",
     "customer_panel",
+    "customer_plural",
     "customer_read",
     "customer_sites",
     "customer_summary",
+    "customer_text",
     "delivery_failure",
     "message_views",
     "queue_positions",
@@ -216,6 +220,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "UndoMerge": ".commands",
             "WrapUp": ".commands",
             "check_customer": ".customer_access",
+            "customer_language": ".texts",
+            "customer_plural": ".texts",
+            "customer_text": ".texts",
             "check_merge": ".customer_access",
             "check_merge_record": ".customer_access",
             "conversation_view": ".views",

@@ -166,8 +166,8 @@ def check_merge(
         sites_a, sites_b = customer_sites(engine, state, a), customer_sites(engine, state, b)
         if sites_a != sites_b:
             raise Forbidden(
-                "these customers are of different sites; only an admin merges them "
-                "两位客户属于不同站点，只有管理员可以合并",
+                "these customers are of different sites; only an admin merges them",
+                text_key="error.merge_other_sites",
                 sites=sorted(sites_a | sites_b),
             )
     return a, b

@@ -33,8 +33,8 @@ def canonical_username(name: str) -> str:
     canonical = unicodedata.normalize("NFKC", name).strip().casefold()
     if not USERNAME.match(canonical):
         raise DomainValidationError(
-            "a username is 1–64 letters, digits or _ . @ - (starting with a letter or digit) "
-            "用户名须为 1–64 个字母、数字或 _ . @ -",
+            "a username is 1–64 letters, digits or _ . @ - (starting with a letter or digit)",
+            text_key="error.username_invalid",
             field="username",
         )
     return canonical

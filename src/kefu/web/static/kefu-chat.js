@@ -189,7 +189,7 @@
       if (data.type === "welcome") {
         store("token", data.token);
         setConversation(data.conversation_id);
-        topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.name); o.value = q.id; return o; }));
+        topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.id.startsWith("flow:") ? t("ivr_name") : q.name); o.value = q.id; return o; }));
         for (const m of data.messages) showMessage(m);
         lastStatus = data.status; renderStatus();
         for (const p of pending) transmit(p);

@@ -70,7 +70,8 @@ MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
 in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
-FLOW_TOPIC_NAME = "自助服务 Self-service"
+FLOW_TOPIC_NAME = "Self-service"
+"""The flow topic's name for clients; the widget shows its catalog's ``chat.ivr_name``."""
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
 STATUS_GAP_S = 0.1
 """Seconds of rest after pushing the statuses, before the next round."""
@@ -115,8 +116,8 @@ class ChatHub(PushHub[_Session]):
         self.new_chats = AddressRateLimiter(
             settings.chat_max_new_per_address,
             settings.chat_new_window_s,
-            message="too many new chats from this address; try again in {wait} s "
-            "新会话过于频繁，请 {wait} 秒后再试",
+            message="too many new chats from this address; try again in {wait} s",
+            text_key="error.too_many_chats",
         )
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_websocket_route("/ws/chat", self.socket)
