@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 CALLBACK_OFFER = "voice.callback_offer"
-"""Catalog key of the callback offer (``{key}``: the key to press)."""
+"""Catalog key of the callback offer (``{press}``: the key to press)."""
 CALLBACK_TAKEN = "voice.callback_taken"
 HANGUP = object()
 """In a call's reply queue: hang up once everything before it was played."""
@@ -41,7 +41,7 @@ def driver_lines(callback_key: str, *, recording: bool) -> dict[Language, list[s
     texts: dict[Language, list[str]] = {lang: [] for lang in get_args(Language)}
     for lang, lines in texts.items():
         if callback_key:
-            lines.append(line(CALLBACK_OFFER, lang, key=callback_key))
+            lines.append(line(CALLBACK_OFFER, lang, press=callback_key))
             lines.append(line(CALLBACK_TAKEN, lang))
         if recording:
             lines.append(line(RECORDING_NOTICE, lang))

@@ -85,7 +85,7 @@ class QueueWait:
             if minutes is None:
                 clips = clips[: clips.index(f"{language}/wait_before")]
             if self.callback_key:
-                offer = line(CALLBACK_OFFER, language, key=self.callback_key)
+                offer = line(CALLBACK_OFFER, language, press=self.callback_key)
                 clips += await self.clips.lines(language, offer)
             while leg.replies.qsize() or not leg.idle.is_set():
                 await asyncio.sleep(0.05)  # the flow's last words first

@@ -182,7 +182,7 @@
     ws = new WebSocket(socketUrl);
     ws.onopen = () => {
       open = true; retry = 0;
-      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq, site_id: site });
+      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq, site_id: site, lang });
     };
     ws.onmessage = (event) => {
       const data = JSON.parse(event.data);
