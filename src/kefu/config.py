@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     socket_recheck_s: Annotated[
         float, Field(gt=0, le=5, description="open push sockets re-check their login every, s")
     ] = 5.0
+    language: Annotated[
+        Literal["zh", "en"],
+        Field(
+            description="language of the texts sent to a customer whose own is unknown "
+            "(neither on their profile nor told by their messages)"
+        ),
+    ] = "zh"
     demo_password: Annotated[
         str | None, Field(description="fixed password of the demo users (demo only)")
     ] = None

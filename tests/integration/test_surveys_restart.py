@@ -74,7 +74,7 @@ def test_given_surveys_when_the_platform_restarts_then_none_is_sent_twice(
             await e(MoveCase(case.case_id, "resolved", by="a1", reason="已退款"))
             await first.channels.idle()
             before = dict(first.app.state.surveys.book.surveys)
-        assert len([r for r in out1.sent if "STOP" in r.text]) == 1 and list(before) == ["s1"]
+        assert len([r for r in out1.sent if "退订" in r.text]) == 1 and list(before) == ["s1"]
         out2 = Outbox()
         second = platform(out2)
         async with second.app.router.lifespan_context(second.app):
@@ -83,7 +83,7 @@ def test_given_surveys_when_the_platform_restarts_then_none_is_sent_twice(
             await second.engine.execute(MoveCase(case.case_id, "closed", by="a1", reason="完结"))
             answered = await sms(second, "5 谢谢", 2)
             assert answered.contact_id is None and book.surveys["s1"].score == 5
-            assert [r for r in out2.sent if "STOP" in r.text] == []  # not asked again
+            assert [r for r in out2.sent if "退订" in r.text] == []  # not asked again
         third = platform(Outbox())
         async with third.app.router.lifespan_context(third.app):
             assert third.app.state.surveys.book.surveys["s1"].comment == "谢谢"

@@ -37,9 +37,10 @@ from kefu.bootstrap.wings import (
 from kefu.config import Settings
 from kefu.domain.routing import RouterConfig
 from kefu.domain.time import Clock
+from kefu.i18n import SOURCE_LANGUAGE, catalogs
 from kefu.service import RoutingEngine
 from kefu.service.cases import CaseWing, SurveyOptions
-from kefu.service.channels import ChannelService
+from kefu.service.channels import ChannelOptions, ChannelService
 from kefu.service.ivr import IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.routing import PhoneBook
@@ -130,7 +131,8 @@ def build_platform(
     if isinstance(scheduler, AsyncioScheduler):
         scheduler.bind(engine.tick)
     wallboard = Wallboard(engine, settings, security)
-    channels = channel_wing(engine)
+    language = catalogs().resolve(settings.language) or SOURCE_LANGUAGE
+    channels = channel_wing(engine, options=ChannelOptions(language=language))
     site = ChannelSite(channels, settings, security)
     engine.handlers.include(site.branch.handlers())
     desktop_wing(site.desktops)

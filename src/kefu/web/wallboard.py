@@ -155,7 +155,7 @@ class Wallboard(PushHub[_Client]):
         principal = await user_of(websocket, self.security) if same_site else None
         if principal is None:
             code = UNAUTHENTICATED if same_site else FORBIDDEN
-            await websocket.close(code=code, reason="log in first 请先登录")
+            await websocket.close(code=code, reason="login_required")
             return
         principal = as_seen_by(self.engine, principal)
         try:

@@ -286,7 +286,7 @@ def test_given_an_answered_survey_then_the_csat_report_is_for_supervisors_of_its
     )  # fmt: skip
     assert moved.status_code == 200, moved.text
     cases.client.portal.call(channels.idle)  # type: ignore[union-attr]
-    asked = [r for r in outbox.sent if "STOP" in r.text]  # not the wait notice
+    asked = [r for r in outbox.sent if "退订" in r.text]  # not the wait notice
     assert len(asked) == 1 and asked[0].route.address == "+8613800138077"
     execute = cases.platform.engine.execute
     answered = cases.client.portal.call(execute, AnswerSurvey("s1", 5, "很好"))  # type: ignore[union-attr]

@@ -403,13 +403,15 @@ def test_given_a_waiting_sms_customer_then_an_sms_tells_the_position_and_wait() 
     async def scenario(desk: Desk) -> None:
         await desk.ready("a1")
         phones = [Identifier(IdentifierKind.PHONE, f"1380013800{n}") for n in range(5)]
-        for n, phone in enumerate(phones):
-            await desk.channels.receive(Inbound(Channel.SMS, (phone,), "流量不够用", 1.0, f"s{n}"))
+        texts = ["流量不够用"] * 4 + ["My data plan ran out"]
+        for n, (phone, text) in enumerate(zip(phones, texts, strict=True)):
+            await desk.channels.receive(Inbound(Channel.SMS, (phone,), text, 1.0, f"s{n}"))
         await desk.settle()
-        # a1 takes three SMS at once; the fourth and fifth wait (one agent of 3 slots).
+        # a1 takes three SMS at once; the fourth and fifth wait (one agent of 3 slots), each
+        # told in the language of their message only.
         assert [r.route.address for r in desk.sms.sent] == ["+8613800138003", "+8613800138004"]
-        assert desk.sms.sent[0].text.startswith("您前面还有 0 位，预计等待约 1 分钟。")
-        assert "You are number 2, about 1 minute." in desk.sms.sent[1].text
+        assert desk.sms.sent[0].text == "您排在第 1 位，前面还有 0 位，预计等待约 1 分钟。"
+        assert desk.sms.sent[1].text == "You are number 2 (1 ahead of you), about 1 minute."
         assert desk.sms.sent[0].author == "kefu"
 
     run(scenario)

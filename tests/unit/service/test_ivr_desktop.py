@@ -32,7 +32,7 @@ def test_given_a_chat_verified_by_the_ivr_when_offered_and_held_then_the_desktop
             assert panel is not None and panel.verified is not None
             assert panel.verified.method == "account_pin"
             assert panel.verified.identifier == "•••• " + acct.card[-4:]
-            assert panel.path_text == "中文 > 账单解释 > 人工 agent"
+            assert panel.path_text == "中文 > 账单解释 > 人工客服"
             assert panel.self_service == (("bill", "ok"),)
             assert panel.collected == {"account": "•••• " + acct.card[-4:]}
             assert panel.to_json()["self_service"] == [{"action": "bill", "outcome": "ok"}]

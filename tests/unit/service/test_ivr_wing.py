@@ -47,7 +47,7 @@ def test_given_a_chat_when_the_customer_verifies_checks_balance_and_asks_agent_t
             assert float(a["ivr.verified.at"]) == sim.clock.now()
             assert a["ivr.self_service"] == "balance=ok"
             assert a["ivr.path"] == "language:2>main:3>more:0"
-            assert a["ivr.path.text"] == "English > Account balance > 人工 agent"
+            assert a["ivr.path.text"] == "English > Account balance > Agent"
             assert a["ivr.slot.account"] == "•••• " + acct.card[-4:]
             assert a["ivr.reason"] == "agent_requested"
             panel = read_ivr_panel(a)

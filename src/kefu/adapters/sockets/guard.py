@@ -28,8 +28,10 @@ RECHECK_S = 5.0
 """Seconds between two checks of every watched socket's login, at the most."""
 UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
-LOGIN_ENDED = "the login ended 登录已失效"
-NOT_ALLOWED = "no longer allowed 已无权限"
+LOGIN_ENDED = "login_ended"
+NOT_ALLOWED = "not_allowed"
+"""Close reasons are short English codes: the pages act on the close code (4401: to the
+login page; 4403: the translated ``forbidden`` message or the account page)."""
 
 Allowed = Callable[[Principal], bool]
 """Whether the principal, as it is now, may still see what the socket shows (it may also

@@ -1,12 +1,14 @@
 """The voice driver's own spoken lines (the callback offer and its confirmation, the
-recording notice) in both languages, and small helpers of its call tasks."""
+recording notice): the catalog's ``voice.*`` texts in the call's language; and small
+helpers of its call tasks."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, get_args
 
 from kefu.adapters.voice.prompts import Language
+from kefu.i18n import catalogs
 
 __all__ = [
     "CALLBACK_OFFER",
@@ -15,35 +17,34 @@ __all__ = [
     "RECORDING_NOTICE",
     "discard_task",
     "driver_lines",
+    "line",
     "settle",
 ]
 
-CALLBACK_OFFER: dict[Language, str] = {
-    "zh": "如需回电，请按 {key}，我们将为您保留排队位置。",
-    "en": "To be called back and keep your place, press {key}.",
-}
-CALLBACK_TAKEN: dict[Language, str] = {
-    "zh": "已为您登记回电，您的排队位置不变。再见。",
-    "en": "We will call you back; your place in line is kept. Goodbye.",
-}
+CALLBACK_OFFER = "voice.callback_offer"
+"""Catalog key of the callback offer (``{press}``: the key to press)."""
+CALLBACK_TAKEN = "voice.callback_taken"
 HANGUP = object()
 """In a call's reply queue: hang up once everything before it was played."""
-RECORDING_NOTICE: dict[Language, str] = {
-    "zh": "为了保证服务质量，您的通话可能会被录音。",
-    "en": "This call may be recorded for quality purposes.",
-}
+RECORDING_NOTICE = "voice.recording_notice"
+
+
+def line(message: str, language: Language, /, **values: object) -> str:
+    """The driver's line ``message`` (a catalog key: one of the constants above) in the
+    call's language, its placeholders filled from ``values``."""
+    return catalogs().get(language).text(message, **values)
 
 
 def driver_lines(callback_key: str, *, recording: bool) -> dict[Language, list[str]]:
     """The lines the driver may say, per language: the callback offer and confirmation
     when *callback_key* is set, the recording notice when calls are recorded."""
-    texts: dict[Language, list[str]] = {lang: [] for lang in CALLBACK_OFFER}
+    texts: dict[Language, list[str]] = {lang: [] for lang in get_args(Language)}
     for lang, lines in texts.items():
         if callback_key:
-            lines.append(CALLBACK_OFFER[lang].format(key=callback_key))
-            lines.append(CALLBACK_TAKEN[lang])
+            lines.append(line(CALLBACK_OFFER, lang, press=callback_key))
+            lines.append(line(CALLBACK_TAKEN, lang))
         if recording:
-            lines.append(RECORDING_NOTICE[lang])
+            lines.append(line(RECORDING_NOTICE, lang))
     return {lang: lines for lang, lines in texts.items() if lines}
 
 

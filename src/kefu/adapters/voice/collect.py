@@ -33,8 +33,8 @@ class Collection:
         bad_terminator = self.terminator and self.terminator not in DIGITS
         if self.max_digits < 1 or bad_terminator or self.timeout_s <= 0:
             raise VoiceSettingsError(
-                "collect needs max_digits ≥ 1, a keypad terminator and a positive timeout "
-                "(收号参数无效)",
+                "collect needs max_digits ≥ 1, a keypad terminator and a positive timeout",
+                text_key="error.voice_collect_invalid",
                 max_digits=self.max_digits,
                 terminator=self.terminator,
             )

@@ -140,6 +140,8 @@ def _trunk(spec: str) -> tuple[str, int] | None:
     host, _, port = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "5060")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise VoiceSettingsError(
-            "KEFU_SIP_TRUNK is host:port (KEFU_SIP_TRUNK 应为 主机:端口)", trunk=spec[:64]
+            "KEFU_SIP_TRUNK is host:port",
+            text_key="error.voice_trunk_invalid",
+            trunk=spec[:64],
         )
     return host, int(port)

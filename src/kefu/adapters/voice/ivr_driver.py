@@ -33,6 +33,7 @@ from kefu.adapters.voice.call_lines import (
     RECORDING_NOTICE,
     discard_task,
     driver_lines,
+    line,
     settle,
 )
 from kefu.adapters.voice.call_state import VoiceCall, caller_identifier, caller_number
@@ -143,7 +144,7 @@ class VoiceIvr:
             return
         leg = self.calls.get(call_id)
         if leg is None or leg.ended:
-            raise VoiceError("the caller hung up 来电者已挂机", call_id=call_id)
+            raise VoiceError("the caller hung up", text_key="error.caller_hung_up", call_id=call_id)
         leg.replies.put_nowait(reply.text)
 
     # -- the port's events -------------------------------------------------------------
@@ -201,7 +202,7 @@ class VoiceIvr:
         port = self._port()
         port.answer(leg.call_id)
         if self.agents.recordings is not None:  # told before the flow's first words
-            notice = await self.clips.lines(leg.language, RECORDING_NOTICE[leg.language])
+            notice = await self.clips.lines(leg.language, line(RECORDING_NOTICE, leg.language))
             leg.idle.clear()
             port.play(leg.call_id, notice, tag="notice")
         flow = started.flow if self.ivr.published(started.flow) else None
@@ -214,7 +215,7 @@ class VoiceIvr:
         inbound = Inbound(
             Channel.VOICE,
             (caller_identifier(leg.caller),),
-            f"来电 call to {started.dialled}",
+            line("voice.call_to", leg.language, dialled=started.dialled),
             self.channels.engine.now(),
             f"sip:{leg.call_id}",
             recipients=(started.dialled,),

@@ -138,7 +138,9 @@ def _en_number(n: int) -> list[str]:
 def number_clips(language: Language, n: int, *, counting: bool = True) -> list[str]:
     """Clip names reading the whole number *n* (0–999); ``counting`` uses 两 for 2 in Chinese."""
     if not 0 <= n <= 999:
-        raise VoiceError("numbers are read from 0 to 999 只能播报 0–999", number=n)
+        raise VoiceError(
+            "numbers are read from 0 to 999", text_key="error.voice_number_range", number=n
+        )
     names = _zh_number(n, counting) if language == "zh" else _en_number(n)
     return [f"{language}/{name}" for name in names]
 
@@ -177,7 +179,8 @@ class PromptLibrary:
         path = self.cache_dir / f"{name}.ul"
         if not _CLIP_NAME.match(name) or not path.is_file():
             raise UnknownClip(
-                "no such prompt clip; run `kefu voice prompts` 无此提示音，请先生成",
+                "no such prompt clip; run `kefu voice prompts`",
+                text_key="error.unknown_clip",
                 clip=name,
             )
         clip = path.read_bytes()
@@ -198,7 +201,9 @@ def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise ToolMissing(
-            f"{name} is not installed (apt-get install {name}) 未安装 {name}", tool=name
+            f"{name} is not installed (apt-get install {name})",
+            text_key="error.voice_tool_missing",
+            tool=name,
         )
     return path
 

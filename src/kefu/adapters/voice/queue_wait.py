@@ -13,7 +13,7 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable
 
-from kefu.adapters.voice.call_lines import CALLBACK_OFFER, CALLBACK_TAKEN, HANGUP, settle
+from kefu.adapters.voice.call_lines import CALLBACK_OFFER, CALLBACK_TAKEN, HANGUP, line, settle
 from kefu.adapters.voice.call_state import COMFORT_TONE, VoiceCall, comfort_tone
 from kefu.adapters.voice.hold_music import looped
 from kefu.adapters.voice.port import VoicePort
@@ -84,7 +84,7 @@ class QueueWait:
             if minutes is None:
                 clips = clips[: clips.index(f"{language}/wait_before")]
             if self.callback_key:
-                offer = CALLBACK_OFFER[language].format(key=self.callback_key)
+                offer = line(CALLBACK_OFFER, language, press=self.callback_key)
                 clips += await self.clips.lines(language, offer)
             while leg.replies.qsize() or not leg.idle.is_set():
                 await asyncio.sleep(0.05)  # the flow's last words first
@@ -111,7 +111,7 @@ class QueueWait:
         number = leg.caller if leg.caller.isdigit() else None
         await self.channels.engine.execute(c.RequestCallback(leg.contact_id, number))
         leg.called_back = True
-        text = CALLBACK_TAKEN[self.language(leg)]
+        text = line(CALLBACK_TAKEN, self.language(leg))
         clips = await self.clips.lines(self.language(leg), text)
         leg.idle.clear()
         self.port().play(leg.call_id, clips, tag="callback")

@@ -35,7 +35,8 @@ def parse_agents(spec: str) -> dict[str, str]:
         user, sep, password = item.partition("=")
         if not sep or not _USER.match(user.strip()) or not password:
             raise VoiceSettingsError(
-                "KEFU_SIP_AGENTS items are agent=password (KEFU_SIP_AGENTS 的每项应为 座席=密码)",
+                "KEFU_SIP_AGENTS items are agent=password",
+                text_key="error.voice_agents_invalid",
                 item=user.strip(),
             )
         out[user.strip()] = password

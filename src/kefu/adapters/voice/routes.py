@@ -28,14 +28,20 @@ def parse_numbers(spec: str) -> dict[str, NumberRoute]:
         flow, _, site = (s.strip() for s in target.partition("@"))
         if not sep or not _NUMBER.match(number) or not _NAME.match(flow):
             raise VoiceSettingsError(
-                "KEFU_SIP_NUMBERS items are number=flow or number=flow@site "
-                "(KEFU_SIP_NUMBERS 的每项应为 号码=流程 或 号码=流程@站点)",
+                "KEFU_SIP_NUMBERS items are number=flow or number=flow@site",
+                text_key="error.voice_numbers_invalid",
                 item=item,
             )
         if site and not _NAME.match(site):
-            raise VoiceSettingsError("bad site name in KEFU_SIP_NUMBERS 站点名无效", item=item)
+            raise VoiceSettingsError(
+                "bad site name in KEFU_SIP_NUMBERS", text_key="error.voice_numbers_site", item=item
+            )
         if number in routes:
-            raise VoiceSettingsError("number listed twice in KEFU_SIP_NUMBERS 号码重复", item=item)
+            raise VoiceSettingsError(
+                "number listed twice in KEFU_SIP_NUMBERS",
+                text_key="error.voice_numbers_twice",
+                item=item,
+            )
         routes[number] = NumberRoute(flow, site or None)
     return routes
 

@@ -198,7 +198,11 @@ class SipFrontDoor:
             if out is None:
                 self._inbound.answered_call(leg_id)
             elif not out.answered:
-                raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=leg_id)
+                raise CallNotActive(
+                    "the call is not answered yet",
+                    text_key="error.call_not_answered",
+                    call_id=leg_id,
+                )
         self.media.bridge(call_id, other_call_id)
 
     def record(self, call_id: str, other_call_id: str, path: str) -> None:
@@ -214,7 +218,9 @@ class SipFrontDoor:
 
     def dial_number(self, number: str, caller: str = "kefu") -> str:
         if self.trunk is None:
-            raise VoiceError("no trunk for outgoing calls (KEFU_SIP_TRUNK) 未配置中继")
+            raise VoiceError(
+                "no trunk for outgoing calls (KEFU_SIP_TRUNK)", text_key="error.voice_no_trunk"
+            )
         return self.dialer.dial_number(number, self.trunk, caller)
 
     def hang_up(self, call_id: str) -> None:

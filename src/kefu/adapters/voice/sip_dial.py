@@ -55,18 +55,26 @@ class Dialer:
         Call-ID; ``CallAnswered`` or ``CallEnded`` follows)."""
         binding = self.registrar.binding(user)
         if binding is None:
-            raise VoiceError("the agent's phone is not registered 座席话机未注册", agent=user)
+            raise VoiceError(
+                "the agent's phone is not registered",
+                text_key="error.agent_phone_unregistered",
+                agent=user,
+            )
         return self._invite(binding.uri, binding.addr, caller, user)
 
     def dial_number(self, number: str, trunk: tuple[str, int], caller: str = "kefu") -> str:
         """Call ``number`` through the trunk at ``trunk`` (host, port); as :meth:`dial`."""
         if not number or not all(ch.isdigit() or ch in "+*#" for ch in number):
-            raise VoiceError("not a number to call 号码无效", number=number[:32])
+            raise VoiceError(
+                "not a number to call", text_key="error.voice_bad_number", number=number[:32]
+            )
         return self._invite(f"sip:{number}@{trunk[0]}:{trunk[1]}", trunk, caller, number)
 
     def _invite(self, uri: str, addr: tuple[str, int], caller: str, label: str) -> str:
         if self.uac is None:
-            raise VoiceError("kefu places no calls before it listens 服务尚未启动")
+            raise VoiceError(
+                "kefu places no calls before it listens", text_key="error.voice_not_listening"
+            )
         uac = self.uac
         local = uac.transport.local_addr
         leg_id = f"out-{uuid.uuid4().hex[:16]}"

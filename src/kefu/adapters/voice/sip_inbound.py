@@ -58,12 +58,16 @@ class InboundCalls:
         try:
             return self.calls[call_id]
         except KeyError:
-            raise UnknownCall("no active call with this id 无此通话", call_id=call_id) from None
+            raise UnknownCall(
+                "no active call with this id", text_key="error.unknown_call", call_id=call_id
+            ) from None
 
     def answered_call(self, call_id: str) -> InboundCall:
         call = self.call(call_id)
         if not call.answered:
-            raise CallNotActive("the call is not answered yet 通话尚未接听", call_id=call_id)
+            raise CallNotActive(
+                "the call is not answered yet", text_key="error.call_not_answered", call_id=call_id
+            )
         return call
 
     def on_digit(

@@ -14,6 +14,8 @@ from typing import Any
 from kefu.domain.model import AgentPresence, Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.domain.routing.records import AgentRecord, QueueRecord
+from kefu.i18n import catalogs
+from kefu.service.channels.texts import DEFAULT_LANGUAGE
 
 __all__ = ["IdleReason", "counter_number", "counter_of", "idle_reason"]
 
@@ -47,16 +49,19 @@ def counter_number(router: Router, agent_id: str) -> int | None:
     return next(n for n, a in enumerate(counters, 1) if a.agent_id == agent_id)
 
 
-def counter_of(router: Router, agent_id: str | None) -> tuple[str | None, int | None]:
-    """What the hall shows for the counter of ``agent_id`` ("3号窗口 Counter 3"; the
-    agent's name when it is no numbered counter) and its number."""
+def counter_of(
+    router: Router, agent_id: str | None, language: str = DEFAULT_LANGUAGE
+) -> tuple[str | None, int | None]:
+    """The counter of ``agent_id`` as the catalog's ``branch.counter_no`` in ``language``
+    ("Counter 3"; pages show ``counter_no`` in their reader's language; the agent's name
+    when it is no numbered counter) and its number."""
     agent = router.agents.get(agent_id) if agent_id else None
     if agent is None:
         return agent_id, None
     number = counter_number(router, agent.agent_id)
     if number is None:
         return agent.spec.name or agent.agent_id, None
-    return f"{number}号窗口 Counter {number}", number
+    return catalogs().get(language).text("branch.counter_no", n=number), number
 
 
 @dataclass(frozen=True, slots=True)

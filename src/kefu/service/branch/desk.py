@@ -54,6 +54,7 @@ from kefu.service.channels.commands import (
 from kefu.service.channels.ports import Inbound
 from kefu.service.channels.service import ChannelService
 from kefu.service.channels.state import ChannelState
+from kefu.service.channels.texts import customer_language, customer_text
 from kefu.service.channels.types import Receipt
 from kefu.service.channels.views import wait_info
 from kefu.service.engine import RoutingEngine
@@ -89,6 +90,22 @@ class BranchDesk:
         """Whether a counter's agent must not be called a ticket (agent id, the ticket's
         attributes): the offer is rejected and goes to the next counter (the demo's
         simulated clerks serve only synthetic tickets)."""
+
+    @property
+    def language(self) -> str:
+        """The site's default language (a catalog name): counters are named in it."""
+        return self.channels.options.language
+
+    def _customer_language(self, customer_id: str | None) -> str:
+        """The catalog language of the texts sent to ``customer_id``."""
+        channels = self.channels
+        return customer_language(channels.state, customer_id, self.language)
+
+    def _language_of(self, phone: Identifier) -> str:
+        """The language of the customer holding ``phone`` (the site's default for a new
+        one)."""
+        owner = self.channels.state.directory.find(phone)
+        return self._customer_language(None if owner is None else owner.customer_id)
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         """The handlers of the branch commands, for the engine's table."""
@@ -146,7 +163,7 @@ class BranchDesk:
             inbound = Inbound(
                 Channel.BRANCH,
                 sender,
-                f"取号 Ticket {ticket}",
+                customer_text(self._language_of(sender[0]), "branch_text.ticket", ticket=ticket),
                 tx.now,
                 f"ticket:{queue_id}:{day}:{ticket}",
                 sender_name=name.strip()[:100],
@@ -162,12 +179,12 @@ class BranchDesk:
             contact_id = str(made["contact_id"])
         self.state.ticket(queue_id, day, number, tx.now)
         self._answer_offers(tx)
-        return views.ticket_view(tx.router, contact_id)
+        return views.ticket_view(tx.router, contact_id, self.language)
 
     async def ticket(self, contact_id: str) -> TicketView:
         def look(engine: RoutingEngine) -> TicketView:
             self._require_ticket(engine.router, contact_id)
-            return views.ticket_view(engine.router, contact_id)
+            return views.ticket_view(engine.router, contact_id, self.language)
 
         return await self.engine.query(look)
 
@@ -184,7 +201,7 @@ class BranchDesk:
         await tx.dispatch(c.RequestCallback(contact_id, number))
         self._sms_route(tx, contact_id, number)
         self.state.want_sms(contact_id, number, tx.now)
-        return views.ticket_view(tx.router, contact_id)
+        return views.ticket_view(tx.router, contact_id, self.language)
 
     def _sms_route(self, tx: Transaction, contact_id: str, number: str) -> None:
         """A ticket taken without a phone gets a conversation with the number given now,
@@ -194,10 +211,11 @@ class BranchDesk:
             return
         contact = tx.router.contacts[contact_id]
         ticket = contact.attributes.get("ticket", contact_id)
+        language = self._language_of(Identifier(IdentifierKind.PHONE, number))
         inbound = Inbound(
             Channel.BRANCH,
             (Identifier(IdentifierKind.PHONE, number),),
-            f"短信提醒 SMS reminder {ticket}",
+            customer_text(language, "branch_text.sms_reminder", ticket=ticket),
             tx.now,
             f"ticket-sms:{contact_id}",
             topic=contact.queue_id,
@@ -242,7 +260,7 @@ class BranchDesk:
         return self.counter_view(tx.router, cmd.agent_id)
 
     def counter_view(self, router: Router, agent_id: str) -> CounterView:
-        return views.counter_view(router, agent_id)
+        return views.counter_view(router, agent_id, self.language)
 
     def _answer_offers(self, tx: Transaction) -> None:
         """Accept, in this command, the branch offers it made (counters answer at once),
@@ -294,7 +312,7 @@ class BranchDesk:
         contact = router.contacts.get(contact_id)
         if contact is None or contact.channel is not Channel.BRANCH:
             return
-        counter, number = counter_of(router, agent_id)
+        counter, number = counter_of(router, agent_id, self.language)
         ticket = contact.attributes.get("ticket", contact_id)
         called = Called(ticket, counter or agent_id, contact.queue_id, at, contact_id, number)
         self.called.append(called)
@@ -326,10 +344,8 @@ class BranchDesk:
                 continue
             ticket = contact.attributes.get("ticket", "")
             ahead = 0 if info is None else info.ahead
-            text = (
-                f"请回到营业厅：您的号码 {ticket} 前面还有 {ahead} 位。"
-                f" Please come back: ticket {ticket}, {ahead} ahead."
-            )
+            language = self._customer_language(self.state.book.get(conv_id).customer_id)
+            text = customer_text(language, "branch_text.come_back", ticket=ticket, ahead=ahead)
             self.channels.core.send_in(tx, conv_id, "kefu", text, contact_id)
 
     def _recover(self, engine: RoutingEngine) -> None:

@@ -12,6 +12,7 @@ from kefu.domain.errors import InvalidState, UnknownQueue, ValidationError
 from kefu.domain.model import Channel
 from kefu.domain.routing import Router
 from kefu.service.branch.counters import IdleReason, counter_number, counter_of, idle_reason
+from kefu.service.channels.texts import DEFAULT_LANGUAGE
 from kefu.service.channels.views import wait_info
 
 __all__ = [
@@ -184,11 +185,12 @@ def services(router: Router) -> tuple[ServiceFigures, ...]:
     return tuple(out)
 
 
-def ticket_view(router: Router, contact_id: str) -> TicketView:
-    """A ticket: its number, place, predicted wait (s) and the counter serving it."""
+def ticket_view(router: Router, contact_id: str, language: str = DEFAULT_LANGUAGE) -> TicketView:
+    """A ticket: its number, place, predicted wait (s) and the counter serving it (named
+    in ``language``, :func:`counter_of`)."""
     contact = router.contacts[contact_id]
     wait = wait_info(router, contact_id)
-    counter, number = counter_of(router, contact.agent_id)
+    counter, number = counter_of(router, contact.agent_id, language)
     return TicketView(
         contact_id=contact_id,
         ticket=contact.attributes.get("ticket"),
@@ -203,13 +205,13 @@ def ticket_view(router: Router, contact_id: str) -> TicketView:
     )
 
 
-def counter_view(router: Router, agent_id: str) -> CounterView:
+def counter_view(router: Router, agent_id: str, language: str = DEFAULT_LANGUAGE) -> CounterView:
     """A counter: its number, state, why it is idle, the tickets it serves."""
     agent = router.agents.get(agent_id)
     if agent is None:
         raise ValidationError(f"unknown counter agent {agent_id!r}")
     serving = tuple(
-        ticket_view(router, cid)
+        ticket_view(router, cid, language)
         for cid, contact in agent.held.items()
         if contact.channel is Channel.BRANCH
     )

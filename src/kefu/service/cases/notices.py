@@ -5,9 +5,9 @@ The message goes on the customer's last channel: a chat conversation still open,
 newest SMS conversation, else the newest e-mail one (a channel needs its reply gateway, and
 the customer's consent to be contacted on it: :attr:`CaseNotifier.may_contact`). Its text
 is the catalog's ``case_notice.<event>`` in the customer's language
-(:attr:`CaseNotifier.language_of`, else the language of their last message; unknown: Chinese
-then English). In an open conversation it is filed like an agent's reply; otherwise it
-leaves through the gateway on the conversation's route.
+(:attr:`CaseNotifier.language_of`, else the language of their last message, else the site's
+default: :mod:`kefu.service.channels.texts`). In an open conversation it is filed like an
+agent's reply; otherwise it leaves through the gateway on the conversation's route.
 
 Each notice (or why none was sent: ``no_channel``, ``no_consent``) is recorded in the
 ``case_notice`` stream of the channel log in the transaction of the change, and sent only
@@ -17,18 +17,17 @@ once that is stored. A restart replays the records and never sends again.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.cases import Case, CaseState
-from kefu.domain.customers import Conversation, Direction
+from kefu.domain.customers import Conversation
 from kefu.domain.model import Channel
 from kefu.domain.routing import Router
-from kefu.i18n import catalogs
 from kefu.service.channels.ports import ChannelRecord, OutboundReply
 from kefu.service.channels.service import ChannelService
+from kefu.service.channels.texts import customer_text, language_of_messages, recorded_language
 from kefu.service.ports import UnitOfWork
 from kefu.service.transaction import Transaction
 
@@ -46,7 +45,6 @@ EVENTS: dict[CaseState, str] = {
 }
 """The states the customer is told of, and their notices' names."""
 _ORDER = (Channel.SMS, Channel.EMAIL)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +79,9 @@ class CaseNotice:
         }
 
 
-def notice_text(event: str, case_id: str, language: str | None) -> str:
-    """The notice in ``language`` (``None``: Chinese, then English)."""
-    books = catalogs()
-    langs = (language,) if language is not None else ("zh_Hans", "en")
-    return "\n".join(
-        books.get(lang).text(f"case_notice.{event}", case_id=case_id) for lang in langs
-    )
+def notice_text(event: str, case_id: str, language: str) -> str:
+    """The notice in ``language`` (a catalog name)."""
+    return customer_text(language, f"case_notice.{event}", case_id=case_id)
 
 
 class CaseNotifier:
@@ -108,8 +102,7 @@ class CaseNotifier:
 
     def _recorded_language(self, customer_id: str) -> str | None:
         """The profile's language (``zh``/``en``) as a catalog name; ``None`` when unset."""
-        language = self.state.directory.profiles.details(customer_id).language
-        return {"zh": "zh_Hans", "en": "en"}.get(language)
+        return recorded_language(self.state, customer_id)
 
     def of_case(self, case_id: str) -> list[CaseNotice]:
         return [n for (cid, _), n in sorted(self.notices.items()) if cid == case_id]
@@ -128,7 +121,11 @@ class CaseNotifier:
             notice = CaseNotice(tx.now, **base, customer_id=live, status="skipped", reason=reason)
             self._record(notice)
             return
-        language = self.language_of(live) or _language(self.state.book.for_customer(live))
+        language = (
+            self.language_of(live)
+            or language_of_messages(self.state.book.for_customer(live))
+            or self.channels.options.language
+        )
         notice = CaseNotice(
             tx.now, **base, customer_id=live, status="sent", channel=conv.channel.value,
             conversation_id=conv.conversation_id, language=language,
@@ -199,13 +196,3 @@ class CaseNotifier:
 
     def take_writes(self) -> list[Callable[[UnitOfWork], None]]:
         return []  # the records go with the channel log's
-
-
-def _language(convs: Iterable[Conversation]) -> str | None:
-    """The language of the customer's newest message: Chinese if it has Chinese characters,
-    else English; ``None`` without one."""
-    for conv in convs:  # newest activity first
-        for message in reversed(conv.messages):
-            if message.direction is Direction.INBOUND and message.text.strip():
-                return "zh_Hans" if _CJK.search(message.text) else "en"
-    return None

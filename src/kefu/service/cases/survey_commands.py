@@ -100,10 +100,10 @@ class SetSurveyConsent(Command):
     reason: str = ""
 
 
-def survey_text(key: str, **values: object) -> str:
-    """The message ``key`` in Chinese then English (the customer's language is not known)."""
-    books = catalogs()
-    return "\n".join(books.get(lang).text(key, **values) for lang in ("zh_Hans", "en"))
+def survey_text(key: str, language: str, **values: object) -> str:
+    """The message ``key`` in ``language`` (a catalog name: the customer's,
+    :func:`kefu.service.channels.customer_language`)."""
+    return catalogs().get(language).text(key, **values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,12 +62,13 @@ def case_conversation(channels: ChannelService, case: Case) -> str | None:
     return next((r.conversation_id for r in refs if fits(r.conversation_id)), None)
 
 
-def ask_text(token: str | None, link_base: str | None, kind: str = "csat") -> str:
-    """The ``kind`` survey's question, with its link when it has a token and a link base."""
+def ask_text(token: str | None, link_base: str | None, language: str, kind: str = "csat") -> str:
+    """The ``kind`` survey's question in ``language``, with its link when it has a token
+    and a link base."""
     ask = "survey.ask_nps" if kind == NPS else "survey.ask"
     if token is None or link_base is None:
-        return survey_text(ask)
-    return survey_text(ask + "_link", link=f"{link_base.rstrip('/')}/{token}")
+        return survey_text(ask, language)
+    return survey_text(ask + "_link", language, link=f"{link_base.rstrip('/')}/{token}")
 
 
 def send_survey(tx: Transaction, channels: ChannelService, conv_id: str, text: str) -> None:

@@ -63,6 +63,7 @@ from kefu.service.cases.wing import CaseWing
 from kefu.service.channels.handlers import Intake
 from kefu.service.channels.ports import ChannelRecord, Inbound
 from kefu.service.channels.service import ChannelService
+from kefu.service.channels.texts import customer_language
 from kefu.service.commands import Command
 from kefu.service.ports import UnitOfWork
 from kefu.service.routing import views
@@ -199,10 +200,17 @@ class SurveyWing:
                 tx,
                 self.channels,
                 conv_id,
-                ask_text(self.link_token(survey_id), self.options.link_base, kind),
+                ask_text(
+                    self.link_token(survey_id), self.options.link_base, self.language(live), kind
+                ),
             )
         finally:
             self.sync()
+
+    def language(self, customer_id: str) -> str:
+        """The catalog language of the texts sent to ``customer_id``."""
+        channels = self.channels
+        return customer_language(channels.state, customer_id, channels.options.language)
 
     def link_token(self, survey_id: str) -> str | None:
         """The signed link token of the survey (``None`` without a secret key)."""
@@ -252,11 +260,11 @@ class SurveyWing:
             await self.set_consent(
                 tx, SetSurveyConsent(survey.sent.customer_id, False, by="customer", reason="reply")
             )
-            reply = survey_text("survey.opted_out")
+            reply = survey_text("survey.opted_out", self.language(customer_id))
         else:
             assert isinstance(parsed, Answer)
             await self._answer(tx, survey, parsed.score, parsed.comment, inbound.channel.value)
-            reply = survey_text("survey.thanks")
+            reply = survey_text("survey.thanks", self.language(customer_id))
         self.channels.core.send_in(tx, conv_id, SURVEY_AUTHOR, reply)
         self.state.close(conv_id, tx.now, "survey")
         return True

@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     )
     from kefu.service.channels.service import ChannelService
     from kefu.service.channels.state import ChannelState, Note, Suggestion
+    from kefu.service.channels.texts import customer_language, customer_plural, customer_text
     from kefu.service.channels.types import ChannelOptions, ChannelUpdate, Listener, Receipt
     from kefu.service.channels.views import (
         queue_positions,
@@ -158,8 +159,11 @@ __all__ = [
     "check_merge",
     "check_merge_record",
     "customer_history",
+    "customer_language",
+    "customer_plural",
     "customer_read",
     "customer_sites",
+    "customer_text",
     "delivery_failure",
     "queue_positions",
     "read_conversation",
@@ -221,6 +225,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "UndoMerge": ".commands",
             "WrapUp": ".commands",
             "check_customer": ".customer_access",
+            "customer_language": ".texts",
+            "customer_plural": ".texts",
+            "customer_text": ".texts",
             "check_merge": ".customer_access",
             "check_merge_record": ".customer_access",
             "CustomerHistory": ".customer_views",

@@ -23,6 +23,7 @@ from kefu.service.channels.errors import ChannelUnavailable, NoQueueForChannel, 
 from kefu.service.channels.inbound import queue_for, wait_notice_text
 from kefu.service.channels.ports import Inbound, OutboundReply, ReplyGateway
 from kefu.service.channels.state import TERMINAL, ChannelState
+from kefu.service.channels.texts import customer_language
 from kefu.service.channels.types import ChannelOptions, ChannelUpdate, Listener, Receipt
 from kefu.service.channels.views import wait_info
 from kefu.service.routing import commands as c
@@ -128,7 +129,7 @@ class ChannelHandlers:
                 )
             contact_id = await self._new_contact(tx, inbound, link.customer_id, conv_id, queue_id)
             self.tell(tx, ChannelUpdate("contact", conv_id, contact_id))
-            self._wait_notice(tx, inbound.channel, conv_id, contact_id)
+            self._wait_notice(tx, inbound.channel, link.customer_id, conv_id, contact_id)
         seq = len(state.conversation(conv_id).messages)
         self.tell(tx, ChannelUpdate("message", conv_id, contact_id, "customer", seq))
         return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
@@ -156,15 +157,17 @@ class ChannelHandlers:
         return False
 
     def _wait_notice(
-        self, tx: Transaction, channel: Channel, conv_id: str, contact_id: str
+        self, tx: Transaction, channel: Channel, customer_id: str, conv_id: str, contact_id: str
     ) -> None:
-        """Tell a new waiting contact its place and predicted wait (SMS by default)."""
+        """Tell a new waiting contact its place and predicted wait (SMS by default), in the
+        customer's language."""
         if channel not in self.options.wait_notice or channel not in self.gateways:
             return
         info = wait_info(tx.router, contact_id)
         if info is None:
             return
-        self.send_in(tx, conv_id, "kefu", wait_notice_text(info), contact_id)
+        language = customer_language(self.state, customer_id, self.options.language)
+        self.send_in(tx, conv_id, "kefu", wait_notice_text(info, language), contact_id)
 
     async def _new_contact(
         self, tx: Transaction, inbound: Inbound, customer_id: str, conv_id: str, queue_id: str

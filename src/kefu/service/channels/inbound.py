@@ -1,6 +1,6 @@
 """Rules for inbound messages, as plain functions of the router and the options: what a
 message must hold, which queue a new contact of it goes to, and the text telling a new
-waiting customer its place."""
+waiting customer its place (in their language)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from kefu.domain.routing import Router
 from kefu.service.channels.errors import MessageRefused, NoQueueForChannel
 from kefu.service.channels.ports import Inbound
 from kefu.service.channels.read_models import WaitInfo
+from kefu.service.channels.texts import customer_plural, customer_text
 from kefu.service.channels.types import ChannelOptions
 
 __all__ = ["check_inbound", "queue_for", "wait_notice_text"]
@@ -49,18 +50,12 @@ def queue_for(router: Router, inbound: Inbound, options: ChannelOptions) -> str 
     return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
 
 
-def wait_notice_text(info: WaitInfo) -> str:
-    """The customer's place and predicted wait (``info`` from ``wait_info``), in Chinese
-    and English."""
+def wait_notice_text(info: WaitInfo, language: str) -> str:
+    """The customer's place and predicted wait (``info`` from ``wait_info``) in
+    ``language`` (a catalog name: the customer's, :mod:`kefu.service.channels.texts`)."""
     wait = info.estimated_wait_s
-    minutes = None if wait is None else max(1, round(wait / 60))
-    if minutes is None:
-        return (
-            f"您前面还有 {info.ahead} 位，客服上线后将尽快回复您。"
-            f" You are number {info.position}; we will answer as soon as an agent is free."
-        )
-    return (
-        f"您前面还有 {info.ahead} 位，预计等待约 {minutes} 分钟。"
-        f" You are number {info.position}, about {minutes} minute"
-        f"{'' if minutes == 1 else 's'}."
-    )
+    place = {"position": info.position, "ahead": info.ahead}
+    if wait is None:
+        return customer_text(language, "wait_notice.no_estimate", **place)
+    minutes = max(1, round(wait / 60))
+    return customer_plural(language, "wait_notice.minutes", minutes, **place)

@@ -17,11 +17,13 @@ class ChannelOptions:
     its new contacts go to (otherwise the first queue of the channel, by id);
     ``max_text_chars``: the longest message taken; ``wait_notice``: channels whose new
     waiting contacts are told their position and predicted wait by a message (chat shows
-    it live instead)."""
+    it live instead); ``language``: the catalog language of the texts sent to a customer
+    whose language is neither recorded nor told by their messages (the site's default)."""
 
     queues: Mapping[str, str] = field(default_factory=dict)
     max_text_chars: int = 20_000
     wait_notice: frozenset[Channel] = frozenset({Channel.SMS})
+    language: str = "zh_Hans"
 
 
 @dataclass(frozen=True, slots=True)

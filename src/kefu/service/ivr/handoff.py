@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.ivr.flow import Flow, MenuNode
+from kefu.i18n import SOURCE_LANGUAGE, catalogs
 
 __all__ = [
     "PREFIX",
@@ -49,7 +50,10 @@ def safe_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
 
 def path_labels(flow: Flow, path: str, language: str) -> str:
     """The menu path (``node:digit>...``) as the options' labels in ``language``
-    (``main:3`` → ``Account balance``); ``0`` is the agent."""
+    (``main:3`` → ``Account balance``); ``0`` is the agent (the catalog's
+    ``ivr.path_agent`` in ``language``, English when no catalog has it)."""
+    books = catalogs()
+    agent = books.get(books.resolve(language) or SOURCE_LANGUAGE).text("ivr.path_agent")
     shown = []
     for step in path.split(">") if path else ():
         node_id, _, digit = step.partition(":")
@@ -58,7 +62,7 @@ def path_labels(flow: Flow, path: str, language: str) -> str:
         if option is not None:
             shown.append(option.label.get(language) or next(iter(option.label.values()), digit))
         else:
-            shown.append("人工 agent" if digit == "0" else step)
+            shown.append(agent if digit == "0" else step)
     return " > ".join(shown)
 
 

@@ -182,14 +182,14 @@
     ws = new WebSocket(socketUrl);
     ws.onopen = () => {
       open = true; retry = 0;
-      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq, site_id: site });
+      frame({ type: "hello", token: stored("token", null), conversation_id: conversation, last_seq: lastSeq, site_id: site, lang });
     };
     ws.onmessage = (event) => {
       const data = JSON.parse(event.data);
       if (data.type === "welcome") {
         store("token", data.token);
         setConversation(data.conversation_id);
-        topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.name); o.value = q.id; return o; }));
+        topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.id.startsWith("flow:") ? t("ivr_name") : q.name); o.value = q.id; return o; }));
         for (const m of data.messages) showMessage(m);
         lastStatus = data.status; renderStatus();
         for (const p of pending) transmit(p);

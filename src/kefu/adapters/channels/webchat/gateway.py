@@ -2,7 +2,8 @@
 serve HTML, such as the demo shop page ``/chat/demo``, are in :mod:`kefu.web.chat_demo`).
 
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
-"conversation_id", "last_seq", "site_id", "flow"}``; the server answers ``welcome`` with the
+"conversation_id", "last_seq", "site_id", "flow", "lang"}`` (``lang``: the widget's
+language, in which refusals are worded); the server answers ``welcome`` with the
 customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
 queues published for the widget's site: owned by it or shared; every chat queue when the
 widget names no site; first the flow greeting the site's chats, or the published flow the
@@ -67,6 +68,7 @@ from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
+from kefu.i18n import SOURCE_LANGUAGE, catalogs
 from kefu.service import RoutingEngine
 from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
 from kefu.service.ivr import IvrChatView, IvrHangup, IvrWing
@@ -81,7 +83,8 @@ MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
 in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
-FLOW_TOPIC_NAME = "自助服务 Self-service"
+FLOW_TOPIC_NAME = "Self-service"
+"""The flow topic's name for clients; the widget shows its catalog's ``chat.ivr_name``."""
 RATE_WINDOW_S, RATE_MAX = 10.0, 30
 STATUS_GAP_S = 0.1
 """Seconds of rest after pushing the statuses, before the next round."""
@@ -101,6 +104,8 @@ class _Session:
     status: ChatStatus = field(default_factory=NewStatus)
     recent: list[float] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    language: str = SOURCE_LANGUAGE
+    """The widget's language (a catalog name): refusals are worded in it."""
 
 
 class ChatHub(PushHub[_Session]):
@@ -126,8 +131,8 @@ class ChatHub(PushHub[_Session]):
         self.new_chats = AddressRateLimiter(
             settings.chat_max_new_per_address,
             settings.chat_new_window_s,
-            message="too many new chats from this address; try again in {wait} s "
-            "新会话过于频繁，请 {wait} 秒后再试",
+            message="too many new chats from this address; try again in {wait} s",
+            text_key="error.too_many_chats",
         )
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_websocket_route("/ws/chat", self.socket)
@@ -221,6 +226,15 @@ class ChatHub(PushHub[_Session]):
         site = hello.get("site_id")
         site_id = site if isinstance(site, str) and site else None
         session = _Session(websocket, token, ident, client_address(websocket))
+        asked_lang = hello.get("lang")
+        session.language = (
+            catalogs()
+            .negotiate(
+                asked_lang if isinstance(asked_lang, str) else None,
+                websocket.headers.get("accept-language"),
+            )
+            .language
+        )
         asked = hello.get("conversation_id")
         last = hello.get("last_seq")
         last_seq = last if isinstance(last, int) and last >= 0 else 0
@@ -283,7 +297,8 @@ class ChatHub(PushHub[_Session]):
                 self.new_chats.check(session.address, now)
             receipt = await self.channels.receive(inbound)
         except KefuError as exc:
-            await _error(session.websocket, exc.error_id, exc.message, cseq=cseq)
+            message = _worded(exc, session.language)
+            await _error(session.websocket, exc.error_id, message, cseq=cseq)
             return
         if receipt.conversation_id != session.conversation_id:
             session.conversation_id = receipt.conversation_id
@@ -367,6 +382,15 @@ class ChatHub(PushHub[_Session]):
 async def _send(websocket: WebSocket, frame: Frame) -> None:
     with contextlib.suppress(Exception):
         await websocket.send_json(frame.to_json())
+
+
+def _worded(exc: KefuError, language: str) -> str:
+    """The refusal in the widget's ``language``: its catalog text, else the English
+    message."""
+    if exc.text_key is None or language == SOURCE_LANGUAGE:
+        return exc.message
+    text = catalogs().get(language).text(exc.text_key, **exc.details)
+    return exc.message if text == exc.text_key else text
 
 
 async def _error(websocket: WebSocket, code: str, message: str, cseq: int | None = None) -> None:

@@ -38,13 +38,16 @@ class Offer:
         if asked:
             if asked not in self.topics:
                 shown = str(asked)[:100]
-                raise UnknownTopic(f"unknown topic {shown!r} 无此咨询类别", topic=shown)
+                raise UnknownTopic(
+                    f"unknown topic {shown!r}", text_key="error.unknown_topic", topic=shown
+                )
             return str(asked)
         if self.site_id is None:
             return None
         if not self.topics:
             raise UnknownTopic(
-                f"site {self.site_id[:100]!r} has no chat queue 该站点未开放在线咨询",
+                f"site {self.site_id[:100]!r} has no chat queue",
+                text_key="error.site_no_chat",
                 site_id=self.site_id[:100],
             )
         return self.topics[0]
