@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from kefu.domain.customers import (
@@ -33,6 +32,7 @@ from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
 from kefu.service.channels.codec import message_from_dict, message_to_dict, route_of
 from kefu.service.channels.ports import ChannelRecord, ConversationRow, Inbound, Route
+from kefu.service.channels.types import Note, Suggestion
 from kefu.service.ports import UnitOfWork
 from kefu.service.snapshots import dump_part, load_part
 
@@ -42,28 +42,6 @@ log = logging.getLogger(__name__)
 CUSTOMER, CONVERSATION, BRANCH = "customer", "conversation", "branch"
 _NOT_SNAPSHOTTED = frozenset({"_policy", "_identities_override", "_pending", "_touched"})
 TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """An agent's note on a conversation (``kind`` ``note``), or the hand-off note of a
-    transfer (``transfer``, naming the ``target`` queue or agent)."""
-
-    author: str
-    text: str
-    at: float
-    kind: str = "note"
-    target: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """An identifier the customer typed that another customer holds: the agent may check
-    it and merge the two (never done automatically)."""
-
-    kind: str
-    value: str
-    customer_id: str
 
 
 class ChannelState:

@@ -1,5 +1,5 @@
-"""Values of the channel service: its options, where an inbound message went, and the
-updates its listeners hear."""
+"""Values of the channel service: its options, where an inbound message went, the
+updates its listeners hear, an agent's note and a suggested merge."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from kefu.domain.model import Channel
 
-__all__ = ["ChannelOptions", "ChannelUpdate", "Listener", "Receipt"]
+__all__ = ["ChannelOptions", "ChannelUpdate", "Listener", "Note", "Receipt", "Suggestion"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +57,25 @@ class ChannelUpdate:
 
 
 Listener = Callable[[ChannelUpdate], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An agent's note on a conversation (``kind`` ``note``), or the hand-off note of a
+    transfer (``transfer``, naming the ``target`` queue or agent)."""
+
+    author: str
+    text: str
+    at: float
+    kind: str = "note"
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An identifier the customer typed that another customer holds: the agent may check
+    it and merge the two (never done automatically)."""
+
+    kind: str
+    value: str
+    customer_id: str
