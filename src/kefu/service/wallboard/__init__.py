@@ -18,7 +18,8 @@ if TYPE_CHECKING:
         Figures,
         WallboardProjection,
     )
-    from kefu.service.wallboard.supervision import (
+    from kefu.service.wallboard.supervision import SupervisionDesk
+    from kefu.service.wallboard.supervision_records import (
         MAX_NOTICE,
         SUPERVISION_STREAM,
         AgentNotice,
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
         QueueAlert,
         ReturnSkill,
         SetQueueAlert,
-        SupervisionDesk,
         breached,
     )
     from kefu.service.wallboard.views import (
@@ -70,17 +70,17 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "HISTORY_S": ".projection",
             "SL_INTERVAL_S": ".projection",
             "WallboardProjection": ".projection",
-            "MAX_NOTICE": ".supervision",
-            "SUPERVISION_STREAM": ".supervision",
-            "AgentNotice": ".supervision",
-            "LendSkill": ".supervision",
-            "LentSkill": ".supervision",
-            "MessageAgents": ".supervision",
-            "QueueAlert": ".supervision",
-            "ReturnSkill": ".supervision",
-            "SetQueueAlert": ".supervision",
+            "MAX_NOTICE": ".supervision_records",
+            "SUPERVISION_STREAM": ".supervision_records",
+            "AgentNotice": ".supervision_records",
+            "LendSkill": ".supervision_records",
+            "LentSkill": ".supervision_records",
+            "MessageAgents": ".supervision_records",
+            "QueueAlert": ".supervision_records",
+            "ReturnSkill": ".supervision_records",
+            "SetQueueAlert": ".supervision_records",
             "SupervisionDesk": ".supervision",
-            "breached": ".supervision",
+            "breached": ".supervision_records",
             "AgentFigures": ".views",
             "Chart": ".views",
             "KpiFigures": ".views",

@@ -26,7 +26,7 @@ from kefu.analytics import IntervalKpi, QueueKpi, RunningKpis
 from kefu.domain.model import Channel, ContactState
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import StoredEvent
-from kefu.service.wallboard.supervision import QueueAlert, breached
+from kefu.service.wallboard.supervision_records import QueueAlert, breached
 from kefu.service.wallboard.views import (
     AgentFigures,
     Chart,
