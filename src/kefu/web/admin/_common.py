@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +47,10 @@ __all__ = [
     "refused_text",
     "status_of",
 ]
+
+Show = Callable[..., Awaitable[Response]]
+"""A page's view: ``show(request, user, *, edit=, notice=, values=, error=, error_field=,
+status_code=)``."""
 
 SECTIONS = ("sites", "queues", "skills", "agents", "users", "phrases", "audit")
 """The console's sections, in the order of its menu (``admin.section.<name>``)."""
@@ -109,6 +113,51 @@ class AdminContext:
         ):
             return refusal(request, "admin.csrf")
         return user, form
+
+    async def page(
+        self, request: Request, section: str, show: Show, edit: str, notice: str
+    ) -> Response:
+        """A list page with its form: the viewer's page, the row ``edit`` in the form."""
+        user = await self.viewer(request, section)
+        if not isinstance(user, Principal):
+            return user
+        return await show(request, user, edit=edit[:64], notice=notice[:32])
+
+    async def save(
+        self,
+        request: Request,
+        section: str,
+        show: Show,
+        *,
+        read: Callable[[FormData], dict[str, Any]],
+        command: Callable[[FormData, dict[str, Any]], Any],
+        locate: Callable[[KefuError], str | None],
+    ) -> Response:
+        """A form's post: its ``values`` (``read``, plus the create/update ``mode``), the
+        ``command`` they build run as the admin, then back to the section's page with a
+        notice; a refusal shows the page again with the form as typed and the reason on
+        the field ``locate`` names."""
+        posted = await self.writer(request, section)
+        if not isinstance(posted, tuple):
+            return posted
+        user, form = posted
+        values = read(form)
+        values["mode"] = "update" if form_text(form, "mode") == "update" else "create"
+        try:
+            await self.execute(request, user, command(form, values))
+        except KefuError as exc:
+            where = locate(exc)
+            text = refused_text(request_catalog(request), exc, where)
+            return await show(
+                request,
+                user,
+                values=values,
+                error=text,
+                error_field=where,
+                status_code=status_of(exc),
+            )
+        notice = "updated" if values["mode"] == "update" else "created"
+        return back(f"/admin/{section}", notice, **lang_params(request))
 
     async def execute(self, request: Request, user: Principal, command: Any) -> Any:
         """Run ``command`` as ``user`` (audited with the caller's address)."""

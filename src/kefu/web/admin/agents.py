@@ -18,18 +18,13 @@ from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
-    back,
     field_of,
     form_list,
     form_text,
-    lang_params,
     number,
     parse_levels,
-    refused_text,
-    status_of,
 )
 from kefu.web.admin.config_pages import ALL, levels_text
-from kefu.web.i18n import request_catalog
 
 __all__ = ["AgentPages"]
 
@@ -53,10 +48,7 @@ class AgentPages:
 
     # -- agents --------------------------------------------------------------------------
     async def agents(self, request: Request, edit: str = "", notice: str = "") -> Response:
-        user = await self.context.viewer(request, "agents")
-        if not isinstance(user, Principal):
-            return user
-        return await self._agents(request, user, edit=edit[:64], notice=notice[:32])
+        return await self.context.page(request, "agents", self._agents, edit, notice)
 
     async def _agents(
         self,
@@ -98,33 +90,14 @@ class AgentPages:
         )
 
     async def save_agent(self, request: Request) -> Response:
-        posted = await self.context.writer(request, "agents")
-        if not isinstance(posted, tuple):
-            return posted
-        user, form = posted
-        values: dict[str, Any] = {
-            name: form_text(form, name) for name in ("agent_id", "name", "site_id", "skills")
-        }
-        values["capacity"] = {c: form_text(form, f"capacity_{c}", 10) for c in CHANNELS}
-        values["exclusive"] = [c for c in form_list(form, "exclusive") if c in CHANNELS]
-        values["mode"] = "update" if form_text(form, "mode") == "update" else "create"
-        try:
-            await self.context.execute(request, user, _agent_command(form, values))
-        except KefuError as exc:
-            where = field_of(exc, AGENT_FIELDS)
-            if where is None and "capacity" in exc.message:
-                where = "capacity"
-            text = refused_text(request_catalog(request), exc, where)
-            return await self._agents(
-                request,
-                user,
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
-        notice = "updated" if values["mode"] == "update" else "created"
-        return back("/admin/agents", notice, **lang_params(request))
+        return await self.context.save(
+            request,
+            "agents",
+            self._agents,
+            read=_agent_form,
+            command=_agent_command,
+            locate=_agent_field,
+        )
 
 
 def _new_agent() -> dict[str, Any]:
@@ -132,6 +105,22 @@ def _new_agent() -> dict[str, Any]:
         "capacity": {c.value: str(n) for c, n in DEFAULT_CAPACITY.items()},
         "exclusive": sorted(c.value for c in DEFAULT_EXCLUSIVE),
     }
+
+
+def _agent_form(form: FormData) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: form_text(form, name) for name in ("agent_id", "name", "site_id", "skills")
+    }
+    values["capacity"] = {c: form_text(form, f"capacity_{c}", 10) for c in CHANNELS}
+    values["exclusive"] = [c for c in form_list(form, "exclusive") if c in CHANNELS]
+    return values
+
+
+def _agent_field(exc: KefuError) -> str | None:
+    where = field_of(exc, AGENT_FIELDS)
+    if where is None and "capacity" in exc.message:
+        where = "capacity"
+    return where
 
 
 def _agent_values(agent: dict[str, Any]) -> dict[str, Any]:

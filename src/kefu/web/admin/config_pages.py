@@ -16,24 +16,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel, OverflowStep, QueueSpec
 from kefu.service import RoutingEngine, routing
 from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
-    back,
     checkbox,
     field_of,
     form_text,
-    lang_params,
     number,
     parse_levels,
-    refused_text,
-    status_of,
 )
-from kefu.web.i18n import request_catalog
 
 __all__ = ["ConfigPages", "overflow_text", "parse_overflow"]
 
@@ -147,10 +141,7 @@ class ConfigPages:
 
     # -- sites ---------------------------------------------------------------------------
     async def sites(self, request: Request, edit: str = "", notice: str = "") -> Response:
-        user = await self.context.viewer(request, "sites")
-        if not isinstance(user, Principal):
-            return user
-        return await self._sites(request, user, edit=edit[:64], notice=notice[:32])
+        return await self.context.page(request, "sites", self._sites, edit, notice)
 
     async def _sites(
         self,
@@ -184,41 +175,18 @@ class ConfigPages:
         )
 
     async def create_site(self, request: Request) -> Response:
-        posted = await self.context.writer(request, "sites")
-        if not isinstance(posted, tuple):
-            return posted
-        user, form = posted
-        values = {name: form_text(form, name, 200) for name in SITE_FIELDS}
-        values["mode"] = "update" if form_text(form, "mode") == "update" else "create"
-        command: routing.Command = routing.CreateSite(
-            values["site_id"], values["name"], values["timezone"]
+        return await self.context.save(
+            request,
+            "sites",
+            self._sites,
+            read=lambda form: {name: form_text(form, name, 200) for name in SITE_FIELDS},
+            command=_site_command,
+            locate=lambda exc: field_of(exc, SITE_FIELDS),
         )
-        if values["mode"] == "update":
-            command = routing.UpdateSite(
-                values["site_id"], values["name"] or None, values["timezone"]
-            )
-        try:
-            await self.context.execute(request, user, command)
-        except KefuError as exc:
-            where = field_of(exc, SITE_FIELDS)
-            text = refused_text(request_catalog(request), exc, where)
-            return await self._sites(
-                request,
-                user,
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
-        notice = "updated" if values["mode"] == "update" else "created"
-        return back("/admin/sites", notice, **lang_params(request))
 
     # -- queues --------------------------------------------------------------------------
     async def queues(self, request: Request, edit: str = "", notice: str = "") -> Response:
-        user = await self.context.viewer(request, "queues")
-        if not isinstance(user, Principal):
-            return user
-        return await self._queues(request, user, edit=edit[:64], notice=notice[:32])
+        return await self.context.page(request, "queues", self._queues, edit, notice)
 
     async def _queues(
         self,
@@ -263,29 +231,14 @@ class ConfigPages:
         )
 
     async def save_queue(self, request: Request) -> Response:
-        posted = await self.context.writer(request, "queues")
-        if not isinstance(posted, tuple):
-            return posted
-        user, form = posted
-        values = {name: form_text(form, name) for name in QUEUE_FIELDS}
-        values["shared"] = "on" if checkbox(form, "shared") else ""
-        values["mode"] = "update" if form_text(form, "mode") == "update" else "create"
-        try:
-            command = _queue_command(form, values)
-            await self.context.execute(request, user, command)
-        except KefuError as exc:
-            where = field_of(exc, QUEUE_FIELDS)
-            text = refused_text(request_catalog(request), exc, where)
-            return await self._queues(
-                request,
-                user,
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
-        notice = "updated" if values["mode"] == "update" else "created"
-        return back("/admin/queues", notice, **lang_params(request))
+        return await self.context.save(
+            request,
+            "queues",
+            self._queues,
+            read=_queue_form,
+            command=_queue_command,
+            locate=lambda exc: field_of(exc, QUEUE_FIELDS),
+        )
 
     # -- skills --------------------------------------------------------------------------
     async def skills(self, request: Request) -> Response:
@@ -343,6 +296,20 @@ def _queue_values(queue: dict[str, Any]) -> dict[str, str]:
         "short_abandon_s": f"{queue['short_abandon_s']:g}",
         "overflow": overflow_text(queue["overflow"]),
     }
+
+
+def _site_command(_form: FormData, values: dict[str, str]) -> routing.Command:
+    """The API's command for the site form: :class:`~kefu.service.routing.CreateSite` to
+    create, :class:`~kefu.service.routing.UpdateSite` to change."""
+    if values["mode"] == "update":
+        return routing.UpdateSite(values["site_id"], values["name"] or None, values["timezone"])
+    return routing.CreateSite(values["site_id"], values["name"], values["timezone"])
+
+
+def _queue_form(form: FormData) -> dict[str, str]:
+    values = {name: form_text(form, name) for name in QUEUE_FIELDS}
+    values["shared"] = "on" if checkbox(form, "shared") else ""
+    return values
 
 
 def _queue_command(form: FormData, values: dict[str, str]) -> routing.Command:
