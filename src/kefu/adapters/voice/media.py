@@ -6,6 +6,7 @@ patched in place, the payload copied from the playing clip (or silence) — so n
 object is made per frame. Inbound packets are read straight from non-blocking sockets:
 RFC 4733 telephone-events become digits; audio goes through the in-band tone detector when
 the caller did not negotiate telephone-events and, when the leg is bridged, to the other leg.
+Each leg's state is an :class:`~kefu.adapters.voice.rtp_leg.RtpLeg`.
 
 Its public methods are the command set and its sink receives the events:
 :class:`~kefu.adapters.voice.media_worker.MediaWorker` runs it in a worker process.
@@ -17,17 +18,15 @@ import asyncio
 import collections
 import contextlib
 import logging
-import random
 import socket
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from kefu.adapters.voice.dtmf import BLOCK, ToneDetector, classify_blocks, parse_telephone_event
+from kefu.adapters.voice.dtmf import BLOCK, classify_blocks, parse_telephone_event
 from kefu.adapters.voice.g711 import (
     ALAW_SILENCE,
     ULAW_SILENCE,
@@ -46,6 +45,14 @@ from kefu.adapters.voice.port import (
     UnknownCall,
 )
 from kefu.adapters.voice.recording import CallRecorder
+from kefu.adapters.voice.rtp_leg import (
+    FRAME_BYTES,
+    HEADER,
+    PAYLOAD_TYPE,
+    Codec,
+    RtpLeg,
+    bind_rtp_socket,
+)
 
 __all__ = [
     "FRAME_BYTES",
@@ -57,41 +64,8 @@ __all__ = [
 ]
 
 TICK_S = 0.02
-FRAME_BYTES = 160  # 20 ms of 8 kHz G.711, one byte per sample
-_HEADER = 12
 _PACK_SEQ_TS_SSRC = struct.Struct("!HII")
-Codec = Literal["PCMU", "PCMA"]
-_PAYLOAD_TYPE: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
 _log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Leg:
-    leg_id: str
-    sock: socket.socket
-    codec: Codec = "PCMU"
-    remote: tuple[str, int] | None = None
-    dtmf_pt: int | None = None
-    packet: bytearray = field(default_factory=lambda: bytearray(_HEADER + FRAME_BYTES))
-    silence: bytes = bytes([ULAW_SILENCE]) * FRAME_BYTES
-    seq: int = field(default_factory=lambda: random.randrange(1 << 16))
-    timestamp: int = field(default_factory=lambda: random.randrange(1 << 32))
-    ssrc: int = field(default_factory=lambda: random.randrange(1 << 32))
-    playing: memoryview | None = None
-    play_pos: int = 0
-    play_tag: str = ""
-    peer: str | None = None
-    detector: ToneDetector = field(default_factory=ToneDetector)
-    tones: bytearray = field(default_factory=bytearray)  # received audio awaiting detection
-    tones_pt: int = 0
-    last_event: tuple[int, str] | None = None
-    frames_sent: int = 0
-    frames_received: int = 0
-    recorder: CallRecorder | None = None
-    record_channel: int = 0
-    listened: list[tuple[ListenMix, int]] = field(default_factory=list)  # (mix, side)
-    mix: ListenMix | None = None  # a leg that hears a mix (a supervisor's, or joined by one)
-    mix_sources: tuple[str, ...] = ()  # the legs *mix* is fed by
 
 
 @dataclass(slots=True)
@@ -106,17 +80,6 @@ class TickStats:
     )
 
 
-def bind_rtp_socket(host: str) -> socket.socket:
-    """A UDP socket on a free port of *host* for one RTP leg."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.bind((host, 0))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 class MediaEngine:
     """RTP legs on one loop; events (digits, playback ends) go to *sink*, keyed by leg id."""
 
@@ -125,7 +88,7 @@ class MediaEngine:
         self.tick_s = tick_s
         self.stats = TickStats()
         self._sink = sink
-        self._legs: dict[str, _Leg] = {}
+        self._legs: dict[str, RtpLeg] = {}
         self._recorders: set[CallRecorder] = set()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,7 +120,7 @@ class MediaEngine:
         if self._loop is None:
             raise RuntimeError("media engine not started")
         sock.setblocking(False)
-        leg = _Leg(leg_id, sock)
+        leg = RtpLeg(leg_id, sock)
         self._legs[leg_id] = leg
         self._loop.add_reader(sock.fileno(), self._on_readable, leg)
         port: int = sock.getsockname()[1]
@@ -173,7 +136,7 @@ class MediaEngine:
         leg.dtmf_pt = dtmf_pt
         leg.silence = bytes([ULAW_SILENCE if codec == "PCMU" else ALAW_SILENCE]) * FRAME_BYTES
         leg.packet[0] = 0x80  # version 2, no padding, extension or CSRC
-        leg.packet[1] = _PAYLOAD_TYPE[codec] | 0x80  # marker on the first packet
+        leg.packet[1] = PAYLOAD_TYPE[codec] | 0x80  # marker on the first packet
 
     def play(self, leg_id: str, ulaw: bytes, tag: str = "") -> None:
         """Play 8 kHz µ-law audio from its start, replacing what was playing."""
@@ -223,7 +186,7 @@ class MediaEngine:
         else:
             self._unmix(a)
 
-    def _hear(self, ear: _Leg, a: _Leg, b: _Leg) -> None:
+    def _hear(self, ear: RtpLeg, a: RtpLeg, b: RtpLeg) -> None:
         """*ear* hears *a* and *b* mixed (instead of what it heard before)."""
         self._unmix(ear)
         mix = ListenMix()
@@ -231,7 +194,7 @@ class MediaEngine:
         a.listened.append((mix, 0))
         b.listened.append((mix, 1))
 
-    def _unmix(self, ear: _Leg) -> None:
+    def _unmix(self, ear: RtpLeg) -> None:
         """*ear* stops hearing a mix (a bridged leg hears its peer directly again)."""
         mix = ear.mix
         if mix is None:
@@ -275,7 +238,7 @@ class MediaEngine:
     def _now(self) -> float:
         return self._loop.time() if self._loop is not None else 0.0
 
-    def _leg(self, leg_id: str) -> _Leg:
+    def _leg(self, leg_id: str) -> RtpLeg:
         try:
             return self._legs[leg_id]
         except KeyError:
@@ -308,7 +271,7 @@ class MediaEngine:
 
     def _send_frames(self) -> int:
         """Send one frame on every connected leg; returns the number sent."""
-        finished: list[_Leg] = []
+        finished: list[RtpLeg] = []
         sent = 0
         for leg in self._legs.values():
             remote = leg.remote
@@ -320,19 +283,19 @@ class MediaEngine:
                 pos = leg.play_pos
                 chunk = playing[pos : pos + FRAME_BYTES]
                 size = len(chunk)
-                packet[_HEADER : _HEADER + size] = chunk
+                packet[HEADER : HEADER + size] = chunk
                 if size < FRAME_BYTES:
-                    packet[_HEADER + size :] = leg.silence[size:]
+                    packet[HEADER + size :] = leg.silence[size:]
                 leg.play_pos = pos + FRAME_BYTES
                 if leg.play_pos >= len(playing):
                     finished.append(leg)
             elif leg.mix is not None:
                 mixed = leg.mix.frame()
-                packet[_HEADER:] = ulaw_encode(mixed) if leg.codec == "PCMU" else alaw_encode(mixed)
+                packet[HEADER:] = ulaw_encode(mixed) if leg.codec == "PCMU" else alaw_encode(mixed)
             elif leg.peer is not None:
                 continue  # the peer's audio is forwarded as it arrives
             else:
-                packet[_HEADER:] = leg.silence
+                packet[HEADER:] = leg.silence
             self._send(leg, packet, FRAME_BYTES)
             sent += 1
         for leg in finished:
@@ -340,7 +303,7 @@ class MediaEngine:
             self._sink(MediaEnded(leg.leg_id, leg.play_tag))
         return sent
 
-    def _send(self, leg: _Leg, packet: bytearray, samples: int) -> None:
+    def _send(self, leg: RtpLeg, packet: bytearray, samples: int) -> None:
         _PACK_SEQ_TS_SSRC.pack_into(packet, 2, leg.seq, leg.timestamp, leg.ssrc)
         leg.seq = (leg.seq + 1) & 0xFFFF
         leg.timestamp = (leg.timestamp + samples) & 0xFFFFFFFF
@@ -351,7 +314,7 @@ class MediaEngine:
         packet[1] &= 0x7F  # the marker only flags the first packet
         leg.frames_sent += 1
 
-    def _on_readable(self, leg: _Leg) -> None:
+    def _on_readable(self, leg: RtpLeg) -> None:
         while True:
             try:
                 data = leg.sock.recv(2048)
@@ -361,10 +324,10 @@ class MediaEngine:
                 return
             self._on_packet(leg, data)
 
-    def _on_packet(self, leg: _Leg, data: bytes) -> None:
-        if len(data) < _HEADER or data[0] >> 6 != 2:
+    def _on_packet(self, leg: RtpLeg, data: bytes) -> None:
+        if len(data) < HEADER or data[0] >> 6 != 2:
             return
-        start = _HEADER + 4 * (data[0] & 0x0F)
+        start = HEADER + 4 * (data[0] & 0x0F)
         if data[0] & 0x10 and len(data) >= start + 4:  # header extension
             start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
         end = len(data) - (data[-1] if data[0] & 0x20 else 0)
@@ -421,12 +384,12 @@ class MediaEngine:
         peer = self._legs.get(peer_id)
         if peer is None or peer.remote is None or peer.playing is not None or peer.mix is not None:
             return  # (a leg hearing a mix gets its peer's audio through the mix)
-        if payload_type != _PAYLOAD_TYPE[peer.codec]:
+        if payload_type != PAYLOAD_TYPE[peer.codec]:
             samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
             payload = ulaw_encode(samples) if peer.codec == "PCMU" else alaw_encode(samples)
         size = len(payload)
-        packet = bytearray(_HEADER + size)
+        packet = bytearray(HEADER + size)
         packet[:2] = peer.packet[:2]
-        packet[1] = (packet[1] & 0x80) | _PAYLOAD_TYPE[peer.codec]
-        packet[_HEADER:] = payload
+        packet[1] = (packet[1] & 0x80) | PAYLOAD_TYPE[peer.codec]
+        packet[HEADER:] = payload
         self._send(peer, packet, size)
