@@ -33,6 +33,7 @@ from kefu.bootstrap.wings import (
     routing_engine,
     supervision_wing,
     survey_wing,
+    team_wing,
 )
 from kefu.config import Settings
 from kefu.domain.routing import RouterConfig
@@ -139,7 +140,8 @@ def build_platform(
     adapters = channel_server(settings, channels, uow_factory, attachments)
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
-    cases = case_wing(channels)
+    teams = team_wing(channels)
+    cases = case_wing(channels, teams)
 
     def names(text: str) -> frozenset[str]:
         return frozenset(q.strip() for q in text.split(",") if q.strip())
@@ -188,6 +190,7 @@ def build_platform(
     app.state.saved_reports = saved_reports
     app.state.supervision = supervision
     app.state.need = need
+    app.state.teams = teams
     return platform
 
 

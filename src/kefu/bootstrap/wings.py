@@ -27,6 +27,7 @@ from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.reports import ReportBook
 from kefu.service.routing import PhoneBook, routing_handlers
+from kefu.service.teams import TeamBook
 from kefu.service.wallboard import SupervisionDesk
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "routing_engine",
     "supervision_wing",
     "survey_wing",
+    "team_wing",
 ]
 
 
@@ -106,11 +108,24 @@ def ivr_wing(
     return wing
 
 
-def case_wing(channels: ChannelService, **options: Any) -> CaseWing:
+def team_wing(channels: ChannelService) -> TeamBook:
+    """The center's teams over ``channels``: their commands' handlers join the engine's
+    table, the book the engine's transaction (recorded in the channel log)."""
+    book = TeamBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book
+
+
+def case_wing(channels: ChannelService, teams: TeamBook | None = None, **options: Any) -> CaseWing:
     """Cases over ``channels`` (``options`` go to :class:`CaseWing`): their commands'
     handlers join the engine's table, the case book the engine's transaction (with its SLA
-    timers)."""
+    timers). With ``teams``, a case given to a team must be given to one of them, and a
+    team that owns open cases cannot be removed."""
     wing = CaseWing(channels, **options)
+    if teams is not None:
+        wing.teams = teams
+        teams.owned.append(wing.open_cases_of_team)
     channels.engine.handlers.include(wing.handlers())
     channels.engine.attach(wing.config)  # the types and calendars before the cases
     channels.engine.attach(wing.store)

@@ -1,11 +1,11 @@
-"""Agents' scorecards: ``/reports/agents`` (a team: the agents of the supervisor's sites,
-one line each) and ``/reports/agents/{agent_id}`` (one agent: contacts handled per channel,
-handle time, occupancy, FCR and CSAT when there are any, transfers out, time in each
-not-ready reason).
+"""Agents' scorecards: ``/reports/agents`` (the agents of the supervisor's sites, or with
+``?team=<id>`` the member agents of one team, one line each) and
+``/reports/agents/{agent_id}`` (one agent: contacts handled per channel, handle time,
+occupancy, FCR and CSAT when there are any, transfers out, time in each not-ready reason).
 
-An agent sees its own scorecard only (another's: 403); a supervisor the agents of its sites
-(others: 404); admins every agent. There is no team record: a team is the agents of a
-site. Lines are by agent, never ranked by contacts per hour alone (seed 000).
+An agent sees its own scorecard only (another's: 403); a supervisor the agents and teams of
+its sites (others: 404); admins every agent. Lines are by agent, never ranked by contacts
+per hour alone (seed 000).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.service import RoutingEngine
 from kefu.service.cases import SurveyWing
-from kefu.service.security import Role
+from kefu.service.security import Principal, Role
+from kefu.service.teams import Team, TeamBook
 from kefu.web.i18n import page_templates, refusal
 from kefu.web.report_form import ReportForm, read_form
 from kefu.web.report_views import fmt
@@ -88,11 +89,27 @@ class ScorecardPages:
         run: ReportRun = await self.access.read(source.run, query, True)
         return run
 
+    async def _team(self, request: Request, user: Principal) -> Team | Response | None:
+        """The team ``?team=`` names (``None`` without one), or 404 when the caller does not
+        see it."""
+        team_id = (request.query_params.get("team") or "")[:64]
+        if not team_id:
+            return None
+        book: TeamBook | None = getattr(request.app.state, "teams", None)
+        found = None if book is None else await self.engine.query(lambda _e: book.get(team_id))
+        if found is None or not user.visibility.site(found.site_id):
+            return refusal(request, "reports.unknown_team", 404)
+        return found
+
     async def team(self, request: Request) -> Response:
         user = await self.access.caller(request)
         if isinstance(user, Response):
             return user
-        scoped = await self.access.scope(request, user, request.query_params.get("site") or None)
+        team = await self._team(request, user)
+        if isinstance(team, Response):
+            return team
+        site = request.query_params.get("site") or (team.site_id if team else None)
+        scoped = await self.access.scope(request, user, site)
         if isinstance(scoped, Response):
             return scoped
         sites, timezone = scoped
@@ -105,6 +122,8 @@ class ScorecardPages:
         csat: Any = await self._csat(form.since, form.until, sites)
         agents: dict[str, str | None] = await self.access.read(_agent_sites, self.access.source)
         known = {a for a, s in agents.items() if sites is None or s in sites}
+        if team is not None:
+            known &= set(team.members)
         rows = [r for r in run.report.groups if r.group and r.group[0] in known]
         seen = {r.group[0] for r in rows}
         lines = [_agent_line(r.group[0], r, fcr, csat) for r in rows]
@@ -118,6 +137,7 @@ class ScorecardPages:
                 "lines": lines,
                 "site": form.site,
                 "fcr_shown": fcr is not None,
+                "team": team,
             },
         )
 

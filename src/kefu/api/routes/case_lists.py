@@ -13,7 +13,7 @@ from kefu.api.schemas.cases import CaseSummary
 from kefu.api.security import Reader
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.service import RoutingEngine
-from kefu.service.cases import LIST_LIMIT, CaseWing, agent_teams, list_cases
+from kefu.service.cases import LIST_LIMIT, CaseWing, list_cases, team_owners
 from kefu.service.channels import ChannelState, check_customer
 
 __all__ = ["router"]
@@ -42,7 +42,10 @@ async def search_cases(
     mine: Annotated[bool, Query(description="cases owned by the caller's agent")] = False,
     team: Annotated[
         bool,
-        Query(description="cases owned by the caller's teams (its skills, the queues it serves)"),
+        Query(
+            description="cases owned by the caller's teams (an agent in no team: its skills "
+            "and the queues it serves)"
+        ),
     ] = False,
     breached: Annotated[bool | None, Query(description="resolution clock overdue")] = None,
     q: Annotated[
@@ -78,7 +81,7 @@ async def search_cases(
         if (mine or team) and user.agent_id is not None:
             owners = {user.agent_id} if mine else set()
             if team:
-                owners |= agent_teams(engine, user.agent_id)
+                owners |= team_owners(engine, wing.teams, user.agent_id)
         return list_cases(
             wing.store,
             user,

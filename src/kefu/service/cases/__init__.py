@@ -82,6 +82,7 @@ if TYPE_CHECKING:
         case_public,
         check_case,
         list_cases,
+        team_owners,
     )
     from kefu.service.cases.wing import CaseWing, Notice
 
@@ -149,6 +150,7 @@ __all__ = [
     "list_cases",
     "read_customer_timeline",
     "report_csv",
+    "team_owners",
     "value_report",
 ]
 
@@ -232,6 +234,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                     "case_public",
                     "check_case",
                     "list_cases",
+                    "team_owners",
                 ),
                 ".views",
             ),

@@ -17,6 +17,7 @@ from kefu.domain.cases import Case, CaseState, UnknownCase
 from kefu.service.cases.store import CaseStore
 from kefu.service.engine_state import EngineState
 from kefu.service.security.access import Principal, sees_site
+from kefu.service.teams import TeamBook
 
 __all__ = [
     "LIST_LIMIT",
@@ -24,6 +25,7 @@ __all__ = [
     "case_public",
     "check_case",
     "list_cases",
+    "team_owners",
 ]
 
 LIST_LIMIT = 200
@@ -112,6 +114,18 @@ def agent_teams(engine: EngineState, agent_id: str) -> frozenset[str]:
         and all(skills.get(name, 0) >= level for name, level in queue.spec.skills.items())
     }
     return frozenset(skills) | queues
+
+
+def team_owners(engine: EngineState, teams: TeamBook | None, agent_id: str) -> frozenset[str]:
+    """The owner ids of an agent's team cases: the teams it is a member of. An agent in no
+    team (or a center without teams wired) keeps the older meaning, :func:`agent_teams`
+    (its skills and the queues it serves), so cases owned by those ids before teams
+    existed stay in reach."""
+    if teams is not None:
+        mine = teams.of_agent(agent_id)
+        if mine:
+            return mine
+    return agent_teams(engine, agent_id)
 
 
 def list_cases(

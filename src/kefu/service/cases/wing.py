@@ -41,6 +41,7 @@ from kefu.service.cases.store import CaseStore
 from kefu.service.channels.service import ChannelService
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
+from kefu.service.teams import TeamBook
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = ["CaseWing", "Notice"]
@@ -83,6 +84,9 @@ class CaseWing:
         self.moved: list[Callable[[Transaction, Case], Awaitable[None]]] = []
         """Run in the transaction of each state change, with the case after it (the
         follow-up surveys)."""
+        self.teams: TeamBook | None = None
+        """The center's teams, when wired: a case given to a team must be given to one of
+        them (cases owned earlier by another id keep it)."""
 
     def handlers(self) -> dict[type[c.Command], Handler]:
         return {
@@ -131,6 +135,7 @@ class CaseWing:
             raise ValidationError(f"unknown site {site_id!r}", site_id=site_id)
         if customer_id is not None:
             customer_id = self.state.directory.resolve(customer_id)  # UnknownCustomer: 404
+        self._check_owner(cmd.owner)
         case_id = str(len(self.store.book.cases) + 1)
         try:
             self.store.book.new_case(
@@ -184,6 +189,7 @@ class CaseWing:
         book.case(cmd.case_id)
         if cmd.owner is None and cmd.department is None:
             raise ValidationError("assign to an owner or involve a department")
+        self._check_owner(cmd.owner)
         try:
             if cmd.owner is not None:
                 book.assign(cmd.case_id, cmd.owner, tx.now, by=cmd.by, reason=cmd.reason)
@@ -317,6 +323,28 @@ class CaseWing:
             tx.then(lambda n=notice: self._tell(n))  # type: ignore[misc]
 
     # -- helpers --------------------------------------------------------------------------
+    def _check_owner(self, owner: tuple[str, str] | None) -> None:
+        """A team owner must be one of the center's teams (422 naming ``owner``)."""
+        teams = self.teams
+        if teams is None or owner is None or owner[0] != "team" or owner[1] in teams:
+            return
+        raise ValidationError(
+            f"unknown team {owner[1][:64]!r}",
+            text_key="error.owner_team",
+            field="owner",
+            team_id=owner[1][:64],
+        )
+
+    def open_cases_of_team(self, team_id: str) -> int:
+        """How many cases not yet resolved the team ``team_id`` owns."""
+        cases = self.store.book.cases
+        done = (CaseState.RESOLVED, CaseState.CLOSED)
+        return sum(
+            1
+            for case_id in self.store.by_owner.get(team_id, ())
+            if cases[case_id].owner_kind == "team" and cases[case_id].state not in done
+        )
+
     def _resolution_due(self, case: Case, now: float) -> float | None:
         decision = self.store.decision(case.case_id, now)
         for status in decision.clocks:

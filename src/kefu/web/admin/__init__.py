@@ -1,4 +1,4 @@
-"""The admin console, ``/admin``: sites, queues, skills, agents, users and their API
+"""The admin console, ``/admin``: sites, queues, skills, agents, teams, users and their API
 tokens, the desktops' words (reasons, dispositions, canned replies, tiers) and the audit
 log, as server-rendered pages with forms (no script needed; EN/中文 by ``?lang=``).
 
@@ -18,6 +18,7 @@ from kefu.service.security import Security
 from kefu.web.admin._common import AdminContext
 from kefu.web.admin.agents import AgentPages
 from kefu.web.admin.config_pages import ConfigPages
+from kefu.web.admin.teams import TeamPages
 from kefu.web.admin.users import UserPages
 from kefu.web.admin.words import WordPages
 
@@ -35,7 +36,14 @@ class AdminPages:
         self.agents = AgentPages(context)
         self.users = UserPages(context)
         self.words = WordPages(context, phrases)
+        self.teams = TeamPages(context)
 
     @property
     def routers(self) -> list[APIRouter]:
-        return [self.config.router, self.agents.router, self.users.router, self.words.router]
+        return [
+            self.config.router,
+            self.agents.router,
+            self.teams.router,
+            self.users.router,
+            self.words.router,
+        ]
