@@ -224,6 +224,14 @@ def test_given_cases_of_an_agent_and_its_teams_then_mine_team_breached_search_an
     assert c.post(f"{V1}/agents", json=agent).status_code == 201
     users.user("cara", "agent", sites=("sh",), agent_id="c1")
     cara = users.token("cara")
+    # Cara is in two of the three teams; a team's cases are its members' team cases.
+    for team_id, name, members in (
+        ("card-back", "卡片后台", ["c1"]),
+        ("cards", "卡务组", ["a1", "c1"]),
+        ("loans", "房贷组", ["a1"]),
+    ):
+        body = {"team_id": team_id, "name": name, "site_id": "sh", "members": members}
+        assert c.post(f"{V1}/teams", json=body).status_code == 201
 
     def open_case(title: str, kind: str, owner: str) -> str:
         body = {"case_type": "inquiry", "title": title, "site_id": "sh",

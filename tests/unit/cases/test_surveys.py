@@ -1,6 +1,7 @@
-"""Follow-up surveys: sent once when a case is resolved (on the customer's channel, in both
-languages), answered by SMS, low scores followed up, opt-out and quiet period respected,
-nothing sent twice after a restart; the CSAT report."""
+"""Follow-up surveys: sent once when a case is resolved (on the customer's channel, in one
+language: the record's, else their messages', else the site's), answered by SMS, low
+scores followed up, opt-out and quiet period respected, nothing sent twice after a
+restart; the CSAT report."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from kefu.service.cases import (
     csat_report,
     customer_timeline,
 )
-from kefu.service.channels import Inbound, OutboundReply, SetContactConsent
+from kefu.service.channels import Inbound, OutboundReply, SetContactConsent, UpdateCustomer
 from kefu.service.routing import commands as c
 from kefu.service.security import Principal, Role
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -94,9 +95,10 @@ class Desk:
         await self.channels.idle()
         return got.conversation_id, got.contact_id
 
-    async def handled_case(self, who: Identifier = PHONE) -> str:
-        """An SMS contact, taken by a1, a case opened from it, the contact wrapped up."""
-        conv_id, contact_id = await self.sms_in("我的账单多扣了钱", who)
+    async def handled_case(self, who: Identifier = PHONE, text: str = "我的账单多扣了钱") -> str:
+        """An SMS contact (``text``), taken by a1, a case opened from it, the contact
+        wrapped up."""
+        conv_id, contact_id = await self.sms_in(text, who)
         assert contact_id is not None
         contact = self.engine.router.contacts[contact_id]
         assert contact.offer_id is not None
@@ -165,6 +167,34 @@ def test_given_a_resolved_case_then_one_survey_goes_out_and_an_sms_4_is_recorded
         # One answer per survey: a second "5" is an ordinary message, a new contact.
         _conv, contact_id = await desk.sms_in("5")
         assert contact_id is not None and desk.surveys.book.surveys["s1"].score == 4
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("said", "recorded", "english"),
+    [
+        ("My bill was charged twice", None, True),  # their message's language
+        ("我的账单多扣了钱", "en", True),  # the record's language first
+        ("My bill was charged twice", "zh", False),
+        ("12345 678", None, False),  # nothing tells: the site's default (zh_Hans)
+    ],
+)
+def test_given_the_customers_language_when_a_case_is_resolved_then_the_survey_is_in_it_only(
+    said: str, recorded: str | None, english: bool
+) -> None:
+    async def scenario(desk: Desk) -> None:
+        case_id = await desk.handled_case(text=said)
+        if recorded is not None:
+            customer = desk.cases.store.book.case(case_id).customer_id
+            assert customer is not None
+            await desk.engine.execute(
+                UpdateCustomer(customer, by="a1", role="agent", language=recorded)
+            )
+        await desk.move(case_id, "resolved")
+        sent = desk.sms.sent[-1].text
+        assert ("How satisfied" in sent) is english
+        assert ("满意" in sent) is not english
 
     run(scenario)
 

@@ -1,7 +1,7 @@
 """Commands, options and texts of the follow-up surveys (:mod:`kefu.service.cases.surveys`
 handles the commands): what sends a survey and what a low score does, an answer given
-outside a message, a change of consent; the survey message in both languages; one survey
-as JSON-ready data. Times are seconds."""
+outside a message, a change of consent; the survey message in the customer's language;
+one survey as JSON-ready data. Times are seconds."""
 
 from __future__ import annotations
 
