@@ -1,8 +1,8 @@
 """The desktop's "my cases" list in a real browser against the running demo: an agent sees
-its own cases, switches to its team's, filters by state, type and breach, searches, opens a
-case from the list, in English and then in Chinese. The case types and the site's calendar
-come from the admin API (an always-open calendar and a type with a seconds-long target, so
-one case is breached while the test runs)."""
+its own cases, switches to its teams' (the teams it is a member of), filters by state, type
+and breach, searches, opens a case from the list, in English and then in Chinese. The case
+types, the teams and the site's calendar come from the admin API (an always-open calendar
+and a type with a seconds-long target, so one case is breached while the test runs)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,10 @@ def test_given_my_and_my_teams_cases_when_filtered_and_searched_then_the_chosen_
         api.headers["Authorization"] = f"Bearer {token}"
         assert api.put("/sites/demo/calendar", json=ALWAYS).status_code == 200
         assert api.post("/case-types", json=QUICK).status_code == 201
+        for team_id, members in (("e2e_team", ["e2e.mine"]), ("nobody", [])):
+            body = {"team_id": team_id, "name": f"{team_id} 团队", "site_id": "demo",
+                    "members": members}  # fmt: skip
+            assert api.post("/teams", json=body).status_code == 201
 
         def open_case(title: str, case_type: str, kind: str, owner: str) -> str:
             body = {"case_type": case_type, "title": title, "site_id": "demo",
