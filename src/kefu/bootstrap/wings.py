@@ -120,12 +120,13 @@ def team_wing(channels: ChannelService) -> TeamBook:
 def case_wing(channels: ChannelService, teams: TeamBook | None = None, **options: Any) -> CaseWing:
     """Cases over ``channels`` (``options`` go to :class:`CaseWing`): their commands'
     handlers join the engine's table, the case book the engine's transaction (with its SLA
-    timers). With ``teams``, a case given to a team must be given to one of them, and a
-    team that owns open cases cannot be removed."""
+    timers). With ``teams``, a case (or a case type's escalation) given to a team must be
+    given to one of them, and a team that owns open cases or that an escalation reassigns
+    to cannot be removed."""
     wing = CaseWing(channels, **options)
     if teams is not None:
         wing.teams = teams
-        teams.owned.append(wing.open_cases_of_team)
+        teams.guards.append(wing.guard_team)
     channels.engine.handlers.include(wing.handlers())
     channels.engine.attach(wing.config)  # the types and calendars before the cases
     channels.engine.attach(wing.store)

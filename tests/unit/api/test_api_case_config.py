@@ -39,6 +39,8 @@ DISPUTE: dict[str, Any] = {
 def users(center: Api) -> Api:
     center.user("lead", "supervisor", sites=("sh",))
     center.user("a1", "agent", sites=("sh",), agent_id="a1")
+    team = {"team_id": "disputes", "name": "争议处理组", "site_id": "sh"}  # DISPUTE's reassignment
+    assert center.client.post(f"{V1}/teams", json=team).status_code == 201
     return center
 
 
@@ -264,3 +266,18 @@ def test_given_cases_of_an_agent_and_its_teams_then_mine_team_breached_search_an
     last = c.get(f"{V1}/cases", params={"limit": 2, "offset": 4}).json()
     assert ([x["case_id"] for x in last["cases"]], last["next_offset"]) == ([old], None)
     assert c.get(f"{V1}/cases", params={"team": "true"}).status_code == 422  # root: no agent
+
+
+def test_given_an_escalation_to_a_team_then_the_team_must_exist_and_cannot_be_removed(
+    users: Api,
+) -> None:
+    c = users.client
+    step = {"clock": "resolution", "fraction": 1.5, "action": "reassign", "to": "nobody"}
+    refused = c.post(f"{V1}/case-types", json={**DISPUTE, "escalations": [step]})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["details"]["field"] == "escalations"
+    assert c.post(f"{V1}/case-types", json=DISPUTE).status_code == 201
+    busy = c.delete(f"{V1}/teams/disputes")
+    assert busy.status_code == 409 and busy.json()["details"]["case_type"] == "card_dispute"
+    assert c.post(f"{V1}/case-types/card_dispute/retire").status_code == 200
+    assert c.delete(f"{V1}/teams/disputes").status_code == 204

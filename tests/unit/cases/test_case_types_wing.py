@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from kefu.bootstrap import build_simulation
 from kefu.service.cases import DefineCaseType, Notice, OpenCase, UpdateCaseType
 from kefu.service.routing import commands as c
+from kefu.service.teams import CreateTeam
 
 H = 3600.0
 SH = ZoneInfo("Asia/Shanghai")
@@ -37,6 +38,7 @@ def test_given_a_type_with_its_own_steps_when_its_deadline_passes_then_they_run_
             wing.listeners.append(lambda n: told.append((sim.clock.now(), n)))
             e = sim.engine.execute
             await e(c.CreateSite("sh", "上海"))
+            await e(CreateTeam("disputes", "争议处理组", "sh"))  # the reassignment's team
             await e(DefineCaseType(DISPUTE))
             case = await e(OpenCase("dispute", "重复扣款", by="li", site_id="sh",
                                     owner=("agent", "a1")))  # fmt: skip

@@ -24,6 +24,7 @@ from kefu.domain.calendar import BusinessCalendar
 from kefu.domain.cases import (
     CaseTypeConfig,
     CaseTypeExists,
+    EscalationAction,
     SiteCalendar,
     SlaPolicy,
     UnknownCaseType,
@@ -35,6 +36,7 @@ from kefu.service.channels.ports import ChannelRecord
 from kefu.service.commands import Command
 from kefu.service.errors import UnknownSite
 from kefu.service.ports import UnitOfWork
+from kefu.service.teams import TeamBook
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = [
@@ -86,6 +88,7 @@ class CaseWingLike(Protocol):
     """What the desk changes in the case wing."""
 
     store: CaseStore
+    teams: TeamBook | None
 
     def log(self, at: float, stream: str, kind: str, subject: str, data: dict[str, Any]) -> None:
         """Record ``data`` in the channel log."""
@@ -140,9 +143,35 @@ class CaseConfigDesk:
         own = self.calendars.get(site_id)
         return own if own is not None else SiteCalendar(self.wing.calendar(site_id))
 
+    def types_reassigning_to(self, team_id: str) -> list[str]:
+        """The ids of the case types (not retired) whose escalation reassigns to
+        ``team_id``."""
+        return [
+            c.type_id
+            for c in self.types.values()
+            if not c.case_type.retired
+            and any(s.action is EscalationAction.REASSIGN and s.to == team_id for s in c.steps)
+        ]
+
+    def _check_steps(self, made: CaseTypeConfig) -> CaseTypeConfig:
+        """A reassignment goes to one of the center's teams (when teams are wired)."""
+        teams = self.wing.teams
+        for index, step in enumerate(made.steps):
+            if teams is None or step.action is not EscalationAction.REASSIGN:
+                continue
+            if step.to not in teams:
+                raise ValidationError(
+                    f"escalation step {index + 1} reassigns to unknown team {step.to!r}",
+                    text_key="error.escalation_team",
+                    field="escalations",
+                    index=index,
+                    team_id=str(step.to)[:64],
+                )
+        return made
+
     # -- handlers ------------------------------------------------------------------------
     async def define(self, tx: Transaction, cmd: DefineCaseType) -> CaseTypeConfig:
-        made = CaseTypeConfig.from_dict({**cmd.data, "retired": False})
+        made = self._check_steps(CaseTypeConfig.from_dict({**cmd.data, "retired": False}))
         if made.type_id in self.types:
             raise CaseTypeExists(
                 f"case type {made.type_id} exists",
@@ -162,7 +191,9 @@ class CaseConfigDesk:
                 reason="the type id cannot change",
             )
         data = {**cmd.data, "type_id": cmd.type_id, "retired": before.case_type.retired}
-        return self._change(tx, "updated", CaseTypeConfig.from_dict(data), before)
+        return self._change(
+            tx, "updated", self._check_steps(CaseTypeConfig.from_dict(data)), before
+        )
 
     async def retire(self, tx: Transaction, cmd: RetireCaseType) -> CaseTypeConfig:
         before = self.config(cmd.type_id)

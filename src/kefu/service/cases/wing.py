@@ -41,7 +41,7 @@ from kefu.service.cases.store import CaseStore
 from kefu.service.channels.service import ChannelService
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
-from kefu.service.teams import TeamBook
+from kefu.service.teams import TeamBook, TeamInUse
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = ["CaseWing", "Notice"]
@@ -335,15 +335,31 @@ class CaseWing:
             team_id=owner[1][:64],
         )
 
-    def open_cases_of_team(self, team_id: str) -> int:
-        """How many cases not yet resolved the team ``team_id`` owns."""
+    def guard_team(self, team_id: str) -> None:
+        """:class:`TeamInUse` while the team owns cases not yet resolved, or a case type's
+        escalation reassigns to it (a team is removed only when nothing needs it)."""
         cases = self.store.book.cases
         done = (CaseState.RESOLVED, CaseState.CLOSED)
-        return sum(
+        owned = sum(
             1
             for case_id in self.store.by_owner.get(team_id, ())
             if cases[case_id].owner_kind == "team" and cases[case_id].state not in done
         )
+        if owned:
+            raise TeamInUse(
+                f"team {team_id} owns {owned} open case(s): give them to another owner first",
+                team_id=team_id,
+                cases=owned,
+            )
+        named = self.config.types_reassigning_to(team_id)
+        if named:
+            raise TeamInUse(
+                f"case type {named[0]} reassigns to team {team_id}: change its escalation "
+                "steps first",
+                text_key="error.team_in_escalation",
+                team_id=team_id,
+                case_type=named[0],
+            )
 
     def _resolution_due(self, case: Case, now: float) -> float | None:
         decision = self.store.decision(case.case_id, now)

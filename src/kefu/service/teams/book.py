@@ -37,8 +37,9 @@ __all__ = ["TEAM_STREAM", "TeamBook", "TeamExists", "TeamInUse", "UnknownTeam"]
 
 TEAM_STREAM = "team"
 Log = Callable[[float, str, str, str, dict[str, Any]], None]
-Owned = Callable[[str], int]
-"""How many cases not yet resolved a team id owns (the case wing answers)."""
+Guard = Callable[[str], None]
+"""Raises :class:`TeamInUse` when the team id is still needed (the case wing's: open cases
+it owns, case types whose escalation reassigns to it)."""
 
 
 class UnknownTeam(NotFound):
@@ -63,8 +64,8 @@ class TeamBook:
         self._log = log_record
         self._teams: dict[str, Team] = {}
         self._of_agent: dict[str, set[str]] = {}
-        self.owned: list[Owned] = []
-        """Asked before a team is removed: a team that owns open cases stays."""
+        self.guards: list[Guard] = []
+        """Asked before a team is removed: a team still needed stays (409)."""
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {
@@ -123,14 +124,8 @@ class TeamBook:
 
     async def remove(self, tx: Transaction, cmd: RemoveTeam) -> None:
         before = self.team(cmd.team_id)
-        open_cases = sum(count(before.team_id) for count in self.owned)
-        if open_cases:
-            raise TeamInUse(
-                f"team {before.team_id} owns {open_cases} open case(s): give them to another "
-                "owner first",
-                team_id=before.team_id,
-                cases=open_cases,
-            )
+        for guard in self.guards:
+            guard(before.team_id)
         self._log(tx.now, TEAM_STREAM, "removed", before.team_id, {"team_id": before.team_id})
         tx.audit("team.remove", "team", before.team_id, before.site_id, before.to_json(), None)
         self._drop(before.team_id)
