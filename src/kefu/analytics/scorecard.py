@@ -13,11 +13,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from kefu.analytics.visits import Visit
+from kefu.analytics.history import ReportRow
+from kefu.analytics.visits import AgentSeconds, Visit
 from kefu.domain import events as ev
 from kefu.domain.cases.surveys import CSAT, Survey, SurveySent
 
-__all__ = ["SATISFIED", "ChannelWork", "Csat", "csat_by", "presence_seconds", "work_by_channel"]
+__all__ = [
+    "SATISFIED",
+    "ChannelWork",
+    "Csat",
+    "csat_by",
+    "group_total",
+    "presence_seconds",
+    "work_by_channel",
+]
 
 SATISFIED = 4
 """A survey score at or above this one counts as satisfied (the usual CSAT)."""
@@ -125,3 +134,27 @@ def csat_by(
         row[0] += 1
         row[1] += survey.score >= SATISFIED
     return MappingProxyType({k: Csat(a, s) for k, (a, s) in counts.items()})
+
+
+def group_total(rows: Iterable[ReportRow], group: tuple[str, ...]) -> ReportRow | None:
+    """The rows (one agent's each, of one report) added up exactly as one ``group`` (a
+    team): contacts and agent seconds sum; ``None`` without rows. An agent in several
+    teams counts whole in each team's total."""
+    total: ReportRow | None = None
+    for row in rows:
+        if total is None:
+            total = ReportRow(row.start_s, row.end_s, group, row.contacts, row.agents)
+            continue
+        agents = total.agents
+        if agents is not None and row.agents is not None:
+            agents = AgentSeconds(
+                agents.handling_s + row.agents.handling_s,
+                agents.idle_s + row.agents.idle_s,
+                agents.staffed_s + row.agents.staffed_s,
+            )
+        else:
+            agents = agents or row.agents
+        total = ReportRow(
+            total.start_s, total.end_s, group, total.contacts.merge(row.contacts), agents
+        )
+    return total

@@ -18,7 +18,13 @@ from fastapi.responses import Response
 from kefu.adapters.storage.report_source import ReportQuery, ReportRun, ReportSource
 from kefu.analytics.fcr import FcrReport, compute_fcr
 from kefu.analytics.history import ReportRow
-from kefu.analytics.scorecard import Csat, csat_by, presence_seconds, work_by_channel
+from kefu.analytics.scorecard import (
+    Csat,
+    csat_by,
+    group_total,
+    presence_seconds,
+    work_by_channel,
+)
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.service import RoutingEngine
@@ -128,6 +134,12 @@ class ScorecardPages:
         seen = {r.group[0] for r in rows}
         lines = [_agent_line(r.group[0], r, fcr, csat) for r in rows]
         lines += [_agent_line(a, None, fcr, csat) for a in sorted(known - seen)]
+        total = None
+        if team is not None:
+            # The team's own line: its members' figures added up (FCR and CSAT stay per
+            # agent: they are not sums).
+            summed = group_total(rows, (team.team_id,))
+            total = _agent_line(team.team_id, summed, None, {})
         return self.templates.TemplateResponse(
             request,
             "scorecards.html",
@@ -138,6 +150,7 @@ class ScorecardPages:
                 "site": form.site,
                 "fcr_shown": fcr is not None,
                 "team": team,
+                "total": total,
             },
         )
 

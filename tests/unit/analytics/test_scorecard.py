@@ -6,8 +6,18 @@ from dataclasses import replace
 
 import pytest
 
-from kefu.analytics.scorecard import NO_REASON, csat_by, presence_seconds, work_by_channel
-from kefu.analytics.visits import Visit
+from kefu.analytics.history import ReportRow
+from kefu.analytics.records import DEFAULT_WAIT_BINS_S
+from kefu.analytics.report_build import queue_kpi
+from kefu.analytics.scorecard import (
+    NO_REASON,
+    csat_by,
+    group_total,
+    presence_seconds,
+    work_by_channel,
+)
+from kefu.analytics.tallies import Tally
+from kefu.analytics.visits import AgentSeconds, Visit
 from kefu.domain import events as ev
 from kefu.domain.cases.surveys import Survey, SurveySent
 
@@ -73,3 +83,29 @@ def test_given_surveys_then_csat_per_agent_of_the_answered_in_range_and_sites() 
     found = csat_by(surveys, T0, T0 + 3600, lambda s: s.agent_id, frozenset({"sh"}))
     assert found["a1"].answered == 2 and found["a1"].csat == 0.5
     assert found["a2"].csat == 1.0
+
+
+def test_given_two_agents_rows_when_totalled_as_a_team_then_counts_and_seconds_add_up() -> None:
+    bins = DEFAULT_WAIT_BINS_S
+
+    def row(agent: str, waits: list[float], talk: float, seconds: AgentSeconds) -> ReportRow:
+        tally = Tally(len(bins))
+        for wait in waits:
+            tally.offered += 1
+            tally.answer(wait, 20.0, bins, None)
+            tally.handle(talk, 0.0, 10.0)
+        return ReportRow(T0, T0 + 900, (agent,), queue_kpi((tally,), len(bins), 0, 0, 0), seconds)
+
+    rows = [
+        row("a1", [5.0], 60.0, AgentSeconds(70.0, 30.0, 200.0)),
+        row("a2", [10.0, 40.0], 140.0, AgentSeconds(300.0, 100.0, 600.0)),
+    ]
+    total = group_total(rows, ("cards",))
+    assert total is not None and total.group == ("cards",)
+    figures = total.figures()
+    assert (figures["offered"], figures["answered"], total.contacts.handled) == (3, 3, 3)
+    assert figures["aht_s"] == pytest.approx((70.0 + 2 * 150.0) / 3)  # weighted, not averaged
+    assert figures["service_level"] == pytest.approx(2 / 3)
+    assert figures["occupancy"] == pytest.approx(370.0 / 500.0)
+    assert total.agents is not None and total.agents.staffed_s == 800.0
+    assert group_total([], ("cards",)) is None

@@ -167,6 +167,8 @@ def test_given_a_team_then_its_scorecard_shows_its_members_only(teams: Api) -> N
     assert page.status_code == 200, page.text
     assert 'data-agent="a1"' in page.text and 'data-agent="a2"' not in page.text
     assert "团队：卡务二组" in page.text
+    total = page.text.split('id="team-total"')[1].split("</tr>")[0]
+    assert "团队合计" in total and "<td>1</td>" in total  # a1's one contact
     assert teams.login("lead").get(f"/reports/agents?{day}").text.count("data-agent=") == 2
     assert teams.login("bjlead").get("/reports/agents?team=cards-2").status_code == 404
     assert teams.login("lead").get("/reports/agents?team=nope").status_code == 404
