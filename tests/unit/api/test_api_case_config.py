@@ -280,4 +280,8 @@ def test_given_an_escalation_to_a_team_then_the_team_must_exist_and_cannot_be_re
     busy = c.delete(f"{V1}/teams/disputes")
     assert busy.status_code == 409 and busy.json()["details"]["case_type"] == "card_dispute"
     assert c.post(f"{V1}/case-types/card_dispute/retire").status_code == 200
+    assert c.delete(f"{V1}/teams/disputes").status_code == 409  # its open cases still escalate
+    notify = {"clock": "resolution", "fraction": 1.0, "action": "notify", "to": "supervisor"}
+    changed = c.put(f"{V1}/case-types/card_dispute", json={**DISPUTE, "escalations": [notify]})
+    assert changed.status_code == 200, changed.text
     assert c.delete(f"{V1}/teams/disputes").status_code == 204

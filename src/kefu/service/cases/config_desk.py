@@ -144,13 +144,12 @@ class CaseConfigDesk:
         return own if own is not None else SiteCalendar(self.wing.calendar(site_id))
 
     def types_reassigning_to(self, team_id: str) -> list[str]:
-        """The ids of the case types (not retired) whose escalation reassigns to
-        ``team_id``."""
+        """The ids of the case types whose escalation reassigns to ``team_id`` (retired
+        ones too: their open cases still escalate)."""
         return [
             c.type_id
             for c in self.types.values()
-            if not c.case_type.retired
-            and any(s.action is EscalationAction.REASSIGN and s.to == team_id for s in c.steps)
+            if any(s.action is EscalationAction.REASSIGN and s.to == team_id for s in c.steps)
         ]
 
     def _check_steps(self, made: CaseTypeConfig) -> CaseTypeConfig:
