@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from kefu.domain import events as ev
 
@@ -154,7 +155,7 @@ def stretches(
     points = sorted(cuts)
     logged_in = False
     out: list[Stretch] = []
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in pairwise(points):
         presence = _state_at(changes, a)
         logged_in = logged_in or presence != OFFLINE
         reason = _reason(_scheduled_at(shift, a), presence, logged_in)
@@ -210,19 +211,19 @@ def adherence_now(
     for agent in sorted(names):
         changes = presence.get(agent, [])
         actual = _state_at(changes, now)
-        shift = current.get(agent)
-        if shift is None:
+        now_shift = current.get(agent)
+        if now_shift is None:
             out.append(AdherenceNow(agent, OFF, actual, True, None, None))
             continue
         # The stretch running at ``now`` is measured to ``now``: in until it passes the
         # tolerance.
-        last = stretches(shift, changes, now)[-1:] or [Stretch(now, now, None)]
+        last = stretches(now_shift, changes, now)[-1:] or [Stretch(now, now, None)]
         run = last[0]
         out_now = run.reason is not None and run.seconds > tolerance_s
         out.append(
             AdherenceNow(
                 agent,
-                _scheduled_at(shift, now),
+                _scheduled_at(now_shift, now),
                 actual,
                 not out_now,
                 run.start if out_now else None,

@@ -28,6 +28,7 @@ from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.reports import ReportBook
 from kefu.service.routing import PhoneBook, routing_handlers
 from kefu.service.wallboard import SupervisionDesk
+from kefu.service.workforce import WorkforceBook
 
 if TYPE_CHECKING:
     from kefu.domain.ivr import FlowCatalog
@@ -43,6 +44,7 @@ __all__ = [
     "routing_engine",
     "supervision_wing",
     "survey_wing",
+    "workforce_wing",
 ]
 
 
@@ -167,3 +169,13 @@ def supervision_wing(channels: ChannelService) -> SupervisionDesk:
     channels.engine.handlers.include(desk.handlers())
     channels.engine.attach(desk)
     return desk
+
+
+def workforce_wing(channels: ChannelService) -> WorkforceBook:
+    """Agents' work rules and published schedules over ``channels``: their commands'
+    handlers join the engine's table, the book the engine's transaction (recorded in the
+    channel log)."""
+    book = WorkforceBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book

@@ -161,7 +161,7 @@ def assign_agents(
             if place.agents <= 0 or (first_weekday + place.day) % 7 in agent.rules.days_off:
                 continue
             x[i, k] = model.new_bool_var(f"x{i}_{k}")
-    terms = []
+    terms: list[cp_model.LinearExprT] = []
     for k, place in enumerate(places):
         taking = [x[i, k] for i in range(len(agents)) if (i, k) in x]
         if taking:

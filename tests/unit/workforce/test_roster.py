@@ -36,9 +36,7 @@ def test_given_rest_rule_when_late_then_early_shift_then_not_both() -> None:
     places = [place(0, 14, 1), place(1, 6, 1)]  # ends 22:00, next starts 06:00: 8 h rest
     roster = assign_agents(places, [RosterAgent("a")], time_limit_s=5)
     assert len(roster.shifts) == 1
-    relaxed = assign_agents(
-        places, [RosterAgent("a", WorkRules(min_rest_hours=8))], time_limit_s=5
-    )
+    relaxed = assign_agents(places, [RosterAgent("a", WorkRules(min_rest_hours=8))], time_limit_s=5)
     assert len(relaxed.shifts) == 2
 
 
