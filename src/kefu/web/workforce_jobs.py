@@ -43,7 +43,7 @@ class PlanJob:
 
     @property
     def running(self) -> bool:
-        return self.step not in ("done", "failed")
+        return self.result is None and self.error is None
 
     @property
     def elapsed_s(self) -> float:

@@ -26,6 +26,7 @@ from kefu.api.routes import (
     surveys,
     users,
     webhooks,
+    workforce,
 )
 from kefu.api.routes._common import AUTH_ERRORS
 
@@ -38,7 +39,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
         *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
-        *(customer_record, phrases, supervision),
+        *(customer_record, phrases, supervision, workforce),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one
