@@ -38,7 +38,7 @@ def report_routers(
     access = ReportAccess(source, security, settings)
     routers = [
         ReportPages(access, engine, saved, surveys).router,
-        ScorecardPages(access, engine, surveys).router,
+        ScorecardPages(access, engine, surveys, workforce).router,
         ExecutivePage(access, engine, surveys, settings.agent_cost_per_hour).router,
     ]
     if saved is not None:

@@ -9,7 +9,6 @@ stored presence events; the tolerance (minutes) is the settings' unless the page
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,12 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from kefu.adapters.storage.workforce_history import local_midnight
-from kefu.analytics.adherence import ScheduledShift, adherence_now, adherence_over
+from kefu.analytics.adherence import (
+    AgentAdherence,
+    ScheduledShift,
+    adherence_now,
+    adherence_over,
+)
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.service import RoutingEngine
@@ -29,7 +33,7 @@ from kefu.web.i18n import refusal
 from kefu.web.reports_page import ReportAccess
 from kefu.web.workforce_views import clock, shift_line
 
-__all__ = ["AdherenceView", "scheduled"]
+__all__ = ["AdherenceView", "read_adherence", "scheduled"]
 
 DAY_S = 86_400.0
 LOOKBACK_S = 7 * DAY_S
@@ -173,5 +177,22 @@ def _day(request: Request, name: str, default: dt.date) -> dt.date:
         ) from None
 
 
-def percent(value: Any) -> str:
-    return "–" if value is None else f"{value:.1f} %"
+def read_adherence(
+    access: ReportAccess,
+    shifts: list[PublishedShift],
+    agents: list[str],
+    since: float,
+    until: float,
+) -> dict[str, AgentAdherence]:
+    """Adherence per agent over [since, until) from the stored presence events (blocking:
+    run it in a worker thread), at the settings' tolerance."""
+    source = access.source
+    if source is None or until <= since or not shifts:
+        return {}
+    scheduled_agents = sorted({s.agent_id for s in shifts} & set(agents))
+    events: list[ev.Event] = []
+    for agent in scheduled_agents:
+        events.extend(source.agent_events(agent, since - LOOKBACK_S, until))
+    tolerance_s = access.settings.adherence_tolerance_min * 60.0
+    plan = [s for s in scheduled(shifts) if s.agent_id in scheduled_agents]
+    return adherence_over(plan, events, since, until, tolerance_s)

@@ -9,6 +9,8 @@ import time
 import pytest
 from api_helpers import Api, csrf_of
 
+from kefu.service.workforce import WORKFORCE_STREAM, WorkforceBook
+
 V1 = "/api/v1"
 H = 3600.0
 NOON_16 = 1_700_107_200.0
@@ -112,6 +114,13 @@ def test_given_a_published_shift_when_the_agent_is_late_then_out_until_ready(
     assert "75.0 %" in row.group(1)
     # A stretch within the tolerance is forgiven.
     assert "100.0 %" in sup.get("/workforce/adherence?tolerance=10").text
+    # The scorecards show it too (at the settings' tolerance, 5 min).
+    day = "since=2023-11-16&until=2023-11-17"
+    card = history.login("agent1").get(f"/reports/agents/a1?{day}").text
+    assert re.search(r'id="adherence">75.0 %<', card)
+    team = sup.get(f"/reports/agents?{day}").text
+    line = re.search(r'<tr data-agent="a2">(.*?)</tr>', team, re.S)
+    assert line and '<td data-col="adherence">–</td>' in line.group(1)  # not on shift yet
 
 
 def test_given_roles_then_agents_see_only_their_shifts_and_supervisors_their_sites(
@@ -197,3 +206,31 @@ def test_given_bad_input_then_refused_with_a_reason_and_nothing_stored(history: 
     assert sup.post("/workforce/rules", data=rules, follow_redirects=False).status_code == 303
     assert 'value="08:00-10:00"' in sup.get("/workforce").text
     assert sup.post("/workforce/rules", data=dict(rules, days_off="9")).status_code == 400
+
+
+def test_given_rules_and_two_publications_then_the_log_rebuilds_the_latest(history: Api) -> None:
+    now = history.clock.now()
+    rules = {"contracted_hours": 32, "days_off": [6], "preferred_start": [28800, 36000]}
+    assert history.client.put(f"{V1}/workforce/agents/a1/rules", json=rules).status_code == 200
+
+    def publish(start: float) -> None:
+        body = {
+            "site_id": "sh",
+            "since": now,
+            "until": now + 24 * H,
+            "shifts": [{"agent_id": "a1", "start": start, "end": start + 4 * H}],
+        }
+        assert history.client.post(f"{V1}/workforce/schedules", json=body).status_code == 201
+
+    publish(now + H)
+    publish(now + 2 * H)  # replaces the first over the same range
+    records = [r for r in history.store.store.records if r.stream == WORKFORCE_STREAM]
+    assert [r.kind for r in records] == ["rules", "published", "published"]
+    book = WorkforceBook(lambda *_args: None)
+    book.load(records)  # what a restart rebuilds
+    assert [(s.agent_id, s.start) for s in book.shifts(now, now + 24 * H)] == [("a1", now + 2 * H)]
+    assert book.rules_for("a1").contracted_hours == 32
+    assert book.rules_for("a1").preferred_start == (28800, 36000)
+    audit = history.client.get(f"{V1}/audit").json()
+    actions = [e["action"] for e in (audit["items"] if isinstance(audit, dict) else audit)]
+    assert "workforce.publish" in actions and "workforce.rules" in actions
