@@ -14,6 +14,7 @@ import datetime as dt
 import hmac
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -155,7 +156,7 @@ class WorkforcePages:
             return found
         site, zone = found
         queues, agents, rules = await self._site_objects(site)
-        today = dt.datetime.fromtimestamp(self.engine.now(), dt.UTC).date()
+        today = dt.datetime.fromtimestamp(self.engine.now(), ZoneInfo(zone)).date()
         zones = await self.access.zones()
         return self.templates.TemplateResponse(
             request,
@@ -184,7 +185,7 @@ class WorkforcePages:
         site, zone = found
         queues, agents, rules = await self._site_objects(site)
         picked = [q for q in queues if q.queue_id in set(values["queue"])]
-        today = dt.datetime.fromtimestamp(self.engine.now(), dt.UTC).date()
+        today = dt.datetime.fromtimestamp(self.engine.now(), ZoneInfo(zone)).date()
         try:
             asked = plan_request(values)
             first = _date(values, "since", today - dt.timedelta(days=28))
