@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from kefu.adapters.storage.workforce_history import ArrivalHistory
 from kefu.service.workforce import PublishedShift, WorkRules
+from kefu.workforce.forecast_types import MIN_HISTORY_DAYS
 from kefu.workforce.plan import WorkforcePlan, shift_instants
 from kefu.workforce.schedule import format_clock
 
@@ -86,7 +87,9 @@ def plan_tables(plan: WorkforcePlan, history: ArrivalHistory, timezone: str) -> 
         line = shift_line(PublishedShift(s.agent_id, start, end, breaks, "", s.shift), timezone)
         agents.setdefault(s.agent_id, []).append(line)
     return {
-        "notes": plan.notes,
+        "model": plan.model,
+        "history_days": plan.history_days,
+        "min_days": MIN_HISTORY_DAYS,
         "status": plan.schedule.status,
         "roster_status": plan.roster.status,
         "aht_s": history.aht_s,

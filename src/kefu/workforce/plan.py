@@ -84,7 +84,8 @@ class PlanRequest:
 @dataclass(frozen=True, eq=False)
 class WorkforcePlan:
     """The plan's steps; ``first_day`` is the local date of day 0, ``notes`` what the
-    reader should know (the forecast used, places left open)."""
+    reader should know (the forecast used, places left open), ``model`` the forecast's
+    (``glm`` or ``mean_day``) over ``history_days`` days with data."""
 
     forecast: Forecast
     staffing: StaffingPlan
@@ -93,6 +94,8 @@ class WorkforcePlan:
     first_day: dt.date
     interval_s: int
     notes: tuple[str, ...]
+    model: str = "glm"
+    history_days: int = 0
 
     @property
     def required(self) -> list[int]:
@@ -146,9 +149,11 @@ def make_plan(
             interval_minutes=request.interval_minutes, window_days=max(MIN_HISTORY_DAYS, days)
         )
         fc = forecast(history, request.horizon_days, config)
+        model = "glm"
         notes.append(f"forecast: Poisson GLM on {days} days")
     else:
         fc = _profile_forecast(history, request)
+        model = "mean_day"
         notes.append(f"forecast: mean day of {days} days (fewer than {MIN_HISTORY_DAYS})")
     tell("staffing", 0.0)
     target = StaffingTarget(
@@ -188,7 +193,9 @@ def make_plan(
     if missing:
         notes.append(f"{missing} shift places have no agent")
     tell("done", 1.0)
-    return WorkforcePlan(fc, staffing, schedule, roster, first_day, interval_s, tuple(notes))
+    return WorkforcePlan(
+        fc, staffing, schedule, roster, first_day, interval_s, tuple(notes), model, days
+    )
 
 
 def shift_instants(

@@ -65,7 +65,7 @@ def test_given_history_when_a_supervisor_plans_and_publishes_then_the_agent_sees
     url = started.headers["location"]
     page = _finished(sup, url)
     assert 'id="publish"' in page, page
-    assert "mean day of 1 days" in page
+    assert "the mean of each time of day over 1 days" in page
     planned = set(re.findall(r'<tr data-agent="(a\d)"', page))
     assert planned and planned <= {"a1", "a2"}
     assert history.login("agent1").get(url).status_code == 403
@@ -195,6 +195,10 @@ def test_given_bad_input_then_refused_with_a_reason_and_nothing_stored(history: 
     zh = sup.post("/workforce/plan?lang=zh", data=dict(data, queue="billing"))
     assert "15、30 或 60" in zh.text
     assert sup.post("/workforce/plan", data={"site": "sh"}).status_code == 403  # no CSRF
+    empty = dict(data, interval="30", since="2023-11-01", until="2023-11-02")
+    started = sup.post("/workforce/plan", data=empty, follow_redirects=False)
+    failed = _finished(sup, started.headers["location"] + "?lang=zh")
+    assert 'id="error">没有完整一天的历史数据可供预测。' in failed
     rules = {
         "csrf_token": csrf_of(form),
         "site": "sh",
