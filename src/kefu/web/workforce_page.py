@@ -35,52 +35,17 @@ from kefu.web._http import client_address, origin_ok
 from kefu.web.i18n import page_templates, refusal
 from kefu.web.reports_page import ReportAccess
 from kefu.web.workforce_adherence import AdherenceView
+from kefu.web.workforce_intraday import IntradayView
 from kefu.web.workforce_jobs import PlanJob, PlanJobs
-from kefu.web.workforce_views import plan_tables, rules_form_values
-from kefu.workforce.plan import PlanRequest, WorkforcePlan, make_plan, pool_agents, shift_instants
+from kefu.web.workforce_views import form_date as _date
+from kefu.web.workforce_views import form_number as _number
+from kefu.web.workforce_views import plan_request, plan_tables, rules_form_values
+from kefu.workforce.plan import WorkforcePlan, make_plan, pool_agents, shift_instants
 from kefu.workforce.roster import RosterAgent
 
 __all__ = ["WorkforcePages"]
 
 DAY_S = 86_400.0
-
-
-def _number(values: dict[str, str], name: str, default: float) -> float:
-    text = values.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        raise ValidationError(
-            f"{name} must be a number", text_key="error.plan_number", field=name
-        ) from None
-
-
-def _date(values: dict[str, str], name: str, default: dt.date) -> dt.date:
-    text = values.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"{name} must be a date (YYYY-MM-DD)", text_key="error.plan_date", field=name
-        ) from None
-
-
-def plan_request(values: dict[str, str]) -> PlanRequest:
-    """The plan's parameters from the form (percentages as the page shows them)."""
-    patience = _number(values, "patience", 0.0)
-    return PlanRequest(
-        interval_minutes=int(_number(values, "interval", 30)),
-        horizon_days=int(_number(values, "horizon", 7)),
-        service_level=_number(values, "sl", 80.0) / 100.0,
-        threshold_s=_number(values, "threshold", 20.0),
-        patience_s=patience if patience > 0 else None,
-        shrinkage=_number(values, "shrinkage", 30.0) / 100.0,
-        time_limit_s=_number(values, "time_limit", 20.0),
-    )
 
 
 class WorkforcePages:
@@ -93,6 +58,7 @@ class WorkforcePages:
         self.jobs = PlanJobs()
         self.templates = page_templates()
         self.adherence = AdherenceView(access, engine, book, self.templates)
+        self.intraday = IntradayView(access, engine, book, self.templates)
         r = self.router = APIRouter(include_in_schema=False)
         r.add_api_route("/workforce", self.form, methods=["GET"])
         r.add_api_route("/workforce/plan", self.start, methods=["POST"])
@@ -100,6 +66,7 @@ class WorkforcePages:
         r.add_api_route("/workforce/plan/{job_id}/publish", self.publish, methods=["POST"])
         r.add_api_route("/workforce/rules", self.save_rules, methods=["POST"])
         r.add_api_route("/workforce/adherence", self.adherence.page, methods=["GET"])
+        r.add_api_route("/workforce/intraday", self.intraday.page, methods=["GET"])
         r.add_api_route("/me/schedule", self.adherence.my_schedule, methods=["GET"])
 
     async def close(self) -> None:

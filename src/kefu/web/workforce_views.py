@@ -8,12 +8,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu.adapters.storage.workforce_history import ArrivalHistory
+from kefu.domain.errors import ValidationError
 from kefu.service.workforce import PublishedShift, WorkRules
 from kefu.workforce.forecast_types import MIN_HISTORY_DAYS
-from kefu.workforce.plan import WorkforcePlan, shift_instants
+from kefu.workforce.plan import PlanRequest, WorkforcePlan, shift_instants
 from kefu.workforce.schedule import format_clock
 
-__all__ = ["clock", "plan_tables", "rules_form_values", "shift_line"]
+__all__ = [
+    "clock",
+    "form_date",
+    "form_number",
+    "plan_request",
+    "plan_tables",
+    "rules_form_values",
+    "shift_line",
+]
 
 
 def rules_form_values(rules: WorkRules) -> dict[str, str]:
@@ -107,3 +116,41 @@ def plan_tables(plan: WorkforcePlan, history: ArrivalHistory, timezone: str) -> 
             for u in plan.roster.unfilled
         ],
     }
+
+
+def form_number(values: dict[str, str], name: str, default: float) -> float:
+    text = values.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be a number", text_key="error.plan_number", field=name
+        ) from None
+
+
+def form_date(values: dict[str, str], name: str, default: dt.date) -> dt.date:
+    text = values.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be a date (YYYY-MM-DD)", text_key="error.plan_date", field=name
+        ) from None
+
+
+def plan_request(values: dict[str, str]) -> PlanRequest:
+    """The plan's parameters from the form (percentages as the page shows them)."""
+    patience = form_number(values, "patience", 0.0)
+    return PlanRequest(
+        interval_minutes=int(form_number(values, "interval", 30)),
+        horizon_days=int(form_number(values, "horizon", 7)),
+        service_level=form_number(values, "sl", 80.0) / 100.0,
+        threshold_s=form_number(values, "threshold", 20.0),
+        patience_s=patience if patience > 0 else None,
+        shrinkage=form_number(values, "shrinkage", 30.0) / 100.0,
+        time_limit_s=form_number(values, "time_limit", 20.0),
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "INTERVALS",
     "PlanRequest",
     "WorkforcePlan",
+    "forecast_days",
     "make_plan",
     "pool_agents",
     "serves",
@@ -110,10 +111,24 @@ def serves(agent: AgentSpec, queue: QueueSpec) -> bool:
     return all(agent.skills.get(s, 0) >= level for s, level in queue.skills.items())
 
 
-def _profile_forecast(history: pd.Series, request: PlanRequest) -> Forecast:
+def forecast_days(
+    history: pd.Series, interval_minutes: int, horizon_days: int
+) -> tuple[Forecast, str, int]:
+    """The forecast of the ``horizon_days`` whole days after ``history``, the model used
+    (``glm`` with :data:`MIN_HISTORY_DAYS` days of data or more, else ``mean_day``) and
+    the days with data."""
+    index = pd.DatetimeIndex(history.index)
+    days = int(history.notna().groupby(index.normalize()).any().sum())
+    if days >= MIN_HISTORY_DAYS:
+        config = ForecastConfig(interval_minutes=interval_minutes, window_days=days)
+        return forecast(history, horizon_days, config), "glm", days
+    return _profile_forecast(history, interval_minutes, horizon_days), "mean_day", days
+
+
+def _profile_forecast(history: pd.Series, interval_minutes: int, horizon_days: int) -> Forecast:
     """The mean of each time of day over the days with data, for each day of the horizon."""
-    step = pd.Timedelta(minutes=request.interval_minutes)
-    slots = 1440 // request.interval_minutes
+    step = pd.Timedelta(minutes=interval_minutes)
+    slots = 1440 // interval_minutes
     index = pd.DatetimeIndex(history.index)
     days = history.groupby(index.normalize())
     full = [g.to_numpy() for _, g in days if len(g) == slots and not np.isnan(g.to_numpy()).all()]
@@ -123,8 +138,8 @@ def _profile_forecast(history: pd.Series, request: PlanRequest) -> Forecast:
         )
     profile = np.nanmean(np.vstack(full), axis=0)
     first = index[-1].normalize() + pd.Timedelta(days=1)
-    index = pd.date_range(first, periods=slots * request.horizon_days, freq=step)
-    mean = np.tile(profile, request.horizon_days)
+    index = pd.date_range(first, periods=slots * horizon_days, freq=step)
+    mean = np.tile(profile, horizon_days)
     return Forecast(
         pd.DatetimeIndex(index), readonly(mean), readonly(mean), readonly(mean), 0.8, {}, ()
     )
@@ -143,17 +158,10 @@ def make_plan(
     started = time.perf_counter()
     notes: list[str] = []
     tell("forecast", 0.0)
-    days = int(history.notna().groupby(pd.DatetimeIndex(history.index).normalize()).any().sum())
-    if days >= MIN_HISTORY_DAYS:
-        config = ForecastConfig(
-            interval_minutes=request.interval_minutes, window_days=max(MIN_HISTORY_DAYS, days)
-        )
-        fc = forecast(history, request.horizon_days, config)
-        model = "glm"
+    fc, model, days = forecast_days(history, request.interval_minutes, request.horizon_days)
+    if model == "glm":
         notes.append(f"forecast: Poisson GLM on {days} days")
     else:
-        fc = _profile_forecast(history, request)
-        model = "mean_day"
         notes.append(f"forecast: mean day of {days} days (fewer than {MIN_HISTORY_DAYS})")
     tell("staffing", 0.0)
     target = StaffingTarget(

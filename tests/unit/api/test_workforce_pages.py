@@ -238,3 +238,32 @@ def test_given_rules_and_two_publications_then_the_log_rebuilds_the_latest(histo
     audit = history.client.get(f"{V1}/audit").json()
     actions = [e["action"] for e in (audit["items"] if isinstance(audit, dict) else audit)]
     assert "workforce.publish" in actions and "workforce.rules" in actions
+
+
+def test_given_a_quiet_morning_when_intraday_then_rest_reforecast_down_and_gap_shown(
+    history: Api,
+) -> None:
+    now = history.clock.now()
+    body = {
+        "site_id": "sh",
+        "since": now,
+        "until": now + 12 * H,
+        "shifts": [{"agent_id": "a2", "start": now, "end": now + 8 * H}],
+    }
+    assert history.client.post(f"{V1}/workforce/schedules", json=body).status_code == 201
+    sup = history.login("sup")
+    page = sup.get("/workforce/intraday?queue=billing&interval=30&sl=80&shrinkage=0")
+    assert page.status_code == 200, page.text
+    # Forecast to 12:00 from the day before: 12 contacts; none came: (0 + 5) / (12 + 5).
+    assert "0.29" in page.text.split('id="ratio">', 1)[1].split("</p>", 1)[0]
+    noon = re.search(r'<tr data-time="12:00">(.*?)</tr>', page.text, re.S)
+    assert noon
+    cells = dict(re.findall(r'<td data-col="(\w+)"[^>]*>(.*?)</td>', noon.group(1)))
+    assert cells["actual"] == "–" and cells["scheduled"] == "1"
+    assert float(cells["reforecast"]) == pytest.approx(5 / 17, abs=0.05)
+    assert int(cells["gap"]) == 1 - int(cells["needed"])
+    morning = re.search(r'<tr data-time="09:00">(.*?)</tr>', page.text, re.S)
+    assert morning and '<td data-col="actual">0</td>' in morning.group(1)
+    assert sup.get("/workforce/intraday?site=bj").status_code == 404
+    assert history.login("agent1").get("/workforce/intraday").status_code == 403
+    assert "日内" in sup.get("/workforce/intraday?lang=zh").text
