@@ -1,13 +1,21 @@
-"""Workforce plans solved in a worker thread: the page starts a job and shows its step
-until the plan is there. One plan solves at a time (the solvers use both cores); each has
-the time limit the supervisor chose, so a job always ends."""
+"""Workforce plans solved off the server's event loop: the page starts a job and shows
+its step until the plan is there.
+
+A job reads its history from the store in a worker thread, then solves in a separate
+process (``spawn``), so the solvers' Python work never holds the server's GIL; the
+process reports its steps through a queue that a thread of the server reads. One plan
+solves at a time (the solvers use both cores); each has the time limit the supervisor
+chose, so a job always ends. With ``processes=False`` the solve runs in the thread.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +25,11 @@ __all__ = ["PlanJob", "PlanJobs"]
 
 MAX_JOBS = 20
 """Jobs kept (the oldest are forgotten first)."""
+Read = Callable[["PlanJob"], tuple[tuple[Any, ...], Any]]
+"""Reads a job's inputs (in a thread): the solver's arguments and what to keep beside."""
+
+_QUEUE: Any = None
+"""In the solving process: where steps are reported."""
 
 
 @dataclass
@@ -50,24 +63,67 @@ class PlanJob:
         return time.monotonic() - self.started
 
 
+def _bind(queue: Any) -> None:
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _solve_here(job_id: str, solve: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """In the solving process: ``solve(*args, tell)`` with steps sent to the server."""
+
+    def tell(step: str, done: float) -> None:
+        _QUEUE.put((job_id, step, done))
+
+    return solve(*args, tell)
+
+
 class PlanJobs:
-    """The recent jobs and the worker thread that runs them."""
+    """The recent jobs, the thread that runs them and the process that solves them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, processes: bool = True) -> None:
         self._jobs: dict[str, PlanJob] = {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-plan")
+        self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-plan")
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._queue: Any = None
 
-    def start(self, job: PlanJob, work: Callable[[PlanJob], Any]) -> None:
-        """Queue ``work(job)``; its return becomes ``job.result``."""
+    def _process_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._queue = context.Queue()
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_bind, initargs=(self._queue,)
+            )
+            threading.Thread(target=self._drain, name="kefu-plan-steps", daemon=True).start()
+        return self._pool
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                job_id, step, done = self._queue.get()
+            except (EOFError, OSError, ValueError):
+                return  # the queue was closed
+            job = self._jobs.get(job_id)
+            if job is not None and job.running:
+                job.tell(step, done)
+
+    def start(self, job: PlanJob, read: Read, solve: Callable[..., Any]) -> None:
+        """Queue the job: ``read(job)`` gives ``(args, kept)``; ``solve(*args, tell)``
+        runs in the solving process; ``job.result`` becomes ``(solved, kept)``."""
         self._jobs[job.job_id] = job
         while len(self._jobs) > MAX_JOBS:
             del self._jobs[next(iter(self._jobs))]
-        self._pool.submit(self._run, job, work)
+        self._threads.submit(self._run, job, read, solve)
 
-    @staticmethod
-    def _run(job: PlanJob, work: Callable[[PlanJob], Any]) -> None:
+    def _run(self, job: PlanJob, read: Read, solve: Callable[..., Any]) -> None:
         try:
-            job.result = work(job)
+            args, kept = read(job)
+            if self._processes:
+                solved = self._process_pool().submit(_solve_here, job.job_id, solve, args)
+                result = solved.result()
+            else:
+                result = solve(*args, job.tell)
+            job.result = (result, kept)
             job.tell("done", 1.0)
         except KefuError as exc:
             job.error = exc
@@ -80,4 +136,6 @@ class PlanJobs:
         return self._jobs.get(job_id)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -19,7 +19,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kefu.adapters.storage.workforce_history import arrival_history, local_midnight
+from kefu.adapters.storage.workforce_history import (
+    ArrivalHistory,
+    arrival_history,
+    local_midnight,
+)
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.service import RoutingEngine, security
@@ -168,13 +172,12 @@ class WorkforcePages:
         params = {"site": site, "queues": ",".join(names), "since": str(first), "until": str(last)}
         job = PlanJob(user.user_id, site, zone, params)
 
-        def work(job: PlanJob) -> tuple[WorkforcePlan, Any]:
+        def read(job: PlanJob) -> tuple[tuple[Any, ...], ArrivalHistory]:
             job.tell("history", 0.0)
             history = arrival_history(source, names, first, last, asked.interval_minutes, zone)
-            plan = make_plan(history.contacts, history.aht_s, pool, asked, job.tell)
-            return plan, history
+            return (history.contacts, history.aht_s, pool, asked), history
 
-        self.jobs.start(job, work)
+        self.jobs.start(job, read, make_plan)
         return RedirectResponse(f"/workforce/plan/{job.job_id}", status_code=303)
 
     def _own_job(self, request: Request, user: Principal, job_id: str) -> PlanJob | Response:

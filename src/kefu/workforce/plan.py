@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -159,6 +159,8 @@ def make_plan(
     notes: list[str] = []
     tell("forecast", 0.0)
     fc, model, days = forecast_days(history, request.interval_minutes, request.horizon_days)
+    # A plain dict: the plan crosses to the server from a solving process (pickled).
+    fc = replace(fc, event_uplift=dict(fc.event_uplift))
     if model == "glm":
         notes.append(f"forecast: Poisson GLM on {days} days")
     else:
@@ -188,7 +190,7 @@ def make_plan(
         required,
         interval_s,
         types,
-        ScheduleOptions(time_limit_s=budget * 0.7, relative_gap=0.01),
+        ScheduleOptions(time_limit_s=budget * 0.6, relative_gap=0.01),
         first_weekday=first_day.weekday(),
         on_progress=schedule_progress,
     )

@@ -144,8 +144,9 @@ def assign_agents(
     """Put ``agents`` on the ``places`` of a solved schedule (see module doc).
 
     Maximises the places filled, then the shifts within the agents' preferred starts.
-    Raises :class:`ScheduleError` when an agent id repeats or the time limit is not
-    positive.
+    Starts from a greedy roster, which stands (status ``GREEDY``) when the solver finds
+    nothing better in time. Raises :class:`ScheduleError` when an agent id repeats or the
+    time limit is not positive.
     """
     from ortools.sat.python import cp_model
 
@@ -171,10 +172,18 @@ def assign_agents(
         rules = agent.rules
         mine = [k for k in range(len(places)) if (i, k) in x]
         rest_s = rules.min_rest_hours * 3600.0
-        for n, j in enumerate(mine):
-            for k in mine[n + 1 :]:
-                if _conflict(places[j], places[k], rest_s):
-                    model.add(x[i, j] + x[i, k] <= 1)
+        by_day: dict[int, list[int]] = {}
+        for k in mine:
+            by_day.setdefault(places[k].day, []).append(k)
+        for ks in by_day.values():
+            model.add_at_most_one(x[i, k] for k in ks)
+        # Across days only a rest too short conflicts (shifts and rests span < 4 days).
+        for day, ks in by_day.items():
+            for later in range(day + 1, day + 4):
+                for j in ks:
+                    for k in by_day.get(later, ()):
+                        if _conflict(places[j], places[k], rest_s):
+                            model.add(x[i, j] + x[i, k] <= 1)
         for week in {places[k].day // 7 for k in mine}:
             weekly = [k for k in mine if places[k].day // 7 == week]
             model.add(sum(x[i, k] for k in weekly) <= rules.max_days)
@@ -187,17 +196,64 @@ def assign_agents(
             -_OFF_PREFERENCE * x[i, k] for k in mine if not _preferred(rules, places[k].start_s)
         )
     model.maximize(sum(terms))
+    # A greedy roster is a solution from the start: the solver only improves on it, and
+    # it stands when the time limit ends first.
+    greedy = _greedy(places, agents, set(x))
+    for key, var in x.items():
+        model.add_hint(var, key in greedy)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = 0
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise ScheduleError("no roster found within the time limit", text_key="error.roster")
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = {key for key, var in x.items() if solver.value(var)}
+        name = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
+    else:
+        chosen, name = greedy, "GREEDY"
+    return _roster(places, agents, chosen, name)
+
+
+def _greedy(
+    places: Sequence[ShiftAssignment], agents: Sequence[RosterAgent], allowed: set[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """Places filled in start order, each by the agents with the fewest hours so far (those
+    preferring its start first) whose rules still allow it."""
+    chosen: set[tuple[int, int]] = set()
+    taken: dict[int, list[int]] = {i: [] for i in range(len(agents))}
+    hours = [0.0] * len(agents)
+    for k in sorted(range(len(places)), key=lambda k: places[k].start_s):
+        place = places[k]
+        week = place.day // 7
+        candidates = []
+        for i, agent in enumerate(agents):
+            rules = agent.rules
+            mine = [j for j in taken[i] if places[j].day // 7 == week]
+            if (i, k) not in allowed or len(mine) >= rules.max_days:
+                continue
+            if sum(_paid(places[j]) for j in mine) + _paid(place) > rules.contracted_hours + 1e-9:
+                continue
+            rest_s = rules.min_rest_hours * 3600.0
+            if any(_conflict(places[j], place, rest_s) for j in taken[i]):
+                continue
+            candidates.append((not _preferred(rules, place.start_s), hours[i], i))
+        for _, _, i in sorted(candidates)[: place.agents]:
+            chosen.add((i, k))
+            taken[i].append(k)
+            hours[i] += _paid(place)
+    return chosen
+
+
+def _roster(
+    places: Sequence[ShiftAssignment],
+    agents: Sequence[RosterAgent],
+    chosen: set[tuple[int, int]],
+    status: str,
+) -> Roster:
     shifts: list[NamedShift] = []
     unfilled: list[UnfilledShift] = []
     for k, place in enumerate(places):
-        taken = [i for i in range(len(agents)) if (i, k) in x and solver.value(x[i, k])]
+        taken = [i for i in range(len(agents)) if (i, k) in chosen]
         shifts.extend(
             NamedShift(
                 agents[i].agent_id,
@@ -215,8 +271,7 @@ def assign_agents(
                 UnfilledShift(place.shift, place.day, place.start_s, place.agents - len(taken))
             )
     shifts.sort(key=lambda s: (s.start_s, s.agent_id))
-    name = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
-    return Roster(name, tuple(shifts), tuple(unfilled))
+    return Roster(status, tuple(shifts), tuple(unfilled))
 
 
 def _paid(place: ShiftAssignment) -> float:

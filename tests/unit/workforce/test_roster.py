@@ -63,3 +63,26 @@ def test_given_bad_rules_when_built_then_refused() -> None:
         WorkRules(days_off=frozenset({7}))
     with pytest.raises(ScheduleError):
         assign_agents([], [RosterAgent("a"), RosterAgent("a")])
+
+
+def test_given_rules_when_the_greedy_start_fills_then_it_keeps_every_rule() -> None:
+    from kefu.workforce.roster import _greedy
+
+    places = [place(d, 9, 2) for d in range(7)] + [place(0, 22, 1, length_h=4)]
+    agents = [
+        RosterAgent("a", WorkRules(contracted_hours=24, days_off=frozenset({6}))),
+        RosterAgent("b", WorkRules(max_days=2)),
+    ]
+    allowed = {
+        (i, k)
+        for i, a in enumerate(agents)
+        for k, p in enumerate(places)
+        if p.day % 7 not in a.rules.days_off
+    }
+    chosen = _greedy(places, agents, allowed)
+    a_days = sorted(places[k].day for i, k in chosen if i == 0)
+    b_days = sorted(places[k].day for i, k in chosen if i == 1)
+    assert len(a_days) == 3 and 6 not in a_days  # 24 h of 8 h shifts
+    assert len(b_days) == 2
+    assert (0, 7) not in chosen or 0 not in a_days  # 09-17 then 22-02: one a day
+    assert assign_agents(places, agents, time_limit_s=5).status == "OPTIMAL"
