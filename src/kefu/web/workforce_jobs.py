@@ -50,6 +50,8 @@ class PlanJob:
     result: Any = None
     error: KefuError | None = None
     published: bool = False
+    agents: tuple[str, ...] = ()
+    """The agents planned for: publishing replaces their shifts only."""
 
     def tell(self, step: str, done: float) -> None:
         self.step, self.done = step, done

@@ -73,9 +73,6 @@ class WorkforcePages:
         r.add_api_route("/workforce/intraday", self.intraday.page, methods=["GET"])
         r.add_api_route("/me/schedule", self.adherence.my_schedule, methods=["GET"])
 
-    async def close(self) -> None:
-        self.jobs.close()
-
     # -- helpers ---------------------------------------------------------------------------
     async def _site(
         self, request: Request, user: Principal, site: str | None
@@ -171,10 +168,15 @@ class WorkforcePages:
         names = [q.queue_id for q in picked]
         params = {"site": site, "queues": ",".join(names), "since": str(first), "until": str(last)}
         job = PlanJob(user.user_id, site, zone, params)
+        job.agents = tuple(a.agent_id for a in pool)
 
         def read(job: PlanJob) -> tuple[tuple[Any, ...], ArrivalHistory]:
             job.tell("history", 0.0)
             history = arrival_history(source, names, first, last, asked.interval_minutes, zone)
+            if not history.contacts.notna().any():  # refused here, before a process starts
+                raise ValidationError(
+                    "no whole day of history to forecast from", text_key="error.plan_history"
+                )
             return (history.contacts, history.aht_s, pool, asked), history
 
         self.jobs.start(job, read, make_plan)
@@ -226,7 +228,7 @@ class WorkforcePages:
         since = local_midnight(plan.first_day, job.timezone)
         horizon = len(plan.forecast.index) * plan.interval_s / DAY_S
         until = local_midnight(plan.first_day + dt.timedelta(days=round(horizon)), job.timezone)
-        command = PublishSchedule(job.site_id, since, until, tuple(shifts))
+        command = PublishSchedule(job.site_id, since, until, tuple(shifts), job.agents)
 
         def authorize(e: RoutingEngine) -> None:
             security.check_site(e, user, job.site_id)

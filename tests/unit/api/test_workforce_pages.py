@@ -228,11 +228,25 @@ def test_given_rules_and_two_publications_then_the_log_rebuilds_the_latest(histo
 
     publish(now + H)
     publish(now + 2 * H)  # replaces the first over the same range
+    # A plan of a2 alone leaves a1's shift: only the agents named are replaced.
+    only_a2 = {
+        "site_id": "sh",
+        "since": now,
+        "until": now + 24 * H,
+        "agents": ["a2"],
+        "shifts": [{"agent_id": "a2", "start": now + 3 * H, "end": now + 7 * H}],
+    }
+    assert history.client.post(f"{V1}/workforce/schedules", json=only_a2).status_code == 201
+    stray = dict(only_a2, shifts=[{"agent_id": "a1", "start": now, "end": now + H}])
+    assert history.client.post(f"{V1}/workforce/schedules", json=stray).status_code == 422
     records = [r for r in history.store.store.records if r.stream == WORKFORCE_STREAM]
-    assert [r.kind for r in records] == ["rules", "published", "published"]
+    assert [r.kind for r in records] == ["rules", "published", "published", "published"]
     book = WorkforceBook(lambda *_args: None)
     book.load(records)  # what a restart rebuilds
-    assert [(s.agent_id, s.start) for s in book.shifts(now, now + 24 * H)] == [("a1", now + 2 * H)]
+    assert [(s.agent_id, s.start) for s in book.shifts(now, now + 24 * H)] == [
+        ("a1", now + 2 * H),
+        ("a2", now + 3 * H),
+    ]
     assert book.rules_for("a1").contracted_hours == 32
     assert book.rules_for("a1").preferred_start == (28800, 36000)
     audit = history.client.get(f"{V1}/audit").json()

@@ -46,7 +46,7 @@ def test_given_two_weeks_when_planned_then_the_glm_forecasts() -> None:
         history(14, 60),
         240.0,
         [RosterAgent("a")],
-        PlanRequest(interval_minutes=60, horizon_days=1, time_limit_s=5),
+        PlanRequest(interval_minutes=60, horizon_days=1, time_limit_s=2),
     )
     assert "Poisson GLM on 14 days" in plan.notes[0]
     assert plan.roster.unfilled  # one agent is not enough

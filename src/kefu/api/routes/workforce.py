@@ -62,6 +62,9 @@ class ScheduleBody(Body):
     since: float
     until: float
     shifts: Annotated[list[ShiftBody], Field(max_length=5000)]
+    agents: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=5000)] | None = (
+        Field(None, description="replace only these agents' shifts (default: every agent's)")
+    )
 
 
 class ShiftPublic(BaseModel):
@@ -170,7 +173,7 @@ async def publish(
     body: ScheduleBody, engine: EngineDep, user: CurrentUser, request: Request
 ) -> list[ShiftPublic]:
     """Publish a site's shifts over [since, until), replacing those published before that
-    start in it; agents see theirs on the desktop. 发布排班。"""
+    start in it (only ``agents``' when given); agents see theirs on the desktop. 发布排班。"""
     shifts = tuple(
         PublishedShift(s.agent_id, s.start, s.end, tuple(s.breaks), body.site_id, s.name)
         for s in body.shifts
@@ -181,7 +184,13 @@ async def publish(
         security.check_site(e, user, body.site_id)
 
     made: list[PublishedShift] = await engine.execute(
-        PublishSchedule(body.site_id, body.since, body.until, shifts),
+        PublishSchedule(
+            body.site_id,
+            body.since,
+            body.until,
+            shifts,
+            None if body.agents is None else tuple(body.agents),
+        ),
         actor=user,
         authorize=authorize,
         client=client_address(request),

@@ -71,12 +71,14 @@ class SetWorkRules(Command):
 @dataclass(frozen=True, slots=True)
 class PublishSchedule(Command):
     """Publish ``site_id``'s shifts over [since, until) (s), replacing those published
-    before that start in the range."""
+    before that start in the range: of ``agents`` only when given (a plan of some queues'
+    agents leaves the others' shifts alone), else of every agent of the site."""
 
     site_id: str
     since: float
     until: float
     shifts: tuple[PublishedShift, ...]
+    agents: tuple[str, ...] | None = None
 
 
 def rules_json(rules: WorkRules) -> dict[str, Any]:
@@ -161,23 +163,30 @@ class WorkforceBook:
         )
         for shift in shifts:
             self._check(tx, cmd, shift)
+            if cmd.agents is not None and shift.agent_id not in cmd.agents:
+                raise _bad(
+                    f"agent {shift.agent_id!r} has a shift but is not among the agents replaced",
+                    agent_id=shift.agent_id,
+                )
         for a, b in pairwise(shifts):
             if a.agent_id == b.agent_id and b.start < a.end:
                 raise _bad(f"two shifts of agent {a.agent_id!r} overlap", agent_id=a.agent_id)
+        agents = None if cmd.agents is None else sorted(set(cmd.agents))
         data = {
             "since": cmd.since,
             "until": cmd.until,
+            "agents": agents,
             "shifts": [{k: v for k, v in s.to_json().items() if k != "site_id"} for s in shifts],
         }
         self._log(tx.now, WORKFORCE_STREAM, "published", cmd.site_id, data)
-        self._replace(cmd.site_id, cmd.since, cmd.until, shifts)
+        self._replace(cmd.site_id, cmd.since, cmd.until, shifts, agents)
         tx.audit(
             "workforce.publish",
             "site",
             cmd.site_id,
             cmd.site_id,
             None,
-            {"since": cmd.since, "until": cmd.until, "shifts": len(shifts)},
+            {"since": cmd.since, "until": cmd.until, "shifts": len(shifts), "agents": agents},
         )
         return shifts
 
@@ -204,9 +213,19 @@ class WorkforceBook:
                 )
 
     def _replace(
-        self, site_id: str, since: float, until: float, shifts: list[PublishedShift]
+        self,
+        site_id: str,
+        since: float,
+        until: float,
+        shifts: list[PublishedShift],
+        agents: list[str] | None = None,
     ) -> None:
-        kept = [s for s in self._shifts.get(site_id, []) if not since <= s.start < until]
+        replaced = None if agents is None else set(agents)
+        kept = [
+            s
+            for s in self._shifts.get(site_id, [])
+            if not since <= s.start < until or (replaced is not None and s.agent_id not in replaced)
+        ]
         self._shifts[site_id] = sorted([*kept, *shifts], key=lambda s: (s.start, s.agent_id))
 
     # -- views ---------------------------------------------------------------------------
@@ -248,7 +267,14 @@ class WorkforceBook:
             elif record.kind == "published":
                 site = record.subject_id
                 shifts = [_shift_of_json(site, s) for s in data["shifts"]]
-                self._replace(site, float(data["since"]), float(data["until"]), shifts)
+                agents = data.get("agents")
+                self._replace(
+                    site,
+                    float(data["since"]),
+                    float(data["until"]),
+                    shifts,
+                    None if agents is None else [str(a) for a in agents],
+                )
 
     def reconcile(self, router: Any, now: float) -> None:
         del router, now  # rules and shifts need no reconciling with the router
