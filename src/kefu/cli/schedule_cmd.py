@@ -168,10 +168,9 @@ def _from_store(
     from kefu.workforce.plan import PlanRequest
 
     interval, horizon, sl, threshold, patience, shrinkage, time_limit = numbers
-    today = dt.date.today()
     try:
-        last = dt.date.fromisoformat(until) if until else today - dt.timedelta(days=1)
-        first = dt.date.fromisoformat(since) if since else last - dt.timedelta(days=27)
+        last = dt.date.fromisoformat(until) if until else None
+        first = dt.date.fromisoformat(since) if since else None
         request = PlanRequest(
             interval_minutes=interval,
             horizon_days=horizon,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -33,12 +34,13 @@ def plan_from_store(
     schema: str | None,
     site: str,
     queues: list[str],
-    first: dt.date,
-    last: dt.date,
+    first: dt.date | None,
+    last: dt.date | None,
     request: PlanRequest,
     json_output: bool,
 ) -> None:
-    """Plan ``site``'s ``queues`` from the history ``first``..``last`` and print it."""
+    """Plan ``site``'s ``queues`` from the history ``first``..``last`` (default: the 28
+    days before today in the site's time zone) and print it."""
     from kefu.adapters.storage import SqlUnitOfWorkFactory
     from kefu.adapters.storage.report_reader import definitions, site_zones
     from kefu.adapters.storage.report_source import SqlReportSource
@@ -78,6 +80,9 @@ def plan_from_store(
             )
         ]
         zone = zones[site]
+        today = dt.datetime.now(ZoneInfo(zone)).date()
+        last = last or today - dt.timedelta(days=1)
+        first = first or last - dt.timedelta(days=27)
         try:
             history = arrival_history(
                 SqlReportSource(engine), chosen, first, last, request.interval_minutes, zone
@@ -124,8 +129,6 @@ def plan_from_store(
 
 
 def _local(at: float, zone: str) -> str:
-    from zoneinfo import ZoneInfo
-
     return dt.datetime.fromtimestamp(at, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
