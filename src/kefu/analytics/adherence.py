@@ -172,9 +172,13 @@ def adherence_over(
     since: float,
     until: float,
     tolerance_s: float = 0.0,
+    known_until: float | None = None,
 ) -> dict[str, AgentAdherence]:
     """Each scheduled agent's adherence over [since, until); ``events`` must include each
-    agent's last presence change before its shifts (earlier events are harmless)."""
+    agent's last presence change before its shifts (earlier events are harmless) and run
+    to ``known_until`` (default ``until``): a stretch is measured to there, so one that
+    goes on past the range's end is not forgiven for being cut by it."""
+    known = until if known_until is None else max(until, known_until)
     presence = _presence(events)
     scheduled: dict[str, float] = {}
     adherent: dict[str, float] = {}
@@ -185,7 +189,7 @@ def adherence_over(
         agent = shift.agent_id
         scheduled[agent] = scheduled.get(agent, 0.0) + (b - a)
         good = adherent.get(agent, 0.0)
-        for s in stretches(shift, presence.get(agent, ()), until):
+        for s in stretches(shift, presence.get(agent, ()), known):
             if s.reason is None or s.seconds <= tolerance_s:
                 good += max(0.0, min(s.end, b) - max(s.start, a))
         adherent[agent] = good

@@ -87,14 +87,15 @@ class ScorecardPages:
         book = self.workforce
         if book is None:
             return {}
-        until = min(form.until, self.engine.now())
+        now = self.engine.now()
+        until = min(form.until, now)
 
         def look(_engine: RoutingEngine) -> Any:
             return book.shifts(form.since, until)
 
         shifts = await self.engine.query(look, stored=False)
         found: dict[str, Any] = await self.access.read(
-            read_adherence, self.access, shifts, agents, form.since, until
+            read_adherence, self.access, shifts, agents, form.since, until, now
         )
         return found
 

@@ -117,7 +117,9 @@ class AdherenceView:
         events = await self.access.read(self._events, agents, begin, now + 1.0)
         plan = scheduled(shifts)
         rows = adherence_now(plan, events, now, tolerance_s, agents)
-        ranged = adherence_over(plan, events, since, until, tolerance_s) if until > since else {}
+        ranged = (
+            adherence_over(plan, events, since, until, tolerance_s, now) if until > since else {}
+        )
         current = {s.agent_id: s for s in shifts if s.start <= now < s.end}
         return self.templates.TemplateResponse(
             request,
@@ -183,16 +185,17 @@ def read_adherence(
     agents: list[str],
     since: float,
     until: float,
+    now: float,
 ) -> dict[str, AgentAdherence]:
-    """Adherence per agent over [since, until) from the stored presence events (blocking:
-    run it in a worker thread), at the settings' tolerance."""
+    """Adherence per agent over [since, until) from the stored presence events up to
+    ``now`` (blocking: run it in a worker thread), at the settings' tolerance."""
     source = access.source
     if source is None or until <= since or not shifts:
         return {}
     scheduled_agents = sorted({s.agent_id for s in shifts} & set(agents))
     events: list[ev.Event] = []
     for agent in scheduled_agents:
-        events.extend(source.agent_events(agent, since - LOOKBACK_S, until))
+        events.extend(source.agent_events(agent, since - LOOKBACK_S, now + 1.0))
     tolerance_s = access.settings.adherence_tolerance_min * 60.0
     plan = [s for s in scheduled(shifts) if s.agent_id in scheduled_agents]
-    return adherence_over(plan, events, since, until, tolerance_s)
+    return adherence_over(plan, events, since, until, tolerance_s, now)

@@ -98,3 +98,11 @@ def test_given_no_shift_now_when_asked_then_off_and_in_adherence() -> None:
 def test_given_agent_never_logged_in_when_now_in_shift_then_late() -> None:
     row = adherence_now([SHIFT], [], 10 * M, 5 * M)[0]
     assert (row.in_adherence, row.since, row.reason) == (False, 0.0, "late")
+
+
+def test_given_a_range_ending_mid_stretch_when_known_later_then_not_forgiven_by_the_cut() -> None:
+    events = [state(10 * M, "ready")]  # 10 min late, tolerance 5
+    cut = adherence_over([SHIFT], events, 0.0, 3 * M, 5 * M)["a1"]
+    assert cut.adherent_s == 3 * M  # seen only to 3 min: within the tolerance so far
+    known = adherence_over([SHIFT], events, 0.0, 3 * M, 5 * M, known_until=8 * H)["a1"]
+    assert known.adherent_s == 0.0 and known.scheduled_s == 3 * M
