@@ -130,6 +130,8 @@ def test_given_a_demo_when_a_supervisor_reports_sorts_exports_and_drills_down_th
                 mine.goto(f"{demo.base}/me/schedule?lang=zh")
                 expect(mine.locator("h1")).to_contain_text("我的班表")
                 mine.screenshot(path=str(ARTIFACTS / "my-schedule.png"), full_page=True)
+                mine.goto(f"{demo.base}/desktop")  # the next shift beside the link
+                expect(mine.locator("#next-shift")).to_contain_text("Next shift")
                 own.close()
             finally:
                 context.close()

@@ -152,7 +152,7 @@ def test_given_roles_then_agents_see_only_their_shifts_and_supervisors_their_sit
     sup.headers.update(history.token("sup"))
     assert sup.get(f"{V1}/workforce/shifts?site_id=bj").status_code == 404
     seen = sup.get(f"{V1}/workforce/shifts").json()
-    assert [s["agent_id"] for s in seen] == ["a2"]
+    assert [(s["agent_id"], s["timezone"]) for s in seen] == [("a2", "Asia/Shanghai")]
     assert sup.put(f"{V1}/workforce/agents/b1/rules", json=rules).status_code == 404
     done = sup.put(f"{V1}/workforce/agents/a2/rules", json=rules)
     assert done.status_code == 200 and done.json()["days_off"] == [5, 6]

@@ -70,10 +70,16 @@ class ScheduleBody(Body):
 class ShiftPublic(BaseModel):
     agent_id: str
     site_id: str
+    timezone: str = Field(description="the site's time zone, to show the times in")
     name: str
     start: float
     end: float
     breaks: list[list[float]]
+
+
+def _with_zone(e: RoutingEngine, shift: PublishedShift) -> dict[str, Any]:
+    site = e.sites.get(shift.site_id)
+    return {**shift.to_json(), "timezone": site.timezone if site is not None else "UTC"}
 
 
 def _book(request: Request) -> WorkforceBook:
@@ -163,7 +169,7 @@ async def list_shifts(
         else:
             _supervisor(user)
             found = book.shifts(start, end, sites=None if user.is_admin else user.sites)
-        return [s.to_json() for s in found]
+        return [_with_zone(e, s) for s in found]
 
     return [ShiftPublic.model_validate(r) for r in await engine.query(read)]
 
@@ -183,6 +189,9 @@ async def publish(
         _supervisor(user)
         security.check_site(e, user, body.site_id)
 
+    def made_with_zones(e: RoutingEngine, made: list[PublishedShift]) -> list[dict[str, Any]]:
+        return [_with_zone(e, s) for s in made]
+
     made: list[PublishedShift] = await engine.execute(
         PublishSchedule(
             body.site_id,
@@ -195,4 +204,5 @@ async def publish(
         authorize=authorize,
         client=client_address(request),
     )
-    return [ShiftPublic.model_validate(s.to_json()) for s in made]
+    rows = await engine.query(made_with_zones, made, stored=False)
+    return [ShiftPublic.model_validate(r) for r in rows]
