@@ -215,6 +215,10 @@ class Settings(BaseSettings):
         float,
         Field(ge=0, description="an agent's cost per logged-in hour, for cost per contact"),
     ] = 0.0
+    adherence_tolerance_min: Annotated[
+        float,
+        Field(ge=0, le=120, description="schedule adherence: minutes out forgiven"),
+    ] = 5.0
     survey_link_base: Annotated[
         str | None, Field(description="public survey page URL; messages carry the signed link")
     ] = None

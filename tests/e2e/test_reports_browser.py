@@ -1,10 +1,12 @@
 """The historical report in a real browser against a running demo: a supervisor runs a
 report by queue, sorts it, downloads the CSV, drills down from a cell to its contacts and
-from a contact to its events (a screenshot in tests/artifacts/)."""
+from a contact to its events; then plans the chat queue from today's stored history,
+publishes the schedule, and an agent sees its shift (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import time
 from pathlib import Path
@@ -81,6 +83,56 @@ def test_given_a_demo_when_a_supervisor_reports_sorts_exports_and_drills_down_th
                     queue_link.click()
                 assert "/reports/contacts?days=1&queue=" in page.url
                 expect(page.locator("#contacts")).to_be_visible()
+                # workforce: the chat and e-mail pool is noah, wang.lei and liu.fang; noah
+                # gets every day off, so the people's logins take tomorrow's shifts
+                page.goto(f"{demo.base}/workforce")
+                row = page.locator('#rules tr[data-agent="noah"]')
+                row.locator("input[name=days_off]").fill("0,1,2,3,4,5,6")
+                with page.expect_navigation():
+                    row.locator("button").click()
+                today = dt.date.fromisoformat(page.input_value("#until")) + dt.timedelta(days=1)
+                deadline = time.monotonic() + 60
+                while True:  # until the demo has offered a chat or an e-mail today
+                    page.goto(f"{demo.base}/workforce")
+                    page.uncheck("input[name=queue][value=billing]")
+                    page.check("input[name=queue][value=chat]")
+                    page.check("input[name=queue][value=email]")
+                    page.fill("#since", today.isoformat())
+                    page.fill("#until", today.isoformat())
+                    page.fill("#horizon", "1")
+                    page.fill("#time-limit", "5")
+                    with page.expect_navigation():
+                        page.locator("#make-plan").click()
+                    expect(page.locator("#publish, #error")).to_be_visible(timeout=60_000)
+                    if page.locator("#publish").count() or time.monotonic() > deadline:
+                        break
+                    time.sleep(3)
+                planned = page.locator("#roster tbody tr").evaluate_all(
+                    "rows => rows.map(r => r.dataset.agent)"
+                )
+                human = next(a for a in ("wang.lei", "liu.fang", "") if a in planned or not a)
+                assert human, planned
+                page.screenshot(path=str(ARTIFACTS / "workforce-plan.png"), full_page=True)
+                with page.expect_navigation():
+                    page.locator("#publish").click()
+                assert "/workforce/adherence" in page.url
+                expect(page.locator(f'#adherence tr[data-agent="{human}"]')).to_be_visible()
+                agent = next(c for c in demo.credentials() if c.username == human)
+                own = launch_chromium(playwright, tmp_path / "agent-profile")
+                own.set_default_timeout(15_000)
+                mine = own.new_page()
+                mine.goto(f"{demo.base}/login?next=/me/schedule")
+                mine.fill("input[name=username]", agent.username)
+                mine.fill("input[name=password]", agent.password)
+                with mine.expect_navigation():
+                    mine.locator("form [type=submit]").click()
+                expect(mine.locator("#my-shifts tbody tr").first).to_be_visible()
+                mine.goto(f"{demo.base}/me/schedule?lang=zh")
+                expect(mine.locator("h1")).to_contain_text("我的班表")
+                mine.screenshot(path=str(ARTIFACTS / "my-schedule.png"), full_page=True)
+                mine.goto(f"{demo.base}/desktop")  # the next shift beside the link
+                expect(mine.locator("#next-shift")).to_contain_text("Next shift")
+                own.close()
             finally:
                 context.close()
     finally:

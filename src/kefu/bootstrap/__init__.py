@@ -34,6 +34,7 @@ from kefu.bootstrap.wings import (
     supervision_wing,
     survey_wing,
     team_wing,
+    workforce_wing,
 )
 from kefu.config import Settings
 from kefu.domain.routing import RouterConfig
@@ -70,6 +71,7 @@ __all__ = [
     "report_wing",
     "routing_engine",
     "supervision_wing",
+    "workforce_wing",
 ]
 
 Hook = Callable[[], Awaitable[None]]
@@ -164,10 +166,13 @@ def build_platform(
     reports = report_source(uow_factory)
     saved_reports = report_wing(channels)
     supervision = supervision_wing(channels)
+    workforce = workforce_wing(channels)
     wallboard.projection.alerts = supervision.alert
     supervision.sent.append(site.desktop.show_notice)
     saved_reports.mailer = report_mailer(reports, security, settings)
-    report_pages = report_routers(reports, engine, settings, security, surveys, saved_reports)
+    report_pages = report_routers(
+        reports, engine, settings, security, surveys, saved_reports, workforce
+    )
     need = need_predictor(cases)
     app = create_app(
         settings,
@@ -189,6 +194,7 @@ def build_platform(
     app.state.surveys = surveys
     app.state.saved_reports = saved_reports
     app.state.supervision = supervision
+    app.state.workforce = workforce
     app.state.need = need
     app.state.teams = teams
     return platform

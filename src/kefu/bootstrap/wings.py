@@ -29,6 +29,7 @@ from kefu.service.reports import ReportBook
 from kefu.service.routing import PhoneBook, routing_handlers
 from kefu.service.teams import TeamBook
 from kefu.service.wallboard import SupervisionDesk
+from kefu.service.workforce import WorkforceBook
 
 if TYPE_CHECKING:
     from kefu.domain.ivr import FlowCatalog
@@ -45,6 +46,7 @@ __all__ = [
     "supervision_wing",
     "survey_wing",
     "team_wing",
+    "workforce_wing",
 ]
 
 
@@ -183,3 +185,13 @@ def supervision_wing(channels: ChannelService) -> SupervisionDesk:
     channels.engine.handlers.include(desk.handlers())
     channels.engine.attach(desk)
     return desk
+
+
+def workforce_wing(channels: ChannelService) -> WorkforceBook:
+    """Agents' work rules and published schedules over ``channels``: their commands'
+    handlers join the engine's table, the book the engine's transaction (recorded in the
+    channel log)."""
+    book = WorkforceBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book

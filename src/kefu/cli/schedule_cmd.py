@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -42,9 +42,10 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 @app.command("schedule")
 def schedule(
-    requirements: Path = typer.Argument(
-        ...,
-        help="Requirement CSV (interval_start,required) or a `kefu staff` plan. 需求文件",
+    requirements: Path | None = typer.Argument(
+        None,
+        help="Requirement CSV (interval_start,required) or a `kefu staff` plan; "
+        "or --site to plan from the stored log. 需求文件",
         show_default=False,
     ),
     shifts: Path | None = typer.Option(
@@ -79,8 +80,33 @@ def schedule(
     cyclic: bool | None = typer.Option(
         None, "--cyclic/--no-cyclic", help="Wrap shifts past the end to the start. 循环排班"
     ),
+    site: str | None = typer.Option(
+        None, "--site", help="Plan a site from the stored log, named agents. 按站点历史排班"
+    ),
+    queue: list[str] = typer.Option(
+        [], "--queue", help="With --site: a queue of the pool (default: all). 队列"
+    ),
+    since: str | None = typer.Option(None, "--since", help="History from (date). 历史起始"),
+    until: str | None = typer.Option(None, "--until", help="History to (date). 历史截止"),
+    interval: int = typer.Option(30, "--interval", help="15, 30 or 60 minutes. 时段"),
+    horizon: int = typer.Option(7, "--horizon", help="Days to plan. 计划天数"),
+    sl: float = typer.Option(0.8, "--sl", help="Service level target (fraction). 服务水平"),
+    threshold: float = typer.Option(20.0, "--threshold", help="SL threshold, s. 服务时限"),
+    patience: float | None = typer.Option(
+        None, "--patience", help="Mean patience, s (Erlang A). 耐心时间"
+    ),
+    shrinkage: float = typer.Option(0.3, "--shrinkage", help="Fraction off the phones. 缩减率"),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="With --site: SQLAlchemy URL (default: settings). 数据库地址"
+    ),
 ) -> None:
     """Schedule shifts to cover interval requirements at least cost. 班次排班（CP-SAT 优化）。"""
+    if site is not None:
+        _from_store(site, queue, since, until, json_output, database_url, interval, horizon, sl,
+                    threshold, patience, shrinkage, time_limit)  # fmt: skip
+        return
+    if requirements is None:
+        raise _fail("give a requirement file or --site 请给出需求文件或 --site")
     from kefu.workforce.schedule import (
         ScheduleError,
         ScheduleNoSolution,
@@ -123,6 +149,43 @@ def schedule(
         _print_json(result, req.origin, files)
     else:
         _print_tables(result, files)
+
+
+def _from_store(
+    site: str,
+    queues: list[str],
+    since: str | None,
+    until: str | None,
+    json_output: bool,
+    database_url: str | None,
+    *numbers: Any,
+) -> None:
+    import datetime as dt
+
+    from kefu.cli.report_cmd import _settings_url
+    from kefu.cli.schedule_store import plan_from_store
+    from kefu.domain.errors import KefuError
+    from kefu.workforce.plan import PlanRequest
+
+    interval, horizon, sl, threshold, patience, shrinkage, time_limit = numbers
+    try:
+        last = dt.date.fromisoformat(until) if until else None
+        first = dt.date.fromisoformat(since) if since else None
+        request = PlanRequest(
+            interval_minutes=interval,
+            horizon_days=horizon,
+            service_level=sl,
+            threshold_s=threshold,
+            patience_s=patience,
+            shrinkage=shrinkage,
+            time_limit_s=time_limit or 20.0,
+        )
+    except ValueError as exc:
+        raise _fail(f"bad date 日期无效: {exc}") from None
+    except KefuError as exc:
+        raise _fail(exc.message) from None
+    url, schema = (database_url, None) if database_url is not None else _settings_url()
+    plan_from_store(url, schema, site, queues, first, last, request, json_output)
 
 
 def _solve(

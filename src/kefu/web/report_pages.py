@@ -12,11 +12,13 @@ from kefu.service import RoutingEngine
 from kefu.service.cases import SurveyWing
 from kefu.service.reports import ReportBook
 from kefu.service.security import Security
+from kefu.service.workforce import WorkforceBook
 from kefu.web.executive_page import ExecutivePage
 from kefu.web.report_mail import ReportMail, relay_config
 from kefu.web.reports_page import ReportAccess, ReportPages
 from kefu.web.saved_reports_page import SavedReportPages
 from kefu.web.scorecard_page import ScorecardPages
+from kefu.web.workforce_page import WorkforcePages
 
 __all__ = ["report_mailer", "report_routers"]
 
@@ -28,17 +30,21 @@ def report_routers(
     security: Security,
     surveys: SurveyWing | None = None,
     saved: ReportBook | None = None,
+    workforce: WorkforceBook | None = None,
 ) -> list[APIRouter]:
     """The routers of the report pages (``source`` ``None``: they answer 404); ``saved``:
-    the users' saved report definitions."""
+    the users' saved report definitions; ``workforce``: the work rules and published
+    schedules (the workforce pages)."""
     access = ReportAccess(source, security, settings)
     routers = [
         ReportPages(access, engine, saved, surveys).router,
-        ScorecardPages(access, engine, surveys).router,
+        ScorecardPages(access, engine, surveys, workforce).router,
         ExecutivePage(access, engine, surveys, settings.agent_cost_per_hour).router,
     ]
     if saved is not None:
         routers.append(SavedReportPages(access, engine, saved).router)
+    if workforce is not None:
+        routers.append(WorkforcePages(access, engine, workforce).router)
     return routers
 
 

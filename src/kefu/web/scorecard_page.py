@@ -31,10 +31,12 @@ from kefu.service import RoutingEngine
 from kefu.service.cases import SurveyWing
 from kefu.service.security import Principal, Role
 from kefu.service.teams import Team, TeamBook
+from kefu.service.workforce import WorkforceBook
 from kefu.web.i18n import page_templates, refusal
 from kefu.web.report_form import ReportForm, read_form
 from kefu.web.report_views import fmt
 from kefu.web.reports_page import ReportAccess
+from kefu.web.workforce_adherence import read_adherence
 
 __all__ = ["ScorecardPages"]
 
@@ -45,11 +47,16 @@ class ScorecardPages:
     """``/reports/agents`` and ``/reports/agents/{agent_id}``."""
 
     def __init__(
-        self, access: ReportAccess, engine: RoutingEngine, surveys: SurveyWing | None
+        self,
+        access: ReportAccess,
+        engine: RoutingEngine,
+        surveys: SurveyWing | None,
+        workforce: WorkforceBook | None = None,
     ) -> None:
         self.access = access
         self.engine = engine
         self.surveys = surveys
+        self.workforce = workforce
         self.templates = page_templates()
         self.templates.env.globals["fmt"] = fmt
         self.router = APIRouter(include_in_schema=False)
@@ -80,6 +87,24 @@ class ScorecardPages:
             return None
         events = (e for batch in source.events(form.since - DAY_S, form.until) for e in batch)
         return compute_fcr(events, since=form.since, until=form.until)
+
+    async def _adherence(self, form: ReportForm, agents: list[str]) -> dict[str, Any]:
+        """Schedule adherence per agent over the range (to now), where shifts were
+        published."""
+        book = self.workforce
+        if book is None:
+            return {}
+        now = self.engine.now()
+        until = min(form.until, now)
+
+        def look(_engine: RoutingEngine) -> Any:
+            return book.shifts(form.since, until)
+
+        shifts = await self.engine.query(look, stored=False)
+        found: dict[str, Any] = await self.access.read(
+            read_adherence, self.access, shifts, agents, form.since, until, now
+        )
+        return found
 
     async def _run(self, form: ReportForm, sites: frozenset[str] | None) -> ReportRun:
         source = self.access.source
@@ -140,6 +165,9 @@ class ScorecardPages:
             # agent: they are not sums).
             summed = group_total(rows, (team.team_id,))
             total = _agent_line(team.team_id, summed, None, {})
+        adherence = await self._adherence(form, sorted(known))
+        for line in lines:
+            line["adherence"] = _percent(adherence.get(line["agent_id"]))
         return self.templates.TemplateResponse(
             request,
             "scorecards.html",
@@ -184,6 +212,8 @@ class ScorecardPages:
         csat: Any = await self._csat(form.since, form.until, sites)
         row = next((r for r in run.report.groups if r.group == (agent_id,)), None)
         time = presence_seconds(presence_events, agent_id, form.since, form.until)
+        line = _agent_line(agent_id, row, fcr, csat)
+        line["adherence"] = _percent((await self._adherence(form, [agent_id])).get(agent_id))
         return self.templates.TemplateResponse(
             request,
             "scorecard.html",
@@ -191,12 +221,18 @@ class ScorecardPages:
                 "user": user,
                 "form": form,
                 "agent_id": agent_id,
-                "line": _agent_line(agent_id, row, fcr, csat),
+                "line": line,
                 "channels": work_by_channel(run.visits or (), agent_id),
                 "presence": sorted(time.items()),
                 "fcr_shown": fcr is not None,
             },
         )
+
+
+def _percent(found: Any) -> float | None:
+    """Adherence as a ratio (``None``: nothing scheduled)."""
+    percent = None if found is None else found.percent
+    return None if percent is None else percent / 100.0
 
 
 def _wants_fcr(request: Request) -> bool:

@@ -23,6 +23,7 @@ SCRIPTS = {
     "customers.js": "customers",
     "desktop-merge.js": "merge",
     "desktop-record.js": "desktop",
+    "desktop-schedule.js": "wfm",
     "desktop.js": "desktop",
     "kefu-chat.js": "chat",
     "wallboard.js": "wallboard",

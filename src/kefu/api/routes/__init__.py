@@ -27,6 +27,7 @@ from kefu.api.routes import (
     teams,
     users,
     webhooks,
+    workforce,
 )
 from kefu.api.routes._common import AUTH_ERRORS
 
@@ -39,7 +40,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
         *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
-        *(customer_record, phrases, supervision, teams),
+        *(customer_record, phrases, supervision, teams, workforce),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one
