@@ -44,7 +44,9 @@ FILTERS = {
     "site_id": st.sampled_from(SITES),
     "open_only": st.booleans(),
     "breached": st.booleans(),
-    "query": st.sampled_from(["工单", "审批", "card", "SS", "12", "#3", "cus-1", "小明", "a"]),
+    "query": st.sampled_from(
+        ["工单", "审批", "card", "SS", "12", "#3", "cus-1", "小明", "a", "王", "an", "S-", "  Ca "]
+    ),
     "names": st.just(True),
     "limit": st.integers(1, 8),
     "offset": st.integers(0, 6),
@@ -92,7 +94,7 @@ def _brute(store: CaseStore, user: Principal, now: float, q: dict[str, Any]) -> 
     if "owner" in q:
         owners = {q["owner"], *(owners or ())}
     scoped = "customer_id" in q or owners is not None or "state" in q
-    text = q.get("query")
+    text = q["query"].strip() if "query" in q else None
     by_id = text is not None and text.startswith("#")
     newest = list(reversed(store.book.cases.values()))
     if text is not None and not scoped and not by_id:
@@ -156,20 +158,23 @@ def _run(store: CaseStore, steps: list[tuple[str, int, CaseState, float]]) -> fl
     st.lists(st.tuples(users, queries), min_size=1, max_size=8),
     st.integers(1, 60),
     st.floats(0, 240 * H),
+    st.integers(0, 6),
 )
 def test_given_random_cases_when_listed_then_the_indexes_answer_as_a_brute_force_filter(
     steps: list[tuple[str, int, CaseState, float]],
     asks: list[tuple[Principal, dict[str, Any]]],
     scan: int,
     later: float,
+    sort_below: int,
 ) -> None:
     records: list[ChannelRecord] = []
     store = _store(records)
     now = _run(store, steps) + later
     reloaded = _store([])
     reloaded.load(records)
-    saved = case_views.SEARCH_SCAN
+    saved = case_views.SEARCH_SCAN, case_views.SORT_BELOW
     case_views.SEARCH_SCAN = scan  # a small window, so that it matters
+    case_views.SORT_BELOW = sort_below  # unions merged lazily too
     try:
         for user, q in asks:
             want = _brute(store, user, now, q)
@@ -180,7 +185,7 @@ def test_given_random_cases_when_listed_then_the_indexes_answer_as_a_brute_force
                 got = [c["case_id"] for c in list_cases(each, user, now, **args)]
                 assert got == want, (q, got, want)
     finally:
-        case_views.SEARCH_SCAN = saved
+        case_views.SEARCH_SCAN, case_views.SORT_BELOW = saved
 
 
 def test_given_mixed_text_when_tokenized_then_pairs_case_folded() -> None:
