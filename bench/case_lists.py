@@ -9,7 +9,7 @@ measured. Customer names come from a customer directory of the 200,000 customers
 searched as the API searches it. Each query is timed in wall time and in the CPU time of
 this thread (the machine is shared: wall time includes waiting for a core). Prints one line
 per query and writes bench/results/case-lists-<date>.json with the machine and its load.
-Runs against older trees too (``names`` callback, clocks computed at load), for A/B runs.
+Runs against older trees too (a name looked up per case, clocks computed at load), for A/B runs.
 
     PYTHONPATH=src python bench/case_lists.py [--cases 1000000] [--repeat 200]
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import json
 import os
 import platform
@@ -155,9 +154,8 @@ def main() -> None:
           f"({record['load_cpu_s']} s CPU), "
           f"{record['rss_after_load_mib']} MiB resident")  # fmt: skip
     directory = directory_of(max(1, args.cases // 5))
-    if "named" in inspect.signature(list_cases).parameters:
-        by_name: dict[str, Any] = {"named": directory.named}
-    else:  # an older tree: a name per case, as its API looked them up
+    by_name: dict[str, Any] = {"names": directory}
+    if not hasattr(directory, "named"):  # an older tree: a name per case, as its API did
         by_name = {"names": lambda c: directory.get(c).name}
     now = START + args.cases * 30.0 + 3600
     admin = Principal("u0", "root", Role.ADMIN, frozenset())

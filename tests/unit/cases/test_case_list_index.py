@@ -73,8 +73,12 @@ def _store(records: list[ChannelRecord]) -> CaseStore:
     return CaseStore(log, TYPES, POLICY, lambda _site: shanghai_weekdays())
 
 
-def _named(text: str) -> list[str]:
-    return [c for c, name in NAMES.items() if text in name.casefold()]
+class _Names:
+    def named(self, text: str) -> list[str]:
+        return [c for c, name in NAMES.items() if text in name.casefold()]
+
+    def name_of(self, customer_id: str) -> str:
+        return NAMES.get(customer_id, "")
 
 
 def _breached(case: Case, now: float) -> bool:
@@ -180,7 +184,7 @@ def test_given_random_cases_when_listed_then_the_indexes_answer_as_a_brute_force
             want = _brute(store, user, now, q)
             args = {k: v for k, v in q.items() if k != "names"}
             if "names" in q:
-                args["named"] = _named
+                args["names"] = _Names()
             for each in (store, reloaded):
                 got = [c["case_id"] for c in list_cases(each, user, now, **args)]
                 assert got == want, (q, got, want)

@@ -87,7 +87,7 @@ async def search_cases(
             open_only=open_only,
             breached=breached,
             query=q,
-            named=chan.directory.named,
+            names=chan.directory,
             limit=limit + 1,
             offset=offset,
         )

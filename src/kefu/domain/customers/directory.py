@@ -151,6 +151,12 @@ class CustomerDirectory(DirectoryState):
         recs = self._recs
         return [c for c in names.candidates(text) if text in recs[c].name.casefold()]
 
+    def name_of(self, customer_id: str) -> str:
+        """The name recorded for ``customer_id`` (merged ones keep theirs; empty if
+        unknown)."""
+        rec = self._recs.get(customer_id)
+        return "" if rec is None else rec.name
+
     def customers(self) -> Iterator[Customer]:
         """Live customers (not merged away), in creation order."""
         for rec in self._recs.values():

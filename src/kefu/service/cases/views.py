@@ -11,9 +11,9 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
 from kefu.service.cases.list_index import CaseListIndex, Postings
@@ -131,7 +131,7 @@ def list_cases(
     open_only: bool = False,
     breached: bool | None = None,
     query: str | None = None,
-    named: Named | None = None,
+    names: CustomerNames | None = None,
     limit: int = 50,
     offset: int = 0,
     customer_ids: Iterable[str] = (),
@@ -140,9 +140,9 @@ def list_cases(
     (``owner`` is an agent or team id, ``owners`` several (any of them: a team's queues
     and skills); ``customer_ids`` the merged ids of ``customer_id``, matched too;
     ``breached``: whether the resolution clock is overdue; ``query`` matches the case id
-    (``12``; ``#12`` matches only the id), the title, the customer's id or, with ``named``
-    (case-folded text → ids of the customers whose name contains it), the customer's name;
-    without an owner, customer or state it searches the newest :data:`SEARCH_SCAN` cases).
+    (``12``; ``#12`` matches only the id), the title, the customer's id or, with ``names``
+    (the customer directory), the customer's name; without an owner, customer or state it
+    searches the newest :data:`SEARCH_SCAN` cases).
 
     Each filter with an index gives a candidate list of ranks; the shortest is walked
     newest first and every other filter is checked on the columns, up to the page."""
@@ -166,14 +166,15 @@ def list_cases(
     if open_only:
         plan.need(index.state, OPEN_STATES)
     text = (query or "").strip().casefold()
-    match = _matcher(text, named)
+    match = _matcher(text, names)
     if text.startswith("#"):
         # "#12" names one case: no scan.
         rank = store.rank.get(text[1:])
         plan.only([] if rank is None else [rank])
     elif match is not None and not scoped:
         # Without an owner, customer or state a search looks at the newest cases only.
-        plan.only(_text_hits(store, text, match.customers, max(0, len(index) - SEARCH_SCAN)))
+        customers = names.named(text) if names is not None else ()
+        plan.only(_text_hits(store, text, customers, max(0, len(index) - SEARCH_SCAN)))
     cases, compute, floor = store.book.cases, store.compute_due, store.floor
     out: list[dict[str, Any]] = []
     skipped = 0
@@ -193,8 +194,16 @@ def list_cases(
     return out
 
 
-Named = Callable[[str], Collection[str]]
-"""Case-folded text → the ids of the customers whose name contains it."""
+class CustomerNames(Protocol):
+    """Customers' names as the customer directory gives them."""
+
+    def named(self, text: str) -> Iterable[str]:
+        """The ids of the customers whose name contains ``text`` (case-folded)."""
+
+    def name_of(self, customer_id: str) -> str:
+        """The customer's name (empty if unknown)."""
+
+
 OPEN_STATES = tuple(s.value for s in CaseState if s not in (CaseState.RESOLVED, CaseState.CLOSED))
 SORT_BELOW = 4096
 """A union of candidate lists this short is sorted at once, a longer one merged lazily."""
@@ -235,7 +244,7 @@ class Plan:
         return all(column[rank] in numbers for column, numbers in self.checks)
 
 
-def _text_hits(store: CaseStore, text: str, customers: Collection[str], first: int) -> list[int]:
+def _text_hits(store: CaseStore, text: str, customers: Iterable[str], first: int) -> list[int]:
     """Ranks from ``first`` on of the cases whose id is ``text``, whose title or customer id
     may contain it, or whose customer is one of ``customers`` (checked by the caller),
     ascending."""
@@ -255,10 +264,10 @@ def _text_hits(store: CaseStore, text: str, customers: Collection[str], first: i
 class _Match:
     """What a search text matches (see :func:`list_cases`)."""
 
-    def __init__(self, text: str, named: Named | None) -> None:
+    def __init__(self, text: str, names: CustomerNames | None) -> None:
         self.text = text
         self.number = text.removeprefix("#")
-        self.customers: Collection[str] = named(text) if named is not None and text else ()
+        self.names = names
 
     def __call__(self, case: Case) -> bool:
         text = self.text
@@ -267,12 +276,14 @@ class _Match:
         customer = case.customer_id
         if customer is None:
             return False
-        return text in customer.casefold() or customer in self.customers
+        if text in customer.casefold():
+            return True
+        return self.names is not None and text in self.names.name_of(customer).casefold()
 
 
-def _matcher(text: str, named: Named | None) -> _Match | None:
+def _matcher(text: str, names: CustomerNames | None) -> _Match | None:
     """What ``text`` (stripped, case-folded) matches; ``None`` without a text."""
-    return _Match(text, named) if text else None
+    return _Match(text, names) if text else None
 
 
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
