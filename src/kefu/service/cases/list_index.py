@@ -7,10 +7,12 @@ a case; no per-case Python objects):
 
 - by site and by customer (a case never moves site or customer): appended at opening;
 - by owner, state and case type (these change): kept sorted by insertion and deletion,
-  which at a reload (events in order) touch the end of the list;
-- by pair of adjacent characters of the case-folded title (Chinese has no spaces, so a
-  search term of any language is found through the rarest pair it contains); customer ids
-  are indexed the same way per customer, not per case.
+  which at a reload (events in order) touch the end of the list.
+
+A search with no other scope looks at the newest cases only (a window): their case-folded
+titles and customer ids are joined per block of ranks into one string (titles and customer
+ids never change), so a text of any language (Chinese has no spaces) is found by
+``str.find`` without an index per character.
 
 Columns by rank (site, state, type, owner and customer as small numbers) let the planner
 check any filter of a candidate with an array read. Per rank the resolution clock's
@@ -22,22 +24,20 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable
 
-__all__ = ["INF", "CaseListIndex", "Numbers", "Postings", "tokens"]
+__all__ = ["BLOCK", "INF", "CaseListIndex", "Numbers", "Postings", "TextWindow"]
 
 INF = math.inf
 Due = Callable[[str], tuple[float | None, float | None]]
 """Case id → the resolution clock's deadline and stop instant (``None`` for none)."""
 Floor = Callable[[str], float]
 """Case id → an instant its resolution deadline cannot precede (``inf``: it has none)."""
-
-
-def tokens(text: str) -> set[str]:
-    """The index tokens of ``text`` (case-folded): its pairs of adjacent characters."""
-    folded = text.casefold()
-    return {folded[i : i + 2] for i in range(len(folded) - 1)}
+Entry = Callable[[int], str]
+"""Rank → the case's searchable text: case-folded title, NUL, case-folded customer id."""
+BLOCK = 1024
+"""Ranks per joined block of the text window."""
 
 
 class Numbers:
@@ -121,10 +121,8 @@ class CaseListIndex:
         self.state = Postings()
         self.kind = Postings()
         """By case type."""
-        self.by_pair: dict[str, array[int]] = {}
-        """Pair of title characters → ascending ranks."""
-        self.customer_pairs: dict[str, array[int]] = {}
-        """Pair of customer-id characters → ascending customer numbers."""
+        self.window = TextWindow()
+        """Joined texts of the newest cases, for searches."""
         self.due = array("d")
         """Rank → resolution deadline (s; ``inf``: none; ``nan``: not computed)."""
         self.stop = array("d")
@@ -137,7 +135,6 @@ class CaseListIndex:
         self,
         case_id: str,
         site_id: str,
-        title: str,
         customer_id: str | None,
         *,
         state: str,
@@ -148,14 +145,10 @@ class CaseListIndex:
         rank = len(self.ids)
         self.ids.append(case_id)
         self.site.append(site_id)
-        known = len(self.customer.ranks)
-        number = self.customer.append(customer_id)
-        if number == known and customer_id is not None:
-            _post(self.customer_pairs, tokens(customer_id), number)
+        self.customer.append(customer_id)
         self.owner.append(owner_id)
         self.state.append(state)
         self.kind.append(case_type)
-        _post(self.by_pair, tokens(title), rank)
         self.due.append(math.nan)
         self.stop.append(INF)
         return rank
@@ -187,36 +180,41 @@ class CaseListIndex:
         due, stop = self.clock(rank, compute)
         return due < (now if stop == INF else stop)
 
-    def text_candidates(self, text: str, first: int) -> list[int]:
-        """Ranks from ``first`` on (ascending) of every case whose title or customer id may
-        contain ``text`` (case-folded, 2 characters or more): a superset to check."""
-        keys = tokens(text)
-        title = _rarest(self.by_pair, keys)
-        hits: set[int] = set(title[bisect_left(title, first) :])
-        customers = _rarest(self.customer_pairs, keys)
-        ranks = self.customer.ranks
-        for number in customers:
-            if text in self.customer.numbers.values[number].casefold():
-                posting = ranks[number]
-                hits.update(posting[bisect_left(posting, first) :])
-        return sorted(hits)
 
+class TextWindow:
+    """The searchable texts (:data:`Entry`) of blocks of :data:`BLOCK` ranks, each block
+    joined by NUL into one string, built when first searched (the last block again when
+    it grew); blocks older than the last search's window are dropped."""
 
-def _post(index: dict[str, array[int]], keys: Iterable[str], number: int) -> None:
-    for key in keys:
-        posting = index.get(key)
-        if posting is None:
-            index[key] = posting = array("i")
-        posting.append(number)
+    def __init__(self) -> None:
+        self._blocks: dict[int, tuple[int, str, array[int]]] = {}
+        """Block → (ranks in it, joined text, offset of each rank's text)."""
 
-
-def _rarest(index: dict[str, array[int]], keys: Iterable[str]) -> array[int]:
-    """The shortest posting of ``keys`` (empty if one is missing)."""
-    best: array[int] | None = None
-    for key in keys:
-        posting = index.get(key)
-        if posting is None:
-            return array("i")
-        if best is None or len(posting) < len(best):
-            best = posting
-    return best if best is not None else array("i")
+    def find(self, text: str, first: int, total: int, entry: Entry) -> list[int]:
+        """Ranks in ``[first, total)`` (ascending) whose text contains ``text``
+        (case-folded, without NUL)."""
+        out: list[int] = []
+        blocks = self._blocks
+        for old in [b for b in blocks if b < first // BLOCK]:
+            del blocks[old]
+        for block in range(first // BLOCK, (total + BLOCK - 1) // BLOCK):
+            low = block * BLOCK
+            count = min(total, low + BLOCK) - low
+            got = blocks.get(block)
+            if got is None or got[0] != count:
+                parts = [entry(rank) for rank in range(low, low + count)]
+                starts, at = array("i"), 0
+                for part in parts:
+                    starts.append(at)
+                    at += len(part) + 1
+                got = blocks[block] = (count, "\0".join(parts), starts)
+            _, joined, starts = got
+            at = joined.find(text)
+            while at >= 0:
+                k = bisect_right(starts, at) - 1
+                if low + k >= first:
+                    out.append(low + k)
+                if k + 1 >= count:
+                    break
+                at = joined.find(text, starts[k + 1])
+        return out

@@ -167,6 +167,12 @@ class CaseStore:
         _, postings = index.customer.wanted(customer_ids)
         return [index.ids[rank] for rank in sorted(r for p in postings for r in p)]
 
+    def entry(self, rank: int) -> str:
+        """The searchable text of the case of ``rank``: its case-folded title and
+        customer id, apart (see :class:`~kefu.service.cases.list_index.TextWindow`)."""
+        case = self.book.cases[self.index.ids[rank]]
+        return f"{case.title.casefold()}\0{(case.customer_id or '').casefold()}"
+
     def floor(self, case_id: str) -> float:
         """An instant the case's resolution deadline cannot precede (s; ``inf``: it has
         none): its opening plus the target, as business time runs no faster than time."""
@@ -183,7 +189,7 @@ class CaseStore:
         index = self.index
         if isinstance(event, cev.CaseOpened):
             self.rank[event.case_id] = index.opened(
-                event.case_id, event.site_id, event.title, event.customer_id,
+                event.case_id, event.site_id, event.customer_id,
                 state=CaseState.NEW.value, case_type=event.case_type, owner_id=event.owner_id,
             )  # fmt: skip
             return

@@ -174,7 +174,8 @@ def list_cases(
     elif match is not None and not scoped:
         # Without an owner, customer or state a search looks at the newest cases only.
         customers = names.named(text) if names is not None else ()
-        plan.only(_text_hits(store, text, customers, max(0, len(index) - SEARCH_SCAN)))
+        plan.first = max(0, len(index) - SEARCH_SCAN)
+        plan.only(_text_hits(store, text, customers, plan.first))
     cases, compute, floor = store.book.cases, store.compute_due, store.floor
     out: list[dict[str, Any]] = []
     skipped = 0
@@ -217,6 +218,8 @@ class Plan:
         self.index = index
         self.lists: list[Sequence[Sequence[int]]] = []
         self.checks: list[tuple[array[int], frozenset[int]]] = []
+        self.first = 0
+        """The lowest rank wanted."""
 
     def need(self, postings: Postings, values: Iterable[str]) -> None:
         """Only cases whose ``postings`` column holds one of ``values``."""
@@ -241,17 +244,19 @@ class Plan:
 
     def admits(self, rank: int) -> bool:
         """Whether the case of ``rank`` passes every indexed filter."""
+        if rank < self.first:
+            return False
         return all(column[rank] in numbers for column, numbers in self.checks)
 
 
 def _text_hits(store: CaseStore, text: str, customers: Iterable[str], first: int) -> list[int]:
     """Ranks from ``first`` on of the cases whose id is ``text``, whose title or customer id
-    may contain it, or whose customer is one of ``customers`` (checked by the caller),
-    ascending."""
+    contains it, or whose customer is one of ``customers``, ascending."""
     index = store.index
-    if len(text) < 2:
-        return list(range(first, len(index)))  # no pair to look up: the whole window
-    hits = set(index.text_candidates(text, first))
+    total = len(index)
+    if "\0" in text:  # the window's separator: look at every case of the window
+        return list(range(first, total))
+    hits = set(index.window.find(text, first, total, store.entry))
     _, postings = index.customer.wanted(customers)
     for posting in postings:
         hits.update(posting[bisect_left(posting, first) :])
