@@ -169,7 +169,7 @@ def list_cases(
     match = _matcher(text, names)
     if text.startswith("#"):
         # "#12" names one case: no scan.
-        rank = store.rank.get(text[1:])
+        rank = store.rank.get((query or "").strip()[1:])
         plan.only([] if rank is None else [rank])
     elif match is not None and not scoped:
         # Without an owner, customer or state a search looks at the newest cases only.
