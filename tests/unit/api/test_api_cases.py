@@ -444,3 +444,26 @@ def test_given_a_consent_change_then_it_is_recorded_shown_and_scoped_to_the_site
     other = c.put(url, json={"allowed": True}, headers=_as(cases, "lead-bj"))
     assert other.status_code == 404
     assert c.get(view, headers=lead).json()["surveys_allowed"] is False
+
+
+def test_given_a_renamed_customer_when_cases_are_searched_by_name_then_only_the_new_name_finds(
+    cases: Api,
+) -> None:
+    c = cases.client
+    li, contact = _customer(cases, "13800138000", "sms-sh")
+    lead = _as(cases, "lead")
+    url = f"{V1}/customers/{li}"
+    assert c.patch(url, json={"name": "王小明"}, headers=lead).status_code == 200
+    made = c.post(f"{V1}/cases", json={"case_type": "inquiry", "title": "账单疑问",
+                                       "contact_id": contact}, headers=lead)  # fmt: skip
+    assert made.status_code == 201, made.text
+
+    def found(q: str) -> list[str]:
+        got = c.get(f"{V1}/cases", params={"q": q}, headers=lead)
+        assert got.status_code == 200, got.text
+        return [x["case_id"] for x in got.json()["cases"]]
+
+    case_id = made.json()["case_id"]
+    assert (found("小明"), found("王"), found("李雷")) == ([case_id], [case_id], [])
+    assert c.patch(url, json={"name": "李雷"}, headers=lead).status_code == 200
+    assert (found("小明"), found("李雷"), found("雷")) == ([], [case_id], [case_id])

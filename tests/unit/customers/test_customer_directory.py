@@ -229,3 +229,19 @@ def test_given_event_log_when_replayed_through_json_then_same_directory() -> Non
     assert rebuilt.timeline(b) == directory.timeline(b)
     with pytest.raises(ValidationError, match="unknown customer event type"):
         customer_event_from_dict({"type": "Nope", "at": 0.0})
+
+
+def test_given_names_when_searched_before_and_after_changes_then_the_current_names_match() -> None:
+    directory = CustomerDirectory()
+    nameless = directory.create(at=1.0)
+    wang = directory.create(at=1.0, name="王小明")
+    anna = directory.create(at=1.0, name="Anna Li")
+    assert (directory.named("小明"), directory.named("li"), directory.named("x")) == (
+        [wang], [anna], [],
+    )  # fmt: skip
+    directory.merge(nameless, wang, agent_id="a1", reason="same person", at=2.0)
+    assert sorted(directory.named("王")) == sorted([nameless, wang])  # the survivor took it
+    directory.set_profile(anna, name="Hanna", at=3.0)
+    assert (directory.named("anna"), directory.named("li")) == ([anna], [])
+    again = CustomerDirectory.from_events(directory.events)
+    assert sorted(again.named("王")) == sorted([nameless, wang])

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from kefu.api.routes._common import ERRORS
 from kefu.api.schemas.cases import CaseSummary
 from kefu.api.security import Reader
-from kefu.domain.errors import KefuError, ValidationError
+from kefu.domain.errors import ValidationError
 from kefu.service import RoutingEngine
 from kefu.service.cases import LIST_LIMIT, CaseWing, list_cases, team_owners
 from kefu.service.channels import ChannelState, check_customer
@@ -65,12 +65,6 @@ async def search_cases(
         )
     chan: ChannelState = wing.state
 
-    def name_of(customer: str) -> str:
-        try:
-            return chan.directory.get(customer).name
-        except KefuError:
-            return ""
-
     def look(engine: RoutingEngine) -> list[dict[str, Any]]:
         ids: tuple[str, ...] = ()
         live = customer_id
@@ -96,7 +90,7 @@ async def search_cases(
             open_only=open_only,
             breached=breached,
             query=q,
-            names=name_of,
+            names=chan.directory,
             limit=limit + 1,
             offset=offset,
         )

@@ -47,6 +47,7 @@ from kefu.domain.customers.errors import (
     UnknownMerge,
 )
 from kefu.domain.customers.identifiers import Identifier, IdentifierKind, normalize_identifier
+from kefu.domain.customers.names import NameIndex
 from kefu.domain.customers.profiles import ProfileBook
 from kefu.domain.customers.records import ContactRef, Customer, LinkResult, MergeRecord
 from kefu.domain.customers.state import DirectoryState
@@ -84,6 +85,8 @@ class CustomerDirectory(DirectoryState):
         self.events: list[ce.CustomerEvent] = []
         self.profiles = ProfileBook(self._emit, self.resolve, self.identities)
         """Custom fields, details, consent and products (:mod:`.profiles`)."""
+        self._names: NameIndex | None = None
+        """Built at the first name search, then kept (see :meth:`named`)."""
 
     @classmethod
     def from_events(
@@ -97,6 +100,12 @@ class CustomerDirectory(DirectoryState):
     def _apply(self, event: ce.CustomerEvent) -> None:
         if not self.profiles.apply(event):
             super()._apply(event)
+        names = getattr(self, "_names", None)  # a snapshot from before it has none
+        if names is not None:
+            if isinstance(event, ce.CustomerCreated | ce.CustomerProfileChanged):
+                names.add(event.customer_id, self._recs[event.customer_id].name)
+            elif isinstance(event, ce.CustomersMerged):  # the survivor may take the name
+                names.add(event.survivor_id, self._recs[event.survivor_id].name)
 
     def apply(self, event: ce.CustomerEvent) -> None:
         """Apply a stored ``event`` (read back from the log; it is not emitted again)."""
@@ -129,6 +138,24 @@ class CustomerDirectory(DirectoryState):
         """The live customer holding ``identifier``, or ``None``."""
         owner = self._owner.get(identifier)
         return None if owner is None else self._recs[owner].snapshot()
+
+    def named(self, text: str) -> list[str]:
+        """The ids of the customers (merged ones too) whose name contains ``text``
+        (case-folded, not empty), in no set order. The name index is built at the first
+        call (one pass over the customers), then kept with each event."""
+        names = getattr(self, "_names", None)
+        if names is None:
+            names = self._names = NameIndex()
+            for rec in self._recs.values():
+                names.add(rec.customer_id, rec.name)
+        recs = self._recs
+        return [c for c in names.candidates(text) if text in recs[c].name.casefold()]
+
+    def name_of(self, customer_id: str) -> str:
+        """The name recorded for ``customer_id`` (merged ones keep theirs; empty if
+        unknown)."""
+        rec = self._recs.get(customer_id)
+        return "" if rec is None else rec.name
 
     def customers(self) -> Iterator[Customer]:
         """Live customers (not merged away), in creation order."""

@@ -84,7 +84,7 @@ def need_signals(
     out: dict[str, str] = {}
     complaint_types = {t for t, kind in store.book.types.items() if kind.kind is CaseKind.COMPLAINT}
     newest_open = -1.0
-    for case_id in set().union(*(store.by_customer.get(i, set()) for i in ids)):
+    for case_id in store.cases_of(ids):
         case = store.book.cases[case_id]
         now_state = _state_at(case.history, at)
         if now_state is None:

@@ -69,17 +69,11 @@ class CaseStore:
         self._timers: list[tuple[float, str]] = []
         self.work_items: dict[str, str] = {}
         """Work-item contact id → its case id."""
-        self.by_customer: dict[str, set[str]] = {}
-        """Customer id (as recorded on the case) → its case ids (for lists)."""
-        self.by_owner: dict[str, set[str]] = {}
-        """Owner (agent or team) id → the case ids it owns now."""
         self.rank: dict[str, int] = {}
         """Case id → its opening order (0, 1, ...)."""
-        self.by_state: dict[str, set[str]] = {}
-        """State value → the case ids in it now."""
-        self._owner_of: dict[str, str] = {}
         self.index = CaseListIndex()
-        """Posting lists by site and by text token, and the resolution clocks, by rank."""
+        """Postings and columns by rank (site, customer, owner, state, type, title), and
+        the resolution clocks."""
 
     # -- changes ------------------------------------------------------------------------
     def set_types(self, types: Iterable[CaseType], policy: SlaPolicy, now: float | None) -> None:
@@ -167,30 +161,48 @@ class CaseStore:
         """No SLA timer for the case until it changes again."""
         self._due.pop(case_id, None)
 
+    def cases_of(self, customer_ids: Iterable[str]) -> list[str]:
+        """The ids of the cases recorded with any of ``customer_ids``, oldest first."""
+        index = self.index
+        _, postings = index.customer.wanted(customer_ids)
+        return [index.ids[rank] for rank in sorted(r for p in postings for r in p)]
+
+    def entry(self, rank: int) -> str:
+        """The searchable text of the case of ``rank``: its case-folded title and
+        customer id, apart (see :class:`~kefu.service.cases.list_index.TextWindow`)."""
+        case = self.book.cases[self.index.ids[rank]]
+        return f"{case.title.casefold()}\0{(case.customer_id or '').casefold()}"
+
+    def floor(self, case_id: str) -> float:
+        """An instant the case's resolution deadline cannot precede (s; ``inf``: it has
+        none): its opening plus the target, as business time runs no faster than time."""
+        case = self.book.cases[case_id]
+        targets = self.policy.targets_for(case.case_type, case.value_tier)
+        if targets is None:
+            return INF
+        floor = case.opened_at + targets.resolution_s
+        # A clock that stopped is read against its stop, which is no later than the last
+        # change: the bound tells nothing if that change is past it.
+        return floor if floor >= case.updated_at else -INF
+
     def _index(self, event: cev.CaseEvent) -> None:
+        index = self.index
         if isinstance(event, cev.CaseOpened):
-            self.rank[event.case_id] = self.index.opened(
-                event.case_id, event.site_id, event.title, event.customer_id
-            )
-            self.by_state.setdefault(CaseState.NEW.value, set()).add(event.case_id)
-            if event.customer_id is not None:
-                self.by_customer.setdefault(event.customer_id, set()).add(event.case_id)
-            if event.owner_id is not None:
-                self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
-                self._owner_of[event.case_id] = event.owner_id
-        else:
-            rank = self.rank.get(event.case_id)
-            if rank is not None:
-                self.index.changed(rank)
+            self.rank[event.case_id] = index.opened(
+                event.case_id, event.site_id, event.customer_id,
+                state=CaseState.NEW.value, case_type=event.case_type, owner_id=event.owner_id,
+            )  # fmt: skip
+            return
+        rank = self.rank.get(event.case_id)
+        if rank is None:
+            return
+        index.changed(rank)
         if isinstance(event, cev.CaseAssigned):
-            before = self._owner_of.get(event.case_id)
-            if before is not None:
-                self.by_owner.get(before, set()).discard(event.case_id)
-            self.by_owner.setdefault(event.owner_id, set()).add(event.case_id)
-            self._owner_of[event.case_id] = event.owner_id
+            index.owner.move(rank, event.owner_id)
         elif isinstance(event, cev.CaseStateChanged):
-            self.by_state.get(event.from_state, set()).discard(event.case_id)
-            self.by_state.setdefault(event.to_state, set()).add(event.case_id)
+            index.state.move(rank, event.to_state)
+        elif isinstance(event, cev.CaseClassified):
+            index.kind.move(rank, event.case_type)
         elif isinstance(event, cev.CaseLinked) and event.kind == "work_item":
             self.work_items[event.target_id] = event.case_id
 
@@ -204,22 +216,14 @@ class CaseStore:
         self.book = CaseBook.replay(self.types, events)
         self.book.log = list(events)
         self._logged = len(events)
-        self.work_items, self.by_customer, self.by_owner, self.rank = {}, {}, {}, {}
-        self.by_state = {}
-        self._owner_of = {}
+        self.work_items, self.rank = {}, {}
         self.index = CaseListIndex()
         for event in events:
             self._index(event)
         self._due, self._timers = {}, []
 
-    def warm(self) -> None:
-        """Compute the resolution clock of every case the list index has not (the sites'
-        calendars and the types must be in place: :meth:`reconcile` calls it)."""
-        self.index.warm(self.compute_due)
-
     def reconcile(self, router: Router, now: float) -> None:
         del router
-        self.warm()
         for case_id in self.book.cases:
             self.rearm(case_id, now)
 

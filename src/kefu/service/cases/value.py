@@ -62,7 +62,7 @@ def customer_facts(
     ages = [(now - at) / DAY_S for at in first_seen.values()]
     complaint_types = {t for t, kind in store.book.types.items() if kind.kind is CaseKind.COMPLAINT}
     open_cases = open_complaints = reopened = 0
-    for case_id in set().union(*(store.by_customer.get(i, set()) for i in ids)):
+    for case_id in store.cases_of(ids):
         case = store.book.cases[case_id]
         reopened += case.reopen_count > 0
         if case.state not in (CaseState.RESOLVED, CaseState.CLOSED):

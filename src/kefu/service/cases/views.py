@@ -9,11 +9,14 @@ answered as unknown (404) so its id discloses nothing.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from typing import Any, Protocol
 
 from kefu.domain.cases import Case, CaseState, UnknownCase
+from kefu.service.cases.list_index import CaseListIndex, Postings
 from kefu.service.cases.store import CaseStore
 from kefu.service.engine_state import EngineState
 from kefu.service.security.access import Principal, sees_site
@@ -142,136 +145,164 @@ def list_cases(
     open_only: bool = False,
     breached: bool | None = None,
     query: str | None = None,
-    names: Callable[[str], str] | None = None,
+    names: CustomerNames | None = None,
     limit: int = 50,
     offset: int = 0,
     customer_ids: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """Cases the caller sees, newest first, filtered, from the ``offset``-th match on
-    (``owner`` is an agent or team id, ``owners`` several (any of them); ``customer_ids`` the
-    merged ids of ``customer_id``, matched too; ``breached``: whether the resolution clock
-    is overdue; ``query`` matches the case id (``12``; ``#12`` matches only the id), words of
-    the title, the customer's id or, with ``names`` (customer id → name), the customer's
-    name; without an owner, customer or state it searches the newest :data:`SEARCH_SCAN`
-    cases)."""
-    wanted_customers = {customer_id, *customer_ids} if customer_id is not None else None
+    (``owner`` is an agent or team id, ``owners`` several (any of them: a team's queues
+    and skills); ``customer_ids`` the merged ids of ``customer_id``, matched too;
+    ``breached``: whether the resolution clock is overdue; ``query`` matches the case id
+    (``12``; ``#12`` matches only the id), the title, the customer's id or, with ``names``
+    (the customer directory), the customer's name; without an owner, customer or state it
+    searches the newest :data:`SEARCH_SCAN` cases).
+
+    Each filter with an index gives a candidate list of ranks; the shortest is walked
+    newest first and every other filter is checked on the columns, up to the page."""
+    index = store.index
+    plan = Plan(index)
+    if customer_id is not None:
+        plan.need(index.customer, {customer_id, *customer_ids})
     if owner is not None:
         owners = {owner, *(owners or ())}
-    cases = store.book.cases
-    index = store.index
-    sets: list[set[str]] = []
-    if wanted_customers is not None:
-        sets.append(set().union(*(store.by_customer.get(c, set()) for c in wanted_customers)))
     if owners is not None:
-        sets.append(set().union(*(store.by_owner.get(o, set()) for o in owners)))
+        plan.need(index.owner, owners)
     if state is not None:
-        sets.append(store.by_state.get(state, set()))
-    sets.sort(key=len)
-    scoped = bool(sets)
-    ranks: Sequence[int] | None = None  # ascending; None: every case
-    by_id = query is not None and query.strip().startswith("#")
-    if by_id and query is not None and query.strip().startswith("#"):
+        plan.need(index.state, (state,))
+    scoped = bool(plan.lists)
+    if case_type is not None:
+        plan.need(index.kind, (case_type,))
+    if site_id is not None:
+        plan.need(index.site, (site_id,))
+    if user.visibility.sites is not None:
+        plan.need(index.site, user.visibility.sites)
+    if open_only:
+        plan.need(index.state, OPEN_STATES)
+    text = (query or "").strip().casefold()
+    match = _matcher(text, names)
+    if text.startswith("#"):
         # "#12" names one case: no scan.
-        wanted = query.strip()[1:]
-        hit = wanted in cases and all(wanted in s for s in sets)
-        ranks, sets = ([store.rank[wanted]] if hit else []), []
-    elif sets and _sort_is_cheaper(len(sets[0]), offset + limit, len(index)):
-        # The smallest index set is small: its cases, in opening order.
-        picked = set.intersection(*sets) if len(sets) > 1 else sets[0]
-        ranks, sets = sorted(map(store.rank.__getitem__, picked)), []
-    elif site_id is not None:
-        ranks = index.by_site.get(site_id, ())
-    match = _matcher(query, names)
-    if match is not None and not scoped and not by_id:
+        rank = store.rank.get((query or "").strip()[1:])
+        plan.only([] if rank is None else [rank])
+    elif match is not None and not scoped:
         # Without an owner, customer or state a search looks at the newest cases only.
-        first = max(0, len(index) - SEARCH_SCAN)
-        if names is None and ranks is None:
-            ranks = _text_hits(store, query or "", first)
-        else:
-            ranks = _from_rank(ranks, first, len(index))
-    visible = user.visibility
-    order: Iterable[int] = index.newest(ranks)
-    if ranks is None and visible.sites is not None:
-        # Only the caller's sites' cases.
-        postings = [index.by_site[s] for s in sorted(visible.sites) if s in index.by_site]
-        order = heapq.merge(*(reversed(p) for p in postings), reverse=True)
-    compute = store.compute_due
+        customers = names.named(text) if names is not None else ()
+        plan.first = max(0, len(index) - SEARCH_SCAN)
+        plan.only(_text_hits(store, text, customers, plan.first))
+    cases, compute, floor = store.book.cases, store.compute_due, store.floor
     out: list[dict[str, Any]] = []
     skipped = 0
-    for rank in order:
-        if breached is not None and index.breached(rank, now, compute) != breached:
+    for rank in plan.newest():
+        if not plan.admits(rank):
             continue
-        case_id = index.ids[rank]
-        if sets and not all(case_id in s for s in sets):
+        if match is not None and not match(cases[index.ids[rank]]):
             continue
-        case = cases[case_id]
-        if not visible.site(case.site_id):
-            continue
-        if state is not None and case.state.value != state:
-            continue
-        if open_only and case.state in (CaseState.RESOLVED, CaseState.CLOSED):
-            continue
-        if case_type is not None and case.case_type != case_type:
-            continue
-        if site_id is not None and case.site_id != site_id:
-            continue
-        if match is not None and not match(case):
+        if breached is not None and index.breached(rank, now, compute, floor) != breached:
             continue
         if skipped < offset:
             skipped += 1
             continue
-        out.append(summary(store, case, now))
+        out.append(summary(store, cases[index.ids[rank]], now))
         if len(out) >= limit:
             break
     return out
 
 
-def _sort_is_cheaper(size: int, wanted: int, total: int) -> bool:
-    """Whether sorting an index set of ``size`` cases costs less than scanning the newest
-    cases for ``wanted`` matches of it (about ``wanted * total / size`` looks)."""
-    return size * size <= 2 * wanted * max(total, 1)
+class CustomerNames(Protocol):
+    """Customers' names as the customer directory gives them."""
+
+    def named(self, text: str) -> Iterable[str]:
+        """The ids of the customers whose name contains ``text`` (case-folded)."""
+
+    def name_of(self, customer_id: str) -> str:
+        """The customer's name (empty if unknown)."""
 
 
-def _from_rank(ranks: Sequence[int] | None, first: int, total: int) -> Sequence[int]:
-    """The ranks of ``ranks`` (ascending; ``None``: every one below ``total``) from
-    ``first`` on."""
-    if ranks is None:
-        return range(first, total)
-    return ranks[bisect_left(ranks, first) :]
+OPEN_STATES = tuple(s.value for s in CaseState if s not in (CaseState.RESOLVED, CaseState.CLOSED))
+SORT_BELOW = 4096
+"""A union of candidate lists this short is sorted at once, a longer one merged lazily."""
 
 
-def _text_hits(store: CaseStore, query: str, first: int) -> list[int]:
-    """Ranks from ``first`` on of the cases whose id is ``query`` or whose title or
-    recorded customer id may contain it (checked by the caller), ascending."""
-    text = query.strip().casefold()
-    posting = store.index.text_candidates(text)
-    hits = list(_from_rank(posting, first, 0)) if posting is not None else []
+class Plan:
+    """The candidate lists of a list query: per indexed filter, the ascending rank lists
+    of its wanted values (their union) and the column numbers to check."""
+
+    def __init__(self, index: CaseListIndex) -> None:
+        self.index = index
+        self.lists: list[Sequence[Sequence[int]]] = []
+        self.checks: list[tuple[array[int], frozenset[int]]] = []
+        self.first = 0
+        """The lowest rank wanted."""
+
+    def need(self, postings: Postings, values: Iterable[str]) -> None:
+        """Only cases whose ``postings`` column holds one of ``values``."""
+        numbers, lists = postings.wanted(values)
+        self.lists.append(lists)
+        self.checks.append((postings.column, numbers))
+
+    def only(self, ranks: Sequence[int]) -> None:
+        """Only the cases of ``ranks`` (ascending)."""
+        self.lists.append([ranks])
+
+    def newest(self) -> Iterator[int]:
+        """The ranks of the shortest candidate list, newest first (every case if none)."""
+        if not self.lists:
+            return iter(range(len(self.index) - 1, -1, -1))
+        lists = min(self.lists, key=lambda ls: sum(map(len, ls)))
+        if len(lists) == 1:
+            return reversed(lists[0])
+        if sum(map(len, lists)) <= SORT_BELOW:
+            return iter(sorted(chain.from_iterable(lists), reverse=True))
+        return heapq.merge(*(reversed(ls) for ls in lists), reverse=True)
+
+    def admits(self, rank: int) -> bool:
+        """Whether the case of ``rank`` passes every indexed filter."""
+        if rank < self.first:
+            return False
+        return all(column[rank] in numbers for column, numbers in self.checks)
+
+
+def _text_hits(store: CaseStore, text: str, customers: Iterable[str], first: int) -> list[int]:
+    """Ranks from ``first`` on of the cases whose id is ``text``, whose title or customer id
+    contains it, or whose customer is one of ``customers``, ascending."""
+    index = store.index
+    total = len(index)
+    if "\0" in text:  # the window's separator: look at every case of the window
+        return list(range(first, total))
+    hits = set(index.window.find(text, first, total, store.entry))
+    _, postings = index.customer.wanted(customers)
+    for posting in postings:
+        hits.update(posting[bisect_left(posting, first) :])
     exact = store.rank.get(text)
-    if exact is not None and exact >= first and exact not in hits:
-        insort(hits, exact)
-    return hits
+    if exact is not None and exact >= first:
+        hits.add(exact)
+    return sorted(hits)
 
 
-def _matcher(
-    query: str | None, names: Callable[[str], str] | None
-) -> Callable[[Case], bool] | None:
-    """What ``query`` matches (see :func:`list_cases`); ``None`` without a query."""
-    if query is None or not query.strip():
-        return None
-    text = query.strip().casefold()
-    number = text.removeprefix("#")
+class _Match:
+    """What a search text matches (see :func:`list_cases`)."""
 
-    def match(case: Case) -> bool:
-        if case.case_id == number or text in case.title.casefold():
+    def __init__(self, text: str, names: CustomerNames | None) -> None:
+        self.text = text
+        self.number = text.removeprefix("#")
+        self.names = names
+
+    def __call__(self, case: Case) -> bool:
+        text = self.text
+        if case.case_id == self.number or text in case.title.casefold():
             return True
         customer = case.customer_id
         if customer is None:
             return False
         if text in customer.casefold():
             return True
-        return names is not None and text in names(customer).casefold()
+        return self.names is not None and text in self.names.name_of(customer).casefold()
 
-    return match
+
+def _matcher(text: str, names: CustomerNames | None) -> _Match | None:
+    """What ``text`` (stripped, case-folded) matches; ``None`` without a text."""
+    return _Match(text, names) if text else None
 
 
 def summary(store: CaseStore, case: Case, now: float) -> dict[str, Any]:
