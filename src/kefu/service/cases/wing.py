@@ -339,11 +339,12 @@ class CaseWing:
         """:class:`TeamInUse` while the team owns cases not yet resolved, or a case type's
         escalation reassigns to it (a team is removed only when nothing needs it)."""
         cases = self.store.book.cases
+        index = self.store.index
         done = (CaseState.RESOLVED, CaseState.CLOSED)
         owned = sum(
             1
-            for case_id in self.store.by_owner.get(team_id, ())
-            if cases[case_id].owner_kind == "team" and cases[case_id].state not in done
+            for rank in index.owner.of(team_id)
+            if (case := cases[index.ids[rank]]).owner_kind == "team" and case.state not in done
         )
         if owned:
             raise TeamInUse(
