@@ -26,7 +26,7 @@ import pytest
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
-from kefu.domain.routing import Router, RouterConfig
+from kefu.domain.routing import Router, RouterConfig, timers
 from kefu.sim import compile_scenario, engine, parse_scenario, replication_seed, run_replication
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -260,6 +260,9 @@ def _random_commands(seed: int, steps: int) -> tuple[str, int]:
                 router.assign(pick("queued"), aid, t)
             elif u < 0.95:
                 router.accept(f"{pick('any')}/{rng.randint(0, 3)}", t, agent_id=aid)
+            elif u < 0.96:
+                skills = {"billing": rng.randint(1, 6), "chat": rng.randint(1, 3)}
+                router.define_agent(AgentSpec(aid, skills, {Channel.VOICE: 1, Channel.CHAT: 2}), t)
             else:
                 router.advance(t)
         except KefuError as exc:
@@ -272,4 +275,11 @@ def _random_commands(seed: int, steps: int) -> tuple[str, int]:
 
 
 def test_given_random_commands_when_run_then_log_and_errors_are_byte_identical() -> None:
-    assert _random_commands(17, 6000) == ("66e3101f7bfea430bfb1bd80", 6968)
+    assert _random_commands(17, 6000) == ("629c472cea48febf42144c46", 7314)
+
+
+def test_given_wrapups_on_the_heap_when_run_then_log_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(timers, "MAX_SPANS", 0)
+    assert _random_commands(17, 6000) == ("629c472cea48febf42144c46", 7314)
