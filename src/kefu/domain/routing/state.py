@@ -105,17 +105,11 @@ class RoutingState(AgentIndex, TimerQueues):
         self._seq += 1
         entry = (due, self._seq, kind, contact, token)
         fifo = self.offer_timers if kind == T_OFFER else self._fifo_for(kind, span)
-        # A FIFO keeps only entries in due order (a replayed log may hold offers of another
-        # length): any other goes to the heap.
-        if fifo is None:
-            heappush(self.timers, entry)
-        elif not fifo:
-            fifo.append(entry)
-            if due < self._fifo_due:
+        if fifo is not None and (not fifo or fifo[-1][0] <= due):  # FIFOs stay in due order
+            if not fifo and due < self._fifo_due:
                 self._fifo_due = due
-        elif fifo[-1][0] <= due:
             fifo.append(entry)
-        else:
+        else:  # overflow steps, more lengths, a replayed offer of another length
             heappush(self.timers, entry)
 
     def _stamp(self, agent: AgentRecord, at: float) -> None:
