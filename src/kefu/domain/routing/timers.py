@@ -78,19 +78,34 @@ class TimerQueues:
             heappop(self.timers)
             return
         source.popleft()
-        self._fifo_due = min((f[0][0] for f in self._fifos if f), default=INF)
+        due = INF
+        for fifo in self._fifos:
+            if fifo and fifo[0][0] < due:
+                due = fifo[0][0]
+        self._fifo_due = due
 
     def next_due(self) -> float | None:
         """The instant (seconds) of the earliest pending timer, or None."""
-        heap = self.timers
+        heap, offers = self.timers, self.offer_timers
         valid = self._timer_valid
         while True:
-            if heap and heap[0][0] <= self._fifo_due:
+            due = self._fifo_due
+            if heap and heap[0][0] <= due:
                 entry = heap[0]
                 if valid(entry[2], entry[3], entry[4]):
                     return entry[0]
                 heappop(heap)
                 continue
+            if due == INF:
+                return None
+            if offers and offers[0][0] == due:  # usually a stale offer timeout: inline
+                entry = offers[0]
+                if valid(entry[2], entry[3], entry[4]):
+                    return due
+                if len(self._fifos) == 1:
+                    offers.popleft()
+                    self._fifo_due = offers[0][0] if offers else INF
+                    continue
             first = self._first_timer()
             if first is None:
                 return None
