@@ -334,10 +334,11 @@ class Bucket:
 class QueueRecord:
     """A queue with one bucket per overflow step (step 0 is the queue's own requirement)."""
 
-    __slots__ = ("aht_estimate", "buckets", "class_counts", "handled", "spec")
+    __slots__ = ("aht_estimate", "buckets", "channel_value", "class_counts", "handled", "spec")
 
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
+        self.channel_value = spec.channel.value  # an enum's .value is a Python-level property
         self.buckets: list[Bucket] = []
         requirement: Mapping[str, int] = spec.skills
         self.buckets.append(Bucket(f"{spec.queue_id}#0", spec.queue_id, spec.channel, requirement))
