@@ -35,7 +35,6 @@ __all__ = ["Dispatcher"]
 
 QUEUED = ContactState.QUEUED
 OFFERED = ContactState.OFFERED
-WRAPUP = ContactState.WRAPUP
 READY = AgentPresence.READY
 
 
