@@ -12,7 +12,8 @@ cost of one contact with imports and set-up cancelled out:
 
 Run (valgrind needed; about a minute a run, eight runs)::
 
-    python bench/instructions_ab.py --a /tmp/base/src --b src
+    git archive <base> src | tar -x -C ../base
+    python bench/instructions_ab.py --a ../base/src --b src
 
 Writes ``bench/results/instructions-<date>.json``.
 """
