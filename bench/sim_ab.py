@@ -6,12 +6,15 @@ process, and comparing medians. Workloads (CPU seconds of ``run_replication`` al
 
 - ``sim_400``: bench/simulate.py's M/M/n+M model, 400 agents, 2 arrivals/s, 20,000 s;
 - ``sim_4000``: the same, 4,000 agents, 20 arrivals/s, 2,000 s;
-- ``day``: one replication of examples/multiskill_day.yaml (1,000 agents, 20 queues).
+- ``day``: one replication of examples/multiskill_day.yaml (1,000 agents, 20 queues);
+- ``routing``: bench/routing.py's full center (10,000 agents, 500 skills, 200 queues),
+  60,000 arrivals, figures over the last 45,000: decisions (as "contacts") per CPU second
+  inside the router calls (the driver's own work and clock reads not netted out).
 
 Run, with ``--a``/``--b`` the ``src`` folders of the two versions (for example
 ``git archive <base> src | tar -x -C /tmp/base``)::
 
-    python bench/sim_ab.py --a /tmp/base/src --b src --runs 3 [--no-day]
+    python bench/sim_ab.py --a /tmp/base/src --b src --runs 3 [--no-day] [--routing]
 
 Prints each run and the median ratio B/A of contacts per CPU second, and writes
 ``bench/results/sim-ab-<date>.json`` (machine, load averages, figures, ratios).
@@ -32,10 +35,37 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = {"sim_400": (400, 2.0, 20_000.0), "sim_4000": (4000, 20.0, 2_000.0), "day": None}
+WORKLOADS = {
+    "sim_400": (400, 2.0, 20_000.0),
+    "sim_4000": (4000, 20.0, 2_000.0),
+    "day": None,
+    "routing": None,
+}
+ROUTING_CONTACTS = 60_000
+
+
+def _routing_child() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_routing", ROOT / "bench" / "routing.py")
+    assert spec is not None and spec.loader is not None
+    routing = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = routing
+    spec.loader.exec_module(routing)
+    center = routing.build_center(agents=10_000, skills=500, queues=200, load=0.95, seed=2026)
+    n = ROUTING_CONTACTS
+    stream = routing.contact_stream(center, n, 0.02, 2026)
+    wall = time.perf_counter()
+    figures, _ = routing.drive_kefu(center, stream, n, n // 4)
+    wall = time.perf_counter() - wall
+    out = {"contacts": figures["decisions"], "cpu_s": figures["router_s"], "wall_s": wall}
+    print(json.dumps(out))
 
 
 def _child(workload: str) -> None:
+    if workload == "routing":
+        _routing_child()
+        return
     from kefu.sim import (
         compile_scenario,
         load_scenario,
@@ -84,6 +114,16 @@ def _run(src: str, workload: str) -> dict[str, float]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -93,6 +133,7 @@ def main() -> None:
     p.add_argument("--label-b", default="change")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--no-day", action="store_true", help="skip the 1,000-agent day")
+    p.add_argument("--routing", action="store_true", help="add bench/routing.py's workload")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     if args.child:
@@ -101,7 +142,11 @@ def main() -> None:
     if not args.a or not args.b:
         p.error("give --a and --b")
     load_start = os.getloadavg()
-    names = [w for w in WORKLOADS if not (args.no_day and w == "day")]
+    names = [
+        w
+        for w in WORKLOADS
+        if not (args.no_day and w == "day") and (args.routing or w != "routing")
+    ]
     runs: dict[str, dict[str, list[dict[str, float]]]] = {w: {"a": [], "b": []} for w in names}
     for i in range(args.runs):
         for w in names:
@@ -131,6 +176,7 @@ def main() -> None:
         "benchmark": "sim-ab",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
+            "cpu_model": _cpu_model(),
             "cores": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),

@@ -300,11 +300,14 @@ class ContactSpec:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_id(self.contact_id, "contact_id")
-        _check_id(self.queue_id, "queue_id")
-        for name in ("value_tier", "priority"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
+        # One arrival each: exact type tests first, the general checks only when they fail.
+        cid, qid = self.contact_id, self.queue_id
+        if type(cid) is not str or not cid or cid.isspace():
+            _check_id(cid, "contact_id")
+        if type(qid) is not str or not qid or qid.isspace():
+            _check_id(qid, "queue_id")
+        for name, value in (("value_tier", self.value_tier), ("priority", self.priority)):
+            if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ValidationError(f"contact {self.contact_id}: {name} must be an integer")
         attributes = {str(k): str(v) for k, v in self.attributes.items()}
         object.__setattr__(self, "attributes", MappingProxyType(attributes))

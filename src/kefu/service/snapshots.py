@@ -67,6 +67,7 @@ _SOURCES = (
     "kefu.domain.routing.records",
     "kefu.domain.routing.index",
     "kefu.domain.routing.state",
+    "kefu.domain.routing.timers",
     "kefu.domain.routing.dispatch",
     "kefu.domain.routing.setup",
     "kefu.domain.routing.handling",

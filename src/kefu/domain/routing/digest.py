@@ -51,7 +51,7 @@ def state_digest(router: Router) -> dict[str, Any]:
     valid = router._timer_valid
     timers = sorted(
         (due, kind, contact.contact_id)
-        for due, _, kind, contact, token in [*router.timers, *router.offer_timers]
+        for due, _, kind, contact, token in router.pending_timers()
         if valid(kind, contact, token)
     )
     return {

@@ -7,8 +7,7 @@ applies are stated in :mod:`kefu.domain.routing.router`.
 
 from __future__ import annotations
 
-from collections import deque
-from heapq import heapify, heappop, heappush
+from heapq import heappop, heappush
 
 from kefu.domain import events as ev
 from kefu.domain.errors import (
@@ -22,21 +21,20 @@ from kefu.domain.errors import (
 )
 from kefu.domain.model import AgentPresence, ContactState
 from kefu.domain.routing.records import (
-    A_AGENT,
-    A_VERSION,
+    AGENT_INDEX_MASK,
+    AGENT_STAMP_MASK,
     C_CONTACT,
     AgentRecord,
     Bucket,
     ContactRecord,
     QueueRecord,
 )
-from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState, TimerEntry
+from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
 
 __all__ = ["Dispatcher"]
 
 QUEUED = ContactState.QUEUED
 OFFERED = ContactState.OFFERED
-WRAPUP = ContactState.WRAPUP
 READY = AgentPresence.READY
 
 
@@ -46,52 +44,19 @@ class Dispatcher(RoutingState):
     missed_reason = "missed"
 
     # -- time --------------------------------------------------------------------------
-    def next_due(self) -> float | None:
-        """The instant (seconds) of the earliest pending timer, or None."""
-        heap, fifo = self.timers, self.offer_timers
-        valid = self._timer_valid
-        while True:
-            # The earliest of the heap's top and the FIFO's head, in (due, seq) order.
-            if fifo and (not heap or fifo[0] < heap[0]):
-                entry = fifo[0]
-                if valid(entry[2], entry[3], entry[4]):
-                    return entry[0]
-                fifo.popleft()
-            elif heap:
-                entry = heap[0]
-                if valid(entry[2], entry[3], entry[4]):
-                    return entry[0]
-                heappop(heap)
-            else:
-                return None
-
     def advance(self, now: float) -> None:
         """Process every timer due by ``now`` (seconds), in order."""
         self._clock(now)
 
-    def _first_timer(self) -> TimerEntry | None:
-        """The earliest timer of the heap and the offer FIFO, in (due, seq) order."""
-        heap, fifo = self.timers, self.offer_timers
-        if fifo:
-            head = fifo[0]
-            return heap[0] if heap and heap[0] < head else head
-        return heap[0] if heap else None
-
-    def _pop_timer(self, entry: TimerEntry) -> None:
-        fifo = self.offer_timers
-        if fifo and fifo[0] is entry:
-            fifo.popleft()
-        else:
-            heappop(self.timers)
-
     def _clock(self, now: float) -> None:
         if now < self.time:
             raise ValidationError(f"time went backwards: {now} s after {self.time} s")
-        heap, fifo = self.timers, self.offer_timers
-        while (heap and heap[0][0] <= now) or (fifo and fifo[0][0] <= now):
-            entry = self._first_timer()
-            assert entry is not None
-            self._pop_timer(entry)
+        heap = self.timers
+        while (heap and heap[0][0] <= now) or self._fifo_due <= now:
+            first = self._first_timer()
+            assert first is not None
+            entry, source = first
+            self._pop_timer(source)
             due, _, kind, contact, token = entry
             if not self._timer_valid(kind, contact, token):
                 continue
@@ -104,14 +69,6 @@ class Dispatcher(RoutingState):
             else:
                 self._finish_wrapup(contact)
         self.time = float(now)
-
-    @staticmethod
-    def _timer_valid(kind: int, contact: ContactRecord, token: int) -> bool:
-        if kind == T_OFFER:
-            return contact.state is OFFERED and contact.offers_made == token
-        if kind == T_OVERFLOW:
-            return contact.route_version == token and contact.state in (QUEUED, OFFERED)
-        return contact.state is WRAPUP and contact.wrap_version == token
 
     def forget_finished(self, before: float) -> int:
         """Drop the contacts that ended (completed or abandoned) before ``before`` seconds,
@@ -128,10 +85,7 @@ class Dispatcher(RoutingState):
         ]
         for contact_id in gone:
             del self.contacts[contact_id]
-        valid = self._timer_valid
-        self.timers = [t for t in self.timers if valid(t[2], t[3], t[4])]
-        heapify(self.timers)
-        self.offer_timers = deque(t for t in self.offer_timers if valid(t[2], t[3], t[4]))
+        self._drop_stale_timers()
         for queue in self.queues.values():
             for bucket in queue.buckets:
                 bucket.compact()
@@ -187,12 +141,13 @@ class Dispatcher(RoutingState):
             self._reindex()
         heap = bucket.agents
         channel = bucket.channel
+        agents = self._agent_list
         skipped = []
         found = None
         while heap:
             entry = heap[0]
-            agent = entry[A_AGENT]
-            if entry[A_VERSION] != agent.version or not agent.free_for(channel):
+            agent = agents[entry & AGENT_INDEX_MASK]
+            if entry & AGENT_STAMP_MASK != agent.stamp or not agent.free_for(channel):
                 heappop(heap)
                 continue
             if declined is not None and agent.agent_id in declined:

@@ -2,8 +2,9 @@
 
 Each agent is listed, per channel, with the buckets whose skill requirement it meets and
 its skill score there; each bucket keeps a heap of the eligible agents with free capacity,
-ordered by (-skill score, last routed at, definition order). Heap entries are invalidated
-by bumping the agent's version and re-pushed lazily, once per burst of changes.
+ordered by (-skill score, last routed at, definition order), each entry one int
+(:func:`~kefu.domain.routing.records.agent_key`). Entries go stale when the agent is
+restamped (routed, or ready again) and are re-pushed lazily, once per burst of changes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from heapq import heappush
 
 from kefu.domain.model import AgentPresence, Channel
-from kefu.domain.routing.records import AgentRecord, Bucket
+from kefu.domain.routing.records import AgentRecord, Bucket, score_key
 
 __all__ = ["AgentIndex"]
 
@@ -27,14 +28,13 @@ class AgentIndex:
         self._dirty: list[AgentRecord] = []  # agents to push into their buckets' heaps
 
     def _touch(self, agent: AgentRecord) -> None:
-        """Invalidate the agent's heap entries; it is pushed back where it is free before the
-        next look-up of a free agent (:meth:`_reindex`).
+        """The agent changed: it is pushed back where it is free before the next look-up of
+        a free agent (:meth:`_reindex`).
 
         An agent changes about twice per decision (offered, then freed, often offered again
         at once): pushing on every change filled the heaps with entries that were stale
         before anyone read them, so the push waits until the heaps are read.
         """
-        agent.version += 1
         if not agent.dirty:
             agent.dirty = True
             self._dirty.append(agent)
@@ -43,11 +43,11 @@ class AgentIndex:
         """Push every changed agent, with its current key, into its buckets where it is free."""
         for agent in self._dirty:
             agent.dirty = False
+            stamp = agent.stamp
             for channel, buckets in agent.buckets.items():
                 if agent.free_for(channel):
-                    last, seq, version = agent.last_routed_at, agent.seq, agent.version
-                    for bucket, neg_score in buckets:
-                        heappush(bucket.agents, (neg_score, last, seq, version, agent))
+                    for bucket, high in buckets:
+                        heappush(bucket.agents, high | stamp)
         self._dirty.clear()
 
     @staticmethod
@@ -75,11 +75,11 @@ class AgentIndex:
                 continue
             score = bucket.score(spec)
             if score is not None:
-                neg_score = -score if self.use_skill_score else 0
-                agent.buckets.setdefault(bucket.channel, []).append((bucket, neg_score))
+                high = score_key(-score if self.use_skill_score else 0)
+                agent.buckets.setdefault(bucket.channel, []).append((bucket, high))
         for (agent_id, channel), bucket in self._personal.items():
             if agent_id == agent.agent_id:
-                agent.buckets.setdefault(channel, []).append((bucket, 0))
+                agent.buckets.setdefault(channel, []).append((bucket, score_key(0)))
         for buckets in agent.buckets.values():
             buckets.sort(key=lambda pair: pair[0].name)
 
@@ -98,7 +98,7 @@ class AgentIndex:
         if bucket is None:
             bucket = Bucket(f"@{agent.agent_id}/{channel.value}", None, channel, {})
             self._personal[key] = bucket
-            agent.buckets.setdefault(channel, []).append((bucket, 0))
+            agent.buckets.setdefault(channel, []).append((bucket, score_key(0)))
             if agent.presence is AgentPresence.READY:
                 bucket.staffed += self._slots(agent, channel)
             if agent.free_for(channel):

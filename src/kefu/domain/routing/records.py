@@ -2,9 +2,10 @@
 
 A *bucket* holds the contacts of one queue at one overflow step (they share one skill
 requirement) together with the heap of agents that are eligible for that requirement and
-have free capacity. Heaps use lazy deletion: an entry is valid only while the version it
-carries equals its record's current version. Entries are plain tuples (cheapest to push and
-compare); the ``C_*`` and ``A_*`` constants name their fields.
+have free capacity. Heaps use lazy deletion. A contact entry is a plain tuple, valid only
+while the version it carries equals its record's current version; the ``C_*`` constants
+name its fields. An agent entry is one int, :func:`agent_key`: cheaper to push, pop and
+compare than a tuple (measured: a push and pop 40–60 % cheaper on 8 to 400 entries).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from typing import Any, Final
 from kefu.domain.model import AgentPresence, AgentSpec, Channel, ContactState, QueueSpec
 
 __all__ = [
-    "A_AGENT",
-    "A_VERSION",
+    "AGENT_INDEX_MASK",
+    "AGENT_STAMP_MASK",
     "C_CONTACT",
     "C_VERSION",
     "AgentRecord",
     "Bucket",
     "ContactRecord",
     "QueueRecord",
+    "agent_key",
+    "score_key",
 ]
 
 READY = AgentPresence.READY
@@ -32,9 +35,29 @@ READY = AgentPresence.READY
 # first four are the contact's ``key``.
 C_VERSION: Final = 4
 C_CONTACT: Final = 5
-# Agent heap entries: (-skill_score, last_routed_at, agent_seq, version, agent).
-A_VERSION: Final = 3
-A_AGENT: Final = 4
+# Agent heap entries: one int, ``score_key(-skill_score) | agent.stamp``, ordered as the
+# tuple (-skill_score, last_routed_at, agent seq) was. ``agent.stamp`` is
+# ``rank << INDEX_BITS | seq``: ``rank`` numbers the distinct instants at which agents were
+# routed (or became ready), in time order, so it orders them as ``last_routed_at`` does; the
+# agent seq is also its index in the router's agent list. An entry is valid while its low
+# bits equal the agent's stamp (a restamped agent leaves stale entries behind) and the agent
+# is free; an agent touched without restamping may leave a duplicate of its valid entry,
+# which orders and decides the same.
+INDEX_BITS: Final = 32
+STAMP_BITS: Final = INDEX_BITS + 48
+AGENT_INDEX_MASK: Final = (1 << INDEX_BITS) - 1
+AGENT_STAMP_MASK: Final = (1 << STAMP_BITS) - 1
+SCORE_OFFSET: Final = 1 << 24  # skill scores are sums of levels 1–10, far below this
+
+
+def score_key(neg_score: int) -> int:
+    """The high bits of an agent entry for a bucket where the agent scores ``-neg_score``."""
+    return (neg_score + SCORE_OFFSET) << STAMP_BITS
+
+
+def agent_key(neg_score: int, agent: AgentRecord) -> int:
+    """The heap entry of ``agent`` in a bucket where it scores ``-neg_score``."""
+    return score_key(neg_score) | agent.stamp
 
 
 class AgentRecord:
@@ -55,8 +78,8 @@ class AgentRecord:
         "reason",
         "seq",
         "spec",
+        "stamp",
         "state_since",
-        "version",
     )
 
     def __init__(self, spec: AgentSpec, seq: int, at: float) -> None:
@@ -70,9 +93,10 @@ class AgentRecord:
         self.exclusive_held = 0
         self.last_routed_at = at
         self.state_since = at
-        self.version = 0
+        self.stamp = seq  # rank 0 until the router stamps it (see agent_key)
         # True while the agent waits to be pushed into its buckets' heaps (see _touch).
         self.dirty = False
+        # Per channel: the buckets it may serve, with score_key(-skill score) for each.
         self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
         self.set_spec(spec)
 
@@ -243,8 +267,8 @@ class Bucket:
         self.requirement = requirement
         # entries: (-value_tier, -priority, sl_deadline, seq, version, contact)
         self.contacts: list[tuple[int, int, float, int, int, ContactRecord]] = []
-        # entries: (-skill_score, last_routed_at, agent_seq, version, agent)
-        self.agents: list[tuple[int, float, int, int, AgentRecord]] = []
+        # entries: agent_key(-skill_score, agent)
+        self.agents: list[int] = []
         self.waiting = 0
         self.staffed = 0
 
@@ -299,16 +323,22 @@ class Bucket:
         self.contacts = heap
 
     def push_agent(self, agent: AgentRecord, neg_score: int) -> None:
-        heappush(self.agents, (neg_score, agent.last_routed_at, agent.seq, agent.version, agent))
+        heappush(self.agents, agent_key(neg_score, agent))
+
+    def drop_agent(self, seq: int) -> None:
+        """Remove every entry of the agent numbered ``seq`` (its spec changed)."""
+        self.agents = [k for k in self.agents if k & AGENT_INDEX_MASK != seq]
+        heapify(self.agents)
 
 
 class QueueRecord:
     """A queue with one bucket per overflow step (step 0 is the queue's own requirement)."""
 
-    __slots__ = ("aht_estimate", "buckets", "class_counts", "handled", "spec")
+    __slots__ = ("aht_estimate", "buckets", "channel_value", "class_counts", "handled", "spec")
 
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
+        self.channel_value = spec.channel.value  # an enum's .value is a Python-level property
         self.buckets: list[Bucket] = []
         requirement: Mapping[str, int] = spec.skills
         self.buckets.append(Bucket(f"{spec.queue_id}#0", spec.queue_id, spec.channel, requirement))
@@ -325,7 +355,9 @@ class QueueRecord:
     def observe_handle_time(self, seconds: float, prior_weight: int = 20) -> None:
         """Running mean seeded by ``spec.aht_s``, turning into a slow moving average (1 %)."""
         self.handled += 1
-        alpha = max(1.0 / (self.handled + prior_weight), 0.01)
+        alpha = 1.0 / (self.handled + prior_weight)
+        if alpha < 0.01:  # max(alpha, 0.01) without the call
+            alpha = 0.01
         self.aht_estimate += alpha * (seconds - self.aht_estimate)
 
     def count(self, contact: ContactRecord, delta: int) -> None:

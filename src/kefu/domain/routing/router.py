@@ -136,7 +136,7 @@ class Router(RouterSetup, ContactHandling):
             self.time,
             contact_id,
             queue_id,
-            queue.spec.channel.value,
+            queue.channel_value,
             value_tier,
             priority,
             customer_id,

@@ -7,7 +7,6 @@ it here. Applying never decides anything, so replaying a log rebuilds exactly th
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
@@ -18,26 +17,25 @@ from kefu.domain.model import AgentPresence, Channel, ContactState
 from kefu.domain.routing.index import AgentIndex
 from kefu.domain.routing.records import (
     C_CONTACT,
+    INDEX_BITS,
     AgentRecord,
     Bucket,
     ContactRecord,
     QueueRecord,
 )
+from kefu.domain.routing.timers import T_OFFER, T_OVERFLOW, T_WRAPUP, TimerEntry, TimerQueues
 
-__all__ = ["RoutingState", "TimerEntry"]
+__all__ = ["T_OFFER", "T_OVERFLOW", "T_WRAPUP", "RoutingState", "TimerEntry"]
 
 QUEUED = ContactState.QUEUED
 OFFERED = ContactState.OFFERED
 ACTIVE = ContactState.ACTIVE
 WRAPUP = ContactState.WRAPUP
 
-# Timer kinds in the (due, seq, kind, contact, token) timer entries.
-T_OFFER, T_OVERFLOW, T_WRAPUP = 0, 1, 2
-TimerEntry = tuple[float, int, int, ContactRecord, int]
 CHANNELS = {c.value: c for c in Channel}  # a dict look-up is cheaper than Channel(value)
 
 
-class RoutingState(AgentIndex):
+class RoutingState(AgentIndex, TimerQueues):
     """Records, indexes and timers, changed only by applying events."""
 
     def __init__(
@@ -49,14 +47,13 @@ class RoutingState(AgentIndex):
         self.log: list[ev.Event] = []
         self.queues: dict[str, QueueRecord] = {}
         self.agents: dict[str, AgentRecord] = {}
+        self._agent_list: list[AgentRecord] = []  # by seq, the index agent heap entries carry
+        # The rank of the latest instant an agent was stamped at (see records.agent_key).
+        self._rank = 0
+        self._rank_at = float("-inf")
         self.contacts: dict[str, ContactRecord] = {}
-        # Pending timers, taken in (due, seq) order from two sources: offer timeouts, which
-        # all ring ``offer_timeout_s`` and so fall due in the order they were armed, in a
-        # FIFO (O(1); most are stale by then, the offer being answered), the rest in a heap.
-        self.timers: list[TimerEntry] = []
-        self.offer_timers: deque[TimerEntry] = deque()
+        self._init_timers()
         self.time = float("-inf")
-        self._seq = 0
         self._appliers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueDefined: self._on_queue_defined,
             ev.AgentDefined: self._on_agent_defined,
@@ -101,15 +98,28 @@ class RoutingState(AgentIndex):
         self._seq += 1
         return self._seq
 
-    def _timer(self, due: float, kind: int, contact: ContactRecord, token: int) -> None:
+    def _timer(
+        self, due: float, kind: int, contact: ContactRecord, token: int, span: float = 0.0
+    ) -> None:
+        """Arm a timer; ``span``: a wrap-up's length (seconds), which picks its FIFO."""
         self._seq += 1
         entry = (due, self._seq, kind, contact, token)
-        fifo = self.offer_timers
-        # A replayed log may hold offers of another length: those keep the heap's order.
-        if kind == T_OFFER and (not fifo or fifo[-1][0] <= due):
+        fifo = self.offer_timers if kind == T_OFFER else self._fifo_for(kind, span)
+        if fifo is not None and (not fifo or fifo[-1][0] <= due):  # FIFOs stay in due order
+            if not fifo and due < self._fifo_due:
+                self._fifo_due = due
             fifo.append(entry)
-        else:
+        else:  # overflow steps, more lengths, a replayed offer of another length
             heappush(self.timers, entry)
+
+    def _stamp(self, agent: AgentRecord, at: float) -> None:
+        """The agent was routed a contact, or became ready, at ``at`` (never earlier than a
+        previous stamp: the router's time only advances), which orders it among the free."""
+        if at != self._rank_at:
+            self._rank += 1
+            self._rank_at = at
+        agent.last_routed_at = at
+        agent.stamp = self._rank << INDEX_BITS | agent.seq
 
     def _leave_bucket(self, contact: ContactRecord) -> None:
         """The contact stops waiting (offered, abandoned, moved): drop it from the counts."""
@@ -169,10 +179,17 @@ class RoutingState(AgentIndex):
     def _on_agent_defined(self, e: ev.AgentDefined) -> None:
         agent = self.agents.get(e.spec.agent_id)
         if agent is None:
-            agent = AgentRecord(e.spec, len(self.agents), e.at)
+            agent = AgentRecord(e.spec, len(self._agent_list), e.at)
             self.agents[agent.agent_id] = agent
-        elif agent.presence is AgentPresence.READY:
-            self._staff(agent, -1)
+            self._agent_list.append(agent)
+            self._stamp(agent, e.at)
+        else:
+            # Its scores and buckets may change: drop its entries, pushed anew below.
+            for buckets in agent.buckets.values():
+                for bucket, _ in buckets:
+                    bucket.drop_agent(agent.seq)
+            if agent.presence is AgentPresence.READY:
+                self._staff(agent, -1)
         agent.set_spec(e.spec)
         self._index_agent(agent)
         if agent.presence is AgentPresence.READY:
@@ -188,7 +205,7 @@ class RoutingState(AgentIndex):
         agent.pending = None
         agent.state_since = e.at
         if presence is AgentPresence.READY:
-            agent.last_routed_at = e.at
+            self._stamp(agent, e.at)
         if was_ready != (presence is AgentPresence.READY):
             self._staff(agent, +1 if not was_ready else -1)
         self._touch(agent)
@@ -263,7 +280,12 @@ class RoutingState(AgentIndex):
         agent.load[contact.channel] = agent.load.get(contact.channel, 0) + 1
         if contact.channel in agent.exclusive:
             agent.exclusive_held += 1
-        agent.last_routed_at = e.at
+        at = e.at  # self._stamp(agent, at), inline: hot
+        if at != self._rank_at:
+            self._rank += 1
+            self._rank_at = at
+        agent.last_routed_at = at
+        agent.stamp = self._rank << INDEX_BITS | agent.seq
         self._touch(agent)
         self._timer(e.expires_at, T_OFFER, contact, contact.offers_made)
 
@@ -353,7 +375,7 @@ class RoutingState(AgentIndex):
         contact.on_hold = False
         contact.wrap_version += 1
         if e.wrapup_s > 0:
-            self._timer(e.at + e.wrapup_s, T_WRAPUP, contact, contact.wrap_version)
+            self._timer(e.at + e.wrapup_s, T_WRAPUP, contact, contact.wrap_version, e.wrapup_s)
 
     def _on_wrapup_ended(self, e: ev.WrapupEnded) -> None:
         self._apply_wrapup_end(e, self.contacts[e.contact_id], self.agents[e.agent_id])
