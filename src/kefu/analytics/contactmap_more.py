@@ -125,9 +125,14 @@ def ivr_stays(events: Iterable[iev.IvrEvent], channels: Mapping[str, str]) -> li
             s.ended = e.at
     return [
         IvrStay(
-            contact_id, s.customer, channels.get(contact_id, "voice"), s.started, s.ended,
-            tuple(s.nodes), s.outcome,
-        )  # fmt: skip
+            contact_id,
+            s.customer,
+            channels.get(contact_id, "voice"),
+            s.started,
+            s.ended,
+            tuple(s.nodes),
+            s.outcome,
+        )
         for contact_id, s in sessions.items()
         if not s.handed and s.nodes
     ]

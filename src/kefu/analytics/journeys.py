@@ -29,9 +29,9 @@ __all__ = [
     "collect_journeys",
     "find_repeats",
     "ivr_route",
-    "pack_ivr",
     "journeys_from_rows",
     "journeys_until",
+    "pack_ivr",
     "same_problem",
 ]
 
@@ -215,7 +215,8 @@ Row = tuple[
 contact-path event as the storage reads it without building it. ``target`` is the queue of a
 queued or overflowed event, the queue a transfer goes to (``None``: to an agent), the
 disposition of a completed contact; ``channel``, ``customer_id``, ``topic``, ``case_id`` and
-``ivr`` (the packed IVR route, :func:`pack_ivr`) those of a queued event (see :func:`kefu.adapters.storage.event_reader.read_contact_rows`)."""
+``ivr`` (the packed IVR route, :func:`pack_ivr`) those of a queued event (see
+:func:`kefu.adapters.storage.event_reader.read_contact_rows`)."""
 
 
 def journeys_from_rows(

@@ -46,9 +46,7 @@ def _instant(text: str | None, name: str) -> float | None:
     return parsed.timestamp()
 
 
-def _read_rows(
-    url: str, since: float | None, until: float | None
-) -> tuple[list[Row], MapExtras]:
+def _read_rows(url: str, since: float | None, until: float | None) -> tuple[list[Row], MapExtras]:
     """The contact-path events as rows (no event objects, no JSON: columns of the log), and
     the IVR sessions and department waits (:mod:`kefu.analytics.contactmap_more`)."""
     from sqlalchemy.exc import SQLAlchemyError

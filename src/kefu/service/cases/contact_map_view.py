@@ -9,9 +9,9 @@ queue it visited is owned by one of them (admins: every site; ``site_id`` narrow
 repeats are looked for among those contacts. The map also shows the case waits on
 departments of cases of those sites, each case's deadline being the ``sla_due`` of its latest
 work item, and, to admins looking at every site, the IVR sessions that ended in the IVR (an
-IVR session is not tied to a site) (:mod:`kefu.analytics.contactmap_more`). AHT here is the mean time from answer to
-completion of the completed contacts of a group (wrap-up is not in the contact path events).
-Times are seconds.
+IVR session is not tied to a site) (:mod:`kefu.analytics.contactmap_more`). AHT here is the
+mean time from answer to completion of the completed contacts of a group (wrap-up is not in
+the contact path events). Times are seconds.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ def upgrade() -> None:
     c = events.c
     payload = c.payload
     queued = c.type == "ContactQueued"
+    entered = c.type.in_(["ContactQueued", "ContactOverflowed"])
 
     def when_queued(value: sa.ColumnElement[str]) -> sa.ColumnElement[str | None]:
         return sa.case((queued, value), else_=sa.null())
@@ -55,7 +56,7 @@ def upgrade() -> None:
         )
         .values(
             target=sa.case(
-                (c.type.in_(["ContactQueued", "ContactOverflowed"]), payload["queue_id"].as_string()),
+                (entered, payload["queue_id"].as_string()),
                 (c.type == "ContactTransferred", payload["to_queue_id"].as_string()),
                 else_=payload["disposition"].as_string(),
             ),
