@@ -179,8 +179,8 @@ def contact_map_from_journeys(
         walks[("channel:" + channel, *ivr, *path, end_node)] += n
     for stay in stays:
         walks[("channel:" + stay.channel, *stay.nodes, "outcome:" + stay.outcome)] += 1
-    for wait in waits:
-        walks[(wait.source, "department:" + wait.department, wait.target)] += 1
+    for chain in _department_chains(waits):
+        walks[chain] += 1
     edges: Counter[tuple[str, str]] = Counter()
     nodes: Counter[str] = Counter()
     for steps, n in walks.items():
@@ -231,6 +231,24 @@ def contact_map_from_journeys(
         ivr_sessions=len(stays),
         department_waits=len(waits),
     )
+
+
+def _department_chains(waits: list[DepartmentWait]) -> list[tuple[str, ...]]:
+    """A case's waits from one department straight to the next as one walk (as a contact's
+    path): each department counted once per walk, each hand-over once."""
+    chains: list[tuple[str, ...]] = []
+    going: dict[str, list[str]] = {}
+    for w in waits:
+        chain = going.pop(w.case_id, None)
+        if chain is None or not w.source.startswith("department:"):
+            chain = [w.source]
+        chain.append("department:" + w.department)
+        if w.target.startswith("department:"):
+            going[w.case_id] = chain
+        else:
+            chains.append((*chain, w.target))
+    chains.extend(tuple(chain) for chain in going.values())
+    return chains
 
 
 def _late_departments(waits: list[DepartmentWait], end: float) -> list[BlindSpot]:
