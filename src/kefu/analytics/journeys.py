@@ -170,7 +170,8 @@ def collect_journeys(
                 attrs = e.attributes
                 live[e.contact_id] = b = _Builder(
                     e.contact_id, e.customer_id, e.channel, e.at, attrs.get("topic") or None,
-                    attrs.get("case_id") or None, e.queue_id, ivr_route(pack_ivr(attrs)),
+                    attrs.get("case_id") or None, e.queue_id,
+                    ivr_route(pack_ivr(attrs)) if "ivr.flow" in attrs else (),
                 )  # fmt: skip
                 order.append(b)
             continue
@@ -242,7 +243,7 @@ def journeys_from_rows(
             else:
                 live[contact_id] = b = _Builder(
                     contact_id, customer, channel, at, topic or None, case_id or None, target,
-                    ivr_route(ivr),
+                    ivr_route(ivr) if ivr else (),
                 )  # fmt: skip
                 order.append(b)
             continue
