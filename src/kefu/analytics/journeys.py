@@ -15,6 +15,7 @@ the same; otherwise when their topics agree, a missing topic agreeing with any (
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from kefu.domain import events as ev
@@ -298,18 +299,27 @@ def find_repeats(journeys: Sequence[ContactJourney], window_s: float) -> dict[st
         if j.customer_id is not None:
             by_customer.setdefault(j.customer_id, []).append(j)
     found: dict[str, Repeat] = {}
+    # Index loops, not slices: a slice per contact copied a fifth of the time on a million
+    # events; a customer's only contact has no repeat and needs no sort.
     for own in by_customer.values():
-        own.sort(key=lambda j: (j.arrived_at, j.contact_id))
-        for i, first in enumerate(own):
-            if first.ended_at is None:
+        count = len(own)
+        if count < 2:
+            continue
+        own.sort(key=_ARRIVAL)
+        for i in range(count - 1):
+            first = own[i]
+            ended = first.ended_at
+            if ended is None:
                 continue
-            limit = first.ended_at + window_s
-            for later in own[i + 1 :]:
+            limit = ended + window_s
+            for k in range(i + 1, count):
+                later = own[k]
                 if later.arrived_at > limit:
                     break
                 if same_problem(first, later):
-                    found[first.contact_id] = Repeat(
-                        first, later, later.arrived_at - first.ended_at
-                    )
+                    found[first.contact_id] = Repeat(first, later, later.arrived_at - ended)
                     break
     return found
+
+
+_ARRIVAL = itemgetter(*(ContactJourney._fields.index(f) for f in ("arrived_at", "contact_id")))
