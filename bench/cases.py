@@ -34,6 +34,7 @@ with the machine and its load average (the machine is shared: absolute figures m
 load, compare within one run). Run:
 
     PYTHONPATH=src python bench/cases.py [--events 1000000] [--no-sqlite] [--postgres URL]
+        [--reuse-sqlite FILE] [--reuse-schema NAME]
 """
 
 from __future__ import annotations
@@ -193,10 +194,13 @@ def quiet_gc(fn: Callable[[], Any]) -> Any:
         gc.unfreeze()
 
 
-def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
+def stored_run(events: list[ev.Event], url: str | None, reuse: str | None = None) -> dict[str, Any]:
     """Store the log (SQLite in a temporary folder when ``url`` is None, else a fresh schema
-    of that PostgreSQL database), then read it back and analyse it both ways (``rows``,
-    ``events``; see the module docstring)."""
+    of that PostgreSQL database), then read it back and analyse it three ways (``rows``,
+    ``json``, ``events``; see the module docstring). ``reuse`` names a SQLite file or a
+    PostgreSQL schema holding this log already (same ``--events``; storing a million events
+    takes minutes on a loaded machine): it is migrated to head if needed, timed apart (the
+    0007 backfill), and kept."""
     from sqlalchemy import create_engine, text
 
     from kefu.adapters.storage import make_engine, upgrade
@@ -204,15 +208,21 @@ def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
-        schema = f"kefu_bench_{os.getpid()}" if url else None
-        if url and schema:
+        schema = (reuse or f"kefu_bench_{os.getpid()}") if url else None
+        if url and schema and not reuse:
             with create_engine(url).begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url or f"sqlite:///{folder}/bench.sqlite3", schema=schema)
+        sqlite_file = reuse if reuse and not url else f"{folder}/bench.sqlite3"
+        engine = make_engine(url or f"sqlite:///{sqlite_file}", schema=schema)
         try:
-            upgrade(engine)
-            _none, write_s = timed(lambda: _store(engine, events))
-            out["store_s"] = round(write_s, 1)
+            _none, upgrade_s = timed(lambda: upgrade(engine))
+            out["upgrade_s"] = round(upgrade_s, 1)
+            if reuse:
+                out["reused"] = reuse
+                out["store_s"] = None
+            else:
+                _none, write_s = timed(lambda: _store(engine, events))
+                out["store_s"] = round(write_s, 1)
             ways: tuple[tuple[str, Callable[[], list[Any]], Any], ...] = (
                 ("rows", lambda: list(read_contact_rows(engine)), journeys_from_rows),
                 ("json", lambda: list(_json_rows(engine)), journeys_from_rows),
@@ -249,7 +259,7 @@ def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
                 out[name] = figures
         finally:
             engine.dispose()
-            if url and schema:
+            if url and schema and not reuse:
                 with create_engine(url).begin() as conn:
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     return out
@@ -320,6 +330,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--postgres", metavar="URL", help="also store and read in PostgreSQL")
     parser.add_argument("--no-write", action="store_true", help="do not write the JSON record")
+    parser.add_argument("--reuse-sqlite", metavar="FILE", help="a SQLite file holding the log")
+    parser.add_argument("--reuse-schema", metavar="NAME", help="a schema holding the log")
     args = parser.parse_args(argv)
     record: dict[str, Any] = {
         "benchmark": "cases",
@@ -346,7 +358,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [("postgres", args.postgres)] if args.postgres else []
     )
     for name, url in stores:
-        ran = stored_run(events, url)
+        ran = stored_run(events, url, args.reuse_schema if url else args.reuse_sqlite)
         record[name] = ran
         for way in ("rows", "json", "events"):
             f = ran[way]
@@ -368,7 +380,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"  {name}: rows/{peer} = {ran[f'rows_vs_{peer}_cpu']:.2f} in CPU, "
                 f"{ran[f'rows_vs_{peer}_wall']:.2f} in wall time"
             )
-        print(f"  {name}: storing took {ran['store_s']:.0f} s")
+        if ran["store_s"] is not None:
+            print(f"  {name}: storing took {ran['store_s']:.0f} s")
+        else:
+            print(f"  {name}: reused {ran['reused']} (migrating it took {ran['upgrade_s']:.0f} s)")
     record["machine"]["loadavg_at_end"] = os.getloadavg()
     if not args.no_write:
         out = ROOT / "bench" / "results" / f"cases-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
