@@ -218,7 +218,7 @@ def stored_run(events: list[ev.Event], url: str | None, reuse: str | None = None
             _none, upgrade_s = timed(lambda: upgrade(engine))
             out["upgrade_s"] = round(upgrade_s, 1)
             if reuse:
-                out["reused"] = reuse
+                out["reused"] = Path(reuse).name  # a file's name only, not where it is
                 out["store_s"] = None
             else:
                 _none, write_s = timed(lambda: _store(engine, events))
@@ -337,7 +337,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "benchmark": "cases",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "args": vars(args),
+        "args": {
+            **vars(args),
+            "reuse_sqlite": args.reuse_sqlite and Path(args.reuse_sqlite).name,
+        },
     }
     events, build_s = timed(lambda: synthetic_log(args.events))
     print(f"synthetic log: {len(events):,} events in {build_s:.1f} s")
