@@ -9,26 +9,32 @@ same topic now and then. Times, in one run:
   then the contact map and FCR from those journeys, as ``kefu contactmap`` does;
 - **sqlite** (unless ``--no-sqlite``) and **postgres** (``--postgres URL``, in a schema of
   its own, dropped after): the log stored through the storage adapter
-  (``SqlEventLog.append``, timed apart), then read and analysed two ways in the same run.
-  ``rows``, what ``kefu contactmap`` does: ``read_contact_rows`` (SQL picks the contact-path
-  types, the columns and only the payloads the journeys need) folded by
-  ``journeys_from_rows``. ``events``, the former way: ``read_events`` rebuilds each event,
-  folded by ``journeys_until``.
+  (``SqlEventLog.append``, timed apart), then read and analysed three ways in the same run.
+  ``rows``, what ``kefu contactmap`` does: ``read_contact_rows`` selects the contact-path
+  events' plain columns (the few payload fields were put in columns when each event was
+  appended; no JSON is read), folded by ``journeys_from_rows``. ``json``, the reader of the
+  previous round, kept here as the peer: the database extracts the same fields from the JSON
+  payload at read time (``json_extract`` / ``->>``). ``events``, the first way:
+  ``read_events`` rebuilds each event, folded by ``journeys_until``.
 
 DuckDB is not measured: it would read the stored events through its ``sqlite_scanner`` or
 ``postgres_scanner`` extensions, which it downloads on first use (not possible on this
 machine); fed through Python instead, it would pay the same read as the ``rows`` path before
 any aggregation.
 
-Wall and process CPU seconds are both recorded; like ``kefu contactmap``, the loaded log is
-moved out of the cyclic garbage collector's reach (``gc.freeze``) and the collector is off
-during the analysis (``gc.disable``).
+Where the wall time goes, per way: the process's CPU seconds, its seconds waiting for a core
+while runnable (``/proc/self/schedstat``: on a shared machine, the load), and on PostgreSQL
+the CPU seconds of the server process that ran the query (``/proc/<backend pid>/stat``; the
+database runs on this machine). The rest is waiting for the database or the disk. Like
+``kefu contactmap``, the loaded log is moved out of the cyclic garbage collector's reach
+(``gc.freeze``) and the collector is off during the analysis (``gc.disable``).
 
 Prints "contact map over N events: S s" lines and writes bench/results/cases-<date>.json
 with the machine and its load average (the machine is shared: absolute figures move with the
 load, compare within one run). Run:
 
     PYTHONPATH=src python bench/cases.py [--events 1000000] [--no-sqlite] [--postgres URL]
+        [--reuse-sqlite FILE] [--reuse-schema NAME]
 """
 
 from __future__ import annotations
@@ -119,27 +125,49 @@ def synthetic_log(target: int, seed: int = 15) -> list[ev.Event]:
 
 
 CPU: dict[str, float] = {}
-"""Process CPU seconds of the last :func:`timed` call (the load moves wall time, less this)."""
+"""Process CPU seconds (``last``) and seconds runnable but waiting for a core (``wait``) of
+the last :func:`timed` call (the load moves wall time, less the CPU)."""
+
+
+def run_wait() -> float:
+    """Seconds this process has spent runnable but waiting for a core (0 if unknown)."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) of process ``pid`` so far, ``None`` if unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, wait = time.perf_counter(), time.process_time(), run_wait()
     result = fn()
     CPU["last"] = time.process_time() - cpu
+    CPU["wait"] = run_wait() - wait
     return result, time.perf_counter() - start
 
 
 def analyse(events: list[Any], fold: Callable[[Any, None], Any] = journeys_until) -> dict[str, Any]:
     (every, end), pass_s = timed(lambda: fold(events, None))
-    cpu = CPU["last"]
+    cpu, wait = CPU["last"], CPU["wait"]
     repeats, repeats_s = timed(lambda: find_repeats(every, 7 * DAY))
-    cpu += CPU["last"]
+    cpu, wait = cpu + CPU["last"], wait + CPU["wait"]
     cmap, map_s = timed(lambda: contact_map_from_journeys(every, end, repeats=repeats))
-    cpu += CPU["last"]
+    cpu, wait = cpu + CPU["last"], wait + CPU["wait"]
     fcr, fcr_s = timed(lambda: fcr_from_journeys(every, end, repeats=repeats))
-    cpu += CPU["last"]
+    cpu, wait = cpu + CPU["last"], wait + CPU["wait"]
     return {
         "map_and_fcr_cpu_s": round(cpu, 3),
+        "map_and_fcr_run_wait_s": round(wait, 3),
         "journeys_s": round(pass_s, 3),
         "repeats_s": round(repeats_s, 3),
         "contact_map_s": round(pass_s + repeats_s + map_s, 3),
@@ -166,10 +194,13 @@ def quiet_gc(fn: Callable[[], Any]) -> Any:
         gc.unfreeze()
 
 
-def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
+def stored_run(events: list[ev.Event], url: str | None, reuse: str | None = None) -> dict[str, Any]:
     """Store the log (SQLite in a temporary folder when ``url`` is None, else a fresh schema
-    of that PostgreSQL database), then read it back and analyse it both ways (``rows``,
-    ``events``; see the module docstring)."""
+    of that PostgreSQL database), then read it back and analyse it three ways (``rows``,
+    ``json``, ``events``; see the module docstring). ``reuse`` names a SQLite file or a
+    PostgreSQL schema holding this log already (same ``--events``; storing a million events
+    takes minutes on a loaded machine): it is migrated to head if needed, timed apart (the
+    0007 backfill), and kept."""
     from sqlalchemy import create_engine, text
 
     from kefu.adapters.storage import make_engine, upgrade
@@ -177,35 +208,108 @@ def stored_run(events: list[ev.Event], url: str | None) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
-        schema = f"kefu_bench_{os.getpid()}" if url else None
-        if url and schema:
+        schema = (reuse or f"kefu_bench_{os.getpid()}") if url else None
+        if url and schema and not reuse:
             with create_engine(url).begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url or f"sqlite:///{folder}/bench.sqlite3", schema=schema)
+        sqlite_file = reuse if reuse and not url else f"{folder}/bench.sqlite3"
+        engine = make_engine(url or f"sqlite:///{sqlite_file}", schema=schema)
         try:
-            upgrade(engine)
-            _none, write_s = timed(lambda: _store(engine, events))
-            out["store_s"] = round(write_s, 1)
+            _none, upgrade_s = timed(lambda: upgrade(engine))
+            out["upgrade_s"] = round(upgrade_s, 1)
+            if reuse:
+                out["reused"] = Path(reuse).name  # a file's name only, not where it is
+                out["store_s"] = None
+            else:
+                _none, write_s = timed(lambda: _store(engine, events))
+                out["store_s"] = round(write_s, 1)
             ways: tuple[tuple[str, Callable[[], list[Any]], Any], ...] = (
                 ("rows", lambda: list(read_contact_rows(engine)), journeys_from_rows),
+                ("json", lambda: list(_json_rows(engine)), journeys_from_rows),
                 ("events", lambda: list(read_events(engine)), journeys_until),
             )
             for name, read, fold in ways:
+                load = os.getloadavg()
+                backend = _backend_pid(engine)
+                server = process_cpu(backend)
                 stored, read_s = timed(read)
-                read_cpu = CPU["last"]
+                read_cpu, read_wait = CPU["last"], CPU["wait"]
+                if server is not None and _backend_pid(engine) == backend:
+                    after = process_cpu(backend)
+                    server = None if after is None else after - server
+                else:
+                    server = None
                 figures = quiet_gc(lambda: analyse(stored, fold))  # noqa: B023 - called at once
                 stored.clear()
-                figures.update(read_s=round(read_s, 3), read_cpu_s=round(read_cpu, 3))
+                figures.update(
+                    read_s=round(read_s, 3),
+                    read_cpu_s=round(read_cpu, 3),
+                    read_run_wait_s=round(read_wait, 3),
+                    server_cpu_s=None if server is None else round(server, 3),
+                )
                 figures["total_s"] = round(read_s + figures["map_and_fcr_s"], 3)
-                figures["total_cpu_s"] = round(read_cpu + figures["map_and_fcr_cpu_s"], 3)
+                figures["total_cpu_s"] = round(
+                    read_cpu + figures["map_and_fcr_cpu_s"] + (server or 0.0), 3
+                )
+                figures["total_run_wait_s"] = round(
+                    read_wait + figures["map_and_fcr_run_wait_s"], 3
+                )
+                figures["loadavg_before"] = load
                 figures["loadavg"] = os.getloadavg()
                 out[name] = figures
         finally:
             engine.dispose()
-            if url and schema:
+            if url and schema and not reuse:
                 with create_engine(url).begin() as conn:
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     return out
+
+
+def _backend_pid(engine: Any) -> int | None:
+    """The PostgreSQL server process of the pooled connection the next read will take."""
+    if engine.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _json_rows(engine: Any) -> Any:
+    """The previous round's reader (the peer): the same rows as ``read_contact_rows``, the
+    payload fields extracted from the JSON by the database at read time."""
+    from sqlalchemy import case, null, select
+
+    from kefu.adapters.storage.event_reader import CONTACT_PATH_TYPES, EVENTS
+
+    c = EVENTS.c
+    payload = c.payload
+    queued = c.type == "ContactQueued"
+    target = case(
+        (c.type.in_(["ContactQueued", "ContactOverflowed"]), payload["queue_id"].as_string()),
+        (c.type == "ContactTransferred", payload["to_queue_id"].as_string()),
+        (c.type == "ContactCompleted", payload["disposition"].as_string()),
+        else_=null(),
+    )
+    paths: tuple[str | tuple[str, str], ...] = (
+        "channel", "customer_id", ("attributes", "topic"), ("attributes", "case_id"),
+    )  # fmt: skip
+    fields = [case((queued, payload[p].as_string()), else_=null()) for p in paths]
+    stmt = (
+        select(c.type, c.at, c.contact_id, c.agent_id, target, *fields, null())
+        .where(c.type.in_(list(CONTACT_PATH_TYPES)))
+        .order_by(c.seq)
+    )
+    sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        if engine.dialect.name == "sqlite":
+            cursor = driver.execute(sql)
+        else:
+            cursor = driver.cursor(name="bench_json_rows")
+            cursor.execute(sql)
+        while batch := cursor.fetchmany(20_000):
+            yield from batch
 
 
 def _store(engine: Any, events: list[ev.Event]) -> None:
@@ -226,12 +330,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--postgres", metavar="URL", help="also store and read in PostgreSQL")
     parser.add_argument("--no-write", action="store_true", help="do not write the JSON record")
+    parser.add_argument("--reuse-sqlite", metavar="FILE", help="a SQLite file holding the log")
+    parser.add_argument("--reuse-schema", metavar="NAME", help="a schema holding the log")
     args = parser.parse_args(argv)
     record: dict[str, Any] = {
         "benchmark": "cases",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "args": vars(args),
+        "args": {
+            **vars(args),
+            "reuse_sqlite": args.reuse_sqlite and Path(args.reuse_sqlite).name,
+        },
     }
     events, build_s = timed(lambda: synthetic_log(args.events))
     print(f"synthetic log: {len(events):,} events in {build_s:.1f} s")
@@ -252,23 +361,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [("postgres", args.postgres)] if args.postgres else []
     )
     for name, url in stores:
-        ran = stored_run(events, url)
+        ran = stored_run(events, url, args.reuse_schema if url else args.reuse_sqlite)
         record[name] = ran
-        for way in ("rows", "events"):
+        for way in ("rows", "json", "events"):
             f = ran[way]
+            server = "" if f["server_cpu_s"] is None else f" + server {f['server_cpu_s']:.1f} s"
             print(
                 f"contact map over {len(events):,} events: {f['total_s']:.1f} s "
                 f"({name}, {way}: read {f['read_s']:.1f} s + map and FCR "
                 f"{f['map_and_fcr_s']:.1f} s; CPU {f['read_cpu_s']:.1f} s + "
-                f"{f['map_and_fcr_cpu_s']:.1f} s; load {f['loadavg'][0]:.1f})"
+                f"{f['map_and_fcr_cpu_s']:.1f} s{server} = {f['total_cpu_s']:.1f} s; "
+                f"waiting for a core {f['total_run_wait_s']:.1f} s; "
+                f"load {f['loadavg_before'][0]:.1f})"
             )
-        rows, old = ran["rows"], ran["events"]
-        ran["rows_vs_events_cpu"] = round(rows["total_cpu_s"] / old["total_cpu_s"], 3)
-        ran["rows_vs_events_wall"] = round(rows["total_s"] / old["total_s"], 3)
-        print(
-            f"  {name}: rows/events = {ran['rows_vs_events_cpu']:.2f} in CPU, "
-            f"{ran['rows_vs_events_wall']:.2f} in wall time (storing took {ran['store_s']:.0f} s)"
-        )
+        rows = ran["rows"]
+        for peer in ("json", "events"):
+            old = ran[peer]
+            ran[f"rows_vs_{peer}_cpu"] = round(rows["total_cpu_s"] / old["total_cpu_s"], 3)
+            ran[f"rows_vs_{peer}_wall"] = round(rows["total_s"] / old["total_s"], 3)
+            print(
+                f"  {name}: rows/{peer} = {ran[f'rows_vs_{peer}_cpu']:.2f} in CPU, "
+                f"{ran[f'rows_vs_{peer}_wall']:.2f} in wall time"
+            )
+        if ran["store_s"] is not None:
+            print(f"  {name}: storing took {ran['store_s']:.0f} s")
+        else:
+            print(f"  {name}: reused {ran['reused']} (migrating it took {ran['upgrade_s']:.0f} s)")
     record["machine"]["loadavg_at_end"] = os.getloadavg()
     if not args.no_write:
         out = ROOT / "bench" / "results" / f"cases-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"

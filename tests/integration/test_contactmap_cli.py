@@ -76,3 +76,54 @@ def test_given_database_without_schema_when_contactmap_run_then_database_error(
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     result = CliRunner().invoke(app, ["contactmap", "--database-url", url])
     assert result.exit_code == 1 and "Database error" in result.output
+
+
+def test_given_ivr_sessions_and_department_waits_when_contactmap_run_then_shown_and_exported(
+    tmp_path: Path,
+) -> None:
+    from kefu.adapters.storage.channel_repositories import SqlChannels
+    from kefu.domain.cases import events as cev
+    from kefu.domain.ivr import events as iev
+    from kefu.service.channels.ports import ChannelRecord
+
+    url = _database(tmp_path)
+    engine = make_engine(url)
+    task = ev.ContactQueued(
+        DAY, "task1", "voice", "workitem", 0, 0, "王芳", {"case_id": "C1", "sla_due": "3600"},
+        None, 1,
+    )  # fmt: skip
+    with Session(engine) as session:
+        SqlEventLog(session).append([task])
+        found = [
+            ("ivr", "opened", "conv1", {"channel": "voice", "metadata": {}, "topic": None}),
+            ("ivr", "FlowStarted", "conv1", iev.ivr_event_to_dict(
+                iev.FlowStarted(10.0, "conv1", "main", 1, "zh", {}, None, None, None, None))),
+            ("ivr", "Ended", "conv1", iev.ivr_event_to_dict(iev.Ended(20.0, "conv1", "bye"))),
+            ("case", "CaseOpened", "C1", cev.case_event_to_dict(cev.CaseOpened(
+                30.0, "C1", "fault", "王芳", "s1", "卡", 0, 0, {}, None, None, "a1"))),
+            ("case", "CaseLinked", "C1", cev.case_event_to_dict(
+                cev.CaseLinked(DAY, "C1", "work_item", "task1", "workitem", "a1"))),
+            ("case", "CaseStateChanged", "C1", cev.case_event_to_dict(cev.CaseStateChanged(
+                40.0, "C1", "open", "waiting_on_department", "", "a1", "法务", None, None))),
+        ]  # fmt: skip
+        SqlChannels(session).append(
+            [
+                ChannelRecord(seq, data.get("at", 10.0), stream, kind, subject, data)
+                for seq, (stream, kind, subject, data) in enumerate(found, start=1)
+            ]
+        )
+        session.commit()
+    engine.dispose()
+    out = tmp_path / "map.csv"
+    result = CliRunner().invoke(
+        app, ["contactmap", "--database-url", url, "--until", str(10 * DAY), "--csv", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ended in the IVR 在 IVR 内结束 1 · department waits 部门等待 1" in result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    edges = {(r["source"], r["target"]) for r in rows if r["section"] == "edge"}
+    assert {("ivr:main", "outcome:ivr_contained"), ("agent:a1", "department:法务")} <= edges
+    late = [r for r in rows if r["section"] == "blind_spot" and r["contact_id"] == "C1"]
+    assert [(r["target"], r["detail"]) for r in late] == [
+        ("department:法务", "department_past_sla")
+    ]

@@ -1,9 +1,9 @@
 """The contact map as one self-contained SVG image (no script, no font or style from
 elsewhere): the page shows it inline and offers it as a download.
 
-Four columns, left to right: channels, queues, agents, outcomes (a node's column is the kind
-before the colon in its name; IVR nodes, ``ivr:<node>``, sit between channels and queues when
-the map has them). In each column the busiest nodes come first, at most ``per_column``
+Columns, left to right: channels, IVR nodes, queues, agents, departments, outcomes (a node's
+column is the kind before the colon in its name; the IVR and department columns are there
+when the map has such nodes). In each column the busiest nodes come first, at most ``per_column``
 (the rest are folded into one ``… +N`` node). Each edge is a band from its source to its
 target as wide as its share of the busiest edge; an edge going back to an earlier or the same
 column (a transfer from an agent back to a queue, or queue to queue) is drawn dashed in the
@@ -19,7 +19,7 @@ from kefu.analytics.contactmap import ContactMap
 
 __all__ = ["COLUMNS", "contact_map_svg"]
 
-COLUMNS = ("channel", "ivr", "queue", "agent", "outcome")
+COLUMNS = ("channel", "ivr", "queue", "agent", "department", "outcome")
 """The kinds of nodes, in column order."""
 _NODE_W, _NODE_H, _GAP, _COL_GAP, _TOP = 150, 26, 8, 120, 40
 _OTHER = "…"

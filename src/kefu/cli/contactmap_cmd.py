@@ -12,6 +12,7 @@ from kefu.cli.app import app
 
 if TYPE_CHECKING:
     from kefu.analytics.contactmap import ContactMap
+    from kefu.analytics.contactmap_more import MapExtras
     from kefu.analytics.fcr import FcrReport
     from kefu.analytics.journeys import Row
 
@@ -45,12 +46,14 @@ def _instant(text: str | None, name: str) -> float | None:
     return parsed.timestamp()
 
 
-def _read_rows(url: str, since: float | None, until: float | None) -> list[Row]:
-    """The contact-path events as rows: no event objects, the JSON read by the database."""
+def _read_rows(url: str, since: float | None, until: float | None) -> tuple[list[Row], MapExtras]:
+    """The contact-path events as rows (no event objects, no JSON: columns of the log), and
+    the IVR sessions and department waits (:mod:`kefu.analytics.contactmap_more`)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from kefu.adapters.storage import make_engine
     from kefu.adapters.storage.event_reader import read_contact_rows
+    from kefu.adapters.storage.map_extras_reader import read_map_extras
 
     try:
         engine = make_engine(url)
@@ -58,11 +61,12 @@ def _read_rows(url: str, since: float | None, until: float | None) -> list[Row]:
         raise _fail(f"Bad database URL 数据库地址无效: {exc}") from None
     try:
         rows: list[Row] = list(read_contact_rows(engine, since=since, until=until))
+        extras = read_map_extras(engine, until=until)
     except SQLAlchemyError as exc:
         raise _fail(f"Database error 数据库错误: {exc}", 1) from None
     finally:
         engine.dispose()
-    return rows
+    return rows, extras
 
 
 @app.command("contactmap")
@@ -88,7 +92,7 @@ def contactmap(
         from kefu.config import get_settings
 
         database_url = get_settings().sqlalchemy_url
-    rows = _read_rows(database_url, start, end)
+    rows, extras = _read_rows(database_url, start, end)
     # The log lives until the command ends: keep the cyclic collector from walking a million
     # events again on every full pass (measured: analysis CPU time 11.5 s -> 6.7 s), and off
     # while the analysis builds its few hundred thousand journeys, which hold no cycles
@@ -96,7 +100,7 @@ def contactmap(
     gc.freeze()
     gc.disable()
     try:
-        _report(rows, start, end, window_days, max_transfers, csv_file, top)
+        _report(rows, extras, start, end, window_days, max_transfers, csv_file, top)
     finally:
         gc.enable()
         gc.unfreeze()
@@ -104,6 +108,7 @@ def contactmap(
 
 def _report(
     rows: list[Row],
+    extras: MapExtras,
     start: float | None,
     end: float | None,
     window_days: float,
@@ -120,8 +125,9 @@ def _report(
     every, end_at = journeys_from_rows(rows, end)
     repeats = find_repeats(every, window)
     cmap = contact_map_from_journeys(
-        every, end_at, since=lower, window_s=window, max_transfers=max_transfers, repeats=repeats
-    )
+        every, end_at, since=lower, window_s=window, max_transfers=max_transfers,
+        repeats=repeats, extras=extras,
+    )  # fmt: skip
     fcr = fcr_from_journeys(every, end_at, since=lower, window_s=window, repeats=repeats)
     if csv_file is not None:
         try:
@@ -170,3 +176,8 @@ def _print(cmap: ContactMap, fcr: FcrReport, top: int) -> None:
         f"broken hand-offs 断裂交接 {len(cmap.broken_handoffs)} · repeats by reason 重复原因: "
         + (", ".join(f"{r} {n}" for r, n in cmap.repeats_by_reason[:top]) or "—")
     )
+    if cmap.ivr_sessions or cmap.department_waits:
+        console.print(
+            f"ended in the IVR 在 IVR 内结束 {cmap.ivr_sessions} · "
+            f"department waits 部门等待 {cmap.department_waits}"
+        )

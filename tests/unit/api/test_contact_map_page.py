@@ -120,3 +120,50 @@ def test_given_other_callers_then_agents_403_foreign_sites_404_strangers_to_logi
     assert mapped.login("lead").get(PAGE, params={"site_id": "bj"}).status_code == 404
     anonymous = mapped.anonymous().get(PAGE, follow_redirects=False)
     assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
+
+
+def test_given_department_waits_and_ivr_sessions_then_each_caller_sees_those_of_their_sites(
+    mapped: Api,
+) -> None:
+    from kefu.domain.cases import events as cev
+    from kefu.domain.ivr import events as iev
+    from kefu.service.channels.ports import ChannelRecord
+
+    now = mapped.clock.now()
+    t = now - 4 * DAY
+    wait = "waiting_on_department"
+    found: list[tuple[str, str, str, dict[str, object]]] = []
+    tasks = []
+    for case_id, site in (("C-sh", "sh"), ("C-bj", "bj")):
+        opened = cev.CaseOpened(t, case_id, "fault", "王芳", site, "卡", 0, 0, {}, None, None, "a1")
+        moved = cev.CaseStateChanged(t + 60, case_id, "open", wait, "", "a1", "风控", None, None)
+        linked = cev.CaseLinked(t, case_id, "work_item", f"task-{case_id}", "workitem", "a1")
+        for event in (opened, linked, moved):
+            data = cev.case_event_to_dict(event)
+            found.append(("case", str(data["type"]), case_id, data))
+        attrs = {"case_id": case_id, "sla_due": f"{t + DAY:.0f}"}
+        queue = "billing" if site == "sh" else "bj-local"
+        tasks.append(
+            ev.ContactQueued(t, f"task-{case_id}", queue, "workitem", 0, 0, None, attrs, None, 1)
+        )
+    started = iev.FlowStarted(t, "conv9", "welcome", 1, "zh", {}, None, None, None, None)
+    for event in (started, iev.Abandoned(t + 30, "conv9", "welcome")):
+        data = iev.ivr_event_to_dict(event)
+        found.append(("ivr", str(data["type"]), "conv9", data))
+    with mapped.store() as uow:
+        uow.events.append(tasks)
+        uow.channels.append(
+            [
+                ChannelRecord(10_000 + n, t + 60, stream, kind, subject, data)
+                for n, (stream, kind, subject, data) in enumerate(found)
+            ]
+        )
+        uow.commit()
+    lead = mapped.login("lead").get(PAGE, params={"days": 30, "lang": "zh"}).text
+    blind = lead.split('id="blind-spots"', 1)[1].split("</table>", 1)[0]
+    assert "<td>C-sh</td>" in blind and "等待部门处理已超 SLA" in blind
+    assert "C-bj" not in lead and 'data-node="ivr:welcome"' not in lead
+    assert 'data-node="department:风控"' in lead and ">部门</text>" in lead
+    mapped.user("boss", "admin")
+    everything = mapped.login("boss").get(PAGE, params={"days": 30, "format": "csv"}).text
+    assert "C-bj" in everything and "ivr:welcome,outcome:ivr_abandoned" in everything

@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from kefu.adapters.storage.event_fields import path_fields
 from kefu.adapters.storage.tables import (
     AgentRow,
     EventRow,
@@ -137,6 +138,7 @@ class SqlEventLog:
                     "contact_id": payload.get("contact_id"),
                     "agent_id": payload.get("agent_id"),
                     "payload": payload,
+                    **path_fields(payload),
                 }
             )
         table = cast(Table, EventRow.__table__)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -93,7 +94,9 @@ class AgentRow(Base):
 
 
 class EventRow(Base):
-    """The append-only log: ``seq`` orders it, ``payload`` is ``event_to_dict`` form."""
+    """The append-only log: ``seq`` orders it, ``payload`` is ``event_to_dict`` form; the
+    last six columns repeat a few payload fields of the contact-path events for analytics
+    (:mod:`kefu.adapters.storage.event_fields`)."""
 
     __tablename__ = "events"
 
@@ -103,6 +106,12 @@ class EventRow(Base):
     contact_id: Mapped[str | None] = mapped_column(String(64), index=True)
     agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]]
+    target: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[str | None] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[str | None] = mapped_column(Text)
+    ivr: Mapped[str | None] = mapped_column(Text)
 
 
 class IntervalRow(Base):

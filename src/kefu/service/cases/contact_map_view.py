@@ -6,9 +6,12 @@ FCR in every group (seed 000: judging agents by calls per hour alone lowers FCR)
 The stored routing log is read and analysed in a worker thread (the engine's lock is held
 only to list the queues the caller sees). A contact belongs to the caller's sites when a
 queue it visited is owned by one of them (admins: every site; ``site_id`` narrows to one);
-repeats are looked for among those contacts. AHT here is the mean time from answer to
-completion of the completed contacts of a group (wrap-up is not in the contact path events).
-Times are seconds.
+repeats are looked for among those contacts. The map also shows the case waits on
+departments of cases of those sites, each case's deadline being the ``sla_due`` of its latest
+work item, and, to admins looking at every site, the IVR sessions that ended in the IVR (an
+IVR session is not tied to a site) (:mod:`kefu.analytics.contactmap_more`). AHT here is the
+mean time from answer to completion of the completed contacts of a group (wrap-up is not in
+the contact path events). Times are seconds.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from kefu.analytics.contactmap import (
     contact_map_from_journeys,
     write_contact_map_csv,
 )
+from kefu.analytics.contactmap_more import MapExtras, case_deadlines, extras_from_records
 from kefu.analytics.fcr import NO_TOPIC, FcrCount, FcrReport, fcr_from_journeys
 from kefu.analytics.journeys import COMPLETED, ContactJourney, find_repeats, journeys_until
 from kefu.domain.errors import ValidationError
-from kefu.domain.events import Event
+from kefu.domain.events import ContactQueued, Event
 from kefu.service.engine import RoutingEngine
 from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.routing import views
@@ -116,12 +120,22 @@ async def contact_map_report(
     visible = await engine.query(queues)
 
     def analyse() -> ContactMapReport:
-        every, end = journeys_until(_read(engine.uow_factory, until), until)
+        log = _read(engine.uow_factory, until)
+        every, end = journeys_until(log, until)
         mine = [j for j in every if _visits(j, visible)]
         repeats = find_repeats(mine, window_s)
+        extras = _extras(engine.uow_factory, log, until)
+        extras = MapExtras(
+            extras.ivr if user.role is Role.ADMIN and site_id is None else (),
+            tuple(
+                w
+                for w in extras.departments
+                if sees_site(user, w.site_id) and site_id in (None, w.site_id)
+            ),
+        )
         cmap = contact_map_from_journeys(
             mine, end, since=since, window_s=window_s, max_transfers=max_transfers,
-            repeats=repeats,
+            repeats=repeats, extras=extras,
         )  # fmt: skip
         fcr = fcr_from_journeys(mine, end, since=since, window_s=window_s, repeats=repeats)
         return ContactMapReport(
@@ -139,6 +153,17 @@ def _read(uow_factory: UnitOfWorkFactory, until: float) -> list[Event]:
             for s in uow.events.read()
             if type(s.event).__name__ in PATH_TYPES and s.event.at < until
         ]
+
+
+def _extras(uow_factory: UnitOfWorkFactory, log: list[Event], until: float) -> MapExtras:
+    with uow_factory() as uow:
+        records = [
+            (r.at, r.stream, r.kind, r.subject_id, r.data)
+            for r in uow.channels.read()
+            if r.stream in ("ivr", "case")
+        ]
+    due = case_deadlines((e.at, e.attributes) for e in log if isinstance(e, ContactQueued))
+    return extras_from_records(records, until=until, due=due)
 
 
 def _visits(j: ContactJourney, visible: frozenset[str]) -> bool:
