@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -50,45 +51,63 @@ PACKAGES = ("kefu", "fastapi", "starlette", "pydantic", "sqlalchemy", "httpx", "
 
 
 class CallCounter:
-    """Counts Python function calls in every thread while installed, per package (by the
-    called function's file), and the SQL statements sent."""
+    """Counts Python function calls in every thread while ``on``, per package (by the
+    called function's file) and per function, and the SQL statements sent.
+
+    Installed before the app starts (``install``), so the threads made later (the store
+    writer, the loop's worker pool) carry the hook too; it counts only while ``on``."""
 
     def __init__(self) -> None:
+        self.on = False
         self.calls = 0
-        self.by_file: dict[str, int] = {}
+        self.by_function: dict[tuple[str, int, str], int] = {}
         self.statements = 0
+        self.by_statement: dict[str, int] = {}
 
     def hook(self, frame: Any, event: str, _arg: Any) -> None:
-        if event == "call":
+        if event == "call" and self.on:
             self.calls += 1
-            name = frame.f_code.co_filename
-            self.by_file[name] = self.by_file.get(name, 0) + 1
+            code = frame.f_code
+            key = (code.co_filename, code.co_firstlineno, code.co_name)
+            self.by_function[key] = self.by_function.get(key, 0) + 1
 
     def by_package(self) -> dict[str, int]:
         out = dict.fromkeys((*PACKAGES, "other"), 0)
-        for name, n in self.by_file.items():
+        for (name, _line, _fn), n in self.by_function.items():
             parts = Path(name).parts
             package = next((p for p in PACKAGES if p in parts), "other")
             out[package] += n
         return out
 
-    def statement(self, *_args: Any) -> None:
-        self.statements += 1
+    def top(self, n: int, per: int) -> dict[str, float]:
+        """Calls per contact of each function (``file:line:name``, the file from its
+        package folder on), the ``n`` most called."""
+        counts: dict[str, float] = {}
+        for (name, line, fn), calls in self.by_function.items():
+            parts = Path(name).parts
+            start = next((i for i, p in enumerate(parts) if p in PACKAGES), len(parts) - 1)
+            key = f"{'/'.join(parts[start:])}:{line}:{fn}"
+            counts[key] = counts.get(key, 0.0) + calls / per
+        best = sorted(counts.items(), key=lambda kv: -kv[1])[:n]
+        return {k: round(v, 2) for k, v in best}
 
-    def __enter__(self) -> CallCounter:
+    def statement(self, _connection: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if self.on:
+            self.statements += 1
+            head = " ".join(sql.split()[:4])[:STATEMENT_HEAD]
+            self.by_statement[head] = self.by_statement.get(head, 0) + 1
+
+    def statement_kinds(self, per: int) -> dict[str, float]:
+        """Statements per contact by the start of their SQL."""
+        ranked = sorted(self.by_statement.items(), key=lambda kv: -kv[1])
+        return {k: round(v / per, 2) for k, v in ranked}
+
+    def install(self) -> None:
         from sqlalchemy import Engine, event
 
         event.listen(Engine, "before_cursor_execute", self.statement)
         threading.setprofile(self.hook)
         sys.setprofile(self.hook)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        from sqlalchemy import Engine, event
-
-        sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
-        event.remove(Engine, "before_cursor_execute", self.statement)
 
 
 async def contacts(client: Any, queues: list[str], first: int, n: int) -> None:
@@ -108,12 +127,17 @@ async def contacts(client: Any, queues: list[str], first: int, n: int) -> None:
         assert done.status_code == 200, done.text
 
 
-async def child(token: str, n: int, queues_n: int) -> dict[str, Any]:
+async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any]:
+    """One pass of ``n`` contacts after a warm-up: with ``count``, the calls and
+    statements counted in every thread; without, CPU and wall time (no hook installed)."""
     import httpx
 
     from kefu.bootstrap import build_live
     from kefu.cli.serve_cmd import load_settings, tune_runtime
 
+    counter = CallCounter()
+    if count:
+        counter.install()
     platform = build_live(load_settings(), on_startup=(tune_runtime,))
     app = platform.app
     queues = [f"q{i}" for i in range(queues_n)]
@@ -133,21 +157,34 @@ async def child(token: str, n: int, queues_n: int) -> dict[str, Any]:
             state = {"presence": "ready"}
             assert (await c.post(f"/api/v1/agents/a-{q}/state", json=state)).is_success
         await contacts(c, queues, 0, n // 2)  # warm-up
+        if count:
+            counter.on = True
+            await contacts(c, queues, n, n)
+            counter.on = False
+            sys.setprofile(None)
+            return {
+                "calls_per_contact": round(counter.calls / n),
+                "sql_statements_per_contact": round(counter.statements / n, 2),
+                **{f"calls_{k}": round(v / n) for k, v in counter.by_package().items()},
+                "statements": counter.statement_kinds(n),
+                "top_functions": counter.top(TOP, n),
+            }
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await contacts(c, queues, n, n)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        with CallCounter() as counter:
-            await contacts(c, queues, 2 * n, n)
     return {
-        "calls_per_contact": round(counter.calls / n),
-        "sql_statements_per_contact": round(counter.statements / n, 2),
-        **{f"calls_{k}": round(v / n) for k, v in counter.by_package().items()},
         "cpu_ms_per_contact": round(1000 * cpu / n, 3),
         "wall_ms_per_contact": round(1000 * wall / n, 3),
     }
 
 
-def run_tree(tree: str, n: int, queues: int) -> dict[str, Any]:
+TOP = 60
+STATEMENT_HEAD = 48
+DETAILS = ("top_functions", "statements")
+"""Functions listed per tree, by calls per contact (their differences are printed)."""
+
+
+def run_tree(tree: str, n: int, queues: int, count: bool) -> dict[str, Any]:
     """A fresh SQLite database, migrated, with an admin token; the child's figures."""
     with tempfile.TemporaryDirectory(prefix="kefu-calls-") as folder:
         env = {
@@ -171,57 +208,114 @@ def run_tree(tree: str, n: int, queues: int) -> dict[str, Any]:
         rights = ("read", "contacts:write", "agents:write", "admin")
         scopes = [word for right in rights for word in ("--scope", right)]
         token = json.loads(kefu("users", "token", "bench-admin", *scopes, "--json"))["token"]
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", token, "-n", str(n), "--queues", str(queues)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        command = [sys.executable, __file__, "--child", token, "-n", str(n)]
+        command += ["--queues", str(queues), *(["--count"] if count else [])]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"{tree}: {done.stderr}")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, least and most of one figure over the rounds."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def function_diff(a: dict[str, float], b: dict[str, float], n: int) -> list[tuple[str, float]]:
+    """The ``n`` functions whose calls per contact differ most between two trees (B − A);
+    a function listed in one tree's top only counts as 0 in the other."""
+    keys = set(a) | set(b)
+    diffs = [(k, round(b.get(k, 0.0) - a.get(k, 0.0), 2)) for k in keys]
+    return sorted((d for d in diffs if d[1]), key=lambda kv: -abs(kv[1]))[:n]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", action="append", help="a source folder (repeat)")
-    parser.add_argument("-n", type=int, default=400, help="contacts per measured pass")
+    parser.add_argument("-n", type=int, default=300, help="contacts per measured pass")
     parser.add_argument("--queues", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="CPU passes per tree")
+    parser.add_argument("--count-rounds", type=int, default=1, help="counting passes per tree")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues))))
+        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues, args.count))))
         return
     trees = [str(Path(t).resolve()) for t in args.tree or [str(ROOT / "src")]]
-    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
-    for round_no in range(args.rounds):
-        for tree in trees:
-            runs[tree].append(run_tree(tree, args.n, args.queues))
-            print(f"round {round_no + 1} {commit_of(tree)}: {runs[tree][-1]}", flush=True)
-    medians = {
-        commit_of(t): {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-        for t, rs in runs.items()
-    }
-    record = {
+    labels = {t: commit_of(t) for t in trees}
+    if len(set(labels.values())) < len(trees):
+        labels = {t: f"{i}:{labels[t]}" for i, t in enumerate(trees)}
+    counts: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
+    cpus: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
+    loads: list[float] = []
+    for round_no in range(max(args.rounds, args.count_rounds)):
+        for tree in trees:  # interleaved: A, B, A, B, ...
+            loads.append(round(os.getloadavg()[0], 2))
+            if round_no < args.count_rounds:
+                counts[tree].append(run_tree(tree, args.n, args.queues, count=True))
+                got = {k: v for k, v in counts[tree][-1].items() if k not in DETAILS}
+                print(f"round {round_no + 1} {labels[tree]} counted: {got}", flush=True)
+            if round_no < args.rounds:
+                cpus[tree].append(run_tree(tree, args.n, args.queues, count=False))
+                print(f"round {round_no + 1} {labels[tree]} timed: {cpus[tree][-1]}", flush=True)
+    medians: dict[str, dict[str, Any]] = {}
+    for tree in trees:
+        figures = [k for k in counts[tree][0] if k not in DETAILS]
+        out: dict[str, Any] = {k: statistics.median(r[k] for r in counts[tree]) for k in figures}
+        for key in ("cpu_ms_per_contact", "wall_ms_per_contact"):
+            if cpus[tree]:
+                out[key] = spread([r[key] for r in cpus[tree]])
+        medians[labels[tree]] = out
+        out["statements"] = counts[tree][0]["statements"]
+    record: dict[str, Any] = {
         "benchmark": "server-calls",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
-        "load_average_at_end": Path("/proc/loadavg").read_text().split()[:3],
-        "settings": {"n": args.n, "queues": args.queues, "rounds": args.rounds},
+        "machine": machine(),
+        "load_1m_at_each_run": loads,
+        "settings": vars(args) | {"child": None},
         "medians": medians,
-        "runs": {commit_of(t): rs for t, rs in runs.items()},
+        "runs": {labels[t]: {"counted": counts[t], "timed": cpus[t]} for t in trees},
     }
-    names = list(medians)
-    if len(names) == 2:
-        a, b = medians[names[0]], medians[names[1]]
-        record["ratios_second_over_first"] = {k: round(b[k] / a[k], 3) for k in a if a[k]}
-    print(json.dumps({k: record[k] for k in record if k != "runs"}, indent=1))
+    if len(trees) == 2:
+        a, b = (medians[labels[t]] for t in trees)
+        ratios = {}
+        for key, value in a.items():
+            if key == "statements":
+                continue
+            first = value["median"] if isinstance(value, dict) else value
+            if key not in b:
+                continue
+            second = b[key]["median"] if isinstance(b[key], dict) else b[key]
+            if first:
+                ratios[key] = round(second / first, 3)
+        record["ratios_second_over_first"] = ratios
+        tops = [counts[t][0]["top_functions"] for t in trees]
+        record["top_function_differences"] = dict(function_diff(*tops, 25))
+    print(json.dumps({k: record[k] for k in record if k != "runs"}, indent=1, ensure_ascii=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"server-calls-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     print(f"record: bench/results/{name}")
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, platform and Python of this machine."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+    }
 
 
 if __name__ == "__main__":

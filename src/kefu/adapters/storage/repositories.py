@@ -118,6 +118,11 @@ class SqlAgents:
         return [AgentSpec.from_dict(r.spec) for r in rows]
 
 
+_EVENTS = cast(Table, EventRow.__table__)
+_APPEND_IN_ORDER = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+_APPEND_ANY_ORDER = insert(_EVENTS).returning(_EVENTS.c.seq)
+
+
 class SqlEventLog:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -139,9 +144,13 @@ class SqlEventLog:
                     "payload": payload,
                 }
             )
-        table = cast(Table, EventRow.__table__)
-        stmt = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
-        return list(self.session.connection().scalars(stmt, rows))
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            # SQLite numbers the rows of one INSERT in the order of its VALUES (one writer
+            # holds the database), but does not promise the order of RETURNING, so
+            # SQLAlchemy would send one INSERT per event to keep it: send one and sort.
+            return sorted(connection.scalars(_APPEND_ANY_ORDER, rows))
+        return list(connection.scalars(_APPEND_IN_ORDER, rows))
 
     def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         last = after_seq
