@@ -178,7 +178,7 @@ async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any
     }
 
 
-TOP = 60
+TOP = 150
 STATEMENT_HEAD = 48
 DETAILS = ("top_functions", "statements")
 """Functions listed per tree, by calls per contact (their differences are printed)."""
