@@ -1,14 +1,19 @@
 """The server's work per contact, counted: Python function calls and CPU milliseconds of
 one contact's create, accept and complete, sent one after the other in process through
-the ASGI app (no socket, no uvicorn, no wallboard) on SQLite, for one or more source trees.
+the ASGI app (no socket, no uvicorn, no wallboard) on SQLite or PostgreSQL (``--store``),
+for one or more source trees.
 
 Calls are counted with a profile hook (all threads), so the figure does not depend on how
 busy the machine is: on a shared machine it compares two versions of the code where
 latencies and CPU seconds cannot. The CPU time is measured in a separate pass without the
 hook; the two trees' passes are interleaved.
 
-Run: ``PYTHONPATH=src python bench/server_calls.py --tree <base>/src --tree src``.
-The record goes to bench/results/server-calls-<date>.json.
+Run: ``PYTHONPATH=src python bench/server_calls.py --base a7416b7`` (the base commit
+checked out in a temporary worktree, against this tree's ``src``; about 3 minutes idle),
+or ``--tree A/src --tree B/src [--tree C/src]``. Each timed pass and the counting pass
+run in fresh processes on fresh databases, interleaved; the record (medians with their
+spread, ratios last/first, the functions whose calls differ most, statements by kind)
+goes to bench/results/server-calls-<date>.json.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,21 +33,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ab_trees import DEFAULT_BASE, checked_out, commit_of, load_1m, ratio, spread
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 KEFU = "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"
 SITE = "bench"
-
-
-def commit_of(tree: str) -> str:
-    """The short commit of a source tree, with "+changes" when its files differ from it."""
-
-    def git(*words: str) -> str:
-        done = subprocess.run(["git", "-C", tree, *words], capture_output=True, text=True)
-        return done.stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", ".")
-    return git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
 
 
 # -- one tree, in a child process -------------------------------------------------------
@@ -81,14 +78,16 @@ class CallCounter:
 
     def top(self, n: int, per: int) -> dict[str, float]:
         """Calls per contact of each function (``file:line:name``, the file from its
-        package folder on), the ``n`` most called."""
+        package folder on): the ``n`` most called, and every one of kefu's called at least
+        once in ten contacts."""
         counts: dict[str, float] = {}
         for (name, line, fn), calls in self.by_function.items():
             parts = Path(name).parts
             start = next((i for i, p in enumerate(parts) if p in PACKAGES), len(parts) - 1)
             key = f"{'/'.join(parts[start:])}:{line}:{fn}"
             counts[key] = counts.get(key, 0.0) + calls / per
-        best = sorted(counts.items(), key=lambda kv: -kv[1])[:n]
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        best = ranked[:n] + [kv for kv in ranked[n:] if kv[0].startswith("kefu/") and kv[1] >= 0.1]
         return {k: round(v, 2) for k, v in best}
 
     def statement(self, _connection: Any, _cursor: Any, sql: str, *_args: Any) -> None:
@@ -178,21 +177,31 @@ async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any
     }
 
 
-TOP = 150
+TOP = 100
 STATEMENT_HEAD = 48
 DETAILS = ("top_functions", "statements")
 """Functions listed per tree, by calls per contact (their differences are printed)."""
 
 
-def run_tree(tree: str, n: int, queues: int, count: bool) -> dict[str, Any]:
-    """A fresh SQLite database, migrated, with an admin token; the child's figures."""
+def run_tree(tree: str, args: argparse.Namespace, count: bool) -> dict[str, Any]:
+    """A fresh database (SQLite file, or a PostgreSQL schema of its own), migrated, with
+    an admin token; the child's figures."""
     with tempfile.TemporaryDirectory(prefix="kefu-calls-") as folder:
+        if args.store == "postgres":
+            from server import postgres_store
+
+            store = postgres_store(args.postgres_url)
+            if isinstance(store, str):
+                raise SystemExit(store)
+            where, drop = store.env, store.drop
+        else:
+            where, drop = {"KEFU_DB_PATH": str(Path(folder) / "calls.sqlite3")}, None
         env = {
             **os.environ,
             "PYTHONPATH": tree,
             "KEFU_ENV": "test",
             "KEFU_SECRET_KEY": uuid.uuid4().hex * 2,
-            "KEFU_DB_PATH": str(Path(folder) / "calls.sqlite3"),
+            **where,
         }
 
         def kefu(*words: str) -> str:
@@ -203,47 +212,47 @@ def run_tree(tree: str, n: int, queues: int, count: bool) -> dict[str, Any]:
                 raise SystemExit(f"kefu {' '.join(words)}: {done.stderr}")
             return done.stdout
 
-        kefu("db", "upgrade")
-        kefu("users", "create", "bench-admin", "--role", "admin", "--generate")
-        rights = ("read", "contacts:write", "agents:write", "admin")
-        scopes = [word for right in rights for word in ("--scope", right)]
-        token = json.loads(kefu("users", "token", "bench-admin", *scopes, "--json"))["token"]
-        command = [sys.executable, __file__, "--child", token, "-n", str(n)]
-        command += ["--queues", str(queues), *(["--count"] if count else [])]
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        try:
+            kefu("db", "upgrade")
+            kefu("users", "create", "bench-admin", "--role", "admin", "--generate")
+            rights = ("read", "contacts:write", "agents:write", "admin")
+            scopes = [word for right in rights for word in ("--scope", right)]
+            token = json.loads(kefu("users", "token", "bench-admin", *scopes, "--json"))["token"]
+            command = [sys.executable, __file__, "--child", token, "-n", str(args.n)]
+            command += ["--queues", str(args.queues), *(["--count"] if count else [])]
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+        finally:
+            if drop is not None:
+                drop()
         if done.returncode:
             raise SystemExit(f"{tree}: {done.stderr}")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    """Median, least and most of one figure over the rounds."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
-def function_diff(a: dict[str, float], b: dict[str, float], n: int) -> list[tuple[str, float]]:
+def function_diff(a: dict[str, float], b: dict[str, float], n: int) -> dict[str, float]:
     """The ``n`` functions whose calls per contact differ most between two trees (B − A);
     a function listed in one tree's top only counts as 0 in the other."""
-    keys = set(a) | set(b)
-    diffs = [(k, round(b.get(k, 0.0) - a.get(k, 0.0), 2)) for k in keys]
-    return sorted((d for d in diffs if d[1]), key=lambda kv: -abs(kv[1]))[:n]
+    diffs = [(k, round(b.get(k, 0.0) - a.get(k, 0.0), 2)) for k in set(a) | set(b)]
+    return dict(sorted((d for d in diffs if d[1]), key=lambda kv: -abs(kv[1]))[:n])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tree", action="append", help="a source folder (repeat)")
-    parser.add_argument("-n", type=int, default=300, help="contacts per measured pass")
-    parser.add_argument("--queues", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=5, help="CPU passes per tree")
-    parser.add_argument("--count-rounds", type=int, default=1, help="counting passes per tree")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues, args.count))))
-        return
-    trees = [str(Path(t).resolve()) for t in args.tree or [str(ROOT / "src")]]
+def summary(counted: list[dict[str, Any]], timed: list[dict[str, Any]]) -> dict[str, Any]:
+    """One tree's medians: counts (with their spread) and CPU and wall times."""
+    out: dict[str, Any] = {}
+    for key in counted[0] if counted else ():
+        if key not in DETAILS:
+            out[key] = spread([r[key] for r in counted])
+    for key in ("cpu_ms_per_contact", "wall_ms_per_contact"):
+        out[key] = spread([r[key] for r in timed])
+    if counted:
+        out["statements"] = counted[0]["statements"]
+    return out
+
+
+def measure(trees: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """Counting and timing passes of every tree, interleaved (the order alternates each
+    round); the record."""
     labels = {t: commit_of(t) for t in trees}
     if len(set(labels.values())) < len(trees):
         labels = {t: f"{i}:{labels[t]}" for i, t in enumerate(trees)}
@@ -251,48 +260,64 @@ def main() -> None:
     cpus: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
     loads: list[float] = []
     for round_no in range(max(args.rounds, args.count_rounds)):
-        for tree in trees:  # interleaved: A, B, A, B, ...
-            loads.append(round(os.getloadavg()[0], 2))
+        for tree in trees if round_no % 2 == 0 else trees[::-1]:
+            loads.append(load_1m())
             if round_no < args.count_rounds:
-                counts[tree].append(run_tree(tree, args.n, args.queues, count=True))
+                counts[tree].append(run_tree(tree, args, count=True))
                 got = {k: v for k, v in counts[tree][-1].items() if k not in DETAILS}
                 print(f"round {round_no + 1} {labels[tree]} counted: {got}", flush=True)
             if round_no < args.rounds:
-                cpus[tree].append(run_tree(tree, args.n, args.queues, count=False))
+                cpus[tree].append(run_tree(tree, args, count=False))
                 print(f"round {round_no + 1} {labels[tree]} timed: {cpus[tree][-1]}", flush=True)
-    medians: dict[str, dict[str, Any]] = {}
-    for tree in trees:
-        figures = [k for k in counts[tree][0] if k not in DETAILS]
-        out: dict[str, Any] = {k: statistics.median(r[k] for r in counts[tree]) for k in figures}
-        for key in ("cpu_ms_per_contact", "wall_ms_per_contact"):
-            if cpus[tree]:
-                out[key] = spread([r[key] for r in cpus[tree]])
-        medians[labels[tree]] = out
-        out["statements"] = counts[tree][0]["statements"]
+    medians = {labels[t]: summary(counts[t], cpus[t]) for t in trees}
     record: dict[str, Any] = {
         "benchmark": "server-calls",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "load_1m_at_each_run": loads,
-        "settings": vars(args) | {"child": None},
+        "settings": {
+            k: getattr(args, k) for k in ("store", "n", "queues", "rounds", "count_rounds")
+        },
         "medians": medians,
         "runs": {labels[t]: {"counted": counts[t], "timed": cpus[t]} for t in trees},
     }
-    if len(trees) == 2:
-        a, b = (medians[labels[t]] for t in trees)
-        ratios = {}
-        for key, value in a.items():
-            if key == "statements":
-                continue
-            first = value["median"] if isinstance(value, dict) else value
-            if key not in b:
-                continue
-            second = b[key]["median"] if isinstance(b[key], dict) else b[key]
-            if first:
-                ratios[key] = round(second / first, 3)
-        record["ratios_second_over_first"] = ratios
-        tops = [counts[t][0]["top_functions"] for t in trees]
-        record["top_function_differences"] = dict(function_diff(*tops, 25))
+    first, last = medians[labels[trees[0]]], medians[labels[trees[-1]]]
+    record["ratios_last_over_first"] = {
+        key: ratio(last[key]["median"], first[key]["median"])
+        for key in first
+        if key != "statements" and key in last
+    }
+    if counts[trees[0]] and counts[trees[-1]]:
+        tops = [counts[t][0]["top_functions"] for t in (trees[0], trees[-1])]
+        record["top_function_differences"] = function_diff(*tops, 25)
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default=DEFAULT_BASE, help="commit to compare (checked out)")
+    parser.add_argument("--tree", action="append", help="a source folder instead (repeat)")
+    parser.add_argument("-n", type=int, default=300, help="contacts per measured pass")
+    parser.add_argument("--queues", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes per tree")
+    parser.add_argument("--count-rounds", type=int, default=1, help="counting passes per tree")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("KEFU_TEST_POSTGRES_URL"),
+        help="default: database test on 127.0.0.1:5432",
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues, args.count))))
+        return
+    if args.tree:
+        record = measure([str(Path(t).resolve()) for t in args.tree], args)
+    else:
+        with checked_out(args.base) as base:
+            record = measure([base, str(ROOT / "src")], args)
     print(json.dumps({k: record[k] for k in record if k != "runs"}, indent=1, ensure_ascii=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"server-calls-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"

@@ -173,6 +173,14 @@ class SqlEventLog:
 
 
 INTERVALS = cast(Table, IntervalRow.__table__)
+# Built once (the compiled form is cached, building the statement is not): every batch of
+# the store writer switches intervals.
+_INSERT_INTERVALS = insert(INTERVALS)
+_CLOSE_OPEN = (
+    update(INTERVALS)
+    .where(INTERVALS.c.agent_id == bindparam("b_agent"), INTERVALS.c.end_at.is_(None))
+    .values(end_at=bindparam("b_end"))
+)
 
 
 class SqlIntervals:
@@ -231,12 +239,9 @@ class SqlIntervals:
         self.session.flush()  # the agents these refer to may still be pending
         connection = self.session.connection()
         connection.execute(
-            update(INTERVALS)
-            .where(INTERVALS.c.agent_id == bindparam("b_agent"), INTERVALS.c.end_at.is_(None))
-            .values(end_at=bindparam("b_end")),
-            [{"b_agent": agent, "b_end": at} for agent, at in first_start.items()],
+            _CLOSE_OPEN, [{"b_agent": agent, "b_end": at} for agent, at in first_start.items()]
         )
-        connection.execute(insert(INTERVALS), rows)
+        connection.execute(_INSERT_INTERVALS, rows)
 
     def open_intervals(self) -> list[StateInterval]:
         rows = self.session.scalars(
