@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -57,7 +58,7 @@ class CallCounter:
     def __init__(self) -> None:
         self.on = False
         self.calls = 0
-        self.by_function: dict[tuple[str, int, str], int] = {}
+        self.by_function: dict[tuple[str, str], int] = {}
         self.statements = 0
         self.by_statement: dict[str, int] = {}
 
@@ -65,26 +66,26 @@ class CallCounter:
         if event == "call" and self.on:
             self.calls += 1
             code = frame.f_code
-            key = (code.co_filename, code.co_firstlineno, code.co_name)
+            key = (code.co_filename, code.co_qualname)
             self.by_function[key] = self.by_function.get(key, 0) + 1
 
     def by_package(self) -> dict[str, int]:
         out = dict.fromkeys((*PACKAGES, "other"), 0)
-        for (name, _line, _fn), n in self.by_function.items():
+        for (name, _fn), n in self.by_function.items():
             parts = Path(name).parts
             package = next((p for p in PACKAGES if p in parts), "other")
             out[package] += n
         return out
 
     def top(self, n: int, per: int) -> dict[str, float]:
-        """Calls per contact of each function (``file:line:name``, the file from its
+        """Calls per contact of each function (``file:qualified name``, the file from its
         package folder on): the ``n`` most called, and every one of kefu's called at least
         once in ten contacts."""
         counts: dict[str, float] = {}
-        for (name, line, fn), calls in self.by_function.items():
+        for (name, fn), calls in self.by_function.items():
             parts = Path(name).parts
             start = next((i for i, p in enumerate(parts) if p in PACKAGES), len(parts) - 1)
-            key = f"{'/'.join(parts[start:])}:{line}:{fn}"
+            key = f"{'/'.join(parts[start:])}:{fn}"
             counts[key] = counts.get(key, 0.0) + calls / per
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])
         best = ranked[:n] + [kv for kv in ranked[n:] if kv[0].startswith("kefu/") and kv[1] >= 0.1]
@@ -168,13 +169,54 @@ async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any
                 "statements": counter.statement_kinds(n),
                 "top_functions": counter.top(TOP, n),
             }
+        pauses = GcPauses()
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        await contacts(c, queues, n, n)
+        with pauses:
+            await contacts(c, queues, n, n)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     return {
         "cpu_ms_per_contact": round(1000 * cpu / n, 3),
         "wall_ms_per_contact": round(1000 * wall / n, 3),
+        **pauses.figures(n),
     }
+
+
+class GcPauses:
+    """The garbage collector's collections while entered: how many per contact and the
+    CPU milliseconds of the longest (the thread's CPU time, which a busy machine disturbs
+    less than the wall clock), per generation."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.count = [0, 0, 0]
+        self.longest_ms = [0.0, 0.0, 0.0]
+        self.total_ms = [0.0, 0.0, 0.0]
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.thread_time()
+        elif self.started is not None:
+            ms = 1000 * (time.thread_time() - self.started)
+            g = info["generation"]
+            self.count[g] += 1
+            self.total_ms[g] += ms
+            self.longest_ms[g] = max(self.longest_ms[g], ms)
+            self.started = None
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self.callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self.callback)
+
+    def figures(self, n: int) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for g in range(3):
+            out[f"gc{g}_per_contact"] = round(self.count[g] / n, 3)
+            out[f"gc{g}_ms_per_contact"] = round(self.total_ms[g] / n, 4)
+            out[f"gc{g}_longest_ms"] = round(self.longest_ms[g], 3)
+        return out
 
 
 TOP = 100
@@ -243,7 +285,7 @@ def summary(counted: list[dict[str, Any]], timed: list[dict[str, Any]]) -> dict[
     for key in counted[0] if counted else ():
         if key not in DETAILS:
             out[key] = spread([r[key] for r in counted])
-    for key in ("cpu_ms_per_contact", "wall_ms_per_contact"):
+    for key in timed[0] if timed else ("cpu_ms_per_contact", "wall_ms_per_contact"):
         out[key] = spread([r[key] for r in timed])
     if counted:
         out["statements"] = counted[0]["statements"]
