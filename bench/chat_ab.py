@@ -10,10 +10,12 @@ in a temporary git worktree, or a source folder (``--a``); B is this tree's ``sr
 sends is the same). The bare WebSocket relay runs in every run as the peer.
 
 Besides the send→desktop latencies, each run's CPU seconds (the child and everything it
-started and waited for: the servers on both stores, the relay, the load; not PostgreSQL's
-own processes) per message sent: a figure a busy machine disturbs far less than p99.
+started and waited for: the servers on both stores with their start-up and migrations,
+the relay, the load; not PostgreSQL's own processes) per message sent: a figure a busy
+machine disturbs far less than p99, though with the start-ups in it, it only compares
+runs of the default size (1,000 messages per store).
 
-Run: ``PYTHONPATH=src python bench/chat_ab.py --base a7416b7 --rounds 3`` (about 4
+Run: ``PYTHONPATH=src python bench/chat_ab.py --base a7416b7 --rounds 3`` (about 5
 minutes idle); options after ``--`` go to bench/chat.py, e.g. ``-- --postgres off``. The
 record goes to bench/results/chat-ab-<date>.json.
 """
