@@ -1,23 +1,29 @@
 """The server's work per contact, counted: Python function calls and CPU milliseconds of
 one contact's create, accept and complete, sent one after the other in process through
-the ASGI app (no socket, no uvicorn, no wallboard) on SQLite, for one or more source trees.
+the ASGI app (no socket, no uvicorn, no wallboard) on SQLite or PostgreSQL (``--store``),
+for one or more source trees.
 
 Calls are counted with a profile hook (all threads), so the figure does not depend on how
 busy the machine is: on a shared machine it compares two versions of the code where
 latencies and CPU seconds cannot. The CPU time is measured in a separate pass without the
 hook; the two trees' passes are interleaved.
 
-Run: ``PYTHONPATH=src python bench/server_calls.py --tree <base>/src --tree src``.
-The record goes to bench/results/server-calls-<date>.json.
+Run: ``PYTHONPATH=src python bench/server_calls.py --base a7416b7`` (the base commit
+checked out in a temporary worktree, against this tree's ``src``; about 3 minutes idle),
+or ``--tree A/src --tree B/src [--tree C/src]``. Each timed pass and the counting pass
+run in fresh processes on fresh databases, interleaved; the record (medians with their
+spread, ratios last/first, the functions whose calls differ most, statements by kind)
+goes to bench/results/server-calls-<date>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
-import statistics
+import platform
 import subprocess
 import sys
 import tempfile
@@ -28,21 +34,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ab_trees import DEFAULT_BASE, checked_out, commit_of, load_1m, ratio, spread
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 KEFU = "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"
 SITE = "bench"
-
-
-def commit_of(tree: str) -> str:
-    """The short commit of a source tree, with "+changes" when its files differ from it."""
-
-    def git(*words: str) -> str:
-        done = subprocess.run(["git", "-C", tree, *words], capture_output=True, text=True)
-        return done.stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", ".")
-    return git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
 
 
 # -- one tree, in a child process -------------------------------------------------------
@@ -50,45 +49,65 @@ PACKAGES = ("kefu", "fastapi", "starlette", "pydantic", "sqlalchemy", "httpx", "
 
 
 class CallCounter:
-    """Counts Python function calls in every thread while installed, per package (by the
-    called function's file), and the SQL statements sent."""
+    """Counts Python function calls in every thread while ``on``, per package (by the
+    called function's file) and per function, and the SQL statements sent.
+
+    Installed before the app starts (``install``), so the threads made later (the store
+    writer, the loop's worker pool) carry the hook too; it counts only while ``on``."""
 
     def __init__(self) -> None:
+        self.on = False
         self.calls = 0
-        self.by_file: dict[str, int] = {}
+        self.by_function: dict[tuple[str, str], int] = {}
         self.statements = 0
+        self.by_statement: dict[str, int] = {}
 
     def hook(self, frame: Any, event: str, _arg: Any) -> None:
-        if event == "call":
+        if event == "call" and self.on:
             self.calls += 1
-            name = frame.f_code.co_filename
-            self.by_file[name] = self.by_file.get(name, 0) + 1
+            code = frame.f_code
+            key = (code.co_filename, code.co_qualname)
+            self.by_function[key] = self.by_function.get(key, 0) + 1
 
     def by_package(self) -> dict[str, int]:
         out = dict.fromkeys((*PACKAGES, "other"), 0)
-        for name, n in self.by_file.items():
+        for (name, _fn), n in self.by_function.items():
             parts = Path(name).parts
             package = next((p for p in PACKAGES if p in parts), "other")
             out[package] += n
         return out
 
-    def statement(self, *_args: Any) -> None:
-        self.statements += 1
+    def top(self, n: int, per: int) -> dict[str, float]:
+        """Calls per contact of each function (``file:qualified name``, the file from its
+        package folder on): the ``n`` most called, and every one of kefu's called at least
+        once in ten contacts."""
+        counts: dict[str, float] = {}
+        for (name, fn), calls in self.by_function.items():
+            parts = Path(name).parts
+            start = next((i for i, p in enumerate(parts) if p in PACKAGES), len(parts) - 1)
+            key = f"{'/'.join(parts[start:])}:{fn}"
+            counts[key] = counts.get(key, 0.0) + calls / per
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        best = ranked[:n] + [kv for kv in ranked[n:] if kv[0].startswith("kefu/") and kv[1] >= 0.1]
+        return {k: round(v, 2) for k, v in best}
 
-    def __enter__(self) -> CallCounter:
+    def statement(self, _connection: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if self.on:
+            self.statements += 1
+            head = " ".join(sql.split()[:4])[:STATEMENT_HEAD]
+            self.by_statement[head] = self.by_statement.get(head, 0) + 1
+
+    def statement_kinds(self, per: int) -> dict[str, float]:
+        """Statements per contact by the start of their SQL."""
+        ranked = sorted(self.by_statement.items(), key=lambda kv: -kv[1])
+        return {k: round(v / per, 2) for k, v in ranked}
+
+    def install(self) -> None:
         from sqlalchemy import Engine, event
 
         event.listen(Engine, "before_cursor_execute", self.statement)
         threading.setprofile(self.hook)
         sys.setprofile(self.hook)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        from sqlalchemy import Engine, event
-
-        sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
-        event.remove(Engine, "before_cursor_execute", self.statement)
 
 
 async def contacts(client: Any, queues: list[str], first: int, n: int) -> None:
@@ -108,12 +127,17 @@ async def contacts(client: Any, queues: list[str], first: int, n: int) -> None:
         assert done.status_code == 200, done.text
 
 
-async def child(token: str, n: int, queues_n: int) -> dict[str, Any]:
+async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any]:
+    """One pass of ``n`` contacts after a warm-up: with ``count``, the calls and
+    statements counted in every thread; without, CPU and wall time (no hook installed)."""
     import httpx
 
     from kefu.bootstrap import build_live
     from kefu.cli.serve_cmd import load_settings, tune_runtime
 
+    counter = CallCounter()
+    if count:
+        counter.install()
     platform = build_live(load_settings(), on_startup=(tune_runtime,))
     app = platform.app
     queues = [f"q{i}" for i in range(queues_n)]
@@ -133,29 +157,93 @@ async def child(token: str, n: int, queues_n: int) -> dict[str, Any]:
             state = {"presence": "ready"}
             assert (await c.post(f"/api/v1/agents/a-{q}/state", json=state)).is_success
         await contacts(c, queues, 0, n // 2)  # warm-up
+        if count:
+            counter.on = True
+            await contacts(c, queues, n, n)
+            counter.on = False
+            sys.setprofile(None)
+            return {
+                "calls_per_contact": round(counter.calls / n),
+                "sql_statements_per_contact": round(counter.statements / n, 2),
+                **{f"calls_{k}": round(v / n) for k, v in counter.by_package().items()},
+                "statements": counter.statement_kinds(n),
+                "top_functions": counter.top(TOP, n),
+            }
+        pauses = GcPauses()
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        await contacts(c, queues, n, n)
+        with pauses:
+            await contacts(c, queues, n, n)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        with CallCounter() as counter:
-            await contacts(c, queues, 2 * n, n)
     return {
-        "calls_per_contact": round(counter.calls / n),
-        "sql_statements_per_contact": round(counter.statements / n, 2),
-        **{f"calls_{k}": round(v / n) for k, v in counter.by_package().items()},
         "cpu_ms_per_contact": round(1000 * cpu / n, 3),
         "wall_ms_per_contact": round(1000 * wall / n, 3),
+        **pauses.figures(n),
     }
 
 
-def run_tree(tree: str, n: int, queues: int) -> dict[str, Any]:
-    """A fresh SQLite database, migrated, with an admin token; the child's figures."""
+class GcPauses:
+    """The garbage collector's collections while entered: how many per contact and the
+    CPU milliseconds of the longest (the thread's CPU time, which a busy machine disturbs
+    less than the wall clock), per generation."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.count = [0, 0, 0]
+        self.longest_ms = [0.0, 0.0, 0.0]
+        self.total_ms = [0.0, 0.0, 0.0]
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.thread_time()
+        elif self.started is not None:
+            ms = 1000 * (time.thread_time() - self.started)
+            g = info["generation"]
+            self.count[g] += 1
+            self.total_ms[g] += ms
+            self.longest_ms[g] = max(self.longest_ms[g], ms)
+            self.started = None
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self.callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self.callback)
+
+    def figures(self, n: int) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for g in range(3):
+            out[f"gc{g}_per_contact"] = round(self.count[g] / n, 3)
+            out[f"gc{g}_ms_per_contact"] = round(self.total_ms[g] / n, 4)
+            out[f"gc{g}_longest_ms"] = round(self.longest_ms[g], 3)
+        return out
+
+
+TOP = 100
+STATEMENT_HEAD = 48
+DETAILS = ("top_functions", "statements")
+"""Functions listed per tree, by calls per contact (their differences are printed)."""
+
+
+def run_tree(tree: str, args: argparse.Namespace, count: bool) -> dict[str, Any]:
+    """A fresh database (SQLite file, or a PostgreSQL schema of its own), migrated, with
+    an admin token; the child's figures."""
     with tempfile.TemporaryDirectory(prefix="kefu-calls-") as folder:
+        if args.store == "postgres":
+            from server import postgres_store
+
+            store = postgres_store(args.postgres_url)
+            if isinstance(store, str):
+                raise SystemExit(store)
+            where, drop = store.env, store.drop
+        else:
+            where, drop = {"KEFU_DB_PATH": str(Path(folder) / "calls.sqlite3")}, None
         env = {
             **os.environ,
             "PYTHONPATH": tree,
             "KEFU_ENV": "test",
             "KEFU_SECRET_KEY": uuid.uuid4().hex * 2,
-            "KEFU_DB_PATH": str(Path(folder) / "calls.sqlite3"),
+            **where,
         }
 
         def kefu(*words: str) -> str:
@@ -166,62 +254,135 @@ def run_tree(tree: str, n: int, queues: int) -> dict[str, Any]:
                 raise SystemExit(f"kefu {' '.join(words)}: {done.stderr}")
             return done.stdout
 
-        kefu("db", "upgrade")
-        kefu("users", "create", "bench-admin", "--role", "admin", "--generate")
-        rights = ("read", "contacts:write", "agents:write", "admin")
-        scopes = [word for right in rights for word in ("--scope", right)]
-        token = json.loads(kefu("users", "token", "bench-admin", *scopes, "--json"))["token"]
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", token, "-n", str(n), "--queues", str(queues)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        try:
+            kefu("db", "upgrade")
+            kefu("users", "create", "bench-admin", "--role", "admin", "--generate")
+            rights = ("read", "contacts:write", "agents:write", "admin")
+            scopes = [word for right in rights for word in ("--scope", right)]
+            token = json.loads(kefu("users", "token", "bench-admin", *scopes, "--json"))["token"]
+            command = [sys.executable, __file__, "--child", token, "-n", str(args.n)]
+            command += ["--queues", str(args.queues), *(["--count"] if count else [])]
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+        finally:
+            if drop is not None:
+                drop()
         if done.returncode:
             raise SystemExit(f"{tree}: {done.stderr}")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tree", action="append", help="a source folder (repeat)")
-    parser.add_argument("-n", type=int, default=400, help="contacts per measured pass")
-    parser.add_argument("--queues", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues))))
-        return
-    trees = [str(Path(t).resolve()) for t in args.tree or [str(ROOT / "src")]]
-    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
-    for round_no in range(args.rounds):
-        for tree in trees:
-            runs[tree].append(run_tree(tree, args.n, args.queues))
-            print(f"round {round_no + 1} {commit_of(tree)}: {runs[tree][-1]}", flush=True)
-    medians = {
-        commit_of(t): {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-        for t, rs in runs.items()
-    }
-    record = {
+def function_diff(a: dict[str, float], b: dict[str, float], n: int) -> dict[str, float]:
+    """The ``n`` functions whose calls per contact differ most between two trees (B − A);
+    a function listed in one tree's top only counts as 0 in the other."""
+    diffs = [(k, round(b.get(k, 0.0) - a.get(k, 0.0), 2)) for k in set(a) | set(b)]
+    return dict(sorted((d for d in diffs if d[1]), key=lambda kv: -abs(kv[1]))[:n])
+
+
+def summary(counted: list[dict[str, Any]], timed: list[dict[str, Any]]) -> dict[str, Any]:
+    """One tree's medians: counts (with their spread) and CPU and wall times."""
+    out: dict[str, Any] = {}
+    for key in counted[0] if counted else ():
+        if key not in DETAILS:
+            out[key] = spread([r[key] for r in counted])
+    for key in timed[0] if timed else ("cpu_ms_per_contact", "wall_ms_per_contact"):
+        out[key] = spread([r[key] for r in timed])
+    if counted:
+        out["statements"] = counted[0]["statements"]
+    return out
+
+
+def measure(trees: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """Counting and timing passes of every tree, interleaved (the order alternates each
+    round); the record."""
+    labels = {t: commit_of(t) for t in trees}
+    if len(set(labels.values())) < len(trees):
+        labels = {t: f"{i}:{labels[t]}" for i, t in enumerate(trees)}
+    counts: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
+    cpus: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
+    loads: list[float] = []
+    for round_no in range(max(args.rounds, args.count_rounds)):
+        for tree in trees if round_no % 2 == 0 else trees[::-1]:
+            loads.append(load_1m())
+            if round_no < args.count_rounds:
+                counts[tree].append(run_tree(tree, args, count=True))
+                got = {k: v for k, v in counts[tree][-1].items() if k not in DETAILS}
+                print(f"round {round_no + 1} {labels[tree]} counted: {got}", flush=True)
+            if round_no < args.rounds:
+                cpus[tree].append(run_tree(tree, args, count=False))
+                print(f"round {round_no + 1} {labels[tree]} timed: {cpus[tree][-1]}", flush=True)
+    medians = {labels[t]: summary(counts[t], cpus[t]) for t in trees}
+    record: dict[str, Any] = {
         "benchmark": "server-calls",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
-        "load_average_at_end": Path("/proc/loadavg").read_text().split()[:3],
-        "settings": {"n": args.n, "queues": args.queues, "rounds": args.rounds},
+        "machine": machine(),
+        "load_1m_at_each_run": loads,
+        "settings": {
+            k: getattr(args, k) for k in ("store", "n", "queues", "rounds", "count_rounds")
+        },
         "medians": medians,
-        "runs": {commit_of(t): rs for t, rs in runs.items()},
+        "runs": {labels[t]: {"counted": counts[t], "timed": cpus[t]} for t in trees},
     }
-    names = list(medians)
-    if len(names) == 2:
-        a, b = medians[names[0]], medians[names[1]]
-        record["ratios_second_over_first"] = {k: round(b[k] / a[k], 3) for k in a if a[k]}
-    print(json.dumps({k: record[k] for k in record if k != "runs"}, indent=1))
+    first, last = medians[labels[trees[0]]], medians[labels[trees[-1]]]
+    record["ratios_last_over_first"] = {
+        key: ratio(last[key]["median"], first[key]["median"])
+        for key in first
+        if key != "statements" and key in last
+    }
+    if counts[trees[0]] and counts[trees[-1]]:
+        tops = [counts[t][0]["top_functions"] for t in (trees[0], trees[-1])]
+        record["top_function_differences"] = function_diff(*tops, 25)
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default=DEFAULT_BASE, help="commit to compare (checked out)")
+    parser.add_argument("--tree", action="append", help="a source folder instead (repeat)")
+    parser.add_argument("-n", type=int, default=300, help="contacts per measured pass")
+    parser.add_argument("--queues", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes per tree")
+    parser.add_argument("--count-rounds", type=int, default=1, help="counting passes per tree")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("KEFU_TEST_POSTGRES_URL"),
+        help="default: database test on 127.0.0.1:5432",
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues, args.count))))
+        return
+    if args.tree:
+        record = measure([str(Path(t).resolve()) for t in args.tree], args)
+    else:
+        with checked_out(args.base) as base:
+            record = measure([base, str(ROOT / "src")], args)
+    print(json.dumps({k: record[k] for k in record if k != "runs"}, indent=1, ensure_ascii=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"server-calls-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     print(f"record: bench/results/{name}")
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, platform and Python of this machine."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+    }
 
 
 if __name__ == "__main__":

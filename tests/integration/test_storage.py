@@ -9,6 +9,7 @@ import pytest
 from db_helpers import Database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from kefu.adapters.storage import (
@@ -108,6 +109,35 @@ def test_given_events_of_every_kind_when_stored_then_read_back_identical_in_orde
     assert [s.seq for s in stored] == seqs
     assert [s.event for s in stored] == events
     assert ev.events_to_jsonl(s.event for s in stored) == ev.events_to_jsonl(events)
+
+
+def test_given_a_batch_larger_than_one_insert_page_when_appended_then_seqs_follow_its_order(
+    database: Database,
+) -> None:
+    router = Router()
+    router.define_queue(QueueSpec("chat", Channel.CHAT), 0.1)
+    for i in range(1200):  # more rows than one multi-row INSERT takes (1,000)
+        router.enqueue(ContactSpec(f"c{i}", "chat", attributes={"n": str(i)}), 1.0 + i / 1000)
+    events = router.drain()
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        with uow_factory() as uow:
+            seqs = uow.events.append(events)
+            uow.commit()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    inserts = [sql for sql in sent if sql.startswith("INSERT INTO events")]
+    assert len(inserts) <= 2  # not one per event
+    with uow_factory() as uow:
+        stored = list(uow.events.read())
+    assert [s.seq for s in stored] == seqs
+    assert [s.event for s in stored] == events
 
 
 def test_given_queue_agent_interval_and_idempotency_rows_when_stored_then_read_back(

@@ -102,11 +102,13 @@ def create_app(
         app.add_middleware(AccessLog)  # outermost: it times and sees every answer
     if settings.json_logs:
         app.add_middleware(RequestId)  # around the access log, which logs the id too
-    install_docs(app)
-    app.include_router(health.router)
-    app.include_router(ops.router)
+    # The API first: routes are tried in order for every request, and no other path
+    # starts with /api/v1.
     for api_router in api_routers:
         app.include_router(api_router, prefix=API_PREFIX, responses=AUTH_ERRORS)
+    app.include_router(health.router)
+    app.include_router(ops.router)
+    install_docs(app)
     for router in routers:
         app.include_router(router)
     return app

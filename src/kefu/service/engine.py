@@ -168,10 +168,13 @@ class RoutingEngine(StoredState):
     async def _process_due(self) -> None:
         if self._broken:
             await self._recover()
-        self.router.advance(self.now())
+        now = self.now()
+        self.router.advance(now)
         self._stage(self.router.drain(), [])
+        # One instant for every part: a timer falling due meanwhile is run by the next
+        # wake-up, which _rearm sets.
         for part in self._timed:
-            for command in part.due(self.now()):
+            for command in part.due(now):
                 await self._run_timer(command)
 
     async def _run_timer(self, command: Command) -> None:

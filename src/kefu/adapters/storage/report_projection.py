@@ -13,16 +13,22 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, func, insert, select, text
 
 from kefu.adapters.storage.report_reader import definitions
-from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
+from kefu.adapters.storage.report_repository import (
+    MARK,
+    MARKS,
+    SLOTS,
+    VISITS,
+    slot_rows,
+    visit_rows,
+)
 from kefu.adapters.storage.tables import EventRow
 from kefu.analytics.history import HistoryBuilder, HistoryReport
-from kefu.analytics.projection import SLOT_S, AgentSlot, VisitProjector, on_slot_edges
+from kefu.analytics.projection import SLOT_S, VisitProjector, on_slot_edges
 from kefu.analytics.tallies import Tally
 from kefu.analytics.visits import Visit
 from kefu.domain import events as ev
@@ -62,14 +68,6 @@ def covers(engine: Engine, until: float) -> bool:
         return found.seq >= last
 
 
-def _visit_row(v: Visit) -> dict[str, Any]:
-    return asdict(v)
-
-
-def _slot_row(s: AgentSlot) -> dict[str, Any]:
-    return asdict(s)
-
-
 def rebuild(
     engine: Engine, progress: Callable[[int, int], None] | None = None
 ) -> tuple[int, int, int]:
@@ -99,19 +97,19 @@ def rebuild(
             read += len(part)
             done = projector.take_visits()
             if done:
-                connection.execute(insert(VISITS), [_visit_row(v) for v in done])
+                connection.execute(insert(VISITS), visit_rows(done))
                 visits += len(done)
             final = projector.take_slots(projector.last_at)
             if final:
-                connection.execute(insert(SLOTS), [_slot_row(s) for s in final])
+                connection.execute(insert(SLOTS), slot_rows(final))
                 slots += len(final)
             if progress is not None:
                 progress(read, total)
         rest_visits, rest_slots = projector.finish()
         if rest_visits:
-            connection.execute(insert(VISITS), [_visit_row(v) for v in rest_visits])
+            connection.execute(insert(VISITS), visit_rows(rest_visits))
         if rest_slots:
-            connection.execute(insert(SLOTS), [_slot_row(s) for s in rest_slots])
+            connection.execute(insert(SLOTS), slot_rows(rest_slots))
         visits += len(rest_visits)
         slots += len(rest_slots)
         # Visits still open and the last slot are written as they stand: complete as of

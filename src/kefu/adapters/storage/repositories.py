@@ -119,6 +119,11 @@ class SqlAgents:
         return [AgentSpec.from_dict(r.spec) for r in rows]
 
 
+_EVENTS = cast(Table, EventRow.__table__)
+_APPEND_IN_ORDER = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+_APPEND_ANY_ORDER = insert(_EVENTS).returning(_EVENTS.c.seq)
+
+
 class SqlEventLog:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -141,9 +146,13 @@ class SqlEventLog:
                     **path_fields(payload),
                 }
             )
-        table = cast(Table, EventRow.__table__)
-        stmt = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
-        return list(self.session.connection().scalars(stmt, rows))
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            # SQLite numbers the rows of one INSERT in the order of its VALUES (one writer
+            # holds the database), but does not promise the order of RETURNING, so
+            # SQLAlchemy would send one INSERT per event to keep it: send one and sort.
+            return sorted(connection.scalars(_APPEND_ANY_ORDER, rows))
+        return list(connection.scalars(_APPEND_IN_ORDER, rows))
 
     def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         last = after_seq
@@ -166,6 +175,14 @@ class SqlEventLog:
 
 
 INTERVALS = cast(Table, IntervalRow.__table__)
+# Built once (the compiled form is cached, building the statement is not): every batch of
+# the store writer switches intervals.
+_INSERT_INTERVALS = insert(INTERVALS)
+_CLOSE_OPEN = (
+    update(INTERVALS)
+    .where(INTERVALS.c.agent_id == bindparam("b_agent"), INTERVALS.c.end_at.is_(None))
+    .values(end_at=bindparam("b_end"))
+)
 
 
 class SqlIntervals:
@@ -224,12 +241,9 @@ class SqlIntervals:
         self.session.flush()  # the agents these refer to may still be pending
         connection = self.session.connection()
         connection.execute(
-            update(INTERVALS)
-            .where(INTERVALS.c.agent_id == bindparam("b_agent"), INTERVALS.c.end_at.is_(None))
-            .values(end_at=bindparam("b_end")),
-            [{"b_agent": agent, "b_end": at} for agent, at in first_start.items()],
+            _CLOSE_OPEN, [{"b_agent": agent, "b_end": at} for agent, at in first_start.items()]
         )
-        connection.execute(insert(INTERVALS), rows)
+        connection.execute(_INSERT_INTERVALS, rows)
 
     def open_intervals(self) -> list[StateInterval]:
         rows = self.session.scalars(
