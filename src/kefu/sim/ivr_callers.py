@@ -276,7 +276,7 @@ def _first_outcome(flow: Flow, action: m.RunAction) -> str:
     return next(iter(node.outcomes), "ok") if isinstance(node, ActionNode) else "ok"
 
 
-def _served_at(events: list[ev.IvrEvent], intent: str, waits_action: bool) -> float | None:
+def _served_at(events: Sequence[ev.IvrEvent], intent: str, waits_action: bool) -> float | None:
     """When these events serve the intent: its action's successful result, or entering
     it when it is not an action (``None``: not yet)."""
     for e in events:

@@ -1,0 +1,79 @@
+"""A step's events as compact records, built into their dataclasses when first read.
+
+The interpreter writes each event as a record: a plain tuple of the event's class followed
+by its fields in declaration order (``(NodeEntered, at, contact_id, node_id, kind,
+waiting, deadline)``). A tuple costs about an eighth of a frozen dataclass to build, and the
+state's fold (:mod:`kefu.domain.ivr.state`) reads records, so a step that nobody reads the
+events of builds none. :class:`IvrEvents` is the read-only sequence a step returns: the
+first read builds every event once (equal to the one the record describes, field for field)
+and later reads return the same objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+from kefu.domain.ivr import events as ev
+
+__all__ = ["EventRecord", "IvrEvents", "record_of"]
+
+EventRecord = tuple[Any, ...]
+"""``(event class, field values...)`` in the order of the class's fields."""
+
+_FIELDS: dict[type[ev.IvrEvent], tuple[str, ...]] = {
+    cls: tuple(cls.__dataclass_fields__) for cls in ev.CODEC.types.values()
+}
+
+
+def record_of(event: ev.IvrEvent) -> EventRecord:
+    """The record of a built event (replay folds records)."""
+    cls = type(event)
+    return (cls, *[getattr(event, name) for name in _FIELDS[cls]])
+
+
+class IvrEvents(Sequence[ev.IvrEvent]):
+    """The events of one step, in order: records until read, then their dataclasses."""
+
+    __slots__ = ("_built", "_records")
+
+    def __init__(self, records: list[EventRecord]) -> None:
+        self._records = records
+        self._built: list[ev.IvrEvent] | None = None
+
+    def built(self) -> list[ev.IvrEvent]:
+        """The events as dataclasses (built at the first call, the same list after)."""
+        out = self._built
+        if out is None:
+            out = self._built = [r[0](*r[1:]) for r in self._records]
+        return out
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __bool__(self) -> bool:
+        return bool(self._records)
+
+    def __iter__(self) -> Iterator[ev.IvrEvent]:
+        return iter(self.built())
+
+    @overload
+    def __getitem__(self, index: int) -> ev.IvrEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ev.IvrEvent]: ...
+
+    def __getitem__(self, index: int | slice) -> ev.IvrEvent | list[ev.IvrEvent]:
+        return self.built()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, IvrEvents):
+            return self.built() == other.built()
+        if isinstance(other, (list, tuple)):
+            return self.built() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"IvrEvents({self.built()!r})"
