@@ -31,7 +31,7 @@ Result = tuple[IvrState, list[m.Action], Sequence[ev.IvrEvent]]
 _NOTHING = IvrEvents([])
 
 _DEFAULT_CONTEXT = m.IvrContext()
-_new_run = object.__new__
+_new = object.__new__
 
 
 def next_due(state: IvrState) -> float | None:
@@ -90,8 +90,11 @@ def step(
             flow=f"{state.flow_id}@{state.version}",
             given=f"{flow.flow_id}@{flow.version}",
         )
-    run = _new_run(Run)
+    run = _new(Run)
     run.load(flow, state, now, ctx)
     if not run.handle(inp):
         return state, [], _NOTHING
-    return run.freeze(), run.actions, IvrEvents(run.events)
+    # IvrEvents(run.events) without the __init__ call: this runs on every step.
+    events = _new(IvrEvents)
+    events._records, events._built = run.events, None
+    return run.freeze(), run.actions, events

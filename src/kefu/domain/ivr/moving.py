@@ -47,8 +47,28 @@ class Mover(Working):
 
     def load(self, flow: Flow, state: IvrState, now: float, ctx: m.IvrContext) -> None:
         """Start a step of ``state`` at ``now`` (s); :func:`~kefu.domain.ivr.interpreter.step`
-        calls it on a bare instance, which is cheaper than calling the class."""
-        Working.__init__(self, state)
+        calls it on a bare instance, which is cheaper than calling the class. The state is
+        unpacked here rather than by ``Working.__init__``: one call fewer on every step."""
+        (
+            self.contact_id,
+            self.flow_id,
+            self.version,
+            self.started_at,
+            self.language,
+            self.node,
+            self.waiting,
+            self.deadline,
+            self.retries,
+            self.visits,
+            self.slots,
+            self.path,
+            self.verified,
+            self.verify_failures,
+            self.attempts,
+            self.estimated_wait_s,
+            self.outcome,
+            self.private,
+        ) = state
         self.flow = flow
         self.now = now
         self.ctx = ctx
@@ -62,9 +82,13 @@ class Mover(Working):
         self.apply(r)
 
     def entered(self, r: EventRecord) -> None:
-        """:meth:`emit` for the most frequent event (``NodeEntered``), without the dispatch."""
+        """:meth:`emit` for the most frequent event (``NodeEntered``), without the dispatch:
+        the fold of :meth:`Working._node_entered` written out, one call fewer per node (the
+        golden walk's replay check proves the two agree)."""
         self.events.append(r)
-        self._node_entered(r)
+        _, _, _, self.node, _, self.waiting, self.deadline = r
+        self.retries = 0
+        self.visits += 1
 
     def text(self, texts: Any) -> str:
         """``texts`` in the contact's language (else the flow's first), slots filled."""
