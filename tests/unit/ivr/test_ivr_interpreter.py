@@ -15,6 +15,7 @@ from kefu.domain.ivr import messages as m
 from kefu.domain.ivr import step as ivr_step
 from kefu.domain.ivr.events import ivr_event_from_dict, ivr_event_to_dict, ivr_events_to_jsonl
 from kefu.domain.ivr.flow_io import parse_flow
+from kefu.domain.ivr.records import IvrEvents
 
 PIN = "135790"
 
@@ -345,5 +346,7 @@ def test_given_a_step_when_its_events_are_read_then_built_once_and_equal_to_thei
     assert events == first and events[0] is first[0] and events[-2:] == first[-2:]
     assert isinstance(first[0], ev.InputReceived) and first[0].text == "1"
     assert replay([*started, *events]) == state.public()
+    assert isinstance(events, IvrEvents)
+    assert events.dicts() == [ivr_event_to_dict(e) for e in events]
     _, actions, ignored = ivr_step(flow, state, m.Timeout(), 101.5, CTX)  # early: nothing
     assert not ignored and ignored == [] and actions == []

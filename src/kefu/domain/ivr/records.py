@@ -12,8 +12,11 @@ and later reads return the same objects.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import starmap
+from operator import call
 from typing import Any, overload
 
+from kefu.domain.codec import plain_value
 from kefu.domain.ivr import events as ev
 
 __all__ = ["EventRecord", "IvrEvents", "record_of"]
@@ -24,6 +27,10 @@ EventRecord = tuple[Any, ...]
 _FIELDS: dict[type[ev.IvrEvent], tuple[str, ...]] = {
     cls: tuple(cls.__dataclass_fields__) for cls in ev.CODEC.types.values()
 }
+
+
+# Written as they are, as the codec does (kefu.domain.codec).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def record_of(event: ev.IvrEvent) -> EventRecord:
@@ -45,7 +52,21 @@ class IvrEvents(Sequence[ev.IvrEvent]):
         """The events as dataclasses (built at the first call, the same list after)."""
         out = self._built
         if out is None:
-            out = self._built = [r[0](*r[1:]) for r in self._records]
+            # call(cls, *fields) for each record, iterated in C: no slice, no Python frame.
+            out = self._built = list(starmap(call, self._records))
+        return out
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """The events' JSON-ready dicts, equal to :func:`~kefu.domain.ivr.events.
+        ivr_event_to_dict` of each, made from the records without building the events
+        (what the chat wing logs)."""
+        out = []
+        for r in self._records:
+            cls = r[0]
+            data: dict[str, Any] = {"type": cls.__name__}
+            for name, value in zip(_FIELDS[cls], r[1:], strict=True):
+                data[name] = value if type(value) in _SCALARS else plain_value(value)
+            out.append(data)
         return out
 
     def __len__(self) -> int:
