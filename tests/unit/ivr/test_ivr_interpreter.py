@@ -348,5 +348,8 @@ def test_given_a_step_when_its_events_are_read_then_built_once_and_equal_to_thei
     assert replay([*started, *events]) == state.public()
     assert isinstance(events, IvrEvents)
     assert events.dicts() == [ivr_event_to_dict(e) for e in events]
+    assert [(r[0], r[1], r[3]) for r in events.records()] == [
+        (type(e), e.at, getattr(e, "node_id", None)) for e in events
+    ]
     _, actions, ignored = ivr_step(flow, state, m.Timeout(), 101.5, CTX)  # early: nothing
     assert not ignored and ignored == [] and actions == []

@@ -56,6 +56,11 @@ class IvrEvents(Sequence[ev.IvrEvent]):
             out = self._built = list(starmap(call, self._records))
         return out
 
+    def records(self) -> Sequence[EventRecord]:
+        """The events as records (class, at, contact_id, then the class's own fields), for
+        a reader that needs a field or two and no event."""
+        return self._records
+
     def dicts(self) -> list[dict[str, Any]]:
         """The events' JSON-ready dicts, equal to :func:`~kefu.domain.ivr.events.
         ivr_event_to_dict` of each, made from the records without building the events
