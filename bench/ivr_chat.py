@@ -10,6 +10,12 @@ pushed). Customers think 0.5–2 s between turns, out of step. Bounded by ``--ti
 
     PYTHONPATH=src .venv/bin/python bench/ivr_chat.py [--customers 200]
 
+Besides the latencies, what the server spent on the turns, which the machine's load does
+not inflate the way it inflates a latency: the server process's CPU (all its threads, from
+``/proc``) and, from its ``/metrics`` before and after the customers, the SQL statements,
+the writer's batches and the seconds the writer took to write and commit them — each per
+turn. The customers' own connection set-up is counted in too (one WebSocket each).
+
 The goal (issue #13): p99 < 100 ms at 200 concurrent customers. A JSON record goes to
 bench/results/ (``--no-write`` skips it), with the load average before and after.
 """
@@ -28,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import connect
 
 from chat import RESULTS, ROOT, Kefu, Load, machine, postgres_reachable
@@ -92,17 +99,56 @@ async def drive(base: str, args: argparse.Namespace) -> Load:
     return load
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) the process ``pid`` used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# The server's counters read from /metrics: the SQL statements, the writer's batches and
+# the seconds it took to write and commit them.
+COUNTERS = ("kefu_sql_statements_total", "kefu_writer_batch_seconds_count",
+            "kefu_writer_batch_seconds_sum")  # fmt: skip
+
+
+def counters(base: str) -> dict[str, float]:
+    found = {}
+    for line in httpx.get(f"{base}/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in COUNTERS:
+            found[name] = float(value)
+    return found
+
+
+def per_turn(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, Any]:
+    """The server's CPU, statements, batches and store time per turn between two readings."""
+    if not turns:
+        return {}
+    d = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in (*COUNTERS, "cpu_s")}
+    return {
+        "server_cpu_s": round(d["cpu_s"], 2),
+        "server_cpu_ms_per_turn": round(d["cpu_s"] / turns * 1000, 2),
+        "sql_statements_per_turn": round(d["kefu_sql_statements_total"] / turns, 2),
+        "writer_batches_per_turn": round(d["kefu_writer_batch_seconds_count"] / turns, 2),
+        "store_ms_per_turn": round(d["kefu_writer_batch_seconds_sum"] / turns * 1000, 2),
+    }
+
+
 def run(kind: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     kefu = Kefu(kind, folder)
     kefu.env["KEFU_IVR_FLOWS"] = "chat=bank"
     admin = kefu.prepare()
     kefu.start()
+    assert kefu.process is not None
     try:
         kefu.seed(admin, agents=0)  # a site and its chat queue; no agent: nobody hands off
+        before = counters(kefu.base) | {"cpu_s": server_cpu_s(kefu.process.pid)}
         load = asyncio.run(drive(kefu.base, args))
+        after = counters(kefu.base) | {"cpu_s": server_cpu_s(kefu.process.pid)}
     finally:
         kefu.stop()
-    return load.figures(args.customers * 8)
+    figures = load.figures(args.customers * 8)
+    return figures | {"server": per_turn(before, after, figures["messages"])}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -126,6 +172,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms"
                 + (f"; errors {r['errors']}" if r["errors"] else "")
             )
+            s = r["server"]
+            if s:
+                print(
+                    f"{kind} server per turn: {s['server_cpu_ms_per_turn']} ms CPU, "
+                    f"{s['sql_statements_per_turn']} SQL statements, "
+                    f"{s['writer_batches_per_turn']} writer batches, "
+                    f"{s['store_ms_per_turn']} ms writing and committing"
+                )
     load_after = [round(x, 2) for x in os.getloadavg()]
     print(f"load average 1/5/15 min before {load_before}, after {load_after}")
     record = {

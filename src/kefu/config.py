@@ -165,6 +165,13 @@ class Settings(BaseSettings):
     chat_new_window_s: Annotated[
         float, Field(gt=0, description="new web chats counted over, s")
     ] = 600.0
+    ws_compression: Annotated[
+        bool,
+        Field(
+            description="compress WebSocket frames (permessage-deflate); off: kefu's frames "
+            "are small JSON, and compressing each one costs the server CPU and memory per socket"
+        ),
+    ] = False
     chat_wait_interval_s: Annotated[
         float, Field(gt=0, description="a waiting chat's position refresh, s")
     ] = 2.0

@@ -23,6 +23,12 @@ def ok(response: Any) -> dict[str, Any]:
     return body
 
 
+def _statements(metrics: str) -> float:
+    """The SQL statements counted by ``/metrics`` so far."""
+    line = next(x for x in metrics.splitlines() if x.startswith("kefu_sql_statements_total "))
+    return float(line.split()[1])
+
+
 def test_given_a_database_when_the_api_runs_a_center_then_it_is_stored_and_restored(
     database: Database,
 ) -> None:
@@ -66,6 +72,9 @@ def test_given_a_database_when_the_api_runs_a_center_then_it_is_stored_and_resto
             assert len(uow.sites.list()) == 1
         contacts = ok(c.get(f"{V1}/contacts"))
         agent = ok(c.get(f"{V1}/agents/a1"))
+        before = _statements(c.get("/metrics").text)
+        ok(c.post(f"{V1}/sites", json={"site_id": "sh", "name": "上海中心"}, headers=auth))
+        assert before > 0 and _statements(c.get("/metrics").text) > before
     again = build_test(settings, clock=clock, uow_factory=uow_factory)
     with TestClient(again.app, headers={"Authorization": f"Bearer {worker}"}) as c:
         assert ok(c.get(f"{V1}/contacts")) == contacts

@@ -55,3 +55,10 @@ def test_given_no_trusted_proxies_when_loopback_sends_x_forwarded_for_then_it_is
 def test_given_loopback_as_a_trusted_proxy_when_it_forwards_then_the_client_is_believed() -> None:
     settings = Settings(env="test", port=free_port(), trusted_proxies="127.0.0.1, ::1")
     assert client_seen(settings) == "203.0.113.9"
+
+
+def test_given_the_compression_setting_when_the_server_is_made_then_uvicorn_takes_it() -> None:
+    app = FastAPI()
+    assert not make_server(app, Settings(env="test")).config.ws_per_message_deflate
+    on = Settings(env="test", ws_compression=True)
+    assert make_server(app, on).config.ws_per_message_deflate

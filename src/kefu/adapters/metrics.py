@@ -5,12 +5,14 @@ counts): contacts offered to a queue (``ContactQueued``: arrivals and transfers 
 answered (``OfferAccepted``) and abandoned, per queue; the router's decisions
 (``OfferCreated``); the group writer's batch latency (a histogram, seconds); and read at
 each scrape: WebSocket clients per hub, the leader's epoch, the log position and whether
-the engine is ready. Each platform has its own registry (tests build many in a process).
+the engine is ready; and the SQL statements sent, when given the database. Each platform
+has its own registry (tests build many in a process).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -60,8 +62,25 @@ class EngineMetrics:
             buckets=BATCH_BUCKETS_S,
             registry=self.registry,
         )
+        self.statements = Counter(
+            "kefu_sql_statements",
+            "SQL statements sent to the database by this process",
+            registry=self.registry,
+        )
         self.registry.register(_Gauges(engine, epoch))
         self._unsubscribe: Callable[[], None] | None = None
+
+    def count_statements(self, database: Any) -> None:
+        """Count the SQL statements ``database`` (an SQLAlchemy engine) executes from now
+        on: what a command costs the database is read as statements per command."""
+        from sqlalchemy import event
+
+        inc = self.statements.inc
+
+        def executed(*_args: Any) -> None:
+            inc()
+
+        event.listen(database, "after_cursor_execute", executed)
 
     def start(self) -> None:
         """Count from now on (the engine's subscriber and batch observer)."""

@@ -185,7 +185,7 @@ def build_platform(
     )
     wallboard.mount_static(app)
     app.state.wallboard = wallboard
-    app.state.metrics = _metrics(engine)
+    app.state.metrics = _metrics(engine, uow_factory)
     site.install(app, adapters)
     platform = Platform(engine, app, clock, scheduler, uow_factory, security, phones=phones)
     platform.channels, platform.channel_site, platform.channel_server = channels, site, adapters
@@ -200,11 +200,15 @@ def build_platform(
     return platform
 
 
-def _metrics(engine: RoutingEngine) -> Any:
-    """The Prometheus metrics of ``engine``, counting from now on."""
+def _metrics(engine: RoutingEngine, uow_factory: UnitOfWorkFactory) -> Any:
+    """The Prometheus metrics of ``engine`` (and of its database's statements when it is
+    an SQL store), counting from now on."""
     from kefu.adapters.metrics import EngineMetrics
 
     metrics = EngineMetrics(engine)
+    database = getattr(uow_factory, "engine", None)
+    if database is not None:
+        metrics.count_statements(database)
     metrics.start()
     return metrics
 

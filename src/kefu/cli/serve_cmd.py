@@ -160,6 +160,7 @@ def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") ->
         # Larger WebSocket frames are refused by the server before they are buffered (its
         # default lets every socket, even an anonymous chat, hold 16 MiB).
         ws_max_size=MAX_FRAME_BYTES,
+        ws_per_message_deflate=settings.ws_compression,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
     )

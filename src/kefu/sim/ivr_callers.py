@@ -36,6 +36,7 @@ from kefu.domain.ivr.flow import (
     Node,
     VerifyNode,
 )
+from kefu.domain.ivr.records import IvrEvents, record_of
 from kefu.sim.ivr_paths import OptionChooser, luhn_fill, with_calendars
 
 __all__ = [
@@ -276,19 +277,18 @@ def _first_outcome(flow: Flow, action: m.RunAction) -> str:
     return next(iter(node.outcomes), "ok") if isinstance(node, ActionNode) else "ok"
 
 
-def _served_at(events: list[ev.IvrEvent], intent: str, waits_action: bool) -> float | None:
+def _served_at(events: Sequence[ev.IvrEvent], intent: str, waits_action: bool) -> float | None:
     """When these events serve the intent: its action's successful result, or entering
     it when it is not an action (``None``: not yet)."""
-    for e in events:
+    # Read as records (class, at, contact_id, node_id, ...): a step's events stay unbuilt.
+    found = events.records() if isinstance(events, IvrEvents) else map(record_of, events)
+    for r in found:
         if waits_action:
-            if (
-                isinstance(e, ev.SelfServiceCompleted)
-                and e.node_id == intent
-                and e.outcome not in FAILED_OUTCOMES
-            ):
-                return e.at
-        elif isinstance(e, ev.NodeEntered) and e.node_id == intent:
-            return e.at
+            # SelfServiceCompleted: (class, at, contact_id, node_id, action, outcome, data)
+            if r[0] is ev.SelfServiceCompleted and r[3] == intent and r[5] not in FAILED_OUTCOMES:
+                return float(r[1])
+        elif r[0] is ev.NodeEntered and r[3] == intent:
+            return float(r[1])
     return None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from db_helpers import Database
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from kefu.adapters.storage import SqlUnitOfWorkFactory, current_revision, head_revision, upgrade
 from kefu.adapters.storage.migrate import _config
@@ -18,6 +18,7 @@ from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service import RoutingEngine
 from kefu.service.channels import (
     ChannelService,
+    ConversationRow,
     Inbound,
     OutboundReply,
     read_conversation,
@@ -147,3 +148,28 @@ def test_given_seen_message_keys_then_claims_are_once_only_and_released_keys_pas
         assert uow.channels.claim_seen("sms:p:2", 5.0)
         assert uow.channels.purge_seen(before=10.0) == 1
         uow.commit()
+
+
+def test_given_one_group_commit_when_commands_touch_conversations_then_one_statement_writes_them(
+    database: Database,
+) -> None:
+    def row(conv_id: str, messages: int, outcome: str | None = None) -> ConversationRow:
+        return ConversationRow(conv_id, "cust-1", "chat", None, 10.0, 10.0 + messages,
+                               None, outcome, None, messages)  # fmt: skip
+
+    statements: list[str] = []
+    event.listen(database.engine, "after_cursor_execute", lambda *a: statements.append(str(a[2])))
+    factory = SqlUnitOfWorkFactory(database.engine)
+    with factory() as uow:  # three commands: a new conversation, it again, another new one
+        uow.channels.upsert_conversations([row("conv-a", 1)])
+        uow.channels.upsert_conversations([row("conv-a", 2)])
+        assert uow.channels.conversation("conv-a") == row("conv-a", 2)
+        uow.channels.upsert_conversations([row("conv-b", 1)])
+        uow.commit()
+    assert sum("conversations" in s for s in statements) == 1
+    with factory() as uow:  # an existing row is updated
+        uow.channels.upsert_conversations([row("conv-a", 3, "resolved")])
+        uow.commit()
+    with factory() as uow:
+        assert uow.channels.conversation("conv-a") == row("conv-a", 3, "resolved")
+        assert uow.channels.conversation("conv-b") == row("conv-b", 1)

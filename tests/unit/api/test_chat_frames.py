@@ -12,6 +12,7 @@ from typing import Any
 from api_helpers import Api, MakeApi
 from golden_helpers import check_golden
 
+from kefu.adapters.channels.webchat import frames
 from kefu.domain.model import AgentSpec, Channel
 from kefu.service.routing import commands as c
 
@@ -117,3 +118,32 @@ def test_given_a_chat_greeted_by_a_flow_when_the_customer_writes_then_frames_are
             check_golden("chat_flow_message.json", _until(ws, "message", seq=1))
             check_golden("chat_status_ivr.json", _until(ws, "status", state="ivr"))
             check_golden("chat_flow_question.json", _until(ws, "message", seq=2))
+
+
+def test_given_two_chats_in_a_flow_when_one_answers_then_only_its_status_is_looked_at(
+    make_api: MakeApi, monkeypatch: Any
+) -> None:
+    looked: list[str | None] = []
+    real = frames.status
+
+    def spy(engine: Any, state: Any, conv_id: str | None, *rest: Any) -> Any:
+        looked.append(conv_id)
+        return real(engine, state, conv_id, *rest)
+
+    monkeypatch.setattr(frames, "status", spy)
+    # No quiet rounds during the test: only what marks a round is looked at.
+    with make_api(chat_wait_interval_s=600.0, ivr_flows="chat=bank") as api:
+        _center(api)
+        client = api.client
+        with client.websocket_connect("/ws/chat") as a, client.websocket_connect("/ws/chat") as b:
+            convs = []
+            for ws in (a, b):
+                ws.send_json({"type": "hello"})
+                _until(ws, "welcome")
+                ws.send_json({"type": "message", "cseq": 1, "text": "你好", "profile": {}})
+                convs.append(json.loads(_until(ws, "ack"))["conversation_id"])
+                _until(ws, "status", node="language")
+            looked.clear()
+            a.send_json({"type": "message", "cseq": 2, "text": "2", "profile": {}})
+            _until(a, "status", node="account")
+            assert looked and set(looked) == {convs[0]}

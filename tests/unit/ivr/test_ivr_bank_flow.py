@@ -101,6 +101,27 @@ def test_given_english_caller_when_balance_then_answered_in_english() -> None:
     assert "Your available balance is CNY" in caller.texts()
 
 
+@pytest.mark.parametrize(
+    ("language", "words", "expected"),
+    [
+        ("中文", "账单", "本期账单 {total} 元，其中消费 {purchases} 元，年费 {fee} 元。"),
+        ("English please", "bill", "This statement is CNY {total}: purchases CNY {purchases}"),
+    ],
+)
+def test_given_caller_when_bill_explained_then_statement_is_in_their_language_only(
+    language: str, words: str, expected: str
+) -> None:
+    bank = FakeBank()
+    account = next(iter(bank.accounts.values()))
+    account.fee_cents, account.statement_cents = 2_500, 12_345
+    caller = verified_caller(bank, language=language)
+    caller.say(words)
+    said = caller.texts()
+    assert expected.format(total="123.45", purchases="98.45", fee="25.00") in said
+    other = "purchases" if language == "中文" else "消费"
+    assert other not in said
+
+
 def test_given_caller_asks_for_agent_when_verified_then_hand_off_carries_everything() -> None:
     bank = FakeBank()
     caller = verified_caller(bank)

@@ -195,10 +195,13 @@ def _chain_flow() -> Flow:
     )
 
 
-# (sha256 of the canonical lines, number of events), taken before the speed work.
+# (sha256 of the canonical lines, number of events), taken before the speed work. The two
+# bank walks were taken again when the bill action's data became amounts worded by the flow
+# per language (instead of one bilingual "explanation"): every changed line was the bill's
+# data or its statement message, the rest byte-identical.
 GOLDEN = {
-    "bank_plain": ("49acf02faef923c3a99ee50446893bf6c2936d0deab0c216e38732de89f1a2e5", 9516),
-    "bank_jieba": ("1b2f57e7afa0adffae5c4f52c15de7c5325bb4ee2b56d6b79c7362a59c51e227", 9757),
+    "bank_plain": ("13e6ad4d546a4a70e09e189f83b13ea86fefd0205f4f3c9d743b8ef31ca18cd8", 9516),
+    "bank_jieba": ("0a86e741bd1eed5346335ae22de1c574510ad8b82d4ef232df1634ad87a42dd0", 9757),
     "chain": ("b89bd28121a46c7a0a6b599c75060ce5a3f0b33e6d230ac699f4517f0df0ea20", 1692),
 }
 

@@ -15,6 +15,7 @@ from kefu.domain.ivr import messages as m
 from kefu.domain.ivr import step as ivr_step
 from kefu.domain.ivr.events import ivr_event_from_dict, ivr_event_to_dict, ivr_events_to_jsonl
 from kefu.domain.ivr.flow_io import parse_flow
+from kefu.domain.ivr.records import IvrEvents
 
 PIN = "135790"
 
@@ -333,3 +334,22 @@ def test_given_huge_reply_when_step_then_cut_and_handled_as_no_match() -> None:
     received = [e for e in run.events if isinstance(e, ev.InputReceived)]
     assert len(received[0].text) == 1000
     assert run.state.node == "account"  # the keyword is still found in the kept part
+
+
+def test_given_a_step_when_its_events_are_read_then_built_once_and_equal_to_their_records() -> None:
+    flow = small_flow()
+    state, _, started = begin(flow, "c-1", 100.0, ctx=CTX)
+    state, _, events = ivr_step(flow, state, m.Reply("1"), 101.0, CTX)
+    assert len(events) == len(list(events)) >= 2 and events
+    first = list(events)
+    assert all(a is b for a, b in zip(first, events, strict=True))  # the same objects again
+    assert events == first and events[0] is first[0] and events[-2:] == first[-2:]
+    assert isinstance(first[0], ev.InputReceived) and first[0].text == "1"
+    assert replay([*started, *events]) == state.public()
+    assert isinstance(events, IvrEvents)
+    assert events.dicts() == [ivr_event_to_dict(e) for e in events]
+    assert [(r[0], r[1], r[3]) for r in events.records()] == [
+        (type(e), e.at, getattr(e, "node_id", None)) for e in events
+    ]
+    _, actions, ignored = ivr_step(flow, state, m.Timeout(), 101.5, CTX)  # early: nothing
+    assert not ignored and ignored == [] and actions == []

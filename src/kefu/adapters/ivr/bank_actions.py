@@ -122,14 +122,15 @@ class FakeBank:
         account = self.accounts.get(params.get("account", ""))
         if account is None:
             return ActionDone("unknown_account")
+        # Amounts only: the flow words them in each language.
         spent = account.statement_cents - account.fee_cents
-        explanation = f"消费 {_yuan(spent)} / purchases {_yuan(spent)}" + (
-            f"，年费 {_yuan(account.fee_cents)} / annual fee {_yuan(account.fee_cents)}"
-            if account.fee_cents
-            else ""
-        )
         return ActionDone(
-            "ok", {"total": _yuan(account.statement_cents), "explanation": explanation}
+            "ok",
+            {
+                "total": _yuan(account.statement_cents),
+                "purchases": _yuan(spent),
+                "fee": _yuan(account.fee_cents),
+            },
         )
 
 

@@ -56,12 +56,12 @@ class LocalDriver:
 
     def start(self, contact_id: str, now: float, language: str | None = None) -> Turn:
         state, actions, events = begin(self.flow, contact_id, now, language=language, ctx=self.ctx)
-        return self._settle(Turn(state, [], events), actions, now)
+        return self._settle(Turn(state, [], list(events)), actions, now)
 
     def send(self, state: IvrState, inp: m.Input, now: float) -> Turn:
         """Feed ``inp`` (a reply, a timeout, a hang-up) at ``now`` (s)."""
         state, actions, events = step(self.flow, state, inp, now, self.ctx)
-        return self._settle(Turn(state, [], events), actions, now)
+        return self._settle(Turn(state, [], list(events)), actions, now)
 
     def _settle(self, turn: Turn, actions: list[m.Action], now: float) -> Turn:
         pending = list(actions)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Sequence
+from dataclasses import fields
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,9 +29,14 @@ ticket numbers and SMS wishes) share the conversation events' table, their type 
 ``<stream>:<kind>``; a conversation event's type never holds a colon."""
 
 
+# The columns of ``conversations`` in the order of ConversationRow's fields.
+_CONVERSATION_COLUMNS = tuple(f.name for f in fields(ConversationRow))
+
+
 class SqlChannels:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._rows: dict[str, ConversationRow] = {}
 
     def append(self, records: Sequence[ChannelRecord]) -> None:
         for r in records:
@@ -74,22 +82,33 @@ class SqlChannels:
         return iter(merged)
 
     def upsert_conversations(self, rows: Sequence[ConversationRow]) -> None:
+        """Keep ``rows`` for :meth:`write_conversations` (the last row of a conversation
+        wins): a group commit writes the rows of all its commands in one statement."""
         for row in rows:
-            found = self.session.get(ConversationTableRow, row.conversation_id)
-            if found is None:
-                found = ConversationTableRow(conversation_id=row.conversation_id)
-                self.session.add(found)
-            found.customer_id = row.customer_id
-            found.channel = row.channel
-            found.topic = row.topic
-            found.opened_at = row.opened_at
-            found.last_activity_at = row.last_activity_at
-            found.closed_at = row.closed_at
-            found.outcome = row.outcome
-            found.contact_id = row.contact_id
-            found.messages = row.messages
+            self._rows[row.conversation_id] = row
+
+    def write_conversations(self) -> None:
+        """Insert or update the rows kept since the last call: one INSERT ... ON CONFLICT
+        DO UPDATE for them all, instead of a SELECT and an UPDATE per command (called by
+        the unit of work's commit)."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, {}
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(ConversationTableRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_={name: stmt.excluded[name] for name in _CONVERSATION_COLUMNS[1:]},
+        )
+        values = [{c: getattr(row, c) for c in _CONVERSATION_COLUMNS} for row in rows.values()]
+        with self.session.no_autoflush:  # the records follow at the commit's flush
+            self.session.execute(stmt, values)
 
     def conversation(self, conversation_id: str) -> ConversationRow | None:
+        kept = self._rows.get(conversation_id)
+        if kept is not None:
+            return kept
         r = self.session.get(ConversationTableRow, conversation_id)
         if r is None:
             return None

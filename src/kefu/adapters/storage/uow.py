@@ -68,7 +68,9 @@ class SqlUnitOfWork:
         return self._require()
 
     def commit(self) -> None:
-        self._require().commit()
+        session = self._require()
+        self.channels.write_conversations()
+        session.commit()
 
     def rollback(self) -> None:
         self._require().rollback()

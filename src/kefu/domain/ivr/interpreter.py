@@ -14,20 +14,24 @@ after ``max_visits`` node entries the contact goes to the agent node, so every c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kefu.domain.errors import InvalidState, ValidationError
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.errors import UnknownCalendar
 from kefu.domain.ivr.flow import Flow
+from kefu.domain.ivr.records import IvrEvents
 from kefu.domain.ivr.state import IvrState, initial_state
 from kefu.domain.ivr.walk import Run
 
 __all__ = ["UnknownCalendar", "begin", "next_due", "step"]
 
-Result = tuple[IvrState, list[m.Action], list[ev.IvrEvent]]
+Result = tuple[IvrState, list[m.Action], Sequence[ev.IvrEvent]]
+_NOTHING = IvrEvents([])
 
 _DEFAULT_CONTEXT = m.IvrContext()
-_new_run = object.__new__
+_new = object.__new__
 
 
 def next_due(state: IvrState) -> float | None:
@@ -50,7 +54,7 @@ def begin(
     if lang not in flow.languages:
         raise ValidationError(f"language {lang!r} is not one of the flow's", language=lang)
     v = carry.verified if carry else None
-    started = ev.FlowStarted(
+    fields = (
         now,
         contact_id,
         flow.flow_id,
@@ -62,12 +66,12 @@ def begin(
         v.customer_id if v else None,
         v.at if v else None,
     )
-    run = Run(flow, initial_state(started), now, ctx)
+    run = Run(flow, initial_state(ev.FlowStarted(*fields)), now, ctx)
     if carry is not None and carry.private:
         run.private = carry.private  # in memory only, like the flow it comes from
-    run.events.append(started)
+    run.events.append((ev.FlowStarted, *fields))
     run.enter(flow.start)
-    return run.freeze(), run.actions, run.events
+    return run.freeze(), run.actions, IvrEvents(run.events)
 
 
 def step(
@@ -86,8 +90,11 @@ def step(
             flow=f"{state.flow_id}@{state.version}",
             given=f"{flow.flow_id}@{flow.version}",
         )
-    run = _new_run(Run)
+    run = _new(Run)
     run.load(flow, state, now, ctx)
     if not run.handle(inp):
-        return state, [], []
-    return run.freeze(), run.actions, run.events
+        return state, [], _NOTHING
+    # IvrEvents(run.events) without the __init__ call: this runs on every step.
+    events = _new(IvrEvents)
+    events._records, events._built = run.events, None
+    return run.freeze(), run.actions, events

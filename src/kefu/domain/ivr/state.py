@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from kefu.domain.errors import ValidationError
 from kefu.domain.ivr import events as ev
+from kefu.domain.ivr.records import EventRecord, record_of
 
 __all__ = ["IvrState", "Verification", "Working", "replay"]
 
@@ -77,7 +78,7 @@ class IvrState(NamedTuple):
 # Building the tuple directly skips the named tuple's Python-level ``__new__``.
 _new_tuple: Callable[[type[IvrState], tuple[Any, ...]], IvrState] = tuple.__new__
 
-_OUTCOME_OF = {
+_OUTCOME_OF: dict[type[ev.IvrEvent], str] = {
     ev.Ended: "end",
     ev.Abandoned: "abandon",
     ev.FlowChained: "flow",
@@ -155,71 +156,71 @@ class Working:
             ),
         )
 
-    def apply(self, e: ev.IvrEvent) -> None:
-        """Change the state as event ``e`` says."""
-        _APPLY[type(e)](self, e)
+    def apply(self, r: EventRecord) -> None:
+        """Change the state as the event of record ``r`` (:mod:`~kefu.domain.ivr.records`)
+        says."""
+        _APPLY[r[0]](self, r)
 
-    # One method per event type; the table below dispatches on the event's class.
+    # One method per event type, reading the record's fields by position (class, at,
+    # contact_id, then the class's own fields); the table below dispatches on the class.
 
-    def _node_entered(self, e: Any) -> None:
-        self.node = e.node_id
-        self.waiting = e.waiting
-        self.deadline = e.deadline
+    def _node_entered(self, r: EventRecord) -> None:
+        _, _, _, self.node, _, self.waiting, self.deadline = r
         self.retries = 0
         self.visits += 1
 
-    def _option(self, e: Any) -> None:
-        self.path = (*self.path, f"{e.node_id}:{e.digit}")
+    def _option(self, r: EventRecord) -> None:
+        self.path = (*self.path, f"{r[3]}:{r[4]}")
 
-    def _retry(self, e: Any) -> None:
-        self.retries = e.retry
-        self.deadline = e.deadline
+    def _retry(self, r: EventRecord) -> None:
+        _, _, _, _, self.retries, _, self.deadline = r
 
-    def _value(self, e: Any) -> None:
-        self.slots = {**self.slots, e.slot: e.value}
+    def _value(self, r: EventRecord) -> None:
+        self.slots = {**self.slots, r[4]: r[5]}
 
-    def _language(self, e: Any) -> None:
-        self.language = e.language
+    def _language(self, r: EventRecord) -> None:
+        self.language = r[3]
 
-    def _verify_requested(self, e: Any) -> None:
+    def _verify_requested(self, r: EventRecord) -> None:
         self.waiting = "verify"
-        self.deadline = e.deadline
+        self.deadline = r[6]
 
-    def _verified(self, e: Any) -> None:
-        self.verify_failures = e.failures
-        if e.ok:
-            self.verified = Verification(e.method, e.identifier, e.customer_id, e.at)
+    def _verified(self, r: EventRecord) -> None:
+        _, at, _, _, method, identifier, ok, customer_id, self.verify_failures = r
+        if ok:
+            self.verified = Verification(method, identifier, customer_id, at)
 
-    def _self_service(self, e: Any) -> None:
-        self.attempts = (*self.attempts, (e.action, e.outcome))
-        if e.data:
-            prefix = e.action + "."
+    def _self_service(self, r: EventRecord) -> None:
+        _, _, _, _, action, outcome, data = r
+        self.attempts = (*self.attempts, (action, outcome))
+        if data:
+            prefix = action + "."
             slots = dict(self.slots)
-            for k, v in e.data.items():
+            for k, v in data.items():
                 slots[prefix + k] = v
             self.slots = slots
 
-    def _wait(self, e: Any) -> None:
-        self.estimated_wait_s = e.estimated_wait_s
-        if e.offered:
+    def _wait(self, r: EventRecord) -> None:
+        _, _, _, _, _, self.estimated_wait_s, offered, deadline = r
+        if offered:
             self.waiting = "offer"
-            self.deadline = e.deadline
+            self.deadline = deadline
 
-    def _finish(self, e: Any) -> None:
+    def _finish(self, r: EventRecord) -> None:
         self.waiting = None
         self.deadline = None
-        self.outcome = _OUTCOME_OF[type(e)]
+        self.outcome = _OUTCOME_OF[r[0]]
 
-    def _handed_off(self, e: Any) -> None:
+    def _handed_off(self, r: EventRecord) -> None:
         self.waiting = None
         self.deadline = None
-        self.outcome = "callback" if e.callback else "transfer"
+        self.outcome = "callback" if r[5] else "transfer"
 
-    def _nothing(self, _e: Any) -> None:
+    def _nothing(self, _r: EventRecord) -> None:
         return None
 
 
-_APPLY: dict[type[ev.IvrEvent], Callable[[Working, Any], None]] = {
+_APPLY: dict[type[ev.IvrEvent], Callable[[Working, EventRecord], None]] = {
     ev.NodeEntered: Working._node_entered,
     ev.InputReceived: Working._nothing,
     ev.OptionMatched: Working._option,
@@ -277,5 +278,5 @@ def replay(events: Iterable[ev.IvrEvent]) -> IvrState:
     for e in it:
         if isinstance(e, ev.FlowStarted):
             raise ValidationError("FlowStarted twice in one contact's log", at=e.at)
-        w.apply(e)
+        w.apply(record_of(e))
     return w.freeze()

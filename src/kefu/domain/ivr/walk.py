@@ -65,7 +65,7 @@ class Run(Mover):
                 return False
             self.timeout()
         elif isinstance(inp, m.Hangup):
-            self.emit(ev.Abandoned(self.now, self.contact_id, self.node or ""))
+            self.emit((ev.Abandoned, self.now, self.contact_id, self.node or ""))
         elif isinstance(inp, m.ActionDone) and waiting == "action":
             self.action_done(inp.outcome, {str(k): str(v) for k, v in inp.data.items()})
         elif isinstance(inp, m.VerifyDone) and waiting == "verify":
@@ -94,12 +94,18 @@ class Run(Mover):
         elif len(text) >= 13:
             shown = scrub_cards(text)
         # InputReceived changes no state: recorded without the apply dispatch.
-        self.events.append(ev.InputReceived(self.now, w.contact_id, node.node_id, shown, False))
+        self.events.append((ev.InputReceived, self.now, w.contact_id, node.node_id, shown, False))
         option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
         if option is None and (text == "0" or wants_agent(self.flow, text, self.ctx)):
             self.emit(
-                ev.OptionMatched(
-                    self.now, w.contact_id, node.node_id, "0", self.flow.agent, "agent"
+                (
+                    ev.OptionMatched,
+                    self.now,
+                    w.contact_id,
+                    node.node_id,
+                    "0",
+                    self.flow.agent,
+                    "agent",
                 )
             )
             self.reason = "agent_requested"
@@ -112,13 +118,19 @@ class Run(Mover):
                     self.refuse(node, "no_match")
                     return
                 option, by = found
-            matched = ev.OptionMatched(
-                self.now, w.contact_id, node.node_id, option.digit, option.next, by
+            matched = (
+                ev.OptionMatched,
+                self.now,
+                w.contact_id,
+                node.node_id,
+                option.digit,
+                option.next,
+                by,
             )
             self.events.append(matched)
             self._option(matched)
             if option.language and option.language != w.language:
-                self.emit(ev.LanguageChosen(self.now, w.contact_id, option.language))
+                self.emit((ev.LanguageChosen, self.now, w.contact_id, option.language))
             self.enter(option.next)
         elif isinstance(node, CollectNode):
             value = collected_value(node, text)
@@ -129,7 +141,7 @@ class Run(Mover):
                 # The full number stays in memory for this contact's actions; logged masked.
                 self.private = {**self.private, node.slot: value}
                 value = mask_value(value)
-            self.emit(ev.ValueCollected(self.now, w.contact_id, node.node_id, node.slot, value))
+            self.emit((ev.ValueCollected, self.now, w.contact_id, node.node_id, node.slot, value))
             self.enter(node.next)
         elif isinstance(node, VerifyNode):
             low, high = node.secret_length
@@ -144,7 +156,8 @@ class Run(Mover):
                 self.enter(node.retry)
                 return
             self.emit(
-                ev.VerificationRequested(
+                (
+                    ev.VerificationRequested,
                     self.now,
                     w.contact_id,
                     node.node_id,
@@ -164,10 +177,10 @@ class Run(Mover):
     def timeout(self) -> None:
         node, waiting, w = self.current(), self.waiting, self
         if waiting in ("input", "secret"):
-            self.emit(ev.InputReceived(self.now, w.contact_id, node.node_id, "", True))
+            self.emit((ev.InputReceived, self.now, w.contact_id, node.node_id, "", True))
             self.refuse(node, "timeout")
         elif waiting == "offer":
-            self.emit(ev.InputReceived(self.now, w.contact_id, node.node_id, "", True))
+            self.emit((ev.InputReceived, self.now, w.contact_id, node.node_id, "", True))
             self.enter(node.next)  # type: ignore[attr-defined]
         elif waiting == "verify":
             self.verify_done(False, None)
@@ -180,8 +193,14 @@ class Run(Mover):
         node = self.current()
         assert isinstance(node, ActionNode)
         self.emit(
-            ev.SelfServiceCompleted(
-                self.now, self.contact_id, node.node_id, node.action, outcome, data
+            (
+                ev.SelfServiceCompleted,
+                self.now,
+                self.contact_id,
+                node.node_id,
+                node.action,
+                outcome,
+                data,
             )
         )
         self.enter(node.outcomes.get(outcome, node.default))
@@ -192,7 +211,8 @@ class Run(Mover):
         failures = w.verify_failures + (0 if ok else 1)
         identifier = w.slots.get(node.identifier_slot, "")
         self.emit(
-            ev.IdentityVerified(
+            (
+                ev.IdentityVerified,
                 self.now,
                 w.contact_id,
                 node.node_id,
@@ -222,8 +242,15 @@ class Run(Mover):
         offered = seconds is not None and seconds >= node.threshold_s
         deadline = self.now + node.timeout_s if offered else None
         self.emit(
-            ev.WaitAnnounced(
-                self.now, w.contact_id, node.node_id, node.queue, seconds, offered, deadline
+            (
+                ev.WaitAnnounced,
+                self.now,
+                w.contact_id,
+                node.node_id,
+                node.queue,
+                seconds,
+                offered,
+                deadline,
             )
         )
         if seconds is not None:

@@ -49,7 +49,8 @@ async def kiosk_ticket(
         )
     flow = catalog.published(cmd.flow_id[:64])
     visit = f"kiosk-{tx.engine.new_id()}"
-    ivr, actions, events = begin(flow, visit, tx.now, ctx=plugins.ctx)
+    ivr, actions, first = begin(flow, visit, tx.now, ctx=plugins.ctx)
+    events = list(first)
     for text in cmd.answers:
         if ivr.finished:
             break

@@ -20,6 +20,7 @@ from typing import Any
 from kefu.domain.ivr import IvrState, replay
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
+from kefu.domain.ivr.records import IvrEvents
 from kefu.domain.routing import Router
 from kefu.service.channels.ports import ChannelRecord
 from kefu.service.ivr.commands import IvrTimeout
@@ -80,9 +81,14 @@ class IvrSessions:
 
     def record(self, session: Session, events: Iterable[ev.IvrEvent]) -> None:
         history = self._history.setdefault(session.conversation_id, [])
-        for event in events:
-            data = ev.ivr_event_to_dict(event)
-            self._log(event.at, STREAM, data["type"], session.conversation_id, data)
+        # A step's events are logged from their records: no event dataclass is built.
+        dicts = (
+            events.dicts()
+            if isinstance(events, IvrEvents)
+            else [ev.ivr_event_to_dict(e) for e in events]
+        )
+        for data in dicts:
+            self._log(data["at"], STREAM, data["type"], session.conversation_id, data)
             history.append((data["type"], data))
 
     def ask(self, session: Session, ask: m.Ask, due: float | None, at: float) -> None:

@@ -18,6 +18,7 @@ session's memory for its actions: after a restart they see the masked one).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -245,7 +246,7 @@ class IvrWing:
         session: Session,
         flow: Flow,
         actions: list[m.Action],
-        events: list[ev.IvrEvent],
+        events: Sequence[ev.IvrEvent],
     ) -> None:
         """Carry out ``actions``: answer the driver's own at once, tell the customer the
         rest, hand off or close; then arm the silence timer."""

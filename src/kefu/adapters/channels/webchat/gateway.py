@@ -54,7 +54,6 @@ from kefu.adapters.channels.webchat import frames
 from kefu.adapters.channels.webchat.frames import (
     Ack,
     ChatStatus,
-    ErrorFrame,
     MessageFrame,
     NewStatus,
     StatusFrame,
@@ -63,7 +62,8 @@ from kefu.adapters.channels.webchat.frames import (
     Welcome,
 )
 from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
-from kefu.adapters.sockets.hub import Frame, PushHub, client_address
+from kefu.adapters.channels.webchat.sending import send_error, send_frame, worded
+from kefu.adapters.sockets.hub import PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
@@ -137,6 +137,10 @@ class ChatHub(PushHub[_Session]):
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_websocket_route("/ws/chat", self.socket)
         channels.set_gateway(Channel.CHAT, self)
+        # What the next round looks at: every session, or only those of these conversations
+        # (a turn of a flow changes its own conversation's question, no one else's place).
+        self._everyone = True
+        self._due: set[str] = set()
 
     @property
     def sessions(self) -> list[_Session]:
@@ -182,7 +186,7 @@ class ChatHub(PushHub[_Session]):
             async with asyncio.timeout(HELLO_TIMEOUT_S):
                 hello = await self._frame(websocket)
             if hello is None or hello.get("type") != "hello":
-                await _error(websocket, "hello_expected", "the first frame must be a hello")
+                await send_error(websocket, "hello_expected", "the first frame must be a hello")
                 await websocket.close(code=1008)
                 return
             session = await self._welcome(websocket, hello)
@@ -201,16 +205,16 @@ class ChatHub(PushHub[_Session]):
         an oversized one closes the socket (1009)."""
         text = await websocket.receive_text()
         if len(text) > MAX_FRAME_CHARS:
-            await _error(websocket, "too_large", f"a frame has at most {MAX_FRAME_CHARS} chars")
+            await send_error(websocket, "too_large", f"a frame has at most {MAX_FRAME_CHARS} chars")
             await websocket.close(code=1009)
             raise WebSocketDisconnect(1009)
         try:
             frame = json.loads(text)
         except json.JSONDecodeError:
-            await _error(websocket, "malformed", "frames are JSON objects")
+            await send_error(websocket, "malformed", "frames are JSON objects")
             return None
         if not isinstance(frame, dict):
-            await _error(websocket, "malformed", "frames are JSON objects")
+            await send_error(websocket, "malformed", "frames are JSON objects")
             return None
         return frame
 
@@ -273,21 +277,21 @@ class ChatHub(PushHub[_Session]):
                 self.spawn(self._leave(session, session.conversation_id))
             return
         if kind != "message":
-            await _error(session.websocket, "unknown_type", f"unknown frame type {kind!r}")
+            await send_error(session.websocket, "unknown_type", f"unknown frame type {kind!r}")
             return
         cseq = frame.get("cseq")
         text = frame.get("text")
         if not isinstance(cseq, int) or cseq < 1 or not isinstance(text, str):
-            await _error(session.websocket, "malformed", "a message has cseq ≥ 1 and text")
+            await send_error(session.websocket, "malformed", "a message has cseq ≥ 1 and text")
             return
         now = self.engine.now()
         session.recent = [t for t in session.recent if t > now - RATE_WINDOW_S] + [now]
         if len(session.recent) > RATE_MAX:
-            await _error(session.websocket, "rate_limited", "too many messages", cseq=cseq)
+            await send_error(session.websocket, "rate_limited", "too many messages", cseq=cseq)
             return
         if not text.strip() or len(text) > MAX_TEXT_CHARS:
             message = f"a message has 1–{MAX_TEXT_CHARS} characters"
-            await _error(session.websocket, "invalid_text", message, cseq=cseq)
+            await send_error(session.websocket, "invalid_text", message, cseq=cseq)
             return
         try:
             profile = frame.get("profile")
@@ -297,8 +301,8 @@ class ChatHub(PushHub[_Session]):
                 self.new_chats.check(session.address, now)
             receipt = await self.channels.receive(inbound)
         except KefuError as exc:
-            message = _worded(exc, session.language)
-            await _error(session.websocket, exc.error_id, message, cseq=cseq)
+            message = worded(exc, session.language)
+            await send_error(session.websocket, exc.error_id, message, cseq=cseq)
             return
         if receipt.conversation_id != session.conversation_id:
             session.conversation_id = receipt.conversation_id
@@ -306,7 +310,8 @@ class ChatHub(PushHub[_Session]):
             await self._push_messages(session)
         ack = Ack(cseq, receipt.conversation_id)
         await session.websocket.send_json(ack.to_json())
-        self.mark()
+        # Places in line change through the router's events, which mark every session.
+        self.mark_conversation(receipt.conversation_id)
 
     async def _leave(self, leaving: _Session, conv_id: str) -> None:
         """Hang up the flow of ``conv_id`` after the grace, unless another socket of it is
@@ -332,13 +337,15 @@ class ChatHub(PushHub[_Session]):
                 if session.conversation_id == update.conversation_id:
                     self.spawn(self._push_messages(session))
             # A message alone changes no one's place in line; one of a flow (no contact
-            # yet) may change its question and buttons.
-            if update.kind != "message" or update.contact_id is None:
+            # yet) may change its own question and buttons.
+            if update.kind != "message":
                 self.mark()
+            elif update.contact_id is None:
+                self.mark_conversation(update.conversation_id)
         elif update.kind == "typing" and update.who == "agent":
             for session in self.sessions:
                 if session.conversation_id == update.conversation_id:
-                    self.spawn(_send(session.websocket, TypingFrame()))
+                    self.spawn(send_frame(session.websocket, TypingFrame()))
 
     async def _push_messages(self, session: _Session) -> None:
         """Send the session the messages of its conversation it has not had, in order."""
@@ -351,15 +358,33 @@ class ChatHub(PushHub[_Session]):
                 return
             session.sent_seq = messages[-1].seq
             for message in messages:
-                await _send(session.websocket, MessageFrame(conv_id, message))
+                await send_frame(session.websocket, MessageFrame(conv_id, message))
+
+    def mark(self) -> None:
+        """Something shown to every session may have changed: compare every status."""
+        self._everyone = True
+        super().mark()
+
+    def mark_conversation(self, conv_id: str) -> None:
+        """Only the status of ``conv_id``'s sessions may have changed: compare theirs."""
+        self._due.add(conv_id)
+        super().mark()
 
     async def push(self, changed: bool) -> None:
-        del changed  # waits keep counting: every round compares every status
+        if not changed:
+            self._everyone = True  # waits keep counting: a quiet round compares every status
         await self.push_statuses()
 
     async def push_statuses(self) -> None:
-        """Send every session whose status changed its new status (one engine query)."""
-        sessions = [s for s in self.sessions if s.conversation_id is not None]
+        """Send each session looked at (all, or the marked conversations') whose status
+        changed its new status (one engine query)."""
+        everyone, due = self._everyone, self._due
+        self._everyone, self._due = False, set()
+        sessions = [
+            s
+            for s in self.sessions
+            if s.conversation_id is not None and (everyone or s.conversation_id in due)
+        ]
         if not sessions:
             return
 
@@ -376,22 +401,4 @@ class ChatHub(PushHub[_Session]):
         for session, status in zip(sessions, statuses, strict=True):
             if status != session.status:
                 session.status = status
-                await _send(session.websocket, StatusFrame(status))
-
-
-async def _send(websocket: WebSocket, frame: Frame) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json(frame.to_json())
-
-
-def _worded(exc: KefuError, language: str) -> str:
-    """The refusal in the widget's ``language``: its catalog text, else the English
-    message."""
-    if exc.text_key is None or language == SOURCE_LANGUAGE:
-        return exc.message
-    text = catalogs().get(language).text(exc.text_key, **exc.details)
-    return exc.message if text == exc.text_key else text
-
-
-async def _error(websocket: WebSocket, code: str, message: str, cseq: int | None = None) -> None:
-    await _send(websocket, ErrorFrame(code, message, cseq))
+                await send_frame(session.websocket, StatusFrame(status))
