@@ -59,8 +59,8 @@ async def _probe(engine: Any, stop: asyncio.Event, waits: list[float]) -> None:
         await engine.query(lambda _e: None, stored=False)
         now = time.perf_counter()
         waits.append(max(0.0, now - last - PAUSE_S))
+        last = now
         await asyncio.sleep(PAUSE_S)
-        last = time.perf_counter() - PAUSE_S
 
 
 async def _one(engine: Any, keeper: Snapshotter, fork: bool) -> dict[str, Any]:

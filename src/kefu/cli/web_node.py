@@ -1,8 +1,10 @@
-"""``kefu serve --role web``: a stateless web node. It authenticates callers
-against the shared store and sends their commands, signed, to the router leading its
-routing domain over NATS (:mod:`kefu.api.routes.remote`); it serves the operations
-endpoints ``/healthz`` and ``/readyz`` (200 once NATS is connected). Needs PostgreSQL,
-NATS and the cluster's shared ``KEFU_SECRET_KEY``."""
+"""``kefu serve --role web``: a stateless web node. It authenticates callers against the
+shared store and sends their commands, signed, to the router leading its routing domain
+over NATS (:mod:`kefu.api.routes.remote`); it follows the events the router commits
+(:class:`~kefu.adapters.cluster.follower.EventFollower` into a read-only
+:class:`~kefu.service.replica.ReplicaEngine`) and pushes them to its own wallboard
+sockets; it serves the operations endpoints ``/healthz`` and ``/readyz`` (200 once NATS
+is connected). Needs PostgreSQL, NATS and the cluster's shared ``KEFU_SECRET_KEY``."""
 
 from __future__ import annotations
 
