@@ -5,7 +5,6 @@ subscribers; it runs no command and fires no timer of its own."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 
@@ -63,5 +62,3 @@ def test_given_a_leader_and_a_replica_when_events_follow_then_both_routers_agree
         await replica.stop()
 
     asyncio.run(scenario())
-
-
