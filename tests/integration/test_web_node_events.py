@@ -125,6 +125,8 @@ def test_given_a_web_node_when_the_router_commits_then_its_wallboard_socket_show
         app = web_app(settings, uow_factory)
         with TestClient(app) as web:
             headers = {"Authorization": f"Bearer {token}"}
+            for asset in ("/static/wallboard.js", "/i18n/zh.json"):  # what the page loads
+                assert web.get(asset).status_code == 200, asset
             with web.websocket_connect("/ws/wallboard", headers=headers) as ws:
                 _waiting(ws, "voice", 0)
                 router.run(engine.execute(c.CreateContact("voice")))

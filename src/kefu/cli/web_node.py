@@ -43,6 +43,7 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
     from kefu.service.security import security_from_settings
     from kefu.service.transaction import HandlerTable
     from kefu.web import Wallboard
+    from kefu.web.i18n import I18nRoutes
 
     clock = SystemClock()
 
@@ -92,6 +93,7 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
     install_error_handlers(app)
     app.include_router(remote.router)
     app.include_router(wallboard.router)
+    app.include_router(I18nRoutes().router)  # the wallboard page's texts
     wallboard.mount_static(app)
 
     @app.get("/healthz", include_in_schema=False)
