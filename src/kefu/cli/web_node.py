@@ -4,7 +4,7 @@ over NATS (:mod:`kefu.api.routes.remote`); it follows the events the router comm
 (:class:`~kefu.adapters.cluster.follower.EventFollower` into a read-only
 :class:`~kefu.service.replica.ReplicaEngine`) and pushes them to its own wallboard
 sockets; it serves the operations endpoints ``/healthz`` and ``/readyz`` (200 once NATS
-is connected). Needs PostgreSQL, NATS and the cluster's shared ``KEFU_SECRET_KEY``."""
+is connected and the router's copy is loaded). Needs PostgreSQL, NATS and the cluster's shared ``KEFU_SECRET_KEY``."""
 
 from __future__ import annotations
 
@@ -103,8 +103,11 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Any:
         commands = app.state.commands
-        if commands is None or not commands.nats.is_connected:
-            return JSONResponse({"status": "not ready", "down": ["nats"]}, status_code=503)
-        return {"status": "ready", "domain": settings.routing_domain}
+        down = [] if commands is not None and commands.nats.is_connected else ["nats"]
+        if not replica.ready:
+            down.append("engine")
+        if down:
+            return JSONResponse({"status": "not ready", "down": down}, status_code=503)
+        return {"status": "ready", "domain": settings.routing_domain, "seq": replica.last_seq}
 
     return app
