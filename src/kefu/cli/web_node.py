@@ -4,7 +4,8 @@ over NATS (:mod:`kefu.api.routes.remote`); it follows the events the router comm
 (:class:`~kefu.adapters.cluster.follower.EventFollower` into a read-only
 :class:`~kefu.service.replica.ReplicaEngine`) and pushes them to its own wallboard
 sockets; it serves the operations endpoints ``/healthz`` and ``/readyz`` (200 once NATS
-is connected and the router's copy is loaded). Needs PostgreSQL, NATS and the cluster's shared ``KEFU_SECRET_KEY``."""
+is connected and the router's copy is loaded). Needs PostgreSQL, NATS and the cluster's
+shared ``KEFU_SECRET_KEY``."""
 
 from __future__ import annotations
 
