@@ -84,13 +84,13 @@ class _SlowPart:
     snapshot_key = "slow"
 
     def fetch(self, uow: UnitOfWork) -> None:
-        return None
+        del uow
 
     def load(self, fetched: None) -> None:
-        return None
+        del fetched
 
     def reconcile(self, router: object, now: float) -> None:
-        return None
+        del router, now
 
     def take_writes(self) -> list[Any]:
         return []
@@ -100,10 +100,10 @@ class _SlowPart:
         return b"slow"
 
     def fetch_since(self, uow: UnitOfWork, dumped: bytes) -> None:
-        return None
+        del uow, dumped
 
     def restore(self, fetched: None) -> None:
-        return None
+        del fetched
 
 
 def test_given_a_slow_snapshot_when_taken_then_the_engine_answers_meanwhile() -> None:
