@@ -17,7 +17,7 @@ from typing import Any
 
 from kefu.service.engine import RoutingEngine
 from kefu.service.engine_load import load
-from kefu.service.errors import ServiceUnavailable
+from kefu.service.errors import NotLeader
 from kefu.service.ports import StoredEvent
 
 __all__ = ["ReplicaEngine"]
@@ -55,10 +55,7 @@ class ReplicaEngine(RoutingEngine):
         self._publish(fresh)
 
     async def execute(self, *_: Any, **__: Any) -> Any:
-        raise ServiceUnavailable(
-            "this node does not lead its routing domain; send the command to the router",
-            text_key="error.not_leader",
-        )
+        raise NotLeader("this node does not lead its routing domain; send the command to it")
 
     async def _process_due(self) -> None:
         """Nothing: the leader fires the timers; their events come with the log."""
