@@ -40,6 +40,7 @@ from kefu.service.ports import (
     UnitOfWorkFactory,
 )
 from kefu.service.report_projection import ReportProjection
+from kefu.service.snapshot_fork import fork_dump
 from kefu.service.snapshots import Snapshot, Snapshotter, dump_router, fingerprint
 from kefu.service.transaction import HandlerTable
 from kefu.service.writer import Batch, GroupWriter, Write
@@ -160,11 +161,14 @@ class StoredState:
             self.router.forget_finished(taken_at - self.snapshots.policy.retain_finished_s)
             # Whatever a part holds unstaged goes with the batch the snapshot waits for.
             self._stage(self.router.drain(), self._part_writes())
-            parts = {part.snapshot_key: part.dump() for part in self._snapshotted}
-            data = dump_router(self.router, parts)
+            # The lock is held for a fork only: the child pickles its frozen copy.
+            child = fork_dump(self._dump) if self.snapshots.policy.fork else None
+            data = self._dump() if child is None else b""
             assert self._writer is not None
             pending, count = self._writer.position()
             seq = self.last_seq
+        if child is not None:
+            data = await child.result()
         if pending is not None:
             seq = (await asyncio.shield(pending))[count - 1]
         snapshot = Snapshot(seq, taken_at, fingerprint(), data)
@@ -172,6 +176,10 @@ class StoredState:
         return snapshot
 
     # -- internals ---------------------------------------------------------------------
+    def _dump(self) -> bytes:
+        parts = {part.snapshot_key: part.dump() for part in self._snapshotted}
+        return dump_router(self.router, parts)
+
     def _locked(self) -> asyncio.Lock:
         if self.fenced:
             raise NotLeader("this node no longer leads its routing domain")

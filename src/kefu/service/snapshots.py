@@ -106,6 +106,9 @@ class SnapshotPolicy:
     every: int = SNAPSHOT_EVERY
     retain_finished_s: float = 86_400.0
     keep: int = 2
+    fork: bool = True
+    """Pickle in a forked child (:mod:`kefu.service.snapshot_fork`), holding the engine's
+    lock only for the fork; ``False``: pickle under the lock."""
 
 
 class SnapshotStore(Protocol):

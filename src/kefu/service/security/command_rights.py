@@ -21,7 +21,7 @@ from kefu.service.security.access import Principal, Role, Scope
 __all__ = ["SUPERVISING", "command_authorizer", "scoped_key"]
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
-"""The roles of supervision: assign, abandon, listen, create a contact."""
+"""The roles of supervision: assign, abandon, listen, whisper, barge, create a contact."""
 
 
 def scoped_key(principal: Principal, key: str | None) -> str | None:
@@ -60,7 +60,9 @@ def _offer(principal: Principal, command: rc.AcceptOffer | rc.RejectOffer) -> Au
     return authz.contact_action(principal, command.contact_id, on_behalf_of=agent)
 
 
-def _listen(principal: Principal, command: rc.ListenToCall) -> Authorize:
+def _listen(
+    principal: Principal, command: rc.ListenToCall | rc.WhisperToCall | rc.BargeIntoCall
+) -> Authorize:
     action = authz.contact_action(principal, command.contact_id, roles=SUPERVISING)
 
     def authorize(engine: RoutingEngine) -> None:
@@ -108,7 +110,7 @@ def command_authorizer(principal: Principal, command: Command) -> Authorize:
         return _agent_state(principal, command)
     if isinstance(command, rc.AcceptOffer | rc.RejectOffer):
         return _offer(principal, command)
-    if isinstance(command, rc.ListenToCall):
+    if isinstance(command, rc.ListenToCall | rc.WhisperToCall | rc.BargeIntoCall):
         return _listen(principal, command)
     if isinstance(command, _CONTACT_ACTIONS):
         return _contact(principal, command)
