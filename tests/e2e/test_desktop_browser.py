@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import ARTIFACTS, Demo, free_port, launch_chromium, require_chromium
-from desktop_helpers import PASSWORD, Relay, add_agent, admin_api, log_in
+from desktop_helpers import PASSWORD, Relay, SmsProvider, add_agent, admin_api, log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -57,17 +57,26 @@ def relay() -> Iterator[Relay]:
 
 
 @pytest.fixture
+def sms() -> Iterator[SmsProvider]:
+    made = SmsProvider()
+    yield made
+    made.stop()
+
+
+@pytest.fixture
 def quiet_demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relay: Relay
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relay: Relay, sms: SmsProvider
 ) -> Iterator[tuple[Demo, int]]:
-    """``kefu demo`` with almost no synthetic traffic, its SMTP listener on a free port and
-    replies sent to ``relay``; yields the demo and the SMTP port."""
+    """``kefu demo`` with almost no synthetic traffic, its SMTP listener on a free port,
+    replies sent to ``relay`` and texts to ``sms``; yields the demo and the SMTP port."""
     require_chromium()
     smtp_port = free_port()
     monkeypatch.setenv("KEFU_SMTP_PORT", str(smtp_port))
     monkeypatch.setenv("KEFU_RELAY_HOST", "127.0.0.1")
     monkeypatch.setenv("KEFU_RELAY_PORT", str(relay.port))
     monkeypatch.setenv("KEFU_RELAY_FROM", "support@kefu.example")
+    monkeypatch.setenv("KEFU_SMS_URL", sms.url)  # the kiosk offers an SMS reminder
+    monkeypatch.setenv("KEFU_OUTBOUND_SECRET", "e2e-outbound-secret-0123456789")
     monkeypatch.setenv("KEFU_PASSWORD_TIME_COST", "1")
     monkeypatch.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
     monkeypatch.setenv("KEFU_PASSWORD_PARALLELISM", "1")
