@@ -51,7 +51,7 @@ def answer(page: Page, text: str) -> None:
 
 
 def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_an_agent_then_the_agent_never_asks_again(  # noqa: E501
-    ivr_demo: Demo, tmp_path: Path
+    ivr_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -61,8 +61,8 @@ def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_a
         add_agent(api, "e2e.ivr", "林晓", skills={"support": 5}, capacity={"chat": 2})
     problems: list[str] = []
     with sync_playwright() as playwright:
-        agent_ctx = launch_chromium(playwright, tmp_path / "agent")
-        customer_ctx = launch_chromium(playwright, tmp_path / "customer")
+        agent_ctx = launch_chromium(playwright)
+        customer_ctx = launch_chromium(playwright)
         for context in (agent_ctx, customer_ctx):
             context.set_default_timeout(20_000)
         try:
@@ -120,7 +120,7 @@ def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_a
 
 
 def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_then_answers_show_and_chat_takes_over(  # noqa: E501
-    ivr_demo: Demo, tmp_path: Path
+    ivr_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -128,7 +128,7 @@ def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_
     acct = next(iter(FakeBank().accounts.values()))
     problems: list[str] = []
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "visual")
+        context = launch_chromium(playwright)
         context.set_default_timeout(20_000)
         try:
             page = context.new_page()
@@ -165,13 +165,13 @@ def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_
 
 
 def test_given_the_hall_flow_at_the_kiosk_when_a_sub_menu_option_is_tapped_then_its_service_ticket(
-    ivr_demo: Demo, tmp_path: Path
+    ivr_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     problems: list[str] = []
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "kiosk")
+        context = launch_chromium(playwright)
         context.set_default_timeout(20_000)
         try:
             kiosk = context.new_page()
