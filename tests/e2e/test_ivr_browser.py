@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_helpers import ARTIFACTS, Demo, launch_chromium, require_chromium
+from browser_helpers import ARTIFACTS, CHEAP_HASHING, Demo, launch_chromium, require_chromium
 from desktop_helpers import add_agent, admin_api, log_in
 
 from kefu.adapters.ivr.bank_actions import FakeBank
@@ -23,15 +22,16 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def ivr_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
-    """``kefu demo`` (the bank flow greets chats) with almost no synthetic traffic."""
+@pytest.fixture(scope="module")
+def ivr_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``kefu demo`` (the bank flow greets chats) with almost no synthetic traffic, shared
+    by the tests of this module (its start is most of their time)."""
     require_chromium()
-    monkeypatch.setenv("KEFU_PASSWORD_TIME_COST", "1")
-    monkeypatch.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
-    monkeypatch.setenv("KEFU_PASSWORD_PARALLELISM", "1")
-    running = Demo(tmp_path / "ivr.sqlite3", rate=0.01)
-    running.start()
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in CHEAP_HASHING.items():
+            env.setenv(name, value)
+        running = Demo(tmp_path_factory.mktemp("ivr") / "ivr.sqlite3", rate=0.01)
+        running.start()
     try:
         yield running
     finally:
