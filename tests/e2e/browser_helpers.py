@@ -161,6 +161,7 @@ class Demo:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
+        self.stop()  # a demo that never answered is not left running after the test
         pytest.fail(f"kefu demo did not answer in {timeout_s:.0f} s:\n{self.output()}")
 
     def output(self) -> str:
