@@ -2,7 +2,9 @@
 child process on a free loopback port with its own SQLite file.
 
 Playwright never downloads a browser here: it drives the system's chromium through an
-explicit executable path, headless, with a fresh profile and no background traffic.
+explicit executable path, headless, with no background traffic. One chromium process per
+Playwright instance serves every context (each a fresh profile: its own cookies and
+storage), as starting chromium costs far more than opening a context in it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,14 +26,16 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 __all__ = [
     "ARTIFACTS",
+    "CHEAP_HASHING",
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "Credential",
     "Demo",
+    "NewContext",
     "free_port",
     "launch_chromium",
     "open_wallboard",
@@ -48,6 +53,12 @@ CHROMIUM_ARGS = (
     "--no-first-run",
     "--disable-quic",
 )
+CHEAP_HASHING = {
+    "KEFU_PASSWORD_TIME_COST": "1",
+    "KEFU_PASSWORD_MEMORY_KIB": "64",
+    "KEFU_PASSWORD_PARALLELISM": "1",
+}
+"""The demo's environment for cheap password hashes: logins in tests need no strong ones."""
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 """Screenshots and page logs of the browser tests (git-ignored)."""
 KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
@@ -71,19 +82,25 @@ def require_chromium() -> None:
     pytest.skip(reason)
 
 
+NewContext = Callable[[str], "BrowserContext"]
+"""The ``contexts`` fixture: ``contexts(name)`` opens one person's browser."""
+_BROWSERS: dict[int, Browser] = {}
+"""The chromium of each running Playwright instance (by ``id``), started on first use."""
+
+
 def launch_chromium(
-    playwright: Playwright, profile: Path, *, locale: str = "en-US", **options: Any
+    playwright: Playwright, *, locale: str = "en-US", **options: Any
 ) -> BrowserContext:
-    """Headless chromium with a fresh user-data directory ``profile``."""
-    return playwright.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=list(CHROMIUM_ARGS),
-        locale=locale,
-        viewport={"width": 1280, "height": 860},
-        **options,
-    )
+    """A fresh browser context (its own cookies and storage, as a new profile) in the
+    headless chromium of ``playwright``; closing the context leaves chromium running for the
+    next one, and stopping Playwright stops it."""
+    browser = _BROWSERS.get(id(playwright))
+    if browser is None or not browser.is_connected():
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS)
+        )
+        _BROWSERS[id(playwright)] = browser
+    return browser.new_context(locale=locale, viewport={"width": 1280, "height": 860}, **options)
 
 
 def free_port() -> int:
@@ -144,6 +161,7 @@ class Demo:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
+        self.stop()  # a demo that never answered is not left running after the test
         pytest.fail(f"kefu demo did not answer in {timeout_s:.0f} s:\n{self.output()}")
 
     def output(self) -> str:

@@ -1,12 +1,15 @@
 """Pieces of the desktop browser tests: agents, supervisors and their logins made over the
-API with an admin token, a login through the form, a chat started in the demo shop's widget
-and a relay (aiosmtpd) keeping kefu's replies."""
+API with an admin token, a login through the form, a chat started in the demo shop's widget,
+a relay (aiosmtpd) keeping kefu's replies and an SMS provider keeping kefu's texts."""
 
 from __future__ import annotations
 
+import json
+import threading
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -114,3 +117,30 @@ class Relay:
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+class SmsProvider:
+    """A local HTTP server playing the SMS provider: keeps the JSON bodies posted to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

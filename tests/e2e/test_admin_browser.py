@@ -33,7 +33,7 @@ def quiet_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo
 
 
 def test_given_a_fresh_demo_when_an_admin_configures_a_queue_and_an_agent_then_contacts_reach_it(
-    quiet_demo: Demo, tmp_path: Path
+    quiet_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -41,9 +41,9 @@ def test_given_a_fresh_demo_when_an_admin_configures_a_queue_and_an_agent_then_c
     admin = next(c for c in demo.credentials() if c.role == "admin")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "admin")
+        context = launch_chromium(playwright)
         context.set_default_timeout(15_000)
-        desk_context = launch_chromium(playwright, tmp_path / "agent", locale="zh-CN")
+        desk_context = launch_chromium(playwright, locale="zh-CN")
         desk_context.set_default_timeout(15_000)
         try:
             page = context.new_page()

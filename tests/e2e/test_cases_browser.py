@@ -50,7 +50,7 @@ def _problems(page: Page, problems: list[str]) -> Page:
 
 
 def test_given_a_chat_when_the_agent_opens_a_complaint_then_notes_it_and_closes_it(
-    quiet: Demo, tmp_path: Path
+    quiet: Demo,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -67,8 +67,8 @@ def test_given_a_chat_when_the_agent_opens_a_complaint_then_notes_it_and_closes_
     with sync_playwright() as playwright:
         contexts: list[BrowserContext] = []
         try:
-            for name in ("desk", "customer"):
-                contexts.append(launch_chromium(playwright, tmp_path / f"profile-{name}"))
+            for _ in ("desk", "customer"):
+                contexts.append(launch_chromium(playwright))
                 contexts[-1].set_default_timeout(15_000)
             desk = _problems(contexts[0].new_page(), problems)
             desk.goto(f"{demo.base}/login")

@@ -12,17 +12,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from browser_helpers import ARTIFACTS, Demo
+from browser_helpers import ARTIFACTS, Demo, NewContext
 from desktop_helpers import add_agent, add_supervisor, admin_api, log_in
 from test_desktop_browser import (  # the desktop browser test's fixtures and steps
     DESK,
     E2E_SKILLS,
-    NewContext,
-    contexts,  # noqa: F401
     e2e_queue,
     go_ready,
     quiet_demo,  # noqa: F401
-    relay,  # noqa: F401
     watch,
 )
 
@@ -52,7 +49,7 @@ def _accept(desk: Page, subject: str) -> None:
 
 def test_given_a_customer_record_then_the_desktop_and_the_customer_page_show_it(
     quiet_demo: tuple[Demo, int],  # noqa: F811
-    contexts: NewContext,  # noqa: F811
+    contexts: NewContext,
 ) -> None:
     demo, smtp_port = quiet_demo
     problems: list[str] = []

@@ -7,17 +7,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_helpers import ARTIFACTS, Demo
+from browser_helpers import ARTIFACTS, Demo, NewContext
 from desktop_helpers import add_agent, add_supervisor, admin_api, chat_in_widget, log_in
 from test_desktop_browser import (  # the desktop browser test's fixtures and steps
     DESK,
     E2E_SKILLS,
-    NewContext,
-    contexts,  # noqa: F401
     e2e_queue,
     go_ready,
     quiet_demo,  # noqa: F401
-    relay,  # noqa: F401
     watch,
 )
 
@@ -34,7 +31,7 @@ def accept_offer(desk: Page, name: str) -> None:
 
 def test_given_a_suggested_match_when_the_agent_clicks_and_confirms_then_merged_and_found(
     quiet_demo: tuple[Demo, int],  # noqa: F811
-    contexts: NewContext,  # noqa: F811
+    contexts: NewContext,
 ) -> None:
     demo, _ = quiet_demo
     with admin_api(demo) as api:

@@ -55,12 +55,16 @@ def test_given_the_demo_hall_when_a_person_takes_a_number_then_counter_3_calls_i
     assert clerk.inner_text("#counter-state").startswith("3号窗口")
     clerk.click("#lang")
     clerk.wait_for_selector("#counter-idle >> text=Nobody is waiting for your services.")
+    assert clerk.inner_text("#logout") == "Sign out"
     clerk.screenshot(path=str(ARTIFACTS / "counter-idle-en.png"))
 
     kiosk = browser.new_page()
     kiosk.goto(f"{demo.base}/branch/kiosk?lang=zh")
     kiosk.click(".service[data-queue=hall-cash]")
     kiosk.wait_for_selector("#ticket-number >> text=B001")
+    # The demo sends no SMS: the kiosk offers no SMS reminder.
+    assert kiosk.locator("#sms-form").count() == 0
+    assert kiosk.inner_text("label:has(#phone)") == "手机号（选填）"
     # The simulated clerks (counters 1 and 2) hand a person's ticket on: counter 3 calls it.
     clerk.wait_for_selector("#serving >> text=B001")
     assert clerk.inner_text("#counter-idle") == ""
@@ -72,6 +76,9 @@ def test_given_the_demo_hall_when_a_person_takes_a_number_then_counter_3_calls_i
     assert display.inner_text("#latest-counter") == "3号窗口"
     assert "刘芳" not in display.inner_text("body")  # the number, never the clerk's name
     display.screenshot(path=str(ARTIFACTS / "demo-hall-display.png"))
+    with clerk.expect_navigation():
+        clerk.click("#logout")  # the counter signs out like the other pages
+    assert clerk.url.endswith("/login"), clerk.url
     assert problems == []
 
 

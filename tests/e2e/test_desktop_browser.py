@@ -7,8 +7,9 @@ it; the agent transfers with a note; a second agent sees the whole history and t
 wraps up. An e-mail sent by SMTP reaches an agent whose reply arrives at the relay. A kiosk
 ticket shows its predicted wait and the counter page calls it.
 
-The demo runs with almost no synthetic traffic; the test's agents and queues (made over the
-API) share a skill no simulated agent has, and the agents take no calls.
+One demo with almost no synthetic traffic serves every test of the module; each test's
+agents and queues (made over the API) share a skill of that test's own, which no simulated
+agent and no other test's agent has, and the agents take no calls.
 """
 
 from __future__ import annotations
@@ -16,32 +17,37 @@ from __future__ import annotations
 import json
 import smtplib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_helpers import ARTIFACTS, Demo, free_port, launch_chromium, require_chromium
-from desktop_helpers import PASSWORD, Relay, add_agent, admin_api, log_in
+from browser_helpers import (
+    ARTIFACTS,
+    CHEAP_HASHING,
+    Demo,
+    NewContext,
+    free_port,
+    require_chromium,
+)
+from desktop_helpers import PASSWORD, Relay, SmsProvider, add_agent, admin_api, log_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.e2e
 
-NewContext = Callable[[str], "BrowserContext"]
 E2E_SKILLS = {"e2e": 5}
 DESK = {"chat": 2, "email": 2}
 
 
-def e2e_queue(api: object, queue_id: str, channel: str, name: str) -> None:
-    """A queue only the test's agents serve (the demo's simulated agents lack the skill)."""
+def e2e_queue(api: object, queue_id: str, channel: str, name: str, skill: str = "e2e") -> None:
+    """A queue only the test's agents serve (the demo's simulated agents lack ``skill``)."""
     body = {
         "queue_id": queue_id,
         "site_id": "demo",
         "channel": channel,
-        "skills": {"e2e": 1},
+        "skills": {skill: 1},
         "aht_s": 120,
         "name": name,
     }
@@ -49,57 +55,32 @@ def e2e_queue(api: object, queue_id: str, channel: str, name: str) -> None:
     assert made.status_code == 201, made.text
 
 
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    made = Relay()
-    yield made
-    made.stop()
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def quiet_demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relay: Relay
+    tmp_path_factory: pytest.TempPathFactory, relay: Relay, sms: SmsProvider
 ) -> Iterator[tuple[Demo, int]]:
-    """``kefu demo`` with almost no synthetic traffic, its SMTP listener on a free port and
-    replies sent to ``relay``; yields the demo and the SMTP port."""
+    """``kefu demo`` with almost no synthetic traffic, its SMTP listener on a free port,
+    replies sent to ``relay`` and texts to ``sms``, shared by the tests of a module (its
+    start is most of their time); yields the demo and the SMTP port."""
     require_chromium()
     smtp_port = free_port()
-    monkeypatch.setenv("KEFU_SMTP_PORT", str(smtp_port))
-    monkeypatch.setenv("KEFU_RELAY_HOST", "127.0.0.1")
-    monkeypatch.setenv("KEFU_RELAY_PORT", str(relay.port))
-    monkeypatch.setenv("KEFU_RELAY_FROM", "support@kefu.example")
-    monkeypatch.setenv("KEFU_PASSWORD_TIME_COST", "1")
-    monkeypatch.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
-    monkeypatch.setenv("KEFU_PASSWORD_PARALLELISM", "1")
-    running = Demo(tmp_path / "desk.sqlite3", rate=0.01)
-    running.start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KEFU_SMTP_PORT", str(smtp_port))
+        env.setenv("KEFU_RELAY_HOST", "127.0.0.1")
+        env.setenv("KEFU_RELAY_PORT", str(relay.port))
+        env.setenv("KEFU_RELAY_FROM", "support@kefu.example")
+        env.setenv("KEFU_SMS_URL", sms.url)  # the kiosk offers an SMS reminder
+        env.setenv("KEFU_OUTBOUND_SECRET", "e2e-outbound-secret-0123456789")
+        for name, value in CHEAP_HASHING.items():
+            env.setenv(name, value)
+        running = Demo(tmp_path_factory.mktemp("desk") / "desk.sqlite3", rate=0.01)
+        running.start()
     try:
         yield running, smtp_port
     finally:
         running.stop()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "desktop-demo-console.txt").write_text(running.output(), encoding="utf-8")
-
-
-@pytest.fixture
-def contexts(tmp_path: Path) -> Iterator[NewContext]:
-    """Separate headless chromium profiles (each its own cookies: one person each)."""
-    from playwright.sync_api import sync_playwright
-
-    made: list[BrowserContext] = []
-    with sync_playwright() as playwright:
-
-        def new(name: str) -> BrowserContext:
-            context = launch_chromium(playwright, tmp_path / f"profile-{name}")
-            context.set_default_timeout(15_000)
-            made.append(context)
-            return context
-
-        try:
-            yield new
-        finally:
-            for context in made:
-                context.close()
 
 
 def watch(page: Page, problems: list[str]) -> Page:
@@ -126,9 +107,9 @@ def test_given_an_agent_when_a_customer_chats_in_chinese_then_reply_transfer_and
 ) -> None:
     demo, _ = quiet_demo
     with admin_api(demo) as api:
-        e2e_queue(api, "e2e-chat", "chat", "宽带支持 Broadband")
-        add_agent(api, "e2e.lin", "林晓", skills=E2E_SKILLS, capacity=DESK)
-        add_agent(api, "e2e.zhou", "周杰", skills=E2E_SKILLS, capacity=DESK)
+        e2e_queue(api, "e2e-chat", "chat", "宽带支持 Broadband", skill="e2e-chat")
+        add_agent(api, "e2e.lin", "林晓", skills={"e2e-chat": 5}, capacity=DESK)
+        add_agent(api, "e2e.zhou", "周杰", skills={"e2e-chat": 5}, capacity=DESK)
     problems: list[str] = []
     first = watch(contexts("lin").new_page(), problems)
     pushed: list[str] = []  # the desktop socket's frames, as sent
@@ -209,8 +190,8 @@ def test_given_an_email_by_smtp_then_an_agent_answers_and_the_reply_reaches_the_
     demo, smtp_port = quiet_demo
     with admin_api(demo) as api:
         # New e-mail goes to the first e-mail queue by id: e2e-mail before the demo's email.
-        e2e_queue(api, "e2e-mail", "email", "邮件测试 E-mail")
-        add_agent(api, "e2e.mail", "邮件组 陈静", skills=E2E_SKILLS, capacity=DESK)
+        e2e_queue(api, "e2e-mail", "email", "邮件测试 E-mail", skill="e2e-mail")
+        add_agent(api, "e2e.mail", "邮件组 陈静", skills={"e2e-mail": 5}, capacity=DESK)
     problems: list[str] = []
     page = watch(contexts("mail").new_page(), problems)
     log_in(page, demo, "e2e.mail", "/desktop")
@@ -293,11 +274,12 @@ def test_given_a_kiosk_ticket_then_it_shows_a_predicted_wait_and_the_counter_cal
 
 
 def start_chat(page: Page, demo: Demo, name: str, phone: str, text: str) -> None:
+    """A customer chats on the demo shop's widget about the merge test's topic."""
     page.goto(f"{demo.base}/chat/demo")
     page.click(".kefu-chat-launcher")
     page.fill(".kefu-prechat input[name=name]", name)
     page.fill(".kefu-prechat input[name=phone]", phone)
-    page.select_option(".kefu-prechat select[name=topic]", "e2e-chat")
+    page.select_option(".kefu-prechat select[name=topic]", "e2e-merge")
     page.fill(".kefu-prechat textarea[name=text]", text)
     page.click(".kefu-start")
     page.wait_for_selector(".kefu-msg.customer:not(.pending)")
@@ -308,8 +290,8 @@ def test_given_two_chats_of_one_person_when_the_agent_merges_them_then_undo_spli
 ) -> None:
     demo, _ = quiet_demo
     with admin_api(demo) as api:
-        e2e_queue(api, "e2e-chat", "chat", "宽带支持 Broadband")
-        add_agent(api, "e2e.merge", "赵敏", skills=E2E_SKILLS, capacity=DESK)
+        e2e_queue(api, "e2e-merge", "chat", "宽带支持 Broadband", skill="e2e-merge")
+        add_agent(api, "e2e.merge", "赵敏", skills={"e2e-merge": 5}, capacity=DESK)
     problems: list[str] = []
     desk = watch(contexts("merge").new_page(), problems)
     desk.goto(f"{demo.base}/login")  # no next: an agent lands on its desktop

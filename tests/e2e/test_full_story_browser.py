@@ -64,7 +64,7 @@ def _login(page: Page, demo: Demo, username: str) -> None:
 
 
 def test_given_a_complaint_in_chat_when_the_back_office_resolves_it_then_the_survey_score_shows(
-    story: Demo, tmp_path: Path
+    story: Demo,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -82,8 +82,8 @@ def test_given_a_complaint_in_chat_when_the_back_office_resolves_it_then_the_sur
     with sync_playwright() as playwright:
         contexts: list[BrowserContext] = []
         try:
-            for name in ("front", "back", "customer"):
-                contexts.append(launch_chromium(playwright, tmp_path / f"profile-{name}"))
+            for _ in ("front", "back", "customer"):
+                contexts.append(launch_chromium(playwright))
                 contexts[-1].set_default_timeout(15_000)
             desk = _watch(contexts[0].new_page(), problems)
             office = _watch(contexts[1].new_page(), problems)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from browser_helpers import ARTIFACTS, Demo, launch_chromium, require_chromium
@@ -35,13 +34,13 @@ def quiet_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 def test_given_the_admin_when_editing_publishing_and_rolling_back_then_the_page_follows(
-    quiet_demo: Demo, tmp_path: Path
+    quiet_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     admin = next(c for c in quiet_demo.credentials() if c.role == "admin")
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "profile")
+        context = launch_chromium(playwright)
         context.set_default_timeout(15_000)
         try:
             page = context.new_page()
@@ -69,12 +68,12 @@ def test_given_the_admin_when_editing_publishing_and_rolling_back_then_the_page_
 
 
 def test_given_a_customer_in_the_visual_ivr_when_leaving_the_page_then_the_flow_is_hung_up(
-    quiet_demo: Demo, tmp_path: Path
+    quiet_demo: Demo,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "profile")
+        context = launch_chromium(playwright)
         context.set_default_timeout(15_000)
         try:
             page = context.new_page()

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_helpers import ARTIFACTS, Demo, launch_chromium, require_chromium
+from browser_helpers import ARTIFACTS, CHEAP_HASHING, Demo, launch_chromium, require_chromium
 from desktop_helpers import add_agent, admin_api, log_in
 
 from kefu.adapters.ivr.bank_actions import FakeBank
@@ -23,15 +22,16 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def ivr_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
-    """``kefu demo`` (the bank flow greets chats) with almost no synthetic traffic."""
+@pytest.fixture(scope="module")
+def ivr_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``kefu demo`` (the bank flow greets chats) with almost no synthetic traffic, shared
+    by the tests of this module (its start is most of their time)."""
     require_chromium()
-    monkeypatch.setenv("KEFU_PASSWORD_TIME_COST", "1")
-    monkeypatch.setenv("KEFU_PASSWORD_MEMORY_KIB", "64")
-    monkeypatch.setenv("KEFU_PASSWORD_PARALLELISM", "1")
-    running = Demo(tmp_path / "ivr.sqlite3", rate=0.01)
-    running.start()
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in CHEAP_HASHING.items():
+            env.setenv(name, value)
+        running = Demo(tmp_path_factory.mktemp("ivr") / "ivr.sqlite3", rate=0.01)
+        running.start()
     try:
         yield running
     finally:
@@ -51,7 +51,7 @@ def answer(page: Page, text: str) -> None:
 
 
 def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_an_agent_then_the_agent_never_asks_again(  # noqa: E501
-    ivr_demo: Demo, tmp_path: Path
+    ivr_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -61,8 +61,8 @@ def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_a
         add_agent(api, "e2e.ivr", "林晓", skills={"support": 5}, capacity={"chat": 2})
     problems: list[str] = []
     with sync_playwright() as playwright:
-        agent_ctx = launch_chromium(playwright, tmp_path / "agent")
-        customer_ctx = launch_chromium(playwright, tmp_path / "customer")
+        agent_ctx = launch_chromium(playwright)
+        customer_ctx = launch_chromium(playwright)
         for context in (agent_ctx, customer_ctx):
             context.set_default_timeout(20_000)
         try:
@@ -120,7 +120,7 @@ def test_given_the_bank_flow_in_the_widget_when_the_customer_verifies_and_asks_a
 
 
 def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_then_answers_show_and_chat_takes_over(  # noqa: E501
-    ivr_demo: Demo, tmp_path: Path
+    ivr_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -128,7 +128,7 @@ def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_
     acct = next(iter(FakeBank().accounts.values()))
     problems: list[str] = []
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "visual")
+        context = launch_chromium(playwright)
         context.set_default_timeout(20_000)
         try:
             page = context.new_page()
@@ -165,13 +165,13 @@ def test_given_the_visual_ivr_page_when_the_customer_verifies_and_taps_services_
 
 
 def test_given_the_hall_flow_at_the_kiosk_when_a_sub_menu_option_is_tapped_then_its_service_ticket(
-    ivr_demo: Demo, tmp_path: Path
+    ivr_demo: Demo,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     problems: list[str] = []
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "kiosk")
+        context = launch_chromium(playwright)
         context.set_default_timeout(20_000)
         try:
             kiosk = context.new_page()

@@ -64,7 +64,7 @@ def _listed(page: Page, expected: list[str]) -> list[str]:
 
 
 def test_given_my_and_my_teams_cases_when_filtered_and_searched_then_the_chosen_one_opens(
-    demo: Demo, tmp_path: Path
+    demo: Demo,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -93,7 +93,7 @@ def test_given_my_and_my_teams_cases_when_filtered_and_searched_then_the_chosen_
     time.sleep(2.0)  # the quick check's 1.8 s resolution target is overdue now
     problems: list[str] = []
     with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "profile")
+        context = launch_chromium(playwright)
         context.set_default_timeout(15_000)
         try:
             desk = context.new_page()

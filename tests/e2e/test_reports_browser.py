@@ -32,7 +32,7 @@ def test_given_a_demo_when_a_supervisor_reports_sorts_exports_and_drills_down_th
     try:
         supervisor = next(c for c in demo.credentials() if c.role == "supervisor")
         with sync_playwright() as playwright:
-            context = launch_chromium(playwright, tmp_path / "profile")
+            context = launch_chromium(playwright)
             context.set_default_timeout(15_000)
             try:
                 page = context.new_page()

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         demo = Demo(Path(tmp) / "demo.sqlite3", seed=2024)
         demo.start()
         try:
-            context = launch_chromium(pw, Path(tmp) / "profile", locale="en-US")
+            context = launch_chromium(pw, locale="en-US")
             page = context.new_page()
             open_wallboard(page, demo)
             if args.lang == "zh":

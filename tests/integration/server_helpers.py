@@ -78,7 +78,8 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        # A loaded machine (two workers, each starting servers) can take long to start one.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"kefu serve exited early:\n{self.log.read_text()}")
@@ -87,7 +88,8 @@ class Server:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)
-        pytest.fail(f"kefu serve did not answer in 30 s:\n{self.log.read_text()}")
+        self.stop()  # a server that never answered is not left running after the test
+        pytest.fail(f"kefu serve did not answer in 90 s:\n{self.log.read_text()}")
 
     def kill(self) -> None:
         assert self.process is not None

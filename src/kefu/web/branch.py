@@ -32,7 +32,9 @@ class BranchPages:
 
     def _page(self, request: Request, page: str, **extra: str) -> HTMLResponse:
         title = request_catalog(request).text(f"page.title.{page}")
-        context = {"page": page, "title": title, "csrf_token": "", "counter_name": ""}
+        context: dict[str, object] = {"page": page, "title": title, "csrf_token": ""}
+        # The kiosk offers an SMS reminder only when SMS can be sent.
+        context |= {"counter_name": "", "sms": bool(self.settings.sms_url)}
         context.update(extra)
         return self.templates.TemplateResponse(request, "branch.html", context)
 

@@ -24,7 +24,7 @@ from starlette.datastructures import QueryParams
 from kefu.adapters.storage.report_source import ReportQuery, ReportRun, ReportSource
 from kefu.analytics import export
 from kefu.analytics.contact_rows import ContactRows
-from kefu.analytics.history import DIMENSIONS, SL_VARIANT
+from kefu.analytics.history import DIMENSIONS
 from kefu.config import Settings
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError, ValidationError
@@ -206,7 +206,6 @@ class ReportPages:
                 "dimensions": DIMENSIONS,
                 "sites": sorted(await self._visible_sites(user)),
                 "chart": chart,
-                "sl_variant": SL_VARIANT,
                 "saved": await _saved_of(self.saved, self.engine, user),
                 "can_save": self.saved is not None,
                 "csrf_token": csrf_token(self.access.settings.secret_key, user),

@@ -13,7 +13,8 @@ import pytest
 from api_helpers import Api, csrf_of
 from openpyxl import load_workbook
 
-from kefu.analytics.history import history_report
+from kefu.analytics.history import SL_VARIANT, history_report
+from kefu.i18n import catalogs
 from kefu.service.reports import REPORT_STREAM, ReportBook
 
 V1 = "/api/v1"
@@ -104,6 +105,19 @@ def test_given_traffic_when_an_admin_reports_by_queue_then_the_figures_are_the_r
     week = "since=2023-11-15&until=2023-11-23&period=day&group=queue&fcr=1"
     later = traffic.login("root").get(f"/reports?{week}").text
     assert _quality(later, "billing", "fcr") == "100.0 %"  # k1 did not come back
+
+
+def test_given_a_chinese_reader_when_reports_open_then_the_sl_definition_is_chinese(
+    traffic: Api,
+) -> None:
+    browser = traffic.login("root")
+    page = browser.get(f"/reports?{DAY}&group=queue", headers={"Accept-Language": "zh-CN"})
+    shown = re.search(r'<span id="sl-variant">(.*?)</span>', page.text, re.S)
+    assert page.status_code == 200 and shown
+    assert html.unescape(shown.group(1)) == catalogs().get("zh").text("reports.sl_definition")
+    assert "秒内接通" in shown.group(1) and "answered within" not in page.text
+    # the English page states the definition the CLI and the JSON report state
+    assert catalogs().get("en").text("reports.sl_definition") == SL_VARIANT
 
 
 def test_given_a_supervisor_then_only_their_sites_and_another_site_is_404(traffic: Api) -> None:

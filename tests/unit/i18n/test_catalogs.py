@@ -127,6 +127,16 @@ def test_given_a_language_directory_missing_a_key_then_the_key_check_finds_it(
     assert Catalogs(tmp_path).missing() == {"zh_Hans": ["chat.open", "chat.send"]}
 
 
+def test_given_the_chinese_catalog_then_a_case_has_one_name_everywhere() -> None:
+    """The desktop's case list and its case panel, the case types and the customer's
+    notices all call a case 工单; no text uses another word for it."""
+    messages = SHIPPED.get("zh").messages
+    assert messages["cases.mine_title"] == "我的工单" and messages["cases.title"] == "工单"
+    assert messages["cases.kind.case"] == "工单" and "工单" in messages["cases.open"]
+    other = {k for k, v in messages.items() for form in _forms(v) if "案件" in form}
+    assert other == set()
+
+
 def test_given_the_desktop_vocabulary_then_every_label_is_in_every_catalog() -> None:
     keys = {p["key"] for kind in vocabulary().to_json().values() for p in kind}
     assert len(keys) == 20

@@ -10,9 +10,29 @@ from kefu.adapters.demo import TrafficGenerator, seed
 from kefu.adapters.demo.seed import QueueTraffic
 from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
+from kefu.service import RoutingEngine
 from kefu.service.desktop import HumanAgents
 from kefu.service.routing import commands as c
 from kefu.testing import InMemoryUnitOfWorkFactory
+
+
+async def _until_accepted(
+    engine: RoutingEngine, contact_id: str, agent_id: str, within_s: float
+) -> None:
+    """Wait (at most ``within_s`` s) until ``agent_id`` accepts ``contact_id``: a simulated
+    agent accepts 1–4 s after its offer, so waiting on the event beats a fixed sleep."""
+    store = engine.uow_factory
+    assert isinstance(store, InMemoryUnitOfWorkFactory)
+    deadline = asyncio.get_running_loop().time() + within_s
+    while asyncio.get_running_loop().time() < deadline:
+        if any(
+            isinstance(s.event, ev.OfferAccepted)
+            and s.event.contact_id == contact_id
+            and s.event.agent_id == agent_id
+            for s in store.store.events
+        ):
+            return
+        await asyncio.sleep(0.05)
 
 
 def test_given_a_human_at_emmas_desktop_then_the_simulation_leaves_her_offers_alone() -> None:
@@ -98,7 +118,7 @@ def test_given_a_person_ready_when_a_synthetic_customer_is_offered_to_them_then_
         made = await engine.execute(c.CreateContact("chat", attributes=synthetic))
         await asyncio.sleep(0.3)
         await engine.execute(c.SetAgentState("emma", "ready"))
-        await asyncio.sleep(4.5)  # emma accepts within 1–4 s
+        await _until_accepted(engine, made["contact_id"], "emma", within_s=10.0)
         await traffic.stop()
         await engine.stop()
         store = engine.uow_factory

@@ -80,7 +80,7 @@ kefuI18n.load("branch").then(function (I18N) {
     try { lastTicket = await call("POST", "/tickets", body); }
     catch (e) { $("kiosk-error").textContent = e.message; $("kiosk-error").classList.remove("hidden"); return; }
     $("kiosk-error").classList.add("hidden");
-    $("sms-phone").value = phone; $("sms-form").classList.remove("hidden"); $("sms-done").classList.add("hidden");
+    if ($("sms-form")) { $("sms-phone").value = phone; $("sms-form").classList.remove("hidden"); $("sms-done").classList.add("hidden"); }
     renderTicket(); loadServices();
   }
   function renderTicket() {
@@ -91,7 +91,8 @@ kefuI18n.load("branch").then(function (I18N) {
     $("ticket-service").textContent = s ? s.name : lastTicket.service;
     $("ticket-wait").textContent = waitText(lastTicket);
   }
-  function kiosk() {
+  // The SMS offer is on the page only when an SMS channel is configured.
+  function smsOffer() {
     $("sms-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
@@ -100,6 +101,9 @@ kefuI18n.load("branch").then(function (I18N) {
       } catch (e) { $("sms-phone").setCustomValidity(e.message); $("sms-phone").reportValidity(); }
     });
     $("sms-phone").addEventListener("input", () => $("sms-phone").setCustomValidity(""));
+  }
+  function kiosk() {
+    if ($("sms-form")) smsOffer();
     $("done").addEventListener("click", () => { lastTicket = null; $("phone").value = ""; renderTicket(); });
     call("GET", "/menu").then((m) => { menu = m; loadServices(); }).catch(() => loadServices());
     setInterval(loadServices, 5000);
