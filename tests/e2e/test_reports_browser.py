@@ -118,7 +118,7 @@ def test_given_a_demo_when_a_supervisor_reports_sorts_exports_and_drills_down_th
                 assert "/workforce/adherence" in page.url
                 expect(page.locator(f'#adherence tr[data-agent="{human}"]')).to_be_visible()
                 agent = next(c for c in demo.credentials() if c.username == human)
-                own = launch_chromium(playwright, tmp_path / "agent-profile")
+                own = launch_chromium(playwright)
                 own.set_default_timeout(15_000)
                 mine = own.new_page()
                 mine.goto(f"{demo.base}/login?next=/me/schedule")
