@@ -254,6 +254,9 @@ class Settings(BaseSettings):
         str | None,
         Field(description="bridged calls recorded here, one stereo WAV per contact (off: unset)"),
     ] = None
+    sip_recording_retention_days: Annotated[
+        float, Field(gt=0, description="call recordings older than this are deleted, days")
+    ] = 90.0
     sip_hold_music: Annotated[
         str | None,
         Field(description="audio file queued callers hear between announcements (sox converts)"),

@@ -160,6 +160,8 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and leg.agent_leg is not None and not leg.ended:
                     self.transfer(leg)
+            elif isinstance(event, ev.RecordingPaused | ev.RecordingResumed):
+                self.pause_recording(event.contact_id, isinstance(event, ev.RecordingPaused))
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
                 self.join(event.contact_id, event.supervisor, _MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
@@ -206,16 +208,7 @@ class AgentPhones:
         """Ring the supervisor's registered phone; once answered it hears both sides of
         the contact's bridged call and, as *mode* says, is heard by nobody, the agent or
         both. A supervisor already on the call changes mode without a new ring."""
-        found = next(
-            (
-                (customer_leg, agent_leg, leg)
-                for customer_leg, agent_leg in self.bridged.items()
-                if (leg := self.agent_legs.get(agent_leg)) is not None
-                and leg.contact_id == contact_id
-                and not leg.ended
-            ),
-            None,
-        )
+        found = self._bridged_call(contact_id)
         if found is None:
             log.warning("voice contact %s: no bridged call to join", contact_id)
             return
@@ -232,6 +225,28 @@ class AgentPhones:
             log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
             return
         self.listeners[listener] = _Supervisor(supervisor, (customer_leg, agent_leg), mode)
+
+    def _bridged_call(self, contact_id: str) -> tuple[str, str, VoiceCall] | None:
+        """The contact's bridged call: (customer leg, agent leg, the call), or None."""
+        return next(
+            (
+                (customer_leg, agent_leg, leg)
+                for customer_leg, agent_leg in self.bridged.items()
+                if (leg := self.agent_legs.get(agent_leg)) is not None
+                and leg.contact_id == contact_id
+                and not leg.ended
+            ),
+            None,
+        )
+
+    def pause_recording(self, contact_id: str, paused: bool) -> None:
+        """The agent paused (or resumed) the recording of the contact's bridged call."""
+        found = self._bridged_call(contact_id)
+        if found is None:
+            log.warning("voice contact %s: no bridged call to pause the recording of", contact_id)
+            return
+        with contextlib.suppress(KefuError):  # the call ended meanwhile
+            self.port().pause_recording(found[0], paused)
 
     def on_listener_event(self, event: VoiceEvent) -> bool:
         """Handle a supervisor's leg's event (answered: it joins); False when *event* is

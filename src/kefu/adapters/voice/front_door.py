@@ -17,6 +17,7 @@ from kefu.adapters.voice.hold_music import hold_music
 from kefu.adapters.voice.ivr_driver import VoiceIvr
 from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
+from kefu.adapters.voice.retention import RetentionSweep
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
 from kefu.adapters.voice.texts import TextClips
@@ -83,6 +84,13 @@ class VoiceFrontDoor:
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None
+        self.retention = (
+            None
+            if self.recordings is None
+            else RetentionSweep(
+                channels.engine, self.recordings, settings.sip_recording_retention_days
+            )
+        )
         self.lost: dict[str, str] = {}
         """Contacts of calls lost across a restart, ended at start (contact id → how)."""
 
@@ -107,6 +115,8 @@ class VoiceFrontDoor:
             registrar = self.registrar
             self._detach_phones = self.phones.attach(lambda user: bool(registrar.binding(user)))
         self.lost = await self.driver.end_lost_calls()
+        if self.retention is not None:
+            self.retention.start()
 
     def _voice_flows(self) -> list[Flow]:
         """The published flows calls can reach: the numbers' and the voice channel's, and
@@ -126,6 +136,8 @@ class VoiceFrontDoor:
         return list(flows.values())
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         if self._detach_phones is not None:
             self._detach_phones()
         if self._detach is not None:

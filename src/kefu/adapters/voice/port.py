@@ -138,6 +138,9 @@ class VoicePort(Protocol):
         """Record two bridged legs into the stereo WAV file *path* (*call_id* left,
         *other_call_id* right) until either ends."""
 
+    def pause_recording(self, call_id: str, paused: bool) -> None:
+        """Pause (silence is recorded) or resume the recording of the leg *call_id*."""
+
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:

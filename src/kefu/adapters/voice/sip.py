@@ -208,6 +208,9 @@ class SipFrontDoor:
     def record(self, call_id: str, other_call_id: str, path: str) -> None:
         self.media.record(call_id, other_call_id, path)
 
+    def pause_recording(self, call_id: str, paused: bool) -> None:
+        self.media.pause_recording(call_id, paused)
+
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:
