@@ -165,10 +165,7 @@ class AgentPhones:
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
                 self.join(event.contact_id, event.supervisor, _MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
-                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
-                ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
-                if ringing and leg is not None and leg.offer and leg.offer[0] == event.offer_id:
-                    self.port().hang_up(leg.agent_leg or "")
+                self.cancel_ring(event.contact_id, event.offer_id)
 
     def ring(self, leg: VoiceCall, offer_id: str, agent_id: str) -> None:
         """Ring the offered agent's registered phone (an agent without one answers in
@@ -179,6 +176,25 @@ class AgentPhones:
             return
         leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
         self.agent_legs[agent_leg] = leg
+
+    def cancel_ring(self, contact_id: str, offer_id: str) -> None:
+        """The router took the offer back (timed out, withdrawn): CANCEL the ringing
+        phone of its agent, a queued caller's or a callback's (whose contact keeps its
+        place in line)."""
+        rung = [self.calls.get(self.by_contact.get(contact_id, ""))]
+        rung += [call for call in self.agent_legs.values() if call.call_id.startswith("callback:")]
+        for leg in rung:
+            if (
+                leg is not None
+                and leg.contact_id == contact_id
+                and leg.agent_leg is not None
+                and not (leg.bridged or leg.accepted)
+                and leg.offer is not None
+                and leg.offer[0] == offer_id
+            ):
+                with contextlib.suppress(KefuError):
+                    self.port().hang_up(leg.agent_leg)
+                return
 
     def transfer(self, leg: VoiceCall) -> None:
         """The agent sent the call on (to a queue or an agent): its phone gets a BYE, the
@@ -355,3 +371,7 @@ class AgentPhones:
                 )
         except KefuError as exc:
             log.info("voice call %s: agent leg ended: %s", leg.call_id, exc)
+        if not answered and not leg.ended and leg.call_id in self.calls:
+            # Not answered: the caller waits again (music, then the announcements),
+            # unless the router's next offer already rings another phone.
+            self.hold(leg)

@@ -43,6 +43,8 @@ class VoiceCall:
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     collecting: bool = False
     waiting: bool = False
+    wait_round: int = 0
+    """Bumped by each start of the queue's announcements: an older loop then stops."""
     called_back: bool = False
     agent_leg: str | None = None
     offer: tuple[str, str] | None = None
