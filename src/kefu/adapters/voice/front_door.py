@@ -15,12 +15,12 @@ from pathlib import Path
 
 from kefu.adapters.voice.hold_music import hold_music
 from kefu.adapters.voice.ivr_driver import VoiceIvr
-from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
 from kefu.adapters.voice.retention import RetentionSweep
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
 from kefu.adapters.voice.texts import TextClips
+from kefu.adapters.voice.trunk import parse_trunk
 from kefu.config import Settings
 from kefu.domain.ivr.flow import Flow, GotoFlowNode
 from kefu.domain.model import Channel
@@ -80,7 +80,12 @@ class VoiceFrontDoor:
             max_calls=settings.sip_max_calls,
             ring_timeout_s=settings.sip_ring_timeout_s,
             registrar=self.registrar,
-            trunk=_trunk(settings.sip_trunk),
+            trunk=parse_trunk(
+                settings.sip_trunk,
+                settings.sip_trunk_user,
+                settings.sip_trunk_password,
+                settings.sip_trunk_register_s,
+            ),
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None
@@ -143,17 +148,3 @@ class VoiceFrontDoor:
         if self._detach is not None:
             self._detach()
         await self.door.stop()
-
-
-def _trunk(spec: str) -> tuple[str, int] | None:
-    """``host:port`` (port 5060 when left out) of ``KEFU_SIP_TRUNK``; None when empty."""
-    if not spec.strip():
-        return None
-    host, _, port = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "5060")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise VoiceSettingsError(
-            "KEFU_SIP_TRUNK is host:port",
-            text_key="error.voice_trunk_invalid",
-            trunk=spec[:64],
-        )
-    return host, int(port)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiosipua import DialogState, OutgoingCall, SipUAC, build_sdp
+from aiosipua.auth import SipDigestAuth
 
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
@@ -62,15 +63,31 @@ class Dialer:
             )
         return self._invite(binding.uri, binding.addr, caller, user)
 
-    def dial_number(self, number: str, trunk: tuple[str, int], caller: str = "kefu") -> str:
-        """Call ``number`` through the trunk at ``trunk`` (host, port); as :meth:`dial`."""
+    def dial_number(
+        self,
+        number: str,
+        trunk: tuple[str, int],
+        caller: str = "kefu",
+        *,
+        auth: SipDigestAuth | None = None,
+    ) -> str:
+        """Call ``number`` through the trunk at ``trunk`` (host, port); as :meth:`dial`;
+        a 401/407 challenge is answered once with *auth* (the provider's login)."""
         if not number or not all(ch.isdigit() or ch in "+*#" for ch in number):
             raise VoiceError(
                 "not a number to call", text_key="error.voice_bad_number", number=number[:32]
             )
-        return self._invite(f"sip:{number}@{trunk[0]}:{trunk[1]}", trunk, caller, number)
+        uri = f"sip:{number}@{trunk[0]}:{trunk[1]}"
+        return self._invite(uri, trunk, caller, number, auth)
 
-    def _invite(self, uri: str, addr: tuple[str, int], caller: str, label: str) -> str:
+    def _invite(
+        self,
+        uri: str,
+        addr: tuple[str, int],
+        caller: str,
+        label: str,
+        auth: SipDigestAuth | None = None,
+    ) -> str:
         if self.uac is None:
             raise VoiceError(
                 "kefu places no calls before it listens", text_key="error.voice_not_listening"
@@ -86,6 +103,7 @@ class Dialer:
                 addr,
                 build_sdp(self.host, rtp_port, 0, "PCMU"),
                 user_agent="kefu",
+                auth=auth,
             )
         except Exception:
             self.media.close_leg(leg_id)
