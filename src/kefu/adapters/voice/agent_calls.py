@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kefu.adapters.voice.call_state import VoiceCall
+from kefu.adapters.voice.call_state import COMFORT_TONE, VoiceCall
 from kefu.adapters.voice.port import (
     CallAnswered,
     CallEnded,
@@ -34,13 +34,15 @@ from kefu.domain.model import ContactState
 from kefu.service.channels import ChannelService
 from kefu.service.routing import commands as c
 
-__all__ = ["AgentPhones"]
+__all__ = ["AGENT_HOLD", "AgentPhones"]
 
 log = logging.getLogger(__name__)
 
 _LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
 _NOTICE_WAIT_S = 30.0  # longest a recording notice can delay an answered call's bridge
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+AGENT_HOLD = "agent_hold"
+"""The tag of music on hold played to a caller the agent holds."""
 
 
 def recording_name(contact_id: str) -> str:
@@ -160,6 +162,8 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and leg.agent_leg is not None and not leg.ended:
                     self.transfer(leg)
+            elif isinstance(event, ev.ContactHeld | ev.ContactResumed):
+                self.agent_hold(event.contact_id, isinstance(event, ev.ContactHeld))
             elif isinstance(event, ev.RecordingPaused | ev.RecordingResumed):
                 self.pause_recording(event.contact_id, isinstance(event, ev.RecordingPaused))
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
@@ -204,6 +208,7 @@ class AgentPhones:
         self.agent_legs.pop(old, None)  # its CallEnded is not the end of the call
         self.bridged.pop(leg.call_id, None)
         leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
+        leg.on_hold = False
         with contextlib.suppress(KefuError):
             self.port().hang_up(old)
         self.hold(leg)
@@ -254,6 +259,25 @@ class AgentPhones:
             ),
             None,
         )
+
+    def agent_hold(self, contact_id: str, held: bool) -> None:
+        """The agent put the contact's bridged call on hold (the caller hears music on
+        hold, the agent's audio no longer reaches it) or resumed it (bridged again)."""
+        found = self._bridged_call(contact_id)
+        if found is None:
+            return
+        customer_leg, agent_leg, leg = found
+        leg.on_hold = held
+        with contextlib.suppress(KefuError):  # the call ended meanwhile
+            if held:
+                self.play_hold_music(customer_leg)
+            else:
+                self.port().bridge(customer_leg, agent_leg)
+
+    def play_hold_music(self, customer_leg: str) -> None:
+        """One period of music on hold (or the comfort tone) to a held caller; played
+        again when it ends while the call is still held."""
+        self.port().play(customer_leg, [COMFORT_TONE], tag=AGENT_HOLD)
 
     def pause_recording(self, contact_id: str, paused: bool) -> None:
         """The agent paused (or resumed) the recording of the contact's bridged call."""
@@ -334,7 +358,7 @@ class AgentPhones:
     def _bridge(self, leg: VoiceCall, customer_leg: str, agent_leg: str) -> None:
         """Connect the customer's and the agent's audio; record the call when recording
         is on (the contact's ``CallRecorded`` names the file)."""
-        leg.bridged = True
+        leg.bridged, leg.on_hold = True, False
         self.bridged[customer_leg] = agent_leg
         self.port().bridge(customer_leg, agent_leg)
         if self.recordings is None or leg.contact_id is None:

@@ -50,6 +50,8 @@ class VoiceCall:
     offer: tuple[str, str] | None = None
     """(offer id, agent id) of the offer whose agent phone rings or talks."""
     bridged: bool = False
+    on_hold: bool = False
+    """The agent holds the bridged call: the caller hears music on hold."""
     accepted: bool = False
     customer_leg: str | None = None
     """A callback: the leg kefu placed to the customer once the agent answered."""

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from kefu.adapters.voice.agent_calls import AgentPhones
+from kefu.adapters.voice.agent_calls import AGENT_HOLD, AgentPhones
 from kefu.adapters.voice.call_lines import (
     HANGUP,
     RECORDING_NOTICE,
@@ -167,6 +167,10 @@ class VoiceIvr:
         if leg is None:
             return
         if isinstance(event, MediaEnded):
+            if event.tag == AGENT_HOLD and leg.on_hold and not leg.ended:
+                with contextlib.suppress(KefuError):  # the call ended meanwhile
+                    self.agents.play_hold_music(event.call_id)
+                return
             leg.idle.set()
             if event.tag == "notice":
                 leg.noticed.set()

@@ -240,6 +240,18 @@ async def pause_recording(
     return await _view(desks, user)
 
 
+@router.post("/contacts/{contact_id}/call/{step}", responses=ERRORS)
+async def hold_call(
+    contact_id: str, step: Literal["hold", "resume"], user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """Put the call on hold (the caller hears music on hold) or take it back. 保持 / 恢复通话。"""
+    command: routing.Command = (
+        routing.HoldContact(contact_id) if step == "hold" else routing.ResumeContact(contact_id)
+    )
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
 @router.post("/contacts/{contact_id}/end-wrapup", responses=ERRORS)
 async def end_wrapup(contact_id: str, user: Agent, desks: Desks) -> dict[str, Any]:
     """Finish wrap-up early. 结束话后处理。"""

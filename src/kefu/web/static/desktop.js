@@ -199,9 +199,14 @@ kefuI18n.load("desktop").then(function (I18N) {
       const o = el("option", "", label(p)); o.value = p.code; canned.append(o);
     }
   }
-  // A recorded call: pause it while a card number is said; play it once it is kept.
+  // A call: hold (music on hold) and resume; a recorded call: pause the recording while a
+  // card number is said; play the recording once the call is over and it is kept.
   function renderRecording(c, active) {
     const rec = c.attributes.recording, paused = "recording_paused" in c.attributes;
+    const hold = $("call-hold");
+    hold.classList.toggle("hidden", c.channel !== "voice" || !active);
+    hold.textContent = t(c.on_hold ? "resume_call" : "hold_call");
+    hold.dataset.step = c.on_hold ? "resume" : "hold";
     const button = $("recording-pause");
     button.classList.toggle("hidden", !rec || !active);
     button.textContent = t(paused ? "resume_recording" : "pause_recording");
@@ -393,6 +398,10 @@ kefuI18n.load("desktop").then(function (I18N) {
     const body = { disposition: $("disposition").value };
     const path = c.conversation ? `/conversations/${c.conversation.conversation_id}/wrap-up` : `/contacts/${c.contact_id}/complete`;
     act(() => post(path, body));
+  });
+  $("call-hold").addEventListener("click", (event) => {
+    const c = current();
+    if (c) act(() => post(`/contacts/${c.contact_id}/call/${event.currentTarget.dataset.step}`));
   });
   $("recording-pause").addEventListener("click", (event) => {
     const c = current();
