@@ -221,3 +221,65 @@ def test_given_a_bridged_call_when_the_agent_holds_it_then_music_then_the_agent_
     (held_event,) = [e for e in center.events(ev.ContactHeld) if e.contact_id == contact_id]
     (resumed,) = [e for e in center.events(ev.ContactResumed) if e.contact_id == contact_id]
     assert 1.9 <= resumed.at - held_event.at <= 3.0  # the hold time, from the call events
+
+
+@pytest.mark.slow
+def test_given_a_queued_caller_when_the_agent_phone_refuses_then_announcements_resume(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    """A queued caller heard its place; the offered agent's phone refuses (486): the
+    caller hears the music and its place again at once, not after the next period."""
+    phone_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
+    execute = center.platform.engine.execute
+    for agent in ("a1", "a2"):
+        center.run(execute(c.SetAgentState(agent, "not_ready")))
+    (tmp_path / "phone").mkdir()
+    phone = subprocess.Popen(
+        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_refuses.xml"), "-i", "127.0.0.1",
+         "-p", str(phone_port), "-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin"],
+        cwd=tmp_path / "phone", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", b"\xff" * 160)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="8000"/>')
+    )
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.queued))
+    result: list[subprocess.CompletedProcess[str]] = []
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(free_udp_port())]
+    calling = threading.Thread(
+        target=lambda: result.append(
+            run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        )
+    )
+    calling.start()
+
+    def told(call_id: str) -> int:
+        """Announcements to the call so far (run on the center's loop)."""
+        return sum(a[0] == call_id for a in driver.announcements)
+
+    try:
+        assert center.wait_for(lambda: len(driver.queued) > len(before), timeout_s=20)
+        (call_id,) = center.call(lambda: set(driver.queued)) - before
+        assert center.wait_for(lambda: told(call_id) >= 1, timeout_s=10)
+        first = center.call(lambda: told(call_id))
+        center.run(execute(c.SetAgentState("a2", "ready")))
+        assert phone.wait(timeout=10) == 0  # rung and refused
+        contact_id = driver.queued[call_id]
+        assert center.wait_for(
+            lambda: any(
+                isinstance(e, ev.OfferRejected) and e.contact_id == contact_id
+                for e in center.stored
+            )
+        )
+        # Announced again within seconds (the period is 30 s).
+        assert center.wait_for(lambda: told(call_id) > first, timeout_s=5)
+        calling.join(timeout=30)
+    finally:
+        if phone.poll() is None:
+            phone.kill()
+            phone.wait()
+    assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
