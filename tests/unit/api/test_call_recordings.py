@@ -94,6 +94,9 @@ def test_given_a_recording_when_users_play_it_then_only_those_who_see_the_contac
         played = api.client.get(url, headers=api.token(user))
         assert played.status_code == 200, (user, played.text)
         assert played.headers["content-type"] == "audio/wav" and played.content == wav
+    # The desktop's player: the agent's browser session (cookie), no token.
+    browser = api.login("ag1")
+    assert browser.get(url).content == wav
     before = api.event_count()
     for user in ("bg1", "sup-bj"):
         refused = api.client.get(url, headers=api.token(user))
@@ -101,7 +104,7 @@ def test_given_a_recording_when_users_play_it_then_only_those_who_see_the_contac
     assert api.event_count() == before
     audit = _stored(api, ev.RecordingPlayed)
     assert [(e.user, e.recording) for e in audit] == [
-        (user, f"{cid}.wav") for user in ("ag1", "sup-sh", "root")
+        (user, f"{cid}.wav") for user in ("ag1", "sup-sh", "root", "ag1")
     ]
     assert api.client.get(f"{V1}/contacts/nobody/recording").status_code == 404
 
