@@ -23,6 +23,7 @@ from kefu.adapters.voice.call_state import COMFORT_TONE, VoiceCall
 from kefu.adapters.voice.port import (
     CallAnswered,
     CallEnded,
+    CallHeld,
     JoinMode,
     VoiceError,
     VoiceEvent,
@@ -314,7 +315,11 @@ class AgentPhones:
 
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg
-        if isinstance(event, CallAnswered):
+        if isinstance(event, CallHeld):
+            if leg.bridged and leg.contact_id is not None and leg.on_hold != event.held:
+                hold = c.HoldContact if event.held else c.ResumeContact
+                self.channels.spawn(self._phone_hold(hold(leg.contact_id)))
+        elif isinstance(event, CallAnswered):
             if leg.ended:
                 self.port().hang_up(event.call_id)
             elif customer and leg.agent_leg is not None:
@@ -376,6 +381,13 @@ class AgentPhones:
             await self.channels.engine.execute(c.RecordCall(contact_id, name))
         except KefuError as exc:  # the call ended meanwhile: the file stays, unnamed
             log.warning("voice contact %s: recording %s not filed: %s", contact_id, name, exc)
+
+    async def _phone_hold(self, command: c.HoldContact | c.ResumeContact) -> None:
+        """The agent's phone held or resumed the call: as the desktop's hold would."""
+        try:
+            await self.channels.engine.execute(command)
+        except KefuError as exc:
+            log.info("voice contact %s: phone hold not applied: %s", command.contact_id, exc)
 
     async def _agent_gone(self, leg: VoiceCall, ended: CallEnded) -> None:
         """The agent's phone hung up, refused or stopped ringing: an answered call ends

@@ -16,6 +16,7 @@ from kefu.domain.errors import Conflict, KefuError, NotFound, ValidationError
 __all__ = [
     "CallAnswered",
     "CallEnded",
+    "CallHeld",
     "CallNotActive",
     "CallStarted",
     "DigitReceived",
@@ -111,7 +112,18 @@ class CallEnded:
     reason: EndReason
 
 
-VoiceEvent = CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded
+@dataclass(frozen=True, slots=True)
+class CallHeld:
+    """The phone of a call kefu placed put it on hold (a re-INVITE offering ``sendonly``
+    or ``inactive`` media; *held*) or took it back (``sendrecv``; not *held*)."""
+
+    call_id: str
+    held: bool
+
+
+VoiceEvent = (
+    CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded | CallHeld
+)
 EventSink = Callable[[VoiceEvent], None]
 JoinMode = Literal["listen", "whisper", "barge"]
 """How a supervisor joins a call: heard by nobody, by the agent, or by both."""

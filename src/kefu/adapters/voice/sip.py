@@ -339,6 +339,8 @@ class SipFrontDoor:
         The codec and RTP port stay those of the first answer; an offer that drops them gets
         488 and the call goes on as it was (RFC 3261 §14.2).
         """
+        if self.dialer.reinvited(incoming):  # an agent's phone holds or resumes
+            return
         call = self._inbound.calls.get(incoming.call_id)
         if call is None or not call.answered:
             reply(incoming.transport or self._agents[0].transport, incoming.invite,
