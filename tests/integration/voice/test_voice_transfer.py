@@ -283,3 +283,49 @@ def test_given_a_queued_caller_when_the_agent_phone_refuses_then_announcements_r
             phone.kill()
             phone.wait()
     assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
+
+
+@pytest.mark.slow
+def test_given_a_bridged_call_when_the_agent_phone_holds_it_then_the_caller_hears_music(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    """The agent's phone holds the call by a re-INVITE (sendonly) 1.5 s after answering
+    and resumes it (sendrecv) 2.5 s later: the contact is held and resumed, and the
+    caller hears the music on hold meanwhile."""
+    phone_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
+    execute = center.platform.engine.execute
+    center.run(execute(c.SetAgentState("a1", "not_ready")))
+    center.run(execute(c.SetAgentState("a2", "ready")))
+    (tmp_path / "agent").mkdir()
+    agent_said, _ = noise(9, 8.0)
+    write_rtp_pcap(tmp_path / "agent" / "phone.pcap", agent_said)
+    agent = subprocess.Popen(
+        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_holds.xml"), "-i", "127.0.0.1",
+         "-p", str(phone_port), "-m", "1", "-key", "rtpport", str(free_udp_port()),
+         "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
+        cwd=tmp_path / "agent", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    caller_sink = RtpSink()
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", b"\xff" * 160)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="7000"/>')
+    )
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(caller_sink.sock.getsockname()[1])]
+    try:
+        caller = run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        agent_code = agent.wait(timeout=10)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+        caller_sink.close()
+    assert caller.returncode == 0, sipp_log(tmp_path / "caller")
+    assert agent_code == 0, sipp_log(tmp_path / "agent")
+    held = [e for e in center.events(ev.ContactHeld) if e.agent_id == "a2"][-1]
+    (resumed,) = [e for e in center.events(ev.ContactResumed) if e.contact_id == held.contact_id]
+    assert 2.0 <= resumed.at - held.at <= 3.5  # the phone's 2.5 s of hold
+    heard = ulaw_decode(bytes(caller_sink.payload)).astype(np.float64)
+    assert best_correlation(heard, _MUSIC[800:7200] * 32767) > 0.8
