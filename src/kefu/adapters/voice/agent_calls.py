@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kefu.adapters.voice.call_state import COMFORT_TONE, VoiceCall
+from kefu.adapters.voice.call_controls import CallControls
+from kefu.adapters.voice.call_state import VoiceCall
 from kefu.adapters.voice.port import (
     CallAnswered,
     CallEnded,
@@ -35,15 +36,13 @@ from kefu.domain.model import ContactState
 from kefu.service.channels import ChannelService
 from kefu.service.routing import commands as c
 
-__all__ = ["AGENT_HOLD", "AgentPhones"]
+__all__ = ["AgentPhones"]
 
 log = logging.getLogger(__name__)
 
 _LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ACTIVE)
 _NOTICE_WAIT_S = 30.0  # longest a recording notice can delay an answered call's bridge
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-AGENT_HOLD = "agent_hold"
-"""The tag of music on hold played to a caller the agent holds."""
 
 
 def recording_name(contact_id: str) -> str:
@@ -69,7 +68,7 @@ class _Supervisor:
     answered: bool = False
 
 
-class AgentPhones:
+class AgentPhones(CallControls):
     """The agents' side of the driver's calls. *calls*: the calls carried (call id →
     state); *port*: the voice port; *spawn*: run a call's work (ended with the call);
     *hang_up*: end a call after its last line; *goodbye*: hang up once what is being
@@ -247,47 +246,6 @@ class AgentPhones:
             log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
             return
         self.listeners[listener] = _Supervisor(supervisor, (customer_leg, agent_leg), mode)
-
-    def _bridged_call(self, contact_id: str) -> tuple[str, str, VoiceCall] | None:
-        """The contact's bridged call: (customer leg, agent leg, the call), or None."""
-        return next(
-            (
-                (customer_leg, agent_leg, leg)
-                for customer_leg, agent_leg in self.bridged.items()
-                if (leg := self.agent_legs.get(agent_leg)) is not None
-                and leg.contact_id == contact_id
-                and not leg.ended
-            ),
-            None,
-        )
-
-    def agent_hold(self, contact_id: str, held: bool) -> None:
-        """The agent put the contact's bridged call on hold (the caller hears music on
-        hold, the agent's audio no longer reaches it) or resumed it (bridged again)."""
-        found = self._bridged_call(contact_id)
-        if found is None:
-            return
-        customer_leg, agent_leg, leg = found
-        leg.on_hold = held
-        with contextlib.suppress(KefuError):  # the call ended meanwhile
-            if held:
-                self.play_hold_music(customer_leg)
-            else:
-                self.port().bridge(customer_leg, agent_leg)
-
-    def play_hold_music(self, customer_leg: str) -> None:
-        """One period of music on hold (or the comfort tone) to a held caller; played
-        again when it ends while the call is still held."""
-        self.port().play(customer_leg, [COMFORT_TONE], tag=AGENT_HOLD)
-
-    def pause_recording(self, contact_id: str, paused: bool) -> None:
-        """The agent paused (or resumed) the recording of the contact's bridged call."""
-        found = self._bridged_call(contact_id)
-        if found is None:
-            log.warning("voice contact %s: no bridged call to pause the recording of", contact_id)
-            return
-        with contextlib.suppress(KefuError):  # the call ended meanwhile
-            self.port().pause_recording(found[0], paused)
 
     def on_listener_event(self, event: VoiceEvent) -> bool:
         """Handle a supervisor's leg's event (answered: it joins); False when *event* is

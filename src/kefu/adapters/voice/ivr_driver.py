@@ -27,7 +27,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from kefu.adapters.voice.agent_calls import AGENT_HOLD, AgentPhones
+from kefu.adapters.voice.agent_calls import AgentPhones
+from kefu.adapters.voice.call_controls import AGENT_HOLD
 from kefu.adapters.voice.call_lines import (
     HANGUP,
     RECORDING_NOTICE,
