@@ -129,3 +129,30 @@ def test_given_recordings_past_retention_when_swept_then_deleted_logged_and_not_
     gone = api.client.get(f"{V1}/contacts/{cid}/recording")
     assert gone.status_code == 404 and gone.json()["error_id"] == "no_recording"
     assert api.client.portal.call(sweep_recordings, engine, tmp_path, 90 * DAY_S) == {}  # type: ignore[union-attr]
+
+
+def test_given_the_agent_desktop_when_it_pauses_and_holds_then_the_contact_shows_it(
+    recorded: tuple[Api, str],
+) -> None:
+    """The desktop's buttons: pause/resume the recording and hold/resume the call of the
+    agent's own contact (browser session with the CSRF header)."""
+    api, cid = recorded
+    browser = api.login("ag1")
+    headers = {"X-CSRF-Token": browser.get(f"{V1}/me").json()["csrf_token"]}
+
+    def shown() -> dict[str, Any]:
+        view = browser.get(f"{V1}/desktop").json()
+        (contact,) = [x for x in view["contacts"] if x["contact_id"] == cid]
+        return contact
+
+    for path in ("recording/pause", "call/hold"):
+        done = browser.post(f"{V1}/desktop/contacts/{cid}/{path}", headers=headers)
+        assert done.status_code == 200, done.text
+    contact = shown()
+    assert contact["on_hold"] and contact["attributes"]["recording_paused"] == "a1"
+    for path in ("recording/resume", "call/resume"):
+        assert browser.post(f"{V1}/desktop/contacts/{cid}/{path}", headers=headers).is_success
+    contact = shown()
+    assert not contact["on_hold"] and "recording_paused" not in contact["attributes"]
+    bad = browser.post(f"{V1}/desktop/contacts/{cid}/call/dance", headers=headers)
+    assert bad.status_code == 422
