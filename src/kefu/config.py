@@ -265,6 +265,9 @@ class Settings(BaseSettings):
         str | None,
         Field(description="bridged calls recorded here, one stereo WAV per contact (off: unset)"),
     ] = None
+    sip_recording_retention_days: Annotated[
+        float, Field(gt=0, description="call recordings older than this are deleted, days")
+    ] = 90.0
     sip_hold_music: Annotated[
         str | None,
         Field(description="audio file queued callers hear between announcements (sox converts)"),
@@ -278,6 +281,15 @@ class Settings(BaseSettings):
     sip_trunk: Annotated[
         str, Field(description="host:port kefu calls customers through (callbacks; empty: none)")
     ] = ""
+    sip_trunk_user: Annotated[
+        str, Field(description="user kefu logs in to the trunk as (digest; empty: no login)")
+    ] = ""
+    sip_trunk_password: Annotated[
+        str, Field(description="password of sip_trunk_user at the trunk")
+    ] = ""
+    sip_trunk_register_s: Annotated[
+        int, Field(ge=0, le=86_400, description="REGISTER at the trunk for, s (0: never)")
+    ] = 600
     sip_callback_key: Annotated[
         str,
         Field(

@@ -30,6 +30,7 @@ __all__ = [
     "Conflict",
     "InvalidState",
     "KefuError",
+    "NoRecording",
     "NotFound",
     "OfferNotPending",
     "UnknownAgent",
@@ -81,6 +82,12 @@ class UnknownAgent(NotFound):
 
 class UnknownContact(NotFound):
     error_id = "unknown_contact"
+
+
+class NoRecording(NotFound):
+    """The contact has no recording to play (none made, or deleted by retention)."""
+
+    error_id = "no_recording"
 
 
 class UnknownOffer(NotFound):

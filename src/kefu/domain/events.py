@@ -14,6 +14,12 @@ from typing import Any
 
 from kefu.domain.codec import EventCodec
 from kefu.domain.model import AgentSpec, QueueSpec
+from kefu.domain.recording_events import (
+    RecordingDeleted,
+    RecordingPaused,
+    RecordingPlayed,
+    RecordingResumed,
+)
 from kefu.domain.routing_events import (
     AgentDefined,
     AgentStateChanged,
@@ -65,6 +71,10 @@ __all__ = [
     "OfferTimedOut",
     "OfferWithdrawn",
     "QueueDefined",
+    "RecordingDeleted",
+    "RecordingPaused",
+    "RecordingPlayed",
+    "RecordingResumed",
     "WrapupEnded",
     "event_from_dict",
     "event_to_dict",
@@ -93,6 +103,10 @@ _TYPES: dict[str, type[Event]] = {
         CallListened,
         CallWhispered,
         CallBarged,
+        RecordingPaused,
+        RecordingResumed,
+        RecordingPlayed,
+        RecordingDeleted,
         ContactHeld,
         ContactResumed,
         ContactTransferred,

@@ -9,6 +9,8 @@ import os
 import socket
 import struct
 import time
+import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -211,3 +213,59 @@ def test_given_keypad_tones_when_a_leg_has_telephone_events_then_only_toneless_l
         return events
 
     assert asyncio.run(scenario()) == [DigitReceived("tones_only", "6", "inband")]
+
+
+def _tone_level(samples: np.ndarray, hz: float) -> float:
+    """The amplitude of the *hz* tone in *samples* (8 kHz), by correlation with it."""
+    t = np.arange(len(samples)) / 8000
+    return float(np.abs(np.dot(samples, np.exp(-2j * np.pi * hz * t))) * 2 / len(samples))
+
+
+def test_given_a_recorded_bridge_when_paused_then_the_tone_said_meanwhile_is_not_in_the_file(
+    tmp_path: Path,
+) -> None:
+    """The caller says a 1 kHz tone all along; the recording is paused for a second in the
+    middle (the worker process, as in production): the file holds the tone before and after
+    the pause and silence during it."""
+    tone = ulaw_encode((8000 * np.sin(2 * np.pi * 1000 * np.arange(160) / 8000)).astype(np.int16))
+    path = str(tmp_path / "call.wav")
+
+    async def scenario() -> tuple[float, float, float]:
+        loop = asyncio.get_running_loop()
+        worker = MediaWorker("127.0.0.1", lambda _event: None, realtime=False)
+        await worker.start()
+        caller, agent = _peer(), _peer()
+        port_a = worker.open_leg("a")
+        worker.open_leg("b")
+        worker.connect("a", caller.getsockname(), "PCMU", None)
+        worker.connect("b", agent.getsockname(), "PCMU", None)
+        worker.bridge("a", "b")
+        worker.record("a", "b", path)
+        start = loop.time()
+        marks = []
+        for seq in range(150):  # 3 s of 20 ms packets
+            if seq in (50, 100):
+                worker.pause_recording("a", seq == 50)
+                marks.append(loop.time() - start)
+            caller.sendto(_rtp(0, seq, seq * 160, tone), ("127.0.0.1", port_a))
+            await asyncio.sleep(max(0.0, start + (seq + 1) * 0.02 - loop.time()))
+        worker.close_leg("a")
+        end = loop.time() - start
+        worker.close_leg("b")
+        await worker.stop()
+        caller.close()
+        agent.close()
+        return marks[0], marks[1], end
+
+    paused_s, resumed_s, end_s = asyncio.run(scenario())
+    with wave.open(path, "rb") as wav:
+        left = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, 2)[:, 0]
+    assert abs(len(left) / 8000 - end_s) < 0.3
+
+    def level(a: float, b: float) -> float:
+        return _tone_level(left[int(a * 8000) : int(b * 8000)].astype(np.float64), 1000)
+
+    margin = 0.2  # the jitter buffer and the command's way to the worker
+    assert level(margin, paused_s - margin) > 3000  # before the pause: the tone
+    assert level(paused_s + margin, resumed_s - margin) < 50  # paused: silence
+    assert level(resumed_s + margin, end_s - margin) > 3000  # after: the tone again

@@ -8,7 +8,7 @@ import asyncio
 import socket
 from pathlib import Path
 
-from voice_helpers import require_tool
+from voice_helpers import SCENARIOS, require_tool
 
 from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
@@ -28,11 +28,14 @@ def _udp_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _uas(sipp: str, port: int, cwd: Path) -> asyncio.subprocess.Process:
-    """sipp's built-in UAS on ``port``: answers one call at once, echoes its audio."""
+async def _uas(sipp: str, port: int, cwd: Path, *scenario: str) -> asyncio.subprocess.Process:
+    """sipp's built-in UAS on ``port``: answers one call at once, echoes its audio (or
+    the *scenario* given, e.g. ``-sf`` and a file)."""
     return await asyncio.create_subprocess_exec(
-        sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mp", str(_udp_port()),
+        sipp, *(scenario or ("-sn", "uas")), "-i", "127.0.0.1", "-p", str(port),
+        "-mp", str(_udp_port()),
         "-rtp_echo", "-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin",
+        "-trace_err", "-trace_msg",
         cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -107,6 +110,66 @@ def test_given_a_voice_callback_when_an_agent_is_reserved_then_agent_and_custome
                     if phone.returncode is None:
                         phone.kill()
                         await phone.wait()
+                await door.stop()
+
+    asyncio.run(scenario())
+
+
+def test_given_a_callback_ringing_an_agent_when_the_offer_times_out_then_cancel_and_it_waits_on(
+    prompts_dir: Path, tmp_path: Path
+) -> None:
+    """The agent's phone rings and never answers: when the router's offer times out kefu
+    CANCELs the INVITE (the phone, a sipp scenario, ends only on it), and the callback
+    keeps its place in line."""
+    sipp = require_tool("sipp")
+    agent_port = _udp_port()
+    settings = Settings(
+        env="test",
+        sip_prompts_dir=str(prompts_dir),
+        sip_media_process=False,
+        sip_trunk="127.0.0.1:9",
+        offer_timeout_s=1.5,
+    )
+
+    async def scenario() -> None:
+        clock = SystemClock()
+        platform = build_platform(
+            settings,
+            uow_factory=InMemoryUnitOfWorkFactory(),
+            clock=clock,
+            scheduler=AsyncioScheduler(clock),
+        )
+        assert platform.channels is not None and platform.ivr is not None
+        stored: list[object] = []
+        platform.engine.subscribe(lambda batch: stored.extend(s.event for s in batch))
+        async with platform.app.router.lifespan_context(platform.app):
+            e = platform.engine.execute
+            await e(c.CreateSite("sh", "上海"))
+            await e(c.DefineQueue(QueueSpec("cb", Channel.VOICE, aht_s=60, wrapup_s=0), "sh"))
+            await e(c.DefineAgent(AgentSpec("a1", site_id="sh")))
+            made = await e(c.CreateContact("cb", attributes={"channel": "voice"}))
+            contact_id = str(made["contact_id"])
+            await e(c.RequestCallback(contact_id, "13800000001"))
+            door = VoiceFrontDoor(settings, platform.channels, platform.ivr, port=0)
+            await door.start()
+            uri = f"sip:a1@127.0.0.1:{agent_port}"
+            door.door.registrar.bindings["a1"] = Binding("a1", uri, ("127.0.0.1", agent_port), 1e12)
+            ringing = str(SCENARIOS / "ring_until_cancel.xml")
+            agent = await _uas(sipp, agent_port, tmp_path, "-sf", ringing)
+            try:
+                await asyncio.sleep(0.5)  # the phone listens
+                await e(c.SetAgentState("a1", "ready"))
+                code = await asyncio.wait_for(agent.wait(), timeout=15)
+                assert code == 0  # the phone got kefu's CANCEL
+                timed_out = [x for x in stored if isinstance(x, ev.OfferTimedOut)]
+                assert [x.contact_id for x in timed_out][:1] == [contact_id]
+                contact = platform.engine.router.contacts[contact_id]
+                assert contact.callback and contact.state.value in ("queued", "offered")
+                assert not any(isinstance(x, ev.ContactAbandoned) for x in stored)
+            finally:
+                if agent.returncode is None:
+                    agent.kill()
+                    await agent.wait()
                 await door.stop()
 
     asyncio.run(scenario())

@@ -155,3 +155,177 @@ def test_given_a_bridged_call_when_the_agent_transfers_it_then_the_next_agent_he
     # The second agent hears what the caller says once put through.
     at_second = ulaw_decode(bytes(second_sink.payload)).astype(np.float64)
     assert hears(at_second, caller_heard[800:7200]) > 0.8
+
+
+@pytest.mark.slow
+def test_given_a_bridged_call_when_the_agent_holds_it_then_music_then_the_agent_again(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    """The agent's phone talks (noise) to the caller; the agent holds the call for 2 s
+    (the desktop's hold: HoldContact), the caller hears the music on hold, then the agent
+    resumes it and the caller hears the agent again; the hold's span is in the events."""
+    phone_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
+    execute = center.platform.engine.execute
+    center.run(execute(c.SetAgentState("a1", "not_ready")))
+    center.run(execute(c.SetAgentState("a2", "ready")))
+    agent_said, agent_heard = noise(6, 14.0)
+    agent = playing_phone(tmp_path / "agent", phone_port, agent_said, free_udp_port())
+    caller_sink = RtpSink()
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", b"\xff" * 160)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="9500"/>')
+    )
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.bridged))
+    result: list[subprocess.CompletedProcess[str]] = []
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(caller_sink.sock.getsockname()[1])]
+    calling = threading.Thread(
+        target=lambda: result.append(
+            run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        )
+    )
+    calling.start()
+    try:
+        assert center.wait_for(lambda: len(driver.bridged) > len(before), timeout_s=20)
+        (call_id,) = center.call(lambda: set(driver.bridged)) - before
+        contact_id = driver.queued[call_id]
+        center.wait_for(lambda: False, timeout_s=0.5)  # talking
+        start = len(caller_sink.payload)
+        center.run(execute(c.HoldContact(contact_id)))
+        center.wait_for(lambda: False, timeout_s=2.0)
+        held = bytes(caller_sink.payload[start:])
+        center.run(execute(c.ResumeContact(contact_id)))
+        resumed_at = len(caller_sink.payload)
+        center.wait_for(lambda: False, timeout_s=1.5)
+        after = bytes(caller_sink.payload[resumed_at:])
+        calling.join(timeout=40)
+        agent_code = agent.wait(timeout=10)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+        caller_sink.close()
+    assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
+    assert agent_code == 0
+    # Held: the music, not the agent; resumed: the agent again, not the music.
+    music = _MUSIC[800:7200] * 32767
+    held_audio = ulaw_decode(held).astype(np.float64)
+    after_audio = ulaw_decode(after).astype(np.float64)
+    assert best_correlation(held_audio, music) > 0.8
+    assert best_correlation(after_audio, music) < 0.3
+    # Each quarter second the caller heard after the resume is found in the agent's noise.
+    assert hears(agent_heard, after_audio[800:]) > 0.8
+    (held_event,) = [e for e in center.events(ev.ContactHeld) if e.contact_id == contact_id]
+    (resumed,) = [e for e in center.events(ev.ContactResumed) if e.contact_id == contact_id]
+    assert 1.9 <= resumed.at - held_event.at <= 3.0  # the hold time, from the call events
+
+
+@pytest.mark.slow
+def test_given_a_queued_caller_when_the_agent_phone_refuses_then_announcements_resume(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    """A queued caller heard its place; the offered agent's phone refuses (486): the
+    caller hears the music and its place again at once, not after the next period."""
+    phone_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
+    execute = center.platform.engine.execute
+    for agent in ("a1", "a2"):
+        center.run(execute(c.SetAgentState(agent, "not_ready")))
+    (tmp_path / "phone").mkdir()
+    phone = subprocess.Popen(
+        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_refuses.xml"), "-i", "127.0.0.1",
+         "-p", str(phone_port), "-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin"],
+        cwd=tmp_path / "phone", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", b"\xff" * 160)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="8000"/>')
+    )
+    driver = center.door.driver
+    before = center.call(lambda: set(driver.queued))
+    result: list[subprocess.CompletedProcess[str]] = []
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(free_udp_port())]
+    calling = threading.Thread(
+        target=lambda: result.append(
+            run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        )
+    )
+    calling.start()
+
+    def told(call_id: str) -> int:
+        """Announcements to the call so far (run on the center's loop)."""
+        return sum(a[0] == call_id for a in driver.announcements)
+
+    try:
+        assert center.wait_for(lambda: len(driver.queued) > len(before), timeout_s=20)
+        (call_id,) = center.call(lambda: set(driver.queued)) - before
+        assert center.wait_for(lambda: told(call_id) >= 1, timeout_s=10)
+        first = center.call(lambda: told(call_id))
+        center.run(execute(c.SetAgentState("a2", "ready")))
+        assert phone.wait(timeout=10) == 0  # rung and refused
+        contact_id = driver.queued[call_id]
+        assert center.wait_for(
+            lambda: any(
+                isinstance(e, ev.OfferRejected) and e.contact_id == contact_id
+                for e in center.stored
+            )
+        )
+        # Announced again within seconds (the period is 30 s).
+        assert center.wait_for(lambda: told(call_id) > first, timeout_s=5)
+        calling.join(timeout=30)
+    finally:
+        if phone.poll() is None:
+            phone.kill()
+            phone.wait()
+    assert result and result[0].returncode == 0, sipp_log(tmp_path / "caller")
+
+
+@pytest.mark.slow
+def test_given_a_bridged_call_when_the_agent_phone_holds_it_then_the_caller_hears_music(
+    center: PhoneCenter, tmp_path: Path
+) -> None:
+    """The agent's phone holds the call by a re-INVITE (sendonly) 1.5 s after answering
+    and resumes it (sendrecv) 2.5 s later: the contact is held and resumed, and the
+    caller hears the music on hold meanwhile."""
+    phone_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
+    execute = center.platform.engine.execute
+    center.run(execute(c.SetAgentState("a1", "not_ready")))
+    center.run(execute(c.SetAgentState("a2", "ready")))
+    (tmp_path / "agent").mkdir()
+    agent_said, _ = noise(9, 8.0)
+    write_rtp_pcap(tmp_path / "agent" / "phone.pcap", agent_said)
+    agent = subprocess.Popen(
+        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_holds.xml"), "-i", "127.0.0.1",
+         "-p", str(phone_port), "-m", "1", "-key", "rtpport", str(free_udp_port()),
+         "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
+        cwd=tmp_path / "agent", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    caller_sink = RtpSink()
+    (tmp_path / "caller").mkdir()
+    write_rtp_pcap(tmp_path / "caller" / "tone.pcap", b"\xff" * 160)
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="7000"/>')
+    )
+    caller_args = ["-sf", str(scenario), "-key", "rtpport", str(caller_sink.sock.getsockname()[1])]
+    try:
+        caller = run_sipp(center.door.port, tmp_path / "caller", *caller_args, service="10087")
+        agent_code = agent.wait(timeout=10)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+        caller_sink.close()
+    assert caller.returncode == 0, sipp_log(tmp_path / "caller")
+    assert agent_code == 0, sipp_log(tmp_path / "agent")
+    held = [e for e in center.events(ev.ContactHeld) if e.agent_id == "a2"][-1]
+    (resumed,) = [e for e in center.events(ev.ContactResumed) if e.contact_id == held.contact_id]
+    assert 2.0 <= resumed.at - held.at <= 3.5  # the phone's 2.5 s of hold
+    heard = ulaw_decode(bytes(caller_sink.payload)).astype(np.float64)
+    assert best_correlation(heard, _MUSIC[800:7200] * 32767) > 0.8

@@ -12,6 +12,7 @@ from kefu.domain.errors import (
     AlreadyExists,
     InvalidState,
     KefuError,
+    NoRecording,
     OfferNotPending,
     UnknownAgent,
     UnknownContact,
@@ -211,3 +212,36 @@ def test_every_event_round_trips_through_its_dict_form(router: Router) -> None:
 def test_given_unknown_event_type_then_validation_error() -> None:
     with pytest.raises(ValidationError, match="unknown event type"):
         event_from_dict({"type": "Nope", "at": 1.0})
+
+
+def test_given_a_recorded_call_when_paused_played_and_deleted_then_logged_and_replayed(
+    router: Router,
+) -> None:
+    _busy_center(router)
+    with pytest.raises(InvalidState):
+        router.pause_recording("answered", 5.0)  # not recorded yet
+    router.record_call("answered", 5.0, "answered.wav")
+    router.pause_recording("answered", 6.0)
+    assert router.contacts["answered"].attributes["recording_paused"] == "a"
+    with pytest.raises(InvalidState):
+        router.pause_recording("answered", 6.5)
+    router.resume_recording("answered", 7.0)
+    assert "recording_paused" not in router.contacts["answered"].attributes
+    assert router.play_recording("answered", 8.0, "sup") == "answered.wav"
+    router.delete_recording("answered", 9.0, "answered.wav", "retention")
+    router.delete_recording("forgotten", 9.0, "forgotten.wav", "retention")
+    assert router.contacts["answered"].attributes["recording_deleted"] == "retention"
+    with pytest.raises(NoRecording):
+        router.play_recording("answered", 10.0, "sup")
+    kinds = [type(e).__name__ for e in router.log[-6:]]
+    assert kinds == [
+        "CallRecorded",
+        "RecordingPaused",
+        "RecordingResumed",
+        "RecordingPlayed",
+        "RecordingDeleted",
+        "RecordingDeleted",
+    ]
+    assert all(event_from_dict(event_to_dict(e)) == e for e in router.log[-6:])
+    replayed = Router.replay(router.log)
+    assert replayed.contacts["answered"].attributes == router.contacts["answered"].attributes

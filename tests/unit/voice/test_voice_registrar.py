@@ -105,10 +105,10 @@ def test_given_the_agents_setting_when_parsed_then_pairs_or_a_clear_error() -> N
 
 
 def test_given_the_trunk_setting_when_parsed_then_host_and_port_or_a_clear_error() -> None:
-    from kefu.adapters.voice.front_door import _trunk
+    from kefu.adapters.voice.trunk import parse_trunk
 
-    assert _trunk("") is None
-    assert _trunk("sbc.example.com:5080") == ("sbc.example.com", 5080)
-    assert _trunk("sbc.example.com") == ("sbc.example.com", 5060)
+    assert parse_trunk("") is None
+    assert parse_trunk("sbc.example.com:5080").addr == ("sbc.example.com", 5080)  # type: ignore[union-attr]
+    assert parse_trunk("sbc.example.com").addr == ("sbc.example.com", 5060)  # type: ignore[union-attr]
     with pytest.raises(VoiceSettingsError):
-        _trunk("sbc:port")
+        parse_trunk("sbc:port")

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kefu.adapters.voice.call_controls import CallControls
 from kefu.adapters.voice.call_state import VoiceCall
 from kefu.adapters.voice.port import (
     CallAnswered,
     CallEnded,
+    CallHeld,
     JoinMode,
     VoiceError,
     VoiceEvent,
@@ -66,7 +68,7 @@ class _Supervisor:
     answered: bool = False
 
 
-class AgentPhones:
+class AgentPhones(CallControls):
     """The agents' side of the driver's calls. *calls*: the calls carried (call id →
     state); *port*: the voice port; *spawn*: run a call's work (ended with the call);
     *hang_up*: end a call after its last line; *goodbye*: hang up once what is being
@@ -160,13 +162,14 @@ class AgentPhones:
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
                 if leg is not None and leg.agent_leg is not None and not leg.ended:
                     self.transfer(leg)
+            elif isinstance(event, ev.ContactHeld | ev.ContactResumed):
+                self.agent_hold(event.contact_id, isinstance(event, ev.ContactHeld))
+            elif isinstance(event, ev.RecordingPaused | ev.RecordingResumed):
+                self.pause_recording(event.contact_id, isinstance(event, ev.RecordingPaused))
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
                 self.join(event.contact_id, event.supervisor, _MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
-                leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
-                ringing = leg is not None and not leg.bridged and leg.agent_leg is not None
-                if ringing and leg is not None and leg.offer and leg.offer[0] == event.offer_id:
-                    self.port().hang_up(leg.agent_leg or "")
+                self.cancel_ring(event.contact_id, event.offer_id)
 
     def ring(self, leg: VoiceCall, offer_id: str, agent_id: str) -> None:
         """Ring the offered agent's registered phone (an agent without one answers in
@@ -178,6 +181,25 @@ class AgentPhones:
         leg.agent_leg, leg.offer = agent_leg, (offer_id, agent_id)
         self.agent_legs[agent_leg] = leg
 
+    def cancel_ring(self, contact_id: str, offer_id: str) -> None:
+        """The router took the offer back (timed out, withdrawn): CANCEL the ringing
+        phone of its agent, a queued caller's or a callback's (whose contact keeps its
+        place in line)."""
+        rung = [self.calls.get(self.by_contact.get(contact_id, ""))]
+        rung += [call for call in self.agent_legs.values() if call.call_id.startswith("callback:")]
+        for leg in rung:
+            if (
+                leg is not None
+                and leg.contact_id == contact_id
+                and leg.agent_leg is not None
+                and not (leg.bridged or leg.accepted)
+                and leg.offer is not None
+                and leg.offer[0] == offer_id
+            ):
+                with contextlib.suppress(KefuError):
+                    self.port().hang_up(leg.agent_leg)
+                return
+
     def transfer(self, leg: VoiceCall) -> None:
         """The agent sent the call on (to a queue or an agent): its phone gets a BYE, the
         caller hears music on hold (or the comfort tone) until the next agent's phone
@@ -186,6 +208,7 @@ class AgentPhones:
         self.agent_legs.pop(old, None)  # its CallEnded is not the end of the call
         self.bridged.pop(leg.call_id, None)
         leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
+        leg.on_hold = False
         with contextlib.suppress(KefuError):
             self.port().hang_up(old)
         self.hold(leg)
@@ -206,16 +229,7 @@ class AgentPhones:
         """Ring the supervisor's registered phone; once answered it hears both sides of
         the contact's bridged call and, as *mode* says, is heard by nobody, the agent or
         both. A supervisor already on the call changes mode without a new ring."""
-        found = next(
-            (
-                (customer_leg, agent_leg, leg)
-                for customer_leg, agent_leg in self.bridged.items()
-                if (leg := self.agent_legs.get(agent_leg)) is not None
-                and leg.contact_id == contact_id
-                and not leg.ended
-            ),
-            None,
-        )
+        found = self._bridged_call(contact_id)
         if found is None:
             log.warning("voice contact %s: no bridged call to join", contact_id)
             return
@@ -259,7 +273,11 @@ class AgentPhones:
 
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg
-        if isinstance(event, CallAnswered):
+        if isinstance(event, CallHeld):
+            if leg.bridged and leg.contact_id is not None and leg.on_hold != event.held:
+                hold = c.HoldContact if event.held else c.ResumeContact
+                self.channels.spawn(self._phone_hold(hold(leg.contact_id)))
+        elif isinstance(event, CallAnswered):
             if leg.ended:
                 self.port().hang_up(event.call_id)
             elif customer and leg.agent_leg is not None:
@@ -303,7 +321,7 @@ class AgentPhones:
     def _bridge(self, leg: VoiceCall, customer_leg: str, agent_leg: str) -> None:
         """Connect the customer's and the agent's audio; record the call when recording
         is on (the contact's ``CallRecorded`` names the file)."""
-        leg.bridged = True
+        leg.bridged, leg.on_hold = True, False
         self.bridged[customer_leg] = agent_leg
         self.port().bridge(customer_leg, agent_leg)
         if self.recordings is None or leg.contact_id is None:
@@ -321,6 +339,13 @@ class AgentPhones:
             await self.channels.engine.execute(c.RecordCall(contact_id, name))
         except KefuError as exc:  # the call ended meanwhile: the file stays, unnamed
             log.warning("voice contact %s: recording %s not filed: %s", contact_id, name, exc)
+
+    async def _phone_hold(self, command: c.HoldContact | c.ResumeContact) -> None:
+        """The agent's phone held or resumed the call: as the desktop's hold would."""
+        try:
+            await self.channels.engine.execute(command)
+        except KefuError as exc:
+            log.info("voice contact %s: phone hold not applied: %s", command.contact_id, exc)
 
     async def _agent_gone(self, leg: VoiceCall, ended: CallEnded) -> None:
         """The agent's phone hung up, refused or stopped ringing: an answered call ends
@@ -340,3 +365,7 @@ class AgentPhones:
                 )
         except KefuError as exc:
             log.info("voice call %s: agent leg ended: %s", leg.call_id, exc)
+        if not answered and not leg.ended and leg.call_id in self.calls:
+            # Not answered: the caller waits again (music, then the announcements),
+            # unless the router's next offer already rings another phone.
+            self.hold(leg)

@@ -43,11 +43,15 @@ class VoiceCall:
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     collecting: bool = False
     waiting: bool = False
+    wait_round: int = 0
+    """Bumped by each start of the queue's announcements: an older loop then stops."""
     called_back: bool = False
     agent_leg: str | None = None
     offer: tuple[str, str] | None = None
     """(offer id, agent id) of the offer whose agent phone rings or talks."""
     bridged: bool = False
+    on_hold: bool = False
+    """The agent holds the bridged call: the caller hears music on hold."""
     accepted: bool = False
     customer_leg: str | None = None
     """A callback: the leg kefu placed to the customer once the agent answered."""

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from kefu.adapters.voice.hold_music import hold_music
 from kefu.adapters.voice.ivr_driver import VoiceIvr
-from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
+from kefu.adapters.voice.retention import RetentionSweep
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
 from kefu.adapters.voice.texts import TextClips
+from kefu.adapters.voice.trunk import parse_trunk
 from kefu.config import Settings
 from kefu.domain.ivr.flow import Flow, GotoFlowNode
 from kefu.domain.model import Channel
@@ -79,10 +80,22 @@ class VoiceFrontDoor:
             max_calls=settings.sip_max_calls,
             ring_timeout_s=settings.sip_ring_timeout_s,
             registrar=self.registrar,
-            trunk=_trunk(settings.sip_trunk),
+            trunk=parse_trunk(
+                settings.sip_trunk,
+                settings.sip_trunk_user,
+                settings.sip_trunk_password,
+                settings.sip_trunk_register_s,
+            ),
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None
+        self.retention = (
+            None
+            if self.recordings is None
+            else RetentionSweep(
+                channels.engine, self.recordings, settings.sip_recording_retention_days
+            )
+        )
         self.lost: dict[str, str] = {}
         """Contacts of calls lost across a restart, ended at start (contact id → how)."""
 
@@ -107,6 +120,8 @@ class VoiceFrontDoor:
             registrar = self.registrar
             self._detach_phones = self.phones.attach(lambda user: bool(registrar.binding(user)))
         self.lost = await self.driver.end_lost_calls()
+        if self.retention is not None:
+            self.retention.start()
 
     def _voice_flows(self) -> list[Flow]:
         """The published flows calls can reach: the numbers' and the voice channel's, and
@@ -126,22 +141,10 @@ class VoiceFrontDoor:
         return list(flows.values())
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         if self._detach_phones is not None:
             self._detach_phones()
         if self._detach is not None:
             self._detach()
         await self.door.stop()
-
-
-def _trunk(spec: str) -> tuple[str, int] | None:
-    """``host:port`` (port 5060 when left out) of ``KEFU_SIP_TRUNK``; None when empty."""
-    if not spec.strip():
-        return None
-    host, _, port = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "5060")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise VoiceSettingsError(
-            "KEFU_SIP_TRUNK is host:port",
-            text_key="error.voice_trunk_invalid",
-            trunk=spec[:64],
-        )
-    return host, int(port)

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from kefu.adapters.voice.agent_calls import AgentPhones
+from kefu.adapters.voice.call_controls import AGENT_HOLD
 from kefu.adapters.voice.call_lines import (
     HANGUP,
     RECORDING_NOTICE,
@@ -167,6 +168,10 @@ class VoiceIvr:
         if leg is None:
             return
         if isinstance(event, MediaEnded):
+            if event.tag == AGENT_HOLD and leg.on_hold and not leg.ended:
+                with contextlib.suppress(KefuError):  # the call ended meanwhile
+                    self.agents.play_hold_music(event.call_id)
+                return
             leg.idle.set()
             if event.tag == "notice":
                 leg.noticed.set()

@@ -169,6 +169,12 @@ class MediaEngine:
         a.recorder, a.record_channel = recorder, 0
         b.recorder, b.record_channel = recorder, 1
 
+    def pause_recording(self, leg_id: str, paused: bool) -> None:
+        """Record silence (*paused*) or again the audio on the recording of the leg."""
+        recorder = self._leg(leg_id).recorder
+        if recorder is not None:
+            recorder.paused = paused
+
     def listen(self, listener: str, leg_a: str, leg_b: str, mode: JoinMode = "listen") -> None:
         """*listener* joins the bridged *leg_a* (the customer) and *leg_b* (the agent) and
         hears both, mixed. ``listen``: what it says goes nowhere; ``whisper``: *leg_b*

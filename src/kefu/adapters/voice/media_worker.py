@@ -226,6 +226,9 @@ class MediaWorker:
             raise UnknownCall("no media leg with this id", leg_id=leg_b)
         self._command("record", leg_a, leg_b, path)
 
+    def pause_recording(self, leg_id: str, paused: bool) -> None:
+        self._command("pause_recording", leg_id, paused)
+
     def listen(self, listener: str, leg_a: str, leg_b: str, mode: JoinMode = "listen") -> None:
         for leg_id in (leg_a, leg_b):
             if leg_id not in self._legs:

@@ -16,6 +16,7 @@ from kefu.domain.errors import Conflict, KefuError, NotFound, ValidationError
 __all__ = [
     "CallAnswered",
     "CallEnded",
+    "CallHeld",
     "CallNotActive",
     "CallStarted",
     "DigitReceived",
@@ -111,7 +112,18 @@ class CallEnded:
     reason: EndReason
 
 
-VoiceEvent = CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded
+@dataclass(frozen=True, slots=True)
+class CallHeld:
+    """The phone of a call kefu placed put it on hold (a re-INVITE offering ``sendonly``
+    or ``inactive`` media; *held*) or took it back (``sendrecv``; not *held*)."""
+
+    call_id: str
+    held: bool
+
+
+VoiceEvent = (
+    CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded | CallHeld
+)
 EventSink = Callable[[VoiceEvent], None]
 JoinMode = Literal["listen", "whisper", "barge"]
 """How a supervisor joins a call: heard by nobody, by the agent, or by both."""
@@ -137,6 +149,9 @@ class VoicePort(Protocol):
     def record(self, call_id: str, other_call_id: str, path: str) -> None:
         """Record two bridged legs into the stereo WAV file *path* (*call_id* left,
         *other_call_id* right) until either ends."""
+
+    def pause_recording(self, call_id: str, paused: bool) -> None:
+        """Pause (silence is recorded) or resume the recording of the leg *call_id*."""
 
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"

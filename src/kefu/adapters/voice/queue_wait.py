@@ -70,9 +70,11 @@ class QueueWait:
         the callback offer, and the comfort tone in between."""
         port = self.port()
         contact_id = leg.contact_id or ""
+        leg.wait_round += 1
+        mine = leg.wait_round
         await settle()
         first = True
-        while not leg.ended:
+        while not leg.ended and leg.wait_round == mine:
             info = await self.channels.read(lambda e, _s: wait_info(e.router, contact_id))
             if info is None:  # offered, answered or ended: no more announcements
                 return
@@ -88,8 +90,8 @@ class QueueWait:
                 clips += await self.clips.lines(language, offer)
             while leg.replies.qsize() or not leg.idle.is_set():
                 await asyncio.sleep(0.05)  # the flow's last words first
-            if leg.ended or leg.called_back or leg.agent_leg is not None:
-                return  # gone, called back, or an agent's phone rings: no announcement
+            if leg.ended or leg.called_back or leg.agent_leg is not None or leg.wait_round != mine:
+                return  # gone, called back, an agent's phone rings, or waits anew
             leg.idle.clear()
             port.play(leg.call_id, [*clips, COMFORT_TONE], tag="wait")
             if first and self.callback_key:

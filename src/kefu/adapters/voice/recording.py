@@ -5,9 +5,10 @@ Left channel: what the caller said (the audio received on the caller's leg); rig
 what the agent said (received on the agent's leg); 16-bit linear PCM at 8 kHz. The media
 clock writes one 20 ms frame per channel for every tick since the recording began (a leg
 with nothing received in that frame gets silence), so the file's length is the time the
-call was bridged and the two channels stay aligned to the clock rather than to the
-senders' timestamps. Each side is played out 40 ms behind the clock (a small jitter
-buffer), so packets arriving a little late on a busy machine keep their place.
+call was bridged and the two channels stay aligned to the clock rather than to the senders'
+timestamps. While paused (the agent's pause for a card number) nothing received is kept:
+the paused span is silence of its length. Each side is played out 40 ms behind the clock (a
+small jitter buffer), so packets arriving a little late on a busy machine keep their place.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class CallRecorder:
         self.start_s = start_s
         self.frame_s = frame_s
         self.frames = 0
+        self.paused = False
+        """While True, received audio is dropped (the file gets silence)."""
         self._buffers = (bytearray(), bytearray())
         self._primed = [False, False]
         self._pending = bytearray()
@@ -56,6 +59,8 @@ class CallRecorder:
 
     def feed(self, channel: int, payload: bytes, payload_type: int) -> None:
         """Audio received on the leg of *channel* (G.711: payload type 0 µ-law, 8 A-law)."""
+        if self.paused:
+            return
         samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
         buffer = self._buffers[channel]
         buffer += samples.astype("<i2").tobytes()

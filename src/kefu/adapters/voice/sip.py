@@ -44,6 +44,7 @@ from kefu.adapters.voice.routes import NumberRoute, route_for
 from kefu.adapters.voice.sip_dial import Dialer
 from kefu.adapters.voice.sip_inbound import InboundCall, InboundCalls
 from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
+from kefu.adapters.voice.trunk import Trunk, TrunkLogin
 
 __all__ = ["ClipSource", "SipFrontDoor"]
 
@@ -79,7 +80,7 @@ class SipFrontDoor:
         max_calls: int = 500,
         ring_timeout_s: float = 60.0,
         registrar: Registrar | None = None,
-        trunk: tuple[str, int] | None = None,
+        trunk: Trunk | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -103,6 +104,7 @@ class SipFrontDoor:
         self.registrar = registrar or Registrar({})
         self.dialer = Dialer(host, self.media, self.registrar, self._emit)
         self.trunk = trunk
+        self.trunk_login = None if trunk is None else TrunkLogin(trunk)
 
     # -- lifecycle --
     @property
@@ -122,7 +124,7 @@ class SipFrontDoor:
             await udp_agent.start()
             self._udp, self._agents = udp, [udp_agent]
             if not self._tcp:
-                return
+                break
             tcp = TcpTransport(local_addr=(self.host, udp.local_addr[1]))
             tcp_agent = self._agent(tcp)
             try:
@@ -134,10 +136,14 @@ class SipFrontDoor:
                 continue  # the free UDP port is taken on TCP: pick another
             self._tcp_transport = tcp
             self._agents.append(tcp_agent)
-            return
+            break
+        if self.trunk_login is not None and self.dialer.uac is not None:
+            self.trunk_login.start(self.dialer.uac)
 
     async def stop(self) -> None:
         """Hang up every call, close the transports and the media legs."""
+        if self.trunk_login is not None:
+            self.trunk_login.stop()
         for leg_id in list(self.dialer.legs):
             with contextlib.suppress(Exception):
                 self.dialer.hang_up(leg_id)
@@ -208,6 +214,9 @@ class SipFrontDoor:
     def record(self, call_id: str, other_call_id: str, path: str) -> None:
         self.media.record(call_id, other_call_id, path)
 
+    def pause_recording(self, call_id: str, paused: bool) -> None:
+        self.media.pause_recording(call_id, paused)
+
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:
@@ -221,7 +230,7 @@ class SipFrontDoor:
             raise VoiceError(
                 "no trunk for outgoing calls (KEFU_SIP_TRUNK)", text_key="error.voice_no_trunk"
             )
-        return self.dialer.dial_number(number, self.trunk, caller)
+        return self.dialer.dial_number(number, self.trunk.addr, caller, auth=self.trunk.auth)
 
     def hang_up(self, call_id: str) -> None:
         if call_id in self.dialer.legs:
@@ -330,6 +339,8 @@ class SipFrontDoor:
         The codec and RTP port stay those of the first answer; an offer that drops them gets
         488 and the call goes on as it was (RFC 3261 §14.2).
         """
+        if self.dialer.reinvited(incoming):  # an agent's phone holds or resumes
+            return
         call = self._inbound.calls.get(incoming.call_id)
         if call is None or not call.answered:
             reply(incoming.transport or self._agents[0].transport, incoming.invite,

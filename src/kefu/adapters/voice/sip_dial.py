@@ -8,11 +8,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiosipua import DialogState, OutgoingCall, SipUAC, build_sdp
+from aiosipua import DialogState, IncomingCall, OutgoingCall, SipUAC, build_sdp
+from aiosipua.auth import SipDigestAuth
 
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
-from kefu.adapters.voice.port import CallAnswered, CallEnded, EndReason, VoiceError, VoiceEvent
+from kefu.adapters.voice.port import (
+    CallAnswered,
+    CallEnded,
+    CallHeld,
+    EndReason,
+    VoiceError,
+    VoiceEvent,
+)
 from kefu.adapters.voice.registrar import Registrar
 
 __all__ = ["Dialer", "OutLeg"]
@@ -62,15 +70,31 @@ class Dialer:
             )
         return self._invite(binding.uri, binding.addr, caller, user)
 
-    def dial_number(self, number: str, trunk: tuple[str, int], caller: str = "kefu") -> str:
-        """Call ``number`` through the trunk at ``trunk`` (host, port); as :meth:`dial`."""
+    def dial_number(
+        self,
+        number: str,
+        trunk: tuple[str, int],
+        caller: str = "kefu",
+        *,
+        auth: SipDigestAuth | None = None,
+    ) -> str:
+        """Call ``number`` through the trunk at ``trunk`` (host, port); as :meth:`dial`;
+        a 401/407 challenge is answered once with *auth* (the provider's login)."""
         if not number or not all(ch.isdigit() or ch in "+*#" for ch in number):
             raise VoiceError(
                 "not a number to call", text_key="error.voice_bad_number", number=number[:32]
             )
-        return self._invite(f"sip:{number}@{trunk[0]}:{trunk[1]}", trunk, caller, number)
+        uri = f"sip:{number}@{trunk[0]}:{trunk[1]}"
+        return self._invite(uri, trunk, caller, number, auth)
 
-    def _invite(self, uri: str, addr: tuple[str, int], caller: str, label: str) -> str:
+    def _invite(
+        self,
+        uri: str,
+        addr: tuple[str, int],
+        caller: str,
+        label: str,
+        auth: SipDigestAuth | None = None,
+    ) -> str:
         if self.uac is None:
             raise VoiceError(
                 "kefu places no calls before it listens", text_key="error.voice_not_listening"
@@ -86,6 +110,7 @@ class Dialer:
                 addr,
                 build_sdp(self.host, rtp_port, 0, "PCMU"),
                 user_agent="kefu",
+                auth=auth,
             )
         except Exception:
             self.media.close_leg(leg_id)
@@ -113,6 +138,24 @@ class Dialer:
         leg.answered = True
         self.media.connect(leg.leg_id, remote, codec, dtmf)
         self.emit(CallAnswered(leg.leg_id))
+
+    def reinvited(self, incoming: IncomingCall) -> bool:
+        """A re-INVITE on a call kefu placed (the phone holds or resumes): answered with
+        kefu's own offer again, ``CallHeld`` emitted. False when the call is not one of
+        kefu's."""
+        leg_id = self.by_sip.get(incoming.call_id)
+        leg = self.legs.get(leg_id or "")
+        if leg is None or not leg.answered:
+            return False
+        offer = incoming.sdp_offer
+        audio = None if offer is None else offer.audio
+        remote = None if offer is None else offer.rtp_address
+        held = audio is not None and (
+            audio.direction in ("sendonly", "inactive") or (remote or ("", 0))[0] == "0.0.0.0"
+        )
+        incoming.accept(leg.call.sdp_offer)
+        self.emit(CallHeld(leg.leg_id, held))
+        return True
 
     def hang_up(self, leg_id: str) -> None:
         """CANCEL a ringing phone, BYE an answered one."""

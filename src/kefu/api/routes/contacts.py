@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import FileResponse
 
 from kefu.api.audit_reads import record_reads
 from kefu.api.deps import EngineDep, Limit, Offset, SiteFilter
@@ -27,6 +29,7 @@ from kefu.api.schemas import (
     TransferRequest,
 )
 from kefu.api.security import CurrentUser, Reader
+from kefu.domain.errors import NoRecording
 from kefu.domain.model import ContactState
 from kefu.service import RoutingEngine, routing, security
 from kefu.service.security import Principal, Role, Scope
@@ -259,3 +262,37 @@ async def callback(
     """Virtual hold: keep the place in line and be called back. 预约回拨。"""
     command = routing.RequestCallback(contact_id, body.number if body else None)
     return await _run(engine, user, command, contact_id)
+
+
+@router.post("/{contact_id}/recording/pause", responses=ERRORS)
+async def pause_recording(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    """Pause the call's recording while the customer says a card number (silence is
+    recorded; logged). 暂停录音。"""
+    return await _run(engine, user, routing.PauseRecording(contact_id), contact_id)
+
+
+@router.post("/{contact_id}/recording/resume", responses=ERRORS)
+async def resume_recording(contact_id: str, engine: EngineDep, user: CurrentUser) -> ContactPublic:
+    """Resume the call's paused recording (logged). 恢复录音。"""
+    return await _run(engine, user, routing.ResumeRecording(contact_id), contact_id)
+
+
+@router.get("/{contact_id}/recording", responses=ERRORS, response_class=FileResponse)
+async def play_recording(
+    contact_id: str, engine: EngineDep, user: Reader, request: Request
+) -> FileResponse:
+    """The contact's call recording, a stereo WAV (caller left, agent right): an agent its
+    own contacts', a supervisor its sites', an admin any. Every access is logged
+    (``RecordingPlayed``). 播放通话录音。"""
+    directory = request.app.state.settings.sip_call_recordings_dir
+    command = routing.PlayRecording(contact_id, user.username)
+    played = await engine.execute(command, authorize=security.play_rights(user, command))
+    name = str(played["recording"])
+    path = Path(directory or ".") / name
+    if not directory or Path(name).name != name or not path.is_file():
+        raise NoRecording(
+            f"the recording of contact {contact_id} is not on this server",
+            text_key="error.no_recording",
+            contact_id=contact_id,
+        )
+    return FileResponse(path, media_type="audio/wav", filename=name)

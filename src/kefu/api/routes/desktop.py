@@ -8,7 +8,7 @@ token with the ``contacts:write`` scope); the agent acted for is always the call
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -222,6 +222,33 @@ async def transfer_contact(
     await _own_contact(
         user, desks, contact_id, command, ContactState.ACTIVE, authorize=_targets(user, body)
     )
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/recording/{step}", responses=ERRORS)
+async def pause_recording(
+    contact_id: str, step: Literal["pause", "resume"], user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """Pause the call's recording while a card number is said, or resume it (logged).
+    暂停 / 恢复录音。"""
+    command: routing.Command = (
+        routing.PauseRecording(contact_id)
+        if step == "pause"
+        else routing.ResumeRecording(contact_id)
+    )
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/call/{step}", responses=ERRORS)
+async def hold_call(
+    contact_id: str, step: Literal["hold", "resume"], user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """Put the call on hold (the caller hears music on hold) or take it back. 保持 / 恢复通话。"""
+    command: routing.Command = (
+        routing.HoldContact(contact_id) if step == "hold" else routing.ResumeContact(contact_id)
+    )
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
     return await _view(desks, user)
 
 

@@ -8,11 +8,19 @@ recording, supervisor listen, whisper and barge, hold, resume and transfer.
 from __future__ import annotations
 
 from kefu.domain import events as ev
-from kefu.domain.errors import InvalidState, ValidationError
+from kefu.domain.errors import InvalidState, NoRecording, ValidationError
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing.dispatch import Dispatcher
+from kefu.domain.routing.records import ContactRecord
 
-__all__ = ["ContactHandling"]
+__all__ = ["RECORDING", "RECORDING_DELETED", "RECORDING_PAUSED", "ContactHandling"]
+
+RECORDING = "recording"
+"""The contact attribute naming its call's latest recording (a file name)."""
+RECORDING_PAUSED = "recording_paused"
+"""Set (to the agent's id) while the agent has the recording paused."""
+RECORDING_DELETED = "recording_deleted"
+"""Why the contact's recording is gone (``retention``)."""
 
 QUEUED = ContactState.QUEUED
 ACTIVE = ContactState.ACTIVE
@@ -50,6 +58,64 @@ class ContactHandling(Dispatcher):
         self._require(contact, (ACTIVE,), "recorded")
         self._clock(now)
         self._emit(ev.CallRecorded(self.time, contact_id, recording))
+
+    def pause_recording(self, contact_id: str, now: float) -> None:
+        """The agent pauses the call's recording (silence is recorded until resumed)."""
+        contact = self._recorded(contact_id, "paused")
+        if RECORDING_PAUSED in contact.attributes:
+            raise InvalidState(
+                f"the recording of contact {contact_id} is already paused",
+                text_key="error.recording_paused",
+                contact_id=contact_id,
+            )
+        self._clock(now)
+        self._emit(ev.RecordingPaused(self.time, contact_id, contact.agent_id or ""))
+
+    def resume_recording(self, contact_id: str, now: float) -> None:
+        """The agent resumes the call's paused recording."""
+        contact = self._recorded(contact_id, "resumed")
+        if RECORDING_PAUSED not in contact.attributes:
+            raise InvalidState(
+                f"the recording of contact {contact_id} is not paused",
+                text_key="error.recording_not_paused",
+                contact_id=contact_id,
+            )
+        self._clock(now)
+        self._emit(ev.RecordingResumed(self.time, contact_id, contact.agent_id or ""))
+
+    def play_recording(self, contact_id: str, now: float, user: str) -> str:
+        """``user`` is given the contact's recording to play (audited); returns its file
+        name. A recording deleted by retention cannot be played."""
+        contact = self._contact(contact_id)
+        recording = contact.attributes.get(RECORDING)
+        if recording is None or RECORDING_DELETED in contact.attributes:
+            raise NoRecording(
+                f"contact {contact_id} has no recording to play",
+                text_key="error.no_recording",
+                contact_id=contact_id,
+            )
+        self._clock(now)
+        self._emit(ev.RecordingPlayed(self.time, contact_id, user, recording))
+        return recording
+
+    def delete_recording(self, contact_id: str, now: float, recording: str, reason: str) -> None:
+        """The file ``recording`` of the contact was deleted for ``reason`` (a contact the
+        router no longer holds is logged too)."""
+        if not recording or not reason:
+            raise ValidationError("a deleted recording needs its file name and a reason")
+        self._clock(now)
+        self._emit(ev.RecordingDeleted(self.time, contact_id, recording, reason))
+
+    def _recorded(self, contact_id: str, verb: str) -> ContactRecord:
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), verb)
+        if RECORDING not in contact.attributes:
+            raise InvalidState(
+                f"the call of contact {contact_id} is not being recorded",
+                text_key="error.call_not_recorded",
+                contact_id=contact_id,
+            )
+        return contact
 
     def listen_to_call(self, contact_id: str, now: float, supervisor: str) -> None:
         """Supervisor ``supervisor`` listens silently to the contact's call (a voice

@@ -73,6 +73,10 @@ class RoutingState(AgentIndex, TimerQueues):
             ev.CallListened: _nothing,  # who listened is in the log; no state changes
             ev.CallWhispered: _nothing,
             ev.CallBarged: _nothing,
+            ev.RecordingPaused: self._on_recording_paused,
+            ev.RecordingResumed: self._on_recording_resumed,
+            ev.RecordingPlayed: _nothing,  # the audit of an access; no state changes
+            ev.RecordingDeleted: self._on_recording_deleted,
             ev.ContactHeld: self._on_contact_held,
             ev.ContactResumed: self._on_contact_resumed,
             ev.ContactTransferred: self._on_contact_transferred,
@@ -331,6 +335,21 @@ class RoutingState(AgentIndex, TimerQueues):
     def _on_call_recorded(self, e: ev.CallRecorded) -> None:
         contact = self.contacts[e.contact_id]
         contact.attributes = {**contact.attributes, "recording": e.recording}
+
+    def _on_recording_paused(self, e: ev.RecordingPaused) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.attributes = {**contact.attributes, "recording_paused": e.agent_id}
+
+    def _on_recording_resumed(self, e: ev.RecordingResumed) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.attributes = {
+            k: v for k, v in contact.attributes.items() if k != "recording_paused"
+        }
+
+    def _on_recording_deleted(self, e: ev.RecordingDeleted) -> None:
+        contact = self.contacts.get(e.contact_id)  # may be forgotten since
+        if contact is not None and contact.attributes.get("recording") == e.recording:
+            contact.attributes = {**contact.attributes, "recording_deleted": e.reason}
 
     def _on_contact_held(self, e: ev.ContactHeld) -> None:
         self.contacts[e.contact_id].on_hold = True

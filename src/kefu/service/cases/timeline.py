@@ -17,6 +17,7 @@ from kefu.service.cases.notices import CaseNotice
 from kefu.service.cases.store import CaseStore
 from kefu.service.channels.customer_access import check_customer
 from kefu.service.channels.state import ChannelState
+from kefu.service.channels.views import recording_state
 from kefu.service.engine import RoutingEngine
 from kefu.service.engine_state import EngineState
 from kefu.service.security.access import Principal, sees_site
@@ -38,7 +39,8 @@ __all__ = [
 class ContactItem:
     """A contact of the customer: its state, the queues it went through (``queues``, and
     their names as people read them, ``queue_names``: the id when a queue has none), its
-    IVR path (the ``ivr.path`` attribute the IVR hands over) and its case."""
+    IVR path (the ``ivr.path`` attribute the IVR hands over), its case, and its call
+    recording (``kept``: playable; why it was deleted, ``retention``; None: none)."""
 
     kind: ClassVar[str] = "contact"
     at: float
@@ -51,6 +53,7 @@ class ContactItem:
     agent_id: str | None
     ivr_path: tuple[str, ...]
     case_id: str | None
+    recording: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class ContactItem:
             "agent_id": self.agent_id,
             "ivr_path": list(self.ivr_path),
             "case_id": self.case_id,
+            "recording": self.recording,
         }
 
 
@@ -212,6 +216,7 @@ def customer_timeline(
                 agent_id=contact.agent_id,
                 ivr_path=tuple(p for p in str(attrs.get("ivr.path", "")).split(">") if p),
                 case_id=attrs.get("case_id"),
+                recording=recording_state(attrs),
             )
         )
     for case in store.book.cases.values():

@@ -60,6 +60,10 @@ class HistoryEntry:
     def agent_id(self) -> str | None:
         return self.entry.agent_id
 
+    @property
+    def recording(self) -> str | None:
+        return self.entry.recording
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerHistory:

@@ -260,7 +260,8 @@ class CustomerFound:
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One contact on the customer's timeline; ``outcome`` is the live state until one is
-    recorded."""
+    recorded; ``recording``: ``kept`` when its call recording can be played, why it was
+    deleted (``retention``), or None (no recording)."""
 
     contact_id: str
     channel: str
@@ -270,6 +271,7 @@ class TimelineEntry:
     conversation_id: str | None
     agent_id: str | None
     queue_id: str | None
+    recording: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -281,6 +283,7 @@ class TimelineEntry:
             "conversation_id": self.conversation_id,
             "agent_id": self.agent_id,
             "queue_id": self.queue_id,
+            "recording": self.recording,
         }
 
 

@@ -7,6 +7,8 @@ Functions take the engine's router and the channel state, and run under the engi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kefu.domain.customers import Message
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
@@ -31,6 +33,7 @@ __all__ = [
     "read_conversation",
     "read_customer_panel",
     "read_messages",
+    "recording_state",
     "wait_info",
 ]
 
@@ -181,6 +184,13 @@ def read_conversation(
     )
 
 
+def recording_state(attributes: Mapping[str, str]) -> str | None:
+    """A contact's call recording: ``kept`` (playable), why it was deleted, or None."""
+    if "recording" not in attributes:
+        return None
+    return attributes.get("recording_deleted", "kept")
+
+
 def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -> CustomerPanel:
     """The customer (following merges) with one timeline of every channel's contacts,
     newest first; an outcome not recorded yet is the contact's live state."""
@@ -199,6 +209,7 @@ def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -
                 conversation_id=ref.conversation_id,
                 agent_id=contact.agent_id if contact else None,
                 queue_id=contact.queue_id if contact else None,
+                recording=recording_state(contact.attributes) if contact else None,
             )
         )
     profiles = directory.profiles

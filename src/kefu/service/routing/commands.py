@@ -25,13 +25,17 @@ __all__ = [
     "CreateSite",
     "DefineAgent",
     "DefineQueue",
+    "DeleteRecording",
     "EndWrapup",
     "HoldContact",
     "ListenToCall",
+    "PauseRecording",
+    "PlayRecording",
     "RecordCall",
     "RejectOffer",
     "RequestCallback",
     "ResumeContact",
+    "ResumeRecording",
     "SetAgentState",
     "TransferContact",
     "UpdateAgent",
@@ -180,6 +184,39 @@ class RecordCall(Command):
 
     contact_id: str
     recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class PauseRecording(Command):
+    """The agent pauses the call's recording (e.g. while a card number is said)."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeRecording(Command):
+    """The agent resumes the call's paused recording."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayRecording(Command):
+    """``user`` (a login) is given the contact's recording to play (the access is logged);
+    answers ``{"contact_id", "recording"}`` (the file name)."""
+
+    contact_id: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRecording(Command):
+    """The recording file ``recording`` of the contact was deleted for ``reason``
+    (``retention``)."""
+
+    contact_id: str
+    recording: str
+    reason: str = "retention"
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,26 @@ async def record_call(tx: Transaction, cmd: c.RecordCall) -> dict[str, Any]:
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def pause_recording(tx: Transaction, cmd: c.PauseRecording) -> dict[str, Any]:
+    tx.router.pause_recording(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def resume_recording(tx: Transaction, cmd: c.ResumeRecording) -> dict[str, Any]:
+    tx.router.resume_recording(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def play_recording(tx: Transaction, cmd: c.PlayRecording) -> dict[str, Any]:
+    recording = tx.router.play_recording(cmd.contact_id, tx.now, cmd.user)
+    return {"contact_id": cmd.contact_id, "recording": recording}
+
+
+async def delete_recording(tx: Transaction, cmd: c.DeleteRecording) -> dict[str, Any]:
+    tx.router.delete_recording(cmd.contact_id, tx.now, cmd.recording, cmd.reason)
+    return {"contact_id": cmd.contact_id, "recording": cmd.recording, "reason": cmd.reason}
+
+
 def _supervising(phones: PhoneBook | None) -> dict[type[c.Command], Any]:
     """The handlers of a supervisor joining a call: refused at once when *phones* says
     the supervisor has no registered phone to ring (None: not checked)."""
@@ -228,6 +248,10 @@ def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
             c.AbandonContact: abandon_contact,
             c.RequestCallback: request_callback,
             c.RecordCall: record_call,
+            c.PauseRecording: pause_recording,
+            c.ResumeRecording: resume_recording,
+            c.PlayRecording: play_recording,
+            c.DeleteRecording: delete_recording,
             **_supervising(phones),
         },
         {

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         contact_action,
         sees_agent_site,
     )
-    from kefu.service.security.command_rights import command_authorizer
+    from kefu.service.security.command_rights import command_authorizer, play_rights
     from kefu.service.security.credentials import Credentials, SessionPolicy, token_view
     from kefu.service.security.passwords import (
         MAX_PASSWORD_LENGTH,
@@ -122,6 +122,7 @@ __all__ = [
     "csrf_token",
     "may_read_agent",
     "may_read_contact",
+    "play_rights",
     "require_admin",
     "require_role",
     "require_scope",
@@ -182,6 +183,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "checked": ".authz",
             "command_authorizer": ".command_rights",
             "contact_action": ".authz",
+            "play_rights": ".command_rights",
             "contact_reads": ".audit",
             "csrf_token": ".authn",
             "may_read_agent": ".access",

@@ -18,7 +18,7 @@ from kefu.service.routing import commands as rc
 from kefu.service.security import access, authz
 from kefu.service.security.access import Principal, Role, Scope
 
-__all__ = ["SUPERVISING", "command_authorizer", "scoped_key"]
+__all__ = ["SUPERVISING", "command_authorizer", "play_rights", "scoped_key"]
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
 """The roles of supervision: assign, abandon, listen, whisper, barge, create a contact."""
@@ -73,6 +73,21 @@ def _listen(
     return authorize
 
 
+def play_rights(principal: Principal, command: rc.PlayRecording) -> Authorize:
+    """Who may play a contact's recording: whoever may read the contact (an agent its own,
+    a supervisor its sites', an admin any), as itself."""
+
+    def authorize(engine: RoutingEngine) -> None:
+        access.require_scope(principal, Scope.READ)
+        authz.check_contact(engine, authz.as_seen_by(engine, principal), command.contact_id)
+        if command.user != principal.username:
+            raise Forbidden(
+                "a recording is played as oneself only", text_key="error.recording_own_access"
+            )
+
+    return authorize
+
+
 def _contact(principal: Principal, command: Command) -> Authorize:
     contact_id: str = getattr(command, "contact_id")  # noqa: B009 - every kind below has it
     if isinstance(command, rc.AssignContact):
@@ -83,7 +98,7 @@ def _contact(principal: Principal, command: Command) -> Authorize:
         return authz.contact_action(
             principal, contact_id, to_queue=command.to_queue_id, to_agent=command.to_agent_id
         )
-    if isinstance(command, rc.AbandonContact | rc.RecordCall):
+    if isinstance(command, rc.AbandonContact | rc.RecordCall | rc.DeleteRecording):
         return authz.contact_action(principal, contact_id, roles=SUPERVISING)
     return authz.contact_action(principal, contact_id)
 
@@ -98,6 +113,9 @@ _CONTACT_ACTIONS = (
     rc.AbandonContact,
     rc.RequestCallback,
     rc.RecordCall,
+    rc.PauseRecording,
+    rc.ResumeRecording,
+    rc.DeleteRecording,
 )
 
 
@@ -112,6 +130,8 @@ def command_authorizer(principal: Principal, command: Command) -> Authorize:
         return _offer(principal, command)
     if isinstance(command, rc.ListenToCall | rc.WhisperToCall | rc.BargeIntoCall):
         return _listen(principal, command)
+    if isinstance(command, rc.PlayRecording):
+        return play_rights(principal, command)
     if isinstance(command, _CONTACT_ACTIONS):
         return _contact(principal, command)
     raise Forbidden(

@@ -199,6 +199,23 @@ kefuI18n.load("desktop").then(function (I18N) {
       const o = el("option", "", label(p)); o.value = p.code; canned.append(o);
     }
   }
+  // A call: hold (music on hold) and resume; a recorded call: pause the recording while a
+  // card number is said; play the recording once the call is over and it is kept.
+  function renderRecording(c, active) {
+    const rec = c.attributes.recording, paused = "recording_paused" in c.attributes;
+    const hold = $("call-hold");
+    hold.classList.toggle("hidden", c.channel !== "voice" || !active);
+    hold.textContent = t(c.on_hold ? "resume_call" : "hold_call");
+    hold.dataset.step = c.on_hold ? "resume" : "hold";
+    const button = $("recording-pause");
+    button.classList.toggle("hidden", !rec || !active);
+    button.textContent = t(paused ? "resume_recording" : "pause_recording");
+    button.dataset.step = paused ? "resume" : "pause";
+    const player = $("recording-play"), src = `/api/v1/contacts/${encodeURIComponent(c.contact_id)}/recording`;
+    const playable = Boolean(rec) && !active && !("recording_deleted" in c.attributes);
+    player.classList.toggle("hidden", !playable);
+    if (playable && player.dataset.src !== src) { player.dataset.src = src; player.src = src; }
+  }
   function renderDetail(c) {
     renderIvr(c); fillCanned(c);
     $("empty").classList.toggle("hidden", Boolean(c)); $("detail").classList.toggle("hidden", !c);
@@ -213,6 +230,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     $("transfer").classList.toggle("hidden", !active);
     $("wrapup").classList.toggle("hidden", !active);
     $("end-wrapup").classList.toggle("hidden", c.state !== "wrapup");
+    renderRecording(c, active);
     const handoff = (conv ? conv.notes.filter((n) => n.kind === "transfer") : []).concat(
       conv ? [] : c.notes.map((text) => ({ text, author: "", at: null })));
     $("handoff").classList.toggle("hidden", handoff.length === 0);
@@ -312,6 +330,11 @@ kefuI18n.load("desktop").then(function (I18N) {
         const li = el("li", e.contact_id === c.contact_id ? "current" : "");
         li.append(el("div", "", `${t(e.channel)} · ${when(e.at)}`), el("div", "muted", e.summary || ""),
           el("div", "outcome", e.outcome ? outcomeLabel(e.outcome) : ""));
+        if (e.recording === "kept") {
+          const a = el("a", "recording", t("play_recording"));
+          a.href = `/api/v1/contacts/${encodeURIComponent(e.contact_id)}/recording`; a.target = "_blank";
+          li.append(a);
+        } else if (e.recording) { li.append(el("div", "muted recording", t("recording_" + e.recording))); }
         li.dataset.contact = e.contact_id; tl.append(li);
       }
       box.append(tl);
@@ -375,6 +398,14 @@ kefuI18n.load("desktop").then(function (I18N) {
     const body = { disposition: $("disposition").value };
     const path = c.conversation ? `/conversations/${c.conversation.conversation_id}/wrap-up` : `/contacts/${c.contact_id}/complete`;
     act(() => post(path, body));
+  });
+  $("call-hold").addEventListener("click", (event) => {
+    const c = current();
+    if (c) act(() => post(`/contacts/${c.contact_id}/call/${event.currentTarget.dataset.step}`));
+  });
+  $("recording-pause").addEventListener("click", (event) => {
+    const c = current();
+    if (c) act(() => post(`/contacts/${c.contact_id}/recording/${event.currentTarget.dataset.step}`));
   });
   $("end-wrapup").addEventListener("click", () => { const c = current(); if (c) act(() => post(`/contacts/${c.contact_id}/end-wrapup`)); });
   $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("kefu.lang", lang); applyLang(); });

@@ -1,0 +1,73 @@
+"""Controls on a bridged call the agent or the router asks for: the agent's hold (music on
+hold to the caller, the bridge again on resume) and the recording's pause and resume.
+
+A base of :class:`~kefu.adapters.voice.agent_calls.AgentPhones`, which keeps the bridged
+legs these act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+
+from kefu.adapters.voice.call_state import COMFORT_TONE, VoiceCall
+from kefu.adapters.voice.port import VoicePort
+from kefu.domain.errors import KefuError
+
+__all__ = ["AGENT_HOLD", "CallControls"]
+
+log = logging.getLogger(__name__)
+
+AGENT_HOLD = "agent_hold"
+"""The tag of music on hold played to a caller the agent holds."""
+
+
+class CallControls:
+    """Hold and recording pause on the bridged calls of *bridged* (caller's leg → agent
+    phone's leg) and *agent_legs* (agent phone's leg → the call), through *port*."""
+
+    bridged: dict[str, str]
+    agent_legs: dict[str, VoiceCall]
+    port: Callable[[], VoicePort]
+
+    def _bridged_call(self, contact_id: str) -> tuple[str, str, VoiceCall] | None:
+        """The contact's bridged call: (customer leg, agent leg, the call), or None."""
+        return next(
+            (
+                (customer_leg, agent_leg, leg)
+                for customer_leg, agent_leg in self.bridged.items()
+                if (leg := self.agent_legs.get(agent_leg)) is not None
+                and leg.contact_id == contact_id
+                and not leg.ended
+            ),
+            None,
+        )
+
+    def agent_hold(self, contact_id: str, held: bool) -> None:
+        """The agent put the contact's bridged call on hold (the caller hears music on
+        hold, the agent's audio no longer reaches it) or resumed it (bridged again)."""
+        found = self._bridged_call(contact_id)
+        if found is None:
+            return
+        customer_leg, agent_leg, leg = found
+        leg.on_hold = held
+        with contextlib.suppress(KefuError):  # the call ended meanwhile
+            if held:
+                self.play_hold_music(customer_leg)
+            else:
+                self.port().bridge(customer_leg, agent_leg)
+
+    def play_hold_music(self, customer_leg: str) -> None:
+        """One period of music on hold (or the comfort tone) to a held caller; played
+        again when it ends while the call is still held."""
+        self.port().play(customer_leg, [COMFORT_TONE], tag=AGENT_HOLD)
+
+    def pause_recording(self, contact_id: str, paused: bool) -> None:
+        """The agent paused (or resumed) the recording of the contact's bridged call."""
+        found = self._bridged_call(contact_id)
+        if found is None:
+            log.warning("voice contact %s: no bridged call to pause the recording of", contact_id)
+            return
+        with contextlib.suppress(KefuError):  # the call ended meanwhile
+            self.port().pause_recording(found[0], paused)
