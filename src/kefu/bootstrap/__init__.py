@@ -34,6 +34,7 @@ from kefu.bootstrap.wings import (
     supervision_wing,
     survey_wing,
     team_wing,
+    widget_wing,
     workforce_wing,
 )
 from kefu.config import Settings
@@ -142,6 +143,7 @@ def build_platform(
     adapters = channel_server(settings, channels, uow_factory, attachments)
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
+    site.admin.widget = widget_wing(channels, site.chat, ivr)
     teams = team_wing(channels)
     cases = case_wing(channels, teams)
 

@@ -96,6 +96,7 @@ if TYPE_CHECKING:
         read_messages,
         wait_info,
     )
+    from kefu.service.channels.widget import ChatWidget, SetChatWidget, WidgetBook, WidgetTopic
 
 __all__ = [
     "SEARCH_LIMIT",
@@ -111,6 +112,7 @@ __all__ = [
     "ChannelState",
     "ChannelUnavailable",
     "ChannelUpdate",
+    "ChatWidget",
     "CloseConversation",
     "ConversationRow",
     "ConversationView",
@@ -145,6 +147,7 @@ __all__ = [
     "Reply",
     "ReplyGateway",
     "Route",
+    "SetChatWidget",
     "SetContactConsent",
     "SmsInstead",
     "Suggestion",
@@ -154,6 +157,8 @@ __all__ = [
     "UndoMerge",
     "UpdateCustomer",
     "WaitInfo",
+    "WidgetBook",
+    "WidgetTopic",
     "WrapUp",
     "check_customer",
     "check_merge",
@@ -256,5 +261,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "sees_customer": ".customer_access",
             "visible_suggestions": ".customer_access",
             "wait_info": ".views",
+            "ChatWidget": ".widget",
+            "SetChatWidget": ".widget",
+            "WidgetBook": ".widget",
+            "WidgetTopic": ".widget",
         },
     )

@@ -52,7 +52,17 @@ Show = Callable[..., Awaitable[Response]]
 """A page's view: ``show(request, user, *, edit=, notice=, values=, error=, error_field=,
 status_code=)``."""
 
-SECTIONS = ("sites", "queues", "skills", "agents", "teams", "users", "phrases", "audit")
+SECTIONS = (
+    "sites",
+    "queues",
+    "skills",
+    "agents",
+    "teams",
+    "users",
+    "phrases",
+    "widget",
+    "audit",
+)
 """The console's sections, in the order of its menu (``admin.section.<name>``)."""
 ADMIN_ONLY = frozenset({"users", "audit"})
 """Sections a supervisor does not see at all."""

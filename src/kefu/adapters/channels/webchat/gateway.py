@@ -63,6 +63,7 @@ from kefu.adapters.channels.webchat.frames import (
     Welcome,
 )
 from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
+from kefu.adapters.channels.webchat.widget_view import widget_welcome
 from kefu.adapters.sockets.hub import Frame, PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
@@ -70,7 +71,13 @@ from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.i18n import SOURCE_LANGUAGE, catalogs
 from kefu.service import RoutingEngine
-from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
+from kefu.service.channels import (
+    ChannelService,
+    ChannelState,
+    ChannelUpdate,
+    OutboundReply,
+    WidgetBook,
+)
 from kefu.service.ivr import IvrChatView, IvrHangup, IvrWing
 from kefu.service.security import AddressRateLimiter
 
@@ -121,6 +128,7 @@ class ChatHub(PushHub[_Session]):
         self.settings = settings
         self.wait_interval_s = wait_interval_s
         self.ivr: IvrWing | None = None
+        self.widget: WidgetBook | None = None
         self.survey_link: Callable[[str], str | None] | None = None
         """The link of a closed conversation's open follow-up survey (set by the wiring)."""
         """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
@@ -248,6 +256,7 @@ class ChatHub(PushHub[_Session]):
             topics = frames.topics(engine, site_id)
             if flow is not None:  # the site's flow comes first: the default topic
                 topics.insert(0, Topic(FLOW_TOPIC + flow, FLOW_TOPIC_NAME))
+            topics, look = widget_welcome(self.widget, engine, topics, session.language)
             session.offer = Offer(site_id, tuple(t.id for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
@@ -256,7 +265,7 @@ class ChatHub(PushHub[_Session]):
             session.sent_seq = after + len(messages)
             status = frames.status(engine, state, conv_id, {}, self._ivr_view, self.survey_link)
             session.status = status
-            return Welcome(token, conv_id, messages, status, tuple(topics), flow)
+            return Welcome(token, conv_id, messages, status, tuple(topics), flow, look)
 
         welcome = await self.channels.read(look)
         await websocket.send_json(welcome.to_json())
