@@ -23,6 +23,7 @@ from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.api import create_app
 from kefu.bootstrap.wings import (
+    address_wing,
     branch_wing,
     case_wing,
     channel_wing,
@@ -144,6 +145,7 @@ def build_platform(
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
     site.admin.widget = widget_wing(channels, site.chat, ivr)
+    site.admin.addresses.book = address_wing(channels)
     teams = team_wing(channels)
     cases = case_wing(channels, teams)
 

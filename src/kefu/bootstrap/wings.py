@@ -21,7 +21,13 @@ from kefu.service.cases import (
     SurveyOptions,
     SurveyWing,
 )
-from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway, WidgetBook
+from kefu.service.channels import (
+    AddressBook,
+    ChannelOptions,
+    ChannelService,
+    ReplyGateway,
+    WidgetBook,
+)
 from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import UnitOfWorkFactory
@@ -104,6 +110,17 @@ def widget_wing(channels: ChannelService, chat: ChatHub, ivr: IvrWing | None) ->
     channels.engine.handlers.include(book.handlers())
     channels.engine.attach(book)
     chat.widget = book
+    return book
+
+
+def address_wing(channels: ChannelService) -> AddressBook:
+    """E-mail addresses → queues as data: their command's handler joins the engine's table,
+    the book the engine's transaction (recorded in the channel log); inbound mail reads the
+    live routes."""
+    book = AddressBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    channels.core.routes = book.routes
     return book
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from kefu.service.channels.addresses import AddressBook, SetAddressRoute
     from kefu.service.channels.commands import (
         ActOnOwnContact,
         AddNote,
@@ -102,6 +103,7 @@ __all__ = [
     "SEARCH_LIMIT",
     "ActOnOwnContact",
     "AddNote",
+    "AddressBook",
     "AnswerOffer",
     "BranchHousekeeping",
     "CallNext",
@@ -147,6 +149,7 @@ __all__ = [
     "Reply",
     "ReplyGateway",
     "Route",
+    "SetAddressRoute",
     "SetChatWidget",
     "SetContactConsent",
     "SmsInstead",
@@ -261,6 +264,8 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "sees_customer": ".customer_access",
             "visible_suggestions": ".customer_access",
             "wait_info": ".views",
+            "AddressBook": ".addresses",
+            "SetAddressRoute": ".addresses",
             "ChatWidget": ".widget",
             "SetChatWidget": ".widget",
             "WidgetBook": ".widget",

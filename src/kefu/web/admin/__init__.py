@@ -17,6 +17,7 @@ from kefu.service.channels import WidgetBook
 from kefu.service.desktop import PhraseBook
 from kefu.service.security import Security
 from kefu.web.admin._common import AdminContext
+from kefu.web.admin.addresses import AddressPage
 from kefu.web.admin.agents import AgentPages
 from kefu.web.admin.config_pages import ConfigPages
 from kefu.web.admin.teams import TeamPages
@@ -40,6 +41,7 @@ class AdminPages:
         self.words = WordPages(context, phrases)
         self.teams = TeamPages(context)
         self.widget_page = WidgetPage(context)
+        self.addresses = AddressPage(context)
 
     @property
     def routers(self) -> list[APIRouter]:
@@ -50,6 +52,7 @@ class AdminPages:
             self.users.router,
             self.words.router,
             self.widget_page.router,
+            self.addresses.router,
         ]
 
     @property

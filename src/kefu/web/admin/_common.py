@@ -61,6 +61,7 @@ SECTIONS = (
     "users",
     "phrases",
     "widget",
+    "addresses",
     "audit",
 )
 """The console's sections, in the order of its menu (``admin.section.<name>``)."""
