@@ -35,6 +35,7 @@ from kefu.bootstrap.wings import (
     supervision_wing,
     survey_wing,
     team_wing,
+    webhook_key_wing,
     widget_wing,
     workforce_wing,
 )
@@ -142,10 +143,13 @@ def build_platform(
     engine.handlers.include(site.branch.handlers())
     desktop_wing(site.desktops)
     adapters = channel_server(settings, channels, uow_factory, attachments)
+    webhook_keys = webhook_key_wing(channels, settings.secret_key)
+    adapters.keys = webhook_keys.secrets
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
     site.admin.widget = widget_wing(channels, site.chat, ivr)
     site.admin.addresses.book = address_wing(channels)
+    site.admin.webhooks.book = webhook_keys
     teams = team_wing(channels)
     cases = case_wing(channels, teams)
 

@@ -26,6 +26,7 @@ from kefu.service.channels import (
     ChannelOptions,
     ChannelService,
     ReplyGateway,
+    WebhookKeyBook,
     WidgetBook,
 )
 from kefu.service.desktop import Desktops
@@ -121,6 +122,16 @@ def address_wing(channels: ChannelService) -> AddressBook:
     channels.engine.handlers.include(book.handlers())
     channels.engine.attach(book)
     channels.core.routes = book.routes
+    return book
+
+
+def webhook_key_wing(channels: ChannelService, server_key: str) -> WebhookKeyBook:
+    """Webhook secrets as data: their commands' handlers join the engine's table, the book
+    the engine's transaction (salts recorded in the channel log, secrets derived from
+    ``server_key``)."""
+    book = WebhookKeyBook(channels.state.log, server_key)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
     return book
 
 

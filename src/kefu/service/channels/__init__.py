@@ -97,6 +97,11 @@ if TYPE_CHECKING:
         read_messages,
         wait_info,
     )
+    from kefu.service.channels.webhook_keys import (
+        CreateWebhookSecret,
+        RevokeWebhookSecret,
+        WebhookKeyBook,
+    )
     from kefu.service.channels.widget import ChatWidget, SetChatWidget, WidgetBook, WidgetTopic
 
 __all__ = [
@@ -118,6 +123,7 @@ __all__ = [
     "CloseConversation",
     "ConversationRow",
     "ConversationView",
+    "CreateWebhookSecret",
     "CustomerFound",
     "CustomerHistory",
     "CustomerPanel",
@@ -148,6 +154,7 @@ __all__ = [
     "RecordProducts",
     "Reply",
     "ReplyGateway",
+    "RevokeWebhookSecret",
     "Route",
     "SetAddressRoute",
     "SetChatWidget",
@@ -160,6 +167,7 @@ __all__ = [
     "UndoMerge",
     "UpdateCustomer",
     "WaitInfo",
+    "WebhookKeyBook",
     "WidgetBook",
     "WidgetTopic",
     "WrapUp",
@@ -265,6 +273,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "visible_suggestions": ".customer_access",
             "wait_info": ".views",
             "AddressBook": ".addresses",
+            "CreateWebhookSecret": ".webhook_keys",
+            "RevokeWebhookSecret": ".webhook_keys",
+            "WebhookKeyBook": ".webhook_keys",
             "SetAddressRoute": ".addresses",
             "ChatWidget": ".widget",
             "SetChatWidget": ".widget",

@@ -22,6 +22,7 @@ from kefu.web.admin.agents import AgentPages
 from kefu.web.admin.config_pages import ConfigPages
 from kefu.web.admin.teams import TeamPages
 from kefu.web.admin.users import UserPages
+from kefu.web.admin.webhooks import WebhookPage
 from kefu.web.admin.widget import WidgetPage
 from kefu.web.admin.words import WordPages
 
@@ -42,6 +43,7 @@ class AdminPages:
         self.teams = TeamPages(context)
         self.widget_page = WidgetPage(context)
         self.addresses = AddressPage(context)
+        self.webhooks = WebhookPage(context)
 
     @property
     def routers(self) -> list[APIRouter]:
@@ -53,6 +55,7 @@ class AdminPages:
             self.words.router,
             self.widget_page.router,
             self.addresses.router,
+            self.webhooks.router,
         ]
 
     @property

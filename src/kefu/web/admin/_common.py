@@ -62,10 +62,11 @@ SECTIONS = (
     "phrases",
     "widget",
     "addresses",
+    "webhooks",
     "audit",
 )
 """The console's sections, in the order of its menu (``admin.section.<name>``)."""
-ADMIN_ONLY = frozenset({"users", "audit"})
+ADMIN_ONLY = frozenset({"users", "audit", "webhooks"})
 """Sections a supervisor does not see at all."""
 MAX_FIELD = 2000
 _LEVEL = re.compile(r"^\s*([^\s:,]+)\s*:\s*(-?\d+)\s*$")
