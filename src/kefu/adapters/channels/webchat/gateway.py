@@ -4,12 +4,11 @@ serve HTML, such as the demo shop page ``/chat/demo``, are in :mod:`kefu.web.cha
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
 "conversation_id", "last_seq", "site_id", "flow", "lang"}`` (``lang``: the widget's
 language, in which refusals are worded); the server answers ``welcome`` with the
-customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
-queues published for the widget's site: owned by it or shared; every chat queue when the
-widget names no site; first the flow greeting the site's chats, or the published flow the
-hello names, as topic ``flow:<id>``), the current conversation's messages after
-``last_seq`` and its status (``ivr`` with the flow's question and buttons while a flow
-greets it). Then:
+customer's token (issued when missing or forged), the pre-chat topics (the chat queues of
+the widget's site, owned or shared, every one without a site, after the flow greeting the
+site's chats or the one the hello names as ``flow:<id>``; or the topics an admin set, with
+the widget's look: :mod:`.widget_view`), the conversation's messages after ``last_seq``
+and its status (``ivr`` with the flow's question and buttons while a flow greets it). Then:
 
 * client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
   server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
@@ -63,7 +62,7 @@ from kefu.adapters.channels.webchat.frames import (
     Welcome,
 )
 from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
-from kefu.adapters.channels.webchat.widget_view import widget_welcome
+from kefu.adapters.channels.webchat.widget_view import WidgetBook, widget_welcome
 from kefu.adapters.sockets.hub import Frame, PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
@@ -71,13 +70,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
 from kefu.i18n import SOURCE_LANGUAGE, catalogs
 from kefu.service import RoutingEngine
-from kefu.service.channels import (
-    ChannelService,
-    ChannelState,
-    ChannelUpdate,
-    OutboundReply,
-    WidgetBook,
-)
+from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
 from kefu.service.ivr import IvrChatView, IvrHangup, IvrWing
 from kefu.service.security import AddressRateLimiter
 

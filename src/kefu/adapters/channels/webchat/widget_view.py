@@ -11,7 +11,7 @@ from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC as FLOW_PREFIX
 from kefu.service import RoutingEngine
 from kefu.service.channels import WidgetBook
 
-__all__ = ["widget_welcome"]
+__all__ = ["WidgetBook", "widget_welcome"]
 
 
 def widget_welcome(
