@@ -23,6 +23,7 @@ from kefu.adapters.clock import SystemClock
 from kefu.adapters.scheduler import AsyncioScheduler
 from kefu.api import create_app
 from kefu.bootstrap.wings import (
+    address_wing,
     branch_wing,
     case_wing,
     channel_wing,
@@ -34,6 +35,8 @@ from kefu.bootstrap.wings import (
     supervision_wing,
     survey_wing,
     team_wing,
+    webhook_key_wing,
+    widget_wing,
     workforce_wing,
 )
 from kefu.config import Settings
@@ -140,8 +143,13 @@ def build_platform(
     engine.handlers.include(site.branch.handlers())
     desktop_wing(site.desktops)
     adapters = channel_server(settings, channels, uow_factory, attachments)
+    webhook_keys = webhook_key_wing(channels, settings.secret_key)
+    adapters.keys = webhook_keys.secrets
     ivr = _ivr(settings, channels)
     site.chat.ivr = ivr
+    site.admin.widget = widget_wing(channels, site.chat, ivr)
+    site.admin.addresses.book = address_wing(channels)
+    site.admin.webhooks.book = webhook_keys
     teams = team_wing(channels)
     cases = case_wing(channels, teams)
 

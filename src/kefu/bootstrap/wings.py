@@ -21,7 +21,14 @@ from kefu.service.cases import (
     SurveyOptions,
     SurveyWing,
 )
-from kefu.service.channels import ChannelOptions, ChannelService, ReplyGateway
+from kefu.service.channels import (
+    AddressBook,
+    ChannelOptions,
+    ChannelService,
+    ReplyGateway,
+    WebhookKeyBook,
+    WidgetBook,
+)
 from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import UnitOfWorkFactory
@@ -32,6 +39,7 @@ from kefu.service.wallboard import SupervisionDesk
 from kefu.service.workforce import WorkforceBook
 
 if TYPE_CHECKING:
+    from kefu.adapters.channels.webchat.gateway import ChatHub
     from kefu.domain.ivr import FlowCatalog
 
 __all__ = [
@@ -91,6 +99,40 @@ def desktop_wing(desktops: Desktops) -> Desktops:
     engine.handlers.include(desktops.phrases.handlers())
     engine.attach(desktops.phrases)
     return desktops
+
+
+def widget_wing(channels: ChannelService, chat: ChatHub, ivr: IvrWing | None) -> WidgetBook:
+    """The chat widget's settings as data: their command's handler joins the engine's
+    table, the book the engine's transaction (recorded in the channel log); the chat
+    gateway reads them at each ``hello``."""
+    book = WidgetBook(channels.state.log)
+    if ivr is not None:
+        book.flow_known = ivr.published
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    chat.widget = book
+    return book
+
+
+def address_wing(channels: ChannelService) -> AddressBook:
+    """E-mail addresses → queues as data: their command's handler joins the engine's table,
+    the book the engine's transaction (recorded in the channel log); inbound mail reads the
+    live routes."""
+    book = AddressBook(channels.state.log)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    channels.core.routes = book.routes
+    return book
+
+
+def webhook_key_wing(channels: ChannelService, server_key: str) -> WebhookKeyBook:
+    """Webhook secrets as data: their commands' handlers join the engine's table, the book
+    the engine's transaction (salts recorded in the channel log, secrets derived from
+    ``server_key``)."""
+    book = WebhookKeyBook(channels.state.log, server_key)
+    channels.engine.handlers.include(book.handlers())
+    channels.engine.attach(book)
+    return book
 
 
 def ivr_wing(

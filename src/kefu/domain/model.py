@@ -189,9 +189,21 @@ class QueueSpec:
     overflow: tuple[OverflowStep, ...] = ()
     name: str = ""
     site_id: str | None = None
+    priority: int = 0
 
     def __post_init__(self) -> None:
         _check_id(self.queue_id, "queue_id")
+        if (
+            isinstance(self.priority, bool)
+            or not isinstance(self.priority, int)
+            or not -100 <= self.priority <= 100
+        ):
+            raise ValidationError(
+                f"queue {self.queue_id}: priority must be an integer from -100 to 100",
+                text_key="error.queue_priority",
+                field="priority",
+                value=self.priority,
+            )
         object.__setattr__(self, "channel", _channel(self.channel))
         object.__setattr__(self, "skills", _freeze_skills(self.skills, f"queue {self.queue_id}"))
         if not 0.0 < self.sl_target <= 1.0:
@@ -216,7 +228,9 @@ class QueueSpec:
         object.__setattr__(self, "overflow", steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The spec as JSON; ``priority`` only when set, so logs written before it existed
+        and queues that never use it read and serialise the same."""
+        out = {
             "queue_id": self.queue_id,
             "channel": self.channel.value,
             "skills": dict(self.skills),
@@ -229,6 +243,9 @@ class QueueSpec:
             "name": self.name,
             "site_id": self.site_id,
         }
+        if self.priority:
+            out["priority"] = self.priority
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QueueSpec:

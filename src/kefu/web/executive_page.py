@@ -1,8 +1,9 @@
 """The executive dashboard, ``/reports/executive`` (seed 003: dashboards, not piles of
 detail): service level met per queue over the last weeks against each queue's target,
 volume and cost per contact per week (agents' logged-in hours × the configured cost per
-hour / contacts handled), FCR and CSAT over the weeks shown. Supervisors see their sites,
-admins every site; agents are refused.
+hour / contacts handled), FCR and CSAT over the weeks shown, and the volume forecast
+against the actual per day (:mod:`kefu.web.executive_forecast`). Supervisors see their
+sites, admins every site; agents are refused.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kefu.domain.errors import KefuError
 from kefu.domain.model import QueueSpec
 from kefu.service import RoutingEngine
 from kefu.service.cases import SurveyWing
+from kefu.web.executive_forecast import volume_check
 from kefu.web.i18n import page_templates, request_catalog
 from kefu.web.report_chart import level_bars
 from kefu.web.report_views import fmt, local_time
@@ -94,6 +96,23 @@ class ExecutivePage:
         asked = request.query_params.get("fcr") == "1"  # decodes the weeks' events: slow
         fcr = await self.access.read(_fcr, source, since, until) if asked else None
         csat = await self._csat(since, until, sites)
+        local = zone(timezone)
+        mine = sorted(q for q, s in specs.items() if sites is None or s.site_id in sites)
+        volume = None
+        try:
+            # A model fit per week shown (seconds each on a busy machine): when asked.
+            if request.query_params.get("volume") == "1":
+                volume = await self.access.read(
+                    volume_check,
+                    source,
+                    mine,
+                    datetime.fromtimestamp(since, local).date(),
+                    weeks,
+                    datetime.fromtimestamp(self.engine.now(), local).date(),
+                    timezone,
+                )
+        except KefuError as exc:
+            return self.access.bad_input(request, exc)
         report = run.report
         labels = [local_time(b, timezone, "week") for b in report.buckets[:-1]]
         index = {b: k for k, b in enumerate(report.buckets[:-1])}
@@ -143,6 +162,7 @@ class ExecutivePage:
                 "cost_per_hour": self.cost_per_hour,
                 "chart": chart,
                 "timezone": timezone,
+                "volume": volume,
             },
         )
 

@@ -32,11 +32,13 @@ from kefu.service import RoutingEngine
 from kefu.service.cases import SurveyWing
 from kefu.service.reports import ReportBook, SavedReport
 from kefu.service.security import Principal, Role, Security, csrf_token
+from kefu.service.teams import TeamBook
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal, request_catalog
 from kefu.web.report_chart import stacked_bars
 from kefu.web.report_form import PERIODS, ReportForm, read_form
 from kefu.web.report_quality import FCR_BY, csat_column, fcr_column
+from kefu.web.report_teams import TEAM, agent_params, by_team, no_drill, team_form
 from kefu.web.report_views import (
     COLUMNS,
     bucket_bars,
@@ -148,7 +150,8 @@ class ReportPages:
             return scoped
         sites, timezone = scoped
         try:
-            form = read_form(_multi(params), now=self.engine.now(), timezone=timezone)
+            asked, _team = agent_params(_multi(params))  # by team: run by agent, then merged
+            form = read_form(asked, now=self.engine.now(), timezone=timezone)
         except KefuError as exc:
             return self.access.bad_input(request, exc)
         return form, sites
@@ -166,6 +169,16 @@ class ReportPages:
         run: ReportRun = await self.access.read(self.access.source.run, query, visits)
         return run
 
+    async def _teams(self, request: Request, run: ReportRun) -> ReportRun:
+        """``run`` merged per team when the query asked ``group=team`` (see
+        :mod:`kefu.web.report_teams`)."""
+        if not agent_params(_multi(request.query_params))[1]:
+            return run
+        book: TeamBook = request.app.state.teams
+        agents = {row.group[run.report.group_by.index("agent")] for row in run.report.groups}
+        teams_of = await self.engine.query(lambda _e: {a: book.of_agent(a) for a in agents})
+        return replace(run, report=by_team(run.report, teams_of))
+
     async def page(self, request: Request) -> Response:
         user = await self.access.caller(request)
         if isinstance(user, Response):
@@ -175,10 +188,12 @@ class ReportPages:
             return asked
         form, sites = asked
         try:
-            run = await self._run(form, sites, False)
+            run = await self._teams(request, await self._run(form, sites, False))
         except KefuError as exc:
             return self.access.bad_input(request, exc)
         report = run.report
+        if report.group_by != form.group_by:
+            form = team_form(form)
         catalog = request_catalog(request)
         csat = await csat_column(self.surveys, form, sites)
         fcr = None
@@ -198,12 +213,12 @@ class ReportPages:
                 "form": form,
                 "report": report,
                 "source": run.source,
-                "rows": lines(report.rows, form, report, per_bucket=True),
-                "groups": lines(report.groups, form, report, per_bucket=False),
+                "rows": no_drill(lines(report.rows, form, report, per_bucket=True), form),
+                "groups": no_drill(lines(report.groups, form, report, per_bucket=False), form),
                 "total": lines([report.total], form, report, per_bucket=False)[0],
                 "columns": COLUMNS,
                 "periods": PERIODS,
-                "dimensions": DIMENSIONS,
+                "dimensions": (*DIMENSIONS, TEAM),
                 "sites": sorted(await self._visible_sites(user)),
                 "chart": chart,
                 "saved": await _saved_of(self.saved, self.engine, user),
@@ -239,8 +254,12 @@ class ReportPages:
         form, sites = asked
         try:
             run = await self._run(form, sites, per == "contacts")
+            if per == "intervals":
+                run = await self._teams(request, run)
         except KefuError as exc:
             return self.access.bad_input(request, exc)
+        if run.report.group_by != form.group_by:
+            form = team_form(form)
         body, media = await self.access.read(export_bytes, run, form, fmt_, per)
         name = f"kefu-report-{form.since_text[:10]}-{per}.{fmt_}"
         return Response(

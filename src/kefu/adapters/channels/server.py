@@ -15,7 +15,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
@@ -222,6 +222,8 @@ class ChannelServer:
     social: WebhookSenderConfig | None = None
     listener: ListenerThread | None = None
     handler: WebhookHandler | None = None
+    keys: Callable[[], tuple[bytes, ...]] | None = None
+    """The webhook secrets created by admins (with the configured ones), read per request."""
 
     def __post_init__(self) -> None:
         from kefu.domain.model import Channel
@@ -239,8 +241,9 @@ class ChannelServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         sink = ServiceSink(self.channels, loop)
-        if self.webhook is not None:
-            self.handler = WebhookHandler(self.webhook, sink, StoredSeenMessages(self.uow_factory))
+        if self.webhook is not None or self.keys is not None:
+            seen = StoredSeenMessages(self.uow_factory)
+            self.handler = WebhookHandler(self.webhook, sink, seen, self.keys)
         if self.inbound is not None:
             self.listener = ListenerThread(self.inbound, sink, self.store)
             await asyncio.to_thread(self.listener.start)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -181,10 +181,24 @@ class WebhookHandler:
     """:func:`handle_webhook` with its configuration and ports bound:
     ``handler(headers, body, now)``."""
 
-    def __init__(self, config: WebhookConfig, sink: InboundSink, seen: SeenMessages) -> None:
-        self._config, self._sink, self._seen = config, sink, seen
+    def __init__(
+        self,
+        config: WebhookConfig | None,
+        sink: InboundSink,
+        seen: SeenMessages,
+        keys: Callable[[], tuple[bytes, ...]] | None = None,
+    ) -> None:
+        self._config, self._sink, self._seen, self._keys = config, sink, seen, keys
 
-    def __call__(self, headers: Mapping[str, str], body: bytes, now: float) -> WebhookResult:
-        return handle_webhook(
-            headers, body, now, config=self._config, sink=self._sink, seen=self._seen
-        )
+    def __call__(self, headers: Mapping[str, str], body: bytes, now: float) -> WebhookResult | None:
+        """The result; ``None`` while no secret exists (neither configured nor created)."""
+        config = self._config
+        if self._keys is not None:
+            extra = self._keys()
+            if extra:
+                base = config or WebhookConfig(extra)
+                secrets = (*config.secrets, *extra) if config is not None else extra
+                config = WebhookConfig(secrets, base.tolerance_s, base.max_body_bytes)
+        if config is None:
+            return None
+        return handle_webhook(headers, body, now, config=config, sink=self._sink, seen=self._seen)

@@ -36,6 +36,7 @@ async def create_queue(
         overflow=tuple(OverflowStep(**s.model_dump()) for s in body.overflow),
         name=body.name,
         site_id=body.site_id,
+        priority=body.priority,
     )
     made = await engine.execute(
         routing.DefineQueue(spec, body.site_id, body.shared),

@@ -34,6 +34,9 @@ class QueueCreate(Body):
     wrapup_s: Seconds = 0.0
     short_abandon_s: Seconds = 5.0
     aht_s: Annotated[float, Field(gt=0, le=86_400)] = 300.0
+    priority: Annotated[int, Field(ge=-100, le=100)] = Field(
+        0, description="added to each contact's priority; larger first across queues"
+    )
     overflow: Annotated[list[OverflowStepSchema], Field(max_length=20)] = Field(
         default_factory=list
     )
@@ -52,6 +55,7 @@ class QueueUpdate(Body):
     wrapup_s: Seconds | None = None
     short_abandon_s: Seconds | None = None
     aht_s: Annotated[float, Field(gt=0, le=86_400)] | None = None
+    priority: Annotated[int, Field(ge=-100, le=100)] | None = None
     overflow: Annotated[list[OverflowStepSchema], Field(max_length=20)] | None = None
 
 
@@ -76,5 +80,6 @@ class QueuePublic(BaseModel):
     wrapup_s: float
     short_abandon_s: float
     aht_s: float
+    priority: int = 0
     overflow: list[dict[str, object]]
     status: QueueStatus

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from kefu.service.channels.addresses import AddressBook, SetAddressRoute
     from kefu.service.channels.commands import (
         ActOnOwnContact,
         AddNote,
@@ -96,11 +97,18 @@ if TYPE_CHECKING:
         read_messages,
         wait_info,
     )
+    from kefu.service.channels.webhook_keys import (
+        CreateWebhookSecret,
+        RevokeWebhookSecret,
+        WebhookKeyBook,
+    )
+    from kefu.service.channels.widget import ChatWidget, SetChatWidget, WidgetBook, WidgetTopic
 
 __all__ = [
     "SEARCH_LIMIT",
     "ActOnOwnContact",
     "AddNote",
+    "AddressBook",
     "AnswerOffer",
     "BranchHousekeeping",
     "CallNext",
@@ -111,9 +119,11 @@ __all__ = [
     "ChannelState",
     "ChannelUnavailable",
     "ChannelUpdate",
+    "ChatWidget",
     "CloseConversation",
     "ConversationRow",
     "ConversationView",
+    "CreateWebhookSecret",
     "CustomerFound",
     "CustomerHistory",
     "CustomerPanel",
@@ -144,7 +154,10 @@ __all__ = [
     "RecordProducts",
     "Reply",
     "ReplyGateway",
+    "RevokeWebhookSecret",
     "Route",
+    "SetAddressRoute",
+    "SetChatWidget",
     "SetContactConsent",
     "SmsInstead",
     "Suggestion",
@@ -154,6 +167,9 @@ __all__ = [
     "UndoMerge",
     "UpdateCustomer",
     "WaitInfo",
+    "WebhookKeyBook",
+    "WidgetBook",
+    "WidgetTopic",
     "WrapUp",
     "check_customer",
     "check_merge",
@@ -256,5 +272,14 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "sees_customer": ".customer_access",
             "visible_suggestions": ".customer_access",
             "wait_info": ".views",
+            "AddressBook": ".addresses",
+            "CreateWebhookSecret": ".webhook_keys",
+            "RevokeWebhookSecret": ".webhook_keys",
+            "WebhookKeyBook": ".webhook_keys",
+            "SetAddressRoute": ".addresses",
+            "ChatWidget": ".widget",
+            "SetChatWidget": ".widget",
+            "WidgetBook": ".widget",
+            "WidgetTopic": ".widget",
         },
     )

@@ -67,6 +67,8 @@ class ChannelHandlers:
     ) -> None:
         self.state = state
         self.options = options
+        self.routes: Mapping[str, str] = {}
+        """Recipient address → queue set by admins (:class:`~.addresses.AddressBook`)."""
         self.gateways = gateways
         self._notify = notify
         self._send = send
@@ -106,7 +108,7 @@ class ChannelHandlers:
             conv_id = dup.conversation_id
             customer = state.directory.resolve(dup.customer_id)
             return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
-        queue_id = queue_for(tx.router, inbound, self.options)
+        queue_id = queue_for(tx.router, inbound, self.options, self.routes)
         if queue_id is None and not self._joins_live_contact(tx.router, inbound):
             raise NoQueueForChannel(
                 f"no queue takes {inbound.channel.value} contacts", channel=inbound.channel.value

@@ -4,6 +4,8 @@ waiting customer its place (in their language)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kefu.domain.routing import Router
 from kefu.service.channels.errors import MessageRefused, NoQueueForChannel
 from kefu.service.channels.ports import Inbound
@@ -30,8 +32,14 @@ def check_inbound(inbound: Inbound, options: ChannelOptions) -> None:
         raise MessageRefused("the message is empty")
 
 
-def queue_for(router: Router, inbound: Inbound, options: ChannelOptions) -> str | None:
-    """The queue a new contact of this message goes to (see :class:`ChannelOptions`)."""
+def queue_for(
+    router: Router,
+    inbound: Inbound,
+    options: ChannelOptions,
+    routes: Mapping[str, str] | None = None,
+) -> str | None:
+    """The queue a new contact of this message goes to: its topic, the admin's ``routes``
+    (recipient address → queue), then :class:`ChannelOptions`."""
     queues = router.queues
     channel = inbound.channel
     if inbound.topic is not None:
@@ -42,11 +50,12 @@ def queue_for(router: Router, inbound: Inbound, options: ChannelOptions) -> str 
                 topic=inbound.topic,
             )
         return inbound.topic
-    mapping = options.queues
-    for key in (*(r.strip().lower() for r in inbound.recipients), channel.value):
-        queue_id = mapping.get(key)
-        if queue_id is not None and queue_id in queues:
-            return queue_id
+    keys = (*(r.strip().lower() for r in inbound.recipients), channel.value)
+    for mapping in (routes or {}, options.queues):
+        for key in keys:
+            queue_id = mapping.get(key)
+            if queue_id is not None and queue_id in queues:
+                return queue_id
     return next((q for q in sorted(queues) if queues[q].spec.channel is channel), None)
 
 

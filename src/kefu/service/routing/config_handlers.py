@@ -136,7 +136,7 @@ async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     tx.stage(lambda uow: uow.queues.upsert(row, now))
     tx.on_success(lambda: tx.queue_rows.__setitem__(queue_id, row))
     out = spec.to_dict()
-    out.update(site_id=site_id, shared=cmd.shared)
+    out.update(site_id=site_id, shared=cmd.shared, priority=spec.priority)
     action = "queue.update" if exists else "queue.create"
     tx.audit(action, "queue", queue_id, site_id, before, dict(out))
     out["status"] = tx.router.queue_status(queue_id)

@@ -86,13 +86,15 @@ async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any
                     "this Idempotency-Key was used for a different request", key=key
                 )
             return {**found.response, "replayed": True}
-    if cmd.queue_id not in tx.router.queues:
+    queue = tx.router.queues.get(cmd.queue_id)
+    if queue is None:
         raise UnknownQueue(f"unknown queue {cmd.queue_id!r}", queue_id=cmd.queue_id)
     spec = ContactSpec(
         tx.engine.new_id(),
         cmd.queue_id,
         value_tier=cmd.value_tier,
-        priority=cmd.priority,
+        # The queue's priority shifts every contact of the queue against other queues.
+        priority=cmd.priority + queue.spec.priority,
         customer_id=cmd.customer_id,
         attributes=cmd.attributes,
     )

@@ -99,6 +99,7 @@ def queue_view(engine: EngineState, queue_id: str) -> dict[str, Any]:
     record = engine.router.queues[queue_id]
     row = engine.queue_rows.get(queue_id)
     out = record.spec.to_dict()
+    out["priority"] = record.spec.priority
     out["site_id"] = row.site_id if row else record.spec.site_id
     out["shared"] = row.shared if row else False
     out["status"] = engine.router.queue_status(queue_id)

@@ -13,13 +13,17 @@ from fastapi import APIRouter
 
 from kefu.config import Settings
 from kefu.service import RoutingEngine
+from kefu.service.channels import WidgetBook
 from kefu.service.desktop import PhraseBook
 from kefu.service.security import Security
 from kefu.web.admin._common import AdminContext
+from kefu.web.admin.addresses import AddressPage
 from kefu.web.admin.agents import AgentPages
 from kefu.web.admin.config_pages import ConfigPages
 from kefu.web.admin.teams import TeamPages
 from kefu.web.admin.users import UserPages
+from kefu.web.admin.webhooks import WebhookPage
+from kefu.web.admin.widget import WidgetPage
 from kefu.web.admin.words import WordPages
 
 __all__ = ["AdminPages"]
@@ -37,6 +41,9 @@ class AdminPages:
         self.users = UserPages(context)
         self.words = WordPages(context, phrases)
         self.teams = TeamPages(context)
+        self.widget_page = WidgetPage(context)
+        self.addresses = AddressPage(context)
+        self.webhooks = WebhookPage(context)
 
     @property
     def routers(self) -> list[APIRouter]:
@@ -46,4 +53,16 @@ class AdminPages:
             self.teams.router,
             self.users.router,
             self.words.router,
+            self.widget_page.router,
+            self.addresses.router,
+            self.webhooks.router,
         ]
+
+    @property
+    def widget(self) -> WidgetBook | None:
+        """The chat widget's settings the ``/admin/widget`` page shows and changes."""
+        return self.widget_page.book
+
+    @widget.setter
+    def widget(self, book: WidgetBook) -> None:
+        self.widget_page.book = book

@@ -52,9 +52,21 @@ Show = Callable[..., Awaitable[Response]]
 """A page's view: ``show(request, user, *, edit=, notice=, values=, error=, error_field=,
 status_code=)``."""
 
-SECTIONS = ("sites", "queues", "skills", "agents", "teams", "users", "phrases", "audit")
+SECTIONS = (
+    "sites",
+    "queues",
+    "skills",
+    "agents",
+    "teams",
+    "users",
+    "phrases",
+    "widget",
+    "addresses",
+    "webhooks",
+    "audit",
+)
 """The console's sections, in the order of its menu (``admin.section.<name>``)."""
-ADMIN_ONLY = frozenset({"users", "audit"})
+ADMIN_ONLY = frozenset({"users", "audit", "webhooks"})
 """Sections a supervisor does not see at all."""
 MAX_FIELD = 2000
 _LEVEL = re.compile(r"^\s*([^\s:,]+)\s*:\s*(-?\d+)\s*$")

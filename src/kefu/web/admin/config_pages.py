@@ -43,6 +43,7 @@ QUEUE_FIELDS = (
     "wrapup_s",
     "aht_s",
     "short_abandon_s",
+    "priority",
     "overflow",
 )
 SITE_FIELDS = ("site_id", "name", "timezone")
@@ -269,6 +270,7 @@ _QUEUE_DEFAULTS = {
     "wrapup_s": "0",
     "aht_s": "300",
     "short_abandon_s": "5",
+    "priority": "0",
 }
 
 
@@ -294,6 +296,7 @@ def _queue_values(queue: dict[str, Any]) -> dict[str, str]:
         "wrapup_s": f"{queue['wrapup_s']:g}",
         "aht_s": f"{queue['aht_s']:g}",
         "short_abandon_s": f"{queue['short_abandon_s']:g}",
+        "priority": str(queue.get("priority", 0)),
         "overflow": overflow_text(queue["overflow"]),
     }
 
@@ -325,6 +328,8 @@ def _queue_command(form: FormData, values: dict[str, str]) -> routing.Command:
         "wrapup_s": number(form, "wrapup_s"),
         "aht_s": number(form, "aht_s"),
         "short_abandon_s": number(form, "short_abandon_s"),
+        # Left empty (or a form without the field): the normal priority.
+        "priority": int(number(form, "priority", integer=True)) if values["priority"] else 0,
         "overflow": parse_overflow(values["overflow"]),
     }
     site_id = values["site_id"]

@@ -83,6 +83,12 @@
   const endScreen = el("div", "kefu-end kefu-hidden");
   const endLink = el("a", "kefu-survey"); endLink.target = "_blank"; endLink.rel = "noopener";
   endScreen.append(endLink);
+  // The admin's settings (/admin/widget): greeting, colour, and what to do when nobody is
+  // logged in (the offline form: leave a message and an address; without it, no new chat).
+  let look = null;
+  const greetingLine = el("p", "kefu-greeting kefu-hidden");
+  const offlineNote = el("p", "kefu-offline kefu-hidden");
+  form.prepend(greetingLine, offlineNote);
   panel.append(header, statusLine, list, typingLine, choices, endScreen, form, composer);
   document.body.append(launcher, panel);
 
@@ -116,7 +122,19 @@
       a.textContent = t("survey"); a.href = a.href.replace(/\?lang=\w+$/, "?lang=" + lang);
     });
   }
+  function renderLook() {
+    const w = look, greeting = (w && w.greeting[lang]) || "";
+    if (w) { launcher.style.background = w.colour; header.style.background = w.colour; start.style.background = w.colour; }
+    greetingLine.textContent = greeting; greetingLine.classList.toggle("kefu-hidden", !greeting);
+    const offline = Boolean(w && !w.staffed);
+    offlineNote.textContent = offline ? t(w.offline_form ? "offline_form" : "nobody") : "";
+    offlineNote.classList.toggle("kefu-hidden", !offline);
+    // The note asks for an e-mail address; the form does not insist (a phone number or a
+    // later visit also reaches the customer, and the chat waits in its queue meanwhile).
+    for (const part of [fields.name.input, fields.email.input, fields.phone.input, topic, first, start]) part.disabled = offline && !w.offline_form;
+  }
   function renderStatus() {
+    renderLook();
     statusLine.textContent = statusText(lastStatus);
     statusLine.dataset.state = open ? lastStatus.state : "offline";
     const chatting = conversation && lastStatus.state !== "closed" && lastStatus.state !== "new";
@@ -190,6 +208,7 @@
         store("token", data.token);
         setConversation(data.conversation_id);
         topic.replaceChildren(...data.topics.map((q) => { const o = el("option", "", q.id.startsWith("flow:") ? t("ivr_name") : q.name); o.value = q.id; return o; }));
+        look = data.widget || null;
         for (const m of data.messages) showMessage(m);
         lastStatus = data.status; renderStatus();
         for (const p of pending) transmit(p);

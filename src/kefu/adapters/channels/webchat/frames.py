@@ -152,9 +152,11 @@ class Welcome:
     status: ChatStatus
     topics: tuple[Topic, ...]
     flow: str | None
+    widget: dict[str, Any] | None = None
+    """The widget's look (greeting, colour, offline form, staffed), when it has settings."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "type": "welcome",
             "token": self.token,
             "conversation_id": self.conversation_id,
@@ -163,6 +165,9 @@ class Welcome:
             "topics": [t.to_json() for t in self.topics],
             "flow": self.flow,
         }
+        if self.widget is not None:
+            out["widget"] = self.widget
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,11 @@ serve HTML, such as the demo shop page ``/chat/demo``, are in :mod:`kefu.web.cha
 Protocol (JSON text frames). The client opens with ``{"type": "hello", "token",
 "conversation_id", "last_seq", "site_id", "flow", "lang"}`` (``lang``: the widget's
 language, in which refusals are worded); the server answers ``welcome`` with the
-customer's token (issued when missing or forged), the topics of the pre-chat form (the chat
-queues published for the widget's site: owned by it or shared; every chat queue when the
-widget names no site; first the flow greeting the site's chats, or the published flow the
-hello names, as topic ``flow:<id>``), the current conversation's messages after
-``last_seq`` and its status (``ivr`` with the flow's question and buttons while a flow
-greets it). Then:
+customer's token (issued when missing or forged), the pre-chat topics (the chat queues of
+the widget's site, owned or shared, every one without a site, after the flow greeting the
+site's chats or the one the hello names as ``flow:<id>``; or the topics an admin set, with
+the widget's look: :mod:`.widget_view`), the conversation's messages after ``last_seq``
+and its status (``ivr`` with the flow's question and buttons while a flow greets it). Then:
 
 * client ``{"type": "message", "cseq", "text", "profile": {name, email, phone, topic}}`` →
   server ``ack`` (``cseq``) once stored, or ``error`` (``cseq``, ``code``) and nothing is
@@ -63,6 +62,7 @@ from kefu.adapters.channels.webchat.frames import (
 )
 from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
 from kefu.adapters.channels.webchat.sending import send_error, send_frame, worded
+from kefu.adapters.channels.webchat.widget_view import WidgetBook, widget_welcome
 from kefu.adapters.sockets.hub import PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
@@ -121,6 +121,7 @@ class ChatHub(PushHub[_Session]):
         self.settings = settings
         self.wait_interval_s = wait_interval_s
         self.ivr: IvrWing | None = None
+        self.widget: WidgetBook | None = None
         self.survey_link: Callable[[str], str | None] | None = None
         """The link of a closed conversation's open follow-up survey (set by the wiring)."""
         """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
@@ -252,6 +253,7 @@ class ChatHub(PushHub[_Session]):
             topics = frames.topics(engine, site_id)
             if flow is not None:  # the site's flow comes first: the default topic
                 topics.insert(0, Topic(FLOW_TOPIC + flow, FLOW_TOPIC_NAME))
+            topics, look = widget_welcome(self.widget, engine, topics, session.language)
             session.offer = Offer(site_id, tuple(t.id for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
@@ -260,7 +262,7 @@ class ChatHub(PushHub[_Session]):
             session.sent_seq = after + len(messages)
             status = frames.status(engine, state, conv_id, {}, self._ivr_view, self.survey_link)
             session.status = status
-            return Welcome(token, conv_id, messages, status, tuple(topics), flow)
+            return Welcome(token, conv_id, messages, status, tuple(topics), flow, look)
 
         welcome = await self.channels.read(look)
         await websocket.send_json(welcome.to_json())
