@@ -19,6 +19,7 @@ from kefu.adapters.voice.port import VoiceSettingsError
 from kefu.adapters.voice.registrar import Registrar, parse_agents
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
+from kefu.adapters.voice.softphones import parse_browser_agents
 from kefu.adapters.voice.texts import TextClips
 from kefu.config import Settings
 from kefu.domain.ivr.flow import Flow, GotoFlowNode
@@ -80,6 +81,7 @@ class VoiceFrontDoor:
             ring_timeout_s=settings.sip_ring_timeout_s,
             registrar=self.registrar,
             trunk=_trunk(settings.sip_trunk),
+            browser_agents=parse_browser_agents(settings.sip_browser_agents),
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None

@@ -1,0 +1,147 @@
+"""A caller talks to an agent who answers in the browser: sipp dials 10087, the flow queues
+the call, agent a2 (endpoint: the browser) is offered it, headless chromium (a fake
+microphone playing a 1 kHz tone) fetches kefu's PCMU offer through ``softphone.js`` and
+answers; the driver bridges the caller's RTP leg to the browser's. The caller must hear
+the agent's tone and the page must receive the caller's audio (headless chromium's
+``audioLevel`` reads 0, so inbound bytes are what is checked there).
+
+ICE: aioice and chromium leave out 127.0.0.1 candidates, so the WebRTC peers meet on the
+machine's own interface address; the traffic never leaves the machine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from phone_helpers import RtpSink, phone_center, phone_settings
+from voice_helpers import SCENARIOS, run_sipp, sipp_log, write_rtp_pcap
+
+from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
+from kefu.domain import events as ev
+from kefu.service.routing import commands as c
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+STATIC = Path(__file__).resolve().parents[3] / "src" / "kefu" / "web" / "static"
+AGENT_HZ, CALLER_HZ = 1000.0, 440.0
+PAGE = '<html><body><script src="/static/softphone.js"></script></body></html>'
+
+
+def _tone_wav(path: Path, hz: float, seconds: float = 5.0, rate: int = 48_000) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (0.5 * 32767 * np.sin(2 * np.pi * hz * t)).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return path
+
+
+def _dominant_hz(ulaw: bytes) -> float:
+    samples = ulaw_decode(ulaw).astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / 8000)[int(np.argmax(spectrum[1:])) + 1])
+
+
+def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_hear(
+    prompts_dir: Path, tmp_path: Path
+) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import Route, sync_playwright
+
+    wav = _tone_wav(tmp_path / "agent.wav", AGENT_HZ)
+    (tmp_path / "caller").mkdir()
+    t = np.arange(8000 * 12) / 8000
+    write_rtp_pcap(
+        tmp_path / "caller" / "tone.pcap", ulaw_encode(8000 * np.sin(2 * np.pi * CALLER_HZ * t))
+    )
+    scenario = tmp_path / "caller" / "talk.xml"
+    talk = (SCENARIOS / "talk_to_agent.xml").read_text()
+    # The caller talks from the start and stays 12 s: enough for the browser to answer.
+    scenario.write_text(
+        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="200"/>').replace(
+            '<pause milliseconds="3500"/>', '<pause milliseconds="11500"/>'
+        )
+    )
+    settings = phone_settings(prompts_dir, sip_browser_agents="a2", sip_callback_key="")
+
+    def serve(route: Route) -> None:
+        if route.request.url.endswith("/static/softphone.js"):
+            script = (STATIC / "softphone.js").read_text()
+            route.fulfill(body=script, content_type="text/javascript")
+        else:
+            route.fulfill(body=PAGE, content_type="text/html")
+
+    with phone_center(settings) as center, sync_playwright() as playwright:
+        softphones = center.door.door.softphones
+        center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}",
+            ],
+        )
+        sink = RtpSink()
+        result: dict[str, Any] = {}
+        port = sink.sock.getsockname()[1]
+
+        def call() -> None:
+            result["done"] = run_sipp(
+                center.door.port, tmp_path / "caller", "-sf", str(scenario),
+                "-key", "rtpport", str(port), service="10087",
+            )  # fmt: skip
+
+        caller = threading.Thread(target=call, daemon=True)
+        stats: dict[str, Any] = {}
+        try:
+            page = context.new_page()
+            page.route("http://localhost:8999/**", serve)
+            page.goto("http://localhost:8999/desktop")
+            caller.start()
+            ringing = None
+            deadline = time.monotonic() + 15
+            while ringing is None and time.monotonic() < deadline:
+                ringing = center.run(softphones.ringing("a2"))
+                time.sleep(0.1)
+            assert ringing is not None, "the browser agent was not rung"
+            leg_id, _caller, offer = ringing
+            assert "PCMU/8000" in offer and "opus" not in offer.lower()
+            # Another agent cannot answer a2's call.
+            with pytest.raises(Exception, match="no such call"):
+                center.run(softphones.answer("a1", leg_id, "v=0"))
+            answer = page.evaluate("(sdp) => window.kefuSoftphone.answer(sdp)", offer)
+            center.run(softphones.answer("a2", leg_id, answer))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                stats = page.evaluate("() => window.kefuSoftphone.stats()")
+                if stats["received"] > 8000:
+                    break
+                time.sleep(0.25)
+            caller.join(30)
+        finally:
+            context.close()
+            sink.close()
+    assert result["done"].returncode == 0, sipp_log(tmp_path / "caller")
+    assert stats["codec"] == "audio/PCMU", stats
+    assert stats["received"] > 8000, stats  # > 1 s of the caller's audio reached the page
+    completed = [e for e in center.stored if isinstance(e, ev.ContactCompleted)]
+    assert completed, "the answered call did not complete"
+    heard = bytes(sink.payload)
+    # The caller's last second before hanging up is the agent's tone.
+    assert len(heard) >= 16000
+    assert abs(_dominant_hz(heard[-8000:]) - AGENT_HZ) < 20
