@@ -119,7 +119,7 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
                 ringing = center.run(softphones.ringing("a2"))
                 time.sleep(0.1)
             assert ringing is not None, "the browser agent was not rung"
-            leg_id, _caller, offer = ringing
+            leg_id, offer = ringing.leg_id, ringing.sdp
             assert "PCMU/8000" in offer and "opus" not in offer.lower()
             # Another agent cannot answer a2's call.
             with pytest.raises(Exception, match="no such call"):

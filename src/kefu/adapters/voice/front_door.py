@@ -27,6 +27,7 @@ from kefu.domain.model import Channel
 from kefu.service.channels import ChannelService
 from kefu.service.ivr import IvrWing
 from kefu.service.routing import PhoneBook
+from kefu.service.routing.softphone import SoftphoneDesk
 
 __all__ = ["VoiceFrontDoor"]
 
@@ -37,7 +38,7 @@ class VoiceFrontDoor:
     """SIP on ``settings.sip_host``/``sip_port`` (``port`` overrides it; 0: a free one),
     driving calls through ``ivr`` over ``channels`` (it becomes the voice channel's reply
     gateway); *phones* learns which users' phones are registered (a supervisor joining a
-    call needs one)."""
+    call needs one); *softphone* carries the desktop softphones' signalling."""
 
     def __init__(
         self,
@@ -47,11 +48,14 @@ class VoiceFrontDoor:
         *,
         port: int | None = None,
         phones: PhoneBook | None = None,
+        softphone: SoftphoneDesk | None = None,
     ) -> None:
         self.clips = TextClips(settings.prompts_path)
         self.registrar = Registrar(parse_agents(settings.sip_agents))
         self.phones = phones
         self._detach_phones: Callable[[], None] | None = None
+        self.softphone = softphone
+        self._detach_softphone: Callable[[], None] | None = None
         self.ivr = ivr
         self.hold_music = Path(settings.sip_hold_music) if settings.sip_hold_music else None
         recordings = settings.sip_call_recordings_dir
@@ -108,6 +112,8 @@ class VoiceFrontDoor:
         if self.phones is not None:
             registrar = self.registrar
             self._detach_phones = self.phones.attach(lambda user: bool(registrar.binding(user)))
+        if self.softphone is not None:
+            self._detach_softphone = self.softphone.attach(self.door.softphones)
         self.lost = await self.driver.end_lost_calls()
 
     def _voice_flows(self) -> list[Flow]:
@@ -130,6 +136,8 @@ class VoiceFrontDoor:
     async def stop(self) -> None:
         if self._detach_phones is not None:
             self._detach_phones()
+        if self._detach_softphone is not None:
+            self._detach_softphone()
         if self._detach is not None:
             self._detach()
         await self.door.stop()

@@ -19,10 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aiortc.exceptions import InvalidAccessError, InvalidStateError
+
 from kefu.adapters.voice.media import MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
-from kefu.adapters.voice.port import CallAnswered, CallEnded, EndReason, VoiceError, VoiceEvent
+from kefu.adapters.voice.port import CallAnswered, CallEnded, EndReason, VoiceEvent
 from kefu.adapters.voice.webrtc import BrowserPhone
+from kefu.service.routing.softphone import (
+    NoSoftphoneCall,
+    RingingCall,
+    SoftphoneAnswered,
+    SoftphoneBadAnswer,
+)
 
 __all__ = ["AgentEndpoint", "BrowserLeg", "Softphones", "parse_browser_agents"]
 
@@ -96,21 +104,21 @@ class Softphones:
                 leg.offer.set_exception(exc)
             await self.end(leg.leg_id, "rejected")
 
-    async def ringing(self, agent: str) -> tuple[str, str, str] | None:
-        """The call ringing in *agent*'s browser: (leg id, caller, SDP offer), or None."""
+    async def ringing(self, agent: str) -> RingingCall | None:
+        """The call ringing in *agent*'s browser (its SDP offer once prepared), or None."""
         leg = next((x for x in self.legs.values() if x.agent == agent and not x.answered), None)
         if leg is None:
             return None
         try:
             sdp = await asyncio.wait_for(asyncio.shield(leg.offer), 10.0)
-        except (TimeoutError, Exception):
+        except Exception:  # not prepared in time, or failed (the leg ends)
             return None
-        return leg.leg_id, leg.caller, sdp
+        return RingingCall(leg.leg_id, leg.caller, sdp)
 
     def _own(self, agent: str, leg_id: str) -> BrowserLeg:
         leg = self.legs.get(leg_id)
         if leg is None or leg.agent != agent:  # another agent's call is not found either
-            raise VoiceError(
+            raise NoSoftphoneCall(
                 "no such call ringing for this agent",
                 text_key="error.softphone_no_call",
                 leg=leg_id[:40],
@@ -121,17 +129,17 @@ class Softphones:
         """*agent*'s browser answered *leg_id* with the SDP *sdp*: the leg is answered."""
         leg = self._own(agent, leg_id)
         if leg.answered:
-            raise VoiceError(
+            raise SoftphoneAnswered(
                 "the call is answered already",
                 text_key="error.softphone_answered",
                 leg=leg_id[:40],
             )
         if not sdp.startswith("v=0"):
-            raise VoiceError("not an SDP answer", text_key="error.softphone_bad_sdp")
+            raise SoftphoneBadAnswer("not an SDP answer", text_key="error.softphone_bad_sdp")
         try:
             await leg.phone.answer(sdp)
-        except ValueError as exc:
-            raise VoiceError(
+        except (ValueError, InvalidStateError, InvalidAccessError) as exc:
+            raise SoftphoneBadAnswer(
                 "the SDP answer was refused", text_key="error.softphone_bad_sdp"
             ) from exc
         leg.answered = True

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
     from kefu.service.routing.handlers import routing_handlers
     from kefu.service.routing.phones import NoRegisteredPhone, PhoneBook
+    from kefu.service.routing.softphone import SoftphoneDesk
     from kefu.service.routing.views import (
         Page,
         agent_view,
@@ -79,6 +80,7 @@ __all__ = [
     "RequestCallback",
     "ResumeContact",
     "SetAgentState",
+    "SoftphoneDesk",
     "TransferContact",
     "UpdateAgent",
     "UpdateQueue",
@@ -126,6 +128,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "RequestCallback": ".commands",
             "ResumeContact": ".commands",
             "SetAgentState": ".commands",
+            "SoftphoneDesk": ".softphone",
             "TransferContact": ".commands",
             "UpdateAgent": ".commands",
             "UpdateQueue": ".commands",
