@@ -1,7 +1,8 @@
 """A caller talks to an agent who answers in the browser: sipp dials 10087, the flow queues
-the call, agent a2 (endpoint: the browser) is offered it, headless chromium (a fake
-microphone playing a 1 kHz tone) fetches kefu's PCMU offer through ``softphone.js`` and
-answers; the driver bridges the caller's RTP leg to the browser's. The caller must hear
+the call, agent a2 (endpoint: the browser) is offered it; a2, logged in to the agent
+desktop in headless chromium (a fake microphone playing a 1 kHz tone), sees the call ring
+and clicks Answer; the page answers kefu's PCMU offer through ``/api/v1/desktop/softphone``
+and the driver bridges the caller's RTP leg to the browser's. The caller must hear
 the agent's tone and the page must receive the caller's audio (headless chromium's
 ``audioLevel`` reads 0, so inbound bytes are what is checked there).
 
@@ -11,6 +12,8 @@ machine's own interface address; the traffic never leaves the machine.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
 import time
 import wave
@@ -19,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import uvicorn
 from phone_helpers import RtpSink, phone_center, phone_settings
 from voice_helpers import SCENARIOS, run_sipp, sipp_log, write_rtp_pcap
 
@@ -29,9 +33,8 @@ from kefu.service.routing import commands as c
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
-STATIC = Path(__file__).resolve().parents[3] / "src" / "kefu" / "web" / "static"
 AGENT_HZ, CALLER_HZ = 1000.0, 440.0
-PAGE = '<html><body><script src="/static/softphone.js"></script></body></html>'
+PASSWORD = "correct horse 正确"
 
 
 def _tone_wav(path: Path, hz: float, seconds: float = 5.0, rate: int = 48_000) -> Path:
@@ -45,6 +48,12 @@ def _tone_wav(path: Path, hz: float, seconds: float = 5.0, rate: int = 48_000) -
     return path
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _dominant_hz(ulaw: bytes) -> float:
     samples = ulaw_decode(ulaw).astype(np.float64)
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
@@ -56,7 +65,7 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
 ) -> None:
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     wav = _tone_wav(tmp_path / "agent.wav", AGENT_HZ)
     (tmp_path / "caller").mkdir()
@@ -73,17 +82,16 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
         )
     )
     settings = phone_settings(prompts_dir, sip_browser_agents="a2", sip_callback_key="")
-
-    def serve(route: Route) -> None:
-        if route.request.url.endswith("/static/softphone.js"):
-            script = (STATIC / "softphone.js").read_text()
-            route.fulfill(body=script, content_type="text/javascript")
-        else:
-            route.fulfill(body=PAGE, content_type="text/html")
-
+    port = free_port()
     with phone_center(settings) as center, sync_playwright() as playwright:
-        softphones = center.door.door.softphones
-        center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
+        center.platform.security.users.create(
+            username="agent-a2", password=PASSWORD, role="agent", sites=("sh",), agent_id="a2"
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(center.platform.app, host="127.0.0.1", port=port, lifespan="off")
+        )
+        serving = asyncio.run_coroutine_threadsafe(server.serve(), center.loop)
+        assert center.wait_for(lambda: server.started), "the web server did not start"
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
             executable_path=str(CHROMIUM),
@@ -96,36 +104,32 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
                 f"--use-file-for-fake-audio-capture={wav}",
             ],
         )
+        context.set_default_timeout(15_000)
         sink = RtpSink()
         result: dict[str, Any] = {}
-        port = sink.sock.getsockname()[1]
+        rtp_port = sink.sock.getsockname()[1]
 
         def call() -> None:
             result["done"] = run_sipp(
                 center.door.port, tmp_path / "caller", "-sf", str(scenario),
-                "-key", "rtpport", str(port), service="10087",
+                "-key", "rtpport", str(rtp_port), service="10087",
             )  # fmt: skip
 
         caller = threading.Thread(target=call, daemon=True)
         stats: dict[str, Any] = {}
         try:
             page = context.new_page()
-            page.route("http://localhost:8999/**", serve)
-            page.goto("http://localhost:8999/desktop")
+            page.goto(f"http://127.0.0.1:{port}/login")
+            page.fill("input[name=username]", "agent-a2")
+            page.fill("input[name=password]", PASSWORD)
+            with page.expect_navigation():
+                page.locator("form [type=submit]").click()
+            page.goto(f"http://127.0.0.1:{port}/desktop")
+            center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
             caller.start()
-            ringing = None
-            deadline = time.monotonic() + 15
-            while ringing is None and time.monotonic() < deadline:
-                ringing = center.run(softphones.ringing("a2"))
-                time.sleep(0.1)
-            assert ringing is not None, "the browser agent was not rung"
-            leg_id, offer = ringing.leg_id, ringing.sdp
-            assert "PCMU/8000" in offer and "opus" not in offer.lower()
-            # Another agent cannot answer a2's call.
-            with pytest.raises(Exception, match="no such call"):
-                center.run(softphones.answer("a1", leg_id, "v=0"))
-            answer = page.evaluate("(sdp) => window.kefuSoftphone.answer(sdp)", offer)
-            center.run(softphones.answer("a2", leg_id, answer))
+            # The call rings in the desktop: the caller's number and Answer.
+            page.locator("#softphone-answer").click(timeout=20_000)
+            assert "13800000000" in page.locator("#softphone-caller").inner_text()
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 stats = page.evaluate("() => window.kefuSoftphone.stats()")
@@ -136,6 +140,8 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
         finally:
             context.close()
             sink.close()
+            server.should_exit = True
+            serving.result(timeout=10)
     assert result["done"].returncode == 0, sipp_log(tmp_path / "caller")
     assert stats["codec"] == "audio/PCMU", stats
     assert stats["received"] > 8000, stats  # > 1 s of the caller's audio reached the page
