@@ -1,8 +1,9 @@
 """A caller talks to an agent who answers in the browser: sipp dials 10087, the flow queues
-the call, agent a2 (endpoint: the browser) is offered it; a2, logged in to the agent
-desktop in headless chromium (a fake microphone playing a 1 kHz tone), sees the call ring
-and clicks Answer; the page answers kefu's PCMU offer through ``/api/v1/desktop/softphone``
-and the driver bridges the caller's RTP leg to the browser's. The caller must hear
+the call and offers it to agent a2, who logged in to the agent desktop in headless chromium
+(a fake microphone playing a 1 kHz tone) and chose to answer calls in the browser there;
+the call rings in the page and a2 clicks Answer; the page answers kefu's PCMU offer
+through ``/api/v1/desktop/softphone`` and the driver bridges the caller's RTP leg to the
+browser's. The caller must hear
 the agent's tone and the page must receive the caller's audio (headless chromium's
 ``audioLevel`` reads 0, so inbound bytes are what is checked there).
 
@@ -81,7 +82,7 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
             '<pause milliseconds="3500"/>', '<pause milliseconds="11500"/>'
         )
     )
-    settings = phone_settings(prompts_dir, sip_browser_agents="a2", sip_callback_key="")
+    settings = phone_settings(prompts_dir, sip_callback_key="")
     port = free_port()
     with phone_center(settings) as center, sync_playwright() as playwright:
         center.platform.security.users.create(
@@ -125,6 +126,10 @@ def test_given_a_browser_agent_when_a_caller_is_answered_in_the_page_then_both_h
             with page.expect_navigation():
                 page.locator("form [type=submit]").click()
             page.goto(f"http://127.0.0.1:{port}/desktop")
+            # a2 moves its calls from its SIP phone to this browser.
+            page.locator("#softphone-browser").check()
+            softphones = center.door.door.softphones
+            assert center.wait_for(lambda: softphones.endpoint("a2") == "browser")
             center.run(center.platform.engine.execute(c.SetAgentState("a2", "ready")))
             caller.start()
             # The call rings in the desktop: the caller's number and Answer.

@@ -17,7 +17,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from aiortc.exceptions import InvalidAccessError, InvalidStateError
 
@@ -26,6 +25,7 @@ from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import CallAnswered, CallEnded, EndReason, VoiceEvent
 from kefu.adapters.voice.webrtc import BrowserPhone
 from kefu.service.routing.softphone import (
+    AgentEndpoint,
     NoSoftphoneCall,
     RingingCall,
     SoftphoneAnswered,
@@ -35,9 +35,6 @@ from kefu.service.routing.softphone import (
 __all__ = ["AgentEndpoint", "BrowserLeg", "Softphones", "parse_browser_agents"]
 
 log = logging.getLogger(__name__)
-
-AgentEndpoint = Literal["sip", "browser"]
-"""Where an agent answers calls: its registered SIP phone, or the desktop's softphone."""
 
 
 def parse_browser_agents(spec: str) -> set[str]:

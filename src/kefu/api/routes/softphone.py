@@ -5,7 +5,7 @@ found)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
@@ -32,13 +32,31 @@ class AnswerBody(BaseModel):
     sdp: str = Field(min_length=3, max_length=20_000, description="the browser's SDP answer")
 
 
-@router.get("", responses={**ERRORS, 204: {"description": "nothing rings"}})
-async def ringing(user: Agent, desk: Desk) -> Any:
-    """The call ringing in one's browser: its leg, the caller and kefu's SDP offer (204:
-    none). 浏览器软电话来电。"""
+class EndpointBody(BaseModel):
+    endpoint: Literal["sip", "browser"] = Field(
+        description="where one answers calls: a registered SIP phone or this browser"
+    )
+
+
+@router.get("", responses=ERRORS)
+async def ringing(user: Agent, desk: Desk) -> dict[str, Any]:
+    """Where one answers calls (``sip``, ``browser``; null: kefu takes no calls here) and
+    the call ringing in one's browser (leg, caller, kefu's SDP offer; null: none).
+    浏览器软电话：接听方式与来电。"""
     assert user.agent_id is not None
     call = await desk.ringing(user.agent_id)
-    return Response(status_code=204) if call is None else call.to_json()
+    return {
+        "endpoint": desk.endpoint(user.agent_id),
+        "call": None if call is None else call.to_json(),
+    }
+
+
+@router.put("/endpoint", status_code=204, responses=ERRORS)
+async def choose(body: EndpointBody, user: Agent, desk: Desk) -> Response:
+    """Answer one's next calls on one's SIP phone or in this browser. 选择接听方式。"""
+    assert user.agent_id is not None
+    desk.choose(user.agent_id, body.endpoint)
+    return Response(status_code=204)
 
 
 @router.post("/{leg_id}/answer", status_code=204, responses=ERRORS)

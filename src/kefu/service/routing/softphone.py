@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from kefu.domain.errors import Conflict, NotFound, ValidationError
 
 __all__ = [
+    "AgentEndpoint",
     "NoSoftphoneCall",
     "RingingCall",
     "SoftphoneAnswered",
@@ -21,6 +22,10 @@ __all__ = [
     "SoftphoneDesk",
     "SoftphoneOffline",
 ]
+
+
+AgentEndpoint = Literal["sip", "browser"]
+"""Where an agent answers calls: its registered SIP phone, or the desktop's softphone."""
 
 
 class SoftphoneOffline(Conflict):
@@ -60,6 +65,8 @@ class RingingCall:
 
 
 class SoftphoneBackend(Protocol):
+    def endpoint(self, agent: str) -> AgentEndpoint: ...
+    def choose(self, agent: str, endpoint: AgentEndpoint) -> None: ...
     async def ringing(self, agent: str) -> RingingCall | None: ...
     async def answer(self, agent: str, leg_id: str, sdp: str) -> None: ...
     async def hang_up_by(self, agent: str, leg_id: str) -> None: ...
@@ -88,6 +95,15 @@ class SoftphoneDesk:
                 text_key="error.softphone_offline",
             )
         return self._backend
+
+    def endpoint(self, agent: str) -> AgentEndpoint | None:
+        """Where *agent* answers calls; None when kefu takes no calls here."""
+        return None if self._backend is None else self._backend.endpoint(agent)
+
+    def choose(self, agent: str, endpoint: AgentEndpoint) -> None:
+        """*agent* answers its next calls at *endpoint* (kept like a phone's registration:
+        until kefu restarts, when ``KEFU_SIP_BROWSER_AGENTS`` applies again)."""
+        self._require().choose(agent, endpoint)
 
     async def ringing(self, agent: str) -> RingingCall | None:
         """The call ringing in *agent*'s browser, or None."""

@@ -1,7 +1,8 @@
 // kefu agent desktop: the browser softphone's buttons. While the page is open it asks
-// /api/v1/desktop/softphone what rings for this agent (every 2 s; 204: nothing); Answer
-// opens the microphone and answers kefu's offer (softphone.js), Hang up ends or declines
-// the call. The server answers each agent about its own calls only.
+// /api/v1/desktop/softphone where this agent answers calls and what rings for it (every
+// 2 s); the checkbox moves the agent's calls between its SIP phone and this browser;
+// Answer opens the microphone and answers kefu's offer (softphone.js), Hang up ends or
+// declines the call. The server answers each agent about its own calls only.
 "use strict";
 kefuI18n.load("softphone").then(function (I18N) {
   const $ = (id) => document.getElementById(id);
@@ -16,16 +17,16 @@ kefuI18n.load("softphone").then(function (I18N) {
     $("softphone-state").textContent = t(talking ? "in_call" : "ringing");
   }
   function show(error) {
-    $("softphone").classList.toggle("hidden", !call);
+    $("softphone-call").classList.toggle("hidden", !call);
     $("softphone-caller").textContent = call ? call.caller : "";
     $("softphone-answer").classList.toggle("hidden", talking);
     $("softphone-error").textContent = error || "";
     $("softphone-error").classList.toggle("hidden", !error);
     label();
   }
-  async function post(path, body) {
+  async function post(path, body, method) {
     const response = await fetch(URL + path, {
-      method: "POST", credentials: "same-origin",
+      method: method || "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), "Accept-Language": lang() === "zh" ? "zh-CN" : "en" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -37,7 +38,10 @@ kefuI18n.load("softphone").then(function (I18N) {
   async function poll() {
     try {
       const response = await fetch(URL, { credentials: "same-origin" });
-      const ringing = response.status === 200 ? await response.json() : null;
+      const seen = response.ok ? await response.json() : { endpoint: null, call: null };
+      $("softphone").classList.toggle("hidden", !seen.endpoint);
+      $("softphone-browser").checked = seen.endpoint === "browser";
+      const ringing = seen.call;
       if (talking && (!ringing || ringing.leg_id !== call.leg_id)) {
         // kefu ended the call (the caller hung up): the page's side closes too.
         const stats = await kefuSoftphone.stats();
@@ -63,6 +67,10 @@ kefuI18n.load("softphone").then(function (I18N) {
     const leg = call.leg_id;
     kefuSoftphone.hangUp(); talking = false; call = null; show();
     try { await post("/" + encodeURIComponent(leg) + "/hangup"); } catch (e) { show(e.message); }
+  });
+  $("softphone-browser").addEventListener("change", async (e) => {
+    try { await post("/endpoint", { endpoint: e.target.checked ? "browser" : "sip" }, "PUT"); show(); }
+    catch (err) { e.target.checked = !e.target.checked; show(err.message); }
   });
   new MutationObserver(label).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   show();
