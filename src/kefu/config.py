@@ -278,6 +278,9 @@ class Settings(BaseSettings):
     sip_agents: Annotated[
         str, Field(description="agent phones' SIP credentials: agent=password, comma-separated")
     ] = ""
+    sip_browser_agents: Annotated[
+        str, Field(description="agents answering calls in the desktop's softphone, comma-separated")
+    ] = ""
     sip_trunk: Annotated[
         str, Field(description="host:port kefu calls customers through (callbacks; empty: none)")
     ] = ""

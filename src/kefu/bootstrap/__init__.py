@@ -49,6 +49,7 @@ from kefu.service.channels import ChannelOptions, ChannelService
 from kefu.service.ivr import IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
 from kefu.service.routing import PhoneBook
+from kefu.service.routing.softphone import SoftphoneDesk
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock, ManualScheduler
@@ -98,6 +99,8 @@ class Platform:
     cases: CaseWing | None = None
     phones: PhoneBook | None = None
     """Who has a registered phone (the telephone front door attaches its registrar)."""
+    softphone: SoftphoneDesk | None = None
+    """The desktop's softphone signalling (the telephone front door attaches its media)."""
 
 
 def build_platform(
@@ -205,6 +208,7 @@ def build_platform(
     app.state.workforce = workforce
     app.state.need = need
     app.state.teams = teams
+    platform.softphone = app.state.softphone = SoftphoneDesk()
     return platform
 
 

@@ -89,7 +89,11 @@ class DemoVoice:
             return
         try:
             door = VoiceFrontDoor(
-                self.settings, platform.channels, platform.ivr, phones=platform.phones
+                self.settings,
+                platform.channels,
+                platform.ivr,
+                phones=platform.phones,
+                softphone=platform.softphone,
             )
             await door.start()
         except (OSError, KefuError) as exc:

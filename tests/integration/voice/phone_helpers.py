@@ -115,7 +115,12 @@ def phone_center(settings: Settings) -> Iterator[PhoneCenter]:
         await e(c.DefineAgent(AgentSpec("a1", {"phone": 1}, site_id="sh")))  # offline: waits
         await e(c.DefineAgent(AgentSpec("a2", {"desk": 1}, site_id="sh")))
         door = VoiceFrontDoor(
-            settings, platform.channels, platform.ivr, port=0, phones=platform.phones
+            settings,
+            platform.channels,
+            platform.ivr,
+            port=0,
+            phones=platform.phones,
+            softphone=platform.softphone,
         )
         await door.start()
         life.push_async_callback(door.stop)

@@ -19,6 +19,7 @@ from kefu.adapters.voice.registrar import Registrar, parse_agents
 from kefu.adapters.voice.retention import RetentionSweep
 from kefu.adapters.voice.routes import parse_numbers
 from kefu.adapters.voice.sip import SipFrontDoor
+from kefu.adapters.voice.softphones import parse_browser_agents
 from kefu.adapters.voice.texts import TextClips
 from kefu.adapters.voice.trunk import parse_trunk
 from kefu.config import Settings
@@ -27,6 +28,7 @@ from kefu.domain.model import Channel
 from kefu.service.channels import ChannelService
 from kefu.service.ivr import IvrWing
 from kefu.service.routing import PhoneBook
+from kefu.service.routing.softphone import SoftphoneDesk
 
 __all__ = ["VoiceFrontDoor"]
 
@@ -37,7 +39,7 @@ class VoiceFrontDoor:
     """SIP on ``settings.sip_host``/``sip_port`` (``port`` overrides it; 0: a free one),
     driving calls through ``ivr`` over ``channels`` (it becomes the voice channel's reply
     gateway); *phones* learns which users' phones are registered (a supervisor joining a
-    call needs one)."""
+    call needs one); *softphone* carries the desktop softphones' signalling."""
 
     def __init__(
         self,
@@ -47,11 +49,14 @@ class VoiceFrontDoor:
         *,
         port: int | None = None,
         phones: PhoneBook | None = None,
+        softphone: SoftphoneDesk | None = None,
     ) -> None:
         self.clips = TextClips(settings.prompts_path)
         self.registrar = Registrar(parse_agents(settings.sip_agents))
         self.phones = phones
         self._detach_phones: Callable[[], None] | None = None
+        self.softphone = softphone
+        self._detach_softphone: Callable[[], None] | None = None
         self.ivr = ivr
         self.hold_music = Path(settings.sip_hold_music) if settings.sip_hold_music else None
         recordings = settings.sip_call_recordings_dir
@@ -86,6 +91,7 @@ class VoiceFrontDoor:
                 settings.sip_trunk_password,
                 settings.sip_trunk_register_s,
             ),
+            browser_agents=parse_browser_agents(settings.sip_browser_agents),
         )
         self.driver.port = self.door
         self._detach: Callable[[], None] | None = None
@@ -119,6 +125,8 @@ class VoiceFrontDoor:
         if self.phones is not None:
             registrar = self.registrar
             self._detach_phones = self.phones.attach(lambda user: bool(registrar.binding(user)))
+        if self.softphone is not None:
+            self._detach_softphone = self.softphone.attach(self.door.softphones)
         self.lost = await self.driver.end_lost_calls()
         if self.retention is not None:
             self.retention.start()
@@ -145,6 +153,8 @@ class VoiceFrontDoor:
             await self.retention.stop()
         if self._detach_phones is not None:
             self._detach_phones()
+        if self._detach_softphone is not None:
+            self._detach_softphone()
         if self._detach is not None:
             self._detach()
         await self.door.stop()

@@ -44,6 +44,7 @@ from kefu.adapters.voice.routes import NumberRoute, route_for
 from kefu.adapters.voice.sip_dial import Dialer
 from kefu.adapters.voice.sip_inbound import InboundCall, InboundCalls
 from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
+from kefu.adapters.voice.softphones import Softphones
 from kefu.adapters.voice.trunk import Trunk, TrunkLogin
 
 __all__ = ["ClipSource", "SipFrontDoor"]
@@ -81,6 +82,7 @@ class SipFrontDoor:
         ring_timeout_s: float = 60.0,
         registrar: Registrar | None = None,
         trunk: Trunk | None = None,
+        browser_agents: set[str] | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -105,6 +107,8 @@ class SipFrontDoor:
         self.dialer = Dialer(host, self.media, self.registrar, self._emit)
         self.trunk = trunk
         self.trunk_login = None if trunk is None else TrunkLogin(trunk)
+        self.softphones = Softphones(host, self.media, self._emit, browser_agents)
+        """Agents answering in the browser (*browser_agents* at first) and their legs."""
 
     # -- lifecycle --
     @property
@@ -144,6 +148,7 @@ class SipFrontDoor:
         """Hang up every call, close the transports and the media legs."""
         if self.trunk_login is not None:
             self.trunk_login.stop()
+        await self.softphones.close()
         for leg_id in list(self.dialer.legs):
             with contextlib.suppress(Exception):
                 self.dialer.hang_up(leg_id)
@@ -200,7 +205,7 @@ class SipFrontDoor:
 
     def bridge(self, call_id: str, other_call_id: str) -> None:
         for leg_id in (call_id, other_call_id):
-            out = self.dialer.legs.get(leg_id)
+            out = self.dialer.legs.get(leg_id) or self.softphones.legs.get(leg_id)
             if out is None:
                 self._inbound.answered_call(leg_id)
             elif not out.answered:
@@ -223,6 +228,8 @@ class SipFrontDoor:
         self.media.listen(listener, call_id, other_call_id, mode)
 
     def dial(self, agent: str, caller: str = "kefu") -> str:
+        if self.softphones.endpoint(agent) == "browser":
+            return self.softphones.ring(agent, caller)
         return self.dialer.dial(agent, caller)
 
     def dial_number(self, number: str, caller: str = "kefu") -> str:
@@ -233,6 +240,9 @@ class SipFrontDoor:
         return self.dialer.dial_number(number, self.trunk.addr, caller, auth=self.trunk.auth)
 
     def hang_up(self, call_id: str) -> None:
+        if call_id in self.softphones.legs:
+            self.softphones.hang_up(call_id)
+            return
         if call_id in self.dialer.legs:
             self.dialer.hang_up(call_id)
             return
@@ -242,7 +252,7 @@ class SipFrontDoor:
 
     @property
     def active_calls(self) -> int:
-        return len(self._inbound.calls) + len(self.dialer.legs)
+        return len(self._inbound.calls) + len(self.dialer.legs) + len(self.softphones.legs)
 
     def _on_bye(self, sip_call_id: str) -> None:
         leg_id = self.dialer.by_sip.get(sip_call_id)

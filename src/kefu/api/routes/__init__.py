@@ -22,6 +22,7 @@ from kefu.api.routes import (
     phrases,
     queues,
     sites,
+    softphone,
     supervision,
     surveys,
     teams,
@@ -40,7 +41,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
         *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
-        *(customer_record, phrases, supervision, teams, workforce),
+        *(customer_record, phrases, supervision, teams, workforce, softphone),
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from kefu.service.routing.handlers import routing_handlers
     from kefu.service.routing.phones import NoRegisteredPhone, PhoneBook
+    from kefu.service.routing.softphone import SoftphoneDesk
     from kefu.service.routing.views import (
         Page,
         agent_view,
@@ -87,6 +88,7 @@ __all__ = [
     "ResumeContact",
     "ResumeRecording",
     "SetAgentState",
+    "SoftphoneDesk",
     "TransferContact",
     "UpdateAgent",
     "UpdateQueue",
@@ -138,6 +140,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "ResumeContact": ".commands",
             "ResumeRecording": ".commands",
             "SetAgentState": ".commands",
+            "SoftphoneDesk": ".softphone",
             "TransferContact": ".commands",
             "UpdateAgent": ".commands",
             "UpdateQueue": ".commands",
