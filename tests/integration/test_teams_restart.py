@@ -57,6 +57,7 @@ def test_given_teams_when_the_platform_restarts_then_they_come_back(database: Da
             assert again.teams() == before
             assert [(t.name, t.leader, t.members) for t in before] == [("卡务组", "lead", ("a2",))]
             assert team_owners(second.engine, again, "a2") == {"cards"}
-            assert second.app.state.cases.store.by_owner["cards"] == {case.case_id}
+            index = second.app.state.cases.store.index
+            assert {index.ids[rank] for rank in index.owner.of("cards")} == {case.case_id}
 
     asyncio.run(scenario())

@@ -176,7 +176,8 @@ def test_given_random_flow_and_caller_when_run_then_ends_within_bound_and_replay
     assert parse_flow(flow_to_dict(flow)) == flow
     lint(flow)  # never crashes, whatever the flow
     now = 0.0
-    state, _, log = begin(flow, "c", now, ctx=CTX)
+    state, _, first = begin(flow, "c", now, ctx=CTX)
+    log = list(first)
     _check(flow, state, log)
     # Every input makes progress: a node entry (≤ max_visits + 1, the last to the agent), a
     # refused answer (≤ retries per entry) or a driver answer (≤ 1 per entry, plus the offer).
@@ -221,7 +222,8 @@ def test_given_any_waiting_node_when_caller_asks_for_agent_then_agent_transfer(
 def test_given_silent_or_always_wrong_caller_when_run_then_retries_bounded_and_contact_ends(
     flow: Flow, behaviour: str
 ) -> None:
-    state, _, log = begin(flow, "c", 0.0, ctx=CTX)
+    state, _, first = begin(flow, "c", 0.0, ctx=CTX)
+    log = list(first)
     bound = (flow.max_visits + 1) * (_max_retries(flow) + 3)
     for _ in range(bound):
         if state.outcome is not None:
