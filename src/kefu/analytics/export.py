@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from kefu.analytics.buckets import zone
-from kefu.analytics.contact_rows import ContactRow
+from kefu.analytics.contact_rows import ContactCells, ContactRow
 from kefu.analytics.history import HistoryReport, ReportRow
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "FIGURE_COLUMNS",
     "contact_table",
     "row_table",
+    "write_contact_csv",
     "write_csv",
     "write_xlsx",
 ]
@@ -150,6 +151,27 @@ def write_csv(stream: IO[str], table: tuple[list[str], Iterable[list[Cell]]]) ->
         writer.writerow(row)
         n += 1
     return n
+
+
+CHUNK_ROWS = 10_000
+"""Rows formatted, then written, at a time by :func:`write_contact_csv`."""
+
+
+def write_contact_csv(stream: IO[str], contacts: Sequence[ContactCells], timezone: str) -> int:
+    """Write the per-contact table of :func:`~kefu.analytics.contact_rows.contact_cells`
+    tuples as CSV, the same text :func:`write_csv` writes for :func:`contact_table`, in
+    chunks of :data:`CHUNK_ROWS` rows; the number of data rows."""
+    clock = _Clock(timezone)
+    writer = csv.writer(stream)
+    writer.writerow(CONTACT_COLUMNS)
+    for start in range(0, len(contacts), CHUNK_ROWS):
+        writer.writerows(
+            [
+                (*c[:6], clock(c[6]), clock(c[7]), clock(c[8]), *c[9:])
+                for c in contacts[start : start + CHUNK_ROWS]
+            ]
+        )
+    return len(contacts)
 
 
 def write_xlsx(

@@ -16,11 +16,23 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 
 from kefu.adapters.storage.report_reader import definitions
 from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
 from kefu.adapters.storage.tables import EventRow
+from kefu.analytics.contact_rows import CONTACT_VISIT_FIELDS, ContactCells, contact_cells
 from kefu.analytics.history import HistoryBuilder, HistoryReport
 from kefu.analytics.projection import SLOT_S, AgentSlot, VisitProjector, on_slot_edges
 from kefu.analytics.tallies import Tally
@@ -32,6 +44,7 @@ from kefu.service.ports import ReportMark
 __all__ = [
     "covers",
     "mark",
+    "projected_contact_cells",
     "projected_report",
     "projected_visits",
     "rebuild",
@@ -244,13 +257,16 @@ def _tally(values: Sequence[Any], bins: int) -> tuple[Tally, int, bool]:
     return t, waiting, predicted
 
 
-def _slot_sql(edges: Sequence[float], limited: bool = False) -> str:
+def _slot_sql(edges: Sequence[float], limited: bool = False, by_agent: bool = True) -> str:
+    """Agent seconds per slot and site (and agent when ``by_agent``): a report whose groups
+    do not name the agent sums its agents in SQL instead of reading a row per agent."""
+    agent = "s.agent_id" if by_agent else "''"
     return (
-        "SELECT s.slot_at, s.agent_id, s.site_id, SUM(s.handling_s), SUM(s.idle_s), "
+        f"SELECT s.slot_at, {agent}, s.site_id, SUM(s.handling_s), SUM(s.idle_s), "
         "SUM(s.staffed_s) FROM agent_slots s "
         f"WHERE s.slot_at >= {float(edges[0])!r} AND s.slot_at < {float(edges[-1])!r} "
         f"{_SITES_SQL.format(table='s') if limited else ''}"
-        "GROUP BY s.slot_at, s.agent_id, s.site_id"
+        f"GROUP BY s.slot_at{', s.agent_id' if by_agent else ''}, s.site_id"
     )
 
 
@@ -327,7 +343,7 @@ def projected_report(
             builder.add_tally(k, key, tally, waiting=0, predicted=False)
         builder.add_tally_flags(waiting=waiting, predicted=predicted)
         for slot_at, agent_id, site_id, handling, idle, staffed in connection.execute(
-            _limited(_slot_sql(edges, limited), sites)
+            _limited(_slot_sql(edges, limited, "agent" in builder.group_by), sites)
         ):
             builder.log.add_seconds(
                 builder.agent_key(agent_id, site_id),
@@ -339,26 +355,47 @@ def projected_report(
     return builder.result(found.at)
 
 
-def projected_visits(
-    engine: Engine, since: float, until: float, sites: Collection[str] | None = None
-) -> list[Visit]:
-    """Every visit of the contacts that first queued in [since, until) seconds, by contact
-    and leg (what one-row-per-contact exports read); ``sites``: only visits to queues of
-    these sites."""
+def _visits_query(
+    fields: Sequence[str], since: float, until: float, sites: Collection[str] | None
+) -> Select[Any]:
     first = (
         select(VISITS.c.contact_id)
         .where(VISITS.c.leg == 0, VISITS.c.queued_at >= since, VISITS.c.queued_at < until)
         .scalar_subquery()
     )
     query = (
-        select(*(VISITS.c[name] for name in _VISIT_FIELDS))
+        select(*(VISITS.c[name] for name in fields))
         .where(VISITS.c.contact_id.in_(first))
         .order_by(VISITS.c.contact_id, VISITS.c.leg)
     )
     if sites is not None:
         query = query.where(VISITS.c.site_id.in_(sorted(sites)))
+    return query
+
+
+def projected_visits(
+    engine: Engine, since: float, until: float, sites: Collection[str] | None = None
+) -> list[Visit]:
+    """Every visit of the contacts that first queued in [since, until) seconds, by contact
+    and leg (what one-row-per-contact exports read); ``sites``: only visits to queues of
+    these sites."""
+    query = _visits_query(_VISIT_FIELDS, since, until, sites)
     with engine.connect() as connection:
         return [Visit(*row) for row in connection.execute(query)]
+
+
+def projected_contact_cells(
+    engine: Engine, since: float, until: float, sites: Collection[str] | None = None
+) -> list[ContactCells]:
+    """The one-row-per-contact table of the contacts that first queued in [since, until)
+    seconds, as :func:`~kefu.analytics.contact_rows.contact_cells` tuples: the rows
+    :func:`projected_visits` gives through ``ContactRows``, streamed (a server-side cursor
+    on PostgreSQL) with only the columns the table needs."""
+    query = _visits_query(CONTACT_VISIT_FIELDS, since, until, sites)
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
+        rows = (row for part in result.partitions() for row in part)
+        return contact_cells(rows, since, until)
 
 
 _VISIT_FIELDS = tuple(Visit.__dataclass_fields__)
