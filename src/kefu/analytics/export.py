@@ -89,6 +89,35 @@ class _Clock:
         return datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds")
 
 
+class _SecondClock(_Clock):
+    """A :class:`_Clock` that formats each whole second once: the text shows whole seconds,
+    and zone offsets change on whole seconds, so it depends only on the second
+    ``datetime.fromtimestamp`` rounds the instant into (to the microsecond, half to even)."""
+
+    LIMIT = 200_000
+    """Seconds kept before the cache starts again (bounds memory on long exports)."""
+
+    def __init__(self, timezone: str) -> None:
+        super().__init__(timezone)
+        self._texts: dict[int, str] = {}
+
+    def __call__(self, at: float | None) -> str | None:
+        if at is None:
+            return None
+        if at < 0:
+            return super().__call__(at)
+        whole = int(at)
+        if round((at - whole) * 1e6) >= 1_000_000:
+            whole += 1
+        text = self._texts.get(whole)
+        if text is None:
+            if len(self._texts) >= self.LIMIT:
+                self._texts.clear()
+            text = datetime.fromtimestamp(whole, self.tz).isoformat(timespec="seconds")
+            self._texts[whole] = text
+        return text
+
+
 def row_table(
     report: HistoryReport, rows: Sequence[ReportRow] | None = None
 ) -> tuple[list[str], Iterator[list[Cell]]]:
@@ -161,7 +190,7 @@ def write_contact_csv(stream: IO[str], contacts: Sequence[ContactCells], timezon
     """Write the per-contact table of :func:`~kefu.analytics.contact_rows.contact_cells`
     tuples as CSV, the same text :func:`write_csv` writes for :func:`contact_table`, in
     chunks of :data:`CHUNK_ROWS` rows; the number of data rows."""
-    clock = _Clock(timezone)
+    clock = _SecondClock(timezone)
     writer = csv.writer(stream)
     writer.writerow(CONTACT_COLUMNS)
     for start in range(0, len(contacts), CHUNK_ROWS):
