@@ -283,16 +283,16 @@ class _Cpu:
 def _month_per_agent(engine: Engine, since: float, until: float) -> tuple[float, HistoryReport]:
     """The peer: the month from the projection reading agent time one row per agent and
     slot, as before agent time was summed per slot in SQL."""
-    plain = report_projection._slot_sql
+    plain = report_projection.slot_sql
 
     def per_agent(edges: Any, limited: bool = False, _by_agent: bool = True) -> str:
         return plain(edges, limited, True)
 
-    report_projection._slot_sql = per_agent  # type: ignore[assignment]
+    report_projection.slot_sql = per_agent  # type: ignore[assignment]
     try:
         return _month_projected(engine, since, until)
     finally:
-        report_projection._slot_sql = plain  # type: ignore[assignment]
+        report_projection.slot_sql = plain  # type: ignore[assignment]
 
 
 def _day_export_fast(engine: Engine, since: float, path: Path) -> tuple[float, int]:
