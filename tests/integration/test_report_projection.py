@@ -140,7 +140,7 @@ def test_given_a_generated_day_when_rebuilt_then_reports_equal_the_event_path(
         (DAY0 + 9 * HOUR, DAY0 + 12 * HOUR, "interval:15", ("site", "agent")),
         (DAY0, DAY0 + 86400.0, "day", ("channel", "disposition", "value_tier")),
         (DAY0 + 10 * HOUR, DAY0 + 86400.0, "interval:60", ()),
-        # long enough to be read in parts, cut at noon of the day
+        # a range of three days around the day
         (DAY0 - 86400.0, DAY0 + 2 * 86400.0, "interval:60", ("queue",)),
     ]
     for since, until, period, group_by in cases:

@@ -13,22 +13,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
     Select,
-    TextClause,
     delete,
     func,
     insert,
     select,
 )
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from kefu.adapters.storage.report_reader import definitions
 from kefu.adapters.storage.report_repository import MARK, MARKS, SLOTS, VISITS
@@ -143,27 +139,6 @@ def rebuild(
     return read, visits, slots
 
 
-PARTS = 2
-"""Time ranges a long report's contact query is cut into (at slot edges), each read on its
-own connection at once."""
-PART_MIN_S = 2 * 86_400.0
-"""Shorter ranges are read in one query (seconds)."""
-
-
-def _parts(since: float, until: float) -> list[tuple[float, float]]:
-    """[since, until) cut at slot edges into :data:`PARTS` ranges when long enough."""
-    slots = int((until - since) // SLOT_S)
-    if until - since < PART_MIN_S or slots < PARTS:
-        return [(since, until)]
-    cuts = [since + (slots * i // PARTS) * SLOT_S for i in range(1, PARTS)]
-    return list(pairwise([since, *cuts, until]))
-
-
-def _read(engine: Engine, statement: TextClause) -> Sequence[Sequence[Any]]:
-    with engine.connect() as connection:
-        return connection.execute(statement).all()
-
-
 def projected_report(
     engine: Engine,
     since: float,
@@ -190,37 +165,31 @@ def projected_report(
             since=since,
             until=until,
         )
-    with engine.connect() as connection:
-        found = mark(connection)
-    if found is None:
-        raise ValidationError("the report projection was never built: run `kefu report-rebuild`")
-    if found.complete_until is not None and until > found.complete_until:
-        raise ValidationError(
-            "the report projection holds the contacts that entered a queue before "
-            f"{found.complete_until} s only (later ones are still open): end the range "
-            "earlier, or read the events",
-            complete_until=found.complete_until,
-        )
     bins = builder.wait_bins_s
     width = len(builder.group_by)
     limited = sites is not None
-    dialect = engine.dialect.name
-    contacts = [
-        bound(contact_sql(lo, hi, builder.group_by, bins, dialect, limited), sites)
-        for lo, hi in _parts(edges[0], edges[-1])
-    ]
-    agents = bound(slot_sql(edges, limited, "agent" in builder.group_by), sites)
-    statements = [*contacts, agents]
-    if isinstance(engine.pool, StaticPool | SingletonThreadPool):  # one shared connection
-        parts = [_read(engine, sql) for sql in statements]
-    else:
-        with ThreadPoolExecutor(len(statements)) as pool:
-            # Each part on its own connection: the database works on them at once.
-            parts = [read.result() for read in [pool.submit(_read, engine, s) for s in statements]]
+    with engine.connect() as connection:
+        found = mark(connection)
+        if found is None:
+            raise ValidationError(
+                "the report projection was never built: run `kefu report-rebuild`"
+            )
+        if found.complete_until is not None and until > found.complete_until:
+            raise ValidationError(
+                "the report projection holds the contacts that entered a queue before "
+                f"{found.complete_until} s only (later ones are still open): end the range "
+                "earlier, or read the events",
+                complete_until=found.complete_until,
+            )
+        sql = contact_sql(edges[0], edges[-1], builder.group_by, bins, engine.dialect.name, limited)
+        contacts = connection.execute(bound(sql, sites)).all()
+        agents = connection.execute(
+            bound(slot_sql(edges, limited, "agent" in builder.group_by), sites)
+        ).all()
     tallies: dict[tuple[int, tuple[str, ...]], Tally] = {}
     waiting = 0
     predicted = False
-    for row in (row for part in parts[:-1] for row in part):  # parts in time order
+    for row in contacts:
         k = bisect_right(edges, int(row[0]) * SLOT_S) - 1
         key = tuple(str(x) for x in row[1 : 1 + width])
         tally, still, known = read_tally(row[1 + width :], len(bins))
@@ -234,7 +203,7 @@ def projected_report(
     for (k, key), tally in tallies.items():
         builder.add_tally(k, key, tally, waiting=0, predicted=False)
     builder.add_tally_flags(waiting=waiting, predicted=predicted)
-    for slot_at, agent_id, site_id, handling, idle, staffed in parts[-1]:
+    for slot_at, agent_id, site_id, handling, idle, staffed in agents:
         builder.log.add_seconds(
             builder.agent_key(agent_id, site_id),
             bisect_right(edges, float(slot_at)) - 1,
