@@ -13,12 +13,16 @@ real schema, then times:
 - the same two from the report projection (``kefu report-rebuild``: one row per contact
   visit and agent seconds per 15 minutes, summed in SQL), its rebuild timed apart, figures
   checked against the event-decoding path and the ratio of the two printed;
+- with ``--no-events``, the projection's paths only, each against its peer in the same run
+  (the month reading agent time one row per agent and slot; the export through ``Visit``
+  objects and ``ContactRows``), with CPU seconds of the client and the database server;
 - DuckDB over the same events exported to Parquet (export time apart), computing the
   month's offered/answered/abandoned/SL/ASA/AHT per interval and queue in SQL, checked
   against kefu's figures.
 
 Data go to a temporary directory (and a temporary PostgreSQL schema), never the repo.
-Usage: ``PYTHONPATH=src python bench/reports.py [--days 30] [--agents 1000] [--no-postgres]``
+Usage: ``PYTHONPATH=src python bench/reports.py [--days 30] [--agents 1000] [--no-postgres]
+[--no-events] [--repeat 2]``
 """
 
 from __future__ import annotations
