@@ -13,12 +13,16 @@ real schema, then times:
 - the same two from the report projection (``kefu report-rebuild``: one row per contact
   visit and agent seconds per 15 minutes, summed in SQL), its rebuild timed apart, figures
   checked against the event-decoding path and the ratio of the two printed;
+- with ``--no-events``, the projection's paths only, each against its peer in the same run
+  (the month reading agent time one row per agent and slot; the export through ``Visit``
+  objects and ``ContactRows``), with CPU seconds of the client and the database server;
 - DuckDB over the same events exported to Parquet (export time apart), computing the
   month's offered/answered/abandoned/SL/ASA/AHT per interval and queue in SQL, checked
   against kefu's figures.
 
 Data go to a temporary directory (and a temporary PostgreSQL schema), never the repo.
-Usage: ``PYTHONPATH=src python bench/reports.py [--days 30] [--agents 1000] [--no-postgres]``
+Usage: ``PYTHONPATH=src python bench/reports.py [--days 30] [--agents 1000] [--no-postgres]
+[--no-events] [--repeat 2]``
 """
 
 from __future__ import annotations
@@ -39,8 +43,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from kefu.adapters.storage import make_engine, sqlite_url, upgrade
-from kefu.adapters.storage.report_projection import projected_report, projected_visits, rebuild
+from kefu.adapters.storage import make_engine, report_projection, sqlite_url, upgrade
+from kefu.adapters.storage.report_projection import (
+    projected_contact_cells,
+    projected_report,
+    projected_visits,
+    rebuild,
+)
 from kefu.adapters.storage.report_reader import read_events
 from kefu.adapters.storage.repositories import SqlAgents, SqlQueues, SqlSites
 from kefu.analytics import export
@@ -240,6 +249,64 @@ def _same_figures(a: HistoryReport, b: HistoryReport) -> bool:
     return same(a.to_dict(), b.to_dict())
 
 
+class _Cpu:
+    """CPU seconds of this process and, on PostgreSQL, of the connection's server process
+    (read from /proc; ``None`` when not readable), spent inside the block."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pid: int | None = None
+        if engine.dialect.name == "postgresql":
+            # The pool keeps one connection: the timed code reuses its server process.
+            with engine.connect() as connection:
+                self.pid = int(connection.scalar(text("SELECT pg_backend_pid()")) or 0)
+        self.client = 0.0
+        self.db: float | None = None
+
+    def _server(self) -> float | None:
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> _Cpu:
+        self._c0 = time.process_time()
+        self._s0 = self._server() if self.pid else None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client = round(time.process_time() - self._c0, 2)
+        if self._s0 is not None:
+            s1 = self._server()
+            self.db = None if s1 is None else round(s1 - self._s0, 2)
+        elif self.engine.dialect.name == "sqlite":
+            self.db = 0.0  # SQLite runs inside the client process: counted there
+
+
+def _month_per_agent(engine: Engine, since: float, until: float) -> tuple[float, HistoryReport]:
+    """The peer: the month from the projection reading agent time one row per agent and
+    slot, as before agent time was summed per slot in SQL."""
+    plain = report_projection.slot_sql
+
+    def per_agent(edges: Any, limited: bool = False, _by_agent: bool = True) -> str:
+        return plain(edges, limited, True)
+
+    report_projection.slot_sql = per_agent  # type: ignore[assignment]
+    try:
+        return _month_projected(engine, since, until)
+    finally:
+        report_projection.slot_sql = plain  # type: ignore[assignment]
+
+
+def _day_export_fast(engine: Engine, since: float, path: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    cells = projected_contact_cells(engine, since, since + DAY)
+    with path.open("w", encoding=export.CSV_ENCODING, newline="") as stream:
+        n = export.write_contact_csv(stream, cells, ZONE)
+    return time.perf_counter() - t0, n
+
+
 def _rebuild(engine: Engine) -> float:
     t0 = time.perf_counter()
     rebuild(engine)
@@ -355,28 +422,45 @@ def run_month(engines: dict[str, Engine], args: argparse.Namespace, folder: Path
         out = args.record["stores"].setdefault(kind, {})
         out["month_events"] = n
         out["month_contacts"] = gen.n
-        seconds, report = _month_report(engine, MONTH0, MONTH0 + args.days * DAY)
-        out["month_s"] = round(seconds, 2)
-        out["month_rows"] = len(report.rows)
-        out["month_offered"] = report.total.contacts.offered
-        out["month_service_level"] = report.total.contacts.service_level
-        out["month_events_per_s"] = round(n / seconds)
-        print(
-            f"{kind}: month ({args.days} days, {n:,} events, {len(report.rows)} interval x "
-            f"queue rows): {seconds:.2f} s ({n / seconds:,.0f} events/s; goal < 5 s)"
-        )
+        until = MONTH0 + args.days * DAY
+        report: HistoryReport | None = None
+        if not args.no_events:
+            seconds, report = _month_report(engine, MONTH0, until)
+            out["month_s"] = round(seconds, 2)
+            out["month_events_per_s"] = round(n / seconds)
+            print(
+                f"{kind}: month from the events ({args.days} days, {n:,} events, "
+                f"{len(report.rows)} interval x queue rows): {seconds:.2f} s"
+            )
         built = _rebuild(engine)
-        fast, projected = _month_projected(engine, MONTH0, MONTH0 + args.days * DAY)
-        agree = _same_figures(projected, report)
         out["rebuild_s"] = round(built, 2)
-        out["month_projection_s"] = round(fast, 3)
-        out["month_projection_agrees"] = agree
-        out["month_speedup"] = round(seconds / fast, 1)
-        print(
-            f"{kind}: month from the projection: {fast:.2f} s (x{seconds / fast:.0f} faster, "
-            f"same figures: {agree}; goal < 5 s); rebuild from the log {built:.1f} s"
-        )
-        if kind == "sqlite" and not args.no_duckdb:
+        for _ in range(args.repeat):  # peer and fast path alternate
+            with _Cpu(engine) as peer_cpu:
+                slow, peer = _month_per_agent(engine, MONTH0, until)
+            with _Cpu(engine) as cpu:
+                fast, projected = _month_projected(engine, MONTH0, until)
+            agree = _same_figures(projected, peer if report is None else report)
+            out.setdefault("month_projection_per_agent_s", []).append(round(slow, 2))
+            out.setdefault("month_projection_per_agent_cpu", []).append(
+                {"client_s": peer_cpu.client, "db_s": peer_cpu.db}
+            )
+            out.setdefault("month_projection_s", []).append(round(fast, 2))
+            out.setdefault("month_projection_cpu", []).append(
+                {"client_s": cpu.client, "db_s": cpu.db}
+            )
+            out["month_projection_agrees"] = agree and _same_figures(projected, peer)
+            print(
+                f"{kind}: month ({args.days} days, {n:,} events, {len(projected.rows)} interval "
+                f"x queue rows) from the projection: {fast:.2f} s (CPU client {cpu.client} s, "
+                f"db {cpu.db} s; goal < 5 s); per-agent peer {slow:.2f} s (CPU client "
+                f"{peer_cpu.client} s, db {peer_cpu.db} s), x{slow / fast:.1f}; same figures: "
+                f"{agree}; load {os.getloadavg()[0]:.1f}"
+            )
+        out["month_rows"] = len(projected.rows)
+        out["month_offered"] = projected.total.contacts.offered
+        out["month_service_level"] = projected.total.contacts.service_level
+        print(f"{kind}: rebuild from the log {built:.1f} s")
+        if kind == "sqlite" and not args.no_duckdb and report is not None:
             duck = _duckdb(engine, MONTH0, MONTH0 + args.days * DAY, folder)
             agree = _check_duck(duck, report)
             duck.pop("rows", None)
@@ -393,31 +477,42 @@ def run_busy_day(engines: dict[str, Engine], args: argparse.Namespace, folder: P
     n = _fill(list(engines.values()), gen, 1, day0, shift_h=23.5, spread_h=0.0)
     for kind, engine in engines.items():
         # The shifts start at 07:00: the export's day runs from there.
-        seconds, rows = _day_export(engine, day0 + 7 * 3600, folder / f"day-{kind}.csv")
-        print(f"{kind}: one-day CSV export of {rows:,} contacts ({n:,} events): {seconds:.2f} s "
-              f"(goal < 10 s)")  # fmt: skip
+        out = args.record["stores"].setdefault(kind, {})
+        out["day_events"] = n
+        since = day0 + 7 * 3600
+        if not args.no_events:
+            seconds, rows = _day_export(engine, since, folder / f"day-{kind}.csv")
+            out["day_export_events_s"] = round(seconds, 2)
+            print(f"{kind}: one-day CSV export from the events: {seconds:.2f} s")
         built = _rebuild(engine)
-        fast, same_rows = _day_export_projected(
-            engine, day0 + 7 * 3600, folder / f"day-projected-{kind}.csv"
-        )
-        same_file = (folder / f"day-{kind}.csv").read_bytes() == (
-            folder / f"day-projected-{kind}.csv"
-        ).read_bytes()
-        print(
-            f"{kind}: one-day CSV export from the projection: {fast:.2f} s "
-            f"(x{seconds / fast:.0f} faster; same file: {same_file}); rebuild {built:.1f} s"
-        )
-        args.record["stores"].setdefault(kind, {}).update(
-            {
-                "day_events": n,
-                "day_contacts": rows,
-                "day_export_s": round(seconds, 2),
-                "day_export_projection_s": round(fast, 2),
-                "day_export_projection_same_file": same_file and same_rows == rows,
-                "day_export_speedup": round(seconds / fast, 1),
-                "day_rebuild_s": round(built, 2),
-            }
-        )
+        out["day_rebuild_s"] = round(built, 2)
+        reference = folder / f"day-projected-{kind}.csv"
+        fast_file = folder / f"day-fast-{kind}.csv"
+        for _ in range(args.repeat):  # peer and fast path alternate
+            with _Cpu(engine) as peer_cpu:
+                slow, rows = _day_export_projected(engine, since, reference)
+            with _Cpu(engine) as cpu:
+                fast, fast_rows = _day_export_fast(engine, since, fast_file)
+            same = reference.read_bytes() == fast_file.read_bytes() and rows == fast_rows
+            if not args.no_events:
+                same = same and reference.read_bytes() == (folder / f"day-{kind}.csv").read_bytes()
+            out["day_contacts"] = rows
+            out.setdefault("day_export_visits_s", []).append(round(slow, 2))
+            out.setdefault("day_export_visits_cpu", []).append(
+                {"client_s": peer_cpu.client, "db_s": peer_cpu.db}
+            )
+            out.setdefault("day_export_fast_s", []).append(round(fast, 2))
+            out.setdefault("day_export_fast_cpu", []).append(
+                {"client_s": cpu.client, "db_s": cpu.db}
+            )
+            out["day_export_same_file"] = same
+            print(
+                f"{kind}: one-day CSV export of {rows:,} contacts ({n:,} events): {fast:.2f} s "
+                f"(CPU client {cpu.client} s, db {cpu.db} s; goal < 10 s); visit-object peer "
+                f"{slow:.2f} s (CPU client {peer_cpu.client} s, db {peer_cpu.db} s), "
+                f"x{slow / fast:.1f}; same file: {same}; load {os.getloadavg()[0]:.1f}"
+            )
+        print(f"{kind}: rebuild {built:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -430,6 +525,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-duckdb", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--no-events", action="store_true", help="skip the event-decoding path (slow)"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="alternating timed runs")
     parser.add_argument("--only", choices=("month", "day"), help="run one part only")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()

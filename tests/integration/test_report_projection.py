@@ -3,10 +3,11 @@ by ``kefu report-rebuild``, read by ``kefu report``, and equal to the event-deco
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import sys
-from itertools import pairwise
+from itertools import pairwise, product
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,17 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from kefu.adapters.storage import make_engine, sqlite_url, upgrade
-from kefu.adapters.storage.report_projection import projected_report, projected_visits, rebuild
+from kefu.adapters.storage.report_projection import (
+    projected_contact_cells,
+    projected_report,
+    projected_visits,
+    rebuild,
+)
 from kefu.adapters.storage.report_reader import read_events
 from kefu.adapters.storage.repositories import SqlAgents, SqlEventLog, SqlQueues, SqlSites
 from kefu.adapters.storage.tables import ContactVisitRow
-from kefu.analytics.contact_rows import ContactRows
+from kefu.analytics import export
+from kefu.analytics.contact_rows import ContactRow, ContactRows
 from kefu.analytics.history import HistoryBuilder
 from kefu.cli import app
 from kefu.domain.errors import InvalidState, ValidationError
@@ -133,6 +140,8 @@ def test_given_a_generated_day_when_rebuilt_then_reports_equal_the_event_path(
         (DAY0 + 9 * HOUR, DAY0 + 12 * HOUR, "interval:15", ("site", "agent")),
         (DAY0, DAY0 + 86400.0, "day", ("channel", "disposition", "value_tier")),
         (DAY0 + 10 * HOUR, DAY0 + 86400.0, "interval:60", ()),
+        # a range of three days around the day
+        (DAY0 - 86400.0, DAY0 + 2 * 86400.0, "interval:60", ("queue",)),
     ]
     for since, until, period, group_by in cases:
         got = projected_report(
@@ -188,6 +197,27 @@ def test_given_a_site_limit_when_reported_then_both_paths_agree_on_that_site_onl
     )
     visits = projected_visits(database.engine, since, until, sh)
     assert visits and {v.site_id for v in visits} == {"sh"}
+
+
+def test_given_a_generated_day_when_exported_fast_then_the_csv_equals_the_reference_bytes(
+    database: Database, day: list[Event]
+) -> None:
+    _store(database.engine, day)
+    rebuild(database.engine)
+    windows = [(DAY0, DAY0 + 86400.0), (DAY0 + 11 * HOUR, DAY0 + 13 * HOUR)]
+    for (since, until), sites in product(windows, (None, frozenset({"sh"}), frozenset({"bj"}))):
+        reference = ContactRows(since, until)
+        for visit in projected_visits(database.engine, since, until, sites):
+            reference(visit)
+        rows = reference.sorted()
+        cells = projected_contact_cells(database.engine, since, until, sites)
+        assert [ContactRow(*c) for c in cells] == rows
+        slow, fast = io.StringIO(), io.StringIO()
+        export.write_csv(slow, export.contact_table(rows, "Asia/Shanghai"))
+        assert export.write_contact_csv(fast, cells, "Asia/Shanghai") == len(rows)
+        assert fast.getvalue() == slow.getvalue()
+        if sites is None and until - since > HOUR * 2:
+            assert len(rows) > 100 and any(r.transfers for r in rows)
 
 
 def test_given_a_rebuilt_projection_when_rebuilt_again_then_nothing_is_counted_twice(

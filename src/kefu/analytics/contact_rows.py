@@ -7,11 +7,19 @@ that first entered a queue in [since, until) seconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kefu.analytics.visits import Visit
 
-__all__ = ["ContactRow", "ContactRows"]
+__all__ = [
+    "CONTACT_VISIT_FIELDS",
+    "ContactCells",
+    "ContactRow",
+    "ContactRows",
+    "contact_cells",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +96,108 @@ def _row(legs: list[Visit]) -> ContactRow:
         outcome=last.outcome,
         disposition=last.disposition,
         transfers=len(legs) - 1,
+    )
+
+
+CONTACT_VISIT_FIELDS = (
+    "contact_id",
+    "leg",
+    "channel",
+    "queue_id",
+    "customer_id",
+    "value_tier",
+    "queued_at",
+    "answered_at",
+    "ended_at",
+    "wait_s",
+    "talk_s",
+    "hold_s",
+    "wrapup_s",
+    "agent_id",
+    "outcome",
+    "disposition",
+    "transferred_out",
+)
+"""The :class:`Visit` fields :func:`contact_cells` reads, in the order it reads them."""
+
+ContactCells = tuple[Any, ...]
+"""A :class:`ContactRow`'s values as a plain tuple, in its field order."""
+
+
+def contact_cells(
+    visits: Iterable[Sequence[Any]], since: float, until: float
+) -> list[ContactCells]:
+    """The rows :class:`ContactRows` gives, as plain tuples (``ContactRow(*cells)`` is the
+    row), sorted the same way, from visit tuples in :data:`CONTACT_VISIT_FIELDS` order
+    sorted by contact and leg: the export's fast path, with no object per visit or row."""
+    out: list[ContactCells] = []
+    append = out.append
+    legs: list[Sequence[Any]] = []
+    current: Any = None
+    done = True
+    for visit in visits:
+        if visit[0] != current:
+            current, done, legs = visit[0], False, []
+            if visit[1] > 0:  # its first visit was before the visits read
+                done = True
+        if done:
+            continue
+        legs.append(visit)
+        if visit[16]:  # transferred out: more visits follow
+            continue
+        done = True
+        first = legs[0]
+        if since <= first[6] < until:
+            append(_cells(legs))
+    out.sort(key=_order)
+    return out
+
+
+def _order(cells: ContactCells) -> tuple[float, str]:
+    return cells[6], cells[0]
+
+
+def _cells(legs: list[Sequence[Any]]) -> ContactCells:
+    # Sums start from 0 in leg order, as ``sum`` does in _row: the same floats.
+    first, last = legs[0], legs[-1]
+    if len(legs) == 1:
+        answered = first[7] is not None
+        return (
+            first[0],
+            first[2],
+            first[3],
+            first[3],
+            first[4],
+            first[5],
+            first[6],
+            first[7],
+            first[8],
+            0 + first[9],
+            0 + first[10],
+            0 + first[11],
+            0 + first[12],
+            first[13] if answered else None,
+            first[14],
+            first[15],
+            0,
+        )
+    answered_legs = [v for v in legs if v[7] is not None]
+    return (
+        first[0],
+        first[2],
+        first[3],
+        last[3],
+        first[4],
+        first[5],
+        first[6],
+        answered_legs[0][7] if answered_legs else None,
+        last[8],
+        sum(v[9] for v in legs),
+        sum(v[10] for v in legs),
+        sum(v[11] for v in legs),
+        sum(v[12] for v in legs),
+        answered_legs[-1][13] if answered_legs else None,
+        last[14],
+        last[15],
+        len(legs) - 1,
     )

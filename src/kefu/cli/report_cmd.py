@@ -169,9 +169,12 @@ def report(
                 source=source,
                 margin_s=margin_hours * 3600.0,
             )
-            run = SqlReportSource(engine).run(query, visits=contacts)
+            reports = SqlReportSource(engine)
+            # A CSV of contacts from the projection streams tuples (same bytes, faster).
+            cells = reports.contact_cells(query) if contacts and fmt == "csv" else None
+            run = reports.run(query, visits=contacts and cells is None)
             result = run.report
-            rows = ContactRows(start, end) if contacts else None
+            rows = ContactRows(start, end) if contacts and cells is None else None
             if rows is not None:
                 for visit in run.visits or ():
                     rows(visit)
@@ -181,7 +184,20 @@ def report(
             raise _fail(str(exc)) from None
     finally:
         engine.dispose()
+    if cells is not None:
+        _write_cells(result.timezone, cells, out)
+        return
     _write(result, rows, fmt, out)
+
+
+def _write_cells(timezone: str, cells: list[tuple[object, ...]], out: Path | None) -> None:
+    from kefu.analytics import export
+
+    if out is None:
+        export.write_contact_csv(sys.stdout, cells, timezone)
+        return
+    with out.open("w", encoding=export.CSV_ENCODING, newline="") as stream:
+        export.write_contact_csv(stream, cells, timezone)
 
 
 def _settings_url() -> tuple[str, str | None]:

@@ -61,3 +61,16 @@ def test_given_contacts_when_written_to_xlsx_then_sheets_read_back_with_chinese(
     assert by_id["c4"]["transfers"] == 1
     assert by_id["c2"]["agent_id"] is None  # abandoned: an empty cell
     assert by_id["c1"]["talk_s"] == 230
+
+
+def test_given_edge_instants_when_formatted_once_per_second_then_same_text() -> None:
+    # Fractions that round up to the next second, and instants around DST changes
+    # (New York in autumn and spring, London in spring).
+    edges = [1762063200.0, 1741503600.0, 1711846800.0, T0]
+    fractions = [0.0, 0.4999995, 0.5, 0.9999994, 0.9999995, 0.9999996, 0.999999999]
+    instants = [e + s + f for e in edges for s in range(-3, 3) for f in fractions]
+    instants += [T0 + i * 0.37 for i in range(2000)]
+    for tz in ("Asia/Shanghai", "America/New_York", "Europe/London", "Asia/Kathmandu"):
+        slow, fast = export._Clock(tz), export._SecondClock(tz)
+        assert [fast(at) for at in instants] == [slow(at) for at in instants]
+        assert fast(None) is None

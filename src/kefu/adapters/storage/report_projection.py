@@ -15,7 +15,15 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    delete,
+    func,
+    insert,
+    select,
+)
 
 from kefu.adapters.storage.report_reader import definitions
 from kefu.adapters.storage.report_repository import (
@@ -26,7 +34,15 @@ from kefu.adapters.storage.report_repository import (
     slot_rows,
     visit_rows,
 )
+from kefu.adapters.storage.report_sql import (
+    bound,
+    contact_sql,
+    merge_tally,
+    read_tally,
+    slot_sql,
+)
 from kefu.adapters.storage.tables import EventRow
+from kefu.analytics.contact_rows import CONTACT_VISIT_FIELDS, ContactCells, contact_cells
 from kefu.analytics.history import HistoryBuilder, HistoryReport
 from kefu.analytics.projection import SLOT_S, VisitProjector, on_slot_edges
 from kefu.analytics.tallies import Tally
@@ -38,6 +54,7 @@ from kefu.service.ports import ReportMark
 __all__ = [
     "covers",
     "mark",
+    "projected_contact_cells",
     "projected_report",
     "projected_visits",
     "rebuild",
@@ -120,150 +137,6 @@ def rebuild(
     return read, visits, slots
 
 
-def _slot_of(column: str, dialect: str) -> str:
-    """The SQL of the slot index (instant // SLOT_S) of ``column``: grouping by slot, then
-    mapping slots to buckets in Python, spares the range join of every row with every
-    bucket (each bucket edge is a slot edge)."""
-    if dialect == "sqlite":  # CAST truncates, and instants are positive
-        return f"CAST({column} / {SLOT_S!r} AS INTEGER)"
-    return f"CAST(FLOOR({column} / {SLOT_S!r}) AS BIGINT)"
-
-
-_GROUP_SQL = {
-    "site": "COALESCE(v.site_id, '-')",
-    "queue": "v.queue_id",
-    "channel": "v.channel",
-    "agent": "COALESCE(v.agent_id, '-')",
-    "disposition": "COALESCE(v.disposition, '-')",
-    "value_tier": "CAST(v.value_tier AS VARCHAR(16))",
-}
-
-
-_SITES_SQL = "AND {table}.site_id IN :sites "
-"""The filter of a report limited to some sites (bound, expanding)."""
-
-
-def _limited(sql: str, sites: Collection[str] | None) -> TextClause:
-    """``sql`` as a statement, with the sites bound when the report is limited to some."""
-    statement = text(sql)
-    if sites is None:
-        return statement
-    return statement.bindparams(bindparam("sites", sorted(sites), expanding=True))
-
-
-def _contact_sql(
-    edges: Sequence[float],
-    group_by: Sequence[str],
-    bins: Sequence[float],
-    dialect: str,
-    limited: bool = False,
-) -> str:
-    groups = [_GROUP_SQL[d] for d in group_by]
-    answered = "v.outcome = 'answered'"
-    abandoned = "v.outcome = 'abandoned'"
-    waiting = "v.outcome = 'waiting'"
-    positive = f"{answered} AND v.wait_s > 0"
-    hist = []
-    for i, lo in enumerate(bins):
-        upper = f" AND v.wait_s < {bins[i + 1]!r}" if i + 1 < len(bins) else ""
-        in_bin = f"v.wait_s >= {lo!r}{upper}"
-        first = " OR v.wait_s <= 0" if i == 0 else ""
-        hist.append(f"SUM(CASE WHEN {answered} AND ({in_bin}{first}) THEN 1 ELSE 0 END)")
-        hist.append(f"SUM(CASE WHEN {abandoned} AND ({in_bin}{first}) THEN 1 ELSE 0 END)")
-    figures = [
-        "COUNT(*)",
-        f"SUM(CASE WHEN {answered} THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {abandoned} THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {abandoned} AND v.wait_s < v.short_abandon_s THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {abandoned} AND v.wait_s <= 0 THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND v.wait_s <= 0 THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND (v.wait_s <= 0 OR v.wait_s <= v.sl_threshold_s) "
-        "THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {positive} THEN v.wait_s ELSE 0 END)",
-        f"MAX(CASE WHEN {positive} OR NOT ({answered}) THEN v.wait_s ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND v.predicted_wait_s IS NOT NULL THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND v.predicted_wait_s IS NOT NULL "
-        "THEN ABS(v.predicted_wait_s - v.wait_s) ELSE 0 END)",
-        f"SUM(CASE WHEN {answered} AND v.predicted_wait_s IS NOT NULL "
-        "THEN v.predicted_wait_s - v.wait_s ELSE 0 END)",
-        f"SUM(CASE WHEN {waiting} THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {waiting} AND v.wait_s <= v.sl_threshold_s THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN v.handled THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN v.handled THEN v.talk_s ELSE 0 END)",
-        "SUM(CASE WHEN v.handled THEN v.hold_s ELSE 0 END)",
-        "SUM(CASE WHEN v.handled THEN v.wrapup_s ELSE 0 END)",
-        "SUM(CASE WHEN v.transferred_out THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN v.callback THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN v.overflowed THEN 1 ELSE 0 END)",
-        "COUNT(v.predicted_wait_s)",
-        *hist,
-    ]
-    select_groups = "".join(f", {g}" for g in groups)
-    group_cols = "".join(f", {i + 2}" for i in range(len(groups)))
-    return (
-        f"SELECT {_slot_of('v.queued_at', dialect)}{select_groups}, {', '.join(figures)} "
-        "FROM contact_visits v "
-        f"WHERE v.queued_at >= {float(edges[0])!r} AND v.queued_at < {float(edges[-1])!r} "
-        f"{_SITES_SQL.format(table='v') if limited else ''}"
-        f"GROUP BY 1{group_cols}"
-    )
-
-
-def _tally(values: Sequence[Any], bins: int) -> tuple[Tally, int, bool]:
-    t = Tally(bins)
-    (
-        t.offered,
-        t.answered,
-        t.abandoned,
-        t.short,
-        t.balked,
-        t.immediate,
-        t.in_sl,
-    ) = (int(x or 0) for x in values[:7])
-    t.wait_sum = float(values[7] or 0.0)
-    t.longest = float(values[8] or 0.0)
-    t.predicted = int(values[9] or 0)
-    t.pred_abs = float(values[10] or 0.0)
-    t.pred_err = float(values[11] or 0.0)
-    waiting = int(values[12] or 0)
-    t.waiting_within_sl = int(values[13] or 0)
-    t.handled = int(values[14] or 0)
-    t.talk_sum = float(values[15] or 0.0)
-    t.hold_sum = float(values[16] or 0.0)
-    t.wrapup_sum = float(values[17] or 0.0)
-    t.handle_sum = t.talk_sum + t.hold_sum + t.wrapup_sum
-    t.transferred_out = int(values[18] or 0)
-    t.callbacks = int(values[19] or 0)
-    t.overflowed = int(values[20] or 0)
-    predicted = int(values[21] or 0) > 0
-    hist = values[22:]
-    t.hist_answered = [int(x or 0) for x in hist[0::2]]
-    t.hist_abandoned = [int(x or 0) for x in hist[1::2]]
-    return t, waiting, predicted
-
-
-def _slot_sql(edges: Sequence[float], limited: bool = False) -> str:
-    return (
-        "SELECT s.slot_at, s.agent_id, s.site_id, SUM(s.handling_s), SUM(s.idle_s), "
-        "SUM(s.staffed_s) FROM agent_slots s "
-        f"WHERE s.slot_at >= {float(edges[0])!r} AND s.slot_at < {float(edges[-1])!r} "
-        f"{_SITES_SQL.format(table='s') if limited else ''}"
-        "GROUP BY s.slot_at, s.agent_id, s.site_id"
-    )
-
-
-def _merge(into: Tally, t: Tally) -> None:
-    for name in Tally.__slots__:
-        if name in ("hist_answered", "hist_abandoned"):
-            mine = getattr(into, name)
-            for i, n in enumerate(getattr(t, name)):
-                mine[i] += n
-        elif name == "longest":
-            into.longest = max(into.longest, t.longest)
-        else:
-            setattr(into, name, getattr(into, name) + getattr(t, name))
-
-
 def projected_report(
     engine: Engine,
     since: float,
@@ -292,6 +165,7 @@ def projected_report(
         )
     bins = builder.wait_bins_s
     width = len(builder.group_by)
+    limited = sites is not None
     with engine.connect() as connection:
         found = mark(connection)
         if found is None:
@@ -305,36 +179,55 @@ def projected_report(
                 "earlier, or read the events",
                 complete_until=found.complete_until,
             )
-        limited = sites is not None
-        sql = _contact_sql(edges, builder.group_by, bins, engine.dialect.name, limited)
-        tallies: dict[tuple[int, tuple[str, ...]], Tally] = {}
-        waiting = 0
-        predicted = False
-        for row in connection.execute(_limited(sql, sites)):
-            k = bisect_right(edges, int(row[0]) * SLOT_S) - 1
-            key = tuple(str(x) for x in row[1 : 1 + width])
-            tally, still, known = _tally(row[1 + width :], len(bins))
-            waiting += still
-            predicted = predicted or known
-            found_tally = tallies.get((k, key))
-            if found_tally is None:
-                tallies[(k, key)] = tally
-            else:
-                _merge(found_tally, tally)
-        for (k, key), tally in tallies.items():
-            builder.add_tally(k, key, tally, waiting=0, predicted=False)
-        builder.add_tally_flags(waiting=waiting, predicted=predicted)
-        for slot_at, agent_id, site_id, handling, idle, staffed in connection.execute(
-            _limited(_slot_sql(edges, limited), sites)
-        ):
-            builder.log.add_seconds(
-                builder.agent_key(agent_id, site_id),
-                bisect_right(edges, float(slot_at)) - 1,
-                float(handling),
-                float(idle),
-                float(staffed),
-            )
+        sql = contact_sql(edges[0], edges[-1], builder.group_by, bins, engine.dialect.name, limited)
+        contacts = connection.execute(bound(sql, sites)).all()
+        agents = connection.execute(
+            bound(slot_sql(edges, limited, "agent" in builder.group_by), sites)
+        ).all()
+    tallies: dict[tuple[int, tuple[str, ...]], Tally] = {}
+    waiting = 0
+    predicted = False
+    for row in contacts:
+        k = bisect_right(edges, int(row[0]) * SLOT_S) - 1
+        key = tuple(str(x) for x in row[1 : 1 + width])
+        tally, still, known = read_tally(row[1 + width :], len(bins))
+        waiting += still
+        predicted = predicted or known
+        found_tally = tallies.get((k, key))
+        if found_tally is None:
+            tallies[(k, key)] = tally
+        else:
+            merge_tally(found_tally, tally)
+    for (k, key), tally in tallies.items():
+        builder.add_tally(k, key, tally, waiting=0, predicted=False)
+    builder.add_tally_flags(waiting=waiting, predicted=predicted)
+    for slot_at, agent_id, site_id, handling, idle, staffed in agents:
+        builder.log.add_seconds(
+            builder.agent_key(agent_id, site_id),
+            bisect_right(edges, float(slot_at)) - 1,
+            float(handling),
+            float(idle),
+            float(staffed),
+        )
     return builder.result(found.at)
+
+
+def _visits_query(
+    fields: Sequence[str], since: float, until: float, sites: Collection[str] | None
+) -> Select[Any]:
+    first = (
+        select(VISITS.c.contact_id)
+        .where(VISITS.c.leg == 0, VISITS.c.queued_at >= since, VISITS.c.queued_at < until)
+        .scalar_subquery()
+    )
+    query = (
+        select(*(VISITS.c[name] for name in fields))
+        .where(VISITS.c.contact_id.in_(first))
+        .order_by(VISITS.c.contact_id, VISITS.c.leg)
+    )
+    if sites is not None:
+        query = query.where(VISITS.c.site_id.in_(sorted(sites)))
+    return query
 
 
 def projected_visits(
@@ -343,20 +236,23 @@ def projected_visits(
     """Every visit of the contacts that first queued in [since, until) seconds, by contact
     and leg (what one-row-per-contact exports read); ``sites``: only visits to queues of
     these sites."""
-    first = (
-        select(VISITS.c.contact_id)
-        .where(VISITS.c.leg == 0, VISITS.c.queued_at >= since, VISITS.c.queued_at < until)
-        .scalar_subquery()
-    )
-    query = (
-        select(*(VISITS.c[name] for name in _VISIT_FIELDS))
-        .where(VISITS.c.contact_id.in_(first))
-        .order_by(VISITS.c.contact_id, VISITS.c.leg)
-    )
-    if sites is not None:
-        query = query.where(VISITS.c.site_id.in_(sorted(sites)))
+    query = _visits_query(_VISIT_FIELDS, since, until, sites)
     with engine.connect() as connection:
         return [Visit(*row) for row in connection.execute(query)]
+
+
+def projected_contact_cells(
+    engine: Engine, since: float, until: float, sites: Collection[str] | None = None
+) -> list[ContactCells]:
+    """The one-row-per-contact table of the contacts that first queued in [since, until)
+    seconds, as :func:`~kefu.analytics.contact_rows.contact_cells` tuples: the rows
+    :func:`projected_visits` gives through ``ContactRows``, streamed (a server-side cursor
+    on PostgreSQL) with only the columns the table needs."""
+    query = _visits_query(CONTACT_VISIT_FIELDS, since, until, sites)
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
+        rows = (row for part in result.partitions() for row in part)
+        return contact_cells(rows, since, until)
 
 
 _VISIT_FIELDS = tuple(Visit.__dataclass_fields__)

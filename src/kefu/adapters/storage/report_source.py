@@ -22,6 +22,7 @@ from kefu.adapters.storage.report_reader import definitions, read_events, site_z
 from kefu.adapters.storage.tables import AgentRow, EventRow
 from kefu.adapters.storage.uow import SqlUnitOfWorkFactory
 from kefu.analytics.buckets import Buckets
+from kefu.analytics.contact_rows import ContactCells
 from kefu.analytics.history import HistoryBuilder, HistoryReport
 from kefu.analytics.projection import on_slot_edges
 from kefu.analytics.visits import Visit
@@ -171,6 +172,15 @@ class SqlReportSource:
             else None
         )
         return ReportRun(report, read, "projection")
+
+    def contact_cells(self, query: ReportQuery) -> list[ContactCells] | None:
+        """The one-row-per-contact table of ``query`` as plain tuples, streamed from the
+        projection (the export's fast path); ``None`` when ``query`` reads the events."""
+        from kefu.adapters.storage.report_projection import projected_contact_cells
+
+        if not self.uses_projection(query):
+            return None
+        return projected_contact_cells(self.engine, query.since, query.until, query.sites)
 
     def site_zones(self) -> dict[str, str]:
         return site_zones(self.engine)
