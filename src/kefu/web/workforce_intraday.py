@@ -21,7 +21,7 @@ from kefu.domain.errors import KefuError, ValidationError
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.service import RoutingEngine
 from kefu.service.workforce import PublishedShift, WorkforceBook
-from kefu.web.i18n import refusal
+from kefu.web.i18n import refusal, request_catalog
 from kefu.web.reports_page import ReportAccess
 from kefu.web.workforce_views import plan_request
 from kefu.workforce.intraday import Intraday, intraday, scheduled_per_interval
@@ -31,6 +31,17 @@ from kefu.workforce.required import StaffingTarget
 __all__ = ["IntradayView"]
 
 HISTORY_DAYS = 28
+
+
+_MINUTES = ("15", "30", "60")
+
+
+def worded(request: Request, exc: KefuError) -> str:
+    """The refusal's text in the request's language (its catalog text, else the English)."""
+    if exc.text_key is None:
+        return exc.message
+    found = request_catalog(request).text(exc.text_key, **exc.details)
+    return exc.message if found == exc.text_key else found
 
 
 class IntradayView:
@@ -88,7 +99,25 @@ class IntradayView:
                 self._compute, [q.queue_id for q in picked], today, zone, now, req, mine
             )
         except KefuError as exc:
-            return self.access.bad_input(request, exc)
+            # The page stays a page (its menu and form) with the reason where the table
+            # would be: a new center has no full day of history yet.
+            return self.templates.TemplateResponse(
+                request,
+                "workforce_intraday.html",
+                {
+                    "user": user,
+                    "site": site,
+                    "sites": visible,
+                    "queues": queues,
+                    "picked": {q.queue_id for q in picked},
+                    "day": None,
+                    "error": worded(request, exc),
+                    "interval": int(v) if (v := values.get("interval")) in _MINUTES else 30,
+                    "today": today.isoformat(),
+                    "times": [],
+                },
+                status_code=400,
+            )
         local = ZoneInfo(zone)
         return self.templates.TemplateResponse(
             request,
@@ -100,6 +129,7 @@ class IntradayView:
                 "queues": queues,
                 "picked": {q.queue_id for q in picked},
                 "day": day,
+                "error": None,
                 "interval": req.interval_minutes,
                 "today": today.isoformat(),
                 "times": [f"{dt.datetime.fromtimestamp(r.start, local):%H:%M}" for r in day.rows],

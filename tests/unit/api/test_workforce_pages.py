@@ -281,3 +281,34 @@ def test_given_a_quiet_morning_when_intraday_then_rest_reforecast_down_and_gap_s
     assert sup.get("/workforce/intraday?site=bj").status_code == 404
     assert history.login("agent1").get("/workforce/intraday").status_code == 403
     assert "日内" in sup.get("/workforce/intraday?lang=zh").text
+
+
+def test_given_no_full_day_of_history_when_intraday_then_the_page_keeps_its_menu_and_says_why(
+    center: Api,
+) -> None:
+    center.user("sup", "supervisor", sites=("sh",))
+    sup = center.login("sup")
+    page = sup.get("/workforce/intraday?lang=zh&interval=60")
+    assert page.status_code == 400
+    assert 'id="error">没有完整一天的历史数据可供预测。' in page.text
+    # The page's menu and form are there, with the interval asked for.
+    assert 'action="/workforce/intraday"' in page.text and '<nav class="pages">' in page.text
+    assert '<option value="60" selected>' in page.text
+
+
+def test_given_the_plan_page_then_each_work_rule_sits_under_its_heading(history: Api) -> None:
+    page = history.login("sup").get("/workforce").text
+    row = re.search(r'<tr data-agent="a1">(.*?)</tr>', page, re.S)
+    assert row
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    names = [re.findall(r'name="(\w+)"', c) for c in cells]
+    # agent, then one rule per column in the order of the headings, then the save form
+    assert names[1:6] == [
+        ["contracted_hours"],
+        ["days_off"],
+        ["max_days"],
+        ["min_rest_hours"],
+        ["preferred_start"],
+    ]
+    form_id = re.search(r'<form id="([^"]+)"', cells[6])
+    assert form_id and all(f'form="{form_id.group(1)}"' in c for c in cells[1:6])
