@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real call-center data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads the environment it sets: the process's cached settings are dropped
+    before and after it (a command run in-process would otherwise keep an earlier test's
+    database URL, depending on which tests ran before it on the same worker)."""
+    from kefu.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
