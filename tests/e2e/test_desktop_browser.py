@@ -330,3 +330,20 @@ def test_given_two_chats_of_one_person_when_the_agent_merges_them_then_undo_spli
     desk.click("#lang")
     desk.wait_for_selector("#merge button[type=submit] >> text=合并")
     assert problems == []
+
+
+def test_given_the_push_connection_not_yet_open_when_an_agent_goes_ready_then_it_takes(
+    quiet_demo: tuple[Demo, int], contexts: NewContext
+) -> None:
+    """The state select works from the first paint: the action carries the page's CSRF
+    token even when the push connection's hello (which also carries it) has not come."""
+    demo, _ = quiet_demo
+    with admin_api(demo) as api:
+        add_agent(api, "e2e.early", "早班", skills={"e2e-early": 5}, capacity=DESK)
+    problems: list[str] = []
+    page = watch(contexts("early").new_page(), problems)
+    # A socket that opens but never hears from the server: no hello, no pushed view.
+    page.route_web_socket("**/ws/desktop", lambda ws: None)
+    log_in(page, demo, "e2e.early", "/desktop")
+    go_ready(page)
+    assert problems == [], problems

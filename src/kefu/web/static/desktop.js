@@ -7,7 +7,10 @@ kefuI18n.load("desktop").then(function (I18N) {
     (navigator.language.startsWith("zh") ? "zh" : "en");
   const t = (k) => I18N[lang][k] || k;
   const $ = (id) => document.getElementById(id);
-  let view = null, vocab = { reasons: [], dispositions: [], canned: [], tiers: [] }, csrf = "", selected = null;
+  // The CSRF token is in the page from the start (the sign-out form), so an action taken
+  // before the push connection's hello arrives still carries it.
+  let view = null, vocab = { reasons: [], dispositions: [], canned: [], tiers: [] }, selected = null;
+  let csrf = (document.querySelector('.logout input[name="csrf_token"]') || {}).value || "";
   let connected = false, deadlines = {}, typingTimer = null, typingSent = 0;
   const seen = {};
 
