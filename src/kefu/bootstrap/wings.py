@@ -33,7 +33,7 @@ from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.reports import ReportBook
-from kefu.service.routing import PhoneBook, routing_handlers
+from kefu.service.routing import DefineAgent, PhoneBook, routing_handlers
 from kefu.service.teams import TeamBook
 from kefu.service.wallboard import SupervisionDesk
 from kefu.service.workforce import WorkforceBook
@@ -154,9 +154,12 @@ def ivr_wing(
 
 def team_wing(channels: ChannelService) -> TeamBook:
     """The center's teams over ``channels``: their commands' handlers join the engine's
-    table, the book the engine's transaction (recorded in the channel log)."""
+    table, the book the engine's transaction (recorded in the channel log). It watches the
+    agents' definitions: a new agent may not take a team's id, and an agent moved to another
+    site leaves its teams of other sites."""
     book = TeamBook(channels.state.log)
     channels.engine.handlers.include(book.handlers())
+    channels.engine.handlers.watch(DefineAgent, check=book.check_agent, react=book.agent_defined)
     channels.engine.attach(book)
     return book
 

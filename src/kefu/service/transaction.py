@@ -6,7 +6,11 @@ same transaction (:meth:`Transaction.dispatch`).
 The table is assembled explicitly by the composition root (:mod:`kefu.bootstrap`), so what
 exists never depends on what was imported. A handler is ``async handler(tx, command)``; a
 preparer is ``async preparer(engine, command)``, run before the engine's lock (store reads
-that need no consistent state), and what it returns is the handler's ``tx.prepared``."""
+that need no consistent state), and what it returns is the handler's ``tx.prepared``.
+
+Another part may watch a command kind it does not own (:meth:`HandlerTable.watch`): a
+check that runs before the handler (it refuses before anything changes) and a reaction
+that runs after it in the same transaction (the teams keep in step with an agent's site)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from kefu.service.security.audit import audit_write
 from kefu.service.security.ports import AuditEntry
 from kefu.service.writer import Write
 
-__all__ = ["Handler", "HandlerTable", "Preparer", "Transaction"]
+__all__ = ["Check", "Handler", "HandlerTable", "Preparer", "Reaction", "Transaction"]
 
 T = TypeVar("T")
 
@@ -122,6 +126,10 @@ class Transaction:
 
 Handler = Callable[[Transaction, Any], Awaitable[Any]]
 Preparer = Callable[[EngineState, Any], Awaitable[Any]]
+Check = Callable[[Transaction, Any], None]
+"""Runs before a watched command's handler; raises to refuse it (nothing has changed)."""
+Reaction = Callable[[Transaction, Any, Any], None]
+"""Runs after a watched command's handler succeeded: ``reaction(tx, command, result)``."""
 
 
 class HandlerTable:
@@ -135,6 +143,8 @@ class HandlerTable:
     ) -> None:
         self._handlers: dict[type[Command], Handler] = {}
         self._preparers: dict[type[Command], Preparer] = {}
+        self._checks: dict[type[Command], list[Check]] = {}
+        self._reactions: dict[type[Command], list[Reaction]] = {}
         self.include(handlers or {}, preparers)
 
     def include(
@@ -150,14 +160,44 @@ class HandlerTable:
         self._preparers.update(preparers or {})
         return self
 
+    def watch(
+        self,
+        kind: type[Command],
+        *,
+        check: Check | None = None,
+        react: Reaction | None = None,
+    ) -> HandlerTable:
+        """Run ``check`` before ``kind``'s handler and ``react`` after it, in the same
+        transaction, wherever the command comes from (a route or another handler)."""
+        if check is not None:
+            self._checks.setdefault(kind, []).append(check)
+        if react is not None:
+            self._reactions.setdefault(kind, []).append(react)
+        return self
+
     def handler(self, kind: type[Command]) -> Handler:
         handler = self._handlers.get(kind)
         if handler is None:
             raise TypeError(f"no handler for {kind.__name__}")
-        return handler
+        checks, reactions = self._checks.get(kind), self._reactions.get(kind)
+        if not checks and not reactions:
+            return handler
+        return _watched(handler, checks or [], reactions or [])
 
     def preparer(self, kind: type[Command]) -> Preparer | None:
         return self._preparers.get(kind)
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._handlers
+
+
+def _watched(handler: Handler, checks: list[Check], reactions: list[Reaction]) -> Handler:
+    async def run(tx: Transaction, command: Any) -> Any:
+        for check in checks:
+            check(tx, command)
+        result = await handler(tx, command)
+        for react in reactions:
+            react(tx, command, result)
+        return result
+
+    return run

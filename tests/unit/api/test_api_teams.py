@@ -113,6 +113,33 @@ def test_given_teams_when_the_server_restarts_then_they_come_back(teams: Api) ->
         assert (book.of_agent("a2"), book.of_agent("a1")) == (frozenset({"cards-2"}), frozenset())
 
 
+def test_given_a_team_when_an_agent_takes_its_id_or_moves_site_then_teams_stay_true(
+    teams: Api,
+) -> None:
+    c = teams.client
+    assert c.post(f"{V1}/teams", json=CARDS).status_code == 201
+    agent = {"agent_id": "cards-2", "site_id": "sh", "name": "张三", "skills": {"cards": 1}}
+    taken = c.post(f"{V1}/agents", json=agent)
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["error_id"] == "team_exists"
+    assert "cards-2" not in [a["agent_id"] for a in c.get(f"{V1}/agents").json()["items"]]
+
+    # a1 moves to Beijing: it leaves the Shanghai team, recorded like an admin's edit.
+    moved = c.patch(f"{V1}/agents/a1", json={"site_id": "bj"})
+    assert moved.status_code == 200, moved.text
+    assert c.get(f"{V1}/teams/cards-2").json()["members"] == ["a2"]
+    audit = c.get(f"{V1}/audit", params={"action": "team.members"}).json()["items"]
+    assert audit[0]["before"]["members"] == ["a1", "a2"] and audit[0]["after"]["members"] == ["a2"]
+    # a2 edited without a site change stays.
+    assert c.patch(f"{V1}/agents/a2", json={"name": "李四"}).status_code == 200
+    assert c.get(f"{V1}/teams/cards-2").json()["members"] == ["a2"]
+
+    again = build_test(Settings(env="test"), uow_factory=teams.store)
+    with TestClient(again.app) as restarted:
+        restarted.headers.update(teams.token("root"))
+        assert restarted.get(f"{V1}/teams/cards-2").json()["members"] == ["a2"]
+
+
 def test_given_a_team_case_then_members_list_it_others_do_not_and_owners_must_be_teams(
     teams: Api,
 ) -> None:

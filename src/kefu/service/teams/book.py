@@ -20,6 +20,7 @@ from kefu.domain.errors import AlreadyExists, Conflict, KefuError, NotFound, Val
 from kefu.service.channels.ports import ChannelRecord
 from kefu.service.commands import Command
 from kefu.service.ports import UnitOfWork
+from kefu.service.routing.commands import DefineAgent
 from kefu.service.security.accounts import canonical_username
 from kefu.service.teams.records import (
     MAX_MEMBERS,
@@ -99,6 +100,31 @@ class TeamBook:
 
     def __contains__(self, team_id: object) -> bool:
         return team_id in self._teams
+
+    # -- watching the agents' commands ---------------------------------------------------
+    def check_agent(self, tx: Transaction, cmd: DefineAgent) -> None:
+        """A new agent may not take a team's id (case owners are listed by id)."""
+        agent_id = cmd.spec.agent_id
+        if agent_id in self._teams and agent_id not in tx.router.agents:
+            raise TeamExists(
+                f"agent id {agent_id} is taken by a team", field="agent_id", team_id=agent_id
+            )
+
+    def agent_defined(self, tx: Transaction, cmd: DefineAgent, result: object) -> None:
+        """An agent moved to another site leaves its teams of other sites (each change
+        recorded and audited like an admin's edit of the members)."""
+        del result
+        spec = cmd.spec
+        if spec.site_id is None:
+            return
+        for team_id in sorted(self.of_agent(spec.agent_id)):
+            team = self._teams[team_id]
+            if team.site_id == spec.site_id:
+                continue
+            kept = tuple(m for m in team.members if m != spec.agent_id)
+            self._change(
+                tx, "members", Team(team_id, team.name, team.site_id, team.leader, kept), team
+            )
 
     # -- handlers ------------------------------------------------------------------------
     async def create(self, tx: Transaction, cmd: CreateTeam) -> Team:
