@@ -143,3 +143,63 @@ def test_given_events_stored_before_0007_when_migrated_then_columns_filled_as_at
     assert journeys_from_rows(read_contact_rows(at_0006)) == journeys_until(
         [e for e in log if type(e).__name__ in CONTACT_PATH_TYPES], None
     )
+
+
+def test_given_a_log_with_case_waits_when_a_unit_of_work_reads_rows_then_sql_and_memory_agree(
+    database: Database,
+) -> None:
+    """What the contact map page reads through a unit of work: the contact-path rows and the
+    IVR and department extras are the same from the SQL store and the in-memory one, and
+    the rows fold to the reference journeys."""
+    from kefu.adapters.storage.uow import SqlUnitOfWorkFactory
+    from kefu.domain.cases import events as cev
+    from kefu.domain.ivr import events as iev
+    from kefu.service.channels.ports import ChannelRecord
+    from kefu.testing import InMemoryUnitOfWorkFactory
+
+    log = _log(contacts=120, seed=5)
+    t = 3 * DAY
+    task = ev.ContactQueued(
+        t, "task-C1", "q1", "workitem", 0, 0, None, {"case_id": "C1", "sla_due": f"{t + 60}"},
+        None, 1,
+    )  # fmt: skip
+    records = []
+    for event in (
+        cev.CaseOpened(t, "C1", "fault", "王芳", "sh", "卡", 0, 0, {}, None, None, "a1"),
+        cev.CaseLinked(t, "C1", "work_item", "task-C1", "workitem", "a1"),
+        cev.CaseStateChanged(t + 5, "C1", "open", "waiting_on_department", "", "a1", "风控",
+                             None, None),
+    ):  # fmt: skip
+        data = cev.case_event_to_dict(event)
+        records.append(("case", str(data["type"]), "C1", data, event.at))
+    for event in (
+        iev.FlowStarted(t, "conv9", "welcome", 1, "zh", {}, None, None, None, None),
+        iev.Abandoned(t + 30, "conv9", "welcome"),
+    ):
+        data = iev.ivr_event_to_dict(event)
+        records.append(("ivr", str(data["type"]), "conv9", data, event.at))
+    stored = [
+        ChannelRecord(n, at, stream, kind, subject, data)
+        for n, (stream, kind, subject, data, at) in enumerate(records, start=1)
+    ]
+    # The work item in its place in time: a log is in time order.
+    log = sorted([*log, task], key=lambda e: e.at)
+    memory, sql = InMemoryUnitOfWorkFactory(), SqlUnitOfWorkFactory(database.engine)
+    for factory in (memory, sql):
+        with factory() as uow:
+            uow.events.append(log)
+            uow.channels.append(stored)
+            uow.commit()
+    until = 10 * DAY
+    read = []
+    for factory in (memory, sql):
+        with factory() as uow:
+            read.append((list(uow.events.contact_rows(until)), uow.channels.map_extras(until)))
+    assert read[0] == read[1]
+    rows, extras = read[1]
+    assert rows == list(read_contact_rows(database.engine, until=until))
+    every, end = journeys_from_rows(rows, until)
+    assert contact_map_from_journeys(every, end) == build_contact_map(log, until=until)
+    assert [w.case_id for w in extras.departments] == ["C1"]
+    assert extras.departments[0].due_at == t + 60 and extras.departments[0].department == "风控"
+    assert len(extras.ivr) == 1

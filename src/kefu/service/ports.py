@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kefu.analytics.journeys import Row
 from kefu.analytics.projection import AgentSlot
 from kefu.analytics.visits import Visit
 from kefu.domain.events import Event
@@ -123,6 +124,11 @@ class EventLog(Protocol):
 
     def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         """Events with ``seq > after_seq`` in log order."""
+        ...
+
+    def contact_rows(self, until: float) -> Iterator[Row]:
+        """The contact-path events before ``until`` (s) as rows, in log order, without
+        building the events (:func:`kefu.analytics.journeys.journeys_from_rows` folds them)."""
         ...
 
     def count(self) -> int: ...

@@ -7,7 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from kefu.adapters.storage.memory_store import InMemoryStore
+from kefu.analytics.contactmap_more import MapExtras, Record, case_deadlines, extras_from_records
+from kefu.domain.events import ContactQueued
 from kefu.service.channels import ChannelRecord, ConversationRow
+
+_CASE_KINDS = frozenset({"CaseOpened", "CaseStateChanged", "CaseLinked"})
 
 __all__ = ["MemoryChannels"]
 
@@ -48,3 +52,27 @@ class MemoryChannels:
         for key in old:
             del self.work.seen[key]
         return len(old)
+
+    def map_extras(self, until: float) -> MapExtras:
+        # What the SQL reader selects: the IVR's records, the cases' openings, moves and
+        # work-item links, and the queued work items' attributes (their deadlines).
+        records: list[Record] = []
+        work_items: set[str] = set()
+        for r in self.work.records:
+            if r.at >= until or not (
+                r.stream == "ivr" or (r.stream == "case" and r.kind in _CASE_KINDS)
+            ):
+                continue
+            if r.kind == "CaseLinked":
+                if r.data.get("kind") == "work_item":
+                    work_items.add(str(r.data["target_id"]))
+                continue
+            records.append((r.at, r.stream, r.kind, r.subject_id, dict(r.data)))
+        queued = [
+            (s.event.at, dict(s.event.attributes))
+            for s in self.work.events
+            if isinstance(s.event, ContactQueued)
+            and s.event.contact_id in work_items
+            and s.event.at < until
+        ]
+        return extras_from_records(records, until=until, due=case_deadlines(queued))

@@ -13,20 +13,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage.channel_tables import (
+    OTHER_STREAM,
     ConversationEventRow,
     ConversationTableRow,
     CustomerEventRow,
     SeenMessageRow,
 )
+from kefu.adapters.storage.map_extras_reader import map_extras_on
+from kefu.analytics.contactmap_more import MapExtras
 from kefu.service.channels import ChannelRecord, ConversationRow
 
 __all__ = ["SqlChannels"]
 
 READ_CHUNK = 5000
-OTHER_STREAM = ":"
-"""Records of streams other than ``customer`` and ``conversation`` (the branch hall's
-ticket numbers and SMS wishes) share the conversation events' table, their type written
-``<stream>:<kind>``; a conversation event's type never holds a colon."""
 
 
 # The columns of ``conversations`` in the order of ConversationRow's fields.
@@ -141,6 +140,9 @@ class SqlChannels:
     def purge_seen(self, before: float) -> int:
         result = self.session.execute(delete(SeenMessageRow).where(SeenMessageRow.at < before))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def map_extras(self, until: float) -> MapExtras:
+        return map_extras_on(self.session.connection(), until=until)
 
 
 def _stream_kind(stored_type: str) -> tuple[str, str]:

@@ -12,7 +12,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.adapters.storage.tables import Base
 
-__all__ = ["ConversationEventRow", "ConversationTableRow", "CustomerEventRow", "SeenMessageRow"]
+__all__ = [
+    "OTHER_STREAM",
+    "ConversationEventRow",
+    "ConversationTableRow",
+    "CustomerEventRow",
+    "SeenMessageRow",
+]
+
+OTHER_STREAM = ":"
+"""Records of streams other than ``customer`` and ``conversation`` (the branch hall's
+ticket numbers and SMS wishes, the IVR's and the cases' events) share the conversation
+events' table, their type written ``<stream>:<kind>``; a conversation event's type never
+holds a colon."""
 
 
 class CustomerEventRow(Base):

@@ -11,12 +11,24 @@ slow the hottest write).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from kefu.analytics.journeys import pack_ivr
+from kefu.analytics.journeys import Row, pack_ivr
+from kefu.domain.events import Event, event_to_dict
 
-__all__ = ["PATH_COLUMNS", "path_fields"]
+__all__ = ["CONTACT_PATH_TYPES", "PATH_COLUMNS", "contact_rows_of", "path_fields"]
+
+CONTACT_PATH_TYPES: tuple[str, ...] = (
+    "ContactQueued",
+    "ContactOverflowed",
+    "OfferAccepted",
+    "ContactTransferred",
+    "ContactCompleted",
+    "ContactAbandoned",
+    "CallbackRequested",
+)
+"""The events :mod:`kefu.analytics.journeys` folds."""
 
 PATH_COLUMNS = ("target", "channel", "customer_id", "topic", "case_id", "ivr")
 """``target``: the queue of a queued or overflowed contact, the queue a transfer goes to,
@@ -49,3 +61,21 @@ def path_fields(payload: Mapping[str, Any]) -> dict[str, str | None]:
         out["case_id"] = attrs.get("case_id")
         out["ivr"] = pack_ivr(attrs)
     return out
+
+
+def contact_rows_of(events: Iterable[Event], until: float) -> Iterator[Row]:
+    """The rows the SQL reader selects, made from events (the in-memory store's log):
+    each contact-path event before ``until`` (s), in the order given."""
+    for event in events:
+        kind = type(event).__name__
+        if kind not in CONTACT_PATH_TYPES or event.at >= until:
+            continue
+        payload = event_to_dict(event)
+        fields = path_fields(payload)
+        yield (
+            kind,
+            event.at,
+            payload.get("contact_id"),
+            payload.get("agent_id"),
+            *(fields[name] for name in PATH_COLUMNS),
+        )  # type: ignore[misc]

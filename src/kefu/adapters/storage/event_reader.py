@@ -18,26 +18,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.exc import DBAPIError
 
-from kefu.adapters.storage.event_fields import PATH_COLUMNS
+from kefu.adapters.storage.event_fields import CONTACT_PATH_TYPES, PATH_COLUMNS
 from kefu.adapters.storage.tables import EventRow
 from kefu.analytics.journeys import Row
 from kefu.domain.events import Event, event_from_dict
 
-__all__ = ["CONTACT_PATH_TYPES", "ContactRow", "read_contact_rows", "read_events"]
+__all__ = [
+    "CONTACT_PATH_TYPES",
+    "ContactRow",
+    "contact_rows_on",
+    "read_contact_rows",
+    "read_events",
+]
 
-CONTACT_PATH_TYPES: tuple[str, ...] = (
-    "ContactQueued",
-    "ContactOverflowed",
-    "OfferAccepted",
-    "ContactTransferred",
-    "ContactCompleted",
-    "ContactAbandoned",
-    "CallbackRequested",
-)
-"""The events :mod:`kefu.analytics.journeys` folds."""
 ContactRow = Row
 """``(type, at, contact_id, agent_id, target, channel, customer_id, topic, case_id, ivr)``:
 the columns of :data:`~kefu.adapters.storage.event_fields.PATH_COLUMNS` after the first four
@@ -78,6 +74,18 @@ def read_contact_rows(
 ) -> Iterator[ContactRow]:
     """:data:`ContactRow` of each contact-path event in log order whose instant is in
     ``[since, until)`` seconds."""
+    with engine.connect() as conn:
+        yield from contact_rows_on(conn, since=since, until=until, chunk=chunk)
+
+
+def contact_rows_on(
+    conn: Connection,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    chunk: int = 20_000,
+) -> Iterator[ContactRow]:
+    """:func:`read_contact_rows` on an open connection (a unit of work's)."""
     c = EVENTS.c
     stmt = (
         select(c.type, c.at, c.contact_id, c.agent_id, *(c[name] for name in PATH_COLUMNS))
@@ -91,17 +99,17 @@ def read_contact_rows(
     # The driver's own tuples, not SQLAlchemy's rows: a third less CPU (0.32 s against 0.46 s
     # for 124,000 rows in SQLite). The statement has no parameters but the bounds. PostgreSQL
     # streams them through a server-side cursor, ``chunk`` rows a round trip.
-    sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as conn:
-        driver: Any = conn.connection.driver_connection
-        try:
-            if engine.dialect.name == "sqlite":
-                cursor = driver.execute(sql)
-            else:
-                cursor = driver.cursor(name="kefu_contact_rows")
-                cursor.execute(sql)
-            while batch := cursor.fetchmany(chunk):
-                yield from batch
-            cursor.close()
-        except engine.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would have raised it
-            raise DBAPIError(sql, None, exc) from exc
+    dialect = conn.dialect
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    driver: Any = conn.connection.driver_connection
+    try:
+        if dialect.name == "sqlite":
+            cursor = driver.execute(sql)
+        else:
+            cursor = driver.cursor(name="kefu_contact_rows")
+            cursor.execute(sql)
+        while batch := cursor.fetchmany(chunk):
+            yield from batch
+        cursor.close()
+    except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would have raised it
+        raise DBAPIError(sql, None, exc) from exc

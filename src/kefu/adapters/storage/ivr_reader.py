@@ -15,8 +15,7 @@ from typing import cast
 
 from sqlalchemy import Engine, Table, select
 
-from kefu.adapters.storage.channel_repositories import OTHER_STREAM
-from kefu.adapters.storage.channel_tables import ConversationEventRow
+from kefu.adapters.storage.channel_tables import OTHER_STREAM, ConversationEventRow
 from kefu.adapters.storage.event_reader import read_events
 from kefu.domain.events import ContactAbandoned, Event, OfferAccepted
 from kefu.domain.ivr.events import IvrEvent, ivr_event_from_dict

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from kefu.adapters.storage.event_fields import contact_rows_of
 from kefu.adapters.storage.memory_store import InMemoryStore
+from kefu.analytics.journeys import Row
 from kefu.domain.events import Event
 from kefu.domain.model import AgentSpec
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
@@ -82,6 +84,9 @@ class MemoryEvents:
 
     def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         return iter([s for s in self.work.events if s.seq > after_seq])
+
+    def contact_rows(self, until: float) -> Iterator[Row]:
+        return iter(list(contact_rows_of((s.event for s in self.work.events), until)))
 
     def count(self) -> int:
         return len(self.work.events)

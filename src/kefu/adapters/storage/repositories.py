@@ -9,6 +9,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage.event_fields import path_fields
+from kefu.adapters.storage.event_reader import contact_rows_on
 from kefu.adapters.storage.tables import (
     AgentRow,
     EventRow,
@@ -17,6 +18,7 @@ from kefu.adapters.storage.tables import (
     QueueTableRow,
     SiteRow,
 )
+from kefu.analytics.journeys import Row
 from kefu.domain.events import Event, event_from_dict, event_to_dict
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
@@ -169,6 +171,9 @@ class SqlEventLog:
             if len(chunk) < READ_CHUNK:
                 return
             last = chunk[-1][0]
+
+    def contact_rows(self, until: float) -> Iterator[Row]:
+        return contact_rows_on(self.session.connection(), until=until)
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(EventRow)) or 0)

@@ -3,9 +3,10 @@
 contactmap``) of the contacts of the caller's sites that arrived in a period, with AHT next to
 FCR in every group (seed 000: judging agents by calls per hour alone lowers FCR).
 
-The stored routing log is read and analysed in a worker thread (the engine's lock is held
-only to list the queues the caller sees). A contact belongs to the caller's sites when a
-queue it visited is owned by one of them (admins: every site; ``site_id`` narrows to one);
+The stored routing log is read (the store's contact-path rows, no events built) and analysed
+in a worker thread (the engine's lock is held only to list the queues the caller sees). A
+contact belongs to the caller's sites when a queue it visited is owned by one of them
+(admins: every site; ``site_id`` narrows to one);
 repeats are looked for among those contacts. The map also shows the case waits on
 departments of cases of those sites, each case's deadline being the ``sla_due`` of its latest
 work item, and, to admins looking at every site, the IVR sessions that ended in the IVR (an
@@ -28,19 +29,16 @@ from kefu.analytics.contactmap import (
     contact_map_from_journeys,
     write_contact_map_csv,
 )
-from kefu.analytics.contactmap_more import MapExtras, case_deadlines, extras_from_records
+from kefu.analytics.contactmap_more import MapExtras
 from kefu.analytics.fcr import NO_TOPIC, FcrCount, FcrReport, fcr_from_journeys
-from kefu.analytics.journeys import COMPLETED, ContactJourney, find_repeats, journeys_until
+from kefu.analytics.journeys import COMPLETED, ContactJourney, find_repeats, journeys_from_rows
 from kefu.domain.errors import ValidationError
-from kefu.domain.events import ContactQueued, Event
 from kefu.service.engine import RoutingEngine
-from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.routing import views
 from kefu.service.security import Principal, Role, check_site, require_role, sees_site
 
 __all__ = [
     "GROUPS",
-    "PATH_TYPES",
     "ContactMapReport",
     "GroupRow",
     "contact_map_report",
@@ -48,18 +46,6 @@ __all__ = [
 ]
 
 GROUPS = ("queue", "agent", "channel", "topic")
-PATH_TYPES = frozenset(
-    {
-        "ContactQueued",
-        "ContactOverflowed",
-        "OfferAccepted",
-        "ContactTransferred",
-        "ContactCompleted",
-        "ContactAbandoned",
-        "CallbackRequested",
-    }
-)
-"""The event types the journeys fold (as the ``kefu contactmap`` reader reads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +106,12 @@ async def contact_map_report(
     visible = await engine.query(queues)
 
     def analyse() -> ContactMapReport:
-        log = _read(engine.uow_factory, until)
-        every, end = journeys_until(log, until)
+        # Rows, not events: the store hands over the few columns the journeys need.
+        with engine.uow_factory() as uow:
+            every, end = journeys_from_rows(uow.events.contact_rows(until), until)
+            extras = uow.channels.map_extras(until)
         mine = [j for j in every if _visits(j, visible)]
         repeats = find_repeats(mine, window_s)
-        extras = _extras(engine.uow_factory, log, until)
         extras = MapExtras(
             extras.ivr if user.role is Role.ADMIN and site_id is None else (),
             tuple(
@@ -144,26 +131,6 @@ async def contact_map_report(
 
     # Off the event loop: the pages and sockets go on while a long log is read and folded.
     return await asyncio.to_thread(analyse)
-
-
-def _read(uow_factory: UnitOfWorkFactory, until: float) -> list[Event]:
-    with uow_factory() as uow:
-        return [
-            s.event
-            for s in uow.events.read()
-            if type(s.event).__name__ in PATH_TYPES and s.event.at < until
-        ]
-
-
-def _extras(uow_factory: UnitOfWorkFactory, log: list[Event], until: float) -> MapExtras:
-    with uow_factory() as uow:
-        records = [
-            (r.at, r.stream, r.kind, r.subject_id, r.data)
-            for r in uow.channels.read()
-            if r.stream in ("ivr", "case")
-        ]
-    due = case_deadlines((e.at, e.attributes) for e in log if isinstance(e, ContactQueued))
-    return extras_from_records(records, until=until, due=due)
 
 
 def _visits(j: ContactJourney, visible: frozenset[str]) -> bool:

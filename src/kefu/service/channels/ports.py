@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from kefu.analytics.contactmap_more import MapExtras
 from kefu.domain.customers import AttachmentMeta, Identifier
 from kefu.domain.model import Channel
 
@@ -154,6 +155,12 @@ class ChannelRepository(Protocol):
     def release_seen(self, key: str) -> None: ...
     def purge_seen(self, before: float) -> int:
         """Forget keys recorded before ``before``; returns how many."""
+        ...
+
+    def map_extras(self, until: float) -> MapExtras:
+        """The IVR stays and the case waits on departments stored before ``until`` (s),
+        each case's deadline that of its latest work item
+        (:mod:`kefu.analytics.contactmap_more`)."""
         ...
 
 
