@@ -6,8 +6,9 @@ back as RTP to the engine's leg. Towards the browser it is an ``RTCPeerConnectio
 offer carries PCMU only, so nothing is transcoded through Opus: the µ-law payloads are
 decoded to 16-bit samples for aiortc, which encodes them back to the same µ-law bytes.
 
-It runs on the voice process's loop (never the API's): aiortc's ICE, DTLS and SRTP are
-per-packet Python work, about as heavy as two plain RTP legs.
+It runs in the softphone worker process (:mod:`~kefu.adapters.voice.softphone_worker`),
+never on the server's loop: aiortc's ICE, DTLS and SRTP are per-packet Python work, about
+ten times a bridged SIP call's CPU (bench/softphone.py).
 """
 
 from __future__ import annotations
