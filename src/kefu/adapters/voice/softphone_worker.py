@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import resource
 import socket
 import time
@@ -31,6 +32,8 @@ __all__ = ["SoftphoneRefused", "SoftphoneWorker", "WorkerGone"]
 
 _log = logging.getLogger(__name__)
 _READY = "ready"
+# The media worker's real-time priority: above every normal process, below the kernel's own.
+_REALTIME_PRIORITY = 10
 # A worker starts a fresh interpreter and imports aiortc and numpy: allow for a loaded machine.
 _START_TIMEOUT_S = 60.0
 
@@ -43,12 +46,24 @@ class WorkerGone(RuntimeError):
     """The softphone worker is not running (never started, stopped, or it died)."""
 
 
-def _worker_main(control: socket.socket, host: str) -> None:
+def _worker_main(control: socket.socket, host: str, realtime: bool) -> None:
     from threadpoolctl import threadpool_limits
+
+    if realtime:
+        _raise_priority()
 
     # One call's frames are tiny: BLAS threads would only spin on the other cores.
     with threadpool_limits(limits=1, user_api="blas"):
         asyncio.run(_serve(control, host))
+
+
+def _raise_priority() -> None:
+    """Real-time scheduling (SCHED_FIFO) as the media worker gets: the phones' audio must
+    get the CPU on time on a busy machine. Without CAP_SYS_NICE the worker says so."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(_REALTIME_PRIORITY))
+    except (PermissionError, AttributeError, OSError) as exc:
+        _log.warning("softphone worker keeps normal priority (no SCHED_FIFO: %s)", exc)
 
 
 async def _serve(control: socket.socket, host: str) -> None:
@@ -166,15 +181,19 @@ async def _loop_lag(seconds: float) -> dict[str, float]:
 
 class SoftphoneWorker:
     """Browser phones in a child process; *on_failed* hears of a leg whose peer connection
-    failed, *on_exit* that the worker died (every leg's media is gone)."""
+    failed, *on_exit* that the worker died (every leg's media is gone); *realtime* asks
+    for SCHED_FIFO scheduling in the worker."""
 
     def __init__(
         self,
         host: str,
         on_failed: Callable[[str], None] | None = None,
         on_exit: Callable[[], None] | None = None,
+        *,
+        realtime: bool = False,
     ) -> None:
         self.host = host
+        self.realtime = realtime
         self._on_failed = on_failed
         self._on_exit = on_exit
         self._control: socket.socket | None = None
@@ -199,7 +218,10 @@ class SoftphoneWorker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         context = multiprocessing.get_context("spawn")
         self._process = context.Process(
-            target=_worker_main, args=(theirs, self.host), name="kefu-softphones", daemon=True
+            target=_worker_main,
+            args=(theirs, self.host, self.realtime),
+            name="kefu-softphones",
+            daemon=True,
         )
         await self._loop.run_in_executor(None, self._process.start)
         theirs.close()
