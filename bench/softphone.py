@@ -15,7 +15,7 @@ wakes: p50, p99, max, ms), the CPU this process used (cores), the share of the b
 frames that reached the sink; for the worker also its own loop's lateness and CPU. The
 machine is shared: its load is recorded.
 
-    .venv/bin/python bench/softphone.py [--calls 5,20] [--seconds 8] [--realtime]
+    .venv/bin/python bench/softphone.py [--calls 5,20] [--seconds 8] [--repeat 1] [--realtime]
 """
 
 from __future__ import annotations
@@ -218,10 +218,14 @@ async def worker_case(calls: int, seconds: float, realtime: bool = False) -> dic
     targets = [("127.0.0.1", port) for port, _offer in opened]
     feeding = asyncio.ensure_future(_feed(feeder, targets, stop))
     await asyncio.sleep(3)  # ICE and DTLS settle
+    counts = [await worker.counts(leg) for leg in legs]
     received, cpu = 0, time.process_time()
     late, in_worker = await asyncio.gather(_lateness(seconds), worker.loop_lag(seconds))
     cpu_s = time.process_time() - cpu
     got = received
+    after = [await worker.counts(leg) for leg in legs]
+    to_browser = sum(b[0] - a[0] for a, b in zip(counts, after, strict=True))
+    from_browser = sum(b[1] - a[1] for a, b in zip(counts, after, strict=True))
     stop.set()
     await feeding
     ours.send("stop")
@@ -234,7 +238,8 @@ async def worker_case(calls: int, seconds: float, realtime: bool = False) -> dic
     name = "browser_worker" + ("_realtime" if realtime else "")
     return {"case": name, "calls": calls, **_figures(late, cpu_s, seconds),
             "browser_frames_delivered": round(got / expected, 3),
-            "worker": in_worker}  # fmt: skip
+            "worker": {**in_worker, "engine_frames_in": to_browser,
+                       "browser_frames_out": from_browser}}  # fmt: skip
 
 
 async def sip_case(calls: int, seconds: float) -> dict[str, Any]:
@@ -278,10 +283,26 @@ def _drain_socket(sock: socket.socket) -> None:
             return
 
 
+def _summary(calls: int, runs: list[dict[str, Any]]) -> None:
+    """Medians over the repeats, and the ratios of the worker to the on-loop phones."""
+
+    def median(case: str, key: str) -> float:
+        values = sorted(run[key] for run in runs if run["case"] == case)
+        return float(values[len(values) // 2])
+
+    sip_cpu, web_cpu = median("sip", "cores"), median("browser_loop", "cores")
+    print(f"{calls} calls: on-loop browser/SIP CPU ratio {web_cpu / sip_cpu:.1f}", flush=True)
+    for key in ("lateness_ms_p99", "browser_frames_delivered"):
+        web, worker = median("browser_loop", key), median("browser_worker", key)
+        ratio = f"{worker / web:.2f}" if web else "n/a"
+        print(f"{calls} calls: median {key} on-loop {web}, worker {worker} (ratio {ratio})")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", default="5,20")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every case, interleaved")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
         "--realtime", action="store_true", help="also the worker under SCHED_FIFO (as kefu asks)"
@@ -290,19 +311,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     runs = []
     for calls in [int(n) for n in args.calls.split(",")]:
-        cases = [sip_case(calls, args.seconds), browser_case(calls, args.seconds),
-                 worker_case(calls, args.seconds)]  # fmt: skip
-        if args.realtime:
-            cases.append(worker_case(calls, args.seconds, realtime=True))
-        for case in cases:
-            run = asyncio.run(case)
-            print(json.dumps(run), flush=True)
-            runs.append(run)
-        sip, web, worker = runs[-len(cases) : len(runs) - len(cases) + 3]
-        ratio = web["cores"] / sip["cores"] if sip["cores"] else None
-        print(f"{calls} calls: browser/SIP CPU ratio {ratio and round(ratio, 1)}", flush=True)
-        p99 = worker["lateness_ms_p99"] / web["lateness_ms_p99"] if web["lateness_ms_p99"] else None
-        print(f"{calls} calls: server loop p99 lateness, worker/on-loop {p99 and round(p99, 2)}")
+        for _ in range(args.repeat):  # interleaved: the machine's load moves between runs
+            cases = [sip_case(calls, args.seconds), browser_case(calls, args.seconds),
+                     worker_case(calls, args.seconds)]  # fmt: skip
+            if args.realtime:
+                cases.append(worker_case(calls, args.seconds, realtime=True))
+            for case in cases:
+                run = asyncio.run(case)
+                print(json.dumps(run), flush=True)
+                runs.append(run)
+        _summary(calls, [run for run in runs if run["calls"] == calls])
     cpu_model = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")), platform.processor(),
