@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ import pytest
 from kefu.adapters.voice.media import MediaEngine
 from kefu.adapters.voice.port import CallAnswered, CallEnded, VoiceEvent
 from kefu.adapters.voice.softphones import Softphones
+from kefu.service.routing.softphone import SoftphoneBadAnswer
 
 CALLS = 4
 FRAME = 160  # samples of 20 ms at 8 kHz
@@ -174,3 +177,37 @@ def _no_leftover_children() -> None:
     """Children of earlier tests would confuse the check that the worker was reaped."""
     for child in multiprocessing.active_children():
         child.join(5)
+
+
+def test_given_a_ringing_leg_when_the_worker_dies_then_the_leg_ends_and_the_next_call_rings() -> (
+    None
+):
+    events: list[VoiceEvent] = []
+
+    async def run() -> tuple[str, str, str | None]:
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        phones = Softphones("127.0.0.1", engine, events.append, {"a1"})
+        try:
+            first = phones.ring("a1", "13800000000")
+            assert await phones.ringing("a1") is not None
+            # An answer aiortc cannot use is refused with the reason; the call still rings.
+            with pytest.raises(SoftphoneBadAnswer):
+                await phones.answer("a1", first, "v=0\r\nnot an answer\r\n")
+            worker = phones.worker
+            assert worker is not None and worker.pid is not None
+            os.kill(worker.pid, signal.SIGKILL)
+            for _ in range(100):
+                if first not in phones.legs:
+                    break
+                await asyncio.sleep(0.05)
+            second = phones.ring("a1", "13800000001")
+            ringing = await phones.ringing("a1")
+            return first, second, None if ringing is None else ringing.leg_id
+        finally:
+            await phones.close()
+            await engine.stop()
+
+    first, second, rung = asyncio.run(run())
+    assert CallEnded(first, "shutdown") in events  # the dead worker's leg ended, not lost
+    assert rung == second  # a new worker carries the next call

@@ -54,7 +54,7 @@ class BrowserLeg:
 
 
 # The desktop polls for its ringing call; a worker still starting (a fresh interpreter
-# importing aiortc, on a loaded machine) may take longer than one poll should wait.
+# importing aiortc, on a loaded machine) may take longer: the next poll asks again.
 _OFFER_WAIT_S = 10.0
 
 
@@ -116,6 +116,8 @@ class Softphones:
             log.warning("softphone worker exited with %d browser legs", len(self.legs))
         for leg_id in list(self.legs):
             self._spawn(self.end(leg_id, "shutdown"))
+        if self.worker is not None:
+            self._spawn(self.worker.stop())  # reap the dead process
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
