@@ -139,11 +139,11 @@ def test_given_browser_calls_when_they_carry_audio_then_the_media_is_in_the_work
             for n, (leg_id, sdp) in enumerate(zip(legs, answers, strict=True)):
                 await phones.answer(f"a{n}", leg_id, sdp)
             await asyncio.sleep(2)  # ICE and DTLS settle
-            worker = phones.worker
-            assert worker is not None and worker.pid is not None
-            before = [await worker.counts(leg_id) for leg_id in legs]
+            carried = [(w, leg) for leg in legs if (w := phones.pool.worker_of(leg)) is not None]
+            assert len(carried) == CALLS and all(w.pid is not None for w, _leg in carried)
+            before = [await w.counts(leg_id) for w, leg_id in carried]
             late = await _lateness_ms(3.0)
-            after = [await worker.counts(leg_id) for leg_id in legs]
+            after = [await w.counts(leg_id) for w, leg_id in carried]
             here = _peer_connections_here() - earlier
             ours.send("stop")
             await phones.close()
@@ -179,35 +179,40 @@ def _no_leftover_children() -> None:
         child.join(5)
 
 
-def test_given_a_ringing_leg_when_the_worker_dies_then_the_leg_ends_and_the_next_call_rings() -> (
-    None
-):
+def test_given_legs_in_two_workers_when_one_dies_then_only_its_leg_ends_and_calls_go_on() -> None:
     events: list[VoiceEvent] = []
 
-    async def run() -> tuple[str, str, str | None]:
+    async def run() -> tuple[list[str], list[int | None], set[str], str | None]:
         engine = MediaEngine("127.0.0.1", events.append)
         await engine.start()
-        phones = Softphones("127.0.0.1", engine, events.append, {"a1"})
+        phones = Softphones("127.0.0.1", engine, events.append, {"a1", "a2"})
+        phones.pool.legs_per_worker, phones.pool.max_workers = 1, 2  # a worker for each
         try:
-            first = phones.ring("a1", "13800000000")
-            assert await phones.ringing("a1") is not None
+            legs = [phones.ring(agent, "13800000000") for agent in ("a1", "a2")]
+            for agent in ("a1", "a2"):
+                assert await phones.ringing(agent) is not None
             # An answer aiortc cannot use is refused with the reason; the call still rings.
             with pytest.raises(SoftphoneBadAnswer):
-                await phones.answer("a1", first, "v=0\r\nnot an answer\r\n")
-            worker = phones.worker
-            assert worker is not None and worker.pid is not None
-            os.kill(worker.pid, signal.SIGKILL)
+                await phones.answer("a1", legs[0], "v=0\r\nnot an answer\r\n")
+            workers = [phones.pool.worker_of(leg_id) for leg_id in legs]
+            pids = [None if worker is None else worker.pid for worker in workers]
+            assert pids[0] is not None
+            os.kill(pids[0], signal.SIGKILL)
             for _ in range(100):
-                if first not in phones.legs:
+                if legs[0] not in phones.legs:
                     break
                 await asyncio.sleep(0.05)
-            second = phones.ring("a1", "13800000001")
+            still = set(phones.legs)
+            third = phones.ring("a1", "13800000001")
             ringing = await phones.ringing("a1")
-            return first, second, None if ringing is None else ringing.leg_id
+            legs.append(third)
+            return legs, pids, still, None if ringing is None else ringing.leg_id
         finally:
             await phones.close()
             await engine.stop()
 
-    first, second, rung = asyncio.run(run())
-    assert CallEnded(first, "shutdown") in events  # the dead worker's leg ended, not lost
-    assert rung == second  # a new worker carries the next call
+    legs, pids, still, rung = asyncio.run(run())
+    assert pids[0] != pids[1]  # one worker each
+    assert CallEnded(legs[0], "shutdown") in events  # the dead worker's leg ended, not lost
+    assert still == {legs[1]}  # the other worker's call rings on
+    assert rung == legs[2]  # a new worker carries the next call

@@ -3,7 +3,7 @@ the desktop's softphone), and the browser legs kefu rings.
 
 Ringing a browser agent opens an RTP leg in the media engine, as for a SIP phone, and a
 :class:`~kefu.adapters.voice.webrtc.BrowserPhone` facing it on loopback, in the softphone
-worker process (:mod:`~kefu.adapters.voice.softphone_worker`): this process only relays
+worker processes (:mod:`~kefu.adapters.voice.softphone_pool`): this process only relays
 the signalling. The desktop fetches the phone's SDP offer (:meth:`Softphones.ringing`),
 answers it (:meth:`Softphones.answer`), and the leg is answered (``CallAnswered``), so the
 driver bridges it to the caller as it would a SIP phone. Each agent sees and answers only
@@ -23,7 +23,8 @@ from typing import Any
 from kefu.adapters.voice.media import MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import CallAnswered, CallEnded, EndReason, VoiceEvent
-from kefu.adapters.voice.softphone_worker import SoftphoneRefused, SoftphoneWorker, WorkerGone
+from kefu.adapters.voice.softphone_pool import SoftphonePool
+from kefu.adapters.voice.softphone_worker import SoftphoneRefused, WorkerGone
 from kefu.service.routing.softphone import (
     AgentEndpoint,
     NoSoftphoneCall,
@@ -60,7 +61,7 @@ _OFFER_WAIT_S = 10.0
 
 class Softphones:
     """The browser legs of one media engine; *emit* reports their answer and end. Their
-    media runs in a :class:`SoftphoneWorker`, started when first needed."""
+    media runs in softphone workers (:class:`SoftphonePool`), started when first needed."""
 
     def __init__(
         self,
@@ -74,50 +75,26 @@ class Softphones:
         self.emit = emit
         self.endpoints: dict[str, AgentEndpoint] = dict.fromkeys(browser_agents or (), "browser")
         self.legs: dict[str, BrowserLeg] = {}
-        self.worker: SoftphoneWorker | None = None
-        self._starting: asyncio.Task[SoftphoneWorker] | None = None
+        self.pool = SoftphonePool(host, self._on_failed, self._on_lost)
+        """The worker processes carrying the legs' phones."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def warm(self) -> None:
-        """Start the worker now (in the background) rather than at the first call."""
+        """Start a worker now (in the background) rather than at the first call."""
         with contextlib.suppress(RuntimeError):  # no running loop: the first call starts it
             asyncio.get_running_loop()
-            self._started()
-
-    def _started(self) -> asyncio.Task[SoftphoneWorker]:
-        """The worker's start, shared by every leg waiting for it (a failed start is
-        retried by the next call)."""
-        starting = self._starting
-        if starting is None or (starting.done() and not self._usable(starting)):
-            starting = self._starting = asyncio.ensure_future(self._start_worker())
-            starting.add_done_callback(lambda done: done.cancelled() or done.exception())
-        return starting
-
-    @staticmethod
-    def _usable(starting: asyncio.Task[SoftphoneWorker]) -> bool:
-        return (
-            not starting.cancelled() and starting.exception() is None and starting.result().running
-        )
-
-    async def _start_worker(self) -> SoftphoneWorker:
-        worker = SoftphoneWorker(self.host, self._on_failed, self._on_worker_exit)
-        await worker.start()
-        self.worker = worker
-        return worker
+            self.pool.warm()
 
     def _on_failed(self, leg_id: str) -> None:
         """The browser's peer connection failed (the page went away): the leg ends."""
         log.info("browser leg %s: the WebRTC connection failed", leg_id)
         self._spawn(self.end(leg_id, "hung_up"))
 
-    def _on_worker_exit(self) -> None:
-        """The worker died: every browser leg lost its media (the next call starts one)."""
-        if self.legs:
-            log.warning("softphone worker exited with %d browser legs", len(self.legs))
-        for leg_id in list(self.legs):
+    def _on_lost(self, leg_ids: list[str]) -> None:
+        """A worker died: its legs lost their media (the next call starts another)."""
+        log.warning("a softphone worker exited with %d browser legs", len(leg_ids))
+        for leg_id in leg_ids:
             self._spawn(self.end(leg_id, "shutdown"))
-        if self.worker is not None:
-            self._spawn(self.worker.stop())  # reap the dead process
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -146,10 +123,9 @@ class Softphones:
 
     async def _prepare(self, leg: BrowserLeg, engine_port: int) -> None:
         try:
-            worker = await asyncio.shield(self._started())
-            phone_port, sdp = await worker.open(leg.leg_id, (self.host, engine_port))
+            phone_port, sdp = await self.pool.open(leg.leg_id, (self.host, engine_port))
             if leg.leg_id not in self.legs:  # ended while the phone opened
-                await worker.close(leg.leg_id)
+                await self.pool.close(leg.leg_id)
                 return
             self.media.connect(leg.leg_id, (self.host, phone_port), "PCMU", None)
             leg.offer.set_result(sdp)
@@ -191,11 +167,10 @@ class Softphones:
             )
         if not sdp.startswith("v=0"):
             raise SoftphoneBadAnswer("not an SDP answer", text_key="error.softphone_bad_sdp")
-        worker = self.worker
         try:
-            if worker is None or not leg.offer.done():
+            if not leg.offer.done():
                 raise WorkerGone("the call's media is not ready")
-            await worker.answer(leg_id, sdp)
+            await self.pool.answer(leg_id, sdp)
         except SoftphoneRefused as exc:
             raise SoftphoneBadAnswer(
                 "the SDP answer was refused", text_key="error.softphone_bad_sdp"
@@ -229,18 +204,10 @@ class Softphones:
         with contextlib.suppress(Exception):
             self.media.close_leg(leg_id)
         self.emit(CallEnded(leg_id, reason))
-        if self.worker is not None:
-            await self.worker.close(leg_id)
+        await self.pool.close(leg_id)
 
     async def close(self) -> None:
-        """End every browser leg and stop the worker (the front door stops)."""
+        """End every browser leg and stop the workers (the front door stops)."""
         for leg_id in list(self.legs):
             await self.end(leg_id, "shutdown")
-        starting, self._starting = self._starting, None
-        if starting is not None and not starting.done():
-            starting.cancel()
-            with contextlib.suppress(BaseException):
-                await starting
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            await worker.stop()
+        await self.pool.stop()
