@@ -1,17 +1,21 @@
-"""The browser softphone's cost on the loop that carries it, against a SIP phone's.
+"""The browser softphone's cost on the server's loop: its media in the softphone worker
+(kefu now) against the same media on the server's loop (kefu before), and a SIP phone's.
 
-kefu side (this process, one asyncio loop): ``--calls`` :class:`BrowserPhone` gateways,
-each fed 20 ms µ-law RTP frames by one sender standing in for the media engine, each
-sending the browser's audio back as RTP to one sink. Browser side (a child process, not
-measured): as many aiortc peers answering kefu's PCMU offers and sending a tone, standing
-in for chromium. Peer in the same run: the media engine carrying the same number of SIP
-calls (two legs bridged per call, audio both ways), on a loop of its own.
+kefu side: ``--calls`` browser phones, each fed 20 ms µ-law RTP frames by one sender on
+this process's loop standing in for the media engine, each sending the browser's audio
+back as RTP to one sink on this loop. ``browser_loop``: the :class:`BrowserPhone` objects
+on this loop, as before the worker; ``browser_worker``: in kefu's
+:class:`SoftphoneWorker` process, this loop only relaying the SDP. Browser side (a child
+process, not measured): as many aiortc peers answering kefu's PCMU offers and sending a
+tone, standing in for chromium. Peer in the same run: the media engine carrying the same
+number of SIP calls (two legs bridged per call, audio both ways) on this loop.
 
-Figures per case, over ``--seconds``: the loop's lateness (a 10 ms sleep, how late it
-wakes: p50, p99, max, ms), the CPU this process used (cores), and the share of the
-browser's frames that reached the sink. The machine is shared: its load is recorded.
+Figures per case, over ``--seconds``: this loop's lateness (a 10 ms sleep, how late it
+wakes: p50, p99, max, ms), the CPU this process used (cores), the share of the browser's
+frames that reached the sink; for the worker also its own loop's lateness and CPU. The
+machine is shared: its load is recorded.
 
-    .venv/bin/python bench/softphone.py [--calls 5,20] [--seconds 8]
+    .venv/bin/python bench/softphone.py [--calls 5,20] [--seconds 8] [--repeat 1] [--realtime]
 """
 
 from __future__ import annotations
@@ -39,9 +43,14 @@ FRAME = 160
 RTP = struct.Struct("!BBHII")
 
 
-def _browsers(conn: Connection) -> None:
-    """The browsers: answer each offer with an aiortc peer sending a 1 kHz tone."""
+def _browsers(conn: Connection, realtime: bool = False) -> None:
+    """The browsers: answer each offer with an aiortc peer sending a 1 kHz tone; with
+    *realtime*, under SCHED_FIFO below kefu's worker (real browsers have their own
+    machines: on this loaded one they would otherwise starve beside a real-time worker)."""
     import fractions
+
+    if realtime:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(5))
 
     import numpy as np
     from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
@@ -173,8 +182,69 @@ async def browser_case(calls: int, seconds: float) -> dict[str, Any]:
     sink.close()
     feeder.close()
     expected = calls * seconds / 0.02
-    return {"case": "browser", "calls": calls, **_figures(late, cpu_s, seconds),
+    return {"case": "browser_loop", "calls": calls, **_figures(late, cpu_s, seconds),
             "browser_frames_delivered": round(got / expected, 3)}  # fmt: skip
+
+
+async def worker_case(calls: int, seconds: float, realtime: bool = False) -> dict[str, Any]:
+    """The browser phones in kefu's softphone worker; this loop feeds and drains RTP and
+    relays the SDP only."""
+    from kefu.adapters.voice.softphone_worker import SoftphoneWorker
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.setblocking(False)
+    received = 0
+
+    def on_sink() -> None:
+        nonlocal received
+        while True:
+            try:
+                sink.recv(2048)
+            except BlockingIOError:
+                return
+            received += 1
+
+    loop = asyncio.get_running_loop()
+    loop.add_reader(sink.fileno(), on_sink)
+    worker = SoftphoneWorker("127.0.0.1", realtime=realtime)
+    await worker.start()
+    legs = [f"web-{n}" for n in range(calls)]
+    opened = [await worker.open(leg, ("127.0.0.1", sink.getsockname()[1])) for leg in legs]
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(target=_browsers, args=(theirs, realtime))
+    child.start()
+    ours.send([offer for _port, offer in opened])
+    answers = await loop.run_in_executor(None, ours.recv)
+    for leg, answer in zip(legs, answers, strict=True):
+        await worker.answer(leg, answer)
+    feeder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stop = asyncio.Event()
+    targets = [("127.0.0.1", port) for port, _offer in opened]
+    feeding = asyncio.ensure_future(_feed(feeder, targets, stop))
+    await asyncio.sleep(3)  # ICE and DTLS settle
+    counts = [await worker.counts(leg) for leg in legs]
+    received, cpu = 0, time.process_time()
+    late, in_worker = await asyncio.gather(_lateness(seconds), worker.loop_lag(seconds))
+    cpu_s = time.process_time() - cpu
+    got = received
+    after = [await worker.counts(leg) for leg in legs]
+    to_browser = sum(b[0] - a[0] for a, b in zip(counts, after, strict=True))
+    from_browser = sum(b[1] - a[1] for a, b in zip(counts, after, strict=True))
+    stop.set()
+    await feeding
+    ours.send("stop")
+    await worker.stop()
+    child.join(20)
+    loop.remove_reader(sink.fileno())
+    sink.close()
+    feeder.close()
+    expected = calls * seconds / 0.02
+    name = "browser_worker" + ("_realtime" if realtime else "")
+    return {"case": name, "calls": calls, **_figures(late, cpu_s, seconds),
+            "browser_frames_delivered": round(got / expected, 3),
+            "worker": {**in_worker, "engine_frames_in": to_browser,
+                       "browser_frames_out": from_browser}}  # fmt: skip
 
 
 async def sip_case(calls: int, seconds: float) -> dict[str, Any]:
@@ -218,22 +288,44 @@ def _drain_socket(sock: socket.socket) -> None:
             return
 
 
+def _summary(calls: int, runs: list[dict[str, Any]]) -> None:
+    """Medians over the repeats, and the ratios of the worker to the on-loop phones."""
+
+    def median(case: str, key: str) -> float:
+        values = sorted(run[key] for run in runs if run["case"] == case)
+        return float(values[len(values) // 2])
+
+    sip_cpu, web_cpu = median("sip", "cores"), median("browser_loop", "cores")
+    print(f"{calls} calls: on-loop browser/SIP CPU ratio {web_cpu / sip_cpu:.1f}", flush=True)
+    for key in ("lateness_ms_p99", "browser_frames_delivered"):
+        web, worker = median("browser_loop", key), median("browser_worker", key)
+        ratio = f"{worker / web:.2f}" if web else "n/a"
+        print(f"{calls} calls: median {key} on-loop {web}, worker {worker} (ratio {ratio})")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", default="5,20")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every case, interleaved")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--realtime", action="store_true", help="also the worker under SCHED_FIFO (as kefu asks)"
+    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     runs = []
     for calls in [int(n) for n in args.calls.split(",")]:
-        for case in (sip_case, browser_case):
-            run = asyncio.run(case(calls, args.seconds))
-            print(json.dumps(run), flush=True)
-            runs.append(run)
-        sip, web = runs[-2], runs[-1]
-        ratio = web["cores"] / sip["cores"] if sip["cores"] else None
-        print(f"{calls} calls: browser/SIP CPU ratio {ratio and round(ratio, 1)}", flush=True)
+        for _ in range(args.repeat):  # interleaved: the machine's load moves between runs
+            cases = [sip_case(calls, args.seconds), browser_case(calls, args.seconds),
+                     worker_case(calls, args.seconds)]  # fmt: skip
+            if args.realtime:
+                cases.append(worker_case(calls, args.seconds, realtime=True))
+            for case in cases:
+                run = asyncio.run(case)
+                print(json.dumps(run), flush=True)
+                runs.append(run)
+        _summary(calls, [run for run in runs if run["calls"] == calls])
     cpu_model = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")), platform.processor(),

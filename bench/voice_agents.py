@@ -247,6 +247,11 @@ async def run_rate(rate: int, calls: int, agents: int, talk_ms: int, work: Path)
             "p99": _pct(ring_ms, 0.99),
             "max": _pct(ring_ms, 1.0),
         },
+        # Which calls (in order of their ring) were slowest: a cold first call or a stall.
+        "slowest": [
+            {"call": n + 1, "ms": round(ms * 1000, 1)}
+            for n, ms in sorted(enumerate(ring_ms), key=lambda x: -x[1])[:3]
+        ],
         "bridged_peak": bridged_peak,
         "process_cores": round(cpu / max(wall, 1e-9), 3),
         "wall_s": round(wall, 1),

@@ -121,6 +121,10 @@ class VoiceFrontDoor:
         lines = await asyncio.to_thread(self.clips.publish, flows, extra)
         log.info("voice: %d flow lines as clips in %s", lines, self.clips.cache_dir)
         await self.door.start()
+        if (
+            self.door.softphones.endpoints
+        ):  # browser agents from the start: no wait at the first call
+            self.door.softphones.warm()
         self._detach = self.driver.attach()
         if self.phones is not None:
             registrar = self.registrar

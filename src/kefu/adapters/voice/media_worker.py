@@ -3,9 +3,9 @@
 :class:`MediaWorker` has the :class:`~kefu.adapters.voice.media.MediaEngine` command set, so
 the SIP front door uses either. The SIP process binds each leg's UDP socket (so the port
 is known when the 200 OK is built) and hands the socket to the worker with the command
-(``SCM_RIGHTS``); commands and events are pickled plain data, length-prefixed, on one
-Unix stream socket. The worker runs its own asyncio loop: RTP pacing never shares a loop
-(or a GIL) with signalling or the API.
+(``SCM_RIGHTS``); commands and events go over one Unix stream socket
+(:mod:`~kefu.adapters.voice.worker_channel`). The worker runs its own asyncio loop: RTP
+pacing never shares a loop (or a GIL) with signalling or the API.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import pickle
 import socket
-import struct
 from typing import Any
 
 from kefu.adapters.voice.media import Codec, MediaEngine, bind_rtp_socket
 from kefu.adapters.voice.port import EventSink, JoinMode, UnknownCall, VoiceEvent
+from kefu.adapters.voice.worker_channel import MessageReader, send_message
 
 __all__ = ["MediaWorker"]
 
@@ -31,50 +30,6 @@ _REALTIME_PRIORITY = 10
 _READY = "ready"
 # A worker starts a fresh interpreter and imports numpy: allow for a loaded machine.
 _START_TIMEOUT_S = 60.0
-
-_LENGTH = struct.Struct("!I")
-# Largest command: a prompt to play (µ-law, 8000 bytes a second) plus its framing.
-_MAX_MESSAGE = 16 * 1024 * 1024
-
-
-def _send(sock: socket.socket, message: Any, fds: list[int] | None = None) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    frame = _LENGTH.pack(len(data)) + data
-    if fds:
-        sent = socket.send_fds(sock, [frame], fds)
-        frame = frame[sent:]
-    sock.sendall(frame)
-
-
-class _Reader:
-    """Reassembles length-prefixed messages (and received descriptors) from a stream."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = bytearray()
-        self.fds: list[int] = []
-
-    def read(self) -> list[Any] | None:
-        """Messages now complete; ``None`` when the peer closed the socket."""
-        try:
-            data, fds, _flags, _addr = socket.recv_fds(self.sock, 1 << 16, 16)
-        except BlockingIOError:
-            return []
-        if not data:
-            return None
-        self.buffer += data
-        self.fds += fds
-        messages = []
-        while len(self.buffer) >= _LENGTH.size:
-            (size,) = _LENGTH.unpack_from(self.buffer)
-            if size > _MAX_MESSAGE:
-                raise ValueError("media control message too large")
-            if len(self.buffer) < _LENGTH.size + size:
-                break
-            body = bytes(self.buffer[_LENGTH.size : _LENGTH.size + size])
-            del self.buffer[: _LENGTH.size + size]
-            messages.append(pickle.loads(body))  # our own process's data only
-        return messages
 
 
 def _worker_main(control: socket.socket, host: str, realtime: bool) -> None:
@@ -109,14 +64,14 @@ async def _serve(control: socket.socket, host: str) -> None:
     def emit(event: VoiceEvent) -> None:
         control.setblocking(True)
         try:
-            _send(control, event)
+            send_message(control, event)
         finally:
             control.setblocking(False)
 
     engine = MediaEngine(host, emit)
     await engine.start()
-    reader = _Reader(control)
-    _send(control, _READY)
+    reader = MessageReader(control)
+    send_message(control, _READY)
 
     def on_readable() -> None:
         try:
@@ -152,7 +107,7 @@ class MediaWorker:
         self._legs: set[str] = set()
         self._control: socket.socket | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
-        self._reader: _Reader | None = None
+        self._reader: MessageReader | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: asyncio.Future[None] | None = None
 
@@ -170,7 +125,7 @@ class MediaWorker:
         await self._loop.run_in_executor(None, self._process.start)
         theirs.close()
         self._control = ours
-        self._reader = _Reader(ours)
+        self._reader = MessageReader(ours)
         ours.setblocking(False)
         self._ready = self._loop.create_future()
         self._loop.add_reader(ours.fileno(), self._on_events)
@@ -251,7 +206,7 @@ class MediaWorker:
             raise UnknownCall("no media leg with this id", leg_id=args[0])
         self._control.setblocking(True)
         try:
-            _send(self._control, (name, args), fds)
+            send_message(self._control, (name, args), fds)
         finally:
             self._control.setblocking(False)
 

@@ -2,11 +2,12 @@
 the desktop's softphone), and the browser legs kefu rings.
 
 Ringing a browser agent opens an RTP leg in the media engine, as for a SIP phone, and a
-:class:`~kefu.adapters.voice.webrtc.BrowserPhone` facing it on loopback; the desktop
-fetches the phone's SDP offer (:meth:`Softphones.ringing`), answers it
-(:meth:`Softphones.answer`), and the leg is answered (``CallAnswered``), so the driver
-bridges it to the caller as it would a SIP phone. Each agent sees and answers only its
-own legs.
+:class:`~kefu.adapters.voice.webrtc.BrowserPhone` facing it on loopback, in the softphone
+worker processes (:mod:`~kefu.adapters.voice.softphone_pool`): this process only relays
+the signalling. The desktop fetches the phone's SDP offer (:meth:`Softphones.ringing`),
+answers it (:meth:`Softphones.answer`), and the leg is answered (``CallAnswered``), so the
+driver bridges it to the caller as it would a SIP phone. Each agent sees and answers only
+its own legs.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-
-from aiortc.exceptions import InvalidAccessError, InvalidStateError
+from typing import Any
 
 from kefu.adapters.voice.media import MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import CallAnswered, CallEnded, EndReason, VoiceEvent
-from kefu.adapters.voice.webrtc import BrowserPhone
+from kefu.adapters.voice.softphone_pool import SoftphonePool
+from kefu.adapters.voice.softphone_worker import SoftphoneRefused, WorkerGone
 from kefu.service.routing.softphone import (
     AgentEndpoint,
     NoSoftphoneCall,
@@ -49,13 +50,18 @@ class BrowserLeg:
     leg_id: str
     agent: str
     caller: str
-    phone: BrowserPhone
     offer: asyncio.Future[str] = field(default_factory=asyncio.Future)
     answered: bool = False
 
 
+# The desktop polls for its ringing call; a worker still starting (a fresh interpreter
+# importing aiortc, on a loaded machine) may take longer: the next poll asks again.
+_OFFER_WAIT_S = 10.0
+
+
 class Softphones:
-    """The browser legs of one media engine; *emit* reports their answer and end."""
+    """The browser legs of one media engine; *emit* reports their answer and end. Their
+    media runs in softphone workers (:class:`SoftphonePool`), started when first needed."""
 
     def __init__(
         self,
@@ -69,6 +75,31 @@ class Softphones:
         self.emit = emit
         self.endpoints: dict[str, AgentEndpoint] = dict.fromkeys(browser_agents or (), "browser")
         self.legs: dict[str, BrowserLeg] = {}
+        self.pool = SoftphonePool(host, self._on_failed, self._on_lost)
+        """The worker processes carrying the legs' phones."""
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def warm(self) -> None:
+        """Start a worker now (in the background) rather than at the first call."""
+        with contextlib.suppress(RuntimeError):  # no running loop: the first call starts it
+            asyncio.get_running_loop()
+            self.pool.warm()
+
+    def _on_failed(self, leg_id: str) -> None:
+        """The browser's peer connection failed (the page went away): the leg ends."""
+        log.info("browser leg %s: the WebRTC connection failed", leg_id)
+        self._spawn(self.end(leg_id, "hung_up"))
+
+    def _on_lost(self, leg_ids: list[str]) -> None:
+        """A worker died: its legs lost their media (the next call starts another)."""
+        log.warning("a softphone worker exited with %d browser legs", len(leg_ids))
+        for leg_id in leg_ids:
+            self._spawn(self.end(leg_id, "shutdown"))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def endpoint(self, agent: str) -> AgentEndpoint:
         """Where *agent* answers calls (a registered SIP phone unless chosen otherwise)."""
@@ -77,24 +108,27 @@ class Softphones:
     def choose(self, agent: str, endpoint: AgentEndpoint) -> None:
         """*agent* answers its next calls at *endpoint*."""
         self.endpoints[agent] = endpoint
+        if endpoint == "browser":
+            self.warm()
 
     def ring(self, agent: str, caller: str = "kefu") -> str:
         """Ring *agent*'s browser: open the engine's leg and prepare the WebRTC offer;
         returns the leg's id (``CallAnswered`` or ``CallEnded`` follows)."""
         leg_id = f"web-{uuid.uuid4().hex[:16]}"
         port = self.media.open_leg(leg_id)
-        leg = BrowserLeg(leg_id, agent, caller, BrowserPhone(self.host))
+        leg = BrowserLeg(leg_id, agent, caller)
         self.legs[leg_id] = leg
-        task = asyncio.ensure_future(self._prepare(leg, port))
-        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._spawn(self._prepare(leg, port))
         return leg_id
 
     async def _prepare(self, leg: BrowserLeg, engine_port: int) -> None:
         try:
-            phone_port = await leg.phone.start()
+            phone_port, sdp = await self.pool.open(leg.leg_id, (self.host, engine_port))
+            if leg.leg_id not in self.legs:  # ended while the phone opened
+                await self.pool.close(leg.leg_id)
+                return
             self.media.connect(leg.leg_id, (self.host, phone_port), "PCMU", None)
-            leg.phone.connect(self.host, engine_port)
-            leg.offer.set_result(await leg.phone.offer())
+            leg.offer.set_result(sdp)
         except Exception as exc:
             log.warning("browser leg %s for %s not prepared: %s", leg.leg_id, leg.agent, exc)
             if not leg.offer.done():
@@ -107,7 +141,7 @@ class Softphones:
         if leg is None:
             return None
         try:
-            sdp = await asyncio.wait_for(asyncio.shield(leg.offer), 10.0)
+            sdp = await asyncio.wait_for(asyncio.shield(leg.offer), _OFFER_WAIT_S)
         except Exception:  # not prepared in time, or failed (the leg ends)
             return None
         return RingingCall(leg.leg_id, leg.caller, sdp)
@@ -134,10 +168,18 @@ class Softphones:
         if not sdp.startswith("v=0"):
             raise SoftphoneBadAnswer("not an SDP answer", text_key="error.softphone_bad_sdp")
         try:
-            await leg.phone.answer(sdp)
-        except (ValueError, InvalidStateError, InvalidAccessError) as exc:
+            if not leg.offer.done():
+                raise WorkerGone("the call's media is not ready")
+            await self.pool.answer(leg_id, sdp)
+        except SoftphoneRefused as exc:
             raise SoftphoneBadAnswer(
                 "the SDP answer was refused", text_key="error.softphone_bad_sdp"
+            ) from exc
+        except (WorkerGone, RuntimeError) as exc:
+            log.warning("browser leg %s not answered: %s", leg_id, exc)
+            await self.end(leg_id, "rejected")
+            raise NoSoftphoneCall(
+                "the call's media ended", text_key="error.softphone_no_call", leg=leg_id[:40]
             ) from exc
         leg.answered = True
         self.emit(CallAnswered(leg_id))
@@ -150,11 +192,10 @@ class Softphones:
     def hang_up(self, leg_id: str) -> None:
         """kefu ends the leg (the caller hung up, the offer was withdrawn)."""
         if leg_id in self.legs:
-            task = asyncio.ensure_future(self.end(leg_id, "hung_up"))
-            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._spawn(self.end(leg_id, "hung_up"))
 
     async def end(self, leg_id: str, reason: EndReason) -> None:
-        """Forget the leg: close its peer connection and the engine's leg."""
+        """Forget the leg: close the engine's leg and its peer connection in the worker."""
         leg = self.legs.pop(leg_id, None)
         if leg is None:
             return
@@ -162,10 +203,11 @@ class Softphones:
             leg.offer.cancel()
         with contextlib.suppress(Exception):
             self.media.close_leg(leg_id)
-        await leg.phone.close()
         self.emit(CallEnded(leg_id, reason))
+        await self.pool.close(leg_id)
 
     async def close(self) -> None:
-        """End every browser leg (the front door stops)."""
+        """End every browser leg and stop the workers (the front door stops)."""
         for leg_id in list(self.legs):
             await self.end(leg_id, "shutdown")
+        await self.pool.stop()

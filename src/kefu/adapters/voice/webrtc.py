@@ -3,11 +3,13 @@
 :class:`BrowserPhone` looks to the media engine like any SIP phone: it owns a UDP socket
 that receives the engine's RTP (8 kHz µ-law, 20 ms frames) and sends the browser's audio
 back as RTP to the engine's leg. Towards the browser it is an ``RTCPeerConnection`` whose
-offer carries PCMU only, so nothing is transcoded through Opus: the µ-law payloads are
-decoded to 16-bit samples for aiortc, which encodes them back to the same µ-law bytes.
+offer carries PCMU only, so nothing is transcoded through Opus: the engine's µ-law
+payloads go to aiortc as already encoded packets (no decoding, resampling or encoding in
+a thread per frame), and the browser's PCMU comes back as 8 kHz samples, encoded to µ-law.
 
-It runs on the voice process's loop (never the API's): aiortc's ICE, DTLS and SRTP are
-per-packet Python work, about as heavy as two plain RTP legs.
+It runs in the softphone worker process (:mod:`~kefu.adapters.voice.softphone_worker`),
+never on the server's loop: aiortc's ICE, DTLS and SRTP are per-packet Python work, about
+ten times a bridged SIP call's CPU (bench/softphone.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from aiortc import (
     MediaStreamTrack,
     RTCPeerConnection,
@@ -31,9 +34,9 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame, AudioResampler
+from av import AudioFrame, AudioResampler, Packet
 
-from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
+from kefu.adapters.voice.g711 import ulaw_encode
 from kefu.adapters.voice.rtp_leg import FRAME_BYTES, HEADER
 
 __all__ = ["PCMU_ONLY", "BrowserPhone"]
@@ -48,11 +51,13 @@ _TIME_BASE = fractions.Fraction(1, _RATE)
 _BACKLOG = 10  # frames (200 ms) kept for the browser; older ones are dropped after a stall
 _RTP = struct.Struct("!BBHII")
 _PT_PCMU = 0
+_SILENCE = b"\xff" * FRAME_BYTES  # µ-law of zero
 
 
 class _EngineTrack(MediaStreamTrack):
     """The audio sent to the browser: the engine's µ-law frames at the 20 ms pace,
-    silence when none arrived in time."""
+    silence when none arrived in time, as encoded PCMU packets (aiortc sends a packet as
+    it is; a frame of samples would be resampled and encoded in a thread, 20 ms by 20 ms)."""
 
     kind = "audio"
 
@@ -62,7 +67,7 @@ class _EngineTrack(MediaStreamTrack):
         self._start: float | None = None
         self._sent = 0
 
-    async def recv(self) -> AudioFrame:
+    async def recv(self) -> Packet[Any]:
         loop = asyncio.get_running_loop()
         if self._start is None:
             self._start = loop.time()
@@ -70,14 +75,18 @@ class _EngineTrack(MediaStreamTrack):
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        payload = self.frames.popleft() if self.frames else b"\xff" * FRAME_BYTES
-        samples = ulaw_decode(payload).reshape(1, -1)
-        frame = AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = _RATE
-        frame.pts = self._sent * FRAME_BYTES
-        frame.time_base = _TIME_BASE
+        packet = Packet(self.frames.popleft() if self.frames else _SILENCE)
+        packet.pts = self._sent * FRAME_BYTES
+        packet.time_base = _TIME_BASE
         self._sent += 1
-        return frame
+        return packet
+
+
+def _samples(frame: AudioFrame, resampler: AudioResampler) -> list[npt.NDArray[np.int16]]:
+    """*frame* as 8 kHz mono 16-bit samples: PCMU decoded already is (no resampling)."""
+    if frame.sample_rate == _RATE and frame.format.name == "s16" and frame.layout.name == "mono":
+        return [frame.to_ndarray().reshape(-1).astype(np.int16, copy=False)]
+    return [out.to_ndarray().reshape(-1).astype(np.int16) for out in resampler.resample(frame)]
 
 
 class _RtpSide(asyncio.DatagramProtocol):
@@ -167,9 +176,7 @@ class BrowserPhone:
                 frame = await track.recv()
                 if not isinstance(frame, AudioFrame):
                     continue
-                for out in resampler.resample(frame):
-                    samples = out.to_ndarray().reshape(-1).astype(np.int16)
-                    pending = np.concatenate([pending, samples])
+                pending = np.concatenate([pending, *_samples(frame, resampler)])
                 while len(pending) >= FRAME_BYTES:
                     chunk, pending = pending[:FRAME_BYTES], pending[FRAME_BYTES:]
                     if self._transport is None or self.remote is None:
