@@ -33,6 +33,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
+from kefu.adapters.cluster.channel_codec import CHANNEL_COMMANDS, channel_command, channel_fields
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.domain.events import event_to_dict
@@ -101,6 +102,8 @@ def command_to_dict(command: Command) -> dict[str, Any]:
     """``command`` as a JSON-ready ``{"type", "fields"}`` object (refused for a command
     that does not travel)."""
     name = type(command).__name__
+    if CHANNEL_COMMANDS.get(name) is type(command):
+        return {"type": name, "fields": channel_fields(command, command_to_dict)}
     if COMMANDS.get(name) is not type(command):
         raise ValidationError(f"{name} is not sent between nodes")
     fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
@@ -112,12 +115,16 @@ def command_from_dict(body: Any) -> Command:
     """The command of a ``{"type", "fields"}`` object; a :class:`ValidationError` for
     anything else."""
     try:
-        kind = COMMANDS[body["type"]]
+        name = body["type"]
         fields = body["fields"]
         if not isinstance(fields, dict):
             raise TypeError("fields must be an object")
-        return kind(**fields)
-    except (KeyError, TypeError) as exc:
+        if name in CHANNEL_COMMANDS:
+            return channel_command(CHANNEL_COMMANDS[name], fields, command_from_dict)
+        return COMMANDS[name](**fields)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
         raise ValidationError(f"not a command: {exc}") from exc
 
 
@@ -204,6 +211,8 @@ class CommandServer:
             command = command_from_dict(opened.command)
             authorize = command_authorizer(opened.caller, command)
             result = await self.engine.execute(command, actor=opened.caller, authorize=authorize)
+            if dataclasses.is_dataclass(result) and not isinstance(result, type):
+                result = dataclasses.asdict(result)  # a receipt: its fields, by name
             reply: dict[str, Any] = {"ok": True, "result": result}
         except KefuError as exc:
             if isinstance(exc, ForgedCommand):

@@ -4,8 +4,9 @@ domain's lead, then the leader, until it loses it.
 Standby: tries the domain's advisory lock every ``poll_s`` seconds (nothing else runs; its
 ``/readyz`` answers 503). Leader: starts the engine with the lease's fence (state from the
 newest snapshot and the log's tail), answers the domain's commands on NATS and publishes
-the committed events on JetStream (a command runs only in an envelope a web node sealed
-with the cluster's key, and with its caller's rights); checks every ``check_s`` seconds
+the committed events on JetStream and its channel service's updates on NATS (a command
+runs only in an envelope a web node sealed with the cluster's key, and with its caller's
+rights); checks every ``check_s`` seconds
 that it still holds the lock. A leader that loses the lock or is fenced stops answering
 at once and calls ``on_lost`` (the server exits; its supervisor starts it again, as a
 standby: a deposed leader never resumes on the state it had).
@@ -21,9 +22,11 @@ from collections.abc import Callable
 from nats.aio.client import Client as Nats
 
 from kefu.adapters.cluster.bus import CommandServer, EventPublisher, event_subject
+from kefu.adapters.cluster.channel_bus import UpdatePublisher
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.lease import LeaderLease
 from kefu.service import RoutingEngine
+from kefu.service.channels import ChannelService
 
 __all__ = ["RouterNode", "stream_name"]
 
@@ -48,6 +51,7 @@ class RouterNode:
         on_lost: Callable[[], None],
         poll_s: float = 0.5,
         check_s: float = 1.0,
+        channels: ChannelService | None = None,
     ) -> None:
         self.engine = engine
         self.lease = lease
@@ -56,9 +60,11 @@ class RouterNode:
         self.on_lost = on_lost
         self.poll_s = poll_s
         self.check_s = check_s
+        self.channels = channels
         self.leading = asyncio.Event()
         self._server: CommandServer | None = None
         self._publisher: EventPublisher | None = None
+        self._updates: UpdatePublisher | None = None
         self._task: asyncio.Task[None] | None = None
         engine.fence = lease.fence
 
@@ -75,6 +81,8 @@ class RouterNode:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._step_down()
+        if self.channels is not None:
+            await self.channels.stop()
         if self.engine.started:
             await self.engine.stop()
         await asyncio.to_thread(self.lease.release)
@@ -85,11 +93,16 @@ class RouterNode:
             await asyncio.sleep(self.poll_s)
         log.info("leading routing domain %s at epoch %d", domain, self.lease.epoch)
         await self.engine.start()
+        if self.channels is not None:  # closes the conversations of ended contacts
+            await self.channels.start()
         js = self.nats.jetstream()
         with contextlib.suppress(Exception):  # it exists already: the same subjects
             await js.add_stream(name=stream_name(domain), subjects=[event_subject(domain)])
         self._publisher = EventPublisher(js, self.engine, domain)
         await self._publisher.start()
+        if self.channels is not None:
+            self._updates = UpdatePublisher(self.nats, self.channels, domain)
+            await self._updates.start()
         self._server = CommandServer(self.nats, self.engine, domain, sealer=self.sealer)
         await self._server.start()
         self.leading.set()
@@ -107,3 +120,6 @@ class RouterNode:
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             await publisher.stop()
+        updates, self._updates = self._updates, None
+        if updates is not None:
+            await updates.stop()
