@@ -55,7 +55,9 @@ __all__ = [
     "command_to_dict",
     "decode_command",
     "encode_command",
+    "ensure_stream",
     "event_subject",
+    "stream_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,18 @@ def command_subject(domain: str) -> str:
 
 def event_subject(domain: str) -> str:
     return f"kefu.events.{domain}"
+
+
+def stream_name(domain: str) -> str:
+    """The JetStream stream holding ``domain``'s events."""
+    return "KEFU_EVENTS_" + "".join(ch if ch.isalnum() else "_" for ch in domain)
+
+
+async def ensure_stream(js: JetStreamContext, domain: str) -> None:
+    """Create ``domain``'s stream unless it exists (the first node to start creates it:
+    a router or a web node, whichever comes first)."""
+    with contextlib.suppress(Exception):  # it exists already: the same subjects
+        await js.add_stream(name=stream_name(domain), subjects=[event_subject(domain)])
 
 
 def command_to_dict(command: Command) -> dict[str, Any]:

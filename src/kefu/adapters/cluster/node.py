@@ -21,7 +21,12 @@ from collections.abc import Callable
 
 from nats.aio.client import Client as Nats
 
-from kefu.adapters.cluster.bus import CommandServer, EventPublisher, event_subject
+from kefu.adapters.cluster.bus import (
+    CommandServer,
+    EventPublisher,
+    ensure_stream,
+    stream_name,
+)
 from kefu.adapters.cluster.channel_bus import UpdatePublisher
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.lease import LeaderLease
@@ -31,11 +36,6 @@ from kefu.service.channels import ChannelService
 __all__ = ["RouterNode", "stream_name"]
 
 log = logging.getLogger(__name__)
-
-
-def stream_name(domain: str) -> str:
-    """The JetStream stream holding ``domain``'s events."""
-    return "KEFU_EVENTS_" + "".join(ch if ch.isalnum() else "_" for ch in domain)
 
 
 class RouterNode:
@@ -96,8 +96,7 @@ class RouterNode:
         if self.channels is not None:  # closes the conversations of ended contacts
             await self.channels.start()
         js = self.nats.jetstream()
-        with contextlib.suppress(Exception):  # it exists already: the same subjects
-            await js.add_stream(name=stream_name(domain), subjects=[event_subject(domain)])
+        await ensure_stream(js, domain)
         self._publisher = EventPublisher(js, self.engine, domain)
         await self._publisher.start()
         if self.channels is not None:
