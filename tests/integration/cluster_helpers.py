@@ -5,9 +5,11 @@ token) before they start."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -140,3 +142,81 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class CutProxy:
+    """A TCP relay from a loopback port to ``upstream`` (PostgreSQL) on a thread of its
+    own, that can cut the link as a network partition does: :meth:`cut` silently drops
+    every byte both ways (the client's queries hang, nothing reaches the server) and,
+    after ``server_gives_up_s``, closes its connections to the server, as the server does
+    when its keepalives go unanswered (the relay's own sockets would answer them);
+    :meth:`heal` resets the cut connections and lets new ones through."""
+
+    def __init__(self, upstream: tuple[str, int], server_gives_up_s: float) -> None:
+        self.upstream = upstream
+        self.server_gives_up_s = server_gives_up_s
+        self.port = free_port()
+        self.cut_at: float | None = None
+        self._pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(10.0)
+
+    async def _serve(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut_at is not None:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        self._pairs.append((writer, up_writer))
+        await asyncio.gather(
+            self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True
+        )
+        for end in (writer, up_writer):
+            end.close()
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if self.cut_at is None:
+                writer.write(data)
+                await writer.drain()
+
+    def cut(self) -> None:
+        def start() -> None:
+            self.cut_at = time.monotonic()
+            self._loop.call_later(self.server_gives_up_s, self._drop_server_side)
+
+        self._loop.call_soon_threadsafe(start)
+
+    def _drop_server_side(self) -> None:
+        for _client, server in self._pairs:
+            server.close()
+
+    def heal(self) -> None:
+        def reopen() -> None:
+            for client, server in self._pairs:
+                server.close()
+                client.transport.abort()
+            self._pairs = []
+            self.cut_at = None
+
+        self._loop.call_soon_threadsafe(reopen)
+
+    def close(self) -> None:
+        async def shut() -> None:
+            self._server.close()
+            for client, server in self._pairs:
+                client.transport.abort()
+                server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10.0)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5.0)
+        self._loop.close()

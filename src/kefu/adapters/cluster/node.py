@@ -7,7 +7,9 @@ newest snapshot and the log's tail), answers the domain's commands on NATS and p
 the committed events on JetStream and its channel service's updates on NATS (a command
 runs only in an envelope a web node sealed with the cluster's key, and with its caller's
 rights); checks every ``check_s`` seconds
-that it still holds the lock. A leader that loses the lock or is fenced stops answering
+that it still holds the lock, and takes a check unanswered for ``lease_s`` seconds (the
+store cut off) as the lock lost — before the server drops a silent leader's lock and a
+standby takes over. A leader that loses the lock or is fenced stops answering
 at once and calls ``on_lost`` (the server exits; its supervisor starts it again, as a
 standby: a deposed leader never resumes on the state it had).
 """
@@ -29,13 +31,16 @@ from kefu.adapters.cluster.bus import (
 )
 from kefu.adapters.cluster.channel_bus import UpdatePublisher
 from kefu.adapters.cluster.envelope import CommandSealer
-from kefu.adapters.cluster.lease import LeaderLease
+from kefu.adapters.cluster.lease import SERVER_GIVES_UP_S, LeaderLease
 from kefu.service import RoutingEngine
 from kefu.service.channels import ChannelService
 
 __all__ = ["RouterNode", "stream_name"]
 
 log = logging.getLogger(__name__)
+
+LEASE_S = 2.5
+"""Seconds a leader waits for its lock's check before it stops acting."""
 
 
 class RouterNode:
@@ -51,8 +56,11 @@ class RouterNode:
         on_lost: Callable[[], None],
         poll_s: float = 0.5,
         check_s: float = 1.0,
+        lease_s: float = LEASE_S,
         channels: ChannelService | None = None,
     ) -> None:
+        if not 0 < check_s + lease_s < SERVER_GIVES_UP_S:
+            raise ValueError("a leader must give up before the server drops its lock")
         self.engine = engine
         self.lease = lease
         self.nats = nats
@@ -60,6 +68,7 @@ class RouterNode:
         self.on_lost = on_lost
         self.poll_s = poll_s
         self.check_s = check_s
+        self.lease_s = lease_s
         self.channels = channels
         self.leading = asyncio.Event()
         self._server: CommandServer | None = None
@@ -105,11 +114,21 @@ class RouterNode:
         self._server = CommandServer(self.nats, self.engine, domain, sealer=self.sealer)
         await self._server.start()
         self.leading.set()
-        while not self.engine.fenced and await asyncio.to_thread(self.lease.holds):
+        while not self.engine.fenced and await self._still_holds():
             await asyncio.sleep(self.check_s)
         log.error("routing domain %s: leadership lost; this node stops", domain)
         await self._step_down()
         self.on_lost()
+
+    async def _still_holds(self) -> bool:
+        """Whether the lock's check answered yes within ``lease_s`` seconds: a store that
+        does not answer (a partition) is a lost lead, before the server drops the lock
+        (:data:`~kefu.adapters.cluster.lease.SERVER_GIVES_UP_S`) and a standby leads."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.lease.holds), self.lease_s)
+        except TimeoutError:
+            log.error("the lock of routing domain %s did not answer", self.lease.domain)
+            return False
 
     async def _step_down(self) -> None:
         self.leading.clear()
