@@ -51,7 +51,7 @@ def _frame(ws: Any, kind: str, where: Any = lambda _f: True, limit: int = 60) ->
     raise AssertionError(f"no such {kind} frame in {limit} frames")
 
 
-def test_given_two_web_nodes_when_an_agent_on_one_chats_with_a_customer_on_the_other_then_each_sees_the_other(  # noqa: E501
+def test_given_two_web_nodes_when_an_agent_and_a_customer_chat_across_them_then_each_sees_the_other(
     schema: tuple[str, str],
 ) -> None:
     url, name = schema
