@@ -208,16 +208,28 @@ class CommandServer:
         self.sealer = sealer
         self.clock = clock
         self._subscription: Subscription | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._subscription = await self.nats.subscribe(
-            command_subject(self.domain), queue="routers", cb=self._handle
+            command_subject(self.domain), queue="routers", cb=self._dispatch
         )
 
     async def stop(self) -> None:
         if self._subscription is not None:
             await self._subscription.unsubscribe()
             self._subscription = None
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _dispatch(self, msg: Msg) -> None:
+        """Run each command in a task of its own: the subscription hands messages over one
+        at a time, and awaiting each command's commit here would store one command per
+        batch. The engine's lock takes them in the order they came."""
+        task = asyncio.create_task(self._handle(msg))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _handle(self, msg: Msg) -> None:
         try:
