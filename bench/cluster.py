@@ -14,6 +14,8 @@
    Figures: seconds from the kill to the standby's ``/readyz`` 200 (printed as
    ``failover N s``) and to the first contact acknowledged after the kill, and whether
    every acknowledged contact is stored once.
+   The same loads run first against one ``kefu serve`` (``--role all``) on the same
+   store: the peer each cluster figure is divided by.
 3. **Replay**: a standby's start from the newest snapshot plus the log's tail against a
    replay of the whole log (:mod:`replay`, on PostgreSQL, ``--events`` events).
 
@@ -320,16 +322,22 @@ async def saturate(
 
 
 async def throughput(args: argparse.Namespace, webs: int, logs: Path) -> dict[str, Any]:
+    """``webs`` web nodes in front of one router; 0: the single process (``--role all``)
+    on the same store, the peer the cluster is compared with."""
     cluster = Cluster(args.url, args.nats, logs)
     await cluster.create()
     try:
-        router = cluster.node("router", "r1")
-        nodes = [cluster.node("web", f"w{i + 1}") for i in range(webs)]
-        for node in (router, *nodes):
+        if webs == 0:
+            nodes = [cluster.node("all", "single")]
+        else:
+            nodes = [cluster.node("router", "r1")]
+            nodes += [cluster.node("web", f"w{i + 1}") for i in range(webs)]
+        for node in nodes:
             node.start()
-        router.wait("/readyz")
         for node in nodes:
             node.wait("/readyz")
+        if webs > 0:
+            nodes = nodes[1:]  # the load goes to the web nodes
         await saturate(nodes, cluster.headers, 4, 1.0)  # warm up
         figures = await saturate(nodes, cluster.headers, args.workers, args.seconds)
         steady = await drive(nodes, cluster.headers, args.rate, args.seconds)
@@ -389,12 +397,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "topology": "separate processes on loopback; load generator in the bench process",
         "throughput": [],
     }
-    for webs in args.web:
+    single: dict[str, Any] | None = None
+    for webs in [0, *args.web]:
         figures = await throughput(args, webs, logs)
         result["throughput"].append(figures)
         closed, steady = figures["closed_loop"], figures["open_loop"]
+        if single is None:
+            single = closed
+        else:
+            figures["ratio_to_single_contacts_per_s"] = round(
+                closed["contacts_per_s"] / max(single["contacts_per_s"], 0.1), 2
+            )
+        label = f"{webs} web node(s)" if webs else "single process (--role all)"
         print(
-            f"{webs} web node(s): {closed['contacts_per_s']} contacts/s with "
+            f"{label}: {closed['contacts_per_s']} contacts/s with "
             f"{closed['workers']} clients (p99 {closed['latency_ms']['p99']} ms); "
             f"{steady['contacts_per_s']} of {steady['offered_per_s']} offered per s "
             f"(p99 {steady['latency_ms']['p99']} ms)",
