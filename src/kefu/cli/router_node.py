@@ -68,6 +68,7 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
             client,
             sealer=CommandSealer(settings.secret_key, settings.routing_domain),
             on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM),
+            channels=platform.channels,
         )
         app.state.metrics = metrics = EngineMetrics(engine, lambda: node.epoch)
         metrics.start()

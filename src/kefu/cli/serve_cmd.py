@@ -208,7 +208,8 @@ def serve(
         "all",
         help="all: one process does everything; router: a router node of "
         "KEFU_ROUTING_DOMAIN (standby until it leads; PostgreSQL and NATS); web: a web "
-        "node sending commands to that router (a skeleton). 角色。",
+        "node sending commands to that router (API contacts and agent state, the desktop, the "
+        "chat, the wallboard). 角色。",
     ),
 ) -> None:
     """Serve the API and the live wallboard. 启动服务（API 与实时监控大屏）。"""

@@ -2,10 +2,16 @@
 shared store and sends their commands, signed, to the router leading its routing domain
 over NATS (:mod:`kefu.api.routes.remote`); it follows the events the router commits
 (:class:`~kefu.adapters.cluster.follower.EventFollower` into a read-only
-:class:`~kefu.service.replica.ReplicaEngine`) and pushes them to its own wallboard
-sockets; it serves the operations endpoints ``/healthz`` and ``/readyz`` (200 once NATS
-is connected and the router's copy is loaded). Needs PostgreSQL, NATS and the cluster's
-shared ``KEFU_SECRET_KEY``."""
+:class:`~kefu.service.replica.ReplicaEngine`) and the channel updates
+(:class:`~kefu.adapters.cluster.channel_bus.UpdateFollower`), and pushes them to its own
+sockets: the wallboard, the agent desktop (``/desktop``, ``/ws/desktop``, its actions at
+``/api/v1/desktop``) and the chat widget (``/ws/chat``), whose actions and messages go to
+the router as commands. It serves the operations endpoints ``/healthz`` and ``/readyz``
+(200 once NATS is connected and the router's copy is loaded). Needs PostgreSQL, NATS and
+the cluster's shared ``KEFU_SECRET_KEY``.
+
+Not on a web node: the session grace (an agent whose last desktop on this node closed is
+not logged out: its desktop may be open on another node), and the chat's IVR flows."""
 
 from __future__ import annotations
 
@@ -32,18 +38,28 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
+    from kefu.adapters.channels.webchat.gateway import ChatHub
     from kefu.adapters.clock import SystemClock
-    from kefu.adapters.cluster.bus import CommandClient
+    from kefu.adapters.cluster.bus import CommandClient, RemoteError
+    from kefu.adapters.cluster.channel_bus import UpdateFollower
+    from kefu.adapters.cluster.channel_codec import channel_result
     from kefu.adapters.cluster.envelope import CommandSealer
     from kefu.adapters.cluster.follower import EventFollower
     from kefu.api.errors import install_error_handlers
-    from kefu.api.routes import remote
+    from kefu.api.routes import API_PREFIX, remote
+    from kefu.api.routes import desktop as desktop_routes
     from kefu.bootstrap import sql_snapshotter
     from kefu.domain.routing import RouterConfig
-    from kefu.service.replica import ReplicaEngine
-    from kefu.service.security import security_from_settings
+    from kefu.i18n import SOURCE_LANGUAGE, catalogs
+    from kefu.service.channels import ChannelOptions
+    from kefu.service.commands import Command
+    from kefu.service.desktop import Desktops
+    from kefu.service.replica import ReplicaChannels, ReplicaEngine
+    from kefu.service.security import Principal, security_from_settings
+    from kefu.service.security.command_rights import CHANNEL_CALLER
     from kefu.service.transaction import HandlerTable
     from kefu.web import Wallboard
+    from kefu.web.desktop import DesktopPages
     from kefu.web.i18n import I18nRoutes
 
     clock = SystemClock()
@@ -57,12 +73,29 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
         snapshots=sql_snapshotter(settings),
     )
     wallboard = Wallboard(replica, settings, security)
+    language = catalogs().resolve(settings.language) or SOURCE_LANGUAGE
+    channels = ReplicaChannels(replica, options=ChannelOptions(language=language))
+    replica.attach(channels.state)
+    desktops = Desktops(channels)
+    desktops.humans.grace = None  # the agent's desktop may be open on another node
+    desktop = DesktopPages(desktops, settings, security)
+    chat = ChatHub(channels, settings, wait_interval_s=settings.chat_wait_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await nats.connect(settings.nats_url)
         sealer = CommandSealer(settings.secret_key, settings.routing_domain)
-        app.state.commands = CommandClient(client, settings.routing_domain, sealer=sealer)
+        commands = CommandClient(client, settings.routing_domain, sealer=sealer)
+        app.state.commands = commands
+
+        async def remote(command: Command, actor: Principal | None) -> Any:
+            try:
+                result = await commands.execute(command, actor or CHANNEL_CALLER)
+            except RemoteError as exc:
+                raise exc.local() from None
+            return channel_result(command, result)
+
+        replica.remote = remote
         await replica.start()
         follower = EventFollower(
             client.jetstream(),
@@ -73,12 +106,27 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
             poll_s=FOLLOWER_POLL_S,
         )
         app.state.follower = follower
+
+        async def sync() -> None:
+            await follower.catch_up()
+            await replica.follow_parts()
+
+        replica.sync = sync
+        updates = UpdateFollower(client, channels, settings.routing_domain, sync)
+        channels.relay = updates.relay
+        app.state.updates = updates
         await follower.start()
+        await updates.start()
         await wallboard.start()
+        await chat.start()
+        await desktop.start()
         try:
             yield
         finally:
+            await desktop.stop()
+            await chat.stop()
             await wallboard.stop()
+            await updates.stop()
             await follower.stop()
             await replica.stop()
             app.state.commands = None
@@ -91,9 +139,15 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
     app.state.wallboard = wallboard
     app.state.commands = None
     app.state.follower = None
+    app.state.channels = channels
+    app.state.desktops = desktops
+    app.state.chat = chat
     install_error_handlers(app)
     app.include_router(remote.router)
+    app.include_router(desktop_routes.router, prefix=API_PREFIX)
     app.include_router(wallboard.router)
+    app.include_router(desktop.router)
+    app.include_router(chat.router)
     app.include_router(I18nRoutes().router)  # the wallboard page's texts
     wallboard.mount_static(app)
 

@@ -33,6 +33,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
+from kefu.adapters.cluster.channel_codec import CHANNEL_COMMANDS, channel_command, channel_fields
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.domain.events import event_to_dict
@@ -54,7 +55,9 @@ __all__ = [
     "command_to_dict",
     "decode_command",
     "encode_command",
+    "ensure_stream",
     "event_subject",
+    "stream_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,10 +100,24 @@ def event_subject(domain: str) -> str:
     return f"kefu.events.{domain}"
 
 
+def stream_name(domain: str) -> str:
+    """The JetStream stream holding ``domain``'s events."""
+    return "KEFU_EVENTS_" + "".join(ch if ch.isalnum() else "_" for ch in domain)
+
+
+async def ensure_stream(js: JetStreamContext, domain: str) -> None:
+    """Create ``domain``'s stream unless it exists (the first node to start creates it:
+    a router or a web node, whichever comes first)."""
+    with contextlib.suppress(Exception):  # it exists already: the same subjects
+        await js.add_stream(name=stream_name(domain), subjects=[event_subject(domain)])
+
+
 def command_to_dict(command: Command) -> dict[str, Any]:
     """``command`` as a JSON-ready ``{"type", "fields"}`` object (refused for a command
     that does not travel)."""
     name = type(command).__name__
+    if CHANNEL_COMMANDS.get(name) is type(command):
+        return {"type": name, "fields": channel_fields(command, command_to_dict)}
     if COMMANDS.get(name) is not type(command):
         raise ValidationError(f"{name} is not sent between nodes")
     fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
@@ -112,12 +129,16 @@ def command_from_dict(body: Any) -> Command:
     """The command of a ``{"type", "fields"}`` object; a :class:`ValidationError` for
     anything else."""
     try:
-        kind = COMMANDS[body["type"]]
+        name = body["type"]
         fields = body["fields"]
         if not isinstance(fields, dict):
             raise TypeError("fields must be an object")
-        return kind(**fields)
-    except (KeyError, TypeError) as exc:
+        if name in CHANNEL_COMMANDS:
+            return channel_command(CHANNEL_COMMANDS[name], fields, command_from_dict)
+        return COMMANDS[name](**fields)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
         raise ValidationError(f"not a command: {exc}") from exc
 
 
@@ -187,16 +208,28 @@ class CommandServer:
         self.sealer = sealer
         self.clock = clock
         self._subscription: Subscription | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._subscription = await self.nats.subscribe(
-            command_subject(self.domain), queue="routers", cb=self._handle
+            command_subject(self.domain), queue="routers", cb=self._dispatch
         )
 
     async def stop(self) -> None:
         if self._subscription is not None:
             await self._subscription.unsubscribe()
             self._subscription = None
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _dispatch(self, msg: Msg) -> None:
+        """Run each command in a task of its own: the subscription hands messages over one
+        at a time, and awaiting each command's commit here would store one command per
+        batch. The engine's lock takes them in the order they came."""
+        task = asyncio.create_task(self._handle(msg))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _handle(self, msg: Msg) -> None:
         try:
@@ -204,6 +237,8 @@ class CommandServer:
             command = command_from_dict(opened.command)
             authorize = command_authorizer(opened.caller, command)
             result = await self.engine.execute(command, actor=opened.caller, authorize=authorize)
+            if dataclasses.is_dataclass(result) and not isinstance(result, type):
+                result = dataclasses.asdict(result)  # a receipt: its fields, by name
             reply: dict[str, Any] = {"ok": True, "result": result}
         except KefuError as exc:
             if isinstance(exc, ForgedCommand):

@@ -24,7 +24,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 
-from kefu.adapters.cluster.bus import event_subject
+from kefu.adapters.cluster.bus import ensure_stream, event_subject
 from kefu.domain.events import event_from_dict
 from kefu.service.ports import StoredEvent, UnitOfWorkFactory
 
@@ -69,7 +69,9 @@ class EventFollower:
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Subscribe to the stream's new messages, then catch up from the store."""
+        """Subscribe to the stream's new messages (creating the stream when no router
+        did yet), then catch up from the store."""
+        await ensure_stream(self.js, self.domain)
         self._subscription = await self.js.subscribe(
             event_subject(self.domain),
             cb=self._on_message,

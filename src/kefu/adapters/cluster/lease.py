@@ -5,8 +5,9 @@ Why the database rather than a JetStream key-value entry with a TTL: the fence h
 checked in the very transaction that appends the events, and only the store can do that
 atomically; with the lock in the same server there is one engine to trust, not two whose
 views of time may differ. The lock lives as long as the leader's session: a leader that
-dies, or that the server stops hearing from (its TCP connection is declared dead), loses
-it, and a standby's ``pg_try_advisory_lock`` then succeeds.
+dies, or that the server stops hearing from (its TCP connection is declared dead, within
+:data:`SERVER_GIVES_UP_S` seconds: the lock's connection sets the server's keepalives),
+loses it, and a standby's ``pg_try_advisory_lock`` then succeeds.
 
 Taking the lead bumps ``routing_leases.epoch`` for the domain. Every batch the leader
 stores first reads that row ``FOR SHARE`` (:meth:`LeaderLease.fence`) and refuses to go on
@@ -37,6 +38,17 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.2
 """Seconds between two tries of a standby waiting for the lock."""
+SERVER_GIVES_UP_S = 6.0
+"""Seconds after which the server drops the session of a leader it no longer hears from
+(TCP keepalives and the user timeout set on the lock's connection, below), releasing the
+lock: without them a leader cut off by the network would keep its lock for the operating
+system's default, hours."""
+_KEEPALIVES = {
+    "tcp_keepalives_idle": "2",
+    "tcp_keepalives_interval": "1",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": str(int(SERVER_GIVES_UP_S * 1000)),
+}
 
 
 def lock_key(domain: str) -> int:
@@ -71,6 +83,11 @@ class LeaderLease:
             return self.epoch
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            for name, value in _KEEPALIVES.items():
+                connection.execute(
+                    text("SELECT set_config(:name, :value, false)"),
+                    {"name": name, "value": value},
+                )
             got = connection.execute(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(self.domain)}
             ).scalar_one()

@@ -1,8 +1,9 @@
 """The routes of a web node (``kefu serve --role web``): the caller authenticated here by
 bearer token, the command sent to the router leading the routing domain over NATS
 (:class:`~kefu.adapters.cluster.bus.CommandClient`), signed for that caller; the router
-checks the caller's rights and answers. A skeleton: creating a contact and changing an
-agent's state; the other routes still need the engine in process (``--role all``)."""
+checks the caller's rights and answers: creating a contact and changing an agent's state
+(the desktop's routes run on the web node's copy, which sends their commands the same way;
+the other routes still need the engine in process, ``--role all``)."""
 
 from __future__ import annotations
 

@@ -228,7 +228,11 @@ class ChannelService:
                 raise Forbidden("not your conversation", text_key="error.not_your_conversation")
             return ChannelUpdate("typing", conv_id, contact_id, who, agent_id=agent_id)
 
-        self.notify(await self.engine.query(look, stored=False))
+        await self.announce(await self.engine.query(look, stored=False))
+
+    async def announce(self, update: ChannelUpdate) -> None:
+        """Show an update that is not stored (typing) to the listeners."""
+        self.notify(update)
 
     # -- effects -----------------------------------------------------------------------
     def _send(self, gateway: ReplyGateway, reply: OutboundReply) -> None:

@@ -122,6 +122,18 @@ class ChannelState:
         vars(self).update(state)
         self.directory.events = []  # stored already: none is pending
         self._logged_customer_events = 0
+        self.follow(tail)
+
+    def fetch_after(self, uow: UnitOfWork) -> list[ChannelRecord]:
+        """The stored records after this state's position."""
+        return list(uow.channels.read(self.seq))
+
+    def follow(self, tail: list[ChannelRecord]) -> None:
+        """Apply records stored after this state's position (a read-only copy on a node
+        that does not lead, kept in step with the leader's log): customer events first,
+        then the others, as :meth:`load` orders them; records at or below :attr:`seq` are
+        skipped."""
+        tail = [record for record in tail if record.seq > self.seq]
         for record in tail:
             if record.stream == CUSTOMER:
                 self.directory.apply(ce.customer_event_from_dict(record.data))

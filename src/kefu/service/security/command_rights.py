@@ -11,6 +11,7 @@ does not know is refused (:class:`~kefu.service.errors.Forbidden`).
 
 from __future__ import annotations
 
+from kefu.service.channels import commands as cc
 from kefu.service.commands import Command
 from kefu.service.engine import Authorize, RoutingEngine
 from kefu.service.errors import Forbidden
@@ -18,10 +19,23 @@ from kefu.service.routing import commands as rc
 from kefu.service.security import access, authz
 from kefu.service.security.access import Principal, Role, Scope
 
-__all__ = ["SUPERVISING", "command_authorizer", "play_rights", "scoped_key"]
+__all__ = [
+    "CHANNEL_CALLER",
+    "SUPERVISING",
+    "command_authorizer",
+    "play_rights",
+    "scoped_key",
+]
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
 """The roles of supervision: assign, abandon, listen, whisper, barge, create a contact."""
+
+
+CHANNEL_CALLER = Principal(
+    user_id="channel", username="channel", role=Role.AGENT, sites=frozenset(), via="channel"
+)
+"""The caller a web node sends a customer's message for (its chat socket): it may only
+hand in customers' messages (no agent, no site, no scope)."""
 
 
 def scoped_key(principal: Principal, key: str | None) -> str | None:
@@ -134,7 +148,61 @@ def command_authorizer(principal: Principal, command: Command) -> Authorize:
         return play_rights(principal, command)
     if isinstance(command, _CONTACT_ACTIONS):
         return _contact(principal, command)
+    if isinstance(command, cc.ReceiveInbound):
+        return _inbound(principal)
+    if isinstance(command, _DESKTOP_ACTIONS):
+        return _desktop(principal, command)
     raise Forbidden(
         f"{type(command).__name__} is not run on behalf of a caller",
         text_key="error.command_not_allowed",
     )
+
+
+_DESKTOP_ACTIONS = (
+    cc.Reply,
+    cc.AddNote,
+    cc.TransferConversation,
+    cc.WrapUp,
+    cc.AnswerOffer,
+    cc.ActOnOwnContact,
+)
+
+
+def _inbound(principal: Principal) -> Authorize:
+    """A customer's message comes through a web node's channel, never a user's call."""
+
+    def authorize(engine: RoutingEngine) -> None:
+        del engine
+        if principal.via != CHANNEL_CALLER.via:
+            raise Forbidden(
+                "a customer's message comes through a channel",
+                text_key="error.command_not_allowed",
+            )
+
+    return authorize
+
+
+def _desktop(principal: Principal, command: Command) -> Authorize:
+    """What the desktop's routes allow: an agent user with ``contacts:write`` acting as
+    its own agent, transferring only to queues and agents it sees (the handler checks
+    that the agent holds the conversation or contact)."""
+    agent_id: str = getattr(command, "agent_id")  # noqa: B009 - every kind above has it
+    action = command.action if isinstance(command, cc.ActOnOwnContact) else command
+    to_queue = getattr(action, "to_queue_id", None)
+    to_agent = getattr(action, "to_agent_id", None)
+
+    def authorize(engine: RoutingEngine) -> None:
+        access.require_scope(principal, Scope.CONTACTS_WRITE)
+        if principal.role is not Role.AGENT or principal.agent_id != agent_id:
+            raise Forbidden(
+                "the desktop is for agent users, as themselves",
+                text_key="error.desktop_agents_only",
+                role=principal.role.value,
+            )
+        seen = authz.as_seen_by(engine, principal)
+        if to_queue is not None:
+            authz.check_queue(engine, seen, to_queue)
+        if to_agent is not None:
+            authz.sees_agent_site(engine, seen, to_agent)
+
+    return authorize
