@@ -164,6 +164,10 @@ class AgentPhones(CallControls):
                     self.transfer(leg)
             elif isinstance(event, ev.ContactHeld | ev.ContactResumed):
                 self.agent_hold(event.contact_id, isinstance(event, ev.ContactHeld))
+            elif isinstance(event, ev.CallMuted | ev.CallUnmuted):
+                self.mute(event.contact_id, isinstance(event, ev.CallMuted))
+            elif isinstance(event, ev.DigitsSentToCaller):
+                self.send_digits(event.contact_id, event.digits)
             elif isinstance(event, ev.RecordingPaused | ev.RecordingResumed):
                 self.pause_recording(event.contact_id, isinstance(event, ev.RecordingPaused))
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):

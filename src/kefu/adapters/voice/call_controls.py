@@ -1,5 +1,6 @@
 """Controls on a bridged call the agent or the router asks for: the agent's hold (music on
-hold to the caller, the bridge again on resume) and the recording's pause and resume.
+hold to the caller, the bridge again on resume), mute, keypad digits to the caller and the
+recording's pause and resume.
 
 A base of :class:`~kefu.adapters.voice.agent_calls.AgentPhones`, which keeps the bridged
 legs these act on.
@@ -24,8 +25,9 @@ AGENT_HOLD = "agent_hold"
 
 
 class CallControls:
-    """Hold and recording pause on the bridged calls of *bridged* (caller's leg → agent
-    phone's leg) and *agent_legs* (agent phone's leg → the call), through *port*."""
+    """Hold, mute, digits and recording pause on the bridged calls of *bridged* (caller's
+    leg → agent phone's leg) and *agent_legs* (agent phone's leg → the call), through
+    *port*."""
 
     bridged: dict[str, str]
     agent_legs: dict[str, VoiceCall]
@@ -62,6 +64,25 @@ class CallControls:
         """One period of music on hold (or the comfort tone) to a held caller; played
         again when it ends while the call is still held."""
         self.port().play(customer_leg, [COMFORT_TONE], tag=AGENT_HOLD)
+
+    def mute(self, contact_id: str, muted: bool) -> None:
+        """The agent muted (or unmuted) its microphone: the engine passes silence on
+        instead of what the agent's leg receives."""
+        found = self._bridged_call(contact_id)
+        if found is None:
+            log.warning("voice contact %s: no bridged call to mute", contact_id)
+            return
+        with contextlib.suppress(KefuError):  # the call ended meanwhile
+            self.port().mute(found[1], muted)
+
+    def send_digits(self, contact_id: str, digits: str) -> None:
+        """The agent keyed *digits* for the caller: played to it as tones."""
+        found = self._bridged_call(contact_id)
+        if found is None:
+            log.warning("voice contact %s: no bridged call to send digits to", contact_id)
+            return
+        with contextlib.suppress(KefuError):  # the call ended meanwhile
+            self.port().send_digits(found[0], digits)
 
     def pause_recording(self, contact_id: str, paused: bool) -> None:
         """The agent paused (or resumed) the recording of the contact's bridged call."""

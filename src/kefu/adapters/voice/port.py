@@ -153,6 +153,14 @@ class VoicePort(Protocol):
     def pause_recording(self, call_id: str, paused: bool) -> None:
         """Pause (silence is recorded) or resume the recording of the leg *call_id*."""
 
+    def mute(self, call_id: str, muted: bool) -> None:
+        """Silence what the leg *call_id* says (*muted*: its peer, the recording and
+        listeners hear silence from it) or pass it on again."""
+
+    def send_digits(self, call_id: str, digits: str) -> None:
+        """Play the keypad *digits* to the leg *call_id* as in-band tones (then
+        ``MediaEnded`` tagged ``digits``); a bridged peer is not heard meanwhile."""
+
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:

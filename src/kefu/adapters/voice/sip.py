@@ -26,7 +26,7 @@ from aiosipua import (
 )
 
 from kefu.adapters.voice.collect import Collection
-from kefu.adapters.voice.dtmf import digit_from_info
+from kefu.adapters.voice.dtmf import digit_from_info, digit_tones
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import (
@@ -221,6 +221,12 @@ class SipFrontDoor:
 
     def pause_recording(self, call_id: str, paused: bool) -> None:
         self.media.pause_recording(call_id, paused)
+
+    def mute(self, call_id: str, muted: bool) -> None:
+        self.media.mute(call_id, muted)
+
+    def send_digits(self, call_id: str, digits: str) -> None:
+        self.media.play(call_id, digit_tones(digits), "digits")
 
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
