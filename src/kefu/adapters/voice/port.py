@@ -25,6 +25,7 @@ __all__ = [
     "EventSink",
     "JoinMode",
     "MediaEnded",
+    "TransferRequested",
     "UnknownCall",
     "UnknownClip",
     "VoiceError",
@@ -121,8 +122,24 @@ class CallHeld:
     held: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """The phone of a call kefu placed asked (SIP REFER) to send the call it talks on to
+    *target* (the Refer-To URI's user part); :meth:`VoicePort.transfer_progress` answers."""
+
+    call_id: str
+    target: str
+
+
 VoiceEvent = (
-    CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded | CallHeld
+    CallStarted
+    | DigitReceived
+    | DigitsCollected
+    | MediaEnded
+    | CallAnswered
+    | CallEnded
+    | CallHeld
+    | TransferRequested
 )
 EventSink = Callable[[VoiceEvent], None]
 JoinMode = Literal["listen", "whisper", "barge"]
@@ -177,3 +194,7 @@ class VoicePort(Protocol):
 
     def dial_number(self, number: str, caller: str = "kefu") -> str:
         """Call a customer's ``number`` through the trunk; as :meth:`dial`."""
+
+    def transfer_progress(self, call_id: str, status: int, reason: str) -> None:
+        """Tell the phone of *call_id* how the transfer it asked for went (a SIP status:
+        200 done, 4xx/6xx refused; final from 200 up)."""
