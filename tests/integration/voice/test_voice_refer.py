@@ -80,7 +80,7 @@ def center(prompts_dir: Path) -> Any:
         yield running
 
 
-def test_given_a_bridged_call_when_the_agent_phone_refers_it_to_a_queue_then_the_next_agent_takes_it(
+def test_given_a_bridged_call_when_the_phone_refers_it_to_a_queue_then_the_next_agent_takes_it(
     center: PhoneCenter, tmp_path: Path
 ) -> None:
     a2_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")
@@ -125,7 +125,7 @@ def test_given_a_bridged_call_when_the_agent_phone_refers_it_to_a_queue_then_the
     assert center.events(ev.ContactCompleted)
 
 
-def test_given_a_bridged_call_when_the_phone_refers_to_an_unknown_target_then_404_and_the_call_goes_on(
+def test_given_a_bridged_call_when_the_phone_refers_to_nobody_then_404_and_the_call_goes_on(
     center: PhoneCenter, tmp_path: Path
 ) -> None:
     a2_port = register_phone(center, tmp_path / "reg_a2", "a2", "secret2")

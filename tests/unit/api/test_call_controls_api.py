@@ -46,7 +46,7 @@ def _session(api: Api, user: str) -> tuple[httpx.Client, dict[str, str]]:
     return browser, {"X-CSRF-Token": browser.get(f"{V1}/me").json()["csrf_token"]}
 
 
-def test_given_an_agents_call_when_it_mutes_and_unmutes_then_the_contact_shows_it_and_both_are_logged(
+def test_given_an_agents_call_when_it_mutes_and_unmutes_then_the_contact_shows_it_and_logs_both(
     call: tuple[Api, str],
 ) -> None:
     api, cid = call
