@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kefu.domain.call_control_events import CallMuted, CallUnmuted, DigitsSentToCaller
 from kefu.domain.codec import EventCodec
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.domain.recording_events import (
@@ -53,7 +54,9 @@ __all__ = [
     "AgentStatePending",
     "CallBarged",
     "CallListened",
+    "CallMuted",
     "CallRecorded",
+    "CallUnmuted",
     "CallWhispered",
     "CallbackRequested",
     "ContactAbandoned",
@@ -64,6 +67,7 @@ __all__ = [
     "ContactReprioritized",
     "ContactResumed",
     "ContactTransferred",
+    "DigitsSentToCaller",
     "Event",
     "OfferAccepted",
     "OfferCreated",
@@ -109,6 +113,9 @@ _TYPES: dict[str, type[Event]] = {
         RecordingDeleted,
         ContactHeld,
         ContactResumed,
+        CallMuted,
+        CallUnmuted,
+        DigitsSentToCaller,
         ContactTransferred,
         ContactCompleted,
         WrapupEnded,

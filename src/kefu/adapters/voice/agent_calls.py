@@ -26,6 +26,7 @@ from kefu.adapters.voice.port import (
     CallEnded,
     CallHeld,
     JoinMode,
+    TransferRequested,
     VoiceError,
     VoiceEvent,
     VoicePort,
@@ -99,6 +100,7 @@ class AgentPhones(CallControls):
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
         self.listeners: dict[str, _Supervisor] = {}
         """A supervisor's phone leg → who, the (customer, agent) legs it joins, how."""
+        self.referred = set()
         self.recordings: Path | None = None
         """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
@@ -164,6 +166,10 @@ class AgentPhones(CallControls):
                     self.transfer(leg)
             elif isinstance(event, ev.ContactHeld | ev.ContactResumed):
                 self.agent_hold(event.contact_id, isinstance(event, ev.ContactHeld))
+            elif isinstance(event, ev.CallMuted | ev.CallUnmuted):
+                self.mute(event.contact_id, isinstance(event, ev.CallMuted))
+            elif isinstance(event, ev.DigitsSentToCaller):
+                self.send_digits(event.contact_id, event.digits)
             elif isinstance(event, ev.RecordingPaused | ev.RecordingResumed):
                 self.pause_recording(event.contact_id, isinstance(event, ev.RecordingPaused))
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
@@ -205,6 +211,9 @@ class AgentPhones(CallControls):
         caller hears music on hold (or the comfort tone) until the next agent's phone
         answers; the router's next offer rings that phone (handled after this event)."""
         old = leg.agent_leg or ""
+        if old in self.referred:  # the phone asked for it: told before its BYE
+            self.referred.discard(old)
+            self._refer_outcome(old, 200, "OK")
         self.agent_legs.pop(old, None)  # its CallEnded is not the end of the call
         self.bridged.pop(leg.call_id, None)
         leg.agent_leg, leg.offer, leg.bridged, leg.accepted = None, None, False, False
@@ -273,7 +282,9 @@ class AgentPhones(CallControls):
 
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg
-        if isinstance(event, CallHeld):
+        if isinstance(event, TransferRequested):
+            self.refer(event, leg)
+        elif isinstance(event, CallHeld):
             if leg.bridged and leg.contact_id is not None and leg.on_hold != event.held:
                 hold = c.HoldContact if event.held else c.ResumeContact
                 self.channels.spawn(self._phone_hold(hold(leg.contact_id)))
@@ -286,6 +297,7 @@ class AgentPhones(CallControls):
                 self.spawn(leg, self._connect(leg, event.call_id))
         elif isinstance(event, CallEnded):
             self.agent_legs.pop(event.call_id, None)
+            self.referred.discard(event.call_id)
             if customer:  # the customer called back hung up (or did not answer)
                 leg.customer_leg, leg.ended = None, True
                 if leg.agent_leg is not None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kefu.adapters.voice.g711 import ulaw_encode
+
 __all__ = [
     "BLOCK",
     "DIGITS",
@@ -22,6 +24,7 @@ __all__ = [
     "ToneDetector",
     "classify_blocks",
     "digit_from_info",
+    "digit_tones",
     "dtmf_tone",
     "parse_telephone_event",
 ]
@@ -92,6 +95,14 @@ def dtmf_tone(digit: str, seconds: float, amplitude: float = 8000.0) -> npt.NDAr
     col = _KEYPAD[row].index(digit)
     t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     return amplitude * (np.sin(2 * np.pi * _LOW[row] * t) + np.sin(2 * np.pi * _HIGH[col] * t))
+
+
+def digit_tones(digits: str, tone_s: float = 0.1, gap_s: float = 0.1) -> bytes:
+    """*digits* as 8 kHz µ-law keypad tones, each *tone_s* seconds followed by *gap_s*
+    seconds of silence (100 ms each: twice the shortest a receiver must accept)."""
+    gap = np.zeros(round(gap_s * SAMPLE_RATE))
+    parts = [part for digit in digits for part in (dtmf_tone(digit, tone_s), gap)]
+    return ulaw_encode(np.concatenate(parts)) if parts else b""
 
 
 @dataclass(slots=True)

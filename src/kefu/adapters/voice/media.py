@@ -65,6 +65,7 @@ __all__ = [
 
 TICK_S = 0.02
 _PACK_SEQ_TS_SSRC = struct.Struct("!HII")
+_SILENCE = {0: bytes([ULAW_SILENCE]) * 2048, 8: bytes([ALAW_SILENCE]) * 2048}
 _log = logging.getLogger(__name__)
 
 
@@ -174,6 +175,11 @@ class MediaEngine:
         recorder = self._leg(leg_id).recorder
         if recorder is not None:
             recorder.paused = paused
+
+    def mute(self, leg_id: str, muted: bool) -> None:
+        """What the leg receives is replaced by silence (*muted*) for its peer, the
+        recording and listeners, or passed on again."""
+        self._leg(leg_id).muted = muted
 
     def listen(self, listener: str, leg_a: str, leg_b: str, mode: JoinMode = "listen") -> None:
         """*listener* joins the bridged *leg_a* (the customer) and *leg_b* (the agent) and
@@ -340,6 +346,8 @@ class MediaEngine:
         payload = data[start:end]
         payload_type = data[1] & 0x7F
         leg.frames_received += 1
+        if leg.muted and payload_type in (0, 8):
+            payload = _SILENCE[payload_type][: len(payload)]
         if payload_type in (0, 8) and payload:
             if leg.recorder is not None:
                 leg.recorder.feed(leg.record_channel, payload, payload_type)

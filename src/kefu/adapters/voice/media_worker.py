@@ -184,6 +184,9 @@ class MediaWorker:
     def pause_recording(self, leg_id: str, paused: bool) -> None:
         self._command("pause_recording", leg_id, paused)
 
+    def mute(self, leg_id: str, muted: bool) -> None:
+        self._command("mute", leg_id, muted)
+
     def listen(self, listener: str, leg_a: str, leg_b: str, mode: JoinMode = "listen") -> None:
         for leg_id in (leg_a, leg_b):
             if leg_id not in self._legs:

@@ -25,6 +25,7 @@ __all__ = [
     "EventSink",
     "JoinMode",
     "MediaEnded",
+    "TransferRequested",
     "UnknownCall",
     "UnknownClip",
     "VoiceError",
@@ -121,8 +122,24 @@ class CallHeld:
     held: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """The phone of a call kefu placed asked (SIP REFER) to send the call it talks on to
+    *target* (the Refer-To URI's user part); :meth:`VoicePort.transfer_progress` answers."""
+
+    call_id: str
+    target: str
+
+
 VoiceEvent = (
-    CallStarted | DigitReceived | DigitsCollected | MediaEnded | CallAnswered | CallEnded | CallHeld
+    CallStarted
+    | DigitReceived
+    | DigitsCollected
+    | MediaEnded
+    | CallAnswered
+    | CallEnded
+    | CallHeld
+    | TransferRequested
 )
 EventSink = Callable[[VoiceEvent], None]
 JoinMode = Literal["listen", "whisper", "barge"]
@@ -153,6 +170,14 @@ class VoicePort(Protocol):
     def pause_recording(self, call_id: str, paused: bool) -> None:
         """Pause (silence is recorded) or resume the recording of the leg *call_id*."""
 
+    def mute(self, call_id: str, muted: bool) -> None:
+        """Silence what the leg *call_id* says (*muted*: its peer, the recording and
+        listeners hear silence from it) or pass it on again."""
+
+    def send_digits(self, call_id: str, digits: str) -> None:
+        """Play the keypad *digits* to the leg *call_id* as in-band tones (then
+        ``MediaEnded`` tagged ``digits``); a bridged peer is not heard meanwhile."""
+
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:
@@ -169,3 +194,7 @@ class VoicePort(Protocol):
 
     def dial_number(self, number: str, caller: str = "kefu") -> str:
         """Call a customer's ``number`` through the trunk; as :meth:`dial`."""
+
+    def transfer_progress(self, call_id: str, status: int, reason: str) -> None:
+        """Tell the phone of *call_id* how the transfer it asked for went (a SIP status:
+        200 done, 4xx/6xx refused; final from 200 up)."""

@@ -63,6 +63,7 @@ class RtpLeg:
     listened: list[tuple[ListenMix, int]] = field(default_factory=list)  # (mix, side)
     mix: ListenMix | None = None  # a leg that hears a mix (a supervisor's, or joined by one)
     mix_sources: tuple[str, ...] = ()  # the legs *mix* is fed by
+    muted: bool = False  # its audio reaches nobody: silence instead (the agent muted)
 
 
 def bind_rtp_socket(host: str) -> socket.socket:

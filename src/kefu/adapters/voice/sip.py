@@ -26,7 +26,7 @@ from aiosipua import (
 )
 
 from kefu.adapters.voice.collect import Collection
-from kefu.adapters.voice.dtmf import digit_from_info
+from kefu.adapters.voice.dtmf import digit_from_info, digit_tones
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import (
@@ -43,6 +43,7 @@ from kefu.adapters.voice.registrar import Registrar
 from kefu.adapters.voice.routes import NumberRoute, route_for
 from kefu.adapters.voice.sip_dial import Dialer
 from kefu.adapters.voice.sip_inbound import InboundCall, InboundCalls
+from kefu.adapters.voice.sip_refer import Referrals
 from kefu.adapters.voice.sip_transport import TcpTransport, UdpTransport, reply
 from kefu.adapters.voice.softphones import Softphones
 from kefu.adapters.voice.trunk import Trunk, TrunkLogin
@@ -107,6 +108,8 @@ class SipFrontDoor:
         self.dialer = Dialer(host, self.media, self.registrar, self._emit)
         self.trunk = trunk
         self.trunk_login = None if trunk is None else TrunkLogin(trunk)
+        self.referrals = Referrals(self.dialer.by_sip.get, self._emit)
+        """Agents' phones' REFERs awaiting their outcome."""
         self.softphones = Softphones(host, self.media, self._emit, browser_agents)
         """Agents answering in the browser (*browser_agents* at first) and their legs."""
 
@@ -172,6 +175,7 @@ class SipFrontDoor:
         agent.on_cancel = lambda request, _addr: inbound.end(request.call_id or "", "cancelled")
         agent.on_ack_timeout = lambda incoming: inbound.end(incoming.call_id, "no_ack")
         agent.on_reinvite = self._on_reinvite
+        agent.on_refer = self.referrals.on_refer
         transport.pre_filter = self._pre_filter
         return agent
 
@@ -222,6 +226,12 @@ class SipFrontDoor:
     def pause_recording(self, call_id: str, paused: bool) -> None:
         self.media.pause_recording(call_id, paused)
 
+    def mute(self, call_id: str, muted: bool) -> None:
+        self.media.mute(call_id, muted)
+
+    def send_digits(self, call_id: str, digits: str) -> None:
+        self.media.play(call_id, digit_tones(digits), "digits")
+
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:
@@ -239,7 +249,11 @@ class SipFrontDoor:
             )
         return self.dialer.dial_number(number, self.trunk.addr, caller, auth=self.trunk.auth)
 
+    def transfer_progress(self, call_id: str, status: int, reason: str) -> None:
+        self.referrals.progress(call_id, status, reason)
+
     def hang_up(self, call_id: str) -> None:
+        self.referrals.forget(call_id)
         if call_id in self.softphones.legs:
             self.softphones.hang_up(call_id)
             return
@@ -256,6 +270,7 @@ class SipFrontDoor:
 
     def _on_bye(self, sip_call_id: str) -> None:
         leg_id = self.dialer.by_sip.get(sip_call_id)
+        self.referrals.forget(leg_id or "")
         if leg_id is not None:
             self.dialer.end(leg_id, "caller_hangup")
         else:

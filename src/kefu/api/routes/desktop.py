@@ -8,6 +8,7 @@ token with the ``contacts:write`` scope); the agent acted for is always the call
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -240,14 +241,38 @@ async def pause_recording(
     return await _view(desks, user)
 
 
+_CALL_STEPS: dict[str, Callable[[str], routing.Command]] = {
+    "hold": routing.HoldContact,
+    "resume": routing.ResumeContact,
+    "mute": routing.MuteCall,
+    "unmute": routing.UnmuteCall,
+}
+
+
 @router.post("/contacts/{contact_id}/call/{step}", responses=ERRORS)
 async def hold_call(
-    contact_id: str, step: Literal["hold", "resume"], user: Agent, desks: Desks
+    contact_id: str,
+    step: Literal["hold", "resume", "mute", "unmute"],
+    user: Agent,
+    desks: Desks,
 ) -> dict[str, Any]:
-    """Put the call on hold (the caller hears music on hold) or take it back. 保持 / 恢复通话。"""
-    command: routing.Command = (
-        routing.HoldContact(contact_id) if step == "hold" else routing.ResumeContact(contact_id)
-    )
+    """Put the call on hold (the caller hears music on hold) or take it back; mute the
+    agent's microphone (the caller hears silence) or unmute it. 保持 / 恢复 / 静音 / 取消静音。"""
+    command = _CALL_STEPS[step](contact_id)
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
+class DigitsBody(BaseModel):
+    digits: str = Field(min_length=1, max_length=32, pattern="^[0-9*#A-D]+$")
+
+
+@router.post("/contacts/{contact_id}/digits", responses=ERRORS)
+async def send_digits(
+    contact_id: str, body: DigitsBody, user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """Send keypad digits to the caller as tones (logged). 向来电方发送按键。"""
+    command = routing.SendDigits(contact_id, body.digits)
     await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
     return await _view(desks, user)
 

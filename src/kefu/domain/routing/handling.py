@@ -1,7 +1,8 @@
 """The router's commands on a contact beyond its routing flow.
 
 On a waiting contact: a new priority, a callback (virtual hold); on a contact being served:
-recording, supervisor listen, whisper and barge, hold, resume and transfer.
+recording, supervisor listen, whisper and barge, hold, resume, mute, digits to the caller
+and transfer.
 :class:`ContactHandling` is a base of :class:`~kefu.domain.routing.router.Router`.
 """
 
@@ -13,7 +14,15 @@ from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing.dispatch import Dispatcher
 from kefu.domain.routing.records import ContactRecord
 
-__all__ = ["RECORDING", "RECORDING_DELETED", "RECORDING_PAUSED", "ContactHandling"]
+__all__ = [
+    "KEYPAD",
+    "MAX_SENT_DIGITS",
+    "MUTED",
+    "RECORDING",
+    "RECORDING_DELETED",
+    "RECORDING_PAUSED",
+    "ContactHandling",
+]
 
 RECORDING = "recording"
 """The contact attribute naming its call's latest recording (a file name)."""
@@ -21,6 +30,10 @@ RECORDING_PAUSED = "recording_paused"
 """Set (to the agent's id) while the agent has the recording paused."""
 RECORDING_DELETED = "recording_deleted"
 """Why the contact's recording is gone (``retention``)."""
+MUTED = "muted"
+"""Set (to the agent's id) while the agent has its microphone muted on the call."""
+KEYPAD = "0123456789*#ABCD"
+MAX_SENT_DIGITS = 32
 
 QUEUED = ContactState.QUEUED
 ACTIVE = ContactState.ACTIVE
@@ -160,6 +173,50 @@ class ContactHandling(Dispatcher):
             raise InvalidState(f"contact {contact_id} is not on hold")
         self._clock(now)
         self._emit(ev.ContactResumed(self.time, contact_id, contact.agent_id or ""))
+
+    def mute(self, contact_id: str, now: float, muted: bool) -> None:
+        """The agent mutes (*muted*) or unmutes its microphone on the contact's call."""
+        contact = self._call(contact_id, "muted" if muted else "unmuted")
+        if muted == (MUTED in contact.attributes):
+            raise InvalidState(
+                f"contact {contact_id} is {'already' if muted else 'not'} muted",
+                text_key="error.call_muted" if muted else "error.call_not_muted",
+                contact_id=contact_id,
+            )
+        self._clock(now)
+        event = ev.CallMuted if muted else ev.CallUnmuted
+        self._emit(event(self.time, contact_id, contact.agent_id or ""))
+
+    def send_digits(self, contact_id: str, now: float, digits: str) -> None:
+        """The agent sends keypad *digits* (``0-9 * # A-D``, at most
+        :data:`MAX_SENT_DIGITS`) to the caller; not while the call is on hold (the caller
+        hears the music)."""
+        contact = self._call(contact_id, "sent digits")
+        if not digits or len(digits) > MAX_SENT_DIGITS or digits.strip(KEYPAD):
+            raise ValidationError(
+                f"digits must be 1 to {MAX_SENT_DIGITS} of 0-9 * # A-D",
+                text_key="error.bad_digits",
+            )
+        if contact.on_hold:
+            raise InvalidState(
+                f"contact {contact_id} is on hold",
+                text_key="error.call_on_hold",
+                contact_id=contact_id,
+            )
+        self._clock(now)
+        self._emit(ev.DigitsSentToCaller(self.time, contact_id, contact.agent_id or "", digits))
+
+    def _call(self, contact_id: str, verb: str) -> ContactRecord:
+        """The contact, which must be a call being served."""
+        contact = self._contact(contact_id)
+        self._require(contact, (ACTIVE,), verb)
+        if contact.channel is not Channel.VOICE:
+            raise InvalidState(
+                f"contact {contact_id} is not a call",
+                text_key="error.not_a_call",
+                contact_id=contact_id,
+            )
+        return contact
 
     def transfer(
         self,

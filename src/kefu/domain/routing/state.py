@@ -79,6 +79,9 @@ class RoutingState(AgentIndex, TimerQueues):
             ev.RecordingDeleted: self._on_recording_deleted,
             ev.ContactHeld: self._on_contact_held,
             ev.ContactResumed: self._on_contact_resumed,
+            ev.CallMuted: self._on_call_muted,
+            ev.CallUnmuted: self._on_call_unmuted,
+            ev.DigitsSentToCaller: _nothing,  # the audit of the keyed digits
             ev.ContactTransferred: self._on_contact_transferred,
             ev.ContactCompleted: self._on_contact_completed,
             ev.WrapupEnded: self._on_wrapup_ended,
@@ -357,7 +360,16 @@ class RoutingState(AgentIndex, TimerQueues):
     def _on_contact_resumed(self, e: ev.ContactResumed) -> None:
         self.contacts[e.contact_id].on_hold = False
 
+    def _on_call_muted(self, e: ev.CallMuted) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.attributes = {**contact.attributes, "muted": e.agent_id}
+
+    def _on_call_unmuted(self, e: ev.CallUnmuted | ev.ContactTransferred) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.attributes = {k: v for k, v in contact.attributes.items() if k != "muted"}
+
     def _on_contact_transferred(self, e: ev.ContactTransferred) -> None:
+        self._on_call_unmuted(e)  # the next agent starts unmuted
         contact = self.contacts[e.contact_id]
         self._release(self.agents[e.from_agent_id], contact)
         contact.agent_id = None

@@ -29,6 +29,7 @@ __all__ = [
     "EndWrapup",
     "HoldContact",
     "ListenToCall",
+    "MuteCall",
     "PauseRecording",
     "PlayRecording",
     "RecordCall",
@@ -36,8 +37,10 @@ __all__ = [
     "RequestCallback",
     "ResumeContact",
     "ResumeRecording",
+    "SendDigits",
     "SetAgentState",
     "TransferContact",
+    "UnmuteCall",
     "UpdateAgent",
     "UpdateQueue",
     "UpdateSite",
@@ -152,6 +155,29 @@ class HoldContact(Command):
 @dataclass(frozen=True, slots=True)
 class ResumeContact(Command):
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MuteCall(Command):
+    """The agent mutes its microphone on the call: the caller hears silence from it."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnmuteCall(Command):
+    """The agent unmutes its microphone on the call."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendDigits(Command):
+    """The agent sends keypad ``digits`` (``0-9 * # A-D``, at most 32) to the caller as
+    tones (logged)."""
+
+    contact_id: str
+    digits: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,16 @@ async def resume_contact(tx: Transaction, cmd: c.ResumeContact) -> dict[str, Any
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def mute_call(tx: Transaction, cmd: c.MuteCall | c.UnmuteCall) -> dict[str, Any]:
+    tx.router.mute(cmd.contact_id, tx.now, isinstance(cmd, c.MuteCall))
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def send_digits(tx: Transaction, cmd: c.SendDigits) -> dict[str, Any]:
+    tx.router.send_digits(cmd.contact_id, tx.now, cmd.digits)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
 async def transfer_contact(tx: Transaction, cmd: c.TransferContact) -> dict[str, Any]:
     tx.router.transfer(
         cmd.contact_id, tx.now, to_queue=cmd.to_queue_id, to_agent=cmd.to_agent_id, note=cmd.note
@@ -244,6 +254,9 @@ def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
             c.AssignContact: assign_contact,
             c.HoldContact: hold_contact,
             c.ResumeContact: resume_contact,
+            c.MuteCall: mute_call,
+            c.UnmuteCall: mute_call,
+            c.SendDigits: send_digits,
             c.TransferContact: transfer_contact,
             c.CompleteContact: complete_contact,
             c.EndWrapup: end_wrapup,

@@ -78,6 +78,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     $("lang").textContent = t("lang");
     $("note-text").placeholder = t("note_ph"); $("transfer-note").placeholder = t("transfer_note_ph");
     $("reply-text").placeholder = t("reply_ph");
+    $("call-digits-text").placeholder = t("digits_ph"); $("call-digits-text").setAttribute("aria-label", t("digits_ph"));
     setLink(connected); fillVocab(); if (view) render(view);
   }
   function setLink(online) {
@@ -202,7 +203,8 @@ kefuI18n.load("desktop").then(function (I18N) {
       const o = el("option", "", label(p)); o.value = p.code; canned.append(o);
     }
   }
-  // A call: hold (music on hold) and resume; a recorded call: pause the recording while a
+  // A call: hold (music on hold) and resume, mute (the caller hears silence from the agent)
+  // and unmute, keys sent to the caller as tones; a recorded call: pause the recording while a
   // card number is said; play the recording once the call is over and it is kept.
   function renderRecording(c, active) {
     const rec = c.attributes.recording, paused = "recording_paused" in c.attributes;
@@ -210,6 +212,11 @@ kefuI18n.load("desktop").then(function (I18N) {
     hold.classList.toggle("hidden", c.channel !== "voice" || !active);
     hold.textContent = t(c.on_hold ? "resume_call" : "hold_call");
     hold.dataset.step = c.on_hold ? "resume" : "hold";
+    const mute = $("call-mute"), muted = "muted" in c.attributes;
+    mute.classList.toggle("hidden", c.channel !== "voice" || !active);
+    mute.textContent = t(muted ? "unmute_call" : "mute_call");
+    mute.dataset.step = muted ? "unmute" : "mute"; mute.setAttribute("aria-pressed", String(muted));
+    $("call-digits").classList.toggle("hidden", c.channel !== "voice" || !active || c.on_hold);
     const button = $("recording-pause");
     button.classList.toggle("hidden", !rec || !active);
     button.textContent = t(paused ? "resume_recording" : "pause_recording");
@@ -406,6 +413,15 @@ kefuI18n.load("desktop").then(function (I18N) {
     const c = current();
     if (c) act(() => post(`/contacts/${c.contact_id}/call/${event.currentTarget.dataset.step}`));
   });
+  $("call-mute").addEventListener("click", (event) => {
+    const c = current();
+    if (c) act(() => post(`/contacts/${c.contact_id}/call/${event.currentTarget.dataset.step}`));
+  });
+  $("call-digits").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const c = current(), digits = $("call-digits-text").value.trim().toUpperCase();
+    if (c && digits) act(async () => { const r = await post(`/contacts/${c.contact_id}/digits`, { digits }); $("call-digits-text").value = ""; return r; });
+  });
   $("recording-pause").addEventListener("click", (event) => {
     const c = current();
     if (c) act(() => post(`/contacts/${c.contact_id}/recording/${event.currentTarget.dataset.step}`));
@@ -418,6 +434,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     if (key === "a" && offer) { event.preventDefault(); act(() => post(`/offers/${offer.contact_id}/accept`, { offer_id: offer.offer_id })); }
     else if (key === "j" && offer) { event.preventDefault(); act(() => post(`/offers/${offer.contact_id}/reject`, { offer_id: offer.offer_id })); }
     else if (key === "r") { event.preventDefault(); $("reply-text").focus(); }
+    else if (key === "m" && !$("call-mute").classList.contains("hidden")) { event.preventDefault(); $("call-mute").click(); }
     else if (key === "w") { event.preventDefault(); if (!$("wrapup").classList.contains("hidden")) $("wrapup").requestSubmit(); }
     else if (/^[1-9]$/.test(key) && view.contacts[Number(key) - 1]) { event.preventDefault(); selected = view.contacts[Number(key) - 1].contact_id; render(view); }
   });
