@@ -9,8 +9,9 @@ on it in process (``fastapi.testclient``, logged in as an admin) and times, medi
   source alone,
   from the projection and from the events, then ``GET /reports`` (projection: the range is
   in the past), the ratio page / source printed;
-- a day's CSV per contact from ``GET /reports/export`` against the same rows written by
-  the export code directly;
+- a day's CSV per contact from ``GET /reports/export`` (the projection's streamed tuples)
+  against the same rows written by the export code directly, both from the tuples and
+  from ``Visit`` objects through ``ContactRows`` (the page's path before the tuples);
 - the drill-down of a queue's day (``GET /reports/contacts``) and an agent's scorecard.
 
 Usage: ``PYTHONPATH=src python bench/report_pages.py [--days 3] [--agents 200]``
@@ -145,8 +146,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 io.StringIO(), export.contact_table(rows.sorted(), run.report.timezone)
             )
 
+        def tuples_export() -> int:
+            cells = source.contact_cells(ReportQuery(since, since + DAY, timezone=ZONE))
+            assert cells is not None
+            return export.write_contact_csv(io.StringIO(newline=""), cells, ZONE)
+
         contacts = direct_export()
+        assert tuples_export() == contacts
         figures["export_direct_s"] = _median(direct_export, args.repeat)
+        figures["export_tuples_s"] = _median(tuples_export, args.repeat)
         settings = Settings(
             env="test", password_time_cost=1, password_memory_kib=64, password_parallelism=1
         )
@@ -177,6 +185,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures["export_page_over_direct"] = round(
         figures["export_page_s"] / figures["export_direct_s"], 2
     )
+    figures["export_page_over_tuples"] = round(
+        figures["export_page_s"] / figures["export_tuples_s"], 2
+    )
     record.update(events=events, contacts_day=contacts, figures=figures)
     record["machine"]["loadavg_at_end"] = os.getloadavg()
     print(
@@ -186,9 +197,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{figures['page_s']} s (x{figures['page_over_source']} the source)"
     )
     print(
-        f"one-day CSV per contact ({contacts:,} contacts): export code "
-        f"{figures['export_direct_s']} s, page {figures['export_page_s']} s "
-        f"(x{figures['export_page_over_direct']})"
+        f"one-day CSV per contact ({contacts:,} contacts): export code from Visit objects "
+        f"{figures['export_direct_s']} s, from streamed tuples {figures['export_tuples_s']} s; "
+        f"page {figures['export_page_s']} s (x{figures['export_page_over_direct']} the "
+        f"objects, x{figures['export_page_over_tuples']} the tuples)"
     )
     print(
         f"drill-down of a queue's day {figures['drill_down_s']} s; scorecard "

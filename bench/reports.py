@@ -14,8 +14,9 @@ real schema, then times:
   visit and agent seconds per 15 minutes, summed in SQL), its rebuild timed apart, figures
   checked against the event-decoding path and the ratio of the two printed;
 - with ``--no-events``, the projection's paths only, each against its peer in the same run
-  (the month reading agent time one row per agent and slot; the export through ``Visit``
-  objects and ``ContactRows``), with CPU seconds of the client and the database server;
+  (the month from the slot sums against the month summing the visit rows; the export
+  through ``Visit`` objects and ``ContactRows``), with CPU seconds of the client and the
+  database server, and the slot sums' build timed apart;
 - DuckDB over the same events exported to Parquet (export time apart), computing the
   month's offered/answered/abandoned/SL/ASA/AHT per interval and queue in SQL, checked
   against kefu's figures.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -43,7 +45,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from kefu.adapters.storage import make_engine, report_projection, sqlite_url, upgrade
+from kefu.adapters.storage import make_engine, sqlite_url, upgrade
 from kefu.adapters.storage.report_projection import (
     projected_contact_cells,
     projected_report,
@@ -51,10 +53,12 @@ from kefu.adapters.storage.report_projection import (
     rebuild,
 )
 from kefu.adapters.storage.report_reader import read_events
+from kefu.adapters.storage.report_sums import add_sums, clear_sums, sums_until
 from kefu.adapters.storage.repositories import SqlAgents, SqlQueues, SqlSites
 from kefu.analytics import export
 from kefu.analytics.contact_rows import ContactRows
 from kefu.analytics.history import HistoryBuilder, HistoryReport
+from kefu.analytics.projection import SLOT_S
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service.ports import QueueRow, Site
 
@@ -284,19 +288,33 @@ class _Cpu:
             self.db = 0.0  # SQLite runs inside the client process: counted there
 
 
-def _month_per_agent(engine: Engine, since: float, until: float) -> tuple[float, HistoryReport]:
-    """The peer: the month from the projection reading agent time one row per agent and
-    slot, as before agent time was summed per slot in SQL."""
-    plain = report_projection.slot_sql
+def _month_visits(engine: Engine, since: float, until: float) -> tuple[float, HistoryReport]:
+    """The peer: the month from the projection summing the visit rows in SQL (no slot
+    sums), as before ``contact_slot_sums``."""
+    t0 = time.perf_counter()
+    report = projected_report(
+        engine, since, until, period="interval:30", timezone=ZONE, group_by=["queue"], sums=False
+    )
+    return time.perf_counter() - t0, report
 
-    def per_agent(edges: Any, limited: bool = False, _by_agent: bool = True) -> str:
-        return plain(edges, limited, True)
 
-    report_projection.slot_sql = per_agent  # type: ignore[assignment]
-    try:
-        return _month_projected(engine, since, until)
-    finally:
-        report_projection.slot_sql = plain  # type: ignore[assignment]
+def _sums_build(engine: Engine) -> tuple[float, int, int]:
+    """Build the slot sums the rebuild built again, timed apart (what a database served
+    since its rebuild pays once, a day per transaction, at its first report): seconds,
+    slot-sum rows, visit rows."""
+    with engine.connect() as connection:
+        done = sums_until(connection)
+        first = connection.scalar(text("SELECT MIN(queued_at) FROM contact_visits"))
+        visits = int(connection.scalar(text("SELECT COUNT(*) FROM contact_visits")) or 0)
+    assert done is not None and first is not None
+    t0 = time.perf_counter()
+    with engine.begin() as connection:
+        clear_sums(connection)
+        add_sums(connection, math.floor(float(first) / SLOT_S), done)
+    seconds = time.perf_counter() - t0
+    with engine.connect() as connection:
+        rows = int(connection.scalar(text("SELECT COUNT(*) FROM contact_slot_sums")) or 0)
+    return seconds, rows, visits
 
 
 def _day_export_fast(engine: Engine, since: float, path: Path) -> tuple[float, int]:
@@ -434,14 +452,20 @@ def run_month(engines: dict[str, Engine], args: argparse.Namespace, folder: Path
             )
         built = _rebuild(engine)
         out["rebuild_s"] = round(built, 2)
+        summing, sum_rows, visit_rows = _sums_build(engine)
+        out["month_sums_build_s"] = round(summing, 2)
+        out["month_sum_rows"] = sum_rows
+        out["month_visit_rows"] = visit_rows
+        print(f"{kind}: slot sums built in {summing:.1f} s ({sum_rows:,} rows for "
+              f"{visit_rows:,} visits)")  # fmt: skip
         for _ in range(args.repeat):  # peer and fast path alternate
             with _Cpu(engine) as peer_cpu:
-                slow, peer = _month_per_agent(engine, MONTH0, until)
+                slow, peer = _month_visits(engine, MONTH0, until)
             with _Cpu(engine) as cpu:
                 fast, projected = _month_projected(engine, MONTH0, until)
             agree = _same_figures(projected, peer if report is None else report)
-            out.setdefault("month_projection_per_agent_s", []).append(round(slow, 2))
-            out.setdefault("month_projection_per_agent_cpu", []).append(
+            out.setdefault("month_projection_visits_s", []).append(round(slow, 2))
+            out.setdefault("month_projection_visits_cpu", []).append(
                 {"client_s": peer_cpu.client, "db_s": peer_cpu.db}
             )
             out.setdefault("month_projection_s", []).append(round(fast, 2))
@@ -452,7 +476,7 @@ def run_month(engines: dict[str, Engine], args: argparse.Namespace, folder: Path
             print(
                 f"{kind}: month ({args.days} days, {n:,} events, {len(projected.rows)} interval "
                 f"x queue rows) from the projection: {fast:.2f} s (CPU client {cpu.client} s, "
-                f"db {cpu.db} s; goal < 5 s); per-agent peer {slow:.2f} s (CPU client "
+                f"db {cpu.db} s; goal < 5 s); visit-rows peer {slow:.2f} s (CPU client "
                 f"{peer_cpu.client} s, db {peer_cpu.db} s), x{slow / fast:.1f}; same figures: "
                 f"{agree}; load {os.getloadavg()[0]:.1f}"
             )

@@ -21,6 +21,8 @@ __all__ = [
     "CONTACT_COLUMNS",
     "CSV_ENCODING",
     "FIGURE_COLUMNS",
+    "Cell",
+    "cells_table",
     "contact_table",
     "row_table",
     "write_contact_csv",
@@ -165,6 +167,21 @@ def contact_table(
                 c.disposition,
                 c.transfers,
             ]
+
+    return list(CONTACT_COLUMNS), body()
+
+
+def cells_table(
+    contacts: Sequence[ContactCells], timezone: str
+) -> tuple[list[str], Iterator[list[Cell]]]:
+    """Header and rows of the per-contact table of
+    :func:`~kefu.analytics.contact_rows.contact_cells` tuples: the cells
+    :func:`contact_table` gives for the same contacts."""
+    clock = _SecondClock(timezone)
+
+    def body() -> Iterator[list[Cell]]:
+        for c in contacts:
+            yield [*c[:6], clock(c[6]), clock(c[7]), clock(c[8]), *c[9:]]
 
     return list(CONTACT_COLUMNS), body()
 

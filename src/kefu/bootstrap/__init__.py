@@ -208,6 +208,9 @@ def build_platform(
     app.state.workforce = workforce
     app.state.need = need
     app.state.teams = teams
+    app.state.widgets = site.admin.widget
+    app.state.addresses = site.admin.addresses.book
+    app.state.webhook_keys = webhook_keys
     platform.softphone = app.state.softphone = SoftphoneDesk()
     return platform
 

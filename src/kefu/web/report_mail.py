@@ -23,8 +23,8 @@ from kefu.config import Settings
 from kefu.i18n import catalogs
 from kefu.service.reports import EVERY, SavedReport
 from kefu.service.security import Role, Security
+from kefu.web.report_export import export_bytes
 from kefu.web.report_form import read_form
-from kefu.web.reports_page import export_bytes
 
 __all__ = ["ReportMail", "relay_config"]
 

@@ -10,7 +10,6 @@ those of ``kefu report`` over the same store (:mod:`kefu.adapters.storage.report
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Sequence
 from dataclasses import replace
 from html import escape
@@ -22,8 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from kefu.adapters.storage.report_source import ReportQuery, ReportRun, ReportSource
-from kefu.analytics import export
-from kefu.analytics.contact_rows import ContactRows
+from kefu.analytics.contact_rows import ContactCells
 from kefu.analytics.history import DIMENSIONS
 from kefu.config import Settings
 from kefu.domain import events as ev
@@ -36,6 +34,7 @@ from kefu.service.teams import TeamBook
 from kefu.web._http import user_of
 from kefu.web.i18n import page_templates, refusal, request_catalog
 from kefu.web.report_chart import stacked_bars
+from kefu.web.report_export import contact_csv_bytes, export_bytes
 from kefu.web.report_form import PERIODS, ReportForm, read_form
 from kefu.web.report_quality import FCR_BY, csat_column, fcr_column
 from kefu.web.report_teams import TEAM, agent_params, by_team, no_drill, team_form
@@ -48,7 +47,7 @@ from kefu.web.report_views import (
     matching_visits,
 )
 
-__all__ = ["ReportAccess", "ReportPages", "export_bytes"]
+__all__ = ["ReportAccess", "ReportPages"]
 
 OUTCOMES = ("answered", "abandoned", "waiting")
 
@@ -157,17 +156,19 @@ class ReportPages:
         return form, sites
 
     async def _run(self, form: ReportForm, sites: frozenset[str] | None, visits: bool) -> ReportRun:
-        query = ReportQuery(
-            form.since,
-            form.until,
-            period=form.period,
-            timezone=form.timezone,
-            group_by=form.group_by,
-            sites=sites,
-        )
         assert self.access.source is not None
-        run: ReportRun = await self.access.read(self.access.source.run, query, visits)
+        run: ReportRun = await self.access.read(self.access.source.run, _query(form, sites), visits)
         return run
+
+    async def _cells(
+        self, form: ReportForm, sites: frozenset[str] | None
+    ) -> list[ContactCells] | None:
+        """The per-contact rows as tuples when the store streams them (the fast path)."""
+        assert self.access.source is not None
+        cells: list[ContactCells] | None = await self.access.read(
+            self.access.source.contact_cells, _query(form, sites)
+        )
+        return cells
 
     async def _teams(self, request: Request, run: ReportRun) -> ReportRun:
         """``run`` merged per team when the query asked ``group=team`` (see
@@ -252,21 +253,21 @@ class ReportPages:
         if isinstance(asked, Response):
             return asked
         form, sites = asked
+        name = f"kefu-report-{form.since_text[:10]}-{per}.{fmt_}"
         try:
-            run = await self._run(form, sites, per == "contacts")
+            cells = await self._cells(form, sites) if per == "contacts" else None
+            if cells is not None and fmt_ == "csv":  # the rows alone: no report needed
+                body, media = await self.access.read(contact_csv_bytes, cells, form.timezone)
+                return _download(body, media, name)
+            run = await self._run(form, sites, per == "contacts" and cells is None)
             if per == "intervals":
                 run = await self._teams(request, run)
         except KefuError as exc:
             return self.access.bad_input(request, exc)
         if run.report.group_by != form.group_by:
             form = team_form(form)
-        body, media = await self.access.read(export_bytes, run, form, fmt_, per)
-        name = f"kefu-report-{form.since_text[:10]}-{per}.{fmt_}"
-        return Response(
-            body,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        body, media = await self.access.read(export_bytes, run, form, fmt_, per, cells)
+        return _download(body, media, name)
 
     async def contacts(self, request: Request) -> Response:
         """The visits behind a report cell: ``since``/``until`` (a bucket), a label per
@@ -346,31 +347,20 @@ def _multi(params: QueryParams) -> dict[str, Sequence[str]]:
     return {k: params.getlist(k) for k in params}
 
 
-def export_bytes(run: ReportRun, form: ReportForm, fmt_: str, per: str) -> tuple[bytes, str]:
-    """The export of ``run`` as ``kefu report --format csv|xlsx`` writes it: per interval
-    and group, or per contact."""
-    report = run.report
-    rows = None
-    if per == "contacts":
-        collected = ContactRows(form.since, form.until)
-        for visit in run.visits or ():
-            collected(visit)
-        rows = collected.sorted()
-    if rows is not None:
-        table = export.contact_table(rows, report.timezone)
-    else:
-        table = export.row_table(report)
-    if fmt_ == "csv":
-        text = io.StringIO(newline="")
-        export.write_csv(text, table)
-        return text.getvalue().encode(export.CSV_ENCODING), "text/csv; charset=utf-8"
-    sheets = [("intervals", export.row_table(report))]
-    sheets.append(("totals", export.row_table(report, [*report.groups, report.total])))
-    if rows is not None:
-        sheets.append(("contacts", export.contact_table(rows, report.timezone)))
-    binary = io.BytesIO()
-    export.write_xlsx(binary, sheets)
-    return (
-        binary.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+def _query(form: ReportForm, sites: frozenset[str] | None) -> ReportQuery:
+    return ReportQuery(
+        form.since,
+        form.until,
+        period=form.period,
+        timezone=form.timezone,
+        group_by=form.group_by,
+        sites=sites,
+    )
+
+
+def _download(body: bytes, media: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -11,6 +11,7 @@ projected (``as_of`` is the last of them).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
@@ -40,6 +41,14 @@ from kefu.adapters.storage.report_sql import (
     merge_tally,
     read_tally,
     slot_sql,
+)
+from kefu.adapters.storage.report_sums import (
+    BINS,
+    SUMMED_BY,
+    add_sums,
+    catch_up,
+    clear_sums,
+    sums_sql,
 )
 from kefu.adapters.storage.tables import EventRow
 from kefu.analytics.contact_rows import CONTACT_VISIT_FIELDS, ContactCells, contact_cells
@@ -104,6 +113,7 @@ def rebuild(
         connection.execute(delete(VISITS))
         connection.execute(delete(SLOTS))
         connection.execute(delete(MARKS).where(MARKS.c.name == MARK))
+        clear_sums(connection)
         query = select(EventRow.payload).where(EventRow.seq <= last_seq).order_by(EventRow.seq)
         # One connection reads and writes: the rows written are in the reading transaction.
         result = connection.execute(
@@ -122,6 +132,12 @@ def rebuild(
                 slots += len(final)
             if progress is not None:
                 progress(read, total)
+        # Every visit that queued before the oldest one still open has ended and is
+        # stored: the slots before it (and before the last event's) are final, and summed.
+        oldest = projector.log.open_since()
+        summed = math.floor(min(projector.last_at, math.inf if oldest is None else oldest) / SLOT_S)
+        if first_at is not None and read:
+            add_sums(connection, math.floor(float(first_at) / SLOT_S), summed)
         rest_visits, rest_slots = projector.finish()
         if rest_visits:
             connection.execute(insert(VISITS), visit_rows(rest_visits))
@@ -146,9 +162,13 @@ def projected_report(
     timezone: str = "UTC",
     group_by: Sequence[str] = (),
     sites: Collection[str] | None = None,
+    sums: bool = True,
 ) -> HistoryReport:
     """The report over [since, until) seconds from the projection, with SQL aggregation;
     ``sites``: only the visits to queues of these sites and the time of their agents.
+    With ``sums`` (and groups among site, queue, channel and value tier) the contact
+    figures of the slots already summed come from ``contact_slot_sums`` (caught up first,
+    see :mod:`~kefu.adapters.storage.report_sums`), the rest from the visits.
 
     Refused (:class:`ValidationError`) when the projection was never built, or when a
     bucket edge is not on a 15-minute slot edge (agent time is stored per slot)."""
@@ -168,19 +188,31 @@ def projected_report(
     limited = sites is not None
     with engine.connect() as connection:
         found = mark(connection)
-        if found is None:
-            raise ValidationError(
-                "the report projection was never built: run `kefu report-rebuild`"
-            )
-        if found.complete_until is not None and until > found.complete_until:
-            raise ValidationError(
-                "the report projection holds the contacts that entered a queue before "
-                f"{found.complete_until} s only (later ones are still open): end the range "
-                "earlier, or read the events",
-                complete_until=found.complete_until,
-            )
-        sql = contact_sql(edges[0], edges[-1], builder.group_by, bins, engine.dialect.name, limited)
-        contacts = connection.execute(bound(sql, sites)).all()
+    if found is None:
+        raise ValidationError("the report projection was never built: run `kefu report-rebuild`")
+    if found.complete_until is not None and until > found.complete_until:
+        raise ValidationError(
+            "the report projection holds the contacts that entered a queue before "
+            f"{found.complete_until} s only (later ones are still open): end the range "
+            "earlier, or read the events",
+            complete_until=found.complete_until,
+        )
+    lo, hi = round(edges[0] / SLOT_S), round(edges[-1] / SLOT_S)
+    split = lo
+    if sums and set(builder.group_by) <= SUMMED_BY and tuple(bins) == BINS:
+        summed = catch_up(engine, found)
+        split = lo if summed is None else max(lo, min(hi, summed))
+    dialect = engine.dialect.name
+    with engine.connect() as connection:
+        contacts: list[Any] = []
+        if split > lo:
+            contacts += connection.execute(
+                bound(sums_sql(lo, split, builder.group_by, limited), sites)
+            ).all()
+        if split < hi:
+            start = edges[0] if split == lo else split * SLOT_S
+            sql = contact_sql(start, edges[-1], builder.group_by, bins, dialect, limited)
+            contacts.extend(connection.execute(bound(sql, sites)).all())
         agents = connection.execute(
             bound(slot_sql(edges, limited, "agent" in builder.group_by), sites)
         ).all()

@@ -11,10 +11,20 @@ from sqlalchemy import TextClause, bindparam, text
 from kefu.analytics.projection import SLOT_S
 from kefu.analytics.tallies import Tally
 
-__all__ = ["bound", "contact_sql", "merge_tally", "read_tally", "slot_sql"]
+__all__ = [
+    "GROUP_SQL",
+    "bound",
+    "contact_sql",
+    "figure_sql",
+    "merge_tally",
+    "read_tally",
+    "sites_sql",
+    "slot_of",
+    "slot_sql",
+]
 
 
-def _slot_of(column: str, dialect: str) -> str:
+def slot_of(column: str, dialect: str) -> str:
     """The SQL of the slot index (instant // SLOT_S) of ``column``: grouping by slot, then
     mapping slots to buckets in Python, spares the range join of every row with every
     bucket (each bucket edge is a slot edge)."""
@@ -23,7 +33,7 @@ def _slot_of(column: str, dialect: str) -> str:
     return f"CAST(FLOOR({column} / {SLOT_S!r}) AS BIGINT)"
 
 
-_GROUP_SQL = {
+GROUP_SQL = {
     "site": "COALESCE(v.site_id, '-')",
     "queue": "v.queue_id",
     "channel": "v.channel",
@@ -37,6 +47,11 @@ _SITES_SQL = "AND {table}.site_id IN :sites "
 """The filter of a report limited to some sites (bound, expanding)."""
 
 
+def sites_sql(table: str, limited: bool) -> str:
+    """The filter on ``table``'s sites when the report is ``limited`` to some."""
+    return _SITES_SQL.format(table=table) if limited else ""
+
+
 def bound(sql: str, sites: Collection[str] | None) -> TextClause:
     """``sql`` as a statement, with the sites bound when the report is limited to some."""
     statement = text(sql)
@@ -45,15 +60,8 @@ def bound(sql: str, sites: Collection[str] | None) -> TextClause:
     return statement.bindparams(bindparam("sites", sorted(sites), expanding=True))
 
 
-def contact_sql(
-    since: float,
-    until: float,
-    group_by: Sequence[str],
-    bins: Sequence[float],
-    dialect: str,
-    limited: bool = False,
-) -> str:
-    groups = [_GROUP_SQL[d] for d in group_by]
+def figure_sql(bins: Sequence[float]) -> list[str]:
+    """The SQL of each contact figure over visit rows ``v`` (:func:`read_tally`'s order)."""
     answered = "v.outcome = 'answered'"
     abandoned = "v.outcome = 'abandoned'"
     waiting = "v.outcome = 'waiting'"
@@ -93,10 +101,25 @@ def contact_sql(
         "COUNT(v.predicted_wait_s)",
         *hist,
     ]
+    return figures
+
+
+def contact_sql(
+    since: float,
+    until: float,
+    group_by: Sequence[str],
+    bins: Sequence[float],
+    dialect: str,
+    limited: bool = False,
+) -> str:
+    """The contact figures of the visits that queued in [since, until) seconds per slot
+    and group, in :func:`read_tally`'s column order after the slot and the groups."""
+    groups = [GROUP_SQL[d] for d in group_by]
+    figures = figure_sql(bins)
     select_groups = "".join(f", {g}" for g in groups)
     group_cols = "".join(f", {i + 2}" for i in range(len(groups)))
     return (
-        f"SELECT {_slot_of('v.queued_at', dialect)}{select_groups}, {', '.join(figures)} "
+        f"SELECT {slot_of('v.queued_at', dialect)}{select_groups}, {', '.join(figures)} "
         "FROM contact_visits v "
         f"WHERE v.queued_at >= {float(since)!r} AND v.queued_at < {float(until)!r} "
         f"{_SITES_SQL.format(table='v') if limited else ''}"

@@ -11,6 +11,7 @@ from kefu.api.routes import (
     case_config,
     case_lists,
     cases,
+    channel_settings,
     contacts,
     customer_record,
     customers,
@@ -42,6 +43,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
         *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
         *(customer_record, phrases, supervision, teams, workforce, softphone),
+        channel_settings,
     )
 )
 """Each resource's router, included in the app under :data:`API_PREFIX` one by one

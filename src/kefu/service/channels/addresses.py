@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kefu.domain.errors import AlreadyExists, NotFound
 from kefu.domain.errors import ValidationError as DomainValidationError
 from kefu.domain.model import Channel
 from kefu.service.channels.ports import ChannelRecord
@@ -38,6 +39,9 @@ class SetAddressRoute(Command):
 
     address: str
     queue_id: str | None
+    exists: bool | None = None
+    """``True``: refused (404) unless the route exists; ``False``: refused (409) if it
+    does (the API's update and create); ``None``: either (the admin page)."""
 
 
 class AddressBook:
@@ -61,6 +65,17 @@ class AddressBook:
                 value=cmd.address[:64],
             )
         before = self.routes.get(address)
+        if cmd.exists is True and before is None:
+            raise NotFound(
+                f"{address} has no route", text_key="error.route_unknown", address=address
+            )
+        if cmd.exists is False and before is not None:
+            raise AlreadyExists(
+                f"{address} has a route already (to {before})",
+                text_key="error.route_exists",
+                address=address,
+                queue_id=before,
+            )
         if cmd.queue_id is not None:
             queue = tx.router.queues.get(cmd.queue_id)
             if queue is None or queue.spec.channel is not Channel.EMAIL:

@@ -1,15 +1,17 @@
-"""The chat widget's settings as data an admin changes: the greeting (English and
-Chinese), the accent colour, the pre-chat topics (each a chat queue or an IVR flow, with
-its label in both languages) and whether the offline form is offered.
+"""The chat widgets' settings as data an admin changes, one widget per site: the greeting
+(English and Chinese), the accent colour, the pre-chat topics (each a chat queue or an IVR
+flow, with its label in both languages) and whether the offline form is offered.
 
 A change is the command :class:`SetChatWidget`; its handler checks everything before
 anything changes, records the settings in the ``widget`` stream of the channel log and in
 the audit log (who, when, before and after). :class:`WidgetBook` is a part of the engine's
-transaction: loading replays the stream, so a restart serves the same widget, and the
-chat gateway reads the current settings at each ``hello`` (no restart).
+transaction: loading replays the stream, so a restart serves the same widgets, and the
+chat gateway reads the settings of the chat's site at each ``hello`` (no restart).
 
-Without settings (or with no topics) the widget offers every chat queue of its site, as
-before settings existed.
+``site_id`` ``None`` is the default widget: the chat without a site, and every site without
+settings of its own. Records written before widgets had sites carry no ``site_id``: they
+are the default widget's (the stored shape only grew). Without settings (or with no
+topics) a widget offers every chat queue of its site, as before settings existed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kefu.domain.model import Channel
 from kefu.service.channels.ports import ChannelRecord
 from kefu.service.commands import Command
 from kefu.service.ports import UnitOfWork
+from kefu.service.routing.views import queue_site
 from kefu.service.transaction import Handler, Transaction
 
 __all__ = [
@@ -92,14 +95,17 @@ class ChatWidget:
 
 @dataclass(frozen=True, slots=True)
 class SetChatWidget(Command):
-    """Replace the widget's settings. ``topics``: (target, English label, Chinese label)
-    each; a target is a chat queue id or ``flow:<id>`` of a published flow."""
+    """Replace the settings of ``site_id``'s widget (``None``: the default widget).
+    ``topics``: (target, English label, Chinese label) each; a target is a chat queue id
+    (of the site, owned or shared, when the widget has one) or ``flow:<id>`` of a
+    published flow."""
 
     greeting_en: str
     greeting_zh: str
     colour: str
     topics: tuple[tuple[str, str, str], ...]
     offline_form: bool
+    site_id: str | None = None
 
 
 def _refuse(message: str, key: str, **details: Any) -> DomainValidationError:
@@ -108,6 +114,13 @@ def _refuse(message: str, key: str, **details: Any) -> DomainValidationError:
 
 def _checked(tx: Transaction, cmd: SetChatWidget, flow_known: FlowKnown) -> ChatWidget:
     """The settings the command sets, or the first reason it is refused."""
+    if cmd.site_id is not None and cmd.site_id not in tx.sites:
+        raise _refuse(
+            f"unknown site {cmd.site_id[:64]!r}",
+            "error.widget_site",
+            field="site_id",
+            site_id=cmd.site_id[:64],
+        )
     greeting = {"en": cmd.greeting_en.strip(), "zh": cmd.greeting_zh.strip()}
     for lang, text in greeting.items():
         if len(text) > MAX_GREETING:
@@ -126,7 +139,7 @@ def _checked(tx: Transaction, cmd: SetChatWidget, flow_known: FlowKnown) -> Chat
     topics: list[WidgetTopic] = []
     for target, label_en, label_zh in cmd.topics:
         target = target.strip()
-        _check_target(tx, target, flow_known)
+        _check_target(tx, target, flow_known, cmd.site_id)
         labels = {"en": label_en.strip(), "zh": label_zh.strip()}
         if any(not text or len(text) > MAX_LABEL for text in labels.values()):
             raise _refuse(
@@ -147,7 +160,7 @@ def _checked(tx: Transaction, cmd: SetChatWidget, flow_known: FlowKnown) -> Chat
     return ChatWidget(greeting, cmd.colour.lower(), tuple(topics), cmd.offline_form)
 
 
-def _check_target(tx: Transaction, target: str, flow_known: FlowKnown) -> None:
+def _check_target(tx: Transaction, target: str, flow_known: FlowKnown, site_id: str | None) -> None:
     if target.startswith(FLOW_PREFIX):
         if not flow_known(target[len(FLOW_PREFIX) :]):
             raise _refuse(
@@ -165,28 +178,53 @@ def _check_target(tx: Transaction, target: str, flow_known: FlowKnown) -> None:
             field="topics",
             target=target[:64],
         )
+    if site_id is not None:
+        owner, shared = queue_site(tx.engine, target)
+        if owner != site_id and not shared:
+            raise _refuse(
+                f"{target[:64]!r} is not a chat queue of site {site_id[:64]!r}",
+                "error.widget_queue_site",
+                field="topics",
+                target=target[:64],
+                site_id=site_id[:64],
+            )
 
 
 class WidgetBook:
-    """The widget's settings: the defaults, then the last of the ``widget`` stream of the
-    channel log (``log_record``)."""
+    """The widgets' settings by site (``None``: the default widget): the last of each in
+    the ``widget`` stream of the channel log (``log_record``)."""
 
     def __init__(self, log_record: Log) -> None:
         self._log = log_record
-        self.current = ChatWidget()
+        self.widgets: dict[str | None, ChatWidget] = {}
+        """The settings set, by site id (``None``: the default widget)."""
         self.flow_known: FlowKnown = lambda _flow: False
         """Whether a flow id is published (set by the wiring once the IVR exists)."""
+
+    @property
+    def current(self) -> ChatWidget:
+        """The default widget's settings."""
+        return self.of(None)
+
+    def of(self, site_id: str | None) -> ChatWidget:
+        """The settings of ``site_id``'s widget: its own, else the default widget's."""
+        found = self.widgets.get(site_id)
+        if found is None:
+            found = self.widgets.get(None, ChatWidget())
+        return found
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {SetChatWidget: self.set}
 
     async def set(self, tx: Transaction, cmd: SetChatWidget) -> dict[str, Any]:
         widget = _checked(tx, cmd, self.flow_known)
-        before = self.current
-        self.current = widget
-        data = widget.to_json()
-        self._log(tx.now, WIDGET_STREAM, "set", "chat", data)
-        tx.audit("widget.update", "widget", "chat", None, before.to_json(), data)
+        site = cmd.site_id
+        before = self.of(site)  # what the site's widget showed until now
+        self.widgets[site] = widget
+        data = {**widget.to_json(), "site_id": site}
+        key = site if site is not None else "chat"
+        self._log(tx.now, WIDGET_STREAM, "set", key, data)
+        tx.audit("widget.update", "widget", key, site, {**before.to_json(), "site_id": site}, data)
         return data
 
     # -- the state part ------------------------------------------------------------------
@@ -194,10 +232,11 @@ class WidgetBook:
         return [r for r in uow.channels.read() if r.stream == WIDGET_STREAM]
 
     def load(self, records: Iterable[ChannelRecord]) -> None:
-        """The defaults, then each recorded setting in ``seq`` order (the last wins)."""
-        self.current = ChatWidget()
+        """Each recorded setting in ``seq`` order (the last of a site wins; a record without
+        ``site_id`` is the default widget's)."""
+        self.widgets = {}
         for record in records:
-            self.current = ChatWidget.from_json(record.data)
+            self.widgets[record.data.get("site_id")] = ChatWidget.from_json(record.data)
 
     def reconcile(self, router: Any, now: float) -> None:
         del router, now  # the settings need no reconciling with the router

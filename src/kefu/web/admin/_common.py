@@ -144,11 +144,13 @@ class AdminContext:
         read: Callable[[FormData], dict[str, Any]],
         command: Callable[[FormData, dict[str, Any]], Any],
         locate: Callable[[KefuError], str | None],
+        keep: Callable[[dict[str, Any]], dict[str, str]] | None = None,
     ) -> Response:
         """A form's post: its ``values`` (``read``, plus the create/update ``mode``), the
         ``command`` they build run as the admin, then back to the section's page with a
-        notice; a refusal shows the page again with the form as typed and the reason on
-        the field ``locate`` names."""
+        notice (and the query parameters ``keep`` gives from the values); a refusal shows
+        the page again with the form as typed and the reason on the field ``locate``
+        names."""
         posted = await self.writer(request, section)
         if not isinstance(posted, tuple):
             return posted
@@ -169,7 +171,8 @@ class AdminContext:
                 status_code=status_of(exc),
             )
         notice = "updated" if values["mode"] == "update" else "created"
-        return back(f"/admin/{section}", notice, **lang_params(request))
+        kept = {} if keep is None else keep(values)
+        return back(f"/admin/{section}", notice, **kept, **lang_params(request))
 
     async def execute(self, request: Request, user: Principal, command: Any) -> Any:
         """Run ``command`` as ``user`` (audited with the caller's address)."""

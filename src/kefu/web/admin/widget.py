@@ -1,8 +1,9 @@
-"""The console's chat widget settings (``/admin/widget``): the greeting in English and
-Chinese, the accent colour, the pre-chat topics (each a chat queue or ``flow:<id>``, with
-its two labels) and the offline form, through :class:`~kefu.service.channels.widget.
-SetChatWidget`. Supervisors read the page; the widget uses a change from its next
-connection on."""
+"""The console's chat widget settings (``/admin/widget``, ``?edit=<site>`` for a site's
+widget, none for the default one): the greeting in English and Chinese, the accent colour,
+the pre-chat topics (each a chat queue or ``flow:<id>``, with its two labels) and the
+offline form, through :class:`~kefu.service.channels.widget.SetChatWidget`. A site without
+settings of its own shows the default widget's as a start. Supervisors read the page; the
+widget uses a change from its next connection on."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from kefu.web.admin._common import AdminContext, FormRefused, checkbox, field_of
 
 __all__ = ["WidgetPage", "parse_topics", "topics_text"]
 
-WIDGET_FIELDS = ("greeting_en", "greeting_zh", "colour", "topics", "offline_form")
+WIDGET_FIELDS = ("greeting_en", "greeting_zh", "colour", "topics", "offline_form", "site_id")
 
 
 def topics_text(widget: ChatWidget) -> str:
@@ -56,8 +57,8 @@ class WidgetPage:
         self.router.add_api_route("/admin/widget", self.view, methods=["GET"])
         self.router.add_api_route("/admin/widget", self.save, methods=["POST"])
 
-    async def view(self, request: Request, notice: str = "") -> Response:
-        return await self.context.page(request, "widget", self._page, "", notice)
+    async def view(self, request: Request, edit: str = "", notice: str = "") -> Response:
+        return await self.context.page(request, "widget", self._page, edit, notice)
 
     async def _page(
         self,
@@ -71,10 +72,15 @@ class WidgetPage:
         error_field: str | None = None,
         status_code: int = 200,
     ) -> Response:
-        del edit
-        widget = self.book.current if self.book is not None else ChatWidget()
+        sites = sorted(await self.context.engine.query(lambda e: list(e.sites)))
+        site = edit if edit in sites else ""
+        if values is not None:
+            site = values.get("site_id", "")
+        widget = self.book.of(site or None) if self.book is not None else ChatWidget()
+        own = self.book is not None and (site or None) in self.book.widgets
         if values is None:
             values = {
+                "site_id": site,
                 "greeting_en": widget.greeting["en"],
                 "greeting_zh": widget.greeting["zh"],
                 "colour": widget.colour,
@@ -82,7 +88,15 @@ class WidgetPage:
                 "offline_form": "on" if widget.offline_form else "",
                 "mode": "update",
             }
-        shown = {"form": values, "notice": notice, "error": error, "error_field": error_field}
+        shown = {
+            "form": values,
+            "sites": sites,
+            "site": site,
+            "own": own,
+            "notice": notice,
+            "error": error,
+            "error_field": error_field,
+        }
         return self.context.render(
             request, "admin/widget.html", user, "widget", shown, status_code=status_code
         )
@@ -95,11 +109,13 @@ class WidgetPage:
             read=_read,
             command=_command,
             locate=lambda exc: field_of(exc, WIDGET_FIELDS),
+            keep=lambda values: {"edit": values["site_id"]} if values["site_id"] else {},
         )
 
 
 def _read(form: FormData) -> dict[str, Any]:
     values = {name: form_text(form, name) for name in WIDGET_FIELDS}
+    values["site_id"] = form_text(form, "site_id", 64)
     values["offline_form"] = "on" if checkbox(form, "offline_form") else ""
     return values
 
@@ -112,4 +128,5 @@ def _command(form: FormData, values: dict[str, Any]) -> SetChatWidget:
         values["colour"],
         parse_topics(values["topics"]),
         values["offline_form"] == "on",
+        values["site_id"] or None,
     )

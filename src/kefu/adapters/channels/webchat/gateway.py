@@ -253,7 +253,7 @@ class ChatHub(PushHub[_Session]):
             topics = frames.topics(engine, site_id)
             if flow is not None:  # the site's flow comes first: the default topic
                 topics.insert(0, Topic(FLOW_TOPIC + flow, FLOW_TOPIC_NAME))
-            topics, look = widget_welcome(self.widget, engine, topics, session.language)
+            topics, look = widget_welcome(self.widget, engine, topics, session.language, site_id)
             session.offer = Offer(site_id, tuple(t.id for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id

@@ -1,4 +1,4 @@
-"""What the chat widget's settings (:class:`~kefu.service.channels.widget.WidgetBook`)
+"""What a chat widget's settings (:class:`~kefu.service.channels.widget.WidgetBook`)
 change in a ``welcome``: the pre-chat topics and the widget's look, read at each
 ``hello`` so a change shows at the next connection without a restart."""
 
@@ -19,9 +19,11 @@ def widget_welcome(
     engine: RoutingEngine,
     offered: list[Topic],
     language: str,
+    site_id: str | None = None,
 ) -> tuple[list[Topic], dict[str, Any] | None]:
-    """The topics to offer (labelled in ``language``) and the widget's look (its greeting
-    in both languages: the widget switches language without reconnecting).
+    """The topics to offer (labelled in ``language``) and the look of ``site_id``'s widget
+    (its own settings, else the default widget's; its greeting in both languages: the
+    widget switches language without reconnecting).
 
     ``offered``: the topics offered without settings (the site's chat queues, its flow
     first). Set topics replace them, keeping only the queues the site may use and the
@@ -30,7 +32,7 @@ def widget_welcome(
     the widget shows its offline form (or says nobody is there) otherwise."""
     if book is None:
         return offered, None
-    widget = book.current
+    widget = book.of(site_id)
     lang = "zh" if language.startswith("zh") else "en"
     topics = offered
     if widget.topics:
