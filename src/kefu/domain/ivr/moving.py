@@ -30,10 +30,15 @@ from kefu.domain.ivr.flow import (
     VerifyNode,
 )
 from kefu.domain.ivr.matching import fill
+from kefu.domain.ivr.messages import Ask, EstimateWait, RunAction, Say
 from kefu.domain.ivr.records import EventRecord
 from kefu.domain.ivr.state import IvrState, Working
 
 __all__ = ["Mover"]
+
+# The actions a step builds (named tuples, see messages.TupleAction) are made by
+# tuple.__new__ directly: one C call instead of the named tuple's Python-level __new__.
+_new_tuple: Any = tuple.__new__
 
 
 class Mover(Working):
@@ -127,18 +132,25 @@ class Mover(Working):
     def ask(self, node: Node, deadline: float | None) -> None:
         key = (id(node), self.language)
         hit: Any = self.ctx.cache.get(key)
-        if hit is not None and hit[0] is node:
-            prompt, options = hit[1]
-        else:
-            options = ()
-            if isinstance(node, MenuNode):
-                options = tuple((o.digit, self.text(o.label)) for o in node.options)
-            prompt = self.text(node.prompt)  # type: ignore[attr-defined]
-            if "{" not in prompt and not any("{" in label for _, label in options):
-                # Without placeholders the rendering depends on the language only: keep it.
-                self.ctx.cache[key] = (node, (prompt, options))
-        secret = isinstance(node, VerifyNode)
-        self.actions.append(m.Ask(node.node_id, prompt, options, deadline, secret, self.retries))
+        if hit is None or hit[0] is not node:
+            hit = self._question(node, key)
+        _, node_id, prompt, options, secret = hit
+        self.actions.append(
+            _new_tuple(Ask, (node_id, prompt, options, deadline, secret, self.retries))
+        )
+
+    def _question(self, node: Node, key: tuple[int, str]) -> tuple[Any, ...]:
+        """What :meth:`ask` shows of ``node`` in the contact's language: (node, node id,
+        prompt, options, secret); kept in the context's memo when no slot fills it in."""
+        options: tuple[tuple[str, str], ...] = ()
+        if isinstance(node, MenuNode):
+            options = tuple((o.digit, self.text(o.label)) for o in node.options)
+        prompt = self.text(node.prompt)  # type: ignore[attr-defined]
+        question = (node, node.node_id, prompt, options, isinstance(node, VerifyNode))
+        if "{" not in prompt and not any("{" in label for _, label in options):
+            # Without placeholders the rendering depends on the language only: keep it.
+            self.ctx.cache[key] = question
+        return question
 
     def enter(self, target: str) -> None:
         """Enter ``target`` and run the nodes that do not wait, until one waits or ends."""
@@ -162,7 +174,7 @@ class Mover(Working):
                 return
             if isinstance(node, MessageNode):
                 self.entered((ev.NodeEntered, now, cid, target, "message", None, None))
-                self.actions.append(m.Say(self.text(node.text)))
+                self.actions.append(_new_tuple(Say, (self.text(node.text),)))
                 target = node.next
             elif isinstance(node, ActionNode):
                 deadline = now + node.timeout_s
@@ -172,7 +184,7 @@ class Mover(Working):
                     values = {**w.slots, **w.private} if w.private else w.slots
                     for k in node.templated:
                         params[k] = fill(params[k], values)
-                self.actions.append(m.RunAction(target, node.action, params))
+                self.actions.append(_new_tuple(RunAction, (target, node.action, params)))
                 return
             elif isinstance(node, VerifyNode):
                 v = w.verified
@@ -201,7 +213,7 @@ class Mover(Working):
             elif isinstance(node, CallbackNode):
                 deadline = now + node.timeout_s
                 self.entered((ev.NodeEntered, now, cid, target, "callback", "estimate", deadline))
-                self.actions.append(m.EstimateWait(target, node.queue))
+                self.actions.append(_new_tuple(EstimateWait, (target, node.queue)))
                 return
             else:
                 self.entered((ev.NodeEntered, now, cid, target, node.kind, None, None))
@@ -213,14 +225,14 @@ class Mover(Working):
         now, cid = self.now, self.contact_id
         if isinstance(node, TransferNode):
             if node.text:
-                self.actions.append(m.Say(self.text(node.text)))
+                self.actions.append(_new_tuple(Say, (self.text(node.text),)))
             self.hand_off(node, node.queue, callback=False)
         elif isinstance(node, GotoFlowNode):
             self.emit((ev.FlowChained, now, cid, node.node_id, node.flow))
             self.actions.append(m.StartFlow(node.flow))
         elif isinstance(node, EndNode):
             if node.text:
-                self.actions.append(m.Say(self.text(node.text)))
+                self.actions.append(_new_tuple(Say, (self.text(node.text),)))
             self.emit((ev.Ended, now, cid, node.node_id))
             self.actions.append(m.EndContact())
 
