@@ -15,16 +15,18 @@ from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.answers import handoff_attributes
 from kefu.domain.ivr.errors import UnknownCalendar
+from kefu.domain.ivr.events import CalendarChecked, NodeEntered
 from kefu.domain.ivr.flow import (
-    ActionNode,
-    CallbackNode,
-    CollectNode,
+    ENTER_ACTION,
+    ENTER_ASK,
+    ENTER_CALLBACK,
+    ENTER_HOURS,
+    ENTER_MESSAGE,
+    ENTER_VERIFY,
     EndNode,
     Flow,
     GotoFlowNode,
-    HoursNode,
     MenuNode,
-    MessageNode,
     Node,
     TransferNode,
     VerifyNode,
@@ -86,21 +88,12 @@ class Mover(Working):
         self.events.append(r)
         self.apply(r)
 
-    def entered(self, r: EventRecord) -> None:
-        """:meth:`emit` for the most frequent event (``NodeEntered``), without the dispatch:
-        the fold of :meth:`Working._node_entered` written out, one call fewer per node (the
-        golden walk's replay check proves the two agree)."""
-        self.events.append(r)
-        _, _, _, self.node, _, self.waiting, self.deadline = r
-        self.retries = 0
-        self.visits += 1
-
     def text(self, texts: Any) -> str:
         """``texts`` in the contact's language (else the flow's first), slots filled."""
         t = texts.get(self.language)
         if t is None:
             t = texts.get(self.flow.languages[0]) or next(iter(texts.values()), "")
-        return fill(t, self.slots)
+        return fill(t, self.slots) if "{" in t else t
 
     def current(self) -> Node:
         return self.flow.nodes[self.node or self.flow.start]
@@ -153,72 +146,66 @@ class Mover(Working):
         return question
 
     def enter(self, target: str) -> None:
-        """Enter ``target`` and run the nodes that do not wait, until one waits or ends."""
+        """Enter ``target`` and run the nodes that do not wait, until one waits or ends.
+
+        Nodes come resolved (:attr:`Flow.entries`); each ``NodeEntered`` is applied by the
+        fold of :meth:`Working._node_entered` written out (one call fewer per node; the
+        golden walk's replay check proves that the two agree)."""
         flow = self.flow
-        w = self
-        now = self.now
-        cid = self.contact_id
+        entries = flow.entries
+        now, cid, events = self.now, self.contact_id, self.events
+        node: Any  # the entry's node, of the kind its code says
         while True:
-            if w.visits >= flow.max_visits and target != flow.agent:
+            if self.visits >= flow.max_visits and target != flow.agent:
                 target, self.reason = flow.agent, "max_visits"
-            node = flow.nodes[target]
-            if isinstance(node, (MenuNode, CollectNode)):
-                deadline = now + node.timeout_s
-                # node.kind without the property call
-                if isinstance(node, CollectNode):
-                    kind = "collect"
-                else:
-                    kind = "language" if node.is_language else "menu"
-                self.entered((ev.NodeEntered, now, cid, target, kind, "input", deadline))
+            node, code, kind, waiting, timeout_s = entries[target]
+            if code == ENTER_VERIFY and self._verified_for(node):
+                waiting = None  # verified earlier in this contact: never ask again
+            deadline = None if waiting is None else now + timeout_s
+            events.append((NodeEntered, now, cid, target, kind, waiting, deadline))
+            self.node, self.waiting, self.deadline = target, waiting, deadline
+            self.retries, self.visits = 0, self.visits + 1
+            if code == ENTER_ASK:
                 self.ask(node, deadline)
                 return
-            if isinstance(node, MessageNode):
-                self.entered((ev.NodeEntered, now, cid, target, "message", None, None))
+            if code == ENTER_MESSAGE:
                 self.actions.append(_new_tuple(Say, (self.text(node.text),)))
                 target = node.next
-            elif isinstance(node, ActionNode):
-                deadline = now + node.timeout_s
-                self.entered((ev.NodeEntered, now, cid, target, "action", "action", deadline))
+            elif code == ENTER_ACTION:
                 params = dict(node.params)
                 if node.templated:
-                    values = {**w.slots, **w.private} if w.private else w.slots
+                    values = {**self.slots, **self.private} if self.private else self.slots
                     for k in node.templated:
                         params[k] = fill(params[k], values)
                 self.actions.append(_new_tuple(RunAction, (target, node.action, params)))
                 return
-            elif isinstance(node, VerifyNode):
-                v = w.verified
-                if (
-                    v
-                    and v.method == node.method
-                    and v.identifier == w.slots.get(node.identifier_slot)
-                ):
-                    # Verified earlier in this contact: never ask again.
-                    self.entered((ev.NodeEntered, now, cid, target, "verify", None, None))
+            elif code == ENTER_VERIFY:
+                if waiting is None:
                     target = node.next
                     continue
-                deadline = now + node.timeout_s
-                self.entered((ev.NodeEntered, now, cid, target, "verify", "secret", deadline))
                 self.ask(node, deadline)
                 return
-            elif isinstance(node, HoursNode):
+            elif code == ENTER_HOURS:
                 calendar = self.ctx.calendars.get(node.calendar)
                 if calendar is None:
                     raise UnknownCalendar(f"unknown calendar {node.calendar!r}", name=node.calendar)
                 is_open = calendar.is_open(now)
-                self.entered((ev.NodeEntered, now, cid, target, "hours", None, None))
                 # CalendarChecked changes no state: recorded without the apply dispatch.
-                self.events.append((ev.CalendarChecked, now, cid, target, node.calendar, is_open))
+                events.append((CalendarChecked, now, cid, target, node.calendar, is_open))
                 target = node.open if is_open else node.closed
-            elif isinstance(node, CallbackNode):
-                deadline = now + node.timeout_s
-                self.entered((ev.NodeEntered, now, cid, target, "callback", "estimate", deadline))
+            elif code == ENTER_CALLBACK:
                 self.actions.append(_new_tuple(EstimateWait, (target, node.queue)))
                 return
             else:
-                self.entered((ev.NodeEntered, now, cid, target, node.kind, None, None))
                 self.leave(node)
                 return
+
+    def _verified_for(self, node: VerifyNode) -> bool:
+        """True when this contact already proved the identifier ``node`` asks about."""
+        v = self.verified
+        return bool(
+            v and v.method == node.method and v.identifier == self.slots.get(node.identifier_slot)
+        )
 
     def leave(self, node: Node) -> None:
         """Run a terminal node: transfer, goto another flow or end."""

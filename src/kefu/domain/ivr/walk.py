@@ -32,12 +32,13 @@ from kefu.domain.ivr.masking import MASK, mask_value, scrub_cards
 from kefu.domain.ivr.matching import fill
 from kefu.domain.ivr.moving import Mover
 
-__all__ = ["MAX_REPLY_CHARS", "Run"]
+__all__ = ["CUSTOMER_WAITS", "MAX_REPLY_CHARS", "Run"]
 
 #: Longer replies are cut: no menu or value needs more, and segmenting costs per character.
 MAX_REPLY_CHARS = 1000
 
-_CUSTOMER_WAITS = frozenset({"input", "secret", "offer"})
+#: What a node waits for when a customer's reply is an answer.
+CUSTOMER_WAITS = frozenset({"input", "secret", "offer"})
 _CALLBACK_WORDS = ("回电", "回拨", "回呼", "callback", "call back", "call me", "yes", "是")
 _CALLBACK_LABELS = (
     {"zh": "回电给我", "en": "Call me back"},
@@ -57,7 +58,7 @@ class Run(Mover):
         """Apply ``inp``; False when it changes nothing."""
         waiting = self.waiting
         if isinstance(inp, m.Reply):
-            if waiting not in _CUSTOMER_WAITS:
+            if waiting not in CUSTOMER_WAITS:
                 return False
             self.reply(inp.text)
         elif isinstance(inp, m.Timeout):
@@ -128,7 +129,8 @@ class Run(Mover):
                 by,
             )
             self.events.append(matched)
-            self._option(matched)
+            # The fold of OptionMatched (Working._option) written out: one call fewer.
+            self.path = (*self.path, f"{node.node_id}:{option.digit}")
             if option.language and option.language != w.language:
                 self.emit((ev.LanguageChosen, self.now, w.contact_id, option.language))
             self.enter(option.next)
