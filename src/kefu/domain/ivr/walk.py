@@ -97,7 +97,10 @@ class Run(Mover):
         # InputReceived changes no state: recorded without the apply dispatch.
         self.events.append((ev.InputReceived, self.now, w.contact_id, node.node_id, shown, False))
         option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
-        if option is None and (text == "0" or wants_agent(self.flow, text, self.ctx)):
+        # Digits other than "0" (card numbers, PINs) never ask for an agent: no call for them.
+        if option is None and (
+            text == "0" or (not text.isdigit() and wants_agent(self.flow, text, self.ctx))
+        ):
             self.emit(
                 (
                     ev.OptionMatched,
@@ -140,9 +143,10 @@ class Run(Mover):
                 self.refuse(node, "invalid")
                 return
             if node.sensitive:
-                # The full number stays in memory for this contact's actions; logged masked.
+                # The full number stays in memory for this contact's actions; logged masked
+                # (as the input was: mask_value drops the spaces and dashes value lost).
                 self.private = {**self.private, node.slot: value}
-                value = mask_value(value)
+                value = shown
             self.emit((ev.ValueCollected, self.now, w.contact_id, node.node_id, node.slot, value))
             self.enter(node.next)
         elif isinstance(node, VerifyNode):
@@ -192,8 +196,7 @@ class Run(Mover):
             self.estimate(None)
 
     def action_done(self, outcome: str, data: dict[str, str]) -> None:
-        node = self.current()
-        assert isinstance(node, ActionNode)
+        node: ActionNode = self.flow.nodes[self.node]  # type: ignore[index,assignment]
         self.emit(
             (
                 ev.SelfServiceCompleted,
@@ -208,8 +211,8 @@ class Run(Mover):
         self.enter(node.outcomes.get(outcome, node.default))
 
     def verify_done(self, ok: bool, customer_id: str | None) -> None:
-        node, w = self.current(), self
-        assert isinstance(node, VerifyNode)
+        w = self
+        node: VerifyNode = self.flow.nodes[self.node]  # type: ignore[index,assignment]
         failures = w.verify_failures + (0 if ok else 1)
         identifier = w.slots.get(node.identifier_slot, "")
         self.emit(
