@@ -21,6 +21,7 @@ from kefu.domain.ivr.answers import (
     match_option,
     wants_agent,
 )
+from kefu.domain.ivr.events import InputReceived, OptionMatched
 from kefu.domain.ivr.flow import (
     ActionNode,
     CallbackNode,
@@ -95,7 +96,7 @@ class Run(Mover):
         elif len(text) >= 13:
             shown = scrub_cards(text)
         # InputReceived changes no state: recorded without the apply dispatch.
-        self.events.append((ev.InputReceived, self.now, w.contact_id, node.node_id, shown, False))
+        self.events.append((InputReceived, self.now, w.contact_id, node.node_id, shown, False))
         option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
         # Digits other than "0" (card numbers, PINs) never ask for an agent: no call for them.
         if option is None and (
@@ -123,7 +124,7 @@ class Run(Mover):
                     return
                 option, by = found
             matched = (
-                ev.OptionMatched,
+                OptionMatched,
                 self.now,
                 w.contact_id,
                 node.node_id,
@@ -133,7 +134,7 @@ class Run(Mover):
             )
             self.events.append(matched)
             # The fold of OptionMatched (Working._option) written out: one call fewer.
-            self.path = (*self.path, f"{node.node_id}:{option.digit}")
+            self.path += (f"{node.node_id}:{option.digit}",)
             if option.language and option.language != w.language:
                 self.emit((ev.LanguageChosen, self.now, w.contact_id, option.language))
             self.enter(option.next)
