@@ -126,7 +126,8 @@ class TupleAction(Action):
     :class:`RunAction`, :class:`EstimateWait`): named tuples, which the interpreter builds
     with one ``tuple.__new__`` call (about a quarter of a frozen dataclass's ``__init__``).
     They stay immutable and compare like dataclasses: equal only to an action of the same
-    type with equal fields, never to a plain tuple."""
+    type with equal fields, never to a plain tuple (what tuples add, such as ``len`` and
+    iteration, is there too)."""
 
     __slots__ = ()
 
