@@ -21,7 +21,6 @@ ALLOWED = {
     "adapters/demo/ivr_chats.py": "what the demo's simulated customers type",
     "adapters/demo/seed.py": "the demo's names of people, queues and sites",
     "adapters/demo/traffic.py": "the demo's generated customer names and topics",
-    "adapters/ivr/bank_actions.py": "the demo bank's merchants and statement line",
     "adapters/storage/migrate.py": "an operator's message printed by the bilingual CLI",
     "adapters/voice/prompts.py": "the spoken prompts' fragments and number grammar per language",
     "service/cases/catalog.py": "the shipped case types' names in each language (data)",

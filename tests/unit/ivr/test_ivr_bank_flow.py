@@ -122,6 +122,31 @@ def test_given_caller_when_bill_explained_then_statement_is_in_their_language_on
     assert other not in said
 
 
+@pytest.mark.parametrize(
+    ("language", "words", "expected", "other"),
+    [
+        ("中文", "最近的交易明细", "最近 3 笔交易：超市购物 -1.00; 餐饮 -22.50; 转账 -300.00", "/"),
+        (
+            "English please",
+            "recent transactions",
+            "Your last 3 transactions: supermarket -1.00; restaurant -22.50; transfer -300.00",
+            "超市",
+        ),
+    ],
+)
+def test_given_caller_when_last_transactions_then_merchants_are_in_their_language_only(
+    language: str, words: str, expected: str, other: str
+) -> None:
+    bank = FakeBank()
+    account = next(iter(bank.accounts.values()))
+    account.transactions = [("0", -100), ("1", -2_250), ("2", -30_000), ("3", -5)]
+    caller = verified_caller(bank, language=language)
+    caller.say(words)
+    said = caller.texts()
+    assert expected in said
+    assert other not in said
+
+
 def test_given_caller_asks_for_agent_when_verified_then_hand_off_carries_everything() -> None:
     bank = FakeBank()
     caller = verified_caller(bank)

@@ -14,17 +14,15 @@ from dataclasses import dataclass, field
 
 from kefu.domain.ivr.matching import luhn_ok
 from kefu.domain.ivr.messages import ActionDone, SelfService, VerifyDone
+from kefu.service.channels.texts import customer_text
 
 __all__ = ["BankAccount", "FakeBank", "luhn_complete"]
 
-_MERCHANTS = (
-    ("超市购物", "supermarket"),
-    ("餐饮", "restaurant"),
-    ("转账", "transfer"),
-    ("话费充值", "phone top-up"),
-    ("加油", "fuel"),
-    ("网上购物", "online shop"),
-)
+# The merchants of the generated transactions, as the catalog keys of their names
+# (``ivr.bank.merchant.<name>``): a customer hears them in the contact's language only.
+_MERCHANTS = ("supermarket", "restaurant", "transfer", "phone_top_up", "fuel", "online_shop")
+# The flow's languages (a contact's ``language``) and their catalog names.
+_CATALOG_LANGUAGES = {"zh": "zh_Hans", "en": "en"}
 
 
 def luhn_complete(prefix: str) -> str:
@@ -102,10 +100,16 @@ class FakeBank:
             return ActionDone("unknown_account")
         count = max(1, min(5, int(params.get("count", "3") or 3)))
         shown = account.transactions[:count]
-        summary = "; ".join(
-            f"{_MERCHANTS[int(m)][0]}/{_MERCHANTS[int(m)][1]} {_yuan(c)}" for m, c in shown
-        )
-        return ActionDone("ok", {"count": str(len(shown)), "summary": summary})
+        # The action does not know the contact's language: it words the list in each of
+        # the flow's languages (``summary_zh``, ``summary_en``) and the flow's message
+        # in each language says its own, so the contact hears merchants in one language.
+        data = {"count": str(len(shown))}
+        for language, catalog in _CATALOG_LANGUAGES.items():
+            data[f"summary_{language}"] = "; ".join(
+                f"{customer_text(catalog, 'ivr.bank.merchant.' + _MERCHANTS[int(m)])} {_yuan(c)}"
+                for m, c in shown
+            )
+        return ActionDone("ok", data)
 
     def block_card(self, params: Mapping[str, str]) -> ActionDone:
         account = self.accounts.get(params.get("account", ""))

@@ -13,17 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from kefu.domain.ivr.errors import InvalidFlow
 from kefu.domain.ivr.matching import DEFAULT_AGENT_KEYWORDS
 
 __all__ = [
+    "ENTER_ACTION",
+    "ENTER_ASK",
+    "ENTER_CALLBACK",
+    "ENTER_HOURS",
+    "ENTER_LEAVE",
+    "ENTER_MESSAGE",
+    "ENTER_VERIFY",
     "WAITING_KINDS",
     "ActionNode",
     "CallbackNode",
     "CollectNode",
     "EndNode",
+    "Entry",
     "Flow",
     "GotoFlowNode",
     "HoursNode",
@@ -248,6 +256,41 @@ class EndNode(Node):
     text: Text = field(default_factory=dict)
 
 
+# How the interpreter runs a node once entered (Entry.code): compared as small ints on every
+# node entry instead of a chain of isinstance calls.
+ENTER_ASK, ENTER_MESSAGE, ENTER_ACTION, ENTER_VERIFY, ENTER_HOURS, ENTER_CALLBACK = range(6)
+ENTER_LEAVE = 6  # transfer, goto, end
+
+
+class Entry(NamedTuple):
+    """A node resolved for the interpreter when its flow is built: the ``node``, which of
+    the interpreter's branches runs it (``code``, one of the ``ENTER_*``), the ``kind`` its
+    ``NodeEntered`` event records, what it then waits for (``waiting``, ``None``: nothing)
+    and for how long (``timeout_s``, seconds; 0 when it waits for nothing)."""
+
+    node: Node
+    code: int
+    kind: str
+    waiting: str | None
+    timeout_s: float
+
+
+def _entry(node: Node) -> Entry:
+    if isinstance(node, (MenuNode, CollectNode)):
+        return Entry(node, ENTER_ASK, node.kind, "input", node.timeout_s)
+    if isinstance(node, MessageNode):
+        return Entry(node, ENTER_MESSAGE, node.kind, None, 0.0)
+    if isinstance(node, ActionNode):
+        return Entry(node, ENTER_ACTION, node.kind, "action", node.timeout_s)
+    if isinstance(node, VerifyNode):
+        return Entry(node, ENTER_VERIFY, node.kind, "secret", node.timeout_s)
+    if isinstance(node, HoursNode):
+        return Entry(node, ENTER_HOURS, node.kind, None, 0.0)
+    if isinstance(node, CallbackNode):
+        return Entry(node, ENTER_CALLBACK, node.kind, "estimate", node.timeout_s)
+    return Entry(node, ENTER_LEAVE, node.kind, None, 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     """A flow version: ``start`` node, ``nodes`` by id, ``agent`` (the transfer node that
@@ -263,9 +306,12 @@ class Flow:
     languages: tuple[str, ...] = ("zh", "en")
     agent_keywords: tuple[str, ...] = DEFAULT_AGENT_KEYWORDS
     max_visits: int = 50
+    # The nodes resolved for the interpreter (see Entry), by id.
+    entries: Mapping[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_structure(self)
+        object.__setattr__(self, "entries", {k: _entry(n) for k, n in self.nodes.items()})
 
     def with_version(self, version: int) -> Flow:
         """The same graph numbered ``version``."""

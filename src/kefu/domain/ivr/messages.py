@@ -7,11 +7,10 @@ it turns what the customer does into inputs, carries out the actions, and calls
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import ForwardRef, NamedTuple, Protocol
 
-from kefu.domain.ivr.fastinit import fast_init
 from kefu.domain.ivr.matching import PlainTokenizer, Tokenizer
 
 __all__ = [
@@ -31,6 +30,7 @@ __all__ = [
     "StartFlow",
     "Timeout",
     "Transfer",
+    "TupleAction",
     "VerifyDone",
     "VerifyIdentity",
     "WaitEstimate",
@@ -114,26 +114,65 @@ class WaitEstimate(Input):
 # Actions ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Action:
-    """Base of what a step asks the driver to do."""
+    """Base of what a step asks the driver to do (immutable values, compared by type and
+    fields)."""
+
+    __slots__ = ()
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Say(Action):
-    """Tell the customer ``text`` (already in the contact's language)."""
+class TupleAction(Action):
+    """Base of the actions a step builds most often (:class:`Say`, :class:`Ask`,
+    :class:`RunAction`, :class:`EstimateWait`): named tuples, which the interpreter builds
+    with one ``tuple.__new__`` call (about a quarter of a frozen dataclass's ``__init__``).
+    They stay immutable and compare like dataclasses: equal only to an action of the same
+    type with equal fields, never to a plain tuple (what tuples add, such as ``len`` and
+    iteration, is there too)."""
 
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and _tuple_eq(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return _tuple_hash(self)
+
+
+_tuple_eq: Callable[[object, object], bool] = tuple.__eq__  # type: ignore[assignment]
+_tuple_hash: Callable[[object], int] = tuple.__hash__  # type: ignore[assignment]
+
+
+def _described(cls: type[TupleAction]) -> None:
+    """Describe the named-tuple action ``cls`` as a dataclass of its tuple's fields, so that
+    ``dataclasses.fields``, ``asdict`` and ``replace`` (and code that reads actions through
+    them) see it as they see the other actions. Only the description is added: no
+    ``__init__``, ``__eq__`` or ``__repr__`` (the named tuple's and :class:`TupleAction`'s
+    stay)."""
+    base = next(b for b in cls.__mro__ if "_fields" in b.__dict__)
+    # As strings, like the annotations of the dataclasses of this module.
+    cls.__annotations__ = {
+        k: v.__forward_arg__ if isinstance(v, ForwardRef) else v
+        for k, v in base.__annotations__.items()
+    }
+    dataclass(init=False, repr=False, eq=False)(cls)
+    for f in fields(cls):  # type: ignore[arg-type]
+        f.default = MISSING  # found on the class: the tuple's field getter, not a default
+
+
+class _SayFields(NamedTuple):
     text: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Ask(Action):
-    """Wait for an answer to ``prompt`` until ``deadline`` (s). ``options`` are (digit, label)
-    pairs to show as buttons or numbered lines; ``secret`` hides the typed answer; ``retry``
-    is the number of the repeated question (0 the first time)."""
+class Say(TupleAction, _SayFields):
+    """Tell the customer ``text`` (already in the contact's language)."""
 
+    __slots__ = ()
+
+
+class _AskFields(NamedTuple):
     node_id: str
     prompt: str
     options: tuple[tuple[str, str], ...]
@@ -142,14 +181,24 @@ class Ask(Action):
     retry: int
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class RunAction(Action):
-    """Run self-service ``action`` with ``params``; answer with :class:`ActionDone`."""
+class Ask(TupleAction, _AskFields):
+    """Wait for an answer to ``prompt`` until ``deadline`` (s). ``options`` are (digit, label)
+    pairs to show as buttons or numbered lines; ``secret`` hides the typed answer; ``retry``
+    is the number of the repeated question (0 the first time)."""
 
+    __slots__ = ()
+
+
+class _RunActionFields(NamedTuple):
     node_id: str
     action: str
     params: Mapping[str, str]
+
+
+class RunAction(TupleAction, _RunActionFields):
+    """Run self-service ``action`` with ``params``; answer with :class:`ActionDone`."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +212,19 @@ class VerifyIdentity(Action):
     secret: str = field(repr=False)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class EstimateWait(Action):
-    """Ask the router how long ``queue_id`` would take; answer with :class:`WaitEstimate`."""
-
+class _EstimateWaitFields(NamedTuple):
     node_id: str
     queue_id: str
+
+
+class EstimateWait(TupleAction, _EstimateWaitFields):
+    """Ask the router how long ``queue_id`` would take; answer with :class:`WaitEstimate`."""
+
+    __slots__ = ()
+
+
+for _cls in (Say, Ask, RunAction, EstimateWait):
+    _described(_cls)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,25 +15,32 @@ from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
 from kefu.domain.ivr.answers import handoff_attributes
 from kefu.domain.ivr.errors import UnknownCalendar
+from kefu.domain.ivr.events import CalendarChecked, NodeEntered
 from kefu.domain.ivr.flow import (
-    ActionNode,
-    CallbackNode,
-    CollectNode,
+    ENTER_ACTION,
+    ENTER_ASK,
+    ENTER_CALLBACK,
+    ENTER_HOURS,
+    ENTER_MESSAGE,
+    ENTER_VERIFY,
     EndNode,
     Flow,
     GotoFlowNode,
-    HoursNode,
     MenuNode,
-    MessageNode,
     Node,
     TransferNode,
     VerifyNode,
 )
 from kefu.domain.ivr.matching import fill
+from kefu.domain.ivr.messages import Ask, EstimateWait, RunAction, Say
 from kefu.domain.ivr.records import EventRecord
 from kefu.domain.ivr.state import IvrState, Working
 
 __all__ = ["Mover"]
+
+# The actions a step builds (named tuples, see messages.TupleAction) are made by
+# tuple.__new__ directly: one C call instead of the named tuple's Python-level __new__.
+_new_tuple: Any = tuple.__new__
 
 
 class Mover(Working):
@@ -81,21 +88,12 @@ class Mover(Working):
         self.events.append(r)
         self.apply(r)
 
-    def entered(self, r: EventRecord) -> None:
-        """:meth:`emit` for the most frequent event (``NodeEntered``), without the dispatch:
-        the fold of :meth:`Working._node_entered` written out, one call fewer per node (the
-        golden walk's replay check proves the two agree)."""
-        self.events.append(r)
-        _, _, _, self.node, _, self.waiting, self.deadline = r
-        self.retries = 0
-        self.visits += 1
-
     def text(self, texts: Any) -> str:
         """``texts`` in the contact's language (else the flow's first), slots filled."""
         t = texts.get(self.language)
         if t is None:
             t = texts.get(self.flow.languages[0]) or next(iter(texts.values()), "")
-        return fill(t, self.slots)
+        return fill(t, self.slots) if "{" in t else t
 
     def current(self) -> Node:
         return self.flow.nodes[self.node or self.flow.start]
@@ -127,100 +125,101 @@ class Mover(Working):
     def ask(self, node: Node, deadline: float | None) -> None:
         key = (id(node), self.language)
         hit: Any = self.ctx.cache.get(key)
-        if hit is not None and hit[0] is node:
-            prompt, options = hit[1]
-        else:
-            options = ()
-            if isinstance(node, MenuNode):
-                options = tuple((o.digit, self.text(o.label)) for o in node.options)
-            prompt = self.text(node.prompt)  # type: ignore[attr-defined]
-            if "{" not in prompt and not any("{" in label for _, label in options):
-                # Without placeholders the rendering depends on the language only: keep it.
-                self.ctx.cache[key] = (node, (prompt, options))
-        secret = isinstance(node, VerifyNode)
-        self.actions.append(m.Ask(node.node_id, prompt, options, deadline, secret, self.retries))
+        if hit is None or hit[0] is not node:
+            hit = self._question(node, key)
+        _, node_id, prompt, options, secret = hit
+        self.actions.append(
+            _new_tuple(Ask, (node_id, prompt, options, deadline, secret, self.retries))
+        )
+
+    def _question(self, node: Node, key: tuple[int, str]) -> tuple[Any, ...]:
+        """What :meth:`ask` shows of ``node`` in the contact's language: (node, node id,
+        prompt, options, secret); kept in the context's memo when no slot fills it in."""
+        options: tuple[tuple[str, str], ...] = ()
+        if isinstance(node, MenuNode):
+            options = tuple((o.digit, self.text(o.label)) for o in node.options)
+        prompt = self.text(node.prompt)  # type: ignore[attr-defined]
+        question = (node, node.node_id, prompt, options, isinstance(node, VerifyNode))
+        if "{" not in prompt and not any("{" in label for _, label in options):
+            # Without placeholders the rendering depends on the language only: keep it.
+            self.ctx.cache[key] = question
+        return question
 
     def enter(self, target: str) -> None:
-        """Enter ``target`` and run the nodes that do not wait, until one waits or ends."""
+        """Enter ``target`` and run the nodes that do not wait, until one waits or ends.
+
+        Nodes come resolved (:attr:`Flow.entries`); each ``NodeEntered`` is applied by the
+        fold of :meth:`Working._node_entered` written out (one call fewer per node; the
+        golden walk's replay check proves that the two agree)."""
         flow = self.flow
-        w = self
-        now = self.now
-        cid = self.contact_id
+        entries = flow.entries
+        now, cid, events = self.now, self.contact_id, self.events
+        node: Any  # the entry's node, of the kind its code says
         while True:
-            if w.visits >= flow.max_visits and target != flow.agent:
+            if self.visits >= flow.max_visits and target != flow.agent:
                 target, self.reason = flow.agent, "max_visits"
-            node = flow.nodes[target]
-            if isinstance(node, (MenuNode, CollectNode)):
-                deadline = now + node.timeout_s
-                # node.kind without the property call
-                if isinstance(node, CollectNode):
-                    kind = "collect"
-                else:
-                    kind = "language" if node.is_language else "menu"
-                self.entered((ev.NodeEntered, now, cid, target, kind, "input", deadline))
+            node, code, kind, waiting, timeout_s = entries[target]
+            if code == ENTER_VERIFY and self._verified_for(node):
+                waiting = None  # verified earlier in this contact: never ask again
+            deadline = None if waiting is None else now + timeout_s
+            events.append((NodeEntered, now, cid, target, kind, waiting, deadline))
+            self.node, self.waiting, self.deadline = target, waiting, deadline
+            self.retries, self.visits = 0, self.visits + 1
+            if code == ENTER_ASK:
                 self.ask(node, deadline)
                 return
-            if isinstance(node, MessageNode):
-                self.entered((ev.NodeEntered, now, cid, target, "message", None, None))
-                self.actions.append(m.Say(self.text(node.text)))
+            if code == ENTER_MESSAGE:
+                self.actions.append(_new_tuple(Say, (self.text(node.text),)))
                 target = node.next
-            elif isinstance(node, ActionNode):
-                deadline = now + node.timeout_s
-                self.entered((ev.NodeEntered, now, cid, target, "action", "action", deadline))
+            elif code == ENTER_ACTION:
                 params = dict(node.params)
                 if node.templated:
-                    values = {**w.slots, **w.private} if w.private else w.slots
+                    values = {**self.slots, **self.private} if self.private else self.slots
                     for k in node.templated:
                         params[k] = fill(params[k], values)
-                self.actions.append(m.RunAction(target, node.action, params))
+                self.actions.append(_new_tuple(RunAction, (target, node.action, params)))
                 return
-            elif isinstance(node, VerifyNode):
-                v = w.verified
-                if (
-                    v
-                    and v.method == node.method
-                    and v.identifier == w.slots.get(node.identifier_slot)
-                ):
-                    # Verified earlier in this contact: never ask again.
-                    self.entered((ev.NodeEntered, now, cid, target, "verify", None, None))
+            elif code == ENTER_VERIFY:
+                if waiting is None:
                     target = node.next
                     continue
-                deadline = now + node.timeout_s
-                self.entered((ev.NodeEntered, now, cid, target, "verify", "secret", deadline))
                 self.ask(node, deadline)
                 return
-            elif isinstance(node, HoursNode):
+            elif code == ENTER_HOURS:
                 calendar = self.ctx.calendars.get(node.calendar)
                 if calendar is None:
                     raise UnknownCalendar(f"unknown calendar {node.calendar!r}", name=node.calendar)
                 is_open = calendar.is_open(now)
-                self.entered((ev.NodeEntered, now, cid, target, "hours", None, None))
                 # CalendarChecked changes no state: recorded without the apply dispatch.
-                self.events.append((ev.CalendarChecked, now, cid, target, node.calendar, is_open))
+                events.append((CalendarChecked, now, cid, target, node.calendar, is_open))
                 target = node.open if is_open else node.closed
-            elif isinstance(node, CallbackNode):
-                deadline = now + node.timeout_s
-                self.entered((ev.NodeEntered, now, cid, target, "callback", "estimate", deadline))
-                self.actions.append(m.EstimateWait(target, node.queue))
+            elif code == ENTER_CALLBACK:
+                self.actions.append(_new_tuple(EstimateWait, (target, node.queue)))
                 return
             else:
-                self.entered((ev.NodeEntered, now, cid, target, node.kind, None, None))
                 self.leave(node)
                 return
+
+    def _verified_for(self, node: VerifyNode) -> bool:
+        """True when this contact already proved the identifier ``node`` asks about."""
+        v = self.verified
+        return bool(
+            v and v.method == node.method and v.identifier == self.slots.get(node.identifier_slot)
+        )
 
     def leave(self, node: Node) -> None:
         """Run a terminal node: transfer, goto another flow or end."""
         now, cid = self.now, self.contact_id
         if isinstance(node, TransferNode):
             if node.text:
-                self.actions.append(m.Say(self.text(node.text)))
+                self.actions.append(_new_tuple(Say, (self.text(node.text),)))
             self.hand_off(node, node.queue, callback=False)
         elif isinstance(node, GotoFlowNode):
             self.emit((ev.FlowChained, now, cid, node.node_id, node.flow))
             self.actions.append(m.StartFlow(node.flow))
         elif isinstance(node, EndNode):
             if node.text:
-                self.actions.append(m.Say(self.text(node.text)))
+                self.actions.append(_new_tuple(Say, (self.text(node.text),)))
             self.emit((ev.Ended, now, cid, node.node_id))
             self.actions.append(m.EndContact())
 

@@ -14,11 +14,13 @@ from typing import Any, NamedTuple
 
 from kefu.domain.errors import ValidationError
 from kefu.domain.ivr import events as ev
+from kefu.domain.ivr.fastinit import fast_init
 from kefu.domain.ivr.records import EventRecord, record_of
 
 __all__ = ["IvrState", "Verification", "Working", "replay"]
 
 
+@fast_init  # built on every successful identity check
 @dataclass(frozen=True, slots=True)
 class Verification:
     """The contact proved it owns ``identifier`` by ``method`` at instant ``at`` (s)."""

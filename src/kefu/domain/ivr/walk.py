@@ -21,6 +21,7 @@ from kefu.domain.ivr.answers import (
     match_option,
     wants_agent,
 )
+from kefu.domain.ivr.events import InputReceived, OptionMatched
 from kefu.domain.ivr.flow import (
     ActionNode,
     CallbackNode,
@@ -32,12 +33,13 @@ from kefu.domain.ivr.masking import MASK, mask_value, scrub_cards
 from kefu.domain.ivr.matching import fill
 from kefu.domain.ivr.moving import Mover
 
-__all__ = ["MAX_REPLY_CHARS", "Run"]
+__all__ = ["CUSTOMER_WAITS", "MAX_REPLY_CHARS", "Run"]
 
 #: Longer replies are cut: no menu or value needs more, and segmenting costs per character.
 MAX_REPLY_CHARS = 1000
 
-_CUSTOMER_WAITS = frozenset({"input", "secret", "offer"})
+#: What a node waits for when a customer's reply is an answer.
+CUSTOMER_WAITS = frozenset({"input", "secret", "offer"})
 _CALLBACK_WORDS = ("回电", "回拨", "回呼", "callback", "call back", "call me", "yes", "是")
 _CALLBACK_LABELS = (
     {"zh": "回电给我", "en": "Call me back"},
@@ -57,7 +59,7 @@ class Run(Mover):
         """Apply ``inp``; False when it changes nothing."""
         waiting = self.waiting
         if isinstance(inp, m.Reply):
-            if waiting not in _CUSTOMER_WAITS:
+            if waiting not in CUSTOMER_WAITS:
                 return False
             self.reply(inp.text)
         elif isinstance(inp, m.Timeout):
@@ -94,9 +96,12 @@ class Run(Mover):
         elif len(text) >= 13:
             shown = scrub_cards(text)
         # InputReceived changes no state: recorded without the apply dispatch.
-        self.events.append((ev.InputReceived, self.now, w.contact_id, node.node_id, shown, False))
+        self.events.append((InputReceived, self.now, w.contact_id, node.node_id, shown, False))
         option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
-        if option is None and (text == "0" or wants_agent(self.flow, text, self.ctx)):
+        # Digits other than "0" (card numbers, PINs) never ask for an agent: no call for them.
+        if option is None and (
+            text == "0" or (not text.isdigit() and wants_agent(self.flow, text, self.ctx))
+        ):
             self.emit(
                 (
                     ev.OptionMatched,
@@ -119,7 +124,7 @@ class Run(Mover):
                     return
                 option, by = found
             matched = (
-                ev.OptionMatched,
+                OptionMatched,
                 self.now,
                 w.contact_id,
                 node.node_id,
@@ -128,7 +133,8 @@ class Run(Mover):
                 by,
             )
             self.events.append(matched)
-            self._option(matched)
+            # The fold of OptionMatched (Working._option) written out: one call fewer.
+            self.path += (f"{node.node_id}:{option.digit}",)
             if option.language and option.language != w.language:
                 self.emit((ev.LanguageChosen, self.now, w.contact_id, option.language))
             self.enter(option.next)
@@ -138,9 +144,10 @@ class Run(Mover):
                 self.refuse(node, "invalid")
                 return
             if node.sensitive:
-                # The full number stays in memory for this contact's actions; logged masked.
+                # The full number stays in memory for this contact's actions; logged masked
+                # (as the input was: mask_value drops the spaces and dashes value lost).
                 self.private = {**self.private, node.slot: value}
-                value = mask_value(value)
+                value = shown
             self.emit((ev.ValueCollected, self.now, w.contact_id, node.node_id, node.slot, value))
             self.enter(node.next)
         elif isinstance(node, VerifyNode):
@@ -190,8 +197,7 @@ class Run(Mover):
             self.estimate(None)
 
     def action_done(self, outcome: str, data: dict[str, str]) -> None:
-        node = self.current()
-        assert isinstance(node, ActionNode)
+        node: ActionNode = self.flow.nodes[self.node]  # type: ignore[index,assignment]
         self.emit(
             (
                 ev.SelfServiceCompleted,
@@ -206,8 +212,8 @@ class Run(Mover):
         self.enter(node.outcomes.get(outcome, node.default))
 
     def verify_done(self, ok: bool, customer_id: str | None) -> None:
-        node, w = self.current(), self
-        assert isinstance(node, VerifyNode)
+        w = self
+        node: VerifyNode = self.flow.nodes[self.node]  # type: ignore[index,assignment]
         failures = w.verify_failures + (0 if ok else 1)
         identifier = w.slots.get(node.identifier_slot, "")
         self.emit(
