@@ -343,7 +343,7 @@ def test_given_the_push_connection_not_yet_open_when_an_agent_goes_ready_then_it
     problems: list[str] = []
     page = watch(contexts("early").new_page(), problems)
     # A socket that opens but never hears from the server: no hello, no pushed view.
-    page.route_web_socket("**/ws/desktop", lambda ws: None)
+    page.route_web_socket("**/ws/desktop", lambda _ws: None)
     log_in(page, demo, "e2e.early", "/desktop")
     go_ready(page)
     assert problems == [], problems
