@@ -34,7 +34,7 @@ COV_FLOOR_SERVICE ?= 90
 
 # Test workers (pytest-xdist); a test file stays on one worker so its server fixtures start once.
 # Files go out in collection order, the longest first (tests/conftest.py), not xdist's order
-# by number of tests, which left one worker running the long browser files alone at the end.
+# by number of tests, which puts the one-test browser files last (one worker ends alone).
 PYTEST_WORKERS    ?= 2
 
 unit: $(STAMP)
