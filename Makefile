@@ -33,10 +33,12 @@ COV_FLOOR_DOMAIN  ?= 90
 COV_FLOOR_SERVICE ?= 90
 
 # Test workers (pytest-xdist); a test file stays on one worker so its server fixtures start once.
+# Files go out in collection order, the longest first (tests/conftest.py), not xdist's order
+# by number of tests, which puts the one-test browser files last (one worker ends alone).
 PYTEST_WORKERS    ?= 2
 
 unit: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --cov --cov-report=
 	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR)
 	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR_DOMAIN) --include='*/kefu/domain/*'
 	$(BIN)/coverage report --format=total --fail-under=$(COV_FLOOR_SERVICE) --include='*/kefu/service/*'
