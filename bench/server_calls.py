@@ -112,8 +112,10 @@ class CallCounter:
             head = " ".join(sql.split()[:4])[:STATEMENT_HEAD]
             self.by_statement[head] = self.by_statement.get(head, 0) + 1
 
-    def began(self, _connection: Any) -> None:
-        if self.on:
+    def began(self, connection: Any) -> None:
+        # A read without a transaction (autocommit) sends no BEGIN and no ROLLBACK.
+        autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        if self.on and not autocommit:
             self.transactions += 1
 
     def statement_kinds(self, per: int) -> dict[str, float]:

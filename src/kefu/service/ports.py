@@ -217,6 +217,12 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 
+    def reading(self) -> UnitOfWork:
+        """A unit of work for reads only, never committed: where the store allows, each
+        statement runs on its own, without a transaction (on PostgreSQL a BEGIN and a
+        ROLLBACK fewer, two round trips a request waits for)."""
+        ...
+
 
 SecurityUnitOfWork = UnitOfWork
 """The unit of work as the security services use it (the same one)."""
