@@ -3,7 +3,9 @@ one contact's create, accept and complete, sent one after the other in process t
 the ASGI app (no socket, no uvicorn, no wallboard) on SQLite or PostgreSQL (``--store``),
 for one or more source trees.
 
-Calls are counted with a profile hook (all threads), so the figure does not depend on how
+Calls are counted with a profile hook (all threads; those of the store writer's thread
+apart), with the SQL statements and transactions (on PostgreSQL each statement, BEGIN and
+COMMIT is a round trip the writer's batch waits for), so the figures do not depend on how
 busy the machine is: on a shared machine it compares two versions of the code where
 latencies and CPU seconds cannot. The CPU time is measured in a separate pass without the
 hook; the two trees' passes are interleaved.
@@ -42,6 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 KEFU = "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"
 SITE = "bench"
+WRITER_THREAD = "kefu-writer"
+"""The name the store writer gives its thread: the calls counted there hold the GIL while
+the event loop waits to serve requests."""
 
 
 # -- one tree, in a child process -------------------------------------------------------
@@ -61,6 +66,9 @@ class CallCounter:
         self.by_function: dict[tuple[str, str], int] = {}
         self.statements = 0
         self.by_statement: dict[str, int] = {}
+        self.transactions = 0
+        self.writer_calls = 0
+        self._writer_threads: dict[int, bool] = {}
 
     def hook(self, frame: Any, event: str, _arg: Any) -> None:
         if event == "call" and self.on:
@@ -68,6 +76,13 @@ class CallCounter:
             code = frame.f_code
             key = (code.co_filename, code.co_qualname)
             self.by_function[key] = self.by_function.get(key, 0) + 1
+            ident = threading.get_ident()
+            writer = self._writer_threads.get(ident)
+            if writer is None:
+                name = threading.current_thread().name
+                writer = self._writer_threads[ident] = name.startswith(WRITER_THREAD)
+            if writer:
+                self.writer_calls += 1
 
     def by_package(self) -> dict[str, int]:
         out = dict.fromkeys((*PACKAGES, "other"), 0)
@@ -97,6 +112,12 @@ class CallCounter:
             head = " ".join(sql.split()[:4])[:STATEMENT_HEAD]
             self.by_statement[head] = self.by_statement.get(head, 0) + 1
 
+    def began(self, connection: Any) -> None:
+        # A read without a transaction (autocommit) sends no BEGIN and no ROLLBACK.
+        autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        if self.on and not autocommit:
+            self.transactions += 1
+
     def statement_kinds(self, per: int) -> dict[str, float]:
         """Statements per contact by the start of their SQL."""
         ranked = sorted(self.by_statement.items(), key=lambda kv: -kv[1])
@@ -106,12 +127,21 @@ class CallCounter:
         from sqlalchemy import Engine, event
 
         event.listen(Engine, "before_cursor_execute", self.statement)
+        event.listen(Engine, "begin", self.began)
         threading.setprofile(self.hook)
         sys.setprofile(self.hook)
 
 
-async def contacts(client: Any, queues: list[str], first: int, n: int) -> None:
-    """Create, accept and complete ``n`` contacts one after the other."""
+async def contacts(client: Any, queues: list[str], first: int, n: int, flows: int = 1) -> None:
+    """Create, accept and complete ``n`` contacts one after the other, in each of ``flows``
+    concurrent flows (more than one: the store writer's batches hold several commands, as
+    under load)."""
+    if flows > 1:
+        share = n // flows
+        await asyncio.gather(
+            *(contacts(client, queues, first + k * share, share) for k in range(flows))
+        )
+        return
     for i in range(first, first + n):
         queue = queues[i % len(queues)]
         body = {"queue_id": queue, "customer_id": f"c{i}", "attributes": {"customer": "王芳"}}
@@ -127,7 +157,7 @@ async def contacts(client: Any, queues: list[str], first: int, n: int) -> None:
         assert done.status_code == 200, done.text
 
 
-async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any]:
+async def child(token: str, n: int, queues_n: int, count: bool, flows: int = 1) -> dict[str, Any]:
     """One pass of ``n`` contacts after a warm-up: with ``count``, the calls and
     statements counted in every thread; without, CPU and wall time (no hook installed)."""
     import httpx
@@ -156,15 +186,22 @@ async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any
             assert (await c.post("/api/v1/agents", json=agent)).is_success
             state = {"presence": "ready"}
             assert (await c.post(f"/api/v1/agents/a-{q}/state", json=state)).is_success
-        await contacts(c, queues, 0, n // 2)  # warm-up
+        await contacts(c, queues, 0, n // 2, flows)  # warm-up
         if count:
             counter.on = True
-            await contacts(c, queues, n, n)
+            await contacts(c, queues, n, n, flows)
             counter.on = False
             sys.setprofile(None)
             return {
                 "calls_per_contact": round(counter.calls / n),
                 "sql_statements_per_contact": round(counter.statements / n, 2),
+                # A transaction adds its BEGIN and COMMIT (or ROLLBACK) to its statements:
+                # on PostgreSQL each is a round trip to the server.
+                "transactions_per_contact": round(counter.transactions / n, 2),
+                "store_round_trips_per_contact": round(
+                    (counter.statements + 2 * counter.transactions) / n, 2
+                ),
+                "writer_thread_calls_per_contact": round(counter.writer_calls / n),
                 **{f"calls_{k}": round(v / n) for k, v in counter.by_package().items()},
                 "statements": counter.statement_kinds(n),
                 "top_functions": counter.top(TOP, n),
@@ -172,7 +209,7 @@ async def child(token: str, n: int, queues_n: int, count: bool) -> dict[str, Any
         pauses = GcPauses()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         with pauses:
-            await contacts(c, queues, n, n)
+            await contacts(c, queues, n, n, flows)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     return {
         "cpu_ms_per_contact": round(1000 * cpu / n, 3),
@@ -261,7 +298,8 @@ def run_tree(tree: str, args: argparse.Namespace, count: bool) -> dict[str, Any]
             scopes = [word for right in rights for word in ("--scope", right)]
             token = json.loads(kefu("users", "token", "bench-admin", *scopes, "--json"))["token"]
             command = [sys.executable, __file__, "--child", token, "-n", str(args.n)]
-            command += ["--queues", str(args.queues), *(["--count"] if count else [])]
+            command += ["--queues", str(args.queues), "--flows", str(args.flows)]
+            command += ["--count"] if count else []
             done = subprocess.run(command, env=env, capture_output=True, text=True)
         finally:
             if drop is not None:
@@ -318,7 +356,7 @@ def measure(trees: list[str], args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "load_1m_at_each_run": loads,
         "settings": {
-            k: getattr(args, k) for k in ("store", "n", "queues", "rounds", "count_rounds")
+            k: getattr(args, k) for k in ("store", "n", "queues", "flows", "rounds", "count_rounds")
         },
         "medians": medians,
         "runs": {labels[t]: {"counted": counts[t], "timed": cpus[t]} for t in trees},
@@ -341,6 +379,9 @@ def main() -> None:
     parser.add_argument("--tree", action="append", help="a source folder instead (repeat)")
     parser.add_argument("-n", type=int, default=300, help="contacts per measured pass")
     parser.add_argument("--queues", type=int, default=10)
+    parser.add_argument(
+        "--flows", type=int, default=1, help="contacts sent concurrently (batches grow)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="timed passes per tree")
     parser.add_argument("--count-rounds", type=int, default=1, help="counting passes per tree")
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
@@ -353,7 +394,9 @@ def main() -> None:
     parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(child(args.child, args.n, args.queues, args.count))))
+        print(
+            json.dumps(asyncio.run(child(args.child, args.n, args.queues, args.count, args.flows)))
+        )
         return
     if args.tree:
         record = measure([str(Path(t).resolve()) for t in args.tree], args)

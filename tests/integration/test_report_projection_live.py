@@ -4,18 +4,22 @@ taken up again after a restart and a rebuild (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import replace
 
 from db_helpers import Database
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from kefu.adapters.storage import SqlUnitOfWorkFactory
-from kefu.adapters.storage.report_projection import projected_report, rebuild
+from kefu.adapters.storage.report_projection import covers, projected_report, rebuild
 from kefu.adapters.storage.report_reader import read_events
 from kefu.adapters.storage.tables import ContactVisitRow, EventRow
 from kefu.analytics.history import HistoryBuilder
+from kefu.analytics.visits import Visit
 from kefu.bootstrap import routing_engine
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
+from kefu.service.ports import ReportMark
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
 from kefu.testing import ManualClock
@@ -98,3 +102,121 @@ def test_given_a_running_engine_when_contacts_end_then_their_visits_are_stored_w
         assert got.total.agents is not None and got.total.agents.handling_s == 961.0
 
     asyncio.run(scenario())
+
+
+def test_given_batches_that_end_no_visit_when_stored_then_the_mark_stays_and_a_restart_counts_once(
+    database: Database,
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        statements.append(sql)
+
+    async def scenario() -> None:
+        clock = ManualClock(1_000.0)
+        uow_factory = SqlUnitOfWorkFactory(database.engine)
+        config = RouterConfig(offer_timeout_s=10_000.0)
+        engine = routing_engine(uow_factory, clock, config=config)
+        await engine.start()
+        await engine.execute(c.CreateSite("sh", "上海中心", "UTC"))
+        await engine.execute(
+            c.DefineQueue(
+                QueueSpec("after-sales", Channel.CHAT, site_id="sh", name="售后", wrapup_s=0.0),
+                "sh",
+            )
+        )
+        await engine.execute(c.DefineAgent(AgentSpec("a1", site_id="sh", name="李娜")))
+        await engine.execute(c.SetAgentState("a1", "ready"))
+        clock.advance(10.0)
+        first = (await engine.execute(c.CreateContact("after-sales")))["contact_id"]
+        offer = (await engine.query(views.get_contact, first))["offer_id"]
+        clock.advance(5.0)
+        await engine.execute(c.AcceptOffer(first, offer, "a1"))
+        clock.advance(30.0)
+        await engine.execute(c.CompleteContact(first, "已解决"))
+        with uow_factory() as uow:
+            ended = uow.reports.mark()
+        assert ended is not None
+        # A contact created and accepted ends no visit and finishes no slot: no mark.
+        event.listen(database.engine, "before_cursor_execute", seen)
+        try:
+            clock.advance(10.0)
+            second = (await engine.execute(c.CreateContact("after-sales")))["contact_id"]
+            offer = (await engine.query(views.get_contact, second))["offer_id"]
+            clock.advance(5.0)
+            await engine.execute(c.AcceptOffer(second, offer, "a1"))
+        finally:
+            event.remove(database.engine, "before_cursor_execute", seen)
+        assert not [s for s in statements if "projection_marks" in s]
+        with uow_factory() as uow:
+            assert uow.reports.mark() == ended
+        with database.engine.connect() as connection:
+            last = connection.scalar(select(func.max(EventRow.seq)))
+        assert last is not None and ended.seq < last
+        assert ended.complete_until is not None
+        # The events past the mark came after what it says is complete.
+        assert covers(database.engine, ended.complete_until)
+        assert not covers(database.engine, ended.complete_until + 1.0)
+        await engine.stop()
+
+        # A restart folds the events past the mark again: the first visit is not stored
+        # twice, and the second one is stored once it ends.
+        again = routing_engine(uow_factory, clock, config=config)
+        await again.start()
+        clock.advance(20.0)
+        await again.execute(c.CompleteContact(second, None))
+        await again.stop()
+        with database.engine.connect() as connection:
+            rows = connection.execute(select(ContactVisitRow.contact_id)).all()
+            last = connection.scalar(select(func.max(EventRow.seq)))
+        assert sorted(r[0] for r in rows) == sorted([first, second])
+        with uow_factory() as uow:
+            moved = uow.reports.mark()
+        assert moved is not None and moved.seq == last
+
+    asyncio.run(scenario())
+
+
+def test_given_a_visit_with_an_infinite_figure_when_stored_then_it_is_read_back_as_stored(
+    database: Database,
+) -> None:
+    visit = Visit(
+        contact_id="c-无穷",
+        leg=1,
+        queue_id="售后",
+        site_id=None,
+        channel="chat",
+        value_tier=0,
+        customer_id="客户-1",
+        queued_at=100.0,
+        predicted_wait_s=math.inf,
+        sl_threshold_s=20.0,
+        short_abandon_s=5.0,
+        outcome="answered",
+        wait_s=0.1,
+        answered_at=100.1,
+        agent_id="a1",
+        ended_at=160.25,
+        handled=True,
+        talk_s=60.15,
+        hold_s=0.0,
+        wrapup_s=0.0,
+        disposition="已解决",
+        transferred_out=False,
+        callback=False,
+        overflowed=False,
+    )
+    finite = replace(visit, contact_id="c-有限", predicted_wait_s=None)
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    for seq, stored in enumerate((visit, finite), start=1):
+        with uow_factory() as uow:
+            uow.reports.add([stored], [], ReportMark(seq, 200.0, 0.0))
+            uow.commit()
+    with database.engine.connect() as connection:
+        got = {r.contact_id: r for r in connection.execute(select(ContactVisitRow.__table__))}
+    with uow_factory() as uow:
+        mark = uow.reports.mark()
+    assert got["c-无穷"].predicted_wait_s == math.inf
+    assert got["c-有限"].predicted_wait_s is None
+    assert got["c-有限"].talk_s == 60.15 and got["c-有限"].disposition == "已解决"
+    assert mark == ReportMark(2, 200.0, 0.0)

@@ -76,6 +76,33 @@ def test_given_a_unit_of_work_when_left_without_commit_then_nothing_is_stored(
         assert uow.sites.list() == [Site("sh", "上海中心", "Asia/Shanghai", 1.0)]
 
 
+def test_given_a_reading_unit_of_work_when_used_then_it_reads_alone_and_the_pool_keeps_transactions(
+    database: Database,
+) -> None:
+    uow_factory = SqlUnitOfWorkFactory(database.engine)
+    with uow_factory() as uow:
+        uow.sites.add(Site("sh", "上海中心", "Asia/Shanghai", 1.0))
+        uow.commit()
+    sent: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    postgres = database.engine.dialect.name == "postgresql"
+    for _ in range(3):  # every pooled connection, once read through
+        with uow_factory.reading() as uow:
+            assert uow.sites.list() == [Site("sh", "上海中心", "Asia/Shanghai", 1.0)]
+            driver = uow.session.connection().connection.driver_connection
+            # PostgreSQL: no BEGIN and no ROLLBACK around the read
+            assert (getattr(driver, "autocommit", False) is True) is postgres
+    assert len(sent) == 3
+    # A connection a reader used is back in transactions: what is not committed is gone.
+    for _ in range(3):
+        with uow_factory() as uow:
+            uow.sites.add(Site("bj", "北京中心", "Asia/Shanghai", 2.0))
+    with uow_factory() as uow:
+        assert [s.site_id for s in uow.sites.list()] == ["sh"]
+        driver = uow.session.connection().connection.driver_connection
+        assert getattr(driver, "autocommit", False) is not True
+
+
 def test_given_events_of_every_kind_when_stored_then_read_back_identical_in_order(
     database: Database,
 ) -> None:

@@ -137,7 +137,7 @@ class StoredState:
         """Run ``query(uow)`` against the store in a worker thread."""
 
         def work() -> T:
-            with self.uow_factory() as uow:
+            with self.uow_factory.reading() as uow:
                 return query(uow)
 
         try:

@@ -160,7 +160,9 @@ class IdempotencyRepository(Protocol):
 class ReportMark:
     """How far the report projection has read the log: up to event ``seq``, at instant
     ``at`` (seconds); it holds every visit that entered a queue before ``complete_until``
-    (seconds; ``None``: every visit, those still open included)."""
+    (seconds; ``None``: every visit, those still open included). The store writer moves
+    it only with rows or a new ``complete_until``: the events stored past it end no visit
+    and finish no agent slot."""
 
     seq: int
     at: float
@@ -222,6 +224,12 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+    def reading(self) -> UnitOfWork:
+        """A unit of work for reads only, never committed: where the store allows, each
+        statement runs on its own, without a transaction (on PostgreSQL a BEGIN and a
+        ROLLBACK fewer, two round trips a request waits for)."""
+        ...
 
 
 SecurityUnitOfWork = UnitOfWork

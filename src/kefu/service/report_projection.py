@@ -8,6 +8,12 @@ written (a database upgraded from before the projection gets every row on its fi
 start). Then each batch's events are folded in by the writer thread, and its ended visits
 and final agent slots are stored with the events; visits still open and the current slot
 are not stored, so the mark says the projection is complete only up to the oldest of them.
+
+The mark is moved only in a batch that stores rows or moves where the projection is
+complete (``complete_until``): a batch with neither (a contact created or accepted) would
+otherwise pay one more statement, and on PostgreSQL one more round trip, for a mark that
+a load could do without: the events past it end no visit and finish no slot, so folding
+them again on a load writes nothing twice.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ class ReportProjection:
     def __init__(self) -> None:
         self._projector = VisitProjector()
         self._catch_up: tuple[float, ReportMark | None, list[Visit], list[AgentSlot]] | None = None
+        self._stored_complete: float | None = None
+        """The ``complete_until`` of the last mark staged (read again on each load)."""
 
     def load(self, stored: Sequence[StoredEvent], mark: ReportMark | None) -> None:
         """Rebuild from the whole log ``stored`` and the stored ``mark``; the rows the
@@ -47,7 +55,10 @@ class ReportProjection:
         slots = projector.take_slots(projector.last_at)
         self._projector = projector
         last = stored[-1].seq if stored else done
-        self._catch_up = (slots_from, self._mark(last), visits, slots)
+        caught_up = self._mark(last)
+        self._catch_up = (slots_from, caught_up, visits, slots)
+        stored_mark = caught_up or mark
+        self._stored_complete = None if stored_mark is None else stored_mark.complete_until
 
     def write_catch_up(self, uow: UnitOfWork) -> None:
         """Store what :meth:`load` found missing (in the caller's transaction)."""
@@ -70,8 +81,11 @@ class ReportProjection:
         visits = projector.take_visits()
         slots = projector.take_slots(projector.last_at)
         mark = self._mark(seqs[-1])
-        if mark is not None:
+        if mark is None:
+            return
+        if visits or slots or mark.complete_until != self._stored_complete:
             uow.reports.add(visits, slots, mark)
+            self._stored_complete = mark.complete_until
 
     def _mark(self, seq: int) -> ReportMark | None:
         if seq <= 0:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Executable, Table, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,25 +37,33 @@ class SqlChannels:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._rows: dict[str, ConversationRow] = {}
+        self._customer_events: list[dict[str, object]] = []
+        self._conversation_events: list[dict[str, object]] = []
 
     def append(self, records: Sequence[ChannelRecord]) -> None:
+        """Keep ``records`` for :meth:`write_conversations`, which inserts them with Core
+        statements: ORM objects cost the store writer's thread far more per row."""
         for r in records:
             if r.stream == "customer":
-                self.session.add(
-                    CustomerEventRow(
-                        seq=r.seq, at=r.at, customer_id=r.subject_id, type=r.kind, payload=r.data
-                    )
+                self._customer_events.append(
+                    {
+                        "seq": r.seq,
+                        "at": r.at,
+                        "customer_id": r.subject_id,
+                        "type": r.kind,
+                        "payload": r.data,
+                    }
                 )
             else:
                 kind = r.kind if r.stream == "conversation" else f"{r.stream}{OTHER_STREAM}{r.kind}"
-                self.session.add(
-                    ConversationEventRow(
-                        seq=r.seq,
-                        at=r.at,
-                        conversation_id=r.subject_id,
-                        type=kind,
-                        payload=dict(r.data),
-                    )
+                self._conversation_events.append(
+                    {
+                        "seq": r.seq,
+                        "at": r.at,
+                        "conversation_id": r.subject_id,
+                        "type": kind,
+                        "payload": dict(r.data),
+                    }
                 )
 
     def read(self, after_seq: int = 0) -> Iterator[ChannelRecord]:
@@ -87,22 +96,21 @@ class SqlChannels:
             self._rows[row.conversation_id] = row
 
     def write_conversations(self) -> None:
-        """Insert or update the rows kept since the last call: one INSERT ... ON CONFLICT
-        DO UPDATE for them all, instead of a SELECT and an UPDATE per command (called by
-        the unit of work's commit)."""
+        """Store what was kept since the last call: the records, one INSERT per table, and
+        the conversations' rows, one INSERT ... ON CONFLICT DO UPDATE for them all instead
+        of a SELECT and an UPDATE per command (called by the unit of work's commit)."""
+        connection = self.session.connection()
+        if self._customer_events:
+            rows, self._customer_events = self._customer_events, []
+            connection.execute(_INSERT_CUSTOMER_EVENTS, rows)
+        if self._conversation_events:
+            rows, self._conversation_events = self._conversation_events, []
+            connection.execute(_INSERT_CONVERSATION_EVENTS, rows)
         if not self._rows:
             return
-        rows, self._rows = self._rows, {}
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(ConversationTableRow)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["conversation_id"],
-            set_={name: stmt.excluded[name] for name in _CONVERSATION_COLUMNS[1:]},
-        )
-        values = [{c: getattr(row, c) for c in _CONVERSATION_COLUMNS} for row in rows.values()]
-        with self.session.no_autoflush:  # the records follow at the commit's flush
-            self.session.execute(stmt, values)
+        kept, self._rows = self._rows, {}
+        values = [{c: getattr(row, c) for c in _CONVERSATION_COLUMNS} for row in kept.values()]
+        connection.execute(_upsert(connection.dialect.name), values)
 
     def conversation(self, conversation_id: str) -> ConversationRow | None:
         kept = self._rows.get(conversation_id)
@@ -143,6 +151,24 @@ class SqlChannels:
 
     def map_extras(self, until: float) -> MapExtras:
         return map_extras_on(self.session.connection(), until=until)
+
+
+_INSERT_CUSTOMER_EVENTS = insert(cast(Table, CustomerEventRow.__table__))
+_INSERT_CONVERSATION_EVENTS = insert(cast(Table, ConversationEventRow.__table__))
+_UPSERTS: dict[str, Executable] = {}
+
+
+def _upsert(dialect: str) -> Executable:
+    """The conversations' INSERT ... ON CONFLICT DO UPDATE of ``dialect``, built once (the
+    compiled form is cached, building the statement is not)."""
+    found = _UPSERTS.get(dialect)
+    if found is None:
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(ConversationTableRow)
+        found = _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_={name: stmt.excluded[name] for name in _CONVERSATION_COLUMNS[1:]},
+        )
+    return found
 
 
 def _stream_kind(stored_type: str) -> tuple[str, str]:

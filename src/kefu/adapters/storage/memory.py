@@ -71,3 +71,6 @@ class InMemoryUnitOfWorkFactory:
 
     def __call__(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.store)
+
+    def reading(self) -> InMemoryUnitOfWork:
+        return self()

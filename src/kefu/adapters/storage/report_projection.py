@@ -82,16 +82,21 @@ def mark(connection: Connection) -> ReportMark | None:
 
 
 def covers(engine: Engine, until: float) -> bool:
-    """True when the projection has read every stored event and holds every visit that
-    entered a queue before ``until`` (seconds)."""
+    """True when the projection holds every visit that entered a queue before ``until``
+    (seconds): it is complete up to there, and the events stored past its mark (the store
+    writer moves the mark only with rows, see :mod:`kefu.service.report_projection`) all
+    came after."""
     with engine.connect() as connection:
         found = mark(connection)
         if found is None:
             return False
-        if found.complete_until is not None and until > found.complete_until:
+        if found.complete_until is None:  # a rebuild: complete as of its last event only
+            last = int(connection.scalar(select(func.max(EventRow.seq))) or 0)
+            return found.seq >= last
+        if until > found.complete_until:
             return False
-        last = int(connection.scalar(select(func.max(EventRow.seq))) or 0)
-        return found.seq >= last
+        later = connection.scalar(select(func.min(EventRow.at)).where(EventRow.seq > found.seq))
+        return later is None or float(later) >= until
 
 
 def rebuild(

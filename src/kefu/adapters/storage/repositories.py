@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.storage.event_fields import path_fields
@@ -188,6 +189,19 @@ _CLOSE_OPEN = (
     .where(INTERVALS.c.agent_id == bindparam("b_agent"), INTERVALS.c.end_at.is_(None))
     .values(end_at=bindparam("b_end"))
 )
+_INTERVAL_NAMES = ("agent_id", "site_id", "presence", "activity", "reason", "start_at", "end_at")
+_COLUMNS = ", ".join(_INTERVAL_NAMES)
+# PostgreSQL: both in one statement (one round trip of the store writer instead of two), the
+# rows as JSON. The UPDATE of a data-modifying CTE does not see the rows the INSERT adds,
+# as the UPDATE sent first does not.
+_SWITCH_AT_ONCE = text(
+    "WITH closing AS (SELECT * FROM json_to_recordset(CAST(:closing AS json)) "
+    "AS c(agent_id text, end_at double precision)), "
+    "closed AS (UPDATE agent_state_intervals AS i SET end_at = closing.end_at FROM closing "
+    "WHERE i.agent_id = closing.agent_id AND i.end_at IS NULL) "
+    f"INSERT INTO agent_state_intervals ({_COLUMNS}) SELECT {_COLUMNS} "
+    "FROM json_populate_recordset(NULL::agent_state_intervals, CAST(:opened AS json))"
+)
 
 
 class SqlIntervals:
@@ -245,8 +259,20 @@ class SqlIntervals:
             )
         self.session.flush()  # the agents these refer to may still be pending
         connection = self.session.connection()
+        closing = [{"agent_id": agent, "end_at": at} for agent, at in first_start.items()]
+        if connection.dialect.name == "postgresql":
+            try:
+                values = {
+                    "closing": json.dumps(closing, allow_nan=False),
+                    "opened": json.dumps(rows, allow_nan=False),
+                }
+            except ValueError:  # JSON has no infinity: such rows take the two statements
+                pass
+            else:
+                connection.execute(_SWITCH_AT_ONCE, values)
+                return
         connection.execute(
-            _CLOSE_OPEN, [{"b_agent": agent, "b_end": at} for agent, at in first_start.items()]
+            _CLOSE_OPEN, [{"b_agent": c["agent_id"], "b_end": c["end_at"]} for c in closing]
         )
         connection.execute(_INSERT_INTERVALS, rows)
 

@@ -87,6 +87,15 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # PostgreSQL reads without a transaction: under READ COMMITTED every statement
+        # sees its own snapshot inside one anyway. SQLite's driver opens none for a read.
+        self._readers = self._sessions
+        if engine.dialect.name == "postgresql":
+            unwrapped = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._readers = sessionmaker(unwrapped, expire_on_commit=False)
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
+
+    def reading(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._readers)
