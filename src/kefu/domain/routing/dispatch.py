@@ -109,17 +109,21 @@ class Dispatcher(RoutingState):
     # -- decisions ---------------------------------------------------------------------
     def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
         offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
-        event = ev.OfferCreated(
-            self.time,
-            offer_id,
-            contact.contact_id,
-            agent.agent_id,
-            self.time + self.offer_timeout_s,
-            contact.callback,
+        at = self.time
+        expires = at + self.offer_timeout_s
+        # The hot events are logged as records and applied directly (see routing.log).
+        self._log.append(
+            (
+                ev.OfferCreated,
+                at,
+                offer_id,
+                contact.contact_id,
+                agent.agent_id,
+                expires,
+                contact.callback,
+            )
         )
-        # The hot events are logged and applied directly, as _emit would.
-        self.log.append(event)
-        self._apply_offer(event, contact, agent)
+        self._apply_offer(contact, agent, at, offer_id, expires)
         return offer_id
 
     def _dispatch_contact(self, contact: ContactRecord) -> None:
@@ -203,9 +207,9 @@ class Dispatcher(RoutingState):
 
     def _finish_wrapup(self, contact: ContactRecord) -> None:
         agent = self.agents[contact.agent_id or ""]
-        event = ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id)
-        self.log.append(event)
-        self._apply_wrapup_end(event, contact, agent)
+        at = self.time
+        self._log.append((ev.WrapupEnded, at, contact.contact_id, agent.agent_id))
+        self._apply_wrapup_end(contact, agent, at)
         self._after_release(agent)
 
     # -- lookups -----------------------------------------------------------------------

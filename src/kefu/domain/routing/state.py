@@ -1,13 +1,15 @@
 """The router's state as a projection of its events.
 
 Every change goes through ``_emit(event)``, which appends the event to the log and applies
-it here. Applying never decides anything, so replaying a log rebuilds exactly the state
-(queues, offers, agent presence, timers) that produced it.
+it here; the hot events are logged as compact records (:mod:`kefu.domain.routing.log`) and
+applied through the same code with their fields. Applying never decides anything, so
+replaying a log rebuilds exactly the state (queues, offers, agent presence, timers) that
+produced it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from heapq import heappop, heappush
 from typing import Any
 
@@ -15,6 +17,7 @@ from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentPresence, Channel, ContactState
 from kefu.domain.routing.index import AgentIndex
+from kefu.domain.routing.log import CompactLog
 from kefu.domain.routing.records import (
     C_CONTACT,
     INDEX_BITS,
@@ -35,7 +38,7 @@ WRAPUP = ContactState.WRAPUP
 CHANNELS = {c.value: c for c in Channel}  # a dict look-up is cheaper than Channel(value)
 
 
-class RoutingState(AgentIndex, TimerQueues):
+class RoutingState(AgentIndex, TimerQueues, CompactLog):
     """Records, indexes and timers, changed only by applying events."""
 
     def __init__(
@@ -44,7 +47,7 @@ class RoutingState(AgentIndex, TimerQueues):
         super().__init__(use_skill_score)
         self.offer_timeout_s = offer_timeout_s
         self.retain_closed = retain_closed
-        self.log: list[ev.Event] = []
+        self._init_log()
         self.queues: dict[str, QueueRecord] = {}
         self.agents: dict[str, AgentRecord] = {}
         self._agent_list: list[AgentRecord] = []  # by seq, the index agent heap entries carry
@@ -85,10 +88,6 @@ class RoutingState(AgentIndex, TimerQueues):
         }
 
     # -- plumbing ----------------------------------------------------------------------
-    def _emit(self, event: ev.Event) -> None:
-        self.log.append(event)
-        self._appliers[type(event)](event)
-
     def apply(self, event: ev.Event) -> None:
         """Apply one event from a stored log (replay); it is appended to the log too."""
         if event.at < self.time:
@@ -221,24 +220,43 @@ class RoutingState(AgentIndex, TimerQueues):
 
     # -- contacts ----------------------------------------------------------------------
     def _on_contact_queued(self, e: ev.ContactQueued) -> None:
-        queue = self.queues[e.queue_id]
-        contact = ContactRecord(
+        self._add_contact(
+            self.queues[e.queue_id],
             e.contact_id,
-            e.queue_id,
             CHANNELS.get(e.channel) or Channel(e.channel),
             e.value_tier,
             e.priority,
             e.customer_id,
             e.attributes,
             e.at,
+            e.estimated_wait_s,
         )
-        contact.estimated_wait_s = e.estimated_wait_s
+
+    def _add_contact(
+        self,
+        queue: QueueRecord,
+        contact_id: str,
+        channel: Channel,
+        value_tier: int,
+        priority: int,
+        customer_id: str | None,
+        attributes: Mapping[str, str],
+        at: float,
+        estimated_wait_s: float | None,
+    ) -> ContactRecord:
+        """Apply a ``ContactQueued`` given by its fields; returns the new record."""
+        spec = queue.spec
+        contact = ContactRecord(
+            contact_id, spec.queue_id, channel, value_tier, priority, customer_id, attributes, at
+        )
+        contact.estimated_wait_s = estimated_wait_s
         self._seq += 1
-        contact.key = (-e.value_tier, -e.priority, e.at + queue.spec.sl_threshold_s, self._seq)
-        self.contacts[e.contact_id] = contact
+        contact.key = (-value_tier, -priority, at + spec.sl_threshold_s, self._seq)
+        self.contacts[contact_id] = contact
         self._wait(contact, queue.buckets[0])
-        if queue.spec.overflow:
+        if spec.overflow:
             self._arm_overflow(contact)
+        return contact
 
     def _on_contact_reprioritized(self, e: ev.ContactReprioritized) -> None:
         contact = self.contacts[e.contact_id]
@@ -271,27 +289,29 @@ class RoutingState(AgentIndex, TimerQueues):
         self._arm_overflow(contact)
 
     def _on_offer_created(self, e: ev.OfferCreated) -> None:
-        self._apply_offer(e, self.contacts[e.contact_id], self.agents[e.agent_id])
+        contact, agent = self.contacts[e.contact_id], self.agents[e.agent_id]
+        self._apply_offer(contact, agent, e.at, e.offer_id, e.expires_at)
 
-    def _apply_offer(self, e: ev.OfferCreated, contact: ContactRecord, agent: AgentRecord) -> None:
-        """Apply ``e`` to its contact and agent records (the router has them at hand)."""
+    def _apply_offer(
+        self, contact: ContactRecord, agent: AgentRecord, at: float, offer_id: str, expires: float
+    ) -> None:
+        """Apply an ``OfferCreated`` of ``contact`` to ``agent`` at ``at`` (seconds)."""
         self._leave_bucket(contact)
         contact.state = OFFERED
-        contact.offer_id = e.offer_id
+        contact.offer_id = offer_id
         contact.offers_made += 1
         contact.agent_id = agent.agent_id
         agent.held[contact.contact_id] = contact
         agent.load[contact.channel] = agent.load.get(contact.channel, 0) + 1
         if contact.channel in agent.exclusive:
             agent.exclusive_held += 1
-        at = e.at  # self._stamp(agent, at), inline: hot
-        if at != self._rank_at:
+        if at != self._rank_at:  # self._stamp(agent, at), inline: hot
             self._rank += 1
             self._rank_at = at
         agent.last_routed_at = at
         agent.stamp = self._rank << INDEX_BITS | agent.seq
         self._touch(agent)
-        self._timer(e.expires_at, T_OFFER, contact, contact.offers_made)
+        self._timer(expires, T_OFFER, contact, contact.offers_made)
 
     def _on_offer_accepted(self, e: ev.OfferAccepted) -> None:
         contact = self.contacts[e.contact_id]
@@ -389,24 +409,25 @@ class RoutingState(AgentIndex, TimerQueues):
             self._arm_overflow(contact)
 
     def _on_contact_completed(self, e: ev.ContactCompleted) -> None:
-        contact = self.contacts[e.contact_id]
+        self._apply_completed(self.contacts[e.contact_id], e.at, e.wrapup_s)
+
+    def _apply_completed(self, contact: ContactRecord, at: float, wrapup_s: float) -> None:
+        """Apply a ``ContactCompleted`` at ``at`` with a wrap-up of ``wrapup_s`` seconds."""
         contact.state = WRAPUP
         contact.on_hold = False
         contact.wrap_version += 1
-        if e.wrapup_s > 0:
-            self._timer(e.at + e.wrapup_s, T_WRAPUP, contact, contact.wrap_version, e.wrapup_s)
+        if wrapup_s > 0:
+            self._timer(at + wrapup_s, T_WRAPUP, contact, contact.wrap_version, wrapup_s)
 
     def _on_wrapup_ended(self, e: ev.WrapupEnded) -> None:
-        self._apply_wrapup_end(e, self.contacts[e.contact_id], self.agents[e.agent_id])
+        self._apply_wrapup_end(self.contacts[e.contact_id], self.agents[e.agent_id], e.at)
 
-    def _apply_wrapup_end(
-        self, e: ev.WrapupEnded, contact: ContactRecord, agent: AgentRecord
-    ) -> None:
+    def _apply_wrapup_end(self, contact: ContactRecord, agent: AgentRecord, at: float) -> None:
         contact.state = ContactState.COMPLETED
-        contact.ended_at = e.at
+        contact.ended_at = at
         contact.wrap_version += 1
         if contact.answered_at is not None:
-            self.queues[contact.queue_id].observe_handle_time(e.at - contact.answered_at)
+            self.queues[contact.queue_id].observe_handle_time(at - contact.answered_at)
         self._release(agent, contact)
         self._close(contact)
 
