@@ -330,6 +330,8 @@ def drive_kefu(
             # Offers and accepts: (class, at, offer_id, contact_id, agent_id, ...) as a
             # compact record, or an event (a router without drain_records).
             if type(e) is tuple:
+                if e[0] is not offer_type and e[0] is not accepted_type:
+                    continue
                 e_kind, e_at, offer_id, e_contact, e_agent = e[0], e[1], e[2], e[3], e[4]
             elif type(e) is offer_type or type(e) is accepted_type:
                 e_kind, e_at, offer_id, e_contact, e_agent = (
