@@ -107,7 +107,9 @@ class Dispatcher(RoutingState):
         return (ahead + 1) * queue.aht_estimate / staffed
 
     # -- decisions ---------------------------------------------------------------------
-    def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
+    def _offer(self, contact: ContactRecord, agent: AgentRecord, queued: bool = True) -> str:
+        """Offer ``contact`` to ``agent``; ``queued=False`` for an arrival offered at once
+        (never pushed into its bucket); returns the offer id."""
         offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
         at = self.time
         expires = at + self.offer_timeout_s
@@ -123,7 +125,7 @@ class Dispatcher(RoutingState):
                 contact.callback,
             )
         )
-        self._apply_offer(contact, agent, at, offer_id, expires)
+        self._apply_offer(contact, agent, at, offer_id, expires, queued)
         return offer_id
 
     def _dispatch_contact(self, contact: ContactRecord) -> None:

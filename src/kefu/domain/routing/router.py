@@ -162,9 +162,10 @@ class Router(RouterSetup, ContactHandling):
             attributes,
             at,
             estimate,
+            free is None,
         )
         if free is not None:
-            self._offer(contact, free)
+            self._offer(contact, free, queued=False)
         return estimate
 
     def estimated_wait(self, queue_id: str, value_tier: int = 0, priority: int = 0) -> float | None:

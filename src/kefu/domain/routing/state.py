@@ -153,7 +153,9 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
             agent.load[contact.channel] -= 1
             if contact.channel in agent.exclusive:
                 agent.exclusive_held -= 1
-        self._touch(agent)
+        if not agent.dirty:  # self._touch(agent), inline: hot
+            agent.dirty = True
+            self._dirty.append(agent)
 
     def _close(self, contact: ContactRecord) -> None:
         if not self.retain_closed:
@@ -243,8 +245,11 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         attributes: Mapping[str, str],
         at: float,
         estimated_wait_s: float | None,
+        waits: bool = True,
     ) -> ContactRecord:
-        """Apply a ``ContactQueued`` given by its fields; returns the new record."""
+        """Apply a ``ContactQueued`` given by its fields; returns the new record.
+        ``waits=False``: the router offers it at once (``_apply_offer(queued=False)``), so
+        it is not pushed into its bucket only to be popped."""
         spec = queue.spec
         contact = ContactRecord(
             contact_id, spec.queue_id, channel, value_tier, priority, customer_id, attributes, at
@@ -253,7 +258,10 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         self._seq += 1
         contact.key = (-value_tier, -priority, at + spec.sl_threshold_s, self._seq)
         self.contacts[contact_id] = contact
-        self._wait(contact, queue.buckets[0])
+        if waits:
+            self._wait(contact, queue.buckets[0])
+        else:
+            contact.bucket = queue.buckets[0]
         if spec.overflow:
             self._arm_overflow(contact)
         return contact
@@ -276,7 +284,7 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         contact.route_version += 1
         if e.queue_id != contact.queue_id:
             contact.queue_id = e.queue_id
-            contact.path.append(e.queue_id)
+            contact.path += (e.queue_id,)
             contact.step = 0
             contact.entered_at = e.at
         else:
@@ -293,10 +301,18 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         self._apply_offer(contact, agent, e.at, e.offer_id, e.expires_at)
 
     def _apply_offer(
-        self, contact: ContactRecord, agent: AgentRecord, at: float, offer_id: str, expires: float
+        self,
+        contact: ContactRecord,
+        agent: AgentRecord,
+        at: float,
+        offer_id: str,
+        expires: float,
+        queued: bool = True,
     ) -> None:
-        """Apply an ``OfferCreated`` of ``contact`` to ``agent`` at ``at`` (seconds)."""
-        self._leave_bucket(contact)
+        """Apply an ``OfferCreated`` of ``contact`` to ``agent`` at ``at`` (seconds);
+        ``queued=False``: the contact was never pushed into its bucket (see _add_contact)."""
+        if queued:
+            self._leave_bucket(contact)
         contact.state = OFFERED
         contact.offer_id = offer_id
         contact.offers_made += 1
@@ -310,7 +326,9 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
             self._rank_at = at
         agent.last_routed_at = at
         agent.stamp = self._rank << INDEX_BITS | agent.seq
-        self._touch(agent)
+        if not agent.dirty:  # self._touch(agent), inline: hot
+            agent.dirty = True
+            self._dirty.append(agent)
         self._timer(expires, T_OFFER, contact, contact.offers_made)
 
     def _on_offer_accepted(self, e: ev.OfferAccepted) -> None:
@@ -385,16 +403,16 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         contact.declined = None
         contact.route_version += 1
         if e.note:
-            contact.notes.append(e.note)
+            contact.notes += (e.note,)
         if e.to_agent_id is not None:
             target = self.agents[e.to_agent_id]
-            contact.path.append(f"@{target.agent_id}")
+            contact.path += (f"@{target.agent_id}",)
             bucket = self.personal_bucket(target, contact.channel)
         else:
             assert e.to_queue_id is not None
             queue = self.queues[e.to_queue_id]
             contact.queue_id = e.to_queue_id
-            contact.path.append(e.to_queue_id)
+            contact.path += (e.to_queue_id,)
             contact.step = 0
             contact.entered_at = e.at
             contact.key = (
@@ -429,7 +447,8 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         if contact.answered_at is not None:
             self.queues[contact.queue_id].observe_handle_time(at - contact.answered_at)
         self._release(agent, contact)
-        self._close(contact)
+        if not self.retain_closed:  # self._close(contact), inline: hot
+            self.contacts.pop(contact.contact_id, None)
 
 
 def _nothing(_event: ev.Event) -> None:
