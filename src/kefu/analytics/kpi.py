@@ -209,8 +209,12 @@ class KpiAccumulator:
 
     def _queued_f(self, at: float, contact_id: str, queue_id: str, predicted: float | None) -> None:
         queue = self._queues[queue_id]
-        tally = self._tally(queue, at)
-        if tally is not None:
+        tally = None
+        if self.start <= at < self.end:  # self._tally(queue, at), inline: hot
+            k = int(at // self.interval_s)
+            tally = queue.tallies.get(k)
+            if tally is None:
+                tally = queue.tallies[k] = Tally(len(self.wait_bins_s))
             tally.offered += 1
         self._visits[contact_id] = [queue, tally, at, predicted, None, None, 0.0, None]
         queue.level.change(at, 1)

@@ -20,6 +20,7 @@ from kefu.domain.errors import (
     ValidationError,
 )
 from kefu.domain.model import AgentPresence, ContactState
+from kefu.domain.routing.applying import EventApplying
 from kefu.domain.routing.records import (
     AGENT_INDEX_MASK,
     AGENT_STAMP_MASK,
@@ -29,7 +30,7 @@ from kefu.domain.routing.records import (
     ContactRecord,
     QueueRecord,
 )
-from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
+from kefu.domain.routing.timers import T_OFFER, T_OVERFLOW
 
 __all__ = ["Dispatcher"]
 
@@ -38,7 +39,7 @@ OFFERED = ContactState.OFFERED
 READY = AgentPresence.READY
 
 
-class Dispatcher(RoutingState):
+class Dispatcher(EventApplying):
     """Routing decisions and timers over the projected state."""
 
     missed_reason = "missed"

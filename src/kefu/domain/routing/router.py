@@ -41,6 +41,7 @@ from kefu.domain.model import AgentPresence, ContactSpec, ContactState
 from kefu.domain.routing.handling import ContactHandling
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
 from kefu.domain.routing.setup import RouterSetup
+from kefu.domain.routing.timers import T_WRAPUP
 
 __all__ = ["Router", "RouterConfig"]
 
@@ -256,8 +257,12 @@ class Router(RouterSetup, ContactHandling):
         agent_id = contact.agent_id or ""
         at = self.time
         self._log.append((ev.ContactCompleted, at, contact_id, agent_id, disposition, wrapup_s))
-        self._apply_completed(contact, at, wrapup_s)
-        if wrapup_s <= 0:
+        contact.state = WRAPUP  # self._apply_completed(contact, at, wrapup_s), inline: hot
+        contact.on_hold = False
+        contact.wrap_version += 1
+        if wrapup_s > 0:
+            self._timer(at + wrapup_s, T_WRAPUP, contact, contact.wrap_version, wrapup_s)
+        else:
             self._finish_wrapup(contact)
 
     def end_wrapup(self, contact_id: str, now: float) -> None:
