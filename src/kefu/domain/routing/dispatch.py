@@ -171,10 +171,13 @@ class Dispatcher(EventApplying):
         while True:
             best = None
             for channel, buckets in agent.buckets.items():
-                if not agent.free_for(channel):
-                    continue
+                free = None  # asked once, and only when a bucket has contacts waiting
                 for bucket, _ in buckets:
                     if bucket.waiting:
+                        if free is None:
+                            free = agent.free_for(channel)
+                        if not free:
+                            break
                         entry = bucket.best_contact(agent.agent_id)
                         if entry is not None and (best is None or entry < best):
                             best = entry
