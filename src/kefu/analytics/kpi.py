@@ -19,6 +19,7 @@ from kefu.analytics.report_build import build_intervals, build_report
 from kefu.analytics.tallies import QueueTallies, Tally, event_handlers
 from kefu.analytics.timeline import AgentTime, Level, Window
 from kefu.domain import events as ev
+from kefu.domain.routing.log import LogEntry, event_of, field_index
 
 __all__ = ["KpiAccumulator"]
 
@@ -27,6 +28,19 @@ INF = math.inf
 # hold started at (None when not on hold), hold seconds so far, completed at].
 _Q, _TALLY, _ENTERED, _PREDICTED, _ANSWERED = 0, 1, 2, 3, 4
 _HOLD_SINCE, _HOLD_SUM, _COMPLETED = 5, 6, 7
+# Where :meth:`KpiAccumulator.consume_records` finds the fields it reads in the router's
+# compact records (kefu.domain.routing.log), by the events' field order.
+_QUEUED, _OFFERED, _ACCEPTED = ev.ContactQueued, ev.OfferCreated, ev.OfferAccepted
+_COMPLETED_EV, _WRAPPED = ev.ContactCompleted, ev.WrapupEnded
+_Q_CONTACT = field_index(_QUEUED, "contact_id")
+_Q_QUEUE = field_index(_QUEUED, "queue_id")
+_Q_PREDICTED = field_index(_QUEUED, "estimated_wait_s")
+_O_AGENT = field_index(_OFFERED, "agent_id")
+_A_CONTACT = field_index(_ACCEPTED, "contact_id")
+_A_AGENT = field_index(_ACCEPTED, "agent_id")
+_C_CONTACT = field_index(_COMPLETED_EV, "contact_id")
+_W_CONTACT = field_index(_WRAPPED, "contact_id")
+_W_AGENT = field_index(_WRAPPED, "agent_id")
 
 
 class KpiAccumulator:
@@ -111,6 +125,42 @@ class KpiAccumulator:
         if event is not None and event.at > self._last:
             self._last = event.at
 
+    def consume_records(self, entries: Iterable[LogEntry]) -> None:
+        """:meth:`consume_all` of a router's log entries (``Router.drain_records``): the
+        hot events' compact records are read without building the events."""
+        get = self._handlers.get
+        queued, accepted, completed = self._queued_f, self._accepted_f, self._completed_f
+        agents, wrapped = self._agents, self._wrapup_ended_f
+        at = self._last
+        for entry in entries:
+            if isinstance(entry, tuple):
+                kind = entry[0]
+                at = entry[1]
+                if kind is _OFFERED:  # _offer_created, inline: one a contact
+                    agent = agents[entry[_O_AGENT]]
+                    agent.offered += 1
+                    agent.touch(at)
+                elif kind is _QUEUED:
+                    queued(at, entry[_Q_CONTACT], entry[_Q_QUEUE], entry[_Q_PREDICTED])
+                elif kind is _ACCEPTED:
+                    accepted(at, entry[_A_CONTACT], entry[_A_AGENT])
+                elif kind is _COMPLETED_EV:
+                    completed(at, entry[_C_CONTACT])
+                elif kind is _WRAPPED:
+                    wrapped(at, entry[_W_CONTACT], entry[_W_AGENT])
+                else:
+                    event = event_of(entry)
+                    handler = get(type(event))
+                    if handler is not None:
+                        handler(event)
+            else:
+                at = entry.at
+                handler = get(type(entry))
+                if handler is not None:
+                    handler(entry)
+        if at > self._last:
+            self._last = at
+
     def _tally(self, queue: QueueTallies, at: float) -> Tally | None:
         if not self.start <= at < self.end:
             return None
@@ -155,12 +205,18 @@ class KpiAccumulator:
         agent.touch(e.at)
 
     def _queued(self, e: ev.ContactQueued) -> None:
-        queue = self._queues[e.queue_id]
-        at = e.at
-        tally = self._tally(queue, at)
-        if tally is not None:
+        self._queued_f(e.at, e.contact_id, e.queue_id, e.estimated_wait_s)
+
+    def _queued_f(self, at: float, contact_id: str, queue_id: str, predicted: float | None) -> None:
+        queue = self._queues[queue_id]
+        tally = None
+        if self.start <= at < self.end:  # self._tally(queue, at), inline: hot
+            k = int(at // self.interval_s)
+            tally = queue.tallies.get(k)
+            if tally is None:
+                tally = queue.tallies[k] = Tally(len(self.wait_bins_s))
             tally.offered += 1
-        self._visits[e.contact_id] = [queue, tally, at, e.estimated_wait_s, None, None, 0.0, None]
+        self._visits[contact_id] = [queue, tally, at, predicted, None, None, 0.0, None]
         queue.level.change(at, 1)
         self._total.change(at, 1)
 
@@ -180,12 +236,14 @@ class KpiAccumulator:
         agent.touch(e.at)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
-        at = e.at
-        agent = self._agents[e.agent_id]
+        self._accepted_f(e.at, e.contact_id, e.agent_id)
+
+    def _accepted_f(self, at: float, contact_id: str, agent_id: str) -> None:
+        agent = self._agents[agent_id]
         agent.offered -= 1
         agent.active += 1
         agent.touch(at)
-        visit = self._visits[e.contact_id]
+        visit = self._visits[contact_id]
         queue = visit[_Q]
         visit[_ANSWERED] = at
         wait = at - visit[_ENTERED]
@@ -223,12 +281,15 @@ class KpiAccumulator:
             visit[_HOLD_SINCE] = None
 
     def _completed(self, e: ev.ContactCompleted) -> None:
-        visit = self._visits.get(e.contact_id)
+        self._completed_f(e.at, e.contact_id)
+
+    def _completed_f(self, at: float, contact_id: str) -> None:
+        visit = self._visits.get(contact_id)
         if visit is not None:
             if visit[_HOLD_SINCE] is not None:  # completed while on hold
-                visit[_HOLD_SUM] += e.at - visit[_HOLD_SINCE]
+                visit[_HOLD_SUM] += at - visit[_HOLD_SINCE]
                 visit[_HOLD_SINCE] = None
-            visit[_COMPLETED] = e.at
+            visit[_COMPLETED] = at
 
     def _end_handling(self, visit: list[Any], agent_id: str, at: float) -> None:
         agent = self._agents[agent_id]
@@ -259,9 +320,12 @@ class KpiAccumulator:
         self._total.change(at, 1)
 
     def _wrapup_ended(self, e: ev.WrapupEnded) -> None:
-        visit = self._visits.pop(e.contact_id, None)
+        self._wrapup_ended_f(e.at, e.contact_id, e.agent_id)
+
+    def _wrapup_ended_f(self, at: float, contact_id: str, agent_id: str) -> None:
+        visit = self._visits.pop(contact_id, None)
         if visit is not None:
-            self._end_handling(visit, e.agent_id, e.at)
+            self._end_handling(visit, agent_id, at)
 
     # -- output ------------------------------------------------------------------------
     def result(self, at: float | None = None) -> KpiReport:

@@ -36,6 +36,7 @@ from kefu.analytics import KpiAccumulator, KpiReport
 from kefu.domain import events as ev
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
+from kefu.domain.routing.log import LogEntry, materialize
 from kefu.sim.distributions import BlockSampler
 from kefu.sim.engine_parts import Extras, arrivals, attempts, free_line, uniform_draws
 from kefu.sim.plan import Plan
@@ -123,7 +124,7 @@ def _run(
         router.define_queue(plan.queues[qi].spec, 0.0)
     for agent in plan.agents:
         router.define_agent(agent.spec, 0.0)
-    buffer = router.drain()
+    buffer: list[LogEntry] = router.drain_records()
     n_events = len(buffer)
 
     heap: list[tuple[float, int, int, str, Any]] = []
@@ -178,11 +179,12 @@ def _run(
     # Bound methods and constants as locals: this loop runs millions of times.
     arrive, accept, abandon = router.arrive, router.accept, router.abandon
     complete, transfer, set_presence = router.complete, router.transfer, router.set_presence
-    request_callback, drain, next_due = router.request_callback, router.drain, router.next_due
+    request_callback, next_due = router.request_callback, router.next_due
+    drain = router.drain_records  # the hot events as compact records (routing.log)
     advance = router.advance
     contacts_get = router.contacts.get
     offer_created = ev.OfferCreated
-    consume_all = acc.consume_all
+    consume_all = acc.consume_records
     work_of: dict[str, int] = {}  # contact id → queue whose handle times it draws
     transferred: set[str] = set()
 
@@ -261,7 +263,7 @@ def _run(
                     line_of[cid] = qi
                 work_of[cid] = qi
                 attempt_of[cid] = (first, n)
-                est = arrive(cid, qids[qi], t).estimated_wait_s
+                est = arrive(cid, qids[qi], t)
                 draw_patience = extras.retry_patience[qi]
                 patience = INF if draw_patience is None else draw_patience()
                 if patience < INF and (est != 0.0 or ring > 0.0):
@@ -284,7 +286,7 @@ def _run(
                 lines[qi] += 1
                 line_of[cid] = qi
             work_of[cid] = qi
-            est = arrive(cid, qids[qi], t).estimated_wait_s
+            est = arrive(cid, qids[qi], t)
             if est is not None and est > a_tol[i]:
                 del work_of[cid]
                 if line_of:
@@ -304,18 +306,19 @@ def _run(
         evs = drain()
         while evs:
             for e in evs:
-                if type(e) is offer_created:
-                    cid = e.contact_id
+                # An offer is always a record (_, at, offer_id, contact_id, agent_id, ...).
+                if type(e) is tuple and e[0] is offer_created:
+                    cid = e[3]
                     if ring > 0.0:
-                        heappush(heap, (t + ring, K_ACCEPT, next(seq), cid, e.offer_id))
+                        heappush(heap, (t + ring, K_ACCEPT, next(seq), cid, e[2]))
                     else:
-                        accept(e.offer_id, t)
+                        accept(e[2], t)
                         qi = work_of[cid]
                         draw = handle[qi]
                         if by_group:
                             by_agent = handle_of[qi]
                             if by_agent is not None:
-                                draw = by_agent.get(e.agent_id, draw)
+                                draw = by_agent.get(e[4], draw)
                         heappush(heap, (t + draw(), K_COMPLETE, next(seq), cid, qi))
             n_events += len(evs)
             buffer += evs
@@ -323,7 +326,7 @@ def _run(
         if len(buffer) >= BATCH:
             consume_all(buffer)
             if tracer is not None:
-                tracer.consume(buffer)
+                tracer.consume(materialize(buffer))
             buffer = []
         nd = next_due()
         due = INF if nd is None else nd
@@ -333,7 +336,7 @@ def _run(
 
     consume_all(buffer)
     if tracer is not None:
-        tracer.consume(buffer)
+        tracer.consume(materialize(buffer))
     end = max(t, horizon)
     if progress is not None:
         progress(1.0)

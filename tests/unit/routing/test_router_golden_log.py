@@ -27,6 +27,7 @@ from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
 from kefu.domain.routing import Router, RouterConfig, timers
+from kefu.domain.routing.log import LogEntry, materialize
 from kefu.sim import compile_scenario, engine, parse_scenario, replication_seed, run_replication
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,6 +57,11 @@ def _recording_router(digest: _Digest) -> type[Router]:
         def drain(self) -> list[ev.Event]:
             out = super().drain()
             digest.add(out)
+            return out
+
+        def drain_records(self) -> list[LogEntry]:
+            out = super().drain_records()
+            digest.add(materialize(out))
             return out
 
     return RecordingRouter

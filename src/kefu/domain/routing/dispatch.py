@@ -20,6 +20,7 @@ from kefu.domain.errors import (
     ValidationError,
 )
 from kefu.domain.model import AgentPresence, ContactState
+from kefu.domain.routing.applying import EventApplying
 from kefu.domain.routing.records import (
     AGENT_INDEX_MASK,
     AGENT_STAMP_MASK,
@@ -29,7 +30,7 @@ from kefu.domain.routing.records import (
     ContactRecord,
     QueueRecord,
 )
-from kefu.domain.routing.state import T_OFFER, T_OVERFLOW, RoutingState
+from kefu.domain.routing.timers import T_OFFER, T_OVERFLOW
 
 __all__ = ["Dispatcher"]
 
@@ -38,7 +39,7 @@ OFFERED = ContactState.OFFERED
 READY = AgentPresence.READY
 
 
-class Dispatcher(RoutingState):
+class Dispatcher(EventApplying):
     """Routing decisions and timers over the projected state."""
 
     missed_reason = "missed"
@@ -107,19 +108,25 @@ class Dispatcher(RoutingState):
         return (ahead + 1) * queue.aht_estimate / staffed
 
     # -- decisions ---------------------------------------------------------------------
-    def _offer(self, contact: ContactRecord, agent: AgentRecord) -> str:
+    def _offer(self, contact: ContactRecord, agent: AgentRecord, queued: bool = True) -> str:
+        """Offer ``contact`` to ``agent``; ``queued=False`` for an arrival offered at once
+        (never pushed into its bucket); returns the offer id."""
         offer_id = f"{contact.contact_id}/{contact.offers_made + 1}"
-        event = ev.OfferCreated(
-            self.time,
-            offer_id,
-            contact.contact_id,
-            agent.agent_id,
-            self.time + self.offer_timeout_s,
-            contact.callback,
+        at = self.time
+        expires = at + self.offer_timeout_s
+        # The hot events are logged as records and applied directly (see routing.log).
+        self._log.append(
+            (
+                ev.OfferCreated,
+                at,
+                offer_id,
+                contact.contact_id,
+                agent.agent_id,
+                expires,
+                contact.callback,
+            )
         )
-        # The hot events are logged and applied directly, as _emit would.
-        self.log.append(event)
-        self._apply_offer(event, contact, agent)
+        self._apply_offer(contact, agent, at, offer_id, expires, queued)
         return offer_id
 
     def _dispatch_contact(self, contact: ContactRecord) -> None:
@@ -164,10 +171,13 @@ class Dispatcher(RoutingState):
         while True:
             best = None
             for channel, buckets in agent.buckets.items():
-                if not agent.free_for(channel):
-                    continue
+                free = None  # asked once, and only when a bucket has contacts waiting
                 for bucket, _ in buckets:
                     if bucket.waiting:
+                        if free is None:
+                            free = agent.free_for(channel)
+                        if not free:
+                            break
                         entry = bucket.best_contact(agent.agent_id)
                         if entry is not None and (best is None or entry < best):
                             best = entry
@@ -203,9 +213,9 @@ class Dispatcher(RoutingState):
 
     def _finish_wrapup(self, contact: ContactRecord) -> None:
         agent = self.agents[contact.agent_id or ""]
-        event = ev.WrapupEnded(self.time, contact.contact_id, agent.agent_id)
-        self.log.append(event)
-        self._apply_wrapup_end(event, contact, agent)
+        at = self.time
+        self._log.append((ev.WrapupEnded, at, contact.contact_id, agent.agent_id))
+        self._apply_wrapup_end(contact, agent, at)
         self._after_release(agent)
 
     # -- lookups -----------------------------------------------------------------------

@@ -16,6 +16,8 @@ from kefu.domain.routing.records import AgentRecord, Bucket, score_key
 
 __all__ = ["AgentIndex"]
 
+READY = AgentPresence.READY
+
 
 class AgentIndex:
     """Buckets by skill, agents' eligible buckets and the agents awaiting a re-push."""
@@ -43,6 +45,8 @@ class AgentIndex:
         """Push every changed agent, with its current key, into its buckets where it is free."""
         for agent in self._dirty:
             agent.dirty = False
+            if agent.presence is not READY or agent.pending is not None or agent.exclusive_held:
+                continue  # free for no channel (AgentRecord.free_for's first test)
             stamp = agent.stamp
             for channel, buckets in agent.buckets.items():
                 if agent.free_for(channel):

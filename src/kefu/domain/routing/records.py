@@ -102,7 +102,8 @@ class AgentRecord:
 
     def set_spec(self, spec: AgentSpec) -> None:
         self.spec = spec
-        self.capacity: Mapping[Channel, int] = spec.capacity
+        # A dict copy: the spec's is read-only (a mappingproxy, twice as slow to .get).
+        self.capacity: dict[Channel, int] = dict(spec.capacity)
         self.exclusive: frozenset[Channel] = spec.exclusive
 
     def free_for(self, channel: Channel) -> bool:
@@ -218,8 +219,9 @@ class ContactRecord:
         self.callback = False
         self.callback_number: str | None = None
         self.on_hold = False
-        self.notes: list[str] = []
-        self.path: list[str] = [queue_id]
+        # Tuples, replaced when they grow (rarely): no list to allocate per contact.
+        self.notes: tuple[str, ...] = ()
+        self.path: tuple[str, ...] = (queue_id,)
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from kefu.domain import events as ev
 from kefu.domain.errors import (
@@ -41,6 +41,7 @@ from kefu.domain.model import AgentPresence, ContactSpec, ContactState
 from kefu.domain.routing.handling import ContactHandling
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
 from kefu.domain.routing.setup import RouterSetup
+from kefu.domain.routing.timers import T_WRAPUP
 
 __all__ = ["Router", "RouterConfig"]
 
@@ -91,15 +92,11 @@ class Router(RouterSetup, ContactHandling):
             router.apply(event)
         return router
 
-    def drain(self) -> list[ev.Event]:
-        """Hand over the events logged since the last drain and forget them."""
-        out, self.log = self.log, []
-        return out
-
     # -- contacts ----------------------------------------------------------------------
     def enqueue(self, spec: ContactSpec, now: float) -> ev.ContactQueued:
         """A contact arrives in a queue; returns the event with its predicted wait."""
-        return self._enqueue(
+        index = len(self._log)
+        self._enqueue(
             spec.contact_id,
             spec.queue_id,
             spec.value_tier,
@@ -108,11 +105,18 @@ class Router(RouterSetup, ContactHandling):
             spec.attributes,
             now,
         )
+        # Timers due by ``now`` log first: the contact's event is the first one of its queue.
+        for i in range(index, len(self._log)):
+            entry = self._log[i]
+            if type(entry) is tuple and entry[0] is ev.ContactQueued:
+                return cast(ev.ContactQueued, self._event_at(i))
+        raise AssertionError("enqueue logged no ContactQueued")  # pragma: no cover
 
-    def arrive(self, contact_id: str, queue_id: str, now: float) -> ev.ContactQueued:
+    def arrive(self, contact_id: str, queue_id: str, now: float) -> float | None:
         """:meth:`enqueue` for trusted internal callers (the simulator): a contact of the
         standard class with no customer or attributes, whose ids are already known valid,
-        without building and validating a :class:`ContactSpec` (1.5 µs an arrival)."""
+        without building and validating a :class:`ContactSpec` (1.5 µs an arrival) nor
+        the event; returns the predicted wait (seconds; None when nobody is staffed)."""
         return self._enqueue(contact_id, queue_id, 0, 0, None, NO_ATTRIBUTES, now)
 
     def _enqueue(
@@ -124,7 +128,8 @@ class Router(RouterSetup, ContactHandling):
         customer_id: str | None,
         attributes: Mapping[str, str],
         now: float,
-    ) -> ev.ContactQueued:
+    ) -> float | None:
+        """Log and apply the arrival; returns the predicted wait (seconds or None)."""
         queue = self.queues.get(queue_id) or self._queue(queue_id)
         if contact_id in self.contacts:
             raise AlreadyExists(f"contact {contact_id} already exists", contact_id=contact_id)
@@ -132,23 +137,37 @@ class Router(RouterSetup, ContactHandling):
         ahead = queue.ahead_of(value_tier, priority)
         free = self._free_agent(queue.buckets[0], None)
         estimate = 0.0 if free is not None else self._queued_estimate(queue, ahead)
-        event = ev.ContactQueued(
-            self.time,
+        at = self.time
+        self._log.append(
+            (
+                ev.ContactQueued,
+                at,
+                contact_id,
+                queue_id,
+                queue.channel_value,
+                value_tier,
+                priority,
+                customer_id,
+                attributes,
+                estimate,
+                ahead + 1,
+            )
+        )
+        contact = self._add_contact(
+            queue,
             contact_id,
-            queue_id,
-            queue.channel_value,
+            queue.spec.channel,
             value_tier,
             priority,
             customer_id,
             attributes,
+            at,
             estimate,
-            ahead + 1,
+            free is None,
         )
-        self.log.append(event)
-        self._on_contact_queued(event)
         if free is not None:
-            self._offer(self.contacts[contact_id], free)
-        return event
+            self._offer(contact, free, queued=False)
+        return estimate
 
     def estimated_wait(self, queue_id: str, value_tier: int = 0, priority: int = 0) -> float | None:
         """Predicted wait (seconds) of a contact queued now, or None when nobody is staffed.
@@ -169,9 +188,11 @@ class Router(RouterSetup, ContactHandling):
         if contact.offer_id != offer_id:  # the offer expired while time advanced
             raise OfferNotPending(f"offer {offer_id} is no longer pending", offer_id=offer_id)
         assert contact.agent_id is not None
-        event = ev.OfferAccepted(self.time, offer_id, contact.contact_id, contact.agent_id)
-        self.log.append(event)
-        self._on_offer_accepted(event)
+        at = self.time
+        self._log.append((ev.OfferAccepted, at, offer_id, contact.contact_id, contact.agent_id))
+        contact.state = ACTIVE  # _on_offer_accepted, inline: hot
+        contact.offer_id = None
+        contact.answered_at = at
 
     def reject(self, offer_id: str, now: float, agent_id: str | None = None) -> None:
         """The agent declines: the contact goes to the next eligible agent."""
@@ -234,10 +255,14 @@ class Router(RouterSetup, ContactHandling):
             self._require(contact, (ACTIVE,), "completed")
         wrapup_s = self.queues[contact.queue_id].spec.wrapup_s
         agent_id = contact.agent_id or ""
-        event = ev.ContactCompleted(self.time, contact_id, agent_id, disposition, wrapup_s)
-        self.log.append(event)
-        self._on_contact_completed(event)
-        if wrapup_s <= 0:
+        at = self.time
+        self._log.append((ev.ContactCompleted, at, contact_id, agent_id, disposition, wrapup_s))
+        contact.state = WRAPUP  # self._apply_completed(contact, at, wrapup_s), inline: hot
+        contact.on_hold = False
+        contact.wrap_version += 1
+        if wrapup_s > 0:
+            self._timer(at + wrapup_s, T_WRAPUP, contact, contact.wrap_version, wrapup_s)
+        else:
             self._finish_wrapup(contact)
 
     def end_wrapup(self, contact_id: str, now: float) -> None:

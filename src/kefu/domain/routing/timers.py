@@ -102,10 +102,19 @@ class TimerQueues:
                 entry = offers[0]
                 if valid(entry[2], entry[3], entry[4]):
                     return due
-                if len(self._fifos) == 1:
-                    offers.popleft()
+                # Dropped before any other head due at the same instant: a stale entry
+                # never fires, so the order among equal dues does not matter here.
+                offers.popleft()
+                fifos = self._fifos
+                if len(fifos) == 1:
                     self._fifo_due = offers[0][0] if offers else INF
-                    continue
+                else:  # self._pop_timer(offers), inline
+                    due = INF
+                    for fifo in fifos:
+                        if fifo and fifo[0][0] < due:
+                            due = fifo[0][0]
+                    self._fifo_due = due
+                continue
             first = self._first_timer()
             if first is None:
                 return None
