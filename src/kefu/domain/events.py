@@ -37,6 +37,7 @@ from kefu.domain.routing_events import (
     ContactReprioritized,
     ContactResumed,
     ContactTransferred,
+    ContactTransferredOut,
     Event,
     OfferAccepted,
     OfferCreated,
@@ -64,6 +65,7 @@ __all__ = [
     "ContactReprioritized",
     "ContactResumed",
     "ContactTransferred",
+    "ContactTransferredOut",
     "Event",
     "OfferAccepted",
     "OfferCreated",
@@ -110,6 +112,7 @@ _TYPES: dict[str, type[Event]] = {
         ContactHeld,
         ContactResumed,
         ContactTransferred,
+        ContactTransferredOut,
         ContactCompleted,
         WrapupEnded,
     )
