@@ -11,9 +11,10 @@ to another): a command from the router leading domain A to the router leading do
    derived from A, the contact and the hop (``handover.hops``), so the same hop sent again
    (a timeout, a retry after either router failed over) is applied once in B and answers
    the same remote contact.
-3. Only once B has taken it does A end it, with a
-   :class:`~kefu.domain.events.ContactTransferredOut` (:class:`~kefu.service.routing.commands.TransferOut`),
-   counted as transferred out in A's reports.
+3. Only once B has taken it does A end it (the command
+   :class:`~kefu.service.routing.commands.TransferOut`, the event
+   :class:`~kefu.domain.events.ContactTransferredOut`), counted as transferred out in
+   A's reports.
 
 If B refuses (:class:`~kefu.service.errors.HandoverRefused`, with B's error id) or does not
 answer (:class:`~kefu.service.errors.HandoverUnreachable`), nothing is written in A: the
