@@ -16,19 +16,21 @@ from db_helpers import require_postgres
 from sqlalchemy import Engine, create_engine, text
 from test_cluster_bus import SECRET, _connect
 
-from kefu.adapters.cluster.bus import CommandClient, CommandServer
+from kefu.adapters.cluster.bus import CommandClient, CommandServer, RemoteError
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.handover import DomainHandover, _creation, router_principal
+from kefu.adapters.cluster.handover_bus import HandoverClient, HandoverServer
 from kefu.adapters.cluster.lease import LeaderLease
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, upgrade
 from kefu.bootstrap import routing_engine
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
-from kefu.domain.model import Channel, QueueSpec
+from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service.engine import RoutingEngine
 from kefu.service.engine_state import EngineState
 from kefu.service.errors import HandoverRefused, HandoverUnreachable
 from kefu.service.routing import commands as c
+from kefu.service.security import ROLE_SCOPES, Principal, Role
 from kefu.testing import ManualClock
 
 pytestmark = pytest.mark.postgres
@@ -142,8 +144,10 @@ def test_given_two_routing_domains_when_a_contact_is_handed_over_and_retried_the
             remote = moved["remote"]
             assert remote["contact_id"] == first["contact_id"] and remote["replayed"] is True
             assert moved["contact"]["state"] == "transferred_out"
-            with pytest.raises(ValidationError):  # it has left: nothing more is sent
-                await handover.transfer(contact_id, south, "loans", note)
+            again = await handover.transfer(contact_id, south, "loans", note)  # a late retry
+            assert (again["replayed"], again["remote"]) == (True, None)
+            with pytest.raises(ValidationError):  # it has left: nowhere else to go
+                await handover.transfer(contact_id, south, "cards", note)
 
             out = [e for e in a.stored() if isinstance(e, ev.ContactTransferredOut)]
             assert [(e.contact_id, e.to_domain, e.remote_contact_id) for e in out] == [
@@ -170,3 +174,76 @@ def test_given_two_routing_domains_when_a_contact_is_handed_over_and_retried_the
 
 def _state(engine: EngineState, contact_id: str) -> str:
     return str(engine.router.contact(contact_id)["state"])
+
+
+def test_given_a_web_node_when_it_asks_for_a_handover_then_only_a_caller_with_rights_moves_it(
+    schemas: tuple[str, str, str],
+) -> None:
+    url, schema_a, schema_b = schemas
+    north, south = f"n{uuid.uuid4().hex[:8]}", f"s{uuid.uuid4().hex[:8]}"
+    supervisor_bj = _user("u-sup-bj", Role.SUPERVISOR, {"bj"})
+    supervisor_sh = _user("u-sup-sh", Role.SUPERVISOR, {"sh"})
+    agent_a2 = _user("u-a2", Role.AGENT, {"bj"}, agent_id="a2")
+
+    async def scenario() -> None:
+        nc = await _connect()
+        leaders: list[Leader] = []
+        servers: list[HandoverServer] = []
+        try:
+            a = await _lead(nc, url, schema_a, north, "north-1")
+            b = await _lead(nc, url, schema_b, south, "south-1")
+            leaders += [a, b]
+            await a.engine.execute(c.CreateSite("bj", "北京中心"))
+            await a.engine.execute(c.CreateSite("sh", "上海中心"))
+            await a.engine.execute(c.DefineQueue(QueueSpec("voice", Channel.VOICE), "bj"))
+            for agent_id in ("a1", "a2"):
+                await a.engine.execute(c.DefineAgent(AgentSpec(agent_id, site_id="bj")))
+            await b.engine.execute(c.CreateSite("gz", "广州中心"))
+            await b.engine.execute(c.DefineQueue(QueueSpec("loans", Channel.VOICE), "gz"))
+            await a.engine.execute(c.SetAgentState("a1", "ready"))
+            created = await a.engine.execute(c.CreateContact("voice", customer_id="客户乙"))
+            contact_id = created["contact_id"]
+            offer = await a.engine.query(_offer_of, contact_id)
+            await a.engine.execute(c.AcceptOffer(contact_id, offer))  # a1 serves it
+
+            handover = DomainHandover(nc, a.engine, north, secret_key=SECRET)  # type: ignore[arg-type]
+            server = HandoverServer(nc, handover, sealer=CommandSealer(SECRET, north))  # type: ignore[arg-type]
+            await server.start()
+            servers.append(server)
+            web = HandoverClient(nc, north, sealer=CommandSealer(SECRET, north))  # type: ignore[arg-type]
+            before = a.engine.last_seq
+            for caller, error_id in ((supervisor_sh, "unknown_contact"), (agent_a2, "forbidden")):
+                with pytest.raises(RemoteError) as refused:
+                    await web.transfer(contact_id, south, "loans", "", caller)
+                assert refused.value.error_id == error_id
+            forged = HandoverClient(nc, north, sealer=CommandSealer("another key " * 4, north))  # type: ignore[arg-type]
+            with pytest.raises(RemoteError) as unsigned:
+                await forged.transfer(contact_id, south, "loans", "", supervisor_bj)
+            assert unsigned.value.error_id == "command_not_signed"
+            assert a.engine.last_seq == before, "a refused request wrote nothing"
+
+            moved = await web.transfer(contact_id, south, "loans", "转广州贷款组", supervisor_bj)
+            assert moved["contact"]["state"] == "transferred_out"
+            assert moved["remote"]["queue_id"] == "loans"
+            agent = await a.engine.query(lambda engine: engine.router.agent("a1"))
+            assert agent["contacts"] == [], "the agent who served it is free"
+            again = await web.transfer(contact_id, south, "loans", "转广州贷款组", supervisor_bj)
+            assert again["replayed"] is True
+            queued = [e for e in b.stored() if isinstance(e, ev.ContactQueued)]
+            assert [e.attributes["handover.from_contact"] for e in queued] == [contact_id]
+        finally:
+            for server in servers:
+                await server.stop()
+            for leader in leaders:
+                await leader.die()
+            await nc.close()  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def _user(user_id: str, role: Role, sites: set[str], agent_id: str | None = None) -> Principal:
+    return Principal(user_id, user_id, role, frozenset(sites), agent_id, ROLE_SCOPES[role])
+
+
+def _offer_of(engine: EngineState, contact_id: str) -> str:
+    return str(engine.router.contact(contact_id)["offer_id"])

@@ -37,8 +37,10 @@ from nats.aio.client import Client as Nats
 from kefu.adapters.cluster.bus import REQUEST_TIMEOUT_S, CommandClient, RemoteError
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.domain.errors import KefuError, ValidationError
+from kefu.domain.model import ContactState
 from kefu.domain.routing.handover import HANDED_OVER_FROM
 from kefu.service import RoutingEngine
+from kefu.service.engine import Authorize
 from kefu.service.engine_state import EngineState
 from kefu.service.errors import HandoverRefused, HandoverUnreachable, ServiceUnavailable
 from kefu.service.routing import commands as rc
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 HOPS = "handover.hops"
 """The attribute counting the routing domains a contact has left so far."""
 PREFIX = "handover."
+TRANSFERRED_OUT = ContactState.TRANSFERRED_OUT.value
 
 
 def router_principal(domain: str) -> Principal:
@@ -96,15 +99,38 @@ class DomainHandover:
         self.caller = router_principal(domain)
 
     async def transfer(
-        self, contact_id: str, to_domain: str, to_queue_id: str, note: str = ""
+        self,
+        contact_id: str,
+        to_domain: str,
+        to_queue_id: str,
+        note: str = "",
+        *,
+        authorize: Authorize | None = None,
     ) -> dict[str, Any]:
         """Hand ``contact_id`` to queue ``to_queue_id`` of ``to_domain``; returns
-        ``{"contact": <its view here, ended>, "remote": <B's answer>}``."""
+        ``{"contact": <its view here, ended>, "remote": <B's answer>, "replayed": False}``;
+        asked again once done, ``{"contact": ..., "remote": None, "replayed": True}`` and
+        nothing is sent. ``authorize`` checks the caller's rights on the contact first
+        (under the engine's lock)."""
         if to_domain == self.domain:
             raise ValidationError(
                 "a transfer inside the routing domain is a plain transfer", to_domain=to_domain
             )
-        create = await self.engine.query(_creation, contact_id, to_queue_id, note, self.domain)
+
+        def read(engine: RoutingEngine) -> rc.CreateContact | dict[str, Any]:
+            if authorize is not None:
+                authorize(engine)
+            view = engine.router.contact(contact_id)
+            if (
+                view["state"] == TRANSFERRED_OUT
+                and view["path"][-1] == f"{to_domain}/{to_queue_id}"
+            ):
+                return view  # this hand-over asked again once done (a retry)
+            return _creation(engine, contact_id, to_queue_id, note, self.domain)
+
+        create = await self.engine.query(read)
+        if isinstance(create, dict):
+            return {"contact": create, "remote": None, "replayed": True}
         client = CommandClient(
             self.nats,
             to_domain,
@@ -141,7 +167,7 @@ class DomainHandover:
             )
             exc.details.setdefault("handover_incomplete", remote["contact_id"])
             raise
-        return {"contact": contact, "remote": remote}
+        return {"contact": contact, "remote": remote, "replayed": False}
 
 
 def _creation(
