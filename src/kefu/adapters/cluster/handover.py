@@ -18,9 +18,10 @@ to another): a command from the router leading domain A to the router leading do
 
 If B refuses (:class:`~kefu.service.errors.HandoverRefused`, with B's error id) or does not
 answer (:class:`~kefu.service.errors.HandoverUnreachable`), nothing is written in A: the
-contact stays where it was. A contact that A's agents take in the instant between steps 2
-and 3 is then in both domains; step 3 is refused and the caller is told so
-(``handover_incomplete`` in the details of the error raised).
+contact stays where it was. The steps are not one transaction: a contact that ends in A
+(abandoned, completed) in the instant between steps 2 and 3 is then in both domains;
+step 3 is refused and the caller is told so (``handover_incomplete`` in the details of
+the error raised).
 """
 
 from __future__ import annotations
