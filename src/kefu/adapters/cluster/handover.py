@@ -140,7 +140,12 @@ class DomainHandover:
             clock=self.clock,
         )
         try:
-            remote = await client.execute(create, self.caller)
+            try:
+                remote = await client.execute(create, self.caller)
+            except RemoteError as exc:
+                if isinstance(exc.local(), ServiceUnavailable):  # its leader went: retry
+                    raise ServiceUnavailable(exc.message) from exc
+                raise
         except RemoteError as exc:
             log.warning("%s refused contact %s: %s", to_domain, contact_id, exc.message)
             raise HandoverRefused(
