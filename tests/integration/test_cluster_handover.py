@@ -7,22 +7,28 @@ attributes, note and original arrival; the first domain ends it as transferred o
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 from db_helpers import require_postgres
 from sqlalchemy import Engine, create_engine, text
-from test_cluster_bus import SECRET, _connect
+from test_cluster_bus import NATS_URL, SECRET, _connect
 
-from kefu.adapters.cluster.bus import CommandClient, CommandServer, RemoteError
+from kefu.adapters.cluster.bus import CommandClient, CommandServer, RemoteError, event_subject
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.handover import DomainHandover, _creation, router_principal
 from kefu.adapters.cluster.handover_bus import HandoverClient, HandoverServer
 from kefu.adapters.cluster.lease import LeaderLease
+from kefu.adapters.cluster.node import stream_name
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, upgrade
 from kefu.bootstrap import routing_engine
+from kefu.cli.web_node import web_app
+from kefu.config import Settings
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
@@ -30,7 +36,7 @@ from kefu.service.engine import RoutingEngine
 from kefu.service.engine_state import EngineState
 from kefu.service.errors import HandoverRefused, HandoverUnreachable
 from kefu.service.routing import commands as c
-from kefu.service.security import ROLE_SCOPES, Principal, Role
+from kefu.service.security import ROLE_SCOPES, Principal, Role, Scope, security_from_settings
 from kefu.testing import ManualClock
 
 pytestmark = pytest.mark.postgres
@@ -189,6 +195,7 @@ def test_given_a_web_node_when_it_asks_for_a_handover_then_only_a_caller_with_ri
         nc = await _connect()
         leaders: list[Leader] = []
         servers: list[HandoverServer] = []
+        streams: list[str] = []
         try:
             a = await _lead(nc, url, schema_a, north, "north-1")
             b = await _lead(nc, url, schema_b, south, "south-1")
@@ -222,7 +229,26 @@ def test_given_a_web_node_when_it_asks_for_a_handover_then_only_a_caller_with_ri
             assert unsigned.value.error_id == "command_not_signed"
             assert a.engine.last_seq == before, "a refused request wrote nothing"
 
-            moved = await web.transfer(contact_id, south, "loans", "转广州贷款组", supervisor_bj)
+            # Through a web node's route, for callers authenticated there by token.
+            js = nc.jetstream()  # type: ignore[attr-defined]
+            await js.add_stream(name=stream_name(north), subjects=[event_subject(north)])
+            streams.append(stream_name(north))
+            tokens = _tokens(a.database)
+            settings = Settings(
+                env="test", secret_key=SECRET, routing_domain=north, nats_url=NATS_URL, **CHEAP
+            )
+            app = web_app(settings, SqlUnitOfWorkFactory(a.database))
+            route = f"/api/v1/contacts/{contact_id}/handover"
+            body = {"to_domain": south, "to_queue_id": "loans", "note": "转广州贷款组"}
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://web") as http:
+                    other = await http.post(route, json=body, headers=tokens["sup-sh"])
+                    assert other.status_code == 404, other.text
+                    assert a.engine.last_seq == before
+                    answer = await http.post(route, json=body, headers=tokens["sup-bj"])
+                    assert answer.status_code == 200, answer.text
+            moved = answer.json()
             assert moved["contact"]["state"] == "transferred_out"
             assert moved["remote"]["queue_id"] == "loans"
             agent = await a.engine.query(lambda engine: engine.router.agent("a1"))
@@ -234,6 +260,8 @@ def test_given_a_web_node_when_it_asks_for_a_handover_then_only_a_caller_with_ri
         finally:
             for server in servers:
                 await server.stop()
+            for stream in streams:
+                await nc.jetstream().delete_stream(stream)  # type: ignore[attr-defined]
             for leader in leaders:
                 await leader.die()
             await nc.close()  # type: ignore[attr-defined]
@@ -247,3 +275,26 @@ def _user(user_id: str, role: Role, sites: set[str], agent_id: str | None = None
 
 def _offer_of(engine: EngineState, contact_id: str) -> str:
     return str(engine.router.contact(contact_id)["offer_id"])
+
+
+CHEAP: dict[str, Any] = {
+    "password_time_cost": 1,
+    "password_memory_kib": 64,
+    "password_parallelism": 1,
+}
+
+
+def _tokens(database: Engine) -> dict[str, dict[str, str]]:
+    """Bearer headers of a supervisor of ``bj`` and one of ``sh`` in ``database``."""
+    settings = Settings(env="test", secret_key=SECRET, **CHEAP)
+    security = security_from_settings(
+        settings, SqlUnitOfWorkFactory(database), ManualClock(time.time())
+    )
+    headers = {}
+    for username, site in (("sup-bj", "bj"), ("sup-sh", "sh")):
+        security.users.create(
+            username=username, password="a long password", role="supervisor", sites=[site]
+        )
+        _, token = security.credentials.issue_token(username, [Scope.READ, Scope.CONTACTS_WRITE])
+        headers[username] = {"Authorization": f"Bearer {token}"}
+    return headers
