@@ -53,6 +53,12 @@ class EngineMetrics:
             ["queue"],
             registry=self.registry,
         )
+        self.transferred_out = Counter(
+            "kefu_contacts_transferred_out",
+            "Contacts handed to another routing domain",
+            ["queue", "to_domain"],
+            registry=self.registry,
+        )
         self.decisions = Counter(
             "kefu_router_decisions", "Offers made by the router", registry=self.registry
         )
@@ -114,6 +120,8 @@ class EngineMetrics:
                 self.answered.labels(contact.queue_id if contact else "").inc()
             elif isinstance(event, ev.ContactAbandoned):
                 self.abandoned.labels(event.queue_id).inc()
+            elif isinstance(event, ev.ContactTransferredOut):
+                self.transferred_out.labels(event.queue_id, event.to_domain).inc()
 
     def render(self) -> bytes:
         """The metrics in the text format."""

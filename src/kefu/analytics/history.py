@@ -23,7 +23,14 @@ from kefu.analytics.buckets import Buckets
 from kefu.analytics.records import DEFAULT_WAIT_BINS_S, QueueKpi
 from kefu.analytics.report_build import queue_kpi
 from kefu.analytics.tallies import Tally
-from kefu.analytics.visits import ABANDONED, ANSWERED, AgentSeconds, Visit, VisitLog
+from kefu.analytics.visits import (
+    ABANDONED,
+    ANSWERED,
+    HANDED_OVER,
+    AgentSeconds,
+    Visit,
+    VisitLog,
+)
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
 
@@ -260,6 +267,8 @@ class HistoryBuilder:
             tally.answer(v.wait_s, v.sl_threshold_s, self._bins, v.predicted_wait_s)
         elif v.outcome == ABANDONED:
             tally.abandon(v.wait_s, v.short_abandon_s, self._bins)
+        elif v.outcome == HANDED_OVER:
+            pass  # counted below as transferred out: neither answered nor abandoned here
         else:
             self._waiting += 1
             tally.still_waiting(v.wait_s, v.sl_threshold_s)

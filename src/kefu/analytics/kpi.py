@@ -319,6 +319,20 @@ class KpiAccumulator:
         queue.level.change(at, 1)
         self._total.change(at, 1)
 
+    def _transferred_out(self, e: ev.ContactTransferredOut) -> None:
+        """Handed to another routing domain: counted as a transfer out of its queue, and
+        no longer waiting here (or no longer served)."""
+        visit = self._visits.pop(e.contact_id, None)
+        if visit is None:
+            return
+        if e.from_agent_id is not None:
+            self._end_handling(visit, e.from_agent_id, e.at)
+        if visit[_TALLY] is not None:
+            visit[_TALLY].transferred_out += 1
+        if visit[_ANSWERED] is None:
+            visit[_Q].level.change(e.at, -1)
+            self._total.change(e.at, -1)
+
     def _wrapup_ended(self, e: ev.WrapupEnded) -> None:
         self._wrapup_ended_f(e.at, e.contact_id, e.agent_id)
 

@@ -164,6 +164,7 @@ COUNTED_EVENTS: tuple[tuple[type[ev.Event], str], ...] = (
     (ev.ContactResumed, "_resumed"),
     (ev.ContactCompleted, "_completed"),
     (ev.ContactTransferred, "_transferred"),
+    (ev.ContactTransferredOut, "_transferred_out"),
     (ev.WrapupEnded, "_wrapup_ended"),
 )
 """The routing events the live KPIs and the historical visits both count, each with the

@@ -20,6 +20,8 @@ from kefu.domain import events as ev
 __all__ = ["Accrual", "AgentSeconds", "Visit", "VisitLog"]
 
 ANSWERED, ABANDONED, WAITING = "answered", "abandoned", "waiting"
+HANDED_OVER = "transferred_out"
+"""The outcome of a visit that another routing domain took before it was answered."""
 DEFAULT_SL_S, DEFAULT_SHORT_S = 20.0, 5.0  # QueueSpec's defaults, for undefined queues
 
 
@@ -320,6 +322,19 @@ class VisitLog:
         queue_id = e.to_queue_id if e.to_queue_id is not None else visit.queue_id
         self._open[e.contact_id] = _Open(visit.queued, queue_id, visit.leg + 1, e.at)
 
+    def _transferred_out(self, e: ev.ContactTransferredOut) -> None:
+        if e.from_agent_id is not None:
+            self._release(e.from_agent_id, e.at)
+        visit = self._open.pop(e.contact_id, None)
+        if visit is None:
+            return
+        if visit.hold_since is not None:
+            visit.hold_s += e.at - visit.hold_since
+            visit.hold_since = None
+        if visit.answered_at is not None:
+            visit.completed_at = e.at
+        self._emit(e.contact_id, visit, e.at, ended=True, transferred=True, left=True)
+
     def _wrapup_ended(self, e: ev.WrapupEnded) -> None:
         self._release(e.agent_id, e.at)
         visit = self._open.pop(e.contact_id, None)
@@ -327,7 +342,14 @@ class VisitLog:
             self._emit(e.contact_id, visit, e.at, ended=True)
 
     def _emit(
-        self, contact_id: str, v: _Open, at: float, *, ended: bool, transferred: bool = False
+        self,
+        contact_id: str,
+        v: _Open,
+        at: float,
+        *,
+        ended: bool,
+        transferred: bool = False,
+        left: bool = False,
     ) -> None:
         sl_s, short_s, site = self._queues.get(v.queue_id, (DEFAULT_SL_S, DEFAULT_SHORT_S, None))
         q = v.queued
@@ -342,7 +364,7 @@ class VisitLog:
                 talk = completed - answered - hold
                 wrap = at - completed
         elif ended:
-            outcome, wait = ABANDONED, at - v.queued_at
+            outcome, wait = HANDED_OVER if left else ABANDONED, at - v.queued_at
         else:
             outcome, wait = WAITING, at - v.queued_at
         self.sink(

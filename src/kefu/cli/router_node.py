@@ -4,6 +4,8 @@ it leads; see :mod:`kefu.adapters.cluster.node`), serving only the operations en
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -43,6 +45,8 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
 
     from kefu.adapters.cluster import LeaderLease
     from kefu.adapters.cluster.envelope import CommandSealer
+    from kefu.adapters.cluster.handover import DomainHandover
+    from kefu.adapters.cluster.handover_bus import HandoverServer, serve_while_leading
     from kefu.adapters.cluster.node import RouterNode
     from kefu.adapters.metrics import EngineMetrics
     from kefu.adapters.storage import SqlUnitOfWorkFactory
@@ -73,9 +77,19 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
         app.state.metrics = metrics = EngineMetrics(engine, lambda: node.epoch)
         metrics.start()
         await node.start()
+        domain = settings.routing_domain
+        handovers = HandoverServer(
+            client,
+            DomainHandover(client, engine, domain, secret_key=settings.secret_key),
+            sealer=CommandSealer(settings.secret_key, domain),
+        )
+        serving = asyncio.create_task(serve_while_leading(node.leading, handovers))
         try:
             yield
         finally:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
             await node.stop()
             await client.close()
             uow_factory.engine.dispose()

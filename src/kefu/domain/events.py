@@ -38,6 +38,7 @@ from kefu.domain.routing_events import (
     ContactReprioritized,
     ContactResumed,
     ContactTransferred,
+    ContactTransferredOut,
     Event,
     OfferAccepted,
     OfferCreated,
@@ -67,6 +68,7 @@ __all__ = [
     "ContactReprioritized",
     "ContactResumed",
     "ContactTransferred",
+    "ContactTransferredOut",
     "DigitsSentToCaller",
     "Event",
     "OfferAccepted",
@@ -117,6 +119,7 @@ _TYPES: dict[str, type[Event]] = {
         CallUnmuted,
         DigitsSentToCaller,
         ContactTransferred,
+        ContactTransferredOut,
         ContactCompleted,
         WrapupEnded,
     )

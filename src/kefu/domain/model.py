@@ -52,7 +52,8 @@ class AgentPresence(StrEnum):
 
 
 class ContactState(StrEnum):
-    """Where a contact is in its life; COMPLETED and ABANDONED are terminal."""
+    """Where a contact is in its life; COMPLETED, ABANDONED and TRANSFERRED_OUT (handed
+    to another routing domain) are terminal."""
 
     QUEUED = "queued"
     OFFERED = "offered"
@@ -60,6 +61,7 @@ class ContactState(StrEnum):
     WRAPUP = "wrapup"
     COMPLETED = "completed"
     ABANDONED = "abandoned"
+    TRANSFERRED_OUT = "transferred_out"
 
 
 DEFAULT_CAPACITY: Mapping[Channel, int] = MappingProxyType(

@@ -30,6 +30,7 @@ __all__ = [
     "ContactReprioritized",
     "ContactResumed",
     "ContactTransferred",
+    "ContactTransferredOut",
     "Event",
     "OfferAccepted",
     "OfferCreated",
@@ -331,6 +332,22 @@ class ContactTransferred(Event):
     from_agent_id: str
     to_queue_id: str | None
     to_agent_id: str | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTransferredOut(Event):
+    """The contact left this routing domain for queue ``to_queue_id`` of routing domain
+    ``to_domain``, which took it as ``remote_contact_id``: from its queue (overflow) or
+    from agent ``from_agent_id`` (a transfer; ``None`` when it was waiting). Its story goes
+    on in the other domain's log; here it is ended."""
+
+    contact_id: str
+    queue_id: str
+    from_agent_id: str | None
+    to_domain: str
+    to_queue_id: str
+    remote_contact_id: str
     note: str
 
 

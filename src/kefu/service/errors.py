@@ -7,6 +7,8 @@ from kefu.domain.errors import Conflict, KefuError, NotFound
 __all__ = [
     "Forbidden",
     "ForgedCommand",
+    "HandoverRefused",
+    "HandoverUnreachable",
     "IdempotencyKeyReused",
     "NotAuthenticated",
     "NotLeader",
@@ -47,6 +49,22 @@ class NotLeader(ServiceUnavailable):
     store): nothing it staged since was stored; send the command to the leader."""
 
     error_id = "not_leader"
+
+
+class HandoverRefused(Conflict):
+    """Another routing domain refused a contact handed to it (unknown queue, a channel
+    it does not take, ...): the contact stays in its domain, unchanged."""
+
+    error_id = "handover_refused"
+    text_key = "error.handover_refused"
+
+
+class HandoverUnreachable(ServiceUnavailable):
+    """No router of the other routing domain answered in time: the contact stays in its
+    domain, unchanged; a retry of the same hop is applied there once."""
+
+    error_id = "handover_unreachable"
+    text_key = "error.handover_unreachable"
 
 
 class NotAuthenticated(KefuError):

@@ -15,6 +15,7 @@ the source of truth: the stream only saves reading it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -32,6 +33,9 @@ __all__ = ["EventFollower"]
 
 log = logging.getLogger(__name__)
 
+CONSUMER_CHECK_S = 2.0
+"""Seconds to wait for the server's answer about this follower's consumer."""
+
 Deliver = Callable[[Sequence[StoredEvent]], None]
 """Called with each run of events in log order, each event once; must not block long."""
 
@@ -41,7 +45,8 @@ class EventFollower:
     and in log order: from JetStream (``js``), and from the store (``uow_factory``)
     whenever the stream skipped some. ``poll_s``: seconds between two looks at the store
     while the stream is silent (``None``: only on a gap), so a last event whose publish
-    was lost is not missed for long."""
+    was lost is not missed for long; a look that finds events also checks that the
+    server still has the follower's consumer, and subscribes again if not."""
 
     def __init__(
         self,
@@ -64,6 +69,8 @@ class EventFollower:
         """Events delivered from the store (caught up) rather than the stream."""
         self.dropped = 0
         """Stream messages dropped as already delivered."""
+        self.resubscribed = 0
+        """Times the stream's consumer was found gone and made again."""
         self._lock = asyncio.Lock()
         self._subscription: Any = None
         self._poller: asyncio.Task[None] | None = None
@@ -72,15 +79,36 @@ class EventFollower:
         """Subscribe to the stream's new messages (creating the stream when no router
         did yet), then catch up from the store."""
         await ensure_stream(self.js, self.domain)
+        await self._subscribe()
+        await self.catch_up()
+        if self.poll_s is not None:
+            self._poller = asyncio.create_task(self._poll(self.poll_s), name="kefu-follower")
+
+    async def _subscribe(self) -> None:
         self._subscription = await self.js.subscribe(
             event_subject(self.domain),
             cb=self._on_message,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.NEW,
         )
-        await self.catch_up()
-        if self.poll_s is not None:
-            self._poller = asyncio.create_task(self._poll(self.poll_s), name="kefu-follower")
+
+    async def _resubscribe_if_gone(self) -> None:
+        """Subscribe again when the server no longer has this follower's consumer (a NATS
+        server restarted without it): otherwise the stream stays silent until the
+        client's idle-heartbeat check notices, and only the polls feed the node."""
+        subscription = self._subscription
+        if subscription is None:
+            return
+        try:
+            await asyncio.wait_for(subscription.consumer_info(), CONSUMER_CHECK_S)
+            return
+        except Exception:
+            log.warning("%s: the stream's consumer is gone; subscribing again", self.domain)
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+        self._subscription = None
+        await self._subscribe()
+        self.resubscribed += 1
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -143,6 +171,7 @@ class EventFollower:
         while True:
             await asyncio.sleep(every_s)
             try:
-                await self.catch_up()
+                if await self.catch_up():  # the stream missed these: is it still there?
+                    await self._resubscribe_if_gone()
             except Exception:
-                log.exception("%s: the store cannot be read; trying again", self.domain)
+                log.exception("%s: the store or the stream failed; trying again", self.domain)

@@ -1,7 +1,8 @@
 """The routes of a web node (``kefu serve --role web``): the caller authenticated here by
 bearer token, the command sent to the router leading the routing domain over NATS
 (:class:`~kefu.adapters.cluster.bus.CommandClient`), signed for that caller; the router
-checks the caller's rights and answers: creating a contact and changing an agent's state
+checks the caller's rights and answers: creating a contact, changing an agent's state and
+handing a contact to another routing domain (:mod:`kefu.adapters.cluster.handover_bus`)
 (the desktop's routes run on the web node's copy, which sends their commands the same way;
 the other routes still need the engine in process, ``--role all``)."""
 
@@ -14,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from kefu.adapters.cluster.bus import CommandClient, RemoteError
+from kefu.adapters.cluster.handover_bus import HandoverClient
 from kefu.api.schemas.agents import AgentStateChange
-from kefu.api.schemas.contacts import ContactCreate
+from kefu.api.schemas.contacts import ContactCreate, HandoverRequest
 from kefu.service import NotAuthenticated, routing
 from kefu.service.security import Principal, Security, authenticate
 
@@ -80,4 +82,21 @@ async def change_state(
     made: dict[str, Any] = await _send(
         request, routing.SetAgentState(agent_id, body.presence, body.reason), caller
     )
+    return made
+
+
+@router.post("/contacts/{contact_id}/handover")
+async def hand_over(
+    contact_id: str, body: HandoverRequest, request: Request, caller: Caller
+) -> dict[str, Any]:
+    """Hand the contact to a queue of another routing domain (sent to this domain's
+    router, which asks the other one; asked again once done, answers ``replayed``)."""
+    commands: CommandClient = request.app.state.commands
+    client = HandoverClient(commands.nats, commands.domain, sealer=commands.sealer)
+    try:
+        made: dict[str, Any] = await client.transfer(
+            contact_id, body.to_domain, body.to_queue_id, body.note, caller
+        )
+    except RemoteError as exc:
+        raise exc.local() from None
     return made

@@ -14,6 +14,7 @@ __all__ = [
     "CompleteRequest",
     "ContactCreate",
     "ContactPublic",
+    "HandoverRequest",
     "OfferAction",
     "TransferRequest",
 ]
@@ -51,6 +52,14 @@ class TransferRequest(Body):
         if (self.to_queue_id is None) == (self.to_agent_id is None):
             raise ValueError("give exactly one of to_queue_id or to_agent_id")
         return self
+
+
+class HandoverRequest(Body):
+    """To a queue of another routing domain (a region)."""
+
+    to_domain: Identifier
+    to_queue_id: Identifier
+    note: Text = ""
 
 
 class CompleteRequest(Body):

@@ -78,7 +78,11 @@ class Dispatcher(EventApplying):
         contact is never offered, timed or counted again, and the entries kept pop in the
         same order. Called when the state is snapshotted, so memory holds the live
         contacts and the recently finished ones."""
-        finished = (ContactState.COMPLETED, ContactState.ABANDONED)
+        finished = (
+            ContactState.COMPLETED,
+            ContactState.ABANDONED,
+            ContactState.TRANSFERRED_OUT,
+        )
         gone = [
             contact_id
             for contact_id, c in self.contacts.items()

@@ -39,6 +39,7 @@ from kefu.domain.errors import (
 )
 from kefu.domain.model import AgentPresence, ContactSpec, ContactState
 from kefu.domain.routing.handling import ContactHandling
+from kefu.domain.routing.handover import DomainHandover
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
 from kefu.domain.routing.setup import RouterSetup
 from kefu.domain.routing.timers import T_WRAPUP
@@ -69,7 +70,7 @@ class RouterConfig:
             raise ValidationError(f"unknown agent_order {self.agent_order!r}")
 
 
-class Router(RouterSetup, ContactHandling):
+class Router(RouterSetup, ContactHandling, DomainHandover):
     """Skills-based ACD over queues, agents and contacts of every channel.
 
     The contact's routing flow is here; set-up and presence commands come from
@@ -83,6 +84,7 @@ class Router(RouterSetup, ContactHandling):
             use_skill_score=self.config.agent_order == "skill_then_idle",
         )
         self.missed_reason = self.config.missed_reason
+        self._appliers[ev.ContactTransferredOut] = self._on_contact_transferred_out
 
     @classmethod
     def replay(cls, events: Iterable[ev.Event], config: RouterConfig | None = None) -> Router:

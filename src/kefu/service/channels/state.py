@@ -41,7 +41,7 @@ __all__ = ["ChannelState", "Note", "Suggestion"]
 log = logging.getLogger(__name__)
 CUSTOMER, CONVERSATION, BRANCH = "customer", "conversation", "branch"
 _NOT_SNAPSHOTTED = frozenset({"_policy", "_identities_override", "_pending", "_touched"})
-TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED)
+TERMINAL = (ContactState.COMPLETED, ContactState.ABANDONED, ContactState.TRANSFERRED_OUT)
 
 
 class ChannelState:

@@ -40,6 +40,7 @@ __all__ = [
     "SendDigits",
     "SetAgentState",
     "TransferContact",
+    "TransferOut",
     "UnmuteCall",
     "UpdateAgent",
     "UpdateQueue",
@@ -185,6 +186,19 @@ class TransferContact(Command):
     contact_id: str
     to_queue_id: str | None = None
     to_agent_id: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOut(Command):
+    """Routing domain ``to_domain`` took the contact into its queue ``to_queue_id`` as
+    ``remote_contact_id``: end it here as transferred out (sent by the router of this
+    domain once the other one answered; :mod:`kefu.adapters.cluster.handover`)."""
+
+    contact_id: str
+    to_domain: str
+    to_queue_id: str
+    remote_contact_id: str
     note: str = ""
 
 

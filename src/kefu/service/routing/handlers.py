@@ -161,6 +161,18 @@ async def transfer_contact(tx: Transaction, cmd: c.TransferContact) -> dict[str,
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
+async def transfer_out(tx: Transaction, cmd: c.TransferOut) -> dict[str, Any]:
+    tx.router.transfer_out(
+        cmd.contact_id,
+        tx.now,
+        to_domain=cmd.to_domain,
+        to_queue=cmd.to_queue_id,
+        remote_contact_id=cmd.remote_contact_id,
+        note=cmd.note,
+    )
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
 async def complete_contact(tx: Transaction, cmd: c.CompleteContact) -> dict[str, Any]:
     tx.router.complete(cmd.contact_id, tx.now, cmd.disposition)
     return views.contact_view(tx.engine, cmd.contact_id)
@@ -258,6 +270,7 @@ def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
             c.UnmuteCall: mute_call,
             c.SendDigits: send_digits,
             c.TransferContact: transfer_contact,
+            c.TransferOut: transfer_out,
             c.CompleteContact: complete_contact,
             c.EndWrapup: end_wrapup,
             c.AbandonContact: abandon_contact,
