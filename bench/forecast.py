@@ -35,6 +35,13 @@ every model is fitted on the ``--window`` days before it and forecasts the next
   day (the interval itself left out): roughly what knowing the day's own level and shape
   afterwards gives.
 
+* **Intraday and decomposition** (:mod:`forecast_intraday`): ``pm_day_1`` and
+  ``pm_all_days`` score only the afternoons (from ``--cutoff`` o'clock, 12 by default),
+  adding ``intraday``: each day's forecast re-forecast from that morning's actuals with the
+  ``/workforce/intraday`` page's rule. For ``day_1`` and ``all_days`` kefu's ratio to the
+  floor is split into the day-level part (kefu − ``day_total``) and the rest
+  (``day_total`` − floor: intraday shape and variation within the day beyond Poisson).
+
 * **Sweep** (``--sweep``, kefu only): the same backtest with each of kefu's model options
   in ``SWEEP`` (weekly trend, 28-day half-life, 6 harmonics, 84-day window), to show how
   far the options move the ratio to the floor.
@@ -50,6 +57,7 @@ Prints error, floor and ratio per model and interval and writes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -66,7 +74,6 @@ import numpy as np
 import pandas as pd
 
 from forecast_intraday import afternoon_reforecast, decomposition, print_decomposition
-
 from kefu.workforce.forecast import (
     ForecastConfig,
     backtest,
@@ -81,7 +88,7 @@ from kefu.workforce.forecast import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DATA = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_arrivals_6min.csv"
-MODELS = ("kefu", "intraday", "seasonal_naive", "mstl", "day_total", "hindsight")
+MODELS = ("kefu", "kefu_carry", "intraday", "seasonal_naive", "mstl", "day_total", "hindsight")
 _DAY = pd.Timedelta(days=1)
 GROUPS = ("day_1", "all_days", "pm_day_1", "pm_all_days")
 """Scored groups: the first day ahead, all horizon days, and the afternoons (from
@@ -252,8 +259,11 @@ def run_interval(
         times = pd.DatetimeIndex(test.index)
         forecasts: dict[str, np.ndarray] = {}
         t = time.perf_counter()
-        forecasts["kefu"] = fit_model(past, config, holidays=holidays).predict(times).mean
+        model = fit_model(past, config, holidays=holidays)
+        forecasts["kefu"] = model.predict(times).mean
         seconds["kefu"] += time.perf_counter() - t
+        carried = dataclasses.replace(config, carry=args.carry)
+        forecasts["kefu_carry"] = dataclasses.replace(model, config=carried).predict(times).mean
         t = time.perf_counter()
         forecasts["seasonal_naive"] = seasonal_naive(masked[masked.index < origin], times)
         seconds["seasonal_naive"] += time.perf_counter() - t
@@ -303,8 +313,6 @@ def february(path: Path, minutes: int) -> dict[str, Any]:
     return o.to_dict()
 
 
-
-
 def print_table(minutes: int, record: dict[str, Any]) -> None:
     for group in GROUPS:
         r = record[group]
@@ -330,6 +338,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--horizon", type=int, default=7, help="days")
     parser.add_argument("--window", type=int, default=56, help="days of history per fit")
     parser.add_argument("--seed", type=int, default=1999)
+    parser.add_argument("--carry", type=float, default=0.5, help="kefu_carry's carry")
     parser.add_argument("--cutoff", type=int, default=12, help="intraday re-forecast hour")
     parser.add_argument("--data", type=Path, default=DATA, help="the 6-minute arrivals CSV")
     parser.add_argument("--no-mstl", dest="mstl", action="store_false")

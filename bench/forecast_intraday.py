@@ -36,10 +36,10 @@ def afternoon_reforecast(
         seen = on[morning[on]]
         if seen.size == 0 or np.isnan(actual[seen]).any():
             continue  # a holiday or a missing morning: nothing to re-forecast from
-        _ratio, day = reforecast(
+        _ratio, rest = reforecast(
             [float(f) for f in forecast[on]], [float(a) for a in actual[seen]]
         )
-        out[on] = day
+        out[on] = rest
         scored[on[~morning[on]]] = True
     return out, scored
 

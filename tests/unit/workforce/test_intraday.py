@@ -55,9 +55,7 @@ def test_given_a_morning_when_reforecast_alone_then_actuals_then_the_scaled_rest
         reforecast([1.0], [1.0, 2.0])
 
 
-def test_given_poisson_days_of_random_level_when_afternoon_reforecast_then_near_the_floor() -> (
-    None
-):
+def test_given_poisson_days_of_random_level_when_afternoon_reforecast_then_near_the_floor() -> None:
     # Known rates: a fixed intraday profile (48 half hours, about 2,000 contacts a day)
     # times a random daily level (±20 %), Poisson counts. The day-ahead forecast knows the
     # profile and the mean level only; the re-forecast learns the day's level by noon.
