@@ -28,19 +28,17 @@ every model is fitted on the ``--window`` days before it and forecasts the next
   (1 is the best any forecaster can do on average).
 * **Models**: kefu (``fit_model``: Poisson GLM, weekday × interval shape and harmonics);
   seasonal naive (the same interval a week before); statsforecast ``MSTL`` with daily and
-  weekly seasons (its default AutoETS trend), forecasts clipped at 0. Two references that
-  are not forecasts: ``day_total`` is kefu's forecast scaled to each day's actual total
+  weekly seasons (its default AutoETS trend), forecasts clipped at 0; ``kefu_carry`` is
+  kefu's fit with ``ForecastConfig.carry = --carry`` (0.5: the last whole day's level
+  surprise carried, halved per day further on). Two references
+  that are not forecasts: ``day_total`` is kefu's forecast scaled to each day's actual total
   (what knowing the day's level in advance would give), and ``hindsight`` estimates each
   interval from the actual counts of the two intervals on either side of it on the same
   day (the interval itself left out): roughly what knowing the day's own level and shape
   afterwards gives.
 
-* **Intraday and decomposition** (:mod:`forecast_intraday`): ``pm_day_1`` and
-  ``pm_all_days`` score only the afternoons (from ``--cutoff`` o'clock, 12 by default),
-  adding ``intraday``: each day's forecast re-forecast from that morning's actuals with the
-  ``/workforce/intraday`` page's rule. For ``day_1`` and ``all_days`` kefu's ratio to the
-  floor is split into the day-level part (kefu − ``day_total``) and the rest
-  (``day_total`` − floor: intraday shape and variation within the day beyond Poisson).
+* **Intraday and decomposition** (see :mod:`forecast_intraday`): ``pm_*`` groups score the
+  afternoons with ``intraday`` added; kefu's ratio is split into day level and the rest.
 
 * **Sweep** (``--sweep``, kefu only): the same backtest with each of kefu's model options
   in ``SWEEP`` (weekly trend, 28-day half-life, 6 harmonics, 84-day window), to show how
