@@ -28,12 +28,17 @@ every model is fitted on the ``--window`` days before it and forecasts the next
   (1 is the best any forecaster can do on average).
 * **Models**: kefu (``fit_model``: Poisson GLM, weekday × interval shape and harmonics);
   seasonal naive (the same interval a week before); statsforecast ``MSTL`` with daily and
-  weekly seasons (its default AutoETS trend), forecasts clipped at 0. Two references that
-  are not forecasts: ``day_total`` is kefu's forecast scaled to each day's actual total
+  weekly seasons (its default AutoETS trend), forecasts clipped at 0; ``kefu_carry`` is
+  kefu's fit with ``ForecastConfig.carry = --carry`` (0.5: the last whole day's level
+  surprise carried, halved per day further on). Two references
+  that are not forecasts: ``day_total`` is kefu's forecast scaled to each day's actual total
   (what knowing the day's level in advance would give), and ``hindsight`` estimates each
   interval from the actual counts of the two intervals on either side of it on the same
   day (the interval itself left out): roughly what knowing the day's own level and shape
   afterwards gives.
+
+* **Intraday and decomposition** (see :mod:`forecast_intraday`): ``pm_*`` groups score the
+  afternoons with ``intraday`` added; kefu's ratio is split into day level and the rest.
 
 * **Sweep** (``--sweep``, kefu only): the same backtest with each of kefu's model options
   in ``SWEEP`` (weekly trend, 28-day half-life, 6 harmonics, 84-day window), to show how
@@ -50,6 +55,7 @@ Prints error, floor and ratio per model and interval and writes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -65,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast_intraday import afternoon_reforecast, decomposition, print_decomposition
 from kefu.workforce.forecast import (
     ForecastConfig,
     backtest,
@@ -79,8 +86,11 @@ from kefu.workforce.forecast import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DATA = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_arrivals_6min.csv"
-MODELS = ("kefu", "seasonal_naive", "mstl", "day_total", "hindsight")
+MODELS = ("kefu", "kefu_carry", "intraday", "seasonal_naive", "mstl", "day_total", "hindsight")
 _DAY = pd.Timedelta(days=1)
+GROUPS = ("day_1", "all_days", "pm_day_1", "pm_all_days")
+"""Scored groups: the first day ahead, all horizon days, and the afternoons (from
+``--cutoff`` o'clock) of both, where ``intraday`` re-forecasts from the morning's actuals."""
 
 
 def machine() -> dict[str, Any]:
@@ -239,7 +249,7 @@ def run_interval(
     window = config.window_days
     first = pd.Timestamp(args.first_origin)
     origins = [first + i * args.step_days * _DAY for i in range(args.origins)]
-    groups = {"day_1": Scores(), "all_days": Scores()}
+    groups = {name: Scores() for name in GROUPS}
     seconds = dict.fromkeys(MODELS, 0.0)
     for n, origin in enumerate(origins, start=1):
         past = masked[(masked.index < origin) & (masked.index >= origin - window * _DAY)]
@@ -247,8 +257,11 @@ def run_interval(
         times = pd.DatetimeIndex(test.index)
         forecasts: dict[str, np.ndarray] = {}
         t = time.perf_counter()
-        forecasts["kefu"] = fit_model(past, config, holidays=holidays).predict(times).mean
+        model = fit_model(past, config, holidays=holidays)
+        forecasts["kefu"] = model.predict(times).mean
         seconds["kefu"] += time.perf_counter() - t
+        carried = dataclasses.replace(config, carry=args.carry)
+        forecasts["kefu_carry"] = dataclasses.replace(model, config=carried).predict(times).mean
         t = time.perf_counter()
         forecasts["seasonal_naive"] = seasonal_naive(masked[masked.index < origin], times)
         seconds["seasonal_naive"] += time.perf_counter() - t
@@ -261,9 +274,17 @@ def run_interval(
             seconds["mstl"] += time.perf_counter() - t
         scored = ~np.isnan(actual)
         day1 = scored & (np.arange(actual.size) < slots)
-        for name, on in (("day_1", day1), ("all_days", scored)):
+        refc, afternoon = afternoon_reforecast(forecasts["kefu"], actual, times, args.cutoff)
+        masks = {
+            "day_1": day1,
+            "all_days": scored,
+            "pm_day_1": afternoon & day1,
+            "pm_all_days": afternoon & scored,
+        }
+        for name, on in masks.items():
+            chosen = dict(forecasts, intraday=refc) if name.startswith("pm_") else forecasts
             groups[name].add(
-                actual[on], forecasts["kefu"][on], {k: v[on] for k, v in forecasts.items()}
+                actual[on], forecasts["kefu"][on], {k: v[on] for k, v in chosen.items()}
             )
         print(f"  {minutes} min: origin {n}/{len(origins)} {origin:%Y-%m-%d}", file=sys.stderr)
     record: dict[str, Any] = {name: scores.record() for name, scores in groups.items()}
@@ -288,9 +309,6 @@ def february(path: Path, minutes: int) -> dict[str, Any]:
         f"{o.baseline.wape:.3f} (×{o.baseline.wape / o.floor_wape:.2f})"
     )
     return o.to_dict()
-
-
-GROUPS = ("day_1", "all_days")
 
 
 def print_table(minutes: int, record: dict[str, Any]) -> None:
@@ -318,6 +336,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--horizon", type=int, default=7, help="days")
     parser.add_argument("--window", type=int, default=56, help="days of history per fit")
     parser.add_argument("--seed", type=int, default=1999)
+    parser.add_argument("--carry", type=float, default=0.5, help="kefu_carry's carry")
+    parser.add_argument("--cutoff", type=int, default=12, help="intraday re-forecast hour")
     parser.add_argument("--data", type=Path, default=DATA, help="the 6-minute arrivals CSV")
     parser.add_argument("--no-mstl", dest="mstl", action="store_false")
     parser.add_argument("--no-write", dest="write", action="store_false")
@@ -345,8 +365,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"declared holidays / special days: {len(holidays)}")
     results: dict[str, Any] = {}
     for minutes in (int(m) for m in args.intervals.split(",")):
-        results[str(minutes)] = run_interval(minutes, args, holidays)
-        print_table(minutes, results[str(minutes)])
+        results[str(minutes)] = run = run_interval(minutes, args, holidays)
+        print_table(minutes, run)
+        for group in ("day_1", "all_days"):
+            run[group]["decomposition"] = decomposition(run[group])
+            print_decomposition(minutes, group, run[group]["decomposition"])
     record["results"] = results
     if args.sweep:
         sweep: dict[str, Any] = {}
@@ -356,7 +379,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 run = run_interval(minutes, args, holidays, options)
                 args.mstl = mstl
                 sweep[f"{minutes}:{name}"] = {"options": options, **run}
-                ratios = [f"{run[g]['kefu']['wape_ratio_to_floor']:.3f}" for g in GROUPS]
+                ratios = [f"{run[g]['kefu']['wape_ratio_to_floor']:.3f}" for g in GROUPS[:2]]
                 print(f"{minutes:>3} min kefu {name:<14} WAPE ×floor day 1 / all: {ratios}")
         record["sweep"] = sweep
     records = args.data.parent / "anonymous_bank_1999_february.tsv"

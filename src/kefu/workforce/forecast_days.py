@@ -24,7 +24,13 @@ import pandas as pd
 
 from kefu.workforce.forecast_types import ForecastError
 
-__all__ = ["SpecialDays", "find_special_days", "load_holidays", "parse_holiday"]
+__all__ = [
+    "SpecialDays",
+    "find_special_days",
+    "last_day_surprise",
+    "load_holidays",
+    "parse_holiday",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,27 @@ def find_special_days(
             if level > 0 and values[i] < ratio * level:
                 detected.append(day.date())
     return SpecialDays(tuple(missing), tuple(declared), tuple(detected))
+
+
+def last_day_surprise(
+    actual: pd.Series, fitted: pd.Series, slots: int
+) -> tuple[pd.Timestamp, float] | None:
+    """The last whole day (``slots`` intervals, none NaN in ``actual`` or ``fitted``) and its
+    level surprise, actual total / fitted total (1: as expected); None when there is none
+    or nothing was expected on it."""
+    days = pd.DatetimeIndex(actual.index).normalize()
+    frame = pd.DataFrame(
+        {"a": actual.to_numpy(dtype=np.float64), "f": fitted.to_numpy(dtype=np.float64)},
+        index=days,
+    )
+    whole = frame.notna().all(axis=1).groupby(level=0).agg(["all", "size"])
+    sums = frame.groupby(level=0).sum()
+    good = whole["all"] & (whole["size"] == slots) & (sums["f"] > 0)
+    if not good.any():
+        return None
+    last = int(np.flatnonzero(good.to_numpy(dtype=np.bool_))[-1])
+    got, expected = sums.to_numpy(dtype=np.float64)[last]
+    return pd.Timestamp(sums.index[last]), float(got / expected)
 
 
 def parse_holiday(text: str) -> dt.date:

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from kefu.workforce.forecast_days import SpecialDays, find_special_days
+from kefu.workforce.forecast_days import SpecialDays, find_special_days, last_day_surprise
 from kefu.workforce.forecast_types import (
     MIN_HISTORY_DAYS,
     Event,
@@ -156,7 +156,9 @@ class ForecastModel:
     ``closed_labels`` had no contact on any of their days and are forecast as 0;
     ``dispersion`` is the quasi-Poisson φ (1 for pure Poisson noise); ``special_days`` lists
     the days of the window left out of the fit (missing, declared and detected holidays);
-    ``fitted`` is the in-sample mean contacts per interval, NaN on those days.
+    ``fitted`` is the in-sample mean contacts per interval, NaN on those days;
+    ``level_day`` is the last whole day fitted and ``level_surprise`` its actual / fitted
+    total, carried into the forecast by ``config.carry`` (None and 1.0 when there is none).
     """
 
     config: ForecastConfig
@@ -168,6 +170,8 @@ class ForecastModel:
     converged: bool
     fitted: pd.Series
     special_days: SpecialDays
+    level_day: pd.Timestamp | None
+    level_surprise: float
     _design: _Design = field(repr=False)
     _params: FloatArray = field(repr=False)
     _cov: FloatArray = field(repr=False)
@@ -183,6 +187,10 @@ class ForecastModel:
         x = self._design.matrix(index)
         eta = np.minimum(x @ self._params, _MAX_ETA)
         mean = np.exp(eta)
+        if self.config.carry > 0 and self.level_day is not None:
+            ahead = np.asarray((index.normalize() - self.level_day) / _DAY, dtype=np.float64)
+            share = self.config.carry ** np.maximum(ahead, 1.0)
+            mean = mean * np.maximum(1.0 + share * (self.level_surprise - 1.0), 0.0)
         var_eta = np.einsum("ij,jk,ik->i", x, self._cov, x)
         var = self.dispersion * mean + mean**2 * np.maximum(var_eta, 0.0)
         dead = self._design.dead_rows(index)
@@ -323,6 +331,7 @@ def fit_model(
     fitted[~rows] = 0.0  # closed cells
     fitted[~observed] = np.nan  # missing days and holidays: no fit, never 0 contacts
     first_label = x.shape[1] - len(design.labels)
+    surprise = last_day_surprise(train, pd.Series(fitted, index=train.index), cfg.slots_per_day)
     uplift = {label: math.exp(params[first_label + j]) for j, label in enumerate(design.labels)}
     return ForecastModel(
         config=cfg,
@@ -334,6 +343,8 @@ def fit_model(
         converged=fit.converged,
         fitted=pd.Series(fitted, index=train.index, name="fitted"),
         special_days=special,
+        level_day=surprise[0] if surprise else None,
+        level_surprise=surprise[1] if surprise else 1.0,
         _design=design,
         _params=readonly(params),
         _cov=readonly(cov),

@@ -60,7 +60,10 @@ class ForecastConfig:
     ``harmonics`` is the number of sine/cosine pairs per weekday that bend the intraday
     shape; ``trend`` adds a log-linear trend per week; ``half_life_days`` weights history
     down by half every that many days (None: equal weights); ``level`` is the coverage of the
-    prediction interval (0.8 → 10 % and 90 % quantiles).
+    prediction interval (0.8 → 10 % and 90 % quantiles); ``carry`` (0 ≤ carry < 1) is the
+    share of the last whole day's level surprise (its actual / fitted total − 1) carried into
+    the forecast, ``carry``^h for a day h days after it (a daily busyness that persists, as
+    an AR(1) on the day level; 0: none).
     """
 
     interval_minutes: int = 30
@@ -70,6 +73,7 @@ class ForecastConfig:
     half_life_days: float | None = None
     level: float = 0.8
     holiday_ratio: float | None = 0.5
+    carry: float = 0.0
 
     def __post_init__(self) -> None:
         m = self.interval_minutes
@@ -85,6 +89,8 @@ class ForecastConfig:
             raise ValueError(f"half_life_days must be > 0, got {self.half_life_days}")
         if not 0 < self.level < 1:
             raise ValueError(f"level must be in (0, 1), got {self.level}")
+        if not 0 <= self.carry < 1:
+            raise ValueError(f"carry must be in [0, 1), got {self.carry}")
         if self.holiday_ratio is not None and not 0 < self.holiday_ratio < 1:
             raise ValueError(f"holiday_ratio must be in (0, 1), got {self.holiday_ratio}")
 

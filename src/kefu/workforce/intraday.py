@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from kefu.workforce.required import StaffingTarget
 from kefu.workforce.staffing import VolumeRow, build_plan
 
-__all__ = ["Intraday", "IntradayRow", "intraday", "scheduled_per_interval"]
+__all__ = ["Intraday", "IntradayRow", "intraday", "reforecast", "scheduled_per_interval"]
 
 PRIOR_CONTACTS = 5.0
 
@@ -71,6 +71,19 @@ def scheduled_per_interval(
     return out
 
 
+def reforecast(
+    forecast: Sequence[float], actual: Sequence[float], prior: float = PRIOR_CONTACTS
+) -> tuple[float, list[float]]:
+    """The day re-forecast from the counts of its first ``len(actual)`` intervals (contacts
+    per interval): those counts, then the rest of ``forecast`` scaled by the damped ratio
+    (Σ actual + ``prior``) / (Σ forecast so far + ``prior``). Returns (ratio, the day)."""
+    if len(actual) > len(forecast):
+        raise ValueError("actual may not be longer than the forecast")
+    elapsed = len(actual)
+    ratio = (sum(actual) + prior) / (sum(forecast[:elapsed]) + prior)
+    return ratio, [float(a) for a in actual] + [f * ratio for f in forecast[elapsed:]]
+
+
 def intraday(
     starts: Sequence[float],
     forecast: Sequence[float],
@@ -88,8 +101,7 @@ def intraday(
     if not len(starts) == len(forecast) == len(scheduled) or len(actual) > len(starts):
         raise ValueError("starts, forecast and scheduled must align; actual may not be longer")
     elapsed = len(actual)
-    ratio = (sum(actual) + prior) / (sum(forecast[:elapsed]) + prior)
-    refc = [float(a) for a in actual] + [f * ratio for f in forecast[elapsed:]]
+    ratio, refc = reforecast(forecast, actual, prior)
     volumes = [
         VolumeRow(dt.datetime.fromtimestamp(t, dt.UTC), "day", max(0.0, c), aht_s)
         for t, c in zip(starts, refc, strict=True)
