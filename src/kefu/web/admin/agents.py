@@ -18,6 +18,7 @@ from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
+    FormState,
     field_of,
     form_list,
     form_text,
@@ -54,13 +55,7 @@ class AgentPages:
         self,
         request: Request,
         user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
+        state: FormState,
     ) -> Response:
         seen = user.visibility
 
@@ -73,20 +68,17 @@ class AgentPages:
         rows, sites = await self.engine.query(read)
         for row in rows:
             row["skills_text"] = levels_text(row["skills"])
-        editing = next((a for a in rows if a["agent_id"] == edit), None)
+        editing = next((a for a in rows if a["agent_id"] == state.edit), None)
+        values = state.values
         if values is None:
             values = _agent_values(editing) if editing else _new_agent()
         shown = {
             "agents": rows,
             "sites": sites,
             "channels": CHANNELS,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
         }
-        return self.context.render(
-            request, "admin/agents.html", user, "agents", shown, status_code=status_code
+        return self.context.render_form(
+            request, "admin/agents.html", user, "agents", state, values, shown
         )
 
     async def save_agent(self, request: Request) -> Response:

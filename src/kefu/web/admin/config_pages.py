@@ -22,6 +22,7 @@ from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
+    FormState,
     checkbox,
     field_of,
     form_text,
@@ -148,17 +149,12 @@ class ConfigPages:
         self,
         request: Request,
         user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, str] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
+        state: FormState,
     ) -> Response:
         seen = user.visibility
         rows = await self.engine.query(lambda e: routing.list_sites(e, ALL, 0, seen).items)
-        editing = next((s for s in rows if s["site_id"] == edit), None)
+        editing = next((s for s in rows if s["site_id"] == state.edit), None)
+        values = state.values
         if values is None:
             values = {"timezone": self.context.settings.timezone}
             if editing is not None:
@@ -166,13 +162,9 @@ class ConfigPages:
         shown = {
             "sites": rows,
             "zones": ZONES,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
         }
-        return self.context.render(
-            request, "admin/sites.html", user, "sites", shown, status_code=status_code
+        return self.context.render_form(
+            request, "admin/sites.html", user, "sites", state, values, shown
         )
 
     async def create_site(self, request: Request) -> Response:
@@ -193,13 +185,7 @@ class ConfigPages:
         self,
         request: Request,
         user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, str] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
+        state: FormState,
     ) -> Response:
         seen = user.visibility
 
@@ -210,7 +196,8 @@ class ConfigPages:
             )
 
         rows, sites = await self.engine.query(read)
-        editing = next((q for q in rows if q["queue_id"] == edit), None)
+        editing = next((q for q in rows if q["queue_id"] == state.edit), None)
+        values = state.values
         if values is None:
             values = _queue_values(editing) if editing else {"channel": "voice", **_QUEUE_DEFAULTS}
             if editing:
@@ -222,13 +209,9 @@ class ConfigPages:
             "queues": rows,
             "sites": sites,
             "channels": [c.value for c in Channel],
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
         }
-        return self.context.render(
-            request, "admin/queues.html", user, "queues", shown, status_code=status_code
+        return self.context.render_form(
+            request, "admin/queues.html", user, "queues", state, values, shown
         )
 
     async def save_queue(self, request: Request) -> Response:
