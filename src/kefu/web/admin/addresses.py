@@ -35,12 +35,7 @@ class AddressPage:
     async def view(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "addresses", self._page, edit, notice)
 
-    async def _page(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _page(self, request: Request, user: Principal, state: FormState) -> Response:
         book = self.book
 
         def read(e: RoutingEngine) -> tuple[list[tuple[str, str]], list[str]]:
@@ -54,10 +49,7 @@ class AddressPage:
         values = state.values
         if values is None:
             values = {"address": state.edit, "queue_id": dict(routes).get(state.edit, "")}
-        shown = {
-            "routes": routes,
-            "queues": queues,
-        }
+        shown = {"routes": routes, "queues": queues}
         return self.context.render_form(
             request, "admin/addresses.html", user, "addresses", state, values, shown
         )

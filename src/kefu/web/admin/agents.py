@@ -51,12 +51,7 @@ class AgentPages:
     async def agents(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "agents", self._agents, edit, notice)
 
-    async def _agents(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _agents(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
 
         def read(e: RoutingEngine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -72,11 +67,7 @@ class AgentPages:
         values = state.values
         if values is None:
             values = _agent_values(editing) if editing else _new_agent()
-        shown = {
-            "agents": rows,
-            "sites": sites,
-            "channels": CHANNELS,
-        }
+        shown = {"agents": rows, "sites": sites, "channels": CHANNELS}
         return self.context.render_form(
             request, "admin/agents.html", user, "agents", state, values, shown
         )

@@ -145,12 +145,7 @@ class ConfigPages:
     async def sites(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "sites", self._sites, edit, notice)
 
-    async def _sites(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _sites(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
         rows = await self.engine.query(lambda e: routing.list_sites(e, ALL, 0, seen).items)
         editing = next((s for s in rows if s["site_id"] == state.edit), None)
@@ -159,10 +154,7 @@ class ConfigPages:
             values = {"timezone": self.context.settings.timezone}
             if editing is not None:
                 values = {**{k: editing[k] for k in SITE_FIELDS}, "mode": "update"}
-        shown = {
-            "sites": rows,
-            "zones": ZONES,
-        }
+        shown = {"sites": rows, "zones": ZONES}
         return self.context.render_form(
             request, "admin/sites.html", user, "sites", state, values, shown
         )
@@ -181,12 +173,7 @@ class ConfigPages:
     async def queues(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "queues", self._queues, edit, notice)
 
-    async def _queues(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _queues(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
 
         def read(e: RoutingEngine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -205,11 +192,7 @@ class ConfigPages:
         for q in rows:
             q["skills_text"] = levels_text(q["skills"])
             q["overflow_text"] = overflow_text(q["overflow"])
-        shown = {
-            "queues": rows,
-            "sites": sites,
-            "channels": [c.value for c in Channel],
-        }
+        shown = {"queues": rows, "sites": sites, "channels": [c.value for c in Channel]}
         return self.context.render_form(
             request, "admin/queues.html", user, "queues", state, values, shown
         )

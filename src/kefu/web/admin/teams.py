@@ -46,12 +46,7 @@ class TeamPages:
     async def teams(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "teams", self._page, edit, notice)
 
-    async def _page(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _page(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
         book = _book(request)
 
@@ -69,11 +64,7 @@ class TeamPages:
             values = {"members": []}
             if editing is not None:
                 values = {**editing.to_json(), "leader": editing.leader or "", "mode": "update"}
-        shown = {
-            "teams": teams,
-            "agents": agents,
-            "sites": sites,
-        }
+        shown = {"teams": teams, "agents": agents, "sites": sites}
         return self.context.render_form(
             request, "admin/teams.html", user, "teams", state, values, shown
         )

@@ -67,12 +67,7 @@ class UserPages:
 
         return await self.engine.query(read)
 
-    async def _users(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _users(self, request: Request, user: Principal, state: FormState) -> Response:
         records = await asyncio.to_thread(self.context.security.users.list)
         sites, agents = await self._choices()
         shown = {

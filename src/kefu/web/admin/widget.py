@@ -67,12 +67,7 @@ class WidgetPage:
     async def view(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "widget", self._page, edit, notice)
 
-    async def _page(
-        self,
-        request: Request,
-        user: Principal,
-        state: FormState,
-    ) -> Response:
+    async def _page(self, request: Request, user: Principal, state: FormState) -> Response:
         sites = sorted(await self.context.engine.query(lambda e: list(e.sites)))
         site = state.edit if state.edit in sites else ""
         values = state.values
@@ -90,11 +85,7 @@ class WidgetPage:
                 "offline_form": "on" if widget.offline_form else "",
                 "mode": "update",
             }
-        shown = {
-            "sites": sites,
-            "site": site,
-            "own": own,
-        }
+        shown = {"sites": sites, "site": site, "own": own}
         return self.context.render_form(
             request, "admin/widget.html", user, "widget", state, values, shown
         )
