@@ -35,6 +35,7 @@ from nats.js import JetStreamContext
 
 from kefu.adapters.cluster.channel_codec import CHANNEL_COMMANDS, channel_command, channel_fields
 from kefu.adapters.cluster.envelope import CommandSealer
+from kefu.adapters.cluster.publishing import QueuePublisher
 from kefu.domain.errors import KefuError, ValidationError
 from kefu.domain.events import event_to_dict
 from kefu.service import RoutingEngine
@@ -292,45 +293,23 @@ class CommandClient:
         return reply.get("result")
 
 
-class EventPublisher:
+class EventPublisher(QueuePublisher[Sequence[StoredEvent]]):
     """Publishes ``engine``'s committed events on JetStream, in log order."""
 
     def __init__(self, js: JetStreamContext, engine: RoutingEngine, domain: str) -> None:
+        super().__init__("kefu-event-publisher", "publishing events on JetStream failed")
         self.js = js
         self.engine = engine
         self.domain = domain
-        self.published = 0
-        self._queue: asyncio.Queue[Sequence[StoredEvent]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe: Any = None
+        self._subject = event_subject(domain)
 
-    async def start(self) -> None:
-        self._unsubscribe = self.engine.subscribe(self._queue.put_nowait)
-        self._task = asyncio.create_task(self._run(), name="kefu-event-publisher")
+    def subscribe(self, listener: Callable[[Sequence[StoredEvent]], None]) -> Callable[[], None]:
+        return self.engine.subscribe(listener)
 
-    async def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        await self._queue.join()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        subject = event_subject(self.domain)
-        while True:
-            batch = await self._queue.get()
-            try:
-                for stored in batch:
-                    body = json.dumps(event_to_dict(stored.event), ensure_ascii=False).encode()
-                    headers = {
-                        "Nats-Msg-Id": f"{self.domain}:{stored.seq}",
-                        "Kefu-Seq": str(stored.seq),
-                    }
-                    await self.js.publish(subject, body, headers=headers)
-                    self.published += 1
-            except Exception:  # the store has them: projections catch up from there
-                log.exception("publishing events on JetStream failed")
-            finally:
-                self._queue.task_done()
+    async def publish(self, item: Sequence[StoredEvent]) -> None:
+        """Publish one committed batch (projections catch up from the store on a failure)."""
+        for stored in item:
+            body = json.dumps(event_to_dict(stored.event), ensure_ascii=False).encode()
+            headers = {"Nats-Msg-Id": f"{self.domain}:{stored.seq}", "Kefu-Seq": str(stored.seq)}
+            await self.js.publish(self._subject, body, headers=headers)
+            self.published += 1

@@ -14,8 +14,6 @@ typing on the same subject, and every node shows it as heard.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -25,6 +23,7 @@ from typing import Any
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 
+from kefu.adapters.cluster.publishing import QueuePublisher
 from kefu.service.channels import ChannelService, ChannelUpdate
 
 __all__ = ["UpdateFollower", "UpdatePublisher", "update_from_bytes", "update_subject"]
@@ -48,41 +47,22 @@ def update_from_bytes(data: bytes) -> ChannelUpdate:
     return ChannelUpdate(**fields)
 
 
-class UpdatePublisher:
+class UpdatePublisher(QueuePublisher[ChannelUpdate]):
     """Publishes the stored changes of the leader's ``channels`` (see the module doc)."""
 
     def __init__(self, nats: Nats, channels: ChannelService, domain: str) -> None:
+        super().__init__("kefu-update-publisher", "publishing a channel update failed")
         self.nats = nats
         self.channels = channels
         self.subject = update_subject(domain)
-        self.published = 0
-        self._queue: asyncio.Queue[ChannelUpdate] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
 
-    async def start(self) -> None:
-        self._unsubscribe = self.channels.subscribe(self._queue.put_nowait)
-        self._task = asyncio.create_task(self._run(), name="kefu-update-publisher")
+    def subscribe(self, listener: Callable[[ChannelUpdate], None]) -> Callable[[], None]:
+        return self.channels.subscribe(listener)
 
-    async def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        await self._queue.join()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            update = await self._queue.get()
-            try:
-                await self.nats.publish(self.subject, update_to_bytes(update))
-                self.published += 1
-            except Exception:  # the store has it: web nodes read it at their next sync
-                log.exception("publishing a channel update failed")
-            finally:
-                self._queue.task_done()
+    async def publish(self, item: ChannelUpdate) -> None:
+        """Publish one update (web nodes read a failed one at their next sync)."""
+        await self.nats.publish(self.subject, update_to_bytes(item))
+        self.published += 1
 
 
 class UpdateFollower:

@@ -36,7 +36,7 @@ from kefu.adapters.voice.g711 import (
     ulaw_encode,
     ulaw_to_alaw,
 )
-from kefu.adapters.voice.listen import ListenMix
+from kefu.adapters.voice.media_listen import join, unmix
 from kefu.adapters.voice.port import (
     DigitReceived,
     EventSink,
@@ -185,35 +185,9 @@ class MediaEngine:
         """*listener* joins the bridged *leg_a* (the customer) and *leg_b* (the agent) and
         hears both, mixed. ``listen``: what it says goes nowhere; ``whisper``: *leg_b*
         hears it mixed with *leg_a*; ``barge``: both hear it mixed with each other
-        (:mod:`~kefu.adapters.voice.listen`). Calling again changes the mode."""
+        (:mod:`~kefu.adapters.voice.media_listen`). Calling again changes the mode."""
         ear, a, b = self._leg(listener), self._leg(leg_a), self._leg(leg_b)
-        self._hear(ear, a, b)
-        ear.playing, ear.peer = None, None
-        if mode == "listen":
-            self._unmix(b)
-        else:
-            self._hear(b, a, ear)
-        if mode == "barge":
-            self._hear(a, b, ear)
-        else:
-            self._unmix(a)
-
-    def _hear(self, ear: RtpLeg, a: RtpLeg, b: RtpLeg) -> None:
-        """*ear* hears *a* and *b* mixed (instead of what it heard before)."""
-        self._unmix(ear)
-        mix = ListenMix()
-        ear.mix, ear.mix_sources = mix, (a.leg_id, b.leg_id)
-        a.listened.append((mix, 0))
-        b.listened.append((mix, 1))
-
-    def _unmix(self, ear: RtpLeg) -> None:
-        """*ear* stops hearing a mix (a bridged leg hears its peer directly again)."""
-        mix = ear.mix
-        if mix is None:
-            return
-        ear.mix, ear.mix_sources = None, ()
-        for other in self._legs.values():
-            other.listened = [tap for tap in other.listened if tap[0] is not mix]
+        join(self._legs, ear, a, b, mode)
 
     def close_leg(self, leg_id: str) -> None:
         """Close the leg's socket; a bridged peer goes back to silence; a recording of the
@@ -221,10 +195,10 @@ class MediaEngine:
         leg = self._legs.pop(leg_id, None)
         if leg is None:
             return
-        self._unmix(leg)
+        unmix(self._legs, leg)
         for other in self._legs.values():
             if leg_id in other.mix_sources and other.peer is not None:
-                self._unmix(other)  # a supervisor left: the two parties hear each other
+                unmix(self._legs, other)  # a supervisor left: the two parties hear each other
         recorder = leg.recorder
         if recorder is not None:
             self._recorders.discard(recorder)

@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import multiprocessing
-import os
 import socket
 from typing import Any
 
 from kefu.adapters.voice.media import Codec, MediaEngine, bind_rtp_socket
 from kefu.adapters.voice.port import EventSink, JoinMode, UnknownCall, VoiceEvent
-from kefu.adapters.voice.worker_channel import MessageReader, send_message
+from kefu.adapters.voice.worker_channel import (
+    MessageReader,
+    raise_priority,
+    send_message,
+    spawn_worker,
+)
 
 __all__ = ["MediaWorker"]
 
-_log = logging.getLogger(__name__)
-# Low among real-time priorities: above every normal process, below the kernel's own.
-_REALTIME_PRIORITY = 10
 _READY = "ready"
 # A worker starts a fresh interpreter and imports numpy: allow for a loaded machine.
 _START_TIMEOUT_S = 60.0
@@ -36,24 +36,13 @@ def _worker_main(control: socket.socket, host: str, realtime: bool) -> None:
     from threadpoolctl import threadpool_limits
 
     if realtime:
-        _raise_priority()
+        # Measured with bench/voice.py on a busy machine: 600 legs went from 14 % of
+        # frames late by more than 20 ms to none.
+        raise_priority("media")
     # The tone detector's matrix products are small: BLAS threads would only spin on the
     # other cores (measured: 400 legs took 1.3 cores instead of one).
     with threadpool_limits(limits=1, user_api="blas"):
         asyncio.run(_serve(control, host))
-
-
-def _raise_priority() -> None:
-    """Real-time scheduling (SCHED_FIFO) for the media loop, as media servers use.
-
-    On a busy machine the loop needs little CPU but must get it on time: measured with
-    bench/voice.py, 600 legs went from 14 % of frames late by more than 20 ms to none.
-    Needs CAP_SYS_NICE; without it the worker runs at normal priority and says so.
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(_REALTIME_PRIORITY))
-    except (PermissionError, AttributeError, OSError) as exc:
-        _log.warning("media worker keeps normal priority (no SCHED_FIFO: %s)", exc)
 
 
 async def _serve(control: socket.socket, host: str) -> None:
@@ -114,19 +103,11 @@ class MediaWorker:
     async def start(self) -> None:
         """Start the worker process (its own interpreter: spawn, not fork)."""
         self._loop = asyncio.get_running_loop()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        context = multiprocessing.get_context("spawn")
-        self._process = context.Process(
-            target=_worker_main,
-            args=(theirs, self.host, self.realtime),
-            name="kefu-media",
-            daemon=True,
+        self._process, ours = await spawn_worker(
+            _worker_main, "kefu-media", self.host, self.realtime
         )
-        await self._loop.run_in_executor(None, self._process.start)
-        theirs.close()
         self._control = ours
         self._reader = MessageReader(ours)
-        ours.setblocking(False)
         self._ready = self._loop.create_future()
         self._loop.add_reader(ours.fileno(), self._on_events)
         try:

@@ -53,7 +53,6 @@ __all__ = ["ClipSource", "SipFrontDoor"]
 _log = logging.getLogger(__name__)
 ClipSource = Callable[[str], bytes]
 _CODECS: dict[int, Codec] = {0: "PCMU", 8: "PCMA"}
-_PAYLOAD_TYPES: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
 _USER_AGENT = "kefu"
 
 
@@ -359,28 +358,10 @@ class SipFrontDoor:
         )
 
     def _on_reinvite(self, incoming: IncomingCall) -> None:
-        """A re-INVITE (hold, resume, refresh): same answer, media to the offered address.
-
-        The codec and RTP port stay those of the first answer; an offer that drops them gets
-        488 and the call goes on as it was (RFC 3261 §14.2).
-        """
+        """A re-INVITE (hold, resume, refresh): an agent's phone's or an inbound call's."""
         if self.dialer.reinvited(incoming):  # an agent's phone holds or resumes
             return
-        call = self._inbound.calls.get(incoming.call_id)
-        if call is None or not call.answered:
-            reply(incoming.transport or self._agents[0].transport, incoming.invite,
-                        481, "Call/Transaction Does Not Exist")  # fmt: skip
-            return
-        offer = incoming.sdp_offer
-        if offer is not None:
-            remote = offer.rtp_address
-            offered = {c.payload_type for c in offer.audio.codecs} if offer.audio else set()
-            if remote is None or _PAYLOAD_TYPES[call.codec] not in offered:
-                reply(call.uas.transport, incoming.invite, 488, "Not Acceptable Here")
-                return
-            call.remote = remote
-            self.media.connect(call.call_id, remote, call.codec, call.dtmf_pt)
-        incoming.accept(call.answer_sdp)
+        self._inbound.reinvited(incoming, self._agents[0].transport)
 
     # -- media events and digit collection --
     def _on_media_event(self, event: VoiceEvent) -> None:

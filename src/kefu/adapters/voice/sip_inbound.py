@@ -1,5 +1,6 @@
 """The inbound calls the SIP front door holds: each call's SIP and media state, finding one,
-the caller's digits (barge-in, digit collection), the ring timeout and ending a call."""
+the caller's digits (barge-in, digit collection), a re-INVITE, the ring timeout and ending
+a call."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aiosipua import IncomingCall, SdpMessage, SipUAS
+from aiosipua import IncomingCall, SdpMessage, SipTransport, SipUAS
 
 from kefu.adapters.voice.collect import Collection
 from kefu.adapters.voice.media import Codec, MediaEngine
@@ -21,8 +22,11 @@ from kefu.adapters.voice.port import (
     UnknownCall,
     VoiceEvent,
 )
+from kefu.adapters.voice.sip_transport import reply
 
 __all__ = ["InboundCall", "InboundCalls"]
+
+_PAYLOAD_TYPES: dict[Codec, int] = {"PCMU": 0, "PCMA": 8}
 
 
 @dataclass(slots=True)
@@ -81,6 +85,29 @@ class InboundCalls:
             self.media.stop_playing(call.call_id)
             call.playing = False
         collect.digit(digit)
+
+    def reinvited(self, incoming: IncomingCall, fallback: SipTransport) -> None:
+        """A re-INVITE of an inbound call: same answer, media to the offered address (481
+        on *incoming*'s transport, else *fallback*, when the call is not answered here).
+
+        The codec and RTP port stay those of the first answer; an offer that drops them gets
+        488 and the call goes on as it was (RFC 3261 §14.2).
+        """
+        call = self.calls.get(incoming.call_id)
+        if call is None or not call.answered:
+            reply(incoming.transport or fallback, incoming.invite,
+                  481, "Call/Transaction Does Not Exist")  # fmt: skip
+            return
+        offer = incoming.sdp_offer
+        if offer is not None:
+            remote = offer.rtp_address
+            offered = {c.payload_type for c in offer.audio.codecs} if offer.audio else set()
+            if remote is None or _PAYLOAD_TYPES[call.codec] not in offered:
+                reply(call.uas.transport, incoming.invite, 488, "Not Acceptable Here")
+                return
+            call.remote = remote
+            self.media.connect(call.call_id, remote, call.codec, call.dtmf_pt)
+        incoming.accept(call.answer_sdp)
 
     def send_end(self, call: InboundCall) -> None:
         if call.answered:

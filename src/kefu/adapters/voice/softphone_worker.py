@@ -19,21 +19,23 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
-import os
 import resource
 import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
-from kefu.adapters.voice.worker_channel import MessageReader, send_message
+from kefu.adapters.voice.worker_channel import (
+    MessageReader,
+    raise_priority,
+    send_message,
+    spawn_worker,
+)
 
 __all__ = ["SoftphoneRefused", "SoftphoneWorker", "WorkerGone"]
 
 _log = logging.getLogger(__name__)
 _READY = "ready"
-# The media worker's real-time priority: above every normal process, below the kernel's own.
-_REALTIME_PRIORITY = 10
 # A worker starts a fresh interpreter and imports aiortc and numpy: allow for a loaded machine.
 _START_TIMEOUT_S = 60.0
 
@@ -49,21 +51,12 @@ class WorkerGone(RuntimeError):
 def _worker_main(control: socket.socket, host: str, realtime: bool) -> None:
     from threadpoolctl import threadpool_limits
 
-    if realtime:
-        _raise_priority()
+    if realtime:  # the phones' audio, like the media worker's, must get the CPU on time
+        raise_priority("softphone")
 
     # One call's frames are tiny: BLAS threads would only spin on the other cores.
     with threadpool_limits(limits=1, user_api="blas"):
         asyncio.run(_serve(control, host))
-
-
-def _raise_priority() -> None:
-    """Real-time scheduling (SCHED_FIFO) as the media worker gets: the phones' audio must
-    get the CPU on time on a busy machine. Without CAP_SYS_NICE the worker says so."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(_REALTIME_PRIORITY))
-    except (PermissionError, AttributeError, OSError) as exc:
-        _log.warning("softphone worker keeps normal priority (no SCHED_FIFO: %s)", exc)
 
 
 async def _serve(control: socket.socket, host: str) -> None:
@@ -215,19 +208,11 @@ class SoftphoneWorker:
     async def start(self) -> None:
         """Start the worker process (its own interpreter: spawn, not fork)."""
         self._loop = asyncio.get_running_loop()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        context = multiprocessing.get_context("spawn")
-        self._process = context.Process(
-            target=_worker_main,
-            args=(theirs, self.host, self.realtime),
-            name="kefu-softphones",
-            daemon=True,
+        self._process, ours = await spawn_worker(
+            _worker_main, "kefu-softphones", self.host, self.realtime
         )
-        await self._loop.run_in_executor(None, self._process.start)
-        theirs.close()
         self._control = ours
         self._reader = MessageReader(ours)
-        ours.setblocking(False)
         self._ready = self._loop.create_future()
         self._loop.add_reader(ours.fileno(), self._on_messages)
         try:

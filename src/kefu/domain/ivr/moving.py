@@ -55,7 +55,8 @@ class Mover(Working):
     def load(self, flow: Flow, state: IvrState, now: float, ctx: m.IvrContext) -> None:
         """Start a step of ``state`` at ``now`` (s); :func:`~kefu.domain.ivr.interpreter.step`
         calls it on a bare instance, which is cheaper than calling the class. The state is
-        unpacked here rather than by ``Working.__init__``: one call fewer on every step."""
+        unpacked here rather than by ``Working.__init__``: one call fewer on every step
+        (calling it measured 2 % more instructions per step, bench/ivr_instructions.py)."""
         (
             self.contact_id,
             self.flow_id,

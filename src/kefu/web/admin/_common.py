@@ -36,6 +36,7 @@ __all__ = [
     "SECTIONS",
     "AdminContext",
     "FormRefused",
+    "FormState",
     "back",
     "checkbox",
     "field_of",
@@ -48,9 +49,6 @@ __all__ = [
     "status_of",
 ]
 
-Show = Callable[..., Awaitable[Response]]
-"""A page's view: ``show(request, user, *, edit=, notice=, values=, error=, error_field=,
-status_code=)``."""
 
 SECTIONS = (
     "sites",
@@ -77,6 +75,38 @@ class FormRefused(DomainValidationError):
     before any command is built."""
 
     error_id = "form_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    """What a list page shows around its own rows: the row ``edit`` in the form, the
+    ``notice`` of the change just made, the form's ``values`` as typed (None: the page
+    fills its form itself) and a refusal (``error`` on ``error_field``, answered with
+    ``status_code``)."""
+
+    edit: str = ""
+    notice: str = ""
+    values: dict[str, Any] | None = None
+    error: str = ""
+    error_field: str | None = None
+    status_code: int = 200
+
+    @classmethod
+    def refused(
+        cls,
+        request: Request,
+        exc: KefuError,
+        field: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> FormState:
+        """The page again after ``exc``: its reason in the page's language on ``field``,
+        the form as typed (``values``) and the refusal's status."""
+        text = refused_text(request_catalog(request), exc, field)
+        return cls(values=values, error=text, error_field=field, status_code=status_of(exc))
+
+
+Show = Callable[[Request, Principal, FormState], Awaitable[Response]]
+"""A page's view: ``show(request, user, state)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +163,7 @@ class AdminContext:
         user = await self.viewer(request, section)
         if not isinstance(user, Principal):
             return user
-        return await show(request, user, edit=edit[:64], notice=notice[:32])
+        return await show(request, user, FormState(edit=edit[:64], notice=notice[:32]))
 
     async def save(
         self,
@@ -160,16 +190,7 @@ class AdminContext:
         try:
             await self.execute(request, user, command(form, values))
         except KefuError as exc:
-            where = locate(exc)
-            text = refused_text(request_catalog(request), exc, where)
-            return await show(
-                request,
-                user,
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
+            return await show(request, user, FormState.refused(request, exc, locate(exc), values))
         notice = "updated" if values["mode"] == "update" else "created"
         kept = {} if keep is None else keep(values)
         return back(f"/admin/{section}", notice, **kept, **lang_params(request))
@@ -204,6 +225,27 @@ class AdminContext:
         )
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def render_form(
+        self,
+        request: Request,
+        template: str,
+        user: Principal,
+        section: str,
+        state: FormState,
+        form: Mapping[str, Any],
+        values: Mapping[str, Any],
+    ) -> HTMLResponse:
+        """:meth:`render` of a page with a form: the page's own ``values``, the ``form``'s
+        values, and the notice and refusal of ``state`` (with its status)."""
+        shown = {
+            **values,
+            "form": form,
+            "notice": state.notice,
+            "error": state.error,
+            "error_field": state.error_field,
+        }
+        return self.render(request, template, user, section, shown, status_code=state.status_code)
 
 
 def back(path: str, notice: str, **params: str) -> RedirectResponse:

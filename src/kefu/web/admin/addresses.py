@@ -14,7 +14,7 @@ from kefu.domain.model import Channel
 from kefu.service import RoutingEngine
 from kefu.service.channels import AddressBook, SetAddressRoute
 from kefu.service.security import Principal
-from kefu.web.admin._common import AdminContext, field_of, form_text
+from kefu.web.admin._common import AdminContext, FormState, field_of, form_text
 
 __all__ = ["AddressPage"]
 
@@ -35,18 +35,7 @@ class AddressPage:
     async def view(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "addresses", self._page, edit, notice)
 
-    async def _page(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _page(self, request: Request, user: Principal, state: FormState) -> Response:
         book = self.book
 
         def read(e: RoutingEngine) -> tuple[list[tuple[str, str]], list[str]]:
@@ -57,18 +46,12 @@ class AddressPage:
             return routes, queues
 
         routes, queues = await self.context.engine.query(read)
+        values = state.values
         if values is None:
-            values = {"address": edit, "queue_id": dict(routes).get(edit, "")}
-        shown = {
-            "routes": routes,
-            "queues": queues,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/addresses.html", user, "addresses", shown, status_code=status_code
+            values = {"address": state.edit, "queue_id": dict(routes).get(state.edit, "")}
+        shown = {"routes": routes, "queues": queues}
+        return self.context.render_form(
+            request, "admin/addresses.html", user, "addresses", state, values, shown
         )
 
     async def save(self, request: Request) -> Response:

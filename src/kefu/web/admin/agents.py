@@ -18,6 +18,7 @@ from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
+    FormState,
     field_of,
     form_list,
     form_text,
@@ -50,18 +51,7 @@ class AgentPages:
     async def agents(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "agents", self._agents, edit, notice)
 
-    async def _agents(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _agents(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
 
         def read(e: RoutingEngine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -73,20 +63,13 @@ class AgentPages:
         rows, sites = await self.engine.query(read)
         for row in rows:
             row["skills_text"] = levels_text(row["skills"])
-        editing = next((a for a in rows if a["agent_id"] == edit), None)
+        editing = next((a for a in rows if a["agent_id"] == state.edit), None)
+        values = state.values
         if values is None:
             values = _agent_values(editing) if editing else _new_agent()
-        shown = {
-            "agents": rows,
-            "sites": sites,
-            "channels": CHANNELS,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/agents.html", user, "agents", shown, status_code=status_code
+        shown = {"agents": rows, "sites": sites, "channels": CHANNELS}
+        return self.context.render_form(
+            request, "admin/agents.html", user, "agents", state, values, shown
         )
 
     async def save_agent(self, request: Request) -> Response:

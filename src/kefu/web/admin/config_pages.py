@@ -22,6 +22,7 @@ from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
+    FormState,
     checkbox,
     field_of,
     form_text,
@@ -144,35 +145,18 @@ class ConfigPages:
     async def sites(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "sites", self._sites, edit, notice)
 
-    async def _sites(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, str] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _sites(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
         rows = await self.engine.query(lambda e: routing.list_sites(e, ALL, 0, seen).items)
-        editing = next((s for s in rows if s["site_id"] == edit), None)
+        editing = next((s for s in rows if s["site_id"] == state.edit), None)
+        values = state.values
         if values is None:
             values = {"timezone": self.context.settings.timezone}
             if editing is not None:
                 values = {**{k: editing[k] for k in SITE_FIELDS}, "mode": "update"}
-        shown = {
-            "sites": rows,
-            "zones": ZONES,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/sites.html", user, "sites", shown, status_code=status_code
+        shown = {"sites": rows, "zones": ZONES}
+        return self.context.render_form(
+            request, "admin/sites.html", user, "sites", state, values, shown
         )
 
     async def create_site(self, request: Request) -> Response:
@@ -189,18 +173,7 @@ class ConfigPages:
     async def queues(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "queues", self._queues, edit, notice)
 
-    async def _queues(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, str] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _queues(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
 
         def read(e: RoutingEngine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -210,7 +183,8 @@ class ConfigPages:
             )
 
         rows, sites = await self.engine.query(read)
-        editing = next((q for q in rows if q["queue_id"] == edit), None)
+        editing = next((q for q in rows if q["queue_id"] == state.edit), None)
+        values = state.values
         if values is None:
             values = _queue_values(editing) if editing else {"channel": "voice", **_QUEUE_DEFAULTS}
             if editing:
@@ -218,17 +192,9 @@ class ConfigPages:
         for q in rows:
             q["skills_text"] = levels_text(q["skills"])
             q["overflow_text"] = overflow_text(q["overflow"])
-        shown = {
-            "queues": rows,
-            "sites": sites,
-            "channels": [c.value for c in Channel],
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/queues.html", user, "queues", shown, status_code=status_code
+        shown = {"queues": rows, "sites": sites, "channels": [c.value for c in Channel]}
+        return self.context.render_form(
+            request, "admin/queues.html", user, "queues", state, values, shown
         )
 
     async def save_queue(self, request: Request) -> Response:

@@ -18,16 +18,14 @@ from kefu.service.security import Principal
 from kefu.service.teams import CreateTeam, RemoveTeam, TeamBook, UpdateTeam
 from kefu.web.admin._common import (
     AdminContext,
+    FormState,
     back,
     field_of,
     form_list,
     form_text,
     lang_params,
-    refused_text,
-    status_of,
 )
 from kefu.web.admin.config_pages import ALL
-from kefu.web.i18n import request_catalog
 
 __all__ = ["TeamPages"]
 
@@ -48,18 +46,7 @@ class TeamPages:
     async def teams(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "teams", self._page, edit, notice)
 
-    async def _page(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _page(self, request: Request, user: Principal, state: FormState) -> Response:
         seen = user.visibility
         book = _book(request)
 
@@ -71,22 +58,15 @@ class TeamPages:
             )
 
         teams, agents, sites = await self.context.engine.query(read)
-        editing = next((t for t in teams if t.team_id == edit), None)
+        editing = next((t for t in teams if t.team_id == state.edit), None)
+        values = state.values
         if values is None:
             values = {"members": []}
             if editing is not None:
                 values = {**editing.to_json(), "leader": editing.leader or "", "mode": "update"}
-        shown = {
-            "teams": teams,
-            "agents": agents,
-            "sites": sites,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/teams.html", user, "teams", shown, status_code=status_code
+        shown = {"teams": teams, "agents": agents, "sites": sites}
+        return self.context.render_form(
+            request, "admin/teams.html", user, "teams", state, values, shown
         )
 
     async def save(self, request: Request) -> Response:
@@ -107,10 +87,7 @@ class TeamPages:
         try:
             await self.context.execute(request, user, RemoveTeam(team_id[:64]))
         except KefuError as exc:
-            text = refused_text(request_catalog(request), exc, None)
-            return await self._page(
-                request, user, error=text, error_field=None, status_code=status_of(exc)
-            )
+            return await self._page(request, user, FormState.refused(request, exc))
         return back("/admin/teams", "removed", **lang_params(request))
 
 

@@ -19,6 +19,7 @@ from kefu.web._http import client_address
 from kefu.web.admin._common import (
     AdminContext,
     FormRefused,
+    FormState,
     back,
     checkbox,
     field_of,
@@ -26,11 +27,8 @@ from kefu.web.admin._common import (
     form_text,
     lang_params,
     number,
-    refused_text,
-    status_of,
 )
 from kefu.web.admin.config_pages import ALL
-from kefu.web.i18n import request_catalog
 
 __all__ = ["UserPages"]
 
@@ -61,7 +59,7 @@ class UserPages:
         user = await self.context.viewer(request, "users")
         if not isinstance(user, Principal):
             return user
-        return await self._users(request, user, notice=notice[:32])
+        return await self._users(request, user, FormState(notice=notice[:32]))
 
     async def _choices(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         def read(e: RoutingEngine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -69,17 +67,7 @@ class UserPages:
 
         return await self.engine.query(read)
 
-    async def _users(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _users(self, request: Request, user: Principal, state: FormState) -> Response:
         records = await asyncio.to_thread(self.context.security.users.list)
         sites, agents = await self._choices()
         shown = {
@@ -87,13 +75,10 @@ class UserPages:
             "sites": sites,
             "agents": agents,
             "roles": ROLES,
-            "form": values or {"role": "agent", "sites": []},
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
         }
-        return self.context.render(
-            request, "admin/users.html", user, "users", shown, status_code=status_code
+        form = state.values or {"role": "agent", "sites": []}
+        return self.context.render_form(
+            request, "admin/users.html", user, "users", state, form, shown
         )
 
     async def create_user(self, request: Request) -> Response:
@@ -117,44 +102,31 @@ class UserPages:
                 client=client_address(request),
             )
         except KefuError as exc:
-            where = field_of(exc, USER_FIELDS)
-            text = refused_text(request_catalog(request), exc, where)
-            return await self._users(
-                request,
-                admin,
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
+            refused = FormState.refused(request, exc, field_of(exc, USER_FIELDS), values)
+            return await self._users(request, admin, refused)
         return back("/admin/users", "created", **lang_params(request))
 
     async def user(self, request: Request, username: str, notice: str = "") -> Response:
         admin = await self.context.viewer(request, "users")
         if not isinstance(admin, Principal):
             return admin
-        return await self._user(request, admin, username[:64], notice=notice[:32])
+        return await self._user(request, admin, username[:64], FormState(notice=notice[:32]))
 
     async def _user(
         self,
         request: Request,
         admin: Principal,
         username: str,
+        state: FormState,
         *,
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
         secret: str = "",
-        status_code: int = 200,
     ) -> Response:
         security = self.context.security
         try:
             record = await asyncio.to_thread(security.users.get, username)
             tokens = await asyncio.to_thread(security.credentials.tokens_of, username)
         except KefuError as exc:
-            text = refused_text(request_catalog(request), exc, None)
-            return await self._users(request, admin, error=text, status_code=status_of(exc))
+            return await self._users(request, admin, FormState.refused(request, exc))
         sites, agents = await self._choices()
         shown = {
             "account": user_view(record),
@@ -163,14 +135,11 @@ class UserPages:
             "sites": sites,
             "agents": agents,
             "roles": ROLES,
-            "form": values or {**user_view(record), "agent_id": record.agent_id or ""},
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
             "secret": secret,
         }
-        return self.context.render(
-            request, "admin/user.html", admin, "users", shown, status_code=status_code
+        form = state.values or {**user_view(record), "agent_id": record.agent_id or ""}
+        return self.context.render_form(
+            request, "admin/user.html", admin, "users", state, form, shown
         )
 
     async def update_user(self, request: Request, username: str) -> Response:
@@ -197,18 +166,9 @@ class UserPages:
                 )
             )
         except KefuError as exc:
-            where = field_of(exc, USER_FIELDS)
-            text = refused_text(request_catalog(request), exc, where)
             values["active"] = changes["active"]
-            return await self._user(
-                request,
-                admin,
-                username[:64],
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
+            refused = FormState.refused(request, exc, field_of(exc, USER_FIELDS), values)
+            return await self._user(request, admin, username[:64], refused)
         return back(f"/admin/users/{username[:64]}", "updated", **lang_params(request))
 
     async def issue_token(self, request: Request, username: str) -> Response:
@@ -238,16 +198,11 @@ class UserPages:
             )
         except KefuError as exc:
             where = field_of(exc, ("scopes", "ttl_days", "token_name"))
-            text = refused_text(request_catalog(request), exc, where)
             return await self._user(
-                request,
-                admin,
-                username[:64],
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
+                request, admin, username[:64], FormState.refused(request, exc, where)
             )
-        return await self._user(request, admin, username[:64], notice="token", secret=secret)
+        shown = FormState(notice="token")
+        return await self._user(request, admin, username[:64], shown, secret=secret)
 
     async def revoke(self, request: Request, username: str, token_id: str) -> Response:
         posted = await self.context.writer(request, "users")
@@ -262,10 +217,7 @@ class UserPages:
                 )
             )
         except KefuError as exc:
-            text = refused_text(request_catalog(request), exc, None)
-            return await self._user(
-                request, admin, username[:64], error=text, status_code=status_of(exc)
-            )
+            return await self._user(request, admin, username[:64], FormState.refused(request, exc))
         return back(f"/admin/users/{username[:64]}", "revoked", **lang_params(request))
 
 

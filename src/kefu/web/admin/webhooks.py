@@ -17,13 +17,11 @@ from kefu.service.channels import CreateWebhookSecret, RevokeWebhookSecret, Webh
 from kefu.service.security import Principal
 from kefu.web.admin._common import (
     AdminContext,
+    FormState,
     back,
     form_text,
     lang_params,
-    refused_text,
-    status_of,
 )
-from kefu.web.i18n import request_catalog
 
 __all__ = ["WebhookPage"]
 
@@ -45,18 +43,15 @@ class WebhookPage:
         user = await self.context.viewer(request, "webhooks")
         if not isinstance(user, Principal):
             return user
-        return await self._page(request, user, notice=notice[:32])
+        return await self._page(request, user, FormState(notice=notice[:32]))
 
     async def _page(
         self,
         request: Request,
         user: Principal,
+        state: FormState,
         *,
-        notice: str = "",
         created: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
     ) -> Response:
         book = self.book
 
@@ -64,16 +59,9 @@ class WebhookPage:
             return book.listed() if book is not None else []
 
         keys = await self.context.engine.query(read)
-        shown = {
-            "keys": keys,
-            "created": created,
-            "form": {},
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/webhooks.html", user, "webhooks", shown, status_code=status_code
+        shown = {"keys": keys, "created": created}
+        return self.context.render_form(
+            request, "admin/webhooks.html", user, "webhooks", state, {}, shown
         )
 
     async def create(self, request: Request) -> Response:
@@ -86,12 +74,9 @@ class WebhookPage:
                 request, user, CreateWebhookSecret(form_text(form, "name", 200))
             )
         except KefuError as exc:
-            text = refused_text(request_catalog(request), exc, "name")
-            return await self._page(
-                request, user, error=text, error_field="name", status_code=status_of(exc)
-            )
+            return await self._page(request, user, FormState.refused(request, exc, "name"))
         # The one time the secret is shown: this answer, never stored in a page or a URL.
-        return await self._page(request, user, created=made, notice="created")
+        return await self._page(request, user, FormState(notice="created"), created=made)
 
     async def revoke(self, request: Request, key_id: str) -> Response:
         posted = await self.context.writer(request, "webhooks")
@@ -101,6 +86,5 @@ class WebhookPage:
         try:
             await self.context.execute(request, user, RevokeWebhookSecret(key_id[:64]))
         except KefuError as exc:
-            text = refused_text(request_catalog(request), exc, None)
-            return await self._page(request, user, error=text, status_code=status_of(exc))
+            return await self._page(request, user, FormState.refused(request, exc))
         return back("/admin/webhooks", "revoked", **lang_params(request))

@@ -15,7 +15,14 @@ from starlette.datastructures import FormData
 
 from kefu.service.channels import ChatWidget, SetChatWidget, WidgetBook
 from kefu.service.security import Principal
-from kefu.web.admin._common import AdminContext, FormRefused, checkbox, field_of, form_text
+from kefu.web.admin._common import (
+    AdminContext,
+    FormRefused,
+    FormState,
+    checkbox,
+    field_of,
+    form_text,
+)
 
 __all__ = ["WidgetPage", "parse_topics", "topics_text"]
 
@@ -60,20 +67,10 @@ class WidgetPage:
     async def view(self, request: Request, edit: str = "", notice: str = "") -> Response:
         return await self.context.page(request, "widget", self._page, edit, notice)
 
-    async def _page(
-        self,
-        request: Request,
-        user: Principal,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    async def _page(self, request: Request, user: Principal, state: FormState) -> Response:
         sites = sorted(await self.context.engine.query(lambda e: list(e.sites)))
-        site = edit if edit in sites else ""
+        site = state.edit if state.edit in sites else ""
+        values = state.values
         if values is not None:
             site = values.get("site_id", "")
         widget = self.book.of(site or None) if self.book is not None else ChatWidget()
@@ -88,17 +85,9 @@ class WidgetPage:
                 "offline_form": "on" if widget.offline_form else "",
                 "mode": "update",
             }
-        shown = {
-            "form": values,
-            "sites": sites,
-            "site": site,
-            "own": own,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
-        }
-        return self.context.render(
-            request, "admin/widget.html", user, "widget", shown, status_code=status_code
+        shown = {"sites": sites, "site": site, "own": own}
+        return self.context.render_form(
+            request, "admin/widget.html", user, "widget", state, values, shown
         )
 
     async def save(self, request: Request) -> Response:

@@ -22,17 +22,16 @@ from kefu.service.desktop import KINDS, LANGUAGES, PLACEHOLDERS, DefinePhrase, P
 from kefu.service.security import AuditFilter, Principal, audit_view
 from kefu.web.admin._common import (
     AdminContext,
+    FormState,
     back,
     checkbox,
     field_of,
     form_list,
     form_text,
     lang_params,
-    refused_text,
-    status_of,
 )
 from kefu.web.admin.config_pages import ALL
-from kefu.web.i18n import refusal, request_catalog
+from kefu.web.i18n import refusal
 
 __all__ = ["WordPages"]
 
@@ -57,7 +56,7 @@ class WordPages:
         user = await self.context.viewer(request, "phrases")
         if not isinstance(user, Principal):
             return user
-        return await self._page(request, user, KINDS[0])
+        return await self._page(request, user, KINDS[0], FormState())
 
     async def page(self, request: Request, kind: str, edit: str = "", notice: str = "") -> Response:
         user = await self.context.viewer(request, "phrases")
@@ -65,20 +64,14 @@ class WordPages:
             return user
         if kind not in KINDS:
             return refusal(request, "admin.unknown_kind", status_code=404)
-        return await self._page(request, user, kind, edit=edit[:40], notice=notice[:32])
+        return await self._page(request, user, kind, FormState(edit=edit[:40], notice=notice[:32]))
 
     async def _page(
         self,
         request: Request,
         user: Principal,
         kind: str,
-        *,
-        edit: str = "",
-        notice: str = "",
-        values: dict[str, Any] | None = None,
-        error: str = "",
-        error_field: str | None = None,
-        status_code: int = 200,
+        state: FormState,
     ) -> Response:
         seen = user.visibility
 
@@ -86,7 +79,8 @@ class WordPages:
             return self.phrases.phrases(kind), routing.list_queues(e, None, ALL, 0, seen).items
 
         phrases, queues = await self.context.engine.query(read)
-        editing = self.phrases.get(kind, edit) if edit else None
+        editing = self.phrases.get(kind, state.edit) if state.edit else None
+        values = state.values
         if values is None:
             values = {"active": True, "queues": []}
             if editing is not None:
@@ -104,13 +98,9 @@ class WordPages:
             "placeholders": sorted(PLACEHOLDERS),
             "phrases": phrases,
             "queues": queues,
-            "form": values,
-            "notice": notice,
-            "error": error,
-            "error_field": error_field,
         }
-        return self.context.render(
-            request, "admin/phrases.html", user, "phrases", shown, status_code=status_code
+        return self.context.render_form(
+            request, "admin/phrases.html", user, "phrases", state, values, shown
         )
 
     async def save(self, request: Request, kind: str) -> Response:
@@ -139,16 +129,8 @@ class WordPages:
             await self.context.execute(request, user, command)
         except KefuError as exc:
             where = field_of(exc, PHRASE_FIELDS)
-            text = refused_text(request_catalog(request), exc, where)
-            return await self._page(
-                request,
-                user,
-                kind,
-                values=values,
-                error=text,
-                error_field=where,
-                status_code=status_of(exc),
-            )
+            refused = FormState.refused(request, exc, where, values)
+            return await self._page(request, user, kind, refused)
         notice = "updated" if values["mode"] == "update" else "created"
         return back(f"/admin/phrases/{kind}", notice, **lang_params(request))
 

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import itertools
 import json
 import secrets
@@ -49,7 +47,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from kefu.adapters.channels.webchat import frames
+from kefu.adapters.channels.webchat import frames, tokens
 from kefu.adapters.channels.webchat.frames import (
     Ack,
     ChatStatus,
@@ -162,22 +160,12 @@ class ChatHub(PushHub[_Session]):
         del reply  # the reply is stored: it reaches the socket with the channel's update
 
     # -- tokens ------------------------------------------------------------------------
-    def _sign(self, token_id: str) -> str:
-        key = self.settings.secret_key.encode()
-        return hmac.new(key, f"chat:{token_id}".encode(), hashlib.sha256).hexdigest()[:24]
-
     def issue_token(self) -> str:
-        token_id = secrets.token_urlsafe(16)
-        return f"{token_id}.{self._sign(token_id)}"
+        return tokens.issue_token(self.settings.secret_key)
 
     def token_id(self, token: str | None) -> str | None:
         """The id inside a token this server issued, else None."""
-        if not token or len(token) > 200:
-            return None
-        token_id, _, signature = token.partition(".")
-        if not token_id or not hmac.compare_digest(signature, self._sign(token_id)):
-            return None
-        return token_id
+        return tokens.token_id(self.settings.secret_key, token)
 
     # -- the socket --------------------------------------------------------------------
     async def socket(self, websocket: WebSocket) -> None:
