@@ -10,7 +10,9 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
+from kefu.adapters.storage.archived_contacts import read_archived
 from kefu.adapters.storage.tables import AgentSlotRow, ContactVisitRow, ProjectionMarkRow
+from kefu.analytics.archive import ArchivedContact
 from kefu.analytics.projection import AgentSlot
 from kefu.analytics.visits import Visit
 from kefu.service.ports import ReportMark
@@ -70,3 +72,6 @@ class SqlReports:
         connection = self.session.connection()
         connection.execute(delete(VISITS).where(VISITS.c.ended_at.is_(None)))
         connection.execute(delete(SLOTS).where(SLOTS.c.slot_at >= slots_from))
+
+    def archived_contacts(self, contact_ids: Sequence[str]) -> dict[str, ArchivedContact]:
+        return read_archived(self.session, contact_ids)

@@ -26,7 +26,7 @@ from kefu.api.schemas.cases import (
 )
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
-from kefu.service import RoutingEngine, security
+from kefu.service import RoutingEngine, routing, security
 from kefu.service.cases import (
     AddCaseNote,
     AssignCase,
@@ -45,6 +45,7 @@ from kefu.service.cases import (
     check_case,
     complaints_report,
     csat_report,
+    forgotten_contact_ids,
     read_customer_timeline,
     value_report,
 )
@@ -299,10 +300,24 @@ async def timeline(
     surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
     book = None if surveys is None else surveys.book
 
+    def forgotten(engine: RoutingEngine) -> list[str]:
+        return forgotten_contact_ids(engine, chan, user, customer_id)
+
+    # The contacts the router has forgotten come from the store, read outside the lock.
+    archived = await routing.archived_contacts(wing.engine, await wing.engine.query(forgotten))
+
     def look(engine: RoutingEngine) -> CustomerTimeline:
         told = () if wing.notifier is None else wing.notifier.notices.values()
         return read_customer_timeline(
-            engine, chan, wing.store, user, customer_id, limit=limit, surveys=book, notices=told
+            engine,
+            chan,
+            wing.store,
+            user,
+            customer_id,
+            limit=limit,
+            surveys=book,
+            notices=told,
+            archived=archived,
         )
 
     found = await wing.engine.query(look)
