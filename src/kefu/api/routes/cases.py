@@ -301,7 +301,7 @@ async def timeline(
     book = None if surveys is None else surveys.book
 
     def forgotten(engine: RoutingEngine) -> list[str]:
-        return forgotten_contact_ids(engine, chan, user, customer_id)
+        return forgotten_contact_ids(engine, chan, customer_id)
 
     # The contacts the router has forgotten come from the store, read outside the lock.
     archived = await routing.archived_contacts(wing.engine, await wing.engine.query(forgotten))
