@@ -134,3 +134,19 @@ def test_given_a_forgotten_contact_whose_recording_was_deleted_when_played_then_
     assert api.event_count() == before
     story = api.client.get(f"{V1}/customers/{customer}/timeline").json()["items"]
     assert [i["recording"] for i in story if i["kind"] == "contact"] == ["retention"]
+
+
+def test_given_a_forgotten_contact_when_its_customer_panel_and_page_are_read_then_playable(
+    forgotten: tuple[Api, str, str],
+) -> None:
+    api, cid, customer = forgotten
+    panel = api.client.get(f"{V1}/customers/{customer}", headers=api.token("sup-sh"))
+    assert panel.status_code == 200, panel.text
+    (entry,) = [e for e in panel.json()["timeline"] if e["contact_id"] == cid]
+    assert (entry["queue_id"], entry["agent_id"], entry["recording"]) == ("billing", "a1", "kept")
+    other = api.client.get(f"{V1}/customers/{customer}", headers=api.token("sup-bj"))
+    assert other.status_code == 404
+    page = api.login("sup-sh").get(f"/customers/{customer}")
+    assert page.status_code == 200
+    assert f'src="/api/v1/contacts/{cid}/recording"' in page.text
+    assert api.login("sup-bj").get(f"/customers/{customer}").status_code == 404

@@ -45,11 +45,16 @@ from kefu.service.cases import (
     check_case,
     complaints_report,
     csat_report,
-    forgotten_contact_ids,
     read_customer_timeline,
     value_report,
 )
-from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
+from kefu.service.channels import (
+    ChannelState,
+    check_customer,
+    customer_read,
+    forgotten_contact_ids,
+    sees_customer,
+)
 from kefu.service.security import Principal, Role, Scope
 
 __all__ = ["router"]

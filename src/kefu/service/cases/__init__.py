@@ -64,7 +64,6 @@ if TYPE_CHECKING:
         SurveyItem,
         TimelineItem,
         customer_timeline,
-        forgotten_contact_ids,
         read_customer_timeline,
     )
     from kefu.service.cases.value import (
@@ -147,7 +146,6 @@ __all__ = [
     "customer_overview",
     "customer_timeline",
     "customer_value",
-    "forgotten_contact_ids",
     "labelled_examples",
     "list_cases",
     "read_customer_timeline",
@@ -217,7 +215,6 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
                     "SurveyItem",
                     "TimelineItem",
                     "customer_timeline",
-                    "forgotten_contact_ids",
                     "read_customer_timeline",
                 ],
                 ".timeline",

@@ -8,25 +8,20 @@ contract, tested byte for byte). Instants are seconds since the epoch.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kefu.analytics.archive import ArchivedContact
 from kefu.domain.cases.surveys import SurveyBook
-from kefu.domain.customers import UnknownCustomer
-from kefu.domain.errors import UnknownContact
 from kefu.service.cases.notices import CaseNotice
 from kefu.service.cases.store import CaseStore
-from kefu.service.channels.customer_access import check_customer, resolve_reference
+from kefu.service.channels.customer_access import check_customer
 from kefu.service.channels.state import ChannelState
 from kefu.service.channels.views import recording_state
 from kefu.service.engine import RoutingEngine
 from kefu.service.engine_state import EngineState
-from kefu.service.errors import Forbidden
-from kefu.service.security.access import Principal, Role, sees_site
-from kefu.service.security.authz import as_seen_by, check_archived_contact
+from kefu.service.security.access import Principal, sees_site
 
 __all__ = [
     "CaseItem",
@@ -37,7 +32,6 @@ __all__ = [
     "SurveyItem",
     "TimelineItem",
     "customer_timeline",
-    "forgotten_contact_ids",
     "read_customer_timeline",
 ]
 
@@ -280,39 +274,6 @@ def _archived_item(engine: EngineState, kept: ArchivedContact) -> ContactItem:
     )
 
 
-def forgotten_contact_ids(
-    engine: RoutingEngine, state: ChannelState, customer_id: str
-) -> list[str]:
-    """The contacts the router no longer holds of the customer named by ``customer_id``
-    (id or ``kind:value``), to read from the store before :func:`read_customer_timeline`
-    (which checks the caller sees the customer)."""
-    live = resolve_reference(state, customer_id)
-    refs = state.directory.timeline(live)
-    return [r.contact_id for r in refs if r.contact_id not in engine.router.contacts]
-
-
-def _check(
-    engine: RoutingEngine,
-    state: ChannelState,
-    user: Principal,
-    customer_id: str,
-    archived: Mapping[str, ArchivedContact],
-) -> str:
-    """The live customer if ``user`` sees it (:func:`check_customer`), or, beyond that,
-    when a supervisor or admin sees one of its forgotten contacts (an agent user sees the
-    customers of the contacts it holds only)."""
-    try:
-        return check_customer(engine, state, user, customer_id)
-    except UnknownCustomer:
-        seen = as_seen_by(engine, user)
-        if seen.role is not Role.AGENT:
-            for kept in archived.values():
-                with contextlib.suppress(UnknownContact, Forbidden):
-                    check_archived_contact(engine, seen, kept)
-                    return resolve_reference(state, customer_id)
-        raise
-
-
 def _queue_name(engine: EngineState, queue_id: str) -> str:
     """The queue's name as people read it (its id when it has none or is gone)."""
     queue = engine.router.queues.get(queue_id)
@@ -345,7 +306,7 @@ def read_customer_timeline(
     """The timeline of the customer named by ``customer_id`` (id or ``kind:value``) as
     ``user`` sees it: :class:`~kefu.domain.customers.UnknownCustomer` (404) outside its
     sites, and the case items of other sites left out."""
-    live = _check(engine, state, user, customer_id, archived or {})
+    live = check_customer(engine, state, user, customer_id, archived)
     items = customer_timeline(
         engine,
         state,
