@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
 from db_helpers import Database
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from kefu.adapters.storage import SqlUnitOfWorkFactory
+from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, sqlite_url, upgrade
 from kefu.adapters.storage.tables import EventRow
 from kefu.bootstrap import routing_engine
 from kefu.domain.errors import UnknownContact
@@ -160,3 +161,27 @@ def test_given_no_finished_visit_when_read_by_id_then_nothing_is_found(
 ) -> None:
     with SqlUnitOfWorkFactory(database.engine)() as uow:
         assert uow.reports.archived_contacts(ids) == {}
+
+
+def test_given_the_schema_when_contacts_are_read_by_id_then_indexes_find_them(
+    tmp_path: Path,
+) -> None:
+    """The visits' primary key ``(contact_id, leg)`` and the log's ``contact_id`` index
+    serve the lookup (no scan of either table), as SQLite plans it."""
+    engine = make_engine(sqlite_url(str(tmp_path / "kefu.sqlite3")))
+    upgrade(engine)
+    with engine.connect() as connection:
+        visits = connection.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT * FROM contact_visits "
+                "WHERE contact_id IN ('a', 'b') AND ended_at IS NOT NULL"
+            )
+        ).all()
+        events = connection.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT type, payload FROM events WHERE contact_id IN "
+                "('a', 'b') AND type IN ('CallRecorded', 'RecordingDeleted') ORDER BY seq"
+            )
+        ).all()
+    assert "USING INDEX sqlite_autoindex_contact_visits_1 (contact_id=?)" in visits[0][-1]
+    assert "USING INDEX ix_events_contact_id (contact_id=?)" in events[0][-1]
