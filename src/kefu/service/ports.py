@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.analytics.journeys import Row
 from kefu.analytics.projection import AgentSlot
 from kefu.analytics.visits import Visit
@@ -183,6 +184,12 @@ class ReportRepository(Protocol):
     def drop_provisional(self, slots_from: float) -> None:
         """Remove the rows a rebuild wrote for what was still open: visits not ended, and
         agent slots from ``slots_from`` (seconds) on."""
+        ...
+
+    def archived_contacts(self, contact_ids: Sequence[str]) -> dict[str, ArchivedContact]:
+        """The finished contacts among ``contact_ids`` as the store keeps them (their
+        visits and recording events), by contact id; those without an ended visit are
+        left out."""
         ...
 
 

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.adapters.sockets.hub import client_address
 from kefu.config import Settings
 from kefu.domain.errors import NotFound, ValidationError
-from kefu.service import RoutingEngine
+from kefu.service import RoutingEngine, routing
 from kefu.service.cases import LikelyReason, NeedPredictor
 from kefu.service.channels import (
     ChannelService,
@@ -29,6 +29,7 @@ from kefu.service.channels import (
     CustomerHistory,
     customer_history,
     customer_read,
+    forgotten_contact_ids,
     search_customers,
 )
 from kefu.service.desktop import default_vocabulary
@@ -101,14 +102,20 @@ class CustomerPages:
             return user
         need: NeedPredictor | None = getattr(request.app.state, "need", None)
 
+        def forgotten(engine: RoutingEngine, state: ChannelState) -> list[str]:
+            return forgotten_contact_ids(engine, state, customer_id)
+
         def look(engine: RoutingEngine, state: ChannelState) -> CustomerShown:
-            shown = customer_history(engine, state, user, customer_id)
+            shown = customer_history(engine, state, user, customer_id, archived)
             found = (
                 None if need is None else need.view(engine.router, shown.customer_id, engine.now())
             )
             return shown, found if found is not None and found.reason else None
 
         try:
+            # Contacts the router has forgotten come from the store, read outside the lock.
+            ids = await self.channels.read(forgotten)
+            archived = await routing.archived_contacts(self.channels.engine, ids)
             shown, likely = await self.channels.read(look)
         except (NotFound, ValidationError):
             return self._page(request, user, 404, notice="not_found")

@@ -43,7 +43,8 @@ from kefu.service.commands import Command
 from kefu.service.errors import ForgedCommand, ServiceUnavailable
 from kefu.service.ports import StoredEvent
 from kefu.service.routing import commands as rc
-from kefu.service.security import Principal, command_authorizer
+from kefu.service.routing import forgotten_contact
+from kefu.service.security import Principal, command_authorizer, play_rights
 
 __all__ = [
     "COMMANDS",
@@ -239,7 +240,12 @@ class CommandServer:
         try:
             opened = self.sealer.open(msg.data, msg.headers, self.clock())
             command = command_from_dict(opened.command)
-            authorize = command_authorizer(opened.caller, command)
+            if isinstance(command, rc.PlayRecording):
+                # A forgotten contact's rights are checked on its record in the store.
+                archived = await forgotten_contact(self.engine, command.contact_id)
+                authorize = play_rights(opened.caller, command, archived)
+            else:
+                authorize = command_authorizer(opened.caller, command)
             result = await self.engine.execute(command, actor=opened.caller, authorize=authorize)
             if dataclasses.is_dataclass(result) and not isinstance(result, type):
                 result = dataclasses.asdict(result)  # a receipt: its fields, by name

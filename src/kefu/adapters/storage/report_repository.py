@@ -17,7 +17,9 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from kefu.adapters.storage.archived_contacts import read_archived
 from kefu.adapters.storage.tables import AgentSlotRow, ContactVisitRow, ProjectionMarkRow
+from kefu.analytics.archive import ArchivedContact
 from kefu.analytics.projection import AgentSlot
 from kefu.analytics.visits import Visit
 from kefu.service.ports import ReportMark
@@ -98,6 +100,9 @@ class SqlReports:
         connection = self.session.connection()
         connection.execute(delete(VISITS).where(VISITS.c.ended_at.is_(None)))
         connection.execute(delete(SLOTS).where(SLOTS.c.slot_at >= slots_from))
+
+    def archived_contacts(self, contact_ids: Sequence[str]) -> dict[str, ArchivedContact]:
+        return read_archived(self.session, contact_ids)
 
 
 def _as_json(visits: Sequence[Visit], slots: Sequence[AgentSlot]) -> dict[str, str] | None:

@@ -26,7 +26,7 @@ from kefu.api.schemas.cases import (
 )
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
-from kefu.service import RoutingEngine, security
+from kefu.service import RoutingEngine, routing, security
 from kefu.service.cases import (
     AddCaseNote,
     AssignCase,
@@ -48,7 +48,13 @@ from kefu.service.cases import (
     read_customer_timeline,
     value_report,
 )
-from kefu.service.channels import ChannelState, check_customer, customer_read, sees_customer
+from kefu.service.channels import (
+    ChannelState,
+    check_customer,
+    customer_read,
+    forgotten_contact_ids,
+    sees_customer,
+)
 from kefu.service.security import Principal, Role, Scope
 
 __all__ = ["router"]
@@ -299,10 +305,24 @@ async def timeline(
     surveys: SurveyWing | None = getattr(request.app.state, "surveys", None)
     book = None if surveys is None else surveys.book
 
+    def forgotten(engine: RoutingEngine) -> list[str]:
+        return forgotten_contact_ids(engine, chan, customer_id)
+
+    # The contacts the router has forgotten come from the store, read outside the lock.
+    archived = await routing.archived_contacts(wing.engine, await wing.engine.query(forgotten))
+
     def look(engine: RoutingEngine) -> CustomerTimeline:
         told = () if wing.notifier is None else wing.notifier.notices.values()
         return read_customer_timeline(
-            engine, chan, wing.store, user, customer_id, limit=limit, surveys=book, notices=told
+            engine,
+            chan,
+            wing.store,
+            user,
+            customer_id,
+            limit=limit,
+            surveys=book,
+            notices=told,
+            archived=archived,
         )
 
     found = await wing.engine.query(look)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import Reader
 from kefu.domain.errors import ValidationError
-from kefu.service import Forbidden, RoutingEngine
+from kefu.service import Forbidden, RoutingEngine, routing
 from kefu.service.cases import NeedPredictor, customer_overview
 from kefu.service.channels import (
     SEARCH_LIMIT,
@@ -27,6 +27,7 @@ from kefu.service.channels import (
     check_merge,
     check_merge_record,
     customer_read,
+    forgotten_contact_ids,
     read_customer_panel,
     search_customers,
 )
@@ -92,9 +93,12 @@ async def get_customer(
     need: NeedPredictor | None = getattr(request.app.state, "need", None)
     store = None if cases is None else cases.store
     book = None if surveys is None else surveys.book
+    # Contacts the router has forgotten come from the store, read outside the lock.
+    ids = await channels.read(lambda e, s: forgotten_contact_ids(e, s, customer_id))
+    archived = await routing.archived_contacts(channels.engine, ids)
     overview = await channels.read(
-        lambda e, s: customer_overview(e, s, user, customer_id, store, book, need)  # 404 if unseen
-    )
+        lambda e, s: customer_overview(e, s, user, customer_id, store, book, need, archived)
+    )  # 404 if unseen
     client = request.client.host if request.client else None
     read = customer_read(user, overview.customer_id, at=channels.engine.now(), client=client)
     await channels.engine.store([read])

@@ -111,6 +111,24 @@ class ContactHandling(Dispatcher):
         self._emit(ev.RecordingPlayed(self.time, contact_id, user, recording))
         return recording
 
+    def play_archived_recording(
+        self, contact_id: str, now: float, user: str, recording: str
+    ) -> str:
+        """``user`` is given the recording ``recording`` of a finished contact the router
+        no longer holds (its record read from the store; audited like any play); returns
+        the file name."""
+        if contact_id in self.contacts:
+            return self.play_recording(contact_id, now, user)
+        if not recording:
+            raise NoRecording(
+                f"contact {contact_id} has no recording to play",
+                text_key="error.no_recording",
+                contact_id=contact_id,
+            )
+        self._clock(now)
+        self._emit(ev.RecordingPlayed(self.time, contact_id, user, recording))
+        return recording
+
     def delete_recording(self, contact_id: str, now: float, recording: str, reason: str) -> None:
         """The file ``recording`` of the contact was deleted for ``reason`` (a contact the
         router no longer holds is logged too)."""

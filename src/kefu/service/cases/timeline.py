@@ -8,10 +8,11 @@ contract, tested byte for byte). Instants are seconds since the epoch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.domain.cases.surveys import SurveyBook
 from kefu.service.cases.notices import CaseNotice
 from kefu.service.cases.store import CaseStore
@@ -194,14 +195,19 @@ def customer_timeline(
     limit: int = 200,
     surveys: SurveyBook | None = None,
     notices: Iterable[CaseNotice] = (),
+    archived: Mapping[str, ArchivedContact] | None = None,
 ) -> list[TimelineItem]:
     """Everything of the (live) customer, newest first, at most ``limit`` items; the
-    ``notices`` sent (of every customer: those of this one are picked) are items too."""
+    ``notices`` sent (of every customer: those of this one are picked) are items too, and
+    the contacts the router has forgotten are those of ``archived`` (the store's record)."""
     ids = set(state.directory.identities(customer_id))
     items: list[TimelineItem] = []
     for ref in state.directory.timeline(customer_id):
         contact = engine.router.contacts.get(ref.contact_id)
         if contact is None:
+            kept = (archived or {}).get(ref.contact_id)
+            if kept is not None:
+                items.append(_archived_item(engine, kept))
             continue
         attrs = contact.attributes
         items.append(
@@ -250,6 +256,24 @@ def customer_timeline(
     return items[:limit]
 
 
+def _archived_item(engine: EngineState, kept: ArchivedContact) -> ContactItem:
+    """A forgotten contact as the store keeps it: no IVR path or case (the visits do not
+    hold them); completed when its last visit was answered, else abandoned."""
+    return ContactItem(
+        at=kept.queued_at,
+        contact_id=kept.contact_id,
+        channel=kept.channel,
+        queue_id=kept.queue_id,
+        state="completed" if kept.outcome == "answered" else "abandoned",
+        queues=kept.queues,
+        queue_names=tuple(_queue_name(engine, q) for q in kept.queues),
+        agent_id=kept.agent_id,
+        ivr_path=(),
+        case_id=None,
+        recording=kept.recording_state,
+    )
+
+
 def _queue_name(engine: EngineState, queue_id: str) -> str:
     """The queue's name as people read it (its id when it has none or is gone)."""
     queue = engine.router.queues.get(queue_id)
@@ -277,12 +301,20 @@ def read_customer_timeline(
     limit: int = 200,
     surveys: SurveyBook | None = None,
     notices: Iterable[CaseNotice] = (),
+    archived: Mapping[str, ArchivedContact] | None = None,
 ) -> CustomerTimeline:
     """The timeline of the customer named by ``customer_id`` (id or ``kind:value``) as
     ``user`` sees it: :class:`~kefu.domain.customers.UnknownCustomer` (404) outside its
     sites, and the case items of other sites left out."""
-    live = check_customer(engine, state, user, customer_id)
+    live = check_customer(engine, state, user, customer_id, archived)
     items = customer_timeline(
-        engine, state, store, live, limit=limit, surveys=surveys, notices=notices
+        engine,
+        state,
+        store,
+        live,
+        limit=limit,
+        surveys=surveys,
+        notices=notices,
+        archived=archived,
     )
     return CustomerTimeline(live, tuple(i for i in items if _sees(store, user, i)))

@@ -4,10 +4,11 @@ are :mod:`kefu.domain.customers.value`'s. Runs under the engine's lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.domain.cases import Case, CaseKind, CaseState
 from kefu.domain.cases.surveys import CSAT, SurveyBook, is_low
 from kefu.domain.customers.value import (
@@ -188,13 +189,14 @@ def customer_overview(
     store: CaseStore | None,
     surveys: SurveyBook | None,
     need: NeedPredictor | None = None,
+    archived: Mapping[str, ArchivedContact] | None = None,
 ) -> CustomerOverview:
     """The customer named by ``customer_id`` (id or ``kind:value``) as ``user`` sees it
     (:class:`~kefu.domain.customers.UnknownCustomer`, 404, outside its sites); ``store``,
     ``surveys`` and ``need`` are None where cases, surveys or the predictor are not
-    wired."""
-    live = check_customer(engine, state, user, customer_id)
-    panel = read_customer_panel(state, engine.router, live)
+    wired; ``archived``: the store's record of its contacts the router has forgotten."""
+    live = check_customer(engine, state, user, customer_id, archived)
+    panel = read_customer_panel(state, engine.router, live, archived)
     value = None
     if store is not None:
         value = customer_value(state, store, surveys, live, engine.now())

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.domain.customers import (
     Customer,
     Identifier,
@@ -29,6 +30,7 @@ from kefu.domain.customers import (
     UnknownCustomer,
     UnknownMerge,
 )
+from kefu.domain.errors import UnknownContact
 from kefu.domain.routing.records import ContactRecord
 from kefu.service.channels.read_models import CustomerFound, CustomerSummary, SuggestionView
 from kefu.service.channels.state import ChannelState
@@ -38,7 +40,7 @@ from kefu.service.routing import views
 from kefu.service.security import access
 from kefu.service.security.access import Principal, Role
 from kefu.service.security.audit import audit_write
-from kefu.service.security.authz import as_seen_by
+from kefu.service.security.authz import as_seen_by, check_archived_contact
 from kefu.service.security.ports import AuditEntry
 from kefu.service.writer import Write
 
@@ -49,6 +51,7 @@ __all__ = [
     "check_merge_record",
     "customer_read",
     "customer_sites",
+    "forgotten_contact_ids",
     "resolve_reference",
     "search_customers",
     "sees_customer",
@@ -143,14 +146,44 @@ def _unknown(ref: str) -> UnknownCustomer:
 
 
 def check_customer(
-    engine: RoutingEngine, state: ChannelState, principal: Principal, ref: str
+    engine: RoutingEngine,
+    state: ChannelState,
+    principal: Principal,
+    ref: str,
+    archived: Mapping[str, ArchivedContact] | None = None,
 ) -> str:
     """The live customer named by ``ref`` (id or ``kind:value``) if ``principal`` sees it;
-    else :class:`UnknownCustomer` (404), the same answer as for no such customer."""
+    else :class:`UnknownCustomer` (404), the same answer as for no such customer.
+    ``archived``: the store's record of the customer's contacts the router has forgotten
+    (:func:`forgotten_contact_ids`); a supervisor or admin who sees one of them sees the
+    customer too (an agent user only the customers of the contacts it holds)."""
     live = resolve_reference(state, ref)
-    if not sees_customer(engine, state, principal, live):
+    if not sees_customer(engine, state, principal, live) and not _sees_archived(
+        engine, principal, archived or {}
+    ):
         raise _unknown(ref)
     return live
+
+
+def _sees_archived(
+    engine: RoutingEngine, principal: Principal, archived: Mapping[str, ArchivedContact]
+) -> bool:
+    seen = as_seen_by(engine, principal)
+    if seen.role is Role.AGENT:
+        return False
+    for kept in archived.values():
+        with contextlib.suppress(UnknownContact, Forbidden):
+            check_archived_contact(engine, seen, kept)
+            return True
+    return False
+
+
+def forgotten_contact_ids(engine: RoutingEngine, state: ChannelState, ref: str) -> list[str]:
+    """The contacts the router no longer holds of the customer named by ``ref`` (id or
+    ``kind:value``), to read from the store (the caller's rights are checked after, by
+    :func:`check_customer` with their record)."""
+    refs = state.directory.timeline(resolve_reference(state, ref))
+    return [r.contact_id for r in refs if r.contact_id not in engine.router.contacts]
 
 
 def check_merge(

@@ -6,8 +6,10 @@ the epoch."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.service.channels.customer_access import check_customer, customer_sites
 from kefu.service.channels.profile_views import ProfileView
 from kefu.service.channels.read_models import (
@@ -103,12 +105,17 @@ class CustomerHistory:
 
 
 def customer_history(
-    engine: RoutingEngine, state: ChannelState, user: Principal, customer_id: str
+    engine: RoutingEngine,
+    state: ChannelState,
+    user: Principal,
+    customer_id: str,
+    archived: Mapping[str, ArchivedContact] | None = None,
 ) -> CustomerHistory:
     """The customer named by ``customer_id`` (id or ``kind:value``) as ``user`` sees it:
-    :class:`~kefu.domain.customers.UnknownCustomer` (404) outside the caller's sites."""
-    live = check_customer(engine, state, user, customer_id)
-    panel = read_customer_panel(state, engine.router, live)
+    :class:`~kefu.domain.customers.UnknownCustomer` (404) outside the caller's sites;
+    ``archived``: the store's record of its contacts the router has forgotten."""
+    live = check_customer(engine, state, user, customer_id, archived)
+    panel = read_customer_panel(state, engine.router, live, archived)
     queues, agents = engine.router.queues, engine.router.agents
     shown: set[str] = set()
     entries = []

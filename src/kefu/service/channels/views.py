@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kefu.domain.customers import Message
+from kefu.analytics.archive import ArchivedContact
+from kefu.domain.customers import ContactRef, Message
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
 from kefu.service.channels.profile_views import ProfileView
@@ -191,14 +192,25 @@ def recording_state(attributes: Mapping[str, str]) -> str | None:
     return attributes.get("recording_deleted", "kept")
 
 
-def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -> CustomerPanel:
+def read_customer_panel(
+    state: ChannelState,
+    router: Router,
+    customer_id: str,
+    archived: Mapping[str, ArchivedContact] | None = None,
+) -> CustomerPanel:
     """The customer (following merges) with one timeline of every channel's contacts,
-    newest first; an outcome not recorded yet is the contact's live state."""
+    newest first; an outcome not recorded yet is the contact's live state. A contact the
+    router has forgotten shows its queue, agent and recording from ``archived`` (the
+    store's record) when given."""
     directory = state.directory
     live_id = directory.resolve(customer_id)
     timeline = []
     for ref in directory.timeline(live_id, limit=TIMELINE_LIMIT):
         contact = router.contacts.get(ref.contact_id)
+        kept = (archived or {}).get(ref.contact_id) if contact is None else None
+        if kept is not None:
+            timeline.append(_archived_entry(ref, kept))
+            continue
         timeline.append(
             TimelineEntry(
                 contact_id=ref.contact_id,
@@ -218,4 +230,20 @@ def read_customer_panel(state: ChannelState, router: Router, customer_id: str) -
         tuple(timeline),
         tuple(MergeView.of(m) for m in directory.audit(live_id)),
         ProfileView.of(profiles.details(live_id), profiles.fields, profiles.products(live_id)),
+    )
+
+
+def _archived_entry(ref: ContactRef, kept: ArchivedContact) -> TimelineEntry:
+    """A forgotten contact's timeline entry, from the store's record of it."""
+    outcome = ref.outcome or ("completed" if kept.outcome == "answered" else "abandoned")
+    return TimelineEntry(
+        contact_id=ref.contact_id,
+        channel=ref.channel,
+        at=ref.at,
+        summary=ref.summary,
+        outcome=outcome,
+        conversation_id=ref.conversation_id,
+        agent_id=kept.agent_id,
+        queue_id=kept.queue_id,
+        recording=kept.recording_state,
     )

@@ -13,6 +13,7 @@ from kefu.service._lazy import lazy_names
 
 if TYPE_CHECKING:
     from kefu.service.commands import Command
+    from kefu.service.routing.archive import ArchivedContact, archived_contacts, forgotten_contact
     from kefu.service.routing.commands import (
         AbandonContact,
         AcceptOffer,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AbandonContact",
     "AcceptOffer",
+    "ArchivedContact",
     "AssignContact",
     "BargeIntoCall",
     "Command",
@@ -101,7 +103,9 @@ __all__ = [
     "UpdateSite",
     "WhisperToCall",
     "agent_view",
+    "archived_contacts",
     "contact_view",
+    "forgotten_contact",
     "get_agent",
     "get_contact",
     "get_queue",
@@ -123,6 +127,9 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
         {
             "AbandonContact": ".commands",
             "AcceptOffer": ".commands",
+            "ArchivedContact": ".archive",
+            "archived_contacts": ".archive",
+            "forgotten_contact": ".archive",
             "AssignContact": ".commands",
             "BargeIntoCall": ".commands",
             "Command": ".commands",

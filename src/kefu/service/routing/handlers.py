@@ -19,6 +19,7 @@ from kefu.service.idempotency import UNSETTLED, KeyProbe
 from kefu.service.ports import IdempotencyRecord
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
+from kefu.service.routing.archive import play_recording, prepare_play
 from kefu.service.routing.config_handlers import (
     create_site,
     define_agent,
@@ -208,11 +209,6 @@ async def resume_recording(tx: Transaction, cmd: c.ResumeRecording) -> dict[str,
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
-async def play_recording(tx: Transaction, cmd: c.PlayRecording) -> dict[str, Any]:
-    recording = tx.router.play_recording(cmd.contact_id, tx.now, cmd.user)
-    return {"contact_id": cmd.contact_id, "recording": recording}
-
-
 async def delete_recording(tx: Transaction, cmd: c.DeleteRecording) -> dict[str, Any]:
     tx.router.delete_recording(cmd.contact_id, tx.now, cmd.recording, cmd.reason)
     return {"contact_id": cmd.contact_id, "recording": cmd.recording, "reason": cmd.reason}
@@ -284,5 +280,6 @@ def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
         },
         {
             c.CreateContact: probe_contact_key,
+            c.PlayRecording: prepare_play,
         },
     )

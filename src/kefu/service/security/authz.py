@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.domain.errors import UnknownAgent, UnknownContact, UnknownQueue
 from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden, UnknownSite
@@ -81,6 +82,30 @@ def check_contact(engine: RoutingEngine, principal: Principal, contact_id: str) 
     if not access.sees_contact(principal, owner, shared, holder_site):
         raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
     if not access.may_read_contact(principal, contact.agent_id):
+        raise Forbidden(
+            "an agent sees only the contacts offered to it or held by it",
+            text_key="error.agent_own_contacts",
+            contact_id=contact_id,
+        )
+
+
+def check_archived_contact(
+    engine: RoutingEngine, principal: Principal, archived: ArchivedContact
+) -> None:
+    """What :func:`check_contact` checks, for a finished contact the router has forgotten
+    (its record read from the store): its last queue visible (that queue's owner now, or
+    the one it had then when the queue is gone) or its last agent of the caller's sites,
+    and for an agent user only the agent that held it last."""
+    contact_id = archived.contact_id
+    if archived.queue_id in engine.queue_rows or archived.queue_id in engine.router.queues:
+        owner, shared = views.queue_site(engine, archived.queue_id)
+    else:
+        owner, shared = archived.site_id, False
+    holder = engine.router.agents.get(archived.agent_id) if archived.agent_id else None
+    holder_site = holder.spec.site_id if holder is not None else None
+    if not access.sees_contact(principal, owner, shared, holder_site):
+        raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
+    if not access.may_read_contact(principal, archived.agent_id):
         raise Forbidden(
             "an agent sees only the contacts offered to it or held by it",
             text_key="error.agent_own_contacts",

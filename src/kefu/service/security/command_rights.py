@@ -11,6 +11,7 @@ does not know is refused (:class:`~kefu.service.errors.Forbidden`).
 
 from __future__ import annotations
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.service.channels import commands as cc
 from kefu.service.commands import Command
 from kefu.service.engine import Authorize, RoutingEngine
@@ -87,13 +88,22 @@ def _listen(
     return authorize
 
 
-def play_rights(principal: Principal, command: rc.PlayRecording) -> Authorize:
+def play_rights(
+    principal: Principal, command: rc.PlayRecording, archived: ArchivedContact | None = None
+) -> Authorize:
     """Who may play a contact's recording: whoever may read the contact (an agent its own,
-    a supervisor its sites', an admin any), as itself."""
+    a supervisor its sites', an admin any), as itself. ``archived`` is the store's record
+    of the contact (:func:`~kefu.service.routing.archive.forgotten_contact`), checked the
+    same way when the router has forgotten the contact."""
 
     def authorize(engine: RoutingEngine) -> None:
         access.require_scope(principal, Scope.READ)
-        authz.check_contact(engine, authz.as_seen_by(engine, principal), command.contact_id)
+        seen = authz.as_seen_by(engine, principal)
+        forgotten = command.contact_id not in engine.router.contacts
+        if forgotten and archived is not None and archived.contact_id == command.contact_id:
+            authz.check_archived_contact(engine, seen, archived)
+        else:
+            authz.check_contact(engine, seen, command.contact_id)
         if command.user != principal.username:
             raise Forbidden(
                 "a recording is played as oneself only", text_key="error.recording_own_access"
