@@ -13,18 +13,22 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Column,
     Double,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "CONTACT_SLOT_SUMS",
     "AgentRow",
     "AgentSlotRow",
     "ApiTokenRow",
@@ -276,3 +280,44 @@ class ProjectionMarkRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[float]
     complete_until: Mapped[float | None]
+
+
+_SUM_COUNTS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandons",
+    "balked",
+    "immediate",
+    "in_sl",
+    "predicted",
+    "waiting",
+    "waiting_in_sl",
+    "handled",
+    "transferred_out",
+    "callbacks",
+    "overflowed",
+    "with_prediction",
+)
+_SUM_SECONDS = ("wait_sum", "longest", "pred_abs", "pred_err", "talk_sum", "hold_sum", "wrapup_sum")
+_SUM_WAIT_BINS = 15
+CONTACT_SLOT_SUMS = Table(
+    "contact_slot_sums",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slot", BigInteger, nullable=False, index=True),
+    Column("queue_id", String(64), nullable=False),
+    Column("site_id", String(64)),
+    Column("channel", String(16), nullable=False),
+    Column("value_tier", Integer, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in _SUM_COUNTS),
+    *(Column(name, Double, nullable=False) for name in _SUM_SECONDS),
+    *(
+        Column(f"{kind}_{i}", BigInteger, nullable=False)
+        for i in range(_SUM_WAIT_BINS)
+        for kind in ("answered", "abandoned")
+    ),
+)
+"""Contact figures pre-added per 15-minute slot, queue, site, channel and value tier
+(migration 0008; :mod:`kefu.adapters.storage.report_sums`): declared here too so that a
+database made from the models has it."""
