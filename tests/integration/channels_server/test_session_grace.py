@@ -51,7 +51,7 @@ def test_given_a_not_ready_agent_when_its_desktop_disappears_then_it_is_logged_o
     open_and_close_desktop(center, "agent-a1")
     agent = center.platform.engine.router.agents["a1"]
     assert agent.presence.value == "not_ready"  # not at once: a reload must not log out
-    deadline = time.monotonic() + 10 * GRACE_S + 5
+    deadline = time.monotonic() + 10 * GRACE_S + 20  # a bound for a loaded machine
     while agent.presence.value != "offline" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert (agent.presence.value, agent.reason) == ("offline", SESSION_LOST)
