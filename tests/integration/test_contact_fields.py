@@ -203,3 +203,28 @@ def test_given_a_log_with_case_waits_when_a_unit_of_work_reads_rows_then_sql_and
     assert [w.case_id for w in extras.departments] == ["C1"]
     assert extras.departments[0].due_at == t + 60 and extras.departments[0].department == "风控"
     assert len(extras.ivr) == 1
+
+
+def test_given_records_appended_in_a_unit_of_work_when_read_in_it_then_they_are_there(
+    database: Database,
+) -> None:
+    """The channel records are inserted in bulk at commit, yet a read in the same
+    transaction sees them (and a rollback keeps none)."""
+    from kefu.adapters.storage.uow import SqlUnitOfWorkFactory
+    from kefu.service.channels.ports import ChannelRecord
+
+    factory = SqlUnitOfWorkFactory(database.engine)
+    made = [
+        ChannelRecord(1, 10.0, "customer", "created", "c1", {"name": "王芳"}),
+        ChannelRecord(2, 11.0, "conversation", "opened", "conv1", {"channel": "chat"}),
+        ChannelRecord(3, 12.0, "ivr", "Ended", "conv1", {"reason": "bye"}),
+    ]
+    with factory() as uow:
+        uow.channels.append(made)
+        assert list(uow.channels.read()) == made
+    with factory() as uow:  # left without commit: nothing stored
+        assert list(uow.channels.read()) == []
+        uow.channels.append(made)
+        uow.commit()
+    with factory() as uow:
+        assert list(uow.channels.read()) == made

@@ -81,7 +81,7 @@ def test_given_database_without_schema_when_contactmap_run_then_database_error(
 def test_given_ivr_sessions_and_department_waits_when_contactmap_run_then_shown_and_exported(
     tmp_path: Path,
 ) -> None:
-    from kefu.adapters.storage.channel_repositories import SqlChannels
+    from kefu.adapters.storage.uow import SqlUnitOfWorkFactory
     from kefu.domain.cases import events as cev
     from kefu.domain.ivr import events as iev
     from kefu.service.channels.ports import ChannelRecord
@@ -92,8 +92,9 @@ def test_given_ivr_sessions_and_department_waits_when_contactmap_run_then_shown_
         DAY, "task1", "voice", "workitem", 0, 0, "王芳", {"case_id": "C1", "sla_due": "3600"},
         None, 1,
     )  # fmt: skip
-    with Session(engine) as session:
-        SqlEventLog(session).append([task])
+    # Through a unit of work, as the server stores them (its commit writes the records).
+    with SqlUnitOfWorkFactory(engine)() as uow:
+        uow.events.append([task])
         found = [
             ("ivr", "opened", "conv1", {"channel": "voice", "metadata": {}, "topic": None}),
             ("ivr", "FlowStarted", "conv1", iev.ivr_event_to_dict(
@@ -106,13 +107,13 @@ def test_given_ivr_sessions_and_department_waits_when_contactmap_run_then_shown_
             ("case", "CaseStateChanged", "C1", cev.case_event_to_dict(cev.CaseStateChanged(
                 40.0, "C1", "open", "waiting_on_department", "", "a1", "法务", None, None))),
         ]  # fmt: skip
-        SqlChannels(session).append(
+        uow.channels.append(
             [
                 ChannelRecord(seq, data.get("at", 10.0), stream, kind, subject, data)
                 for seq, (stream, kind, subject, data) in enumerate(found, start=1)
             ]
         )
-        session.commit()
+        uow.commit()
     engine.dispose()
     out = tmp_path / "map.csv"
     result = CliRunner().invoke(

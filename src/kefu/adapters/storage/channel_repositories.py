@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import cast
 
-from sqlalchemy import Executable, Table, delete, insert, select
+from sqlalchemy import Connection, Executable, Table, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +67,7 @@ class SqlChannels:
                 )
 
     def read(self, after_seq: int = 0) -> Iterator[ChannelRecord]:
+        self._write_records()  # what this transaction appended reads back, as ORM rows did
         customers = (
             ChannelRecord(r.seq, r.at, "customer", r.type, r.customer_id, r.payload)
             for r in self.session.scalars(
@@ -99,6 +100,15 @@ class SqlChannels:
         """Store what was kept since the last call: the records, one INSERT per table, and
         the conversations' rows, one INSERT ... ON CONFLICT DO UPDATE for them all instead
         of a SELECT and an UPDATE per command (called by the unit of work's commit)."""
+        connection = self._write_records()
+        if not self._rows:
+            return
+        kept, self._rows = self._rows, {}
+        values = [{c: getattr(row, c) for c in _CONVERSATION_COLUMNS} for row in kept.values()]
+        connection.execute(_upsert(connection.dialect.name), values)
+
+    def _write_records(self) -> Connection:
+        """Insert the records kept since the last call; the session's connection."""
         connection = self.session.connection()
         if self._customer_events:
             rows, self._customer_events = self._customer_events, []
@@ -106,11 +116,7 @@ class SqlChannels:
         if self._conversation_events:
             rows, self._conversation_events = self._conversation_events, []
             connection.execute(_INSERT_CONVERSATION_EVENTS, rows)
-        if not self._rows:
-            return
-        kept, self._rows = self._rows, {}
-        values = [{c: getattr(row, c) for c in _CONVERSATION_COLUMNS} for row in kept.values()]
-        connection.execute(_upsert(connection.dialect.name), values)
+        return connection
 
     def conversation(self, conversation_id: str) -> ConversationRow | None:
         kept = self._rows.get(conversation_id)
@@ -150,7 +156,7 @@ class SqlChannels:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def map_extras(self, until: float) -> MapExtras:
-        return map_extras_on(self.session.connection(), until=until)
+        return map_extras_on(self._write_records(), until=until)
 
 
 _INSERT_CUSTOMER_EVENTS = insert(cast(Table, CustomerEventRow.__table__))
