@@ -25,7 +25,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from nats.aio.client import Client as Nats
@@ -52,6 +52,7 @@ __all__ = [
     "CommandServer",
     "EventPublisher",
     "RemoteError",
+    "answer_sealed",
     "command_from_dict",
     "command_subject",
     "command_to_dict",
@@ -237,7 +238,7 @@ class CommandServer:
         task.add_done_callback(self._running.discard)
 
     async def _handle(self, msg: Msg) -> None:
-        try:
+        async def run() -> Any:
             opened = self.sealer.open(msg.data, msg.headers, self.clock())
             command = command_from_dict(opened.command)
             if isinstance(command, rc.PlayRecording):
@@ -249,15 +250,25 @@ class CommandServer:
             result = await self.engine.execute(command, actor=opened.caller, authorize=authorize)
             if dataclasses.is_dataclass(result) and not isinstance(result, type):
                 result = dataclasses.asdict(result)  # a receipt: its fields, by name
-            reply: dict[str, Any] = {"ok": True, "result": result}
-        except KefuError as exc:
-            if isinstance(exc, ForgedCommand):
-                log.warning("refused a command from the bus: %s", exc)
-            reply = {"ok": False, "error": exc.to_dict()}
-        except Exception:
-            log.exception("a command from the bus failed")
-            reply = {"ok": False, "error": ServiceUnavailable("the router failed").to_dict()}
-        await msg.respond(json.dumps(reply, ensure_ascii=False, default=str).encode())
+            return result
+
+        await answer_sealed(msg, run, "a command")
+
+
+async def answer_sealed(msg: Msg, run: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Answer a sealed request with ``run()``'s result, or with the refusal it raised (a
+    forged seal logged as a warning, any other failure as 503): ``{"ok", "result"|"error"}``
+    as JSON. ``what`` names the request in the log."""
+    try:
+        reply: dict[str, Any] = {"ok": True, "result": await run()}
+    except KefuError as exc:
+        if isinstance(exc, ForgedCommand):
+            log.warning("refused %s from the bus: %s", what, exc)
+        reply = {"ok": False, "error": exc.to_dict()}
+    except Exception:
+        log.exception("%s from the bus failed", what)
+        reply = {"ok": False, "error": ServiceUnavailable("the router failed").to_dict()}
+    await msg.respond(json.dumps(reply, ensure_ascii=False, default=str).encode())
 
 
 class CommandClient:

@@ -23,11 +23,11 @@ from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from kefu.adapters.cluster.bus import REQUEST_TIMEOUT_S, RemoteError
+from kefu.adapters.cluster.bus import REQUEST_TIMEOUT_S, RemoteError, answer_sealed
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.handover import DomainHandover
-from kefu.domain.errors import KefuError, ValidationError
-from kefu.service.errors import ForgedCommand, ServiceUnavailable
+from kefu.domain.errors import ValidationError
+from kefu.service.errors import ServiceUnavailable
 from kefu.service.security import Principal
 from kefu.service.security.authz import contact_action
 
@@ -88,22 +88,15 @@ class HandoverServer:
             self._subscription = None
 
     async def _handle(self, msg: Msg) -> None:
-        try:
+        async def run() -> Any:
             opened = self.sealer.open(msg.data, msg.headers, self.clock())
             contact_id, to_domain, to_queue_id, note = _fields(opened.command)
             authorize = contact_action(opened.caller, contact_id)
-            result = await self.handover.transfer(
+            return await self.handover.transfer(
                 contact_id, to_domain, to_queue_id, note, authorize=authorize
             )
-            reply: dict[str, Any] = {"ok": True, "result": result}
-        except KefuError as exc:
-            if isinstance(exc, ForgedCommand):
-                log.warning("refused a hand-over from the bus: %s", exc)
-            reply = {"ok": False, "error": exc.to_dict()}
-        except Exception:
-            log.exception("a hand-over from the bus failed")
-            reply = {"ok": False, "error": ServiceUnavailable("the router failed").to_dict()}
-        await msg.respond(json.dumps(reply, ensure_ascii=False, default=str).encode())
+
+        await answer_sealed(msg, run, "a hand-over")
 
 
 class HandoverClient:
