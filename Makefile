@@ -17,7 +17,11 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kefu demo
 
-test: $(STAMP) lint typecheck unit
+# mypy (about 50 CPU seconds from a cold cache) runs beside the tests rather than before
+# them: the test run leaves CPU idle while browsers and servers wait on timers. Lint first
+# (seconds), so a style error stops the run before the long part.
+test: $(STAMP) lint
+	$(MAKE) --no-print-directory -j2 typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)
@@ -33,9 +37,12 @@ COV_FLOOR_DOMAIN  ?= 90
 COV_FLOOR_SERVICE ?= 90
 
 # Test workers (pytest-xdist); a test file stays on one worker so its server fixtures start once.
+# Three on two cores: many files wait on real time (calls carrying audio, browsers, servers
+# starting), so a third worker fills the idle CPU: pytest took 10 min 14 s with three on a
+# quiet machine, against 22 min 13 s with two before this round's other savings.
 # Files go out in collection order, the longest first (tests/conftest.py), not xdist's order
 # by number of tests, which puts the one-test browser files last (one worker ends alone).
-PYTEST_WORKERS    ?= 2
+PYTEST_WORKERS    ?= 3
 
 unit: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --cov --cov-report=

@@ -8,12 +8,17 @@ cost of one contact with imports and set-up cancelled out:
 - ``sim``: bench/simulate.py's M/M/n+M model, 400 agents, 2 arrivals/s: 2,000 and 12,000
   contacts (instructions per contact of ``run_replication``, KPIs included);
 - ``routing``: bench/routing.py's full center (10,000 agents, 500 skills, 200 queues),
-  4,000 and 12,000 arrivals (instructions per arrival, the driver included).
+  4,000 and 12,000 arrivals (instructions per arrival, the driver included);
+- ``day``: the queues of examples/multiskill_day.yaml (20 queues, overflow steps,
+  balking, callbacks, transfers, chats) at their first hours' rates, served by its first
+  wave of agents (the "-A" groups, 423 agents, no shifts): 3,000 and 9,000 contacts
+  (instructions per contact of ``run_replication``, KPIs included). A steady stand-in for
+  the day, whose own length cannot be cut without changing its shape.
 
 Run (valgrind needed; about a minute a run, eight runs)::
 
     git archive <base> src | tar -x -C ../base
-    python bench/instructions_ab.py --a ../base/src --b src
+    python bench/instructions_ab.py --a ../base/src --b src [--workloads sim,day]
 
 Writes ``bench/results/instructions-<date>.json``.
 """
@@ -29,9 +34,33 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-LENGTHS = {"sim": (2_000, 12_000), "routing": (4_000, 12_000)}
+LENGTHS = {"sim": (2_000, 12_000), "routing": (4_000, 12_000), "day": (3_000, 9_000)}
+
+
+def _day_stand_in(n: int) -> dict[str, Any]:
+    """The day's queues at their first hours' rates and its first wave, for ``n`` contacts."""
+    import yaml
+
+    day = yaml.safe_load((ROOT / "examples" / "multiskill_day.yaml").read_text("utf-8"))
+    rate = 0.0
+    for queue in day["queues"]:
+        profile = queue["arrivals"]["profile"]
+        share = profile["weights"][0] / sum(profile["weights"])
+        per_s = profile["total"] * share / (day["horizon_s"] / len(profile["weights"]))
+        queue["arrivals"] = {"rate_per_s": per_s}
+        rate += per_s
+    day["agents"] = [
+        {k: v for k, v in group.items() if k != "shift"}
+        for group in day["agents"]
+        if group["group"].endswith("-A")
+    ]
+    day["horizon_s"] = n / rate
+    day["interval_s"] = 1800.0
+    day.pop("replications", None)
+    return dict(day)
 
 
 def _child(workload: str, n: int) -> None:
@@ -44,10 +73,15 @@ def _child(workload: str, n: int) -> None:
         sys.modules[spec.name] = routing
         spec.loader.exec_module(routing)
         center = routing.build_center(agents=10_000, skills=500, queues=200, load=0.95, seed=2026)
-        routing.drive_kefu(center, routing.contact_stream(center, n, 0.02, 2026), n, n // 4)
+        stream = routing.contact_stream(center, n, 0.02, 2026)
+        routing.drive_kefu(center, stream, n, n // 4, timed_twin=False)
         return
     from kefu.sim import compile_scenario, parse_scenario, replication_seed, run_replication
 
+    if workload == "day":
+        plan = compile_scenario(parse_scenario(_day_stand_in(n)))
+        run_replication(plan, replication_seed(7, 0))
+        return
     scenario = {
         "horizon_s": n / 2.0,
         "interval_s": 3600.0,
@@ -90,6 +124,7 @@ def main() -> None:
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--a", help="src folder of version A (the base)")
     p.add_argument("--b", help="src folder of version B (the change)")
+    p.add_argument("--workloads", default=",".join(LENGTHS), help="comma-separated")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     if args.child:
@@ -98,7 +133,8 @@ def main() -> None:
     if not args.a or not args.b:
         p.error("give --a and --b")
     figures: dict[str, dict[str, int | float]] = {}
-    for workload, (short, long) in LENGTHS.items():
+    for workload in args.workloads.split(","):
+        short, long = LENGTHS[workload]
         per = {}
         for side in ("a", "b"):
             low = _instructions(getattr(args, side), workload, short)

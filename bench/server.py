@@ -62,6 +62,10 @@ GOAL_P99_MS = 100.0
 START_S = 90.0
 """Seconds ``kefu serve`` may take to answer (start-up takes longer on a busy machine)."""
 KEFU = "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"
+TRACED = (
+    "import sys; sys.path.insert(0, {bench!r}); import server_trace; "
+    "server_trace.install({path!r}); from kefu.cli import main; sys.argv[0] = 'kefu'; main()"
+)
 PROFILED = (
     "import cProfile, sys; from kefu.cli import main; sys.argv = ['kefu', *sys.argv[1:]]; "
     "cProfile.run('main()', {path!r})"
@@ -127,7 +131,9 @@ def free_port() -> int:
 class Server:
     """``kefu serve`` on a free loopback port (under cProfile with ``profile``)."""
 
-    def __init__(self, store: Store, folder: Path, profile: Path | None = None) -> None:
+    def __init__(
+        self, store: Store, folder: Path, profile: Path | None = None, trace: Path | None = None
+    ) -> None:
         # kefu serve needs a signing key of its own; a fresh one per run.
         key = uuid.uuid4().hex + uuid.uuid4().hex
         self.env = {**os.environ, "KEFU_ENV": "test", "KEFU_SECRET_KEY": key, **store.env}
@@ -136,6 +142,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / f"server-{store.kind}.log"
         self.profile = profile
+        self.trace = trace
         self.process: subprocess.Popen[bytes] | None = None
         self.token = ""
 
@@ -161,7 +168,10 @@ class Server:
         issued = self.kefu("users", "token", "bench-admin", *scopes, "--days", "1", "--json")
         self.token = json.loads(issued)["token"]
         serve = ["serve", "--port", str(self.port), "--log-level", "warning"]
-        if self.profile is None:
+        if self.trace is not None:
+            code = TRACED.format(bench=str(ROOT / "bench"), path=str(self.trace))
+            command = [sys.executable, "-c", code, *serve]
+        elif self.profile is None:
             command = [sys.executable, "-c", KEFU, *serve]
         else:
             command = [sys.executable, "-c", PROFILED.format(path=str(self.profile)), *serve]
@@ -214,7 +224,11 @@ def run_store(
     profile = folder / f"server-{store.kind}.prof" if args.profile else None
     if timezone or args.timezone:
         store.env["KEFU_TIMEZONE"] = timezone or args.timezone
-    server = Server(store, folder, profile)
+    trace = None
+    if args.trace is not None:
+        args.trace.mkdir(parents=True, exist_ok=True)
+        trace = args.trace / f"trace-{store.kind}.json"
+    server = Server(store, folder, profile, trace)
     server.start()
     try:
         cpu0, busy0, wall0, own0 = (
@@ -228,6 +242,11 @@ def run_store(
         wall = time.perf_counter() - wall0
         busy1 = machine_busy()
         result = figures(load, args)
+        if args.trace is not None:  # the measured contacts' (due, created), for the trace
+            measured = [
+                (c.due, c.created) for c in load.contacts if c.due >= load.start + args.warmup
+            ]
+            (args.trace / f"contacts-{store.kind}.json").write_text(json.dumps(measured))
         server_cpu = (server.cpu_s() - cpu0) / wall
         own_cpu = (time.process_time() - own0) / wall
         busy = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
@@ -349,6 +368,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=0,
         metavar="N",
         help="profile the server; show its N costliest functions",
+    )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        metavar="FOLDER",
+        help="record the server's timeline there (bench/server_trace.py reads it)",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-write", action="store_true", help="do not write the JSON record")

@@ -163,7 +163,12 @@ async def child(token: str, n: int, queues_n: int, count: bool, flows: int = 1) 
     import httpx
 
     from kefu.bootstrap import build_live
-    from kefu.cli.serve_cmd import load_settings, tune_runtime
+    from kefu.cli.serve_cmd import load_settings
+
+    try:
+        from kefu.cli.runtime import tune_runtime
+    except ImportError:  # a tree from before it had a module of its own
+        from kefu.cli.serve_cmd import tune_runtime  # type: ignore[attr-defined]
 
     counter = CallCounter()
     if count:

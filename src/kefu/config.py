@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from kefu.config_voice import VoiceSettings
 
 __all__ = ["MIN_SECRET_KEY_LENGTH", "Settings", "get_settings", "is_loopback"]
 
@@ -40,8 +42,9 @@ def _process_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Settings(BaseSettings):
-    """Platform settings; every field can be set as ``KEFU_<NAME>`` (e.g. ``KEFU_DB_PATH``)."""
+class Settings(VoiceSettings):
+    """Platform settings; every field can be set as ``KEFU_<NAME>`` (e.g. ``KEFU_DB_PATH``);
+    the telephone's ``KEFU_SIP_*`` ones are in :class:`~kefu.config_voice.VoiceSettings`."""
 
     model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
 
@@ -230,76 +233,6 @@ class Settings(BaseSettings):
         str | None, Field(description="public survey page URL; messages carry the signed link")
     ] = None
 
-    # -- voice (off unless KEFU_SIP_PORT is set) --
-    sip_host: Annotated[str, Field(description="address the SIP and RTP sockets bind")] = (
-        "127.0.0.1"
-    )
-    sip_port: Annotated[
-        int | None, Field(ge=0, le=65535, description="SIP port, UDP and TCP (0: any free one)")
-    ] = None
-    sip_numbers: Annotated[
-        str, Field(description="dialled number=flow[@site], comma-separated (empty: all → demo)")
-    ] = ""
-    sip_language: Annotated[
-        Literal["zh", "en"], Field(description="language of the built-in demo flow's prompts")
-    ] = "zh"
-    sip_prompts_dir: Annotated[
-        str | None, Field(description="prompt clip cache (default: kefu-prompts)")
-    ] = None
-    sip_media_process: Annotated[
-        bool, Field(description="RTP media in a worker process (off: on the SIP loop)")
-    ] = True
-    sip_media_realtime: Annotated[
-        bool, Field(description="SCHED_FIFO for the media worker (needs CAP_SYS_NICE)")
-    ] = True
-    sip_max_calls: Annotated[
-        int, Field(ge=1, description="calls at once; more get 503 (each holds an RTP socket)")
-    ] = 500
-    sip_ring_timeout_s: Annotated[
-        float, Field(gt=0, description="a call not answered within this is refused, s")
-    ] = 60.0
-    sip_recordings_dir: Annotated[
-        str | None, Field(description="operator recordings replacing clips by file name")
-    ] = None
-    sip_call_recordings_dir: Annotated[
-        str | None,
-        Field(description="bridged calls recorded here, one stereo WAV per contact (off: unset)"),
-    ] = None
-    sip_recording_retention_days: Annotated[
-        float, Field(gt=0, description="call recordings older than this are deleted, days")
-    ] = 90.0
-    sip_hold_music: Annotated[
-        str | None,
-        Field(description="audio file queued callers hear between announcements (sox converts)"),
-    ] = None
-    sip_announce_every_s: Annotated[
-        float, Field(gt=0, description="a queued caller hears its place and wait this often, s")
-    ] = 30.0
-    sip_agents: Annotated[
-        str, Field(description="agent phones' SIP credentials: agent=password, comma-separated")
-    ] = ""
-    sip_browser_agents: Annotated[
-        str, Field(description="agents answering calls in the desktop's softphone, comma-separated")
-    ] = ""
-    sip_trunk: Annotated[
-        str, Field(description="host:port kefu calls customers through (callbacks; empty: none)")
-    ] = ""
-    sip_trunk_user: Annotated[
-        str, Field(description="user kefu logs in to the trunk as (digest; empty: no login)")
-    ] = ""
-    sip_trunk_password: Annotated[
-        str, Field(description="password of sip_trunk_user at the trunk")
-    ] = ""
-    sip_trunk_register_s: Annotated[
-        int, Field(ge=0, le=86_400, description="REGISTER at the trunk for, s (0: never)")
-    ] = 600
-    sip_callback_key: Annotated[
-        str,
-        Field(
-            pattern=r"^[0-9*#]?$", description="key asking for a callback while queued (empty: off)"
-        ),
-    ] = "1"
-
     # -- past one process (snapshots, operations, leadership) ---------------------------
     snapshot_every: Annotated[
         int, Field(ge=0, description="stored events between two router snapshots; 0: none")
@@ -313,6 +246,23 @@ class Settings(BaseSettings):
     routing_domain: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="routing domain a router leads")
     ] = "default"
+    routing_domains: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9_, -]{0,4000}$",
+            description="the cluster's routing domains, comma-separated (overflow steps may "
+            "hand contacts to the others; empty: no cluster)",
+        ),
+    ] = ""
+    routing_domain_urls: Annotated[
+        str,
+        Field(
+            pattern=r"^(\s*[A-Za-z0-9_-]{1,64}=https?://[^\s,=]{1,200}\s*(,|$))*$",
+            description="where customers reach each routing domain's web nodes, "
+            "comma-separated domain=https://host (a chat handed to another domain tells "
+            "its widget to reconnect there)",
+        ),
+    ] = ""
     nats_url: Annotated[str, Field(description="NATS server of the cluster's bus")] = (
         "nats://127.0.0.1:4222"
     )
@@ -340,6 +290,19 @@ class Settings(BaseSettings):
         """Whether the key was given (``KEFU_SECRET_KEY`` or an option), not made up for
         this process."""
         return "secret_key" in self.model_fields_set
+
+    @property
+    def cluster_domains(self) -> frozenset[str]:
+        """The routing domains of ``routing_domains``, this router's own among them."""
+        named = {d.strip() for d in self.routing_domains.split(",") if d.strip()}
+        return frozenset(named | {self.routing_domain}) if named else frozenset()
+
+    @property
+    def domain_urls(self) -> dict[str, str]:
+        """The public address of each routing domain's web nodes named in
+        ``routing_domain_urls``, without a trailing slash."""
+        pairs = (item.strip().partition("=") for item in self.routing_domain_urls.split(","))
+        return {name: url.rstrip("/") for name, _, url in pairs if name and url}
 
     @property
     def secure_cookies(self) -> bool:

@@ -15,7 +15,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+from kefu_forkserver import KEFU  # kefu as a child process (forked warm)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -61,7 +62,6 @@ CHEAP_HASHING = {
 """The demo's environment for cheap password hashes: logins in tests need no strong ones."""
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 """Screenshots and page logs of the browser tests (git-ignored)."""
-KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
 LOGIN_LINE = re.compile(r"Login 登录: (\S+) / (\S+) \((\w+)")
 
 

@@ -1,8 +1,9 @@
 """The admin console in a real browser against a fresh demo: the admin lands on /admin,
-creates a queue, an agent, its login, a canned reply for that queue and an API token
-through the forms only; the new agent logs in to its desktop and goes ready; a contact
-created in the new queue (over the API with that token) is offered to it, and its desktop
-lists the new canned reply for that contact (screenshots in tests/artifacts/)."""
+creates a queue, an agent, its login, a canned reply for that queue, a value tier's routing
+effect (seen in the new queue's waiting order) and an API token through the forms only;
+the new agent logs in to its desktop and goes ready; a contact created in the new queue
+(over the API with that token) is offered to it, and its desktop lists the new canned reply
+for that contact (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -92,19 +93,47 @@ def test_given_a_fresh_demo_when_an_admin_configures_a_queue_and_an_agent_then_c
             page.click("#save")
             expect(page.locator("tr[data-code='loan_hello']")).to_contain_text("loans-e2e")
 
+            # Value tier 1's routing effect: the standard class with priority +2 (by
+            # default a tier is served before every lower tier); Enter submits the form.
+            page.goto(f"{demo.base}/admin/phrases/tier")
+            page.select_option("#f-tier", "1")
+            page.select_option("#f-effect", "boost")
+            page.fill("#f-boost", "2")
+            page.press("#f-boost", "Enter")
+            expect(page.locator("#notice")).to_be_visible()
+            expect(page.locator("tr[data-code='1'] td.effect")).to_have_text("Priority +2")
+            page.screenshot(path=str(ARTIFACTS / "admin-tiers.png"), full_page=True)
+
             # An integration's token, issued in the console and shown once.
             page.goto(f"{demo.base}/admin/users/{admin.username}")
             page.fill("#f-token_name", "e2e")
             page.check("#f-scopes input[value='contacts:write']")
             page.click("#issue")
             secret = page.locator("#token-secret").inner_text().strip()
+            headers = {"Authorization": f"Bearer {secret}"}
+
+            # Nobody serves the new queue yet: its waiting list shows the tier's effect.
+            with httpx.Client(base_url=f"{demo.base}/api/v1", headers=headers) as api:
+                waiting = []
+                for tier, priority in ((0, 3), (1, 0), (0, 1)):
+                    body = {"queue_id": "loans-e2e", "value_tier": tier, "priority": priority}
+                    made = api.post("/contacts", json=body)
+                    assert made.status_code == 201, made.text
+                    waiting.append(made.json()["contact_id"])
+                listed = page.request.get(f"{demo.base}/api/v1/queues/loans-e2e/waiting")
+                assert listed.ok, listed.text()
+                order = [c["contact_id"] for c in listed.json()["items"]]
+                # Tier 1 (0 + 2) after priority 3, before priority 1; served first it
+                # would lead.
+                assert order == waiting, order
+                for contact_id in waiting:
+                    assert api.post(f"/contacts/{contact_id}/abandon").status_code == 200
 
             desk = desk_context.new_page()
             log_in(desk, demo, "new-agent", "/desktop")
             desk.select_option("#presence", "ready")
             desk.wait_for_selector("#presence-pill.ready")
 
-            headers = {"Authorization": f"Bearer {secret}"}
             with httpx.Client(base_url=f"{demo.base}/api/v1", headers=headers) as api:
                 body = {
                     "queue_id": "loans-e2e",

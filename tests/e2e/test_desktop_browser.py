@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from browser_helpers import (
     ARTIFACTS,
@@ -346,4 +347,53 @@ def test_given_the_push_connection_not_yet_open_when_an_agent_goes_ready_then_it
     page.route_web_socket("**/ws/desktop", lambda _ws: None)
     log_in(page, demo, "e2e.early", "/desktop")
     go_ready(page)
+    assert problems == [], problems
+
+
+def test_given_a_call_when_the_agent_consults_a_colleague_then_both_desktops_show_it_and_hand_over(
+    quiet_demo: tuple[Demo, int], contexts: NewContext
+) -> None:
+    """A voice contact made over the API, answered by 王芳: she consults 陈刚 from the
+    transfer form (咨询), both desktops show the consult (he without her controls), and
+    completing it (完成转接) hands the call and the note to him."""
+    demo, _ = quiet_demo
+    skills, calls = {"e2e-consult": 5}, {"voice": 1}
+    with admin_api(demo) as api:
+        e2e_queue(api, "e2e-calls", "voice", "电话咨询", skill="e2e-consult")
+        add_agent(api, "e2e.wang", "王芳", skills=skills, capacity=calls)
+        add_agent(api, "e2e.chen", "陈刚", skills=skills, capacity=calls)
+        problems: list[str] = []
+        first = watch(contexts("wang").new_page(), problems)
+        log_in(first, demo, "e2e.wang", "/desktop?lang=zh")
+        first.wait_for_selector("#link.online")
+        go_ready(first)
+    token = demo.issue_token("admin", "contacts:write")  # as an integration creates a call
+    body = {"queue_id": "e2e-calls", "attributes": {"customer": "赵敏"}}
+    with httpx.Client(base_url=demo.base, headers={"Authorization": f"Bearer {token}"}) as caller:
+        made = caller.post("/api/v1/contacts", json=body, timeout=10)
+        assert made.status_code == 201, made.text
+    first.locator(".offer").wait_for()
+    first.keyboard.press("Alt+a")
+    first.wait_for_selector("#contacts li")
+    second = watch(contexts("chen").new_page(), problems)
+    log_in(second, demo, "e2e.chen", "/desktop?lang=zh")
+    second.wait_for_selector("#link.online")
+    go_ready(second)
+    first.locator("#contacts li").first.click()
+    first.select_option("#transfer-target", "agent:e2e.chen")
+    first.click("#consult-start")
+    first.wait_for_selector("#consult-status >> text=正在咨询: 陈刚")
+    assert first.is_visible("#consult-complete") and first.is_visible("#conference-start")
+    assert first.is_hidden("#consult-start") and first.is_hidden("#call-hold")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    first.screenshot(path=str(ARTIFACTS / "desktop-consult-zh.png"))
+    second.locator("#contacts li").first.click()
+    second.wait_for_selector("#consult-status >> text=同事咨询: 王芳")
+    assert second.is_hidden("#consult-complete") and second.is_hidden("#wrapup")
+    first.fill("#transfer-note", "客户想办房贷，已核实身份")
+    first.click("#consult-complete")
+    first.wait_for_selector("#no-contacts:not(.hidden)")
+    second.wait_for_selector("#call-consult.hidden", state="attached")
+    second.wait_for_selector("#wrapup:not(.hidden)")
+    assert "客户想办房贷" in second.inner_text("#handoff")
     assert problems == [], problems

@@ -131,7 +131,8 @@ def test_given_a_demo_when_a_supervisor_reports_sorts_exports_and_drills_down_th
                 expect(mine.locator("h1")).to_contain_text("我的班表")
                 mine.screenshot(path=str(ARTIFACTS / "my-schedule.png"), full_page=True)
                 mine.goto(f"{demo.base}/desktop")  # the next shift beside the link
-                expect(mine.locator("#next-shift")).to_contain_text("Next shift")
+                # (two fetches after the page: its texts, then the shifts; slow when loaded)
+                expect(mine.locator("#next-shift")).to_contain_text("Next shift", timeout=20_000)
                 own.close()
             finally:
                 context.close()

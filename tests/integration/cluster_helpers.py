@@ -1,28 +1,30 @@
-"""A kefu cluster as child processes on loopback: router and web nodes of one routing
-domain on a PostgreSQL schema and the NATS server, each ``kefu serve --role ...`` on a
-free port, and the seeding of the domain (a site, a queue, an agent, a supervisor's
-token) before they start."""
+"""A kefu cluster as child processes: router and web nodes of one routing domain on a
+PostgreSQL schema and the NATS server, each ``kefu serve --role ...`` on a free loopback
+port or alone in a network namespace of its own (:mod:`netns_helpers`), and the seeding
+of the domain (a site, a queue, an agent, a supervisor's token) before they start."""
 
 from __future__ import annotations
 
-import asyncio
 import os
+import re
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from netns_helpers import Namespace
 from server_helpers import CHEAP_HASHING_ENV, KEFU, TEST_SECRET_KEY, free_port
+from sqlalchemy.engine import make_url
 
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine
 from kefu.bootstrap import routing_engine
 from kefu.config import Settings
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service.routing import commands as c
-from kefu.service.security import Scope, security_from_settings
+from kefu.service.security import Scope, Security, security_from_settings
 from kefu.testing import ManualClock
 
 NATS_URL = os.environ.get("KEFU_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -40,15 +42,7 @@ async def seed(url: str, schema: str, domain: str) -> dict[str, str]:
         await engine.execute(c.DefineQueue(QueueSpec("voice", Channel.VOICE), "sh"))
         await engine.execute(c.DefineAgent(AgentSpec("a1", site_id="sh", name="王磊")))
         await engine.stop()
-        settings = Settings(
-            env="test",
-            secret_key=TEST_SECRET_KEY,
-            routing_domain=domain,
-            password_time_cost=1,
-            password_memory_kib=64,
-            password_parallelism=1,
-        )
-        security = security_from_settings(settings, uow_factory, ManualClock(time.time()))
+        security = cluster_security(uow_factory, domain)
         security.users.create(
             username="sup", password="a long password", role="supervisor", sites=["sh"]
         )
@@ -59,17 +53,53 @@ async def seed(url: str, schema: str, domain: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def cluster_security(uow_factory: SqlUnitOfWorkFactory, domain: str) -> Security:
+    """The security layer of a cluster's store, as its nodes build it (the cluster's test
+    secret, cheap password hashes), for seeding users and tokens."""
+    settings = Settings(
+        env="test",
+        secret_key=TEST_SECRET_KEY,
+        routing_domain=domain,
+        password_time_cost=1,
+        password_memory_kib=64,
+        password_parallelism=1,
+    )
+    return security_from_settings(settings, uow_factory, ManualClock(time.time()))
+
+
+NODE_PORT = 8000
+"""The port a node listens on alone in its network namespace."""
+
+
 class Node:
-    """``kefu serve --role <role>`` of ``domain`` as a child process on a free port."""
+    """``kefu serve --role <role>`` of ``domain`` as a child process on a free loopback
+    port, or, given ``namespace``, on every address of that network namespace, reaching
+    PostgreSQL and NATS through the relay on the namespace's gateway (the root end of its
+    veth; see :mod:`netns_helpers`)."""
 
     def __init__(
-        self, role: str, name: str, url: str, schema: str, domain: str, logs: Path
+        self,
+        role: str,
+        name: str,
+        url: str,
+        schema: str,
+        domain: str,
+        logs: Path,
+        namespace: Namespace | None = None,
     ) -> None:
         self.role = role
         self.name = name
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.namespace = namespace
         self.log = logs / f"{name}.log"
+        nats_url = NATS_URL
+        if namespace is None:
+            self.port, self.host = free_port(), "127.0.0.1"
+            self.base = f"http://127.0.0.1:{self.port}"
+        else:
+            self.port, self.host = NODE_PORT, "0.0.0.0"
+            self.base = f"http://{namespace.address}:{self.port}"
+            url = make_url(url).set(host=namespace.gateway).render_as_string(hide_password=False)
+            nats_url = re.sub(r"//[^:/]+", f"//{namespace.gateway}", NATS_URL, count=1)
         self.env = {
             **os.environ,
             **CHEAP_HASHING_ENV,
@@ -78,7 +108,7 @@ class Node:
             "KEFU_DATABASE_URL": url,
             "KEFU_DATABASE_SCHEMA": schema,
             "KEFU_ROUTING_DOMAIN": domain,
-            "KEFU_NATS_URL": NATS_URL,
+            "KEFU_NATS_URL": nats_url,
             "KEFU_NODE_NAME": name,
             "KEFU_SNAPSHOT_EVERY": "0",
         }
@@ -86,34 +116,49 @@ class Node:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
+            argv = [
+                *KEFU,
+                "serve",
+                "--role",
+                self.role,
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ]
+            if self.namespace is not None:
+                argv = self.namespace.command(*argv)
             self.process = subprocess.Popen(
-                [
-                    *KEFU,
-                    "serve",
-                    "--role",
-                    self.role,
-                    "--port",
-                    str(self.port),
-                    "--log-level",
-                    "warning",
-                ],
+                argv,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
 
+    def get(self, path: str, timeout_s: float = 1.0) -> httpx.Response | None:
+        """``GET path`` from the node's own host (inside its namespace: it answers while
+        its veth is down); ``None`` when it does not answer."""
+
+        def call() -> httpx.Response | None:
+            try:
+                return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=timeout_s)
+            except httpx.TransportError:
+                return None
+
+        if self.namespace is None:
+            return call()
+        return self.namespace.inside(call, timeout_s + 5.0)
+
     def ready(self) -> bool:
         """Whether ``/readyz`` answers 200 (a router: it leads)."""
-        try:
-            return httpx.get(f"{self.base}/readyz", timeout=1.0).status_code == 200
-        except httpx.TransportError:
-            return False
+        answer = self.get("/readyz")
+        return answer is not None and answer.status_code == 200
 
     def answers(self) -> bool:
-        try:
-            return httpx.get(f"{self.base}/healthz", timeout=1.0).status_code == 200
-        except httpx.TransportError:
-            return False
+        answer = self.get("/healthz")
+        return answer is not None and answer.status_code == 200
 
     def wait(self, check: str, timeout_s: float) -> float:
         """Seconds until ``check`` (``ready`` or ``answers``) holds; fails the test after
@@ -144,79 +189,14 @@ class Node:
                 self.process.wait()
 
 
-class CutProxy:
-    """A TCP relay from a loopback port to ``upstream`` (PostgreSQL) on a thread of its
-    own, that can cut the link as a network partition does: :meth:`cut` silently drops
-    every byte both ways (the client's queries hang, nothing reaches the server) and,
-    after ``server_gives_up_s``, closes its connections to the server, as the server does
-    when its keepalives go unanswered (the relay's own sockets would answer them);
-    :meth:`heal` resets the cut connections and lets new ones through."""
-
-    def __init__(self, upstream: tuple[str, int], server_gives_up_s: float) -> None:
-        self.upstream = upstream
-        self.server_gives_up_s = server_gives_up_s
-        self.port = free_port()
-        self.cut_at: float | None = None
-        self._pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(10.0)
-
-    async def _serve(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.cut_at is not None:
-            writer.close()
-            return
-        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        self._pairs.append((writer, up_writer))
-        await asyncio.gather(
-            self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True
-        )
-        for end in (writer, up_writer):
-            end.close()
-
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while data := await reader.read(65536):
-            if self.cut_at is None:
-                writer.write(data)
-                await writer.drain()
-
-    def cut(self) -> None:
-        def start() -> None:
-            self.cut_at = time.monotonic()
-            self._loop.call_later(self.server_gives_up_s, self._drop_server_side)
-
-        self._loop.call_soon_threadsafe(start)
-
-    def _drop_server_side(self) -> None:
-        for _client, server in self._pairs:
-            server.close()
-
-    def heal(self) -> None:
-        def reopen() -> None:
-            for client, server in self._pairs:
-                server.close()
-                client.transport.abort()
-            self._pairs = []
-            self.cut_at = None
-
-        self._loop.call_soon_threadsafe(reopen)
-
-    def close(self) -> None:
-        async def shut() -> None:
-            self._server.close()
-            for client, server in self._pairs:
-                client.transport.abort()
-                server.close()
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5.0)
-        self._loop.close()
+def desktop_message_text(frame: dict[str, Any], seq: int) -> str | None:
+    """The text of message ``seq`` in a desktop frame (a delta or a screen), if there."""
+    if frame.get("type") == "message":
+        messages = [frame["message"]]
+    elif frame.get("type") == "desktop":
+        conversations = [c["conversation"] for c in frame["view"]["contacts"]]
+        messages = [m for conv in conversations if conv for m in conv["messages"]]
+    else:
+        return None
+    texts = [m["text"] for m in messages if m["seq"] == seq]
+    return texts[0] if texts else None

@@ -6,14 +6,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
+from kefu_forkserver import KEFU  # kefu as a child process (forked warm)
+
 CHEAP_HASHING_ENV = {
     "KEFU_PASSWORD_TIME_COST": "1",
     "KEFU_PASSWORD_MEMORY_KIB": "64",

@@ -1,12 +1,11 @@
-"""A network partition between the leading router and PostgreSQL, with separate processes
-on loopback: each router reaches the store through a relay the test can cut
-(:class:`cluster_helpers.CutProxy`; PostgreSQL listens on loopback only here, so no
-network namespace can reach it without such a relay). Under a steady load through a web
-node, the leader's link is cut while it keeps running and keeps its NATS connection: it
-stops acting within its lease (before the server drops its lock), the standby takes
-over, and once the link is back nothing the old leader staged is stored (an append at its
-epoch is refused by the fence) and it exits, to be started again as a standby; every
-acknowledged contact is stored exactly once."""
+"""A network partition of the leading router, with each node a separate process in a
+network namespace of its own (:mod:`netns_helpers`: a veth pair to the root namespace,
+where PostgreSQL and NATS are reached through a relay on the veth). Under a steady load
+through a web node, the leader's veth goes down while it keeps running: cut from the
+store and the bus, it stops acting within its lease (before the server drops its lock),
+the standby takes over, and once the link is back nothing the old leader staged is stored
+(an append at its epoch is refused by the fence) and it exits, to be started again as a
+standby; every acknowledged contact is stored exactly once."""
 
 from __future__ import annotations
 
@@ -16,9 +15,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from cluster_helpers import CutProxy, Node, seed
+from cluster_helpers import NATS_URL, Node, seed
+from netns_helpers import ServerRelay, namespaces
 from sqlalchemy.engine import make_url
 from test_cluster_processes import START_BOUND_S, Load, _drop_stream, _stored_queued
 
@@ -43,13 +42,12 @@ def schema(postgres_schema: tuple[str, str]) -> Iterator[tuple[str, str]]:
 
 
 def _epoch(node: Node) -> int:
-    """The epoch a router says it leads at (0: it does not; a router that stopped
-    answering, or exited, leads nothing)."""
-    try:
-        text = httpx.get(f"{node.base}/metrics", timeout=1.0).text
-    except httpx.TransportError:
+    """The epoch a router says it leads at, asked from its own host (0: it does not; a
+    router that stopped answering, or exited, leads nothing)."""
+    answer = node.get("/metrics")
+    if answer is None:
         return 0
-    for line in text.splitlines():
+    for line in answer.text.splitlines():
         if line.startswith("kefu_leader_epoch "):
             return int(float(line.split()[1]))
     return 0
@@ -62,22 +60,30 @@ def test_given_a_leader_cut_from_the_store_when_it_keeps_running_then_it_stops_a
     domain = f"cut{uuid.uuid4().hex[:8]}"
     headers = asyncio.run(seed(url, name, domain))
     database = make_url(url)
-    upstream = (database.host or "127.0.0.1", database.port or 5432)
-    proxies = [CutProxy(upstream, SERVER_GIVES_UP_S) for _ in range(2)]
-    routers = [
-        Node(
-            "router",
-            f"r{i + 1}",
-            database.set(port=proxy.port).render_as_string(hide_password=False),
-            name,
-            domain,
-            tmp_path,
-        )
-        for i, proxy in enumerate(proxies)
-    ]
-    web = Node("web", "w1", url, name, domain, tmp_path)
+    ports = [database.port or 5432, int(NATS_URL.rsplit(":", 1)[1])]
+    with namespaces(3) as (ns_r1, ns_r2, ns_web):
+        relays = [ServerRelay(ns.gateway, ports) for ns in (ns_r1, ns_r2, ns_web)]
+        routers = [
+            Node("router", f"r{i + 1}", url, name, domain, tmp_path, ns)
+            for i, ns in enumerate((ns_r1, ns_r2))
+        ]
+        web = Node("web", "w1", url, name, domain, tmp_path, ns_web)
+        try:
+            _partition(url, name, domain, headers, routers, web)
+        finally:
+            for node in [*routers, web]:
+                node.stop()
+            for relay in relays:
+                relay.close()
+            asyncio.run(_drop_stream(domain))
+
+
+def _partition(
+    url: str, name: str, domain: str, headers: dict[str, str], routers: list[Node], web: Node
+) -> None:
     nodes = [*routers, web]
     load = Load(web, headers)
+    began = time.monotonic()
     try:
         for node in nodes:
             node.start()
@@ -91,10 +97,12 @@ def test_given_a_leader_cut_from_the_store_when_it_keeps_running_then_it_stops_a
         leader, standby = routers[first], routers[1 - first]
         assert _epoch(leader) == 1 and _epoch(standby) == 0
 
+        print(f"nodes started and led in {time.monotonic() - began:.1f} s")  # noqa: T201
         load.start()
         time.sleep(2.0)
         cut = time.monotonic()
-        proxies[first].cut()
+        assert routers[first].namespace is not None
+        routers[first].namespace.cut()  # its veth goes down
         stopped_s = None
         while time.monotonic() - cut < TAKEOVER_BOUND_S:
             if stopped_s is None and _epoch(leader) == 0:
@@ -113,9 +121,11 @@ def test_given_a_leader_cut_from_the_store_when_it_keeps_running_then_it_stops_a
         retries = load.retries
         time.sleep(2.0)  # every command now goes to the new leader at the first try
         assert load.retries == retries
-        proxies[first].heal()  # the old leader's store comes back
+        routers[first].namespace.heal()  # the old leader's network comes back
         assert leader.process is not None
+        healed = time.monotonic()
         leader.process.wait(timeout=30)  # it exits, to be started again as a standby
+        print(f"old leader exited {time.monotonic() - healed:.1f} s after the heal")  # noqa: T201
         time.sleep(1.0)
         load.stop()
         assert load.failed == []
@@ -135,10 +145,3 @@ def test_given_a_leader_cut_from_the_store_when_it_keeps_running_then_it_stops_a
         assert [q.position for q in queued] == list(range(1, len(queued) + 1))
     finally:
         load.stop()
-        for proxy in proxies:
-            proxy.heal()
-        for node in nodes:
-            node.stop()
-        for proxy in proxies:
-            proxy.close()
-        asyncio.run(_drop_stream(domain))

@@ -1,11 +1,11 @@
-"""A cluster as separate processes on loopback (no network namespaces: PostgreSQL and NATS
-listen on loopback only here, and a proxy in between would hide a dead client from the
-server): two router nodes of one routing domain, the leader and a hot standby, and a web
-node, on PostgreSQL and NATS JetStream. Under a steady load of contacts created through
-the web node (each with its Idempotency-Key, retried until acknowledged), the leader is
-killed with ``kill -9``: the standby takes the lead within a bounded time, every
-acknowledged contact is stored exactly once and in the order it was acknowledged, and the
-web node's copy follows the new leader to the end of the log."""
+"""A cluster as separate processes, each in a network namespace of its own
+(:mod:`netns_helpers`: a veth pair to the root namespace, where PostgreSQL and NATS are
+reached through a relay on the veth): two router nodes of one routing domain, the leader
+and a hot standby, and a web node, on PostgreSQL and NATS JetStream. Under a steady load
+of contacts created through the web node (each with its Idempotency-Key, retried until
+acknowledged), the leader is killed with ``kill -9``: the standby takes the lead within a
+bounded time, every acknowledged contact is stored exactly once and in the order it was
+acknowledged, and the web node's copy follows the new leader to the end of the log."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 from cluster_helpers import NATS_URL, Node, seed
+from netns_helpers import ServerRelay, namespaces
+from sqlalchemy.engine import make_url
 
 from kefu.adapters.cluster.node import stream_name
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, upgrade
@@ -115,10 +117,29 @@ def test_given_a_leader_under_load_when_killed_then_the_standby_takes_over_and_n
     url, name = schema
     domain = f"kill{uuid.uuid4().hex[:8]}"
     headers = asyncio.run(seed(url, name, domain))
-    r1, r2 = (Node("router", f"r{i}", url, name, domain, tmp_path) for i in (1, 2))
-    web = Node("web", "w1", url, name, domain, tmp_path)
+    ports = [make_url(url).port or 5432, int(NATS_URL.rsplit(":", 1)[1])]
+    with namespaces(3) as hosts:
+        relays = [ServerRelay(ns.gateway, ports) for ns in hosts]
+        r1, r2 = (
+            Node("router", f"r{i + 1}", url, name, domain, tmp_path, hosts[i]) for i in (0, 1)
+        )
+        web = Node("web", "w1", url, name, domain, tmp_path, hosts[2])
+        try:
+            _kill_leader(url, name, headers, r1, r2, web)
+        finally:
+            for node in (r1, r2, web):
+                node.stop()
+            for relay in relays:
+                relay.close()
+            asyncio.run(_drop_stream(domain))
+
+
+def _kill_leader(
+    url: str, name: str, headers: dict[str, str], r1: Node, r2: Node, web: Node
+) -> None:
     nodes = [r1, r2, web]
     load = Load(web, headers)
+    began = time.monotonic()
     try:
         for node in nodes:  # started together: on a loaded machine each takes seconds
             node.start()
@@ -131,6 +152,7 @@ def test_given_a_leader_under_load_when_killed_then_the_standby_takes_over_and_n
         leader, standby = (r1, r2) if r1.ready() else (r2, r1)
         assert leader.ready() and not standby.ready()  # one leads; a standby is not ready
 
+        print(f"nodes started and led in {time.monotonic() - began:.1f} s")  # noqa: T201
         load.start()
         time.sleep(2.0)
         before = len(load.acked)
@@ -165,9 +187,6 @@ def test_given_a_leader_under_load_when_killed_then_the_standby_takes_over_and_n
         assert seen == last_seq
     finally:
         load.stop()
-        for node in nodes:
-            node.stop()
-        asyncio.run(_drop_stream(domain))
 
 
 async def _drop_stream(domain: str) -> None:

@@ -11,7 +11,6 @@ import dataclasses
 import enum
 import functools
 import types
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +32,7 @@ from kefu.service.snapshots import (
     dump_router,
     fingerprint,
     open_snapshot,
+    pickled,
 )
 from kefu.testing import ManualClock, ManualScheduler
 
@@ -144,7 +144,7 @@ def test_given_a_snapshot_mid_way_when_started_from_it_then_the_parts_equal_a_fu
             await say(first, "tok-3", 1, "你好")
             await say(first, "tok-2", 2, "1")
             await branch.issue("mobile")
-        held = [zlib.decompress(taken.data), *open_snapshot(taken.data)[1].values()]
+        held = [*pickled(taken.data), *open_snapshot(taken.data)[1].values()]
         assert not [data for data in held if acct.card.encode() in data]
 
         restored, since, parts = await started(platform("b", snapshots=True))

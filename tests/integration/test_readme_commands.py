@@ -9,13 +9,13 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from kefu_forkserver import KEFU  # kefu as a child process (forked warm)
+
 ROOT = Path(__file__).resolve().parents[2]
-KEFU = [sys.executable, "-c", "import sys; from kefu.cli import main; sys.argv[0] = 'kefu'; main()"]
 # Commands that start a server or need a database are run by their own tests
 # (kefu report: tests/integration/test_report_cli.py).
 SERVERS = ("kefu demo", "kefu serve", "kefu db", "kefu users", "kefu report")

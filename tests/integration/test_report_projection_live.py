@@ -1,5 +1,6 @@
-"""The report projection written by the store writer, in the transaction of the events, and
-taken up again after a restart and a rebuild (SQLite and PostgreSQL)."""
+"""The report projection written by the store writer a moment after the events, and taken
+up again after a restart, a rebuild and a crash between the events' commit and the rows'
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import math
 from dataclasses import replace
 
+import pytest
 from db_helpers import Database
 from sqlalchemy import event, func, select
 
@@ -19,6 +21,7 @@ from kefu.analytics.visits import Visit
 from kefu.bootstrap import routing_engine
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.domain.routing import RouterConfig
+from kefu.service import writer
 from kefu.service.ports import ReportMark
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
@@ -31,7 +34,7 @@ def _figures(report: object) -> dict[str, object]:
     return data
 
 
-def test_given_a_running_engine_when_contacts_end_then_their_visits_are_stored_with_them(
+def test_given_a_running_engine_when_contacts_end_then_their_visits_are_stored_once_settled(
     database: Database,
 ) -> None:
     async def scenario() -> None:
@@ -60,6 +63,7 @@ def test_given_a_running_engine_when_contacts_end_then_their_visits_are_stored_w
         ids.append((await engine.execute(c.CreateContact("after-sales")))["contact_id"])
         clock.advance(100.0)
         await engine.execute(c.CompleteContact(ids[0], "已解决"))
+        await engine.settle_reports()  # the rows are stored a moment after the events
         with uow_factory() as uow:
             mark = uow.reports.mark()
         with database.engine.connect() as connection:
@@ -134,6 +138,7 @@ def test_given_batches_that_end_no_visit_when_stored_then_the_mark_stays_and_a_r
         await engine.execute(c.AcceptOffer(first, offer, "a1"))
         clock.advance(30.0)
         await engine.execute(c.CompleteContact(first, "已解决"))
+        await engine.settle_reports()
         with uow_factory() as uow:
             ended = uow.reports.mark()
         assert ended is not None
@@ -220,3 +225,74 @@ def test_given_a_visit_with_an_infinite_figure_when_stored_then_it_is_read_back_
     assert got["c-有限"].predicted_wait_s is None
     assert got["c-有限"].talk_s == 60.15 and got["c-有限"].disposition == "已解决"
     assert mark == ReportMark(2, 200.0, 0.0)
+
+
+def test_given_contacts_ending_when_their_batch_commits_then_their_rows_come_in_a_later_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        statements.append(sql)
+
+    def rows() -> int:
+        with database.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(ContactVisitRow)) or 0)
+
+    monkeypatch.setattr(writer, "SETTLE_AFTER_S", 1e9)  # settled only when asked, at first
+    monkeypatch.setattr(writer, "SETTLE_MAX_S", 1e9)
+
+    async def scenario() -> None:
+        clock = ManualClock(1_000.0)
+        uow_factory = SqlUnitOfWorkFactory(database.engine)
+        engine = routing_engine(uow_factory, clock, config=RouterConfig(offer_timeout_s=1e4))
+        await engine.start()
+        await engine.execute(c.CreateSite("sh", "上海中心", "UTC"))
+        queue = QueueSpec("after-sales", Channel.CHAT, site_id="sh", wrapup_s=0.0)
+        await engine.execute(c.DefineQueue(queue, "sh"))
+        await engine.execute(c.DefineAgent(AgentSpec("a1", site_id="sh", name="李娜")))
+        await engine.execute(c.SetAgentState("a1", "ready"))
+
+        async def serve() -> None:
+            contact = (await engine.execute(c.CreateContact("after-sales")))["contact_id"]
+            offer = (await engine.query(views.get_contact, contact))["offer_id"]
+            clock.advance(5.0)
+            await engine.execute(c.AcceptOffer(contact, offer, "a1"))
+            clock.advance(30.0)
+            await engine.execute(c.CompleteContact(contact, "已解决"))
+
+        # The batch that ends a visit commits its events only.
+        event.listen(database.engine, "before_cursor_execute", seen)
+        try:
+            await serve()
+        finally:
+            event.remove(database.engine, "before_cursor_execute", seen)
+        assert [s for s in statements if "events" in s]
+        assert not [s for s in statements if "contact_visits" in s or "projection_marks" in s]
+        assert rows() == 0 and engine.reports.unsettled()
+        await engine.settle_reports()
+        assert rows() == 1 and not engine.reports.unsettled()
+        with uow_factory() as uow:
+            mark = uow.reports.mark()
+            last = max(s.seq for s in uow.events.read())
+        assert mark is not None and mark.seq == last
+
+        # A writer that never idles stores them with its next batch once they are old.
+        monkeypatch.setattr(writer, "SETTLE_MAX_S", 0.0)
+        await serve()
+        assert rows() == 1 and engine.reports.unsettled()
+        await engine.execute(c.SetAgentState("a1", "not_ready"))
+        assert rows() == 2 and not engine.reports.unsettled()
+        await engine.execute(c.SetAgentState("a1", "ready"))
+
+        # An idle writer stores them by itself once they are due.
+        monkeypatch.setattr(writer, "SETTLE_MAX_S", 1e9)
+        monkeypatch.setattr(writer, "SETTLE_AFTER_S", 0.0)
+        await serve()
+        async with asyncio.timeout(10.0):
+            while rows() < 3:
+                await asyncio.sleep(0.01)
+        assert not engine.reports.unsettled()
+        await engine.stop()
+
+    asyncio.run(scenario())

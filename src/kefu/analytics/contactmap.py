@@ -2,9 +2,10 @@
 
 Built from the routing event log (:mod:`kefu.analytics.journeys`). The graph's nodes are
 ``channel:<name>``, ``ivr:<flow>…`` (the IVR's flow, menu choices and self-service attempts
-of the contacts it handed off), ``queue:<id>``, ``agent:<id>`` and ``outcome:<name>``
-(``abandoned``, ``open``, or the wrap-up disposition of a completed contact, ``completed``
-when none); an edge counts the contacts that moved from one node to the next. Given
+of the contacts it handed off), ``queue:<id>``, ``agent:<id>``, ``domain:<domain>/<queue>``
+(a contact handed over to another routing domain) and ``outcome:<name>`` (``abandoned``,
+``open``, ``transferred_out``, or the wrap-up disposition of a completed contact,
+``completed`` when none); an edge counts the contacts that moved from one node to the next. Given
 :class:`~kefu.analytics.contactmap_more.MapExtras`, the map also has the IVR sessions that
 ended in the IVR (channel → IVR nodes → ``outcome:ivr_contained``/``ivr_abandoned``/
 ``ivr_open``; counted as contacts) and the case waits on back-office departments
@@ -45,6 +46,7 @@ from kefu.analytics.contactmap_more import DepartmentWait, MapExtras
 from kefu.analytics.journeys import (
     ABANDONED,
     OPEN,
+    TRANSFERRED_OUT,
     ContactJourney,
     Repeat,
     find_repeats,
@@ -202,7 +204,8 @@ def contact_map_from_journeys(
             r.gap_s,
         )
         for r in repeats.values()
-        if (j := r.first).arrived_at >= since and j.outcome != ABANDONED
+        # Not one handed to another routing domain: it ended there, in another log.
+        if (j := r.first).arrived_at >= since and j.outcome not in (ABANDONED, TRANSFERRED_OUT)
     ]
     reasons = Counter(b.reason for b in broken)
     return ContactMap(
@@ -281,7 +284,7 @@ _WAY = itemgetter(
 
 
 def _outcome_of(outcome: str, disposition: str | None) -> str:
-    if outcome in (ABANDONED, OPEN):
+    if outcome in (ABANDONED, OPEN, TRANSFERRED_OUT):
         return outcome
     return disposition or "completed"
 

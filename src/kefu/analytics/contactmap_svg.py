@@ -1,10 +1,11 @@
 """The contact map as one self-contained SVG image (no script, no font or style from
 elsewhere): the page shows it inline and offers it as a download.
 
-Columns, left to right: channels, IVR nodes, queues, agents, departments, outcomes (a node's
-column is the kind before the colon in its name; the IVR and department columns are there
-when the map has such nodes). In each column the busiest nodes come first, at most ``per_column``
-(the rest are folded into one ``… +N`` node). Each edge is a band from its source to its
+Columns, left to right: channels, IVR nodes, queues, agents, departments, other routing
+domains, outcomes (a node's column is the kind before the colon in its name; the IVR,
+department and domain columns are there when the map has such nodes). In each column the
+busiest nodes come first, at most ``per_column`` (the rest are folded into one ``… +N``
+node). Each edge is a band from its source to its
 target as wide as its share of the busiest edge; an edge going back to an earlier or the same
 column (a transfer from an agent back to a queue, or queue to queue) is drawn dashed in the
 warning colour, since that is where loops live. Sizes are pixels.
@@ -19,7 +20,7 @@ from kefu.analytics.contactmap import ContactMap
 
 __all__ = ["COLUMNS", "contact_map_svg"]
 
-COLUMNS = ("channel", "ivr", "queue", "agent", "department", "outcome")
+COLUMNS = ("channel", "ivr", "queue", "agent", "department", "domain", "outcome")
 """The kinds of nodes, in column order."""
 _NODE_W, _NODE_H, _GAP, _COL_GAP, _TOP = 150, 26, 8, 120, 40
 _OTHER = "…"
@@ -44,6 +45,7 @@ def contact_map_svg(
     language), ``labels`` maps node names to what is written on them (default: the part
     after the colon)."""
     volume = dict(cmap.nodes)
+    named = labels or {}
     kinds = [k for k in COLUMNS if any(_kind(n) == k for n in volume)]
     shown: dict[str, str] = {}
     columns: list[list[tuple[str, int]]] = []
@@ -103,12 +105,13 @@ def contact_map_svg(
         out.append(
             f'<path d="{path}" fill="none" {style} stroke-opacity="0.45" stroke-width="{w:.1f}" '
             f'data-source="{escape(s)}" data-target="{escape(t)}" data-volume="{count}">'
-            f"<title>{escape(_label(s))} → {escape(_label(t))}: {count}</title></path>"
+            f"<title>{escape(named.get(s) or _label(s))} → {escape(named.get(t) or _label(t))}:"
+            f" {count}</title></path>"
         )
     for column in columns:
         for node, n in column:
             nx, ny, _col = where[node]
-            text = (labels or {}).get(node) or _label(node)
+            text = named.get(node) or _label(node)
             if node.endswith(":" + _OTHER):
                 text = f"{_OTHER} +{sum(1 for v in shown.values() if v == node)}"
             if len(text) > 16:

@@ -24,6 +24,7 @@ __all__ = [
     "ABANDONED",
     "COMPLETED",
     "OPEN",
+    "TRANSFERRED_OUT",
     "ContactJourney",
     "Repeat",
     "Row",
@@ -37,11 +38,16 @@ __all__ = [
 ]
 
 COMPLETED, ABANDONED, OPEN = "completed", "abandoned", "open"
+TRANSFERRED_OUT = "transferred_out"
+"""The outcome of a contact handed over to another routing domain: its story goes on in
+that domain's log."""
 
 
 class ContactJourney(NamedTuple):
-    """One contact. ``path`` lists the nodes it visited in order, as ``"queue:<id>"`` and
-    ``"agent:<id>"``; ``outcome`` is ``completed``, ``abandoned`` or ``open`` (no end seen);
+    """One contact. ``path`` lists the nodes it visited in order, as ``"queue:<id>"``,
+    ``"agent:<id>"`` and, last, ``"domain:<domain>/<queue>"`` for one handed over to another
+    routing domain; ``outcome`` is ``completed``, ``abandoned``, ``transferred_out`` or
+    ``open`` (no end seen);
     ``queue_id``/``agent_id`` are where it ended (last queue, last agent); ``ivr`` the IVR
     nodes it passed before its first queue (:func:`ivr_route`, empty without the IVR). A named
     tuple: immutable and cheap to build a few hundred thousand times."""
@@ -145,6 +151,12 @@ class _Builder:
         self.queue = queue_id
         self.path.append(node)
 
+    def leave(self, where: str, at: float) -> None:
+        """Handed over to ``where`` (``<domain>/<queue>``) at ``at``: a transfer, its end here."""
+        self.transfers += 1
+        self.path.append("domain:" + where)
+        self.outcome, self.ended = TRANSFERRED_OUT, at
+
     def freeze(self) -> ContactJourney:
         return ContactJourney(
             *self.head, tuple(self.path), self.transfers, self.revisits, self.answered,
@@ -198,6 +210,8 @@ def collect_journeys(
             b.outcome, b.ended = ABANDONED, e.at
         elif isinstance(e, ev.CallbackRequested):
             b.callback = True
+        elif isinstance(e, ev.ContactTransferredOut):
+            b.leave(f"{e.to_domain}/{e.to_queue_id}", e.at)
     return [b.freeze() for b in order]
 
 
@@ -216,7 +230,8 @@ Row = tuple[
 """``(type, at, contact_id, agent_id, target, channel, customer_id, topic, case_id, ivr)``: a
 contact-path event as the storage reads it without building it. ``target`` is the queue of a
 queued or overflowed event, the queue a transfer goes to (``None``: to an agent), the
-disposition of a completed contact; ``channel``, ``customer_id``, ``topic``, ``case_id`` and
+disposition of a completed contact, ``<domain>/<queue>`` of one handed over to another
+routing domain; ``channel``, ``customer_id``, ``topic``, ``case_id`` and
 ``ivr`` (the packed IVR route, :func:`pack_ivr`) those of a queued event (see
 :func:`kefu.adapters.storage.event_reader.read_contact_rows`)."""
 
@@ -269,6 +284,8 @@ def journeys_from_rows(
             b.outcome, b.ended = ABANDONED, at
         elif kind == "CallbackRequested":
             b.callback = True
+        elif kind == "ContactTransferredOut":
+            b.leave(target or "?", at)
     return [b.freeze() for b in order], (last if until is None else until)
 
 

@@ -67,13 +67,18 @@ def _no_site(site_id: str | None) -> str:
     return "" if site_id is None else site_id
 
 
+def _agent_key(agent_id: str, site_id: str | None) -> tuple[str, ...]:
+    # a module function, not a lambda: a projector is pickled into router snapshots
+    return (agent_id, _no_site(site_id))
+
+
 class VisitProjector:
     """Folds events into visits (as each ends) and agent slots (as each is over)."""
 
     def __init__(self) -> None:
         self._visits: list[Visit] = []
         self._cut = -math.inf  # the slots before this index were taken
-        self.log = VisitLog(self._visits.append, _Slots(), lambda a, s: (a, _no_site(s)))
+        self.log = VisitLog(self._visits.append, _Slots(), _agent_key)
 
     def consume(self, events: Iterable[ev.Event]) -> None:
         """Take events in log order."""

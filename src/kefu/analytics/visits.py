@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from kefu.analytics.agent_seconds import AgentSeconds
+from kefu.analytics.oldest import OldestFirst
 from kefu.analytics.tallies import event_handlers
 from kefu.domain import events as ev
+from kefu.domain.tiers import customer_tier
 
 __all__ = ["Accrual", "AgentSeconds", "Visit", "VisitLog"]
 
@@ -107,27 +110,6 @@ class _Open:
         self.queued_at = at
 
 
-@dataclass(frozen=True, slots=True)
-class AgentSeconds:
-    """Seconds agents spent handling contacts, idle while ready, and logged in (any
-    presence but offline), summed over a group and a bucket."""
-
-    handling_s: float
-    idle_s: float
-    staffed_s: float
-
-    @property
-    def occupancy(self) -> float | None:
-        """Handling / (handling + ready idle), the standard definition."""
-        busy = self.handling_s + self.idle_s
-        return self.handling_s / busy if busy > 0 else None
-
-    @property
-    def utilisation(self) -> float | None:
-        """Handling / logged-in time (not-ready time included in the base)."""
-        return self.handling_s / self.staffed_s if self.staffed_s > 0 else None
-
-
 class _Agent:
     __slots__ = ("active", "key", "offered", "presence", "since")
 
@@ -155,6 +137,9 @@ class VisitLog:
         self.last = buckets.edges[0]
         self._queues: dict[str, tuple[float, float, str | None]] = {}
         self._open: dict[str, _Open] = {}
+        # open_since is read after every batch the report projection folds: it must not
+        # scan every waiting contact.
+        self._oldest: OldestFirst[_Open] = OldestFirst()
         self._agents: dict[str, _Agent] = {}
         # agent key → seconds (handling, idle, logged in) per bucket index
         self._time: dict[tuple[str, ...], tuple[dict[int, float], ...]] = {}
@@ -185,6 +170,7 @@ class VisitLog:
         for contact_id, visit in list(self._open.items()):
             self._emit(contact_id, visit, now, ended=False)
         self._open.clear()
+        self._oldest = OldestFirst()
 
     def touch_all(self, at: float) -> None:
         """Count every agent's time up to ``at`` (seconds), so that the buckets before
@@ -194,7 +180,17 @@ class VisitLog:
 
     def open_since(self) -> float | None:
         """The instant (seconds) the oldest visit still open entered its queue."""
-        return min((v.queued_at for v in self._open.values()), default=None)
+        return self._oldest.oldest(self._open)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "_oldest" not in state:  # a snapshot from before it was kept
+            self._oldest = OldestFirst.of({c: (v.queued_at, v) for c, v in self._open.items()})
+
+    def _enter(self, contact_id: str, visit: _Open) -> None:
+        """``visit`` of the contact opens (queued, or queued again by a transfer)."""
+        self._open[contact_id] = visit
+        self._oldest.push(visit.queued_at, contact_id, visit, self._open)
 
     def add_seconds(
         self, key: tuple[str, ...], k: int, handling: float, idle: float, staffed: float
@@ -259,7 +255,7 @@ class VisitLog:
 
     # -- contacts ----------------------------------------------------------------------
     def _queued(self, e: ev.ContactQueued) -> None:
-        self._open[e.contact_id] = _Open(e, e.queue_id, 0, e.at)
+        self._enter(e.contact_id, _Open(e, e.queue_id, 0, e.at))
 
     def _overflowed(self, e: ev.ContactOverflowed) -> None:
         visit = self._open.get(e.contact_id)
@@ -320,7 +316,7 @@ class VisitLog:
         visit.completed_at = e.at
         self._emit(e.contact_id, visit, e.at, ended=True, transferred=True)
         queue_id = e.to_queue_id if e.to_queue_id is not None else visit.queue_id
-        self._open[e.contact_id] = _Open(visit.queued, queue_id, visit.leg + 1, e.at)
+        self._enter(e.contact_id, _Open(visit.queued, queue_id, visit.leg + 1, e.at))
 
     def _transferred_out(self, e: ev.ContactTransferredOut) -> None:
         if e.from_agent_id is not None:
@@ -374,7 +370,7 @@ class VisitLog:
                 queue_id=v.queue_id,
                 site_id=site,
                 channel=q.channel,
-                value_tier=q.value_tier,
+                value_tier=customer_tier(q.value_tier, q.attributes),
                 customer_id=q.customer_id,
                 queued_at=v.queued_at,
                 predicted_wait_s=v.predicted,

@@ -15,6 +15,7 @@ from kefu.api.errors import install_error_handlers
 from kefu.api.middleware import AccessLog, BodySizeLimit, SecurityHeaders
 from kefu.api.request_id import RequestId
 from kefu.api.routes import API_PREFIX, AUTH_ERRORS, api_routers, health, ops
+from kefu.api.warmup import warm_routes
 from kefu.config import Settings
 from kefu.service import RoutingEngine
 from kefu.service.security import Security
@@ -63,16 +64,20 @@ def create_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     on_closed: Sequence[Hook] = (),
+    warm_up_routes: bool = False,
 ) -> FastAPI:
     """The kefu HTTP API around ``engine``, its users and credentials in ``security``:
     the engine is started (rebuilt from the store) when the app starts, then
-    ``on_startup`` hooks run; ``routers`` add pages (login, the wallboard). On shutdown
+    ``on_startup`` hooks run (with ``warm_up_routes`` every route is built before them:
+    :mod:`kefu.api.warmup`); ``routers`` add pages (login, the wallboard). On shutdown
     ``on_shutdown`` hooks run, the engine stores what is staged and stops, then
     ``on_closed`` hooks release the infrastructure (database, timers)."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.start()
+        if warm_up_routes:  # before the hooks: the server's last one freezes the heap
+            await warm_routes(app.router)
         for hook in on_startup:
             await hook()
         try:

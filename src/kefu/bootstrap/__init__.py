@@ -48,7 +48,7 @@ from kefu.service.cases import CaseWing, SurveyOptions
 from kefu.service.channels import ChannelOptions, ChannelService
 from kefu.service.ivr import IvrWing
 from kefu.service.ports import Scheduler, UnitOfWorkFactory
-from kefu.service.routing import PhoneBook
+from kefu.service.routing import PhoneBook, RoutingDomains
 from kefu.service.routing.softphone import SoftphoneDesk
 from kefu.service.security import Security, security_from_settings
 from kefu.service.snapshots import SnapshotPolicy, Snapshotter
@@ -115,10 +115,13 @@ def build_platform(
     on_closed: tuple[Hook, ...] = (),
     attachments: AttachmentStore | None = None,
     snapshots: Snapshotter | None = None,
+    warm_up_routes: bool = False,
 ) -> Platform:
     """Wire an engine and its app on the given infrastructure; ``on_closed`` hooks run
     after the engine stopped (release the database there). Attachments go to
-    ``attachments``, by default to files under ``settings.attachments_path``."""
+    ``attachments``, by default to files under ``settings.attachments_path``. With
+    ``warm_up_routes`` the app builds every route when it starts (:mod:`kefu.api.warmup`;
+    a server's, not a test's: it takes a fraction of a second)."""
     from kefu.adapters.channels.server import channel_server
     from kefu.adapters.storage.report_source import report_source
     from kefu.web import Wallboard
@@ -132,6 +135,7 @@ def build_platform(
         uow_factory,
         clock,
         phones,
+        domains=RoutingDomains(settings.routing_domain, settings.cluster_domains),
         scheduler=scheduler,
         config=RouterConfig(offer_timeout_s=settings.offer_timeout_s),
         new_id=new_id,
@@ -193,6 +197,7 @@ def build_platform(
         on_startup=(wallboard.start, site.start, adapters.start, *on_startup),
         on_shutdown=(*on_shutdown, adapters.stop, site.stop, wallboard.stop),
         on_closed=on_closed,
+        warm_up_routes=warm_up_routes,
     )
     wallboard.mount_static(app)
     app.state.wallboard = wallboard
@@ -211,7 +216,8 @@ def build_platform(
     app.state.widgets = site.admin.widget
     app.state.addresses = site.admin.addresses.book
     app.state.webhook_keys = webhook_keys
-    platform.softphone = app.state.softphone = SoftphoneDesk()
+    platform.softphone = app.state.softphone = SoftphoneDesk(engine)
+    site.desktop.watch_softphone(platform.softphone)
     return platform
 
 
@@ -281,6 +287,7 @@ def build_live(
         on_startup=(open_store, *on_startup),
         on_shutdown=on_shutdown,
         on_closed=(close,),
+        warm_up_routes=True,
     )
 
 

@@ -33,7 +33,7 @@ from kefu.service.desktop import Desktops
 from kefu.service.ivr import IvrOptions, IvrPlugins, IvrWing
 from kefu.service.ports import UnitOfWorkFactory
 from kefu.service.reports import ReportBook
-from kefu.service.routing import DefineAgent, PhoneBook, routing_handlers
+from kefu.service.routing import DefineAgent, PhoneBook, RoutingDomains, routing_handlers
 from kefu.service.teams import TeamBook
 from kefu.service.wallboard import SupervisionDesk
 from kefu.service.workforce import WorkforceBook
@@ -59,12 +59,19 @@ __all__ = [
 
 
 def routing_engine(
-    uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneBook | None = None, **options: Any
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    phones: PhoneBook | None = None,
+    *,
+    domains: RoutingDomains | None = None,
+    **options: Any,
 ) -> RoutingEngine:
     """An engine whose table holds the routing commands (``options`` go to
     :class:`RoutingEngine`; *phones*: who has a phone a supervisor's listen can ring,
-    None: not checked); :func:`channel_wing` adds the channels'."""
-    return RoutingEngine(uow_factory, clock, handlers=routing_handlers(phones), **options)
+    None: not checked; *domains*: the cluster's routing domains overflow steps may name,
+    None: none); :func:`channel_wing` adds the channels'."""
+    handlers = routing_handlers(phones, domains)
+    return RoutingEngine(uow_factory, clock, handlers=handlers, **options)
 
 
 def channel_wing(
@@ -78,7 +85,7 @@ def channel_wing(
     table and its state (customers, conversations, branch tickets) the engine's
     transaction."""
     channels = ChannelService(engine, options=options, gateways=gateways, policy=policy)
-    engine.handlers.include(channels.handlers())
+    engine.handlers.include(channels.handlers(), channels.preparers())
     engine.attach(channels.state)
     return channels
 
@@ -92,12 +99,15 @@ def branch_wing(channels: ChannelService, **options: Any) -> BranchDesk:
 
 
 def desktop_wing(desktops: Desktops) -> Desktops:
-    """The desktops' words (reasons, dispositions, canned replies, tiers) as data: their
-    command's handler joins the engine's table, the phrase book the engine's
-    transaction."""
+    """The desktops' words (reasons, dispositions, canned replies, tiers) and the value
+    tiers' routing effects as data: their commands' handlers join the engine's table, the
+    books the engine's transaction; the engine classes new contacts by the tier book."""
     engine = desktops.channels.engine
     engine.handlers.include(desktops.phrases.handlers())
     engine.attach(desktops.phrases)
+    engine.handlers.include(desktops.tiers.handlers())
+    engine.attach(desktops.tiers)
+    engine.contact_class = desktops.tiers.contact_class
     return desktops
 
 

@@ -44,10 +44,12 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
     from fastapi import FastAPI
 
     from kefu.adapters.cluster import LeaderLease
+    from kefu.adapters.cluster.directory import QueueDirectoryServer
     from kefu.adapters.cluster.envelope import CommandSealer
     from kefu.adapters.cluster.handover import DomainHandover
     from kefu.adapters.cluster.handover_bus import HandoverServer, serve_while_leading
     from kefu.adapters.cluster.node import RouterNode
+    from kefu.adapters.cluster.overflow import OverflowHandovers
     from kefu.adapters.metrics import EngineMetrics
     from kefu.adapters.storage import SqlUnitOfWorkFactory
     from kefu.api.routes import ops
@@ -78,18 +80,32 @@ def router_app(settings: Settings, platform: Platform) -> FastAPI:
         metrics.start()
         await node.start()
         domain = settings.routing_domain
-        handovers = HandoverServer(
-            client,
-            DomainHandover(client, engine, domain, secret_key=settings.secret_key),
-            sealer=CommandSealer(settings.secret_key, domain),
+        handover = DomainHandover(
+            client, engine, domain, secret_key=settings.secret_key, channels=platform.channels
         )
-        serving = asyncio.create_task(serve_while_leading(node.leading, handovers))
+        handovers = HandoverServer(
+            client, handover, sealer=CommandSealer(settings.secret_key, domain)
+        )
+        # On the leader only: the hand-overs asked for, those overflow steps send to
+        # another routing domain (a new leader finishes what the last one left), and the
+        # list of the domain's queues other domains' desktops offer.
+        leader_services = (
+            handovers,
+            OverflowHandovers(handover),
+            QueueDirectoryServer(client, engine, domain),
+        )
+        serving = [
+            asyncio.create_task(serve_while_leading(node.leading, service))
+            for service in leader_services
+        ]
         try:
             yield
         finally:
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
+            for task in serving:
+                task.cancel()
+            for task in serving:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await node.stop()
             await client.close()
             uow_factory.engine.dispose()

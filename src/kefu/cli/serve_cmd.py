@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
-import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from kefu.cli.app import app
+from kefu.cli.runtime import tune_runtime
 
 if TYPE_CHECKING:
     import uvicorn
@@ -109,24 +108,6 @@ def open_platform(
     except SQLAlchemyError as exc:
         typer.echo(f"kefu cannot reach the database 无法连接数据库: {exc}", err=True)
         raise typer.Exit(1) from None
-
-
-SWITCH_INTERVAL_S = 0.001
-"""How long (seconds) a thread may hold the GIL while another waits for it (Python's
-default is 0.005)."""
-
-
-async def tune_runtime() -> None:
-    """Once the server started: leave what exists then (imported modules, the router
-    rebuilt from the store) out of the garbage collector's full collections, which scan
-    every tracked object and, at about 200,000 objects, paused the event loop for up to
-    100 ms under load (objects made later are collected as usual); and shorten the GIL's
-    switch interval. The store is written from a worker thread, which gives up the GIL at
-    every database round trip and, with the event loop busy, waited up to 5 ms to get it
-    back each time: on PostgreSQL a batch of writes took tens of milliseconds that way."""
-    gc.collect()
-    gc.freeze()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def make_server(app: FastAPI, settings: Settings, *, log_level: str = "info") -> uvicorn.Server:
@@ -227,7 +208,8 @@ def serve(
 
         check_router_settings(settings)
         typer.echo(f"kefu web node of 路由域 {settings.routing_domain} on :{settings.port}")
-        run_server(web_app(settings, open_store(settings)), settings, log_level=log_level)
+        node = web_app(settings, open_store(settings), tune=tune_runtime)
+        run_server(node, settings, log_level=log_level)
         return
     if role != "all":
         typer.echo(

@@ -15,7 +15,7 @@ not logged out: its desktop may be open on another node), and the chat's IVR flo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +31,15 @@ FOLLOWER_POLL_S = 1.0
 """Seconds between two looks at the store while the event stream is silent."""
 
 
-def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
+def web_app(
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    tune: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
     """The web node's app on the shared store ``uow_factory``: its lifespan connects to
-    NATS (``settings.nats_url``) and keeps the command client in ``app.state.commands``."""
+    NATS (``settings.nats_url``) and keeps the command client in ``app.state.commands``;
+    ``tune`` runs once it started (a server process's
+    :func:`~kefu.cli.runtime.tune_runtime`, not a test's)."""
     import nats
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
@@ -43,8 +49,10 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
     from kefu.adapters.cluster.bus import CommandClient, RemoteError
     from kefu.adapters.cluster.channel_bus import UpdateFollower
     from kefu.adapters.cluster.channel_codec import channel_result
+    from kefu.adapters.cluster.directory import RemoteQueues, WebHandovers
     from kefu.adapters.cluster.envelope import CommandSealer
     from kefu.adapters.cluster.follower import EventFollower
+    from kefu.adapters.cluster.handover_bus import HandoverClient
     from kefu.api.errors import install_error_handlers
     from kefu.api.routes import API_PREFIX, remote
     from kefu.api.routes import desktop as desktop_routes
@@ -112,6 +120,14 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
             await replica.follow_parts()
 
         replica.sync = sync
+        # The desktop's hand-overs to the cluster's other routing domains (none: no such
+        # choice on the screen).
+        others = settings.cluster_domains - {settings.routing_domain}
+        remote_queues = RemoteQueues(client, others)
+        if others:
+            handover = HandoverClient(client, settings.routing_domain, sealer=sealer)
+            desktops.handovers = WebHandovers(handover, remote_queues, sync)
+            await remote_queues.start()
         updates = UpdateFollower(client, channels, settings.routing_domain, sync)
         channels.relay = updates.relay
         app.state.updates = updates
@@ -120,9 +136,13 @@ def web_app(settings: Settings, uow_factory: UnitOfWorkFactory) -> FastAPI:
         await wallboard.start()
         await chat.start()
         await desktop.start()
+        if tune is not None:
+            await tune()
         try:
             yield
         finally:
+            await remote_queues.stop()
+            desktops.handovers = None
             await desktop.stop()
             await chat.stop()
             await wallboard.stop()

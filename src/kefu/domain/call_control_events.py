@@ -1,6 +1,7 @@
 """The events of the agent's controls on a call being served: muted and unmuted (the
 caller no longer hears the agent, then again), keypad digits sent to the caller (the
-audit of what the agent keyed). Routing events, re-exported by :mod:`kefu.domain.events`
+audit of what the agent keyed); where an agent answers its calls (its SIP phone or the
+desktop's browser softphone). Routing events, re-exported by :mod:`kefu.domain.events`
 with their JSON form.
 """
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from kefu.domain.routing_events import Event
 
-__all__ = ["CallMuted", "CallUnmuted", "DigitsSentToCaller"]
+__all__ = ["CallMuted", "CallUnmuted", "DigitsSentToCaller", "SoftphoneEndpointChosen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +39,12 @@ class DigitsSentToCaller(Event):
     contact_id: str
     agent_id: str
     digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class SoftphoneEndpointChosen(Event):
+    """Agent ``agent_id`` answers its next calls at ``endpoint``: ``sip`` (its registered
+    SIP phone) or ``browser`` (the agent desktop's softphone). Kept across restarts."""
+
+    agent_id: str
+    endpoint: str

@@ -37,6 +37,7 @@ __all__ = [
     "UnknownContact",
     "UnknownOffer",
     "UnknownQueue",
+    "UnknownRoutingDomain",
     "ValidationError",
 ]
 
@@ -66,6 +67,14 @@ class KefuError(Exception):
 
 class ValidationError(KefuError):
     error_id = "validation_error"
+
+
+class UnknownRoutingDomain(ValidationError):
+    """An overflow step names a routing domain the cluster's configuration does not list
+    (``KEFU_ROUTING_DOMAINS``), or this router's own domain."""
+
+    error_id = "unknown_routing_domain"
+    text_key = "error.unknown_routing_domain"
 
 
 class NotFound(KefuError):

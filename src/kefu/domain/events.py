@@ -3,7 +3,8 @@
 The router appends events to its log and rebuilds itself from them (replay). Every event
 carries ``at``, the instant in seconds it happened. :func:`event_to_dict` and
 :func:`event_from_dict` give a stable, JSON-ready form (same log → same bytes). The event
-classes are defined in :mod:`kefu.domain.routing_events` and imported from here; this module
+classes are defined in :mod:`kefu.domain.routing_events` (and, by subject, in the
+``*_events`` modules beside it) and imported from here; this module
 holds their type table and JSON form.
 """
 
@@ -12,10 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kefu.domain.call_control_events import CallMuted, CallUnmuted, DigitsSentToCaller
+from kefu.domain.call_control_events import (
+    CallMuted,
+    CallUnmuted,
+    DigitsSentToCaller,
+    SoftphoneEndpointChosen,
+)
 from kefu.domain.codec import EventCodec
+from kefu.domain.consult_events import (
+    ConferenceEnded,
+    ConferenceStarted,
+    ConsultCancelled,
+    ConsultCompleted,
+    ConsultStarted,
+)
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.domain.recording_events import (
+    CallRecorded,
     RecordingDeleted,
     RecordingPaused,
     RecordingPlayed,
@@ -26,14 +40,11 @@ from kefu.domain.routing_events import (
     AgentStateChanged,
     AgentStatePending,
     CallbackRequested,
-    CallBarged,
-    CallListened,
-    CallRecorded,
-    CallWhispered,
     ContactAbandoned,
     ContactCompleted,
     ContactHeld,
     ContactOverflowed,
+    ContactOverflowedOut,
     ContactQueued,
     ContactReprioritized,
     ContactResumed,
@@ -48,6 +59,7 @@ from kefu.domain.routing_events import (
     QueueDefined,
     WrapupEnded,
 )
+from kefu.domain.supervision_events import CallBarged, CallListened, CallWhispered
 
 __all__ = [
     "AgentDefined",
@@ -60,10 +72,16 @@ __all__ = [
     "CallUnmuted",
     "CallWhispered",
     "CallbackRequested",
+    "ConferenceEnded",
+    "ConferenceStarted",
+    "ConsultCancelled",
+    "ConsultCompleted",
+    "ConsultStarted",
     "ContactAbandoned",
     "ContactCompleted",
     "ContactHeld",
     "ContactOverflowed",
+    "ContactOverflowedOut",
     "ContactQueued",
     "ContactReprioritized",
     "ContactResumed",
@@ -81,6 +99,7 @@ __all__ = [
     "RecordingPaused",
     "RecordingPlayed",
     "RecordingResumed",
+    "SoftphoneEndpointChosen",
     "WrapupEnded",
     "event_from_dict",
     "event_to_dict",
@@ -98,6 +117,7 @@ _TYPES: dict[str, type[Event]] = {
         ContactQueued,
         ContactReprioritized,
         ContactOverflowed,
+        ContactOverflowedOut,
         OfferCreated,
         OfferAccepted,
         OfferRejected,
@@ -118,6 +138,12 @@ _TYPES: dict[str, type[Event]] = {
         CallMuted,
         CallUnmuted,
         DigitsSentToCaller,
+        SoftphoneEndpointChosen,
+        ConsultStarted,
+        ConsultCancelled,
+        ConsultCompleted,
+        ConferenceStarted,
+        ConferenceEnded,
         ContactTransferred,
         ContactTransferredOut,
         ContactCompleted,

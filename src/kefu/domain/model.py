@@ -7,15 +7,18 @@ Specs are what callers configure; the router keeps its own mutable runtime recor
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from kefu.domain.arrival import ARRIVED_AT, original_arrival, seconds
 from kefu.domain.errors import ValidationError
 
 __all__ = [
+    "ARRIVED_AT",
     "DEFAULT_CAPACITY",
     "DEFAULT_EXCLUSIVE",
     "AgentPresence",
@@ -25,6 +28,7 @@ __all__ = [
     "ContactState",
     "OverflowStep",
     "QueueSpec",
+    "original_arrival",
 ]
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
@@ -133,6 +137,10 @@ def _check_duration(value: float, what: str, *, allow_inf: bool = False) -> None
         )
 
 
+DOMAIN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""A routing domain's name (as ``KEFU_ROUTING_DOMAIN`` takes it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class OverflowStep:
     """After ``after_s`` seconds in the queue, relax the skills or move to another queue.
@@ -140,11 +148,14 @@ class OverflowStep:
     ``skills`` replaces the required skills (``None`` keeps those of the previous step;
     an empty mapping lets any agent of the channel take the contact). ``queue_id`` moves the
     contact to another queue, keeping its place in line (like a Genesys bullseye ring).
+    With ``domain``, ``queue_id`` is a queue of that other routing domain: the contact is
+    handed over to it (it waits here, at this step, until that domain took it).
     """
 
     after_s: float
     skills: Mapping[str, int] | None = None
     queue_id: str | None = None
+    domain: str | None = None
 
     def __post_init__(self) -> None:
         _check_duration(self.after_s, "overflow step after_s")
@@ -162,13 +173,33 @@ class OverflowStep:
                 text_key="error.overflow_step",
                 field="overflow",
             )
+        if self.domain is not None and (
+            self.queue_id is None or not DOMAIN_PATTERN.match(self.domain)
+        ):
+            raise ValidationError(
+                "an overflow step to another routing domain names the domain (1-64 letters, "
+                "digits, _ or -) and a queue_id of that domain",
+                text_key="error.overflow_domain",
+                field="overflow",
+                domain=str(self.domain)[:64],
+            )
+
+    @property
+    def remote(self) -> bool:
+        """Whether the step hands the contact to another routing domain."""
+        return self.domain is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The step as JSON; ``domain`` only when set, so plans written before it existed
+        read and serialise the same."""
+        out: dict[str, Any] = {
             "after_s": self.after_s,
             "skills": None if self.skills is None else dict(self.skills),
             "queue_id": self.queue_id,
         }
+        if self.domain is not None:
+            out["domain"] = self.domain
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,9 +337,12 @@ class AgentSpec:
 class ContactSpec:
     """A contact arriving in a queue.
 
-    ``value_tier`` (0 = standard, higher = more valuable customer) is compared before
-    ``priority``; both larger-first. ``attributes`` travel with the contact through every
-    transfer (identity checks done, IVR inputs, topic), so nobody asks again.
+    ``value_tier`` is the contact's rank by customer value (0 = standard, higher served
+    first), compared before ``priority``; both larger-first. The platform derives rank and
+    priority from the customer's tier and that tier's configured routing effect
+    (:mod:`kefu.domain.tiers`), keeping the customer's own tier in ``attributes`` when they
+    differ. ``attributes`` travel with the contact through every transfer (identity checks
+    done, IVR inputs, topic), so nobody asks again.
     """
 
     contact_id: str
@@ -329,6 +363,14 @@ class ContactSpec:
             if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ValidationError(f"contact {self.contact_id}: {name} must be an integer")
         attributes = {str(k): str(v) for k, v in self.attributes.items()}
+        if ARRIVED_AT in attributes and not math.isfinite(seconds(attributes[ARRIVED_AT])):
+            raise ValidationError(
+                f"contact {self.contact_id}: attribute {ARRIVED_AT} must be a number of "
+                "seconds since the epoch",
+                text_key="error.handover_arrived_at",
+                field="attributes",
+                value=attributes[ARRIVED_AT][:64],
+            )
         object.__setattr__(self, "attributes", MappingProxyType(attributes))
 
 

@@ -1,4 +1,4 @@
-"""The events of a call recording's life after it starts (``CallRecorded``): paused and
+"""The events of a call recording's life: started with the call (``CallRecorded``), paused and
 resumed by the agent (a card number is being said), played back (each access audited) and
 deleted (the retention period). Routing events, re-exported by :mod:`kefu.domain.events`
 with their JSON form.
@@ -10,7 +10,22 @@ from dataclasses import dataclass
 
 from kefu.domain.routing_events import Event
 
-__all__ = ["RecordingDeleted", "RecordingPaused", "RecordingPlayed", "RecordingResumed"]
+__all__ = [
+    "CallRecorded",
+    "RecordingDeleted",
+    "RecordingPaused",
+    "RecordingPlayed",
+    "RecordingResumed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecorded(Event):
+    """The contact's call is recorded into ``recording`` (a file name in the recordings
+    directory, e.g. ``<contact id>.wav``), from ``at`` until the call ends."""
+
+    contact_id: str
+    recording: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,15 +17,12 @@ __all__ = [
     "AgentDefined",
     "AgentStateChanged",
     "AgentStatePending",
-    "CallBarged",
-    "CallListened",
-    "CallRecorded",
-    "CallWhispered",
     "CallbackRequested",
     "ContactAbandoned",
     "ContactCompleted",
     "ContactHeld",
     "ContactOverflowed",
+    "ContactOverflowedOut",
     "ContactQueued",
     "ContactReprioritized",
     "ContactResumed",
@@ -145,6 +142,18 @@ class ContactOverflowed(Event):
     contact_id: str
     step: int
     queue_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOverflowedOut(Event):
+    """The contact reached overflow step ``step`` (1-based) of its queue's plan, which sends
+    it to queue ``to_queue_id`` of routing domain ``to_domain``: it stays in its queue, at
+    that step, until the leader has handed it over (:class:`ContactTransferredOut`)."""
+
+    contact_id: str
+    step: int
+    to_domain: str
+    to_queue_id: str
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -273,42 +282,6 @@ class CallbackRequested(Event):
 
     contact_id: str
     number: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CallRecorded(Event):
-    """The contact's call is recorded into ``recording`` (a file name in the recordings
-    directory, e.g. ``<contact id>.wav``), from ``at`` until the call ends."""
-
-    contact_id: str
-    recording: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallListened(Event):
-    """Supervisor ``supervisor`` asked to listen silently to the contact's call (its
-    registered phone is rung and hears both sides; what it says is not passed on)."""
-
-    contact_id: str
-    supervisor: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallWhispered(Event):
-    """Supervisor ``supervisor`` asked to whisper to the agent on the contact's call (its
-    registered phone hears both sides; the agent hears it, the customer does not)."""
-
-    contact_id: str
-    supervisor: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallBarged(Event):
-    """Supervisor ``supervisor`` asked to barge into the contact's call (its registered
-    phone hears both sides and is heard by the customer and the agent)."""
-
-    contact_id: str
-    supervisor: str
 
 
 @dataclass(frozen=True, slots=True)

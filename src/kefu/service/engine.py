@@ -57,7 +57,7 @@ class RoutingEngine(StoredState):
                 self._committed,
                 self._failed,
                 fence=self.fence,
-                project=self.reports.project,
+                projection=self.reports,
             )
             self._writer.start()
             self.started = True

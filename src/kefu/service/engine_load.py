@@ -3,7 +3,9 @@ sites, queues, open state intervals and state parts' records read in one transac
 the router, restored from the newest usable snapshot plus the log's tail, or replayed
 from the whole log (:mod:`kefu.service.snapshots`). A part the snapshot holds
 (:class:`~kefu.service.engine_state.SnapshotPart`) reads only its records after it; the
-others, or one whose snapshot cannot be used, read their whole log."""
+others, or one whose snapshot cannot be used, read their whole log. The report
+projection's state in the snapshot (:data:`~kefu.service.snapshots.REPORTS`) may cover a
+position of its own: the tail read starts at the earlier of the two."""
 
 from __future__ import annotations
 
@@ -17,13 +19,15 @@ from kefu.domain.routing import Router, RouterConfig
 from kefu.service.engine_state import SnapshotPart, StatePart
 from kefu.service.ports import (
     QueueRow,
+    ReportMark,
     Site,
     StateInterval,
     StoredEvent,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from kefu.service.snapshots import Snapshotter
+from kefu.service.report_projection import ReportProjection
+from kefu.service.snapshots import REPORTS, Snapshotter
 
 __all__ = ["Fetched", "Loaded", "load"]
 
@@ -62,6 +66,13 @@ class Loaded:
     whole_log: list[StoredEvent] | None = None
     """Every stored event when the router was rebuilt from the whole log; None when it
     started from a snapshot (a reader needing the whole log reads it itself)."""
+    reports: bytes | None = None
+    """The report projection's state in the snapshot started from (``None``: none)."""
+    tail: list[StoredEvent] | None = None
+    """With ``reports``: the events after the earlier of the router's snapshot and the
+    report projection's position."""
+    report_mark: ReportMark | None = None
+    """The report projection's stored mark, read with the log."""
 
 
 async def load(
@@ -80,8 +91,15 @@ async def load(
                 opened = snapshots.open(snapshot)
                 if opened is None:
                     snapshot = None
-            stored = list(uow.events.read(0 if snapshot is None else snapshot.seq))
             dumped = {} if opened is None else opened[1]
+            after = 0 if snapshot is None else snapshot.seq
+            reports = dumped.get(REPORTS)
+            if reports is not None:
+                try:
+                    after = min(after, ReportProjection.dumped_seq(reports))
+                except ValueError:
+                    reports = None
+            stored = list(uow.events.read(after))
             found = Loaded(
                 uow.sites.list(),
                 uow.queues.list(),
@@ -89,6 +107,8 @@ async def load(
                 0,
                 uow.intervals.open_intervals(),
                 [_fetch(uow, part, dumped) for part in parts],
+                reports=reports,
+                report_mark=uow.reports.mark(),
             )
             return found, snapshot, opened, stored
 
@@ -98,8 +118,10 @@ async def load(
 
     found, snapshot, opened, stored = await asyncio.to_thread(read)
     router = None
+    tail = stored
     if snapshot is not None and snapshots is not None and opened is not None:
-        router = snapshots.restore(snapshot, opened[0], [s.event for s in stored], config)
+        events = [s.event for s in stored if s.seq > snapshot.seq]
+        router = snapshots.restore(snapshot, opened[0], events, config)
         if router is None:  # unusable: the whole log then
             stored = await asyncio.to_thread(read_all)
             snapshot = None
@@ -117,4 +139,7 @@ async def load(
         found.open_intervals,
         found.fetched,
         whole_log=stored if snapshot is None else None,
+        reports=None if snapshot is None else found.reports,
+        tail=None if snapshot is None else tail,
+        report_mark=found.report_mark,
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from kefu.domain.routing import Router
+from kefu.domain.tiers import ContactClass
 from kefu.service.idempotency import KeyLedger, KeyProbe
 from kefu.service.intervals import IntervalTracker
 from kefu.service.ports import QueueRow, Site, UnitOfWork
@@ -25,6 +26,8 @@ class EngineState(Protocol):
     queue_rows: dict[str, QueueRow]
     intervals: IntervalTracker
     keys: KeyLedger
+    contact_class: ContactClass
+    """What the router is given for a new contact of a value tier (:mod:`kefu.domain.tiers`)."""
 
     def now(self) -> float:
         """The engine's instant (seconds), never earlier than the router's."""

@@ -23,8 +23,9 @@ from typing import TypeVar
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.routing import Router, RouterConfig
+from kefu.domain.tiers import ContactClass, as_given
 from kefu.domain.time import Clock
-from kefu.service.engine_load import load
+from kefu.service.engine_load import Loaded, load
 from kefu.service.engine_state import SnapshotPart, StatePart, TimedPart
 from kefu.service.errors import NotLeader, ServiceUnavailable
 from kefu.service.idempotency import KeyLedger
@@ -41,7 +42,14 @@ from kefu.service.ports import (
 )
 from kefu.service.report_projection import ReportProjection
 from kefu.service.snapshot_fork import fork_dump
-from kefu.service.snapshots import Snapshot, Snapshotter, dump_router, fingerprint
+from kefu.service.snapshots import (
+    REPORTS,
+    Snapshot,
+    Snapshotter,
+    dump_router,
+    fingerprint,
+    with_parts,
+)
 from kefu.service.transaction import HandlerTable
 from kefu.service.writer import Batch, GroupWriter, Write
 
@@ -79,9 +87,13 @@ class StoredState:
         self.queue_rows: dict[str, QueueRow] = {}
         self.intervals = IntervalTracker()
         self.reports = ReportProjection()
-        """The report projection, written by the store writer with the events."""
+        """The report projection, folded by the store writer with the events and stored a
+        moment after them (:meth:`settle_reports` waits for it)."""
         self.keys = KeyLedger()
         """Idempotency keys staged but not yet stored, or stored lately."""
+        self.contact_class: ContactClass = as_given
+        """The value tiers' routing effects (set by the tier book; default: every tier
+        served first, by its number)."""
         self.last_seq = 0
         self.started = False
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
@@ -96,6 +108,8 @@ class StoredState:
         self.snapshots = snapshots
         """Where the router's snapshots go and come from (``None``: replay the whole log)."""
         self.parts_restored: tuple[str, ...] = ()
+        self.reports_restored = False
+        """The last load restored the report projection from a snapshot and the tail."""
         """The state parts the last load restored from a snapshot and their logs' tails
         (the others were loaded from their whole logs)."""
         self.fence = fence
@@ -160,7 +174,12 @@ class StoredState:
             taken_at = self.now()
             self.router.forget_finished(taken_at - self.snapshots.policy.retain_finished_s)
             # Whatever a part holds unstaged goes with the batch the snapshot waits for.
-            self._stage(self.router.drain(), self._part_writes())
+            # The report projection is folded by the writer, batch by batch: its state is
+            # dumped in a batch's transaction, so it is kept only if those events are.
+            reports: list[bytes] = []
+            captured = self._stage(
+                self.router.drain(), [*self._part_writes(), self._capture_reports(reports)]
+            )
             # The lock is held for a fork only: the child pickles its frozen copy.
             child = fork_dump(self._dump) if self.snapshots.policy.fork else None
             data = self._dump() if child is None else b""
@@ -171,11 +190,39 @@ class StoredState:
             data = await child.result()
         if pending is not None:
             seq = (await asyncio.shield(pending))[count - 1]
+        if captured is not None:
+            await asyncio.shield(captured)
+        data = with_parts(data, {REPORTS: reports[0]} if reports else {})
         snapshot = Snapshot(seq, taken_at, fingerprint(), data)
         await self.snapshots.save(self.uow_factory, snapshot)
         return snapshot
 
+    async def settle_reports(self) -> None:
+        """Wait until every event staged so far is stored with its report rows (the
+        writer stores those a moment after the events: a read of the report projection
+        that must see the commands just answered waits for this first)."""
+        if self._writer is None:
+            return
+        try:
+            await asyncio.shield(self._writer.flush())
+        except KefuError:
+            raise
+        except Exception as exc:
+            raise ServiceUnavailable("the report rows could not be stored", cause=str(exc)) from exc
+
     # -- internals ---------------------------------------------------------------------
+    def _capture_reports(self, into: list[bytes]) -> Write:
+        """A write that stores the report rows not stored yet and dumps the projection's
+        state into ``into``; a dump that fails leaves it out of the snapshot (a start then
+        folds the whole log for it), never the batch."""
+
+        def capture(uow: UnitOfWork) -> None:
+            dumped = self.reports.dump_settled(uow)
+            if dumped is not None:
+                into.append(dumped)
+
+        return capture
+
     def _dump(self) -> bytes:
         parts = {part.snapshot_key: part.dump() for part in self._snapshotted}
         return dump_router(self.router, parts)
@@ -225,7 +272,7 @@ class StoredState:
                 self.snapshots.schedule(self.snapshot, self.last_seq)
 
     async def _failed(self, exc: BaseException) -> None:
-        log.error("could not store a batch of events (%s); rebuilding the router", exc)
+        log.error("could not write to the store (%s); rebuilding the router", exc)
         assert self._lock is not None and self._writer is not None
         async with self._lock:
             # Whatever was staged since was built on the state being rolled back.
@@ -252,20 +299,31 @@ class StoredState:
         self._broken = False
         self.ready = True
 
-    def _report_log(
-        self, whole_log: list[StoredEvent] | None
-    ) -> tuple[list[StoredEvent], ReportMark | None]:
-        """The report projection's mark and the whole log it folds (its open visits and
-        agent slots may start anywhere in the log; a router snapshot does not hold them,
-        so a start from a snapshot reads the log again for them)."""
+    def _whole_log(self) -> tuple[list[StoredEvent], ReportMark | None]:
         with self.uow_factory() as uow:
-            stored = whole_log if whole_log is not None else list(uow.events.read())
-            return stored, uow.reports.mark()
+            return list(uow.events.read()), uow.reports.mark()
+
+    async def _load_reports(self, loaded: Loaded) -> None:
+        """The report projection from the snapshot's state and the log's tail; from the
+        whole log when the router was replayed or the state cannot be used (its open
+        visits and agent slots may start anywhere in the log)."""
+        if loaded.whole_log is not None:
+            self.reports.load(loaded.whole_log, loaded.report_mark)
+            return
+        if loaded.reports is not None and loaded.tail is not None:
+            try:
+                self.reports.restore(loaded.reports, loaded.tail, loaded.report_mark)
+                self.reports_restored = True
+                return
+            except Exception:
+                log.exception("the report projection's snapshot cannot be used; folding the log")
+        stored, mark = await asyncio.to_thread(self._whole_log)
+        self.reports.load(stored, mark)
 
     async def _load(self) -> None:
         loaded = await load(self.uow_factory, self.config, self._parts, self.snapshots)
-        stored, mark = await asyncio.to_thread(self._report_log, loaded.whole_log)
-        self.reports.load(stored, mark)
+        self.reports_restored = False
+        await self._load_reports(loaded)
         restored: list[str] = []
         for part, fetched in zip(self._parts, loaded.fetched, strict=True):
             if fetched.since:

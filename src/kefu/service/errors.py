@@ -5,12 +5,15 @@ from __future__ import annotations
 from kefu.domain.errors import Conflict, KefuError, NotFound
 
 __all__ = [
+    "AttachmentsStay",
+    "ConversationStays",
     "Forbidden",
     "ForgedCommand",
     "HandoverRefused",
     "HandoverUnreachable",
     "IdempotencyKeyReused",
     "NotAuthenticated",
+    "NotClustered",
     "NotLeader",
     "ServiceUnavailable",
     "TooManyRequests",
@@ -51,12 +54,38 @@ class NotLeader(ServiceUnavailable):
     error_id = "not_leader"
 
 
+class NotClustered(Conflict):
+    """A hand-over to another routing domain asked of a server that is in no cluster
+    (one process, ``--role all``): there is no other domain to hand it to."""
+
+    error_id = "not_clustered"
+    text_key = "error.not_clustered"
+
+
 class HandoverRefused(Conflict):
     """Another routing domain refused a contact handed to it (unknown queue, a channel
     it does not take, ...): the contact stays in its domain, unchanged."""
 
     error_id = "handover_refused"
     text_key = "error.handover_refused"
+
+
+class ConversationStays(HandoverRefused):
+    """A contact with a conversation that cannot leave its routing domain (an e-mail, an
+    SMS, a social message: the customer's next message comes through this domain's
+    mailboxes and numbers) asked to leave it: it stays, unchanged (nothing is sent to the
+    other domain); transfer it inside the domain. A chat moves with its contact."""
+
+    error_id = "handover_conversation"
+    text_key = "error.handover_conversation"
+
+
+class AttachmentsStay(ConversationStays):
+    """A chat whose conversation holds attachments asked to leave its routing domain: the
+    files are in this domain's storage, so it stays, unchanged."""
+
+    error_id = "handover_attachments"
+    text_key = "error.handover_attachments"
 
 
 class HandoverUnreachable(ServiceUnavailable):

@@ -7,7 +7,7 @@ Unix epoch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -127,6 +127,18 @@ class EventLog(Protocol):
         """Events with ``seq > after_seq`` in log order."""
         ...
 
+    def position_at(self, at: float) -> int:
+        """The log position just before the first event stored at or after ``at`` seconds
+        (the log's end when none is): ``read(position_at(t))`` gives the events from
+        ``t`` on. An indexed look-up, not a read of the log before ``t``."""
+        ...
+
+    def read_context(self, after_seq: int, contact_ids: Collection[str]) -> Iterator[StoredEvent]:
+        """The events at or before position ``after_seq`` that later events build on: the
+        queue and agent definitions and the events of ``contact_ids``, in log order
+        (indexed look-ups: nothing else before the position is read)."""
+        ...
+
     def contact_rows(self, until: float) -> Iterator[Row]:
         """The contact-path events before ``until`` (s) as rows, in log order, without
         building the events (:func:`kefu.analytics.journeys.journeys_from_rows` folds them)."""
@@ -162,8 +174,10 @@ class ReportMark:
     """How far the report projection has read the log: up to event ``seq``, at instant
     ``at`` (seconds); it holds every visit that entered a queue before ``complete_until``
     (seconds; ``None``: every visit, those still open included). The store writer moves
-    it only with rows or a new ``complete_until``: the events stored past it end no visit
-    and finish no agent slot."""
+    it only with rows or a new ``complete_until``, a moment after their events: the events
+    stored past it end no visit and finish no agent slot, but for those whose rows are not
+    stored yet (their visits entered a queue at or after ``complete_until``, their slots
+    are ``at``'s slot or later; see :mod:`kefu.service.report_projection`)."""
 
     seq: int
     at: float

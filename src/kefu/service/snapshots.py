@@ -38,6 +38,7 @@ from kefu.domain.routing import Router, RouterConfig
 from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
+    "REPORTS",
     "SNAPSHOT_EVERY",
     "Snapshot",
     "SnapshotPolicy",
@@ -45,10 +46,13 @@ __all__ = [
     "Snapshotter",
     "dump_part",
     "dump_router",
+    "dumps",
     "fingerprint",
     "load_part",
     "load_router",
     "open_snapshot",
+    "pickled",
+    "with_parts",
 ]
 
 SNAPSHOT_EVERY = 50_000
@@ -57,13 +61,21 @@ many events after the snapshot (bench/replay.py measures what each part costs)."
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
-"""Bumped when the layout of a snapshot (not of the router) changes: 2 adds the parts."""
+FORMAT = 3
+"""Bumped when the layout of a snapshot (not of the router) changes: 2 adds the parts, 3
+the parts added after the router was pickled (:func:`with_parts`: the report projection)."""
+
+REPORTS = "reports"
+"""The part key of the report projection's state (:meth:`ReportProjection.dump`)."""
+
+_PACKED = b"KFS3"
+"""How a snapshot with parts added after the router starts (zlib data starts with 0x78)."""
 
 _SOURCES = (
     "kefu.domain.model",
     "kefu.domain.events",
     "kefu.domain.routing_events",
+    "kefu.domain.consult_events",
     "kefu.domain.routing.records",
     "kefu.domain.routing.index",
     "kefu.domain.routing.state",
@@ -71,6 +83,7 @@ _SOURCES = (
     "kefu.domain.routing.dispatch",
     "kefu.domain.routing.setup",
     "kefu.domain.routing.handling",
+    "kefu.domain.routing.consulting",
     "kefu.domain.routing.router",
     "kefu.domain.customers.records",
     "kefu.domain.customers.state",
@@ -83,6 +96,9 @@ _SOURCES = (
     "kefu.service.channels.ports",
     "kefu.service.channels.state",
     "kefu.service.ivr.sessions",
+    "kefu.analytics.visits",
+    "kefu.analytics.projection",
+    "kefu.service.report_projection",
 )
 
 
@@ -158,6 +174,13 @@ def _pickler(buffer: io.BytesIO) -> pickle.Pickler:
     return pickler
 
 
+def dumps(state: Any) -> bytes:
+    """``state`` pickled as a snapshot pickles (read-only mappings included)."""
+    buffer = io.BytesIO()
+    _pickler(buffer).dump(state)
+    return buffer.getvalue()
+
+
 def dump_router(router: Router, parts: Mapping[str, bytes] | None = None) -> bytes:
     """The router's state, and the parts' (:func:`dump_part`, by part), as compressed
     bytes (the router's drained log is not kept)."""
@@ -168,12 +191,35 @@ def dump_router(router: Router, parts: Mapping[str, bytes] | None = None) -> byt
     return zlib.compress(buffer.getvalue(), 1)
 
 
+def with_parts(data: bytes, added: Mapping[str, bytes]) -> bytes:
+    """A snapshot's ``data`` (:func:`dump_router`) with the parts of ``added`` beside the
+    ones pickled with the router: state known only once the router's copy was taken (the
+    report projection, dumped in the writer's transaction)."""
+    if not added:
+        return data
+    extra = zlib.compress(pickle.dumps(dict(added), protocol=5), 1)
+    return _PACKED + len(data).to_bytes(8, "big") + data + extra
+
+
+def pickled(data: bytes) -> list[bytes]:
+    """The pickles a snapshot's ``data`` holds, decompressed: the router's with its parts,
+    then the parts added after it (if any)."""
+    if not data.startswith(_PACKED):
+        return [zlib.decompress(data)]
+    size = int.from_bytes(data[4:12], "big")
+    return [zlib.decompress(data[12 : 12 + size]), zlib.decompress(data[12 + size :])]
+
+
 def open_snapshot(data: bytes) -> tuple[Router, dict[str, bytes]]:
     """The router and the parts' bytes of a snapshot's ``data``."""
-    router, parts = pickle.loads(zlib.decompress(data))
+    held = pickled(data)
+    added = pickle.loads(held[1]) if len(held) > 1 else {}
+    if not isinstance(added, dict):
+        raise TypeError(f"a snapshot's added parts are a {type(added).__name__}")
+    router, parts = pickle.loads(held[0])
     if not isinstance(router, Router) or not isinstance(parts, dict):
         raise TypeError(f"a snapshot holds a {type(router).__name__}, not a router")
-    return router, parts
+    return router, {**parts, **added}
 
 
 def load_router(data: bytes, tail: Iterable[Any] = ()) -> Router:

@@ -4,6 +4,16 @@ everything staged so far in one transaction (in a worker thread), then resolves 
 While one batch is being written the next one fills up, so the store's commit latency is
 paid once per batch rather than once per command. Commands are acknowledged only when
 their batch is committed.
+
+A :class:`Projection` of the log is folded with each batch, in memory, in the writer
+thread; its rows are stored later, in a transaction of their own (:meth:`Projection.settle`),
+so a batch's commit, which its commands wait on, carries the events only. The writer
+settles when it has no batch to write, :data:`SETTLE_AFTER_S` after the first batch it
+left unsettled (so one transaction stores the rows of many batches), or at once when asked
+(:meth:`GroupWriter.flush`, and on stopping). A writer that stays busy that long puts the
+rows in the transaction of the next batch once they are :data:`SETTLE_MAX_S` old: they lag
+the events by that much at most. A settle that fails is a failed write (``failed``): the
+engine rebuilds its state, the projection's from the store's mark and the log past it.
 """
 
 from __future__ import annotations
@@ -14,21 +24,44 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, TypeVar
 
 from kefu.domain import events as ev
 from kefu.service.intervals import IntervalChange
 from kefu.service.ports import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["Batch", "GroupWriter", "Project", "Write"]
+__all__ = ["Batch", "GroupWriter", "Projection", "Write"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STOP_TIMEOUT_S = 10.0
 """Seconds a shutdown waits for the staged batch to be stored."""
 
+SETTLE_AFTER_S = 0.2
+"""Seconds a projection's rows wait, at least, for the writer to have nothing to write."""
+SETTLE_MAX_S = 1.0
+"""Seconds they wait at most: a writer busy that long stores them with its next batch."""
+
 Write = Callable[[UnitOfWork], None]
-Project = Callable[[UnitOfWork, Sequence[ev.Event], Sequence[int]], None]
-"""Stages the projection rows of a batch's events (given with their seqs)."""
+
+
+class Projection(Protocol):
+    """Rows derived from the log, kept by the writer (all three run in its thread)."""
+
+    def project(self, events: Sequence[ev.Event], seqs: Sequence[int]) -> None:
+        """Fold a batch's events (with their seqs) in, before the batch commits."""
+        ...
+
+    def unsettled(self) -> bool:
+        """Whether rows (or a mark) are folded but not stored yet."""
+        ...
+
+    def settle(self, uow: UnitOfWork) -> None:
+        """Store every row folded so far and not stored, with the mark of how far they go
+        (in the caller's transaction)."""
+        ...
 
 
 class Batch:
@@ -46,24 +79,33 @@ class Batch:
         """Seconds the store took to write and commit it."""
 
     def store(
-        self, uow: UnitOfWork, fence: Write | None = None, project: Project | None = None
+        self,
+        uow: UnitOfWork,
+        fence: Write | None = None,
+        projection: Projection | None = None,
+        settle: bool = False,
     ) -> list[int]:
+        """Store the batch and commit; ``projection`` folds its events in (and, with
+        ``settle``, stores every row it has not stored yet in this transaction)."""
         if fence is not None:  # first: refuses the whole batch if leadership was lost
             fence(uow)
         seqs = uow.events.append(self.events) if self.events else []
-        if project is not None and seqs:
-            project(uow, self.events, seqs)
+        if projection is not None and seqs:
+            projection.project(self.events, seqs)
         for write in self.writes:  # first: intervals refer to the agents written here
             write(uow)
         if self.changes:
             uow.intervals.switch([change.opened for change in self.changes])
+        if settle and projection is not None:
+            projection.settle(uow)
         uow.commit()
         return seqs
 
 
 class GroupWriter:
     """Writes staged batches in order. ``committed(batch, seqs)`` runs on the loop after
-    each commit; ``failed(exc)`` after a failed one, before the batch's waiters learn it."""
+    each commit; ``failed(exc)`` after a failed one (or a failed settle), before the
+    waiters learn it."""
 
     def __init__(
         self,
@@ -71,13 +113,13 @@ class GroupWriter:
         committed: Callable[[Batch, list[int]], None],
         failed: Callable[[BaseException], Awaitable[None]],
         fence: Write | None = None,
-        project: Project | None = None,
+        projection: Projection | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.fence = fence
-        """Run first in every batch's transaction; raises to refuse it (a leader's epoch)."""
-        self.project = project
-        """Folds a stored batch into the report projection, in the same transaction."""
+        """Run first in every transaction; raises to refuse it (a leader's epoch)."""
+        self.projection = projection
+        """Folded with each batch; its rows stored later (see the module's docstring)."""
         self.committed = committed
         self.failed = failed
         self.open: Batch | None = None
@@ -87,23 +129,26 @@ class GroupWriter:
         # A thread of its own: in the loop's default pool a batch would wait behind the
         # store reads of the requests it holds up.
         self._thread: ThreadPoolExecutor | None = None
+        self._unsettled_since: float | None = None
+        """When (loop time, s) the oldest batch whose rows are not stored was committed."""
+        self._settle_timer: asyncio.TimerHandle | None = None
+        self._flushes: list[asyncio.Future[None]] = []
 
     def start(self) -> None:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-writer")
         self._task = asyncio.create_task(self._run(), name="kefu-store-writer")
 
     async def stop(self) -> None:
-        """Store what is staged, then stop."""
-        latest = self.latest()
-        if latest is not None and self._task is not None and not self._task.done():
+        """Store what is staged and the projection's rows, then stop."""
+        if self._task is not None and not self._task.done():
             # Bounded: a writer that can no longer finish must not hang the shutdown.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(latest), STOP_TIMEOUT_S)
-        if self._task is not None:
+                await asyncio.wait_for(asyncio.shield(self.flush()), STOP_TIMEOUT_S)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
+        self._untrack()
         if self._thread is not None:
             self._thread.shutdown(wait=False)
             self._thread = None
@@ -126,6 +171,17 @@ class GroupWriter:
         self._wake.set()
         return batch.done
 
+    def flush(self) -> asyncio.Future[None]:
+        """A future resolved once everything staged so far is stored, the projection's
+        rows of it included (failed with the error of a write that failed meanwhile)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._task is None or self._task.done():
+            done.set_result(None)
+            return done
+        self._flushes.append(done)
+        self._wake.set()
+        return done
+
     def latest(self) -> asyncio.Future[list[int]] | None:
         """The future of the newest staged batch (batches commit in order)."""
         if self.open is not None:
@@ -147,36 +203,96 @@ class GroupWriter:
         """Fail the open batch (built on state that was just rolled back)."""
         batch, self.open = self.open, None
         if batch is not None and not batch.done.done():
-            batch.done.set_exception(exc)
-            batch.done.exception()  # retrieved: waiters may be gone
+            _fail(batch.done, exc)
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self.open is not None:
-                batch = self.inflight = self.open
-                self.open = None
-                try:
-                    loop = asyncio.get_running_loop()
-                    began = time.perf_counter()
-                    seqs = await loop.run_in_executor(self._thread, self._store, batch)
-                    batch.stored_s = time.perf_counter() - began
-                except Exception as exc:
-                    self.inflight = None
-                    await self.failed(exc)
-                    if not batch.done.done():
-                        batch.done.set_exception(exc)
-                        batch.done.exception()
-                    continue
-                self.inflight = None
-                try:
-                    self.committed(batch, seqs)
-                except Exception:  # a failing subscriber must not stop the writer
-                    logger.exception("publishing a committed batch failed")
-                if not batch.done.done():
-                    batch.done.set_result(seqs)
+                await self._write(self.open)
+            if self._flushes or self._settle_due():
+                await self._settle()
 
-    def _store(self, batch: Batch) -> list[int]:
+    async def _write(self, batch: Batch) -> None:
+        self.inflight = batch
+        self.open = None
+        loop = asyncio.get_running_loop()
+        # Rows unsettled for long (a writer never idle) go with this batch.
+        settle = self._unsettled_since is not None and (
+            loop.time() - self._unsettled_since >= SETTLE_MAX_S
+        )
+        try:
+            began = time.perf_counter()
+            seqs = await loop.run_in_executor(self._thread, self._store, batch, settle)
+            batch.stored_s = time.perf_counter() - began
+        except Exception as exc:
+            self.inflight = None
+            await self.failed(exc)
+            self._track()
+            if not batch.done.done():
+                _fail(batch.done, exc)
+            return
+        self.inflight = None
+        self._track()
+        try:
+            self.committed(batch, seqs)
+        except Exception:  # a failing subscriber must not stop the writer
+            logger.exception("publishing a committed batch failed")
+        if not batch.done.done():
+            batch.done.set_result(seqs)
+
+    async def _settle(self) -> None:
+        """Store the projection's rows in a transaction of their own; answer the flushes."""
+        flushes, self._flushes = self._flushes, []
+        projection = self.projection
+        if projection is not None and projection.unsettled():
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(self._thread, self._store_settle, projection)
+            except Exception as exc:
+                await self.failed(exc)
+                self._track()
+                for done in flushes:
+                    _fail(done, exc)
+                return
+        self._track()
+        for done in flushes:
+            if not done.done():
+                done.set_result(None)
+
+    def _settle_due(self) -> bool:
+        since = self._unsettled_since
+        return since is not None and asyncio.get_running_loop().time() >= since + SETTLE_AFTER_S
+
+    def _track(self) -> None:
+        """Note whether the projection holds rows not stored, and wake the writer when
+        they are due (run on the loop, between the writer thread's turns)."""
+        if self.projection is None or not self.projection.unsettled():
+            self._untrack()
+        elif self._unsettled_since is None:
+            loop = asyncio.get_running_loop()
+            self._unsettled_since = now = loop.time()
+            self._settle_timer = loop.call_at(now + SETTLE_AFTER_S, self._wake.set)
+
+    def _untrack(self) -> None:
+        self._unsettled_since = None
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
+
+    def _store(self, batch: Batch, settle: bool = False) -> list[int]:
         with self.uow_factory() as uow:
-            return batch.store(uow, self.fence, self.project)
+            return batch.store(uow, self.fence, self.projection, settle)
+
+    def _store_settle(self, projection: Projection) -> None:
+        with self.uow_factory() as uow:
+            if self.fence is not None:  # a node no longer leading writes no rows either
+                self.fence(uow)
+            projection.settle(uow)
+            uow.commit()
+
+
+def _fail(done: asyncio.Future[T], exc: BaseException) -> None:
+    done.set_exception(exc)
+    done.exception()  # retrieved: waiters may be gone

@@ -41,7 +41,9 @@ class ChannelSite:
         self.desktop = DesktopPages(self.desktops, settings, security)
         self.ivr_pages = IvrPages(self.chat)
         self.ivr_admin = IvrAdminPages(self.chat, settings, security)
-        self.admin = AdminPages(channels.engine, security, settings, self.desktops.phrases)
+        self.admin = AdminPages(
+            channels.engine, security, settings, self.desktops.phrases, self.desktops.tiers
+        )
         self.ivr_report = IvrReportPage(self.chat, security)
         self.survey_page = SurveyPage()
         self.contact_map = ContactMapPage(channels.engine, security)

@@ -9,12 +9,15 @@ login). The figures are those of ``kefu contactmap`` on the same events.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from kefu.analytics.contactmap_svg import COLUMNS, contact_map_svg
 from kefu.domain.errors import KefuError
+from kefu.i18n.catalog import Catalog
 from kefu.service import RoutingEngine
 from kefu.service.cases import contact_map_report, report_csv
 from kefu.service.security import Principal, Role, Security
@@ -27,6 +30,29 @@ DAY_S = 86_400.0
 MAX_DAYS = 366
 SHOWN = 50
 """Rows shown per list on the page (the CSV has them all)."""
+
+
+def node_label(catalog: Catalog, kind: str, name: str) -> str:
+    """What a channel or an outcome is called in ``catalog``'s language (``voice`` → 语音,
+    ``case_open`` → the case state's name); the name itself where the catalog has none
+    (queue, agent and IVR names are the operator's own)."""
+    if kind == "channel":
+        keys: tuple[str, ...] = (f"admin.channel.{name}",)
+    elif kind == "outcome":
+        state = name.removeprefix("case_")
+        keys = (f"contact_map.outcome.{name}", f"vocab.disposition.{name}", f"cases.state.{state}")
+    else:
+        return name
+    for key in keys:
+        text = catalog.text(key)
+        if text != key:
+            return text
+    return name
+
+
+def node_labels(catalog: Catalog, nodes: Iterable[str]) -> dict[str, str]:
+    """The graph's node names (``kind:name``) with the words the reader reads on them."""
+    return {node: node_label(catalog, *node.split(":", 1)) for node in nodes if ":" in node}
 
 
 class ContactMapPage:
@@ -70,7 +96,8 @@ class ContactMapPage:
         name = f"contact-map-{days}d" + (f"-{site_id}" if site_id else "")
         catalog = request_catalog(request)
         titles = {k: catalog.text(f"contact_map.column.{k}") for k in COLUMNS}
-        svg = contact_map_svg(report.cmap, titles=titles)
+        labels = node_labels(catalog, (node for node, _n in report.cmap.nodes))
+        svg = contact_map_svg(report.cmap, titles=titles, labels=labels)
         if format == "csv":
             return Response(
                 report_csv(report),
@@ -99,5 +126,6 @@ class ContactMapPage:
                 "site_id": site_id or "",
                 "query": query,
                 "shown": SHOWN,
+                "label": lambda kind, name: node_label(catalog, kind, name),
             },
         )

@@ -1,6 +1,9 @@
 """The agent desktop page (``/desktop``) and its socket (``/ws/desktop``), which pushes the
 agent's screen whenever something it shows changed (and every few seconds, so times in
-state keep counting), and the customer's typing.
+state keep counting), the customer's typing, and the agent's browser softphone (a
+``softphone`` frame after the first screen when kefu takes calls, and whenever its call
+rings — kefu's offer ready —, is answered or ends, or its endpoint changes: the page
+never polls for calls).
 
 A new message on a conversation the screen shows goes out alone, as a ``message`` frame
 (``contact_id``, ``conversation_id``, ``message`` with its ``seq``), as soon as it is
@@ -43,8 +46,10 @@ from kefu.service.desktop import (
     MessageDelta,
     NoticeFrame,
     ScreenFrame,
+    SoftphoneFrame,
     VocabularyFrame,
 )
+from kefu.service.routing import SoftphoneDesk
 from kefu.service.security import Principal, Role, Security, csrf_token
 from kefu.service.wallboard import AgentNotice
 from kefu.web._http import origin_ok, user_of
@@ -88,6 +93,7 @@ class DesktopPages(PushHub[str]):
         self._everyone = False
         self._seqs: dict[WebSocket, dict[str, int]] = {}
         self._forced: set[WebSocket] = set()
+        self.softphone: SoftphoneDesk | None = None
         self.router = APIRouter(include_in_schema=False)
         self.router.add_api_route("/desktop", self.page, methods=["GET"])
         self.router.add_api_websocket_route("/ws/desktop", self.socket)
@@ -100,14 +106,21 @@ class DesktopPages(PushHub[str]):
         await super().stop()
         await self.desktops.stop()
 
+    def watch_softphone(self, desk: SoftphoneDesk) -> None:
+        """Push *desk*'s softphone changes to the agents' desktops (from start)."""
+        self.softphone = desk
+
     def subscribe(self) -> list[Callable[[], None]]:
         phrases = self.desktops.phrases.changed
         phrases.append(self._on_phrases)
-        return [
+        unsubscribe = [
             lambda: phrases.remove(self._on_phrases),
             self.channels.subscribe(self._on_update),
             self.channels.engine.subscribe(self._on_events),
         ]
+        if self.softphone is not None:
+            unsubscribe.append(self.softphone.subscribe(self._on_softphone))
+        return unsubscribe
 
     def _mark(self, agents: set[str] | None = None) -> None:
         """Screens to refresh: those of ``agents`` (None: everyone's)."""
@@ -163,6 +176,8 @@ class DesktopPages(PushHub[str]):
             hello = DesktopHello(agent_id, self.desktops.vocabulary(), token)
             self.enqueue(websocket, hello)
             await self._send_view(websocket, agent_id, force=True)
+            if self.softphone is not None and self.softphone.endpoint(agent_id) is not None:
+                self._push_softphone(websocket, agent_id)  # (kefu takes calls: the call bar)
             while True:
                 if _is_resync(await websocket.receive_text()):
                     self._forced.add(websocket)
@@ -211,6 +226,17 @@ class DesktopPages(PushHub[str]):
         for websocket, agent_id in list(self.sockets.items()):
             if agent_id in wanted:
                 self.enqueue(websocket, frame)
+
+    def _on_softphone(self, agent: str | None) -> None:
+        """The softphone of *agent* (None: everyone's) changed: its desktops get it now."""
+        for websocket, agent_id in list(self.sockets.items()):
+            if agent is None or agent_id == agent:
+                self._push_softphone(websocket, agent_id)
+
+    def _push_softphone(self, websocket: WebSocket, agent_id: str) -> None:
+        desk = self.softphone
+        if desk is not None:
+            self.enqueue(websocket, SoftphoneFrame(desk.endpoint(agent_id), desk.call(agent_id)))
 
     def _on_events(self, batch: Sequence[StoredEvent]) -> None:
         """The agents named by routing events (offers, accepts, states, transfers...);

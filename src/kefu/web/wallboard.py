@@ -2,9 +2,10 @@
 
 Every committed batch of events feeds the projection and, while a wallboard is open, wakes
 the broadcaster, which sends each connected client a snapshot for its sites, at most every
-``MIN_GAP_S`` seconds and at least every ``wallboard_interval_s`` (so waits and times in
-state keep counting). With no wallboard open nothing is built or sent: the broadcaster only
-records the contacts waiting for the chart's history, once per sample spacing.
+``MIN_GAP_S`` seconds (longer with thousands open: ``FRAMES_PER_S``) and at least every
+``wallboard_interval_s`` (so waits and times in state keep counting). With no wallboard
+open nothing is built or sent: the broadcaster only records the contacts waiting for the
+chart's history, once per sample spacing.
 
 Only supervisors and admins see it, by session cookie (or bearer token): without one the
 page redirects to the login page and the WebSocket closes with 4401; an agent, another
@@ -17,6 +18,7 @@ deactivated user ends them (4401); a supervisor who lost the site shown is close
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -41,6 +43,16 @@ MIN_GAP_S = 0.05
 """Seconds from the start of one broadcast to the next at the least: under load a change
 is always pending, so this sets how fresh the figures are (and the chart is rebuilt only
 every :data:`kefu.service.wallboard.CHART_S`)."""
+FRAMES_PER_S = 5000
+"""Wallboard frames a process sends per second at the most: past 250 open wallboards the
+gap between broadcasts grows with them (1 s with 5,000), or the sending would take all of
+a core (5,000 wallboards on one process took 41,000 frames a second)."""
+
+
+def broadcast_gap(clients: int) -> float:
+    """Seconds from the start of one broadcast to the next with ``clients`` wallboards
+    open (:data:`MIN_GAP_S`, longer past :data:`FRAMES_PER_S`)."""
+    return max(MIN_GAP_S, clients / FRAMES_PER_S)
 
 
 class _Client:
@@ -226,6 +238,7 @@ class Wallboard(PushHub[_Client]):
         the KPIs for all of them, one snapshot per set of sites (nothing without
         clients)."""
         clients = list(self.clients.items())
+        self.min_gap_s = broadcast_gap(len(clients))
         if not clients:
             return
         self.engine_reads += 1
@@ -235,10 +248,14 @@ class Wallboard(PushHub[_Client]):
         snapshots = await self.engine.query(
             lambda _engine: self.projection.snapshots(views), stored=False
         )
-        # Rendered after the lock is released, once per set of sites.
-        frames = {sites: snapshot.to_json() for sites, snapshot in snapshots.items()}
+        # Rendered after the lock is released, and encoded once per set of sites (as
+        # send_json would, for each of thousands of sockets on a web node).
+        frames = {
+            sites: json.dumps(snapshot.to_json(), separators=(",", ":"), ensure_ascii=False)
+            for sites, snapshot in snapshots.items()
+        }
         for websocket, client in clients:
             try:
-                await websocket.send_json(frames[client.sites])
+                await websocket.send_text(frames[client.sites])
             except Exception:
                 self.clients.pop(websocket, None)

@@ -8,6 +8,7 @@ import asyncio
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AsyncExitStack, contextmanager
@@ -143,13 +144,15 @@ def free_udp_port() -> int:
 
 
 class RtpSink:
-    """The caller's RTP port: counts what kefu plays to it."""
+    """The caller's RTP port: keeps what kefu plays to it (PCMU payload) and the RFC 4733
+    telephone-event packets it sends (payload type 101, whole packets)."""
 
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.1)
         self.payload = bytearray()
+        self.events: list[bytes] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -162,6 +165,30 @@ class RtpSink:
                 continue
             if packet[1] & 0x7F == 0:
                 self.payload += packet[12:]
+            elif packet[1] & 0x7F == 101:
+                self.events.append(packet)
+
+    def take(self, seconds: float) -> bytes:
+        """The next *seconds* of what kefu plays here (8,000 bytes a second), however long
+        they take to come: on a loaded machine a window of wall time can come back short
+        or empty though the call carries audio. Gives up 4 s after the window's end."""
+        start = len(self.payload)
+        want = int(seconds * 8000)
+        deadline = time.monotonic() + seconds + 4.0
+        while len(self.payload) - start < want and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return bytes(self.payload[start : start + want])
+
+    def keys(self) -> str:
+        """The keys of the telephone-events received, one per event (its timestamp)."""
+        from kefu.adapters.voice.dtmf import parse_telephone_event
+
+        seen: dict[int, str] = {}
+        for packet in self.events:
+            event = parse_telephone_event(packet[12:])
+            if event is not None:
+                seen.setdefault(int.from_bytes(packet[4:8], "big"), event.digit)
+        return "".join(seen.values())
 
     def close(self) -> None:
         self._stop.set()

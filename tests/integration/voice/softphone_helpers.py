@@ -28,10 +28,14 @@ from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
 
 __all__ = [
     "CHROMIUM",
+    "HEARD_TAP",
     "PASSWORD",
+    "RAW_MICROPHONE",
     "agent_desktop",
     "caller_scenario",
     "dominant_hz",
+    "heard_count",
+    "heard_since",
     "require_chromium",
     "rms",
     "tone_wav",
@@ -40,6 +44,70 @@ __all__ = [
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse 正确"
+
+HEARD_TAP = """
+(() => {
+  // What the page's softphone receives, as bytes: each encoded frame (PCMU, decrypted) is
+  // copied to window.kefuHeard on its way to the decoder (headless audioLevel reads 0).
+  const Native = window.RTCPeerConnection;
+  window.kefuHeard = [];
+  const keep = (frame) => window.kefuHeard.push(Array.from(new Uint8Array(frame.data)));
+  const legacy = "createEncodedStreams" in RTCRtpReceiver.prototype;
+  let worker = null;
+  if (!legacy) {
+    const code = "onrtctransform = (e) => { const t = e.transformer;" +
+      " t.readable.pipeThrough(new TransformStream({ transform(f, c) {" +
+      " self.postMessage(Array.from(new Uint8Array(f.data))); c.enqueue(f); } }))" +
+      ".pipeTo(t.writable); };";
+    worker = new Worker(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
+    worker.onmessage = (e) => window.kefuHeard.push(e.data);
+  }
+  window.RTCPeerConnection = function (config) {
+    const pc = new Native(legacy ? { ...config, encodedInsertableStreams: true } : config);
+    pc.addEventListener("track", (e) => {
+      if (!legacy) { e.receiver.transform = new RTCRtpScriptTransform(worker, {}); return; }
+      const s = e.receiver.createEncodedStreams();
+      s.readable.pipeThrough(new TransformStream({ transform(f, c) { keep(f); c.enqueue(f); } }))
+        .pipeTo(s.writable);
+    });
+    if (legacy) {
+      const addTrack = pc.addTrack.bind(pc);
+      pc.addTrack = (...args) => {
+        const sender = addTrack(...args);
+        const s = sender.createEncodedStreams();
+        s.readable.pipeTo(s.writable);
+        return sender;
+      };
+    }
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+})();
+"""
+"""An init script for :func:`agent_desktop`: the softphone's received audio, byte for
+byte, in ``window.kefuHeard`` (read with :func:`heard_since`)."""
+
+RAW_MICROPHONE = """
+(() => {
+  // The fake microphone's tone as it is: chromium's echo canceller and gain control would
+  // turn it down while the page plays what it receives (a test measures kefu's mixing).
+  const media = navigator.mediaDevices, native = media.getUserMedia.bind(media);
+  media.getUserMedia = (constraints) => native({ ...constraints, audio: {
+    echoCancellation: false, autoGainControl: false, noiseSuppression: false } });
+})();
+"""
+"""An init script for :func:`agent_desktop`: no voice processing on the microphone."""
+
+
+def heard_count(page: Any) -> int:
+    """How many audio frames the page's softphone has received (with :data:`HEARD_TAP`)."""
+    return int(page.evaluate("() => window.kefuHeard.length"))
+
+
+def heard_since(page: Any, start: int) -> bytes:
+    """The µ-law audio the page's softphone received from frame *start* on."""
+    frames = page.evaluate("(i) => window.kefuHeard.slice(i)", start)
+    return b"".join(bytes(frame) for frame in frames)
 
 
 def require_chromium() -> Any:
@@ -99,11 +167,16 @@ def caller_scenario(workdir: Path, hz: float, stay_ms: int) -> Path:
 
 @contextmanager
 def agent_desktop(
-    center: PhoneCenter, sync_api: Any, workdir: Path, agent: str, tone_hz: float
+    center: PhoneCenter,
+    sync_api: Any,
+    workdir: Path,
+    agent: str,
+    tone_hz: float,
+    init_script: str | None = None,
 ) -> Iterator[Any]:
     """*agent* (user ``agent-<agent>``, site sh) logged in to the agent desktop in headless
     chromium whose microphone plays a tone at *tone_hz*, answering calls in the browser;
-    yields the page."""
+    yields the page (*init_script* runs in each page first, e.g. :data:`HEARD_TAP`)."""
     wav = tone_wav(workdir / f"{agent}-mic.wav", tone_hz)
     center.platform.security.users.create(
         username=f"agent-{agent}", password=PASSWORD, role="agent", sites=("sh",), agent_id=agent
@@ -128,6 +201,8 @@ def agent_desktop(
             ],
         )
         context.set_default_timeout(15_000)
+        if init_script is not None:
+            context.add_init_script(init_script)
         try:
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/login")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from kefu.adapters.voice.dtmf import dtmf_tone
-from kefu.adapters.voice.g711 import ulaw_encode, ulaw_to_alaw
+from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode, ulaw_to_alaw
 from kefu.adapters.voice.media import MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import DigitReceived, MediaEnded, UnknownCall, VoiceEvent
@@ -148,7 +148,7 @@ def test_given_two_bridged_legs_when_one_speaks_then_the_other_hears_it_in_its_c
 def test_given_the_worker_process_when_driven_then_it_plays_exactly_and_reports_digits() -> None:
     clip = bytes(range(256)) * 5
 
-    async def scenario() -> tuple[list[VoiceEvent], bytes, int | None]:
+    async def scenario() -> tuple[list[VoiceEvent], bytes, int | None, list[bytes]]:
         events: list[VoiceEvent] = []
         worker = MediaWorker("127.0.0.1", events.append, realtime=True)
         await worker.start()
@@ -164,14 +164,21 @@ def test_given_the_worker_process_when_driven_then_it_plays_exactly_and_reports_
         payload = b"".join(p[12:] for _, p in await _collect(peer, 0.4))
         peer.sendto(_rtp(101, 1, 50, struct.pack("!BBH", 9, 0x80, 480)), ("127.0.0.1", port))
         await asyncio.sleep(0.2)
+        worker.send_digits("c1", "4")  # the leg has telephone-events: sent as events
+        keys = [p for _, p in await _collect(peer, 0.4) if p[1] & 0x7F == 101]
         worker.close_leg("c1")
         await worker.stop()
         peer.close()
-        return events, payload, policy
+        return events, payload, policy, keys
 
-    events, payload, policy = asyncio.run(scenario())
+    events, payload, policy, keys = asyncio.run(scenario())
     assert payload.startswith(clip)
-    assert events == [MediaEnded("c1", "t"), DigitReceived("c1", "9", "rfc4733")]
+    assert events == [
+        MediaEnded("c1", "t"),
+        DigitReceived("c1", "9", "rfc4733"),
+        MediaEnded("c1", "digits"),
+    ]
+    assert len(keys) == 7 and {p[12] for p in keys} == {4}
     # SCHED_FIFO when permitted (root or CAP_SYS_NICE); otherwise it ran at normal priority.
     assert policy in (os.SCHED_FIFO, os.SCHED_OTHER)
     if os.geteuid() == 0:
@@ -269,3 +276,137 @@ def test_given_a_recorded_bridge_when_paused_then_the_tone_said_meanwhile_is_not
     assert level(margin, paused_s - margin) > 3000  # before the pause: the tone
     assert level(paused_s + margin, resumed_s - margin) < 50  # paused: silence
     assert level(resumed_s + margin, end_s - margin) > 3000  # after: the tone again
+
+
+def test_given_keys_for_a_leg_with_telephone_events_when_sent_then_rfc4733_packets_carry_them() -> (
+    None
+):
+    async def scenario() -> tuple[list[VoiceEvent], list[bytes], list[VoiceEvent]]:
+        events: list[VoiceEvent] = []
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        peer = _peer()
+        engine.open_leg("agent")
+        engine.connect("agent", peer.getsockname(), "PCMU", 101)
+        engine.send_digits("agent", "159#")
+        packets = [p for _, p in await _collect(peer, 1.0)]
+        sent = list(events)
+        # kefu's own receiving side (the test peer of the in-band case) hears the events.
+        heard: list[VoiceEvent] = []
+        ear = MediaEngine("127.0.0.1", heard.append)
+        await ear.start()
+        port = ear.open_leg("caller")
+        ear.connect("caller", peer.getsockname(), "PCMU", 101)
+        engine.connect("agent", ("127.0.0.1", port), "PCMU", 101)
+        engine.send_digits("agent", "2*")
+        await asyncio.sleep(0.8)
+        await ear.stop()
+        await engine.stop()
+        peer.close()
+        return sent, packets, heard
+
+    sent, packets, heard = asyncio.run(scenario())
+    assert sent == [MediaEnded("agent", "digits")]
+    keys = [p for p in packets if p[1] & 0x7F == 101]
+    # Four keys: five packets each (durations 160..800 samples), the last one (E bit) sent
+    # three times, all with the key's start timestamp; the marker starts each key.
+    assert len(keys) == 4 * 7
+    by_key: dict[int, list[bytes]] = {}
+    for p in keys:
+        by_key.setdefault(int.from_bytes(p[4:8], "big"), []).append(p)
+    assert [bytes([p[12]]) for p in (v[0] for v in by_key.values())] == [
+        b"\x01",
+        b"\x05",
+        b"\x09",
+        b"\x0b",
+    ]
+    for key in by_key.values():
+        durations = [int.from_bytes(p[14:16], "big") for p in key]
+        assert durations == [160, 320, 480, 640, 800, 800, 800]
+        assert [bool(p[13] & 0x80) for p in key] == [False] * 4 + [True] * 3
+        assert [bool(p[1] & 0x80) for p in key] == [True] + [False] * 6
+    seqs = [int.from_bytes(p[2:4], "big") for p in packets]
+    assert all((b - a) % 65536 == 1 for a, b in itertools.pairwise(seqs))
+    # Between keys: µ-law silence, no tones (the far end detects the events, not audio).
+    audio = b"".join(p[12:] for p in packets if p[1] & 0x7F == 0)
+    assert audio and set(audio) == {0xFF}
+    assert [(e.digit, e.source) for e in heard if isinstance(e, DigitReceived)] == [
+        ("2", "rfc4733"),
+        ("*", "rfc4733"),
+    ]
+
+
+def test_given_keys_for_a_leg_without_telephone_events_when_sent_then_they_are_tones() -> None:
+    async def scenario() -> list[VoiceEvent]:
+        events: list[VoiceEvent] = []
+        engine = MediaEngine("127.0.0.1", events.append)
+        await engine.start()
+        ear = engine.open_leg("caller")
+        engine.open_leg("agent")
+        engine.connect("agent", ("127.0.0.1", ear), "PCMA", None)
+        engine.connect("caller", ("127.0.0.1", 9), "PCMA", None)
+        engine.send_digits("agent", "37")
+        await asyncio.sleep(0.8)
+        await engine.stop()
+        return events
+
+    events = asyncio.run(scenario())
+    assert [(e.call_id, e.digit, e.source) for e in events if isinstance(e, DigitReceived)] == [
+        ("caller", "3", "inband"),
+        ("caller", "7", "inband"),
+    ]
+    assert MediaEnded("agent", "digits") in events
+
+
+def test_given_three_legs_in_a_conference_in_the_worker_then_each_hears_the_other_two() -> None:
+    """Three peers say 400, 700 and 1100 Hz into legs conferenced in the worker process:
+    each hears the other two tones and not its own; when the third leg closes, the first
+    two are bridged directly (the first's tone reaches the second)."""
+    tones = (400, 700, 1100)
+    frames = [
+        ulaw_encode((6000 * np.sin(2 * np.pi * hz * np.arange(160) / 8000)).astype(np.int16))
+        for hz in tones
+    ]
+
+    async def speak(peers: list[socket.socket], ports: list[int], count: int) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for seq in range(count):
+            for peer, port, frame in zip(peers, ports, frames[: len(peers)], strict=True):
+                peer.sendto(_rtp(0, seq, seq * 160, frame), ("127.0.0.1", port))
+            await asyncio.sleep(max(0.0, start + (seq + 1) * 0.02 - loop.time()))
+
+    async def scenario() -> tuple[list[bytes], bytes]:
+        worker = MediaWorker("127.0.0.1", lambda _event: None, realtime=False)
+        await worker.start()
+        peers = [_peer() for _ in tones]
+        ports = [worker.open_leg(name) for name in "abc"]
+        for name, peer in zip("abc", peers, strict=True):
+            worker.connect(name, peer.getsockname(), "PCMU", None)
+        worker.conference("a", "b", "c")
+        talking = asyncio.ensure_future(speak(peers, ports, 60))
+        heard = await asyncio.gather(*(_collect(peer, 1.2) for peer in peers))
+        await talking
+        worker.close_leg("c")
+        await _collect(peers[1], 0.1)
+        talking = asyncio.ensure_future(speak(peers[:2], ports[:2], 25))
+        after = await _collect(peers[1], 0.5)
+        await talking
+        for name in "ab":
+            worker.close_leg(name)
+        await worker.stop()
+        for peer in peers:
+            peer.close()
+        return [b"".join(p[12:] for _, p in got[15:]) for got in heard], b"".join(
+            p[12:] for _, p in after
+        )
+
+    heard, after = asyncio.run(scenario())
+    for member, audio in enumerate(heard):
+        samples = ulaw_decode(audio).astype(np.float64)
+        levels = [_tone_level(samples, hz) for hz in tones]
+        others = [level for i, level in enumerate(levels) if i != member]
+        assert min(others) > 2000, (member, levels)
+        assert levels[member] < 100, (member, levels)
+    direct = ulaw_decode(after).astype(np.float64)
+    assert _tone_level(direct, 400) > 2000 and _tone_level(direct, 1100) < 100

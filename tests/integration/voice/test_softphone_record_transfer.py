@@ -114,9 +114,7 @@ def test_given_a_browser_agent_when_it_records_pauses_and_transfers_then_the_cal
                     lambda: driver.bridged.get(call_id) not in (None, browser_leg), 15
                 )
                 time.sleep(0.5)
-                start = len(sink.payload)
-                time.sleep(2.0)
-                from_a1 = bytes(sink.payload[start:])
+                from_a1 = sink.take(2.0)
                 caller.join(40)
             a1_code = a1_phone.wait(timeout=15)
         finally:

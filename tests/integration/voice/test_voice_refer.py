@@ -104,9 +104,7 @@ def test_given_a_bridged_call_when_the_phone_refers_it_to_a_queue_then_the_next_
         )
         assert center.wait_for(lambda: len(driver.bridged) == 1)
         center.wait_for(lambda: False, timeout_s=0.5)
-        start = len(sink.payload)
-        center.wait_for(lambda: False, timeout_s=2.0)
-        from_a1 = bytes(sink.payload[start:])
+        from_a1 = sink.take(2.0)
         caller.join(40)
         a1_code = a1.wait(timeout=15)
     finally:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_sipp_calls import RtpReceiver
 from voice_helpers import SCENARIOS, run_sipp, sipp_log
 
@@ -19,11 +20,14 @@ def test_given_kefu_voice_serve_when_a_caller_dials_then_it_hears_the_greeting_a
     prompts_dir: Path, tmp_path: Path
 ) -> None:
     env = {**os.environ, "KEFU_SIP_PROMPTS_DIR": str(prompts_dir), "KEFU_SIP_LANGUAGE": "en"}
+    env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT prints where a server that will not stop is
+    # Its log goes to a file: a pipe nobody reads would stop a chatty server once full.
+    errors = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [*KEFU, "voice", "serve", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         text=True,
     )
     receiver = RtpReceiver()
@@ -40,12 +44,18 @@ def test_given_kefu_voice_serve_when_a_caller_dials_then_it_hears_the_greeting_a
         greeting = (prompts_dir / "en" / "greeting.ul").read_bytes()
         assert greeting[:8000] in receiver.payload(0)
         server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=20) == 0
+        try:
+            code = server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.send_signal(signal.SIGABRT)
+            server.wait(timeout=10)
+            pytest.fail("no exit 30 s after Ctrl-C:\n" + (tmp_path / "server.log").read_text())
+        assert code == 0, (tmp_path / "server.log").read_text()[-2000:]
     finally:
         receiver.close()
         if server.poll() is None:
             server.kill()
             server.wait(timeout=10)
-        for stream in (server.stdout, server.stderr):
-            if stream is not None:
-                stream.close()
+        errors.close()
+        if server.stdout is not None:
+            server.stdout.close()

@@ -35,10 +35,21 @@ class Log:
         channel: str = Channel.VOICE.value,
         tier: int = 0,
         customer: str | None = None,
+        attributes: dict[str, str] | None = None,
     ) -> None:
+        """``tier`` is the router's rank; ``attributes`` may hold the customer's tier."""
         self.events.append(
             ev.ContactQueued(
-                T0 + t, contact_id, queue_id, channel, tier, 0, customer, {}, predicted, 1
+                T0 + t,
+                contact_id,
+                queue_id,
+                channel,
+                tier,
+                0,
+                customer,
+                attributes or {},
+                predicted,
+                1,
             )
         )
 

@@ -117,6 +117,24 @@ def test_given_group_by_disposition_and_tier_then_chinese_labels_and_dashes_appe
     assert all(r.agents is None for r in report.groups)  # not splittable by disposition
 
 
+def test_given_tiers_routed_as_standard_when_grouped_by_tier_then_the_customers_tier_shows() -> (
+    None
+):
+    # A tier whose effect is "none" or a boost reaches the router as rank 0; the contact's
+    # attributes keep the customer's tier (kefu.domain.tiers), which the report groups by.
+    log = Log()
+    log.queue(-100, "q")
+    log.queued(10, "std", "q")
+    log.queued(20, "boosted", "q", attributes={"value_tier": "2", "tier_boost": "5"})
+    log.queued(30, "first", "q", tier=3)
+    report = _report(log, group_by="value_tier")
+    assert {r.group: r.contacts.offered for r in report.groups} == {
+        ("0",): 1,
+        ("2",): 1,
+        ("3",): 1,
+    }
+
+
 def test_given_a_contact_waiting_under_t_at_the_end_then_sl_leaves_it_out() -> None:
     log = Log()
     log.queue(-100, "q", sl_threshold_s=20.0)

@@ -114,6 +114,7 @@ def test_given_an_admin_when_creating_and_editing_a_queue_then_the_api_sees_it_a
     ]
     form = admin.get("/admin/queues?edit=loans").text
     assert 'name="mode" value="update"' in form and "60 skills loans:2" in form
+    assert 'id="f-overflow_domain"' not in form, "no other routing domain outside a cluster"
     edited = _post(admin, "/admin/queues", {**QUEUE_FORM, "mode": "update", "wrapup_s": "40"})
     assert edited.status_code == 303
     assert console.client.get("/api/v1/queues/loans").json()["wrapup_s"] == 40
@@ -308,3 +309,60 @@ def test_given_the_phrases_api_when_an_admin_puts_a_reason_then_the_console_show
     listed = supervisor.get("/api/v1/phrases").json()
     assert ("reason", "coaching") in {(p["kind"], p["code"]) for p in listed}
     assert supervisor.put("/api/v1/phrases/reason/x", json=body).status_code == 403
+
+
+def test_given_a_cluster_when_the_queue_form_names_another_domain_then_the_step_is_kept(
+    make_api: MakeApi,
+) -> None:
+    cluster = {"routing_domain": "north", "routing_domains": "north,south,west"}
+    with make_api(max_body_bytes=1 << 16, **cluster) as api:
+        assert (
+            api.client.post("/api/v1/sites", json={"site_id": "sh", "name": "上海"}).status_code
+            == 201
+        )
+        api.user("boss", "admin")
+        admin = api.login("boss")
+        page = admin.get("/admin/queues?lang=zh").text
+        select = re.search(r'<select id="f-overflow_domain".*?</select>', page, re.S)
+        assert select, "the domain select on a clustered server"
+        assert re.findall(r'<option value="(\w*)"', select.group(0)) == ["", "south", "west"]
+        assert "溢出到其他路由域" in page
+        steps = {"overflow": "60 skills loans:2\n240 domain west cards"}
+        steps |= {
+            "overflow_domain": "south",
+            "overflow_domain_queue": "贷款",
+            "overflow_domain_after": "180",
+        }
+        events = api.event_count()
+        for change, field, text in (
+            ({"overflow_domain": "north"}, "overflow", "路由域 north 不是本集群的其他路由域"),
+            ({"overflow_domain_queue": ""}, "overflow_domain_queue", "必填"),
+            ({"overflow": "240 domain west"}, "overflow", "第 1 行"),
+        ):
+            refused = _post(admin, "/admin/queues?lang=zh", {**QUEUE_FORM, **steps, **change})
+            assert refused.status_code == 422, change
+            assert text in _error(refused.text), (change, _error(refused.text))
+            assert re.search(rf'id="f-{field}"[^>]*aria-invalid="true"', refused.text), change
+        assert api.event_count() == events, "nothing stored"
+        done = _post(admin, "/admin/queues", {**QUEUE_FORM, **steps, "overflow": steps["overflow"]})
+        assert done.status_code == 303, _error(done.text)
+        stored = [
+            {"after_s": 60.0, "skills": {"loans": 2}, "queue_id": None},
+            {"after_s": 180.0, "skills": None, "queue_id": "贷款", "domain": "south"},
+            {"after_s": 240.0, "skills": None, "queue_id": "cards", "domain": "west"},
+        ]
+        assert api.client.get("/api/v1/queues/loans").json()["overflow"] == stored
+        form = admin.get("/admin/queues?edit=loans").text
+        assert '<option value="south" selected>' in form
+        assert 'name="overflow_domain_queue" type="text" value="贷款"' in form
+        assert 'name="overflow_domain_after" type="number" value="180"' in form
+        text = re.search(r'<textarea id="f-overflow"[^>]*>([^<]*)<', form)
+        assert text and text.group(1) == "60 skills loans:2\n240 domain west cards"
+        assert "180 domain south 贷款" in form, "the table shows every step"
+        # The form sent back as shown (a wrap-up changed) keeps every step.
+        shown = {k: v for k, v in steps.items() if k != "overflow"}
+        shown["overflow"] = "60 skills loans:2\n240 domain west cards"
+        again = {**QUEUE_FORM, **shown, "mode": "update", "wrapup_s": "40"}
+        assert _post(admin, "/admin/queues", again).status_code == 303
+        kept = api.client.get("/api/v1/queues/loans").json()
+        assert kept["overflow"] == stored and kept["wrapup_s"] == 40

@@ -147,3 +147,13 @@ def test_given_two_chats_in_a_flow_when_one_answers_then_only_its_status_is_look
             a.send_json({"type": "message", "cseq": 2, "text": "2", "profile": {}})
             _until(a, "status", node="account")
             assert looked and set(looked) == {convs[0]}
+
+
+def test_given_a_conversation_moved_to_another_domain_then_its_status_frame_says_where() -> None:
+    moved = frames.StatusFrame(frames.MovedStatus("south", "conv-000003", "https://south.example"))
+    assert json.dumps(moved.to_json(), separators=(",", ":")) == (
+        '{"type":"status","state":"moved","domain":"south","conversation_id":"conv-000003",'
+        '"url":"https://south.example"}'
+    )
+    unknown = frames.MovedStatus("west", "conv-000001", None).to_json()
+    assert unknown["url"] is None, "a domain whose address this node does not know"

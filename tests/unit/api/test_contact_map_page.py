@@ -94,6 +94,13 @@ def test_given_a_planted_log_then_the_page_marks_the_loop_blind_spot_and_broken_
     assert "<td>billing</td>" in fcr_queue and "50.0 %" in fcr_queue
     zh = lead.get(PAGE, params={"days": 30, "lang": "zh"}).text
     assert "客户接触地图" in zh and "盲点" in zh
+    # Channels and outcomes in the reader's words, on the graph and in the tables.
+    graph = zh.split('id="map"', 1)[1].split("</svg>", 1)[0]
+    assert ">语音<" in graph and ">放弃<" in graph and ">已完成<" in graph
+    assert ">voice<" not in graph and ">abandoned<" not in graph
+    blind = zh.split('id="blind-spots"', 1)[1].split("</table>", 1)[0]
+    assert "<td>语音</td>" in blind and "<td>voice</td>" not in blind
+    assert 'data-node="channel:voice"' in graph  # the node's name stays the data's
 
 
 def test_given_the_downloads_then_the_csv_has_the_marks_and_fcr_and_the_svg_is_an_image(

@@ -23,13 +23,17 @@ V1 = "/api/v1"
 
 
 def _forget(api: Api) -> int:
-    """Forget every finished contact, as a snapshot does a day after they finished."""
+    """Forget every finished contact, as a snapshot does a day after they finished (their
+    report rows, written a moment after their events, stored first)."""
 
     def forget(engine: RoutingEngine) -> int:
         return engine.router.forget_finished(float("inf"))
 
     engine = api.platform.engine
-    return int(api.client.portal.call(engine.query, forget))  # type: ignore[union-attr]
+    portal = api.client.portal
+    assert portal is not None
+    portal.call(engine.settle_reports)
+    return int(portal.call(engine.query, forget))
 
 
 def _stored(api: Api, kind: type[ev.Event]) -> list[Any]:
@@ -150,3 +154,38 @@ def test_given_a_forgotten_contact_when_its_customer_panel_and_page_are_read_the
     assert page.status_code == 200
     assert f'src="/api/v1/contacts/{cid}/recording"' in page.text
     assert api.login("sup-bj").get(f"/customers/{customer}").status_code == 404
+
+
+def test_given_a_forgotten_contact_when_its_customer_calls_again_then_the_desktop_shows_it(
+    forgotten: tuple[Api, str, str],
+) -> None:
+    api, cid, customer = forgotten
+    channels = api.platform.channels
+    assert channels is not None
+    again = Inbound(
+        Channel.VOICE, (Identifier(IdentifierKind.PHONE, "13800138000"),), "又来电",
+        api.clock.now(), "call:2", topic="billing",
+    )  # fmt: skip
+    receipt = api.client.portal.call(channels.receive, again)  # type: ignore[union-attr]
+    new = str(receipt.contact_id)
+    offered = api.client.get(f"{V1}/contacts/{new}").json()
+    accept = {"offer_id": offered["offer_id"], "agent_id": "a1"}
+    assert api.client.post(f"{V1}/contacts/{new}/accept", json=accept).is_success
+
+    def shown(screen: dict[str, Any]) -> dict[str, Any]:
+        (held,) = [h for h in screen["contacts"] if h["contact_id"] == new]
+        assert held["customer"]["customer_id"] == customer
+        (entry,) = [e for e in held["customer"]["timeline"] if e["contact_id"] == cid]
+        return dict(entry)
+
+    # The agent's screen (as the API and the socket give it): the forgotten call with its
+    # queue, agent and recording, from the store's record.
+    screen = api.client.get(f"{V1}/desktop", headers=api.token("ag1")).json()
+    entry = shown(screen)
+    assert (entry["queue_id"], entry["agent_id"], entry["recording"]) == ("billing", "a1", "kept")
+    assert entry["outcome"] == "completed"
+    # Its recording deleted by retention: the screen says so next time.
+    deleted = c.DeleteRecording(cid, f"{cid}.wav", "retention")
+    api.client.portal.call(api.platform.engine.execute, deleted)  # type: ignore[union-attr]
+    screen = api.client.get(f"{V1}/desktop", headers=api.token("ag1")).json()
+    assert shown(screen)["recording"] == "retention"

@@ -67,3 +67,12 @@ def test_given_a_wallboard_open_when_a_contact_arrives_then_it_is_broadcast(
         else:
             raise AssertionError("the new contact was never broadcast")
         assert board.engine_reads > reads
+
+
+def test_given_thousands_of_wallboards_then_the_broadcasts_space_out_within_the_budget() -> None:
+    from kefu.web.wallboard import FRAMES_PER_S, MIN_GAP_S, broadcast_gap
+
+    assert broadcast_gap(0) == broadcast_gap(1) == broadcast_gap(250) == MIN_GAP_S
+    assert broadcast_gap(5000) == 1.0
+    for clients in (1, 10, 251, 2500, 5000, 20_000):
+        assert clients / broadcast_gap(clients) <= FRAMES_PER_S  # frames per second

@@ -22,6 +22,7 @@ SCRIPTS = {
     "branch.js": "branch",
     "customers.js": "customers",
     "desktop-merge.js": "merge",
+    "desktop-consult.js": "desktop",
     "desktop-record.js": "desktop",
     "desktop-schedule.js": "wfm",
     "desktop.js": "desktop",

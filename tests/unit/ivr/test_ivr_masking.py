@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_ivr_bank_flow import verified_caller
+from test_ivr_bank_flow import Caller, driver, verified_caller
 
 from kefu.adapters.ivr.bank_actions import FakeBank
 from kefu.domain.ivr import replay
@@ -34,3 +34,20 @@ def test_given_text_with_numbers_when_scrubbed_then_only_card_numbers_masked() -
     assert scrub_cards("order 4539578763621487 (not Luhn)") == "order 4539578763621487 (not Luhn)"
     assert scrub_cards("call 13800138000") == "call 13800138000"
     assert mask_value("123") == "••••"
+
+
+def test_given_card_prompt_when_agent_asked_then_words_kept_and_digits_masked() -> None:
+    bank = FakeBank()
+    account = next(iter(bank.accounts.values()))
+    asks = Caller(driver(bank))
+    asks.say("中文")
+    asks.say("人工")  # at the card-number prompt: no card number, kept as typed
+    inputs = [e for e in asks.log if type(e).__name__ == "InputReceived"]
+    assert inputs[-1].text == "人工"
+    assert asks.turn.state.node != "account"
+    typed = Caller(driver(bank))
+    typed.say("中文")
+    typed.say(account.card)  # a card number at that prompt stays masked
+    log = ivr_events_to_jsonl(typed.log)
+    assert account.card not in log
+    assert "•••• " + account.card[-4:] in log

@@ -1,4 +1,4 @@
-"""The router's fast paths keep its log: trusted arrivals, offer-timeout FIFO, fast events."""
+"""The router's fast paths keep its log: trusted arrivals, timer FIFOs, fast events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from routing_helpers import offers, ready_agents
 
 from kefu.domain import events as ev
 from kefu.domain.errors import AlreadyExists, UnknownQueue, ValidationError
-from kefu.domain.model import AgentSpec, Channel, ContactSpec, QueueSpec
+from kefu.domain.model import AgentSpec, Channel, ContactSpec, OverflowStep, QueueSpec
 from kefu.domain.routing import Router, RouterConfig
 
 QUEUES = (
@@ -127,6 +127,38 @@ def test_given_offers_answered_at_once_when_time_passes_then_no_stale_timer_is_d
         router.end_wrapup(offer.contact_id, n + 0.5)
 
     assert router.next_due() is None  # the answered offers' timeouts are stale
+
+
+def test_given_overflow_steps_of_several_lengths_when_due_then_fire_in_time_order() -> None:
+    # Overflow timers go to one FIFO per length; c1's second step (due 20 s, armed at 10 s)
+    # is earlier than c2's first step of the same 20 s length armed before it (due 25 s),
+    # so it cannot join that FIFO and waits on the heap: the merge must still fire in order.
+    router = Router()
+    q = QueueSpec(
+        "q",
+        Channel.VOICE,
+        {"billing": 3},
+        overflow=(OverflowStep(10.0, skills={"billing": 1}), OverflowStep(20.0, skills={})),
+    )
+    r = QueueSpec("r", Channel.VOICE, {"billing": 5}, overflow=(OverflowStep(20.0, skills={}),))
+    router.define_queue(q, 0.0)
+    router.define_queue(r, 0.0)
+    router.arrive("c1", "q", 0.0)
+    router.arrive("c2", "r", 5.0)
+    router.arrive("c3", "q", 6.0)
+    router.advance(40.0)
+
+    fired = [
+        (e.at, e.contact_id, e.step) for e in router.log if isinstance(e, ev.ContactOverflowed)
+    ]
+    assert fired == [
+        (10.0, "c1", 1),
+        (16.0, "c3", 1),
+        (20.0, "c1", 2),
+        (25.0, "c2", 1),
+        (26.0, "c3", 2),
+    ]
+    assert router.next_due() is None
 
 
 HOT_EVENTS = [

@@ -11,7 +11,7 @@ from kefu.analytics.history import history_report
 from kefu.analytics.kpi import KpiAccumulator
 from kefu.domain import events as ev
 from kefu.domain.errors import InvalidState, ValidationError
-from kefu.domain.model import AgentSpec, ContactSpec
+from kefu.domain.model import ARRIVED_AT, AgentSpec, ContactSpec
 from kefu.domain.routing import Router
 
 
@@ -75,3 +75,55 @@ def test_given_handed_over_contacts_when_reported_then_transferred_out_not_aband
     history = history_report(router.log, 0.0, 3600.0).total.contacts
     assert (history.offered, history.transferred_out, history.abandoned) == (3, 2, 0)
     assert history.handled == 1  # s: answered here, then handed over
+
+
+def _served(router: Router, start: float, count: int) -> list[str]:
+    """The contacts one agent serves in turn from ``start`` (s), each for a second."""
+    served = []
+    for n in range(count):
+        offer = last_offer(router)
+        served.append(offer.contact_id)
+        t = start + 2 * n
+        router.accept(offer.offer_id, t)
+        router.complete(offer.contact_id, t + 0.5)
+        router.end_wrapup(offer.contact_id, t + 1.0)
+    return served
+
+
+def test_given_a_contact_handed_over_after_a_long_wait_when_an_agent_frees_then_it_goes_first(
+    router: Router,
+) -> None:
+    # Local callers came at 100 and 110 s; the handed-over one waited in north since 50 s
+    # and came here at 120 s. A later original arrival and a bad one count from here.
+    router.enqueue(ContactSpec("local-100", "billing"), 100.0)
+    router.enqueue(ContactSpec("local-110", "billing"), 110.0)
+    router.enqueue(ContactSpec("north-50", "billing", attributes={ARRIVED_AT: "50.0"}), 120.0)
+    router.enqueue(ContactSpec("north-105", "billing", attributes={ARRIVED_AT: "105.5"}), 121.0)
+    router.enqueue(ContactSpec("north-later", "billing", attributes={ARRIVED_AT: "900"}), 122.0)
+    router.enqueue(ContactSpec("urgent-130", "billing", priority=5), 130.0)
+    ready_agents(router, [AgentSpec("a", {"billing": 5})], now=140.0)
+    order = _served(router, 141.0, 6)
+    # Priority still comes first; then the original arrivals; a later one is ignored.
+    assert order == ["urgent-130", "north-50", "local-100", "north-105", "local-110", "north-later"]
+    assert router.contact("north-50")["first_queued_at"] == 120.0, "reports count from here"
+    replayed = Router.replay(router.log, router.config)
+    assert replayed.contact("north-50") == router.contact("north-50")
+
+
+def test_given_a_replayed_wait_when_the_handed_over_contact_waits_then_its_place_is_the_same(
+    router: Router,
+) -> None:
+    router.enqueue(ContactSpec("local", "billing"), 10.0)
+    router.enqueue(ContactSpec("north", "billing", attributes={ARRIVED_AT: "1.5"}), 20.0)
+    replayed = Router.replay(router.log, router.config)
+    ready_agents(replayed, [AgentSpec("a", {"billing": 5})], now=30.0)
+    assert last_offer(replayed).contact_id == "north"
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "inf", "-inf", ""])
+def test_given_an_unreadable_original_arrival_when_a_contact_is_made_then_refused(
+    value: str,
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        ContactSpec("c", "billing", attributes={ARRIVED_AT: value})
+    assert refused.value.text_key == "error.handover_arrived_at"

@@ -121,6 +121,26 @@ def test_given_chinese_keywords_when_typed_then_the_flow_follows_them() -> None:
     asyncio.run(scenario())
 
 
+def test_given_the_card_prompt_when_the_customer_types_an_agent_word_then_filed_as_typed() -> None:
+    async def scenario() -> None:
+        async with simulation() as sim:
+            chat, _ = await open_center(sim)
+            me = chat_customer(sim, "tok-agent-word")
+            conv = (await me.say("你好")).conversation_id
+            await me.say("说中文")
+            assert chat.texts(conv)[-1] == "请输入您的 16 位银行卡号。"
+            await me.say("人工")  # no card number: the agent reads why the customer left
+            contact = await sim.engine.query(contact_of, conv, sim)
+            assert contact is not None and contact.state is ContactState.QUEUED
+            view = await sim.engine.query(
+                lambda e: read_conversation(sim.channels.state, e.router, conv).to_json()
+            )
+            texts = [m["text"] for m in view["messages"]]
+            assert "人工" in texts and "••••" not in texts
+
+    asyncio.run(scenario())
+
+
 def test_given_silence_when_the_question_times_out_then_the_engine_timer_asks_again() -> None:
     async def scenario() -> None:
         async with simulation() as sim:

@@ -118,3 +118,18 @@ def test_given_the_readme_security_table_then_each_variable_is_a_setting_with_th
             assert shown == expected, (name, value, expected)
             checked += 1
     assert checked >= 15
+
+
+def test_given_routing_domain_urls_then_each_domain_has_its_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "KEFU_ROUTING_DOMAIN_URLS", "north=https://kefu-north.example/, south=http://10.0.0.2:8000"
+    )
+    assert Settings(env="test").domain_urls == {
+        "north": "https://kefu-north.example",
+        "south": "http://10.0.0.2:8000",
+    }
+    assert Settings(env="test", routing_domain_urls="").domain_urls == {}
+    with pytest.raises(ValidationError):
+        Settings(env="test", routing_domain_urls="north=ftp://files.example")

@@ -1,12 +1,15 @@
 """The channel and desktop commands that travel from a web node to its router, as JSON:
 what an agent does at a desktop served by a web node (reply, note, transfer, wrap-up,
 answer an offer, act on its own contact) and a customer's message on a web node's chat
-socket (:class:`~kefu.service.channels.ReceiveInbound`).
+socket (:class:`~kefu.service.channels.ReceiveInbound`); and, from one router to another,
+a chat handed over with its conversation
+(:class:`~kefu.service.channels.AdoptConversation`).
 
-Their fields are plain values but for two: the action an agent runs on its own contact
+Their fields are plain values but for three: the action an agent runs on its own contact
 (a routing command, encoded like every routing command) with the states it may be in,
-and the inbound message (its identifiers as ``[kind, value]`` pairs; a message with
-attachments does not travel: the attachment's bytes are on the node that took them).
+the inbound message (its identifiers as ``[kind, value]`` pairs; a message with
+attachments does not travel: the attachment's bytes are on the node that took them), and
+the conversation handed over with its contact's creation (a routing command too).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from kefu.domain.model import Channel, ContactState
 from kefu.service.channels import (
     ActOnOwnContact,
     AddNote,
+    AdoptConversation,
     AnswerOffer,
     Inbound,
     Receipt,
@@ -29,13 +33,15 @@ from kefu.service.channels import (
     TransferConversation,
     WrapUp,
 )
+from kefu.service.channels.moves import carried_from_dict, carried_to_dict
 from kefu.service.commands import Command
+from kefu.service.routing.commands import CreateContact
 
 __all__ = ["CHANNEL_COMMANDS", "channel_command", "channel_fields", "channel_result"]
 
 PLAIN: tuple[type[Command], ...] = (Reply, AddNote, TransferConversation, WrapUp, AnswerOffer)
 CHANNEL_COMMANDS: dict[str, type[Command]] = {
-    kind.__name__: kind for kind in (*PLAIN, ActOnOwnContact, ReceiveInbound)
+    kind.__name__: kind for kind in (*PLAIN, ActOnOwnContact, ReceiveInbound, AdoptConversation)
 }
 """The channel commands that travel between nodes, by name."""
 
@@ -94,6 +100,11 @@ def channel_fields(command: Command, encode: Callable[[Command], dict[str, Any]]
     encoder, for the action of :class:`ActOnOwnContact`)."""
     if isinstance(command, ReceiveInbound):
         return {"inbound": _inbound_to(command.inbound)}
+    if isinstance(command, AdoptConversation):
+        return {
+            "contact": encode(command.contact),
+            "conversation": carried_to_dict(command.conversation),
+        }
     if isinstance(command, ActOnOwnContact):
         return {
             "agent_id": command.agent_id,
@@ -111,6 +122,11 @@ def channel_command(
     decoder); a ``KeyError``/``TypeError``/``ValueError`` for anything else."""
     if kind is ReceiveInbound:
         return ReceiveInbound(_inbound_from(fields["inbound"]))
+    if kind is AdoptConversation:
+        contact = decode(fields["contact"])
+        if not isinstance(contact, CreateContact):
+            raise TypeError("a conversation is handed over with a contact's creation")
+        return AdoptConversation(contact, carried_from_dict(fields["conversation"]))
     if kind is ActOnOwnContact:
         return ActOnOwnContact(
             str(fields["agent_id"]),

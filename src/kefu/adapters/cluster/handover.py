@@ -16,6 +16,17 @@ to another): a command from the router leading domain A to the router leading do
    :class:`~kefu.domain.events.ContactTransferredOut`), counted as transferred out in
    A's reports.
 
+A chat travels with its conversation: the creation goes inside an
+:class:`~kefu.service.channels.AdoptConversation` with a copy of the conversation (its
+transcript, the customer's name and identifiers, its notes; the IVR's data are among the
+contact's attributes), and step 3 is :class:`~kefu.service.channels.MoveConversationOut`,
+which also closes the conversation here, recording where it went (the customer's widget
+is told, and reconnects there). A message that came in between the copy and step 3 makes
+step 3 refuse; the copy is taken and sent again under the same key, and B appends what it
+lacks. Another conversation (an e-mail, an SMS; one with attachments) is refused before
+step 2 (:class:`~kefu.service.errors.ConversationStays`): its next messages come through
+A's mailboxes and numbers, its files are in A's storage.
+
 If B refuses (:class:`~kefu.service.errors.HandoverRefused`, with B's error id) or does not
 answer (:class:`~kefu.service.errors.HandoverUnreachable`), nothing is written in A: the
 contact stays where it was. The steps are not one transaction: a contact that ends in A
@@ -38,22 +49,40 @@ from nats.aio.client import Client as Nats
 from kefu.adapters.cluster.bus import REQUEST_TIMEOUT_S, CommandClient, RemoteError
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.domain.errors import KefuError, ValidationError
-from kefu.domain.model import ContactState
+from kefu.domain.model import ARRIVED_AT, ContactState, original_arrival
 from kefu.domain.routing.handover import HANDED_OVER_FROM
+from kefu.domain.tiers import applied_boost, customer_tier
 from kefu.service import RoutingEngine
+from kefu.service.channels import (
+    AdoptConversation,
+    ChannelService,
+    ConversationChanged,
+    MoveConversationOut,
+    carry_out,
+)
+from kefu.service.commands import Command
 from kefu.service.engine import Authorize
 from kefu.service.engine_state import EngineState
-from kefu.service.errors import HandoverRefused, HandoverUnreachable, ServiceUnavailable
+from kefu.service.errors import (
+    ConversationStays,
+    HandoverRefused,
+    HandoverUnreachable,
+    ServiceUnavailable,
+)
 from kefu.service.routing import commands as rc
 from kefu.service.security import ROLE_SCOPES, Principal, Role
 
-__all__ = ["HOPS", "DomainHandover", "handover_key", "router_principal"]
+__all__ = ["HOPS", "DomainHandover", "handover_hop", "handover_key", "router_principal"]
 
 log = logging.getLogger(__name__)
 
 HOPS = "handover.hops"
 """The attribute counting the routing domains a contact has left so far."""
 PREFIX = "handover."
+CONVERSATION = "conversation_id"
+"""The attribute naming the conversation of a contact made from one (a chat, an e-mail)."""
+MOVE_TRIES = 3
+"""Copies of a conversation sent before giving up, when messages keep coming in between."""
 TRANSFERRED_OUT = ContactState.TRANSFERRED_OUT.value
 
 
@@ -79,7 +108,9 @@ def handover_key(from_domain: str, contact_id: str, hop: int) -> str:
 class DomainHandover:
     """Hands contacts of ``engine`` (the leader of ``domain``) to other routing domains'
     routers over ``nats``; ``secret_key``: the cluster's shared key (it seals the
-    commands); ``timeout_s``: seconds to wait for the other router."""
+    commands); ``timeout_s``: seconds to wait for the other router; ``channels``: the
+    engine's channel service, whose chats move with their conversations (without it a
+    contact with a conversation stays)."""
 
     def __init__(
         self,
@@ -90,9 +121,11 @@ class DomainHandover:
         secret_key: str,
         timeout_s: float = REQUEST_TIMEOUT_S,
         clock: Callable[[], float] = time.time,
+        channels: ChannelService | None = None,
     ) -> None:
         self.nats = nats
         self.engine = engine
+        self.channels = channels
         self.domain = domain
         self.secret_key = secret_key
         self.timeout_s = timeout_s
@@ -118,7 +151,7 @@ class DomainHandover:
                 "a transfer inside the routing domain is a plain transfer", to_domain=to_domain
             )
 
-        def read(engine: RoutingEngine) -> rc.CreateContact | dict[str, Any]:
+        def read(engine: RoutingEngine) -> Command | dict[str, Any]:
             if authorize is not None:
                 authorize(engine)
             view = engine.router.contact(contact_id)
@@ -127,11 +160,47 @@ class DomainHandover:
                 and view["path"][-1] == f"{to_domain}/{to_queue_id}"
             ):
                 return view  # this hand-over asked again once done (a retry)
-            return _creation(engine, contact_id, to_queue_id, note, self.domain)
+            return handover_hop(engine, self.channels, contact_id, to_queue_id, note, self.domain)
 
-        create = await self.engine.query(read)
-        if isinstance(create, dict):
-            return {"contact": create, "remote": None, "replayed": True}
+        tries = 0
+        while True:
+            tries += 1
+            hop = await self.engine.query(read)
+            if isinstance(hop, dict):
+                return {"contact": hop, "remote": None, "replayed": True}
+            remote = await self._send(hop, contact_id, to_domain)
+            if isinstance(hop, AdoptConversation):
+                done: Command = MoveConversationOut(
+                    contact_id,
+                    to_domain,
+                    to_queue_id,
+                    str(remote["contact_id"]),
+                    str(remote["conversation_id"]),
+                    len(hop.conversation.messages),
+                    note,
+                )
+            else:
+                done = rc.TransferOut(
+                    contact_id, to_domain, to_queue_id, str(remote["contact_id"]), note
+                )
+            try:
+                contact = await self.engine.execute(done)
+            except KefuError as exc:
+                if isinstance(exc, ConversationChanged) and tries < MOVE_TRIES:
+                    continue  # a message came in meanwhile: copy the conversation again
+                log.error(
+                    "contact %s went to %s as %s but could not be ended here: %s",
+                    contact_id,
+                    to_domain,
+                    remote["contact_id"],
+                    exc,
+                )
+                exc.details.setdefault("handover_incomplete", remote["contact_id"])
+                raise
+            return {"contact": contact, "remote": remote, "replayed": False}
+
+    async def _send(self, hop: Command, contact_id: str, to_domain: str) -> dict[str, Any]:
+        """The other domain's answer to ``hop``; its refusal or silence as ours."""
         client = CommandClient(
             self.nats,
             to_domain,
@@ -141,7 +210,7 @@ class DomainHandover:
         )
         try:
             try:
-                remote = await client.execute(create, self.caller)
+                remote: dict[str, Any] = await client.execute(hop, self.caller)
             except RemoteError as exc:
                 if isinstance(exc.local(), ServiceUnavailable):  # its leader went: retry
                     raise ServiceUnavailable(exc.message) from exc
@@ -160,20 +229,36 @@ class DomainHandover:
                 to_domain=to_domain,
                 contact_id=contact_id,
             ) from exc
-        done = rc.TransferOut(contact_id, to_domain, to_queue_id, str(remote["contact_id"]), note)
-        try:
-            contact = await self.engine.execute(done)
-        except KefuError as exc:
-            log.error(
-                "contact %s went to %s as %s but could not be ended here: %s",
-                contact_id,
-                to_domain,
-                remote["contact_id"],
-                exc,
-            )
-            exc.details.setdefault("handover_incomplete", remote["contact_id"])
-            raise
-        return {"contact": contact, "remote": remote, "replayed": False}
+        return remote
+
+
+def handover_hop(
+    engine: EngineState,
+    channels: ChannelService | None,
+    contact_id: str,
+    to_queue_id: str,
+    note: str,
+    domain: str,
+) -> Command:
+    """What routing domain ``domain`` sends another for ``contact_id`` as it is now (read
+    under the engine's lock): its creation there, inside the adoption of its conversation
+    for a chat (``channels``: the engine's channel service; without it, or for another
+    conversation, :class:`ConversationStays`)."""
+    create = _creation(engine, contact_id, to_queue_id, note, domain)
+    conversation = create.attributes.get("handover.from_conversation")
+    if conversation is None:
+        return create
+    if channels is None or channels.state.conversation_of.get(contact_id) != conversation:
+        queue = engine.router.queues[engine.router.contacts[contact_id].queue_id]
+        raise ConversationStays(
+            f"contact {contact_id} has a conversation ({conversation}) this router does not "
+            "hold, which stays in its routing domain: transfer it inside the domain",
+            contact_id=contact_id,
+            conversation_id=conversation,
+            channel=queue.spec.channel.value,
+        )
+    carried = carry_out(channels.state, engine.router, conversation, contact_id, domain, note)
+    return AdoptConversation(create, carried)
 
 
 def _creation(
@@ -198,18 +283,23 @@ def _creation(
             "handover.from_domain": domain,
             "handover.from_contact": contact_id,
             "handover.from_queue": contact.queue_id,
-            # The original arrival, seconds since the epoch: the customer's wait so far.
-            "handover.arrived_at": repr(contact.first_queued_at),
+            # The original arrival, seconds since the epoch (the first domain's, after
+            # several hops): the customer's wait so far, which keeps its place in line.
+            ARRIVED_AT: repr(original_arrival(contact.attributes, contact.first_queued_at)),
         }
     )
+    conversation = contact.attributes.get(CONVERSATION)
+    if conversation is not None:  # a chat: its conversation travels beside (handover_hop)
+        attributes["handover.from_conversation"] = conversation
     carried = [*contact.notes, note] if note else list(contact.notes)
     if carried:
         attributes["handover.note"] = "\n".join(carried)
     fields: dict[str, Any] = {
         "queue_id": to_queue_id,
-        "value_tier": contact.value_tier,
-        # The queue's own priority was added on arrival here; the other queue adds its own.
-        "priority": contact.priority - queue.priority,
+        # The customer's tier and their own priority: the queue's priority and the tier's
+        # boost were added on arrival here; the other domain adds its own.
+        "value_tier": customer_tier(contact.value_tier, contact.attributes),
+        "priority": contact.priority - queue.priority - applied_boost(contact.attributes),
         "customer_id": contact.customer_id,
         "attributes": attributes,
     }

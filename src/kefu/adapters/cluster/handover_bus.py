@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
@@ -31,7 +31,13 @@ from kefu.service.errors import ServiceUnavailable
 from kefu.service.security import Principal
 from kefu.service.security.authz import contact_action
 
-__all__ = ["HandoverClient", "HandoverServer", "handover_subject", "serve_while_leading"]
+__all__ = [
+    "HandoverClient",
+    "HandoverServer",
+    "LeaderService",
+    "handover_subject",
+    "serve_while_leading",
+]
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +151,17 @@ class HandoverClient:
         return reply.get("result")
 
 
-async def serve_while_leading(leading: asyncio.Event, server: HandoverServer) -> None:
-    """Run ``server`` once ``leading`` is set, until cancelled (a router node's task: a
-    node that loses the lead exits)."""
+class LeaderService(Protocol):
+    """What runs on a leader only: started once it leads, stopped when it stops."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def serve_while_leading(leading: asyncio.Event, server: LeaderService) -> None:
+    """Run ``server`` (the hand-over server, the overflow hand-overs) once ``leading`` is
+    set, until cancelled (a router node's task: a node that loses the lead exits)."""
     await leading.wait()
     await server.start()
     try:

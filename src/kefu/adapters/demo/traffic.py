@@ -314,7 +314,7 @@ class TrafficGenerator:
             await asyncio.sleep(handle / 2)
         else:
             await asyncio.sleep(handle)
-        await self._try(c.CompleteContact(contact_id, self.rng.choice(["resolved", "follow-up"])))
+        await self._try(c.CompleteContact(contact_id, self.rng.choice(["resolved", "follow_up"])))
 
     async def _take_break(self, agent_id: str, delay_s: float) -> None:
         if self.taken(agent_id):

@@ -109,8 +109,8 @@ class SocketGuard:
                 log.exception("checking the sockets' logins failed")
 
     async def recheck(self) -> None:
-        """Resolve every watched socket's login in the store (one worker thread) and close
-        those that lost it (4401) or what they show (4403)."""
+        """Resolve every watched socket's login in the store (one worker thread, each
+        login once) and close those that lost it (4401) or what they show (4403)."""
         watched = list(self._watched.items())
         if not watched:
             return
@@ -124,13 +124,18 @@ class SocketGuard:
                 await self._close(websocket, item, FORBIDDEN, NOT_ALLOWED)
 
     def _resolve(self, items: list[_Watched]) -> list[Principal | None]:
+        # Each login once, however many sockets it holds open (tabs, wallboards on a wall).
         credentials = self.security.credentials
-        return [
-            credentials.token(item.secret)
-            if item.via == "token"
-            else credentials.session(item.secret)
-            for item in items
-        ]
+        found: dict[tuple[str, str], Principal | None] = {}
+        for item in items:
+            login = (item.via, item.secret)
+            if login not in found:
+                found[login] = (
+                    credentials.token(item.secret)
+                    if item.via == "token"
+                    else credentials.session(item.secret)
+                )
+        return [found[item.via, item.secret] for item in items]
 
     async def _close(self, websocket: WebSocket, item: _Watched, code: int, reason: str) -> None:
         self._watched.pop(websocket, None)

@@ -27,12 +27,14 @@ CONTACT_PATH_TYPES: tuple[str, ...] = (
     "ContactCompleted",
     "ContactAbandoned",
     "CallbackRequested",
+    "ContactTransferredOut",
 )
 """The events :mod:`kefu.analytics.journeys` folds."""
 
 PATH_COLUMNS = ("target", "channel", "customer_id", "topic", "case_id", "ivr")
 """``target``: the queue of a queued or overflowed contact, the queue a transfer goes to,
-the disposition of a completed contact; the others are those of a queued contact:
+the disposition of a completed contact, ``<domain>/<queue>`` of one handed over to another
+routing domain; the others are those of a queued contact:
 ``topic`` and ``case_id`` its attributes, ``ivr`` its packed IVR route
 (:func:`kefu.analytics.journeys.pack_ivr`). ``NULL`` elsewhere."""
 
@@ -48,6 +50,8 @@ _NONE: dict[str, str | None] = dict.fromkeys(PATH_COLUMNS)
 def path_fields(payload: Mapping[str, Any]) -> dict[str, str | None]:
     """The :data:`PATH_COLUMNS` of an event in ``event_to_dict`` form."""
     kind = payload["type"]
+    if kind == "ContactTransferredOut":
+        return {**_NONE, "target": f"{payload.get('to_domain')}/{payload.get('to_queue_id')}"}
     key = _TARGET.get(kind)
     if key is None:
         return _NONE

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
 from kefu.adapters.storage.event_fields import contact_rows_of
 from kefu.adapters.storage.memory_store import InMemoryStore
 from kefu.analytics.journeys import Row
-from kefu.domain.events import Event
+from kefu.domain.events import AgentDefined, Event, QueueDefined
 from kefu.domain.model import AgentSpec
 from kefu.service.ports import IdempotencyRecord, QueueRow, Site, StateInterval, StoredEvent
 from kefu.service.security import ApiToken, AuditEntry, AuditFilter, LoginSession, UserRecord
@@ -84,6 +84,27 @@ class MemoryEvents:
 
     def read(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         return iter([s for s in self.work.events if s.seq > after_seq])
+
+    def position_at(self, at: float) -> int:
+        events = self.work.events
+        first = next((s.seq for s in events if s.event.at >= at), None)
+        if first is None:
+            return events[-1].seq if events else 0
+        return first - 1
+
+    def read_context(self, after_seq: int, contact_ids: Collection[str]) -> Iterator[StoredEvent]:
+        wanted = set(contact_ids)
+        return iter(
+            [
+                s
+                for s in self.work.events
+                if s.seq <= after_seq
+                and (
+                    isinstance(s.event, QueueDefined | AgentDefined)
+                    or getattr(s.event, "contact_id", None) in wanted
+                )
+            ]
+        )
 
     def contact_rows(self, until: float) -> Iterator[Row]:
         return iter(list(contact_rows_of((s.event for s in self.work.events), until)))

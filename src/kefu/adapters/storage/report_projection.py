@@ -84,8 +84,8 @@ def mark(connection: Connection) -> ReportMark | None:
 def covers(engine: Engine, until: float) -> bool:
     """True when the projection holds every visit that entered a queue before ``until``
     (seconds): it is complete up to there, and the events stored past its mark (the store
-    writer moves the mark only with rows, see :mod:`kefu.service.report_projection`) all
-    came after."""
+    writer moves the mark only with rows, and stores the rows of events a moment after
+    them, see :mod:`kefu.service.report_projection`) all came after."""
     with engine.connect() as connection:
         found = mark(connection)
         if found is None:

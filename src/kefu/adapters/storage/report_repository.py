@@ -1,9 +1,10 @@
-"""The report projection's rows in SQL, written by the store writer with the events.
+"""The report projection's rows in SQL, written by the store writer a moment after the
+events (:mod:`kefu.service.report_projection`).
 
-On PostgreSQL the rows of a batch and its mark go in one statement: the rows as JSON, put
-in by data-modifying CTEs of the mark's UPDATE. Every statement of the writer is a round
-trip to the server, during which the batch (and every command waiting for it) waits; the
-statement's text is the same for every batch, so it is compiled once.
+On PostgreSQL the rows and their mark go in one statement: the rows as JSON, put in by
+data-modifying CTEs of the mark's UPDATE. Every statement of the writer is a round trip to
+the server, during which the next batch (and every command waiting for it) may wait; the
+statement's text is the same every time, so it is compiled once.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class SqlReports:
         if together is not None:
             done = connection.execute(_ADD_WITH_MARK, {**together, **values, "name": MARK})
         else:
-            # Core statements: one multi-row INSERT each, in the transaction of the events.
+            # Core statements: one multi-row INSERT each, in the writer's transaction.
             if visits:
                 connection.execute(_INSERT_VISITS, visit_rows(visits))
             if slots:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import cast
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kefu.adapters.storage.event_fields import path_fields
 from kefu.adapters.storage.event_reader import contact_rows_on
 from kefu.adapters.storage.tables import (
+    EVENT_DEFINITIONS,
     AgentRow,
     EventRow,
     IdempotencyRow,
@@ -35,6 +36,8 @@ __all__ = [
 
 # Rows fetched per round trip when reading the whole log (replay on start).
 READ_CHUNK = 5000
+# Contact ids per look-up of the events before a position (an IN list on the index).
+CONTEXT_CHUNK = 500
 
 
 class SqlSites:
@@ -172,6 +175,28 @@ class SqlEventLog:
             if len(chunk) < READ_CHUNK:
                 return
             last = chunk[-1][0]
+
+    def position_at(self, at: float) -> int:
+        # min(seq + 0), not min(seq): PostgreSQL would otherwise walk the primary key from
+        # the log's start until a row is late enough (the whole log before the day); the
+        # expression makes it take the rows from ``at`` on by the index on ``at``.
+        first = self.session.scalar(select(func.min(EventRow.seq + 0)).where(EventRow.at >= at))
+        if first is None:
+            return int(self.session.scalar(select(func.max(EventRow.seq))) or 0)
+        return int(first) - 1
+
+    def read_context(self, after_seq: int, contact_ids: Collection[str]) -> Iterator[StoredEvent]:
+        columns = (EventRow.seq, EventRow.payload)
+        before = EventRow.seq <= after_seq
+        definitions = select(*columns).where(text(EVENT_DEFINITIONS), before)
+        rows: dict[int, dict[str, Any]] = {}
+        rows.update(self.session.execute(definitions).all())
+        ids = sorted(contact_ids)
+        for i in range(0, len(ids), CONTEXT_CHUNK):
+            chunk = ids[i : i + CONTEXT_CHUNK]
+            stmt = select(*columns).where(EventRow.contact_id.in_(chunk), before)
+            rows.update(self.session.execute(stmt).all())
+        return iter([StoredEvent(seq, event_from_dict(rows[seq])) for seq in sorted(rows)])
 
     def contact_rows(self, until: float) -> Iterator[Row]:
         return contact_rows_on(self.session.connection(), until=until)

@@ -24,8 +24,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+DEFINITION_TYPES = ("QueueDefined", "AgentDefined")
+"""The event types of the definitions a reader of a day's events needs from before it."""
+EVENT_DEFINITIONS = "type IN ('QueueDefined', 'AgentDefined')"
+"""The partial index ``ix_events_definitions``'s condition (migration 0009); a query
+repeats it word for word, so that SQLite uses the index."""
 
 __all__ = [
     "CONTACT_SLOT_SUMS",
@@ -116,6 +123,16 @@ class EventRow(Base):
     topic: Mapped[str | None] = mapped_column(Text)
     case_id: Mapped[str | None] = mapped_column(Text)
     ivr: Mapped[str | None] = mapped_column(Text)
+
+    # The definitions before a day, read without the log before it (migration 0009).
+    __table_args__ = (
+        Index(
+            "ix_events_definitions",
+            "seq",
+            postgresql_where=text(EVENT_DEFINITIONS),
+            sqlite_where=text(EVENT_DEFINITIONS),
+        ),
+    )
 
 
 class IntervalRow(Base):

@@ -1,8 +1,8 @@
 """Voice calls and agents: the router's offers ring registered agent phones, an answer
 accepts the offer and bridges the legs, either side's BYE ends both and completes the
 contact; a transfer hangs up the agent's phone and the caller waits on hold for the next;
-supervisors listen, whisper or barge in; and, after a restart, the contacts of calls no
-dialog carries end counted.
+supervisors listen, whisper or barge in (:mod:`~kefu.adapters.voice.supervisor_calls`);
+and, after a restart, the contacts of calls no dialog carries end counted.
 
 Part of the IVR's voice driver (:class:`~kefu.adapters.voice.ivr_driver.VoiceIvr`), which
 hands it the calls it carries and its helpers.
@@ -15,22 +15,21 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kefu.adapters.voice.call_controls import CallControls
 from kefu.adapters.voice.call_state import VoiceCall
+from kefu.adapters.voice.consult_calls import Consults
 from kefu.adapters.voice.port import (
     CallAnswered,
     CallEnded,
     CallHeld,
-    JoinMode,
     TransferRequested,
     VoiceError,
     VoiceEvent,
     VoicePort,
 )
+from kefu.adapters.voice.supervisor_calls import MODES, Supervisors
 from kefu.domain import events as ev
 from kefu.domain.errors import KefuError
 from kefu.domain.model import ContactState
@@ -52,24 +51,16 @@ def recording_name(contact_id: str) -> str:
     return f"{_UNSAFE.sub('_', contact_id)}.wav"
 
 
-_MODES: dict[type[ev.Event], JoinMode] = {
-    ev.CallListened: "listen",
-    ev.CallWhispered: "whisper",
-    ev.CallBarged: "barge",
-}
+_CONSULT_EVENTS = (
+    ev.ConsultStarted,
+    ev.ConsultCancelled,
+    ev.ConsultCompleted,
+    ev.ConferenceStarted,
+    ev.ConferenceEnded,
+)
 
 
-@dataclass(slots=True)
-class _Supervisor:
-    """A supervisor's phone leg on a call: *legs* are the (customer, agent) legs."""
-
-    supervisor: str
-    legs: tuple[str, str]
-    mode: JoinMode
-    answered: bool = False
-
-
-class AgentPhones(CallControls):
+class AgentPhones(Consults, Supervisors):
     """The agents' side of the driver's calls. *calls*: the calls carried (call id →
     state); *port*: the voice port; *spawn*: run a call's work (ended with the call);
     *hang_up*: end a call after its last line; *goodbye*: hang up once what is being
@@ -98,9 +89,10 @@ class AgentPhones(CallControls):
         """Agent phone leg → the caller's call."""
         self.bridged: dict[str, str] = {}
         """Caller's call id → the agent phone's leg, for each call connected to an agent."""
-        self.listeners: dict[str, _Supervisor] = {}
-        """A supervisor's phone leg → who, the (customer, agent) legs it joins, how."""
+        self.listeners = {}
         self.referred = set()
+        self.consults = {}
+        self.handing_over = set()
         self.recordings: Path | None = None
         """Where bridged calls are recorded (one WAV per contact); None: not recorded."""
 
@@ -151,7 +143,10 @@ class AgentPhones(CallControls):
                     self.by_contact[event.contact_id] = call_id
             elif isinstance(event, ev.OfferCreated):
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
-                if leg is not None and leg.agent_leg is None and not leg.ended:
+                if leg is not None and event.contact_id in self.handing_over:
+                    self.handing_over.discard(event.contact_id)  # the consulted agent's
+                    leg.offer = (event.offer_id, event.agent_id)
+                elif leg is not None and leg.agent_leg is None and not leg.ended:
                     self.ring(leg, event.offer_id, event.agent_id)
                 elif leg is None and event.callback:
                     self.ring_back(event)
@@ -162,6 +157,8 @@ class AgentPhones(CallControls):
                     self.goodbye(leg)
             elif isinstance(event, ev.ContactTransferred):
                 leg = self.calls.get(self.by_contact.get(event.contact_id, ""))
+                if event.contact_id in self.handing_over:
+                    continue  # a completed consult: the caller is with the consulted agent
                 if leg is not None and leg.agent_leg is not None and not leg.ended:
                     self.transfer(leg)
             elif isinstance(event, ev.ContactHeld | ev.ContactResumed):
@@ -173,9 +170,11 @@ class AgentPhones(CallControls):
             elif isinstance(event, ev.RecordingPaused | ev.RecordingResumed):
                 self.pause_recording(event.contact_id, isinstance(event, ev.RecordingPaused))
             elif isinstance(event, ev.CallListened | ev.CallWhispered | ev.CallBarged):
-                self.join(event.contact_id, event.supervisor, _MODES[type(event)])
+                self.join(event.contact_id, event.supervisor, MODES[type(event)])
             elif isinstance(event, ev.OfferTimedOut | ev.OfferWithdrawn):
                 self.cancel_ring(event.contact_id, event.offer_id)
+            elif isinstance(event, _CONSULT_EVENTS):
+                self.on_consult_stored(event)
 
     def ring(self, leg: VoiceCall, offer_id: str, agent_id: str) -> None:
         """Ring the offered agent's registered phone (an agent without one answers in
@@ -233,53 +232,6 @@ class AgentPhones(CallControls):
         call = VoiceCall(f"callback:{offer.contact_id}", number, "zh", contact_id=offer.contact_id)
         self.ring(call, offer.offer_id, offer.agent_id)
 
-    # -- supervisors listening, whispering, barging ---------------------------------
-    def join(self, contact_id: str, supervisor: str, mode: JoinMode) -> None:
-        """Ring the supervisor's registered phone; once answered it hears both sides of
-        the contact's bridged call and, as *mode* says, is heard by nobody, the agent or
-        both. A supervisor already on the call changes mode without a new ring."""
-        found = self._bridged_call(contact_id)
-        if found is None:
-            log.warning("voice contact %s: no bridged call to join", contact_id)
-            return
-        customer_leg, agent_leg, leg = found
-        for listener, joined in self.listeners.items():
-            if joined.supervisor == supervisor and joined.legs == (customer_leg, agent_leg):
-                joined.mode = mode
-                if joined.answered:
-                    self._connect_supervisor(listener, joined)
-                return
-        try:
-            listener = self.port().dial(supervisor, caller=leg.caller)
-        except VoiceError as exc:
-            log.warning("voice contact %s: supervisor %s not rung: %s", contact_id, supervisor, exc)
-            return
-        self.listeners[listener] = _Supervisor(supervisor, (customer_leg, agent_leg), mode)
-
-    def on_listener_event(self, event: VoiceEvent) -> bool:
-        """Handle a supervisor's leg's event (answered: it joins); False when *event* is
-        not about one. A call that ends hangs up its supervisors."""
-        if isinstance(event, CallEnded):
-            for listener, on_call in list(self.listeners.items()):
-                if event.call_id in on_call.legs:
-                    with contextlib.suppress(KefuError):
-                        self.port().hang_up(listener)
-        joined = self.listeners.get(event.call_id)
-        if joined is None:
-            return False
-        if isinstance(event, CallAnswered):
-            joined.answered = True
-            self._connect_supervisor(event.call_id, joined)
-        elif isinstance(event, CallEnded):
-            self.listeners.pop(event.call_id, None)
-        return True
-
-    def _connect_supervisor(self, listener: str, joined: _Supervisor) -> None:
-        try:
-            self.port().listen(listener, *joined.legs, joined.mode)
-        except KefuError:  # the call ended while the supervisor's phone rang
-            self.port().hang_up(listener)
-
     def on_event(self, event: VoiceEvent, leg: VoiceCall) -> None:
         customer = event.call_id == leg.customer_leg
         if isinstance(event, TransferRequested):
@@ -293,6 +245,8 @@ class AgentPhones(CallControls):
                 self.port().hang_up(event.call_id)
             elif customer and leg.agent_leg is not None:
                 self._bridge(leg, event.call_id, leg.agent_leg)
+            elif leg.accepted and not leg.call_id.startswith("callback:"):
+                self._bridge(leg, leg.call_id, event.call_id)  # consulted, handed over ringing
             else:
                 self.spawn(leg, self._connect(leg, event.call_id))
         elif isinstance(event, CallEnded):

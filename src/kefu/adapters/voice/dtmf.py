@@ -20,6 +20,7 @@ from kefu.adapters.voice.g711 import ulaw_encode
 __all__ = [
     "BLOCK",
     "DIGITS",
+    "KeyFrame",
     "TelephoneEvent",
     "ToneDetector",
     "classify_blocks",
@@ -27,6 +28,7 @@ __all__ = [
     "digit_tones",
     "dtmf_tone",
     "parse_telephone_event",
+    "telephone_events",
 ]
 
 SAMPLE_RATE = 8000
@@ -103,6 +105,31 @@ def digit_tones(digits: str, tone_s: float = 0.1, gap_s: float = 0.1) -> bytes:
     gap = np.zeros(round(gap_s * SAMPLE_RATE))
     parts = [part for digit in digits for part in (dtmf_tone(digit, tone_s), gap)]
     return ulaw_encode(np.concatenate(parts)) if parts else b""
+
+
+KeyFrame = tuple[bytes, bool] | None
+"""One 20 ms frame of keys sent as telephone-events: an RFC 4733 payload and whether it
+starts its event (a new timestamp, the marker bit), or None for a frame of silence."""
+
+
+def telephone_events(digits: str, tone_s: float = 0.1, gap_s: float = 0.1) -> list[KeyFrame]:
+    """*digits* as RFC 4733 telephone-events, one item per 20 ms frame: each key *tone_s*
+    long (its duration growing by 160 samples a frame, volume -10 dBm0), its end packet
+    sent three times (§2.5.1.4), then silence to make up *gap_s* (the same pacing as
+    :func:`digit_tones`)."""
+    frames: list[KeyFrame] = []
+    tone = max(1, round(tone_s / 0.02))
+    gap = max(2, round(gap_s / 0.02))
+    for digit in digits:
+        event = DIGITS.index(digit)
+        for n in range(1, tone + 1):
+            end = 0x80 if n == tone else 0
+            frames.append((struct.pack("!BBH", event, end | 10, n * 160), n == 1))
+        last = frames[-1]
+        assert last is not None
+        frames += [(last[0], False)] * 2
+        frames += [None] * (gap - 2)
+    return frames
 
 
 @dataclass(slots=True)

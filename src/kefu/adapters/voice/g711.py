@@ -11,6 +11,8 @@ import numpy.typing as npt
 
 __all__ = [
     "ALAW_SILENCE",
+    "DECODE_TABLES",
+    "ENCODE_TABLES",
     "ULAW_SILENCE",
     "alaw_decode",
     "alaw_encode",
@@ -104,3 +106,9 @@ def alaw_encode(samples: npt.ArrayLike) -> bytes:
 def ulaw_to_alaw(data: bytes) -> bytes:
     """Transcode µ-law bytes to A-law (one table look-up per byte)."""
     return data.translate(_ULAW_TO_ALAW)
+
+
+DECODE_TABLES: dict[int, npt.NDArray[np.int16]] = {0: _ULAW_DECODE, 8: _ALAW_DECODE}
+"""RTP payload type (0 µ-law, 8 A-law) → its 256-entry decoding table (code → sample)."""
+ENCODE_TABLES: dict[str, npt.NDArray[np.uint8]] = {"PCMU": _ULAW_ENCODE, "PCMA": _ALAW_ENCODE}
+"""Codec → its 65,536-entry encoding table (sample + 32768 → code)."""

@@ -158,7 +158,7 @@ class VoiceIvr:
             self.calls[event.call_id] = new
             self._spawn(new, self._start(new, event))
             return
-        if self.agents.on_listener_event(event):
+        if self.agents.on_listener_event(event) or self.agents.on_consult_event(event):
             return
         caller = self.agents.agent_legs.get(event.call_id)
         if caller is not None:

@@ -6,6 +6,7 @@ patched in place, the payload copied from the playing clip (or silence) — so n
 object is made per frame. Inbound packets are read straight from non-blocking sockets:
 RFC 4733 telephone-events become digits; audio goes through the in-band tone detector when
 the caller did not negotiate telephone-events and, when the leg is bridged, to the other leg.
+Keys sent to a leg go as telephone-events when it negotiated them, else as tones.
 Each leg's state is an :class:`~kefu.adapters.voice.rtp_leg.RtpLeg`.
 
 Its public methods are the command set and its sink receives the events:
@@ -23,19 +24,22 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
-from kefu.adapters.voice.dtmf import BLOCK, classify_blocks, parse_telephone_event
+from kefu.adapters.voice.conference import ConferenceMix
+from kefu.adapters.voice.dtmf import (
+    digit_tones,
+    parse_telephone_event,
+    telephone_events,
+)
 from kefu.adapters.voice.g711 import (
     ALAW_SILENCE,
     ULAW_SILENCE,
-    alaw_decode,
     alaw_encode,
-    ulaw_decode,
     ulaw_encode,
     ulaw_to_alaw,
 )
+from kefu.adapters.voice.media_conference import join_conference, leave_conference
+from kefu.adapters.voice.media_inbound import detect_tones, forward, rtp_payload
+from kefu.adapters.voice.media_keys import send_key
 from kefu.adapters.voice.media_listen import join, unmix
 from kefu.adapters.voice.port import (
     DigitReceived,
@@ -91,6 +95,7 @@ class MediaEngine:
         self._sink = sink
         self._legs: dict[str, RtpLeg] = {}
         self._recorders: set[CallRecorder] = set()
+        self._conferences: list[ConferenceMix] = []
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -146,14 +151,31 @@ class MediaEngine:
         leg.playing = memoryview(audio)
         leg.play_pos = 0
         leg.play_tag = tag
+        leg.keys = None
+
+    def send_digits(self, leg_id: str, digits: str) -> None:
+        """Send keypad *digits* to the leg's far end: RFC 4733 telephone-events when it
+        negotiated them (silence meanwhile), else in-band tones (played, tag ``digits``);
+        either way 200 ms a key, and ``MediaEnded(leg, "digits")`` after the last."""
+        leg = self._leg(leg_id)
+        if leg.dtmf_pt is None:
+            self.play(leg_id, digit_tones(digits), "digits")
+            return
+        leg.playing = None
+        leg.keys, leg.key_pos = telephone_events(digits), 0  # sent by the clock (send_key)
 
     def stop_playing(self, leg_id: str) -> None:
         """Stop the playing audio without a playback-ended event."""
         self._leg(leg_id).playing = None
 
     def bridge(self, leg_a: str, leg_b: str) -> None:
-        """Forward each leg's received audio to the other (transcoded when codecs differ)."""
+        """Forward each leg's received audio to the other (transcoded when codecs differ);
+        a leg has one peer, so a former peer of either is no longer sent its audio."""
         a, b = self._leg(leg_a), self._leg(leg_b)
+        for leg, other in ((a, b), (b, a)):
+            former = self._legs.get(leg.peer or "")
+            if former is not None and former is not other and former.peer == leg.leg_id:
+                former.peer = None  # e.g. the caller held while its agent consults another
         a.peer, b.peer = b.leg_id, a.leg_id
         a.playing = b.playing = None
 
@@ -189,12 +211,30 @@ class MediaEngine:
         ear, a, b = self._leg(listener), self._leg(leg_a), self._leg(leg_b)
         join(self._legs, ear, a, b, mode)
 
+    def conference(self, leg_a: str, leg_b: str, leg_c: str) -> None:
+        """The three legs hear one another: each the sum of the other two, mixed every tick
+        (:mod:`~kefu.adapters.voice.media_conference`); a recording of the call gets the
+        third voice too. A member closing leaves the other two bridged."""
+        members = [self._leg(leg_a), self._leg(leg_b), self._leg(leg_c)]
+        for member in members:
+            self.leave_conference(member.leg_id)
+        self._conferences.append(join_conference(self._legs, members))
+
+    def leave_conference(self, leg_id: str) -> None:
+        """The leg leaves its conference (two members left are bridged directly)."""
+        old, new = leave_conference(self._legs, self._leg(leg_id))
+        if old is not None:
+            self._conferences.remove(old)
+        if new is not None:
+            self._conferences.append(new)
+
     def close_leg(self, leg_id: str) -> None:
         """Close the leg's socket; a bridged peer goes back to silence; a recording of the
-        leg ends."""
-        leg = self._legs.pop(leg_id, None)
-        if leg is None:
+        leg ends (not when it was a conference's third party)."""
+        if leg_id not in self._legs:
             return
+        self.leave_conference(leg_id)
+        leg = self._legs.pop(leg_id)
         unmix(self._legs, leg)
         for other in self._legs.values():
             if leg_id in other.mix_sources and other.peer is not None:
@@ -243,8 +283,10 @@ class MediaEngine:
             if lateness > 5 * self.tick_s:
                 # A stall (e.g. the machine paused us): resynchronise rather than burst.
                 due = loop.time()
+            for conference in self._conferences:
+                conference.tick()
             sent = self._send_frames()
-            self._detect_tones()
+            detect_tones(self._legs.values(), self._sink)
             if self._recorders:
                 now = loop.time()
                 for recorder in self._recorders:
@@ -263,6 +305,11 @@ class MediaEngine:
             remote = leg.remote
             if remote is None:
                 continue
+            if leg.keys is not None:
+                if send_key(leg):
+                    finished.append(leg)
+                sent += 1
+                continue
             packet = leg.packet
             playing = leg.playing
             if playing is not None:
@@ -275,6 +322,8 @@ class MediaEngine:
                 leg.play_pos = pos + FRAME_BYTES
                 if leg.play_pos >= len(playing):
                     finished.append(leg)
+            elif leg.conference_view is not None:
+                packet[HEADER:] = leg.conference_view
             elif leg.mix is not None:
                 mixed = leg.mix.frame()
                 packet[HEADER:] = ulaw_encode(mixed) if leg.codec == "PCMU" else alaw_encode(mixed)
@@ -285,6 +334,10 @@ class MediaEngine:
             self._send(leg, packet, FRAME_BYTES)
             sent += 1
         for leg in finished:
+            if leg.keys is not None:
+                leg.keys = None
+                self._sink(MediaEnded(leg.leg_id, "digits"))
+                continue
             leg.playing = None
             self._sink(MediaEnded(leg.leg_id, leg.play_tag))
         return sent
@@ -311,14 +364,10 @@ class MediaEngine:
             self._on_packet(leg, data)
 
     def _on_packet(self, leg: RtpLeg, data: bytes) -> None:
-        if len(data) < HEADER or data[0] >> 6 != 2:
+        parsed = rtp_payload(data)
+        if parsed is None:
             return
-        start = HEADER + 4 * (data[0] & 0x0F)
-        if data[0] & 0x10 and len(data) >= start + 4:  # header extension
-            start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
-        end = len(data) - (data[-1] if data[0] & 0x20 else 0)
-        payload = data[start:end]
-        payload_type = data[1] & 0x7F
+        payload, payload_type = parsed
         leg.frames_received += 1
         if leg.muted and payload_type in (0, 8):
             payload = _SILENCE[payload_type][: len(payload)]
@@ -327,6 +376,8 @@ class MediaEngine:
                 leg.recorder.feed(leg.record_channel, payload, payload_type)
             for mix, side in leg.listened:
                 mix.feed(side, payload, payload_type)
+            if leg.conference is not None:
+                leg.conference.feed(leg.conference_index, payload, payload_type)
         if payload_type == leg.dtmf_pt:
             event = parse_telephone_event(payload)
             timestamp = int.from_bytes(data[4:8], "big")
@@ -346,38 +397,4 @@ class MediaEngine:
                 leg.tones_pt = payload_type
             leg.tones += payload
         if leg.peer is not None:
-            self._forward(leg.peer, payload, payload_type)
-
-    def _detect_tones(self) -> None:
-        """Run the in-band detector over every leg's complete blocks in one batch."""
-        ready = [leg for leg in self._legs.values() if len(leg.tones) >= BLOCK]
-        if not ready:
-            return
-        chunks: list[npt.NDArray[np.int16]] = []
-        counts: list[int] = []
-        for leg in ready:
-            whole = len(leg.tones) // BLOCK * BLOCK
-            data = bytes(leg.tones[:whole])
-            del leg.tones[:whole]
-            chunks.append(ulaw_decode(data) if leg.tones_pt == 0 else alaw_decode(data))
-            counts.append(whole // BLOCK)
-        symbols = classify_blocks(np.concatenate(chunks).astype(np.float64).reshape(-1, BLOCK))
-        start = 0
-        for leg, count in zip(ready, counts, strict=True):
-            for digit in leg.detector.advance(symbols[start : start + count]):
-                self._sink(DigitReceived(leg.leg_id, digit, "inband"))
-            start += count
-
-    def _forward(self, peer_id: str, payload: bytes, payload_type: int) -> None:
-        peer = self._legs.get(peer_id)
-        if peer is None or peer.remote is None or peer.playing is not None or peer.mix is not None:
-            return  # (a leg hearing a mix gets its peer's audio through the mix)
-        if payload_type != PAYLOAD_TYPE[peer.codec]:
-            samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
-            payload = ulaw_encode(samples) if peer.codec == "PCMU" else alaw_encode(samples)
-        size = len(payload)
-        packet = bytearray(HEADER + size)
-        packet[:2] = peer.packet[:2]
-        packet[1] = (packet[1] & 0x80) | PAYLOAD_TYPE[peer.codec]
-        packet[HEADER:] = payload
-        self._send(peer, packet, size)
+            forward(self._legs.get(leg.peer), payload, payload_type, self._send)

@@ -149,6 +149,9 @@ class MediaWorker:
     def play(self, leg_id: str, ulaw: bytes, tag: str = "") -> None:
         self._command("play", leg_id, ulaw, tag)
 
+    def send_digits(self, leg_id: str, digits: str) -> None:
+        self._command("send_digits", leg_id, digits)
+
     def stop_playing(self, leg_id: str) -> None:
         self._command("stop_playing", leg_id)
 
@@ -173,6 +176,12 @@ class MediaWorker:
             if leg_id not in self._legs:
                 raise UnknownCall("no media leg with this id", leg_id=leg_id)
         self._command("listen", listener, leg_a, leg_b, mode)
+
+    def conference(self, leg_a: str, leg_b: str, leg_c: str) -> None:
+        for leg_id in (leg_b, leg_c):
+            if leg_id not in self._legs:
+                raise UnknownCall("no media leg with this id", leg_id=leg_id)
+        self._command("conference", leg_a, leg_b, leg_c)
 
     def close_leg(self, leg_id: str) -> None:
         if leg_id in self._legs:

@@ -175,8 +175,9 @@ class VoicePort(Protocol):
         listeners hear silence from it) or pass it on again."""
 
     def send_digits(self, call_id: str, digits: str) -> None:
-        """Play the keypad *digits* to the leg *call_id* as in-band tones (then
-        ``MediaEnded`` tagged ``digits``); a bridged peer is not heard meanwhile."""
+        """Send the keypad *digits* to the leg *call_id*: RFC 4733 telephone-events when
+        its far end negotiated them, else in-band tones (then ``MediaEnded`` tagged
+        ``digits``); a bridged peer is not heard meanwhile."""
 
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
@@ -184,6 +185,11 @@ class VoicePort(Protocol):
         """The answered leg *listener* hears both bridged legs (*call_id* the customer's,
         *other_call_id* the agent's), mixed; ``listen``: it is not heard; ``whisper``:
         the agent hears it; ``barge``: both do. Calling again changes the mode."""
+
+    def conference(self, call_id: str, other_call_id: str, third_call_id: str) -> None:
+        """The three answered legs hear one another (each the other two, mixed); a
+        recording of *call_id* and *other_call_id* gets the third voice too. One hanging
+        up leaves the other two bridged."""
 
     def hang_up(self, call_id: str) -> None:
         """End the call: BYE when answered, 480 when still ringing."""

@@ -21,12 +21,14 @@ import numpy as np
 
 from kefu.adapters.voice.g711 import alaw_decode, ulaw_decode
 
-__all__ = ["CHANNELS", "RATE_HZ", "CallRecorder"]
+__all__ = ["CHANNELS", "RATE_HZ", "THIRD", "CallRecorder"]
 
 _log = logging.getLogger(__name__)
 
 RATE_HZ = 8000
 CHANNELS = 2  # 0: the caller, 1: the agent
+THIRD = 2
+"""The input of a conference's third party, added to the agent's channel (the right)."""
 _FRAME = 160  # samples per 20 ms
 _FRAME_BYTES = 2 * _FRAME  # 16-bit samples
 # More buffered than this (a burst after a stall) is dropped oldest first, so a leg's
@@ -48,8 +50,8 @@ class CallRecorder:
         self.frames = 0
         self.paused = False
         """While True, received audio is dropped (the file gets silence)."""
-        self._buffers = (bytearray(), bytearray())
-        self._primed = [False, False]
+        self._buffers = (bytearray(), bytearray(), bytearray())  # caller, agent, third
+        self._primed = [False, False, False]
         self._pending = bytearray()
         self._out = np.zeros(CHANNELS * _FRAME, dtype="<i2")
         self._file: wave.Wave_write | None = wave.open(str(path), "wb")  # noqa: SIM115
@@ -58,7 +60,8 @@ class CallRecorder:
         self._file.setframerate(RATE_HZ)
 
     def feed(self, channel: int, payload: bytes, payload_type: int) -> None:
-        """Audio received on the leg of *channel* (G.711: payload type 0 µ-law, 8 A-law)."""
+        """Audio received on the leg of *channel* (G.711: payload type 0 µ-law, 8 A-law;
+        :data:`THIRD`: a conference's third party, mixed into the agent's channel)."""
         if self.paused:
             return
         samples = ulaw_decode(payload) if payload_type == 0 else alaw_decode(payload)
@@ -87,6 +90,8 @@ class CallRecorder:
     def _frame(self) -> None:
         out = self._out
         for channel, buffer in enumerate(self._buffers):
+            if channel == THIRD and not buffer and not self._primed[THIRD]:
+                continue  # no conference: nothing to add
             if not self._primed[channel]:
                 self._primed[channel] = len(buffer) >= _PRIME_BYTES
             take = min(len(buffer), _FRAME_BYTES) if self._primed[channel] else 0
@@ -96,7 +101,11 @@ class CallRecorder:
             if take:
                 column[: take // 2] = np.frombuffer(bytes(buffer[:take]), dtype="<i2")
                 del buffer[:take]
-            out[channel::CHANNELS] = column
+            if channel == THIRD:  # the third party is heard on the agent's side
+                mixed = out[1::CHANNELS].astype(np.int32) + column
+                out[1::CHANNELS] = np.clip(mixed, -32768, 32767)
+            else:
+                out[channel::CHANNELS] = column
         self._pending += out.tobytes()
         self.frames += 1
 

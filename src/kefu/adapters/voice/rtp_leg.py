@@ -12,7 +12,8 @@ import socket
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kefu.adapters.voice.dtmf import ToneDetector
+from kefu.adapters.voice.conference import ConferenceMix
+from kefu.adapters.voice.dtmf import KeyFrame, ToneDetector
 from kefu.adapters.voice.g711 import ULAW_SILENCE
 from kefu.adapters.voice.listen import ListenMix
 from kefu.adapters.voice.recording import CallRecorder
@@ -64,6 +65,12 @@ class RtpLeg:
     mix: ListenMix | None = None  # a leg that hears a mix (a supervisor's, or joined by one)
     mix_sources: tuple[str, ...] = ()  # the legs *mix* is fed by
     muted: bool = False  # its audio reaches nobody: silence instead (the agent muted)
+    keys: list[KeyFrame] | None = None  # keys being sent as telephone-events, per frame
+    key_pos: int = 0
+    key_timestamp: int = 0  # the RTP timestamp of the event being sent
+    conference: ConferenceMix | None = None  # the conference it is a member of
+    conference_index: int = 0  # its row in the conference's mix
+    conference_view: memoryview | None = None  # what it hears from the conference, per tick
 
 
 def bind_rtp_socket(host: str) -> socket.socket:

@@ -26,7 +26,7 @@ from aiosipua import (
 )
 
 from kefu.adapters.voice.collect import Collection
-from kefu.adapters.voice.dtmf import digit_from_info, digit_tones
+from kefu.adapters.voice.dtmf import digit_from_info
 from kefu.adapters.voice.media import Codec, MediaEngine
 from kefu.adapters.voice.media_worker import MediaWorker
 from kefu.adapters.voice.port import (
@@ -207,7 +207,12 @@ class SipFrontDoor:
             collection.arm()
 
     def bridge(self, call_id: str, other_call_id: str) -> None:
-        for leg_id in (call_id, other_call_id):
+        self._answered(call_id, other_call_id)
+        self.media.bridge(call_id, other_call_id)
+
+    def _answered(self, *leg_ids: str) -> None:
+        """Each leg must be answered (a caller's is marked so; a placed one must be)."""
+        for leg_id in leg_ids:
             out = self.dialer.legs.get(leg_id) or self.softphones.legs.get(leg_id)
             if out is None:
                 self._inbound.answered_call(leg_id)
@@ -217,7 +222,6 @@ class SipFrontDoor:
                     text_key="error.call_not_answered",
                     call_id=leg_id,
                 )
-        self.media.bridge(call_id, other_call_id)
 
     def record(self, call_id: str, other_call_id: str, path: str) -> None:
         self.media.record(call_id, other_call_id, path)
@@ -229,12 +233,16 @@ class SipFrontDoor:
         self.media.mute(call_id, muted)
 
     def send_digits(self, call_id: str, digits: str) -> None:
-        self.media.play(call_id, digit_tones(digits), "digits")
+        self.media.send_digits(call_id, digits)
 
     def listen(
         self, listener: str, call_id: str, other_call_id: str, mode: JoinMode = "listen"
     ) -> None:
         self.media.listen(listener, call_id, other_call_id, mode)
+
+    def conference(self, call_id: str, other_call_id: str, third_call_id: str) -> None:
+        self._answered(call_id, other_call_id, third_call_id)
+        self.media.conference(call_id, other_call_id, third_call_id)
 
     def dial(self, agent: str, caller: str = "kefu") -> str:
         if self.softphones.endpoint(agent) == "browser":

@@ -4,10 +4,12 @@ the desktop's softphone), and the browser legs kefu rings.
 Ringing a browser agent opens an RTP leg in the media engine, as for a SIP phone, and a
 :class:`~kefu.adapters.voice.webrtc.BrowserPhone` facing it on loopback, in the softphone
 worker processes (:mod:`~kefu.adapters.voice.softphone_pool`): this process only relays
-the signalling. The desktop fetches the phone's SDP offer (:meth:`Softphones.ringing`),
+the signalling. Once the phone's SDP offer is ready the desk is told (the desktop's socket
+pushes the call to the agent's page; :meth:`Softphones.call` never waits for it); the page
 answers it (:meth:`Softphones.answer`), and the leg is answered (``CallAnswered``), so the
 driver bridges it to the caller as it would a SIP phone. Each agent sees and answers only
-its own legs.
+its own legs. Where an agent answers is logged (the desk's ``chosen``); the starting
+choice ``KEFU_SIP_BROWSER_AGENTS`` applies to agents who never chose.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from kefu.adapters.voice.softphone_pool import SoftphonePool
 from kefu.adapters.voice.softphone_worker import SoftphoneRefused, WorkerGone
 from kefu.service.routing.softphone import (
     AgentEndpoint,
+    CallState,
+    Changed,
     NoSoftphoneCall,
     RingingCall,
     SoftphoneAnswered,
@@ -54,9 +58,13 @@ class BrowserLeg:
     answered: bool = False
 
 
-# The desktop polls for its ringing call; a worker still starting (a fresh interpreter
-# importing aiortc, on a loaded machine) may take longer: the next poll asks again.
-_OFFER_WAIT_S = 10.0
+def _no_choice(agent: str) -> AgentEndpoint | None:
+    del agent
+    return None
+
+
+def _no_change(agent: str | None) -> None:
+    del agent
 
 
 class Softphones:
@@ -74,6 +82,10 @@ class Softphones:
         self.media = media
         self.emit = emit
         self.endpoints: dict[str, AgentEndpoint] = dict.fromkeys(browser_agents or (), "browser")
+        """The starting choice (``KEFU_SIP_BROWSER_AGENTS``), and choices made here."""
+        self.chosen: Callable[[str], AgentEndpoint | None] = _no_choice
+        """An agent's logged choice (the desk's, from the router), first."""
+        self.changed: Changed = _no_change
         self.legs: dict[str, BrowserLeg] = {}
         self.pool = SoftphonePool(host, self._on_failed, self._on_lost)
         """The worker processes carrying the legs' phones."""
@@ -101,12 +113,18 @@ class Softphones:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def connect(self, changed: Changed, chosen: Callable[[str], AgentEndpoint | None]) -> None:
+        """Tell *changed* of each agent's call ringing (its offer ready), answered or
+        ended; read agents' logged endpoints from *chosen*."""
+        self.changed, self.chosen = changed, chosen
+
     def endpoint(self, agent: str) -> AgentEndpoint:
-        """Where *agent* answers calls (a registered SIP phone unless chosen otherwise)."""
-        return self.endpoints.get(agent, "sip")
+        """Where *agent* answers calls: its logged choice, else the starting one, else a
+        registered SIP phone."""
+        return self.chosen(agent) or self.endpoints.get(agent, "sip")
 
     def choose(self, agent: str, endpoint: AgentEndpoint) -> None:
-        """*agent* answers its next calls at *endpoint*."""
+        """*agent* answers its next calls at *endpoint* (the browser's worker starts)."""
         self.endpoints[agent] = endpoint
         if endpoint == "browser":
             self.warm()
@@ -129,22 +147,23 @@ class Softphones:
                 return
             self.media.connect(leg.leg_id, (self.host, phone_port), "PCMU", None)
             leg.offer.set_result(sdp)
+            self.changed(leg.agent)  # the desktop hears the ring now
         except Exception as exc:
             log.warning("browser leg %s for %s not prepared: %s", leg.leg_id, leg.agent, exc)
             if not leg.offer.done():
                 leg.offer.set_exception(exc)
             await self.end(leg.leg_id, "rejected")
 
-    async def ringing(self, agent: str) -> RingingCall | None:
-        """The call ringing in *agent*'s browser (its SDP offer once prepared), or None."""
-        leg = next((x for x in self.legs.values() if x.agent == agent and not x.answered), None)
-        if leg is None:
-            return None
-        try:
-            sdp = await asyncio.wait_for(asyncio.shield(leg.offer), _OFFER_WAIT_S)
-        except Exception:  # not prepared in time, or failed (the leg ends)
-            return None
-        return RingingCall(leg.leg_id, leg.caller, sdp)
+    def call(self, agent: str) -> RingingCall | None:
+        """The call in *agent*'s browser once its SDP offer is ready (ringing or
+        answered), or None; never waits for the offer."""
+        for leg in self.legs.values():
+            if leg.agent != agent or not leg.offer.done() or leg.offer.cancelled():
+                continue
+            if leg.offer.exception() is None:
+                state: CallState = "talking" if leg.answered else "ringing"
+                return RingingCall(leg.leg_id, leg.caller, leg.offer.result(), state)
+        return None
 
     def _own(self, agent: str, leg_id: str) -> BrowserLeg:
         leg = self.legs.get(leg_id)
@@ -183,6 +202,7 @@ class Softphones:
             ) from exc
         leg.answered = True
         self.emit(CallAnswered(leg_id))
+        self.changed(agent)
 
     async def hang_up_by(self, agent: str, leg_id: str) -> None:
         """*agent* hung up (or declined) in the browser."""
@@ -204,6 +224,7 @@ class Softphones:
         with contextlib.suppress(Exception):
             self.media.close_leg(leg_id)
         self.emit(CallEnded(leg_id, reason))
+        self.changed(leg.agent)
         await self.pool.close(leg_id)
 
     async def close(self) -> None:

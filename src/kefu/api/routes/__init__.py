@@ -27,6 +27,7 @@ from kefu.api.routes import (
     supervision,
     surveys,
     teams,
+    tiers,
     users,
     webhooks,
     workforce,
@@ -42,7 +43,7 @@ api_routers: tuple[APIRouter, ...] = tuple(
     for module in (
         *(contacts, agents, desktop, queues, sites, customers, branch, webhooks),
         *(users, audit, me, ivr_flows, case_lists, cases, case_config, surveys),
-        *(customer_record, phrases, supervision, teams, workforce, softphone),
+        *(customer_record, phrases, tiers, supervision, teams, workforce, softphone),
         channel_settings,
     )
 )

@@ -120,7 +120,7 @@ async def get_contact(
     contact_id: str, engine: EngineDep, user: Reader, request: Request
 ) -> ContactPublic:
     view = security.checked(
-        lambda e: security.check_contact(e, user, contact_id),
+        lambda e: security.check_contact(e, user, contact_id, read=True),
         lambda e: routing.get_contact(e, contact_id),
     )
     found = await engine.query(view)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from kefu.api.routes._common import ERRORS
 from kefu.api.security import CurrentUser
 from kefu.domain.model import ContactState
-from kefu.service import Forbidden, RoutingEngine, routing
+from kefu.service import Forbidden, NotClustered, RoutingEngine, routing
 from kefu.service.channels import ActOnOwnContact, AnswerOffer
 from kefu.service.desktop import Desktops, DesktopScreen
 from kefu.service.security import (
@@ -73,6 +73,12 @@ class TextBody(BaseModel):
 class TransferBody(BaseModel):
     to_queue_id: str | None = Field(default=None, max_length=64)
     to_agent_id: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=2000)
+
+
+class HandoverBody(BaseModel):
+    to_domain: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    to_queue_id: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
 
 
@@ -226,6 +232,21 @@ async def transfer_contact(
     return await _view(desks, user)
 
 
+@router.post("/contacts/{contact_id}/handover", responses=ERRORS)
+async def hand_over(
+    contact_id: str, body: HandoverBody, user: Agent, desks: Desks
+) -> dict[str, Any]:
+    """Hand a contact the agent serves to a queue of another routing domain (a web node of
+    a cluster: its router asks the other domain's; it checks the agent's rights on the
+    contact). 转接到其他路由域。"""
+    if desks.handovers is None:
+        raise NotClustered(
+            "this server is in no cluster: there is no other routing domain to hand over to"
+        )
+    await desks.handovers.transfer(contact_id, body.to_domain, body.to_queue_id, body.note, user)
+    return await _view(desks, user)
+
+
 @router.post("/contacts/{contact_id}/recording/{step}", responses=ERRORS)
 async def pause_recording(
     contact_id: str, step: Literal["pause", "resume"], user: Agent, desks: Desks
@@ -236,6 +257,74 @@ async def pause_recording(
         routing.PauseRecording(contact_id)
         if step == "pause"
         else routing.ResumeRecording(contact_id)
+    )
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
+class ConsultBody(BaseModel):
+    to_queue_id: str | None = Field(default=None, max_length=64)
+    to_agent_id: str | None = Field(default=None, max_length=64)
+
+
+class NoteBody(BaseModel):
+    note: str = Field(default="", max_length=2000)
+
+
+# Declared before ``/call/{step}``, which would otherwise take ``consult`` as its step.
+@router.post("/contacts/{contact_id}/call/consult", responses=ERRORS)
+async def consult(contact_id: str, body: ConsultBody, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Consult an agent, or the next free agent of a queue, while the caller waits on
+    hold (the consulted agent's phone rings). 咨询转接：先与同事通话。"""
+    command = routing.ConsultContact(contact_id, body.to_queue_id, body.to_agent_id)
+    target = TransferBody(to_queue_id=body.to_queue_id, to_agent_id=body.to_agent_id)
+    await _own_contact(
+        user, desks, contact_id, command, ContactState.ACTIVE, authorize=_targets(user, target)
+    )
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/call/consult/{step}", responses=ERRORS)
+async def consult_step(
+    contact_id: str,
+    step: Literal["cancel", "complete"],
+    user: Agent,
+    desks: Desks,
+    body: NoteBody | None = None,
+) -> dict[str, Any]:
+    """Go back to the caller (cancel) or hand the caller to the consulted agent with the
+    note (complete). 取消咨询 / 完成转接。"""
+    command: routing.Command = (
+        routing.CancelConsult(contact_id)
+        if step == "cancel"
+        else routing.CompleteConsult(contact_id, (body or NoteBody()).note)
+    )
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/call/conference", responses=ERRORS)
+async def conference(contact_id: str, user: Agent, desks: Desks) -> dict[str, Any]:
+    """Join the caller and the consulted agent: all three hear one another. 三方通话。"""
+    command = routing.StartConference(contact_id)
+    await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
+    return await _view(desks, user)
+
+
+@router.post("/contacts/{contact_id}/call/conference/{step}", responses=ERRORS)
+async def conference_step(
+    contact_id: str,
+    step: Literal["leave", "end"],
+    user: Agent,
+    desks: Desks,
+    body: NoteBody | None = None,
+) -> dict[str, Any]:
+    """Leave the conference (the other two stay connected; the call goes to the consulted
+    agent with the note) or end it (the third party leaves). 退出三方 / 结束三方。"""
+    command: routing.Command = (
+        routing.EndConference(contact_id)
+        if step == "end"
+        else routing.CompleteConsult(contact_id, (body or NoteBody()).note)
     )
     await _own_contact(user, desks, contact_id, command, ContactState.ACTIVE)
     return await _view(desks, user)

@@ -41,10 +41,11 @@ class EndpointBody(BaseModel):
 @router.get("", responses=ERRORS)
 async def ringing(user: Agent, desk: Desk) -> dict[str, Any]:
     """Where one answers calls (``sip``, ``browser``; null: kefu takes no calls here) and
-    the call ringing in one's browser (leg, caller, kefu's SDP offer; null: none).
+    the call in one's browser (leg, caller, kefu's SDP offer, ``ringing`` or ``talking``;
+    null: none, or kefu's offer not ready yet — the desktop's socket pushes it when it is).
     浏览器软电话：接听方式与来电。"""
     assert user.agent_id is not None
-    call = await desk.ringing(user.agent_id)
+    call = desk.call(user.agent_id)
     return {
         "endpoint": desk.endpoint(user.agent_id),
         "call": None if call is None else call.to_json(),
@@ -53,9 +54,10 @@ async def ringing(user: Agent, desk: Desk) -> dict[str, Any]:
 
 @router.put("/endpoint", status_code=204, responses=ERRORS)
 async def choose(body: EndpointBody, user: Agent, desk: Desk) -> Response:
-    """Answer one's next calls on one's SIP phone or in this browser. 选择接听方式。"""
+    """Answer one's next calls on one's SIP phone or in this browser (logged: kept across
+    restarts). 选择接听方式。"""
     assert user.agent_id is not None
-    desk.choose(user.agent_id, body.endpoint)
+    await desk.choose(user.agent_id, body.endpoint, actor=user)
     return Response(status_code=204)
 
 

@@ -76,8 +76,11 @@ class ContactPublic(BaseModel):
     queue_id: str
     channel: str
     state: str
-    value_tier: int
-    priority: int
+    value_tier: int = Field(description="the customer's value tier")
+    rank: int = Field(
+        0, description="the class the router serves first (the tier's effect: the tier or 0)"
+    )
+    priority: int = Field(description="with the queue's priority and any tier boost")
     customer_id: str | None
     attributes: dict[str, str]
     agent_id: str | None

@@ -15,11 +15,16 @@ Seconds = Annotated[float, Field(ge=0, le=86_400 * 30)]
 
 
 class OverflowStepSchema(Body):
-    """After ``after_s`` seconds: relax the skills (``skills``) and/or move to ``queue_id``."""
+    """After ``after_s`` seconds: relax the skills (``skills``) and/or move to ``queue_id``
+    (with ``domain``: a queue of that other routing domain of the cluster, which the
+    contact is handed over to)."""
 
     after_s: Seconds
     skills: Skills | None = None
     queue_id: Identifier | None = None
+    domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        None, description="another routing domain of the cluster (KEFU_ROUTING_DOMAINS)"
+    )
 
 
 class QueueCreate(Body):

@@ -18,6 +18,10 @@ message; no new routing) or opens a *new* conversation, which is a new contact f
 
 Closing is explicit (:meth:`ConversationBook.close`, e.g. at the contact's wrap-up) or by
 inactivity (:meth:`ConversationBook.close_idle`). Times are seconds; ``at`` is passed in.
+
+A conversation handed over from another routing domain is *adopted* with its messages as
+they were (:meth:`ConversationBook.adopt`); the customer's next message joins it by the
+rule above.
 """
 
 from __future__ import annotations
@@ -242,6 +246,44 @@ class ConversationBook:
             )
         return self._append(conv, message, None)
 
+    def next_id(self) -> str:
+        """The id the next new conversation gets."""
+        return f"{self._prefix}{len(self._convs) + 1:06d}"
+
+    def window(self, channel: Channel) -> float:
+        """Seconds after its last activity during which a conversation on ``channel`` is
+        joined by the customer's next message (0: by thread only)."""
+        return self._policy.window(channel)
+
+    def adopt(
+        self,
+        customer_id: str,
+        channel: Channel,
+        messages: Iterable[Message],
+        *,
+        topic: str | None,
+        opened_at: float,
+    ) -> str:
+        """Open a conversation holding ``messages`` as they were (inbound and outbound, in
+        order): one that another routing domain held until now (``opened_at`` seconds).
+        Returns its id; its messages' ids join threads and find duplicates as any."""
+        conv_id = self.next_id()
+        self._convs[conv_id] = Conversation(
+            conv_id, customer_id, channel, topic, opened_at, opened_at, ()
+        )
+        self._open.setdefault((customer_id, channel), set()).add(conv_id)
+        self._by_customer.setdefault(customer_id, []).append(conv_id)
+        self.carry(conv_id, messages)
+        return conv_id
+
+    def carry(self, conversation_id: str, messages: Iterable[Message]) -> Conversation:
+        """Append ``messages`` as they were (either direction), open or closed: those an
+        adopted conversation got in its former routing domain after it was copied."""
+        conv = self.get(conversation_id)
+        for message in messages:
+            conv = self._append(conv, message, None)
+        return conv
+
     def close(self, conversation_id: str, *, at: float, outcome: str | None = None) -> None:
         """Close the conversation (no change if it is closed already)."""
         conv = self.get(conversation_id)
@@ -266,7 +308,7 @@ class ConversationBook:
     def _open_new(
         self, customer_id: str, message: Message, topic: str | None, follows: str | None
     ) -> str:
-        conv_id = f"{self._prefix}{len(self._convs) + 1:06d}"
+        conv_id = self.next_id()
         conv = Conversation(
             conv_id,
             customer_id,

@@ -11,11 +11,19 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from kefu.domain.ivr.flow import CollectNode, Flow, MenuNode, MenuOption
+from kefu.domain.ivr.masking import mask_value
 from kefu.domain.ivr.matching import keyword_tokens, luhn_ok
 from kefu.domain.ivr.messages import IvrContext
 from kefu.domain.ivr.state import Working
 
-__all__ = ["collected_value", "handoff_attributes", "has_keyword", "match_option", "wants_agent"]
+__all__ = [
+    "collected_value",
+    "handoff_attributes",
+    "has_keyword",
+    "match_option",
+    "sensitive_shown",
+    "wants_agent",
+]
 
 T = TypeVar("T")
 Sets = tuple[frozenset[str], ...]
@@ -41,6 +49,17 @@ def wants_agent(flow: Flow, text: str, ctx: IvrContext) -> bool:
     sets: Sets = _cached(ctx, flow, lambda: keyword_tokens(flow.agent_keywords, tok))
     found = set(tok.tokens(text))
     return any(s <= found for s in sets)
+
+
+def sensitive_shown(flow: Flow, text: str, ctx: IvrContext, to_agent: bool | None = None) -> str:
+    """How an answer to a sensitive question (a card number) is kept: masked to its last
+    four, except words with no digit that ask for an agent ("人工"), which are no card
+    number and say why the customer left the step. ``to_agent``: already decided."""
+    if to_agent is None:
+        to_agent = wants_agent(flow, text, ctx)
+    if to_agent and not any(ch.isdigit() for ch in text):
+        return text
+    return mask_value(text)
 
 
 def has_keyword(words: tuple[str, ...], text: str, ctx: IvrContext) -> bool:

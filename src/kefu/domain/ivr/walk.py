@@ -19,6 +19,7 @@ from kefu.domain.ivr.answers import (
     collected_value,
     has_keyword,
     match_option,
+    sensitive_shown,
     wants_agent,
 )
 from kefu.domain.ivr.events import InputReceived, OptionMatched
@@ -29,7 +30,7 @@ from kefu.domain.ivr.flow import (
     MenuNode,
     VerifyNode,
 )
-from kefu.domain.ivr.masking import MASK, mask_value, scrub_cards
+from kefu.domain.ivr.masking import MASK, scrub_cards
 from kefu.domain.ivr.matching import fill
 from kefu.domain.ivr.moving import Mover
 
@@ -88,20 +89,21 @@ class Run(Mover):
             text = unicodedata.normalize("NFKC", text)
         node = self.flow.nodes[self.node or self.flow.start]
         w = self
+        option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
+        # Digits other than "0" (card numbers, PINs) never ask for an agent: no call for them.
+        to_agent = option is None and (
+            text == "0" or (not text.isdigit() and wants_agent(self.flow, text, self.ctx))
+        )
         shown = text
         if self.waiting == "secret":
             shown = "•" * len(text)
         elif isinstance(node, CollectNode) and node.sensitive:
-            shown = mask_value(text)
+            shown = sensitive_shown(self.flow, text, self.ctx, to_agent)
         elif len(text) >= 13:
             shown = scrub_cards(text)
         # InputReceived changes no state: recorded without the apply dispatch.
         self.events.append((InputReceived, self.now, w.contact_id, node.node_id, shown, False))
-        option = node.by_digit.get(text) if isinstance(node, MenuNode) else None
-        # Digits other than "0" (card numbers, PINs) never ask for an agent: no call for them.
-        if option is None and (
-            text == "0" or (not text.isdigit() and wants_agent(self.flow, text, self.ctx))
-        ):
+        if to_agent:
             self.emit(
                 (
                     ev.OptionMatched,

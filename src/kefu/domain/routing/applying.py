@@ -52,6 +52,7 @@ class EventApplying(RoutingState):
             ev.CallMuted: self._on_call_muted,
             ev.CallUnmuted: self._on_call_unmuted,
             ev.DigitsSentToCaller: _nothing,  # the audit of the keyed digits
+            ev.SoftphoneEndpointChosen: self._on_endpoint_chosen,
             ev.ContactTransferred: self._on_contact_transferred,
             ev.ContactCompleted: self._on_contact_completed,
             ev.WrapupEnded: self._on_wrapup_ended,
@@ -104,6 +105,9 @@ class EventApplying(RoutingState):
     def _on_call_unmuted(self, e: ev.CallUnmuted | ev.ContactTransferred) -> None:
         contact = self.contacts[e.contact_id]
         contact.attributes = {k: v for k, v in contact.attributes.items() if k != "muted"}
+
+    def _on_endpoint_chosen(self, e: ev.SoftphoneEndpointChosen) -> None:
+        self.agents[e.agent_id].endpoint = e.endpoint
 
     def _on_contact_transferred(self, e: ev.ContactTransferred) -> None:
         self._on_call_unmuted(e)  # the next agent starts unmuted

@@ -50,14 +50,20 @@ class Dispatcher(EventApplying):
         self._clock(now)
 
     def _clock(self, now: float) -> None:
+        """Set the router's time to ``now`` (seconds), firing the timers due by then first.
+
+        The hot commands (arrival, accept, complete) first test inline whether a timer is
+        due, and call this only then: most find none."""
         if now < self.time:
             raise ValidationError(f"time went backwards: {now} s after {self.time} s")
         heap = self.timers
         while (heap and heap[0][0] <= now) or self._fifo_due <= now:
-            first = self._first_timer()
-            assert first is not None
-            entry, source = first
-            self._pop_timer(source)
+            src = self._fifo_src
+            if heap and (src is None or heap[0] < src[0]):  # self._first_timer(), inline
+                entry = heappop(heap)
+            else:
+                assert src is not None
+                entry = self._pop_timer(src)
             due, _, kind, contact, token = entry
             if not self._timer_valid(kind, contact, token):
                 continue
@@ -90,6 +96,9 @@ class Dispatcher(EventApplying):
         ]
         for contact_id in gone:
             del self.contacts[contact_id]
+        due = self.handovers_due
+        for contact_id in [k for k in due if k not in self.contacts]:
+            del due[contact_id]
         self._drop_stale_timers()
         for queue in self.queues.values():
             for bucket in queue.buckets:
@@ -211,6 +220,14 @@ class Dispatcher(EventApplying):
 
     def _overflow(self, contact: ContactRecord) -> None:
         step = self.queues[contact.queue_id].spec.overflow[contact.step]
+        if step.domain is not None:  # another router takes it: its leader hands it over
+            to_queue = step.queue_id or ""
+            out = ev.ContactOverflowedOut(
+                self.time, contact.contact_id, contact.step + 1, step.domain, to_queue
+            )
+            self._emit(out)
+            self._dispatch_contact(contact)
+            return
         target = step.queue_id if step.queue_id is not None else contact.queue_id
         self._emit(ev.ContactOverflowed(self.time, contact.contact_id, contact.step + 1, target))
         self._dispatch_contact(contact)

@@ -5,6 +5,10 @@ The other domain's router takes the contact first (by a command between routers,
 the domain); then :meth:`DomainHandover.transfer_out` ends it here with a
 :class:`~kefu.domain.events.ContactTransferredOut` naming where it went, so this domain's
 log and reports count it as transferred out, never as abandoned or lost.
+
+An overflow step naming another domain's queue only marks the contact
+(:class:`~kefu.domain.events.ContactOverflowedOut`): :attr:`DomainHandover.handovers_due`
+lists it until it ends, and the leader's service hands it over while it waits.
 :class:`DomainHandover` is a base of :class:`~kefu.domain.routing.router.Router`.
 """
 
@@ -13,7 +17,7 @@ from __future__ import annotations
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import ContactState
-from kefu.domain.routing.dispatch import Dispatcher
+from kefu.domain.routing.setup import RouterSetup
 
 __all__ = ["HANDED_OVER_FROM", "DomainHandover"]
 
@@ -23,8 +27,33 @@ HANDED_OVER_FROM = (QUEUED, OFFERED, ACTIVE)
 """The states a contact may leave its routing domain from."""
 
 
-class DomainHandover(Dispatcher):
+class DomainHandover(RouterSetup):
     """Ends a contact that another routing domain took over (a base of the router)."""
+
+    def waiting_handovers(self) -> list[tuple[str, str, str]]:
+        """``(contact_id, domain, queue_id)`` of each due hand-over whose contact waits in
+        its queue now (not ringing, not served), in the order they fell due."""
+        out = []
+        for contact_id, (domain, queue_id) in self.handovers_due.items():
+            contact = self.contacts.get(contact_id)
+            if contact is not None and contact.state is QUEUED:
+                out.append((contact_id, domain, queue_id))
+        return out
+
+    def _on_contact_overflowed_out(self, e: ev.ContactOverflowedOut) -> None:
+        contact = self.contacts[e.contact_id]
+        waiting = contact.state is QUEUED
+        if waiting:
+            self._leave_bucket(contact)
+        contact.route_version += 1
+        contact.step = e.step
+        bucket = self.queues[contact.queue_id].buckets[contact.step]
+        if waiting:
+            self._wait(contact, bucket)
+        else:
+            contact.bucket = bucket
+        self._arm_overflow(contact)
+        self.handovers_due[e.contact_id] = (e.to_domain, e.to_queue_id)
 
     def transfer_out(
         self,
@@ -84,4 +113,5 @@ class DomainHandover(Dispatcher):
         if e.note:
             contact.notes += (e.note,)
         contact.path += (f"{e.to_domain}/{e.to_queue_id}",)
+        self.handovers_due.pop(e.contact_id, None)
         self._close(contact)

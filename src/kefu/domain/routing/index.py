@@ -13,13 +13,14 @@ from heapq import heappush
 
 from kefu.domain.model import AgentPresence, Channel
 from kefu.domain.routing.records import AgentRecord, Bucket, score_key
+from kefu.domain.routing.timers import TimerQueues
 
 __all__ = ["AgentIndex"]
 
 READY = AgentPresence.READY
 
 
-class AgentIndex:
+class AgentIndex(TimerQueues):
     """Buckets by skill, agents' eligible buckets and the agents awaiting a re-push."""
 
     def __init__(self, use_skill_score: bool) -> None:

@@ -68,6 +68,7 @@ class AgentRecord:
         "buckets",
         "capacity",
         "dirty",
+        "endpoint",
         "exclusive",
         "exclusive_held",
         "held",
@@ -96,6 +97,8 @@ class AgentRecord:
         self.stamp = seq  # rank 0 until the router stamps it (see agent_key)
         # True while the agent waits to be pushed into its buckets' heaps (see _touch).
         self.dirty = False
+        # Where it answers calls ("sip" or "browser"), once it chose (None: the default).
+        self.endpoint: str | None = None
         # Per channel: the buckets it may serve, with score_key(-skill score) for each.
         self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
         self.set_spec(spec)

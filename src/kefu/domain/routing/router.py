@@ -5,7 +5,8 @@ Contact order (who is served first), for the contacts an agent is eligible for:
 1. ``value_tier``, higher first (differentiated service by customer value);
 2. ``priority``, higher first;
 3. urgency: the earliest *SL deadline* first, the deadline being the instant the contact
-   exceeds its queue's service-level threshold (queue entry + ``sl_threshold_s``). In a
+   exceeds its queue's service-level threshold (queue entry + ``sl_threshold_s``; for a
+   contact handed over from another routing domain, its first arrival there). In a
    blended pool this protects the queue closest to missing its target: a contact 15 s into
    a 20 s queue (5 s left) goes before one 40 s into a 60 s queue (20 s left);
 4. arrival order (a sequence number), so ties never depend on chance.
@@ -38,10 +39,9 @@ from kefu.domain.errors import (
     ValidationError,
 )
 from kefu.domain.model import AgentPresence, ContactSpec, ContactState
-from kefu.domain.routing.handling import ContactHandling
+from kefu.domain.routing.consulting import CONSULT
 from kefu.domain.routing.handover import DomainHandover
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
-from kefu.domain.routing.setup import RouterSetup
 from kefu.domain.routing.timers import T_WRAPUP
 
 __all__ = ["Router", "RouterConfig"]
@@ -70,11 +70,14 @@ class RouterConfig:
             raise ValidationError(f"unknown agent_order {self.agent_order!r}")
 
 
-class Router(RouterSetup, ContactHandling, DomainHandover):
+class Router(DomainHandover):
     """Skills-based ACD over queues, agents and contacts of every channel.
 
     The contact's routing flow is here; set-up and presence commands come from
-    :class:`RouterSetup`, the other commands on a contact from :class:`ContactHandling`."""
+    :class:`~kefu.domain.routing.setup.RouterSetup`, the other commands on a contact from
+    :class:`~kefu.domain.routing.handling.ContactHandling`. The bases form one chain
+    (state, dispatcher, contact handling, consulting, set-up, hand-over) rather than mixins, so the
+    package can be compiled with mypyc, which supports single inheritance only."""
 
     def __init__(self, config: RouterConfig | None = None) -> None:
         self.config = config or RouterConfig()
@@ -85,6 +88,8 @@ class Router(RouterSetup, ContactHandling, DomainHandover):
         )
         self.missed_reason = self.config.missed_reason
         self._appliers[ev.ContactTransferredOut] = self._on_contact_transferred_out
+        self._init_consult_appliers()
+        self._appliers[ev.ContactOverflowedOut] = self._on_contact_overflowed_out
 
     @classmethod
     def replay(cls, events: Iterable[ev.Event], config: RouterConfig | None = None) -> Router:
@@ -135,7 +140,14 @@ class Router(RouterSetup, ContactHandling, DomainHandover):
         queue = self.queues.get(queue_id) or self._queue(queue_id)
         if contact_id in self.contacts:
             raise AlreadyExists(f"contact {contact_id} already exists", contact_id=contact_id)
-        self._clock(now)
+        if (  # self._clock(now), inline when no timer is due: hot
+            self.time <= now < self._fifo_due
+            and type(now) is float
+            and (not self.timers or now < self.timers[0][0])
+        ):
+            self.time = now
+        else:
+            self._clock(now)
         ahead = queue.ahead_of(value_tier, priority)
         free = self._free_agent(queue.buckets[0], None)
         estimate = 0.0 if free is not None else self._queued_estimate(queue, ahead)
@@ -186,7 +198,14 @@ class Router(RouterSetup, ContactHandling, DomainHandover):
     def accept(self, offer_id: str, now: float, agent_id: str | None = None) -> None:
         """The agent takes the offered contact (for a call: answers it)."""
         contact = self._pending_offer(offer_id, agent_id)
-        self._clock(now)
+        if (  # self._clock(now), inline when no timer is due: hot
+            self.time <= now < self._fifo_due
+            and type(now) is float
+            and (not self.timers or now < self.timers[0][0])
+        ):
+            self.time = now
+        else:
+            self._clock(now)
         if contact.offer_id != offer_id:  # the offer expired while time advanced
             raise OfferNotPending(f"offer {offer_id} is no longer pending", offer_id=offer_id)
         assert contact.agent_id is not None
@@ -252,9 +271,18 @@ class Router(RouterSetup, ContactHandling, DomainHandover):
         contact = self.contacts.get(contact_id) or self._contact(contact_id)
         if contact.state is not ACTIVE:
             self._require(contact, (ACTIVE,), "completed")
-        self._clock(now)
+        if (  # self._clock(now), inline when no timer is due: hot
+            self.time <= now < self._fifo_due
+            and type(now) is float
+            and (not self.timers or now < self.timers[0][0])
+        ):
+            self.time = now
+        else:
+            self._clock(now)
         if contact.state is not ACTIVE:
             self._require(contact, (ACTIVE,), "completed")
+        if CONSULT in contact.attributes:  # the consulted agent is freed first
+            self._end_consult(contact, "call_ended")
         wrapup_s = self.queues[contact.queue_id].spec.wrapup_s
         agent_id = contact.agent_id or ""
         at = self.time

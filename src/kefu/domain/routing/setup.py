@@ -1,4 +1,5 @@
-"""The router's set-up commands: defining queues and agents, and agents' presence.
+"""The router's set-up commands: defining queues and agents, agents' presence and where
+they answer calls.
 
 :class:`RouterSetup` is a base of :class:`~kefu.domain.routing.router.Router`; its commands
 validate, advance the clock, log an event and dispatch whatever the change makes possible.
@@ -9,14 +10,16 @@ from __future__ import annotations
 from kefu.domain import events as ev
 from kefu.domain.errors import InvalidState, UnknownQueue, ValidationError
 from kefu.domain.model import AgentPresence, AgentSpec, QueueSpec
-from kefu.domain.routing.dispatch import Dispatcher
+from kefu.domain.routing.consulting import Consulting
 
-__all__ = ["RouterSetup"]
+__all__ = ["ENDPOINTS", "RouterSetup"]
 
 READY = AgentPresence.READY
+ENDPOINTS = ("sip", "browser")
+"""Where an agent answers calls: its registered SIP phone, or the desktop's softphone."""
 
 
-class RouterSetup(Dispatcher):
+class RouterSetup(Consulting):
     """Queue and agent definitions and presence changes (a base of the router)."""
 
     def define_queue(self, spec: QueueSpec, now: float) -> None:
@@ -29,7 +32,8 @@ class RouterSetup(Dispatcher):
                 queue_id=spec.queue_id,
             )
         for step in spec.overflow:
-            if step.queue_id is not None:
+            # A queue of another routing domain is that domain's router's to check.
+            if step.queue_id is not None and step.domain is None:
                 if step.queue_id not in self.queues and step.queue_id != spec.queue_id:
                     raise UnknownQueue(
                         f"overflow of {spec.queue_id} names unknown queue {step.queue_id}",
@@ -76,3 +80,18 @@ class RouterSetup(Dispatcher):
         self._emit(ev.AgentStateChanged(self.time, agent_id, target.value, reason))
         if target is READY:
             self._dispatch_agent(agent)
+
+    def choose_endpoint(self, agent_id: str, endpoint: str, now: float) -> bool:
+        """The agent answers its next calls at *endpoint* (:data:`ENDPOINTS`); logged only
+        when it changes. Returns whether it changed."""
+        agent = self._agent(agent_id)
+        if endpoint not in ENDPOINTS:
+            raise ValidationError(
+                f"unknown endpoint {endpoint!r} (known: sip, browser)",
+                text_key="error.bad_endpoint",
+            )
+        if agent.endpoint == endpoint:
+            return False
+        self._clock(now)
+        self._emit(ev.SoftphoneEndpointChosen(self.time, agent_id, endpoint))
+        return True

@@ -14,9 +14,8 @@ from heapq import heappop, heappush
 
 from kefu.domain import events as ev
 from kefu.domain.errors import ValidationError
-from kefu.domain.model import AgentPresence, Channel, ContactState
+from kefu.domain.model import ARRIVED_AT, AgentPresence, Channel, ContactState, original_arrival
 from kefu.domain.routing.index import AgentIndex
-from kefu.domain.routing.log import CompactLog
 from kefu.domain.routing.records import (
     C_CONTACT,
     INDEX_BITS,
@@ -25,7 +24,7 @@ from kefu.domain.routing.records import (
     ContactRecord,
     QueueRecord,
 )
-from kefu.domain.routing.timers import T_OFFER, T_OVERFLOW, T_WRAPUP, TimerEntry, TimerQueues
+from kefu.domain.routing.timers import T_OFFER, T_OVERFLOW, T_WRAPUP, TimerEntry
 
 __all__ = ["T_OFFER", "T_OVERFLOW", "T_WRAPUP", "RoutingState", "TimerEntry"]
 
@@ -37,7 +36,7 @@ WRAPUP = ContactState.WRAPUP
 CHANNELS = {c.value: c for c in Channel}  # a dict look-up is cheaper than Channel(value)
 
 
-class RoutingState(AgentIndex, TimerQueues, CompactLog):
+class RoutingState(AgentIndex):
     """Records, indexes and timers, changed only by applying events."""
 
     def __init__(
@@ -54,6 +53,9 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         self._rank = 0
         self._rank_at = float("-inf")
         self.contacts: dict[str, ContactRecord] = {}
+        # Contacts an overflow step sends to another routing domain: contact id → (domain,
+        # queue there), until handed over or abandoned (see routing.handover).
+        self.handovers_due: dict[str, tuple[str, str]] = {}
         self._init_timers()
         self.time = float("-inf")
 
@@ -74,13 +76,15 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
     def _timer(
         self, due: float, kind: int, contact: ContactRecord, token: int, span: float = 0.0
     ) -> None:
-        """Arm a timer; ``span``: a wrap-up's length (seconds), which picks its FIFO."""
+        """Arm a timer; ``span``: the length (seconds) of a wrap-up or overflow step, which
+        picks its FIFO."""
         self._seq += 1
         entry = (due, self._seq, kind, contact, token)
         fifo = self.offer_timers if kind == T_OFFER else self._fifo_for(kind, span)
         if fifo is not None and (not fifo or fifo[-1][0] <= due):  # FIFOs stay in due order
-            if not fifo and due < self._fifo_due:
+            if not fifo and due < self._fifo_due:  # a tie keeps the earlier-armed head
                 self._fifo_due = due
+                self._fifo_src = fifo
             fifo.append(entry)
         else:  # overflow steps, more lengths, a replayed offer of another length
             heappush(self.timers, entry)
@@ -138,8 +142,10 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
     def _arm_overflow(self, contact: ContactRecord) -> None:
         steps = self.queues[contact.queue_id].spec.overflow
         if contact.step < len(steps):
-            due = contact.entered_at + steps[contact.step].after_s
-            self._timer(due, T_OVERFLOW, contact, contact.route_version)
+            after_s = steps[contact.step].after_s
+            self._timer(
+                contact.entered_at + after_s, T_OVERFLOW, contact, contact.route_version, after_s
+            )
 
     # -- configuration -----------------------------------------------------------------
     def _on_queue_defined(self, e: ev.QueueDefined) -> None:
@@ -230,7 +236,10 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         )
         contact.estimated_wait_s = estimated_wait_s
         self._seq += 1
-        contact.key = (-value_tier, -priority, at + spec.sl_threshold_s, self._seq)
+        # A contact handed over from another routing domain keeps its place in line: its
+        # deadline counts from its first arrival there (reports count from ``at``).
+        since = original_arrival(attributes, at) if attributes and ARRIVED_AT in attributes else at
+        contact.key = (-value_tier, -priority, since + spec.sl_threshold_s, self._seq)
         self.contacts[contact_id] = contact
         if waits:
             self._wait(contact, queue.buckets[0])
@@ -327,6 +336,8 @@ class RoutingState(AgentIndex, TimerQueues, CompactLog):
         contact.state = ContactState.ABANDONED
         contact.ended_at = e.at
         contact.route_version += 1
+        if self.handovers_due:
+            self.handovers_due.pop(e.contact_id, None)
         self._close(contact)
 
     def _on_contact_completed(self, e: ev.ContactCompleted) -> None:

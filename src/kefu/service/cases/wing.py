@@ -24,6 +24,7 @@ from kefu.domain.cases import Case, CaseState, CaseType, SlaClock, SlaPolicy
 from kefu.domain.customers import ContactRef
 from kefu.domain.errors import KefuError, UnknownContact, UnknownQueue, ValidationError
 from kefu.domain.model import Channel, ContactState
+from kefu.domain.tiers import customer_tier
 from kefu.service.cases.catalog import DEFAULT_POLICY, DEFAULT_TYPES, site_calendar
 from kefu.service.cases.commands import (
     AddCaseNote,
@@ -130,7 +131,8 @@ class CaseWing:
             owner_site, _shared = views.queue_site(tx.engine, contact.queue_id)
             site_id = site_id or owner_site
             customer_id = customer_id or contact.customer_id
-            tier, channel = contact.value_tier, contact.channel.value
+            tier = customer_tier(contact.value_tier, contact.attributes)
+            channel = contact.channel.value
         if site_id is None or site_id not in tx.sites:
             raise ValidationError(f"unknown site {site_id!r}", site_id=site_id)
         if customer_id is not None:

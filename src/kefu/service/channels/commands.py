@@ -11,18 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kefu.domain.model import ContactState
+from kefu.service.channels.moves import CarriedConversation
 from kefu.service.channels.ports import Inbound
 from kefu.service.commands import Command
+from kefu.service.routing.commands import CreateContact
 
 __all__ = [
     "ActOnOwnContact",
     "AddNote",
+    "AdoptConversation",
     "AnswerOffer",
     "BranchHousekeeping",
     "CallNext",
     "CloseConversation",
     "IssueTicket",
     "MergeCustomers",
+    "MoveConversationOut",
     "PauseCounter",
     "ReceiveInbound",
     "RecordDelivery",
@@ -118,6 +122,33 @@ class CloseConversation(Command):
     conversation_id: str
     contact_id: str
     outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptConversation(Command):
+    """Another routing domain hands over a contact with its conversation: the creation of
+    the contact here (its Idempotency-Key names the hop, so the same hop sent again is
+    applied once: it then appends only the messages the copy holds beyond those adopted)
+    and the conversation as it was there."""
+
+    contact: CreateContact
+    conversation: CarriedConversation
+
+
+@dataclass(frozen=True, slots=True)
+class MoveConversationOut(Command):
+    """Routing domain ``to_domain`` took the contact, with its conversation (there
+    ``remote_conversation_id``), into its queue ``to_queue_id`` as ``remote_contact_id``:
+    end the contact here as transferred out and close the conversation, unless it holds
+    more than the ``carried`` messages the copy sent (refused: copy it again)."""
+
+    contact_id: str
+    to_domain: str
+    to_queue_id: str
+    remote_contact_id: str
+    remote_conversation_id: str
+    carried: int
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from kefu.domain.errors import KefuError, ValidationError
+from kefu.domain.errors import Conflict, KefuError, ValidationError
 from kefu.service.errors import Forbidden
 
 __all__ = [
     "ChannelUnavailable",
+    "ConversationChanged",
+    "ConversationMoved",
     "MessageRefused",
     "NoQueueForChannel",
     "NotHolder",
+    "QueueOfAnotherChannel",
     "delivery_failure",
 ]
 
@@ -37,6 +40,29 @@ class ChannelUnavailable(KefuError):
     """No gateway is configured to send on this channel."""
 
     error_id = "channel_unavailable"
+
+
+class ConversationMoved(Conflict):
+    """A customer's message for a conversation that moved to another routing domain with
+    its contact: it belongs there (the chat widget is told where, and reconnects)."""
+
+    error_id = "conversation_moved"
+    text_key = "error.conversation_moved"
+
+
+class ConversationChanged(Conflict):
+    """The end of a conversation's hand-over found more messages than the copy sent to
+    the other routing domain (one came in between): nothing is changed; copy it again."""
+
+    error_id = "conversation_changed"
+    text_key = "error.conversation_changed"
+
+
+class QueueOfAnotherChannel(ValidationError):
+    """A conversation handed to a queue of another channel (a chat to a voice queue)."""
+
+    error_id = "queue_channel"
+    text_key = "error.queue_channel"
 
 
 def delivery_failure(exc: BaseException) -> str:

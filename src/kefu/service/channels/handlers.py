@@ -1,6 +1,8 @@
 """Handlers of the channel commands: an inbound message linked to a customer, filed into a
 conversation and either joining the customer's open conversation or becoming a new contact
-in the router; a reply's delivery recorded; a conversation closed when its contact ended.
+in the router (refused when the customer's conversation moved to another routing domain
+lately: it belongs there); a reply's delivery recorded; a conversation closed when its
+contact ended.
 
 Each runs in one engine transaction: the customer directory's events, the conversation
 records (:class:`~kefu.service.channels.state.ChannelState`, a part of the transaction) and
@@ -19,13 +21,19 @@ from kefu.domain.customers import ContactRef, Direction, Message
 from kefu.domain.model import Channel, ContactState
 from kefu.domain.routing import Router
 from kefu.service.channels.commands import CloseConversation, ReceiveInbound, RecordDelivery
-from kefu.service.channels.errors import ChannelUnavailable, NoQueueForChannel, NotHolder
+from kefu.service.channels.errors import (
+    ChannelUnavailable,
+    ConversationMoved,
+    NoQueueForChannel,
+    NotHolder,
+)
 from kefu.service.channels.inbound import queue_for, wait_notice_text
+from kefu.service.channels.moves import moved_away
 from kefu.service.channels.ports import Inbound, OutboundReply, ReplyGateway
 from kefu.service.channels.state import TERMINAL, ChannelState
 from kefu.service.channels.texts import customer_language
 from kefu.service.channels.types import ChannelOptions, ChannelUpdate, Listener, Receipt
-from kefu.service.channels.views import wait_info
+from kefu.service.channels.views import joined_by, wait_info
 from kefu.service.routing import commands as c
 from kefu.service.transaction import Handler, Transaction
 
@@ -108,6 +116,7 @@ class ChannelHandlers:
             conv_id = dup.conversation_id
             customer = state.directory.resolve(dup.customer_id)
             return Receipt(customer, conv_id, state.contact_of.get(conv_id), True, True)
+        self._refuse_moved(inbound)
         queue_id = queue_for(tx.router, inbound, self.options, self.routes)
         if queue_id is None and not self._joins_live_contact(tx.router, inbound):
             raise NoQueueForChannel(
@@ -136,21 +145,26 @@ class ChannelHandlers:
         self.tell(tx, ChannelUpdate("message", conv_id, contact_id, "customer", seq))
         return Receipt(link.customer_id, conv_id, contact_id, not new, False, link.created)
 
+    def _refuse_moved(self, inbound: Inbound) -> None:
+        """:class:`ConversationMoved` for a message that would open a conversation while
+        the customer's last one on the channel moved to another routing domain lately."""
+        if not self.state.moves.moved:
+            return  # no conversation ever left this domain
+        for owner, conv in joined_by(self.state, inbound):
+            if conv is not None and not conv.is_closed:
+                continue  # it joins an open conversation here
+            moved = moved_away(self.state, owner.customer_id, inbound.channel, inbound.at)
+            if moved is not None:
+                raise ConversationMoved(
+                    f"the conversation moved to routing domain {moved.domain}",
+                    domain=moved.domain,
+                    conversation_id=moved.conversation_id,
+                )
+
     def _joins_live_contact(self, router: Router, inbound: Inbound) -> bool:
         """Whether the message would join an open conversation whose contact still lives
         (read without changing anything: a refusal must leave no trace)."""
-        directory = self.state.directory
-        for ident in inbound.sender:
-            owner = directory.find(ident)
-            if owner is None:
-                continue
-            conv, _ = self.state.book.place(
-                owner.customer_id,
-                inbound.channel,
-                at=inbound.at,
-                thread_refs=inbound.thread_refs,
-                topic=inbound.topic,
-            )
+        for _owner, conv in joined_by(self.state, inbound):
             contact_id = None if conv is None else self.state.contact_of.get(conv.conversation_id)
             contact = router.contacts.get(contact_id) if contact_id else None
             live = contact is not None and contact.state not in TERMINAL

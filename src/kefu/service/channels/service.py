@@ -37,6 +37,7 @@ from kefu.service.channels.commands import (
 from kefu.service.channels.errors import MessageRefused, delivery_failure
 from kefu.service.channels.handlers import ChannelHandlers
 from kefu.service.channels.inbound import check_inbound
+from kefu.service.channels.move_handlers import ConversationMoves
 from kefu.service.channels.ports import Inbound, OutboundReply, ReplyGateway
 from kefu.service.channels.profiles import ProfileHandlers
 from kefu.service.channels.state import ChannelState
@@ -45,7 +46,7 @@ from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden
 from kefu.service.ports import StoredEvent
 from kefu.service.routing import commands as c
-from kefu.service.transaction import Handler
+from kefu.service.transaction import Handler, Preparer
 
 __all__ = ["ChannelOptions", "ChannelService", "ChannelUpdate", "Receipt"]
 
@@ -74,6 +75,7 @@ class ChannelService:
             self.state, self.options, self.gateways, notify=self.notify, send=self._send
         )
         self.actions = AgentActions(self.core)
+        self.moves = ConversationMoves(self.core)
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
@@ -81,7 +83,11 @@ class ChannelService:
     def handlers(self) -> dict[type[c.Command], Handler]:
         """The handlers of the channel and agent commands, for the engine's table."""
         profiles = ProfileHandlers(self.state).table()
-        return {**self.core.table(), **self.actions.table(), **profiles}
+        return {**self.core.table(), **self.actions.table(), **self.moves.table(), **profiles}
+
+    def preparers(self) -> dict[type[c.Command], Preparer]:
+        """Their preparers (store reads before the engine's lock), for the same table."""
+        return self.moves.preparers()
 
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:

@@ -31,6 +31,7 @@ from kefu.domain.customers import events as ce
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
 from kefu.service.channels.codec import message_from_dict, message_to_dict, route_of
+from kefu.service.channels.moves import MOVE_KINDS, MoveBook
 from kefu.service.channels.ports import ChannelRecord, ConversationRow, Inbound, Route
 from kefu.service.channels.types import Note, Suggestion
 from kefu.service.ports import UnitOfWork
@@ -69,6 +70,7 @@ class ChannelState:
         """The last ticket number issued per (branch queue, day)."""
         self.sms_wanted: dict[str, str] = {}
         """Tickets waiting away from the hall: contact id → the phone to tell."""
+        self.moves = MoveBook()  # conversations moved to or adopted from other domains
         self.seq = 0
         self._pending: list[ChannelRecord] = []
         self._touched: set[str] = set()
@@ -247,6 +249,8 @@ class ChannelState:
         elif record.kind == "delivery":
             self.deliveries.setdefault(conv_id, {})[d["external_id"]] = d["status"]
             self.delivery_reasons.setdefault(conv_id, {})[d["external_id"]] = d.get("reason", "")
+        elif record.kind in MOVE_KINDS:
+            self.moves.apply(self, record)
         else:
             log.error("unknown channel record kind %r (seq %s)", record.kind, record.seq)
 
@@ -266,7 +270,8 @@ class ChannelState:
         self._apply_branch(record)
         self._record(at, BRANCH, kind, subject, data)
 
-    def _do(self, at: float, kind: str, conv_id: str, data: dict[str, Any]) -> None:
+    def change(self, at: float, kind: str, conv_id: str, data: dict[str, Any]) -> None:
+        """Apply a record of ``kind`` on conversation ``conv_id`` and log it."""
         record = ChannelRecord(self.seq + 1, at, CONVERSATION, kind, conv_id, data)
         self._apply(record)
         self._record(at, CONVERSATION, kind, conv_id, data)
@@ -335,27 +340,27 @@ class ChannelState:
         self._record(at, stream, kind, subject, data)
 
     def link_contact(self, conv_id: str, contact_id: str, at: float) -> None:
-        self._do(at, "contact", conv_id, {"contact_id": contact_id})
+        self.change(at, "contact", conv_id, {"contact_id": contact_id})
 
     def reply(self, conv_id: str, message: Message) -> None:
-        self._do(message.at, "replied", conv_id, {"message": message_to_dict(message)})
+        self.change(message.at, "replied", conv_id, {"message": message_to_dict(message)})
 
     def close(self, conv_id: str, at: float, outcome: str | None) -> bool:
         """Close an open conversation; False when it was closed already."""
         if self.book.get(conv_id).is_closed:
             return False
-        self._do(at, "closed", conv_id, {"outcome": outcome})
+        self.change(at, "closed", conv_id, {"outcome": outcome})
         return True
 
     def note(self, conv_id: str, note: Note) -> None:
         data = {"author": note.author, "text": note.text, "kind": note.kind, "target": note.target}
-        self._do(note.at, "note", conv_id, data)
+        self.change(note.at, "note", conv_id, data)
 
     def delivery(
         self, conv_id: str, external_id: str, status: str, detail: str, at: float, reason: str = ""
     ) -> None:
         data = {"external_id": external_id, "status": status, "detail": detail, "reason": reason}
-        self._do(at, "delivery", conv_id, data)
+        self.change(at, "delivery", conv_id, data)
 
     def ticket(self, queue_id: str, day: str, number: int, at: float) -> None:
         """Ticket ``number`` of ``queue_id`` was issued on ``day`` (the site's date)."""
@@ -391,8 +396,5 @@ class ChannelState:
     def duplicate(self, external_id: str) -> Conversation | None:
         """The conversation already holding the inbound message ``external_id``."""
         conv = self.book.by_thread(external_id)
-        if conv is None:
-            return None
-        if any(m.external_id == external_id for m in conv.messages):
-            return conv
-        return None
+        held = conv is not None and any(m.external_id == external_id for m in conv.messages)
+        return conv if held else None

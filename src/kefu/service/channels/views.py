@@ -7,12 +7,13 @@ Functions take the engine's router and the channel state, and run under the engi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from kefu.analytics.archive import ArchivedContact
-from kefu.domain.customers import ContactRef, Message
+from kefu.domain.customers import ContactRef, Conversation, Customer, Message
 from kefu.domain.model import ContactState
 from kefu.domain.routing import Router
+from kefu.service.channels.ports import Inbound
 from kefu.service.channels.profile_views import ProfileView
 from kefu.service.channels.read_models import (
     AttachmentView,
@@ -29,6 +30,7 @@ from kefu.service.channels.read_models import (
 from kefu.service.channels.state import ChannelState
 
 __all__ = [
+    "joined_by",
     "queue_positions",
     "queue_wait",
     "read_conversation",
@@ -247,3 +249,24 @@ def _archived_entry(ref: ContactRef, kept: ArchivedContact) -> TimelineEntry:
         queue_id=kept.queue_id,
         recording=kept.recording_state,
     )
+
+
+def joined_by(
+    state: ChannelState, inbound: Inbound
+) -> Iterator[tuple[Customer, Conversation | None]]:
+    """For each sender identity of ``inbound`` that a customer holds: that customer and
+    the conversation the message would be placed in (``None``: a new one; a closed one
+    is reopened or left, as the caller decides). Reads only: a refusal decided from it
+    leaves no trace."""
+    for ident in inbound.sender:
+        owner = state.directory.find(ident)
+        if owner is None:
+            continue
+        conv, _ = state.book.place(
+            owner.customer_id,
+            inbound.channel,
+            at=inbound.at,
+            thread_refs=inbound.thread_refs,
+            topic=inbound.topic,
+        )
+        yield owner, conv

@@ -1,7 +1,8 @@
 """The desktop wing: the agent desktop's read side (typed read models,
 :mod:`~kefu.service.desktop.views`, and its socket's frames,
 :mod:`~kefu.service.desktop.frames`), its words (reasons, dispositions, canned replies and
-tiers as data an admin changes: :mod:`~kefu.service.desktop.phrases`), and the grace
+tiers as data an admin changes: :mod:`~kefu.service.desktop.phrases`), the value tiers'
+routing effects (:mod:`~kefu.service.desktop.tiers`), and the grace
 period after an agent's desktops all disappeared.
 
 Its modules are imported on first use (:mod:`kefu.service._lazy`); callers outside the
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
         MessageDelta,
         NoticeFrame,
         ScreenFrame,
+        SoftphoneFrame,
         VocabularyFrame,
     )
     from kefu.service.desktop.grace import DEFAULT_GRACE_S, SESSION_LOST, SessionGrace
@@ -34,17 +36,20 @@ if TYPE_CHECKING:
     )
     from kefu.service.desktop.screens import (
         Desktops,
+        DomainHandovers,
         HumanAgents,
         customer_language,
         desktop_view,
         vocabulary,
     )
+    from kefu.service.desktop.tiers import TIER_STREAM, SetTierEffect, TierBook
     from kefu.service.desktop.views import (
         AgentTarget,
         ContactFigures,
         CustomerBrief,
         DeskAgent,
         DesktopScreen,
+        DomainQueueTarget,
         HeldContact,
         OfferedContact,
         Phrase,
@@ -58,6 +63,7 @@ __all__ = [
     "LANGUAGES",
     "PLACEHOLDERS",
     "SESSION_LOST",
+    "TIER_STREAM",
     "AgentTarget",
     "ContactFigures",
     "CustomerBrief",
@@ -67,6 +73,8 @@ __all__ = [
     "DesktopHello",
     "DesktopScreen",
     "Desktops",
+    "DomainHandovers",
+    "DomainQueueTarget",
     "HeldContact",
     "HumanAgents",
     "MessageDelta",
@@ -77,6 +85,9 @@ __all__ = [
     "QueueTarget",
     "ScreenFrame",
     "SessionGrace",
+    "SetTierEffect",
+    "SoftphoneFrame",
+    "TierBook",
     "Vocabulary",
     "VocabularyFrame",
     "customer_language",
@@ -100,7 +111,12 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "HumanAgents": ".screens",
             "SESSION_LOST": ".grace",
             "SessionGrace": ".grace",
+            "SetTierEffect": ".tiers",
+            "TIER_STREAM": ".tiers",
+            "TierBook": ".tiers",
             "AgentTarget": ".views",
+            "DomainQueueTarget": ".views",
+            "DomainHandovers": ".screens",
             "ContactFigures": ".views",
             "CustomerBrief": ".views",
             "DeskAgent": ".views",
@@ -115,6 +131,7 @@ if not TYPE_CHECKING:  # for mypy, the names are the imports above
             "MessageDelta": ".frames",
             "NoticeFrame": ".frames",
             "ScreenFrame": ".frames",
+            "SoftphoneFrame": ".frames",
             "VocabularyFrame": ".frames",
             "customer_language": ".screens",
             "desktop_view": ".screens",

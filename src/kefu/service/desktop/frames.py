@@ -1,8 +1,9 @@
 """The frames of the agent desktop's socket, as frozen dataclasses whose ``to_json`` is
 the JSON object the page receives (the keys and their order are the page's contract,
 tested byte for byte): the hello with the vocabulary and the session's CSRF token, the
-whole screen, one new message of a conversation shown, the customer typing, and a
-supervisor's message to the agent."""
+whole screen, one new message of a conversation shown, the customer typing, a
+supervisor's message to the agent, and the agent's browser softphone (where it answers,
+the call in it)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ __all__ = [
     "MessageDelta",
     "NoticeFrame",
     "ScreenFrame",
+    "SoftphoneFrame",
     "VocabularyFrame",
 ]
 
@@ -101,3 +103,19 @@ class NoticeFrame:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "notice", "notice": self.notice.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class SoftphoneFrame:
+    """Where the agent answers calls (``sip``, ``browser``; None: kefu takes no calls
+    here) and the call in its browser (ringing with kefu's offer, or talking), or None."""
+
+    endpoint: str | None
+    call: JsonView | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "softphone",
+            "endpoint": self.endpoint,
+            "call": None if self.call is None else self.call.to_json(),
+        }

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from kefu.domain.errors import KefuError
 from kefu.domain.model import AgentPresence
 from kefu.service.engine import RoutingEngine
+from kefu.service.errors import NotLeader, ServiceUnavailable
 from kefu.service.routing import commands as c
 
 __all__ = ["DEFAULT_GRACE_S", "SESSION_LOST", "SessionGrace"]
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SESSION_LOST = "session_lost"
 """The reason code of an agent set offline because its desktop disappeared."""
+_ATTEMPTS, _RETRY_S = 5, 1.0  # a store failing a moment still logs the agent out
 DEFAULT_GRACE_S = 120.0
 """Seconds an agent without a desktop stays in its state (a reload or a short network
 cut must not log anyone out)."""
@@ -92,9 +94,17 @@ class SessionGrace:
                 return False
             return agent.pending is None or agent.pending[0] is not AgentPresence.OFFLINE
 
-        try:
-            if await self.engine.query(still_logged_in, stored=False):
-                await self.engine.execute(c.SetAgentState(agent_id, "offline", SESSION_LOST))
-        except KefuError:
-            # The agent was removed meanwhile, or the store refused: nothing to log out.
-            log.warning("could not log out agent %s after its desktop disappeared", agent_id)
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                if await self.engine.query(still_logged_in, stored=False):
+                    await self.engine.execute(c.SetAgentState(agent_id, "offline", SESSION_LOST))
+                return
+            except ServiceUnavailable as exc:  # the store failed a moment: try again
+                if isinstance(exc, NotLeader) or attempt == _ATTEMPTS:
+                    error: KefuError = exc
+                    break
+                await asyncio.sleep(_RETRY_S)
+            except KefuError as exc:  # the agent was removed meanwhile, say
+                error = exc
+                break
+        log.warning("could not log out agent %s after its desktop disappeared: %s", agent_id, error)

@@ -4,6 +4,11 @@ targets), not-ready reasons, disposition codes, value tiers and canned replies (
 admin changes: :mod:`~kefu.service.desktop.phrases`), and the registry of agents taken by
 a human at a desktop.
 
+The customer panel's timeline shows contacts the router has forgotten (finished a day ago
+and dropped at a snapshot) with their queue, agent and recording from the store's record
+(:func:`~kefu.service.routing.archived_contacts`): read outside the engine's lock the
+first time a screen shows one, then kept (a recording deleted since is forgotten again).
+
 Canned replies are inserted in the customer's language, not the agent's: each offer and
 contact carries ``language`` (:func:`customer_language`): ``"zh"`` or ``"en"`` from the
 customer's latest message with letters in it (Chinese characters make it Chinese), else
@@ -17,7 +22,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
 
+from kefu.analytics.archive import ArchivedContact
 from kefu.domain import events as ev
 from kefu.domain.customers import Direction, UnknownCustomer
 from kefu.domain.model import ContactState
@@ -33,12 +41,14 @@ from kefu.service.channels.state import ChannelState
 from kefu.service.channels.views import read_conversation, read_customer_panel, read_messages
 from kefu.service.desktop.grace import DEFAULT_GRACE_S, SessionGrace
 from kefu.service.desktop.phrases import PhraseBook, default_vocabulary
+from kefu.service.desktop.tiers import TierBook
 from kefu.service.desktop.views import (
     AgentTarget,
     ContactFigures,
     CustomerBrief,
     DeskAgent,
     DesktopScreen,
+    DomainQueueTarget,
     HeldContact,
     OfferedContact,
     QueueTarget,
@@ -47,11 +57,13 @@ from kefu.service.desktop.views import (
 from kefu.service.engine import RoutingEngine
 from kefu.service.ivr.handoff import IvrPanel, read_ivr_panel
 from kefu.service.ports import StoredEvent
+from kefu.service.routing.archive import archived_contacts
 from kefu.service.routing.views import queue_site
 from kefu.service.security.access import Principal, Role
 
 __all__ = [
     "Desktops",
+    "DomainHandovers",
     "HumanAgents",
     "customer_language",
     "desktop_view",
@@ -93,6 +105,9 @@ def vocabulary() -> Vocabulary:
     return default_vocabulary()
 
 
+_ARCHIVED_KEPT = 10_000
+"""Forgotten contacts' records kept for the screens at most (then read again)."""
+
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -113,10 +128,22 @@ def customer_language(texts: Sequence[str], name: str = "") -> str | None:
     return _language_of(name)
 
 
+class DomainHandovers(Protocol):
+    """Hand-overs to the other routing domains of a cluster (a web node's; none in one
+    process): their queues as last heard, and the hand-over of a contact."""
+
+    def targets(self) -> tuple[DomainQueueTarget, ...]: ...
+
+    async def transfer(
+        self, contact_id: str, to_domain: str, to_queue_id: str, note: str, caller: Principal
+    ) -> Any: ...
+
+
 class Desktops:
     """The agent desktops of one platform: who works as which agent, when each pending
     offer expires (from the router's events), and each agent's screen. An agent whose last
-    desktop closed is logged out after ``grace_s`` seconds (:class:`SessionGrace`)."""
+    desktop closed is logged out after ``grace_s`` seconds (:class:`SessionGrace`).
+    ``handovers`` (set on a web node of a cluster) adds the other domains' queues."""
 
     def __init__(self, channels: ChannelService, grace_s: float = DEFAULT_GRACE_S) -> None:
         self.channels = channels
@@ -126,7 +153,13 @@ class Desktops:
         self.phrases = PhraseBook(channels.state.log)
         """The words of the desktops (a part of the engine's transaction: see
         :func:`kefu.bootstrap.desktop_wing`)."""
+        self.tiers = TierBook(channels.state.log)
+        """The value tiers' routing effects (a part of the engine's transaction too)."""
         self.deadlines: dict[str, float] = {}
+        self.archived: dict[str, ArchivedContact] = {}
+        """The store's record of forgotten contacts the screens showed, by contact id."""
+        self._unrecorded: set[str] = set()  # forgotten contacts the store has no record of
+        self.handovers: DomainHandovers | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
     def vocabulary(self) -> Vocabulary:
@@ -150,6 +183,8 @@ class Desktops:
                 event, ev.OfferAccepted | ev.OfferRejected | ev.OfferTimedOut | ev.OfferWithdrawn
             ):
                 self.deadlines.pop(event.offer_id, None)
+            elif isinstance(event, ev.RecordingDeleted):
+                self.archived.pop(event.contact_id, None)  # read again: "retention" now
 
     async def view(self, agent_id: str) -> DesktopScreen:
         """The agent's screen (:func:`desktop_view`)."""
@@ -159,12 +194,32 @@ class Desktops:
     async def views(self, agent_ids: Sequence[str]) -> list[DesktopScreen]:
         """The screens of several agents, read at one instant (one engine query)."""
 
+        missing: set[str] = set()
+
         def look(engine: RoutingEngine, state: ChannelState) -> list[DesktopScreen]:
             for agent_id in agent_ids:
                 engine.router.agent(agent_id)  # raises UnknownAgent
-            return [desktop_view(engine, state, a, self.deadlines) for a in agent_ids]
+            return [
+                desktop_view(engine, state, a, self.deadlines, self.archived, missing)
+                for a in agent_ids
+            ]
 
-        return await self.channels.read(look)
+        views = await self.channels.read(look)
+        missing -= self._unrecorded
+        if missing:
+            # Forgotten contacts not read yet: from the store, outside the lock, then again.
+            if len(self.archived) + len(self._unrecorded) + len(missing) > _ARCHIVED_KEPT:
+                self.archived.clear()
+                self._unrecorded.clear()
+            found = await archived_contacts(self.channels.engine, sorted(missing))
+            self.archived.update(found)
+            self._unrecorded |= missing - found.keys()
+            missing.clear()
+            views = await self.channels.read(look)
+        if self.handovers is None:
+            return views
+        domains = self.handovers.targets()
+        return [replace(screen, domains=domains) for screen in views]
 
     def stored_messages(
         self, conversation_id: str, after: int, upto: int
@@ -184,8 +239,12 @@ def desktop_view(
     state: ChannelState,
     agent_id: str,
     offer_deadlines: dict[str, float] | None = None,
+    archived: Mapping[str, ArchivedContact] | None = None,
+    missing: set[str] | None = None,
 ) -> DesktopScreen:
-    """Everything the agent's screen shows (run under the engine's lock)."""
+    """Everything the agent's screen shows (run under the engine's lock). Forgotten
+    contacts on a customer's timeline show what ``archived`` (the store's record) says;
+    those it lacks are added to ``missing``."""
     router = engine.router
     record = router.agents[agent_id]
     now = engine.now()
@@ -231,7 +290,13 @@ def desktop_view(
             suggestions = visible_suggestions(engine, state, as_agent, conv_id)
             conversation = read_conversation(state, router, conv_id, suggestions=suggestions)
             customer_id = state.conversation(conv_id).customer_id
-            customer = read_customer_panel(state, router, customer_id)
+            customer = read_customer_panel(state, router, customer_id, archived)
+            if missing is not None:
+                missing.update(
+                    e.contact_id
+                    for e in customer.timeline
+                    if e.contact_id not in router.contacts and e.contact_id not in (archived or {})
+                )
         else:
             customer = _customer_brief(state, contact.customer_id, contact.attributes)
         held.append(

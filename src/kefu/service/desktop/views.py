@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kefu.domain.routing.records import AgentRecord, ContactRecord
+from kefu.domain.tiers import customer_tier
 from kefu.service.channels.read_models import (
     ConversationView,
     CustomerPanel,
@@ -28,6 +29,7 @@ __all__ = [
     "CustomerBrief",
     "DeskAgent",
     "DesktopScreen",
+    "DomainQueueTarget",
     "HeldContact",
     "OfferedContact",
     "Phrase",
@@ -85,7 +87,7 @@ class ContactFigures:
             queue_id=contact.queue_id,
             channel=contact.channel.value,
             state=contact.state.value,
-            value_tier=contact.value_tier,
+            value_tier=customer_tier(contact.value_tier, contact.attributes),
             priority=contact.priority,
             customer_id=contact.customer_id,
             attributes=dict(contact.attributes),
@@ -241,6 +243,24 @@ class QueueTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainQueueTarget:
+    """A queue of another routing domain of the cluster, a hand-over target."""
+
+    domain: str
+    queue_id: str
+    name: str
+    channel: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "queue_id": self.queue_id,
+            "name": self.name,
+            "channel": self.channel,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class AgentTarget:
     """Another agent of the site, a transfer target."""
 
@@ -261,7 +281,8 @@ class AgentTarget:
 @dataclass(frozen=True, slots=True)
 class DesktopScreen:
     """Everything one agent's screen shows, read at ``at``: the agent, its offers, the
-    contacts it holds, the queues and agents it may transfer to."""
+    contacts it holds, the queues and agents it may transfer to, and (in a cluster) the
+    other routing domains' queues it may hand a contact over to."""
 
     at: float
     agent: DeskAgent
@@ -269,6 +290,7 @@ class DesktopScreen:
     contacts: tuple[HeldContact, ...]
     queues: tuple[QueueTarget, ...]
     agents: tuple[AgentTarget, ...]
+    domains: tuple[DomainQueueTarget, ...] = ()
 
     @property
     def agent_id(self) -> str:
@@ -279,7 +301,9 @@ class DesktopScreen:
         return other is not None and replace(other, at=self.at) == self
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The screen as JSON; ``domains`` only in a cluster (one process's frames stay
+        as they were, byte for byte)."""
+        out = {
             "at": self.at,
             "agent": self.agent.to_json(),
             "offers": [o.to_json() for o in self.offers],
@@ -287,6 +311,9 @@ class DesktopScreen:
             "queues": [q.to_json() for q in self.queues],
             "agents": [a.to_json() for a in self.agents],
         }
+        if self.domains:
+            out["domains"] = [d.to_json() for d in self.domains]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,14 +32,15 @@ from kefu.domain.ivr import (
 )
 from kefu.domain.ivr import events as ev
 from kefu.domain.ivr import messages as m
+from kefu.domain.ivr.answers import sensitive_shown
 from kefu.domain.ivr.flow import CollectNode, Flow
-from kefu.domain.ivr.masking import mask_value, scrub_cards
+from kefu.domain.ivr.masking import scrub_cards
 from kefu.domain.model import Channel
 from kefu.service.channels.errors import ChannelUnavailable
 from kefu.service.channels.ports import Inbound
 from kefu.service.channels.service import ChannelService
 from kefu.service.channels.types import ChannelUpdate
-from kefu.service.channels.views import queue_wait
+from kefu.service.channels.views import joined_by, queue_wait
 from kefu.service.ivr.commands import IvrHangup, IvrInput, IvrTimeout, KioskTicket, StartIvr
 from kefu.service.ivr.flow_admin import IvrFlowDesk
 from kefu.service.ivr.kiosk import kiosk_ticket
@@ -135,7 +136,8 @@ class IvrWing:
         flow = self.catalog.get(state.flow_id, state.version)
         node = flow.nodes.get(session.asked.node_id)
         if isinstance(node, CollectNode) and node.sensitive:
-            return replace(inbound, text=mask_value(inbound.text.strip()))
+            shown = sensitive_shown(flow, inbound.text.strip(), self.plugins.ctx)
+            return replace(inbound, text=shown)
         scrubbed = scrub_cards(inbound.text)
         return inbound if scrubbed == inbound.text else replace(inbound, text=scrubbed)
 
@@ -163,17 +165,7 @@ class IvrWing:
         return True
 
     def _session_of(self, inbound: Inbound) -> Session | None:
-        for ident in inbound.sender:
-            owner = self.state.directory.find(ident)
-            if owner is None:
-                continue
-            conv, _ = self.state.book.place(
-                owner.customer_id,
-                inbound.channel,
-                at=inbound.at,
-                thread_refs=inbound.thread_refs,
-                topic=inbound.topic,
-            )
+        for _owner, conv in joined_by(self.state, inbound):
             if conv is not None and not conv.is_closed:
                 return self.sessions.get(conv.conversation_id)
         return None

@@ -19,13 +19,17 @@ __all__ = [
     "AcceptOffer",
     "AssignContact",
     "BargeIntoCall",
+    "CancelConsult",
     "Command",
+    "CompleteConsult",
     "CompleteContact",
+    "ConsultContact",
     "CreateContact",
     "CreateSite",
     "DefineAgent",
     "DefineQueue",
     "DeleteRecording",
+    "EndConference",
     "EndWrapup",
     "HoldContact",
     "ListenToCall",
@@ -39,6 +43,7 @@ __all__ = [
     "ResumeRecording",
     "SendDigits",
     "SetAgentState",
+    "StartConference",
     "TransferContact",
     "TransferOut",
     "UnmuteCall",
@@ -115,6 +120,15 @@ class SetAgentState(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ChooseEndpoint(Command):
+    """Agent ``agent_id`` answers its next calls at ``endpoint``: ``sip`` (its registered
+    SIP phone) or ``browser`` (the desktop's softphone)."""
+
+    agent_id: str
+    endpoint: str
+
+
+@dataclass(frozen=True, slots=True)
 class CreateContact(Command):
     """A new contact in ``queue_id``. With ``idempotency_key`` a retry answers the first
     creation again; ``request_hash`` fingerprints the request to detect a reused key."""
@@ -187,6 +201,48 @@ class TransferContact(Command):
     to_queue_id: str | None = None
     to_agent_id: str | None = None
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultContact(Command):
+    """The agent serving the call consults ``to_agent_id`` or the best free agent of
+    ``to_queue_id`` (exactly one) while the caller waits on hold."""
+
+    contact_id: str
+    to_queue_id: str | None = None
+    to_agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelConsult(Command):
+    """End the call's consult without a transfer (``reason``: ``cancelled`` by the agent,
+    ``target_gone`` when the consulted party hung up or did not answer)."""
+
+    contact_id: str
+    reason: str = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteConsult(Command):
+    """Hand the call to the consulted agent with ``note`` (the agent leaves a consult or
+    a conference; the other two stay connected)."""
+
+    contact_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StartConference(Command):
+    """The caller, the agent and the consulted agent hear one another."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndConference(Command):
+    """The conference's third party leaves; the caller and the agent talk on."""
+
+    contact_id: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,19 +12,21 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kefu.domain.errors import AlreadyExists, UnknownAgent, UnknownQueue
+from kefu.domain.errors import AlreadyExists, UnknownAgent, UnknownQueue, UnknownRoutingDomain
 from kefu.domain.errors import ValidationError as DomainValidationError
 from kefu.domain.model import AgentSpec, QueueSpec
 from kefu.service.errors import UnknownSite
 from kefu.service.ports import QueueRow, Site
 from kefu.service.routing import commands as c
 from kefu.service.routing import views
-from kefu.service.transaction import Transaction
+from kefu.service.transaction import Handler, Transaction
 
 __all__ = [
+    "RoutingDomains",
     "create_site",
     "define_agent",
     "define_queue",
+    "queue_definer",
     "update_agent",
     "update_queue",
     "update_site",
@@ -141,6 +143,40 @@ async def define_queue(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
     tx.audit(action, "queue", queue_id, site_id, before, dict(out))
     out["status"] = tx.router.queue_status(queue_id)
     return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoutingDomains:
+    """The routing domains of the cluster (``KEFU_ROUTING_DOMAINS``) and this router's own
+    (``KEFU_ROUTING_DOMAIN``): an overflow step may hand contacts to the others."""
+
+    own: str
+    cluster: frozenset[str]
+
+    @property
+    def others(self) -> list[str]:
+        return sorted(self.cluster - {self.own})
+
+
+def queue_definer(domains: RoutingDomains | None) -> Handler:
+    """:func:`define_queue` that first checks that each overflow step naming a routing
+    domain names another domain of the cluster (``None``: this server is in no cluster,
+    so no step may name one)."""
+
+    async def handle(tx: Transaction, cmd: c.DefineQueue) -> dict[str, Any]:
+        others = [] if domains is None else domains.others
+        for step in cmd.spec.overflow:
+            if step.domain is not None and step.domain not in others:
+                raise UnknownRoutingDomain(
+                    f"overflow of {cmd.spec.queue_id} names routing domain {step.domain!r}, "
+                    f"which is not another domain of the cluster (known: {', '.join(others)})",
+                    field="overflow",
+                    domain=step.domain,
+                    known=", ".join(others) or "-",
+                )
+        return await define_queue(tx, cmd)
+
+    return handle
 
 
 def _queue_config(tx: Transaction, queue_id: str) -> dict[str, Any]:

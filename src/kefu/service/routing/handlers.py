@@ -21,9 +21,10 @@ from kefu.service.routing import commands as c
 from kefu.service.routing import views
 from kefu.service.routing.archive import play_recording, prepare_play
 from kefu.service.routing.config_handlers import (
+    RoutingDomains,
     create_site,
     define_agent,
-    define_queue,
+    queue_definer,
     update_agent,
     update_queue,
     update_site,
@@ -31,12 +32,17 @@ from kefu.service.routing.config_handlers import (
 from kefu.service.routing.phones import PhoneBook
 from kefu.service.transaction import HandlerTable, Transaction
 
-__all__ = ["routing_handlers"]
+__all__ = ["probe_contact_key", "recorded_creation", "routing_handlers"]
 
 
 def _require_contact(tx: Transaction, contact_id: str) -> None:
     if contact_id not in tx.router.contacts:
         raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
+
+
+async def choose_endpoint(tx: Transaction, cmd: c.ChooseEndpoint) -> dict[str, Any]:
+    changed = tx.router.choose_endpoint(cmd.agent_id, cmd.endpoint, tx.now)
+    return {"agent_id": cmd.agent_id, "endpoint": cmd.endpoint, "changed": changed}
 
 
 async def set_agent_state(tx: Transaction, cmd: c.SetAgentState) -> dict[str, Any]:
@@ -72,32 +78,47 @@ async def probe_contact_key(engine: EngineState, cmd: c.CreateContact) -> KeyPro
     return await engine.probe_key(key)
 
 
+async def recorded_creation(
+    tx: Transaction, key: str, request_hash: str
+) -> IdempotencyRecord | None:
+    """What an earlier creation under ``key`` answered (``tx.prepared``: the probe of
+    :func:`probe_contact_key`, if any), or None; :class:`IdempotencyKeyReused` when it was
+    another request."""
+    probe: KeyProbe | None = tx.prepared
+    found = tx.engine.keys.known(key) if probe is None else tx.engine.keys.settle(probe)
+    if found is UNSETTLED or (found is None and probe is None):
+        found = await tx.read(lambda uow: uow.idempotency.get(key))
+    if not isinstance(found, IdempotencyRecord):
+        return None
+    if found.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for a different request", key=key)
+    return found
+
+
 async def create_contact(tx: Transaction, cmd: c.CreateContact) -> dict[str, Any]:
     """Returns the contact's view with ``position`` and ``replayed`` (True when an earlier
     request with the same idempotency key already created it)."""
     key = cmd.idempotency_key
     if key is not None:
-        probe: KeyProbe | None = tx.prepared
-        found = tx.engine.keys.known(key) if probe is None else tx.engine.keys.settle(probe)
-        if found is UNSETTLED or (found is None and probe is None):
-            found = await tx.read(lambda uow: uow.idempotency.get(key))
-        if isinstance(found, IdempotencyRecord):
-            if found.request_hash != cmd.request_hash:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was used for a different request", key=key
-                )
+        found = await recorded_creation(tx, key, cmd.request_hash)
+        if found is not None:
             return {**found.response, "replayed": True}
     queue = tx.router.queues.get(cmd.queue_id)
     if queue is None:
         raise UnknownQueue(f"unknown queue {cmd.queue_id!r}", queue_id=cmd.queue_id)
+    # The tier's routing effect (kefu.domain.tiers), applied once here: the router is
+    # given a rank and a priority, and never reads the configuration.
+    rank, priority, attributes = tx.engine.contact_class(
+        cmd.value_tier, cmd.priority, cmd.attributes
+    )
     spec = ContactSpec(
         tx.engine.new_id(),
         cmd.queue_id,
-        value_tier=cmd.value_tier,
+        value_tier=rank,
         # The queue's priority shifts every contact of the queue against other queues.
-        priority=cmd.priority + queue.spec.priority,
+        priority=priority + queue.spec.priority,
         customer_id=cmd.customer_id,
-        attributes=cmd.attributes,
+        attributes=attributes,
     )
     queued = tx.router.enqueue(spec, tx.now)
     response = views.contact_view(tx.engine, spec.contact_id)
@@ -152,6 +173,35 @@ async def mute_call(tx: Transaction, cmd: c.MuteCall | c.UnmuteCall) -> dict[str
 
 async def send_digits(tx: Transaction, cmd: c.SendDigits) -> dict[str, Any]:
     tx.router.send_digits(cmd.contact_id, tx.now, cmd.digits)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def consult_contact(tx: Transaction, cmd: c.ConsultContact) -> dict[str, Any]:
+    tx.router.start_consult(
+        cmd.contact_id, tx.now, to_queue=cmd.to_queue_id, to_agent=cmd.to_agent_id
+    )
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def cancel_consult(tx: Transaction, cmd: c.CancelConsult) -> dict[str, Any]:
+    if cmd.reason not in ("cancelled", "target_gone"):
+        raise DomainValidationError("reason must be cancelled or target_gone", reason=cmd.reason)
+    tx.router.cancel_consult(cmd.contact_id, tx.now, cmd.reason)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def complete_consult(tx: Transaction, cmd: c.CompleteConsult) -> dict[str, Any]:
+    tx.router.complete_consult(cmd.contact_id, tx.now, cmd.note)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def start_conference(tx: Transaction, cmd: c.StartConference) -> dict[str, Any]:
+    tx.router.start_conference(cmd.contact_id, tx.now)
+    return views.contact_view(tx.engine, cmd.contact_id)
+
+
+async def end_conference(tx: Transaction, cmd: c.EndConference) -> dict[str, Any]:
+    tx.router.end_conference(cmd.contact_id, tx.now)
     return views.contact_view(tx.engine, cmd.contact_id)
 
 
@@ -244,18 +294,22 @@ def _supervising(phones: PhoneBook | None) -> dict[type[c.Command], Any]:
     }
 
 
-def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
+def routing_handlers(
+    phones: PhoneBook | None = None, domains: RoutingDomains | None = None
+) -> HandlerTable:
     """The table of the routing commands (configuration and contacts); *phones* checks
-    that a supervisor joining a call has a phone to ring."""
+    that a supervisor joining a call has a phone to ring; *domains*: the cluster's routing
+    domains an overflow step may name (``None``: none)."""
     return HandlerTable(
         {
             c.CreateSite: create_site,
             c.UpdateSite: update_site,
-            c.DefineQueue: define_queue,
+            c.DefineQueue: queue_definer(domains),
             c.DefineAgent: define_agent,
             c.UpdateQueue: update_queue,
             c.UpdateAgent: update_agent,
             c.SetAgentState: set_agent_state,
+            c.ChooseEndpoint: choose_endpoint,
             c.CreateContact: create_contact,
             c.AcceptOffer: accept_offer,
             c.RejectOffer: reject_offer,
@@ -266,6 +320,11 @@ def routing_handlers(phones: PhoneBook | None = None) -> HandlerTable:
             c.UnmuteCall: mute_call,
             c.SendDigits: send_digits,
             c.TransferContact: transfer_contact,
+            c.ConsultContact: consult_contact,
+            c.CancelConsult: cancel_consult,
+            c.CompleteConsult: complete_consult,
+            c.StartConference: start_conference,
+            c.EndConference: end_conference,
             c.TransferOut: transfer_out,
             c.CompleteContact: complete_contact,
             c.EndWrapup: end_wrapup,

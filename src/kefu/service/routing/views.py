@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from kefu.domain.errors import UnknownQueue
 from kefu.domain.model import ContactState
+from kefu.domain.tiers import customer_tier
 from kefu.service.engine_state import EngineState
 from kefu.service.errors import UnknownSite
 from kefu.service.security.access import Visibility
@@ -182,6 +183,10 @@ def list_agents(
 # -- contacts ---------------------------------------------------------------------------
 def contact_view(engine: EngineState, contact_id: str) -> dict[str, Any]:
     out = engine.router.contact(contact_id)
+    # The router's value_tier is the rank the tier's effect gave (kefu.domain.tiers); the
+    # view shows the customer's tier, and the rank apart.
+    rank = out["rank"] = out["value_tier"]
+    out["value_tier"] = customer_tier(rank, out["attributes"])
     row = engine.queue_rows.get(out["queue_id"])
     out["site_id"] = row.site_id if row else engine.router.queues[out["queue_id"]].spec.site_id
     return out

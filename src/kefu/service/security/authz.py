@@ -14,6 +14,7 @@ from typing import Any
 
 from kefu.analytics.archive import ArchivedContact
 from kefu.domain.errors import UnknownAgent, UnknownContact, UnknownQueue
+from kefu.domain.routing.consulting import CONSULT
 from kefu.service.engine import RoutingEngine
 from kefu.service.errors import Forbidden, UnknownSite
 from kefu.service.routing import views
@@ -70,9 +71,12 @@ def check_agent(engine: RoutingEngine, principal: Principal, agent_id: str) -> N
         )
 
 
-def check_contact(engine: RoutingEngine, principal: Principal, contact_id: str) -> None:
+def check_contact(
+    engine: RoutingEngine, principal: Principal, contact_id: str, *, read: bool = False
+) -> None:
     """Read or act on a contact: in a queue the caller sees (or held by an agent of its
-    sites), and for an agent user only one offered to it or held by it."""
+    sites), and for an agent user only one offered to it or held by it; *read*: also the
+    agent it consults (who is shown the call's context)."""
     contact = engine.router.contacts.get(contact_id)
     if contact is None:
         raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
@@ -81,7 +85,8 @@ def check_contact(engine: RoutingEngine, principal: Principal, contact_id: str) 
     holder_site = holder.spec.site_id if holder is not None else None
     if not access.sees_contact(principal, owner, shared, holder_site):
         raise UnknownContact(f"unknown contact {contact_id!r}", contact_id=contact_id)
-    if not access.may_read_contact(principal, contact.agent_id):
+    readers = (contact.agent_id, contact.attributes.get(CONSULT) if read else None)
+    if not any(access.may_read_contact(principal, agent) for agent in readers):
         raise Forbidden(
             "an agent sees only the contacts offered to it or held by it",
             text_key="error.agent_own_contacts",

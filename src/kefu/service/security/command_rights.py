@@ -118,7 +118,7 @@ def _contact(principal: Principal, command: Command) -> Authorize:
         return authz.contact_action(
             principal, contact_id, roles=SUPERVISING, to_agent=command.agent_id
         )
-    if isinstance(command, rc.TransferContact):
+    if isinstance(command, rc.TransferContact | rc.ConsultContact):
         return authz.contact_action(
             principal, contact_id, to_queue=command.to_queue_id, to_agent=command.to_agent_id
         )
@@ -135,6 +135,11 @@ _CONTACT_ACTIONS = (
     rc.UnmuteCall,
     rc.SendDigits,
     rc.TransferContact,
+    rc.ConsultContact,
+    rc.CancelConsult,
+    rc.CompleteConsult,
+    rc.StartConference,
+    rc.EndConference,
     rc.CompleteContact,
     rc.EndWrapup,
     rc.AbandonContact,
@@ -163,6 +168,8 @@ def command_authorizer(principal: Principal, command: Command) -> Authorize:
         return _contact(principal, command)
     if isinstance(command, cc.ReceiveInbound):
         return _inbound(principal)
+    if isinstance(command, cc.AdoptConversation):
+        return _adopt(principal, command)
     if isinstance(command, _DESKTOP_ACTIONS):
         return _desktop(principal, command)
     raise Forbidden(
@@ -191,6 +198,26 @@ def _inbound(principal: Principal) -> Authorize:
                 "a customer's message comes through a channel",
                 text_key="error.command_not_allowed",
             )
+
+    return authorize
+
+
+ROUTERS = "cluster"
+"""How the caller of another routing domain's router came (its ``via``)."""
+
+
+def _adopt(principal: Principal, command: cc.AdoptConversation) -> Authorize:
+    """A conversation is handed over by another routing domain's router only (with the
+    rights of a contact creation), never by a user's call."""
+    create = _create(principal, command.contact)
+
+    def authorize(engine: RoutingEngine) -> None:
+        if principal.via != ROUTERS:
+            raise Forbidden(
+                "a conversation comes from another routing domain's router",
+                text_key="error.command_not_allowed",
+            )
+        create(engine)
 
     return authorize
 

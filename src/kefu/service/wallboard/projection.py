@@ -23,9 +23,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu.analytics import IntervalKpi, QueueKpi, RunningKpis
+from kefu.domain import events as ev
 from kefu.domain.model import Channel, ContactState
 from kefu.service.engine import RoutingEngine
-from kefu.service.ports import StoredEvent
+from kefu.service.ports import StoredEvent, UnitOfWork
 from kefu.service.wallboard.supervision_records import QueueAlert, breached
 from kefu.service.wallboard.views import (
     AgentFigures,
@@ -77,6 +78,8 @@ class WallboardProjection:
         self.day = -math.inf
         self.kpis = RunningKpis(SL_INTERVAL_S)
         self.seen_seq = 0
+        self.loaded = 0
+        """Stored events read by the last :meth:`load`."""
         self.samples: deque[tuple[float, dict[str, int]]] = deque(
             maxlen=int(HISTORY_S / SAMPLE_S) + 1
         )
@@ -96,10 +99,26 @@ class WallboardProjection:
         )
 
     async def load(self) -> None:
-        """Feed today's accumulator with the stored log (start, and each new day)."""
-        now = self.engine.now()
-        stored = await self.engine.read_store(lambda uow: list(uow.events.read()))
-        self.day = day_start(now, self.zone)
+        """Feed today's accumulator with today's stored events (start, and each new day).
+
+        Only the events from the day's start are read, with the few earlier ones today's
+        figures build on: the queue and agent definitions, and the earlier events of the
+        contacts open now or named today (a contact queued before midnight and answered
+        after it). The contacts are those open once what the router saw is stored, so a
+        later event names a contact opened today or one of them."""
+        engine = self.engine
+        open_now = await engine.query(_open_contacts)
+        day = day_start(engine.now(), self.zone)
+
+        def read(uow: UnitOfWork) -> list[StoredEvent]:
+            after = uow.events.position_at(day)
+            today = list(uow.events.read(after))
+            context = uow.events.read_context(after, _older(today, open_now))
+            return [*context, *today]
+
+        stored = await engine.read_store(read)
+        self.loaded = len(stored)
+        self.day = day
         self.kpis = RunningKpis(SL_INTERVAL_S, start=self.day)
         self.seen_seq = 0
         self._charts, self._charts_at = {}, -math.inf
@@ -275,6 +294,32 @@ class WallboardProjection:
             if t >= since
         )
         return Chart(since, SL_INTERVAL_S, tuple(sl), waiting)
+
+
+def _older(today: Sequence[StoredEvent], open_now: set[str]) -> set[str]:
+    """The contacts of ``open_now`` and ``today``'s events that may have earlier events:
+    not those whose first event today is their ``ContactQueued`` (a contact's first)."""
+    named: set[str] = set()
+    born: set[str] = set()
+    for stored in today:
+        contact_id = getattr(stored.event, "contact_id", None)
+        if isinstance(contact_id, str):
+            if contact_id not in named and isinstance(stored.event, ev.ContactQueued):
+                born.add(contact_id)
+            named.add(contact_id)
+    return (open_now | named) - born
+
+
+def _open_contacts(engine: RoutingEngine) -> set[str]:
+    """The router's contacts not yet in a final state."""
+    return {
+        contact_id
+        for contact_id, contact in engine.router.contacts.items()
+        if contact.state not in _FINAL
+    }
+
+
+_FINAL = frozenset({ContactState.COMPLETED, ContactState.ABANDONED, ContactState.TRANSFERRED_OUT})
 
 
 def _merge(kpis: Iterable[QueueKpi]) -> QueueKpi | None:

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from kefu.config import Settings
 from kefu.service import RoutingEngine
 from kefu.service.channels import WidgetBook
-from kefu.service.desktop import PhraseBook
+from kefu.service.desktop import PhraseBook, TierBook
 from kefu.service.security import Security
 from kefu.web.admin._common import AdminContext
 from kefu.web.admin.addresses import AddressPage
@@ -30,16 +30,22 @@ __all__ = ["AdminPages"]
 
 
 class AdminPages:
-    """Every page of the console over one engine, its security and its phrase book."""
+    """Every page of the console over one engine, its security, its phrase book and its
+    value tiers' routing effects."""
 
     def __init__(
-        self, engine: RoutingEngine, security: Security, settings: Settings, phrases: PhraseBook
+        self,
+        engine: RoutingEngine,
+        security: Security,
+        settings: Settings,
+        phrases: PhraseBook,
+        tiers: TierBook | None = None,
     ) -> None:
         context = AdminContext.of(engine, security, settings)
         self.config = ConfigPages(context)
         self.agents = AgentPages(context)
         self.users = UserPages(context)
-        self.words = WordPages(context, phrases)
+        self.words = WordPages(context, phrases, tiers)
         self.teams = TeamPages(context)
         self.widget_page = WidgetPage(context)
         self.addresses = AddressPage(context)

@@ -46,6 +46,9 @@ QUEUE_FIELDS = (
     "short_abandon_s",
     "priority",
     "overflow",
+    "overflow_domain",
+    "overflow_domain_queue",
+    "overflow_domain_after",
 )
 SITE_FIELDS = ("site_id", "name", "timezone")
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
@@ -57,11 +60,14 @@ def levels_text(levels: dict[str, int]) -> str:
 
 def overflow_text(steps: list[dict[str, Any]]) -> str:
     """Overflow steps one a line: ``60 skills billing:3``, ``120 queue general``,
-    ``90 any`` (after that many seconds, any agent of the channel)."""
+    ``90 any`` (after that many seconds, any agent of the channel), ``180 domain south
+    loans`` (queue ``loans`` of routing domain ``south``)."""
     lines = []
     for step in steps:
         after = f"{step['after_s']:g}"
-        if step.get("queue_id"):
+        if step.get("domain"):
+            lines.append(f"{after} domain {step['domain']} {step['queue_id']}")
+        elif step.get("queue_id"):
             lines.append(f"{after} queue {step['queue_id']}")
         elif step.get("skills"):
             lines.append(f"{after} skills {levels_text(step['skills'])}")
@@ -83,7 +89,10 @@ def parse_overflow(text: str) -> tuple[OverflowStep, ...]:
         except ValueError:
             kind = "?"
         rest = words[2] if len(words) > 2 else ""
-        if kind == "queue" and rest.strip():
+        where = rest.split()
+        if kind == "domain" and len(where) == 2:
+            steps.append(OverflowStep(after, queue_id=where[1], domain=where[0]))
+        elif kind == "queue" and rest.strip():
             steps.append(OverflowStep(after, queue_id=rest.strip()))
         elif kind == "skills" and rest.strip():
             steps.append(OverflowStep(after, skills=parse_levels(rest, "overflow")))
@@ -91,8 +100,8 @@ def parse_overflow(text: str) -> tuple[OverflowStep, ...]:
             steps.append(OverflowStep(after, skills={}))
         else:
             raise FormRefused(
-                f"overflow line {number_}: write '60 skills billing:3', '120 queue general' "
-                "or '90 any'",
+                f"overflow line {number_}: write '60 skills billing:3', '120 queue general', "
+                "'90 any' or '180 domain south loans'",
                 text_key="error.form_overflow",
                 field="overflow",
                 line=number_,
@@ -192,7 +201,15 @@ class ConfigPages:
         for q in rows:
             q["skills_text"] = levels_text(q["skills"])
             q["overflow_text"] = overflow_text(q["overflow"])
-        shown = {"queues": rows, "sites": sites, "channels": [c.value for c in Channel]}
+        settings = self.context.settings
+        shown = {
+            "queues": rows,
+            "sites": sites,
+            "channels": [c.value for c in Channel],
+            # The cluster's other routing domains an overflow step may hand contacts to
+            # (none in one process: the form has no such choice).
+            "domains": sorted(settings.cluster_domains - {settings.routing_domain}),
+        }
         return self.context.render_form(
             request, "admin/queues.html", user, "queues", state, values, shown
         )
@@ -250,7 +267,20 @@ def _specs(engine: RoutingEngine, seen: Any) -> list[tuple[str, dict[str, int]]]
 
 
 def _queue_values(queue: dict[str, Any]) -> dict[str, str]:
+    """The form's fields for ``queue``: its first step to another routing domain in the
+    domain fields, the other steps in the text."""
+    steps = list(queue["overflow"])
+    other = next((s for s in steps if s.get("domain")), None)
+    domain = {"overflow_domain": "", "overflow_domain_queue": "", "overflow_domain_after": ""}
+    if other is not None:
+        steps.remove(other)
+        domain = {
+            "overflow_domain": other["domain"],
+            "overflow_domain_queue": other["queue_id"],
+            "overflow_domain_after": f"{other['after_s']:g}",
+        }
     return {
+        **domain,
         "queue_id": queue["queue_id"],
         "name": queue["name"],
         "site_id": queue["site_id"] or "",
@@ -263,7 +293,7 @@ def _queue_values(queue: dict[str, Any]) -> dict[str, str]:
         "aht_s": f"{queue['aht_s']:g}",
         "short_abandon_s": f"{queue['short_abandon_s']:g}",
         "priority": str(queue.get("priority", 0)),
-        "overflow": overflow_text(queue["overflow"]),
+        "overflow": overflow_text(steps),
     }
 
 
@@ -296,7 +326,7 @@ def _queue_command(form: FormData, values: dict[str, str]) -> routing.Command:
         "short_abandon_s": number(form, "short_abandon_s"),
         # Left empty (or a form without the field): the normal priority.
         "priority": int(number(form, "priority", integer=True)) if values["priority"] else 0,
-        "overflow": parse_overflow(values["overflow"]),
+        "overflow": parse_overflow(values["overflow"]) + _domain_step(form, values),
     }
     site_id = values["site_id"]
     if not site_id:
@@ -308,3 +338,17 @@ def _queue_command(form: FormData, values: dict[str, str]) -> routing.Command:
         return routing.UpdateQueue(values["queue_id"], changes)
     spec = QueueSpec(values["queue_id"], site_id=site_id, **fields)
     return routing.DefineQueue(spec, site_id, shared)
+
+
+def _domain_step(form: FormData, values: dict[str, str]) -> tuple[OverflowStep, ...]:
+    """The step to another routing domain of the domain fields (none without a domain);
+    :class:`FormRefused` naming the field left empty. The domain is checked by the
+    command's handler (another domain of the cluster)."""
+    domain = values["overflow_domain"]
+    if not domain:
+        return ()
+    for name in ("overflow_domain_queue", "overflow_domain_after"):
+        if not values[name]:
+            raise FormRefused(f"{name} is required", text_key="error.form_required", field=name)
+    after = number(form, "overflow_domain_after")
+    return (OverflowStep(after, queue_id=values["overflow_domain_queue"], domain=domain),)

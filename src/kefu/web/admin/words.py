@@ -1,7 +1,8 @@
 """The desktops' words in the console (``/admin/phrases/{kind}``): not-ready reasons,
 disposition codes, canned replies (per queue, with placeholders) and value-tier labels,
-each in English and Chinese; and the audit log (``/admin/audit``: who changed what, when,
-before and after).
+each in English and Chinese, with each value tier's routing effect (``/admin/tiers``, the
+command :class:`~kefu.service.desktop.SetTierEffect`); and the audit log
+(``/admin/audit``: who changed what, when, before and after).
 
 A change is :class:`~kefu.service.desktop.DefinePhrase`, the command of the phrase book
 (:class:`~kefu.service.desktop.PhraseBook`); open desktops get the new words at once.
@@ -18,7 +19,15 @@ from fastapi.responses import Response
 
 from kefu.domain.errors import KefuError
 from kefu.service import RoutingEngine, routing
-from kefu.service.desktop import KINDS, LANGUAGES, PLACEHOLDERS, DefinePhrase, PhraseBook
+from kefu.service.desktop import (
+    KINDS,
+    LANGUAGES,
+    PLACEHOLDERS,
+    DefinePhrase,
+    PhraseBook,
+    SetTierEffect,
+    TierBook,
+)
 from kefu.service.security import AuditFilter, Principal, audit_view
 from kefu.web.admin._common import (
     AdminContext,
@@ -29,6 +38,7 @@ from kefu.web.admin._common import (
     form_list,
     form_text,
     lang_params,
+    number,
 )
 from kefu.web.admin.config_pages import ALL
 from kefu.web.i18n import refusal
@@ -36,20 +46,26 @@ from kefu.web.i18n import refusal
 __all__ = ["WordPages"]
 
 PHRASE_FIELDS = ("code", "text_en", "text_zh", "queues", "kind")
+TIER_FIELDS = ("tier", "effect", "boost")
+EFFECTS = ("first", "boost", "none")
 AUDIT_PAGE = 100
 
 
 class WordPages:
     """``/admin/phrases/{kind}`` over a phrase book, and ``/admin/audit``."""
 
-    def __init__(self, context: AdminContext, phrases: PhraseBook) -> None:
+    def __init__(
+        self, context: AdminContext, phrases: PhraseBook, tiers: TierBook | None = None
+    ) -> None:
         self.context = context
         self.phrases = phrases
+        self.tiers = tiers
         self.router = APIRouter(include_in_schema=False)
         add = self.router.add_api_route
         add("/admin/phrases", self.first, methods=["GET"])
         add("/admin/phrases/{kind}", self.page, methods=["GET"])
         add("/admin/phrases/{kind}", self.save, methods=["POST"])
+        add("/admin/tiers", self.save_tier, methods=["POST"])
         add("/admin/audit", self.audit, methods=["GET"])
 
     async def first(self, request: Request) -> Response:
@@ -72,7 +88,10 @@ class WordPages:
         user: Principal,
         kind: str,
         state: FormState,
+        effect_state: FormState | None = None,
     ) -> Response:
+        """The page of ``kind``; ``effect_state``: a refused tier effect (its form as typed
+        and its reason, instead of ``state``'s)."""
         seen = user.visibility
 
         def read(e: RoutingEngine) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -99,9 +118,57 @@ class WordPages:
             "phrases": phrases,
             "queues": queues,
         }
+        if kind == "tier" and self.tiers is not None:
+            shown.update(self._effects(phrases, state, effect_state))
+            state = effect_state or state
         return self.context.render_form(
             request, "admin/phrases.html", user, "phrases", state, values, shown
         )
+
+    def _effects(
+        self, phrases: list[Any], state: FormState, refused: FormState | None
+    ) -> dict[str, Any]:
+        """The tier tab's routing effects: each tier's, and the effect form's values."""
+        assert self.tiers is not None
+        tiers = sorted(int(p.code) for p in phrases if p.code.isdigit())
+        effects = {e.tier: e for e in self.tiers.effects(tiers)}
+        if refused is not None and refused.values is not None:
+            form = refused.values
+        else:
+            chosen = int(state.edit) if state.edit.isdigit() and int(state.edit) >= 1 else None
+            chosen = chosen if chosen is not None else next(iter(effects), None)
+            effect = effects.get(chosen) if chosen is not None else None
+            form = {} if effect is None else effect.to_record()
+        return {
+            "effects": effects,
+            "effect_names": EFFECTS,
+            "effect_form": form,
+            "effect_error_field": None if refused is None else refused.error_field,
+        }
+
+    async def save_tier(self, request: Request) -> Response:
+        """The routing effect of a value tier (the form under the tiers' labels)."""
+        posted = await self.context.writer(request, "phrases")
+        if not isinstance(posted, tuple):
+            return posted
+        user, form = posted
+        if self.tiers is None:
+            return refusal(request, "admin.unknown_kind", status_code=404)
+        effect = form_text(form, "effect", 16)
+        values: dict[str, Any] = {
+            "tier": form_text(form, "tier", 8),
+            "effect": effect,
+            "boost": form_text(form, "boost", 8),
+        }
+        try:
+            tier = int(number(form, "tier", integer=True))
+            # The boost field is read only for the effect that takes one.
+            boost = int(number(form, "boost", integer=True)) if effect == "boost" else 0
+            await self.context.execute(request, user, SetTierEffect(tier, effect, boost))
+        except KefuError as exc:
+            refused = FormState.refused(request, exc, field_of(exc, TIER_FIELDS), values)
+            return await self._page(request, user, "tier", FormState(), refused)
+        return back("/admin/phrases/tier", "updated", **lang_params(request))
 
     async def save(self, request: Request, kind: str) -> Response:
         posted = await self.context.writer(request, "phrases")

@@ -1,8 +1,9 @@
-// kefu agent desktop: the browser softphone's buttons. While the page is open it asks
-// /api/v1/desktop/softphone where this agent answers calls and what rings for it (every
-// 2 s); the checkbox moves the agent's calls between its SIP phone and this browser;
-// Answer opens the microphone and answers kefu's offer (softphone.js), Hang up ends or
-// declines the call. The server answers each agent about its own calls only.
+// kefu agent desktop: the browser softphone's buttons. The desktop's socket pushes where
+// this agent answers calls and the call in its browser (a "softphone" frame, passed on by
+// desktop.js as the "kefu:softphone" event) when it rings, is answered or ends: no polling.
+// The checkbox moves the agent's calls between its SIP phone and this browser; Answer
+// opens the microphone and answers kefu's offer (softphone.js), Hang up ends or declines
+// the call. The server tells each agent about its own calls only.
 "use strict";
 kefuI18n.load("softphone").then(function (I18N) {
   const $ = (id) => document.getElementById(id);
@@ -10,7 +11,7 @@ kefuI18n.load("softphone").then(function (I18N) {
   const t = (k) => I18N[lang()][k] || k;
   const csrf = () => (document.querySelector('.logout input[name="csrf_token"]') || {}).value || "";
   const URL = "/api/v1/desktop/softphone";
-  let call = null, talking = false;
+  let call = null, talking = false, answering = false;
 
   function label() {
     document.querySelectorAll("[data-softphone]").forEach((n) => { n.textContent = t(n.dataset.softphone); });
@@ -35,32 +36,30 @@ kefuI18n.load("softphone").then(function (I18N) {
       throw new Error(data.message || response.statusText);
     }
   }
-  async function poll() {
-    try {
-      const response = await fetch(URL, { credentials: "same-origin" });
-      const seen = response.ok ? await response.json() : { endpoint: null, call: null };
-      $("softphone").classList.toggle("hidden", !seen.endpoint);
-      $("softphone-browser").checked = seen.endpoint === "browser";
-      const ringing = seen.call;
-      if (talking && (!ringing || ringing.leg_id !== call.leg_id)) {
+  function heard(seen) {
+    $("softphone").classList.toggle("hidden", !seen.endpoint);
+    $("softphone-browser").checked = seen.endpoint === "browser";
+    const now = seen.call;
+    if (talking || answering) {
+      if (!now || now.leg_id !== call.leg_id) {
         // kefu ended the call (the caller hung up): the page's side closes too.
-        const stats = await kefuSoftphone.stats();
-        if (stats.state === "closed" || stats.state === "failed" || stats.state === "disconnected") {
-          kefuSoftphone.hangUp(); talking = false; call = null;
-        }
-      } else if (!talking) {
-        call = ringing;
+        kefuSoftphone.hangUp(); talking = false; call = null;
       }
-      show();
-    } catch (e) { /* the next poll tries again */ }
+    } else {
+      call = now && now.state === "ringing" ? now : null;
+    }
+    show();
   }
   $("softphone-answer").addEventListener("click", async () => {
-    if (!call) return;
+    if (!call || answering) return;
+    answering = true;
+    const ringing = call;
     try {
-      const sdp = await kefuSoftphone.answer(call.sdp);
-      await post("/" + encodeURIComponent(call.leg_id) + "/answer", { sdp });
-      talking = true; show();
+      const sdp = await kefuSoftphone.answer(ringing.sdp);
+      await post("/" + encodeURIComponent(ringing.leg_id) + "/answer", { sdp });
+      talking = !!call; show();
     } catch (e) { kefuSoftphone.hangUp(); show(e.message); }
+    finally { answering = false; }
   });
   $("softphone-hangup").addEventListener("click", async () => {
     if (!call) return;
@@ -73,7 +72,7 @@ kefuI18n.load("softphone").then(function (I18N) {
     catch (err) { e.target.checked = !e.target.checked; show(err.message); }
   });
   new MutationObserver(label).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  window.addEventListener("kefu:softphone", (e) => heard(e.detail));
   show();
-  poll();
-  setInterval(poll, 2000);
+  if (window.kefuSoftphoneFrame) heard(window.kefuSoftphoneFrame);
 });

@@ -168,6 +168,14 @@ kefuI18n.load("desktop").then(function (I18N) {
     for (const a of v.agents) {
       const o = el("option", "", `${t("to_agent")}: ${a.name} (${stateLabel(a.activity)})`); o.value = "agent:" + a.agent_id; sel.append(o);
     }
+    // Another routing domain's queues of the contact's channel (a web node of a cluster):
+    // a call, or a chat with its conversation; an e-mail or a message stays (the router
+    // refuses it: handover_conversation).
+    for (const d of v.domains || []) {
+      if (!current || d.channel !== current.channel) continue;
+      if (current.conversation && current.channel !== "chat") continue;
+      const o = el("option", "", `${t("to_domain")}: ${d.domain} / ${d.name}`); o.value = `domain:${d.domain}/${d.queue_id}`; sel.append(o);
+    }
     if (keep) sel.value = keep;
     // The kept target may not fit this contact (another channel's queue): the first one.
     if (sel.selectedIndex < 0 && sel.options.length) sel.selectedIndex = 0;
@@ -240,7 +248,7 @@ kefuI18n.load("desktop").then(function (I18N) {
     $("transfer").classList.toggle("hidden", !active);
     $("wrapup").classList.toggle("hidden", !active);
     $("end-wrapup").classList.toggle("hidden", c.state !== "wrapup");
-    renderRecording(c, active);
+    renderRecording(c, active); consult.render(c, active);
     const handoff = (conv ? conv.notes.filter((n) => n.kind === "transfer") : []).concat(
       conv ? [] : c.notes.map((text) => ({ text, author: "", at: null })));
     $("handoff").classList.toggle("hidden", handoff.length === 0);
@@ -353,6 +361,8 @@ kefuI18n.load("desktop").then(function (I18N) {
 
   async function act(fn) { try { const r = await fn(); if (r && r.agent) render(r); } catch (e) { /* shown */ } }
   function current() { return view && view.contacts.find((c) => c.contact_id === selected); }
+  const consult = kefuConsult({ t, $, post, act, current, me: () => view && view.agent.agent_id,
+    agentName: (id) => ((view && view.agents.find((a) => a.agent_id === id)) || { name: id }).name });
 
   $("presence").addEventListener("change", () => {
     const [presence, reason] = $("presence").value.split(":");
@@ -397,9 +407,17 @@ kefuI18n.load("desktop").then(function (I18N) {
   $("transfer").addEventListener("submit", (event) => {
     event.preventDefault();
     const c = current(); if (!c) return;
-    const [kind, target] = $("transfer-target").value.split(":");
-    const body = { note: $("transfer-note").value.trim(), [kind === "queue" ? "to_queue_id" : "to_agent_id"]: target };
-    const path = c.conversation ? `/conversations/${c.conversation.conversation_id}/transfer` : `/contacts/${c.contact_id}/transfer`;
+    const value = $("transfer-target").value, at = value.indexOf(":");
+    const kind = value.slice(0, at), target = value.slice(at + 1), note = $("transfer-note").value.trim();
+    let path, body;
+    if (kind === "domain") {
+      const slash = target.indexOf("/");
+      path = `/contacts/${c.contact_id}/handover`;
+      body = { note, to_domain: target.slice(0, slash), to_queue_id: target.slice(slash + 1) };
+    } else {
+      body = { note, [kind === "queue" ? "to_queue_id" : "to_agent_id"]: target };
+      path = c.conversation ? `/conversations/${c.conversation.conversation_id}/transfer` : `/contacts/${c.contact_id}/transfer`;
+    }
     act(async () => { const r = await post(path, body); $("transfer-note").value = ""; return r; });
   });
   $("wrapup").addEventListener("submit", (event) => {
@@ -448,6 +466,11 @@ kefuI18n.load("desktop").then(function (I18N) {
       else if (data.type === "vocabulary") { vocab = data.vocabulary; fillVocab(); if (view) render(view); }
       else if (data.type === "desktop") { render(data.view); }
       else if (data.type === "notice") { showNotice(data.notice); }
+      else if (data.type === "softphone") {
+        // The call bar (desktop-softphone.js) may load after this frame: it reads the last one.
+        window.kefuSoftphoneFrame = data;
+        window.dispatchEvent(new CustomEvent("kefu:softphone", { detail: data }));
+      }
       else if (data.type === "message") { if (!applyMessage(data)) ws.send(JSON.stringify({ type: "resync" })); }
       else if (data.type === "typing") {
         const c = current();

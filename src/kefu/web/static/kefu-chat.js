@@ -1,12 +1,11 @@
 // kefu web chat widget: <script src="https://kefu.example/static/kefu-chat.js" defer></script>
-// No framework, no CDN. Talks to /ws/chat (protocol: kefu/web/chat.py). Messages not yet
-// acknowledged are kept in localStorage and sent again after a reconnect; the server
-// stores each (browser, cseq) once.
+// No framework, no CDN. Talks to /ws/chat (protocol: kefu/adapters/channels/webchat/
+// gateway.py). Messages not yet acknowledged are kept in localStorage and sent again after
+// a reconnect; the server stores each (browser, cseq) once.
 "use strict";
 (function () {
   const script = document.currentScript;
   const base = new URL(script ? script.src : location.href).origin;
-  const socketUrl = base.replace(/^http/, "ws") + "/ws/chat";
   const KEY = "kefu.chat.";
   // The texts come from the server's catalogs (/i18n/<lang>.json): "chat.*" keys, the
   // prefix dropped. A plural text is {category: text}, picked by Intl.PluralRules.
@@ -22,6 +21,9 @@
   const fill = (text, values) => String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
   const stored = (k, d) => { try { const v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } };
   const store = (k, v) => { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } };
+  // A chat handed to another routing domain goes on with that domain's web nodes (the
+  // status "moved" names their address): the widget talks to them from then on.
+  let socketUrl = stored("socket", base.replace(/^http/, "ws") + "/ws/chat");
   const attr = script && script.dataset.lang;
   // <script ... data-site="sh">: the pre-chat form offers that site's chat queues only.
   const site = (script && script.dataset.site) || null;
@@ -106,6 +108,7 @@
     if (s.state === "wrapup" || s.state === "completed") return t("wrapup");
     if (s.state === "closed") return t("closed");
     if (s.state === "ivr") return t(s.secret ? "ivr_secret" : "ivr");
+    if (s.state === "moved") return t(s.url ? "moved" : "moved_away");
     return "";
   }
   function applyLang() {
@@ -193,6 +196,14 @@
     conversation = id; lastSeq = 0; store("conversation", id);
     list.querySelectorAll(".kefu-msg:not(.pending)").forEach((n) => n.remove());
   }
+  // The conversation moved to another routing domain: reconnect to its web nodes, which
+  // send the whole transcript again (the numbers there go on from these).
+  function follow(s) {
+    if (!s.url) return;
+    socketUrl = s.url.replace(/^http/, "ws") + "/ws/chat"; store("socket", socketUrl);
+    setConversation(s.conversation_id); retry = 0;
+    if (ws) ws.close();
+  }
   function frame(data) { if (ws && open) ws.send(JSON.stringify(data)); }
   function transmit(p) { frame({ type: "message", cseq: p.cseq, text: p.text, profile: profile || {} }); }
 
@@ -211,6 +222,7 @@
         look = data.widget || null;
         for (const m of data.messages) showMessage(m);
         lastStatus = data.status; renderStatus();
+        if (lastStatus.state === "moved") { follow(lastStatus); return; }
         for (const p of pending) transmit(p);
       } else if (data.type === "message") {
         setConversation(data.conversation_id); showMessage(data);
@@ -219,6 +231,7 @@
         setConversation(data.conversation_id); renderPending(); renderStatus();
       } else if (data.type === "status") {
         lastStatus = data; renderStatus();
+        if (data.state === "moved") follow(data);
       } else if (data.type === "typing") {
         typingLine.classList.remove("kefu-hidden");
         clearTimeout(typingTimer);

@@ -2,13 +2,14 @@
 frame the widget receives (the keys and their order are the widget's contract, tested byte
 for byte): the browser's current conversation, its messages from a sequence number on, its
 status (new; in a flow with the question and its buttons; waiting with position and
-predicted wait; served by an agent; closed), the topics of the pre-chat form, and the
-frames around them (welcome, ack, message, status, typing, error). Read under the engine's
-lock; instants are seconds since the epoch, waits whole seconds."""
+predicted wait; served by an agent; closed; moved to another routing domain), the topics
+of the pre-chat form, and the frames around them (welcome, ack, message, status, typing,
+error). Read under the engine's lock; instants are seconds since the epoch, waits whole
+seconds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -27,6 +28,7 @@ __all__ = [
     "EndedStatus",
     "ErrorFrame",
     "MessageFrame",
+    "MovedStatus",
     "NewStatus",
     "QueuedStatus",
     "ServedStatus",
@@ -36,6 +38,7 @@ __all__ = [
     "Welcome",
     "current_conversation",
     "messages",
+    "pinned_topic",
     "status",
     "topics",
 ]
@@ -98,6 +101,26 @@ class ClosedStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class MovedStatus:
+    """The conversation moved to routing domain ``domain`` with its contact, where it is
+    ``conversation_id``; ``url``: the address of that domain's web nodes, where the widget
+    reconnects (None when this node does not know it: the widget cannot follow)."""
+
+    state: ClassVar[str] = "moved"
+    domain: str
+    conversation_id: str
+    url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "domain": self.domain,
+            "conversation_id": self.conversation_id,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class EndedStatus:
     """The conversation is open but neither in a flow nor with a contact any more."""
 
@@ -138,7 +161,9 @@ class ServedStatus:
         return {"state": self.state, "agent": self.agent}
 
 
-ChatStatus = NewStatus | ClosedStatus | EndedStatus | QueuedStatus | ServedStatus | IvrChatView
+ChatStatus = (
+    NewStatus | ClosedStatus | MovedStatus | EndedStatus | QueuedStatus | ServedStatus | IvrChatView
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,13 +296,19 @@ def status(
     cache: dict[str, dict[str, tuple[int, float | None]]],
     ivr: Callable[[str], IvrChatView | None] | None = None,
     survey: Callable[[str], str | None] | None = None,
+    urls: Mapping[str, str] | None = None,
 ) -> ChatStatus:
     """The conversation's status; ``ivr`` gives that of a conversation in a flow (state
     ``ivr`` with the question and its buttons), ``survey`` the link of a closed
-    conversation's open follow-up survey (the chat's end screen offers it)."""
+    conversation's open follow-up survey (the chat's end screen offers it), ``urls`` the
+    address of each routing domain's web nodes (where a moved conversation's widget goes)."""
     if conv_id is None:
         return NewStatus()
     conv = state.conversation(conv_id)
+    moved = state.moves.moved.get(conv_id)
+    if moved is not None:
+        url = None if urls is None else urls.get(moved.domain)
+        return MovedStatus(moved.domain, moved.conversation_id, url)
     if conv.is_closed:
         link = None if survey is None else survey(conv_id)
         return ClosedStatus(conv.outcome, link)
@@ -296,6 +327,16 @@ def status(
     name = (agent.spec.name or agent.agent_id) if agent is not None else ""
     shown = "active" if contact.state is ContactState.ACTIVE else contact.state.value
     return ServedStatus(shown, name)
+
+
+def pinned_topic(state: ChannelState, conv_id: str | None) -> str | None:
+    """The queue of an open conversation adopted from another routing domain: the
+    customer's messages join it there, whatever the widget's pre-chat form chose (its
+    topics are the other domain's queues)."""
+    if conv_id is None or conv_id not in state.moves.adopted:
+        return None
+    conv = state.conversation(conv_id)
+    return None if conv.is_closed else conv.topic
 
 
 def topics(engine: RoutingEngine, site_id: str | None = None) -> list[Topic]:

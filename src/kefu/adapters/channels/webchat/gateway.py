@@ -20,8 +20,11 @@ and its status (``ivr`` with the flow's question and buttons while a flow greets
   the IVR) unless a socket of the same conversation is open again within
   :attr:`ChatHub.leave_grace_s` seconds (a reload, another tab);
 * server ``message`` (``seq`` 1, 2, ... in the conversation), ``status`` (queued with
-  ``position``, ``ahead`` and ``estimated_wait_s``, then active with the agent's name, or
-  closed) — pushed as they change, the wait at least every ``wait_interval_s``.
+  ``position``, ``ahead`` and ``estimated_wait_s``, then active with the agent's name,
+  closed, or ``moved`` to another routing domain with its ``conversation_id`` there and
+  the ``url`` of that domain's web nodes, where the widget reconnects: a message sent
+  here meanwhile is answered with that status, not stored) — pushed as they change, the
+  wait at least every ``wait_interval_s``.
 
 Guards against floods: a frame is at most :data:`MAX_FRAME_CHARS` characters (and the
 server's WebSocket frame limit, :data:`MAX_FRAME_BYTES`, keeps larger ones from being
@@ -39,10 +42,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -52,7 +53,7 @@ from kefu.adapters.channels.webchat.frames import (
     Ack,
     ChatStatus,
     MessageFrame,
-    NewStatus,
+    MovedStatus,
     StatusFrame,
     Topic,
     TypingFrame,
@@ -60,25 +61,33 @@ from kefu.adapters.channels.webchat.frames import (
 )
 from kefu.adapters.channels.webchat.inbound import FLOW_TOPIC, Offer, chat_message
 from kefu.adapters.channels.webchat.sending import send_error, send_frame, worded
+from kefu.adapters.channels.webchat.session import (
+    MAX_FRAME_BYTES,
+    MAX_FRAME_CHARS,
+    ChatSession,
+    read_frame,
+)
 from kefu.adapters.channels.webchat.widget_view import WidgetBook, widget_welcome
 from kefu.adapters.sockets.hub import PushHub, client_address
 from kefu.config import Settings
 from kefu.domain.customers import Identifier, IdentifierKind
 from kefu.domain.errors import KefuError
 from kefu.domain.model import Channel
-from kefu.i18n import SOURCE_LANGUAGE, catalogs
+from kefu.i18n import catalogs
 from kefu.service import RoutingEngine
-from kefu.service.channels import ChannelService, ChannelState, ChannelUpdate, OutboundReply
+from kefu.service.channels import (
+    ChannelService,
+    ChannelState,
+    ChannelUpdate,
+    ConversationMoved,
+    OutboundReply,
+)
 from kefu.service.ivr import IvrChatView, IvrHangup, IvrWing
 from kefu.service.security import AddressRateLimiter
 
-__all__ = ["CHAT_COOKIE", "ChatHub"]
+__all__ = ["CHAT_COOKIE", "MAX_FRAME_BYTES", "MAX_FRAME_CHARS", "ChatHub"]
 
 CHAT_COOKIE = "kefu_chat"
-MAX_FRAME_CHARS = 16_384
-MAX_FRAME_BYTES = 4 * MAX_FRAME_CHARS
-"""The server's WebSocket frame limit, bytes: a chat frame of MAX_FRAME_CHARS characters
-in UTF-8 (up to 4 bytes each); larger frames are refused (1009) before being buffered."""
 MAX_TEXT_CHARS = 4000
 HELLO_TIMEOUT_S = 30.0
 FLOW_TOPIC_NAME = "Self-service"
@@ -90,23 +99,7 @@ LEAVE_GRACE_S = 5.0
 """Seconds a ``leave`` waits before hanging up the flow (a reload reconnects within it)."""
 
 
-@dataclass(eq=False)
-class _Session:
-    websocket: WebSocket
-    token: str
-    ident: Identifier
-    address: str
-    offer: Offer = field(default_factory=lambda: Offer(None, ()))
-    conversation_id: str | None = None
-    sent_seq: int = 0
-    status: ChatStatus = field(default_factory=NewStatus)
-    recent: list[float] = field(default_factory=list)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    language: str = SOURCE_LANGUAGE
-    """The widget's language (a catalog name): refusals are worded in it."""
-
-
-class ChatHub(PushHub[_Session]):
+class ChatHub(PushHub[ChatSession]):
     """The chat socket and reply gateway of one channel service; :attr:`sockets` holds
     each socket's session."""
 
@@ -123,6 +116,8 @@ class ChatHub(PushHub[_Session]):
         self.survey_link: Callable[[str], str | None] | None = None
         """The link of a closed conversation's open follow-up survey (set by the wiring)."""
         """The IVR greeting new chats (set by the wiring); its questions show as buttons."""
+        self.urls = settings.domain_urls
+        """The address of each routing domain's web nodes (a moved chat's widget goes)."""
         self.leave_grace_s = LEAVE_GRACE_S
         """How long (s) a ``leave`` waits for the conversation's socket to come back."""
         self._id_prefix = secrets.token_hex(8) + "-"
@@ -142,7 +137,7 @@ class ChatHub(PushHub[_Session]):
         self._due: set[str] = set()
 
     @property
-    def sessions(self) -> list[_Session]:
+    def sessions(self) -> list[ChatSession]:
         return list(self.sockets.values())
 
     def subscribe(self) -> list[Callable[[], None]]:
@@ -170,10 +165,10 @@ class ChatHub(PushHub[_Session]):
     # -- the socket --------------------------------------------------------------------
     async def socket(self, websocket: WebSocket) -> None:
         await websocket.accept()
-        session: _Session | None = None
+        session: ChatSession | None = None
         try:
             async with asyncio.timeout(HELLO_TIMEOUT_S):
-                hello = await self._frame(websocket)
+                hello = await read_frame(websocket)
             if hello is None or hello.get("type") != "hello":
                 await send_error(websocket, "hello_expected", "the first frame must be a hello")
                 await websocket.close(code=1008)
@@ -181,7 +176,7 @@ class ChatHub(PushHub[_Session]):
             session = await self._welcome(websocket, hello)
             self.sockets[websocket] = session
             while True:
-                frame = await self._frame(websocket)
+                frame = await read_frame(websocket)
                 if frame is not None:
                     await self._handle(session, frame)
         except (WebSocketDisconnect, TimeoutError, RuntimeError):
@@ -189,25 +184,7 @@ class ChatHub(PushHub[_Session]):
         finally:
             self.sockets.pop(websocket, None)
 
-    async def _frame(self, websocket: WebSocket) -> dict[str, Any] | None:
-        """The next frame as an object; a malformed one is answered with an error (None);
-        an oversized one closes the socket (1009)."""
-        text = await websocket.receive_text()
-        if len(text) > MAX_FRAME_CHARS:
-            await send_error(websocket, "too_large", f"a frame has at most {MAX_FRAME_CHARS} chars")
-            await websocket.close(code=1009)
-            raise WebSocketDisconnect(1009)
-        try:
-            frame = json.loads(text)
-        except json.JSONDecodeError:
-            await send_error(websocket, "malformed", "frames are JSON objects")
-            return None
-        if not isinstance(frame, dict):
-            await send_error(websocket, "malformed", "frames are JSON objects")
-            return None
-        return frame
-
-    async def _welcome(self, websocket: WebSocket, hello: dict[str, Any]) -> _Session:
+    async def _welcome(self, websocket: WebSocket, hello: dict[str, Any]) -> ChatSession:
         sent = hello.get("token") if isinstance(hello.get("token"), str) else None
         token = next(
             (t for t in (websocket.cookies.get(CHAT_COOKIE), sent) if self.token_id(t)), None
@@ -218,7 +195,7 @@ class ChatHub(PushHub[_Session]):
         ident = Identifier(IdentifierKind.CHAT_COOKIE, token_id)
         site = hello.get("site_id")
         site_id = site if isinstance(site, str) and site else None
-        session = _Session(websocket, token, ident, client_address(websocket))
+        session = ChatSession(websocket, token, ident, client_address(websocket))
         asked_lang = hello.get("lang")
         session.language = (
             catalogs()
@@ -245,10 +222,15 @@ class ChatHub(PushHub[_Session]):
             session.offer = Offer(site_id, tuple(t.id for t in topics))
             conv_id = frames.current_conversation(state, ident)
             session.conversation_id = conv_id
+            session.pinned = frames.pinned_topic(state, conv_id)
+            if session.pinned is not None:
+                session.offer = Offer(None, (session.pinned,))
             after = last_seq if conv_id is not None and conv_id == asked else 0
             messages = frames.messages(engine, state, conv_id, after)
             session.sent_seq = after + len(messages)
-            status = frames.status(engine, state, conv_id, {}, self._ivr_view, self.survey_link)
+            status = frames.status(
+                engine, state, conv_id, {}, self._ivr_view, self.survey_link, self.urls
+            )
             session.status = status
             return Welcome(token, conv_id, messages, status, tuple(topics), flow, look)
 
@@ -256,7 +238,7 @@ class ChatHub(PushHub[_Session]):
         await websocket.send_json(welcome.to_json())
         return session
 
-    async def _handle(self, session: _Session, frame: dict[str, Any]) -> None:
+    async def _handle(self, session: ChatSession, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind == "typing":
             if session.conversation_id is not None:
@@ -268,6 +250,9 @@ class ChatHub(PushHub[_Session]):
             return
         if kind != "message":
             await send_error(session.websocket, "unknown_type", f"unknown frame type {kind!r}")
+            return
+        if isinstance(session.status, MovedStatus):  # it belongs to the other domain now
+            await send_frame(session.websocket, StatusFrame(session.status))
             return
         cseq = frame.get("cseq")
         text = frame.get("text")
@@ -285,11 +270,21 @@ class ChatHub(PushHub[_Session]):
             return
         try:
             profile = frame.get("profile")
+            if session.pinned is not None:
+                profile = {
+                    **(profile if isinstance(profile, dict) else {}),
+                    "topic": session.pinned,
+                }
             inbound = chat_message(session.ident, cseq, text.strip(), profile, now, session.offer)
             if session.conversation_id is None or session.status.state == "closed":
                 # A new chat (as far as the session knows): counted per client address.
                 self.new_chats.check(session.address, now)
             receipt = await self.channels.receive(inbound)
+        except ConversationMoved as exc:  # moved since the session's status was read
+            domain, conv_id = str(exc.details["domain"]), str(exc.details["conversation_id"])
+            session.status = MovedStatus(domain, conv_id, self.urls.get(domain))
+            await send_frame(session.websocket, StatusFrame(session.status))
+            return
         except KefuError as exc:
             message = worded(exc, session.language)
             await send_error(session.websocket, exc.error_id, message, cseq=cseq)
@@ -303,7 +298,7 @@ class ChatHub(PushHub[_Session]):
         # Places in line change through the router's events, which mark every session.
         self.mark_conversation(receipt.conversation_id)
 
-    async def _leave(self, leaving: _Session, conv_id: str) -> None:
+    async def _leave(self, leaving: ChatSession, conv_id: str) -> None:
         """Hang up the flow of ``conv_id`` after the grace, unless another socket of it is
         open (it came back) or it left the flow meanwhile."""
         await asyncio.sleep(self.leave_grace_s)
@@ -337,7 +332,7 @@ class ChatHub(PushHub[_Session]):
                 if session.conversation_id == update.conversation_id:
                     self.spawn(send_frame(session.websocket, TypingFrame()))
 
-    async def _push_messages(self, session: _Session) -> None:
+    async def _push_messages(self, session: ChatSession) -> None:
         """Send the session the messages of its conversation it has not had, in order."""
         async with session.lock:
             conv_id, after = session.conversation_id, session.sent_seq
@@ -382,7 +377,13 @@ class ChatHub(PushHub[_Session]):
             cache: dict[str, dict[str, tuple[int, float | None]]] = {}
             return [
                 frames.status(
-                    engine, state, s.conversation_id, cache, self._ivr_view, self.survey_link
+                    engine,
+                    state,
+                    s.conversation_id,
+                    cache,
+                    self._ivr_view,
+                    self.survey_link,
+                    self.urls,
                 )
                 for s in sessions
             ]
