@@ -149,20 +149,45 @@ def rms(ulaw: bytes) -> float:
     return float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
 
 
-def caller_scenario(workdir: Path, hz: float, stay_ms: int) -> Path:
+def caller_scenario(workdir: Path, hz: float, stay_ms: int | None) -> Path:
     """A caller (``talk_to_agent.xml``) who talks at once (a tone at *hz*, for the whole
-    call) and hangs up *stay_ms* after its ACK; its files in *workdir*."""
+    call) and hangs up *stay_ms* after its ACK, or, with ``None``, stays until kefu hangs
+    up (the test ends the call from the desktop: a loaded machine that is slow to answer
+    in the browser cannot run the call out of time); its files in *workdir*."""
     workdir.mkdir()
-    t = np.arange(8000 * (stay_ms // 1000 + 2)) / 8000
+    seconds = UNTIL_BYE_S if stay_ms is None else stay_ms // 1000 + 2
+    t = np.arange(8000 * seconds) / 8000
     write_rtp_pcap(workdir / "tone.pcap", ulaw_encode(8000 * np.sin(2 * np.pi * hz * t)))
     scenario = workdir / "talk.xml"
     talk = (SCENARIOS / "talk_to_agent.xml").read_text()
-    scenario.write_text(
-        talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="200"/>').replace(
-            '<pause milliseconds="3500"/>', f'<pause milliseconds="{stay_ms}"/>'
-        )
-    )
+    talk = talk.replace('<pause milliseconds="2500"/>', '<pause milliseconds="200"/>')
+    if stay_ms is None:
+        head, _, _ = talk.partition('  <pause milliseconds="3500"/>')
+        talk = head + _WAIT_FOR_BYE.format(timeout_ms=UNTIL_BYE_S * 1000)
+    else:
+        talk = talk.replace('<pause milliseconds="3500"/>', f'<pause milliseconds="{stay_ms}"/>')
+    scenario.write_text(talk)
     return scenario
+
+
+UNTIL_BYE_S = 90  # how long a caller who waits for kefu's BYE stays at most
+_WAIT_FOR_BYE = """  <recv request="BYE" timeout="{timeout_ms}"/>
+
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+"""
 
 
 @contextmanager
@@ -221,7 +246,7 @@ def agent_desktop(
             serving.result(timeout=10)
 
 
-def wait_received(page: Any, at_least: int, timeout_s: float = 10.0) -> dict[str, Any]:
+def wait_received(page: Any, at_least: int, timeout_s: float = 20.0) -> dict[str, Any]:
     """The page's softphone stats once more than *at_least* bytes came from the caller."""
     deadline = time.monotonic() + timeout_s
     stats: dict[str, Any] = {}

@@ -2,9 +2,9 @@
 10087 and is queued; agent a2 answers in the real agent desktop (headless chromium whose
 fake microphone plays a 1 kHz tone), then mutes (the caller hears silence instead of the
 tone), unmutes with Alt+M (the tone again), holds (the caller hears the music on hold, a
-300 Hz tone), resumes and sends keys from the keypad form (the caller negotiated
-telephone-events: it gets them as RFC 4733 events, and no tones in its audio). The page is
-switched to Chinese first: the buttons are labelled 静音 / 取消静音.
+300 Hz tone), resumes, sends keys from the keypad form (the caller negotiated
+telephone-events: it gets them as RFC 4733 events, and no tones in its audio) and hangs
+up. The page is switched to Chinese first: the buttons are labelled 静音 / 取消静音.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_given_a_browser_call_when_the_agent_mutes_holds_and_keys_then_the_calle
     sync_api = require_chromium()
     music = tone_wav(tmp_path / "music.wav", MUSIC_HZ, seconds=2.0, rate=8000)
     settings = phone_settings(prompts_dir, sip_callback_key="", sip_hold_music=str(music))
-    scenario = caller_scenario(tmp_path / "caller", CALLER_HZ, stay_ms=18_000)
+    scenario = caller_scenario(tmp_path / "caller", CALLER_HZ, stay_ms=None)
     heard: dict[str, bytes] = {}
     result: dict[str, Any] = {}
     with phone_center(settings) as center:
@@ -105,6 +105,7 @@ def test_given_a_browser_call_when_the_agent_mutes_holds_and_keys_then_the_calle
                 heard["keys"] = bytes(sink.payload[start:])
                 keyed = sink.keys() if not events_before else "(events before the keys)"
                 expect(page.locator("#call-digits-text")).to_have_value("")
+                page.locator("#softphone-hangup").click()  # kefu's BYE ends the caller
                 caller.join(40)
         finally:
             sink.close()

@@ -65,7 +65,7 @@ def test_given_a_browser_agent_when_a_supervisor_listens_whispers_and_barges_the
 ) -> None:
     sync_api = require_chromium()
     settings = phone_settings(prompts_dir, sip_callback_key="", sip_agents="a2=secret2,s1=secret3")
-    scenario = caller_scenario(tmp_path / "caller", CALLER_HZ, stay_ms=14_000)
+    scenario = caller_scenario(tmp_path / "caller", CALLER_HZ, stay_ms=None)
     heard: dict[str, dict[str, bytes]] = {}
     result: dict[str, Any] = {}
     with phone_center(settings) as center:
@@ -114,6 +114,7 @@ def test_given_a_browser_agent_when_a_supervisor_listens_whispers_and_barges_the
                         "supervisor": bytes(s1_sink.payload[marks[1] :]),
                         "agent": heard_since(page, marks[2]),
                     }
+                page.locator("#softphone-hangup").click()  # kefu's BYE ends the caller
                 caller.join(40)
             s1_code = s1_phone.wait(timeout=15)
         finally:
