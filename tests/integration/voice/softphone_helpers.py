@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 import uvicorn
-from phone_helpers import PhoneCenter
+from phone_helpers import PhoneCenter, RtpSink
 from voice_helpers import SCENARIOS, write_rtp_pcap
 
 from kefu.adapters.voice.g711 import ulaw_decode, ulaw_encode
@@ -31,6 +31,7 @@ __all__ = [
     "HEARD_TAP",
     "PASSWORD",
     "RAW_MICROPHONE",
+    "UNTIL_BYE_S",
     "agent_desktop",
     "caller_scenario",
     "dominant_hz",
@@ -40,6 +41,7 @@ __all__ = [
     "rms",
     "tone_wav",
     "wait_received",
+    "wait_tone",
 ]
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -149,6 +151,18 @@ def rms(ulaw: bytes) -> float:
     return float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
 
 
+def wait_tone(sink: RtpSink, hz: float, timeout_s: float = 20.0) -> bool:
+    """Whether the caller's *sink* comes to hear a tone at *hz* (within 20 Hz, loud) within
+    *timeout_s*: the browser's microphone reaches kefu some time after the call is
+    answered, later on a loaded machine."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        piece = sink.take(0.25)
+        if len(piece) >= 1600 and abs(dominant_hz(piece) - hz) < 20 and rms(piece) > 1000:
+            return True
+    return False
+
+
 def caller_scenario(workdir: Path, hz: float, stay_ms: int | None) -> Path:
     """A caller (``talk_to_agent.xml``) who talks at once (a tone at *hz*, for the whole
     call) and hangs up *stay_ms* after its ACK, or, with ``None``, stays until kefu hangs
@@ -170,7 +184,8 @@ def caller_scenario(workdir: Path, hz: float, stay_ms: int | None) -> Path:
     return scenario
 
 
-UNTIL_BYE_S = 90  # how long a caller who waits for kefu's BYE stays at most
+UNTIL_BYE_S = 90
+"""How long a caller who waits for kefu's BYE stays at most (s); give ``run_sipp`` as much."""
 _WAIT_FOR_BYE = """  <recv request="BYE" timeout="{timeout_ms}"/>
 
   <send>

@@ -18,6 +18,7 @@ import pytest
 from phone_helpers import PhoneCenter, RtpSink, phone_center, phone_settings
 from softphone_helpers import (
     RAW_MICROPHONE,
+    UNTIL_BYE_S,
     agent_desktop,
     caller_scenario,
     dominant_hz,
@@ -59,6 +60,7 @@ def test_given_a_browser_call_when_the_agent_mutes_holds_and_keys_then_the_calle
             result["done"] = run_sipp(
                 center.door.port, tmp_path / "caller", "-sf", str(scenario),
                 "-key", "rtpport", str(sink.sock.getsockname()[1]), service="10087",
+                timeout_s=UNTIL_BYE_S,
             )  # fmt: skip
 
         caller = threading.Thread(target=call, daemon=True)

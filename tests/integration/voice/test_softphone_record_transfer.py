@@ -20,7 +20,13 @@ import numpy.typing as npt
 import pytest
 from audio_helpers import hears, noise, playing_phone
 from phone_helpers import RtpSink, free_udp_port, phone_center, phone_settings, register_phone
-from softphone_helpers import agent_desktop, caller_scenario, require_chromium, wait_received
+from softphone_helpers import (
+    agent_desktop,
+    caller_scenario,
+    require_chromium,
+    wait_received,
+    wait_tone,
+)
 from voice_helpers import run_sipp, sipp_log
 
 from kefu.adapters.voice.g711 import ulaw_decode
@@ -67,7 +73,7 @@ def test_given_a_browser_agent_when_it_records_pauses_and_transfers_then_the_cal
         sip_call_recordings_dir=str(recordings),
         sip_announce_every_s=30.0,
     )
-    scenario = caller_scenario(tmp_path / "caller", CALLER_HZ, stay_ms=22_000)
+    scenario = caller_scenario(tmp_path / "caller", CALLER_HZ, stay_ms=30_000)
     a1_said, a1_heard = noise(11, 20.0)
     result: dict[str, Any] = {}
     with phone_center(settings) as center:
@@ -79,7 +85,7 @@ def test_given_a_browser_agent_when_it_records_pauses_and_transfers_then_the_cal
         def call() -> None:
             result["done"] = run_sipp(
                 center.door.port, tmp_path / "caller", "-sf", str(scenario),
-                "-key", "rtpport", str(sink.sock.getsockname()[1]), service="10087",
+                "-key", "rtpport", str(sink.sock.getsockname()[1]), service="10087", timeout_s=45,
             )  # fmt: skip
 
         caller = threading.Thread(target=call, daemon=True)
@@ -90,6 +96,7 @@ def test_given_a_browser_agent_when_it_records_pauses_and_transfers_then_the_cal
                 caller.start()
                 page.locator("#softphone-answer").click(timeout=20_000)
                 assert wait_received(page, 8000)["received"] > 8000
+                assert wait_tone(sink, AGENT_HZ), "the agent's microphone never reached kefu"
                 assert center.wait_for(lambda: _has(center.stored, ev.CallRecorded), 15)
                 (call_id,) = center.call(lambda: list(driver.bridged))
                 contact_id = driver.queued[call_id]

@@ -24,6 +24,7 @@ from phone_helpers import RtpSink, phone_center, phone_settings, register_phone
 from softphone_helpers import (
     HEARD_TAP,
     RAW_MICROPHONE,
+    UNTIL_BYE_S,
     agent_desktop,
     caller_scenario,
     heard_count,
@@ -60,6 +61,21 @@ def _tone(hz: float, seconds: float) -> bytes:
     return ulaw_encode(8000 * np.sin(2 * np.pi * hz * t))
 
 
+def _until_heard(
+    caller_sink: RtpSink, s1_sink: RtpSink, page: Any, marks: tuple[int, int, int]
+) -> None:
+    """Wait (4 s at most) until each side has received a window's audio since *marks*: on
+    a loaded machine the audio of a window of wall time arrives late, not short."""
+    want = int(8000 * WINDOW_S)
+    deadline = time.monotonic() + 4.0
+    while time.monotonic() < deadline and (
+        len(caller_sink.payload) - marks[0] < want
+        or len(s1_sink.payload) - marks[1] < want
+        or (heard_count(page) - marks[2]) * 160 < want
+    ):
+        time.sleep(0.05)
+
+
 def test_given_a_browser_agent_when_a_supervisor_listens_whispers_and_barges_then_each_hears(
     prompts_dir: Path, tmp_path: Path
 ) -> None:
@@ -81,6 +97,7 @@ def test_given_a_browser_agent_when_a_supervisor_listens_whispers_and_barges_the
             result["done"] = run_sipp(
                 center.door.port, tmp_path / "caller", "-sf", str(scenario),
                 "-key", "rtpport", str(caller_sink.sock.getsockname()[1]), service="10087",
+                timeout_s=UNTIL_BYE_S,
             )  # fmt: skip
 
         caller = threading.Thread(target=call, daemon=True)
@@ -109,6 +126,7 @@ def test_given_a_browser_agent_when_a_supervisor_listens_whispers_and_barges_the
                     time.sleep(SETTLE_S)
                     marks = (len(caller_sink.payload), len(s1_sink.payload), heard_count(page))
                     time.sleep(WINDOW_S)
+                    _until_heard(caller_sink, s1_sink, page, marks)
                     heard[mode] = {
                         "caller": bytes(caller_sink.payload[marks[0] :]),
                         "supervisor": bytes(s1_sink.payload[marks[1] :]),
