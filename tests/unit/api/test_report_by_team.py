@@ -86,3 +86,15 @@ def test_given_group_team_when_exported_per_interval_then_the_csv_is_by_team(tea
 def test_given_a_bad_group_with_team_then_400_names_it(teams: Api) -> None:
     answer = teams.login("sup").get(f"/reports?{DAY}&group=team,colour")
     assert answer.status_code == 400 and "colour" in answer.text
+
+
+def test_given_no_grouping_when_the_report_is_shown_then_every_row_has_the_header_s_columns(
+    teams: Api,
+) -> None:
+    page = teams.login("sup").get(f"/reports?{DAY}&lang=zh")
+    assert page.status_code == 200, page.text[:400]
+    body = page.text.split('<table id="groups">', 1)[1].split("</table>", 1)[0]
+    head = body.split("</thead>", 1)[0]
+    lines = re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("</thead>", 1)[1], re.S)
+    widths = {len(re.findall(r"<td[ >]", line)) for line in lines}
+    assert len(lines) == 2 and widths == {len(re.findall(r"<th[ >]", head))}, widths
