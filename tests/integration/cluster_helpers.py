@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from netns_helpers import Namespace
-from server_helpers import CHEAP_HASHING_ENV, KEFU, TEST_SECRET_KEY, free_port
+from server_helpers import CHEAP_HASHING_ENV, TEST_SECRET_KEY, free_port
 from sqlalchemy.engine import make_url
 
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine
@@ -26,6 +26,7 @@ from kefu.domain.model import AgentSpec, Channel, QueueSpec
 from kefu.service.routing import commands as c
 from kefu.service.security import Scope, Security, security_from_settings
 from kefu.testing import ManualClock
+from kefu_forkserver import KEFU
 
 NATS_URL = os.environ.get("KEFU_TEST_NATS_URL", "nats://127.0.0.1:4222")
 

@@ -45,7 +45,7 @@ __all__ = ["Namespace", "ServerRelay", "namespaces"]
 T = TypeVar("T")
 
 PREFIX = "kefu-t"
-SUBNETS = ipaddress.ip_network("10.213.0.0/16")
+SUBNETS = ipaddress.IPv4Network("10.213.0.0/16")
 """Where the veth pairs' /30 networks are taken from (one free one per namespace)."""
 CLONE_NEWNET = 0x40000000
 COMMAND_TIMEOUT_S = 10.0
@@ -76,7 +76,7 @@ def _used_addresses() -> set[ipaddress.IPv4Address]:
     out = subprocess.run(
         ["ip", "-o", "-4", "addr", "show"], check=True, capture_output=True, text=True
     ).stdout
-    return {ipaddress.ip_address(m) for m in re.findall(r"inet (\d+\.\d+\.\d+\.\d+)", out)}  # type: ignore[misc]
+    return {ipaddress.IPv4Address(m) for m in re.findall(r"inet (\d+\.\d+\.\d+\.\d+)", out)}
 
 
 def _sweep_orphans() -> None:
@@ -178,10 +178,11 @@ def namespaces(count: int) -> Iterator[list[Namespace]]:
         for index in range(count):
             while True:
                 net = random.choice(list(SUBNETS.subnets(new_prefix=30)))
-                gateway, address = (str(h) for h in net.hosts())
-                if not {ipaddress.ip_address(gateway), ipaddress.ip_address(address)} & used:
+                hosts = set(net.hosts())
+                if not hosts & used:
                     break
-            used |= {ipaddress.ip_address(gateway), ipaddress.ip_address(address)}
+            used |= hosts
+            gateway, address = (str(h) for h in sorted(hosts))
             short = tag.replace("-", "")[-9:]
             ns = Namespace(
                 f"{PREFIX}-{tag}-{index}",
