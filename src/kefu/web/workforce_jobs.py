@@ -6,16 +6,22 @@ process (``spawn``), so the solvers' Python work never holds the server's GIL; t
 process reports its steps through a queue that a thread of the server reads. One plan
 solves at a time (the solvers use both cores); each has the time limit the supervisor
 chose, so a job always ends. With ``processes=False`` the solve runs in the thread.
+
+Nothing here holds the server up when it stops: the thread is a daemon and the solving
+process a daemonic pool worker (ended by multiprocessing at exit, or by :meth:`close`),
+so a stop during a plan does not wait out the plan's time limit.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
+import queue
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,18 +90,23 @@ class PlanJobs:
 
     def __init__(self, *, processes: bool = True) -> None:
         self._jobs: dict[str, PlanJob] = {}
-        self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-plan")
         self._processes = processes
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: multiprocessing.pool.Pool | None = None
         self._queue: Any = None
+        self._waiting: queue.SimpleQueue[tuple[PlanJob, Read, Callable[..., Any]]] = (
+            queue.SimpleQueue()
+        )
+        self._closed = threading.Event()
+        self._runner: threading.Thread | None = None
 
-    def _process_pool(self) -> ProcessPoolExecutor:
+    def _process_pool(self) -> multiprocessing.pool.Pool:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             self._queue = context.Queue()
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_bind, initargs=(self._queue,)
-            )
+            self._pool = context.Pool(1, initializer=_bind, initargs=(self._queue,))
+            # At exit without close the solver is ended too, and no running pool is left
+            # for the interpreter's teardown to collect (a ResourceWarning).
+            weakref.finalize(self, self._pool.terminate)
             threading.Thread(target=self._drain, name="kefu-plan-steps", daemon=True).start()
         return self._pool
 
@@ -112,17 +123,35 @@ class PlanJobs:
     def start(self, job: PlanJob, read: Read, solve: Callable[..., Any]) -> None:
         """Queue the job: ``read(job)`` gives ``(args, kept)``; ``solve(*args, tell)``
         runs in the solving process; ``job.result`` becomes ``(solved, kept)``."""
+        if self._closed.is_set():
+            raise KefuError("the server is stopping: no plan can start")
         self._jobs[job.job_id] = job
         while len(self._jobs) > MAX_JOBS:
             del self._jobs[next(iter(self._jobs))]
-        self._threads.submit(self._run, job, read, solve)
+        self._waiting.put((job, read, solve))
+        if self._runner is None:
+            self._runner = threading.Thread(target=self._work, name="kefu-plan", daemon=True)
+            self._runner.start()
+
+    def _work(self) -> None:
+        """The jobs one after the other, until :meth:`close`."""
+        while not self._closed.is_set():
+            try:
+                job, read, solve = self._waiting.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            self._run(job, read, solve)
 
     def _run(self, job: PlanJob, read: Read, solve: Callable[..., Any]) -> None:
         try:
             args, kept = read(job)
             if self._processes:
-                solved = self._process_pool().submit(_solve_here, job.job_id, solve, args)
-                result = solved.result()
+                solving = self._process_pool().apply_async(_solve_here, (job.job_id, solve, args))
+                while not solving.ready():
+                    if self._closed.is_set():
+                        raise KefuError("the server stopped before the plan was made")
+                    solving.wait(0.2)
+                result = solving.get()
             else:
                 result = solve(*args, job.tell)
             job.result = (result, kept)
@@ -138,6 +167,11 @@ class PlanJobs:
         return self._jobs.get(job_id)
 
     def close(self) -> None:
-        self._threads.shutdown(wait=False, cancel_futures=True)
+        """Stop: the job being solved ends as failed, its process is ended, and the jobs
+        still waiting never start."""
+        self._closed.set()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.terminate()
+            self._pool.join()
+        if self._runner is not None:
+            self._runner.join(timeout=5)
