@@ -124,7 +124,9 @@ class PlanJobs:
         """Queue the job: ``read(job)`` gives ``(args, kept)``; ``solve(*args, tell)``
         runs in the solving process; ``job.result`` becomes ``(solved, kept)``."""
         if self._closed.is_set():
-            raise KefuError("the server is stopping: no plan can start")
+            raise KefuError(
+                "the server is stopping: no plan can start", text_key="error.plan_stopping"
+            )
         self._jobs[job.job_id] = job
         while len(self._jobs) > MAX_JOBS:
             del self._jobs[next(iter(self._jobs))]
@@ -149,7 +151,10 @@ class PlanJobs:
                 solving = self._process_pool().apply_async(_solve_here, (job.job_id, solve, args))
                 while not solving.ready():
                     if self._closed.is_set():
-                        raise KefuError("the server stopped before the plan was made")
+                        raise KefuError(
+                            "the server stopped before the plan was made",
+                            text_key="error.plan_stopped",
+                        )
                     solving.wait(0.2)
                 result = solving.get()
             else:
