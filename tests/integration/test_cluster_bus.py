@@ -9,9 +9,12 @@ import asyncio
 import json
 import os
 import uuid
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from kefu.adapters.cluster import LeaderLease
 from kefu.adapters.cluster.bus import (
     CommandClient,
     CommandServer,
@@ -22,9 +25,12 @@ from kefu.adapters.cluster.bus import (
     event_subject,
 )
 from kefu.adapters.cluster.envelope import CommandSealer
+from kefu.adapters.cluster.node import RouterNode
 from kefu.bootstrap import routing_engine
 from kefu.domain.errors import ValidationError
 from kefu.domain.model import AgentSpec, Channel, QueueSpec
+from kefu.service.channels import ChannelService
+from kefu.service.engine import RoutingEngine
 from kefu.service.routing import commands as c
 from kefu.service.security import ROLE_SCOPES, Principal, Role
 from kefu.testing import InMemoryUnitOfWorkFactory, ManualClock
@@ -48,6 +54,30 @@ async def _connect() -> object:
         if os.environ.get("KEFU_REQUIRE_SERVICES") == "1":
             pytest.fail(f"KEFU_REQUIRE_SERVICES=1 but NATS is not reachable: {exc}")
         pytest.skip(f"NATS not reachable at {NATS_URL}: {exc}")
+
+
+async def leading_node(
+    engine: RoutingEngine,
+    database: Engine,
+    domain: str,
+    node_id: str,
+    nc: Any,
+    channels: ChannelService | None = None,
+) -> RouterNode:
+    """A router node of *domain* on *engine*, started and leading (its lease in
+    *database*; NATS connection *nc*); a lost lease is ignored."""
+    node = RouterNode(
+        engine,
+        LeaderLease(database, domain, node_id),
+        nc,
+        sealer=sealer(domain),
+        on_lost=lambda: None,
+        poll_s=0.1,
+        channels=channels,
+    )
+    await node.start()
+    await node.leading.wait()
+    return node
 
 
 def test_given_a_command_as_json_when_decoded_then_the_same_command_or_a_clear_refusal() -> None:

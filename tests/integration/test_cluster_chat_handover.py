@@ -22,16 +22,15 @@ import anyio
 import pytest
 from cluster_helpers import desktop_message_text
 from fastapi.testclient import TestClient
-from test_cluster_bus import NATS_URL, SECRET, _connect
+from test_cluster_bus import NATS_URL, SECRET, _connect, leading_node
 from test_cluster_handover import schemas
 from test_web_node_events import _RouterLoop
 
-from kefu.adapters.cluster import LeaderLease
 from kefu.adapters.cluster.bus import CommandClient
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.handover import DomainHandover, handover_hop, router_principal
 from kefu.adapters.cluster.handover_bus import HandoverServer
-from kefu.adapters.cluster.node import RouterNode, stream_name
+from kefu.adapters.cluster.node import stream_name
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine
 from kefu.bootstrap import build_test
 from kefu.cli.web_node import web_app
@@ -123,18 +122,10 @@ def test_given_a_chat_handed_to_another_domain_when_the_widget_follows_then_noth
         state["nc"] = nc
         for domain, database in ((north, db_a), (south, db_b)):
             platform = platforms[domain]
-            node = RouterNode(
-                platform.engine,
-                LeaderLease(database, domain, f"{domain}-1"),
-                nc,
-                sealer=CommandSealer(SECRET, domain),
-                on_lost=lambda: None,
-                poll_s=0.1,
-                channels=platform.channels,
+            node = await leading_node(
+                platform.engine, database, domain, f"{domain}-1", nc, platform.channels
             )
             state["nodes"].append(node)
-            await node.start()
-            await node.leading.wait()
         handover = DomainHandover(
             nc,
             platforms[north].engine,

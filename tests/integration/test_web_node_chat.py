@@ -14,12 +14,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_cluster_bus import NATS_URL, SECRET, _connect
+from test_cluster_bus import NATS_URL, SECRET, _connect, leading_node
 from test_web_node_events import _RouterLoop
 
-from kefu.adapters.cluster import LeaderLease
-from kefu.adapters.cluster.envelope import CommandSealer
-from kefu.adapters.cluster.node import RouterNode, stream_name
+from kefu.adapters.cluster.node import stream_name
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine, upgrade
 from kefu.bootstrap import build_test
 from kefu.cli.web_node import web_app
@@ -75,18 +73,8 @@ def test_given_two_web_nodes_when_an_agent_and_a_customer_chat_across_them_then_
     async def lead() -> None:
         nc: Any = await _connect()
         state["nc"] = nc
-        node = RouterNode(
-            engine,
-            LeaderLease(database, domain, "r1"),
-            nc,
-            sealer=CommandSealer(SECRET, domain),
-            on_lost=lambda: None,
-            poll_s=0.1,
-            channels=platform.channels,
-        )
+        node = await leading_node(engine, database, domain, "r1", nc, platform.channels)
         state["node"] = node
-        await node.start()
-        await node.leading.wait()
         await engine.execute(c.CreateSite("sh", "上海"))
         await engine.execute(
             c.DefineQueue(QueueSpec("chat-sh", Channel.CHAT, name="在线咨询"), "sh")

@@ -15,17 +15,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_cluster_bus import NATS_URL, SECRET, _connect
+from test_cluster_bus import NATS_URL, SECRET, _connect, leading_node
 from test_cluster_handover import schemas
 from test_web_node_events import _RouterLoop
 
-from kefu.adapters.cluster import LeaderLease
 from kefu.adapters.cluster.bus import CommandServer
 from kefu.adapters.cluster.directory import QueueDirectoryServer
 from kefu.adapters.cluster.envelope import CommandSealer
 from kefu.adapters.cluster.handover import DomainHandover
 from kefu.adapters.cluster.handover_bus import HandoverServer
-from kefu.adapters.cluster.node import RouterNode, stream_name
+from kefu.adapters.cluster.node import stream_name
 from kefu.adapters.storage import SqlUnitOfWorkFactory, make_engine
 from kefu.bootstrap import build_test, routing_engine
 from kefu.cli.web_node import web_app
@@ -80,18 +79,8 @@ def test_given_a_clustered_web_node_when_an_agent_hands_a_call_over_then_it_move
     async def lead() -> None:
         nc: Any = await _connect()
         state["nc"] = nc
-        node = RouterNode(
-            north_engine,
-            LeaderLease(db_a, north, "north-1"),
-            nc,
-            sealer=CommandSealer(SECRET, north),
-            on_lost=lambda: None,
-            poll_s=0.1,
-            channels=platform.channels,
-        )
+        node = await leading_node(north_engine, db_a, north, "north-1", nc, platform.channels)
         state["node"] = node
-        await node.start()
-        await node.leading.wait()
         handover = DomainHandover(
             nc, north_engine, north, secret_key=SECRET, channels=platform.channels
         )
