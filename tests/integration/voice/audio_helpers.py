@@ -41,12 +41,19 @@ def noise(seed: int, seconds: float, level: float = 3000) -> tuple[bytes, npt.ND
     return said, ulaw_decode(said).astype(np.float64)
 
 
-def playing_phone(workdir: Path, port: int, audio: bytes, rtp_port: int) -> subprocess.Popen[str]:
-    """A phone kefu rings: answers, plays *audio*, receives on *rtp_port* (sipp)."""
+def playing_phone(
+    workdir: Path,
+    port: int,
+    audio: bytes,
+    rtp_port: int,
+    scenario: str = "phone_answers_and_plays.xml",
+) -> subprocess.Popen[str]:
+    """A phone kefu rings: answers, plays *audio*, receives on *rtp_port* (sipp); with
+    ``scenario="phone_hangs_up.xml"`` it hangs up itself 1.5 s after answering."""
     workdir.mkdir()
     write_rtp_pcap(workdir / "phone.pcap", audio)
     return subprocess.Popen(
-        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_answers_and_plays.xml"),
+        [require_tool("sipp"), "-sf", str(SCENARIOS / scenario),
          "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-key", "rtpport", str(rtp_port),
          "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,

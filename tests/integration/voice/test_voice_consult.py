@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pytest
 from audio_helpers import hears, noise, playing_phone
 from phone_helpers import PhoneCenter, RtpSink, phone_center, phone_settings, register_phone
-from voice_helpers import SCENARIOS, require_tool, run_sipp, sipp_log, write_rtp_pcap
+from voice_helpers import SCENARIOS, run_sipp, sipp_log, write_rtp_pcap
 
 from kefu.adapters.voice.g711 import ulaw_decode
 from kefu.domain import events as ev
@@ -75,18 +75,6 @@ class _Call:
         self.center.wait_for(lambda: False, timeout_s=seconds)
 
 
-def _phone(workdir: Path, port: int, audio: bytes, rtp_port: int) -> subprocess.Popen[str]:
-    """A phone that answers, plays *audio* and hangs up itself 1.5 s later (sipp)."""
-    workdir.mkdir()
-    write_rtp_pcap(workdir / "phone.pcap", audio)
-    return subprocess.Popen(
-        [require_tool("sipp"), "-sf", str(SCENARIOS / "phone_hangs_up.xml"),
-         "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-key", "rtpport", str(rtp_port),
-         "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-
-
 @contextmanager
 def _call(
     center: PhoneCenter, tmp_path: Path, stay_ms: int, *, a1_hangs_up: bool = False
@@ -103,8 +91,12 @@ def _call(
     spoken["a1"] = noise(43, 20.0)
     sinks = {side: RtpSink() for side in spoken}
     phones = [
-        (_phone if side == "a1" and a1_hangs_up else playing_phone)(
-            tmp_path / side, port, spoken[side][0], sinks[side].sock.getsockname()[1]
+        playing_phone(
+            tmp_path / side,
+            port,
+            spoken[side][0],
+            sinks[side].sock.getsockname()[1],
+            "phone_hangs_up.xml" if side == "a1" and a1_hangs_up else "phone_answers_and_plays.xml",
         )
         for side, port in (("a2", a2_port), ("a1", a1_port))
     ]
