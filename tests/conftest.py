@@ -104,6 +104,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         kefu_forkserver.start()
 
 
+def pytest_configure() -> None:
+    """``KEFU_EXPECT_COMPILED=1`` (the Makefile's ``compiled-test``): refuse to run unless
+    the router imported is the compiled build, so that run never silently tests the source."""
+    if os.environ.get("KEFU_EXPECT_COMPILED") == "1":
+        from kefu.domain import routing
+
+        if not routing.COMPILED:
+            raise pytest.UsageError(
+                "KEFU_EXPECT_COMPILED=1 but the router imported is pure Python "
+                f"({routing.Router.__module__} from {routing.__file__}); run `make compiled`"
+            )
+
+
 def pytest_unconfigure() -> None:
     kefu_forkserver.stop()
 

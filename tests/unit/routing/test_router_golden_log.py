@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -52,19 +53,33 @@ class _Digest:
         return self.hash.hexdigest()[:24]
 
 
-def _recording_router(digest: _Digest) -> type[Router]:
-    class RecordingRouter(Router):
-        def drain(self) -> list[ev.Event]:
-            out = super().drain()
-            digest.add(out)
-            return out
+class _RecordingRouter:
+    """A router whose drained events go to a digest; everything else is the router's. A
+    wrapper rather than a subclass: the compiled router takes no interpreted subclasses."""
 
-        def drain_records(self) -> list[LogEntry]:
-            out = super().drain_records()
-            digest.add(materialize(out))
-            return out
+    def __init__(self, router: Router, digest: _Digest) -> None:
+        self._router = router
+        self._digest = digest
 
-    return RecordingRouter
+    def drain(self) -> list[ev.Event]:
+        out = self._router.drain()
+        self._digest.add(out)
+        return out
+
+    def drain_records(self) -> list[LogEntry]:
+        out = self._router.drain_records()
+        self._digest.add(materialize(out))
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._router, name)
+
+
+def _recording_router(digest: _Digest) -> Callable[..., _RecordingRouter]:
+    def make(config: RouterConfig | None = None) -> _RecordingRouter:
+        return _RecordingRouter(Router(config), digest)
+
+    return make
 
 
 def _dist(mean: float) -> dict[str, Any]:

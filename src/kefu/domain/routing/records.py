@@ -15,6 +15,7 @@ from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
 from kefu.domain.model import AgentPresence, AgentSpec, Channel, ContactState, QueueSpec
+from kefu.domain.routing.pickling import PickledRecord
 
 __all__ = [
     "AGENT_INDEX_MASK",
@@ -60,7 +61,7 @@ def agent_key(neg_score: int, agent: AgentRecord) -> int:
     return score_key(neg_score) | agent.stamp
 
 
-class AgentRecord:
+class AgentRecord(PickledRecord):
     """An agent as the router sees it: presence, pending presence and load per channel."""
 
     __slots__ = (
@@ -102,6 +103,9 @@ class AgentRecord:
         # Per channel: the buckets it may serve, with score_key(-skill score) for each.
         self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
         self.set_spec(spec)
+
+    def _init_args(self) -> tuple[Any, ...]:
+        return (self.spec, self.seq, self.last_routed_at)
 
     def set_spec(self, spec: AgentSpec) -> None:
         self.spec = spec
@@ -151,7 +155,7 @@ class AgentRecord:
         }
 
 
-class ContactRecord:
+class ContactRecord(PickledRecord):
     """A contact's runtime state; ``key`` orders it inside its bucket."""
 
     __slots__ = (
@@ -226,6 +230,18 @@ class ContactRecord:
         self.notes: tuple[str, ...] = ()
         self.path: tuple[str, ...] = (queue_id,)
 
+    def _init_args(self) -> tuple[Any, ...]:
+        return (
+            self.contact_id,
+            self.queue_id,
+            self.channel,
+            self.value_tier,
+            self.priority,
+            self.customer_id,
+            self.attributes,
+            self.first_queued_at,
+        )
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "contact_id": self.contact_id,
@@ -249,7 +265,7 @@ class ContactRecord:
         }
 
 
-class Bucket:
+class Bucket(PickledRecord):
     """Contacts sharing one skill requirement, and the free agents who meet it."""
 
     __slots__ = (
@@ -276,6 +292,9 @@ class Bucket:
         self.agents: list[int] = []
         self.waiting = 0
         self.staffed = 0
+
+    def _init_args(self) -> tuple[Any, ...]:
+        return (self.name, self.queue_id, self.channel, self.requirement)
 
     def score(self, agent: AgentSpec) -> int | None:
         """Sum of the agent's levels on the required skills, or None if not eligible."""
@@ -336,7 +355,7 @@ class Bucket:
         heapify(self.agents)
 
 
-class QueueRecord:
+class QueueRecord(PickledRecord):
     """A queue with one bucket per overflow step (step 0 is the queue's own requirement)."""
 
     __slots__ = ("aht_estimate", "buckets", "channel_value", "class_counts", "handled", "spec")
@@ -356,6 +375,9 @@ class QueueRecord:
         self.class_counts: dict[tuple[int, int], int] = {}
         self.aht_estimate = spec.aht_s
         self.handled = 0
+
+    def _init_args(self) -> tuple[Any, ...]:
+        return (self.spec,)
 
     def observe_handle_time(self, seconds: float, prior_weight: int = 20) -> None:
         """Running mean seeded by ``spec.aht_s``, turning into a slow moving average (1 %)."""

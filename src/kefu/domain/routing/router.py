@@ -26,9 +26,8 @@ agents of the buckets involved; nothing scans all agents or all contacts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from kefu.domain import events as ev
 from kefu.domain.errors import (
@@ -36,9 +35,9 @@ from kefu.domain.errors import (
     AlreadyExists,
     InvalidState,
     OfferNotPending,
-    ValidationError,
 )
 from kefu.domain.model import AgentPresence, ContactSpec, ContactState
+from kefu.domain.routing.config import RouterConfig
 from kefu.domain.routing.consulting import CONSULT
 from kefu.domain.routing.handover import DomainHandover
 from kefu.domain.routing.records import C_CONTACT, C_VERSION
@@ -51,23 +50,6 @@ OFFERED = ContactState.OFFERED
 ACTIVE = ContactState.ACTIVE
 WRAPUP = ContactState.WRAPUP
 NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class RouterConfig:
-    """Router settings. ``offer_timeout_s``: seconds an agent has to accept an offer;
-    ``retain_closed=False`` forgets finished contacts (long simulations)."""
-
-    offer_timeout_s: float = 20.0
-    missed_reason: str = "missed"
-    agent_order: Literal["skill_then_idle", "longest_idle"] = "skill_then_idle"
-    retain_closed: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.offer_timeout_s > 0:
-            raise ValidationError("offer_timeout_s must be > 0", value=self.offer_timeout_s)
-        if self.agent_order not in ("skill_then_idle", "longest_idle"):
-            raise ValidationError(f"unknown agent_order {self.agent_order!r}")
 
 
 class Router(DomainHandover):

@@ -1,0 +1,85 @@
+"""Build hook: the router compiled with mypyc, or pure Python (see docs/compiled_build.md).
+
+- A wheel or a regular install compiles the modules of :data:`COMPILED` when a C compiler
+  is found, and builds pure Python (with a warning) when none is.
+- ``KEFU_MYPYC=0`` builds pure Python; ``KEFU_MYPYC=1`` insists on compiling (the build
+  fails without a compiler).
+- An editable install (``pip install -e``, what ``make setup`` does) is always pure
+  Python: a compiled module beside its source would silently shadow every later edit.
+
+The metadata is in ``pyproject.toml``; mypy (which holds mypyc) is pinned in its build
+requirements, as the generated C depends on mypy's version.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+ROUTING = "src/kefu/domain/routing"
+# The routing core. Left out: the package's __init__ (nothing to gain) and config.py (a
+# frozen dataclass compiled by mypyc cannot be unpickled, and snapshots pickle it).
+COMPILED = tuple(
+    f"{ROUTING}/{name}.py"
+    for name in (
+        "applying",
+        "consulting",
+        "digest",
+        "dispatch",
+        "handling",
+        "handover",
+        "index",
+        "log",
+        "pickling",
+        "records",
+        "router",
+        "setup",
+        "state",
+        "timers",
+    )
+)
+
+
+def has_compiler() -> bool:
+    """True when the C compiler Python was built with is on the PATH."""
+    cc = str(sysconfig.get_config_var("CC") or "cc").split()
+    return bool(cc) and shutil.which(cc[0]) is not None
+
+
+def build_mode(env: Mapping[str, str], argv: Sequence[str], compiler: bool) -> str:
+    """``"compiled"`` or ``"pure"``, by the rules of this module's docstring.
+
+    Raises ``RuntimeError`` for ``KEFU_MYPYC=1`` without a compiler and ``ValueError``
+    for any other value than 0 or 1."""
+    wanted = env.get("KEFU_MYPYC", "").strip()
+    if wanted not in ("", "0", "1"):
+        raise ValueError(f"KEFU_MYPYC must be 0 (pure Python) or 1 (compiled), not {wanted!r}")
+    if "editable_wheel" in argv or wanted == "0":
+        return "pure"
+    if compiler:
+        return "compiled"
+    if wanted == "1":
+        raise RuntimeError("KEFU_MYPYC=1 asks for the compiled router, but no C compiler found")
+    warnings.warn("no C compiler found: building kefu's router as pure Python", stacklevel=1)
+    return "pure"
+
+
+def ext_modules() -> list[object]:
+    if build_mode(os.environ, sys.argv, has_compiler()) == "pure":
+        return []
+    from mypyc.build import mypycify
+
+    os.chdir(ROOT)  # mypycify takes paths relative to the project
+    return list(mypycify(list(COMPILED), opt_level="3", group_name="kefu_router"))
+
+
+if __name__ == "__main__":
+    from setuptools import setup
+
+    setup(ext_modules=ext_modules())
