@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from kefu.domain import events as ev
+from kefu.domain import routing as routing_build
 from kefu.domain.model import AgentSpec, Channel, ContactSpec, QueueSpec
 from kefu.domain.routing import Router, RouterConfig
 
@@ -608,6 +609,8 @@ def machine() -> dict[str, Any]:
         "cores": cores,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # the router compiled with mypyc (PYTHONPATH=build/mypyc, `make compiled`) or not
+        "router_build": "compiled" if routing_build.COMPILED else "pure",
         "loadavg_at_start": os.getloadavg(),
     }
 

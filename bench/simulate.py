@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from kefu.domain import routing as routing_build
 from kefu.sim import compile_scenario, load_scenario, replication_seed, run_replication
 from kefu.sim import parse_scenario as parse
 
@@ -54,6 +55,8 @@ def machine() -> dict[str, Any]:
         "cores": cores,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # the router compiled with mypyc (PYTHONPATH=build/mypyc, `make compiled`) or not
+        "router_build": "compiled" if routing_build.COMPILED else "pure",
         "loadavg_at_start": os.getloadavg(),
     }
 

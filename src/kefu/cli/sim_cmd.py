@@ -9,6 +9,7 @@ import typer
 
 from kefu.cli.app import app
 from kefu.cli.tables import compact_table, fit_words
+from kefu.domain import routing
 
 __all__ = ["simulate"]
 
@@ -98,6 +99,7 @@ def simulate(
             "replications": summary.replications,
             "contacts": result.contacts,
             "wall_s": result.wall_s,
+            "router_build": "compiled" if routing.COMPILED else "pure",
             "files": {k: str(p) for k, p in paths.items()},
             "total": {k: v.to_dict() for k, v in summary.total.items()},
             "queues": {
@@ -153,6 +155,13 @@ def simulate(
         console.print(f"Blocked (all lines busy) 占线: {queue}: {cell(e, '{:.1%}')}")
     console.print(
         f"{result.contacts:,} contacts 联系 in {result.wall_s:.2f} s "
-        f"({result.contacts / max(result.wall_s, 1e-9):,.0f}/s); "
+        f"({result.contacts / max(result.wall_s, 1e-9):,.0f}/s, {_build_label()}); "
         f"report 报告: {paths['html']}"
     )
+
+
+def _build_label() -> str:
+    """Which router ran: the compiled build (``make compiled``) or the pure-Python one."""
+    if routing.COMPILED:
+        return "compiled router 编译版路由"
+    return "pure-Python router 纯 Python 路由"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kefu.cli import app
+from kefu.domain import routing
 
 runner = CliRunner()
 HALL = Path(__file__).resolve().parents[3] / "examples" / "seed001_hall.yaml"
@@ -25,6 +26,8 @@ def test_given_hall_when_simulated_then_json_csv_charts_and_html_are_written(
     record = json.loads(result.stdout)
     assert record["replications"] == 3
     assert record["contacts"] > 3 * 117
+    # The build that ran (make compiled-test runs this on the compiled one).
+    assert record["router_build"] == ("compiled" if routing.COMPILED else "pure")
     assert 0.0 <= record["total"]["service_level"]["mean"] <= 1.0
     for name in ("summary.json", "kpis.csv", "replications.csv", "report.html"):
         assert (out / name).stat().st_size > 0
