@@ -26,20 +26,24 @@ test: $(STAMP) lint
 # The router compiled with mypyc (setup.py): a wheel installed into build/mypyc, apart from
 # the editable source tree, so no compiled module can shadow a later edit of its source.
 # Run anything on it with PYTHONPATH=build/mypyc. Rebuilt when a source file changes.
-COMPILED_SRC := $(shell find src -name '*.py') setup.py pyproject.toml
+COMPILED_SRC := $(shell find src -name '*.py') setup.py pyproject.toml Makefile
+# The whole of build/ goes first: setuptools and mypyc keep their intermediate files there,
+# and a module compiled by an earlier build would otherwise slip into the wheel.
 build/mypyc/.built: $(COMPILED_SRC) | $(STAMP)
-	rm -rf build/mypyc build/wheels
+	rm -rf build
 	KEFU_MYPYC=1 $(BIN)/python -m pip wheel -qq --no-deps -w build/wheels .
 	$(BIN)/python -m pip install -qq --no-deps --target build/mypyc build/wheels/kefu-*.whl
 	touch $@
 
 compiled: build/mypyc/.built
 
-# The tests of the compiled modules (the router, the simulator that drives it, snapshots
-# that pickle it) run against the compiled build too; the check fails if it is not compiled.
+# The tests of the compiled modules (the router, the KPIs, the simulator that drives both,
+# snapshots that pickle the router, the wallboard that reads the KPIs) run against the
+# compiled build too; the run stops if what it imports is not compiled.
 COMPILED_TESTS ?= tests/unit/routing tests/property/test_router_center.py \
 	tests/property/test_router_regressions.py tests/property/test_router_shadow.py \
-	tests/property/test_router_snapshot.py tests/property/test_router_stateful.py tests/unit/sim
+	tests/property/test_router_snapshot.py tests/property/test_router_stateful.py tests/unit/sim \
+	tests/unit/analytics tests/unit/api/test_wallboard.py tests/unit/api/test_wallboard_frames.py
 compiled-test: compiled
 	KEFU_EXPECT_COMPILED=1 PYTHONPATH=build/mypyc $(BIN)/pytest -p no:cacheprovider -q \
 		-n 0 --no-cov $(COMPILED_TESTS)
@@ -88,5 +92,4 @@ bench: bench-setup
 	for b in routing workforce simulate forecast; do PYTHONPATH=src .venv-bench/bin/python bench/$$b.py || exit 1; done
 
 clean:
-	rm -rf build/mypyc build/wheels
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist src/*.egg-info

@@ -23,8 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 ROUTING = "src/kefu/domain/routing"
-# The routing core. Left out: the package's __init__ (nothing to gain) and config.py (a
-# frozen dataclass compiled by mypyc cannot be unpickled, and snapshots pickle it).
+# The routing core, and the KPI accumulator the simulator feeds every event to. Left out:
+# the package's __init__ (nothing to gain) and config.py (a frozen dataclass compiled by
+# mypyc cannot be unpickled, and snapshots pickle it), and the KPIs' records (the same).
 COMPILED = tuple(
     f"{ROUTING}/{name}.py"
     for name in (
@@ -43,7 +44,7 @@ COMPILED = tuple(
         "state",
         "timers",
     )
-)
+) + tuple(f"src/kefu/analytics/{name}.py" for name in ("kpi", "tallies", "timeline"))
 
 
 def has_compiler() -> bool:

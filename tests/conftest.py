@@ -108,13 +108,15 @@ def pytest_configure() -> None:
     """``KEFU_EXPECT_COMPILED=1`` (the Makefile's ``compiled-test``): refuse to run unless
     the router imported is the compiled build, so that run never silently tests the source."""
     if os.environ.get("KEFU_EXPECT_COMPILED") == "1":
-        from kefu.domain import routing
+        from kefu.analytics import kpi
+        from kefu.domain.routing import router
 
-        if not routing.COMPILED:
-            raise pytest.UsageError(
-                "KEFU_EXPECT_COMPILED=1 but the router imported is pure Python "
-                f"({routing.Router.__module__} from {routing.__file__}); run `make compiled`"
-            )
+        for module in (router, kpi):
+            if (module.__file__ or "").endswith(".py"):
+                raise pytest.UsageError(
+                    f"KEFU_EXPECT_COMPILED=1 but {module.__name__} is pure Python "
+                    f"({module.__file__}); run `make compiled`"
+                )
 
 
 def pytest_unconfigure() -> None:

@@ -383,9 +383,11 @@ class KpiAccumulator:
         for visit in self._visits.values():
             if visit[_ANSWERED] is None:
                 waiting += 1
-                tally = visit[_TALLY]
-                if tally is not None:
-                    tally.still_waiting(now - visit[_ENTERED], visit[_Q].sl_s)
-                    pending.append(tally)
+                # A name of its own: the loop above typed ``tally`` as a Tally, and the
+                # compiled build checks that type on assignment (a visit's may be None).
+                counted: Tally | None = visit[_TALLY]
+                if counted is not None:
+                    counted.still_waiting(now - visit[_ENTERED], visit[_Q].sl_s)
+                    pending.append(counted)
         self._pending = pending
         return now, waiting

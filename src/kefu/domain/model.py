@@ -375,6 +375,8 @@ class ContactSpec:
 
 
 def _channel(value: object) -> Channel:
+    if type(value) is Channel:  # already one: skip the enum look-up (11 a simulated agent)
+        return value
     try:
         return Channel(str(value))
     except ValueError as exc:
