@@ -23,28 +23,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 ROUTING = "src/kefu/domain/routing"
-# The routing core, and the KPI accumulator the simulator feeds every event to. Left out:
-# the package's __init__ (nothing to gain) and config.py (a frozen dataclass compiled by
-# mypyc cannot be unpickled, and snapshots pickle it), and the KPIs' records (the same).
-COMPILED = tuple(
-    f"{ROUTING}/{name}.py"
-    for name in (
-        "applying",
-        "consulting",
-        "digest",
-        "dispatch",
-        "handling",
-        "handover",
-        "index",
-        "log",
-        "pickling",
-        "records",
-        "router",
-        "setup",
-        "state",
-        "timers",
+# The routing core, the KPI accumulator the simulator feeds every event to, and the
+# simulator's loop. Left out: the package's __init__ (nothing to gain) and config.py (a
+# frozen dataclass compiled by mypyc cannot be unpickled, and snapshots pickle it); the
+# KPIs' records and the simulator's Replication, for the same reason.
+COMPILED = (
+    tuple(
+        f"{ROUTING}/{name}.py"
+        for name in (
+            "applying",
+            "consulting",
+            "digest",
+            "dispatch",
+            "handling",
+            "handover",
+            "index",
+            "log",
+            "pickling",
+            "records",
+            "router",
+            "setup",
+            "state",
+            "timers",
+        )
     )
-) + tuple(f"src/kefu/analytics/{name}.py" for name in ("kpi", "tallies", "timeline"))
+    + tuple(f"src/kefu/analytics/{name}.py" for name in ("kpi", "tallies", "timeline"))
+    + ("src/kefu/sim/engine.py",)
+)
 
 
 def has_compiler() -> bool:

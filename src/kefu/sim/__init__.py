@@ -7,10 +7,11 @@ live event log. IVR callers (:func:`simulate_callers`) walk flows through the re
 interpreter; :func:`compare_flows` runs two flows on the same callers and agents.
 """
 
-from kefu.sim.engine import Replication, run_replication
+from kefu.sim.engine import run_replication
 from kefu.sim.ivr_callers import CallerModel, CallerResult, simulate_callers
 from kefu.sim.ivr_twin import AgentFloor, FlowComparison, compare_flows
 from kefu.sim.plan import Plan, compile_scenario
+from kefu.sim.replication import Replication
 from kefu.sim.runner import SimulationResult, replication_seed, run
 from kefu.sim.scenario import Scenario, ScenarioError
 from kefu.sim.scenario_io import load_scenario, parse_scenario

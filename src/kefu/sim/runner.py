@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from kefu.sim.engine import Replication, run_replication
+from kefu.sim.engine import run_replication
 from kefu.sim.plan import Plan, compile_scenario
+from kefu.sim.replication import Replication
 from kefu.sim.scenario import Scenario
 from kefu.sim.scenario_io import load_scenario, parse_scenario
 from kefu.sim.summary import Estimate, Summary, estimate, summarize
