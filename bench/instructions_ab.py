@@ -110,9 +110,10 @@ def _instructions(src: str, workload: str, n: int) -> int:
         workload,
         str(n),
     ]
-    out = subprocess.run(
-        cmd, env={**os.environ, "PYTHONPATH": src}, capture_output=True, text=True, check=True
-    )
+    # One BLAS thread: numpy's OpenBLAS workers spin while they wait, and valgrind counts
+    # their spinning, which moved a run's figure by up to 25 % between identical runs.
+    env = {**os.environ, "PYTHONPATH": src, "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if match is None:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")

@@ -84,15 +84,22 @@ class TimerQueues(CompactLog):
         return entry
 
     def _find_fifo_src(self) -> None:
-        """Find the FIFO with the earliest head, in (due, seq) order."""
-        best = None
+        """Find the FIFO with the earliest head, in (due, seq) order (seqs are unique, so
+        they decide ties; comparing the two numbers rather than whole entries is what makes
+        this cheap: it runs each time a FIFO's head is taken)."""
         src = None
+        best_due = INF
+        best_seq = 0
         for fifo in self._fifos:
-            if fifo and (best is None or fifo[0] < best):
-                best = fifo[0]
-                src = fifo
+            if fifo:
+                head = fifo[0]
+                due = head[0]
+                if src is None or due < best_due or (due == best_due and head[1] < best_seq):
+                    src = fifo
+                    best_due = due
+                    best_seq = head[1]
         self._fifo_src = src
-        self._fifo_due = INF if best is None else best[0]
+        self._fifo_due = best_due
 
     def next_due(self) -> float | None:
         """The instant (seconds) of the earliest pending timer, or None."""
