@@ -37,6 +37,20 @@ class PasswordPolicy:
     parallelism: int = 4
 
 
+def _hasher(p: PasswordPolicy) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=p.time_cost, memory_cost=p.memory_kib, parallelism=p.parallelism
+    )
+
+
+@cache
+def _dummy_hash(policy: PasswordPolicy) -> str:
+    """The hash unknown users are verified against, made once per process and policy when
+    the first ``Passwords`` is: a process that builds many platforms (a test run) would
+    otherwise spend a full-cost hash on each."""
+    return _hasher(policy).hash("kefu: no such user")
+
+
 class Passwords:
     """Hashes and verifies passwords; checks the password rules."""
 
@@ -46,10 +60,8 @@ class Passwords:
             raise ValueError(
                 "argon2 needs time_cost ≥ 1, parallelism ≥ 1 and memory_kib ≥ 8 × parallelism"
             )
-        self._hasher = PasswordHasher(
-            time_cost=p.time_cost, memory_cost=p.memory_kib, parallelism=p.parallelism
-        )
-        self._dummy = self._hasher.hash("kefu: no such user")
+        self._hasher = _hasher(p)
+        self._dummy = _dummy_hash(p)
 
     @staticmethod
     def check(password: str, names: Iterable[str] = ()) -> None:
