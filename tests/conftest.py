@@ -34,6 +34,8 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 # three workers); after them come browser files, then server and simulation files, then
 # the rest.
 LONGEST_FILES = (
+    # the simulations against Erlang C/A: 99 s in all in a whole run, the longest file
+    "tests/sim/test_sim_erlang.py",
     "tests/integration/voice/test_voice_call_features.py",
     "tests/integration/channels_server/test_customer_sites.py",
     "tests/integration/voice/test_sipp_calls.py",
@@ -50,7 +52,6 @@ LONGEST_FILES = (
     "tests/integration/voice/test_softphone_record_transfer.py",
     "tests/integration/test_report_projection.py",
     "tests/unit/sim/test_sim_engine.py",
-    "tests/sim/test_sim_erlang.py",
     "tests/integration/test_cluster_partition.py",
     "tests/e2e/test_customer_record_browser.py",
     "tests/unit/api/test_workforce_pages.py",
