@@ -8,7 +8,8 @@
   Python: a compiled module beside its source would silently shadow every later edit.
 
 The metadata is in ``pyproject.toml``; mypy (which holds mypyc) is pinned in its build
-requirements, as the generated C depends on mypy's version.
+requirements, as the generated C depends on mypy's version. Only the commands that build
+the package's files compile; the ones that ask for its requirements or metadata do not.
 """
 
 from __future__ import annotations
@@ -52,6 +53,23 @@ COMPILED = (
 )
 
 
+# setup.py commands that build the package's files (egg_info, dist_info and sdist, which
+# pip runs to learn the requirements and metadata, compile nothing).
+BUILD_COMMANDS = ("bdist_wheel", "build", "build_ext", "install")
+# mypy's options for the build, beside the project's (strict) ones: the isolated build
+# environment has none of the project's dependencies, so what the compiled modules import
+# from them (pydantic, numpy, ...) is seen as Any; the modules' own types are checked by the
+# project's mypy run. The build's cache stays in build/, apart from the project's.
+MYPY_BUILD_FLAGS = (
+    "--ignore-missing-imports",
+    "--allow-subclassing-any",
+    "--allow-untyped-decorators",
+    "--no-warn-return-any",
+    "--no-warn-unused-ignores",
+    "--cache-dir=build/mypy-cache",
+)
+
+
 def has_compiler() -> bool:
     """True when the C compiler Python was built with is on the PATH."""
     cc = str(sysconfig.get_config_var("CC") or "cc").split()
@@ -66,7 +84,8 @@ def build_mode(env: Mapping[str, str], argv: Sequence[str], compiler: bool) -> s
     wanted = env.get("KEFU_MYPYC", "").strip()
     if wanted not in ("", "0", "1"):
         raise ValueError(f"KEFU_MYPYC must be 0 (pure Python) or 1 (compiled), not {wanted!r}")
-    if "editable_wheel" in argv or wanted == "0":
+    building = any(command in argv for command in BUILD_COMMANDS)
+    if not building or "editable_wheel" in argv or "develop" in argv or wanted == "0":
         return "pure"
     if compiler:
         return "compiled"
@@ -82,7 +101,8 @@ def ext_modules() -> list[object]:
     from mypyc.build import mypycify
 
     os.chdir(ROOT)  # mypycify takes paths relative to the project
-    return list(mypycify(list(COMPILED), opt_level="3", group_name="kefu_router"))
+    paths = [*MYPY_BUILD_FLAGS, *COMPILED]
+    return list(mypycify(paths, opt_level="3", group_name="kefu_router"))
 
 
 if __name__ == "__main__":

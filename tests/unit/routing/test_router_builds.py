@@ -81,6 +81,9 @@ def _setup_module() -> ModuleType:
         ({"KEFU_MYPYC": "0"}, ["setup.py", "bdist_wheel"], True, "pure"),
         ({"KEFU_MYPYC": "1"}, ["setup.py", "editable_wheel"], True, "pure"),
         ({}, ["setup.py", "editable_wheel"], True, "pure"),
+        # pip asks for requirements and metadata first: nothing to compile there
+        ({"KEFU_MYPYC": "1"}, ["setup.py", "egg_info"], True, "pure"),
+        ({}, ["setup.py", "dist_info"], True, "pure"),
     ],
 )
 def test_given_build_settings_when_building_then_mode_follows_them(
