@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(MAKE) --no-print-directory -j2 typecheck-compiled unit
 
-# The router compiled with mypyc (setup.py): a wheel installed into build/mypyc, apart from
+# The router, the KPIs and the simulator's loop compiled with mypyc (setup.py): a wheel in build/mypyc, apart from
 # the editable source tree, so no compiled module can shadow a later edit of its source.
 # Run anything on it with PYTHONPATH=build/mypyc. Rebuilt when a source file changes.
 COMPILED_SRC := $(shell find src -name '*.py') setup.py pyproject.toml Makefile

@@ -1,9 +1,13 @@
 """Fakes shipped with kefu for tests and simulations: the in-memory unit of work (every
 repository, see :mod:`kefu.adapters.storage.memory`), a manual scheduler and the manual
-clock (:class:`kefu.domain.time.ManualClock`).
+clock (:class:`kefu.domain.time.ManualClock`), and :func:`wait_until` for tests that wait on
+threads or processes.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from kefu.adapters.storage.memory import (
     InMemoryStore,
@@ -18,7 +22,19 @@ __all__ = [
     "InMemoryUnitOfWorkFactory",
     "ManualClock",
     "ManualScheduler",
+    "wait_until",
 ]
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float, interval_s: float = 0.05) -> bool:
+    """Poll ``predicate`` every ``interval_s`` seconds until it is true (True) or
+    ``timeout_s`` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return False
 
 
 class ManualScheduler:

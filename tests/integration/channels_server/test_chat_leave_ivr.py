@@ -11,6 +11,7 @@ from typing import Any
 from channels_server_helpers import Center, next_frame, open_center
 
 from kefu.domain.ivr.events import ivr_event_from_dict
+from kefu.testing import wait_until
 
 
 def _in_flow(center: Center, conv_id: str) -> bool:
@@ -27,15 +28,6 @@ def _start(ws: Any, **hello: object) -> tuple[str, str]:
     return token, conv_id
 
 
-def _wait(predicate: Any, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_given_a_chat_in_a_flow_when_the_customer_leaves_then_the_flow_is_hung_up() -> None:
     with open_center(ivr_flows="chat=bank") as center:
         center.platform.channel_site.chat.leave_grace_s = 0.0  # type: ignore[union-attr]
@@ -43,7 +35,7 @@ def test_given_a_chat_in_a_flow_when_the_customer_leaves_then_the_flow_is_hung_u
             _, conv_id = _start(ws)
             assert _in_flow(center, conv_id)
             ws.send_json({"type": "leave"})
-            assert _wait(lambda: not _in_flow(center, conv_id))
+            assert wait_until(lambda: not _in_flow(center, conv_id), 10.0)
         records = center.call(center.channels.read, lambda _e, s: list(s.records))
         kinds = [r.kind for r in records if r.stream == "ivr" and r.subject_id == conv_id]
         assert kinds[-1] == "Abandoned"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kefu.domain.errors import KefuError
+from kefu.testing import wait_until
 from kefu.web.workforce_jobs import PlanJob, PlanJobs
 
 LONG_S = 60.0  # a solve's time limit, far beyond what the test waits
@@ -30,27 +31,18 @@ def _job() -> PlanJob:
     return PlanJob(owner="u1", site_id="sh", timezone="Asia/Shanghai", params={})
 
 
-def _until(check: Any, timeout_s: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_given_a_plan_being_solved_when_the_jobs_close_then_it_fails_and_its_process_ends() -> None:
     others = set(multiprocessing.active_children())  # e.g. another test's app's solver
     jobs = PlanJobs()
     job = _job()
     jobs.start(job, lambda _job: ((LONG_S,), None), _slow_solve)
-    assert _until(lambda: job.step == "staffing"), job.step  # solving in its process
+    assert wait_until(lambda: job.step == "staffing", 60.0), job.step  # solving in its process
     began = time.monotonic()
     jobs.close()
     assert time.monotonic() - began < 5.0
-    assert _until(lambda: not job.running, 5.0)
+    assert wait_until(lambda: not job.running, 5.0)
     assert isinstance(job.error, KefuError) and "stopped" in str(job.error)
-    assert _until(lambda: set(multiprocessing.active_children()) <= others, 5.0)
+    assert wait_until(lambda: set(multiprocessing.active_children()) <= others, 5.0)
     with pytest.raises(KefuError, match="stopping"):
         jobs.start(_job(), lambda _job: ((0.0,), None), _slow_solve)
 

@@ -307,13 +307,6 @@ class Bucket(PickledRecord):
             total += level
         return total
 
-    def push_contact(self, contact: ContactRecord) -> None:
-        contact.version += 1
-        contact.bucket = self
-        k = contact.key
-        heappush(self.contacts, (k[0], k[1], k[2], k[3], contact.version, contact))
-        self.waiting += 1
-
     def best_contact(self, agent_id: str) -> tuple[int, int, float, int, int, ContactRecord] | None:
         """The first waiting contact this agent has not declined (stale entries dropped)."""
         heap = self.contacts
@@ -386,10 +379,6 @@ class QueueRecord(PickledRecord):
         if alpha < 0.01:  # max(alpha, 0.01) without the call
             alpha = 0.01
         self.aht_estimate += alpha * (seconds - self.aht_estimate)
-
-    def count(self, contact: ContactRecord, delta: int) -> None:
-        cls = (contact.value_tier, contact.priority)
-        self.class_counts[cls] = self.class_counts.get(cls, 0) + delta
 
     def ahead_of(self, value_tier: int, priority: int) -> int:
         """Waiting contacts that a new (value_tier, priority) contact would queue behind."""

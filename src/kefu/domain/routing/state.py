@@ -110,19 +110,19 @@ class RoutingState(AgentIndex):
         if bucket is not None and bucket.queue_id is not None:
             queue = self.queues.get(contact.queue_id)
             if queue is not None:
-                counts = queue.class_counts  # queue.count(contact, -1), inline: hot
+                counts = queue.class_counts  # one fewer waiting of its class
                 cls = (contact.value_tier, contact.priority)
                 counts[cls] = counts.get(cls, 0) - 1
 
     def _wait(self, contact: ContactRecord, bucket: Bucket) -> None:
         contact.state = QUEUED
-        contact.version += 1  # bucket.push_contact(contact), inline: hot
+        contact.version += 1  # into the bucket's heap: a new entry, the old ones stale
         contact.bucket = bucket
         k = contact.key
         heappush(bucket.contacts, (k[0], k[1], k[2], k[3], contact.version, contact))
         bucket.waiting += 1
         if bucket.queue_id is not None:
-            counts = self.queues[contact.queue_id].class_counts  # queue.count, inline: hot
+            counts = self.queues[contact.queue_id].class_counts  # one more of its class
             cls = (contact.value_tier, contact.priority)
             counts[cls] = counts.get(cls, 0) + 1
 
