@@ -49,7 +49,7 @@ COMPILED = (
         )
     )
     + tuple(f"src/kefu/analytics/{name}.py" for name in ("kpi", "tallies", "timeline"))
-    + ("src/kefu/sim/engine.py",)
+    + ("src/kefu/sim/engine.py", "src/kefu/sim/sampler.py")
 )
 
 

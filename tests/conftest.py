@@ -111,9 +111,9 @@ def pytest_configure() -> None:
     if os.environ.get("KEFU_EXPECT_COMPILED") == "1":
         from kefu.analytics import kpi
         from kefu.domain.routing import router
-        from kefu.sim import engine
+        from kefu.sim import engine, sampler
 
-        for module in (router, kpi, engine):
+        for module in (router, kpi, engine, sampler):
             if (module.__file__ or "").endswith(".py"):
                 raise pytest.UsageError(
                     f"KEFU_EXPECT_COMPILED=1 but {module.__name__} is pure Python "

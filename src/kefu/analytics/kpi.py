@@ -128,9 +128,10 @@ class KpiAccumulator:
     def consume_records(self, entries: Iterable[LogEntry]) -> None:
         """:meth:`consume_all` of a router's log entries (``Router.drain_records``): the
         hot events' compact records are read without building the events."""
+        # Handlers are called on self, not kept as bound methods in locals: compiled, that
+        # is a direct C call instead of one through Python's calling convention.
         get = self._handlers.get
-        queued, accepted, completed = self._queued_f, self._accepted_f, self._completed_f
-        agents, wrapped = self._agents, self._wrapup_ended_f
+        agents = self._agents
         at = self._last
         for entry in entries:
             if isinstance(entry, tuple):
@@ -141,13 +142,13 @@ class KpiAccumulator:
                     agent.offered += 1
                     agent.touch(at)
                 elif kind is _QUEUED:
-                    queued(at, entry[_Q_CONTACT], entry[_Q_QUEUE], entry[_Q_PREDICTED])
+                    self._queued_f(at, entry[_Q_CONTACT], entry[_Q_QUEUE], entry[_Q_PREDICTED])
                 elif kind is _ACCEPTED:
-                    accepted(at, entry[_A_CONTACT], entry[_A_AGENT])
+                    self._accepted_f(at, entry[_A_CONTACT], entry[_A_AGENT])
                 elif kind is _COMPLETED_EV:
-                    completed(at, entry[_C_CONTACT])
+                    self._completed_f(at, entry[_C_CONTACT])
                 elif kind is _WRAPPED:
-                    wrapped(at, entry[_W_CONTACT], entry[_W_AGENT])
+                    self._wrapup_ended_f(at, entry[_W_CONTACT], entry[_W_AGENT])
                 else:
                     event = event_of(entry)
                     handler = get(type(event))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kefu.sim.sampler import BlockSampler
+
 __all__ = [
     "BlockSampler",
     "Distribution",
@@ -182,27 +184,3 @@ class Never(Distribution):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         del rng  # never abandoning draws nothing
         return np.full(n, math.inf)
-
-
-class BlockSampler:
-    """Hands out draws one at a time from blocks of ``block`` numpy draws (as floats)."""
-
-    __slots__ = ("_block", "_buf", "_dist", "_pos", "_rng")
-
-    def __init__(self, dist: Distribution, rng: np.random.Generator, block: int = 4096) -> None:
-        if block < 1:
-            raise ValueError(f"block must be ≥ 1, not {block}")
-        self._dist = dist
-        self._rng = rng
-        self._block = block
-        self._buf: list[float] = []
-        self._pos = 0
-
-    def draw(self) -> float:
-        """The next draw (seconds)."""
-        pos = self._pos
-        if pos == len(self._buf):
-            self._buf = self._dist.sample(self._rng, self._block).tolist()
-            pos = 0
-        self._pos = pos + 1
-        return self._buf[pos]

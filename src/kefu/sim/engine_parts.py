@@ -4,12 +4,12 @@ random draws of retrials and of group-specific handle times, and small counters.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
-from kefu.sim.distributions import BlockSampler, Distribution
+from kefu.sim.distributions import Distribution
 from kefu.sim.plan import Plan
+from kefu.sim.sampler import BlockSampler
 
 __all__ = ["Extras", "arrivals", "attempts", "free_line", "uniform_draws"]
 
@@ -75,9 +75,9 @@ class _Uniform(Distribution):
 _UNIFORM = _Uniform()
 
 
-def uniform_draws(seed: np.random.SeedSequence) -> Callable[[], float]:
+def uniform_draws(seed: np.random.SeedSequence) -> BlockSampler:
     """Draws uniform on [0, 1), one at a time, from blocks."""
-    return BlockSampler(_UNIFORM, np.random.default_rng(seed)).draw
+    return BlockSampler(_UNIFORM, np.random.default_rng(seed))
 
 
 class Extras:
@@ -89,11 +89,11 @@ class Extras:
     def __init__(self, plan: Plan, seed: np.random.SeedSequence) -> None:
         self.busyness = 1.0
         nq = len(plan.queues)
-        self.retry_u: list[Callable[[], float] | None] = [None] * nq
-        self.retry_delay: list[Callable[[], float] | None] = [None] * nq
-        self.retry_patience: list[Callable[[], float] | None] = [None] * nq
-        # Per queue: agent id → handle-time draw of its group (None: the queue's own).
-        self.handle_of: list[dict[str, Callable[[], float]] | None] = [None] * nq
+        self.retry_u: list[BlockSampler | None] = [None] * nq
+        self.retry_delay: list[BlockSampler | None] = [None] * nq
+        self.retry_patience: list[BlockSampler | None] = [None] * nq
+        # Per queue: agent id → handle-time sampler of its group (None: the queue's own).
+        self.handle_of: list[dict[str, BlockSampler] | None] = [None] * nq
         used = plan.busyness_sd is not None or any(
             q.retry_probability > 0 or q.handle_by_group for q in plan.queues
         )
@@ -108,16 +108,13 @@ class Extras:
             ss = children[4 * q.index : 4 * q.index + 4]
             if q.retry_probability > 0 and q.retry_delay is not None:
                 self.retry_u[q.index] = uniform_draws(ss[0])
-                self.retry_delay[q.index] = BlockSampler(
-                    q.retry_delay, np.random.default_rng(ss[1])
-                ).draw
-                self.retry_patience[q.index] = BlockSampler(
-                    q.patience, np.random.default_rng(ss[2])
-                ).draw
+                delay_rng, patience_rng = np.random.default_rng(ss[1]), np.random.default_rng(ss[2])
+                self.retry_delay[q.index] = BlockSampler(q.retry_delay, delay_rng)
+                self.retry_patience[q.index] = BlockSampler(q.patience, patience_rng)
             if q.handle_by_group:
                 group_streams = ss[3].spawn(len(q.handle_by_group))
                 draws = {
-                    g: BlockSampler(dist, np.random.default_rng(s)).draw
+                    g: BlockSampler(dist, np.random.default_rng(s))
                     for (g, dist), s in zip(q.handle_by_group, group_streams, strict=True)
                 }
                 self.handle_of[q.index] = {
