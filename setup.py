@@ -33,6 +33,7 @@ COMPILED = (
         f"{ROUTING}/{name}.py"
         for name in (
             "applying",
+            "classes",
             "consulting",
             "digest",
             "dispatch",

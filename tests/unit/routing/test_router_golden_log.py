@@ -75,9 +75,14 @@ class _RecordingRouter:
         return getattr(self._router, name)
 
 
-def _recording_router(digest: _Digest) -> Callable[..., _RecordingRouter]:
+def _recording_router(
+    digest: _Digest, max_classes: int | None = None
+) -> Callable[..., _RecordingRouter]:
     def make(config: RouterConfig | None = None) -> _RecordingRouter:
-        return _RecordingRouter(Router(config), digest)
+        router = Router(config)
+        if max_classes is not None:
+            router.max_classes = max_classes
+        return _RecordingRouter(router, digest)
 
     return make
 
@@ -189,23 +194,27 @@ def test_given_mmnm_simulation_when_run_then_log_is_byte_identical() -> None:
     assert _simulate(MMNM) == ("a503aa92b18477b1df57b220", 8536)
 
 
+@pytest.mark.parametrize("max_classes", [None, 0, 10_000])
 def test_given_bench_routing_workload_when_run_then_log_is_byte_identical(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, max_classes: int | None
 ) -> None:
+    """The same log whether buckets find free agents by class, by heap (0) or both."""
     bench = _bench_routing()
     digest = _Digest()
-    monkeypatch.setattr(bench, "Router", _recording_router(digest))
+    monkeypatch.setattr(bench, "Router", _recording_router(digest, max_classes))
     center = bench.build_center(agents=300, skills=30, queues=20, load=0.97, seed=11)
     stream = bench.contact_stream(center, 4000, 0.05, 11)
     bench.drive_kefu(center, stream, 4000, 1000, timed_twin=False)  # one router's log
     assert (digest.hexdigest(), digest.count) == ("f2de5d7466ffff89dfc34f21", 19461)
 
 
-def _random_commands(seed: int, steps: int) -> tuple[str, int]:
+def _random_commands(seed: int, steps: int, max_classes: int | None = None) -> tuple[str, int]:
     """Seeded random commands on a small tiered center; logs and errors are hashed."""
     rng = random.Random(seed)
     digest = _Digest()
     router = Router(RouterConfig(offer_timeout_s=8.0))
+    if max_classes is not None:
+        router.max_classes = max_classes
     queues = [
         QueueSpec("gold", Channel.VOICE, {"billing": 4}, sl_threshold_s=10.0, wrapup_s=3.0),
         QueueSpec(
@@ -296,8 +305,13 @@ def _random_commands(seed: int, steps: int) -> tuple[str, int]:
     return digest.hexdigest(), digest.count
 
 
-def test_given_random_commands_when_run_then_log_and_errors_are_byte_identical() -> None:
-    assert _random_commands(17, 6000) == ("629c472cea48febf42144c46", 7314)
+@pytest.mark.parametrize("max_classes", [None, 0, 1, 10_000])
+def test_given_random_commands_when_run_then_log_and_errors_are_byte_identical(
+    max_classes: int | None,
+) -> None:
+    """The same log whatever the buckets' way to their free agents (routing.classes): all
+    by heap (0), switching often (1), all by class (10,000), the default."""
+    assert _random_commands(17, 6000, max_classes) == ("629c472cea48febf42144c46", 7314)
 
 
 def test_given_wrapups_on_the_heap_when_run_then_log_is_the_same(

@@ -19,8 +19,9 @@ from kefu.domain.errors import (
     UnknownQueue,
     ValidationError,
 )
-from kefu.domain.model import AgentPresence, ContactState
+from kefu.domain.model import AgentPresence, Channel, ContactState
 from kefu.domain.routing.applying import EventApplying
+from kefu.domain.routing.classes import AgentClass
 from kefu.domain.routing.records import (
     AGENT_INDEX_MASK,
     AGENT_STAMP_MASK,
@@ -159,6 +160,8 @@ class Dispatcher(EventApplying):
         """The best free agent of the bucket not in ``declined``; stale entries are dropped."""
         if self._dirty:
             self._reindex()
+        if bucket.classes is not None:
+            return self._free_agent_by_class(bucket.classes, bucket.channel, declined)
         heap = bucket.agents
         channel = bucket.channel
         agents = self._agent_list
@@ -178,6 +181,39 @@ class Dispatcher(EventApplying):
         for entry in skipped:
             heappush(heap, entry)
         return found
+
+    def _free_agent_by_class(
+        self, classes: list[tuple[AgentClass, int]], channel: Channel, declined: set[str] | None
+    ) -> AgentRecord | None:
+        """:meth:`_free_agent` of a bucket kept by class: the best of its classes' heads."""
+        agents = self._agent_list
+        best = None
+        best_key = 0
+        for cls, high in classes:
+            heap = cls.heaps.get(channel)
+            if not heap:
+                continue
+            skipped = None
+            while heap:
+                stamp = heap[0]
+                agent = agents[stamp & AGENT_INDEX_MASK]
+                if stamp != agent.stamp or agent.cls is not cls or not agent.free_for(channel):
+                    heappop(heap)
+                    continue
+                if declined is not None and agent.agent_id in declined:
+                    if skipped is None:
+                        skipped = []
+                    skipped.append(heappop(heap))
+                    continue
+                key = high | stamp
+                if best is None or key < best_key:
+                    best = agent
+                    best_key = key
+                break
+            if skipped is not None:
+                for stamp in skipped:
+                    heappush(heap, stamp)
+        return best
 
     def _dispatch_agent(self, agent: AgentRecord) -> None:
         """While the agent has free capacity, offer it the best contact it may take."""

@@ -1,10 +1,13 @@
 """Which free agents may take the contacts of each bucket: the agents' side of the index.
 
 Each agent is listed, per channel, with the buckets whose skill requirement it meets and
-its skill score there; each bucket keeps a heap of the eligible agents with free capacity,
-ordered by (-skill score, last routed at, definition order), each entry one int
-(:func:`~kefu.domain.routing.records.agent_key`). Entries go stale when the agent is
-restamped (routed, or ready again) and are re-pushed lazily, once per burst of changes.
+its skill score there. Agents with the same list form a class
+(:mod:`~kefu.domain.routing.classes`); a bucket served by few classes takes the best head
+of their heaps, one served by many keeps a heap of its own of the eligible agents with free
+capacity. Either way the order is (-skill score, last routed at, definition order), each
+entry one int (:func:`~kefu.domain.routing.records.agent_key`). Entries go stale when the
+agent is restamped (routed, or ready again) and are re-pushed lazily, once per burst of
+changes, into the heaps of its ``targets``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 from heapq import heappush
 
 from kefu.domain.model import AgentPresence, Channel
-from kefu.domain.routing.records import AgentRecord, Bucket, score_key
+from kefu.domain.routing.classes import MAX_CLASSES, AgentClass
+from kefu.domain.routing.records import AgentRecord, Bucket, agent_key, score_key
 from kefu.domain.routing.timers import TimerQueues
 
 __all__ = ["AgentIndex"]
@@ -29,6 +33,10 @@ class AgentIndex(TimerQueues):
         self._open_buckets: list[Bucket] = []  # buckets with no required skill
         self._personal: dict[tuple[str, Channel], Bucket] = {}
         self._dirty: list[AgentRecord] = []  # agents to push into their buckets' heaps
+        self._classes: dict[tuple[object, ...], AgentClass] = {}  # by signature
+        # Classes a bucket scans before it keeps a heap of its own (tests set 0 or many
+        # before defining anything, to run one way only).
+        self.max_classes = MAX_CLASSES
 
     def _touch(self, agent: AgentRecord) -> None:
         """The agent changed: it is pushed back where it is free before the next look-up of
@@ -43,16 +51,16 @@ class AgentIndex(TimerQueues):
             self._dirty.append(agent)
 
     def _reindex(self) -> None:
-        """Push every changed agent, with its current key, into its buckets where it is free."""
+        """Push every changed agent, with its current key, into its heaps where it is free."""
         for agent in self._dirty:
             agent.dirty = False
             if agent.presence is not READY or agent.pending is not None or agent.exclusive_held:
                 continue  # free for no channel (AgentRecord.free_for's first test)
             stamp = agent.stamp
-            for channel, buckets in agent.buckets.items():
+            for channel, targets in agent.targets.items():
                 if agent.free_for(channel):
-                    for bucket, high in buckets:
-                        heappush(bucket.agents, high | stamp)
+                    for heap, high in targets:
+                        heappush(heap, high | stamp)
         self._dirty.clear()
 
     @staticmethod
@@ -87,6 +95,77 @@ class AgentIndex(TimerQueues):
                 agent.buckets.setdefault(channel, []).append((bucket, score_key(0)))
         for buckets in agent.buckets.values():
             buckets.sort(key=lambda pair: pair[0].name)
+        self._classify(agent)
+
+    def _classify(self, agent: AgentRecord) -> None:
+        """Put the agent in the class of its (bucket, score key) pairs, then set its targets.
+
+        Its entries in its former class's heaps go stale (they name another class)."""
+        signature = tuple(
+            (channel.value, tuple(pair for pair in agent.buckets[channel] if pair[0].queue_id))
+            for channel in sorted(agent.buckets, key=lambda c: c.value)
+        )
+        old = agent.cls
+        if old is not None and old.signature == signature:
+            self._set_targets(agent)
+            return
+        if old is not None:
+            del old.members[agent.seq]
+            if not old.members:
+                self._drop_class(old)
+        cls = self._classes.get(signature)
+        if cls is None:
+            cls = self._classes[signature] = AgentClass(signature)
+        cls.members[agent.seq] = agent
+        agent.cls = cls
+        if len(cls.members) == 1:  # a new class: it joins the buckets kept by class
+            for _, pairs in signature:
+                for bucket, high in pairs:
+                    classes = bucket.classes
+                    if classes is not None:
+                        classes.append((cls, high))
+                        if len(classes) > self.max_classes:
+                            self._keep_by_heap(bucket)
+        self._set_targets(agent)
+
+    def _drop_class(self, cls: AgentClass) -> None:
+        """The class lost its last member: the buckets it served stop looking at it."""
+        del self._classes[cls.signature]
+        for _, pairs in cls.signature:
+            for bucket, _ in pairs:
+                if bucket.classes is not None:
+                    bucket.classes[:] = [pair for pair in bucket.classes if pair[0] is not cls]
+
+    def _keep_by_heap(self, bucket: Bucket) -> None:
+        """Too many classes serve the bucket: it keeps a heap of its own from now on, into
+        which every free member of its classes is pushed."""
+        classes = bucket.classes or []
+        bucket.classes = None
+        for cls, high in classes:
+            for agent in cls.members.values():
+                self._set_targets(agent)
+                if agent.free_for(bucket.channel):
+                    heappush(bucket.agents, high | agent.stamp)
+
+    @staticmethod
+    def _set_targets(agent: AgentRecord) -> None:
+        """The heaps the agent is pushed into when free: per channel, those of its buckets
+        kept by heap, and its class's heap if any of its buckets is kept by class."""
+        cls = agent.cls
+        targets: dict[Channel, list[tuple[list[int], int]]] = {}
+        for channel, buckets in agent.buckets.items():
+            heaps: list[tuple[list[int], int]] = []
+            by_class = False
+            for bucket, high in buckets:
+                if bucket.classes is None:
+                    heaps.append((bucket.agents, high))
+                else:
+                    by_class = True
+            if by_class and cls is not None:
+                heaps.append((cls.heap(channel), 0))
+            if heaps:
+                targets[channel] = heaps
+        agent.targets = targets
 
     def _register_bucket(self, bucket: Bucket) -> None:
         if bucket.requirement:
@@ -104,8 +183,9 @@ class AgentIndex(TimerQueues):
             bucket = Bucket(f"@{agent.agent_id}/{channel.value}", None, channel, {})
             self._personal[key] = bucket
             agent.buckets.setdefault(channel, []).append((bucket, score_key(0)))
+            agent.targets.setdefault(channel, []).append((bucket.agents, score_key(0)))
             if agent.presence is AgentPresence.READY:
                 bucket.staffed += self._slots(agent, channel)
             if agent.free_for(channel):
-                bucket.push_agent(agent, 0)
+                heappush(bucket.agents, agent_key(0, agent))
         return bucket

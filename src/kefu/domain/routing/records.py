@@ -15,6 +15,7 @@ from heapq import heapify, heappop, heappush
 from typing import Any, Final
 
 from kefu.domain.model import AgentPresence, AgentSpec, Channel, ContactState, QueueSpec
+from kefu.domain.routing.classes import AgentClass
 from kefu.domain.routing.pickling import PickledRecord
 
 __all__ = [
@@ -68,6 +69,7 @@ class AgentRecord(PickledRecord):
         "agent_id",
         "buckets",
         "capacity",
+        "cls",
         "dirty",
         "endpoint",
         "exclusive",
@@ -82,6 +84,7 @@ class AgentRecord(PickledRecord):
         "spec",
         "stamp",
         "state_since",
+        "targets",
     )
 
     def __init__(self, spec: AgentSpec, seq: int, at: float) -> None:
@@ -102,6 +105,10 @@ class AgentRecord(PickledRecord):
         self.endpoint: str | None = None
         # Per channel: the buckets it may serve, with score_key(-skill score) for each.
         self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
+        # Its class (see routing.classes), and per channel the heaps it is pushed into when
+        # free, with the high bits of its entry there (0 in its class's heap).
+        self.cls: AgentClass | None = None
+        self.targets: dict[Channel, list[tuple[list[int], int]]] = {}
         self.set_spec(spec)
 
     def _init_args(self) -> tuple[Any, ...]:
@@ -271,6 +278,7 @@ class Bucket(PickledRecord):
     __slots__ = (
         "agents",
         "channel",
+        "classes",
         "contacts",
         "name",
         "queue_id",
@@ -288,8 +296,11 @@ class Bucket(PickledRecord):
         self.requirement = requirement
         # entries: (-value_tier, -priority, sl_deadline, seq, version, contact)
         self.contacts: list[tuple[int, int, float, int, int, ContactRecord]] = []
-        # entries: agent_key(-skill_score, agent)
+        # entries: agent_key(-skill_score, agent), while kept by heap (see routing.classes)
         self.agents: list[int] = []
+        # (class, its score key here) while kept by class; None once kept by heap, and
+        # always for a personal bucket (one agent)
+        self.classes: list[tuple[AgentClass, int]] | None = [] if queue_id is not None else None
         self.waiting = 0
         self.staffed = 0
 
@@ -339,12 +350,10 @@ class Bucket(PickledRecord):
         heapify(heap)
         self.contacts = heap
 
-    def push_agent(self, agent: AgentRecord, neg_score: int) -> None:
-        heappush(self.agents, agent_key(neg_score, agent))
-
     def drop_agent(self, seq: int) -> None:
         """Remove every entry of the agent numbered ``seq`` (its spec changed)."""
-        self.agents = [k for k in self.agents if k & AGENT_INDEX_MASK != seq]
+        # In place: the agents' targets hold this list.
+        self.agents[:] = [k for k in self.agents if k & AGENT_INDEX_MASK != seq]
         heapify(self.agents)
 
 
