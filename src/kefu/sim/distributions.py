@@ -12,10 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kefu.sim.sampler import BlockSampler
-
 __all__ = [
-    "BlockSampler",
     "Distribution",
     "Empirical",
     "Exponential",

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kefu.sim.distributions import BlockSampler, Empirical, Exponential, Fixed, LogNormal, Never
+from kefu.sim.distributions import Empirical, Exponential, Fixed, LogNormal, Never
+from kefu.sim.sampler import BlockSampler
 
 
 @settings(max_examples=30, deadline=None)
