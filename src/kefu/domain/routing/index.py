@@ -7,7 +7,7 @@ of their heaps, one served by many keeps a heap of its own of the eligible agent
 capacity. Either way the order is (-skill score, last routed at, definition order), each
 entry one int (:func:`~kefu.domain.routing.records.agent_key`). Entries go stale when the
 agent is restamped (routed, or ready again) and are re-pushed lazily, once per burst of
-changes, into the heaps of its ``targets``.
+changes.
 """
 
 from __future__ import annotations
@@ -51,16 +51,24 @@ class AgentIndex(TimerQueues):
             self._dirty.append(agent)
 
     def _reindex(self) -> None:
-        """Push every changed agent, with its current key, into its heaps where it is free."""
+        """Push every changed agent, with its current key, where it is free: into each of its
+        buckets kept by heap, and once into its class's heap for those kept by class."""
         for agent in self._dirty:
             agent.dirty = False
             if agent.presence is not READY or agent.pending is not None or agent.exclusive_held:
                 continue  # free for no channel (AgentRecord.free_for's first test)
             stamp = agent.stamp
-            for channel, targets in agent.targets.items():
+            for channel, buckets in agent.buckets.items():
                 if agent.free_for(channel):
-                    for heap, high in targets:
-                        heappush(heap, high | stamp)
+                    by_class = False
+                    for bucket, high in buckets:
+                        if bucket.classes is None:
+                            heappush(bucket.agents, high | stamp)
+                        else:
+                            by_class = True
+                    cls = agent.cls
+                    if by_class and cls is not None:  # once, however many buckets by class
+                        heappush(cls.heap(channel), stamp)
         self._dirty.clear()
 
     @staticmethod
@@ -98,35 +106,38 @@ class AgentIndex(TimerQueues):
         self._classify(agent)
 
     def _classify(self, agent: AgentRecord) -> None:
-        """Put the agent in the class of its (bucket, score key) pairs, then set its targets.
+        """Put the agent in the class of its (bucket, score key) pairs.
 
-        Its entries in its former class's heaps go stale (they name another class)."""
+        Its entries in its former class's heaps go stale (they name another class). No class
+        is made for an agent none of whose buckets is kept by class: a center of as many
+        skill profiles as agents then holds no more objects than it did without classes
+        (objects the garbage collector would scan)."""
         signature = tuple(
             (channel.value, tuple(pair for pair in agent.buckets[channel] if pair[0].queue_id))
             for channel in sorted(agent.buckets, key=lambda c: c.value)
         )
         old = agent.cls
-        if old is not None and old.signature == signature:
-            self._set_targets(agent)
-            return
         if old is not None:
+            if old.signature == signature:
+                return
             del old.members[agent.seq]
             if not old.members:
                 self._drop_class(old)
-        cls = self._classes.get(signature)
-        if cls is None:
-            cls = self._classes[signature] = AgentClass(signature)
+        agent.cls = cls = self._classes.get(signature)
+        if cls is not None:
+            cls.members[agent.seq] = agent
+            return
+        pairs = [pair for _, channel_pairs in signature for pair in channel_pairs]
+        if all(bucket.classes is None for bucket, _ in pairs):
+            return
+        agent.cls = cls = self._classes[signature] = AgentClass(signature)
         cls.members[agent.seq] = agent
-        agent.cls = cls
-        if len(cls.members) == 1:  # a new class: it joins the buckets kept by class
-            for _, pairs in signature:
-                for bucket, high in pairs:
-                    classes = bucket.classes
-                    if classes is not None:
-                        classes.append((cls, high))
-                        if len(classes) > self.max_classes:
-                            self._keep_by_heap(bucket)
-        self._set_targets(agent)
+        for bucket, high in pairs:  # a new class joins the buckets kept by class
+            classes = bucket.classes
+            if classes is not None:
+                classes.append((cls, high))
+                if len(classes) > self.max_classes:
+                    self._keep_by_heap(bucket)
 
     def _drop_class(self, cls: AgentClass) -> None:
         """The class lost its last member: the buckets it served stop looking at it."""
@@ -136,36 +147,16 @@ class AgentIndex(TimerQueues):
                 if bucket.classes is not None:
                     bucket.classes[:] = [pair for pair in bucket.classes if pair[0] is not cls]
 
-    def _keep_by_heap(self, bucket: Bucket) -> None:
+    @staticmethod
+    def _keep_by_heap(bucket: Bucket) -> None:
         """Too many classes serve the bucket: it keeps a heap of its own from now on, into
         which every free member of its classes is pushed."""
         classes = bucket.classes or []
         bucket.classes = None
         for cls, high in classes:
             for agent in cls.members.values():
-                self._set_targets(agent)
                 if agent.free_for(bucket.channel):
                     heappush(bucket.agents, high | agent.stamp)
-
-    @staticmethod
-    def _set_targets(agent: AgentRecord) -> None:
-        """The heaps the agent is pushed into when free: per channel, those of its buckets
-        kept by heap, and its class's heap if any of its buckets is kept by class."""
-        cls = agent.cls
-        targets: dict[Channel, list[tuple[list[int], int]]] = {}
-        for channel, buckets in agent.buckets.items():
-            heaps: list[tuple[list[int], int]] = []
-            by_class = False
-            for bucket, high in buckets:
-                if bucket.classes is None:
-                    heaps.append((bucket.agents, high))
-                else:
-                    by_class = True
-            if by_class and cls is not None:
-                heaps.append((cls.heap(channel), 0))
-            if heaps:
-                targets[channel] = heaps
-        agent.targets = targets
 
     def _register_bucket(self, bucket: Bucket) -> None:
         if bucket.requirement:
@@ -183,7 +174,6 @@ class AgentIndex(TimerQueues):
             bucket = Bucket(f"@{agent.agent_id}/{channel.value}", None, channel, {})
             self._personal[key] = bucket
             agent.buckets.setdefault(channel, []).append((bucket, score_key(0)))
-            agent.targets.setdefault(channel, []).append((bucket.agents, score_key(0)))
             if agent.presence is AgentPresence.READY:
                 bucket.staffed += self._slots(agent, channel)
             if agent.free_for(channel):

@@ -84,7 +84,6 @@ class AgentRecord(PickledRecord):
         "spec",
         "stamp",
         "state_since",
-        "targets",
     )
 
     def __init__(self, spec: AgentSpec, seq: int, at: float) -> None:
@@ -105,10 +104,8 @@ class AgentRecord(PickledRecord):
         self.endpoint: str | None = None
         # Per channel: the buckets it may serve, with score_key(-skill score) for each.
         self.buckets: dict[Channel, list[tuple[Bucket, int]]] = {}
-        # Its class (see routing.classes), and per channel the heaps it is pushed into when
-        # free, with the high bits of its entry there (0 in its class's heap).
+        # Its class (see routing.classes): None while none of its buckets is kept by class.
         self.cls: AgentClass | None = None
-        self.targets: dict[Channel, list[tuple[list[int], int]]] = {}
         self.set_spec(spec)
 
     def _init_args(self) -> tuple[Any, ...]:
@@ -352,8 +349,7 @@ class Bucket(PickledRecord):
 
     def drop_agent(self, seq: int) -> None:
         """Remove every entry of the agent numbered ``seq`` (its spec changed)."""
-        # In place: the agents' targets hold this list.
-        self.agents[:] = [k for k in self.agents if k & AGENT_INDEX_MASK != seq]
+        self.agents = [k for k in self.agents if k & AGENT_INDEX_MASK != seq]
         heapify(self.agents)
 
 
