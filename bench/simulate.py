@@ -38,6 +38,7 @@ from kefu.sim import parse_scenario as parse
 
 ROOT = Path(__file__).resolve().parent.parent
 AHT, PATIENCE = 180.0, 120.0
+SHORT_TRIES = 3  # runs of kefu's short case (its median is the one compared)
 CASES = {"400 agents": (400, 2.0), "4000 agents": (4000, 20.0)}
 
 
@@ -263,7 +264,14 @@ def main() -> None:
             if name in ("simpy", "ciw_short") and record["versions"][name.split("_")[0]] is None:
                 print(f"{name:>11}: not installed (see bench/README.md)")
                 continue
-            case[name] = timed(fn)
+            if name == "kefu_short":
+                # Under half a second: one hiccup of the machine moved it by a third, so the
+                # median of three runs (all three kept) is compared with Ciw's one long run.
+                tries = sorted((timed(fn) for _ in range(SHORT_TRIES)), key=lambda t: t["cpu_s"])
+                case["kefu_short_runs"] = tries
+                case[name] = tries[len(tries) // 2]
+            else:
+                case[name] = timed(fn)
             c = case[name]
             print(
                 f"{name:>11}: {c['contacts']:>8,} contacts in {c['wall_s']:7.2f} s "
