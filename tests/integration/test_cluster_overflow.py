@@ -108,7 +108,11 @@ def test_given_an_overflow_step_to_another_domain_when_due_then_the_new_leader_h
             async def both_left() -> bool:
                 return await a.engine.query(_waiting) == []
 
+            async def both_counted() -> bool:  # a hand-over returns after the engine saw it
+                return driver.handed >= 2
+
             await _until(both_left, "both contacts handed over")
+            await _until(both_counted, "both hand-overs returned")
             assert driver.handed == 2
             states = [await a.engine.query(_state, cid) for cid in ids]
             assert states == ["transferred_out", "transferred_out"]

@@ -98,7 +98,7 @@ class OverflowHandovers:
                 log.info("contact %s not handed over: %s", contact_id, exc)
             else:
                 done += 1
-        self.handed += done
+                self.handed += 1
         return done
 
 
