@@ -40,9 +40,9 @@ compiled: build/mypyc/.built
 # The tests of the compiled modules (the router, the KPIs, the simulator that drives both,
 # snapshots that pickle the router, the wallboard that reads the KPIs) run against the
 # compiled build too; the run stops if what it imports is not compiled.
-# The simulations against Erlang C/A run on the compiled build only (8 s there, about 90 s of
-# the main run's CPU in pure Python): the golden-log tests, run on both builds, show that the
-# two route alike event for event.
+# The simulations against Erlang C/A run on the compiled build only (8 s there; about 90 s
+# of test time in the loaded main run, pure Python): the golden-log tests, run on both
+# builds, show that the two route alike event for event.
 COMPILED_ONLY ?= tests/sim/test_sim_erlang.py
 COMPILED_TESTS ?= tests/unit/routing tests/property/test_router_center.py \
 	tests/property/test_router_regressions.py tests/property/test_router_shadow.py \
