@@ -58,6 +58,7 @@ class AgentIndex(TimerQueues):
             if agent.presence is not READY or agent.pending is not None or agent.exclusive_held:
                 continue  # free for no channel (AgentRecord.free_for's first test)
             stamp = agent.stamp
+            cls = agent.cls
             for channel, buckets in agent.buckets.items():
                 if agent.free_for(channel):
                     by_class = False
@@ -66,7 +67,6 @@ class AgentIndex(TimerQueues):
                             heappush(bucket.agents, high | stamp)
                         else:
                             by_class = True
-                    cls = agent.cls
                     if by_class and cls is not None:  # once, however many buckets by class
                         heappush(cls.heap(channel), stamp)
         self._dirty.clear()
